@@ -1,0 +1,123 @@
+# libjlpickle - the one build file.
+#
+#   make            static + shared library and the tools (build/)
+#   make check      every test, the unit tests again under ASan+UBSan, the fuzz corpus
+#                   replay; ends with "N passed, N failed"
+#   make asan       the tests under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make fuzz       libFuzzer targets (clang), each run FUZZ_SECONDS seconds
+#   make bench      side-by-side benchmarks against Python (bench/results/)
+#   make install    PREFIX DESTDIR LIBDIR INCLUDEDIR BINDIR MANDIR
+#   make uninstall / make clean
+
+VERSION := $(shell sed -n 's/^\#define JLP_VERSION_STRING "\(.*\)"/\1/p' libjlpickle/jlpickle.h)
+SOVERSION := $(firstword $(subst ., ,$(VERSION)))
+
+PREFIX ?= /usr/local
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+PYTHON ?= /usr/bin/python3
+
+CC ?= cc
+# The warning set is the style policy (after lz4's): everything that catches real bugs.
+WARNINGS := -Wall -Wextra -Wshadow -Wcast-qual -Wcast-align -Wstrict-prototypes \
+            -Wmissing-prototypes -Wpointer-arith -Wundef -Wvla -Wformat=2
+CSTD := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
+OPT ?= -O2 -g
+CFLAGS ?=
+WERROR ?= -Werror
+ALL_CFLAGS = $(CSTD) $(OPT) $(WARNINGS) $(WERROR) -fvisibility=hidden -fPIC $(CFLAGS)
+LDLIBS_LIB := -lm
+
+B := build
+LIB_SRC := $(sort $(wildcard libjlpickle/*/*.c))
+LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
+TOOL_NAMES := jlload
+TOOL_COMMON := tools/cli.c
+TOOLS := $(TOOL_NAMES:%=$(B)/%)
+TEST_SRC := $(sort $(wildcard tests/unit/test_*.c))
+TEST_BINS := $(TEST_SRC:tests/unit/%.c=$(B)/tests/%)
+
+STATIC := $(B)/libjlpickle.a
+SHARED := $(B)/libjlpickle.so.$(VERSION)
+
+.PHONY: all lib tools check asan test-run fuzz fuzz-replay bench install uninstall clean demo
+
+all: lib tools
+
+lib: $(STATIC) $(SHARED)
+
+$(B)/%.o: %.c $(wildcard libjlpickle/*.h libjlpickle/*/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(STATIC): $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(SHARED): $(LIB_OBJ)
+	$(CC) -shared -Wl,-soname,libjlpickle.so.$(SOVERSION) -o $@ $^ $(LDLIBS_LIB) $(LDFLAGS)
+	ln -sf libjlpickle.so.$(VERSION) $(B)/libjlpickle.so.$(SOVERSION)
+	ln -sf libjlpickle.so.$(SOVERSION) $(B)/libjlpickle.so
+
+tools: $(TOOLS)
+
+$(B)/%: tools/%.c $(TOOL_COMMON) tools/cli.h $(STATIC)
+	$(CC) $(ALL_CFLAGS) -Ilibjlpickle -o $@ $< $(TOOL_COMMON) $(STATIC) $(LDLIBS_LIB) $(LDFLAGS)
+
+$(B)/tests/%: tests/unit/%.c tests/unit/harness.h $(STATIC)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Ilibjlpickle -o $@ $< $(STATIC) $(LDLIBS_LIB) $(LDFLAGS) -lpthread
+
+$(B)/fuzz_replay_%: fuzz/%.c fuzz/replay.c $(STATIC)
+	$(CC) $(ALL_CFLAGS) -Ilibjlpickle -o $@ $< fuzz/replay.c $(STATIC) $(LDLIBS_LIB) $(LDFLAGS)
+
+FUZZ_TARGETS := $(patsubst fuzz/%.c,%,$(filter-out fuzz/replay.c,$(wildcard fuzz/*.c)))
+FUZZ_REPLAYS := $(FUZZ_TARGETS:%=$(B)/fuzz_replay_%)
+
+# check: build warnings-as-errors, run all suites, then the ASan+UBSan pass and the
+# corpus replay; tests/run.sh adds up every suite's "N passed, N failed" line.
+check: all $(TEST_BINS) $(FUZZ_REPLAYS)
+	@B=$(B) PYTHON=$(PYTHON) SAN_DIR=$(B)/asan FUZZ_TARGETS="$(FUZZ_TARGETS)" \
+	  $(MAKE) --no-print-directory -s asan-build >/dev/null
+	@B=$(B) PYTHON=$(PYTHON) SAN_DIR=$(B)/asan FUZZ_TARGETS="$(FUZZ_TARGETS)" sh tests/run.sh
+
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+.PHONY: asan-build
+asan-build:
+	@$(MAKE) --no-print-directory B=$(B)/asan OPT="-O1 -g" CFLAGS="$(SAN_FLAGS)" \
+	  LDFLAGS="$(SAN_FLAGS)" lib tools $(TEST_SRC:tests/unit/%.c=$(B)/asan/tests/%)
+
+asan: asan-build
+	@B=$(B)/asan PYTHON=$(PYTHON) SAN_ONLY=1 sh tests/run.sh
+
+fuzz:
+	@$(MAKE) --no-print-directory -f fuzz/fuzz.mk FUZZ_SECONDS=$(or $(FUZZ_SECONDS),60)
+
+bench: all
+	@$(PYTHON) bench/run.py --build $(B)
+
+$(B)/libjlpickle.pc: libjlpickle/libjlpickle.pc.in libjlpickle/jlpickle.h
+	@mkdir -p $(B)
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
+	    -e 's|@VERSION@|$(VERSION)|' $< > $@
+
+install: all $(B)/libjlpickle.pc
+	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(BINDIR)
+	install -m 644 libjlpickle/jlpickle.h $(DESTDIR)$(INCLUDEDIR)/
+	install -m 644 $(STATIC) $(DESTDIR)$(LIBDIR)/
+	install -m 755 $(SHARED) $(DESTDIR)$(LIBDIR)/
+	ln -sf libjlpickle.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libjlpickle.so.$(SOVERSION)
+	ln -sf libjlpickle.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libjlpickle.so
+	install -m 644 $(B)/libjlpickle.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
+	install -m 755 $(TOOLS) $(DESTDIR)$(BINDIR)/
+
+uninstall:
+	rm -f $(DESTDIR)$(INCLUDEDIR)/jlpickle.h $(DESTDIR)$(LIBDIR)/libjlpickle.a \
+	      $(DESTDIR)$(LIBDIR)/libjlpickle.so $(DESTDIR)$(LIBDIR)/libjlpickle.so.$(SOVERSION) \
+	      $(DESTDIR)$(LIBDIR)/libjlpickle.so.$(VERSION) $(DESTDIR)$(LIBDIR)/pkgconfig/libjlpickle.pc \
+	      $(TOOL_NAMES:%=$(DESTDIR)$(BINDIR)/%)
+
+clean:
+	rm -rf $(B)

@@ -1,0 +1,149 @@
+/*
+ * common.h - internal helpers shared by every part of libjlpickle: error reporting,
+ * the allocator and arena, checked size arithmetic and bounds-checked byte readers.
+ * Nothing here is part of the public ABI.
+ */
+#ifndef JLP_COMMON_H
+#define JLP_COMMON_H
+
+#include "../jlpickle.h"
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <string.h>
+
+#if defined(__GNUC__)
+#  define JLP_LIKELY(x) __builtin_expect(!!(x), 1)
+#  define JLP_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#  define JLP_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#  define JLP_LIKELY(x) (x)
+#  define JLP_UNLIKELY(x) (x)
+#  define JLP_PRINTF(f, a)
+#endif
+
+/* ---- errors -------------------------------------------------------------------------- */
+
+/** Fill `err` (may be NULL) and return `code`. `offset` is the decoded-stream offset;
+ *  input_offset is set equal to it (container layers overwrite it). */
+jlp_code jlp__fail(jlp_error *err, jlp_code code, uint64_t offset, int opcode,
+                   const char *fmt, ...) JLP_PRINTF(5, 6);
+/** Reset `err` (may be NULL) to JLP_OK. */
+void jlp__clear(jlp_error *err);
+
+/* ---- allocation ---------------------------------------------------------------------- */
+
+/** @return the default allocator (malloc/realloc/free). */
+const jlp_alc *jlp__alc_default(void);
+static inline const jlp_alc *jlp__alc_or_default(const jlp_alc *a) {
+    return a ? a : jlp__alc_default();
+}
+static inline void *jlp__malloc(const jlp_alc *a, size_t n) { return a->malloc(a->ctx, n); }
+static inline void *jlp__realloc(const jlp_alc *a, void *p, size_t old_n, size_t n) {
+    return a->realloc(a->ctx, p, old_n, n);
+}
+static inline void jlp__free(const jlp_alc *a, void *p, size_t n) {
+    if (p) a->free(a->ctx, p, n);
+}
+
+/* ---- checked size arithmetic --------------------------------------------------------- */
+
+/** *out = a + b; @return false on overflow. */
+static inline bool jlp__add_u64(uint64_t a, uint64_t b, uint64_t *out) {
+    return !__builtin_add_overflow(a, b, out);
+}
+static inline bool jlp__mul_u64(uint64_t a, uint64_t b, uint64_t *out) {
+    return !__builtin_mul_overflow(a, b, out);
+}
+static inline bool jlp__add_size(size_t a, size_t b, size_t *out) {
+    return !__builtin_add_overflow(a, b, out);
+}
+static inline bool jlp__mul_size(size_t a, size_t b, size_t *out) {
+    return !__builtin_mul_overflow(a, b, out);
+}
+
+/* ---- little/big-endian readers (callers have checked the bounds) --------------------- */
+
+static inline uint16_t jlp__le16(const uint8_t *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
+static inline uint32_t jlp__le32(const uint8_t *p) {
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
+           ((uint32_t)p[3] << 24);
+}
+static inline uint64_t jlp__le64(const uint8_t *p) {
+    return (uint64_t)jlp__le32(p) | ((uint64_t)jlp__le32(p + 4) << 32);
+}
+static inline uint64_t jlp__be64(const uint8_t *p) {
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++) v = (v << 8) | p[i];
+    return v;
+}
+
+/* ---- arena ----------------------------------------------------------------------------
+ * A document's memory: a chain of chunks, bump-allocated, freed all at once. Freeing a
+ * document is therefore a walk over chunks, never over the (possibly cyclic, possibly
+ * deep) value graph. Large requests get a chunk of their own so they waste nothing. */
+
+typedef struct jlp__chunk jlp__chunk;
+
+typedef struct jlp__arena {
+    const jlp_alc *alc;
+    jlp__chunk *head;     /* chunk being bumped */
+    uint8_t *cur, *end;   /* free space in head */
+    uint64_t total;       /* bytes obtained from the allocator */
+    uint64_t limit;       /* 0 = none */
+    size_t next_size;     /* size of the next regular chunk (grows geometrically) */
+} jlp__arena;
+
+void jlp__arena_init(jlp__arena *a, const jlp_alc *alc, uint64_t limit);
+void jlp__arena_release(jlp__arena *a);
+/** @return `n` bytes aligned to 16, or NULL when the allocator fails or the limit would
+ *  be exceeded (*limit_hit set to true in that case when non-NULL). */
+void *jlp__arena_alloc_slow(jlp__arena *a, size_t n, bool *limit_hit);
+static inline void *jlp__arena_alloc(jlp__arena *a, size_t n, bool *limit_hit) {
+    size_t need = (n + 15u) & ~(size_t)15u;
+    if (JLP_LIKELY(need >= n && (size_t)(a->end - a->cur) >= need)) {
+        void *p = a->cur;
+        a->cur += need;
+        return p;
+    }
+    return jlp__arena_alloc_slow(a, n, limit_hit);
+}
+/** Grow the most recent allocation `p` of `old_n` bytes to `new_n` in place if it sits at
+ *  the top of the current chunk. @return true on success. */
+bool jlp__arena_extend(jlp__arena *a, void *p, size_t old_n, size_t new_n);
+
+/* ---- growable byte buffer (malloc-backed, for exporters and tools) ------------------- */
+
+typedef struct jlp__buf {
+    const jlp_alc *alc;
+    char *data;
+    size_t len, cap;
+    bool failed;          /* sticky: an allocation failed */
+} jlp__buf;
+
+void jlp__buf_init(jlp__buf *b, const jlp_alc *alc);
+void jlp__buf_release(jlp__buf *b);
+bool jlp__buf_reserve(jlp__buf *b, size_t extra);
+static inline void jlp__buf_put(jlp__buf *b, const void *p, size_t n) {
+    if (JLP_UNLIKELY(b->cap - b->len < n) && !jlp__buf_reserve(b, n)) return;
+    memcpy(b->data + b->len, p, n);
+    b->len += n;
+}
+static inline void jlp__buf_putc(jlp__buf *b, char c) {
+    if (JLP_UNLIKELY(b->cap == b->len) && !jlp__buf_reserve(b, 1)) return;
+    b->data[b->len++] = c;
+}
+static inline void jlp__buf_puts(jlp__buf *b, const char *s) { jlp__buf_put(b, s, strlen(s)); }
+void jlp__buf_printf(jlp__buf *b, const char *fmt, ...) JLP_PRINTF(2, 3);
+
+/* ---- text ---------------------------------------------------------------------------- */
+
+/** Validate UTF-8 as Python's "surrogatepass" decoder accepts it: well-formed sequences,
+ *  shortest form, code points up to U+10FFFF, surrogates U+D800..U+DFFF allowed.
+ *  @return the length of the valid prefix (== n when valid). */
+size_t jlp__utf8_valid_prefix(const uint8_t *s, size_t n);
+/** Append the UTF-8 (surrogatepass) encoding of code point `cp` (<= 0x10FFFF) to `out`.
+ *  @return bytes written (1..4). */
+size_t jlp__utf8_put(uint8_t *out, uint32_t cp);
+
+#endif /* JLP_COMMON_H */

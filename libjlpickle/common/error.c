@@ -1,0 +1,52 @@
+/* error.c - the pinned error table and the helpers that fill jlp_error. */
+#include "common.h"
+
+#include <stdio.h>
+
+const char *jlp_error_name(jlp_code code) {
+    switch (code) {
+#define JLP_X_NAME(name, value, text) case JLP_E_##name: return #name;
+        JLP_ERROR_TABLE(JLP_X_NAME)
+#undef JLP_X_NAME
+    default: return "UNKNOWN";
+    }
+}
+
+const char *jlp_strerror(jlp_code code) {
+    switch (code) {
+#define JLP_X_TEXT(name, value, text) case JLP_E_##name: return text;
+        JLP_ERROR_TABLE(JLP_X_TEXT)
+#undef JLP_X_TEXT
+    default: return "unknown error code";
+    }
+}
+
+void jlp__clear(jlp_error *err) {
+    if (!err) return;
+    err->code = JLP_OK;
+    err->opcode = -1;
+    err->offset = 0;
+    err->input_offset = 0;
+    err->msg[0] = '\0';
+}
+
+jlp_code jlp__fail(jlp_error *err, jlp_code code, uint64_t offset, int opcode,
+                   const char *fmt, ...) {
+    if (!err) return code;
+    err->code = code;
+    err->opcode = opcode;
+    err->offset = offset;
+    err->input_offset = offset;
+    if (fmt) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+        va_end(ap);
+    } else {
+        snprintf(err->msg, sizeof err->msg, "%s", jlp_strerror(code));
+    }
+    return code;
+}
+
+unsigned jlp_version_number(void) { return JLP_VERSION_NUMBER; }
+const char *jlp_version_string(void) { return JLP_VERSION_STRING; }

@@ -1,0 +1,230 @@
+/* source.c - memory, path, file descriptor, FILE* and callback sources. */
+#include "source.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+/* Window size for pulled sources: large enough that a syscall moves a useful amount of
+ * data, small enough that loading a tiny pickle from a pipe costs little. */
+#define SOURCE_BUF_INITIAL ((size_t)64 * 1024)
+
+jlp_source *jlp__src_new(const jlp_alc *alc, jlp__pull_fn pull, jlp_error *err) {
+    alc = jlp__alc_or_default(alc);
+    jlp_source *s = jlp__malloc(alc, sizeof *s);
+    if (!s) {
+        jlp__fail(err, JLP_E_NOMEM, 0, -1, "cannot allocate a source");
+        return NULL;
+    }
+    memset(s, 0, sizeof *s);
+    s->alc = alc;
+    s->pull = pull;
+    s->fd = -1;
+    return s;
+}
+
+jlp_source *jlp_source_mem(const void *data, size_t len, const jlp_alc *alc, jlp_error *err) {
+    jlp__clear(err);
+    if (!data && len) {
+        jlp__fail(err, JLP_E_INVALID_ARG, 0, -1, "NULL data with nonzero length");
+        return NULL;
+    }
+    jlp_source *s = jlp__src_new(alc, NULL, err);
+    if (!s) return NULL;
+    static const uint8_t empty[1] = {0};
+    s->cur = data ? data : empty;
+    s->end = s->cur + len;
+    s->end_off = len;
+    s->at_end = true;
+    return s;
+}
+
+static long long pull_fd(jlp_source *s, void *dst, size_t cap) {
+    for (;;) {
+        ssize_t n = read(s->fd, dst, cap > ((size_t)1 << 30) ? ((size_t)1 << 30) : cap);
+        if (n >= 0) return n;
+        if (errno == EINTR) continue;
+        s->sys_errno = errno;
+        return -1;
+    }
+}
+
+static long long pull_file(jlp_source *s, void *dst, size_t cap) {
+    size_t n = fread(dst, 1, cap, s->fp);
+    if (n == 0 && ferror(s->fp)) {
+        s->sys_errno = errno ? errno : EIO;
+        return -1;
+    }
+    return (long long)n;
+}
+
+static long long pull_cb(jlp_source *s, void *dst, size_t cap) {
+    long long n = s->fn(s->ctx, dst, cap);
+    if (n < 0 || (unsigned long long)n > cap) {
+        s->sys_errno = EIO;
+        return -1;
+    }
+    return n;
+}
+
+jlp_source *jlp_source_path(const char *path, const jlp_alc *alc, jlp_error *err) {
+    jlp__clear(err);
+    if (!path) {
+        jlp__fail(err, JLP_E_INVALID_ARG, 0, -1, "NULL path");
+        return NULL;
+    }
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        jlp__fail(err, JLP_E_IO, 0, -1, "cannot open: %s", strerror(errno));
+        return NULL;
+    }
+    jlp_source *s = jlp__src_new(alc, pull_fd, err);
+    if (!s) {
+        close(fd);
+        return NULL;
+    }
+    s->fd = fd;
+    s->own_fd = true;
+    s->path = path;
+    return s;
+}
+
+jlp_source *jlp_source_fd(int fd, const jlp_alc *alc, jlp_error *err) {
+    jlp__clear(err);
+    if (fd < 0) {
+        jlp__fail(err, JLP_E_INVALID_ARG, 0, -1, "negative file descriptor");
+        return NULL;
+    }
+    jlp_source *s = jlp__src_new(alc, pull_fd, err);
+    if (s) s->fd = fd;
+    return s;
+}
+
+jlp_source *jlp_source_file(FILE *fp, const jlp_alc *alc, jlp_error *err) {
+    jlp__clear(err);
+    if (!fp) {
+        jlp__fail(err, JLP_E_INVALID_ARG, 0, -1, "NULL FILE");
+        return NULL;
+    }
+    jlp_source *s = jlp__src_new(alc, pull_file, err);
+    if (s) s->fp = fp;
+    return s;
+}
+
+jlp_source *jlp_source_cb(jlp_read_fn fn, void *ctx, const jlp_alc *alc, jlp_error *err) {
+    jlp__clear(err);
+    if (!fn) {
+        jlp__fail(err, JLP_E_INVALID_ARG, 0, -1, "NULL read callback");
+        return NULL;
+    }
+    jlp_source *s = jlp__src_new(alc, pull_cb, err);
+    if (s) {
+        s->fn = fn;
+        s->ctx = ctx;
+    }
+    return s;
+}
+
+void jlp_source_free(jlp_source *src) {
+    if (!src) return;
+    if (src->own_fd && src->fd >= 0) close(src->fd);
+    jlp__free(src->alc, src->buf, src->cap);
+    jlp__free(src->alc, src, sizeof *src);
+}
+
+uint64_t jlp_source_tell(const jlp_source *src) { return src ? jlp__src_tell(src) : 0; }
+
+int jlp_source_at_eof(jlp_source *src, jlp_error *err) {
+    jlp__clear(err);
+    if (!src) {
+        jlp__fail(err, JLP_E_INVALID_ARG, 0, -1, "NULL source");
+        return -1;
+    }
+    if (jlp__src_avail(src) || jlp__src_fill(src, 1)) return 0;
+    if (src->failed) {
+        jlp__fail(err, JLP_E_IO, jlp__src_tell(src), -1, "read error: %s",
+                  strerror(src->sys_errno));
+        return -1;
+    }
+    return 1;
+}
+
+size_t jlp__src_fill(jlp_source *s, size_t need) {
+    size_t have = jlp__src_avail(s);
+    if (have >= need || !s->pull || s->at_end || s->failed) return have;
+    /* Slide the unread bytes to the front, then grow the buffer if `need` exceeds it. */
+    if (s->buf && s->cur != s->buf && have) memmove(s->buf, s->cur, have);
+    if (need > s->cap || !s->buf) {
+        size_t cap = s->cap ? s->cap : SOURCE_BUF_INITIAL;
+        while (cap < need) cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+        uint8_t *nb = jlp__realloc(s->alc, s->buf, s->cap, cap);
+        if (!nb) {
+            s->failed = true;
+            s->sys_errno = ENOMEM;
+            if (s->buf) { s->cur = s->buf; s->end = s->buf + have; }
+            return have;
+        }
+        s->buf = nb;
+        s->cap = cap;
+    }
+    s->cur = s->buf;
+    s->end = s->buf + have;
+    while (have < need) {
+        long long n = s->pull(s, s->buf + have, s->cap - have);
+        if (n < 0) { s->failed = true; break; }
+        if (n == 0) { s->at_end = true; break; }
+        have += (size_t)n;
+        s->end += n;
+        s->end_off += (uint64_t)n;
+    }
+    return have;
+}
+
+size_t jlp__src_copy(jlp_source *s, void *dst, size_t n) {
+    size_t have = jlp__src_avail(s);
+    size_t k = have < n ? have : n;
+    memcpy(dst, s->cur, k);
+    s->cur += k;
+    uint8_t *out = (uint8_t *)dst + k;
+    size_t left = n - k;
+    if (!left || !s->pull) return k;
+    /* Small remainders go through the window so the next opcode read is buffered too;
+     * large ones are read straight into the destination. */
+    if (left < SOURCE_BUF_INITIAL / 2) {
+        size_t got = jlp__src_fill(s, left);
+        size_t c = got < left ? got : left;
+        memcpy(out, s->cur, c);
+        s->cur += c;
+        return k + c;
+    }
+    while (left && !s->at_end && !s->failed) {
+        long long r = s->pull(s, out, left);
+        if (r < 0) { s->failed = true; break; }
+        if (r == 0) { s->at_end = true; break; }
+        out += r;
+        left -= (size_t)r;
+        s->end_off += (uint64_t)r;
+    }
+    return n - left;
+}
+
+const uint8_t *jlp__src_line(jlp_source *s, size_t max, size_t *len) {
+    size_t scanned = 0;
+    for (;;) {
+        size_t have = jlp__src_avail(s);
+        size_t lim = have < max ? have : max;
+        const uint8_t *nl = lim > scanned ? memchr(s->cur + scanned, '\n', lim - scanned) : NULL;
+        if (nl) {
+            const uint8_t *p = s->cur;
+            *len = (size_t)(nl - p) + 1;
+            s->cur = nl + 1;
+            return p;
+        }
+        scanned = lim;
+        if (lim >= max) { *len = 1; return NULL; }
+        size_t want = have + (have < 4096 ? 4096 : have);
+        if (want > max) want = max;
+        if (jlp__src_fill(s, want) <= have) { *len = 0; return NULL; }
+    }
+}

@@ -1,0 +1,67 @@
+/*
+ * source.h - the input layer. A source exposes a window of unread bytes [cur, end) that
+ * the unpickler reads with inline fast paths; refilling goes through one pull callback
+ * per kind of source (memory has none: its window is the whole input). Offsets are
+ * absolute: jlp__src_tell() is the number of bytes consumed since the source began.
+ */
+#ifndef JLP_SOURCE_H
+#define JLP_SOURCE_H
+
+#include "../common/common.h"
+
+/* Pull up to `cap` bytes into `dst`. @return bytes (0 = end of input) or -1 (error,
+ * with errno-style detail in src->sys_errno). */
+typedef long long (*jlp__pull_fn)(jlp_source *src, void *dst, size_t cap);
+
+struct jlp_source {
+    const jlp_alc *alc;
+    const uint8_t *cur, *end; /* unread window */
+    uint64_t end_off;         /* absolute offset of `end` */
+    jlp__pull_fn pull;        /* NULL for memory sources */
+    uint8_t *buf;             /* window storage for pulled sources */
+    size_t cap;
+    bool at_end;              /* pull returned 0 */
+    bool failed;              /* pull returned -1 */
+    int sys_errno;
+    int fd;
+    bool own_fd;
+    FILE *fp;
+    jlp_read_fn fn;
+    void *ctx;
+    const char *path;         /* for messages; NULL when not a path */
+};
+
+static inline uint64_t jlp__src_tell(const jlp_source *s) {
+    return s->end_off - (uint64_t)(s->end - s->cur);
+}
+static inline size_t jlp__src_avail(const jlp_source *s) { return (size_t)(s->end - s->cur); }
+static inline bool jlp__src_is_mem(const jlp_source *s) { return s->pull == NULL; }
+
+/** Try to make at least `need` bytes available in the window (growing the buffer when
+ *  needed). @return the bytes available afterwards (< need at end of input or on a read
+ *  error; check s->failed). */
+size_t jlp__src_fill(jlp_source *s, size_t need);
+
+/** @return a pointer to `n` available bytes (and consume them), or NULL when the input
+ *  ends first. The pointer stays valid until the next call on the source, and for memory
+ *  sources for the source's lifetime. */
+static inline const uint8_t *jlp__src_take(jlp_source *s, size_t n) {
+    if (JLP_UNLIKELY(jlp__src_avail(s) < n) && jlp__src_fill(s, n) < n) return NULL;
+    const uint8_t *p = s->cur;
+    s->cur += n;
+    return p;
+}
+
+/** Copy the next `n` bytes into `dst`, reading straight from the underlying input when
+ *  the window runs dry (no buffer growth). @return bytes copied (< n at end/error). */
+size_t jlp__src_copy(jlp_source *s, void *dst, size_t n);
+
+/** Find the next line (ending in '\n') within `max` bytes. @return its start with the
+ *  length including '\n' in *len, consumed; or NULL: *len = 0 when the input ended
+ *  first, *len = 1 when no newline lies within `max` bytes. Nothing is consumed on NULL. */
+const uint8_t *jlp__src_line(jlp_source *s, size_t max, size_t *len);
+
+/** Create a source with a pull callback; the caller fills the kind-specific fields. */
+jlp_source *jlp__src_new(const jlp_alc *alc, jlp__pull_fn pull, jlp_error *err);
+
+#endif /* JLP_SOURCE_H */

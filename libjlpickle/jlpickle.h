@@ -1,0 +1,483 @@
+/*
+ * jlpickle.h - libjlpickle, a reader and writer of Python pickles and joblib files
+ * that never executes anything.
+ *
+ * Copyright (c) 2026 The libjlpickle authors. BSD-3-Clause, see LICENSE.
+ *
+ * This header is the manual. Read it top to bottom once:
+ *
+ *   1. Version
+ *   2. Errors           jlp_error, pinned codes, jlp_error_name(), jlp_strerror()
+ *   3. Allocation       jlp_alc hooks
+ *   4. Read options     jlp_limits, jlp_read_opts
+ *   5. Sources          where bytes come from (memory, path, fd, FILE*, callback)
+ *   6. Loading          jlp_load(), one pickle per call; convenience one-shot loaders
+ *   7. Documents        jlp_doc: owns every value of one load
+ *   8. Values           jlp_val: types, NULL-tolerant accessors, iterators
+ *   9. JSON export      the mapping of spec/JSON.md
+ *
+ * Model: a load produces a jlp_doc. The doc owns an arena holding every value node,
+ * string and byte payload; values (jlp_val *) stay valid until jlp_doc_free(). The
+ * loaded value is a graph, not a tree: a memo reference returns the very same node,
+ * and a pickle may build cycles. Every traversal in the library is iterative and
+ * cycle-aware; nothing recurses on input-controlled depth.
+ *
+ * Nothing named in a pickle is ever imported or called. Globals stay inert
+ * JLP_GLOBAL nodes; calls of them stay inert JLP_OBJECT nodes (callable + args +
+ * state + items). An exact allowlist of (module, qualname) pairs that Python's
+ * pickler itself emits for built-in types is rebuilt natively (see jlp_load()).
+ *
+ * Thread safety, unless a function says otherwise: functions without a jlp_doc or
+ * source argument are thread-safe. Different documents and sources may be used from
+ * different threads at once. One document may be read (accessors, export) from many
+ * threads at once as long as nobody modifies or frees it. The library has no mutable
+ * global state.
+ */
+#ifndef JLPICKLE_H
+#define JLPICKLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32) && defined(JLP_BUILDING_SHARED)
+#  define JLP_API __declspec(dllexport)
+#elif defined(__GNUC__) && __GNUC__ >= 4
+#  define JLP_API __attribute__((visibility("default")))
+#else
+#  define JLP_API
+#endif
+
+/* =====================================================================================
+ * 1. Version
+ * ===================================================================================== */
+
+#define JLP_VERSION_MAJOR 0
+#define JLP_VERSION_MINOR 1
+#define JLP_VERSION_PATCH 0
+#define JLP_VERSION_NUMBER (JLP_VERSION_MAJOR * 10000 + JLP_VERSION_MINOR * 100 + JLP_VERSION_PATCH)
+#define JLP_VERSION_STRING "0.1.0"
+
+/** @return JLP_VERSION_NUMBER of the library actually linked (compare with the macro
+ *  to detect a header/library mismatch). Thread-safe. */
+JLP_API unsigned jlp_version_number(void);
+/** @return "MAJOR.MINOR.PATCH" of the linked library; static storage. Thread-safe. */
+JLP_API const char *jlp_version_string(void);
+
+/* =====================================================================================
+ * 2. Errors
+ *
+ * Every call that can fail takes `jlp_error *err` as its last argument. It may be NULL
+ * when the caller does not want details. On failure the struct is filled; on success it
+ * is left with code JLP_OK. Codes are pinned: their numeric values never change between
+ * releases, new codes are only appended.
+ * ===================================================================================== */
+
+/* X(NAME, value, description) */
+#define JLP_ERROR_TABLE(X)                                                                 \
+    X(OK,              0,  "no error")                                                     \
+    X(NOMEM,           1,  "out of memory")                                                \
+    X(INVALID_ARG,     2,  "invalid argument")                                             \
+    X(IO,              3,  "I/O error")                                                    \
+    X(TRUNCATED,       4,  "input ended before the value was complete")                    \
+    X(BAD_OPCODE,      5,  "unknown opcode")                                               \
+    X(BAD_PROTO,       6,  "unsupported pickle protocol")                                  \
+    X(STACK_UNDERFLOW, 7,  "unpickling stack underflow")                                   \
+    X(NO_MARK,         8,  "no MARK on the stack")                                         \
+    X(BAD_TYPE,        9,  "operand has the wrong type")                                   \
+    X(MEMO_MISSING,    10, "memo key not defined")                                         \
+    X(BAD_VALUE,       11, "malformed opcode argument")                                    \
+    X(BAD_UTF8,        12, "invalid UTF-8")                                                \
+    X(FRAME,           13, "pickle frame violation")                                       \
+    X(LIMIT,           14, "a configured limit was exceeded")                              \
+    X(NO_BUFFER,       15, "out-of-band buffer not supplied")                              \
+    X(UNKNOWN_FORMAT,  16, "input is neither a pickle nor a known container")              \
+    X(CODEC_MISSING,   17, "compressor recognised but not available in this build")        \
+    X(CORRUPT,         18, "compressed stream is corrupt")                                 \
+    X(CHECKSUM,        19, "checksum mismatch")                                            \
+    X(TRAILING,        20, "unexpected bytes after the end of the stream")                 \
+    X(BAD_ARRAY,       21, "malformed array description or payload")                       \
+    X(BAD_DTYPE,       22, "malformed numpy dtype")                                        \
+    X(MMAP,            23, "memory mapping failed or not possible")                        \
+    X(UNALIGNED,       24, "array payload is not aligned as required")                     \
+    X(PATH,            25, "refused companion file name")                                  \
+    X(UNSUPPORTED,     26, "valid input that this operation does not support")             \
+    X(CYCLE,           27, "value graph has a cycle where none is allowed")
+
+typedef enum jlp_code {
+#define JLP_X_ENUM(name, value, text) JLP_E_##name = value,
+    JLP_ERROR_TABLE(JLP_X_ENUM)
+#undef JLP_X_ENUM
+    JLP_E__COUNT
+} jlp_code;
+
+#define JLP_OK JLP_E_OK
+
+/** Details of a failure. `offset` is the byte of the decoded (uncompressed) pickle
+ *  stream where the faulty opcode or field starts; `input_offset` the byte of the
+ *  input (the compressed file, for compressed input; equal to `offset` otherwise), or
+ *  UINT64_MAX when unknown. `opcode` is the opcode byte being executed, or -1. */
+typedef struct jlp_error {
+    jlp_code code;
+    int opcode;
+    uint64_t offset;
+    uint64_t input_offset;
+    char msg[160];
+} jlp_error;
+
+/** @return the stable upper-case name of `code` without prefix ("TRUNCATED"), or
+ *  "UNKNOWN" for a value outside the table. Static storage. Thread-safe. */
+JLP_API const char *jlp_error_name(jlp_code code);
+/** @return a one-line English description of `code`. Static storage. Thread-safe. */
+JLP_API const char *jlp_strerror(jlp_code code);
+
+/* =====================================================================================
+ * 3. Allocation
+ *
+ * Every allocation the library makes goes through a jlp_alc. Pass NULL wherever one is
+ * asked for to use malloc/realloc/free. The hooks receive the sizes, so an allocator can
+ * account without headers. Hooks are called from whichever thread uses the object they
+ * allocate for; they must be thread-safe if the caller shares one jlp_alc between
+ * threads.
+ * ===================================================================================== */
+
+typedef struct jlp_alc {
+    void *(*malloc)(void *ctx, size_t size);
+    void *(*realloc)(void *ctx, void *ptr, size_t old_size, size_t new_size);
+    void (*free)(void *ctx, void *ptr, size_t size);
+    void *ctx;
+} jlp_alc;
+
+/* =====================================================================================
+ * 4. Read options and limits
+ *
+ * The defaults are safe for untrusted input (memory and time stay bounded by a small
+ * multiple of the input size) and generous for real files. A limit that is exceeded
+ * fails the load with JLP_E_LIMIT and the offset of the opcode that crossed it. A limit
+ * of 0 means "no limit" for the 64-bit fields.
+ * ===================================================================================== */
+
+typedef struct jlp_limits {
+    uint64_t max_ops;          /**< opcodes executed per load (default 1<<30) */
+    uint64_t max_depth;        /**< MARKs open at once (default 100000) */
+    uint64_t max_stack;        /**< values on the unpickler stack (default 1<<26) */
+    uint64_t max_memo;         /**< memo entries (default 1<<26) */
+    uint64_t max_str;          /**< bytes of one str/bytes/bytearray/line (default 1<<31) */
+    uint64_t max_bigint_digits;/**< decimal digits of a text INT/LONG (default 4300, the
+                                    limit Python applies); LONG1/LONG4 obey max_str */
+    uint64_t max_alloc;        /**< bytes the document may allocate (default 8 GiB) */
+    uint64_t max_decoded;      /**< bytes a compressed input may decode to (default 1<<40) */
+    uint64_t max_ratio;        /**< decoded/compressed ratio once past 64 MiB decoded
+                                    (default 0: off) */
+} jlp_limits;
+
+/** How py2 `str` values (STRING, BINSTRING, SHORT_BINSTRING opcodes) load. */
+typedef enum jlp_py2str {
+    JLP_PY2STR_AUTO = 0,   /**< str when every byte is ASCII, else bytes (default) */
+    JLP_PY2STR_BYTES = 1,  /**< always bytes */
+    JLP_PY2STR_LATIN1 = 2, /**< always str, bytes taken as Latin-1 */
+    JLP_PY2STR_ASCII = 3   /**< str; a non-ASCII byte fails with JLP_E_BAD_VALUE, as Python 3 */
+} jlp_py2str;
+
+/** A caller-supplied out-of-band buffer (PEP 574) for NEXT_BUFFER. The bytes are
+ *  borrowed: they must outlive the document. */
+typedef struct jlp_buffer {
+    const void *data;
+    size_t len;
+    int readonly;          /**< nonzero: loads as bytes; zero: loads as bytearray */
+} jlp_buffer;
+
+typedef struct jlp_read_opts {
+    jlp_limits limits;
+    const jlp_alc *alc;        /**< NULL: malloc/realloc/free */
+    jlp_py2str py2str;
+    const jlp_buffer *buffers; /**< out-of-band buffers, consumed in order by NEXT_BUFFER */
+    size_t nbuffers;
+} jlp_read_opts;
+
+#define JLP_LIMITS_INIT                                                                    \
+    { (uint64_t)1 << 30, 100000, (uint64_t)1 << 26, (uint64_t)1 << 26, (uint64_t)1 << 31,   \
+      4300, (uint64_t)8 << 30, (uint64_t)1 << 40, 0 }
+#define JLP_READ_OPTS_INIT { JLP_LIMITS_INIT, NULL, JLP_PY2STR_AUTO, NULL, 0 }
+
+/** Fill `opts` with the defaults (the same as JLP_READ_OPTS_INIT). NULL is ignored.
+ *  Thread-safe. */
+JLP_API void jlp_read_opts_init(jlp_read_opts *opts);
+
+/* =====================================================================================
+ * 5. Sources
+ *
+ * A source is where input bytes come from. It keeps its position across loads, so
+ * several pickles written one after another into one stream are read by calling
+ * jlp_load() repeatedly on the same source. A source is used by one thread at a time.
+ * ===================================================================================== */
+
+typedef struct jlp_source jlp_source;
+
+/** A read callback: copy up to `cap` bytes into `buf`.
+ *  @return the number of bytes written (0 at end of input), or -1 on error. */
+typedef long long (*jlp_read_fn)(void *ctx, void *buf, size_t cap);
+
+/** A source over caller memory. The bytes are borrowed and must outlive the source and
+ *  every document loaded from it (strings may point into them).
+ *  @return a new source, or NULL (err: INVALID_ARG when data is NULL and len > 0,
+ *  NOMEM). */
+JLP_API jlp_source *jlp_source_mem(const void *data, size_t len, const jlp_alc *alc,
+                                   jlp_error *err);
+/** A source reading the file at `path`. The file is opened now and closed by
+ *  jlp_source_free().
+ *  @return a new source, or NULL (err: INVALID_ARG for a NULL path, IO with errno text). */
+JLP_API jlp_source *jlp_source_path(const char *path, const jlp_alc *alc, jlp_error *err);
+/** A source reading file descriptor `fd` from its current position; pipes and sockets
+ *  work. The descriptor is not closed by the library.
+ *  @return a new source, or NULL (INVALID_ARG for fd < 0, NOMEM). */
+JLP_API jlp_source *jlp_source_fd(int fd, const jlp_alc *alc, jlp_error *err);
+/** A source reading `fp` with fread(). The FILE is not closed by the library.
+ *  @return a new source, or NULL (INVALID_ARG for NULL fp, NOMEM). */
+JLP_API jlp_source *jlp_source_file(FILE *fp, const jlp_alc *alc, jlp_error *err);
+/** A source pulling bytes from `fn(ctx, ...)`.
+ *  @return a new source, or NULL (INVALID_ARG for NULL fn, NOMEM). */
+JLP_API jlp_source *jlp_source_cb(jlp_read_fn fn, void *ctx, const jlp_alc *alc,
+                                  jlp_error *err);
+/** @return the number of bytes consumed from the source so far (the offset of the next
+ *  pickle), 0 for NULL. */
+JLP_API uint64_t jlp_source_tell(const jlp_source *src);
+/** @return 1 when no byte remains, 0 when one does, -1 on a read error or NULL. May read
+ *  ahead (blocks on a pipe until a byte or end of input arrives). */
+JLP_API int jlp_source_at_eof(jlp_source *src, jlp_error *err);
+/** Release the source (and close what jlp_source_path opened). NULL is ignored. Documents
+ *  loaded from a memory source still borrow its bytes; others are independent. */
+JLP_API void jlp_source_free(jlp_source *src);
+
+/* =====================================================================================
+ * 6. Loading
+ * ===================================================================================== */
+
+typedef struct jlp_doc jlp_doc;
+typedef struct jlp_val jlp_val;
+
+/** Load one pickle (PROTO..STOP) from `src`, leaving the source positioned just after
+ *  its STOP opcode, so the next call loads the following pickle.
+ *
+ *  All 68 opcodes of protocols 0 to 5 are understood. FRAME is enforced as PEP 3154 and
+ *  Python's pure-Python unpickler do: an opcode may not straddle a frame end, and a new
+ *  FRAME may not start before the previous one is consumed. Protocol < 3 names are
+ *  mapped as Python 3 does (`__builtin__` -> `builtins`, `copy_reg` -> `copyreg`, ...).
+ *
+ *  Rebuilt natively (REDUCE of exactly these globals with the argument shapes Python's
+ *  pickler writes): builtins.set, builtins.frozenset, builtins.bytes, builtins.bytearray,
+ *  builtins.complex, collections.OrderedDict (a dict), copyreg._reconstructor (an object
+ *  node), _codecs.encode(str, 'latin1'). Anything else stays inert.
+ *
+ *  @param opts NULL for the defaults.
+ *  @return the document, or NULL with `err` filled (code, offset of the opcode, opcode).
+ *  At end of input before any byte, the code is JLP_E_TRUNCATED with offset equal to
+ *  jlp_source_tell(). On failure nothing leaks and the source position is unspecified.
+ *  Thread-safety: one thread per source. */
+JLP_API jlp_doc *jlp_load(jlp_source *src, const jlp_read_opts *opts, jlp_error *err);
+
+/** One-shot loaders: build a source, load one pickle, free the source.
+ *  jlp_load_mem copies nothing: strings of the document may point into `data`, which
+ *  must outlive the document. `consumed` (may be NULL) receives the bytes the pickle
+ *  occupied, so `data + *consumed` is where a following pickle would start.
+ *  @return the document, or NULL with `err` filled. */
+JLP_API jlp_doc *jlp_load_mem(const void *data, size_t len, const jlp_read_opts *opts,
+                              size_t *consumed, jlp_error *err);
+JLP_API jlp_doc *jlp_load_path(const char *path, const jlp_read_opts *opts, jlp_error *err);
+JLP_API jlp_doc *jlp_load_fd(int fd, const jlp_read_opts *opts, jlp_error *err);
+JLP_API jlp_doc *jlp_load_file(FILE *fp, const jlp_read_opts *opts, jlp_error *err);
+JLP_API jlp_doc *jlp_load_cb(jlp_read_fn fn, void *ctx, const jlp_read_opts *opts,
+                             jlp_error *err);
+
+/* =====================================================================================
+ * 7. Documents
+ * ===================================================================================== */
+
+/** Warnings a load may raise without failing (bit flags, see jlp_doc_warnings). */
+#define JLP_WARN_UNHASHABLE_KEY  0x0001u /**< a dict/set key Python could not hash */
+#define JLP_WARN_DUPLICATE_PROTO 0x0002u /**< more than one PROTO opcode */
+#define JLP_WARN_PROTO_NOT_FIRST 0x0004u /**< PROTO after the first opcode */
+#define JLP_WARN_STACK_LEFT      0x0008u /**< values or MARKs left on the stack at STOP */
+
+/** Release the document and everything it owns. NULL is ignored. Not thread-safe with
+ *  respect to other uses of the same document. */
+JLP_API void jlp_doc_free(jlp_doc *doc);
+/** @return the root value (the object STOP returned), or NULL for a NULL doc. */
+JLP_API jlp_val *jlp_doc_root(const jlp_doc *doc);
+/** @return the pickle protocol declared by PROTO (0 when absent), -1 for NULL. */
+JLP_API int jlp_doc_protocol(const jlp_doc *doc);
+/** @return bytes of the decoded stream this pickle occupied (PROTO through STOP), 0 for
+ *  NULL. */
+JLP_API uint64_t jlp_doc_consumed(const jlp_doc *doc);
+/** @return the number of opcodes executed, 0 for NULL. */
+JLP_API uint64_t jlp_doc_ops(const jlp_doc *doc);
+/** @return the JLP_WARN_* flags raised by the load, 0 for NULL. */
+JLP_API unsigned jlp_doc_warnings(const jlp_doc *doc);
+/** @return bytes allocated for the document (its arena and arrays), 0 for NULL. */
+JLP_API uint64_t jlp_doc_alloc_bytes(const jlp_doc *doc);
+
+/* =====================================================================================
+ * 8. Values
+ *
+ * Accessors are NULL-tolerant: given NULL or a value of another type they return the
+ * neutral result stated (0, NULL, JLP_NONE...), never crash. Strings are UTF-8 with an
+ * explicit length (they may contain NUL); lone surrogates from Python appear encoded as
+ * three-byte sequences ED A0 80..ED BF BF, as Python's "surrogatepass" handler writes.
+ * Pointers returned stay valid until the document is freed.
+ * ===================================================================================== */
+
+typedef enum jlp_type {
+    JLP_INVALID = 0,   /**< returned for NULL */
+    JLP_NONE,
+    JLP_BOOL,
+    JLP_INT,           /**< fits int64 */
+    JLP_BIGINT,        /**< does not fit int64: two's complement little-endian bytes */
+    JLP_FLOAT,
+    JLP_COMPLEX,
+    JLP_STR,
+    JLP_BYTES,
+    JLP_BYTEARRAY,
+    JLP_TUPLE,
+    JLP_LIST,
+    JLP_DICT,          /**< ordered (key, value) pairs; keys are never hashed */
+    JLP_SET,
+    JLP_FROZENSET,
+    JLP_GLOBAL,        /**< a class or function reference: module + qualname */
+    JLP_OBJECT,        /**< inert instance or call result */
+    JLP_NDARRAY,       /**< numpy array */
+    JLP_SCALAR,        /**< numpy scalar */
+    JLP_DTYPE,         /**< numpy dtype object */
+    JLP_PERSID,        /**< persistent id (PERSID/BINPERSID) */
+    JLP_EXT            /**< extension registry code (EXT1/EXT2/EXT4) */
+} jlp_type;
+
+/** @return the type of `v`, JLP_INVALID for NULL. */
+JLP_API jlp_type jlp_get_type(const jlp_val *v);
+/** @return a lower-case name of the type ("none", "int", "dict", ...); "invalid" for
+ *  JLP_INVALID and unknown values. Static storage. */
+JLP_API const char *jlp_type_name(jlp_type t);
+
+/** @return 1 if `v` is True, 0 otherwise (including NULL and non-bool). */
+JLP_API int jlp_get_bool(const jlp_val *v);
+/** @return the value of a JLP_INT or JLP_BOOL, 0 otherwise. */
+JLP_API int64_t jlp_get_int(const jlp_val *v);
+/** @return the bytes of a JLP_BIGINT (two's complement, little-endian, minimal length)
+ *  and their count in *len (len may be NULL); NULL (and *len = 0) otherwise. */
+JLP_API const uint8_t *jlp_get_bigint(const jlp_val *v, size_t *len);
+/** @return the value of a JLP_FLOAT, or of a JLP_INT/JLP_BOOL converted; 0.0 otherwise. */
+JLP_API double jlp_get_float(const jlp_val *v);
+/** Real and imaginary parts of a JLP_COMPLEX. @return 1, or 0 (and zeros) otherwise. */
+JLP_API int jlp_get_complex(const jlp_val *v, double *re, double *im);
+/** @return the bytes of a JLP_STR, JLP_BYTES or JLP_BYTEARRAY with their length in *len
+ *  (len may be NULL). The text of a str is followed by a NUL not counted in len. NULL
+ *  (and *len = 0) for other types. */
+JLP_API const char *jlp_get_str(const jlp_val *v, size_t *len);
+/** @return 1 if `v` is a JLP_STR equal to the NUL-terminated `s`, else 0. */
+JLP_API int jlp_str_eq(const jlp_val *v, const char *s);
+
+/** @return the element count of a tuple, list, set, frozenset (items) or dict (pairs);
+ *  0 for anything else. */
+JLP_API size_t jlp_len(const jlp_val *v);
+/** @return item `i` of a tuple, list, set or frozenset, or NULL when out of range or of
+ *  another type. */
+JLP_API jlp_val *jlp_item(const jlp_val *v, size_t i);
+/** @return key `i` / value `i` of a dict, NULL when out of range or not a dict. */
+JLP_API jlp_val *jlp_dict_key(const jlp_val *v, size_t i);
+JLP_API jlp_val *jlp_dict_value(const jlp_val *v, size_t i);
+/** @return the value of the first pair whose key is the str `key`, NULL if none.
+ *  Linear in the dict size. */
+JLP_API jlp_val *jlp_dict_get(const jlp_val *v, const char *key);
+
+/** Iterator over a sequence or dict, used as a stack value:
+ *      jlp_iter it = jlp_iter_make(v);  jlp_val *x;
+ *      while ((x = jlp_iter_next(&it))) ...          // items, or dict keys
+ *  For a dict, jlp_iter_value(&it) gives the value of the key just returned.
+ *  Changing the container while iterating is not allowed. */
+typedef struct jlp_iter {
+    const jlp_val *v;
+    size_t i;
+} jlp_iter;
+JLP_API jlp_iter jlp_iter_make(const jlp_val *v);
+JLP_API jlp_val *jlp_iter_next(jlp_iter *it);
+JLP_API jlp_val *jlp_iter_value(const jlp_iter *it);
+
+/** Module and qualified name of a JLP_GLOBAL (NUL-terminated; lengths in *len, which may
+ *  be NULL). @return NULL for other types. */
+JLP_API const char *jlp_global_module(const jlp_val *v, size_t *len);
+JLP_API const char *jlp_global_name(const jlp_val *v, size_t *len);
+/** @return 1 if `v` is the global module.name exactly (no prefix match), else 0. */
+JLP_API int jlp_global_is(const jlp_val *v, const char *module, const char *name);
+
+/** How a JLP_OBJECT came to be. */
+typedef enum jlp_obj_kind {
+    JLP_OBJ_NONE = 0,     /**< not an object */
+    JLP_OBJ_NEWOBJ,       /**< cls.__new__(cls, *args) (NEWOBJ) */
+    JLP_OBJ_NEWOBJ_EX,    /**< cls.__new__(cls, *args, **kwargs) (NEWOBJ_EX) */
+    JLP_OBJ_OBJ,          /**< OBJ opcode: cls(*args) */
+    JLP_OBJ_INST,         /**< INST opcode: module.name(*args) */
+    JLP_OBJ_RECONSTRUCTOR,/**< copyreg._reconstructor(cls, base, state) */
+    JLP_OBJ_REDUCE        /**< REDUCE of a callable that is not rebuilt natively */
+} jlp_obj_kind;
+
+/** @return the kind of a JLP_OBJECT, JLP_OBJ_NONE otherwise. */
+JLP_API jlp_obj_kind jlp_obj_get_kind(const jlp_val *v);
+/** @return the class (kinds other than REDUCE) or the callable (REDUCE); usually a
+ *  JLP_GLOBAL. NULL when not an object. */
+JLP_API jlp_val *jlp_obj_callable(const jlp_val *v);
+/** @return the positional arguments as a JLP_TUPLE (never NULL for an object). */
+JLP_API jlp_val *jlp_obj_args(const jlp_val *v);
+/** @return the keyword arguments (JLP_DICT) of NEWOBJ_EX, else NULL. */
+JLP_API jlp_val *jlp_obj_kwargs(const jlp_val *v);
+/** @return the state given by BUILD, or NULL when no BUILD happened (a BUILD with None
+ *  gives a JLP_NONE value, not NULL). */
+JLP_API jlp_val *jlp_obj_state(const jlp_val *v);
+/** @return a JLP_LIST of what APPEND/APPENDS/ADDITEMS added, or NULL if nothing was. */
+JLP_API jlp_val *jlp_obj_items(const jlp_val *v);
+/** @return a JLP_DICT of what SETITEM/SETITEMS added, or NULL if nothing was. */
+JLP_API jlp_val *jlp_obj_dictitems(const jlp_val *v);
+
+/** @return the value a JLP_PERSID carries (str for PERSID, any for BINPERSID). */
+JLP_API jlp_val *jlp_persid_value(const jlp_val *v);
+/** @return the code of a JLP_EXT, 0 otherwise. */
+JLP_API int64_t jlp_ext_code(const jlp_val *v);
+
+/* =====================================================================================
+ * 9. JSON export (spec/JSON.md)
+ *
+ * The export is lossless and unambiguous: an object with exactly one key starting with
+ * '$' is a tagged value, any other object is a Python dict with str keys. Shared
+ * containers and cycles print as {"$ref": "<JSON pointer of the first occurrence>"}.
+ * Output is compact (no spaces) and ends with "\n".
+ * ===================================================================================== */
+
+typedef struct jlp_json_opts {
+    uint64_t max_items;    /**< arrays with more elements print nbytes+sha256 instead of
+                                data; 0 prints all (default 1000) */
+} jlp_json_opts;
+#define JLP_JSON_OPTS_INIT { 1000 }
+
+/** Write callback: @return 0 on success, nonzero to abort (JLP_E_IO). */
+typedef int (*jlp_write_fn)(void *ctx, const void *data, size_t len);
+
+/** Export `v` as JSON through `fn`. opts NULL = defaults.
+ *  @return JLP_OK, JLP_E_INVALID_ARG (NULL v or fn), JLP_E_IO (fn failed), JLP_E_NOMEM.
+ *  Thread-safe for concurrent readers of the same document. */
+JLP_API jlp_code jlp_export_json(const jlp_val *v, const jlp_json_opts *opts,
+                                 jlp_write_fn fn, void *ctx, jlp_error *err);
+/** Export into `fp`. @return as jlp_export_json (JLP_E_IO when fwrite fails). */
+JLP_API jlp_code jlp_export_json_file(const jlp_val *v, const jlp_json_opts *opts, FILE *fp,
+                                      jlp_error *err);
+/** Export into a new NUL-terminated string allocated with malloc(); the caller frees it
+ *  with free(). `len` (may be NULL) receives the length without the NUL.
+ *  @return the string, or NULL with err filled. */
+JLP_API char *jlp_export_json_str(const jlp_val *v, const jlp_json_opts *opts, size_t *len,
+                                  jlp_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* JLPICKLE_H */

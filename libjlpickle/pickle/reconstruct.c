@@ -1,0 +1,150 @@
+/*
+ * reconstruct.c - the exact allowlist of globals whose REDUCE is rebuilt natively, and
+ * Python 3's renaming of Python 2 names. Every other callable stays an inert object.
+ * Matching is on the exact (module, qualname) pair: a dotted prefix never matches.
+ *
+ * The argument shapes accepted are the ones Python's pickler writes:
+ *   builtins.set(), set(seq)            -> set          (protocols 0-3 write sets so)
+ *   builtins.frozenset(), frozenset(seq)-> frozenset
+ *   builtins.bytes(), bytes(b)          -> bytes        (protocol 2 writes b'' as bytes())
+ *   builtins.bytearray(), (b), (s, 'latin-1') -> bytearray
+ *   builtins.complex(re[, im])          -> complex
+ *   collections.OrderedDict()           -> dict         (SETITEMS then fill it)
+ *   copyreg._reconstructor(cls, base, state) -> object of class cls
+ *   _codecs.encode(s, 'latin1')         -> bytes        (protocol 0-2 bytes)
+ * Other argument shapes leave the call inert.
+ */
+#include "vm.h"
+
+#include "compat_names.h"
+
+#include <stdlib.h>
+
+static int cmp_str(const char *a, size_t al, const char *b) {
+    size_t bl = strlen(b);
+    int c = memcmp(a, b, al < bl ? al : bl);
+    if (c) return c;
+    return al < bl ? -1 : al > bl;
+}
+
+void jlp__compat_name(const char **mod, size_t *mod_len, const char **name, size_t *name_len) {
+    size_t lo = 0, hi = sizeof jlp_compat_names / sizeof jlp_compat_names[0];
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        const struct jlp_compat_name *e = &jlp_compat_names[mid];
+        int c = cmp_str(*mod, *mod_len, e->old_mod);
+        if (!c) c = cmp_str(*name, *name_len, e->old_name);
+        if (!c) {
+            *mod = e->new_mod;
+            *mod_len = strlen(e->new_mod);
+            *name = e->new_name;
+            *name_len = strlen(e->new_name);
+            return;
+        }
+        if (c < 0) hi = mid; else lo = mid + 1;
+    }
+    lo = 0;
+    hi = sizeof jlp_compat_modules / sizeof jlp_compat_modules[0];
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int c = cmp_str(*mod, *mod_len, jlp_compat_modules[mid].old_mod);
+        if (!c) {
+            *mod = jlp_compat_modules[mid].new_mod;
+            *mod_len = strlen(*mod);
+            return;
+        }
+        if (c < 0) hi = mid; else lo = mid + 1;
+    }
+}
+
+static bool is_seq_like(const jlp_val *v) {
+    return v->type == JLP_LIST || v->type == JLP_TUPLE || v->type == JLP_SET ||
+           v->type == JLP_FROZENSET;
+}
+
+static bool is_latin1_name(const jlp_val *v) {
+    return jlp_str_eq(v, "latin1") || jlp_str_eq(v, "latin-1");
+}
+
+/* Encode the UTF-8 str `s` as Latin-1 into a new node of type t. @return NULL and
+ * *inert=true when a code point is above U+00FF. */
+static jlp_val *latin1_encode(jlp__vm *m, const jlp_val *s, jlp_type t, bool *inert) {
+    const uint8_t *p = (const uint8_t *)s->u.s.p;
+    size_t n = s->u.s.n, o = 0;
+    uint8_t *out = jlp__doc_alloc(m->doc, n + 1);
+    if (!out) return NULL;
+    for (size_t i = 0; i < n;) {
+        if (p[i] < 0x80) { out[o++] = p[i++]; continue; }
+        if ((p[i] == 0xC2 || p[i] == 0xC3) && i + 1 < n) {
+            out[o++] = (uint8_t)(((p[i] & 0x1F) << 6) | (p[i + 1] & 0x3F));
+            i += 2;
+            continue;
+        }
+        *inert = true;
+        return NULL;
+    }
+    out[o] = 0;
+    jlp_val *v = jlp__new_val(m->doc, t);
+    if (v) { v->u.s.p = (const char *)out; v->u.s.n = o; }
+    return v;
+}
+
+static jlp_val *copy_bytes(jlp__vm *m, const jlp_val *b, jlp_type t) {
+    return jlp__new_bytes_copy(m->doc, t, b->u.s.p, b->u.s.n);
+}
+
+static bool is_number(const jlp_val *v) { return v->type == JLP_INT || v->type == JLP_FLOAT; }
+
+jlp_code jlp__reduce(jlp__vm *m, jlp_val *fn, jlp_val *args, jlp_val **out) {
+    size_t n = args->u.seq.n;
+    jlp_val *const *a = args->u.seq.v;
+    jlp_val *r = NULL;
+    bool inert = false;
+
+    if (fn->type == JLP_GLOBAL) {
+        if (jlp_global_is(fn, "builtins", "set") || jlp_global_is(fn, "builtins", "frozenset")) {
+            jlp_type t = fn->u.g.name[0] == 's' ? JLP_SET : JLP_FROZENSET;
+            if (n == 0) r = jlp__new_seq(m->doc, t, NULL, 0);
+            else if (n == 1 && is_seq_like(a[0])) r = jlp__new_seq(m->doc, t, a[0]->u.seq.v, a[0]->u.seq.n);
+            else inert = true;
+        } else if (jlp_global_is(fn, "builtins", "bytes")) {
+            if (n == 0) r = jlp__new_bytes_copy(m->doc, JLP_BYTES, "", 0);
+            else if (n == 1 && a[0]->type == JLP_BYTES) r = copy_bytes(m, a[0], JLP_BYTES);
+            else inert = true;
+        } else if (jlp_global_is(fn, "builtins", "bytearray")) {
+            if (n == 0) r = jlp__new_bytes_copy(m->doc, JLP_BYTEARRAY, "", 0);
+            else if (n == 1 && a[0]->type == JLP_BYTES) r = copy_bytes(m, a[0], JLP_BYTEARRAY);
+            else if (n == 2 && a[0]->type == JLP_STR && is_latin1_name(a[1]))
+                r = latin1_encode(m, a[0], JLP_BYTEARRAY, &inert);
+            else inert = true;
+        } else if (jlp_global_is(fn, "builtins", "complex")) {
+            if ((n == 1 || n == 2) && is_number(a[0]) && (n == 1 || is_number(a[1]))) {
+                r = jlp__new_val(m->doc, JLP_COMPLEX);
+                if (r) {
+                    r->u.c.re = jlp_get_float(a[0]);
+                    r->u.c.im = n == 2 ? jlp_get_float(a[1]) : 0.0;
+                }
+            } else inert = true;
+        } else if (jlp_global_is(fn, "collections", "OrderedDict")) {
+            if (n == 0) r = jlp__new_seq(m->doc, JLP_DICT, NULL, 0);
+            else inert = true;
+        } else if (jlp_global_is(fn, "copyreg", "_reconstructor")) {
+            if (n == 3) {
+                jlp_val *rest = jlp__new_seq(m->doc, JLP_TUPLE, a + 1, 2);
+                r = rest ? jlp__new_object(m->doc, JLP_OBJ_RECONSTRUCTOR, a[0], rest) : NULL;
+            } else inert = true;
+        } else if (jlp_global_is(fn, "_codecs", "encode")) {
+            if (n == 2 && a[0]->type == JLP_STR && is_latin1_name(a[1]))
+                r = latin1_encode(m, a[0], JLP_BYTES, &inert);
+            else inert = true;
+        } else {
+            inert = true;
+        }
+    } else {
+        inert = true;
+    }
+    if (inert) r = jlp__new_object(m->doc, JLP_OBJ_REDUCE, fn, args);
+    if (!r) return jlp__vm_nomem(m);
+    *out = r;
+    return JLP_OK;
+}

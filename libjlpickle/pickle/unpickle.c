@@ -1,0 +1,869 @@
+/*
+ * unpickle.c - the pickle virtual machine: one loop over opcodes, a value stack with a
+ * separate mark stack (the "fence" of CPython's _pickle.c), a sparse memo, PEP 3154
+ * frame checks, and limits on everything an input controls. Values are built inert;
+ * REDUCE hands allowlisted globals to reconstruct.c.
+ */
+#include "vm.h"
+
+#include "opcodes.h"
+#include "text.h"
+#include "../value/bigint.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+/* Byte strings longer than this, read from a stream, are collected in a growing
+ * temporary buffer instead of being allocated at their declared length up front: a
+ * length field alone never commits more memory than the bytes that really arrive. */
+#define STREAM_DIRECT_MAX ((size_t)16 << 20)
+
+/* Longest line a text opcode may have besides STRING/UNICODE, whose lines obey max_str:
+ * a decimal int of max_bigint_digits plus sign, 'L' and whitespace, or a float. */
+#define LINE_SLACK 64u
+
+jlp_code jlp__vm_fail(jlp__vm *m, jlp_code code, const char *fmt, ...) {
+    jlp_error *err = m->err;
+    if (!err) return code;
+    err->code = code;
+    err->opcode = m->op;
+    err->offset = m->op_off;
+    err->input_offset = m->op_off;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+jlp_code jlp__vm_nomem(jlp__vm *m) {
+    if (jlp__doc_limit_hit(m->doc))
+        return jlp__vm_fail(m, JLP_E_LIMIT, "document allocation exceeds limits.max_alloc (%llu)",
+                            (unsigned long long)m->lim->max_alloc);
+    return jlp__vm_fail(m, JLP_E_NOMEM, "out of memory");
+}
+
+const char *jlp__opcode_name(int op) {
+    switch (op) {
+#define JLP_X_OPNAME(name, byte, proto, arg) case byte: return #name;
+        JLP_OPCODE_TABLE(JLP_X_OPNAME)
+#undef JLP_X_OPNAME
+    default: return NULL;
+    }
+}
+
+/* ---- input -------------------------------------------------------------------------- */
+
+/* Report why `n` bytes could not be read at the current position. */
+static jlp_code short_read(jlp__vm *m, size_t n) {
+    if (m->src->failed)
+        return jlp__vm_fail(m, JLP_E_IO, "read error: %s", strerror(m->src->sys_errno));
+    if (m->in_frame)
+        return jlp__vm_fail(m, JLP_E_FRAME, "input ends inside a frame (frame ends at %llu)",
+                            (unsigned long long)m->frame_end);
+    return jlp__vm_fail(m, JLP_E_TRUNCATED, "pickle data was truncated (%zu more bytes needed)",
+                        n);
+}
+
+/* An argument of `n` bytes must lie inside the current frame, if any (PEP 3154). */
+static jlp_code frame_check(jlp__vm *m, uint64_t n) {
+    if (m->in_frame && n > m->frame_end - jlp__src_tell(m->src))
+        return jlp__vm_fail(m, JLP_E_FRAME, "pickle exhausted before end of frame");
+    return JLP_OK;
+}
+
+static jlp_code take(jlp__vm *m, size_t n, const uint8_t **out) {
+    jlp_code c = frame_check(m, n);
+    if (c) return c;
+    const uint8_t *p = jlp__src_take(m->src, n);
+    if (JLP_UNLIKELY(!p)) return short_read(m, n);
+    *out = p;
+    return JLP_OK;
+}
+
+/* A '\n'-terminated line of at most `max` bytes; *len excludes the '\n'. */
+static jlp_code line(jlp__vm *m, uint64_t max, const uint8_t **out, size_t *len) {
+    size_t l;
+    if (max > SIZE_MAX - 1) max = SIZE_MAX - 1;
+    uint64_t room = max + 1;
+    if (m->in_frame && m->frame_end - jlp__src_tell(m->src) < room)
+        room = m->frame_end - jlp__src_tell(m->src);
+    const uint8_t *p = jlp__src_line(m->src, (size_t)room, &l);
+    if (!p) {
+        if (l == 0) return short_read(m, 1);
+        if (room <= max) return jlp__vm_fail(m, JLP_E_FRAME, "pickle exhausted before end of frame");
+        return jlp__vm_fail(m, JLP_E_LIMIT, "line longer than %llu bytes", (unsigned long long)max);
+    }
+    *out = p;
+    *len = l - 1;
+    return JLP_OK;
+}
+
+/* Read an argument of `n` bytes as the payload of a new str/bytes/bytearray/bigint node.
+ * Memory sources lend bytes without copying; streams copy, in bounded steps. */
+static jlp_code read_blob(jlp__vm *m, uint64_t n, jlp_type t, jlp_val **out) {
+    if (n > m->lim->max_str && m->lim->max_str)
+        return jlp__vm_fail(m, JLP_E_LIMIT, "%s of %llu bytes exceeds limits.max_str (%llu)",
+                            jlp_type_name(t), (unsigned long long)n,
+                            (unsigned long long)m->lim->max_str);
+    jlp_code c = frame_check(m, n);
+    if (c) return c;
+    jlp_source *s = m->src;
+    if (n <= jlp__src_avail(s) || jlp__src_is_mem(s)) {
+        if (n > jlp__src_avail(s)) return short_read(m, (size_t)(n - jlp__src_avail(s)));
+        const uint8_t *p = s->cur;
+        s->cur += n;
+        if (t == JLP_STR) {
+            size_t ok = jlp__utf8_valid_prefix(p, (size_t)n);
+            if (ok != n)
+                return jlp__vm_fail(m, JLP_E_BAD_UTF8, "invalid UTF-8 at byte %zu of a string", ok);
+        }
+        /* bytes may borrow from caller memory; str needs its NUL; bytearray is mutable. */
+        *out = (t == JLP_BYTES && jlp__src_is_mem(s) && n >= 32)
+                   ? jlp__new_bytes_borrow(m->doc, t, p, (size_t)n)
+                   : jlp__new_bytes_copy(m->doc, t, p, (size_t)n);
+        return *out ? JLP_OK : jlp__vm_nomem(m);
+    }
+    char *dst;
+    size_t got;
+    if (n <= STREAM_DIRECT_MAX) {
+        dst = jlp__doc_alloc(m->doc, (size_t)n + 1);
+        if (!dst) return jlp__vm_nomem(m);
+        got = jlp__src_copy(s, dst, (size_t)n);
+        if (got < n) return short_read(m, (size_t)(n - got));
+    } else {
+        /* Grow a temporary buffer only as bytes arrive, then move it into the arena. */
+        size_t cap = STREAM_DIRECT_MAX, have = 0;
+        char *tmp = jlp__malloc(m->alc, cap);
+        if (!tmp) return jlp__vm_nomem(m);
+        while (have < n) {
+            if (have == cap) {
+                size_t ncap = cap * 2 > n ? (size_t)n : cap * 2;
+                char *nt = jlp__realloc(m->alc, tmp, cap, ncap);
+                if (!nt) { jlp__free(m->alc, tmp, cap); return jlp__vm_nomem(m); }
+                tmp = nt;
+                cap = ncap;
+            }
+            size_t k = jlp__src_copy(s, tmp + have, cap - have);
+            have += k;
+            if (k == 0) break;
+        }
+        if (have < n) {
+            jlp__free(m->alc, tmp, cap);
+            return short_read(m, (size_t)(n - have));
+        }
+        dst = jlp__doc_alloc(m->doc, (size_t)n + 1);
+        if (dst) memcpy(dst, tmp, (size_t)n);
+        jlp__free(m->alc, tmp, cap);
+        if (!dst) return jlp__vm_nomem(m);
+    }
+    dst[n] = '\0';
+    if (t == JLP_STR) {
+        size_t ok = jlp__utf8_valid_prefix((const uint8_t *)dst, (size_t)n);
+        if (ok != n)
+            return jlp__vm_fail(m, JLP_E_BAD_UTF8, "invalid UTF-8 at byte %zu of a string", ok);
+    }
+    jlp_val *v = jlp__new_val(m->doc, t);
+    if (!v) return jlp__vm_nomem(m);
+    v->u.s.p = dst;
+    v->u.s.n = (size_t)n;
+    *out = v;
+    return JLP_OK;
+}
+
+/* ---- stack ---------------------------------------------------------------------------- */
+
+static jlp_code push(jlp__vm *m, jlp_val *v) {
+    if (!v) return jlp__vm_nomem(m);
+    if (JLP_UNLIKELY(m->sp == m->stack_cap)) {
+        if (m->lim->max_stack && m->sp >= m->lim->max_stack)
+            return jlp__vm_fail(m, JLP_E_LIMIT, "stack exceeds limits.max_stack (%llu)",
+                                (unsigned long long)m->lim->max_stack);
+        size_t cap = m->stack_cap ? m->stack_cap * 2 : 64;
+        jlp_val **st = jlp__realloc(m->alc, m->stack, m->stack_cap * sizeof *st, cap * sizeof *st);
+        if (!st) return jlp__vm_fail(m, JLP_E_NOMEM, "out of memory growing the stack");
+        m->stack = st;
+        m->stack_cap = cap;
+    }
+    m->stack[m->sp++] = v;
+    return JLP_OK;
+}
+
+/* The opcode needs `n` values above the fence. */
+static jlp_code need_values(jlp__vm *m, size_t n) {
+    if (JLP_UNLIKELY(m->sp - m->fence < n))
+        return jlp__vm_fail(m, JLP_E_STACK_UNDERFLOW, "unpickling stack underflow: %s needs %zu value%s",
+                            jlp__opcode_name(m->op), n, n == 1 ? "" : "s");
+    return JLP_OK;
+}
+
+static jlp_code push_mark(jlp__vm *m) {
+    if (m->nmarks == m->marks_cap) {
+        if (m->lim->max_depth && m->nmarks >= m->lim->max_depth)
+            return jlp__vm_fail(m, JLP_E_LIMIT, "more than limits.max_depth (%llu) open MARKs",
+                                (unsigned long long)m->lim->max_depth);
+        size_t cap = m->marks_cap ? m->marks_cap * 2 : 32;
+        size_t *mk = jlp__realloc(m->alc, m->marks, m->marks_cap * sizeof *mk, cap * sizeof *mk);
+        if (!mk) return jlp__vm_fail(m, JLP_E_NOMEM, "out of memory growing the mark stack");
+        m->marks = mk;
+        m->marks_cap = cap;
+    }
+    m->marks[m->nmarks++] = m->sp;
+    m->fence = m->sp;
+    return JLP_OK;
+}
+
+/* Pop the innermost MARK: *start receives the stack height it recorded, the values
+ * above it stay on the stack for the caller to consume. */
+static jlp_code pop_mark(jlp__vm *m, size_t *start) {
+    if (!m->nmarks) return jlp__vm_fail(m, JLP_E_NO_MARK, "could not find MARK");
+    *start = m->marks[--m->nmarks];
+    m->fence = m->nmarks ? m->marks[m->nmarks - 1] : 0;
+    return JLP_OK;
+}
+
+/* After pop_mark, the opcode's target must sit just below the mark and above the new
+ * fence (Python's pure unpickler sees an empty stack otherwise). */
+static jlp_code mark_target(jlp__vm *m, size_t start, jlp_val **target) {
+    if (start == 0 || start - 1 < m->fence)
+        return jlp__vm_fail(m, JLP_E_STACK_UNDERFLOW, "unpickling stack underflow: %s has no target",
+                            jlp__opcode_name(m->op));
+    *target = m->stack[start - 1];
+    return JLP_OK;
+}
+
+/* ---- values ---------------------------------------------------------------------------- */
+
+static jlp_val *int_from_bytes(jlp_doc *d, const uint8_t *b, size_t n) {
+    int64_t i;
+    if (jlp__bigint_to_i64(b, n, &i)) return jlp__new_int(d, i);
+    return jlp__new_bytes_copy(d, JLP_BIGINT, b, jlp__bigint_minlen(b, n));
+}
+
+/* Decimal text (INT, LONG) to an int or bigint node. */
+static jlp_code int_from_text(jlp__vm *m, const uint8_t *s, size_t n, jlp_val **out) {
+    jlp__dec dec;
+    if (!jlp__parse_decimal(s, n, &dec))
+        return jlp__vm_fail(m, JLP_E_BAD_VALUE, "invalid literal for int: '%.*s'",
+                            (int)(n > 40 ? 40 : n), (const char *)s);
+    if (m->lim->max_bigint_digits && dec.ndigits > m->lim->max_bigint_digits)
+        return jlp__vm_fail(m, JLP_E_LIMIT, "integer of %zu digits exceeds limits.max_bigint_digits (%llu)",
+                            dec.ndigits, (unsigned long long)m->lim->max_bigint_digits);
+    if (dec.ndigits <= 18) {
+        int64_t v = 0;
+        for (size_t i = 0; i < dec.ndigits; i++) v = v * 10 + (dec.digits[i] - '0');
+        *out = jlp__new_int(m->doc, dec.neg ? -v : v);
+        return *out ? JLP_OK : jlp__vm_nomem(m);
+    }
+    size_t cap = dec.ndigits / 2 + 8;
+    uint8_t *tmp = jlp__malloc(m->alc, cap);
+    if (!tmp) return jlp__vm_nomem(m);
+    bool nomem = false;
+    size_t len = jlp__bigint_from_decimal(dec.digits, dec.ndigits, dec.neg, tmp, m->alc, &nomem);
+    *out = nomem ? NULL : int_from_bytes(m->doc, tmp, len);
+    jlp__free(m->alc, tmp, cap);
+    return *out ? JLP_OK : jlp__vm_nomem(m);
+}
+
+static bool has_surrogate(const uint8_t *s, size_t n) {
+    for (size_t i = 0; i + 1 < n; i++)
+        if (s[i] == 0xED && s[i + 1] >= 0xA0) return true;
+    return false;
+}
+
+/* Py2 str bytes, loaded per opts->py2str. */
+static jlp_code py2_string(jlp__vm *m, const uint8_t *p, size_t n, jlp_val **out) {
+    bool ascii = true;
+    for (size_t i = 0; i < n && ascii; i++) ascii = p[i] < 0x80;
+    jlp_py2str mode = m->opts->py2str;
+    if (mode == JLP_PY2STR_ASCII && !ascii)
+        return jlp__vm_fail(m, JLP_E_BAD_VALUE, "non-ASCII py2 str (py2str is ASCII)");
+    if (mode == JLP_PY2STR_BYTES || (mode == JLP_PY2STR_AUTO && !ascii)) {
+        *out = jlp__new_bytes_copy(m->doc, JLP_BYTES, p, n);
+    } else if (ascii) {
+        *out = jlp__new_bytes_copy(m->doc, JLP_STR, p, n);
+    } else {
+        /* Latin-1 to UTF-8: at most two bytes per byte. */
+        uint8_t *u = jlp__doc_alloc(m->doc, 2 * n + 1);
+        if (!u) return jlp__vm_nomem(m);
+        size_t o = 0;
+        for (size_t i = 0; i < n; i++) o += jlp__utf8_put(u + o, p[i]);
+        u[o] = 0;
+        *out = jlp__new_val(m->doc, JLP_STR);
+        if (*out) { (*out)->u.s.p = (const char *)u; (*out)->u.s.n = o; }
+    }
+    return *out ? JLP_OK : jlp__vm_nomem(m);
+}
+
+static jlp_code make_global(jlp__vm *m, const uint8_t *mod, size_t ml, const uint8_t *name,
+                            size_t nl, jlp_val **out) {
+    if (jlp__utf8_valid_prefix(mod, ml) != ml || has_surrogate(mod, ml) ||
+        jlp__utf8_valid_prefix(name, nl) != nl || has_surrogate(name, nl))
+        return jlp__vm_fail(m, JLP_E_BAD_UTF8, "global name is not valid UTF-8");
+    const char *cm = (const char *)mod, *cn = (const char *)name;
+    if (m->proto < 3) jlp__compat_name(&cm, &ml, &cn, &nl);
+    *out = jlp__new_global(m->doc, cm, ml, cn, nl);
+    return *out ? JLP_OK : jlp__vm_nomem(m);
+}
+
+static jlp_code memo_put(jlp__vm *m, uint64_t key) {
+    jlp_code c = need_values(m, 1);
+    if (c) return c;
+    if (m->lim->max_memo && m->memo.count >= m->lim->max_memo && !jlp__memo_get(&m->memo, key))
+        return jlp__vm_fail(m, JLP_E_LIMIT, "memo exceeds limits.max_memo (%llu) entries",
+                            (unsigned long long)m->lim->max_memo);
+    if (!jlp__memo_put(&m->memo, key, m->stack[m->sp - 1]))
+        return jlp__vm_fail(m, JLP_E_NOMEM, "out of memory growing the memo");
+    return JLP_OK;
+}
+
+static jlp_code memo_get(jlp__vm *m, uint64_t key) {
+    jlp_val *v = jlp__memo_get(&m->memo, key);
+    if (!v) return jlp__vm_fail(m, JLP_E_MEMO_MISSING, "memo key %llu not defined", (unsigned long long)key);
+    return push(m, v);
+}
+
+/* Text memo index (GET, PUT): a non-negative decimal. */
+static jlp_code text_index(jlp__vm *m, uint64_t *key) {
+    const uint8_t *p;
+    size_t n;
+    jlp_code c = line(m, LINE_SLACK, &p, &n);
+    if (c) return c;
+    jlp__dec dec;
+    if (!jlp__parse_decimal(p, n, &dec) || dec.ndigits > 19)
+        return jlp__vm_fail(m, JLP_E_BAD_VALUE, "invalid memo index '%.*s'", (int)n, (const char *)p);
+    if (dec.neg && dec.ndigits)
+        return jlp__vm_fail(m, JLP_E_BAD_VALUE, "negative memo index");
+    uint64_t k = 0;
+    for (size_t i = 0; i < dec.ndigits; i++) {
+        if (!jlp__mul_u64(k, 10, &k) || !jlp__add_u64(k, (uint64_t)(dec.digits[i] - '0'), &k))
+            return jlp__vm_fail(m, JLP_E_BAD_VALUE, "memo index too large");
+    }
+    *key = k;
+    return JLP_OK;
+}
+
+/* Build a container from the values above the innermost MARK. */
+static jlp_code collect_mark(jlp__vm *m, jlp_type t) {
+    size_t start;
+    jlp_code c = pop_mark(m, &start);
+    if (c) return c;
+    size_t n = m->sp - start;
+    if (t == JLP_DICT && (n & 1))
+        return jlp__vm_fail(m, JLP_E_BAD_VALUE, "odd number of items for DICT");
+    jlp_val *v = jlp__new_seq(m->doc, t, m->stack + start, t == JLP_DICT ? n / 2 : n);
+    if (!v) return jlp__vm_nomem(m);
+    if (t == JLP_DICT || t == JLP_SET || t == JLP_FROZENSET) {
+        for (size_t i = 0; i < n; i += (t == JLP_DICT ? 2 : 1)) {
+            jlp_type kt = (jlp_type)m->stack[start + i]->type;
+            if (kt == JLP_LIST || kt == JLP_DICT || kt == JLP_SET || kt == JLP_BYTEARRAY)
+                m->doc->warnings |= JLP_WARN_UNHASHABLE_KEY;
+        }
+    }
+    m->sp = start;
+    return push(m, v);
+}
+
+static void note_keys(jlp__vm *m, jlp_val *const *kv, size_t n, size_t step) {
+    for (size_t i = 0; i < n; i += step) {
+        jlp_type kt = (jlp_type)kv[i]->type;
+        if (kt == JLP_LIST || kt == JLP_DICT || kt == JLP_SET || kt == JLP_BYTEARRAY)
+            m->doc->warnings |= JLP_WARN_UNHASHABLE_KEY;
+    }
+}
+
+/* APPEND(S)/ADDITEMS into a list, set or object; SETITEM(S) into a dict or object. */
+static jlp_code add_items(jlp__vm *m, jlp_val *target, jlp_val *const *items, size_t n, bool pairs) {
+    jlp_val *dest = NULL;
+    jlp_type want = pairs ? JLP_DICT : (m->op == JLP_OP_ADDITEMS ? JLP_SET : JLP_LIST);
+    if (target->type == want) {
+        dest = target;
+    } else if (target->type == JLP_OBJECT) {
+        jlp_val **slot = pairs ? &target->u.obj->dictitems : &target->u.obj->items;
+        if (!*slot) *slot = jlp__new_seq(m->doc, pairs ? JLP_DICT : JLP_LIST, NULL, 0);
+        if (!*slot) return jlp__vm_nomem(m);
+        dest = *slot;
+    } else {
+        return jlp__vm_fail(m, JLP_E_BAD_TYPE, "%s into a %s", jlp__opcode_name(m->op),
+                            jlp_type_name((jlp_type)target->type));
+    }
+    if (pairs && (n & 1))
+        return jlp__vm_fail(m, JLP_E_BAD_VALUE, "odd number of items for SETITEMS");
+    if (pairs || want == JLP_SET) note_keys(m, items, n, pairs ? 2 : 1);
+    if (n && !jlp__seq_append(m->doc, dest, items, pairs ? n / 2 : n)) return jlp__vm_nomem(m);
+    return JLP_OK;
+}
+
+static jlp_code items_from_mark(jlp__vm *m, bool pairs) {
+    size_t start = 0;
+    jlp_val *target = NULL;
+    jlp_code c = pop_mark(m, &start);
+    if (!c) c = mark_target(m, start, &target);
+    if (!c) c = add_items(m, target, m->stack + start, m->sp - start, pairs);
+    if (!c) m->sp = start;
+    return c;
+}
+
+static jlp_code new_object(jlp__vm *m, jlp_obj_kind kind, jlp_val *cls, jlp_val *args,
+                           jlp_val *kwargs) {
+    jlp_val *o = jlp__new_object(m->doc, kind, cls, args);
+    if (!o) return jlp__vm_nomem(m);
+    o->u.obj->kwargs = kwargs;
+    return push(m, o);
+}
+
+/* ---- the loop ---------------------------------------------------------------------- */
+
+#define TRY(expr) do { if ((c = (expr)) != JLP_OK) goto done; } while (0)
+#define FAIL(...) do { c = jlp__vm_fail(m, __VA_ARGS__); goto done; } while (0)
+
+static jlp_code run(jlp__vm *m) {
+    jlp_code c = JLP_OK;
+    jlp_source *src = m->src;
+    jlp_doc *doc = m->doc;
+    const uint64_t max_ops = m->lim->max_ops;
+    uint64_t ops = 0;
+    const uint8_t *p;
+
+    for (;;) {
+        if (m->in_frame && jlp__src_tell(src) >= m->frame_end) m->in_frame = false;
+        m->op_off = jlp__src_tell(src);
+        m->op = -1;
+        if (JLP_UNLIKELY(!jlp__src_avail(src)) && !jlp__src_fill(src, 1)) {
+            c = src->failed ? jlp__vm_fail(m, JLP_E_IO, "read error: %s", strerror(src->sys_errno))
+                : m->in_frame ? jlp__vm_fail(m, JLP_E_FRAME, "input ends inside a frame")
+                : jlp__vm_fail(m, JLP_E_TRUNCATED, ops ? "pickle ended without STOP" : "empty input");
+            goto done;
+        }
+        int op = *src->cur++;
+        m->op = op;
+        if (JLP_UNLIKELY(++ops > max_ops && max_ops))
+            FAIL(JLP_E_LIMIT, "more than limits.max_ops (%llu) opcodes", (unsigned long long)max_ops);
+
+        switch (op) {
+        /* -- framing and protocol -- */
+        case JLP_OP_PROTO:
+            TRY(take(m, 1, &p));
+            if (p[0] > 5) FAIL(JLP_E_BAD_PROTO, "unsupported pickle protocol: %d", p[0]);
+            if (m->op_off != m->start) doc->warnings |= JLP_WARN_PROTO_NOT_FIRST;
+            if (m->proto_seen) doc->warnings |= JLP_WARN_DUPLICATE_PROTO;
+            m->proto_seen = true;
+            m->proto = p[0];
+            break;
+        case JLP_OP_FRAME: {
+            TRY(take(m, 8, &p));
+            uint64_t len = jlp__le64(p);
+            if (m->in_frame && jlp__src_tell(src) != m->frame_end)
+                FAIL(JLP_E_FRAME, "beginning of a new frame before end of current frame");
+            uint64_t here = jlp__src_tell(src);
+            if (len > UINT64_MAX - here) FAIL(JLP_E_FRAME, "frame length %llu overflows", (unsigned long long)len);
+            m->in_frame = true;
+            m->frame_end = here + len;
+            break;
+        }
+        case JLP_OP_STOP: {
+            TRY(need_values(m, 1));
+            if (m->in_frame && jlp__src_tell(src) != m->frame_end)
+                FAIL(JLP_E_FRAME, "STOP before the end of the current frame");
+            doc->root = m->stack[--m->sp];
+            if (m->sp || m->nmarks) doc->warnings |= JLP_WARN_STACK_LEFT;
+            doc->ops = ops;
+            return JLP_OK;
+        }
+
+        /* -- stack manipulation -- */
+        case JLP_OP_MARK: TRY(push_mark(m)); break;
+        case JLP_OP_POP:
+            /* As _pickle.c: a POP right at a MARK pops the mark. */
+            if (m->nmarks && m->marks[m->nmarks - 1] == m->sp) {
+                m->nmarks--;
+                m->fence = m->nmarks ? m->marks[m->nmarks - 1] : 0;
+            } else {
+                TRY(need_values(m, 1));
+                m->sp--;
+            }
+            break;
+        case JLP_OP_POP_MARK: {
+            size_t start;
+            TRY(pop_mark(m, &start));
+            m->sp = start;
+            break;
+        }
+        case JLP_OP_DUP:
+            TRY(need_values(m, 1));
+            TRY(push(m, m->stack[m->sp - 1]));
+            break;
+
+        /* -- memo -- */
+        case JLP_OP_PUT: { uint64_t k; TRY(text_index(m, &k)); TRY(memo_put(m, k)); break; }
+        case JLP_OP_BINPUT: TRY(take(m, 1, &p)); TRY(memo_put(m, p[0])); break;
+        case JLP_OP_LONG_BINPUT: TRY(take(m, 4, &p)); TRY(memo_put(m, jlp__le32(p))); break;
+        case JLP_OP_MEMOIZE: TRY(memo_put(m, m->memo.count)); break;
+        case JLP_OP_GET: { uint64_t k; TRY(text_index(m, &k)); TRY(memo_get(m, k)); break; }
+        case JLP_OP_BINGET: TRY(take(m, 1, &p)); TRY(memo_get(m, p[0])); break;
+        case JLP_OP_LONG_BINGET: TRY(take(m, 4, &p)); TRY(memo_get(m, jlp__le32(p))); break;
+
+        /* -- scalars -- */
+        case JLP_OP_NONE: TRY(push(m, jlp__new_none(doc))); break;
+        case JLP_OP_NEWTRUE: TRY(push(m, jlp__new_bool(doc, true))); break;
+        case JLP_OP_NEWFALSE: TRY(push(m, jlp__new_bool(doc, false))); break;
+        case JLP_OP_BININT1: TRY(take(m, 1, &p)); TRY(push(m, jlp__new_int(doc, p[0]))); break;
+        case JLP_OP_BININT2: TRY(take(m, 2, &p)); TRY(push(m, jlp__new_int(doc, jlp__le16(p)))); break;
+        case JLP_OP_BININT: TRY(take(m, 4, &p)); TRY(push(m, jlp__new_int(doc, (int32_t)jlp__le32(p)))); break;
+        case JLP_OP_INT: case JLP_OP_LONG: {
+            size_t n;
+            TRY(line(m, m->lim->max_bigint_digits + LINE_SLACK, &p, &n));
+            if (op == JLP_OP_INT && n == 2 && p[0] == '0' && (p[1] == '0' || p[1] == '1')) {
+                TRY(push(m, jlp__new_bool(doc, p[1] == '1')));
+                break;
+            }
+            if (n && p[n - 1] == 'L') n--; /* py2 longs print with a trailing L */
+            jlp_val *v;
+            TRY(int_from_text(m, p, n, &v));
+            TRY(push(m, v));
+            break;
+        }
+        case JLP_OP_LONG1: case JLP_OP_LONG4: {
+            uint64_t n;
+            if (op == JLP_OP_LONG1) { TRY(take(m, 1, &p)); n = p[0]; }
+            else {
+                TRY(take(m, 4, &p));
+                int32_t sn = (int32_t)jlp__le32(p);
+                if (sn < 0) FAIL(JLP_E_BAD_VALUE, "LONG pickle has negative byte count");
+                n = (uint64_t)sn;
+            }
+            jlp_val *v;
+            TRY(read_blob(m, n, JLP_BIGINT, &v));
+            int64_t i;
+            if (jlp__bigint_to_i64((const uint8_t *)v->u.s.p, v->u.s.n, &i)) {
+                v->type = JLP_INT;
+                v->flags = 0;
+                v->u.i = i;
+            } else {
+                v->u.s.n = jlp__bigint_minlen((const uint8_t *)v->u.s.p, v->u.s.n);
+            }
+            TRY(push(m, v));
+            break;
+        }
+        case JLP_OP_FLOAT: {
+            size_t n;
+            double d;
+            TRY(line(m, LINE_SLACK * 8, &p, &n));
+            if (!jlp__parse_float(p, n, &d))
+                FAIL(JLP_E_BAD_VALUE, "could not convert string to float: '%.*s'", (int)(n > 40 ? 40 : n), (const char *)p);
+            TRY(push(m, jlp__new_float(doc, d)));
+            break;
+        }
+        case JLP_OP_BINFLOAT: {
+            TRY(take(m, 8, &p));
+            uint64_t bits = jlp__be64(p);
+            double d;
+            memcpy(&d, &bits, 8);
+            TRY(push(m, jlp__new_float(doc, d)));
+            break;
+        }
+
+        /* -- strings and bytes -- */
+        case JLP_OP_SHORT_BINUNICODE: case JLP_OP_BINUNICODE: case JLP_OP_BINUNICODE8:
+        case JLP_OP_SHORT_BINBYTES: case JLP_OP_BINBYTES: case JLP_OP_BINBYTES8:
+        case JLP_OP_BYTEARRAY8: {
+            uint64_t n;
+            jlp_type t = (op == JLP_OP_SHORT_BINUNICODE || op == JLP_OP_BINUNICODE ||
+                          op == JLP_OP_BINUNICODE8) ? JLP_STR
+                         : op == JLP_OP_BYTEARRAY8 ? JLP_BYTEARRAY : JLP_BYTES;
+            if (op == JLP_OP_SHORT_BINUNICODE || op == JLP_OP_SHORT_BINBYTES) { TRY(take(m, 1, &p)); n = p[0]; }
+            else if (op == JLP_OP_BINUNICODE || op == JLP_OP_BINBYTES) { TRY(take(m, 4, &p)); n = jlp__le32(p); }
+            else { TRY(take(m, 8, &p)); n = jlp__le64(p); }
+            jlp_val *v;
+            TRY(read_blob(m, n, t, &v));
+            TRY(push(m, v));
+            break;
+        }
+        case JLP_OP_SHORT_BINSTRING: case JLP_OP_BINSTRING: {
+            uint64_t n;
+            if (op == JLP_OP_SHORT_BINSTRING) { TRY(take(m, 1, &p)); n = p[0]; }
+            else {
+                TRY(take(m, 4, &p));
+                int32_t sn = (int32_t)jlp__le32(p);
+                if (sn < 0) FAIL(JLP_E_BAD_VALUE, "BINSTRING pickle has negative byte count");
+                n = (uint64_t)sn;
+            }
+            jlp_val *raw, *v;
+            TRY(read_blob(m, n, JLP_BYTES, &raw));
+            TRY(py2_string(m, (const uint8_t *)raw->u.s.p, raw->u.s.n, &v));
+            TRY(push(m, v));
+            break;
+        }
+        case JLP_OP_STRING: case JLP_OP_UNICODE: {
+            size_t n, outn;
+            const char *why = "";
+            TRY(line(m, m->lim->max_str, &p, &n));
+            size_t cap = op == JLP_OP_STRING ? n + 1 : 2 * n + 1;
+            uint8_t *tmp = jlp__malloc(m->alc, cap);
+            if (!tmp) { c = jlp__vm_nomem(m); goto done; }
+            bool ok = op == JLP_OP_STRING ? jlp__unescape_string(p, n, tmp, &outn, &why)
+                                          : jlp__raw_unicode_escape(p, n, tmp, &outn, &why);
+            jlp_val *v = NULL;
+            if (!ok) c = jlp__vm_fail(m, JLP_E_BAD_VALUE, "%s", why);
+            else if (op == JLP_OP_STRING) c = py2_string(m, tmp, outn, &v);
+            else if (!(v = jlp__new_bytes_copy(doc, JLP_STR, tmp, outn))) c = jlp__vm_nomem(m);
+            jlp__free(m->alc, tmp, cap);
+            if (c) goto done;
+            TRY(push(m, v));
+            break;
+        }
+
+        /* -- containers -- */
+        case JLP_OP_EMPTY_TUPLE: TRY(push(m, jlp__new_seq(doc, JLP_TUPLE, NULL, 0))); break;
+        case JLP_OP_TUPLE1: case JLP_OP_TUPLE2: case JLP_OP_TUPLE3: {
+            size_t n = (size_t)(op - JLP_OP_TUPLE1 + 1);
+            TRY(need_values(m, n));
+            jlp_val *t = jlp__new_seq(doc, JLP_TUPLE, m->stack + m->sp - n, n);
+            if (!t) { c = jlp__vm_nomem(m); goto done; }
+            m->sp -= n;
+            TRY(push(m, t));
+            break;
+        }
+        case JLP_OP_TUPLE: TRY(collect_mark(m, JLP_TUPLE)); break;
+        case JLP_OP_EMPTY_LIST: TRY(push(m, jlp__new_seq(doc, JLP_LIST, NULL, 0))); break;
+        case JLP_OP_LIST: TRY(collect_mark(m, JLP_LIST)); break;
+        case JLP_OP_EMPTY_DICT: TRY(push(m, jlp__new_seq(doc, JLP_DICT, NULL, 0))); break;
+        case JLP_OP_DICT: TRY(collect_mark(m, JLP_DICT)); break;
+        case JLP_OP_EMPTY_SET: TRY(push(m, jlp__new_seq(doc, JLP_SET, NULL, 0))); break;
+        case JLP_OP_FROZENSET: TRY(collect_mark(m, JLP_FROZENSET)); break;
+        case JLP_OP_APPEND:
+            TRY(need_values(m, 2));
+            TRY(add_items(m, m->stack[m->sp - 2], m->stack + m->sp - 1, 1, false));
+            m->sp--;
+            break;
+        case JLP_OP_SETITEM:
+            TRY(need_values(m, 3));
+            TRY(add_items(m, m->stack[m->sp - 3], m->stack + m->sp - 2, 2, true));
+            m->sp -= 2;
+            break;
+        case JLP_OP_APPENDS: case JLP_OP_ADDITEMS: TRY(items_from_mark(m, false)); break;
+        case JLP_OP_SETITEMS: TRY(items_from_mark(m, true)); break;
+
+        /* -- globals, calls and instances -- */
+        case JLP_OP_GLOBAL: case JLP_OP_INST: {
+            const uint8_t *mod, *name;
+            size_t ml, nl;
+            TRY(line(m, m->lim->max_str, &mod, &ml));
+            /* The second line may move the window: keep the module name safe. */
+            uint8_t small[256];
+            uint8_t *modcopy = ml <= sizeof small ? small : jlp__malloc(m->alc, ml);
+            if (!modcopy) { c = jlp__vm_nomem(m); goto done; }
+            memcpy(modcopy, mod, ml);
+            jlp_val *g = NULL;
+            c = line(m, m->lim->max_str, &name, &nl);
+            if (!c) c = make_global(m, modcopy, ml, name, nl, &g);
+            if (modcopy != small) jlp__free(m->alc, modcopy, ml);
+            if (c) goto done;
+            if (op == JLP_OP_GLOBAL) { TRY(push(m, g)); break; }
+            size_t start;
+            TRY(pop_mark(m, &start));
+            jlp_val *args = jlp__new_seq(doc, JLP_TUPLE, m->stack + start, m->sp - start);
+            if (!args) { c = jlp__vm_nomem(m); goto done; }
+            m->sp = start;
+            TRY(new_object(m, JLP_OBJ_INST, g, args, NULL));
+            break;
+        }
+        case JLP_OP_STACK_GLOBAL: {
+            TRY(need_values(m, 2));
+            jlp_val *mod = m->stack[m->sp - 2], *name = m->stack[m->sp - 1];
+            if (mod->type != JLP_STR || name->type != JLP_STR)
+                FAIL(JLP_E_BAD_TYPE, "STACK_GLOBAL requires str");
+            jlp_val *g;
+            TRY(make_global(m, (const uint8_t *)mod->u.s.p, mod->u.s.n,
+                            (const uint8_t *)name->u.s.p, name->u.s.n, &g));
+            m->sp -= 2;
+            TRY(push(m, g));
+            break;
+        }
+        case JLP_OP_REDUCE: {
+            TRY(need_values(m, 2));
+            jlp_val *fn = m->stack[m->sp - 2], *args = m->stack[m->sp - 1], *r;
+            if (args->type != JLP_TUPLE) FAIL(JLP_E_BAD_TYPE, "REDUCE argument list must be a tuple");
+            TRY(jlp__reduce(m, fn, args, &r));
+            m->sp -= 2;
+            TRY(push(m, r));
+            break;
+        }
+        case JLP_OP_NEWOBJ: {
+            TRY(need_values(m, 2));
+            jlp_val *cls = m->stack[m->sp - 2], *args = m->stack[m->sp - 1];
+            if (args->type != JLP_TUPLE) FAIL(JLP_E_BAD_TYPE, "NEWOBJ expected an arg tuple");
+            m->sp -= 2;
+            TRY(new_object(m, JLP_OBJ_NEWOBJ, cls, args, NULL));
+            break;
+        }
+        case JLP_OP_NEWOBJ_EX: {
+            TRY(need_values(m, 3));
+            jlp_val *cls = m->stack[m->sp - 3], *args = m->stack[m->sp - 2], *kw = m->stack[m->sp - 1];
+            if (args->type != JLP_TUPLE) FAIL(JLP_E_BAD_TYPE, "NEWOBJ_EX args argument must be a tuple");
+            if (kw->type != JLP_DICT) FAIL(JLP_E_BAD_TYPE, "NEWOBJ_EX kwargs argument must be a dict");
+            m->sp -= 3;
+            TRY(new_object(m, JLP_OBJ_NEWOBJ_EX, cls, args, kw->u.seq.n ? kw : NULL));
+            break;
+        }
+        case JLP_OP_OBJ: {
+            size_t start;
+            TRY(pop_mark(m, &start));
+            if (m->sp == start) FAIL(JLP_E_STACK_UNDERFLOW, "OBJ needs a class after the MARK");
+            jlp_val *args = jlp__new_seq(doc, JLP_TUPLE, m->stack + start + 1, m->sp - start - 1);
+            if (!args) { c = jlp__vm_nomem(m); goto done; }
+            jlp_val *cls = m->stack[start];
+            m->sp = start;
+            TRY(new_object(m, JLP_OBJ_OBJ, cls, args, NULL));
+            break;
+        }
+        case JLP_OP_BUILD: {
+            TRY(need_values(m, 2));
+            jlp_val *target = m->stack[m->sp - 2], *state = m->stack[m->sp - 1];
+            if (target->type != JLP_OBJECT)
+                FAIL(JLP_E_BAD_TYPE, "BUILD on a %s", jlp_type_name((jlp_type)target->type));
+            target->u.obj->state = state;
+            m->sp--;
+            break;
+        }
+
+        /* -- persistent ids, extensions, out-of-band buffers -- */
+        case JLP_OP_PERSID: {
+            size_t n;
+            TRY(line(m, m->lim->max_str, &p, &n));
+            for (size_t i = 0; i < n; i++)
+                if (p[i] >= 0x80) FAIL(JLP_E_BAD_VALUE, "persistent IDs in protocol 0 must be ASCII strings");
+            jlp_val *s = jlp__new_bytes_copy(doc, JLP_STR, p, n), *v = jlp__new_val(doc, JLP_PERSID);
+            if (!s || !v) { c = jlp__vm_nomem(m); goto done; }
+            v->u.ref = s;
+            TRY(push(m, v));
+            break;
+        }
+        case JLP_OP_BINPERSID: {
+            TRY(need_values(m, 1));
+            jlp_val *v = jlp__new_val(doc, JLP_PERSID);
+            if (!v) { c = jlp__vm_nomem(m); goto done; }
+            v->u.ref = m->stack[m->sp - 1];
+            m->stack[m->sp - 1] = v;
+            break;
+        }
+        case JLP_OP_EXT1: case JLP_OP_EXT2: case JLP_OP_EXT4: {
+            int64_t code;
+            if (op == JLP_OP_EXT1) { TRY(take(m, 1, &p)); code = p[0]; }
+            else if (op == JLP_OP_EXT2) { TRY(take(m, 2, &p)); code = jlp__le16(p); }
+            else { TRY(take(m, 4, &p)); code = (int32_t)jlp__le32(p); }
+            if (code <= 0) FAIL(JLP_E_BAD_VALUE, "EXT specifies code <= 0");
+            jlp_val *v = jlp__new_val(doc, JLP_EXT);
+            if (v) v->u.i = code;
+            TRY(push(m, v));
+            break;
+        }
+        case JLP_OP_NEXT_BUFFER: {
+            if (m->next_buffer >= m->opts->nbuffers)
+                FAIL(JLP_E_NO_BUFFER, "pickle stream refers to out-of-band data but %s",
+                     m->opts->nbuffers ? "not enough buffers were given" : "no buffers were given");
+            const jlp_buffer *b = &m->opts->buffers[m->next_buffer++];
+            if (!b->data && b->len) FAIL(JLP_E_INVALID_ARG, "buffer %zu is NULL", m->next_buffer - 1);
+            TRY(push(m, jlp__new_bytes_borrow(doc, b->readonly ? JLP_BYTES : JLP_BYTEARRAY,
+                                              b->data ? b->data : "", b->len)));
+            break;
+        }
+        case JLP_OP_READONLY_BUFFER: {
+            TRY(need_values(m, 1));
+            jlp_val *b = m->stack[m->sp - 1];
+            if (b->type == JLP_BYTEARRAY) {
+                jlp_val *ro = jlp__new_val(doc, JLP_BYTES);
+                if (!ro) { c = jlp__vm_nomem(m); goto done; }
+                *ro = *b;
+                ro->type = JLP_BYTES;
+                m->stack[m->sp - 1] = ro;
+            } else if (b->type != JLP_BYTES) {
+                FAIL(JLP_E_BAD_TYPE, "READONLY_BUFFER on a %s", jlp_type_name((jlp_type)b->type));
+            }
+            break;
+        }
+        default:
+            FAIL(JLP_E_BAD_OPCODE, "invalid load key, '\\x%02x'", op);
+        }
+    }
+done:
+    return c;
+}
+
+/* ---- entry points ------------------------------------------------------------------ */
+
+void jlp_read_opts_init(jlp_read_opts *opts) {
+    if (!opts) return;
+    jlp_read_opts d = JLP_READ_OPTS_INIT;
+    *opts = d;
+}
+
+jlp_doc *jlp_load(jlp_source *src, const jlp_read_opts *opts, jlp_error *err) {
+    jlp__clear(err);
+    if (!src) {
+        jlp__fail(err, JLP_E_INVALID_ARG, 0, -1, "NULL source");
+        return NULL;
+    }
+    jlp_read_opts defaults = JLP_READ_OPTS_INIT;
+    if (!opts) opts = &defaults;
+    jlp__vm m;
+    memset(&m, 0, sizeof m);
+    m.src = src;
+    m.opts = opts;
+    m.lim = &opts->limits;
+    m.alc = jlp__alc_or_default(opts->alc);
+    m.err = err;
+    m.start = jlp__src_tell(src);
+    m.op_off = m.start;
+    m.op = -1;
+    m.doc = jlp__doc_new(m.alc, opts->limits.max_alloc);
+    if (!m.doc) {
+        jlp__fail(err, JLP_E_NOMEM, m.start, -1, "cannot allocate a document");
+        return NULL;
+    }
+    jlp__memo_init(&m.memo, m.alc);
+    jlp_code c = run(&m);
+    jlp__free(m.alc, m.stack, m.stack_cap * sizeof *m.stack);
+    jlp__free(m.alc, m.marks, m.marks_cap * sizeof *m.marks);
+    jlp__memo_release(&m.memo);
+    if (c != JLP_OK) {
+        jlp_doc_free(m.doc);
+        return NULL;
+    }
+    m.doc->protocol = m.proto;
+    m.doc->consumed = jlp__src_tell(src) - m.start;
+    return m.doc;
+}
+
+static jlp_doc *load_and_free(jlp_source *src, const jlp_read_opts *opts, jlp_error *err) {
+    if (!src) return NULL;
+    jlp_doc *d = jlp_load(src, opts, err);
+    jlp_source_free(src);
+    return d;
+}
+
+jlp_doc *jlp_load_mem(const void *data, size_t len, const jlp_read_opts *opts,
+                      size_t *consumed, jlp_error *err) {
+    jlp_source *src = jlp_source_mem(data, len, opts ? opts->alc : NULL, err);
+    if (!src) return NULL;
+    jlp_doc *d = jlp_load(src, opts, err);
+    if (consumed) *consumed = d ? (size_t)jlp_doc_consumed(d) : 0;
+    jlp_source_free(src);
+    return d;
+}
+
+jlp_doc *jlp_load_path(const char *path, const jlp_read_opts *opts, jlp_error *err) {
+    return load_and_free(jlp_source_path(path, opts ? opts->alc : NULL, err), opts, err);
+}
+
+jlp_doc *jlp_load_fd(int fd, const jlp_read_opts *opts, jlp_error *err) {
+    return load_and_free(jlp_source_fd(fd, opts ? opts->alc : NULL, err), opts, err);
+}
+
+jlp_doc *jlp_load_file(FILE *fp, const jlp_read_opts *opts, jlp_error *err) {
+    return load_and_free(jlp_source_file(fp, opts ? opts->alc : NULL, err), opts, err);
+}
+
+jlp_doc *jlp_load_cb(jlp_read_fn fn, void *ctx, const jlp_read_opts *opts, jlp_error *err) {
+    return load_and_free(jlp_source_cb(fn, ctx, opts ? opts->alc : NULL, err), opts, err);
+}

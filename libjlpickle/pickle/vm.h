@@ -1,0 +1,49 @@
+/*
+ * vm.h - the unpickler's state, shared between the opcode loop (unpickle.c) and the
+ * native reconstructors of allowlisted globals (reconstruct.c, numpy/).
+ */
+#ifndef JLP_VM_H
+#define JLP_VM_H
+
+#include "../io/source.h"
+#include "../value/doc.h"
+#include "memo.h"
+
+typedef struct jlp__vm {
+    jlp_source *src;
+    jlp_doc *doc;
+    const jlp_read_opts *opts;
+    const jlp_limits *lim;
+    const jlp_alc *alc;
+    jlp_error *err;
+
+    jlp_val **stack;
+    size_t sp, stack_cap;
+    size_t *marks;       /* stack heights at each open MARK */
+    size_t nmarks, marks_cap;
+    size_t fence;        /* values below this height belong to an enclosing MARK */
+    jlp__memo memo;
+
+    int proto;           /* from PROTO; 0 when absent */
+    bool proto_seen;
+    bool in_frame;
+    uint64_t frame_end;  /* absolute offset where the current frame ends */
+    uint64_t op_off;     /* offset of the opcode being executed */
+    int op;
+    uint64_t start;      /* offset of the first opcode */
+    size_t next_buffer;  /* next out-of-band buffer for NEXT_BUFFER */
+} jlp__vm;
+
+/** Report `code` at the current opcode. @return code. */
+jlp_code jlp__vm_fail(jlp__vm *m, jlp_code code, const char *fmt, ...) JLP_PRINTF(3, 4);
+/** Report an allocation failure (NOMEM, or LIMIT when limits.max_alloc was hit). */
+jlp_code jlp__vm_nomem(jlp__vm *m);
+
+/** REDUCE of `callable` with the tuple `args`: rebuild allowlisted globals natively,
+ *  otherwise make an inert JLP_OBJ_REDUCE object. @return JLP_OK with *out set. */
+jlp_code jlp__reduce(jlp__vm *m, jlp_val *callable, jlp_val *args, jlp_val **out);
+
+/** Apply Python 3's renaming of Python 2 names (protocol < 3 streams), in place. */
+void jlp__compat_name(const char **mod, size_t *mod_len, const char **name, size_t *name_len);
+
+#endif

@@ -1,0 +1,304 @@
+/* doc.c - documents, node constructors and the public read accessors. */
+#include "doc.h"
+
+#include <stdlib.h>
+
+/* ---- documents ------------------------------------------------------------------------ */
+
+jlp_doc *jlp__doc_new(const jlp_alc *alc, uint64_t alloc_limit) {
+    jlp__arena arena;
+    jlp__arena_init(&arena, alc, alloc_limit);
+    bool hit = false;
+    jlp_doc *d = jlp__arena_alloc(&arena, sizeof *d, &hit);
+    if (!d) {
+        jlp__arena_release(&arena);
+        return NULL;
+    }
+    memset(d, 0, sizeof *d);
+    d->arena = arena;
+    return d;
+}
+
+void jlp_doc_free(jlp_doc *doc) {
+    if (!doc) return;
+    /* The document struct itself lives in its arena: copy the arena out first. */
+    jlp__arena arena = doc->arena;
+    jlp__arena_release(&arena);
+}
+
+jlp_val *jlp_doc_root(const jlp_doc *doc) { return doc ? doc->root : NULL; }
+int jlp_doc_protocol(const jlp_doc *doc) { return doc ? doc->protocol : -1; }
+uint64_t jlp_doc_consumed(const jlp_doc *doc) { return doc ? doc->consumed : 0; }
+uint64_t jlp_doc_ops(const jlp_doc *doc) { return doc ? doc->ops : 0; }
+unsigned jlp_doc_warnings(const jlp_doc *doc) { return doc ? doc->warnings : 0; }
+uint64_t jlp_doc_alloc_bytes(const jlp_doc *doc) { return doc ? doc->arena.total : 0; }
+
+bool jlp__doc_limit_hit(jlp_doc *d) { return d->limit_hit; }
+
+void *jlp__doc_alloc(jlp_doc *d, size_t n) {
+    bool hit = false;
+    void *p = jlp__arena_alloc(&d->arena, n, &hit);
+    if (!p) d->limit_hit = hit;
+    return p;
+}
+
+/* ---- constructors ---------------------------------------------------------------------- */
+
+jlp_val *jlp__new_val(jlp_doc *d, jlp_type t) {
+    jlp_val *v = jlp__doc_alloc(d, sizeof *v);
+    if (!v) return NULL;
+    memset(v, 0, sizeof *v);
+    v->type = (uint8_t)t;
+    return v;
+}
+
+jlp_val *jlp__new_none(jlp_doc *d) {
+    if (!d->none_val) d->none_val = jlp__new_val(d, JLP_NONE);
+    return d->none_val;
+}
+
+jlp_val *jlp__new_bool(jlp_doc *d, bool b) {
+    jlp_val **slot = b ? &d->true_val : &d->false_val;
+    if (!*slot) {
+        *slot = jlp__new_val(d, JLP_BOOL);
+        if (*slot) (*slot)->u.i = b;
+    }
+    return *slot;
+}
+
+jlp_val *jlp__new_int(jlp_doc *d, int64_t i) {
+    jlp_val *v = jlp__new_val(d, JLP_INT);
+    if (v) v->u.i = i;
+    return v;
+}
+
+jlp_val *jlp__new_float(jlp_doc *d, double f) {
+    jlp_val *v = jlp__new_val(d, JLP_FLOAT);
+    if (v) v->u.f = f;
+    return v;
+}
+
+jlp_val *jlp__new_bytes_copy(jlp_doc *d, jlp_type t, const void *p, size_t n) {
+    if (n == SIZE_MAX) return NULL;
+    jlp_val *v = jlp__new_val(d, t);
+    if (!v) return NULL;
+    char *s = jlp__doc_alloc(d, n + 1);
+    if (!s) return NULL;
+    if (n) memcpy(s, p, n);
+    s[n] = '\0';
+    v->u.s.p = s;
+    v->u.s.n = n;
+    return v;
+}
+
+jlp_val *jlp__new_bytes_borrow(jlp_doc *d, jlp_type t, const void *p, size_t n) {
+    jlp_val *v = jlp__new_val(d, t);
+    if (!v) return NULL;
+    v->flags |= JLP_VF_BORROWED;
+    v->u.s.p = p;
+    v->u.s.n = n;
+    return v;
+}
+
+static size_t slots_of(const jlp_val *v, size_t n) { return v->type == JLP_DICT ? 2 * n : n; }
+
+jlp_val *jlp__new_seq(jlp_doc *d, jlp_type t, jlp_val *const *items, size_t n) {
+    jlp_val *v = jlp__new_val(d, t);
+    if (!v) return NULL;
+    if (n && !jlp__seq_append(d, v, items, n)) return NULL;
+    return v;
+}
+
+bool jlp__seq_append(jlp_doc *d, jlp_val *seq, jlp_val *const *items, size_t n) {
+    size_t have = slots_of(seq, seq->u.seq.n), add = slots_of(seq, n), need;
+    if (!jlp__add_size(have, add, &need) || need > SIZE_MAX / sizeof(jlp_val *)) return false;
+    if (need > seq->u.seq.cap) {
+        size_t cap = seq->u.seq.cap ? seq->u.seq.cap : 4;
+        while (cap < need) cap = cap > SIZE_MAX / 2 / sizeof(jlp_val *) ? need : cap * 2;
+        size_t old_bytes = seq->u.seq.cap * sizeof(jlp_val *);
+        size_t new_bytes = cap * sizeof(jlp_val *);
+        if (seq->u.seq.v && jlp__arena_extend(&d->arena, seq->u.seq.v, old_bytes, new_bytes)) {
+            seq->u.seq.cap = cap;
+        } else {
+            jlp_val **nv = jlp__doc_alloc(d, new_bytes);
+            if (!nv) return false;
+            if (have) memcpy(nv, seq->u.seq.v, have * sizeof(jlp_val *));
+            seq->u.seq.v = nv;
+            seq->u.seq.cap = cap;
+        }
+    }
+    memcpy(seq->u.seq.v + have, items, add * sizeof(jlp_val *));
+    seq->u.seq.n += n;
+    return true;
+}
+
+jlp_val *jlp__new_global(jlp_doc *d, const char *mod, size_t mod_len, const char *name,
+                         size_t name_len) {
+    if (mod_len > UINT32_MAX || name_len > UINT32_MAX) return NULL;
+    jlp_val *v = jlp__new_val(d, JLP_GLOBAL);
+    if (!v) return NULL;
+    char *m = jlp__doc_alloc(d, mod_len + name_len + 2);
+    if (!m) return NULL;
+    memcpy(m, mod, mod_len);
+    m[mod_len] = '\0';
+    memcpy(m + mod_len + 1, name, name_len);
+    m[mod_len + 1 + name_len] = '\0';
+    v->aux = (uint32_t)mod_len;
+    v->u.g.mod = m;
+    v->u.g.name = m + mod_len + 1;
+    v->u.g.name_len = (uint32_t)name_len;
+    return v;
+}
+
+jlp_val *jlp__new_object(jlp_doc *d, jlp_obj_kind kind, jlp_val *callable, jlp_val *args) {
+    jlp_val *v = jlp__new_val(d, JLP_OBJECT);
+    if (!v) return NULL;
+    jlp_obj *o = jlp__doc_alloc(d, sizeof *o);
+    if (!o) return NULL;
+    memset(o, 0, sizeof *o);
+    o->kind = kind;
+    o->callable = callable;
+    o->args = args ? args : jlp__new_seq(d, JLP_TUPLE, NULL, 0);
+    if (!o->args) return NULL;
+    v->u.obj = o;
+    return v;
+}
+
+/* ---- public accessors -------------------------------------------------------------- */
+
+jlp_type jlp_get_type(const jlp_val *v) { return v ? (jlp_type)v->type : JLP_INVALID; }
+
+const char *jlp_type_name(jlp_type t) {
+    static const char *const names[] = {
+        "invalid", "none", "bool", "int", "bigint", "float", "complex", "str", "bytes",
+        "bytearray", "tuple", "list", "dict", "set", "frozenset", "global", "object",
+        "ndarray", "scalar", "dtype", "persid", "ext"};
+    return (unsigned)t < sizeof names / sizeof names[0] ? names[t] : "invalid";
+}
+
+int jlp_get_bool(const jlp_val *v) { return v && v->type == JLP_BOOL && v->u.i; }
+
+int64_t jlp_get_int(const jlp_val *v) {
+    return v && (v->type == JLP_INT || v->type == JLP_BOOL) ? v->u.i : 0;
+}
+
+const uint8_t *jlp_get_bigint(const jlp_val *v, size_t *len) {
+    bool ok = v && v->type == JLP_BIGINT;
+    if (len) *len = ok ? v->u.s.n : 0;
+    return ok ? (const uint8_t *)v->u.s.p : NULL;
+}
+
+double jlp_get_float(const jlp_val *v) {
+    if (!v) return 0.0;
+    if (v->type == JLP_FLOAT) return v->u.f;
+    if (v->type == JLP_INT || v->type == JLP_BOOL) return (double)v->u.i;
+    return 0.0;
+}
+
+int jlp_get_complex(const jlp_val *v, double *re, double *im) {
+    bool ok = v && v->type == JLP_COMPLEX;
+    if (re) *re = ok ? v->u.c.re : 0.0;
+    if (im) *im = ok ? v->u.c.im : 0.0;
+    return ok;
+}
+
+const char *jlp_get_str(const jlp_val *v, size_t *len) {
+    bool ok = v && (v->type == JLP_STR || v->type == JLP_BYTES || v->type == JLP_BYTEARRAY);
+    if (len) *len = ok ? v->u.s.n : 0;
+    return ok ? v->u.s.p : NULL;
+}
+
+int jlp_str_eq(const jlp_val *v, const char *s) {
+    if (!v || v->type != JLP_STR || !s) return 0;
+    size_t n = strlen(s);
+    return v->u.s.n == n && memcmp(v->u.s.p, s, n) == 0;
+}
+
+static bool is_seq(const jlp_val *v) {
+    return v && (v->type == JLP_TUPLE || v->type == JLP_LIST || v->type == JLP_SET ||
+                 v->type == JLP_FROZENSET);
+}
+
+size_t jlp_len(const jlp_val *v) {
+    return (is_seq(v) || (v && v->type == JLP_DICT)) ? v->u.seq.n : 0;
+}
+
+jlp_val *jlp_item(const jlp_val *v, size_t i) {
+    return is_seq(v) && i < v->u.seq.n ? v->u.seq.v[i] : NULL;
+}
+
+jlp_val *jlp_dict_key(const jlp_val *v, size_t i) {
+    return v && v->type == JLP_DICT && i < v->u.seq.n ? v->u.seq.v[2 * i] : NULL;
+}
+
+jlp_val *jlp_dict_value(const jlp_val *v, size_t i) {
+    return v && v->type == JLP_DICT && i < v->u.seq.n ? v->u.seq.v[2 * i + 1] : NULL;
+}
+
+jlp_val *jlp_dict_get(const jlp_val *v, const char *key) {
+    if (!v || v->type != JLP_DICT || !key) return NULL;
+    for (size_t i = 0; i < v->u.seq.n; i++)
+        if (jlp_str_eq(v->u.seq.v[2 * i], key)) return v->u.seq.v[2 * i + 1];
+    return NULL;
+}
+
+jlp_iter jlp_iter_make(const jlp_val *v) {
+    jlp_iter it = {v, 0};
+    return it;
+}
+
+jlp_val *jlp_iter_next(jlp_iter *it) {
+    if (!it || !it->v) return NULL;
+    if (it->v->type == JLP_DICT) {
+        if (it->i >= it->v->u.seq.n) return NULL;
+        return it->v->u.seq.v[2 * it->i++];
+    }
+    if (!is_seq(it->v) || it->i >= it->v->u.seq.n) return NULL;
+    return it->v->u.seq.v[it->i++];
+}
+
+jlp_val *jlp_iter_value(const jlp_iter *it) {
+    if (!it || !it->v || it->v->type != JLP_DICT || it->i == 0 || it->i > it->v->u.seq.n)
+        return NULL;
+    return it->v->u.seq.v[2 * (it->i - 1) + 1];
+}
+
+const char *jlp_global_module(const jlp_val *v, size_t *len) {
+    bool ok = v && v->type == JLP_GLOBAL;
+    if (len) *len = ok ? v->aux : 0;
+    return ok ? v->u.g.mod : NULL;
+}
+
+const char *jlp_global_name(const jlp_val *v, size_t *len) {
+    bool ok = v && v->type == JLP_GLOBAL;
+    if (len) *len = ok ? v->u.g.name_len : 0;
+    return ok ? v->u.g.name : NULL;
+}
+
+int jlp_global_is(const jlp_val *v, const char *module, const char *name) {
+    if (!v || v->type != JLP_GLOBAL || !module || !name) return 0;
+    size_t ml = strlen(module), nl = strlen(name);
+    return v->aux == ml && v->u.g.name_len == nl && memcmp(v->u.g.mod, module, ml) == 0 &&
+           memcmp(v->u.g.name, name, nl) == 0;
+}
+
+static const jlp_obj *obj_of(const jlp_val *v) {
+    return v && v->type == JLP_OBJECT ? v->u.obj : NULL;
+}
+
+jlp_obj_kind jlp_obj_get_kind(const jlp_val *v) {
+    const jlp_obj *o = obj_of(v);
+    return o ? o->kind : JLP_OBJ_NONE;
+}
+jlp_val *jlp_obj_callable(const jlp_val *v) { const jlp_obj *o = obj_of(v); return o ? o->callable : NULL; }
+jlp_val *jlp_obj_args(const jlp_val *v) { const jlp_obj *o = obj_of(v); return o ? o->args : NULL; }
+jlp_val *jlp_obj_kwargs(const jlp_val *v) { const jlp_obj *o = obj_of(v); return o ? o->kwargs : NULL; }
+jlp_val *jlp_obj_state(const jlp_val *v) { const jlp_obj *o = obj_of(v); return o ? o->state : NULL; }
+jlp_val *jlp_obj_items(const jlp_val *v) { const jlp_obj *o = obj_of(v); return o ? o->items : NULL; }
+jlp_val *jlp_obj_dictitems(const jlp_val *v) { const jlp_obj *o = obj_of(v); return o ? o->dictitems : NULL; }
+
+jlp_val *jlp_persid_value(const jlp_val *v) {
+    return v && v->type == JLP_PERSID ? v->u.ref : NULL;
+}
+
+int64_t jlp_ext_code(const jlp_val *v) { return v && v->type == JLP_EXT ? v->u.i : 0; }

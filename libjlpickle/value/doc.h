@@ -1,0 +1,82 @@
+/*
+ * doc.h - the internal layout of documents and value nodes, and the constructors the
+ * unpickler (and later the builder API) use. Every node, string and item array lives in
+ * the document's arena, so freeing a document never walks the value graph.
+ */
+#ifndef JLP_DOC_H
+#define JLP_DOC_H
+
+#include "../common/common.h"
+
+typedef struct jlp_obj {
+    jlp_obj_kind kind;
+    jlp_val *callable;   /* class or callable */
+    jlp_val *args;       /* JLP_TUPLE, never NULL */
+    jlp_val *kwargs;     /* JLP_DICT or NULL */
+    jlp_val *state;      /* NULL until BUILD */
+    jlp_val *items;      /* JLP_LIST or NULL */
+    jlp_val *dictitems;  /* JLP_DICT or NULL */
+} jlp_obj;
+
+/* Node flags. */
+#define JLP_VF_BORROWED 0x01u  /* s.p points into caller memory, not the arena */
+
+struct jlp_val {
+    uint8_t type;        /* jlp_type */
+    uint8_t flags;
+    uint16_t reserved;
+    uint32_t aux;        /* JLP_GLOBAL: module length */
+    union {
+        int64_t i;                                  /* INT, BOOL, EXT */
+        double f;                                   /* FLOAT */
+        struct { double re, im; } c;                /* COMPLEX */
+        struct { const char *p; size_t n; } s;      /* STR, BYTES, BYTEARRAY, BIGINT */
+        struct { jlp_val **v; size_t n, cap; } seq; /* TUPLE LIST SET FROZENSET; DICT: n pairs
+                                                        in v[2i], v[2i+1], cap in slots */
+        struct { const char *mod, *name; uint32_t name_len; } g; /* GLOBAL */
+        jlp_obj *obj;                               /* OBJECT */
+        jlp_val *ref;                               /* PERSID */
+        void *ext;                                  /* NDARRAY, SCALAR, DTYPE (numpy/) */
+    } u;
+};
+
+struct jlp_doc {
+    jlp__arena arena;
+    jlp_val *root;
+    jlp_val *none_val, *true_val, *false_val;  /* shared singletons */
+    int protocol;
+    unsigned warnings;
+    uint64_t consumed;
+    uint64_t ops;
+    bool limit_hit;         /* the last failed allocation hit limits.max_alloc */
+};
+
+/** @return a new empty document, or NULL when the allocator fails. */
+jlp_doc *jlp__doc_new(const jlp_alc *alc, uint64_t alloc_limit);
+
+/* Constructors: each returns NULL when the arena cannot allocate (the caller reports
+ * NOMEM or LIMIT, see jlp__doc_alloc_failed). */
+void *jlp__doc_alloc(jlp_doc *d, size_t n);
+jlp_val *jlp__new_val(jlp_doc *d, jlp_type t);
+jlp_val *jlp__new_none(jlp_doc *d);
+jlp_val *jlp__new_bool(jlp_doc *d, bool b);
+jlp_val *jlp__new_int(jlp_doc *d, int64_t i);
+jlp_val *jlp__new_float(jlp_doc *d, double f);
+/** A JLP_STR, JLP_BYTES, JLP_BYTEARRAY or JLP_BIGINT node over a copy of `p` (a NUL is
+ *  appended). */
+jlp_val *jlp__new_bytes_copy(jlp_doc *d, jlp_type t, const void *p, size_t n);
+/** Same, over `p` without copying (caller guarantees its lifetime). */
+jlp_val *jlp__new_bytes_borrow(jlp_doc *d, jlp_type t, const void *p, size_t n);
+/** A sequence (TUPLE LIST SET FROZENSET) or DICT node with room for `cap` items (pairs for
+ *  DICT) and the items copied from `items` (n items, 2n for DICT). */
+jlp_val *jlp__new_seq(jlp_doc *d, jlp_type t, jlp_val *const *items, size_t n);
+jlp_val *jlp__new_global(jlp_doc *d, const char *mod, size_t mod_len, const char *name,
+                         size_t name_len);
+jlp_val *jlp__new_object(jlp_doc *d, jlp_obj_kind kind, jlp_val *callable, jlp_val *args);
+/** Append n items (2n for a DICT: key, value, ...) to a sequence/dict node.
+ *  @return false on allocation failure. */
+bool jlp__seq_append(jlp_doc *d, jlp_val *seq, jlp_val *const *items, size_t n);
+/** Whether the last allocation failure was the alloc limit (true) or the allocator. */
+bool jlp__doc_limit_hit(jlp_doc *d);
+
+#endif /* JLP_DOC_H */

@@ -1,0 +1,561 @@
+/*
+ * json.c - the JSON export of spec/JSON.md.
+ *
+ * The value graph may be deep, shared and cyclic, so the exporter never recurses: it
+ * keeps an explicit stack of frames, one per container being printed. Each container
+ * printed is remembered with the JSON pointer of where it stands (as a chain of path
+ * nodes, so memory stays linear in the number of containers whatever their depth); a
+ * container met again prints {"$ref": pointer}.
+ */
+#include "doc.h"
+
+#include "bigint.h"
+#include "json_num.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+
+/* Output is flushed to the caller's writer in blocks of this size. */
+#define JSON_FLUSH_AT ((size_t)64 * 1024)
+/* Python refuses to print ints of more than 4300 digits; the export switches to hex. */
+#define JSON_INT_MAX_DIGITS 4300
+
+typedef struct pnode {
+    const struct pnode *parent;
+    size_t len;
+    char seg[]; /* "/a/b" text, already escaped */
+} pnode;
+
+typedef enum fkind {
+    F_ARRAY,      /* [ items ] : list, or the inner array of $tuple/$set/$frozenset */
+    F_OBJDICT,    /* { "k": v } : dict with plain str keys */
+    F_PAIRS,      /* [[k, v], ...] : $dict and dictitems */
+    F_OBJECT,     /* {"$object": {...}} */
+    F_PERSID      /* {"$persid": v} */
+} fkind;
+
+typedef struct frame {
+    const jlp_val *v;     /* the container (for F_OBJECT the object; for items the list) */
+    const pnode *path;    /* pointer of the container's JSON array/object */
+    fkind kind;
+    uint8_t step;         /* F_OBJECT: which field comes next */
+    size_t i;             /* next child */
+    const char *close;    /* text after the last child */
+} frame;
+
+typedef struct exporter {
+    jlp__buf out;
+    jlp_write_fn fn;
+    void *ctx;
+    const jlp_json_opts *opts;
+    jlp__arena paths;     /* path nodes */
+    frame *stack;
+    size_t sp, cap;
+    /* visited containers: open-addressed map val -> path node */
+    const jlp_val **keys;
+    const pnode **vals;
+    size_t vcap, vn;
+    bool io_failed;
+    bool nomem;
+} exporter;
+
+static void flush(exporter *e) {
+    if (e->out.len && !e->io_failed && e->fn(e->ctx, e->out.data, e->out.len) != 0)
+        e->io_failed = true;
+    e->out.len = 0;
+}
+
+static inline void put(exporter *e, const char *s, size_t n) {
+    jlp__buf_put(&e->out, s, n);
+    if (e->out.len >= JSON_FLUSH_AT) flush(e);
+}
+static inline void puts_(exporter *e, const char *s) { put(e, s, strlen(s)); }
+
+/* ---- path nodes and the visited map ------------------------------------------------- */
+
+static const pnode *path_child(exporter *e, const pnode *parent, const char *seg, size_t n) {
+    pnode *p = jlp__arena_alloc(&e->paths, sizeof *p + n + 1, NULL);
+    if (!p) { e->nomem = true; return parent; }
+    p->parent = parent;
+    p->len = n;
+    memcpy(p->seg, seg, n);
+    p->seg[n] = 0;
+    return p;
+}
+
+/* A segment from a fixed prefix ("/$tuple") and an index. */
+static const pnode *path_index(exporter *e, const pnode *parent, const char *prefix, size_t i) {
+    char tmp[96];
+    int n = snprintf(tmp, sizeof tmp, "%s/%zu", prefix, i);
+    return path_child(e, parent, tmp, (size_t)n);
+}
+
+/* A segment for a dict key (RFC 6901 escaping of '~' and '/'). */
+static const pnode *path_key(exporter *e, const pnode *parent, const char *k, size_t n) {
+    size_t extra = 0;
+    for (size_t i = 0; i < n; i++) extra += (k[i] == '~' || k[i] == '/');
+    pnode *p = jlp__arena_alloc(&e->paths, sizeof *p + n + extra + 2, NULL);
+    if (!p) { e->nomem = true; return parent; }
+    char *o = p->seg;
+    *o++ = '/';
+    for (size_t i = 0; i < n; i++) {
+        if (k[i] == '~') { *o++ = '~'; *o++ = '0'; }
+        else if (k[i] == '/') { *o++ = '~'; *o++ = '1'; }
+        else *o++ = k[i];
+    }
+    *o = 0;
+    p->parent = parent;
+    p->len = (size_t)(o - p->seg);
+    return p;
+}
+
+static size_t hash_ptr(const void *p, size_t cap) {
+    return (size_t)(((uintptr_t)p >> 4) * 0x9E3779B97F4A7C15ull >> 20) & (cap - 1);
+}
+
+static const pnode *visited_get(const exporter *e, const jlp_val *v) {
+    if (!e->vcap) return NULL;
+    for (size_t i = hash_ptr(v, e->vcap);; i = (i + 1) & (e->vcap - 1)) {
+        if (!e->keys[i]) return NULL;
+        if (e->keys[i] == v) return e->vals[i];
+    }
+}
+
+static void visited_put(exporter *e, const jlp_val *v, const pnode *p) {
+    const jlp_alc *alc = e->out.alc;
+    if ((e->vn + 1) * 2 > e->vcap) {
+        size_t cap = e->vcap ? e->vcap * 2 : 256;
+        const jlp_val **k = jlp__malloc(alc, cap * sizeof *k);
+        const pnode **pv = jlp__malloc(alc, cap * sizeof *pv);
+        if (!k || !pv) {
+            jlp__free(alc, k, cap * sizeof *k);
+            jlp__free(alc, pv, cap * sizeof *pv);
+            e->nomem = true;
+            return;
+        }
+        memset(k, 0, cap * sizeof *k);
+        for (size_t i = 0; i < e->vcap; i++) {
+            if (!e->keys[i]) continue;
+            size_t j = hash_ptr(e->keys[i], cap);
+            while (k[j]) j = (j + 1) & (cap - 1);
+            k[j] = e->keys[i];
+            pv[j] = e->vals[i];
+        }
+        jlp__free(alc, e->keys, e->vcap * sizeof *e->keys);
+        jlp__free(alc, e->vals, e->vcap * sizeof *e->vals);
+        e->keys = k;
+        e->vals = pv;
+        e->vcap = cap;
+    }
+    size_t i = hash_ptr(v, e->vcap);
+    while (e->keys[i]) i = (i + 1) & (e->vcap - 1);
+    e->keys[i] = v;
+    e->vals[i] = p;
+    e->vn++;
+}
+
+static void print_pointer(exporter *e, const pnode *p) {
+    /* Segments are linked child to parent: collect, then print root first. */
+    size_t depth = 0;
+    for (const pnode *q = p; q; q = q->parent) depth++;
+    const pnode **chain = jlp__malloc(e->out.alc, depth * sizeof *chain);
+    if (!chain) { e->nomem = true; return; }
+    size_t k = depth;
+    for (const pnode *q = p; q; q = q->parent) chain[--k] = q;
+    for (size_t i = 0; i < depth; i++) {
+        /* Segments are printed inside a JSON string: escape like any string. */
+        const char *s = chain[i]->seg;
+        for (size_t j = 0; j < chain[i]->len; j++) {
+            if (s[j] == '"' || s[j] == '\\') put(e, "\\", 1);
+            if ((unsigned char)s[j] < 0x20) {
+                char u[8];
+                snprintf(u, sizeof u, "\\u%04x", (unsigned char)s[j]);
+                puts_(e, u);
+            } else {
+                put(e, s + j, 1);
+            }
+        }
+    }
+    jlp__free(e->out.alc, chain, depth * sizeof *chain);
+}
+
+/* ---- scalars ------------------------------------------------------------------------ */
+
+static void put_string(exporter *e, const char *s, size_t n) {
+    static const char hexd[] = "0123456789abcdef";
+    const unsigned char *p = (const unsigned char *)s;
+    put(e, "\"", 1);
+    size_t run = 0; /* start of the pending run of bytes copied verbatim */
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = p[i];
+        const char *esc = NULL;
+        char u[8];
+        size_t skip = 0;
+        if (c == '"') esc = "\\\"";
+        else if (c == '\\') esc = "\\\\";
+        else if (c < 0x20) {
+            switch (c) {
+            case '\b': esc = "\\b"; break;
+            case '\f': esc = "\\f"; break;
+            case '\n': esc = "\\n"; break;
+            case '\r': esc = "\\r"; break;
+            case '\t': esc = "\\t"; break;
+            default:
+                u[0] = '\\'; u[1] = 'u'; u[2] = '0'; u[3] = '0';
+                u[4] = hexd[c >> 4]; u[5] = hexd[c & 15]; u[6] = 0;
+                esc = u;
+            }
+        } else if (c == 0xED && i + 2 < n && p[i + 1] >= 0xA0) {
+            /* a lone surrogate, encoded as Python's surrogatepass does */
+            unsigned cp = ((c & 0x0Fu) << 12) | ((p[i + 1] & 0x3Fu) << 6) | (p[i + 2] & 0x3Fu);
+            snprintf(u, sizeof u, "\\u%04x", cp);
+            esc = u;
+            skip = 2;
+        }
+        if (!esc) continue;
+        if (i > run) put(e, s + run, i - run);
+        puts_(e, esc);
+        i += skip;
+        run = i + 1;
+    }
+    if (n > run) put(e, s + run, n - run);
+    put(e, "\"", 1);
+}
+
+static void put_float(exporter *e, double d) {
+    if (isnan(d)) { puts_(e, "{\"$float\":\"nan\"}"); return; }
+    if (isinf(d)) { puts_(e, d > 0 ? "{\"$float\":\"inf\"}" : "{\"$float\":\"-inf\"}"); return; }
+    char tmp[40];
+    size_t n = jlp__float_repr(d, tmp);
+    put(e, tmp, n);
+}
+
+static void put_int(exporter *e, int64_t i) {
+    char tmp[24];
+    int n = snprintf(tmp, sizeof tmp, "%" PRId64, i);
+    put(e, tmp, (size_t)n);
+}
+
+static void put_bigint(exporter *e, const uint8_t *b, size_t n) {
+    jlp__buf tmp;
+    jlp__buf_init(&tmp, e->out.alc);
+    if (jlp__bigint_decimal(b, n, JSON_INT_MAX_DIGITS, &tmp)) {
+        put(e, tmp.data, tmp.len);
+    } else {
+        jlp__bigint_hex(b, n, &tmp);
+        puts_(e, "{\"$int\":{\"hex\":\"");
+        put(e, tmp.data, tmp.len);
+        puts_(e, "\"}}");
+    }
+    if (tmp.failed) e->nomem = true;
+    jlp__buf_release(&tmp);
+}
+
+static void put_base64(exporter *e, const uint8_t *p, size_t n) {
+    static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    char blk[4 * 256];
+    size_t o = 0;
+    for (size_t i = 0; i < n; i += 3) {
+        uint32_t x = (uint32_t)p[i] << 16;
+        if (i + 1 < n) x |= (uint32_t)p[i + 1] << 8;
+        if (i + 2 < n) x |= p[i + 2];
+        blk[o++] = tab[x >> 18];
+        blk[o++] = tab[(x >> 12) & 63];
+        blk[o++] = i + 1 < n ? tab[(x >> 6) & 63] : '=';
+        blk[o++] = i + 2 < n ? tab[x & 63] : '=';
+        if (o == sizeof blk) { put(e, blk, o); o = 0; }
+    }
+    put(e, blk, o);
+}
+
+static void put_global_name(exporter *e, const jlp_val *g) {
+    jlp__buf tmp;
+    jlp__buf_init(&tmp, e->out.alc);
+    jlp__buf_put(&tmp, g->u.g.mod, g->aux);
+    jlp__buf_putc(&tmp, '.');
+    jlp__buf_put(&tmp, g->u.g.name, g->u.g.name_len);
+    if (tmp.failed) e->nomem = true;
+    else put_string(e, tmp.data, tmp.len);
+    jlp__buf_release(&tmp);
+}
+
+/* ---- containers ----------------------------------------------------------------------- */
+
+static bool is_container(const jlp_val *v) {
+    switch (v->type) {
+    case JLP_LIST: case JLP_TUPLE: case JLP_DICT: case JLP_SET: case JLP_FROZENSET:
+    case JLP_OBJECT: case JLP_NDARRAY:
+        return true;
+    default:
+        return false;
+    }
+}
+
+static bool dict_is_plain(const jlp_val *d) {
+    for (size_t i = 0; i < d->u.seq.n; i++) {
+        const jlp_val *k = d->u.seq.v[2 * i];
+        if (k->type != JLP_STR || (k->u.s.n && k->u.s.p[0] == '$')) return false;
+    }
+    return true;
+}
+
+static void push_frame(exporter *e, const jlp_val *v, const pnode *path, fkind kind,
+                       const char *close) {
+    if (e->sp == e->cap) {
+        size_t cap = e->cap ? e->cap * 2 : 64;
+        frame *st = jlp__realloc(e->out.alc, e->stack, e->cap * sizeof *st, cap * sizeof *st);
+        if (!st) { e->nomem = true; return; }
+        e->stack = st;
+        e->cap = cap;
+    }
+    frame *f = &e->stack[e->sp++];
+    f->v = v;
+    f->path = path;
+    f->kind = kind;
+    f->step = 0;
+    f->i = 0;
+    f->close = close;
+}
+
+/* Print `v` standing at `path`: scalars at once, containers by pushing a frame. */
+static void emit(exporter *e, const jlp_val *v, const pnode *path) {
+    if (is_container(v)) {
+        const pnode *seen = visited_get(e, v);
+        if (seen) {
+            puts_(e, "{\"$ref\":\"");
+            print_pointer(e, seen);
+            puts_(e, "\"}");
+            return;
+        }
+        visited_put(e, v, path);
+    }
+    switch ((jlp_type)v->type) {
+    case JLP_NONE: puts_(e, "null"); break;
+    case JLP_BOOL: puts_(e, v->u.i ? "true" : "false"); break;
+    case JLP_INT: put_int(e, v->u.i); break;
+    case JLP_BIGINT: put_bigint(e, (const uint8_t *)v->u.s.p, v->u.s.n); break;
+    case JLP_FLOAT: put_float(e, v->u.f); break;
+    case JLP_COMPLEX:
+        puts_(e, "{\"$complex\":[");
+        put_float(e, v->u.c.re);
+        put(e, ",", 1);
+        put_float(e, v->u.c.im);
+        puts_(e, "]}");
+        break;
+    case JLP_STR: put_string(e, v->u.s.p, v->u.s.n); break;
+    case JLP_BYTES: case JLP_BYTEARRAY:
+        puts_(e, v->type == JLP_BYTES ? "{\"$bytes\":\"" : "{\"$bytearray\":\"");
+        put_base64(e, (const uint8_t *)v->u.s.p, v->u.s.n);
+        puts_(e, "\"}");
+        break;
+    case JLP_GLOBAL:
+        puts_(e, "{\"$global\":");
+        put_global_name(e, v);
+        puts_(e, "}");
+        break;
+    case JLP_EXT:
+        puts_(e, "{\"$ext\":");
+        put_int(e, v->u.i);
+        puts_(e, "}");
+        break;
+    case JLP_LIST:
+        puts_(e, "[");
+        push_frame(e, v, path, F_ARRAY, "]");
+        break;
+    case JLP_TUPLE: case JLP_SET: case JLP_FROZENSET: {
+        const char *tag = v->type == JLP_TUPLE ? "$tuple" : v->type == JLP_SET ? "$set" : "$frozenset";
+        puts_(e, "{\"");
+        puts_(e, tag);
+        puts_(e, "\":[");
+        char seg[16];
+        int n = snprintf(seg, sizeof seg, "/%s", tag);
+        push_frame(e, v, path_child(e, path, seg, (size_t)n), F_ARRAY, "]}");
+        break;
+    }
+    case JLP_DICT:
+        if (dict_is_plain(v)) {
+            puts_(e, "{");
+            push_frame(e, v, path, F_OBJDICT, "}");
+        } else {
+            puts_(e, "{\"$dict\":[");
+            push_frame(e, v, path_child(e, path, "/$dict", 6), F_PAIRS, "]}");
+        }
+        break;
+    case JLP_OBJECT:
+        puts_(e, "{\"$object\":{");
+        push_frame(e, v, path_child(e, path, "/$object", 8), F_OBJECT, "}}");
+        break;
+    case JLP_PERSID:
+        puts_(e, "{\"$persid\":");
+        push_frame(e, v, path_child(e, path, "/$persid", 8), F_PERSID, "}");
+        break;
+    default:
+        /* ndarray, scalar and dtype nodes are exported by the numpy layer. */
+        puts_(e, "null");
+        break;
+    }
+}
+
+/* Advance the top frame by one child (or close it). */
+static void step(exporter *e) {
+    frame *f = &e->stack[e->sp - 1];
+    const jlp_val *v = f->v;
+    switch (f->kind) {
+    case F_ARRAY:
+        if (f->i < v->u.seq.n) {
+            size_t i = f->i++;
+            if (i) put(e, ",", 1);
+            const jlp_val *child = v->u.seq.v[i];
+            emit(e, child, is_container(child) ? path_index(e, f->path, "", i) : f->path);
+            return;
+        }
+        break;
+    case F_OBJDICT:
+        if (f->i < v->u.seq.n) {
+            size_t i = f->i++;
+            if (i) put(e, ",", 1);
+            const jlp_val *k = v->u.seq.v[2 * i], *child = v->u.seq.v[2 * i + 1];
+            put_string(e, k->u.s.p, k->u.s.n);
+            put(e, ":", 1);
+            emit(e, child, is_container(child) ? path_key(e, f->path, k->u.s.p, k->u.s.n) : f->path);
+            return;
+        }
+        break;
+    case F_PAIRS:
+        /* child 2k is the key of pair k, 2k+1 its value; pairs print as [k,v] */
+        if (f->i < 2 * v->u.seq.n) {
+            size_t i = f->i++;
+            if (!(i & 1)) puts_(e, i ? "],[" : "[");
+            else put(e, ",", 1);
+            const jlp_val *child = v->u.seq.v[i];
+            const pnode *pp = f->path;
+            if (is_container(child)) {
+                char seg[64];
+                int n = snprintf(seg, sizeof seg, "/%zu/%zu", i / 2, i & 1);
+                pp = path_child(e, f->path, seg, (size_t)n);
+            }
+            emit(e, child, pp);
+            return;
+        }
+        if (v->u.seq.n) put(e, "]", 1);
+        break;
+    case F_PERSID:
+        if (f->i++ == 0) {
+            const jlp_val *child = v->u.ref;
+            emit(e, child, f->path);
+            return;
+        }
+        break;
+    case F_OBJECT: {
+        const jlp_obj *o = v->u.obj;
+        for (;;) {
+            uint8_t s = f->step++;
+            if (s == 0) {
+                puts_(e, o->kind == JLP_OBJ_REDUCE ? "\"call\":" : "\"class\":");
+                if (o->callable->type == JLP_GLOBAL) {
+                    put_global_name(e, o->callable);
+                    continue;
+                }
+                emit(e, o->callable, path_child(e, f->path, o->kind == JLP_OBJ_REDUCE ? "/call" : "/class",
+                                                o->kind == JLP_OBJ_REDUCE ? 5 : 6));
+                return;
+            }
+            if (s == 1) {
+                if (!o->args->u.seq.n) continue;
+                puts_(e, ",\"args\":[");
+                push_frame(e, o->args, path_child(e, f->path, "/args", 5), F_ARRAY, "]");
+                return;
+            }
+            if (s == 2) {
+                if (!o->kwargs || !o->kwargs->u.seq.n) continue;
+                puts_(e, ",\"kwargs\":");
+                emit(e, o->kwargs, path_child(e, f->path, "/kwargs", 7));
+                return;
+            }
+            if (s == 3) {
+                if (!o->state) continue;
+                puts_(e, ",\"state\":");
+                emit(e, o->state, path_child(e, f->path, "/state", 6));
+                return;
+            }
+            if (s == 4) {
+                if (!o->items || !o->items->u.seq.n) continue;
+                puts_(e, ",\"items\":[");
+                push_frame(e, o->items, path_child(e, f->path, "/items", 6), F_ARRAY, "]");
+                return;
+            }
+            if (s == 5) {
+                if (!o->dictitems || !o->dictitems->u.seq.n) continue;
+                puts_(e, ",\"dictitems\":[");
+                push_frame(e, o->dictitems, path_child(e, f->path, "/dictitems", 10), F_PAIRS, "]");
+                return;
+            }
+            break;
+        }
+        break;
+    }
+    }
+    puts_(e, f->close);
+    e->sp--;
+}
+
+jlp_code jlp_export_json(const jlp_val *v, const jlp_json_opts *opts, jlp_write_fn fn,
+                         void *ctx, jlp_error *err) {
+    jlp__clear(err);
+    if (!v || !fn) return jlp__fail(err, JLP_E_INVALID_ARG, 0, -1, "NULL value or writer");
+    jlp_json_opts defaults = JLP_JSON_OPTS_INIT;
+    exporter e;
+    memset(&e, 0, sizeof e);
+    jlp__buf_init(&e.out, NULL);
+    jlp__arena_init(&e.paths, NULL, 0);
+    e.fn = fn;
+    e.ctx = ctx;
+    e.opts = opts ? opts : &defaults;
+    const pnode *root = path_child(&e, NULL, "", 0);
+    emit(&e, v, root);
+    while (e.sp && !e.nomem && !e.io_failed) step(&e);
+    put(&e, "\n", 1);
+    if (e.out.failed) e.nomem = true;
+    if (!e.nomem) flush(&e);
+    jlp__buf_release(&e.out);
+    jlp__arena_release(&e.paths);
+    jlp__free(e.out.alc, e.stack, e.cap * sizeof *e.stack);
+    jlp__free(e.out.alc, e.keys, e.vcap * sizeof *e.keys);
+    jlp__free(e.out.alc, e.vals, e.vcap * sizeof *e.vals);
+    if (e.nomem) return jlp__fail(err, JLP_E_NOMEM, 0, -1, "out of memory during JSON export");
+    if (e.io_failed) return jlp__fail(err, JLP_E_IO, 0, -1, "JSON writer failed");
+    return JLP_OK;
+}
+
+static int write_file(void *ctx, const void *data, size_t len) {
+    return fwrite(data, 1, len, (FILE *)ctx) == len ? 0 : -1;
+}
+
+jlp_code jlp_export_json_file(const jlp_val *v, const jlp_json_opts *opts, FILE *fp,
+                              jlp_error *err) {
+    if (!fp) return jlp__fail(err, JLP_E_INVALID_ARG, 0, -1, "NULL FILE");
+    return jlp_export_json(v, opts, write_file, fp, err);
+}
+
+static int write_buf(void *ctx, const void *data, size_t len) {
+    jlp__buf *b = ctx;
+    jlp__buf_put(b, data, len);
+    return b->failed ? -1 : 0;
+}
+
+char *jlp_export_json_str(const jlp_val *v, const jlp_json_opts *opts, size_t *len,
+                          jlp_error *err) {
+    jlp__buf b;
+    jlp__buf_init(&b, NULL);
+    jlp_code c = jlp_export_json(v, opts, write_buf, &b, err);
+    if (c == JLP_OK) jlp__buf_putc(&b, '\0');
+    if (c != JLP_OK || b.failed) {
+        if (c == JLP_OK) jlp__fail(err, JLP_E_NOMEM, 0, -1, "out of memory during JSON export");
+        jlp__buf_release(&b);
+        if (len) *len = 0;
+        return NULL;
+    }
+    if (len) *len = b.len - 1;
+    return b.data; /* allocated by the default allocator: free() */
+}

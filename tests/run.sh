@@ -1,0 +1,85 @@
+#!/bin/sh
+# tests/run.sh - run every test suite and add up their "N passed, N failed" lines.
+# Called by `make check` (and `make asan` with SAN_ONLY=1). Environment:
+#   B             build directory (build)
+#   SAN_DIR       build directory of the ASan+UBSan pass (unit tests run again there)
+#   PYTHON        Debian's python3 with joblib, numpy (optional: fresh golden sets)
+#   FUZZ_TARGETS  fuzz targets whose corpus is replayed
+set -u
+B=${B:-build}
+PYTHON=${PYTHON:-/usr/bin/python3}
+total_pass=0
+total_fail=0
+total_skip=0
+log=$(mktemp)
+trap 'rm -f "$log"; rm -rf "${fresh:-}"' EXIT
+
+# run LABEL CMD...: run a suite, take its last "N passed, N failed" line.
+run() {
+    label=$1
+    shift
+    "$@" >"$log" 2>&1
+    status=$?
+    line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
+    if [ -z "$line" ]; then
+        cat "$log"
+        echo "FAIL $label: exited $status without a summary"
+        total_fail=$((total_fail + 1))
+        return
+    fi
+    p=$(echo "$line" | sed 's/^\([0-9]*\) passed.*/\1/')
+    f=$(echo "$line" | sed 's/^[0-9]* passed, \([0-9]*\) failed.*/\1/')
+    if [ "$status" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+    if [ "$f" -ne 0 ]; then grep -v -E '^[0-9]+ passed' "$log" | head -n 60; fi
+    printf '%-34s %s\n' "$label" "$line"
+    total_pass=$((total_pass + p))
+    total_fail=$((total_fail + f))
+}
+
+skip() {
+    printf '%-34s skipped: %s\n' "$1" "$2"
+    total_skip=$((total_skip + 1))
+}
+
+if [ -z "${SAN_ONLY:-}" ]; then
+    for t in "$B"/tests/test_*; do
+        [ -x "$t" ] || continue
+        run "$(basename "$t")" "$t"
+    done
+    if "$PYTHON" -c 'import joblib' >/dev/null 2>&1; then
+        fresh=$(mktemp -d)
+        if "$PYTHON" tests/pickle/gen_pickles.py "$fresh" >"$log" 2>&1; then
+            run "test_golden (fresh Python set)" env JLP_GOLDEN_DIR="$fresh" "$B"/tests/test_golden
+        else
+            cat "$log"
+            echo "FAIL gen_pickles.py"
+            total_fail=$((total_fail + 1))
+        fi
+    else
+        skip "test_golden (fresh Python set)" "needs $PYTHON with joblib"
+    fi
+    if [ -f tests/cli/run.sh ]; then
+        run "cli golden tests" sh tests/cli/run.sh "$B"
+    fi
+    for target in ${FUZZ_TARGETS:-}; do
+        if [ -d "fuzz/corpus/$target" ]; then
+            run "fuzz replay $target" "$B/fuzz_replay_$target" "fuzz/corpus/$target"
+        fi
+    done
+fi
+
+SAN=${SAN_DIR:-}
+[ -n "${SAN_ONLY:-}" ] && SAN=$B
+if [ -n "$SAN" ]; then
+    for t in "$SAN"/tests/test_*; do
+        [ -x "$t" ] || continue
+        run "asan+ubsan $(basename "$t")" env ASAN_OPTIONS=detect_leaks=1 "$t"
+    done
+fi
+
+if [ "$total_skip" -gt 0 ]; then
+    echo "$total_pass passed, $total_fail failed, $total_skip skipped"
+else
+    echo "$total_pass passed, $total_fail failed"
+fi
+[ "$total_fail" -eq 0 ]

@@ -1,0 +1,34 @@
+/* cli.c - shared command-line helpers. */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+void cli_report(const char *file, const jlp_error *err) {
+    fprintf(stderr, "%s: error at byte %llu: %s: %s\n", file,
+            (unsigned long long)err->offset, jlp_error_name(err->code), err->msg);
+}
+
+jlp_source *cli_open(const char *file, jlp_error *err) {
+    jlp_source *src = strcmp(file, "-") == 0 ? jlp_source_fd(STDIN_FILENO, NULL, err)
+                                             : jlp_source_path(file, NULL, err);
+    if (!src) cli_report(file, err);
+    return src;
+}
+
+void cli_version(const char *tool) {
+    printf("%s (libjlpickle %s)\n", tool, jlp_version_string());
+}
+
+int cli_parse_u64(const char *s, uint64_t *out) {
+    if (!s || !*s || *s == '-') return -1;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *end) return -1;
+    *out = v;
+    return 0;
+}
