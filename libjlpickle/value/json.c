@@ -292,12 +292,47 @@ static bool is_container(const jlp_val *v) {
     }
 }
 
-static bool dict_is_plain(const jlp_val *d) {
-    for (size_t i = 0; i < d->u.seq.n; i++) {
+static uint64_t hash_bytes(const char *p, size_t n) {
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    for (size_t i = 0; i < n; i++) h = (h ^ (uint8_t)p[i]) * 1099511628211ull;
+    return h;
+}
+
+static bool same_key(const jlp_val *a, const jlp_val *b) {
+    return a->u.s.n == b->u.s.n && memcmp(a->u.s.p, b->u.s.p, a->u.s.n) == 0;
+}
+
+/* A dict prints as a JSON object when its keys are distinct str not starting with '$';
+ * a repeated key (possible in a pickle, not in a Python dict) forces the $dict form. */
+static bool dict_is_plain(exporter *e, const jlp_val *d) {
+    size_t n = d->u.seq.n;
+    for (size_t i = 0; i < n; i++) {
         const jlp_val *k = d->u.seq.v[2 * i];
         if (k->type != JLP_STR || (k->u.s.n && k->u.s.p[0] == '$')) return false;
     }
-    return true;
+    if (n <= 16) {
+        for (size_t i = 1; i < n; i++)
+            for (size_t j = 0; j < i; j++)
+                if (same_key(d->u.seq.v[2 * i], d->u.seq.v[2 * j])) return false;
+        return true;
+    }
+    size_t cap = 32;
+    while (cap < 2 * n) cap *= 2;
+    size_t *slot = jlp__malloc(e->out.alc, cap * sizeof *slot);
+    if (!slot) { e->nomem = true; return true; }
+    memset(slot, 0xFF, cap * sizeof *slot);
+    bool plain = true;
+    for (size_t i = 0; i < n && plain; i++) {
+        const jlp_val *k = d->u.seq.v[2 * i];
+        size_t h = (size_t)hash_bytes(k->u.s.p, k->u.s.n) & (cap - 1);
+        while (slot[h] != SIZE_MAX) {
+            if (same_key(d->u.seq.v[2 * slot[h]], k)) { plain = false; break; }
+            h = (h + 1) & (cap - 1);
+        }
+        slot[h] = i;
+    }
+    jlp__free(e->out.alc, slot, cap * sizeof *slot);
+    return plain;
 }
 
 static void push_frame(exporter *e, const jlp_val *v, const pnode *path, fkind kind,
@@ -374,7 +409,7 @@ static void emit(exporter *e, const jlp_val *v, const pnode *path) {
         break;
     }
     case JLP_DICT:
-        if (dict_is_plain(v)) {
+        if (dict_is_plain(e, v)) {
             puts_(e, "{");
             push_frame(e, v, path, F_OBJDICT, "}");
         } else {

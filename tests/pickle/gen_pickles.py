@@ -557,7 +557,9 @@ def _ptr_key(k):
 
 
 def _plain_dict(d):
-    return all(type(k) is str and not k.startswith("$") for k, _ in d.pairs)
+    keys = [k for k, _ in d.pairs]
+    return (all(type(k) is str and not k.startswith("$") for k in keys)
+            and len(set(keys)) == len(keys))
 
 
 def _ptr_text(chain):
@@ -1194,6 +1196,8 @@ def hand_cases():
     c["hand_dup_cycle"] = {2: b"\x80\x02]2a."}
     # SETITEM with a repeated (int) key: both pairs are kept, in file order
     c["hand_dict_duplicate_int_keys"] = {2: b"\x80\x02}(K\x01X\x01\x00\x00\x00aK\x01X\x01\x00\x00\x00bu."}
+    # SETITEM with a repeated str key: a JSON object cannot hold both pairs, so $dict
+    c["hand_dict_duplicate_str_keys"] = {2: b"\x80\x02}(X\x01\x00\x00\x00kK\x01X\x01\x00\x00\x00kK\x02u."}
     # one list memoized under two keys and fetched through both: one node
     c["hand_memo_two_keys"] = {2: b"\x80\x02]q\x01q\x02K\x07ah\x01h\x02\x87."}
     return c
@@ -1213,7 +1217,7 @@ def _loads_for_check(data):
 
 
 # cases whose real pickle.loads() result legitimately differs from the inert tree
-NO_LOADS_CHECK = {"hand_dict_duplicate_int_keys"}
+NO_LOADS_CHECK = {"hand_dict_duplicate_int_keys", "hand_dict_duplicate_str_keys"}
 
 
 def _self_check(stem, data, expected, roots, stats):
