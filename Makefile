@@ -27,8 +27,36 @@ CSTD := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
 OPT ?= -O2 -g
 CFLAGS ?=
 WERROR ?= -Werror
-ALL_CFLAGS = $(CSTD) $(OPT) $(WARNINGS) $(WERROR) -fvisibility=hidden -fPIC $(CFLAGS)
-LDLIBS_LIB := -lm
+ALL_CFLAGS = $(CSTD) $(OPT) $(WARNINGS) $(WERROR) -fvisibility=hidden -fPIC $(CODEC_DEFS) $(CFLAGS)
+# Codecs: each system library found is compiled in; a missing one still bids, so
+# detection names it (JLP_E_CODEC_MISSING). JLP_CODECS=none builds without any.
+have = $(shell printf '\043include <$(1)>\n' | $(CC) -E -x c - >/dev/null 2>&1 && echo 1)
+JLP_CODECS ?= auto
+ifeq ($(JLP_CODECS),auto)
+CODEC_DEFS :=
+CODEC_LIBS :=
+ifeq ($(call have,zlib.h),1)
+CODEC_DEFS += -DJLP_HAVE_ZLIB
+CODEC_LIBS += -lz
+endif
+ifeq ($(call have,bzlib.h),1)
+CODEC_DEFS += -DJLP_HAVE_BZ2
+CODEC_LIBS += -lbz2
+endif
+ifeq ($(call have,lzma.h),1)
+CODEC_DEFS += -DJLP_HAVE_LZMA
+CODEC_LIBS += -llzma
+endif
+ifeq ($(call have,lz4frame.h),1)
+CODEC_DEFS += -DJLP_HAVE_LZ4
+CODEC_LIBS += -llz4
+endif
+ifeq ($(call have,zstd.h),1)
+CODEC_DEFS += -DJLP_HAVE_ZSTD
+CODEC_LIBS += -lzstd
+endif
+endif
+LDLIBS_LIB := $(CODEC_LIBS) -lm
 
 B := build
 LIB_SRC := $(sort $(wildcard libjlpickle/*/*.c))
@@ -101,11 +129,11 @@ bench: all
 $(B)/libjlpickle.pc: libjlpickle/libjlpickle.pc.in libjlpickle/jlpickle.h
 	@mkdir -p $(B)
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
-	    -e 's|@VERSION@|$(VERSION)|' $< > $@
+	    -e 's|@VERSION@|$(VERSION)|' -e 's|@LIBS_PRIVATE@|$(LDLIBS_LIB)|' $< > $@
 
 install: all $(B)/libjlpickle.pc
 	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(BINDIR)
-	install -m 644 libjlpickle/jlpickle.h $(DESTDIR)$(INCLUDEDIR)/
+	install -m 644 libjlpickle/jlpickle.h libjlpickle/jlpickle_codec.h $(DESTDIR)$(INCLUDEDIR)/
 	install -m 644 $(STATIC) $(DESTDIR)$(LIBDIR)/
 	install -m 755 $(SHARED) $(DESTDIR)$(LIBDIR)/
 	ln -sf libjlpickle.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libjlpickle.so.$(SOVERSION)
@@ -114,7 +142,7 @@ install: all $(B)/libjlpickle.pc
 	install -m 755 $(TOOLS) $(DESTDIR)$(BINDIR)/
 
 uninstall:
-	rm -f $(DESTDIR)$(INCLUDEDIR)/jlpickle.h $(DESTDIR)$(LIBDIR)/libjlpickle.a \
+	rm -f $(DESTDIR)$(INCLUDEDIR)/jlpickle.h $(DESTDIR)$(INCLUDEDIR)/jlpickle_codec.h $(DESTDIR)$(LIBDIR)/libjlpickle.a \
 	      $(DESTDIR)$(LIBDIR)/libjlpickle.so $(DESTDIR)$(LIBDIR)/libjlpickle.so.$(SOVERSION) \
 	      $(DESTDIR)$(LIBDIR)/libjlpickle.so.$(VERSION) $(DESTDIR)$(LIBDIR)/pkgconfig/libjlpickle.pc \
 	      $(TOOL_NAMES:%=$(DESTDIR)$(BINDIR)/%)

@@ -191,18 +191,22 @@ typedef struct jlp_buffer {
     int readonly;          /**< nonzero: loads as bytes; zero: loads as bytearray */
 } jlp_buffer;
 
+struct jlp_registry; /* jlpickle_codec.h */
+
 typedef struct jlp_read_opts {
     jlp_limits limits;
     const jlp_alc *alc;        /**< NULL: malloc/realloc/free */
     jlp_py2str py2str;
     const jlp_buffer *buffers; /**< out-of-band buffers, consumed in order by NEXT_BUFFER */
     size_t nbuffers;
+    const struct jlp_registry *registry; /**< codecs for container detection; NULL: the
+                                              built-in ones (jlpickle_codec.h) */
 } jlp_read_opts;
 
 #define JLP_LIMITS_INIT                                                                    \
     { (uint64_t)1 << 30, 100000, (uint64_t)1 << 26, (uint64_t)1 << 26, (uint64_t)1 << 31,   \
       4300, (uint64_t)8 << 30, (uint64_t)1 << 40, 0 }
-#define JLP_READ_OPTS_INIT { JLP_LIMITS_INIT, NULL, JLP_PY2STR_AUTO, NULL, 0 }
+#define JLP_READ_OPTS_INIT { JLP_LIMITS_INIT, NULL, JLP_PY2STR_AUTO, NULL, 0, NULL }
 
 /** Fill `opts` with the defaults (the same as JLP_READ_OPTS_INIT). NULL is ignored.
  *  Thread-safe. */

@@ -128,6 +128,7 @@ jlp_source *jlp_source_cb(jlp_read_fn fn, void *ctx, const jlp_alc *alc, jlp_err
 
 void jlp_source_free(jlp_source *src) {
     if (!src) return;
+    jlp__layer_free(src);
     if (src->own_fd && src->fd >= 0) close(src->fd);
     jlp__free(src->alc, src->buf, src->cap);
     jlp__free(src->alc, src, sizeof *src);
@@ -143,11 +144,24 @@ int jlp_source_at_eof(jlp_source *src, jlp_error *err) {
     }
     if (jlp__src_avail(src) || jlp__src_fill(src, 1)) return 0;
     if (src->failed) {
-        jlp__fail(err, JLP_E_IO, jlp__src_tell(src), -1, "read error: %s",
-                  strerror(src->sys_errno));
+        jlp__src_error(src, err, jlp__src_tell(src), -1);
         return -1;
     }
     return 1;
+}
+
+jlp_code jlp__src_error(jlp_source *s, jlp_error *err, uint64_t offset, int opcode) {
+    if (s->pending.code != JLP_OK) {
+        if (err) {
+            *err = s->pending;
+            if (opcode >= 0) err->opcode = opcode;
+        }
+        return s->pending.code;
+    }
+    jlp_code c = jlp__fail(err, JLP_E_IO, offset, opcode, "read error: %s",
+                           strerror(s->sys_errno ? s->sys_errno : EIO));
+    if (err && s->inner) err->input_offset = jlp__src_tell(s->inner);
+    return c;
 }
 
 size_t jlp__src_fill(jlp_source *s, size_t need) {

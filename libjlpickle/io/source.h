@@ -29,6 +29,11 @@ struct jlp_source {
     jlp_read_fn fn;
     void *ctx;
     const char *path;         /* for messages; NULL when not a path */
+    /* Container layer (codec/driver.c): set once the leading bytes were examined. */
+    bool detected;
+    struct jlp__layer *layer; /* decoder between `inner` and this window, or NULL */
+    jlp_source *inner;        /* the undecoded input when layer != NULL */
+    jlp_error pending;        /* why pull failed, when it was not a read error */
 };
 
 static inline uint64_t jlp__src_tell(const jlp_source *s) {
@@ -60,6 +65,20 @@ size_t jlp__src_copy(jlp_source *s, void *dst, size_t n);
  *  length including '\n' in *len, consumed; or NULL: *len = 0 when the input ended
  *  first, *len = 1 when no newline lies within `max` bytes. Nothing is consumed on NULL. */
 const uint8_t *jlp__src_line(jlp_source *s, size_t max, size_t *len);
+
+/** Fill `err` with the reason the source failed (a decoder's pending error, else the
+ *  read error) at decoded offset `offset` and opcode `opcode`. @return the code. */
+jlp_code jlp__src_error(jlp_source *s, jlp_error *err, uint64_t offset, int opcode);
+
+/** Examine the leading bytes (once per source, at its start) and insert the decoder
+ *  layer of a compressed container (codec/driver.c). @return JLP_OK, or the error:
+ *  UNKNOWN_FORMAT, CODEC_MISSING, TRUNCATED (empty input), IO, NOMEM. */
+jlp_code jlp__src_detect(jlp_source *s, const jlp_read_opts *opts, jlp_error *err);
+/** @return the name of the detected container ("none" for a raw pickle, NULL before
+ *  detection). */
+const char *jlp__src_container(const jlp_source *s);
+/** Release the decoder layer (called by jlp_source_free). */
+void jlp__layer_free(jlp_source *s);
 
 /** Create a source with a pull callback; the caller fills the kind-specific fields. */
 jlp_source *jlp__src_new(const jlp_alc *alc, jlp__pull_fn pull, jlp_error *err);

@@ -56,8 +56,7 @@ const char *jlp__opcode_name(int op) {
 
 /* Report why `n` bytes could not be read at the current position. */
 static jlp_code short_read(jlp__vm *m, size_t n) {
-    if (m->src->failed)
-        return jlp__vm_fail(m, JLP_E_IO, "read error: %s", strerror(m->src->sys_errno));
+    if (m->src->failed) return jlp__src_error(m->src, m->err, m->op_off, m->op);
     if (m->in_frame)
         return jlp__vm_fail(m, JLP_E_FRAME, "input ends inside a frame (frame ends at %llu)",
                             (unsigned long long)m->frame_end);
@@ -430,7 +429,7 @@ static jlp_code run(jlp__vm *m) {
         m->op_off = jlp__src_tell(src);
         m->op = -1;
         if (JLP_UNLIKELY(!jlp__src_avail(src)) && !jlp__src_fill(src, 1)) {
-            c = src->failed ? jlp__vm_fail(m, JLP_E_IO, "read error: %s", strerror(src->sys_errno))
+            c = src->failed ? jlp__src_error(src, m->err, m->op_off, -1)
                 : m->in_frame ? jlp__vm_fail(m, JLP_E_FRAME, "input ends inside a frame")
                 : jlp__vm_fail(m, JLP_E_TRUNCATED, ops ? "pickle ended without STOP" : "empty input");
             goto done;
@@ -816,6 +815,7 @@ jlp_doc *jlp_load(jlp_source *src, const jlp_read_opts *opts, jlp_error *err) {
     m.start = jlp__src_tell(src);
     m.op_off = m.start;
     m.op = -1;
+    if (!src->detected && m.start == 0 && jlp__src_detect(src, opts, err) != JLP_OK) return NULL;
     m.doc = jlp__doc_new(m.alc, opts->limits.max_alloc);
     if (!m.doc) {
         jlp__fail(err, JLP_E_NOMEM, m.start, -1, "cannot allocate a document");

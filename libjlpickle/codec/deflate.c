@@ -1,0 +1,179 @@
+/*
+ * deflate.c - zlib (RFC 1950), gzip (RFC 1952) and joblib's legacy ZF container, all
+ * decoded by zlib's inflate. They differ in window bits and, for ZF, a 21- or 22-byte
+ * text header ("ZF" + hex length padded to 19 bytes, one more space in files of joblib
+ * 0.8.4 on Python 2) whose declared length is checked against the output.
+ */
+#include "codec.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+/* --- bidders (always built, so detection names a codec even when it is compiled out) */
+
+static int bid_zlib(const uint8_t *h, size_t len) {
+    /* joblib and Python's zlib write CMF 0x78 (deflate, 32 KiB window); FLG makes the
+     * pair a multiple of 31 and has no preset dictionary. */
+    if (len < 2 || h[0] != 0x78 || ((h[0] << 8) | h[1]) % 31 != 0 || (h[1] & 0x20)) return 0;
+    return 16;
+}
+
+static int bid_gzip(const uint8_t *h, size_t len) {
+    if (len < 4 || h[0] != 0x1f || h[1] != 0x8b || h[2] != 8 || (h[3] & 0xE0)) return 0;
+    return 27;
+}
+
+/* The ZF header: "ZF" then 19 bytes "0x<hex>" padded with spaces (an 'L' may end the
+ * hex on Python 2), then an optional extra space. @return the header length (21/22) and
+ * the declared length, or 0 when it is not a ZF header. */
+static size_t zf_header(const uint8_t *h, size_t len, uint64_t *declared) {
+    if (len < 21 || h[0] != 'Z' || h[1] != 'F') return 0;
+    size_t i = 2, end = 21;
+    while (i < end && h[i] == ' ') i++;
+    if (i + 2 > end || h[i] != '0' || (h[i + 1] != 'x' && h[i + 1] != 'X')) return 0;
+    i += 2;
+    uint64_t v = 0;
+    size_t digits = 0;
+    for (; i < end; i++) {
+        uint8_t c = h[i];
+        int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+              : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+        if (d < 0) break;
+        if (digits++ == 16) return 0;
+        v = v * 16 + (uint64_t)d;
+    }
+    if (!digits) return 0;
+    if (i < end && h[i] == 'L') i++;
+    for (; i < end; i++)
+        if (h[i] != ' ') return 0;
+    *declared = v;
+    return len > 21 && h[21] == ' ' ? 22 : 21;
+}
+
+static int bid_zf(const uint8_t *h, size_t len) {
+    uint64_t declared;
+    return zf_header(h, len, &declared) ? 21 * 8 : 0;
+}
+
+#ifdef JLP_HAVE_ZLIB
+#include <zlib.h>
+
+typedef struct inflater {
+    z_stream zs;
+    const jlp_alc *alc;
+    const char *name;
+    bool zf;
+    uint8_t head[22];   /* ZF header being collected */
+    size_t head_len, head_need;
+    uint64_t declared, produced;
+} inflater;
+
+static voidpf z_alloc(voidpf opaque, uInt items, uInt size) {
+    const jlp_alc *alc = opaque;
+    size_t n = (size_t)items * size;
+    /* zlib frees without a size: keep it in front of the block. */
+    size_t *p = jlp__malloc(alc, n + sizeof(size_t) * 2);
+    if (!p) return Z_NULL;
+    p[0] = n + sizeof(size_t) * 2;
+    return p + 2;
+}
+
+static void z_free(voidpf opaque, voidpf ptr) {
+    if (!ptr) return;
+    size_t *p = (size_t *)ptr - 2;
+    jlp__free(opaque, p, p[0]);
+}
+
+static void *inflater_new(const jlp_alc *alc, int wbits, const char *name, bool zf,
+                          jlp_error *err) {
+    inflater *z = jlp__malloc(alc, sizeof *z);
+    if (!z) {
+        jlp__fail(err, JLP_E_NOMEM, 0, -1, "cannot allocate a %s decoder", name);
+        return NULL;
+    }
+    memset(z, 0, sizeof *z);
+    z->alc = alc;
+    z->name = name;
+    z->zf = zf;
+    z->head_need = zf ? 21 : 0;
+    z->zs.zalloc = z_alloc;
+    z->zs.zfree = z_free;
+    z->zs.opaque = (voidpf)(uintptr_t)alc;
+    if (inflateInit2(&z->zs, wbits) != Z_OK) {
+        jlp__free(alc, z, sizeof *z);
+        jlp__fail(err, JLP_E_NOMEM, 0, -1, "cannot initialise a %s decoder", name);
+        return NULL;
+    }
+    return z;
+}
+
+static void *dec_new_zlib(const jlp_alc *alc, jlp_error *err) { return inflater_new(alc, 15, "zlib", false, err); }
+static void *dec_new_gzip(const jlp_alc *alc, jlp_error *err) { return inflater_new(alc, 31, "gzip", false, err); }
+static void *dec_new_zf(const jlp_alc *alc, jlp_error *err) { return inflater_new(alc, 15, "zf", true, err); }
+
+static void dec_free(void *state) {
+    inflater *z = state;
+    inflateEnd(&z->zs);
+    jlp__free(z->alc, z, sizeof *z);
+}
+
+static jlp_codec_status dec_run(void *state, jlp_inbuf *in, jlp_outbuf *out, jlp_error *err) {
+    inflater *z = state;
+    const uint8_t *src = (const uint8_t *)in->src + in->pos;
+    size_t avail = in->size - in->pos;
+    if (z->head_len < z->head_need) {
+        /* ZF: collect the 21-byte header, plus the optional 22nd space. */
+        size_t k = z->head_need - z->head_len;
+        if (k > avail) k = avail;
+        memcpy(z->head + z->head_len, src, k);
+        z->head_len += k;
+        in->pos += k;
+        if (z->head_len < z->head_need) return JLP_CODEC_MORE;
+        if (z->head_need == 21) {
+            if (!zf_header(z->head, 21, &z->declared))
+                return jlp__codec_fail(err, JLP_E_CORRUPT, "zf", "malformed ZF header");
+            if (in->pos == in->size) return JLP_CODEC_MORE;
+            if (((const uint8_t *)in->src)[in->pos] == ' ') {
+                in->pos++;
+                z->head_need = 22;
+                z->head_len = 22;
+            }
+        }
+        src = (const uint8_t *)in->src + in->pos;
+        avail = in->size - in->pos;
+    }
+    /* zlib counts in uInt: feed at most 1 GiB per call. */
+    size_t cap = out->size - out->pos;
+    z->zs.next_in = (Bytef *)(uintptr_t)src;
+    z->zs.avail_in = (uInt)(avail > (1u << 30) ? (1u << 30) : avail);
+    z->zs.next_out = (Bytef *)out->dst + out->pos;
+    z->zs.avail_out = (uInt)(cap > (1u << 30) ? (1u << 30) : cap);
+    uInt in0 = z->zs.avail_in, out0 = z->zs.avail_out;
+    int r = inflate(&z->zs, Z_NO_FLUSH);
+    in->pos += in0 - z->zs.avail_in;
+    out->pos += out0 - z->zs.avail_out;
+    z->produced += out0 - z->zs.avail_out;
+    if (r == Z_STREAM_END) {
+        if (z->zf && z->produced != z->declared)
+            return jlp__codec_fail(err, JLP_E_CORRUPT, "zf", "decoded length differs from the ZF header");
+        return JLP_CODEC_END;
+    }
+    if (r == Z_OK || r == Z_BUF_ERROR) return JLP_CODEC_MORE;
+    if (r == Z_MEM_ERROR) return jlp__codec_fail(err, JLP_E_NOMEM, z->name, "out of memory");
+    const char *msg = z->zs.msg ? z->zs.msg : "corrupt stream";
+    jlp_code code = strstr(msg, "check") ? JLP_E_CHECKSUM : JLP_E_CORRUPT;
+    return jlp__codec_fail(err, code, z->name, msg);
+}
+
+static const char *version(void) { return zlibVersion(); }
+#define DECODER(new_fn) new_fn, dec_run, dec_free, version
+#else
+#define DECODER(new_fn) NULL, NULL, NULL, NULL
+#endif
+
+const jlp_codec jlp__codec_zlib = {JLP_CODEC_ABI_VERSION, "zlib", ".z", 2, bid_zlib, 0,
+                                   DECODER(dec_new_zlib), NULL};
+const jlp_codec jlp__codec_gzip = {JLP_CODEC_ABI_VERSION, "gzip", ".gz .gzip", 4, bid_gzip, 0,
+                                   DECODER(dec_new_gzip), NULL};
+const jlp_codec jlp__codec_zf = {JLP_CODEC_ABI_VERSION, "zf", "", 22, bid_zf, 0,
+                                 DECODER(dec_new_zf), NULL};

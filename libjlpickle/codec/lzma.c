@@ -1,0 +1,119 @@
+/*
+ * lzma.c - the .lzma "alone" format and .xz, both through liblzma. joblib writes alone
+ * files with an unknown size and an end marker; older test data has a known size. xz
+ * streams may follow one another.
+ */
+#include "codec.h"
+
+/* LZMA-alone header: properties byte (lc/lp/pb, < 225), dictionary size (liblzma
+ * writes 2^n or 2^n + 2^(n-1)), uncompressed size (all ones when unknown). */
+static int bid_lzma(const uint8_t *h, size_t len) {
+    if (len < 13 || h[0] >= 225) return 0;
+    uint32_t dict = jlp__le32(h + 1);
+    bool ok = false;
+    for (int n = 12; n <= 30 && !ok; n++)
+        ok = dict == (1u << n) || dict == (1u << n) + (1u << (n - 1));
+    if (!ok && dict != UINT32_MAX) return 0;
+    uint64_t size = jlp__le64(h + 5);
+    if (size != UINT64_MAX && size >= ((uint64_t)1 << 50)) return 0;
+    return 40;
+}
+
+static int bid_xz(const uint8_t *h, size_t len) {
+    static const uint8_t magic[6] = {0xFD, '7', 'z', 'X', 'Z', 0};
+    if (len < 8 || memcmp(h, magic, 6) || h[6] != 0 || (h[7] & 0xF0)) return 0;
+    return 64;
+}
+
+#ifdef JLP_HAVE_LZMA
+#include <lzma.h>
+
+/* Memory a decoder may use: far above xz -9e (674 MiB would be -9e's encoder). */
+#define LZMA_MEMLIMIT ((uint64_t)1 << 30)
+
+typedef struct lzdec {
+    lzma_stream ls;
+    lzma_allocator la;
+    const jlp_alc *alc;
+    const char *name;
+} lzdec;
+
+static void *lz_alloc(void *opaque, size_t nmemb, size_t size) {
+    size_t n = nmemb * size;
+    size_t *p = jlp__malloc(opaque, n + 2 * sizeof(size_t));
+    if (!p) return NULL;
+    p[0] = n + 2 * sizeof(size_t);
+    return p + 2;
+}
+
+static void lz_free(void *opaque, void *ptr) {
+    if (!ptr) return;
+    size_t *p = (size_t *)ptr - 2;
+    jlp__free(opaque, p, p[0]);
+}
+
+static void *lz_new(const jlp_alc *alc, bool xz, jlp_error *err) {
+    lzdec *d = jlp__malloc(alc, sizeof *d);
+    if (!d) {
+        jlp__fail(err, JLP_E_NOMEM, 0, -1, "cannot allocate an lzma decoder");
+        return NULL;
+    }
+    lzma_stream init = LZMA_STREAM_INIT;
+    d->ls = init;
+    d->alc = alc;
+    d->name = xz ? "xz" : "lzma";
+    d->la.alloc = lz_alloc;
+    d->la.free = lz_free;
+    d->la.opaque = (void *)(uintptr_t)alc;
+    d->ls.allocator = &d->la;
+    lzma_ret r = xz ? lzma_stream_decoder(&d->ls, LZMA_MEMLIMIT, 0)
+                    : lzma_alone_decoder(&d->ls, LZMA_MEMLIMIT);
+    if (r != LZMA_OK) {
+        jlp__free(alc, d, sizeof *d);
+        jlp__fail(err, JLP_E_NOMEM, 0, -1, "cannot initialise an lzma decoder");
+        return NULL;
+    }
+    return d;
+}
+
+static void *dec_new_lzma(const jlp_alc *alc, jlp_error *err) { return lz_new(alc, false, err); }
+static void *dec_new_xz(const jlp_alc *alc, jlp_error *err) { return lz_new(alc, true, err); }
+
+static void dec_free(void *state) {
+    lzdec *d = state;
+    lzma_end(&d->ls);
+    jlp__free(d->alc, d, sizeof *d);
+}
+
+static jlp_codec_status dec_run(void *state, jlp_inbuf *in, jlp_outbuf *out, jlp_error *err) {
+    lzdec *d = state;
+    d->ls.next_in = (const uint8_t *)in->src + in->pos;
+    d->ls.avail_in = in->size - in->pos;
+    d->ls.next_out = (uint8_t *)out->dst + out->pos;
+    d->ls.avail_out = out->size - out->pos;
+    size_t in0 = d->ls.avail_in, out0 = d->ls.avail_out;
+    lzma_ret r = lzma_code(&d->ls, LZMA_RUN);
+    in->pos += in0 - d->ls.avail_in;
+    out->pos += out0 - d->ls.avail_out;
+    switch (r) {
+    case LZMA_OK: case LZMA_BUF_ERROR: return JLP_CODEC_MORE;
+    case LZMA_STREAM_END: return JLP_CODEC_END;
+    case LZMA_MEM_ERROR: return jlp__codec_fail(err, JLP_E_NOMEM, d->name, "out of memory");
+    case LZMA_MEMLIMIT_ERROR: return jlp__codec_fail(err, JLP_E_LIMIT, d->name, "decoder needs more than 1 GiB");
+    case LZMA_FORMAT_ERROR: return jlp__codec_fail(err, JLP_E_CORRUPT, d->name, "not a valid header");
+    case LZMA_OPTIONS_ERROR: return jlp__codec_fail(err, JLP_E_CORRUPT, d->name, "unsupported options");
+    case LZMA_DATA_ERROR: return jlp__codec_fail(err, JLP_E_CORRUPT, d->name, "corrupt data");
+    default: return jlp__codec_fail(err, JLP_E_CORRUPT, d->name, "decoder error");
+    }
+}
+
+static const char *version(void) { return lzma_version_string(); }
+#define DECODER(fn) fn, dec_run, dec_free, version
+#else
+#define DECODER(fn) NULL, NULL, NULL, NULL
+#endif
+
+const jlp_codec jlp__codec_lzma = {JLP_CODEC_ABI_VERSION, "lzma", ".lzma", 13, bid_lzma, 1,
+                                   DECODER(dec_new_lzma), NULL};
+const jlp_codec jlp__codec_xz = {JLP_CODEC_ABI_VERSION, "xz", ".xz", 8, bid_xz, 1,
+                                 DECODER(dec_new_xz), NULL};

@@ -1,0 +1,69 @@
+/* zstd.c - Zstandard frames through libzstd's streaming decoder. joblib has no zstd;
+ * files are written by the zstd tool or by libjlpickle. Frames may follow one another. */
+#include "codec.h"
+
+static int bid_zstd(const uint8_t *h, size_t len) {
+    if (len < 5 || h[0] != 0x28 || h[1] != 0xB5 || h[2] != 0x2F || h[3] != 0xFD) return 0;
+    if (h[4] & 0x08) return 0; /* reserved bit of the frame header descriptor */
+    return 36;
+}
+
+#ifdef JLP_HAVE_ZSTD
+#include <zstd.h>
+#include <zstd_errors.h>
+
+/* Largest window a frame may ask for: 2^27 = 128 MiB, zstd's own default limit. */
+#define ZSTD_WINDOWLOG_LIMIT 27
+
+typedef struct zdec {
+    ZSTD_DStream *ds;
+    const jlp_alc *alc;
+} zdec;
+
+static void *dec_new(const jlp_alc *alc, jlp_error *err) {
+    zdec *d = jlp__malloc(alc, sizeof *d);
+    if (!d) goto fail;
+    /* libzstd's custom allocator entry points are in its static-linking-only API; the
+     * decoder's own memory therefore comes from malloc, bounded by the window limit. */
+    d->ds = ZSTD_createDStream();
+    if (!d->ds) goto fail;
+    d->alc = alc;
+    ZSTD_DCtx_setParameter(d->ds, ZSTD_d_windowLogMax, ZSTD_WINDOWLOG_LIMIT);
+    return d;
+fail:
+    jlp__free(alc, d, sizeof *d);
+    jlp__fail(err, JLP_E_NOMEM, 0, -1, "cannot allocate a zstd decoder");
+    return NULL;
+}
+
+static void dec_free(void *state) {
+    zdec *d = state;
+    ZSTD_freeDStream(d->ds);
+    jlp__free(d->alc, d, sizeof *d);
+}
+
+static jlp_codec_status dec_run(void *state, jlp_inbuf *in, jlp_outbuf *out, jlp_error *err) {
+    zdec *d = state;
+    ZSTD_inBuffer zi = {in->src, in->size, in->pos};
+    ZSTD_outBuffer zo = {out->dst, out->size, out->pos};
+    size_t r = ZSTD_decompressStream(d->ds, &zo, &zi);
+    in->pos = zi.pos;
+    out->pos = zo.pos;
+    if (ZSTD_isError(r)) {
+        ZSTD_ErrorCode ec = ZSTD_getErrorCode(r);
+        jlp_code code = ec == ZSTD_error_checksum_wrong ? JLP_E_CHECKSUM
+                        : ec == ZSTD_error_frameParameter_windowTooLarge ? JLP_E_LIMIT
+                        : ec == ZSTD_error_memory_allocation ? JLP_E_NOMEM
+                        : JLP_E_CORRUPT;
+        return jlp__codec_fail(err, code, "zstd", ZSTD_getErrorName(r));
+    }
+    return r == 0 ? JLP_CODEC_END : JLP_CODEC_MORE;
+}
+
+static const char *version(void) { return ZSTD_versionString(); }
+#define DECODER dec_new, dec_run, dec_free, version
+#else
+#define DECODER NULL, NULL, NULL, NULL
+#endif
+
+const jlp_codec jlp__codec_zstd = {JLP_CODEC_ABI_VERSION, "zstd", ".zst .zstd", 5, bid_zstd, 1, DECODER, NULL};
