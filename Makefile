@@ -59,6 +59,8 @@ endif
 LDLIBS_LIB := $(CODEC_LIBS) -lm
 
 B := build
+# `make V=1` shows whole command lines.
+Q := $(if $(V),,@)
 LIB_SRC := $(sort $(wildcard libjlpickle/*/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
 TOOL_NAMES := jlload
@@ -78,28 +80,34 @@ lib: $(STATIC) $(SHARED)
 
 $(B)/%.o: %.c $(wildcard libjlpickle/*.h libjlpickle/*/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(STATIC): $(LIB_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)ar rcs $@ $^
 
 $(SHARED): $(LIB_OBJ)
-	$(CC) -shared -Wl,-soname,libjlpickle.so.$(SOVERSION) -o $@ $^ $(LDLIBS_LIB) $(LDFLAGS)
-	ln -sf libjlpickle.so.$(VERSION) $(B)/libjlpickle.so.$(SOVERSION)
-	ln -sf libjlpickle.so.$(SOVERSION) $(B)/libjlpickle.so
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) -shared -Wl,-soname,libjlpickle.so.$(SOVERSION) -o $@ $^ $(LDLIBS_LIB) $(LDFLAGS)
+	$(Q)ln -sf libjlpickle.so.$(VERSION) $(B)/libjlpickle.so.$(SOVERSION)
+	$(Q)ln -sf libjlpickle.so.$(SOVERSION) $(B)/libjlpickle.so
 
 tools: $(TOOLS)
 
 $(B)/%: tools/%.c $(TOOL_COMMON) tools/cli.h $(STATIC)
-	$(CC) $(ALL_CFLAGS) -Ilibjlpickle -o $@ $< $(TOOL_COMMON) $(STATIC) $(LDLIBS_LIB) $(LDFLAGS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_CFLAGS) -Ilibjlpickle -o $@ $< $(TOOL_COMMON) $(STATIC) $(LDLIBS_LIB) $(LDFLAGS)
 
 $(B)/tests/%: tests/unit/%.c tests/unit/harness.h $(STATIC)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Ilibjlpickle -o $@ $< $(STATIC) $(LDLIBS_LIB) $(LDFLAGS) -lpthread
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_CFLAGS) -Ilibjlpickle -o $@ $< $(STATIC) $(LDLIBS_LIB) $(LDFLAGS) -lpthread
 
 $(B)/fuzz_replay_%: fuzz/%.c fuzz/replay.c $(STATIC)
-	$(CC) $(ALL_CFLAGS) -Ilibjlpickle -o $@ $< fuzz/replay.c $(STATIC) $(LDLIBS_LIB) $(LDFLAGS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_CFLAGS) -Ilibjlpickle -o $@ $< fuzz/replay.c $(STATIC) $(LDLIBS_LIB) $(LDFLAGS)
 
 FUZZ_TARGETS := $(patsubst fuzz/%.c,%,$(filter-out fuzz/replay.c,$(wildcard fuzz/*.c)))
 FUZZ_REPLAYS := $(FUZZ_TARGETS:%=$(B)/fuzz_replay_%)

@@ -12,9 +12,15 @@
  * Output: one "key=value" per line on stdout, e.g.
  *   load_best_s=0.012345678
  *   load_median_s=0.013000000
- *   maxrss_kib=40960          peak RSS of the whole process (getrusage ru_maxrss)
- *   baseline_rss_kib=12000    ru_maxrss after reading the file, before any load
+ *   peak_rss_kib=40960        peak RSS of the process: VmHWM of /proc/self/status,
+ *                             or ru_maxrss where /proc is not available
+ *   baseline_rss_kib=12000    the same, after reading the file and before any load
+ *   maxrss_kib=40960          getrusage() ru_maxrss, printed for reference only: Linux
+ *                             carries it across fork and exec, so when a big parent (the
+ *                             Python runner) starts this program it reports the
+ *                             parent's high-water mark, not ours
  *   doc_alloc_bytes=...       jlp_doc_alloc_bytes() of the last document
+ *   load_samples_s=0.0123,... every timed load in run order (for pooling across runs)
  * Exit status: 0 success, 1 the file could not be read or loaded, 2 usage error.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -38,6 +44,24 @@ static long maxrss_kib(void) {
     struct rusage ru;
     if (getrusage(RUSAGE_SELF, &ru) != 0) return -1;
     return ru.ru_maxrss; /* KiB on Linux */
+}
+
+/* Peak RSS of this address space in KiB: VmHWM, which exec resets (unlike ru_maxrss).
+ * Falls back to ru_maxrss. */
+static long peak_rss_kib(void) {
+    FILE *fp = fopen("/proc/self/status", "r");
+    if (fp) {
+        char line[256];
+        long kib = -1;
+        while (fgets(line, sizeof line, fp))
+            if (!strncmp(line, "VmHWM:", 6)) {
+                kib = strtol(line + 6, NULL, 10);
+                break;
+            }
+        fclose(fp);
+        if (kib >= 0) return kib;
+    }
+    return maxrss_kib();
 }
 
 static int cmp_double(const void *a, const void *b) {
@@ -105,7 +129,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "bench_load: %s: %s\n", path, strerror(errno));
         return 1;
     }
-    long baseline = maxrss_kib();
+    long baseline = peak_rss_kib();
 
     double *load_t = malloc((size_t)repeat * sizeof *load_t);
     double *free_t = malloc((size_t)repeat * sizeof *free_t);
@@ -146,6 +170,10 @@ int main(int argc, char **argv) {
         }
     }
 
+    printf("load_samples_s=");
+    for (long i = 0; i < repeat; i++) printf("%s%.9f", i ? "," : "", load_t[i]);
+    printf("\n");
+
     double best = load_t[0];
     for (long i = 1; i < repeat; i++)
         if (load_t[i] < best) best = load_t[i];
@@ -159,6 +187,7 @@ int main(int argc, char **argv) {
     printf("load_best_s=%.9f\n", best);
     printf("load_median_s=%.9f\n", med);
     printf("free_median_s=%.9f\n", free_med);
+    printf("peak_rss_kib=%ld\n", peak_rss_kib());
     printf("maxrss_kib=%ld\n", maxrss_kib());
     printf("baseline_rss_kib=%ld\n", baseline);
     printf("doc_alloc_bytes=%llu\n", (unsigned long long)alloc_bytes);

@@ -193,6 +193,14 @@ typedef struct jlp_buffer {
 
 struct jlp_registry; /* jlpickle_codec.h */
 
+/** What to do with an array payload whose address is not a multiple of its dtype's
+ *  alignment (files of joblib < 1.2 and unseekable outputs are not aligned). */
+typedef enum jlp_align_policy {
+    JLP_ALIGN_ALLOW = 0,    /**< keep the unaligned view; jlp_array_info.aligned says so */
+    JLP_ALIGN_COPY = 1,     /**< copy misaligned payloads into the document, aligned */
+    JLP_ALIGN_REQUIRE = 2   /**< fail with JLP_E_UNALIGNED */
+} jlp_align_policy;
+
 typedef struct jlp_read_opts {
     jlp_limits limits;
     const jlp_alc *alc;        /**< NULL: malloc/realloc/free */
@@ -201,12 +209,19 @@ typedef struct jlp_read_opts {
     size_t nbuffers;
     const struct jlp_registry *registry; /**< codecs for container detection; NULL: the
                                               built-in ones (jlpickle_codec.h) */
+    int mmap;                  /**< jlp_load_path: map an uncompressed file read-only
+                                    (PROT_READ, MAP_PRIVATE) and point array data into
+                                    the mapping instead of copying; compressed files load
+                                    in memory. The mapping lives until jlp_doc_free. */
+    jlp_align_policy align;
+    int no_companions;         /**< refuse the companion files of joblib <= 0.9
+                                    (JLP_E_PATH) instead of reading them */
 } jlp_read_opts;
 
 #define JLP_LIMITS_INIT                                                                    \
     { (uint64_t)1 << 30, 100000, (uint64_t)1 << 26, (uint64_t)1 << 26, (uint64_t)1 << 31,   \
       4300, (uint64_t)8 << 30, (uint64_t)1 << 40, 0 }
-#define JLP_READ_OPTS_INIT { JLP_LIMITS_INIT, NULL, JLP_PY2STR_AUTO, NULL, 0, NULL }
+#define JLP_READ_OPTS_INIT { JLP_LIMITS_INIT, NULL, JLP_PY2STR_AUTO, NULL, 0, NULL, 0, JLP_ALIGN_ALLOW, 0 }
 
 /** Fill `opts` with the defaults (the same as JLP_READ_OPTS_INIT). NULL is ignored.
  *  Thread-safe. */
@@ -448,6 +463,84 @@ JLP_API jlp_val *jlp_obj_dictitems(const jlp_val *v);
 JLP_API jlp_val *jlp_persid_value(const jlp_val *v);
 /** @return the code of a JLP_EXT, 0 otherwise. */
 JLP_API int64_t jlp_ext_code(const jlp_val *v);
+
+/* =====================================================================================
+ * 10. numpy values: arrays, dtypes, scalars
+ *
+ * Arrays come from joblib's wrappers (NumpyArrayWrapper, NDArrayWrapper,
+ * ZNDArrayWrapper) and from numpy's own pickling (_reconstruct, scalar, _frombuffer).
+ * Their bytes stay in the file's byte order; jlp_array_copy_native() gives host order.
+ * ===================================================================================== */
+
+/** Where an array's bytes live. */
+typedef enum jlp_storage {
+    JLP_STORE_NONE = 0,      /**< object array: elements are values (jlp_array_object) */
+    JLP_STORE_ARENA = 1,     /**< copied into the document */
+    JLP_STORE_BORROWED = 2,  /**< inside the caller's memory given to jlp_load_mem */
+    JLP_STORE_MMAP = 3       /**< inside the document's read-only mapping of the file */
+} jlp_storage;
+
+/** How an array was written. */
+typedef enum jlp_array_origin {
+    JLP_ORIGIN_WRAPPER_G2 = 0,     /**< NumpyArrayWrapper, 16-byte padding (joblib >= 1.2) */
+    JLP_ORIGIN_WRAPPER_G1 = 1,     /**< NumpyArrayWrapper, no padding (joblib 0.10 - 1.1) */
+    JLP_ORIGIN_WRAPPER_NOTELL = 2, /**< NumpyArrayWrapper, alignment None (unseekable output) */
+    JLP_ORIGIN_NPY_COMPANION = 3,  /**< NDArrayWrapper: a companion .npy file (joblib <= 0.9) */
+    JLP_ORIGIN_ZF_COMPANION = 4,   /**< ZNDArrayWrapper: a companion ZF file (joblib <= 0.9) */
+    JLP_ORIGIN_REDUCE = 5,         /**< numpy's own _reconstruct + BUILD */
+    JLP_ORIGIN_FROMBUFFER = 6      /**< numpy's protocol 5 _frombuffer */
+} jlp_array_origin;
+
+typedef struct jlp_array_info {
+    const jlp_val *dtype;     /**< a JLP_DTYPE value */
+    uint32_t ndim;
+    const uint64_t *shape;    /**< ndim extents */
+    uint64_t count;           /**< number of elements */
+    char order;               /**< 'C' or 'F': the memory order of `data` */
+    const void *data;         /**< NULL for object arrays */
+    uint64_t nbytes;          /**< count * itemsize */
+    jlp_storage storage;
+    jlp_array_origin origin;
+    uint64_t offset;          /**< offset of the data in the decoded stream (the file offset
+                                   for uncompressed input), UINT64_MAX when not in the stream */
+    int aligned;              /**< data address is a multiple of the dtype's alignment */
+    int native;               /**< items are in host byte order (or have none) */
+    const jlp_val *subclass;  /**< global recorded by joblib (numpy.matrix...), or NULL */
+} jlp_array_info;
+
+/** Describe the array `v`. @return 1 and fill *info for a JLP_NDARRAY; 0 (info zeroed)
+ *  otherwise. NULL-tolerant. */
+JLP_API int jlp_array_get(const jlp_val *v, jlp_array_info *info);
+/** @return element `i` (C order) of an object array, NULL otherwise or out of range. */
+JLP_API jlp_val *jlp_array_object(const jlp_val *v, uint64_t i);
+/** Copy the array's bytes into `dst` (in the array's memory order), swapping each item
+ *  to host byte order (fields of structured items each by their own order).
+ *  @return JLP_OK; JLP_E_INVALID_ARG for a non-array, an object array, NULL dst or
+ *  cap < nbytes. Thread-safe for concurrent readers. */
+JLP_API jlp_code jlp_array_copy_native(const jlp_val *v, void *dst, size_t cap, jlp_error *err);
+
+/** dtype accessors (v is a JLP_DTYPE; other values give 0/NULL). */
+JLP_API char jlp_dtype_kind(const jlp_val *v);          /**< b i u f c S U V M m O */
+JLP_API char jlp_dtype_byteorder(const jlp_val *v);     /**< '<' '>' '|' */
+JLP_API uint64_t jlp_dtype_itemsize(const jlp_val *v);
+/** @return numpy's dtype.str ("<f8", "|S5", "<M8[ns]", "|V12" for structured). */
+JLP_API const char *jlp_dtype_str(const jlp_val *v);
+JLP_API size_t jlp_dtype_nfields(const jlp_val *v);
+/** Field `i` in declaration order: @return its dtype, with name, name length and byte
+ *  offset (each out pointer may be NULL); NULL when out of range. */
+JLP_API jlp_val *jlp_dtype_field(const jlp_val *v, size_t i, const char **name, size_t *name_len,
+                                 uint64_t *offset);
+/** For a subarray dtype: @return the base dtype and its shape; NULL otherwise. */
+JLP_API jlp_val *jlp_dtype_subarray(const jlp_val *v, size_t *ndim, const uint64_t **shape);
+/** For datetime64/timedelta64: @return the unit ("ns", "D"...) and *num its multiplier;
+ *  "" for generic units; NULL for other kinds. */
+JLP_API const char *jlp_dtype_unit(const jlp_val *v, int64_t *num);
+
+/** A numpy scalar's dtype (JLP_DTYPE) and raw item bytes (file byte order); for object
+ *  scalars data is NULL and jlp_scalar_object gives the value. */
+JLP_API jlp_val *jlp_scalar_dtype(const jlp_val *v);
+JLP_API const void *jlp_scalar_data(const jlp_val *v, size_t *len);
+JLP_API jlp_val *jlp_scalar_object(const jlp_val *v);
 
 /* =====================================================================================
  * 9. JSON export (spec/JSON.md)

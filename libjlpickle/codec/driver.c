@@ -171,6 +171,7 @@ jlp_code jlp__src_detect(jlp_source *s, const jlp_read_opts *opts, jlp_error *er
     s->fd = -1;
     s->own_fd = false;
     s->fp = NULL;
+    s->path = NULL; /* owned by inner now */
     s->detected = true;
     return JLP_OK;
 }

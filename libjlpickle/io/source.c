@@ -86,7 +86,16 @@ jlp_source *jlp_source_path(const char *path, const jlp_alc *alc, jlp_error *err
     }
     s->fd = fd;
     s->own_fd = true;
-    s->path = path;
+    /* Kept for companion files of old joblib formats, which live beside this one. */
+    size_t n = strlen(path) + 1;
+    char *copy = jlp__malloc(s->alc, n);
+    if (!copy) {
+        jlp_source_free(s);
+        jlp__fail(err, JLP_E_NOMEM, 0, -1, "cannot allocate a source");
+        return NULL;
+    }
+    memcpy(copy, path, n);
+    s->path = copy;
     return s;
 }
 
@@ -130,6 +139,7 @@ void jlp_source_free(jlp_source *src) {
     if (!src) return;
     jlp__layer_free(src);
     if (src->own_fd && src->fd >= 0) close(src->fd);
+    if (src->path) jlp__free(src->alc, (char *)(uintptr_t)src->path, strlen(src->path) + 1);
     jlp__free(src->alc, src->buf, src->cap);
     jlp__free(src->alc, src, sizeof *src);
 }

@@ -17,6 +17,7 @@
 #include "vm.h"
 
 #include "compat_names.h"
+#include "../numpy/numpy.h"
 
 #include <stdlib.h>
 
@@ -101,6 +102,12 @@ jlp_code jlp__reduce(jlp__vm *m, jlp_val *fn, jlp_val *args, jlp_val **out) {
     jlp_val *r = NULL;
     bool inert = false;
 
+    jlp_code c = jlp__numpy_reduce(m, fn, args, &r);
+    if (c) return c;
+    if (r) {
+        *out = r;
+        return JLP_OK;
+    }
     if (fn->type == JLP_GLOBAL) {
         if (jlp_global_is(fn, "builtins", "set") || jlp_global_is(fn, "builtins", "frozenset")) {
             jlp_type t = fn->u.g.name[0] == 's' ? JLP_SET : JLP_FROZENSET;

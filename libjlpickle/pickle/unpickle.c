@@ -8,6 +8,7 @@
 
 #include "opcodes.h"
 #include "text.h"
+#include "../numpy/numpy.h"
 #include "../value/bigint.h"
 
 #include <errno.h>
@@ -98,40 +99,19 @@ static jlp_code line(jlp__vm *m, uint64_t max, const uint8_t **out, size_t *len)
     return JLP_OK;
 }
 
-/* Read an argument of `n` bytes as the payload of a new str/bytes/bytearray/bigint node.
- * Memory sources lend bytes without copying; streams copy, in bounded steps. */
-static jlp_code read_blob(jlp__vm *m, uint64_t n, jlp_type t, jlp_val **out) {
-    if (n > m->lim->max_str && m->lim->max_str)
-        return jlp__vm_fail(m, JLP_E_LIMIT, "%s of %llu bytes exceeds limits.max_str (%llu)",
-                            jlp_type_name(t), (unsigned long long)n,
-                            (unsigned long long)m->lim->max_str);
-    jlp_code c = frame_check(m, n);
-    if (c) return c;
+/* Copy the next `n` bytes of a pulled source into a new arena block of n + 1 bytes
+ * (NUL-terminated). Up to STREAM_DIRECT_MAX the block is allocated at once; beyond, a
+ * temporary buffer grows only as bytes arrive, so a lying length costs nothing. */
+static jlp_code read_copy(jlp__vm *m, uint64_t n, char **out) {
     jlp_source *s = m->src;
-    if (n <= jlp__src_avail(s) || jlp__src_is_mem(s)) {
-        if (n > jlp__src_avail(s)) return short_read(m, (size_t)(n - jlp__src_avail(s)));
-        const uint8_t *p = s->cur;
-        s->cur += n;
-        if (t == JLP_STR) {
-            size_t ok = jlp__utf8_valid_prefix(p, (size_t)n);
-            if (ok != n)
-                return jlp__vm_fail(m, JLP_E_BAD_UTF8, "invalid UTF-8 at byte %zu of a string", ok);
-        }
-        /* bytes may borrow from caller memory; str needs its NUL; bytearray is mutable. */
-        *out = (t == JLP_BYTES && jlp__src_is_mem(s) && n >= 32)
-                   ? jlp__new_bytes_borrow(m->doc, t, p, (size_t)n)
-                   : jlp__new_bytes_copy(m->doc, t, p, (size_t)n);
-        return *out ? JLP_OK : jlp__vm_nomem(m);
-    }
     char *dst;
-    size_t got;
+    if (n >= SIZE_MAX) return jlp__vm_fail(m, JLP_E_LIMIT, "%llu bytes do not fit in memory", (unsigned long long)n);
     if (n <= STREAM_DIRECT_MAX) {
         dst = jlp__doc_alloc(m->doc, (size_t)n + 1);
         if (!dst) return jlp__vm_nomem(m);
-        got = jlp__src_copy(s, dst, (size_t)n);
+        size_t got = jlp__src_copy(s, dst, (size_t)n);
         if (got < n) return short_read(m, (size_t)(n - got));
     } else {
-        /* Grow a temporary buffer only as bytes arrive, then move it into the arena. */
         size_t cap = STREAM_DIRECT_MAX, have = 0;
         char *tmp = jlp__malloc(m->alc, cap);
         if (!tmp) return jlp__vm_nomem(m);
@@ -157,14 +137,67 @@ static jlp_code read_blob(jlp__vm *m, uint64_t n, jlp_type t, jlp_val **out) {
         if (!dst) return jlp__vm_nomem(m);
     }
     dst[n] = '\0';
+    *out = dst;
+    return JLP_OK;
+}
+
+jlp_code jlp__vm_read_raw(jlp__vm *m, uint64_t n, const uint8_t **out, bool *borrowed) {
+    jlp_source *s = m->src;
+    if (jlp__src_is_mem(s)) {
+        if (n > jlp__src_avail(s)) return short_read(m, (size_t)(n - jlp__src_avail(s)));
+        *out = s->cur;
+        s->cur += n;
+        *borrowed = true;
+        return JLP_OK;
+    }
+    char *p;
+    jlp_code c = read_copy(m, n, &p);
+    if (c) return c;
+    *out = (const uint8_t *)p;
+    *borrowed = false;
+    return JLP_OK;
+}
+
+/* Read an argument of `n` bytes as the payload of a new str/bytes/bytearray/bigint node.
+ * Memory sources lend bytes without copying; streams copy, in bounded steps. */
+static jlp_code read_blob(jlp__vm *m, uint64_t n, jlp_type t, jlp_val **out) {
+    if (n > m->lim->max_str && m->lim->max_str)
+        return jlp__vm_fail(m, JLP_E_LIMIT, "%s of %llu bytes exceeds limits.max_str (%llu)",
+                            jlp_type_name(t), (unsigned long long)n,
+                            (unsigned long long)m->lim->max_str);
+    jlp_code c = frame_check(m, n);
+    if (c) return c;
+    jlp_source *s = m->src;
+    const uint8_t *p;
+    bool borrowed = false;
+    if (n <= jlp__src_avail(s) || jlp__src_is_mem(s)) {
+        if (n > jlp__src_avail(s)) return short_read(m, (size_t)(n - jlp__src_avail(s)));
+        p = s->cur;
+        s->cur += n;
+        /* bytes may borrow from caller memory; str needs its NUL; bytearray is mutable */
+        borrowed = t == JLP_BYTES && jlp__src_is_mem(s) && n >= 32;
+        if (!borrowed) {
+            char *copy = jlp__doc_alloc(m->doc, (size_t)n + 1);
+            if (!copy) return jlp__vm_nomem(m);
+            memcpy(copy, p, (size_t)n);
+            copy[n] = 0;
+            p = (const uint8_t *)copy;
+        }
+    } else {
+        char *copy;
+        c = read_copy(m, n, &copy);
+        if (c) return c;
+        p = (const uint8_t *)copy;
+    }
     if (t == JLP_STR) {
-        size_t ok = jlp__utf8_valid_prefix((const uint8_t *)dst, (size_t)n);
+        size_t ok = jlp__utf8_valid_prefix(p, (size_t)n);
         if (ok != n)
             return jlp__vm_fail(m, JLP_E_BAD_UTF8, "invalid UTF-8 at byte %zu of a string", ok);
     }
     jlp_val *v = jlp__new_val(m->doc, t);
     if (!v) return jlp__vm_nomem(m);
-    v->u.s.p = dst;
+    if (borrowed) v->flags |= JLP_VF_BORROWED;
+    v->u.s.p = (const char *)p;
     v->u.s.n = (size_t)n;
     *out = v;
     return JLP_OK;
@@ -464,9 +497,9 @@ static jlp_code run(jlp__vm *m) {
             TRY(need_values(m, 1));
             if (m->in_frame && jlp__src_tell(src) != m->frame_end)
                 FAIL(JLP_E_FRAME, "STOP before the end of the current frame");
-            doc->root = m->stack[--m->sp];
+            m->result = m->stack[--m->sp];
             if (m->sp || m->nmarks) doc->warnings |= JLP_WARN_STACK_LEFT;
-            doc->ops = ops;
+            m->ops = ops;
             return JLP_OK;
         }
 
@@ -719,9 +752,19 @@ static jlp_code run(jlp__vm *m) {
         case JLP_OP_BUILD: {
             TRY(need_values(m, 2));
             jlp_val *target = m->stack[m->sp - 2], *state = m->stack[m->sp - 1];
-            if (target->type != JLP_OBJECT)
+            if (target->type == JLP_OBJECT) {
+                bool handled = false;
+                /* joblib reads array payloads after its wrappers' BUILD (not inside the
+                 * nested pickle of an object array, where joblib uses plain pickle) */
+                if (!m->nested) TRY(jlp__joblib_build(m, target, state, &handled));
+                if (!handled) target->u.obj->state = state;
+            } else if (target->type == JLP_DTYPE) {
+                TRY(jlp__dtype_build(m, target, state));
+            } else if (target->type == JLP_NDARRAY) {
+                TRY(jlp__ndarray_build(m, target, state));
+            } else {
                 FAIL(JLP_E_BAD_TYPE, "BUILD on a %s", jlp_type_name((jlp_type)target->type));
-            target->u.obj->state = state;
+            }
             m->sp--;
             break;
         }
@@ -789,6 +832,32 @@ done:
     return c;
 }
 
+jlp_code jlp__vm_nested(jlp__vm *parent, jlp_val **root) {
+    return jlp__vm_nested_src(parent, parent->src, root);
+}
+
+jlp_code jlp__vm_nested_src(jlp__vm *parent, jlp_source *src, jlp_val **root) {
+    jlp__vm m;
+    memset(&m, 0, sizeof m);
+    m.src = src;
+    m.doc = parent->doc;
+    m.opts = parent->opts;
+    m.lim = parent->lim;
+    m.alc = parent->alc;
+    m.err = parent->err;
+    m.start = jlp__src_tell(m.src);
+    m.op_off = m.start;
+    m.op = -1;
+    m.nested = true;
+    jlp__memo_init(&m.memo, m.alc);
+    jlp_code c = run(&m);
+    jlp__free(m.alc, m.stack, m.stack_cap * sizeof *m.stack);
+    jlp__free(m.alc, m.marks, m.marks_cap * sizeof *m.marks);
+    jlp__memo_release(&m.memo);
+    if (c == JLP_OK) *root = m.result;
+    return c;
+}
+
 /* ---- entry points ------------------------------------------------------------------ */
 
 void jlp_read_opts_init(jlp_read_opts *opts) {
@@ -830,6 +899,9 @@ jlp_doc *jlp_load(jlp_source *src, const jlp_read_opts *opts, jlp_error *err) {
         jlp_doc_free(m.doc);
         return NULL;
     }
+    m.doc->root = m.result;
+    m.doc->ops = m.ops;
+    m.doc->container = jlp__src_container(src);
     m.doc->protocol = m.proto;
     m.doc->consumed = jlp__src_tell(src) - m.start;
     return m.doc;

@@ -32,12 +32,24 @@ typedef struct jlp__vm {
     int op;
     uint64_t start;      /* offset of the first opcode */
     size_t next_buffer;  /* next out-of-band buffer for NEXT_BUFFER */
+    bool nested;         /* an object array's payload: joblib wrappers stay inert */
+    uint64_t ops;        /* opcodes executed */
+    jlp_val *result;     /* what STOP returned */
 } jlp__vm;
 
 /** Report `code` at the current opcode. @return code. */
 jlp_code jlp__vm_fail(jlp__vm *m, jlp_code code, const char *fmt, ...) JLP_PRINTF(3, 4);
 /** Report an allocation failure (NOMEM, or LIMIT when limits.max_alloc was hit). */
 jlp_code jlp__vm_nomem(jlp__vm *m);
+
+/** Read `n` raw bytes (an array payload, outside any frame): for memory sources a
+ *  pointer into the input (*borrowed = true), otherwise a copy in the document. */
+jlp_code jlp__vm_read_raw(jlp__vm *m, uint64_t n, const uint8_t **out, bool *borrowed);
+/** Load the complete pickle that starts at the current position (an object array's
+ *  payload) with a fresh stack and memo, into the same document. */
+jlp_code jlp__vm_nested(jlp__vm *m, jlp_val **root);
+/** The same, reading from another source (a companion file). */
+jlp_code jlp__vm_nested_src(jlp__vm *m, jlp_source *src, jlp_val **root);
 
 /** REDUCE of `callable` with the tuple `args`: rebuild allowlisted globals natively,
  *  otherwise make an inert JLP_OBJ_REDUCE object. @return JLP_OK with *out set. */

@@ -49,6 +49,11 @@ struct jlp_doc {
     uint64_t consumed;
     uint64_t ops;
     bool limit_hit;         /* the last failed allocation hit limits.max_alloc */
+    const char *container;  /* codec name, "none" for a raw pickle */
+    uint64_t arrays;        /* arrays read through joblib wrappers */
+    bool mapped;            /* the input is the mapping below */
+    void *map;
+    size_t map_len;
 };
 
 /** @return a new empty document, or NULL when the allocator fails. */

@@ -303,8 +303,16 @@ def do_reduce(fn, args):
     return Object("call", fn, a)
 
 
-def unpickle_stream(f):
-    """Read one pickle (up to STOP) from the binary file f; return the root node."""
+def unpickle_stream(f, reduce=None, build=None):
+    """Read one pickle (up to STOP) from the binary file f; return the root node.
+
+    Optional hooks (used by tests/joblib/gen_joblib.py; None keeps the behaviour above):
+    reduce(fn, args) replaces do_reduce for REDUCE; build(node, state, f) is asked
+    first at BUILD and returns the node to leave on the stack (it may read f), or
+    None for the default BUILD.
+    """
+    if reduce is None:
+        reduce = do_reduce
     stack = []
     marks = []
     memo = {}
@@ -456,10 +464,15 @@ def unpickle_stream(f):
         elif name == "REDUCE":
             args = pop()
             fn = pop()
-            stack.append(do_reduce(fn, args))
+            stack.append(reduce(fn, args))
         elif name == "BUILD":
             state = pop()
             t = top()
+            if build is not None:
+                r = build(t, state, f)
+                if r is not None:
+                    stack[-1] = r
+                    continue
             if not isinstance(t, Object):
                 raise UnpickleError("BUILD on a non-object")
             t.has_state = True
@@ -695,6 +708,17 @@ def export(root):
                     parts.extend(f)
                 parts.append("}}")
             work.extend(reversed(parts))
+        elif hasattr(node, "export_parts"):
+            # extension node (tests/joblib/gen_joblib.py): export_parts(ptr) gives
+            # its parts, str or (child node, (ptr, "/suffix")); `is_container`
+            # nodes take part in $ref sharing like the containers above
+            if getattr(node, "is_container", False):
+                key = id(node)
+                if key in seen:
+                    out.append('{"$ref":%s}' % json_str(_ptr_text(seen[key])))
+                    continue
+                seen[key] = ptr
+            work.extend(reversed(node.export_parts(ptr)))
         else:
             raise TypeError("not a node: %r" % (t,))
     return "".join(out)

@@ -1,0 +1,154 @@
+/* access.c - the public accessors of arrays, dtypes and scalars, byte-order conversion,
+ * and the alignment policy applied when an array's data stays in the input. */
+#include "numpy.h"
+
+#include <stdlib.h>
+
+static bool host_little(void) {
+    const uint16_t one = 1;
+    return *(const uint8_t *)&one == 1;
+}
+
+static const jlp_dtype_info *dt_of(const jlp_val *v) {
+    return v && v->type == JLP_DTYPE ? jlp__dt(v) : NULL;
+}
+
+/* Whether every item of `d` is in host byte order (fields and subarrays included). */
+static bool dtype_native(const jlp_dtype_info *d) {
+    if (d->sub_base) return dtype_native(jlp__dt(d->sub_base));
+    for (size_t i = 0; i < d->nfields; i++)
+        if (!dtype_native(jlp__dt(d->fields[i].dtype))) return false;
+    if (d->byteorder == '|') return true;
+    return (d->byteorder == '<') == host_little();
+}
+
+jlp_code jlp__array_place(jlp__vm *m, jlp_ndarray *a) {
+    uint32_t al = jlp__dtype_align(jlp__dt(a->dtype));
+    if (!a->data || al <= 1 || ((uintptr_t)a->data % al) == 0) return JLP_OK;
+    if (m->opts->align == JLP_ALIGN_REQUIRE)
+        return jlp__vm_fail(m, JLP_E_UNALIGNED, "array data at offset %llu is not %u-byte aligned",
+                            (unsigned long long)a->offset, al);
+    if (m->opts->align == JLP_ALIGN_COPY && a->storage != JLP_STORE_ARENA) {
+        uint8_t *copy = jlp__doc_alloc(m->doc, a->nbytes ? (size_t)a->nbytes : 1);
+        if (!copy) return jlp__vm_nomem(m);
+        memcpy(copy, a->data, (size_t)a->nbytes);
+        a->data = copy;
+        a->storage = JLP_STORE_ARENA;
+    }
+    return JLP_OK;
+}
+
+int jlp_array_get(const jlp_val *v, jlp_array_info *info) {
+    if (!info) return 0;
+    memset(info, 0, sizeof *info);
+    if (!v || v->type != JLP_NDARRAY || jlp__arr(v)->pending) return 0;
+    const jlp_ndarray *a = jlp__arr(v);
+    const jlp_dtype_info *d = jlp__dt(a->dtype);
+    uint32_t al = jlp__dtype_align(d);
+    info->dtype = a->dtype;
+    info->ndim = a->ndim;
+    info->shape = a->shape;
+    info->count = a->count;
+    info->order = a->order;
+    info->data = a->data;
+    info->nbytes = a->nbytes;
+    info->storage = (jlp_storage)a->storage;
+    info->origin = (jlp_array_origin)a->origin;
+    info->offset = a->offset;
+    info->aligned = !a->data || al <= 1 || ((uintptr_t)a->data % al) == 0;
+    info->native = dtype_native(d);
+    info->subclass = a->subclass;
+    return 1;
+}
+
+jlp_val *jlp_array_object(const jlp_val *v, uint64_t i) {
+    if (!v || v->type != JLP_NDARRAY || !jlp__arr(v)->objects) return NULL;
+    const jlp_val *list = jlp__arr(v)->objects;
+    return i < list->u.seq.n ? list->u.seq.v[i] : NULL;
+}
+
+/* Swap the items of `d` at p (count items, stride itemsize) to host order in place. */
+static void swap_items(const jlp_dtype_info *d, uint8_t *p, uint64_t count, uint64_t stride) {
+    if (d->sub_base) {
+        const jlp_dtype_info *b = jlp__dt(d->sub_base);
+        uint64_t n = b->itemsize ? d->itemsize / b->itemsize : 0;
+        for (uint64_t i = 0; i < count; i++) swap_items(b, p + i * stride, n, b->itemsize);
+        return;
+    }
+    if (d->nfields) {
+        for (size_t f = 0; f < d->nfields; f++)
+            swap_items(jlp__dt(d->fields[f].dtype), p + d->fields[f].offset, count, stride);
+        return;
+    }
+    if (d->byteorder == '|' || (d->byteorder == '<') == host_little()) return;
+    /* complex numbers swap each half; everything else swaps the whole item */
+    uint64_t w = d->kind == 'c' ? d->itemsize / 2 : d->kind == 'U' ? 4 : d->itemsize;
+    uint64_t per = w ? d->itemsize / w : 0;
+    for (uint64_t i = 0; i < count; i++)
+        for (uint64_t k = 0; k < per; k++) {
+            uint8_t *q = p + i * stride + k * w;
+            for (uint64_t a = 0, b = w - 1; a < b; a++, b--) {
+                uint8_t t = q[a];
+                q[a] = q[b];
+                q[b] = t;
+            }
+        }
+}
+
+jlp_code jlp_array_copy_native(const jlp_val *v, void *dst, size_t cap, jlp_error *err) {
+    jlp__clear(err);
+    if (!v || v->type != JLP_NDARRAY || jlp__arr(v)->pending || !dst)
+        return jlp__fail(err, JLP_E_INVALID_ARG, 0, -1, "not an array, or NULL destination");
+    const jlp_ndarray *a = jlp__arr(v);
+    if (a->objects) return jlp__fail(err, JLP_E_INVALID_ARG, 0, -1, "object arrays hold values, not bytes");
+    if (cap < a->nbytes) return jlp__fail(err, JLP_E_INVALID_ARG, 0, -1, "destination holds %zu bytes, the array %llu", cap, (unsigned long long)a->nbytes);
+    if (a->nbytes) memcpy(dst, a->data, (size_t)a->nbytes);
+    const jlp_dtype_info *d = jlp__dt(a->dtype);
+    swap_items(d, dst, a->count, d->itemsize);
+    return JLP_OK;
+}
+
+char jlp_dtype_kind(const jlp_val *v) { const jlp_dtype_info *d = dt_of(v); return d ? d->kind : 0; }
+char jlp_dtype_byteorder(const jlp_val *v) { const jlp_dtype_info *d = dt_of(v); return d ? d->byteorder : 0; }
+uint64_t jlp_dtype_itemsize(const jlp_val *v) { const jlp_dtype_info *d = dt_of(v); return d ? d->itemsize : 0; }
+const char *jlp_dtype_str(const jlp_val *v) { const jlp_dtype_info *d = dt_of(v); return d ? d->str : NULL; }
+size_t jlp_dtype_nfields(const jlp_val *v) { const jlp_dtype_info *d = dt_of(v); return d ? d->nfields : 0; }
+
+jlp_val *jlp_dtype_field(const jlp_val *v, size_t i, const char **name, size_t *name_len,
+                         uint64_t *offset) {
+    const jlp_dtype_info *d = dt_of(v);
+    if (!d || i >= d->nfields) return NULL;
+    if (name) *name = d->fields[i].name;
+    if (name_len) *name_len = d->fields[i].name_len;
+    if (offset) *offset = d->fields[i].offset;
+    return d->fields[i].dtype;
+}
+
+jlp_val *jlp_dtype_subarray(const jlp_val *v, size_t *ndim, const uint64_t **shape) {
+    const jlp_dtype_info *d = dt_of(v);
+    if (!d || !d->sub_base) return NULL;
+    if (ndim) *ndim = d->sub_ndim;
+    if (shape) *shape = d->sub_shape;
+    return d->sub_base;
+}
+
+const char *jlp_dtype_unit(const jlp_val *v, int64_t *num) {
+    const jlp_dtype_info *d = dt_of(v);
+    if (!d || (d->kind != 'M' && d->kind != 'm')) return NULL;
+    if (num) *num = d->unit[0] ? d->unit_num : 0;
+    return d->unit;
+}
+
+jlp_val *jlp_scalar_dtype(const jlp_val *v) {
+    return v && v->type == JLP_SCALAR ? jlp__sc(v)->dtype : NULL;
+}
+
+const void *jlp_scalar_data(const jlp_val *v, size_t *len) {
+    bool ok = v && v->type == JLP_SCALAR && jlp__sc(v)->data;
+    if (len) *len = ok ? (size_t)jlp__dt(jlp__sc(v)->dtype)->itemsize : 0;
+    return ok ? jlp__sc(v)->data : NULL;
+}
+
+jlp_val *jlp_scalar_object(const jlp_val *v) {
+    return v && v->type == JLP_SCALAR ? jlp__sc(v)->object : NULL;
+}

@@ -1,0 +1,352 @@
+/*
+ * companion.c - arrays of joblib <= 0.9, stored beside the main pickle:
+ *   NDArrayWrapper  {filename, allow_mmap, subclass}: a standard .npy file
+ *   ZNDArrayWrapper {filename, init_args, state}: a ZF file of the raw bytes, with
+ *                   shape/dtype/order in `state` = (version, shape, dtype, is_fortran)
+ * joblib stores only the base name and joins it to the main file's directory. A name
+ * with a separator, "..", or anything but a plain file name is refused (JLP_E_PATH):
+ * a pickle must not make the loader open other files.
+ */
+#include "numpy.h"
+
+#include "../io/source.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+/* Longest .npy header accepted (numpy's own default cap is 10000 bytes). */
+#define NPY_MAX_HEADER ((size_t)1 << 20)
+
+static jlp_code companion_path(jlp__vm *m, const jlp_val *name, char **out) {
+    if (m->opts->no_companions)
+        return jlp__vm_fail(m, JLP_E_PATH, "companion files are disabled (no_companions)");
+    if (!name || name->type != JLP_STR)
+        return jlp__vm_fail(m, JLP_E_BAD_ARRAY, "companion file name is not a str");
+    const char *n = name->u.s.p;
+    size_t len = name->u.s.n;
+    if (!len || len > 255 || memchr(n, '/', len) || memchr(n, '\\', len) || memchr(n, '\0', len) ||
+        (len == 1 && n[0] == '.') || (len == 2 && n[0] == '.' && n[1] == '.'))
+        return jlp__vm_fail(m, JLP_E_PATH, "refused companion file name '%.*s'", (int)(len > 64 ? 64 : len), n);
+    const char *main_path = m->src->inner ? m->src->inner->path : m->src->path;
+    if (!main_path)
+        return jlp__vm_fail(m, JLP_E_PATH, "companion file '%.*s' needs the main file's path (load it with jlp_load_path)",
+                            (int)(len > 64 ? 64 : len), n);
+    const char *slash = strrchr(main_path, '/');
+    size_t dir = slash ? (size_t)(slash - main_path) + 1 : 0;
+    char *p = jlp__doc_alloc(m->doc, dir + len + 1);
+    if (!p) return jlp__vm_nomem(m);
+    memcpy(p, main_path, dir);
+    memcpy(p + dir, n, len);
+    p[dir + len] = 0;
+    *out = p;
+    return JLP_OK;
+}
+
+/* ---- a small reader of the Python literal in .npy headers ---------------------------- */
+
+typedef struct lit {
+    const char *p, *end;
+    jlp_doc *doc;
+    int depth;
+} lit;
+
+static void skip_ws(lit *l) {
+    while (l->p < l->end && (*l->p == ' ' || *l->p == '\t' || *l->p == '\n' || *l->p == '\r')) l->p++;
+}
+
+/* Parse one literal: dict, list, tuple, str, int, True, False, None. NULL on error. */
+static jlp_val *parse_lit(lit *l) {
+    skip_ws(l);
+    if (l->p >= l->end || ++l->depth > 16) return NULL;
+    jlp_val *v = NULL;
+    char c = *l->p;
+    if (c == '{' || c == '[' || c == '(') {
+        char close = c == '{' ? '}' : c == '[' ? ']' : ')';
+        jlp_type t = c == '{' ? JLP_DICT : c == '[' ? JLP_LIST : JLP_TUPLE;
+        l->p++;
+        v = jlp__new_seq(l->doc, t, NULL, 0);
+        if (!v) return NULL;
+        for (;;) {
+            skip_ws(l);
+            if (l->p < l->end && *l->p == close) { l->p++; break; }
+            jlp_val *item[2];
+            item[0] = parse_lit(l);
+            if (!item[0]) return NULL;
+            if (t == JLP_DICT) {
+                skip_ws(l);
+                if (l->p >= l->end || *l->p != ':') return NULL;
+                l->p++;
+                item[1] = parse_lit(l);
+                if (!item[1]) return NULL;
+            }
+            if (!jlp__seq_append(l->doc, v, item, 1)) return NULL;
+            skip_ws(l);
+            if (l->p < l->end && *l->p == ',') { l->p++; continue; }
+            if (l->p < l->end && *l->p == close) { l->p++; break; }
+            return NULL;
+        }
+    } else if (c == '\'' || c == '"') {
+        const char *s = ++l->p;
+        while (l->p < l->end && *l->p != c) {
+            if (*l->p == '\\') return NULL; /* numpy never escapes in headers */
+            l->p++;
+        }
+        if (l->p >= l->end) return NULL;
+        v = jlp__new_bytes_copy(l->doc, JLP_STR, s, (size_t)(l->p - s));
+        l->p++;
+    } else if ((c >= '0' && c <= '9') || c == '-') {
+        bool neg = c == '-';
+        if (neg) l->p++;
+        int64_t x = 0;
+        int digits = 0;
+        while (l->p < l->end && *l->p >= '0' && *l->p <= '9') {
+            if (++digits > 18) return NULL;
+            x = x * 10 + (*l->p++ - '0');
+        }
+        if (l->p < l->end && *l->p == 'L') l->p++; /* Python 2 longs */
+        if (!digits) return NULL;
+        v = jlp__new_int(l->doc, neg ? -x : x);
+    } else {
+        static const char *const words[] = {"True", "False", "None"};
+        for (int i = 0; i < 3 && !v; i++) {
+            size_t n = strlen(words[i]);
+            if ((size_t)(l->end - l->p) >= n && !memcmp(l->p, words[i], n)) {
+                l->p += n;
+                v = i == 2 ? jlp__new_none(l->doc) : jlp__new_bool(l->doc, i == 0);
+            }
+        }
+    }
+    l->depth--;
+    return v;
+}
+
+/* A dtype from a .npy descr: a type string ("<i8", "|S5", "<M8[ns]") or a list of
+ * (name, descr[, shape]) fields laid out one after another. */
+static jlp_code dtype_from_descr(jlp__vm *m, jlp_val *descr, jlp_val **out);
+
+static jlp_code dtype_from_str(jlp__vm *m, const char *s, size_t n, jlp_val **out) {
+    char buf[64];
+    if (n >= sizeof buf) return jlp__vm_fail(m, JLP_E_BAD_DTYPE, "dtype string too long");
+    memcpy(buf, s, n);
+    buf[n] = 0;
+    char *unit = strchr(buf, '[');
+    size_t base = unit ? (size_t)(unit - buf) : n;
+    jlp_val *str = jlp__new_bytes_copy(m->doc, JLP_STR, buf, base);
+    jlp_val *args = str ? jlp__new_seq(m->doc, JLP_TUPLE, &str, 1) : NULL;
+    if (!args) return jlp__vm_nomem(m);
+    jlp_code c = jlp__dtype_reduce(m, args, out);
+    if (c) return c;
+    jlp_dtype_info *d = jlp__dt(*out);
+    if (unit) {
+        char *close = strchr(unit, ']');
+        char *p = unit + 1;
+        int64_t num = 0;
+        while (*p >= '0' && *p <= '9') num = num * 10 + (*p++ - '0');
+        size_t ul = close ? (size_t)(close - p) : 0;
+        if (!close || (d->kind != 'M' && d->kind != 'm') || !ul || ul >= sizeof d->unit)
+            return jlp__vm_fail(m, JLP_E_BAD_DTYPE, "malformed datetime dtype '%s'", buf);
+        memcpy(d->unit, p, ul);
+        d->unit[ul] = 0;
+        d->unit_num = num ? num : 1;
+    }
+    d->built = true;
+    jlp__dtype_finish(d);
+    return JLP_OK;
+}
+
+static jlp_code dtype_from_descr(jlp__vm *m, jlp_val *descr, jlp_val **out) {
+    if (descr->type == JLP_STR) return dtype_from_str(m, descr->u.s.p, descr->u.s.n, out);
+    if (descr->type != JLP_LIST) return jlp__vm_fail(m, JLP_E_BAD_DTYPE, "npy descr is not a str or list");
+    size_t n = descr->u.seq.n;
+    jlp_val *v = jlp__new_val(m->doc, JLP_DTYPE);
+    jlp_dtype_info *d = jlp__doc_alloc(m->doc, sizeof *d);
+    jlp_field *f = jlp__doc_alloc(m->doc, (n ? n : 1) * sizeof *f);
+    if (!v || !d || !f) return jlp__vm_nomem(m);
+    memset(d, 0, sizeof *d);
+    d->kind = 'V';
+    d->byteorder = '|';
+    d->alignment = 1;
+    d->fields = f;
+    v->u.ext = d;
+    uint64_t off = 0;
+    for (size_t i = 0; i < n; i++) {
+        jlp_val *e = descr->u.seq.v[i];
+        if (e->type != JLP_TUPLE || e->u.seq.n < 2 || e->u.seq.n > 3)
+            return jlp__vm_fail(m, JLP_E_BAD_DTYPE, "npy descr field is not (name, type[, shape])");
+        jlp_val *name = e->u.seq.v[0], *title = NULL, *fd;
+        if (name->type == JLP_TUPLE && name->u.seq.n == 2) {
+            title = name->u.seq.v[0];
+            name = name->u.seq.v[1];
+        }
+        if (name->type != JLP_STR) return jlp__vm_fail(m, JLP_E_BAD_DTYPE, "npy descr field name is not a str");
+        jlp_code c = dtype_from_descr(m, e->u.seq.v[1], &fd);
+        if (c) return c;
+        if (e->u.seq.n == 3) { /* subarray field */
+            jlp_val *sub = jlp__new_val(m->doc, JLP_DTYPE);
+            jlp_dtype_info *sd = jlp__doc_alloc(m->doc, sizeof *sd);
+            if (!sub || !sd) return jlp__vm_nomem(m);
+            memset(sd, 0, sizeof *sd);
+            uint32_t nd;
+            c = jlp__shape_from_tuple(m, e->u.seq.v[2], &sd->sub_shape, &nd);
+            if (c) return c;
+            sd->sub_ndim = nd;
+            sd->sub_base = fd;
+            sd->kind = 'V';
+            sd->byteorder = '|';
+            sd->alignment = 1;
+            uint64_t cnt;
+            if (!jlp__array_size(jlp__dt(fd), sd->sub_shape, nd, &cnt, &sd->itemsize))
+                return jlp__vm_fail(m, JLP_E_BAD_DTYPE, "subarray size overflows");
+            sd->hasobject = jlp__dt(fd)->hasobject;
+            sd->built = true;
+            sub->u.ext = sd;
+            jlp__dtype_finish(sd);
+            fd = sub;
+        }
+        uint64_t size = jlp__dt(fd)->itemsize;
+        if (name->u.s.n == 0) { /* '' entries are padding */
+            if (!jlp__add_u64(off, size, &off)) return jlp__vm_fail(m, JLP_E_BAD_DTYPE, "dtype too large");
+            continue;
+        }
+        jlp_field *fl = &f[d->nfields++];
+        fl->name = name->u.s.p;
+        fl->name_len = name->u.s.n;
+        fl->dtype = fd;
+        fl->offset = off;
+        fl->title = title;
+        if (jlp__dt(fd)->hasobject) d->hasobject = true;
+        if (!jlp__add_u64(off, size, &off)) return jlp__vm_fail(m, JLP_E_BAD_DTYPE, "dtype too large");
+    }
+    d->itemsize = off;
+    d->built = true;
+    jlp__dtype_finish(d);
+    *out = v;
+    return JLP_OK;
+}
+
+/* Read a .npy companion. */
+static jlp_code npy_array(jlp__vm *m, const char *path, jlp_val **out) {
+    jlp_error e;
+    jlp_source *s = jlp_source_path(path, m->alc, &e);
+    if (!s) return jlp__vm_fail(m, JLP_E_IO, "companion %s: %s", path, e.msg);
+    s->detected = true; /* a .npy file, not a container */
+    jlp_code c = JLP_OK;
+    const uint8_t *h = jlp__src_take(s, 10);
+    size_t hlen = 0, pre = 10;
+    if (!h || memcmp(h, "\x93NUMPY", 6) || h[6] < 1 || h[6] > 3) {
+        c = jlp__vm_fail(m, JLP_E_BAD_ARRAY, "companion %s is not a .npy file", path);
+        goto out;
+    }
+    if (h[6] == 1) hlen = jlp__le16(h + 8);
+    else {
+        const uint8_t *h2 = jlp__src_take(s, 2);
+        if (!h2) { c = jlp__vm_fail(m, JLP_E_TRUNCATED, "companion %s: truncated header", path); goto out; }
+        uint8_t b[4] = {h[8], h[9], h2[0], h2[1]};
+        hlen = jlp__le32(b);
+        pre = 12;
+    }
+    if (hlen > NPY_MAX_HEADER) { c = jlp__vm_fail(m, JLP_E_LIMIT, "companion %s: header of %zu bytes", path, hlen); goto out; }
+    const uint8_t *text = jlp__src_take(s, hlen);
+    if (!text) { c = jlp__vm_fail(m, JLP_E_TRUNCATED, "companion %s: truncated header", path); goto out; }
+    lit l = {(const char *)text, (const char *)text + hlen, m->doc, 0};
+    jlp_val *hd = parse_lit(&l);
+    jlp_val *descr = hd && hd->type == JLP_DICT ? jlp_dict_get(hd, "descr") : NULL;
+    jlp_val *fortran = hd && hd->type == JLP_DICT ? jlp_dict_get(hd, "fortran_order") : NULL;
+    jlp_val *shape_v = hd && hd->type == JLP_DICT ? jlp_dict_get(hd, "shape") : NULL;
+    if (!descr || !fortran || !shape_v) {
+        c = jlp__vm_fail(m, JLP_E_BAD_ARRAY, "companion %s: malformed .npy header", path);
+        goto out;
+    }
+    jlp_val *dtype;
+    uint64_t *shape;
+    uint32_t ndim;
+    if ((c = dtype_from_descr(m, descr, &dtype)) || (c = jlp__shape_from_tuple(m, shape_v, &shape, &ndim))) goto out;
+    jlp_dtype_info *dt = jlp__dt(dtype);
+    if (dt->hasobject) {
+        /* np.save pickles object arrays after the header */
+        jlp_val *root;
+        c = jlp__vm_nested_src(m, s, &root);
+        if (!c && (root->type != JLP_NDARRAY || jlp__arr(root)->pending))
+            c = jlp__vm_fail(m, JLP_E_BAD_ARRAY, "companion %s: pickled payload is not an array", path);
+        if (!c) *out = root;
+        goto out;
+    }
+    uint64_t count, nbytes;
+    if (!jlp__array_size(dt, shape, ndim, &count, &nbytes) || nbytes >= SIZE_MAX) {
+        c = jlp__vm_fail(m, JLP_E_BAD_ARRAY, "companion %s: array size overflows", path);
+        goto out;
+    }
+    jlp_val *arr = jlp__new_ndarray(m->doc, dtype, shape, ndim);
+    uint8_t *data = arr ? jlp__doc_alloc(m->doc, (size_t)nbytes + 1) : NULL;
+    if (!data) { c = jlp__vm_nomem(m); goto out; }
+    if (jlp__src_copy(s, data, (size_t)nbytes) != nbytes) {
+        c = jlp__vm_fail(m, JLP_E_TRUNCATED, "companion %s: %llu data bytes expected", path, (unsigned long long)nbytes);
+        goto out;
+    }
+    jlp_ndarray *a = jlp__arr(arr);
+    a->data = data;
+    a->nbytes = nbytes;
+    a->count = count;
+    a->order = jlp_get_bool(fortran) ? 'F' : 'C';
+    a->storage = JLP_STORE_ARENA;
+    a->offset = pre + hlen;
+    *out = arr;
+out:
+    jlp_source_free(s);
+    return c;
+}
+
+/* Read a ZNDArrayWrapper's ZF companion of raw bytes. */
+static jlp_code zf_array(jlp__vm *m, const char *path, jlp_val *st, jlp_val **out) {
+    if (!st || st->type != JLP_TUPLE || st->u.seq.n != 4 || st->u.seq.v[2]->type != JLP_DTYPE)
+        return jlp__vm_fail(m, JLP_E_BAD_ARRAY, "ZNDArrayWrapper state is not (version, shape, dtype, is_fortran)");
+    uint64_t *shape;
+    uint32_t ndim;
+    jlp_code c = jlp__shape_from_tuple(m, st->u.seq.v[1], &shape, &ndim);
+    if (c) return c;
+    jlp_val *dtype = st->u.seq.v[2];
+    jlp_dtype_info *dt = jlp__dt(dtype);
+    uint64_t count, nbytes;
+    if (dt->hasobject || !jlp__array_size(dt, shape, ndim, &count, &nbytes) || nbytes >= SIZE_MAX)
+        return jlp__vm_fail(m, JLP_E_BAD_ARRAY, "ZNDArrayWrapper of an object or oversized array");
+    jlp_error e;
+    jlp_source *s = jlp_source_path(path, m->alc, &e);
+    if (!s) return jlp__vm_fail(m, JLP_E_IO, "companion %s: %s", path, e.msg);
+    jlp_val *arr = jlp__new_ndarray(m->doc, dtype, shape, ndim);
+    uint8_t *data = arr ? jlp__doc_alloc(m->doc, (size_t)nbytes + 1) : NULL;
+    if (!data) c = jlp__vm_nomem(m);
+    else if (jlp__src_detect(s, m->opts, &e) != JLP_OK)
+        c = jlp__vm_fail(m, e.code, "companion %s: %s", path, e.msg);
+    else if (jlp__src_copy(s, data, (size_t)nbytes) != nbytes)
+        c = s->failed ? jlp__vm_fail(m, s->pending.code ? s->pending.code : JLP_E_IO, "companion %s: %s", path, s->pending.msg)
+                      : jlp__vm_fail(m, JLP_E_TRUNCATED, "companion %s: %llu bytes expected", path, (unsigned long long)nbytes);
+    else if (jlp_source_at_eof(s, &e) != 1)
+        c = jlp__vm_fail(m, e.code ? e.code : JLP_E_TRAILING, "companion %s holds more than the array", path);
+    jlp_source_free(s);
+    if (c) return c;
+    jlp_ndarray *a = jlp__arr(arr);
+    a->data = data;
+    a->nbytes = nbytes;
+    a->count = count;
+    a->order = jlp_get_int(st->u.seq.v[3]) ? 'F' : 'C';
+    a->storage = JLP_STORE_ARENA;
+    *out = arr;
+    return JLP_OK;
+}
+
+jlp_code jlp__companion_build(jlp__vm *m, jlp_val *state, bool zf, jlp_val **out) {
+    char *path = NULL;
+    jlp_code c = companion_path(m, jlp_dict_get(state, "filename"), &path);
+    if (c) return c;
+    c = zf ? zf_array(m, path, jlp_dict_get(state, "state"), out) : npy_array(m, path, out);
+    if (c) return c;
+    jlp_ndarray *a = jlp__arr(*out);
+    a->origin = zf ? JLP_ORIGIN_ZF_COMPANION : JLP_ORIGIN_NPY_COMPANION;
+    jlp_val *sub = jlp_dict_get(state, "subclass");
+    if (!sub) {
+        jlp_val *init = jlp_dict_get(state, "init_args");
+        if (init && init->type == JLP_TUPLE && init->u.seq.n) sub = init->u.seq.v[0];
+    }
+    a->subclass = sub && sub->type == JLP_GLOBAL ? sub : NULL;
+    return JLP_OK;
+}

@@ -1,0 +1,275 @@
+/*
+ * dtype.c - numpy dtypes from their pickled form: REDUCE(numpy.dtype, (descr, align,
+ * copy)) then BUILD(state). `descr` is kind + size ("f8", "U3" counts characters, "M8"
+ * has no unit); the state tuple carries byte order, subarray, field names and fields,
+ * item size and alignment for flexible types, flags, and metadata (datetime units).
+ * State layouts by length: 9 (v3/v4 + metadata), 8 (+ flags), 7, 6 (no names), 5 (v0).
+ */
+#include "numpy.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+static bool host_little(void) {
+    const uint16_t one = 1;
+    return *(const uint8_t *)&one == 1;
+}
+
+/* Kinds whose items have no byte order. */
+static bool orderless(char kind, uint64_t itemsize) {
+    return kind == 'S' || kind == 'V' || kind == 'O' || kind == 'b' || itemsize == 1;
+}
+
+jlp_code jlp__dtype_reduce(jlp__vm *m, jlp_val *args, jlp_val **out) {
+    if (args->u.seq.n < 1 || args->u.seq.v[0]->type != JLP_STR)
+        return jlp__vm_fail(m, JLP_E_BAD_DTYPE, "numpy.dtype needs a type string");
+    const char *s = args->u.seq.v[0]->u.s.p;
+    size_t n = args->u.seq.v[0]->u.s.n;
+    char order = '=';
+    if (n && (s[0] == '<' || s[0] == '>' || s[0] == '|' || s[0] == '=')) {
+        order = s[0];
+        s++;
+        n--;
+    }
+    if (n < 1 || !strchr("biufcSUVMmO", s[0]) || n > 12)
+        return jlp__vm_fail(m, JLP_E_BAD_DTYPE, "unsupported dtype '%.*s'", (int)(n > 20 ? 20 : n), s);
+    char kind = s[0];
+    uint64_t size = 0;
+    for (size_t i = 1; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return jlp__vm_fail(m, JLP_E_BAD_DTYPE, "unsupported dtype '%.*s'", (int)n, s);
+        size = size * 10 + (uint64_t)(s[i] - '0');
+    }
+    if (kind == 'U') {
+        if (size > UINT64_MAX / 4) return jlp__vm_fail(m, JLP_E_BAD_DTYPE, "dtype too large");
+        size *= 4;
+    }
+    if (n == 1) { /* bare kind: numpy's defaults */
+        size = kind == 'b' ? 1 : kind == 'c' ? 16 : (kind == 'S' || kind == 'U' || kind == 'V') ? 0 : 8;
+    }
+    bool fixed = !(kind == 'S' || kind == 'U' || kind == 'V');
+    if (fixed) {
+        bool ok = (kind == 'b' && size == 1) || ((kind == 'i' || kind == 'u') && (size == 1 || size == 2 || size == 4 || size == 8))
+                  || (kind == 'f' && (size == 2 || size == 4 || size == 8 || size == 16 || size == 12))
+                  || (kind == 'c' && (size == 8 || size == 16 || size == 32 || size == 24))
+                  || ((kind == 'M' || kind == 'm') && size == 8) || (kind == 'O' && (size == 8 || size == 4));
+        if (!ok) return jlp__vm_fail(m, JLP_E_BAD_DTYPE, "unsupported dtype '%.*s'", (int)n, s);
+    }
+    jlp_val *v = jlp__new_val(m->doc, JLP_DTYPE);
+    jlp_dtype_info *d = jlp__doc_alloc(m->doc, sizeof *d);
+    if (!v || !d) return jlp__vm_nomem(m);
+    memset(d, 0, sizeof *d);
+    d->kind = kind;
+    d->itemsize = size;
+    if (order == '=') order = host_little() ? '<' : '>';
+    d->byteorder = orderless(kind, size) ? '|' : order;
+    d->alignment = 1;
+    d->hasobject = kind == 'O';
+    v->u.ext = d;
+    jlp__dtype_finish(d);
+    *out = v;
+    return JLP_OK;
+}
+
+static bool int_of(const jlp_val *v, int64_t *out) {
+    if (!v || (v->type != JLP_INT && v->type != JLP_BOOL)) return false;
+    *out = v->u.i;
+    return true;
+}
+
+jlp_code jlp__shape_from_tuple(jlp__vm *m, jlp_val *t, uint64_t **shape, uint32_t *ndim) {
+    if (t->type == JLP_INT) { /* numpy accepts a bare int for a 1-d shape */
+        if (t->u.i < 0) return jlp__vm_fail(m, JLP_E_BAD_ARRAY, "negative dimensions are not allowed");
+        *shape = jlp__doc_alloc(m->doc, sizeof **shape);
+        if (!*shape) return jlp__vm_nomem(m);
+        (*shape)[0] = (uint64_t)t->u.i;
+        *ndim = 1;
+        return JLP_OK;
+    }
+    if (t->type != JLP_TUPLE && t->type != JLP_LIST)
+        return jlp__vm_fail(m, JLP_E_BAD_ARRAY, "shape is a %s, not a tuple", jlp_type_name((jlp_type)t->type));
+    size_t n = t->u.seq.n;
+    if (n > 64) return jlp__vm_fail(m, JLP_E_BAD_ARRAY, "%zu dimensions (numpy allows 64)", n);
+    uint64_t *s = jlp__doc_alloc(m->doc, (n ? n : 1) * sizeof *s);
+    if (!s) return jlp__vm_nomem(m);
+    for (size_t i = 0; i < n; i++) {
+        const jlp_val *x = t->u.seq.v[i];
+        if (x->type == JLP_BIGINT)
+            return jlp__vm_fail(m, JLP_E_BAD_ARRAY, "dimension %zu does not fit in 64 bits", i);
+        int64_t d;
+        if (!int_of(x, &d)) return jlp__vm_fail(m, JLP_E_BAD_ARRAY, "dimension %zu is not an int", i);
+        if (d < 0) return jlp__vm_fail(m, JLP_E_BAD_ARRAY, "negative dimensions are not allowed");
+        s[i] = (uint64_t)d;
+    }
+    *shape = s;
+    *ndim = (uint32_t)n;
+    return JLP_OK;
+}
+
+static jlp_code set_fields(jlp__vm *m, jlp_dtype_info *d, jlp_val *names, jlp_val *fields) {
+    if (fields->type != JLP_DICT) return jlp__vm_fail(m, JLP_E_BAD_DTYPE, "dtype fields is not a dict");
+    size_t nf = names ? names->u.seq.n : fields->u.seq.n;
+    d->fields = jlp__doc_alloc(m->doc, (nf ? nf : 1) * sizeof *d->fields);
+    if (!d->fields) return jlp__vm_nomem(m);
+    size_t k = 0;
+    for (size_t i = 0; i < (names ? names->u.seq.n : fields->u.seq.n); i++) {
+        jlp_val *name = names ? names->u.seq.v[i] : fields->u.seq.v[2 * i];
+        if (name->type != JLP_STR) return jlp__vm_fail(m, JLP_E_BAD_DTYPE, "dtype field name is not a str");
+        jlp_val *entry = NULL;
+        for (size_t j = 0; j < fields->u.seq.n && !entry; j++) {
+            jlp_val *key = fields->u.seq.v[2 * j];
+            if (key->type == JLP_STR && key->u.s.n == name->u.s.n && !memcmp(key->u.s.p, name->u.s.p, name->u.s.n))
+                entry = fields->u.seq.v[2 * j + 1];
+        }
+        if (!entry || entry->type != JLP_TUPLE || entry->u.seq.n < 2 || entry->u.seq.n > 3 ||
+            entry->u.seq.v[0]->type != JLP_DTYPE)
+            return jlp__vm_fail(m, JLP_E_BAD_DTYPE, "dtype field '%.*s' is malformed", (int)name->u.s.n, name->u.s.p);
+        jlp_val *title = entry->u.seq.n == 3 ? entry->u.seq.v[2] : NULL;
+        /* Without names (state versions 0/1) title aliases appear as keys too: skip them. */
+        if (!names && title && title->type == JLP_STR && title->u.s.n == name->u.s.n &&
+            !memcmp(title->u.s.p, name->u.s.p, name->u.s.n))
+            continue;
+        int64_t off;
+        if (!int_of(entry->u.seq.v[1], &off) || off < 0)
+            return jlp__vm_fail(m, JLP_E_BAD_DTYPE, "dtype field offset is not a non-negative int");
+        jlp_field *f = &d->fields[k++];
+        f->name = name->u.s.p;
+        f->name_len = name->u.s.n;
+        f->dtype = entry->u.seq.v[0];
+        f->offset = (uint64_t)off;
+        f->title = title && title->type != JLP_NONE ? title : NULL;
+        if (jlp__dt(f->dtype)->hasobject) d->hasobject = true;
+        uint64_t end;
+        if (!jlp__add_u64(f->offset, jlp__dt(f->dtype)->itemsize, &end) || end > d->itemsize)
+            return jlp__vm_fail(m, JLP_E_BAD_DTYPE, "dtype field '%.*s' extends past the item", (int)name->u.s.n, name->u.s.p);
+    }
+    d->nfields = k;
+    if (!names) { /* order by offset, as numpy does for old states */
+        for (size_t i = 1; i < k; i++)
+            for (size_t j = i; j > 0 && d->fields[j - 1].offset > d->fields[j].offset; j--) {
+                jlp_field t = d->fields[j];
+                d->fields[j] = d->fields[j - 1];
+                d->fields[j - 1] = t;
+            }
+    }
+    return JLP_OK;
+}
+
+jlp_code jlp__dtype_build(jlp__vm *m, jlp_val *dt, jlp_val *state) {
+    jlp_dtype_info *d = jlp__dt(dt);
+    if (state->type != JLP_TUPLE) return jlp__vm_fail(m, JLP_E_BAD_DTYPE, "dtype state is not a tuple");
+    jlp_val *const *s = state->u.seq.v;
+    size_t n = state->u.seq.n;
+    jlp_val *endian, *subarray, *names = NULL, *fields, *elsize, *align, *flags = NULL, *meta = NULL;
+    int64_t version = 0;
+    switch (n) {
+    case 9: meta = s[8]; /* fall through */
+    case 8: flags = s[7]; /* fall through */
+    case 7:
+        if (!int_of(s[0], &version)) return jlp__vm_fail(m, JLP_E_BAD_DTYPE, "dtype state version is not an int");
+        endian = s[1]; subarray = s[2]; names = s[3]; fields = s[4]; elsize = s[5]; align = s[6];
+        break;
+    case 6:
+        if (!int_of(s[0], &version)) return jlp__vm_fail(m, JLP_E_BAD_DTYPE, "dtype state version is not an int");
+        endian = s[1]; subarray = s[2]; fields = s[3]; elsize = s[4]; align = s[5];
+        break;
+    case 5:
+        endian = s[0]; subarray = s[1]; fields = s[2]; elsize = s[3]; align = s[4];
+        break;
+    default:
+        return jlp__vm_fail(m, JLP_E_BAD_DTYPE, "dtype state has %zu items", n);
+    }
+    if (version < 0 || version > 4) return jlp__vm_fail(m, JLP_E_BAD_DTYPE, "dtype state version %lld", (long long)version);
+    if (endian->type != JLP_STR || endian->u.s.n != 1 || !strchr("<>|=", endian->u.s.p[0]))
+        return jlp__vm_fail(m, JLP_E_BAD_DTYPE, "dtype byte order is not one of < > | =");
+    int64_t es = -1, al = -1, fl = 0;
+    if (!int_of(elsize, &es) || !int_of(align, &al) || (flags && !int_of(flags, &fl)))
+        return jlp__vm_fail(m, JLP_E_BAD_DTYPE, "dtype state sizes are not ints");
+    char bo = endian->u.s.p[0];
+    if (bo == '=') bo = host_little() ? '<' : '>';
+    bool flexible = d->kind == 'S' || d->kind == 'U' || d->kind == 'V';
+    if (flexible && es >= 0) d->itemsize = (uint64_t)es;
+    if (al > 0 && al <= 4096) d->alignment = (uint32_t)al;
+    d->flags = (int32_t)fl;
+    if (names && names->type == JLP_NONE) names = NULL;
+    if (names && names->type != JLP_TUPLE) return jlp__vm_fail(m, JLP_E_BAD_DTYPE, "dtype names is not a tuple");
+    if (fields->type != JLP_NONE) {
+        if (d->kind != 'V') return jlp__vm_fail(m, JLP_E_BAD_DTYPE, "fields on a non-void dtype");
+        jlp_code c = set_fields(m, d, names, fields);
+        if (c) return c;
+    }
+    if (subarray->type != JLP_NONE) {
+        if (subarray->type != JLP_TUPLE || subarray->u.seq.n != 2 || subarray->u.seq.v[0]->type != JLP_DTYPE)
+            return jlp__vm_fail(m, JLP_E_BAD_DTYPE, "dtype subarray is not (dtype, shape)");
+        uint32_t nd;
+        jlp_code c = jlp__shape_from_tuple(m, subarray->u.seq.v[1], &d->sub_shape, &nd);
+        if (c) return c;
+        d->sub_ndim = nd;
+        d->sub_base = subarray->u.seq.v[0];
+        uint64_t cnt, nb;
+        if (!jlp__array_size(jlp__dt(d->sub_base), d->sub_shape, nd, &cnt, &nb) || nb != d->itemsize)
+            return jlp__vm_fail(m, JLP_E_BAD_DTYPE, "dtype subarray size differs from its item size");
+        if (jlp__dt(d->sub_base)->hasobject) d->hasobject = true;
+    }
+    d->byteorder = (orderless(d->kind, d->itemsize) || d->nfields || d->sub_base) ? '|' : bo;
+    if (meta && meta->type != JLP_NONE) {
+        /* datetimes: (metadata, (unit, num, den, events)); others: a metadata dict */
+        jlp_val *unit = NULL;
+        if ((d->kind == 'M' || d->kind == 'm') && meta->type == JLP_TUPLE && meta->u.seq.n == 2 &&
+            meta->u.seq.v[1]->type == JLP_TUPLE && meta->u.seq.v[1]->u.seq.n >= 2) {
+            unit = meta->u.seq.v[1];
+            d->metadata = meta->u.seq.v[0];
+        } else {
+            d->metadata = meta;
+        }
+        if (unit) {
+            jlp_val *u = unit->u.seq.v[0];
+            int64_t num;
+            if ((u->type != JLP_BYTES && u->type != JLP_STR) || u->u.s.n >= sizeof d->unit ||
+                !int_of(unit->u.seq.v[1], &num) || num < 1)
+                return jlp__vm_fail(m, JLP_E_BAD_DTYPE, "malformed datetime unit");
+            static const char *const units[] = {"Y", "M", "W", "D", "h", "m", "s", "ms", "us",
+                                                "ns", "ps", "fs", "as", "generic"};
+            bool known = false;
+            for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+                known |= strlen(units[i]) == u->u.s.n && !memcmp(units[i], u->u.s.p, u->u.s.n);
+            if (!known) return jlp__vm_fail(m, JLP_E_BAD_DTYPE, "unknown datetime unit");
+            if (!(u->u.s.n == 7 && !memcmp(u->u.s.p, "generic", 7))) {
+                memcpy(d->unit, u->u.s.p, u->u.s.n);
+                d->unit[u->u.s.n] = 0;
+                d->unit_num = num;
+            }
+        }
+    }
+    d->built = true;
+    jlp__dtype_finish(d);
+    return JLP_OK;
+}
+
+void jlp__dtype_finish(jlp_dtype_info *d) {
+    char *o = d->str;
+    size_t cap = sizeof d->str;
+    uint64_t size = d->kind == 'U' ? d->itemsize / 4 : d->itemsize;
+    if (d->kind == 'O') {
+        snprintf(o, cap, "|O");
+    } else if (d->kind == 'M' || d->kind == 'm') {
+        if (!d->unit[0]) snprintf(o, cap, "%c%c8", d->byteorder, d->kind);
+        else if (d->unit_num == 1) snprintf(o, cap, "%c%c8[%s]", d->byteorder, d->kind, d->unit);
+        else snprintf(o, cap, "%c%c8[%lld%s]", d->byteorder, d->kind, (long long)d->unit_num, d->unit);
+    } else if (d->nfields || d->sub_base) {
+        snprintf(o, cap, "|V%llu", (unsigned long long)d->itemsize);
+    } else {
+        snprintf(o, cap, "%c%c%llu", d->byteorder, d->kind, (unsigned long long)size);
+    }
+}
+
+uint32_t jlp__dtype_align(const jlp_dtype_info *d) {
+    switch (d->kind) {
+    case 'b': case 'i': case 'u': case 'f': case 'M': case 'm':
+        return d->itemsize >= 16 ? 16 : (uint32_t)d->itemsize;
+    case 'c': return d->itemsize >= 32 ? 16 : (uint32_t)(d->itemsize / 2);
+    case 'U': return 4;
+    case 'O': return 8;
+    default: return d->alignment ? d->alignment : 1;
+    }
+}

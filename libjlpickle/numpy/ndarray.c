@@ -1,0 +1,191 @@
+/*
+ * ndarray.c - arrays and scalars from numpy's own pickling:
+ *   numpy.core.multiarray._reconstruct(cls, (0,), b'b') + BUILD((version,) shape, dtype,
+ *       is_fortran, data)        data: raw bytes, or a list for object arrays
+ *   numpy.core.multiarray.scalar(dtype, raw bytes)
+ *   numpy.core.numeric._frombuffer(buffer, dtype, shape, order)   (protocol 5)
+ * and the same under numpy._core (numpy 2).
+ */
+#include "numpy.h"
+
+#include <stdlib.h>
+
+bool jlp__array_size(const jlp_dtype_info *dt, const uint64_t *shape, uint32_t ndim,
+                     uint64_t *count, uint64_t *nbytes) {
+    uint64_t c = 1;
+    for (uint32_t i = 0; i < ndim; i++)
+        if (!jlp__mul_u64(c, shape[i], &c)) return false;
+    *count = c;
+    return jlp__mul_u64(c, dt->itemsize, nbytes);
+}
+
+jlp_val *jlp__new_ndarray(jlp_doc *d, jlp_val *dtype, const uint64_t *shape, uint32_t ndim) {
+    jlp_val *v = jlp__new_val(d, JLP_NDARRAY);
+    jlp_ndarray *a = jlp__doc_alloc(d, sizeof *a);
+    uint64_t *s = jlp__doc_alloc(d, (ndim ? ndim : 1) * sizeof *s);
+    if (!v || !a || !s) return NULL;
+    memset(a, 0, sizeof *a);
+    if (ndim) memcpy(s, shape, ndim * sizeof *s);
+    a->dtype = dtype;
+    a->shape = s;
+    a->ndim = ndim;
+    a->order = 'C';
+    a->offset = UINT64_MAX;
+    v->u.ext = a;
+    return v;
+}
+
+/* Which numpy callable `fn` is, under either module layout. */
+enum { NP_NONE, NP_DTYPE, NP_RECONSTRUCT, NP_SCALAR, NP_FROMBUFFER };
+
+static int which(const jlp_val *fn) {
+    if (fn->type != JLP_GLOBAL) return NP_NONE;
+    if (jlp_global_is(fn, "numpy", "dtype")) return NP_DTYPE;
+    if (jlp_global_is(fn, "numpy.core.multiarray", "_reconstruct") ||
+        jlp_global_is(fn, "numpy._core.multiarray", "_reconstruct"))
+        return NP_RECONSTRUCT;
+    if (jlp_global_is(fn, "numpy.core.multiarray", "scalar") ||
+        jlp_global_is(fn, "numpy._core.multiarray", "scalar"))
+        return NP_SCALAR;
+    if (jlp_global_is(fn, "numpy.core.numeric", "_frombuffer") ||
+        jlp_global_is(fn, "numpy._core.numeric", "_frombuffer"))
+        return NP_FROMBUFFER;
+    return NP_NONE;
+}
+
+/* Raw item bytes from a bytes/bytearray node, or from a py2 str (Latin-1 code points). */
+static jlp_code raw_bytes(jlp__vm *m, jlp_val *v, const uint8_t **p, size_t *n) {
+    if (v->type == JLP_BYTES || v->type == JLP_BYTEARRAY) {
+        *p = (const uint8_t *)v->u.s.p;
+        *n = v->u.s.n;
+        return JLP_OK;
+    }
+    if (v->type != JLP_STR) return jlp__vm_fail(m, JLP_E_BAD_ARRAY, "array data is a %s", jlp_type_name((jlp_type)v->type));
+    const uint8_t *s = (const uint8_t *)v->u.s.p;
+    size_t len = v->u.s.n, o = 0;
+    uint8_t *out = jlp__doc_alloc(m->doc, len + 1);
+    if (!out) return jlp__vm_nomem(m);
+    for (size_t i = 0; i < len;) {
+        if (s[i] < 0x80) out[o++] = s[i++];
+        else if ((s[i] == 0xC2 || s[i] == 0xC3) && i + 1 < len) {
+            out[o++] = (uint8_t)(((s[i] & 0x1F) << 6) | (s[i + 1] & 0x3F));
+            i += 2;
+        } else {
+            return jlp__vm_fail(m, JLP_E_BAD_ARRAY, "array data str has a code point above U+00FF");
+        }
+    }
+    *p = out;
+    *n = o;
+    return JLP_OK;
+}
+
+static jlp_code set_data(jlp__vm *m, jlp_ndarray *a, jlp_val *data) {
+    jlp_dtype_info *dt = jlp__dt(a->dtype);
+    if (!jlp__array_size(dt, a->shape, a->ndim, &a->count, &a->nbytes))
+        return jlp__vm_fail(m, JLP_E_BAD_ARRAY, "array size overflows");
+    if (dt->hasobject) {
+        if (data->type != JLP_LIST || data->u.seq.n != a->count)
+            return jlp__vm_fail(m, JLP_E_BAD_ARRAY, "object array data is not a list of %llu items",
+                                (unsigned long long)a->count);
+        a->objects = data;
+        a->storage = JLP_STORE_NONE;
+        return JLP_OK;
+    }
+    const uint8_t *p;
+    size_t n;
+    jlp_code c = raw_bytes(m, data, &p, &n);
+    if (c) return c;
+    if (n != a->nbytes)
+        return jlp__vm_fail(m, JLP_E_BAD_ARRAY, "array data has %zu bytes, shape and dtype need %llu", n,
+                            (unsigned long long)a->nbytes);
+    a->data = p;
+    a->storage = (data->flags & JLP_VF_BORROWED) ? JLP_STORE_BORROWED : JLP_STORE_ARENA;
+    return JLP_OK;
+}
+
+jlp_code jlp__ndarray_build(jlp__vm *m, jlp_val *arr, jlp_val *state) {
+    jlp_ndarray *a = jlp__arr(arr);
+    if (!a->pending) return jlp__vm_fail(m, JLP_E_BAD_TYPE, "BUILD on a complete ndarray");
+    if (state->type != JLP_TUPLE || (state->u.seq.n != 5 && state->u.seq.n != 4))
+        return jlp__vm_fail(m, JLP_E_BAD_ARRAY, "ndarray state is not a 4- or 5-tuple");
+    jlp_val *const *s = state->u.seq.v + (state->u.seq.n == 5);
+    if (s[1]->type != JLP_DTYPE) return jlp__vm_fail(m, JLP_E_BAD_ARRAY, "ndarray state has no dtype");
+    uint64_t *shape;
+    uint32_t ndim;
+    jlp_code c = jlp__shape_from_tuple(m, s[0], &shape, &ndim);
+    if (c) return c;
+    a->dtype = s[1];
+    a->shape = shape;
+    a->ndim = ndim;
+    a->order = jlp_get_int(s[2]) ? 'F' : 'C';
+    c = set_data(m, a, s[3]);
+    if (c) return c;
+    a->pending = false;
+    return JLP_OK;
+}
+
+jlp_code jlp__numpy_reduce(jlp__vm *m, jlp_val *fn, jlp_val *args, jlp_val **out) {
+    *out = NULL;
+    size_t n = args->u.seq.n;
+    jlp_val *const *a = args->u.seq.v;
+    switch (which(fn)) {
+    case NP_DTYPE:
+        return jlp__dtype_reduce(m, args, out);
+    case NP_RECONSTRUCT: {
+        if (n != 3) return JLP_OK; /* unexpected shape: stays inert */
+        jlp_val *v = jlp__new_ndarray(m->doc, NULL, NULL, 0);
+        if (!v) return jlp__vm_nomem(m);
+        jlp__arr(v)->pending = true;
+        jlp__arr(v)->subclass = a[0]->type == JLP_GLOBAL ? a[0] : NULL;
+        jlp__arr(v)->origin = JLP_ORIGIN_REDUCE;
+        *out = v;
+        return JLP_OK;
+    }
+    case NP_SCALAR: {
+        if ((n != 1 && n != 2) || a[0]->type != JLP_DTYPE) return JLP_OK;
+        jlp_dtype_info *dt = jlp__dt(a[0]);
+        jlp_val *v = jlp__new_val(m->doc, JLP_SCALAR);
+        jlp_scalar *sc = jlp__doc_alloc(m->doc, sizeof *sc);
+        if (!v || !sc) return jlp__vm_nomem(m);
+        memset(sc, 0, sizeof *sc);
+        sc->dtype = a[0];
+        v->u.ext = sc;
+        if (dt->hasobject) {
+            sc->object = n == 2 ? a[1] : jlp__new_none(m->doc);
+        } else {
+            const uint8_t *p = NULL;
+            size_t len = 0;
+            if (n == 2) {
+                jlp_code c = raw_bytes(m, a[1], &p, &len);
+                if (c) return c;
+            }
+            if (len != dt->itemsize)
+                return jlp__vm_fail(m, JLP_E_BAD_ARRAY, "scalar data has %zu bytes, its dtype %llu", len,
+                                    (unsigned long long)dt->itemsize);
+            sc->data = p;
+        }
+        *out = v;
+        return JLP_OK;
+    }
+    case NP_FROMBUFFER: {
+        if (n != 4 || (a[0]->type != JLP_BYTES && a[0]->type != JLP_BYTEARRAY) || a[1]->type != JLP_DTYPE)
+            return JLP_OK;
+        uint64_t *shape;
+        uint32_t ndim;
+        jlp_code c = jlp__shape_from_tuple(m, a[2], &shape, &ndim);
+        if (c) return c;
+        if (jlp__dt(a[1])->hasobject) return jlp__vm_fail(m, JLP_E_BAD_ARRAY, "_frombuffer of an object dtype");
+        jlp_val *v = jlp__new_ndarray(m->doc, a[1], shape, ndim);
+        if (!v) return jlp__vm_nomem(m);
+        jlp_ndarray *arr = jlp__arr(v);
+        arr->order = jlp_str_eq(a[3], "F") ? 'F' : 'C';
+        arr->origin = JLP_ORIGIN_FROMBUFFER;
+        c = set_data(m, arr, a[0]);
+        if (c) return c;
+        *out = v;
+        return JLP_OK;
+    }
+    default:
+        return JLP_OK;
+    }
+}

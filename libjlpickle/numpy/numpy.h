@@ -1,0 +1,98 @@
+/*
+ * numpy.h - numpy values without numpy: dtypes, arrays and scalars rebuilt from their
+ * pickled forms (numpy's own reduce functions and joblib's array wrappers), never by
+ * calling anything the pickle names.
+ */
+#ifndef JLP_NUMPY_H
+#define JLP_NUMPY_H
+
+#include "../pickle/vm.h"
+
+typedef struct jlp_field {
+    const char *name;
+    size_t name_len;
+    jlp_val *dtype;       /* JLP_DTYPE */
+    uint64_t offset;
+    jlp_val *title;       /* NULL when none */
+} jlp_field;
+
+typedef struct jlp_dtype_info {
+    char kind;            /* b i u f c S U V M m O */
+    char byteorder;       /* '<' '>' '|' */
+    uint64_t itemsize;
+    uint32_t alignment;
+    int32_t flags;        /* numpy's dtype flags from the pickled state */
+    bool hasobject;
+    bool built;           /* BUILD applied */
+    size_t nfields;
+    jlp_field *fields;    /* in `names` order */
+    jlp_val *sub_base;    /* subarray base dtype, or NULL */
+    size_t sub_ndim;
+    uint64_t *sub_shape;
+    char unit[8];         /* datetime unit ("ns"), empty when generic */
+    int64_t unit_num;
+    jlp_val *metadata;
+    char str[40];         /* numpy's dtype.str, computed at BUILD */
+} jlp_dtype_info;
+
+typedef struct jlp_ndarray {
+    jlp_val *dtype;       /* JLP_DTYPE */
+    uint32_t ndim;
+    uint64_t *shape;
+    uint64_t count;       /* elements */
+    char order;           /* 'C' or 'F': memory order of data */
+    const uint8_t *data;  /* NULL for object arrays */
+    uint64_t nbytes;
+    jlp_val *objects;     /* object arrays: JLP_LIST of the elements in C order */
+    uint8_t storage;      /* jlp_storage */
+    uint8_t origin;       /* jlp_array_origin */
+    uint64_t offset;      /* decoded-stream offset of data, UINT64_MAX when none */
+    jlp_val *subclass;    /* the subclass global recorded by joblib, or NULL */
+    bool pending;         /* _reconstruct placeholder waiting for its BUILD */
+} jlp_ndarray;
+
+typedef struct jlp_scalar {
+    jlp_val *dtype;
+    const uint8_t *data;  /* itemsize bytes */
+    jlp_val *object;      /* object dtype scalars */
+} jlp_scalar;
+
+static inline jlp_dtype_info *jlp__dt(const jlp_val *v) { return (jlp_dtype_info *)v->u.ext; }
+static inline jlp_ndarray *jlp__arr(const jlp_val *v) { return (jlp_ndarray *)v->u.ext; }
+static inline jlp_scalar *jlp__sc(const jlp_val *v) { return (jlp_scalar *)v->u.ext; }
+
+/** REDUCE of numpy.dtype(descr, align, copy): a dtype awaiting its BUILD state. */
+jlp_code jlp__dtype_reduce(jlp__vm *m, jlp_val *args, jlp_val **out);
+/** BUILD of a dtype with numpy's state tuple (versions 0 to 4). */
+jlp_code jlp__dtype_build(jlp__vm *m, jlp_val *dt, jlp_val *state);
+/** Recompute derived facts (hasobject, str) after fields changed. */
+void jlp__dtype_finish(jlp_dtype_info *d);
+/** @return the alignment numpy would require of the dtype's items (1 for packed). */
+uint32_t jlp__dtype_align(const jlp_dtype_info *d);
+
+/** numpy reductions: _reconstruct, scalar, _frombuffer. @return JLP_OK with *out, or
+ *  *out = NULL when `fn` is not one of them. */
+jlp_code jlp__numpy_reduce(jlp__vm *m, jlp_val *fn, jlp_val *args, jlp_val **out);
+/** BUILD on an ndarray made by _reconstruct. */
+jlp_code jlp__ndarray_build(jlp__vm *m, jlp_val *arr, jlp_val *state);
+/** A new array node; shape copied. */
+jlp_val *jlp__new_ndarray(jlp_doc *d, jlp_val *dtype, const uint64_t *shape, uint32_t ndim);
+/** Product of the shape times the itemsize, checked. @return false on overflow. */
+bool jlp__array_size(const jlp_dtype_info *dt, const uint64_t *shape, uint32_t ndim,
+                     uint64_t *count, uint64_t *nbytes);
+/** Read a shape tuple of non-negative ints. */
+jlp_code jlp__shape_from_tuple(jlp__vm *m, jlp_val *t, uint64_t **shape, uint32_t *ndim);
+
+/** BUILD on joblib's NumpyArrayWrapper / NDArrayWrapper / ZNDArrayWrapper: read the
+ *  payload and replace the wrapper on the stack with the array. @return JLP_OK with
+ *  *handled = false when `target` is not a joblib wrapper. */
+jlp_code jlp__joblib_build(jlp__vm *m, jlp_val *target, jlp_val *state, bool *handled);
+
+/** Apply the alignment policy to an array whose data lies in the input: copy it into
+ *  the document when misaligned under JLP_ALIGN_COPY, fail under JLP_ALIGN_REQUIRE. */
+jlp_code jlp__array_place(jlp__vm *m, jlp_ndarray *a);
+/** NDArrayWrapper (zf = false: a .npy companion) and ZNDArrayWrapper (zf = true: a ZF
+ *  companion of raw bytes) of joblib <= 0.9. */
+jlp_code jlp__companion_build(jlp__vm *m, jlp_val *state, bool zf, jlp_val **out);
+
+#endif
