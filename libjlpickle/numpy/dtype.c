@@ -10,6 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+/* Structured dtypes nest fields and subarrays; numpy itself has no limit, but every
+ * traversal of a dtype (export, byte swapping) recurses on this depth, so it is bounded. */
+#define DTYPE_MAX_DEPTH 32
+
 static bool host_little(void) {
     const uint16_t one = 1;
     return *(const uint8_t *)&one == 1;
@@ -122,7 +126,7 @@ static jlp_code set_fields(jlp__vm *m, jlp_dtype_info *d, jlp_val *names, jlp_va
                 entry = fields->u.seq.v[2 * j + 1];
         }
         if (!entry || entry->type != JLP_TUPLE || entry->u.seq.n < 2 || entry->u.seq.n > 3 ||
-            entry->u.seq.v[0]->type != JLP_DTYPE)
+            entry->u.seq.v[0]->type != JLP_DTYPE || !jlp__dt(entry->u.seq.v[0])->built)
             return jlp__vm_fail(m, JLP_E_BAD_DTYPE, "dtype field '%.*s' is malformed", (int)name->u.s.n, name->u.s.p);
         jlp_val *title = entry->u.seq.n == 3 ? entry->u.seq.v[2] : NULL;
         /* Without names (state versions 0/1) title aliases appear as keys too: skip them. */
@@ -157,6 +161,9 @@ static jlp_code set_fields(jlp__vm *m, jlp_dtype_info *d, jlp_val *names, jlp_va
 
 jlp_code jlp__dtype_build(jlp__vm *m, jlp_val *dt, jlp_val *state) {
     jlp_dtype_info *d = jlp__dt(dt);
+    /* One BUILD per dtype, and fields only of dtypes already built: together these make
+     * a cycle of dtypes impossible. */
+    if (d->built) return jlp__vm_fail(m, JLP_E_BAD_DTYPE, "BUILD on a dtype that is already built");
     if (state->type != JLP_TUPLE) return jlp__vm_fail(m, JLP_E_BAD_DTYPE, "dtype state is not a tuple");
     jlp_val *const *s = state->u.seq.v;
     size_t n = state->u.seq.n;
@@ -199,7 +206,8 @@ jlp_code jlp__dtype_build(jlp__vm *m, jlp_val *dt, jlp_val *state) {
         if (c) return c;
     }
     if (subarray->type != JLP_NONE) {
-        if (subarray->type != JLP_TUPLE || subarray->u.seq.n != 2 || subarray->u.seq.v[0]->type != JLP_DTYPE)
+        if (subarray->type != JLP_TUPLE || subarray->u.seq.n != 2 || subarray->u.seq.v[0]->type != JLP_DTYPE ||
+            !jlp__dt(subarray->u.seq.v[0])->built)
             return jlp__vm_fail(m, JLP_E_BAD_DTYPE, "dtype subarray is not (dtype, shape)");
         uint32_t nd;
         jlp_code c = jlp__shape_from_tuple(m, subarray->u.seq.v[1], &d->sub_shape, &nd);
@@ -211,6 +219,13 @@ jlp_code jlp__dtype_build(jlp__vm *m, jlp_val *dt, jlp_val *state) {
             return jlp__vm_fail(m, JLP_E_BAD_DTYPE, "dtype subarray size differs from its item size");
         if (jlp__dt(d->sub_base)->hasobject) d->hasobject = true;
     }
+    unsigned depth = 0;
+    for (size_t i = 0; i < d->nfields; i++)
+        if (jlp__dt(d->fields[i].dtype)->depth > depth) depth = jlp__dt(d->fields[i].dtype)->depth;
+    if (d->sub_base && jlp__dt(d->sub_base)->depth > depth) depth = jlp__dt(d->sub_base)->depth;
+    if (depth + 1 > DTYPE_MAX_DEPTH)
+        return jlp__vm_fail(m, JLP_E_LIMIT, "dtype nests deeper than %d levels", DTYPE_MAX_DEPTH);
+    d->depth = (uint8_t)(depth + 1);
     d->byteorder = (orderless(d->kind, d->itemsize) || d->nfields || d->sub_base) ? '|' : bo;
     if (meta && meta->type != JLP_NONE) {
         /* datetimes: (metadata, (unit, num, den, events)); others: a metadata dict */

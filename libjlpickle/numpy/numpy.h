@@ -24,6 +24,7 @@ typedef struct jlp_dtype_info {
     int32_t flags;        /* numpy's dtype flags from the pickled state */
     bool hasobject;
     bool built;           /* BUILD applied */
+    uint8_t depth;        /* nesting of fields and subarrays (bounded, see dtype.c) */
     size_t nfields;
     jlp_field *fields;    /* in `names` order */
     jlp_val *sub_base;    /* subarray base dtype, or NULL */

@@ -11,6 +11,8 @@
 
 #include "bigint.h"
 #include "json_num.h"
+#include "../common/sha256.h"
+#include "../numpy/numpy.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -32,11 +34,13 @@ typedef enum fkind {
     F_OBJDICT,    /* { "k": v } : dict with plain str keys */
     F_PAIRS,      /* [[k, v], ...] : $dict and dictitems */
     F_OBJECT,     /* {"$object": {...}} */
-    F_PERSID      /* {"$persid": v} */
+    F_ONE,        /* one child, then `close`: {"$persid": v}, an object scalar */
+    F_NDOBJ       /* the elements of an object array, nested by shape */
 } fkind;
 
 typedef struct frame {
-    const jlp_val *v;     /* the container (for F_OBJECT the object; for items the list) */
+    const jlp_val *v;     /* the container (for F_OBJECT the object; for items the list;
+                             for F_ONE the child) */
     const pnode *path;    /* pointer of the container's JSON array/object */
     fkind kind;
     uint8_t step;         /* F_OBJECT: which field comes next */
@@ -353,6 +357,375 @@ static void push_frame(exporter *e, const jlp_val *v, const pnode *path, fkind k
     f->close = close;
 }
 
+static void emit(exporter *e, const jlp_val *v, const pnode *path);
+static bool is_container(const jlp_val *v);
+static void push_frame(exporter *e, const jlp_val *v, const pnode *path, fkind kind, const char *close);
+
+/* ---- numpy values ------------------------------------------------------------------- */
+
+static bool host_little(void) {
+    const uint16_t one = 1;
+    return *(const uint8_t *)&one == 1;
+}
+
+/* Load an unsigned integer of `size` bytes in byte order `bo`. */
+static uint64_t load_uint(const uint8_t *p, uint64_t size, char bo) {
+    uint64_t v = 0;
+    bool little = bo == '<' || (bo == '|' && host_little());
+    for (uint64_t i = 0; i < size; i++) {
+        uint8_t b = little ? p[size - 1 - i] : p[i];
+        v = (v << 8) | b;
+    }
+    return v;
+}
+
+static double half_to_double(uint16_t h) {
+    int exp = (h >> 10) & 0x1F;
+    double mant = h & 0x3FF;
+    double v = exp == 0 ? ldexp(mant, -24) : exp == 31 ? (mant ? NAN : INFINITY) : ldexp(mant + 1024, exp - 25);
+    return (h & 0x8000) ? -v : v;
+}
+
+/* x87 80-bit extended precision, as numpy's float128/longdouble stores it on x86. */
+static double ext80_to_double(const uint8_t *p, char bo) {
+    uint8_t b[10];
+    for (int i = 0; i < 10; i++) b[i] = bo == '>' ? p[15 - i] : p[i];
+    uint64_t mant = 0;
+    for (int i = 7; i >= 0; i--) mant = (mant << 8) | b[i];
+    int exp = ((b[9] & 0x7F) << 8) | b[8];
+    double v = exp == 0x7FFF ? ((mant << 1) ? NAN : INFINITY) : ldexp((double)mant, exp - 16383 - 63);
+    return (b[9] & 0x80) ? -v : v;
+}
+
+static double load_float(const uint8_t *p, uint64_t size, char bo) {
+    uint64_t bits = size <= 8 ? load_uint(p, size, bo) : 0;
+    if (size == 2) return half_to_double((uint16_t)bits);
+    if (size == 4) {
+        float f;
+        uint32_t b32 = (uint32_t)bits;
+        memcpy(&f, &b32, 4);
+        return (double)f;
+    }
+    if (size == 8) {
+        double d;
+        memcpy(&d, &bits, 8);
+        return d;
+    }
+    return ext80_to_double(p, bo);
+}
+
+static void put_uint(exporter *e, uint64_t u) {
+    char tmp[24];
+    int n = snprintf(tmp, sizeof tmp, "%" PRIu64, u);
+    put(e, tmp, (size_t)n);
+}
+
+/* numpy's dtype.descr of a structured dtype, as JSON (numpy's _array_descr). */
+static void put_descr(exporter *e, const jlp_dtype_info *d);
+
+static void put_field_format(exporter *e, const jlp_dtype_info *d) {
+    if (d->nfields) put_descr(e, d);
+    else put_string(e, d->str, strlen(d->str));
+}
+
+static void put_descr(exporter *e, const jlp_dtype_info *d) {
+    put(e, "[", 1);
+    uint64_t off = 0;
+    bool first = true;
+    char pad[48];
+    for (size_t i = 0; i < d->nfields; i++) {
+        const jlp_field *f = &d->fields[i];
+        const jlp_dtype_info *fd = jlp__dt(f->dtype);
+        if (f->offset > off) {
+            int n = snprintf(pad, sizeof pad, "%s[\"\",\"|V%" PRIu64 "\"]", first ? "" : ",", f->offset - off);
+            put(e, pad, (size_t)n);
+            off = f->offset;
+            first = false;
+        }
+        if (!first) put(e, ",", 1);
+        first = false;
+        put(e, "[", 1);
+        if (f->title) {
+            put(e, "[", 1);
+            if (f->title->type == JLP_STR) put_string(e, f->title->u.s.p, f->title->u.s.n);
+            else puts_(e, "null");
+            put(e, ",", 1);
+            put_string(e, f->name, f->name_len);
+            put(e, "]", 1);
+        } else {
+            put_string(e, f->name, f->name_len);
+        }
+        put(e, ",", 1);
+        if (fd->sub_base) {
+            put_field_format(e, jlp__dt(fd->sub_base));
+            put(e, ",[", 2);
+            for (size_t k = 0; k < fd->sub_ndim; k++) {
+                if (k) put(e, ",", 1);
+                put_uint(e, fd->sub_shape[k]);
+            }
+            put(e, "]", 1);
+        } else {
+            put_field_format(e, fd);
+        }
+        put(e, "]", 1);
+        off = f->offset + fd->itemsize;
+    }
+    if (d->itemsize > off) {
+        int n = snprintf(pad, sizeof pad, "%s[\"\",\"|V%" PRIu64 "\"]", first ? "" : ",", d->itemsize - off);
+        put(e, pad, (size_t)n);
+    }
+    put(e, "]", 1);
+}
+
+/* D of spec/JSON.md: dtype.str, or the descr list for structured dtypes. */
+static void put_dtype(exporter *e, const jlp_dtype_info *d) {
+    if (d->nfields) put_descr(e, d);
+    else put_string(e, d->str, strlen(d->str));
+}
+
+/* One item of a non-object dtype, as numpy's tolist() gives it. */
+static void put_item(exporter *e, const jlp_dtype_info *d, const uint8_t *p);
+
+/* `count` items of `d` nested by `shape`, items `stride` bytes apart in C order. */
+static void put_nested(exporter *e, const jlp_dtype_info *d, const uint8_t *p, const uint64_t *shape,
+                       size_t ndim) {
+    if (!ndim) { put_item(e, d, p); return; }
+    uint64_t inner = d->itemsize;
+    for (size_t k = 1; k < ndim; k++) inner *= shape[k];
+    put(e, "[", 1);
+    for (uint64_t i = 0; i < shape[0]; i++) {
+        if (i) put(e, ",", 1);
+        put_nested(e, d, p + i * inner, shape + 1, ndim - 1);
+    }
+    put(e, "]", 1);
+}
+
+static void put_item(exporter *e, const jlp_dtype_info *d, const uint8_t *p) {
+    if (d->sub_base) { put_nested(e, jlp__dt(d->sub_base), p, d->sub_shape, d->sub_ndim); return; }
+    if (d->nfields) {
+        put(e, "[", 1);
+        for (size_t i = 0; i < d->nfields; i++) {
+            if (i) put(e, ",", 1);
+            put_item(e, jlp__dt(d->fields[i].dtype), p + d->fields[i].offset);
+        }
+        put(e, "]", 1);
+        return;
+    }
+    char bo = d->byteorder;
+    switch (d->kind) {
+    case 'b': puts_(e, p[0] ? "true" : "false"); break;
+    case 'i': case 'M': case 'm': {
+        uint64_t u = load_uint(p, d->itemsize, bo);
+        unsigned shift = (unsigned)(64 - 8 * d->itemsize);
+        put_int(e, shift ? (int64_t)(u << shift) >> shift : (int64_t)u);
+        break;
+    }
+    case 'u': put_uint(e, load_uint(p, d->itemsize, bo)); break;
+    case 'f': put_float(e, load_float(p, d->itemsize, bo)); break;
+    case 'c':
+        puts_(e, "{\"$complex\":[");
+        put_float(e, load_float(p, d->itemsize / 2, bo));
+        put(e, ",", 1);
+        put_float(e, load_float(p + d->itemsize / 2, d->itemsize / 2, bo));
+        puts_(e, "]}");
+        break;
+    case 'S': {
+        uint64_t n = d->itemsize;
+        while (n && p[n - 1] == 0) n--; /* tolist() strips trailing NULs */
+        puts_(e, "{\"$bytes\":\"");
+        put_base64(e, p, (size_t)n);
+        puts_(e, "\"}");
+        break;
+    }
+    case 'U': {
+        uint64_t n = d->itemsize / 4;
+        while (n && load_uint(p + 4 * (n - 1), 4, bo) == 0) n--;
+        jlp__buf tmp;
+        jlp__buf_init(&tmp, e->out.alc);
+        for (uint64_t i = 0; i < n; i++) {
+            uint8_t u8[4];
+            uint32_t cp = (uint32_t)load_uint(p + 4 * i, 4, bo);
+            if (cp > 0x10FFFF) cp = 0xFFFD;
+            jlp__buf_put(&tmp, u8, jlp__utf8_put(u8, cp));
+        }
+        if (tmp.failed) e->nomem = true;
+        else put_string(e, tmp.data ? tmp.data : "", tmp.len);
+        jlp__buf_release(&tmp);
+        break;
+    }
+    default: /* 'V': raw bytes */
+        puts_(e, "{\"$bytes\":\"");
+        put_base64(e, p, (size_t)d->itemsize);
+        puts_(e, "\"}");
+        break;
+    }
+}
+
+/* The byte offset of the element with C-order index `idx` in an array stored in F order. */
+static uint64_t f_offset(const jlp_ndarray *a, uint64_t idx, uint64_t itemsize) {
+    uint64_t off = 0, stride = itemsize;
+    uint64_t rem = idx;
+    /* C index: last dimension varies fastest */
+    uint64_t coord[64];
+    for (uint32_t k = a->ndim; k-- > 0;) {
+        coord[k] = a->shape[k] ? rem % a->shape[k] : 0;
+        rem = a->shape[k] ? rem / a->shape[k] : 0;
+    }
+    for (uint32_t k = 0; k < a->ndim; k++) {
+        off += coord[k] * stride;
+        stride *= a->shape[k];
+    }
+    return off;
+}
+
+/* "F" only when the array is Fortran- and not C-contiguous, as numpy's flags say. */
+static bool f_order(const jlp_ndarray *a) {
+    if (a->order != 'F' || a->count == 0) return false;
+    unsigned big = 0;
+    for (uint32_t k = 0; k < a->ndim; k++) big += a->shape[k] > 1;
+    return big >= 2;
+}
+
+/* Element `idx` (C order) of a non-object array. */
+static const uint8_t *elem_at(const jlp_ndarray *a, uint64_t idx, uint64_t itemsize) {
+    return a->data + (f_order(a) ? f_offset(a, idx, itemsize) : idx * itemsize);
+}
+
+static void put_array_data(exporter *e, const jlp_ndarray *a, const jlp_dtype_info *d) {
+    if (!f_order(a)) {
+        put_nested(e, d, a->data, a->shape, a->ndim);
+        return;
+    }
+    /* F-order data printed in C order: brackets opened and closed by index rollover. */
+    for (uint64_t idx = 0; idx < a->count; idx++) {
+        uint64_t span = 1;
+        for (uint32_t k = a->ndim; k-- > 0;) {
+            span *= a->shape[k];
+            if (idx % span == 0) put(e, "[", 1);
+        }
+        if (idx % a->shape[a->ndim - 1]) put(e, ",", 1);
+        put_item(e, d, elem_at(a, idx, d->itemsize));
+        span = 1;
+        for (uint32_t k = a->ndim; k-- > 0;) {
+            span *= a->shape[k];
+            if ((idx + 1) % span == 0) {
+                put(e, "]", 1);
+                if (idx + 1 < a->count && k > 0) {
+                    uint64_t outer = span * a->shape[k - 1];
+                    if ((idx + 1) % outer) put(e, ",", 1);
+                }
+            }
+        }
+    }
+}
+
+static void put_sha256(exporter *e, const jlp_ndarray *a, const jlp_dtype_info *d) {
+    jlp__sha256 h;
+    jlp__sha256_init(&h);
+    if (!f_order(a)) jlp__sha256_update(&h, a->data, (size_t)a->nbytes);
+    else
+        for (uint64_t idx = 0; idx < a->count; idx++)
+            jlp__sha256_update(&h, elem_at(a, idx, d->itemsize), (size_t)d->itemsize);
+    uint8_t dig[32];
+    jlp__sha256_final(&h, dig);
+    char hex[65];
+    for (int i = 0; i < 32; i++) snprintf(hex + 2 * i, 3, "%02x", dig[i]);
+    put(e, hex, 64);
+}
+
+static void put_ndarray(exporter *e, const jlp_val *v, const pnode *path) {
+    const jlp_ndarray *a = jlp__arr(v);
+    if (a->pending) { puts_(e, "null"); return; }
+    const jlp_dtype_info *d = jlp__dt(a->dtype);
+    puts_(e, "{\"$ndarray\":{\"dtype\":");
+    put_dtype(e, d);
+    puts_(e, ",\"shape\":[");
+    for (uint32_t k = 0; k < a->ndim; k++) {
+        if (k) put(e, ",", 1);
+        put_uint(e, a->shape[k]);
+    }
+    puts_(e, f_order(a) ? "],\"order\":\"F\"," : "],\"order\":\"C\",");
+    if (a->objects) {
+        puts_(e, "\"data\":");
+        if (a->ndim == 0) {
+            push_frame(e, a->objects->u.seq.n ? a->objects->u.seq.v[0] : NULL,
+                       path_child(e, path, "/$ndarray/data", 14), F_ONE, "}}");
+            if (!a->objects->u.seq.n) { e->sp--; puts_(e, "null}}"); }
+            return;
+        }
+        push_frame(e, v, path_child(e, path, "/$ndarray/data", 14), F_NDOBJ, "}}");
+        return;
+    }
+    uint64_t max = e->opts->max_items;
+    if (max && a->count > max) {
+        puts_(e, "\"nbytes\":");
+        put_uint(e, a->nbytes);
+        puts_(e, ",\"sha256\":\"");
+        put_sha256(e, a, d);
+        puts_(e, "\"}}");
+        return;
+    }
+    puts_(e, "\"data\":");
+    put_array_data(e, a, d);
+    puts_(e, "}}");
+}
+
+/* Object array elements: child i of the frame is element i in C order; brackets open
+ * and close as the C index rolls over each dimension. */
+static bool step_ndobj(exporter *e, frame *f) {
+    const jlp_ndarray *a = jlp__arr(f->v);
+    uint64_t idx = f->i;
+    if (idx) {
+        /* close the dimensions the previous element ended */
+        uint64_t span = 1;
+        for (uint32_t k = a->ndim; k-- > 0;) {
+            span *= a->shape[k];
+            if (idx % span == 0) put(e, "]", 1);
+        }
+    }
+    if (idx >= a->count) {
+        if (a->count == 0) put_nested(e, jlp__dt(a->dtype), NULL, a->shape, a->ndim);
+        return false;
+    }
+    if (idx) put(e, ",", 1);
+    uint64_t span = 1;
+    for (uint32_t k = a->ndim; k-- > 0;) {
+        span *= a->shape[k];
+        if (idx % span == 0) put(e, "[", 1);
+    }
+    const jlp_val *child = a->objects->u.seq.v[idx];
+    const pnode *pp = f->path;
+    if (is_container(child)) {
+        char seg[64 * 21 + 1];
+        size_t n = 0;
+        uint64_t rem = idx, coord[64];
+        for (uint32_t k = a->ndim; k-- > 0;) {
+            coord[k] = rem % a->shape[k];
+            rem /= a->shape[k];
+        }
+        for (uint32_t k = 0; k < a->ndim; k++)
+            n += (size_t)snprintf(seg + n, sizeof seg - n, "/%" PRIu64, coord[k]);
+        pp = path_child(e, f->path, seg, n);
+    }
+    f->i++;
+    emit(e, child, pp);
+    return true;
+}
+
+static void put_scalar(exporter *e, const jlp_val *v, const pnode *path) {
+    const jlp_scalar *sc = jlp__sc(v);
+    const jlp_dtype_info *d = jlp__dt(sc->dtype);
+    puts_(e, "{\"$scalar\":{\"dtype\":");
+    put_dtype(e, d);
+    puts_(e, ",\"value\":");
+    if (sc->object) {
+        push_frame(e, sc->object, path_child(e, path, "/$scalar/value", 14), F_ONE, "}}");
+        return;
+    }
+    put_item(e, d, sc->data);
+    puts_(e, "}}");
+}
+
 /* Print `v` standing at `path`: scalars at once, containers by pushing a frame. */
 static void emit(exporter *e, const jlp_val *v, const pnode *path) {
     if (is_container(v)) {
@@ -423,10 +796,16 @@ static void emit(exporter *e, const jlp_val *v, const pnode *path) {
         break;
     case JLP_PERSID:
         puts_(e, "{\"$persid\":");
-        push_frame(e, v, path_child(e, path, "/$persid", 8), F_PERSID, "}");
+        push_frame(e, v->u.ref, path_child(e, path, "/$persid", 8), F_ONE, "}");
+        break;
+    case JLP_NDARRAY: put_ndarray(e, v, path); break;
+    case JLP_SCALAR: put_scalar(e, v, path); break;
+    case JLP_DTYPE:
+        puts_(e, "{\"$dtype\":");
+        put_dtype(e, jlp__dt(v));
+        puts_(e, "}");
         break;
     default:
-        /* ndarray, scalar and dtype nodes are exported by the numpy layer. */
         puts_(e, "null");
         break;
     }
@@ -475,12 +854,14 @@ static void step(exporter *e) {
         }
         if (v->u.seq.n) put(e, "]", 1);
         break;
-    case F_PERSID:
+    case F_ONE:
         if (f->i++ == 0) {
-            const jlp_val *child = v->u.ref;
-            emit(e, child, f->path);
+            emit(e, v, f->path);
             return;
         }
+        break;
+    case F_NDOBJ:
+        if (step_ndobj(e, f)) return;
         break;
     case F_OBJECT: {
         const jlp_obj *o = v->u.obj;
