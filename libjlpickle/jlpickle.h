@@ -268,6 +268,11 @@ JLP_API uint64_t jlp_source_tell(const jlp_source *src);
 /** @return 1 when no byte remains, 0 when one does, -1 on a read error or NULL. May read
  *  ahead (blocks on a pipe until a byte or end of input arrives). */
 JLP_API int jlp_source_at_eof(jlp_source *src, jlp_error *err);
+/** Check that the input ends where the last load stopped. For a compressed container
+ *  this also verifies the container's end (end marker, checksum, nothing after it).
+ *  @return JLP_OK at the end; JLP_E_TRAILING when bytes follow (offset: where they
+ *  start); the decoder's error (CORRUPT, CHECKSUM, TRUNCATED) otherwise. May read. */
+JLP_API jlp_code jlp_source_check_end(jlp_source *src, jlp_error *err);
 /** Release the source (and close what jlp_source_path opened). NULL is ignored. Documents
  *  loaded from a memory source still borrow its bytes; others are independent. */
 JLP_API void jlp_source_free(jlp_source *src);
@@ -299,10 +304,16 @@ typedef struct jlp_val jlp_val;
  *  Thread-safety: one thread per source. */
 JLP_API jlp_doc *jlp_load(jlp_source *src, const jlp_read_opts *opts, jlp_error *err);
 
-/** One-shot loaders: build a source, load one pickle, free the source.
- *  jlp_load_mem copies nothing: strings of the document may point into `data`, which
- *  must outlive the document. `consumed` (may be NULL) receives the bytes the pickle
- *  occupied, so `data + *consumed` is where a following pickle would start.
+/** One-shot loaders: build a source, load one pickle, free the source. For compressed
+ *  input they also check the container's end (jlp_source_check_end); bytes after the
+ *  STOP of an uncompressed pickle are allowed (Python ignores them too).
+ *  jlp_load_mem copies nothing: strings and array data of the document may point into
+ *  `data`, which must outlive the document. `consumed` (may be NULL) receives the bytes
+ *  the pickle occupied, so `data + *consumed` is where a following pickle would start.
+ *  jlp_load_path honours opts->mmap: an uncompressed file is mapped read-only and
+ *  arrays point into the mapping (zero-copy). Every payload extent is checked against
+ *  the file size before use; a file truncated by someone else while mapped can still
+ *  raise SIGBUS on access, as with any mapping.
  *  @return the document, or NULL with `err` filled. */
 JLP_API jlp_doc *jlp_load_mem(const void *data, size_t len, const jlp_read_opts *opts,
                               size_t *consumed, jlp_error *err);
@@ -336,6 +347,12 @@ JLP_API uint64_t jlp_doc_consumed(const jlp_doc *doc);
 JLP_API uint64_t jlp_doc_ops(const jlp_doc *doc);
 /** @return the JLP_WARN_* flags raised by the load, 0 for NULL. */
 JLP_API unsigned jlp_doc_warnings(const jlp_doc *doc);
+/** @return the container the document was read from: "none" for an uncompressed
+ *  pickle, else the codec name ("zlib", "gzip", "bz2", "lzma", "xz", "lz4", "zstd",
+ *  "zf", or a registered codec's); NULL for NULL. */
+JLP_API const char *jlp_doc_container(const jlp_doc *doc);
+/** @return the number of arrays read through joblib's wrappers, 0 for NULL. */
+JLP_API uint64_t jlp_doc_array_count(const jlp_doc *doc);
 /** @return bytes allocated for the document (its arena and arrays), 0 for NULL. */
 JLP_API uint64_t jlp_doc_alloc_bytes(const jlp_doc *doc);
 

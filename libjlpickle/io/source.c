@@ -160,6 +160,19 @@ int jlp_source_at_eof(jlp_source *src, jlp_error *err) {
     return 1;
 }
 
+jlp_code jlp_source_check_end(jlp_source *src, jlp_error *err) {
+    jlp__clear(err);
+    if (!src) return jlp__fail(err, JLP_E_INVALID_ARG, 0, -1, "NULL source");
+    int r = jlp_source_at_eof(src, err);
+    if (r < 0) return err ? err->code : JLP_E_IO;
+    if (r == 0) {
+        jlp__fail(err, JLP_E_TRAILING, jlp__src_tell(src), -1, "unexpected bytes after the pickle");
+        if (err && src->inner) err->input_offset = jlp__src_tell(src->inner);
+        return JLP_E_TRAILING;
+    }
+    return JLP_OK;
+}
+
 jlp_code jlp__src_error(jlp_source *s, jlp_error *err, uint64_t offset, int opcode) {
     if (s->pending.code != JLP_OK) {
         if (err) {

@@ -28,7 +28,8 @@ struct jlp_source {
     FILE *fp;
     jlp_read_fn fn;
     void *ctx;
-    const char *path;         /* for messages; NULL when not a path */
+    const char *path;         /* the file's path (companion files live beside it) */
+    bool mapped;              /* a memory source over a read-only mapping of the file */
     /* Container layer (codec/driver.c): set once the leading bytes were examined. */
     bool detected;
     struct jlp__layer *layer; /* decoder between `inner` and this window, or NULL */

@@ -12,7 +12,11 @@
 #include "../value/bigint.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* Byte strings longer than this, read from a stream, are collected in a growing
  * temporary buffer instead of being allocated at their declared length up front: a
@@ -890,6 +894,7 @@ jlp_doc *jlp_load(jlp_source *src, const jlp_read_opts *opts, jlp_error *err) {
         jlp__fail(err, JLP_E_NOMEM, m.start, -1, "cannot allocate a document");
         return NULL;
     }
+    m.doc->mapped = src->mapped && !src->layer;
     jlp__memo_init(&m.memo, m.alc);
     jlp_code c = run(&m);
     jlp__free(m.alc, m.stack, m.stack_cap * sizeof *m.stack);
@@ -907,9 +912,19 @@ jlp_doc *jlp_load(jlp_source *src, const jlp_read_opts *opts, jlp_error *err) {
     return m.doc;
 }
 
+/* One-shot load: compressed input must also end cleanly after the pickle. */
+static jlp_doc *load_once(jlp_source *src, const jlp_read_opts *opts, jlp_error *err) {
+    jlp_doc *d = jlp_load(src, opts, err);
+    if (d && src->layer && jlp_source_check_end(src, err) != JLP_OK) {
+        jlp_doc_free(d);
+        d = NULL;
+    }
+    return d;
+}
+
 static jlp_doc *load_and_free(jlp_source *src, const jlp_read_opts *opts, jlp_error *err) {
     if (!src) return NULL;
-    jlp_doc *d = jlp_load(src, opts, err);
+    jlp_doc *d = load_once(src, opts, err);
     jlp_source_free(src);
     return d;
 }
@@ -918,13 +933,59 @@ jlp_doc *jlp_load_mem(const void *data, size_t len, const jlp_read_opts *opts,
                       size_t *consumed, jlp_error *err) {
     jlp_source *src = jlp_source_mem(data, len, opts ? opts->alc : NULL, err);
     if (!src) return NULL;
-    jlp_doc *d = jlp_load(src, opts, err);
+    jlp_doc *d = load_once(src, opts, err);
     if (consumed) *consumed = d ? (size_t)jlp_doc_consumed(d) : 0;
     jlp_source_free(src);
     return d;
 }
 
+/* Map the file read-only and load from the mapping; the document keeps the mapping. */
+static jlp_doc *load_mapped(const char *path, const jlp_read_opts *opts, jlp_error *err) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        jlp__fail(err, JLP_E_IO, 0, -1, "cannot open: %s", strerror(errno));
+        return NULL;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > SIZE_MAX) {
+        close(fd);
+        jlp__fail(err, JLP_E_MMAP, 0, -1, "not a regular file that can be mapped");
+        return NULL;
+    }
+    size_t len = (size_t)st.st_size;
+    void *map = len ? mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0) : NULL;
+    int map_errno = errno;
+    close(fd);
+    if (len && map == MAP_FAILED) {
+        jlp__fail(err, JLP_E_MMAP, 0, -1, "mmap failed: %s", strerror(map_errno));
+        return NULL;
+    }
+    jlp_source *src = jlp_source_mem(map, len, opts->alc, err);
+    size_t plen = strlen(path) + 1;
+    char *pcopy = src ? jlp__malloc(src->alc, plen) : NULL;
+    if (!pcopy) {
+        if (src) jlp__fail(err, JLP_E_NOMEM, 0, -1, "out of memory");
+        jlp_source_free(src);
+        if (map) munmap(map, len);
+        return NULL;
+    }
+    memcpy(pcopy, path, plen);
+    src->path = pcopy; /* for companion files */
+    src->mapped = true;
+    jlp_doc *d = load_once(src, opts, err);
+    jlp_source_free(src);
+    if (!d) {
+        if (map) munmap(map, len);
+        return NULL;
+    }
+    d->map = map;
+    d->map_len = len;
+    return d;
+}
+
 jlp_doc *jlp_load_path(const char *path, const jlp_read_opts *opts, jlp_error *err) {
+    jlp__clear(err);
+    if (path && opts && opts->mmap) return load_mapped(path, opts, err);
     return load_and_free(jlp_source_path(path, opts ? opts->alc : NULL, err), opts, err);
 }
 

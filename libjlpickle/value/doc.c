@@ -2,6 +2,7 @@
 #include "doc.h"
 
 #include <stdlib.h>
+#include <sys/mman.h>
 
 /* ---- documents ------------------------------------------------------------------------ */
 
@@ -21,6 +22,7 @@ jlp_doc *jlp__doc_new(const jlp_alc *alc, uint64_t alloc_limit) {
 
 void jlp_doc_free(jlp_doc *doc) {
     if (!doc) return;
+    if (doc->map) munmap(doc->map, doc->map_len);
     /* The document struct itself lives in its arena: copy the arena out first. */
     jlp__arena arena = doc->arena;
     jlp__arena_release(&arena);
@@ -32,6 +34,8 @@ uint64_t jlp_doc_consumed(const jlp_doc *doc) { return doc ? doc->consumed : 0; 
 uint64_t jlp_doc_ops(const jlp_doc *doc) { return doc ? doc->ops : 0; }
 unsigned jlp_doc_warnings(const jlp_doc *doc) { return doc ? doc->warnings : 0; }
 uint64_t jlp_doc_alloc_bytes(const jlp_doc *doc) { return doc ? doc->arena.total : 0; }
+const char *jlp_doc_container(const jlp_doc *doc) { return doc ? doc->container : NULL; }
+uint64_t jlp_doc_array_count(const jlp_doc *doc) { return doc ? doc->arrays : 0; }
 
 bool jlp__doc_limit_hit(jlp_doc *d) { return d->limit_hit; }
 
