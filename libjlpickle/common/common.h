@@ -90,6 +90,8 @@ typedef struct jlp__arena {
     jlp__chunk *head;     /* chunk being bumped */
     uint8_t *cur, *end;   /* free space in head */
     uint64_t total;       /* bytes obtained from the allocator */
+    uint64_t *total_ptr;  /* the budget counted against `limit` (&total, or shared
+                             between the arenas of one document) */
     uint64_t limit;       /* 0 = none */
     size_t next_size;     /* size of the next regular chunk (grows geometrically) */
 } jlp__arena;

@@ -76,13 +76,24 @@ static jlp_code frame_check(jlp__vm *m, uint64_t n) {
     return JLP_OK;
 }
 
-static jlp_code take(jlp__vm *m, size_t n, const uint8_t **out) {
+static jlp_code take_slow(jlp__vm *m, size_t n, const uint8_t **out) {
     jlp_code c = frame_check(m, n);
     if (c) return c;
     const uint8_t *p = jlp__src_take(m->src, n);
     if (JLP_UNLIKELY(!p)) return short_read(m, n);
     *out = p;
     return JLP_OK;
+}
+
+/* The fast path of every fixed-size argument: outside frames, from the window. */
+static inline jlp_code take(jlp__vm *m, size_t n, const uint8_t **out) {
+    jlp_source *s = m->src;
+    if (JLP_LIKELY(!m->in_frame && (size_t)(s->end - s->cur) >= n)) {
+        *out = s->cur;
+        s->cur += n;
+        return JLP_OK;
+    }
+    return take_slow(m, n, out);
 }
 
 /* A '\n'-terminated line of at most `max` bytes; *len excludes the '\n'. */
@@ -209,9 +220,9 @@ static jlp_code read_blob(jlp__vm *m, uint64_t n, jlp_type t, jlp_val **out) {
 
 /* ---- stack ---------------------------------------------------------------------------- */
 
-static jlp_code push(jlp__vm *m, jlp_val *v) {
+static jlp_code push_slow(jlp__vm *m, jlp_val *v) {
     if (!v) return jlp__vm_nomem(m);
-    if (JLP_UNLIKELY(m->sp == m->stack_cap)) {
+    if (m->sp == m->stack_cap) {
         if (m->lim->max_stack && m->sp >= m->lim->max_stack)
             return jlp__vm_fail(m, JLP_E_LIMIT, "stack exceeds limits.max_stack (%llu)",
                                 (unsigned long long)m->lim->max_stack);
@@ -226,6 +237,14 @@ static jlp_code push(jlp__vm *m, jlp_val *v) {
 }
 
 /* The opcode needs `n` values above the fence. */
+static inline jlp_code push(jlp__vm *m, jlp_val *v) {
+    if (JLP_LIKELY(v && m->sp < m->stack_cap)) {
+        m->stack[m->sp++] = v;
+        return JLP_OK;
+    }
+    return push_slow(m, v);
+}
+
 static jlp_code need_values(jlp__vm *m, size_t n) {
     if (JLP_UNLIKELY(m->sp - m->fence < n))
         return jlp__vm_fail(m, JLP_E_STACK_UNDERFLOW, "unpickling stack underflow: %s needs %zu value%s",
@@ -554,7 +573,7 @@ static jlp_code run(jlp__vm *m) {
                 break;
             }
             if (n && p[n - 1] == 'L') n--; /* py2 longs print with a trailing L */
-            jlp_val *v;
+            jlp_val *v = NULL;
             TRY(int_from_text(m, p, n, &v));
             TRY(push(m, v));
             break;
@@ -568,7 +587,7 @@ static jlp_code run(jlp__vm *m) {
                 if (sn < 0) FAIL(JLP_E_BAD_VALUE, "LONG pickle has negative byte count");
                 n = (uint64_t)sn;
             }
-            jlp_val *v;
+            jlp_val *v = NULL;
             TRY(read_blob(m, n, JLP_BIGINT, &v));
             int64_t i;
             if (jlp__bigint_to_i64((const uint8_t *)v->u.s.p, v->u.s.n, &i)) {
@@ -610,7 +629,7 @@ static jlp_code run(jlp__vm *m) {
             if (op == JLP_OP_SHORT_BINUNICODE || op == JLP_OP_SHORT_BINBYTES) { TRY(take(m, 1, &p)); n = p[0]; }
             else if (op == JLP_OP_BINUNICODE || op == JLP_OP_BINBYTES) { TRY(take(m, 4, &p)); n = jlp__le32(p); }
             else { TRY(take(m, 8, &p)); n = jlp__le64(p); }
-            jlp_val *v;
+            jlp_val *v = NULL;
             TRY(read_blob(m, n, t, &v));
             TRY(push(m, v));
             break;
@@ -624,7 +643,7 @@ static jlp_code run(jlp__vm *m) {
                 if (sn < 0) FAIL(JLP_E_BAD_VALUE, "BINSTRING pickle has negative byte count");
                 n = (uint64_t)sn;
             }
-            jlp_val *raw, *v;
+            jlp_val *raw = NULL, *v = NULL;
             TRY(read_blob(m, n, JLP_BYTES, &raw));
             TRY(py2_string(m, (const uint8_t *)raw->u.s.p, raw->u.s.n, &v));
             TRY(push(m, v));

@@ -17,12 +17,16 @@ jlp_doc *jlp__doc_new(const jlp_alc *alc, uint64_t alloc_limit) {
     }
     memset(d, 0, sizeof *d);
     d->arena = arena;
+    d->arena.total_ptr = &d->arena.total;
+    jlp__arena_init(&d->items, alc, alloc_limit);
+    d->items.total_ptr = &d->arena.total;
     return d;
 }
 
 void jlp_doc_free(jlp_doc *doc) {
     if (!doc) return;
     if (doc->map) munmap(doc->map, doc->map_len);
+    jlp__arena_release(&doc->items);
     /* The document struct itself lives in its arena: copy the arena out first. */
     jlp__arena arena = doc->arena;
     jlp__arena_release(&arena);
@@ -39,22 +43,14 @@ uint64_t jlp_doc_array_count(const jlp_doc *doc) { return doc ? doc->arrays : 0;
 
 bool jlp__doc_limit_hit(jlp_doc *d) { return d->limit_hit; }
 
-void *jlp__doc_alloc(jlp_doc *d, size_t n) {
+void *jlp__doc_alloc_slow(jlp_doc *d, size_t n) {
     bool hit = false;
-    void *p = jlp__arena_alloc(&d->arena, n, &hit);
+    void *p = jlp__arena_alloc_slow(&d->arena, n, &hit);
     if (!p) d->limit_hit = hit;
     return p;
 }
 
 /* ---- constructors ---------------------------------------------------------------------- */
-
-jlp_val *jlp__new_val(jlp_doc *d, jlp_type t) {
-    jlp_val *v = jlp__doc_alloc(d, sizeof *v);
-    if (!v) return NULL;
-    memset(v, 0, sizeof *v);
-    v->type = (uint8_t)t;
-    return v;
-}
 
 jlp_val *jlp__new_none(jlp_doc *d) {
     if (!d->none_val) d->none_val = jlp__new_val(d, JLP_NONE);
@@ -68,12 +64,6 @@ jlp_val *jlp__new_bool(jlp_doc *d, bool b) {
         if (*slot) (*slot)->u.i = b;
     }
     return *slot;
-}
-
-jlp_val *jlp__new_int(jlp_doc *d, int64_t i) {
-    jlp_val *v = jlp__new_val(d, JLP_INT);
-    if (v) v->u.i = i;
-    return v;
 }
 
 jlp_val *jlp__new_float(jlp_doc *d, double f) {
@@ -121,11 +111,15 @@ bool jlp__seq_append(jlp_doc *d, jlp_val *seq, jlp_val *const *items, size_t n) 
         while (cap < need) cap = cap > SIZE_MAX / 2 / sizeof(jlp_val *) ? need : cap * 2;
         size_t old_bytes = seq->u.seq.cap * sizeof(jlp_val *);
         size_t new_bytes = cap * sizeof(jlp_val *);
-        if (seq->u.seq.v && jlp__arena_extend(&d->arena, seq->u.seq.v, old_bytes, new_bytes)) {
+        if (seq->u.seq.v && jlp__arena_extend(&d->items, seq->u.seq.v, old_bytes, new_bytes)) {
             seq->u.seq.cap = cap;
         } else {
-            jlp_val **nv = jlp__doc_alloc(d, new_bytes);
-            if (!nv) return false;
+            bool hit = false;
+            jlp_val **nv = jlp__arena_alloc(&d->items, new_bytes, &hit);
+            if (!nv) {
+                d->limit_hit = hit;
+                return false;
+            }
             if (have) memcpy(nv, seq->u.seq.v, have * sizeof(jlp_val *));
             seq->u.seq.v = nv;
             seq->u.seq.cap = cap;

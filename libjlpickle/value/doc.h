@@ -41,7 +41,9 @@ struct jlp_val {
 };
 
 struct jlp_doc {
-    jlp__arena arena;
+    jlp__arena arena;       /* nodes, strings, array data; holds this struct itself */
+    jlp__arena items;       /* item arrays of containers: kept apart so the array being
+                               filled is usually the last allocation and grows in place */
     jlp_val *root;
     jlp_val *none_val, *true_val, *false_val;  /* shared singletons */
     int protocol;
@@ -61,11 +63,31 @@ jlp_doc *jlp__doc_new(const jlp_alc *alc, uint64_t alloc_limit);
 
 /* Constructors: each returns NULL when the arena cannot allocate (the caller reports
  * NOMEM or LIMIT, see jlp__doc_alloc_failed). */
-void *jlp__doc_alloc(jlp_doc *d, size_t n);
-jlp_val *jlp__new_val(jlp_doc *d, jlp_type t);
+void *jlp__doc_alloc_slow(jlp_doc *d, size_t n);
+static inline void *jlp__doc_alloc(jlp_doc *d, size_t n) {
+    jlp__arena *a = &d->arena;
+    size_t need = (n + 15u) & ~(size_t)15u;
+    if (JLP_LIKELY(need >= n && (size_t)(a->end - a->cur) >= need)) {
+        void *p = a->cur;
+        a->cur += need;
+        return p;
+    }
+    return jlp__doc_alloc_slow(d, n);
+}
+static inline jlp_val *jlp__new_val(jlp_doc *d, jlp_type t) {
+    jlp_val *v = (jlp_val *)jlp__doc_alloc(d, sizeof *v);
+    if (!v) return NULL;
+    memset(v, 0, sizeof *v);
+    v->type = (uint8_t)t;
+    return v;
+}
+static inline jlp_val *jlp__new_int(jlp_doc *d, int64_t i) {
+    jlp_val *v = jlp__new_val(d, JLP_INT);
+    if (v) v->u.i = i;
+    return v;
+}
 jlp_val *jlp__new_none(jlp_doc *d);
 jlp_val *jlp__new_bool(jlp_doc *d, bool b);
-jlp_val *jlp__new_int(jlp_doc *d, int64_t i);
 jlp_val *jlp__new_float(jlp_doc *d, double f);
 /** A JLP_STR, JLP_BYTES, JLP_BYTEARRAY or JLP_BIGINT node over a copy of `p` (a NUL is
  *  appended). */
