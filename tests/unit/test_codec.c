@@ -1,0 +1,349 @@
+/*
+ * test_codec.c - container detection, every built-in decoder on good and bad streams,
+ * the decompression budgets, and a codec registered at run time.
+ * The compressed inputs are made here with the same system libraries.
+ */
+#include "harness.h"
+#include "jlpickle_codec.h"
+
+#include <bzlib.h>
+#include <lz4frame.h>
+#include <lzma.h>
+#include <zlib.h>
+#include <zstd.h>
+#include <unistd.h>
+
+/* A small pickle: {'a': [1, 2, 3], 's': 'hello'}, protocol 2. */
+static const uint8_t PK[] = {0x80, 0x02, 0x7d, 0x71, 0x00, 0x28, 0x58, 0x01, 0x00, 0x00, 0x00, 0x61, 0x71, 0x01, 0x5d, 0x71, 0x02, 0x28, 0x4b, 0x01, 0x4b, 0x02, 0x4b, 0x03, 0x65, 0x58, 0x01, 0x00, 0x00, 0x00, 0x73, 0x71, 0x03, 0x58, 0x05, 0x00, 0x00, 0x00, 0x68, 0x65, 0x6c, 0x6c, 0x6f, 0x71, 0x04, 0x75, 0x2e};
+#define PK_LEN (sizeof PK)
+static const char *PK_JSON = "{\"a\":[1,2,3],\"s\":\"hello\"}\n";
+
+typedef struct blob { uint8_t *p; size_t n; } blob;
+
+static blob deflate_with(const uint8_t *in, size_t n, int wbits) {
+    blob b = {malloc(n + 1024), 0};
+    z_stream zs;
+    memset(&zs, 0, sizeof zs);
+    deflateInit2(&zs, 3, Z_DEFLATED, wbits, 8, Z_DEFAULT_STRATEGY);
+    zs.next_in = (Bytef *)(uintptr_t)in;
+    zs.avail_in = (uInt)n;
+    zs.next_out = b.p;
+    zs.avail_out = (uInt)(n + 1024);
+    deflate(&zs, Z_FINISH);
+    b.n = zs.total_out;
+    deflateEnd(&zs);
+    return b;
+}
+
+static blob make(const char *codec, const uint8_t *in, size_t n) {
+    blob b = {NULL, 0};
+    size_t cap = n + n / 2 + 4096;
+    if (!strcmp(codec, "zlib")) return deflate_with(in, n, 15);
+    if (!strcmp(codec, "gzip")) return deflate_with(in, n, 31);
+    b.p = malloc(cap);
+    if (!strcmp(codec, "bz2")) {
+        unsigned out = (unsigned)cap;
+        BZ2_bzBuffToBuffCompress((char *)b.p, &out, (char *)(uintptr_t)in, (unsigned)n, 9, 0, 0);
+        b.n = out;
+    } else if (!strcmp(codec, "xz")) {
+        lzma_easy_buffer_encode(6, LZMA_CHECK_CRC64, NULL, in, n, b.p, &b.n, cap);
+    } else if (!strcmp(codec, "lzma")) {
+        lzma_stream ls = LZMA_STREAM_INIT;
+        lzma_options_lzma opt;
+        lzma_lzma_preset(&opt, 6);
+        if (lzma_alone_encoder(&ls, &opt) != LZMA_OK) return b;
+        ls.next_in = in;
+        ls.avail_in = n;
+        ls.next_out = b.p;
+        ls.avail_out = cap;
+        while (lzma_code(&ls, LZMA_FINISH) == LZMA_OK) {}
+        b.n = cap - ls.avail_out;
+        lzma_end(&ls);
+    } else if (!strcmp(codec, "lz4")) {
+        LZ4F_preferences_t pref;
+        memset(&pref, 0, sizeof pref);
+        b.n = LZ4F_compressFrame(b.p, cap, in, n, &pref);
+    } else if (!strcmp(codec, "zstd")) {
+        /* with a content checksum, as the zstd tool writes by default */
+        ZSTD_CCtx *cc = ZSTD_createCCtx();
+        ZSTD_CCtx_setParameter(cc, ZSTD_c_checksumFlag, 1);
+        b.n = ZSTD_compress2(cc, b.p, cap, in, n);
+        ZSTD_freeCCtx(cc);
+    }
+    return b;
+}
+
+static const char *const CODECS[] = {"zlib", "gzip", "bz2", "lzma", "xz", "lz4", "zstd"};
+#define NCODECS (sizeof CODECS / sizeof CODECS[0])
+
+static char *load_json(const void *p, size_t n, const jlp_read_opts *o, jlp_error *err) {
+    jlp_doc *d = jlp_load_mem(p, n, o, NULL, err);
+    if (!d) return NULL;
+    char *js = jlp_export_json_str(jlp_doc_root(d), NULL, NULL, err);
+    jlp_doc_free(d);
+    return js;
+}
+
+TEST(detect_each_codec) {
+    for (size_t i = 0; i < NCODECS; i++) {
+        blob b = make(CODECS[i], PK, PK_LEN);
+        int is_pickle = -1;
+        const jlp_codec *c = jlp_registry_detect(NULL, b.p, b.n, &is_pickle);
+        CHECK(c != NULL);
+        if (c) CHECK_STR(c->name, CODECS[i]);
+        CHECK_INT(is_pickle, 0);
+        free(b.p);
+    }
+    int is_pickle = -1;
+    CHECK(jlp_registry_detect(NULL, PK, PK_LEN, &is_pickle) == NULL);
+    CHECK_INT(is_pickle, 1);
+    /* protocol 0 pickles start with any opcode, e.g. '(' (MARK) */
+    CHECK(jlp_registry_detect(NULL, (const uint8_t *)"(lp0\n.", 6, &is_pickle) == NULL);
+    CHECK_INT(is_pickle, 1);
+    CHECK(jlp_registry_detect(NULL, (const uint8_t *)"\xfe\xca\x01\x02", 4, &is_pickle) == NULL);
+    CHECK_INT(is_pickle, 0);
+    /* ZF: the legacy container of joblib <= 0.9 */
+    const uint8_t zf[] = "ZF0x1f               x\x9c";
+    const jlp_codec *c = jlp_registry_detect(NULL, zf, sizeof zf - 1, &is_pickle);
+    CHECK(c && !strcmp(c->name, "zf"));
+}
+
+TEST(every_codec_round_trips) {
+    for (size_t i = 0; i < NCODECS; i++) {
+        blob b = make(CODECS[i], PK, PK_LEN);
+        jlp_error err;
+        char *js = load_json(b.p, b.n, NULL, &err);
+        if (!js) TH_FAIL("%s: %s: %s", CODECS[i], jlp_error_name(err.code), err.msg);
+        else CHECK_STR(js, PK_JSON);
+        jlp_doc *d = jlp_load_mem(b.p, b.n, NULL, NULL, &err);
+        CHECK_STR(jlp_doc_container(d), CODECS[i]);
+        jlp_doc_free(d);
+        free(js);
+        free(b.p);
+    }
+}
+
+TEST(truncated_streams) {
+    for (size_t i = 0; i < NCODECS; i++) {
+        blob b = make(CODECS[i], PK, PK_LEN);
+        /* cut in the middle, and right before the end */
+        size_t cuts[2] = {b.n / 2, b.n - 1};
+        for (int k = 0; k < 2; k++) {
+            jlp_error err;
+            jlp_doc *d = jlp_load_mem(b.p, cuts[k], NULL, NULL, &err);
+            CHECK(d == NULL);
+            if (err.code != JLP_E_TRUNCATED && err.code != JLP_E_CORRUPT)
+                TH_FAIL("%s cut at %zu: %s (%s)", CODECS[i], cuts[k], jlp_error_name(err.code), err.msg);
+            if (err.code == JLP_E_TRUNCATED) CHECK_INT(err.input_offset, cuts[k]);
+            jlp_doc_free(d);
+        }
+        free(b.p);
+    }
+}
+
+TEST(corrupt_streams) {
+    for (size_t i = 0; i < NCODECS; i++) {
+        blob b = make(CODECS[i], PK, PK_LEN);
+        if (!strcmp(CODECS[i], "lz4")) { free(b.p); continue; } /* no checksums by default */
+        /* flip a bit in the body (past every header) */
+        b.p[b.n - 6] ^= 0x10;
+        jlp_error err;
+        jlp_doc *d = jlp_load_mem(b.p, b.n, NULL, NULL, &err);
+        if (d) TH_FAIL("%s: a flipped bit loaded", CODECS[i]);
+        else if (err.code != JLP_E_CORRUPT && err.code != JLP_E_CHECKSUM && err.code != JLP_E_TRUNCATED &&
+                 err.code != JLP_E_BAD_OPCODE && err.code != JLP_E_TRAILING)
+            TH_FAIL("%s: %s (%s)", CODECS[i], jlp_error_name(err.code), err.msg);
+        jlp_doc_free(d);
+        free(b.p);
+    }
+}
+
+TEST(zlib_checksum_mismatch) {
+    blob b = make("zlib", PK, PK_LEN);
+    b.p[b.n - 1] ^= 0xFF; /* the Adler-32 trailer */
+    jlp_error err;
+    CHECK(jlp_load_mem(b.p, b.n, NULL, NULL, &err) == NULL);
+    CHECK_INT(err.code, JLP_E_CHECKSUM);
+    CHECK_INT(err.input_offset, b.n);
+    free(b.p);
+}
+
+TEST(gzip_second_member_is_trailing) {
+    blob b = make("gzip", PK, PK_LEN);
+    uint8_t *two = malloc(2 * b.n);
+    memcpy(two, b.p, b.n);
+    memcpy(two + b.n, b.p, b.n);
+    jlp_error err;
+    CHECK(jlp_load_mem(two, 2 * b.n, NULL, NULL, &err) == NULL);
+    CHECK_INT(err.code, JLP_E_TRAILING);
+    CHECK_INT(err.offset, PK_LEN);
+    CHECK_INT(err.input_offset, b.n);
+    /* jlp_load on a source loads the first and leaves the decision to the caller */
+    jlp_source *src = jlp_source_mem(two, 2 * b.n, NULL, NULL);
+    jlp_doc *d = jlp_load(src, NULL, &err);
+    CHECK(d != NULL);
+    CHECK_INT(jlp_source_check_end(src, &err), JLP_E_TRAILING);
+    jlp_doc_free(d);
+    jlp_source_free(src);
+    free(two);
+    free(b.p);
+}
+
+TEST(garbage_after_stream) {
+    for (size_t i = 0; i < NCODECS; i++) {
+        blob b = make(CODECS[i], PK, PK_LEN);
+        uint8_t *g = malloc(b.n + 3);
+        memcpy(g, b.p, b.n);
+        memcpy(g + b.n, "xyz", 3);
+        jlp_error err;
+        CHECK(jlp_load_mem(g, b.n + 3, NULL, NULL, &err) == NULL);
+        if (err.code != JLP_E_TRAILING) TH_FAIL("%s: %s", CODECS[i], jlp_error_name(err.code));
+        CHECK_INT(err.input_offset, b.n);
+        free(g);
+        free(b.p);
+    }
+}
+
+TEST(concatenated_streams_where_allowed) {
+    /* bz2, xz, lz4 and zstd streams may follow one another: split the pickle in two */
+    const char *multi[] = {"bz2", "xz", "lz4", "zstd"};
+    for (int i = 0; i < 4; i++) {
+        blob a = make(multi[i], PK, 10), b = make(multi[i], PK + 10, PK_LEN - 10);
+        uint8_t *ab = malloc(a.n + b.n);
+        memcpy(ab, a.p, a.n);
+        memcpy(ab + a.n, b.p, b.n);
+        jlp_error err;
+        char *js = load_json(ab, a.n + b.n, NULL, &err);
+        if (!js) TH_FAIL("%s: %s: %s", multi[i], jlp_error_name(err.code), err.msg);
+        else CHECK_STR(js, PK_JSON);
+        free(js);
+        free(ab);
+        free(a.p);
+        free(b.p);
+    }
+}
+
+/* A BINBYTES8 pickle of `n` zero bytes. */
+static uint8_t *zeros_pickle(size_t n, size_t *len) {
+    uint8_t *p = calloc(n + 16, 1);
+    memcpy(p, "\x80\x04\x8e", 3);
+    for (int i = 0; i < 8; i++) p[3 + i] = (uint8_t)((uint64_t)n >> (8 * i));
+    p[11 + n] = '.';
+    *len = n + 12;
+    return p;
+}
+
+TEST(decoded_size_and_ratio_budgets) {
+    size_t len;
+    uint8_t *pk = zeros_pickle((size_t)80 << 20, &len);
+    blob z = make("zstd", pk, len);
+    jlp_read_opts o = JLP_READ_OPTS_INIT;
+    o.limits.max_decoded = 1 << 20;
+    jlp_error err;
+    CHECK(jlp_load_mem(z.p, z.n, &o, NULL, &err) == NULL);
+    CHECK_INT(err.code, JLP_E_LIMIT);
+    o.limits.max_decoded = 0;
+    o.limits.max_ratio = 1000; /* 80 MiB of zeros compresses far better than 1000:1 */
+    CHECK(jlp_load_mem(z.p, z.n, &o, NULL, &err) == NULL);
+    CHECK_INT(err.code, JLP_E_LIMIT);
+    o.limits.max_ratio = 0;
+    jlp_doc *d = jlp_load_mem(z.p, z.n, &o, NULL, &err);
+    CHECK(d != NULL);
+    size_t n = 0;
+    jlp_get_str(jlp_doc_root(d), &n);
+    CHECK_INT(n, (size_t)80 << 20);
+    jlp_doc_free(d);
+    free(z.p);
+    free(pk);
+}
+
+/* ---- a codec registered at run time: "rot" adds 1 to every byte after a magic ---- */
+
+static int rot_bid(const uint8_t *h, size_t len) {
+    return len >= 4 && !memcmp(h, "\xfe\xedROT", len < 5 ? len : 5) && len >= 5 ? 40 : 0;
+}
+typedef struct rot { int header; } rot;
+static void *rot_new(const jlp_alc *alc, jlp_error *err) {
+    (void)alc;
+    (void)err;
+    return calloc(1, sizeof(rot));
+}
+static jlp_codec_status rot_run(void *st, jlp_inbuf *in, jlp_outbuf *out, jlp_error *err) {
+    (void)err;
+    rot *r = st;
+    const uint8_t *src = in->src;
+    uint8_t *dst = out->dst;
+    while (r->header < 5 && in->pos < in->size) { in->pos++; r->header++; }
+    while (in->pos < in->size && out->pos < out->size) {
+        uint8_t c = src[in->pos++];
+        if (c == 0xFF) return JLP_CODEC_END; /* end marker */
+        dst[out->pos++] = (uint8_t)(c - 1);
+    }
+    return JLP_CODEC_MORE;
+}
+static void rot_free(void *st) { free(st); }
+
+static const jlp_codec ROT = {JLP_CODEC_ABI_VERSION, "rot", ".rot", 5, rot_bid, 0,
+                              rot_new, rot_run, rot_free, NULL, NULL};
+
+TEST(user_codec) {
+    uint8_t enc[5 + PK_LEN + 1];
+    memcpy(enc, "\xfe\xedROT", 5);
+    for (size_t i = 0; i < PK_LEN; i++) enc[5 + i] = (uint8_t)(PK[i] + 1);
+    enc[5 + PK_LEN] = 0xFF;
+    jlp_error err;
+    /* unknown to the built-in registry */
+    CHECK(jlp_load_mem(enc, sizeof enc, NULL, NULL, &err) == NULL);
+    CHECK_ERR(err, JLP_E_UNKNOWN_FORMAT, 0);
+    jlp_registry *reg = jlp_registry_new(NULL);
+    CHECK_INT(jlp_registry_add(reg, &ROT, &err), JLP_OK);
+    CHECK(jlp_registry_find(reg, "rot") == &ROT);
+    CHECK_INT(jlp_registry_count(reg), jlp_registry_count(NULL) + 1);
+    jlp_read_opts o = JLP_READ_OPTS_INIT;
+    o.registry = reg;
+    char *js = load_json(enc, sizeof enc, &o, &err);
+    if (!js) TH_FAIL("%s: %s", jlp_error_name(err.code), err.msg);
+    else CHECK_STR(js, PK_JSON);
+    free(js);
+    /* the default registry is immutable */
+    CHECK_INT(jlp_registry_add((jlp_registry *)(uintptr_t)jlp_registry_default(), &ROT, &err), JLP_E_INVALID_ARG);
+    jlp_codec bad = ROT;
+    bad.abi_version = 99;
+    CHECK_INT(jlp_registry_add(reg, &bad, &err), JLP_E_INVALID_ARG);
+    jlp_registry_free(reg);
+}
+
+TEST(codec_compiled_out_is_named) {
+    /* a codec that bids but has no decoder, as a codec missing from a build */
+    jlp_codec absent = ROT;
+    absent.name = "rot";
+    absent.dec_new = NULL;
+    absent.dec_run = NULL;
+    absent.dec_free = NULL;
+    jlp_registry *reg = jlp_registry_new(NULL);
+    jlp_error err;
+    CHECK_INT(jlp_registry_add(reg, &absent, &err), JLP_OK);
+    jlp_read_opts o = JLP_READ_OPTS_INIT;
+    o.registry = reg;
+    CHECK(jlp_load_mem("\xfe\xedROT\x81\x03", 6, &o, NULL, &err) == NULL);
+    CHECK_ERR(err, JLP_E_CODEC_MISSING, 0);
+    CHECK(strstr(err.msg, "rot") != NULL);
+    jlp_registry_free(reg);
+}
+
+TEST(streamed_compressed_input) {
+    /* the same decoders behind a pipe-like callback source */
+    for (size_t i = 0; i < NCODECS; i++) {
+        blob b = make(CODECS[i], PK, PK_LEN);
+        int fds[2];
+        CHECK(pipe(fds) == 0);
+        CHECK(write(fds[1], b.p, b.n) == (ssize_t)b.n);
+        close(fds[1]);
+        jlp_error err;
+        jlp_doc *d = jlp_load_fd(fds[0], NULL, &err);
+        close(fds[0]);
+        if (!d) TH_FAIL("%s from a pipe: %s: %s", CODECS[i], jlp_error_name(err.code), err.msg);
+        jlp_doc_free(d);
+        free(b.p);
+    }
+}
