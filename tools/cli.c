@@ -8,8 +8,14 @@
 #include <unistd.h>
 
 void cli_report(const char *file, const jlp_error *err) {
-    fprintf(stderr, "%s: error at byte %llu: %s: %s\n", file,
-            (unsigned long long)err->offset, jlp_error_name(err->code), err->msg);
+    /* offsets are of the decoded stream; a codec error also knows its compressed byte */
+    if (err->input_offset != err->offset && err->input_offset != UINT64_MAX)
+        fprintf(stderr, "%s: error at byte %llu: %s: %s (compressed input byte %llu)\n", file,
+                (unsigned long long)err->offset, jlp_error_name(err->code), err->msg,
+                (unsigned long long)err->input_offset);
+    else
+        fprintf(stderr, "%s: error at byte %llu: %s: %s\n", file,
+                (unsigned long long)err->offset, jlp_error_name(err->code), err->msg);
 }
 
 jlp_source *cli_open(const char *file, jlp_error *err) {

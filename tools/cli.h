@@ -10,7 +10,8 @@
 /* Exit statuses common to the tools. */
 enum { CLI_OK = 0, CLI_BAD_INPUT = 1, CLI_USAGE = 2 };
 
-/** Print "FILE: error at byte N: CODE: message" on stderr. */
+/** Print "FILE: error at byte N: CODE: message" on stderr (N: the decoded-stream
+ *  offset; for errors of a compressed container the compressed byte follows). */
 void cli_report(const char *file, const jlp_error *err);
 /** Open FILE ("-" is standard input) as a source. @return NULL after reporting. */
 jlp_source *cli_open(const char *file, jlp_error *err);

@@ -95,7 +95,8 @@ const jlp_codec *jlp_registry_get(const jlp_registry *reg, size_t i) {
 
 int jlp__bid_pickle(const uint8_t *head, size_t len) {
     if (!len) return 0;
-    if (head[0] == 0x80) return len >= 2 && head[1] <= 5 ? 16 : 0;
+    /* PROTO: a protocol above 5 still bids, so the unpickler can say BAD_PROTO */
+    if (head[0] == 0x80) return len >= 2 && head[1] <= 5 ? 16 : 2;
     /* Protocol 0/1 pickles start with any opcode: a weak bid that every magic beats. */
     return jlp__opcode_name(head[0]) ? 1 : 0;
 }

@@ -136,11 +136,21 @@ bool jlp__raw_unicode_escape(const uint8_t *s, size_t n, uint8_t *out, size_t *o
                              const char **why) {
     size_t o = 0;
     for (size_t i = 0; i < n;) {
-        uint8_t c = s[i++];
-        if (c != '\\' || i >= n || (s[i] != 'u' && s[i] != 'U')) {
+        uint8_t c = s[i];
+        if (c != '\\') {
             o += jlp__utf8_put(out + o, c);
+            i++;
             continue;
         }
+        /* A run of backslashes: \u or \U is an escape only after an odd number of them;
+         * the others stand for themselves. */
+        size_t run = 0;
+        while (i + run < n && s[i + run] == '\\') run++;
+        bool escape = (run & 1) && i + run < n && (s[i + run] == 'u' || s[i + run] == 'U');
+        size_t literal = escape ? run - 1 : run;
+        for (size_t k = 0; k < literal; k++) out[o++] = '\\';
+        i += run;
+        if (!escape) continue;
         int count = s[i] == 'u' ? 4 : 8;
         i++;
         uint32_t cp = 0;

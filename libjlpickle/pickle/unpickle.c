@@ -33,7 +33,8 @@ jlp_code jlp__vm_fail(jlp__vm *m, jlp_code code, const char *fmt, ...) {
     err->code = code;
     err->opcode = m->op;
     err->offset = m->op_off;
-    err->input_offset = m->op_off;
+    /* inside a compressed container the input byte of a decoded byte is not known */
+    err->input_offset = m->src->layer ? UINT64_MAX : m->op_off;
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(err->msg, sizeof err->msg, fmt, ap);

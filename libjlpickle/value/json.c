@@ -159,28 +159,32 @@ static void visited_put(exporter *e, const jlp_val *v, const pnode *p) {
     e->vn++;
 }
 
+static void put_string(exporter *e, const char *s, size_t n);
+
+/* Print the pointer of `p` as a JSON string (root first; segments hold UTF-8 that may
+ * need escaping like any string). */
 static void print_pointer(exporter *e, const pnode *p) {
-    /* Segments are linked child to parent: collect, then print root first. */
-    size_t depth = 0;
-    for (const pnode *q = p; q; q = q->parent) depth++;
+    size_t depth = 0, total = 0;
+    for (const pnode *q = p; q; q = q->parent) {
+        depth++;
+        total += q->len;
+    }
     const pnode **chain = jlp__malloc(e->out.alc, depth * sizeof *chain);
-    if (!chain) { e->nomem = true; return; }
+    char *text = chain ? jlp__malloc(e->out.alc, total + 1) : NULL;
+    if (!chain || !text) {
+        jlp__free(e->out.alc, chain, depth * sizeof *chain);
+        e->nomem = true;
+        return;
+    }
     size_t k = depth;
     for (const pnode *q = p; q; q = q->parent) chain[--k] = q;
+    size_t o = 0;
     for (size_t i = 0; i < depth; i++) {
-        /* Segments are printed inside a JSON string: escape like any string. */
-        const char *s = chain[i]->seg;
-        for (size_t j = 0; j < chain[i]->len; j++) {
-            if (s[j] == '"' || s[j] == '\\') put(e, "\\", 1);
-            if ((unsigned char)s[j] < 0x20) {
-                char u[8];
-                snprintf(u, sizeof u, "\\u%04x", (unsigned char)s[j]);
-                puts_(e, u);
-            } else {
-                put(e, s + j, 1);
-            }
-        }
+        memcpy(text + o, chain[i]->seg, chain[i]->len);
+        o += chain[i]->len;
     }
+    put_string(e, text, o);
+    jlp__free(e->out.alc, text, total + 1);
     jlp__free(e->out.alc, chain, depth * sizeof *chain);
 }
 
@@ -286,6 +290,9 @@ static void put_global_name(exporter *e, const jlp_val *g) {
 
 /* ---- containers ----------------------------------------------------------------------- */
 
+/* Values printed with children of their own: they need their own pointer. */
+static bool has_children(const jlp_val *v);
+
 static bool is_container(const jlp_val *v) {
     switch (v->type) {
     case JLP_LIST: case JLP_TUPLE: case JLP_DICT: case JLP_SET: case JLP_FROZENSET:
@@ -308,6 +315,10 @@ static bool same_key(const jlp_val *a, const jlp_val *b) {
 
 /* A dict prints as a JSON object when its keys are distinct str not starting with '$';
  * a repeated key (possible in a pickle, not in a Python dict) forces the $dict form. */
+static bool has_children(const jlp_val *v) {
+    return is_container(v) || v->type == JLP_PERSID || v->type == JLP_SCALAR;
+}
+
 static bool dict_is_plain(exporter *e, const jlp_val *d) {
     size_t n = d->u.seq.n;
     for (size_t i = 0; i < n; i++) {
@@ -695,7 +706,7 @@ static bool step_ndobj(exporter *e, frame *f) {
     }
     const jlp_val *child = a->objects->u.seq.v[idx];
     const pnode *pp = f->path;
-    if (is_container(child)) {
+    if (has_children(child)) {
         char seg[64 * 21 + 1];
         size_t n = 0;
         uint64_t rem = idx, coord[64];
@@ -731,9 +742,9 @@ static void emit(exporter *e, const jlp_val *v, const pnode *path) {
     if (is_container(v)) {
         const pnode *seen = visited_get(e, v);
         if (seen) {
-            puts_(e, "{\"$ref\":\"");
+            puts_(e, "{\"$ref\":");
             print_pointer(e, seen);
-            puts_(e, "\"}");
+            puts_(e, "}");
             return;
         }
         visited_put(e, v, path);
@@ -821,7 +832,7 @@ static void step(exporter *e) {
             size_t i = f->i++;
             if (i) put(e, ",", 1);
             const jlp_val *child = v->u.seq.v[i];
-            emit(e, child, is_container(child) ? path_index(e, f->path, "", i) : f->path);
+            emit(e, child, has_children(child) ? path_index(e, f->path, "", i) : f->path);
             return;
         }
         break;
@@ -832,7 +843,7 @@ static void step(exporter *e) {
             const jlp_val *k = v->u.seq.v[2 * i], *child = v->u.seq.v[2 * i + 1];
             put_string(e, k->u.s.p, k->u.s.n);
             put(e, ":", 1);
-            emit(e, child, is_container(child) ? path_key(e, f->path, k->u.s.p, k->u.s.n) : f->path);
+            emit(e, child, has_children(child) ? path_key(e, f->path, k->u.s.p, k->u.s.n) : f->path);
             return;
         }
         break;
@@ -844,7 +855,7 @@ static void step(exporter *e) {
             else put(e, ",", 1);
             const jlp_val *child = v->u.seq.v[i];
             const pnode *pp = f->path;
-            if (is_container(child)) {
+            if (has_children(child)) {
                 char seg[64];
                 int n = snprintf(seg, sizeof seg, "/%zu/%zu", i / 2, i & 1);
                 pp = path_child(e, f->path, seg, (size_t)n);
