@@ -192,6 +192,39 @@ typedef struct jlp_buffer {
 } jlp_buffer;
 
 struct jlp_registry; /* jlpickle_codec.h */
+typedef struct jlp_val jlp_val;
+
+/** What a trace callback is told about (see jlp_read_opts.trace). */
+typedef enum jlp_event_kind {
+    JLP_EV_OPCODE = 0,  /**< an opcode was executed */
+    JLP_EV_PAYLOAD = 1, /**< raw array bytes after a joblib wrapper (padding included) */
+    JLP_EV_NESTED = 2   /**< a nested pickle (object array payload) starts; its opcodes
+                             follow with depth + 1 */
+} jlp_event_kind;
+
+typedef struct jlp_event {
+    jlp_event_kind kind;
+    uint64_t offset;        /**< decoded-stream offset of the opcode or payload */
+    uint64_t length;        /**< bytes the opcode occupied with its argument, or the
+                                 payload length */
+    int opcode;             /**< opcode byte; -1 for payloads */
+    const char *name;       /**< pickletools name ("SHORT_BINUNICODE"), NULL for payloads */
+    const jlp_val *value;   /**< the value the opcode produced or used (the str of
+                                 SHORT_BINUNICODE, the global of STACK_GLOBAL, the result
+                                 of REDUCE/BUILD...), or NULL */
+    const jlp_val *callable;/**< REDUCE/NEWOBJ/NEWOBJ_EX/OBJ/INST/BUILD: the callable or
+                                 class involved (usually a JLP_GLOBAL), else NULL */
+    int64_t memo;           /**< PUT/BINPUT/LONG_BINPUT/MEMOIZE/GET/BINGET/LONG_BINGET:
+                                 the memo key; -1 otherwise */
+    uint64_t stack_depth;   /**< values on the stack after the opcode */
+    uint64_t marks;         /**< open MARKs after the opcode */
+    int depth;              /**< 0 for the outer pickle, 1 inside an object array's */
+} jlp_event;
+
+/** @return 0 to continue, nonzero to stop the load (it fails with JLP_E_INVALID_ARG
+ *  "stopped by the trace callback"). The event and its values are valid only during
+ *  the call. */
+typedef int (*jlp_trace_fn)(void *ctx, const jlp_event *ev);
 
 /** What to do with an array payload whose address is not a multiple of its dtype's
  *  alignment (files of joblib < 1.2 and unseekable outputs are not aligned). */
@@ -216,12 +249,16 @@ typedef struct jlp_read_opts {
     jlp_align_policy align;
     int no_companions;         /**< refuse the companion files of joblib <= 0.9
                                     (JLP_E_PATH) instead of reading them */
+    jlp_trace_fn trace;        /**< called for every opcode and payload, in order; this
+                                    is how jlinspect disassembles with the loader's own
+                                    parser. NULL: no calls. */
+    void *trace_ctx;
 } jlp_read_opts;
 
 #define JLP_LIMITS_INIT                                                                    \
     { (uint64_t)1 << 30, 100000, (uint64_t)1 << 26, (uint64_t)1 << 26, (uint64_t)1 << 31,   \
       4300, (uint64_t)8 << 30, (uint64_t)1 << 40, 0 }
-#define JLP_READ_OPTS_INIT { JLP_LIMITS_INIT, NULL, JLP_PY2STR_AUTO, NULL, 0, NULL, 0, JLP_ALIGN_ALLOW, 0 }
+#define JLP_READ_OPTS_INIT { JLP_LIMITS_INIT, NULL, JLP_PY2STR_AUTO, NULL, 0, NULL, 0, JLP_ALIGN_ALLOW, 0, NULL, NULL }
 
 /** Fill `opts` with the defaults (the same as JLP_READ_OPTS_INIT). NULL is ignored.
  *  Thread-safe. */
@@ -282,7 +319,6 @@ JLP_API void jlp_source_free(jlp_source *src);
  * ===================================================================================== */
 
 typedef struct jlp_doc jlp_doc;
-typedef struct jlp_val jlp_val;
 
 /** Load one pickle (PROTO..STOP) from `src`, leaving the source positioned just after
  *  its STOP opcode, so the next call loads the following pickle.
@@ -351,6 +387,12 @@ JLP_API unsigned jlp_doc_warnings(const jlp_doc *doc);
  *  pickle, else the codec name ("zlib", "gzip", "bz2", "lzma", "xz", "lz4", "zstd",
  *  "zf", or a registered codec's); NULL for NULL. */
 JLP_API const char *jlp_doc_container(const jlp_doc *doc);
+/** @return the joblib format generation of the document: "G0" (companion .npy files,
+ *  joblib <= 0.9), "G0z" (the ZF container or ZF companions), "G1" (unaligned
+ *  payloads, 0.10 - 1.1), "G2" (16-byte aligned payloads, >= 1.2), "G2-notell" (no
+ *  alignment: an unseekable output), or NULL when no joblib wrapper was met (a plain
+ *  pickle) or for NULL. Static storage. */
+JLP_API const char *jlp_doc_generation(const jlp_doc *doc);
 /** @return the number of arrays read through joblib's wrappers, 0 for NULL. */
 JLP_API uint64_t jlp_doc_array_count(const jlp_doc *doc);
 /** @return bytes allocated for the document (its arena and arrays), 0 for NULL. */

@@ -55,8 +55,18 @@ if [ -z "${SAN_ONLY:-}" ]; then
             echo "FAIL gen_pickles.py"
             total_fail=$((total_fail + 1))
         fi
+        freshj=$(mktemp -d)
+        if "$PYTHON" tests/joblib/gen_joblib.py "$freshj" >"$log" 2>&1; then
+            run "test_joblib (fresh Python set)" env JLP_JOBLIB_DIR="$freshj" "$B"/tests/test_joblib
+        else
+            cat "$log"
+            echo "FAIL gen_joblib.py"
+            total_fail=$((total_fail + 1))
+        fi
+        rm -rf "$freshj"
     else
         skip "test_golden (fresh Python set)" "needs $PYTHON with joblib"
+        skip "test_joblib (fresh Python set)" "needs $PYTHON with joblib"
     fi
     if [ -f tests/cli/run.sh ]; then
         run "cli golden tests" sh tests/cli/run.sh "$B"

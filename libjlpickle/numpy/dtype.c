@@ -25,10 +25,21 @@ static bool orderless(char kind, uint64_t itemsize) {
 }
 
 jlp_code jlp__dtype_reduce(jlp__vm *m, jlp_val *args, jlp_val **out) {
-    if (args->u.seq.n < 1 || args->u.seq.v[0]->type != JLP_STR)
+    const char *s;
+    size_t n;
+    jlp_val *a0 = args->u.seq.n ? args->u.seq.v[0] : NULL;
+    if (a0 && a0->type == JLP_GLOBAL && (jlp_global_is(a0, "numpy", "record") ||
+                                         jlp_global_is(a0, "numpy", "void"))) {
+        /* np.recarray's dtype reduces with its scalar type instead of a type string;
+         * it is a void dtype whose size and fields come with the BUILD state. */
+        s = "V";
+        n = 1;
+    } else if (a0 && a0->type == JLP_STR) {
+        s = a0->u.s.p;
+        n = a0->u.s.n;
+    } else {
         return jlp__vm_fail(m, JLP_E_BAD_DTYPE, "numpy.dtype needs a type string");
-    const char *s = args->u.seq.v[0]->u.s.p;
-    size_t n = args->u.seq.v[0]->u.s.n;
+    }
     char order = '=';
     if (n && (s[0] == '<' || s[0] == '>' || s[0] == '|' || s[0] == '=')) {
         order = s[0];

@@ -81,7 +81,8 @@ static jlp_code numpy_wrapper(jlp__vm *m, jlp_val *state, jlp_val **out) {
         /* A nested pickle whose result is the array (numpy's own reduce). */
         jlp_val *root;
         uint64_t at = jlp__src_tell(src);
-        c = jlp__vm_nested(m, &root);
+        c = jlp__vm_event(m, JLP_EV_NESTED, at, 0);
+        if (!c) c = jlp__vm_nested(m, &root);
         if (c) return c;
         if (root->type != JLP_NDARRAY || jlp__arr(root)->pending)
             return jlp__vm_fail(m, JLP_E_BAD_ARRAY, "object array payload at %llu is a %s, not an array",
@@ -89,6 +90,7 @@ static jlp_code numpy_wrapper(jlp__vm *m, jlp_val *state, jlp_val **out) {
         arr = root;
     } else {
         jlp_array_origin origin = JLP_ORIGIN_WRAPPER_G1;
+        uint64_t payload_start = jlp__src_tell(src);
         if (has_align && align->type == JLP_NONE) origin = JLP_ORIGIN_WRAPPER_NOTELL;
         else if (has_align) {
             if (align->type != JLP_INT || align->u.i <= 0 || align->u.i > 4096)
@@ -121,6 +123,7 @@ static jlp_code numpy_wrapper(jlp__vm *m, jlp_val *state, jlp_val **out) {
         const uint8_t *data;
         bool borrowed;
         c = jlp__vm_read_raw(m, nbytes, &data, &borrowed);
+        if (!c) c = jlp__vm_event(m, JLP_EV_PAYLOAD, payload_start, jlp__src_tell(src) - payload_start);
         if (c) return c;
         arr = jlp__new_ndarray(m->doc, dtype, shape, ndim);
         if (!arr) return jlp__vm_nomem(m);
@@ -155,6 +158,7 @@ jlp_code jlp__joblib_build(jlp__vm *m, jlp_val *target, jlp_val *state, bool *ha
                               : jlp__companion_build(m, state, w == W_ZNDARRAY, &arr);
     if (c) return c;
     m->doc->arrays++;
+    m->doc->origins |= 1u << jlp__arr(arr)->origin;
     /* joblib pops the wrapper and pushes the array in its place. */
     m->stack[m->sp - 2] = arr;
     *handled = true;

@@ -42,6 +42,25 @@ jlp_code jlp__vm_fail(jlp__vm *m, jlp_code code, const char *fmt, ...) {
     return code;
 }
 
+jlp_code jlp__vm_event(jlp__vm *m, jlp_event_kind kind, uint64_t offset, uint64_t length) {
+    if (!m->opts->trace) return JLP_OK;
+    jlp_event ev;
+    ev.kind = kind;
+    ev.offset = offset;
+    ev.length = length;
+    ev.opcode = kind == JLP_EV_OPCODE ? m->op : -1;
+    ev.name = kind == JLP_EV_OPCODE ? jlp__opcode_name(m->op) : NULL;
+    ev.value = kind == JLP_EV_OPCODE ? m->ev_value : NULL;
+    ev.callable = kind == JLP_EV_OPCODE ? m->ev_callable : NULL;
+    ev.memo = kind == JLP_EV_OPCODE ? m->ev_memo : -1;
+    ev.stack_depth = m->sp;
+    ev.marks = m->nmarks;
+    ev.depth = m->depth;
+    if (m->opts->trace(m->opts->trace_ctx, &ev) != 0)
+        return jlp__vm_fail(m, JLP_E_INVALID_ARG, "stopped by the trace callback");
+    return JLP_OK;
+}
+
 jlp_code jlp__vm_nomem(jlp__vm *m) {
     if (jlp__doc_limit_hit(m->doc))
         return jlp__vm_fail(m, JLP_E_LIMIT, "document allocation exceeds limits.max_alloc (%llu)",
@@ -493,6 +512,8 @@ static jlp_code run(jlp__vm *m) {
         }
         int op = *src->cur++;
         m->op = op;
+        m->ev_memo = -1;
+        m->ev_callable = NULL;
         if (JLP_UNLIKELY(++ops > max_ops && max_ops))
             FAIL(JLP_E_LIMIT, "more than limits.max_ops (%llu) opcodes", (unsigned long long)max_ops);
 
@@ -524,7 +545,8 @@ static jlp_code run(jlp__vm *m) {
             m->result = m->stack[--m->sp];
             if (m->sp || m->nmarks) doc->warnings |= JLP_WARN_STACK_LEFT;
             m->ops = ops;
-            return JLP_OK;
+            m->ev_value = m->result;
+            return jlp__vm_event(m, JLP_EV_OPCODE, m->op_off, jlp__src_tell(src) - m->op_off);
         }
 
         /* -- stack manipulation -- */
@@ -551,13 +573,18 @@ static jlp_code run(jlp__vm *m) {
             break;
 
         /* -- memo -- */
-        case JLP_OP_PUT: { uint64_t k; TRY(text_index(m, &k)); TRY(memo_put(m, k)); break; }
-        case JLP_OP_BINPUT: TRY(take(m, 1, &p)); TRY(memo_put(m, p[0])); break;
-        case JLP_OP_LONG_BINPUT: TRY(take(m, 4, &p)); TRY(memo_put(m, jlp__le32(p))); break;
-        case JLP_OP_MEMOIZE: TRY(memo_put(m, m->memo.count)); break;
-        case JLP_OP_GET: { uint64_t k; TRY(text_index(m, &k)); TRY(memo_get(m, k)); break; }
-        case JLP_OP_BINGET: TRY(take(m, 1, &p)); TRY(memo_get(m, p[0])); break;
-        case JLP_OP_LONG_BINGET: TRY(take(m, 4, &p)); TRY(memo_get(m, jlp__le32(p))); break;
+        case JLP_OP_PUT: case JLP_OP_BINPUT: case JLP_OP_LONG_BINPUT: case JLP_OP_MEMOIZE:
+        case JLP_OP_GET: case JLP_OP_BINGET: case JLP_OP_LONG_BINGET: {
+            uint64_t k = 0;
+            if (op == JLP_OP_PUT || op == JLP_OP_GET) TRY(text_index(m, &k));
+            else if (op == JLP_OP_BINPUT || op == JLP_OP_BINGET) { TRY(take(m, 1, &p)); k = p[0]; }
+            else if (op == JLP_OP_MEMOIZE) k = m->memo.count;
+            else { TRY(take(m, 4, &p)); k = jlp__le32(p); }
+            m->ev_memo = (int64_t)(k > INT64_MAX ? INT64_MAX : k);
+            if (op == JLP_OP_GET || op == JLP_OP_BINGET || op == JLP_OP_LONG_BINGET) TRY(memo_get(m, k));
+            else TRY(memo_put(m, k));
+            break;
+        }
 
         /* -- scalars -- */
         case JLP_OP_NONE: TRY(push(m, jlp__new_none(doc))); break;
@@ -721,6 +748,7 @@ static jlp_code run(jlp__vm *m) {
             jlp_val *args = jlp__new_seq(doc, JLP_TUPLE, m->stack + start, m->sp - start);
             if (!args) { c = jlp__vm_nomem(m); goto done; }
             m->sp = start;
+            m->ev_callable = g;
             TRY(new_object(m, JLP_OBJ_INST, g, args, NULL));
             break;
         }
@@ -739,6 +767,7 @@ static jlp_code run(jlp__vm *m) {
         case JLP_OP_REDUCE: {
             TRY(need_values(m, 2));
             jlp_val *fn = m->stack[m->sp - 2], *args = m->stack[m->sp - 1], *r;
+            m->ev_callable = fn;
             if (args->type != JLP_TUPLE) FAIL(JLP_E_BAD_TYPE, "REDUCE argument list must be a tuple");
             TRY(jlp__reduce(m, fn, args, &r));
             m->sp -= 2;
@@ -748,6 +777,7 @@ static jlp_code run(jlp__vm *m) {
         case JLP_OP_NEWOBJ: {
             TRY(need_values(m, 2));
             jlp_val *cls = m->stack[m->sp - 2], *args = m->stack[m->sp - 1];
+            m->ev_callable = cls;
             if (args->type != JLP_TUPLE) FAIL(JLP_E_BAD_TYPE, "NEWOBJ expected an arg tuple");
             m->sp -= 2;
             TRY(new_object(m, JLP_OBJ_NEWOBJ, cls, args, NULL));
@@ -756,6 +786,7 @@ static jlp_code run(jlp__vm *m) {
         case JLP_OP_NEWOBJ_EX: {
             TRY(need_values(m, 3));
             jlp_val *cls = m->stack[m->sp - 3], *args = m->stack[m->sp - 2], *kw = m->stack[m->sp - 1];
+            m->ev_callable = cls;
             if (args->type != JLP_TUPLE) FAIL(JLP_E_BAD_TYPE, "NEWOBJ_EX args argument must be a tuple");
             if (kw->type != JLP_DICT) FAIL(JLP_E_BAD_TYPE, "NEWOBJ_EX kwargs argument must be a dict");
             m->sp -= 3;
@@ -769,6 +800,7 @@ static jlp_code run(jlp__vm *m) {
             jlp_val *args = jlp__new_seq(doc, JLP_TUPLE, m->stack + start + 1, m->sp - start - 1);
             if (!args) { c = jlp__vm_nomem(m); goto done; }
             jlp_val *cls = m->stack[start];
+            m->ev_callable = cls;
             m->sp = start;
             TRY(new_object(m, JLP_OBJ_OBJ, cls, args, NULL));
             break;
@@ -776,6 +808,7 @@ static jlp_code run(jlp__vm *m) {
         case JLP_OP_BUILD: {
             TRY(need_values(m, 2));
             jlp_val *target = m->stack[m->sp - 2], *state = m->stack[m->sp - 1];
+            if (target->type == JLP_OBJECT) m->ev_callable = target->u.obj->callable;
             if (target->type == JLP_OBJECT) {
                 bool handled = false;
                 /* joblib reads array payloads after its wrappers' BUILD (not inside the
@@ -851,6 +884,11 @@ static jlp_code run(jlp__vm *m) {
         default:
             FAIL(JLP_E_BAD_OPCODE, "invalid load key, '\\x%02x'", op);
         }
+        if (JLP_UNLIKELY(m->opts->trace != NULL)) {
+            /* what the opcode left on top is its value (or, for BUILD, the built object) */
+            m->ev_value = m->sp > m->fence ? m->stack[m->sp - 1] : NULL;
+            TRY(jlp__vm_event(m, JLP_EV_OPCODE, m->op_off, jlp__src_tell(src) - m->op_off));
+        }
     }
 done:
     return c;
@@ -873,6 +911,7 @@ jlp_code jlp__vm_nested_src(jlp__vm *parent, jlp_source *src, jlp_val **root) {
     m.op_off = m.start;
     m.op = -1;
     m.nested = true;
+    m.depth = parent->depth + 1;
     jlp__memo_init(&m.memo, m.alc);
     jlp_code c = run(&m);
     jlp__free(m.alc, m.stack, m.stack_cap * sizeof *m.stack);

@@ -35,7 +35,14 @@ typedef struct jlp__vm {
     bool nested;         /* an object array's payload: joblib wrappers stay inert */
     uint64_t ops;        /* opcodes executed */
     jlp_val *result;     /* what STOP returned */
+    /* trace bookkeeping for the opcode being executed */
+    int64_t ev_memo;
+    const jlp_val *ev_value, *ev_callable;
+    int depth;           /* 0 outer, 1 nested */
 } jlp__vm;
+
+/** Tell the trace callback (if any) about an event. @return JLP_OK or the stop error. */
+jlp_code jlp__vm_event(jlp__vm *m, jlp_event_kind kind, uint64_t offset, uint64_t length);
 
 /** Report `code` at the current opcode. @return code. */
 jlp_code jlp__vm_fail(jlp__vm *m, jlp_code code, const char *fmt, ...) JLP_PRINTF(3, 4);

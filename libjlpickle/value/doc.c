@@ -41,6 +41,18 @@ uint64_t jlp_doc_alloc_bytes(const jlp_doc *doc) { return doc ? doc->arena.total
 const char *jlp_doc_container(const jlp_doc *doc) { return doc ? doc->container : NULL; }
 uint64_t jlp_doc_array_count(const jlp_doc *doc) { return doc ? doc->arrays : 0; }
 
+const char *jlp_doc_generation(const jlp_doc *doc) {
+    if (!doc) return NULL;
+    unsigned o = doc->origins;
+    if (o & (1u << JLP_ORIGIN_NPY_COMPANION)) return "G0";
+    if ((o & (1u << JLP_ORIGIN_ZF_COMPANION)) || (doc->container && !strcmp(doc->container, "zf")))
+        return "G0z";
+    if (o & (1u << JLP_ORIGIN_WRAPPER_G2)) return "G2";
+    if (o & (1u << JLP_ORIGIN_WRAPPER_NOTELL)) return "G2-notell";
+    if (o & (1u << JLP_ORIGIN_WRAPPER_G1)) return "G1";
+    return NULL;
+}
+
 bool jlp__doc_limit_hit(jlp_doc *d) { return d->limit_hit; }
 
 void *jlp__doc_alloc_slow(jlp_doc *d, size_t n) {

@@ -53,6 +53,7 @@ struct jlp_doc {
     bool limit_hit;         /* the last failed allocation hit limits.max_alloc */
     const char *container;  /* codec name, "none" for a raw pickle */
     uint64_t arrays;        /* arrays read through joblib wrappers */
+    unsigned origins;       /* 1 << jlp_array_origin of each wrapper met */
     bool mapped;            /* the input is the mapping below */
     void *map;
     size_t map_len;

@@ -1,37 +1,91 @@
 /* json_num.c - Python's float repr in C. */
 #include "json_num.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <stdbool.h>
 #include <string.h>
 
-size_t jlp__float_repr(double d, char *out) {
-    /* Shortest round-trip digits: try precisions 1..17 in %e form. */
-    char buf[40];
-    int prec;
-    for (prec = 0; prec < 17; prec++) {
-        snprintf(buf, sizeof buf, "%.*e", prec, d);
-        if (strtod(buf, NULL) == d) break;
-    }
-    if (prec == 17) snprintf(buf, sizeof buf, "%.16e", d);
-    /* buf = [-]D[.DDD]e[+-]XX : collect digits and exponent */
+/* Parse "[-]D.DDDe[+-]XX" into digits and a decimal exponent. */
+static size_t split_e(const char *buf, char *digits, int *exp10) {
     const char *p = buf;
-    bool neg = false;
-    if (*p == '-') { neg = true; p++; }
-    char digits[24];
+    if (*p == '-') p++;
     size_t nd = 0;
     while (*p && *p != 'e') {
         if (*p >= '0' && *p <= '9') digits[nd++] = *p;
         p++;
     }
-    int exp10 = atoi(p + 1);
+    *exp10 = atoi(p + 1);
+    return nd;
+}
+
+/* Add `delta` (+1 or -1) to the decimal significand `digits` (nd digits), keeping nd
+ * digits by moving the exponent on carry or borrow. @return false if it vanished. */
+static bool step_digits(char *digits, size_t nd, int *exp10, int delta) {
+    size_t i = nd;
+    while (i-- > 0) {
+        int v = digits[i] - '0' + delta;
+        if (v >= 0 && v <= 9) { digits[i] = (char)('0' + v); return true; }
+        digits[i] = delta > 0 ? '0' : '9';
+    }
+    if (delta > 0) { /* 999 -> 1000: one more digit, drop the last */
+        memmove(digits + 1, digits, nd - 1);
+        digits[0] = '1';
+        (*exp10)++;
+        return true;
+    }
+    return false;
+}
+
+static double value_of(bool neg, const char *digits, size_t nd, int exp10) {
+    char tmp[64];
+    size_t o = 0;
+    if (neg) tmp[o++] = '-';
+    tmp[o++] = digits[0];
+    tmp[o++] = '.';
+    memcpy(tmp + o, digits + 1, nd - 1);
+    o += nd - 1;
+    snprintf(tmp + o, sizeof tmp - o, "e%d", exp10);
+    return strtod(tmp, NULL);
+}
+
+size_t jlp__float_repr(double d, char *out) {
+    /* Shortest digits that read back to d: for each length, the correctly rounded
+     * candidate, then its two neighbours (the interval of decimals that round to d can
+     * exclude the nearest one when it is a tie, e.g. 2**-24 -> 5.960464477539063e-08). */
+    char buf[40];
+    char digits[24];
+    int exp10 = 0;
+    size_t nd = 0;
+    bool neg = signbit(d) != 0;
+    for (int prec = 0; prec < 17; prec++) {
+        snprintf(buf, sizeof buf, "%.*e", prec, d);
+        nd = split_e(buf, digits, &exp10);
+        double v = strtod(buf, NULL);
+        if (v == d) goto found;
+        int first = v < d ? (neg ? -1 : 1) : (neg ? 1 : -1);
+        for (int k = 0; k < 2; k++) {
+            int delta = k == 0 ? first : -first;
+            char cand[24];
+            int e2 = exp10;
+            memcpy(cand, digits, nd);
+            if (step_digits(cand, nd, &e2, delta) && value_of(neg, cand, nd, e2) == d) {
+                memcpy(digits, cand, nd);
+                exp10 = e2;
+                goto found;
+            }
+        }
+    }
+    snprintf(buf, sizeof buf, "%.16e", d);
+    nd = split_e(buf, digits, &exp10);
+found:;
     while (nd > 1 && digits[nd - 1] == '0') nd--;
     int decpt = exp10 + 1; /* value = 0.DIGITS * 10^decpt */
     size_t o = 0;
     if (neg) out[o++] = '-';
     if (digits[0] == '0' && nd == 1) { /* zero */
-        memcpy(out + o, "0.0", 3);
+        memcpy(out + o, "0.0", 4);
         return o + 3;
     }
     if (decpt > -4 && decpt <= 16) {
