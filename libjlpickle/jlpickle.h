@@ -613,8 +613,9 @@ JLP_API jlp_val *jlp_scalar_object(const jlp_val *v);
 typedef struct jlp_json_opts {
     uint64_t max_items;    /**< arrays with more elements print nbytes+sha256 instead of
                                 data; 0 prints all (default 1000) */
+    const jlp_alc *alc;    /**< the exporter's working memory; NULL: malloc */
 } jlp_json_opts;
-#define JLP_JSON_OPTS_INIT { 1000 }
+#define JLP_JSON_OPTS_INIT { 1000, NULL }
 
 /** Write callback: @return 0 on success, nonzero to abort (JLP_E_IO). */
 typedef int (*jlp_write_fn)(void *ctx, const void *data, size_t len);
@@ -627,8 +628,9 @@ JLP_API jlp_code jlp_export_json(const jlp_val *v, const jlp_json_opts *opts,
 /** Export into `fp`. @return as jlp_export_json (JLP_E_IO when fwrite fails). */
 JLP_API jlp_code jlp_export_json_file(const jlp_val *v, const jlp_json_opts *opts, FILE *fp,
                                       jlp_error *err);
-/** Export into a new NUL-terminated string allocated with malloc(); the caller frees it
- *  with free(). `len` (may be NULL) receives the length without the NUL.
+/** Export into a new NUL-terminated string allocated with malloc() (whatever opts->alc
+ *  says: the caller frees it with free()). `len` (may be NULL) receives the length
+ *  without the NUL.
  *  @return the string, or NULL with err filled. */
 JLP_API char *jlp_export_json_str(const jlp_val *v, const jlp_json_opts *opts, size_t *len,
                                   jlp_error *err);

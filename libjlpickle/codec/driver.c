@@ -123,7 +123,8 @@ const char *jlp__src_container(const jlp_source *s) {
 jlp_code jlp__src_detect(jlp_source *s, const jlp_read_opts *opts, jlp_error *err) {
     if (s->detected) return JLP_OK;
     size_t have = jlp__src_fill(s, DETECT_BYTES);
-    if (s->failed) return jlp__src_error(s, err, 0, -1);
+    /* A read error after some bytes is reported when the loader reaches it. */
+    if (s->failed && have == 0) return jlp__src_error(s, err, 0, -1);
     if (have == 0) return jlp__fail(err, JLP_E_TRUNCATED, 0, -1, "empty input");
     int is_pickle = 0;
     const jlp_codec *codec = jlp_registry_detect(opts->registry, s->cur, have, &is_pickle);

@@ -199,6 +199,7 @@ size_t jlp__src_fill(jlp_source *s, size_t need) {
         if (!nb) {
             s->failed = true;
             s->sys_errno = ENOMEM;
+            jlp__fail(&s->pending, JLP_E_NOMEM, s->end_off, -1, "out of memory for the input buffer");
             if (s->buf) { s->cur = s->buf; s->end = s->buf + have; }
             return have;
         }
@@ -221,7 +222,7 @@ size_t jlp__src_fill(jlp_source *s, size_t need) {
 size_t jlp__src_copy(jlp_source *s, void *dst, size_t n) {
     size_t have = jlp__src_avail(s);
     size_t k = have < n ? have : n;
-    memcpy(dst, s->cur, k);
+    if (k) memcpy(dst, s->cur, k);
     s->cur += k;
     uint8_t *out = (uint8_t *)dst + k;
     size_t left = n - k;

@@ -112,7 +112,10 @@ jlp_code jlp__reduce(jlp__vm *m, jlp_val *fn, jlp_val *args, jlp_val **out) {
         if (jlp_global_is(fn, "builtins", "set") || jlp_global_is(fn, "builtins", "frozenset")) {
             jlp_type t = fn->u.g.name[0] == 's' ? JLP_SET : JLP_FROZENSET;
             if (n == 0) r = jlp__new_seq(m->doc, t, NULL, 0);
-            else if (n == 1 && is_seq_like(a[0])) r = jlp__new_seq(m->doc, t, a[0]->u.seq.v, a[0]->u.seq.n);
+            else if (n == 1 && is_seq_like(a[0])) {
+                r = jlp__new_seq(m->doc, t, a[0]->u.seq.v, a[0]->u.seq.n);
+                jlp__note_keys(m, a[0]->u.seq.v, a[0]->u.seq.n, 1);
+            }
             else inert = true;
         } else if (jlp_global_is(fn, "builtins", "bytes")) {
             if (n == 0) r = jlp__new_bytes_copy(m->doc, JLP_BYTES, "", 0);

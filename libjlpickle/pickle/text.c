@@ -82,9 +82,7 @@ static int hexval(uint8_t c) {
 
 bool jlp__unescape_string(const uint8_t *s, size_t n, uint8_t *out, size_t *out_len,
                           const char **why) {
-    /* CPython's C unpickler strips trailing whitespace and control bytes, then requires
-     * matching quotes at both ends. */
-    while (n && s[n - 1] <= ' ') n--;
+    /* Both CPython unpicklers require matching quotes at both ends of the line. */
     if (n < 2 || (s[0] != '\'' && s[0] != '"') || s[n - 1] != s[0]) {
         *why = "the STRING opcode argument must be quoted";
         return false;

@@ -140,7 +140,8 @@ static jlp_code line(jlp__vm *m, uint64_t max, const uint8_t **out, size_t *len)
 static jlp_code read_copy(jlp__vm *m, uint64_t n, char **out) {
     jlp_source *s = m->src;
     char *dst;
-    if (n >= SIZE_MAX) return jlp__vm_fail(m, JLP_E_LIMIT, "%llu bytes do not fit in memory", (unsigned long long)n);
+    /* Whatever the declared length, only the bytes that really arrive are buffered: a
+     * length beyond memory ends as TRUNCATED when the input does, as from memory. */
     if (n <= STREAM_DIRECT_MAX) {
         dst = jlp__doc_alloc(m->doc, (size_t)n + 1);
         if (!dst) return jlp__vm_nomem(m);
@@ -166,7 +167,7 @@ static jlp_code read_copy(jlp__vm *m, uint64_t n, char **out) {
             jlp__free(m->alc, tmp, cap);
             return short_read(m, (size_t)(n - have));
         }
-        dst = jlp__doc_alloc(m->doc, (size_t)n + 1);
+        dst = n < SIZE_MAX ? jlp__doc_alloc(m->doc, (size_t)n + 1) : NULL;
         if (dst) memcpy(dst, tmp, (size_t)n);
         jlp__free(m->alc, tmp, cap);
         if (!dst) return jlp__vm_nomem(m);
@@ -243,10 +244,12 @@ static jlp_code read_blob(jlp__vm *m, uint64_t n, jlp_type t, jlp_val **out) {
 static jlp_code push_slow(jlp__vm *m, jlp_val *v) {
     if (!v) return jlp__vm_nomem(m);
     if (m->sp == m->stack_cap) {
+        /* the capacity never exceeds the limit, so the fast path needs no check */
         if (m->lim->max_stack && m->sp >= m->lim->max_stack)
             return jlp__vm_fail(m, JLP_E_LIMIT, "stack exceeds limits.max_stack (%llu)",
                                 (unsigned long long)m->lim->max_stack);
         size_t cap = m->stack_cap ? m->stack_cap * 2 : 64;
+        if (m->lim->max_stack && cap > m->lim->max_stack) cap = (size_t)m->lim->max_stack;
         jlp_val **st = jlp__realloc(m->alc, m->stack, m->stack_cap * sizeof *st, cap * sizeof *st);
         if (!st) return jlp__vm_fail(m, JLP_E_NOMEM, "out of memory growing the stack");
         m->stack = st;
@@ -278,6 +281,7 @@ static jlp_code push_mark(jlp__vm *m) {
             return jlp__vm_fail(m, JLP_E_LIMIT, "more than limits.max_depth (%llu) open MARKs",
                                 (unsigned long long)m->lim->max_depth);
         size_t cap = m->marks_cap ? m->marks_cap * 2 : 32;
+        if (m->lim->max_depth && cap > m->lim->max_depth) cap = (size_t)m->lim->max_depth;
         size_t *mk = jlp__realloc(m->alc, m->marks, m->marks_cap * sizeof *mk, cap * sizeof *mk);
         if (!mk) return jlp__vm_fail(m, JLP_E_NOMEM, "out of memory growing the mark stack");
         m->marks = mk;
@@ -428,23 +432,40 @@ static jlp_code collect_mark(jlp__vm *m, jlp_type t) {
         return jlp__vm_fail(m, JLP_E_BAD_VALUE, "odd number of items for DICT");
     jlp_val *v = jlp__new_seq(m->doc, t, m->stack + start, t == JLP_DICT ? n / 2 : n);
     if (!v) return jlp__vm_nomem(m);
-    if (t == JLP_DICT || t == JLP_SET || t == JLP_FROZENSET) {
-        for (size_t i = 0; i < n; i += (t == JLP_DICT ? 2 : 1)) {
-            jlp_type kt = (jlp_type)m->stack[start + i]->type;
-            if (kt == JLP_LIST || kt == JLP_DICT || kt == JLP_SET || kt == JLP_BYTEARRAY)
-                m->doc->warnings |= JLP_WARN_UNHASHABLE_KEY;
-        }
-    }
+    if (t == JLP_DICT || t == JLP_SET || t == JLP_FROZENSET)
+        jlp__note_keys(m, m->stack + start, n, t == JLP_DICT ? 2 : 1);
     m->sp = start;
     return push(m, v);
 }
 
-static void note_keys(jlp__vm *m, jlp_val *const *kv, size_t n, size_t step) {
-    for (size_t i = 0; i < n; i += step) {
-        jlp_type kt = (jlp_type)kv[i]->type;
-        if (kt == JLP_LIST || kt == JLP_DICT || kt == JLP_SET || kt == JLP_BYTEARRAY)
-            m->doc->warnings |= JLP_WARN_UNHASHABLE_KEY;
+/* Whether Python could hash `v`: lists, dicts, sets and bytearrays cannot be hashed,
+ * nor tuples holding one. Tuples may nest deeply or (through the memo) cyclically, so
+ * the walk is iterative and bounded; past the bound a key is taken as hashable. */
+#define HASH_WALK_MAX 256
+static bool unhashable(const jlp_val *v) {
+    const jlp_val *todo[HASH_WALK_MAX];
+    size_t n = 0, visited = 0;
+    todo[n++] = v;
+    while (n && visited++ < HASH_WALK_MAX) {
+        const jlp_val *x = todo[--n];
+        switch ((jlp_type)x->type) {
+        case JLP_LIST: case JLP_DICT: case JLP_SET: case JLP_BYTEARRAY: return true;
+        case JLP_TUPLE:
+            for (size_t i = 0; i < x->u.seq.n && n < HASH_WALK_MAX; i++) todo[n++] = x->u.seq.v[i];
+            break;
+        default: break;
+        }
     }
+    return false;
+}
+
+void jlp__note_keys(jlp__vm *m, jlp_val *const *kv, size_t n, size_t step) {
+    if (m->doc->warnings & JLP_WARN_UNHASHABLE_KEY) return;
+    for (size_t i = 0; i < n; i += step)
+        if (unhashable(kv[i])) {
+            m->doc->warnings |= JLP_WARN_UNHASHABLE_KEY;
+            return;
+        }
 }
 
 /* APPEND(S)/ADDITEMS into a list, set or object; SETITEM(S) into a dict or object. */
@@ -464,7 +485,7 @@ static jlp_code add_items(jlp__vm *m, jlp_val *target, jlp_val *const *items, si
     }
     if (pairs && (n & 1))
         return jlp__vm_fail(m, JLP_E_BAD_VALUE, "odd number of items for SETITEMS");
-    if (pairs || want == JLP_SET) note_keys(m, items, n, pairs ? 2 : 1);
+    if (pairs || want == JLP_SET) jlp__note_keys(m, items, n, pairs ? 2 : 1);
     if (n && !jlp__seq_append(m->doc, dest, items, pairs ? n / 2 : n)) return jlp__vm_nomem(m);
     return JLP_OK;
 }
@@ -948,9 +969,11 @@ jlp_doc *jlp_load(jlp_source *src, const jlp_read_opts *opts, jlp_error *err) {
     m.op_off = m.start;
     m.op = -1;
     if (!src->detected && m.start == 0 && jlp__src_detect(src, opts, err) != JLP_OK) return NULL;
-    m.doc = jlp__doc_new(m.alc, opts->limits.max_alloc);
+    bool limit_hit = false;
+    m.doc = jlp__doc_new(m.alc, opts->limits.max_alloc, &limit_hit);
     if (!m.doc) {
-        jlp__fail(err, JLP_E_NOMEM, m.start, -1, "cannot allocate a document");
+        if (limit_hit) jlp__fail(err, JLP_E_LIMIT, m.start, -1, "limits.max_alloc is smaller than an empty document");
+        else jlp__fail(err, JLP_E_NOMEM, m.start, -1, "cannot allocate a document");
         return NULL;
     }
     m.doc->mapped = src->mapped && !src->layer;

@@ -62,6 +62,10 @@ jlp_code jlp__vm_nested_src(jlp__vm *m, jlp_source *src, jlp_val **root);
  *  otherwise make an inert JLP_OBJ_REDUCE object. @return JLP_OK with *out set. */
 jlp_code jlp__reduce(jlp__vm *m, jlp_val *callable, jlp_val *args, jlp_val **out);
 
+/** Raise JLP_WARN_UNHASHABLE_KEY when a key among kv[0], kv[step], ... (n values) is
+ *  something Python could not hash. */
+void jlp__note_keys(jlp__vm *m, jlp_val *const *kv, size_t n, size_t step);
+
 /** Apply Python 3's renaming of Python 2 names (protocol < 3 streams), in place. */
 void jlp__compat_name(const char **mod, size_t *mod_len, const char **name, size_t *name_len);
 

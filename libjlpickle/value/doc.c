@@ -6,11 +6,10 @@
 
 /* ---- documents ------------------------------------------------------------------------ */
 
-jlp_doc *jlp__doc_new(const jlp_alc *alc, uint64_t alloc_limit) {
+jlp_doc *jlp__doc_new(const jlp_alc *alc, uint64_t alloc_limit, bool *limit_hit) {
     jlp__arena arena;
     jlp__arena_init(&arena, alc, alloc_limit);
-    bool hit = false;
-    jlp_doc *d = jlp__arena_alloc(&arena, sizeof *d, &hit);
+    jlp_doc *d = jlp__arena_alloc(&arena, sizeof *d, limit_hit);
     if (!d) {
         jlp__arena_release(&arena);
         return NULL;

@@ -60,7 +60,7 @@ struct jlp_doc {
 };
 
 /** @return a new empty document, or NULL when the allocator fails. */
-jlp_doc *jlp__doc_new(const jlp_alc *alc, uint64_t alloc_limit);
+jlp_doc *jlp__doc_new(const jlp_alc *alc, uint64_t alloc_limit, bool *limit_hit);
 
 /* Constructors: each returns NULL when the arena cannot allocate (the caller reports
  * NOMEM or LIMIT, see jlp__doc_alloc_failed). */

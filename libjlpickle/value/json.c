@@ -934,8 +934,9 @@ jlp_code jlp_export_json(const jlp_val *v, const jlp_json_opts *opts, jlp_write_
     jlp_json_opts defaults = JLP_JSON_OPTS_INIT;
     exporter e;
     memset(&e, 0, sizeof e);
-    jlp__buf_init(&e.out, NULL);
-    jlp__arena_init(&e.paths, NULL, 0);
+    const jlp_alc *alc = opts ? opts->alc : NULL;
+    jlp__buf_init(&e.out, alc);
+    jlp__arena_init(&e.paths, alc, 0);
     e.fn = fn;
     e.ctx = ctx;
     e.opts = opts ? opts : &defaults;
