@@ -69,6 +69,19 @@ typedef struct jlp_codec {
     /** Version of the underlying library ("1.2.13"), or NULL. */
     const char *(*version)(void);
     void *user;                  /**< free for the codec's author */
+    /** Encoder: NULL when the codec cannot write (compiled out, or read-only like zf).
+     *  `level` is in [min_level, max_level] (the writer substitutes default_level for
+     *  -1); `threads` > 1 asks for parallel workers where the codec has them. */
+    void *(*enc_new)(const jlp_alc *alc, int level, int threads, jlp_error *err);
+    /** Compress what `in` holds into `out`. With `finish` set no more input will come:
+     *  flush and write the stream's end. @return JLP_CODEC_MORE (call again, with more
+     *  output space if out is full), JLP_CODEC_END (finish done, everything written), or
+     *  JLP_CODEC_ERROR with err filled. */
+    jlp_codec_status (*enc_run)(void *state, jlp_inbuf *in, jlp_outbuf *out, int finish,
+                                jlp_error *err);
+    void (*enc_free)(void *state);
+    int default_level;           /**< what joblib uses when given only the codec name */
+    int min_level, max_level;
 } jlp_codec;
 
 /** A set of codecs used for detection. */

@@ -78,9 +78,57 @@ static jlp_codec_status dec_run(void *state, jlp_inbuf *in, jlp_outbuf *out, jlp
 }
 
 static const char *version(void) { return BZ2_bzlibVersion(); }
-#define DECODER dec_new, dec_run, dec_free, version
+
+/* Writing: Python's BZ2File, compresslevel 9 by default (joblib keeps it). */
+static void *enc_new(const jlp_alc *alc, int level, int threads, jlp_error *err) {
+    (void)threads;
+    bz2dec *d = jlp__malloc(alc, sizeof *d);
+    if (!d) {
+        jlp__fail(err, JLP_E_NOMEM, 0, -1, "cannot allocate a bz2 encoder");
+        return NULL;
+    }
+    memset(d, 0, sizeof *d);
+    d->alc = alc;
+    d->bs.bzalloc = bz_alloc;
+    d->bs.bzfree = bz_free;
+    d->bs.opaque = (void *)(uintptr_t)alc;
+    if (BZ2_bzCompressInit(&d->bs, level, 0, 0) != BZ_OK) {
+        jlp__free(alc, d, sizeof *d);
+        jlp__fail(err, JLP_E_INVALID_ARG, 0, -1, "bz2 refused level %d", level);
+        return NULL;
+    }
+    return d;
+}
+
+static jlp_codec_status enc_run(void *state, jlp_inbuf *in, jlp_outbuf *out, int finish, jlp_error *err) {
+    bz2dec *d = state;
+    size_t avail = in->size - in->pos, cap = out->size - out->pos;
+    d->bs.next_in = (char *)(uintptr_t)((const char *)in->src + in->pos);
+    d->bs.avail_in = (unsigned)(avail > (1u << 30) ? (1u << 30) : avail);
+    d->bs.next_out = (char *)out->dst + out->pos;
+    d->bs.avail_out = (unsigned)(cap > (1u << 30) ? (1u << 30) : cap);
+    unsigned in0 = d->bs.avail_in, out0 = d->bs.avail_out;
+    bool last = finish && avail == d->bs.avail_in;
+    int r = BZ2_bzCompress(&d->bs, last ? BZ_FINISH : BZ_RUN);
+    in->pos += in0 - d->bs.avail_in;
+    out->pos += out0 - d->bs.avail_out;
+    if (r == BZ_STREAM_END) return JLP_CODEC_END;
+    if (r == BZ_RUN_OK || r == BZ_FINISH_OK) return JLP_CODEC_MORE;
+    return jlp__codec_fail(err, JLP_E_CORRUPT, "bz2", "encoder error");
+}
+
+static void enc_free(void *state) {
+    bz2dec *d = state;
+    BZ2_bzCompressEnd(&d->bs);
+    jlp__free(d->alc, d, sizeof *d);
+}
+
+#define CODEC_CALLBACKS .dec_new = dec_new, .dec_run = dec_run, .dec_free = dec_free, .version = version, \
+                        .enc_new = enc_new, .enc_run = enc_run, .enc_free = enc_free
 #else
-#define DECODER NULL, NULL, NULL, NULL
+#define CODEC_CALLBACKS .dec_new = NULL
 #endif
 
-const jlp_codec jlp__codec_bz2 = {JLP_CODEC_ABI_VERSION, "bz2", ".bz2", 10, bid_bz2, 1, DECODER, NULL};
+const jlp_codec jlp__codec_bz2 = {.abi_version = JLP_CODEC_ABI_VERSION, .name = "bz2", .extensions = ".bz2",
+                                  .bid_bytes = 10, .bid = bid_bz2, .concatenation = 1, CODEC_CALLBACKS,
+                                  .default_level = 9, .min_level = 1, .max_level = 9};

@@ -166,14 +166,78 @@ static jlp_codec_status dec_run(void *state, jlp_inbuf *in, jlp_outbuf *out, jlp
 }
 
 static const char *version(void) { return zlibVersion(); }
-#define DECODER(new_fn) new_fn, dec_run, dec_free, version
+
+/* Writing: joblib's BinaryZlibFile is zlib.compressobj(level, DEFLATED, wbits, memLevel 8,
+ * default strategy), wbits 15 for zlib and 31 for gzip (zlib then writes a gzip header
+ * with mtime 0 and OS 3), one stream per file. */
+typedef struct deflater {
+    z_stream zs;
+    const jlp_alc *alc;
+} deflater;
+
+static void *deflater_new(const jlp_alc *alc, int level, int wbits, jlp_error *err) {
+    deflater *z = jlp__malloc(alc, sizeof *z);
+    if (!z) {
+        jlp__fail(err, JLP_E_NOMEM, 0, -1, "cannot allocate a deflate encoder");
+        return NULL;
+    }
+    memset(z, 0, sizeof *z);
+    z->alc = alc;
+    z->zs.zalloc = z_alloc;
+    z->zs.zfree = z_free;
+    z->zs.opaque = (voidpf)(uintptr_t)alc;
+    if (deflateInit2(&z->zs, level, Z_DEFLATED, wbits, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+        jlp__free(alc, z, sizeof *z);
+        jlp__fail(err, JLP_E_INVALID_ARG, 0, -1, "zlib refused level %d", level);
+        return NULL;
+    }
+    return z;
+}
+
+static void *enc_new_zlib(const jlp_alc *alc, int level, int threads, jlp_error *err) {
+    (void)threads;
+    return deflater_new(alc, level, 15, err);
+}
+static void *enc_new_gzip(const jlp_alc *alc, int level, int threads, jlp_error *err) {
+    (void)threads;
+    return deflater_new(alc, level, 31, err);
+}
+
+static jlp_codec_status enc_run(void *state, jlp_inbuf *in, jlp_outbuf *out, int finish, jlp_error *err) {
+    deflater *z = state;
+    size_t avail = in->size - in->pos, cap = out->size - out->pos;
+    z->zs.next_in = (Bytef *)(uintptr_t)((const uint8_t *)in->src + in->pos);
+    z->zs.avail_in = (uInt)(avail > (1u << 30) ? (1u << 30) : avail);
+    z->zs.next_out = (Bytef *)out->dst + out->pos;
+    z->zs.avail_out = (uInt)(cap > (1u << 30) ? (1u << 30) : cap);
+    uInt in0 = z->zs.avail_in, out0 = z->zs.avail_out;
+    bool last = finish && avail == z->zs.avail_in;
+    int r = deflate(&z->zs, last ? Z_FINISH : Z_NO_FLUSH);
+    in->pos += in0 - z->zs.avail_in;
+    out->pos += out0 - z->zs.avail_out;
+    if (r == Z_STREAM_END) return JLP_CODEC_END;
+    if (r == Z_OK || r == Z_BUF_ERROR) return JLP_CODEC_MORE;
+    return jlp__codec_fail(err, JLP_E_CORRUPT, "deflate", z->zs.msg);
+}
+
+static void enc_free(void *state) {
+    deflater *z = state;
+    deflateEnd(&z->zs);
+    jlp__free(z->alc, z, sizeof *z);
+}
+
+#define DECODER(new_fn) .dec_new = new_fn, .dec_run = dec_run, .dec_free = dec_free, .version = version
+#define ENCODER(new_fn) .enc_new = new_fn, .enc_run = enc_run, .enc_free = enc_free
 #else
-#define DECODER(new_fn) NULL, NULL, NULL, NULL
+#define DECODER(new_fn) .dec_new = NULL
+#define ENCODER(new_fn) .enc_new = NULL
 #endif
 
-const jlp_codec jlp__codec_zlib = {JLP_CODEC_ABI_VERSION, "zlib", ".z", 2, bid_zlib, 0,
-                                   DECODER(dec_new_zlib), NULL};
-const jlp_codec jlp__codec_gzip = {JLP_CODEC_ABI_VERSION, "gzip", ".gz .gzip", 4, bid_gzip, 0,
-                                   DECODER(dec_new_gzip), NULL};
-const jlp_codec jlp__codec_zf = {JLP_CODEC_ABI_VERSION, "zf", "", 22, bid_zf, 0,
-                                 DECODER(dec_new_zf), NULL};
+const jlp_codec jlp__codec_zlib = {.abi_version = JLP_CODEC_ABI_VERSION, .name = "zlib", .extensions = ".z",
+                                   .bid_bytes = 2, .bid = bid_zlib, DECODER(dec_new_zlib), ENCODER(enc_new_zlib),
+                                   .default_level = 3, .min_level = 1, .max_level = 9};
+const jlp_codec jlp__codec_gzip = {.abi_version = JLP_CODEC_ABI_VERSION, .name = "gzip", .extensions = ".gz .gzip",
+                                   .bid_bytes = 4, .bid = bid_gzip, DECODER(dec_new_gzip), ENCODER(enc_new_gzip),
+                                   .default_level = 3, .min_level = 1, .max_level = 9};
+const jlp_codec jlp__codec_zf = {.abi_version = JLP_CODEC_ABI_VERSION, .name = "zf", .extensions = "",
+                                 .bid_bytes = 22, .bid = bid_zf, DECODER(dec_new_zf)};

@@ -108,12 +108,78 @@ static jlp_codec_status dec_run(void *state, jlp_inbuf *in, jlp_outbuf *out, jlp
 }
 
 static const char *version(void) { return lzma_version_string(); }
-#define DECODER(fn) fn, dec_run, dec_free, version
+
+/* Writing: Python's LZMAFile, preset 6 by default; .lzma is the "alone" format (unknown
+ * size, end marker), .xz a stream with a CRC64 check. xz can use liblzma's threads. */
+static void *enc_new_any(const jlp_alc *alc, int level, int threads, bool xz, jlp_error *err) {
+    lzdec *d = jlp__malloc(alc, sizeof *d);
+    if (!d) {
+        jlp__fail(err, JLP_E_NOMEM, 0, -1, "cannot allocate an lzma encoder");
+        return NULL;
+    }
+    lzma_stream init = LZMA_STREAM_INIT;
+    d->ls = init;
+    d->alc = alc;
+    d->name = xz ? "xz" : "lzma";
+    d->la.alloc = lz_alloc;
+    d->la.free = lz_free;
+    d->la.opaque = (void *)(uintptr_t)alc;
+    d->ls.allocator = &d->la;
+    lzma_ret r;
+    if (!xz) {
+        lzma_options_lzma opt;
+        r = lzma_lzma_preset(&opt, (uint32_t)level) ? LZMA_OPTIONS_ERROR : lzma_alone_encoder(&d->ls, &opt);
+    } else if (threads > 1) {
+        lzma_mt mt;
+        memset(&mt, 0, sizeof mt);
+        mt.threads = (uint32_t)threads;
+        mt.preset = (uint32_t)level;
+        mt.check = LZMA_CHECK_CRC64;
+        r = lzma_stream_encoder_mt(&d->ls, &mt);
+    } else {
+        r = lzma_easy_encoder(&d->ls, (uint32_t)level, LZMA_CHECK_CRC64);
+    }
+    if (r != LZMA_OK) {
+        jlp__free(alc, d, sizeof *d);
+        jlp__fail(err, r == LZMA_MEM_ERROR ? JLP_E_NOMEM : JLP_E_INVALID_ARG, 0, -1, "liblzma refused preset %d", level);
+        return NULL;
+    }
+    return d;
+}
+
+static void *enc_new_lzma(const jlp_alc *alc, int level, int threads, jlp_error *err) {
+    return enc_new_any(alc, level, threads, false, err);
+}
+static void *enc_new_xz(const jlp_alc *alc, int level, int threads, jlp_error *err) {
+    return enc_new_any(alc, level, threads, true, err);
+}
+
+static jlp_codec_status enc_run(void *state, jlp_inbuf *in, jlp_outbuf *out, int finish, jlp_error *err) {
+    lzdec *d = state;
+    d->ls.next_in = (const uint8_t *)in->src + in->pos;
+    d->ls.avail_in = in->size - in->pos;
+    d->ls.next_out = (uint8_t *)out->dst + out->pos;
+    d->ls.avail_out = out->size - out->pos;
+    size_t in0 = d->ls.avail_in, out0 = d->ls.avail_out;
+    lzma_ret r = lzma_code(&d->ls, finish ? LZMA_FINISH : LZMA_RUN);
+    in->pos += in0 - d->ls.avail_in;
+    out->pos += out0 - d->ls.avail_out;
+    if (r == LZMA_STREAM_END) return JLP_CODEC_END;
+    if (r == LZMA_OK || r == LZMA_BUF_ERROR) return JLP_CODEC_MORE;
+    return jlp__codec_fail(err, r == LZMA_MEM_ERROR ? JLP_E_NOMEM : JLP_E_CORRUPT, d->name, "encoder error");
+}
+
+#define CODEC_CALLBACKS(dec, enc) .dec_new = dec, .dec_run = dec_run, .dec_free = dec_free, .version = version, \
+                                  .enc_new = enc, .enc_run = enc_run, .enc_free = dec_free
 #else
-#define DECODER(fn) NULL, NULL, NULL, NULL
+#define CODEC_CALLBACKS(dec, enc) .dec_new = NULL
 #endif
 
-const jlp_codec jlp__codec_lzma = {JLP_CODEC_ABI_VERSION, "lzma", ".lzma", 13, bid_lzma, 1,
-                                   DECODER(dec_new_lzma), NULL};
-const jlp_codec jlp__codec_xz = {JLP_CODEC_ABI_VERSION, "xz", ".xz", 8, bid_xz, 1,
-                                 DECODER(dec_new_xz), NULL};
+const jlp_codec jlp__codec_lzma = {.abi_version = JLP_CODEC_ABI_VERSION, .name = "lzma", .extensions = ".lzma",
+                                   .bid_bytes = 13, .bid = bid_lzma, .concatenation = 1,
+                                   CODEC_CALLBACKS(dec_new_lzma, enc_new_lzma),
+                                   .default_level = 6, .min_level = 0, .max_level = 9};
+const jlp_codec jlp__codec_xz = {.abi_version = JLP_CODEC_ABI_VERSION, .name = "xz", .extensions = ".xz",
+                                 .bid_bytes = 8, .bid = bid_xz, .concatenation = 1,
+                                 CODEC_CALLBACKS(dec_new_xz, enc_new_xz),
+                                 .default_level = 6, .min_level = 0, .max_level = 9};

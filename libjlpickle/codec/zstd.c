@@ -61,9 +61,53 @@ static jlp_codec_status dec_run(void *state, jlp_inbuf *in, jlp_outbuf *out, jlp
 }
 
 static const char *version(void) { return ZSTD_versionString(); }
-#define DECODER dec_new, dec_run, dec_free, version
+
+/* Writing: level 3 (zstd's own default), with a content checksum as the zstd tool
+ * writes by default; threads > 1 use libzstd's workers. */
+typedef struct zenc {
+    ZSTD_CCtx *cc;
+    const jlp_alc *alc;
+} zenc;
+
+static void *enc_new(const jlp_alc *alc, int level, int threads, jlp_error *err) {
+    zenc *d = jlp__malloc(alc, sizeof *d);
+    ZSTD_CCtx *cc = d ? ZSTD_createCCtx() : NULL;
+    if (!cc) {
+        jlp__free(alc, d, sizeof *d);
+        jlp__fail(err, JLP_E_NOMEM, 0, -1, "cannot allocate a zstd encoder");
+        return NULL;
+    }
+    ZSTD_CCtx_setParameter(cc, ZSTD_c_compressionLevel, level);
+    ZSTD_CCtx_setParameter(cc, ZSTD_c_checksumFlag, 1);
+    if (threads > 1) ZSTD_CCtx_setParameter(cc, ZSTD_c_nbWorkers, threads);
+    d->cc = cc;
+    d->alc = alc;
+    return d;
+}
+
+static jlp_codec_status enc_run(void *state, jlp_inbuf *in, jlp_outbuf *out, int finish, jlp_error *err) {
+    ZSTD_CCtx *cc = ((zenc *)state)->cc;
+    ZSTD_inBuffer zi = {in->src, in->size, in->pos};
+    ZSTD_outBuffer zo = {out->dst, out->size, out->pos};
+    size_t r = ZSTD_compressStream2(cc, &zo, &zi, finish ? ZSTD_e_end : ZSTD_e_continue);
+    in->pos = zi.pos;
+    out->pos = zo.pos;
+    if (ZSTD_isError(r)) return jlp__codec_fail(err, JLP_E_CORRUPT, "zstd", ZSTD_getErrorName(r));
+    return finish && r == 0 ? JLP_CODEC_END : JLP_CODEC_MORE;
+}
+
+static void enc_free(void *state) {
+    zenc *d = state;
+    ZSTD_freeCCtx(d->cc);
+    jlp__free(d->alc, d, sizeof *d);
+}
+
+#define CODEC_CALLBACKS .dec_new = dec_new, .dec_run = dec_run, .dec_free = dec_free, .version = version, \
+                        .enc_new = enc_new, .enc_run = enc_run, .enc_free = enc_free
 #else
-#define DECODER NULL, NULL, NULL, NULL
+#define CODEC_CALLBACKS .dec_new = NULL
 #endif
 
-const jlp_codec jlp__codec_zstd = {JLP_CODEC_ABI_VERSION, "zstd", ".zst .zstd", 5, bid_zstd, 1, DECODER, NULL};
+const jlp_codec jlp__codec_zstd = {.abi_version = JLP_CODEC_ABI_VERSION, .name = "zstd", .extensions = ".zst .zstd",
+                                   .bid_bytes = 5, .bid = bid_zstd, .concatenation = 1, CODEC_CALLBACKS,
+                                   .default_level = 3, .min_level = 1, .max_level = 19};

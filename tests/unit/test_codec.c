@@ -283,8 +283,9 @@ static jlp_codec_status rot_run(void *st, jlp_inbuf *in, jlp_outbuf *out, jlp_er
 }
 static void rot_free(void *st) { free(st); }
 
-static const jlp_codec ROT = {JLP_CODEC_ABI_VERSION, "rot", ".rot", 5, rot_bid, 0,
-                              rot_new, rot_run, rot_free, NULL, NULL};
+static const jlp_codec ROT = {.abi_version = JLP_CODEC_ABI_VERSION, .name = "rot", .extensions = ".rot",
+                              .bid_bytes = 5, .bid = rot_bid, .dec_new = rot_new, .dec_run = rot_run,
+                              .dec_free = rot_free};
 
 TEST(user_codec) {
     uint8_t enc[5 + PK_LEN + 1];
