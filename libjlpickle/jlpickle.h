@@ -14,7 +14,10 @@
  *   6. Loading          jlp_load(), one pickle per call; convenience one-shot loaders
  *   7. Documents        jlp_doc: owns every value of one load
  *   8. Values           jlp_val: types, NULL-tolerant accessors, iterators
- *   9. JSON export      the mapping of spec/JSON.md
+ *   9. numpy values     arrays, dtypes, scalars
+ *  10. Building         new documents and editing loaded ones
+ *  11. Writing          pickles and joblib files, compressed or not, atomically
+ *  12. JSON export      the mapping of spec/JSON.md
  *
  * Model: a load produces a jlp_doc. The doc owns an arena holding every value node,
  * string and byte payload; values (jlp_val *) stay valid until jlp_doc_free(). The
@@ -274,6 +277,10 @@ JLP_API void jlp_read_opts_init(jlp_read_opts *opts);
 
 typedef struct jlp_source jlp_source;
 
+/** A write callback: @return 0 on success, nonzero to abort (the call fails with
+ *  JLP_E_IO). */
+typedef int (*jlp_write_fn)(void *ctx, const void *data, size_t len);
+
 /** A read callback: copy up to `cap` bytes into `buf`.
  *  @return the number of bytes written (0 at end of input), or -1 on error. */
 typedef long long (*jlp_read_fn)(void *ctx, void *buf, size_t cap);
@@ -524,7 +531,7 @@ JLP_API jlp_val *jlp_persid_value(const jlp_val *v);
 JLP_API int64_t jlp_ext_code(const jlp_val *v);
 
 /* =====================================================================================
- * 10. numpy values: arrays, dtypes, scalars
+ * 9. numpy values: arrays, dtypes, scalars
  *
  * Arrays come from joblib's wrappers (NumpyArrayWrapper, NDArrayWrapper,
  * ZNDArrayWrapper) and from numpy's own pickling (_reconstruct, scalar, _frombuffer).
@@ -602,7 +609,150 @@ JLP_API const void *jlp_scalar_data(const jlp_val *v, size_t *len);
 JLP_API jlp_val *jlp_scalar_object(const jlp_val *v);
 
 /* =====================================================================================
- * 9. JSON export (spec/JSON.md)
+ * 10. Building and editing documents
+ *
+ * A document made with jlp_doc_new() is filled with the constructors below; a loaded
+ * document can be edited with the same calls and dumped again. Every constructor
+ * returns NULL on failure (NULL doc, invalid argument, out of memory) and the new value
+ * is owned by the document. Values of one document must not be put into another.
+ * Not thread-safe with respect to other uses of the same document.
+ * ===================================================================================== */
+
+/** @return a new empty document (root NULL), or NULL when allocation fails.
+ *  alc NULL = malloc. */
+JLP_API jlp_doc *jlp_doc_new(const jlp_alc *alc);
+/** Make `root` the document's root (NULL clears it). @return JLP_OK or INVALID_ARG. */
+JLP_API jlp_code jlp_doc_set_root(jlp_doc *doc, jlp_val *root);
+
+JLP_API jlp_val *jlp_new_none(jlp_doc *doc);
+JLP_API jlp_val *jlp_new_bool(jlp_doc *doc, int b);
+JLP_API jlp_val *jlp_new_int(jlp_doc *doc, int64_t i);
+/** An integer of any size from two's complement little-endian bytes (stored as a
+ *  JLP_INT when it fits). */
+JLP_API jlp_val *jlp_new_bigint(jlp_doc *doc, const uint8_t *bytes, size_t len);
+JLP_API jlp_val *jlp_new_float(jlp_doc *doc, double f);
+JLP_API jlp_val *jlp_new_complex(jlp_doc *doc, double re, double im);
+/** A str from UTF-8 (copied). Lone surrogates may be given as ED A0 80..ED BF BF.
+ *  @return NULL when `s` is not valid UTF-8. */
+JLP_API jlp_val *jlp_new_str(jlp_doc *doc, const char *s, size_t len);
+/** jlp_new_str of a NUL-terminated string. */
+JLP_API jlp_val *jlp_new_strz(jlp_doc *doc, const char *s);
+JLP_API jlp_val *jlp_new_bytes(jlp_doc *doc, const void *p, size_t len);
+JLP_API jlp_val *jlp_new_bytearray(jlp_doc *doc, const void *p, size_t len);
+/** Containers; `items` (n values, may be NULL when n is 0) are copied in. */
+JLP_API jlp_val *jlp_new_tuple(jlp_doc *doc, jlp_val *const *items, size_t n);
+JLP_API jlp_val *jlp_new_list(jlp_doc *doc);
+JLP_API jlp_val *jlp_new_dict(jlp_doc *doc);
+JLP_API jlp_val *jlp_new_set(jlp_doc *doc);
+JLP_API jlp_val *jlp_new_frozenset(jlp_doc *doc, jlp_val *const *items, size_t n);
+/** Append to a list or add to a set (in order; nothing is hashed).
+ *  @return JLP_OK, INVALID_ARG, NOMEM. */
+JLP_API jlp_code jlp_list_append(jlp_doc *doc, jlp_val *list, jlp_val *item);
+/** Replace item `i` of a list. @return JLP_OK or INVALID_ARG (out of range). */
+JLP_API jlp_code jlp_list_set(jlp_doc *doc, jlp_val *list, size_t i, jlp_val *item);
+/** Set `key` in a dict: a str key already present has its value replaced, any other key
+ *  is appended. @return JLP_OK, INVALID_ARG, NOMEM. */
+JLP_API jlp_code jlp_dict_set(jlp_doc *doc, jlp_val *dict, jlp_val *key, jlp_val *value);
+/** jlp_dict_set with a NUL-terminated str key. */
+JLP_API jlp_code jlp_dict_set_str(jlp_doc *doc, jlp_val *dict, const char *key, jlp_val *value);
+
+/** A class or function reference module.qualname (both NUL-terminated, non-empty). */
+JLP_API jlp_val *jlp_new_global(jlp_doc *doc, const char *module, const char *qualname);
+/** An instance: written as cls.__new__(cls, *args) (NEWOBJ) then BUILD(state) when
+ *  state is not NULL. args NULL = (). */
+JLP_API jlp_val *jlp_new_object(jlp_doc *doc, jlp_val *cls, jlp_val *args, jlp_val *state);
+/** The result of calling `callable(*args)` (REDUCE); args NULL = (). */
+JLP_API jlp_val *jlp_new_call(jlp_doc *doc, jlp_val *callable, jlp_val *args);
+/** Set an object's BUILD state (NULL removes it). @return JLP_OK or INVALID_ARG. */
+JLP_API jlp_code jlp_obj_set_state(jlp_doc *doc, jlp_val *obj, jlp_val *state);
+/** Add to an object's list items (APPENDS) or dict items (SETITEMS). */
+JLP_API jlp_code jlp_obj_append_item(jlp_doc *doc, jlp_val *obj, jlp_val *item);
+JLP_API jlp_code jlp_obj_set_dictitem(jlp_doc *doc, jlp_val *obj, jlp_val *key, jlp_val *value);
+
+/** A numpy dtype from numpy's text: a type string ("<f8", "f8" (host order), "|S4",
+ *  "<U3", "<M8[ns]", "bool", "float32"...) or a structured description in Python
+ *  literal form ("[('a', '<i4'), ('b', '<f8', (2,))]").
+ *  @return the dtype, or NULL with err filled (BAD_DTYPE). */
+JLP_API jlp_val *jlp_new_dtype(jlp_doc *doc, const char *descr, jlp_error *err);
+
+/** How jlp_new_array takes the caller's bytes. */
+typedef enum jlp_ownership {
+    JLP_COPY = 0,    /**< copied into the document now */
+    JLP_BORROW = 1   /**< used in place: they must stay valid and unchanged until the
+                          document is freed (or the array replaced) */
+} jlp_ownership;
+
+/** An ndarray of `dtype` and `shape` whose bytes (count * itemsize of them, in `order`
+ *  'C' or 'F', in the dtype's byte order) are at `data`. For an object dtype pass the
+ *  elements as jlp_val pointers with jlp_new_object_array instead.
+ *  @return the array, or NULL with err filled (INVALID_ARG when nbytes does not match,
+ *  BAD_ARRAY, NOMEM). */
+JLP_API jlp_val *jlp_new_array(jlp_doc *doc, jlp_val *dtype, uint32_t ndim, const uint64_t *shape,
+                               char order, const void *data, size_t nbytes, jlp_ownership own,
+                               jlp_error *err);
+/** An object-dtype ndarray of `count` = prod(shape) elements given in C order. */
+JLP_API jlp_val *jlp_new_object_array(jlp_doc *doc, uint32_t ndim, const uint64_t *shape,
+                                      jlp_val *const *items, jlp_error *err);
+/** A numpy scalar of `dtype` whose item bytes are at `data` (itemsize bytes, copied). */
+JLP_API jlp_val *jlp_new_scalar(jlp_doc *doc, jlp_val *dtype, const void *data, jlp_error *err);
+/** A writable pointer to an array's bytes, for editing in place: bytes borrowed from the
+ *  input, the caller or a mapping are first copied into the document.
+ *  @return the pointer (nbytes of jlp_array_get), or NULL for object arrays, non-arrays
+ *  or on allocation failure. */
+JLP_API void *jlp_array_data_mut(jlp_doc *doc, jlp_val *arr);
+
+/* =====================================================================================
+ * 11. Writing
+ *
+ * The writer produces what Python's joblib.dump (pure-Python pickler) writes: protocol 4
+ * by default, the memo as Python's pickler uses it, PEP 3154 frames that end at each
+ * array wrapper, and 16-byte aligned array payloads; or plain pickles whose arrays use
+ * numpy's own reduce (JLP_ARRAYS_NUMPY), which pickle.load reads without joblib.
+ * Every writer walks the value graph iteratively; shared values and cycles are written
+ * once and fetched from the memo.
+ * ===================================================================================== */
+
+typedef enum jlp_array_format {
+    JLP_ARRAYS_JOBLIB = 0,   /**< joblib's NumpyArrayWrapper + raw payload (joblib.load) */
+    JLP_ARRAYS_NUMPY = 1     /**< numpy's reduce (pickle.load; joblib.load too) */
+} jlp_array_format;
+
+typedef struct jlp_write_opts {
+    int protocol;            /**< 0..5 (default 4, what joblib writes on Python 3.8-3.13) */
+    jlp_array_format arrays;
+    const char *codec;       /**< "none", "zlib", "gzip", "bz2", "lzma", "xz", "lz4",
+                                  "zstd"; NULL: from the file name's extension for path
+                                  writes (.z .gz .bz2 .lzma .xz .lz4 .zst), else "none" */
+    int level;               /**< codec level; -1: the codec's joblib default */
+    int threads;             /**< worker threads for xz and zstd (0 or 1: none) */
+    const jlp_alc *alc;      /**< the writer's working memory; NULL: malloc */
+    const struct jlp_registry *registry; /**< where codecs are found; NULL: built-in */
+} jlp_write_opts;
+#define JLP_WRITE_OPTS_INIT { 4, JLP_ARRAYS_JOBLIB, NULL, -1, 0, NULL, NULL }
+
+/** Write `root` (a value of any document) to `path` atomically: into a temporary file
+ *  in the same directory, flushed and fsynced, then renamed over `path`. On any failure
+ *  `path` keeps its old content (or stays absent) and the temporary file is removed.
+ *  A new file gets mode 0644.
+ *  @return JLP_OK, or the error (IO with errno text, UNSUPPORTED for values the chosen
+ *  protocol cannot express, INVALID_ARG, NOMEM). */
+JLP_API jlp_code jlp_dump_path(const jlp_val *root, const char *path, const jlp_write_opts *opts,
+                               jlp_error *err);
+/** Write to a file descriptor from its current position (pipes work; nothing seeks).
+ *  Array padding is computed from the descriptor's position when it can be queried, else
+ *  from 0. The descriptor is not closed. */
+JLP_API jlp_code jlp_dump_fd(const jlp_val *root, int fd, const jlp_write_opts *opts, jlp_error *err);
+/** Write with fwrite() to `fp` (not closed; not flushed beyond stdio). */
+JLP_API jlp_code jlp_dump_file(const jlp_val *root, FILE *fp, const jlp_write_opts *opts, jlp_error *err);
+/** Write through a callback (jlp_write_fn returns nonzero to fail the write with IO). */
+JLP_API jlp_code jlp_dump_cb(const jlp_val *root, jlp_write_fn fn, void *ctx, const jlp_write_opts *opts,
+                             jlp_error *err);
+/** Write into a new malloc()ed buffer (*out, *len); the caller frees it with free(). */
+JLP_API jlp_code jlp_dump_mem(const jlp_val *root, const jlp_write_opts *opts, void **out, size_t *len,
+                              jlp_error *err);
+
+/* =====================================================================================
+ * 12. JSON export (spec/JSON.md)
  *
  * The export is lossless and unambiguous: an object with exactly one key starting with
  * '$' is a tagged value, any other object is a Python dict with str keys. Shared
@@ -617,8 +767,6 @@ typedef struct jlp_json_opts {
 } jlp_json_opts;
 #define JLP_JSON_OPTS_INIT { 1000, NULL }
 
-/** Write callback: @return 0 on success, nonzero to abort (JLP_E_IO). */
-typedef int (*jlp_write_fn)(void *ctx, const void *data, size_t len);
 
 /** Export `v` as JSON through `fn`. opts NULL = defaults.
  *  @return JLP_OK, JLP_E_INVALID_ARG (NULL v or fn), JLP_E_IO (fn failed), JLP_E_NOMEM.

@@ -42,188 +42,6 @@ static jlp_code companion_path(jlp__vm *m, const jlp_val *name, char **out) {
     return JLP_OK;
 }
 
-/* ---- a small reader of the Python literal in .npy headers ---------------------------- */
-
-typedef struct lit {
-    const char *p, *end;
-    jlp_doc *doc;
-    int depth;
-} lit;
-
-static void skip_ws(lit *l) {
-    while (l->p < l->end && (*l->p == ' ' || *l->p == '\t' || *l->p == '\n' || *l->p == '\r')) l->p++;
-}
-
-/* Parse one literal: dict, list, tuple, str, int, True, False, None. NULL on error. */
-static jlp_val *parse_lit(lit *l) {
-    skip_ws(l);
-    if (l->p >= l->end || ++l->depth > 16) return NULL;
-    jlp_val *v = NULL;
-    char c = *l->p;
-    if (c == '{' || c == '[' || c == '(') {
-        char close = c == '{' ? '}' : c == '[' ? ']' : ')';
-        jlp_type t = c == '{' ? JLP_DICT : c == '[' ? JLP_LIST : JLP_TUPLE;
-        l->p++;
-        v = jlp__new_seq(l->doc, t, NULL, 0);
-        if (!v) return NULL;
-        for (;;) {
-            skip_ws(l);
-            if (l->p < l->end && *l->p == close) { l->p++; break; }
-            jlp_val *item[2];
-            item[0] = parse_lit(l);
-            if (!item[0]) return NULL;
-            if (t == JLP_DICT) {
-                skip_ws(l);
-                if (l->p >= l->end || *l->p != ':') return NULL;
-                l->p++;
-                item[1] = parse_lit(l);
-                if (!item[1]) return NULL;
-            }
-            if (!jlp__seq_append(l->doc, v, item, 1)) return NULL;
-            skip_ws(l);
-            if (l->p < l->end && *l->p == ',') { l->p++; continue; }
-            if (l->p < l->end && *l->p == close) { l->p++; break; }
-            return NULL;
-        }
-    } else if (c == '\'' || c == '"') {
-        const char *s = ++l->p;
-        while (l->p < l->end && *l->p != c) {
-            if (*l->p == '\\') return NULL; /* numpy never escapes in headers */
-            l->p++;
-        }
-        if (l->p >= l->end) return NULL;
-        v = jlp__new_bytes_copy(l->doc, JLP_STR, s, (size_t)(l->p - s));
-        l->p++;
-    } else if ((c >= '0' && c <= '9') || c == '-') {
-        bool neg = c == '-';
-        if (neg) l->p++;
-        int64_t x = 0;
-        int digits = 0;
-        while (l->p < l->end && *l->p >= '0' && *l->p <= '9') {
-            if (++digits > 18) return NULL;
-            x = x * 10 + (*l->p++ - '0');
-        }
-        if (l->p < l->end && *l->p == 'L') l->p++; /* Python 2 longs */
-        if (!digits) return NULL;
-        v = jlp__new_int(l->doc, neg ? -x : x);
-    } else {
-        static const char *const words[] = {"True", "False", "None"};
-        for (int i = 0; i < 3 && !v; i++) {
-            size_t n = strlen(words[i]);
-            if ((size_t)(l->end - l->p) >= n && !memcmp(l->p, words[i], n)) {
-                l->p += n;
-                v = i == 2 ? jlp__new_none(l->doc) : jlp__new_bool(l->doc, i == 0);
-            }
-        }
-    }
-    l->depth--;
-    return v;
-}
-
-/* A dtype from a .npy descr: a type string ("<i8", "|S5", "<M8[ns]") or a list of
- * (name, descr[, shape]) fields laid out one after another. */
-static jlp_code dtype_from_descr(jlp__vm *m, jlp_val *descr, jlp_val **out);
-
-static jlp_code dtype_from_str(jlp__vm *m, const char *s, size_t n, jlp_val **out) {
-    char buf[64];
-    if (n >= sizeof buf) return jlp__vm_fail(m, JLP_E_BAD_DTYPE, "dtype string too long");
-    memcpy(buf, s, n);
-    buf[n] = 0;
-    char *unit = strchr(buf, '[');
-    size_t base = unit ? (size_t)(unit - buf) : n;
-    jlp_val *str = jlp__new_bytes_copy(m->doc, JLP_STR, buf, base);
-    jlp_val *args = str ? jlp__new_seq(m->doc, JLP_TUPLE, &str, 1) : NULL;
-    if (!args) return jlp__vm_nomem(m);
-    jlp_code c = jlp__dtype_reduce(m, args, out);
-    if (c) return c;
-    jlp_dtype_info *d = jlp__dt(*out);
-    if (unit) {
-        char *close = strchr(unit, ']');
-        char *p = unit + 1;
-        int64_t num = 0;
-        while (*p >= '0' && *p <= '9') num = num * 10 + (*p++ - '0');
-        size_t ul = close ? (size_t)(close - p) : 0;
-        if (!close || (d->kind != 'M' && d->kind != 'm') || !ul || ul >= sizeof d->unit)
-            return jlp__vm_fail(m, JLP_E_BAD_DTYPE, "malformed datetime dtype '%s'", buf);
-        memcpy(d->unit, p, ul);
-        d->unit[ul] = 0;
-        d->unit_num = num ? num : 1;
-    }
-    d->built = true;
-    jlp__dtype_finish(d);
-    return JLP_OK;
-}
-
-static jlp_code dtype_from_descr(jlp__vm *m, jlp_val *descr, jlp_val **out) {
-    if (descr->type == JLP_STR) return dtype_from_str(m, descr->u.s.p, descr->u.s.n, out);
-    if (descr->type != JLP_LIST) return jlp__vm_fail(m, JLP_E_BAD_DTYPE, "npy descr is not a str or list");
-    size_t n = descr->u.seq.n;
-    jlp_val *v = jlp__new_val(m->doc, JLP_DTYPE);
-    jlp_dtype_info *d = jlp__doc_alloc(m->doc, sizeof *d);
-    jlp_field *f = jlp__doc_alloc(m->doc, (n ? n : 1) * sizeof *f);
-    if (!v || !d || !f) return jlp__vm_nomem(m);
-    memset(d, 0, sizeof *d);
-    d->kind = 'V';
-    d->byteorder = '|';
-    d->alignment = 1;
-    d->fields = f;
-    v->u.ext = d;
-    uint64_t off = 0;
-    for (size_t i = 0; i < n; i++) {
-        jlp_val *e = descr->u.seq.v[i];
-        if (e->type != JLP_TUPLE || e->u.seq.n < 2 || e->u.seq.n > 3)
-            return jlp__vm_fail(m, JLP_E_BAD_DTYPE, "npy descr field is not (name, type[, shape])");
-        jlp_val *name = e->u.seq.v[0], *title = NULL, *fd;
-        if (name->type == JLP_TUPLE && name->u.seq.n == 2) {
-            title = name->u.seq.v[0];
-            name = name->u.seq.v[1];
-        }
-        if (name->type != JLP_STR) return jlp__vm_fail(m, JLP_E_BAD_DTYPE, "npy descr field name is not a str");
-        jlp_code c = dtype_from_descr(m, e->u.seq.v[1], &fd);
-        if (c) return c;
-        if (e->u.seq.n == 3) { /* subarray field */
-            jlp_val *sub = jlp__new_val(m->doc, JLP_DTYPE);
-            jlp_dtype_info *sd = jlp__doc_alloc(m->doc, sizeof *sd);
-            if (!sub || !sd) return jlp__vm_nomem(m);
-            memset(sd, 0, sizeof *sd);
-            uint32_t nd;
-            c = jlp__shape_from_tuple(m, e->u.seq.v[2], &sd->sub_shape, &nd);
-            if (c) return c;
-            sd->sub_ndim = nd;
-            sd->sub_base = fd;
-            sd->kind = 'V';
-            sd->byteorder = '|';
-            sd->alignment = 1;
-            uint64_t cnt;
-            if (!jlp__array_size(jlp__dt(fd), sd->sub_shape, nd, &cnt, &sd->itemsize))
-                return jlp__vm_fail(m, JLP_E_BAD_DTYPE, "subarray size overflows");
-            sd->hasobject = jlp__dt(fd)->hasobject;
-            sd->built = true;
-            sub->u.ext = sd;
-            jlp__dtype_finish(sd);
-            fd = sub;
-        }
-        uint64_t size = jlp__dt(fd)->itemsize;
-        if (name->u.s.n == 0) { /* '' entries are padding */
-            if (!jlp__add_u64(off, size, &off)) return jlp__vm_fail(m, JLP_E_BAD_DTYPE, "dtype too large");
-            continue;
-        }
-        jlp_field *fl = &f[d->nfields++];
-        fl->name = name->u.s.p;
-        fl->name_len = name->u.s.n;
-        fl->dtype = fd;
-        fl->offset = off;
-        fl->title = title;
-        if (jlp__dt(fd)->hasobject) d->hasobject = true;
-        if (!jlp__add_u64(off, size, &off)) return jlp__vm_fail(m, JLP_E_BAD_DTYPE, "dtype too large");
-    }
-    d->itemsize = off;
-    d->built = true;
-    jlp__dtype_finish(d);
-    *out = v;
-    return JLP_OK;
-}
-
 /* Read a .npy companion. */
 static jlp_code npy_array(jlp__vm *m, const char *path, jlp_val **out) {
     jlp_error e;
@@ -248,8 +66,7 @@ static jlp_code npy_array(jlp__vm *m, const char *path, jlp_val **out) {
     if (hlen > NPY_MAX_HEADER) { c = jlp__vm_fail(m, JLP_E_LIMIT, "companion %s: header of %zu bytes", path, hlen); goto out; }
     const uint8_t *text = jlp__src_take(s, hlen);
     if (!text) { c = jlp__vm_fail(m, JLP_E_TRUNCATED, "companion %s: truncated header", path); goto out; }
-    lit l = {(const char *)text, (const char *)text + hlen, m->doc, 0};
-    jlp_val *hd = parse_lit(&l);
+    jlp_val *hd = jlp__parse_literal(m->doc, (const char *)text, hlen);
     jlp_val *descr = hd && hd->type == JLP_DICT ? jlp_dict_get(hd, "descr") : NULL;
     jlp_val *fortran = hd && hd->type == JLP_DICT ? jlp_dict_get(hd, "fortran_order") : NULL;
     jlp_val *shape_v = hd && hd->type == JLP_DICT ? jlp_dict_get(hd, "shape") : NULL;
@@ -260,7 +77,7 @@ static jlp_code npy_array(jlp__vm *m, const char *path, jlp_val **out) {
     jlp_val *dtype;
     uint64_t *shape;
     uint32_t ndim;
-    if ((c = dtype_from_descr(m, descr, &dtype)) || (c = jlp__shape_from_tuple(m, shape_v, &shape, &ndim))) goto out;
+    if ((c = jlp__dtype_from_descr(m, descr, &dtype)) || (c = jlp__shape_from_tuple(m, shape_v, &shape, &ndim))) goto out;
     jlp_dtype_info *dt = jlp__dt(dtype);
     if (dt->hasobject) {
         /* np.save pickles object arrays after the header */

@@ -150,6 +150,7 @@ static jlp_code set_fields(jlp__vm *m, jlp_dtype_info *d, jlp_val *names, jlp_va
         jlp_field *f = &d->fields[k++];
         f->name = name->u.s.p;
         f->name_len = name->u.s.n;
+        f->name_val = name;
         f->dtype = entry->u.seq.v[0];
         f->offset = (uint64_t)off;
         f->title = title && title->type != JLP_NONE ? title : NULL;

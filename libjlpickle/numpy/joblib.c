@@ -138,6 +138,10 @@ static jlp_code numpy_wrapper(jlp__vm *m, jlp_val *state, jlp_val **out) {
         if (c) return c;
     }
     jlp_ndarray *a = jlp__arr(arr);
+    /* the outer stream's memo may share the wrapper's dtype node; the nested pickle of
+     * an object array has its own */
+    if (dt->hasobject) a->wrapper_dtype = dtype;
+    else a->dtype = dtype;
     a->subclass = subclass && subclass->type == JLP_GLOBAL ? subclass : NULL;
     if (!dt->hasobject && order_v && jlp_str_eq(order_v, "F")) a->order = 'F';
     if (dt->hasobject) a->origin = has_align && align->type != JLP_NONE ? JLP_ORIGIN_WRAPPER_G2

@@ -11,6 +11,7 @@
 typedef struct jlp_field {
     const char *name;
     size_t name_len;
+    jlp_val *name_val;    /* the str node the name came from (kept for rewriting) */
     jlp_val *dtype;       /* JLP_DTYPE */
     uint64_t offset;
     jlp_val *title;       /* NULL when none */
@@ -49,6 +50,8 @@ typedef struct jlp_ndarray {
     uint8_t origin;       /* jlp_array_origin */
     uint64_t offset;      /* decoded-stream offset of data, UINT64_MAX when none */
     jlp_val *subclass;    /* the subclass global recorded by joblib, or NULL */
+    jlp_val *wrapper_dtype; /* joblib object arrays: the wrapper state's dtype node (the
+                               nested pickle has its own); NULL otherwise */
     bool pending;         /* _reconstruct placeholder waiting for its BUILD */
 } jlp_ndarray;
 
@@ -95,5 +98,15 @@ jlp_code jlp__array_place(jlp__vm *m, jlp_ndarray *a);
 /** NDArrayWrapper (zf = false: a .npy companion) and ZNDArrayWrapper (zf = true: a ZF
  *  companion of raw bytes) of joblib <= 0.9. */
 jlp_code jlp__companion_build(jlp__vm *m, jlp_val *state, bool zf, jlp_val **out);
+
+/** Parse a Python literal (dict, list, tuple, str, int, bool, None) into values of
+ *  `doc`. @return NULL when malformed. */
+jlp_val *jlp__parse_literal(jlp_doc *doc, const char *text, size_t n);
+/** A dtype from a type string ("<f8", "M8[ns]"; no byte order = host order). */
+jlp_code jlp__dtype_from_str(jlp__vm *m, const char *s, size_t n, jlp_val **out);
+/** A dtype from a descr value: a type string or a list of (name, descr[, shape]). */
+jlp_code jlp__dtype_from_descr(jlp__vm *m, jlp_val *descr, jlp_val **out);
+/** A dtype from text: a type string, a numpy name ("float64") or a descr literal. */
+jlp_code jlp__dtype_from_text(jlp__vm *m, const char *text, size_t n, jlp_val **out);
 
 #endif

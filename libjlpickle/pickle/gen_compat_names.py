@@ -26,4 +26,13 @@ out.write("static const struct jlp_compat_name {\n"
           "} jlp_compat_names[] = {\n")
 for (m, n), (nm, nn) in sorted(c.NAME_MAPPING.items(), key=lambda kv: (kv[0][0].encode(), kv[0][1].encode())):
     out.write("    {%s, %s, %s, %s},\n" % (q(m), q(n), q(nm), q(nn)))
+out.write("};\n\n")
+# Writing protocol < 3: Python 3 names back to Python 2's (pickle's fix_imports)
+out.write("static const struct jlp_compat_name jlp_compat_reverse_names[] = {\n")
+for (m, n), (om, on) in sorted(c.REVERSE_NAME_MAPPING.items(), key=lambda kv: (kv[0][0].encode(), kv[0][1].encode())):
+    out.write("    {%s, %s, %s, %s},\n" % (q(m), q(n), q(om), q(on)))
+out.write("};\n\n")
+out.write("static const struct jlp_compat_module jlp_compat_reverse_modules[] = {\n")
+for k, v in sorted(c.REVERSE_IMPORT_MAPPING.items(), key=lambda kv: kv[0].encode()):
+    out.write("    {%s, %s},\n" % (q(k), q(v)))
 out.write("};\n")

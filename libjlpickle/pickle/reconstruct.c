@@ -28,11 +28,14 @@ static int cmp_str(const char *a, size_t al, const char *b) {
     return al < bl ? -1 : al > bl;
 }
 
-void jlp__compat_name(const char **mod, size_t *mod_len, const char **name, size_t *name_len) {
-    size_t lo = 0, hi = sizeof jlp_compat_names / sizeof jlp_compat_names[0];
+/* Binary search of a name table, then of a module table (both sorted by the key). */
+static void rename_with(const struct jlp_compat_name *names, size_t nnames,
+                        const struct jlp_compat_module *mods, size_t nmods, const char **mod,
+                        size_t *mod_len, const char **name, size_t *name_len) {
+    size_t lo = 0, hi = nnames;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
-        const struct jlp_compat_name *e = &jlp_compat_names[mid];
+        const struct jlp_compat_name *e = &names[mid];
         int c = cmp_str(*mod, *mod_len, e->old_mod);
         if (!c) c = cmp_str(*name, *name_len, e->old_name);
         if (!c) {
@@ -45,17 +48,29 @@ void jlp__compat_name(const char **mod, size_t *mod_len, const char **name, size
         if (c < 0) hi = mid; else lo = mid + 1;
     }
     lo = 0;
-    hi = sizeof jlp_compat_modules / sizeof jlp_compat_modules[0];
+    hi = nmods;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
-        int c = cmp_str(*mod, *mod_len, jlp_compat_modules[mid].old_mod);
+        int c = cmp_str(*mod, *mod_len, mods[mid].old_mod);
         if (!c) {
-            *mod = jlp_compat_modules[mid].new_mod;
+            *mod = mods[mid].new_mod;
             *mod_len = strlen(*mod);
             return;
         }
         if (c < 0) hi = mid; else lo = mid + 1;
     }
+}
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+void jlp__compat_name(const char **mod, size_t *mod_len, const char **name, size_t *name_len) {
+    rename_with(jlp_compat_names, COUNT(jlp_compat_names), jlp_compat_modules, COUNT(jlp_compat_modules),
+                mod, mod_len, name, name_len);
+}
+
+void jlp__compat_reverse(const char **mod, size_t *mod_len, const char **name, size_t *name_len) {
+    rename_with(jlp_compat_reverse_names, COUNT(jlp_compat_reverse_names), jlp_compat_reverse_modules,
+                COUNT(jlp_compat_reverse_modules), mod, mod_len, name, name_len);
 }
 
 static bool is_seq_like(const jlp_val *v) {
@@ -138,6 +153,7 @@ jlp_code jlp__reduce(jlp__vm *m, jlp_val *fn, jlp_val *args, jlp_val **out) {
         } else if (jlp_global_is(fn, "collections", "OrderedDict")) {
             if (n == 0) r = jlp__new_seq(m->doc, JLP_DICT, NULL, 0);
             else inert = true;
+            if (r) r->flags |= JLP_VF_ORDERED; /* written back as an OrderedDict */
         } else if (jlp_global_is(fn, "copyreg", "_reconstructor")) {
             if (n == 3) {
                 jlp_val *rest = jlp__new_seq(m->doc, JLP_TUPLE, a + 1, 2);

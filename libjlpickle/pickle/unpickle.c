@@ -34,7 +34,7 @@ jlp_code jlp__vm_fail(jlp__vm *m, jlp_code code, const char *fmt, ...) {
     err->opcode = m->op;
     err->offset = m->op_off;
     /* inside a compressed container the input byte of a decoded byte is not known */
-    err->input_offset = m->src->layer ? UINT64_MAX : m->op_off;
+    err->input_offset = m->src && m->src->layer ? UINT64_MAX : m->op_off;
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(err->msg, sizeof err->msg, fmt, ap);
@@ -62,7 +62,7 @@ jlp_code jlp__vm_event(jlp__vm *m, jlp_event_kind kind, uint64_t offset, uint64_
 }
 
 jlp_code jlp__vm_nomem(jlp__vm *m) {
-    if (jlp__doc_limit_hit(m->doc))
+    if (m->doc && jlp__doc_limit_hit(m->doc))
         return jlp__vm_fail(m, JLP_E_LIMIT, "document allocation exceeds limits.max_alloc (%llu)",
                             (unsigned long long)m->lim->max_alloc);
     return jlp__vm_fail(m, JLP_E_NOMEM, "out of memory");

@@ -68,5 +68,11 @@ void jlp__note_keys(jlp__vm *m, jlp_val *const *kv, size_t n, size_t step);
 
 /** Apply Python 3's renaming of Python 2 names (protocol < 3 streams), in place. */
 void jlp__compat_name(const char **mod, size_t *mod_len, const char **name, size_t *name_len);
+/** The reverse, as Python's pickler applies it when writing protocols < 3. */
+void jlp__compat_reverse(const char **mod, size_t *mod_len, const char **name, size_t *name_len);
+
+struct jlp__sink;
+/** Write `root` as a pickle into `sink` (the writer of pickle.c). */
+jlp_code jlp__write(struct jlp__sink *sink, const jlp_val *root, const jlp_write_opts *o, jlp_error *err);
 
 #endif

@@ -20,6 +20,11 @@ typedef struct jlp_obj {
 
 /* Node flags. */
 #define JLP_VF_BORROWED 0x01u  /* s.p points into caller memory, not the arena */
+#define JLP_VF_ORDERED  0x02u  /* a dict that was a collections.OrderedDict */
+#define JLP_VF_FRESH    0x04u  /* writer scratch: a new object each time in Python, never
+                                  matched by value in the writer's memo */
+#define JLP_VF_BUILT    0x08u  /* made by the builder API or the writer, not loaded: the
+                                  writer may match it by value (see pickle.c by_value) */
 
 struct jlp_val {
     uint8_t type;        /* jlp_type */

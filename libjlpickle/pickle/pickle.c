@@ -1,0 +1,1158 @@
+/*
+ * pickle.c - the writer. It produces what Python's pure-Python pickler (pickle._Pickler)
+ * writes, with joblib's NumpyPickler on top for arrays, opcode for opcode:
+ *
+ *   - the memo: every str, bytes, tuple (but the empty one), list, dict, set, global and
+ *     reduced object is memoized when first written and fetched with BINGET/LONG_BINGET
+ *     afterwards; strings CPython interns (identifiers, one character, the empty
+ *     string) are recognised by value, as Python's memo recognises them by identity;
+ *   - PEP 3154 frames of about 64 KiB (protocol >= 4), ended before any large bytes/str
+ *     and at every array wrapper, so array payloads lie outside frames;
+ *   - batches of 1000 items for APPENDS, SETITEMS and ADDITEMS;
+ *   - arrays as joblib's NumpyArrayWrapper + 16-byte padded raw payload (object arrays:
+ *     a nested protocol 2 pickle), or as numpy's own reduce.
+ *
+ * The value graph may be deep and cyclic, so the writer keeps an explicit task stack
+ * instead of recursing: a task is "save this value", "write these bytes", "memoize",
+ * "finish this tuple", or "the next batch of this container".
+ */
+#include "../io/sink.h"
+#include "vm.h"
+#include "../numpy/numpy.h"
+#include "../value/bigint.h"
+#include "../value/doc.h"
+#include "../value/json_num.h"
+#include "opcodes.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+/* Python's pickler: frames are committed once they reach 64 KiB, and bytes/str at least
+ * that long are written outside frames. */
+#define FRAME_TARGET ((size_t)64 * 1024)
+#define FRAME_MIN 4
+#define BATCHSIZE 1000
+/* joblib's NumpyArrayWrapper alignment. */
+#define ARRAY_ALIGNMENT 16
+
+typedef enum task_kind {
+    T_SAVE,        /* save v */
+    T_BYTES,       /* write lit[0..n) */
+    T_MEMOIZE,     /* memoize v */
+    T_TUPLE_END,   /* the elements of tuple v are written: TUPLEn/TUPLE, or POP..GET */
+    T_FSET_END,    /* the elements of frozenset v are written: FROZENSET, or POP_MARK GET */
+    T_NEWOBJ_END,  /* the object v was created: memoize it, or POP GET when a cycle did */
+    T_APPENDS,     /* batch of the list/items v from index i */
+    T_SETITEMS,    /* batch of the dict v from pair index i */
+    T_ADDITEMS,    /* batch of the set v from index i */
+    T_PAYLOAD,     /* joblib: commit the frame, then the raw bytes of array v */
+    T_NESTED       /* joblib: the nested protocol 2 pickle of object array v */
+} task_kind;
+
+typedef struct task {
+    uint8_t kind;
+    uint8_t n;
+    uint8_t lit[14];
+    const jlp_val *v;
+    size_t i;
+} task;
+
+/* Open-addressed map from a key (pointer or string hash) to a memo index. */
+typedef struct memo_map {
+    const void **keys;
+    const jlp_val **strs;   /* for the string map: the str node the entry stands for */
+    uint64_t *idx;
+    size_t cap, n;
+} memo_map;
+
+typedef struct writer {
+    jlp__sink *sink;
+    const jlp_alc *alc;
+    int proto;
+    jlp_array_format arrays;
+    bool framing;
+    bool c_batches;         /* batch like CPython's C pickler (_pickle.c), see batch() */
+    jlp__buf frame;
+    memo_map memo;          /* by node */
+    memo_map interned;      /* interned strings and builtin dtypes, by value */
+    uint64_t memo_len;
+    task *tasks;
+    size_t nt, cap;
+    jlp_doc *scratch;       /* temporaries: wrappers, their states, args tuples */
+    jlp_code code;
+    jlp_error *err;
+} writer;
+
+/* ---- errors ---------------------------------------------------------------------- */
+
+static void fail(writer *w, jlp_code code, const char *what) {
+    if (w->code) return;
+    w->code = code;
+    jlp__fail(w->err, code, w->sink->pos, -1, "%s", what);
+}
+
+static void nomem(writer *w) { fail(w, JLP_E_NOMEM, "out of memory while writing"); }
+
+/* ---- output and frames ----------------------------------------------------------- */
+
+static void out(writer *w, const void *p, size_t n) {
+    if (w->framing) {
+        jlp__buf_put(&w->frame, p, n);
+        if (w->frame.failed) nomem(w);
+    } else {
+        jlp__sink_write(w->sink, p, n);
+    }
+}
+
+static void out_byte(writer *w, uint8_t b) { out(w, &b, 1); }
+
+static void commit_frame(writer *w, bool force) {
+    if (!w->framing || !w->frame.len) return;
+    if (w->frame.len < FRAME_TARGET && !force) return;
+    if (w->frame.len >= FRAME_MIN) {
+        uint8_t h[9] = {JLP_OP_FRAME};
+        for (int k = 0; k < 8; k++) h[1 + k] = (uint8_t)((uint64_t)w->frame.len >> (8 * k));
+        jlp__sink_write(w->sink, h, 9);
+    }
+    jlp__sink_write(w->sink, w->frame.data, w->frame.len);
+    w->frame.len = 0;
+}
+
+/* A large bytes/str argument goes out unframed, after the pending frame. */
+static void out_large(writer *w, const uint8_t *hdr, size_t hn, const void *p, size_t n) {
+    if (w->framing) {
+        commit_frame(w, true);
+        jlp__sink_write(w->sink, hdr, hn);
+        jlp__sink_write(w->sink, p, n);
+    } else {
+        out(w, hdr, hn);
+        out(w, p, n);
+    }
+}
+
+static void out_u32(uint8_t *p, uint32_t v) {
+    for (int k = 0; k < 4; k++) p[k] = (uint8_t)(v >> (8 * k));
+}
+static void out_u64(uint8_t *p, uint64_t v) {
+    for (int k = 0; k < 8; k++) p[k] = (uint8_t)(v >> (8 * k));
+}
+
+/* ---- memo ------------------------------------------------------------------------- */
+
+static size_t hash_ptr(const void *p, size_t cap) {
+    return (size_t)(((uintptr_t)p >> 4) * 0x9E3779B97F4A7C15ull >> 17) & (cap - 1);
+}
+
+static uint64_t hash_str(const jlp_val *s) {
+    uint64_t h = 1469598103934665603ull ^ s->type;
+    for (size_t i = 0; i < s->u.s.n; i++) h = (h ^ (uint8_t)s->u.s.p[i]) * 1099511628211ull;
+    return h;
+}
+
+static bool map_grow(writer *w, memo_map *m) {
+    if ((m->n + 1) * 2 <= m->cap) return true;
+    size_t cap = m->cap ? m->cap * 2 : 256;
+    const void **k = jlp__malloc(w->alc, cap * sizeof *k);
+    const jlp_val **s = jlp__malloc(w->alc, cap * sizeof *s);
+    uint64_t *x = jlp__malloc(w->alc, cap * sizeof *x);
+    if (!k || !s || !x) {
+        jlp__free(w->alc, k, cap * sizeof *k);
+        jlp__free(w->alc, s, cap * sizeof *s);
+        jlp__free(w->alc, x, cap * sizeof *x);
+        nomem(w);
+        return false;
+    }
+    memset(k, 0, cap * sizeof *k);
+    for (size_t i = 0; i < m->cap; i++) {
+        if (!m->keys[i]) continue;
+        size_t j = hash_ptr(m->keys[i], cap);
+        while (k[j]) j = (j + 1) & (cap - 1);
+        k[j] = m->keys[i];
+        s[j] = m->strs[i];
+        x[j] = m->idx[i];
+    }
+    jlp__free(w->alc, m->keys, m->cap * sizeof *m->keys);
+    jlp__free(w->alc, m->strs, m->cap * sizeof *m->strs);
+    jlp__free(w->alc, m->idx, m->cap * sizeof *m->idx);
+    m->keys = k;
+    m->strs = s;
+    m->idx = x;
+    m->cap = cap;
+    return true;
+}
+
+static void map_free(writer *w, memo_map *m) {
+    jlp__free(w->alc, m->keys, m->cap * sizeof *m->keys);
+    jlp__free(w->alc, m->strs, m->cap * sizeof *m->strs);
+    jlp__free(w->alc, m->idx, m->cap * sizeof *m->idx);
+}
+
+static bool memo_find(const writer *w, const jlp_val *v, uint64_t *idx) {
+    const memo_map *m = &w->memo;
+    if (!m->cap) return false;
+    for (size_t i = hash_ptr(v, m->cap);; i = (i + 1) & (m->cap - 1)) {
+        if (!m->keys[i]) return false;
+        if (m->keys[i] == v) { *idx = m->idx[i]; return true; }
+    }
+}
+
+/* Values Python would hold as one object wherever they occur: classes and functions,
+ * interned strings (identifiers and dotted module names, single characters, the empty
+ * string) and numpy's cached builtin dtypes. Every memoized one is also recorded by
+ * value. Globals (a module attribute is one object in Python), strings of at most one
+ * character (CPython's singletons) and values made by the builder or the writer
+ * (JLP_VF_BUILT) are looked up by value; a loaded document already carries Python's
+ * sharing of other values in its nodes. */
+static bool by_value(const jlp_val *v) {
+    if (v->flags & JLP_VF_FRESH) return false;
+    if (v->type == JLP_GLOBAL) return true;
+    if (v->type == JLP_BYTES) return v->u.s.n <= 1; /* CPython's one-byte bytes singletons */
+    if (v->type == JLP_STR) {
+        if (v->u.s.n <= 1) return !v->u.s.n || (uint8_t)v->u.s.p[0] < 0x80;
+        if (v->u.s.n > 64) return false;
+        for (size_t i = 0; i < v->u.s.n; i++) {
+            char c = v->u.s.p[i];
+            if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+                  c == '.'))
+                return false;
+        }
+        return true;
+    }
+    if (v->type == JLP_DTYPE) {
+        const jlp_dtype_info *d = jlp__dt(v);
+        if (d->nfields || d->sub_base || d->metadata || !strchr("biufcO", d->kind)) return false;
+        const uint16_t one = 1;
+        char native = *(const uint8_t *)&one ? '<' : '>';
+        return d->byteorder == '|' || d->byteorder == native;
+    }
+    return false;
+}
+
+/* The value key of a by-value node: its str, or for a dtype its dtype.str. */
+static bool same_value(const jlp_val *a, const jlp_val *b) {
+    if (a->type != b->type) return false;
+    if (a->type == JLP_STR || a->type == JLP_BYTES) return a->u.s.n == b->u.s.n && !memcmp(a->u.s.p, b->u.s.p, a->u.s.n);
+    if (a->type == JLP_GLOBAL)
+        return a->aux == b->aux && a->u.g.name_len == b->u.g.name_len && !memcmp(a->u.g.mod, b->u.g.mod, a->aux) &&
+               !memcmp(a->u.g.name, b->u.g.name, a->u.g.name_len);
+    return !strcmp(jlp__dt(a)->str, jlp__dt(b)->str);
+}
+
+static uint64_t value_hash(const jlp_val *v) {
+    if (v->type == JLP_STR || v->type == JLP_BYTES) return hash_str(v);
+    if (v->type == JLP_GLOBAL) {
+        uint64_t h = 11;
+        for (uint32_t i = 0; i < v->aux; i++) h = (h ^ (uint8_t)v->u.g.mod[i]) * 1099511628211ull;
+        for (uint32_t i = 0; i < v->u.g.name_len; i++) h = (h ^ (uint8_t)v->u.g.name[i]) * 1099511628211ull;
+        return h;
+    }
+    uint64_t h = 7;
+    for (const char *p = jlp__dt(v)->str; *p; p++) h = (h ^ (uint8_t)*p) * 1099511628211ull;
+    return h;
+}
+
+static bool interned_find(const writer *w, const jlp_val *v, uint64_t *idx) {
+    const memo_map *m = &w->interned;
+    if (!m->cap) return false;
+    uint64_t h = value_hash(v);
+    for (size_t i = (size_t)(h * 0x9E3779B97F4A7C15ull >> 17) & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
+        if (!m->keys[i]) return false;
+        if (same_value(m->strs[i], v)) { *idx = m->idx[i]; return true; }
+    }
+}
+
+static void put_memo_op(writer *w, uint64_t idx) {
+    if (w->proto >= 4) {
+        out_byte(w, JLP_OP_MEMOIZE);
+    } else if (w->proto >= 1) {
+        if (idx < 256) {
+            uint8_t b[2] = {JLP_OP_BINPUT, (uint8_t)idx};
+            out(w, b, 2);
+        } else {
+            uint8_t b[5] = {JLP_OP_LONG_BINPUT};
+            out_u32(b + 1, (uint32_t)idx);
+            out(w, b, 5);
+        }
+    } else {
+        char t[32];
+        int n = snprintf(t, sizeof t, "p%llu\n", (unsigned long long)idx);
+        out(w, t, (size_t)n);
+    }
+}
+
+static void put_get(writer *w, uint64_t idx) {
+    if (w->proto >= 1) {
+        if (idx < 256) {
+            uint8_t b[2] = {JLP_OP_BINGET, (uint8_t)idx};
+            out(w, b, 2);
+        } else {
+            uint8_t b[5] = {JLP_OP_LONG_BINGET};
+            out_u32(b + 1, (uint32_t)idx);
+            out(w, b, 5);
+        }
+    } else {
+        char t[32];
+        int n = snprintf(t, sizeof t, "g%llu\n", (unsigned long long)idx);
+        out(w, t, (size_t)n);
+    }
+}
+
+static void memoize(writer *w, const jlp_val *v) {
+    if (w->code || w->memo_len > UINT32_MAX) {
+        if (!w->code) fail(w, JLP_E_LIMIT, "more than 2^32 memoized values");
+        return;
+    }
+    uint64_t idx = w->memo_len++;
+    put_memo_op(w, idx);
+    if (!map_grow(w, &w->memo)) return;
+    size_t i = hash_ptr(v, w->memo.cap);
+    while (w->memo.keys[i]) i = (i + 1) & (w->memo.cap - 1);
+    w->memo.keys[i] = v;
+    w->memo.strs[i] = v;
+    w->memo.idx[i] = idx;
+    w->memo.n++;
+    if (by_value(v)) {
+        memo_map *m = &w->interned;
+        if (!map_grow(w, m)) return;
+        uint64_t h = value_hash(v);
+        size_t j = (size_t)(h * 0x9E3779B97F4A7C15ull >> 17) & (m->cap - 1);
+        while (m->keys[j]) j = (j + 1) & (m->cap - 1);
+        m->keys[j] = v;
+        m->strs[j] = v;
+        m->idx[j] = idx;
+        m->n++;
+    }
+}
+
+/* ---- tasks ------------------------------------------------------------------------ */
+
+static task *push(writer *w, task_kind k, const jlp_val *v, size_t i) {
+    if (w->nt == w->cap) {
+        size_t cap = w->cap ? w->cap * 2 : 256;
+        task *t = jlp__realloc(w->alc, w->tasks, w->cap * sizeof *t, cap * sizeof *t);
+        if (!t) {
+            nomem(w);
+            return NULL;
+        }
+        w->tasks = t;
+        w->cap = cap;
+    }
+    task *t = &w->tasks[w->nt++];
+    t->kind = (uint8_t)k;
+    t->v = v;
+    t->i = i;
+    t->n = 0;
+    return t;
+}
+
+static void push_save(writer *w, const jlp_val *v) { push(w, T_SAVE, v, 0); }
+
+static void push_bytes(writer *w, const void *p, size_t n) {
+    task *t = push(w, T_BYTES, NULL, 0);
+    if (!t) return;
+    memcpy(t->lit, p, n);
+    t->n = (uint8_t)n;
+}
+
+static void push_op(writer *w, uint8_t op) { push_bytes(w, &op, 1); }
+
+/* Tasks run last-in first-out: callers push the steps of one save in reverse order. */
+
+/* ---- scalars ---------------------------------------------------------------------- */
+
+static void save_int64(writer *w, int64_t x) {
+    uint8_t b[16];
+    if (w->proto >= 1) {
+        if (x >= 0 && x <= 0xff) { b[0] = JLP_OP_BININT1; b[1] = (uint8_t)x; out(w, b, 2); return; }
+        if (x >= 0 && x <= 0xffff) { b[0] = JLP_OP_BININT2; b[1] = (uint8_t)x; b[2] = (uint8_t)(x >> 8); out(w, b, 3); return; }
+        if (x >= INT32_MIN && x <= INT32_MAX) { b[0] = JLP_OP_BININT; out_u32(b + 1, (uint32_t)(int32_t)x); out(w, b, 5); return; }
+    }
+    if (w->proto >= 2) {
+        /* LONG1 with the minimal two's complement bytes */
+        uint8_t le[8];
+        for (int k = 0; k < 8; k++) le[k] = (uint8_t)((uint64_t)x >> (8 * k));
+        size_t n = jlp__bigint_minlen(le, 8);
+        b[0] = JLP_OP_LONG1;
+        b[1] = (uint8_t)n;
+        memcpy(b + 2, le, n);
+        out(w, b, 2 + n);
+        return;
+    }
+    char t[32];
+    int n = x >= INT32_MIN && x <= INT32_MAX ? snprintf(t, sizeof t, "I%lld\n", (long long)x)
+                                              : snprintf(t, sizeof t, "L%lldL\n", (long long)x);
+    out(w, t, (size_t)n);
+}
+
+static void save_bigint(writer *w, const jlp_val *v) {
+    const uint8_t *p = (const uint8_t *)v->u.s.p;
+    size_t n = v->u.s.n;
+    if (w->proto >= 2) {
+        uint8_t h[5];
+        if (n < 256) {
+            h[0] = JLP_OP_LONG1;
+            h[1] = (uint8_t)n;
+            out(w, h, 2);
+        } else if (n <= INT32_MAX) {
+            h[0] = JLP_OP_LONG4;
+            out_u32(h + 1, (uint32_t)n);
+            out(w, h, 5);
+        } else {
+            fail(w, JLP_E_UNSUPPORTED, "integer too large for LONG4");
+            return;
+        }
+        out(w, p, n);
+        return;
+    }
+    jlp__buf t;
+    jlp__buf_init(&t, w->alc);
+    jlp__buf_putc(&t, 'L');
+    jlp__bigint_decimal(p, n, SIZE_MAX / 4, &t);
+    jlp__buf_puts(&t, "L\n");
+    if (t.failed) nomem(w);
+    else out(w, t.data, t.len);
+    jlp__buf_release(&t);
+}
+
+static void save_float(writer *w, double d) {
+    if (w->proto >= 1) {
+        uint8_t b[9] = {JLP_OP_BINFLOAT};
+        uint64_t bits;
+        memcpy(&bits, &d, 8);
+        for (int k = 0; k < 8; k++) b[1 + k] = (uint8_t)(bits >> (56 - 8 * k));
+        out(w, b, 9);
+        return;
+    }
+    char t[48] = "F";
+    size_t n = 1;
+    if (isnan(d)) n += (size_t)snprintf(t + 1, sizeof t - 1, "nan");
+    else if (isinf(d)) n += (size_t)snprintf(t + 1, sizeof t - 1, d > 0 ? "inf" : "-inf");
+    else n += jlp__float_repr(d, t + 1);
+    t[n++] = '\n';
+    out(w, t, n);
+}
+
+/* Protocol 0 str: raw-unicode-escape after escaping what would break the line. */
+static void save_str_text(writer *w, const jlp_val *v) {
+    jlp__buf t;
+    jlp__buf_init(&t, w->alc);
+    jlp__buf_putc(&t, 'V');
+    const uint8_t *p = (const uint8_t *)v->u.s.p;
+    size_t n = v->u.s.n;
+    for (size_t i = 0; i < n;) {
+        uint32_t cp;
+        size_t len = p[i] < 0x80 ? 1 : p[i] < 0xE0 ? 2 : p[i] < 0xF0 ? 3 : 4;
+        if (i + len > n) len = n - i;
+        cp = len == 1 ? p[i] : (uint32_t)(p[i] & (0x3F >> (len - 1)));
+        for (size_t k = 1; k < len; k++) cp = (cp << 6) | (p[i + k] & 0x3F);
+        i += len;
+        if (cp == '\\' || cp == 0 || cp == '\n' || cp == '\r' || cp == 0x1a || (cp >= 0x100 && cp < 0x10000))
+            jlp__buf_printf(&t, "\\u%04x", (unsigned)cp);
+        else if (cp >= 0x10000)
+            jlp__buf_printf(&t, "\\U%08x", (unsigned)cp);
+        else
+            jlp__buf_putc(&t, (char)cp);
+    }
+    jlp__buf_putc(&t, '\n');
+    if (t.failed) nomem(w);
+    else out(w, t.data, t.len);
+    jlp__buf_release(&t);
+}
+
+static void save_str(writer *w, const jlp_val *v) {
+    size_t n = v->u.s.n;
+    uint8_t h[9];
+    if (w->proto == 0) {
+        save_str_text(w, v);
+    } else if (n <= 0xff && w->proto >= 4) {
+        h[0] = JLP_OP_SHORT_BINUNICODE;
+        h[1] = (uint8_t)n;
+        out(w, h, 2);
+        out(w, v->u.s.p, n);
+    } else if (n > 0xffffffffu && w->proto >= 4) {
+        h[0] = JLP_OP_BINUNICODE8;
+        out_u64(h + 1, n);
+        out_large(w, h, 9, v->u.s.p, n);
+    } else if (n > 0xffffffffu) {
+        fail(w, JLP_E_UNSUPPORTED, "str longer than 4 GiB needs protocol 4");
+        return;
+    } else {
+        h[0] = JLP_OP_BINUNICODE;
+        out_u32(h + 1, (uint32_t)n);
+        if (n >= FRAME_TARGET) out_large(w, h, 5, v->u.s.p, n);
+        else {
+            out(w, h, 5);
+            out(w, v->u.s.p, n);
+        }
+    }
+    memoize(w, v);
+}
+
+/* ---- globals and reductions ------------------------------------------------------- */
+
+static const jlp_val *scratch_global(writer *w, const char *mod, const char *name) {
+    const jlp_val *g = jlp_new_global(w->scratch, mod, name);
+    if (!g) nomem(w);
+    return g;
+}
+
+/* Strings the writer adds stand for Python's constants, which are interned. */
+static jlp_val *scratch_str(writer *w, const char *s, size_t n) {
+    jlp_val *v = jlp__new_bytes_copy(w->scratch, JLP_STR, s, n);
+    if (!v) nomem(w);
+    else v->flags |= JLP_VF_BUILT;
+    return v;
+}
+
+static const jlp_val *scratch_tuple(writer *w, jlp_val *const *items, size_t n) {
+    const jlp_val *t = jlp__new_seq(w->scratch, JLP_TUPLE, items, n);
+    if (!t) nomem(w);
+    return t;
+}
+
+static bool ascii(const char *s, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if ((uint8_t)s[i] >= 0x80) return false;
+    return true;
+}
+
+static void save_global(writer *w, const jlp_val *g) {
+    const char *mod = g->u.g.mod, *name = g->u.g.name;
+    size_t ml = g->aux, nl = g->u.g.name_len;
+    if (w->proto >= 4) {
+        /* STACK_GLOBAL from the two strings, then memoize the global */
+        push(w, T_MEMOIZE, g, 0);
+        push_op(w, JLP_OP_STACK_GLOBAL);
+        push_save(w, scratch_str(w, name, nl));
+        push_save(w, scratch_str(w, mod, ml));
+        return;
+    }
+    const char *dot = memchr(name, '.', nl);
+    if (dot) {
+        /* protocols < 4 cannot name a nested qualname: getattr(parent, last) */
+        const char *last = name;
+        for (const char *p = name; p < name + nl; p++)
+            if (*p == '.') last = p + 1;
+        char *parent = jlp__doc_alloc(w->scratch, (size_t)(last - name));
+        char *modz = jlp__doc_alloc(w->scratch, ml + 1);
+        if (!parent || !modz) { nomem(w); return; }
+        memcpy(parent, name, (size_t)(last - 1 - name));
+        parent[last - 1 - name] = 0;
+        memcpy(modz, mod, ml);
+        modz[ml] = 0;
+        jlp_val *args[2] = {(jlp_val *)(uintptr_t)scratch_global(w, modz, parent),
+                            (jlp_val *)(uintptr_t)scratch_str(w, last, (size_t)(name + nl - last))};
+        if (w->code) return;
+        push(w, T_MEMOIZE, g, 0);
+        push_op(w, JLP_OP_REDUCE);
+        push_save(w, scratch_tuple(w, args, 2));
+        push_save(w, scratch_global(w, "builtins", "getattr"));
+        return;
+    }
+    if (w->proto < 3) jlp__compat_reverse(&mod, &ml, &name, &nl);
+    if (w->proto < 3 && (!ascii(mod, ml) || !ascii(name, nl))) {
+        fail(w, JLP_E_UNSUPPORTED, "protocols 0-2 need ASCII module and class names");
+        return;
+    }
+    out_byte(w, JLP_OP_GLOBAL);
+    out(w, mod, ml);
+    out_byte(w, '\n');
+    out(w, name, nl);
+    out_byte(w, '\n');
+    memoize(w, g);
+}
+
+/* Push the steps of `callable(*args)` REDUCE for the object v, memoized afterwards. */
+static void push_reduce(writer *w, const jlp_val *v, const jlp_val *callable, const jlp_val *args) {
+    push(w, T_NEWOBJ_END, v, 0);
+    push_op(w, JLP_OP_REDUCE);
+    push_save(w, args);
+    push_save(w, callable);
+}
+
+/* ---- containers ------------------------------------------------------------------- */
+
+static void save_tuple(writer *w, const jlp_val *t) {
+    size_t n = t->u.seq.n;
+    if (!n) {
+        if (w->proto >= 1) out_byte(w, JLP_OP_EMPTY_TUPLE);
+        else {
+            out_byte(w, JLP_OP_MARK);
+            out_byte(w, JLP_OP_TUPLE);
+        }
+        return;
+    }
+    push(w, T_TUPLE_END, t, 0);
+    for (size_t i = n; i-- > 0;) push_save(w, t->u.seq.v[i]);
+    if (!(n <= 3 && w->proto >= 2)) out_byte(w, JLP_OP_MARK);
+}
+
+static void finish_tuple(writer *w, const jlp_val *t) {
+    size_t n = t->u.seq.n;
+    uint64_t idx;
+    bool small = n <= 3 && w->proto >= 2;
+    if (memo_find(w, t, &idx)) {
+        /* the tuple reached itself through its elements: drop them, fetch it */
+        if (small) for (size_t i = 0; i < n; i++) out_byte(w, JLP_OP_POP);
+        else if (w->proto >= 1) out_byte(w, JLP_OP_POP_MARK);
+        else for (size_t i = 0; i <= n; i++) out_byte(w, JLP_OP_POP);
+        put_get(w, idx);
+        return;
+    }
+    out_byte(w, small ? (uint8_t)(JLP_OP_TUPLE1 + n - 1) : (uint8_t)JLP_OP_TUPLE);
+    memoize(w, t);
+}
+
+/* APPENDS batches over seq[i..], SETITEMS over pairs, ADDITEMS over set items. */
+static void batch(writer *w, task_kind k, const jlp_val *v, size_t i) {
+    size_t total = v->u.seq.n;
+    if (i >= total) return;
+    size_t n = total - i < BATCHSIZE ? total - i : BATCHSIZE;
+    bool pairs = k == T_SETITEMS;
+    if (w->proto == 0) {
+        /* no MARK batches in protocol 0: one APPEND / SETITEM per item */
+        if (i + 1 < total) push(w, k, v, i + 1);
+        push_op(w, pairs ? JLP_OP_SETITEM : JLP_OP_APPEND);
+        if (pairs) push_save(w, v->u.seq.v[2 * i + 1]);
+        push_save(w, v->u.seq.v[pairs ? 2 * i : i]);
+        return;
+    }
+    if (n == BATCHSIZE) push(w, k, v, i + n);
+    /* pickle.py writes a lone item (also the last of a batch) with APPEND/SETITEM;
+     * _pickle.c does so only for a container of one item (joblib's nested pickles of
+     * object arrays come from _pickle.c). */
+    bool lone = w->c_batches ? total == 1 : n == 1;
+    if (w->c_batches && n == BATCHSIZE && i + n == total) w->nt--; /* no empty batch follows */
+    if (lone && k != T_ADDITEMS) {
+        push_op(w, pairs ? JLP_OP_SETITEM : JLP_OP_APPEND);
+        if (pairs) push_save(w, v->u.seq.v[2 * i + 1]);
+        push_save(w, v->u.seq.v[pairs ? 2 * i : i]);
+        return;
+    }
+    push_op(w, k == T_SETITEMS ? JLP_OP_SETITEMS : k == T_ADDITEMS ? JLP_OP_ADDITEMS : JLP_OP_APPENDS);
+    for (size_t j = i + n; j-- > i;) {
+        if (pairs) {
+            push_save(w, v->u.seq.v[2 * j + 1]);
+            push_save(w, v->u.seq.v[2 * j]);
+        } else {
+            push_save(w, v->u.seq.v[j]);
+        }
+    }
+    push_op(w, JLP_OP_MARK);
+}
+
+/* A temporary list of the items of a set (protocols < 4 write set(list)). */
+static const jlp_val *items_list(writer *w, const jlp_val *v) {
+    const jlp_val *l = jlp__new_seq(w->scratch, JLP_LIST, v->u.seq.v, v->u.seq.n);
+    if (!l) nomem(w);
+    return l;
+}
+
+static void save_set(writer *w, const jlp_val *v, bool frozen) {
+    if (w->proto < 4) {
+        jlp_val *arg = (jlp_val *)(uintptr_t)items_list(w, v);
+        if (w->code) return;
+        push_reduce(w, v, scratch_global(w, "builtins", frozen ? "frozenset" : "set"), scratch_tuple(w, &arg, 1));
+        return;
+    }
+    if (!frozen) {
+        out_byte(w, JLP_OP_EMPTY_SET);
+        memoize(w, v);
+        batch(w, T_ADDITEMS, v, 0);
+        return;
+    }
+    push(w, T_FSET_END, v, 0);
+    for (size_t i = v->u.seq.n; i-- > 0;) push_save(w, v->u.seq.v[i]);
+    out_byte(w, JLP_OP_MARK);
+}
+
+/* ---- bytes ------------------------------------------------------------------------ */
+
+/* Latin-1 text of raw bytes, as Python's str(b, 'latin1'): a temporary str. */
+static const jlp_val *latin1_str(writer *w, const uint8_t *p, size_t n) {
+    uint8_t *u = jlp__doc_alloc(w->scratch, 2 * n + 1);
+    if (!u) { nomem(w); return NULL; }
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) o += jlp__utf8_put(u + o, p[i]);
+    return scratch_str(w, (const char *)u, o);
+}
+
+static void save_bytes(writer *w, const jlp_val *v) {
+    size_t n = v->u.s.n;
+    if (w->proto < 3) {
+        if (!n) {
+            push_reduce(w, v, scratch_global(w, "builtins", "bytes"), scratch_tuple(w, NULL, 0));
+            return;
+        }
+        jlp_val *args[2] = {(jlp_val *)(uintptr_t)latin1_str(w, (const uint8_t *)v->u.s.p, n),
+                            (jlp_val *)(uintptr_t)scratch_str(w, "latin1", 6)};
+        if (w->code) return;
+        push_reduce(w, v, scratch_global(w, "_codecs", "encode"), scratch_tuple(w, args, 2));
+        return;
+    }
+    uint8_t h[9];
+    if (n <= 0xff) {
+        h[0] = JLP_OP_SHORT_BINBYTES;
+        h[1] = (uint8_t)n;
+        out(w, h, 2);
+        out(w, v->u.s.p, n);
+    } else if (n > 0xffffffffu && w->proto >= 4) {
+        h[0] = JLP_OP_BINBYTES8;
+        out_u64(h + 1, n);
+        out_large(w, h, 9, v->u.s.p, n);
+    } else if (n > 0xffffffffu) {
+        fail(w, JLP_E_UNSUPPORTED, "bytes longer than 4 GiB need protocol 4");
+        return;
+    } else {
+        h[0] = JLP_OP_BINBYTES;
+        out_u32(h + 1, (uint32_t)n);
+        if (n >= FRAME_TARGET) out_large(w, h, 5, v->u.s.p, n);
+        else {
+            out(w, h, 5);
+            out(w, v->u.s.p, n);
+        }
+    }
+    memoize(w, v);
+}
+
+static void save_bytearray(writer *w, const jlp_val *v) {
+    size_t n = v->u.s.n;
+    if (w->proto < 5) {
+        jlp_val *b = n ? jlp__new_bytes_borrow(w->scratch, JLP_BYTES, v->u.s.p, n) : NULL;
+        if (n && !b) { nomem(w); return; }
+        push_reduce(w, v, scratch_global(w, "builtins", "bytearray"), scratch_tuple(w, &b, n ? 1 : 0));
+        return;
+    }
+    uint8_t h[9] = {JLP_OP_BYTEARRAY8};
+    out_u64(h + 1, n);
+    if (n >= FRAME_TARGET) out_large(w, h, 9, v->u.s.p, n);
+    else {
+        out(w, h, 9);
+        out(w, v->u.s.p, n);
+    }
+    memoize(w, v);
+}
+
+/* ---- objects ---------------------------------------------------------------------- */
+
+/* After an object is made: its list items, dict items, then BUILD(state). */
+static void push_object_tail(writer *w, const jlp_obj *o) {
+    if (o->state) {
+        push_op(w, JLP_OP_BUILD);
+        push_save(w, o->state);
+    }
+    if (o->dictitems && o->dictitems->u.seq.n) push(w, T_SETITEMS, o->dictitems, 0);
+    if (o->items && o->items->u.seq.n) push(w, T_APPENDS, o->items, 0);
+}
+
+static void save_object(writer *w, const jlp_val *v) {
+    const jlp_obj *o = v->u.obj;
+    push_object_tail(w, o);
+    switch (o->kind) {
+    case JLP_OBJ_NEWOBJ:
+    case JLP_OBJ_NEWOBJ_EX:
+        if (o->kind == JLP_OBJ_NEWOBJ_EX && o->kwargs && o->kwargs->u.seq.n) {
+            if (w->proto < 4) {
+                fail(w, JLP_E_UNSUPPORTED, "keyword arguments of NEWOBJ_EX need protocol 4");
+                return;
+            }
+            push(w, T_NEWOBJ_END, v, 0);
+            push_op(w, JLP_OP_NEWOBJ_EX);
+            push_save(w, o->kwargs);
+            push_save(w, o->args);
+            push_save(w, o->callable);
+            return;
+        }
+        if (w->proto >= 2) {
+            push(w, T_NEWOBJ_END, v, 0);
+            push_op(w, JLP_OP_NEWOBJ);
+            push_save(w, o->args);
+            push_save(w, o->callable);
+            return;
+        }
+        if (o->args->u.seq.n) {
+            fail(w, JLP_E_UNSUPPORTED, "protocols 0-1 cannot pass arguments to cls.__new__");
+            return;
+        }
+        /* protocols 0-1 write instances as copyreg._reconstructor(cls, object, None) */
+        {
+            jlp_val *args[3] = {o->callable, (jlp_val *)(uintptr_t)scratch_global(w, "builtins", "object"),
+                                jlp__new_none(w->scratch)};
+            if (w->code) return;
+            push_reduce(w, v, scratch_global(w, "copyreg", "_reconstructor"), scratch_tuple(w, args, 3));
+        }
+        return;
+    case JLP_OBJ_RECONSTRUCTOR: {
+        jlp_val *args[3] = {o->callable, o->args->u.seq.n > 0 ? o->args->u.seq.v[0] : jlp__new_none(w->scratch),
+                            o->args->u.seq.n > 1 ? o->args->u.seq.v[1] : jlp__new_none(w->scratch)};
+        push_reduce(w, v, scratch_global(w, "copyreg", "_reconstructor"), scratch_tuple(w, args, 3));
+        return;
+    }
+    default: /* REDUCE, OBJ, INST: all are callable(*args) */
+        push_reduce(w, v, o->callable, o->args);
+        return;
+    }
+}
+
+/* ---- numpy -------------------------------------------------------------------------- */
+
+static jlp_val *s_int(writer *w, int64_t i) {
+    jlp_val *v = jlp__new_int(w->scratch, i);
+    if (!v) nomem(w);
+    return v;
+}
+
+static jlp_val *shape_tuple(writer *w, const uint64_t *shape, size_t ndim) {
+    jlp_val *items[64];
+    for (size_t k = 0; k < ndim; k++) items[k] = s_int(w, (int64_t)shape[k]);
+    return (jlp_val *)(uintptr_t)scratch_tuple(w, items, ndim);
+}
+
+/* numpy's dtype flags for the pickled state, derived when the dtype was not loaded. */
+static int64_t dtype_flags(const jlp_dtype_info *d) {
+    if (d->built && d->flags) return d->flags;
+    if (d->kind == 'O') return 63;
+    if (d->kind == 'U') return 8;
+    if (d->sub_base) return dtype_flags(jlp__dt(d->sub_base)) & 0x1B;
+    if (d->nfields) {
+        int64_t f = 0x10;
+        for (size_t i = 0; i < d->nfields; i++) f |= dtype_flags(jlp__dt(d->fields[i].dtype)) & 0x1B;
+        return f;
+    }
+    return 0;
+}
+
+/* REDUCE(numpy.dtype, (descr, False, True)) + BUILD(state), as numpy's __reduce__. */
+static void save_dtype(writer *w, const jlp_val *dt) {
+    const jlp_dtype_info *d = jlp__dt(dt);
+    jlp_doc *s = w->scratch;
+    char descr[32];
+    uint64_t size = d->kind == 'U' ? d->itemsize / 4 : d->itemsize;
+    if (d->kind == 'M' || d->kind == 'm') snprintf(descr, sizeof descr, "%c8", d->kind);
+    else snprintf(descr, sizeof descr, "%c%llu", d->kind, (unsigned long long)size);
+    jlp_val *a[3] = {(jlp_val *)(uintptr_t)scratch_str(w, descr, strlen(descr)), jlp__new_bool(s, false), jlp__new_bool(s, true)};
+    if (a[0]) a[0]->flags |= JLP_VF_FRESH; /* numpy formats a new str for every dtype */
+    bool flexible = d->kind == 'S' || d->kind == 'U' || d->kind == 'V';
+    jlp_val *sub = jlp__new_none(s), *names = jlp__new_none(s), *fields = jlp__new_none(s);
+    if (d->sub_base) {
+        jlp_val *p[2] = {d->sub_base, shape_tuple(w, d->sub_shape, d->sub_ndim)};
+        sub = (jlp_val *)(uintptr_t)scratch_tuple(w, p, 2);
+    }
+    if (d->nfields) {
+        jlp_val **nm = jlp__doc_alloc(s, d->nfields * sizeof *nm);
+        jlp_val *fd = jlp__new_seq(s, JLP_DICT, NULL, 0);
+        if (!nm || !fd) { nomem(w); return; }
+        for (size_t i = 0; i < d->nfields; i++) {
+            const jlp_field *f = &d->fields[i];
+            nm[i] = f->name_val ? f->name_val : (jlp_val *)(uintptr_t)scratch_str(w, f->name, f->name_len);
+            jlp_val *e[3] = {f->dtype, s_int(w, (int64_t)f->offset), f->title};
+            jlp_val *entry = (jlp_val *)(uintptr_t)scratch_tuple(w, e, f->title ? 3 : 2);
+            jlp_val *kv[2] = {nm[i], entry};
+            if (w->code || !jlp__seq_append(s, fd, kv, 1)) { nomem(w); return; }
+            if (f->title) {
+                kv[0] = f->title;
+                if (!jlp__seq_append(s, fd, kv, 1)) { nomem(w); return; }
+            }
+        }
+        names = (jlp_val *)(uintptr_t)scratch_tuple(w, nm, d->nfields);
+        fields = fd;
+    }
+    bool sized = flexible || d->nfields || d->sub_base;
+    int64_t flags = dtype_flags(d);
+    if (flags > 127) flags -= 256; /* numpy keeps flags in a signed char */
+    char bo[2] = {d->byteorder, 0};
+    jlp_val *st[9] = {s_int(w, 3), (jlp_val *)(uintptr_t)scratch_str(w, bo, 1), sub, names, fields,
+                      s_int(w, sized ? (int64_t)d->itemsize : -1),
+                      s_int(w, sized ? (int64_t)(d->alignment ? d->alignment : 1) : -1), s_int(w, flags), NULL};
+    size_t nst = 8;
+    if (d->kind == 'M' || d->kind == 'm') {
+        /* version 4: (metadata, (unit, num, den, events)) */
+        st[0] = s_int(w, 4);
+        const char *unit = d->unit[0] ? d->unit : "generic";
+        jlp_val *u[4] = {jlp__new_bytes_copy(s, JLP_BYTES, unit, strlen(unit)), s_int(w, d->unit_num ? d->unit_num : 1),
+                         s_int(w, 1), s_int(w, 1)};
+        jlp_val *m2[2] = {d->metadata ? d->metadata : jlp__new_seq(s, JLP_DICT, NULL, 0),
+                          (jlp_val *)(uintptr_t)scratch_tuple(w, u, 4)};
+        st[8] = (jlp_val *)(uintptr_t)scratch_tuple(w, m2, 2);
+        nst = 9;
+    } else if (d->metadata) {
+        st[0] = s_int(w, 4);
+        st[8] = d->metadata;
+        nst = 9;
+    }
+    if (w->code) return;
+    push_op(w, JLP_OP_BUILD);
+    push_save(w, scratch_tuple(w, st, nst));
+    push_reduce(w, dt, scratch_global(w, "numpy", "dtype"), scratch_tuple(w, a, 3));
+}
+
+static const char *numpy_core(writer *w) {
+    (void)w;
+    return "numpy.core.multiarray";
+}
+
+/* numpy's own reduce of an array: _reconstruct + BUILD, or _frombuffer at protocol 5. */
+static void save_array_numpy(writer *w, const jlp_val *v) {
+    const jlp_ndarray *a = jlp__arr(v);
+    const jlp_dtype_info *d = jlp__dt(a->dtype);
+    jlp_doc *s = w->scratch;
+    bool fortran = a->order == 'F';
+    if (w->proto >= 5 && !d->hasobject) {
+        jlp_val *buf = jlp__new_bytes_borrow(s, JLP_BYTEARRAY, a->data ? (const char *)a->data : "", (size_t)a->nbytes);
+        jlp_val *args[4] = {buf, a->dtype, shape_tuple(w, a->shape, a->ndim),
+                            (jlp_val *)(uintptr_t)scratch_str(w, fortran ? "F" : "C", 1)};
+        if (!buf || w->code) { nomem(w); return; }
+        push_reduce(w, v, scratch_global(w, "numpy.core.numeric", "_frombuffer"), scratch_tuple(w, args, 4));
+        return;
+    }
+    jlp_val *zero = s_int(w, 0);
+    jlp_val *ra[3] = {(jlp_val *)(uintptr_t)(a->subclass ? a->subclass : scratch_global(w, "numpy", "ndarray")),
+                      (jlp_val *)(uintptr_t)scratch_tuple(w, &zero, 1), jlp_new_bytes(s, "b", 1)};
+    jlp_val *data = a->objects ? a->objects
+                               : jlp__new_bytes_borrow(s, JLP_BYTES, a->data ? (const char *)a->data : "", (size_t)a->nbytes);
+    jlp_val *st[5] = {s_int(w, 1), shape_tuple(w, a->shape, a->ndim), a->dtype, jlp__new_bool(s, fortran), data};
+    if (!data || w->code) { nomem(w); return; }
+    push_op(w, JLP_OP_BUILD);
+    push_save(w, scratch_tuple(w, st, 5));
+    push_reduce(w, v, scratch_global(w, numpy_core(w), "_reconstruct"), scratch_tuple(w, ra, 3));
+}
+
+/* joblib's NumpyArrayWrapper: NEWOBJ + BUILD(state), the frame committed, the payload. */
+static void save_array_joblib(writer *w, const jlp_val *v) {
+    const jlp_ndarray *a = jlp__arr(v);
+    const jlp_dtype_info *d = jlp__dt(a->dtype);
+    jlp_doc *s = w->scratch;
+    jlp_val *state = jlp__new_seq(s, JLP_DICT, NULL, 0);
+    const jlp_val *cls = scratch_global(w, "joblib.numpy_pickle", "NumpyArrayWrapper");
+    if (!state || w->code) { nomem(w); return; }
+    /* joblib records ndarray, matrix or memmap; anything else loads as a plain array */
+    const jlp_val *sub = a->subclass && (jlp_global_is(a->subclass, "numpy", "matrix") ||
+                                         jlp_global_is(a->subclass, "numpy", "memmap") ||
+                                         jlp_global_is(a->subclass, "numpy.matrixlib.defmatrix", "matrix"))
+                             ? a->subclass : scratch_global(w, "numpy", "ndarray");
+    bool f = a->order == 'F';
+    unsigned big = 0;
+    for (uint32_t k = 0; k < a->ndim; k++) big += a->shape[k] > 1;
+    if (big < 2 || a->count == 0) f = false; /* also C-contiguous: joblib says 'C' */
+    jlp_val *kv[12] = {
+        (jlp_val *)(uintptr_t)scratch_str(w, "subclass", 8), (jlp_val *)(uintptr_t)sub,
+        (jlp_val *)(uintptr_t)scratch_str(w, "shape", 5), shape_tuple(w, a->shape, a->ndim),
+        (jlp_val *)(uintptr_t)scratch_str(w, "order", 5), (jlp_val *)(uintptr_t)scratch_str(w, f ? "F" : "C", 1),
+        (jlp_val *)(uintptr_t)scratch_str(w, "dtype", 5), a->wrapper_dtype ? a->wrapper_dtype : a->dtype,
+        (jlp_val *)(uintptr_t)scratch_str(w, "allow_mmap", 10), jlp__new_bool(s, !d->hasobject),
+        (jlp_val *)(uintptr_t)scratch_str(w, "numpy_array_alignment_bytes", 27), s_int(w, ARRAY_ALIGNMENT)};
+    if (w->code || !jlp__seq_append(s, state, kv, 6)) { nomem(w); return; }
+    jlp_val *wrapper = jlp__new_object(s, JLP_OBJ_NEWOBJ, (jlp_val *)(uintptr_t)cls, NULL);
+    if (!wrapper) { nomem(w); return; }
+    wrapper->u.obj->state = state;
+    /* the payload must not be framed: the wrapper's frame ends at its BUILD */
+    push(w, d->hasobject ? T_NESTED : T_PAYLOAD, v, 0);
+    push_save(w, wrapper);
+}
+
+static void write_payload(writer *w, const jlp_val *v) {
+    const jlp_ndarray *a = jlp__arr(v);
+    if (w->proto >= 4) commit_frame(w, true);
+    /* pad so the data starts at a multiple of 16 of the output stream */
+    uint64_t pos = w->sink->pos + (w->framing ? w->frame.len : 0);
+    uint8_t pad = (uint8_t)(ARRAY_ALIGNMENT - ((pos + 1) % ARRAY_ALIGNMENT));
+    uint8_t buf[1 + ARRAY_ALIGNMENT];
+    buf[0] = pad;
+    memset(buf + 1, 0xFF, pad);
+    jlp__sink_write(w->sink, buf, 1u + pad);
+    if (a->nbytes) jlp__sink_write(w->sink, a->data, (size_t)a->nbytes);
+}
+
+static jlp_code run(writer *w, const jlp_val *root);
+
+/* An object array's payload: numpy's reduce of it in a complete protocol 2 pickle with
+ * its own memo, as joblib 1.2 writes it with pickle.dump(array, protocol=2). */
+static void write_nested(writer *w, const jlp_val *v) {
+    if (w->proto >= 4) commit_frame(w, true);
+    writer inner;
+    memset(&inner, 0, sizeof inner);
+    inner.sink = w->sink;
+    inner.alc = w->alc;
+    inner.proto = 2;
+    inner.arrays = JLP_ARRAYS_NUMPY;
+    inner.c_batches = true;
+    inner.scratch = w->scratch;
+    inner.err = w->err;
+    jlp__buf_init(&inner.frame, w->alc);
+    w->code = run(&inner, v);
+}
+
+/* ---- the loop ---------------------------------------------------------------------- */
+
+static void save(writer *w, const jlp_val *v) {
+    commit_frame(w, false);
+    uint64_t idx;
+    /* joblib never memoizes arrays (each reference writes its own wrapper and payload);
+     * numpy's reduce does */
+    bool joblib_array = v->type == JLP_NDARRAY && w->arrays == JLP_ARRAYS_JOBLIB;
+    if (!joblib_array && (memo_find(w, v, &idx) ||
+                          ((v->type == JLP_GLOBAL || (v->type == JLP_STR && v->u.s.n <= 1) ||
+                            (v->flags & JLP_VF_BUILT)) &&
+                           by_value(v) && interned_find(w, v, &idx)))) {
+        put_get(w, idx);
+        return;
+    }
+    switch ((jlp_type)v->type) {
+    case JLP_NONE: out_byte(w, JLP_OP_NONE); break;
+    case JLP_BOOL:
+        if (w->proto >= 2) out_byte(w, v->u.i ? JLP_OP_NEWTRUE : JLP_OP_NEWFALSE);
+        else out(w, v->u.i ? "I01\n" : "I00\n", 4);
+        break;
+    case JLP_INT: save_int64(w, v->u.i); break;
+    case JLP_BIGINT: save_bigint(w, v); break;
+    case JLP_FLOAT: save_float(w, v->u.f); break;
+    case JLP_COMPLEX: {
+        jlp_val *a[2] = {jlp__new_float(w->scratch, v->u.c.re), jlp__new_float(w->scratch, v->u.c.im)};
+        if (!a[0] || !a[1]) { nomem(w); break; }
+        push_reduce(w, v, scratch_global(w, "builtins", "complex"), scratch_tuple(w, a, 2));
+        break;
+    }
+    case JLP_STR: save_str(w, v); break;
+    case JLP_BYTES: save_bytes(w, v); break;
+    case JLP_BYTEARRAY: save_bytearray(w, v); break;
+    case JLP_TUPLE: save_tuple(w, v); break;
+    case JLP_LIST:
+        if (w->proto >= 1) out_byte(w, JLP_OP_EMPTY_LIST);
+        else out(w, "(l", 2);
+        memoize(w, v);
+        batch(w, T_APPENDS, v, 0);
+        break;
+    case JLP_DICT:
+        if (v->flags & JLP_VF_ORDERED) {
+            /* OrderedDict.__reduce__: OrderedDict() then SETITEMS */
+            if (v->u.seq.n) push(w, T_SETITEMS, v, 0);
+            push_reduce(w, v, scratch_global(w, "collections", "OrderedDict"), scratch_tuple(w, NULL, 0));
+            break;
+        }
+        if (w->proto >= 1) out_byte(w, JLP_OP_EMPTY_DICT);
+        else out(w, "(d", 2);
+        memoize(w, v);
+        batch(w, T_SETITEMS, v, 0);
+        break;
+    case JLP_SET: save_set(w, v, false); break;
+    case JLP_FROZENSET: save_set(w, v, true); break;
+    case JLP_GLOBAL: save_global(w, v); break;
+    case JLP_OBJECT: save_object(w, v); break;
+    case JLP_DTYPE: save_dtype(w, v); break;
+    case JLP_NDARRAY:
+        if (jlp__arr(v)->pending) { fail(w, JLP_E_INVALID_ARG, "an ndarray without data"); break; }
+        if (w->arrays == JLP_ARRAYS_JOBLIB) save_array_joblib(w, v);
+        else save_array_numpy(w, v);
+        break;
+    case JLP_SCALAR: {
+        const jlp_scalar *sc = jlp__sc(v);
+        if (sc->object) { fail(w, JLP_E_UNSUPPORTED, "object numpy scalars"); break; }
+        jlp_val *a[2] = {sc->dtype, jlp__new_bytes_borrow(w->scratch, JLP_BYTES, (const char *)sc->data,
+                                                          (size_t)jlp__dt(sc->dtype)->itemsize)};
+        if (!a[1]) { nomem(w); break; }
+        push_reduce(w, v, scratch_global(w, numpy_core(w), "scalar"), scratch_tuple(w, a, 2));
+        break;
+    }
+    case JLP_PERSID:
+        if (w->proto == 0) {
+            const jlp_val *p = v->u.ref;
+            if (p->type != JLP_STR || !ascii(p->u.s.p, p->u.s.n) || memchr(p->u.s.p, '\n', p->u.s.n)) {
+                fail(w, JLP_E_UNSUPPORTED, "protocol 0 persistent ids must be ASCII str");
+                break;
+            }
+            out_byte(w, JLP_OP_PERSID);
+            out(w, p->u.s.p, p->u.s.n);
+            out_byte(w, '\n');
+        } else {
+            push_op(w, JLP_OP_BINPERSID);
+            push_save(w, v->u.ref);
+        }
+        break;
+    case JLP_EXT: {
+        int64_t c = v->u.i;
+        uint8_t b[5];
+        if (w->proto < 2) { fail(w, JLP_E_UNSUPPORTED, "extension codes need protocol 2"); break; }
+        if (c <= 0xff) { b[0] = JLP_OP_EXT1; b[1] = (uint8_t)c; out(w, b, 2); }
+        else if (c <= 0xffff) { b[0] = JLP_OP_EXT2; b[1] = (uint8_t)c; b[2] = (uint8_t)(c >> 8); out(w, b, 3); }
+        else { b[0] = JLP_OP_EXT4; out_u32(b + 1, (uint32_t)c); out(w, b, 5); }
+        break;
+    }
+    default:
+        fail(w, JLP_E_INVALID_ARG, "a value of unknown type");
+    }
+}
+
+static jlp_code run(writer *w, const jlp_val *root) {
+    if (w->proto >= 2) {
+        uint8_t p[2] = {JLP_OP_PROTO, (uint8_t)w->proto};
+        jlp__sink_write(w->sink, p, 2);
+    }
+    w->framing = w->proto >= 4;
+    push_save(w, root);
+    while (w->nt && !w->code && !w->sink->failed) {
+        task t = w->tasks[--w->nt];
+        switch ((task_kind)t.kind) {
+        case T_SAVE: save(w, t.v); break;
+        case T_BYTES: out(w, t.lit, t.n); break;
+        case T_MEMOIZE: memoize(w, t.v); break;
+        case T_TUPLE_END: finish_tuple(w, t.v); break;
+        case T_FSET_END: {
+            uint64_t idx;
+            if (memo_find(w, t.v, &idx)) {
+                out_byte(w, JLP_OP_POP_MARK);
+                put_get(w, idx);
+            } else {
+                out_byte(w, JLP_OP_FROZENSET);
+                memoize(w, t.v);
+            }
+            break;
+        }
+        case T_NEWOBJ_END: {
+            uint64_t idx;
+            if (memo_find(w, t.v, &idx)) {
+                out_byte(w, JLP_OP_POP);
+                put_get(w, idx);
+            } else {
+                memoize(w, t.v);
+            }
+            break;
+        }
+        case T_APPENDS: case T_SETITEMS: case T_ADDITEMS: batch(w, (task_kind)t.kind, t.v, t.i); break;
+        case T_PAYLOAD: write_payload(w, t.v); break;
+        case T_NESTED: write_nested(w, t.v); break;
+        }
+    }
+    if (!w->code && !w->sink->failed) {
+        out_byte(w, JLP_OP_STOP);
+        commit_frame(w, true);
+        w->framing = false;
+    }
+    jlp__free(w->alc, w->tasks, w->cap * sizeof *w->tasks);
+    map_free(w, &w->memo);
+    map_free(w, &w->interned);
+    jlp__buf_release(&w->frame);
+    if (!w->code && w->sink->failed) {
+        w->code = w->sink->err.code;
+        if (w->err) *w->err = w->sink->err;
+    }
+    return w->code;
+}
+
+/* ---- entry points ------------------------------------------------------------------ */
+
+jlp_code jlp__write(jlp__sink *sink, const jlp_val *root, const jlp_write_opts *o, jlp_error *err) {
+    writer w;
+    memset(&w, 0, sizeof w);
+    w.sink = sink;
+    w.alc = jlp__alc_or_default(o->alc);
+    w.proto = o->protocol;
+    w.arrays = o->arrays;
+    w.err = err;
+    jlp__buf_init(&w.frame, w.alc);
+    w.scratch = jlp_doc_new(w.alc);
+    if (!w.scratch) return jlp__fail(err, JLP_E_NOMEM, 0, -1, "out of memory");
+    jlp_code c = run(&w, root);
+    jlp_doc_free(w.scratch);
+    return c;
+}
