@@ -53,7 +53,7 @@ typedef enum task_kind {
 typedef struct task {
     uint8_t kind;
     uint8_t n;
-    uint8_t lit[14];
+    uint8_t lit[62];         /* short literal output: opcodes, INST names */
     const jlp_val *v;
     size_t i;
 } task;
@@ -408,7 +408,12 @@ static void save_bigint(writer *w, const jlp_val *v) {
     jlp__buf t;
     jlp__buf_init(&t, w->alc);
     jlp__buf_putc(&t, 'L');
-    jlp__bigint_decimal(p, n, SIZE_MAX / 4, &t);
+    /* as Python: str() of an int refuses more than 4300 digits */
+    if (!jlp__bigint_decimal(p, n, 4300, &t)) {
+        jlp__buf_release(&t);
+        fail(w, JLP_E_UNSUPPORTED, "an integer of more than 4300 digits needs protocol 2");
+        return;
+    }
     jlp__buf_puts(&t, "L\n");
     if (t.failed) nomem(w);
     else out(w, t.data, t.len);
@@ -789,7 +794,38 @@ static void save_object(writer *w, const jlp_val *v) {
         push_reduce(w, v, scratch_global(w, "copyreg", "_reconstructor"), scratch_tuple(w, args, 3));
         return;
     }
-    default: /* REDUCE, OBJ, INST: all are callable(*args) */
+    case JLP_OBJ_OBJ:
+    case JLP_OBJ_INST:
+        /* cls(*args): kept as OBJ (or INST in protocol 0) so it reloads as it loaded */
+        if (w->proto >= 1 || o->callable->type == JLP_GLOBAL) {
+            push(w, T_NEWOBJ_END, v, 0);
+            if (w->proto >= 1) {
+                push_op(w, JLP_OP_OBJ);
+            } else {
+                const jlp_val *g = o->callable;
+                size_t need = 3 + g->aux + g->u.g.name_len;
+                if (need > sizeof w->tasks[0].lit || memchr(g->u.g.mod, '\n', g->aux) ||
+                    memchr(g->u.g.name, '\n', g->u.g.name_len)) {
+                    w->nt--;
+                    push_reduce(w, v, o->callable, o->args);
+                    return;
+                }
+                uint8_t lit[sizeof w->tasks[0].lit];
+                lit[0] = JLP_OP_INST;
+                memcpy(lit + 1, g->u.g.mod, g->aux);
+                lit[1 + g->aux] = '\n';
+                memcpy(lit + 2 + g->aux, g->u.g.name, g->u.g.name_len);
+                lit[2 + g->aux + g->u.g.name_len] = '\n';
+                push_bytes(w, lit, need);
+            }
+            for (size_t i = o->args->u.seq.n; i-- > 0;) push_save(w, o->args->u.seq.v[i]);
+            if (w->proto >= 1) push_save(w, o->callable);
+            push_op(w, JLP_OP_MARK);
+            return;
+        }
+        push_reduce(w, v, o->callable, o->args);
+        return;
+    default: /* REDUCE: callable(*args) */
         push_reduce(w, v, o->callable, o->args);
         return;
     }
@@ -985,12 +1021,22 @@ static void write_nested(writer *w, const jlp_val *v) {
 
 /* ---- the loop ---------------------------------------------------------------------- */
 
+/* joblib wraps exactly ndarray, matrix and memmap; other subclasses (recarray...) go
+ * through numpy's own reduce, and are memoized like any reduced object. */
+static bool joblib_wraps(const writer *w, const jlp_val *v) {
+    if (v->type != JLP_NDARRAY || w->arrays != JLP_ARRAYS_JOBLIB) return false;
+    const jlp_val *sub = jlp__arr(v)->subclass;
+    return !sub || jlp_global_is(sub, "numpy", "ndarray") || jlp_global_is(sub, "numpy", "matrix") ||
+           jlp_global_is(sub, "numpy", "memmap") || jlp_global_is(sub, "numpy.matrixlib.defmatrix", "matrix") ||
+           jlp_global_is(sub, "numpy.core.memmap", "memmap");
+}
+
 static void save(writer *w, const jlp_val *v) {
     commit_frame(w, false);
     uint64_t idx;
     /* joblib never memoizes arrays (each reference writes its own wrapper and payload);
      * numpy's reduce does */
-    bool joblib_array = v->type == JLP_NDARRAY && w->arrays == JLP_ARRAYS_JOBLIB;
+    bool joblib_array = joblib_wraps(w, v);
     if (!joblib_array && (memo_find(w, v, &idx) ||
                           ((v->type == JLP_GLOBAL || (v->type == JLP_STR && v->u.s.n <= 1) ||
                             (v->flags & JLP_VF_BUILT)) &&
@@ -1042,7 +1088,7 @@ static void save(writer *w, const jlp_val *v) {
     case JLP_DTYPE: save_dtype(w, v); break;
     case JLP_NDARRAY:
         if (jlp__arr(v)->pending) { fail(w, JLP_E_INVALID_ARG, "an ndarray without data"); break; }
-        if (w->arrays == JLP_ARRAYS_JOBLIB) save_array_joblib(w, v);
+        if (joblib_wraps(w, v)) save_array_joblib(w, v);
         else save_array_numpy(w, v);
         break;
     case JLP_SCALAR: {
