@@ -63,7 +63,7 @@ B := build
 Q := $(if $(V),,@)
 LIB_SRC := $(sort $(wildcard libjlpickle/*/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
-TOOL_NAMES := jlload
+TOOL_NAMES := jlload jldump
 TOOL_COMMON := tools/cli.c
 TOOLS := $(TOOL_NAMES:%=$(B)/%)
 TEST_SRC := $(sort $(wildcard tests/unit/test_*.c))
