@@ -71,6 +71,11 @@ if [ -z "${SAN_ONLY:-}" ]; then
     if [ -f tests/cli/run.sh ]; then
         run "cli golden tests" sh tests/cli/run.sh "$B"
     fi
+    if command -v pkg-config >/dev/null 2>&1; then
+        run "install + pkg-config" sh tests/install/run.sh
+    else
+        skip "install + pkg-config" "needs pkg-config"
+    fi
     for target in ${FUZZ_TARGETS:-}; do
         if [ -d "fuzz/corpus/$target" ]; then
             run "fuzz replay $target" "$B/fuzz_replay_$target" "fuzz/corpus/$target"
