@@ -362,3 +362,43 @@ TEST(cycles_and_sharing_are_written_once) {
     }
     jlp_doc_free(d);
 }
+
+TEST(mmap_of_a_written_file_and_of_a_truncated_one) {
+    jlp_doc *d = jlp_doc_new(NULL);
+    jlp_error err;
+    jlp_val *dt = jlp_new_dtype(d, "<f8", &err);
+    static double v[4096];
+    for (int i = 0; i < 4096; i++) v[i] = i;
+    uint64_t shape[1] = {4096};
+    jlp_val *a = jlp_new_array(d, dt, 1, shape, 'C', v, sizeof v, JLP_BORROW, &err);
+    jlp_val *l = jlp_new_list(d);
+    jlp_list_append(d, l, jlp_new_strz(d, "x"));
+    jlp_list_append(d, l, a);
+    char path[] = "/tmp/jlp-mmap-XXXXXX";
+    int fd = mkstemp(path);
+    close(fd);
+    CHECK_INT(jlp_dump_path(l, path, NULL, &err), JLP_OK);
+    jlp_read_opts o = JLP_READ_OPTS_INIT;
+    o.mmap = 1;
+    jlp_doc *m = jlp_load_path(path, &o, &err);
+    jlp_array_info ai;
+    CHECK(m && jlp_array_get(jlp_item(jlp_doc_root(m), 1), &ai));
+    if (m) {
+        CHECK_INT(ai.storage, JLP_STORE_MMAP);
+        CHECK_INT(ai.aligned, 1);
+        CHECK_INT(ai.offset % 16, 0);
+        CHECK_INT((uintptr_t)ai.data % 16, 0);
+        CHECK(!memcmp(ai.data, v, sizeof v));
+    }
+    struct stat st;
+    stat(path, &st);
+    jlp_doc_free(m);
+    /* the same file cut inside the payload: an error with the payload's offset, no crash */
+    CHECK(truncate(path, st.st_size - 100) == 0);
+    m = jlp_load_path(path, &o, &err);
+    CHECK(m == NULL);
+    CHECK_INT(err.code, JLP_E_TRUNCATED);
+    jlp_doc_free(m);
+    unlink(path);
+    jlp_doc_free(d);
+}
