@@ -20,30 +20,27 @@ typedef struct bz2dec {
 } bz2dec;
 
 static void *bz_alloc(void *opaque, int items, int size) {
-    size_t n = (size_t)items * (size_t)size;
-    size_t *p = jlp__malloc(opaque, n + 2 * sizeof(size_t));
-    if (!p) return NULL;
-    p[0] = n + 2 * sizeof(size_t);
-    return p + 2;
+    return jlp__codec_alloc(opaque, (size_t)items * (size_t)size);
 }
 
-static void bz_free(void *opaque, void *ptr) {
-    if (!ptr) return;
-    size_t *p = (size_t *)ptr - 2;
-    jlp__free(opaque, p, p[0]);
-}
-
-static void *dec_new(const jlp_alc *alc, jlp_error *err) {
+/* A bz_stream wired to the allocator; the caller starts the (de)compressor. */
+static bz2dec *bz_state(const jlp_alc *alc, jlp_error *err) {
     bz2dec *d = jlp__malloc(alc, sizeof *d);
     if (!d) {
-        jlp__fail(err, JLP_E_NOMEM, 0, -1, "cannot allocate a bz2 decoder");
+        jlp__fail(err, JLP_E_NOMEM, 0, -1, "cannot allocate a bz2 stream");
         return NULL;
     }
     memset(d, 0, sizeof *d);
     d->alc = alc;
     d->bs.bzalloc = bz_alloc;
-    d->bs.bzfree = bz_free;
+    d->bs.bzfree = jlp__codec_free;
     d->bs.opaque = (void *)(uintptr_t)alc;
+    return d;
+}
+
+static void *dec_new(const jlp_alc *alc, jlp_error *err) {
+    bz2dec *d = bz_state(alc, err);
+    if (!d) return NULL;
     if (BZ2_bzDecompressInit(&d->bs, 0, 0) != BZ_OK) {
         jlp__free(alc, d, sizeof *d);
         jlp__fail(err, JLP_E_NOMEM, 0, -1, "cannot initialise a bz2 decoder");
@@ -82,16 +79,8 @@ static const char *version(void) { return BZ2_bzlibVersion(); }
 /* Writing: Python's BZ2File, compresslevel 9 by default (joblib keeps it). */
 static void *enc_new(const jlp_alc *alc, int level, int threads, jlp_error *err) {
     (void)threads;
-    bz2dec *d = jlp__malloc(alc, sizeof *d);
-    if (!d) {
-        jlp__fail(err, JLP_E_NOMEM, 0, -1, "cannot allocate a bz2 encoder");
-        return NULL;
-    }
-    memset(d, 0, sizeof *d);
-    d->alc = alc;
-    d->bs.bzalloc = bz_alloc;
-    d->bs.bzfree = bz_free;
-    d->bs.opaque = (void *)(uintptr_t)alc;
+    bz2dec *d = bz_state(alc, err);
+    if (!d) return NULL;
     if (BZ2_bzCompressInit(&d->bs, level, 0, 0) != BZ_OK) {
         jlp__free(alc, d, sizeof *d);
         jlp__fail(err, JLP_E_INVALID_ARG, 0, -1, "bz2 refused level %d", level);

@@ -69,20 +69,10 @@ typedef struct inflater {
 } inflater;
 
 static voidpf z_alloc(voidpf opaque, uInt items, uInt size) {
-    const jlp_alc *alc = opaque;
-    size_t n = (size_t)items * size;
-    /* zlib frees without a size: keep it in front of the block. */
-    size_t *p = jlp__malloc(alc, n + sizeof(size_t) * 2);
-    if (!p) return Z_NULL;
-    p[0] = n + sizeof(size_t) * 2;
-    return p + 2;
+    return jlp__codec_alloc(opaque, (size_t)items * size);
 }
 
-static void z_free(voidpf opaque, voidpf ptr) {
-    if (!ptr) return;
-    size_t *p = (size_t *)ptr - 2;
-    jlp__free(opaque, p, p[0]);
-}
+static void z_free(voidpf opaque, voidpf ptr) { jlp__codec_free(opaque, ptr); }
 
 static void *inflater_new(const jlp_alc *alc, int wbits, const char *name, bool zf,
                           jlp_error *err) {

@@ -39,23 +39,15 @@ typedef struct lzdec {
 } lzdec;
 
 static void *lz_alloc(void *opaque, size_t nmemb, size_t size) {
-    size_t n = nmemb * size;
-    size_t *p = jlp__malloc(opaque, n + 2 * sizeof(size_t));
-    if (!p) return NULL;
-    p[0] = n + 2 * sizeof(size_t);
-    return p + 2;
+    size_t n;
+    return jlp__mul_size(nmemb, size, &n) ? jlp__codec_alloc(opaque, n) : NULL;
 }
 
-static void lz_free(void *opaque, void *ptr) {
-    if (!ptr) return;
-    size_t *p = (size_t *)ptr - 2;
-    jlp__free(opaque, p, p[0]);
-}
-
-static void *lz_new(const jlp_alc *alc, bool xz, jlp_error *err) {
+/* An lzma_stream wired to the allocator; the caller starts the (de)coder. */
+static lzdec *lz_state(const jlp_alc *alc, bool xz, jlp_error *err) {
     lzdec *d = jlp__malloc(alc, sizeof *d);
     if (!d) {
-        jlp__fail(err, JLP_E_NOMEM, 0, -1, "cannot allocate an lzma decoder");
+        jlp__fail(err, JLP_E_NOMEM, 0, -1, "cannot allocate an lzma stream");
         return NULL;
     }
     lzma_stream init = LZMA_STREAM_INIT;
@@ -63,9 +55,15 @@ static void *lz_new(const jlp_alc *alc, bool xz, jlp_error *err) {
     d->alc = alc;
     d->name = xz ? "xz" : "lzma";
     d->la.alloc = lz_alloc;
-    d->la.free = lz_free;
+    d->la.free = jlp__codec_free;
     d->la.opaque = (void *)(uintptr_t)alc;
     d->ls.allocator = &d->la;
+    return d;
+}
+
+static void *lz_new(const jlp_alc *alc, bool xz, jlp_error *err) {
+    lzdec *d = lz_state(alc, xz, err);
+    if (!d) return NULL;
     lzma_ret r = xz ? lzma_stream_decoder(&d->ls, LZMA_MEMLIMIT, 0)
                     : lzma_alone_decoder(&d->ls, LZMA_MEMLIMIT);
     if (r != LZMA_OK) {
@@ -112,19 +110,8 @@ static const char *version(void) { return lzma_version_string(); }
 /* Writing: Python's LZMAFile, preset 6 by default; .lzma is the "alone" format (unknown
  * size, end marker), .xz a stream with a CRC64 check. xz can use liblzma's threads. */
 static void *enc_new_any(const jlp_alc *alc, int level, int threads, bool xz, jlp_error *err) {
-    lzdec *d = jlp__malloc(alc, sizeof *d);
-    if (!d) {
-        jlp__fail(err, JLP_E_NOMEM, 0, -1, "cannot allocate an lzma encoder");
-        return NULL;
-    }
-    lzma_stream init = LZMA_STREAM_INIT;
-    d->ls = init;
-    d->alc = alc;
-    d->name = xz ? "xz" : "lzma";
-    d->la.alloc = lz_alloc;
-    d->la.free = lz_free;
-    d->la.opaque = (void *)(uintptr_t)alc;
-    d->ls.allocator = &d->la;
+    lzdec *d = lz_state(alc, xz, err);
+    if (!d) return NULL;
     lzma_ret r;
     if (!xz) {
         lzma_options_lzma opt;

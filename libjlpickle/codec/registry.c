@@ -118,6 +118,21 @@ const jlp_codec *jlp_registry_detect(const jlp_registry *reg, const uint8_t *hea
     return best;
 }
 
+void *jlp__codec_alloc(void *opaque, size_t n) {
+    size_t total;
+    if (!jlp__add_size(n, 2 * sizeof(size_t), &total)) return NULL;
+    size_t *p = jlp__malloc(opaque, total);
+    if (!p) return NULL;
+    p[0] = total;
+    return p + 2; /* two words keep 16-byte alignment */
+}
+
+void jlp__codec_free(void *opaque, void *ptr) {
+    if (!ptr) return;
+    size_t *p = (size_t *)ptr - 2;
+    jlp__free(opaque, p, p[0]);
+}
+
 jlp_codec_status jlp__codec_fail(jlp_error *err, jlp_code code, const char *codec,
                                  const char *what) {
     jlp__fail(err, code, 0, -1, "%s: %s", codec, what ? what : jlp_strerror(code));

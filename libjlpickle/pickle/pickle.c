@@ -465,32 +465,41 @@ static void save_str_text(writer *w, const jlp_val *v) {
     jlp__buf_release(&t);
 }
 
-static void save_str(writer *w, const jlp_val *v) {
+/* A str or bytes argument with the smallest length field pickle.py uses: one byte when
+ * `op1` is given and it fits, four bytes, eight (protocol 4) past 4 GiB; large ones
+ * outside frames. @return false on failure. */
+static bool out_sized(writer *w, const jlp_val *v, uint8_t op1, uint8_t op4, uint8_t op8) {
     size_t n = v->u.s.n;
     uint8_t h[9];
-    if (w->proto == 0) {
-        save_str_text(w, v);
-    } else if (n <= 0xff && w->proto >= 4) {
-        h[0] = JLP_OP_SHORT_BINUNICODE;
+    if (op1 && n <= 0xff) {
+        h[0] = op1;
         h[1] = (uint8_t)n;
         out(w, h, 2);
         out(w, v->u.s.p, n);
-    } else if (n > 0xffffffffu && w->proto >= 4) {
-        h[0] = JLP_OP_BINUNICODE8;
+    } else if (n > 0xffffffffu) {
+        if (w->proto < 4) {
+            fail(w, JLP_E_UNSUPPORTED, "str and bytes longer than 4 GiB need protocol 4");
+            return false;
+        }
+        h[0] = op8;
         out_u64(h + 1, n);
         out_large(w, h, 9, v->u.s.p, n);
-    } else if (n > 0xffffffffu) {
-        fail(w, JLP_E_UNSUPPORTED, "str longer than 4 GiB needs protocol 4");
-        return;
     } else {
-        h[0] = JLP_OP_BINUNICODE;
+        h[0] = op4;
         out_u32(h + 1, (uint32_t)n);
-        if (n >= FRAME_TARGET) out_large(w, h, 5, v->u.s.p, n);
-        else {
+        if (n >= FRAME_TARGET) {
+            out_large(w, h, 5, v->u.s.p, n);
+        } else {
             out(w, h, 5);
             out(w, v->u.s.p, n);
         }
     }
+    return true;
+}
+
+static void save_str(writer *w, const jlp_val *v) {
+    if (w->proto == 0) save_str_text(w, v);
+    else if (!out_sized(w, v, w->proto >= 4 ? JLP_OP_SHORT_BINUNICODE : 0, JLP_OP_BINUNICODE, JLP_OP_BINUNICODE8)) return;
     memoize(w, v);
 }
 
@@ -696,28 +705,7 @@ static void save_bytes(writer *w, const jlp_val *v) {
         push_reduce(w, v, scratch_global(w, "_codecs", "encode"), scratch_tuple(w, args, 2));
         return;
     }
-    uint8_t h[9];
-    if (n <= 0xff) {
-        h[0] = JLP_OP_SHORT_BINBYTES;
-        h[1] = (uint8_t)n;
-        out(w, h, 2);
-        out(w, v->u.s.p, n);
-    } else if (n > 0xffffffffu && w->proto >= 4) {
-        h[0] = JLP_OP_BINBYTES8;
-        out_u64(h + 1, n);
-        out_large(w, h, 9, v->u.s.p, n);
-    } else if (n > 0xffffffffu) {
-        fail(w, JLP_E_UNSUPPORTED, "bytes longer than 4 GiB need protocol 4");
-        return;
-    } else {
-        h[0] = JLP_OP_BINBYTES;
-        out_u32(h + 1, (uint32_t)n);
-        if (n >= FRAME_TARGET) out_large(w, h, 5, v->u.s.p, n);
-        else {
-            out(w, h, 5);
-            out(w, v->u.s.p, n);
-        }
-    }
+    if (!out_sized(w, v, JLP_OP_SHORT_BINBYTES, JLP_OP_BINBYTES, JLP_OP_BINBYTES8)) return;
     memoize(w, v);
 }
 
