@@ -123,7 +123,8 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fr
 .PHONY: asan-build
 asan-build:
 	@$(MAKE) --no-print-directory B=$(B)/asan OPT="-O1 -g" CFLAGS="$(SAN_FLAGS)" \
-	  LDFLAGS="$(SAN_FLAGS)" lib tools $(TEST_SRC:tests/unit/%.c=$(B)/asan/tests/%)
+	  LDFLAGS="$(SAN_FLAGS)" lib tools $(TEST_SRC:tests/unit/%.c=$(B)/asan/tests/%) \
+	  $(FUZZ_TARGETS:%=$(B)/asan/fuzz_replay_%)
 
 asan: asan-build
 	@B=$(B)/asan PYTHON=$(PYTHON) SAN_ONLY=1 sh tests/run.sh

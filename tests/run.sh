@@ -77,9 +77,11 @@ if [ -z "${SAN_ONLY:-}" ]; then
         skip "install + pkg-config" "needs pkg-config"
     fi
     for target in ${FUZZ_TARGETS:-}; do
-        if [ -d "fuzz/corpus/$target" ]; then
-            run "fuzz replay $target" "$B/fuzz_replay_$target" "fuzz/corpus/$target"
-        fi
+        dirs=""
+        for d in "fuzz/corpus/$target" "fuzz/regressions/$target"; do
+            [ -d "$d" ] && dirs="$dirs $d"
+        done
+        [ -n "$dirs" ] && run "fuzz replay $target" "$B/fuzz_replay_$target" $dirs
     done
 fi
 
@@ -88,7 +90,19 @@ SAN=${SAN_DIR:-}
 if [ -n "$SAN" ]; then
     for t in "$SAN"/tests/test_*; do
         [ -x "$t" ] || continue
-        run "asan+ubsan $(basename "$t")" env ASAN_OPTIONS=detect_leaks=1 "$t"
+        if [ "${SAN_KIND:-}" = tsan ]; then   # make tsan: ThreadSanitizer reports exit 66
+            run "tsan $(basename "$t")" env TSAN_OPTIONS="${TSAN_OPTIONS:-second_deadlock_stack=1}" "$t"
+        else
+            run "asan+ubsan $(basename "$t")" env ASAN_OPTIONS=detect_leaks=1 "$t"
+        fi
+    done
+    for target in ${FUZZ_TARGETS:-}; do
+        [ -x "$SAN/fuzz_replay_$target" ] || continue
+        dirs=""
+        for d in "fuzz/corpus/$target" "fuzz/regressions/$target"; do
+            [ -d "$d" ] && dirs="$dirs $d"
+        done
+        [ -n "$dirs" ] && run "asan+ubsan fuzz replay $target" "$SAN/fuzz_replay_$target" $dirs
     done
 fi
 

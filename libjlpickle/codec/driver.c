@@ -29,6 +29,10 @@ typedef struct jlp__layer {
     uint64_t max_decoded, max_ratio;
     bool ended;      /* the last stream ended and no input follows */
     bool trailing;   /* input follows the end: reported once the decoded bytes are used */
+    bool failed;     /* a decoder or budget error, reported once the bytes decoded before
+                        it are used: where an error surfaces must not depend on how the
+                        input arrived in pieces */
+    jlp_error error;
 } jlp__layer;
 
 static long long layer_fail(jlp_source *s, jlp_code code, uint64_t decoded, const char *what) {
@@ -42,6 +46,10 @@ static long long pull_layer(jlp_source *s, void *dst, size_t cap) {
     jlp_source *in = s->inner;
     const jlp_codec *codec = L->codec;
     for (;;) {
+        if (L->failed) {
+            s->pending = L->error;
+            return -1;
+        }
         if (L->ended) return 0;
         if (L->trailing)
             return layer_fail(s, JLP_E_TRAILING, s->end_off, "unexpected bytes after the end of the stream");
@@ -60,14 +68,24 @@ static long long pull_layer(jlp_source *s, void *dst, size_t cap) {
         in->cur += ib.pos;
         uint64_t decoded = s->end_off + ob.pos;
         if (st == JLP_CODEC_ERROR) {
-            s->pending = e;
-            if (s->pending.code == JLP_OK) jlp__fail(&s->pending, JLP_E_CORRUPT, 0, -1, "%s: corrupt stream", codec->name);
-            s->pending.offset = decoded;
-            s->pending.input_offset = jlp__src_tell(in);
-            return -1;
+            L->error = e;
+            if (L->error.code == JLP_OK) jlp__fail(&L->error, JLP_E_CORRUPT, 0, -1, "%s: corrupt stream", codec->name);
+            L->error.offset = decoded;
+            L->error.input_offset = jlp__src_tell(in);
+            L->failed = true;
+            if (ob.pos) return (long long)ob.pos;
+            continue;
         }
-        if (L->max_decoded && decoded > L->max_decoded)
-            return layer_fail(s, JLP_E_LIMIT, decoded, "stream decodes past limits.max_decoded");
+        if (L->max_decoded && decoded > L->max_decoded) {
+            /* hand out exactly up to the budget, then fail there */
+            jlp__fail(&L->error, JLP_E_LIMIT, L->max_decoded, -1, "%s: stream decodes past limits.max_decoded",
+                      codec->name);
+            L->error.input_offset = UINT64_MAX;
+            L->failed = true;
+            size_t keep = (size_t)(L->max_decoded - s->end_off);
+            if (keep) return (long long)keep;
+            continue;
+        }
         uint64_t used = jlp__src_tell(in);
         if (L->max_ratio && decoded > RATIO_GRACE && decoded / (used ? used : 1) > L->max_ratio)
             return layer_fail(s, JLP_E_LIMIT, decoded, "stream exceeds limits.max_ratio");
@@ -157,7 +175,8 @@ jlp_code jlp__src_detect(jlp_source *s, const jlp_read_opts *opts, jlp_error *er
     L->state = state;
     L->max_decoded = opts->limits.max_decoded;
     L->max_ratio = opts->limits.max_ratio;
-    L->ended = L->trailing = false;
+    L->ended = L->trailing = L->failed = false;
+    jlp__clear(&L->error);
     /* The raw input moves, with its window, buffer and descriptor, into `inner`. */
     *inner = *s;
     inner->detected = true;

@@ -127,6 +127,7 @@ void jlp__buf_init(jlp__buf *b, const jlp_alc *alc);
 void jlp__buf_release(jlp__buf *b);
 bool jlp__buf_reserve(jlp__buf *b, size_t extra);
 static inline void jlp__buf_put(jlp__buf *b, const void *p, size_t n) {
+    if (!n) return;
     if (JLP_UNLIKELY(b->cap - b->len < n) && !jlp__buf_reserve(b, n)) return;
     memcpy(b->data + b->len, p, n);
     b->len += n;

@@ -915,6 +915,18 @@ done:
     return c;
 }
 
+/* The stack exists from the start, so slices of it (m->stack + start) are never
+ * offsets from a null pointer. */
+#define STACK_INITIAL 64
+static jlp_code stack_init(jlp__vm *m) {
+    size_t cap = STACK_INITIAL;
+    if (m->lim->max_stack && cap > m->lim->max_stack) cap = (size_t)m->lim->max_stack;
+    m->stack = jlp__malloc(m->alc, (cap ? cap : 1) * sizeof *m->stack);
+    if (!m->stack) return jlp__vm_fail(m, JLP_E_NOMEM, "out of memory for the stack");
+    m->stack_cap = cap;
+    return JLP_OK;
+}
+
 jlp_code jlp__vm_nested(jlp__vm *parent, jlp_val **root) {
     return jlp__vm_nested_src(parent, parent->src, root);
 }
@@ -934,7 +946,8 @@ jlp_code jlp__vm_nested_src(jlp__vm *parent, jlp_source *src, jlp_val **root) {
     m.nested = true;
     m.depth = parent->depth + 1;
     jlp__memo_init(&m.memo, m.alc);
-    jlp_code c = run(&m);
+    jlp_code c = stack_init(&m);
+    if (!c) c = run(&m);
     jlp__free(m.alc, m.stack, m.stack_cap * sizeof *m.stack);
     jlp__free(m.alc, m.marks, m.marks_cap * sizeof *m.marks);
     jlp__memo_release(&m.memo);
@@ -978,7 +991,8 @@ jlp_doc *jlp_load(jlp_source *src, const jlp_read_opts *opts, jlp_error *err) {
     }
     m.doc->mapped = src->mapped && !src->layer;
     jlp__memo_init(&m.memo, m.alc);
-    jlp_code c = run(&m);
+    jlp_code c = stack_init(&m);
+    if (!c) c = run(&m);
     jlp__free(m.alc, m.stack, m.stack_cap * sizeof *m.stack);
     jlp__free(m.alc, m.marks, m.marks_cap * sizeof *m.marks);
     jlp__memo_release(&m.memo);

@@ -62,6 +62,12 @@ typedef struct exporter {
     size_t vcap, vn;
     bool io_failed;
     bool nomem;
+    /* decimal text of big ints already printed: converting is quadratic in the digits,
+     * and one memoized int may be printed many times */
+    const jlp_val **bigk;
+    const char **bigv;
+    size_t *bign;
+    size_t bigcap, bigused;
 } exporter;
 
 static void flush(exporter *e) {
@@ -245,18 +251,74 @@ static void put_int(exporter *e, int64_t i) {
     put(e, tmp, (size_t)n);
 }
 
-static void put_bigint(exporter *e, const uint8_t *b, size_t n) {
+static void put_bigint_text(const uint8_t *b, size_t n, jlp__buf *tmp) {
+    if (jlp__bigint_decimal(b, n, JSON_INT_MAX_DIGITS, tmp)) return;
+    tmp->len = 0;
+    jlp__buf_puts(tmp, "{\"$int\":{\"hex\":\"");
+    jlp__bigint_hex(b, n, tmp);
+    jlp__buf_puts(tmp, "\"}}");
+}
+
+static void put_bigint(exporter *e, const jlp_val *v) {
+    if (e->bigcap) {
+        for (size_t i = hash_ptr(v, e->bigcap);; i = (i + 1) & (e->bigcap - 1)) {
+            if (!e->bigk[i]) break;
+            if (e->bigk[i] == v) {
+                put(e, e->bigv[i], e->bign[i]);
+                return;
+            }
+        }
+    }
     jlp__buf tmp;
     jlp__buf_init(&tmp, e->out.alc);
-    if (jlp__bigint_decimal(b, n, JSON_INT_MAX_DIGITS, &tmp)) {
-        put(e, tmp.data, tmp.len);
-    } else {
-        jlp__bigint_hex(b, n, &tmp);
-        puts_(e, "{\"$int\":{\"hex\":\"");
-        put(e, tmp.data, tmp.len);
-        puts_(e, "\"}}");
+    put_bigint_text((const uint8_t *)v->u.s.p, v->u.s.n, &tmp);
+    if (tmp.failed) {
+        e->nomem = true;
+        jlp__buf_release(&tmp);
+        return;
     }
-    if (tmp.failed) e->nomem = true;
+    put(e, tmp.data, tmp.len);
+    /* remember it: the table doubles when half full */
+    if ((e->bigused + 1) * 2 > e->bigcap) {
+        size_t cap = e->bigcap ? e->bigcap * 2 : 64;
+        const jlp_val **k = jlp__malloc(e->out.alc, cap * sizeof *k);
+        const char **tv = jlp__malloc(e->out.alc, cap * sizeof *tv);
+        size_t *tn = jlp__malloc(e->out.alc, cap * sizeof *tn);
+        if (!k || !tv || !tn) {
+            jlp__free(e->out.alc, k, cap * sizeof *k);
+            jlp__free(e->out.alc, tv, cap * sizeof *tv);
+            jlp__free(e->out.alc, tn, cap * sizeof *tn);
+            e->nomem = true;
+            jlp__buf_release(&tmp);
+            return;
+        }
+        memset(k, 0, cap * sizeof *k);
+        for (size_t i = 0; i < e->bigcap; i++) {
+            if (!e->bigk[i]) continue;
+            size_t j = hash_ptr(e->bigk[i], cap);
+            while (k[j]) j = (j + 1) & (cap - 1);
+            k[j] = e->bigk[i];
+            tv[j] = e->bigv[i];
+            tn[j] = e->bign[i];
+        }
+        jlp__free(e->out.alc, e->bigk, e->bigcap * sizeof *e->bigk);
+        jlp__free(e->out.alc, e->bigv, e->bigcap * sizeof *e->bigv);
+        jlp__free(e->out.alc, e->bign, e->bigcap * sizeof *e->bign);
+        e->bigk = k;
+        e->bigv = tv;
+        e->bign = tn;
+        e->bigcap = cap;
+    }
+    char *copy = jlp__arena_alloc(&e->paths, tmp.len, NULL);
+    if (copy) {
+        memcpy(copy, tmp.data, tmp.len);
+        size_t i = hash_ptr(v, e->bigcap);
+        while (e->bigk[i]) i = (i + 1) & (e->bigcap - 1);
+        e->bigk[i] = v;
+        e->bigv[i] = copy;
+        e->bign[i] = tmp.len;
+        e->bigused++;
+    }
     jlp__buf_release(&tmp);
 }
 
@@ -753,7 +815,7 @@ static void emit(exporter *e, const jlp_val *v, const pnode *path) {
     case JLP_NONE: puts_(e, "null"); break;
     case JLP_BOOL: puts_(e, v->u.i ? "true" : "false"); break;
     case JLP_INT: put_int(e, v->u.i); break;
-    case JLP_BIGINT: put_bigint(e, (const uint8_t *)v->u.s.p, v->u.s.n); break;
+    case JLP_BIGINT: put_bigint(e, v); break;
     case JLP_FLOAT: put_float(e, v->u.f); break;
     case JLP_COMPLEX:
         puts_(e, "{\"$complex\":[");
@@ -951,6 +1013,9 @@ jlp_code jlp_export_json(const jlp_val *v, const jlp_json_opts *opts, jlp_write_
     jlp__free(e.out.alc, e.stack, e.cap * sizeof *e.stack);
     jlp__free(e.out.alc, e.keys, e.vcap * sizeof *e.keys);
     jlp__free(e.out.alc, e.vals, e.vcap * sizeof *e.vals);
+    jlp__free(e.out.alc, e.bigk, e.bigcap * sizeof *e.bigk);
+    jlp__free(e.out.alc, e.bigv, e.bigcap * sizeof *e.bigv);
+    jlp__free(e.out.alc, e.bign, e.bigcap * sizeof *e.bign);
     if (e.nomem) return jlp__fail(err, JLP_E_NOMEM, 0, -1, "out of memory during JSON export");
     if (e.io_failed) return jlp__fail(err, JLP_E_IO, 0, -1, "JSON writer failed");
     return JLP_OK;

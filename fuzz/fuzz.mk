@@ -1,0 +1,188 @@
+# fuzz/fuzz.mk - build and run the libFuzzer targets (clang, ASan + UBSan).
+#
+# Run from the repository root:
+#
+#   make -f fuzz/fuzz.mk FUZZ_SECONDS=60        build, then fuzz every target 60 s each
+#   make fuzz FUZZ_SECONDS=60                   the same, through the main Makefile
+#   make -f fuzz/fuzz.mk build                  only build build/fuzz/bin/<tag>/<target>
+#   make -f fuzz/fuzz.mk replay                 the seed corpus under ASan+UBSan, no libFuzzer
+#   make -f fuzz/fuzz.mk regressions            each fuzz/regressions/<target>/ file on its own
+#   make -f fuzz/fuzz.mk clean                  remove build/fuzz (the working corpora too)
+#
+# Every fuzz/fuzz_*.c is a target. The library sources (libjlpickle/*/*.c) are compiled
+# again with coverage instrumentation and sanitizers into build/fuzz/obj/<tag>/.
+#
+# Corpora: libFuzzer is given two directories, build/fuzz/corpus/<target>/ first and the
+# committed seeds fuzz/corpus/<target>/ second. It reads both and writes new inputs only
+# into the first, so the committed corpus never changes by itself (to fold good inputs
+# back in, see fuzz/README.md). Crashes, timeouts and OOMs land in
+# build/fuzz/artifacts/<target>/; the libFuzzer output of the last run of each target
+# is kept in build/fuzz/logs/<target>.log.
+#
+# Variables:
+#   FUZZ_SECONDS   seconds per target (default 60)
+#   FUZZ_TIMEOUT   seconds one input may take before libFuzzer reports a timeout (10)
+#   FUZZ_RSS_MB    memory limit in MB before libFuzzer reports an OOM (2048)
+#   FUZZ_FLAGS     extra libFuzzer flags (e.g. -jobs=4 -workers=4, -max_len=16384)
+#   FUZZ_TARGETS   targets to run (default: every fuzz/fuzz_*.c)
+#   LIBSRC         library source directory (default libjlpickle); pointing it at a
+#                  snapshot (git archive HEAD libjlpickle | tar -x -C /tmp/snap) fuzzes
+#                  that snapshot, with its objects kept apart under another <tag>
+#   CLANG          the compiler (default clang)
+
+CLANG ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_TIMEOUT ?= 10
+FUZZ_RSS_MB ?= 2048
+FUZZ_FLAGS ?=
+LIBSRC ?= libjlpickle
+
+FZ := build/fuzz
+DICT := fuzz/pickle.dict
+FUZZ_TARGETS ?= $(patsubst fuzz/%.c,%,$(wildcard fuzz/fuzz_*.c))
+
+# Objects of different library trees must not mix: the default tree is "default", any
+# other LIBSRC gets a tag from a checksum of its absolute path.
+TAG := $(if $(filter libjlpickle libjlpickle/,$(LIBSRC)),default,$(firstword $(shell printf '%s' '$(abspath $(LIBSRC))' | cksum)))
+OBJ := $(FZ)/obj/$(TAG)
+BIN := $(FZ)/bin/$(TAG)
+
+LIB_SRC := $(sort $(wildcard $(LIBSRC)/*/*.c))
+LIB_HDR := $(wildcard $(LIBSRC)/*.h $(LIBSRC)/*/*.h)
+LIB_OBJ := $(patsubst $(LIBSRC)/%.c,$(OBJ)/lib/%.o,$(LIB_SRC))
+
+# Every UBSan check aborts, except pointer-overflow and nonnull-attribute, which are
+# recoverable so that fuzz/ubsan.supp can silence known, reported instances of them
+# (NULL + 0, memcpy(NULL, p, 0)) while fuzzing; halt_on_error=1 still stops at any
+# instance the file does not name.
+SAN := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+       -fsanitize-recover=pointer-overflow,nonnull-attribute -fno-omit-frame-pointer
+# Replay binaries: the same sanitizers without libFuzzer (main() is fuzz/replay.c).
+SAN_REPLAY := $(filter-out -fsanitize=fuzzer%,$(SAN)) -fsanitize=address,undefined
+CSTD := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
+OPT := -g -O1
+# The library is others' code in progress: warnings are shown, not fatal. The fuzz
+# targets themselves must build warning-free.
+LIB_CFLAGS := $(CSTD) $(OPT) -Wall -Wextra
+TARGET_CFLAGS := $(CSTD) $(OPT) -Wall -Wextra -Werror -Wmissing-prototypes -Wstrict-prototypes
+# Codecs, as the main Makefile does: each compression library whose header is found is
+# compiled in (JLP_HAVE_*), so the container layer is fuzzed with real decoders.
+# FUZZ_CODECS=none builds without any.
+have = $(shell printf '\043include <$(1)>\n' | $(CLANG) -E -x c - >/dev/null 2>&1 && echo 1)
+FUZZ_CODECS ?= auto
+CODEC_DEFS :=
+CODEC_LIBS :=
+ifeq ($(FUZZ_CODECS),auto)
+ifeq ($(call have,zlib.h),1)
+CODEC_DEFS += -DJLP_HAVE_ZLIB
+CODEC_LIBS += -lz
+endif
+ifeq ($(call have,bzlib.h),1)
+CODEC_DEFS += -DJLP_HAVE_BZ2
+CODEC_LIBS += -lbz2
+endif
+ifeq ($(call have,lzma.h),1)
+CODEC_DEFS += -DJLP_HAVE_LZMA
+CODEC_LIBS += -llzma
+endif
+ifeq ($(call have,lz4frame.h),1)
+CODEC_DEFS += -DJLP_HAVE_LZ4
+CODEC_LIBS += -llz4
+endif
+ifeq ($(call have,zstd.h),1)
+CODEC_DEFS += -DJLP_HAVE_ZSTD
+CODEC_LIBS += -lzstd
+endif
+endif
+LIB_CFLAGS += $(CODEC_DEFS)
+LDLIBS := $(CODEC_LIBS) -lm
+
+ASAN_OPTIONS ?= detect_leaks=1:allocator_may_return_null=1:strict_string_checks=1
+UBSAN_BASE := print_stacktrace=1:halt_on_error=1
+# Fuzzing and the corpus replay skip the known bugs listed in fuzz/ubsan.supp; the
+# regressions target does not, so their reproducers keep failing until fixed.
+UBSAN_FUZZ := $(UBSAN_BASE):suppressions=$(CURDIR)/fuzz/ubsan.supp
+export ASAN_OPTIONS
+
+.PHONY: all run build replay regressions clean
+.SECONDARY:
+
+all: run
+
+build: $(FUZZ_TARGETS:%=$(BIN)/%)
+
+$(OBJ)/lib/%.o: $(LIBSRC)/%.c $(LIB_HDR)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(LIB_CFLAGS) $(SAN) -c $< -o $@
+
+$(OBJ)/libjlpickle-fuzz.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(OBJ)/replay/%.o: $(LIBSRC)/%.c $(LIB_HDR)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(LIB_CFLAGS) $(SAN_REPLAY) -c $< -o $@
+
+$(OBJ)/libjlpickle-replay.a: $(patsubst $(LIBSRC)/%.c,$(OBJ)/replay/%.o,$(LIB_SRC))
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BIN)/fuzz_%: fuzz/fuzz_%.c $(OBJ)/libjlpickle-fuzz.a $(LIB_HDR)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(TARGET_CFLAGS) $(SAN) -I$(LIBSRC) -o $@ $< $(OBJ)/libjlpickle-fuzz.a $(LDLIBS)
+
+$(BIN)/replay_%: fuzz/%.c fuzz/replay.c $(OBJ)/libjlpickle-replay.a $(LIB_HDR)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(TARGET_CFLAGS) $(SAN_REPLAY) -I$(LIBSRC) -o $@ $< fuzz/replay.c $(OBJ)/libjlpickle-replay.a $(LDLIBS)
+
+# Fuzz each target for FUZZ_SECONDS; keep going over the targets, fail at the end if
+# any of them found something.
+run: build
+	@status=0; \
+	for t in $(FUZZ_TARGETS); do \
+	  mkdir -p $(FZ)/corpus/$$t $(FZ)/artifacts/$$t $(FZ)/logs fuzz/corpus/$$t; \
+	  echo "== $$t: $(FUZZ_SECONDS) s, library $(LIBSRC), log $(FZ)/logs/$$t.log"; \
+	  UBSAN_OPTIONS='$(UBSAN_FUZZ)' $(BIN)/$$t -dict=$(DICT) -max_total_time=$(FUZZ_SECONDS) -timeout=$(FUZZ_TIMEOUT) \
+	    -rss_limit_mb=$(FUZZ_RSS_MB) -print_final_stats=1 \
+	    -artifact_prefix=$(FZ)/artifacts/$$t/ $(FUZZ_FLAGS) \
+	    $(FZ)/corpus/$$t fuzz/corpus/$$t >$(FZ)/logs/$$t.log 2>&1; \
+	  rc=$$?; \
+	  grep -E '^#[0-9]+[[:space:]]+(INITED|DONE)|^(stat::|Done )|(ERROR|WARNING): |^SUMMARY|^artifact_prefix|Test unit written' \
+	    $(FZ)/logs/$$t.log | tail -n 25; \
+	  if [ $$rc -ne 0 ]; then echo "== $$t: FOUND SOMETHING (exit $$rc), see $(FZ)/logs/$$t.log"; status=1; \
+	  else echo "== $$t: no finding"; fi; \
+	  echo "== $$t: working corpus $$(ls $(FZ)/corpus/$$t | wc -l) files, artifacts $$(ls $(FZ)/artifacts/$$t | wc -l)"; \
+	done; exit $$status
+
+# The committed corpus through fuzz/replay.c under ASan+UBSan (with the suppressions,
+# like fuzzing). A crash stops the replay at once (the last file name printed).
+replay: $(FUZZ_TARGETS:%=$(BIN)/replay_%)
+	@status=0; \
+	for t in $(FUZZ_TARGETS); do \
+	  for d in fuzz/corpus/$$t; do \
+	    [ -d $$d ] || continue; \
+	    echo "== replay $$t $$d"; \
+	    FUZZ_REPLAY_VERBOSE=1 UBSAN_OPTIONS='$(UBSAN_FUZZ)' $(BIN)/replay_$$t $$d >$(FZ)/last-replay.log 2>&1 || status=1; \
+	    grep -v '^replay: ' $(FZ)/last-replay.log | tail -n 40; \
+	    tail -n 1 $(FZ)/last-replay.log | grep -q passed || tail -n 3 $(FZ)/last-replay.log; \
+	  done; \
+	done; exit $$status
+
+# One process per regression file, so every one of them is reported: no suppressions,
+# FUZZ_LOAD_STRICT=1, so each file fails until its bug is fixed.
+regressions: build
+	@pass=0; fail=0; \
+	for t in $(FUZZ_TARGETS); do \
+	  [ -d fuzz/regressions/$$t ] || continue; \
+	  for f in fuzz/regressions/$$t/*; do \
+	    [ -f "$$f" ] || continue; \
+	    if FUZZ_LOAD_STRICT=1 UBSAN_OPTIONS='$(UBSAN_BASE)' $(BIN)/$$t -timeout=$(FUZZ_TIMEOUT) -rss_limit_mb=$(FUZZ_RSS_MB) "$$f" >$(FZ)/last-regression.log 2>&1; \
+	    then echo "ok    $$f"; pass=$$((pass + 1)); \
+	    else echo "CRASH $$f: $$(grep -m1 -E 'runtime error|ERROR: |^fuzz_load: |out-of-memory' $(FZ)/last-regression.log)"; \
+	      fail=$$((fail + 1)); fi; \
+	  done; \
+	done; \
+	echo "$$pass passed, $$fail failed"
+
+clean:
+	rm -rf $(FZ)
