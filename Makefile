@@ -4,6 +4,7 @@
 #   make check      every test, the unit tests again under ASan+UBSan, the fuzz corpus
 #                   replay; ends with "N passed, N failed"
 #   make asan       the tests under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make tsan       the unit tests (test_threads above all) under ThreadSanitizer
 #   make fuzz       libFuzzer targets (clang), each run FUZZ_SECONDS seconds
 #   make bench      side-by-side benchmarks against Python (bench/results/)
 #   make install    PREFIX DESTDIR LIBDIR INCLUDEDIR BINDIR MANDIR
@@ -63,7 +64,7 @@ B := build
 Q := $(if $(V),,@)
 LIB_SRC := $(sort $(wildcard libjlpickle/*/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
-TOOL_NAMES := jlload jldump
+TOOL_NAMES := jlload jldump jlinspect
 TOOL_COMMON := tools/cli.c
 TOOLS := $(TOOL_NAMES:%=$(B)/%)
 TEST_SRC := $(sort $(wildcard tests/unit/test_*.c))
@@ -128,6 +129,18 @@ asan-build:
 
 asan: asan-build
 	@B=$(B)/asan PYTHON=$(PYTHON) SAN_ONLY=1 sh tests/run.sh
+
+# tsan: the library and every unit test (test_threads above all) under ThreadSanitizer
+# in $(B)/tsan, with clang when installed; any report fails the suite.
+TSAN_CC ?= $(if $(shell command -v clang 2>/dev/null),clang,$(CC))
+TSAN_FLAGS := -fsanitize=thread -fno-omit-frame-pointer
+.PHONY: tsan tsan-build
+tsan-build:
+	@$(MAKE) --no-print-directory B=$(B)/tsan CC=$(TSAN_CC) OPT="-O1 -g" CFLAGS="$(TSAN_FLAGS)" \
+	  LDFLAGS="$(TSAN_FLAGS)" $(TEST_SRC:tests/unit/%.c=$(B)/tsan/tests/%)
+
+tsan: tsan-build
+	@B=$(B)/tsan SAN_ONLY=1 SAN_KIND=tsan sh tests/run.sh
 
 fuzz:
 	@$(MAKE) --no-print-directory -f fuzz/fuzz.mk FUZZ_SECONDS=$(or $(FUZZ_SECONDS),60)

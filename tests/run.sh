@@ -5,6 +5,7 @@
 #   SAN_DIR       build directory of the ASan+UBSan pass (unit tests run again there)
 #   PYTHON        Debian's python3 with joblib, numpy (optional: fresh golden sets)
 #   FUZZ_TARGETS  fuzz targets whose corpus is replayed
+#   SAN_KIND      tsan: the sanitizer pass is ThreadSanitizer's (make tsan)
 set -u
 B=${B:-build}
 PYTHON=${PYTHON:-/usr/bin/python3}
@@ -46,6 +47,29 @@ if [ -z "${SAN_ONLY:-}" ]; then
         [ -x "$t" ] || continue
         run "$(basename "$t")" "$t"
     done
+    # The unit tests again under valgrind's memcheck (definite leaks are errors), with
+    # JLP_QUICK=1 (fewer golden files and rounds) and without the stress tests that
+    # would take most of valgrind's time (the ASan pass runs them).
+    if command -v valgrind >/dev/null 2>&1; then
+        for t in "$B"/tests/test_*; do
+            [ -x "$t" ] || continue
+            n=$(basename "$t")
+            case $n in
+            test_hostile) vskip='^c06_(200k|nested_tuples)' ;;
+            test_codec) vskip='^decoded_size_and_ratio_budgets$' ;;
+            test_pdeflate) vskip='^(round_trip_|headers_equal|a_failing_worker|freed_mid_stream)' ;;
+            test_threads) vskip='^threads_(load|dump|export)_' ;; # threads_mixed_workload does all three
+            test_writer) vskip='^write_failure_at_every_byte$' ;;
+            *) vskip= ;;
+            esac
+            names=
+            [ -n "$vskip" ] && names=$(sed -n 's/^TEST(\([A-Za-z0-9_]*\)).*/\1/p' "tests/unit/$n.c" | grep -v -E "$vskip")
+            run "valgrind $n" env JLP_QUICK=1 valgrind -q --error-exitcode=99 --leak-check=full \
+                --errors-for-leak-kinds=definite "$t" $names
+        done
+    else
+        skip "valgrind (unit tests)" "valgrind is not installed"
+    fi
     if "$PYTHON" -c 'import joblib' >/dev/null 2>&1; then
         fresh=$(mktemp -d)
         if "$PYTHON" tests/pickle/gen_pickles.py "$fresh" >"$log" 2>&1; then
@@ -70,6 +94,14 @@ if [ -z "${SAN_ONLY:-}" ]; then
     fi
     if [ -f tests/cli/run.sh ]; then
         run "cli golden tests" sh tests/cli/run.sh "$B"
+    fi
+    run "spec vectors" sh spec/vectors/run.sh "$B"
+    if [ -f tests/interop/run.sh ]; then
+        if "$PYTHON" -c 'import joblib, numpy, sklearn' >/dev/null 2>&1; then
+            run "interop (writer <-> Python)" env PYTHON="$PYTHON" sh tests/interop/run.sh "$B"
+        else
+            skip "interop (writer <-> Python)" "needs $PYTHON with joblib, numpy and scikit-learn"
+        fi
     fi
     if command -v pkg-config >/dev/null 2>&1; then
         run "install + pkg-config" sh tests/install/run.sh

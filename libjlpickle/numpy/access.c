@@ -41,7 +41,7 @@ jlp_code jlp__array_place(jlp__vm *m, jlp_ndarray *a) {
 int jlp_array_get(const jlp_val *v, jlp_array_info *info) {
     if (!info) return 0;
     memset(info, 0, sizeof *info);
-    if (!v || v->type != JLP_NDARRAY || jlp__arr(v)->pending) return 0;
+    if (!v || v->type != JLP_NDARRAY) return 0;
     const jlp_ndarray *a = jlp__arr(v);
     const jlp_dtype_info *d = jlp__dt(a->dtype);
     uint32_t al = jlp__dtype_align(d);
@@ -97,7 +97,7 @@ static void swap_items(const jlp_dtype_info *d, uint8_t *p, uint64_t count, uint
 
 jlp_code jlp_array_copy_native(const jlp_val *v, void *dst, size_t cap, jlp_error *err) {
     jlp__clear(err);
-    if (!v || v->type != JLP_NDARRAY || jlp__arr(v)->pending || !dst)
+    if (!v || v->type != JLP_NDARRAY || !dst)
         return jlp__fail(err, JLP_E_INVALID_ARG, 0, -1, "not an array, or NULL destination");
     const jlp_ndarray *a = jlp__arr(v);
     if (a->objects) return jlp__fail(err, JLP_E_INVALID_ARG, 0, -1, "object arrays hold values, not bytes");

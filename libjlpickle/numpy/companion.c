@@ -83,7 +83,7 @@ static jlp_code npy_array(jlp__vm *m, const char *path, jlp_val **out) {
         /* np.save pickles object arrays after the header */
         jlp_val *root;
         c = jlp__vm_nested_src(m, s, &root);
-        if (!c && (root->type != JLP_NDARRAY || jlp__arr(root)->pending))
+        if (!c && root->type != JLP_NDARRAY)
             c = jlp__vm_fail(m, JLP_E_BAD_ARRAY, "companion %s: pickled payload is not an array", path);
         if (!c) *out = root;
         goto out;
@@ -134,6 +134,8 @@ static jlp_code zf_array(jlp__vm *m, const char *path, jlp_val *st, jlp_val **ou
     if (!data) c = jlp__vm_nomem(m);
     else if (jlp__src_detect(s, m->opts, &e) != JLP_OK)
         c = jlp__vm_fail(m, e.code, "companion %s: %s", path, e.msg);
+    else if (strcmp(jlp__src_container(s), "zf") != 0)
+        c = jlp__vm_fail(m, JLP_E_BAD_ARRAY, "companion %s is not a ZF file", path);
     else if (jlp__src_copy(s, data, (size_t)nbytes) != nbytes)
         c = s->failed ? jlp__vm_fail(m, s->pending.code ? s->pending.code : JLP_E_IO, "companion %s: %s", path, s->pending.msg)
                       : jlp__vm_fail(m, JLP_E_TRUNCATED, "companion %s: %llu bytes expected", path, (unsigned long long)nbytes);

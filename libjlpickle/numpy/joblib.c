@@ -32,7 +32,7 @@ static enum wrapper wrapper_of(const jlp_val *target) {
     const char *mod = jlp_global_module(cls, &ml);
     /* joblib, and the copy scikit-learn vendored before 0.23 */
     if (!(ml == 19 && !memcmp(mod, "joblib.numpy_pickle", 19)) &&
-        !(ml == 35 && !memcmp(mod, "sklearn.externals.joblib.numpy_pickle", 35)))
+        !(ml == 37 && !memcmp(mod, "sklearn.externals.joblib.numpy_pickle", 37)))
         return W_NONE;
     size_t nl;
     const char *name = jlp_global_name(cls, &nl);
@@ -84,7 +84,7 @@ static jlp_code numpy_wrapper(jlp__vm *m, jlp_val *state, jlp_val **out) {
         c = jlp__vm_event(m, JLP_EV_NESTED, at, 0);
         if (!c) c = jlp__vm_nested(m, &root);
         if (c) return c;
-        if (root->type != JLP_NDARRAY || jlp__arr(root)->pending)
+        if (root->type != JLP_NDARRAY)
             return jlp__vm_fail(m, JLP_E_BAD_ARRAY, "object array payload at %llu is a %s, not an array",
                                 (unsigned long long)at, jlp_type_name((jlp_type)root->type));
         arr = root;

@@ -150,6 +150,9 @@ static uint64_t hash_str(const jlp_val *s) {
     return h;
 }
 
+static uint64_t value_hash(const jlp_val *v);
+
+/* Grow a map; the by-value map places entries by value hash, the other by pointer. */
 static bool map_grow(writer *w, memo_map *m) {
     if ((m->n + 1) * 2 <= m->cap) return true;
     size_t cap = m->cap ? m->cap * 2 : 256;
@@ -164,9 +167,11 @@ static bool map_grow(writer *w, memo_map *m) {
         return false;
     }
     memset(k, 0, cap * sizeof *k);
+    bool values = m == &w->interned;
     for (size_t i = 0; i < m->cap; i++) {
         if (!m->keys[i]) continue;
-        size_t j = hash_ptr(m->keys[i], cap);
+        size_t j = values ? (size_t)(value_hash(m->strs[i]) * 0x9E3779B97F4A7C15ull >> 17) & (cap - 1)
+                          : hash_ptr(m->keys[i], cap);
         while (k[j]) j = (j + 1) & (cap - 1);
         k[j] = m->keys[i];
         s[j] = m->strs[i];
@@ -346,7 +351,12 @@ static task *push(writer *w, task_kind k, const jlp_val *v, size_t i) {
     return t;
 }
 
-static void push_save(writer *w, const jlp_val *v) { push(w, T_SAVE, v, 0); }
+/* Every value the writer makes for itself comes from the scratch document; a NULL here
+ * is an allocation that failed, wherever it was made. */
+static void push_save(writer *w, const jlp_val *v) {
+    if (!v) nomem(w);
+    else push(w, T_SAVE, v, 0);
+}
 
 static void push_bytes(writer *w, const void *p, size_t n) {
     task *t = push(w, T_BYTES, NULL, 0);
@@ -564,6 +574,10 @@ static void save_global(writer *w, const jlp_val *g) {
         push_save(w, scratch_global(w, "builtins", "getattr"));
         return;
     }
+    if (memchr(mod, '\n', ml) || memchr(name, '\n', nl)) {
+        fail(w, JLP_E_UNSUPPORTED, "a module or class name with a newline needs protocol 4");
+        return;
+    }
     if (w->proto < 3) jlp__compat_reverse(&mod, &ml, &name, &nl);
     if (w->proto < 3 && (!ascii(mod, ml) || !ascii(name, nl))) {
         fail(w, JLP_E_UNSUPPORTED, "protocols 0-2 need ASCII module and class names");
@@ -747,7 +761,9 @@ static void save_object(writer *w, const jlp_val *v) {
     case JLP_OBJ_NEWOBJ_EX:
         if (o->kind == JLP_OBJ_NEWOBJ_EX && o->kwargs && o->kwargs->u.seq.n) {
             if (w->proto < 4) {
-                fail(w, JLP_E_UNSUPPORTED, "keyword arguments of NEWOBJ_EX need protocol 4");
+                /* copyreg.__newobj_ex__(cls, args, kwargs), which Python can call */
+                jlp_val *a3[3] = {o->callable, o->args, o->kwargs};
+                push_reduce(w, v, scratch_global(w, "copyreg", "__newobj_ex__"), scratch_tuple(w, a3, 3));
                 return;
             }
             push(w, T_NEWOBJ_END, v, 0);
@@ -764,11 +780,18 @@ static void save_object(writer *w, const jlp_val *v) {
             push_save(w, o->callable);
             return;
         }
-        if (o->args->u.seq.n) {
-            fail(w, JLP_E_UNSUPPORTED, "protocols 0-1 cannot pass arguments to cls.__new__");
+        if (o->args->u.seq.n || (o->items && o->items->u.seq.n) || (o->dictitems && o->dictitems->u.seq.n)) {
+            /* arguments, or a list/dict subclass (object.__new__ would refuse it):
+             * copyreg.__newobj__(cls, *args), the call NEWOBJ stands for */
+            size_t n = o->args->u.seq.n;
+            jlp_val **a = jlp__doc_alloc(w->scratch, (n + 1) * sizeof *a);
+            if (!a) { nomem(w); return; }
+            a[0] = o->callable;
+            if (n) memcpy(a + 1, o->args->u.seq.v, n * sizeof *a);
+            push_reduce(w, v, scratch_global(w, "copyreg", "__newobj__"), scratch_tuple(w, a, n + 1));
             return;
         }
-        /* protocols 0-1 write instances as copyreg._reconstructor(cls, object, None) */
+        /* protocols 0-1 write plain instances as copyreg._reconstructor(cls, object, None) */
         {
             jlp_val *args[3] = {o->callable, (jlp_val *)(uintptr_t)scratch_global(w, "builtins", "object"),
                                 jlp__new_none(w->scratch)};
@@ -1075,7 +1098,6 @@ static void save(writer *w, const jlp_val *v) {
     case JLP_OBJECT: save_object(w, v); break;
     case JLP_DTYPE: save_dtype(w, v); break;
     case JLP_NDARRAY:
-        if (jlp__arr(v)->pending) { fail(w, JLP_E_INVALID_ARG, "an ndarray without data"); break; }
         if (joblib_wraps(w, v)) save_array_joblib(w, v);
         else save_array_numpy(w, v);
         break;

@@ -11,6 +11,8 @@
  *   builtins.complex(re[, im])          -> complex
  *   collections.OrderedDict()           -> dict         (SETITEMS then fill it)
  *   copyreg._reconstructor(cls, base, state) -> object of class cls
+ *   copyreg.__newobj__(cls, *args)      -> object (as NEWOBJ)
+ *   copyreg.__newobj_ex__(cls, args, kwargs) -> object (as NEWOBJ_EX)
  *   _codecs.encode(s, 'latin1')         -> bytes        (protocol 0-2 bytes)
  * Other argument shapes leave the call inert.
  */
@@ -158,6 +160,17 @@ jlp_code jlp__reduce(jlp__vm *m, jlp_val *fn, jlp_val *args, jlp_val **out) {
             if (n == 3) {
                 jlp_val *rest = jlp__new_seq(m->doc, JLP_TUPLE, a + 1, 2);
                 r = rest ? jlp__new_object(m->doc, JLP_OBJ_RECONSTRUCTOR, a[0], rest) : NULL;
+            } else inert = true;
+        } else if (jlp_global_is(fn, "copyreg", "__newobj__")) {
+            /* cls.__new__(cls, *args): what NEWOBJ does, spelled as a call */
+            if (n >= 1) {
+                jlp_val *rest = jlp__new_seq(m->doc, JLP_TUPLE, a + 1, n - 1);
+                r = rest ? jlp__new_object(m->doc, JLP_OBJ_NEWOBJ, a[0], rest) : NULL;
+            } else inert = true;
+        } else if (jlp_global_is(fn, "copyreg", "__newobj_ex__")) {
+            if (n == 3 && a[1]->type == JLP_TUPLE && a[2]->type == JLP_DICT) {
+                r = jlp__new_object(m->doc, JLP_OBJ_NEWOBJ_EX, a[0], a[1]);
+                if (r) r->u.obj->kwargs = a[2]->u.seq.n ? a[2] : NULL;
             } else inert = true;
         } else if (jlp_global_is(fn, "_codecs", "encode")) {
             if (n == 2 && a[0]->type == JLP_STR && is_latin1_name(a[1]))

@@ -119,7 +119,7 @@ static inline jlp_code take(jlp__vm *m, size_t n, const uint8_t **out) {
 /* A '\n'-terminated line of at most `max` bytes; *len excludes the '\n'. */
 static jlp_code line(jlp__vm *m, uint64_t max, const uint8_t **out, size_t *len) {
     size_t l;
-    if (max > SIZE_MAX - 1) max = SIZE_MAX - 1;
+    if (max == 0 || max > SIZE_MAX - 1) max = SIZE_MAX - 1; /* a limit of 0 is no limit */
     uint64_t room = max + 1;
     if (m->in_frame && m->frame_end - jlp__src_tell(m->src) < room)
         room = m->frame_end - jlp__src_tell(m->src);
@@ -322,7 +322,15 @@ static jlp_val *int_from_bytes(jlp_doc *d, const uint8_t *b, size_t n) {
 /* Decimal text (INT, LONG) to an int or bigint node. */
 static jlp_code int_from_text(jlp__vm *m, const uint8_t *s, size_t n, jlp_val **out) {
     jlp__dec dec;
-    if (!jlp__parse_decimal(s, n, &dec))
+    /* Python reads INT and LONG with int(text, 0), which refuses a leading zero before
+     * other digits ("010"); CPython's C unpickler would read it as octal. */
+    size_t lead = 0;
+    while (lead < n && (s[lead] == ' ' || s[lead] == '\t' || s[lead] == '+' || s[lead] == '-')) lead++;
+    bool octal_like = false;
+    if (lead < n && s[lead] == '0')
+        for (size_t i = lead + 1; i < n; i++)
+            if (s[i] >= '1' && s[i] <= '9') octal_like = true;
+    if (octal_like || !jlp__parse_decimal(s, n, &dec))
         return jlp__vm_fail(m, JLP_E_BAD_VALUE, "invalid literal for int: '%.*s'",
                             (int)(n > 40 ? 40 : n), (const char *)s);
     if (m->lim->max_bigint_digits && dec.ndigits > m->lim->max_bigint_digits)
@@ -616,7 +624,7 @@ static jlp_code run(jlp__vm *m) {
         case JLP_OP_BININT: TRY(take(m, 4, &p)); TRY(push(m, jlp__new_int(doc, (int32_t)jlp__le32(p)))); break;
         case JLP_OP_INT: case JLP_OP_LONG: {
             size_t n;
-            TRY(line(m, m->lim->max_bigint_digits + LINE_SLACK, &p, &n));
+            TRY(line(m, m->lim->max_bigint_digits ? m->lim->max_bigint_digits + LINE_SLACK : 0, &p, &n));
             if (op == JLP_OP_INT && n == 2 && p[0] == '0' && (p[1] == '0' || p[1] == '1')) {
                 TRY(push(m, jlp__new_bool(doc, p[1] == '1')));
                 break;

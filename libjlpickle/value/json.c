@@ -708,7 +708,6 @@ static void put_sha256(exporter *e, const jlp_ndarray *a, const jlp_dtype_info *
 
 static void put_ndarray(exporter *e, const jlp_val *v, const pnode *path) {
     const jlp_ndarray *a = jlp__arr(v);
-    if (a->pending) { puts_(e, "null"); return; }
     const jlp_dtype_info *d = jlp__dt(a->dtype);
     puts_(e, "{\"$ndarray\":{\"dtype\":");
     put_dtype(e, d);

@@ -81,5 +81,110 @@ check usage_bad_option 2 "$J" --frobnicate x
 check usage_max_items 2 "$J" --max-items -3 x
 check help 0 "$J" --help
 
+# ---- jlinspect ----------------------------------------------------------------------
+# Inputs: the sample corpus (tests/cli/samples, made by make_samples.py), a few joblib
+# golden files, and the files above; all copied into $work so outputs name them the
+# same wherever the tree lives.
+I=$(cd "$B" && pwd)/jlinspect
+S=$here/samples
+JG=$here/../joblib/golden
+cp "$S"/mal_* "$S"/ok_* "$work/"
+for f in models_logreg_none_p4.pkl models_gbr_none_p4.pkl models_pipeline_none_p4.pkl \
+         models_rf_zlib_p4.pkl.z misc_objarray_nested_none_p4.pkl misc_containers_none_p4.pkl; do
+    cp "$JG/$f" "$work/"
+done
+printf "$P2"'\000\000junk' >"$work/trailing.pkl"
+printf '\200\002\202\005\205Q.' >"$work/ext_persid.pkl"
+printf 'cos\nsystem\n(S'"'"'ls'"'"'\ntR' >"$work/truncated_mal.pkl"
+awk 'BEGIN { for (i = 0; i < 40; i++) printf "("; printf "N." }' >"$work/marks40.pkl"
+{
+    printf '\200\002(\213\144\000\000\000'
+    awk 'BEGIN { for (i = 0; i < 100; i++) printf "\001" }'
+    printf '\212\002\000\377\212\011\001\000\000\000\000\000\000\000\200t.'
+} >"$work/ints.pkl"
+{
+    echo '# jlinspect policy used by the tests'
+    echo 'safe sample_classes.Plain      # our own test class'
+    echo 'dangerous numpy.*'
+    echo 'safe builtins.getattr'
+    echo 'suspicious copyreg:_reconstructor'
+    echo 'safe os.*                      # a wildcard never overrides the built-in dangerous list'
+} >"$work/test.policy"
+echo 'safe os' >"$work/bad.policy"
+
+check inspect_tree_logreg 0 "$I" models_logreg_none_p4.pkl
+check inspect_tree_gbr 0 "$I" --depth 4 --items 6 models_gbr_none_p4.pkl
+check inspect_tree_rf_zlib 0 "$I" --depth 3 models_rf_zlib_p4.pkl.z
+check inspect_tree_nested 0 "$I" misc_objarray_nested_none_p4.pkl
+check inspect_tree_shared_cycle 0 "$I" --depth 5 --items 4 ok_shared_cycle_p4.pkl
+check inspect_tree_depth0 0 "$I" --depth 0 --items 0 ok_shared_cycle_p4.pkl
+check inspect_tree_plain 0 "$I" ok_plain_dict_p2.pkl ok_numpy_reduce_p4.pkl
+check inspect_tree_two_pickles 0 "$I" two.pkl
+check inspect_tree_stdin 0 sh -c "\"$I\" - < small.pkl"
+check inspect_tree_xz 0 "$I" small.pkl.xz
+check inspect_disasm_logreg 0 "$I" --disasm models_logreg_none_p4.pkl
+check inspect_disasm_nested 0 "$I" --disasm misc_objarray_nested_none_p4.pkl
+check inspect_disasm_py2 0 "$I" --disasm ok_plain_dict_p2.pkl
+check inspect_disasm_gzip 0 "$I" --disasm mal_reduce_p4.pkl.gz
+check inspect_disasm_stdin_gzip 0 sh -c "\"$I\" --disasm - < mal_reduce_p4.pkl.gz"
+check inspect_disasm_marks40 0 "$I" --disasm marks40.pkl
+check inspect_disasm_ints 0 "$I" --disasm ints.pkl
+check inspect_disasm_two 0 "$I" --disasm two.pkl
+check inspect_disasm_truncated 3 "$I" --disasm truncated_mal.pkl
+check inspect_globals_pipeline 0 "$I" --globals models_pipeline_none_p4.pkl
+check inspect_globals_nested 0 "$I" --globals mal_nested_objarray.pkl
+for f in "$S"/mal_*; do
+    n=$(basename "$f")
+    check "inspect_safety_${n%%.*}" 2 "$I" --safety "$n"
+done
+check inspect_safety_models 0 "$I" --safety models_logreg_none_p4.pkl models_gbr_none_p4.pkl \
+    models_pipeline_none_p4.pkl models_rf_zlib_p4.pkl.z
+check inspect_safety_suspicious 1 "$I" --safety misc_containers_none_p4.pkl
+check inspect_safety_trailing 1 "$I" --safety trailing.pkl
+check inspect_safety_ext_persid 1 "$I" --safety ext_persid.pkl
+check inspect_safety_truncated 3 "$I" --safety truncated_mal.pkl
+check inspect_safety_policy 2 "$I" --safety --policy test.policy misc_containers_none_p4.pkl \
+    mal_getattr_chain.pkl mal_os_system_reduce.pkl mal_reconstructor_popen.pkl
+check inspect_safety_worst 3 "$I" --safety ok_joblib_arrays.pkl misc_containers_none_p4.pkl \
+    mal_inst.pkl nonexistent.pkl
+check inspect_all_views 2 "$I" --tree --disasm --globals --safety mal_joblib_after_array.pkl
+check inspect_json_logreg 0 "$I" --json models_logreg_none_p4.pkl
+check inspect_json_disasm 2 "$I" --json --disasm --safety mal_nested_objarray.pkl
+check inspect_json_two 0 "$I" --json two.pkl small.pkl.gz
+check inspect_json_truncated 3 "$I" --json truncated_mal.pkl
+check inspect_err_missing_file 3 "$I" nonexistent.pkl
+check inspect_err_empty 3 "$I" empty.pkl
+check inspect_err_unknown_format 3 "$I" --safety unknown.bin
+check inspect_err_gzip_two_members 3 "$I" two-members.gz
+check inspect_err_xz_truncated 3 "$I" --disasm cut.xz
+check inspect_usage_no_file 4 "$I"
+check inspect_usage_bad_option 4 "$I" --frobnicate x
+check inspect_usage_depth 4 "$I" --depth -1 x
+check inspect_usage_items 4 "$I" --items
+check inspect_usage_policy_missing 4 "$I" --policy nonexistent.policy x
+check inspect_usage_policy_syntax 4 "$I" --policy bad.policy x
+check inspect_help 0 "$I" --help
+check inspect_version 0 "$I" --version
+
+# The verdicts that matter, on every file at hand: each malicious sample is dangerous
+# (never safe); every benign sample and every model and array golden file is safe.
+verdict() {
+    want=$1
+    f=$2
+    "$I" --safety "$f" >/dev/null 2>&1
+    got=$?
+    if [ "$got" = "$want" ]; then
+        pass=$((pass + 1))
+    else
+        fail=$((fail + 1))
+        echo "FAIL verdict of $f: exit status $got, expected $want"
+    fi
+}
+for f in "$S"/mal_*; do verdict 2 "$f"; done
+for f in "$S"/ok_* "$JG"/models_* "$JG"/zstd_models_* "$JG"/arrays_* "$JG"/zstd_arrays_*; do
+    case $f in *.json | *.meta) continue ;; esac
+    verdict 0 "$f"
+done
+
 echo "$pass passed, $fail failed"
 [ $fail = 0 ]

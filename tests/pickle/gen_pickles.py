@@ -296,6 +296,13 @@ def do_reduce(fn, args):
         elif key == ("copyreg", "_reconstructor"):
             if len(a) == 3:
                 return Object("class", a[0], [a[1], a[2]])
+        elif key == ("copyreg", "__newobj__"):
+            # cls.__new__(cls, *args): the same as NEWOBJ
+            if len(a) >= 1:
+                return Object("class", a[0], a[1:])
+        elif key == ("copyreg", "__newobj_ex__"):
+            if len(a) == 3 and isinstance(a[1], Tuple) and isinstance(a[2], Dict):
+                return Object("class", a[0], a[1].items, a[2] if a[2].pairs else None)
         elif key == ("_codecs", "encode"):
             if (len(a) == 2 and type(a[0]) is str and a[1] in ("latin1", "latin-1")
                     and all(ord(c) < 256 for c in a[0])):

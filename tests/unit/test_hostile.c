@@ -1248,9 +1248,9 @@ TEST(c13_digit_limit_4300) {
     brep(&b, '9', 4301);
     BLIT(&b, "L\n.");
     EXPECT_ERR_B(&b, JLP_E_LIMIT, 0, 'L');
-    /* leading zeros and sign do not count */
+    /* the sign does not count; leading zeros are refused, as by Python's int(s, 0) */
     bfree(&b);
-    BLIT(&b, "L-000");
+    BLIT(&b, "L-");
     brep(&b, '9', 4300);
     BLIT(&b, "\n.");
     d = LOAD_OK_B(&b);
@@ -1258,6 +1258,9 @@ TEST(c13_digit_limit_4300) {
     CHECK(js && js[0] == '-' && strlen(js) == 4302);
     free(js);
     jlp_doc_free(d);
+    bfree(&b);
+    BLIT(&b, "L-0009\n.");
+    EXPECT_ERR_B(&b, JLP_E_BAD_VALUE, 0, 'L');
     bfree(&b);
     /* raised limit: 4301 digits load, and the JSON export switches to hex */
     BLIT(&b, "L");

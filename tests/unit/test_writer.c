@@ -2,6 +2,7 @@
  * test_writer.c - the writer: byte-identical output for files joblib.dump wrote,
  * load -> dump -> load round trips at every protocol and codec, write failures at every
  * byte (nothing lost, nothing leaked), atomic path writes, and the builder API.
+ * JLP_QUICK=1 (the valgrind pass) round-trips every 10th golden file only.
  */
 #include "harness.h"
 
@@ -78,7 +79,11 @@ static void round_trip_dir(const char *dir, int arrays) {
     char *manifest = slurp(path, &mlen);
     if (!manifest) { TH_FAIL("missing %s", path); return; }
     int checked = 0;
+    const char *quick = getenv("JLP_QUICK");
+    bool q = quick && *quick && strcmp(quick, "0");
+    size_t nth = 0;
     for (char *line = strtok(manifest, "\n"); line; line = strtok(NULL, "\n")) {
+        if (q && nth++ % 10) continue;
         if (strstr(line, "multi")) continue; /* two pickles in one file */
         snprintf(path, sizeof path, "%s/%s%s", dir, line, strstr(dir, "pickle") ? ".pickle" : "");
         jlp_error err;
@@ -113,7 +118,7 @@ static void round_trip_dir(const char *dir, int arrays) {
         free(want);
         jlp_doc_free(d);
     }
-    CHECK(checked > 100);
+    CHECK(checked > (q ? 10 : 100));
     free(manifest);
 }
 

@@ -1,0 +1,2423 @@
+/*
+ * jlinspect - look inside pickle and joblib files without executing anything.
+ *
+ *   jlinspect [--tree] [--disasm] [--globals] [--safety] [--json] [--policy FILE]
+ *             [--depth N] [--items N] FILE...
+ *
+ * Everything is seen through the library's own parser: the loader calls back for
+ * every opcode, array payload and nested pickle (jlp_read_opts.trace), so what this
+ * tool reports is what the loader does, not what a second parser guesses.
+ *
+ * Exit status: 0 success (with --safety: every FILE safe), 1 suspicious, 2 dangerous,
+ * 3 a FILE could not be loaded, 4 usage error. Several FILEs: the worst status.
+ */
+#include "cli.h"
+#include "jlpickle_codec.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+enum { EXIT_SAFE = 0, EXIT_SUSPICIOUS = 1, EXIT_DANGEROUS = 2, EXIT_INVALID = 3, EXIT_USAGE = 4 };
+enum { V_SAFE = 0, V_SUSPICIOUS = 1, V_DANGEROUS = 2 };
+static const char *const verdict_names[] = {"safe", "suspicious", "dangerous"};
+
+#define STR_SHOW 60           /* characters of a str/bytes shown before "..." */
+#define BIGINT_DECIMAL_MAX 64 /* bytes of an int printed in decimal; longer: <int of N bytes> */
+#define FINDINGS_PER_SUBJECT 10
+#define OFFSETS_KEPT 16
+
+/* ---- memory and strings ------------------------------------------------------------ */
+
+static void *xrealloc(void *p, size_t n) {
+    void *q = realloc(p, n ? n : 1);
+    if (!q) {
+        fputs("jlinspect: out of memory\n", stderr);
+        exit(EXIT_INVALID);
+    }
+    return q;
+}
+static void *xmalloc(size_t n) { return xrealloc(NULL, n); }
+static char *xstrndup(const char *s, size_t n) {
+    char *d = xmalloc(n + 1);
+    memcpy(d, s, n);
+    d[n] = 0;
+    return d;
+}
+
+/* Grow a dynamic array: *cap elements of `size` bytes hold at least `need`. */
+static void *grow(void *p, size_t *cap, size_t need, size_t size) {
+    if (need <= *cap) return p;
+    size_t c = *cap ? *cap : 16;
+    while (c < need) c *= 2;
+    *cap = c;
+    return xrealloc(p, c * size);
+}
+
+typedef struct sbuf {
+    char *p;
+    size_t n, cap;
+} sbuf;
+
+static void sb_add(sbuf *b, const char *s, size_t n) {
+    b->p = grow(b->p, &b->cap, b->n + n + 1, 1);
+    memcpy(b->p + b->n, s, n);
+    b->n += n;
+    b->p[b->n] = 0;
+}
+static void sb_puts(sbuf *b, const char *s) { sb_add(b, s, strlen(s)); }
+static void sb_putc(sbuf *b, char c) { sb_add(b, &c, 1); }
+__attribute__((format(printf, 2, 3))) static void sb_printf(sbuf *b, const char *fmt, ...) {
+    char tmp[256];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    if (n < 0) return;
+    if ((size_t)n < sizeof tmp) {
+        sb_add(b, tmp, (size_t)n);
+        return;
+    }
+    b->p = grow(b->p, &b->cap, b->n + (size_t)n + 1, 1);
+    va_start(ap, fmt);
+    vsnprintf(b->p + b->n, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->n += (size_t)n;
+}
+static void sb_clear(sbuf *b) {
+    b->n = 0;
+    if (b->p) b->p[0] = 0;
+}
+static const char *sb_str(sbuf *b) {
+    if (!b->p) sb_add(b, "", 0);
+    return b->p;
+}
+
+/* ---- output ------------------------------------------------------------------------ */
+
+static void out(const char *s, size_t n) { fwrite(s, 1, n, stdout); }
+static void outs(const char *s) { fputs(s, stdout); }
+
+/* A JSON string following spec/JSON.md: UTF-8 as is, lone surrogates (ED A0..BF xx) as
+ * \udxxx, control characters escaped; bytes that are not UTF-8 as \u00xx. */
+static void json_str_sb(sbuf *b, const char *s, size_t n) {
+    sb_putc(b, '"');
+    const unsigned char *p = (const unsigned char *)s;
+    for (size_t i = 0; i < n;) {
+        unsigned c = p[i];
+        if (c == '"') { sb_puts(b, "\\\""); i++; }
+        else if (c == '\\') { sb_puts(b, "\\\\"); i++; }
+        else if (c == '\b') { sb_puts(b, "\\b"); i++; }
+        else if (c == '\f') { sb_puts(b, "\\f"); i++; }
+        else if (c == '\n') { sb_puts(b, "\\n"); i++; }
+        else if (c == '\r') { sb_puts(b, "\\r"); i++; }
+        else if (c == '\t') { sb_puts(b, "\\t"); i++; }
+        else if (c < 0x20) { sb_printf(b, "\\u%04x", c); i++; }
+        else if (c < 0x80) { sb_putc(b, (char)c); i++; }
+        else {
+            size_t len = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 0;
+            bool ok = len && len <= n - i && c < 0xf5;
+            for (size_t k = 1; ok && k < len; k++) ok = (p[i + k] & 0xc0) == 0x80;
+            if (!ok) { sb_printf(b, "\\u%04x", c); i++; continue; }
+            if (len == 3 && c == 0xed && p[i + 1] >= 0xa0) {
+                unsigned cp = ((c & 0x0f) << 12) | ((p[i + 1] & 0x3fu) << 6) | (p[i + 2] & 0x3fu);
+                sb_printf(b, "\\u%04x", cp);
+            } else {
+                sb_add(b, (const char *)p + i, len);
+            }
+            i += len;
+        }
+    }
+    sb_putc(b, '"');
+}
+static void json_str(const char *s, size_t n) {
+    sbuf b = {0};
+    json_str_sb(&b, s, n);
+    out(b.p, b.n);
+    free(b.p);
+}
+static void json_cstr(const char *s) {
+    if (s) json_str(s, strlen(s));
+    else outs("null");
+}
+
+/* ---- Python-style rendering --------------------------------------------------------- */
+
+/* Decode one UTF-8 sequence (surrogates allowed). @return its length, 0 if malformed. */
+static size_t utf8_next(const unsigned char *p, size_t n, unsigned *cp) {
+    unsigned c = p[0];
+    if (c < 0x80) { *cp = c; return 1; }
+    size_t len = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 ? 2 : 0;
+    if (!len || len > n || c >= 0xf5) return 0;
+    unsigned v = c & (0x3fu >> (len - 1));
+    for (size_t k = 1; k < len; k++) {
+        if ((p[k] & 0xc0) != 0x80) return 0;
+        v = (v << 6) | (p[k] & 0x3fu);
+    }
+    if ((len == 3 && v < 0x800) || (len == 4 && (v < 0x10000 || v > 0x10ffff))) return 0;
+    *cp = v;
+    return len;
+}
+
+/* Python's str.isprintable(), minus the unassigned code points it cannot know. */
+static bool py_printable(unsigned c) {
+    if (c < 0x20 || (c >= 0x7f && c <= 0xa0) || c == 0xad) return false;
+    if ((c >= 0xd800 && c <= 0xdfff) || (c >= 0xe000 && c <= 0xf8ff) || c >= 0xf0000) return false;
+    if (c == 0x1680 || (c >= 0x2000 && c <= 0x200f) || (c >= 0x2028 && c <= 0x202f) ||
+        (c >= 0x205f && c <= 0x206f) || c == 0x3000 || c == 0xfeff || (c >= 0xfff9 && c <= 0xfffb) ||
+        c == 0xfffe || c == 0xffff || (c >= 0x600 && c <= 0x605) || c == 0x61c || c == 0x6dd ||
+        c == 0x70f || c == 0x180e || c == 0x110bd || (c >= 0x1bca0 && c <= 0x1bca3) ||
+        (c >= 0x1d173 && c <= 0x1d17a) || (c >= 0xe0000 && c <= 0xe007f))
+        return false;
+    return true;
+}
+
+/* repr() of a Python str, showing at most `max` characters ("'abc'... (N chars)"). */
+static void repr_str(sbuf *b, const char *s, size_t n, size_t max) {
+    const unsigned char *p = (const unsigned char *)s;
+    size_t chars = 0, shown_bytes = n;
+    bool sq = false, dq = false;
+    for (size_t i = 0; i < n;) {
+        unsigned cp;
+        size_t l = utf8_next(p + i, n - i, &cp);
+        if (!l) l = 1;
+        if (chars == max) shown_bytes = i;
+        if (chars < max) {
+            if (p[i] == '\'') sq = true;
+            if (p[i] == '"') dq = true;
+        }
+        chars++;
+        i += l;
+    }
+    char q = sq && !dq ? '"' : '\'';
+    sb_putc(b, q);
+    for (size_t i = 0; i < shown_bytes;) {
+        unsigned cp;
+        size_t l = utf8_next(p + i, n - i, &cp);
+        if (!l) { sb_printf(b, "\\x%02x", p[i]); i++; continue; }
+        if (cp == (unsigned char)q || cp == '\\') { sb_putc(b, '\\'); sb_putc(b, (char)cp); }
+        else if (cp == '\n') sb_puts(b, "\\n");
+        else if (cp == '\r') sb_puts(b, "\\r");
+        else if (cp == '\t') sb_puts(b, "\\t");
+        else if (py_printable(cp)) sb_add(b, (const char *)p + i, l);
+        else if (cp <= 0xff) sb_printf(b, "\\x%02x", cp);
+        else if (cp <= 0xffff) sb_printf(b, "\\u%04x", cp);
+        else sb_printf(b, "\\U%08x", cp);
+        i += l;
+    }
+    sb_putc(b, q);
+    if (chars > max) sb_printf(b, "... (%zu chars)", chars);
+}
+
+/* repr() of Python bytes (b'...'), at most `max` bytes shown. */
+static void repr_bytes(sbuf *b, const char *s, size_t n, size_t max) {
+    size_t shown = n < max ? n : max;
+    bool sq = memchr(s, '\'', shown) != NULL, dq = memchr(s, '"', shown) != NULL;
+    char q = sq && !dq ? '"' : '\'';
+    sb_putc(b, 'b');
+    sb_putc(b, q);
+    for (size_t i = 0; i < shown; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == (unsigned char)q || c == '\\') { sb_putc(b, '\\'); sb_putc(b, (char)c); }
+        else if (c == '\n') sb_puts(b, "\\n");
+        else if (c == '\r') sb_puts(b, "\\r");
+        else if (c == '\t') sb_puts(b, "\\t");
+        else if (c < 0x20 || c >= 0x7f) sb_printf(b, "\\x%02x", c);
+        else sb_putc(b, (char)c);
+    }
+    sb_putc(b, q);
+    if (n > max) sb_printf(b, "... (%zu bytes)", n);
+}
+
+/* Python's repr(float): the shortest digits that round-trip; fixed notation for decimal
+ * exponents -4..15, else d.ddde+XX. */
+static void repr_float(sbuf *b, double x) {
+    if (isnan(x)) { sb_puts(b, "nan"); return; }
+    if (isinf(x)) { sb_puts(b, x > 0 ? "inf" : "-inf"); return; }
+    char buf[48];
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(buf, sizeof buf, "%.*e", prec - 1, x);
+        if (strtod(buf, NULL) == x) break;
+    }
+    const char *p = buf;
+    bool neg = *p == '-';
+    if (neg) p++;
+    char digits[24];
+    size_t nd = 0;
+    for (; *p && *p != 'e'; p++)
+        if (*p >= '0' && *p <= '9' && nd < sizeof digits - 1) digits[nd++] = *p;
+    int e = *p == 'e' ? atoi(p + 1) : 0;
+    while (nd > 1 && digits[nd - 1] == '0') nd--;
+    digits[nd] = 0;
+    if (neg) sb_putc(b, '-');
+    if (e >= -4 && e < 16) {
+        if (e >= 0) {
+            for (int i = 0; i <= e; i++) sb_putc(b, (size_t)i < nd ? digits[i] : '0');
+            sb_putc(b, '.');
+            if ((size_t)e + 1 < nd) sb_puts(b, digits + e + 1);
+            else sb_putc(b, '0');
+        } else {
+            sb_puts(b, "0.");
+            for (int i = 0; i < -e - 1; i++) sb_putc(b, '0');
+            sb_puts(b, digits);
+        }
+    } else {
+        sb_putc(b, digits[0]);
+        if (nd > 1) { sb_putc(b, '.'); sb_puts(b, digits + 1); }
+        sb_printf(b, "e%c%02d", e < 0 ? '-' : '+', e < 0 ? -e : e);
+    }
+}
+
+/* A two's complement little-endian integer in decimal (only for len <= 64). */
+static void repr_bigint(sbuf *b, const uint8_t *p, size_t len) {
+    if (len > BIGINT_DECIMAL_MAX) {
+        sb_printf(b, "<int of %zu bytes>", len);
+        return;
+    }
+    uint8_t mag[BIGINT_DECIMAL_MAX];
+    bool neg = len && (p[len - 1] & 0x80);
+    unsigned carry = 1;
+    for (size_t i = 0; i < len; i++) {
+        if (neg) {
+            unsigned v = (uint8_t)~p[i] + carry;
+            mag[i] = (uint8_t)v;
+            carry = v >> 8;
+        } else {
+            mag[i] = p[i];
+        }
+    }
+    char dig[BIGINT_DECIMAL_MAX * 3 + 2];
+    size_t nd = 0, n = len;
+    while (n && !mag[n - 1]) n--;
+    do {
+        unsigned r = 0;
+        for (size_t i = n; i-- > 0;) {
+            unsigned cur = (r << 8) | mag[i];
+            mag[i] = (uint8_t)(cur / 10);
+            r = cur % 10;
+        }
+        dig[nd++] = (char)('0' + r);
+        while (n && !mag[n - 1]) n--;
+    } while (n);
+    if (neg) sb_putc(b, '-');
+    while (nd) sb_putc(b, dig[--nd]);
+}
+
+static void repr_complex(sbuf *b, double re, double im) {
+    if (re == 0 && !signbit(re)) {
+        repr_float(b, im);
+        sb_putc(b, 'j');
+        return;
+    }
+    sb_putc(b, '(');
+    repr_float(b, re);
+    if (!signbit(im) || isnan(im)) sb_putc(b, '+');
+    repr_float(b, im);
+    sb_puts(b, "j)");
+}
+
+/* module.qualname of a global; control characters escaped. */
+static void global_name(sbuf *b, const jlp_val *g) {
+    size_t ml, nl;
+    const char *m = jlp_global_module(g, &ml), *n = jlp_global_name(g, &nl);
+    for (int part = 0; part < 2; part++) {
+        const char *s = part ? n : m;
+        size_t l = part ? nl : ml;
+        if (part) sb_putc(b, '.');
+        for (size_t i = 0; i < l; i++) {
+            unsigned char c = (unsigned char)s[i];
+            if (c < 0x20 || c == 0x7f || c == '\\') sb_printf(b, "\\x%02x", c);
+            else sb_putc(b, (char)c);
+        }
+    }
+}
+
+/* ---- pointer map ------------------------------------------------------------------- */
+
+typedef struct pmap {
+    const void **keys;
+    uint32_t *vals;
+    size_t cap, n;
+} pmap;
+
+static size_t phash(const void *p, size_t cap) {
+    uint64_t x = (uint64_t)(uintptr_t)p;
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    return (size_t)x & (cap - 1);
+}
+static uint32_t *pmap_find(pmap *m, const void *k) {
+    if (!m->cap) return NULL;
+    for (size_t i = phash(k, m->cap);; i = (i + 1) & (m->cap - 1)) {
+        if (!m->keys[i]) return NULL;
+        if (m->keys[i] == k) return &m->vals[i];
+    }
+}
+static void pmap_put(pmap *m, const void *k, uint32_t v) {
+    if ((m->n + 1) * 2 > m->cap) {
+        pmap old = *m;
+        m->cap = old.cap ? old.cap * 2 : 1024;
+        m->keys = xmalloc(m->cap * sizeof *m->keys);
+        m->vals = xmalloc(m->cap * sizeof *m->vals);
+        memset(m->keys, 0, m->cap * sizeof *m->keys);
+        m->n = 0;
+        for (size_t i = 0; i < old.cap; i++)
+            if (old.keys[i]) pmap_put(m, old.keys[i], old.vals[i]);
+        free(old.keys);
+        free(old.vals);
+    }
+    size_t i = phash(k, m->cap);
+    while (m->keys[i] && m->keys[i] != k) i = (i + 1) & (m->cap - 1);
+    if (!m->keys[i]) m->n++;
+    m->keys[i] = k;
+    m->vals[i] = v;
+}
+static void pmap_free(pmap *m) {
+    free(m->keys);
+    free(m->vals);
+    memset(m, 0, sizeof *m);
+}
+
+/* ---- policy ------------------------------------------------------------------------ */
+
+typedef struct jli_name {
+    const char *module, *name;
+} jli_name;
+
+#include "jlinspect_names.h"
+
+/* Exact (module, qualname) pairs that only build data. */
+static const jli_name safe_names[] = {
+    {"builtins", "set"}, {"builtins", "frozenset"}, {"builtins", "bytes"}, {"builtins", "bytearray"},
+    {"builtins", "complex"}, {"builtins", "slice"}, {"builtins", "range"}, {"builtins", "object"},
+    {"builtins", "list"}, {"builtins", "dict"}, {"builtins", "tuple"}, {"builtins", "int"},
+    {"builtins", "float"}, {"builtins", "str"}, {"builtins", "bool"}, {"builtins", "Ellipsis"},
+    {"builtins", "NotImplemented"},
+    {"collections", "OrderedDict"}, {"collections", "defaultdict"}, {"collections", "deque"},
+    {"collections", "Counter"},
+    {"datetime", "datetime"}, {"datetime", "date"}, {"datetime", "time"}, {"datetime", "timedelta"},
+    {"datetime", "timezone"},
+    {"decimal", "Decimal"}, {"fractions", "Fraction"}, {"uuid", "UUID"},
+    {"copyreg", "_reconstructor"}, {"copyreg", "__newobj__"}, {"copyreg", "__newobj_ex__"},
+    {"_codecs", "encode"},
+    {"joblib.numpy_pickle", "NumpyArrayWrapper"}, {"joblib.numpy_pickle", "NDArrayWrapper"},
+    {"joblib.numpy_pickle", "ZNDArrayWrapper"},
+    {"sklearn.externals.joblib.numpy_pickle", "NumpyArrayWrapper"},
+    {"sklearn.externals.joblib.numpy_pickle", "NDArrayWrapper"},
+    {"sklearn.externals.joblib.numpy_pickle", "ZNDArrayWrapper"},
+    {"numpy", "dtype"}, {"numpy", "ndarray"}, {"numpy", "matrix"}, {"numpy", "memmap"},
+    {"numpy", "recarray"}, {"numpy", "record"}, {"numpy.matrixlib.defmatrix", "matrix"},
+    {"numpy.core.memmap", "memmap"}, {"numpy._core.memmap", "memmap"}, {"numpy.core.records", "recarray"},
+    {"numpy.core.records", "record"}, {"numpy._core.records", "recarray"}, {"numpy._core.records", "record"},
+    {"numpy.core.multiarray", "_reconstruct"}, {"numpy.core.multiarray", "scalar"},
+    {"numpy.core.numeric", "_frombuffer"}, {"numpy._core.multiarray", "_reconstruct"},
+    {"numpy._core.multiarray", "scalar"}, {"numpy._core.numeric", "_frombuffer"},
+    {"numpy.ma.core", "_mareconstruct"}, {"numpy.ma.core", "MaskedArray"},
+    {"numpy.random._pickle", "__randomstate_ctor"}, {"numpy.random._pickle", "__bit_generator_ctor"},
+    {"numpy.random._pickle", "__generator_ctor"}, {"numpy.random.mtrand", "RandomState"},
+    {"numpy.random.mtrand", "__RandomState_ctor"}, {"numpy.random._mt19937", "MT19937"},
+    {"numpy.random._pcg64", "PCG64"}, {"numpy.random._pcg64", "PCG64DXSM"},
+    {"numpy.random._philox", "Philox"}, {"numpy.random._sfc64", "SFC64"},
+    {"numpy.random._generator", "Generator"}, {"numpy.random.bit_generator", "SeedSequence"},
+};
+
+/* numpy's scalar types, referenced by name (dtype=numpy.float64 in estimator params). */
+static const char *const numpy_types[] = {
+    "bool_", "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
+    "float16", "float32", "float64", "longdouble", "complex64", "complex128", "clongdouble",
+    "object_", "str_", "bytes_", "void", "datetime64", "timedelta64", "intc", "uintc", "intp",
+    "uintp", "longlong", "ulonglong", "short", "ushort", "byte", "ubyte", "half", "single",
+    "double", "csingle", "cdouble", "generic", "number", "integer", "signedinteger",
+    "unsignedinteger", "floating", "complexfloating", "inexact", "character", "flexible",
+};
+
+/* scipy.sparse formats: <f>_matrix and <f>_array under the private modules of scipy >= 1.8
+ * (scipy.sparse._csr), the public ones before it (scipy.sparse.csr) and scipy.sparse._arrays. */
+static const char *const sparse_formats[] = {"csr", "csc", "coo", "bsr", "dia", "dok", "lil"};
+
+typedef struct danger {
+    const char *module; /* a module: matches it and its submodules when name is "*" */
+    const char *name;   /* exact qualname, or "*" */
+    const char *reason;
+} danger;
+
+#define R_OS "operating-system access (commands, files, processes)"
+#define R_RUN "runs programs"
+#define R_NET "network access"
+#define R_CODE "runs Python code"
+#define R_PICKLE "loads another pickle, which can run anything"
+#define R_IMPORT "imports modules or resolves arbitrary names"
+#define R_FILE "file-system access"
+#define R_PKG "installs or builds packages (runs their code)"
+
+static const danger dangers[] = {
+    {"os", "*", R_OS}, {"posix", "*", R_OS}, {"nt", "*", R_OS}, {"subprocess", "*", R_RUN},
+    {"_posixsubprocess", "*", R_RUN}, {"pty", "*", R_RUN}, {"commands", "*", R_RUN},
+    {"popen2", "*", R_RUN}, {"platform", "popen", R_RUN}, {"asyncio", "*", R_RUN},
+    {"multiprocessing", "*", "starts processes"},
+    {"sys", "*", "interpreter internals (modules, hooks, exit)"},
+    {"socket", "*", R_NET}, {"_socket", "*", R_NET}, {"ssl", "*", R_NET}, {"http", "*", R_NET},
+    {"httplib", "*", R_NET}, {"urllib", "*", R_NET}, {"urllib2", "*", R_NET},
+    {"requests", "*", R_NET}, {"aiohttp", "*", R_NET}, {"ftplib", "*", R_NET},
+    {"smtplib", "*", R_NET}, {"telnetlib", "*", R_NET}, {"xmlrpc", "*", R_NET},
+    {"poplib", "*", R_NET}, {"imaplib", "*", R_NET}, {"nntplib", "*", R_NET},
+    {"webbrowser", "*", "opens URLs in a browser"},
+    {"shutil", "*", R_FILE}, {"tempfile", "*", R_FILE},
+    {"io", "open", R_FILE}, {"io", "open_code", R_FILE}, {"io", "FileIO", R_FILE},
+    {"_io", "open", R_FILE}, {"_io", "open_code", R_FILE}, {"_io", "FileIO", R_FILE},
+    {"codecs", "open", R_FILE},
+    {"importlib", "*", R_IMPORT}, {"imp", "*", R_IMPORT}, {"pkgutil", "*", R_IMPORT},
+    {"zipimport", "*", R_IMPORT}, {"runpy", "*", R_CODE}, {"site", "*", R_IMPORT},
+    {"pickle", "*", R_PICKLE}, {"_pickle", "*", R_PICKLE}, {"cPickle", "*", R_PICKLE},
+    {"dill", "*", "rebuilds functions from code"}, {"cloudpickle", "*", "rebuilds functions from code"},
+    {"marshal", "*", "loads code objects"}, {"shelve", "*", R_PICKLE},
+    {"joblib", "load", R_PICKLE}, {"joblib.numpy_pickle", "load", R_PICKLE},
+    {"joblib.numpy_pickle", "NumpyUnpickler", R_PICKLE},
+    {"sklearn.externals.joblib", "load", R_PICKLE},
+    {"pandas", "read_pickle", R_PICKLE}, {"pandas.io.pickle", "read_pickle", R_PICKLE},
+    {"numpy", "load", R_PICKLE}, {"numpy.lib.npyio", "load", R_PICKLE},
+    {"numpy.f2py", "*", "compiles and runs code"}, {"numpy.distutils", "*", R_PKG},
+    {"numpy.testing", "*", "runstring() executes code"}, {"numpy.ctypeslib", "*", "loads native libraries"},
+    {"ctypes", "*", "calls native code"}, {"_ctypes", "*", "calls native code"},
+    {"cffi", "*", "calls native code"},
+    {"code", "*", R_CODE}, {"codeop", "*", R_CODE}, {"pdb", "*", R_CODE}, {"bdb", "*", R_CODE},
+    {"timeit", "*", R_CODE}, {"profile", "*", R_CODE}, {"cProfile", "*", R_CODE},
+    {"trace", "*", R_CODE}, {"pydoc", "*", "imports modules, runs a pager"},
+    {"doctest", "*", R_CODE}, {"idlelib", "*", R_CODE}, {"lib2to3", "*", R_CODE},
+    {"pip", "*", R_PKG}, {"ensurepip", "*", R_PKG}, {"venv", "*", R_PKG},
+    {"distutils", "*", R_PKG}, {"setuptools", "*", R_PKG},
+    {"builtins", "eval", R_CODE}, {"builtins", "exec", R_CODE}, {"builtins", "execfile", R_CODE},
+    {"builtins", "compile", "compiles code"}, {"builtins", "open", R_FILE},
+    {"builtins", "getattr", "looks up any attribute (os.system from a module...)"},
+    {"builtins", "setattr", "changes any attribute"}, {"builtins", "delattr", "changes any attribute"},
+    {"builtins", "__import__", R_IMPORT}, {"builtins", "breakpoint", "starts a debugger"},
+    {"builtins", "input", "reads the terminal"}, {"builtins", "globals", "exposes interpreter state"},
+    {"builtins", "locals", "exposes interpreter state"}, {"builtins", "vars", "exposes interpreter state"},
+    {"builtins", "apply", "calls anything"}, {"builtins", "reload", R_IMPORT},
+    {"builtins", "exit", "stops the interpreter"}, {"builtins", "quit", "stops the interpreter"},
+    {"types", "FunctionType", "builds functions from code objects"},
+    {"types", "LambdaType", "builds functions from code objects"},
+    {"types", "CodeType", "builds code objects"},
+    {"operator", "attrgetter", "looks up any attribute"},
+    {"operator", "methodcaller", "calls any method"},
+    {"_operator", "attrgetter", "looks up any attribute"},
+    {"_operator", "methodcaller", "calls any method"},
+    {"torch", "load", R_PICKLE}, {"torch.serialization", "load", R_PICKLE},
+    {"torch.serialization", "_load", R_PICKLE}, {"torch.storage", "_load_from_bytes", R_PICKLE},
+    {"torch.hub", "*", "downloads and runs code"}, {"torch.utils.cpp_extension", "*", "compiles and loads native code"},
+    {"torch._inductor.codecache", "compile_file", R_RUN},
+    {"torch.jit.unsupported_tensor_ops", "execWrapper", R_CODE},
+    {"torch._dynamo.guards", "GuardBuilder.get", R_CODE},
+    {"torch.fx.experimental.symbolic_shapes", "ShapeEnv.evaluate_guards_expression", R_CODE},
+    {"torch.utils._config_module", "ConfigModule.load_config", R_PICKLE},
+    {"torch.utils.bottleneck.__main__", "*", R_CODE}, {"torch.utils.collect_env", "run", R_RUN},
+    {"torch.utils.data.datapipes.utils.decoder", "basichandlers", R_PICKLE},
+};
+
+/* Codecs that map text to text or bytes to text: anything else (base64, zlib, hex, bz2,
+ * uu, quopri...) turns data into other data, the first step of a hidden payload. */
+static const char *const text_codecs[] = {
+    "utf_8", "utf8", "u8", "utf", "utf_8_sig", "latin_1", "latin1", "latin", "l1", "iso_8859_1",
+    "iso8859_1", "8859", "cp819", "ascii", "us_ascii", "646", "utf_16", "utf16", "utf_16_le",
+    "utf_16_be", "utf_32", "utf32", "utf_32_le", "utf_32_be", "raw_unicode_escape",
+    "unicode_escape", "cp1252", "windows_1252",
+};
+
+typedef struct rule {
+    char *module, *name; /* name NULL: "MODULE.*" */
+    int verdict;
+    char *where;         /* "FILE:LINE" */
+} rule;
+
+static rule *rules;
+static size_t nrules, rules_cap;
+
+static bool is_dunder(const char *s, size_t n) {
+    return n > 4 && s[0] == '_' && s[1] == '_' && s[n - 1] == '_' && s[n - 2] == '_';
+}
+
+static bool module_match(const char *rule_mod, const char *mod, size_t ml) {
+    size_t rl = strlen(rule_mod);
+    return ml >= rl && memcmp(mod, rule_mod, rl) == 0 && (ml == rl || mod[rl] == '.');
+}
+
+static bool str_is(const char *s, size_t n, const char *lit) {
+    return strlen(lit) == n && memcmp(s, lit, n) == 0;
+}
+
+/* Does the dotted path s (module.qualname written out) fall under a built-in danger? */
+static const danger *danger_of_path(const char *s, size_t n) {
+    for (size_t i = 0; i < sizeof dangers / sizeof *dangers; i++) {
+        const danger *d = &dangers[i];
+        size_t ml = strlen(d->module);
+        if (strcmp(d->name, "*") == 0) {
+            if (module_match(d->module, s, n)) return d;
+        } else if (n == ml + 1 + strlen(d->name) && memcmp(s, d->module, ml) == 0 && s[ml] == '.' &&
+                   memcmp(s + ml + 1, d->name, n - ml - 1) == 0) {
+            return d;
+        }
+    }
+    return NULL;
+}
+
+static int name_cmp(const jli_name *a, const char *m, size_t ml, const char *n, size_t nl) {
+    size_t al = strlen(a->module);
+    int c = memcmp(a->module, m, al < ml ? al : ml);
+    if (c) return c;
+    if (al != ml) return al < ml ? -1 : 1;
+    size_t bl = strlen(a->name);
+    c = memcmp(a->name, n, bl < nl ? bl : nl);
+    if (c) return c;
+    return bl == nl ? 0 : bl < nl ? -1 : 1;
+}
+
+static bool builtin_safe(const char *m, size_t ml, const char *n, size_t nl) {
+    for (size_t i = 0; i < sizeof safe_names / sizeof *safe_names; i++)
+        if (!name_cmp(&safe_names[i], m, ml, n, nl)) return true;
+    if (str_is(m, ml, "numpy"))
+        for (size_t i = 0; i < sizeof numpy_types / sizeof *numpy_types; i++)
+            if (str_is(n, nl, numpy_types[i])) return true;
+    if (ml > 13 && memcmp(m, "scipy.sparse.", 13) == 0) {
+        for (size_t i = 0; i < sizeof sparse_formats / sizeof *sparse_formats; i++) {
+            const char *f = sparse_formats[i];
+            char priv[32], pub[32], mat[32], arr[32];
+            snprintf(priv, sizeof priv, "scipy.sparse._%s", f);
+            snprintf(pub, sizeof pub, "scipy.sparse.%s", f);
+            snprintf(mat, sizeof mat, "%s_matrix", f);
+            snprintf(arr, sizeof arr, "%s_array", f);
+            if ((str_is(m, ml, priv) || str_is(m, ml, pub)) && (str_is(n, nl, mat) || str_is(n, nl, arr)))
+                return true;
+            if (str_is(m, ml, "scipy.sparse._arrays") && str_is(n, nl, arr)) return true;
+        }
+    }
+    size_t lo = 0, hi = sizeof jli_sklearn_names / sizeof *jli_sklearn_names;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int c = name_cmp(&jli_sklearn_names[mid], m, ml, n, nl);
+        if (!c) return true;
+        if (c < 0) lo = mid + 1;
+        else hi = mid;
+    }
+    return false;
+}
+
+/* Classify the global module.name. *reason receives a static or rule-owned string. */
+static int classify(const char *m, size_t ml, const char *n, size_t nl, sbuf *reason) {
+    sb_clear(reason);
+    /* 1. a user rule naming exactly this global: the last one wins */
+    for (size_t i = nrules; i-- > 0;) {
+        rule *r = &rules[i];
+        if (r->name && str_is(m, ml, r->module) && str_is(n, nl, r->name)) {
+            sb_printf(reason, "policy %s", r->where);
+            return r->verdict;
+        }
+    }
+    /* 2. the built-in dangerous list (modules cover their submodules) */
+    sbuf path = {0};
+    sb_add(&path, m, ml);
+    sb_putc(&path, '.');
+    sb_add(&path, n, nl);
+    const danger *d = danger_of_path(path.p, path.n);
+    if (d) {
+        sb_puts(reason, d->reason);
+        free(path.p);
+        return V_DANGEROUS;
+    }
+    /* 3. a dotted qualname is an attribute walk (protocol 4 find_class): through a dunder
+     *    (__globals__, __builtins__, __subclasses__...) or to a dangerous module that the
+     *    named module happens to import (numpy.lib.utils.os.system) */
+    if (memchr(n, '.', nl)) {
+        size_t start = 0;
+        for (size_t i = 0; i <= nl; i++) {
+            if (i < nl && n[i] != '.') continue;
+            if (is_dunder(n + start, i - start)) {
+                sb_puts(reason, "qualname walks through the attribute ");
+                sb_add(reason, n + start, i - start);
+                free(path.p);
+                return V_DANGEROUS;
+            }
+            const danger *w = danger_of_path(n + start, nl - start);
+            if (w) {
+                sb_puts(reason, "qualname reaches ");
+                sb_add(reason, n + start, nl - start);
+                sb_puts(reason, ": ");
+                sb_puts(reason, w->reason);
+                free(path.p);
+                return V_DANGEROUS;
+            }
+            start = i + 1;
+        }
+    }
+    free(path.p);
+    /* 4. user "MODULE.*" rules: the longest module wins, the last among equals; a safe
+     *    one never covers a dotted or dunder qualname */
+    const rule *best = NULL;
+    size_t best_len = 0;
+    for (size_t i = 0; i < nrules; i++) {
+        rule *r = &rules[i];
+        if (r->name || !module_match(r->module, m, ml)) continue;
+        if (r->verdict == V_SAFE && (memchr(n, '.', nl) || is_dunder(n, nl))) continue;
+        size_t l = strlen(r->module);
+        if (!best || l >= best_len) {
+            best = r;
+            best_len = l;
+        }
+    }
+    if (best) {
+        sb_printf(reason, "policy %s", best->where);
+        return best->verdict;
+    }
+    /* 5. the built-in safe list: exact pairs only */
+    if (builtin_safe(m, ml, n, nl)) {
+        sb_puts(reason, "in the safe list");
+        return V_SAFE;
+    }
+    sb_puts(reason, "not in the safe list");
+    return V_SUSPICIOUS;
+}
+
+static int parse_verdict(const char *s, size_t n) {
+    for (int v = 0; v < 3; v++)
+        if (str_is(s, n, verdict_names[v])) return v;
+    return -1;
+}
+
+/* Read a policy file: "safe|suspicious|dangerous SPEC" per line, SPEC = MODULE.NAME,
+ * MODULE:QUALNAME or MODULE.*; '#' starts a comment. @return 0, or -1 after a message. */
+static int load_policy(const char *file) {
+    FILE *fp = fopen(file, "r");
+    if (!fp) {
+        fprintf(stderr, "jlinspect: %s: %s\n", file, strerror(errno));
+        return -1;
+    }
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    unsigned long lineno = 0;
+    int rc = 0;
+    while ((len = getline(&line, &cap, fp)) >= 0) {
+        lineno++;
+        char *hash = memchr(line, '#', (size_t)len);
+        if (hash) *hash = 0;
+        char *w1 = strtok(line, " \t\r\n"), *w2 = w1 ? strtok(NULL, " \t\r\n") : NULL;
+        char *w3 = w2 ? strtok(NULL, " \t\r\n") : NULL;
+        if (!w1) continue;
+        int v = parse_verdict(w1, strlen(w1));
+        const char *why = NULL;
+        char *colon = w2 ? strchr(w2, ':') : NULL, *dot = w2 ? strrchr(w2, '.') : NULL;
+        if (v < 0) why = "expected 'safe', 'suspicious' or 'dangerous'";
+        else if (!w2) why = "expected MODULE.NAME, MODULE:QUALNAME or MODULE.*";
+        else if (w3) why = "one name per line";
+        else if (colon ? (colon == w2 || !colon[1]) : (!dot || dot == w2 || !dot[1]))
+            why = "expected MODULE.NAME, MODULE:QUALNAME or MODULE.*";
+        if (why) {
+            fprintf(stderr, "jlinspect: %s:%lu: %s\n", file, lineno, why);
+            rc = -1;
+            break;
+        }
+        rules = grow(rules, &rules_cap, nrules + 1, sizeof *rules);
+        rule *r = &rules[nrules++];
+        char *sep = colon ? colon : dot;
+        r->module = xstrndup(w2, (size_t)(sep - w2));
+        r->name = !colon && !strcmp(sep + 1, "*") ? NULL : xstrndup(sep + 1, strlen(sep + 1));
+        r->verdict = v;
+        size_t wl = strlen(file) + 24;
+        r->where = xmalloc(wl);
+        snprintf(r->where, wl, "%s:%lu", file, lineno);
+    }
+    free(line);
+    fclose(fp);
+    return rc;
+}
+
+/* ---- raw bytes of the decoded stream (PROTO and FRAME arguments) --------------------- *
+ * Events carry values, not argument bytes. For an uncompressed regular file the bytes
+ * are read again with pread(); otherwise every byte the loader receives passes through
+ * a ring holding the latest RING_SIZE: the read callback of a pipe, or, for a compressed
+ * file, a wrapper around each built-in codec. Reads are cut to TEE_STEP bytes so the
+ * loader never runs more than that ahead of the opcode it reports. */
+
+#define RING_SIZE ((size_t)1 << 20)
+#define TEE_STEP ((size_t)64 << 10)
+
+typedef struct ring {
+    uint8_t *buf;
+    uint64_t total;
+} ring;
+
+static ring raw_ring, dec_ring;
+static bool decoding; /* a wrapped codec decodes the current input */
+
+static void ring_put(ring *r, const uint8_t *p, size_t n) {
+    if (!r->buf) r->buf = xmalloc(RING_SIZE);
+    for (size_t i = 0; i < n; i++) r->buf[(r->total + i) & (RING_SIZE - 1)] = p[i];
+    r->total += n;
+}
+static bool ring_get(const ring *r, uint64_t off, uint8_t *dst, size_t n) {
+    if (!r->buf || off + n > r->total || r->total - off > RING_SIZE) return false;
+    for (size_t i = 0; i < n; i++) dst[i] = r->buf[(off + i) & (RING_SIZE - 1)];
+    return true;
+}
+
+#define MAX_CODECS 16
+typedef struct tee_state {
+    const jlp_codec *real;
+    void *state;
+} tee_state;
+static const jlp_codec *real_codecs[MAX_CODECS];
+static jlp_codec tee_codecs[MAX_CODECS];
+static jlp_registry *tee_registry;
+
+static void *tee_new(int i, const jlp_alc *alc, jlp_error *err) {
+    void *st = real_codecs[i]->dec_new(alc, err);
+    if (!st) return NULL;
+    tee_state *t = xmalloc(sizeof *t);
+    t->real = real_codecs[i];
+    t->state = st;
+    decoding = true;
+    return t;
+}
+#define TEE_NEW(i) \
+    static void *tee_new_##i(const jlp_alc *a, jlp_error *e) { return tee_new(i, a, e); }
+TEE_NEW(0) TEE_NEW(1) TEE_NEW(2) TEE_NEW(3) TEE_NEW(4) TEE_NEW(5) TEE_NEW(6) TEE_NEW(7)
+TEE_NEW(8) TEE_NEW(9) TEE_NEW(10) TEE_NEW(11) TEE_NEW(12) TEE_NEW(13) TEE_NEW(14) TEE_NEW(15)
+static void *(*const tee_news[MAX_CODECS])(const jlp_alc *, jlp_error *) = {
+    tee_new_0, tee_new_1, tee_new_2, tee_new_3, tee_new_4, tee_new_5, tee_new_6, tee_new_7,
+    tee_new_8, tee_new_9, tee_new_10, tee_new_11, tee_new_12, tee_new_13, tee_new_14, tee_new_15};
+
+static jlp_codec_status tee_run(void *state, jlp_inbuf *in, jlp_outbuf *o, jlp_error *err) {
+    tee_state *t = state;
+    size_t room = o->size - o->pos;
+    jlp_outbuf sub = {(uint8_t *)o->dst + o->pos, room < TEE_STEP ? room : TEE_STEP, 0};
+    jlp_codec_status st = t->real->dec_run(t->state, in, &sub, err);
+    ring_put(&dec_ring, sub.dst, sub.pos);
+    o->pos += sub.pos;
+    return st;
+}
+static void tee_free(void *state) {
+    tee_state *t = state;
+    if (!t) return;
+    t->real->dec_free(t->state);
+    free(t);
+}
+
+static void tee_setup(void) {
+    tee_registry = jlp_registry_new(NULL);
+    if (!tee_registry) return;
+    size_t n = jlp_registry_count(tee_registry);
+    for (size_t i = 0; i < n && i < MAX_CODECS; i++) real_codecs[i] = jlp_registry_get(tee_registry, i);
+    for (size_t i = 0; i < n && i < MAX_CODECS; i++) {
+        const jlp_codec *c = real_codecs[i];
+        if (!c || !c->dec_new || !c->dec_run || !c->dec_free) continue;
+        tee_codecs[i] = *c;
+        tee_codecs[i].dec_new = tee_news[i];
+        tee_codecs[i].dec_run = tee_run;
+        tee_codecs[i].dec_free = tee_free;
+        jlp_registry_add(tee_registry, &tee_codecs[i], NULL);
+    }
+}
+
+typedef struct pipe_in {
+    int fd;
+    uint64_t bytes;
+} pipe_in;
+
+static long long pipe_read(void *ctx, void *buf, size_t cap) {
+    pipe_in *p = ctx;
+    size_t want = cap < TEE_STEP ? cap : TEE_STEP;
+    for (;;) {
+        ssize_t n = read(p->fd, buf, want);
+        if (n >= 0) {
+            ring_put(&raw_ring, buf, (size_t)n);
+            p->bytes += (uint64_t)n;
+            return n;
+        }
+        if (errno != EINTR) return -1;
+    }
+}
+
+/* ---- per-file state ---------------------------------------------------------------- */
+
+typedef struct gentry {
+    char *module, *name;
+    size_t ml, nl;
+    uint64_t named, called, findings;
+    uint64_t offs[OFFSETS_KEPT];
+    bool nested_off[OFFSETS_KEPT];
+    unsigned noffs;
+    int verdict;
+    char *reason;
+} gentry;
+
+typedef struct finding {
+    uint64_t offset;
+    int verdict;
+    int pickle;          /* 1-based index of the pickle in the file */
+    int64_t nested_at;   /* offset of the enclosing nested pickle, or -1 */
+    char *subject;       /* "os.system", "extension code 3"... */
+    char *action;        /* "names", "calls", ... */
+    char *opcode;
+    char *reason;
+} finding;
+
+/* One pickle's figures, for the summary. */
+typedef struct pstats {
+    uint64_t start, consumed, ops, payload_bytes, payloads, nested, nested_bytes;
+    uint64_t arrays, array_bytes, object_arrays, wrapper_arrays;
+    int protocol;
+    unsigned warnings;
+    const char *generation;
+} pstats;
+
+#define MAX_DEPTH_TRACKED 8
+
+typedef struct dstate {       /* disassembly state of one (possibly nested) pickle */
+    uint64_t marks_before;
+    uint64_t *markpos;
+    size_t nmark, markcap;
+} dstate;
+
+typedef struct insp {
+    const char *file;
+    bool want_tree, want_disasm, want_globals, want_safety, json;
+    uint64_t depth_limit, items_limit;
+    /* raw bytes */
+    int pread_fd;
+    /* current pickle */
+    int pickle;                   /* 1-based */
+    pstats cur;
+    int maxproto;
+    dstate ds[MAX_DEPTH_TRACKED];
+    int64_t nested_at[MAX_DEPTH_TRACKED];
+    bool pending_payload;         /* a PAYLOAD event waits for its BUILD */
+    uint64_t pay_off, pay_len;
+    int pay_depth;
+    int64_t build_printed;        /* offset of a BUILD already printed (nested payload) */
+    bool json_first_op;
+    /* globals and findings */
+    gentry *globals;
+    size_t nglobals, gcap;
+    uint32_t *gslots;             /* hash index of globals: entry + 1, 0 empty */
+    size_t gslot_cap;
+    finding *findings;
+    size_t nfindings, fcap;
+    uint64_t suppressed;
+    uint64_t other_findings[4];   /* ext, persid, computed calls, trailing: for the cap */
+    int verdict;
+    sbuf line, reason;
+} insp;
+
+static int ev_depth(const jlp_event *ev) {
+    return ev->depth < 0 ? 0 : ev->depth >= MAX_DEPTH_TRACKED ? MAX_DEPTH_TRACKED - 1 : ev->depth;
+}
+
+static bool peek(insp *S, uint64_t off, uint8_t *dst, size_t n) {
+    if (decoding) return ring_get(&dec_ring, off, dst, n);
+    if (S->pread_fd >= 0) {
+        ssize_t r = pread(S->pread_fd, dst, n, (off_t)off);
+        return r == (ssize_t)n;
+    }
+    return ring_get(&raw_ring, off, dst, n);
+}
+
+/* ---- findings ---------------------------------------------------------------------- */
+
+static void add_finding(insp *S, uint64_t offset, int verdict, int depth, const char *subject,
+                        const char *action, const char *opcode, const char *reason) {
+    if (verdict > S->verdict) S->verdict = verdict;
+    S->findings = grow(S->findings, &S->fcap, S->nfindings + 1, sizeof *S->findings);
+    finding *f = &S->findings[S->nfindings++];
+    f->offset = offset;
+    f->verdict = verdict;
+    f->pickle = S->pickle;
+    f->nested_at = depth > 0 ? S->nested_at[depth] : -1;
+    f->subject = xstrndup(subject, strlen(subject));
+    f->action = xstrndup(action, strlen(action));
+    f->opcode = opcode ? xstrndup(opcode, strlen(opcode)) : NULL;
+    f->reason = xstrndup(reason, strlen(reason));
+}
+
+static uint64_t name_hash(const char *m, size_t ml, const char *n, size_t nl) {
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (size_t i = 0; i < ml; i++) h = (h ^ (unsigned char)m[i]) * 0x100000001b3ULL;
+    h = (h ^ 0xff) * 0x100000001b3ULL;
+    for (size_t i = 0; i < nl; i++) h = (h ^ (unsigned char)n[i]) * 0x100000001b3ULL;
+    return h;
+}
+
+static void gindex_put(insp *S, size_t entry) {
+    gentry *e = &S->globals[entry];
+    size_t i = (size_t)name_hash(e->module, e->ml, e->name, e->nl) & (S->gslot_cap - 1);
+    while (S->gslots[i]) i = (i + 1) & (S->gslot_cap - 1);
+    S->gslots[i] = (uint32_t)entry + 1;
+}
+
+static gentry *note_global(insp *S, const jlp_val *g) {
+    size_t ml, nl;
+    const char *m = jlp_global_module(g, &ml), *n = jlp_global_name(g, &nl);
+    if (!m || !n) return NULL;
+    if (S->gslot_cap) {
+        size_t i = (size_t)name_hash(m, ml, n, nl) & (S->gslot_cap - 1);
+        for (; S->gslots[i]; i = (i + 1) & (S->gslot_cap - 1)) {
+            gentry *e = &S->globals[S->gslots[i] - 1];
+            if (e->ml == ml && e->nl == nl && !memcmp(e->module, m, ml) && !memcmp(e->name, n, nl)) return e;
+        }
+    }
+    if (S->nglobals >= UINT32_MAX - 1) return NULL;
+    if ((S->nglobals + 1) * 2 > S->gslot_cap) {
+        free(S->gslots);
+        S->gslot_cap = S->gslot_cap ? S->gslot_cap * 2 : 256;
+        S->gslots = xmalloc(S->gslot_cap * sizeof *S->gslots);
+        memset(S->gslots, 0, S->gslot_cap * sizeof *S->gslots);
+        for (size_t k = 0; k < S->nglobals; k++) gindex_put(S, k);
+    }
+    S->globals = grow(S->globals, &S->gcap, S->nglobals + 1, sizeof *S->globals);
+    gentry *e = &S->globals[S->nglobals];
+    memset(e, 0, sizeof *e);
+    e->module = xstrndup(m, ml);
+    e->name = xstrndup(n, nl);
+    e->ml = ml;
+    e->nl = nl;
+    e->verdict = classify(m, ml, n, nl, &S->reason);
+    e->reason = xstrndup(S->reason.p, S->reason.n);
+    gindex_put(S, S->nglobals++);
+    return e;
+}
+
+static void global_finding(insp *S, gentry *e, int verdict, const char *reason, const jlp_event *ev,
+                           const char *action) {
+    if (verdict == V_SAFE) return;
+    if (verdict > S->verdict) S->verdict = verdict;
+    if (e->findings++ >= FINDINGS_PER_SUBJECT) {
+        S->suppressed++;
+        return;
+    }
+    sbuf subj = {0};
+    sb_add(&subj, e->module, e->ml);
+    sb_putc(&subj, '.');
+    sb_add(&subj, e->name, e->nl);
+    sbuf clean = {0};
+    for (size_t i = 0; i < subj.n; i++) {
+        unsigned char c = (unsigned char)subj.p[i];
+        if (c < 0x20 || c == 0x7f || c == '\\') sb_printf(&clean, "\\x%02x", c);
+        else sb_putc(&clean, (char)c);
+    }
+    add_finding(S, ev->offset, verdict, ev_depth(ev), sb_str(&clean), action, ev->name, reason);
+    free(subj.p);
+    free(clean.p);
+}
+
+static void other_finding(insp *S, int kind, uint64_t offset, int verdict, int depth, const char *subject,
+                          const char *action, const char *opcode, const char *reason) {
+    if (verdict > S->verdict) S->verdict = verdict;
+    if (S->other_findings[kind]++ >= FINDINGS_PER_SUBJECT) {
+        S->suppressed++;
+        return;
+    }
+    add_finding(S, offset, verdict, depth, subject, action, opcode, reason);
+}
+
+/* A short description of a callable that is not a global. */
+static void describe_computed(sbuf *b, const jlp_val *v) {
+    if (jlp_get_type(v) == JLP_OBJECT) {
+        const jlp_val *c = jlp_obj_callable(v);
+        if (jlp_get_type(c) == JLP_GLOBAL) {
+            sb_puts(b, jlp_obj_get_kind(v) == JLP_OBJ_REDUCE ? "the result of " : "an instance of ");
+            global_name(b, c);
+            return;
+        }
+        sb_puts(b, "a computed object");
+        return;
+    }
+    sb_puts(b, "a ");
+    sb_puts(b, jlp_type_name(jlp_get_type(v)));
+}
+
+static bool is_text_codec(const char *s, size_t n) {
+    char norm[40];
+    if (n >= sizeof norm) return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        norm[i] = c == '-' || c == ' ' ? '_' : (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+    }
+    norm[n] = 0;
+    for (size_t i = 0; i < sizeof text_codecs / sizeof *text_codecs; i++)
+        if (!strcmp(norm, text_codecs[i])) return true;
+    return false;
+}
+
+/* Checks that depend on the arguments of a call (REDUCE of codecs.decode, numpy's
+ * _ufunc_reconstruct, copyreg._reconstructor). */
+static bool call_checks(insp *S, const jlp_event *ev, gentry *e) {
+    const jlp_val *res = ev->value;
+    const jlp_val *args = jlp_get_type(res) == JLP_OBJECT ? jlp_obj_args(res) : NULL;
+    const char *m = e->module, *n = e->name;
+    bool codec_fn = (!strcmp(m, "codecs") || !strcmp(m, "_codecs")) && (!strcmp(n, "decode") || !strcmp(n, "encode"));
+    if (codec_fn && args) {
+        const jlp_val *enc = jlp_item(args, 1);
+        size_t l;
+        const char *s = jlp_get_str(enc, &l);
+        sbuf why = {0};
+        if (!enc) return false; /* default utf-8 */
+        if (jlp_get_type(enc) != JLP_STR) {
+            sb_printf(&why, "%s.%s with a computed codec", m, n);
+            global_finding(S, e, V_DANGEROUS, why.p, ev, "calls");
+        } else if (!is_text_codec(s, l)) {
+            sb_printf(&why, "%s.%s with the non-text codec ", m, n);
+            repr_str(&why, s, l, 40);
+            sb_puts(&why, " (decodes hidden data)");
+            global_finding(S, e, V_DANGEROUS, why.p, ev, "calls");
+        }
+        free(why.p);
+        return jlp_get_type(enc) != JLP_STR || !is_text_codec(s, l);
+    }
+    if (!strcmp(n, "memmap") &&
+        (!strcmp(m, "numpy") || !strcmp(m, "numpy.core.memmap") || !strcmp(m, "numpy._core.memmap"))) {
+        /* joblib names numpy.memmap as an array subclass, which is safe; calling it (its
+         * __new__ included) opens, creates or truncates the file it is given */
+        global_finding(S, e, V_DANGEROUS, "numpy.memmap opens, creates or overwrites the file it is given", ev,
+                       "calls");
+        return true;
+    }
+    bool ufunc = (!strcmp(m, "numpy.core") || !strcmp(m, "numpy._core")) && !strcmp(n, "_ufunc_reconstruct");
+    if (ufunc && args) {
+        size_t ml, nl;
+        const char *um = jlp_get_str(jlp_item(args, 0), &ml), *un = jlp_get_str(jlp_item(args, 1), &nl);
+        sbuf why = {0};
+        bool found = true;
+        if (jlp_get_type(jlp_item(args, 0)) != JLP_STR || jlp_get_type(jlp_item(args, 1)) != JLP_STR) {
+            global_finding(S, e, V_DANGEROUS, "imports a computed name", ev, "calls");
+        } else {
+            sbuf r = {0};
+            int v = classify(um, ml, un, nl, &r);
+            if (v != V_SAFE) {
+                sb_puts(&why, "imports and returns ");
+                sb_add(&why, um, ml);
+                sb_putc(&why, '.');
+                sb_add(&why, un, nl);
+                sb_puts(&why, ": ");
+                sb_add(&why, r.p, r.n);
+                global_finding(S, e, v, why.p, ev, "calls");
+            }
+            found = v != V_SAFE;
+            free(r.p);
+        }
+        free(why.p);
+        return found;
+    }
+    if (!strcmp(m, "copyreg") && !strcmp(n, "_reconstructor")) {
+        /* _reconstructor(cls, base, state) calls base.__new__(cls, state) and, unless
+         * base is object, base.__init__(obj, state): what runs is cls's and base's code */
+        const jlp_val *cls = jlp_obj_callable(res), *base = args ? jlp_item(args, 0) : NULL;
+        if (jlp_get_type(res) != JLP_OBJECT) return false;
+        int worst = V_SAFE;
+        sbuf why = {0};
+        for (int k = 0; k < 2; k++) {
+            const jlp_val *x = k ? base : cls;
+            if (!x) continue;
+            if (jlp_get_type(x) != JLP_GLOBAL) {
+                if (worst < V_SUSPICIOUS) {
+                    sb_clear(&why);
+                    sb_puts(&why, "builds an object with ");
+                    describe_computed(&why, x);
+                    sb_puts(&why, k ? " as base (its __new__ and __init__ run)" : " as class");
+                    worst = V_SUSPICIOUS;
+                }
+                continue;
+            }
+            size_t ml, nl;
+            const char *xm = jlp_global_module(x, &ml), *xn = jlp_global_name(x, &nl);
+            sbuf r = {0};
+            int v = classify(xm, ml, xn, nl, &r);
+            if (v > worst) {
+                worst = v;
+                sb_clear(&why);
+                sb_puts(&why, "runs code of ");
+                global_name(&why, x);
+                sb_puts(&why, k ? " (base: __new__ and __init__): " : " (class: __new__): ");
+                sb_add(&why, r.p, r.n);
+            }
+            free(r.p);
+        }
+        if (worst != V_SAFE) global_finding(S, e, worst, why.p, ev, "calls");
+        free(why.p);
+        return worst != V_SAFE;
+    }
+    return false;
+}
+
+static bool is_call_op(int op) {
+    return op == 'R' || op == 0x81 || op == 0x92 || op == 'o' || op == 'i';
+}
+
+static void safety_event(insp *S, const jlp_event *ev) {
+    int op = ev->opcode;
+    int depth = ev_depth(ev);
+    if (op == 'c' || op == 0x93 || op == 'i') {
+        const jlp_val *g = op == 'i' ? ev->callable : ev->value;
+        if (jlp_get_type(g) == JLP_GLOBAL) {
+            gentry *e = note_global(S, g);
+            if (e) {
+                e->named++;
+                if (e->noffs < OFFSETS_KEPT) {
+                    e->nested_off[e->noffs] = depth > 0;
+                    e->offs[e->noffs++] = ev->offset;
+                }
+                global_finding(S, e, e->verdict, e->reason, ev, "names");
+            }
+        }
+    }
+    if (is_call_op(op)) {
+        const jlp_val *c = ev->callable;
+        if (jlp_get_type(c) == JLP_GLOBAL) {
+            gentry *e = note_global(S, c);
+            if (e) {
+                e->called++;
+                if (!call_checks(S, ev, e)) global_finding(S, e, e->verdict, e->reason, ev, "calls");
+            }
+        } else {
+            sbuf subj = {0};
+            describe_computed(&subj, c);
+            other_finding(S, 2, ev->offset, V_SUSPICIOUS, depth, sb_str(&subj), "calls", ev->name,
+                          "a callable computed by the pickle (a gadget chain)");
+            free(subj.p);
+        }
+    }
+    if (op == 0x82 || op == 0x83 || op == 0x84) {
+        char subj[48];
+        snprintf(subj, sizeof subj, "extension code %lld", (long long)jlp_ext_code(ev->value));
+        other_finding(S, 0, ev->offset, V_SUSPICIOUS, depth, subj, "names", ev->name,
+                      "resolved through copyreg's extension registry at load time");
+    }
+    if (op == 'P' || op == 'Q') {
+        other_finding(S, 1, ev->offset, V_SUSPICIOUS, depth, "persistent id", "names", ev->name,
+                      "the loader's persistent_load decides what it becomes");
+    }
+}
+
+/* ---- disassembly ------------------------------------------------------------------- */
+
+/* Protocol that introduced each opcode (pickletools), -1 for bytes that are none. */
+static int opcode_proto(int op) {
+    switch (op) {
+    case '(': case '.': case '0': case '2': case 'F': case 'I': case 'L': case 'N': case 'P':
+    case 'R': case 'S': case 'V': case 'a': case 'b': case 'c': case 'd': case 'g': case 'i':
+    case 'l': case 'p': case 's': case 't':
+        return 0;
+    case ')': case '1': case 'G': case 'J': case 'K': case 'M': case 'Q': case 'T': case 'U':
+    case 'X': case ']': case 'e': case 'h': case 'j': case 'o': case 'q': case 'r': case 'u':
+    case '}':
+        return 1;
+    case 0x80: case 0x81: case 0x82: case 0x83: case 0x84: case 0x85: case 0x86: case 0x87:
+    case 0x88: case 0x89: case 0x8a: case 0x8b:
+        return 2;
+    case 'B': case 'C':
+        return 3;
+    case 0x8c: case 0x8d: case 0x8e: case 0x8f: case 0x90: case 0x91: case 0x92: case 0x93:
+    case 0x94: case 0x95:
+        return 4;
+    case 0x96: case 0x97: case 0x98:
+        return 5;
+    default:
+        return -1;
+    }
+}
+
+/* The argument of an opcode as pickletools.dis shows it. @return false when none. */
+static bool render_arg(insp *S, const jlp_event *ev, sbuf *b) {
+    const jlp_val *v = ev->value;
+    int op = ev->opcode;
+    switch (op) {
+    case 0x80: case 0x95: {
+        uint8_t raw[8];
+        size_t n = op == 0x80 ? 1 : 8;
+        if (!peek(S, ev->offset + 1, raw, n)) { sb_putc(b, '?'); return true; }
+        uint64_t x = 0;
+        for (size_t i = n; i-- > 0;) x = (x << 8) | raw[i];
+        sb_printf(b, "%llu", (unsigned long long)x);
+        return true;
+    }
+    case 'I': case 'J': case 'K': case 'M': case 'L': case 0x8a: case 0x8b:
+        if (jlp_get_type(v) == JLP_BOOL) sb_puts(b, jlp_get_bool(v) ? "True" : "False");
+        else if (jlp_get_type(v) == JLP_BIGINT) {
+            size_t l;
+            const uint8_t *p = jlp_get_bigint(v, &l);
+            repr_bigint(b, p, l);
+        } else sb_printf(b, "%lld", (long long)jlp_get_int(v));
+        return true;
+    case 'F': case 'G':
+        repr_float(b, jlp_get_float(v));
+        return true;
+    case 'S': case 'T': case 'U': case 'V': case 'X': case 0x8c: case 0x8d: case 'B': case 'C':
+    case 0x8e: case 0x96: {
+        size_t l;
+        const char *s = jlp_get_str(v, &l);
+        jlp_type t = jlp_get_type(v);
+        if (t == JLP_BYTES && (op == 'S' || op == 'T' || op == 'U')) {
+            /* a Python 2 str: pickletools shows it as Latin-1 text */
+            sbuf u = {0};
+            size_t cut = l > 4 * STR_SHOW ? 4 * STR_SHOW : l;
+            for (size_t i = 0; i < cut; i++) {
+                unsigned char c = (unsigned char)s[i];
+                if (c < 0x80) sb_putc(&u, (char)c);
+                else { sb_putc(&u, (char)(0xc0 | (c >> 6))); sb_putc(&u, (char)(0x80 | (c & 0x3f))); }
+            }
+            size_t before = b->n;
+            repr_str(b, u.p ? u.p : "", u.n, STR_SHOW);
+            if (cut < l) {
+                /* the shown prefix came from a cut copy: state the real length */
+                size_t k = b->n;
+                while (k > before + 5 && memcmp(b->p + k - 5, "... (", 5) != 0) k--;
+                b->n = k - 5;
+                sb_printf(b, "... (%zu chars)", l);
+            }
+            free(u.p);
+        } else if (t == JLP_STR) repr_str(b, s, l, STR_SHOW);
+        else if (t == JLP_BYTES) repr_bytes(b, s, l, STR_SHOW);
+        else if (t == JLP_BYTEARRAY) {
+            sb_puts(b, "bytearray(");
+            repr_bytes(b, s, l, STR_SHOW);
+            sb_putc(b, ')');
+        } else sb_putc(b, '?');
+        return true;
+    }
+    case 'c': case 'i': {
+        /* the text of the two lines as written (the loader maps Python 2 names such as
+         * __builtin__ to builtins; the note shows the mapped name when it differs) */
+        const jlp_val *g = op == 'i' ? ev->callable : v;
+        size_t ml, nl;
+        const char *m = jlp_global_module(g, &ml), *n = jlp_global_name(g, &nl);
+        sbuf t = {0};
+        uint8_t small[1024];
+        uint64_t len = ev->length;
+        if (len >= 3 && len <= sizeof small && peek(S, ev->offset, small, (size_t)len) && small[len - 1] == '\n') {
+            const uint8_t *nl1 = memchr(small + 1, '\n', (size_t)len - 2);
+            if (nl1) {
+                sb_add(&t, (const char *)small + 1, (size_t)(nl1 - small - 1));
+                sb_putc(&t, ' ');
+                sb_add(&t, (const char *)nl1 + 1, (size_t)(small + len - 1 - nl1 - 1));
+            }
+        }
+        if (!t.n && m) {
+            sb_add(&t, m, ml);
+            sb_putc(&t, ' ');
+            sb_add(&t, n, nl);
+        }
+        if (t.n) repr_str(b, t.p, t.n, STR_SHOW * 2);
+        else sb_putc(b, '?');
+        if (m && (t.n != ml + 1 + nl || memcmp(t.p, m, ml) || memcmp(t.p + ml + 1, n, nl))) {
+            sb_puts(b, " (");
+            global_name(b, g);
+            sb_putc(b, ')');
+        }
+        free(t.p);
+        return true;
+    }
+    case 'P': {
+        size_t l;
+        const char *s = jlp_get_str(jlp_persid_value(v), &l);
+        repr_str(b, s ? s : "", l, STR_SHOW);
+        return true;
+    }
+    case 0x82: case 0x83: case 0x84:
+        sb_printf(b, "%lld", (long long)jlp_ext_code(v));
+        return true;
+    case 'p': case 'q': case 'r': case 'g': case 'h': case 'j':
+        sb_printf(b, "%lld", (long long)ev->memo);
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* What is worth saying besides the argument: memo slot, MARK, global, callable. */
+static void render_note(const jlp_event *ev, uint64_t popped_mark, bool mark_popped, sbuf *b) {
+    int op = ev->opcode;
+    if (op == 0x94) sb_printf(b, "(as %lld)", (long long)ev->memo);
+    if (mark_popped) sb_printf(b, "%s(MARK at %llu)", b->n ? " " : "", (unsigned long long)popped_mark);
+    if (op == 0x93 && jlp_get_type(ev->value) == JLP_GLOBAL) {
+        sb_puts(b, b->n ? " (" : "(");
+        global_name(b, ev->value);
+        sb_putc(b, ')');
+    }
+    if (is_call_op(op) && op != 'i') {
+        sb_puts(b, b->n ? " (calls " : "(calls ");
+        if (jlp_get_type(ev->callable) == JLP_GLOBAL) global_name(b, ev->callable);
+        else describe_computed(b, ev->callable);
+        sb_putc(b, ')');
+    }
+}
+
+static void opcode_repr(sbuf *b, int op) {
+    if (op == '\\') sb_puts(b, "\\\\");
+    else if (op == '\'') sb_puts(b, "\\'");
+    else if (op >= 0x20 && op < 0x7f) sb_putc(b, (char)op);
+    else if (op == '\n') sb_puts(b, "\\n");
+    else if (op == '\t') sb_puts(b, "\\t");
+    else if (op == '\r') sb_puts(b, "\\r");
+    else sb_printf(b, "\\x%02x", op & 0xff);
+}
+
+static void indent(sbuf *b, size_t n) {
+    for (size_t i = 0; i < n; i++) sb_putc(b, ' ');
+}
+
+/* Indentation for `levels` nesting levels of `width` spaces; past INDENT_MAX levels the
+ * level is written as a number, so output stays linear in the input however deep. */
+#define INDENT_MAX 32
+static void level_indent(sbuf *b, uint64_t levels, size_t width) {
+    if (levels <= INDENT_MAX) {
+        indent(b, (size_t)levels * width);
+        return;
+    }
+    indent(b, INDENT_MAX * width);
+    sb_printf(b, "(%llu) ", (unsigned long long)levels);
+}
+
+/* Emit one disassembly line. */
+static void disasm_line(insp *S, uint64_t offset, int depth, uint64_t stack, uint64_t marks, int op,
+                        const char *name, const char *arg, const char *note, int64_t memo) {
+    sbuf *b = &S->line;
+    sb_clear(b);
+    if (S->json) {
+        if (!S->json_first_op) outs(",");
+        S->json_first_op = false;
+        outs("{\"offset\":");
+        printf("%llu", (unsigned long long)offset);
+        printf(",\"depth\":%d,\"op\":", depth);
+        json_cstr(name);
+        if (arg) { outs(",\"arg\":"); json_cstr(arg); }
+        if (memo >= 0) printf(",\"memo\":%lld", (long long)memo);
+        if (note && *note) { outs(",\"note\":"); json_cstr(note); }
+        printf(",\"stack\":%llu,\"marks\":%llu}", (unsigned long long)stack, (unsigned long long)marks);
+        return;
+    }
+    sb_printf(b, "%5llu: [%3llu] ", (unsigned long long)offset, (unsigned long long)stack);
+    indent(b, 4 * (size_t)depth);
+    size_t before = b->n;
+    opcode_repr(b, op);
+    while (b->n < before + 4) sb_putc(b, ' ');
+    sb_putc(b, ' ');
+    level_indent(b, marks, 4);
+    sb_puts(b, name);
+    if (arg || (note && *note)) {
+        size_t nl = strlen(name);
+        if (nl < 10) indent(b, 10 - nl);
+        if (arg) { sb_putc(b, ' '); sb_puts(b, arg); }
+        if (note && *note) { sb_putc(b, ' '); sb_puts(b, note); }
+    }
+    sb_putc(b, '\n');
+    out(b->p, b->n);
+}
+
+static void disasm_special(insp *S, uint64_t offset, int depth, const char *what, uint64_t n, uint64_t pad) {
+    if (S->json) {
+        if (!S->json_first_op) outs(",");
+        S->json_first_op = false;
+        printf("{\"offset\":%llu,\"depth\":%d,", (unsigned long long)offset, depth);
+        if (!strcmp(what, "payload"))
+            printf("\"payload\":%llu,\"pad\":%llu}", (unsigned long long)n, (unsigned long long)pad);
+        else outs("\"nested\":true}");
+        return;
+    }
+    sbuf *b = &S->line;
+    sb_clear(b);
+    sb_printf(b, "%5llu:       ", (unsigned long long)offset);
+    indent(b, 4 * (size_t)depth);
+    if (!strcmp(what, "payload"))
+        sb_printf(b, "payload: %llu bytes (pad %llu)\n", (unsigned long long)n, (unsigned long long)pad);
+    else sb_puts(b, "nested pickle (object array payload):\n");
+    out(b->p, b->n);
+}
+
+static void disasm_opcode(insp *S, const jlp_event *ev) {
+    int depth = ev_depth(ev);
+    dstate *d = &S->ds[depth];
+    uint64_t before = d->marks_before;
+    bool popped = false;
+    uint64_t popped_at = 0;
+    if (ev->opcode == '(') {
+        d->markpos = grow(d->markpos, &d->markcap, d->nmark + 1, sizeof *d->markpos);
+        d->markpos[d->nmark++] = ev->offset;
+    } else if (ev->marks < before) {
+        for (uint64_t k = ev->marks; k < before && d->nmark; k++) {
+            popped_at = d->markpos[--d->nmark];
+            popped = true;
+        }
+    }
+    d->marks_before = ev->marks;
+    if (ev->opcode == 'b' && S->build_printed >= 0 && (uint64_t)S->build_printed == ev->offset) {
+        S->build_printed = -1;
+        return;
+    }
+    sbuf arg = {0}, note = {0};
+    bool has_arg = render_arg(S, ev, &arg);
+    render_note(ev, popped_at, popped, &note);
+    uint64_t indent_marks = ev->opcode == '(' ? ev->marks - 1 : before;
+    if (S->json) indent_marks = ev->marks;
+    disasm_line(S, ev->offset, depth, ev->stack_depth, indent_marks, ev->opcode, ev->name ? ev->name : "?",
+                has_arg ? sb_str(&arg) : NULL, sb_str(&note), ev->memo);
+    free(arg.p);
+    free(note.p);
+    if (S->pending_payload && ev->opcode == 'b' && depth == S->pay_depth) {
+        jlp_array_info info;
+        uint64_t data = S->pay_len, pad = 0;
+        if (jlp_array_get(ev->value, &info) && info.offset != UINT64_MAX && info.offset >= S->pay_off &&
+            info.offset - S->pay_off <= S->pay_len) {
+            pad = info.offset - S->pay_off;
+            data = S->pay_len - pad;
+        }
+        disasm_special(S, S->pay_off, depth, "payload", data, pad);
+        S->pending_payload = false;
+    }
+}
+
+/* ---- the trace callback ------------------------------------------------------------ */
+
+static int on_event(void *ctx, const jlp_event *ev) {
+    insp *S = ctx;
+    int depth = ev_depth(ev);
+    if (ev->kind == JLP_EV_PAYLOAD) {
+        S->cur.payload_bytes += ev->length;
+        S->cur.payloads++;
+        if (S->want_disasm) {
+            S->pending_payload = true;
+            S->pay_off = ev->offset;
+            S->pay_len = ev->length;
+            S->pay_depth = depth;
+        }
+        return 0;
+    }
+    if (ev->kind == JLP_EV_NESTED) {
+        S->cur.nested++;
+        if (depth + 1 < MAX_DEPTH_TRACKED) {
+            S->nested_at[depth + 1] = (int64_t)ev->offset;
+            dstate *nd = &S->ds[depth + 1];
+            nd->marks_before = 0;
+            nd->nmark = 0;
+        }
+        if (S->want_disasm) {
+            /* the wrapper's BUILD (one byte, just before the payload) reports after the
+             * nested pickle: print it now so the listing stays in stream order */
+            dstate *d = &S->ds[depth];
+            if (ev->offset > 0) {
+                disasm_line(S, ev->offset - 1, depth, ev->stack_depth ? ev->stack_depth - 1 : 0,
+                            S->json ? ev->marks : d->marks_before, 'b', "BUILD", NULL, "", -1);
+                S->build_printed = (int64_t)(ev->offset - 1);
+            }
+            disasm_special(S, ev->offset, depth, "nested", 0, 0);
+        }
+        return 0;
+    }
+    if (depth == 0) {
+        int p = opcode_proto(ev->opcode);
+        if (p > S->maxproto) S->maxproto = p;
+    }
+    if (ev->opcode == 'b' && depth + 1 < MAX_DEPTH_TRACKED && S->nested_at[depth + 1] >= 0 &&
+        (uint64_t)S->nested_at[depth + 1] == ev->offset + 1) {
+        S->cur.nested_bytes += ev->length - 1;
+        S->nested_at[depth + 1] = -1;
+    }
+    safety_event(S, ev);
+    if (S->want_disasm) disasm_opcode(S, ev);
+    return 0;
+}
+
+/* ---- value graph: statistics and tree ---------------------------------------------- */
+
+static bool shareable(jlp_type t) {
+    return t == JLP_TUPLE || t == JLP_LIST || t == JLP_DICT || t == JLP_SET || t == JLP_FROZENSET ||
+           t == JLP_OBJECT || t == JLP_NDARRAY;
+}
+
+/* Children of a value, for traversal. Objects: callable (when not a global), args,
+ * kwargs, state, items, dictitems. Dicts: key0, value0, key1... (the tree shows keys
+ * as labels). Object arrays: elements. Scalars of dtype object and persistent ids:
+ * their value. */
+enum { ST_ITEM, ST_KEY, ST_VALUE, ST_CALL, ST_CLASS, ST_ARGS, ST_KWARGS, ST_STATE, ST_ITEMS, ST_DICTITEMS,
+       ST_ELEM, ST_SCALAR, ST_PERSID };
+
+static uint64_t nchildren(const jlp_val *v) {
+    switch (jlp_get_type(v)) {
+    case JLP_TUPLE: case JLP_LIST: case JLP_SET: case JLP_FROZENSET: return jlp_len(v);
+    case JLP_DICT: return 2 * (uint64_t)jlp_len(v);
+    case JLP_OBJECT: return 6;
+    case JLP_NDARRAY: {
+        jlp_array_info info;
+        jlp_array_get(v, &info);
+        return info.data == NULL && jlp_dtype_kind(info.dtype) == 'O' ? info.count : 0;
+    }
+    case JLP_SCALAR: return jlp_scalar_object(v) ? 1 : 0;
+    case JLP_PERSID: return 1;
+    default: return 0;
+    }
+}
+
+/* Child i (NULL for an empty object slot) and its step kind. */
+static const jlp_val *child_at(const jlp_val *v, uint64_t i, int *step) {
+    switch (jlp_get_type(v)) {
+    case JLP_TUPLE: case JLP_LIST: case JLP_SET: case JLP_FROZENSET:
+        *step = ST_ITEM;
+        return jlp_item(v, (size_t)i);
+    case JLP_DICT:
+        *step = i % 2 ? ST_VALUE : ST_KEY;
+        return i % 2 ? jlp_dict_value(v, (size_t)(i / 2)) : jlp_dict_key(v, (size_t)(i / 2));
+    case JLP_OBJECT: {
+        const jlp_val *c;
+        switch (i) {
+        case 0:
+            c = jlp_obj_callable(v);
+            *step = jlp_obj_get_kind(v) == JLP_OBJ_REDUCE ? ST_CALL : ST_CLASS;
+            return jlp_get_type(c) == JLP_GLOBAL ? NULL : c;
+        case 1: *step = ST_ARGS; c = jlp_obj_args(v); return jlp_len(c) ? c : NULL;
+        case 2: *step = ST_KWARGS; return jlp_obj_kwargs(v);
+        case 3: *step = ST_STATE; return jlp_obj_state(v);
+        case 4: *step = ST_ITEMS; return jlp_obj_items(v);
+        default: *step = ST_DICTITEMS; return jlp_obj_dictitems(v);
+        }
+    }
+    case JLP_NDARRAY: *step = ST_ELEM; return jlp_array_object(v, i);
+    case JLP_SCALAR: *step = ST_SCALAR; return jlp_scalar_object(v);
+    case JLP_PERSID: *step = ST_PERSID; return jlp_persid_value(v);
+    default: return NULL;
+    }
+}
+
+/* Figures over every value reachable from the root, each container once. */
+static void graph_stats(const jlp_val *root, pstats *st) {
+    typedef struct { const jlp_val *v; uint64_t next, n; } frame;
+    frame *stack = NULL;
+    size_t sp = 0, cap = 0;
+    pmap seen = {0};
+    if (!root) return;
+    stack = grow(stack, &cap, 1, sizeof *stack);
+    stack[sp++] = (frame){root, 0, nchildren(root)};
+    pmap_put(&seen, root, 1);
+    while (sp) {
+        frame *f = &stack[sp - 1];
+        if (f->next == 0 && jlp_get_type(f->v) == JLP_NDARRAY) {
+            jlp_array_info info;
+            jlp_array_get(f->v, &info);
+            st->arrays++;
+            if (info.data || jlp_dtype_kind(info.dtype) != 'O') st->array_bytes += info.nbytes;
+            else st->object_arrays++;
+        }
+        if (f->next >= f->n) { sp--; continue; }
+        int step;
+        const jlp_val *c = child_at(f->v, f->next++, &step);
+        if (!c || (!nchildren(c) && jlp_get_type(c) != JLP_NDARRAY)) continue;
+        if (pmap_find(&seen, c)) continue;
+        pmap_put(&seen, c, 1);
+        stack = grow(stack, &cap, sp + 1, sizeof *stack);
+        stack[sp++] = (frame){c, 0, nchildren(c)};
+    }
+    free(stack);
+    pmap_free(&seen);
+}
+
+/* A one-line label for a dict key. */
+static void key_label(sbuf *b, const jlp_val *k, uint64_t i) {
+    size_t l;
+    const char *s;
+    switch (jlp_get_type(k)) {
+    case JLP_STR: s = jlp_get_str(k, &l); repr_str(b, s, l, 40); return;
+    case JLP_BYTES: s = jlp_get_str(k, &l); repr_bytes(b, s, l, 40); return;
+    case JLP_INT: sb_printf(b, "%lld", (long long)jlp_get_int(k)); return;
+    case JLP_BOOL: sb_puts(b, jlp_get_bool(k) ? "True" : "False"); return;
+    case JLP_NONE: sb_puts(b, "None"); return;
+    case JLP_FLOAT: repr_float(b, jlp_get_float(k)); return;
+    case JLP_BIGINT: {
+        const uint8_t *p = jlp_get_bigint(k, &l);
+        repr_bigint(b, p, l);
+        return;
+    }
+    case JLP_GLOBAL: global_name(b, k); return;
+    case JLP_TUPLE: {
+        size_t n = jlp_len(k);
+        bool simple = n <= 4;
+        for (size_t j = 0; simple && j < n; j++) {
+            jlp_type t = jlp_get_type(jlp_item(k, j));
+            simple = t == JLP_STR || t == JLP_INT || t == JLP_BOOL || t == JLP_NONE || t == JLP_FLOAT;
+        }
+        if (simple) {
+            sb_putc(b, '(');
+            for (size_t j = 0; j < n; j++) {
+                if (j) sb_puts(b, ", ");
+                key_label(b, jlp_item(k, j), j);
+            }
+            sb_puts(b, n == 1 ? ",)" : ")");
+            return;
+        }
+    }
+    /* fall through */
+    default:
+        sb_printf(b, "<%s key #%llu>", jlp_type_name(jlp_get_type(k)), (unsigned long long)i);
+    }
+}
+
+static void shape_str(sbuf *b, const jlp_array_info *info) {
+    sb_putc(b, '(');
+    for (uint32_t i = 0; i < info->ndim; i++)
+        sb_printf(b, "%s%llu", i ? ", " : "", (unsigned long long)info->shape[i]);
+    sb_puts(b, info->ndim == 1 ? ",)" : ")");
+}
+
+/* The value of a numeric numpy scalar, if simple. */
+static bool scalar_value(sbuf *b, const jlp_val *v) {
+    const jlp_val *dt = jlp_scalar_dtype(v);
+    size_t len;
+    const uint8_t *p = jlp_scalar_data(v, &len);
+    char kind = jlp_dtype_kind(dt), bo = jlp_dtype_byteorder(dt);
+    if (!p || len != jlp_dtype_itemsize(dt) || len > 8 || len == 0) return false;
+    uint8_t le[8] = {0};
+    bool big = bo == '>';
+    for (size_t i = 0; i < len; i++) le[i] = big ? p[len - 1 - i] : p[i];
+    uint64_t u = 0;
+    for (size_t i = len; i-- > 0;) u = (u << 8) | le[i];
+    if (kind == 'b') { sb_puts(b, u ? "True" : "False"); return true; }
+    if (kind == 'u') { sb_printf(b, "%llu", (unsigned long long)u); return true; }
+    if (kind == 'i') {
+        int64_t s = len == 8 ? (int64_t)u : (u & ((uint64_t)1 << (len * 8 - 1))) ? (int64_t)(u - ((uint64_t)1 << (len * 8))) : (int64_t)u;
+        sb_printf(b, "%lld", (long long)s);
+        return true;
+    }
+    if (kind == 'f' && (len == 4 || len == 8)) {
+        double d;
+        if (len == 8) memcpy(&d, &u, 8);
+        else {
+            uint32_t w = (uint32_t)u;
+            float f;
+            memcpy(&f, &w, 4);
+            d = f;
+        }
+        repr_float(b, d);
+        return true;
+    }
+    return false;
+}
+
+/* One-line description of a value for the tree. */
+static void describe(sbuf *b, const jlp_val *v) {
+    size_t l;
+    const char *s;
+    jlp_type t = jlp_get_type(v);
+    switch (t) {
+    case JLP_NONE: sb_puts(b, "None"); break;
+    case JLP_BOOL: sb_puts(b, jlp_get_bool(v) ? "True" : "False"); break;
+    case JLP_INT: sb_printf(b, "int %lld", (long long)jlp_get_int(v)); break;
+    case JLP_BIGINT: {
+        const uint8_t *p = jlp_get_bigint(v, &l);
+        sb_puts(b, "int ");
+        repr_bigint(b, p, l);
+        break;
+    }
+    case JLP_FLOAT: sb_puts(b, "float "); repr_float(b, jlp_get_float(v)); break;
+    case JLP_COMPLEX: {
+        double re, im;
+        jlp_get_complex(v, &re, &im);
+        sb_puts(b, "complex ");
+        repr_complex(b, re, im);
+        break;
+    }
+    case JLP_STR: s = jlp_get_str(v, &l); sb_puts(b, "str "); repr_str(b, s, l, STR_SHOW); break;
+    case JLP_BYTES: s = jlp_get_str(v, &l); sb_puts(b, "bytes "); repr_bytes(b, s, l, STR_SHOW); break;
+    case JLP_BYTEARRAY:
+        s = jlp_get_str(v, &l);
+        sb_puts(b, "bytearray ");
+        repr_bytes(b, s, l, STR_SHOW);
+        break;
+    case JLP_TUPLE: case JLP_LIST: case JLP_SET: case JLP_FROZENSET: case JLP_DICT:
+        sb_printf(b, "%s (%zu item%s)", jlp_type_name(t), jlp_len(v), jlp_len(v) == 1 ? "" : "s");
+        break;
+    case JLP_GLOBAL: sb_puts(b, "global "); global_name(b, v); break;
+    case JLP_OBJECT: {
+        static const char *const kinds[] = {"?", "NEWOBJ", "NEWOBJ_EX", "OBJ", "INST", "copyreg._reconstructor", "REDUCE"};
+        jlp_obj_kind k = jlp_obj_get_kind(v);
+        const jlp_val *c = jlp_obj_callable(v);
+        sb_puts(b, k == JLP_OBJ_REDUCE ? "call " : "object ");
+        if (jlp_get_type(c) == JLP_GLOBAL) global_name(b, c);
+        else sb_puts(b, "<computed>");
+        sb_printf(b, " (%s)", (unsigned)k < 7 ? kinds[k] : "?");
+        break;
+    }
+    case JLP_NDARRAY: {
+        jlp_array_info info;
+        jlp_array_get(v, &info);
+        sb_printf(b, "ndarray dtype=%s", jlp_dtype_str(info.dtype));
+        if (jlp_dtype_nfields(info.dtype)) sb_printf(b, " (%zu fields)", jlp_dtype_nfields(info.dtype));
+        sb_puts(b, " shape=");
+        shape_str(b, &info);
+        sb_printf(b, " order=%c nbytes=%llu", info.order, (unsigned long long)info.nbytes);
+        if (info.offset == UINT64_MAX) sb_puts(b, " offset=-");
+        else sb_printf(b, " offset=%llu", (unsigned long long)info.offset);
+        if (info.origin == JLP_ORIGIN_NPY_COMPANION || info.origin == JLP_ORIGIN_ZF_COMPANION)
+            sb_puts(b, " (in a companion file)");
+        if (!info.data) sb_puts(b, " aligned=-");
+        else sb_printf(b, " aligned=%s", info.aligned ? "yes" : "no");
+        if (jlp_get_type(info.subclass) == JLP_GLOBAL && !jlp_global_is(info.subclass, "numpy", "ndarray")) {
+            sb_puts(b, " subclass=");
+            global_name(b, info.subclass);
+        }
+        break;
+    }
+    case JLP_SCALAR: {
+        const jlp_val *dt = jlp_scalar_dtype(v);
+        sb_printf(b, "numpy scalar %s", jlp_dtype_str(dt));
+        sbuf val = {0};
+        if (scalar_value(&val, v)) sb_printf(b, " %s", val.p);
+        free(val.p);
+        break;
+    }
+    case JLP_DTYPE:
+        sb_printf(b, "dtype %s", jlp_dtype_str(v));
+        if (jlp_dtype_nfields(v)) sb_printf(b, " (%zu fields)", jlp_dtype_nfields(v));
+        break;
+    case JLP_PERSID: sb_puts(b, "persistent id"); break;
+    case JLP_EXT: sb_printf(b, "extension code %lld", (long long)jlp_ext_code(v)); break;
+    default: sb_puts(b, jlp_type_name(t)); break;
+    }
+}
+
+typedef struct trec {          /* a container printed in the tree */
+    uint32_t parent;           /* record of the parent, UINT32_MAX for the root */
+    uint8_t step;
+    bool open;                 /* still being expanded: a reference to it is a cycle */
+    uint64_t index;
+    const jlp_val *key;        /* dict key of a ST_VALUE step */
+} trec;
+
+static const char *const step_names[] = {"", "", "", ".call", ".class", ".args", ".kwargs", ".state",
+                                         ".items", ".dictitems", "", ".value", ".value"};
+
+static void path_of(sbuf *b, const trec *recs, uint32_t r) {
+    uint32_t chain[64];
+    size_t n = 0;
+    bool cut = false;
+    for (uint32_t x = r; x != UINT32_MAX; x = recs[x].parent) {
+        if (n == sizeof chain / sizeof *chain) { cut = true; break; }
+        chain[n++] = x;
+    }
+    sb_puts(b, cut ? "root..." : "root");
+    while (n-- > 0) {
+        const trec *t = &recs[chain[n]];
+        if (t->parent == UINT32_MAX) continue;
+        if (t->step == ST_ITEM || t->step == ST_ELEM) sb_printf(b, "[%llu]", (unsigned long long)t->index);
+        else if (t->step == ST_VALUE) {
+            sb_putc(b, '[');
+            key_label(b, t->key, t->index);
+            sb_putc(b, ']');
+        } else if (t->step == ST_KEY) sb_printf(b, ".<key #%llu>", (unsigned long long)t->index);
+        else sb_puts(b, step_names[t->step]);
+    }
+}
+
+static void print_tree(insp *S, const jlp_val *root) {
+    typedef struct { const jlp_val *v; uint32_t rec; uint64_t next, n, shown; uint64_t depth; } frame;
+    frame *stack = NULL;
+    size_t sp = 0, scap = 0;
+    trec *recs = NULL;
+    size_t nrec = 0, rcap = 0;
+    pmap seen = {0};
+    sbuf *b = &S->line;
+
+    sb_clear(b);
+    sb_puts(b, "root: ");
+    describe(b, root);
+    uint64_t n = nchildren(root);
+    bool expand = n && S->depth_limit > 0;
+    if (n && !expand) sb_puts(b, " [...]");
+    sb_putc(b, '\n');
+    out(b->p, b->n);
+    if (!expand) return;
+    recs = grow(recs, &rcap, 1, sizeof *recs);
+    recs[nrec++] = (trec){UINT32_MAX, 0, true, 0, NULL};
+    if (shareable(jlp_get_type(root))) pmap_put(&seen, root, 0);
+    stack = grow(stack, &scap, 1, sizeof *stack);
+    stack[sp++] = (frame){root, 0, 0, n, 0, 0};
+    while (sp) {
+        frame *f = &stack[sp - 1];
+        int step = ST_ITEM;
+        const jlp_val *c = NULL;
+        while (f->next < f->n && !(c = child_at(f->v, f->next, &step))) f->next++;
+        if (f->next >= f->n || (jlp_get_type(f->v) != JLP_OBJECT && f->shown >= S->items_limit)) {
+            /* done: say how many were not shown */
+            uint64_t total = jlp_get_type(f->v) == JLP_DICT ? f->n / 2 : f->n;
+            if (jlp_get_type(f->v) != JLP_OBJECT && total > f->shown) {
+                sb_clear(b);
+                level_indent(b, f->depth + 1, 2);
+                sb_printf(b, "... %llu more\n", (unsigned long long)(total - f->shown));
+                out(b->p, b->n);
+            }
+            recs[f->rec].open = false;
+            sp--;
+            continue;
+        }
+        uint64_t idx = f->next++;
+        const jlp_val *key = NULL;
+        if (step == ST_KEY) {
+            /* a key is shown as the label of its value */
+            key = c;
+            c = child_at(f->v, f->next++, &step);
+            idx /= 2;
+        } else if (jlp_get_type(f->v) == JLP_DICT) {
+            idx /= 2;
+        }
+        f->shown++;
+        sb_clear(b);
+        uint64_t depth = f->depth + 1;
+        level_indent(b, depth, 2);
+        switch (step) {
+        case ST_ITEM: case ST_ELEM: sb_printf(b, "[%llu]", (unsigned long long)idx); break;
+        case ST_VALUE: key_label(b, key, idx); break;
+        default: sb_puts(b, step_names[step] + 1); break;
+        }
+        sb_puts(b, ": ");
+        uint32_t *prev = shareable(jlp_get_type(c)) ? pmap_find(&seen, c) : NULL;
+        if (prev) {
+            sb_puts(b, jlp_type_name(jlp_get_type(c)));
+            sb_puts(b, " -> ");
+            path_of(b, recs, *prev);
+            if (recs[*prev].open) sb_puts(b, " (cycle)");
+            sb_putc(b, '\n');
+            out(b->p, b->n);
+            continue;
+        }
+        describe(b, c);
+        uint64_t cn = nchildren(c);
+        bool exp = cn && depth < S->depth_limit;
+        if (cn && !exp) sb_puts(b, " [...]");
+        sb_putc(b, '\n');
+        out(b->p, b->n);
+        /* a container shown whole (expanded, or with nothing inside) is where later
+         * occurrences point to; one cut by --depth is not */
+        if ((cn && !exp) || (!exp && !shareable(jlp_get_type(c))) || nrec >= UINT32_MAX - 1) continue;
+        recs = grow(recs, &rcap, nrec + 1, sizeof *recs);
+        recs[nrec] = (trec){f->rec, (uint8_t)step, exp, idx, key};
+        if (shareable(jlp_get_type(c))) pmap_put(&seen, c, (uint32_t)nrec);
+        if (exp) {
+            stack = grow(stack, &scap, sp + 1, sizeof *stack);
+            stack[sp++] = (frame){c, (uint32_t)nrec, 0, cn, 0, depth};
+        }
+        nrec++;
+    }
+    free(stack);
+    free(recs);
+    pmap_free(&seen);
+}
+
+/* ---- summary ------------------------------------------------------------------------ */
+
+static void warnings_str(sbuf *b, unsigned w) {
+    static const struct { unsigned bit; const char *name; } names[] = {
+        {JLP_WARN_UNHASHABLE_KEY, "unhashable-key"}, {JLP_WARN_DUPLICATE_PROTO, "duplicate-proto"},
+        {JLP_WARN_PROTO_NOT_FIRST, "proto-not-first"}, {JLP_WARN_STACK_LEFT, "stack-left"}};
+    bool any = false;
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+        if (w & names[i].bit) {
+            if (any) sb_puts(b, ", ");
+            sb_puts(b, names[i].name);
+            any = true;
+        }
+    if (!any) sb_puts(b, "none");
+}
+
+static void print_pickle_summary(insp *S, const pstats *st, const char *container) {
+    sbuf w = {0};
+    warnings_str(&w, st->warnings);
+    if (S->pickle > 1) printf("pickle %d at byte %llu:\n", S->pickle, (unsigned long long)st->start);
+    if (st->generation) printf("format:     joblib %s\n", st->generation);
+    else printf("format:     plain pickle (no joblib arrays)\n");
+    printf("container:  %s\n", container);
+    printf("protocol:   %d\n", st->protocol);
+    printf("decoded:    %llu bytes", (unsigned long long)st->consumed);
+    if (st->payloads) printf(", of which %llu in %llu array payload%s", (unsigned long long)st->payload_bytes,
+                             (unsigned long long)st->payloads, st->payloads == 1 ? "" : "s");
+    if (st->nested) printf("%s %llu in %llu nested pickle%s", st->payloads ? " and" : ", of which",
+                           (unsigned long long)st->nested_bytes, (unsigned long long)st->nested,
+                           st->nested == 1 ? "" : "s");
+    outs("\n");
+    printf("arrays:     %llu", (unsigned long long)st->arrays);
+    if (st->arrays) {
+        printf(", %llu bytes of data", (unsigned long long)st->array_bytes);
+        if (st->object_arrays) printf(", %llu of dtype object", (unsigned long long)st->object_arrays);
+        printf(" (%llu read through joblib wrappers)", (unsigned long long)st->wrapper_arrays);
+    }
+    outs("\n");
+    printf("opcodes:    %llu\n", (unsigned long long)st->ops);
+    printf("warnings:   %s\n", w.p);
+    free(w.p);
+}
+
+static void json_pickle_fields(const pstats *st) {
+    printf(",\"protocol\":%d,\"consumed\":%llu,\"ops\":%llu,\"generation\":", st->protocol,
+           (unsigned long long)st->consumed, (unsigned long long)st->ops);
+    json_cstr(st->generation);
+    printf(",\"payloads\":%llu,\"payload_bytes\":%llu,\"nested_pickles\":%llu,\"nested_bytes\":%llu",
+           (unsigned long long)st->payloads, (unsigned long long)st->payload_bytes,
+           (unsigned long long)st->nested, (unsigned long long)st->nested_bytes);
+    printf(",\"arrays\":%llu,\"array_bytes\":%llu,\"object_arrays\":%llu,\"wrapper_arrays\":%llu",
+           (unsigned long long)st->arrays, (unsigned long long)st->array_bytes,
+           (unsigned long long)st->object_arrays, (unsigned long long)st->wrapper_arrays);
+    outs(",\"warnings\":[");
+    static const struct { unsigned bit; const char *name; } names[] = {
+        {JLP_WARN_UNHASHABLE_KEY, "unhashable-key"}, {JLP_WARN_DUPLICATE_PROTO, "duplicate-proto"},
+        {JLP_WARN_PROTO_NOT_FIRST, "proto-not-first"}, {JLP_WARN_STACK_LEFT, "stack-left"}};
+    bool first = true;
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+        if (st->warnings & names[i].bit) {
+            if (!first) outs(",");
+            json_cstr(names[i].name);
+            first = false;
+        }
+    outs("]");
+}
+
+/* jlp_export_json writer: the export ends in "\n", which inside our document is dropped. */
+typedef struct jsink {
+    bool pending_nl;
+} jsink;
+static int json_sink(void *ctx, const void *data, size_t len) {
+    jsink *j = ctx;
+    if (!len) return 0;
+    if (j->pending_nl) { out("\n", 1); j->pending_nl = false; }
+    const char *p = data;
+    if (p[len - 1] == '\n') { j->pending_nl = true; len--; }
+    out(p, len);
+    return ferror(stdout) ? 1 : 0;
+}
+
+/* ---- globals and safety output ------------------------------------------------------ */
+
+static void print_globals(insp *S) {
+    printf("globals: %zu\n", S->nglobals);
+    if (!S->nglobals) return;
+    printf("  %-10s %6s %6s  %s\n", "VERDICT", "NAMED", "CALLED", "GLOBAL AND OFFSETS");
+    bool any_nested = false;
+    for (size_t i = 0; i < S->nglobals; i++) {
+        gentry *e = &S->globals[i];
+        sbuf b = {0};
+        for (int part = 0; part < 2; part++) {
+            const char *s = part ? e->name : e->module;
+            size_t l = part ? e->nl : e->ml;
+            if (part) sb_putc(&b, '.');
+            for (size_t k = 0; k < l; k++) {
+                unsigned char c = (unsigned char)s[k];
+                if (c < 0x20 || c == 0x7f || c == '\\') sb_printf(&b, "\\x%02x", c);
+                else sb_putc(&b, (char)c);
+            }
+        }
+        sb_puts(&b, "  at ");
+        for (unsigned k = 0; k < e->noffs; k++) {
+            sb_printf(&b, "%s%llu%s", k ? ", " : "", (unsigned long long)e->offs[k], e->nested_off[k] ? "*" : "");
+            any_nested |= e->nested_off[k];
+        }
+        if (e->named > e->noffs) sb_printf(&b, " (+%llu more)", (unsigned long long)(e->named - e->noffs));
+        if (!e->noffs) sb_puts(&b, "-");
+        printf("  %-10s %6llu %6llu  %s\n", verdict_names[e->verdict], (unsigned long long)e->named,
+               (unsigned long long)e->called, b.p);
+        free(b.p);
+    }
+    if (any_nested) outs("  (* inside a nested pickle)\n");
+}
+
+static void finding_where(sbuf *b, const finding *f) {
+    if (f->nested_at >= 0) sb_printf(b, " in the nested pickle at byte %lld", (long long)f->nested_at);
+    if (f->pickle > 1) sb_printf(b, " in pickle %d", f->pickle);
+}
+
+static void print_findings(insp *S, bool invalid) {
+    for (size_t i = 0; i < S->nfindings; i++) {
+        finding *f = &S->findings[i];
+        sbuf w = {0};
+        finding_where(&w, f);
+        printf("%s: byte %llu: %s: %s %s", S->file, (unsigned long long)f->offset, verdict_names[f->verdict],
+               f->action, f->subject);
+        if (f->opcode) printf(" (%s)", f->opcode);
+        printf("%s: %s\n", sb_str(&w), f->reason);
+        free(w.p);
+    }
+    if (S->suppressed)
+        printf("%s: %llu more findings like the above not shown\n", S->file, (unsigned long long)S->suppressed);
+    uint64_t total = S->nfindings + S->suppressed;
+    if (invalid && total)
+        printf("%s: verdict: invalid (the file could not be loaded; before the error: %llu finding%s, worst %s)\n",
+               S->file, (unsigned long long)total, total == 1 ? "" : "s", verdict_names[S->verdict]);
+    else if (invalid)
+        printf("%s: verdict: invalid (the file could not be loaded)\n", S->file);
+    else if (total)
+        printf("%s: verdict: %s (%llu finding%s, %zu global%s)\n", S->file, verdict_names[S->verdict],
+               (unsigned long long)total, total == 1 ? "" : "s", S->nglobals, S->nglobals == 1 ? "" : "s");
+    else if (S->nglobals)
+        printf("%s: verdict: safe (%zu global%s, all in the safe list)\n", S->file, S->nglobals,
+               S->nglobals == 1 ? "" : "s");
+    else
+        printf("%s: verdict: safe (no globals)\n", S->file);
+}
+
+static void json_globals_findings(insp *S) {
+    outs(",\"globals\":[");
+    for (size_t i = 0; i < S->nglobals; i++) {
+        gentry *e = &S->globals[i];
+        if (i) outs(",");
+        outs("{\"module\":");
+        json_str(e->module, e->ml);
+        outs(",\"name\":");
+        json_str(e->name, e->nl);
+        printf(",\"named\":%llu,\"called\":%llu,\"verdict\":\"%s\",\"reason\":", (unsigned long long)e->named,
+               (unsigned long long)e->called, verdict_names[e->verdict]);
+        json_cstr(e->reason);
+        outs(",\"offsets\":[");
+        for (unsigned k = 0; k < e->noffs; k++) printf("%s%llu", k ? "," : "", (unsigned long long)e->offs[k]);
+        outs("],\"in_nested_pickle\":[");
+        for (unsigned k = 0; k < e->noffs; k++) printf("%s%s", k ? "," : "", e->nested_off[k] ? "true" : "false");
+        outs("]}");
+    }
+    outs("],\"findings\":[");
+    for (size_t i = 0; i < S->nfindings; i++) {
+        finding *f = &S->findings[i];
+        if (i) outs(",");
+        printf("{\"offset\":%llu,\"verdict\":\"%s\",\"action\":", (unsigned long long)f->offset,
+               verdict_names[f->verdict]);
+        json_cstr(f->action);
+        outs(",\"subject\":");
+        json_cstr(f->subject);
+        outs(",\"opcode\":");
+        json_cstr(f->opcode);
+        printf(",\"pickle\":%d,\"nested_at\":", f->pickle);
+        if (f->nested_at >= 0) printf("%lld", (long long)f->nested_at);
+        else outs("null");
+        outs(",\"reason\":");
+        json_cstr(f->reason);
+        outs("}");
+    }
+    printf("],\"findings_not_listed\":%llu", (unsigned long long)S->suppressed);
+}
+
+static void json_error(const jlp_error *err) {
+    printf("{\"code\":\"%s\",\"offset\":%llu,\"input_offset\":", jlp_error_name(err->code),
+           (unsigned long long)err->offset);
+    if (err->input_offset == UINT64_MAX) outs("null");
+    else printf("%llu", (unsigned long long)err->input_offset);
+    outs(",\"message\":");
+    json_cstr(err->msg);
+    outs("}");
+}
+
+/* ---- one file ---------------------------------------------------------------------- */
+
+static void insp_free(insp *S) {
+    for (size_t i = 0; i < S->nglobals; i++) {
+        free(S->globals[i].module);
+        free(S->globals[i].name);
+        free(S->globals[i].reason);
+    }
+    free(S->globals);
+    free(S->gslots);
+    for (size_t i = 0; i < S->nfindings; i++) {
+        finding *f = &S->findings[i];
+        free(f->subject);
+        free(f->action);
+        free(f->opcode);
+        free(f->reason);
+    }
+    free(S->findings);
+    for (int i = 0; i < MAX_DEPTH_TRACKED; i++) free(S->ds[i].markpos);
+    free(S->line.p);
+    free(S->reason.p);
+}
+
+/* cli_report after what is already on standard output. */
+static void report(const char *file, const jlp_error *err) {
+    fflush(stdout);
+    cli_report(file, err);
+}
+
+/* Is the failure one of the container (a codec knows the compressed byte) rather than
+ * of the pickle bytes? */
+static bool container_error(const jlp_error *err) {
+    return err->input_offset != UINT64_MAX && err->input_offset != err->offset;
+}
+
+static int inspect_file(const char *file, const insp *proto, bool several) {
+    insp S = *proto;
+    S.file = file;
+    S.pread_fd = -1;
+    S.build_printed = -1;
+    for (int i = 0; i < MAX_DEPTH_TRACKED; i++) S.nested_at[i] = -1;
+    decoding = false;
+    dec_ring.total = 0;
+    raw_ring.total = 0;
+
+    if (several && !S.json) printf("==> %s <==\n", file);
+
+    /* open: a regular file by path (companion files of old joblib formats live beside
+     * it) and again for pread(); anything else through a read callback */
+    jlp_error err;
+    memset(&err, 0, sizeof err);
+    jlp_source *src = NULL;
+    pipe_in pin = {-1, 0};
+    uint64_t file_size = 0;
+    bool have_size = false;
+    struct stat sb;
+    bool is_stdin = !strcmp(file, "-");
+    int fd = is_stdin ? STDIN_FILENO : open(file, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0 && fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && !is_stdin) {
+        S.pread_fd = fd;
+        file_size = (uint64_t)sb.st_size;
+        have_size = true;
+        fflush(stdout);
+        src = cli_open(file, &err);
+    } else if (fd >= 0) {
+        pin.fd = fd;
+        src = jlp_source_cb(pipe_read, &pin, NULL, &err);
+        if (!src) report(file, &err);
+    } else {
+        fflush(stdout);
+        src = cli_open(file, &err); /* reports the open error */
+    }
+    int status = EXIT_SAFE;
+    bool invalid = false;
+    const char *container = NULL; /* known once a pickle loaded */
+    char container_buf[64];
+
+    if (S.json) {
+        outs("{\"file\":");
+        json_cstr(file);
+        outs(",\"pickles\":[");
+    }
+    if (!src) {
+        invalid = true;
+    } else {
+        jlp_read_opts ro;
+        jlp_read_opts_init(&ro);
+        ro.trace = on_event;
+        ro.trace_ctx = &S;
+        ro.registry = tee_registry;
+        for (S.pickle = 1;; S.pickle++) {
+            memset(&S.cur, 0, sizeof S.cur);
+            S.cur.start = jlp_source_tell(src);
+            S.maxproto = -1;
+            for (int i = 0; i < MAX_DEPTH_TRACKED; i++) {
+                S.ds[i].marks_before = 0;
+                S.ds[i].nmark = 0;
+                S.nested_at[i] = -1;
+            }
+            S.pending_payload = false;
+            S.build_printed = -1;
+            if (S.json) {
+                printf("%s{\"offset\":%llu", S.pickle > 1 ? "," : "", (unsigned long long)S.cur.start);
+                if (S.want_disasm) {
+                    outs(",\"disasm\":[");
+                    S.json_first_op = true;
+                }
+            } else if (S.want_disasm) {
+                if (S.pickle > 1) printf("pickle %d at byte %llu:\n", S.pickle, (unsigned long long)S.cur.start);
+                if (S.pickle == 1) outs("# offset: [stack] opcode argument\n");
+            }
+            jlp_doc *doc = jlp_load(src, &ro, &err);
+            if (S.json && S.want_disasm) outs("]");
+            if (!doc) {
+                if (S.pickle == 1 || container_error(&err)) {
+                    report(file, &err);
+                    invalid = true;
+                } else {
+                    /* bytes after a complete pickle that are not one: Python's load
+                     * ignores them, another reader might not */
+                    sbuf why = {0};
+                    sb_printf(&why, "the bytes after pickle %d are not a pickle (%s at byte %llu: %s)",
+                              S.pickle - 1, jlp_error_name(err.code), (unsigned long long)err.offset, err.msg);
+                    S.pickle = 0; /* the finding belongs to no pickle */
+                    other_finding(&S, 3, S.cur.start, V_SUSPICIOUS, 0, "data", "has trailing", NULL, why.p);
+                    free(why.p);
+                }
+                if (S.json) {
+                    outs(",\"error\":");
+                    json_error(&err);
+                    outs("}");
+                }
+                break;
+            }
+            /* copied: the name is only promised for the document's lifetime */
+            snprintf(container_buf, sizeof container_buf, "%s", jlp_doc_container(doc));
+            container = container_buf;
+            pstats *st = &S.cur;
+            st->consumed = jlp_doc_consumed(doc);
+            st->ops = jlp_doc_ops(doc);
+            st->protocol = jlp_doc_protocol(doc);
+            st->warnings = jlp_doc_warnings(doc);
+            st->generation = jlp_doc_generation(doc);
+            st->wrapper_arrays = jlp_doc_array_count(doc);
+            graph_stats(jlp_doc_root(doc), st);
+            /* look for a following pickle now: a compressed container is checked to its
+             * end before anything is printed, so a damaged file prints no tree */
+            int eof = jlp_source_at_eof(src, &err);
+            if (eof < 0) {
+                report(file, &err);
+                invalid = true;
+                jlp_doc_free(doc);
+                if (S.json) outs("}");
+                break;
+            }
+            if (!S.json && S.want_disasm) printf("highest protocol among opcodes = %d\n", S.maxproto);
+            if (S.json) {
+                json_pickle_fields(st);
+                outs(",\"tree\":");
+                jsink js = {false};
+                jlp_error e2;
+                if (jlp_export_json(jlp_doc_root(doc), NULL, json_sink, &js, &e2) != JLP_OK) {
+                    outs("null");
+                    report(file, &e2);
+                    invalid = true;
+                }
+                outs("}");
+            } else if (S.want_tree) {
+                if (S.pickle == 1) {
+                    printf("file:       %s\n", file);
+                    if (have_size) printf("size:       %llu bytes\n", (unsigned long long)file_size);
+                }
+                print_pickle_summary(&S, st, container);
+                outs("tree:\n");
+                print_tree(&S, jlp_doc_root(doc));
+            }
+            jlp_doc_free(doc);
+            if (invalid || eof) break;
+        }
+    }
+    if (!have_size && pin.fd >= 0) {
+        file_size = pin.bytes;
+        have_size = true;
+    }
+    if (S.json) {
+        outs("],\"size\":");
+        if (have_size) printf("%llu", (unsigned long long)file_size);
+        else outs("null");
+        outs(",\"container\":");
+        json_cstr(container);
+        json_globals_findings(&S);
+        outs(",\"verdict\":");
+        json_cstr(invalid ? "invalid" : verdict_names[S.verdict]);
+        outs(",\"error\":");
+        if (invalid) json_error(&err);
+        else outs("null");
+        outs("}\n");
+    } else {
+        if (S.want_tree && !invalid && pin.fd >= 0)
+            printf("input size: %llu bytes (read from a pipe)\n", (unsigned long long)file_size);
+        if (S.want_globals) print_globals(&S);
+        if (S.want_safety) print_findings(&S, invalid);
+    }
+    if (invalid) status = EXIT_INVALID;
+    else if (S.want_safety) status = S.verdict;
+    jlp_source_free(src);
+    if (fd >= 0 && fd != STDIN_FILENO) close(fd);
+    insp_free(&S);
+    return status;
+}
+
+/* ---- main -------------------------------------------------------------------------- */
+
+static void usage(FILE *fp) {
+    fputs("usage: jlinspect [--tree] [--disasm] [--globals] [--safety] [--json]\n"
+          "                 [--policy FILE] [--depth N] [--items N] FILE...\n"
+          "Look inside pickle and joblib files (- for standard input) without executing\n"
+          "anything. With no view option: a summary and a tree of the values.\n"
+          "  --tree         the summary and tree (the default view)\n"
+          "  --disasm       every opcode with its offset, stack depth and argument,\n"
+          "                 array payloads and nested pickles, as pickletools.dis\n"
+          "  --globals      every global the stream names, how often, where, and\n"
+          "                 whether it is called\n"
+          "  --safety       findings and a verdict: safe, suspicious or dangerous\n"
+          "  --json         one JSON document per FILE with the summary, globals,\n"
+          "                 findings, verdict and the tree as jlload --json exports it\n"
+          "                 (with --disasm, the opcodes too)\n"
+          "  --policy FILE  more rules: lines 'safe|suspicious|dangerous MODULE.NAME',\n"
+          "                 'MODULE:DOTTED.QUALNAME' or 'MODULE.*'; '#' comments\n"
+          "  --depth N      tree levels shown (default 8)\n"
+          "  --items N      items shown per container (default 20)\n"
+          "  --help, --version\n"
+          "Exit status: 0 success (with --safety: safe), 1 suspicious, 2 dangerous,\n"
+          "3 a FILE could not be loaded, 4 usage error; the worst over all FILEs.\n",
+          fp);
+}
+
+int main(int argc, char **argv) {
+    insp proto;
+    memset(&proto, 0, sizeof proto);
+    proto.depth_limit = 8;
+    proto.items_limit = 20;
+    const char **files = xmalloc(sizeof *files * (size_t)(argc > 0 ? argc : 1));
+    size_t nfiles = 0;
+    bool opts_done = false;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!opts_done && a[0] == '-' && a[1]) {
+            if (!strcmp(a, "--")) { opts_done = true; continue; }
+            if (!strcmp(a, "--help") || !strcmp(a, "-h")) { usage(stdout); free(files); return EXIT_SAFE; }
+            if (!strcmp(a, "--version")) { cli_version("jlinspect"); free(files); return EXIT_SAFE; }
+            if (!strcmp(a, "--tree")) { proto.want_tree = true; continue; }
+            if (!strcmp(a, "--disasm")) { proto.want_disasm = true; continue; }
+            if (!strcmp(a, "--globals")) { proto.want_globals = true; continue; }
+            if (!strcmp(a, "--safety")) { proto.want_safety = true; continue; }
+            if (!strcmp(a, "--json")) { proto.json = true; continue; }
+            if (!strcmp(a, "--policy")) {
+                if (i + 1 >= argc) {
+                    fputs("jlinspect: --policy needs a FILE\n", stderr);
+                    free(files);
+                    return EXIT_USAGE;
+                }
+                if (load_policy(argv[++i])) { free(files); return EXIT_USAGE; }
+                continue;
+            }
+            if (!strcmp(a, "--depth") || !strcmp(a, "--items")) {
+                uint64_t *dst = a[2] == 'd' ? &proto.depth_limit : &proto.items_limit;
+                if (i + 1 >= argc || cli_parse_u64(argv[++i], dst)) {
+                    fprintf(stderr, "jlinspect: %s needs a non-negative number\n", a);
+                    free(files);
+                    return EXIT_USAGE;
+                }
+                continue;
+            }
+            fprintf(stderr, "jlinspect: unknown option '%s'\n", a);
+            usage(stderr);
+            free(files);
+            return EXIT_USAGE;
+        }
+        files[nfiles++] = a;
+    }
+    if (!nfiles) {
+        usage(stderr);
+        free(files);
+        return EXIT_USAGE;
+    }
+    if (!proto.want_disasm && !proto.want_globals && !proto.want_safety) proto.want_tree = true;
+    tee_setup();
+    int worst = EXIT_SAFE;
+    for (size_t i = 0; i < nfiles; i++) {
+        int st = inspect_file(files[i], &proto, nfiles > 1);
+        if (st > worst) worst = st;
+        if (nfiles > 1 && i + 1 < nfiles && !proto.json) outs("\n");
+    }
+    free(files);
+    jlp_registry_free(tee_registry);
+    free(raw_ring.buf);
+    free(dec_ring.buf);
+    for (size_t i = 0; i < nrules; i++) {
+        free(rules[i].module);
+        free(rules[i].name);
+        free(rules[i].where);
+    }
+    free(rules);
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fputs("jlinspect: error writing standard output\n", stderr);
+        return EXIT_INVALID;
+    }
+    return worst;
+}
