@@ -1,38 +1,97 @@
 /* alloc.c - the default allocator, the document arena and the growable byte buffer. */
+#if defined(__linux__) && !defined(_GNU_SOURCE)
+#define _GNU_SOURCE /* mremap */
+#endif
 #include "common.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
-/* Blocks this large (document arena chunks, big arrays) are aligned to 2 MiB and
- * offered to the kernel for transparent huge pages: a loaded document touches all of
- * its memory once, and first-touch page faults on 4 KiB pages otherwise dominate load
- * time. */
+/* Blocks this large (arena chunks, array payloads, big buffers) are mapped directly,
+ * aligned to 2 MiB and offered to the kernel for transparent huge pages: a loaded
+ * document touches all of its memory once, and first-touch page faults on 4 KiB pages
+ * otherwise dominate load time. Mapped blocks grow with mremap, without copying.
+ * jlp_alc hands the size to free and realloc, which is what makes munmap possible. */
 #define HUGE_BLOCK ((size_t)2 << 20)
+
+static size_t map_len(size_t n) { return (n + 4095u) & ~(size_t)4095u; }
+
+/* The whole block is advised: a mapping split into parts with different flags could
+ * no longer be grown by mremap. */
+static void advise(void *p, size_t len) {
+#ifdef MADV_HUGEPAGE
+    madvise(p, len, MADV_HUGEPAGE);
+#else
+    (void)p;
+    (void)len;
+#endif
+}
+
+static void *map_block(size_t n) {
+    size_t len = map_len(n);
+    /* over-map by 2 MiB and trim, so the block starts on a huge page boundary */
+    size_t span = len + HUGE_BLOCK;
+    uint8_t *raw = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (raw == MAP_FAILED) return NULL;
+    uint8_t *p = (uint8_t *)(((uintptr_t)raw + HUGE_BLOCK - 1) & ~(uintptr_t)(HUGE_BLOCK - 1));
+    if (p > raw) munmap(raw, (size_t)(p - raw));
+    size_t tail = (size_t)(raw + span - (p + len));
+    if (tail) munmap(p + len, tail);
+    advise(p, len);
+    return p;
+}
 
 static void *std_malloc(void *ctx, size_t n) {
     (void)ctx;
-    if (n >= HUGE_BLOCK) {
-        void *p = NULL;
-        if (posix_memalign(&p, HUGE_BLOCK, n) != 0) return NULL;
-#ifdef MADV_HUGEPAGE
-        madvise(p, n & ~(HUGE_BLOCK - 1), MADV_HUGEPAGE);
-#endif
-        return p;
-    }
+    if (n >= HUGE_BLOCK) return map_block(n);
     return malloc(n ? n : 1);
 }
+
+static void std_free(void *ctx, void *p, size_t n) {
+    (void)ctx;
+    if (!p) return;
+    if (n >= HUGE_BLOCK) munmap(p, map_len(n));
+    else free(p);
+}
+
 static void *std_realloc(void *ctx, void *p, size_t old_n, size_t n) {
+    if (!p) return std_malloc(ctx, n);
+#ifdef MREMAP_MAYMOVE
+    if (old_n >= HUGE_BLOCK && n >= HUGE_BLOCK) {
+        void *q = mremap(p, map_len(old_n), map_len(n), MREMAP_MAYMOVE);
+        if (q == MAP_FAILED) return NULL;
+        advise(q, map_len(n));
+        return q;
+    }
+#endif
+    if (old_n < HUGE_BLOCK && n < HUGE_BLOCK) return realloc(p, n ? n : 1);
+    /* crossing the threshold (or no mremap): move to a new block */
+    void *q = std_malloc(ctx, n);
+    if (!q) return NULL;
+    memcpy(q, p, old_n < n ? old_n : n);
+    std_free(ctx, p, old_n);
+    return q;
+}
+
+/* Plain malloc, for buffers handed to callers who release them with free(). */
+static void *plain_malloc(void *ctx, size_t n) {
+    (void)ctx;
+    return malloc(n ? n : 1);
+}
+static void *plain_realloc(void *ctx, void *p, size_t old_n, size_t n) {
     (void)ctx;
     (void)old_n;
     return realloc(p, n ? n : 1);
 }
-static void std_free(void *ctx, void *p, size_t n) {
+static void plain_free(void *ctx, void *p, size_t n) {
     (void)ctx;
     (void)n;
     free(p);
 }
+static const jlp_alc plain_alc = {plain_malloc, plain_realloc, plain_free, NULL};
+const jlp_alc *jlp__alc_malloc(void) { return &plain_alc; }
 
 static const jlp_alc default_alc = {std_malloc, std_realloc, std_free, NULL};
 
@@ -118,6 +177,49 @@ void *jlp__arena_alloc_slow(jlp__arena *a, size_t n, bool *limit_hit) {
     void *p = a->cur;
     a->cur += need;
     return p;
+}
+
+void *jlp__arena_block_new(jlp__arena *a, size_t n, bool *limit_hit) {
+    jlp__chunk *c = arena_new_chunk(a, n, limit_hit);
+    if (!c) return NULL;
+    c->next = NULL;
+    return (uint8_t *)c + CHUNK_HEADER;
+}
+
+void *jlp__arena_block_grow(jlp__arena *a, void *p, size_t n, bool *limit_hit) {
+    jlp__chunk *c = (jlp__chunk *)(void *)((uint8_t *)p - CHUNK_HEADER);
+    size_t size;
+    if (!jlp__add_size(n, CHUNK_HEADER, &size)) return NULL;
+    uint64_t *total = a->total_ptr;
+    if (size > c->size && a->limit && (size - c->size > a->limit || *total > a->limit - (size - c->size))) {
+        if (limit_hit) *limit_hit = true;
+        return NULL;
+    }
+    size_t old = c->size;
+    jlp__chunk *nc = jlp__realloc(a->alc, c, old, size);
+    if (!nc) return NULL;
+    *total = *total - old + size;
+    nc->size = size;
+    return (uint8_t *)nc + CHUNK_HEADER;
+}
+
+void jlp__arena_block_keep(jlp__arena *a, void *p) {
+    jlp__chunk *c = (jlp__chunk *)(void *)((uint8_t *)p - CHUNK_HEADER);
+    /* behind the head, which keeps its free space for small allocations */
+    if (a->head) {
+        c->next = a->head->next;
+        a->head->next = c;
+    } else {
+        c->next = NULL;
+        a->head = c;
+        a->cur = a->end = (uint8_t *)c + c->size;
+    }
+}
+
+void jlp__arena_block_drop(jlp__arena *a, void *p) {
+    jlp__chunk *c = (jlp__chunk *)(void *)((uint8_t *)p - CHUNK_HEADER);
+    *a->total_ptr -= c->size;
+    jlp__free(a->alc, c, c->size);
 }
 
 bool jlp__arena_extend(jlp__arena *a, void *p, size_t old_n, size_t new_n) {

@@ -33,8 +33,11 @@ void jlp__clear(jlp_error *err);
 
 /* ---- allocation ---------------------------------------------------------------------- */
 
-/** @return the default allocator (malloc/realloc/free). */
+/** @return the default allocator: malloc for small blocks, huge-page mappings for
+ *  large ones (freed with munmap, so sizes given to free/realloc must be exact). */
 const jlp_alc *jlp__alc_default(void);
+/** @return plain malloc/realloc/free, for buffers callers release with free(). */
+const jlp_alc *jlp__alc_malloc(void);
 static inline const jlp_alc *jlp__alc_or_default(const jlp_alc *a) {
     return a ? a : jlp__alc_default();
 }
@@ -110,6 +113,14 @@ static inline void *jlp__arena_alloc(jlp__arena *a, size_t n, bool *limit_hit) {
     }
     return jlp__arena_alloc_slow(a, n, limit_hit);
 }
+/** A large block filled as data arrives: made with room for `n` bytes, grown with
+ *  jlp__arena_block_grow (realloc: a mapped block moves without copying), then either
+ *  kept by the arena (freed with it) or dropped. Counted against the arena's limit. */
+void *jlp__arena_block_new(jlp__arena *a, size_t n, bool *limit_hit);
+void *jlp__arena_block_grow(jlp__arena *a, void *p, size_t n, bool *limit_hit);
+void jlp__arena_block_keep(jlp__arena *a, void *p);
+void jlp__arena_block_drop(jlp__arena *a, void *p);
+
 /** Grow the most recent allocation `p` of `old_n` bytes to `new_n` in place if it sits at
  *  the top of the current chunk. @return true on success. */
 bool jlp__arena_extend(jlp__arena *a, void *p, size_t old_n, size_t new_n);

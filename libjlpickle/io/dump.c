@@ -139,7 +139,7 @@ jlp_code jlp_dump_mem(const jlp_val *root, const jlp_write_opts *opts, void **ou
     jlp_write_opts def;
     opts = opts_or_default(opts, &def);
     jlp__buf mem;
-    jlp__buf_init(&mem, NULL); /* malloc, as documented */
+    jlp__buf_init(&mem, jlp__alc_malloc()); /* the caller frees it with free() */
     jlp__sink s;
     jlp_code c = jlp__sink_init(&s, opts->alc, -1, NULL, NULL, NULL, &mem, err);
     if (!c) c = write_all(&s, root, opts, NULL, err);

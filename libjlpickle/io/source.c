@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* Window size for pulled sources: large enough that a syscall moves a useful amount of
@@ -68,6 +69,16 @@ static long long pull_cb(jlp_source *s, void *dst, size_t cap) {
     return n;
 }
 
+/* Bytes from fd's position to the end of a regular file; 0 when it is not one. It lets
+ * large payloads be read straight into a buffer of their final size. */
+static uint64_t file_size_from(int fd) {
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) return 0;
+    off_t at = lseek(fd, 0, SEEK_CUR);
+    if (at < 0 || at > st.st_size) return 0;
+    return (uint64_t)(st.st_size - at);
+}
+
 jlp_source *jlp_source_path(const char *path, const jlp_alc *alc, jlp_error *err) {
     jlp__clear(err);
     if (!path) {
@@ -86,6 +97,7 @@ jlp_source *jlp_source_path(const char *path, const jlp_alc *alc, jlp_error *err
     }
     s->fd = fd;
     s->own_fd = true;
+    s->size_hint = file_size_from(fd);
     /* Kept for companion files of old joblib formats, which live beside this one. */
     size_t n = strlen(path) + 1;
     char *copy = jlp__malloc(s->alc, n);
@@ -106,7 +118,10 @@ jlp_source *jlp_source_fd(int fd, const jlp_alc *alc, jlp_error *err) {
         return NULL;
     }
     jlp_source *s = jlp__src_new(alc, pull_fd, err);
-    if (s) s->fd = fd;
+    if (s) {
+        s->fd = fd;
+        s->size_hint = file_size_from(fd);
+    }
     return s;
 }
 

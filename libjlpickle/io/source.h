@@ -30,6 +30,8 @@ struct jlp_source {
     void *ctx;
     const char *path;         /* the file's path (companion files live beside it) */
     bool mapped;              /* a memory source over a read-only mapping of the file */
+    uint64_t size_hint;       /* regular files: bytes from the source's start to the end
+                                 of the file when opened (0: unknown) */
     /* Container layer (codec/driver.c): set once the leading bytes were examined. */
     bool detected;
     struct jlp__layer *layer; /* decoder between `inner` and this window, or NULL */

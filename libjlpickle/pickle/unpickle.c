@@ -135,43 +135,49 @@ static jlp_code line(jlp__vm *m, uint64_t max, const uint8_t **out, size_t *len)
 }
 
 /* Copy the next `n` bytes of a pulled source into a new arena block of n + 1 bytes
- * (NUL-terminated). Up to STREAM_DIRECT_MAX the block is allocated at once; beyond, a
- * temporary buffer grows only as bytes arrive, so a lying length costs nothing. */
+ * (NUL-terminated). A regular file's size is known, so a payload it holds is read
+ * straight into a block of its final size (or is TRUNCATED at once). Otherwise, up to
+ * STREAM_DIRECT_MAX the block is allocated at once; beyond, a block grows only as bytes
+ * arrive (a mapped block grows without copying), so a lying length costs nothing. */
 static jlp_code read_copy(jlp__vm *m, uint64_t n, char **out) {
     jlp_source *s = m->src;
-    char *dst;
-    /* Whatever the declared length, only the bytes that really arrive are buffered: a
-     * length beyond memory ends as TRUNCATED when the input does, as from memory. */
-    if (n <= STREAM_DIRECT_MAX) {
-        dst = jlp__doc_alloc(m->doc, (size_t)n + 1);
-        if (!dst) return jlp__vm_nomem(m);
-        size_t got = jlp__src_copy(s, dst, (size_t)n);
-        if (got < n) return short_read(m, (size_t)(n - got));
-    } else {
-        size_t cap = STREAM_DIRECT_MAX, have = 0;
-        char *tmp = jlp__malloc(m->alc, cap);
-        if (!tmp) return jlp__vm_nomem(m);
-        while (have < n) {
-            if (have == cap) {
-                size_t ncap = cap * 2 > n ? (size_t)n : cap * 2;
-                char *nt = jlp__realloc(m->alc, tmp, cap, ncap);
-                if (!nt) { jlp__free(m->alc, tmp, cap); return jlp__vm_nomem(m); }
-                tmp = nt;
-                cap = ncap;
-            }
-            size_t k = jlp__src_copy(s, tmp + have, cap - have);
-            have += k;
-            if (k == 0) break;
-        }
-        if (have < n) {
-            jlp__free(m->alc, tmp, cap);
-            return short_read(m, (size_t)(n - have));
-        }
-        dst = n < SIZE_MAX ? jlp__doc_alloc(m->doc, (size_t)n + 1) : NULL;
-        if (dst) memcpy(dst, tmp, (size_t)n);
-        jlp__free(m->alc, tmp, cap);
-        if (!dst) return jlp__vm_nomem(m);
+    if (n >= SIZE_MAX / 2) return short_read(m, SIZE_MAX / 2);
+    if (s->size_hint) {
+        uint64_t here = jlp__src_tell(s);
+        if (here > s->size_hint || n > s->size_hint - here) return short_read(m, (size_t)(n - (s->size_hint - here)));
     }
+    bool known = s->size_hint || n <= STREAM_DIRECT_MAX;
+    size_t cap = known ? (size_t)n + 1 : STREAM_DIRECT_MAX;
+    bool hit = false;
+    char *dst = jlp__arena_block_new(&m->doc->arena, cap, &hit);
+    if (!dst) {
+        m->doc->limit_hit = hit;
+        return jlp__vm_nomem(m);
+    }
+    size_t have = 0;
+    while (have < n) {
+        if (have == cap) {
+            size_t ncap = cap * 2 > n + 1 ? (size_t)n + 1 : cap * 2;
+            char *nd = jlp__arena_block_grow(&m->doc->arena, dst, ncap, &hit);
+            if (!nd) {
+                jlp__arena_block_drop(&m->doc->arena, dst);
+                m->doc->limit_hit = hit;
+                return jlp__vm_nomem(m);
+            }
+            dst = nd;
+            cap = ncap;
+        }
+        size_t want = cap - have;
+        if (want > n - have) want = (size_t)(n - have);
+        size_t k = jlp__src_copy(s, dst + have, want);
+        have += k;
+        if (k == 0) break;
+    }
+    if (have < n) {
+        jlp__arena_block_drop(&m->doc->arena, dst);
+        return short_read(m, (size_t)(n - have));
+    }
+    jlp__arena_block_keep(&m->doc->arena, dst);
     dst[n] = '\0';
     *out = dst;
     return JLP_OK;

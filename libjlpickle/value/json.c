@@ -1039,7 +1039,7 @@ static int write_buf(void *ctx, const void *data, size_t len) {
 char *jlp_export_json_str(const jlp_val *v, const jlp_json_opts *opts, size_t *len,
                           jlp_error *err) {
     jlp__buf b;
-    jlp__buf_init(&b, NULL);
+    jlp__buf_init(&b, jlp__alc_malloc()); /* the caller frees it with free() */
     jlp_code c = jlp_export_json(v, opts, write_buf, &b, err);
     if (c == JLP_OK) jlp__buf_putc(&b, '\0');
     if (c != JLP_OK || b.failed) {
