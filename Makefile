@@ -65,8 +65,9 @@ Q := $(if $(V),,@)
 LIB_SRC := $(sort $(wildcard libjlpickle/*/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
 TOOL_NAMES := jlload jldump jlinspect
-TOOL_COMMON := tools/cli.c
+TOOL_COMMON := tools/cli.c tools/json_in.c tools/npy.c tools/from_json.c
 TOOLS := $(TOOL_NAMES:%=$(B)/%)
+MAN_PAGES := $(wildcard tools/*.1)
 TEST_SRC := $(sort $(wildcard tests/unit/test_*.c))
 TEST_BINS := $(TEST_SRC:tests/unit/%.c=$(B)/tests/%)
 
@@ -162,12 +163,19 @@ install: all $(B)/libjlpickle.pc
 	ln -sf libjlpickle.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libjlpickle.so
 	install -m 644 $(B)/libjlpickle.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
 	install -m 755 $(TOOLS) $(DESTDIR)$(BINDIR)/
+	install -d $(DESTDIR)$(MANDIR)/man1
+	install -m 644 $(MAN_PAGES) $(DESTDIR)$(MANDIR)/man1/
 
 uninstall:
 	rm -f $(DESTDIR)$(INCLUDEDIR)/jlpickle.h $(DESTDIR)$(INCLUDEDIR)/jlpickle_codec.h $(DESTDIR)$(LIBDIR)/libjlpickle.a \
 	      $(DESTDIR)$(LIBDIR)/libjlpickle.so $(DESTDIR)$(LIBDIR)/libjlpickle.so.$(SOVERSION) \
 	      $(DESTDIR)$(LIBDIR)/libjlpickle.so.$(VERSION) $(DESTDIR)$(LIBDIR)/pkgconfig/libjlpickle.pc \
-	      $(TOOL_NAMES:%=$(DESTDIR)$(BINDIR)/%)
+	      $(TOOL_NAMES:%=$(DESTDIR)$(BINDIR)/%) \
+	      $(MAN_PAGES:tools/%=$(DESTDIR)$(MANDIR)/man1/%)
+
+# demo: build, write a sample file from C, look at it with the tools (tools/demo.sh)
+demo:
+	@B=$(B) PYTHON=$(PYTHON) sh tools/demo.sh
 
 clean:
 	rm -rf $(B)

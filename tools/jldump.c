@@ -3,17 +3,27 @@
  * of older joblib generations in the current aligned layout so they memory-map.
  *
  *   jldump [-c CODEC[:LEVEL]] [-p PROTOCOL] [--numpy-arrays] [--threads N] [--verify] IN OUT
+ *   jldump [options] --from-json IN.json OUT
  *
- * IN and OUT may be "-" (standard input / output). Output to a path is atomic. Exit
+ * IN and OUT may be "-" (standard input / output). Output to a path is atomic. With
+ * --from-json, IN is the tagged JSON of spec/JSON.md (what jlload --json prints), arrays
+ * possibly given as {"$npy": "file.npy"} relative to IN's directory. When standard
+ * error is a terminal and the input is over 64 MiB, a progress line shows the bytes
+ * written. Exit
  * status: 0 success, 1 the input could not be loaded or the output not written (message
  * "FILE: error at byte N: CODE: message"), 2 usage error, 4 --verify found a difference.
  */
 #include "cli.h"
+#include "from_json.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 enum { EXIT_VERIFY = 4 };
@@ -30,6 +40,8 @@ static void usage(FILE *out) {
           "                            pickle.load reads the file without joblib\n"
           "      --threads N           compression threads (xz, zstd)\n"
           "      --verify              reload OUT and check it holds the same values\n"
+          "      --from-json           IN is JSON as jlload --json prints it (spec/JSON.md);\n"
+          "                            {\"$npy\": \"f.npy\"} takes an array from a .npy file\n"
           "      --help, --version\n"
           "Exit status: 0 success, 1 load or write error, 2 usage error,\n"
           "4 --verify found a difference.\n",
@@ -52,6 +64,143 @@ static int parse_codec(const char *arg, jlp_write_opts *o) {
     return 0;
 }
 
+/* ---- reading IN -------------------------------------------------------------------- */
+
+static char *slurp(const char *path, size_t *len) {
+    FILE *fp = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+    if (!fp) return NULL;
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        size_t r = fread(buf + n, 1, cap - n, fp);
+        n += r;
+        if (n < cap) break;
+        char *p = realloc(buf, cap *= 2);
+        if (!p) { free(buf); buf = NULL; }
+        else buf = p;
+    }
+    int bad = ferror(fp);
+    if (fp != stdin) fclose(fp);
+    if (bad) { free(buf); return NULL; }
+    *len = n;
+    return buf;
+}
+
+static jlp_doc *load_json(const char *in) {
+    size_t len;
+    char *text = slurp(in, &len);
+    if (!text) {
+        fprintf(stderr, "%s: %s\n", in, strerror(errno ? errno : EIO));
+        return NULL;
+    }
+    char *base = NULL, msg[512];
+    const char *slash = strcmp(in, "-") ? strrchr(in, '/') : NULL;
+    if (slash) base = strndup(in, (size_t)(slash - in) + (slash == in));
+    jlp_doc *doc = from_json(text, len, base, msg, sizeof msg);
+    if (!doc) fprintf(stderr, "%s:%s\n", in, msg);
+    free(base);
+    free(text);
+    return doc;
+}
+
+/* ---- writing with a progress line ----------------------------------------------------- */
+
+enum { PROGRESS_MIN = 64 << 20 };
+
+typedef struct progress {
+    int fd;
+    const char *name;
+    uint64_t written, shown;
+    unsigned spin;
+    double t0;
+} progress;
+
+static double now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void progress_show(progress *p, int last) {
+    static const char spin[] = "|/-\\";
+    double secs = now() - p->t0;
+    fprintf(stderr, "\r%c jldump: %s: %.1f MiB written (%.0f MiB/s)%s", last ? ' ' : spin[p->spin++ % 4],
+            p->name, (double)p->written / 1048576.0, secs > 0 ? (double)p->written / 1048576.0 / secs : 0.0,
+            last ? "\n" : "  ");
+    p->shown = p->written;
+}
+
+static int progress_write(void *ctx, const void *data, size_t len) {
+    progress *p = ctx;
+    const char *b = data;
+    while (len) {
+        ssize_t w = write(p->fd, b, len);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            return -1;
+        }
+        b += w;
+        len -= (size_t)w;
+        p->written += (uint64_t)w;
+    }
+    if (p->written - p->shown >= (4u << 20)) progress_show(p, 0);
+    return 0;
+}
+
+/* the codec jlp_dump_path would take from the name, for writes through a callback */
+static const char *codec_of(const char *path) {
+    static const char *const map[][2] = { { ".z", "zlib" }, { ".gz", "gzip" }, { ".bz2", "bz2" },
+                                          { ".lzma", "lzma" }, { ".xz", "xz" }, { ".lz4", "lz4" },
+                                          { ".zst", "zstd" } };
+    size_t n = strlen(path);
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
+        size_t k = strlen(map[i][0]);
+        if (n > k && !strcmp(path + n - k, map[i][0])) return map[i][1];
+    }
+    return "none";
+}
+
+/* jlp_dump_path / jlp_dump_fd, through a callback that reports progress; a path is
+ * still written atomically (temporary file in the same directory, fsync, rename) */
+static jlp_code dump_progress(const jlp_val *root, const char *out, jlp_write_opts wo, jlp_error *err) {
+    progress p = { STDOUT_FILENO, strcmp(out, "-") ? out : "<stdout>", 0, 0, 0, now() };
+    char *tmp = NULL;
+    if (strcmp(out, "-")) {
+        if (!wo.codec) wo.codec = codec_of(out);
+        size_t n = strlen(out) + 16;
+        tmp = malloc(n);
+        if (!tmp) { err->code = JLP_E_NOMEM; snprintf(err->msg, sizeof err->msg, "out of memory"); return JLP_E_NOMEM; }
+        snprintf(tmp, n, "%s.XXXXXX", out);
+        p.fd = mkstemp(tmp);
+        if (p.fd < 0) {
+            err->code = JLP_E_IO;
+            err->offset = 0;
+            err->input_offset = UINT64_MAX;
+            snprintf(err->msg, sizeof err->msg, "%s", strerror(errno));
+            free(tmp);
+            return JLP_E_IO;
+        }
+        fchmod(p.fd, 0644);
+    }
+    jlp_code c = jlp_dump_cb(root, progress_write, &p, &wo, err);
+    progress_show(&p, 1);
+    if (tmp) {
+        if (c == JLP_OK && (fsync(p.fd) != 0 || close(p.fd) != 0 || rename(tmp, out) != 0)) {
+            err->code = c = JLP_E_IO;
+            snprintf(err->msg, sizeof err->msg, "%s", strerror(errno));
+        } else if (c != JLP_OK) close(p.fd);
+        if (c != JLP_OK) unlink(tmp);
+        free(tmp);
+    }
+    return c;
+}
+
+static uint64_t input_size(const char *in, const jlp_doc *doc) {
+    struct stat st;
+    if (strcmp(in, "-") && stat(in, &st) == 0 && S_ISREG(st.st_mode)) return (uint64_t)st.st_size;
+    return jlp_doc_alloc_bytes(doc);
+}
+
 static char *export(const jlp_val *v) {
     jlp_json_opts jo = JLP_JSON_OPTS_INIT;
     jo.max_items = 0; /* compare every element */
@@ -62,12 +211,13 @@ static char *export(const jlp_val *v) {
 int main(int argc, char **argv) {
     jlp_write_opts wo = JLP_WRITE_OPTS_INIT;
     const char *in = NULL, *out = NULL;
-    bool verify = false;
+    bool verify = false, json_in = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) { usage(stdout); return CLI_OK; }
         if (!strcmp(a, "--version")) { cli_version("jldump"); return CLI_OK; }
         if (!strcmp(a, "--verify")) { verify = true; continue; }
+        if (!strcmp(a, "--from-json")) { json_in = true; continue; }
         if (!strcmp(a, "--numpy-arrays")) { wo.arrays = JLP_ARRAYS_NUMPY; continue; }
         if (!strcmp(a, "-c") || !strcmp(a, "--codec")) {
             if (i + 1 >= argc || parse_codec(argv[++i], &wo)) {
@@ -100,7 +250,10 @@ int main(int argc, char **argv) {
 
     jlp_error err;
     jlp_doc *doc;
-    if (!strcmp(in, "-")) {
+    if (json_in) {
+        doc = load_json(in);
+        if (!doc) return CLI_BAD_INPUT;
+    } else if (!strcmp(in, "-")) {
         doc = jlp_load_fd(STDIN_FILENO, NULL, &err);
     } else {
         doc = jlp_load_path(in, NULL, &err);
@@ -109,7 +262,9 @@ int main(int argc, char **argv) {
         cli_report(in, &err);
         return CLI_BAD_INPUT;
     }
-    jlp_code c = !strcmp(out, "-") ? jlp_dump_fd(jlp_doc_root(doc), STDOUT_FILENO, &wo, &err)
+    bool show = isatty(STDERR_FILENO) && input_size(in, doc) > PROGRESS_MIN;
+    jlp_code c = show ? dump_progress(jlp_doc_root(doc), out, wo, &err)
+               : !strcmp(out, "-") ? jlp_dump_fd(jlp_doc_root(doc), STDOUT_FILENO, &wo, &err)
                                    : jlp_dump_path(jlp_doc_root(doc), out, &wo, &err);
     if (c) {
         cli_report(out, &err);

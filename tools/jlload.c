@@ -1,20 +1,28 @@
 /*
  * jlload - load a pickle or joblib file and export it.
  *
- *   jlload --json [--max-items N] [--all] [--mmap] FILE
+ *   jlload [--json] [--max-items N] [--all] [--mmap] [--stats] [--get POINTER]
+ *          [--extract DIR] FILE
  *
  * Exit status: 0 success, 1 the input could not be loaded (message on stderr as
- * "FILE: error at byte N: CODE: message"), 2 usage error.
+ * "FILE: error at byte N: CODE: message"), a --get pointer did not resolve or --extract
+ * could not write, 2 usage error.
  */
 #include "cli.h"
+#include "json_in.h"
+#include "npy.h"
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 
 static void usage(FILE *out) {
-    fputs("usage: jlload --json [--max-items N] [--all] [--mmap] FILE\n"
+    fputs("usage: jlload [--json] [--max-items N] [--all] [--mmap] [--stats]\n"
+          "              [--get POINTER] [--extract DIR] FILE\n"
           "Load FILE (a pickle or joblib file; - for standard input) without executing\n"
           "anything and print it as JSON (spec/JSON.md) on standard output.\n"
           "  --json         print the JSON export (the default)\n"
@@ -22,12 +30,359 @@ static void usage(FILE *out) {
           "                 instead of data (default 1000, 0 = all)\n"
           "  --all          FILE holds several pickles one after another: print each\n"
           "  --mmap         map an uncompressed FILE read-only; arrays are not copied\n"
+          "  --get POINTER  print only the value at this RFC 6901 JSON pointer of the\n"
+          "                 export (/key, /0, /$tuple/1, /$object/state/coef_)\n"
+          "  --stats        print load time, decoded bytes, opcodes, arrays, document\n"
+          "                 memory, container and generation on standard error\n"
+          "  --extract DIR  write every array as DIR/<n>.npy and the export, arrays\n"
+          "                 replaced by {\"$npy\":\"<n>.npy\"}, as DIR/value.json\n"
           "  --help, --version\n"
-          "Exit status: 0 success, 1 the input could not be loaded, 2 usage error.\n",
+          "Exit status: 0 success, 1 the input could not be loaded, a pointer did not\n"
+          "resolve or DIR could not be written, 2 usage error.\n",
           out);
 }
 
-static int print_doc(jlp_doc *doc, const jlp_json_opts *jopts) {
+/* ---- the value graph addressed by JSON pointer tokens ------------------------------ */
+
+static int key_cmp(const void *a, const void *b) {
+    size_t la, lb;
+    const char *sa = jlp_get_str(*(jlp_val *const *)a, &la), *sb = jlp_get_str(*(jlp_val *const *)b, &lb);
+    if (la != lb) return la < lb ? -1 : 1;
+    return memcmp(sa, sb, la);
+}
+
+/* As the exporter decides: a JSON object when keys are distinct str not starting '$'. */
+static bool dict_is_plain(const jlp_val *d) {
+    size_t n = jlp_len(d);
+    for (size_t i = 0; i < n; i++) {
+        size_t l;
+        const jlp_val *k = jlp_dict_key(d, i);
+        const char *s = jlp_get_str(k, &l);
+        if (jlp_get_type(k) != JLP_STR || (l && s[0] == '$')) return false;
+    }
+    if (n < 2) return true;
+    jlp_val **keys = malloc(n * sizeof *keys);
+    if (!keys) return true;
+    for (size_t i = 0; i < n; i++) keys[i] = jlp_dict_key(d, i);
+    qsort(keys, n, sizeof *keys, key_cmp);
+    bool plain = true;
+    for (size_t i = 1; i < n && plain; i++) plain = key_cmp(&keys[i - 1], &keys[i]) != 0;
+    free(keys);
+    return plain;
+}
+
+static bool tok_is(const jv_token *t, const char *s) { return strlen(s) == t->len && !memcmp(t->s, s, t->len); }
+
+static jlp_val *dict_str_get(const jlp_val *d, const jv_token *t) {
+    size_t n = jlp_len(d);
+    for (size_t i = 0; i < n; i++) {
+        size_t l;
+        const jlp_val *k = jlp_dict_key(d, i);
+        const char *s = jlp_get_str(k, &l);
+        if (jlp_get_type(k) == JLP_STR && l == t->len && !memcmp(s, t->s, l)) return jlp_dict_value(d, i);
+    }
+    return NULL;
+}
+
+static jlp_val *index_of(const jlp_val *v, const jv_token *t, jlp_val *(*get)(const jlp_val *, size_t)) {
+    uint64_t i;
+    if (jv_token_index(t, &i) || i >= jlp_len(v)) return NULL;
+    return get(v, (size_t)i);
+}
+
+static jlp_val *pair_of(const jlp_val *d, const jv_token *t) {
+    uint64_t i, w;
+    if (jv_token_index(&t[0], &i) || jv_token_index(&t[1], &w) || i >= jlp_len(d) || w > 1) return NULL;
+    return w ? jlp_dict_value(d, (size_t)i) : jlp_dict_key(d, (size_t)i);
+}
+
+/* One step of the graph: consume tokens from toks[k]. @return the value reached and
+ * advance *k, or NULL (nothing consumed) when the graph cannot take the step; the
+ * caller then follows the rest in the JSON text of v. */
+static jlp_val *step(jlp_val *v, const jv_token *t, long left, long *used) {
+    jlp_type ty = jlp_get_type(v);
+    jlp_val *r = NULL;
+    *used = 0;
+    switch (ty) {
+    case JLP_LIST:
+        r = index_of(v, t, jlp_item); *used = 1; break;
+    case JLP_DICT:
+        if (dict_is_plain(v)) { r = dict_str_get(v, t); *used = 1; }
+        else if (left >= 3 && tok_is(t, "$dict")) { r = pair_of(v, t + 1); *used = 3; }
+        break;
+    case JLP_TUPLE: case JLP_SET: case JLP_FROZENSET:
+        if (left >= 2 && tok_is(t, ty == JLP_TUPLE ? "$tuple" : ty == JLP_SET ? "$set" : "$frozenset")) {
+            r = index_of(v, t + 1, jlp_item); *used = 2;
+        }
+        break;
+    case JLP_PERSID:
+        if (tok_is(t, "$persid")) { r = jlp_persid_value(v); *used = 1; }
+        break;
+    case JLP_OBJECT:
+        if (left < 2 || !tok_is(t, "$object")) break;
+        if (tok_is(t + 1, "state")) { r = jlp_obj_state(v); *used = 2; }
+        else if (left >= 3 && tok_is(t + 1, "args")) { r = index_of(jlp_obj_args(v), t + 2, jlp_item); *used = 3; }
+        else if (left >= 3 && tok_is(t + 1, "items")) { r = index_of(jlp_obj_items(v), t + 2, jlp_item); *used = 3; }
+        else if (left >= 3 && tok_is(t + 1, "kwargs")) { r = dict_str_get(jlp_obj_kwargs(v), t + 2); *used = 3; }
+        else if (left >= 4 && tok_is(t + 1, "dictitems")) { r = pair_of(jlp_obj_dictitems(v), t + 2); *used = 4; }
+        else if ((tok_is(t + 1, "class") || tok_is(t + 1, "call")) &&
+                 jlp_get_type(jlp_obj_callable(v)) != JLP_GLOBAL &&
+                 tok_is(t + 1, jlp_obj_get_kind(v) == JLP_OBJ_REDUCE ? "call" : "class")) {
+            r = jlp_obj_callable(v); *used = 2;
+        }
+        break;
+    case JLP_NDARRAY: {
+        jlp_array_info a;
+        jlp_array_get(v, &a);
+        if (a.data || left < 2 + (long)a.ndim || !tok_is(t, "$ndarray") || !tok_is(t + 1, "data")) break;
+        uint64_t flat = 0;
+        for (uint32_t d = 0; d < a.ndim; d++) {
+            uint64_t i;
+            if (jv_token_index(&t[2 + d], &i) || i >= a.shape[d]) return NULL;
+            flat = flat * a.shape[d] + i;
+        }
+        r = jlp_array_object(v, flat);
+        *used = 2 + (long)a.ndim;
+        break;
+    }
+    default: break;
+    }
+    if (!r) *used = 0;
+    return r;
+}
+
+/* Follow toks through the graph as far as it goes; *k receives the tokens used. */
+static jlp_val *resolve(jlp_val *v, const jv_token *toks, long n, long *k) {
+    long i = 0;
+    while (i < n) {
+        long used;
+        jlp_val *r = step(v, toks + i, n - i, &used);
+        if (!r) break;
+        v = r;
+        i += used;
+    }
+    *k = i;
+    return v;
+}
+
+static int print_get(jlp_doc *doc, const char *ptr, const jlp_json_opts *jopts) {
+    jv_token *toks;
+    long n = jv_pointer_split(ptr, strlen(ptr), &toks);
+    if (n < 0) {
+        fprintf(stderr, "jlload: --get '%s': a JSON pointer is empty or starts with '/'\n", ptr);
+        return CLI_BAD_INPUT;
+    }
+    long k;
+    jlp_val *v = resolve(jlp_doc_root(doc), toks, n, &k);
+    jlp_error err;
+    int status = CLI_OK;
+    if (k == n) {
+        if (jlp_export_json_file(v, jopts, stdout, &err) != JLP_OK) {
+            cli_report("<stdout>", &err);
+            status = CLI_BAD_INPUT;
+        }
+    } else {
+        /* the rest addresses the JSON text of v (dtype, shape, numeric data...) */
+        size_t len;
+        char *text = jlp_export_json_str(v, jopts, &len, &err);
+        char msg[200];
+        jv *root = text ? jv_parse(text, len, msg, sizeof msg) : NULL;
+        jv *hit = root ? jv_follow(text, root, toks + k, n - k) : NULL;
+        if (hit) {
+            fwrite(text + hit->start, 1, hit->end - hit->start, stdout);
+            fputc('\n', stdout);
+        } else {
+            fprintf(stderr, "jlload: --get '%s': no such value", ptr);
+            if (k) {
+                fputs(" (resolved up to '", stderr);
+                for (long i = 0; i < k; i++) fprintf(stderr, "/%.*s", (int)toks[i].len, toks[i].s);
+                fputs("')", stderr);
+            }
+            fputc('\n', stderr);
+            status = CLI_BAD_INPUT;
+        }
+        jv_free(root);
+        free(text);
+    }
+    jv_tokens_free(toks, n);
+    return status;
+}
+
+/* ---- --extract ---------------------------------------------------------------------- */
+
+typedef struct range { size_t start, end; unsigned long n; } range;
+
+static int write_array(const char *dir, unsigned long n, jlp_val *arr) {
+    jlp_array_info a;
+    jlp_array_get(arr, &a);
+    jlp_error err;
+    size_t len;
+    char *dt = jlp_export_json_str(a.dtype, NULL, &len, &err);
+    char msg[200], *lit = NULL;
+    jv *root = dt ? jv_parse(dt, len, msg, sizeof msg) : NULL;
+    const char *tag;
+    size_t tl;
+    jv *d = root ? jv_tag(dt, root, &tag, &tl) : NULL;
+    int rc = -1;
+    size_t cap = len * 2 + 64;
+    if (d && (lit = malloc(cap)) && npy_descr_py(dt, d, lit, cap) == 0) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%lu.npy", dir, n);
+        /* numpy.save marks fortran_order only when the array is not also C-contiguous */
+        int big = 0;
+        for (uint32_t i = 0; i < a.ndim; i++) big += a.shape[i] > 1;
+        rc = npy_write(path, lit, a.order == 'F' && big >= 2, a.ndim, a.shape, a.data, a.nbytes);
+        if (rc) fprintf(stderr, "jlload: %s: %s\n", path, strerror(errno));
+    } else {
+        fprintf(stderr, "jlload: --extract: cannot describe the dtype of array %lu\n", n);
+    }
+    free(lit);
+    jv_free(root);
+    free(dt);
+    return rc;
+}
+
+static int extract(jlp_doc *doc, const char *dir, const jlp_json_opts *jopts) {
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
+        fprintf(stderr, "jlload: %s: %s\n", dir, strerror(errno));
+        return CLI_BAD_INPUT;
+    }
+    jlp_error err;
+    size_t len;
+    char *text = jlp_export_json_str(jlp_doc_root(doc), jopts, &len, &err);
+    if (!text) { cli_report("<export>", &err); return CLI_BAD_INPUT; }
+    char msg[200];
+    jv *root = jv_parse(text, len, msg, sizeof msg);
+    if (!root) { fprintf(stderr, "jlload: export: %s\n", msg); free(text); return CLI_BAD_INPUT; }
+
+    /* walk the export depth first with the path of every node */
+    typedef struct ent { jv *node; size_t next; jv_token tok; } ent;
+    size_t cap = 64, d = 0, nr = 0, rcap = 16;
+    ent *stk = malloc(cap * sizeof *stk);
+    range *rs = malloc(rcap * sizeof *rs);
+    jv_token *path = malloc(cap * sizeof *path);
+    unsigned long count = 0;
+    int status = CLI_OK;
+    if (!stk || !rs || !path) { status = CLI_BAD_INPUT; goto done; }
+    stk[d++] = (ent){ root, 0, { NULL, 0 } };
+    bool fresh = true;
+    while (d && status == CLI_OK) {
+        ent *e = &stk[d - 1];
+        jv *x = e->node;
+        if (fresh) {
+            const char *tag;
+            size_t tl;
+            if (jv_tag(text, x, &tag, &tl) && tl == 8 && !memcmp(tag, "$ndarray", 8)) {
+                for (size_t i = 1; i < d; i++) path[i - 1] = stk[i].tok;
+                long k;
+                jlp_val *arr = resolve(jlp_doc_root(doc), path, (long)d - 1, &k);
+                jlp_array_info a;
+                if (k == (long)d - 1 && jlp_array_get(arr, &a) && a.data) {
+                    if (write_array(dir, count, arr)) { status = CLI_BAD_INPUT; break; }
+                    if (nr == rcap) {
+                        range *q = realloc(rs, (rcap *= 2) * sizeof *rs);
+                        if (!q) { status = CLI_BAD_INPUT; break; }
+                        rs = q;
+                    }
+                    rs[nr++] = (range){ x->start, x->end, count++ };
+                    free(e->tok.s);
+                    d--;
+                    continue;
+                }
+                if (k == (long)d - 1 && jlp_array_get(arr, &a)) {
+                    fputs("jlload: --extract: object array at '", stderr);
+                    for (size_t i = 1; i < d; i++) fprintf(stderr, "/%.*s", (int)path[i - 1].len, path[i - 1].s);
+                    fputs("' kept in value.json\n", stderr);
+                }
+            }
+            fresh = false;
+        }
+        size_t nk = x->kind == JV_ARR ? x->n : x->kind == JV_OBJ ? x->n : 0;
+        if (e->next >= nk) { free(e->tok.s); d--; continue; }
+        size_t i = e->next++;
+        ent child;
+        child.next = 0;
+        if (x->kind == JV_ARR) {
+            child.node = &x->kids[i];
+            char buf[24];
+            int l = snprintf(buf, sizeof buf, "%zu", i);
+            child.tok.s = strdup(buf);
+            child.tok.len = (size_t)l;
+        } else {
+            child.node = &x->kids[2 * i + 1];
+            child.tok.s = jv_str(text, &x->kids[2 * i], &child.tok.len);
+        }
+        if (!child.tok.s) { status = CLI_BAD_INPUT; break; }
+        if (d == cap) {
+            ent *q = realloc(stk, cap * 2 * sizeof *stk);
+            jv_token *p = realloc(path, cap * 2 * sizeof *path);
+            if (q) stk = q;
+            if (p) path = p;
+            if (!q || !p) { free(child.tok.s); status = CLI_BAD_INPUT; break; }
+            cap *= 2;
+        }
+        stk[d++] = child;
+        fresh = true;
+    }
+    while (d) free(stk[--d].tok.s);
+    if (status == CLI_OK) {
+        char p[4096];
+        snprintf(p, sizeof p, "%s/value.json", dir);
+        FILE *fp = fopen(p, "wb");
+        if (!fp) { fprintf(stderr, "jlload: %s: %s\n", p, strerror(errno)); status = CLI_BAD_INPUT; goto done; }
+        size_t at = 0;
+        for (size_t i = 0; i < nr; i++) {
+            fwrite(text + at, 1, rs[i].start - at, fp);
+            fprintf(fp, "{\"$npy\":\"%lu.npy\"}", rs[i].n);
+            at = rs[i].end;
+        }
+        fwrite(text + at, 1, len - at, fp);
+        if (fclose(fp) != 0) { fprintf(stderr, "jlload: %s: %s\n", p, strerror(errno)); status = CLI_BAD_INPUT; }
+    }
+done:
+    free(stk);
+    free(path);
+    free(rs);
+    jv_free(root);
+    free(text);
+    return status;
+}
+
+/* ---- main --------------------------------------------------------------------------- */
+
+typedef struct job {
+    const char *get;
+    const char *extract;
+    bool stats;
+    double t0;
+} job;
+
+static double now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void print_stats(const jlp_doc *doc, double secs) {
+    const char *g = jlp_doc_generation(doc);
+    fprintf(stderr,
+            "load time: %.3f ms\n"
+            "decoded bytes: %llu\n"
+            "opcodes: %llu\n"
+            "arrays: %llu\n"
+            "document memory: %llu bytes\n"
+            "container: %s\n"
+            "generation: %s\n",
+            secs * 1e3, (unsigned long long)jlp_doc_consumed(doc),
+            (unsigned long long)jlp_doc_ops(doc), (unsigned long long)jlp_doc_array_count(doc),
+            (unsigned long long)jlp_doc_alloc_bytes(doc), jlp_doc_container(doc),
+            g ? g : "plain pickle");
+}
+
+static int print_doc(jlp_doc *doc, const jlp_json_opts *jopts, const job *jb) {
+    if (jb->stats) print_stats(doc, now() - jb->t0);
+    if (jb->extract) return extract(doc, jb->extract, jopts);
+    if (jb->get) return print_get(doc, jb->get, jopts);
     jlp_error err;
     if (jlp_export_json_file(jlp_doc_root(doc), jopts, stdout, &err) != JLP_OK) {
         cli_report("<stdout>", &err);
@@ -39,6 +394,7 @@ static int print_doc(jlp_doc *doc, const jlp_json_opts *jopts) {
 int main(int argc, char **argv) {
     const char *file = NULL;
     int all = 0;
+    job jb = { NULL, NULL, false, 0 };
     jlp_read_opts ropts = JLP_READ_OPTS_INIT;
     jlp_json_opts jopts = JLP_JSON_OPTS_INIT;
     for (int i = 1; i < argc; i++) {
@@ -48,6 +404,16 @@ int main(int argc, char **argv) {
         if (!strcmp(a, "--json")) continue;
         if (!strcmp(a, "--all")) { all = 1; continue; }
         if (!strcmp(a, "--mmap")) { ropts.mmap = 1; continue; }
+        if (!strcmp(a, "--stats")) { jb.stats = true; continue; }
+        if (!strcmp(a, "--get") || !strcmp(a, "--extract")) {
+            if (i + 1 >= argc || (a[2] == 'e' && !argv[i + 1][0])) {
+                fprintf(stderr, "jlload: %s needs %s\n", a, a[2] == 'g' ? "a JSON pointer" : "a directory");
+                return CLI_USAGE;
+            }
+            if (a[2] == 'g') jb.get = argv[++i];
+            else jb.extract = argv[++i];
+            continue;
+        }
         if (!strcmp(a, "--max-items")) {
             if (i + 1 >= argc || cli_parse_u64(argv[++i], &jopts.max_items)) {
                 fprintf(stderr, "jlload: --max-items needs a non-negative number\n");
@@ -64,20 +430,24 @@ int main(int argc, char **argv) {
         file = a;
     }
     if (!file) { usage(stderr); return CLI_USAGE; }
+    if (jb.get && jb.extract) { fprintf(stderr, "jlload: --get and --extract exclude each other\n"); return CLI_USAGE; }
+    if (all && jb.extract) { fprintf(stderr, "jlload: --all and --extract exclude each other\n"); return CLI_USAGE; }
 
     jlp_error err;
     int status = CLI_OK;
     if (ropts.mmap && strcmp(file, "-") != 0 && !all) {
+        jb.t0 = now();
         jlp_doc *doc = jlp_load_path(file, &ropts, &err);
         if (!doc) {
             cli_report(file, &err);
             return CLI_BAD_INPUT;
         }
-        status = print_doc(doc, &jopts);
+        status = print_doc(doc, &jopts, &jb);
         jlp_doc_free(doc);
         if (fflush(stdout) != 0) status = CLI_BAD_INPUT;
         return status;
     }
+    jb.t0 = now();
     jlp_source *src = cli_open(file, &err);
     if (!src) return CLI_BAD_INPUT;
     for (;;) {
@@ -92,12 +462,13 @@ int main(int argc, char **argv) {
             status = CLI_BAD_INPUT;
             break;
         }
-        status = print_doc(doc, &jopts);
+        status = print_doc(doc, &jopts, &jb);
         jlp_doc_free(doc);
         if (status != CLI_OK || !all) break;
         int eof = jlp_source_at_eof(src, &err);
         if (eof < 0) { cli_report(file, &err); status = CLI_BAD_INPUT; }
         if (eof != 0) break;
+        jb.t0 = now();
     }
     jlp_source_free(src);
     if (fflush(stdout) != 0) status = CLI_BAD_INPUT;

@@ -166,6 +166,89 @@ check inspect_usage_policy_syntax 4 "$I" --policy bad.policy x
 check inspect_help 0 "$I" --help
 check inspect_version 0 "$I" --version
 
+# ---- jlload --get, --stats, --extract ------------------------------------------------
+check get_state_array 0 "$J" --get '/$object/state/coef_' models_logreg_none_p4.pkl
+check get_class 0 "$J" --get '/$object/class' models_logreg_none_p4.pkl
+check get_shape 0 "$J" --get '/$object/state/coef_/$ndarray/shape' models_logreg_none_p4.pkl
+check get_element 0 "$J" --get '/$object/state/coef_/$ndarray/data/0/1' models_logreg_none_p4.pkl
+check get_tuple 0 "$J" --get '/$object/state/steps/1/$tuple/1/$object/state/n_components' \
+    models_pipeline_none_p4.pkl
+check get_list_item 0 "$J" --get /a/2 small.pkl
+check get_root 0 "$J" --get '' small.pkl.gz
+check get_objarray 0 "$J" --get '/outer/$ndarray/data/1/4' misc_objarray_nested_none_p4.pkl
+check get_nested_tuple 0 "$J" --get '/obj/$object/state/b/$tuple/0' misc_containers_none_p4.pkl
+check err_get_missing 1 "$J" --get '/$object/state/nope' models_logreg_none_p4.pkl
+check err_get_index 1 "$J" --get /a/3 small.pkl
+check err_get_syntax 1 "$J" --get a small.pkl
+check usage_get 2 "$J" small.pkl --get
+check stats_small 0 sh -c "\"$J\" --stats small.pkl.xz 2>&1 >/dev/null | sed 's/^load time: .* ms$/load time: T ms/'"
+check stats_model 0 sh -c "\"$J\" --stats --mmap models_rf_zlib_p4.pkl.z 2>&1 >/dev/null | sed 's/^load time: .* ms$/load time: T ms/'"
+check extract_pipeline 0 sh -c "\"$J\" --extract out models_pipeline_none_p4.pkl && ls out && cat out/value.json && cksum out/*.npy"
+check extract_nested 0 sh -c "\"$J\" --extract nested misc_objarray_nested_none_p4.pkl && ls nested && cat nested/value.json"
+check err_extract_dir 1 "$J" --extract small.pkl/x small.pkl
+check usage_extract_all 2 "$J" --all --extract x two.pkl
+
+# numpy.load must open every extracted array and match joblib.load's
+if /usr/bin/python3 -c 'import numpy, joblib' 2>/dev/null; then
+    for f in models_pipeline_none_p4.pkl models_rf_none_p4.pkl models_gbr_none_p4.pkl \
+             arrays_none_p4.pkl arrays_gzip_p2.pkl.gz misc_objarray_nested_none_p4.pkl \
+             misc_zerod_none_p4.pkl misc_dtypes_none_p4.pkl misc_recarray_ma_none_p4.pkl \
+             misc_notell_none_p4.pkl misc_shared_twice_none_p4.pkl; do
+        rm -rf "$work/npy"
+        if "$J" --extract "$work/npy" "$JG/$f" 2>/dev/null &&
+            r=$(/usr/bin/python3 "$here/npy_check.py" "$work/npy" "$JG/$f" 2>&1) && [ "${r#ok }" != "$r" ]; then
+            pass=$((pass + 1))
+        else
+            fail=$((fail + 1))
+            echo "FAIL npy_check $f: $r"
+        fi
+    done
+else
+    echo "skip npy_check: /usr/bin/python3 has no numpy or joblib"
+fi
+
+# ---- jldump --from-json --------------------------------------------------------------
+D=$(cd "$B" && pwd)/jldump
+printf '{"a":[1,\n  {"$tuple":[2,}]}' >"$work/bad_syntax.json"
+printf '{"a":\n {"$persid":"x"}}' >"$work/persid.json"
+printf '{"a":{"$ref":"/b"}}' >"$work/bad_ref.json"
+printf '{"x":{"$ndarray":{"dtype":"<i4","shape":[2,2],"order":"C","data":[[1,2],[3]]}}}' >"$work/bad_shape.json"
+printf '[{"$wat":1}]' >"$work/bad_tag.json"
+printf '{"s":{"$set":[1,{"$frozenset":[{"$bytes":"AAE="}]}]},"b":{"$bytearray":""},"i":{"$int":{"hex":"-0x1f"}},"big":123456789012345678901234567890,"f":[{"$float":"nan"},{"$float":"-inf"},-0.0,1e+16],"c":{"$complex":[1.5,{"$float":"inf"}]},"g":{"$global":"collections.OrderedDict"},"d":{"$dict":[[1,"one"],[{"$tuple":[]},null]]},"dt":{"$dtype":[["a","<i4"],["b",">f8",[2]]]},"sc":{"$scalar":{"dtype":"<f2","value":0.5}},"o":{"$object":{"class":"m.sub.Outer.Inner","args":[1],"state":{"k":"v"},"items":[1],"dictitems":[["x",2]]}},"r":{"$object":{"call":{"$global":"builtins.getattr"},"args":["x","y"]}},"arr":{"$ndarray":{"dtype":">f4","shape":[2,3],"order":"F","data":[[1.0,2.0,3.0],[4.0,5.0,6.0]]}},"u":{"$ndarray":{"dtype":"<U3","shape":[2],"order":"C","data":["ab","\u00e9\ud83d"]}},"ob":{"$ndarray":{"dtype":"|O","shape":[2],"order":"C","data":[{"$ref":"/s"},"x"]}},"cyc":[1,{"$ref":"/cyc"}],"again":{"$ref":"/arr"}}\n' >"$work/tags.json"
+check fromjson_tags 0 sh -c "\"$D\" --from-json tags.json t.pkl && \"$J\" t.pkl"
+check fromjson_stdin 0 sh -c "\"$J\" --json small.pkl | \"$D\" --from-json - - | \"$J\" -"
+check fromjson_err_syntax 1 "$D" --from-json bad_syntax.json o.pkl
+check fromjson_err_persid 1 "$D" --from-json persid.json o.pkl
+check fromjson_err_ref 1 "$D" --from-json bad_ref.json o.pkl
+check fromjson_err_shape 1 "$D" --from-json bad_shape.json o.pkl
+check fromjson_err_tag 1 "$D" --from-json bad_tag.json o.pkl
+check fromjson_err_missing 1 "$D" --from-json nonexistent.json o.pkl
+check fromjson_npy 0 sh -c "\"$J\" --max-items 0 models_pipeline_none_p4.pkl >exp.json && \"$J\" --extract ex models_pipeline_none_p4.pkl && \"$D\" --from-json ex/value.json p.pkl.gz && \"$J\" --max-items 0 p.pkl.gz | cmp - exp.json && echo same" 
+# round trip: jlload --json X | jldump --from-json - Y; jlload --json Y is the same
+for f in models_logreg_none_p4.pkl models_gbr_none_p4.pkl models_pipeline_none_p4.pkl \
+         models_rf_zlib_p4.pkl.z misc_containers_none_p4.pkl ok_shared_cycle_p4.pkl \
+         ok_plain_dict_p2.pkl ok_numpy_reduce_p4.pkl ok_joblib_arrays.pkl; do
+    "$J" --json --max-items 0 "$work/$f" >"$work/rt1.json" 2>&1
+    if "$D" --from-json - "$work/rt.pkl" <"$work/rt1.json" 2>"$work/rt.err" &&
+        "$J" --json --max-items 0 "$work/rt.pkl" >"$work/rt2.json" 2>&1 && cmp -s "$work/rt1.json" "$work/rt2.json"; then
+        pass=$((pass + 1))
+    else
+        fail=$((fail + 1))
+        echo "FAIL from-json round trip of $f: $(cat "$work/rt.err")"
+    fi
+done
+for f in misc_notell_none_p4.pkl misc_dtypes_none_p4.pkl misc_zerod_none_p4.pkl misc_scalars_none_p4.pkl \
+         misc_dict50_none_p4.pkl misc_shared_twice_none_p4.pkl misc_big_object_none_p4.pkl; do
+    "$J" --json --max-items 0 "$JG/$f" >"$work/rt1.json" 2>&1
+    if "$D" --from-json - "$work/rt.pkl" <"$work/rt1.json" 2>"$work/rt.err" &&
+        "$J" --json --max-items 0 "$work/rt.pkl" >"$work/rt2.json" 2>&1 && cmp -s "$work/rt1.json" "$work/rt2.json"; then
+        pass=$((pass + 1))
+    else
+        fail=$((fail + 1))
+        echo "FAIL from-json round trip of $f: $(cat "$work/rt.err")"
+    fi
+done
+
 # The verdicts that matter, on every file at hand: each malicious sample is dangerous
 # (never safe); every benign sample and every model and array golden file is safe.
 verdict() {
