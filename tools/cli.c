@@ -1,5 +1,6 @@
 /* cli.c - shared command-line helpers. */
 #include "cli.h"
+#include "jlpickle_codec.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -27,6 +28,12 @@ jlp_source *cli_open(const char *file, jlp_error *err) {
 
 void cli_version(const char *tool) {
     printf("%s (libjlpickle %s)\n", tool, jlp_version_string());
+    /* the codec libraries this build links, or that a codec was left out */
+    for (size_t i = 0; i < jlp_registry_count(NULL); i++) {
+        const jlp_codec *c = jlp_registry_get(NULL, i);
+        if (!strcmp(c->name, "zf")) continue; /* joblib's own container, zlib inside */
+        printf("  %-5s %s\n", c->name, c->version ? c->version() : "not built in");
+    }
 }
 
 int cli_parse_u64(const char *s, uint64_t *out) {
