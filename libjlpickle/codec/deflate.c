@@ -184,7 +184,7 @@ typedef struct deflater {
  * calling thread writes the zlib or gzip header and trailer itself and combines the
  * blocks' checksums (adler32_combine / crc32_combine), computed by the workers.
  *
- * Memory is bounded: a ring of PD_SLOTS(threads) slots, each holding one block's input
+ * Memory is bounded: a ring of 2 * threads + 2 slots, each holding one block's input
  * (dictionary + data) and its compressed output. Slot `seq % nslots` carries block `seq`;
  * the caller fills one slot at a time, queues it, and writes finished slots out in order.
  * When every slot is busy, enc_run waits for the oldest one. Every allocation happens in
@@ -237,7 +237,7 @@ struct pdeflate {
     pthread_cond_t done;    /* caller: a slot finished */
     bool sync_init;         /* mu and the conditions exist */
     bool stop;              /* guarded by mu */
-    uint64_t queued;        /* blocks queued so far (guarded by mu) */
+    uint64_t queued;        /* blocks queued so far (the caller changes it under mu) */
     uint64_t taken;         /* blocks handed to workers (guarded by mu) */
     /* caller's side only: */
     uint64_t written;       /* blocks written out so far */

@@ -317,12 +317,27 @@ static void memoize(writer *w, const jlp_val *v) {
     w->memo.strs[i] = v;
     w->memo.idx[i] = idx;
     w->memo.n++;
-    if (by_value(v)) {
+    /* A loaded string is found again by identity; it is recorded by value only when it
+     * looks like a name (letters and '_', as attribute and class names are), which the
+     * writer's own strings may meet again (the key "matrix", then the class name). Data
+     * strings are left out: a million of them would only fill the map. */
+    bool data_str = false;
+    if (v->type == JLP_STR && v->u.s.n > 1 && !(v->flags & JLP_VF_BUILT)) {
+        data_str = v->u.s.n > 32;
+        for (size_t k = 0; k < v->u.s.n && !data_str; k++) {
+            char c = v->u.s.p[k];
+            data_str = !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_');
+        }
+    }
+    if (!data_str && by_value(v)) {
+        /* the first memoized node of a value stands for it; equal values memoized later
+         * (Python would have written them again) are not added, so probes stay short */
         memo_map *m = &w->interned;
         if (!map_grow(w, m)) return;
         uint64_t h = value_hash(v);
         size_t j = (size_t)(h * 0x9E3779B97F4A7C15ull >> 17) & (m->cap - 1);
-        while (m->keys[j]) j = (j + 1) & (m->cap - 1);
+        for (; m->keys[j]; j = (j + 1) & (m->cap - 1))
+            if (same_value(m->strs[j], v)) return;
         m->keys[j] = v;
         m->strs[j] = v;
         m->idx[j] = idx;
@@ -633,6 +648,13 @@ static void finish_tuple(writer *w, const jlp_val *t) {
 }
 
 /* APPENDS batches over seq[i..], SETITEMS over pairs, ADDITEMS over set items. */
+static void save(writer *w, const jlp_val *v);
+
+/* Values Python never memoizes: written in place, no memo lookup. */
+static bool is_plain(const jlp_val *v) {
+    return v->type == JLP_NONE || v->type == JLP_BOOL || v->type == JLP_INT || v->type == JLP_FLOAT;
+}
+
 static void batch(writer *w, task_kind k, const jlp_val *v, size_t i) {
     size_t total = v->u.seq.n;
     if (i >= total) return;
@@ -658,7 +680,19 @@ static void batch(writer *w, task_kind k, const jlp_val *v, size_t i) {
         push_save(w, v->u.seq.v[pairs ? 2 * i : i]);
         return;
     }
-    push_op(w, k == T_SETITEMS ? JLP_OP_SETITEMS : k == T_ADDITEMS ? JLP_OP_ADDITEMS : JLP_OP_APPENDS);
+    uint8_t end_op = k == T_SETITEMS ? JLP_OP_SETITEMS : k == T_ADDITEMS ? JLP_OP_ADDITEMS : JLP_OP_APPENDS;
+    /* A batch of plain numbers (the common case of big lists) is written at once, with
+     * the same bytes the task stack would produce. */
+    size_t slots = pairs ? 2 * n : n, first = pairs ? 2 * i : i;
+    bool plain = true;
+    for (size_t j = first; j < first + slots && plain; j++) plain = is_plain(v->u.seq.v[j]);
+    if (plain) {
+        out_byte(w, JLP_OP_MARK);
+        for (size_t j = first; j < first + slots; j++) save(w, v->u.seq.v[j]);
+        out_byte(w, end_op);
+        return;
+    }
+    push_op(w, end_op);
     for (size_t j = i + n; j-- > i;) {
         if (pairs) {
             push_save(w, v->u.seq.v[2 * j + 1]);
@@ -1048,7 +1082,7 @@ static void save(writer *w, const jlp_val *v) {
     /* joblib never memoizes arrays (each reference writes its own wrapper and payload);
      * numpy's reduce does */
     bool joblib_array = joblib_wraps(w, v);
-    if (!joblib_array && (memo_find(w, v, &idx) ||
+    if (!joblib_array && !is_plain(v) && v->type != JLP_BIGINT && (memo_find(w, v, &idx) ||
                           ((v->type == JLP_GLOBAL || (v->type == JLP_STR && v->u.s.n <= 1) ||
                             (v->flags & JLP_VF_BUILT)) &&
                            by_value(v) && interned_find(w, v, &idx)))) {
