@@ -735,7 +735,10 @@ typedef struct jlp_write_opts {
  *  `path` keeps its old content (or stays absent) and the temporary file is removed.
  *  A new file gets mode 0644.
  *  @return JLP_OK, or the error (IO with errno text, UNSUPPORTED for values the chosen
- *  protocol cannot express, INVALID_ARG, NOMEM). */
+ *  protocol cannot express, CYCLE for a value that reaches itself only through values
+ *  pickle memoizes after their parts (tuples, frozensets, sets below protocol 4, an
+ *  object's class and arguments; Python's pickle recurses without end on those),
+ *  INVALID_ARG, NOMEM). */
 JLP_API jlp_code jlp_dump_path(const jlp_val *root, const char *path, const jlp_write_opts *opts,
                                jlp_error *err);
 /** Write to a file descriptor from its current position (pipes work; nothing seeks).

@@ -65,8 +65,9 @@ typedef struct inflater {
     const jlp_alc *alc;
     const char *name;
     bool zf;
-    uint8_t head[22];   /* ZF header being collected */
-    size_t head_len, head_need;
+    uint8_t head[21];   /* ZF header being collected */
+    size_t head_len, head_need;  /* head_need: 21 until the header and its optional space are read */
+    bool head_checked;  /* the 21 header bytes parsed; the optional space is next */
     uint64_t declared, produced;
 } inflater;
 
@@ -113,24 +114,24 @@ static jlp_codec_status dec_run(void *state, jlp_inbuf *in, jlp_outbuf *out, jlp
     inflater *z = state;
     const uint8_t *src = (const uint8_t *)in->src + in->pos;
     size_t avail = in->size - in->pos;
-    if (z->head_len < z->head_need) {
-        /* ZF: collect the 21-byte header, plus the optional 22nd space. */
-        size_t k = z->head_need - z->head_len;
+    if (z->head_need) {
+        /* ZF: collect the 21-byte header, then look at one more byte for the optional
+         * space; head_need stays set until that byte has been seen, so a call whose
+         * input ends right after the header comes back here rather than to inflate. */
+        size_t k = 21 - z->head_len;
         if (k > avail) k = avail;
         memcpy(z->head + z->head_len, src, k);
         z->head_len += k;
         in->pos += k;
-        if (z->head_len < z->head_need) return JLP_CODEC_MORE;
-        if (z->head_need == 21) {
+        if (z->head_len < 21) return JLP_CODEC_MORE;
+        if (!z->head_checked) {
             if (!zf_header(z->head, 21, &z->declared))
                 return jlp__codec_fail(err, JLP_E_CORRUPT, "zf", "malformed ZF header");
-            if (in->pos == in->size) return JLP_CODEC_MORE;
-            if (((const uint8_t *)in->src)[in->pos] == ' ') {
-                in->pos++;
-                z->head_need = 22;
-                z->head_len = 22;
-            }
+            z->head_checked = true;
         }
+        if (in->pos == in->size) return JLP_CODEC_MORE;
+        if (((const uint8_t *)in->src)[in->pos] == ' ') in->pos++;
+        z->head_need = 0;
         src = (const uint8_t *)in->src + in->pos;
         avail = in->size - in->pos;
     }

@@ -237,8 +237,10 @@ size_t jlp__src_fill(jlp_source *s, size_t need) {
 size_t jlp__src_copy(jlp_source *s, void *dst, size_t n) {
     size_t have = jlp__src_avail(s);
     size_t k = have < n ? have : n;
-    if (k) memcpy(dst, s->cur, k);
-    s->cur += k;
+    if (k) {   /* s->cur may be NULL while k is 0: a decoding layer has no window yet */
+        memcpy(dst, s->cur, k);
+        s->cur += k;
+    }
     uint8_t *out = (uint8_t *)dst + k;
     size_t left = n - k;
     if (!left || !s->pull) return k;

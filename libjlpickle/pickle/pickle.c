@@ -77,6 +77,15 @@ typedef struct writer {
     memo_map memo;          /* by node */
     memo_map interned;      /* interned strings and builtin dtypes, by value */
     uint64_t memo_len;
+    /* Runaway guard. Tuples, frozensets, sets below protocol 4 and reduced objects are
+     * memoized only after their parts are written. A graph that reaches such a value
+     * again through such values only (a set holding itself, written with protocol 2)
+     * would be written forever: Python's pickle recurses until RecursionError. Each
+     * memoization of a document value is progress (`epoch`); a value opened twice
+     * within one epoch repeats the same writes without end. Opens are counted only
+     * after `open_run` of them without progress, so ordinary graphs never fill `open`. */
+    uint64_t epoch, open_epoch, open_run;
+    memo_map open;          /* by node: values opened in this epoch */
     task *tasks;
     size_t nt, cap;
     jlp_doc *scratch;       /* temporaries: wrappers, their states, args tuples */
@@ -310,6 +319,10 @@ static void memoize(writer *w, const jlp_val *v) {
     }
     uint64_t idx = w->memo_len++;
     put_memo_op(w, idx);
+    if (!(v->flags & JLP_VF_SCRATCH)) {
+        w->epoch++;
+        w->open_run = 0;
+    }
     if (!map_grow(w, &w->memo)) return;
     size_t i = hash_ptr(v, w->memo.cap);
     while (w->memo.keys[i]) i = (i + 1) & (w->memo.cap - 1);
@@ -347,7 +360,40 @@ static void memoize(writer *w, const jlp_val *v) {
 
 /* ---- tasks ------------------------------------------------------------------------ */
 
+/* `v` (a document value, memoized only once its parts are written) is being opened:
+ * fail when it was already opened since the last memoization (see writer.epoch). */
+static void check_open(writer *w, const jlp_val *v) {
+    if (v->flags & JLP_VF_SCRATCH || ++w->open_run <= 64) return;
+    memo_map *m = &w->open;
+    if (w->open_epoch != w->epoch) {
+        /* a new epoch starts empty; a big map is dropped rather than cleared, so each
+         * epoch costs what it inserts */
+        if (m->cap > 1024) {
+            map_free(w, m);
+            memset(m, 0, sizeof *m);
+        } else if (m->cap) {
+            memset(m->keys, 0, m->cap * sizeof *m->keys);
+        }
+        m->n = 0;
+        w->open_epoch = w->epoch;
+    }
+    if (!map_grow(w, m)) return;
+    size_t i = hash_ptr(v, m->cap);
+    for (; m->keys[i]; i = (i + 1) & (m->cap - 1)) {
+        if (m->keys[i] == v) {
+            fail(w, JLP_E_CYCLE, "a value reaches itself through tuples, frozensets, sets (below protocol 4) "
+                                 "or reduce arguments only: pickle cannot write it");
+            return;
+        }
+    }
+    m->keys[i] = v;
+    m->strs[i] = v;
+    m->idx[i] = 0;
+    m->n++;
+}
+
 static task *push(writer *w, task_kind k, const jlp_val *v, size_t i) {
+    if (k == T_TUPLE_END || k == T_FSET_END || k == T_NEWOBJ_END) check_open(w, v);
     if (w->nt == w->cap) {
         size_t cap = w->cap ? w->cap * 2 : 256;
         task *t = jlp__realloc(w->alc, w->tasks, w->cap * sizeof *t, cap * sizeof *t);
@@ -545,8 +591,9 @@ static jlp_val *scratch_str(writer *w, const char *s, size_t n) {
 }
 
 static const jlp_val *scratch_tuple(writer *w, jlp_val *const *items, size_t n) {
-    const jlp_val *t = jlp__new_seq(w->scratch, JLP_TUPLE, items, n);
+    jlp_val *t = jlp__new_seq(w->scratch, JLP_TUPLE, items, n);
     if (!t) nomem(w);
+    else t->flags |= JLP_VF_SCRATCH;
     return t;
 }
 
@@ -706,8 +753,9 @@ static void batch(writer *w, task_kind k, const jlp_val *v, size_t i) {
 
 /* A temporary list of the items of a set (protocols < 4 write set(list)). */
 static const jlp_val *items_list(writer *w, const jlp_val *v) {
-    const jlp_val *l = jlp__new_seq(w->scratch, JLP_LIST, v->u.seq.v, v->u.seq.n);
+    jlp_val *l = jlp__new_seq(w->scratch, JLP_LIST, v->u.seq.v, v->u.seq.n);
     if (!l) nomem(w);
+    else l->flags |= JLP_VF_SCRATCH;
     return l;
 }
 
@@ -1083,7 +1131,7 @@ static void save(writer *w, const jlp_val *v) {
      * numpy's reduce does */
     bool joblib_array = joblib_wraps(w, v);
     if (!joblib_array && !is_plain(v) && v->type != JLP_BIGINT && (memo_find(w, v, &idx) ||
-                          ((v->type == JLP_GLOBAL || (v->type == JLP_STR && v->u.s.n <= 1) ||
+                          ((v->type == JLP_GLOBAL || ((v->type == JLP_STR || v->type == JLP_BYTES) && v->u.s.n <= 1) ||
                             (v->flags & JLP_VF_BUILT)) &&
                            by_value(v) && interned_find(w, v, &idx)))) {
         put_get(w, idx);
@@ -1221,6 +1269,7 @@ static jlp_code run(writer *w, const jlp_val *root) {
     jlp__free(w->alc, w->tasks, w->cap * sizeof *w->tasks);
     map_free(w, &w->memo);
     map_free(w, &w->interned);
+    map_free(w, &w->open);
     jlp__buf_release(&w->frame);
     if (!w->code && w->sink->failed) {
         w->code = w->sink->err.code;

@@ -25,6 +25,8 @@ typedef struct jlp_obj {
                                   matched by value in the writer's memo */
 #define JLP_VF_BUILT    0x08u  /* made by the builder API or the writer, not loaded: the
                                   writer may match it by value (see pickle.c by_value) */
+#define JLP_VF_SCRATCH  0x10u  /* a list or tuple the writer makes for one save (the items
+                                  of a set below protocol 4, reduce arguments) */
 
 struct jlp_val {
     uint8_t type;        /* jlp_type */

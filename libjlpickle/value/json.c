@@ -568,7 +568,8 @@ static void put_nested(exporter *e, const jlp_dtype_info *d, const uint8_t *p, c
     put(e, "[", 1);
     for (uint64_t i = 0; i < shape[0]; i++) {
         if (i) put(e, ",", 1);
-        put_nested(e, d, p + i * inner, shape + 1, ndim - 1);
+        /* p is NULL for an empty array's brackets (no item is ever reached) */
+        put_nested(e, d, p ? p + i * inner : NULL, shape + 1, ndim - 1);
     }
     put(e, "]", 1);
 }

@@ -407,3 +407,50 @@ TEST(mmap_of_a_written_file_and_of_a_truncated_one) {
     unlink(path);
     jlp_doc_free(d);
 }
+
+/* A set holding itself (possible in a pickle, not in Python) can be written with
+ * protocol 4's EMPTY_SET/ADDITEMS, which memoize the set first; below 4 a set is
+ * set([items]), written before it is memoized, so the writer refuses it with CYCLE
+ * instead of writing forever. A set reached again through a list is fine at any protocol. */
+TEST(pre_memo_cycles_are_refused) {
+    static const uint8_t self_set[] = {0x80, 0x04, 0x8f, 0x94, '(', 'h', 0x00, 0x90, '.'};
+    jlp_error err;
+    jlp_doc *d = jlp_load_mem(self_set, sizeof self_set, NULL, NULL, &err);
+    CHECK(d != NULL);
+    if (!d) return;
+    for (int proto = 0; proto <= 5; proto++) {
+        jlp_write_opts o = JLP_WRITE_OPTS_INIT;
+        o.protocol = proto;
+        void *out = NULL;
+        size_t len = 0;
+        jlp_code c = jlp_dump_mem(jlp_doc_root(d), &o, &out, &len, &err);
+        CHECK_INT(c, proto >= 4 ? JLP_OK : JLP_E_CYCLE);
+        if (c == JLP_E_CYCLE) CHECK_INT(err.code, JLP_E_CYCLE);
+        free(out);
+    }
+    jlp_doc_free(d);
+
+    /* s = {o} where o.__dict__ == {"s": s}: Python writes it, the object being memoized
+     * before its state */
+    jlp_doc *b = jlp_doc_new(NULL);
+    jlp_val *set = jlp_new_set(b), *state = jlp_new_dict(b);
+    jlp_val *obj = jlp_new_object(b, jlp_new_global(b, "m", "C"), jlp_new_tuple(b, NULL, 0), NULL);
+    CHECK_INT(jlp_dict_set_str(b, state, "s", set), JLP_OK);
+    CHECK_INT(jlp_obj_set_state(b, obj, state), JLP_OK);
+    CHECK_INT(jlp_list_append(b, set, obj), JLP_OK);
+    jlp_val *root = set;
+    for (int proto = 0; proto <= 5; proto++) {
+        jlp_write_opts o = JLP_WRITE_OPTS_INIT;
+        o.protocol = proto;
+        void *out = NULL;
+        size_t len = 0;
+        CHECK_INT(jlp_dump_mem(root, &o, &out, &len, &err), JLP_OK);
+        jlp_doc *back = out ? jlp_load_mem(out, len, NULL, NULL, &err) : NULL;
+        char *js = back ? json_of(jlp_doc_root(back)) : NULL;
+        CHECK(js && strstr(js, "{\"$ref\":\"\"}"));
+        free(js);
+        jlp_doc_free(back);
+        free(out);
+    }
+    jlp_doc_free(b);
+}
