@@ -593,7 +593,6 @@ static jlp_val *scratch_str(writer *w, const char *s, size_t n) {
 static const jlp_val *scratch_tuple(writer *w, jlp_val *const *items, size_t n) {
     jlp_val *t = jlp__new_seq(w->scratch, JLP_TUPLE, items, n);
     if (!t) nomem(w);
-    else t->flags |= JLP_VF_SCRATCH;
     return t;
 }
 
@@ -755,7 +754,6 @@ static void batch(writer *w, task_kind k, const jlp_val *v, size_t i) {
 static const jlp_val *items_list(writer *w, const jlp_val *v) {
     jlp_val *l = jlp__new_seq(w->scratch, JLP_LIST, v->u.seq.v, v->u.seq.n);
     if (!l) nomem(w);
-    else l->flags |= JLP_VF_SCRATCH;
     return l;
 }
 
@@ -1291,6 +1289,7 @@ jlp_code jlp__write(jlp__sink *sink, const jlp_val *root, const jlp_write_opts *
     jlp__buf_init(&w.frame, w.alc);
     w.scratch = jlp_doc_new(w.alc);
     if (!w.scratch) return jlp__fail(err, JLP_E_NOMEM, 0, -1, "out of memory");
+    w.scratch->new_flags = JLP_VF_SCRATCH; /* memoizing these is no progress (writer.epoch) */
     jlp_code c = run(&w, root);
     jlp_doc_free(w.scratch);
     return c;

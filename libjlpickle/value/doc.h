@@ -25,8 +25,8 @@ typedef struct jlp_obj {
                                   matched by value in the writer's memo */
 #define JLP_VF_BUILT    0x08u  /* made by the builder API or the writer, not loaded: the
                                   writer may match it by value (see pickle.c by_value) */
-#define JLP_VF_SCRATCH  0x10u  /* a list or tuple the writer makes for one save (the items
-                                  of a set below protocol 4, reduce arguments) */
+#define JLP_VF_SCRATCH  0x10u  /* made by the writer for one save (reduce arguments, the
+                                  items of a set below protocol 4, array wrappers...) */
 
 struct jlp_val {
     uint8_t type;        /* jlp_type */
@@ -58,6 +58,8 @@ struct jlp_doc {
     uint64_t consumed;
     uint64_t ops;
     bool limit_hit;         /* the last failed allocation hit limits.max_alloc */
+    uint8_t new_flags;      /* flags every new node of this document starts with (the
+                               writer's scratch document: JLP_VF_SCRATCH) */
     const char *container;  /* codec name, "none" for a raw pickle */
     uint64_t arrays;        /* arrays read through joblib wrappers */
     unsigned origins;       /* 1 << jlp_array_origin of each wrapper met */
@@ -87,6 +89,7 @@ static inline jlp_val *jlp__new_val(jlp_doc *d, jlp_type t) {
     if (!v) return NULL;
     memset(v, 0, sizeof *v);
     v->type = (uint8_t)t;
+    v->flags = d->new_flags;
     return v;
 }
 static inline jlp_val *jlp__new_int(jlp_doc *d, int64_t i) {
