@@ -1050,6 +1050,12 @@ static void save_array_joblib(writer *w, const jlp_val *v) {
     const jlp_ndarray *a = jlp__arr(v);
     const jlp_dtype_info *d = jlp__dt(a->dtype);
     jlp_doc *s = w->scratch;
+    if (d->itemsize == 0 && !d->hasobject && a->count) {
+        /* joblib reads the payload with numpy.frombuffer, which refuses itemsize 0 (so
+         * does the loader); numpy's own reduce (JLP_ARRAYS_NUMPY) writes such arrays */
+        fail(w, JLP_E_UNSUPPORTED, "joblib cannot read back a non-empty array whose dtype has itemsize 0");
+        return;
+    }
     jlp_val *state = jlp__new_seq(s, JLP_DICT, NULL, 0);
     const jlp_val *cls = scratch_global(w, "joblib.numpy_pickle", "NumpyArrayWrapper");
     if (!state || w->code) { nomem(w); return; }

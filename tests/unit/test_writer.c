@@ -454,3 +454,32 @@ TEST(pre_memo_cycles_are_refused) {
     }
     jlp_doc_free(b);
 }
+
+/* joblib.dump divides by the itemsize (ZeroDivisionError) and its load reads with
+ * numpy.frombuffer, which refuses itemsize 0: a non-empty "<U0" array is UNSUPPORTED in
+ * joblib's encoding; numpy's own reduce writes it and it loads back. */
+TEST(itemsize_zero_arrays) {
+    jlp_doc *d = jlp_doc_new(NULL);
+    jlp_error err;
+    jlp_val *dt = jlp_new_dtype(d, "<U0", &err);
+    CHECK(dt != NULL);
+    uint64_t shape[1] = {4};
+    jlp_val *a = dt ? jlp_new_array(d, dt, 1, shape, 'C', "", 0, JLP_COPY, &err) : NULL;
+    CHECK(a != NULL);
+    if (!a) { jlp_doc_free(d); return; }
+    jlp_write_opts o = JLP_WRITE_OPTS_INIT;
+    void *out = NULL;
+    size_t len = 0;
+    CHECK_INT(jlp_dump_mem(a, &o, &out, &len, &err), JLP_E_UNSUPPORTED);
+    free(out);
+    out = NULL;
+    o.arrays = JLP_ARRAYS_NUMPY;
+    CHECK_INT(jlp_dump_mem(a, &o, &out, &len, &err), JLP_OK);
+    jlp_doc *back = out ? jlp_load_mem(out, len, NULL, NULL, &err) : NULL;
+    char *js = back ? json_of(jlp_doc_root(back)) : NULL;
+    CHECK_STR(js, "{\"$ndarray\":{\"dtype\":\"<U0\",\"shape\":[4],\"order\":\"C\",\"data\":[\"\",\"\",\"\",\"\"]}}\n");
+    free(js);
+    jlp_doc_free(back);
+    free(out);
+    jlp_doc_free(d);
+}
