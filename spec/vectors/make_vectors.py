@@ -1531,10 +1531,8 @@ def joblib_vectors():
                   'MARK', *sum(([S(k)] + v for k, v in std_state(align=None)), []), 'SETITEMS', 'BUILD')
     vec('j_wrapper_inst', inst_made + d24 + b'.', json=f8_json, rules=['J-1'],
         desc='the wrapper made with INST (protocol 0 style)')
-    excluded('j_sklearn_alias', g2(std_state(), d24, mod='sklearn.externals.joblib.numpy_pickle'), json=f8_json,
-             rules=['J-1'], desc="the copy of joblib vendored in scikit-learn < 0.23",
-             why='joblib.c compares the module length with 35, but "sklearn.externals.joblib.numpy_pickle" '
-                 'has 37 bytes: the alias never matches and the payload is parsed as opcodes (BAD_OPCODE)')
+    vec('j_sklearn_alias', g2(std_state(), d24, mod='sklearn.externals.joblib.numpy_pickle'), json=f8_json,
+        rules=['J-1'], desc="the copy of joblib vendored in scikit-learn < 0.23")
     vec('j_other_module', g2(std_state(align=None), b'', mod='evil.numpy_pickle'),
         json='{"$object":{"class":"evil.numpy_pickle.NumpyArrayWrapper","state":{"subclass":{"$global":'
              '"numpy.ndarray"},"shape":{"$tuple":[3]},"order":"C","dtype":{"$dtype":"<f8"},"allow_mmap":true}}}',
