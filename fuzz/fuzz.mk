@@ -7,10 +7,21 @@
 #   make -f fuzz/fuzz.mk build                  only build build/fuzz/bin/<tag>/<target>
 #   make -f fuzz/fuzz.mk replay                 the seed corpus under ASan+UBSan, no libFuzzer
 #   make -f fuzz/fuzz.mk regressions            each fuzz/regressions/<target>/ file on its own
+#   make -f fuzz/fuzz.mk merge                  fold the working corpora into fuzz/corpus/
+#   make -f fuzz/fuzz.mk check-runtime          exit 0 when clang's libFuzzer runtime links
 #   make -f fuzz/fuzz.mk clean                  remove build/fuzz (the working corpora too)
 #
-# Every fuzz/fuzz_*.c is a target. The library sources (libjlpickle/*/*.c) are compiled
-# again with coverage instrumentation and sanitizers into build/fuzz/obj/<tag>/.
+# Every fuzz/fuzz_*.c is a target (helpers are headers: fuzz_common.h, json_check.h).
+# The library sources (libjlpickle/*/*.c) are compiled again with coverage
+# instrumentation and sanitizers into build/fuzz/obj/<tag>/.
+#
+# Options: fuzz/<target>.options holds a target's libFuzzer flags in the format OSS-Fuzz
+# uses ([libfuzzer] then `max_len = 16384`, `dict = pickle.dict codecs.dict`,
+# `timeout = 10`, `rss_limit_mb = 2048`, any other -flag=value); fuzz/options.sh turns
+# it into flags and concatenates the dictionaries into build/fuzz/dict/<target>.dict.
+# A target without one gets -dict=fuzz/pickle.dict. Precedence, lowest first: the
+# defaults (FUZZ_TIMEOUT, FUZZ_RSS_MB), the options file, FUZZ_TIMEOUT / FUZZ_RSS_MB
+# given on the command line or in the environment, FUZZ_FLAGS.
 #
 # Corpora: libFuzzer is given two directories, build/fuzz/corpus/<target>/ first and the
 # committed seeds fuzz/corpus/<target>/ second. It reads both and writes new inputs only
@@ -25,6 +36,8 @@
 #   FUZZ_RSS_MB    memory limit in MB before libFuzzer reports an OOM (2048)
 #   FUZZ_FLAGS     extra libFuzzer flags (e.g. -jobs=4 -workers=4, -max_len=16384)
 #   FUZZ_TARGETS   targets to run (default: every fuzz/fuzz_*.c)
+#   FUZZ_STRICT    1: known, reported library bugs are not tolerated (see fuzz/README.md);
+#                  `regressions` always sets it
 #   LIBSRC         library source directory (default libjlpickle); pointing it at a
 #                  snapshot (git archive HEAD libjlpickle | tar -x -C /tmp/snap) fuzzes
 #                  that snapshot, with its objects kept apart under another <tag>
@@ -34,12 +47,16 @@ CLANG ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_TIMEOUT ?= 10
 FUZZ_RSS_MB ?= 2048
+# explicit FUZZ_TIMEOUT / FUZZ_RSS_MB beat the options files
+USER_LIMITS := $(if $(filter command line environment,$(origin FUZZ_TIMEOUT)),-timeout=$(FUZZ_TIMEOUT)) \
+               $(if $(filter command line environment,$(origin FUZZ_RSS_MB)),-rss_limit_mb=$(FUZZ_RSS_MB))
 FUZZ_FLAGS ?=
 LIBSRC ?= libjlpickle
 
 FZ := build/fuzz
-DICT := fuzz/pickle.dict
 FUZZ_TARGETS ?= $(patsubst fuzz/%.c,%,$(wildcard fuzz/fuzz_*.c))
+# the flags of fuzz/<target>.options (shell: $$t is the target)
+OPTS = $$(sh fuzz/options.sh $$t $(FZ)/dict) || exit 2
 
 # Objects of different library trees must not mix: the default tree is "default", any
 # other LIBSRC gets a tag from a checksum of its absolute path.
@@ -104,7 +121,7 @@ UBSAN_BASE := print_stacktrace=1:halt_on_error=1
 UBSAN_FUZZ := $(UBSAN_BASE):suppressions=$(CURDIR)/fuzz/ubsan.supp
 export ASAN_OPTIONS
 
-.PHONY: all run build replay regressions clean
+.PHONY: all run build replay regressions merge check-runtime clean
 .SECONDARY:
 
 all: run
@@ -127,27 +144,31 @@ $(OBJ)/libjlpickle-replay.a: $(patsubst $(LIBSRC)/%.c,$(OBJ)/replay/%.o,$(LIB_SR
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BIN)/fuzz_%: fuzz/fuzz_%.c $(OBJ)/libjlpickle-fuzz.a $(LIB_HDR)
+FUZZ_HDR := $(wildcard fuzz/*.h)
+
+$(BIN)/fuzz_%: fuzz/fuzz_%.c $(OBJ)/libjlpickle-fuzz.a $(LIB_HDR) $(FUZZ_HDR)
 	@mkdir -p $(dir $@)
 	$(CLANG) $(TARGET_CFLAGS) $(SAN) -I$(LIBSRC) -o $@ $< $(OBJ)/libjlpickle-fuzz.a $(LDLIBS)
 
-$(BIN)/replay_%: fuzz/%.c fuzz/replay.c $(OBJ)/libjlpickle-replay.a $(LIB_HDR)
+$(BIN)/replay_%: fuzz/%.c fuzz/replay.c $(OBJ)/libjlpickle-replay.a $(LIB_HDR) $(FUZZ_HDR)
 	@mkdir -p $(dir $@)
 	$(CLANG) $(TARGET_CFLAGS) $(SAN_REPLAY) -I$(LIBSRC) -o $@ $< fuzz/replay.c $(OBJ)/libjlpickle-replay.a $(LDLIBS)
 
 # Fuzz each target for FUZZ_SECONDS; keep going over the targets, fail at the end if
-# any of them found something.
+# any of them found something (a crash, leak, timeout or OOM: libFuzzer exits nonzero).
 run: build
 	@status=0; \
 	for t in $(FUZZ_TARGETS); do \
 	  mkdir -p $(FZ)/corpus/$$t $(FZ)/artifacts/$$t $(FZ)/logs fuzz/corpus/$$t; \
+	  opts=$(OPTS); \
 	  echo "== $$t: $(FUZZ_SECONDS) s, library $(LIBSRC), log $(FZ)/logs/$$t.log"; \
-	  UBSAN_OPTIONS='$(UBSAN_FUZZ)' $(BIN)/$$t -dict=$(DICT) -max_total_time=$(FUZZ_SECONDS) -timeout=$(FUZZ_TIMEOUT) \
-	    -rss_limit_mb=$(FUZZ_RSS_MB) -print_final_stats=1 \
+	  echo "== $$t: flags$$opts $(strip $(USER_LIMITS) $(FUZZ_FLAGS))"; \
+	  UBSAN_OPTIONS='$(UBSAN_FUZZ)' $(BIN)/$$t -timeout=$(FUZZ_TIMEOUT) -rss_limit_mb=$(FUZZ_RSS_MB) $$opts \
+	    $(USER_LIMITS) -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
 	    -artifact_prefix=$(FZ)/artifacts/$$t/ $(FUZZ_FLAGS) \
 	    $(FZ)/corpus/$$t fuzz/corpus/$$t >$(FZ)/logs/$$t.log 2>&1; \
 	  rc=$$?; \
-	  grep -E '^#[0-9]+[[:space:]]+(INITED|DONE)|^(stat::|Done )|(ERROR|WARNING): |^SUMMARY|^artifact_prefix|Test unit written' \
+	  grep -E '^#[0-9]+[[:space:]]+(INITED|DONE)|^(stat::|Done )|(ERROR|WARNING): |^SUMMARY|^artifact_prefix|Test unit written|^fuzz_[a-z_]+: ' \
 	    $(FZ)/logs/$$t.log | tail -n 25; \
 	  if [ $$rc -ne 0 ]; then echo "== $$t: FOUND SOMETHING (exit $$rc), see $(FZ)/logs/$$t.log"; status=1; \
 	  else echo "== $$t: no finding"; fi; \
@@ -169,20 +190,48 @@ replay: $(FUZZ_TARGETS:%=$(BIN)/replay_%)
 	done; exit $$status
 
 # One process per regression file, so every one of them is reported: no suppressions,
-# FUZZ_LOAD_STRICT=1, so each file fails until its bug is fixed.
+# FUZZ_STRICT=1 (and FUZZ_LOAD_STRICT=1), so each file fails until its bug is fixed.
 regressions: build
 	@pass=0; fail=0; \
 	for t in $(FUZZ_TARGETS); do \
 	  [ -d fuzz/regressions/$$t ] || continue; \
 	  for f in fuzz/regressions/$$t/*; do \
 	    [ -f "$$f" ] || continue; \
-	    if FUZZ_LOAD_STRICT=1 UBSAN_OPTIONS='$(UBSAN_BASE)' $(BIN)/$$t -timeout=$(FUZZ_TIMEOUT) -rss_limit_mb=$(FUZZ_RSS_MB) "$$f" >$(FZ)/last-regression.log 2>&1; \
+	    if FUZZ_STRICT=1 FUZZ_LOAD_STRICT=1 UBSAN_OPTIONS='$(UBSAN_BASE)' $(BIN)/$$t -timeout=$(FUZZ_TIMEOUT) -rss_limit_mb=$(FUZZ_RSS_MB) "$$f" >$(FZ)/last-regression.log 2>&1; \
 	    then echo "ok    $$f"; pass=$$((pass + 1)); \
-	    else echo "CRASH $$f: $$(grep -m1 -E 'runtime error|ERROR: |^fuzz_load: |out-of-memory' $(FZ)/last-regression.log)"; \
+	    else echo "CRASH $$f: $$(grep -m1 -E 'runtime error|ERROR: |^fuzz_[a-z_]+: |out-of-memory' $(FZ)/last-regression.log)"; \
 	      fail=$$((fail + 1)); fi; \
 	  done; \
 	done; \
 	echo "$$pass passed, $$fail failed"
+
+# Fold what fuzzing found into the committed corpora, minimised: libFuzzer -merge=1 adds
+# to fuzz/corpus/<target>/ only the inputs of build/fuzz/corpus/<target>/ that bring new
+# coverage. Files of MERGE_MAX_LEN bytes or more are dropped; a corpus whose bytes add
+# up to more than MERGE_MAX_KB is reported (prune it by hand or merge a shorter campaign).
+MERGE_MAX_LEN ?= 65536
+MERGE_MAX_KB ?= 2048
+merge: build
+	@for t in $(FUZZ_TARGETS); do \
+	  [ -d $(FZ)/corpus/$$t ] || continue; \
+	  mkdir -p fuzz/corpus/$$t; \
+	  before=$$(ls fuzz/corpus/$$t | wc -l); \
+	  UBSAN_OPTIONS='$(UBSAN_FUZZ)' $(BIN)/$$t -merge=1 -max_len=$(MERGE_MAX_LEN) -timeout=$(FUZZ_TIMEOUT) \
+	    -rss_limit_mb=$(FUZZ_RSS_MB) fuzz/corpus/$$t $(FZ)/corpus/$$t >$(FZ)/logs/$$t.merge.log 2>&1 || \
+	    { echo "== $$t: merge failed, see $(FZ)/logs/$$t.merge.log"; exit 1; }; \
+	  find fuzz/corpus/$$t -type f -size +$$(($(MERGE_MAX_LEN) - 1))c -delete; \
+	  kb=$$(($$(cat fuzz/corpus/$$t/* | wc -c) / 1024)); \
+	  echo "== $$t: $$before -> $$(ls fuzz/corpus/$$t | wc -l) files, $$kb KiB"; \
+	  [ $$kb -le $(MERGE_MAX_KB) ] || echo "== $$t: corpus over $(MERGE_MAX_KB) KiB"; \
+	done
+
+# Whether clang can link a libFuzzer target at all (for CI: skip fuzzing without it).
+check-runtime:
+	@mkdir -p $(FZ)
+	@printf '%s\n' '#include <stddef.h>' '#include <stdint.h>' \
+	  'int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n);' \
+	  'int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n) { (void)d; (void)n; return 0; }' >$(FZ)/probe.c
+	@$(CLANG) -fsanitize=fuzzer,address,undefined $(FZ)/probe.c -o $(FZ)/probe >$(FZ)/probe.log 2>&1
 
 clean:
 	rm -rf $(FZ)

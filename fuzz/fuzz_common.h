@@ -125,8 +125,9 @@ static inline size_t fz_below(fz_reader *r, size_t n) {
 static inline const uint8_t *fz_bytes(fz_reader *r, size_t max, size_t *len) {
     size_t k = fz_u8(r);
     if (k > max) k = k % (max + 1);
-    if (k > r->n - (r->i < r->n ? r->i : r->n)) k = r->i < r->n ? r->n - r->i : 0;
-    const uint8_t *p = r->i < r->n ? r->p + r->i : (const uint8_t *)"";
+    size_t left = r->i < r->n ? r->n - r->i : 0;
+    if (k > left) k = left;
+    const uint8_t *p = left ? r->p + r->i : (const uint8_t *)"";
     r->i += k;
     *len = k;
     return p;

@@ -235,6 +235,7 @@ static result load_one(jlp_source *src, jlp_read_opts *o, tracer *t, const jlp_a
     fz_sink_init(&r.json);
     uint64_t start = jlp_source_tell(src);
     if (t) {
+        memset(t->lv, 0, sizeof t->lv); /* each pickle starts afresh */
         t->lv[0].next = start;
         t->depth = 0;
     }

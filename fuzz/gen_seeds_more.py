@@ -310,21 +310,52 @@ def json_seeds():
     s.append(("bigint-long4", b"\x80\x02\x8b\x00\x04\x00\x00" + b"\x00" * 4 + b"."))  # truncated on purpose
     s.append(("surrogate-pair-p0", b"V\\ud83d\\ude00\np0\n."))
     s.append(("deep-list", b"\x80\x02" + b"]" * 300 + b"a" * 299 + b"."))
-    # arrays through joblib's wrapper: every dtype kind, above and below max_items
-    kinds = [("f8", struct.pack("<3d", 1.5, float("nan"), -0.0), [3]),
-             ("<f2", struct.pack("<3e", 1.5, float("inf"), -2.0), [3]),
-             ("<c8", struct.pack("<4f", 1, 2, 3, 4), [2]),
-             ("|b1", b"\x00\x01\x02", [3]),
-             ("<U2", "a\0".encode("utf-32-le") + struct.pack("<2I", 0x110000, 0xD800), [2]),
-             ("|S2", b"a\0\0\0", [2]),
-             ("<M8[ns]", struct.pack("<2q", 0, -(2**63)), [2]),
-             ("<m8[D]", struct.pack("<q", 7), []),
-             ("|V3", b"abcdef", [2]),
-             ("<i2", struct.pack("<1001h", *range(1001)), [1001]),
-             ("<u1", bytes(range(24)), [2, 3, 4])]
-    for descr, payload, shape in kinds:
-        name = "array-" + descr.replace("<", "le").replace("|", "").replace("[", "-").replace("]", "")
-        s.append((name, wrapper_pickle(descr, shape, payload)))
+    # arrays: every dtype kind, above and below max_items, written by joblib itself when
+    # numpy and joblib are installed (Debian: python3-numpy python3-joblib), else by hand
+    try:
+        import numpy as np
+        import joblib
+    except ImportError:
+        np = None
+    if np is not None:
+        arrays = {
+            "f8-nan": np.array([1.5, np.nan, -0.0]),
+            "f2": np.array([1.5, np.inf, -2.0], dtype="<f2"),
+            "c8": np.array([1 + 2j, 3 - 4j], dtype="<c8"),
+            "b1": np.array([False, True, True]),
+            "U2": np.array(["a", "\u00e9\U0001f600"]),
+            "S2": np.array([b"a", b""], dtype="S2"),
+            "M8-ns": np.array([0, -(2**63)], dtype="<M8[ns]"),
+            "m8-D": np.array(7, dtype="<m8[D]"),
+            "V3": np.array([b"abc", b"def"], dtype="V3"),
+            "i2-1001": np.arange(1001, dtype="<i2"),
+            "u1-2x3x4": np.arange(24, dtype="u1").reshape(2, 3, 4),
+            "i4-be-fortran": np.asfortranarray(np.arange(6, dtype=">i4").reshape(2, 3)),
+            "structured": np.array([(1, [1.5, 2.5]), (2, [3.5, 4.5])], dtype=[("a", "<i4"), ("b", "<f8", (2,))]),
+            "object": np.array([None, "x", [1, 2], {"k": (1,)}], dtype=object),
+            "object-3x1-none": np.empty((3, 1), dtype=object),
+            "zero-d": np.float32(2.5),
+        }
+        for name, a in arrays.items():
+            buf = io.BytesIO()
+            joblib.dump({"a": a, "again": a} if name == "f8-nan" else a, buf)
+            s.append(("joblib-" + name, buf.getvalue()))
+            if name in ("f8-nan", "object", "structured"):
+                s.append(("numpy-reduce-p2-" + name, pickle.dumps(a, protocol=2)))
+                s.append(("numpy-reduce-p5-" + name, pickle.dumps(a, protocol=5)))
+    else:
+        kinds = [("f8", struct.pack("<3d", 1.5, float("nan"), -0.0), [3]),
+                 ("<f2", struct.pack("<3e", 1.5, float("inf"), -2.0), [3]),
+                 ("|b1", b"\x00\x01\x02", [3]),
+                 ("<U2", "a\0".encode("utf-32-le") + struct.pack("<2I", 0x110000, 0xD800), [2]),
+                 ("<i2", struct.pack("<1001h", *range(1001)), [1001]),
+                 ("<u1", bytes(range(24)), [2, 3, 4])]
+        for descr, payload, shape in kinds:
+            name = "array-" + descr.replace("<", "le").replace("|", "")
+            s.append((name, wrapper_pickle(descr, shape, payload)))
+    # U items that are not code points (above U+10FFFF, surrogates): hand-made
+    s.append(("array-U-invalid-code-points",
+              wrapper_pickle("<U2", [2], "a\0".encode("utf-32-le") + struct.pack("<2I", 0x110000, 0xD800))))
     return s
 
 

@@ -310,10 +310,12 @@ static inline void jc_container_end(jc_state *c) {
     if (t->kind == 'o') {
         /* distinct keys (64-bit hashes of the decoded text) */
         size_t n = c->nkeys - t->keys_start;
-        uint64_t *k = c->keys + t->keys_start;
-        if (n > 1) qsort(k, n, sizeof *k, jc_cmp_u64);
-        for (size_t i = 1; i < n; i++)
-            if (k[i] == k[i - 1]) jc_fail(c, "an object repeats a key");
+        if (n > 1) {
+            uint64_t *k = c->keys + t->keys_start;
+            qsort(k, n, sizeof *k, jc_cmp_u64);
+            for (size_t i = 1; i < n; i++)
+                if (k[i] == k[i - 1]) jc_fail(c, "an object repeats a key");
+        }
         c->nkeys = t->keys_start;
         if (t->tag && t->count != 1) jc_fail(c, "a tagged object without its value");
         if (t->role == R_INT_OBJ && t->fields != 1) jc_fail(c, "$int without hex");
