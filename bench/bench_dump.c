@@ -11,10 +11,11 @@
  *       Load the pickle FILE with jlp_load_mem() once (untimed), one untimed warm-up dump,
  *       then time jlp_dump_mem(root, protocol 4) REPEAT times (each output freed outside
  *       the timer). WRITE_TO: also save one output there (for a correctness check).
- *   bench_dump codec  FILE CODEC LEVEL THREADS OUT REPEAT
+ *   bench_dump codec  [--fd] FILE CODEC LEVEL THREADS OUT REPEAT
  *       Load the joblib file FILE with jlp_load_path() once (untimed; data copied into the
  *       document), then time jlp_dump_path(root, OUT) with opts.codec = CODEC,
  *       opts.level = LEVEL (-1: the codec's joblib default), opts.threads = THREADS.
+ *       --fd: time open(OUT) + jlp_dump_fd() + close() instead (no fsync, as joblib.dump).
  *
  * Before every timed dump to a file, OUT is removed and sync() is called (both untimed),
  * so that no sample pays for the write-back of the previous one.
@@ -221,6 +222,12 @@ static int run_pickle(int argc, char **argv) {
 }
 
 static int run_codec(int argc, char **argv) {
+    int use_fd = 0;
+    if (argc > 0 && !strcmp(argv[0], "--fd")) {
+        use_fd = 1;
+        argc--;
+        argv++;
+    }
     if (argc != 6) return 2;
     const char *in = argv[0], *out = argv[4];
     jlp_write_opts o = JLP_WRITE_OPTS_INIT;
@@ -237,7 +244,15 @@ static int run_codec(int argc, char **argv) {
     for (int k = 0; k < repeat; k++) {
         before_file_dump(out);
         double c0 = cpu_s(), t0 = now_s();
-        jlp_code c = jlp_dump_path(jlp_doc_root(d), out, &o, &err);
+        jlp_code c;
+        if (use_fd) {
+            int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+            if (fd < 0) return die(strerror(errno), NULL);
+            c = jlp_dump_fd(jlp_doc_root(d), fd, &o, &err);
+            if (close(fd) != 0 && !c) c = JLP_E_IO;
+        } else {
+            c = jlp_dump_path(jlp_doc_root(d), out, &o, &err);
+        }
         t[k] = now_s() - t0;
         cpu[k] = cpu_s() - c0;
         if (c) return die("dump", &err);
@@ -257,6 +272,6 @@ int main(int argc, char **argv) {
     if (r == 2)
         fprintf(stderr, "usage: bench_dump array [--fd] NBYTES OUT REPEAT\n"
                         "       bench_dump pickle FILE REPEAT [WRITE_TO]\n"
-                        "       bench_dump codec FILE CODEC LEVEL THREADS OUT REPEAT\n");
+                        "       bench_dump codec [--fd] FILE CODEC LEVEL THREADS OUT REPEAT\n");
     return r;
 }

@@ -16,12 +16,13 @@ Three groups (names for --only in brackets), results in bench/results/dump.md an
            CPython's C pickler pickle.dumps(obj, 4) vs joblib.dump(obj, path).
   codecs   [dump-zlib, dump-gzip, dump-bz2, dump-lzma, dump-xz, dump-lz4, dump-zstd] the
            ~300 MB table of the codecs suite (dict of 20 low-cardinality columns): C loads the
-           uncompressed joblib dump (untimed) and times jlp_dump_path() with each codec at
+           uncompressed joblib dump (untimed) and times jlp_dump_fd() (no fsync, as
+           joblib.dump) into a file with each codec at
            joblib's default level, single-threaded and with 2 threads (zlib and gzip: the
            library's parallel deflate; xz: liblzma's threaded encoder; zstd: libzstd's
            workers; bz2, lzma and lz4 have no threads) vs joblib.dump(table, path,
-           compress=codec). joblib 1.2 cannot write zstd: the zstd tool (-3 -T1 / -T2 on the
-           uncompressed dump) is shown instead. Every C output is decompressed by Python's
+           compress=codec). joblib 1.2 cannot write zstd: the zstd tool (-3 --single-thread /
+           -3 -T2 on the uncompressed dump) is shown instead. Every C output is decompressed by Python's
            module (the zstd tool for zstd) and compared with the uncompressed dump.
 
 Every side runs in its own fresh process; R rounds rotate the order of the sides so that all
@@ -288,6 +289,17 @@ class Sides:
                 "n": len(self.t.get(side, [])), **self.info.get(side, {})}
 
 
+def autogroup():
+    """The scheduler autogroup of this process (Linux with sched_autogroup: CPU time is
+    shared between sessions first, so plain nice does not raise a benchmark above the
+    other sessions' work; `echo -10 > /proc/self/autogroup` in a new session does)."""
+    try:
+        with open("/proc/self/autogroup") as f:
+            return f.read().strip()
+    except OSError:
+        return "no autogroup"
+
+
 def ratio(a, b):
     return a / b if a and b else None
 
@@ -335,6 +347,7 @@ def group_array(args, exe, outdir):
             out = os.path.join(outdir, "array-scaling.pkl")
             peak = int(c_child(exe, "array", nb, out, 1)["peak_rss_kib"])
         res["scaling"].append({"nbytes": nb, "peak_kib": peak, "extra_kib": peak - nb // 1024})
+    res["scaling"].sort(key=lambda sc: sc["nbytes"])
     print(f"    C jlp_dump_path best {R.fmt_time(c['best'])} median {R.fmt_time(c['med'])} | "
           f"joblib best {R.fmt_time(res['sides']['joblib']['best'])} median "
           f"{R.fmt_time(res['sides']['joblib']['med'])} | joblib/C {res['ratio_best']:.2f}x best, "
@@ -456,13 +469,17 @@ def group_codecs(args, exe, datadir, outdir, only):
             for side in R.rotation(sides, r):
                 out = os.path.join(outdir, f"table-{side}.{codec}")
                 if side in ("c1", "c2"):
-                    s.add(side, c_child(exe, "codec", raw, codec, -1, 1 if side == "c1" else THREADS,
-                                        out, 1))
+                    # jlp_dump_fd (no fsync), as joblib.dump writes: the codecs are compared
+                    s.add(side, c_child(exe, "codec", "--fd", raw, codec, -1,
+                                        1 if side == "c1" else THREADS, out, 1))
                 elif side == "joblib":
                     s.add(side, py_child(PY_TABLE, raw, jname, out, 1))
                 else:
-                    n = 1 if side == "tool1" else THREADS
-                    s.add(side, tool_child(["zstd", "-q", f"-{level}", f"-T{n}", "-f", raw], out))
+                    # tool1: libzstd's single-threaded mode, as the C side with 1 thread (the
+                    # CLI's default -T1 runs one worker in libzstd's multithreaded mode, whose
+                    # output differs); tool2: -T2, as the C side with 2 threads
+                    mode = ["--single-thread"] if side == "tool1" else [f"-T{THREADS}"]
+                    s.add(side, tool_child(["zstd", "-q", f"-{level}"] + mode + ["-f", raw], out))
                 t = s.t[side][-1]
                 print(f"    {side:7s} {R.fmt_time(t):>9s}  {R.human_size(s.info[side]['out_bytes'])}",
                       flush=True)
@@ -481,10 +498,11 @@ def group_codecs(args, exe, datadir, outdir, only):
                 continue
             cs = res["sides"][side]
             other = rs if side == "c1" or jname else res["sides"]["tool2"]
+            cs["cpu_ratio"] = ratio(other["cpu_med"], cs["cpu_med"])
             cs["ratio_best"] = ratio(other["best"], cs["best"])
             cs["ratio_med"] = ratio(other["med"], cs["med"])
-            cs["size_pct"] = (int(cs["out_bytes"]) / int(rs["out_bytes"]) - 1) * 100
-            if side == "c2":   # against joblib (single-threaded) too, for the zstd row: tool -T1
+            cs["size_pct"] = (int(cs["out_bytes"]) / int(other["out_bytes"]) - 1) * 100
+            if side == "c2":   # against the single-threaded reference too (the 2T target)
                 cs["ratio_vs_1t_best"] = ratio(rs["best"], cs["best"])
                 cs["ratio_vs_1t_med"] = ratio(rs["med"], cs["med"])
         results.append(res)
@@ -519,7 +537,7 @@ def profiles(exe, datadir, outdir, arr, objs, cods):
                 if side not in r["sides"] or r["codec"] in SLOW_CODECS:
                     continue
                 out = os.path.join(outdir, f"prof.{r['codec']}")
-                argv = [exe, "codec", raw, r["codec"], "-1", str(th), out, "1"]
+                argv = [exe, "codec", "--fd", raw, r["codec"], "-1", str(th), out, "1"]
                 rows.append((f"{r['name']} ({th} thread{'s' if th > 1 else ''})",) + R.profile(argv, tmp))
                 if os.path.exists(out):
                     os.unlink(out)
@@ -548,7 +566,7 @@ def suite_dump(args, build, datadir, only):
     elapsed = time.monotonic() - t_start
     md = os.path.join(args.results, "dump.md")
     png = os.path.join(args.results, "dump.png")
-    write_md(md, machine, arr, objs, cods, prof, elapsed, os.path.basename(png), args)
+    write_md(md, machine, arr, objs, cods, prof, elapsed, os.path.basename(png), args, build)
     plot(png, machine, arr, objs, cods)
     print(f"wrote {os.path.relpath(md, ROOT)}, {os.path.relpath(png, ROOT)}", flush=True)
     return [md, png]
@@ -584,7 +602,7 @@ def targets(arr, objs, cods):
                  f"({fx(o['ratio_best'])} best), target >= {T_OBJ_RATIO}x: "
                  f"{verdict(o['ratio_med'] >= T_OBJ_RATIO)}")
     for r in (cods or {}).get("results", []):
-        ref = "joblib" if r["ref"] == "joblib" else "zstd -T1"
+        ref = "joblib" if r["ref"] == "joblib" else "zstd --single-thread"
         c1 = r["sides"]["c1"]
         size_ok = abs(c1["size_pct"]) <= T_SIZE_PCT
         line = (f"- {r['codec']}: {ref} / C 1 thread {fx(c1['ratio_med'])} median, target >= "
@@ -602,7 +620,7 @@ def targets(arr, objs, cods):
     return L
 
 
-def write_md(path, machine, arr, objs, cods, prof, elapsed, png_name, args):
+def write_md(path, machine, arr, objs, cods, prof, elapsed, png_name, args, build):
     ver = "?"
     for src in ([arr["sides"]["c_path"]] if arr else []) + \
                [o["sides"]["c"] for o in objs or []] + \
@@ -617,6 +635,9 @@ def write_md(path, machine, arr, objs, cods, prof, elapsed, png_name, args):
         ("threads", f"{THREADS} for the threaded C runs (zlib/gzip: libjlpickle's parallel deflate, "
                     "128 KiB blocks; xz: liblzma; zstd: libzstd)"),
         ("run", f"whole suite {elapsed:.0f} s" + (" -- **--quick: small data**" if args.quick else "")),
+        ("scheduling", f"nice {os.nice(0)}, {autogroup()} (every side inherits it)"),
+        ("library", os.environ.get("JLP_BENCH_LIBRARY") or
+         (R.sh(["git", "-C", ROOT, "describe", "--always", "--dirty"]) or "?") + f", {build}"),
     ])
     L += ["", "## Targets", ""] + targets(arr, objs, cods)
     L += ["", "Ratios are other time / C time: **above 1 the C side is faster**.", ""]
@@ -667,22 +688,24 @@ def write_md(path, machine, arr, objs, cods, prof, elapsed, png_name, args):
     if cods:
         L += [f"## Codecs: the table ({R.human_size(cods['raw_size'])} uncompressed, 20 columns x "
               f"{cods['rows']:,} rows), each codec at joblib's default level", "",
-              "C: `jlp_dump_path()` of the document `jlp_load_path()` made of the uncompressed "
+              "C: open + `jlp_dump_fd()` + close (no fsync, as joblib.dump; `jlp_dump_path()` adds "
+              "an fsync of the output) of the document `jlp_load_path()` made of the uncompressed "
               "joblib dump (load untimed). joblib: `joblib.dump(table, path, compress=codec)` of "
               "the table `joblib.load()` made of the same file. zstd: joblib 1.2 has no zstd, the "
-              "reference is `zstd -q -3 -T1` (and `-T2`) on the uncompressed dump (process start "
-              "and file read included). Sizes are compared with the reference's output; "
+              "reference is `zstd -q -3 --single-thread` (and `-T2` for C 2T) on the uncompressed "
+              "dump (process start and file read included). Sizes are compared with the "
+              "reference's output (zstd C 2T: with `-T2`'s); "
               "`decodes` = Python's module (zstd: the zstd tool) decodes the C file to exactly "
               "the uncompressed dump.", "",
               "| codec (level) | rounds | reference | ref size | C 1T size | C 2T size | ref median "
               "| C 1T best | C 1T median | C 2T best | C 2T median | ref / C 1T (median) | "
-              "ref / C 2T (median) | C 2T CPU / wall | decodes |",
-              "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+              "ref / C 2T (median) | CPU: ref / C 1T / C 2T | C 2T CPU / wall | decodes |",
+              "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
         for r in cods["results"]:
             rs = r["sides"][r["ref"]]
             c1 = r["sides"]["c1"]
             c2 = r["sides"].get("c2")
-            refname = "joblib.dump" if r["ref"] == "joblib" else "zstd -T1"
+            refname = "joblib.dump" if r["ref"] == "joblib" else "zstd --single-thread"
             L.append(
                 f"| {r['codec']} ({r['level']}) | {r['rounds']} | {refname} | {int(rs['out_bytes']):,} | "
                 f"{int(c1['out_bytes']):,} ({c1['size_pct']:+.2f}%) | " +
@@ -690,6 +713,7 @@ def write_md(path, machine, arr, objs, cods, prof, elapsed, png_name, args):
                 f" | {ft(rs['med'])} | {ft(c1['best'])} | {ft(c1['med'])} | " +
                 (f"{ft(c2['best'])} | {ft(c2['med'])}" if c2 else "n/a | n/a") +
                 f" | {fx(c1['ratio_med'])} | " + (fx(c2['ratio_vs_1t_med']) if c2 else "n/a") +
+                f" | {ft(rs['cpu_med'])} / {ft(c1['cpu_med'])} / " + (ft(c2['cpu_med']) if c2 else "n/a") +
                 " | " + (f"{c2['cpu_med'] / c2['med']:.2f}" if c2 and c2["med"] else "n/a") +
                 " | " + ", ".join(f"{k}: {'yes' if v else '**NO**'}" for k, v in r["verified"].items()) +
                 " |")
@@ -698,7 +722,9 @@ def write_md(path, machine, arr, objs, cods, prof, elapsed, png_name, args):
             t2 = r["sides"]["tool2"]
             L += ["", f"zstd tool with -T{THREADS}: median {ft(t2['med'])}, "
                   f"{int(t2['out_bytes']):,} bytes; tool -T{THREADS} / C 2T "
-                  f"{fx(r['sides']['c2']['ratio_med'])} (median)."]
+                  f"{fx(r['sides']['c2']['ratio_med'])} (median). libzstd's multithreaded mode "
+                  "(the CLI's default, even with -T1) writes a smaller file on this table than "
+                  "its single-threaded mode: compare C 2T with -T2 and C 1T with --single-thread."]
         L.append("")
     L += ["## Notes", "",
           "- Every side is a fresh process (C: `bench/bench_dump.c`; Python: a `python3 -c` child "
@@ -711,7 +737,8 @@ def write_md(path, machine, arr, objs, cods, prof, elapsed, png_name, args):
           "- The C array dump fsyncs (jlp_dump_path writes atomically); joblib.dump does not. "
           "Both variants of both sides are in the array table.",
           "- CPU time is user + system of the whole process during the dump (all threads): "
-          "`CPU / wall` near 2 means both cores worked.",
+          "`CPU / wall` near 2 means both cores worked. On a shared machine, wall-clock ratios "
+          "of single samples (bz2, lzma, xz) depend on what else ran; the CPU columns do not.",
           ""]
     if prof:
         L += ["## Profiles (--profile)", ""]
@@ -789,7 +816,7 @@ def plot(path, machine, arr, objs, cods):
         res = cods["results"]
         w = 0.27
         x = list(range(len(res)))
-        for i, (key, lab, col) in enumerate((("ref", "joblib.dump (zstd: zstd -T1 tool)", "#4C72B0"),
+        for i, (key, lab, col) in enumerate((("ref", "joblib.dump (zstd: zstd --single-thread)", "#4C72B0"),
                                              ("c1", "C 1 thread", "#DD8452"),
                                              ("c2", f"C {THREADS} threads", "#C44E52"))):
             xs, med, best = [], [], []
