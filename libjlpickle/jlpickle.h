@@ -724,7 +724,7 @@ typedef struct jlp_write_opts {
                                   "zstd"; NULL: from the file name's extension for path
                                   writes (.z .gz .bz2 .lzma .xz .lz4 .zst), else "none" */
     int level;               /**< codec level; -1: the codec's joblib default */
-    int threads;             /**< worker threads for xz and zstd (0 or 1: none) */
+    int threads;             /**< worker threads for xz, zstd, zlib and gzip (0 or 1: none) */
     const jlp_alc *alc;      /**< the writer's working memory; NULL: malloc */
     const struct jlp_registry *registry; /**< where codecs are found; NULL: built-in */
 } jlp_write_opts;
