@@ -291,12 +291,19 @@ void jlp__dtype_finish(jlp_dtype_info *d) {
 }
 
 uint32_t jlp__dtype_align(const jlp_dtype_info *d) {
+    uint32_t a;
     switch (d->kind) {
     case 'b': case 'i': case 'u': case 'f': case 'M': case 'm':
-        return d->itemsize >= 16 ? 16 : (uint32_t)d->itemsize;
-    case 'c': return d->itemsize >= 32 ? 16 : (uint32_t)(d->itemsize / 2);
-    case 'U': return 4;
-    case 'O': return 8;
-    default: return d->alignment ? d->alignment : 1;
+        a = d->itemsize >= 16 ? 16 : (uint32_t)d->itemsize;
+        break;
+    case 'c': a = d->itemsize >= 32 ? 16 : (uint32_t)(d->itemsize / 2); break;
+    case 'U': a = 4; break;
+    case 'O': a = 8; break;
+    default: a = d->alignment; break;
     }
+    /* Only a power of two makes "aligned" a property of the file rather than of where
+     * a page-aligned buffer happens to lie: odd sizes ("i3", "c24") and odd pickled
+     * alignments count by their largest power-of-two factor. */
+    if (!a) a = 1;
+    return a & (~a + 1u);
 }
