@@ -29,34 +29,12 @@ OPT ?= -O2 -g
 CFLAGS ?=
 WERROR ?= -Werror
 ALL_CFLAGS = $(CSTD) $(OPT) $(WARNINGS) $(WERROR) -fvisibility=hidden -fPIC $(CODEC_DEFS) $(CFLAGS)
-# Codecs: each system library found is compiled in; a missing one still bids, so
-# detection names it (JLP_E_CODEC_MISSING). JLP_CODECS=none builds without any.
-have = $(shell printf '\043include <$(1)>\n' | $(CC) -E -x c - >/dev/null 2>&1 && echo 1)
+# Codecs: each system library found is compiled in (codecs.mk). JLP_CODECS=none builds
+# without any.
 JLP_CODECS ?= auto
-ifeq ($(JLP_CODECS),auto)
-CODEC_DEFS :=
-CODEC_LIBS :=
-ifeq ($(call have,zlib.h),1)
-CODEC_DEFS += -DJLP_HAVE_ZLIB
-CODEC_LIBS += -lz
-endif
-ifeq ($(call have,bzlib.h),1)
-CODEC_DEFS += -DJLP_HAVE_BZ2
-CODEC_LIBS += -lbz2
-endif
-ifeq ($(call have,lzma.h),1)
-CODEC_DEFS += -DJLP_HAVE_LZMA
-CODEC_LIBS += -llzma
-endif
-ifeq ($(call have,lz4frame.h),1)
-CODEC_DEFS += -DJLP_HAVE_LZ4
-CODEC_LIBS += -llz4
-endif
-ifeq ($(call have,zstd.h),1)
-CODEC_DEFS += -DJLP_HAVE_ZSTD
-CODEC_LIBS += -lzstd
-endif
-endif
+CODEC_CC := $(CC)
+CODEC_SELECT := $(JLP_CODECS)
+include codecs.mk
 LDLIBS_LIB := $(CODEC_LIBS) -lm
 
 B := build
@@ -102,7 +80,7 @@ $(B)/%: tools/%.c $(TOOL_COMMON) tools/cli.h $(STATIC)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_CFLAGS) -Ilibjlpickle -o $@ $< $(TOOL_COMMON) $(STATIC) $(LDLIBS_LIB) $(LDFLAGS)
 
-$(B)/tests/%: tests/unit/%.c tests/unit/harness.h $(STATIC)
+$(B)/tests/%: tests/unit/%.c tests/unit/harness.h tests/unit/util.h $(STATIC)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_CFLAGS) -Ilibjlpickle -o $@ $< $(STATIC) $(LDLIBS_LIB) $(LDFLAGS) -lpthread

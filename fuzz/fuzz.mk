@@ -82,35 +82,12 @@ OPT := -g -O1
 # targets themselves must build warning-free.
 LIB_CFLAGS := $(CSTD) $(OPT) -Wall -Wextra
 TARGET_CFLAGS := $(CSTD) $(OPT) -Wall -Wextra -Werror -Wmissing-prototypes -Wstrict-prototypes
-# Codecs, as the main Makefile does: each compression library whose header is found is
-# compiled in (JLP_HAVE_*), so the container layer is fuzzed with real decoders.
-# FUZZ_CODECS=none builds without any.
-have = $(shell printf '\043include <$(1)>\n' | $(CLANG) -E -x c - >/dev/null 2>&1 && echo 1)
+# Codecs, as the main Makefile chooses them (codecs.mk), so the container layer is
+# fuzzed with real decoders. FUZZ_CODECS=none builds without any.
 FUZZ_CODECS ?= auto
-CODEC_DEFS :=
-CODEC_LIBS :=
-ifeq ($(FUZZ_CODECS),auto)
-ifeq ($(call have,zlib.h),1)
-CODEC_DEFS += -DJLP_HAVE_ZLIB
-CODEC_LIBS += -lz
-endif
-ifeq ($(call have,bzlib.h),1)
-CODEC_DEFS += -DJLP_HAVE_BZ2
-CODEC_LIBS += -lbz2
-endif
-ifeq ($(call have,lzma.h),1)
-CODEC_DEFS += -DJLP_HAVE_LZMA
-CODEC_LIBS += -llzma
-endif
-ifeq ($(call have,lz4frame.h),1)
-CODEC_DEFS += -DJLP_HAVE_LZ4
-CODEC_LIBS += -llz4
-endif
-ifeq ($(call have,zstd.h),1)
-CODEC_DEFS += -DJLP_HAVE_ZSTD
-CODEC_LIBS += -lzstd
-endif
-endif
+CODEC_CC := $(CLANG)
+CODEC_SELECT := $(FUZZ_CODECS)
+include codecs.mk
 LIB_CFLAGS += $(CODEC_DEFS)
 LDLIBS := $(CODEC_LIBS) -lm
 

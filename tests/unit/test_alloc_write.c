@@ -15,6 +15,7 @@
  * every third allocation only (n = 1, 4, 7, ...).
  */
 #include "harness.h"
+#include "util.h"
 #include "jlpickle_codec.h"
 
 #include <pthread.h>
@@ -27,27 +28,7 @@
         th_failed_now = 1;                                                           \
     } while (0)
 
-static int quick(void) {
-    const char *q = getenv("JLP_QUICK");
-    return q && *q && strcmp(q, "0") != 0;
-}
 
-static char *slurp(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap + 1);
-    for (;;) {
-        if (n == cap) buf = realloc(buf, (cap *= 2) + 1);
-        size_t k = fread(buf + n, 1, cap - n, f);
-        if (!k) break;
-        n += k;
-    }
-    fclose(f);
-    buf[n] = 0;
-    *len = n;
-    return buf;
-}
 
 /* =====================================================================================
  * The failing allocator: headered blocks, so the sizes given back to realloc and free

@@ -6,6 +6,7 @@
  * limits.max_alloc must give JLP_E_LIMIT.
  */
 #include "harness.h"
+#include "util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -479,22 +480,6 @@ static void *fa_realloc(void *ctx, void *ptr, size_t old_n, size_t n) {
     return np + FA_HDR;
 }
 
-static char *slurp(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap + 1);
-    for (;;) {
-        if (n == cap) buf = realloc(buf, (cap *= 2) + 1);
-        size_t k = fread(buf + n, 1, cap - n, f);
-        if (!k) break;
-        n += k;
-    }
-    fclose(f);
-    buf[n] = 0;
-    *len = n;
-    return buf;
-}
 
 typedef struct trickle {
     const uint8_t *p;

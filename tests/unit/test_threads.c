@@ -15,6 +15,7 @@
  * rounds. Build with -fsanitize=thread (make tsan) to have the races reported.
  */
 #include "harness.h"
+#include "util.h"
 #include "jlpickle_codec.h"
 
 #include <pthread.h>
@@ -26,27 +27,7 @@
 #define MAX_FILES 512
 #define MAX_REPORTS 8 /* failure messages printed per thread */
 
-static int quick(void) {
-    const char *q = getenv("JLP_QUICK");
-    return q && *q && strcmp(q, "0") != 0;
-}
 
-static char *slurp(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap + 1);
-    for (;;) {
-        if (n == cap) buf = realloc(buf, (cap *= 2) + 1);
-        size_t k = fread(buf + n, 1, cap - n, f);
-        if (!k) break;
-        n += k;
-    }
-    fclose(f);
-    buf[n] = 0;
-    *len = n;
-    return buf;
-}
 
 /* A growable buffer for jlp_dump_cb and jlp_export_json. */
 typedef struct membuf {

@@ -5,6 +5,7 @@
  * JLP_QUICK=1 (the valgrind pass) round-trips every 10th golden file only.
  */
 #include "harness.h"
+#include "util.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -13,22 +14,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static char *slurp(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap + 1);
-    for (;;) {
-        if (n == cap) buf = realloc(buf, (cap *= 2) + 1);
-        size_t k = fread(buf + n, 1, cap - n, f);
-        if (!k) break;
-        n += k;
-    }
-    fclose(f);
-    buf[n] = 0;
-    *len = n;
-    return buf;
-}
 
 static char *json_of(const jlp_val *v) {
     jlp_error err;

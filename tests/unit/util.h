@@ -1,0 +1,35 @@
+/* tests/unit/util.h - helpers the unit tests share (each test binary is one .c file). */
+#ifndef JLP_TEST_UTIL_H
+#define JLP_TEST_UTIL_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* JLP_QUICK=1 (set by make check's valgrind pass) asks for the short variants. */
+static inline int quick(void) {
+    const char *q = getenv("JLP_QUICK");
+    return q && *q && strcmp(q, "0") != 0;
+}
+
+/* The whole file, NUL-terminated (not counted in *len); NULL (and *len 0) when it cannot
+ * be opened. */
+static inline char *slurp(const char *path, size_t *len) {
+    *len = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap + 1);
+    for (;;) {
+        if (n == cap) buf = realloc(buf, (cap *= 2) + 1);
+        size_t k = fread(buf + n, 1, cap - n, f);
+        if (!k) break;
+        n += k;
+    }
+    fclose(f);
+    buf[n] = 0;
+    *len = n;
+    return buf;
+}
+
+#endif
