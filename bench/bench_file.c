@@ -142,7 +142,7 @@ typedef struct touch_stats {
 } touch_stats;
 
 static void touch_array(const jlp_val *v, touch_stats *ts) {
-    jlp_array_info ai;
+    jlp_array_info ai = JLP_ARRAY_INFO_INIT;
     if (!jlp_array_get(v, &ai) || !ai.data || !ai.count) return;
     if (!ts->arrays) ts->storage = ai.storage;
     ts->aligned &= ai.aligned;

@@ -90,7 +90,7 @@ int main(int argc, char **argv) {
     }
     jlp_val *cls = jlp_obj_callable(model);
     jlp_val *coef = jlp_dict_get(state, "coef_");
-    jlp_array_info a;
+    jlp_array_info a = JLP_ARRAY_INFO_INIT;
     if (!jlp_array_get(coef, &a)) {
         fail("the model has no coef_ array (is it a fitted linear model?)", NULL);
         goto done;

@@ -248,14 +248,17 @@ static inline int fz_sink_same(const fz_sink *a, const fz_sink *b) {
 #define FZ_MAX_DECODED ((uint64_t)16 << 20)
 #define FZ_MAX_RATIO ((uint64_t)1000)
 
-static inline void fz_budget(jlp_read_opts *o) {
-    o->limits.max_alloc = FZ_MAX_ALLOC;
-    o->limits.max_ops = FZ_MAX_OPS;
-    o->limits.max_str = FZ_MAX_STR;
-    o->limits.max_stack = (uint64_t)1 << 20;
-    o->limits.max_memo = (uint64_t)1 << 20;
-    o->limits.max_decoded = FZ_MAX_DECODED;
-    o->limits.max_ratio = FZ_MAX_RATIO;
+/* Set the budgets into `lim` and make `o` use them (lim must outlive the loads). */
+static inline void fz_budget(jlp_read_opts *o, jlp_limits *lim) {
+    jlp_limits_init(lim);
+    lim->max_alloc = FZ_MAX_ALLOC;
+    lim->max_ops = FZ_MAX_OPS;
+    lim->max_str = FZ_MAX_STR;
+    lim->max_stack = (uint64_t)1 << 20;
+    lim->max_memo = (uint64_t)1 << 20;
+    lim->max_decoded = FZ_MAX_DECODED;
+    lim->max_ratio = FZ_MAX_RATIO;
+    o->limits = lim;
 }
 
 #endif

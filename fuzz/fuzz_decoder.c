@@ -51,7 +51,7 @@ static uint8_t out_a[OUT_CAP];
 static jlp_codec_status run_checked(const jlp_codec *c, void *st, jlp_inbuf *in, jlp_outbuf *out, jlp_error *err) {
     size_t in0 = in->pos, out0 = out->pos;
     memset(err, 0, sizeof *err);
-    jlp_codec_status s = c->dec_run(st, in, out, err);
+    jlp_codec_status s = c->dec_run(c, st, in, out, err);
     FZ_CHECK(s == JLP_CODEC_ERROR || s == JLP_CODEC_MORE || s == JLP_CODEC_END, "dec_run status", s, 0);
     FZ_CHECK(in->pos >= in0 && in->pos <= in->size, "in->pos out of range or moved back", in->pos, in->size);
     FZ_CHECK(out->pos >= out0 && out->pos <= out->size, "out->pos out of range or moved back", out->pos, out->size);
@@ -64,7 +64,7 @@ static jlp_codec_status run_checked(const jlp_codec *c, void *st, jlp_inbuf *in,
 static result pass_a(const jlp_codec *c, const uint8_t *p, size_t n, const jlp_alc *alc) {
     result r = {END_EXHAUSTED, JLP_OK, 0, 0};
     jlp_error err;
-    void *st = c->dec_new(alc, &err);
+    void *st = c->dec_new(c, alc, &err);
     if (!st) fz_die_err("dec_new failed with a working allocator", &err);
     jlp_inbuf in = {p, n, 0};
     for (size_t calls = 0;; calls++) {
@@ -79,7 +79,7 @@ static result pass_a(const jlp_codec *c, const uint8_t *p, size_t n, const jlp_a
         if (r.produced == OUT_CAP) { r.how = END_CAPPED; break; }
         if (in.pos == ip && out.pos == op) break; /* needs input it will never get */
     }
-    c->dec_free(st);
+    c->dec_free(c, st);
     return r;
 }
 
@@ -88,7 +88,7 @@ static result pass_b(const jlp_codec *c, const uint8_t *p, size_t n, const jlp_a
                      const result *a, int known) {
     result r = {END_EXHAUSTED, JLP_OK, 0, 0};
     jlp_error err;
-    void *st = c->dec_new(alc, &err);
+    void *st = c->dec_new(c, alc, &err);
     if (!st) fz_die_err("dec_new failed with a working allocator", &err);
     uint64_t rng = seed | 1;
     static const size_t in_max[4] = {1, 7, 64, 4096};
@@ -143,7 +143,7 @@ static result pass_b(const jlp_codec *c, const uint8_t *p, size_t n, const jlp_a
             stalls = 0;
         }
     }
-    c->dec_free(st);
+    c->dec_free(c, st);
     return r;
 }
 
@@ -169,7 +169,7 @@ static void pass_c(const jlp_codec *c, const uint8_t *p, size_t n, unsigned fail
     jlp_alc alc = fz_alc(&heap);
     jlp_error err;
     memset(&err, 0, sizeof err);
-    void *st = c->dec_new(&alc, &err);
+    void *st = c->dec_new(c, &alc, &err);
     if (!st) {
         FZ_CHECK(err.code == JLP_E_NOMEM, "dec_new failed with another error than NOMEM", err.code, fail_at);
         fz_heap_check_empty(&heap, "dec_new failure");
@@ -183,7 +183,7 @@ static void pass_c(const jlp_codec *c, const uint8_t *p, size_t n, unsigned fail
         jlp_codec_status s = run_checked(c, st, &in, &out, &err);
         if (s != JLP_CODEC_MORE || (in.pos == ip && out.pos == 0)) break;
     }
-    c->dec_free(st);
+    c->dec_free(c, st);
     fz_heap_check_empty(&heap, "decoder with failing allocations");
 }
 
@@ -191,7 +191,8 @@ static void pass_c(const jlp_codec *c, const uint8_t *p, size_t n, unsigned fail
 static jlp_doc *load_budgeted(const uint8_t *p, size_t n, const jlp_alc *alc, jlp_error *err) {
     jlp_read_opts o;
     jlp_read_opts_init(&o);
-    fz_budget(&o);
+    jlp_limits lim;
+    fz_budget(&o, &lim);
     o.alc = alc;
     return jlp_load_mem(p, n, &o, NULL, err);
 }

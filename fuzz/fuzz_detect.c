@@ -47,7 +47,8 @@ typedef struct fzx_state {
     int esc;
 } fzx_state;
 
-static int fzx_bid(const uint8_t *h, size_t len) {
+static int fzx_bid(const jlp_codec *self, const uint8_t *h, size_t len) {
+    (void)self;
     if (len >= 5 && memcmp(h, "JLPX", 4) == 0) return 1 + h[4];
     if (len >= 2 && h[0] == 0x78) return h[1] & 31;
     return 0;
@@ -55,7 +56,8 @@ static int fzx_bid(const uint8_t *h, size_t len) {
 
 static int fzx_fail_new; /* set per input: dec_new fails with NOMEM */
 
-static void *fzx_new(const jlp_alc *alc, jlp_error *err) {
+static void *fzx_new(const jlp_codec *self, const jlp_alc *alc, jlp_error *err) {
+    (void)self;
     if (fzx_fail_new || !alc) {
         if (err) {
             memset(err, 0, sizeof *err);
@@ -73,7 +75,8 @@ static void *fzx_new(const jlp_alc *alc, jlp_error *err) {
     return s;
 }
 
-static void fzx_free(void *state) {
+static void fzx_free(const jlp_codec *self, void *state) {
+    (void)self;
     fzx_state *s = state;
     s->alc->free(s->alc->ctx, s, sizeof *s);
 }
@@ -86,7 +89,9 @@ static jlp_codec_status fzx_fail(jlp_error *err, const char *what) {
     return JLP_CODEC_ERROR;
 }
 
-static jlp_codec_status fzx_run(void *state, jlp_inbuf *in, jlp_outbuf *out, jlp_error *err) {
+static jlp_codec_status fzx_run(const jlp_codec *self, void *state, jlp_inbuf *in, jlp_outbuf *out,
+                                jlp_error *err) {
+    (void)self;
     fzx_state *s = state;
     const uint8_t *src = in->src;
     uint8_t *dst = out->dst;
@@ -119,7 +124,10 @@ static jlp_codec_status fzx_run(void *state, jlp_inbuf *in, jlp_outbuf *out, jlp
     return JLP_CODEC_MORE;
 }
 
-static const char *fzx_version(void) { return "fzx 1"; }
+static const char *fzx_version(const jlp_codec *self) {
+    (void)self;
+    return "fzx 1";
+}
 
 static jlp_codec fzx_codec = {
     .abi_version = JLP_CODEC_ABI_VERSION,
@@ -146,12 +154,12 @@ static int bid_of(const jlp_codec *c, const uint8_t *data, size_t size) {
     uint8_t *whole = calloc(1, n ? n : 1);
     if (!whole) abort();
     if (n) memcpy(whole, data, n);
-    int b = c->bid(whole, n);
+    int b = c->bid(c, whole, n);
     size_t k = c->bid_bytes < n ? c->bid_bytes : n;
     uint8_t *head = calloc(1, k ? k : 1);
     if (!head) abort();
     if (k) memcpy(head, data, k);
-    int b2 = c->bid(head, k);
+    int b2 = c->bid(c, head, k);
     free(head);
     free(whole);
     if (b != b2) {
@@ -189,7 +197,8 @@ static loaded load_with(const jlp_registry *reg, const uint8_t *data, size_t siz
     jlp_alc alc = fz_alc(&heap);
     jlp_read_opts o;
     jlp_read_opts_init(&o);
-    fz_budget(&o);
+    jlp_limits lim;
+    fz_budget(&o, &lim);
     o.alc = &alc;
     o.registry = reg;
     jlp_error err;

@@ -164,7 +164,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     jlp_alc alc = fz_alc(&heap);
     jlp_read_opts o;
     jlp_read_opts_init(&o);
-    fz_budget(&o);
+    jlp_limits lim;
+    fz_budget(&o, &lim);
     o.alc = &alc;
     o.py2str = (jlp_py2str)((h >> 40) & 3);
     jlp_error err;

@@ -219,20 +219,22 @@ static const jlp_buffer oob[3] = {
  * allocation total); the py2 str mode; the out-of-band buffers; a trace callback. The
  * alignment policy stays ALLOW: whether caller memory is aligned legitimately differs
  * between the two sources. */
-static void set_opts(jlp_read_opts *o, const jlp_alc *alc, tracer *t, uint64_t h) {
+static void set_opts(jlp_read_opts *o, jlp_limits *lim, const jlp_alc *alc, tracer *t, uint64_t h) {
     jlp_read_opts_init(o);
-    o->limits.max_alloc = FUZZ_MAX_ALLOC;
-    o->limits.max_ops = FUZZ_MAX_OPS;
-    o->limits.max_str = FUZZ_MAX_STR;
-    o->limits.max_stack = (uint64_t)1 << 20;
-    o->limits.max_memo = (uint64_t)1 << 20;
+    jlp_limits_init(lim);
+    o->limits = lim;
+    lim->max_alloc = FUZZ_MAX_ALLOC;
+    lim->max_ops = FUZZ_MAX_OPS;
+    lim->max_str = FUZZ_MAX_STR;
+    lim->max_stack = (uint64_t)1 << 20;
+    lim->max_memo = (uint64_t)1 << 20;
     if (((h >> 44) & 3) == 0) {
-        o->limits.max_ops = 3000;
-        o->limits.max_depth = 50;
-        o->limits.max_stack = 300;
-        o->limits.max_memo = 40;
-        o->limits.max_str = 64;
-        o->limits.max_bigint_digits = 30;
+        lim->max_ops = 3000;
+        lim->max_depth = 50;
+        lim->max_stack = 300;
+        lim->max_memo = 40;
+        lim->max_str = 64;
+        lim->max_bigint_digits = 30;
     }
     o->py2str = (jlp_py2str)((h >> 40) & 3);
     o->buffers = oob;
@@ -265,8 +267,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     uint64_t h = fnv1a(data, size);
     tracer tr_a = {0, 0}, tr_b = {0, 0};
     jlp_read_opts opts_a, opts_b;
-    set_opts(&opts_a, &alc_a, &tr_a, h);
-    set_opts(&opts_b, &alc_b, &tr_b, h);
+    jlp_limits lim_a, lim_b;
+    set_opts(&opts_a, &lim_a, &alc_a, &tr_a, h);
+    set_opts(&opts_b, &lim_b, &alc_b, &tr_b, h);
 
     static const size_t max_chunks[8] = {1, 1, 2, 3, 7, 16, 61, 4096};
     chunker ch = {data, size, h | 1, max_chunks[h >> 61]};
@@ -339,7 +342,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                    (unsigned long long)jlp_doc_alloc_bytes(db));
         if (!jlp_doc_root(da))
             fz_die("successful load without a root", "root", 0, 0);
-        if (jlp_doc_ops(da) > opts_a.limits.max_ops || jlp_doc_ops(da) > consumed)
+        if (jlp_doc_ops(da) > lim_a.max_ops || jlp_doc_ops(da) > consumed)
             fz_die("opcode count exceeds limits.max_ops or the bytes consumed", "ops",
                    (unsigned long long)jlp_doc_ops(da), (unsigned long long)consumed);
 

@@ -136,7 +136,7 @@ static void check_arrays(const jlp_doc *d, const uint8_t *file, size_t flen, con
         const jlp_val *v = w.stack[--w.n];
         jlp_type t = jlp_get_type(v);
         if (t == JLP_NDARRAY) {
-            jlp_array_info ai;
+            jlp_array_info ai = JLP_ARRAY_INFO_INIT;
             FZ_CHECK(jlp_array_get(v, &ai), "jlp_array_get of an ndarray", 0, 0);
             if (ai.storage == JLP_STORE_NONE) {
                 for (uint64_t i = 0; i < ai.count && i < 256; i++) w_push(&w, jlp_array_object(v, i));
@@ -257,7 +257,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     jlp_alc alc = fz_alc(&heap);
     jlp_read_opts o;
     jlp_read_opts_init(&o);
-    fz_budget(&o);
+    jlp_limits lim;
+    fz_budget(&o, &lim);
     o.alc = &alc;
     o.no_companions = (opt >> 2) & 1;
     jlp_align_policy pol = (jlp_align_policy)((opt & 3) % 3);

@@ -123,7 +123,7 @@ static void touch(tracer *t, const jlp_val *v, int depth) {
         touch(t, jlp_obj_state(v), depth + 1);
         break;
     case JLP_NDARRAY: {
-        jlp_array_info ai;
+        jlp_array_info ai = JLP_ARRAY_INFO_INIT;
         if (jlp_array_get(v, &ai) && ai.data)
             for (uint64_t i = 0; i < ai.nbytes && i < READ_MAX; i++) t->sum += ((const uint8_t *)ai.data)[i];
         break;
@@ -263,7 +263,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     jlp_alc alc = fz_alc(&heap);
     jlp_read_opts traced, plain;
     jlp_read_opts_init(&traced);
-    fz_budget(&traced);
+    jlp_limits lim;
+    fz_budget(&traced, &lim);
     traced.alc = &alc;
     traced.py2str = (jlp_py2str)((h >> 40) & 3);
     plain = traced;

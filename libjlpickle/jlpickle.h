@@ -6,7 +6,7 @@
  *
  * This header is the manual. Read it top to bottom once:
  *
- *   1. Version
+ *   1. Version and ABI  what stays stable, growable structs
  *   2. Errors           jlp_error, pinned codes, jlp_error_name(), jlp_strerror()
  *   3. Allocation       jlp_alc hooks
  *   4. Read options     jlp_limits, jlp_read_opts
@@ -70,6 +70,40 @@ extern "C" {
 JLP_API unsigned jlp_version_number(void);
 /** @return "MAJOR.MINOR.PATCH" of the linked library; static storage. Thread-safe. */
 JLP_API const char *jlp_version_string(void);
+
+/* ABI: what a program built against this header can rely on while the soname stays
+ * the same (changing any of it means a new soname).
+ *
+ * Stable: the signature and documented results of every JLP_API function; the values
+ * of enum constants, error codes (JLP_ERROR_TABLE) and JLP_WARN_* bits (new ones are
+ * appended); the layout of the frozen structs jlp_error, jlp_alc, jlp_buffer, jlp_iter
+ * and the codec buffers jlp_inbuf, jlp_outbuf. jlp_doc, jlp_val, jlp_source and
+ * jlp_registry are opaque: use them only through functions. Codec plug-ins are
+ * versioned by jlp_codec.abi_version (jlpickle_codec.h).
+ *
+ * Growable: structs whose first member is `size_t size`. Fields are only ever appended
+ * to them, so `size` tells which fields a program knows.
+ *   - Options the library reads (jlp_limits, jlp_read_opts, jlp_write_opts,
+ *     jlp_json_opts): start from the _INIT macro or the _init function, which set
+ *     `size` to sizeof the struct as this header declares it and every field to its
+ *     default, then change fields by name. The library reads only the fields inside
+ *     `size` and takes its own defaults for the others, so a program built against an
+ *     older header keeps working with a newer library. A struct from a newer header is
+ *     accepted by an older library when the fields it does not know are zero, and
+ *     refused with JLP_E_UNSUPPORTED otherwise (an option that was asked for is never
+ *     silently ignored). A `size` below sizeof(size_t) or above 4096 is refused with
+ *     JLP_E_INVALID_ARG.
+ *   - Out-structs the library fills (jlp_array_info): initialise them with their _INIT
+ *     macro; the library writes only the fields inside `size`.
+ *   - Structs the library hands to a callback (jlp_event) carry the library's `size`:
+ *     test JLP_HAS_FIELD before reading a field added after the version a program
+ *     requires.
+ * Nested options are reached through pointers (jlp_read_opts.limits), so growing one
+ * struct never moves the fields of another. Set `size` only to sizeof the struct. */
+
+/** Whether the growable struct at `ptr` (of type `type`) holds `field`, by its size. */
+#define JLP_HAS_FIELD(ptr, type, field) \
+    ((ptr)->size >= offsetof(type, field) + sizeof(((type *)0)->field))
 
 /* =====================================================================================
  * 2. Errors
@@ -165,6 +199,7 @@ typedef struct jlp_alc {
  * ===================================================================================== */
 
 typedef struct jlp_limits {
+    size_t size;               /**< sizeof(jlp_limits): set by JLP_LIMITS_INIT */
     uint64_t max_ops;          /**< opcodes executed per load (default 1<<30) */
     uint64_t max_depth;        /**< MARKs open at once (default 100000) */
     uint64_t max_stack;        /**< values on the unpickler stack (default 1<<26) */
@@ -206,11 +241,14 @@ typedef enum jlp_event_kind {
 } jlp_event_kind;
 
 typedef struct jlp_event {
+    size_t size;            /**< sizeof(jlp_event) in the library that made it (growable;
+                                 see JLP_HAS_FIELD) */
     jlp_event_kind kind;
+    int opcode;             /**< opcode byte; -1 for payloads */
+    int depth;              /**< 0 for the outer pickle, 1 inside an object array's */
     uint64_t offset;        /**< decoded-stream offset of the opcode or payload */
     uint64_t length;        /**< bytes the opcode occupied with its argument, or the
                                  payload length */
-    int opcode;             /**< opcode byte; -1 for payloads */
     const char *name;       /**< pickletools name ("SHORT_BINUNICODE"), NULL for payloads */
     const jlp_val *value;   /**< the value the opcode produced or used (the str of
                                  SHORT_BINUNICODE, the global of STACK_GLOBAL, the result
@@ -221,7 +259,6 @@ typedef struct jlp_event {
                                  the memo key; -1 otherwise */
     uint64_t stack_depth;   /**< values on the stack after the opcode */
     uint64_t marks;         /**< open MARKs after the opcode */
-    int depth;              /**< 0 for the outer pickle, 1 inside an object array's */
 } jlp_event;
 
 /** @return 0 to continue, nonzero to stop the load (it fails with JLP_E_INVALID_ARG
@@ -238,7 +275,9 @@ typedef enum jlp_align_policy {
 } jlp_align_policy;
 
 typedef struct jlp_read_opts {
-    jlp_limits limits;
+    size_t size;               /**< sizeof(jlp_read_opts): set by JLP_READ_OPTS_INIT */
+    const jlp_limits *limits;  /**< NULL: the library's defaults (JLP_LIMITS_INIT);
+                                    read during the call only, not kept */
     const jlp_alc *alc;        /**< NULL: malloc/realloc/free */
     jlp_py2str py2str;
     const jlp_buffer *buffers; /**< out-of-band buffers, consumed in order by NEXT_BUFFER */
@@ -259,13 +298,24 @@ typedef struct jlp_read_opts {
 } jlp_read_opts;
 
 #define JLP_LIMITS_INIT                                                                    \
-    { (uint64_t)1 << 30, 100000, (uint64_t)1 << 26, (uint64_t)1 << 26, (uint64_t)1 << 31,   \
-      4300, (uint64_t)8 << 30, (uint64_t)1 << 40, 0 }
-#define JLP_READ_OPTS_INIT { JLP_LIMITS_INIT, NULL, JLP_PY2STR_AUTO, NULL, 0, NULL, 0, JLP_ALIGN_ALLOW, 0, NULL, NULL }
+    { sizeof(jlp_limits), (uint64_t)1 << 30, 100000, (uint64_t)1 << 26, (uint64_t)1 << 26, \
+      (uint64_t)1 << 31, 4300, (uint64_t)8 << 30, (uint64_t)1 << 40, 0 }
+#define JLP_READ_OPTS_INIT                                                                 \
+    { sizeof(jlp_read_opts), NULL, NULL, JLP_PY2STR_AUTO, NULL, 0, NULL, 0, JLP_ALIGN_ALLOW, \
+      0, NULL, NULL }
 
-/** Fill `opts` with the defaults (the same as JLP_READ_OPTS_INIT). NULL is ignored.
- *  Thread-safe. */
-JLP_API void jlp_read_opts_init(jlp_read_opts *opts);
+/** Fill `lim` with the defaults (the same as JLP_LIMITS_INIT). NULL is ignored. An
+ *  inline function, so it fills exactly the struct this header declares. Thread-safe. */
+static inline void jlp_limits_init(jlp_limits *lim) {
+    jlp_limits d = JLP_LIMITS_INIT;
+    if (lim) *lim = d;
+}
+/** Fill `opts` with the defaults (the same as JLP_READ_OPTS_INIT: limits NULL). NULL is
+ *  ignored. Inline, as jlp_limits_init. Thread-safe. */
+static inline void jlp_read_opts_init(jlp_read_opts *opts) {
+    jlp_read_opts d = JLP_READ_OPTS_INIT;
+    if (opts) *opts = d;
+}
 
 /* =====================================================================================
  * 5. Sources
@@ -558,6 +608,7 @@ typedef enum jlp_array_origin {
 } jlp_array_origin;
 
 typedef struct jlp_array_info {
+    size_t size;              /**< sizeof(jlp_array_info): set by JLP_ARRAY_INFO_INIT */
     const jlp_val *dtype;     /**< a JLP_DTYPE value */
     uint32_t ndim;
     const uint64_t *shape;    /**< ndim extents */
@@ -573,9 +624,14 @@ typedef struct jlp_array_info {
     int native;               /**< items are in host byte order (or have none) */
     const jlp_val *subclass;  /**< global recorded by joblib (numpy.matrix...), or NULL */
 } jlp_array_info;
+#define JLP_ARRAY_INFO_INIT { sizeof(jlp_array_info), NULL, 0, NULL, 0, 0, NULL, 0, \
+                              JLP_STORE_NONE, JLP_ORIGIN_WRAPPER_G2, 0, 0, 0, NULL }
 
-/** Describe the array `v`. @return 1 and fill *info for a JLP_NDARRAY; 0 (info zeroed)
- *  otherwise. NULL-tolerant. */
+/** Describe the array `v` into `info`, which the caller initialised with
+ *  JLP_ARRAY_INFO_INIT (only the fields inside info->size are written).
+ *  @return 1 and fill *info for a JLP_NDARRAY; 0 otherwise (the fields after `size`
+ *  zeroed), and 0 without writing anything for a NULL info or one whose size is not
+ *  set. NULL-tolerant. Thread-safe for concurrent readers. */
 JLP_API int jlp_array_get(const jlp_val *v, jlp_array_info *info);
 /** @return element `i` (C order) of an object array, NULL otherwise or out of range. */
 JLP_API jlp_val *jlp_array_object(const jlp_val *v, uint64_t i);
@@ -718,6 +774,7 @@ typedef enum jlp_array_format {
 } jlp_array_format;
 
 typedef struct jlp_write_opts {
+    size_t size;             /**< sizeof(jlp_write_opts): set by JLP_WRITE_OPTS_INIT */
     int protocol;            /**< 0..5 (default 4, what joblib writes on Python 3.8-3.13) */
     jlp_array_format arrays;
     const char *codec;       /**< "none", "zlib", "gzip", "bz2", "lzma", "xz", "lz4",
@@ -728,7 +785,14 @@ typedef struct jlp_write_opts {
     const jlp_alc *alc;      /**< the writer's working memory; NULL: malloc */
     const struct jlp_registry *registry; /**< where codecs are found; NULL: built-in */
 } jlp_write_opts;
-#define JLP_WRITE_OPTS_INIT { 4, JLP_ARRAYS_JOBLIB, NULL, -1, 0, NULL, NULL }
+#define JLP_WRITE_OPTS_INIT { sizeof(jlp_write_opts), 4, JLP_ARRAYS_JOBLIB, NULL, -1, 0, NULL, NULL }
+
+/** Fill `opts` with the defaults (the same as JLP_WRITE_OPTS_INIT). NULL is ignored.
+ *  Inline, as jlp_limits_init. Thread-safe. */
+static inline void jlp_write_opts_init(jlp_write_opts *opts) {
+    jlp_write_opts d = JLP_WRITE_OPTS_INIT;
+    if (opts) *opts = d;
+}
 
 /** Write `root` (a value of any document) to `path` atomically: into a temporary file
  *  in the same directory, flushed and fsynced, then renamed over `path`. On any failure
@@ -764,11 +828,19 @@ JLP_API jlp_code jlp_dump_mem(const jlp_val *root, const jlp_write_opts *opts, v
  * ===================================================================================== */
 
 typedef struct jlp_json_opts {
+    size_t size;           /**< sizeof(jlp_json_opts): set by JLP_JSON_OPTS_INIT */
     uint64_t max_items;    /**< arrays with more elements print nbytes+sha256 instead of
                                 data; 0 prints all (default 1000) */
     const jlp_alc *alc;    /**< the exporter's working memory; NULL: malloc */
 } jlp_json_opts;
-#define JLP_JSON_OPTS_INIT { 1000, NULL }
+#define JLP_JSON_OPTS_INIT { sizeof(jlp_json_opts), 1000, NULL }
+
+/** Fill `opts` with the defaults (the same as JLP_JSON_OPTS_INIT). NULL is ignored.
+ *  Inline, as jlp_limits_init. Thread-safe. */
+static inline void jlp_json_opts_init(jlp_json_opts *opts) {
+    jlp_json_opts d = JLP_JSON_OPTS_INIT;
+    if (opts) *opts = d;
+}
 
 
 /** Export `v` as JSON through `fn`. opts NULL = defaults.

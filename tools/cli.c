@@ -32,7 +32,7 @@ void cli_version(const char *tool) {
     for (size_t i = 0; i < jlp_registry_count(NULL); i++) {
         const jlp_codec *c = jlp_registry_get(NULL, i);
         if (!strcmp(c->name, "zf")) continue; /* joblib's own container, zlib inside */
-        printf("  %-5s %s\n", c->name, c->version ? c->version() : "not built in");
+        printf("  %-5s %s\n", c->name, c->version ? c->version(c) : "not built in");
     }
 }
 

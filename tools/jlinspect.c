@@ -768,44 +768,41 @@ static bool ring_get(const ring *r, uint64_t off, uint8_t *dst, size_t n) {
 }
 
 #define MAX_CODECS 16
+/* Each tee codec forwards to the real codec kept in its `user` field. */
 typedef struct tee_state {
     const jlp_codec *real;
     void *state;
 } tee_state;
-static const jlp_codec *real_codecs[MAX_CODECS];
 static jlp_codec tee_codecs[MAX_CODECS];
 static jlp_registry *tee_registry;
 
-static void *tee_new(int i, const jlp_alc *alc, jlp_error *err) {
-    void *st = real_codecs[i]->dec_new(alc, err);
+static void *tee_new(const jlp_codec *self, const jlp_alc *alc, jlp_error *err) {
+    const jlp_codec *real = self->user;
+    void *st = real->dec_new(real, alc, err);
     if (!st) return NULL;
     tee_state *t = xmalloc(sizeof *t);
-    t->real = real_codecs[i];
+    t->real = real;
     t->state = st;
     decoding = true;
     return t;
 }
-#define TEE_NEW(i) \
-    static void *tee_new_##i(const jlp_alc *a, jlp_error *e) { return tee_new(i, a, e); }
-TEE_NEW(0) TEE_NEW(1) TEE_NEW(2) TEE_NEW(3) TEE_NEW(4) TEE_NEW(5) TEE_NEW(6) TEE_NEW(7)
-TEE_NEW(8) TEE_NEW(9) TEE_NEW(10) TEE_NEW(11) TEE_NEW(12) TEE_NEW(13) TEE_NEW(14) TEE_NEW(15)
-static void *(*const tee_news[MAX_CODECS])(const jlp_alc *, jlp_error *) = {
-    tee_new_0, tee_new_1, tee_new_2, tee_new_3, tee_new_4, tee_new_5, tee_new_6, tee_new_7,
-    tee_new_8, tee_new_9, tee_new_10, tee_new_11, tee_new_12, tee_new_13, tee_new_14, tee_new_15};
 
-static jlp_codec_status tee_run(void *state, jlp_inbuf *in, jlp_outbuf *o, jlp_error *err) {
+static jlp_codec_status tee_run(const jlp_codec *self, void *state, jlp_inbuf *in, jlp_outbuf *o,
+                                jlp_error *err) {
+    (void)self;
     tee_state *t = state;
     size_t room = o->size - o->pos;
     jlp_outbuf sub = {(uint8_t *)o->dst + o->pos, room < TEE_STEP ? room : TEE_STEP, 0};
-    jlp_codec_status st = t->real->dec_run(t->state, in, &sub, err);
+    jlp_codec_status st = t->real->dec_run(t->real, t->state, in, &sub, err);
     ring_put(&dec_ring, sub.dst, sub.pos);
     o->pos += sub.pos;
     return st;
 }
-static void tee_free(void *state) {
+static void tee_free(const jlp_codec *self, void *state) {
+    (void)self;
     tee_state *t = state;
     if (!t) return;
-    t->real->dec_free(t->state);
+    t->real->dec_free(t->real, t->state);
     free(t);
 }
 
@@ -813,14 +810,14 @@ static void tee_setup(void) {
     tee_registry = jlp_registry_new(NULL);
     if (!tee_registry) return;
     size_t n = jlp_registry_count(tee_registry);
-    for (size_t i = 0; i < n && i < MAX_CODECS; i++) real_codecs[i] = jlp_registry_get(tee_registry, i);
     for (size_t i = 0; i < n && i < MAX_CODECS; i++) {
-        const jlp_codec *c = real_codecs[i];
+        const jlp_codec *c = jlp_registry_get(tee_registry, i);
         if (!c || !c->dec_new || !c->dec_run || !c->dec_free) continue;
         tee_codecs[i] = *c;
-        tee_codecs[i].dec_new = tee_news[i];
+        tee_codecs[i].dec_new = tee_new;
         tee_codecs[i].dec_run = tee_run;
         tee_codecs[i].dec_free = tee_free;
+        tee_codecs[i].user = (void *)(uintptr_t)c;
         jlp_registry_add(tee_registry, &tee_codecs[i], NULL);
     }
 }
@@ -1468,7 +1465,7 @@ static void disasm_opcode(insp *S, const jlp_event *ev) {
     free(arg.p);
     free(note.p);
     if (S->pending_payload && ev->opcode == 'b' && depth == S->pay_depth) {
-        jlp_array_info info;
+        jlp_array_info info = JLP_ARRAY_INFO_INIT;
         uint64_t data = S->pay_len, pad = 0;
         if (jlp_array_get(ev->value, &info) && info.offset != UINT64_MAX && info.offset >= S->pay_off &&
             info.offset - S->pay_off <= S->pay_len) {
@@ -1551,7 +1548,7 @@ static uint64_t nchildren(const jlp_val *v) {
     case JLP_DICT: return 2 * (uint64_t)jlp_len(v);
     case JLP_OBJECT: return 6;
     case JLP_NDARRAY: {
-        jlp_array_info info;
+        jlp_array_info info = JLP_ARRAY_INFO_INIT;
         jlp_array_get(v, &info);
         return info.data == NULL && jlp_dtype_kind(info.dtype) == 'O' ? info.count : 0;
     }
@@ -1604,7 +1601,7 @@ static void graph_stats(const jlp_val *root, pstats *st) {
     while (sp) {
         frame *f = &stack[sp - 1];
         if (f->next == 0 && jlp_get_type(f->v) == JLP_NDARRAY) {
-            jlp_array_info info;
+            jlp_array_info info = JLP_ARRAY_INFO_INIT;
             jlp_array_get(f->v, &info);
             st->arrays++;
             if (info.data || jlp_dtype_kind(info.dtype) != 'O') st->array_bytes += info.nbytes;
@@ -1749,7 +1746,7 @@ static void describe(sbuf *b, const jlp_val *v) {
         break;
     }
     case JLP_NDARRAY: {
-        jlp_array_info info;
+        jlp_array_info info = JLP_ARRAY_INFO_INIT;
         jlp_array_get(v, &info);
         sb_printf(b, "ndarray dtype=%s", jlp_dtype_str(info.dtype));
         if (jlp_dtype_nfields(info.dtype)) sb_printf(b, " (%zu fields)", jlp_dtype_nfields(info.dtype));

@@ -132,7 +132,7 @@ static jlp_val *step(jlp_val *v, const jv_token *t, long left, long *used) {
         }
         break;
     case JLP_NDARRAY: {
-        jlp_array_info a;
+        jlp_array_info a = JLP_ARRAY_INFO_INIT;
         jlp_array_get(v, &a);
         if (a.data || left < 2 + (long)a.ndim || !tok_is(t, "$ndarray") || !tok_is(t + 1, "data")) break;
         uint64_t flat = 0;
@@ -213,7 +213,7 @@ static int print_get(jlp_doc *doc, const char *ptr, const jlp_json_opts *jopts) 
 typedef struct range { size_t start, end; unsigned long n; } range;
 
 static int write_array(const char *dir, unsigned long n, jlp_val *arr) {
-    jlp_array_info a;
+    jlp_array_info a = JLP_ARRAY_INFO_INIT;
     jlp_array_get(arr, &a);
     jlp_error err;
     size_t len;
@@ -276,7 +276,7 @@ static int extract(jlp_doc *doc, const char *dir, const jlp_json_opts *jopts) {
                 for (size_t i = 1; i < d; i++) path[i - 1] = stk[i].tok;
                 long k;
                 jlp_val *arr = resolve(jlp_doc_root(doc), path, (long)d - 1, &k);
-                jlp_array_info a;
+                jlp_array_info a = JLP_ARRAY_INFO_INIT;
                 if (k == (long)d - 1 && jlp_array_get(arr, &a) && a.data) {
                     if (write_array(dir, count, arr)) { status = CLI_BAD_INPUT; break; }
                     if (nr == rcap) {

@@ -2,7 +2,8 @@
  * pbzip2 writes them and Python's BZ2File reads them). */
 #include "codec.h"
 
-static int bid_bz2(const uint8_t *h, size_t len) {
+static int bid_bz2(const jlp_codec *self, const uint8_t *h, size_t len) {
+    (void)self;
     if (len < 10 || h[0] != 'B' || h[1] != 'Z' || h[2] != 'h' || h[3] < '1' || h[3] > '9')
         return 0;
     static const uint8_t block[6] = {0x31, 0x41, 0x59, 0x26, 0x53, 0x59}; /* pi */
@@ -38,7 +39,8 @@ static bz2dec *bz_state(const jlp_alc *alc, jlp_error *err) {
     return d;
 }
 
-static void *dec_new(const jlp_alc *alc, jlp_error *err) {
+static void *dec_new(const jlp_codec *self, const jlp_alc *alc, jlp_error *err) {
+    (void)self;
     bz2dec *d = bz_state(alc, err);
     if (!d) return NULL;
     if (BZ2_bzDecompressInit(&d->bs, 0, 0) != BZ_OK) {
@@ -49,13 +51,15 @@ static void *dec_new(const jlp_alc *alc, jlp_error *err) {
     return d;
 }
 
-static void dec_free(void *state) {
+static void dec_free(const jlp_codec *self, void *state) {
+    (void)self;
     bz2dec *d = state;
     BZ2_bzDecompressEnd(&d->bs);
     jlp__free(d->alc, d, sizeof *d);
 }
 
-static jlp_codec_status dec_run(void *state, jlp_inbuf *in, jlp_outbuf *out, jlp_error *err) {
+static jlp_codec_status dec_run(const jlp_codec *self, void *state, jlp_inbuf *in, jlp_outbuf *out, jlp_error *err) {
+    (void)self;
     bz2dec *d = state;
     size_t avail = in->size - in->pos, cap = out->size - out->pos;
     d->bs.next_in = (char *)(uintptr_t)((const char *)in->src + in->pos);
@@ -74,10 +78,11 @@ static jlp_codec_status dec_run(void *state, jlp_inbuf *in, jlp_outbuf *out, jlp
                                                     : "corrupt data or CRC mismatch");
 }
 
-static const char *version(void) { return BZ2_bzlibVersion(); }
+static const char *version(const jlp_codec *self) { (void)self; return BZ2_bzlibVersion(); }
 
 /* Writing: Python's BZ2File, compresslevel 9 by default (joblib keeps it). */
-static void *enc_new(const jlp_alc *alc, int level, int threads, jlp_error *err) {
+static void *enc_new(const jlp_codec *self, const jlp_alc *alc, int level, int threads, jlp_error *err) {
+    (void)self;
     (void)threads;
     bz2dec *d = bz_state(alc, err);
     if (!d) return NULL;
@@ -89,7 +94,8 @@ static void *enc_new(const jlp_alc *alc, int level, int threads, jlp_error *err)
     return d;
 }
 
-static jlp_codec_status enc_run(void *state, jlp_inbuf *in, jlp_outbuf *out, int finish, jlp_error *err) {
+static jlp_codec_status enc_run(const jlp_codec *self, void *state, jlp_inbuf *in, jlp_outbuf *out, int finish, jlp_error *err) {
+    (void)self;
     bz2dec *d = state;
     size_t avail = in->size - in->pos, cap = out->size - out->pos;
     d->bs.next_in = (char *)(uintptr_t)((const char *)in->src + in->pos);
@@ -106,7 +112,8 @@ static jlp_codec_status enc_run(void *state, jlp_inbuf *in, jlp_outbuf *out, int
     return jlp__codec_fail(err, JLP_E_CORRUPT, "bz2", "encoder error");
 }
 
-static void enc_free(void *state) {
+static void enc_free(const jlp_codec *self, void *state) {
+    (void)self;
     bz2dec *d = state;
     BZ2_bzCompressEnd(&d->bs);
     jlp__free(d->alc, d, sizeof *d);

@@ -12,14 +12,16 @@
 
 /* --- bidders (always built, so detection names a codec even when it is compiled out) */
 
-static int bid_zlib(const uint8_t *h, size_t len) {
+static int bid_zlib(const jlp_codec *self, const uint8_t *h, size_t len) {
+    (void)self;
     /* joblib and Python's zlib write CMF 0x78 (deflate, 32 KiB window); FLG makes the
      * pair a multiple of 31 and has no preset dictionary. */
     if (len < 2 || h[0] != 0x78 || ((h[0] << 8) | h[1]) % 31 != 0 || (h[1] & 0x20)) return 0;
     return 16;
 }
 
-static int bid_gzip(const uint8_t *h, size_t len) {
+static int bid_gzip(const jlp_codec *self, const uint8_t *h, size_t len) {
+    (void)self;
     if (len < 4 || h[0] != 0x1f || h[1] != 0x8b || h[2] != 8 || (h[3] & 0xE0)) return 0;
     return 27;
 }
@@ -51,7 +53,8 @@ static size_t zf_header(const uint8_t *h, size_t len, uint64_t *declared) {
     return len > 21 && h[21] == ' ' ? 22 : 21;
 }
 
-static int bid_zf(const uint8_t *h, size_t len) {
+static int bid_zf(const jlp_codec *self, const uint8_t *h, size_t len) {
+    (void)self;
     uint64_t declared;
     return zf_header(h, len, &declared) ? 21 * 8 : 0;
 }
@@ -100,17 +103,28 @@ static void *inflater_new(const jlp_alc *alc, int wbits, const char *name, bool 
     return z;
 }
 
-static void *dec_new_zlib(const jlp_alc *alc, jlp_error *err) { return inflater_new(alc, 15, "zlib", false, err); }
-static void *dec_new_gzip(const jlp_alc *alc, jlp_error *err) { return inflater_new(alc, 31, "gzip", false, err); }
-static void *dec_new_zf(const jlp_alc *alc, jlp_error *err) { return inflater_new(alc, 15, "zf", true, err); }
+static void *dec_new_zlib(const jlp_codec *self, const jlp_alc *alc, jlp_error *err) {
+    (void)self;
+    return inflater_new(alc, 15, "zlib", false, err);
+}
+static void *dec_new_gzip(const jlp_codec *self, const jlp_alc *alc, jlp_error *err) {
+    (void)self;
+    return inflater_new(alc, 31, "gzip", false, err);
+}
+static void *dec_new_zf(const jlp_codec *self, const jlp_alc *alc, jlp_error *err) {
+    (void)self;
+    return inflater_new(alc, 15, "zf", true, err);
+}
 
-static void dec_free(void *state) {
+static void dec_free(const jlp_codec *self, void *state) {
+    (void)self;
     inflater *z = state;
     inflateEnd(&z->zs);
     jlp__free(z->alc, z, sizeof *z);
 }
 
-static jlp_codec_status dec_run(void *state, jlp_inbuf *in, jlp_outbuf *out, jlp_error *err) {
+static jlp_codec_status dec_run(const jlp_codec *self, void *state, jlp_inbuf *in, jlp_outbuf *out, jlp_error *err) {
+    (void)self;
     inflater *z = state;
     const uint8_t *src = (const uint8_t *)in->src + in->pos;
     size_t avail = in->size - in->pos;
@@ -158,7 +172,7 @@ static jlp_codec_status dec_run(void *state, jlp_inbuf *in, jlp_outbuf *out, jlp
     return jlp__codec_fail(err, code, z->name, msg);
 }
 
-static const char *version(void) { return zlibVersion(); }
+static const char *version(const jlp_codec *self) { (void)self; return zlibVersion(); }
 
 /* Writing: joblib's BinaryZlibFile is zlib.compressobj(level, DEFLATED, wbits, memLevel 8,
  * default strategy), wbits 15 for zlib and 31 for gzip (zlib then writes a gzip header
@@ -582,14 +596,17 @@ static void *deflater_new(const jlp_alc *alc, int level, int wbits, int threads,
     return z;
 }
 
-static void *enc_new_zlib(const jlp_alc *alc, int level, int threads, jlp_error *err) {
+static void *enc_new_zlib(const jlp_codec *self, const jlp_alc *alc, int level, int threads, jlp_error *err) {
+    (void)self;
     return deflater_new(alc, level, 15, threads, err);
 }
-static void *enc_new_gzip(const jlp_alc *alc, int level, int threads, jlp_error *err) {
+static void *enc_new_gzip(const jlp_codec *self, const jlp_alc *alc, int level, int threads, jlp_error *err) {
+    (void)self;
     return deflater_new(alc, level, 31, threads, err);
 }
 
-static jlp_codec_status enc_run(void *state, jlp_inbuf *in, jlp_outbuf *out, int finish, jlp_error *err) {
+static jlp_codec_status enc_run(const jlp_codec *self, void *state, jlp_inbuf *in, jlp_outbuf *out, int finish, jlp_error *err) {
+    (void)self;
     deflater *z = state;
     if (z->par) return pd_run(z->par, in, out, finish, err);
     size_t avail = in->size - in->pos, cap = out->size - out->pos;
@@ -607,7 +624,8 @@ static jlp_codec_status enc_run(void *state, jlp_inbuf *in, jlp_outbuf *out, int
     return jlp__codec_fail(err, JLP_E_CORRUPT, "deflate", z->zs.msg);
 }
 
-static void enc_free(void *state) {
+static void enc_free(const jlp_codec *self, void *state) {
+    (void)self;
     deflater *z = state;
     if (z->par) pd_free(z->par);
     else deflateEnd(&z->zs);

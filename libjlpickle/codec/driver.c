@@ -64,7 +64,7 @@ static long long pull_layer(jlp_source *s, void *dst, size_t cap) {
         jlp_outbuf ob = {dst, cap, 0};
         jlp_error e;
         jlp__clear(&e);
-        jlp_codec_status st = codec->dec_run(L->state, &ib, &ob, &e);
+        jlp_codec_status st = codec->dec_run(codec, L->state, &ib, &ob, &e);
         in->cur += ib.pos;
         uint64_t decoded = s->end_off + ob.pos;
         if (st == JLP_CODEC_ERROR) {
@@ -98,9 +98,9 @@ static long long pull_layer(jlp_source *s, void *dst, size_t cap) {
             }
             if (have == 0) {
                 L->ended = true;
-            } else if (codec->concatenation && codec->bid(in->cur, have) > 0) {
-                codec->dec_free(L->state);
-                L->state = codec->dec_new(L->alc, &e);
+            } else if (codec->concatenation && codec->bid(codec, in->cur, have) > 0) {
+                codec->dec_free(codec, L->state);
+                L->state = codec->dec_new(codec, L->alc, &e);
                 if (!L->state) {
                     s->pending = e;
                     return -1;
@@ -126,7 +126,7 @@ static long long pull_layer(jlp_source *s, void *dst, size_t cap) {
 void jlp__layer_free(jlp_source *s) {
     if (!s->layer) return;
     jlp__layer *L = s->layer;
-    if (L->state) L->codec->dec_free(L->state);
+    if (L->state) L->codec->dec_free(L->codec, L->state);
     jlp__free(s->alc, L, sizeof *L);
     s->layer = NULL;
     jlp_source_free(s->inner);
@@ -163,7 +163,7 @@ jlp_code jlp__src_detect(jlp_source *s, const jlp_read_opts *opts, jlp_error *er
     jlp__layer *L = jlp__malloc(s->alc, sizeof *L);
     jlp_source *inner = jlp__malloc(s->alc, sizeof *inner);
     void *state = NULL;
-    if (L && inner) state = codec->dec_new(s->alc, err);
+    if (L && inner) state = codec->dec_new(codec, s->alc, err);
     if (!L || !inner || !state) {
         jlp__free(s->alc, L, sizeof *L);
         jlp__free(s->alc, inner, sizeof *inner);
@@ -173,8 +173,8 @@ jlp_code jlp__src_detect(jlp_source *s, const jlp_read_opts *opts, jlp_error *er
     L->codec = codec;
     L->alc = s->alc;
     L->state = state;
-    L->max_decoded = opts->limits.max_decoded;
-    L->max_ratio = opts->limits.max_ratio;
+    L->max_decoded = opts->limits->max_decoded;
+    L->max_ratio = opts->limits->max_ratio;
     L->ended = L->trailing = L->failed = false;
     jlp__clear(&L->error);
     /* The raw input moves, with its window, buffer and descriptor, into `inner`. */

@@ -3,7 +3,8 @@
  * carry checksums are verified by liblz4. */
 #include "codec.h"
 
-static int bid_lz4(const uint8_t *h, size_t len) {
+static int bid_lz4(const jlp_codec *self, const uint8_t *h, size_t len) {
+    (void)self;
     if (len < 6 || h[0] != 0x04 || h[1] != 0x22 || h[2] != 0x4D || h[3] != 0x18) return 0;
     if ((h[4] >> 6) != 1 || (h[4] & 0x02)) return 0; /* version 01, reserved bit clear */
     return 36;
@@ -18,7 +19,8 @@ typedef struct lz4dec {
     const jlp_alc *alc;
 } lz4dec;
 
-static void *dec_new(const jlp_alc *alc, jlp_error *err) {
+static void *dec_new(const jlp_codec *self, const jlp_alc *alc, jlp_error *err) {
+    (void)self;
     lz4dec *d = jlp__malloc(alc, sizeof *d);
     if (!d || LZ4F_isError(LZ4F_createDecompressionContext(&d->ctx, LZ4F_VERSION))) {
         jlp__free(alc, d, sizeof *d);
@@ -29,13 +31,15 @@ static void *dec_new(const jlp_alc *alc, jlp_error *err) {
     return d;
 }
 
-static void dec_free(void *state) {
+static void dec_free(const jlp_codec *self, void *state) {
+    (void)self;
     lz4dec *d = state;
     LZ4F_freeDecompressionContext(d->ctx);
     jlp__free(d->alc, d, sizeof *d);
 }
 
-static jlp_codec_status dec_run(void *state, jlp_inbuf *in, jlp_outbuf *out, jlp_error *err) {
+static jlp_codec_status dec_run(const jlp_codec *self, void *state, jlp_inbuf *in, jlp_outbuf *out, jlp_error *err) {
+    (void)self;
     lz4dec *d = state;
     size_t src_size = in->size - in->pos, dst_size = out->size - out->pos;
     size_t hint = LZ4F_decompress(d->ctx, (char *)out->dst + out->pos, &dst_size,
@@ -50,7 +54,7 @@ static jlp_codec_status dec_run(void *state, jlp_inbuf *in, jlp_outbuf *out, jlp
     return hint == 0 ? JLP_CODEC_END : JLP_CODEC_MORE;
 }
 
-static const char *version(void) { return LZ4_versionString(); }
+static const char *version(const jlp_codec *self) { (void)self; return LZ4_versionString(); }
 
 /* Writing: python-lz4's LZ4FrameFile defaults, as joblib uses them: 64 KiB linked
  * blocks, no block or content checksum, no content size, level 0 (fast). */
@@ -63,7 +67,8 @@ typedef struct lz4enc {
     size_t stage_cap, stage_len, stage_pos;
 } lz4enc;
 
-static void *enc_new(const jlp_alc *alc, int level, int threads, jlp_error *err) {
+static void *enc_new(const jlp_codec *self, const jlp_alc *alc, int level, int threads, jlp_error *err) {
+    (void)self;
     (void)threads;
     lz4enc *e = jlp__malloc(alc, sizeof *e);
     if (!e || LZ4F_isError(LZ4F_createCompressionContext(&e->ctx, LZ4F_VERSION))) {
@@ -89,7 +94,8 @@ static void *enc_new(const jlp_alc *alc, int level, int threads, jlp_error *err)
     return e;
 }
 
-static jlp_codec_status enc_run(void *state, jlp_inbuf *in, jlp_outbuf *out, int finish, jlp_error *err) {
+static jlp_codec_status enc_run(const jlp_codec *self, void *state, jlp_inbuf *in, jlp_outbuf *out, int finish, jlp_error *err) {
+    (void)self;
     lz4enc *e = state;
     for (;;) {
         if (e->stage_pos < e->stage_len) { /* drain what liblz4 produced */
@@ -122,7 +128,8 @@ static jlp_codec_status enc_run(void *state, jlp_inbuf *in, jlp_outbuf *out, int
     }
 }
 
-static void enc_free(void *state) {
+static void enc_free(const jlp_codec *self, void *state) {
+    (void)self;
     lz4enc *e = state;
     LZ4F_freeCompressionContext(e->ctx);
     jlp__free(e->alc, e->stage, e->stage_cap);

@@ -7,7 +7,8 @@
 
 /* LZMA-alone header: properties byte (lc/lp/pb, < 225), dictionary size (liblzma
  * writes 2^n or 2^n + 2^(n-1)), uncompressed size (all ones when unknown). */
-static int bid_lzma(const uint8_t *h, size_t len) {
+static int bid_lzma(const jlp_codec *self, const uint8_t *h, size_t len) {
+    (void)self;
     if (len < 13 || h[0] >= 225) return 0;
     uint32_t dict = jlp__le32(h + 1);
     bool ok = false;
@@ -19,7 +20,8 @@ static int bid_lzma(const uint8_t *h, size_t len) {
     return 40;
 }
 
-static int bid_xz(const uint8_t *h, size_t len) {
+static int bid_xz(const jlp_codec *self, const uint8_t *h, size_t len) {
+    (void)self;
     static const uint8_t magic[6] = {0xFD, '7', 'z', 'X', 'Z', 0};
     if (len < 8 || memcmp(h, magic, 6) || h[6] != 0 || (h[7] & 0xF0)) return 0;
     return 64;
@@ -74,16 +76,24 @@ static void *lz_new(const jlp_alc *alc, bool xz, jlp_error *err) {
     return d;
 }
 
-static void *dec_new_lzma(const jlp_alc *alc, jlp_error *err) { return lz_new(alc, false, err); }
-static void *dec_new_xz(const jlp_alc *alc, jlp_error *err) { return lz_new(alc, true, err); }
+static void *dec_new_lzma(const jlp_codec *self, const jlp_alc *alc, jlp_error *err) {
+    (void)self;
+    return lz_new(alc, false, err);
+}
+static void *dec_new_xz(const jlp_codec *self, const jlp_alc *alc, jlp_error *err) {
+    (void)self;
+    return lz_new(alc, true, err);
+}
 
-static void dec_free(void *state) {
+static void dec_free(const jlp_codec *self, void *state) {
+    (void)self;
     lzdec *d = state;
     lzma_end(&d->ls);
     jlp__free(d->alc, d, sizeof *d);
 }
 
-static jlp_codec_status dec_run(void *state, jlp_inbuf *in, jlp_outbuf *out, jlp_error *err) {
+static jlp_codec_status dec_run(const jlp_codec *self, void *state, jlp_inbuf *in, jlp_outbuf *out, jlp_error *err) {
+    (void)self;
     lzdec *d = state;
     d->ls.next_in = (const uint8_t *)in->src + in->pos;
     d->ls.avail_in = in->size - in->pos;
@@ -105,7 +115,7 @@ static jlp_codec_status dec_run(void *state, jlp_inbuf *in, jlp_outbuf *out, jlp
     }
 }
 
-static const char *version(void) { return lzma_version_string(); }
+static const char *version(const jlp_codec *self) { (void)self; return lzma_version_string(); }
 
 /* Writing: Python's LZMAFile, preset 6 by default; .lzma is the "alone" format (unknown
  * size, end marker), .xz a stream with a CRC64 check. xz can use liblzma's threads. */
@@ -134,14 +144,17 @@ static void *enc_new_any(const jlp_alc *alc, int level, int threads, bool xz, jl
     return d;
 }
 
-static void *enc_new_lzma(const jlp_alc *alc, int level, int threads, jlp_error *err) {
+static void *enc_new_lzma(const jlp_codec *self, const jlp_alc *alc, int level, int threads, jlp_error *err) {
+    (void)self;
     return enc_new_any(alc, level, threads, false, err);
 }
-static void *enc_new_xz(const jlp_alc *alc, int level, int threads, jlp_error *err) {
+static void *enc_new_xz(const jlp_codec *self, const jlp_alc *alc, int level, int threads, jlp_error *err) {
+    (void)self;
     return enc_new_any(alc, level, threads, true, err);
 }
 
-static jlp_codec_status enc_run(void *state, jlp_inbuf *in, jlp_outbuf *out, int finish, jlp_error *err) {
+static jlp_codec_status enc_run(const jlp_codec *self, void *state, jlp_inbuf *in, jlp_outbuf *out, int finish, jlp_error *err) {
+    (void)self;
     lzdec *d = state;
     d->ls.next_in = (const uint8_t *)in->src + in->pos;
     d->ls.avail_in = in->size - in->pos;

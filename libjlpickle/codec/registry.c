@@ -57,6 +57,9 @@ jlp_code jlp_registry_add(jlp_registry *reg, const jlp_codec *codec, jlp_error *
     if ((codec->dec_new != NULL) != (codec->dec_run != NULL) ||
         (codec->dec_new != NULL) != (codec->dec_free != NULL))
         return jlp__fail(err, JLP_E_INVALID_ARG, 0, -1, "codec decoder callbacks must be all set or all NULL");
+    if ((codec->enc_new != NULL) != (codec->enc_run != NULL) ||
+        (codec->enc_new != NULL) != (codec->enc_free != NULL))
+        return jlp__fail(err, JLP_E_INVALID_ARG, 0, -1, "codec encoder callbacks must be all set or all NULL");
     for (size_t i = 0; i < reg->n; i++) {
         if (strcmp(reg->codecs[i]->name, codec->name) == 0) {
             reg->codecs[i] = codec;
@@ -108,7 +111,7 @@ const jlp_codec *jlp_registry_detect(const jlp_registry *reg, const uint8_t *hea
     int best_bid = head ? jlp__bid_pickle(head, len) : 0;
     int pickle_bid = best_bid;
     for (size_t i = 0; head && i < reg->n; i++) {
-        int b = reg->codecs[i]->bid(head, len);
+        int b = reg->codecs[i]->bid(reg->codecs[i], head, len);
         if (b > best_bid) {
             best_bid = b;
             best = reg->codecs[i];

@@ -2,7 +2,8 @@
  * files are written by the zstd tool or by libjlpickle. Frames may follow one another. */
 #include "codec.h"
 
-static int bid_zstd(const uint8_t *h, size_t len) {
+static int bid_zstd(const jlp_codec *self, const uint8_t *h, size_t len) {
+    (void)self;
     if (len < 5 || h[0] != 0x28 || h[1] != 0xB5 || h[2] != 0x2F || h[3] != 0xFD) return 0;
     if (h[4] & 0x08) return 0; /* reserved bit of the frame header descriptor */
     return 36;
@@ -20,7 +21,8 @@ typedef struct zdec {
     const jlp_alc *alc;
 } zdec;
 
-static void *dec_new(const jlp_alc *alc, jlp_error *err) {
+static void *dec_new(const jlp_codec *self, const jlp_alc *alc, jlp_error *err) {
+    (void)self;
     zdec *d = jlp__malloc(alc, sizeof *d);
     if (!d) goto fail;
     /* libzstd's custom allocator entry points are in its static-linking-only API; the
@@ -36,13 +38,15 @@ fail:
     return NULL;
 }
 
-static void dec_free(void *state) {
+static void dec_free(const jlp_codec *self, void *state) {
+    (void)self;
     zdec *d = state;
     ZSTD_freeDStream(d->ds);
     jlp__free(d->alc, d, sizeof *d);
 }
 
-static jlp_codec_status dec_run(void *state, jlp_inbuf *in, jlp_outbuf *out, jlp_error *err) {
+static jlp_codec_status dec_run(const jlp_codec *self, void *state, jlp_inbuf *in, jlp_outbuf *out, jlp_error *err) {
+    (void)self;
     zdec *d = state;
     ZSTD_inBuffer zi = {in->src, in->size, in->pos};
     ZSTD_outBuffer zo = {out->dst, out->size, out->pos};
@@ -60,7 +64,7 @@ static jlp_codec_status dec_run(void *state, jlp_inbuf *in, jlp_outbuf *out, jlp
     return r == 0 ? JLP_CODEC_END : JLP_CODEC_MORE;
 }
 
-static const char *version(void) { return ZSTD_versionString(); }
+static const char *version(const jlp_codec *self) { (void)self; return ZSTD_versionString(); }
 
 /* Writing: level 3 (zstd's own default), with a content checksum as the zstd tool
  * writes by default; threads > 1 use libzstd's workers. */
@@ -69,7 +73,8 @@ typedef struct zenc {
     const jlp_alc *alc;
 } zenc;
 
-static void *enc_new(const jlp_alc *alc, int level, int threads, jlp_error *err) {
+static void *enc_new(const jlp_codec *self, const jlp_alc *alc, int level, int threads, jlp_error *err) {
+    (void)self;
     zenc *d = jlp__malloc(alc, sizeof *d);
     ZSTD_CCtx *cc = d ? ZSTD_createCCtx() : NULL;
     if (!cc) {
@@ -85,7 +90,8 @@ static void *enc_new(const jlp_alc *alc, int level, int threads, jlp_error *err)
     return d;
 }
 
-static jlp_codec_status enc_run(void *state, jlp_inbuf *in, jlp_outbuf *out, int finish, jlp_error *err) {
+static jlp_codec_status enc_run(const jlp_codec *self, void *state, jlp_inbuf *in, jlp_outbuf *out, int finish, jlp_error *err) {
+    (void)self;
     ZSTD_CCtx *cc = ((zenc *)state)->cc;
     ZSTD_inBuffer zi = {in->src, in->size, in->pos};
     ZSTD_outBuffer zo = {out->dst, out->size, out->pos};
@@ -96,7 +102,8 @@ static jlp_codec_status enc_run(void *state, jlp_inbuf *in, jlp_outbuf *out, int
     return finish && r == 0 ? JLP_CODEC_END : JLP_CODEC_MORE;
 }
 
-static void enc_free(void *state) {
+static void enc_free(const jlp_codec *self, void *state) {
+    (void)self;
     zenc *d = state;
     ZSTD_freeCCtx(d->cc);
     jlp__free(d->alc, d, sizeof *d);

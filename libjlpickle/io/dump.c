@@ -4,6 +4,8 @@
  */
 #include "sink.h"
 
+#include "../common/opts.h"
+
 #include "../pickle/vm.h"
 
 #include <errno.h>
@@ -72,19 +74,15 @@ static jlp_code write_all(jlp__sink *s, const jlp_val *root, const jlp_write_opt
     return c;
 }
 
-static const jlp_write_opts *opts_or_default(const jlp_write_opts *o, jlp_write_opts *def) {
-    if (o) return o;
-    jlp_write_opts d = JLP_WRITE_OPTS_INIT;
-    *def = d;
-    return def;
-}
 
 jlp_code jlp_dump_cb(const jlp_val *root, jlp_write_fn fn, void *ctx, const jlp_write_opts *opts,
                      jlp_error *err) {
     jlp__clear(err);
     if (!root || !fn) return jlp__fail(err, JLP_E_INVALID_ARG, 0, -1, "NULL value or callback");
-    jlp_write_opts def;
-    opts = opts_or_default(opts, &def);
+    jlp_write_opts resolved;
+    jlp_code oc = jlp__write_opts_take(&resolved, opts, err);
+    if (oc) return oc;
+    opts = &resolved;
     jlp__sink s;
     jlp_code c = jlp__sink_init(&s, opts->alc, -1, NULL, fn, ctx, NULL, err);
     if (!c) c = write_all(&s, root, opts, NULL, err);
@@ -95,8 +93,10 @@ jlp_code jlp_dump_cb(const jlp_val *root, jlp_write_fn fn, void *ctx, const jlp_
 jlp_code jlp_dump_file(const jlp_val *root, FILE *fp, const jlp_write_opts *opts, jlp_error *err) {
     jlp__clear(err);
     if (!root || !fp) return jlp__fail(err, JLP_E_INVALID_ARG, 0, -1, "NULL value or FILE");
-    jlp_write_opts def;
-    opts = opts_or_default(opts, &def);
+    jlp_write_opts resolved;
+    jlp_code oc = jlp__write_opts_take(&resolved, opts, err);
+    if (oc) return oc;
+    opts = &resolved;
     jlp__sink s;
     jlp_code c = jlp__sink_init(&s, opts->alc, -1, fp, NULL, NULL, NULL, err);
     if (!c) {
@@ -126,8 +126,9 @@ static jlp_code dump_to_fd(const jlp_val *root, int fd, const jlp_write_opts *op
 jlp_code jlp_dump_fd(const jlp_val *root, int fd, const jlp_write_opts *opts, jlp_error *err) {
     jlp__clear(err);
     if (!root || fd < 0) return jlp__fail(err, JLP_E_INVALID_ARG, 0, -1, "NULL value or negative fd");
-    jlp_write_opts def;
-    return dump_to_fd(root, fd, opts_or_default(opts, &def), NULL, err);
+    jlp_write_opts resolved;
+    jlp_code c = jlp__write_opts_take(&resolved, opts, err);
+    return c ? c : dump_to_fd(root, fd, &resolved, NULL, err);
 }
 
 jlp_code jlp_dump_mem(const jlp_val *root, const jlp_write_opts *opts, void **out, size_t *len,
@@ -136,8 +137,10 @@ jlp_code jlp_dump_mem(const jlp_val *root, const jlp_write_opts *opts, void **ou
     if (!root || !out) return jlp__fail(err, JLP_E_INVALID_ARG, 0, -1, "NULL value or output pointer");
     *out = NULL;
     if (len) *len = 0;
-    jlp_write_opts def;
-    opts = opts_or_default(opts, &def);
+    jlp_write_opts resolved;
+    jlp_code oc = jlp__write_opts_take(&resolved, opts, err);
+    if (oc) return oc;
+    opts = &resolved;
     jlp__buf mem;
     jlp__buf_init(&mem, jlp__alc_malloc()); /* the caller frees it with free() */
     jlp__sink s;
@@ -158,8 +161,10 @@ jlp_code jlp_dump_path(const jlp_val *root, const char *path, const jlp_write_op
                        jlp_error *err) {
     jlp__clear(err);
     if (!root || !path || !*path) return jlp__fail(err, JLP_E_INVALID_ARG, 0, -1, "NULL value or path");
-    jlp_write_opts def;
-    opts = opts_or_default(opts, &def);
+    jlp_write_opts resolved;
+    jlp_code oc = jlp__write_opts_take(&resolved, opts, err);
+    if (oc) return oc;
+    opts = &resolved;
     /* A temporary file beside the destination, so the final rename is atomic. */
     size_t n = strlen(path);
     char *tmp = malloc(n + 16);

@@ -57,7 +57,7 @@ static void encode(jlp__sink *s, const uint8_t *p, size_t n, bool finish) {
         jlp_outbuf out = {s->zbuf, s->zcap, 0};
         jlp_error e;
         jlp__clear(&e);
-        jlp_codec_status st = s->codec->enc_run(s->enc, &in, &out, finish, &e);
+        jlp_codec_status st = s->codec->enc_run(s->codec, s->enc, &in, &out, finish, &e);
         emit(s, s->zbuf, out.pos);
         if (st == JLP_CODEC_ERROR) {
             if (!s->failed) {
@@ -97,7 +97,7 @@ jlp_code jlp__sink_set_codec(jlp__sink *s, const jlp_codec *codec, int level, in
         s->failed = true;
         return jlp__fail(&s->err, JLP_E_NOMEM, 0, -1, "cannot allocate a compression buffer");
     }
-    s->enc = codec->enc_new(s->alc, level < 0 ? codec->default_level : level, threads, &s->err);
+    s->enc = codec->enc_new(codec, s->alc, level < 0 ? codec->default_level : level, threads, &s->err);
     if (!s->enc) {
         s->failed = true;
         return s->err.code;
@@ -133,7 +133,7 @@ jlp_code jlp__sink_finish(jlp__sink *s) {
 }
 
 void jlp__sink_release(jlp__sink *s) {
-    if (s->enc) s->codec->enc_free(s->enc);
+    if (s->enc) s->codec->enc_free(s->codec, s->enc);
     jlp__free(s->alc, s->buf, s->cap);
     jlp__free(s->alc, s->zbuf, s->zcap);
     s->enc = NULL;

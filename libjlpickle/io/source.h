@@ -75,7 +75,8 @@ jlp_code jlp__src_error(jlp_source *s, jlp_error *err, uint64_t offset, int opco
 
 /** Examine the leading bytes (once per source, at its start) and insert the decoder
  *  layer of a compressed container (codec/driver.c). @return JLP_OK, or the error:
- *  UNKNOWN_FORMAT, CODEC_MISSING, TRUNCATED (empty input), IO, NOMEM. */
+ *  UNKNOWN_FORMAT, CODEC_MISSING, TRUNCATED (empty input), IO, NOMEM. `opts` are
+ *  resolved options (common/opts.h: limits set). */
 jlp_code jlp__src_detect(jlp_source *s, const jlp_read_opts *opts, jlp_error *err);
 /** @return the name of the detected container ("none" for a raw pickle, NULL before
  *  detection). */

@@ -2,6 +2,8 @@
  * and the alignment policy applied when an array's data stays in the input. */
 #include "numpy.h"
 
+#include "../common/opts.h"
+
 #include <stdlib.h>
 
 static bool host_little(void) {
@@ -39,26 +41,28 @@ jlp_code jlp__array_place(jlp__vm *m, jlp_ndarray *a) {
 }
 
 int jlp_array_get(const jlp_val *v, jlp_array_info *info) {
-    if (!info) return 0;
-    memset(info, 0, sizeof *info);
-    if (!v || v->type != JLP_NDARRAY) return 0;
-    const jlp_ndarray *a = jlp__arr(v);
-    const jlp_dtype_info *d = jlp__dt(a->dtype);
-    uint32_t al = jlp__dtype_align(d);
-    info->dtype = a->dtype;
-    info->ndim = a->ndim;
-    info->shape = a->shape;
-    info->count = a->count;
-    info->order = a->order;
-    info->data = a->data;
-    info->nbytes = a->nbytes;
-    info->storage = (jlp_storage)a->storage;
-    info->origin = (jlp_array_origin)a->origin;
-    info->offset = a->offset;
-    info->aligned = !a->data || al <= 1 || ((uintptr_t)a->data % al) == 0;
-    info->native = dtype_native(d);
-    info->subclass = a->subclass;
-    return 1;
+    jlp_array_info full;
+    memset(&full, 0, sizeof full);
+    bool is_array = v && v->type == JLP_NDARRAY;
+    if (is_array) {
+        const jlp_ndarray *a = jlp__arr(v);
+        const jlp_dtype_info *d = jlp__dt(a->dtype);
+        uint32_t al = jlp__dtype_align(d);
+        full.dtype = a->dtype;
+        full.ndim = a->ndim;
+        full.shape = a->shape;
+        full.count = a->count;
+        full.order = a->order;
+        full.data = a->data;
+        full.nbytes = a->nbytes;
+        full.storage = (jlp_storage)a->storage;
+        full.origin = (jlp_array_origin)a->origin;
+        full.offset = a->offset;
+        full.aligned = !a->data || al <= 1 || ((uintptr_t)a->data % al) == 0;
+        full.native = dtype_native(d);
+        full.subclass = a->subclass;
+    }
+    return jlp__struct_out(info, &full, sizeof full) && is_array;
 }
 
 jlp_val *jlp_array_object(const jlp_val *v, uint64_t i) {

@@ -6,6 +6,8 @@
  */
 #include "vm.h"
 
+#include "../common/opts.h"
+
 #include "opcodes.h"
 #include "text.h"
 #include "../numpy/numpy.h"
@@ -45,6 +47,8 @@ jlp_code jlp__vm_fail(jlp__vm *m, jlp_code code, const char *fmt, ...) {
 jlp_code jlp__vm_event(jlp__vm *m, jlp_event_kind kind, uint64_t offset, uint64_t length) {
     if (!m->opts->trace) return JLP_OK;
     jlp_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.size = sizeof ev;
     ev.kind = kind;
     ev.offset = offset;
     ev.length = length;
@@ -971,25 +975,13 @@ jlp_code jlp__vm_nested_src(jlp__vm *parent, jlp_source *src, jlp_val **root) {
 
 /* ---- entry points ------------------------------------------------------------------ */
 
-void jlp_read_opts_init(jlp_read_opts *opts) {
-    if (!opts) return;
-    jlp_read_opts d = JLP_READ_OPTS_INIT;
-    *opts = d;
-}
-
-jlp_doc *jlp_load(jlp_source *src, const jlp_read_opts *opts, jlp_error *err) {
-    jlp__clear(err);
-    if (!src) {
-        jlp__fail(err, JLP_E_INVALID_ARG, 0, -1, "NULL source");
-        return NULL;
-    }
-    jlp_read_opts defaults = JLP_READ_OPTS_INIT;
-    if (!opts) opts = &defaults;
+/* Load one pickle with options already resolved (jlp__read_cfg_init). */
+static jlp_doc *load_resolved(jlp_source *src, const jlp_read_opts *opts, jlp_error *err) {
     jlp__vm m;
     memset(&m, 0, sizeof m);
     m.src = src;
     m.opts = opts;
-    m.lim = &opts->limits;
+    m.lim = opts->limits;
     m.alc = jlp__alc_or_default(opts->alc);
     m.err = err;
     m.start = jlp__src_tell(src);
@@ -997,7 +989,7 @@ jlp_doc *jlp_load(jlp_source *src, const jlp_read_opts *opts, jlp_error *err) {
     m.op = -1;
     if (!src->detected && m.start == 0 && jlp__src_detect(src, opts, err) != JLP_OK) return NULL;
     bool limit_hit = false;
-    m.doc = jlp__doc_new(m.alc, opts->limits.max_alloc, &limit_hit);
+    m.doc = jlp__doc_new(m.alc, m.lim->max_alloc, &limit_hit);
     if (!m.doc) {
         if (limit_hit) jlp__fail(err, JLP_E_LIMIT, m.start, -1, "limits.max_alloc is smaller than an empty document");
         else jlp__fail(err, JLP_E_NOMEM, m.start, -1, "cannot allocate a document");
@@ -1022,9 +1014,20 @@ jlp_doc *jlp_load(jlp_source *src, const jlp_read_opts *opts, jlp_error *err) {
     return m.doc;
 }
 
+jlp_doc *jlp_load(jlp_source *src, const jlp_read_opts *opts, jlp_error *err) {
+    jlp__clear(err);
+    jlp__read_cfg cfg;
+    if (jlp__read_cfg_init(&cfg, opts, err) != JLP_OK) return NULL;
+    if (!src) {
+        jlp__fail(err, JLP_E_INVALID_ARG, 0, -1, "NULL source");
+        return NULL;
+    }
+    return load_resolved(src, &cfg.opts, err);
+}
+
 /* One-shot load: compressed input must also end cleanly after the pickle. */
 static jlp_doc *load_once(jlp_source *src, const jlp_read_opts *opts, jlp_error *err) {
-    jlp_doc *d = jlp_load(src, opts, err);
+    jlp_doc *d = load_resolved(src, opts, err);
     if (d && src->layer && jlp_source_check_end(src, err) != JLP_OK) {
         jlp_doc_free(d);
         d = NULL;
@@ -1041,9 +1044,13 @@ static jlp_doc *load_and_free(jlp_source *src, const jlp_read_opts *opts, jlp_er
 
 jlp_doc *jlp_load_mem(const void *data, size_t len, const jlp_read_opts *opts,
                       size_t *consumed, jlp_error *err) {
-    jlp_source *src = jlp_source_mem(data, len, opts ? opts->alc : NULL, err);
+    jlp__clear(err);
+    if (consumed) *consumed = 0;
+    jlp__read_cfg cfg;
+    if (jlp__read_cfg_init(&cfg, opts, err) != JLP_OK) return NULL;
+    jlp_source *src = jlp_source_mem(data, len, cfg.opts.alc, err);
     if (!src) return NULL;
-    jlp_doc *d = load_once(src, opts, err);
+    jlp_doc *d = load_once(src, &cfg.opts, err);
     if (consumed) *consumed = d ? (size_t)jlp_doc_consumed(d) : 0;
     jlp_source_free(src);
     return d;
@@ -1095,18 +1102,29 @@ static jlp_doc *load_mapped(const char *path, const jlp_read_opts *opts, jlp_err
 
 jlp_doc *jlp_load_path(const char *path, const jlp_read_opts *opts, jlp_error *err) {
     jlp__clear(err);
-    if (path && opts && opts->mmap) return load_mapped(path, opts, err);
-    return load_and_free(jlp_source_path(path, opts ? opts->alc : NULL, err), opts, err);
+    jlp__read_cfg cfg;
+    if (jlp__read_cfg_init(&cfg, opts, err) != JLP_OK) return NULL;
+    if (path && cfg.opts.mmap) return load_mapped(path, &cfg.opts, err);
+    return load_and_free(jlp_source_path(path, cfg.opts.alc, err), &cfg.opts, err);
 }
 
 jlp_doc *jlp_load_fd(int fd, const jlp_read_opts *opts, jlp_error *err) {
-    return load_and_free(jlp_source_fd(fd, opts ? opts->alc : NULL, err), opts, err);
+    jlp__clear(err);
+    jlp__read_cfg cfg;
+    if (jlp__read_cfg_init(&cfg, opts, err) != JLP_OK) return NULL;
+    return load_and_free(jlp_source_fd(fd, cfg.opts.alc, err), &cfg.opts, err);
 }
 
 jlp_doc *jlp_load_file(FILE *fp, const jlp_read_opts *opts, jlp_error *err) {
-    return load_and_free(jlp_source_file(fp, opts ? opts->alc : NULL, err), opts, err);
+    jlp__clear(err);
+    jlp__read_cfg cfg;
+    if (jlp__read_cfg_init(&cfg, opts, err) != JLP_OK) return NULL;
+    return load_and_free(jlp_source_file(fp, cfg.opts.alc, err), &cfg.opts, err);
 }
 
 jlp_doc *jlp_load_cb(jlp_read_fn fn, void *ctx, const jlp_read_opts *opts, jlp_error *err) {
-    return load_and_free(jlp_source_cb(fn, ctx, opts ? opts->alc : NULL, err), opts, err);
+    jlp__clear(err);
+    jlp__read_cfg cfg;
+    if (jlp__read_cfg_init(&cfg, opts, err) != JLP_OK) return NULL;
+    return load_and_free(jlp_source_cb(fn, ctx, cfg.opts.alc, err), &cfg.opts, err);
 }

@@ -6,6 +6,7 @@
 #include "doc.h"
 
 #include "bigint.h"
+#include "../common/opts.h"
 #include "../numpy/numpy.h"
 
 #include <stdlib.h>
@@ -167,12 +168,11 @@ jlp_code jlp_obj_set_dictitem(jlp_doc *doc, jlp_val *obj, jlp_val *key, jlp_val 
 /* The numpy parsers report errors through an unpickler; a builder call has none, so it
  * lends them one that only carries the document and the error. */
 static void builder_vm(jlp__vm *m, jlp_doc *doc, jlp_error *err) {
-    static const jlp_read_opts defaults = JLP_READ_OPTS_INIT;
     memset(m, 0, sizeof *m);
     m->doc = doc;
     m->err = err;
-    m->opts = &defaults;
-    m->lim = &defaults.limits;
+    m->opts = jlp__read_opts_default();
+    m->lim = m->opts->limits;
     m->alc = doc->arena.alc;
     m->op = -1;
 }

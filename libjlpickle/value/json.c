@@ -11,6 +11,7 @@
 
 #include "bigint.h"
 #include "json_num.h"
+#include "../common/opts.h"
 #include "../common/sha256.h"
 #include "../numpy/numpy.h"
 
@@ -993,15 +994,17 @@ jlp_code jlp_export_json(const jlp_val *v, const jlp_json_opts *opts, jlp_write_
                          void *ctx, jlp_error *err) {
     jlp__clear(err);
     if (!v || !fn) return jlp__fail(err, JLP_E_INVALID_ARG, 0, -1, "NULL value or writer");
-    jlp_json_opts defaults = JLP_JSON_OPTS_INIT;
+    jlp_json_opts resolved;
+    jlp_code oc = jlp__json_opts_take(&resolved, opts, err);
+    if (oc) return oc;
     exporter e;
     memset(&e, 0, sizeof e);
-    const jlp_alc *alc = opts ? opts->alc : NULL;
+    const jlp_alc *alc = resolved.alc;
     jlp__buf_init(&e.out, alc);
     jlp__arena_init(&e.paths, alc, 0);
     e.fn = fn;
     e.ctx = ctx;
-    e.opts = opts ? opts : &defaults;
+    e.opts = &resolved;
     const pnode *root = path_child(&e, NULL, "", 0);
     emit(&e, v, root);
     while (e.sp && !e.nomem && !e.io_failed) step(&e);

@@ -238,15 +238,17 @@ TEST(decoded_size_and_ratio_budgets) {
     uint8_t *pk = zeros_pickle((size_t)80 << 20, &len);
     blob z = make("zstd", pk, len);
     jlp_read_opts o = JLP_READ_OPTS_INIT;
-    o.limits.max_decoded = 1 << 20;
+    jlp_limits lim = JLP_LIMITS_INIT;
+    o.limits = &lim;
+    lim.max_decoded = 1 << 20;
     jlp_error err;
     CHECK(jlp_load_mem(z.p, z.n, &o, NULL, &err) == NULL);
     CHECK_INT(err.code, JLP_E_LIMIT);
-    o.limits.max_decoded = 0;
-    o.limits.max_ratio = 1000; /* 80 MiB of zeros compresses far better than 1000:1 */
+    lim.max_decoded = 0;
+    lim.max_ratio = 1000; /* 80 MiB of zeros compresses far better than 1000:1 */
     CHECK(jlp_load_mem(z.p, z.n, &o, NULL, &err) == NULL);
     CHECK_INT(err.code, JLP_E_LIMIT);
-    o.limits.max_ratio = 0;
+    lim.max_ratio = 0;
     jlp_doc *d = jlp_load_mem(z.p, z.n, &o, NULL, &err);
     CHECK(d != NULL);
     size_t n = 0;
@@ -257,41 +259,59 @@ TEST(decoded_size_and_ratio_budgets) {
     free(pk);
 }
 
-/* ---- a codec registered at run time: "rot" adds 1 to every byte after a magic ---- */
+/* ---- a codec registered at run time: "rot" adds `*user` to every byte after a magic --
+ * The callbacks find the amount through `self->user`, so one set of functions serves
+ * "rot" (adds 1) and "rot3" (adds 3, its own magic). */
 
-static int rot_bid(const uint8_t *h, size_t len) {
-    return len >= 4 && !memcmp(h, "\xfe\xedROT", len < 5 ? len : 5) && len >= 5 ? 40 : 0;
+static int rot_shift(const jlp_codec *self) { return *(const int *)self->user; }
+static int rot_bid(const jlp_codec *self, const uint8_t *h, size_t len) {
+    uint8_t magic[5] = {0xfe, 0xed, 'R', 'O', (uint8_t)('S' + rot_shift(self))};
+    return len >= 5 && !memcmp(h, magic, 5) ? 40 : 0;
 }
-typedef struct rot { int header; } rot;
-static void *rot_new(const jlp_alc *alc, jlp_error *err) {
+typedef struct rot { int header; int shift; } rot;
+static void *rot_new(const jlp_codec *self, const jlp_alc *alc, jlp_error *err) {
     (void)alc;
     (void)err;
-    return calloc(1, sizeof(rot));
+    rot *r = calloc(1, sizeof(rot));
+    if (r) r->shift = rot_shift(self);
+    return r;
 }
-static jlp_codec_status rot_run(void *st, jlp_inbuf *in, jlp_outbuf *out, jlp_error *err) {
+static jlp_codec_status rot_run(const jlp_codec *self, void *st, jlp_inbuf *in, jlp_outbuf *out,
+                                jlp_error *err) {
     (void)err;
     rot *r = st;
+    if (r->shift != rot_shift(self)) return JLP_CODEC_ERROR; /* self is the codec of the state */
     const uint8_t *src = in->src;
     uint8_t *dst = out->dst;
     while (r->header < 5 && in->pos < in->size) { in->pos++; r->header++; }
     while (in->pos < in->size && out->pos < out->size) {
         uint8_t c = src[in->pos++];
         if (c == 0xFF) return JLP_CODEC_END; /* end marker */
-        dst[out->pos++] = (uint8_t)(c - 1);
+        dst[out->pos++] = (uint8_t)(c - r->shift);
     }
     return JLP_CODEC_MORE;
 }
-static void rot_free(void *st) { free(st); }
+static void rot_free(const jlp_codec *self, void *st) {
+    (void)self;
+    free(st);
+}
 
+static const int ONE = 1, THREE = 3;
 static const jlp_codec ROT = {.abi_version = JLP_CODEC_ABI_VERSION, .name = "rot", .extensions = ".rot",
                               .bid_bytes = 5, .bid = rot_bid, .dec_new = rot_new, .dec_run = rot_run,
-                              .dec_free = rot_free};
+                              .dec_free = rot_free, .user = (void *)(uintptr_t)&ONE};
+
+/* PK shifted by `shift` behind the magic of that shift, then the end marker. */
+static void rot_encode(uint8_t *enc, int shift) {
+    memcpy(enc, "\xfe\xedRO", 4);
+    enc[4] = (uint8_t)('S' + shift);
+    for (size_t i = 0; i < PK_LEN; i++) enc[5 + i] = (uint8_t)(PK[i] + shift);
+    enc[5 + PK_LEN] = 0xFF;
+}
 
 TEST(user_codec) {
     uint8_t enc[5 + PK_LEN + 1];
-    memcpy(enc, "\xfe\xedROT", 5);
-    for (size_t i = 0; i < PK_LEN; i++) enc[5 + i] = (uint8_t)(PK[i] + 1);
-    enc[5 + PK_LEN] = 0xFF;
+    rot_encode(enc, 1);
     jlp_error err;
     /* unknown to the built-in registry */
     CHECK(jlp_load_mem(enc, sizeof enc, NULL, NULL, &err) == NULL);
@@ -311,6 +331,36 @@ TEST(user_codec) {
     jlp_codec bad = ROT;
     bad.abi_version = 99;
     CHECK_INT(jlp_registry_add(reg, &bad, &err), JLP_E_INVALID_ARG);
+    bad.abi_version = 1; /* callbacks without self: no longer accepted */
+    CHECK_INT(jlp_registry_add(reg, &bad, &err), JLP_E_INVALID_ARG);
+    bad = ROT;
+    bad.enc_free = rot_free; /* an encoder only partly set */
+    CHECK_INT(jlp_registry_add(reg, &bad, &err), JLP_E_INVALID_ARG);
+    jlp_registry_free(reg);
+}
+
+TEST(codec_callbacks_reach_their_own_codec) {
+    /* two codecs, one set of callbacks: each finds its shift through self->user */
+    jlp_codec rot3 = ROT;
+    rot3.name = "rot3";
+    rot3.user = (void *)(uintptr_t)&THREE;
+    jlp_registry *reg = jlp_registry_new(NULL);
+    jlp_error err;
+    CHECK_INT(jlp_registry_add(reg, &ROT, &err), JLP_OK);
+    CHECK_INT(jlp_registry_add(reg, &rot3, &err), JLP_OK);
+    jlp_read_opts o = JLP_READ_OPTS_INIT;
+    o.registry = reg;
+    for (int shift = 1; shift <= 3; shift += 2) {
+        uint8_t enc[5 + PK_LEN + 1];
+        rot_encode(enc, shift);
+        char *js = load_json(enc, sizeof enc, &o, &err);
+        if (!js) TH_FAIL("shift %d: %s: %s", shift, jlp_error_name(err.code), err.msg);
+        else CHECK_STR(js, PK_JSON);
+        free(js);
+        jlp_doc *d = jlp_load_mem(enc, sizeof enc, &o, NULL, &err);
+        CHECK_STR(jlp_doc_container(d), shift == 1 ? "rot" : "rot3");
+        jlp_doc_free(d);
+    }
     jlp_registry_free(reg);
 }
 

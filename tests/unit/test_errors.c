@@ -647,6 +647,8 @@ TEST(failing_allocator_hostile_shapes) {
 TEST(max_alloc_limit) {
     jlp_read_opts o;
     jlp_read_opts_init(&o);
+    jlp_limits lim = JLP_LIMITS_INIT;
+    o.limits = &lim;
     jlp_error err;
     /* 5000 items appended at once: the item array crosses a 16 KiB budget at the APPENDS */
     size_t n = 0;
@@ -656,19 +658,19 @@ TEST(max_alloc_limit) {
     for (int i = 0; i < 5000; i++) in[n++] = 'N';
     in[n++] = 'e';
     in[n++] = '.';
-    o.limits.max_alloc = 16384;
+    lim.max_alloc = 16384;
     CHECK(jlp_load_mem(in, n, &o, NULL, &err) == NULL);
     CHECK_ERR(err, JLP_E_LIMIT, 5004);
     CHECK_INT(err.opcode, 'e');
     /* without the limit it loads, and reports what it allocated */
-    o.limits.max_alloc = 0;
+    lim.max_alloc = 0;
     jlp_doc *d = jlp_load_mem(in, n, &o, NULL, &err);
     CHECK(d != NULL);
     uint64_t used = jlp_doc_alloc_bytes(d);
     CHECK(used > 40000);
     jlp_doc_free(d);
     /* a limit of exactly what it needs is enough */
-    o.limits.max_alloc = used;
+    lim.max_alloc = used;
     d = jlp_load_mem(in, n, &o, NULL, &err);
     CHECK(d != NULL);
     CHECK(jlp_doc_alloc_bytes(d) <= used);
@@ -680,7 +682,7 @@ TEST(max_alloc_limit) {
     memcpy(in, "\x80\x04X\xa0\x86\x01\x00", 7);
     memset(in + 7, 'x', 100000);
     in[100007] = '.';
-    o.limits.max_alloc = 65536;
+    lim.max_alloc = 65536;
     CHECK(jlp_load_mem(in, 100008, &o, NULL, &err) == NULL);
     CHECK_ERR(err, JLP_E_LIMIT, 2);
     trickle t = {in, 100008, 1000};
@@ -694,7 +696,9 @@ TEST(max_alloc_smaller_than_a_document) {
      * allocator failure. */
     jlp_read_opts o;
     jlp_read_opts_init(&o);
-    o.limits.max_alloc = 1000;
+    jlp_limits lim = JLP_LIMITS_INIT;
+    lim.max_alloc = 1000;
+    o.limits = &lim;
     jlp_error err;
     CHECK(jlp_load_mem("N.", 2, &o, NULL, &err) == NULL);
     CHECK_ERR(err, JLP_E_LIMIT, 0);

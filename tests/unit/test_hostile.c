@@ -254,8 +254,10 @@ static void huge_len_case(int line, int op, int width, uint64_t len, const char 
     cnt c = {0};
     jlp_alc alc = {c_malloc, c_realloc, c_free, &c};
     jlp_read_opts o = opts_default();
+    jlp_limits lim = JLP_LIMITS_INIT;
+    o.limits = &lim;
     o.alc = &alc;
-    o.limits.max_str = max_str;
+    lim.max_str = max_str;
     expect_err_opts(line, b.p, b.n, &o, code, 2, op);
     /* expect_err_opts ran the memory load first, then the streams: check each alone. */
     cnt cm = {0};
@@ -341,7 +343,9 @@ TEST(c02_binunicode_ffffffff_is_unsigned) {
      * the limit it is simply truncated (one byte remains). */
     EXPECT_ERR("X\xff\xff\xff\xff.", JLP_E_LIMIT, 0, 'X');
     jlp_read_opts o = opts_default();
-    o.limits.max_str = 0;
+    jlp_limits lim = JLP_LIMITS_INIT;
+    lim.max_str = 0;
+    o.limits = &lim;
     expect_err_opts(__LINE__, "X\xff\xff\xff\xff.", 6, &o, JLP_E_TRUNCATED, 0, 'X');
     expect_err_opts(__LINE__, "B\xff\xff\xff\xff.", 6, &o, JLP_E_TRUNCATED, 0, 'B');
 }
@@ -353,7 +357,9 @@ TEST(c02_bytearray8_length_top_bit) {
     BLIT(&b, "abc.");
     EXPECT_ERR_B(&b, JLP_E_LIMIT, 0, 0x96);
     jlp_read_opts o = opts_default();
-    o.limits.max_str = 0;
+    jlp_limits lim = JLP_LIMITS_INIT;
+    lim.max_str = 0;
+    o.limits = &lim;
     expect_err_opts(__LINE__, b.p, b.n, &o, JLP_E_TRUNCATED, 0, 0x96);
     bfree(&b);
 }
@@ -485,7 +491,9 @@ TEST(c03_sparse_key_survives_dense_growth) {
 
 TEST(c03_max_memo_limit) {
     jlp_read_opts o = opts_default();
-    o.limits.max_memo = 2;
+    jlp_limits lim = JLP_LIMITS_INIT;
+    lim.max_memo = 2;
+    o.limits = &lim;
     EXPECT_ERR_O("\x80\x04N\x94\x94\x94.", &o, JLP_E_LIMIT, 5, 0x94);
     EXPECT_ERR_O("Nr\xff\xff\xff\x7fr\x00\x00\x00\x00r\x01\x00\x00\x00.", &o, JLP_E_LIMIT, 11, 'r');
     /* overwriting an existing key is not a new entry */
@@ -773,7 +781,9 @@ TEST(c06_1M_marks_hit_max_depth) {
     CHECK(now_sec() - t0 < 10.0);
     /* a small explicit limit is exact too */
     jlp_read_opts o = opts_default();
-    o.limits.max_depth = 10;
+    jlp_limits lim = JLP_LIMITS_INIT;
+    lim.max_depth = 10;
+    o.limits = &lim;
     expect_err_opts(__LINE__, "(((((((((((N.", 13, &o, JLP_E_LIMIT, 10, '(');
     jlp_doc *d = load_ok_opts(__LINE__, "((((((((((N.", 12, &o);
     jlp_doc_free(d);
@@ -786,7 +796,9 @@ TEST(c06_1M_marks_with_raised_limit) {
     brep(&b, '(', N);
     BLIT(&b, "N.");
     jlp_read_opts o = opts_default();
-    o.limits.max_depth = 2 * N;
+    jlp_limits lim = JLP_LIMITS_INIT;
+    lim.max_depth = 2 * N;
+    o.limits = &lim;
     double t0 = now_sec();
     jlp_doc *d = load_ok_opts(__LINE__, b.p, b.n, &o);
     CHECK(now_sec() - t0 < 10.0);
@@ -796,7 +808,7 @@ TEST(c06_1M_marks_with_raised_limit) {
     CHECK(jlp_doc_alloc_bytes(d) < 65536);
     jlp_doc_free(d);
     /* max_depth 0 means no limit */
-    o.limits.max_depth = 0;
+    lim.max_depth = 0;
     d = load_ok_opts(__LINE__, b.p, b.n, &o);
     CHECK(d != NULL);
     jlp_doc_free(d);
@@ -1267,7 +1279,9 @@ TEST(c13_digit_limit_4300) {
     brep(&b, '9', 4301);
     BLIT(&b, "L\n.");
     jlp_read_opts o = opts_default();
-    o.limits.max_bigint_digits = 5000;
+    jlp_limits lim = JLP_LIMITS_INIT;
+    lim.max_bigint_digits = 5000;
+    o.limits = &lim;
     d = load_ok_opts(__LINE__, b.p, b.n, &o);
     js = json_of(jlp_doc_root(d));
     CHECK(js && !strncmp(js, "{\"$int\":{\"hex\":\"0x", 18) && !strcmp(js + strlen(js) - 4, "\"}}\n"));
@@ -1622,14 +1636,16 @@ TEST(c18_allowlist_never_matches_a_prefix) {
 
 TEST(limits_are_exact) {
     jlp_read_opts o = opts_default();
-    o.limits.max_ops = 5;
+    jlp_limits lim = JLP_LIMITS_INIT;
+    lim.max_ops = 5;
+    o.limits = &lim;
     expect_err_opts(__LINE__, "NNNN\x87.", 6, &o, JLP_E_LIMIT, 5, '.');
     jlp_doc *d = load_ok_opts(__LINE__, "NNN\x87.", 5, &o);
     CHECK_INT(jlp_doc_ops(d), 5);
     jlp_doc_free(d);
 
-    o = opts_default();
-    o.limits.max_stack = 100;
+    jlp_limits_init(&lim);
+    lim.max_stack = 100;
     bb b = {0};
     brep(&b, 'N', 100);
     bbyte(&b, '.');
@@ -1641,8 +1657,8 @@ TEST(limits_are_exact) {
     expect_err_opts(__LINE__, b.p, b.n, &o, JLP_E_LIMIT, 100, 'N');
     bfree(&b);
 
-    o = opts_default();
-    o.limits.max_str = 4;
+    jlp_limits_init(&lim);
+    lim.max_str = 4;
     expect_err_opts(__LINE__, "\x8c\x05hello.", 8, &o, JLP_E_LIMIT, 0, 0x8c);
     d = load_ok_opts(__LINE__, "\x8c\x04hell.", 7, &o);
     jlp_doc_free(d);

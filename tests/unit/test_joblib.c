@@ -32,7 +32,7 @@ static char *export(jlp_doc *d) {
 
 /* Every array of the document whose data is in the input must point into the map. */
 static int arrays_in_map(const jlp_val *v, int depth) {
-    jlp_array_info a;
+    jlp_array_info a = JLP_ARRAY_INFO_INIT;
     if (depth > 64) return 1;
     if (jlp_array_get(v, &a)) {
         if (a.data && a.origin <= JLP_ORIGIN_WRAPPER_NOTELL && a.storage != JLP_STORE_MMAP) return 0;

@@ -101,7 +101,7 @@ static jlp_codec_status encode(const char *name, const jlp_alc *alc, int level, 
                                outb *o, jlp_error *err) {
     const jlp_codec *c = jlp_registry_find(NULL, name);
     memset(o, 0, sizeof *o);
-    void *st = c->enc_new(alc, level, threads, err);
+    void *st = c->enc_new(c, alc, level, threads, err);
     if (!st) return JLP_CODEC_ERROR;
     uint8_t *buf = malloc(out_step);
     size_t fed = 0;
@@ -113,7 +113,7 @@ static jlp_codec_status encode(const char *name, const jlp_alc *alc, int level, 
         jlp_inbuf ib = {in + fed, chunk, 0};
         for (;;) {
             jlp_outbuf ob = {buf, out_step, 0};
-            r = c->enc_run(st, &ib, &ob, finish, err);
+            r = c->enc_run(c, st, &ib, &ob, finish, err);
             out_put(o, buf, ob.pos);
             if (r != JLP_CODEC_MORE) break;
             if (!finish && ib.pos == ib.size && ob.pos < ob.size) break;
@@ -123,7 +123,7 @@ static jlp_codec_status encode(const char *name, const jlp_alc *alc, int level, 
         if (r != JLP_CODEC_MORE || finish) break;
     }
     free(buf);
-    c->enc_free(st);
+    c->enc_free(c, st);
     return r;
 }
 
@@ -252,7 +252,7 @@ static jlp_val *make_doc(jlp_doc *d, double *arr, size_t count) {
 
 static int same_doc(const jlp_val *root, const double *arr, size_t count) {
     jlp_val *x = jlp_dict_get(root, "x");
-    jlp_array_info info;
+    jlp_array_info info = JLP_ARRAY_INFO_INIT;
     if (!x || !jlp_array_get(x, &info) || info.count != count) return 0;
     if (memcmp(info.data, arr, count * sizeof(double))) return 0;
     jlp_val *l = jlp_dict_get(root, "l");
@@ -318,7 +318,7 @@ TEST(allocation_failure_at_every_allocation_of_enc_new) {
                 jlp_alc alc = {c_malloc, c_realloc, c_free, &cnt};
                 jlp_error err;
                 memset(&err, 0, sizeof err);
-                void *st = c->enc_new(&alc, 3, threads, &err);
+                void *st = c->enc_new(c, &alc, 3, threads, &err);
                 if (st) {
                     /* every allocation succeeded: use it once, free it */
                     uint8_t data[1000], buf[4096];
@@ -327,10 +327,10 @@ TEST(allocation_failure_at_every_allocation_of_enc_new) {
                     jlp_codec_status r;
                     do {
                         jlp_outbuf ob = {buf, sizeof buf, 0};
-                        r = c->enc_run(st, &ib, &ob, 1, &err);
+                        r = c->enc_run(c, st, &ib, &ob, 1, &err);
                     } while (r == JLP_CODEC_MORE);
                     CHECK_INT(r, JLP_CODEC_END);
-                    c->enc_free(st);
+                    c->enc_free(c, st);
                     CHECK(cnt.live == 0 && cnt.bytes == 0 && !cnt.size_mismatch);
                     break;
                 }
@@ -397,7 +397,7 @@ TEST(freed_mid_stream_and_failing_target) {
         counting cnt = {0, -1, 0, 0, 0};
         jlp_alc alc = {c_malloc, c_realloc, c_free, &cnt};
         jlp_error err;
-        void *st = c->enc_new(&alc, 3, threads, &err);
+        void *st = c->enc_new(c, &alc, 3, threads, &err);
         CHECK(st != NULL);
         if (!st) continue;
         uint8_t buf[1000];
@@ -406,18 +406,18 @@ TEST(freed_mid_stream_and_failing_target) {
         /* blocks are queued; output is never collected; then the encoder goes away */
         while (ib.pos < ib.size) {
             ob.pos = 0;
-            if (c->enc_run(st, &ib, &ob, 0, &err) != JLP_CODEC_MORE) break;
+            if (c->enc_run(c, st, &ib, &ob, 0, &err) != JLP_CODEC_MORE) break;
         }
-        c->enc_free(st);
+        c->enc_free(c, st);
         CHECK(cnt.live == 0 && cnt.bytes == 0);
     }
     /* a level zlib refuses, and a huge thread count (capped) */
     jlp_error err;
-    CHECK(c->enc_new(NULL, 10, 2, &err) == NULL);
+    CHECK(c->enc_new(c, NULL, 10, 2, &err) == NULL);
     CHECK_INT(err.code, JLP_E_INVALID_ARG);
-    void *st = c->enc_new(NULL, 1, 1 << 20, &err);
+    void *st = c->enc_new(c, NULL, 1, 1 << 20, &err);
     CHECK(st != NULL);
-    if (st) c->enc_free(st);
+    if (st) c->enc_free(c, st);
     free(data);
 }
 

@@ -129,7 +129,7 @@ static void walk(digest *d, const jlp_val *v, int depth) {
         walk(d, jlp_obj_dictitems(v), depth + 1);
         break;
     case JLP_NDARRAY: {
-        jlp_array_info a;
+        jlp_array_info a = JLP_ARRAY_INFO_INIT;
         jlp_array_get(v, &a);
         s = jlp_dtype_str(a.dtype);
         dg_str(d, s, s ? strlen(s) : 0);

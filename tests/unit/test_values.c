@@ -1036,7 +1036,8 @@ TEST(export_entry_points) {
         fclose(f);
     }
     /* max_items does not touch plain containers */
-    jlp_json_opts jo = {1, NULL};
+    jlp_json_opts jo = JLP_JSON_OPTS_INIT;
+    jo.max_items = 1;
     s = jlp_export_json_str(v, &jo, NULL, &err);
     CHECK_STR(s, want);
     free(s);

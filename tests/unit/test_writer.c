@@ -314,7 +314,7 @@ TEST(builder_values_and_arrays) {
                   "\"a\":{\"$ndarray\":{\"dtype\":\"<f8\",\"shape\":[2,3],\"order\":\"F\",\"data\":[[0.0,2.0,4.0],[1.0,3.0,5.0]]}},"
                   "\"model\":{\"$object\":{\"class\":\"sklearn.linear_model._base.LinearRegression\",\"state\":{\"fit_intercept\":true}}}}\n");
     /* editing: a coefficient changed through the mutable pointer */
-    jlp_array_info ai;
+    jlp_array_info ai = JLP_ARRAY_INFO_INIT;
     jlp_val *arr = jlp_dict_get(jlp_doc_root(back), "a");
     double *p = jlp_array_data_mut(back, arr);
     CHECK(p != NULL && jlp_array_get(arr, &ai) && ai.storage == JLP_STORE_ARENA);
@@ -371,7 +371,7 @@ TEST(mmap_of_a_written_file_and_of_a_truncated_one) {
     jlp_read_opts o = JLP_READ_OPTS_INIT;
     o.mmap = 1;
     jlp_doc *m = jlp_load_path(path, &o, &err);
-    jlp_array_info ai;
+    jlp_array_info ai = JLP_ARRAY_INFO_INIT;
     CHECK(m && jlp_array_get(jlp_item(jlp_doc_root(m), 1), &ai));
     if (m) {
         CHECK_INT(ai.storage, JLP_STORE_MMAP);
