@@ -96,6 +96,7 @@ if [ -z "${SAN_ONLY:-}" ]; then
         run "cli golden tests" sh tests/cli/run.sh "$B"
     fi
     run "spec vectors" sh spec/vectors/run.sh "$B"
+    run "layer check" sh tests/layers/run.sh "$B"
     if [ -f tests/interop/run.sh ]; then
         if "$PYTHON" -c 'import joblib, numpy, sklearn' >/dev/null 2>&1; then
             run "interop (writer <-> Python)" env PYTHON="$PYTHON" sh tests/interop/run.sh "$B"
