@@ -1,7 +1,7 @@
 /*
  * bench_file - time jlp_load_path() on one joblib file, in memory or memory-mapped.
  *
- *   bench_file [--mmap] [--warmup N] [--warmup-file PATH] FILE [REPEAT]
+ *   bench_file [--mmap] [--inflate zlib] [--warmup N] [--warmup-file PATH] FILE [REPEAT]
  *   bench_file --alloc-touch NBYTES CHUNK [REPEAT [WARMUP]]
  *   bench_file --read-only [--warmup N] FILE [REPEAT]
  *
@@ -9,6 +9,8 @@
  *                        read-only and arrays point into the mapping); default: the file is
  *                        read (and, when compressed, decoded through the library's
  *                        streaming decoder layer) into the document's memory
+ *   --inflate zlib       decode zlib, gzip and ZF with zlib's inflate even where the library
+ *                        has ISA-L (the library's internal switch), to compare the two
  *   --warmup N           untimed loads of FILE before the timed ones (default 1)
  *   --warmup-file PATH   one untimed load of PATH first (same options), so that code paths
  *                        are warm even with --warmup 0 (used for cold page-cache runs: the
@@ -192,7 +194,7 @@ static int parse_count(const char *s, long lo, long *out) {
 }
 
 static void usage(void) {
-    fprintf(stderr, "usage: bench_file [--mmap] [--warmup N] [--warmup-file PATH] FILE [REPEAT]\n"
+    fprintf(stderr, "usage: bench_file [--mmap] [--inflate zlib] [--warmup N] [--warmup-file PATH] FILE [REPEAT]\n"
                     "       bench_file --alloc-touch NBYTES CHUNK [REPEAT [WARMUP]]\n"
                     "       bench_file --read-only [--warmup N] FILE [REPEAT]\n");
 }
@@ -301,6 +303,9 @@ static int read_only(const char *path, long repeat, long warmup) {
     return fflush(stdout) ? 1 : 0;
 }
 
+/* The library's internal inflate switch (codec/codec.h): 1 = zlib's inflate. */
+extern int jlp__inflate_backend;
+
 int main(int argc, char **argv) {
     jlp_read_opts opts;
     jlp_read_opts_init(&opts);
@@ -318,6 +323,9 @@ int main(int argc, char **argv) {
             read_mode = 1;
         } else if (!strcmp(argv[i], "--mmap")) {
             opts.mmap = 1;
+        } else if (!strcmp(argv[i], "--inflate") && i + 1 < argc && !strcmp(argv[i + 1], "zlib")) {
+            jlp__inflate_backend = 1;
+            i++;
         } else if (!strcmp(argv[i], "--warmup") && i + 1 < argc) {
             if (!parse_count(argv[++i], 0, &warmup)) { usage(); return 2; }
         } else if (!strcmp(argv[i], "--warmup-file") && i + 1 < argc) {

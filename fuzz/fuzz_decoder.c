@@ -15,7 +15,11 @@
  *   C. the allocator fails at the n-th allocation (n from the hash): only NOMEM (or the
  *      data's own error) may come out, nothing may leak;
  *   D. jlp_load_mem of the stream (detection picks whatever it picks) with tight budgets
- *      (max_decoded, max_ratio, max_alloc, max_ops), exported to JSON.
+ *      (max_decoded, max_ratio, max_alloc, max_ops), exported to JSON;
+ *   E. where ISA-L is built in, zlib, gzip and ZF inputs go through passes A, B and D
+ *      again with zlib's inflate: both back ends must agree on everything (output bytes,
+ *      how each pass ends, error codes, input consumed, the load's error code, decoded
+ *      and input offsets, and its JSON).
  *
  * Properties (abort on failure):
  *   - every call: status is ERROR, MORE or END; in->pos and out->pos never move back and
@@ -33,6 +37,8 @@
 #include "fuzz_common.h"
 #include "jlpickle_codec.h"
 
+#include <stdbool.h>
+
 #define OUT_CAP ((size_t)256 * 1024)
 
 static const char *const codec_names[8] = {"zlib", "gzip", "bz2", "lzma", "xz", "lz4", "zstd", "zf"};
@@ -47,6 +53,18 @@ typedef struct result {
 } result;
 
 static uint8_t out_a[OUT_CAP];
+static uint8_t out_i[OUT_CAP], out_z[OUT_CAP];   /* pass E: pass A's output with ISA-L, zlib */
+
+/* The back-end switch is internal (codec/codec.h). */
+enum { JLP__INFLATE_AUTO, JLP__INFLATE_ZLIB };
+extern int jlp__inflate_backend;
+bool jlp__inflate_isal_built(void);
+
+/* Whether `name` is decoded by inflate.c, and a second back end is there to compare. */
+static int inflate_pair(const char *name) {
+    return name && jlp__inflate_isal_built() &&
+           (!strcmp(name, "zlib") || !strcmp(name, "gzip") || !strcmp(name, "zf"));
+}
 
 static jlp_codec_status run_checked(const jlp_codec *c, void *st, jlp_inbuf *in, jlp_outbuf *out, jlp_error *err) {
     size_t in0 = in->pos, out0 = out->pos;
@@ -60,8 +78,8 @@ static jlp_codec_status run_checked(const jlp_codec *c, void *st, jlp_inbuf *in,
     return s;
 }
 
-/* Pass A: everything at once. */
-static result pass_a(const jlp_codec *c, const uint8_t *p, size_t n, const jlp_alc *alc) {
+/* Pass A: everything at once, into `dst` (OUT_CAP bytes). */
+static result pass_a(const jlp_codec *c, const uint8_t *p, size_t n, const jlp_alc *alc, uint8_t *dst) {
     result r = {END_EXHAUSTED, JLP_OK, 0, 0};
     jlp_error err;
     void *st = c->dec_new(c, alc, &err);
@@ -69,7 +87,7 @@ static result pass_a(const jlp_codec *c, const uint8_t *p, size_t n, const jlp_a
     jlp_inbuf in = {p, n, 0};
     for (size_t calls = 0;; calls++) {
         FZ_CHECK(calls < 2 * (n + OUT_CAP) + 64, "decoder never finishes (pass A)", calls, in.pos);
-        jlp_outbuf out = {out_a, OUT_CAP, r.produced};
+        jlp_outbuf out = {dst, OUT_CAP, r.produced};
         size_t ip = in.pos, op = out.pos;
         jlp_codec_status s = run_checked(c, st, &in, &out, &err);
         r.consumed = in.pos;
@@ -85,7 +103,7 @@ static result pass_a(const jlp_codec *c, const uint8_t *p, size_t n, const jlp_a
 
 /* Pass B: small windows and small output buffers, compared with A's output. */
 static result pass_b(const jlp_codec *c, const uint8_t *p, size_t n, const jlp_alc *alc, uint64_t seed,
-                     const result *a, int known) {
+                     const result *a, const uint8_t *a_out, int known) {
     result r = {END_EXHAUSTED, JLP_OK, 0, 0};
     jlp_error err;
     void *st = c->dec_new(c, alc, &err);
@@ -122,7 +140,7 @@ static result pass_b(const jlp_codec *c, const uint8_t *p, size_t n, const jlp_a
             /* the bytes must be A's bytes at the same place (where A has any) */
             size_t common = r.produced < a->produced ? a->produced - r.produced : 0;
             if (common > out.pos) common = out.pos;
-            if (common && memcmp(obuf, out_a + r.produced, common) != 0 && !known)
+            if (common && memcmp(obuf, a_out + r.produced, common) != 0 && !known)
                 fz_die("chunked output differs from one-shot output", c->name, r.produced, common);
             if ((a->how == END_DONE || a->how == END_EXHAUSTED) && !known)
                 FZ_CHECK(r.produced + out.pos <= a->produced, "chunked decoding produced more than one-shot",
@@ -149,6 +167,120 @@ static result pass_b(const jlp_codec *c, const uint8_t *p, size_t n, const jlp_a
 
 static const char *ending_name(ending e) {
     return e == END_DONE ? "END" : e == END_ERROR ? "ERROR" : e == END_EXHAUSTED ? "input exhausted" : "capped";
+}
+
+/* Load `p` with budgets; the JSON export is hashed into *s. */
+static jlp_doc *load_budgeted(const uint8_t *p, size_t n, const jlp_alc *alc, jlp_error *err) {
+    jlp_read_opts o;
+    jlp_read_opts_init(&o);
+    jlp_limits lim;
+    fz_budget(&o, &lim);
+    o.alc = alc;
+    return jlp_load_mem(p, n, &o, NULL, err);
+}
+
+static void export(const jlp_doc *d, const jlp_alc *alc, fz_sink *s) {
+    fz_sink_init(s);
+    jlp_json_opts jo = JLP_JSON_OPTS_INIT;
+    jo.alc = alc;
+    jlp_error err;
+    jlp_code c = jlp_export_json(jlp_doc_root(d), &jo, fz_sink_write, s, &err);
+    if (c != JLP_OK) fz_die_err("jlp_export_json", &err);
+}
+
+/* Pass E: ISA-L against zlib's inflate (libjlpickle/codec/inflate.c). They must agree
+ * exactly (output bytes, how a pass ends, error code, input consumed and output produced;
+ * a load's document, or its error code, decoded and input offsets), except where the
+ * deflate data is corrupt: zlib says CORRUPT (ISA-L then fails elsewhere or, for an
+ * incomplete Huffman code, decodes the block), or zlib ran out of input before reaching
+ * a corruption that ISA-L found at no later output byte. */
+static int isal_may_differ(const result *i, const result *z) {
+    if (z->how == END_CAPPED || i->how == END_CAPPED) return 1;
+    if (z->how == END_ERROR && z->code == JLP_E_CORRUPT) return 1;
+    return z->how == END_EXHAUSTED && i->how == END_ERROR && i->code == JLP_E_CORRUPT && i->produced <= z->produced;
+}
+
+static void same_result(const char *pass, const result *i, const result *z) {
+    if (isal_may_differ(i, z)) return;
+    if (i->how != z->how || i->code != z->code || i->consumed != z->consumed || i->produced != z->produced) {
+        fprintf(stderr, "%s: ISA-L %s (%s) after %zu in / %zu out; zlib %s (%s) after %zu in / %zu out\n", pass,
+                ending_name(i->how), jlp_error_name(i->code), i->consumed, i->produced, ending_name(z->how),
+                jlp_error_name(z->code), z->consumed, z->produced);
+        fz_die("ISA-L and zlib end a pass differently", pass, i->how, z->how);
+    }
+}
+
+static void same_bytes(const result *i, const result *z) {
+    size_t common = i->produced < z->produced ? i->produced : z->produced;
+    if (memcmp(out_i, out_z, common) != 0) fz_die("ISA-L and zlib decode different bytes", "pass E", common, 0);
+}
+
+/* The loads of p[0..n) with both back ends (di/ei: the ISA-L load already made, or NULL
+ * with ei NULL to make it here). */
+static void same_load(const uint8_t *p, size_t n, const jlp_alc *alc, jlp_doc *di, jlp_error *ei,
+                      fz_sink *si, int tolerated) {
+    jlp_error e1;
+    fz_sink s1;
+    jlp_doc *own = NULL;
+    if (!ei) {
+        own = di = load_budgeted(p, n, alc, &e1);
+        ei = &e1;
+        si = &s1;
+        if (di) export(di, alc, si);
+    }
+    jlp__inflate_backend = JLP__INFLATE_ZLIB;
+    jlp_error ez;
+    jlp_doc *dz = load_budgeted(p, n, alc, &ez);
+    jlp__inflate_backend = JLP__INFLATE_AUTO;
+    if (!tolerated) {
+        if ((di != NULL) != (dz != NULL)) {
+            fprintf(stderr, "ISA-L load %s (%s), zlib load %s (%s)\n", di ? "succeeded" : "failed",
+                    di ? "" : ei->msg, dz ? "succeeded" : "failed", dz ? "" : ez.msg);
+            fz_die("the load with ISA-L and the load with zlib disagree", "pass E", di != NULL, dz != NULL);
+        }
+        if (di) {
+            fz_sink sz;
+            export(dz, alc, &sz);
+            FZ_CHECK(fz_sink_same(si, &sz), "ISA-L and zlib loads give different documents", si->len, sz.len);
+        } else if (ei->code != ez.code || ei->offset != ez.offset || ei->input_offset != ez.input_offset) {
+            fprintf(stderr, "ISA-L load %s at %llu (input %llu): %s; zlib load %s at %llu (input %llu): %s\n",
+                    jlp_error_name(ei->code), (unsigned long long)ei->offset, (unsigned long long)ei->input_offset,
+                    ei->msg, jlp_error_name(ez.code), (unsigned long long)ez.offset,
+                    (unsigned long long)ez.input_offset, ez.msg);
+            fz_die("ISA-L and zlib loads fail differently", "pass E", ei->code, ez.code);
+        }
+    }
+    jlp_doc_free(dz);
+    jlp_doc_free(own);
+}
+
+/* Pass E on codec c (zlib, gzip or zf): one-shot and chunked decoding and the load with
+ * each back end; then, when zlib decodes the whole stream, the same at three cuts of it
+ * (a truncated sound stream must fail alike: TRUNCATED at the same offsets). */
+static void pass_e(const jlp_codec *c, const uint8_t *p, size_t n, const jlp_alc *alc, uint64_t h,
+                   jlp_doc *d, jlp_error *err, fz_sink *sd) {
+    result ai = pass_a(c, p, n, alc, out_i);
+    result bi = pass_b(c, p, n, alc, h, &ai, out_i, 0);
+    jlp__inflate_backend = JLP__INFLATE_ZLIB;
+    result az = pass_a(c, p, n, alc, out_z);
+    result bz = pass_b(c, p, n, alc, h, &az, out_z, 0);
+    jlp__inflate_backend = JLP__INFLATE_AUTO;
+    same_result("one-shot", &ai, &az);
+    same_result("chunked", &bi, &bz);
+    same_bytes(&ai, &az);
+    if (d || err) same_load(p, n, alc, d, err, sd, isal_may_differ(&ai, &az));
+    if (az.how != END_DONE || az.consumed < 2) return;
+    size_t whole = az.consumed;
+    for (int k = 0; k < 3; k++) {
+        size_t cut = 1 + (size_t)((h >> (8 * k)) % (whole - 1));
+        ai = pass_a(c, p, cut, alc, out_i);
+        jlp__inflate_backend = JLP__INFLATE_ZLIB;
+        az = pass_a(c, p, cut, alc, out_z);
+        jlp__inflate_backend = JLP__INFLATE_AUTO;
+        same_result("one-shot, cut", &ai, &az);
+        same_bytes(&ai, &az);
+        same_load(p, cut, alc, NULL, NULL, NULL, 0);
+    }
 }
 
 static void compare(const jlp_codec *c, const result *a, const result *b) {
@@ -187,25 +319,6 @@ static void pass_c(const jlp_codec *c, const uint8_t *p, size_t n, unsigned fail
     fz_heap_check_empty(&heap, "decoder with failing allocations");
 }
 
-/* Load `p` with budgets; the JSON export is hashed into *s. */
-static jlp_doc *load_budgeted(const uint8_t *p, size_t n, const jlp_alc *alc, jlp_error *err) {
-    jlp_read_opts o;
-    jlp_read_opts_init(&o);
-    jlp_limits lim;
-    fz_budget(&o, &lim);
-    o.alc = alc;
-    return jlp_load_mem(p, n, &o, NULL, err);
-}
-
-static void export(const jlp_doc *d, const jlp_alc *alc, fz_sink *s) {
-    fz_sink_init(s);
-    jlp_json_opts jo = JLP_JSON_OPTS_INIT;
-    jo.alc = alc;
-    jlp_error err;
-    jlp_code c = jlp_export_json(jlp_doc_root(d), &jo, fz_sink_write, s, &err);
-    if (c != JLP_OK) fz_die_err("jlp_export_json", &err);
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (size < 1) return 0;
     const char *name = codec_names[data[0] % 8];
@@ -219,7 +332,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     jlp_alc alc = fz_alc(&heap);
     result a = {END_EXHAUSTED, JLP_OK, 0, 0};
     if (c->dec_new) {
-        a = pass_a(c, p, n, &alc);
+        a = pass_a(c, p, n, &alc, out_a);
         fz_heap_check_empty(&heap, "pass A");
         /* Known, third-party (fuzz/regressions/fuzz_decoder/divergence-zstd-legacy-*.bin):
          * libzstd (1.5.4, built with legacy support) recognises a v0.5-v0.7 frame only
@@ -228,7 +341,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         int known_zstd = !strcmp(name, "zstd") && n >= 4 && p[0] >= 0x1E && p[0] <= 0x27 && p[1] == 0xB5 &&
                          p[2] == 0x2F && p[3] == 0xFD;
         int known = !fz_strict() && known_zstd;
-        result b = pass_b(c, p, n, &alc, h, &a, known);
+        result b = pass_b(c, p, n, &alc, h, &a, out_a, known);
         fz_heap_check_empty(&heap, "pass B");
         if (!known) compare(c, &a, &b);
         if (((h >> 20) & 3) == 0) pass_c(c, p, n, 1 + (unsigned)((h >> 22) % 12));
@@ -244,6 +357,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     } else {
         FZ_CHECK(err.code > JLP_OK && err.code < JLP_E__COUNT, "error code out of range", err.code, 0);
     }
+    /* E: the two inflate back ends, on the stream as the load detects it */
+    const char *container = d ? jlp_doc_container(d) : NULL;
+    if (!container) {   /* a failed load does not say: ask detection */
+        const jlp_codec *dc = jlp_registry_detect(NULL, p, n, NULL);
+        container = dc ? dc->name : NULL;
+    }
+    if (inflate_pair(container)) pass_e(jlp_registry_find(NULL, container), p, n, &alc, h, d, &err, &sd);
+    if (inflate_pair(name) && (!container || strcmp(name, container)))
+        pass_e(c, p, n, &alc, h, NULL, NULL, NULL);
 
     /* The driver against pass A: a complete single stream of this codec must load as
      * its decoded bytes do. */

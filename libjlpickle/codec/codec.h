@@ -17,6 +17,28 @@ extern const jlp_codec jlp__codec_xz;
 extern const jlp_codec jlp__codec_lz4;
 extern const jlp_codec jlp__codec_zstd;
 
+/** Parse a ZF header (joblib <= 0.9): "ZF", then 19 bytes "0x<hex>" padded with spaces,
+ *  then an optional space. @return the header length (21 or 22) with the declared
+ *  decoded length in *declared, or 0 when `h` does not start with one. (deflate.c) */
+size_t jlp__zf_header(const uint8_t *h, size_t len, uint64_t *declared);
+
+/* The zlib / gzip / ZF decoder (inflate.c), built with zlib; ISA-L does the inflating
+ * when the build found it. */
+enum { JLP__INFLATE_AUTO, JLP__INFLATE_ZLIB };
+/** Testing hook: JLP__INFLATE_ZLIB makes new decoders use zlib even where ISA-L is
+ *  built in. Set it before any decoder is created (not thread-safe). */
+extern int jlp__inflate_backend;
+/** @return whether ISA-L is built in (JLP_HAVE_ISAL). */
+bool jlp__inflate_isal_built(void);
+void *jlp__inflate_new_zlib(const jlp_codec *self, const jlp_alc *alc, jlp_error *err);
+void *jlp__inflate_new_gzip(const jlp_codec *self, const jlp_alc *alc, jlp_error *err);
+void *jlp__inflate_new_zf(const jlp_codec *self, const jlp_alc *alc, jlp_error *err);
+jlp_codec_status jlp__inflate_run(const jlp_codec *self, void *state, jlp_inbuf *in, jlp_outbuf *out,
+                                  jlp_error *err);
+void jlp__inflate_free(const jlp_codec *self, void *state);
+/** @return the zlib version, with ISA-L's when it decodes. */
+const char *jlp__inflate_version(const jlp_codec *self);
+
 /** Score the leading bytes as an uncompressed pickle (low: any codec magic wins). */
 int jlp__bid_pickle(const uint8_t *head, size_t len);
 

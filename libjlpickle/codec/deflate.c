@@ -1,8 +1,10 @@
 /*
- * deflate.c - zlib (RFC 1950), gzip (RFC 1952) and joblib's legacy ZF container, all
- * decoded by zlib's inflate. They differ in window bits and, for ZF, a 21- or 22-byte
- * text header ("ZF" + hex length padded to 19 bytes, one more space in files of joblib
- * 0.8.4 on Python 2) whose declared length is checked against the output.
+ * deflate.c - zlib (RFC 1950), gzip (RFC 1952) and joblib's legacy ZF container: their
+ * bidders, their codec entries, and the encoder (zlib's deflate, one stream or pigz-style
+ * parallel blocks). The decoder, with its ISA-L and zlib back ends, is inflate.c. They
+ * differ in window bits and, for ZF, a 21- or 22-byte text header ("ZF" + hex length
+ * padded to 19 bytes, one more space in files of joblib 0.8.4 on Python 2) whose
+ * declared length is checked against the output.
  */
 #include "codec.h"
 
@@ -29,7 +31,7 @@ static int bid_gzip(const jlp_codec *self, const uint8_t *h, size_t len) {
 /* The ZF header: "ZF" then 19 bytes "0x<hex>" padded with spaces (an 'L' may end the
  * hex on Python 2), then an optional extra space. @return the header length (21/22) and
  * the declared length, or 0 when it is not a ZF header. */
-static size_t zf_header(const uint8_t *h, size_t len, uint64_t *declared) {
+size_t jlp__zf_header(const uint8_t *h, size_t len, uint64_t *declared) {
     if (len < 21 || h[0] != 'Z' || h[1] != 'F') return 0;
     size_t i = 2, end = 21;
     while (i < end && h[i] == ' ') i++;
@@ -56,123 +58,18 @@ static size_t zf_header(const uint8_t *h, size_t len, uint64_t *declared) {
 static int bid_zf(const jlp_codec *self, const uint8_t *h, size_t len) {
     (void)self;
     uint64_t declared;
-    return zf_header(h, len, &declared) ? 21 * 8 : 0;
+    return jlp__zf_header(h, len, &declared) ? 21 * 8 : 0;
 }
 
 #ifdef JLP_HAVE_ZLIB
 #include <pthread.h>
 #include <zlib.h>
 
-typedef struct inflater {
-    z_stream zs;
-    const jlp_alc *alc;
-    const char *name;
-    bool zf;
-    uint8_t head[21];   /* ZF header being collected */
-    size_t head_len, head_need;  /* head_need: 21 until the header and its optional space are read */
-    bool head_checked;  /* the 21 header bytes parsed; the optional space is next */
-    uint64_t declared, produced;
-} inflater;
-
 static voidpf z_alloc(voidpf opaque, uInt items, uInt size) {
     return jlp__codec_alloc(opaque, (size_t)items * size);
 }
 
 static void z_free(voidpf opaque, voidpf ptr) { jlp__codec_free(opaque, ptr); }
-
-static void *inflater_new(const jlp_alc *alc, int wbits, const char *name, bool zf,
-                          jlp_error *err) {
-    inflater *z = jlp__malloc(alc, sizeof *z);
-    if (!z) {
-        jlp__fail(err, JLP_E_NOMEM, 0, -1, "cannot allocate a %s decoder", name);
-        return NULL;
-    }
-    memset(z, 0, sizeof *z);
-    z->alc = alc;
-    z->name = name;
-    z->zf = zf;
-    z->head_need = zf ? 21 : 0;
-    z->zs.zalloc = z_alloc;
-    z->zs.zfree = z_free;
-    z->zs.opaque = (voidpf)(uintptr_t)alc;
-    if (inflateInit2(&z->zs, wbits) != Z_OK) {
-        jlp__free(alc, z, sizeof *z);
-        jlp__fail(err, JLP_E_NOMEM, 0, -1, "cannot initialise a %s decoder", name);
-        return NULL;
-    }
-    return z;
-}
-
-static void *dec_new_zlib(const jlp_codec *self, const jlp_alc *alc, jlp_error *err) {
-    (void)self;
-    return inflater_new(alc, 15, "zlib", false, err);
-}
-static void *dec_new_gzip(const jlp_codec *self, const jlp_alc *alc, jlp_error *err) {
-    (void)self;
-    return inflater_new(alc, 31, "gzip", false, err);
-}
-static void *dec_new_zf(const jlp_codec *self, const jlp_alc *alc, jlp_error *err) {
-    (void)self;
-    return inflater_new(alc, 15, "zf", true, err);
-}
-
-static void dec_free(const jlp_codec *self, void *state) {
-    (void)self;
-    inflater *z = state;
-    inflateEnd(&z->zs);
-    jlp__free(z->alc, z, sizeof *z);
-}
-
-static jlp_codec_status dec_run(const jlp_codec *self, void *state, jlp_inbuf *in, jlp_outbuf *out, jlp_error *err) {
-    (void)self;
-    inflater *z = state;
-    const uint8_t *src = (const uint8_t *)in->src + in->pos;
-    size_t avail = in->size - in->pos;
-    if (z->head_need) {
-        /* ZF: collect the 21-byte header, then look at one more byte for the optional
-         * space; head_need stays set until that byte has been seen, so a call whose
-         * input ends right after the header comes back here rather than to inflate. */
-        size_t k = 21 - z->head_len;
-        if (k > avail) k = avail;
-        memcpy(z->head + z->head_len, src, k);
-        z->head_len += k;
-        in->pos += k;
-        if (z->head_len < 21) return JLP_CODEC_MORE;
-        if (!z->head_checked) {
-            if (!zf_header(z->head, 21, &z->declared))
-                return jlp__codec_fail(err, JLP_E_CORRUPT, "zf", "malformed ZF header");
-            z->head_checked = true;
-        }
-        if (in->pos == in->size) return JLP_CODEC_MORE;
-        if (((const uint8_t *)in->src)[in->pos] == ' ') in->pos++;
-        z->head_need = 0;
-        src = (const uint8_t *)in->src + in->pos;
-        avail = in->size - in->pos;
-    }
-    /* zlib counts in uInt: feed at most 1 GiB per call. */
-    size_t cap = out->size - out->pos;
-    z->zs.next_in = (Bytef *)(uintptr_t)src;
-    z->zs.avail_in = (uInt)(avail > (1u << 30) ? (1u << 30) : avail);
-    z->zs.next_out = (Bytef *)out->dst + out->pos;
-    z->zs.avail_out = (uInt)(cap > (1u << 30) ? (1u << 30) : cap);
-    uInt in0 = z->zs.avail_in, out0 = z->zs.avail_out;
-    int r = inflate(&z->zs, Z_NO_FLUSH);
-    in->pos += in0 - z->zs.avail_in;
-    out->pos += out0 - z->zs.avail_out;
-    z->produced += out0 - z->zs.avail_out;
-    if (r == Z_STREAM_END) {
-        if (z->zf && z->produced != z->declared)
-            return jlp__codec_fail(err, JLP_E_CORRUPT, "zf", "decoded length differs from the ZF header");
-        return JLP_CODEC_END;
-    }
-    if (r == Z_OK || r == Z_BUF_ERROR) return JLP_CODEC_MORE;
-    if (r == Z_MEM_ERROR) return jlp__codec_fail(err, JLP_E_NOMEM, z->name, "out of memory");
-    const char *msg = z->zs.msg ? z->zs.msg : "corrupt stream";
-    jlp_code code = strstr(msg, "check") ? JLP_E_CHECKSUM : JLP_E_CORRUPT;
-    return jlp__codec_fail(err, code, z->name, msg);
-}
-
-static const char *version(const jlp_codec *self) { (void)self; return zlibVersion(); }
 
 /* Writing: joblib's BinaryZlibFile is zlib.compressobj(level, DEFLATED, wbits, memLevel 8,
  * default strategy), wbits 15 for zlib and 31 for gzip (zlib then writes a gzip header
@@ -632,7 +529,8 @@ static void enc_free(const jlp_codec *self, void *state) {
     jlp__free(z->alc, z, sizeof *z);
 }
 
-#define DECODER(new_fn) .dec_new = new_fn, .dec_run = dec_run, .dec_free = dec_free, .version = version
+#define DECODER(new_fn) .dec_new = jlp__inflate_new_##new_fn, .dec_run = jlp__inflate_run, \
+                        .dec_free = jlp__inflate_free, .version = jlp__inflate_version
 #define ENCODER(new_fn) .enc_new = new_fn, .enc_run = enc_run, .enc_free = enc_free
 #else
 #define DECODER(new_fn) .dec_new = NULL
@@ -640,10 +538,10 @@ static void enc_free(const jlp_codec *self, void *state) {
 #endif
 
 const jlp_codec jlp__codec_zlib = {.abi_version = JLP_CODEC_ABI_VERSION, .name = "zlib", .extensions = ".z",
-                                   .bid_bytes = 2, .bid = bid_zlib, DECODER(dec_new_zlib), ENCODER(enc_new_zlib),
+                                   .bid_bytes = 2, .bid = bid_zlib, DECODER(zlib), ENCODER(enc_new_zlib),
                                    .default_level = 3, .min_level = 1, .max_level = 9};
 const jlp_codec jlp__codec_gzip = {.abi_version = JLP_CODEC_ABI_VERSION, .name = "gzip", .extensions = ".gz .gzip",
-                                   .bid_bytes = 4, .bid = bid_gzip, DECODER(dec_new_gzip), ENCODER(enc_new_gzip),
+                                   .bid_bytes = 4, .bid = bid_gzip, DECODER(gzip), ENCODER(enc_new_gzip),
                                    .default_level = 3, .min_level = 1, .max_level = 9};
 const jlp_codec jlp__codec_zf = {.abi_version = JLP_CODEC_ABI_VERSION, .name = "zf", .extensions = "",
-                                 .bid_bytes = 22, .bid = bid_zf, DECODER(dec_new_zf)};
+                                 .bid_bytes = 22, .bid = bid_zf, DECODER(zf)};

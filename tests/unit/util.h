@@ -2,6 +2,7 @@
 #ifndef JLP_TEST_UTIL_H
 #define JLP_TEST_UTIL_H
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,21 @@ static inline char *slurp(const char *path, size_t *len) {
     buf[n] = 0;
     *len = n;
     return buf;
+}
+
+/* JLP_TEST_INFLATE=zlib: zlib, gzip and ZF streams are decoded by zlib's inflate even
+ * where the library was built with ISA-L (tests/run.sh runs the codec and joblib suites
+ * once with each back end). The switch is the library's internal testing hook. */
+enum { JLP_TEST_INFLATE_AUTO, JLP_TEST_INFLATE_ZLIB };
+extern int jlp__inflate_backend;
+bool jlp__inflate_isal_built(void);
+__attribute__((constructor)) static void inflate_backend_from_env(void) {
+    const char *b = getenv("JLP_TEST_INFLATE");
+    if (b && !strcmp(b, "zlib")) jlp__inflate_backend = JLP_TEST_INFLATE_ZLIB;
+}
+/* @return whether ISA-L decodes zlib, gzip and ZF streams in this run. */
+static inline int inflate_is_isal(void) {
+    return jlp__inflate_isal_built() && jlp__inflate_backend == JLP_TEST_INFLATE_AUTO;
 }
 
 #endif
