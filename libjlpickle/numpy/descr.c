@@ -103,16 +103,28 @@ jlp_code jlp__dtype_from_str(jlp__vm *m, const char *s, size_t n, jlp_val **out)
     if (c) return c;
     jlp_dtype_info *d = jlp__dt(*out);
     if (unit) {
+        /* "[" [digits] unit "]" at the end, as numpy parses it: a unit it knows and a
+         * count from 1 to 2^31 - 1 (numpy reads "[0s]" but cannot load its own pickle
+         * of it; the writer would write what no loader reads) */
         char *close = strchr(unit, ']');
         char *p = unit + 1;
+        while (*p == ' ') p++;
         int64_t num = 0;
-        while (*p >= '0' && *p <= '9') num = num * 10 + (*p++ - '0');
+        bool digits = false;
+        while (*p >= '0' && *p <= '9' && num <= INT32_MAX) {
+            num = num * 10 + (*p++ - '0');
+            digits = true;
+        }
         size_t ul = close ? (size_t)(close - p) : 0;
-        if (!close || (d->kind != 'M' && d->kind != 'm') || !ul || ul >= sizeof d->unit)
+        if (ul == 3 && !memcmp(p, "\xce\xbcs", 3)) p = (char *)"us", ul = 2; /* numpy's alias */
+        if (!close || close[1] || (d->kind != 'M' && d->kind != 'm') || !jlp__datetime_unit_known(p, ul) ||
+            (digits && (num < 1 || num > INT32_MAX)))
             return jlp__vm_fail(m, JLP_E_BAD_DTYPE, "malformed datetime dtype '%s'", buf);
-        memcpy(d->unit, p, ul);
-        d->unit[ul] = 0;
-        d->unit_num = num ? num : 1;
+        if (!(ul == 7 && !memcmp(p, "generic", 7))) {
+            memcpy(d->unit, p, ul);
+            d->unit[ul] = 0;
+            d->unit_num = digits ? num : 1;
+        }
     }
     d->built = true;
     jlp__dtype_finish(d);
@@ -131,6 +143,7 @@ jlp_code jlp__dtype_from_descr(jlp__vm *m, jlp_val *descr, jlp_val **out) {
     d->kind = 'V';
     d->byteorder = '|';
     d->alignment = 1;
+    d->structured = true; /* a list descr, even [] or padding only, as numpy's format reads it */
     d->fields = f;
     v->u.ext = d;
     uint64_t off = 0;

@@ -171,6 +171,14 @@ static jlp_code set_fields(jlp__vm *m, jlp_dtype_info *d, jlp_val *names, jlp_va
     return JLP_OK;
 }
 
+bool jlp__datetime_unit_known(const char *u, size_t n) {
+    static const char *const units[] = {"Y", "M", "W", "D", "h", "m", "s", "ms", "us",
+                                        "ns", "ps", "fs", "as", "generic"};
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+        if (strlen(units[i]) == n && !memcmp(units[i], u, n)) return true;
+    return false;
+}
+
 jlp_code jlp__dtype_build(jlp__vm *m, jlp_val *dt, jlp_val *state) {
     jlp_dtype_info *d = jlp__dt(dt);
     /* One BUILD per dtype, and fields only of dtypes already built: together these make
@@ -216,6 +224,7 @@ jlp_code jlp__dtype_build(jlp__vm *m, jlp_val *dt, jlp_val *state) {
         if (d->kind != 'V') return jlp__vm_fail(m, JLP_E_BAD_DTYPE, "fields on a non-void dtype");
         jlp_code c = set_fields(m, d, names, fields);
         if (c) return c;
+        d->structured = true;
     }
     if (subarray->type != JLP_NONE) {
         if (subarray->type != JLP_TUPLE || subarray->u.seq.n != 2 || subarray->u.seq.v[0]->type != JLP_DTYPE ||
@@ -238,7 +247,7 @@ jlp_code jlp__dtype_build(jlp__vm *m, jlp_val *dt, jlp_val *state) {
     if (depth + 1 > DTYPE_MAX_DEPTH)
         return jlp__vm_fail(m, JLP_E_LIMIT, "dtype nests deeper than %d levels", DTYPE_MAX_DEPTH);
     d->depth = (uint8_t)(depth + 1);
-    d->byteorder = (orderless(d->kind, d->itemsize) || d->nfields || d->sub_base) ? '|' : bo;
+    d->byteorder = (orderless(d->kind, d->itemsize) || d->structured || d->sub_base) ? '|' : bo;
     if (meta && meta->type != JLP_NONE) {
         /* datetimes: (metadata, (unit, num, den, events)); others: a metadata dict */
         jlp_val *unit = NULL;
@@ -255,12 +264,8 @@ jlp_code jlp__dtype_build(jlp__vm *m, jlp_val *dt, jlp_val *state) {
             if ((u->type != JLP_BYTES && u->type != JLP_STR) || u->u.s.n >= sizeof d->unit ||
                 !int_of(unit->u.seq.v[1], &num) || num < 1)
                 return jlp__vm_fail(m, JLP_E_BAD_DTYPE, "malformed datetime unit");
-            static const char *const units[] = {"Y", "M", "W", "D", "h", "m", "s", "ms", "us",
-                                                "ns", "ps", "fs", "as", "generic"};
-            bool known = false;
-            for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
-                known |= strlen(units[i]) == u->u.s.n && !memcmp(units[i], u->u.s.p, u->u.s.n);
-            if (!known) return jlp__vm_fail(m, JLP_E_BAD_DTYPE, "unknown datetime unit");
+            if (!jlp__datetime_unit_known(u->u.s.p, u->u.s.n))
+                return jlp__vm_fail(m, JLP_E_BAD_DTYPE, "unknown datetime unit");
             if (!(u->u.s.n == 7 && !memcmp(u->u.s.p, "generic", 7))) {
                 memcpy(d->unit, u->u.s.p, u->u.s.n);
                 d->unit[u->u.s.n] = 0;
@@ -283,7 +288,7 @@ void jlp__dtype_finish(jlp_dtype_info *d) {
         if (!d->unit[0]) snprintf(o, cap, "%c%c8", d->byteorder, d->kind);
         else if (d->unit_num == 1) snprintf(o, cap, "%c%c8[%s]", d->byteorder, d->kind, d->unit);
         else snprintf(o, cap, "%c%c8[%lld%s]", d->byteorder, d->kind, (long long)d->unit_num, d->unit);
-    } else if (d->nfields || d->sub_base) {
+    } else if (d->structured || d->sub_base) {
         snprintf(o, cap, "|V%llu", (unsigned long long)d->itemsize);
     } else {
         snprintf(o, cap, "%c%c%llu", d->byteorder, d->kind, (unsigned long long)size);

@@ -26,6 +26,7 @@ typedef struct jlp_dtype_info {
     bool hasobject;
     bool built;           /* BUILD applied */
     uint8_t depth;        /* nesting of fields and subarrays (bounded, see dtype.c) */
+    bool structured;      /* has names and fields (even none: numpy's dtype([])) */
     size_t nfields;
     jlp_field *fields;    /* in `names` order */
     jlp_val *sub_base;    /* subarray base dtype, or NULL */
@@ -67,6 +68,8 @@ static inline jlp_scalar *jlp__sc(const jlp_val *v) { return (jlp_scalar *)v->u.
 
 /** REDUCE of numpy.dtype(descr, align, copy): a dtype awaiting its BUILD state. */
 jlp_code jlp__dtype_reduce(jlp__vm *m, jlp_val *args, jlp_val **out);
+/** Whether u[0..n) is one of numpy's datetime units ("ns", "D", "generic"...). */
+bool jlp__datetime_unit_known(const char *u, size_t n);
 /** BUILD of a dtype with numpy's state tuple (versions 0 to 4). */
 jlp_code jlp__dtype_build(jlp__vm *m, jlp_val *dt, jlp_val *state);
 /** Recompute derived facts (hasobject, str) after fields changed. */

@@ -235,7 +235,7 @@ static bool by_value(const jlp_val *v) {
     }
     if (v->type == JLP_DTYPE) {
         const jlp_dtype_info *d = jlp__dt(v);
-        if (d->nfields || d->sub_base || d->metadata || !strchr("biufcO", d->kind)) return false;
+        if (d->structured || d->sub_base || d->metadata || !strchr("biufcO", d->kind)) return false;
         const uint16_t one = 1;
         char native = *(const uint8_t *)&one ? '<' : '>';
         return d->byteorder == '|' || d->byteorder == native;
@@ -602,6 +602,15 @@ static bool ascii(const char *s, size_t n) {
     return true;
 }
 
+/* Whether every part of the dotted name `name` is non-empty ("a.b", not ".a", "a." or
+ * "a..b"). */
+static bool dotted_parts_named(const char *name, size_t n) {
+    if (!n || name[0] == '.' || name[n - 1] == '.') return false;
+    for (size_t i = 1; i < n; i++)
+        if (name[i] == '.' && name[i - 1] == '.') return false;
+    return true;
+}
+
 static void save_global(writer *w, const jlp_val *g) {
     const char *mod = g->u.g.mod, *name = g->u.g.name;
     size_t ml = g->aux, nl = g->u.g.name_len;
@@ -614,6 +623,12 @@ static void save_global(writer *w, const jlp_val *g) {
         return;
     }
     const char *dot = memchr(name, '.', nl);
+    if (dot && !dotted_parts_named(name, nl)) {
+        /* getattr(parent, '') cannot be spelled with a name GLOBAL accepts, and Python
+         * resolves no such name (its pickler refuses it, its unpickler fails on it) */
+        fail(w, JLP_E_UNSUPPORTED, "a dotted class name with an empty part needs protocol 4");
+        return;
+    }
     if (dot) {
         /* protocols < 4 cannot name a nested qualname: getattr(parent, last) */
         const char *last = name;
@@ -823,7 +838,12 @@ static void save_bytearray(writer *w, const jlp_val *v) {
 
 /* ---- objects ---------------------------------------------------------------------- */
 
-/* After an object is made: its list items, dict items, then BUILD(state). */
+/* After an object is made and memoized: its list items, dict items, then BUILD(state).
+ * Pushed when the object is memoized (T_NEWOBJ_END), not when its save starts: an
+ * object met again through its own class or arguments is made twice and the outer copy
+ * is dropped for the memo's (POP GET), and its tail must then not be written a second
+ * time (items would load doubled). This is what _pickle.c does; pickle.py writes the
+ * tail twice. */
 static void push_object_tail(writer *w, const jlp_obj *o) {
     if (o->state) {
         push_op(w, JLP_OP_BUILD);
@@ -833,9 +853,27 @@ static void push_object_tail(writer *w, const jlp_obj *o) {
     if (o->items && o->items->u.seq.n) push(w, T_APPENDS, o->items, 0);
 }
 
+/* The state argument of copyreg._reconstructor(cls, base, state). Python's pickler
+ * passes `base(self)`, a new container each time the instance is reduced, and the
+ * instance is made from a copy of it. The document keeps the instance's contents in that
+ * node, which may reach the instance again through a list or dict filled after it. When
+ * the writer meets the instance again while writing those contents (a cycle), the inner
+ * REDUCE must not fetch the half-written node from the memo (the copy would be empty or
+ * partial): like Python, each reduce writes a container of its own with the same items. */
+static jlp_val *reconstructor_state(writer *w, jlp_val *state) {
+    jlp_type t = (jlp_type)state->type;
+    if (t != JLP_LIST && t != JLP_DICT && t != JLP_SET && t != JLP_FROZENSET && t != JLP_TUPLE) return state;
+    jlp_val *c = jlp__new_seq(w->scratch, t, state->u.seq.v, state->u.seq.n);
+    if (!c) {
+        nomem(w);
+        return NULL;
+    }
+    c->flags |= state->flags & JLP_VF_ORDERED;
+    return c;
+}
+
 static void save_object(writer *w, const jlp_val *v) {
     const jlp_obj *o = v->u.obj;
-    push_object_tail(w, o);
     switch (o->kind) {
     case JLP_OBJ_NEWOBJ:
     case JLP_OBJ_NEWOBJ_EX:
@@ -860,9 +898,12 @@ static void save_object(writer *w, const jlp_val *v) {
             push_save(w, o->callable);
             return;
         }
-        if (o->args->u.seq.n || (o->items && o->items->u.seq.n) || (o->dictitems && o->dictitems->u.seq.n)) {
-            /* arguments, or a list/dict subclass (object.__new__ would refuse it):
-             * copyreg.__newobj__(cls, *args), the call NEWOBJ stands for */
+        if (!(v->flags & JLP_VF_SCRATCH)) {
+            /* copyreg.__newobj__(cls, *args): the call NEWOBJ stands for, right for every
+             * class. Python's pickler picks copyreg._reconstructor(cls, base, state) by
+             * the class's first builtin base, which a document does not record: with
+             * `object` for a subclass of list, dict, set, int... (even an empty one)
+             * Python refuses to load it ("object.__new__(X) is not safe"). */
             size_t n = o->args->u.seq.n;
             jlp_val **a = jlp__doc_alloc(w->scratch, (n + 1) * sizeof *a);
             if (!a) { nomem(w); return; }
@@ -871,7 +912,8 @@ static void save_object(writer *w, const jlp_val *v) {
             push_reduce(w, v, scratch_global(w, "copyreg", "__newobj__"), scratch_tuple(w, a, n + 1));
             return;
         }
-        /* protocols 0-1 write plain instances as copyreg._reconstructor(cls, object, None) */
+        /* the writer's own joblib array wrapper, a plain class: copyreg._reconstructor(cls,
+         * object, None), byte for byte what joblib.dump writes at protocols 0-1 */
         {
             jlp_val *args[3] = {o->callable, (jlp_val *)(uintptr_t)scratch_global(w, "builtins", "object"),
                                 jlp__new_none(w->scratch)};
@@ -881,7 +923,8 @@ static void save_object(writer *w, const jlp_val *v) {
         return;
     case JLP_OBJ_RECONSTRUCTOR: {
         jlp_val *args[3] = {o->callable, o->args->u.seq.n > 0 ? o->args->u.seq.v[0] : jlp__new_none(w->scratch),
-                            o->args->u.seq.n > 1 ? o->args->u.seq.v[1] : jlp__new_none(w->scratch)};
+                            o->args->u.seq.n > 1 ? reconstructor_state(w, o->args->u.seq.v[1]) : jlp__new_none(w->scratch)};
+        if (w->code) return;
         push_reduce(w, v, scratch_global(w, "copyreg", "_reconstructor"), scratch_tuple(w, args, 3));
         return;
     }
@@ -942,7 +985,7 @@ static int64_t dtype_flags(const jlp_dtype_info *d) {
     if (d->kind == 'O') return 63;
     if (d->kind == 'U') return 8;
     if (d->sub_base) return dtype_flags(jlp__dt(d->sub_base)) & 0x1B;
-    if (d->nfields) {
+    if (d->structured) {
         int64_t f = 0x10;
         for (size_t i = 0; i < d->nfields; i++) f |= dtype_flags(jlp__dt(d->fields[i].dtype)) & 0x1B;
         return f;
@@ -966,8 +1009,8 @@ static void save_dtype(writer *w, const jlp_val *dt) {
         jlp_val *p[2] = {d->sub_base, shape_tuple(w, d->sub_shape, d->sub_ndim)};
         sub = (jlp_val *)(uintptr_t)scratch_tuple(w, p, 2);
     }
-    if (d->nfields) {
-        jlp_val **nm = jlp__doc_alloc(s, d->nfields * sizeof *nm);
+    if (d->structured) {
+        jlp_val **nm = jlp__doc_alloc(s, (d->nfields ? d->nfields : 1) * sizeof *nm);
         jlp_val *fd = jlp__new_seq(s, JLP_DICT, NULL, 0);
         if (!nm || !fd) { nomem(w); return; }
         for (size_t i = 0; i < d->nfields; i++) {
@@ -985,7 +1028,7 @@ static void save_dtype(writer *w, const jlp_val *dt) {
         names = (jlp_val *)(uintptr_t)scratch_tuple(w, nm, d->nfields);
         fields = fd;
     }
-    bool sized = flexible || d->nfields || d->sub_base;
+    bool sized = flexible || d->structured || d->sub_base;
     int64_t flags = dtype_flags(d);
     if (flags > 127) flags -= 256; /* numpy keeps flags in a signed char */
     char bo[2] = {d->byteorder, 0};
@@ -1025,7 +1068,11 @@ static void save_array_numpy(writer *w, const jlp_val *v) {
     const jlp_dtype_info *d = jlp__dt(a->dtype);
     jlp_doc *s = w->scratch;
     bool fortran = a->order == 'F';
-    if (w->proto >= 5 && !d->hasobject) {
+    /* numpy's __reduce_ex__(5) takes _frombuffer only for an exact ndarray whose items
+     * have a size and no objects; a subclass (matrix, recarray, memmap) keeps its class
+     * through _reconstruct, and a zero itemsize has no buffer numpy can rebuild from */
+    bool plain = !a->subclass || jlp_global_is(a->subclass, "numpy", "ndarray");
+    if (w->proto >= 5 && !d->hasobject && d->itemsize && plain) {
         jlp_val *buf = jlp__new_bytes_borrow(s, JLP_BYTEARRAY, a->data ? (const char *)a->data : "", (size_t)a->nbytes);
         jlp_val *args[4] = {buf, a->dtype, shape_tuple(w, a->shape, a->ndim),
                             (jlp_val *)(uintptr_t)scratch_str(w, fortran ? "F" : "C", 1)};
@@ -1050,12 +1097,6 @@ static void save_array_joblib(writer *w, const jlp_val *v) {
     const jlp_ndarray *a = jlp__arr(v);
     const jlp_dtype_info *d = jlp__dt(a->dtype);
     jlp_doc *s = w->scratch;
-    if (d->itemsize == 0 && !d->hasobject && a->count) {
-        /* joblib reads the payload with numpy.frombuffer, which refuses itemsize 0 (so
-         * does the loader); numpy's own reduce (JLP_ARRAYS_NUMPY) writes such arrays */
-        fail(w, JLP_E_UNSUPPORTED, "joblib cannot read back a non-empty array whose dtype has itemsize 0");
-        return;
-    }
     jlp_val *state = jlp__new_seq(s, JLP_DICT, NULL, 0);
     const jlp_val *cls = scratch_global(w, "joblib.numpy_pickle", "NumpyArrayWrapper");
     if (!state || w->code) { nomem(w); return; }
@@ -1122,6 +1163,11 @@ static void write_nested(writer *w, const jlp_val *v) {
  * through numpy's own reduce, and are memoized like any reduced object. */
 static bool joblib_wraps(const writer *w, const jlp_val *v) {
     if (v->type != JLP_NDARRAY || w->arrays != JLP_ARRAYS_JOBLIB) return false;
+    const jlp_dtype_info *d = jlp__dt(jlp__arr(v)->dtype);
+    /* joblib divides by the itemsize when it writes and reads a payload (joblib.dump
+     * and joblib.load both fail with ZeroDivisionError, even for an empty array):
+     * such an array goes through numpy's own reduce, which joblib.load reads */
+    if (d->itemsize == 0 && !d->hasobject) return false;
     const jlp_val *sub = jlp__arr(v)->subclass;
     return !sub || jlp_global_is(sub, "numpy", "ndarray") || jlp_global_is(sub, "numpy", "matrix") ||
            jlp_global_is(sub, "numpy", "memmap") || jlp_global_is(sub, "numpy.matrixlib.defmatrix", "matrix") ||
@@ -1257,6 +1303,7 @@ static jlp_code run(writer *w, const jlp_val *root) {
                 put_get(w, idx);
             } else {
                 memoize(w, t.v);
+                if (t.v->type == JLP_OBJECT) push_object_tail(w, t.v->u.obj);
             }
             break;
         }

@@ -440,9 +440,10 @@ TEST(pre_memo_cycles_are_refused) {
     jlp_doc_free(b);
 }
 
-/* joblib.dump divides by the itemsize (ZeroDivisionError) and its load reads with
- * numpy.frombuffer, which refuses itemsize 0: a non-empty "<U0" array is UNSUPPORTED in
- * joblib's encoding; numpy's own reduce writes it and it loads back. */
+/* joblib.dump and joblib.load divide by the itemsize (ZeroDivisionError, even for an
+ * empty array): in joblib's encoding an array whose dtype has itemsize 0 ("<U0", "V0",
+ * dtype([])) is written with numpy's own reduce, which joblib.load reads; both encodings
+ * load back to the same array. */
 TEST(itemsize_zero_arrays) {
     jlp_doc *d = jlp_doc_new(NULL);
     jlp_error err;
@@ -455,16 +456,23 @@ TEST(itemsize_zero_arrays) {
     jlp_write_opts o = JLP_WRITE_OPTS_INIT;
     void *out = NULL;
     size_t len = 0;
-    CHECK_INT(jlp_dump_mem(a, &o, &out, &len, &err), JLP_E_UNSUPPORTED);
-    free(out);
-    out = NULL;
-    o.arrays = JLP_ARRAYS_NUMPY;
-    CHECK_INT(jlp_dump_mem(a, &o, &out, &len, &err), JLP_OK);
-    jlp_doc *back = out ? jlp_load_mem(out, len, NULL, NULL, &err) : NULL;
-    char *js = back ? json_of(jlp_doc_root(back)) : NULL;
-    CHECK_STR(js, "{\"$ndarray\":{\"dtype\":\"<U0\",\"shape\":[4],\"order\":\"C\",\"data\":[\"\",\"\",\"\",\"\"]}}\n");
-    free(js);
-    jlp_doc_free(back);
-    free(out);
+    for (int mode = 0; mode < 2; mode++) {
+        o.arrays = mode ? JLP_ARRAYS_NUMPY : JLP_ARRAYS_JOBLIB;
+        for (int proto = 2; proto <= 5; proto++) {
+            o.protocol = proto;
+            out = NULL;
+            CHECK_INT(jlp_dump_mem(a, &o, &out, &len, &err), JLP_OK);
+            /* never a wrapper, and at protocol 5 not _frombuffer (numpy refuses an empty
+             * buffer for itemsize 0): _reconstruct, as numpy's __reduce_ex__ */
+            CHECK(out && !mem_has(out, len, "NumpyArrayWrapper") && !mem_has(out, len, "_frombuffer") &&
+                  mem_has(out, len, "_reconstruct"));
+            jlp_doc *back = out ? jlp_load_mem(out, len, NULL, NULL, &err) : NULL;
+            char *js = back ? json_of(jlp_doc_root(back)) : NULL;
+            CHECK_STR(js, "{\"$ndarray\":{\"dtype\":\"<U0\",\"shape\":[4],\"order\":\"C\",\"data\":[\"\",\"\",\"\",\"\"]}}\n");
+            free(js);
+            jlp_doc_free(back);
+            free(out);
+        }
+    }
     jlp_doc_free(d);
 }

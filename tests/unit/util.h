@@ -48,4 +48,12 @@ static inline int inflate_is_isal(void) {
     return jlp__inflate_isal_built() && jlp__inflate_backend == JLP_TEST_INFLATE_AUTO;
 }
 
+/* Whether the NUL-terminated `needle` occurs in p[0..n). */
+static inline int mem_has(const void *p, size_t n, const char *needle) {
+    size_t k = strlen(needle);
+    for (size_t i = 0; p && k <= n && i <= n - k; i++)
+        if (!memcmp((const char *)p + i, needle, k)) return 1;
+    return 0;
+}
+
 #endif
