@@ -185,7 +185,7 @@ static void export(const jlp_doc *d, const jlp_alc *alc, fz_sink *s) {
     jo.alc = alc;
     jlp_error err;
     jlp_code c = jlp_export_json(jlp_doc_root(d), &jo, fz_sink_write, s, &err);
-    if (c != JLP_OK) fz_die_err("jlp_export_json", &err);
+    if (c != JLP_OK && !fz_sink_unsupported(s, c)) fz_die_err("jlp_export_json", &err);
 }
 
 /* Pass E: ISA-L against zlib's inflate (libjlpickle/codec/inflate.c). They must agree

@@ -65,7 +65,8 @@ static int jsink_write(void *ctx, const void *data, size_t len) {
     return 0;
 }
 
-/* Export v with max_items; @return 1 when complete (0 when the output cap stopped it). */
+/* Export v with max_items; @return 1 when complete (0 when the output cap stopped it, or
+ * a U item above U+10FFFF made it UNSUPPORTED). */
 static int export_checked(const jlp_val *v, uint64_t max_items, const jlp_alc *alc, jsink *s) {
     memset(s, 0, sizeof *s);
     jc_init(&s->jc, max_items);
@@ -77,6 +78,10 @@ static int export_checked(const jlp_val *v, uint64_t max_items, const jlp_alc *a
     jlp_code c = jlp_export_json(v, &jo, jsink_write, s, &err);
     if (s->failed) {
         FZ_EQ("a failing writer must make the export fail with IO", c, JLP_E_IO);
+        jc_free(&s->jc);
+        return 0;
+    }
+    if (c == JLP_E_UNSUPPORTED) { /* a U item above U+10FFFF: JSON cannot carry it */
         jc_free(&s->jc);
         return 0;
     }

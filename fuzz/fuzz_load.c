@@ -175,6 +175,13 @@ static void export_doc(const jlp_doc *doc, const jlp_alc *alc, sink *s) {
     jo.alc = alc;
     jlp_error err;
     jlp_code c = jlp_export_json(jlp_doc_root(doc), &jo, sink_write, s, &err);
+    if (c == JLP_E_UNSUPPORTED) { /* a U item above U+10FFFF: a marker stands for the text */
+        memset(s, 0, sizeof *s);
+        s->h1 = 0xcbf29ce484222325ull;
+        s->last = -1;
+        sink_write(s, "UNSUPPORTED\n", 12);
+        return;
+    }
     if (c != JLP_OK)
         fz_die("jlp_export_json failed", jlp_error_name(c), (unsigned long long)c, 0);
     if (s->last != '\n' || s->newlines != 1)

@@ -206,7 +206,8 @@ static outcome finish(jlp_doc *d, const jlp_error *err, const jlp_alc *alc, cons
     jo.max_items = 0;
     jo.alc = alc;
     jlp_error e;
-    if (jlp_export_json(jlp_doc_root(d), &jo, fz_sink_write, &o.json, &e) != JLP_OK) fz_die_err("jlp_export_json", &e);
+    jlp_code ec = jlp_export_json(jlp_doc_root(d), &jo, fz_sink_write, &o.json, &e);
+    if (ec != JLP_OK && !fz_sink_unsupported(&o.json, ec)) fz_die_err("jlp_export_json", &e);
     check_arrays(d, file, flen, membase, align, NULL, NULL);
     jlp_doc_free(d);
     return o;

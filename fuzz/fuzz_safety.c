@@ -252,7 +252,8 @@ static result load_one(jlp_source *src, jlp_read_opts *o, tracer *t, const jlp_a
     r.consumed = jlp_doc_consumed(d);
     jlp_json_opts jo = JLP_JSON_OPTS_INIT;
     jo.alc = alc;
-    if (jlp_export_json(jlp_doc_root(d), &jo, fz_sink_write, &r.json, &err) != JLP_OK) fz_die_err("jlp_export_json", &err);
+    jlp_code ec = jlp_export_json(jlp_doc_root(d), &jo, fz_sink_write, &r.json, &err);
+    if (ec != JLP_OK && !fz_sink_unsupported(&r.json, ec)) fz_die_err("jlp_export_json", &err);
     jlp_doc_free(d);
     return r;
 }

@@ -844,7 +844,10 @@ static inline void jlp_json_opts_init(jlp_json_opts *opts) {
 
 
 /** Export `v` as JSON through `fn`. opts NULL = defaults.
- *  @return JLP_OK, JLP_E_INVALID_ARG (NULL v or fn), JLP_E_IO (fn failed), JLP_E_NOMEM.
+ *  @return JLP_OK, JLP_E_INVALID_ARG (NULL v or fn), JLP_E_IO (fn failed), JLP_E_NOMEM,
+ *  JLP_E_UNSUPPORTED (a numpy U item holds a code point above U+10FFFF: numpy reads it
+ *  into a str that neither UTF-8 nor JSON can carry). On failure part of the text may
+ *  already have gone to `fn`.
  *  Thread-safe for concurrent readers of the same document. */
 JLP_API jlp_code jlp_export_json(const jlp_val *v, const jlp_json_opts *opts,
                                  jlp_write_fn fn, void *ctx, jlp_error *err);

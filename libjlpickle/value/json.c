@@ -63,6 +63,7 @@ typedef struct exporter {
     size_t vcap, vn;
     bool io_failed;
     bool nomem;
+    bool beyond_unicode;  /* a U item held a code point above U+10FFFF */
     /* decimal text of big ints already printed: converting is quadratic in the digits,
      * and one memoized int may be printed many times */
     const jlp_val **bigk;
@@ -460,15 +461,43 @@ static double half_to_double(uint16_t h) {
     return (h & 0x8000) ? -v : v;
 }
 
-/* x87 80-bit extended precision, as numpy's float128/longdouble stores it on x86. */
+/* x87 80-bit extended precision, as numpy's float128/longdouble stores it on x86, to
+ * double as numpy's float() gives it: the x87 conversion, one rounding to nearest even.
+ * The mantissa has an explicit integer bit: encodings the FPU calls invalid (integer bit
+ * clear with a non-zero exponent: unnormals, pseudo-infinities, pseudo-NaNs) convert to
+ * NaN; a pseudo-denormal (exponent 0, integer bit set) has the denormals' exponent. */
 static double ext80_to_double(const uint8_t *p, char bo) {
     uint8_t b[10];
     for (int i = 0; i < 10; i++) b[i] = bo == '>' ? p[15 - i] : p[i];
     uint64_t mant = 0;
     for (int i = 7; i >= 0; i--) mant = (mant << 8) | b[i];
     int exp = ((b[9] & 0x7F) << 8) | b[8];
-    double v = exp == 0x7FFF ? ((mant << 1) ? NAN : INFINITY) : ldexp((double)mant, exp - 16383 - 63);
-    return (b[9] & 0x80) ? -v : v;
+    bool neg = (b[9] & 0x80) != 0;
+    const uint64_t top = (uint64_t)1 << 63;
+    if (exp && !(mant & top)) return NAN;
+    if (exp == 0x7FFF) return (mant << 1) ? NAN : neg ? -INFINITY : INFINITY;
+    if (!mant) return neg ? -0.0 : 0.0;
+    /* value = mant * 2^e2, then normalized so bit 63 is set */
+    int e2 = (exp ? exp : 1) - 16383 - 63;
+    while (!(mant & top)) { mant <<= 1; e2--; }
+    /* keep 53 bits, fewer where the double is subnormal (unbiased exponent below -1022) */
+    int unbiased = e2 + 63;
+    if (unbiased > 1023) return neg ? -INFINITY : INFINITY;
+    int shift = 11 + (unbiased < -1022 ? -1022 - unbiased : 0);
+    uint64_t kept, rem, half;
+    if (shift >= 65) {
+        kept = 0; rem = 0; half = 1; /* below half the smallest subnormal */
+    } else if (shift == 64) {
+        kept = 0; rem = mant; half = top;
+    } else {
+        kept = mant >> shift;
+        rem = mant & (((uint64_t)1 << shift) - 1);
+        half = (uint64_t)1 << (shift - 1);
+    }
+    if (rem > half || (rem == half && (kept & 1))) kept++;
+    /* kept <= 2^53 is exact in a double and so is the scaling, but for overflow */
+    double v = ldexp((double)kept, e2 + shift);
+    return neg ? -v : v;
 }
 
 static double load_float(const uint8_t *p, uint64_t size, char bo) {
@@ -498,7 +527,7 @@ static void put_uint(exporter *e, uint64_t u) {
 static void put_descr(exporter *e, const jlp_dtype_info *d);
 
 static void put_field_format(exporter *e, const jlp_dtype_info *d) {
-    if (d->nfields) put_descr(e, d);
+    if (d->structured) put_descr(e, d);
     else put_string(e, d->str, strlen(d->str));
 }
 
@@ -553,7 +582,7 @@ static void put_descr(exporter *e, const jlp_dtype_info *d) {
 
 /* D of spec/JSON.md: dtype.str, or the descr list for structured dtypes. */
 static void put_dtype(exporter *e, const jlp_dtype_info *d) {
-    if (d->nfields) put_descr(e, d);
+    if (d->structured) put_descr(e, d);
     else put_string(e, d->str, strlen(d->str));
 }
 
@@ -577,7 +606,7 @@ static void put_nested(exporter *e, const jlp_dtype_info *d, const uint8_t *p, c
 
 static void put_item(exporter *e, const jlp_dtype_info *d, const uint8_t *p) {
     if (d->sub_base) { put_nested(e, jlp__dt(d->sub_base), p, d->sub_shape, d->sub_ndim); return; }
-    if (d->nfields) {
+    if (d->structured) {
         put(e, "[", 1);
         for (size_t i = 0; i < d->nfields; i++) {
             if (i) put(e, ",", 1);
@@ -620,7 +649,11 @@ static void put_item(exporter *e, const jlp_dtype_info *d, const uint8_t *p) {
         for (uint64_t i = 0; i < n; i++) {
             uint8_t u8[4];
             uint32_t cp = (uint32_t)load_uint(p + 4 * i, 4, bo);
-            if (cp > 0x10FFFF) cp = 0xFFFD;
+            if (cp > 0x10FFFF) {
+                /* numpy makes a str of it that no UTF-8 (or JSON) can carry */
+                e->beyond_unicode = true;
+                break;
+            }
             jlp__buf_put(&tmp, u8, jlp__utf8_put(u8, cp));
         }
         if (tmp.failed) e->nomem = true;
@@ -708,6 +741,13 @@ static void put_sha256(exporter *e, const jlp_ndarray *a, const jlp_dtype_info *
     put(e, hex, 64);
 }
 
+/* An element of a structured object array: numpy's item is a tuple of the field values,
+ * exported as a record (a bare array of them, not a reference target, as an object's
+ * args) like the records of other structured arrays. */
+static bool is_record(const jlp_dtype_info *d, const jlp_val *elem) {
+    return d->structured && elem->type == JLP_TUPLE;
+}
+
 static void put_ndarray(exporter *e, const jlp_val *v, const pnode *path) {
     const jlp_ndarray *a = jlp__arr(v);
     const jlp_dtype_info *d = jlp__dt(a->dtype);
@@ -722,9 +762,18 @@ static void put_ndarray(exporter *e, const jlp_val *v, const pnode *path) {
     if (a->objects) {
         puts_(e, "\"data\":");
         if (a->ndim == 0) {
-            push_frame(e, a->objects->u.seq.n ? a->objects->u.seq.v[0] : NULL,
-                       path_child(e, path, "/$ndarray/data", 14), F_ONE, "}}");
-            if (!a->objects->u.seq.n) { e->sp--; puts_(e, "null}}"); }
+            if (!a->objects->u.seq.n) {
+                puts_(e, "null}}");
+                return;
+            }
+            const jlp_val *only = a->objects->u.seq.v[0];
+            const pnode *pp = path_child(e, path, "/$ndarray/data", 14);
+            if (is_record(d, only)) {
+                put(e, "[", 1);
+                push_frame(e, only, pp, F_ARRAY, "]}}");
+            } else {
+                push_frame(e, only, pp, F_ONE, "}}");
+            }
             return;
         }
         push_frame(e, v, path_child(e, path, "/$ndarray/data", 14), F_NDOBJ, "}}");
@@ -782,7 +831,12 @@ static bool step_ndobj(exporter *e, frame *f) {
         pp = path_child(e, f->path, seg, n);
     }
     f->i++;
-    emit(e, child, pp);
+    if (is_record(jlp__dt(a->dtype), child)) {
+        put(e, "[", 1);
+        push_frame(e, child, pp, F_ARRAY, "]");
+    } else {
+        emit(e, child, pp);
+    }
     return true;
 }
 
@@ -1007,10 +1061,10 @@ jlp_code jlp_export_json(const jlp_val *v, const jlp_json_opts *opts, jlp_write_
     e.opts = &resolved;
     const pnode *root = path_child(&e, NULL, "", 0);
     emit(&e, v, root);
-    while (e.sp && !e.nomem && !e.io_failed) step(&e);
+    while (e.sp && !e.nomem && !e.io_failed && !e.beyond_unicode) step(&e);
     put(&e, "\n", 1);
     if (e.out.failed) e.nomem = true;
-    if (!e.nomem) flush(&e);
+    if (!e.nomem && !e.beyond_unicode) flush(&e);
     jlp__buf_release(&e.out);
     jlp__arena_release(&e.paths);
     jlp__free(e.out.alc, e.stack, e.cap * sizeof *e.stack);
@@ -1021,6 +1075,9 @@ jlp_code jlp_export_json(const jlp_val *v, const jlp_json_opts *opts, jlp_write_
     jlp__free(e.out.alc, e.bign, e.bigcap * sizeof *e.bign);
     if (e.nomem) return jlp__fail(err, JLP_E_NOMEM, 0, -1, "out of memory during JSON export");
     if (e.io_failed) return jlp__fail(err, JLP_E_IO, 0, -1, "JSON writer failed");
+    if (e.beyond_unicode)
+        return jlp__fail(err, JLP_E_UNSUPPORTED, 0, -1,
+                         "a numpy U item holds a code point above U+10FFFF, which JSON cannot carry");
     return JLP_OK;
 }
 
