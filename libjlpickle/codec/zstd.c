@@ -16,9 +16,16 @@ static int bid_zstd(const jlp_codec *self, const uint8_t *h, size_t len) {
 /* Largest window a frame may ask for: 2^27 = 128 MiB, zstd's own default limit. */
 #define ZSTD_WINDOWLOG_LIMIT 27
 
+/* The largest frame header (ZSTD_FRAMEHEADERSIZE_MAX, in libzstd's experimental API). */
+#define FRAME_HEADER_MAX 18
+
+/* One frame (the driver starts a new decoder for each frame that follows). */
 typedef struct zdec {
     ZSTD_DStream *ds;
     const jlp_alc *alc;
+    uint8_t head[FRAME_HEADER_MAX]; /* the frame's first bytes, as they are consumed */
+    size_t head_len;
+    uint64_t produced;              /* bytes decoded from this frame */
 } zdec;
 
 static void *dec_new(const jlp_codec *self, const jlp_alc *alc, jlp_error *err) {
@@ -30,6 +37,8 @@ static void *dec_new(const jlp_codec *self, const jlp_alc *alc, jlp_error *err) 
     d->ds = ZSTD_createDStream();
     if (!d->ds) goto fail;
     d->alc = alc;
+    d->head_len = 0;
+    d->produced = 0;
     ZSTD_DCtx_setParameter(d->ds, ZSTD_d_windowLogMax, ZSTD_WINDOWLOG_LIMIT);
     return d;
 fail:
@@ -45,14 +54,36 @@ static void dec_free(const jlp_codec *self, void *state) {
     jlp__free(d->alc, d, sizeof *d);
 }
 
+/* Whether the frame header declares a content size other than what was decoded. */
+static bool content_size_differs(const zdec *d) {
+    unsigned long long want = ZSTD_getFrameContentSize(d->head, d->head_len);
+    return want != ZSTD_CONTENTSIZE_UNKNOWN && want != ZSTD_CONTENTSIZE_ERROR && want != d->produced;
+}
+
+/* libzstd checks a frame in two ways. When one call holds the whole frame and room for
+ * its declared content size, it decodes it in a single pass, which compares the decoded
+ * size with the header's before the checksum (CORRUPT); fed in pieces it streams, and
+ * after an empty last block it checks only the checksum (CHECKSUM, or success for a
+ * frame whose decoded size is wrong). So that the same bytes give the same result
+ * however they arrive, the decoder always streams, as every other codec does (bytes are
+ * handed out before the checksum that covers them is read), and the decoded size is
+ * checked here at the end of the frame. */
 static jlp_codec_status dec_run(const jlp_codec *self, void *state, jlp_inbuf *in, jlp_outbuf *out, jlp_error *err) {
     (void)self;
     zdec *d = state;
-    ZSTD_inBuffer zi = {in->src, in->size, in->pos};
+    size_t in0 = in->pos, out0 = out->pos;
+    /* the frame's first call gets its first byte only: the header is then never whole
+     * in a call that starts at the frame, which the single pass needs */
+    size_t in_end = !d->head_len && in->size - in0 > 1 ? in0 + 1 : in->size;
+    ZSTD_inBuffer zi = {in->src, in_end, in->pos};
     ZSTD_outBuffer zo = {out->dst, out->size, out->pos};
     size_t r = ZSTD_decompressStream(d->ds, &zo, &zi);
     in->pos = zi.pos;
     out->pos = zo.pos;
+    size_t take = zi.pos - in0 < FRAME_HEADER_MAX - d->head_len ? zi.pos - in0 : FRAME_HEADER_MAX - d->head_len;
+    if (take) memcpy(d->head + d->head_len, (const uint8_t *)in->src + in0, take);
+    d->head_len += take;
+    d->produced += zo.pos - out0;
     if (ZSTD_isError(r)) {
         ZSTD_ErrorCode ec = ZSTD_getErrorCode(r);
         jlp_code code = ec == ZSTD_error_checksum_wrong ? JLP_E_CHECKSUM
@@ -61,6 +92,8 @@ static jlp_codec_status dec_run(const jlp_codec *self, void *state, jlp_inbuf *i
                         : JLP_E_CORRUPT;
         return jlp__codec_fail(err, code, "zstd", ZSTD_getErrorName(r));
     }
+    if (r == 0 && content_size_differs(d))
+        return jlp__codec_fail(err, JLP_E_CORRUPT, "zstd", "decoded size differs from the frame header");
     return r == 0 ? JLP_CODEC_END : JLP_CODEC_MORE;
 }
 
