@@ -1062,6 +1062,22 @@ static const char *numpy_core(writer *w) {
     return "numpy.core.multiarray";
 }
 
+/* Whether numpy exports the items of `d` as a PEP 3118 buffer (a PickleBuffer): not
+ * datetimes and timedeltas, nor long doubles in the other byte order, anywhere in the
+ * dtype. numpy's __reduce_ex__(5) falls back to _reconstruct for those. */
+static bool buffer_exportable(const jlp_dtype_info *d) {
+    if (d->kind == 'M' || d->kind == 'm') return false;
+    if ((d->kind == 'f' && d->itemsize > 8) || (d->kind == 'c' && d->itemsize > 16)) {
+        const uint16_t one = 1;
+        char native = *(const uint8_t *)&one ? '<' : '>';
+        if (d->byteorder != native && d->byteorder != '|') return false;
+    }
+    if (d->sub_base && !buffer_exportable(jlp__dt(d->sub_base))) return false;
+    for (size_t i = 0; i < d->nfields; i++)
+        if (!buffer_exportable(jlp__dt(d->fields[i].dtype))) return false;
+    return true;
+}
+
 /* numpy's own reduce of an array: _reconstruct + BUILD, or _frombuffer at protocol 5. */
 static void save_array_numpy(writer *w, const jlp_val *v) {
     const jlp_ndarray *a = jlp__arr(v);
@@ -1069,10 +1085,11 @@ static void save_array_numpy(writer *w, const jlp_val *v) {
     jlp_doc *s = w->scratch;
     bool fortran = a->order == 'F';
     /* numpy's __reduce_ex__(5) takes _frombuffer only for an exact ndarray whose items
-     * have a size and no objects; a subclass (matrix, recarray, memmap) keeps its class
-     * through _reconstruct, and a zero itemsize has no buffer numpy can rebuild from */
+     * have a size and no objects and export as a buffer; a subclass (matrix, recarray,
+     * memmap) keeps its class through _reconstruct, and a zero itemsize has no buffer
+     * numpy can rebuild from */
     bool plain = !a->subclass || jlp_global_is(a->subclass, "numpy", "ndarray");
-    if (w->proto >= 5 && !d->hasobject && d->itemsize && plain) {
+    if (w->proto >= 5 && !d->hasobject && d->itemsize && plain && buffer_exportable(d)) {
         jlp_val *buf = jlp__new_bytes_borrow(s, JLP_BYTEARRAY, a->data ? (const char *)a->data : "", (size_t)a->nbytes);
         jlp_val *args[4] = {buf, a->dtype, shape_tuple(w, a->shape, a->ndim),
                             (jlp_val *)(uintptr_t)scratch_str(w, fortran ? "F" : "C", 1)};

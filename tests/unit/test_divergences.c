@@ -1,0 +1,342 @@
+/*
+ * test_divergences.c - one regression per divergence from Python that the randomized
+ * differential test (tests/diff/) found: each failed before its fix. Expected values
+ * come from Python 3.11 / numpy 1.24 (the pickles below are what pickle.dumps wrote;
+ * tests/diff/ checks the same behaviour against the live interpreter at scale).
+ */
+#include "harness.h"
+#include "util.h"
+
+#include "jlpickle_codec.h"
+
+static char *json_of(const jlp_val *v) {
+    jlp_json_opts jo = JLP_JSON_OPTS_INIT;
+    jo.max_items = 0;
+    jlp_error err;
+    return jlp_export_json_str(v, &jo, NULL, &err);
+}
+
+static jlp_doc *load(const void *p, size_t n) {
+    jlp_error err;
+    jlp_doc *d = jlp_load_mem(p, n, NULL, NULL, &err);
+    if (!d) TH_FAIL("load: %s at %llu: %s", jlp_error_name(err.code), (unsigned long long)err.offset, err.msg);
+    return d;
+}
+
+/* Dump v at a protocol and layout; NULL when the dump fails (code in *code). */
+static void *dump(const jlp_val *v, int proto, jlp_array_format arrays, size_t *len, jlp_code *code) {
+    jlp_write_opts o = JLP_WRITE_OPTS_INIT;
+    o.protocol = proto;
+    o.arrays = arrays;
+    void *out = NULL;
+    jlp_error err;
+    *code = jlp_dump_mem(v, &o, &out, len, &err);
+    if (*code) {
+        free(out);
+        return NULL;
+    }
+    return out;
+}
+
+/* Dump v at every protocol and both layouts: each must load back to v's export. */
+static void check_round_trips(const jlp_val *v, const char *want) {
+    for (int proto = 0; proto <= 5; proto++)
+        for (int numpy = 0; numpy < 2; numpy++) {
+            size_t len;
+            jlp_code c;
+            void *out = dump(v, proto, numpy ? JLP_ARRAYS_NUMPY : JLP_ARRAYS_JOBLIB, &len, &c);
+            if (!out) {
+                TH_FAIL("protocol %d: dump failed with %s", proto, jlp_error_name(c));
+                continue;
+            }
+            jlp_doc *back = load(out, len);
+            char *got = back ? json_of(jlp_doc_root(back)) : NULL;
+            if (!got || strcmp(got, want))
+                TH_FAIL("protocol %d numpy %d:\n    got:      %s    expected: %s", proto, numpy, got ? got : "(null)\n",
+                        want);
+            free(got);
+            jlp_doc_free(back);
+            free(out);
+        }
+}
+
+/* m.D is `class D(dict)`; d = D(); d['me'] = [d]; d['x'] = 1; pickle.dumps(d, 1). Python
+ * passes dict(d) to copyreg._reconstructor, a new dict per reduce, so the inner reduce
+ * (reached through the list) gets every item. The writer fetched the state dict it was
+ * still filling from the memo: the instance came back empty at every protocol. */
+static const char DSUB_P1[] =
+    "ccopy_reg\n_reconstructor\nq\x00(cm\nD\nq\x01" "c__builtin__\ndict\nq\x02}q\x03(X\x02\x00\x00\x00meq\x04]q\x05"
+    "h\x00(h\x01h\x02}q\x06(h\x04h\x05X\x01\x00\x00\x00xq\x07K\x01utq\x08Rq\ta" "h\x07K\x01utq\nR0h\t.";
+
+TEST(reconstructor_state_reaching_the_instance) {
+    jlp_doc *d = load(DSUB_P1, sizeof DSUB_P1 - 1);
+    if (!d) return;
+    char *want = json_of(jlp_doc_root(d));
+    CHECK_STR(want, "{\"$object\":{\"class\":\"m.D\",\"args\":[{\"$global\":\"builtins.dict\"},"
+                    "{\"me\":[{\"$ref\":\"\"}],\"x\":1}]}}\n");
+    if (want) check_round_trips(jlp_doc_root(d), want);
+    /* at the file's protocol the bytes are Python's own */
+    size_t len;
+    jlp_code c;
+    void *out = dump(jlp_doc_root(d), 1, JLP_ARRAYS_JOBLIB, &len, &c);
+    CHECK(out && len == sizeof DSUB_P1 - 1 && !memcmp(out, DSUB_P1, len));
+    free(out);
+    free(want);
+    jlp_doc_free(d);
+}
+
+/* An instance made by NEWOBJ (an empty dict or list subclass gives no hint of its base)
+ * was written below protocol 2 as copyreg._reconstructor(cls, object, None), which
+ * Python refuses for such classes ("object.__new__(D) is not safe"). It is now
+ * copyreg.__newobj__(cls), which Python calls for every class, and loads back as the
+ * same instance. */
+TEST(newobj_below_protocol_2) {
+    jlp_doc *d = jlp_doc_new(NULL);
+    jlp_val *o = jlp_new_object(d, jlp_new_global(d, "m", "D"), NULL, NULL);
+    CHECK(o != NULL);
+    if (!o) { jlp_doc_free(d); return; }
+    for (int proto = 0; proto <= 1; proto++) {
+        size_t len;
+        jlp_code c;
+        void *out = dump(o, proto, JLP_ARRAYS_JOBLIB, &len, &c);
+        CHECK(out && mem_has(out, len, "ccopy_reg\n__newobj__\n") && !mem_has(out, len, "_reconstructor"));
+        free(out);
+    }
+    check_round_trips(o, "{\"$object\":{\"class\":\"m.D\"}}\n");
+    jlp_doc_free(d);
+}
+
+/* m.L is `class L(list)`; o = L() whose arguments reach o again, with items: the object
+ * is made twice (the inner one is kept, the outer dropped by POP GET) and its items were
+ * written after each, so they loaded doubled. Python's _pickle.c writes them once. */
+TEST(object_tail_written_once) {
+    jlp_doc *d = jlp_doc_new(NULL);
+    jlp_val *holder = jlp_new_list(d);
+    jlp_val *args = jlp_new_tuple(d, &holder, 1);
+    jlp_val *o = jlp_new_object(d, jlp_new_global(d, "m", "L"), args, jlp_new_strz(d, "state"));
+    CHECK(o && jlp_obj_append_item(d, o, jlp_new_int(d, 7)) == JLP_OK && jlp_list_append(d, holder, o) == JLP_OK);
+    if (!o) { jlp_doc_free(d); return; }
+    check_round_trips(o, "{\"$object\":{\"class\":\"m.L\",\"args\":[[{\"$ref\":\"\"}]],\"state\":\"state\","
+                         "\"items\":[7]}}\n");
+    jlp_doc_free(d);
+}
+
+/* np.matrix([[1, 2]], dtype='<i2') at protocol 2. numpy's __reduce_ex__(5) writes
+ * _frombuffer only for an exact ndarray; the writer used it for subclasses too, and the
+ * matrix loaded back as a plain ndarray. */
+static const char MATRIX_P2[] =
+    "\x80\x02" "cnumpy.core.multiarray\n_reconstruct\nq\x00" "cnumpy\nmatrix\nq\x01K\x00\x85q\x02"
+    "c_codecs\nencode\nq\x03X\x01\x00\x00\x00" "bq\x04X\x06\x00\x00\x00latin1q\x05\x86q\x06Rq\x07\x87q\x08Rq\t"
+    "(K\x01K\x01K\x02\x86q\n" "cnumpy\ndtype\nq\x0bX\x02\x00\x00\x00i2q\x0c\x89\x88\x87q\rRq\x0e"
+    "(K\x03X\x01\x00\x00\x00<q\x0fNNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tq\x10" "b\x89h\x03"
+    "X\x04\x00\x00\x00\x01\x00\x02\x00q\x11h\x05\x86q\x12Rq\x13tq\x14" "b.";
+
+TEST(ndarray_subclass_at_protocol_5) {
+    jlp_doc *d = load(MATRIX_P2, sizeof MATRIX_P2 - 1);
+    if (!d) return;
+    size_t len;
+    jlp_code c;
+    void *out = dump(jlp_doc_root(d), 5, JLP_ARRAYS_NUMPY, &len, &c);
+    CHECK(out && !mem_has(out, len, "_frombuffer") && mem_has(out, len, "_reconstruct") &&
+          mem_has(out, len, "matrix"));
+    free(out);
+    jlp_doc_free(d);
+}
+
+/* numpy's __reduce_ex__(5) falls back to _reconstruct when the items do not export as
+ * a buffer: datetimes and timedeltas, long doubles in the other byte order, anywhere in
+ * the dtype. The writer used _frombuffer for them, and numpy then kept a byte order its
+ * own pickles do not (it loads those arrays in native order). */
+TEST(unbufferable_dtypes_at_protocol_5) {
+    static const char *const unbufferable[] = {"<M8[s]", ">m8[ms]", ">f16", ">c32", "[('a', '<i4'), ('t', '<M8[D]')]"};
+    static const char *const bufferable[] = {"<f16", ">f8", "[('a', '>f2')]"};
+    jlp_doc *d = jlp_doc_new(NULL);
+    for (int k = 0; k < 2; k++) {
+        size_t n = k ? sizeof bufferable / sizeof *bufferable : sizeof unbufferable / sizeof *unbufferable;
+        for (size_t i = 0; i < n; i++) {
+            jlp_error err;
+            const char *descr = k ? bufferable[i] : unbufferable[i];
+            jlp_val *dt = jlp_new_dtype(d, descr, &err);
+            uint64_t shape[1] = {0};
+            jlp_val *a = dt ? jlp_new_array(d, dt, 1, shape, 'C', "", 0, JLP_COPY, &err) : NULL;
+            if (!a) { TH_FAIL("%s: %s", descr, err.msg); continue; }
+            size_t len;
+            jlp_code c;
+            void *out = dump(a, 5, JLP_ARRAYS_NUMPY, &len, &c);
+            if (!out || mem_has(out, len, "_frombuffer") != k) TH_FAIL("%s: _frombuffer %s", descr, k ? "expected" : "written");
+            free(out);
+        }
+    }
+    jlp_doc_free(d);
+}
+
+/* dtype([]) has names () and fields {}: numpy's descr is [] and its items are (). It
+ * exported as "|V0" with bytes items, and was written back without its (empty) fields. */
+TEST(dtype_without_fields) {
+    jlp_doc *d = jlp_doc_new(NULL);
+    jlp_error err;
+    jlp_val *dt = jlp_new_dtype(d, "[]", &err);
+    CHECK(dt != NULL);
+    if (!dt) { jlp_doc_free(d); return; }
+    uint64_t shape[1] = {2};
+    jlp_val *a = jlp_new_array(d, dt, 1, shape, 'C', "", 0, JLP_COPY, &err);
+    jlp_val *pair[2] = {dt, a};
+    jlp_val *t = jlp_new_tuple(d, pair, 2);
+    char *js = json_of(t);
+    CHECK_STR(js, "{\"$tuple\":[{\"$dtype\":[]},{\"$ndarray\":{\"dtype\":[],\"shape\":[2],\"order\":\"C\","
+                  "\"data\":[[],[]]}}]}\n");
+    if (js) check_round_trips(t, js);
+    free(js);
+    jlp_doc_free(d);
+}
+
+/* An array whose dtype has itemsize 0: joblib.dump and joblib.load divide by the
+ * itemsize, numpy cannot rebuild it from a buffer. Both layouts write numpy's
+ * _reconstruct (no wrapper, no _frombuffer) and load back. */
+TEST(zero_itemsize_arrays) {
+    jlp_doc *d = jlp_doc_new(NULL);
+    jlp_error err;
+    jlp_val *dt = jlp_new_dtype(d, "|V0", &err);
+    uint64_t shape[1] = {0};
+    jlp_val *a = dt ? jlp_new_array(d, dt, 1, shape, 'C', "", 0, JLP_COPY, &err) : NULL;
+    CHECK(a != NULL);
+    if (!a) { jlp_doc_free(d); return; }
+    for (int proto = 2; proto <= 5; proto++) {
+        size_t len;
+        jlp_code c;
+        void *out = dump(a, proto, JLP_ARRAYS_JOBLIB, &len, &c);
+        CHECK(out && !mem_has(out, len, "NumpyArrayWrapper") && !mem_has(out, len, "_frombuffer"));
+        free(out);
+    }
+    check_round_trips(a, "{\"$ndarray\":{\"dtype\":\"|V0\",\"shape\":[0],\"order\":\"C\",\"data\":[]}}\n");
+    jlp_doc_free(d);
+}
+
+/* A qualified name with an empty part cannot be spelled with GLOBAL (protocols 0-3
+ * write getattr(parent, last)): UNSUPPORTED, where it failed with NOMEM. Protocol 4
+ * writes the name as it is. */
+TEST(global_with_an_empty_part) {
+    static const char *const names[] = {"a..b", ".a", "a.", "."};
+    jlp_doc *d = jlp_doc_new(NULL);
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        jlp_val *g = jlp_new_global(d, "m", names[i]);
+        CHECK(g != NULL);
+        if (!g) continue;
+        for (int proto = 0; proto <= 5; proto++) {
+            size_t len;
+            jlp_code c;
+            void *out = dump(g, proto, JLP_ARRAYS_JOBLIB, &len, &c);
+            if (proto < 4) CHECK_INT(c, JLP_E_UNSUPPORTED);
+            else CHECK_INT(c, JLP_OK);
+            free(out);
+        }
+    }
+    jlp_doc_free(d);
+}
+
+/* np.array([([1], 5)], dtype=[('a', 'O'), ('b', '<i4')]) at protocol 2: numpy pickles
+ * the records of a structured array with an object field as tuples; they print as
+ * arrays of their field values (spec/JSON.md), as other structured records do, not as
+ * {"$tuple": [...]}. */
+static const char RECORDS_P2[] = "\x80\x02" "cnumpy.core.multiarray\x0a_reconstruct\x0aq\x00" "cnumpy\x0andarray\x0aq\x01K\x00\x85q\x02" "c_codecs\x0a" "encode\x0aq\x03X\x01\x00\x00\x00" "bq\x04X\x06\x00\x00\x00latin1q\x05\x86q\x06Rq\x07\x87q\x08Rq\x09(K\x01K\x01\x85q\x0a" "cnumpy\x0a" "dtype\x0aq\x0bX\x03\x00\x00\x00V12q\x0c\x89\x88\x87q\x0dRq\x0e(K\x03X\x01\x00\x00\x00|q\x0fNX\x01\x00\x00\x00" "aq\x10X\x01\x00\x00\x00" "bq\x11\x86q\x12}q\x13(h\x10h\x0bX\x02\x00\x00\x00O8q\x14\x89\x88\x87q\x15Rq\x16(K\x03h\x0fNNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK?tq\x17" "bK\x00\x86q\x18h\x11h\x0bX\x02\x00\x00\x00i4q\x19\x89\x88\x87q\x1aRq\x1b(K\x03X\x01\x00\x00\x00<q\x1cNNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tq\x1d" "bK\x08\x86q\x1euK\x0cK\x01K\x1btq\x1f" "b\x89]q ]q!K\x01" "aK\x05\x86q\x22" "atq#b.";
+
+TEST(structured_object_records) {
+    jlp_doc *d = load(RECORDS_P2, sizeof RECORDS_P2 - 1);
+    if (!d) return;
+    char *js = json_of(jlp_doc_root(d));
+    CHECK_STR(js, "{\"$ndarray\":{\"dtype\":[[\"a\",\"|O\"],[\"b\",\"<i4\"]],\"shape\":[1],\"order\":\"C\","
+                  "\"data\":[[[1],5]]}}\n");
+    if (js) check_round_trips(jlp_doc_root(d), js);
+    free(js);
+    jlp_doc_free(d);
+}
+
+/* x87 long doubles ('<f16') as numpy's float() reads them: an unnormal (integer bit
+ * clear, exponent 0x3fff) and a pseudo-infinity are nan (they exported as 0.5 and -inf),
+ * and values below the double range round once, to nearest even (2^-1074 * (1 + 2^-53)
+ * is 5e-324, 2^-1074 * 1.5 rounds up to 1e-323), then 1.0. */
+static const char LONGDOUBLE_P2[] = "\x80\x02" "cnumpy.core.multiarray\x0a_reconstruct\x0aq\x00" "cnumpy\x0andarray\x0aq\x01K\x00\x85q\x02" "c_codecs\x0a" "encode\x0aq\x03X\x01\x00\x00\x00" "bq\x04X\x06\x00\x00\x00latin1q\x05\x86q\x06Rq\x07\x87q\x08Rq\x09(K\x01K\x05\x85q\x0a" "cnumpy\x0a" "dtype\x0aq\x0bX\x03\x00\x00\x00" "f16q\x0c\x89\x88\x87q\x0dRq\x0e(K\x03X\x01\x00\x00\x00<q\x0fNNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tq\x10" "b\x89h\x03XZ\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00@\xc3\xbf?\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\xc3\xbf\xc3\xbf\x00\x00\x00\x00\x00\x00\xc3\xbf\x07\x00\x00\x00\x00\x00\xc2\x80\xc3\x8c;\x00\x00\x00\x00\x00\x00\x00\x04\x00\x00\x00\x00\x00\xc3\x80\xc3\x8d;\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\xc2\x80\xc3\xbf?\x00\x00\x00\x00\x00\x00q\x11h\x05\x86q\x12Rq\x13tq\x14" "b.";
+
+TEST(x87_long_doubles_as_numpy_reads_them) {
+    jlp_doc *d = load(LONGDOUBLE_P2, sizeof LONGDOUBLE_P2 - 1);
+    if (!d) return;
+    char *js = json_of(jlp_doc_root(d));
+    CHECK_STR(js, "{\"$ndarray\":{\"dtype\":\"<f16\",\"shape\":[5],\"order\":\"C\",\"data\":"
+                  "[{\"$float\":\"nan\"},{\"$float\":\"nan\"},5e-324,1e-323,1.0]}}\n");
+    free(js);
+    jlp_doc_free(d);
+}
+
+/* np.frombuffer(b'A\0\0\0\0\0\x11\0', '<U2'): numpy reads the item into a str holding
+ * U+110000, which no UTF-8 or JSON text can carry. The export fails with UNSUPPORTED
+ * (it printed U+FFFD); the load and a rewrite keep the bytes. */
+static const char U_BEYOND_P2[] = "\x80\x02" "cnumpy.core.multiarray\x0a_reconstruct\x0aq\x00" "cnumpy\x0andarray\x0aq\x01K\x00\x85q\x02" "c_codecs\x0a" "encode\x0aq\x03X\x01\x00\x00\x00" "bq\x04X\x06\x00\x00\x00latin1q\x05\x86q\x06Rq\x07\x87q\x08Rq\x09(K\x01K\x01\x85q\x0a" "cnumpy\x0a" "dtype\x0aq\x0bX\x02\x00\x00\x00U2q\x0c\x89\x88\x87q\x0dRq\x0e(K\x03X\x01\x00\x00\x00<q\x0fNNNK\x08K\x04K\x08tq\x10" "b\x89h\x03X\x08\x00\x00\x00" "A\x00\x00\x00\x00\x00\x11\x00q\x11h\x05\x86q\x12Rq\x13tq\x14" "b.";
+
+TEST(u_item_above_u10ffff) {
+    jlp_doc *d = load(U_BEYOND_P2, sizeof U_BEYOND_P2 - 1);
+    if (!d) return;
+    jlp_error err;
+    char *js = jlp_export_json_str(jlp_doc_root(d), NULL, NULL, &err);
+    CHECK(js == NULL);
+    CHECK_ERR(err, JLP_E_UNSUPPORTED, 0);
+    free(js);
+    size_t len;
+    jlp_code c;
+    void *out = dump(jlp_doc_root(d), 2, JLP_ARRAYS_NUMPY, &len, &c);
+    CHECK(out && mem_has(out, len, "A\x00\x00\x00\x00\x00\x11\x00"));
+    free(out);
+    jlp_doc_free(d);
+}
+
+/* Two zstd frames whose header declares 5690 bytes of content and which hold only an
+ * empty last block. libzstd decodes a frame in a single pass when one call holds all of
+ * it and room for that size, and that pass checks the size before the checksum; fed in
+ * pieces it streams, and after an empty last block it checked only the checksum. With a
+ * wrong checksum the first frame gave CORRUPT in one piece and CHECKSUM in pieces; with
+ * the right one (XXH64 of nothing) the second gave CORRUPT in one piece and decoded to
+ * nothing, successfully, in pieces. The codec now always streams and checks the size:
+ * each frame gives one code however its bytes arrive. */
+static void *a_malloc(void *ctx, size_t n) { (void)ctx; return malloc(n); }
+static void *a_realloc(void *ctx, void *p, size_t old, size_t n) { (void)ctx; (void)old; return realloc(p, n); }
+static void a_free(void *ctx, void *p, size_t n) { (void)ctx; (void)n; free(p); }
+
+TEST(zstd_frame_same_error_in_one_piece_and_in_chunks) {
+    static const jlp_alc alc = {a_malloc, a_realloc, a_free, NULL};
+    static const uint8_t frames[2][15] = {
+        {0x28, 0xb5, 0x2f, 0xfd, 0x44, 0x68, 0x3a, 0x15, 0x01, 0x00, 0x00, 0xa8, 0x1f, 0x33, 0x21},
+        {0x28, 0xb5, 0x2f, 0xfd, 0x44, 0x68, 0x3a, 0x15, 0x01, 0x00, 0x00, 0x99, 0xe9, 0xd8, 0x51}};
+    static const jlp_code want[2] = {JLP_E_CHECKSUM, JLP_E_CORRUPT};
+    const jlp_codec *z = jlp_registry_find(jlp_registry_default(), "zstd");
+    if (!z || !z->dec_new) return; /* built without zstd */
+    static uint8_t out[8192];
+    for (int f = 0; f < 2; f++) {
+        const uint8_t *frame = frames[f];
+        size_t n = sizeof frames[f];
+        for (size_t in_step = 1; in_step <= n; in_step++)
+            for (size_t out_cap = 1; out_cap <= sizeof out; out_cap *= 8) {
+                jlp_error err;
+                memset(&err, 0, sizeof err);
+                void *st = z->dec_new(&alc, &err);
+                if (!st) { TH_FAIL("dec_new"); return; }
+                size_t ip = 0, op = 0;
+                jlp_codec_status s = JLP_CODEC_MORE;
+                for (int calls = 0; calls < 100000 && s == JLP_CODEC_MORE; calls++) {
+                    size_t end = ip + in_step < n ? ip + in_step : n;
+                    jlp_inbuf in = {frame, end, ip};
+                    jlp_outbuf ob = {out, op + out_cap < sizeof out ? op + out_cap : sizeof out, op};
+                    s = z->dec_run(st, &in, &ob, &err);
+                    if (s == JLP_CODEC_MORE && in.pos == ip && ob.pos == op && end == n) break;
+                    ip = in.pos;
+                    op = ob.pos;
+                }
+                z->dec_free(st);
+                if (s != JLP_CODEC_ERROR || err.code != want[f])
+                    TH_FAIL("frame %d, input by %zu, output by %zu: status %d, %s", f, in_step, out_cap, (int)s,
+                            s == JLP_CODEC_ERROR ? jlp_error_name(err.code) : "-");
+            }
+        /* and through the loader, in one piece */
+        jlp_error err;
+        CHECK(jlp_load_mem(frame, n, NULL, NULL, &err) == NULL);
+        CHECK_INT(err.code, want[f]);
+    }
+}
