@@ -259,6 +259,13 @@ class Comparer:
             if not _dtype_same(a, b):
                 raise Mismatch(f"{path}: dtype {a.str} {a.descr} != {b.str} {b.descr}")
             return
+        if isinstance(a, np.void) and a.dtype.hasobject:
+            # a record with object fields: its bytes hold pointers; compare the fields
+            if not _dtype_same(a.dtype, b.dtype):
+                raise Mismatch(f"{path}: record dtype {a.dtype.descr} != {b.dtype.descr}")
+            for name in a.dtype.names:
+                self._same(a[name], b[name], f"{path}.{name}")
+            return
         if isinstance(a, np.generic):
             if not _dtype_same(a.dtype, b.dtype) or a.tobytes() != b.tobytes():
                 raise Mismatch(f"{path}: scalar {a!r} ({a.dtype.str}) != {b!r} ({b.dtype.str})")

@@ -321,7 +321,7 @@ class NDArray:
     def from_objects(cls, dtype, shape, fortran, items, origin):
         self = cls()
         shape = tuple(shape)
-        _need(dtype.kind == "O", "an element list needs the object dtype")
+        _need(dtype.hasobject, "an element list needs a dtype with objects")
         _need(len(items) == _prod(shape), "element count does not match the shape")
         self.dtype, self.shape, self.objects, self.origin = dtype, shape, list(items), origin
         self.order = _order_of(np.empty(shape, dtype=object, order="F" if fortran else "C"))
@@ -333,7 +333,12 @@ class NDArray:
 
     def data_node(self):
         if self.objects is not None:
-            return _nest(self.objects, self.shape)
+            items = self.objects
+            if self.dtype.names is not None:
+                # numpy pickles the records of a structured array with object fields as
+                # tuples; they print as records (arrays of field values, spec/JSON.md)
+                items = [Record(x) if isinstance(x, gp.Tuple) else x for x in items]
+            return _nest(items, self.shape)
         return value_tree(self.array)
 
     def export_parts(self, ptr):
@@ -347,6 +352,24 @@ class NDArray:
         data = self.data_node()
         KEEP_ALIVE.append(data)
         return [head + '"data":', (data, (ptr, "/$ndarray/data")), "}}"]
+
+
+class Record:
+    """A record of a structured object array: a bare array of the tuple's items, not a
+    $ref target (like an object's args)."""
+    is_container = False
+
+    def __init__(self, tup):
+        self.tup = tup
+
+    def export_parts(self, ptr):
+        parts = ["["]
+        for i, x in enumerate(self.tup.items):
+            if i:
+                parts.append(",")
+            parts.append((x, (ptr, "/%d" % i)))
+        parts.append("]")
+        return parts
 
 
 class Scalar:

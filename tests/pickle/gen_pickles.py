@@ -515,8 +515,10 @@ def unpickle_stream(f, reduce=None, build=None):
         elif name == "BINPERSID":
             stack.append(Persid(pop()))
         elif name == "STOP":
-            if len(stack) != 1 or marks:
-                raise UnpickleError("unbalanced stack at STOP")
+            # as both CPython unpicklers: the top value above the last MARK; values
+            # and marks left below it do not matter
+            if not stack or (marks and marks[-1] == len(stack)):
+                raise UnpickleError("stack underflow at STOP")
             return stack.pop()
         else:
             raise UnpickleError("unhandled opcode %s" % name)
