@@ -316,7 +316,7 @@ TEST(zstd_frame_same_error_in_one_piece_and_in_chunks) {
             for (size_t out_cap = 1; out_cap <= sizeof out; out_cap *= 8) {
                 jlp_error err;
                 memset(&err, 0, sizeof err);
-                void *st = z->dec_new(&alc, &err);
+                void *st = z->dec_new(z, &alc, &err);
                 if (!st) { TH_FAIL("dec_new"); return; }
                 size_t ip = 0, op = 0;
                 jlp_codec_status s = JLP_CODEC_MORE;
@@ -324,12 +324,12 @@ TEST(zstd_frame_same_error_in_one_piece_and_in_chunks) {
                     size_t end = ip + in_step < n ? ip + in_step : n;
                     jlp_inbuf in = {frame, end, ip};
                     jlp_outbuf ob = {out, op + out_cap < sizeof out ? op + out_cap : sizeof out, op};
-                    s = z->dec_run(st, &in, &ob, &err);
+                    s = z->dec_run(z, st, &in, &ob, &err);
                     if (s == JLP_CODEC_MORE && in.pos == ip && ob.pos == op && end == n) break;
                     ip = in.pos;
                     op = ob.pos;
                 }
-                z->dec_free(st);
+                z->dec_free(z, st);
                 if (s != JLP_CODEC_ERROR || err.code != want[f])
                     TH_FAIL("frame %d, input by %zu, output by %zu: status %d, %s", f, in_step, out_cap, (int)s,
                             s == JLP_CODEC_ERROR ? jlp_error_name(err.code) : "-");
