@@ -6,6 +6,7 @@
 #   make asan       the tests under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make tsan       the unit tests (test_threads above all) under ThreadSanitizer
 #   make fuzz       libFuzzer targets (clang), each run FUZZ_SECONDS seconds
+#   make diff-campaign  the differential test against Python, N cases, a new SEED
 #   make bench      side-by-side benchmarks against Python (bench/results/)
 #   make install    PREFIX DESTDIR LIBDIR INCLUDEDIR BINDIR MANDIR
 #   make uninstall / make clean
@@ -89,12 +90,27 @@ $(B)/fuzz_replay_%: fuzz/%.c fuzz/replay.c $(STATIC)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_CFLAGS) -Ilibjlpickle -o $@ $< fuzz/replay.c $(STATIC) $(LDLIBS_LIB) $(LDFLAGS)
 
+# The C side of the differential test (tests/diff/): jlload and jldump over many files.
+DIFFRUN := $(B)/tests/diffrun
+$(DIFFRUN): tests/diff/diffrun.c $(STATIC)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_CFLAGS) -Ilibjlpickle -o $@ $< $(STATIC) $(LDLIBS_LIB) $(LDFLAGS)
+
+# diff-campaign: the differential test against Python with a new seed, N random cases
+# and N/5 mutants (make check runs seed 1 with 2000 of each).
+N ?= 20000
+SEED ?= $(shell date +%s)
+.PHONY: diff-campaign
+diff-campaign: all $(DIFFRUN)
+	@nice $(PYTHON) tests/diff/diff.py --driver $(DIFFRUN) --seed $(SEED) --cases $(N) --mutants $$(($(N) / 5))
+
 FUZZ_TARGETS := $(patsubst fuzz/%.c,%,$(filter-out fuzz/replay.c,$(wildcard fuzz/*.c)))
 FUZZ_REPLAYS := $(FUZZ_TARGETS:%=$(B)/fuzz_replay_%)
 
 # check: build warnings-as-errors, run all suites, then the ASan+UBSan pass and the
 # corpus replay; tests/run.sh adds up every suite's "N passed, N failed" line.
-check: all $(TEST_BINS) $(FUZZ_REPLAYS)
+check: all $(TEST_BINS) $(FUZZ_REPLAYS) $(DIFFRUN)
 	@B=$(B) PYTHON=$(PYTHON) SAN_DIR=$(B)/asan FUZZ_TARGETS="$(FUZZ_TARGETS)" \
 	  $(MAKE) --no-print-directory -s asan-build >/dev/null
 	@B=$(B) PYTHON=$(PYTHON) SAN_DIR=$(B)/asan FUZZ_TARGETS="$(FUZZ_TARGETS)" sh tests/run.sh

@@ -340,6 +340,14 @@ class Comparer:
             for i, (x, y) in enumerate(zip(a.ravel(order="K"), b.ravel(order="K"))):
                 self._same(x, y, f"{path}.flat[{i}]")
             return
+        if a.dtype.names is not None:
+            # field by field: padding bytes between fields are no value (numpy itself
+            # does not keep them through every path)
+            for name in a.dtype.names:
+                fa, fb = np.ascontiguousarray(a[name]), np.ascontiguousarray(b[name])
+                if fa.tobytes() != fb.tobytes():
+                    raise Mismatch(f"{path}.{name}: values differ: {fa!r:.200} != {fb!r:.200}")
+            return
         if a.tobytes(order="A") != b.tobytes(order="A"):
             if a.dtype.kind in "fc" and np.array_equal(a, b, equal_nan=True):
                 raise Mismatch(f"{path}: values equal but bytes differ (NaN payload or -0.0?)")

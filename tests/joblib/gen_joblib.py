@@ -309,8 +309,8 @@ class NDArray:
         _need(len(raw) == n * dtype.itemsize,
               "%d data bytes for %d x %d" % (len(raw), n, dtype.itemsize))
         order = "F" if fortran else "C"
-        if n == 0:
-            arr = np.empty(shape, dtype=dtype, order=order)
+        if n == 0 or dtype.itemsize == 0:
+            arr = np.zeros(shape, dtype=dtype, order=order)
         else:
             arr = np.frombuffer(bytes(raw), dtype=dtype, count=n).reshape(shape, order=order)
         self.dtype, self.shape, self.array, self.origin = dtype, shape, arr, origin
@@ -385,7 +385,9 @@ class Scalar:
         if self.dtype.hasobject:
             value = self.obj
         else:     # built fresh each time: a scalar printed twice shares nothing
-            value = _elem(np.frombuffer(self.raw, dtype=self.dtype, count=1)[0], self.dtype)
+            item = (np.zeros((), dtype=self.dtype)[()] if self.dtype.itemsize == 0
+                    else np.frombuffer(self.raw, dtype=self.dtype, count=1)[0])
+            value = _elem(item, self.dtype)
             KEEP_ALIVE.append(value)
         return ['{"$scalar":{"dtype":%s,"value":' % dtype_text(self.dtype),
                 (value, (ptr, "/$scalar/value")), "}}"]
