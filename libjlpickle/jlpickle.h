@@ -784,8 +784,17 @@ typedef struct jlp_write_opts {
     int threads;             /**< worker threads for xz, zstd, zlib and gzip (0 or 1: none) */
     const jlp_alc *alc;      /**< the writer's working memory; NULL: malloc */
     const struct jlp_registry *registry; /**< where codecs are found; NULL: built-in */
+    /** jlp_dump_path only: 1 (default) makes the new file durable before it replaces
+     *  `path` (its data and the directory entry are fsynced; while the file is written,
+     *  write-back of what is already written is started, so the final fsync waits only
+     *  for the tail); 0 skips both fsyncs, as joblib.dump does: the replacement stays
+     *  atomic for other processes, but after a power loss or OS crash `path` may hold
+     *  the old file or a file whose data never reached the disk (on ext4, zero-length).
+     *  Other writers ignore it. */
+    int durable;
+    int reserved;            /**< 0 (keeps the struct growable; a later field takes it) */
 } jlp_write_opts;
-#define JLP_WRITE_OPTS_INIT { sizeof(jlp_write_opts), 4, JLP_ARRAYS_JOBLIB, NULL, -1, 0, NULL, NULL }
+#define JLP_WRITE_OPTS_INIT { sizeof(jlp_write_opts), 4, JLP_ARRAYS_JOBLIB, NULL, -1, 0, NULL, NULL, 1, 0 }
 
 /** Fill `opts` with the defaults (the same as JLP_WRITE_OPTS_INIT). NULL is ignored.
  *  Inline, as jlp_limits_init. Thread-safe. */
@@ -795,7 +804,8 @@ static inline void jlp_write_opts_init(jlp_write_opts *opts) {
 }
 
 /** Write `root` (a value of any document) to `path` atomically: into a temporary file
- *  in the same directory, flushed and fsynced, then renamed over `path`. On any failure
+ *  in the same directory, then renamed over `path`; with opts->durable (the default)
+ *  the file is fsynced before the rename and the directory after it. On any failure
  *  `path` keeps its old content (or stays absent) and the temporary file is removed.
  *  A new file gets mode 0644.
  *  @return JLP_OK, or the error (IO with errno text, UNSUPPORTED for values the chosen

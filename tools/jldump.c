@@ -2,7 +2,7 @@
  * jldump - convert pickle and joblib files: recompress, change protocol, rewrite files
  * of older joblib generations in the current aligned layout so they memory-map.
  *
- *   jldump [-c CODEC[:LEVEL]] [-p PROTOCOL] [--numpy-arrays] [--threads N] [--verify] IN OUT
+ *   jldump [-c CODEC[:LEVEL]] [-p PROTOCOL] [--numpy-arrays] [--threads N] [--no-fsync] [--verify] IN OUT
  *   jldump [options] --from-json IN.json OUT
  *
  * IN and OUT may be "-" (standard input / output). Output to a path is atomic. With
@@ -39,6 +39,8 @@ static void usage(FILE *out) {
           "      --numpy-arrays        write arrays with numpy's own reduce, so plain\n"
           "                            pickle.load reads the file without joblib\n"
           "      --threads N           compression threads (xz, zstd)\n"
+          "      --no-fsync            do not wait for OUT to reach the disk (as joblib.dump);\n"
+          "                            OUT is still replaced atomically\n"
           "      --verify              reload OUT and check it holds the same values\n"
           "      --from-json           IN is JSON as jlload --json prints it (spec/JSON.md);\n"
           "                            {\"$npy\": \"f.npy\"} takes an array from a .npy file\n"
@@ -161,7 +163,8 @@ static const char *codec_of(const char *path) {
 }
 
 /* jlp_dump_path / jlp_dump_fd, through a callback that reports progress; a path is
- * still written atomically (temporary file in the same directory, fsync, rename) */
+ * still written atomically (temporary file in the same directory, fsync unless
+ * --no-fsync, rename) */
 static jlp_code dump_progress(const jlp_val *root, const char *out, jlp_write_opts wo, jlp_error *err) {
     progress p = { STDOUT_FILENO, strcmp(out, "-") ? out : "<stdout>", 0, 0, 0, now() };
     char *tmp = NULL;
@@ -185,7 +188,7 @@ static jlp_code dump_progress(const jlp_val *root, const char *out, jlp_write_op
     jlp_code c = jlp_dump_cb(root, progress_write, &p, &wo, err);
     progress_show(&p, 1);
     if (tmp) {
-        if (c == JLP_OK && (fsync(p.fd) != 0 || close(p.fd) != 0 || rename(tmp, out) != 0)) {
+        if (c == JLP_OK && ((wo.durable && fsync(p.fd) != 0) || close(p.fd) != 0 || rename(tmp, out) != 0)) {
             err->code = c = JLP_E_IO;
             snprintf(err->msg, sizeof err->msg, "%s", strerror(errno));
         } else if (c != JLP_OK) close(p.fd);
@@ -217,6 +220,7 @@ int main(int argc, char **argv) {
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) { usage(stdout); return CLI_OK; }
         if (!strcmp(a, "--version")) { cli_version("jldump"); return CLI_OK; }
         if (!strcmp(a, "--verify")) { verify = true; continue; }
+        if (!strcmp(a, "--no-fsync")) { wo.durable = 0; continue; }
         if (!strcmp(a, "--from-json")) { json_in = true; continue; }
         if (!strcmp(a, "--numpy-arrays")) { wo.arrays = JLP_ARRAYS_NUMPY; continue; }
         if (!strcmp(a, "-c") || !strcmp(a, "--codec")) {

@@ -20,7 +20,7 @@ JLP__ENDS_AT(jlp_limits, max_ratio)
 JLP__STARTS_WITH_SIZE(jlp_read_opts)
 JLP__ENDS_AT(jlp_read_opts, trace_ctx)
 JLP__STARTS_WITH_SIZE(jlp_write_opts)
-JLP__ENDS_AT(jlp_write_opts, registry)
+JLP__ENDS_AT(jlp_write_opts, reserved)
 JLP__STARTS_WITH_SIZE(jlp_json_opts)
 JLP__ENDS_AT(jlp_json_opts, alc)
 JLP__STARTS_WITH_SIZE(jlp_array_info)
@@ -86,7 +86,11 @@ const jlp_read_opts *jlp__read_opts_default(void) {
 jlp_code jlp__write_opts_take(jlp_write_opts *out, const jlp_write_opts *user, jlp_error *err) {
     const jlp_write_opts d = JLP_WRITE_OPTS_INIT;
     *out = d;
-    return jlp__struct_in(out, sizeof *out, user, "jlp_write_opts", err);
+    jlp_code c = jlp__struct_in(out, sizeof *out, user, "jlp_write_opts", err);
+    /* a later option will take the reserved field: a value in it is asked of this one */
+    if (!c && out->reserved)
+        return jlp__fail(err, JLP_E_UNSUPPORTED, 0, -1, "jlp_write_opts.reserved is set (an option of a newer library?)");
+    return c;
 }
 
 jlp_code jlp__json_opts_take(jlp_json_opts *out, const jlp_json_opts *user, jlp_error *err) {

@@ -109,9 +109,10 @@ jlp_code jlp_dump_file(const jlp_val *root, FILE *fp, const jlp_write_opts *opts
 }
 
 static jlp_code dump_to_fd(const jlp_val *root, int fd, const jlp_write_opts *opts, const char *path,
-                           jlp_error *err) {
+                           bool writeback, jlp_error *err) {
     jlp__sink s;
     jlp_code c = jlp__sink_init(&s, opts->alc, fd, NULL, NULL, NULL, NULL, err);
+    if (!c && writeback) jlp__sink_writeback(&s);
     if (!c) {
         /* joblib pads relative to the file position; compressed: to the decoded stream */
         off_t at = lseek(fd, 0, SEEK_CUR);
@@ -128,7 +129,7 @@ jlp_code jlp_dump_fd(const jlp_val *root, int fd, const jlp_write_opts *opts, jl
     if (!root || fd < 0) return jlp__fail(err, JLP_E_INVALID_ARG, 0, -1, "NULL value or negative fd");
     jlp_write_opts resolved;
     jlp_code c = jlp__write_opts_take(&resolved, opts, err);
-    return c ? c : dump_to_fd(root, fd, &resolved, NULL, err);
+    return c ? c : dump_to_fd(root, fd, &resolved, NULL, false, err);
 }
 
 jlp_code jlp_dump_mem(const jlp_val *root, const jlp_write_opts *opts, void **out, size_t *len,
@@ -187,8 +188,8 @@ jlp_code jlp_dump_path(const jlp_val *root, const char *path, const jlp_write_op
     if (fchmod(fd, mode) != 0) {
         c = jlp__fail(err, JLP_E_IO, 0, -1, "fchmod: %s", strerror(errno));
     } else {
-        c = dump_to_fd(root, fd, opts, path, err);
-        if (!c && fsync(fd) != 0) c = jlp__fail(err, JLP_E_IO, 0, -1, "fsync: %s", strerror(errno));
+        c = dump_to_fd(root, fd, opts, path, opts->durable != 0, err);
+        if (!c && opts->durable && fsync(fd) != 0) c = jlp__fail(err, JLP_E_IO, 0, -1, "fsync: %s", strerror(errno));
     }
     if (close(fd) != 0 && !c) c = jlp__fail(err, JLP_E_IO, 0, -1, "close: %s", strerror(errno));
     if (!c && rename(tmp, path) != 0) c = jlp__fail(err, JLP_E_IO, 0, -1, "rename: %s", strerror(errno));
@@ -197,7 +198,7 @@ jlp_code jlp_dump_path(const jlp_val *root, const char *path, const jlp_write_op
         goto out;
     }
     /* make the rename itself durable */
-    int dfd = open(dirname(dircopy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int dfd = opts->durable ? open(dirname(dircopy), O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
     if (dfd >= 0) {
         fsync(dfd);
         close(dfd);

@@ -25,6 +25,8 @@ typedef struct jlp__sink {
     void *ctx;
     jlp__buf *mem;
     uint64_t out_bytes;      /* bytes given to the target */
+    bool writeback;          /* fd: start write-back as the file grows (jlp__sink_writeback) */
+    uint64_t wb_started;     /* out_bytes up to which write-back was started */
     bool failed;
     jlp_error err;
 } jlp__sink;
@@ -32,6 +34,12 @@ typedef struct jlp__sink {
 /** Set up a sink over one target (exactly one of fd >= 0, fp, fn, mem). */
 jlp_code jlp__sink_init(jlp__sink *s, const jlp_alc *alc, int fd, FILE *fp, jlp_write_fn fn,
                         void *ctx, jlp__buf *mem, jlp_error *err);
+/** For a file descriptor sink writing a regular file from offset 0 that will be fsynced
+ *  (durable path writes): start the kernel's write-back of each chunk as soon as it is
+ *  written, and wait for the chunk before it, so that the disk works while the writer
+ *  does, at most two chunks are dirty, and the final fsync waits only for the tail.
+ *  Where the system lacks sync_file_range (Linux) this does nothing. */
+void jlp__sink_writeback(jlp__sink *s);
 /** Compress everything that follows with `codec` at `level` with `threads`. */
 jlp_code jlp__sink_set_codec(jlp__sink *s, const jlp_codec *codec, int level, int threads);
 /** Append bytes. Large blocks bypass the buffer. */
