@@ -18,6 +18,7 @@
  *  10. Building         new documents and editing loaded ones
  *  11. Writing          pickles and joblib files, compressed or not, atomically
  *  12. JSON export      the mapping of spec/JSON.md
+ *  13. .npy files       numpy's array files, read and written
  *
  * Model: a load produces a jlp_doc. The doc owns an arena holding every value node,
  * string and byte payload; values (jlp_val *) stay valid until jlp_doc_free(). The
@@ -295,14 +296,20 @@ typedef struct jlp_read_opts {
                                     is how jlinspect disassembles with the loader's own
                                     parser. NULL: no calls. */
     void *trace_ctx;
+    uint64_t flags;            /**< JLP_READ_* bits (default 0) */
 } jlp_read_opts;
+
+/** jlp_read_opts.flags: load the object arrays of .npy files, whose data is a pickle of
+ *  the array (as numpy.load(allow_pickle=True) does; the pickle is read like any other,
+ *  nothing in it is executed). Without it they fail with JLP_E_UNSUPPORTED. */
+#define JLP_READ_NPY_PICKLE ((uint64_t)1 << 0)
 
 #define JLP_LIMITS_INIT                                                                    \
     { sizeof(jlp_limits), (uint64_t)1 << 30, 100000, (uint64_t)1 << 26, (uint64_t)1 << 26, \
       (uint64_t)1 << 31, 4300, (uint64_t)8 << 30, (uint64_t)1 << 40, 0 }
 #define JLP_READ_OPTS_INIT                                                                 \
     { sizeof(jlp_read_opts), NULL, NULL, JLP_PY2STR_AUTO, NULL, 0, NULL, 0, JLP_ALIGN_ALLOW, \
-      0, NULL, NULL }
+      0, NULL, NULL, 0 }
 
 /** Fill `lim` with the defaults (the same as JLP_LIMITS_INIT). NULL is ignored. An
  *  inline function, so it fills exactly the struct this header declares. Thread-safe. */
@@ -362,6 +369,13 @@ JLP_API uint64_t jlp_source_tell(const jlp_source *src);
 /** @return 1 when no byte remains, 0 when one does, -1 on a read error or NULL. May read
  *  ahead (blocks on a pipe until a byte or end of input arrives). */
 JLP_API int jlp_source_at_eof(jlp_source *src, jlp_error *err);
+/** Look at the next `n` bytes (n <= 65536) without consuming them: the bytes the next
+ *  load reads (before the first load of a compressed file, its raw bytes). *data points
+ *  at them until the next call on the source. Used to choose a loader, for instance
+ *  jlp_load_npy when jlp_is_npy() says so.
+ *  @return the bytes available (fewer than n only at the end of input), or -1 with err
+ *  filled (INVALID_ARG for NULL src or data or n > 65536; the read error). */
+JLP_API long long jlp_source_peek(jlp_source *src, size_t n, const void **data, jlp_error *err);
 /** Check that the input ends where the last load stopped. For a compressed container
  *  this also verifies the container's end (end marker, checksum, nothing after it).
  *  @return JLP_OK at the end; JLP_E_TRAILING when bytes follow (offset: where they
@@ -390,7 +404,12 @@ typedef struct jlp_doc jlp_doc;
  *  builtins.complex, collections.OrderedDict (a dict), copyreg._reconstructor (an object
  *  node), _codecs.encode(str, 'latin1'). Anything else stays inert.
  *
- *  @param opts NULL for the defaults.
+ *  A .npy file is not a pickle: it fails with JLP_E_UNKNOWN_FORMAT ("this is a numpy
+ *  .npy file, not a pickle (jlp_load_npy_* reads it)"), at offset 0, rather than as the
+ *  STACK_GLOBAL opcode its magic starts with.
+ *
+ *  @param opts NULL for the defaults; a struct whose size is not set or that sets
+ *  fields this library does not know fails first (INVALID_ARG, UNSUPPORTED).
  *  @return the document, or NULL with `err` filled (code, offset of the opcode, opcode).
  *  At end of input before any byte, the code is JLP_E_TRUNCATED with offset equal to
  *  jlp_source_tell(). On failure nothing leaks and the source position is unspecified.
@@ -406,7 +425,8 @@ JLP_API jlp_doc *jlp_load(jlp_source *src, const jlp_read_opts *opts, jlp_error 
  *  jlp_load_path honours opts->mmap: an uncompressed file is mapped read-only and
  *  arrays point into the mapping (zero-copy). Every payload extent is checked against
  *  the file size before use; a file truncated by someone else while mapped can still
- *  raise SIGBUS on access, as with any mapping.
+ *  raise SIGBUS on access, as with any mapping. Errors about the file itself (IO when
+ *  it cannot be opened or read, MMAP) name the path.
  *  @return the document, or NULL with `err` filled. */
 JLP_API jlp_doc *jlp_load_mem(const void *data, size_t len, const jlp_read_opts *opts,
                               size_t *consumed, jlp_error *err);
@@ -441,8 +461,8 @@ JLP_API uint64_t jlp_doc_ops(const jlp_doc *doc);
 /** @return the JLP_WARN_* flags raised by the load, 0 for NULL. */
 JLP_API unsigned jlp_doc_warnings(const jlp_doc *doc);
 /** @return the container the document was read from: "none" for an uncompressed
- *  pickle, else the codec name ("zlib", "gzip", "bz2", "lzma", "xz", "lz4", "zstd",
- *  "zf", or a registered codec's); NULL for NULL. */
+ *  pickle, "npy" for a .npy file, else the codec name ("zlib", "gzip", "bz2", "lzma",
+ *  "xz", "lz4", "zstd", "zf", or a registered codec's); NULL for NULL. */
 JLP_API const char *jlp_doc_container(const jlp_doc *doc);
 /** @return the joblib format generation of the document: "G0" (companion .npy files,
  *  joblib <= 0.9), "G0z" (the ZF container or ZF companions), "G1" (unaligned
@@ -604,7 +624,8 @@ typedef enum jlp_array_origin {
     JLP_ORIGIN_NPY_COMPANION = 3,  /**< NDArrayWrapper: a companion .npy file (joblib <= 0.9) */
     JLP_ORIGIN_ZF_COMPANION = 4,   /**< ZNDArrayWrapper: a companion ZF file (joblib <= 0.9) */
     JLP_ORIGIN_REDUCE = 5,         /**< numpy's own _reconstruct + BUILD */
-    JLP_ORIGIN_FROMBUFFER = 6      /**< numpy's protocol 5 _frombuffer */
+    JLP_ORIGIN_FROMBUFFER = 6,     /**< numpy's protocol 5 _frombuffer */
+    JLP_ORIGIN_NPY = 7             /**< a .npy file (jlp_load_npy_*) */
 } jlp_array_origin;
 
 typedef struct jlp_array_info {
@@ -870,6 +891,72 @@ JLP_API jlp_code jlp_export_json_file(const jlp_val *v, const jlp_json_opts *opt
  *  @return the string, or NULL with err filled. */
 JLP_API char *jlp_export_json_str(const jlp_val *v, const jlp_json_opts *opts, size_t *len,
                                   jlp_error *err);
+
+/* =====================================================================================
+ * 13. .npy files
+ *
+ * numpy's own array files (numpy.save, numpy.load), format versions 1.0, 2.0 and 3.0:
+ * a magic, a header (the repr of a dict: descr, fortran_order, shape) padded so the
+ * data starts at a multiple of 64, then the array's bytes; for an object array a pickle
+ * of the array instead. The loaders produce a document whose root is the JLP_NDARRAY
+ * (origin JLP_ORIGIN_NPY, container "npy"); the pickle loaders refuse .npy files with
+ * JLP_E_UNKNOWN_FORMAT. A header is read as numpy reads it: exactly the three keys,
+ * shape a tuple of ints, fortran_order a bool, descr a type string or a field list
+ * ('' |V entries are padding); headers of up to 1 MiB are
+ * accepted (numpy.load stops at 10000 characters unless allow_pickle). Bytes after the
+ * data are ignored, as numpy.load ignores them.
+ *
+ * Errors: UNKNOWN_FORMAT (no .npy magic, offset 0), UNSUPPORTED (a format version other
+ * than 1.0/2.0/3.0, offset 6; an object array without JLP_READ_NPY_PICKLE, offset of the
+ * data), TRUNCATED, LIMIT (header over 1 MiB at offset 8; data over limits.max_alloc
+ * from a stream), BAD_UTF8 (a 3.0 header), BAD_ARRAY (a header numpy would refuse; the
+ * offset is where the header text starts), BAD_DTYPE (its descr), and the errors of the
+ * pickle of an object array. `offset` counts from the magic.
+ * ===================================================================================== */
+
+/** Load the .npy file at `path`. With opts->mmap the file is mapped read-only and the
+ *  array's data points into the mapping (JLP_STORE_MMAP, zero-copy; numpy.save aligns it
+ *  to 64 bytes); otherwise it is read into the document. opts->align applies as for
+ *  joblib files; opts->flags JLP_READ_NPY_PICKLE allows object arrays; limits apply.
+ *  IO and MMAP errors name the path.
+ *  @return the document (root: the array), or NULL with err filled (INVALID_ARG for a
+ *  NULL path). Thread-safe (different documents). */
+JLP_API jlp_doc *jlp_load_npy_path(const char *path, const jlp_read_opts *opts, jlp_error *err);
+/** Load a .npy file held in memory (a member of an archive, for instance). The data is
+ *  borrowed, not copied: `data` must outlive the document (JLP_STORE_BORROWED).
+ *  @return the document, or NULL with err filled (INVALID_ARG for NULL data with len >
+ *  0). Thread-safe. */
+JLP_API jlp_doc *jlp_load_npy_mem(const void *data, size_t len, const jlp_read_opts *opts, jlp_error *err);
+/** Load a .npy file from `src` at its current position, reading exactly its header and
+ *  data (or its pickle): the source is left just after them. Memory sources lend their
+ *  bytes as jlp_load_npy_mem does. @return the document, or NULL with err filled
+ *  (INVALID_ARG for a NULL source). One thread per source. */
+JLP_API jlp_doc *jlp_load_npy(jlp_source *src, const jlp_read_opts *opts, jlp_error *err);
+
+/** @return 1 when `head` (len bytes) starts with the .npy magic "\x93NUMPY", else 0
+ *  (also for NULL or fewer than 6 bytes). Thread-safe. */
+JLP_API int jlp_is_npy(const void *head, size_t len);
+
+/** Write the array `arr` (a JLP_NDARRAY of any document, or a numpy scalar, written as
+ *  a 0-d array) as the .npy file numpy.save writes, byte for byte: version 1.0, or 2.0
+ *  when the header needs more than 65535 bytes, or 3.0 when it holds characters beyond
+ *  latin-1; the data in the array's own byte order and memory order (fortran_order set
+ *  as numpy sets it); an object array as its pickle (protocol 3, numpy's reduce).
+ *  Field names are quoted as Python's repr() quotes them, except that some rarely used
+ *  non-printable code points are written as themselves (numpy.load reads both alike).
+ *  The file is written atomically as jlp_dump_path does; IO errors name the path.
+ *  @return JLP_OK; INVALID_ARG (NULL or not an array or scalar, NULL or empty path);
+ *  UNSUPPORTED (overlapping or out-of-order fields, which numpy cannot describe either;
+ *  a scalar of object dtype); IO; NOMEM; the writer's errors for an object array.
+ *  Thread-safe for concurrent readers of the document. */
+JLP_API jlp_code jlp_dump_npy_path(const jlp_val *arr, const char *path, jlp_error *err);
+/** Write the .npy file through `fn` (nonzero from fn fails with IO). @return as
+ *  jlp_dump_npy_path (INVALID_ARG for a NULL fn). */
+JLP_API jlp_code jlp_dump_npy_cb(const jlp_val *arr, jlp_write_fn fn, void *ctx, jlp_error *err);
+/** Write the .npy file into a new malloc()ed buffer (*out, *len; len may be NULL); the
+ *  caller frees it with free(). @return as jlp_dump_npy_path (INVALID_ARG for a NULL
+ *  out; *out stays NULL on failure). */
+JLP_API jlp_code jlp_dump_npy_mem(const jlp_val *arr, void **out, size_t *len, jlp_error *err);
 
 #ifdef __cplusplus
 }

@@ -95,9 +95,19 @@ if [ -z "${SAN_ONLY:-}" ]; then
             total_fail=$((total_fail + 1))
         fi
         rm -rf "$freshj"
+        freshn=$(mktemp -d)
+        if "$PYTHON" tests/npy/gen_npy.py "$freshn" >"$log" 2>&1; then
+            run "test_npy (fresh Python set)" env JLP_NPY_DIR="$freshn" "$B"/tests/test_npy golden_files
+        else
+            cat "$log"
+            echo "FAIL gen_npy.py"
+            total_fail=$((total_fail + 1))
+        fi
+        rm -rf "$freshn"
     else
         skip "test_golden (fresh Python set)" "needs $PYTHON with joblib"
         skip "test_joblib (fresh Python set)" "needs $PYTHON with joblib"
+        skip "test_npy (fresh Python set)" "needs $PYTHON with joblib and numpy"
     fi
     if [ -f tests/cli/run.sh ]; then
         run "cli golden tests" sh tests/cli/run.sh "$B"

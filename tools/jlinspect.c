@@ -1505,7 +1505,7 @@ static int on_event(void *ctx, const jlp_event *ev) {
             /* the wrapper's BUILD (one byte, just before the payload) reports after the
              * nested pickle: print it now so the listing stays in stream order */
             dstate *d = &S->ds[depth];
-            if (ev->offset > 0) {
+            if (ev->offset > 0 && S->maxproto >= 0) { /* no opcode before: a .npy file */
                 disasm_line(S, ev->offset - 1, depth, ev->stack_depth ? ev->stack_depth - 1 : 0,
                             S->json ? ev->marks : d->marks_before, 'b', "BUILD", NULL, "", -1);
                 S->build_printed = (int64_t)(ev->offset - 1);
@@ -1931,6 +1931,7 @@ static void print_pickle_summary(insp *S, const pstats *st, const char *containe
     warnings_str(&w, st->warnings);
     if (S->pickle > 1) printf("pickle %d at byte %llu:\n", S->pickle, (unsigned long long)st->start);
     if (st->generation) printf("format:     joblib %s\n", st->generation);
+    else if (!strcmp(container, "npy")) printf("format:     numpy .npy file\n");
     else printf("format:     plain pickle (no joblib arrays)\n");
     printf("container:  %s\n", container);
     printf("protocol:   %d\n", st->protocol);
@@ -2198,6 +2199,7 @@ static int inspect_file(const char *file, const insp *proto, bool several) {
         ro.trace = on_event;
         ro.trace_ctx = &S;
         ro.registry = tee_registry;
+        ro.flags |= JLP_READ_NPY_PICKLE; /* a .npy object array is a pickle to inspect */
         for (S.pickle = 1;; S.pickle++) {
             memset(&S.cur, 0, sizeof S.cur);
             S.cur.start = jlp_source_tell(src);
@@ -2219,7 +2221,10 @@ static int inspect_file(const char *file, const insp *proto, bool several) {
                 if (S.pickle > 1) printf("pickle %d at byte %llu:\n", S.pickle, (unsigned long long)S.cur.start);
                 if (S.pickle == 1) outs("# offset: [stack] opcode argument\n");
             }
-            jlp_doc *doc = jlp_load(src, &ro, &err);
+            const void *head;
+            long long have = jlp_source_peek(src, 6, &head, &err);
+            jlp_doc *doc = have >= 0 && jlp_is_npy(head, (size_t)have) ? jlp_load_npy(src, &ro, &err)
+                                                                       : jlp_load(src, &ro, &err);
             if (S.json && S.want_disasm) outs("]");
             if (!doc) {
                 if (S.pickle == 1 || container_error(&err)) {
@@ -2263,7 +2268,7 @@ static int inspect_file(const char *file, const insp *proto, bool several) {
                 if (S.json) outs("}");
                 break;
             }
-            if (!S.json && S.want_disasm) printf("highest protocol among opcodes = %d\n", S.maxproto);
+            if (!S.json && S.want_disasm && S.maxproto >= 0) printf("highest protocol among opcodes = %d\n", S.maxproto);
             if (S.json) {
                 json_pickle_fields(st);
                 outs(",\"tree\":");

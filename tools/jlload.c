@@ -10,7 +10,6 @@
  */
 #include "cli.h"
 #include "json_in.h"
-#include "npy.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -23,8 +22,9 @@
 static void usage(FILE *out) {
     fputs("usage: jlload [--json] [--max-items N] [--all] [--mmap] [--stats]\n"
           "              [--get POINTER] [--extract DIR] FILE\n"
-          "Load FILE (a pickle or joblib file; - for standard input) without executing\n"
-          "anything and print it as JSON (spec/JSON.md) on standard output.\n"
+          "Load FILE (a pickle, a joblib file or a .npy file; - for standard input)\n"
+          "without executing anything and print it as JSON (spec/JSON.md) on standard\n"
+          "output.\n"
           "  --json         print the JSON export (the default)\n"
           "  --max-items N  arrays with more than N elements print nbytes and sha256\n"
           "                 instead of data (default 1000, 0 = all)\n"
@@ -213,33 +213,12 @@ static int print_get(jlp_doc *doc, const char *ptr, const jlp_json_opts *jopts) 
 typedef struct range { size_t start, end; unsigned long n; } range;
 
 static int write_array(const char *dir, unsigned long n, jlp_val *arr) {
-    jlp_array_info a = JLP_ARRAY_INFO_INIT;
-    jlp_array_get(arr, &a);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%lu.npy", dir, n);
     jlp_error err;
-    size_t len;
-    char *dt = jlp_export_json_str(a.dtype, NULL, &len, &err);
-    char msg[200], *lit = NULL;
-    jv *root = dt ? jv_parse(dt, len, msg, sizeof msg) : NULL;
-    const char *tag;
-    size_t tl;
-    jv *d = root ? jv_tag(dt, root, &tag, &tl) : NULL;
-    int rc = -1;
-    size_t cap = len * 2 + 64;
-    if (d && (lit = malloc(cap)) && npy_descr_py(dt, d, lit, cap) == 0) {
-        char path[4096];
-        snprintf(path, sizeof path, "%s/%lu.npy", dir, n);
-        /* numpy.save marks fortran_order only when the array is not also C-contiguous */
-        int big = 0;
-        for (uint32_t i = 0; i < a.ndim; i++) big += a.shape[i] > 1;
-        rc = npy_write(path, lit, a.order == 'F' && big >= 2, a.ndim, a.shape, a.data, a.nbytes);
-        if (rc) fprintf(stderr, "jlload: %s: %s\n", path, strerror(errno));
-    } else {
-        fprintf(stderr, "jlload: --extract: cannot describe the dtype of array %lu\n", n);
-    }
-    free(lit);
-    jv_free(root);
-    free(dt);
-    return rc;
+    if (jlp_dump_npy_path(arr, path, &err) == JLP_OK) return 0;
+    fprintf(stderr, "jlload: --extract: array %lu: %s: %s\n", n, jlp_error_name(err.code), err.msg);
+    return -1;
 }
 
 static int extract(jlp_doc *doc, const char *dir, const jlp_json_opts *jopts) {
@@ -350,6 +329,18 @@ done:
 
 /* ---- main --------------------------------------------------------------------------- */
 
+/* Whether the file at `path` starts with the .npy magic (a file that cannot be read is
+ * left to the loader to report). */
+static bool is_npy_file(const char *path) {
+    jlp_error err;
+    jlp_source *src = jlp_source_path(path, NULL, &err);
+    const void *head;
+    long long have = src ? jlp_source_peek(src, 6, &head, &err) : -1;
+    bool npy = have >= 0 && jlp_is_npy(head, (size_t)have);
+    jlp_source_free(src);
+    return npy;
+}
+
 typedef struct job {
     const char *get;
     const char *extract;
@@ -435,9 +426,11 @@ int main(int argc, char **argv) {
 
     jlp_error err;
     int status = CLI_OK;
+    /* .npy files are loaded as such; their object arrays (a pickle) too, inertly */
+    ropts.flags |= JLP_READ_NPY_PICKLE;
     if (ropts.mmap && strcmp(file, "-") != 0 && !all) {
         jb.t0 = now();
-        jlp_doc *doc = jlp_load_path(file, &ropts, &err);
+        jlp_doc *doc = is_npy_file(file) ? jlp_load_npy_path(file, &ropts, &err) : jlp_load_path(file, &ropts, &err);
         if (!doc) {
             cli_report(file, &err);
             return CLI_BAD_INPUT;
@@ -451,11 +444,14 @@ int main(int argc, char **argv) {
     jlp_source *src = cli_open(file, &err);
     if (!src) return CLI_BAD_INPUT;
     for (;;) {
-        jlp_doc *doc = jlp_load(src, &ropts, &err);
+        const void *head;
+        long long have = jlp_source_peek(src, 6, &head, &err);
+        jlp_doc *doc = have >= 0 && jlp_is_npy(head, (size_t)have) ? jlp_load_npy(src, &ropts, &err)
+                                                                   : jlp_load(src, &ropts, &err);
         if (!doc) { cli_report(file, &err); status = CLI_BAD_INPUT; break; }
         /* a compressed container must end right after its pickle: check before
          * printing, so a damaged file prints nothing */
-        if (!all && strcmp(jlp_doc_container(doc), "none") != 0 &&
+        if (!all && strcmp(jlp_doc_container(doc), "none") != 0 && strcmp(jlp_doc_container(doc), "npy") != 0 &&
             jlp_source_check_end(src, &err) != JLP_OK) {
             cli_report(file, &err);
             jlp_doc_free(doc);

@@ -1,4 +1,5 @@
-/* npy.c - .npy reader and writer (see npy.h). */
+/* npy.c - the .npy reader of jldump --from-json and the descr literal of a JSON dtype
+ * (see npy.h). */
 #include "npy.h"
 
 #include <errno.h>
@@ -72,38 +73,6 @@ int npy_descr_py(const char *text, const jv *d, char *buf, size_t cap) {
     if (cap) buf[0] = 0;
     descr(&b, text, d, 0);
     return b.bad ? -1 : 0;
-}
-
-int npy_write(const char *path, const char *descr_py, int fortran, uint32_t ndim,
-              const uint64_t *shape, const void *data, uint64_t nbytes) {
-    size_t cap = strlen(descr_py) + 64 + 24 * (size_t)ndim + 128;
-    char *h = malloc(cap);
-    if (!h) return -1;
-    int k = snprintf(h, cap, "{'descr': %s, 'fortran_order': %s, 'shape': (", descr_py,
-                     fortran ? "True" : "False");
-    for (uint32_t i = 0; i < ndim; i++)
-        k += snprintf(h + k, cap - (size_t)k, "%s%llu", i ? ", " : "", (unsigned long long)shape[i]);
-    k += snprintf(h + k, cap - (size_t)k, "%s), }", ndim == 1 ? "," : "");
-    size_t hl = (size_t)k;
-    /* numpy pads with spaces and a final newline to a multiple of 64 */
-    int v2 = hl + 11 > 65535;
-    size_t pre = v2 ? 12 : 10;
-    size_t total = (pre + hl + 1 + 63) / 64 * 64;
-    if (v2 == 0 && total - pre > 65535) { v2 = 1; pre = 12; total = (pre + hl + 1 + 63) / 64 * 64; }
-    size_t body = total - pre;
-    memset(h + hl, ' ', body - hl - 1);
-    h[body - 1] = '\n';
-    unsigned char m[12] = { 0x93, 'N', 'U', 'M', 'P', 'Y', (unsigned char)(v2 ? 2 : 1), 0 };
-    if (v2) { for (int i = 0; i < 4; i++) m[8 + i] = (unsigned char)(body >> (8 * i)); }
-    else { m[8] = (unsigned char)body; m[9] = (unsigned char)(body >> 8); }
-    FILE *fp = fopen(path, "wb");
-    if (!fp) { free(h); return -1; }
-    int ok = fwrite(m, 1, pre, fp) == pre && fwrite(h, 1, body, fp) == body &&
-             (nbytes == 0 || fwrite(data, 1, (size_t)nbytes, fp) == nbytes);
-    free(h);
-    if (fclose(fp) != 0) ok = 0;
-    if (!ok && !errno) errno = EIO;
-    return ok ? 0 : -1;
 }
 
 static const char *skipws(const char *p) { while (*p == ' ') p++; return p; }

@@ -147,6 +147,10 @@ jlp_code jlp__src_detect(jlp_source *s, const jlp_read_opts *opts, jlp_error *er
     int is_pickle = 0;
     const jlp_codec *codec = jlp_registry_detect(opts->registry, s->cur, have, &is_pickle);
     if (!codec) {
+        /* numpy's .npy magic starts with the STACK_GLOBAL opcode: name the format instead
+         * of failing on an empty stack */
+        if (have >= 6 && !memcmp(s->cur, "\x93NUMPY", 6))
+            return jlp__fail(err, JLP_E_UNKNOWN_FORMAT, 0, -1, "this is a numpy .npy file, not a pickle (jlp_load_npy_* reads it)");
         if (!is_pickle) {
             const uint8_t *h = s->cur;
             return jlp__fail(err, JLP_E_UNKNOWN_FORMAT, 0, -1,

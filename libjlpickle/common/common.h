@@ -30,6 +30,9 @@ jlp_code jlp__fail(jlp_error *err, jlp_code code, uint64_t offset, int opcode,
                    const char *fmt, ...) JLP_PRINTF(5, 6);
 /** Reset `err` (may be NULL) to JLP_OK. */
 void jlp__clear(jlp_error *err);
+/** @return `path`, or its last 80 bytes when longer, to name a file in a message that
+ *  must fit jlp_error.msg. */
+const char *jlp__path_tail(const char *path);
 
 /* ---- allocation ---------------------------------------------------------------------- */
 

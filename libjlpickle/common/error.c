@@ -48,5 +48,13 @@ jlp_code jlp__fail(jlp_error *err, jlp_code code, uint64_t offset, int opcode,
     return code;
 }
 
+const char *jlp__path_tail(const char *path) {
+    size_t n = strlen(path);
+    if (n <= 80) return path;
+    const char *p = path + n - 80;
+    while ((*p & 0xC0) == 0x80) p++; /* start on a whole UTF-8 character */
+    return p;
+}
+
 unsigned jlp_version_number(void) { return JLP_VERSION_NUMBER; }
 const char *jlp_version_string(void) { return JLP_VERSION_STRING; }

@@ -18,7 +18,7 @@
 JLP__STARTS_WITH_SIZE(jlp_limits)
 JLP__ENDS_AT(jlp_limits, max_ratio)
 JLP__STARTS_WITH_SIZE(jlp_read_opts)
-JLP__ENDS_AT(jlp_read_opts, trace_ctx)
+JLP__ENDS_AT(jlp_read_opts, flags)
 JLP__STARTS_WITH_SIZE(jlp_write_opts)
 JLP__ENDS_AT(jlp_write_opts, reserved)
 JLP__STARTS_WITH_SIZE(jlp_json_opts)
@@ -79,7 +79,7 @@ jlp_code jlp__read_cfg_init(jlp__read_cfg *cfg, const jlp_read_opts *user, jlp_e
 
 const jlp_read_opts *jlp__read_opts_default(void) {
     static const jlp_read_opts d = {sizeof(jlp_read_opts), &default_limits, NULL, JLP_PY2STR_AUTO,
-                                    NULL, 0, NULL, 0, JLP_ALIGN_ALLOW, 0, NULL, NULL};
+                                    NULL, 0, NULL, 0, JLP_ALIGN_ALLOW, 0, NULL, NULL, 0};
     return &d;
 }
 

@@ -62,11 +62,18 @@ static jlp_code setup(jlp__sink *s, const jlp_write_opts *o, const char *path, j
     return JLP_OK;
 }
 
-/* Write root to an initialised sink and finish it. */
-static jlp_code write_all(jlp__sink *s, const jlp_val *root, const jlp_write_opts *o, const char *path,
-                          jlp_error *err) {
-    jlp_code c = setup(s, o, path, err);
-    if (!c) c = jlp__write(s, root, o, err);
+/* What one dump writes: a body that fills the sink, and for pickles the options that
+ * choose a codec (NULL: none, the body alone). */
+typedef struct job {
+    jlp__dump_body body;
+    const void *ctx;
+    const jlp_write_opts *o;
+} job;
+
+/* Write the job to an initialised sink and finish it. */
+static jlp_code write_all(jlp__sink *s, const job *j, const char *path, jlp_error *err) {
+    jlp_code c = j->o ? setup(s, j->o, path, err) : JLP_OK;
+    if (!c) c = j->body(s, j->ctx, err);
     if (!c) {
         c = jlp__sink_finish(s);
         if (c && err) *err = s->err;
@@ -74,6 +81,24 @@ static jlp_code write_all(jlp__sink *s, const jlp_val *root, const jlp_write_opt
     return c;
 }
 
+/* A pickle of `ctx` (the root value) with the options the job carries. */
+typedef struct pickle_job {
+    const jlp_val *root;
+    const jlp_write_opts *o;
+} pickle_job;
+
+static jlp_code pickle_body(jlp__sink *s, const void *ctx, jlp_error *err) {
+    const pickle_job *p = ctx;
+    return jlp__write(s, p->root, p->o, err);
+}
+
+static jlp_code dump_cb(const job *j, jlp_write_fn fn, void *ctx, jlp_error *err) {
+    jlp__sink s;
+    jlp_code c = jlp__sink_init(&s, j->o ? j->o->alc : NULL, -1, NULL, fn, ctx, NULL, err);
+    if (!c) c = write_all(&s, j, NULL, err);
+    jlp__sink_release(&s);
+    return c;
+}
 
 jlp_code jlp_dump_cb(const jlp_val *root, jlp_write_fn fn, void *ctx, const jlp_write_opts *opts,
                      jlp_error *err) {
@@ -82,12 +107,9 @@ jlp_code jlp_dump_cb(const jlp_val *root, jlp_write_fn fn, void *ctx, const jlp_
     jlp_write_opts resolved;
     jlp_code oc = jlp__write_opts_take(&resolved, opts, err);
     if (oc) return oc;
-    opts = &resolved;
-    jlp__sink s;
-    jlp_code c = jlp__sink_init(&s, opts->alc, -1, NULL, fn, ctx, NULL, err);
-    if (!c) c = write_all(&s, root, opts, NULL, err);
-    jlp__sink_release(&s);
-    return c;
+    pickle_job p = {root, &resolved};
+    job j = {pickle_body, &p, &resolved};
+    return dump_cb(&j, fn, ctx, err);
 }
 
 jlp_code jlp_dump_file(const jlp_val *root, FILE *fp, const jlp_write_opts *opts, jlp_error *err) {
@@ -96,29 +118,31 @@ jlp_code jlp_dump_file(const jlp_val *root, FILE *fp, const jlp_write_opts *opts
     jlp_write_opts resolved;
     jlp_code oc = jlp__write_opts_take(&resolved, opts, err);
     if (oc) return oc;
-    opts = &resolved;
+    pickle_job p = {root, &resolved};
+    job j = {pickle_body, &p, &resolved};
     jlp__sink s;
-    jlp_code c = jlp__sink_init(&s, opts->alc, -1, fp, NULL, NULL, NULL, err);
+    jlp_code c = jlp__sink_init(&s, resolved.alc, -1, fp, NULL, NULL, NULL, err);
     if (!c) {
         long at = ftell(fp);
-        s.pos = at > 0 && !(opts->codec && strcmp(opts->codec, "none")) ? (uint64_t)at : 0;
-        c = write_all(&s, root, opts, NULL, err);
+        s.pos = at > 0 && !(resolved.codec && strcmp(resolved.codec, "none")) ? (uint64_t)at : 0;
+        c = write_all(&s, &j, NULL, err);
     }
     jlp__sink_release(&s);
     return c;
 }
 
-static jlp_code dump_to_fd(const jlp_val *root, int fd, const jlp_write_opts *opts, const char *path,
-                           bool writeback, jlp_error *err) {
+static jlp_code dump_to_fd(const job *j, int fd, const char *path, bool writeback, jlp_error *err) {
     jlp__sink s;
-    jlp_code c = jlp__sink_init(&s, opts->alc, fd, NULL, NULL, NULL, NULL, err);
+    jlp_code c = jlp__sink_init(&s, j->o ? j->o->alc : NULL, fd, NULL, NULL, NULL, NULL, err);
     if (!c && writeback) jlp__sink_writeback(&s);
     if (!c) {
         /* joblib pads relative to the file position; compressed: to the decoded stream */
         off_t at = lseek(fd, 0, SEEK_CUR);
-        bool compressed = (opts->codec && strcmp(opts->codec, "none")) || (!opts->codec && path && codec_for_path(opts->registry, path));
+        const jlp_write_opts *o = j->o;
+        bool compressed = !o || (o->codec && strcmp(o->codec, "none")) ||
+                          (!o->codec && path && codec_for_path(o->registry, path));
         s.pos = at > 0 && !compressed ? (uint64_t)at : 0;
-        c = write_all(&s, root, opts, path, err);
+        c = write_all(&s, j, path, err);
     }
     jlp__sink_release(&s);
     return c;
@@ -129,24 +153,19 @@ jlp_code jlp_dump_fd(const jlp_val *root, int fd, const jlp_write_opts *opts, jl
     if (!root || fd < 0) return jlp__fail(err, JLP_E_INVALID_ARG, 0, -1, "NULL value or negative fd");
     jlp_write_opts resolved;
     jlp_code c = jlp__write_opts_take(&resolved, opts, err);
-    return c ? c : dump_to_fd(root, fd, &resolved, NULL, false, err);
+    pickle_job p = {root, &resolved};
+    job j = {pickle_body, &p, &resolved};
+    return c ? c : dump_to_fd(&j, fd, NULL, false, err);
 }
 
-jlp_code jlp_dump_mem(const jlp_val *root, const jlp_write_opts *opts, void **out, size_t *len,
-                      jlp_error *err) {
-    jlp__clear(err);
-    if (!root || !out) return jlp__fail(err, JLP_E_INVALID_ARG, 0, -1, "NULL value or output pointer");
+static jlp_code dump_mem(const job *j, void **out, size_t *len, jlp_error *err) {
     *out = NULL;
     if (len) *len = 0;
-    jlp_write_opts resolved;
-    jlp_code oc = jlp__write_opts_take(&resolved, opts, err);
-    if (oc) return oc;
-    opts = &resolved;
     jlp__buf mem;
     jlp__buf_init(&mem, jlp__alc_malloc()); /* the caller frees it with free() */
     jlp__sink s;
-    jlp_code c = jlp__sink_init(&s, opts->alc, -1, NULL, NULL, NULL, &mem, err);
-    if (!c) c = write_all(&s, root, opts, NULL, err);
+    jlp_code c = jlp__sink_init(&s, j->o ? j->o->alc : NULL, -1, NULL, NULL, NULL, &mem, err);
+    if (!c) c = write_all(&s, j, NULL, err);
     jlp__sink_release(&s);
     if (c) {
         jlp__buf_release(&mem);
@@ -158,15 +177,25 @@ jlp_code jlp_dump_mem(const jlp_val *root, const jlp_write_opts *opts, void **ou
     return JLP_OK;
 }
 
-jlp_code jlp_dump_path(const jlp_val *root, const char *path, const jlp_write_opts *opts,
-                       jlp_error *err) {
+jlp_code jlp_dump_mem(const jlp_val *root, const jlp_write_opts *opts, void **out, size_t *len,
+                      jlp_error *err) {
     jlp__clear(err);
-    if (!root || !path || !*path) return jlp__fail(err, JLP_E_INVALID_ARG, 0, -1, "NULL value or path");
+    if (!root || !out) return jlp__fail(err, JLP_E_INVALID_ARG, 0, -1, "NULL value or output pointer");
+    *out = NULL;
+    if (len) *len = 0;
     jlp_write_opts resolved;
     jlp_code oc = jlp__write_opts_take(&resolved, opts, err);
     if (oc) return oc;
-    opts = &resolved;
-    /* A temporary file beside the destination, so the final rename is atomic. */
+    pickle_job p = {root, &resolved};
+    job j = {pickle_body, &p, &resolved};
+    return dump_mem(&j, out, len, err);
+}
+
+/* Write the job to `path` atomically: into a temporary file beside it, fsynced, then
+ * renamed over it. */
+static jlp_code dump_atomic(const job *j, const char *path, jlp_error *err) {
+    const char *shown = jlp__path_tail(path);
+    bool durable = !j->o || j->o->durable; /* other formats' bodies: always durable */
     size_t n = strlen(path);
     char *tmp = malloc(n + 16);
     char *dircopy = malloc(n + 1);
@@ -180,25 +209,31 @@ jlp_code jlp_dump_path(const jlp_val *root, const char *path, const jlp_write_op
     int fd = mkstemp(tmp);
     jlp_code c = JLP_OK;
     if (fd < 0) {
-        c = jlp__fail(err, JLP_E_IO, 0, -1, "cannot create a temporary file beside %s: %s", path, strerror(errno));
+        c = jlp__fail(err, JLP_E_IO, 0, -1, "cannot create a temporary file beside %s: %s", shown, strerror(errno));
         goto out;
     }
     struct stat st;
     mode_t mode = stat(path, &st) == 0 ? (st.st_mode & 07777) : 0644;
     if (fchmod(fd, mode) != 0) {
-        c = jlp__fail(err, JLP_E_IO, 0, -1, "fchmod: %s", strerror(errno));
+        c = jlp__fail(err, JLP_E_IO, 0, -1, "fchmod of a temporary file beside %s: %s", shown, strerror(errno));
     } else {
-        c = dump_to_fd(root, fd, opts, path, opts->durable != 0, err);
-        if (!c && opts->durable && fsync(fd) != 0) c = jlp__fail(err, JLP_E_IO, 0, -1, "fsync: %s", strerror(errno));
+        c = dump_to_fd(j, fd, path, durable, err);
+        if (c == JLP_E_IO && err && !strstr(err->msg, shown)) {
+            char msg[sizeof err->msg + 96]; /* a path tail is at most 80 bytes */
+            snprintf(msg, sizeof msg, "%s: %s", shown, err->msg);
+            memcpy(err->msg, msg, sizeof err->msg - 1);
+            err->msg[sizeof err->msg - 1] = '\0';
+        }
+        if (!c && durable && fsync(fd) != 0) c = jlp__fail(err, JLP_E_IO, 0, -1, "fsync of %s: %s", shown, strerror(errno));
     }
-    if (close(fd) != 0 && !c) c = jlp__fail(err, JLP_E_IO, 0, -1, "close: %s", strerror(errno));
-    if (!c && rename(tmp, path) != 0) c = jlp__fail(err, JLP_E_IO, 0, -1, "rename: %s", strerror(errno));
+    if (close(fd) != 0 && !c) c = jlp__fail(err, JLP_E_IO, 0, -1, "close of %s: %s", shown, strerror(errno));
+    if (!c && rename(tmp, path) != 0) c = jlp__fail(err, JLP_E_IO, 0, -1, "rename to %s: %s", shown, strerror(errno));
     if (c) {
         unlink(tmp);
         goto out;
     }
     /* make the rename itself durable */
-    int dfd = opts->durable ? open(dirname(dircopy), O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+    int dfd = durable ? open(dirname(dircopy), O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
     if (dfd >= 0) {
         fsync(dfd);
         close(dfd);
@@ -207,4 +242,33 @@ out:
     free(tmp);
     free(dircopy);
     return c;
+}
+
+jlp_code jlp_dump_path(const jlp_val *root, const char *path, const jlp_write_opts *opts,
+                       jlp_error *err) {
+    jlp__clear(err);
+    if (!root || !path || !*path) return jlp__fail(err, JLP_E_INVALID_ARG, 0, -1, "NULL value or path");
+    jlp_write_opts resolved;
+    jlp_code oc = jlp__write_opts_take(&resolved, opts, err);
+    if (oc) return oc;
+    pickle_job p = {root, &resolved};
+    job j = {pickle_body, &p, &resolved};
+    return dump_atomic(&j, path, err);
+}
+
+/* ---- bodies of other formats (.npy) ------------------------------------------------ */
+
+jlp_code jlp__dump_body_cb(jlp__dump_body body, const void *ctx, jlp_write_fn fn, void *fn_ctx, jlp_error *err) {
+    job j = {body, ctx, NULL};
+    return dump_cb(&j, fn, fn_ctx, err);
+}
+
+jlp_code jlp__dump_body_mem(jlp__dump_body body, const void *ctx, void **out, size_t *len, jlp_error *err) {
+    job j = {body, ctx, NULL};
+    return dump_mem(&j, out, len, err);
+}
+
+jlp_code jlp__dump_body_path(jlp__dump_body body, const void *ctx, const char *path, jlp_error *err) {
+    job j = {body, ctx, NULL};
+    return dump_atomic(&j, path, err);
 }

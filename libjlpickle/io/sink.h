@@ -57,4 +57,15 @@ jlp_code jlp__sink_finish(jlp__sink *s);
 /** Release buffers and the encoder (does not close the target). */
 void jlp__sink_release(jlp__sink *s);
 
+/** What a dump writes into its sink (everything but finishing it); `ctx` is the
+ *  body's own. The dump entry points (dump.c) run a body over a callback, memory or a
+ *  path written atomically, so writers of other formats reuse them. */
+typedef jlp_code (*jlp__dump_body)(jlp__sink *s, const void *ctx, jlp_error *err);
+/** Run `body` into `fn(fn_ctx, ...)`. @return JLP_OK or the error. */
+jlp_code jlp__dump_body_cb(jlp__dump_body body, const void *ctx, jlp_write_fn fn, void *fn_ctx, jlp_error *err);
+/** Run `body` into a new malloc()ed buffer (*out, *len; len may be NULL). */
+jlp_code jlp__dump_body_mem(jlp__dump_body body, const void *ctx, void **out, size_t *len, jlp_error *err);
+/** Run `body` into the file `path`, written atomically as jlp_dump_path does. */
+jlp_code jlp__dump_body_path(jlp__dump_body body, const void *ctx, const char *path, jlp_error *err);
+
 #endif

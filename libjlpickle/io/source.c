@@ -87,7 +87,7 @@ jlp_source *jlp_source_path(const char *path, const jlp_alc *alc, jlp_error *err
     }
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-        jlp__fail(err, JLP_E_IO, 0, -1, "cannot open: %s", strerror(errno));
+        jlp__fail(err, JLP_E_IO, 0, -1, "cannot open %s: %s", jlp__path_tail(path), strerror(errno));
         return NULL;
     }
     jlp_source *s = jlp__src_new(alc, pull_fd, err);
@@ -175,6 +175,25 @@ int jlp_source_at_eof(jlp_source *src, jlp_error *err) {
     return 1;
 }
 
+/* Most a peek may ask for: the window grows to hold it, so it is bounded. */
+#define PEEK_MAX ((size_t)64 << 10)
+
+long long jlp_source_peek(jlp_source *src, size_t n, const void **data, jlp_error *err) {
+    jlp__clear(err);
+    if (data) *data = NULL;
+    if (!src || !data || n > PEEK_MAX) {
+        jlp__fail(err, JLP_E_INVALID_ARG, 0, -1, "NULL source or output, or more than %zu bytes", PEEK_MAX);
+        return -1;
+    }
+    size_t have = jlp__src_avail(src) >= n ? n : jlp__src_fill(src, n);
+    if (have < n && src->failed) {
+        jlp__src_error(src, err, jlp__src_tell(src), -1);
+        return -1;
+    }
+    *data = src->cur;
+    return (long long)(have < n ? have : n);
+}
+
 jlp_code jlp_source_check_end(jlp_source *src, jlp_error *err) {
     jlp__clear(err);
     if (!src) return jlp__fail(err, JLP_E_INVALID_ARG, 0, -1, "NULL source");
@@ -196,8 +215,11 @@ jlp_code jlp__src_error(jlp_source *s, jlp_error *err, uint64_t offset, int opco
         }
         return s->pending.code;
     }
-    jlp_code c = jlp__fail(err, JLP_E_IO, offset, opcode, "read error: %s",
-                           strerror(s->sys_errno ? s->sys_errno : EIO));
+    const char *path = s->path ? s->path : s->inner ? s->inner->path : NULL;
+    jlp_code c = path ? jlp__fail(err, JLP_E_IO, offset, opcode, "read error on %s: %s", jlp__path_tail(path),
+                                  strerror(s->sys_errno ? s->sys_errno : EIO))
+                      : jlp__fail(err, JLP_E_IO, offset, opcode, "read error: %s",
+                                  strerror(s->sys_errno ? s->sys_errno : EIO));
     if (err && s->inner) err->input_offset = jlp__src_tell(s->inner);
     return c;
 }

@@ -14,9 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-/* Longest .npy header accepted (numpy's own default cap is 10000 bytes). */
-#define NPY_MAX_HEADER ((size_t)1 << 20)
-
 static jlp_code companion_path(jlp__vm *m, const jlp_val *name, char **out) {
     if (m->opts->no_companions)
         return jlp__vm_fail(m, JLP_E_PATH, "companion files are disabled (no_companions)");
@@ -42,44 +39,27 @@ static jlp_code companion_path(jlp__vm *m, const jlp_val *name, char **out) {
     return JLP_OK;
 }
 
-/* Read a .npy companion. */
+/* Read a .npy companion with the .npy header reader (npy.c), errors at the BUILD. */
 static jlp_code npy_array(jlp__vm *m, const char *path, jlp_val **out) {
     jlp_error e;
     jlp_source *s = jlp_source_path(path, m->alc, &e);
-    if (!s) return jlp__vm_fail(m, JLP_E_IO, "companion %s: %s", path, e.msg);
+    if (!s) return jlp__vm_fail(m, JLP_E_IO, "companion %s", e.msg);
     s->detected = true; /* a .npy file, not a container */
+    size_t plen = strlen(path);
+    char *name = jlp__doc_alloc(m->doc, plen + 11);
     jlp_code c = JLP_OK;
-    const uint8_t *h = jlp__src_take(s, 10);
-    size_t hlen = 0, pre = 10;
-    if (!h || memcmp(h, "\x93NUMPY", 6) || h[6] < 1 || h[6] > 3) {
-        c = jlp__vm_fail(m, JLP_E_BAD_ARRAY, "companion %s is not a .npy file", path);
+    if (!name) {
+        c = jlp__vm_nomem(m);
         goto out;
     }
-    if (h[6] == 1) hlen = jlp__le16(h + 8);
-    else {
-        const uint8_t *h2 = jlp__src_take(s, 2);
-        if (!h2) { c = jlp__vm_fail(m, JLP_E_TRUNCATED, "companion %s: truncated header", path); goto out; }
-        uint8_t b[4] = {h[8], h[9], h2[0], h2[1]};
-        hlen = jlp__le32(b);
-        pre = 12;
-    }
-    if (hlen > NPY_MAX_HEADER) { c = jlp__vm_fail(m, JLP_E_LIMIT, "companion %s: header of %zu bytes", path, hlen); goto out; }
-    const uint8_t *text = jlp__src_take(s, hlen);
-    if (!text) { c = jlp__vm_fail(m, JLP_E_TRUNCATED, "companion %s: truncated header", path); goto out; }
-    jlp_val *hd = jlp__parse_literal(m->doc, (const char *)text, hlen);
-    jlp_val *descr = hd && hd->type == JLP_DICT ? jlp_dict_get(hd, "descr") : NULL;
-    jlp_val *fortran = hd && hd->type == JLP_DICT ? jlp_dict_get(hd, "fortran_order") : NULL;
-    jlp_val *shape_v = hd && hd->type == JLP_DICT ? jlp_dict_get(hd, "shape") : NULL;
-    if (!descr || !fortran || !shape_v) {
-        c = jlp__vm_fail(m, JLP_E_BAD_ARRAY, "companion %s: malformed .npy header", path);
+    memcpy(name, "companion ", 10);
+    memcpy(name + 10, path, plen + 1);
+    const jlp__npy_ctx x = {name, true, true};
+    jlp__npy_header h;
+    uint64_t count = 0, nbytes = 0;
+    if ((c = jlp__npy_read_header(m, s, &x, &h)) || (c = jlp__npy_data_size(m, s, &x, &h, &count, &nbytes)))
         goto out;
-    }
-    jlp_val *dtype;
-    uint64_t *shape;
-    uint32_t ndim;
-    if ((c = jlp__dtype_from_descr(m, descr, &dtype)) || (c = jlp__shape_from_tuple(m, shape_v, &shape, &ndim))) goto out;
-    jlp_dtype_info *dt = jlp__dt(dtype);
-    if (dt->hasobject) {
+    if (jlp__dt(h.dtype)->hasobject) {
         /* np.save pickles object arrays after the header */
         jlp_val *root;
         c = jlp__vm_nested_src(m, s, &root);
@@ -88,26 +68,18 @@ static jlp_code npy_array(jlp__vm *m, const char *path, jlp_val **out) {
         if (!c) *out = root;
         goto out;
     }
-    uint64_t count, nbytes;
-    if (!jlp__array_size(dt, shape, ndim, &count, &nbytes) || nbytes >= SIZE_MAX) {
-        c = jlp__vm_fail(m, JLP_E_BAD_ARRAY, "companion %s: array size overflows", path);
+    uint8_t *data = jlp__doc_alloc(m->doc, (size_t)nbytes + 1);
+    if (!data) {
+        c = jlp__vm_nomem(m);
         goto out;
     }
-    jlp_val *arr = jlp__new_ndarray(m->doc, dtype, shape, ndim);
-    uint8_t *data = arr ? jlp__doc_alloc(m->doc, (size_t)nbytes + 1) : NULL;
-    if (!data) { c = jlp__vm_nomem(m); goto out; }
     if (jlp__src_copy(s, data, (size_t)nbytes) != nbytes) {
-        c = jlp__vm_fail(m, JLP_E_TRUNCATED, "companion %s: %llu data bytes expected", path, (unsigned long long)nbytes);
+        c = s->failed ? jlp__src_error(s, m->err, m->op_off, m->op)
+                      : jlp__vm_fail(m, JLP_E_TRUNCATED, "companion %s: %llu data bytes expected", path,
+                                     (unsigned long long)nbytes);
         goto out;
     }
-    jlp_ndarray *a = jlp__arr(arr);
-    a->data = data;
-    a->nbytes = nbytes;
-    a->count = count;
-    a->order = jlp_get_bool(fortran) ? 'F' : 'C';
-    a->storage = JLP_STORE_ARENA;
-    a->offset = pre + hlen;
-    *out = arr;
+    c = jlp__npy_new_array(m, &x, &h, data, count, nbytes, JLP_STORE_ARENA, out);
 out:
     jlp_source_free(s);
     return c;

@@ -2,7 +2,8 @@
  * descr.c - numpy dtypes from their text forms: type strings ("<i8", "|S5", "<M8[ns]")
  * and the `descr` lists of .npy headers and numpy's dtype.descr
  * ("[('a', '<i4'), ('b', '<f8', (2,))]"), read by a small parser of the Python literals
- * they are written in (dict, list, tuple, str, int, True, False, None; no escapes).
+ * they are written in (dict, list, tuple, str with Python's escapes, int, True, False,
+ * None).
  */
 #include "numpy.h"
 
@@ -18,6 +19,81 @@ typedef struct lit {
 
 static void skip_ws(lit *l) {
     while (l->p < l->end && (*l->p == ' ' || *l->p == '\t' || *l->p == '\n' || *l->p == '\r')) l->p++;
+}
+
+static int hex_digit(char c) {
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* `n` hex digits at p (all present). @return the value, or -1. */
+static long hex_value(const char *p, int n) {
+    long v = 0;
+    for (int i = 0; i < n; i++) {
+        int d = hex_digit(p[i]);
+        if (d < 0) return -1;
+        v = v * 16 + d;
+    }
+    return v;
+}
+
+/* A str literal (optional u prefix, single or double quotes) with Python's escapes, as
+ * repr() writes them for field names holding quotes or unprintable characters; \N{...}
+ * is refused. The text is UTF-8; escapes of surrogates give ED A0 80..ED BF BF. */
+static jlp_val *parse_str(lit *l) {
+    if (*l->p == 'u') l->p++;
+    char q = *l->p++;
+    const char *s = l->p;
+    while (l->p < l->end && *l->p != q) l->p += *l->p == '\\' && l->p + 1 < l->end ? 2 : 1;
+    if (l->p >= l->end) return NULL;
+    size_t n = (size_t)(l->p - s);
+    l->p++;
+    char *out = jlp__doc_alloc(l->doc, n + 1); /* escapes never expand */
+    if (!out) return NULL;
+    size_t k = 0;
+    for (size_t i = 0; i < n;) {
+        if (s[i] != '\\') {
+            out[k++] = s[i++];
+            continue;
+        }
+        char e = s[i + 1];
+        i += 2;
+        long cp = -1;
+        switch (e) {
+        case '\n': continue; /* a line continuation */
+        case '\\': case '\'': case '"': cp = e; break;
+        case 'a': cp = 7; break;
+        case 'b': cp = 8; break;
+        case 'f': cp = 12; break;
+        case 'n': cp = 10; break;
+        case 'r': cp = 13; break;
+        case 't': cp = 9; break;
+        case 'v': cp = 11; break;
+        case 'x': case 'u': case 'U': {
+            int digits = e == 'x' ? 2 : e == 'u' ? 4 : 8;
+            if (n - i < (size_t)digits || (cp = hex_value(s + i, digits)) < 0 || cp > 0x10FFFF) return NULL;
+            i += (size_t)digits;
+            break;
+        }
+        default:
+            if (e >= '0' && e <= '7') { /* up to three octal digits */
+                cp = e - '0';
+                for (int d = 0; d < 2 && i < n && s[i] >= '0' && s[i] <= '7'; d++) cp = cp * 8 + (s[i++] - '0');
+                break;
+            }
+            if (e == 'N') return NULL;
+            out[k++] = '\\'; /* an unknown escape stays as written */
+            out[k++] = e;
+            continue;
+        }
+        k += jlp__utf8_put((uint8_t *)out + k, (uint32_t)cp);
+    }
+    out[k] = 0;
+    if (jlp__utf8_valid_prefix((const uint8_t *)out, k) != k) return NULL;
+    jlp_val *v = jlp__new_val(l->doc, JLP_STR);
+    if (!v) return NULL;
+    v->u.s.p = out;
+    v->u.s.n = k;
+    return v;
 }
 
 /* Parse one literal: dict, list, tuple, str, int, True, False, None. NULL on error. */
@@ -51,15 +127,8 @@ static jlp_val *parse_lit(lit *l) {
             if (l->p < l->end && *l->p == close) { l->p++; break; }
             return NULL;
         }
-    } else if (c == '\'' || c == '"') {
-        const char *s = ++l->p;
-        while (l->p < l->end && *l->p != c) {
-            if (*l->p == '\\') return NULL; /* numpy never escapes in headers */
-            l->p++;
-        }
-        if (l->p >= l->end) return NULL;
-        v = jlp__new_bytes_copy(l->doc, JLP_STR, s, (size_t)(l->p - s));
-        l->p++;
+    } else if (c == '\'' || c == '"' || (c == 'u' && l->p + 1 < l->end && (l->p[1] == '\'' || l->p[1] == '"'))) {
+        v = parse_str(l);
     } else if ((c >= '0' && c <= '9') || c == '-') {
         bool neg = c == '-';
         if (neg) l->p++;

@@ -102,6 +102,47 @@ jlp_code jlp__array_place(jlp__vm *m, jlp_ndarray *a);
  *  companion of raw bytes) of joblib <= 0.9. */
 jlp_code jlp__companion_build(jlp__vm *m, jlp_val *state, bool zf, jlp_val **out);
 
+/** How the .npy reader (npy.c) reports: `name` (or NULL) leads its messages; a
+ *  `companion` (of a joblib <= 0.9 pickle) reports at the current opcode, and a file
+ *  that is no .npy as BAD_ARRAY, where a .npy file of its own reports at its bytes and
+ *  as UNKNOWN_FORMAT; `allow_pickle` lets object arrays (their pickle) through instead
+ *  of refusing them with UNSUPPORTED. */
+typedef struct jlp__npy_ctx {
+    const char *name;
+    bool companion;
+    bool allow_pickle;
+} jlp__npy_ctx;
+
+/** What a .npy header says. */
+typedef struct jlp__npy_header {
+    int major;            /* format version 1, 2 or 3 */
+    jlp_val *dtype;
+    uint64_t *shape;
+    uint32_t ndim;
+    bool fortran;
+    uint64_t data_offset; /* where the data starts, from the magic */
+} jlp__npy_header;
+
+/** Whether `head` starts with the .npy magic "\\x93NUMPY". */
+bool jlp__npy_magic(const uint8_t *head, size_t len);
+/** Read the magic and header of a .npy file at src's position into *h (dtype and shape
+ *  in m->doc). Errors go to m->err (see jlp__npy_ctx). */
+jlp_code jlp__npy_read_header(jlp__vm *m, jlp_source *src, const jlp__npy_ctx *x, jlp__npy_header *h);
+/** Check the data the header announces before it is read: an object array without
+ *  allow_pickle (UNSUPPORTED), a size that overflows or an item size of 0 (BAD_ARRAY),
+ *  more than src holds (TRUNCATED) or a stream's payload over max_alloc (LIMIT).
+ *  *count and *nbytes are left alone for object arrays. */
+jlp_code jlp__npy_data_size(jlp__vm *m, jlp_source *src, const jlp__npy_ctx *x, const jlp__npy_header *h,
+                            uint64_t *count, uint64_t *nbytes);
+/** The ndarray of a .npy header over `data` (nbytes, where `storage` says), the
+ *  alignment policy applied. */
+jlp_code jlp__npy_new_array(jlp__vm *m, const jlp__npy_ctx *x, const jlp__npy_header *h, const uint8_t *data,
+                            uint64_t count, uint64_t nbytes, jlp_storage storage, jlp_val **out);
+/** Append to `out` the .npy header numpy.save writes for `v` (an ndarray or a numpy
+ *  scalar, a 0-d array): version 1.0, else 2.0, else 3.0. @return JLP_OK,
+ *  INVALID_ARG (not an array), UNSUPPORTED (overlapping fields), NOMEM. */
+jlp_code jlp__npy_write_header(jlp__buf *out, const jlp_val *v, jlp_error *err);
+
 /** Parse a Python literal (dict, list, tuple, str, int, bool, None) into values of
  *  `doc`. @return NULL when malformed. */
 jlp_val *jlp__parse_literal(jlp_doc *doc, const char *text, size_t n);

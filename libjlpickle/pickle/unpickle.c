@@ -973,10 +973,10 @@ jlp_code jlp__vm_nested_src(jlp__vm *parent, jlp_source *src, jlp_val **root) {
     return c;
 }
 
-/* ---- entry points ------------------------------------------------------------------ */
+/* ---- one load ---------------------------------------------------------------------- */
 
-/* Load one pickle with options already resolved (jlp__read_cfg_init). */
-static jlp_doc *load_resolved(jlp_source *src, const jlp_read_opts *opts, jlp_error *err) {
+jlp_doc *jlp__load_resolved(jlp_source *src, const jlp_read_opts *opts, const jlp__load_how *how,
+                            jlp_error *err) {
     jlp__vm m;
     memset(&m, 0, sizeof m);
     m.src = src;
@@ -987,6 +987,7 @@ static jlp_doc *load_resolved(jlp_source *src, const jlp_read_opts *opts, jlp_er
     m.start = jlp__src_tell(src);
     m.op_off = m.start;
     m.op = -1;
+    if (how->body) src->detected = true; /* other formats are never inside a container */
     if (!src->detected && m.start == 0 && jlp__src_detect(src, opts, err) != JLP_OK) return NULL;
     bool limit_hit = false;
     m.doc = jlp__doc_new(m.alc, m.lim->max_alloc, &limit_hit);
@@ -998,7 +999,7 @@ static jlp_doc *load_resolved(jlp_source *src, const jlp_read_opts *opts, jlp_er
     m.doc->mapped = src->mapped && !src->layer;
     jlp__memo_init(&m.memo, m.alc);
     jlp_code c = stack_init(&m);
-    if (!c) c = run(&m);
+    if (!c) c = how->body ? how->body(&m, how) : run(&m);
     jlp__free(m.alc, m.stack, m.stack_cap * sizeof *m.stack);
     jlp__free(m.alc, m.marks, m.marks_cap * sizeof *m.marks);
     jlp__memo_release(&m.memo);
@@ -1008,123 +1009,8 @@ static jlp_doc *load_resolved(jlp_source *src, const jlp_read_opts *opts, jlp_er
     }
     m.doc->root = m.result;
     m.doc->ops = m.ops;
-    m.doc->container = jlp__src_container(src);
+    m.doc->container = how->body ? how->container : jlp__src_container(src);
     m.doc->protocol = m.proto;
     m.doc->consumed = jlp__src_tell(src) - m.start;
     return m.doc;
-}
-
-jlp_doc *jlp_load(jlp_source *src, const jlp_read_opts *opts, jlp_error *err) {
-    jlp__clear(err);
-    jlp__read_cfg cfg;
-    if (jlp__read_cfg_init(&cfg, opts, err) != JLP_OK) return NULL;
-    if (!src) {
-        jlp__fail(err, JLP_E_INVALID_ARG, 0, -1, "NULL source");
-        return NULL;
-    }
-    return load_resolved(src, &cfg.opts, err);
-}
-
-/* One-shot load: compressed input must also end cleanly after the pickle. */
-static jlp_doc *load_once(jlp_source *src, const jlp_read_opts *opts, jlp_error *err) {
-    jlp_doc *d = load_resolved(src, opts, err);
-    if (d && src->layer && jlp_source_check_end(src, err) != JLP_OK) {
-        jlp_doc_free(d);
-        d = NULL;
-    }
-    return d;
-}
-
-static jlp_doc *load_and_free(jlp_source *src, const jlp_read_opts *opts, jlp_error *err) {
-    if (!src) return NULL;
-    jlp_doc *d = load_once(src, opts, err);
-    jlp_source_free(src);
-    return d;
-}
-
-jlp_doc *jlp_load_mem(const void *data, size_t len, const jlp_read_opts *opts,
-                      size_t *consumed, jlp_error *err) {
-    jlp__clear(err);
-    if (consumed) *consumed = 0;
-    jlp__read_cfg cfg;
-    if (jlp__read_cfg_init(&cfg, opts, err) != JLP_OK) return NULL;
-    jlp_source *src = jlp_source_mem(data, len, cfg.opts.alc, err);
-    if (!src) return NULL;
-    jlp_doc *d = load_once(src, &cfg.opts, err);
-    if (consumed) *consumed = d ? (size_t)jlp_doc_consumed(d) : 0;
-    jlp_source_free(src);
-    return d;
-}
-
-/* Map the file read-only and load from the mapping; the document keeps the mapping. */
-static jlp_doc *load_mapped(const char *path, const jlp_read_opts *opts, jlp_error *err) {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        jlp__fail(err, JLP_E_IO, 0, -1, "cannot open: %s", strerror(errno));
-        return NULL;
-    }
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > SIZE_MAX) {
-        close(fd);
-        jlp__fail(err, JLP_E_MMAP, 0, -1, "not a regular file that can be mapped");
-        return NULL;
-    }
-    size_t len = (size_t)st.st_size;
-    void *map = len ? mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0) : NULL;
-    int map_errno = errno;
-    close(fd);
-    if (len && map == MAP_FAILED) {
-        jlp__fail(err, JLP_E_MMAP, 0, -1, "mmap failed: %s", strerror(map_errno));
-        return NULL;
-    }
-    jlp_source *src = jlp_source_mem(map, len, opts->alc, err);
-    size_t plen = strlen(path) + 1;
-    char *pcopy = src ? jlp__malloc(src->alc, plen) : NULL;
-    if (!pcopy) {
-        if (src) jlp__fail(err, JLP_E_NOMEM, 0, -1, "out of memory");
-        jlp_source_free(src);
-        if (map) munmap(map, len);
-        return NULL;
-    }
-    memcpy(pcopy, path, plen);
-    src->path = pcopy; /* for companion files */
-    src->mapped = true;
-    jlp_doc *d = load_once(src, opts, err);
-    jlp_source_free(src);
-    if (!d) {
-        if (map) munmap(map, len);
-        return NULL;
-    }
-    d->map = map;
-    d->map_len = len;
-    return d;
-}
-
-jlp_doc *jlp_load_path(const char *path, const jlp_read_opts *opts, jlp_error *err) {
-    jlp__clear(err);
-    jlp__read_cfg cfg;
-    if (jlp__read_cfg_init(&cfg, opts, err) != JLP_OK) return NULL;
-    if (path && cfg.opts.mmap) return load_mapped(path, &cfg.opts, err);
-    return load_and_free(jlp_source_path(path, cfg.opts.alc, err), &cfg.opts, err);
-}
-
-jlp_doc *jlp_load_fd(int fd, const jlp_read_opts *opts, jlp_error *err) {
-    jlp__clear(err);
-    jlp__read_cfg cfg;
-    if (jlp__read_cfg_init(&cfg, opts, err) != JLP_OK) return NULL;
-    return load_and_free(jlp_source_fd(fd, cfg.opts.alc, err), &cfg.opts, err);
-}
-
-jlp_doc *jlp_load_file(FILE *fp, const jlp_read_opts *opts, jlp_error *err) {
-    jlp__clear(err);
-    jlp__read_cfg cfg;
-    if (jlp__read_cfg_init(&cfg, opts, err) != JLP_OK) return NULL;
-    return load_and_free(jlp_source_file(fp, cfg.opts.alc, err), &cfg.opts, err);
-}
-
-jlp_doc *jlp_load_cb(jlp_read_fn fn, void *ctx, const jlp_read_opts *opts, jlp_error *err) {
-    jlp__clear(err);
-    jlp__read_cfg cfg;
-    if (jlp__read_cfg_init(&cfg, opts, err) != JLP_OK) return NULL;
-    return load_and_free(jlp_source_cb(fn, ctx, cfg.opts.alc, err), &cfg.opts, err);
 }

@@ -71,6 +71,22 @@ void jlp__compat_name(const char **mod, size_t *mod_len, const char **name, size
 /** The reverse, as Python's pickler applies it when writing protocols < 3. */
 void jlp__compat_reverse(const char **mod, size_t *mod_len, const char **name, size_t *name_len);
 
+/** What one load reads: a pickle (body NULL), or another format whose `body` reads it
+ *  from m->src into m->result (a .npy file: jlp__npy_body); such input is never inside
+ *  a container, and the document's container is named `container`. */
+typedef struct jlp__load_how {
+    jlp_code (*body)(jlp__vm *m, const struct jlp__load_how *how);
+    const char *container;
+} jlp__load_how;
+
+/** Load one pickle or .npy file from `src` with resolved options (common/opts.h) into a
+ *  new document: the body of every public loader (load.c). */
+jlp_doc *jlp__load_resolved(jlp_source *src, const jlp_read_opts *opts, const jlp__load_how *how,
+                            jlp_error *err);
+/** The body that reads a .npy file (npy.c): header, then the data (borrowed from memory
+ *  sources) or an object array's pickle. */
+jlp_code jlp__npy_body(jlp__vm *m, const jlp__load_how *how);
+
 struct jlp__sink;
 /** Write `root` as a pickle into `sink` (the writer of pickle.c). */
 jlp_code jlp__write(struct jlp__sink *sink, const jlp_val *root, const jlp_write_opts *o, jlp_error *err);

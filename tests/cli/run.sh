@@ -189,6 +189,19 @@ check extract_nested 0 sh -c "\"$J\" --extract nested misc_objarray_nested_none_
 check err_extract_dir 1 "$J" --extract small.pkl/x small.pkl
 check usage_extract_all 2 "$J" --all --extract x two.pkl
 
+# .npy files (numpy.save's bytes): loaded by jlload and jlinspect; jldump, which reads
+# pickles, names the format
+printf "\223NUMPY\001\000v\000{\047descr\047: \047<f8\047, \047fortran_order\047: False, \047shape\047: (2,), }                                                            \012\000\000\000\000\000\000\370?\000\000\000\000\000\000\000\300" >"$work/f8.npy"
+printf "\223NUMPY\001\000v\000{\047descr\047: [(\047id\047, \047<i4\047), (\047tag\047, \047|S2\047)], \047fortran_order\047: False, \047shape\047: (1,), }                                  \012\001\000\000\000ab" >"$work/rec.npy"
+head -c 140 "$work/f8.npy" >"$work/cut.npy"
+check npy_json 0 "$J" f8.npy
+check npy_mmap 0 "$J" --mmap rec.npy
+check npy_stdin 0 sh -c "cat rec.npy | \"$J\" -"
+check npy_get 0 "$J" --get '/$ndarray/data/1' f8.npy
+check npy_extract 0 sh -c "\"$J\" --extract npyx rec.npy && cat npyx/value.json && cmp npyx/0.npy rec.npy && echo same"
+check err_npy_truncated 1 "$J" cut.npy
+check npy_inspect 0 "$I" rec.npy
+
 # numpy.load must open every extracted array and match joblib.load's
 if /usr/bin/python3 -c 'import numpy, joblib' 2>/dev/null; then
     for f in models_pipeline_none_p4.pkl models_rf_none_p4.pkl models_gbr_none_p4.pkl \
@@ -216,6 +229,7 @@ printf '{"a":{"$ref":"/b"}}' >"$work/bad_ref.json"
 printf '{"x":{"$ndarray":{"dtype":"<i4","shape":[2,2],"order":"C","data":[[1,2],[3]]}}}' >"$work/bad_shape.json"
 printf '[{"$wat":1}]' >"$work/bad_tag.json"
 printf '{"s":{"$set":[1,{"$frozenset":[{"$bytes":"AAE="}]}]},"b":{"$bytearray":""},"i":{"$int":{"hex":"-0x1f"}},"big":123456789012345678901234567890,"f":[{"$float":"nan"},{"$float":"-inf"},-0.0,1e+16],"c":{"$complex":[1.5,{"$float":"inf"}]},"g":{"$global":"collections.OrderedDict"},"d":{"$dict":[[1,"one"],[{"$tuple":[]},null]]},"dt":{"$dtype":[["a","<i4"],["b",">f8",[2]]]},"sc":{"$scalar":{"dtype":"<f2","value":0.5}},"o":{"$object":{"class":"m.sub.Outer.Inner","args":[1],"state":{"k":"v"},"items":[1],"dictitems":[["x",2]]}},"r":{"$object":{"call":{"$global":"builtins.getattr"},"args":["x","y"]}},"arr":{"$ndarray":{"dtype":">f4","shape":[2,3],"order":"F","data":[[1.0,2.0,3.0],[4.0,5.0,6.0]]}},"u":{"$ndarray":{"dtype":"<U3","shape":[2],"order":"C","data":["ab","\u00e9\ud83d"]}},"ob":{"$ndarray":{"dtype":"|O","shape":[2],"order":"C","data":[{"$ref":"/s"},"x"]}},"cyc":[1,{"$ref":"/cyc"}],"again":{"$ref":"/arr"}}\n' >"$work/tags.json"
+check err_npy_jldump 1 "$D" f8.npy o.pkl
 check fromjson_tags 0 sh -c "\"$D\" --from-json tags.json t.pkl && \"$J\" t.pkl"
 check fromjson_stdin 0 sh -c "\"$J\" --json small.pkl | \"$D\" --from-json - - | \"$J\" -"
 check fromjson_err_syntax 1 "$D" --from-json bad_syntax.json o.pkl
