@@ -80,6 +80,13 @@ class RefError(Exception):
     pass
 
 
+class BeyondUnicode(RefError):
+    """A U item holds a code point above U+10FFFF: numpy makes of it a str no UTF-8
+    carries (CPython's encoder prints garbage bytes for it, some of them valid UTF-8 of
+    another character), or fails with SystemError when the item is one character long.
+    libjlpickle has no export for it (spec/JSON.md): the reference refuses too."""
+
+
 def _need(cond, msg):
     if not cond:
         raise RefError(msg)
@@ -109,7 +116,7 @@ def dtype_text(dt):
 def _elem(v, dt):
     """One element (a numpy scalar of dtype dt) as an inert node / plain value."""
     if dt.names is not None:
-        return gp.List([_field(v[nm], dt.fields[nm][0]) for nm in dt.names])
+        return gp.List([_field(_item(v, nm), dt.fields[nm][0]) for nm in dt.names])
     k = dt.kind
     if k == "b":
         return bool(v)
@@ -122,12 +129,32 @@ def _elem(v, dt):
     if k == "S":
         return gp.Bytes(bytes(v))             # numpy strips trailing NULs
     if k == "U":
-        return str(v)                         # numpy strips trailing NULs
+        return _unicode_item(v)               # numpy strips trailing NULs
     if k == "V":
         return gp.Bytes(v.tobytes())          # unstructured void: the raw item bytes
     if k in "Mm":
         return int(np.asarray(v).view(np.int64))   # raw int64, NaT = -2**63
     raise RefError("no element rule for dtype %r" % (dt,))
+
+
+def _unicode_item(v):
+    # UTF-32 with surrogatepass hands back numpy's code units as they are, even those
+    # above U+10FFFF (iterating the str would fail on them)
+    raw = str.encode(v, "utf-32-le", "surrogatepass")
+    if any(int.from_bytes(raw[i:i + 4], "little") > 0x10FFFF for i in range(0, len(raw), 4)):
+        raise BeyondUnicode("a U item holds a code point above U+10FFFF")
+    return str(v)
+
+
+def _item(a, index):
+    """a[index], numpy's scalar; numpy fails with SystemError on a one-character U item
+    above U+10FFFF (CPython refuses such a character)."""
+    try:
+        return a[index]
+    except SystemError as e:
+        if "maximum character" in str(e):
+            raise BeyondUnicode("a U item holds a code point above U+10FFFF") from e
+        raise
 
 
 def _field(v, fdt):
@@ -139,9 +166,9 @@ def _field(v, fdt):
 def value_tree(a):
     """tolist()-shaped tree of a non-object array: gen_pickles List nodes + values."""
     if a.ndim == 0:
-        return _elem(a[()], a.dtype)
+        return _elem(_item(a, ()), a.dtype)
     if a.ndim == 1:
-        return gp.List([_elem(a[i], a.dtype) for i in range(a.shape[0])])
+        return gp.List([_elem(_item(a, i), a.dtype) for i in range(a.shape[0])])
     return gp.List([value_tree(a[i]) for i in range(a.shape[0])])
 
 
@@ -222,7 +249,11 @@ def build_dtype(args, state):
     Only constructors are used (np.dtype of a type code / a fields dict / a
     (base, shape) pair); nothing from the pickle is called.
     """
-    _need(len(args) == 3, "numpy.dtype takes 3 arguments")
+    # numpy.dtype(obj, align=False, copy=False, metadata={}): align and copy may be any
+    # object (their truth is taken, and changes nothing for a type string), metadata a
+    # dict (it is not part of the value); numpy pickles (descr, False, True)
+    _need(1 <= len(args) <= 4, "numpy.dtype takes 1 to 4 arguments")
+    _need(len(args) < 4 or isinstance(args[3], gp.Dict), "numpy.dtype's metadata must be a dict")
     descr = args[0]
     endian, sub, names, fields, elsize, flags, meta = "|", None, None, None, -1, 0, None
     if state is not None:
@@ -386,7 +417,7 @@ class Scalar:
             value = self.obj
         else:     # built fresh each time: a scalar printed twice shares nothing
             item = (np.zeros((), dtype=self.dtype)[()] if self.dtype.itemsize == 0
-                    else np.frombuffer(self.raw, dtype=self.dtype, count=1)[0])
+                    else _item(np.frombuffer(self.raw, dtype=self.dtype, count=1), 0))
             value = _elem(item, self.dtype)
             KEEP_ALIVE.append(value)
         return ['{"$scalar":{"dtype":%s,"value":' % dtype_text(self.dtype),
@@ -506,11 +537,14 @@ class Loader:
 
     def _numpy_array_wrapper(self, name, state, f):
         st, keys = self._state_dict(state)
+        # what joblib's NumpyArrayWrapper.read_array and read use: a missing attribute
+        # fails there (AttributeError)
         dt = _dt_of(st["dtype"])
         shape = st["shape"]
-        _need(isinstance(shape, gp.Tuple), "wrapper shape must be a tuple")
-        order = st["order"]
-        _need(order in ("C", "F"), "wrapper order must be 'C' or 'F'")
+        _need(isinstance(shape, (gp.Tuple, gp.List)), "wrapper shape must be a tuple")   # len(shape)
+        _need(isinstance(st["subclass"], gp.Global), "wrapper subclass must be a class")  # _reconstruct(subclass, ...)
+        order = st["order"] if not dt.hasobject else None     # only non-object arrays reshape by it
+        _need(dt.hasobject or dt.itemsize, "wrapper of item size 0 (joblib divides by it)")
         align = st.get("numpy_array_alignment_bytes")
         root = self.root
         root.wrappers.append((name, tuple(keys), st.get("allow_mmap"), align,
@@ -537,7 +571,7 @@ class Loader:
         raw = f.read(n * dt.itemsize)
         _need(len(raw) == n * dt.itemsize, "EOF: reading array data")
         root.payloads.append((start, f.tell(), "raw"))
-        return NDArray.from_bytes(dt, shape.items, order == "F", raw, "wrapper")
+        return NDArray.from_bytes(dt, shape.items, type(order) is str and order == "F", raw, "wrapper")
 
     def _nd_array_wrapper(self, name, state):
         """G0: the data is in a companion .npy file (NPY format, or a pickle inside)."""
