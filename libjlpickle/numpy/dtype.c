@@ -27,7 +27,16 @@ static bool orderless(char kind, uint64_t itemsize) {
 jlp_code jlp__dtype_reduce(jlp__vm *m, jlp_val *args, jlp_val **out) {
     const char *s;
     size_t n;
-    jlp_val *a0 = args->u.seq.n ? args->u.seq.v[0] : NULL;
+    /* numpy.dtype(obj, align=False, copy=False, metadata={}): align and copy may be
+     * anything (only their truth is taken, and it changes nothing for a type string),
+     * metadata must be a dict and is no part of the value; more arguments are a
+     * TypeError in numpy */
+    size_t nargs = args->u.seq.n;
+    if (nargs > 4) return jlp__vm_fail(m, JLP_E_BAD_DTYPE, "numpy.dtype takes at most 4 arguments (%zu given)", nargs);
+    if (nargs == 4 && args->u.seq.v[3]->type != JLP_DICT)
+        return jlp__vm_fail(m, JLP_E_BAD_DTYPE, "numpy.dtype's metadata is a %s, not a dict",
+                            jlp_type_name((jlp_type)args->u.seq.v[3]->type));
+    jlp_val *a0 = nargs ? args->u.seq.v[0] : NULL;
     if (a0 && a0->type == JLP_GLOBAL && (jlp_global_is(a0, "numpy", "record") ||
                                          jlp_global_is(a0, "numpy", "void"))) {
         /* np.recarray's dtype reduces with its scalar type instead of a type string;

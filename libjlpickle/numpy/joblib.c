@@ -56,9 +56,21 @@ static jlp_code numpy_wrapper(jlp__vm *m, jlp_val *state, jlp_val **out) {
     jlp_val *subclass = state_get(state, "subclass", NULL);
     bool has_align;
     jlp_val *align = state_get(state, "numpy_array_alignment_bytes", &has_align);
+    /* What joblib's NumpyArrayWrapper.read needs (J-2): every attribute it reads must
+     * be there, or joblib.load fails with AttributeError after this BUILD. */
     if (!dtype || dtype->type != JLP_DTYPE)
         return jlp__vm_fail(m, JLP_E_BAD_ARRAY, "NumpyArrayWrapper state has no dtype");
     if (!shape_v) return jlp__vm_fail(m, JLP_E_BAD_ARRAY, "NumpyArrayWrapper state has no shape");
+    /* joblib takes len(shape): a bare int, which numpy itself accepts elsewhere, fails */
+    if (shape_v->type != JLP_TUPLE && shape_v->type != JLP_LIST)
+        return jlp__vm_fail(m, JLP_E_BAD_ARRAY, "NumpyArrayWrapper shape is a %s, not a tuple",
+                            jlp_type_name((jlp_type)shape_v->type));
+    /* joblib compares the subclass with ndarray and memmap and calls
+     * _reconstruct(subclass, (0,), 'b') for anything else: it must be a class */
+    if (!subclass) return jlp__vm_fail(m, JLP_E_BAD_ARRAY, "NumpyArrayWrapper state has no subclass");
+    if (subclass->type != JLP_GLOBAL)
+        return jlp__vm_fail(m, JLP_E_BAD_ARRAY, "NumpyArrayWrapper subclass is a %s, not a class",
+                            jlp_type_name((jlp_type)subclass->type));
     uint64_t *shape;
     uint32_t ndim;
     jlp_code c = jlp__shape_from_tuple(m, shape_v, &shape, &ndim);
@@ -68,8 +80,12 @@ static jlp_code numpy_wrapper(jlp__vm *m, jlp_val *state, jlp_val **out) {
     if (!jlp__array_size(dt, shape, ndim, &count, &nbytes))
         return jlp__vm_fail(m, JLP_E_BAD_ARRAY, "array of shape and itemsize %llu overflows 64 bits",
                             (unsigned long long)dt->itemsize);
-    if (dt->itemsize == 0 && !dt->hasobject && count)
-        return jlp__vm_fail(m, JLP_E_BAD_ARRAY, "array dtype has itemsize 0");
+    /* the payload of a non-object array: joblib reads it in chunks of BUFFER_SIZE //
+     * itemsize items (so item size 0 divides by zero, whatever the count) and reshapes
+     * it by `order` */
+    if (dt->itemsize == 0 && !dt->hasobject)
+        return jlp__vm_fail(m, JLP_E_BAD_ARRAY, "array dtype has itemsize 0 (joblib divides by it)");
+    if (!order_v && !dt->hasobject) return jlp__vm_fail(m, JLP_E_BAD_ARRAY, "NumpyArrayWrapper state has no order");
     /* joblib reads the payload from the file itself: a frame must not cover it. */
     jlp_source *src = m->src;
     if (m->in_frame && jlp__src_tell(src) < m->frame_end)
@@ -142,8 +158,8 @@ static jlp_code numpy_wrapper(jlp__vm *m, jlp_val *state, jlp_val **out) {
      * an object array has its own */
     if (dt->hasobject) a->wrapper_dtype = dtype;
     else a->dtype = dtype;
-    a->subclass = subclass && subclass->type == JLP_GLOBAL ? subclass : NULL;
-    if (!dt->hasobject && order_v && jlp_str_eq(order_v, "F")) a->order = 'F';
+    a->subclass = subclass;
+    if (!dt->hasobject && jlp_str_eq(order_v, "F")) a->order = 'F';
     if (dt->hasobject) a->origin = has_align && align->type != JLP_NONE ? JLP_ORIGIN_WRAPPER_G2
                                  : has_align ? JLP_ORIGIN_WRAPPER_NOTELL : JLP_ORIGIN_WRAPPER_G1;
     *out = arr;

@@ -615,6 +615,11 @@ NOVEC = {
             '(tests/unit/test_joblib.c covers them)',
     'MA-2': 'as MA-1',
     'W-7': 'a statement about what not to write (zstd) for joblib readers',
+    'W-8': 'instances below protocol 2 are written by jldump -p 0 or -p 1, which the rewrite of the '
+           'w_ vectors does not use; tests/unit/test_divergences.c and tests/diff/ load them in Python',
+    'W-9': "numpy's own reduce is written by jldump --numpy-arrays, which the rewrite of the w_ "
+           "vectors (joblib's layout) does not use; tests/unit/test_divergences.c and the "
+           "differential test (tests/diff/) compare it with numpy's pickles",
 }
 
 
@@ -1513,8 +1518,8 @@ def joblib_vectors():
     vec('j_keys_py27_order', g2([kv for k in ('dtype', 'shape', 'order', 'subclass', 'allow_mmap')
                                  for kv in std_state(align=None) if kv[0] == k], d24),
         json=f8_json, rules=['J-2'], desc='state keys in the order of a Python 2.7 file')
-    vec('j_keys_extra_missing', g2([('x', [I1(1)])] + std_state(drop=('subclass', 'order', 'allow_mmap')), d24),
-        json=f8_json, rules=['J-2'], desc='an extra key; subclass, order and allow_mmap missing')
+    vec('j_keys_extra_missing', g2([('x', [I1(1)])] + std_state(drop=('allow_mmap',)), d24),
+        json=f8_json, rules=['J-2'], desc='an extra key; allow_mmap missing (joblib reads it only to map)')
     vec('j_align_32', g2(std_state(align=(I1(32),)), d24), json=f8_json, rules=['J-4'],
         desc='numpy_array_alignment_bytes 32: still one pad byte and at most 16 pad bytes')
     vec('j_order_f', g2(std_state(shape=(2, 2), descr='i2', order='F'), struct.pack('<4h', 1, 2, 3, 4)),
@@ -1564,6 +1569,18 @@ def joblib_vectors():
         rules=['J-2'], desc='state without shape')
     vec('j_dtype_str', g2(std_state(align=None, dt=[S('<f8')]), d24), err=('BAD_ARRAY', -(len(d24) + 2)),
         rules=['J-2'], desc="state whose dtype is the str '<f8'")
+    vec('j_no_order', g2(std_state(align=None, drop=('order',)), d24), err=('BAD_ARRAY', -(len(d24) + 2)),
+        rules=['J-2'], desc='state without order (joblib.load: AttributeError when it reshapes the data)')
+    vec('j_no_subclass', g2(std_state(align=None, drop=('subclass',)), d24), err=('BAD_ARRAY', -(len(d24) + 2)),
+        rules=['J-2'], desc='state without subclass (joblib.load: AttributeError)')
+    vec('j_subclass_none', g2([('subclass', ['NONE'])] + std_state(align=None, drop=('subclass',)), d24),
+        err=('BAD_ARRAY', -(len(d24) + 2)), rules=['J-2'],
+        desc='subclass None (joblib.load calls _reconstruct(None, ...): TypeError)')
+    vec('j_shape_int', g2(std_state(align=None, drop=('shape',)) + [('shape', [I1(3)])], d24),
+        err=('BAD_ARRAY', -(len(d24) + 2)), rules=['J-2', 'A-4'],
+        desc='shape the bare int 3 (joblib.load takes len(shape): TypeError)')
+    vec('j_shape_list', g2(std_state(align=None, drop=('shape',)) + [('shape', ['EMPTY_LIST', I1(3), 'APPEND'])], d24),
+        json=f8_json, rules=['J-2', 'A-4'], desc='shape the list [3] (joblib.load accepts any sequence)')
     vec('j_state_not_dict', P4(*G4('joblib.numpy_pickle', 'NumpyArrayWrapper'), 'EMPTY_TUPLE', 'NEWOBJ',
                                'EMPTY_LIST', 'BUILD', 'STOP'),
         err=('BAD_ARRAY', -2), rules=['J-2'], desc='wrapper state that is a list')
@@ -1576,9 +1593,8 @@ def joblib_vectors():
     v0 = dtype4('V0', '|', 0, 1)
     vec('j_itemsize0', g2(std_state(align=None, dt=v0), b''), err=('BAD_ARRAY', -2), rules=['J-3'],
         desc='a dtype of itemsize 0 with 3 elements (joblib itself cannot write it)')
-    vec('j_itemsize0_empty', g2(std_state(align=None, dt=v0, shape=(0,)), b''),
-        json='{"$ndarray":{"dtype":"|V0","shape":[0],"order":"C","data":[]}}', rules=['J-3'],
-        desc='itemsize 0 with 0 elements is an empty array')
+    vec('j_itemsize0_empty', g2(std_state(align=None, dt=v0, shape=(0,)), b''), err=('BAD_ARRAY', -2),
+        rules=['J-3'], desc='itemsize 0 with 0 elements (joblib.load divides by the item size whatever the count)')
     vec('j_overflow', g2(std_state(align=None, shape=(2**32, 2**32)), b''), err=('BAD_ARRAY', -2), rules=['J-3'],
         desc='shape (2^32, 2^32) of f8: the byte count overflows 64 bits')
     vec('j_negative_dim', g2(std_state(align=None, shape=(-1,)), b''), err=('BAD_ARRAY', -2), rules=['J-3', 'A-4'],
@@ -1588,6 +1604,9 @@ def joblib_vectors():
     inner = pickle.dumps(np.array([1, 'a'], dtype=object), protocol=2)
     vec('j_obj_hand', g2(obj_state, inner, pad=b''), json='{"$ndarray":{"dtype":"|O","shape":[2],"order":"C",'
         '"data":[1,"a"]}}', rules=['J-8'], desc='object wrapper followed directly by a nested pickle')
+    vec('j_obj_no_order', g2(std_state(dt=dtype4('O8', '|', flags=63), drop=('order',)), inner, pad=b''),
+        json='{"$ndarray":{"dtype":"|O","shape":[2],"order":"C","data":[1,"a"]}}', rules=['J-2', 'J-8'],
+        desc='object wrapper without order (joblib reads order only to reshape raw data)')
     pos = len(g2(obj_state, b'', pad=b'', tail=b''))
     vec('j_obj_not_array', g2(obj_state, P2(I1(5), 'STOP'), pad=b''), err='BAD_ARRAY %d' % (pos - 1),
         rules=['J-8'], desc='an object array payload whose nested pickle returns an int (reported at the BUILD)')

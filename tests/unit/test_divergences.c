@@ -340,3 +340,99 @@ TEST(zstd_frame_same_error_in_one_piece_and_in_chunks) {
         CHECK_INT(err.code, want[f]);
     }
 }
+
+/* joblib's NumpyArrayWrapper.read reads the attributes dtype, shape (its len()),
+ * subclass (compared with ndarray and memmap, else _reconstruct(subclass, ...)) and, to
+ * reshape raw data, order, and divides by the item size of a non-object dtype:
+ * joblib.load fails on a wrapper state without one of them, with a shape that is a bare
+ * int, a subclass that is not a class, or an item size of 0 even with no elements.
+ * The loader accepted all of these. Each wrapper below is a protocol 2 pickle with a
+ * <f8 dtype (or V0, or O) and three items of payload; the BUILD is the byte before the
+ * payload. */
+#define W_HEAD "\x80\x02" "cjoblib.numpy_pickle\nNumpyArrayWrapper\n)\x81}("
+#define W_DTYPE(s) "cnumpy\ndtype\nX\x02\x00\x00\x00" s "\x89\x88\x87R(K\x03X\x01\x00\x00\x00<NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tb"
+#define W_KEY(n, s) "X" n "\x00\x00\x00" s
+#define W_F8 W_KEY("\x05", "dtype") W_DTYPE("f8")
+#define W_SHAPE W_KEY("\x05", "shape") "K\x03\x85"
+#define W_ORDER W_KEY("\x05", "order") "X\x01\x00\x00\x00" "C"
+#define W_SUB W_KEY("\x08", "subclass") "cnumpy\nndarray\n"
+#define W_DATA "ub" "\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\xf0?\x00\x00\x00\x00\x00\x00\x00@."
+
+TEST(wrapper_state_as_joblib_reads_it) {
+    static const struct {
+        const char *what;
+        const char *pickle;
+        size_t len;
+        size_t payload; /* bytes after the BUILD */
+        const char *json;   /* NULL: BAD_ARRAY at the BUILD */
+    } cases[] = {
+#define W(what, body, payload, json) {what, W_HEAD body, sizeof(W_HEAD body) - 1, payload, json}
+        W("complete", W_SUB W_SHAPE W_ORDER W_F8 W_DATA, 25,
+          "{\"$ndarray\":{\"dtype\":\"<f8\",\"shape\":[3],\"order\":\"C\",\"data\":[0.0,1.0,2.0]}}\n"),
+        W("without order", W_SUB W_SHAPE W_F8 W_DATA, 25, NULL),
+        W("without subclass", W_SHAPE W_ORDER W_F8 W_DATA, 25, NULL),
+        W("subclass None", W_KEY("\x08", "subclass") "N" W_SHAPE W_ORDER W_F8 W_DATA, 25, NULL),
+        W("shape the int 3", W_SUB W_KEY("\x05", "shape") "K\x03" W_ORDER W_F8 W_DATA, 25, NULL),
+        W("shape the list [3]", W_SUB W_KEY("\x05", "shape") "]K\x03" "a" W_ORDER W_F8 W_DATA, 25,
+          "{\"$ndarray\":{\"dtype\":\"<f8\",\"shape\":[3],\"order\":\"C\",\"data\":[0.0,1.0,2.0]}}\n"),
+        W("order 'K' (C order)", W_SUB W_SHAPE W_KEY("\x05", "order") "X\x01\x00\x00\x00K" W_F8 W_DATA, 25,
+          "{\"$ndarray\":{\"dtype\":\"<f8\",\"shape\":[3],\"order\":\"C\",\"data\":[0.0,1.0,2.0]}}\n"),
+        W("item size 0, no elements", W_SUB W_KEY("\x05", "shape") "K\x00\x85" W_ORDER W_KEY("\x05", "dtype")
+          W_DTYPE("V0") "ub.", 1, NULL),
+#undef W
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        jlp_error err;
+        jlp_doc *d = jlp_load_mem(cases[i].pickle, cases[i].len, NULL, NULL, &err);
+        if (cases[i].json) {
+            char *js = d ? json_of(jlp_doc_root(d)) : NULL;
+            if (!js || strcmp(js, cases[i].json))
+                TH_FAIL("%s: %s", cases[i].what, js ? js : err.msg);
+            free(js);
+        } else if (d || err.code != JLP_E_BAD_ARRAY || err.offset != cases[i].len - cases[i].payload - 1) {
+            TH_FAIL("%s: %s at %llu, expected BAD_ARRAY at %zu", cases[i].what, d ? "loaded" : jlp_error_name(err.code),
+                    (unsigned long long)err.offset, cases[i].len - cases[i].payload - 1);
+        }
+        jlp_doc_free(d);
+    }
+}
+
+/* numpy.dtype(obj, align=False, copy=False, metadata={}) takes 1 to 4 arguments,
+ * align and copy of any value and metadata a dict; 5 arguments, or metadata that is not
+ * a dict, are a TypeError. The loader accepted any number of arguments. */
+TEST(numpy_dtype_arguments) {
+    static const struct {
+        const char *args;
+        size_t len;
+        int ok;
+    } cases[] = {
+#define A(s, ok) {s, sizeof s - 1, ok}
+        A("X\x02\x00\x00\x00" "f8\x85", 1),
+        A("X\x02\x00\x00\x00" "f8N\x86", 1),
+        A("X\x02\x00\x00\x00" "f8\x89\x88\x87", 1),
+        A("(X\x02\x00\x00\x00" "f8]K\x02}t", 1),
+        A("(X\x02\x00\x00\x00" "f8\x89\x88Nt", 0),
+        A("(X\x02\x00\x00\x00" "f8\x89\x88}K\x01t", 0),
+#undef A
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char p[64];
+        size_t n = 0;
+        memcpy(p, "\x80\x02" "cnumpy\ndtype\n", 15);
+        n = 15;
+        memcpy(p + n, cases[i].args, cases[i].len);
+        n += cases[i].len;
+        memcpy(p + n, "R.", 2);
+        n += 2;
+        jlp_error err;
+        jlp_doc *d = jlp_load_mem(p, n, NULL, NULL, &err);
+        char *js = d ? json_of(jlp_doc_root(d)) : NULL;
+        if (cases[i].ok && (!js || strcmp(js, "{\"$dtype\":\"<f8\"}\n")))
+            TH_FAIL("case %zu: %s", i, js ? js : err.msg);
+        if (!cases[i].ok && (d || err.code != JLP_E_BAD_DTYPE || err.offset != n - 2))
+            TH_FAIL("case %zu: %s at %llu, expected BAD_DTYPE at %zu", i, d ? "loaded" : jlp_error_name(err.code),
+                    (unsigned long long)err.offset, n - 2);
+        free(js);
+        jlp_doc_free(d);
+    }
+}
