@@ -71,17 +71,16 @@ jlp_val *jlp_array_object(const jlp_val *v, uint64_t i) {
     return i < list->u.seq.n ? list->u.seq.v[i] : NULL;
 }
 
-/* Swap the items of `d` at p (count items, stride itemsize) to host order in place. */
-static void swap_items(const jlp_dtype_info *d, uint8_t *p, uint64_t count, uint64_t stride) {
+void jlp__swap_to_host(const jlp_dtype_info *d, uint8_t *p, uint64_t count, uint64_t stride) {
     if (d->sub_base) {
         const jlp_dtype_info *b = jlp__dt(d->sub_base);
         uint64_t n = b->itemsize ? d->itemsize / b->itemsize : 0;
-        for (uint64_t i = 0; i < count; i++) swap_items(b, p + i * stride, n, b->itemsize);
+        for (uint64_t i = 0; i < count; i++) jlp__swap_to_host(b, p + i * stride, n, b->itemsize);
         return;
     }
     if (d->nfields) {
         for (size_t f = 0; f < d->nfields; f++)
-            swap_items(jlp__dt(d->fields[f].dtype), p + d->fields[f].offset, count, stride);
+            jlp__swap_to_host(jlp__dt(d->fields[f].dtype), p + d->fields[f].offset, count, stride);
         return;
     }
     if (d->byteorder == '|' || (d->byteorder == '<') == host_little()) return;
@@ -99,6 +98,49 @@ static void swap_items(const jlp_dtype_info *d, uint8_t *p, uint64_t count, uint
         }
 }
 
+/* The byte order that is not the host's. */
+static char foreign_order(void) { return host_little() ? '>' : '<'; }
+
+bool jlp__python_swapped(const jlp_ndarray *a) {
+    const jlp_dtype_info *d = jlp__dt(a->dtype);
+    if (a->py_order == JLP_PY_ORDER_KEPT || a->objects) return false;
+    if (d->byteorder == foreign_order()) return true;
+    /* joblib's _is_numpy_array_byte_order_mismatch: dtype.fields non-empty and every
+     * field's own byte order the foreign one (a subarray or nested struct field is '|') */
+    if (a->py_order != JLP_PY_ORDER_JOBLIB || !d->structured || !d->nfields || d->byteorder != '|') return false;
+    for (size_t i = 0; i < d->nfields; i++)
+        if (jlp__dt(d->fields[i].dtype)->byteorder != foreign_order()) return false;
+    return true;
+}
+
+/* A copy of a simple dtype in host byte order. */
+static jlp_val *native_copy(jlp_doc *doc, const jlp_val *dt) {
+    jlp_val *v = jlp__new_val(doc, JLP_DTYPE);
+    jlp_dtype_info *d = jlp__doc_alloc(doc, sizeof *d);
+    if (!v || !d) return NULL;
+    *d = *jlp__dt(dt);
+    d->byteorder = host_little() ? '<' : '>';
+    jlp__dtype_finish(d);
+    v->u.ext = d;
+    return v;
+}
+
+jlp_val *jlp__dtype_fields_native(jlp_doc *doc, const jlp_val *dt) {
+    const jlp_dtype_info *src = jlp__dt(dt);
+    jlp_val *v = jlp__new_val(doc, JLP_DTYPE);
+    jlp_dtype_info *d = jlp__doc_alloc(doc, sizeof *d);
+    jlp_field *f = jlp__doc_alloc(doc, (src->nfields ? src->nfields : 1) * sizeof *f);
+    if (!v || !d || !f) return NULL;
+    *d = *src;
+    for (size_t i = 0; i < src->nfields; i++) {
+        f[i] = src->fields[i];
+        if (!(f[i].dtype = native_copy(doc, src->fields[i].dtype))) return NULL;
+    }
+    d->fields = f;
+    v->u.ext = d;
+    return v;
+}
+
 jlp_code jlp_array_copy_native(const jlp_val *v, void *dst, size_t cap, jlp_error *err) {
     jlp__clear(err);
     if (!v || v->type != JLP_NDARRAY || !dst)
@@ -108,7 +150,7 @@ jlp_code jlp_array_copy_native(const jlp_val *v, void *dst, size_t cap, jlp_erro
     if (cap < a->nbytes) return jlp__fail(err, JLP_E_INVALID_ARG, 0, -1, "destination holds %zu bytes, the array %llu", cap, (unsigned long long)a->nbytes);
     if (a->nbytes) memcpy(dst, a->data, (size_t)a->nbytes);
     const jlp_dtype_info *d = jlp__dt(a->dtype);
-    swap_items(d, dst, a->count, d->itemsize);
+    jlp__swap_to_host(d, dst, a->count, d->itemsize);
     return JLP_OK;
 }
 

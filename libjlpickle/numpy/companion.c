@@ -133,6 +133,9 @@ jlp_code jlp__companion_build(jlp__vm *m, jlp_val *state, bool zf, jlp_val **out
     if (c) return c;
     jlp_ndarray *a = jlp__arr(*out);
     a->origin = zf ? JLP_ORIGIN_ZF_COMPANION : JLP_ORIGIN_NPY_COMPANION;
+    /* joblib rebuilds a ZF companion with numpy's __setstate__, and passes what
+     * numpy.load gives for a .npy companion through _ensure_native_byte_order */
+    a->py_order = zf ? JLP_PY_ORDER_NUMPY : JLP_PY_ORDER_JOBLIB;
     jlp_val *sub = jlp_dict_get(state, "subclass");
     if (!sub) {
         jlp_val *init = jlp_dict_get(state, "init_args");

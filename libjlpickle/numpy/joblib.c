@@ -149,6 +149,7 @@ static jlp_code numpy_wrapper(jlp__vm *m, jlp_val *state, jlp_val **out) {
         a->count = count;
         a->offset = at;
         a->origin = origin;
+        a->py_order = JLP_PY_ORDER_JOBLIB; /* joblib's _ensure_native_byte_order */
         a->storage = !borrowed ? JLP_STORE_ARENA : m->doc->mapped ? JLP_STORE_MMAP : JLP_STORE_BORROWED;
         c = jlp__array_place(m, a);
         if (c) return c;

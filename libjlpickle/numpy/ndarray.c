@@ -118,6 +118,7 @@ jlp_code jlp__ndarray_build(jlp__vm *m, jlp_val *arr, jlp_val *state) {
     a->shape = shape;
     a->ndim = ndim;
     a->order = jlp_get_int(s[2]) ? 'F' : 'C';
+    a->py_order = JLP_PY_ORDER_NUMPY;
     c = set_data(m, a, s[3]);
     if (c) return c;
     a->pending = false;

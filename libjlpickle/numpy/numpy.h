@@ -54,7 +54,19 @@ typedef struct jlp_ndarray {
     jlp_val *wrapper_dtype; /* joblib object arrays: the wrapper state's dtype node (the
                                nested pickle has its own); NULL otherwise */
     bool pending;         /* _reconstruct placeholder waiting for its BUILD */
+    uint8_t py_order;     /* jlp_py_order: what Python's loader did to its byte order */
 } jlp_ndarray;
+
+/* What Python's loader does with an array whose bytes are not in the host's order (the
+ * document keeps the file's order; a rewrite must give Python what it had). */
+typedef enum jlp_py_order {
+    JLP_PY_ORDER_KEPT = 0,   /* the byte order stays (numpy's _frombuffer, the builder) */
+    JLP_PY_ORDER_NUMPY = 1,  /* numpy's __setstate__ (protocols 0-4, ZF companions) swaps an
+                                array whose dtype is not native at its top (not the fields of
+                                a structured dtype) and makes the dtype native */
+    JLP_PY_ORDER_JOBLIB = 2  /* joblib's read (wrappers, .npy companions): as numpy, and also
+                                a structured dtype whose fields all are in the other order */
+} jlp_py_order;
 
 typedef struct jlp_scalar {
     jlp_val *dtype;
@@ -94,6 +106,17 @@ jlp_code jlp__shape_from_tuple(jlp__vm *m, jlp_val *t, uint64_t **shape, uint32_
  *  payload and replace the wrapper on the stack with the array. @return JLP_OK with
  *  *handled = false when `target` is not a joblib wrapper. */
 jlp_code jlp__joblib_build(jlp__vm *m, jlp_val *target, jlp_val *state, bool *handled);
+
+/** Whether Python holds `a` (after loading the file it came from) in host byte order
+ *  although its dtype says otherwise: true for a non-native array Python's loader
+ *  swapped (see jlp_py_order). */
+bool jlp__python_swapped(const jlp_ndarray *a);
+/** A copy of the structured dtype `dt` (in `doc`) with every field in host byte order,
+ *  as joblib's newbyteorder('=') makes it; its fields are simple items. NULL when out of
+ *  memory. */
+jlp_val *jlp__dtype_fields_native(jlp_doc *doc, const jlp_val *dt);
+/** Swap `count` items of dtype `d` at p (stride bytes apart) to host byte order. */
+void jlp__swap_to_host(const jlp_dtype_info *d, uint8_t *p, uint64_t count, uint64_t stride);
 
 /** Apply the alignment policy to an array whose data lies in the input: copy it into
  *  the document when misaligned under JLP_ALIGN_COPY, fail under JLP_ALIGN_REQUIRE. */

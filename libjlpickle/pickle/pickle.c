@@ -1081,17 +1081,35 @@ static bool buffer_exportable(const jlp_dtype_info *d) {
 /* numpy's own reduce of an array: _reconstruct + BUILD, or _frombuffer at protocol 5. */
 static void save_array_numpy(writer *w, const jlp_val *v) {
     const jlp_ndarray *a = jlp__arr(v);
-    const jlp_dtype_info *d = jlp__dt(a->dtype);
+    jlp_val *dtype = a->dtype;
+    const jlp_dtype_info *d = jlp__dt(dtype);
+    const uint8_t *bytes = a->data;
     jlp_doc *s = w->scratch;
     bool fortran = a->order == 'F';
+    /* Python holds an array its loader swapped (numpy's __setstate__, joblib's read) in
+     * host order, and the rewrite must load so too (FORMAT.md W-10). numpy's
+     * __setstate__ swaps a dtype that is not native at its top again: such an array is
+     * written with _reconstruct, in the file's order. A structured dtype whose fields
+     * joblib swapped is written as Python holds it, fields and bytes in host order. */
+    bool swap_on_load = jlp__python_swapped(a);
+    if (swap_on_load && d->byteorder == '|') {
+        uint8_t *copy = jlp__doc_alloc(s, a->nbytes ? (size_t)a->nbytes : 1);
+        dtype = jlp__dtype_fields_native(s, a->dtype);
+        if (!copy || !dtype) { nomem(w); return; }
+        if (a->nbytes) memcpy(copy, a->data, (size_t)a->nbytes);
+        jlp__swap_to_host(d, copy, a->count, d->itemsize);
+        bytes = copy;
+        d = jlp__dt(dtype);
+        swap_on_load = false;
+    }
     /* numpy's __reduce_ex__(5) takes _frombuffer only for an exact ndarray whose items
      * have a size and no objects and export as a buffer; a subclass (matrix, recarray,
      * memmap) keeps its class through _reconstruct, and a zero itemsize has no buffer
      * numpy can rebuild from */
     bool plain = !a->subclass || jlp_global_is(a->subclass, "numpy", "ndarray");
-    if (w->proto >= 5 && !d->hasobject && d->itemsize && plain && buffer_exportable(d)) {
-        jlp_val *buf = jlp__new_bytes_borrow(s, JLP_BYTEARRAY, a->data ? (const char *)a->data : "", (size_t)a->nbytes);
-        jlp_val *args[4] = {buf, a->dtype, shape_tuple(w, a->shape, a->ndim),
+    if (w->proto >= 5 && !d->hasobject && d->itemsize && plain && buffer_exportable(d) && !swap_on_load) {
+        jlp_val *buf = jlp__new_bytes_borrow(s, JLP_BYTEARRAY, bytes ? (const char *)bytes : "", (size_t)a->nbytes);
+        jlp_val *args[4] = {buf, dtype, shape_tuple(w, a->shape, a->ndim),
                             (jlp_val *)(uintptr_t)scratch_str(w, fortran ? "F" : "C", 1)};
         if (!buf || w->code) { nomem(w); return; }
         push_reduce(w, v, scratch_global(w, "numpy.core.numeric", "_frombuffer"), scratch_tuple(w, args, 4));
@@ -1101,8 +1119,8 @@ static void save_array_numpy(writer *w, const jlp_val *v) {
     jlp_val *ra[3] = {(jlp_val *)(uintptr_t)(a->subclass ? a->subclass : scratch_global(w, "numpy", "ndarray")),
                       (jlp_val *)(uintptr_t)scratch_tuple(w, &zero, 1), jlp_new_bytes(s, "b", 1)};
     jlp_val *data = a->objects ? a->objects
-                               : jlp__new_bytes_borrow(s, JLP_BYTES, a->data ? (const char *)a->data : "", (size_t)a->nbytes);
-    jlp_val *st[5] = {s_int(w, 1), shape_tuple(w, a->shape, a->ndim), a->dtype, jlp__new_bool(s, fortran), data};
+                               : jlp__new_bytes_borrow(s, JLP_BYTES, bytes ? (const char *)bytes : "", (size_t)a->nbytes);
+    jlp_val *st[5] = {s_int(w, 1), shape_tuple(w, a->shape, a->ndim), dtype, jlp__new_bool(s, fortran), data};
     if (!data || w->code) { nomem(w); return; }
     push_op(w, JLP_OP_BUILD);
     push_save(w, scratch_tuple(w, st, 5));

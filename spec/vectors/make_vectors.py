@@ -617,6 +617,7 @@ NOVEC = {
     'W-7': 'a statement about what not to write (zstd) for joblib readers',
     'W-8': 'instances below protocol 2 are written by jldump -p 0 or -p 1, which the rewrite of the '
            'w_ vectors does not use; tests/unit/test_divergences.c and tests/diff/ load them in Python',
+    'W-10': "as W-9: numpy's layout is not what the rewrite of the w_ vectors writes",
     'W-9': "numpy's own reduce is written by jldump --numpy-arrays, which the rewrite of the w_ "
            "vectors (joblib's layout) does not use; tests/unit/test_divergences.c and the "
            "differential test (tests/diff/) compare it with numpy's pickles",

@@ -436,3 +436,73 @@ TEST(numpy_dtype_arguments) {
         jlp_doc_free(d);
     }
 }
+
+/* Python holds an array in host byte order when its loader swapped it: numpy's
+ * __setstate__ (protocols 0-4) for a dtype not native at its top, joblib's read also for
+ * a structured dtype whose fields all are big-endian. The document keeps the file's
+ * order; a rewrite in numpy's layout at protocol 5 wrote _frombuffer with it, and Python
+ * then loaded a big-endian array where it had a native one. Now: np.arange(3,
+ * dtype='>i4') pickled at protocol 2 is written with _reconstruct (numpy swaps it
+ * again) and reloads as it was; joblib.dump of a ('>i4', '>f8') record array is written
+ * with its fields native and swapped bytes, as numpy writes the array joblib.load gives;
+ * the same '>i4' array pickled at protocol 5 (numpy's _frombuffer keeps the order) and a
+ * built one keep _frombuffer and '>i4'. */
+static const char BE_I4_P2[] = "\x80\x02" "cnumpy.core.multiarray\x0a_reconstruct\x0aq\x00" "cnumpy\x0andarray\x0aq\x01K\x00\x85q\x02" "c_codecs\x0a" "encode\x0aq\x03X\x01\x00\x00\x00" "bq\x04X\x06\x00\x00\x00latin1q\x05\x86q\x06Rq\x07\x87q\x08Rq\x09(K\x01K\x03\x85q\x0a" "cnumpy\x0a" "dtype\x0aq\x0bX\x02\x00\x00\x00i4q\x0c\x89\x88\x87q\x0dRq\x0e(K\x03X\x01\x00\x00\x00>q\x0fNNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tq\x10" "b\x89h\x03X\x0c\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x02q\x11h\x05\x86q\x12Rq\x13tq\x14" "b.";
+static const char BE_I4_P5[] = "\x80\x05\x95\x7f\x00\x00\x00\x00\x00\x00\x00\x8c\x12numpy.core.numeric\x94\x8c\x0b_frombuffer\x94\x93\x94(\x96\x0c\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x02\x94\x8c\x05numpy\x94\x8c\x05" "dtype\x94\x93\x94\x8c\x02i4\x94\x89\x88\x87\x94R\x94(K\x03\x8c\x01>\x94NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00t\x94" "bK\x03\x85\x94\x8c\x01" "C\x94t\x94R\x94.";
+static const char BE_STRUCT_JOBLIB[] = "\x80\x02" "cjoblib.numpy_pickle\x0aNumpyArrayWrapper\x0aq\x00)\x81q\x01}q\x02(X\x08\x00\x00\x00subclassq\x03" "cnumpy\x0andarray\x0aq\x04X\x05\x00\x00\x00shapeq\x05K\x02\x85q\x06X\x05\x00\x00\x00orderq\x07X\x01\x00\x00\x00" "Cq\x08X\x05\x00\x00\x00" "dtypeq\x09" "cnumpy\x0a" "dtype\x0aq\x0aX\x03\x00\x00\x00V12q\x0b\x89\x88\x87q\x0cRq\x0d(K\x03X\x01\x00\x00\x00|q\x0eNX\x01\x00\x00\x00" "aq\x0fX\x01\x00\x00\x00" "bq\x10\x86q\x11}q\x12(h\x0fh\x0aX\x02\x00\x00\x00i4q\x13\x89\x88\x87q\x14Rq\x15(K\x03X\x01\x00\x00\x00>q\x16NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tq\x17" "bK\x00\x86q\x18h\x10h\x0aX\x02\x00\x00\x00" "f8q\x19\x89\x88\x87q\x1aRq\x1b(K\x03h\x16NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tq\x1c" "bK\x04\x86q\x1duK\x0cK\x01K\x10tq\x1e" "bX\x0a\x00\x00\x00" "allow_mmapq\x1f\x88X\x1b\x00\x00\x00numpy_array_alignment_bytesq K\x10ub\x0a\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x00\x00\x00\x01@\x04\x00\x00\x00\x00\x00\x00\xff\xff\xff\xfe\x3f\xe0\x00\x00\x00\x00\x00\x00.";
+
+/* Dump doc's root at protocol 5 in numpy's layout; whether _frombuffer was written, and
+ * the export of the reload. */
+static char *rewrite_p5(const char *pickle, size_t n, int *frombuffer) {
+    jlp_doc *d = load(pickle, n);
+    if (!d) return NULL;
+    size_t len;
+    jlp_code c;
+    void *out = dump(jlp_doc_root(d), 5, JLP_ARRAYS_NUMPY, &len, &c);
+    jlp_doc_free(d);
+    if (!out) return NULL;
+    *frombuffer = mem_has(out, len, "_frombuffer");
+    jlp_doc *back = load(out, len);
+    char *js = back ? json_of(jlp_doc_root(back)) : NULL;
+    jlp_doc_free(back);
+    free(out);
+    return js;
+}
+
+TEST(arrays_python_loads_native) {
+    static const char be_i4[] = "{\"$ndarray\":{\"dtype\":\">i4\",\"shape\":[3],\"order\":\"C\",\"data\":[0,1,2]}}\n";
+    int fb = -1;
+    char *js = rewrite_p5(BE_I4_P2, sizeof BE_I4_P2 - 1, &fb);
+    CHECK_STR(js, be_i4);
+    CHECK_INT(fb, 0);
+    free(js);
+    fb = -1;
+    js = rewrite_p5(BE_I4_P5, sizeof BE_I4_P5 - 1, &fb);
+    CHECK_STR(js, be_i4);
+    CHECK_INT(fb, 1);
+    free(js);
+    fb = -1;
+    js = rewrite_p5(BE_STRUCT_JOBLIB, sizeof BE_STRUCT_JOBLIB - 1, &fb);
+    CHECK_STR(js, "{\"$ndarray\":{\"dtype\":[[\"a\",\"<i4\"],[\"b\",\"<f8\"]],\"shape\":[2],\"order\":\"C\","
+                  "\"data\":[[1,2.5],[-2,0.5]]}}\n");
+    CHECK_INT(fb, 1);
+    free(js);
+    /* the same bytes in joblib's layout keep the file's order (joblib.load swaps them) */
+    jlp_doc *d = load(BE_STRUCT_JOBLIB, sizeof BE_STRUCT_JOBLIB - 1);
+    size_t len;
+    jlp_code c;
+    void *out = d ? dump(jlp_doc_root(d), 2, JLP_ARRAYS_JOBLIB, &len, &c) : NULL;
+    CHECK(out && len == sizeof BE_STRUCT_JOBLIB - 1 && !memcmp(out, BE_STRUCT_JOBLIB, len));
+    free(out);
+    jlp_doc_free(d);
+    /* a built '>i4' array is what its dtype says */
+    d = jlp_doc_new(NULL);
+    jlp_error err;
+    uint64_t shape[1] = {3};
+    jlp_val *a = jlp_new_array(d, jlp_new_dtype(d, ">i4", &err), 1, shape, 'C',
+                               "\0\0\0\0\0\0\0\1\0\0\0\2", 12, JLP_COPY, &err);
+    out = a ? dump(a, 5, JLP_ARRAYS_NUMPY, &len, &c) : NULL;
+    CHECK(out && mem_has(out, len, "_frombuffer") && mem_has(out, len, "\x8c\x01>"));
+    free(out);
+    jlp_doc_free(d);
+}
