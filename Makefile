@@ -8,6 +8,8 @@
 #   make fuzz       libFuzzer targets (clang), each run FUZZ_SECONDS seconds
 #   make diff-campaign  the differential test against Python, N cases, a new SEED
 #   make bench      side-by-side benchmarks against Python (bench/results/)
+#   make safety-campaign  the safety suite at scale: every benign object, N pydiff cases
+#                   (default 50000) with seed SEED (default: the clock)
 #   make install    PREFIX DESTDIR LIBDIR INCLUDEDIR BINDIR MANDIR
 #   make uninstall / make clean
 
@@ -53,7 +55,8 @@ TEST_BINS := $(TEST_SRC:tests/unit/%.c=$(B)/tests/%)
 STATIC := $(B)/libjlpickle.a
 SHARED := $(B)/libjlpickle.so.$(VERSION)
 
-.PHONY: all lib tools check asan test-run fuzz fuzz-replay bench install uninstall clean demo
+.PHONY: all lib tools check asan test-run fuzz fuzz-replay bench install uninstall clean demo \
+        safety-campaign
 
 all: lib tools
 
@@ -85,6 +88,9 @@ $(B)/tests/%: tests/unit/%.c tests/unit/harness.h tests/unit/util.h $(STATIC)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_CFLAGS) -Ilibjlpickle -o $@ $< $(STATIC) $(LDLIBS_LIB) $(LDFLAGS) -lpthread
+
+# the generated safety rules are compiled and checked by their own unit test
+$(B)/tests/test_rules_gen: libjlpickle/scan/rules_gen.h
 
 $(B)/fuzz_replay_%: fuzz/%.c fuzz/replay.c $(STATIC)
 	@$(if $(Q),echo "  LD      $@")
@@ -142,6 +148,13 @@ fuzz:
 
 bench: all
 	@$(PYTHON) bench/run.py --build $(B)
+
+# safety-campaign: tests/safety at scale; the inputs of pydiff failures are copied to
+# tests/safety/findings/ (see tests/safety/check.py).
+safety-campaign: all
+	@PYTHON=$(PYTHON) SAFETY_ARGS="--benign-all --pydiff-cases $(or $(N),50000) \
+	  --pydiff-seed $(or $(SEED),$$(date +%s)) --findings tests/safety/findings" \
+	  sh tests/safety/run.sh $(B)
 
 $(B)/libjlpickle.pc: libjlpickle/libjlpickle.pc.in libjlpickle/jlpickle.h
 	@mkdir -p $(B)

@@ -114,6 +114,8 @@ if [ -z "${SAN_ONLY:-}" ]; then
     fi
     run "spec vectors" sh spec/vectors/run.sh "$B"
     run "layer check" sh tests/layers/run.sh "$B"
+    # the safety scan against its attack and benign corpora and against Python
+    run "safety (attacks, benign, pydiff)" env PYTHON="$PYTHON" sh tests/safety/run.sh "$B"
     if [ -f tests/interop/run.sh ]; then
         if "$PYTHON" -c 'import joblib, numpy, sklearn' >/dev/null 2>&1; then
             run "interop (writer <-> Python)" env PYTHON="$PYTHON" sh tests/interop/run.sh "$B"

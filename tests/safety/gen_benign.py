@@ -1,0 +1,110 @@
+#!/usr/bin/python3
+"""Write the benign corpus: real scikit-learn, numpy and scipy objects as people save them.
+
+    /usr/bin/python3 tests/safety/gen_benign.py OUTDIR [--all] [--sample N] [--seed S]
+                                                [--only NAME...] [--formats F,...]
+
+Every object of libjlpickle/scan/rulegen/instances.py (the same objects the safe list
+is harvested from): every scikit-learn estimator of all_estimators() that can be fitted
+on a small data set, alone and inside a Pipeline, a ColumnTransformer and a
+GridSearchCV; the models once reported as false alarms (HistGradientBoosting, KNeighbors with
+kd_tree, GridSearchCV, FunctionTransformer(np.log1p)...) and common parameter values
+(ufuncs, dtypes, scorers, scipy distributions); numpy arrays of every dtype, scalars,
+dtypes, RandomState and Generators; scipy.sparse matrices and arrays; plain data.
+
+Each object is written in six forms: joblib.dump with compress 0, 3 (zlib), lz4 and xz,
+and pickle.dumps with protocols 2 and 5 (NAME.c0.joblib, NAME.z3.joblib,
+NAME.lz4.joblib, NAME.xz.joblib, NAME.p2.pkl, NAME.p5.pkl). The scan must call every
+file safe.
+
+Without --all, a sample is written: those reported models, plus N (default 40)
+others drawn with seed S (default: from the clock, printed, so a failing run can be
+replayed with --seed). `make safety-campaign` writes --all.
+"""
+import argparse
+import os
+import pickle
+import random
+import sys
+import time
+import warnings
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "libjlpickle", "scan"))
+
+from rulegen import instances  # noqa: E402
+
+FORMATS = {
+    "c0.joblib": ("joblib", 0),
+    "z3.joblib": ("joblib", 3),
+    "lz4.joblib": ("joblib", "lz4"),
+    "xz.joblib": ("joblib", "xz"),
+    "p2.pkl": ("pickle", 2),
+    "p5.pkl": ("pickle", 5),
+}
+
+# The models once reported as false alarms: always in the sample.
+ALWAYS = ("est_HistGradientBoostingClassifier", "model_hgb_classifier", "model_knn_kd_tree",
+          "model_grid_svc", "model_function_transformer_log1p", "est_GridSearchCV",
+          "model_randomized_loguniform", "array_O_le", "random_state", "sparse_csr_matrix_f8")
+
+
+def write(obj, path, how, arg):
+    import joblib
+    if how == "joblib":
+        joblib.dump(obj, path, compress=arg)
+    else:
+        with open(path, "wb") as f:
+            pickle.dump(obj, f, protocol=arg)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("outdir")
+    ap.add_argument("--all", action="store_true", help="every object")
+    ap.add_argument("--sample", type=int, default=40)
+    ap.add_argument("--seed", type=int)
+    ap.add_argument("--only", nargs="*", help="these objects only")
+    ap.add_argument("--formats", help="comma-separated subset of " + ",".join(FORMATS))
+    args = ap.parse_args()
+    objects = instances.benign_objects()
+    names = [n for n, _ in objects]
+    if args.only:
+        unknown = sorted(set(args.only) - set(names))
+        if unknown:
+            sys.exit("gen_benign: unknown objects: " + " ".join(unknown))
+        chosen = set(args.only)
+    elif args.all:
+        chosen = set(names)
+    else:
+        seed = args.seed if args.seed is not None else int(time.time())
+        print("gen_benign: sample seed %d" % seed)
+        rest = [n for n in names if n not in ALWAYS]
+        chosen = set(ALWAYS) | set(random.Random(seed).sample(rest, min(args.sample, len(rest))))
+    formats = args.formats.split(",") if args.formats else list(FORMATS)
+    os.makedirs(args.outdir, exist_ok=True)
+    written = skipped = 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for name, factory in objects:
+            if name not in chosen:
+                continue
+            try:
+                obj = factory()
+            except instances.Unbuildable as e:
+                skipped += 1
+                print("gen_benign: %s not built: %s" % (name, e))
+                continue
+            for fmt in formats:
+                how, arg = FORMATS[fmt]
+                write(obj, os.path.join(args.outdir, "%s.%s" % (name, fmt)), how, arg)
+                written += 1
+    print("gen_benign: %d files of %d objects (%d not buildable)" % (
+        written, len(chosen) - skipped, skipped))
+
+
+if __name__ == "__main__":
+    main()

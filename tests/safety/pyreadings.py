@@ -1,0 +1,381 @@
+#!/usr/bin/python3
+"""Load files the way each Python loader would, and record what they resolve and call.
+
+    /usr/bin/python3 tests/safety/pyreadings.py FILE...      one JSON object per line
+
+The readings of libjlpickle's scan contract (SCAN-CONTRACT.md section 2):
+
+  joblib         joblib.load (joblib >= 0.10 files: pickle._Unpickler with NumpyUnpickler's
+                 wrapper logic; object-array payloads read by the C pickle.load)
+  joblib-compat  joblib.load of a ZF file (<= 0.9): numpy_pickle_compat's ZipNumpyUnpickler
+  pickle         pickle.load, the C unpickler
+  pickle-py      pickle._Unpickler, the pure-Python unpickler
+  numpy          numpy.load(allow_pickle=True) of a .npy file
+
+Nothing a file names is run. Every find_class goes through Python's own find_class (so
+the module is imported, Python 2 names are renamed and dotted qualnames are walked
+exactly as Python does), but what comes back is an inert stand-in class that records
+being called, built (NEWOBJ), given state (BUILD) or items; only a small set of
+data-only names (numpy's array reconstruction, joblib's wrappers, builtin containers)
+returns the real object, so that joblib reads array payloads as it really does. An audit
+hook (PEP 578) blocks, and reports, any process, file-write, network or other effect, and
+any find_class that did not come through the recorder; the process runs under memory and
+CPU limits.
+
+Each result: {"file", "readings": {R: {"resolved": [[module, name], ...],
+"called": [[module, name], ...], "state": [[module, name, key], ...],
+"effects": [event, ...], "error": null | "Type: message"}}}; "resolved" is in the order
+Python resolved the names (repeats kept out), after Python's own renaming.
+"""
+import _compat_pickle
+import contextlib
+import io
+import json
+import os
+import pickle
+import resource
+import signal
+import sys
+import threading
+import warnings
+
+warnings.filterwarnings("ignore")
+
+import joblib  # noqa: E402
+import numpy  # noqa: E402
+from joblib import numpy_pickle, numpy_pickle_compat  # noqa: E402
+import numpy.lib.format  # noqa: E402
+
+READINGS = ("joblib", "joblib-compat", "pickle", "pickle-py", "numpy")
+
+# Names whose real object is returned: data only, needed for joblib's payload logic and
+# numpy's array reconstruction to behave as they really do.
+REAL = {
+    ("numpy.core.multiarray", "_reconstruct"), ("numpy.core.multiarray", "scalar"),
+    ("numpy.core.numeric", "_frombuffer"), ("numpy", "ndarray"), ("numpy", "dtype"),
+    ("numpy.ma.core", "MaskedArray"), ("numpy.ma.core", "_mareconstruct"),
+    ("numpy", "matrix"), ("numpy.matrixlib.defmatrix", "matrix"),
+    ("joblib.numpy_pickle", "NumpyArrayWrapper"), ("joblib.numpy_pickle", "NDArrayWrapper"),
+    ("joblib.numpy_pickle_compat", "NDArrayWrapper"), ("joblib.numpy_pickle_compat", "ZNDArrayWrapper"),
+    ("builtins", "set"), ("builtins", "frozenset"), ("builtins", "bytearray"),
+    ("builtins", "bytes"), ("builtins", "complex"), ("builtins", "list"), ("builtins", "dict"),
+    ("builtins", "tuple"), ("builtins", "int"), ("builtins", "float"), ("builtins", "str"),
+    ("builtins", "bool"), ("builtins", "object"), ("collections", "OrderedDict"),
+    ("_codecs", "encode"), ("copyreg", "_reconstructor"),
+}
+
+class Recorder:
+    """What one reading of one file did."""
+
+    def __init__(self):
+        self.resolved, self.called, self.state, self.effects = [], [], [], []
+        self.error = None
+
+    def add(self, lst, item):
+        if item not in lst:
+            lst.append(item)
+
+    def as_json(self):
+        return {"resolved": self.resolved, "called": self.called, "state": self.state,
+                "effects": self.effects, "error": self.error}
+
+
+CURRENT = threading.local()
+
+
+def current():
+    return getattr(CURRENT, "rec", None)
+
+
+class Inert:
+    """Base of the stand-ins: accepts anything, records calls and state."""
+    _jlp_name = ("?", "?")
+
+    def __new__(cls, *args, **kwargs):
+        rec = current()
+        if rec is not None:
+            rec.add(rec.called, list(cls._jlp_name))
+        return object.__new__(cls)
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def __setstate__(self, state):
+        rec = current()
+        if rec is None:
+            return
+        parts = state if isinstance(state, tuple) and len(state) == 2 else (state,)
+        for part in parts:
+            if isinstance(part, dict):
+                for k in part:
+                    rec.add(rec.state, list(self._jlp_name) + [str(k)])
+
+    def __setitem__(self, k, v):
+        rec = current()
+        if rec is not None:
+            rec.add(rec.state, list(self._jlp_name) + ["[%s]" % type(k).__name__])
+
+    def append(self, v):
+        pass
+
+    def extend(self, v):
+        pass
+
+    def __call__(self, *args, **kwargs):
+        rec = current()
+        if rec is not None:
+            rec.add(rec.called, list(self._jlp_name) + ["()"])
+        return self
+
+
+_standins = {}
+
+
+def standin(module, name):
+    key = (module, name)
+    if key not in _standins:
+        _standins[key] = type("Inert_" + name.replace(".", "_")[:40], (Inert,), {"_jlp_name": key})
+    return _standins[key]
+
+
+def _walk(obj, dotted):
+    for part in dotted.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def resolved_name(module, name, obj):
+    """The (module, name) Python really looked up for find_class(module, name): the
+    Python-2 renaming applies only to streams below protocol 3, which the C unpickler
+    does not tell; the name whose object is the one returned is the one looked up."""
+    mapped = (module, name)
+    if (module, name) in _compat_pickle.NAME_MAPPING:
+        mapped = _compat_pickle.NAME_MAPPING[(module, name)]
+    elif module in _compat_pickle.IMPORT_MAPPING:
+        mapped = (_compat_pickle.IMPORT_MAPPING[module], name)
+    if mapped == (module, name):
+        return mapped
+    raw_mod = sys.modules.get(module)
+    if raw_mod is not None:
+        try:
+            if _walk(raw_mod, name) is obj:
+                return (module, name)
+        except Exception:
+            pass
+    return mapped
+
+
+ALLOW_FIND_CLASS = threading.local()
+
+
+def recording_find_class(base_find_class, self, module, name):
+    rec = current()
+    ALLOW_FIND_CLASS.on = True
+    try:
+        obj = base_find_class(self, module, name)
+    finally:
+        ALLOW_FIND_CLASS.on = False
+    m, n = resolved_name(module, name, obj)
+    if rec is not None:
+        rec.add(rec.resolved, [m, n])
+    if (m, n) in REAL:
+        return obj
+    return standin(m, n)
+
+
+class CUnpickler(pickle.Unpickler):
+    def find_class(self, module, name):
+        return recording_find_class(pickle.Unpickler.find_class, self, module, name)
+
+
+class PyUnpickler(pickle._Unpickler):
+    def find_class(self, module, name):
+        return recording_find_class(pickle._Unpickler.find_class, self, module, name)
+
+
+class JoblibUnpickler(numpy_pickle.NumpyUnpickler):
+    def find_class(self, module, name):
+        return recording_find_class(pickle._Unpickler.find_class, self, module, name)
+
+
+class CompatUnpickler(numpy_pickle_compat.ZipNumpyUnpickler):
+    def find_class(self, module, name):
+        return recording_find_class(pickle._Unpickler.find_class, self, module, name)
+
+
+class _PickleShim:
+    """Stands in for the pickle module inside joblib and numpy: their nested loads
+    (object-array payloads, .npy object arrays) go through the recording C unpickler."""
+
+    def __getattr__(self, attr):
+        return getattr(pickle, attr)
+
+    @staticmethod
+    def load(f, **kwargs):
+        return CUnpickler(f, **kwargs).load()
+
+    @staticmethod
+    def loads(data, **kwargs):
+        return CUnpickler(io.BytesIO(data), **kwargs).load()
+
+
+numpy_pickle.NumpyUnpickler = JoblibUnpickler
+numpy_pickle_compat.ZipNumpyUnpickler = CompatUnpickler
+numpy_pickle.pickle = _PickleShim()
+numpy.lib.format.pickle = _PickleShim()
+
+
+# ---- effects -------------------------------------------------------------------------------
+
+EFFECTS = ("subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork",
+           "os.forkpty", "os.kill", "os.killpg", "socket.", "webbrowser.open", "os.remove",
+           "os.rename", "os.mkdir", "os.rmdir", "os.chmod", "os.chown", "os.link", "os.symlink",
+           "os.truncate", "shutil.", "ctypes.", "os.putenv", "os.unsetenv", "os.chdir", "sys.settrace", "sys.setprofile",
+           "sys.addaudithook", "mmap.__new__")
+WRITE = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
+
+
+def audit(event, args):
+    rec = current()
+    if rec is None:
+        return
+    blocked = False
+    if event == "pickle.find_class":
+        blocked = not getattr(ALLOW_FIND_CLASS, "on", False)
+    elif event == "open":
+        path, mode, flags = (tuple(args) + (None, None, None))[:3]
+        blocked = (isinstance(mode, str) and any(c in mode for c in "wax+")) or \
+            (isinstance(flags, int) and bool(flags & WRITE))
+    elif event == "import":
+        blocked = False
+    else:
+        blocked = any(event == e or (e.endswith(".") and event.startswith(e)) for e in EFFECTS)
+    if blocked:
+        rec.add(rec.effects, event)
+        raise PermissionError("pyreadings blocked %s" % event)
+
+
+# ---- readings ------------------------------------------------------------------------------
+
+class Timeout(Exception):
+    pass
+
+
+def _alarm(signum, frame):
+    raise Timeout("reading took too long")
+
+
+@contextlib.contextmanager
+def reading(rec, seconds):
+    CURRENT.rec = rec
+    signal.signal(signal.SIGALRM, _alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    out = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+            yield
+    except BaseException as e:  # any failure of the loader is part of the result
+        if isinstance(e, KeyboardInterrupt):
+            raise
+        rec.error = "%s: %s" % (type(e).__name__, str(e).split("\n")[0][:200])
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        CURRENT.rec = None
+
+
+def is_zf(path):
+    with open(path, "rb") as f:
+        return f.read(2) == b"ZF"
+
+
+def is_npy(path):
+    with open(path, "rb") as f:
+        return f.read(6) == b"\x93NUMPY"
+
+
+def read_all(path, seconds=5.0, readings=READINGS):
+    out = {}
+    if "joblib" in readings or "joblib-compat" in readings:
+        name = "joblib-compat" if is_zf(path) else "joblib"
+        rec = Recorder()
+        with reading(rec, seconds):
+            joblib.load(path)
+        out[name] = rec.as_json()
+    if "pickle" in readings:
+        rec = Recorder()
+        with reading(rec, seconds), open(path, "rb") as f:
+            CUnpickler(f).load()     # a real file: the C unpickler reads frames from it
+        out["pickle"] = rec.as_json()
+    if "pickle-py" in readings:
+        rec = Recorder()
+        with reading(rec, seconds), open(path, "rb") as f:
+            PyUnpickler(f).load()
+        out["pickle-py"] = rec.as_json()
+    if "numpy" in readings and is_npy(path):
+        rec = Recorder()
+        with reading(rec, seconds):
+            numpy.load(path, allow_pickle=True)
+        out["numpy"] = rec.as_json()
+    return out
+
+
+def run_files(python, paths, seconds=5.0, mem_mib=2048, cwd=None):
+    """Read paths in child processes: ({path: readings}, [(path, exit status, stderr)]).
+    A file that kills the child (a segfault in numpy, a limit) is reported and the
+    rest are read by a new child."""
+    import subprocess
+    import tempfile
+    out, crashed = {}, []
+    todo = list(paths)
+    with tempfile.TemporaryDirectory(prefix="jlp-pyreadings-") as tmp:
+        while todo:
+            lst = os.path.join(tmp, "list")
+            with open(lst, "w") as f:
+                f.write("\n".join(todo) + "\n")
+            proc = subprocess.run([python, os.path.abspath(__file__), "--list", lst,
+                                   "--seconds", str(seconds), "--mem", str(mem_mib)],
+                                  capture_output=True, text=True, cwd=cwd or tmp)
+            done = 0
+            for line in proc.stdout.splitlines():
+                try:
+                    res = json.loads(line)
+                except ValueError:
+                    break
+                out[res["file"]] = res["readings"]
+                done += 1
+            if done >= len(todo):
+                break
+            crashed.append((todo[done], proc.returncode, proc.stderr.strip()[-300:]))
+            todo = todo[done + 1:]
+    return out, crashed
+
+
+def limit_resources(mem_bytes=2 << 30, cpu_seconds=600):
+    resource.setrlimit(resource.RLIMIT_AS, (mem_bytes, mem_bytes))
+    soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, hard))
+
+
+def main(argv):
+    import argparse
+    ap = argparse.ArgumentParser()
+    ap.add_argument("files", nargs="*")
+    ap.add_argument("--list", help="read file names from this file, one a line")
+    ap.add_argument("--seconds", type=float, default=5.0, help="per reading")
+    ap.add_argument("--mem", type=int, default=2048, help="MiB of address space")
+    args = ap.parse_args(argv)
+    files = list(args.files)
+    if args.list:
+        with open(args.list) as f:
+            files += [line.rstrip("\n") for line in f if line.strip()]
+    limit_resources(args.mem << 20)
+    sys.setrecursionlimit(10000)
+    sys.addaudithook(audit)
+    for path in files:
+        res = {"file": path, "readings": read_all(path, args.seconds)}
+        sys.stdout.write(json.dumps(res) + "\n")
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
