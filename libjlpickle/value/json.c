@@ -686,9 +686,10 @@ static uint64_t f_offset(const jlp_ndarray *a, uint64_t idx, uint64_t itemsize) 
     return off;
 }
 
-/* "F" only when the array is Fortran- and not C-contiguous, as numpy's flags say. */
+/* "F" only when the array is Fortran- and not C-contiguous, as numpy's flags say of the
+ * array it loads: items of size 0 have all strides 0, which numpy counts as both. */
 static bool f_order(const jlp_ndarray *a) {
-    if (a->order != 'F' || a->count == 0) return false;
+    if (a->order != 'F' || a->count == 0 || jlp__dt(a->dtype)->itemsize == 0) return false;
     unsigned big = 0;
     for (uint32_t k = 0; k < a->ndim; k++) big += a->shape[k] > 1;
     return big >= 2;

@@ -345,7 +345,9 @@ class NDArray:
         else:
             arr = np.frombuffer(bytes(raw), dtype=dtype, count=n).reshape(shape, order=order)
         self.dtype, self.shape, self.array, self.origin = dtype, shape, arr, origin
-        self.order = _order_of(arr)
+        # numpy's unpickled array of item size 0 has all strides 0 and counts as both C-
+        # and F-contiguous (np.zeros(order='F') sets its flags otherwise)
+        self.order = "C" if dtype.itemsize == 0 else _order_of(arr)
         return self
 
     @classmethod

@@ -506,3 +506,17 @@ TEST(arrays_python_loads_native) {
     free(out);
     jlp_doc_free(d);
 }
+
+/* numpy counts an array whose items have size 0 (all strides 0) as both C- and
+ * F-contiguous once it is loaded, whatever order it was made in: such an array built in
+ * Fortran order exported "order":"F", and Python's own pickle of what it loaded said C. */
+TEST(zero_itemsize_fortran_order_is_c) {
+    jlp_doc *d = jlp_doc_new(NULL);
+    jlp_error err;
+    uint64_t shape[3] = {2, 4, 2};
+    jlp_val *a = jlp_new_array(d, jlp_new_dtype(d, "[]", &err), 3, shape, 'F', "", 0, JLP_COPY, &err);
+    char *js = a ? json_of(a) : NULL;
+    CHECK(js && strstr(js, "\"order\":\"C\"") && !strstr(js, "\"order\":\"F\""));
+    free(js);
+    jlp_doc_free(d);
+}
