@@ -98,18 +98,19 @@ $(B)/fuzz_replay_%: fuzz/%.c fuzz/replay.c $(STATIC)
 
 # The C side of the differential test (tests/diff/): jlload and jldump over many files.
 DIFFRUN := $(B)/tests/diffrun
-$(DIFFRUN): tests/diff/diffrun.c $(STATIC)
+$(DIFFRUN): tests/diff/diffrun.c tests/diff/randdoc.c tests/diff/randdoc.h $(STATIC)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(ALL_CFLAGS) -Ilibjlpickle -o $@ $< $(STATIC) $(LDLIBS_LIB) $(LDFLAGS)
+	$(Q)$(CC) $(ALL_CFLAGS) -Ilibjlpickle -o $@ tests/diff/diffrun.c tests/diff/randdoc.c $(STATIC) $(LDLIBS_LIB) $(LDFLAGS)
 
-# diff-campaign: the differential test against Python with a new seed, N random cases
-# and N/5 mutants (make check runs seed 1 with 2000 of each).
+# diff-campaign: the differential test against Python with a new seed, N random cases,
+# N/5 mutants and N/5 documents built in C (make check runs seed 1 with 2000 cases,
+# 2000 mutants and 500 built documents).
 N ?= 20000
 SEED ?= $(shell date +%s)
 .PHONY: diff-campaign
 diff-campaign: all $(DIFFRUN)
-	@nice $(PYTHON) tests/diff/diff.py --driver $(DIFFRUN) --seed $(SEED) --cases $(N) --mutants $$(($(N) / 5))
+	@nice $(PYTHON) tests/diff/diff.py --driver $(DIFFRUN) --seed $(SEED) --cases $(N) --mutants $$(($(N) / 5)) --builds $$(($(N) / 5))
 
 FUZZ_TARGETS := $(patsubst fuzz/%.c,%,$(filter-out fuzz/replay.c,$(wildcard fuzz/*.c)))
 FUZZ_REPLAYS := $(FUZZ_TARGETS:%=$(B)/fuzz_replay_%)

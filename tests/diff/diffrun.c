@@ -9,11 +9,15 @@
  *   D <in> <out> <codec> <proto> <arrays> load <in> as jldump does (jlp_load_path) and
  *                                         dump it to <out>; codec NAME[:LEVEL], arrays
  *                                         joblib or numpy
+ *   B <seed> <out> <codec> <proto> <arrays> build the random document of <seed>
+ *                                         (randdoc.c), write its JSON export to
+ *                                         <out>.built.json and dump it to <out>
  *
  * For each command one line goes to standard output: "OK", or "ERR <CODE> <offset>" with
  * the error's name and decoded offset (what the tools print as "error at byte N: CODE").
  */
 #include "jlpickle.h"
+#include "randdoc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,11 +50,9 @@ static void cmd_load(const char *in, const char *out) {
     else report(&err);
 }
 
-/* jldump -c CODEC -p P [--numpy-arrays] IN OUT */
-static void cmd_dump(const char *in, const char *out, const char *codec, int proto, const char *arrays) {
+/* Dump root to out as jldump -c CODEC -p P [--numpy-arrays] does. */
+static void dump(const jlp_val *root, const char *out, const char *codec, int proto, const char *arrays) {
     jlp_error err;
-    jlp_doc *doc = jlp_load_path(in, NULL, &err);
-    if (!doc) { report(&err); return; }
     jlp_write_opts wo = JLP_WRITE_OPTS_INIT;
     wo.protocol = proto;
     char name[32];
@@ -62,10 +64,43 @@ static void cmd_dump(const char *in, const char *out, const char *codec, int pro
     wo.codec = name;
     if (colon) wo.level = atoi(colon + 1);
     wo.arrays = !strcmp(arrays, "numpy") ? JLP_ARRAYS_NUMPY : JLP_ARRAYS_JOBLIB;
-    jlp_code c = jlp_dump_path(jlp_doc_root(doc), out, &wo, &err);
-    jlp_doc_free(doc);
-    if (c == JLP_OK) puts("OK");
+    if (jlp_dump_path(root, out, &wo, &err) == JLP_OK) puts("OK");
     else report(&err);
+}
+
+/* jldump -c CODEC -p P [--numpy-arrays] IN OUT */
+static void cmd_dump(const char *in, const char *out, const char *codec, int proto, const char *arrays) {
+    jlp_error err;
+    jlp_doc *doc = jlp_load_path(in, NULL, &err);
+    if (!doc) { report(&err); return; }
+    dump(jlp_doc_root(doc), out, codec, proto, arrays);
+    jlp_doc_free(doc);
+}
+
+/* A random document built with the builder API: its export, then the dump. */
+static void cmd_build(const char *seed, const char *out, const char *codec, int proto, const char *arrays) {
+    jlp_doc *doc;
+    const char *why;
+    jlp_val *root = randdoc_make(strtoull(seed, NULL, 10), !strcmp(arrays, "joblib"), &doc, &why);
+    if (!root) {
+        printf("ERR BUILD 0 %s\n", why);
+        jlp_doc_free(doc);
+        return;
+    }
+    char path[8192];
+    snprintf(path, sizeof path, "%s.built.json", out);
+    FILE *f = fopen(path, "wb");
+    jlp_error err;
+    jlp_json_opts jo = JLP_JSON_OPTS_INIT;
+    jlp_code c = f ? jlp_export_json_file(root, &jo, f, &err) : JLP_E_IO;
+    if (f && fclose(f) != 0 && c == JLP_OK) c = JLP_E_IO;
+    if (c != JLP_OK) {
+        if (!f) puts("ERR IO 0");
+        else report(&err);
+    } else {
+        dump(root, out, codec, proto, arrays);
+    }
+    jlp_doc_free(doc);
 }
 
 int main(void) {
@@ -82,6 +117,7 @@ int main(void) {
         }
         if (k == 3 && !strcmp(f[0], "L")) cmd_load(f[1], f[2]);
         else if (k == 6 && !strcmp(f[0], "D")) cmd_dump(f[1], f[2], f[3], atoi(f[4]), f[5]);
+        else if (k == 6 && !strcmp(f[0], "B")) cmd_build(f[1], f[2], f[3], atoi(f[4]), f[5]);
         else { printf("BAD COMMAND\n"); }
         fflush(stdout);
     }

@@ -1,7 +1,8 @@
 /*
- * c_regress.c - small reproductions of library bugs the interop suite found. Each
- * check prints "ok - ..." or "FAIL - ..."; the last line is "N passed, N failed".
- * See tests/interop/README.md ("Known library bugs") for the diagnosis of each.
+ * c_regress.c - small reproductions of library bugs the interop suite found (fixed;
+ * each check fails if its bug comes back). Each check prints "ok - ..." or
+ * "FAIL - ..."; the last line is "N passed, N failed". See tests/interop/README.md
+ * ("Regressions") for the diagnosis of each.
  */
 #include "jlpickle.h"
 

@@ -58,7 +58,7 @@ if [ "$build_failed" -ne 0 ]; then
     exit 1
 fi
 
-# Library bugs found by this suite, each shown by its own small program.
+# Regressions of library bugs found by this suite, each checked by its own small program.
 "$bin/c_regress" >"$work/regress.log" 2>&1
 regress_status=$?
 
