@@ -68,8 +68,15 @@ jlp_code jlp__dtype_reduce(jlp__vm *m, jlp_val *args, jlp_val **out) {
         if (size > UINT64_MAX / 4) return jlp__vm_fail(m, JLP_E_BAD_DTYPE, "dtype too large");
         size *= 4;
     }
-    if (n == 1) { /* bare kind: numpy's defaults */
-        size = kind == 'b' ? 1 : kind == 'c' ? 16 : (kind == 'S' || kind == 'U' || kind == 'V') ? 0 : 8;
+    if (n == 1) { /* a bare letter is numpy's one-character type code, not a kind */
+        switch (kind) {
+        case 'b': kind = 'i'; size = 1; break;  /* signed char */
+        case 'i': case 'f': size = 4; break;    /* int, float */
+        case 'c': kind = 'S'; size = 1; break;  /* char */
+        case 'u': return jlp__vm_fail(m, JLP_E_BAD_DTYPE, "data type 'u' not understood (numpy has no such code)");
+        case 'S': case 'U': case 'V': size = 0; break;
+        default: size = 8; break;               /* M, m (generic units), O */
+        }
     }
     bool fixed = !(kind == 'S' || kind == 'U' || kind == 'V');
     if (fixed) {

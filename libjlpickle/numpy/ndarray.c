@@ -122,7 +122,23 @@ jlp_code jlp__ndarray_build(jlp__vm *m, jlp_val *arr, jlp_val *state) {
     c = set_data(m, a, s[3]);
     if (c) return c;
     a->pending = false;
+    m->doc->unbuilt -= a->unbuilt;
+    a->unbuilt = false;
     return JLP_OK;
+}
+
+/* Whether `t` is a shape with no elements that numpy takes: the int 0, or a tuple or
+ * list of at most 64 non-negative ints, one of them 0. */
+static bool empty_shape(const jlp_val *t) {
+    if (t->type == JLP_INT) return t->u.i == 0;
+    if ((t->type != JLP_TUPLE && t->type != JLP_LIST) || t->u.seq.n > 64) return false;
+    bool zero = false;
+    for (size_t i = 0; i < t->u.seq.n; i++) {
+        const jlp_val *x = t->u.seq.v[i];
+        if ((x->type != JLP_INT && x->type != JLP_BOOL) || x->u.i < 0) return false;
+        zero |= x->u.i == 0;
+    }
+    return zero;
 }
 
 jlp_code jlp__numpy_reduce(jlp__vm *m, jlp_val *fn, jlp_val *args, jlp_val **out) {
@@ -134,14 +150,27 @@ jlp_code jlp__numpy_reduce(jlp__vm *m, jlp_val *fn, jlp_val *args, jlp_val **out
         return jlp__dtype_reduce(m, args, out);
     case NP_RECONSTRUCT: {
         if (n != 3) return JLP_OK; /* unexpected shape: stays inert */
-        /* until its BUILD, numpy's _reconstruct(cls, (0,), b'b') is an empty int8 array */
-        jlp_val *i1;
-        jlp_code c = jlp__dtype_from_str(m, "|i1", 3, &i1);
-        if (c) return c;
-        uint64_t zero = 0;
-        jlp_val *v = jlp__new_ndarray(m->doc, i1, &zero, 1);
+        /* numpy's _reconstruct(cls, shape, dtype) is ndarray.__new__(cls, shape, dtype):
+         * an array of uninitialised items, which its BUILD replaces whole. numpy's own
+         * pickles pass (0,) and b'b' (an empty int8 array). Until a BUILD, an array
+         * without items is that array; one with items, or whose dtype argument is not
+         * a dtype or numpy's type code 'b', has no value numpy would give the same way,
+         * and a load that ends with it unbuilt fails (jlp__vm_unbuilt). */
+        uint64_t zero = 0, *shape = &zero;
+        uint32_t ndim = 1;
+        jlp_code c;
+        jlp_val *dt = a[2]->type == JLP_DTYPE && jlp__dt(a[2])->built ? a[2] : NULL;
+        if ((a[2]->type == JLP_STR || a[2]->type == JLP_BYTES) && a[2]->u.s.n == 1 && a[2]->u.s.p[0] == 'b' &&
+            (c = jlp__dtype_from_str(m, "|i1", 3, &dt)))
+            return c;
+        bool defined = dt && empty_shape(a[1]);
+        if (defined && (c = jlp__shape_from_tuple(m, a[1], &shape, &ndim))) return c;
+        if (!defined && (c = jlp__dtype_from_str(m, "|i1", 3, &dt))) return c; /* a placeholder */
+        jlp_val *v = jlp__new_ndarray(m->doc, dt, shape, ndim);
         if (!v) return jlp__vm_nomem(m);
         jlp__arr(v)->pending = true;
+        jlp__arr(v)->unbuilt = !defined;
+        m->doc->unbuilt += !defined;
         jlp__arr(v)->subclass = a[0]->type == JLP_GLOBAL ? a[0] : NULL;
         jlp__arr(v)->origin = JLP_ORIGIN_REDUCE;
         *out = v;

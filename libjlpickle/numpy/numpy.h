@@ -54,6 +54,8 @@ typedef struct jlp_ndarray {
     jlp_val *wrapper_dtype; /* joblib object arrays: the wrapper state's dtype node (the
                                nested pickle has its own); NULL otherwise */
     bool pending;         /* _reconstruct placeholder waiting for its BUILD */
+    bool unbuilt;         /* pending with no value numpy would give the same way (its items
+                             uninitialised memory): counted in doc->unbuilt */
     uint8_t py_order;     /* jlp_py_order: what Python's loader did to its byte order */
 } jlp_ndarray;
 

@@ -583,6 +583,12 @@ static jlp_code run(jlp__vm *m) {
                 FAIL(JLP_E_FRAME, "STOP before the end of the current frame");
             m->result = m->stack[--m->sp];
             if (m->sp || m->nmarks) doc->warnings |= JLP_WARN_STACK_LEFT;
+            /* numpy's _reconstruct leaves the items of an array it made uninitialised
+             * until its BUILD: a document still holding such an array has no value
+             * Python would give the same way (FORMAT.md A-1) */
+            if (m->depth == 0 && doc->unbuilt)
+                FAIL(JLP_E_BAD_ARRAY, "%llu array(s) made by numpy's _reconstruct never got the BUILD that gives their items",
+                     (unsigned long long)doc->unbuilt);
             m->ops = ops;
             m->ev_value = m->result;
             return jlp__vm_event(m, JLP_EV_OPCODE, m->op_off, jlp__src_tell(src) - m->op_off);

@@ -62,6 +62,8 @@ struct jlp_doc {
                                writer's scratch document: JLP_VF_SCRATCH) */
     const char *container;  /* codec name, "none" for a raw pickle */
     uint64_t arrays;        /* arrays read through joblib wrappers */
+    uint64_t unbuilt;       /* arrays numpy's _reconstruct made with items (or with a dtype
+                               argument not read) that no BUILD has filled yet */
     unsigned origins;       /* 1 << jlp_array_origin of each wrapper met */
     bool mapped;            /* the input is the mapping below */
     void *map;

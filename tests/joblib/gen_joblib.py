@@ -276,6 +276,14 @@ def build_dtype(args, state):
         m = _DESCR_RE.match(descr)
         _need(m is not None, "bad dtype descr %r" % (descr,))
         kind, size = m.group(1), (int(m.group(2)) if m.group(2) else None)
+        if size is None and kind in "bifcu":
+            # a bare letter is numpy's one-character type code: 'b' int8, 'i' int32,
+            # 'f' float32, 'c' S1; 'u' is none
+            _need(kind != "u", "data type 'u' not understood")
+            kind, size = {"b": ("i", 1), "i": ("i", 4), "f": ("f", 4), "c": ("S", 1)}[kind]
+        elif size is None and kind in "SUV":
+            # a flexible type takes its size from the state (numpy's __setstate__)
+            size = max(elsize, 0) // (4 if kind == "U" else 1)
     if names is not None:
         _need(isinstance(names, gp.Tuple) and isinstance(fields, gp.Dict), "bad struct")
         fmap = {k: v for k, v in fields.pairs}
@@ -316,6 +324,28 @@ def build_dtype(args, state):
     if elsize is not None and elsize >= 0:
         _need(dt.itemsize == elsize, "itemsize %d != state elsize %d" % (dt.itemsize, elsize))
     return dt
+
+
+def _unbuilt_value(shape, dtn):
+    """numpy's _reconstruct(cls, shape, dtype) before its BUILD: an array of
+    uninitialised items. With no items (numpy's own pickles pass (0,) and b'b') it is an
+    empty array; the reference reads the dtype argument when it is a dtype or the type
+    code 'b' (what libjlpickle reads, FORMAT.md A-1). None when it has no such value."""
+    if isinstance(shape, (gp.Tuple, gp.List)):
+        dims = shape.items
+    else:
+        dims = [shape]
+    if not (len(dims) <= 64 and all(type(x) in (int, bool) and x >= 0 for x in dims) and 0 in dims):
+        return None
+    if isinstance(dtn, DType) and dtn.state is not None:
+        dt = dtn.dtype
+    elif (type(dtn) is str and dtn == "b") or (isinstance(dtn, gp.Bytes) and dtn.data == b"b"):
+        dt = np.dtype("i1")
+    else:
+        return None
+    if isinstance(shape, (gp.Tuple, gp.List)):
+        return NDArray.from_bytes(dt, [int(x) for x in dims], False, b"", "reconstruct")
+    return NDArray.from_bytes(dt, [0], False, b"", "reconstruct")
 
 
 class NDArray:
@@ -375,7 +405,11 @@ class NDArray:
         return value_tree(self.array)
 
     def export_parts(self, ptr):
-        _need(self.shape is not None, "ndarray never built (REDUCE without BUILD)")
+        if self.shape is None:
+            unbuilt = getattr(self, "unbuilt", None)
+            _need(unbuilt is not None, "ndarray never built (REDUCE without BUILD): numpy leaves its items "
+                  "uninitialised")
+            self.__dict__.update(unbuilt.__dict__)
         EXPORT_LOG.append((gp._ptr_text(ptr), self))
         head = '{"$ndarray":{"dtype":%s,"shape":[%s],"order":"%s",' % (
             dtype_text(self.dtype), ",".join(str(s) for s in self.shape), self.order)
@@ -478,6 +512,7 @@ class Loader:
                 _need(len(a) == 3, "_reconstruct takes 3 arguments")
                 nd = NDArray()
                 nd.origin = "reconstruct"
+                nd.unbuilt = _unbuilt_value(a[1], a[2])
                 return nd
             if name in NP_SCALAR:
                 _need(len(a) == 2, "scalar takes 2 arguments")

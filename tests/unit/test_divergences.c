@@ -520,3 +520,48 @@ TEST(zero_itemsize_fortran_order_is_c) {
     free(js);
     jlp_doc_free(d);
 }
+
+/* A bare letter given to numpy.dtype is numpy's one-character type code, not a kind:
+ * numpy.dtype('b') is int8, 'i' int32, 'f' float32, 'c' S1, and 'u' is a TypeError.
+ * The loader took them as kinds with its own default sizes (bool, int64, float64,
+ * complex128, uint64). */
+TEST(numpy_dtype_type_codes) {
+    static const struct {
+        char code;
+        const char *json; /* NULL: BAD_DTYPE */
+    } cases[] = {{'b', "{\"$dtype\":\"|i1\"}\n"}, {'i', "{\"$dtype\":\"<i4\"}\n"}, {'f', "{\"$dtype\":\"<f4\"}\n"},
+                 {'c', "{\"$dtype\":\"|S1\"}\n"}, {'u', NULL}};
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        static const char tmpl[] = "\x80\x02" "cnumpy\ndtype\nX\x01\x00\x00\x00?\x89\x88\x87R.";
+        char p[sizeof tmpl];
+        memcpy(p, tmpl, sizeof tmpl);
+        p[20] = cases[i].code; /* the '?' */
+        jlp_error err;
+        jlp_doc *d = jlp_load_mem(p, sizeof tmpl - 1, NULL, NULL, &err);
+        char *js = d ? json_of(jlp_doc_root(d)) : NULL;
+        if (cases[i].json ? !js || strcmp(js, cases[i].json) : d || err.code != JLP_E_BAD_DTYPE)
+            TH_FAIL("'%c': %s", cases[i].code, js ? js : jlp_error_name(err.code));
+        free(js);
+        jlp_doc_free(d);
+    }
+}
+
+/* numpy's _reconstruct(cls, shape, dtype) makes an array of uninitialised items that
+ * its BUILD replaces. Never given the BUILD, _reconstruct(ndarray, (0,), b'b') is an
+ * empty int8 array (the reference refused it); one with items has no value numpy gives
+ * twice the same way, and the load fails at the STOP (it loaded as an empty int8
+ * array). */
+TEST(reconstruct_without_build) {
+    static const char empty[] = "\x80\x02" "cnumpy.core.multiarray\n_reconstruct\ncnumpy\nndarray\nK\x00\x85" "C\x01" "b\x87R.";
+    static const char items[] = "\x80\x02" "cnumpy.core.multiarray\n_reconstruct\ncnumpy\nndarray\nK\x03\x85" "C\x01" "b\x87R.";
+    jlp_doc *d = load(empty, sizeof empty - 1);
+    char *js = d ? json_of(jlp_doc_root(d)) : NULL;
+    CHECK_STR(js, "{\"$ndarray\":{\"dtype\":\"|i1\",\"shape\":[0],\"order\":\"C\",\"data\":[]}}\n");
+    free(js);
+    jlp_doc_free(d);
+    jlp_error err;
+    d = jlp_load_mem(items, sizeof items - 1, NULL, NULL, &err);
+    CHECK(d == NULL);
+    CHECK_ERR(err, JLP_E_BAD_ARRAY, sizeof items - 2);
+    jlp_doc_free(d);
+}
