@@ -88,7 +88,7 @@ FUZZ_CODECS ?= auto
 CODEC_CC := $(CLANG)
 CODEC_SELECT := $(FUZZ_CODECS)
 include codecs.mk
-LIB_CFLAGS += $(CODEC_DEFS)
+LIB_CFLAGS += $(CODEC_DEFS) $(CODEC_CPPFLAGS)
 LDLIBS := $(CODEC_LIBS) -lm
 
 ASAN_OPTIONS ?= detect_leaks=1:allocator_may_return_null=1:strict_string_checks=1

@@ -6,8 +6,14 @@
 #   PYTHON        Debian's python3 with joblib, numpy (optional: fresh golden sets)
 #   FUZZ_TARGETS  fuzz targets whose corpus is replayed
 #   SAN_KIND      tsan: the sanitizer pass is ThreadSanitizer's (make tsan)
+#   QUICK         1: only the fast suites (make check-quick): no valgrind, fresh-Python,
+#                 interop, differential or packager suites
 set -u
 B=${B:-build}
+QUICK=${QUICK:-}
+# the tools may be linked against build/libjlpickle.so (make TOOLS_LINK=shared)
+LD_LIBRARY_PATH=$B${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+export LD_LIBRARY_PATH
 PYTHON=${PYTHON:-/usr/bin/python3}
 total_pass=0
 total_fail=0
@@ -55,7 +61,9 @@ if [ -z "${SAN_ONLY:-}" ]; then
     # The unit tests again under valgrind's memcheck (definite leaks are errors), with
     # JLP_QUICK=1 (fewer golden files and rounds) and without the stress tests that
     # would take most of valgrind's time (the ASan pass runs them).
-    if command -v valgrind >/dev/null 2>&1; then
+    if [ -n "$QUICK" ]; then
+        skip "valgrind (unit tests)" "QUICK=1"
+    elif command -v valgrind >/dev/null 2>&1; then
         for t in "$B"/tests/test_*; do
             [ -x "$t" ] || continue
             n=$(basename "$t")
@@ -75,7 +83,9 @@ if [ -z "${SAN_ONLY:-}" ]; then
     else
         skip "valgrind (unit tests)" "valgrind is not installed"
     fi
-    if "$PYTHON" -c 'import joblib' >/dev/null 2>&1; then
+    if [ -n "$QUICK" ]; then
+        skip "fresh Python sets" "QUICK=1"
+    elif "$PYTHON" -c 'import joblib' >/dev/null 2>&1; then
         fresh=$(mktemp -d)
         if "$PYTHON" tests/pickle/gen_pickles.py "$fresh" >"$log" 2>&1; then
             run "test_golden (fresh Python set)" env JLP_GOLDEN_DIR="$fresh" "$B"/tests/test_golden
@@ -115,15 +125,25 @@ if [ -z "${SAN_ONLY:-}" ]; then
     run "spec vectors" sh spec/vectors/run.sh "$B"
     run "layer check" sh tests/layers/run.sh "$B"
     # the safety scan against its attack and benign corpora and against Python
-    run "safety (attacks, benign, pydiff)" env PYTHON="$PYTHON" sh tests/safety/run.sh "$B"
-    if [ -f tests/interop/run.sh ]; then
+    if [ -n "$QUICK" ]; then
+        skip "safety (attacks, benign, pydiff)" "QUICK=1"
+    else
+        run "safety (attacks, benign, pydiff)" env PYTHON="$PYTHON" sh tests/safety/run.sh "$B"
+    fi
+    run "exports and soname" sh tests/packaging/exports.sh "$B/libjlpickle.so"
+    run "make and meson agree" sh tests/packaging/consistency.sh
+    if [ -f tests/interop/run.sh ] && [ -n "$QUICK" ]; then
+        skip "interop (writer <-> Python)" "QUICK=1"
+    elif [ -f tests/interop/run.sh ]; then
         if "$PYTHON" -c 'import joblib, numpy, sklearn' >/dev/null 2>&1; then
             run "interop (writer <-> Python)" env PYTHON="$PYTHON" sh tests/interop/run.sh "$B"
         else
             skip "interop (writer <-> Python)" "needs $PYTHON with joblib, numpy and scikit-learn"
         fi
     fi
-    if "$PYTHON" -c 'import joblib, numpy, lz4' >/dev/null 2>&1 && [ -x "$B/tests/diffrun" ]; then
+    if [ -n "$QUICK" ]; then
+        skip "differential test (Python oracle)" "QUICK=1"
+    elif "$PYTHON" -c 'import joblib, numpy, lz4' >/dev/null 2>&1 && [ -x "$B/tests/diffrun" ]; then
         # the randomized differential test against Python, fixed seed (tests/diff/)
         run "differential test (Python oracle)" "$PYTHON" tests/diff/diff.py --driver "$B/tests/diffrun" \
             --seed 1 --cases 2000 --mutants 2000 --builds 500
@@ -134,6 +154,11 @@ if [ -z "${SAN_ONLY:-}" ]; then
         run "install + pkg-config" sh tests/install/run.sh
     else
         skip "install + pkg-config" "needs pkg-config"
+    fi
+    if [ -n "$QUICK" ]; then
+        skip "packager build (no zstd, shared)" "QUICK=1"
+    else
+        run "packager build (no zstd, shared)" sh tests/packaging/packager.sh
     fi
     for target in ${FUZZ_TARGETS:-}; do
         dirs=""
