@@ -15,6 +15,7 @@
 #   make install    PREFIX DESTDIR LIBDIR INCLUDEDIR BINDIR MANDIR
 #   make dist       build/libjlpickle-VERSION.tar.gz from git HEAD; make distcheck builds
 #                   and tests that tarball with this Makefile and with Meson
+#   make matrix     gcc/clang x make/Meson x each optional library off x static/shared
 #   make uninstall / make clean
 #
 # Packagers: CC, CPPFLAGS, CFLAGS, LDFLAGS and LDLIBS are honoured (CFLAGS after the
@@ -95,7 +96,7 @@ $(error TOOLS_LINK=$(TOOLS_LINK): use static or shared)
 endif
 
 .PHONY: all lib tools check check-quick check-build asan test-run fuzz fuzz-replay bench \
-        install uninstall clean demo dist distcheck safety-campaign FORCE print-%
+        install uninstall clean demo dist distcheck matrix safety-campaign FORCE print-%
 
 all: lib tools
 
@@ -269,6 +270,11 @@ dist:
 
 distcheck: dist
 	@sh tests/packaging/distcheck.sh $(B)/$(DIST).tar.gz
+
+# matrix: gcc and clang x make and Meson x every optional library left out in turn, tools
+# static and shared (tests/packaging/matrix.sh; a campaign of about 30 builds)
+matrix:
+	@sh tests/packaging/matrix.sh
 
 # make print-VAR prints a variable's value (tests/packaging/consistency.sh compares the
 # Makefile's lists with meson.build's)

@@ -151,7 +151,7 @@ if [ -z "${SAN_ONLY:-}" ]; then
         skip "differential test (Python oracle)" "needs $PYTHON with joblib, numpy and lz4, and $B/tests/diffrun"
     fi
     if command -v pkg-config >/dev/null 2>&1; then
-        run "install + pkg-config" sh tests/install/run.sh
+        run "install + pkg-config" env B="$B" sh tests/install/run.sh
     else
         skip "install + pkg-config" "needs pkg-config"
     fi

@@ -22,7 +22,7 @@ typedef struct ctx {
     int failed;
 } ctx;
 
-static void fail(ctx *c, const jv *at, const char *fmt, ...) {
+__attribute__((format(printf, 3, 4))) static void fail(ctx *c, const jv *at, const char *fmt, ...) {
     if (c->failed) return;
     c->failed = 1;
     unsigned long l, col;

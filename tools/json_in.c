@@ -15,7 +15,8 @@ void jv_linecol(const char *text, size_t off, unsigned long *line, unsigned long
     *col = c;
 }
 
-static void seterr(char *err, size_t cap, const char *text, size_t off, const char *fmt, ...) {
+__attribute__((format(printf, 5, 6))) static void seterr(char *err, size_t cap, const char *text, size_t off,
+                                                       const char *fmt, ...) {
     unsigned long l, c;
     jv_linecol(text, off, &l, &c);
     int k = snprintf(err, cap, "%lu:%lu: ", l, c);

@@ -10,7 +10,7 @@ fail=0
 ok() { pass=$((pass + 1)); }
 bad() { echo "FAIL $1"; fail=$((fail + 1)); }
 
-make -s install DESTDIR="$dest" PREFIX=/usr >"$dest/log" 2>&1 || { cat "$dest/log"; bad "make install"; }
+make -s install B="${B:-build}" DESTDIR="$dest" PREFIX=/usr >"$dest/log" 2>&1 || { cat "$dest/log"; bad "make install"; }
 for f in usr/include/jlpickle.h usr/include/jlpickle_codec.h usr/lib/libjlpickle.a usr/lib/libjlpickle.so \
          usr/lib/pkgconfig/libjlpickle.pc usr/bin/jlload usr/bin/jldump; do
     if [ -e "$dest/$f" ]; then ok; else bad "missing $f"; fi
@@ -33,7 +33,7 @@ else
     cat "$dest/log"
     bad "build against the static library"
 fi
-make -s uninstall DESTDIR="$dest" PREFIX=/usr >/dev/null 2>&1
+make -s uninstall B="${B:-build}" DESTDIR="$dest" PREFIX=/usr >/dev/null 2>&1
 left=$(find "$dest/usr" -type f 2>/dev/null | wc -l)
 if [ "$left" -eq 0 ]; then ok; else bad "uninstall left $left files"; fi
 echo "$pass passed, $fail failed"

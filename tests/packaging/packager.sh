@@ -2,7 +2,7 @@
 # tests/packaging/packager.sh [SOURCE_DIR] - a packager's build, from an unpatched tree:
 # zstd left out and the tools linked against the shared library, once with the Makefile
 #   make B=DIR WITH_ZSTD=no TOOLS_LINK=shared && make install DESTDIR=ROOT PREFIX=/usr
-# and once with Meson (skipped without meson and ninja)
+# and once with Meson (skipped without meson and ninja), warnings as errors
 #   meson setup DIR -Dzstd=disabled -Dtools_link=shared --prefix=/usr --libdir=lib
 #   meson install --destdir ROOT
 # Each installed tree must hold the library (soname libjlpickle.so.0.MINOR, no libzstd
@@ -115,7 +115,7 @@ fi
 # Meson, in $work/meson.
 if command -v meson >/dev/null 2>&1 && command -v ninja >/dev/null 2>&1; then
     if meson setup "$work/meson" "$src" -Dzstd=disabled -Dtools_link=shared -Dtests=false \
-           --prefix=/usr --libdir=lib >"$work/meson.log" 2>&1 &&
+           -Dwerror=true --prefix=/usr --libdir=lib >"$work/meson.log" 2>&1 &&
        meson compile -C "$work/meson" -j "$JOBS" >>"$work/meson.log" 2>&1 &&
        meson install -C "$work/meson" --destdir "$work/meson-root" >>"$work/meson.log" 2>&1; then
         ok
