@@ -144,7 +144,9 @@ JLP_API const char *jlp_version_string(void);
     X(UNALIGNED,       24, "array payload is not aligned as required")                     \
     X(PATH,            25, "refused companion file name")                                  \
     X(UNSUPPORTED,     26, "valid input that this operation does not support")             \
-    X(CYCLE,           27, "value graph has a cycle where none is allowed")
+    X(CYCLE,           27, "value graph has a cycle where none is allowed")              \
+    X(RANGE,           28, "value does not fit the requested type exactly")              \
+    X(NOT_FOUND,       29, "no value at the requested key, index or path")
 
 typedef enum jlp_code {
 #define JLP_X_ENUM(name, value, text) JLP_E_##name = value,
@@ -534,11 +536,12 @@ JLP_API const char *jlp_get_str(const jlp_val *v, size_t *len);
 /** @return 1 if `v` is a JLP_STR equal to the NUL-terminated `s`, else 0. */
 JLP_API int jlp_str_eq(const jlp_val *v, const char *s);
 
-/** @return the element count of a tuple, list, set, frozenset (items) or dict (pairs);
- *  0 for anything else. */
+/** @return the element count of a tuple, list, set, frozenset (items), dict (pairs) or
+ *  object-dtype ndarray (its elements); 0 for anything else. */
 JLP_API size_t jlp_len(const jlp_val *v);
-/** @return item `i` of a tuple, list, set or frozenset, or NULL when out of range or of
- *  another type. */
+/** @return item `i` of a tuple, list, set or frozenset, or element `i` in C order of an
+ *  object-dtype ndarray (so a list of estimators and an object array of them read
+ *  alike), or NULL when out of range or of another type. */
 JLP_API jlp_val *jlp_item(const jlp_val *v, size_t i);
 /** @return key `i` / value `i` of a dict, NULL when out of range or not a dict. */
 JLP_API jlp_val *jlp_dict_key(const jlp_val *v, size_t i);
@@ -547,7 +550,63 @@ JLP_API jlp_val *jlp_dict_value(const jlp_val *v, size_t i);
  *  Linear in the dict size. */
 JLP_API jlp_val *jlp_dict_get(const jlp_val *v, const char *key);
 
-/** Iterator over a sequence or dict, used as a stack value:
+/** Path access: the value at `pointer`, an RFC 6901 JSON pointer ("" is `v` itself;
+ *  segments start with '/'; "~1" stands for '/' and "~0" for '~') in the syntax of the
+ *  JSON export (spec/JSON.md) that `jlload --get` takes:
+ *    list and tuple items, set items:  /3, /$tuple/3, /$set/0, /$frozenset/0
+ *    dicts:    /key (str keys); /$dict/I/0 and /$dict/I/1 for pair I's key and value
+ *    objects:  /$object/state, /$object/args/I, /$object/kwargs/key, /$object/items/I,
+ *              /$object/dictitems/I/0|1, /$object/class or /$object/call (when the
+ *              callable is itself a value, not a global)
+ *    object arrays:  /$ndarray/data/I/J... (one index per dimension), or /K (element K
+ *              in C order); persistent ids: /$persid
+ *  and, as shorthands, an object's attribute by name (/coef_: the key of its state dict,
+ *  or of the dict or slot state of a (dict, slots) state) and a tuple's item by index
+ *  without $tuple. So "/steps/0/1/mean_" reaches a Pipeline's scaler mean.
+ *  @return the value, or NULL with `err` filled: INVALID_ARG (NULL v or pointer, a
+ *  pointer not starting with '/' or with a bad ~ escape), NOT_FOUND (no such key, index
+ *  or attribute), BAD_TYPE (a segment below a value that has no parts of that kind); the
+ *  message names the failing segment and the path resolved before it, `offset` is the
+ *  byte of `pointer` where the failing segment starts (its '/'). Thread-safe for
+ *  concurrent readers. */
+JLP_API jlp_val *jlp_at(const jlp_val *v, const char *pointer, jlp_error *err);
+/** jlp_at as far as values go: @return the deepest value reached and in *rest (not NULL)
+ *  the part of `pointer` left unresolved, "" when everything was. The rest addresses the
+ *  JSON export of the value returned where it has no value nodes (an array's dtype,
+ *  shape or numeric elements, a global's name), which is how `jlload --get` prints them.
+ *  NULL with err filled only for a malformed pointer (INVALID_ARG); `err` is left OK
+ *  otherwise. */
+JLP_API jlp_val *jlp_at_prefix(const jlp_val *v, const char *pointer, const char **rest, jlp_error *err);
+
+/** Checked scalars. Each accepts a Python bool, int (also beyond 64 bits, then RANGE),
+ *  float or complex, a numpy scalar of a numeric, bool or datetime dtype, a 0-d or
+ *  one-element ndarray of those, and an object scalar or one-element object array
+ *  holding such a value (one level), and converts exactly:
+ *    jlp_as_int64 / jlp_as_uint64: bools, ints, datetime64/timedelta64 counts, floats
+ *      without a fraction, in range;
+ *    jlp_as_double: bools, ints that a double holds exactly, floats (float16/32/64 and
+ *      longdouble when no bit is lost; NaN and infinities too);
+ *    jlp_as_bool: bools, and ints that are 0 or 1.
+ *  @return JLP_OK with *out set; JLP_E_BAD_TYPE (another type, a complex number, NULL;
+ *  *out untouched); JLP_E_RANGE (the value does not fit exactly). INVALID_ARG for a NULL
+ *  out. The getters of section 8 keep their meaning. Thread-safe for concurrent
+ *  readers. */
+JLP_API jlp_code jlp_as_int64(const jlp_val *v, int64_t *out, jlp_error *err);
+JLP_API jlp_code jlp_as_uint64(const jlp_val *v, uint64_t *out, jlp_error *err);
+JLP_API jlp_code jlp_as_double(const jlp_val *v, double *out, jlp_error *err);
+JLP_API jlp_code jlp_as_bool(const jlp_val *v, int *out, jlp_error *err);
+/** A str (or an object scalar / one-element object array holding one): *s its UTF-8,
+ *  NUL-terminated, *len (may be NULL) its length in bytes. bytes and numpy str_ items
+ *  are BAD_TYPE. @return JLP_OK, JLP_E_BAD_TYPE, INVALID_ARG (NULL s). */
+JLP_API jlp_code jlp_as_str(const jlp_val *v, const char **s, size_t *len, jlp_error *err);
+
+/** An object's attribute `name`: the value under that str key in its BUILD state when
+ *  the state is a dict, or, for a (dict, slots) state tuple, in the dict and then in the
+ *  slots dict. @return the value, or NULL (not an object, no state, no such key). */
+JLP_API jlp_val *jlp_obj_attr(const jlp_val *obj, const char *name);
+
+/** Iterator over a sequence, an object-dtype ndarray (C order) or a dict, used as a
+ *  stack value:
  *      jlp_iter it = jlp_iter_make(v);  jlp_val *x;
  *      while ((x = jlp_iter_next(&it))) ...          // items, or dict keys
  *  For a dict, jlp_iter_value(&it) gives the value of the key just returned.
@@ -662,6 +721,71 @@ JLP_API jlp_val *jlp_array_object(const jlp_val *v, uint64_t i);
  *  cap < nbytes. Thread-safe for concurrent readers. */
 JLP_API jlp_code jlp_array_copy_native(const jlp_val *v, void *dst, size_t cap, jlp_error *err);
 
+/** C element types of typed views (jlp_array_as). */
+typedef enum jlp_elem {
+    JLP_ELEM_NONE = 0,
+    JLP_B8 = 1,   /**< bool as a uint8_t 0 or 1 */
+    JLP_I8 = 2, JLP_I16 = 3, JLP_I32 = 4, JLP_I64 = 5,
+    JLP_U8 = 6, JLP_U16 = 7, JLP_U32 = 8, JLP_U64 = 9,
+    JLP_F32 = 10, JLP_F64 = 11,
+    JLP_C64 = 12, /**< complex of two floats (re, im), as float _Complex */
+    JLP_C128 = 13 /**< complex of two doubles, as double _Complex */
+} jlp_elem;
+
+/** A typed view of an array's elements (an out-struct: initialise with JLP_VIEW_INIT). */
+typedef struct jlp_view {
+    size_t size;            /**< sizeof(jlp_view): set by JLP_VIEW_INIT */
+    const void *data;       /**< the first element: native byte order, aligned for the
+                                 element type; NULL when count is 0 */
+    uint64_t count;         /**< elements */
+    int64_t stride;         /**< bytes from one element to the next in C order: the
+                                 element size, except for JLP_AS_STRIDED field views */
+    const uint64_t *shape;  /**< ndim extents (C order); valid as long as the document */
+    uint32_t ndim;
+    jlp_elem elem;
+    uint32_t elem_size;     /**< bytes of one element */
+    uint32_t copied;        /**< 0: the array's own bytes (zero-copy); 1: converted into
+                                 the document */
+} jlp_view;
+#define JLP_VIEW_INIT { sizeof(jlp_view), NULL, 0, 0, NULL, 0, JLP_ELEM_NONE, 0, 0 }
+
+/** Flags of jlp_array_as and jlp_array_field. */
+#define JLP_AS_ROUND   0x1u /**< float targets may round to nearest (float64 to float32,
+                                 int64 beyond 2^53 to float64); ints stay exact */
+#define JLP_AS_NOCOPY  0x2u /**< never convert into the document: fail with UNSUPPORTED
+                                 when neither the array's own bytes nor an earlier
+                                 conversion can serve */
+#define JLP_AS_STRIDED 0x4u /**< jlp_array_field may return a strided zero-copy view */
+
+/** A view of the elements of the ndarray `arr` as element type `elem`: native byte
+ *  order, aligned, in C order. When the array already is that (same kind and size,
+ *  native, aligned, C-contiguous) the view is its own bytes (copied = 0, zero-copy, also
+ *  for mapped files). Otherwise the elements are converted once into the document (copied
+ *  = 1): a later call for the same type returns the same conversion, and
+ *  jlp_array_data_mut drops it. Conversions are exact: bool and int to any numeric type
+ *  when the value fits, float to float or complex when no bit is lost (NaN and
+ *  infinities convert), float to int when integral and in range, complex to complex;
+ *  datetime64/timedelta64 only to JLP_I64 (their counts); JLP_AS_ROUND lets float targets
+ *  round. Structured, string, void and object dtypes are BAD_TYPE.
+ *  @return JLP_OK with *view filled (only the fields inside view->size); BAD_TYPE (not an
+ *  ndarray, or no such conversion); RANGE (an element does not convert exactly: the
+ *  message gives its index in C order); UNSUPPORTED (JLP_AS_NOCOPY and a conversion is
+ *  needed); NOMEM or LIMIT (the document's max_alloc); INVALID_ARG (NULL view, an unset
+ *  view->size, an unknown elem or flag).
+ *  Thread safety: a zero-copy view only reads; a conversion writes into the document, so
+ *  convert before sharing a document between threads, or pass JLP_AS_NOCOPY. */
+JLP_API jlp_code jlp_array_as(const jlp_val *arr, jlp_elem elem, unsigned flags, jlp_view *view,
+                              jlp_error *err);
+/** A view of one field (`name`, see jlp_dtype_field_named) of a structured array as
+ *  element type `elem`: shape = the array's shape, followed by the field's subarray shape
+ *  if it has one. The column is converted into the document (cached as jlp_array_as
+ *  does) unless JLP_AS_STRIDED is given and the field can be read in place (native,
+ *  aligned, no subarray, a C-contiguous array): then the view points into the array with
+ *  `stride` = the record size. @return as jlp_array_as, and NOT_FOUND for a field that
+ *  is not there (BAD_TYPE for a dtype without fields). Thread safety as jlp_array_as. */
+JLP_API jlp_code jlp_array_field(const jlp_val *arr, const char *name, jlp_elem elem, unsigned flags,
+                                 jlp_view *view, jlp_error *err);
+
 /** dtype accessors (v is a JLP_DTYPE; other values give 0/NULL). */
 JLP_API char jlp_dtype_kind(const jlp_val *v);          /**< b i u f c S U V M m O */
 JLP_API char jlp_dtype_byteorder(const jlp_val *v);     /**< '<' '>' '|' */
@@ -670,9 +794,15 @@ JLP_API uint64_t jlp_dtype_itemsize(const jlp_val *v);
 JLP_API const char *jlp_dtype_str(const jlp_val *v);
 JLP_API size_t jlp_dtype_nfields(const jlp_val *v);
 /** Field `i` in declaration order: @return its dtype, with name, name length and byte
- *  offset (each out pointer may be NULL); NULL when out of range. */
+ *  offset (each out pointer may be NULL); NULL when out of range. The name is UTF-8 of
+ *  *name_len bytes followed by a NUL that is not counted, so it can be used as a C
+ *  string (a name that itself holds a NUL compares fully only with its length). */
 JLP_API jlp_val *jlp_dtype_field(const jlp_val *v, size_t i, const char **name, size_t *name_len,
                                  uint64_t *offset);
+/** The field of a structured dtype called `name` (NUL-terminated; compared with the
+ *  whole field name). @return its dtype, with its byte offset and index (out pointers
+ *  may be NULL); NULL when there is none or `v` is not a structured dtype. */
+JLP_API jlp_val *jlp_dtype_field_named(const jlp_val *v, const char *name, uint64_t *offset, size_t *index);
 /** For a subarray dtype: @return the base dtype and its shape; NULL otherwise. */
 JLP_API jlp_val *jlp_dtype_subarray(const jlp_val *v, size_t *ndim, const uint64_t **shape);
 /** For datetime64/timedelta64: @return the unit ("ns", "D"...) and *num its multiplier;
@@ -689,10 +819,14 @@ JLP_API jlp_val *jlp_scalar_object(const jlp_val *v);
  * 10. Building and editing documents
  *
  * A document made with jlp_doc_new() is filled with the constructors below; a loaded
- * document can be edited with the same calls and dumped again. Every constructor
- * returns NULL on failure (NULL doc, invalid argument, out of memory) and the new value
- * is owned by the document. Values of one document must not be put into another.
- * Not thread-safe with respect to other uses of the same document.
+ * document can be edited with the same calls and dumped again. The new value is owned by
+ * the document. Every constructor returns NULL on failure, and every constructor and
+ * editing call keeps the reason in the document: jlp_doc_error() tells NOMEM from LIMIT
+ * (a loaded document's limits.max_alloc), INVALID_ARG, BAD_UTF8... A NULL doc gives NULL
+ * (or INVALID_ARG) and keeps nothing. Values of one document must not be put into
+ * another; dtypes are the exception: jlp_new_array and jlp_new_scalar copy a dtype of
+ * another document into theirs. Not thread-safe with respect to other uses of the same
+ * document.
  * ===================================================================================== */
 
 /** @return a new empty document (root NULL), or NULL when allocation fails.
@@ -700,6 +834,11 @@ JLP_API jlp_val *jlp_scalar_object(const jlp_val *v);
 JLP_API jlp_doc *jlp_doc_new(const jlp_alc *alc);
 /** Make `root` the document's root (NULL clears it). @return JLP_OK or INVALID_ARG. */
 JLP_API jlp_code jlp_doc_set_root(jlp_doc *doc, jlp_val *root);
+/** The first failure of a constructor or editing call on `doc` since the document was
+ *  made or this was last called (the first one is the cause: later calls often fail
+ *  only because they were given its NULL). Fills `err` (may be NULL) and forgets it.
+ *  @return its code, JLP_OK when every call succeeded, INVALID_ARG for a NULL doc. */
+JLP_API jlp_code jlp_doc_error(jlp_doc *doc, jlp_error *err);
 
 JLP_API jlp_val *jlp_new_none(jlp_doc *doc);
 JLP_API jlp_val *jlp_new_bool(jlp_doc *doc, int b);
@@ -710,7 +849,7 @@ JLP_API jlp_val *jlp_new_bigint(jlp_doc *doc, const uint8_t *bytes, size_t len);
 JLP_API jlp_val *jlp_new_float(jlp_doc *doc, double f);
 JLP_API jlp_val *jlp_new_complex(jlp_doc *doc, double re, double im);
 /** A str from UTF-8 (copied). Lone surrogates may be given as ED A0 80..ED BF BF.
- *  @return NULL when `s` is not valid UTF-8. */
+ *  @return NULL when `s` is not valid UTF-8 (kept as BAD_UTF8). */
 JLP_API jlp_val *jlp_new_str(jlp_doc *doc, const char *s, size_t len);
 /** jlp_new_str of a NUL-terminated string. */
 JLP_API jlp_val *jlp_new_strz(jlp_doc *doc, const char *s);
@@ -727,30 +866,60 @@ JLP_API jlp_val *jlp_new_frozenset(jlp_doc *doc, jlp_val *const *items, size_t n
 JLP_API jlp_code jlp_list_append(jlp_doc *doc, jlp_val *list, jlp_val *item);
 /** Replace item `i` of a list. @return JLP_OK or INVALID_ARG (out of range). */
 JLP_API jlp_code jlp_list_set(jlp_doc *doc, jlp_val *list, size_t i, jlp_val *item);
+/** Remove item `i` of a list; the items after it move down. @return JLP_OK, NOT_FOUND
+ *  (past the end), INVALID_ARG (not a list). */
+JLP_API jlp_code jlp_list_del(jlp_doc *doc, jlp_val *list, size_t i);
 /** Set `key` in a dict: a str key already present has its value replaced, any other key
  *  is appended. @return JLP_OK, INVALID_ARG, NOMEM. */
 JLP_API jlp_code jlp_dict_set(jlp_doc *doc, jlp_val *dict, jlp_val *key, jlp_val *value);
 /** jlp_dict_set with a NUL-terminated str key. */
 JLP_API jlp_code jlp_dict_set_str(jlp_doc *doc, jlp_val *dict, const char *key, jlp_val *value);
+/** Remove the first pair whose key is the str `key`, keeping the order of the others.
+ *  @return JLP_OK, NOT_FOUND, INVALID_ARG (not a dict, NULL key). */
+JLP_API jlp_code jlp_dict_del(jlp_doc *doc, jlp_val *dict, const char *key);
 
 /** A class or function reference module.qualname (both NUL-terminated, non-empty). */
 JLP_API jlp_val *jlp_new_global(jlp_doc *doc, const char *module, const char *qualname);
 /** An instance: written as cls.__new__(cls, *args) (NEWOBJ) then BUILD(state) when
  *  state is not NULL. args NULL = (). */
 JLP_API jlp_val *jlp_new_object(jlp_doc *doc, jlp_val *cls, jlp_val *args, jlp_val *state);
+/** An instance made with keyword arguments: cls.__new__(cls, *args, **kwargs), written
+ *  as NEWOBJ_EX from protocol 4 and as copyreg.__newobj_ex__ below (as Python's pickler
+ *  does); kwargs (a dict with str keys) NULL is jlp_new_object. */
+JLP_API jlp_val *jlp_new_object_ex(jlp_doc *doc, jlp_val *cls, jlp_val *args, jlp_val *kwargs,
+                                   jlp_val *state);
 /** The result of calling `callable(*args)` (REDUCE); args NULL = (). */
 JLP_API jlp_val *jlp_new_call(jlp_doc *doc, jlp_val *callable, jlp_val *args);
+/** A persistent id carrying `value` (written as BINPERSID; as PERSID at protocol 0,
+ *  where it must be an ASCII str). */
+JLP_API jlp_val *jlp_new_persid(jlp_doc *doc, jlp_val *value);
+/** An extension registry code (EXT1/EXT2/EXT4, protocol 2 and later), 1 to 2**31-1. */
+JLP_API jlp_val *jlp_new_ext(jlp_doc *doc, int64_t code);
 /** Set an object's BUILD state (NULL removes it). @return JLP_OK or INVALID_ARG. */
 JLP_API jlp_code jlp_obj_set_state(jlp_doc *doc, jlp_val *obj, jlp_val *state);
+/** Set attribute `name` of an object (see jlp_obj_attr): in the slots dict of a
+ *  (dict, slots) state when it is there, else in the state dict, which is made when the
+ *  state is NULL or None (a (None, slots) state becomes a new (dict, slots) tuple).
+ *  @return JLP_OK, BAD_TYPE (a state that is neither a dict nor such a tuple),
+ *  INVALID_ARG, NOMEM. */
+JLP_API jlp_code jlp_obj_set_attr(jlp_doc *doc, jlp_val *obj, const char *name, jlp_val *value);
+/** Remove attribute `name` of an object. @return JLP_OK, NOT_FOUND, INVALID_ARG. */
+JLP_API jlp_code jlp_obj_del_attr(jlp_doc *doc, jlp_val *obj, const char *name);
 /** Add to an object's list items (APPENDS) or dict items (SETITEMS). */
 JLP_API jlp_code jlp_obj_append_item(jlp_doc *doc, jlp_val *obj, jlp_val *item);
 JLP_API jlp_code jlp_obj_set_dictitem(jlp_doc *doc, jlp_val *obj, jlp_val *key, jlp_val *value);
 
 /** A numpy dtype from numpy's text: a type string ("<f8", "f8" (host order), "|S4",
- *  "<U3", "<M8[ns]", "bool", "float32"...) or a structured description in Python
- *  literal form ("[('a', '<i4'), ('b', '<f8', (2,))]").
+ *  "<U3", "<M8[ns]"), a name or character code numpy.dtype() accepts ("float",
+ *  "float64", "double", "int", "int32", "intp", "uint8", "bool", "complex128", "str",
+ *  "bytes", "object", "datetime64[ns]", "d", "i", "?"...; spelled as numpy spells them)
+ *  or a structured description in Python literal form ("[('a', '<i4'), ('b', '<f8',
+ *  (2,))]").
  *  @return the dtype, or NULL with err filled (BAD_DTYPE). */
 JLP_API jlp_val *jlp_new_dtype(jlp_doc *doc, const char *descr, jlp_error *err);
+/** A copy in `doc` of a dtype of any document (its metadata left out).
+ *  @return the dtype, or NULL with err filled (INVALID_ARG, NOMEM, LIMIT). */
+JLP_API jlp_val *jlp_new_dtype_copy(jlp_doc *doc, const jlp_val *dtype, jlp_error *err);
 
 /** How jlp_new_array takes the caller's bytes. */
 typedef enum jlp_ownership {
@@ -764,14 +933,18 @@ typedef enum jlp_ownership {
  *  elements as jlp_val pointers with jlp_new_object_array instead.
  *  @return the array, or NULL with err filled (INVALID_ARG when nbytes does not match,
  *  BAD_ARRAY, NOMEM). */
-JLP_API jlp_val *jlp_new_array(jlp_doc *doc, jlp_val *dtype, uint32_t ndim, const uint64_t *shape,
+JLP_API jlp_val *jlp_new_array(jlp_doc *doc, const jlp_val *dtype, uint32_t ndim, const uint64_t *shape,
                                char order, const void *data, size_t nbytes, jlp_ownership own,
                                jlp_error *err);
 /** An object-dtype ndarray of `count` = prod(shape) elements given in C order. */
 JLP_API jlp_val *jlp_new_object_array(jlp_doc *doc, uint32_t ndim, const uint64_t *shape,
                                       jlp_val *const *items, jlp_error *err);
+/** The same, stored in `order` 'C' or 'F' (numpy pickles is_fortran with the elements,
+ *  which are still given and written in C order). */
+JLP_API jlp_val *jlp_new_object_array_ex(jlp_doc *doc, uint32_t ndim, const uint64_t *shape, char order,
+                                         jlp_val *const *items, jlp_error *err);
 /** A numpy scalar of `dtype` whose item bytes are at `data` (itemsize bytes, copied). */
-JLP_API jlp_val *jlp_new_scalar(jlp_doc *doc, jlp_val *dtype, const void *data, jlp_error *err);
+JLP_API jlp_val *jlp_new_scalar(jlp_doc *doc, const jlp_val *dtype, const void *data, jlp_error *err);
 /** A writable pointer to an array's bytes, for editing in place: bytes borrowed from the
  *  input, the caller or a mapping are first copied into the document.
  *  @return the pointer (nbytes of jlp_array_get), or NULL for object arrays, non-arrays

@@ -381,25 +381,20 @@ static int get_shape(ctx *c, const jv *s, uint64_t *shape, uint32_t *ndim) {
 static jlp_val *npy_array(ctx *c, const jv *s) {
     char *rel = s->kind == JV_STR ? jv_str(c->t, s, NULL) : NULL;
     if (!rel) { fail(c, s, "expected \"$npy\": \"path\""); return NULL; }
-    char path[4096], err[300];
+    char path[4096];
     if (rel[0] == '/' || !c->base) snprintf(path, sizeof path, "%s", rel);
     else snprintf(path, sizeof path, "%s/%s", c->base, rel);
     free(rel);
-    npy_file f;
-    if (npy_read(path, &f, err, sizeof err)) { fail(c, s, "%s", err); return NULL; }
+    /* the library reads the file; its array (with its dtype, copied) joins our document */
     jlp_error e;
-    jlp_val *v = NULL, *dt = jlp_new_dtype(c->doc, f.descr, &e);
-    if (!dt) fail(c, s, "%s: bad dtype: %s", path, e.msg);
-    else {
-        uint64_t cnt = 1;
-        for (uint32_t i = 0; i < f.ndim; i++) cnt *= f.shape[i];
-        size_t nb = (size_t)(cnt * jlp_dtype_itemsize(dt));
-        if (jlp_dtype_kind(dt) == 'O') fail(c, s, "%s: object arrays are not supported", path);
-        else if (nb > f.nbytes) fail(c, s, "%s: data is truncated", path);
-        else if (!(v = jlp_new_array(c->doc, dt, f.ndim, f.shape, f.fortran ? 'F' : 'C', f.data, nb, JLP_COPY, &e)))
-            fail(c, s, "%s: %s", path, e.msg);
-    }
-    npy_free(&f);
+    jlp_doc *npy = jlp_load_npy_path(path, NULL, &e);
+    if (!npy) { fail(c, s, "%s: %s", path, e.msg); return NULL; }
+    jlp_array_info a = JLP_ARRAY_INFO_INIT;
+    jlp_val *v = NULL;
+    jlp_array_get(jlp_doc_root(npy), &a);
+    if (!(v = jlp_new_array(c->doc, a.dtype, a.ndim, a.shape, a.order, a.data, (size_t)a.nbytes, JLP_COPY, &e)))
+        fail(c, s, "%s: %s", path, e.msg);
+    jlp_doc_free(npy);
     return v;
 }
 

@@ -42,169 +42,44 @@ static void usage(FILE *out) {
           out);
 }
 
-/* ---- the value graph addressed by JSON pointer tokens ------------------------------ */
-
-static int key_cmp(const void *a, const void *b) {
-    size_t la, lb;
-    const char *sa = jlp_get_str(*(jlp_val *const *)a, &la), *sb = jlp_get_str(*(jlp_val *const *)b, &lb);
-    if (la != lb) return la < lb ? -1 : 1;
-    return memcmp(sa, sb, la);
-}
-
-/* As the exporter decides: a JSON object when keys are distinct str not starting '$'. */
-static bool dict_is_plain(const jlp_val *d) {
-    size_t n = jlp_len(d);
-    for (size_t i = 0; i < n; i++) {
-        size_t l;
-        const jlp_val *k = jlp_dict_key(d, i);
-        const char *s = jlp_get_str(k, &l);
-        if (jlp_get_type(k) != JLP_STR || (l && s[0] == '$')) return false;
-    }
-    if (n < 2) return true;
-    jlp_val **keys = malloc(n * sizeof *keys);
-    if (!keys) return true;
-    for (size_t i = 0; i < n; i++) keys[i] = jlp_dict_key(d, i);
-    qsort(keys, n, sizeof *keys, key_cmp);
-    bool plain = true;
-    for (size_t i = 1; i < n && plain; i++) plain = key_cmp(&keys[i - 1], &keys[i]) != 0;
-    free(keys);
-    return plain;
-}
-
-static bool tok_is(const jv_token *t, const char *s) { return strlen(s) == t->len && !memcmp(t->s, s, t->len); }
-
-static jlp_val *dict_str_get(const jlp_val *d, const jv_token *t) {
-    size_t n = jlp_len(d);
-    for (size_t i = 0; i < n; i++) {
-        size_t l;
-        const jlp_val *k = jlp_dict_key(d, i);
-        const char *s = jlp_get_str(k, &l);
-        if (jlp_get_type(k) == JLP_STR && l == t->len && !memcmp(s, t->s, l)) return jlp_dict_value(d, i);
-    }
-    return NULL;
-}
-
-static jlp_val *index_of(const jlp_val *v, const jv_token *t, jlp_val *(*get)(const jlp_val *, size_t)) {
-    uint64_t i;
-    if (jv_token_index(t, &i) || i >= jlp_len(v)) return NULL;
-    return get(v, (size_t)i);
-}
-
-static jlp_val *pair_of(const jlp_val *d, const jv_token *t) {
-    uint64_t i, w;
-    if (jv_token_index(&t[0], &i) || jv_token_index(&t[1], &w) || i >= jlp_len(d) || w > 1) return NULL;
-    return w ? jlp_dict_value(d, (size_t)i) : jlp_dict_key(d, (size_t)i);
-}
-
-/* One step of the graph: consume tokens from toks[k]. @return the value reached and
- * advance *k, or NULL (nothing consumed) when the graph cannot take the step; the
- * caller then follows the rest in the JSON text of v. */
-static jlp_val *step(jlp_val *v, const jv_token *t, long left, long *used) {
-    jlp_type ty = jlp_get_type(v);
-    jlp_val *r = NULL;
-    *used = 0;
-    switch (ty) {
-    case JLP_LIST:
-        r = index_of(v, t, jlp_item); *used = 1; break;
-    case JLP_DICT:
-        if (dict_is_plain(v)) { r = dict_str_get(v, t); *used = 1; }
-        else if (left >= 3 && tok_is(t, "$dict")) { r = pair_of(v, t + 1); *used = 3; }
-        break;
-    case JLP_TUPLE: case JLP_SET: case JLP_FROZENSET:
-        if (left >= 2 && tok_is(t, ty == JLP_TUPLE ? "$tuple" : ty == JLP_SET ? "$set" : "$frozenset")) {
-            r = index_of(v, t + 1, jlp_item); *used = 2;
-        }
-        break;
-    case JLP_PERSID:
-        if (tok_is(t, "$persid")) { r = jlp_persid_value(v); *used = 1; }
-        break;
-    case JLP_OBJECT:
-        if (left < 2 || !tok_is(t, "$object")) break;
-        if (tok_is(t + 1, "state")) { r = jlp_obj_state(v); *used = 2; }
-        else if (left >= 3 && tok_is(t + 1, "args")) { r = index_of(jlp_obj_args(v), t + 2, jlp_item); *used = 3; }
-        else if (left >= 3 && tok_is(t + 1, "items")) { r = index_of(jlp_obj_items(v), t + 2, jlp_item); *used = 3; }
-        else if (left >= 3 && tok_is(t + 1, "kwargs")) { r = dict_str_get(jlp_obj_kwargs(v), t + 2); *used = 3; }
-        else if (left >= 4 && tok_is(t + 1, "dictitems")) { r = pair_of(jlp_obj_dictitems(v), t + 2); *used = 4; }
-        else if ((tok_is(t + 1, "class") || tok_is(t + 1, "call")) &&
-                 jlp_get_type(jlp_obj_callable(v)) != JLP_GLOBAL &&
-                 tok_is(t + 1, jlp_obj_get_kind(v) == JLP_OBJ_REDUCE ? "call" : "class")) {
-            r = jlp_obj_callable(v); *used = 2;
-        }
-        break;
-    case JLP_NDARRAY: {
-        jlp_array_info a = JLP_ARRAY_INFO_INIT;
-        jlp_array_get(v, &a);
-        if (a.data || left < 2 + (long)a.ndim || !tok_is(t, "$ndarray") || !tok_is(t + 1, "data")) break;
-        uint64_t flat = 0;
-        for (uint32_t d = 0; d < a.ndim; d++) {
-            uint64_t i;
-            if (jv_token_index(&t[2 + d], &i) || i >= a.shape[d]) return NULL;
-            flat = flat * a.shape[d] + i;
-        }
-        r = jlp_array_object(v, flat);
-        *used = 2 + (long)a.ndim;
-        break;
-    }
-    default: break;
-    }
-    if (!r) *used = 0;
-    return r;
-}
-
-/* Follow toks through the graph as far as it goes; *k receives the tokens used. */
-static jlp_val *resolve(jlp_val *v, const jv_token *toks, long n, long *k) {
-    long i = 0;
-    while (i < n) {
-        long used;
-        jlp_val *r = step(v, toks + i, n - i, &used);
-        if (!r) break;
-        v = r;
-        i += used;
-    }
-    *k = i;
-    return v;
-}
+/* ---- --get: the library resolves the pointer through the values (jlp_at_prefix); what
+ * is left addresses the JSON text of the value reached (dtype, shape, numeric data) ---- */
 
 static int print_get(jlp_doc *doc, const char *ptr, const jlp_json_opts *jopts) {
-    jv_token *toks;
-    long n = jv_pointer_split(ptr, strlen(ptr), &toks);
-    if (n < 0) {
-        fprintf(stderr, "jlload: --get '%s': a JSON pointer is empty or starts with '/'\n", ptr);
+    jlp_error err;
+    const char *rest;
+    jlp_val *v = jlp_at_prefix(jlp_doc_root(doc), ptr, &rest, &err);
+    if (!v) {
+        fprintf(stderr, "jlload: --get '%s': %s\n", ptr, err.msg);
         return CLI_BAD_INPUT;
     }
-    long k;
-    jlp_val *v = resolve(jlp_doc_root(doc), toks, n, &k);
-    jlp_error err;
-    int status = CLI_OK;
-    if (k == n) {
+    if (!*rest) {
         if (jlp_export_json_file(v, jopts, stdout, &err) != JLP_OK) {
             cli_report("<stdout>", &err);
-            status = CLI_BAD_INPUT;
+            return CLI_BAD_INPUT;
         }
-    } else {
-        /* the rest addresses the JSON text of v (dtype, shape, numeric data...) */
-        size_t len;
-        char *text = jlp_export_json_str(v, jopts, &len, &err);
-        char msg[200];
-        jv *root = text ? jv_parse(text, len, msg, sizeof msg) : NULL;
-        jv *hit = root ? jv_follow(text, root, toks + k, n - k) : NULL;
-        if (hit) {
-            fwrite(text + hit->start, 1, hit->end - hit->start, stdout);
-            fputc('\n', stdout);
-        } else {
-            fprintf(stderr, "jlload: --get '%s': no such value", ptr);
-            if (k) {
-                fputs(" (resolved up to '", stderr);
-                for (long i = 0; i < k; i++) fprintf(stderr, "/%.*s", (int)toks[i].len, toks[i].s);
-                fputs("')", stderr);
-            }
-            fputc('\n', stderr);
-            status = CLI_BAD_INPUT;
-        }
-        jv_free(root);
-        free(text);
+        return CLI_OK;
     }
-    jv_tokens_free(toks, n);
+    jv_token *toks;
+    long n = jv_pointer_split(rest, strlen(rest), &toks);
+    size_t len;
+    char *text = n >= 0 ? jlp_export_json_str(v, jopts, &len, &err) : NULL;
+    char msg[200];
+    jv *root = text ? jv_parse(text, len, msg, sizeof msg) : NULL;
+    jv *hit = root ? jv_follow(text, root, toks, n) : NULL;
+    int status = CLI_OK;
+    if (hit) {
+        fwrite(text + hit->start, 1, hit->end - hit->start, stdout);
+        fputc('\n', stdout);
+    } else {
+        /* say what the values resolved and where the JSON stopped following */
+        jlp_at(jlp_doc_root(doc), ptr, &err);
+        fprintf(stderr, "jlload: --get '%s': no such value (%s)\n", ptr, err.msg);
+        status = CLI_BAD_INPUT;
+    }
+    jv_free(root);
+    free(text);
+    if (n >= 0) jv_tokens_free(toks, n);
     return status;
 }
 
@@ -219,6 +94,29 @@ static int write_array(const char *dir, unsigned long n, jlp_val *arr) {
     if (jlp_dump_npy_path(arr, path, &err) == JLP_OK) return 0;
     fprintf(stderr, "jlload: --extract: array %lu: %s: %s\n", n, jlp_error_name(err.code), err.msg);
     return -1;
+}
+
+/* The JSON pointer of decoded tokens (~ and / escaped), malloc()ed; NULL when out of
+ * memory. */
+static char *pointer_of(const jv_token *toks, size_t n) {
+    size_t cap = 1;
+    for (size_t i = 0; i < n; i++) cap += 1 + 2 * toks[i].len;
+    char *p = malloc(cap), *q = p;
+    if (!p) return NULL;
+    for (size_t i = 0; i < n; i++) {
+        *q++ = '/';
+        for (size_t j = 0; j < toks[i].len; j++) {
+            char c = toks[i].s[j];
+            if (c == '~' || c == '/') {
+                *q++ = '~';
+                *q++ = c == '~' ? '0' : '1';
+            } else {
+                *q++ = c;
+            }
+        }
+    }
+    *q = 0;
+    return p;
 }
 
 static int extract(jlp_doc *doc, const char *dir, const jlp_json_opts *jopts) {
@@ -253,8 +151,11 @@ static int extract(jlp_doc *doc, const char *dir, const jlp_json_opts *jopts) {
             size_t tl;
             if (jv_tag(text, x, &tag, &tl) && tl == 8 && !memcmp(tag, "$ndarray", 8)) {
                 for (size_t i = 1; i < d; i++) path[i - 1] = stk[i].tok;
-                long k;
-                jlp_val *arr = resolve(jlp_doc_root(doc), path, (long)d - 1, &k);
+                const char *rest = "?";
+                char *ptr = pointer_of(path, d - 1);
+                jlp_val *arr = ptr ? jlp_at_prefix(jlp_doc_root(doc), ptr, &rest, NULL) : NULL;
+                long k = *rest ? -1 : (long)d - 1; /* rest points into ptr */
+                free(ptr);
                 jlp_array_info a = JLP_ARRAY_INFO_INIT;
                 if (k == (long)d - 1 && jlp_array_get(arr, &a) && a.data) {
                     if (write_array(dir, count, arr)) { status = CLI_BAD_INPUT; break; }

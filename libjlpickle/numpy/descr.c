@@ -209,6 +209,7 @@ jlp_code jlp__dtype_from_descr(jlp__vm *m, jlp_val *descr, jlp_val **out) {
     jlp_field *f = jlp__doc_alloc(m->doc, (n ? n : 1) * sizeof *f);
     if (!v || !d || !f) return jlp__vm_nomem(m);
     memset(d, 0, sizeof *d);
+    d->doc = m->doc;
     d->kind = 'V';
     d->byteorder = '|';
     d->alignment = 1;
@@ -233,6 +234,7 @@ jlp_code jlp__dtype_from_descr(jlp__vm *m, jlp_val *descr, jlp_val **out) {
             jlp_dtype_info *sd = jlp__doc_alloc(m->doc, sizeof *sd);
             if (!sub || !sd) return jlp__vm_nomem(m);
             memset(sd, 0, sizeof *sd);
+            sd->doc = m->doc;
             uint32_t nd;
             c = jlp__shape_from_tuple(m, e->u.seq.v[2], &sd->sub_shape, &nd);
             if (c) return c;
@@ -281,12 +283,33 @@ jlp_val *jlp__parse_literal(jlp_doc *doc, const char *text, size_t n) {
     return l.p == l.end ? v : NULL;
 }
 
-/* numpy's names for common dtypes, as jlp_new_dtype accepts them */
+/* The names and one-character codes numpy.dtype() accepts (numpy's sctypeDict and
+ * typecodes), with the type string numpy 1.24 gives them on an LP64 host (C long and
+ * pointers 64 bits, long double the x87 format in 16 bytes). "=" is host order. */
 static const struct { const char *name, *str; } aliases[] = {
-    {"bool", "|b1"}, {"int8", "|i1"}, {"int16", "=i2"}, {"int32", "=i4"}, {"int64", "=i8"},
+    {"?", "|b1"}, {"b", "|i1"}, {"B", "|u1"}, {"h", "=i2"}, {"H", "=u2"}, {"i", "=i4"}, {"I", "=u4"},
+    {"l", "=i8"}, {"L", "=u8"}, {"q", "=i8"}, {"Q", "=u8"}, {"p", "=i8"}, {"P", "=u8"},
+    {"e", "=f2"}, {"f", "=f4"}, {"d", "=f8"}, {"g", "=f16"}, {"F", "=c8"}, {"D", "=c16"}, {"G", "=c32"},
+    {"O", "|O"}, {"S", "|S0"}, {"a", "|S0"}, {"U", "=U0"}, {"V", "|V0"}, {"M", "=M8"}, {"m", "=m8"},
+    {"c", "|S1"},
+    {"bool", "|b1"}, {"bool_", "|b1"}, {"bool8", "|b1"},
+    {"byte", "|i1"}, {"short", "=i2"}, {"intc", "=i4"}, {"int_", "=i8"}, {"int", "=i8"}, {"long", "=i8"},
+    {"longlong", "=i8"}, {"intp", "=i8"}, {"int0", "=i8"},
+    {"int8", "|i1"}, {"int16", "=i2"}, {"int32", "=i4"}, {"int64", "=i8"},
+    {"ubyte", "|u1"}, {"ushort", "=u2"}, {"uintc", "=u4"}, {"uint", "=u8"}, {"ulong", "=u8"},
+    {"ulonglong", "=u8"}, {"uintp", "=u8"}, {"uint0", "=u8"},
     {"uint8", "|u1"}, {"uint16", "=u2"}, {"uint32", "=u4"}, {"uint64", "=u8"},
-    {"float16", "=f2"}, {"float32", "=f4"}, {"float64", "=f8"}, {"complex64", "=c8"},
-    {"complex128", "=c16"}, {"object", "|O"}, {"O", "|O"},
+    {"half", "=f2"}, {"single", "=f4"}, {"double", "=f8"}, {"float", "=f8"}, {"float_", "=f8"},
+    {"longdouble", "=f16"}, {"longfloat", "=f16"},
+    {"float16", "=f2"}, {"float32", "=f4"}, {"float64", "=f8"}, {"float128", "=f16"},
+    {"csingle", "=c8"}, {"singlecomplex", "=c8"}, {"cdouble", "=c16"}, {"cfloat", "=c16"}, {"complex", "=c16"},
+    {"complex_", "=c16"}, {"clongdouble", "=c32"}, {"clongfloat", "=c32"}, {"longcomplex", "=c32"},
+    {"complex64", "=c8"}, {"complex128", "=c16"}, {"complex256", "=c32"},
+    {"object", "|O"}, {"object_", "|O"}, {"object0", "|O"},
+    {"str", "=U0"}, {"str_", "=U0"}, {"str0", "=U0"}, {"unicode", "=U0"}, {"unicode_", "=U0"},
+    {"bytes", "|S0"}, {"bytes_", "|S0"}, {"bytes0", "|S0"}, {"string_", "|S0"},
+    {"void", "|V0"}, {"void0", "|V0"},
+    {"datetime64", "=M8"}, {"timedelta64", "=m8"},
 };
 
 jlp_code jlp__dtype_from_text(jlp__vm *m, const char *text, size_t n, jlp_val **out) {
@@ -296,8 +319,38 @@ jlp_code jlp__dtype_from_text(jlp__vm *m, const char *text, size_t n, jlp_val **
         if (!lit_v) return jlp__vm_fail(m, JLP_E_BAD_DTYPE, "malformed structured dtype description");
         return jlp__dtype_from_descr(m, lit_v, out);
     }
-    for (size_t i = 0; i < sizeof aliases / sizeof aliases[0]; i++)
-        if (strlen(aliases[i].name) == n && !memcmp(aliases[i].name, text, n))
-            return jlp__dtype_from_str(m, aliases[i].str, strlen(aliases[i].str), out);
+    /* a byte order may lead a one-character code: '>f' is >f4 */
+    char order = 0;
+    if (n == 2 && strchr("<>=|", text[0])) {
+        order = text[0];
+        text++;
+        n--;
+    }
+    for (size_t i = 0; i < sizeof aliases / sizeof aliases[0]; i++) {
+        if (strlen(aliases[i].name) != n || memcmp(aliases[i].name, text, n)) continue;
+        /* '|' (no byte order) before a code that has one means the host's, as in numpy */
+        if (!order || order == '|') return jlp__dtype_from_str(m, aliases[i].str, strlen(aliases[i].str), out);
+        char buf[8];
+        snprintf(buf, sizeof buf, "%c%s", aliases[i].str[0] == '|' ? '|' : order, aliases[i].str + 1);
+        return jlp__dtype_from_str(m, buf, strlen(buf), out);
+    }
+    if (order) { /* not a code after all: give the text back whole */
+        text--;
+        n++;
+    }
+    /* sized and unit forms: "a5" is S5; "datetime64[ns]" and "timedelta64[D]" are M8/m8 */
+    char buf[64];
+    if (n >= 2 && n < sizeof buf && text[0] == 'a' && text[1] >= '0' && text[1] <= '9') {
+        snprintf(buf, sizeof buf, "S%.*s", (int)(n - 1), text + 1);
+        return jlp__dtype_from_str(m, buf, n, out);
+    }
+    static const struct { const char *name, *code; } units[] = {{"datetime64[", "M8["}, {"timedelta64[", "m8["}};
+    for (size_t i = 0; i < 2; i++) {
+        size_t k = strlen(units[i].name);
+        if (n > k && n - k + 3 < sizeof buf && !memcmp(text, units[i].name, k)) {
+            snprintf(buf, sizeof buf, "%s%.*s", units[i].code, (int)(n - k), text + k);
+            return jlp__dtype_from_str(m, buf, strlen(buf), out);
+        }
+    }
     return jlp__dtype_from_str(m, text, n, out);
 }

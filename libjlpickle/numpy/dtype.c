@@ -90,6 +90,7 @@ jlp_code jlp__dtype_reduce(jlp__vm *m, jlp_val *args, jlp_val **out) {
     jlp_dtype_info *d = jlp__doc_alloc(m->doc, sizeof *d);
     if (!v || !d) return jlp__vm_nomem(m);
     memset(d, 0, sizeof *d);
+    d->doc = m->doc;
     d->kind = kind;
     d->itemsize = size;
     if (order == '=') order = host_little() ? '<' : '>';
@@ -327,4 +328,47 @@ uint32_t jlp__dtype_align(const jlp_dtype_info *d) {
      * alignments count by their largest power-of-two factor. */
     if (!a) a = 1;
     return a & (~a + 1u);
+}
+
+jlp_val *jlp__dtype_copy(jlp_doc *doc, const jlp_val *src) {
+    const jlp_dtype_info *sd = jlp__dt(src);
+    jlp_val *v = jlp__new_val(doc, JLP_DTYPE);
+    jlp_dtype_info *d = v ? jlp__doc_alloc(doc, sizeof *d) : NULL;
+    if (!d) return NULL;
+    *d = *sd;
+    d->doc = doc;
+    d->metadata = NULL;
+    v->flags = src->flags | doc->new_flags;
+    v->u.ext = d;
+    if (sd->sub_base) { /* nesting is bounded (DTYPE_MAX_DEPTH), so is this recursion */
+        d->sub_base = jlp__dtype_copy(doc, sd->sub_base);
+        d->sub_shape = jlp__doc_alloc(doc, (sd->sub_ndim ? sd->sub_ndim : 1) * sizeof *d->sub_shape);
+        if (!d->sub_base || !d->sub_shape) return NULL;
+        if (sd->sub_ndim) memcpy(d->sub_shape, sd->sub_shape, sd->sub_ndim * sizeof *d->sub_shape);
+    }
+    if (sd->fields) {
+        d->fields = jlp__doc_alloc(doc, (sd->nfields ? sd->nfields : 1) * sizeof *d->fields);
+        if (!d->fields) return NULL;
+        for (size_t i = 0; i < sd->nfields; i++) {
+            const jlp_field *f = &sd->fields[i];
+            jlp_field *g = &d->fields[i];
+            g->name_val = jlp__new_bytes_copy(doc, JLP_STR, f->name, f->name_len);
+            g->dtype = jlp__dtype_copy(doc, f->dtype);
+            if (!g->name_val || !g->dtype) return NULL;
+            g->name = g->name_val->u.s.p;
+            g->name_len = f->name_len;
+            g->offset = f->offset;
+            g->title = NULL;
+            if (f->title && f->title->type == JLP_STR) {
+                g->title = jlp__new_bytes_copy(doc, JLP_STR, f->title->u.s.p, f->title->u.s.n);
+                if (!g->title) return NULL;
+            }
+        }
+    }
+    return v;
+}
+
+jlp_val *jlp__dtype_in(jlp_doc *doc, const jlp_val *dtype) {
+    if (jlp__dt(dtype)->doc == doc) return (jlp_val *)(uintptr_t)dtype;
+    return jlp__dtype_copy(doc, dtype);
 }

@@ -26,6 +26,7 @@ jlp_val *jlp__new_ndarray(jlp_doc *d, jlp_val *dtype, const uint64_t *shape, uin
     if (!v || !a || !s) return NULL;
     memset(a, 0, sizeof *a);
     if (ndim) memcpy(s, shape, ndim * sizeof *s);
+    a->doc = d;
     a->dtype = dtype;
     a->shape = s;
     a->ndim = ndim;

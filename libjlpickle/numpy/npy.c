@@ -277,7 +277,7 @@ static bool repr_descr(jlp__buf *b, const jlp_dtype_info *d) {
         jlp__buf_putc(b, ')');
         return true;
     }
-    if (!d->nfields && !(d->kind == 'V' && d->fields)) {
+    if (!d->structured) {
         repr_str(b, d->str, strlen(d->str));
         return true;
     }

@@ -18,6 +18,7 @@ typedef struct jlp_field {
 } jlp_field;
 
 typedef struct jlp_dtype_info {
+    jlp_doc *doc;         /* the document that owns the node */
     char kind;            /* b i u f c S U V M m O */
     char byteorder;       /* '<' '>' '|' */
     uint64_t itemsize;
@@ -38,7 +39,22 @@ typedef struct jlp_dtype_info {
     char str[40];         /* numpy's dtype.str, computed at BUILD */
 } jlp_dtype_info;
 
+/* A conversion of an array's elements made for a typed view (view.c), kept for the
+ * document's lifetime so the same request returns the same bytes. */
+typedef struct jlp__conv {
+    struct jlp__conv *next;
+    int64_t field;        /* index of the field viewed, -1 for the whole array */
+    int elem;             /* jlp_elem */
+    bool round;           /* made with JLP_AS_ROUND */
+    const void *data;
+    const uint64_t *shape;
+    uint32_t ndim;
+    uint64_t count;
+} jlp__conv;
+
 typedef struct jlp_ndarray {
+    jlp_doc *doc;         /* the document that owns the node (typed views convert into it) */
+    jlp__conv *convs;     /* conversions made for typed views, newest first */
     jlp_val *dtype;       /* JLP_DTYPE */
     uint32_t ndim;
     uint64_t *shape;
@@ -86,6 +102,11 @@ jlp_code jlp__dtype_reduce(jlp__vm *m, jlp_val *args, jlp_val **out);
 bool jlp__datetime_unit_known(const char *u, size_t n);
 /** BUILD of a dtype with numpy's state tuple (versions 0 to 4). */
 jlp_code jlp__dtype_build(jlp__vm *m, jlp_val *dt, jlp_val *state);
+/** A copy of the dtype `src` (of any document) in `doc`: fields, names, titles that are
+ *  str, subarrays and units; metadata is not copied. @return NULL when out of memory. */
+jlp_val *jlp__dtype_copy(jlp_doc *doc, const jlp_val *src);
+/** `dtype` itself when `doc` owns it, else a copy in `doc` (NULL when out of memory). */
+jlp_val *jlp__dtype_in(jlp_doc *doc, const jlp_val *dtype);
 /** Recompute derived facts (hasobject, str) after fields changed. */
 void jlp__dtype_finish(jlp_dtype_info *d);
 /** @return the alignment numpy would require of the dtype's items (1 for packed). */

@@ -1,6 +1,8 @@
 /* doc.c - documents, node constructors and the public read accessors. */
 #include "doc.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 
@@ -53,6 +55,17 @@ const char *jlp_doc_generation(const jlp_doc *doc) {
 }
 
 bool jlp__doc_limit_hit(jlp_doc *d) { return d->limit_hit; }
+
+void jlp__doc_note(jlp_doc *d, jlp_code code, const char *fmt, ...) {
+    if (!d || d->error.code != JLP_OK) return;
+    d->error.code = code;
+    d->error.opcode = -1;
+    d->error.offset = d->error.input_offset = 0;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(d->error.msg, sizeof d->error.msg, fmt, ap);
+    va_end(ap);
+}
 
 void *jlp__doc_alloc_slow(jlp_doc *d, size_t n) {
     bool hit = false;
@@ -223,18 +236,6 @@ int jlp_str_eq(const jlp_val *v, const char *s) {
     return v->u.s.n == n && memcmp(v->u.s.p, s, n) == 0;
 }
 
-static bool is_seq(const jlp_val *v) {
-    return v && (v->type == JLP_TUPLE || v->type == JLP_LIST || v->type == JLP_SET ||
-                 v->type == JLP_FROZENSET);
-}
-
-size_t jlp_len(const jlp_val *v) {
-    return (is_seq(v) || (v && v->type == JLP_DICT)) ? v->u.seq.n : 0;
-}
-
-jlp_val *jlp_item(const jlp_val *v, size_t i) {
-    return is_seq(v) && i < v->u.seq.n ? v->u.seq.v[i] : NULL;
-}
 
 jlp_val *jlp_dict_key(const jlp_val *v, size_t i) {
     return v && v->type == JLP_DICT && i < v->u.seq.n ? v->u.seq.v[2 * i] : NULL;
@@ -249,27 +250,6 @@ jlp_val *jlp_dict_get(const jlp_val *v, const char *key) {
     for (size_t i = 0; i < v->u.seq.n; i++)
         if (jlp_str_eq(v->u.seq.v[2 * i], key)) return v->u.seq.v[2 * i + 1];
     return NULL;
-}
-
-jlp_iter jlp_iter_make(const jlp_val *v) {
-    jlp_iter it = {v, 0};
-    return it;
-}
-
-jlp_val *jlp_iter_next(jlp_iter *it) {
-    if (!it || !it->v) return NULL;
-    if (it->v->type == JLP_DICT) {
-        if (it->i >= it->v->u.seq.n) return NULL;
-        return it->v->u.seq.v[2 * it->i++];
-    }
-    if (!is_seq(it->v) || it->i >= it->v->u.seq.n) return NULL;
-    return it->v->u.seq.v[it->i++];
-}
-
-jlp_val *jlp_iter_value(const jlp_iter *it) {
-    if (!it || !it->v || it->v->type != JLP_DICT || it->i == 0 || it->i > it->v->u.seq.n)
-        return NULL;
-    return it->v->u.seq.v[2 * (it->i - 1) + 1];
 }
 
 const char *jlp_global_module(const jlp_val *v, size_t *len) {
@@ -311,3 +291,34 @@ jlp_val *jlp_persid_value(const jlp_val *v) {
 }
 
 int64_t jlp_ext_code(const jlp_val *v) { return v && v->type == JLP_EXT ? v->u.i : 0; }
+
+/* The dict an object's attributes live in: its state, or the dict and the slots dict of
+ * a (dict, slots) state as object.__reduce_ex__ writes them for classes with slots. */
+void jlp__obj_attr_dicts(const jlp_val *obj, const jlp_val **d, const jlp_val **slots) {
+    *d = *slots = NULL;
+    const jlp_obj *o = obj_of(obj);
+    const jlp_val *st = o ? o->state : NULL;
+    if (!st) return;
+    if (st->type == JLP_DICT) {
+        *d = st;
+    } else if (st->type == JLP_TUPLE && st->u.seq.n == 2) {
+        if (st->u.seq.v[0]->type == JLP_DICT) *d = st->u.seq.v[0];
+        if (st->u.seq.v[1]->type == JLP_DICT) *slots = st->u.seq.v[1];
+    }
+}
+
+jlp_val *jlp__obj_attr_n(const jlp_val *obj, const char *name, size_t n) {
+    const jlp_val *d[2];
+    jlp__obj_attr_dicts(obj, &d[0], &d[1]);
+    for (int k = 0; k < 2; k++) {
+        for (size_t i = 0; d[k] && i < d[k]->u.seq.n; i++) {
+            const jlp_val *key = d[k]->u.seq.v[2 * i];
+            if (key->type == JLP_STR && key->u.s.n == n && !memcmp(key->u.s.p, name, n)) return d[k]->u.seq.v[2 * i + 1];
+        }
+    }
+    return NULL;
+}
+
+jlp_val *jlp_obj_attr(const jlp_val *obj, const char *name) {
+    return name ? jlp__obj_attr_n(obj, name, strlen(name)) : NULL;
+}

@@ -65,6 +65,8 @@ struct jlp_doc {
     uint64_t unbuilt;       /* arrays numpy's _reconstruct made with items (or with a dtype
                                argument not read) that no BUILD has filled yet */
     unsigned origins;       /* 1 << jlp_array_origin of each wrapper met */
+    jlp_error error;        /* the first failure of a builder or editing call since the
+                               last jlp_doc_error (code JLP_OK when none) */
     bool mapped;            /* the input is the mapping below */
     void *map;
     size_t map_len;
@@ -116,6 +118,14 @@ jlp_val *jlp__new_object(jlp_doc *d, jlp_obj_kind kind, jlp_val *callable, jlp_v
 /** Append n items (2n for a DICT: key, value, ...) to a sequence/dict node.
  *  @return false on allocation failure. */
 bool jlp__seq_append(jlp_doc *d, jlp_val *seq, jlp_val *const *items, size_t n);
+/** The dicts an object's attributes live in: its state when it is a dict, or the dict
+ *  and the slots dict of a (dict, slots) state tuple; NULL where there is none. */
+void jlp__obj_attr_dicts(const jlp_val *obj, const jlp_val **d, const jlp_val **slots);
+/** An object's attribute by a name of `n` bytes (see jlp_obj_attr), or NULL. */
+jlp_val *jlp__obj_attr_n(const jlp_val *obj, const char *name, size_t n);
+/** Keep `code` and the message as the document's builder error (jlp_doc_error) unless
+ *  an earlier failure is kept already: the first one is the cause. NULL doc: ignored. */
+void jlp__doc_note(jlp_doc *d, jlp_code code, const char *fmt, ...) JLP_PRINTF(3, 4);
 /** Whether the last allocation failure was the alloc limit (true) or the allocator. */
 bool jlp__doc_limit_hit(jlp_doc *d);
 

@@ -11,6 +11,7 @@
 
 #include "bigint.h"
 #include "json_num.h"
+#include "../common/item.h"
 #include "../common/opts.h"
 #include "../common/sha256.h"
 #include "../numpy/numpy.h"
@@ -438,85 +439,6 @@ static void push_frame(exporter *e, const jlp_val *v, const pnode *path, fkind k
 
 /* ---- numpy values ------------------------------------------------------------------- */
 
-static bool host_little(void) {
-    const uint16_t one = 1;
-    return *(const uint8_t *)&one == 1;
-}
-
-/* Load an unsigned integer of `size` bytes in byte order `bo`. */
-static uint64_t load_uint(const uint8_t *p, uint64_t size, char bo) {
-    uint64_t v = 0;
-    bool little = bo == '<' || (bo == '|' && host_little());
-    for (uint64_t i = 0; i < size; i++) {
-        uint8_t b = little ? p[size - 1 - i] : p[i];
-        v = (v << 8) | b;
-    }
-    return v;
-}
-
-static double half_to_double(uint16_t h) {
-    int exp = (h >> 10) & 0x1F;
-    double mant = h & 0x3FF;
-    double v = exp == 0 ? ldexp(mant, -24) : exp == 31 ? (mant ? NAN : INFINITY) : ldexp(mant + 1024, exp - 25);
-    return (h & 0x8000) ? -v : v;
-}
-
-/* x87 80-bit extended precision, as numpy's float128/longdouble stores it on x86, to
- * double as numpy's float() gives it: the x87 conversion, one rounding to nearest even.
- * The mantissa has an explicit integer bit: encodings the FPU calls invalid (integer bit
- * clear with a non-zero exponent: unnormals, pseudo-infinities, pseudo-NaNs) convert to
- * NaN; a pseudo-denormal (exponent 0, integer bit set) has the denormals' exponent. */
-static double ext80_to_double(const uint8_t *p, char bo) {
-    uint8_t b[10];
-    for (int i = 0; i < 10; i++) b[i] = bo == '>' ? p[15 - i] : p[i];
-    uint64_t mant = 0;
-    for (int i = 7; i >= 0; i--) mant = (mant << 8) | b[i];
-    int exp = ((b[9] & 0x7F) << 8) | b[8];
-    bool neg = (b[9] & 0x80) != 0;
-    const uint64_t top = (uint64_t)1 << 63;
-    if (exp && !(mant & top)) return NAN;
-    if (exp == 0x7FFF) return (mant << 1) ? NAN : neg ? -INFINITY : INFINITY;
-    if (!mant) return neg ? -0.0 : 0.0;
-    /* value = mant * 2^e2, then normalized so bit 63 is set */
-    int e2 = (exp ? exp : 1) - 16383 - 63;
-    while (!(mant & top)) { mant <<= 1; e2--; }
-    /* keep 53 bits, fewer where the double is subnormal (unbiased exponent below -1022) */
-    int unbiased = e2 + 63;
-    if (unbiased > 1023) return neg ? -INFINITY : INFINITY;
-    int shift = 11 + (unbiased < -1022 ? -1022 - unbiased : 0);
-    uint64_t kept, rem, half;
-    if (shift >= 65) {
-        kept = 0; rem = 0; half = 1; /* below half the smallest subnormal */
-    } else if (shift == 64) {
-        kept = 0; rem = mant; half = top;
-    } else {
-        kept = mant >> shift;
-        rem = mant & (((uint64_t)1 << shift) - 1);
-        half = (uint64_t)1 << (shift - 1);
-    }
-    if (rem > half || (rem == half && (kept & 1))) kept++;
-    /* kept <= 2^53 is exact in a double and so is the scaling, but for overflow */
-    double v = ldexp((double)kept, e2 + shift);
-    return neg ? -v : v;
-}
-
-static double load_float(const uint8_t *p, uint64_t size, char bo) {
-    uint64_t bits = size <= 8 ? load_uint(p, size, bo) : 0;
-    if (size == 2) return half_to_double((uint16_t)bits);
-    if (size == 4) {
-        float f;
-        uint32_t b32 = (uint32_t)bits;
-        memcpy(&f, &b32, 4);
-        return (double)f;
-    }
-    if (size == 8) {
-        double d;
-        memcpy(&d, &bits, 8);
-        return d;
-    }
-    return ext80_to_double(p, bo);
-}
-
 static void put_uint(exporter *e, uint64_t u) {
     char tmp[24];
     int n = snprintf(tmp, sizeof tmp, "%" PRIu64, u);
@@ -619,18 +541,18 @@ static void put_item(exporter *e, const jlp_dtype_info *d, const uint8_t *p) {
     switch (d->kind) {
     case 'b': puts_(e, p[0] ? "true" : "false"); break;
     case 'i': case 'M': case 'm': {
-        uint64_t u = load_uint(p, d->itemsize, bo);
+        uint64_t u = jlp__load_uint(p, d->itemsize, bo);
         unsigned shift = (unsigned)(64 - 8 * d->itemsize);
         put_int(e, shift ? (int64_t)(u << shift) >> shift : (int64_t)u);
         break;
     }
-    case 'u': put_uint(e, load_uint(p, d->itemsize, bo)); break;
-    case 'f': put_float(e, load_float(p, d->itemsize, bo)); break;
+    case 'u': put_uint(e, jlp__load_uint(p, d->itemsize, bo)); break;
+    case 'f': put_float(e, jlp__load_float(p, d->itemsize, bo, NULL)); break;
     case 'c':
         puts_(e, "{\"$complex\":[");
-        put_float(e, load_float(p, d->itemsize / 2, bo));
+        put_float(e, jlp__load_float(p, d->itemsize / 2, bo, NULL));
         put(e, ",", 1);
-        put_float(e, load_float(p + d->itemsize / 2, d->itemsize / 2, bo));
+        put_float(e, jlp__load_float(p + d->itemsize / 2, d->itemsize / 2, bo, NULL));
         puts_(e, "]}");
         break;
     case 'S': {
@@ -643,12 +565,12 @@ static void put_item(exporter *e, const jlp_dtype_info *d, const uint8_t *p) {
     }
     case 'U': {
         uint64_t n = d->itemsize / 4;
-        while (n && load_uint(p + 4 * (n - 1), 4, bo) == 0) n--;
+        while (n && jlp__load_uint(p + 4 * (n - 1), 4, bo) == 0) n--;
         jlp__buf tmp;
         jlp__buf_init(&tmp, e->out.alc);
         for (uint64_t i = 0; i < n; i++) {
             uint8_t u8[4];
-            uint32_t cp = (uint32_t)load_uint(p + 4 * i, 4, bo);
+            uint32_t cp = (uint32_t)jlp__load_uint(p + 4 * i, 4, bo);
             if (cp > 0x10FFFF) {
                 /* numpy makes a str of it that no UTF-8 (or JSON) can carry */
                 e->beyond_unicode = true;

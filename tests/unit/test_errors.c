@@ -62,6 +62,8 @@ static const struct {
     {JLP_E_PATH, 25, "PATH", "refused companion file name"},
     {JLP_E_UNSUPPORTED, 26, "UNSUPPORTED", "valid input that this operation does not support"},
     {JLP_E_CYCLE, 27, "CYCLE", "value graph has a cycle where none is allowed"},
+    {JLP_E_RANGE, 28, "RANGE", "value does not fit the requested type exactly"},
+    {JLP_E_NOT_FOUND, 29, "NOT_FOUND", "no value at the requested key, index or path"},
 };
 
 TEST(error_codes_are_pinned) {
@@ -97,7 +99,7 @@ TEST(error_table_matches_functions) {
 }
 
 TEST(unknown_codes) {
-    static const int unknown[] = {-1, -1000, 28, 1000, INT32_MAX, INT32_MIN};
+    static const int unknown[] = {-1, -1000, 30, 1000, INT32_MAX, INT32_MIN};
     for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
         jlp_code c = (jlp_code)unknown[i];
         if (unknown[i] >= 0 && unknown[i] < JLP_E__COUNT) continue;

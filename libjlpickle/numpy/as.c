@@ -1,0 +1,96 @@
+/*
+ * as.c - checked scalars: jlp_as_int64, jlp_as_uint64, jlp_as_double, jlp_as_bool and
+ * jlp_as_str over Python values, numpy scalars and 0-d or one-element arrays, with
+ * exact conversions only (elem.c).
+ */
+#include "elem.h"
+
+#include <inttypes.h>
+
+/* An object scalar's value or a one-element object array's element: what the checked
+ * scalars look through (one level only, so a chain of them cannot recurse). */
+static const jlp_val *unwrap(const jlp_val *v) {
+    if (!v) return v;
+    if (v->type == JLP_SCALAR && jlp__sc(v)->object) return jlp__sc(v)->object;
+    if (v->type == JLP_NDARRAY && jlp__arr(v)->objects && jlp__arr(v)->count == 1) {
+        const jlp_val *list = jlp__arr(v)->objects;
+        return list->u.seq.n == 1 ? list->u.seq.v[0] : v;
+    }
+    return v;
+}
+
+/* Read `v` as a number. @return JLP_OK, BAD_TYPE (with err) or RANGE (a big int). */
+static jlp_code number_of(const jlp_val *v, const char *target, jlp__num *n, jlp_error *err) {
+    v = unwrap(v);
+    const jlp_dtype_info *d = NULL;
+    const uint8_t *p = NULL;
+    if (v && v->type == JLP_SCALAR && jlp__sc(v)->data) {
+        d = jlp__dt(jlp__sc(v)->dtype);
+        p = jlp__sc(v)->data;
+    } else if (v && v->type == JLP_NDARRAY && !jlp__arr(v)->objects) {
+        const jlp_ndarray *a = jlp__arr(v);
+        if (a->count != 1)
+            return jlp__fail(err, JLP_E_BAD_TYPE, 0, -1, "an array of %" PRIu64 " elements is not a %s", a->count, target);
+        d = jlp__dt(a->dtype);
+        p = a->data;
+    }
+    if (d) {
+        if (!jlp__num_dtype(d) || !p)
+            return jlp__fail(err, JLP_E_BAD_TYPE, 0, -1, "a %s value is not a %s", d->str, target);
+        jlp__num_read(d, p, n);
+        return JLP_OK;
+    }
+    jlp_code c = jlp__num_python(v, n);
+    if (c == JLP_E_BAD_TYPE)
+        return jlp__fail(err, c, 0, -1, "a %s is not a %s", jlp_type_name(v ? (jlp_type)v->type : JLP_INVALID), target);
+    if (c == JLP_E_RANGE) return jlp__fail(err, c, 0, -1, "an int beyond 64 bits does not fit a %s", target);
+    return JLP_OK;
+}
+
+/* Convert `v` to element type `t` at `out`. */
+static jlp_code as_elem(const jlp_val *v, jlp_elem t, const char *target, void *out, jlp_error *err) {
+    jlp__clear(err);
+    if (!out) return jlp__fail(err, JLP_E_INVALID_ARG, 0, -1, "NULL output");
+    jlp__num n;
+    jlp_code c = number_of(v, target, &n, err);
+    if (c) return c;
+    /* datetime64/timedelta64 counts are ints to the int getters only */
+    bool datetime = n.datetime && t != JLP_I64 && t != JLP_U64;
+    if (!jlp__num_fits_type(n.kind, datetime, t))
+        return jlp__fail(err, JLP_E_BAD_TYPE, 0, -1, "a %s value is not a %s",
+                         datetime ? "datetime64/timedelta64" : n.kind == JLP__V_COMPLEX ? "complex" : "float", target);
+    union { int64_t i; uint64_t u; double f; uint8_t b; } tmp;
+    if (!jlp__num_write(&n, t, false, &tmp)) return jlp__fail(err, JLP_E_RANGE, 0, -1, "the value does not fit a %s exactly", target);
+    memcpy(out, &tmp, jlp__elem_size(t));
+    return JLP_OK;
+}
+
+jlp_code jlp_as_int64(const jlp_val *v, int64_t *out, jlp_error *err) {
+    return as_elem(v, JLP_I64, "int64", out, err);
+}
+
+jlp_code jlp_as_uint64(const jlp_val *v, uint64_t *out, jlp_error *err) {
+    return as_elem(v, JLP_U64, "uint64", out, err);
+}
+
+jlp_code jlp_as_double(const jlp_val *v, double *out, jlp_error *err) {
+    return as_elem(v, JLP_F64, "double", out, err);
+}
+
+jlp_code jlp_as_bool(const jlp_val *v, int *out, jlp_error *err) {
+    uint8_t b = 0;
+    jlp_code c = out ? as_elem(v, JLP_B8, "bool", &b, err) : as_elem(v, JLP_B8, "bool", NULL, err);
+    if (!c) *out = b;
+    return c;
+}
+
+jlp_code jlp_as_str(const jlp_val *v, const char **s, size_t *len, jlp_error *err) {
+    jlp__clear(err);
+    if (!s) return jlp__fail(err, JLP_E_INVALID_ARG, 0, -1, "NULL output");
+    v = unwrap(v);
+    if (!v || v->type != JLP_STR)
+        return jlp__fail(err, JLP_E_BAD_TYPE, 0, -1, "a %s is not a str", jlp_type_name(v ? (jlp_type)v->type : JLP_INVALID));
+    *s = v->u.s.p;
+    if (len) *len = v->u.s.n;
+    return JLP_OK;
+}
