@@ -600,6 +600,16 @@ JLP_API jlp_code jlp_as_bool(const jlp_val *v, int *out, jlp_error *err);
  *  are BAD_TYPE. @return JLP_OK, JLP_E_BAD_TYPE, INVALID_ARG (NULL s). */
 JLP_API jlp_code jlp_as_str(const jlp_val *v, const char **s, size_t *len, jlp_error *err);
 
+/** Element `i` (C order) of a numpy string array as text: a 'U' item as UTF-8, an 'S'
+ *  item as its bytes, each without the trailing NULs numpy drops; of an object array,
+ *  its str; of a numpy str_/bytes_ scalar, the scalar (i = 0). Written into `buf` with
+ *  a NUL; *len (may be NULL) gets the length, also when `cap` is too small.
+ *  @return JLP_OK; RANGE (cap must exceed *len); NOT_FOUND (i past the end); BAD_TYPE
+ *  (not a string array, or an element that is not a str); BAD_UTF8 (a 'U' code point
+ *  above U+10FFFF); INVALID_ARG (NULL buf with cap > 0). Thread-safe for concurrent
+ *  readers. */
+JLP_API jlp_code jlp_array_str(const jlp_val *arr, uint64_t i, char *buf, size_t cap, size_t *len, jlp_error *err);
+
 /** An object's attribute `name`: the value under that str key in its BUILD state when
  *  the state is a dict, or, for a (dict, slots) state tuple, in the dict and then in the
  *  slots dict. @return the value, or NULL (not an object, no state, no such key). */

@@ -150,6 +150,11 @@ if [ -z "${SAN_ONLY:-}" ]; then
     else
         skip "differential test (Python oracle)" "needs $PYTHON with joblib, numpy and lz4, and $B/tests/diffrun"
     fi
+    if "$PYTHON" -c 'import joblib, numpy, sklearn' >/dev/null 2>&1; then
+        run "examples/sklearn_predict vs Python" sh tests/sklearn/run.sh "$B"
+    else
+        skip "examples/sklearn_predict vs Python" "needs $PYTHON with joblib, numpy and scikit-learn"
+    fi
     if command -v pkg-config >/dev/null 2>&1; then
         run "install + pkg-config" env B="$B" sh tests/install/run.sh
     else

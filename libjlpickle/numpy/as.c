@@ -5,6 +5,8 @@
  */
 #include "elem.h"
 
+#include "../common/item.h"
+
 #include <inttypes.h>
 
 /* An object scalar's value or a one-element object array's element: what the checked
@@ -92,5 +94,77 @@ jlp_code jlp_as_str(const jlp_val *v, const char **s, size_t *len, jlp_error *er
         return jlp__fail(err, JLP_E_BAD_TYPE, 0, -1, "a %s is not a str", jlp_type_name(v ? (jlp_type)v->type : JLP_INVALID));
     *s = v->u.s.p;
     if (len) *len = v->u.s.n;
+    return JLP_OK;
+}
+
+/* The bytes of element `i` (C order) of a non-object array, whatever its memory order. */
+static const uint8_t *element_at(const jlp_ndarray *a, uint64_t i, uint64_t itemsize) {
+    bool fortran = a->order == 'F';
+    if (!fortran || a->ndim < 2) return a->data + i * itemsize;
+    uint64_t off = 0, stride = itemsize, coord[64];
+    for (uint32_t k = a->ndim; k-- > 0;) { /* C index: the last dimension varies fastest */
+        coord[k] = i % a->shape[k];
+        i /= a->shape[k];
+    }
+    for (uint32_t k = 0; k < a->ndim; k++) {
+        off += coord[k] * stride;
+        stride *= a->shape[k];
+    }
+    return a->data + off;
+}
+
+jlp_code jlp_array_str(const jlp_val *arr, uint64_t i, char *buf, size_t cap, size_t *len, jlp_error *err) {
+    jlp__clear(err);
+    if (len) *len = 0;
+    if (!buf && cap) return jlp__fail(err, JLP_E_INVALID_ARG, 0, -1, "NULL buffer with a capacity");
+    const jlp_dtype_info *d = NULL;
+    const uint8_t *item = NULL;
+    if (arr && arr->type == JLP_NDARRAY) {
+        const jlp_ndarray *a = jlp__arr(arr);
+        if (i >= a->count)
+            return jlp__fail(err, JLP_E_NOT_FOUND, 0, -1, "element %" PRIu64 " is past the end of %" PRIu64, i, a->count);
+        if (a->objects) {
+            const jlp_val *s = a->objects->u.seq.v[i];
+            if (s->type != JLP_STR) return jlp__fail(err, JLP_E_BAD_TYPE, 0, -1, "element %" PRIu64 " is a %s, not a str", i,
+                                                     jlp_type_name((jlp_type)s->type));
+            if (len) *len = s->u.s.n;
+            if (cap <= s->u.s.n) return jlp__fail(err, JLP_E_RANGE, 0, -1, "the string needs %zu bytes and its NUL", s->u.s.n);
+            memcpy(buf, s->u.s.p, s->u.s.n + 1);
+            return JLP_OK;
+        }
+        d = jlp__dt(a->dtype);
+        if (d->kind == 'U' || d->kind == 'S') item = element_at(a, i, d->itemsize);
+    } else if (arr && arr->type == JLP_SCALAR && jlp__sc(arr)->data) {
+        d = jlp__dt(jlp__sc(arr)->dtype);
+        if (i) return jlp__fail(err, JLP_E_NOT_FOUND, 0, -1, "a scalar has one element");
+        item = jlp__sc(arr)->data;
+    }
+    if (!item || (d->kind != 'U' && d->kind != 'S'))
+        return jlp__fail(err, JLP_E_BAD_TYPE, 0, -1, "not an array of strings (U, S or object)");
+    /* numpy drops the trailing NULs of an item */
+    size_t n = 0, need = 0;
+    if (d->kind == 'S') {
+        n = (size_t)d->itemsize;
+        while (n && !item[n - 1]) n--;
+        need = n;
+    } else {
+        n = (size_t)d->itemsize / 4;
+        while (n && !jlp__load_uint(item + 4 * (n - 1), 4, d->byteorder)) n--;
+        uint8_t tmp[4];
+        for (size_t k = 0; k < n; k++) {
+            uint32_t cp = (uint32_t)jlp__load_uint(item + 4 * k, 4, d->byteorder);
+            if (cp > 0x10FFFF) return jlp__fail(err, JLP_E_BAD_UTF8, 0, -1, "a code point above U+10FFFF");
+            need += jlp__utf8_put(tmp, cp);
+        }
+    }
+    if (len) *len = need;
+    if (cap <= need) return jlp__fail(err, JLP_E_RANGE, 0, -1, "the string needs %zu bytes and its NUL", need);
+    if (d->kind == 'S') {
+        memcpy(buf, item, n);
+    } else {
+        size_t k = 0;
+        for (size_t c = 0; c < n; c++) k += jlp__utf8_put((uint8_t *)buf + k, (uint32_t)jlp__load_uint(item + 4 * c, 4, d->byteorder));
+    }
+    buf[need] = '\0';
     return JLP_OK;
 }

@@ -727,3 +727,46 @@ TEST(dtype_names_numpy_accepts) {
     jlp_doc_free(d);
     free(text);
 }
+
+TEST(string_elements_as_text) {
+    jlp_doc *d = jlp_doc_new(NULL);
+    jlp_error err;
+    char buf[16];
+    size_t len;
+    /* numpy.array(['setosa', 'é', '']) is <U6: UTF-32, NUL-padded */
+    uint32_t u[3][6] = {{'s', 'e', 't', 'o', 's', 'a'}, {0xe9}, {0}};
+    uint64_t three = 3;
+    jlp_val *arr = jlp_new_array(d, jlp_new_dtype(d, "<U6", &err), 1, &three, 'C', u, sizeof u, JLP_COPY, &err);
+    CHECK_CODE(jlp_array_str(arr, 0, buf, sizeof buf, &len, &err), JLP_OK);
+    CHECK_STR(buf, "setosa");
+    CHECK_INT(len, 6);
+    CHECK_CODE(jlp_array_str(arr, 1, buf, sizeof buf, &len, &err), JLP_OK);
+    CHECK_STR(buf, "\xc3\xa9");
+    CHECK_CODE(jlp_array_str(arr, 2, buf, sizeof buf, &len, &err), JLP_OK);
+    CHECK_STR(buf, "");
+    CHECK_CODE(jlp_array_str(arr, 0, buf, 6, &len, &err), JLP_E_RANGE);
+    CHECK_INT(len, 6);
+    CHECK_STR(err.msg, "the string needs 6 bytes and its NUL");
+    CHECK_CODE(jlp_array_str(arr, 3, buf, sizeof buf, &len, &err), JLP_E_NOT_FOUND);
+    /* big-endian S in Fortran order: element 1 in C order is column 1 of row 0 */
+    uint64_t shape[2] = {2, 2};
+    jlp_val *s = jlp_new_array(d, jlp_new_dtype(d, "|S3", &err), 2, shape, 'F', "a\0\0c\0\0b\0\0dd\0", 12, JLP_COPY, &err);
+    CHECK_CODE(jlp_array_str(s, 1, buf, sizeof buf, &len, &err), JLP_OK);
+    CHECK_STR(buf, "b");
+    CHECK_CODE(jlp_array_str(s, 3, buf, sizeof buf, &len, &err), JLP_OK);
+    CHECK_STR(buf, "dd");
+    /* object arrays of str; numbers are no strings */
+    jlp_val *items[2] = {jlp_new_strz(d, "liblinear"), jlp_new_int(d, 3)};
+    uint64_t two = 2;
+    jlp_val *objs = jlp_new_object_array(d, 1, &two, items, &err);
+    CHECK_CODE(jlp_array_str(objs, 0, buf, sizeof buf, &len, &err), JLP_OK);
+    CHECK_STR(buf, "liblinear");
+    CHECK_CODE(jlp_array_str(objs, 1, buf, sizeof buf, &len, &err), JLP_E_BAD_TYPE);
+    CHECK_STR(err.msg, "element 1 is a int, not a str");
+    CHECK_CODE(jlp_array_str(jlp_new_int(d, 1), 0, buf, sizeof buf, &len, &err), JLP_E_BAD_TYPE);
+    CHECK_CODE(jlp_array_str(arr, 0, NULL, 4, &len, &err), JLP_E_INVALID_ARG);
+    uint32_t big = 0x110000;
+    jlp_val *bad = jlp_new_scalar(d, jlp_new_dtype(d, "<U1", &err), &big, &err);
+    CHECK_CODE(jlp_array_str(bad, 0, buf, sizeof buf, &len, &err), JLP_E_BAD_UTF8);
+    jlp_doc_free(d);
+}
