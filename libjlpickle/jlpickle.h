@@ -94,8 +94,8 @@ JLP_API const char *jlp_version_string(void);
  *     refused with JLP_E_UNSUPPORTED otherwise (an option that was asked for is never
  *     silently ignored). A `size` below sizeof(size_t) or above 4096 is refused with
  *     JLP_E_INVALID_ARG.
- *   - Out-structs the library fills (jlp_array_info): initialise them with their _INIT
- *     macro; the library writes only the fields inside `size`.
+ *   - Out-structs the library fills (jlp_array_info, jlp_view): initialise them with
+ *     their _INIT macro; the library writes only the fields inside `size`.
  *   - Structs the library hands to a callback (jlp_event) carry the library's `size`:
  *     test JLP_HAS_FIELD before reading a field added after the version a program
  *     requires.
@@ -894,8 +894,10 @@ JLP_API jlp_val *jlp_new_global(jlp_doc *doc, const char *module, const char *qu
  *  state is not NULL. args NULL = (). */
 JLP_API jlp_val *jlp_new_object(jlp_doc *doc, jlp_val *cls, jlp_val *args, jlp_val *state);
 /** An instance made with keyword arguments: cls.__new__(cls, *args, **kwargs), written
- *  as NEWOBJ_EX from protocol 4 and as copyreg.__newobj_ex__ below (as Python's pickler
- *  does); kwargs (a dict with str keys) NULL is jlp_new_object. */
+ *  as NEWOBJ_EX from protocol 4 and below as a call of copyreg.__newobj_ex__(cls, args,
+ *  kwargs), which Python loads to the same object (Python's own pickler writes a
+ *  functools.partial of cls.__new__ there); kwargs (a dict with str keys) NULL is
+ *  jlp_new_object. */
 JLP_API jlp_val *jlp_new_object_ex(jlp_doc *doc, jlp_val *cls, jlp_val *args, jlp_val *kwargs,
                                    jlp_val *state);
 /** The result of calling `callable(*args)` (REDUCE); args NULL = (). */

@@ -178,6 +178,9 @@ check get_list_item 0 "$J" --get /a/2 small.pkl
 check get_root 0 "$J" --get '' small.pkl.gz
 check get_objarray 0 "$J" --get '/outer/$ndarray/data/1/4' misc_objarray_nested_none_p4.pkl
 check get_nested_tuple 0 "$J" --get '/obj/$object/state/b/$tuple/0' misc_containers_none_p4.pkl
+check get_shorthand 0 "$J" --get '/steps/0/1/mean_' models_pipeline_none_p4.pkl
+check get_shorthand_shape 0 "$J" --get '/steps/1/1/components_/$ndarray/shape' models_pipeline_none_p4.pkl
+check err_get_attr 1 "$J" --get '/steps/0/1/mean' models_pipeline_none_p4.pkl
 check err_get_missing 1 "$J" --get '/$object/state/nope' models_logreg_none_p4.pkl
 check err_get_index 1 "$J" --get /a/3 small.pkl
 check err_get_syntax 1 "$J" --get a small.pkl
