@@ -18,11 +18,13 @@
  * Corrupt deflate data is refused by both (CORRUPT, or CHECKSUM when a block that zlib
  * refuses decodes in ISA-L to wrong bytes), but not always at the same decoded offset:
  * ISA-L accepts Huffman codes that are incomplete (zlib refuses them when the block
- * header is read), and after an invalid symbol or distance it reports bytes it never
- * wrote. So when ISA-L fails, nothing of the failing call is handed out: the error
- * surfaces at the decoded offset where that call began (no stale memory ever reaches the
- * reader). spec/errors.md says so; fuzz_decoder compares the two back ends on every zlib,
- * gzip and ZF input and allows exactly this difference.
+ * header is read), and when it finds an invalid symbol or distance it may already have
+ * written bytes past it, or counted bytes it never wrote. So when ISA-L fails, nothing of
+ * the failing call is handed out: the error surfaces at the decoded offset where that
+ * call began (no bytes past the corruption, and no stale memory, ever reach the reader,
+ * and the bytes handed out do not depend on how the input arrives). spec/errors.md says
+ * so; fuzz_decoder compares the two back ends on every zlib, gzip and ZF input and allows
+ * exactly this difference.
  *
  * ZF (joblib <= 0.9): a 21- or 22-byte text header ("ZF" + hex length padded to 19
  * bytes, one more space in files of joblib 0.8.4 on Python 2) before a zlib stream; the
@@ -392,27 +394,31 @@ static jlp_codec_status step_isal(inflater *z, const uint8_t *src, size_t avail,
         *used += in_used;
         *made = out0 - is->avail_out;
         if (r < 0) {
-            /* Decoded bytes may still wait in ISA-L's window; after an invalid distance,
-             * ISA-L (2.30, the assembly decoder) counts the bad match's bytes without
-             * writing them: the last 258 bytes (the longest match) are not handed out. */
-            size_t end = is->tmp_out_valid > is->tmp_out_processed ? (size_t)is->tmp_out_valid : 0;
-            size_t pos = end ? (size_t)is->tmp_out_processed : 0;
-            size_t hide = r == ISAL_INVALID_LOOKBACK ? 258 : 0;
-            size_t h = hide < end - pos ? hide : end - pos;
-            end -= h;
-            hide -= h;
-            *made -= hide < *made ? hide : *made;
-            z->drain_pos = pos;
-            z->drain_end = end;
             z->fail_code = JLP_E_CORRUPT;
             z->fail_msg = r == ISAL_INVALID_LOOKBACK ? "invalid distance too far back"
                         : r == ISAL_INVALID_SYMBOL ? "invalid literal/length or distance code" : "invalid block";
             /* ISA-L's bit reader decides on an invalid literal/length code before it has
              * all its bits: the only such code zlib lets through a block header is 286 or
              * 287 of the fixed code (8 bits, 1100011x); with just its 7 first bits left at
-             * the end of the input, zlib waits for the 8th. */
+             * the end of the input, zlib waits for the 8th. Every symbol before them was
+             * whole and is handed out, with what waits in ISA-L's window. */
             z->fail_at_eof_only = r == ISAL_INVALID_SYMBOL && drained && is->read_in_length == 7 &&
                                   (is->read_in & 0x7F) == 0x63;
+            if (z->fail_at_eof_only) {
+                size_t end = is->tmp_out_valid > is->tmp_out_processed ? (size_t)is->tmp_out_valid : 0;
+                z->drain_pos = end ? (size_t)is->tmp_out_processed : 0;
+                z->drain_end = end;
+            } else {
+                /* Otherwise nothing ISA-L decoded in the failing call is handed out,
+                 * neither what it wrote to dst nor what waits in its window: ISA-L (2.30,
+                 * the assembly decoder) decodes ahead and may have written bytes past the
+                 * corruption (literals after an invalid distance code; an invalid
+                 * distance's match counted but never written), which depend on how the
+                 * input and output arrive. The error surfaces where the call began, and
+                 * every byte handed out came from calls that succeeded. */
+                *made = 0;
+                z->drain_pos = z->drain_end = 0;
+            }
             z->w = W_FAILED;
             if (*made) return JLP_CODEC_MORE;
             return drain_failed(z, avail - *used, dst, cap, made, err);
