@@ -1295,6 +1295,11 @@ def dtype_vectors():
     vec('d_orderless', D('u1', I1(3), S('>'), N, N, N, I4(-1), I4(-1), I1(0)), json='{"$dtype":"|u1"}',
         rules=['D-3'], cpython="numpy's __setstate__ keeps '>' (dtype.str '>u1')",
         desc="a one-byte kind gets '|' whatever the state says")
+    vec('d_no_byte_order_i4', D('i4', I1(3), S('|'), N, N, N, I4(-1), I4(-1), I1(0)), json='{"$dtype":"|i4"}',
+        rules=['D-3'], py='pickle', desc="a four-byte int given byte order '|' keeps it (numpy reads it in the "
+                                          "host's order)")
+    vec('d_no_byte_order_u2', D('U2', I1(3), S('|'), N, N, N, I4(8), I4(4), I1(8)), json='{"$dtype":"|U2"}',
+        rules=['D-3', 'D-4'], py='pickle', desc="a U dtype given byte order '|' keeps it")
     vec('d_flexible_size', D('S', I1(3), S('|'), N, N, N, I4(7), I4(1), I1(0)), json='{"$dtype":"|S7"}',
         rules=['D-4'], py='pickle', desc='S with its size in the state (elsize 7)')
     vec('d_fixed_size_ignored', D('f8', I1(3), S('<'), N, N, N, I4(4), I4(4), I1(0)), json='{"$dtype":"<f8"}',

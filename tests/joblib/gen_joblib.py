@@ -243,6 +243,23 @@ def _dt_of(node):
     return node.dtype
 
 
+def _with_no_byte_order(dt):
+    """numpy's __setstate__ keeps a state's byte order '|' even for items that have one
+    (dtype.str '|i4', '|U1', '|M8[ns]'; numpy reads them in the host's order), and no
+    constructor makes such a dtype: make it as unpickling does, a new np.dtype(code,
+    False, True) given a state of plain values (the same dtype in every other way)."""
+    d = np.dtype(dt.str[1:].split("[")[0], False, True)
+    if dt.kind in "Mm":
+        unit, num = np.datetime_data(dt)
+        d.__setstate__((4, "|", None, None, None, -1, -1, 0, ({}, (unit.encode("ascii"), num, 1, 1))))
+    elif dt.kind in "SUV":
+        d.__setstate__((3, "|", None, None, None, dt.itemsize, dt.alignment, dt.flags))
+    else:
+        d.__setstate__((3, "|", None, None, None, -1, -1, dt.flags))
+    _need(d.str == "|" + dt.str[1:], "dtype %s with byte order '|' came out as %s" % (dt.str, d.str))
+    return d
+
+
 def build_dtype(args, state):
     """The np.dtype that numpy's own unpickling would make, built from the data.
 
@@ -321,6 +338,8 @@ def build_dtype(args, state):
         dt = np.dtype("%s%d" % (kind, size))
     if endian in ("<", ">") and dt.names is None and dt.subdtype is None:
         dt = dt.newbyteorder(endian)
+    elif endian == "|" and dt.names is None and dt.subdtype is None and dt.byteorder != "|":
+        dt = _with_no_byte_order(dt)
     if elsize is not None and elsize >= 0:
         _need(dt.itemsize == elsize, "itemsize %d != state elsize %d" % (dt.itemsize, elsize))
     return dt
