@@ -71,6 +71,18 @@ static bool content_size_differs(const zdec *d) {
 static jlp_codec_status dec_run(const jlp_codec *self, void *state, jlp_inbuf *in, jlp_outbuf *out, jlp_error *err) {
     (void)self;
     zdec *d = state;
+    /* A frame starts with zstd's magic 28 b5 2f fd (C-10: skippable frames are trailing
+     * data, and the pre-1.0 "legacy" formats are not read). Checked here byte by byte,
+     * before libzstd sees them: libzstd (built with legacy support) looks for a legacy
+     * magic in each call's input rather than in the frame's first bytes, so it took
+     * "28 25 b5 2f fd" for a legacy frame one byte in when the bytes came in two calls,
+     * and refused it when they came in one. */
+    static const uint8_t magic[4] = {0x28, 0xB5, 0x2F, 0xFD};
+    for (size_t k = d->head_len; k < 4 && in->pos + (k - d->head_len) < in->size; k++)
+        if (((const uint8_t *)in->src)[in->pos + (k - d->head_len)] != magic[k]) {
+            in->pos += k - d->head_len;
+            return jlp__codec_fail(err, JLP_E_CORRUPT, "zstd", "not a zstd frame (its magic number is not 28 b5 2f fd)");
+        }
     size_t in0 = in->pos, out0 = out->pos;
     /* the frame's first call gets its first byte only: the header is then never whole
      * in a call that starts at the frame, which the single pass needs */
