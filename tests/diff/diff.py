@@ -2,7 +2,7 @@
 """Randomized differential test of libjlpickle against Python.
 
 Usage:  /usr/bin/python3 tests/diff/diff.py --build BUILD [--seed S] [--cases N]
-                                            [--mutants M] [--keep] [-v]
+                                            [--mutants M] [--builds B] [--keep] [-v]
 
 One Python process makes N random object graphs (every Python value, container and
 subclass kind, shared references and cycles, numpy arrays of every dtype, order, byte
@@ -21,7 +21,11 @@ many files) then loads and rewrites them all, and this script checks:
   (c) --numpy-arrays output loads in plain pickle.load deep-equal as well;
   (d) mutants: M files with random byte flips, insertions, deletions, truncations and
       splices are rejected (an error code and a byte offset) or export what the
-      reference exports.
+      reference exports;
+  (e) built documents: B random documents built in C with the builder API
+      (tests/diff/randdoc.c) and dumped with a random codec, protocol and layout load
+      in Python without warnings, and Python's own protocol 5 pickle of what it loaded
+      exports, through the C exporter, as the document does.
 
 Differences libjlpickle makes on purpose are listed in spec/DEVIATIONS.md; this script
 reads the identifiers there and accepts a difference only when it is classified as one
