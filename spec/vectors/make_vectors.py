@@ -1302,6 +1302,9 @@ def dtype_vectors():
         rules=['D-3', 'D-4'], py='pickle', desc="a U dtype given byte order '|' keeps it")
     vec('d_flexible_size', D('S', I1(3), S('|'), N, N, N, I4(7), I4(1), I1(0)), json='{"$dtype":"|S7"}',
         rules=['D-4'], py='pickle', desc='S with its size in the state (elsize 7)')
+    vec('d_fixed_size_huge_ignored', D('f8', I1(3), S('<'), N, N, N, I4(788529151), I4(4), I1(0)),
+        json='{"$dtype":"<f8"}', rules=['D-4'], py='pickle',
+        desc='a huge elsize in the state of a fixed-size kind is ignored too, as numpy ignores it')
     vec('d_fixed_size_ignored', D('f8', I1(3), S('<'), N, N, N, I4(4), I4(4), I1(0)), json='{"$dtype":"<f8"}',
         rules=['D-4'], desc='elsize in the state of a fixed-size kind is ignored')
     vec('d_descr_bad', P4(*G4('numpy', 'dtype'), S('f3'), 'NEWFALSE', 'NEWTRUE', 'TUPLE3', 'REDUCE', 'STOP'),

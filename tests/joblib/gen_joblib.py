@@ -340,7 +340,9 @@ def build_dtype(args, state):
         dt = dt.newbyteorder(endian)
     elif endian == "|" and dt.names is None and dt.subdtype is None and dt.byteorder != "|":
         dt = _with_no_byte_order(dt)
-    if elsize is not None and elsize >= 0:
+    # numpy's __setstate__ takes elsize for the flexible kinds (S, U, V, structured) and
+    # ignores it for the others (FORMAT.md D-4)
+    if elsize is not None and elsize >= 0 and dt.kind in "SUV":
         _need(dt.itemsize == elsize, "itemsize %d != state elsize %d" % (dt.itemsize, elsize))
     return dt
 
