@@ -232,7 +232,14 @@ jlp_code jlp__dtype_build(jlp__vm *m, jlp_val *dt, jlp_val *state) {
     char bo = endian->u.s.p[0];
     if (bo == '=') bo = host_little() ? '<' : '>';
     bool flexible = d->kind == 'S' || d->kind == 'U' || d->kind == 'V';
-    if (flexible && es >= 0) d->itemsize = (uint64_t)es;
+    if (flexible && es >= 0) {
+        /* the state's size wins over the descr's digits, as in numpy; a U size that is
+         * no whole number of characters is refused (numpy makes a dtype of it that no
+         * text fits) */
+        if (d->kind == 'U' && es % 4)
+            return jlp__vm_fail(m, JLP_E_BAD_DTYPE, "U item size %lld is not a multiple of 4", (long long)es);
+        d->itemsize = (uint64_t)es;
+    }
     if (al > 0 && al <= 4096) d->alignment = (uint32_t)al;
     d->flags = (int32_t)fl;
     if (names && names->type == JLP_NONE) names = NULL;

@@ -1302,6 +1302,11 @@ def dtype_vectors():
         rules=['D-3', 'D-4'], py='pickle', desc="a U dtype given byte order '|' keeps it")
     vec('d_flexible_size', D('S', I1(3), S('|'), N, N, N, I4(7), I4(1), I1(0)), json='{"$dtype":"|S7"}',
         rules=['D-4'], py='pickle', desc='S with its size in the state (elsize 7)')
+    vec('d_flexible_size_wins', D('S2', I1(3), S('|'), N, N, N, I4(130), I4(1), I1(0)), json='{"$dtype":"|S130"}',
+        rules=['D-4'], py='pickle', desc="the state's elsize 130 wins over the descr 'S2'")
+    vec('d_unicode_size_odd', D('U2', I1(3), S('<'), N, N, N, I4(130), I4(4), I1(8)), err=('BAD_DTYPE', -2),
+        rules=['D-4'], cpython="numpy makes '<U32' of 130 bytes",
+        desc='a U elsize of 130 bytes, no whole number of characters')
     vec('d_fixed_size_huge_ignored', D('f8', I1(3), S('<'), N, N, N, I4(788529151), I4(4), I1(0)),
         json='{"$dtype":"<f8"}', rules=['D-4'], py='pickle',
         desc='a huge elsize in the state of a fixed-size kind is ignored too, as numpy ignores it')

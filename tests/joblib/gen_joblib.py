@@ -335,6 +335,12 @@ def build_dtype(args, state):
         dt = np.dtype("O")
     else:
         _need(size is not None, "dtype descr without a size")
+        if kind in "SUV" and type(elsize) is int and elsize >= 0:
+            # a flexible kind takes its size from the state, whatever the descr said;
+            # a U size that holds no whole number of characters is refused (numpy makes
+            # a dtype of it that no U text fits; FORMAT.md D-4)
+            _need(kind != "U" or elsize % 4 == 0, "U item size %d is not a multiple of 4" % elsize)
+            size = elsize // 4 if kind == "U" else elsize
         dt = np.dtype("%s%d" % (kind, size))
     if endian in ("<", ">") and dt.names is None and dt.subdtype is None:
         dt = dt.newbyteorder(endian)
