@@ -392,12 +392,19 @@ static jlp_codec_status step_isal(inflater *z, const uint8_t *src, size_t avail,
         *used += in_used;
         *made = out0 - is->avail_out;
         if (r < 0) {
-            /* Decoded bytes may still wait in ISA-L's window; after an invalid distance,
-             * ISA-L (2.30, the assembly decoder) counts the bad match's bytes without
-             * writing them: the last 258 bytes (the longest match) are not handed out. */
+            /* ISA-L's bit reader decides on an invalid literal/length code before it has
+             * all its bits: the only such code zlib lets through a block header is 286 or
+             * 287 of the fixed code (8 bits, 1100011x); with just its 7 first bits left at
+             * the end of the input, zlib waits for the 8th. */
+            z->fail_at_eof_only = r == ISAL_INVALID_SYMBOL && drained && is->read_in_length == 7 &&
+                                  (is->read_in & 0x7F) == 0x63;
+            /* Decoded bytes may still wait in ISA-L's window. After an invalid distance
+             * code or distance, ISA-L (2.30, the assembly decoder) has counted the bad
+             * match's bytes without writing them: the last 258 bytes (the longest match)
+             * are not handed out. (An invalid literal/length code leaves no such bytes.) */
             size_t end = is->tmp_out_valid > is->tmp_out_processed ? (size_t)is->tmp_out_valid : 0;
             size_t pos = end ? (size_t)is->tmp_out_processed : 0;
-            size_t hide = r == ISAL_INVALID_LOOKBACK ? 258 : 0;
+            size_t hide = r == ISAL_INVALID_LOOKBACK || (r == ISAL_INVALID_SYMBOL && !z->fail_at_eof_only) ? 258 : 0;
             size_t h = hide < end - pos ? hide : end - pos;
             end -= h;
             hide -= h;
@@ -407,12 +414,6 @@ static jlp_codec_status step_isal(inflater *z, const uint8_t *src, size_t avail,
             z->fail_code = JLP_E_CORRUPT;
             z->fail_msg = r == ISAL_INVALID_LOOKBACK ? "invalid distance too far back"
                         : r == ISAL_INVALID_SYMBOL ? "invalid literal/length or distance code" : "invalid block";
-            /* ISA-L's bit reader decides on an invalid literal/length code before it has
-             * all its bits: the only such code zlib lets through a block header is 286 or
-             * 287 of the fixed code (8 bits, 1100011x); with just its 7 first bits left at
-             * the end of the input, zlib waits for the 8th. */
-            z->fail_at_eof_only = r == ISAL_INVALID_SYMBOL && drained && is->read_in_length == 7 &&
-                                  (is->read_in & 0x7F) == 0x63;
             z->w = W_FAILED;
             if (*made) return JLP_CODEC_MORE;
             return drain_failed(z, avail - *used, dst, cap, made, err);

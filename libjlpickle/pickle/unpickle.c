@@ -189,10 +189,12 @@ static jlp_code read_copy(jlp__vm *m, uint64_t n, char **out) {
 
 jlp_code jlp__vm_read_raw(jlp__vm *m, uint64_t n, const uint8_t **out, bool *borrowed) {
     jlp_source *s = m->src;
-    if (jlp__src_is_mem(s)) {
-        if (n > jlp__src_avail(s)) return short_read(m, (size_t)(n - jlp__src_avail(s)));
-        *out = s->cur;
-        s->cur += n;
+    if (jlp__src_lends(s)) {
+        uint64_t left = jlp__src_remaining(s);
+        if (n > left) return short_read(m, (size_t)(n - left));
+        const uint8_t *p = jlp__src_lend(s, n);
+        if (!p) return short_read(m, (size_t)n);
+        *out = p;
         *borrowed = true;
         return JLP_OK;
     }
@@ -216,13 +218,19 @@ static jlp_code read_blob(jlp__vm *m, uint64_t n, jlp_type t, jlp_val **out) {
     jlp_source *s = m->src;
     const uint8_t *p;
     bool borrowed = false;
-    if (n <= jlp__src_avail(s) || jlp__src_is_mem(s)) {
+    if (t == JLP_BYTES && n >= 32 && jlp__src_lends(s)) {
+        /* bytes may borrow from caller memory or the file's mapping; str needs its NUL;
+         * bytearray is mutable */
+        uint64_t left = jlp__src_remaining(s);
+        if (n > left) return short_read(m, (size_t)(n - left));
+        p = jlp__src_lend(s, n);
+        if (!p) return short_read(m, (size_t)n);
+        borrowed = true;
+    } else if (n <= jlp__src_avail(s) || jlp__src_is_mem(s)) {
         if (n > jlp__src_avail(s)) return short_read(m, (size_t)(n - jlp__src_avail(s)));
         p = s->cur;
         s->cur += n;
-        /* bytes may borrow from caller memory; str needs its NUL; bytearray is mutable */
-        borrowed = t == JLP_BYTES && jlp__src_is_mem(s) && n >= 32;
-        if (!borrowed) {
+        {
             char *copy = jlp__doc_alloc(m->doc, (size_t)n + 1);
             if (!copy) return jlp__vm_nomem(m);
             memcpy(copy, p, (size_t)n);
@@ -981,8 +989,17 @@ jlp_code jlp__vm_nested_src(jlp__vm *parent, jlp_source *src, jlp_val **root) {
 
 /* ---- one load ---------------------------------------------------------------------- */
 
+/* The threads that may read one large payload: opts->threads, 0 for the default (the
+ * online processors, at most 4: more rarely helps a copy from the page cache). */
+static int read_threads(const jlp_read_opts *opts) {
+    if (opts->threads > 0) return opts->threads;
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > 4 ? 4 : (int)n;
+}
+
 jlp_doc *jlp__load_resolved(jlp_source *src, const jlp_read_opts *opts, const jlp__load_how *how,
                             jlp_error *err) {
+    src->threads = read_threads(opts);
     jlp__vm m;
     memset(&m, 0, sizeof m);
     m.src = src;

@@ -70,6 +70,7 @@ struct jlp_doc {
     bool mapped;            /* the input is the mapping below */
     void *map;
     size_t map_len;
+    bool map_writable;      /* a private writable mapping: arrays in it are edited in place */
 };
 
 /** @return a new empty document, or NULL when the allocator fails. */
