@@ -378,6 +378,16 @@ JLP_API jlp_source *jlp_source_mem(const void *data, size_t len, const jlp_alc *
  *  jlp_source_free().
  *  @return a new source, or NULL (err: INVALID_ARG for a NULL path, IO with errno text). */
 JLP_API jlp_source *jlp_source_path(const char *path, const jlp_alc *alc, jlp_error *err);
+/** A source reading the regular file at `path` whose payloads (array data, long bytes
+ *  values) are not read but lent from a read-only mapping of the file, as a mapped load
+ *  (JLP_MMAP_READONLY) lends them: a load reads only the pages its opcodes are on.
+ *  Documents loaded from it point into the mapping (their arrays report JLP_STORE_MMAP)
+ *  and must be freed before the source, which unmaps the file. The file must not
+ *  change meanwhile (see JLP_MMAP_COPY_ON_WRITE). Compressed files read as through
+ *  jlp_source_path (nothing is lent).
+ *  @return a new source, or NULL (err: INVALID_ARG for a NULL path, IO, MMAP for what is
+ *  not a regular file or cannot be mapped). Thread-safe with distinct sources. */
+JLP_API jlp_source *jlp_source_path_mapped(const char *path, const jlp_alc *alc, jlp_error *err);
 /** A source reading file descriptor `fd` from its current position; pipes and sockets
  *  work. The descriptor is not closed by the library.
  *  @return a new source, or NULL (INVALID_ARG for fd < 0, NOMEM). */
@@ -407,8 +417,10 @@ JLP_API long long jlp_source_peek(jlp_source *src, size_t n, const void **data, 
  *  @return JLP_OK at the end; JLP_E_TRAILING when bytes follow (offset: where they
  *  start); the decoder's error (CORRUPT, CHECKSUM, TRUNCATED) otherwise. May read. */
 JLP_API jlp_code jlp_source_check_end(jlp_source *src, jlp_error *err);
-/** Release the source (and close what jlp_source_path opened). NULL is ignored. Documents
- *  loaded from a memory source still borrow its bytes; others are independent. */
+/** Release the source (and close what jlp_source_path opened, unmap what
+ *  jlp_source_path_mapped mapped). NULL is ignored. Documents loaded from a memory
+ *  source still borrow its bytes; documents from jlp_source_path_mapped must be freed
+ *  first; others are independent. */
 JLP_API void jlp_source_free(jlp_source *src);
 
 /* =====================================================================================

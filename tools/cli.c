@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 void cli_report(const char *file, const jlp_error *err) {
@@ -20,8 +21,12 @@ void cli_report(const char *file, const jlp_error *err) {
 }
 
 jlp_source *cli_open(const char *file, jlp_error *err) {
+    /* A regular file is mapped: payloads are lent, not read (the documents are freed
+     * before the source); anything else (a pipe, a device) is read. */
+    struct stat st;
     jlp_source *src = strcmp(file, "-") == 0 ? jlp_source_fd(STDIN_FILENO, NULL, err)
-                                             : jlp_source_path(file, NULL, err);
+                      : stat(file, &st) == 0 && S_ISREG(st.st_mode) ? jlp_source_path_mapped(file, NULL, err)
+                                                                     : jlp_source_path(file, NULL, err);
     if (!src) cli_report(file, err);
     return src;
 }

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -119,6 +120,29 @@ jlp_source *jlp_source_path(const char *path, const jlp_alc *alc, jlp_error *err
     return s;
 }
 
+jlp_source *jlp_source_path_mapped(const char *path, const jlp_alc *alc, jlp_error *err) {
+    jlp_source *s = jlp_source_path(path, alc, err);
+    if (!s) return NULL;
+    struct stat st;
+    if (fstat(s->fd, &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > SIZE_MAX) {
+        jlp_source_free(s);
+        jlp__fail(err, JLP_E_MMAP, 0, -1, "%s is not a regular file that can be mapped", jlp__path_tail(path));
+        return NULL;
+    }
+    size_t len = (size_t)st.st_size;
+    void *map = len ? mmap(NULL, len, PROT_READ, MAP_PRIVATE, s->fd, 0) : NULL;
+    if (len && map == MAP_FAILED) {
+        jlp__fail(err, JLP_E_MMAP, 0, -1, "cannot map %s: %s", jlp__path_tail(path), strerror(errno));
+        jlp_source_free(s);
+        return NULL;
+    }
+    s->map = map;
+    s->map_len = len;
+    s->own_map = true;
+    s->mapped = true;
+    return s;
+}
+
 jlp_source *jlp_source_fd(int fd, const jlp_alc *alc, jlp_error *err) {
     jlp__clear(err);
     if (fd < 0) {
@@ -161,6 +185,7 @@ jlp_source *jlp_source_cb(jlp_read_fn fn, void *ctx, const jlp_alc *alc, jlp_err
 void jlp_source_free(jlp_source *src) {
     if (!src) return;
     jlp__layer_free(src);
+    if (src->own_map && src->map) munmap((void *)(uintptr_t)src->map, (size_t)src->map_len);
     if (src->own_fd && src->fd >= 0) close(src->fd);
     if (src->path) jlp__free(src->alc, (char *)(uintptr_t)src->path, strlen(src->path) + 1);
     jlp__free(src->alc, src->buf, src->cap);

@@ -37,6 +37,7 @@ struct jlp_source {
                                  it (jlp__src_lend) instead of read, so a load touches
                                  only the pages its opcodes are on */
     uint64_t map_len;
+    bool own_map;             /* jlp_source_path_mapped: jlp_source_free unmaps it */
     int threads;              /* threads that may read one large payload (>= 1) */
     size_t read_ask;          /* bytes the next refill asks for (grows to the window) */
     /* Container layer (codec/driver.c): set once the leading bytes were examined. */

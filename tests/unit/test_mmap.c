@@ -187,3 +187,56 @@ TEST(read_options_are_checked) {
     CHECK(d != NULL);
     jlp_doc_free(d);
 }
+
+TEST(mapped_source_lends_payloads_of_several_pickles) {
+    /* jlp_source_path_mapped: two pickles in one file, each array lent from the mapping;
+     * a compressed file through it reads as through jlp_source_path */
+    char path[] = "/tmp/jlp-msrc-XXXXXX";
+    int fd = mkstemp(path);
+    write_array_file(path, 3000, fd);
+    write_array_file(path, 7, fd);
+    close(fd);
+    jlp_error err;
+    jlp_source *src = jlp_source_path_mapped(path, NULL, &err);
+    CHECK(src != NULL);
+    if (!src) return;
+    for (int k = 0; k < 2; k++) {
+        jlp_doc *d = jlp_load(src, NULL, &err);
+        CHECK(d != NULL);
+        if (!d) break;
+        jlp_array_info info;
+        info.size = sizeof info;
+        CHECK(jlp_array_get(jlp_doc_root(d), &info));
+        CHECK_INT(info.storage, JLP_STORE_MMAP);
+        CHECK_INT(info.count, k ? 7 : 3000);
+        CHECK(element(jlp_doc_root(d), 5) == 5.0);
+        jlp_doc_free(d);
+    }
+    CHECK_INT(jlp_source_at_eof(src, &err), 1);
+    jlp_source_free(src);
+    /* not a regular file */
+    CHECK(jlp_source_path_mapped("/tmp", NULL, &err) == NULL);
+    CHECK_INT(err.code, JLP_E_MMAP);
+    /* compressed: decoded into the document */
+    char gz[64];
+    snprintf(gz, sizeof gz, "%s.gz", path);
+    jlp_doc *d = jlp_load_path(path, NULL, &err);
+    jlp_write_opts wo = JLP_WRITE_OPTS_INIT;
+    CHECK_INT(jlp_dump_path(jlp_doc_root(d), gz, &wo, &err), JLP_OK);
+    jlp_doc_free(d);
+    src = jlp_source_path_mapped(gz, NULL, &err);
+    d = src ? jlp_load(src, NULL, &err) : NULL;
+    CHECK(d != NULL);
+    if (d) {
+        jlp_array_info info;
+        info.size = sizeof info;
+        CHECK(jlp_array_get(jlp_doc_root(d), &info));
+        CHECK_INT(info.storage, JLP_STORE_ARENA);
+        CHECK(element(jlp_doc_root(d), 2999) == 2999.0);
+        CHECK_STR(jlp_doc_container(d), "gzip");
+    }
+    jlp_doc_free(d);
+    jlp_source_free(src);
+    unlink(gz);
+    unlink(path);
+}
