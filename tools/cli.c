@@ -20,13 +20,11 @@ void cli_report(const char *file, const jlp_error *err) {
                 (unsigned long long)err->offset, jlp_error_name(err->code), err->msg);
 }
 
-jlp_source *cli_open(const char *file, jlp_error *err) {
-    /* A regular file is mapped: payloads are lent, not read (the documents are freed
-     * before the source); anything else (a pipe, a device) is read. */
+jlp_source *cli_open(const char *file, bool mapped, jlp_error *err) {
     struct stat st;
     jlp_source *src = strcmp(file, "-") == 0 ? jlp_source_fd(STDIN_FILENO, NULL, err)
-                      : stat(file, &st) == 0 && S_ISREG(st.st_mode) ? jlp_source_path_mapped(file, NULL, err)
-                                                                     : jlp_source_path(file, NULL, err);
+                      : mapped && stat(file, &st) == 0 && S_ISREG(st.st_mode) ? jlp_source_path_mapped(file, NULL, err)
+                                                                               : jlp_source_path(file, NULL, err);
     if (!src) cli_report(file, err);
     return src;
 }
