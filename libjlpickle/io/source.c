@@ -80,10 +80,10 @@ static long long pull_cb(jlp_source *s, void *dst, size_t cap) {
 
 /* Bytes from fd's position to the end of a regular file; 0 when it is not one. It lets
  * large payloads be read straight into a buffer of their final size. */
-static uint64_t file_size_from(int fd) {
+static uint64_t file_size_from(int fd, bool at_start) {
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) return 0;
-    off_t at = lseek(fd, 0, SEEK_CUR);
+    off_t at = at_start ? 0 : lseek(fd, 0, SEEK_CUR);
     if (at < 0 || at > st.st_size) return 0;
     return (uint64_t)(st.st_size - at);
 }
@@ -106,7 +106,7 @@ jlp_source *jlp_source_path(const char *path, const jlp_alc *alc, jlp_error *err
     }
     s->fd = fd;
     s->own_fd = true;
-    s->size_hint = file_size_from(fd);
+    s->size_hint = file_size_from(fd, true); /* just opened: at its start */
     /* Kept for companion files of old joblib formats, which live beside this one. */
     size_t n = strlen(path) + 1;
     char *copy = jlp__malloc(s->alc, n);
@@ -152,7 +152,7 @@ jlp_source *jlp_source_fd(int fd, const jlp_alc *alc, jlp_error *err) {
     jlp_source *s = jlp__src_new(alc, pull_fd, err);
     if (s) {
         s->fd = fd;
-        s->size_hint = file_size_from(fd);
+        s->size_hint = file_size_from(fd, false);
     }
     return s;
 }
@@ -343,8 +343,15 @@ static size_t copy_parallel(jlp_source *s, uint8_t *dst, size_t n) {
     off_t base = lseek(s->fd, 0, SEEK_CUR);
     if (base < 0) return (size_t)-1;
     size_t nt = (size_t)s->threads;
+    if (!nt) {
+        /* the default: the online processors, at most 4 (a copy out of the page cache
+         * rarely gains from more); asked here, where it is worth a system call */
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        nt = cpus < 1 ? 1 : cpus > 4 ? 4 : (size_t)cpus;
+    }
     if (nt > PARALLEL_MAX_THREADS) nt = PARALLEL_MAX_THREADS;
     if (nt > n / PARALLEL_PART) nt = n / PARALLEL_PART;
+    if (nt < 2) return (size_t)-1;
     pread_part part[PARALLEL_MAX_THREADS];
     pthread_t tid[PARALLEL_MAX_THREADS];
     bool started[PARALLEL_MAX_THREADS];
@@ -425,7 +432,7 @@ size_t jlp__src_copy(jlp_source *s, void *dst, size_t n) {
         s->cur += c;
         return k + c;
     }
-    if (s->threads > 1 && left >= PARALLEL_MIN && s->fd >= 0 && s->size_hint && !s->layer &&
+    if (s->threads != 1 && left >= PARALLEL_MIN && s->fd >= 0 && s->size_hint && !s->layer &&
         s->pull != NULL && !s->fp && !s->fn) {
         size_t got = copy_parallel(s, out, left);
         if (got != (size_t)-1) {

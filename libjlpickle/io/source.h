@@ -38,7 +38,8 @@ struct jlp_source {
                                  only the pages its opcodes are on */
     uint64_t map_len;
     bool own_map;             /* jlp_source_path_mapped: jlp_source_free unmaps it */
-    int threads;              /* threads that may read one large payload (>= 1) */
+    int threads;              /* threads that may read one large payload; 0: the online
+                                 processors, at most 4 (asked only for such a payload) */
     size_t read_ask;          /* bytes the next refill asks for (grows to the window) */
     /* Container layer (codec/driver.c): set once the leading bytes were examined. */
     bool detected;

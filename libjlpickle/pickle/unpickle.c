@@ -1270,17 +1270,9 @@ jlp_code jlp__vm_nested_src(jlp__vm *parent, jlp_source *src, jlp_val **root) {
 
 /* ---- one load ---------------------------------------------------------------------- */
 
-/* The threads that may read one large payload: opts->threads, 0 for the default (the
- * online processors, at most 4: more rarely helps a copy from the page cache). */
-static int read_threads(const jlp_read_opts *opts) {
-    if (opts->threads > 0) return opts->threads;
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n < 1 ? 1 : n > 4 ? 4 : (int)n;
-}
-
 jlp_doc *jlp__load_resolved(jlp_source *src, const jlp_read_opts *opts, const jlp__load_how *how,
                             jlp_error *err) {
-    src->threads = read_threads(opts);
+    src->threads = opts->threads; /* 0: decided when a large payload comes (source.c) */
     jlp__vm m;
     memset(&m, 0, sizeof m);
     m.src = src;
