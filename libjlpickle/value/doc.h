@@ -104,7 +104,12 @@ static inline jlp_val *jlp__new_int(jlp_doc *d, int64_t i) {
 }
 jlp_val *jlp__new_none(jlp_doc *d);
 jlp_val *jlp__new_bool(jlp_doc *d, bool b);
-jlp_val *jlp__new_float(jlp_doc *d, double f);
+static inline jlp_val *jlp__new_float(jlp_doc *d, double f) {
+    jlp_val *v = (jlp_val *)jlp__doc_alloc(d, sizeof *v);
+    if (!v) return NULL;
+    *v = (jlp_val){.type = JLP_FLOAT, .flags = d->new_flags, .u.f = f};
+    return v;
+}
 /** A JLP_STR, JLP_BYTES, JLP_BYTEARRAY or JLP_BIGINT node over a copy of `p` (a NUL is
  *  appended). */
 jlp_val *jlp__new_bytes_copy(jlp_doc *d, jlp_type t, const void *p, size_t n);
