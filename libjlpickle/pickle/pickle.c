@@ -484,9 +484,16 @@ static task *push(writer *w, task_kind k, const jlp_val *v, size_t i) {
 
 /* Every value the writer makes for itself comes from the scratch document; a NULL here
  * is an allocation that failed, wherever it was made. */
+static bool is_plain(const jlp_val *v);
 static void push_save(writer *w, const jlp_val *v) {
-    if (!v) nomem(w);
-    else push(w, T_SAVE, v, 0);
+    if (!v) {
+        nomem(w);
+        return;
+    }
+    /* its memo slot, into the cache while the tasks above it run (rows of rows: a row's
+     * list, tuple and strs are each a probe into a table larger than the caches) */
+    if (w->memo.cap && !is_plain(v)) jlp__prefetch(&w->memo.e[hash_ptr(v, w->memo.cap)]);
+    push(w, T_SAVE, v, 0);
 }
 
 static void push_bytes(writer *w, const void *p, size_t n) {
