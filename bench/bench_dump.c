@@ -1,12 +1,13 @@
 /*
  * bench_dump - time libjlpickle's writers (the C side of bench/dump.py).
  *
- *   bench_dump array  [--fd] NBYTES OUT REPEAT
+ *   bench_dump array  [--fd | --no-durable] NBYTES OUT REPEAT
  *       Build a document holding one float64 array of NBYTES bytes (element i = i, the
  *       bytes borrowed from this process with JLP_BORROW, as np.arange would hold them)
  *       and time jlp_dump_path(root, OUT, default options): uncompressed joblib format,
  *       written atomically (temporary file, fsync, rename). --fd: time open(OUT) +
  *       jlp_dump_fd() + close() instead, which skips the fsync (for information).
+ *       --no-durable: jlp_dump_path() with jlp_write_opts.durable = 0 (atomic, no fsync).
  *   bench_dump pickle FILE REPEAT [WRITE_TO]
  *       Load the pickle FILE with jlp_load_mem() once (untimed), one untimed warm-up dump,
  *       then time jlp_dump_mem(root, protocol 4) REPEAT times (each output freed outside
@@ -120,10 +121,11 @@ static int die(const char *what, const jlp_error *err) {
 
 static int run_array(int argc, char **argv) {
     int use_fd = 0;
-    if (argc > 0 && !strcmp(argv[0], "--fd")) {
-        use_fd = 1;
-        argc--;
-        argv++;
+    jlp_write_opts wo = JLP_WRITE_OPTS_INIT;
+    for (; argc > 0 && argv[0][0] == '-'; argc--, argv++) {
+        if (!strcmp(argv[0], "--fd")) use_fd = 1;
+        else if (!strcmp(argv[0], "--no-durable")) wo.durable = 0;
+        else return 2;
     }
     if (argc != 3) return 2;
     size_t nbytes = (size_t)strtoull(argv[0], NULL, 10) & ~(size_t)7;
@@ -152,7 +154,7 @@ static int run_array(int argc, char **argv) {
             c = jlp_dump_fd(arr, fd, NULL, &err);
             if (close(fd) != 0 && !c) c = JLP_E_IO;
         } else {
-            c = jlp_dump_path(arr, out, NULL, &err);
+            c = jlp_dump_path(arr, out, &wo, &err);
         }
         t[k] = now_s() - t0;
         cpu[k] = cpu_s() - c0;

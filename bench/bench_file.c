@@ -1,7 +1,7 @@
 /*
  * bench_file - time jlp_load_path() on one joblib file, in memory or memory-mapped.
  *
- *   bench_file [--mmap] [--inflate zlib] [--warmup N] [--warmup-file PATH] FILE [REPEAT]
+ *   bench_file [--mmap | --cow] [--threads N] [--inflate zlib] [--warmup N] [--warmup-file PATH] FILE [REPEAT]
  *   bench_file --alloc-touch NBYTES CHUNK [REPEAT [WARMUP]]
  *   bench_file --read-only [--warmup N] FILE [REPEAT]
  *
@@ -9,6 +9,10 @@
  *                        read-only and arrays point into the mapping); default: the file is
  *                        read (and, when compressed, decoded through the library's
  *                        streaming decoder layer) into the document's memory
+ *   --cow                load with jlp_read_opts.mmap = JLP_MMAP_COPY_ON_WRITE (a private
+ *                        writable mapping, copy semantics)
+ *   --threads N          jlp_read_opts.threads (default 0: the library's choice); 1 reads
+ *                        large payloads with the calling thread alone
  *   --inflate zlib       decode zlib, gzip and ZF with zlib's inflate even where the library
  *                        has ISA-L (the library's internal switch), to compare the two
  *   --warmup N           untimed loads of FILE before the timed ones (default 1)
@@ -194,7 +198,7 @@ static int parse_count(const char *s, long lo, long *out) {
 }
 
 static void usage(void) {
-    fprintf(stderr, "usage: bench_file [--mmap] [--inflate zlib] [--warmup N] [--warmup-file PATH] FILE [REPEAT]\n"
+    fprintf(stderr, "usage: bench_file [--mmap | --cow] [--threads N] [--inflate zlib] [--warmup N] [--warmup-file PATH] FILE [REPEAT]\n"
                     "       bench_file --alloc-touch NBYTES CHUNK [REPEAT [WARMUP]]\n"
                     "       bench_file --read-only [--warmup N] FILE [REPEAT]\n");
 }
@@ -322,7 +326,13 @@ int main(int argc, char **argv) {
         if (!strcmp(argv[i], "--read-only")) {
             read_mode = 1;
         } else if (!strcmp(argv[i], "--mmap")) {
-            opts.mmap = 1;
+            opts.mmap = JLP_MMAP_READONLY;
+        } else if (!strcmp(argv[i], "--cow")) {
+            opts.mmap = JLP_MMAP_COPY_ON_WRITE;
+        } else if (!strcmp(argv[i], "--threads") && i + 1 < argc) {
+            long t;
+            if (!parse_count(argv[++i], 0, &t)) { usage(); return 2; }
+            opts.threads = (int)t;
         } else if (!strcmp(argv[i], "--inflate") && i + 1 < argc && !strcmp(argv[i + 1], "zlib")) {
             jlp__inflate_backend = 1;
             i++;

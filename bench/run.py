@@ -19,9 +19,15 @@ Suites (default: all, in this order; each writes bench/results/<suite>.md and .p
            compressor at its default level, plus zstd (the zstd tool on the uncompressed
            dump): jlp_load_path() vs joblib.load vs the codec's own command-line
            decompression to /dev/null (results/codecs.md, codecs.png)
-  dump     the writers: a 512 MiB array, the four pickle workloads, the ~300 MB table with
+  dump     the writers: a 512 MiB array, the six pickle workloads, the ~300 MB table with
            every codec, 1 and 2 threads, vs joblib.dump / pickle.dumps (bench/dump.py;
            results/dump.md, dump.png)
+  speed    every row the speed work is judged by, side by side (bench/speed.py:
+           results/speed.md, speed.png): loads and dumps of the six workloads, copied,
+           copy-on-write and cold mapped arrays, every codec against its tool (ISA-L
+           against the zlib back end), durable and non-durable path writes, a corpus of
+           fitted scikit-learn models against warm joblib.load, jlinspect against a
+           python -c joblib.load process
 
 Steps for every suite: compile the C driver (bench/bench_load.c for pickle,
 bench/bench_file.c for arrays and codecs) against BUILD/libjlpickle.a; write the data
@@ -54,7 +60,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-SUITES = ("pickle", "arrays", "codecs", "dump")  # dump: bench/dump.py
+SUITES = ("pickle", "arrays", "codecs", "dump", "speed")  # dump: bench/dump.py, speed: bench/speed.py
 MiB = 1 << 20
 GiB = 1 << 30
 
@@ -67,6 +73,15 @@ def wl_ints():
 
 def wl_strs():
     return [f"s{i}" for i in range(10**6)]
+
+
+def wl_floats():
+    rng = random.Random(3)
+    return [rng.random() for _ in range(10**6)]
+
+
+def wl_nested():
+    return [[i, (f"r{i}", i * 0.5), None, True, [i % 3, f"x{i}"]] for i in range(200_000)]
 
 
 def wl_str_float_dict():
@@ -87,8 +102,10 @@ WORKLOADS = [
     # name, description, builder
     ("ints", "list(range(10**6))", wl_ints),
     ("strs", "10**6 short str: [f's{i}' ...]", wl_strs),
+    ("floats", "10**6 random floats", wl_floats),
     ("dict", "dict of 200,000 str -> float", wl_str_float_dict),
     ("records", "100,000 dicts {id, name, score, tags: [str, str]}", wl_records),
+    ("nested", "200,000 rows [int, (str, float), None, True, [int, str]]", wl_nested),
 ]
 
 # ---- the Python side of the pickle suite (runs in a child process) ----------------------
@@ -464,6 +481,7 @@ def profile(argv, tmp, top=10, callgraph=False):
 
 def main():
     import dump  # the dump suite (writers) lives in bench/dump.py
+    import speed  # the speed suite (every row of the speed work) lives in bench/speed.py
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--build", default=os.path.join(ROOT, "build"),
                     help="build directory holding libjlpickle.a (default: build)")
@@ -483,7 +501,7 @@ def main():
                          "are skipped (pickle: " + ",".join(w[0] for w in WORKLOADS) +
                          "; arrays: " + ",".join(c[0] for c in ARRAY_CASES) +
                          "; codecs: " + ",".join(c[0] for c in CODECS) +
-                         "; dump: " + ",".join(dump.NAMES) + ")")
+                         "; dump: " + ",".join(dump.NAMES) + "; speed: " + ",".join(speed.NAMES) + ")")
     ap.add_argument("--no-gc-column", action="store_true",
                     help="pickle suite: skip the extra Python run with the cyclic GC disabled")
     ap.add_argument("--no-cold", action="store_true",
@@ -505,11 +523,11 @@ def main():
 
     only = set(filter(None, args.only.split(",")))
     known = ({w[0] for w in WORKLOADS} | {c[0] for c in ARRAY_CASES} | {c[0] for c in CODECS}
-             | set(dump.NAMES))  # dump suite
+             | set(dump.NAMES) | set(speed.NAMES))  # dump and speed suites
     if only - known:
         sys.exit(f"run.py: --only: unknown workload(s) {','.join(sorted(only - known))}")
     names = {"pickle": [w[0] for w in WORKLOADS], "arrays": [c[0] for c in ARRAY_CASES],
-             "codecs": [c[0] for c in CODECS], "dump": dump.NAMES}
+             "codecs": [c[0] for c in CODECS], "dump": dump.NAMES, "speed": speed.NAMES}
     suites = [s for s in (SUITES if args.suite == "all" else (args.suite,))
               if not only or only & set(names[s])]
     if not suites:
@@ -529,6 +547,8 @@ def main():
             written += suite_arrays(args, build, datadir, only)
         elif s == "dump":
             written += dump.suite_dump(args, build, datadir, only)
+        elif s == "speed":
+            written += speed.suite_speed(args, build, datadir, only)
         else:
             written += suite_codecs(args, build, datadir, only)
     print(f"\nwrote {', '.join(os.path.relpath(p, ROOT) for p in written)} "

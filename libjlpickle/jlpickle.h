@@ -287,10 +287,12 @@ typedef struct jlp_read_opts {
     size_t nbuffers;
     const struct jlp_registry *registry; /**< codecs for container detection; NULL: the
                                               built-in ones (jlpickle_codec.h) */
-    int mmap;                  /**< jlp_load_path: map an uncompressed file read-only
-                                    (PROT_READ, MAP_PRIVATE) and point array data into
-                                    the mapping instead of copying; compressed files load
-                                    in memory. The mapping lives until jlp_doc_free. */
+    int mmap;                  /**< jlp_load_path: JLP_MMAP_* (0: copy everything). A
+                                    mapped load reads the opcodes and points array data
+                                    (and long bytes) into a mapping of the file, which it
+                                    does not touch: only the pages the pickle's opcodes
+                                    are on are read. Compressed files load in memory. The
+                                    mapping lives until jlp_doc_free. */
     jlp_align_policy align;
     int no_companions;         /**< refuse the companion files of joblib <= 0.9
                                     (JLP_E_PATH) instead of reading them */
@@ -299,6 +301,12 @@ typedef struct jlp_read_opts {
                                     parser. NULL: no calls. */
     void *trace_ctx;
     uint64_t flags;            /**< JLP_READ_* bits (default 0) */
+    int threads;               /**< threads that may read one large payload of a file
+                                    (64 MiB or more) in parallel, the caller's included:
+                                    0 (default) the online processors, at most 4; 1 the
+                                    caller alone. A copy out of the page cache then runs
+                                    on several cores; the memory used is the same. */
+    int reserved;              /**< 0 (keeps the struct growable; a later field takes it) */
 } jlp_read_opts;
 
 /** jlp_read_opts.flags: load the object arrays of .npy files, whose data is a pickle of
@@ -306,12 +314,28 @@ typedef struct jlp_read_opts {
  *  nothing in it is executed). Without it they fail with JLP_E_UNSUPPORTED. */
 #define JLP_READ_NPY_PICKLE ((uint64_t)1 << 0)
 
+/** Values of jlp_read_opts.mmap. */
+enum {
+    JLP_MMAP_NONE = 0,         /**< read and copy the file (the default) */
+    JLP_MMAP_READONLY = 1,     /**< arrays point into a read-only mapping (PROT_READ,
+                                    MAP_PRIVATE), like joblib's mmap_mode='r' */
+    /** arrays point into a private writable mapping (PROT_READ | PROT_WRITE,
+     *  MAP_PRIVATE), like joblib's mmap_mode='c', with copy semantics: jlp_array_data_mut
+     *  gives their bytes to edit in place, and a write copies just the page it touches,
+     *  never reaching the file. The load is as fast as a read-only mapping and costs
+     *  memory only for the pages written. The trade-off: the file must not change while
+     *  the document lives; pages not yet written show what the file holds when they are
+     *  read (so a change made to the file shows through them) and truncating the file
+     *  makes their access fault (SIGBUS). */
+    JLP_MMAP_COPY_ON_WRITE = 2
+};
+
 #define JLP_LIMITS_INIT                                                                    \
     { sizeof(jlp_limits), (uint64_t)1 << 30, 100000, (uint64_t)1 << 26, (uint64_t)1 << 26, \
       (uint64_t)1 << 31, 4300, (uint64_t)8 << 30, (uint64_t)1 << 40, 0 }
 #define JLP_READ_OPTS_INIT                                                                 \
     { sizeof(jlp_read_opts), NULL, NULL, JLP_PY2STR_AUTO, NULL, 0, NULL, 0, JLP_ALIGN_ALLOW, \
-      0, NULL, NULL, 0 }
+      0, NULL, NULL, 0, 0, 0 }
 
 /** Fill `lim` with the defaults (the same as JLP_LIMITS_INIT). NULL is ignored. An
  *  inline function, so it fills exactly the struct this header declares. Thread-safe. */
@@ -354,6 +378,16 @@ JLP_API jlp_source *jlp_source_mem(const void *data, size_t len, const jlp_alc *
  *  jlp_source_free().
  *  @return a new source, or NULL (err: INVALID_ARG for a NULL path, IO with errno text). */
 JLP_API jlp_source *jlp_source_path(const char *path, const jlp_alc *alc, jlp_error *err);
+/** A source reading the regular file at `path` whose payloads (array data, long bytes
+ *  values) are not read but lent from a read-only mapping of the file, as a mapped load
+ *  (JLP_MMAP_READONLY) lends them: a load reads only the pages its opcodes are on.
+ *  Documents loaded from it point into the mapping (their arrays report JLP_STORE_MMAP)
+ *  and must be freed before the source, which unmaps the file. The file must not
+ *  change meanwhile (see JLP_MMAP_COPY_ON_WRITE). Compressed files read as through
+ *  jlp_source_path (nothing is lent).
+ *  @return a new source, or NULL (err: INVALID_ARG for a NULL path, IO, MMAP for what is
+ *  not a regular file or cannot be mapped). Thread-safe with distinct sources. */
+JLP_API jlp_source *jlp_source_path_mapped(const char *path, const jlp_alc *alc, jlp_error *err);
 /** A source reading file descriptor `fd` from its current position; pipes and sockets
  *  work. The descriptor is not closed by the library.
  *  @return a new source, or NULL (INVALID_ARG for fd < 0, NOMEM). */
@@ -383,8 +417,10 @@ JLP_API long long jlp_source_peek(jlp_source *src, size_t n, const void **data, 
  *  @return JLP_OK at the end; JLP_E_TRAILING when bytes follow (offset: where they
  *  start); the decoder's error (CORRUPT, CHECKSUM, TRUNCATED) otherwise. May read. */
 JLP_API jlp_code jlp_source_check_end(jlp_source *src, jlp_error *err);
-/** Release the source (and close what jlp_source_path opened). NULL is ignored. Documents
- *  loaded from a memory source still borrow its bytes; others are independent. */
+/** Release the source (and close what jlp_source_path opened, unmap what
+ *  jlp_source_path_mapped mapped). NULL is ignored. Documents loaded from a memory
+ *  source still borrow its bytes; documents from jlp_source_path_mapped must be freed
+ *  first; others are independent. */
 JLP_API void jlp_source_free(jlp_source *src);
 
 /* =====================================================================================
@@ -958,7 +994,8 @@ JLP_API jlp_val *jlp_new_object_array_ex(jlp_doc *doc, uint32_t ndim, const uint
 /** A numpy scalar of `dtype` whose item bytes are at `data` (itemsize bytes, copied). */
 JLP_API jlp_val *jlp_new_scalar(jlp_doc *doc, const jlp_val *dtype, const void *data, jlp_error *err);
 /** A writable pointer to an array's bytes, for editing in place: bytes borrowed from the
- *  input, the caller or a mapping are first copied into the document.
+ *  input, the caller or a read-only mapping are first copied into the document; bytes
+ *  in a copy-on-write mapping (JLP_MMAP_COPY_ON_WRITE) are edited where they are.
  *  @return the pointer (nbytes of jlp_array_get), or NULL for object arrays, non-arrays
  *  or on allocation failure. */
 JLP_API void *jlp_array_data_mut(jlp_doc *doc, jlp_val *arr);

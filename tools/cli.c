@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 void cli_report(const char *file, const jlp_error *err) {
@@ -19,9 +20,11 @@ void cli_report(const char *file, const jlp_error *err) {
                 (unsigned long long)err->offset, jlp_error_name(err->code), err->msg);
 }
 
-jlp_source *cli_open(const char *file, jlp_error *err) {
+jlp_source *cli_open(const char *file, bool mapped, jlp_error *err) {
+    struct stat st;
     jlp_source *src = strcmp(file, "-") == 0 ? jlp_source_fd(STDIN_FILENO, NULL, err)
-                                             : jlp_source_path(file, NULL, err);
+                      : mapped && stat(file, &st) == 0 && S_ISREG(st.st_mode) ? jlp_source_path_mapped(file, NULL, err)
+                                                                               : jlp_source_path(file, NULL, err);
     if (!src) cli_report(file, err);
     return src;
 }

@@ -2172,14 +2172,14 @@ static int inspect_file(const char *file, const insp *proto, bool several) {
         file_size = (uint64_t)sb.st_size;
         have_size = true;
         fflush(stdout);
-        src = cli_open(file, &err);
+        src = cli_open(file, true, &err);
     } else if (fd >= 0) {
         pin.fd = fd;
         src = jlp_source_cb(pipe_read, &pin, NULL, &err);
         if (!src) report(file, &err);
     } else {
         fflush(stdout);
-        src = cli_open(file, &err); /* reports the open error */
+        src = cli_open(file, true, &err); /* reports the open error */
     }
     int status = EXIT_SAFE;
     bool invalid = false;

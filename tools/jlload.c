@@ -343,7 +343,9 @@ int main(int argc, char **argv) {
         return status;
     }
     jb.t0 = now();
-    jlp_source *src = cli_open(file, &err);
+    /* jlload reads (its export prints the arrays, and its errors are the spec vectors'
+     * reading of a file; a mapped load is --mmap) */
+    jlp_source *src = cli_open(file, false, &err);
     if (!src) return CLI_BAD_INPUT;
     for (;;) {
         const void *head;

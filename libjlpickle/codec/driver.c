@@ -197,6 +197,9 @@ jlp_code jlp__src_detect(jlp_source *s, const jlp_read_opts *opts, jlp_error *er
     s->fp = NULL;
     s->path = NULL; /* owned by inner now */
     s->size_hint = 0; /* the decoded size is not known */
+    s->map = NULL;    /* the mapping holds the compressed bytes (inner owns it) */
+    s->map_len = 0;
+    s->own_map = false;
     s->detected = true;
     return JLP_OK;
 }

@@ -146,6 +146,15 @@ static inline void jlp__buf_put(jlp__buf *b, const void *p, size_t n) {
     memcpy(b->data + b->len, p, n);
     b->len += n;
 }
+/** A hint that *p will be read soon (GCC and clang; nothing elsewhere). */
+static inline void jlp__prefetch(const void *p) {
+#if defined(__GNUC__)
+    __builtin_prefetch(p);
+#else
+    (void)p;
+#endif
+}
+
 static inline void jlp__buf_putc(jlp__buf *b, char c) {
     if (JLP_UNLIKELY(b->cap == b->len) && !jlp__buf_reserve(b, 1)) return;
     b->data[b->len++] = c;

@@ -18,7 +18,7 @@
 JLP__STARTS_WITH_SIZE(jlp_limits)
 JLP__ENDS_AT(jlp_limits, max_ratio)
 JLP__STARTS_WITH_SIZE(jlp_read_opts)
-JLP__ENDS_AT(jlp_read_opts, flags)
+JLP__ENDS_AT(jlp_read_opts, reserved)
 JLP__STARTS_WITH_SIZE(jlp_write_opts)
 JLP__ENDS_AT(jlp_write_opts, reserved)
 JLP__STARTS_WITH_SIZE(jlp_json_opts)
@@ -74,12 +74,20 @@ jlp_code jlp__read_cfg_init(jlp__read_cfg *cfg, const jlp_read_opts *user, jlp_e
     if (!c && cfg->opts.limits)
         c = jlp__struct_in(&cfg->limits, sizeof cfg->limits, cfg->opts.limits, "jlp_limits", err);
     cfg->opts.limits = &cfg->limits;
-    return c;
+    if (c) return c;
+    /* a later option will take the reserved field: a value in it is asked of this one */
+    if (cfg->opts.reserved)
+        return jlp__fail(err, JLP_E_UNSUPPORTED, 0, -1, "jlp_read_opts.reserved is set (an option of a newer library?)");
+    if (cfg->opts.threads < 0)
+        return jlp__fail(err, JLP_E_INVALID_ARG, 0, -1, "jlp_read_opts.threads is negative");
+    if (cfg->opts.mmap < JLP_MMAP_NONE || cfg->opts.mmap > JLP_MMAP_COPY_ON_WRITE)
+        return jlp__fail(err, JLP_E_INVALID_ARG, 0, -1, "jlp_read_opts.mmap is %d (JLP_MMAP_*: 0 to 2)", cfg->opts.mmap);
+    return JLP_OK;
 }
 
 const jlp_read_opts *jlp__read_opts_default(void) {
     static const jlp_read_opts d = {sizeof(jlp_read_opts), &default_limits, NULL, JLP_PY2STR_AUTO,
-                                    NULL, 0, NULL, 0, JLP_ALIGN_ALLOW, 0, NULL, NULL, 0};
+                                    NULL, 0, NULL, 0, JLP_ALIGN_ALLOW, 0, NULL, NULL, 0, 0, 0};
     return &d;
 }
 

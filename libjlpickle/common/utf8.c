@@ -3,8 +3,44 @@
  * unpickler accepts them, so we must too. */
 #include "common.h"
 
-size_t jlp__utf8_valid_prefix(const uint8_t *s, size_t n) {
+/* Eight bytes at a time through text whose code points are all below U+0100, which is
+ * what protocol 2 writes array bytes as (bytes pickled as _codecs.encode(latin1 text)):
+ * every byte is ASCII, a lead C2 or C3, or a continuation right after such a lead. Per
+ * byte b of a word, with bit 7 as the flag: L = b is C2 or C3, C = b is 10xxxxxx; the
+ * word is good when every byte with bit 7 set is an L or a C, and the Cs are exactly
+ * the bytes after the Ls (the lead of the word's first byte may end the previous word).
+ * @return the bytes checked; a word that does not pass (or ends with a lead whose
+ * continuation is past n) is left to the general loop, from its start or its lead. */
+static inline uint64_t zero_bytes(uint64_t y) { /* bit 7 set in each byte of y that is 0 */
+    const uint64_t low7 = 0x7F7F7F7F7F7F7F7Full;
+    return ~(((y & low7) + low7) | y | low7);
+}
+
+static size_t latin1_words(const uint8_t *s, size_t n) {
+    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+    uint64_t carry = 0;   /* 0x80: the previous word ended with a lead */
     size_t i = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    while (i + 8 <= n) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        uint64_t h = w & high;
+        if (!h && !carry) { i += 8; continue; }
+        uint64_t lead = zero_bytes((w & (0xFEull * ones)) ^ (0xC2ull * ones));
+        uint64_t cont = zero_bytes((w & (0xC0ull * ones)) ^ (0x80ull * ones));
+        if ((h & ~(lead | cont)) || cont != (((lead << 8) | carry) & high)) break;
+        carry = lead >> 56;   /* the first byte of the next word must continue it */
+        i += 8;
+    }
+#else
+    (void)ones;
+    (void)high;
+#endif
+    return carry ? i - 1 : i;   /* a lead at the end: its pair is checked again below */
+}
+
+size_t jlp__utf8_valid_prefix(const uint8_t *s, size_t n) {
+    size_t i = latin1_words(s, n);
     while (i < n) {
         /* ASCII fast path: eight bytes at a time while no high bit is set. */
         while (i + 8 <= n) {
@@ -16,6 +52,13 @@ size_t jlp__utf8_valid_prefix(const uint8_t *s, size_t n) {
         if (i >= n) break;
         uint8_t c = s[i];
         if (c < 0x80) { i++; continue; }
+        /* two-byte sequences (U+0080..U+07FF), which is what Latin-1 text is made of
+         * (protocol 2 writes bytes as such text): no code point to assemble */
+        if ((uint8_t)(c - 0xC2) <= 0xDF - 0xC2) {
+            if (n - i < 2 || (s[i + 1] & 0xC0) != 0x80) return i;
+            i += 2;
+            continue;
+        }
         size_t len;
         uint32_t cp, min;
         if (c >= 0xC2 && c <= 0xDF) { len = 2; cp = c & 0x1F; min = 0x80; }

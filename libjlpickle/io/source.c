@@ -3,13 +3,20 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 /* Window size for pulled sources: large enough that a syscall moves a useful amount of
  * data, small enough that loading a tiny pickle from a pipe costs little. */
 #define SOURCE_BUF_INITIAL ((size_t)64 * 1024)
+/* The first read asks for this much, each next one for twice as much up to the window:
+ * a pickle of a few hundred bytes in front of a large array (a mapped load reads only
+ * its opcodes) costs one page and the kernel's smallest read-ahead, a long one soon
+ * reads whole windows. */
+#define SOURCE_FIRST_READ ((size_t)4096)
 
 jlp_source *jlp__src_new(const jlp_alc *alc, jlp__pull_fn pull, jlp_error *err) {
     alc = jlp__alc_or_default(alc);
@@ -22,6 +29,8 @@ jlp_source *jlp__src_new(const jlp_alc *alc, jlp__pull_fn pull, jlp_error *err) 
     s->alc = alc;
     s->pull = pull;
     s->fd = -1;
+    s->threads = 1;
+    s->read_ask = SOURCE_FIRST_READ;
     return s;
 }
 
@@ -71,10 +80,10 @@ static long long pull_cb(jlp_source *s, void *dst, size_t cap) {
 
 /* Bytes from fd's position to the end of a regular file; 0 when it is not one. It lets
  * large payloads be read straight into a buffer of their final size. */
-static uint64_t file_size_from(int fd) {
+static uint64_t file_size_from(int fd, bool at_start) {
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) return 0;
-    off_t at = lseek(fd, 0, SEEK_CUR);
+    off_t at = at_start ? 0 : lseek(fd, 0, SEEK_CUR);
     if (at < 0 || at > st.st_size) return 0;
     return (uint64_t)(st.st_size - at);
 }
@@ -97,7 +106,7 @@ jlp_source *jlp_source_path(const char *path, const jlp_alc *alc, jlp_error *err
     }
     s->fd = fd;
     s->own_fd = true;
-    s->size_hint = file_size_from(fd);
+    s->size_hint = file_size_from(fd, true); /* just opened: at its start */
     /* Kept for companion files of old joblib formats, which live beside this one. */
     size_t n = strlen(path) + 1;
     char *copy = jlp__malloc(s->alc, n);
@@ -111,6 +120,29 @@ jlp_source *jlp_source_path(const char *path, const jlp_alc *alc, jlp_error *err
     return s;
 }
 
+jlp_source *jlp_source_path_mapped(const char *path, const jlp_alc *alc, jlp_error *err) {
+    jlp_source *s = jlp_source_path(path, alc, err);
+    if (!s) return NULL;
+    struct stat st;
+    if (fstat(s->fd, &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > SIZE_MAX) {
+        jlp_source_free(s);
+        jlp__fail(err, JLP_E_MMAP, 0, -1, "%s is not a regular file that can be mapped", jlp__path_tail(path));
+        return NULL;
+    }
+    size_t len = (size_t)st.st_size;
+    void *map = len ? mmap(NULL, len, PROT_READ, MAP_PRIVATE, s->fd, 0) : NULL;
+    if (len && map == MAP_FAILED) {
+        jlp__fail(err, JLP_E_MMAP, 0, -1, "cannot map %s: %s", jlp__path_tail(path), strerror(errno));
+        jlp_source_free(s);
+        return NULL;
+    }
+    s->map = map;
+    s->map_len = len;
+    s->own_map = true;
+    s->mapped = true;
+    return s;
+}
+
 jlp_source *jlp_source_fd(int fd, const jlp_alc *alc, jlp_error *err) {
     jlp__clear(err);
     if (fd < 0) {
@@ -120,7 +152,7 @@ jlp_source *jlp_source_fd(int fd, const jlp_alc *alc, jlp_error *err) {
     jlp_source *s = jlp__src_new(alc, pull_fd, err);
     if (s) {
         s->fd = fd;
-        s->size_hint = file_size_from(fd);
+        s->size_hint = file_size_from(fd, false);
     }
     return s;
 }
@@ -153,6 +185,7 @@ jlp_source *jlp_source_cb(jlp_read_fn fn, void *ctx, const jlp_alc *alc, jlp_err
 void jlp_source_free(jlp_source *src) {
     if (!src) return;
     jlp__layer_free(src);
+    if (src->own_map && src->map) munmap((void *)(uintptr_t)src->map, (size_t)src->map_len);
     if (src->own_fd && src->fd >= 0) close(src->fd);
     if (src->path) jlp__free(src->alc, (char *)(uintptr_t)src->path, strlen(src->path) + 1);
     jlp__free(src->alc, src->buf, src->cap);
@@ -246,7 +279,10 @@ size_t jlp__src_fill(jlp_source *s, size_t need) {
     s->cur = s->buf;
     s->end = s->buf + have;
     while (have < need) {
-        long long n = s->pull(s, s->buf + have, s->cap - have);
+        size_t ask = s->cap - have;
+        if (ask > s->read_ask && need - have <= s->read_ask) ask = s->read_ask;
+        if (s->read_ask < SOURCE_BUF_INITIAL) s->read_ask *= 2;
+        long long n = s->pull(s, s->buf + have, ask);
         if (n < 0) { s->failed = true; break; }
         if (n == 0) { s->at_end = true; break; }
         have += (size_t)n;
@@ -254,6 +290,127 @@ size_t jlp__src_fill(jlp_source *s, size_t need) {
         s->end_off += (uint64_t)n;
     }
     return have;
+}
+
+/* ---- parallel reads of large payloads -------------------------------------------------
+ *
+ * Copying a payload of hundreds of MiB out of the page cache costs two passes over fresh
+ * memory: the kernel zeroes every page of the destination on its first touch, then
+ * copies the file's bytes over it. One read() does both on one core. Reading the parts
+ * of the payload with pread() from several threads, each into its own place of the one
+ * destination block, runs both passes on several cores: no extra memory, the same bytes,
+ * and the descriptor is left where one read() would leave it. */
+
+/* Payloads smaller than this are read by the calling thread alone (a thread costs some
+ * tens of microseconds; below this the gain is not worth the risk of waiting for a core
+ * on a busy machine). Each thread gets at least PARALLEL_PART bytes. */
+#define PARALLEL_MIN ((size_t)64 << 20)
+#define PARALLEL_PART ((size_t)32 << 20)
+#define PARALLEL_MAX_THREADS 16
+/* Parts start on 2 MiB boundaries of the destination: the huge pages of the default
+ * allocator's blocks are then faulted in by one thread each. */
+#define PARALLEL_ALIGN ((uintptr_t)2 << 20)
+
+typedef struct pread_part {
+    int fd;
+    uint8_t *dst;
+    size_t n, done;
+    off_t at;
+    int err;        /* errno of a failed pread, 0 */
+} pread_part;
+
+static void *pread_run(void *arg) {
+    pread_part *p = arg;
+    while (p->done < p->n) {
+        size_t want = p->n - p->done;
+        ssize_t k = pread(p->fd, p->dst + p->done, want > ((size_t)1 << 30) ? ((size_t)1 << 30) : want,
+                          p->at + (off_t)p->done);
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) {
+            p->err = k < 0 ? errno : 0;
+            break;
+        }
+        p->done += (size_t)k;
+    }
+    return NULL;
+}
+
+/* Read n bytes at the descriptor's position into dst with up to s->threads threads.
+ * @return the bytes read in order from the start (a failed or short part ends it); the
+ * descriptor is then just past them. (size_t)-1 when it cannot start (the caller reads
+ * as usual). */
+static size_t copy_parallel(jlp_source *s, uint8_t *dst, size_t n) {
+    off_t base = lseek(s->fd, 0, SEEK_CUR);
+    if (base < 0) return (size_t)-1;
+    size_t nt = (size_t)s->threads;
+    if (!nt) {
+        /* the default: the online processors, at most 4 (a copy out of the page cache
+         * rarely gains from more); asked here, where it is worth a system call */
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        nt = cpus < 1 ? 1 : cpus > 4 ? 4 : (size_t)cpus;
+    }
+    if (nt > PARALLEL_MAX_THREADS) nt = PARALLEL_MAX_THREADS;
+    if (nt > n / PARALLEL_PART) nt = n / PARALLEL_PART;
+    if (nt < 2) return (size_t)-1;
+    pread_part part[PARALLEL_MAX_THREADS];
+    pthread_t tid[PARALLEL_MAX_THREADS];
+    bool started[PARALLEL_MAX_THREADS];
+    size_t from = 0;
+    for (size_t i = 0; i < nt; i++) {
+        size_t to = n;
+        if (i + 1 < nt) {
+            uintptr_t cut = (uintptr_t)dst + n / nt * (i + 1);
+            cut = (cut + PARALLEL_ALIGN - 1) & ~(PARALLEL_ALIGN - 1);
+            to = (size_t)(cut - (uintptr_t)dst);
+            if (to > n) to = n;
+        }
+        part[i] = (pread_part){s->fd, dst + from, to - from, 0, base + (off_t)from, 0};
+        from = to;
+    }
+    /* part 0 is the caller's; a helper that cannot start leaves its part to the caller */
+    for (size_t i = 1; i < nt; i++) started[i] = pthread_create(&tid[i], NULL, pread_run, &part[i]) == 0;
+    pread_run(&part[0]);
+    for (size_t i = 1; i < nt; i++) {
+        if (started[i]) pthread_join(tid[i], NULL);
+        else pread_run(&part[i]);
+    }
+    size_t done = 0;
+    for (size_t i = 0; i < nt; i++) {
+        done += part[i].done;
+        if (part[i].done < part[i].n) {
+            if (part[i].err) {
+                s->failed = true;
+                s->sys_errno = part[i].err;
+            }
+            break;
+        }
+    }
+    if (lseek(s->fd, base + (off_t)done, SEEK_SET) < 0 && !s->failed) {
+        s->failed = true;
+        s->sys_errno = errno;
+    }
+    return done;
+}
+
+const uint8_t *jlp__src_lend(jlp_source *s, uint64_t n) {
+    if (!jlp__src_lends(s) || n > jlp__src_remaining(s)) return NULL;
+    size_t have = jlp__src_avail(s);
+    if (!s->pull || n <= have) {
+        const uint8_t *p = s->cur;
+        s->cur += n;
+        return s->pull ? s->map + (jlp__src_tell(s) - n) : p;
+    }
+    /* mapped: the bytes past the window are skipped, not read */
+    uint64_t at = jlp__src_tell(s);
+    uint64_t skip = n - have;
+    if (skip > (uint64_t)INT64_MAX || lseek(s->fd, (off_t)skip, SEEK_CUR) < 0) {
+        s->failed = true;
+        s->sys_errno = errno ? errno : EOVERFLOW;
+        return NULL;
+    }
+    s->cur = s->end;
+    s->end_off += skip;
+    return s->map + at;
 }
 
 size_t jlp__src_copy(jlp_source *s, void *dst, size_t n) {
@@ -274,6 +431,14 @@ size_t jlp__src_copy(jlp_source *s, void *dst, size_t n) {
         memcpy(out, s->cur, c);
         s->cur += c;
         return k + c;
+    }
+    if (s->threads != 1 && left >= PARALLEL_MIN && s->fd >= 0 && s->size_hint && !s->layer &&
+        s->pull != NULL && !s->fp && !s->fn) {
+        size_t got = copy_parallel(s, out, left);
+        if (got != (size_t)-1) {
+            s->end_off += got;
+            return k + got;
+        }
     }
     while (left && !s->at_end && !s->failed) {
         long long r = s->pull(s, out, left);

@@ -32,6 +32,15 @@ struct jlp_source {
     bool mapped;              /* a memory source over a read-only mapping of the file */
     uint64_t size_hint;       /* regular files: bytes from the source's start to the end
                                  of the file when opened (0: unknown) */
+    const uint8_t *map;       /* mapped loads: the whole file, mapped, which the source
+                                 reads from offset 0 through fd; payloads are lent from
+                                 it (jlp__src_lend) instead of read, so a load touches
+                                 only the pages its opcodes are on */
+    uint64_t map_len;
+    bool own_map;             /* jlp_source_path_mapped: jlp_source_free unmaps it */
+    int threads;              /* threads that may read one large payload; 0: the online
+                                 processors, at most 4 (asked only for such a payload) */
+    size_t read_ask;          /* bytes the next refill asks for (grows to the window) */
     /* Container layer (codec/driver.c): set once the leading bytes were examined. */
     bool detected;
     struct jlp__layer *layer; /* decoder between `inner` and this window, or NULL */
@@ -61,8 +70,31 @@ static inline const uint8_t *jlp__src_take(jlp_source *s, size_t n) {
 }
 
 /** Copy the next `n` bytes into `dst`, reading straight from the underlying input when
- *  the window runs dry (no buffer growth). @return bytes copied (< n at end/error). */
+ *  the window runs dry (no buffer growth); a large part of a regular file is read by
+ *  up to s->threads threads at once. @return bytes copied (< n at end/error). */
 size_t jlp__src_copy(jlp_source *s, void *dst, size_t n);
+
+/** Whether the source can lend bytes that outlive its window: a memory source, or the
+ *  mapping of a mapped load (not below a decoder layer). */
+static inline bool jlp__src_lends(const jlp_source *s) {
+    return !s->pull || (s->map && !s->layer);
+}
+/** @return the bytes between the source's position and its known end: the rest of a
+ *  memory source or of a mapped file; UINT64_MAX when the end is not known. */
+static inline uint64_t jlp__src_remaining(const jlp_source *s) {
+    if (!s->pull) return (uint64_t)(s->end - s->cur);
+    if (s->map && !s->layer) {
+        uint64_t at = jlp__src_tell(s);
+        return at < s->map_len ? s->map_len - at : 0;
+    }
+    return UINT64_MAX;
+}
+/** Consume the next `n` bytes and @return a pointer to them that stays valid for the
+ *  source's lifetime (memory sources) or the mapping's (mapped loads: the pointer is
+ *  into the mapping, the window's bytes are skipped and the descriptor seeks past the
+ *  rest, so the bytes are not read). NULL (nothing consumed) when the source cannot
+ *  lend (jlp__src_lends) or fewer than `n` bytes remain; check s->failed. */
+const uint8_t *jlp__src_lend(jlp_source *s, uint64_t n);
 
 /** Find the next line (ending in '\n') within `max` bytes. @return its start with the
  *  length including '\n' in *len, consumed; or NULL: *len = 0 when the input ended

@@ -160,6 +160,11 @@ void *jlp_array_data_mut(jlp_doc *doc, jlp_val *arr) {
     }
     jlp_ndarray *a = jlp__arr(arr);
     a->convs = NULL; /* typed views converted from the old bytes no longer hold */
+    /* a copy-on-write mapping is the document's own: a write copies the page, privately */
+    const uint8_t *map = doc->map;
+    if (a->storage == JLP_STORE_MMAP && doc->map_writable && a->data >= map && a->nbytes <= doc->map_len &&
+        (size_t)(a->data - map) <= doc->map_len - a->nbytes)
+        return (void *)(uintptr_t)a->data;
     if (a->storage != JLP_STORE_ARENA) {
         uint8_t *copy = jlp__doc_alloc(doc, a->nbytes ? (size_t)a->nbytes : 1);
         if (!copy) {

@@ -130,10 +130,11 @@ static jlp_code numpy_wrapper(jlp__vm *m, jlp_val *state, jlp_val **out) {
             }
         }
         uint64_t at = jlp__src_tell(src);
-        if (jlp__src_is_mem(src) && nbytes > jlp__src_avail(src))
-            return jlp__vm_fail(m, JLP_E_TRUNCATED, "array payload of %llu bytes at %llu, only %zu remain",
-                                (unsigned long long)nbytes, (unsigned long long)at, jlp__src_avail(src));
-        if (!jlp__src_is_mem(src) && m->lim->max_alloc && nbytes > m->lim->max_alloc)
+        if (jlp__src_lends(src) && nbytes > jlp__src_remaining(src))
+            return jlp__vm_fail(m, JLP_E_TRUNCATED, "array payload of %llu bytes at %llu, only %llu remain",
+                                (unsigned long long)nbytes, (unsigned long long)at,
+                                (unsigned long long)jlp__src_remaining(src));
+        if (!jlp__src_lends(src) && m->lim->max_alloc && nbytes > m->lim->max_alloc)
             return jlp__vm_fail(m, JLP_E_LIMIT, "array payload of %llu bytes exceeds limits.max_alloc",
                                 (unsigned long long)nbytes);
         const uint8_t *data;

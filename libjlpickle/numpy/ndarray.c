@@ -41,15 +41,15 @@ enum { NP_NONE, NP_DTYPE, NP_RECONSTRUCT, NP_SCALAR, NP_FROMBUFFER };
 
 static int which(const jlp_val *fn) {
     if (fn->type != JLP_GLOBAL) return NP_NONE;
-    if (jlp_global_is(fn, "numpy", "dtype")) return NP_DTYPE;
-    if (jlp_global_is(fn, "numpy.core.multiarray", "_reconstruct") ||
-        jlp_global_is(fn, "numpy._core.multiarray", "_reconstruct"))
+    if (JLP__GLOBAL_IS(fn, "numpy", "dtype")) return NP_DTYPE;
+    if (JLP__GLOBAL_IS(fn, "numpy.core.multiarray", "_reconstruct") ||
+        JLP__GLOBAL_IS(fn, "numpy._core.multiarray", "_reconstruct"))
         return NP_RECONSTRUCT;
-    if (jlp_global_is(fn, "numpy.core.multiarray", "scalar") ||
-        jlp_global_is(fn, "numpy._core.multiarray", "scalar"))
+    if (JLP__GLOBAL_IS(fn, "numpy.core.multiarray", "scalar") ||
+        JLP__GLOBAL_IS(fn, "numpy._core.multiarray", "scalar"))
         return NP_SCALAR;
-    if (jlp_global_is(fn, "numpy.core.numeric", "_frombuffer") ||
-        jlp_global_is(fn, "numpy._core.numeric", "_frombuffer"))
+    if (JLP__GLOBAL_IS(fn, "numpy.core.numeric", "_frombuffer") ||
+        JLP__GLOBAL_IS(fn, "numpy._core.numeric", "_frombuffer"))
         return NP_FROMBUFFER;
     return NP_NONE;
 }

@@ -179,12 +179,12 @@ jlp_code jlp__npy_data_size(jlp__vm *m, jlp_source *src, const jlp__npy_ctx *x, 
     /* what remains is known for memory and for regular files: no allocation from a size
      * the input cannot hold */
     uint64_t here = jlp__src_tell(src);
-    bool known = jlp__src_is_mem(src) || src->size_hint;
-    uint64_t left = jlp__src_is_mem(src) ? jlp__src_avail(src) : src->size_hint >= here ? src->size_hint - here : 0;
+    bool known = jlp__src_lends(src) || src->size_hint;
+    uint64_t left = jlp__src_lends(src) ? jlp__src_remaining(src) : src->size_hint >= here ? src->size_hint - here : 0;
     if (known && *nbytes > left)
         return npy_fail(m, x, h->data_offset, JLP_E_TRUNCATED, "array data of %llu bytes, only %llu remain",
                         (unsigned long long)*nbytes, (unsigned long long)left);
-    if (!jlp__src_is_mem(src) && m->lim->max_alloc && *nbytes > m->lim->max_alloc)
+    if (!jlp__src_lends(src) && m->lim->max_alloc && *nbytes > m->lim->max_alloc)
         return npy_fail(m, x, h->data_offset, JLP_E_LIMIT, "array data of %llu bytes exceeds limits.max_alloc",
                         (unsigned long long)*nbytes);
     return JLP_OK;

@@ -80,39 +80,31 @@ jlp_doc *jlp_load_npy_mem(const void *data, size_t len, const jlp_read_opts *opt
     return load_mem(data, len, opts, &NPY, NULL, err);
 }
 
-/* Map the file read-only and load from the mapping; the document keeps the mapping. */
+/* Map the file and load from it: opcodes (or a .npy header) are read through the
+ * descriptor, as from any file, and every payload (array data, long bytes) is a pointer
+ * into the mapping that the load never touches, so a load reads the pages its opcodes
+ * are on and no others (on a cold page cache, joblib.load with mmap_mode does the same).
+ * The document keeps the mapping. JLP_MMAP_COPY_ON_WRITE maps it writable and private. */
 static jlp_doc *load_mapped(const char *path, const jlp_read_opts *opts, const jlp__load_how *how,
                             jlp_error *err) {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        jlp__fail(err, JLP_E_IO, 0, -1, "cannot open %s: %s", jlp__path_tail(path), strerror(errno));
-        return NULL;
-    }
+    jlp_source *src = jlp_source_path(path, opts->alc, err);
+    if (!src) return NULL;
     struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > SIZE_MAX) {
-        close(fd);
+    if (fstat(src->fd, &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > SIZE_MAX) {
+        jlp_source_free(src);
         jlp__fail(err, JLP_E_MMAP, 0, -1, "%s is not a regular file that can be mapped", jlp__path_tail(path));
         return NULL;
     }
     size_t len = (size_t)st.st_size;
-    void *map = len ? mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0) : NULL;
-    int map_errno = errno;
-    close(fd);
+    int prot = opts->mmap == JLP_MMAP_COPY_ON_WRITE ? PROT_READ | PROT_WRITE : PROT_READ;
+    void *map = len ? mmap(NULL, len, prot, MAP_PRIVATE, src->fd, 0) : NULL;
     if (len && map == MAP_FAILED) {
-        jlp__fail(err, JLP_E_MMAP, 0, -1, "cannot map %s: %s", jlp__path_tail(path), strerror(map_errno));
-        return NULL;
-    }
-    jlp_source *src = jlp_source_mem(map, len, opts->alc, err);
-    size_t plen = strlen(path) + 1;
-    char *pcopy = src ? jlp__malloc(src->alc, plen) : NULL;
-    if (!pcopy) {
-        if (src) jlp__fail(err, JLP_E_NOMEM, 0, -1, "out of memory");
+        jlp__fail(err, JLP_E_MMAP, 0, -1, "cannot map %s: %s", jlp__path_tail(path), strerror(errno));
         jlp_source_free(src);
-        if (map) munmap(map, len);
         return NULL;
     }
-    memcpy(pcopy, path, plen);
-    src->path = pcopy; /* for companion files */
+    src->map = map;
+    src->map_len = len;
     src->mapped = true;
     jlp_doc *d = load_once(src, opts, how, err);
     jlp_source_free(src);
@@ -122,6 +114,7 @@ static jlp_doc *load_mapped(const char *path, const jlp_read_opts *opts, const j
     }
     d->map = map;
     d->map_len = len;
+    d->map_writable = (prot & PROT_WRITE) != 0;
     return d;
 }
 

@@ -23,6 +23,15 @@ void jlp__memo_init(jlp__memo *m, const jlp_alc *alc);
 void jlp__memo_release(jlp__memo *m);
 /** Store v (non-NULL) under key. @return false on allocation failure. */
 bool jlp__memo_put(jlp__memo *m, uint64_t key, jlp_val *v);
+/** jlp__memo_put with the common case inline: the next key of the dense array. */
+static inline bool jlp__memo_put_inline(jlp__memo *m, uint64_t key, jlp_val *v) {
+    if (JLP_LIKELY(key < m->dense_cap && !m->dense[key])) {
+        m->dense[key] = v;
+        m->count++;
+        return true;
+    }
+    return jlp__memo_put(m, key, v);
+}
 /** @return the value under key, or NULL. */
 jlp_val *jlp__memo_sparse_lookup(const jlp__memo *m, uint64_t key);
 static inline jlp_val *jlp__memo_get(const jlp__memo *m, uint64_t key) {

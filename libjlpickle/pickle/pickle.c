@@ -31,6 +31,13 @@
 /* Python's pickler: frames are committed once they reach 64 KiB, and bytes/str at least
  * that long are written outside frames. */
 #define FRAME_TARGET ((size_t)64 * 1024)
+/* The frame buffer starts with room for the FRAME opcode and its length, filled when
+ * the frame is committed, so a frame goes out in one piece. */
+#define FRAME_HDR 9
+/* Room past the frame target, so that an item started below it always fits. */
+#define FRAME_SLACK 64
+/* How many items ahead batch() prefetches memo slots. */
+#define MEMO_AHEAD 8
 #define FRAME_MIN 4
 #define BATCHSIZE 1000
 /* joblib's NumpyArrayWrapper alignment. */
@@ -58,11 +65,15 @@ typedef struct task {
     size_t i;
 } task;
 
-/* Open-addressed map from a key (pointer or string hash) to a memo index. */
+/* Open-addressed map from a node (by address, or for the by-value map by its value) to
+ * a memo index: one array of entries, so a probe touches one cache line. */
+typedef struct memo_ent {
+    const jlp_val *key;     /* NULL: empty slot */
+    uint64_t idx;
+} memo_ent;
+
 typedef struct memo_map {
-    const void **keys;
-    const jlp_val **strs;   /* for the string map: the str node the entry stands for */
-    uint64_t *idx;
+    memo_ent *e;
     size_t cap, n;
 } memo_map;
 
@@ -73,8 +84,13 @@ typedef struct writer {
     jlp_array_format arrays;
     bool framing;
     bool c_batches;         /* batch like CPython's C pickler (_pickle.c), see batch() */
-    jlp__buf frame;
+    jlp__buf frame;         /* FRAME_HDR bytes kept for the frame's header, then its bytes */
     memo_map memo;          /* by node */
+    /* save() probes the memo once: a value it does not find is memoized in the slot
+     * the probe ended on, unless the map changed since (any insert or growth) */
+    const jlp_val *hint_v;
+    size_t hint_slot;
+    uint64_t hint_gen, memo_gen;
     memo_map interned;      /* interned strings and builtin dtypes, by value */
     uint64_t memo_len;
     /* Runaway guard. Tuples, frozensets, sets below protocol 4 and reduced objects are
@@ -105,8 +121,17 @@ static void nomem(writer *w) { fail(w, JLP_E_NOMEM, "out of memory while writing
 
 /* ---- output and frames ----------------------------------------------------------- */
 
-static void out(writer *w, const void *p, size_t n) {
+/* Start a frame: the room for its header, and for a full frame. */
+static void frame_open(writer *w) {
+    if (w->frame.len) return;
+    jlp__buf_put(&w->frame, "\0\0\0\0\0\0\0\0", FRAME_HDR);
+    if (!jlp__buf_reserve(&w->frame, FRAME_TARGET + FRAME_SLACK)) w->frame.failed = true;
+    if (w->frame.failed) nomem(w);
+}
+
+static void out_slow(writer *w, const void *p, size_t n) {
     if (w->framing) {
+        frame_open(w);
         jlp__buf_put(&w->frame, p, n);
         if (w->frame.failed) nomem(w);
     } else {
@@ -114,17 +139,33 @@ static void out(writer *w, const void *p, size_t n) {
     }
 }
 
+/* Most writes are a few bytes into a frame that has room: inline, one memcpy of a size
+ * the compiler knows at most call sites. */
+static inline void out(writer *w, const void *p, size_t n) {
+    jlp__buf *f = &w->frame;
+    if (JLP_LIKELY(w->framing && f->len && f->cap - f->len >= n)) {
+        memcpy(f->data + f->len, p, n);
+        f->len += n;
+        return;
+    }
+    out_slow(w, p, n);
+}
+
 static void out_byte(writer *w, uint8_t b) { out(w, &b, 1); }
 
 static void commit_frame(writer *w, bool force) {
     if (!w->framing || !w->frame.len) return;
-    if (w->frame.len < FRAME_TARGET && !force) return;
-    if (w->frame.len >= FRAME_MIN) {
-        uint8_t h[9] = {JLP_OP_FRAME};
-        for (int k = 0; k < 8; k++) h[1 + k] = (uint8_t)((uint64_t)w->frame.len >> (8 * k));
-        jlp__sink_write(w->sink, h, 9);
+    size_t len = w->frame.len - FRAME_HDR;
+    if (len < FRAME_TARGET && !force) return;
+    uint8_t *h = (uint8_t *)w->frame.data;
+    if (len >= FRAME_MIN) {
+        /* the header goes in its room: the frame leaves in one write */
+        h[0] = JLP_OP_FRAME;
+        for (int k = 0; k < 8; k++) h[1 + k] = (uint8_t)((uint64_t)len >> (8 * k));
+        jlp__sink_write(w->sink, h, FRAME_HDR + len);
+    } else if (len) {
+        jlp__sink_write(w->sink, h + FRAME_HDR, len);
     }
-    jlp__sink_write(w->sink, w->frame.data, w->frame.len);
     w->frame.len = 0;
 }
 
@@ -162,53 +203,78 @@ static uint64_t hash_str(const jlp_val *s) {
 static uint64_t value_hash(const jlp_val *v);
 
 /* Grow a map; the by-value map places entries by value hash, the other by pointer. */
+static bool map_resize(writer *w, memo_map *m, size_t cap);
 static bool map_grow(writer *w, memo_map *m) {
     if ((m->n + 1) * 2 <= m->cap) return true;
-    size_t cap = m->cap ? m->cap * 2 : 256;
-    const void **k = jlp__malloc(w->alc, cap * sizeof *k);
-    const jlp_val **s = jlp__malloc(w->alc, cap * sizeof *s);
-    uint64_t *x = jlp__malloc(w->alc, cap * sizeof *x);
-    if (!k || !s || !x) {
-        jlp__free(w->alc, k, cap * sizeof *k);
-        jlp__free(w->alc, s, cap * sizeof *s);
-        jlp__free(w->alc, x, cap * sizeof *x);
+    return map_resize(w, m, m->cap ? m->cap * 2 : 256);
+}
+
+/* Rehash into `cap` slots (a power of two, more than twice the entries). */
+static bool map_resize(writer *w, memo_map *m, size_t cap) {
+    memo_ent *e = jlp__malloc(w->alc, cap * sizeof *e);
+    if (!e) {
         nomem(w);
         return false;
     }
-    memset(k, 0, cap * sizeof *k);
+    memset(e, 0, cap * sizeof *e);
     bool values = m == &w->interned;
     for (size_t i = 0; i < m->cap; i++) {
-        if (!m->keys[i]) continue;
-        size_t j = values ? (size_t)(value_hash(m->strs[i]) * 0x9E3779B97F4A7C15ull >> 17) & (cap - 1)
-                          : hash_ptr(m->keys[i], cap);
-        while (k[j]) j = (j + 1) & (cap - 1);
-        k[j] = m->keys[i];
-        s[j] = m->strs[i];
-        x[j] = m->idx[i];
+        const jlp_val *k = m->e[i].key;
+        if (!k) continue;
+        size_t j = values ? (size_t)(value_hash(k) * 0x9E3779B97F4A7C15ull >> 17) & (cap - 1) : hash_ptr(k, cap);
+        while (e[j].key) j = (j + 1) & (cap - 1);
+        e[j] = m->e[i];
     }
-    jlp__free(w->alc, m->keys, m->cap * sizeof *m->keys);
-    jlp__free(w->alc, m->strs, m->cap * sizeof *m->strs);
-    jlp__free(w->alc, m->idx, m->cap * sizeof *m->idx);
-    m->keys = k;
-    m->strs = s;
-    m->idx = x;
+    jlp__free(w->alc, m->e, m->cap * sizeof *m->e);
+    m->e = e;
     m->cap = cap;
+    if (m == &w->memo) w->memo_gen++;
     return true;
 }
 
-static void map_free(writer *w, memo_map *m) {
-    jlp__free(w->alc, m->keys, m->cap * sizeof *m->keys);
-    jlp__free(w->alc, m->strs, m->cap * sizeof *m->strs);
-    jlp__free(w->alc, m->idx, m->cap * sizeof *m->idx);
+/* See run(): the memo sized for a big root container of memoized items. */
+static void presize_memo(writer *w, const jlp_val *root) {
+    if (!root || w->memo.cap || (root->type != JLP_LIST && root->type != JLP_TUPLE && root->type != JLP_SET &&
+                                 root->type != JLP_DICT))
+        return;
+    size_t n = root->u.seq.n * (root->type == JLP_DICT ? 2 : 1);
+    if (n < 4096) return;
+    size_t sample = 64, memoized = 0;
+    for (size_t i = 0; i < sample; i++) {
+        const jlp_val *x = root->u.seq.v[i * (n / sample)];
+        memoized += x->type == JLP_STR || x->type == JLP_BYTES || x->type == JLP_TUPLE || x->type == JLP_LIST ||
+                    x->type == JLP_DICT || x->type == JLP_SET || x->type == JLP_OBJECT;
+    }
+    size_t want = n / sample * memoized;
+    if (want < 4096) return;
+    if (want > ((size_t)1 << 23)) want = (size_t)1 << 23;
+    size_t cap = 256;
+    while (cap < 2 * want + 2) cap *= 2;
+    map_resize(w, &w->memo, cap);
 }
+
+static void map_free(writer *w, memo_map *m) { jlp__free(w->alc, m->e, m->cap * sizeof *m->e); }
 
 static bool memo_find(const writer *w, const jlp_val *v, uint64_t *idx) {
     const memo_map *m = &w->memo;
     if (!m->cap) return false;
     for (size_t i = hash_ptr(v, m->cap);; i = (i + 1) & (m->cap - 1)) {
-        if (!m->keys[i]) return false;
-        if (m->keys[i] == v) { *idx = m->idx[i]; return true; }
+        if (!m->e[i].key) return false;
+        if (m->e[i].key == v) { *idx = m->e[i].idx; return true; }
     }
+}
+
+/* memo_find that leaves the slot a miss ended on as save()'s hint, for memoize(). */
+static bool memo_find_hint(writer *w, const jlp_val *v, uint64_t *idx) {
+    if (!map_grow(w, &w->memo)) return false;
+    memo_map *m = &w->memo;
+    size_t i = hash_ptr(v, m->cap);
+    for (; m->e[i].key; i = (i + 1) & (m->cap - 1))
+        if (m->e[i].key == v) { *idx = m->e[i].idx; return true; }
+    w->hint_v = v;
+    w->hint_slot = i;
+    w->hint_gen = w->memo_gen;
+    return false;
 }
 
 /* Values Python would hold as one object wherever they occur: classes and functions,
@@ -271,8 +337,8 @@ static bool interned_find(const writer *w, const jlp_val *v, uint64_t *idx) {
     if (!m->cap) return false;
     uint64_t h = value_hash(v);
     for (size_t i = (size_t)(h * 0x9E3779B97F4A7C15ull >> 17) & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
-        if (!m->keys[i]) return false;
-        if (same_value(m->strs[i], v)) { *idx = m->idx[i]; return true; }
+        if (!m->e[i].key) return false;
+        if (same_value(m->e[i].key, v)) { *idx = m->e[i].idx; return true; }
     }
 }
 
@@ -323,13 +389,19 @@ static void memoize(writer *w, const jlp_val *v) {
         w->epoch++;
         w->open_run = 0;
     }
-    if (!map_grow(w, &w->memo)) return;
-    size_t i = hash_ptr(v, w->memo.cap);
-    while (w->memo.keys[i]) i = (i + 1) & (w->memo.cap - 1);
-    w->memo.keys[i] = v;
-    w->memo.strs[i] = v;
-    w->memo.idx[i] = idx;
+    size_t i;
+    if (w->hint_v == v && w->hint_gen == w->memo_gen) {
+        i = w->hint_slot;   /* save() probed for v and nothing changed the map since */
+    } else {
+        if (!map_grow(w, &w->memo)) return;
+        i = hash_ptr(v, w->memo.cap);
+        while (w->memo.e[i].key) i = (i + 1) & (w->memo.cap - 1);
+    }
+    w->hint_v = NULL;
+    w->memo.e[i].key = v;
+    w->memo.e[i].idx = idx;
     w->memo.n++;
+    w->memo_gen++;
     /* A loaded string is found again by identity; it is recorded by value only when it
      * looks like a name (letters and '_', as attribute and class names are), which the
      * writer's own strings may meet again (the key "matrix", then the class name). Data
@@ -349,11 +421,10 @@ static void memoize(writer *w, const jlp_val *v) {
         if (!map_grow(w, m)) return;
         uint64_t h = value_hash(v);
         size_t j = (size_t)(h * 0x9E3779B97F4A7C15ull >> 17) & (m->cap - 1);
-        for (; m->keys[j]; j = (j + 1) & (m->cap - 1))
-            if (same_value(m->strs[j], v)) return;
-        m->keys[j] = v;
-        m->strs[j] = v;
-        m->idx[j] = idx;
+        for (; m->e[j].key; j = (j + 1) & (m->cap - 1))
+            if (same_value(m->e[j].key, v)) return;
+        m->e[j].key = v;
+        m->e[j].idx = idx;
         m->n++;
     }
 }
@@ -372,23 +443,22 @@ static void check_open(writer *w, const jlp_val *v) {
             map_free(w, m);
             memset(m, 0, sizeof *m);
         } else if (m->cap) {
-            memset(m->keys, 0, m->cap * sizeof *m->keys);
+            memset(m->e, 0, m->cap * sizeof *m->e);
         }
         m->n = 0;
         w->open_epoch = w->epoch;
     }
     if (!map_grow(w, m)) return;
     size_t i = hash_ptr(v, m->cap);
-    for (; m->keys[i]; i = (i + 1) & (m->cap - 1)) {
-        if (m->keys[i] == v) {
+    for (; m->e[i].key; i = (i + 1) & (m->cap - 1)) {
+        if (m->e[i].key == v) {
             fail(w, JLP_E_CYCLE, "a value reaches itself through tuples, frozensets, sets (below protocol 4) "
                                  "or reduce arguments only: pickle cannot write it");
             return;
         }
     }
-    m->keys[i] = v;
-    m->strs[i] = v;
-    m->idx[i] = 0;
+    m->e[i].key = v;
+    m->e[i].idx = 0;
     m->n++;
 }
 
@@ -414,9 +484,16 @@ static task *push(writer *w, task_kind k, const jlp_val *v, size_t i) {
 
 /* Every value the writer makes for itself comes from the scratch document; a NULL here
  * is an allocation that failed, wherever it was made. */
+static bool is_plain(const jlp_val *v);
 static void push_save(writer *w, const jlp_val *v) {
-    if (!v) nomem(w);
-    else push(w, T_SAVE, v, 0);
+    if (!v) {
+        nomem(w);
+        return;
+    }
+    /* its memo slot, into the cache while the tasks above it run (rows of rows: a row's
+     * list, tuple and strs are each a probe into a table larger than the caches) */
+    if (w->memo.cap && !is_plain(v)) jlp__prefetch(&w->memo.e[hash_ptr(v, w->memo.cap)]);
+    push(w, T_SAVE, v, 0);
 }
 
 static void push_bytes(writer *w, const void *p, size_t n) {
@@ -542,6 +619,16 @@ static void save_str_text(writer *w, const jlp_val *v) {
 static bool out_sized(writer *w, const jlp_val *v, uint8_t op1, uint8_t op4, uint8_t op8) {
     size_t n = v->u.s.n;
     uint8_t h[9];
+    jlp__buf *f = &w->frame;
+    if (op1 && n <= 0xff && w->framing && f->len && f->cap - f->len >= n + 2) {
+        /* the common short str in a frame with room: opcode, length and bytes at once */
+        uint8_t *o = (uint8_t *)f->data + f->len;
+        o[0] = op1;
+        o[1] = (uint8_t)n;
+        memcpy(o + 2, v->u.s.p, n);
+        f->len += n + 2;
+        return true;
+    }
     if (op1 && n <= 0xff) {
         h[0] = op1;
         h[1] = (uint8_t)n;
@@ -716,6 +803,65 @@ static bool is_plain(const jlp_val *v) {
     return v->type == JLP_NONE || v->type == JLP_BOOL || v->type == JLP_INT || v->type == JLP_FLOAT;
 }
 
+/* A run of numbers, None and bools in a framed pickle (protocol >= 4), written straight
+ * into the frame with what save() writes for each (BININT1/BININT2/BININT, BINFLOAT,
+ * NONE, NEWTRUE/NEWFALSE), and the frame committed between items where save() would
+ * commit it, as CPython's batch_list with save_long does. @return the index of the first
+ * item it left to save(). */
+static size_t save_numbers(writer *w, jlp_val *const *items, size_t j, size_t end) {
+    jlp__buf *f = &w->frame;
+    if (!f->len || w->code) return j;
+    uint8_t *base = (uint8_t *)f->data;
+    uint8_t *o = base + f->len;
+    uint8_t *const commit_at = base + FRAME_TARGET + FRAME_HDR;
+    for (; j < end; j++) {
+        const jlp_val *x = items[j];
+        if (JLP_UNLIKELY(o >= commit_at)) {
+            /* where save() commits the frame: at the start of the next item */
+            f->len = (size_t)(o - base);
+            commit_frame(w, false);
+            frame_open(w);
+            if (w->code || !f->len) return j;
+            base = (uint8_t *)f->data;
+            o = base + f->len;
+        }
+        if ((size_t)((uint8_t *)f->data + f->cap - o) < 16) break;
+        if (x->type == JLP_INT) {
+            int64_t iv = x->u.i;
+            if (iv >= 0 && iv <= 0xff) {
+                o[0] = JLP_OP_BININT1;
+                o[1] = (uint8_t)iv;
+                o += 2;
+            } else if (iv >= 0 && iv <= 0xffff) {
+                o[0] = JLP_OP_BININT2;
+                o[1] = (uint8_t)iv;
+                o[2] = (uint8_t)(iv >> 8);
+                o += 3;
+            } else if (iv >= INT32_MIN && iv <= INT32_MAX) {
+                o[0] = JLP_OP_BININT;
+                out_u32(o + 1, (uint32_t)(int32_t)iv);
+                o += 5;
+            } else {
+                break;
+            }
+        } else if (x->type == JLP_FLOAT) {
+            uint64_t bits;
+            memcpy(&bits, &x->u.f, 8);
+            o[0] = JLP_OP_BINFLOAT;
+            for (int k = 0; k < 8; k++) o[1 + k] = (uint8_t)(bits >> (56 - 8 * k));
+            o += 9;
+        } else if (x->type == JLP_NONE) {
+            *o++ = JLP_OP_NONE;
+        } else if (x->type == JLP_BOOL) {
+            *o++ = x->u.i ? JLP_OP_NEWTRUE : JLP_OP_NEWFALSE;
+        } else {
+            break;
+        }
+    }
+    f->len = (size_t)(o - (uint8_t *)f->data);
+    return j;
+}
+
 static void batch(writer *w, task_kind k, const jlp_val *v, size_t i) {
     size_t total = v->u.seq.n;
     if (i >= total) return;
@@ -742,27 +888,31 @@ static void batch(writer *w, task_kind k, const jlp_val *v, size_t i) {
         return;
     }
     uint8_t end_op = k == T_SETITEMS ? JLP_OP_SETITEMS : k == T_ADDITEMS ? JLP_OP_ADDITEMS : JLP_OP_APPENDS;
-    /* A batch of plain numbers (the common case of big lists) is written at once, with
-     * the same bytes the task stack would produce. */
+    /* The batch's items are saved here, in order, as long as saving them pushes no task
+     * (numbers, None, bools, strs: save() writes them and is done), as CPython's
+     * batch_list saves each item in its loop; the first other item and those after it
+     * go to the task stack. The bytes are the ones the task stack would produce: the
+     * same save() runs for each item, only without a task around it. */
     size_t slots = pairs ? 2 * n : n, first = pairs ? 2 * i : i;
-    bool plain = true;
-    for (size_t j = first; j < first + slots && plain; j++) plain = is_plain(v->u.seq.v[j]);
-    if (plain) {
-        out_byte(w, JLP_OP_MARK);
-        for (size_t j = first; j < first + slots; j++) save(w, v->u.seq.v[j]);
+    jlp_val *const *items = v->u.seq.v;
+    out_byte(w, JLP_OP_MARK);
+    size_t j = first;
+    if (w->framing && w->proto >= 2) j = save_numbers(w, items, j, first + slots);
+    for (; j < first + slots && !w->code; j++) {
+        const jlp_val *x = items[j];
+        if (!is_plain(x) && x->type != JLP_STR) break;
+        /* Each str's memo probe lands at a random place of a table that outgrows the
+         * caches (a million strs: 32 MiB): ask for the slot of an item a few places
+         * ahead now, so that its probe finds it in the cache. */
+        if (j + MEMO_AHEAD < first + slots && w->memo.cap) jlp__prefetch(&w->memo.e[hash_ptr(items[j + MEMO_AHEAD], w->memo.cap)]);
+        save(w, x);
+    }
+    if (j == first + slots) {
         out_byte(w, end_op);
         return;
     }
     push_op(w, end_op);
-    for (size_t j = i + n; j-- > i;) {
-        if (pairs) {
-            push_save(w, v->u.seq.v[2 * j + 1]);
-            push_save(w, v->u.seq.v[2 * j]);
-        } else {
-            push_save(w, v->u.seq.v[j]);
-        }
-    }
-    push_op(w, JLP_OP_MARK);
+    for (size_t r = first + slots; r-- > j;) push_save(w, items[r]);
 }
 
 /* A temporary list of the items of a set (protocols < 4 write set(list)). */
@@ -1164,7 +1314,7 @@ static void write_payload(writer *w, const jlp_val *v) {
     const jlp_ndarray *a = jlp__arr(v);
     if (w->proto >= 4) commit_frame(w, true);
     /* pad so the data starts at a multiple of 16 of the output stream */
-    uint64_t pos = w->sink->pos + (w->framing ? w->frame.len : 0);
+    uint64_t pos = w->sink->pos + (w->framing && w->frame.len ? w->frame.len - FRAME_HDR : 0);
     uint8_t pad = (uint8_t)(ARRAY_ALIGNMENT - ((pos + 1) % ARRAY_ALIGNMENT));
     uint8_t buf[1 + ARRAY_ALIGNMENT];
     buf[0] = pad;
@@ -1210,12 +1360,12 @@ static bool joblib_wraps(const writer *w, const jlp_val *v) {
 }
 
 static void save(writer *w, const jlp_val *v) {
-    commit_frame(w, false);
+    if (JLP_UNLIKELY(w->frame.len >= FRAME_TARGET + FRAME_HDR)) commit_frame(w, false);
     uint64_t idx;
     /* joblib never memoizes arrays (each reference writes its own wrapper and payload);
      * numpy's reduce does */
     bool joblib_array = joblib_wraps(w, v);
-    if (!joblib_array && !is_plain(v) && v->type != JLP_BIGINT && (memo_find(w, v, &idx) ||
+    if (!joblib_array && !is_plain(v) && v->type != JLP_BIGINT && (memo_find_hint(w, v, &idx) ||
                           ((v->type == JLP_GLOBAL || ((v->type == JLP_STR || v->type == JLP_BYTES) && v->u.s.n <= 1) ||
                             (v->flags & JLP_VF_BUILT)) &&
                            by_value(v) && interned_find(w, v, &idx)))) {
@@ -1312,9 +1462,16 @@ static jlp_code run(writer *w, const jlp_val *root) {
         jlp__sink_write(w->sink, p, 2);
     }
     w->framing = w->proto >= 4;
+    /* A big root list, tuple, dict or set whose items Python memoizes (strs, rows,
+     * records: judged from its first items) starts the memo at its size rather than
+     * going through a dozen doublings, each of which rehashes every entry. */
+    presize_memo(w, root);
     push_save(w, root);
     while (w->nt && !w->code && !w->sink->failed) {
         task t = w->tasks[--w->nt];
+        /* the value saved a few tasks from now: its memo slot, into the cache (batch()) */
+        if (w->nt >= MEMO_AHEAD && w->memo.cap && w->tasks[w->nt - MEMO_AHEAD].kind == T_SAVE)
+            jlp__prefetch(&w->memo.e[hash_ptr(w->tasks[w->nt - MEMO_AHEAD].v, w->memo.cap)]);
         switch ((task_kind)t.kind) {
         case T_SAVE: save(w, t.v); break;
         case T_BYTES: out(w, t.lit, t.n); break;

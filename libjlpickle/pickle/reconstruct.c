@@ -126,7 +126,7 @@ jlp_code jlp__reduce(jlp__vm *m, jlp_val *fn, jlp_val *args, jlp_val **out) {
         return JLP_OK;
     }
     if (fn->type == JLP_GLOBAL) {
-        if (jlp_global_is(fn, "builtins", "set") || jlp_global_is(fn, "builtins", "frozenset")) {
+        if (JLP__GLOBAL_IS(fn, "builtins", "set") || JLP__GLOBAL_IS(fn, "builtins", "frozenset")) {
             jlp_type t = fn->u.g.name[0] == 's' ? JLP_SET : JLP_FROZENSET;
             if (n == 0) r = jlp__new_seq(m->doc, t, NULL, 0);
             else if (n == 1 && is_seq_like(a[0])) {
@@ -134,17 +134,17 @@ jlp_code jlp__reduce(jlp__vm *m, jlp_val *fn, jlp_val *args, jlp_val **out) {
                 jlp__note_keys(m, a[0]->u.seq.v, a[0]->u.seq.n, 1);
             }
             else inert = true;
-        } else if (jlp_global_is(fn, "builtins", "bytes")) {
+        } else if (JLP__GLOBAL_IS(fn, "builtins", "bytes")) {
             if (n == 0) r = jlp__new_bytes_copy(m->doc, JLP_BYTES, "", 0);
             else if (n == 1 && a[0]->type == JLP_BYTES) r = copy_bytes(m, a[0], JLP_BYTES);
             else inert = true;
-        } else if (jlp_global_is(fn, "builtins", "bytearray")) {
+        } else if (JLP__GLOBAL_IS(fn, "builtins", "bytearray")) {
             if (n == 0) r = jlp__new_bytes_copy(m->doc, JLP_BYTEARRAY, "", 0);
             else if (n == 1 && a[0]->type == JLP_BYTES) r = copy_bytes(m, a[0], JLP_BYTEARRAY);
             else if (n == 2 && a[0]->type == JLP_STR && is_latin1_name(a[1]))
                 r = latin1_encode(m, a[0], JLP_BYTEARRAY, &inert);
             else inert = true;
-        } else if (jlp_global_is(fn, "builtins", "complex")) {
+        } else if (JLP__GLOBAL_IS(fn, "builtins", "complex")) {
             if ((n == 1 || n == 2) && is_number(a[0]) && (n == 1 || is_number(a[1]))) {
                 r = jlp__new_val(m->doc, JLP_COMPLEX);
                 if (r) {
@@ -152,27 +152,27 @@ jlp_code jlp__reduce(jlp__vm *m, jlp_val *fn, jlp_val *args, jlp_val **out) {
                     r->u.c.im = n == 2 ? jlp_get_float(a[1]) : 0.0;
                 }
             } else inert = true;
-        } else if (jlp_global_is(fn, "collections", "OrderedDict")) {
+        } else if (JLP__GLOBAL_IS(fn, "collections", "OrderedDict")) {
             if (n == 0) r = jlp__new_seq(m->doc, JLP_DICT, NULL, 0);
             else inert = true;
             if (r) r->flags |= JLP_VF_ORDERED; /* written back as an OrderedDict */
-        } else if (jlp_global_is(fn, "copyreg", "_reconstructor")) {
+        } else if (JLP__GLOBAL_IS(fn, "copyreg", "_reconstructor")) {
             if (n == 3) {
                 jlp_val *rest = jlp__new_seq(m->doc, JLP_TUPLE, a + 1, 2);
                 r = rest ? jlp__new_object(m->doc, JLP_OBJ_RECONSTRUCTOR, a[0], rest) : NULL;
             } else inert = true;
-        } else if (jlp_global_is(fn, "copyreg", "__newobj__")) {
+        } else if (JLP__GLOBAL_IS(fn, "copyreg", "__newobj__")) {
             /* cls.__new__(cls, *args): what NEWOBJ does, spelled as a call */
             if (n >= 1) {
                 jlp_val *rest = jlp__new_seq(m->doc, JLP_TUPLE, a + 1, n - 1);
                 r = rest ? jlp__new_object(m->doc, JLP_OBJ_NEWOBJ, a[0], rest) : NULL;
             } else inert = true;
-        } else if (jlp_global_is(fn, "copyreg", "__newobj_ex__")) {
+        } else if (JLP__GLOBAL_IS(fn, "copyreg", "__newobj_ex__")) {
             if (n == 3 && a[1]->type == JLP_TUPLE && a[2]->type == JLP_DICT) {
                 r = jlp__new_object(m->doc, JLP_OBJ_NEWOBJ_EX, a[0], a[1]);
                 if (r) r->u.obj->kwargs = a[2]->u.seq.n ? a[2] : NULL;
             } else inert = true;
-        } else if (jlp_global_is(fn, "_codecs", "encode")) {
+        } else if (JLP__GLOBAL_IS(fn, "_codecs", "encode")) {
             if (n == 2 && a[0]->type == JLP_STR && is_latin1_name(a[1]))
                 r = latin1_encode(m, a[0], JLP_BYTES, &inert);
             else inert = true;

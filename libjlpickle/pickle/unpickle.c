@@ -109,10 +109,12 @@ static jlp_code take_slow(jlp__vm *m, size_t n, const uint8_t **out) {
     return JLP_OK;
 }
 
-/* The fast path of every fixed-size argument: outside frames, from the window. */
+/* The fast path of every fixed-size argument: from the window, inside the frame if any
+ * (the loop ends a frame once its last byte is consumed, so tell <= frame_end here). */
 static inline jlp_code take(jlp__vm *m, size_t n, const uint8_t **out) {
     jlp_source *s = m->src;
-    if (JLP_LIKELY(!m->in_frame && (size_t)(s->end - s->cur) >= n)) {
+    if (JLP_LIKELY((size_t)(s->end - s->cur) >= n) &&
+        (!m->in_frame || n <= m->frame_end - jlp__src_tell(s))) {
         *out = s->cur;
         s->cur += n;
         return JLP_OK;
@@ -189,10 +191,12 @@ static jlp_code read_copy(jlp__vm *m, uint64_t n, char **out) {
 
 jlp_code jlp__vm_read_raw(jlp__vm *m, uint64_t n, const uint8_t **out, bool *borrowed) {
     jlp_source *s = m->src;
-    if (jlp__src_is_mem(s)) {
-        if (n > jlp__src_avail(s)) return short_read(m, (size_t)(n - jlp__src_avail(s)));
-        *out = s->cur;
-        s->cur += n;
+    if (jlp__src_lends(s)) {
+        uint64_t left = jlp__src_remaining(s);
+        if (n > left) return short_read(m, (size_t)(n - left));
+        const uint8_t *p = jlp__src_lend(s, n);
+        if (!p) return short_read(m, (size_t)n);
+        *out = p;
         *borrowed = true;
         return JLP_OK;
     }
@@ -216,13 +220,19 @@ static jlp_code read_blob(jlp__vm *m, uint64_t n, jlp_type t, jlp_val **out) {
     jlp_source *s = m->src;
     const uint8_t *p;
     bool borrowed = false;
-    if (n <= jlp__src_avail(s) || jlp__src_is_mem(s)) {
+    if (t == JLP_BYTES && n >= 32 && jlp__src_lends(s)) {
+        /* bytes may borrow from caller memory or the file's mapping; str needs its NUL;
+         * bytearray is mutable */
+        uint64_t left = jlp__src_remaining(s);
+        if (n > left) return short_read(m, (size_t)(n - left));
+        p = jlp__src_lend(s, n);
+        if (!p) return short_read(m, (size_t)n);
+        borrowed = true;
+    } else if (n <= jlp__src_avail(s) || jlp__src_is_mem(s)) {
         if (n > jlp__src_avail(s)) return short_read(m, (size_t)(n - jlp__src_avail(s)));
         p = s->cur;
         s->cur += n;
-        /* bytes may borrow from caller memory; str needs its NUL; bytearray is mutable */
-        borrowed = t == JLP_BYTES && jlp__src_is_mem(s) && n >= 32;
-        if (!borrowed) {
+        {
             char *copy = jlp__doc_alloc(m->doc, (size_t)n + 1);
             if (!copy) return jlp__vm_nomem(m);
             memcpy(copy, p, (size_t)n);
@@ -526,6 +536,269 @@ static jlp_code new_object(jlp__vm *m, jlp_obj_kind kind, jlp_val *cls, jlp_val 
     return push(m, o);
 }
 
+/* ---- the fast path ---------------------------------------------------------------------
+ *
+ * Runs of the opcodes most pickles are made of (small ints, floats, short strs, None and
+ * bools, the memo, marks, lists, dicts and tuples being built) run here with the input
+ * pointer, the end of the window (or of the frame, if it ends first), the stack and the
+ * opcode budget in locals. Only the path where nothing can go wrong is here: an opcode
+ * outside the set, an argument that runs past the window or frame, any check that would
+ * fail (a missing value, a full stack or mark stack, a memo or string limit, invalid
+ * UTF-8, an allocation) returns to the general loop with the input back at that opcode,
+ * and the general loop executes it with every check, so errors, their offsets and the
+ * limits are the general loop's by construction. (An opcode that bails out after its
+ * node was allocated leaves that node unused in the arena.) The heavier opcodes
+ * (APPENDS, SETITEMS, TUPLE...) call the general loop's own handlers, with m->op and
+ * m->op_off set as the general loop sets them. Not used while tracing: every opcode
+ * is then an event. */
+
+/* Whether the n bytes at p are all ASCII (then they are valid UTF-8 without the
+ * decoder), 8 bytes at a time. `lim` bounds what may be read: a short string's last
+ * word is read whole when it lies before lim, and its bytes past n masked off. */
+static inline bool ascii_run(const uint8_t *p, size_t n, const uint8_t *lim) {
+    const uint64_t high = 0x8080808080808080ull;
+    uint64_t acc = 0, w;
+    for (; n >= 8; p += 8, n -= 8) {
+        memcpy(&w, p, 8);
+        acc |= w;
+    }
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (n && (size_t)(lim - p) >= 8) {
+        memcpy(&w, p, 8);
+        acc |= w & (((uint64_t)1 << (8 * n)) - 1); /* the first n bytes */
+    } else
+#endif
+    {
+        for (size_t i = 0; i < n; i++) acc |= (uint64_t)p[i];
+    }
+    return (acc & high) == 0;
+}
+
+/* The fast path's opcodes, numbered densely (0: not in the fast path), so that its
+ * switch is one indexed jump. */
+enum {
+    F_OTHER,
+    F_BININT1,
+    F_BININT2,
+    F_BININT,
+    F_BINFLOAT,
+    F_NONE,
+    F_NEWTRUE,
+    F_NEWFALSE,
+    F_SHORT_BINUNICODE,
+    F_BINUNICODE,
+    F_EMPTY_LIST,
+    F_EMPTY_DICT,
+    F_EMPTY_TUPLE,
+    F_TUPLE1,
+    F_TUPLE2,
+    F_TUPLE3,
+    F_MEMOIZE,
+    F_BINPUT,
+    F_LONG_BINPUT,
+    F_BINGET,
+    F_LONG_BINGET,
+    F_MARK,
+    F_APPENDS,
+    F_SETITEMS,
+    F_APPEND,
+    F_SETITEM,
+    F_TUPLE,
+    F_LIST,
+    F_DICT,
+};
+static const uint8_t fast_op[256] = {
+    [JLP_OP_BININT1] = F_BININT1,
+    [JLP_OP_BININT2] = F_BININT2,
+    [JLP_OP_BININT] = F_BININT,
+    [JLP_OP_BINFLOAT] = F_BINFLOAT,
+    [JLP_OP_NONE] = F_NONE,
+    [JLP_OP_NEWTRUE] = F_NEWTRUE,
+    [JLP_OP_NEWFALSE] = F_NEWFALSE,
+    [JLP_OP_SHORT_BINUNICODE] = F_SHORT_BINUNICODE,
+    [JLP_OP_BINUNICODE] = F_BINUNICODE,
+    [JLP_OP_EMPTY_LIST] = F_EMPTY_LIST,
+    [JLP_OP_EMPTY_DICT] = F_EMPTY_DICT,
+    [JLP_OP_EMPTY_TUPLE] = F_EMPTY_TUPLE,
+    [JLP_OP_TUPLE1] = F_TUPLE1,
+    [JLP_OP_TUPLE2] = F_TUPLE2,
+    [JLP_OP_TUPLE3] = F_TUPLE3,
+    [JLP_OP_MEMOIZE] = F_MEMOIZE,
+    [JLP_OP_BINPUT] = F_BINPUT,
+    [JLP_OP_LONG_BINPUT] = F_LONG_BINPUT,
+    [JLP_OP_BINGET] = F_BINGET,
+    [JLP_OP_LONG_BINGET] = F_LONG_BINGET,
+    [JLP_OP_MARK] = F_MARK,
+    [JLP_OP_APPENDS] = F_APPENDS,
+    [JLP_OP_SETITEMS] = F_SETITEMS,
+    [JLP_OP_APPEND] = F_APPEND,
+    [JLP_OP_SETITEM] = F_SETITEM,
+    [JLP_OP_TUPLE] = F_TUPLE,
+    [JLP_OP_LIST] = F_LIST,
+    [JLP_OP_DICT] = F_DICT,
+};
+
+static jlp_code run_fast(jlp__vm *m, uint64_t *ops_left) {
+    jlp_source *s = m->src;
+    const uint8_t *cur = s->cur, *lim = s->end;
+    if (m->in_frame) {
+        uint64_t here = jlp__src_tell(s);
+        if (here >= m->frame_end) return JLP_OK;
+        if (m->frame_end - here < (uint64_t)(lim - cur)) lim = cur + (m->frame_end - here);
+    }
+    jlp_doc *doc = m->doc;
+    jlp_val **stack = m->stack;
+    size_t sp = m->sp, cap = m->stack_cap;
+    uint64_t budget = *ops_left;
+    const uint64_t max_str = m->lim->max_str, max_memo = m->lim->max_memo;
+    jlp_code c = JLP_OK;
+    const uint8_t *at = cur;
+    while (cur < lim && budget) {
+        at = cur;
+        jlp_val *v;
+        size_t n;
+        switch (fast_op[*cur]) {
+        case F_BININT1:
+            if (lim - cur < 2) goto out;
+            v = jlp__new_int(doc, cur[1]);
+            cur += 2;
+            goto push_v;
+        case F_BININT2:
+            if (lim - cur < 3) goto out;
+            v = jlp__new_int(doc, jlp__le16(cur + 1));
+            cur += 3;
+            goto push_v;
+        case F_BININT:
+            if (lim - cur < 5) goto out;
+            v = jlp__new_int(doc, (int32_t)jlp__le32(cur + 1));
+            cur += 5;
+            goto push_v;
+        case F_BINFLOAT: {
+            if (lim - cur < 9) goto out;
+            uint64_t bits = jlp__be64(cur + 1);
+            double d;
+            memcpy(&d, &bits, 8);
+            v = jlp__new_float(doc, d);
+            cur += 9;
+            goto push_v;
+        }
+        case F_NONE: v = jlp__new_none(doc); cur++; goto push_v;
+        case F_NEWTRUE: v = jlp__new_bool(doc, true); cur++; goto push_v;
+        case F_NEWFALSE: v = jlp__new_bool(doc, false); cur++; goto push_v;
+        case F_SHORT_BINUNICODE: case F_BINUNICODE: {
+            size_t hdr = *cur == JLP_OP_SHORT_BINUNICODE ? 2 : 5;
+            if ((size_t)(lim - cur) < hdr) goto out;
+            n = hdr == 2 ? cur[1] : jlp__le32(cur + 1);
+            if ((size_t)(lim - cur) - hdr < n || (max_str && n > max_str)) goto out;
+            const uint8_t *p = cur + hdr;
+            if (!ascii_run(p, n, lim) && jlp__utf8_valid_prefix(p, n) != n) goto out;
+            /* as read_blob: the bytes with a NUL, then the node */
+            char *copy = jlp__doc_alloc(doc, n + 1);
+            if (!copy) goto out;
+            if (n < 16 && (size_t)(lim - p) >= 16) {
+                /* the arena gives at least 16 bytes: copy two words, not a call */
+                uint64_t w[2];
+                memcpy(w, p, 16);
+                memcpy(copy, w, 16);
+            } else {
+                memcpy(copy, p, n);
+            }
+            copy[n] = 0;
+            v = jlp__new_val(doc, JLP_STR);
+            if (!v) goto out;
+            v->u.s.p = copy;
+            v->u.s.n = n;
+            cur += hdr + n;
+            goto push_v;
+        }
+        case F_EMPTY_LIST: v = jlp__new_seq(doc, JLP_LIST, NULL, 0); cur++; goto push_v;
+        case F_EMPTY_DICT: v = jlp__new_seq(doc, JLP_DICT, NULL, 0); cur++; goto push_v;
+        case F_EMPTY_TUPLE: v = jlp__new_seq(doc, JLP_TUPLE, NULL, 0); cur++; goto push_v;
+        case F_TUPLE1: case F_TUPLE2: case F_TUPLE3:
+            n = (size_t)(*cur - JLP_OP_TUPLE1 + 1);
+            if (sp - m->fence < n) goto out;
+            v = jlp__new_seq(doc, JLP_TUPLE, stack + sp - n, n);
+            if (!v) goto out;
+            sp -= n;
+            cur++;
+            goto push_v;
+        case F_MEMOIZE: case F_BINPUT: case F_LONG_BINPUT: {
+            uint64_t k;
+            size_t len = *cur == JLP_OP_MEMOIZE ? 1 : *cur == JLP_OP_BINPUT ? 2 : 5;
+            if ((size_t)(lim - cur) < len || sp == m->fence) goto out;
+            k = len == 1 ? m->memo.count : len == 2 ? cur[1] : jlp__le32(cur + 1);
+            if (max_memo && m->memo.count >= max_memo) goto out;
+            if (!jlp__memo_put_inline(&m->memo, k, stack[sp - 1])) goto out;
+            cur += len;
+            break;
+        }
+        case F_BINGET: case F_LONG_BINGET: {
+            size_t len = *cur == JLP_OP_BINGET ? 2 : 5;
+            if ((size_t)(lim - cur) < len) goto out;
+            v = jlp__memo_get(&m->memo, len == 2 ? cur[1] : jlp__le32(cur + 1));
+            if (!v) goto out;
+            cur += len;
+            goto push_v;
+        }
+        case F_MARK:
+            if (m->nmarks == m->marks_cap) goto out;
+            m->marks[m->nmarks++] = sp;
+            m->fence = sp;
+            cur++;
+            break;
+        case F_APPENDS: case F_SETITEMS: case F_APPEND: case F_SETITEM:
+        case F_TUPLE: case F_LIST: case F_DICT: {
+            /* the general loop's handlers, called as the general loop calls them */
+            int op = *cur;
+            m->op = op;
+            m->op_off = s->end_off - (uint64_t)(s->end - cur);
+            m->sp = sp;
+            s->cur = cur + 1;
+            switch (fast_op[op]) {
+            case F_APPENDS: c = items_from_mark(m, false); break;
+            case F_SETITEMS: c = items_from_mark(m, true); break;
+            case F_APPEND:
+                c = need_values(m, 2);
+                if (!c) c = add_items(m, m->stack[m->sp - 2], m->stack + m->sp - 1, 1, false);
+                if (!c) m->sp--;
+                break;
+            case F_SETITEM:
+                c = need_values(m, 3);
+                if (!c) c = add_items(m, m->stack[m->sp - 3], m->stack + m->sp - 2, 2, true);
+                if (!c) m->sp -= 2;
+                break;
+            case F_TUPLE: c = collect_mark(m, JLP_TUPLE); break;
+            case F_LIST: c = collect_mark(m, JLP_LIST); break;
+            default: c = collect_mark(m, JLP_DICT); break;
+            }
+            budget--;
+            cur++;
+            stack = m->stack;
+            sp = m->sp;
+            cap = m->stack_cap;
+            if (c) goto done;
+            continue;
+        }
+        default: /* F_OTHER */
+            goto out;
+        }
+        budget--;
+        continue;
+    push_v:
+        if (JLP_UNLIKELY(!v || sp == cap)) goto out;
+        stack[sp++] = v;
+        budget--;
+    }
+    at = cur;
+out:
+    /* the general loop takes over at `at`, an opcode not yet executed */
+    s->cur = at;
+done:
+    m->sp = sp;
+    *ops_left = budget;
+    return c;
+}
+
 /* ---- the loop ---------------------------------------------------------------------- */
 
 #define TRY(expr) do { if ((c = (expr)) != JLP_OK) goto done; } while (0)
@@ -536,25 +809,41 @@ static jlp_code run(jlp__vm *m) {
     jlp_source *src = m->src;
     jlp_doc *doc = m->doc;
     const uint64_t max_ops = m->lim->max_ops;
-    uint64_t ops = 0;
+    /* opcodes still allowed: counting down costs one test per opcode */
+    const uint64_t ops_budget = max_ops ? max_ops : UINT64_MAX;
+    uint64_t ops_left = ops_budget;
+    const bool tracing = m->opts->trace != NULL;
     const uint8_t *p;
 
     for (;;) {
-        if (m->in_frame && jlp__src_tell(src) >= m->frame_end) m->in_frame = false;
-        m->op_off = jlp__src_tell(src);
-        m->op = -1;
-        if (JLP_UNLIKELY(!jlp__src_avail(src)) && !jlp__src_fill(src, 1)) {
-            c = src->failed ? jlp__src_error(src, m->err, m->op_off, -1)
-                : m->in_frame ? jlp__vm_fail(m, JLP_E_FRAME, "input ends inside a frame")
-                : jlp__vm_fail(m, JLP_E_TRUNCATED, ops ? "pickle ended without STOP" : "empty input");
-            goto done;
+        if (!tracing) {
+            c = run_fast(m, &ops_left);
+            if (c) goto done;
         }
-        int op = *src->cur++;
+        const uint8_t *cur = src->cur;
+        uint64_t at = src->end_off - (uint64_t)(src->end - cur);
+        if (JLP_UNLIKELY(m->in_frame) && at >= m->frame_end) m->in_frame = false;
+        m->op_off = at;
+        if (JLP_UNLIKELY(cur == src->end)) {
+            m->op = -1;
+            if (!jlp__src_fill(src, 1)) {
+                c = src->failed ? jlp__src_error(src, m->err, m->op_off, -1)
+                    : m->in_frame ? jlp__vm_fail(m, JLP_E_FRAME, "input ends inside a frame")
+                    : jlp__vm_fail(m, JLP_E_TRUNCATED, ops_left != ops_budget ? "pickle ended without STOP" : "empty input");
+                goto done;
+            }
+            cur = src->cur;
+        }
+        int op = *cur;
+        src->cur = cur + 1;
         m->op = op;
-        m->ev_memo = -1;
-        m->ev_callable = NULL;
-        if (JLP_UNLIKELY(++ops > max_ops && max_ops))
+        if (JLP_UNLIKELY(tracing)) {
+            m->ev_memo = -1;
+            m->ev_callable = NULL;
+        }
+        if (JLP_UNLIKELY(ops_left == 0))
             FAIL(JLP_E_LIMIT, "more than limits.max_ops (%llu) opcodes", (unsigned long long)max_ops);
+        ops_left--;
 
         switch (op) {
         /* -- framing and protocol -- */
@@ -589,7 +878,7 @@ static jlp_code run(jlp__vm *m) {
             if (m->depth == 0 && doc->unbuilt)
                 FAIL(JLP_E_BAD_ARRAY, "%llu array(s) made by numpy's _reconstruct never got the BUILD that gives their items",
                      (unsigned long long)doc->unbuilt);
-            m->ops = ops;
+            m->ops = ops_budget - ops_left;
             m->ev_value = m->result;
             return jlp__vm_event(m, JLP_EV_OPCODE, m->op_off, jlp__src_tell(src) - m->op_off);
         }
@@ -929,7 +1218,7 @@ static jlp_code run(jlp__vm *m) {
         default:
             FAIL(JLP_E_BAD_OPCODE, "invalid load key, '\\x%02x'", op);
         }
-        if (JLP_UNLIKELY(m->opts->trace != NULL)) {
+        if (JLP_UNLIKELY(tracing)) {
             /* what the opcode left on top is its value (or, for BUILD, the built object) */
             m->ev_value = m->sp > m->fence ? m->stack[m->sp - 1] : NULL;
             TRY(jlp__vm_event(m, JLP_EV_OPCODE, m->op_off, jlp__src_tell(src) - m->op_off));
@@ -983,6 +1272,7 @@ jlp_code jlp__vm_nested_src(jlp__vm *parent, jlp_source *src, jlp_val **root) {
 
 jlp_doc *jlp__load_resolved(jlp_source *src, const jlp_read_opts *opts, const jlp__load_how *how,
                             jlp_error *err) {
+    src->threads = opts->threads; /* 0: decided when a large payload comes (source.c) */
     jlp__vm m;
     memset(&m, 0, sizeof m);
     m.src = src;

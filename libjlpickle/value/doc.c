@@ -90,12 +90,6 @@ jlp_val *jlp__new_bool(jlp_doc *d, bool b) {
     return *slot;
 }
 
-jlp_val *jlp__new_float(jlp_doc *d, double f) {
-    jlp_val *v = jlp__new_val(d, JLP_FLOAT);
-    if (v) v->u.f = f;
-    return v;
-}
-
 jlp_val *jlp__new_bytes_copy(jlp_doc *d, jlp_type t, const void *p, size_t n) {
     if (n == SIZE_MAX) return NULL;
     jlp_val *v = jlp__new_val(d, t);

@@ -70,6 +70,7 @@ struct jlp_doc {
     bool mapped;            /* the input is the mapping below */
     void *map;
     size_t map_len;
+    bool map_writable;      /* a private writable mapping: arrays in it are edited in place */
 };
 
 /** @return a new empty document, or NULL when the allocator fails. */
@@ -91,19 +92,24 @@ static inline void *jlp__doc_alloc(jlp_doc *d, size_t n) {
 static inline jlp_val *jlp__new_val(jlp_doc *d, jlp_type t) {
     jlp_val *v = (jlp_val *)jlp__doc_alloc(d, sizeof *v);
     if (!v) return NULL;
-    memset(v, 0, sizeof *v);
-    v->type = (uint8_t)t;
-    v->flags = d->new_flags;
+    /* one struct store: the compiler writes the node with a few wide stores */
+    *v = (jlp_val){.type = (uint8_t)t, .flags = d->new_flags};
     return v;
 }
 static inline jlp_val *jlp__new_int(jlp_doc *d, int64_t i) {
-    jlp_val *v = jlp__new_val(d, JLP_INT);
-    if (v) v->u.i = i;
+    jlp_val *v = (jlp_val *)jlp__doc_alloc(d, sizeof *v);
+    if (!v) return NULL;
+    *v = (jlp_val){.type = JLP_INT, .flags = d->new_flags, .u.i = i};
     return v;
 }
 jlp_val *jlp__new_none(jlp_doc *d);
 jlp_val *jlp__new_bool(jlp_doc *d, bool b);
-jlp_val *jlp__new_float(jlp_doc *d, double f);
+static inline jlp_val *jlp__new_float(jlp_doc *d, double f) {
+    jlp_val *v = (jlp_val *)jlp__doc_alloc(d, sizeof *v);
+    if (!v) return NULL;
+    *v = (jlp_val){.type = JLP_FLOAT, .flags = d->new_flags, .u.f = f};
+    return v;
+}
 /** A JLP_STR, JLP_BYTES, JLP_BYTEARRAY or JLP_BIGINT node over a copy of `p` (a NUL is
  *  appended). */
 jlp_val *jlp__new_bytes_copy(jlp_doc *d, jlp_type t, const void *p, size_t n);
@@ -126,6 +132,16 @@ jlp_val *jlp__obj_attr_n(const jlp_val *obj, const char *name, size_t n);
 /** Keep `code` and the message as the document's builder error (jlp_doc_error) unless
  *  an earlier failure is kept already: the first one is the cause. NULL doc: ignored. */
 void jlp__doc_note(jlp_doc *d, jlp_code code, const char *fmt, ...) JLP_PRINTF(3, 4);
+/** jlp_global_is for a module and name given as string literals: their lengths are
+ *  known at compile time, so a global that is not the one costs a compare or two
+ *  (reduce dispatch tries a dozen names per call). */
+#define JLP__GLOBAL_IS(v, module, name) \
+    jlp__global_is_n((v), (module), sizeof(module) - 1, (name), sizeof(name) - 1)
+static inline bool jlp__global_is_n(const jlp_val *v, const char *module, size_t ml, const char *name,
+                                    size_t nl) {
+    return v && v->type == JLP_GLOBAL && v->aux == ml && v->u.g.name_len == nl &&
+           memcmp(v->u.g.name, name, nl) == 0 && memcmp(v->u.g.mod, module, ml) == 0;
+}
 /** Whether the last allocation failure was the alloc limit (true) or the allocator. */
 bool jlp__doc_limit_hit(jlp_doc *d);
 

@@ -264,6 +264,54 @@ TEST(gzip_second_member_is_trailing) {
     free(b.p);
 }
 
+static void *t_malloc(void *c, size_t n) { (void)c; return malloc(n); }
+static void *t_realloc(void *c, void *p, size_t o, size_t n) { (void)c; (void)o; return realloc(p, n); }
+static void t_free(void *c, void *p, size_t n) { (void)c; (void)n; free(p); }
+
+TEST(output_full_as_the_input_ends) {
+    /* The whole stream is the input; the output fills a few bytes before the end, then
+     * the rest is asked for. ISA-L has by then taken the trailer into its bit buffer: the
+     * decoder must still read it (it once waited for more input, and a whole file in
+     * memory ended as TRUNCATED 2 bytes short). Every split of the last 40 bytes, with
+     * the rest asked for 1 byte at a time or all at once, for zlib and gzip. */
+    static const jlp_alc alc = {t_malloc, t_realloc, t_free, NULL};
+    enum { N = 200000 };  /* (past 32 KiB: ISA-L decodes straight into the output) */
+    uint8_t *src = calloc(1, N), *dst = malloc(N + 4096);
+    for (size_t i = 0; i < N; i += 997) src[i] = (uint8_t)('a' + i % 26);
+    src[N - 1] = '.';
+    static const char *const names[] = {"zlib", "gzip"};
+    for (size_t c = 0; c < 2; c++) {
+        blob b = make(names[c], src, N);
+        const jlp_codec *codec = jlp_registry_find(NULL, names[c]);
+        CHECK(codec != NULL);
+        for (size_t stop = N - 40; stop <= N; stop++) {
+            for (size_t tail = 1; tail <= 4096; tail += 4095) {
+                jlp_error err;
+                void *st = codec->dec_new(codec, &alc, &err);
+                CHECK(st != NULL);
+                jlp_inbuf in = {b.p, b.n, 0};
+                size_t total = 0;
+                jlp_codec_status r = JLP_CODEC_MORE;
+                for (int guard = 0; guard < 100000 && r == JLP_CODEC_MORE; guard++) {
+                    size_t cap = total < stop ? stop - total : tail;
+                    size_t before = in.pos;
+                    jlp_outbuf out = {dst + total, cap, 0};
+                    r = codec->dec_run(codec, st, &in, &out, &err);
+                    total += out.pos;
+                    if (r == JLP_CODEC_MORE && out.pos == 0 && in.pos == before) break;
+                }
+                if (r != JLP_CODEC_END || total != N || in.pos != b.n || memcmp(src, dst, N) != 0)
+                    TH_FAIL("%s, split at %zu, then %zu: status %d, %zu of %d bytes, input %zu of %zu", names[c],
+                            stop, tail, (int)r, total, N, in.pos, b.n);
+                codec->dec_free(codec, st);
+            }
+        }
+        free(b.p);
+    }
+    free(src);
+    free(dst);
+}
+
 TEST(garbage_after_stream) {
     for (size_t i = 0; i < NCODECS; i++) {
         blob b = make(CODECS[i], PK, PK_LEN);

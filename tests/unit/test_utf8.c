@@ -1,0 +1,96 @@
+/*
+ * test_utf8.c - the UTF-8 validator against a byte-at-a-time reference: its word-at-a-
+ * time paths (ASCII runs, and text below U+0100, which is what protocol 2 writes array
+ * bytes as) must give the same valid prefix as reading one code point at a time, on
+ * chosen edges and on millions of random strings.
+ */
+#include "harness.h"
+#include "util.h"
+
+#include <stdint.h>
+
+size_t jlp__utf8_valid_prefix(const uint8_t *s, size_t n);
+
+/* The reference: Python's "surrogatepass" UTF-8, one code point at a time. */
+static size_t reference(const uint8_t *s, size_t n) {
+    size_t i = 0;
+    while (i < n) {
+        uint8_t c = s[i];
+        if (c < 0x80) { i++; continue; }
+        size_t len;
+        uint32_t cp, min;
+        if (c >= 0xC2 && c <= 0xDF) { len = 2; cp = c & 0x1F; min = 0x80; }
+        else if (c >= 0xE0 && c <= 0xEF) { len = 3; cp = c & 0x0F; min = 0x800; }
+        else if (c >= 0xF0 && c <= 0xF4) { len = 4; cp = c & 0x07; min = 0x10000; }
+        else return i;
+        if (n - i < len) return i;
+        for (size_t k = 1; k < len; k++) {
+            if ((s[i + k] & 0xC0) != 0x80) return i;
+            cp = (cp << 6) | (s[i + k] & 0x3F);
+        }
+        if (cp < min || cp > 0x10FFFF) return i;
+        i += len;
+    }
+    return n;
+}
+
+static int same(const uint8_t *s, size_t n) {
+    size_t a = jlp__utf8_valid_prefix(s, n), b = reference(s, n);
+    if (a == b) return 1;
+    TH_FAIL("prefix %zu, reference %zu, for %zu bytes starting %02x %02x", a, b, n, n ? s[0] : 0, n > 1 ? s[1] : 0);
+    return 0;
+}
+
+TEST(latin1_text_edges) {
+    uint8_t s[64];
+    /* a lead as the last byte of an 8-byte word, its continuation in the next */
+    memset(s, 'a', sizeof s);
+    s[7] = 0xC3, s[8] = 0xA9;
+    CHECK_INT(jlp__utf8_valid_prefix(s, 16), 16);
+    same(s, 16);
+    s[8] = 'b'; /* the continuation is missing */
+    CHECK_INT(jlp__utf8_valid_prefix(s, 16), 7);
+    s[8] = 0xA9;
+    CHECK_INT(jlp__utf8_valid_prefix(s, 8), 7); /* the string ends after the lead */
+    /* a continuation with no lead, a lead after a lead, C0/C1 and F5 leads */
+    static const uint8_t bad[][2] = {{'a', 0x80}, {0xC2, 0xC2}, {0xC0, 0x80}, {0xC1, 0xBF}, {0xF5, 0x80}};
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        memset(s, 'a', sizeof s);
+        s[10] = bad[k][0], s[11] = bad[k][1];
+        same(s, 24);
+    }
+    /* all 128 Latin-1 code points above 0x7F, twice */
+    size_t n = 0;
+    for (int r = 0; r < 2; r++)
+        for (int cp = 0x80; cp < 0x100 && n + 2 <= sizeof s; cp++) s[n++] = (uint8_t)(0xC0 | (cp >> 6)), s[n++] = (uint8_t)(0x80 | (cp & 0x3F));
+    CHECK_INT(jlp__utf8_valid_prefix(s, n), n);
+    /* three- and four-byte characters and surrogates in the middle of Latin-1 text */
+    static const uint8_t mixed[] = {0xC3, 0xA9, 'x', 0xE2, 0x82, 0xAC, 0xC2, 0xA0, 0xED, 0xA0, 0x80,
+                                    0xF0, 0x9F, 0x98, 0x80, 0xC3, 0xBF, 'y', 'z', 0xC2, 0x80};
+    CHECK_INT(jlp__utf8_valid_prefix(mixed, sizeof mixed), sizeof mixed);
+}
+
+TEST(random_strings_agree_with_the_reference) {
+    uint64_t x = 0x9E3779B97F4A7C15ull;
+    static const uint8_t alphabet[] = {'a', 0x00, 0x7F, 0x80, 0x8F, 0xBF, 0xC0, 0xC2, 0xC3, 0xC4, 0xDF,
+                                       0xE0, 0xED, 0xEF, 0xF0, 0xF4, 0xF5, 0xFF};
+    uint8_t s[80];
+    long rounds = quick() ? 20000 : 2000000;
+    int bad = 0;
+    for (long t = 0; t < rounds && bad < 5; t++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        size_t n = (size_t)(x % sizeof s);
+        int mode = (int)((x >> 8) % 3);
+        for (size_t i = 0; i < n; i++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            if (mode == 0) s[i] = alphabet[x % sizeof alphabet];
+            else if (mode == 1) s[i] = (uint8_t)x;
+            else if (i + 1 < n && (x & 3)) { /* Latin-1 text with a rare fault */
+                s[i] = (uint8_t)(0xC2 + ((x >> 2) & 1));
+                s[i + 1] = (x >> 3) % 61 ? (uint8_t)(0x80 | ((x >> 9) & 0x3F)) : (uint8_t)(x >> 9);
+                i++;
+            } else s[i] = (x >> 4) % 29 ? 'q' : (uint8_t)(x >> 12);
+        }
+        bad += !same(s, n);
+    }
+}
