@@ -179,6 +179,9 @@ def main():
     ap.add_argument("--findings", help="save the inputs of pydiff failures here")
     ap.add_argument("--update-expected", action="store_true",
                     help="rewrite the generated entries of expected-failures from this run")
+    ap.add_argument("--keep-expected", action="store_true",
+                    help="with --update-expected: add to the generated entries, drop none "
+                         "(to cover two builds, such as main and an engine about to land)")
     args = ap.parse_args()
     jlinspect = os.path.join(args.build, "jlinspect")
     rep = Report(os.path.join(HERE, "expected-failures"))
@@ -202,16 +205,17 @@ def main():
             print("safety: pydiff skipped: %s lacks joblib, scikit-learn or scipy" % python)
     rep.summary()
     if args.update_expected:
-        update_expected(os.path.join(HERE, "expected-failures"), rep.failures)
+        update_expected(os.path.join(HERE, "expected-failures"), rep.failures, args.keep_expected)
     return 1 if rep.failed else 0
 
 
-def update_expected(path, failures):
+def update_expected(path, failures, keep=False):
     """Rewrite the generated block: benign failures by object (all six forms of it),
-    pydiff failures by case."""
+    pydiff failures by case; with keep, the entries already there stay."""
     with open(path) as f:
-        head = f.read().split(MARKER)[0].rstrip("\n")
-    lines = set()
+        head, _, old = f.read().partition(MARKER)
+    head = head.rstrip("\n")
+    lines = set(x for x in old.splitlines() if x.strip()) if keep else set()
     for name, detail in failures:
         suite, case = name.split("/", 1)
         if suite == "benign":

@@ -16,7 +16,8 @@ MANIFEST, one line per attack (tab-separated):
   MIN_VERDICT  the scan must say at least this (suspicious < dangerous); none is safe
   CLASS        readings | state | gadget | invalid-tail | budget | differential
   EXECUTES     the readings in which Python calls a name outside the safe list, sets a
-               dunder attribute, or (for numpy memory attacks) accepts the bad state:
+               dunder attribute or changes an object outside the safe list (sys.modules),
+               or (for numpy memory attacks) accepts the bad state or crashes:
                "yes:joblib,pickle" / "no" (recorded, not assumed)
 The generator fails when an attack marked to execute does not execute in the readings
 named with it (the attack would then test nothing).
@@ -321,6 +322,85 @@ def _():
     st = pk.dct((pk.uni("subclass"), pk.glob("numpy", "ndarray")), (pk.uni("shape"), pk.py_value((1,))),
                 (pk.uni("order"), pk.uni("C")), (pk.uni("dtype"), dt), (pk.uni("allow_mmap"), pk.NEWFALSE))
     return pk.proto(4) + newobj_wrapper(st) + struct.pack("<Q", 16) + pk.STOP
+
+
+def np_dtype_object_flags_zero():
+    """An object dtype whose state clears its has-object flags (numpy accepts it)."""
+    _, args, state = np.dtype("O").__reduce__()
+    return (pk.call(pk.glob("numpy", "dtype"), pk.uni(args[0]), pk.py_value(args[1]),
+                    pk.py_value(args[2])) + pk.py_value(state[:-1] + (0,)) + pk.BUILD)
+
+
+@attack("scalar_object_flags_zero.pkl", "dangerous", "state",
+        "numpy's scalar() of an object dtype whose flags are cleared, from 8 raw bytes: "
+        "the bytes are taken as an object pointer (Python crashes while loading)", check="crash")
+def _():
+    return pk.proto(2) + pk.call(pk.glob("numpy.core.multiarray", "scalar"),
+                                 np_dtype_object_flags_zero(),
+                                 pk.binbytes(struct.pack("<Q", 16))) + pk.STOP
+
+
+@attack("frombuffer_object_flags_zero.pkl", "dangerous", "state",
+        "numpy's _frombuffer (protocol 5 arrays) of an object dtype whose flags are cleared: "
+        "raw bytes become object pointers", check="loads", expect=["pickle", "pickle-py"])
+def _():
+    return pk.proto(5) + pk.call(pk.glob("numpy.core.numeric", "_frombuffer"),
+                                 pk.binbytes(struct.pack("<Q", 16)), np_dtype_object_flags_zero(),
+                                 pk.tup(pk.integer(1)), pk.uni("C")) + pk.STOP
+
+
+@attack("zndarraywrapper_object_pointer/model.pkl", "dangerous", "state",
+        "a ZF file whose ZNDArrayWrapper rebuilds an array of an object dtype with cleared "
+        "flags from its companion's raw bytes (joblib's compat loader accepts it)",
+        check="loads", expect=["joblib-compat"])
+def _():
+    state = pk.tup(pk.integer(1), pk.tup(pk.integer(1)), np_dtype_object_flags_zero(), pk.NEWFALSE)
+    init = pk.tup(pk.glob("numpy", "ndarray"), pk.tup(pk.integer(0)), pk.binstring(b"b"))
+    inner = (pk.proto(2) + pk.call(pk.glob("joblib.numpy_pickle_compat", "ZNDArrayWrapper"),
+                                   pk.uni("model.pkl_01.npy.z"), init, state)
+             + pk.EMPTY_DICT + pk.BUILD + pk.STOP)
+    return {"model.pkl": zf(inner), "model.pkl_01.npy.z": zf(struct.pack("<Q", 16))}
+
+
+@attack("call_inside_state.pkl", "dangerous", "state",
+        "os.system called inside the BUILD state of a safe estimator", expect=["pickle"])
+def _():
+    est = pk.glob(*ESTIMATOR) + pk.EMPTY_TUPLE + pk.NEWOBJ + pk.dct(
+        (pk.uni("C"), pk.integer(1)), (pk.uni("coef_"), pk.lst(pk.system(CMD)))) + pk.BUILD
+    return pk.proto(4) + est + pk.STOP
+
+
+@attack("state_setstate_hijack.pkl", "dangerous", "state",
+        "a first BUILD puts '__setstate__' in an estimator's __dict__, a second BUILD then "
+        "calls it with the next state (pickle looks __setstate__ up on the instance)",
+        expect=["pickle"])
+def _():
+    est = (pk.glob(*ESTIMATOR) + pk.EMPTY_TUPLE + pk.NEWOBJ
+           + pk.dct((pk.uni("__setstate__"), pk.glob("os", "system"))) + pk.BUILD
+           + pk.uni(CMD) + pk.BUILD)
+    return pk.proto(4) + est + pk.STOP
+
+
+@attack("sys_modules_poison.pkl", "dangerous", "state",
+        "SETITEMS into sys.modules (found as sys:modules) replaces numpy for every later import",
+        expect=["pickle"])
+def _():
+    return (pk.proto(4) + pk.glob("sys", "modules") + pk.MARK + pk.uni("numpy")
+            + pk.call(pk.glob("collections", "OrderedDict")) + pk.SETITEMS + pk.STOP)
+
+
+@attack("builtins_dict_poison.pkl", "dangerous", "state",
+        "STACK_GLOBAL('builtins', '__dict__') then SETITEMS: replaces open() for the process",
+        expect=["pickle"])
+def _():
+    return (pk.proto(4) + dotted("builtins", "__dict__") + pk.MARK + pk.uni("open")
+            + pk.glob("builtins", "print") + pk.SETITEMS + pk.STOP)
+
+
+@attack("import_side_effect_antigravity.pkl", "dangerous", "gadget",
+        "names antigravity.geohash: importing antigravity opens a web browser whatever the name")
+def _():
+    return pk.proto(2) + pk.glob("antigravity", "geohash") + pk.STOP
 
 
 @attack("payload_then_system.joblib", "dangerous", "readings",
@@ -628,9 +708,12 @@ def _():
 
 
 @attack("dotted_walk_safe_class_globals.pkl", "dangerous", "gadget",
-        "a safe class walked through __init__.__globals__", expect=["pickle"])
+        "a safe class walked through __init__.__globals__ to its module's globals, where "
+        "SETITEMS replaces 'np'", expect=["pickle"])
 def _():
-    return pk.proto(4) + dotted("sklearn.linear_model._logistic", "LogisticRegression.__init__.__globals__") + pk.STOP
+    return (pk.proto(4) + dotted("sklearn.linear_model._logistic", "LogisticRegression.__init__.__globals__")
+            + pk.MARK + pk.uni("np") + pk.call(pk.glob("collections", "OrderedDict")) + pk.SETITEMS
+            + pk.STOP)
 
 
 @attack("import_getattr_chain.pkl", "dangerous", "gadget",
@@ -869,7 +952,8 @@ def executed(result, safe, check):
             continue
         unsafe_call = any(tuple(c[:2]) not in safe for c in r["called"])
         dunder = any(k[2].startswith("__") and k[2].endswith("__") for k in r["state"])
-        if unsafe_call or dunder or r["effects"]:
+        unsafe_state = any(tuple(k[:2]) not in safe for k in r["state"])
+        if unsafe_call or dunder or unsafe_state or r["effects"]:
             out.append(reading)
     return out
 

@@ -359,10 +359,19 @@ def zf(data):
     return b"ZF" + ("0x%X" % len(data)).encode().ljust(19) + zlib.compress(data, 1)
 
 
+def npy(data):
+    """A .npy file of an object array: numpy.load(allow_pickle=True) unpickles data."""
+    header = "{'descr': '|O', 'fortran_order': False, 'shape': (1,), }"
+    header += " " * ((64 - (10 + len(header) + 1) % 64) % 64) + "\n"
+    return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode() + data
+
+
 def container(rng, data):
     k = rng.random()
-    if k < 0.72:
+    if k < 0.68:
         return data, "pkl"
+    if k < 0.72:
+        return npy(data), "npy"
     import lz4.frame
     codecs = [("zlib", lambda d: zlib.compress(d, 3)), ("gzip", lambda d: gzip.compress(d, 3, mtime=0)),
               ("bz2", lambda d: bz2.compress(d, 3)),
@@ -482,9 +491,14 @@ def main():
     ap.add_argument("--quiet", action="store_true", help="print failures only")
     args = ap.parse_args()
     counts = {"pass": 0, "fail": 0}
+    by_finding = {}
+    from check import classify
 
     def report(name, ok, detail):
         counts["pass" if ok else "fail"] += 1
+        if not ok:
+            f = classify(detail)
+            by_finding[f] = by_finding.get(f, 0) + 1
         if not ok or not args.quiet:
             print("%s %s%s" % ("PASS" if ok else "FAIL", name, ": " + detail if detail else ""))
     stats = run_cases(os.path.join(args.build, "jlinspect"), args.python, args.seed, args.cases,
@@ -492,6 +506,9 @@ def main():
     print("pydiff: seed %d: %d cases, %d where Python resolved names, %d with names outside the "
           "safe list, %d failed, %d Python crashes skipped" % (
               args.seed, stats["cases"], stats["resolved"], stats["unsafe"], stats["failed"], stats["crashed"]))
+    if by_finding:
+        print("pydiff: failures by finding: " + ", ".join(
+            "%s %d" % kv for kv in sorted(by_finding.items(), key=lambda kv: -kv[1])))
     print("%d passed, %d failed" % (counts["pass"], counts["fail"]))
     return 1 if counts["fail"] else 0
 

@@ -64,6 +64,13 @@ REAL = {
     ("_codecs", "encode"), ("copyreg", "_reconstructor"),
 }
 
+PREIMPORT = ("sklearn", "sklearn.base", "sklearn.linear_model", "sklearn.pipeline",
+             "sklearn.utils", "scipy.sparse", "scipy.stats", "numpy.random", "collections",
+             "datetime", "decimal", "fractions", "uuid", "logging.config", "pydoc", "timeit",
+             "code", "webbrowser", "subprocess", "socket", "shutil", "importlib", "marshal",
+             "operator", "functools", "types")
+
+
 class Recorder:
     """What one reading of one file did."""
 
@@ -87,8 +94,46 @@ def current():
     return getattr(CURRENT, "rec", None)
 
 
-class Inert:
-    """Base of the stand-ins: accepts anything, records calls and state."""
+def _record_state(name, state):
+    rec = current()
+    if rec is None:
+        return
+    parts = state if isinstance(state, tuple) and len(state) == 2 else (state,)
+    for part in parts:
+        if isinstance(part, dict):
+            for k in part:
+                rec.add(rec.state, list(name) + [str(k)])
+
+
+def _record_item(name, key):
+    rec = current()
+    if rec is not None:
+        rec.add(rec.state, list(name) + [key if isinstance(key, str) else "[%s]" % type(key).__name__])
+
+
+class _Both:
+    """A method that works on a stand-in instance and on the stand-in class itself (a
+    find_class result may be used as a dict, a list or an object: BUILD, SETITEMS and
+    APPENDS reach it as a class)."""
+
+    def __init__(self, fn):
+        self.fn = fn
+
+    def __get__(self, obj, cls):
+        target = obj if obj is not None else cls
+        return lambda *args: self.fn(target, *args)
+
+
+class InertMeta(type):
+    def __setitem__(cls, k, v):
+        _record_item(cls._jlp_name, k)
+
+    def __getitem__(cls, k):
+        return cls
+
+
+class Inert(metaclass=InertMeta):
+    """Base of the stand-ins: accepts anything, records calls, state and items."""
     _jlp_name = ("?", "?")
 
     def __new__(cls, *args, **kwargs):
@@ -100,25 +145,23 @@ class Inert:
     def __init__(self, *args, **kwargs):
         pass
 
+    @_Both
     def __setstate__(self, state):
-        rec = current()
-        if rec is None:
-            return
-        parts = state if isinstance(state, tuple) and len(state) == 2 else (state,)
-        for part in parts:
-            if isinstance(part, dict):
-                for k in part:
-                    rec.add(rec.state, list(self._jlp_name) + [str(k)])
+        _record_state(self._jlp_name, state)
 
     def __setitem__(self, k, v):
-        rec = current()
-        if rec is not None:
-            rec.add(rec.state, list(self._jlp_name) + ["[%s]" % type(k).__name__])
+        _record_item(self._jlp_name, k)
 
+    @_Both
     def append(self, v):
         pass
 
+    @_Both
     def extend(self, v):
+        pass
+
+    @_Both
+    def add(self, v):
         pass
 
     def __call__(self, *args, **kwargs):
@@ -230,7 +273,7 @@ numpy.lib.format.pickle = _PickleShim()
 EFFECTS = ("subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork",
            "os.forkpty", "os.kill", "os.killpg", "socket.", "webbrowser.open", "os.remove",
            "os.rename", "os.mkdir", "os.rmdir", "os.chmod", "os.chown", "os.link", "os.symlink",
-           "os.truncate", "shutil.", "ctypes.", "os.putenv", "os.unsetenv", "os.chdir", "sys.settrace", "sys.setprofile",
+           "os.truncate", "shutil.", "ctypes.", "sys.settrace", "sys.setprofile",
            "sys.addaudithook", "mmap.__new__")
 WRITE = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 
@@ -370,6 +413,13 @@ def main(argv):
             files += [line.rstrip("\n") for line in f if line.strip()]
     limit_resources(args.mem << 20)
     sys.setrecursionlimit(10000)
+    # the packages pickles name most, imported before the hook so that their own import
+    # work (environment, ctypes, threads) is not taken for a file's effects
+    for name in PREIMPORT:
+        try:
+            __import__(name)
+        except ImportError:
+            pass
     sys.addaudithook(audit)
     for path in files:
         res = {"file": path, "readings": read_all(path, args.seconds)}

@@ -287,13 +287,14 @@ class Verdicts:
     reaches through live edges, and the shortest such path: a command runner that also
     opens a file is reported as a command runner."""
 
-    def __init__(self, graph, categories, cut_ids=frozenset(), sanitizer_ids=frozenset()):
+    def __init__(self, graph, categories, cut_ids=frozenset(), sanitizer_ids=frozenset(),
+                 live_only=True):
         rev = collections.defaultdict(list)
         for node, edges in graph.edges.items():
             if node[0] == "F" and id(node[1]) in sanitizer_ids:
                 continue
             for tgt, live, label in edges or ():
-                if live and not (tgt[0] == "F" and id(tgt[1]) in cut_ids):
+                if (live or not live_only) and not (tgt[0] == "F" and id(tgt[1]) in cut_ids):
                     rev[tgt].append((node, label))
         self.next, self.prim, self.dist, self.label = {}, {}, {}, {}
         for cat in seeds.CATEGORY_ORDER:

@@ -277,6 +277,9 @@ MODULE_SEEDS = {
     "xmlrpc": "network access",
     "wsgiref": "network servers",
     "webbrowser": "runs a web browser",
+    # importing it opens a web browser where one is installed (the walk's audit hook sees
+    # nothing on a machine without one)
+    "antigravity": "importing it opens a web browser",
     "pickle": "loads pickles, which can run anything",
     "shelve": "loads pickles from files",
     "importlib": "the import machinery",
@@ -472,6 +475,12 @@ ENGINE_RULED = {
         "creates or overwrites files; acceptable only as a joblib wrapper's subclass value (engine rule)",
     ("builtins", "getattr"):
         "looks up any attribute; a safe object's method by a plain name is judged as Class.name (engine rule)",
+}
+
+# Classes the walk finds harmless to build and restore but that are not model state: it
+# cannot follow where they lead (joblib's backends are chosen at run time). Never SAFE.
+NEVER_SAFE = {
+    ("sklearn.utils.parallel", "Parallel"): "starts worker processes through joblib's backends",
 }
 
 # Reasons for harvested names the walk cannot read (C functions) or whose arguments the
