@@ -142,7 +142,7 @@ check inspect_safety_models 0 "$I" --safety models_logreg_none_p4.pkl models_gbr
 check inspect_safety_suspicious 1 "$I" --safety misc_containers_none_p4.pkl
 check inspect_safety_trailing 1 "$I" --safety trailing.pkl
 check inspect_safety_ext_persid 1 "$I" --safety ext_persid.pkl
-check inspect_safety_truncated 3 "$I" --safety truncated_mal.pkl
+check inspect_safety_truncated 2 "$I" --safety truncated_mal.pkl
 check inspect_safety_policy 2 "$I" --safety --policy test.policy misc_containers_none_p4.pkl \
     mal_getattr_chain.pkl mal_os_system_reduce.pkl mal_reconstructor_popen.pkl
 check inspect_safety_worst 3 "$I" --safety ok_joblib_arrays.pkl misc_containers_none_p4.pkl \
