@@ -143,9 +143,10 @@ JLP_API void jlp_policy_free(jlp_policy *p);
  *  them when jlp_scan_opts.limits is NULL. NULL lim is ignored. Thread-safe. */
 JLP_API void jlp_limits_untrusted(jlp_limits *lim, uint64_t input_size);
 
+/** Options of a scan: growable (jlpickle.h section 1), start from JLP_SCAN_OPTS_INIT or
+ *  jlp_scan_opts_init(). */
 typedef struct jlp_scan_opts {
-    size_t size;                /**< sizeof(jlp_scan_opts), set by JLP_SCAN_OPTS_INIT and
-                                     jlp_scan_opts_init(): fields past it take defaults */
+    size_t size;                /**< sizeof(jlp_scan_opts): set by JLP_SCAN_OPTS_INIT */
     const jlp_policy *policy;   /**< NULL: the built-in rules */
     const jlp_limits *limits;   /**< NULL: jlp_limits_untrusted() for the input's size */
     const jlp_alc *alc;         /**< NULL: malloc/realloc/free */
@@ -159,8 +160,12 @@ typedef struct jlp_scan_opts {
 
 #define JLP_SCAN_OPTS_INIT { sizeof(jlp_scan_opts), NULL, NULL, NULL, NULL, 0, 10 }
 
-/** Fill `opts` with the defaults (JLP_SCAN_OPTS_INIT). NULL is ignored. Thread-safe. */
-JLP_API void jlp_scan_opts_init(jlp_scan_opts *opts);
+/** Fill `opts` with the defaults (JLP_SCAN_OPTS_INIT). NULL is ignored. Inline, as
+ *  jlp_limits_init, so it fills exactly the struct this header declares. Thread-safe. */
+static inline void jlp_scan_opts_init(jlp_scan_opts *opts) {
+    jlp_scan_opts d = JLP_SCAN_OPTS_INIT;
+    if (opts) *opts = d;
+}
 
 typedef struct jlp_scan_report jlp_scan_report;
 
@@ -170,8 +175,10 @@ typedef struct jlp_scan_report jlp_scan_report;
  *  budgets. The source is left at an unspecified position.
  *  @param opts NULL for the defaults.
  *  @return a report, also when the input is malformed or a budget stops the scan (see
- *  jlp_report_error()); NULL only for NULL src (INVALID_ARG), an allocation failure
- *  (NOMEM) or a read error of the source (IO). Free with jlp_report_free().
+ *  jlp_report_error()); NULL only for NULL src or options without a valid size
+ *  (INVALID_ARG), options of a newer header asking for what this library lacks
+ *  (UNSUPPORTED), an allocation failure (NOMEM) or a read error of the source (IO).
+ *  Free with jlp_report_free().
  *  Thread-safety: one thread per source. */
 JLP_API jlp_scan_report *jlp_scan(jlp_source *src, const jlp_scan_opts *opts, jlp_error *err);
 /** jlp_scan() of the file at `path` (companion files are looked for beside it).

@@ -1579,7 +1579,7 @@ static void load_pass(insp *S, jlp_source *src, const char *file, uint64_t file_
                       const char **container, char *container_buf, size_t cbsize, bool *invalid, jlp_error *err) {
     jlp_read_opts ro;
     jlp_read_opts_init(&ro);
-    ro.limits = S->limits;
+    ro.limits = &S->limits;
     ro.trace = on_event;
     ro.trace_ctx = S;
     ro.registry = tee_registry;

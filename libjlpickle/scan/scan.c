@@ -6,6 +6,7 @@
  */
 #include "scan.h"
 
+#include "../common/opts.h"
 #include "../io/source.h"
 
 #include <errno.h>
@@ -45,21 +46,23 @@ void jlp_limits_untrusted(jlp_limits *lim, uint64_t input_size) {
     lim->max_alloc = sat_mul(2, decoded);
 }
 
-void jlp_scan_opts_init(jlp_scan_opts *opts) {
-    if (!opts) return;
-    jlp_scan_opts d = JLP_SCAN_OPTS_INIT;
-    *opts = d;
-}
+/* The caller's options and limits over the defaults (common/opts.h). */
+typedef struct scan_cfg {
+    jlp_scan_opts opts;
+    jlp_limits limits;
+    bool have_limits;
+} scan_cfg;
 
-/* The caller's options, the fields its struct has; defaults for the rest (ABI before
- * 1.0: a newer library reads an older, smaller struct). */
-static jlp_scan_opts effective_opts(const jlp_scan_opts *in) {
-    jlp_scan_opts o = JLP_SCAN_OPTS_INIT;
-    if (!in) return o;
-    size_t n = in->size < sizeof o ? in->size : sizeof o;
-    if (n > sizeof(size_t)) memcpy((char *)&o + sizeof(size_t), (const char *)in + sizeof(size_t), n - sizeof(size_t));
-    o.size = sizeof o;
-    return o;
+static jlp_code scan_cfg_init(scan_cfg *cfg, const jlp_scan_opts *user, jlp_error *err) {
+    jlp_scan_opts d = JLP_SCAN_OPTS_INIT;
+    cfg->opts = d;
+    jlp_code c = jlp__struct_in(&cfg->opts, sizeof cfg->opts, user, "jlp_scan_opts", err);
+    if (c) return c;
+    cfg->have_limits = cfg->opts.limits != NULL;
+    jlp_limits_init(&cfg->limits);
+    if (cfg->have_limits) c = jlp__struct_in(&cfg->limits, sizeof cfg->limits, cfg->opts.limits, "jlp_limits", err);
+    cfg->opts.limits = NULL; /* use cfg->limits */
+    return c;
 }
 
 /* ---- the input's bytes --------------------------------------------------------------- */
@@ -169,7 +172,7 @@ static jlp_code run_reading(jlp_scan_report *r, const scan_input *in, const jlp_
     jlp__buf_init(&c.subj, o->alc);
     jlp_read_opts ro;
     jlp_read_opts_init(&ro);
-    ro.limits = *lim;
+    ro.limits = lim;
     ro.alc = o->alc;
     ro.registry = o->registry;
     ro.no_companions = o->no_companions;
@@ -258,16 +261,15 @@ static jlp_scan_report *scan_input_bytes(scan_input *in, const jlp_scan_opts *o,
     return r;
 }
 
-static jlp_scan_report *scan_prepared(scan_input *in, const jlp_scan_opts *o, jlp_error *err) {
-    jlp_limits lim;
-    if (o->limits) lim = *o->limits;
-    else jlp_limits_untrusted(&lim, in->len);
-    return scan_input_bytes(in, o, &lim, err);
+static jlp_scan_report *scan_prepared(scan_input *in, scan_cfg *cfg, jlp_error *err) {
+    if (!cfg->have_limits) jlp_limits_untrusted(&cfg->limits, in->len);
+    return scan_input_bytes(in, &cfg->opts, &cfg->limits, err);
 }
 
 jlp_scan_report *jlp_scan(jlp_source *src, const jlp_scan_opts *opts, jlp_error *err) {
     jlp__clear(err);
-    jlp_scan_opts o = effective_opts(opts);
+    scan_cfg cfg;
+    if (scan_cfg_init(&cfg, opts, err) != JLP_OK) return NULL;
     if (!src) {
         jlp__fail(err, JLP_E_INVALID_ARG, 0, -1, "NULL source");
         return NULL;
@@ -278,7 +280,7 @@ jlp_scan_report *jlp_scan(jlp_source *src, const jlp_scan_opts *opts, jlp_error 
     }
     scan_input in;
     memset(&in, 0, sizeof in);
-    in.alc = jlp__alc_or_default(o.alc);
+    in.alc = jlp__alc_or_default(cfg.opts.alc);
     in.path = src->path;
     int mapped = 0;
     if (jlp__src_is_mem(src)) {
@@ -294,15 +296,14 @@ jlp_scan_report *jlp_scan(jlp_source *src, const jlp_scan_opts *opts, jlp_error 
         }
     }
     if (!mapped) {
-        jlp_limits cap;
-        if (o.limits) cap = *o.limits;
-        else jlp_limits_untrusted(&cap, 0);
+        jlp_limits cap = cfg.limits;
+        if (!cfg.have_limits) jlp_limits_untrusted(&cap, 0);
         if (input_drain(&in, src, cap.max_decoded, err) != JLP_OK) {
             input_release(&in);
             return NULL;
         }
     }
-    jlp_scan_report *r = scan_prepared(&in, &o, err);
+    jlp_scan_report *r = scan_prepared(&in, &cfg, err);
     input_release(&in);
     return r;
 }
@@ -322,13 +323,14 @@ jlp_scan_report *jlp_scan_mem(const void *data, size_t len, const jlp_scan_opts 
         jlp__fail(err, JLP_E_INVALID_ARG, 0, -1, "NULL data with nonzero length");
         return NULL;
     }
-    jlp_scan_opts o = effective_opts(opts);
+    scan_cfg cfg;
+    if (scan_cfg_init(&cfg, opts, err) != JLP_OK) return NULL;
     scan_input in;
     memset(&in, 0, sizeof in);
-    in.alc = jlp__alc_or_default(o.alc);
+    in.alc = jlp__alc_or_default(cfg.opts.alc);
     in.data = data ? data : (const void *)"";
     in.len = len;
-    return scan_prepared(&in, &o, err);
+    return scan_prepared(&in, &cfg, err);
 }
 
 const char *jlp_reading_name(jlp_reading r) {

@@ -312,8 +312,8 @@ TEST(null_tolerant_accessors) {
     jlp_limits_untrusted(NULL, 0);
 }
 
-/* An options struct of an older, smaller layout: the fields past its size take their
- * defaults. */
+/* Growable options (jlpickle.h section 1): an older, smaller layout takes defaults past
+ * its size; an unset size is refused. */
 TEST(opts_size_convention) {
     jlp_scan_opts o;
     memset(&o, 0xff, sizeof o);
@@ -324,4 +324,7 @@ TEST(opts_size_convention) {
     CHECK(r != NULL);
     CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_DANGEROUS);
     jlp_report_free(r);
+    memset(&o, 0, sizeof o);
+    CHECK(jlp_scan_mem("N.", 2, &o, &e) == NULL);
+    CHECK_INT(e.code, JLP_E_INVALID_ARG);
 }
