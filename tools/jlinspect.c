@@ -1696,7 +1696,7 @@ static int inspect_file(const char *file, const insp *proto, bool several, bool 
     int fd = is_stdin ? STDIN_FILENO : open(file, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         err.code = JLP_E_IO;
-        snprintf(err.msg, sizeof err.msg, "cannot open: %s", strerror(errno));
+        snprintf(err.msg, sizeof err.msg, "cannot open %.100s: %s", file, strerror(errno));
         open_failed = true;
     } else if (!is_stdin && fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode)) {
         S.pread_fd = fd;
