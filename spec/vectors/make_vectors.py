@@ -1581,6 +1581,38 @@ def joblib_vectors():
         json='{"$object":{"class":"evil.numpy_pickle.NumpyArrayWrapper","state":{"subclass":{"$global":'
              '"numpy.ndarray"},"shape":{"$tuple":[3]},"order":"C","dtype":{"$dtype":"<f8"},"allow_mmap":true}}}',
         rules=['J-1'], desc='NumpyArrayWrapper of another module is an inert object: no payload is read')
+    def items_of(state_items):
+        out = []
+        for k, v in state_items:
+            out += [S(k)] + list(v)
+        return out
+    g1_items = items_of(std_state(align=None))
+    vec('j_wrapper_newobj_ex',
+        A(('PROTO', 4)) + A(*(G4('joblib.numpy_pickle', 'NumpyArrayWrapper') +
+                              ['EMPTY_TUPLE', 'EMPTY_DICT', 'NEWOBJ_EX', 'EMPTY_DICT', 'MARK'] + g1_items +
+                              ['SETITEMS', 'BUILD'])) + d24 + b'.',
+        json=f8_json, rules=['J-1'], py='joblib',
+        desc='a wrapper made by NEWOBJ_EX is a wrapper (joblib tests isinstance): its payload is read')
+    head = A(('PROTO', 4)) + A(*(G4('joblib.numpy_pickle', 'NumpyArrayWrapper') + ['MARK'] +
+                                 G4('numpy', 'ndarray') + shape4((3,)) + [S('C')] + dtype4('f8') +
+                                 ['TUPLE', 'REDUCE', 'EMPTY_DICT', 'BUILD']))
+    p = 16 - ((len(head) + 1) % 16)
+    vec('j_wrapper_reduce_args', head + bytes([p]) + b'\xff' * p + d24 + b'.', json=f8_json, rules=['J-1', 'J-14'],
+        py='joblib', desc='the wrapper class called by REDUCE with (subclass, shape, order, dtype): __init__ sets '
+        'the attributes, numpy_array_alignment_bytes defaults to 16 (a pad is read), BUILD {} adds nothing')
+    zero_json = '{"$ndarray":{"dtype":"<f8","shape":[0],"order":"C","data":[]}}'
+    vec('j_wrapper_repeated_key',
+        A(('PROTO', 4)) + A(*(G4('joblib.numpy_pickle', 'NumpyArrayWrapper') + ['EMPTY_TUPLE', 'NEWOBJ',
+                              'EMPTY_DICT', 'MARK'] + g1_items + [S('shape')] + shape4((0,)) +
+                              ['SETITEMS', 'BUILD'])) + b'.',
+        json=zero_json, rules=['J-14'], py='joblib',
+        desc="a state dict that gives 'shape' twice: the last value wins (no payload for shape (0,))")
+    vec('j_wrapper_slotstate',
+        A(('PROTO', 4)) + A(*(G4('joblib.numpy_pickle', 'NumpyArrayWrapper') + ['EMPTY_TUPLE', 'NEWOBJ',
+                              'EMPTY_DICT', 'MARK'] + g1_items + ['SETITEMS', 'EMPTY_DICT', S('shape')] +
+                              shape4((0,)) + ['SETITEM', 'TUPLE2', 'BUILD'])) + b'.',
+        json=zero_json, rules=['J-14'], py='joblib',
+        desc="BUILD with a (state, slotstate) pair: the slot state's 'shape' is set last and wins")
     vec('j_wrapper_reduce', g2(std_state(align=None), b'', make='REDUCE'),
         json='{"$object":{"call":"joblib.numpy_pickle.NumpyArrayWrapper","state":{"subclass":{"$global":'
              '"numpy.ndarray"},"shape":{"$tuple":[3]},"order":"C","dtype":{"$dtype":"<f8"},"allow_mmap":true}}}',
