@@ -1415,19 +1415,32 @@ static const char *action_words(const char *action, bool named) {
     return action;
 }
 
-/* Non-safe findings listed, and how many of them there are in all. */
-static uint64_t count_findings(const jlp_scan_report *r) {
-    uint64_t total = jlp_report_not_listed(r);
-    for (size_t i = 0, n = jlp_report_count(r); i < n; i++)
-        if (jlp_report_finding(r, i)->verdict != JLP_VERDICT_SAFE) total++;
-    return total;
+/* The order findings are printed in: the primary reading's first, then each other
+ * reading's, each by pickle and offset. */
+static const jlp_scan_report *sort_report;
+static jlp_reading sort_primary;
+static int finding_order(const void *a, const void *b) {
+    const jlp_finding *x = jlp_report_finding(sort_report, *(const size_t *)a);
+    const jlp_finding *y = jlp_report_finding(sort_report, *(const size_t *)b);
+    int px = x->reading == sort_primary ? -1 : (int)x->reading, py = y->reading == sort_primary ? -1 : (int)y->reading;
+    if (px != py) return px < py ? -1 : 1;
+    if (x->pickle != y->pickle) return x->pickle < y->pickle ? -1 : 1;
+    if (x->offset != y->offset) return x->offset < y->offset ? -1 : 1;
+    return *(const size_t *)a < *(const size_t *)b ? -1 : 1;
 }
 
 static void print_findings(const char *file, const jlp_scan_report *r) {
     jlp_reading primary = primary_reading(r);
-    for (size_t i = 0, n = jlp_report_count(r); i < n; i++) {
-        const jlp_finding *f = jlp_report_finding(r, i);
+    size_t n = jlp_report_count(r), shown = 0;
+    size_t *order = xmalloc((n ? n : 1) * sizeof *order);
+    for (size_t i = 0; i < n; i++) order[i] = i;
+    sort_report = r;
+    sort_primary = primary;
+    qsort(order, n, sizeof *order, finding_order);
+    for (size_t k = 0; k < n; k++) {
+        const jlp_finding *f = jlp_report_finding(r, order[k]);
         if (f->verdict == JLP_VERDICT_SAFE || repeats_primary(r, f, primary)) continue;
+        shown++;
         sbuf line = {0};
         bool named = f->module_len || f->name_len;
         sb_printf(&line, "%s: byte %llu: %s: %s", file, (unsigned long long)f->offset, jlp_verdict_name(f->verdict),
@@ -1446,10 +1459,11 @@ static void print_findings(const char *file, const jlp_scan_report *r) {
         out(line.p, line.n);
         free(line.p);
     }
+    free(order);
     if (jlp_report_not_listed(r))
         printf("%s: %llu more findings like the above not shown\n", file,
                (unsigned long long)jlp_report_not_listed(r));
-    uint64_t total = count_findings(r);
+    uint64_t total = shown;
     size_t ng = jlp_report_global_count(r);
     jlp_verdict v = jlp_report_verdict(r);
     if (jlp_report_error(r) && v == JLP_VERDICT_SAFE)
@@ -1458,7 +1472,7 @@ static void print_findings(const char *file, const jlp_scan_report *r) {
     else if (jlp_report_error(r))
         printf("%s: verdict: %s (the file could not be read to its end; before the error: %llu finding%s)\n", file,
                jlp_verdict_name(v), (unsigned long long)total, total == 1 ? "" : "s");
-    else if (total)
+    else if (v != JLP_VERDICT_SAFE)
         printf("%s: verdict: %s (%llu finding%s, %zu global%s)\n", file, jlp_verdict_name(v),
                (unsigned long long)total, total == 1 ? "" : "s", ng, ng == 1 ? "" : "s");
     else if (ng)

@@ -56,6 +56,12 @@ jlp_code jlp__vm_event(jlp__vm *m, jlp_event_kind kind, uint64_t offset, uint64_
     ev.stack_depth = m->sp;
     ev.marks = m->nmarks;
     ev.depth = m->depth;
+    if (kind == JLP_EV_OPCODE) {
+        ev.args = m->ev_args;
+        ev.kwargs = m->ev_kwargs;
+        ev.arg = m->arg_len ? m->argbuf : NULL;
+        ev.arg_len = m->arg_len;
+    }
     if (m->opts->trace(m->opts->trace_ctx, &ev) != 0)
         return jlp__vm_fail(m, JLP_E_INVALID_ARG, "stopped by the trace callback");
     return JLP_OK;
@@ -78,6 +84,24 @@ const char *jlp__opcode_name(int op) {
 }
 
 /* ---- input -------------------------------------------------------------------------- */
+
+/* Keep argument bytes for the trace (jlp_event.arg): appended, so GLOBAL's two lines
+ * come out as one argument. An allocation failure drops them (the event says NULL). */
+static void note_arg(jlp__vm *m, const uint8_t *p, size_t n) {
+    if (m->arg_len + n > m->arg_cap) {
+        size_t cap = m->arg_cap ? m->arg_cap : 64;
+        while (cap < m->arg_len + n) cap = cap > SIZE_MAX / 2 ? m->arg_len + n : cap * 2;
+        uint8_t *nb = jlp__realloc(m->alc, m->argbuf, m->arg_cap, cap);
+        if (!nb) {
+            m->arg_len = 0;
+            return;
+        }
+        m->argbuf = nb;
+        m->arg_cap = cap;
+    }
+    memcpy(m->argbuf + m->arg_len, p, n);
+    m->arg_len += n;
+}
 
 /* Report why `n` bytes could not be read at the current position. */
 static jlp_code short_read(jlp__vm *m, size_t n) {
@@ -104,6 +128,7 @@ static jlp_code take_slow(jlp__vm *m, size_t n, const uint8_t **out) {
     if (c) return c;
     const uint8_t *p = jlp__src_take(m->src, n);
     if (JLP_UNLIKELY(!p)) return short_read(m, n);
+    if (m->tracing) note_arg(m, p, n);
     *out = p;
     return JLP_OK;
 }
@@ -113,6 +138,7 @@ static inline jlp_code take(jlp__vm *m, size_t n, const uint8_t **out) {
     jlp_source *s = m->src;
     if (JLP_LIKELY(!m->in_frame && (size_t)(s->end - s->cur) >= n)) {
         *out = s->cur;
+        if (JLP_UNLIKELY(m->tracing)) note_arg(m, s->cur, n);
         s->cur += n;
         return JLP_OK;
     }
@@ -138,6 +164,7 @@ static jlp_code line_or_last(jlp__vm *m, uint64_t max, const uint8_t **out, size
             *len = jlp__src_avail(m->src);
             m->src->cur = m->src->end;
             *last = true;
+            if (m->tracing) note_arg(m, *out, *len);
             return JLP_OK;
         }
         if (l == 0) return short_read(m, 1);
@@ -149,6 +176,7 @@ static jlp_code line_or_last(jlp__vm *m, uint64_t max, const uint8_t **out, size
     }
     *out = p;
     *len = l - 1;
+    if (m->tracing) note_arg(m, p, l);
     return JLP_OK;
 }
 
@@ -668,6 +696,8 @@ static jlp_code run(jlp__vm *m) {
         m->op = op;
         m->ev_memo = -1;
         m->ev_callable = NULL;
+        m->ev_args = m->ev_kwargs = NULL;
+        m->arg_len = 0;
         if (JLP_UNLIKELY(++ops > max_ops && max_ops))
             FAIL(JLP_E_LIMIT, "more than limits.max_ops (%llu) opcodes", (unsigned long long)max_ops);
 
@@ -945,6 +975,7 @@ static jlp_code run(jlp__vm *m) {
             if (!args) { c = jlp__vm_nomem(m); goto done; }
             m->sp = start;
             m->ev_callable = g;
+            m->ev_args = args;
             TRY(new_object(m, JLP_OBJ_INST, g, args, NULL));
             break;
         }
@@ -964,6 +995,7 @@ static jlp_code run(jlp__vm *m) {
             TRY(need_values(m, 2));
             jlp_val *fn = m->stack[m->sp - 2], *args = m->stack[m->sp - 1], *r;
             m->ev_callable = fn;
+            m->ev_args = args;
             if (args->type != JLP_TUPLE) FAIL(JLP_E_BAD_TYPE, "REDUCE argument list must be a tuple");
             TRY(jlp__reduce(m, fn, args, &r));
             m->sp -= 2;
@@ -974,6 +1006,7 @@ static jlp_code run(jlp__vm *m) {
             TRY(need_values(m, 2));
             jlp_val *cls = m->stack[m->sp - 2], *args = m->stack[m->sp - 1];
             m->ev_callable = cls;
+            m->ev_args = args;
             if (args->type != JLP_TUPLE) FAIL(JLP_E_BAD_TYPE, "NEWOBJ expected an arg tuple");
             m->sp -= 2;
             TRY(new_object(m, JLP_OBJ_NEWOBJ, cls, args, NULL));
@@ -983,6 +1016,8 @@ static jlp_code run(jlp__vm *m) {
             TRY(need_values(m, 3));
             jlp_val *cls = m->stack[m->sp - 3], *args = m->stack[m->sp - 2], *kw = m->stack[m->sp - 1];
             m->ev_callable = cls;
+            m->ev_args = args;
+            m->ev_kwargs = kw;
             if (args->type != JLP_TUPLE) FAIL(JLP_E_BAD_TYPE, "NEWOBJ_EX args argument must be a tuple");
             if (kw->type != JLP_DICT) FAIL(JLP_E_BAD_TYPE, "NEWOBJ_EX kwargs argument must be a dict");
             m->sp -= 3;
@@ -997,6 +1032,7 @@ static jlp_code run(jlp__vm *m) {
             if (!args) { c = jlp__vm_nomem(m); goto done; }
             jlp_val *cls = m->stack[start];
             m->ev_callable = cls;
+            m->ev_args = args;
             m->sp = start;
             TRY(new_object(m, JLP_OBJ_OBJ, cls, args, NULL));
             break;
@@ -1005,6 +1041,7 @@ static jlp_code run(jlp__vm *m) {
             TRY(need_values(m, 2));
             jlp_val *target = m->stack[m->sp - 2], *state = m->stack[m->sp - 1];
             if (target->type == JLP_OBJECT) m->ev_callable = target->u.obj->callable;
+            m->ev_args = state;
             if (m->hooks && m->hooks->build) m->hooks->build(m->hooks->ctx, m->op_off, m->depth, target, state);
             if (target->type == JLP_OBJECT) {
                 bool handled = false;
@@ -1123,6 +1160,7 @@ jlp_code jlp__vm_nested_src(jlp__vm *parent, jlp_source *src, jlp_val **root) {
     m.depth = parent->depth + 1;
     /* joblib reads an object array's pickle, and numpy.load a .npy file's, with
      * pickle.load: _pickle.c's rules */
+    m.tracing = parent->tracing;
     m.mode = parent->mode;
     m.c_rules = true;
     m.lenient = parent->lenient;
@@ -1133,6 +1171,7 @@ jlp_code jlp__vm_nested_src(jlp__vm *parent, jlp_source *src, jlp_val **root) {
     jlp__free(m.alc, m.stack, m.stack_cap * sizeof *m.stack);
     jlp__free(m.alc, m.marks, m.marks_cap * sizeof *m.marks);
     jlp__free(m.alc, m.scratch, m.scratch_cap);
+    jlp__free(m.alc, m.argbuf, m.arg_cap);
     jlp__memo_release(&m.memo);
     if (c == JLP_OK) *root = m.result;
     return c;
@@ -1152,6 +1191,7 @@ jlp_doc *jlp__load_resolved(jlp_source *src, const jlp_read_opts *opts, const jl
     m.start = jlp__src_tell(src);
     m.op_off = m.start;
     m.op = -1;
+    m.tracing = opts->trace != NULL;
     m.mode = how->mode;
     m.c_rules = how->mode == JLP__MODE_PICKLE || how->mode == JLP__MODE_NUMPY;
     m.lenient = how->mode != JLP__MODE_LOAD;
@@ -1172,6 +1212,7 @@ jlp_doc *jlp__load_resolved(jlp_source *src, const jlp_read_opts *opts, const jl
     jlp__free(m.alc, m.stack, m.stack_cap * sizeof *m.stack);
     jlp__free(m.alc, m.marks, m.marks_cap * sizeof *m.marks);
     jlp__free(m.alc, m.scratch, m.scratch_cap);
+    jlp__free(m.alc, m.argbuf, m.arg_cap);
     jlp__memo_release(&m.memo);
     if (c != JLP_OK) {
         jlp_doc_free(m.doc);

@@ -86,6 +86,11 @@ typedef struct jlp__vm {
                             skipped when the frame ends */
     char *scratch;       /* text-number parsing */
     size_t scratch_cap;
+    /* the current opcode's argument bytes, for the trace (jlp_event.arg) */
+    bool tracing;
+    uint8_t *argbuf;
+    size_t arg_len, arg_cap;
+    const jlp_val *ev_args, *ev_kwargs;
 } jlp__vm;
 
 /** Tell the scan's hook (if any) that the two unpicklers differ at the current opcode. */

@@ -29,9 +29,6 @@ typedef struct builtin_rule {
 } builtin_rule;
 
 #define JLP_RULE(v, m, n, r) {m, n, r, JLP_VERDICT_##v},
-static const builtin_rule engine_rules[] = {
-#include "rules_engine.h"
-};
 static const builtin_rule hand_rules[] = {
 #include "rules_builtin.h"
 };
@@ -89,17 +86,17 @@ static const builtin_rule *table_find(const builtin_rule *t, size_t count, const
     return NULL;
 }
 
-/* The built-in tables in use: the engine's own, the generated one and the hand-made one
- * (of which only the dangerous rules count when a generated table exists). */
+/* The built-in tables in use: the generated one and the hand-made one (of which only the
+ * dangerous rules count when a generated table exists: what is safe by name is the
+ * generator's reviewed harvest, nothing else). */
 typedef struct table_view {
     const builtin_rule *t;
     size_t n;
     bool dangerous_only;
 } table_view;
 
-static size_t tables(table_view out[3]) {
+static size_t tables(table_view out[2]) {
     size_t k = 0;
-    out[k++] = (table_view){engine_rules, COUNT(engine_rules), false};
 #ifdef JLP_HAVE_RULES_GEN
     out[k++] = (table_view){gen_rules, COUNT(gen_rules), false};
     out[k++] = (table_view){hand_rules, COUNT(hand_rules), true};
@@ -112,7 +109,7 @@ static size_t tables(table_view out[3]) {
 /* A built-in rule for exactly (m, n) (n may be "*"), the worst one when several tables
  * have one. */
 static const builtin_rule *builtin_exact(const char *m, size_t ml, const char *n, size_t nl) {
-    table_view tv[3];
+    table_view tv[2];
     size_t k = tables(tv);
     const builtin_rule *best = NULL;
     for (size_t i = 0; i < k; i++) {

@@ -97,7 +97,10 @@ void jlp__report_add(jlp_scan_report *r, const jlp__finding_in *f) {
     uint64_t seen = subject_bump(r, finish(h));
     uint64_t cap = f->verdict == JLP_VERDICT_SAFE ? 1 : r->max_per_subject;
     if (seen >= cap) {
-        if (f->verdict != JLP_VERDICT_SAFE) r->not_listed++;
+        if (f->verdict != JLP_VERDICT_SAFE) {
+            r->not_listed++;
+            if ((unsigned)f->reading < JLP_READING_COUNT) r->not_listed_by[f->reading]++;
+        }
         return;
     }
     if (r->nfindings == r->fcap) {

@@ -8,6 +8,7 @@
 
 #include "../common/opts.h"
 #include "../io/source.h"
+#include "../pickle/vm.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -146,101 +147,217 @@ static jlp_code input_drain(scan_input *in, jlp_source *src, uint64_t cap, jlp_e
     return JLP_OK;
 }
 
-/* ---- one reading --------------------------------------------------------------------- */
+/* ---- decoding ----------------------------------------------------------------------- */
 
-static int trace(void *ctx, const jlp_event *ev) {
-    jlp__rules_event(ctx, ev);
-    return 0;
-}
+/* The decoded stream of the input: the input itself for a raw pickle, else every byte
+ * the container gives before its end or an error (*tail says which, when there is
+ * one), within the budgets. All readings then read the same bytes from memory, and
+ * what Python never reaches (a damaged trailer after the pickle) stops none of them. */
+typedef struct decoded {
+    const uint8_t *data;
+    size_t len;
+    uint8_t *owned;
+    size_t cap;
+    char container[24];
+    bool has_tail;
+    jlp_error tail;
+} decoded;
 
-/* Is the failure one of the container (a codec knows the compressed byte) rather than
- * of the pickle bytes? */
-static bool container_error(const jlp_error *e) {
-    return e->input_offset != UINT64_MAX && e->input_offset != e->offset;
-}
-
-/* Run `reading` over the input, pickle after pickle, to the end or the first error. */
-static jlp_code run_reading(jlp_scan_report *r, const scan_input *in, const jlp_scan_opts *o,
-                            const jlp_limits *lim, jlp_reading reading, bool primary, jlp_error *err) {
-    jlp__reading_ctx c;
-    memset(&c, 0, sizeof c);
-    c.r = r;
-    c.policy = o->policy;
-    c.reading = reading;
-    c.primary = primary;
-    jlp__buf_init(&c.why, o->alc);
-    jlp__buf_init(&c.subj, o->alc);
+static jlp_code decode_input(jlp__scan *s, const scan_input *in, decoded *d, jlp_error *detect_err) {
     jlp_read_opts ro;
     jlp_read_opts_init(&ro);
-    ro.limits = lim;
-    ro.alc = o->alc;
-    ro.registry = o->registry;
-    ro.no_companions = o->no_companions;
-    ro.trace = trace;
-    ro.trace_ctx = &c;
-    jlp_code result = JLP_OK;
-    jlp_source *src = jlp_source_mem(in->data, in->len, o->alc, err);
-    if (!src) {
-        result = err ? err->code : JLP_E_NOMEM;
-        goto out;
+    ro.limits = s->lim;
+    ro.alc = s->alc;
+    ro.registry = s->opts->registry;
+    jlp_error e;
+    jlp_source *src = jlp_source_mem(in->data, in->len, s->alc, &e);
+    if (!src) return e.code;
+    if (jlp__src_detect(src, &ro, detect_err) != JLP_OK) {
+        jlp_source_free(src);
+        return JLP_OK; /* the report's error */
     }
-    if (in->path) {
-        size_t n = strlen(in->path) + 1;
-        char *p = jlp__malloc(src->alc, n);
-        if (!p) {
-            result = jlp__fail(err, JLP_E_NOMEM, 0, -1, "out of memory");
-            goto out;
-        }
-        memcpy(p, in->path, n);
-        src->path = p;
+    const char *name = jlp__src_container(src);
+    snprintf(d->container, sizeof d->container, "%s", name ? name : "none");
+    if (!src->layer) {
+        d->data = in->data;
+        d->len = in->len;
+        jlp_source_free(src);
+        return JLP_OK;
     }
-    for (c.pickle = 1;; c.pickle++) {
-        uint64_t start = jlp_source_tell(src);
-        jlp_error e;
-        jlp__clear(&e);
-        jlp_doc *doc = jlp_load(src, &ro, &e);
-        if (primary && src->detected && !r->container[0]) {
-            const char *cn = jlp__src_container(src);
-            if (cn) snprintf(r->container, sizeof r->container, "%s", cn);
-        }
-        if (!doc) {
-            if (c.pickle == 1 || container_error(&e)) {
-                if (primary && !r->failed) {
-                    r->failed = true;
-                    r->error = e;
-                }
-            } else {
-                /* bytes after a complete pickle that are not one: Python's load ignores
-                 * them, another reader might not */
-                c.why.len = 0;
-                jlp__buf_printf(&c.why, "the bytes after pickle %u are not a pickle (%s at byte %llu: %s)",
-                                c.pickle - 1, jlp_error_name(e.code), (unsigned long long)e.offset, e.msg);
-                unsigned keep = c.pickle;
-                c.pickle = 0;
-                jlp__reading_finding(&c, NULL, start, JLP_VERDICT_SUSPICIOUS, "", 0, "", 0, "trailing",
-                                     jlp__buf_cstr(&c.why));
-                c.pickle = keep;
+    for (;;) {
+        size_t avail = jlp__src_avail(src);
+        if (!avail && !jlp__src_fill(src, 1)) break;
+        avail = jlp__src_avail(src);
+        if (d->len + avail > d->cap) {
+            size_t cap = d->cap ? d->cap : (size_t)1 << 16;
+            while (cap < d->len + avail) cap *= 2;
+            uint8_t *nb = jlp__realloc(s->alc, d->owned, d->cap, cap);
+            if (!nb) {
+                jlp_source_free(src);
+                return JLP_E_NOMEM;
             }
-            break;
+            d->owned = nb;
+            d->cap = cap;
         }
-        jlp_doc_free(doc);
-        if (primary) r->pickles++;
-        int eof = jlp_source_at_eof(src, &e);
-        if (eof < 0) {
-            if (primary && !r->failed) {
-                r->failed = true;
-                r->error = e;
-            }
-            break;
-        }
-        if (eof) break;
+        memcpy(d->owned + d->len, src->cur, avail);
+        src->cur += avail;
+        d->len += avail;
     }
-out:
+    if (src->failed) {
+        jlp__src_error(src, &d->tail, d->len, -1);
+        d->has_tail = true;
+    }
     jlp_source_free(src);
-    jlp__buf_release(&c.why);
-    jlp__buf_release(&c.subj);
-    r->readings |= 1u << reading;
-    return result;
+    d->data = d->owned ? d->owned : (const uint8_t *)"";
+    return JLP_OK;
+}
+
+/* ---- readings ------------------------------------------------------------------------ */
+
+/* A reading that reads the bytes exactly as `from` does gets its findings, under its
+ * own name (spec/SAFETY.md 3.2). */
+static void copy_reading(jlp_scan_report *r, jlp_reading from, jlp_reading to) {
+    size_t n = r->nfindings;
+    for (size_t i = 0; i < n; i++) {
+        jlp_finding f = r->findings[i];
+        if (f.reading != from) continue;
+        jlp__finding_in in = {f.verdict, to, f.offset, f.depth, f.pickle, f.nested_at, f.module, f.name,
+                              f.module_len, f.name_len, f.action, f.opcode, f.reason, f.file};
+        jlp__report_add(r, &in);
+    }
+    r->not_listed += r->not_listed_by[from];
+    r->not_listed_by[to] += r->not_listed_by[from];
+    r->readings |= 1u << to;
+}
+
+/* numpy.load(allow_pickle=True) of a companion file (joblib <= 0.9): a .npy file, whose
+ * object array is a pickle; a zip file, which loads lazily; anything else unpickled. */
+static jlp_code read_companion(jlp__scan *s, const jlp__companion *comp, jlp_error *err) {
+    jlp__reading_ctx c;
+    memset(&c, 0, sizeof c);
+    c.s = s;
+    c.r = s->r;
+    c.policy = s->policy;
+    c.reading = JLP_READING_NUMPY;
+    c.file = comp->name;
+    c.pickle = comp->pickle;
+    const char *n = comp->name;
+    size_t nl = comp->name_len;
+    jlp__buf why;
+    jlp__buf_init(&why, s->alc);
+    jlp_verdict v = JLP_VERDICT_SAFE;
+    bool outside = !nl || memchr(n, '/', nl) || memchr(n, '\\', nl) || memchr(n, '\0', nl) ||
+                   (nl == 2 && !memcmp(n, "..", 2)) || (nl == 1 && n[0] == '.');
+    jlp_code rc = JLP_OK;
+    if (outside) {
+        v = JLP_VERDICT_DANGEROUS;
+        jlp__buf_printf(&why, "joblib reads the companion file '%.*s' with numpy.load(allow_pickle=True), outside "
+                              "the model's directory: whatever file that is gets unpickled",
+                        (int)(nl > 100 ? 100 : nl), n);
+    } else if (comp->zf) {
+        /* ZNDArrayWrapper: raw array bytes in a ZF file, no pickle */
+    } else if (!s->path || s->opts->no_companions) {
+        v = JLP_VERDICT_SUSPICIOUS;
+        jlp__buf_printf(&why, "joblib reads the companion file '%.*s' with numpy.load(allow_pickle=True); the scan %s",
+                        (int)(nl > 100 ? 100 : nl), n,
+                        s->path ? "was told not to open companion files" : "has no path to find it (scan the file by path)");
+    } else {
+        const char *slash = strrchr(s->path, '/');
+        size_t dir = slash ? (size_t)(slash - s->path) + 1 : 0;
+        char *path = jlp__malloc(s->alc, dir + nl + 1);
+        if (!path) {
+            jlp__buf_release(&why);
+            return jlp__fail(err, JLP_E_NOMEM, 0, -1, "out of memory");
+        }
+        memcpy(path, s->path, dir);
+        memcpy(path + dir, n, nl);
+        path[dir + nl] = 0;
+        jlp_source *src = jlp_source_path(path, s->alc, NULL);
+        jlp__free(s->alc, path, dir + nl + 1);
+        if (src) {
+            /* the whole file, within the budget */
+            scan_input file;
+            memset(&file, 0, sizeof file);
+            file.alc = s->alc;
+            jlp_error e;
+            if (input_drain(&file, src, s->lim->max_decoded, &e) == JLP_OK) {
+                bool npy = jlp_is_npy(file.data, file.len);
+                bool zip = file.len >= 4 && !memcmp(file.data, "PK", 2) &&
+                           ((file.data[2] == 3 && file.data[3] == 4) || (file.data[2] == 5 && file.data[3] == 6));
+                if (!zip) {
+                    jlp__reading_in rin = {JLP_READING_NUMPY, JLP__MODE_NUMPY, false, npy, file.data, file.len,
+                                           comp->name, NULL};
+                    rc = jlp__run_reading(s, &rin, err);
+                }
+            }
+            input_release(&file);
+            jlp_source_free(src);
+        }
+        /* a missing file: joblib.load fails there, nothing more runs */
+    }
+    if (v != JLP_VERDICT_SAFE) {
+        jlp__reading_finding(&c, NULL, comp->offset, v, "", 0, n, nl, "companion", jlp__buf_cstr(&why));
+        s->r->readings |= 1u << JLP_READING_NUMPY;
+    }
+    jlp__buf_release(&why);
+    return rc;
+}
+
+static jlp_code run_readings(jlp__scan *s, const scan_input *in, jlp_error *err) {
+    jlp_scan_report *r = s->r;
+    if (jlp_is_npy(in->data, in->len)) {
+        /* a .npy file: numpy.load's reading; pickle.load and joblib.load fail at its
+         * first byte */
+        snprintf(r->container, sizeof r->container, "npy");
+        s->primary = JLP_READING_NUMPY;
+        jlp__reading_in rin = {JLP_READING_NUMPY, JLP__MODE_NUMPY, true, true, in->data, in->len, NULL, NULL};
+        return jlp__run_reading(s, &rin, err);
+    }
+    decoded d;
+    memset(&d, 0, sizeof d);
+    jlp_error detect_err;
+    jlp__clear(&detect_err);
+    jlp_code c = decode_input(s, in, &d, &detect_err);
+    if (c) {
+        jlp__free(s->alc, d.owned, d.cap);
+        return jlp__fail(err, c, 0, -1, "out of memory decoding the input");
+    }
+    if (detect_err.code != JLP_OK) {
+        r->failed = true;
+        r->error = detect_err;
+        return JLP_OK;
+    }
+    snprintf(r->container, sizeof r->container, "%s", d.container);
+    bool zf = !strcmp(d.container, "zf");
+    s->primary = zf ? JLP_READING_JOBLIB_COMPAT : JLP_READING_JOBLIB;
+    const jlp_error *tail = d.has_tail ? &d.tail : NULL;
+    jlp__reading_in prim = {s->primary, zf ? JLP__MODE_COMPAT : JLP__MODE_JOBLIB, true, false, d.data, d.len,
+                            NULL, tail};
+    c = jlp__run_reading(s, &prim, err);
+    if (!c && !r->failed && tail) {
+        /* the pickles were read, but the container is damaged after them */
+        r->failed = true;
+        r->error = *tail;
+    }
+    /* pickle._Unpickler reads the bytes as the primary does unless a payload intervened
+     * (or joblib failed to read one: the primary stopped there, the others go on) */
+    if (!c && (s->saw_payload || r->failed)) {
+        jlp__reading_in py = {JLP_READING_PICKLE_PY, JLP__MODE_PICKLE_PY, false, false, d.data, d.len, NULL, tail};
+        c = jlp__run_reading(s, &py, err);
+    } else if (!c) {
+        copy_reading(r, s->primary, JLP_READING_PICKLE_PY);
+    }
+    /* pickle.load (_pickle.c) reads them as pickle._Unpickler does unless the two
+     * unpicklers differ on some opcode */
+    if (!c && s->differs) {
+        jlp__reading_in cr = {JLP_READING_PICKLE, JLP__MODE_PICKLE, false, false, d.data, d.len, NULL, tail};
+        c = jlp__run_reading(s, &cr, err);
+    } else if (!c) {
+        copy_reading(r, JLP_READING_PICKLE_PY, JLP_READING_PICKLE);
+    }
+    for (size_t i = 0; !c && i < s->ncomps; i++) c = read_companion(s, &s->comps[i], err);
+    jlp__free(s->alc, d.owned, d.cap);
+    return c;
 }
 
 /* ---- entry points -------------------------------------------------------------------- */
@@ -252,8 +369,22 @@ static jlp_scan_report *scan_input_bytes(scan_input *in, const jlp_scan_opts *o,
         jlp__fail(err, JLP_E_NOMEM, 0, -1, "cannot allocate a report");
         return NULL;
     }
-    jlp_code c = run_reading(r, in, o, lim, JLP_READING_JOBLIB, true, err);
-    if (c == JLP_OK && r->nomem) c = jlp__fail(err, JLP_E_NOMEM, 0, -1, "out of memory for the findings");
+    jlp__scan s;
+    memset(&s, 0, sizeof s);
+    s.r = r;
+    s.policy = o->policy;
+    s.opts = o;
+    s.lim = lim;
+    s.alc = jlp__alc_or_default(o->alc);
+    s.actions.alc = s.alc;
+    s.path = in->path;
+    s.primary_stop = UINT64_MAX;
+    jlp_code c = run_readings(&s, in, err);
+    if (c == JLP_OK && (r->nomem || s.nomem)) c = jlp__fail(err, JLP_E_NOMEM, 0, -1, "out of memory for the findings");
+    jlp__keyset_free(&s.actions);
+    jlp__free(s.alc, s.ranges, s.rcap * sizeof *s.ranges);
+    for (size_t i = 0; i < s.ncomps; i++) jlp__free(s.alc, s.comps[i].name, s.comps[i].name_len + 1);
+    jlp__free(s.alc, s.comps, s.ccap * sizeof *s.comps);
     if (c != JLP_OK) {
         jlp_report_free(r);
         return NULL;

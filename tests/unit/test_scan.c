@@ -180,7 +180,6 @@ TEST(rule_tables_sorted) {
         check_table("libjlpickle/scan/rules_gen.h", false);
     }
     check_table("libjlpickle/scan/rules_builtin.h", f != NULL);
-    check_table("libjlpickle/scan/rules_engine.h", false);
 }
 
 /* ---- findings ------------------------------------------------------------------------ */
@@ -238,9 +237,11 @@ TEST(findings_capped_per_subject) {
     jlp_scan_report *r = scan_bytes(buf, n, NULL);
     CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_DANGEROUS);
     size_t calls = 0;
-    for (size_t i = 0; i < jlp_report_count(r); i++) calls += !strcmp(jlp_report_finding(r, i)->action, "call");
+    for (size_t i = 0; i < jlp_report_count(r); i++)
+        calls += !strcmp(jlp_report_finding(r, i)->action, "call") && jlp_report_finding(r, i)->reading == JLP_READING_JOBLIB;
     CHECK_INT(calls, 10);
-    CHECK_INT(jlp_report_not_listed(r), 15);
+    /* pickle.load and pickle._Unpickler read it the same way: their copies too */
+    CHECK_INT(jlp_report_not_listed(r), 45);
     const jlp_scan_global *g = jlp_report_global(r, 0);
     CHECK_INT(g->called, 25);
     jlp_report_free(r);
