@@ -219,19 +219,19 @@ static jlp_code numpy_wrapper(jlp__vm *m, jlp_val *state, jlp_val **out, jlp__wr
         ev->nested = true;
         c = jlp__vm_event(m, JLP_EV_NESTED, at, 0);
         if (!c && past_frame) {
-            /* pickle.load reads it from the file, past the frame */
-            const uint8_t *rest;
-            c = read_past_frame(m, at, 0, &rest);
-            jlp_source *sub = c ? NULL : jlp_source_mem(rest, jlp__src_avail(src) - (size_t)(at - jlp__src_tell(src)),
-                                                        m->alc, m->err);
-            if (!c && !sub) c = jlp__vm_nomem(m);
-            if (!c) {
-                sub->end_off += at; /* offsets of the decoded stream */
-                sub->detected = true;
-                c = jlp__vm_nested_src(m, sub, &root);
-                if (!c) m->after_frame += jlp__src_tell(sub) - at;
-                ev->data_end = jlp__src_tell(sub);
-                jlp_source_free(sub);
+            /* pickle.load reads it from the file, past the frame: the memory source is
+             * moved there for the nested pickle and back after it */
+            const uint8_t *back = src->cur;
+            uint64_t here = jlp__src_tell(src);
+            if (at - here > jlp__src_avail(src)) {
+                c = jlp__vm_fail(m, JLP_E_TRUNCATED, "nested pickle at %llu (past the frame): the input ends first",
+                                 (unsigned long long)at);
+            } else {
+                src->cur += at - here;
+                c = jlp__vm_nested(m, &root);
+                ev->data_end = jlp__src_tell(src);
+                if (!c) m->after_frame += jlp__src_tell(src) - at;
+                src->cur = back;
             }
         } else if (!c) {
             c = jlp__vm_nested(m, &root);
