@@ -488,8 +488,8 @@ typedef struct insp {
     int pread_fd;
     uint8_t *mem;                 /* the input read into memory (a pipe), else NULL */
     size_t mem_len;
-    jlp_limits limits;            /* budgets of every pass */
-    bool have_limits;             /* given by options, not tied to the input's size */
+    jlp_limits limits;            /* budgets of every pass (cli_limits) */
+    cli_budget budget;            /* the --max-* options */
     /* current pickle */
     int pickle;                   /* 1-based */
     pstats cur;
@@ -1409,6 +1409,7 @@ static const char *action_words(const char *action, bool named) {
         {"state", "sets", "sets a state"},
         {"divergence", "reads differently", "reads differently"},
         {"limit", "stops at", "stops at a budget"},
+        {"companion", "reads the companion file", "reads a companion file"},
     };
     for (size_t i = 0; i < sizeof words / sizeof *words; i++)
         if (!strcmp(action, words[i].action)) return named ? words[i].named : words[i].unnamed;
@@ -1718,8 +1719,7 @@ static int inspect_file(const char *file, const insp *proto, bool several, bool 
         have_size = true;
     } else {
         jlp_limits cap;
-        jlp_limits_untrusted(&cap, 0);
-        if (S.have_limits) cap = S.limits;
+        cli_limits("-", 0, &S.budget, &cap);
         if (read_all(fd, cap.max_decoded, &S.mem, &S.mem_len, &err)) {
             file_size = S.mem_len;
             have_size = true;
@@ -1727,7 +1727,7 @@ static int inspect_file(const char *file, const insp *proto, bool several, bool 
             open_failed = true;
         }
     }
-    if (!S.have_limits) jlp_limits_untrusted(&S.limits, file_size);
+    cli_limits(file, file_size, &S.budget, &S.limits);
     bool want_load = S.want_tree || S.want_disasm || S.json;
     bool want_scan = S.want_safety || S.want_globals || S.json;
     bool invalid = false;
@@ -1829,6 +1829,7 @@ static void usage(FILE *fp) {
           "                 'MODULE:DOTTED.QUALNAME' or 'MODULE.*'; '#' comments\n"
           "  --depth N      tree levels shown (default 8)\n"
           "  --items N      items shown per container (default 20)\n"
+          CLI_BUDGET_USAGE
           "  --help, --version\n"
           "Exit status: 0 success (with --safety: safe), 1 suspicious, 2 dangerous,\n"
           "3 a FILE could not be loaded, 4 usage error; the worst over all FILEs.\n",
@@ -1885,6 +1886,12 @@ int main(int argc, char **argv) {
                 }
                 continue;
             }
+            int k = cli_budget_option("jlinspect", argc, argv, &i, &proto.budget);
+            if (k < 0) {
+                free(files);
+                return EXIT_USAGE;
+            }
+            if (k) continue;
             fprintf(stderr, "jlinspect: unknown option '%s'\n", a);
             usage(stderr);
             free(files);

@@ -128,7 +128,7 @@ static bool container_error(const jlp_error *e) {
 /* A budget stopped the reading: what follows was not judged. */
 static void limit_finding(jlp__reading_ctx *c, const jlp_error *e) {
     c->subj.len = 0;
-    jlp__buf_printf(&c->subj, "the scan stopped at a budget (%s); what follows was not judged", e->msg);
+    jlp__buf_printf(&c->subj, "%s; what follows was not judged (a larger budget reads on)", e->msg);
     jlp__reading_finding(c, NULL, e->offset, JLP_VERDICT_SUSPICIOUS, "", 0, "", 0, "limit", jlp__buf_cstr(&c->subj));
 }
 
