@@ -262,6 +262,14 @@ typedef struct jlp_event {
                                  the memo key; -1 otherwise */
     uint64_t stack_depth;   /**< values on the stack after the opcode */
     uint64_t marks;         /**< open MARKs after the opcode */
+    const jlp_val *args;    /**< REDUCE/NEWOBJ/NEWOBJ_EX/OBJ/INST: the argument tuple the
+                                 callable receives; BUILD: the state; else NULL */
+    const jlp_val *kwargs;  /**< NEWOBJ_EX: the keyword arguments (a dict), else NULL */
+    const uint8_t *arg;     /**< the opcode's argument as the stream holds it: a fixed-size
+                                 argument, the line (GLOBAL and INST: both lines) with
+                                 its '\n', or a counted argument's length field (its
+                                 bytes are `value`); NULL when the opcode has none */
+    size_t arg_len;
 } jlp_event;
 
 /** @return 0 to continue, nonzero to stop the load (it fails with JLP_E_INVALID_ARG

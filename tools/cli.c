@@ -1,6 +1,7 @@
 /* cli.c - shared command-line helpers. */
 #include "cli.h"
 #include "jlpickle_codec.h"
+#include "jlpickle_scan.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -47,4 +48,34 @@ int cli_parse_u64(const char *s, uint64_t *out) {
     if (errno || *end) return -1;
     *out = v;
     return 0;
+}
+
+int cli_budget_option(const char *tool, int argc, char **argv, int *i, cli_budget *b) {
+    const char *a = argv[*i];
+    uint64_t *dst;
+    bool *set;
+    if (!strcmp(a, "--max-decoded")) { dst = &b->max_decoded; set = &b->decoded_set; }
+    else if (!strcmp(a, "--max-ops")) { dst = &b->max_ops; set = &b->ops_set; }
+    else if (!strcmp(a, "--max-ratio")) { dst = &b->max_ratio; set = &b->ratio_set; }
+    else return 0;
+    if (*i + 1 >= argc || cli_parse_u64(argv[*i + 1], dst)) {
+        fprintf(stderr, "%s: %s needs a non-negative number\n", tool, a);
+        return -1;
+    }
+    *set = true;
+    (*i)++;
+    return 1;
+}
+
+void cli_limits(const char *file, uint64_t size, const cli_budget *b, jlp_limits *out) {
+    struct stat st;
+    if (!size && strcmp(file, "-") != 0 && stat(file, &st) == 0 && S_ISREG(st.st_mode)) size = (uint64_t)st.st_size;
+    jlp_limits_untrusted(out, size);
+    if (b->decoded_set) {
+        out->max_decoded = b->max_decoded;
+        out->max_str = b->max_decoded ? b->max_decoded : ((uint64_t)1 << 31);
+        out->max_alloc = b->max_decoded ? 2 * b->max_decoded : ((uint64_t)8 << 30);
+    }
+    if (b->ops_set) out->max_ops = b->max_ops;
+    if (b->ratio_set) out->max_ratio = b->max_ratio;
 }

@@ -24,4 +24,24 @@ void cli_version(const char *tool);
 /** Parse a non-negative decimal option value. @return 0 on success, -1 on error. */
 int cli_parse_u64(const char *s, uint64_t *out);
 
+/* Budgets: every tool reads its input with jlp_limits_untrusted() for the input's size
+ * (spec/SAFETY.md S-26); --max-decoded, --max-ops and --max-ratio replace one of them
+ * (0: no limit). */
+typedef struct cli_budget {
+    uint64_t max_decoded, max_ops, max_ratio;
+    bool decoded_set, ops_set, ratio_set;
+} cli_budget;
+
+/** If argv[*i] is a budget option, take its value (argv[*i + 1], *i advanced).
+ *  @return 1 taken, 0 not a budget option, -1 a bad value (reported on stderr). */
+int cli_budget_option(const char *tool, int argc, char **argv, int *i, cli_budget *b);
+/** The limits for reading `file` ("-": unknown size; `size` used when nonzero). */
+void cli_limits(const char *file, uint64_t size, const cli_budget *b, jlp_limits *out);
+/** The usage lines of the budget options. */
+#define CLI_BUDGET_USAGE                                                                  \
+    "  --max-decoded N, --max-ops N, --max-ratio N\n"                                     \
+    "                 raise a budget for untrusted input (0: none); by default a file\n" \
+    "                 may decode to 256 MiB + 256 times its size, at most 256 times\n"   \
+    "                 its size past 64 MiB, in 16 Mi + 32 opcodes per input byte\n"
+
 #endif

@@ -44,6 +44,7 @@ static void usage(FILE *out) {
           "      --verify              reload OUT and check it holds the same values\n"
           "      --from-json           IN is JSON as jlload --json prints it (spec/JSON.md);\n"
           "                            {\"$npy\": \"f.npy\"} takes an array from a .npy file\n"
+          CLI_BUDGET_USAGE
           "      --help, --version\n"
           "Exit status: 0 success, 1 load or write error, 2 usage error,\n"
           "4 --verify found a difference.\n",
@@ -212,6 +213,7 @@ static char *export(const jlp_val *v) {
 }
 
 int main(int argc, char **argv) {
+    cli_budget budget = {0, 0, 0, false, false, false};
     jlp_write_opts wo = JLP_WRITE_OPTS_INIT;
     const char *in = NULL, *out = NULL;
     bool verify = false, json_in = false;
@@ -240,6 +242,9 @@ int main(int argc, char **argv) {
             else wo.threads = (int)v;
             continue;
         }
+        int k = cli_budget_option("jldump", argc, argv, &i, &budget);
+        if (k < 0) return CLI_USAGE;
+        if (k) continue;
         if (a[0] == '-' && a[1]) {
             fprintf(stderr, "jldump: unknown option '%s'\n", a);
             usage(stderr);
@@ -254,13 +259,17 @@ int main(int argc, char **argv) {
 
     jlp_error err;
     jlp_doc *doc;
+    jlp_limits lim;
+    cli_limits(in, 0, &budget, &lim);
+    jlp_read_opts ro = JLP_READ_OPTS_INIT;
+    ro.limits = &lim;
     if (json_in) {
         doc = load_json(in);
         if (!doc) return CLI_BAD_INPUT;
     } else if (!strcmp(in, "-")) {
-        doc = jlp_load_fd(STDIN_FILENO, NULL, &err);
+        doc = jlp_load_fd(STDIN_FILENO, &ro, &err);
     } else {
-        doc = jlp_load_path(in, NULL, &err);
+        doc = jlp_load_path(in, &ro, &err);
     }
     if (!doc) {
         cli_report(in, &err);

@@ -13,6 +13,7 @@
  */
 #include "cli.h"
 #include "jlpickle_codec.h"
+#include "jlpickle_scan.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -26,13 +27,9 @@
 #include <unistd.h>
 
 enum { EXIT_SAFE = 0, EXIT_SUSPICIOUS = 1, EXIT_DANGEROUS = 2, EXIT_INVALID = 3, EXIT_USAGE = 4 };
-enum { V_SAFE = 0, V_SUSPICIOUS = 1, V_DANGEROUS = 2 };
-static const char *const verdict_names[] = {"safe", "suspicious", "dangerous"};
 
 #define STR_SHOW 60           /* characters of a str/bytes shown before "..." */
 #define BIGINT_DECIMAL_MAX 64 /* bytes of an int printed in decimal; longer: <int of N bytes> */
-#define FINDINGS_PER_SUBJECT 10
-#define OFFSETS_KEPT 16
 
 /* ---- memory and strings ------------------------------------------------------------ */
 
@@ -45,12 +42,6 @@ static void *xrealloc(void *p, size_t n) {
     return q;
 }
 static void *xmalloc(size_t n) { return xrealloc(NULL, n); }
-static char *xstrndup(const char *s, size_t n) {
-    char *d = xmalloc(n + 1);
-    memcpy(d, s, n);
-    d[n] = 0;
-    return d;
-}
 
 /* Grow a dynamic array: *cap elements of `size` bytes hold at least `need`. */
 static void *grow(void *p, size_t *cap, size_t need, size_t size) {
@@ -386,363 +377,11 @@ static void pmap_free(pmap *m) {
     memset(m, 0, sizeof *m);
 }
 
-/* ---- policy ------------------------------------------------------------------------ */
-
-typedef struct jli_name {
-    const char *module, *name;
-} jli_name;
-
-#include "jlinspect_names.h"
-
-/* Exact (module, qualname) pairs that only build data. */
-static const jli_name safe_names[] = {
-    {"builtins", "set"}, {"builtins", "frozenset"}, {"builtins", "bytes"}, {"builtins", "bytearray"},
-    {"builtins", "complex"}, {"builtins", "slice"}, {"builtins", "range"}, {"builtins", "object"},
-    {"builtins", "list"}, {"builtins", "dict"}, {"builtins", "tuple"}, {"builtins", "int"},
-    {"builtins", "float"}, {"builtins", "str"}, {"builtins", "bool"}, {"builtins", "Ellipsis"},
-    {"builtins", "NotImplemented"},
-    {"collections", "OrderedDict"}, {"collections", "defaultdict"}, {"collections", "deque"},
-    {"collections", "Counter"},
-    {"datetime", "datetime"}, {"datetime", "date"}, {"datetime", "time"}, {"datetime", "timedelta"},
-    {"datetime", "timezone"},
-    {"decimal", "Decimal"}, {"fractions", "Fraction"}, {"uuid", "UUID"},
-    {"copyreg", "_reconstructor"}, {"copyreg", "__newobj__"}, {"copyreg", "__newobj_ex__"},
-    {"_codecs", "encode"},
-    {"joblib.numpy_pickle", "NumpyArrayWrapper"}, {"joblib.numpy_pickle", "NDArrayWrapper"},
-    {"joblib.numpy_pickle", "ZNDArrayWrapper"},
-    {"sklearn.externals.joblib.numpy_pickle", "NumpyArrayWrapper"},
-    {"sklearn.externals.joblib.numpy_pickle", "NDArrayWrapper"},
-    {"sklearn.externals.joblib.numpy_pickle", "ZNDArrayWrapper"},
-    {"numpy", "dtype"}, {"numpy", "ndarray"}, {"numpy", "matrix"}, {"numpy", "memmap"},
-    {"numpy", "recarray"}, {"numpy", "record"}, {"numpy.matrixlib.defmatrix", "matrix"},
-    {"numpy.core.memmap", "memmap"}, {"numpy._core.memmap", "memmap"}, {"numpy.core.records", "recarray"},
-    {"numpy.core.records", "record"}, {"numpy._core.records", "recarray"}, {"numpy._core.records", "record"},
-    {"numpy.core.multiarray", "_reconstruct"}, {"numpy.core.multiarray", "scalar"},
-    {"numpy.core.numeric", "_frombuffer"}, {"numpy._core.multiarray", "_reconstruct"},
-    {"numpy._core.multiarray", "scalar"}, {"numpy._core.numeric", "_frombuffer"},
-    {"numpy.ma.core", "_mareconstruct"}, {"numpy.ma.core", "MaskedArray"},
-    {"numpy.random._pickle", "__randomstate_ctor"}, {"numpy.random._pickle", "__bit_generator_ctor"},
-    {"numpy.random._pickle", "__generator_ctor"}, {"numpy.random.mtrand", "RandomState"},
-    {"numpy.random.mtrand", "__RandomState_ctor"}, {"numpy.random._mt19937", "MT19937"},
-    {"numpy.random._pcg64", "PCG64"}, {"numpy.random._pcg64", "PCG64DXSM"},
-    {"numpy.random._philox", "Philox"}, {"numpy.random._sfc64", "SFC64"},
-    {"numpy.random._generator", "Generator"}, {"numpy.random.bit_generator", "SeedSequence"},
-};
-
-/* numpy's scalar types, referenced by name (dtype=numpy.float64 in estimator params). */
-static const char *const numpy_types[] = {
-    "bool_", "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
-    "float16", "float32", "float64", "longdouble", "complex64", "complex128", "clongdouble",
-    "object_", "str_", "bytes_", "void", "datetime64", "timedelta64", "intc", "uintc", "intp",
-    "uintp", "longlong", "ulonglong", "short", "ushort", "byte", "ubyte", "half", "single",
-    "double", "csingle", "cdouble", "generic", "number", "integer", "signedinteger",
-    "unsignedinteger", "floating", "complexfloating", "inexact", "character", "flexible",
-};
-
-/* scipy.sparse formats: <f>_matrix and <f>_array under the private modules of scipy >= 1.8
- * (scipy.sparse._csr), the public ones before it (scipy.sparse.csr) and scipy.sparse._arrays. */
-static const char *const sparse_formats[] = {"csr", "csc", "coo", "bsr", "dia", "dok", "lil"};
-
-typedef struct danger {
-    const char *module; /* a module: matches it and its submodules when name is "*" */
-    const char *name;   /* exact qualname, or "*" */
-    const char *reason;
-} danger;
-
-#define R_OS "operating-system access (commands, files, processes)"
-#define R_RUN "runs programs"
-#define R_NET "network access"
-#define R_CODE "runs Python code"
-#define R_PICKLE "loads another pickle, which can run anything"
-#define R_IMPORT "imports modules or resolves arbitrary names"
-#define R_FILE "file-system access"
-#define R_PKG "installs or builds packages (runs their code)"
-
-static const danger dangers[] = {
-    {"os", "*", R_OS}, {"posix", "*", R_OS}, {"nt", "*", R_OS}, {"subprocess", "*", R_RUN},
-    {"_posixsubprocess", "*", R_RUN}, {"pty", "*", R_RUN}, {"commands", "*", R_RUN},
-    {"popen2", "*", R_RUN}, {"platform", "popen", R_RUN}, {"asyncio", "*", R_RUN},
-    {"multiprocessing", "*", "starts processes"},
-    {"sys", "*", "interpreter internals (modules, hooks, exit)"},
-    {"socket", "*", R_NET}, {"_socket", "*", R_NET}, {"ssl", "*", R_NET}, {"http", "*", R_NET},
-    {"httplib", "*", R_NET}, {"urllib", "*", R_NET}, {"urllib2", "*", R_NET},
-    {"requests", "*", R_NET}, {"aiohttp", "*", R_NET}, {"ftplib", "*", R_NET},
-    {"smtplib", "*", R_NET}, {"telnetlib", "*", R_NET}, {"xmlrpc", "*", R_NET},
-    {"poplib", "*", R_NET}, {"imaplib", "*", R_NET}, {"nntplib", "*", R_NET},
-    {"webbrowser", "*", "opens URLs in a browser"},
-    {"shutil", "*", R_FILE}, {"tempfile", "*", R_FILE},
-    {"io", "open", R_FILE}, {"io", "open_code", R_FILE}, {"io", "FileIO", R_FILE},
-    {"_io", "open", R_FILE}, {"_io", "open_code", R_FILE}, {"_io", "FileIO", R_FILE},
-    {"codecs", "open", R_FILE},
-    {"importlib", "*", R_IMPORT}, {"imp", "*", R_IMPORT}, {"pkgutil", "*", R_IMPORT},
-    {"zipimport", "*", R_IMPORT}, {"runpy", "*", R_CODE}, {"site", "*", R_IMPORT},
-    {"pickle", "*", R_PICKLE}, {"_pickle", "*", R_PICKLE}, {"cPickle", "*", R_PICKLE},
-    {"dill", "*", "rebuilds functions from code"}, {"cloudpickle", "*", "rebuilds functions from code"},
-    {"marshal", "*", "loads code objects"}, {"shelve", "*", R_PICKLE},
-    {"joblib", "load", R_PICKLE}, {"joblib.numpy_pickle", "load", R_PICKLE},
-    {"joblib.numpy_pickle", "NumpyUnpickler", R_PICKLE},
-    {"sklearn.externals.joblib", "load", R_PICKLE},
-    {"pandas", "read_pickle", R_PICKLE}, {"pandas.io.pickle", "read_pickle", R_PICKLE},
-    {"numpy", "load", R_PICKLE}, {"numpy.lib.npyio", "load", R_PICKLE},
-    {"numpy.f2py", "*", "compiles and runs code"}, {"numpy.distutils", "*", R_PKG},
-    {"numpy.testing", "*", "runstring() executes code"}, {"numpy.ctypeslib", "*", "loads native libraries"},
-    {"ctypes", "*", "calls native code"}, {"_ctypes", "*", "calls native code"},
-    {"cffi", "*", "calls native code"},
-    {"code", "*", R_CODE}, {"codeop", "*", R_CODE}, {"pdb", "*", R_CODE}, {"bdb", "*", R_CODE},
-    {"timeit", "*", R_CODE}, {"profile", "*", R_CODE}, {"cProfile", "*", R_CODE},
-    {"trace", "*", R_CODE}, {"pydoc", "*", "imports modules, runs a pager"},
-    {"doctest", "*", R_CODE}, {"idlelib", "*", R_CODE}, {"lib2to3", "*", R_CODE},
-    {"pip", "*", R_PKG}, {"ensurepip", "*", R_PKG}, {"venv", "*", R_PKG},
-    {"distutils", "*", R_PKG}, {"setuptools", "*", R_PKG},
-    {"builtins", "eval", R_CODE}, {"builtins", "exec", R_CODE}, {"builtins", "execfile", R_CODE},
-    {"builtins", "compile", "compiles code"}, {"builtins", "open", R_FILE},
-    {"builtins", "getattr", "looks up any attribute (os.system from a module...)"},
-    {"builtins", "setattr", "changes any attribute"}, {"builtins", "delattr", "changes any attribute"},
-    {"builtins", "__import__", R_IMPORT}, {"builtins", "breakpoint", "starts a debugger"},
-    {"builtins", "input", "reads the terminal"}, {"builtins", "globals", "exposes interpreter state"},
-    {"builtins", "locals", "exposes interpreter state"}, {"builtins", "vars", "exposes interpreter state"},
-    {"builtins", "apply", "calls anything"}, {"builtins", "reload", R_IMPORT},
-    {"builtins", "exit", "stops the interpreter"}, {"builtins", "quit", "stops the interpreter"},
-    {"types", "FunctionType", "builds functions from code objects"},
-    {"types", "LambdaType", "builds functions from code objects"},
-    {"types", "CodeType", "builds code objects"},
-    {"operator", "attrgetter", "looks up any attribute"},
-    {"operator", "methodcaller", "calls any method"},
-    {"_operator", "attrgetter", "looks up any attribute"},
-    {"_operator", "methodcaller", "calls any method"},
-    {"torch", "load", R_PICKLE}, {"torch.serialization", "load", R_PICKLE},
-    {"torch.serialization", "_load", R_PICKLE}, {"torch.storage", "_load_from_bytes", R_PICKLE},
-    {"torch.hub", "*", "downloads and runs code"}, {"torch.utils.cpp_extension", "*", "compiles and loads native code"},
-    {"torch._inductor.codecache", "compile_file", R_RUN},
-    {"torch.jit.unsupported_tensor_ops", "execWrapper", R_CODE},
-    {"torch._dynamo.guards", "GuardBuilder.get", R_CODE},
-    {"torch.fx.experimental.symbolic_shapes", "ShapeEnv.evaluate_guards_expression", R_CODE},
-    {"torch.utils._config_module", "ConfigModule.load_config", R_PICKLE},
-    {"torch.utils.bottleneck.__main__", "*", R_CODE}, {"torch.utils.collect_env", "run", R_RUN},
-    {"torch.utils.data.datapipes.utils.decoder", "basichandlers", R_PICKLE},
-};
-
-/* Codecs that map text to text or bytes to text: anything else (base64, zlib, hex, bz2,
- * uu, quopri...) turns data into other data, the first step of a hidden payload. */
-static const char *const text_codecs[] = {
-    "utf_8", "utf8", "u8", "utf", "utf_8_sig", "latin_1", "latin1", "latin", "l1", "iso_8859_1",
-    "iso8859_1", "8859", "cp819", "ascii", "us_ascii", "646", "utf_16", "utf16", "utf_16_le",
-    "utf_16_be", "utf_32", "utf32", "utf_32_le", "utf_32_be", "raw_unicode_escape",
-    "unicode_escape", "cp1252", "windows_1252",
-};
-
-typedef struct rule {
-    char *module, *name; /* name NULL: "MODULE.*" */
-    int verdict;
-    char *where;         /* "FILE:LINE" */
-} rule;
-
-static rule *rules;
-static size_t nrules, rules_cap;
-
-static bool is_dunder(const char *s, size_t n) {
-    return n > 4 && s[0] == '_' && s[1] == '_' && s[n - 1] == '_' && s[n - 2] == '_';
-}
-
-static bool module_match(const char *rule_mod, const char *mod, size_t ml) {
-    size_t rl = strlen(rule_mod);
-    return ml >= rl && memcmp(mod, rule_mod, rl) == 0 && (ml == rl || mod[rl] == '.');
-}
-
-static bool str_is(const char *s, size_t n, const char *lit) {
-    return strlen(lit) == n && memcmp(s, lit, n) == 0;
-}
-
-/* Does the dotted path s (module.qualname written out) fall under a built-in danger? */
-static const danger *danger_of_path(const char *s, size_t n) {
-    for (size_t i = 0; i < sizeof dangers / sizeof *dangers; i++) {
-        const danger *d = &dangers[i];
-        size_t ml = strlen(d->module);
-        if (strcmp(d->name, "*") == 0) {
-            if (module_match(d->module, s, n)) return d;
-        } else if (n == ml + 1 + strlen(d->name) && memcmp(s, d->module, ml) == 0 && s[ml] == '.' &&
-                   memcmp(s + ml + 1, d->name, n - ml - 1) == 0) {
-            return d;
-        }
-    }
-    return NULL;
-}
-
-static int name_cmp(const jli_name *a, const char *m, size_t ml, const char *n, size_t nl) {
-    size_t al = strlen(a->module);
-    int c = memcmp(a->module, m, al < ml ? al : ml);
-    if (c) return c;
-    if (al != ml) return al < ml ? -1 : 1;
-    size_t bl = strlen(a->name);
-    c = memcmp(a->name, n, bl < nl ? bl : nl);
-    if (c) return c;
-    return bl == nl ? 0 : bl < nl ? -1 : 1;
-}
-
-static bool builtin_safe(const char *m, size_t ml, const char *n, size_t nl) {
-    for (size_t i = 0; i < sizeof safe_names / sizeof *safe_names; i++)
-        if (!name_cmp(&safe_names[i], m, ml, n, nl)) return true;
-    if (str_is(m, ml, "numpy"))
-        for (size_t i = 0; i < sizeof numpy_types / sizeof *numpy_types; i++)
-            if (str_is(n, nl, numpy_types[i])) return true;
-    if (ml > 13 && memcmp(m, "scipy.sparse.", 13) == 0) {
-        for (size_t i = 0; i < sizeof sparse_formats / sizeof *sparse_formats; i++) {
-            const char *f = sparse_formats[i];
-            char priv[32], pub[32], mat[32], arr[32];
-            snprintf(priv, sizeof priv, "scipy.sparse._%s", f);
-            snprintf(pub, sizeof pub, "scipy.sparse.%s", f);
-            snprintf(mat, sizeof mat, "%s_matrix", f);
-            snprintf(arr, sizeof arr, "%s_array", f);
-            if ((str_is(m, ml, priv) || str_is(m, ml, pub)) && (str_is(n, nl, mat) || str_is(n, nl, arr)))
-                return true;
-            if (str_is(m, ml, "scipy.sparse._arrays") && str_is(n, nl, arr)) return true;
-        }
-    }
-    size_t lo = 0, hi = sizeof jli_sklearn_names / sizeof *jli_sklearn_names;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        int c = name_cmp(&jli_sklearn_names[mid], m, ml, n, nl);
-        if (!c) return true;
-        if (c < 0) lo = mid + 1;
-        else hi = mid;
-    }
-    return false;
-}
-
-/* Classify the global module.name. *reason receives a static or rule-owned string. */
-static int classify(const char *m, size_t ml, const char *n, size_t nl, sbuf *reason) {
-    sb_clear(reason);
-    /* 1. a user rule naming exactly this global: the last one wins */
-    for (size_t i = nrules; i-- > 0;) {
-        rule *r = &rules[i];
-        if (r->name && str_is(m, ml, r->module) && str_is(n, nl, r->name)) {
-            sb_printf(reason, "policy %s", r->where);
-            return r->verdict;
-        }
-    }
-    /* 2. the built-in dangerous list (modules cover their submodules) */
-    sbuf path = {0};
-    sb_add(&path, m, ml);
-    sb_putc(&path, '.');
-    sb_add(&path, n, nl);
-    const danger *d = danger_of_path(path.p, path.n);
-    if (d) {
-        sb_puts(reason, d->reason);
-        free(path.p);
-        return V_DANGEROUS;
-    }
-    /* 3. a dotted qualname is an attribute walk (protocol 4 find_class): through a dunder
-     *    (__globals__, __builtins__, __subclasses__...) or to a dangerous module that the
-     *    named module happens to import (numpy.lib.utils.os.system) */
-    if (memchr(n, '.', nl)) {
-        size_t start = 0;
-        for (size_t i = 0; i <= nl; i++) {
-            if (i < nl && n[i] != '.') continue;
-            if (is_dunder(n + start, i - start)) {
-                sb_puts(reason, "qualname walks through the attribute ");
-                sb_add(reason, n + start, i - start);
-                free(path.p);
-                return V_DANGEROUS;
-            }
-            const danger *w = danger_of_path(n + start, nl - start);
-            if (w) {
-                sb_puts(reason, "qualname reaches ");
-                sb_add(reason, n + start, nl - start);
-                sb_puts(reason, ": ");
-                sb_puts(reason, w->reason);
-                free(path.p);
-                return V_DANGEROUS;
-            }
-            start = i + 1;
-        }
-    }
-    free(path.p);
-    /* 4. user "MODULE.*" rules: the longest module wins, the last among equals; a safe
-     *    one never covers a dotted or dunder qualname */
-    const rule *best = NULL;
-    size_t best_len = 0;
-    for (size_t i = 0; i < nrules; i++) {
-        rule *r = &rules[i];
-        if (r->name || !module_match(r->module, m, ml)) continue;
-        if (r->verdict == V_SAFE && (memchr(n, '.', nl) || is_dunder(n, nl))) continue;
-        size_t l = strlen(r->module);
-        if (!best || l >= best_len) {
-            best = r;
-            best_len = l;
-        }
-    }
-    if (best) {
-        sb_printf(reason, "policy %s", best->where);
-        return best->verdict;
-    }
-    /* 5. the built-in safe list: exact pairs only */
-    if (builtin_safe(m, ml, n, nl)) {
-        sb_puts(reason, "in the safe list");
-        return V_SAFE;
-    }
-    sb_puts(reason, "not in the safe list");
-    return V_SUSPICIOUS;
-}
-
-static int parse_verdict(const char *s, size_t n) {
-    for (int v = 0; v < 3; v++)
-        if (str_is(s, n, verdict_names[v])) return v;
-    return -1;
-}
-
-/* Read a policy file: "safe|suspicious|dangerous SPEC" per line, SPEC = MODULE.NAME,
- * MODULE:QUALNAME or MODULE.*; '#' starts a comment. @return 0, or -1 after a message. */
-static int load_policy(const char *file) {
-    FILE *fp = fopen(file, "r");
-    if (!fp) {
-        fprintf(stderr, "jlinspect: %s: %s\n", file, strerror(errno));
-        return -1;
-    }
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t len;
-    unsigned long lineno = 0;
-    int rc = 0;
-    while ((len = getline(&line, &cap, fp)) >= 0) {
-        lineno++;
-        char *hash = memchr(line, '#', (size_t)len);
-        if (hash) *hash = 0;
-        char *w1 = strtok(line, " \t\r\n"), *w2 = w1 ? strtok(NULL, " \t\r\n") : NULL;
-        char *w3 = w2 ? strtok(NULL, " \t\r\n") : NULL;
-        if (!w1) continue;
-        int v = parse_verdict(w1, strlen(w1));
-        const char *why = NULL;
-        char *colon = w2 ? strchr(w2, ':') : NULL, *dot = w2 ? strrchr(w2, '.') : NULL;
-        if (v < 0) why = "expected 'safe', 'suspicious' or 'dangerous'";
-        else if (!w2) why = "expected MODULE.NAME, MODULE:QUALNAME or MODULE.*";
-        else if (w3) why = "one name per line";
-        else if (colon ? (colon == w2 || !colon[1]) : (!dot || dot == w2 || !dot[1]))
-            why = "expected MODULE.NAME, MODULE:QUALNAME or MODULE.*";
-        if (why) {
-            fprintf(stderr, "jlinspect: %s:%lu: %s\n", file, lineno, why);
-            rc = -1;
-            break;
-        }
-        rules = grow(rules, &rules_cap, nrules + 1, sizeof *rules);
-        rule *r = &rules[nrules++];
-        char *sep = colon ? colon : dot;
-        r->module = xstrndup(w2, (size_t)(sep - w2));
-        r->name = !colon && !strcmp(sep + 1, "*") ? NULL : xstrndup(sep + 1, strlen(sep + 1));
-        r->verdict = v;
-        size_t wl = strlen(file) + 24;
-        r->where = xmalloc(wl);
-        snprintf(r->where, wl, "%s:%lu", file, lineno);
-    }
-    free(line);
-    fclose(fp);
-    return rc;
-}
-
 /* ---- raw bytes of the decoded stream (PROTO and FRAME arguments) --------------------- *
  * Events carry values, not argument bytes. For an uncompressed regular file the bytes
- * are read again with pread(); otherwise every byte the loader receives passes through
- * a ring holding the latest RING_SIZE: the read callback of a pipe, or, for a compressed
- * file, a wrapper around each built-in codec. Reads are cut to TEE_STEP bytes so the
+ * are read again with pread(), for a pipe read into memory they are at hand; for a
+ * compressed file every decoded byte passes through a ring holding the latest RING_SIZE,
+ * a wrapper around each built-in codec. Reads are cut to TEE_STEP bytes so the
  * loader never runs more than that ahead of the opcode it reports. */
 
 #define RING_SIZE ((size_t)1 << 20)
@@ -753,7 +392,7 @@ typedef struct ring {
     uint64_t total;
 } ring;
 
-static ring raw_ring, dec_ring;
+static ring dec_ring;
 static bool decoding; /* a wrapped codec decodes the current input */
 
 static void ring_put(ring *r, const uint8_t *p, size_t n) {
@@ -822,48 +461,7 @@ static void tee_setup(void) {
     }
 }
 
-typedef struct pipe_in {
-    int fd;
-    uint64_t bytes;
-} pipe_in;
-
-static long long pipe_read(void *ctx, void *buf, size_t cap) {
-    pipe_in *p = ctx;
-    size_t want = cap < TEE_STEP ? cap : TEE_STEP;
-    for (;;) {
-        ssize_t n = read(p->fd, buf, want);
-        if (n >= 0) {
-            ring_put(&raw_ring, buf, (size_t)n);
-            p->bytes += (uint64_t)n;
-            return n;
-        }
-        if (errno != EINTR) return -1;
-    }
-}
-
 /* ---- per-file state ---------------------------------------------------------------- */
-
-typedef struct gentry {
-    char *module, *name;
-    size_t ml, nl;
-    uint64_t named, called, findings;
-    uint64_t offs[OFFSETS_KEPT];
-    bool nested_off[OFFSETS_KEPT];
-    unsigned noffs;
-    int verdict;
-    char *reason;
-} gentry;
-
-typedef struct finding {
-    uint64_t offset;
-    int verdict;
-    int pickle;          /* 1-based index of the pickle in the file */
-    int64_t nested_at;   /* offset of the enclosing nested pickle, or -1 */
-    char *subject;       /* "os.system", "extension code 3"... */
-    char *action;        /* "names", "calls", ... */
-    char *opcode;
-    char *reason;
-} finding;
 
 /* One pickle's figures, for the summary. */
 typedef struct pstats {
@@ -888,6 +486,10 @@ typedef struct insp {
     uint64_t depth_limit, items_limit;
     /* raw bytes */
     int pread_fd;
+    uint8_t *mem;                 /* the input read into memory (a pipe), else NULL */
+    size_t mem_len;
+    jlp_limits limits;            /* budgets of every pass (cli_limits) */
+    cli_budget budget;            /* the --max-* options */
     /* current pickle */
     int pickle;                   /* 1-based */
     pstats cur;
@@ -899,17 +501,8 @@ typedef struct insp {
     int pay_depth;
     int64_t build_printed;        /* offset of a BUILD already printed (nested payload) */
     bool json_first_op;
-    /* globals and findings */
-    gentry *globals;
-    size_t nglobals, gcap;
-    uint32_t *gslots;             /* hash index of globals: entry + 1, 0 empty */
-    size_t gslot_cap;
-    finding *findings;
-    size_t nfindings, fcap;
-    uint64_t suppressed;
-    uint64_t other_findings[4];   /* ext, persid, computed calls, trailing: for the cap */
-    int verdict;
-    sbuf line, reason;
+    const jlp_policy *policy;     /* --policy rules added to the built-in ones */
+    sbuf line;
 } insp;
 
 static int ev_depth(const jlp_event *ev) {
@@ -918,109 +511,19 @@ static int ev_depth(const jlp_event *ev) {
 
 static bool peek(insp *S, uint64_t off, uint8_t *dst, size_t n) {
     if (decoding) return ring_get(&dec_ring, off, dst, n);
+    if (S->mem) {
+        if (off > S->mem_len || n > S->mem_len - off) return false;
+        memcpy(dst, S->mem + off, n);
+        return true;
+    }
     if (S->pread_fd >= 0) {
         ssize_t r = pread(S->pread_fd, dst, n, (off_t)off);
         return r == (ssize_t)n;
     }
-    return ring_get(&raw_ring, off, dst, n);
+    return false;
 }
 
-/* ---- findings ---------------------------------------------------------------------- */
-
-static void add_finding(insp *S, uint64_t offset, int verdict, int depth, const char *subject,
-                        const char *action, const char *opcode, const char *reason) {
-    if (verdict > S->verdict) S->verdict = verdict;
-    S->findings = grow(S->findings, &S->fcap, S->nfindings + 1, sizeof *S->findings);
-    finding *f = &S->findings[S->nfindings++];
-    f->offset = offset;
-    f->verdict = verdict;
-    f->pickle = S->pickle;
-    f->nested_at = depth > 0 ? S->nested_at[depth] : -1;
-    f->subject = xstrndup(subject, strlen(subject));
-    f->action = xstrndup(action, strlen(action));
-    f->opcode = opcode ? xstrndup(opcode, strlen(opcode)) : NULL;
-    f->reason = xstrndup(reason, strlen(reason));
-}
-
-static uint64_t name_hash(const char *m, size_t ml, const char *n, size_t nl) {
-    uint64_t h = 0xcbf29ce484222325ULL;
-    for (size_t i = 0; i < ml; i++) h = (h ^ (unsigned char)m[i]) * 0x100000001b3ULL;
-    h = (h ^ 0xff) * 0x100000001b3ULL;
-    for (size_t i = 0; i < nl; i++) h = (h ^ (unsigned char)n[i]) * 0x100000001b3ULL;
-    return h;
-}
-
-static void gindex_put(insp *S, size_t entry) {
-    gentry *e = &S->globals[entry];
-    size_t i = (size_t)name_hash(e->module, e->ml, e->name, e->nl) & (S->gslot_cap - 1);
-    while (S->gslots[i]) i = (i + 1) & (S->gslot_cap - 1);
-    S->gslots[i] = (uint32_t)entry + 1;
-}
-
-static gentry *note_global(insp *S, const jlp_val *g) {
-    size_t ml, nl;
-    const char *m = jlp_global_module(g, &ml), *n = jlp_global_name(g, &nl);
-    if (!m || !n) return NULL;
-    if (S->gslot_cap) {
-        size_t i = (size_t)name_hash(m, ml, n, nl) & (S->gslot_cap - 1);
-        for (; S->gslots[i]; i = (i + 1) & (S->gslot_cap - 1)) {
-            gentry *e = &S->globals[S->gslots[i] - 1];
-            if (e->ml == ml && e->nl == nl && !memcmp(e->module, m, ml) && !memcmp(e->name, n, nl)) return e;
-        }
-    }
-    if (S->nglobals >= UINT32_MAX - 1) return NULL;
-    if ((S->nglobals + 1) * 2 > S->gslot_cap) {
-        free(S->gslots);
-        S->gslot_cap = S->gslot_cap ? S->gslot_cap * 2 : 256;
-        S->gslots = xmalloc(S->gslot_cap * sizeof *S->gslots);
-        memset(S->gslots, 0, S->gslot_cap * sizeof *S->gslots);
-        for (size_t k = 0; k < S->nglobals; k++) gindex_put(S, k);
-    }
-    S->globals = grow(S->globals, &S->gcap, S->nglobals + 1, sizeof *S->globals);
-    gentry *e = &S->globals[S->nglobals];
-    memset(e, 0, sizeof *e);
-    e->module = xstrndup(m, ml);
-    e->name = xstrndup(n, nl);
-    e->ml = ml;
-    e->nl = nl;
-    e->verdict = classify(m, ml, n, nl, &S->reason);
-    e->reason = xstrndup(S->reason.p, S->reason.n);
-    gindex_put(S, S->nglobals++);
-    return e;
-}
-
-static void global_finding(insp *S, gentry *e, int verdict, const char *reason, const jlp_event *ev,
-                           const char *action) {
-    if (verdict == V_SAFE) return;
-    if (verdict > S->verdict) S->verdict = verdict;
-    if (e->findings++ >= FINDINGS_PER_SUBJECT) {
-        S->suppressed++;
-        return;
-    }
-    sbuf subj = {0};
-    sb_add(&subj, e->module, e->ml);
-    sb_putc(&subj, '.');
-    sb_add(&subj, e->name, e->nl);
-    sbuf clean = {0};
-    for (size_t i = 0; i < subj.n; i++) {
-        unsigned char c = (unsigned char)subj.p[i];
-        if (c < 0x20 || c == 0x7f || c == '\\') sb_printf(&clean, "\\x%02x", c);
-        else sb_putc(&clean, (char)c);
-    }
-    add_finding(S, ev->offset, verdict, ev_depth(ev), sb_str(&clean), action, ev->name, reason);
-    free(subj.p);
-    free(clean.p);
-}
-
-static void other_finding(insp *S, int kind, uint64_t offset, int verdict, int depth, const char *subject,
-                          const char *action, const char *opcode, const char *reason) {
-    if (verdict > S->verdict) S->verdict = verdict;
-    if (S->other_findings[kind]++ >= FINDINGS_PER_SUBJECT) {
-        S->suppressed++;
-        return;
-    }
-    add_finding(S, offset, verdict, depth, subject, action, opcode, reason);
-}
+/* ---- callables ------------------------------------------------------------------- */
 
 /* A short description of a callable that is not a global. */
 static void describe_computed(sbuf *b, const jlp_val *v) {
@@ -1038,166 +541,8 @@ static void describe_computed(sbuf *b, const jlp_val *v) {
     sb_puts(b, jlp_type_name(jlp_get_type(v)));
 }
 
-static bool is_text_codec(const char *s, size_t n) {
-    char norm[40];
-    if (n >= sizeof norm) return false;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        norm[i] = c == '-' || c == ' ' ? '_' : (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
-    }
-    norm[n] = 0;
-    for (size_t i = 0; i < sizeof text_codecs / sizeof *text_codecs; i++)
-        if (!strcmp(norm, text_codecs[i])) return true;
-    return false;
-}
-
-/* Checks that depend on the arguments of a call (REDUCE of codecs.decode, numpy's
- * _ufunc_reconstruct, copyreg._reconstructor). */
-static bool call_checks(insp *S, const jlp_event *ev, gentry *e) {
-    const jlp_val *res = ev->value;
-    const jlp_val *args = jlp_get_type(res) == JLP_OBJECT ? jlp_obj_args(res) : NULL;
-    const char *m = e->module, *n = e->name;
-    bool codec_fn = (!strcmp(m, "codecs") || !strcmp(m, "_codecs")) && (!strcmp(n, "decode") || !strcmp(n, "encode"));
-    if (codec_fn && args) {
-        const jlp_val *enc = jlp_item(args, 1);
-        size_t l;
-        const char *s = jlp_get_str(enc, &l);
-        sbuf why = {0};
-        if (!enc) return false; /* default utf-8 */
-        if (jlp_get_type(enc) != JLP_STR) {
-            sb_printf(&why, "%s.%s with a computed codec", m, n);
-            global_finding(S, e, V_DANGEROUS, why.p, ev, "calls");
-        } else if (!is_text_codec(s, l)) {
-            sb_printf(&why, "%s.%s with the non-text codec ", m, n);
-            repr_str(&why, s, l, 40);
-            sb_puts(&why, " (decodes hidden data)");
-            global_finding(S, e, V_DANGEROUS, why.p, ev, "calls");
-        }
-        free(why.p);
-        return jlp_get_type(enc) != JLP_STR || !is_text_codec(s, l);
-    }
-    if (!strcmp(n, "memmap") &&
-        (!strcmp(m, "numpy") || !strcmp(m, "numpy.core.memmap") || !strcmp(m, "numpy._core.memmap"))) {
-        /* joblib names numpy.memmap as an array subclass, which is safe; calling it (its
-         * __new__ included) opens, creates or truncates the file it is given */
-        global_finding(S, e, V_DANGEROUS, "numpy.memmap opens, creates or overwrites the file it is given", ev,
-                       "calls");
-        return true;
-    }
-    bool ufunc = (!strcmp(m, "numpy.core") || !strcmp(m, "numpy._core")) && !strcmp(n, "_ufunc_reconstruct");
-    if (ufunc && args) {
-        size_t ml, nl;
-        const char *um = jlp_get_str(jlp_item(args, 0), &ml), *un = jlp_get_str(jlp_item(args, 1), &nl);
-        sbuf why = {0};
-        bool found = true;
-        if (jlp_get_type(jlp_item(args, 0)) != JLP_STR || jlp_get_type(jlp_item(args, 1)) != JLP_STR) {
-            global_finding(S, e, V_DANGEROUS, "imports a computed name", ev, "calls");
-        } else {
-            sbuf r = {0};
-            int v = classify(um, ml, un, nl, &r);
-            if (v != V_SAFE) {
-                sb_puts(&why, "imports and returns ");
-                sb_add(&why, um, ml);
-                sb_putc(&why, '.');
-                sb_add(&why, un, nl);
-                sb_puts(&why, ": ");
-                sb_add(&why, r.p, r.n);
-                global_finding(S, e, v, why.p, ev, "calls");
-            }
-            found = v != V_SAFE;
-            free(r.p);
-        }
-        free(why.p);
-        return found;
-    }
-    if (!strcmp(m, "copyreg") && !strcmp(n, "_reconstructor")) {
-        /* _reconstructor(cls, base, state) calls base.__new__(cls, state) and, unless
-         * base is object, base.__init__(obj, state): what runs is cls's and base's code */
-        const jlp_val *cls = jlp_obj_callable(res), *base = args ? jlp_item(args, 0) : NULL;
-        if (jlp_get_type(res) != JLP_OBJECT) return false;
-        int worst = V_SAFE;
-        sbuf why = {0};
-        for (int k = 0; k < 2; k++) {
-            const jlp_val *x = k ? base : cls;
-            if (!x) continue;
-            if (jlp_get_type(x) != JLP_GLOBAL) {
-                if (worst < V_SUSPICIOUS) {
-                    sb_clear(&why);
-                    sb_puts(&why, "builds an object with ");
-                    describe_computed(&why, x);
-                    sb_puts(&why, k ? " as base (its __new__ and __init__ run)" : " as class");
-                    worst = V_SUSPICIOUS;
-                }
-                continue;
-            }
-            size_t ml, nl;
-            const char *xm = jlp_global_module(x, &ml), *xn = jlp_global_name(x, &nl);
-            sbuf r = {0};
-            int v = classify(xm, ml, xn, nl, &r);
-            if (v > worst) {
-                worst = v;
-                sb_clear(&why);
-                sb_puts(&why, "runs code of ");
-                global_name(&why, x);
-                sb_puts(&why, k ? " (base: __new__ and __init__): " : " (class: __new__): ");
-                sb_add(&why, r.p, r.n);
-            }
-            free(r.p);
-        }
-        if (worst != V_SAFE) global_finding(S, e, worst, why.p, ev, "calls");
-        free(why.p);
-        return worst != V_SAFE;
-    }
-    return false;
-}
-
 static bool is_call_op(int op) {
     return op == 'R' || op == 0x81 || op == 0x92 || op == 'o' || op == 'i';
-}
-
-static void safety_event(insp *S, const jlp_event *ev) {
-    int op = ev->opcode;
-    int depth = ev_depth(ev);
-    if (op == 'c' || op == 0x93 || op == 'i') {
-        const jlp_val *g = op == 'i' ? ev->callable : ev->value;
-        if (jlp_get_type(g) == JLP_GLOBAL) {
-            gentry *e = note_global(S, g);
-            if (e) {
-                e->named++;
-                if (e->noffs < OFFSETS_KEPT) {
-                    e->nested_off[e->noffs] = depth > 0;
-                    e->offs[e->noffs++] = ev->offset;
-                }
-                global_finding(S, e, e->verdict, e->reason, ev, "names");
-            }
-        }
-    }
-    if (is_call_op(op)) {
-        const jlp_val *c = ev->callable;
-        if (jlp_get_type(c) == JLP_GLOBAL) {
-            gentry *e = note_global(S, c);
-            if (e) {
-                e->called++;
-                if (!call_checks(S, ev, e)) global_finding(S, e, e->verdict, e->reason, ev, "calls");
-            }
-        } else {
-            sbuf subj = {0};
-            describe_computed(&subj, c);
-            other_finding(S, 2, ev->offset, V_SUSPICIOUS, depth, sb_str(&subj), "calls", ev->name,
-                          "a callable computed by the pickle (a gadget chain)");
-            free(subj.p);
-        }
-    }
-    if (op == 0x82 || op == 0x83 || op == 0x84) {
-        char subj[48];
-        snprintf(subj, sizeof subj, "extension code %lld", (long long)jlp_ext_code(ev->value));
-        other_finding(S, 0, ev->offset, V_SUSPICIOUS, depth, subj, "names", ev->name,
-                      "resolved through copyreg's extension registry at load time");
-    }
-    if (op == 'P' || op == 'Q') {
-        other_finding(S, 1, ev->offset, V_SUSPICIOUS, depth, "persistent id", "names", ev->name,
-                      "the loader's persistent_load decides what it becomes");
-    }
 }
 
 /* ---- disassembly ------------------------------------------------------------------- */
@@ -1523,7 +868,6 @@ static int on_event(void *ctx, const jlp_event *ev) {
         S->cur.nested_bytes += ev->length - 1;
         S->nested_at[depth + 1] = -1;
     }
-    safety_event(S, ev);
     if (S->want_disasm) disasm_opcode(S, ev);
     return 0;
 }
@@ -1994,109 +1338,148 @@ static int json_sink(void *ctx, const void *data, size_t len) {
 
 /* ---- globals and safety output ------------------------------------------------------ */
 
-static void print_globals(insp *S) {
-    printf("globals: %zu\n", S->nglobals);
-    if (!S->nglobals) return;
+/* module.name with control bytes and backslashes escaped. */
+static void clean_name(sbuf *b, const char *m, size_t ml, const char *n, size_t nl) {
+    for (int part = 0; part < 2; part++) {
+        const char *s = part ? n : m;
+        size_t l = part ? nl : ml;
+        if (part) sb_putc(b, '.');
+        for (size_t k = 0; k < l; k++) {
+            unsigned char c = (unsigned char)s[k];
+            if (c < 0x20 || c == 0x7f || c == '\\') sb_printf(b, "\\x%02x", c);
+            else sb_putc(b, (char)c);
+        }
+    }
+}
+
+static void print_globals(const jlp_scan_report *r) {
+    size_t n = jlp_report_global_count(r);
+    printf("globals: %zu\n", n);
+    if (!n) return;
     printf("  %-10s %6s %6s  %s\n", "VERDICT", "NAMED", "CALLED", "GLOBAL AND OFFSETS");
     bool any_nested = false;
-    for (size_t i = 0; i < S->nglobals; i++) {
-        gentry *e = &S->globals[i];
+    for (size_t i = 0; i < n; i++) {
+        const jlp_scan_global *e = jlp_report_global(r, i);
         sbuf b = {0};
-        for (int part = 0; part < 2; part++) {
-            const char *s = part ? e->name : e->module;
-            size_t l = part ? e->nl : e->ml;
-            if (part) sb_putc(&b, '.');
-            for (size_t k = 0; k < l; k++) {
-                unsigned char c = (unsigned char)s[k];
-                if (c < 0x20 || c == 0x7f || c == '\\') sb_printf(&b, "\\x%02x", c);
-                else sb_putc(&b, (char)c);
-            }
-        }
+        clean_name(&b, e->module, e->module_len, e->name, e->name_len);
         sb_puts(&b, "  at ");
-        for (unsigned k = 0; k < e->noffs; k++) {
-            sb_printf(&b, "%s%llu%s", k ? ", " : "", (unsigned long long)e->offs[k], e->nested_off[k] ? "*" : "");
-            any_nested |= e->nested_off[k];
+        for (unsigned k = 0; k < e->noffsets; k++) {
+            sb_printf(&b, "%s%llu%s", k ? ", " : "", (unsigned long long)e->offsets[k], e->nested[k] ? "*" : "");
+            any_nested |= e->nested[k] != 0;
         }
-        if (e->named > e->noffs) sb_printf(&b, " (+%llu more)", (unsigned long long)(e->named - e->noffs));
-        if (!e->noffs) sb_puts(&b, "-");
-        printf("  %-10s %6llu %6llu  %s\n", verdict_names[e->verdict], (unsigned long long)e->named,
+        if (e->named > e->noffsets) sb_printf(&b, " (+%llu more)", (unsigned long long)(e->named - e->noffsets));
+        if (!e->noffsets) sb_puts(&b, "-");
+        printf("  %-10s %6llu %6llu  %s\n", jlp_verdict_name(e->verdict), (unsigned long long)e->named,
                (unsigned long long)e->called, b.p);
         free(b.p);
     }
     if (any_nested) outs("  (* inside a nested pickle)\n");
 }
 
-static void finding_where(sbuf *b, const finding *f) {
-    if (f->nested_at >= 0) sb_printf(b, " in the nested pickle at byte %lld", (long long)f->nested_at);
-    if (f->pickle > 1) sb_printf(b, " in pickle %d", f->pickle);
+/* The reading whose findings are printed without a "(reading ...)" note. */
+static jlp_reading primary_reading(const jlp_scan_report *r) {
+    const char *c = jlp_report_container(r);
+    return c && !strcmp(c, "zf") ? JLP_READING_JOBLIB_COMPAT : JLP_READING_JOBLIB;
 }
 
-static void print_findings(insp *S, bool invalid) {
-    for (size_t i = 0; i < S->nfindings; i++) {
-        finding *f = &S->findings[i];
-        sbuf w = {0};
-        finding_where(&w, f);
-        printf("%s: byte %llu: %s: %s %s", S->file, (unsigned long long)f->offset, verdict_names[f->verdict],
-               f->action, f->subject);
-        if (f->opcode) printf(" (%s)", f->opcode);
-        printf("%s: %s\n", sb_str(&w), f->reason);
-        free(w.p);
+/* A finding of another reading that says what a listed finding of the primary reading
+ * already says adds nothing to the text output. */
+static bool repeats_primary(const jlp_scan_report *r, const jlp_finding *f, jlp_reading primary) {
+    if (f->reading == primary) return false;
+    for (size_t i = 0, n = jlp_report_count(r); i < n; i++) {
+        const jlp_finding *g = jlp_report_finding(r, i);
+        if (g->reading == primary && g->offset == f->offset && g->verdict == f->verdict &&
+            !strcmp(g->action, f->action) && g->module_len == f->module_len && g->name_len == f->name_len &&
+            !memcmp(g->module, f->module, f->module_len) && !memcmp(g->name, f->name, f->name_len) &&
+            !(g->file || f->file))
+            return true;
     }
-    if (S->suppressed)
-        printf("%s: %llu more findings like the above not shown\n", S->file, (unsigned long long)S->suppressed);
-    uint64_t total = S->nfindings + S->suppressed;
-    if (invalid && total)
-        printf("%s: verdict: invalid (the file could not be loaded; before the error: %llu finding%s, worst %s)\n",
-               S->file, (unsigned long long)total, total == 1 ? "" : "s", verdict_names[S->verdict]);
-    else if (invalid)
-        printf("%s: verdict: invalid (the file could not be loaded)\n", S->file);
-    else if (total)
-        printf("%s: verdict: %s (%llu finding%s, %zu global%s)\n", S->file, verdict_names[S->verdict],
-               (unsigned long long)total, total == 1 ? "" : "s", S->nglobals, S->nglobals == 1 ? "" : "s");
-    else if (S->nglobals)
-        printf("%s: verdict: safe (%zu global%s, all in the safe list)\n", S->file, S->nglobals,
-               S->nglobals == 1 ? "" : "s");
+    return false;
+}
+
+/* How a finding's action reads in a sentence; `named`: the finding names a global. */
+static const char *action_words(const char *action, bool named) {
+    static const struct { const char *action, *named, *unnamed; } words[] = {
+        {"global", "names", "names a global"},
+        {"call", "calls", "calls a computed callable"},
+        {"ext", "names", "names an extension code"},
+        {"persid", "names", "names a persistent id"},
+        {"trailing", "has", "has trailing data"},
+        {"build", "sets the state of", "sets the state of an object"},
+        {"state", "sets", "sets a state"},
+        {"divergence", "reads differently", "reads differently"},
+        {"limit", "stops at", "stops at a budget"},
+        {"companion", "reads the companion file", "reads a companion file"},
+    };
+    for (size_t i = 0; i < sizeof words / sizeof *words; i++)
+        if (!strcmp(action, words[i].action)) return named ? words[i].named : words[i].unnamed;
+    return action;
+}
+
+/* The order findings are printed in: the primary reading's first, then each other
+ * reading's, each by pickle and offset. */
+static const jlp_scan_report *sort_report;
+static jlp_reading sort_primary;
+static int finding_order(const void *a, const void *b) {
+    const jlp_finding *x = jlp_report_finding(sort_report, *(const size_t *)a);
+    const jlp_finding *y = jlp_report_finding(sort_report, *(const size_t *)b);
+    int px = x->reading == sort_primary ? -1 : (int)x->reading, py = y->reading == sort_primary ? -1 : (int)y->reading;
+    if (px != py) return px < py ? -1 : 1;
+    if (x->pickle != y->pickle) return x->pickle < y->pickle ? -1 : 1;
+    if (x->offset != y->offset) return x->offset < y->offset ? -1 : 1;
+    return *(const size_t *)a < *(const size_t *)b ? -1 : 1;
+}
+
+static void print_findings(const char *file, const jlp_scan_report *r) {
+    jlp_reading primary = primary_reading(r);
+    size_t n = jlp_report_count(r), shown = 0;
+    size_t *order = xmalloc((n ? n : 1) * sizeof *order);
+    for (size_t i = 0; i < n; i++) order[i] = i;
+    sort_report = r;
+    sort_primary = primary;
+    qsort(order, n, sizeof *order, finding_order);
+    for (size_t k = 0; k < n; k++) {
+        const jlp_finding *f = jlp_report_finding(r, order[k]);
+        if (f->verdict == JLP_VERDICT_SAFE || repeats_primary(r, f, primary)) continue;
+        shown++;
+        sbuf line = {0};
+        bool named = f->module_len || f->name_len;
+        sb_printf(&line, "%s: byte %llu: %s: %s", file, (unsigned long long)f->offset, jlp_verdict_name(f->verdict),
+                  action_words(f->action, named));
+        if (named) {
+            sb_putc(&line, ' ');
+            clean_name(&line, f->module, f->module_len, f->name, f->name_len);
+        }
+        if (f->opcode) sb_printf(&line, " (%s)", f->opcode);
+        if (f->nested_at != UINT64_MAX)
+            sb_printf(&line, " in the nested pickle at byte %llu", (unsigned long long)f->nested_at);
+        if (f->pickle > 1) sb_printf(&line, " in pickle %u", f->pickle);
+        if (f->file) sb_printf(&line, " in %s", f->file);
+        if (f->reading != primary) sb_printf(&line, " (reading %s)", jlp_reading_name(f->reading));
+        sb_printf(&line, ": %s\n", f->reason);
+        out(line.p, line.n);
+        free(line.p);
+    }
+    free(order);
+    if (jlp_report_not_listed(r))
+        printf("%s: %llu more findings like the above not shown\n", file,
+               (unsigned long long)jlp_report_not_listed(r));
+    uint64_t total = shown;
+    size_t ng = jlp_report_global_count(r);
+    jlp_verdict v = jlp_report_verdict(r);
+    if (jlp_report_error(r) && v == JLP_VERDICT_SAFE)
+        printf("%s: verdict: invalid (the file could not be read to its end; invalid does not mean harmless: "
+               "Python runs what it reads before an error)\n", file);
+    else if (jlp_report_error(r))
+        printf("%s: verdict: %s (the file could not be read to its end; before the error: %llu finding%s)\n", file,
+               jlp_verdict_name(v), (unsigned long long)total, total == 1 ? "" : "s");
+    else if (v != JLP_VERDICT_SAFE)
+        printf("%s: verdict: %s (%llu finding%s, %zu global%s)\n", file, jlp_verdict_name(v),
+               (unsigned long long)total, total == 1 ? "" : "s", ng, ng == 1 ? "" : "s");
+    else if (ng)
+        printf("%s: verdict: safe (%zu global%s, all in the safe list)\n", file, ng, ng == 1 ? "" : "s");
     else
-        printf("%s: verdict: safe (no globals)\n", S->file);
-}
-
-static void json_globals_findings(insp *S) {
-    outs(",\"globals\":[");
-    for (size_t i = 0; i < S->nglobals; i++) {
-        gentry *e = &S->globals[i];
-        if (i) outs(",");
-        outs("{\"module\":");
-        json_str(e->module, e->ml);
-        outs(",\"name\":");
-        json_str(e->name, e->nl);
-        printf(",\"named\":%llu,\"called\":%llu,\"verdict\":\"%s\",\"reason\":", (unsigned long long)e->named,
-               (unsigned long long)e->called, verdict_names[e->verdict]);
-        json_cstr(e->reason);
-        outs(",\"offsets\":[");
-        for (unsigned k = 0; k < e->noffs; k++) printf("%s%llu", k ? "," : "", (unsigned long long)e->offs[k]);
-        outs("],\"in_nested_pickle\":[");
-        for (unsigned k = 0; k < e->noffs; k++) printf("%s%s", k ? "," : "", e->nested_off[k] ? "true" : "false");
-        outs("]}");
-    }
-    outs("],\"findings\":[");
-    for (size_t i = 0; i < S->nfindings; i++) {
-        finding *f = &S->findings[i];
-        if (i) outs(",");
-        printf("{\"offset\":%llu,\"verdict\":\"%s\",\"action\":", (unsigned long long)f->offset,
-               verdict_names[f->verdict]);
-        json_cstr(f->action);
-        outs(",\"subject\":");
-        json_cstr(f->subject);
-        outs(",\"opcode\":");
-        json_cstr(f->opcode);
-        printf(",\"pickle\":%d,\"nested_at\":", f->pickle);
-        if (f->nested_at >= 0) printf("%lld", (long long)f->nested_at);
-        else outs("null");
-        outs(",\"reason\":");
-        json_cstr(f->reason);
-        outs("}");
-    }
-    printf("],\"findings_not_listed\":%llu", (unsigned long long)S->suppressed);
+        printf("%s: verdict: safe (no globals)\n", file);
 }
 
 static void json_error(const jlp_error *err) {
@@ -2109,27 +1492,56 @@ static void json_error(const jlp_error *err) {
     outs("}");
 }
 
+static void json_report(const jlp_scan_report *r) {
+    outs(",\"globals\":[");
+    for (size_t i = 0, n = jlp_report_global_count(r); i < n; i++) {
+        const jlp_scan_global *e = jlp_report_global(r, i);
+        if (i) outs(",");
+        outs("{\"module\":");
+        json_str(e->module, e->module_len);
+        outs(",\"name\":");
+        json_str(e->name, e->name_len);
+        printf(",\"named\":%llu,\"called\":%llu,\"verdict\":\"%s\",\"reason\":", (unsigned long long)e->named,
+               (unsigned long long)e->called, jlp_verdict_name(e->verdict));
+        json_cstr(e->reason);
+        outs(",\"offsets\":[");
+        for (unsigned k = 0; k < e->noffsets; k++) printf("%s%llu", k ? "," : "", (unsigned long long)e->offsets[k]);
+        outs("],\"in_nested_pickle\":[");
+        for (unsigned k = 0; k < e->noffsets; k++) printf("%s%s", k ? "," : "", e->nested[k] ? "true" : "false");
+        outs("]}");
+    }
+    outs("],\"findings\":[");
+    for (size_t i = 0, n = jlp_report_count(r); i < n; i++) {
+        const jlp_finding *f = jlp_report_finding(r, i);
+        if (i) outs(",");
+        printf("{\"verdict\":\"%s\",\"reading\":\"%s\",\"offset\":%llu,\"depth\":%d,\"module\":",
+               jlp_verdict_name(f->verdict), jlp_reading_name(f->reading), (unsigned long long)f->offset, f->depth);
+        json_str(f->module, f->module_len);
+        outs(",\"name\":");
+        json_str(f->name, f->name_len);
+        outs(",\"action\":");
+        json_cstr(f->action);
+        outs(",\"reason\":");
+        json_cstr(f->reason);
+        outs(",\"opcode\":");
+        json_cstr(f->opcode);
+        printf(",\"pickle\":%u,\"nested_at\":", f->pickle);
+        if (f->nested_at != UINT64_MAX) printf("%llu", (unsigned long long)f->nested_at);
+        else outs("null");
+        if (f->file) {
+            outs(",\"file\":");
+            json_cstr(f->file);
+        }
+        outs("}");
+    }
+    printf("],\"findings_not_listed\":%llu", (unsigned long long)jlp_report_not_listed(r));
+}
+
 /* ---- one file ---------------------------------------------------------------------- */
 
 static void insp_free(insp *S) {
-    for (size_t i = 0; i < S->nglobals; i++) {
-        free(S->globals[i].module);
-        free(S->globals[i].name);
-        free(S->globals[i].reason);
-    }
-    free(S->globals);
-    free(S->gslots);
-    for (size_t i = 0; i < S->nfindings; i++) {
-        finding *f = &S->findings[i];
-        free(f->subject);
-        free(f->action);
-        free(f->opcode);
-        free(f->reason);
-    }
-    free(S->findings);
     for (int i = 0; i < MAX_DEPTH_TRACKED; i++) free(S->ds[i].markpos);
     free(S->line.p);
-    free(S->reason.p);
 }
 
 /* cli_report after what is already on standard output. */
@@ -2144,7 +1556,139 @@ static bool container_error(const jlp_error *err) {
     return err->input_offset != UINT64_MAX && err->input_offset != err->offset;
 }
 
-static int inspect_file(const char *file, const insp *proto, bool several) {
+/* Read all of `fd` (a pipe or standard input) into memory, at most `cap` bytes. */
+static bool read_all(int fd, uint64_t cap, uint8_t **out, size_t *len, jlp_error *err) {
+    size_t n = 0, room = 0;
+    uint8_t *buf = NULL;
+    for (;;) {
+        if (n == room) {
+            room = room ? room * 2 : 1 << 16;
+            buf = xrealloc(buf, room);
+        }
+        ssize_t got = read(fd, buf + n, room - n);
+        if (got < 0 && errno == EINTR) continue;
+        if (got < 0) {
+            snprintf(err->msg, sizeof err->msg, "read error: %s", strerror(errno));
+            err->code = JLP_E_IO;
+            free(buf);
+            return false;
+        }
+        if (got == 0) break;
+        n += (size_t)got;
+        if (cap && n > cap) {
+            snprintf(err->msg, sizeof err->msg, "the input is larger than the budget of %llu bytes (--max-decoded)",
+                     (unsigned long long)cap);
+            err->code = JLP_E_LIMIT;
+            err->offset = cap;
+            free(buf);
+            return false;
+        }
+    }
+    *out = buf;
+    *len = n;
+    return true;
+}
+
+/* The tree, summary and disassembly: one load pass with the trace callback. */
+static void load_pass(insp *S, jlp_source *src, const char *file, uint64_t file_size, bool have_size,
+                      const char **container, char *container_buf, size_t cbsize, bool *invalid, jlp_error *err) {
+    jlp_read_opts ro;
+    jlp_read_opts_init(&ro);
+    ro.limits = &S->limits;
+    ro.trace = on_event;
+    ro.trace_ctx = S;
+    ro.registry = tee_registry;
+    ro.flags |= JLP_READ_NPY_PICKLE; /* a .npy object array is a pickle to inspect */
+    for (S->pickle = 1;; S->pickle++) {
+        memset(&S->cur, 0, sizeof S->cur);
+        S->cur.start = jlp_source_tell(src);
+        S->maxproto = -1;
+        for (int i = 0; i < MAX_DEPTH_TRACKED; i++) {
+            S->ds[i].marks_before = 0;
+            S->ds[i].nmark = 0;
+            S->nested_at[i] = -1;
+        }
+        S->pending_payload = false;
+        S->build_printed = -1;
+        if (S->json) {
+            printf("%s{\"offset\":%llu", S->pickle > 1 ? "," : "", (unsigned long long)S->cur.start);
+            if (S->want_disasm) {
+                outs(",\"disasm\":[");
+                S->json_first_op = true;
+            }
+        } else if (S->want_disasm) {
+            if (S->pickle > 1) printf("pickle %d at byte %llu:\n", S->pickle, (unsigned long long)S->cur.start);
+            if (S->pickle == 1) outs("# offset: [stack] opcode argument\n");
+        }
+        const void *head;
+        long long have = jlp_source_peek(src, 6, &head, err);
+        jlp_doc *doc = have >= 0 && jlp_is_npy(head, (size_t)have) ? jlp_load_npy(src, &ro, err)
+                                                                   : jlp_load(src, &ro, err);
+        if (S->json && S->want_disasm) outs("]");
+        if (!doc) {
+            /* after a complete pickle, bytes that are not one are the scan's finding */
+            if (S->pickle == 1 || container_error(err)) {
+                report(file, err);
+                *invalid = true;
+            }
+            if (S->json) {
+                outs(",\"error\":");
+                json_error(err);
+                outs("}");
+            }
+            return;
+        }
+        /* copied: the name is only promised for the document's lifetime */
+        snprintf(container_buf, cbsize, "%s", jlp_doc_container(doc));
+        *container = container_buf;
+        pstats *st = &S->cur;
+        st->consumed = jlp_doc_consumed(doc);
+        st->ops = jlp_doc_ops(doc);
+        st->protocol = jlp_doc_protocol(doc);
+        st->warnings = jlp_doc_warnings(doc);
+        st->generation = jlp_doc_generation(doc);
+        st->wrapper_arrays = jlp_doc_array_count(doc);
+        graph_stats(jlp_doc_root(doc), st);
+        /* look for a following pickle now: a compressed container is checked to its end
+         * before anything is printed, so a damaged file prints no tree */
+        int eof = jlp_source_at_eof(src, err);
+        if (eof < 0) {
+            report(file, err);
+            *invalid = true;
+            jlp_doc_free(doc);
+            if (S->json) outs("}");
+            return;
+        }
+        if (!S->json && S->want_disasm && S->maxproto >= 0)
+            printf("highest protocol among opcodes = %d\n", S->maxproto);
+        if (S->json) {
+            json_pickle_fields(st);
+            outs(",\"tree\":");
+            jsink js = {false};
+            jlp_error e2;
+            if (jlp_export_json(jlp_doc_root(doc), NULL, json_sink, &js, &e2) != JLP_OK) {
+                outs("null");
+                report(file, &e2);
+                *invalid = true;
+            }
+            outs("}");
+        } else if (S->want_tree) {
+            if (S->pickle == 1) {
+                printf("file:       %s\n", file);
+                if (have_size)
+                    printf("size:       %llu bytes%s\n", (unsigned long long)file_size,
+                           S->mem ? " (read from a pipe)" : "");
+            }
+            print_pickle_summary(S, st, *container);
+            outs("tree:\n");
+            print_tree(S, jlp_doc_root(doc));
+        }
+        jlp_doc_free(doc);
+        if (*invalid || eof) return;
+    }
+}
+
+static int inspect_file(const char *file, const insp *proto, bool several, bool first) {
     insp S = *proto;
     S.file = file;
     S.pread_fd = -1;
@@ -2152,174 +1696,115 @@ static int inspect_file(const char *file, const insp *proto, bool several) {
     for (int i = 0; i < MAX_DEPTH_TRACKED; i++) S.nested_at[i] = -1;
     decoding = false;
     dec_ring.total = 0;
-    raw_ring.total = 0;
 
     if (several && !S.json) printf("==> %s <==\n", file);
 
-    /* open: a regular file by path (companion files of old joblib formats live beside
-     * it) and again for pread(); anything else through a read callback */
+    /* a regular file is read by path (companion files of old joblib formats live beside
+     * it) and again with pread(); anything else (standard input, a pipe) is read into
+     * memory first, within the budget, so that every pass sees the same bytes */
     jlp_error err;
     memset(&err, 0, sizeof err);
-    jlp_source *src = NULL;
-    pipe_in pin = {-1, 0};
     uint64_t file_size = 0;
-    bool have_size = false;
+    bool have_size = false, open_failed = false;
     struct stat sb;
     bool is_stdin = !strcmp(file, "-");
     int fd = is_stdin ? STDIN_FILENO : open(file, O_RDONLY | O_CLOEXEC);
-    if (fd >= 0 && fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && !is_stdin) {
+    if (fd < 0) {
+        err.code = JLP_E_IO;
+        snprintf(err.msg, sizeof err.msg, "cannot open %.100s: %s", file, strerror(errno));
+        open_failed = true;
+    } else if (!is_stdin && fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode)) {
         S.pread_fd = fd;
         file_size = (uint64_t)sb.st_size;
         have_size = true;
-        fflush(stdout);
-        src = cli_open(file, true, &err);
-    } else if (fd >= 0) {
-        pin.fd = fd;
-        src = jlp_source_cb(pipe_read, &pin, NULL, &err);
-        if (!src) report(file, &err);
     } else {
-        fflush(stdout);
-        src = cli_open(file, true, &err); /* reports the open error */
+        jlp_limits cap;
+        cli_limits("-", 0, &S.budget, &cap);
+        if (read_all(fd, cap.max_decoded, &S.mem, &S.mem_len, &err)) {
+            file_size = S.mem_len;
+            have_size = true;
+        } else {
+            open_failed = true;
+        }
     }
-    int status = EXIT_SAFE;
+    cli_limits(file, file_size, &S.budget, &S.limits);
+    bool want_load = S.want_tree || S.want_disasm || S.json;
+    bool want_scan = S.want_safety || S.want_globals || S.json;
     bool invalid = false;
-    const char *container = NULL; /* known once a pickle loaded */
+    const char *container = NULL;
     char container_buf[64];
 
     if (S.json) {
+        if (several) outs(first ? "{\"files\":[" : ",");
         outs("{\"file\":");
         json_cstr(file);
         outs(",\"pickles\":[");
     }
-    if (!src) {
+    if (open_failed) {
+        report(file, &err);
         invalid = true;
-    } else {
-        jlp_read_opts ro;
-        jlp_read_opts_init(&ro);
-        ro.trace = on_event;
-        ro.trace_ctx = &S;
-        ro.registry = tee_registry;
-        ro.flags |= JLP_READ_NPY_PICKLE; /* a .npy object array is a pickle to inspect */
-        for (S.pickle = 1;; S.pickle++) {
-            memset(&S.cur, 0, sizeof S.cur);
-            S.cur.start = jlp_source_tell(src);
-            S.maxproto = -1;
-            for (int i = 0; i < MAX_DEPTH_TRACKED; i++) {
-                S.ds[i].marks_before = 0;
-                S.ds[i].nmark = 0;
-                S.nested_at[i] = -1;
-            }
-            S.pending_payload = false;
-            S.build_printed = -1;
-            if (S.json) {
-                printf("%s{\"offset\":%llu", S.pickle > 1 ? "," : "", (unsigned long long)S.cur.start);
-                if (S.want_disasm) {
-                    outs(",\"disasm\":[");
-                    S.json_first_op = true;
-                }
-            } else if (S.want_disasm) {
-                if (S.pickle > 1) printf("pickle %d at byte %llu:\n", S.pickle, (unsigned long long)S.cur.start);
-                if (S.pickle == 1) outs("# offset: [stack] opcode argument\n");
-            }
-            const void *head;
-            long long have = jlp_source_peek(src, 6, &head, &err);
-            jlp_doc *doc = have >= 0 && jlp_is_npy(head, (size_t)have) ? jlp_load_npy(src, &ro, &err)
-                                                                       : jlp_load(src, &ro, &err);
-            if (S.json && S.want_disasm) outs("]");
-            if (!doc) {
-                if (S.pickle == 1 || container_error(&err)) {
-                    report(file, &err);
-                    invalid = true;
-                } else {
-                    /* bytes after a complete pickle that are not one: Python's load
-                     * ignores them, another reader might not */
-                    sbuf why = {0};
-                    sb_printf(&why, "the bytes after pickle %d are not a pickle (%s at byte %llu: %s)",
-                              S.pickle - 1, jlp_error_name(err.code), (unsigned long long)err.offset, err.msg);
-                    S.pickle = 0; /* the finding belongs to no pickle */
-                    other_finding(&S, 3, S.cur.start, V_SUSPICIOUS, 0, "data", "has trailing", NULL, why.p);
-                    free(why.p);
-                }
-                if (S.json) {
-                    outs(",\"error\":");
-                    json_error(&err);
-                    outs("}");
-                }
-                break;
-            }
-            /* copied: the name is only promised for the document's lifetime */
-            snprintf(container_buf, sizeof container_buf, "%s", jlp_doc_container(doc));
-            container = container_buf;
-            pstats *st = &S.cur;
-            st->consumed = jlp_doc_consumed(doc);
-            st->ops = jlp_doc_ops(doc);
-            st->protocol = jlp_doc_protocol(doc);
-            st->warnings = jlp_doc_warnings(doc);
-            st->generation = jlp_doc_generation(doc);
-            st->wrapper_arrays = jlp_doc_array_count(doc);
-            graph_stats(jlp_doc_root(doc), st);
-            /* look for a following pickle now: a compressed container is checked to its
-             * end before anything is printed, so a damaged file prints no tree */
-            int eof = jlp_source_at_eof(src, &err);
-            if (eof < 0) {
-                report(file, &err);
-                invalid = true;
-                jlp_doc_free(doc);
-                if (S.json) outs("}");
-                break;
-            }
-            if (!S.json && S.want_disasm && S.maxproto >= 0) printf("highest protocol among opcodes = %d\n", S.maxproto);
-            if (S.json) {
-                json_pickle_fields(st);
-                outs(",\"tree\":");
-                jsink js = {false};
-                jlp_error e2;
-                if (jlp_export_json(jlp_doc_root(doc), NULL, json_sink, &js, &e2) != JLP_OK) {
-                    outs("null");
-                    report(file, &e2);
-                    invalid = true;
-                }
-                outs("}");
-            } else if (S.want_tree) {
-                if (S.pickle == 1) {
-                    printf("file:       %s\n", file);
-                    if (have_size) printf("size:       %llu bytes\n", (unsigned long long)file_size);
-                }
-                print_pickle_summary(&S, st, container);
-                outs("tree:\n");
-                print_tree(&S, jlp_doc_root(doc));
-            }
-            jlp_doc_free(doc);
-            if (invalid || eof) break;
+    } else if (want_load) {
+        jlp_source *src = S.mem ? jlp_source_mem(S.mem, S.mem_len, NULL, &err) : (fflush(stdout), cli_open(file, true, &err));
+        if (!src) {
+            if (S.mem) report(file, &err); /* cli_open reported already */
+            invalid = true;
+        } else {
+            load_pass(&S, src, file, file_size, have_size, &container, container_buf, sizeof container_buf,
+                      &invalid, &err);
+            jlp_source_free(src);
         }
     }
-    if (!have_size && pin.fd >= 0) {
-        file_size = pin.bytes;
-        have_size = true;
+    jlp_scan_report *rep = NULL;
+    if (!open_failed && want_scan) {
+        jlp_scan_opts so;
+        jlp_scan_opts_init(&so);
+        so.policy = S.policy;
+        so.limits = &S.limits;
+        jlp_error e;
+        rep = S.mem ? jlp_scan_mem(S.mem, S.mem_len, &so, &e) : jlp_scan_path(file, &so, &e);
+        if (!rep) {
+            if (!invalid) report(file, &e);
+            invalid = true;
+            err = e;
+        } else if (jlp_report_error(rep) && !want_load) {
+            report(file, jlp_report_error(rep));
+        }
+        if (rep && !container && jlp_report_container(rep)) {
+            snprintf(container_buf, sizeof container_buf, "%s", jlp_report_container(rep));
+            container = container_buf;
+        }
     }
+    const jlp_error *scan_err = rep ? jlp_report_error(rep) : NULL;
+    jlp_verdict v = rep ? jlp_report_verdict(rep) : JLP_VERDICT_SAFE;
+    bool failed = invalid || scan_err;
     if (S.json) {
         outs("],\"size\":");
         if (have_size) printf("%llu", (unsigned long long)file_size);
         else outs("null");
         outs(",\"container\":");
         json_cstr(container);
-        json_globals_findings(&S);
+        if (rep) json_report(rep);
+        else outs(",\"globals\":[],\"findings\":[],\"findings_not_listed\":0");
         outs(",\"verdict\":");
-        json_cstr(invalid ? "invalid" : verdict_names[S.verdict]);
+        json_cstr(v != JLP_VERDICT_SAFE ? jlp_verdict_name(v) : failed ? "invalid" : "safe");
         outs(",\"error\":");
         if (invalid) json_error(&err);
+        else if (scan_err) json_error(scan_err);
         else outs("null");
-        outs("}\n");
+        outs("}");
+        if (!several) outs("\n");
     } else {
-        if (S.want_tree && !invalid && pin.fd >= 0)
-            printf("input size: %llu bytes (read from a pipe)\n", (unsigned long long)file_size);
-        if (S.want_globals) print_globals(&S);
-        if (S.want_safety) print_findings(&S, invalid);
+        if (S.want_globals && rep) print_globals(rep);
+        if (S.want_safety && rep) print_findings(file, rep);
+        else if (S.want_safety)
+            printf("%s: verdict: invalid (the file could not be read; invalid does not mean harmless)\n", file);
     }
-    if (invalid) status = EXIT_INVALID;
-    else if (S.want_safety) status = S.verdict;
-    jlp_source_free(src);
+    int status = EXIT_SAFE;
+    if (S.want_safety && v != JLP_VERDICT_SAFE) status = (int)v;
+    else if (failed) status = EXIT_INVALID;
+    jlp_report_free(rep);
     if (fd >= 0 && fd != STDIN_FILENO) close(fd);
+    free(S.mem);
     insp_free(&S);
     return status;
 }
@@ -2344,6 +1829,7 @@ static void usage(FILE *fp) {
           "                 'MODULE:DOTTED.QUALNAME' or 'MODULE.*'; '#' comments\n"
           "  --depth N      tree levels shown (default 8)\n"
           "  --items N      items shown per container (default 20)\n"
+          CLI_BUDGET_USAGE
           "  --help, --version\n"
           "Exit status: 0 success (with --safety: safe), 1 suspicious, 2 dangerous,\n"
           "3 a FILE could not be loaded, 4 usage error; the worst over all FILEs.\n",
@@ -2358,6 +1844,7 @@ int main(int argc, char **argv) {
     const char **files = xmalloc(sizeof *files * (size_t)(argc > 0 ? argc : 1));
     size_t nfiles = 0;
     bool opts_done = false;
+    jlp_policy *policy = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!opts_done && a[0] == '-' && a[1]) {
@@ -2375,7 +1862,19 @@ int main(int argc, char **argv) {
                     free(files);
                     return EXIT_USAGE;
                 }
-                if (load_policy(argv[++i])) { free(files); return EXIT_USAGE; }
+                jlp_error pe;
+                if (!policy && !(policy = jlp_policy_new(NULL, &pe))) {
+                    cli_report("jlinspect", &pe);
+                    free(files);
+                    return EXIT_USAGE;
+                }
+                if (jlp_policy_load_path(policy, argv[++i], &pe) != JLP_OK) {
+                    fprintf(stderr, "jlinspect: %s\n", pe.msg);
+                    jlp_policy_free(policy);
+                    free(files);
+                    return EXIT_USAGE;
+                }
+                proto.policy = policy;
                 continue;
             }
             if (!strcmp(a, "--depth") || !strcmp(a, "--items")) {
@@ -2387,6 +1886,12 @@ int main(int argc, char **argv) {
                 }
                 continue;
             }
+            int k = cli_budget_option("jlinspect", argc, argv, &i, &proto.budget);
+            if (k < 0) {
+                free(files);
+                return EXIT_USAGE;
+            }
+            if (k) continue;
             fprintf(stderr, "jlinspect: unknown option '%s'\n", a);
             usage(stderr);
             free(files);
@@ -2403,20 +1908,15 @@ int main(int argc, char **argv) {
     tee_setup();
     int worst = EXIT_SAFE;
     for (size_t i = 0; i < nfiles; i++) {
-        int st = inspect_file(files[i], &proto, nfiles > 1);
+        int st = inspect_file(files[i], &proto, nfiles > 1, i == 0);
         if (st > worst) worst = st;
         if (nfiles > 1 && i + 1 < nfiles && !proto.json) outs("\n");
     }
+    if (proto.json && nfiles > 1) outs("]}\n");
     free(files);
     jlp_registry_free(tee_registry);
-    free(raw_ring.buf);
     free(dec_ring.buf);
-    for (size_t i = 0; i < nrules; i++) {
-        free(rules[i].module);
-        free(rules[i].name);
-        free(rules[i].where);
-    }
-    free(rules);
+    jlp_policy_free(policy);
     if (fflush(stdout) != 0 || ferror(stdout)) {
         fputs("jlinspect: error writing standard output\n", stderr);
         return EXIT_INVALID;

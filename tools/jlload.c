@@ -37,6 +37,7 @@ static void usage(FILE *out) {
           "                 memory, container and generation on standard error\n"
           "  --extract DIR  write every array as DIR/<n>.npy and the export, arrays\n"
           "                 replaced by {\"$npy\":\"<n>.npy\"}, as DIR/value.json\n"
+          CLI_BUDGET_USAGE
           "  --help, --version\n"
           "Exit status: 0 success, 1 the input could not be loaded, a pointer did not\n"
           "resolve or DIR could not be written, 2 usage error.\n",
@@ -288,6 +289,7 @@ int main(int argc, char **argv) {
     const char *file = NULL;
     int all = 0;
     job jb = { NULL, NULL, false, 0 };
+    cli_budget budget = {0, 0, 0, false, false, false};
     jlp_read_opts ropts = JLP_READ_OPTS_INIT;
     jlp_json_opts jopts = JLP_JSON_OPTS_INIT;
     for (int i = 1; i < argc; i++) {
@@ -314,6 +316,9 @@ int main(int argc, char **argv) {
             }
             continue;
         }
+        int k = cli_budget_option("jlload", argc, argv, &i, &budget);
+        if (k < 0) return CLI_USAGE;
+        if (k) continue;
         if (a[0] == '-' && a[1]) {
             fprintf(stderr, "jlload: unknown option '%s'\n", a);
             usage(stderr);
@@ -328,6 +333,9 @@ int main(int argc, char **argv) {
 
     jlp_error err;
     int status = CLI_OK;
+    jlp_limits lim;
+    cli_limits(file, 0, &budget, &lim);
+    ropts.limits = &lim;
     /* .npy files are loaded as such; their object arrays (a pickle) too, inertly */
     ropts.flags |= JLP_READ_NPY_PICKLE;
     if (ropts.mmap && strcmp(file, "-") != 0 && !all) {

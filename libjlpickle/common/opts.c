@@ -26,7 +26,7 @@ JLP__ENDS_AT(jlp_json_opts, alc)
 JLP__STARTS_WITH_SIZE(jlp_array_info)
 JLP__ENDS_AT(jlp_array_info, subclass)
 JLP__STARTS_WITH_SIZE(jlp_event)
-JLP__ENDS_AT(jlp_event, marks)
+JLP__ENDS_AT(jlp_event, arg_len)
 /* The codec struct grows by abi_version instead; appended fields keep the same rule. */
 JLP__ENDS_AT(jlp_codec, user)
 

@@ -22,24 +22,121 @@
 
 enum wrapper { W_NONE, W_NUMPY, W_NDARRAY, W_ZNDARRAY };
 
-static enum wrapper wrapper_of(const jlp_val *target) {
-    const jlp_val *cls = target->u.obj->callable;
+static bool str_is(const char *s, size_t n, const char *lit) {
+    return strlen(lit) == n && !memcmp(s, lit, n);
+}
+
+/* Which wrapper class the global `cls` names, as Python's find_class resolves it: the
+ * classes of joblib.numpy_pickle (NDArrayWrapper and ZNDArrayWrapper are imported there
+ * from numpy_pickle_compat), of the copy scikit-learn vendored before 0.23, and, from
+ * protocol 4 on, the dotted walks from the package ("joblib", "numpy_pickle.X"). */
+static enum wrapper wrapper_class(const jlp__vm *m, const jlp_val *cls) {
     if (!cls || cls->type != JLP_GLOBAL) return W_NONE;
-    if (target->u.obj->kind != JLP_OBJ_NEWOBJ && target->u.obj->kind != JLP_OBJ_RECONSTRUCTOR &&
-        target->u.obj->kind != JLP_OBJ_OBJ && target->u.obj->kind != JLP_OBJ_INST)
-        return W_NONE;
-    size_t ml;
-    const char *mod = jlp_global_module(cls, &ml);
-    /* joblib, and the copy scikit-learn vendored before 0.23 */
-    if (!(ml == 19 && !memcmp(mod, "joblib.numpy_pickle", 19)) &&
-        !(ml == 37 && !memcmp(mod, "sklearn.externals.joblib.numpy_pickle", 37)))
-        return W_NONE;
-    size_t nl;
-    const char *name = jlp_global_name(cls, &nl);
-    if (nl == 17 && !memcmp(name, "NumpyArrayWrapper", 17)) return W_NUMPY;
-    if (nl == 14 && !memcmp(name, "NDArrayWrapper", 14)) return W_NDARRAY;
-    if (nl == 15 && !memcmp(name, "ZNDArrayWrapper", 15)) return W_ZNDARRAY;
+    size_t ml, nl;
+    const char *mod = jlp_global_module(cls, &ml), *name = jlp_global_name(cls, &nl);
+    static const char *const packages[] = {"joblib", "sklearn.externals.joblib"};
+    for (size_t k = 0; k < 2; k++) {
+        size_t pl = strlen(packages[k]);
+        if (ml < pl || memcmp(mod, packages[k], pl)) continue;
+        const char *sub = mod + pl, *leaf = name;
+        size_t sl = ml - pl, ll = nl;
+        if (sl == 0) {
+            /* a dotted name walks from the package to the module (protocol >= 4) */
+            const char *dot = memchr(name, '.', nl);
+            if (m->proto < 4 || !dot) continue;
+            sub = name;
+            sl = (size_t)(dot - name);
+            leaf = dot + 1;
+            ll = nl - sl - 1;
+        } else {
+            if (sub[0] != '.') continue;
+            sub++;
+            sl--;
+        }
+        bool compat = str_is(sub, sl, "numpy_pickle_compat");
+        if (!compat && !str_is(sub, sl, "numpy_pickle")) continue;
+        if (!compat && str_is(leaf, ll, "NumpyArrayWrapper")) return W_NUMPY;
+        if (str_is(leaf, ll, "NDArrayWrapper")) return W_NDARRAY;
+        if (str_is(leaf, ll, "ZNDArrayWrapper")) return W_ZNDARRAY;
+    }
     return W_NONE;
+}
+
+/* joblib's load_build tests isinstance(obj, (NDArrayWrapper, NumpyArrayWrapper)) after
+ * every BUILD: an object of a wrapper class is a wrapper however it was made (NEWOBJ,
+ * NEWOBJ_EX, OBJ, INST, REDUCE of the class, copyreg's helpers). The loader of ZF files
+ * knows NDArrayWrapper only; plain pickle.load and numpy.load know neither. */
+static enum wrapper wrapper_of(const jlp__vm *m, const jlp_val *target) {
+    if (m->mode == JLP__MODE_PICKLE || m->mode == JLP__MODE_PICKLE_PY || m->mode == JLP__MODE_NUMPY) return W_NONE;
+    enum wrapper w = wrapper_class(m, target->u.obj->callable);
+    if (m->mode == JLP__MODE_COMPAT && w == W_NUMPY) return W_NONE;
+    return w;
+}
+
+/* The attributes joblib's read() uses, by wrapper class. */
+static const char *const numpy_attrs[] = {"subclass", "shape", "order", "dtype", "allow_mmap",
+                                          "numpy_array_alignment_bytes"};
+static const char *const nd_attrs[] = {"filename", "subclass", "allow_mmap"};
+static const char *const znd_attrs[] = {"filename", "init_args", "state"};
+
+/* The wrapper's attributes as Python has them after this BUILD: the arguments of its
+ * __init__ (when REDUCE, OBJ or INST called the class with arguments), then every state
+ * merged in order - a dict, or a (state, slotstate) pair - the last value of a name
+ * winning, as dict updates and setattr do. @return a new dict of the names read() uses
+ * (stored as the object's state for a later BUILD), or NULL with the error set. */
+static jlp_code merged_attrs(jlp__vm *m, enum wrapper w, jlp_val *target, jlp_val *state, jlp_val **out) {
+    const char *const *names = w == W_NUMPY ? numpy_attrs : w == W_NDARRAY ? nd_attrs : znd_attrs;
+    size_t nnames = w == W_NUMPY ? 6 : 3;
+    jlp_val *val[6] = {NULL, NULL, NULL, NULL, NULL, NULL};
+    jlp_obj *o = target->u.obj;
+    if (o->state) {
+        /* a previous BUILD on the same wrapper (fetched again from the memo) */
+        for (size_t i = 0; i < nnames; i++) val[i] = jlp_dict_get(o->state, names[i]);
+    } else if ((o->kind == JLP_OBJ_REDUCE || o->kind == JLP_OBJ_OBJ || o->kind == JLP_OBJ_INST) && o->args &&
+               (o->kind == JLP_OBJ_REDUCE || o->args->u.seq.n)) {
+        /* __init__(self, <required>, <defaults>) runs for REDUCE, and for OBJ and INST
+         * with arguments: NumpyArrayWrapper takes 4 to 6, NDArrayWrapper 2 or 3,
+         * ZNDArrayWrapper 3; other counts are a TypeError in Python, which stops there
+         * (the object stays inert here) */
+        size_t n = o->args->u.seq.n, lo = w == W_NUMPY ? 4 : w == W_NDARRAY ? 2 : 3;
+        if (n < lo || n > nnames) return JLP_OK;
+        for (size_t i = 0; i < n; i++) val[i] = o->args->u.seq.v[i];
+        if (w == W_NUMPY && n < 6) {
+            /* the defaults: allow_mmap=False, numpy_array_alignment_bytes=16 */
+            if (n < 5) val[4] = jlp__new_bool(m->doc, false);
+            val[5] = jlp__new_int(m->doc, 16);
+            if (!val[4] || !val[5]) return jlp__vm_nomem(m);
+        }
+        if (w == W_NDARRAY && n < 3 && !(val[2] = jlp__new_bool(m->doc, true))) return jlp__vm_nomem(m);
+    }
+    jlp_val *parts[2] = {state, NULL};
+    if (state->type == JLP_TUPLE && state->u.seq.n == 2) {
+        parts[0] = state->u.seq.v[0];
+        parts[1] = state->u.seq.v[1];
+    }
+    for (int k = 0; k < 2; k++) {
+        jlp_val *p = parts[k];
+        if (!p || p->type == JLP_NONE) continue;
+        if (p->type != JLP_DICT)
+            return jlp__vm_fail(m, JLP_E_BAD_ARRAY, "joblib wrapper state is a %s, not a dict",
+                                jlp_type_name((jlp_type)p->type));
+        for (size_t i = 0; i < p->u.seq.n; i++) {
+            size_t kl;
+            const char *key = jlp_get_str(p->u.seq.v[2 * i], &kl);
+            if (!key) continue; /* not a str: not an attribute name */
+            for (size_t a = 0; a < nnames; a++)
+                if (str_is(key, kl, names[a])) val[a] = p->u.seq.v[2 * i + 1];
+        }
+    }
+    jlp_val *d = jlp__new_seq(m->doc, JLP_DICT, NULL, 0);
+    if (!d) return jlp__vm_nomem(m);
+    for (size_t a = 0; a < nnames; a++) {
+        if (!val[a]) continue;
+        jlp_val *kv[2] = {jlp__new_bytes_copy(m->doc, JLP_STR, names[a], strlen(names[a])), val[a]};
+        if (!kv[0] || !jlp__seq_append(m->doc, d, kv, 1)) return jlp__vm_nomem(m);
+    }
+    *out = d;
+    return JLP_OK;
 }
 
 /* Look up a str key in the state dict; *present tells a missing key from a None value. */
@@ -49,7 +146,24 @@ static jlp_val *state_get(jlp_val *state, const char *key, bool *present) {
     return v;
 }
 
-static jlp_code numpy_wrapper(jlp__vm *m, jlp_val *state, jlp_val **out) {
+/* Read `n` payload bytes at the decoded offset `at`, which lies past the current frame:
+ * pickle.py buffered the frame, joblib reads the payload from the file (a scan reading
+ * of a memory source only). */
+static jlp_code read_past_frame(jlp__vm *m, uint64_t at, uint64_t n, const uint8_t **out) {
+    jlp_source *src = m->src;
+    uint64_t here = jlp__src_tell(src), avail = jlp__src_avail(src);
+    if (n == 0) { /* joblib reads nothing for an empty array */
+        *out = src->cur;
+        return JLP_OK;
+    }
+    if (at < here || at - here > avail || n > avail - (at - here))
+        return jlp__vm_fail(m, JLP_E_TRUNCATED, "array payload of %llu bytes at %llu (past the frame), input ends first",
+                            (unsigned long long)n, (unsigned long long)at);
+    *out = src->cur + (at - here);
+    return JLP_OK;
+}
+
+static jlp_code numpy_wrapper(jlp__vm *m, jlp_val *state, jlp_val **out, jlp__wrapper_event *ev) {
     jlp_val *dtype = state_get(state, "dtype", NULL);
     jlp_val *shape_v = state_get(state, "shape", NULL);
     jlp_val *order_v = state_get(state, "order", NULL);
@@ -86,19 +200,43 @@ static jlp_code numpy_wrapper(jlp__vm *m, jlp_val *state, jlp_val **out) {
     if (dt->itemsize == 0 && !dt->hasobject)
         return jlp__vm_fail(m, JLP_E_BAD_ARRAY, "array dtype has itemsize 0 (joblib divides by it)");
     if (!order_v && !dt->hasobject) return jlp__vm_fail(m, JLP_E_BAD_ARRAY, "NumpyArrayWrapper state has no order");
-    /* joblib reads the payload from the file itself: a frame must not cover it. */
+    /* joblib reads the payload from the file itself: a frame must not cover it (F-7).
+     * Python reads it from past the frame pickle.py buffered, then goes on with the
+     * frame's opcodes, then skips what it read; a scan reading does the same. */
     jlp_source *src = m->src;
-    if (m->in_frame && jlp__src_tell(src) < m->frame_end)
+    bool past_frame = m->in_frame && jlp__src_tell(src) < m->frame_end;
+    if (past_frame && !(m->lenient && jlp__src_is_mem(src)))
         return jlp__vm_fail(m, JLP_E_FRAME, "array payload inside a frame (joblib ends frames at wrappers)");
-    m->in_frame = false;
+    if (!past_frame) m->in_frame = false;
+    uint64_t file_at = past_frame ? m->frame_end + m->after_frame : jlp__src_tell(src);
+    ev->data_start = ev->data_end = file_at;
 
     jlp_val *arr;
     if (dt->hasobject) {
         /* A nested pickle whose result is the array (numpy's own reduce). */
         jlp_val *root;
-        uint64_t at = jlp__src_tell(src);
+        uint64_t at = file_at;
+        ev->nested = true;
         c = jlp__vm_event(m, JLP_EV_NESTED, at, 0);
-        if (!c) c = jlp__vm_nested(m, &root);
+        if (!c && past_frame) {
+            /* pickle.load reads it from the file, past the frame: the memory source is
+             * moved there for the nested pickle and back after it */
+            const uint8_t *back = src->cur;
+            uint64_t here = jlp__src_tell(src);
+            if (at - here > jlp__src_avail(src)) {
+                c = jlp__vm_fail(m, JLP_E_TRUNCATED, "nested pickle at %llu (past the frame): the input ends first",
+                                 (unsigned long long)at);
+            } else {
+                src->cur += at - here;
+                c = jlp__vm_nested(m, &root);
+                ev->data_end = jlp__src_tell(src);
+                if (!c) m->after_frame += jlp__src_tell(src) - at;
+                src->cur = back;
+            }
+        } else if (!c) {
+            c = jlp__vm_nested(m, &root);
+            ev->data_end = jlp__src_tell(src);
+        }
         if (c) return c;
         if (root->type != JLP_NDARRAY)
             return jlp__vm_fail(m, JLP_E_BAD_ARRAY, "object array payload at %llu is a %s, not an array",
@@ -106,31 +244,49 @@ static jlp_code numpy_wrapper(jlp__vm *m, jlp_val *state, jlp_val **out) {
         arr = root;
     } else {
         jlp_array_origin origin = JLP_ORIGIN_WRAPPER_G1;
-        uint64_t payload_start = jlp__src_tell(src);
+        uint64_t payload_start = file_at, pos = file_at;
+        const uint8_t *pad;
+        bool borrowed = true;
         if (has_align && align->type == JLP_NONE) origin = JLP_ORIGIN_WRAPPER_NOTELL;
         else if (has_align) {
-            if (align->type != JLP_INT || align->u.i <= 0 || align->u.i > 4096)
+            /* joblib reads a pad whenever the attribute is not None, its length byte and
+             * that many bytes whatever they are; the format wants a small int, 0xff
+             * bytes and at most 16 of them (J-4, J-5) */
+            if (!m->lenient && (align->type != JLP_INT || align->u.i <= 0 || align->u.i > 4096))
                 return jlp__vm_fail(m, JLP_E_BAD_ARRAY, "numpy_array_alignment_bytes is not a small int or None");
             origin = JLP_ORIGIN_WRAPPER_G2;
-            const uint8_t *pad;
-            bool borrowed;
-            c = jlp__vm_read_raw(m, 1, &pad, &borrowed);
-            if (c) return c;
-            uint8_t p = pad[0];
-            if (p > JOBLIB_ALIGNMENT)
-                return jlp__vm_fail(m, JLP_E_BAD_ARRAY, "array padding of %u bytes (joblib writes 1 to 16)", p);
-            if (p) {
-                uint64_t pad_at = jlp__src_tell(src);
-                c = jlp__vm_read_raw(m, p, &pad, &borrowed);
+            uint8_t p = 0;
+            if (m->lenient && jlp__src_is_mem(src) && pos - jlp__src_tell(src) >= jlp__src_avail(src)) {
+                /* file.read(1) at the end gives b'': a pad of 0 for joblib */
+            } else {
+                c = past_frame ? read_past_frame(m, pos, 1, &pad) : jlp__vm_read_raw(m, 1, &pad, &borrowed);
                 if (c) return c;
-                for (unsigned i = 0; i < p; i++)
+                pos++;
+                p = pad[0];
+            }
+            if (p > JOBLIB_ALIGNMENT && !m->lenient)
+                return jlp__vm_fail(m, JLP_E_BAD_ARRAY, "array padding of %u bytes (joblib writes 1 to 16)", p);
+            if (p && m->lenient && jlp__src_is_mem(src)) {
+                /* joblib reads the pad with file.read(p) and checks nothing: the input
+                 * may end inside it */
+                uint64_t here = jlp__src_tell(src), left = jlp__src_avail(src);
+                uint64_t room = pos - here <= left ? left - (pos - here) : 0;
+                uint64_t got = p < room ? p : room;
+                if (!past_frame) src->cur += got;
+                pos += got;
+            } else if (p) {
+                uint64_t pad_at = pos;
+                c = past_frame ? read_past_frame(m, pos, p, &pad) : jlp__vm_read_raw(m, p, &pad, &borrowed);
+                if (c) return c;
+                pos += p;
+                for (unsigned i = 0; i < p && !m->lenient; i++)
                     if (pad[i] != 0xFF)
                         return jlp__vm_fail(m, JLP_E_BAD_ARRAY, "array padding byte at %llu is 0x%02x, not 0xff",
                                             (unsigned long long)(pad_at + i), pad[i]);
             }
         }
-        uint64_t at = jlp__src_tell(src);
-        if (jlp__src_lends(src) && nbytes > jlp__src_remaining(src))
+        uint64_t at = pos;
+        if (!past_frame && jlp__src_lends(src) && nbytes > jlp__src_remaining(src))
             return jlp__vm_fail(m, JLP_E_TRUNCATED, "array payload of %llu bytes at %llu, only %llu remain",
                                 (unsigned long long)nbytes, (unsigned long long)at,
                                 (unsigned long long)jlp__src_remaining(src));
@@ -138,9 +294,12 @@ static jlp_code numpy_wrapper(jlp__vm *m, jlp_val *state, jlp_val **out) {
             return jlp__vm_fail(m, JLP_E_LIMIT, "array payload of %llu bytes exceeds limits.max_alloc",
                                 (unsigned long long)nbytes);
         const uint8_t *data;
-        bool borrowed;
-        c = jlp__vm_read_raw(m, nbytes, &data, &borrowed);
-        if (!c) c = jlp__vm_event(m, JLP_EV_PAYLOAD, payload_start, jlp__src_tell(src) - payload_start);
+        c = past_frame ? read_past_frame(m, pos, nbytes, &data) : jlp__vm_read_raw(m, nbytes, &data, &borrowed);
+        if (c) return c;
+        pos += nbytes;
+        if (past_frame) m->after_frame += pos - payload_start;
+        ev->data_end = pos;
+        c = jlp__vm_event(m, JLP_EV_PAYLOAD, payload_start, pos - payload_start);
         if (c) return c;
         arr = jlp__new_ndarray(m->doc, dtype, shape, ndim);
         if (!arr) return jlp__vm_nomem(m);
@@ -170,15 +329,25 @@ static jlp_code numpy_wrapper(jlp__vm *m, jlp_val *state, jlp_val **out) {
 
 jlp_code jlp__joblib_build(jlp__vm *m, jlp_val *target, jlp_val *state, bool *handled) {
     *handled = false;
-    enum wrapper w = wrapper_of(target);
+    enum wrapper w = wrapper_of(m, target);
     if (w == W_NONE) return JLP_OK;
-    if (state->type != JLP_DICT)
-        return jlp__vm_fail(m, JLP_E_BAD_ARRAY, "joblib wrapper state is a %s, not a dict",
-                            jlp_type_name((jlp_type)state->type));
+    jlp_val *attrs = NULL;
+    jlp_code c = merged_attrs(m, w, target, state, &attrs);
+    if (c || !attrs) return c; /* attrs NULL: __init__ would have failed */
+    target->u.obj->state = attrs;
+    jlp__wrapper_event ev = {m->op_off, m->depth, (int)w, target, attrs, 0, 0, false};
+    if (w != W_NUMPY && m->lenient) {
+        /* a scan reading leaves the companion file to the scan (reading numpy) and the
+         * wrapper on the stack where joblib puts the array */
+        ev.data_start = ev.data_end = jlp__src_tell(m->src);
+        if (m->hooks && m->hooks->wrapper) m->hooks->wrapper(m->hooks->ctx, &ev);
+        *handled = true;
+        return JLP_OK;
+    }
     jlp_val *arr;
-    jlp_code c = w == W_NUMPY ? numpy_wrapper(m, state, &arr)
-                              : jlp__companion_build(m, state, w == W_ZNDARRAY, &arr);
+    c = w == W_NUMPY ? numpy_wrapper(m, attrs, &arr, &ev) : jlp__companion_build(m, attrs, w == W_ZNDARRAY, &arr);
     if (c) return c;
+    if (m->hooks && m->hooks->wrapper) m->hooks->wrapper(m->hooks->ctx, &ev);
     m->doc->arrays++;
     m->doc->origins |= 1u << jlp__arr(arr)->origin;
     /* joblib pops the wrapper and pushes the array in its place. */

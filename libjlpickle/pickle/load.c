@@ -14,8 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static const jlp__load_how PICKLE = {NULL, NULL};
-static const jlp__load_how NPY = {jlp__npy_body, "npy"};
+static const jlp__load_how PICKLE = {NULL, NULL, JLP__MODE_LOAD, NULL};
+static const jlp__load_how NPY = {jlp__npy_body, "npy", JLP__MODE_LOAD, NULL};
 
 jlp_doc *jlp_load(jlp_source *src, const jlp_read_opts *opts, jlp_error *err) {
     jlp__clear(err);

@@ -1,4 +1,4 @@
-/* text.c - protocol 0 text argument decoders. */
+/* text.c - protocol 0 text argument decoders, in the rules of either CPython unpickler. */
 #include "text.h"
 
 #include <math.h>
@@ -8,25 +8,217 @@ static bool is_space(uint8_t c) {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
 }
 
-static void trim(const uint8_t **s, size_t *n) {
-    while (*n && is_space((*s)[0])) { (*s)++; (*n)--; }
-    while (*n && is_space((*s)[*n - 1])) (*n)--;
+/* Py_ISSPACE and the C locale's isspace agree: the six above. */
+static bool py_space(uint8_t c) { return is_space(c); }
+
+/* Python's digit value of a character (_PyLong_DigitValue): 0-9, a-z/A-Z 10-35. */
+static unsigned digit_value(uint8_t c) {
+    if (c >= '0' && c <= '9') return (unsigned)(c - '0');
+    if (c >= 'a' && c <= 'z') return (unsigned)(c - 'a' + 10);
+    if (c >= 'A' && c <= 'Z') return (unsigned)(c - 'A' + 10);
+    return 99;
 }
 
-bool jlp__parse_decimal(const uint8_t *s, size_t n, jlp__dec *out) {
-    trim(&s, &n);
-    out->neg = false;
-    if (n && (s[0] == '+' || s[0] == '-')) {
-        out->neg = s[0] == '-';
-        s++;
-        n--;
+/* CPython's PyLong_FromString(s, pend, base) for base 0 or 10 over the C string
+ * s[0..n) (n: up to its NUL): whitespace, sign, prefix (base 0), digits with single
+ * underscores between them, whitespace, end. The digits go to `digits`. */
+static bool pylong(const uint8_t *s, size_t n, unsigned base, char *digits, jlp__int_text *out) {
+    size_t i = 0;
+    while (i < n && py_space(s[i])) i++;
+    bool neg = false;
+    if (i < n && (s[i] == '+' || s[i] == '-')) {
+        neg = s[i] == '-';
+        i++;
     }
-    if (!n) return false;
-    for (size_t i = 0; i < n; i++)
-        if (s[i] < '0' || s[i] > '9') return false;
-    while (n && s[0] == '0') { s++; n--; }
-    out->digits = (const char *)s;
-    out->ndigits = n;
+    bool zero_only = false; /* base 0 with a leading 0: an old octal literal is refused */
+    if (base == 0) {
+        uint8_t c1 = i + 1 < n ? s[i + 1] : 0;
+        if (i >= n || s[i] != '0') base = 10;
+        else if (c1 == 'x' || c1 == 'X') base = 16;
+        else if (c1 == 'o' || c1 == 'O') base = 8;
+        else if (c1 == 'b' || c1 == 'B') base = 2;
+        else {
+            zero_only = true;
+            base = 10;
+        }
+        if (base != 10) {
+            i += 2;
+            if (i < n && s[i] == '_') i++; /* one underscore may follow the prefix */
+        }
+    }
+    if (i < n && s[i] == '_') return false;
+    size_t nd = 0;
+    bool any = false, prev_us = false;
+    for (; i < n; i++) {
+        if (s[i] == '_') {
+            if (prev_us) return false;
+            prev_us = true;
+            continue;
+        }
+        unsigned d = digit_value(s[i]);
+        if (d >= base) break;
+        prev_us = false;
+        any = true;
+        if (nd || d) digits[nd++] = (char)s[i];
+    }
+    if (prev_us || !any || (zero_only && nd)) return false;
+    while (i < n && py_space(s[i])) i++;
+    if (i != n) return false;
+    out->neg = neg && nd;
+    out->base = base;
+    out->digits = digits;
+    out->ndigits = nd;
+    return true;
+}
+
+/* Python's int(bytes, base): PyLong_FromString over every byte (a NUL refuses). */
+static bool py_int(const uint8_t *s, size_t n, unsigned base, char *digits, jlp__int_text *out) {
+    if (memchr(s, 0, n)) return false;
+    return pylong(s, n, base, digits, out);
+}
+
+/* _pickle.c copies the line (with its '\n') into a NUL-terminated buffer and hands
+ * that C string on: `cstr` gets it, *clen its length up to the first NUL, *len the
+ * line's byte count as the C unpickler counts it. */
+static void c_line(const uint8_t *s, size_t n, bool has_nl, char *cstr, size_t *clen, size_t *len) {
+    memcpy(cstr, s, n);
+    if (has_nl) cstr[n] = '\n';
+    *len = n + (has_nl ? 1 : 0);
+    cstr[*len] = 0;
+    const char *z = memchr(cstr, 0, *len + 1);
+    *clen = (size_t)(z - cstr);
+}
+
+/* Render |v| as decimal digits. */
+static void small_int(int64_t v, char *digits, jlp__int_text *out) {
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    char tmp[24];
+    size_t k = 0;
+    while (u) {
+        tmp[k++] = (char)('0' + u % 10);
+        u /= 10;
+    }
+    for (size_t i = 0; i < k; i++) digits[i] = tmp[k - 1 - i];
+    out->neg = v < 0;
+    out->base = 10;
+    out->digits = digits;
+    out->ndigits = k;
+}
+
+/* C strtol(s, &end, 0) in the C locale over the C string s[0..n): *end is where it
+ * stopped (0 when nothing was converted), *ovf true when the value overflowed long. */
+static int64_t c_strtol(const uint8_t *s, size_t n, size_t *end, bool *ovf) {
+    size_t i = 0;
+    while (i < n && is_space(s[i])) i++;
+    bool neg = false;
+    if (i < n && (s[i] == '+' || s[i] == '-')) {
+        neg = s[i] == '-';
+        i++;
+    }
+    unsigned base = 10;
+    if (i < n && s[i] == '0') {
+        if (i + 2 < n && (s[i + 1] == 'x' || s[i + 1] == 'X') && digit_value(s[i + 2]) < 16) {
+            base = 16;
+            i += 2;
+        } else {
+            base = 8;
+        }
+    }
+    size_t start = i;
+    uint64_t acc = 0;
+    *ovf = false;
+    for (; i < n; i++) {
+        unsigned d = digit_value(s[i]);
+        if (d >= base) break;
+        if (acc > (UINT64_MAX - d) / base) *ovf = true;
+        else acc = acc * base + d;
+    }
+    if (i == start) {
+        *end = 0;
+        return 0;
+    }
+    *end = i;
+    if (acc > (uint64_t)INT64_MAX + (neg ? 1u : 0u)) *ovf = true;
+    if (*ovf) return neg ? INT64_MIN : INT64_MAX;
+    return neg ? (int64_t)(0 - acc) : (int64_t)acc;
+}
+
+int jlp__int_line(jlp__rules r, const uint8_t *s, size_t n, bool has_nl, char *scratch,
+                  jlp__int_text *out, bool *is_true) {
+    char *digits = scratch + n + 2;
+    if (r == JLP__PY_RULES) {
+        /* pickle.py: data == b'00\n' / b'01\n' are the booleans, else int(data, 0) with
+         * the '\n' (whitespace) included */
+        if (has_nl && n == 2 && s[0] == '0' && (s[1] == '0' || s[1] == '1')) {
+            *is_true = s[1] == '1';
+            return 2;
+        }
+        char *data = scratch;
+        memcpy(data, s, n);
+        if (has_nl) data[n] = '\n';
+        return py_int((const uint8_t *)data, n + (has_nl ? 1 : 0), 0, digits, out) ? 1 : 0;
+    }
+    size_t clen, len;
+    c_line(s, n, has_nl, scratch, &clen, &len);
+    if (len < 2) return 0; /* bad_readline */
+    size_t end;
+    bool ovf;
+    int64_t x = c_strtol((const uint8_t *)scratch, clen, &end, &ovf);
+    char at_end = scratch[end];
+    if (ovf || (at_end != '\n' && at_end != 0))
+        return pylong((const uint8_t *)scratch, clen, 0, digits, out) ? 1 : 0;
+    if (len == 3 && (x == 0 || x == 1)) {
+        *is_true = x == 1;
+        return 2;
+    }
+    small_int(x, digits, out);
+    return 1;
+}
+
+bool jlp__long_line(jlp__rules r, const uint8_t *s, size_t n, bool has_nl, char *scratch,
+                    jlp__int_text *out) {
+    char *digits = scratch + n + 2;
+    if (r == JLP__PY_RULES) {
+        /* val = readline()[:-1]; a trailing 'L' dropped; int(val, 0) */
+        size_t k = has_nl ? n : (n ? n - 1 : 0);
+        if (k && s[k - 1] == 'L') k--;
+        return py_int(s, k, 0, digits, out);
+    }
+    size_t clen, len;
+    c_line(s, n, has_nl, scratch, &clen, &len);
+    if (len < 2) return false;
+    if (scratch[len - 2] == 'L') {
+        scratch[len - 2] = 0;
+        if (clen > len - 2) clen = len - 2;
+    }
+    return pylong((const uint8_t *)scratch, clen, 0, digits, out);
+}
+
+bool jlp__memo_line(jlp__rules r, const uint8_t *s, size_t n, bool has_nl, char *scratch,
+                    jlp__int_text *out) {
+    char *digits = scratch + n + 2;
+    if (r == JLP__PY_RULES) return py_int(s, has_nl ? n : (n ? n - 1 : 0), 10, digits, out);
+    size_t clen, len;
+    c_line(s, n, has_nl, scratch, &clen, &len);
+    if (len < 2) return false;
+    return pylong((const uint8_t *)scratch, clen, 10, digits, out);
+}
+
+bool jlp__int_text_eq(const jlp__int_text *a, const jlp__int_text *b) {
+    if (a->ndigits == 0 || b->ndigits == 0) return a->ndigits == b->ndigits;
+    if (a->neg != b->neg) return false;
+    if (a->base == b->base) return a->ndigits == b->ndigits && !memcmp(a->digits, b->digits, a->ndigits);
+    uint64_t x, y; /* different bases: compare when both fit (larger ones: unequal) */
+    return jlp__int_text_u64(a, &x) && jlp__int_text_u64(b, &y) && x == y;
+}
+
+bool jlp__int_text_u64(const jlp__int_text *t, uint64_t *out) {
+    uint64_t v = 0;
+    for (size_t i = 0; i < t->ndigits; i++) {
+        unsigned d = digit_value((uint8_t)t->digits[i]);
+        if (!jlp__mul_u64(v, t->base, &v) || !jlp__add_u64(v, d, &v)) return false;
+    }
+    *out = v;
     return true;
 }
 
@@ -41,35 +233,75 @@ static bool word_is(const uint8_t *s, size_t n, const char *w) {
     return true;
 }
 
-bool jlp__parse_float(const uint8_t *s, size_t n, double *out) {
-    trim(&s, &n);
-    if (!n || n > 4096) return false;
-    const uint8_t *t = s;
-    size_t tn = n;
-    bool neg = false;
-    if (tn && (t[0] == '+' || t[0] == '-')) { neg = t[0] == '-'; t++; tn--; }
-    if (word_is(t, tn, "inf") || word_is(t, tn, "infinity")) { *out = neg ? -INFINITY : INFINITY; return true; }
-    if (word_is(t, tn, "nan")) { *out = neg ? -NAN : NAN; return true; }
-    /* digits [. digits] [e [sign] digits], at least one mantissa digit */
-    size_t i = 0, mant = 0;
+/* How much of t[0..tn) CPython's PyOS_string_to_double reads: a sign, then "inf",
+ * "infinity", "nan" (any case), or digits with an optional '.' and fraction (at least
+ * one digit) and an optional exponent. @return the length read, 0 for none. */
+static size_t float_prefix(const uint8_t *t, size_t tn) {
+    size_t i = 0;
+    if (i < tn && (t[i] == '+' || t[i] == '-')) i++;
+    static const char *const words[] = {"infinity", "inf", "nan"};
+    for (size_t w = 0; w < 3; w++) {
+        size_t wl = strlen(words[w]);
+        if (tn - i >= wl && word_is(t + i, wl, words[w])) return i + wl;
+    }
+    size_t mant = 0;
     while (i < tn && t[i] >= '0' && t[i] <= '9') { i++; mant++; }
     if (i < tn && t[i] == '.') {
         i++;
         while (i < tn && t[i] >= '0' && t[i] <= '9') { i++; mant++; }
     }
-    if (!mant) return false;
+    if (!mant) return 0;
     if (i < tn && (t[i] == 'e' || t[i] == 'E')) {
-        i++;
-        if (i < tn && (t[i] == '+' || t[i] == '-')) i++;
+        size_t e = i + 1;
+        if (e < tn && (t[e] == '+' || t[e] == '-')) e++;
         size_t ed = 0;
-        while (i < tn && t[i] >= '0' && t[i] <= '9') { i++; ed++; }
-        if (!ed) return false;
+        while (e < tn && t[e] >= '0' && t[e] <= '9') { e++; ed++; }
+        if (ed) i = e; /* "1e" reads as "1" */
     }
-    if (i != tn) return false;
-    char tmp[4100];
-    memcpy(tmp, s, n);
-    tmp[n] = '\0';
-    *out = strtod(tmp, NULL); /* locale: pickles use '.', and we run in the C locale */
+    return i;
+}
+
+bool jlp__float_line(jlp__rules r, const uint8_t *s, size_t n, bool has_nl, char *scratch,
+                     double *out) {
+    size_t k;
+    if (r == JLP__PY_RULES) {
+        /* float(readline()[:-1]): whitespace around, single '_' between digits */
+        size_t m = has_nl ? n : (n ? n - 1 : 0);
+        if (memchr(s, 0, m)) return false;
+        const uint8_t *t = s;
+        while (m && py_space(t[0])) { t++; m--; }
+        while (m && py_space(t[m - 1])) m--;
+        k = 0;
+        for (size_t i = 0; i < m; i++) {
+            if (t[i] == '_') {
+                bool digit_before = i > 0 && t[i - 1] >= '0' && t[i - 1] <= '9';
+                bool digit_after = i + 1 < m && t[i + 1] >= '0' && t[i + 1] <= '9';
+                if (!digit_before || !digit_after) return false;
+                continue;
+            }
+            scratch[k++] = (char)t[i];
+        }
+        if (!k || float_prefix((const uint8_t *)scratch, k) != k) return false;
+        scratch[k] = 0;
+        *out = strtod(scratch, NULL); /* pickles use '.', and the library runs in the C locale */
+        return true;
+    }
+    /* _pickle.c: PyOS_string_to_double(line) must stop at the '\n' or a NUL; no
+     * whitespace, no '_'; a value out of range is an OverflowError */
+    size_t clen, len;
+    c_line(s, n, has_nl, scratch, &clen, &len);
+    k = float_prefix((const uint8_t *)scratch, clen);
+    if (!k || (scratch[k] != '\n' && scratch[k] != 0)) return false;
+    char keep = scratch[k];
+    scratch[k] = 0;
+    double d = strtod(scratch, NULL);
+    scratch[k] = keep;
+    if (isinf(d) && !word_is((const uint8_t *)scratch + (scratch[0] == '+' || scratch[0] == '-'),
+                             k - (scratch[0] == '+' || scratch[0] == '-'), "inf") &&
+        !word_is((const uint8_t *)scratch + (scratch[0] == '+' || scratch[0] == '-'),
+                 k - (scratch[0] == '+' || scratch[0] == '-'), "infinity"))
+        return false;
+    *out = d;
     return true;
 }
 

@@ -8,22 +8,51 @@
 
 #include "../common/common.h"
 
-/** Decimal integer text: optional surrounding ASCII whitespace, optional sign, digits.
- *  (Python also takes 0x/0o/0b prefixes and '_' separators; pickles never contain them,
- *  and libjlpickle rejects them.) */
-typedef struct jlp__dec {
+/* CPython has two unpicklers, and they read the text of INT, LONG, FLOAT, GET and PUT
+ * differently (spec/FORMAT.md V-1, V-2, MM-1):
+ *   pickle.py (joblib's, pickle._Unpickler): int(line, 0) for INT and LONG, int(line)
+ *     for memo keys, float(line): surrounding ASCII whitespace, signs, 0x/0o/0b
+ *     prefixes (base 0), single '_' between digits; "010" is refused; a NUL refuses.
+ *   _pickle.c (pickle.load): INT is C strtol(line, 0) - "010" is octal 8, "+1" and
+ *     "-0" of line length 3 are booleans, anything after a NUL is ignored - and falls
+ *     back to Python's int(line, 0) when strtol stops early or overflows; LONG and memo
+ *     keys are Python's int() up to the first NUL; FLOAT takes no whitespace or '_' and
+ *     refuses overflow.
+ * Each function below reads a line (s[0..n), without its '\n'; has_nl false for a last
+ * line that ended with the input) as one of them does. */
+typedef enum jlp__rules {
+    JLP__PY_RULES = 0, /* pickle.py */
+    JLP__C_RULES = 1   /* _pickle.c */
+} jlp__rules;
+
+/** An integer read from text: sign and the magnitude's digits in `base`, without
+ *  underscores or leading zeros (ndigits 0: zero). */
+typedef struct jlp__int_text {
     bool neg;
-    const char *digits;  /* points into the input; leading zeros stripped */
-    size_t ndigits;      /* 0 for the value zero */
-} jlp__dec;
+    unsigned base;       /* 2, 8, 10 or 16 */
+    const char *digits;  /* into the caller's scratch */
+    size_t ndigits;
+} jlp__int_text;
 
-/** @return true when s[0..n) is decimal integer text. */
-bool jlp__parse_decimal(const uint8_t *s, size_t n, jlp__dec *out);
-
-/** Python float() text: whitespace, sign, digits with '.', exponent, "inf", "infinity",
- *  "nan" (any case). Hex floats and '_' separators are rejected.
- *  @return true and *out on success. */
-bool jlp__parse_float(const uint8_t *s, size_t n, double *out);
+/** The INT opcode. `scratch` holds at least n + 1 bytes.
+ *  @return 1: an int in *out; 2: a bool (*is_true); 0: refused. */
+int jlp__int_line(jlp__rules r, const uint8_t *s, size_t n, bool has_nl, char *scratch,
+                  jlp__int_text *out, bool *is_true);
+/** The LONG opcode (a trailing 'L' dropped). @return true with *out, false: refused. */
+bool jlp__long_line(jlp__rules r, const uint8_t *s, size_t n, bool has_nl, char *scratch,
+                    jlp__int_text *out);
+/** The key of GET or PUT. @return true with the key's sign and digits (base 10), false:
+ *  refused. _pickle.c also refuses a key that does not fit a C ssize_t (the caller
+ *  checks). */
+bool jlp__memo_line(jlp__rules r, const uint8_t *s, size_t n, bool has_nl, char *scratch,
+                    jlp__int_text *out);
+/** The FLOAT opcode. @return true with *out, false: refused. */
+bool jlp__float_line(jlp__rules r, const uint8_t *s, size_t n, bool has_nl, char *scratch,
+                     double *out);
+/** Whether two readings of integer text are the same value. */
+bool jlp__int_text_eq(const jlp__int_text *a, const jlp__int_text *b);
+/** The value as an unsigned 64-bit number (sign ignored) when it fits. */
+bool jlp__int_text_u64(const jlp__int_text *t, uint64_t *out);
 
 /** The STRING opcode argument: a quoted Python 2 repr ('...' or "..."), decoded as
  *  Python's codecs.escape_decode does. `out` must hold n bytes.

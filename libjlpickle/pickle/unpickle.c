@@ -25,10 +25,6 @@
  * length field alone never commits more memory than the bytes that really arrive. */
 #define STREAM_DIRECT_MAX ((size_t)16 << 20)
 
-/* Longest line a text opcode may have besides STRING/UNICODE, whose lines obey max_str:
- * a decimal int of max_bigint_digits plus sign, 'L' and whitespace, or a float. */
-#define LINE_SLACK 64u
-
 jlp_code jlp__vm_fail(jlp__vm *m, jlp_code code, const char *fmt, ...) {
     jlp_error *err = m->err;
     if (!err) return code;
@@ -60,6 +56,12 @@ jlp_code jlp__vm_event(jlp__vm *m, jlp_event_kind kind, uint64_t offset, uint64_
     ev.stack_depth = m->sp;
     ev.marks = m->nmarks;
     ev.depth = m->depth;
+    if (kind == JLP_EV_OPCODE) {
+        ev.args = m->ev_args;
+        ev.kwargs = m->ev_kwargs;
+        ev.arg = m->arg_len ? m->argbuf : NULL;
+        ev.arg_len = m->arg_len;
+    }
     if (m->opts->trace(m->opts->trace_ctx, &ev) != 0)
         return jlp__vm_fail(m, JLP_E_INVALID_ARG, "stopped by the trace callback");
     return JLP_OK;
@@ -83,6 +85,24 @@ const char *jlp__opcode_name(int op) {
 
 /* ---- input -------------------------------------------------------------------------- */
 
+/* Keep argument bytes for the trace (jlp_event.arg): appended, so GLOBAL's two lines
+ * come out as one argument. An allocation failure drops them (the event says NULL). */
+static void note_arg(jlp__vm *m, const uint8_t *p, size_t n) {
+    if (m->arg_len + n > m->arg_cap) {
+        size_t cap = m->arg_cap ? m->arg_cap : 64;
+        while (cap < m->arg_len + n) cap = cap > SIZE_MAX / 2 ? m->arg_len + n : cap * 2;
+        uint8_t *nb = jlp__realloc(m->alc, m->argbuf, m->arg_cap, cap);
+        if (!nb) {
+            m->arg_len = 0;
+            return;
+        }
+        m->argbuf = nb;
+        m->arg_cap = cap;
+    }
+    memcpy(m->argbuf + m->arg_len, p, n);
+    m->arg_len += n;
+}
+
 /* Report why `n` bytes could not be read at the current position. */
 static jlp_code short_read(jlp__vm *m, size_t n) {
     if (m->src->failed) return jlp__src_error(m->src, m->err, m->op_off, m->op);
@@ -93,10 +113,13 @@ static jlp_code short_read(jlp__vm *m, size_t n) {
                         n);
 }
 
-/* An argument of `n` bytes must lie inside the current frame, if any (PEP 3154). */
+/* An argument of `n` bytes must lie inside the current frame, if any (PEP 3154).
+ * _pickle.c reads frames ahead but lets arguments run past their end. */
 static jlp_code frame_check(jlp__vm *m, uint64_t n) {
-    if (m->in_frame && n > m->frame_end - jlp__src_tell(m->src))
+    if (m->in_frame && !m->c_rules && n > m->frame_end - jlp__src_tell(m->src)) {
+        jlp__vm_differs(m, "an argument past the end of its frame (pickle.py refuses it)");
         return jlp__vm_fail(m, JLP_E_FRAME, "pickle exhausted before end of frame");
+    }
     return JLP_OK;
 }
 
@@ -105,6 +128,7 @@ static jlp_code take_slow(jlp__vm *m, size_t n, const uint8_t **out) {
     if (c) return c;
     const uint8_t *p = jlp__src_take(m->src, n);
     if (JLP_UNLIKELY(!p)) return short_read(m, n);
+    if (m->tracing) note_arg(m, p, n);
     *out = p;
     return JLP_OK;
 }
@@ -116,28 +140,50 @@ static inline jlp_code take(jlp__vm *m, size_t n, const uint8_t **out) {
     if (JLP_LIKELY((size_t)(s->end - s->cur) >= n) &&
         (!m->in_frame || n <= m->frame_end - jlp__src_tell(s))) {
         *out = s->cur;
+        if (JLP_UNLIKELY(m->tracing)) note_arg(m, s->cur, n);
         s->cur += n;
         return JLP_OK;
     }
     return take_slow(m, n, out);
 }
 
-/* A '\n'-terminated line of at most `max` bytes; *len excludes the '\n'. */
-static jlp_code line(jlp__vm *m, uint64_t max, const uint8_t **out, size_t *len) {
+/* A '\n'-terminated line of at most `max` bytes; *len excludes the '\n'. With
+ * `last` non-NULL, a line that the input ends before its '\n' is returned too (*last
+ * set): both unpicklers read lines with a file's readline(), which returns it (GLOBAL
+ * and INST then drop its last byte, taking it for the '\n'). */
+static jlp_code line_or_last(jlp__vm *m, uint64_t max, const uint8_t **out, size_t *len, bool *last) {
     size_t l;
+    if (last) *last = false;
     if (max == 0 || max > SIZE_MAX - 1) max = SIZE_MAX - 1; /* a limit of 0 is no limit */
     uint64_t room = max + 1;
-    if (m->in_frame && m->frame_end - jlp__src_tell(m->src) < room)
+    if (m->in_frame && !m->c_rules && m->frame_end - jlp__src_tell(m->src) < room)
         room = m->frame_end - jlp__src_tell(m->src);
     const uint8_t *p = jlp__src_line(m->src, (size_t)room, &l);
     if (!p) {
+        if (l == 0 && last && !m->src->failed && (m->c_rules || !m->in_frame) &&
+            jlp__src_avail(m->src) <= max) {
+            *out = m->src->cur;
+            *len = jlp__src_avail(m->src);
+            m->src->cur = m->src->end;
+            *last = true;
+            if (m->tracing) note_arg(m, *out, *len);
+            return JLP_OK;
+        }
         if (l == 0) return short_read(m, 1);
-        if (room <= max) return jlp__vm_fail(m, JLP_E_FRAME, "pickle exhausted before end of frame");
+        if (room <= max) {
+            jlp__vm_differs(m, "a line past the end of its frame (pickle.py refuses it)");
+            return jlp__vm_fail(m, JLP_E_FRAME, "pickle exhausted before end of frame");
+        }
         return jlp__vm_fail(m, JLP_E_LIMIT, "line longer than %llu bytes", (unsigned long long)max);
     }
     *out = p;
     *len = l - 1;
+    if (m->tracing) note_arg(m, p, l);
     return JLP_OK;
+}
+
+static jlp_code line(jlp__vm *m, uint64_t max, const uint8_t **out, size_t *len) {
+    return line_or_last(m, max, out, len, NULL);
 }
 
 /* Copy the next `n` bytes of a pulled source into a new arena block of n + 1 bytes
@@ -339,36 +385,94 @@ static jlp_val *int_from_bytes(jlp_doc *d, const uint8_t *b, size_t n) {
     return jlp__new_bytes_copy(d, JLP_BIGINT, b, jlp__bigint_minlen(b, n));
 }
 
-/* Decimal text (INT, LONG) to an int or bigint node. */
-static jlp_code int_from_text(jlp__vm *m, const uint8_t *s, size_t n, jlp_val **out) {
-    jlp__dec dec;
-    /* Python reads INT and LONG with int(text, 0), which refuses a leading zero before
-     * other digits ("010"); CPython's C unpickler would read it as octal. */
-    size_t lead = 0;
-    while (lead < n && (s[lead] == ' ' || s[lead] == '\t' || s[lead] == '+' || s[lead] == '-')) lead++;
-    bool octal_like = false;
-    if (lead < n && s[lead] == '0')
-        for (size_t i = lead + 1; i < n; i++)
-            if (s[i] >= '1' && s[i] <= '9') octal_like = true;
-    if (octal_like || !jlp__parse_decimal(s, n, &dec))
-        return jlp__vm_fail(m, JLP_E_BAD_VALUE, "invalid literal for int: '%.*s'",
-                            (int)(n > 40 ? 40 : n), (const char *)s);
-    if (m->lim->max_bigint_digits && dec.ndigits > m->lim->max_bigint_digits)
+/* Room for reading a text line of n bytes in both unpicklers' rules (text.h: each
+ * needs 2n + 4 bytes). */
+static char *scratch(jlp__vm *m, size_t n) {
+    size_t need;
+    if (!jlp__mul_size(n, 4, &need) || !jlp__add_size(need, 16, &need)) return NULL;
+    if (need > m->scratch_cap) {
+        char *p = jlp__realloc(m->alc, m->scratch, m->scratch_cap, need);
+        if (!p) return NULL;
+        m->scratch = p;
+        m->scratch_cap = need;
+    }
+    return m->scratch;
+}
+
+void jlp__vm_differs(jlp__vm *m, const char *what) {
+    if (m->hooks && m->hooks->differs) m->hooks->differs(m->hooks->ctx, m->op_off, m->depth, what);
+}
+
+static jlp__rules rules_of(const jlp__vm *m) { return m->c_rules ? JLP__C_RULES : JLP__PY_RULES; }
+static jlp__rules other_rules(const jlp__vm *m) { return m->c_rules ? JLP__PY_RULES : JLP__C_RULES; }
+
+/* Integer text read as digits to an int or bigint node. */
+static jlp_code int_value(jlp__vm *m, const jlp__int_text *t, jlp_val **out) {
+    if (m->lim->max_bigint_digits && t->ndigits > m->lim->max_bigint_digits)
         return jlp__vm_fail(m, JLP_E_LIMIT, "integer of %zu digits exceeds limits.max_bigint_digits (%llu)",
-                            dec.ndigits, (unsigned long long)m->lim->max_bigint_digits);
-    if (dec.ndigits <= 18) {
-        int64_t v = 0;
-        for (size_t i = 0; i < dec.ndigits; i++) v = v * 10 + (dec.digits[i] - '0');
-        *out = jlp__new_int(m->doc, dec.neg ? -v : v);
+                            t->ndigits, (unsigned long long)m->lim->max_bigint_digits);
+    uint64_t u;
+    if (jlp__int_text_u64(t, &u) && u <= (uint64_t)INT64_MAX) {
+        *out = jlp__new_int(m->doc, t->neg ? -(int64_t)u : (int64_t)u);
         return *out ? JLP_OK : jlp__vm_nomem(m);
     }
-    size_t cap = dec.ndigits / 2 + 8;
+    unsigned bits = t->base == 2 ? 1 : t->base == 8 ? 3 : t->base == 16 ? 4 : 0;
+    size_t cap = bits ? t->ndigits * bits / 8 + 2 : t->ndigits / 2 + 8;
     uint8_t *tmp = jlp__malloc(m->alc, cap);
     if (!tmp) return jlp__vm_nomem(m);
     bool nomem = false;
-    size_t len = jlp__bigint_from_decimal(dec.digits, dec.ndigits, dec.neg, tmp, m->alc, &nomem);
+    size_t len = bits ? jlp__bigint_from_pow2(t->digits, t->ndigits, bits, t->neg, tmp)
+                      : jlp__bigint_from_decimal(t->digits, t->ndigits, t->neg, tmp, m->alc, &nomem);
     *out = nomem ? NULL : int_from_bytes(m->doc, tmp, len);
     jlp__free(m->alc, tmp, cap);
+    return *out ? JLP_OK : jlp__vm_nomem(m);
+}
+
+/* INT (op 'I') or LONG text, read by this machine's unpickler; the scan is told when the
+ * other unpickler would read it otherwise (010: pickle.py refuses, _pickle.c reads 8). */
+static jlp_code int_opcode(jlp__vm *m, int op, const uint8_t *s, size_t n, jlp_val **out) {
+    char *sc = scratch(m, n);
+    if (!sc) return jlp__vm_nomem(m);
+    jlp__int_text t[2];
+    bool truth[2] = {false, false};
+    int kind[2];
+    for (int k = 0; k < 2; k++) {
+        jlp__rules r = k ? other_rules(m) : rules_of(m);
+        char *at = sc + (size_t)k * (2 * n + 8);
+        kind[k] = op == JLP_OP_INT ? jlp__int_line(r, s, n, true, at, &t[k], &truth[k])
+                                   : jlp__long_line(r, s, n, true, at, &t[k]) ? 1 : 0;
+        if (!m->hooks) break; /* the other reading is only for the scan */
+    }
+    if (m->hooks && (kind[0] != kind[1] || (kind[0] == 1 && !jlp__int_text_eq(&t[0], &t[1])) ||
+                     (kind[0] == 2 && truth[0] != truth[1])))
+        jlp__vm_differs(m, op == JLP_OP_INT ? "INT text the two unpicklers read differently"
+                                            : "LONG text the two unpicklers read differently");
+    if (!kind[0])
+        return jlp__vm_fail(m, JLP_E_BAD_VALUE, "invalid literal for int: '%.*s'", (int)(n > 40 ? 40 : n),
+                            (const char *)s);
+    if (kind[0] == 2) {
+        *out = jlp__new_bool(m->doc, truth[0]);
+        return *out ? JLP_OK : jlp__vm_nomem(m);
+    }
+    return int_value(m, &t[0], out);
+}
+
+/* FLOAT text, in this machine's rules (and the scan told when the other differs). */
+static jlp_code float_opcode(jlp__vm *m, const uint8_t *s, size_t n, jlp_val **out) {
+    char *sc = scratch(m, n);
+    if (!sc) return jlp__vm_nomem(m);
+    double d[2] = {0, 0};
+    bool ok[2] = {false, false};
+    for (int k = 0; k < 2; k++) {
+        ok[k] = jlp__float_line(k ? other_rules(m) : rules_of(m), s, n, true, sc, &d[k]);
+        if (!m->hooks) break;
+    }
+    if (m->hooks && (ok[0] != ok[1] || (ok[0] && memcmp(&d[0], &d[1], sizeof d[0]) != 0)))
+        jlp__vm_differs(m, "FLOAT text the two unpicklers read differently");
+    if (!ok[0])
+        return jlp__vm_fail(m, JLP_E_BAD_VALUE, "could not convert string to float: '%.*s'",
+                            (int)(n > 40 ? 40 : n), (const char *)s);
+    *out = jlp__new_float(m->doc, d[0]);
     return *out ? JLP_OK : jlp__vm_nomem(m);
 }
 
@@ -430,23 +534,36 @@ static jlp_code memo_get(jlp__vm *m, uint64_t key) {
     return push(m, v);
 }
 
-/* Text memo index (GET, PUT): a non-negative decimal. */
+/* A memo key's text (GET, PUT) in one unpickler's rules. @return 1 a key, 0 refused,
+ * -1 negative, -2 too large (pickle.py takes any int; _pickle.c a C ssize_t; the memo
+ * here 64 bits). */
+static int memo_key(jlp__rules r, const uint8_t *s, size_t n, char *sc, uint64_t *key) {
+    jlp__int_text t;
+    if (!jlp__memo_line(r, s, n, true, sc, &t)) return 0;
+    if (t.neg) return -1;
+    if (!jlp__int_text_u64(&t, key) || (r == JLP__C_RULES && *key > (uint64_t)INT64_MAX)) return -2;
+    return 1;
+}
+
+/* Text memo index (GET, PUT). */
 static jlp_code text_index(jlp__vm *m, uint64_t *key) {
     const uint8_t *p;
     size_t n;
-    jlp_code c = line(m, LINE_SLACK, &p, &n);
+    jlp_code c = line(m, m->lim->max_str, &p, &n);
     if (c) return c;
-    jlp__dec dec;
-    if (!jlp__parse_decimal(p, n, &dec) || dec.ndigits > 19)
-        return jlp__vm_fail(m, JLP_E_BAD_VALUE, "invalid memo index '%.*s'", (int)n, (const char *)p);
-    if (dec.neg && dec.ndigits)
-        return jlp__vm_fail(m, JLP_E_BAD_VALUE, "negative memo index");
-    uint64_t k = 0;
-    for (size_t i = 0; i < dec.ndigits; i++) {
-        if (!jlp__mul_u64(k, 10, &k) || !jlp__add_u64(k, (uint64_t)(dec.digits[i] - '0'), &k))
-            return jlp__vm_fail(m, JLP_E_BAD_VALUE, "memo index too large");
+    char *sc = scratch(m, n);
+    if (!sc) return jlp__vm_nomem(m);
+    int got = memo_key(rules_of(m), p, n, sc, key);
+    if (m->hooks) {
+        uint64_t other = 0;
+        int got2 = memo_key(other_rules(m), p, n, sc, &other);
+        if (got != got2 || (got == 1 && other != *key))
+            jlp__vm_differs(m, "a memo key the two unpicklers read differently");
     }
-    *key = k;
+    if (got == 0)
+        return jlp__vm_fail(m, JLP_E_BAD_VALUE, "invalid memo index '%.*s'", (int)(n > 40 ? 40 : n), (const char *)p);
+    if (got == -1) return jlp__vm_fail(m, JLP_E_BAD_VALUE, "negative memo index");
+    if (got == -2) return jlp__vm_fail(m, JLP_E_BAD_VALUE, "memo index too large");
     return JLP_OK;
 }
 
@@ -526,6 +643,32 @@ static jlp_code items_from_mark(jlp__vm *m, bool pairs) {
     if (!c) c = add_items(m, target, m->stack + start, m->sp - start, pairs);
     if (!c) m->sp = start;
     return c;
+}
+
+/* Python's truth of a state value (`if state:`); an inert object counts as true. */
+static bool falsy(const jlp_val *v) {
+    switch ((jlp_type)v->type) {
+    case JLP_NONE: return true;
+    case JLP_BOOL: case JLP_INT: return v->u.i == 0;
+    case JLP_FLOAT: return v->u.f == 0.0;
+    case JLP_STR: case JLP_BYTES: case JLP_BYTEARRAY: return v->u.s.n == 0;
+    case JLP_TUPLE: case JLP_LIST: case JLP_DICT: case JLP_SET: case JLP_FROZENSET: return v->u.seq.n == 0;
+    default: return false;
+    }
+}
+
+/* BUILD on what the document keeps as no object, in a scan reading: does Python accept
+ * it? load_build splits a (state, slotstate) pair, does nothing with false parts, merges
+ * a state into the target's __dict__ and setattr()s a slot state. Classes, functions and
+ * modules (a global) and an OrderedDict have attributes to set; the scan judges what is
+ * set. Other built-in values have none: Python fails unless there is nothing to set. */
+static bool build_elsewhere(const jlp__vm *m, const jlp_val *target, const jlp_val *state) {
+    if (target->type == JLP_GLOBAL) return true;
+    if (target->type == JLP_DICT && (target->flags & JLP_VF_ORDERED)) return true;
+    if (m->c_rules) return state->type == JLP_NONE; /* _pickle.c tests `state is not None` */
+    if (state->type == JLP_TUPLE && state->u.seq.n == 2)
+        return falsy(state->u.seq.v[0]) && falsy(state->u.seq.v[1]);
+    return falsy(state);
 }
 
 static jlp_code new_object(jlp__vm *m, jlp_obj_kind kind, jlp_val *cls, jlp_val *args,
@@ -812,7 +955,7 @@ static jlp_code run(jlp__vm *m) {
     /* opcodes still allowed: counting down costs one test per opcode */
     const uint64_t ops_budget = max_ops ? max_ops : UINT64_MAX;
     uint64_t ops_left = ops_budget;
-    const bool tracing = m->opts->trace != NULL;
+    const bool tracing = m->tracing;
     const uint8_t *p;
 
     for (;;) {
@@ -840,6 +983,8 @@ static jlp_code run(jlp__vm *m) {
         if (JLP_UNLIKELY(tracing)) {
             m->ev_memo = -1;
             m->ev_callable = NULL;
+            m->ev_args = m->ev_kwargs = NULL;
+            m->arg_len = 0;
         }
         if (JLP_UNLIKELY(ops_left == 0))
             FAIL(JLP_E_LIMIT, "more than limits.max_ops (%llu) opcodes", (unsigned long long)max_ops);
@@ -858,17 +1003,33 @@ static jlp_code run(jlp__vm *m) {
         case JLP_OP_FRAME: {
             TRY(take(m, 8, &p));
             uint64_t len = jlp__le64(p);
-            if (m->in_frame && jlp__src_tell(src) != m->frame_end)
-                FAIL(JLP_E_FRAME, "beginning of a new frame before end of current frame");
             uint64_t here = jlp__src_tell(src);
+            if (m->c_rules) {
+                /* _pickle.c reads the frame ahead in full (failing when the input is
+                 * shorter) and checks nothing else about frames */
+                if (m->lim->max_str && len > m->lim->max_str)
+                    FAIL(JLP_E_LIMIT, "frame of %llu bytes exceeds limits.max_str", (unsigned long long)len);
+                if (jlp__src_fill(src, (size_t)len) < len) {
+                    if (src->failed) { c = jlp__src_error(src, m->err, m->op_off, m->op); goto done; }
+                    FAIL(JLP_E_TRUNCATED, "pickle data was truncated (a frame of %llu bytes)", (unsigned long long)len);
+                }
+                break;
+            }
+            if (m->in_frame && here != m->frame_end) {
+                jlp__vm_differs(m, "a FRAME before the end of the previous one (pickle.py refuses it)");
+                FAIL(JLP_E_FRAME, "beginning of a new frame before end of current frame");
+            }
             if (len > UINT64_MAX - here) FAIL(JLP_E_FRAME, "frame length %llu overflows", (unsigned long long)len);
+            if (m->hooks && jlp__src_fill(src, len > SIZE_MAX ? SIZE_MAX : (size_t)len) < len && !src->failed)
+                jlp__vm_differs(m, "a FRAME longer than the rest of the input (_pickle.c refuses it)");
             m->in_frame = true;
             m->frame_end = here + len;
             break;
         }
         case JLP_OP_STOP: {
             TRY(need_values(m, 1));
-            if (m->in_frame && jlp__src_tell(src) != m->frame_end)
+            /* F-5: the format ends frames exactly; both unpicklers stop at STOP */
+            if (m->in_frame && !m->lenient && !m->c_rules && jlp__src_tell(src) != m->frame_end)
                 FAIL(JLP_E_FRAME, "STOP before the end of the current frame");
             m->result = m->stack[--m->sp];
             if (m->sp || m->nmarks) doc->warnings |= JLP_WARN_STACK_LEFT;
@@ -928,15 +1089,12 @@ static jlp_code run(jlp__vm *m) {
         case JLP_OP_BININT2: TRY(take(m, 2, &p)); TRY(push(m, jlp__new_int(doc, jlp__le16(p)))); break;
         case JLP_OP_BININT: TRY(take(m, 4, &p)); TRY(push(m, jlp__new_int(doc, (int32_t)jlp__le32(p)))); break;
         case JLP_OP_INT: case JLP_OP_LONG: {
+            /* the line may hold any amount of whitespace and '_' (int() takes them): it
+             * is bounded by max_str, the digits by max_bigint_digits */
             size_t n;
-            TRY(line(m, m->lim->max_bigint_digits ? m->lim->max_bigint_digits + LINE_SLACK : 0, &p, &n));
-            if (op == JLP_OP_INT && n == 2 && p[0] == '0' && (p[1] == '0' || p[1] == '1')) {
-                TRY(push(m, jlp__new_bool(doc, p[1] == '1')));
-                break;
-            }
-            if (n && p[n - 1] == 'L') n--; /* py2 longs print with a trailing L */
+            TRY(line(m, m->lim->max_str, &p, &n));
             jlp_val *v = NULL;
-            TRY(int_from_text(m, p, n, &v));
+            TRY(int_opcode(m, op, p, n, &v));
             TRY(push(m, v));
             break;
         }
@@ -964,11 +1122,10 @@ static jlp_code run(jlp__vm *m) {
         }
         case JLP_OP_FLOAT: {
             size_t n;
-            double d;
-            TRY(line(m, LINE_SLACK * 8, &p, &n));
-            if (!jlp__parse_float(p, n, &d))
-                FAIL(JLP_E_BAD_VALUE, "could not convert string to float: '%.*s'", (int)(n > 40 ? 40 : n), (const char *)p);
-            TRY(push(m, jlp__new_float(doc, d)));
+            TRY(line(m, m->lim->max_str, &p, &n));
+            jlp_val *v = NULL;
+            TRY(float_opcode(m, p, n, &v));
+            TRY(push(m, v));
             break;
         }
         case JLP_OP_BINFLOAT: {
@@ -1065,17 +1222,41 @@ static jlp_code run(jlp__vm *m) {
         case JLP_OP_GLOBAL: case JLP_OP_INST: {
             const uint8_t *mod, *name;
             size_t ml, nl;
-            TRY(line(m, m->lim->max_str, &mod, &ml));
+            bool last_mod = false, last_name = false;
+            /* a scan reading takes lines the input ends before their '\n', as Python's
+             * readline() does: Python then imports what they name (GLOBAL_EOF) */
+            TRY(line_or_last(m, m->lim->max_str, &mod, &ml, m->lenient ? &last_mod : NULL));
+            if (last_mod) {
+                /* the name line is empty: pickle.py imports the module, then fails to
+                 * find '' in it; _pickle.c refuses both short lines first */
+                if (m->c_rules || ml < 2) FAIL(JLP_E_TRUNCATED, "pickle data was truncated (a global's lines)");
+                jlp_val *g;
+                TRY(make_global(m, mod, ml - 1, (const uint8_t *)"", 0, &g));
+                m->ev_value = g;
+                TRY(jlp__vm_event(m, JLP_EV_OPCODE, m->op_off, jlp__src_tell(src) - m->op_off));
+                FAIL(JLP_E_TRUNCATED, "pickle data was truncated (a global without its name)");
+            }
             /* The second line may move the window: keep the module name safe. */
             uint8_t small[256];
             uint8_t *modcopy = ml <= sizeof small ? small : jlp__malloc(m->alc, ml);
             if (!modcopy) { c = jlp__vm_nomem(m); goto done; }
             memcpy(modcopy, mod, ml);
             jlp_val *g = NULL;
-            c = line(m, m->lim->max_str, &name, &nl);
+            c = line_or_last(m, m->lim->max_str, &name, &nl, m->lenient ? &last_name : NULL);
+            if (!c && last_name) {
+                /* readline()[:-1] drops the last byte of a last line */
+                if (m->c_rules && nl < 2) c = jlp__vm_fail(m, JLP_E_TRUNCATED, "pickle data was truncated (a global's name)");
+                else if (nl) nl--;
+            }
             if (!c) c = make_global(m, modcopy, ml, name, nl, &g);
             if (modcopy != small) jlp__free(m->alc, modcopy, ml);
             if (c) goto done;
+            if (last_name && nl == 0) {
+                /* getattr(module, '') fails after the import */
+                m->ev_value = g;
+                TRY(jlp__vm_event(m, JLP_EV_OPCODE, m->op_off, jlp__src_tell(src) - m->op_off));
+                FAIL(JLP_E_TRUNCATED, "pickle data was truncated (a global without its name)");
+            }
             if (op == JLP_OP_GLOBAL) { TRY(push(m, g)); break; }
             size_t start;
             TRY(pop_mark(m, &start));
@@ -1083,6 +1264,7 @@ static jlp_code run(jlp__vm *m) {
             if (!args) { c = jlp__vm_nomem(m); goto done; }
             m->sp = start;
             m->ev_callable = g;
+            m->ev_args = args;
             TRY(new_object(m, JLP_OBJ_INST, g, args, NULL));
             break;
         }
@@ -1102,6 +1284,7 @@ static jlp_code run(jlp__vm *m) {
             TRY(need_values(m, 2));
             jlp_val *fn = m->stack[m->sp - 2], *args = m->stack[m->sp - 1], *r;
             m->ev_callable = fn;
+            m->ev_args = args;
             if (args->type != JLP_TUPLE) FAIL(JLP_E_BAD_TYPE, "REDUCE argument list must be a tuple");
             TRY(jlp__reduce(m, fn, args, &r));
             m->sp -= 2;
@@ -1112,6 +1295,7 @@ static jlp_code run(jlp__vm *m) {
             TRY(need_values(m, 2));
             jlp_val *cls = m->stack[m->sp - 2], *args = m->stack[m->sp - 1];
             m->ev_callable = cls;
+            m->ev_args = args;
             if (args->type != JLP_TUPLE) FAIL(JLP_E_BAD_TYPE, "NEWOBJ expected an arg tuple");
             m->sp -= 2;
             TRY(new_object(m, JLP_OBJ_NEWOBJ, cls, args, NULL));
@@ -1121,6 +1305,8 @@ static jlp_code run(jlp__vm *m) {
             TRY(need_values(m, 3));
             jlp_val *cls = m->stack[m->sp - 3], *args = m->stack[m->sp - 2], *kw = m->stack[m->sp - 1];
             m->ev_callable = cls;
+            m->ev_args = args;
+            m->ev_kwargs = kw;
             if (args->type != JLP_TUPLE) FAIL(JLP_E_BAD_TYPE, "NEWOBJ_EX args argument must be a tuple");
             if (kw->type != JLP_DICT) FAIL(JLP_E_BAD_TYPE, "NEWOBJ_EX kwargs argument must be a dict");
             m->sp -= 3;
@@ -1135,6 +1321,7 @@ static jlp_code run(jlp__vm *m) {
             if (!args) { c = jlp__vm_nomem(m); goto done; }
             jlp_val *cls = m->stack[start];
             m->ev_callable = cls;
+            m->ev_args = args;
             m->sp = start;
             TRY(new_object(m, JLP_OBJ_OBJ, cls, args, NULL));
             break;
@@ -1143,6 +1330,8 @@ static jlp_code run(jlp__vm *m) {
             TRY(need_values(m, 2));
             jlp_val *target = m->stack[m->sp - 2], *state = m->stack[m->sp - 1];
             if (target->type == JLP_OBJECT) m->ev_callable = target->u.obj->callable;
+            m->ev_args = state;
+            if (m->hooks && m->hooks->build) m->hooks->build(m->hooks->ctx, m->op_off, m->depth, target, state);
             if (target->type == JLP_OBJECT) {
                 bool handled = false;
                 /* joblib reads array payloads after its wrappers' BUILD (not inside the
@@ -1153,7 +1342,7 @@ static jlp_code run(jlp__vm *m) {
                 TRY(jlp__dtype_build(m, target, state));
             } else if (target->type == JLP_NDARRAY) {
                 TRY(jlp__ndarray_build(m, target, state));
-            } else {
+            } else if (!(m->lenient && build_elsewhere(m, target, state))) {
                 FAIL(JLP_E_BAD_TYPE, "BUILD on a %s", jlp_type_name((jlp_type)target->type));
             }
             m->sp--;
@@ -1258,11 +1447,20 @@ jlp_code jlp__vm_nested_src(jlp__vm *parent, jlp_source *src, jlp_val **root) {
     m.op = -1;
     m.nested = true;
     m.depth = parent->depth + 1;
+    /* joblib reads an object array's pickle, and numpy.load a .npy file's, with
+     * pickle.load: _pickle.c's rules */
+    m.tracing = parent->tracing;
+    m.mode = parent->mode;
+    m.c_rules = true;
+    m.lenient = parent->lenient;
+    m.hooks = parent->hooks;
     jlp__memo_init(&m.memo, m.alc);
     jlp_code c = stack_init(&m);
     if (!c) c = run(&m);
     jlp__free(m.alc, m.stack, m.stack_cap * sizeof *m.stack);
     jlp__free(m.alc, m.marks, m.marks_cap * sizeof *m.marks);
+    jlp__free(m.alc, m.scratch, m.scratch_cap);
+    jlp__free(m.alc, m.argbuf, m.arg_cap);
     jlp__memo_release(&m.memo);
     if (c == JLP_OK) *root = m.result;
     return c;
@@ -1283,6 +1481,11 @@ jlp_doc *jlp__load_resolved(jlp_source *src, const jlp_read_opts *opts, const jl
     m.start = jlp__src_tell(src);
     m.op_off = m.start;
     m.op = -1;
+    m.tracing = opts->trace != NULL;
+    m.mode = how->mode;
+    m.c_rules = how->mode == JLP__MODE_PICKLE || how->mode == JLP__MODE_NUMPY;
+    m.lenient = how->mode != JLP__MODE_LOAD;
+    m.hooks = how->hooks;
     if (how->body) src->detected = true; /* other formats are never inside a container */
     if (!src->detected && m.start == 0 && jlp__src_detect(src, opts, err) != JLP_OK) return NULL;
     bool limit_hit = false;
@@ -1298,6 +1501,8 @@ jlp_doc *jlp__load_resolved(jlp_source *src, const jlp_read_opts *opts, const jl
     if (!c) c = how->body ? how->body(&m, how) : run(&m);
     jlp__free(m.alc, m.stack, m.stack_cap * sizeof *m.stack);
     jlp__free(m.alc, m.marks, m.marks_cap * sizeof *m.marks);
+    jlp__free(m.alc, m.scratch, m.scratch_cap);
+    jlp__free(m.alc, m.argbuf, m.arg_cap);
     jlp__memo_release(&m.memo);
     if (c != JLP_OK) {
         jlp_doc_free(m.doc);

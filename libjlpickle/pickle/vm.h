@@ -9,6 +9,43 @@
 #include "../value/doc.h"
 #include "memo.h"
 
+/* Whose reading of the bytes the machine follows. jlp_load reads the documented format
+ * (spec/FORMAT.md); the safety scan also runs the machine as each Python loader reads the
+ * same bytes (spec/SAFETY.md section 3), accepting what Python accepts where the format
+ * is stricter and leaving every effect to the scan's judgement. */
+typedef enum jlp__mode {
+    JLP__MODE_LOAD = 0,
+    JLP__MODE_JOBLIB,    /* joblib.load: pickle.py, payloads read as joblib reads them */
+    JLP__MODE_COMPAT,    /* joblib's loader of ZF files: pickle.py, only NDArrayWrapper */
+    JLP__MODE_PICKLE,    /* pickle.load: _pickle.c, no payloads */
+    JLP__MODE_PICKLE_PY, /* pickle._Unpickler: no payloads */
+    JLP__MODE_NUMPY      /* numpy.load(allow_pickle=True) of a companion or .npy: _pickle.c */
+} jlp__mode;
+
+/* A joblib wrapper's BUILD, read as joblib reads it (scan readings). */
+typedef struct jlp__wrapper_event {
+    uint64_t offset;          /* of the BUILD */
+    int depth;
+    int kind;                 /* 1 NumpyArrayWrapper, 2 NDArrayWrapper, 3 ZNDArrayWrapper */
+    const jlp_val *wrapper;   /* the object */
+    const jlp_val *attrs;     /* the attributes joblib reads: init arguments and every
+                                 state merged (a dict with unique str keys) */
+    uint64_t data_start;      /* bytes joblib reads as array data, pad included */
+    uint64_t data_end;
+    bool nested;              /* an object array: a nested pickle starts at data_start */
+} jlp__wrapper_event;
+
+/* What the safety scan is told besides the trace events; any member may be NULL. */
+typedef struct jlp__scan_hooks {
+    void *ctx;
+    /* the two CPython unpicklers read the opcode at `offset` differently */
+    void (*differs)(void *ctx, uint64_t offset, int depth, const char *what);
+    /* a joblib wrapper's BUILD */
+    void (*wrapper)(void *ctx, const jlp__wrapper_event *w);
+    /* any BUILD, before its state is applied */
+    void (*build)(void *ctx, uint64_t offset, int depth, const jlp_val *target, const jlp_val *state);
+} jlp__scan_hooks;
+
 typedef struct jlp__vm {
     jlp_source *src;
     jlp_doc *doc;
@@ -39,7 +76,25 @@ typedef struct jlp__vm {
     int64_t ev_memo;
     const jlp_val *ev_value, *ev_callable;
     int depth;           /* 0 outer, 1 nested */
+    /* whose reading (see jlp__mode) */
+    jlp__mode mode;
+    bool c_rules;        /* _pickle.c's rules for text numbers, frames and BUILD; else
+                            pickle.py's */
+    bool lenient;        /* a scan reading: what Python accepts is accepted */
+    const jlp__scan_hooks *hooks;
+    uint64_t after_frame;/* JOBLIB: payload bytes joblib read from past the current frame,
+                            skipped when the frame ends */
+    char *scratch;       /* text-number parsing */
+    size_t scratch_cap;
+    /* the current opcode's argument bytes, for the trace (jlp_event.arg) */
+    bool tracing;
+    uint8_t *argbuf;
+    size_t arg_len, arg_cap;
+    const jlp_val *ev_args, *ev_kwargs;
 } jlp__vm;
+
+/** Tell the scan's hook (if any) that the two unpicklers differ at the current opcode. */
+void jlp__vm_differs(jlp__vm *m, const char *what);
 
 /** Tell the trace callback (if any) about an event. @return JLP_OK or the stop error. */
 jlp_code jlp__vm_event(jlp__vm *m, jlp_event_kind kind, uint64_t offset, uint64_t length);
@@ -77,6 +132,8 @@ void jlp__compat_reverse(const char **mod, size_t *mod_len, const char **name, s
 typedef struct jlp__load_how {
     jlp_code (*body)(jlp__vm *m, const struct jlp__load_how *how);
     const char *container;
+    jlp__mode mode;                 /* JLP__MODE_LOAD for the public loaders */
+    const jlp__scan_hooks *hooks;   /* the safety scan's, or NULL */
 } jlp__load_how;
 
 /** Load one pickle or .npy file from `src` with resolved options (common/opts.h) into a

@@ -68,6 +68,21 @@ size_t jlp__bigint_from_decimal(const char *digits, size_t ndigits, bool neg, ui
     return jlp__bigint_minlen(out, nb);
 }
 
+size_t jlp__bigint_from_pow2(const char *digits, size_t ndigits, unsigned bits, bool neg, uint8_t *out) {
+    size_t nb = (ndigits * bits + 7) / 8 + 1; /* + a zero byte: the sign bit clear */
+    memset(out, 0, nb);
+    size_t at = 0; /* bit position */
+    for (size_t i = ndigits; i-- > 0; at += bits) {
+        char c = digits[i];
+        unsigned d = c >= '0' && c <= '9' ? (unsigned)(c - '0') : c >= 'a' && c <= 'f' ? (unsigned)(c - 'a' + 10)
+                   : (unsigned)(c - 'A' + 10);
+        for (unsigned k = 0; k < bits; k++)
+            if (d >> k & 1u) out[(at + k) / 8] |= (uint8_t)(1u << ((at + k) % 8));
+    }
+    if (neg) negate(out, nb);
+    return jlp__bigint_minlen(out, nb);
+}
+
 /* Magnitude of b[0..n) as base 2^32 limbs (caller frees). */
 static uint32_t *magnitude(const jlp_alc *alc, const uint8_t *b, size_t n, bool *neg,
                            size_t *nl_out, size_t *cap_out) {

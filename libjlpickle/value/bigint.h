@@ -18,6 +18,10 @@ bool jlp__bigint_to_i64(const uint8_t *b, size_t n, int64_t *out);
  *  when `neg`). `out` must hold ndigits/2 + 8 bytes. @return the minimal length. */
 size_t jlp__bigint_from_decimal(const char *digits, size_t ndigits, bool neg, uint8_t *out,
                                 const jlp_alc *alc, bool *nomem);
+/** Parse `ndigits` digits of a base 2^bits (bits 1, 3 or 4: binary, octal, hex; no
+ *  sign) into two's complement bytes (negated when `neg`). `out` must hold
+ *  ndigits * bits / 8 + 2 bytes. @return the minimal length. */
+size_t jlp__bigint_from_pow2(const char *digits, size_t ndigits, unsigned bits, bool neg, uint8_t *out);
 /** Append the decimal text of b[0..n) to `buf` when it has at most `max_digits` digits.
  *  @return false (appending nothing) when it has more. */
 bool jlp__bigint_decimal(const uint8_t *b, size_t n, size_t max_digits, jlp__buf *buf);

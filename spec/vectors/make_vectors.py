@@ -942,9 +942,12 @@ def memo_vectors():
     vec('mm_sparse_text', A('NONE', ('PUT', '999999999999999999'), 'POP', ('GET', '999999999999999999'), 'STOP'),
         json='null', rules=['MM-1'], py='pickle', cpython='_pickle.c: MemoryError; pickle.py accepts',
         desc='text memo key 10^18-1')
-    vec('mm_text_20_digits', A('NONE', ('PUT', '1' * 20), 'STOP'), err='BAD_VALUE 1', rules=['MM-1'],
+    vec('mm_text_20_digits', A('NONE', ('PUT', '1' * 20), 'STOP'), json='null', rules=['MM-1'],
         cpython='_pickle.c: OverflowError; pickle.py accepts',
-        desc='a text memo index of 20 digits')
+        desc='a text memo index of 20 digits, taken as pickle.py takes it')
+    vec('mm_text_21_digits', A('NONE', ('PUT', '1' * 21), 'STOP'), err='BAD_VALUE 1', rules=['MM-1'],
+        cpython='_pickle.c: OverflowError; pickle.py accepts',
+        desc='a text memo index past 64 bits')
     vec('mm_text_negative', A('NONE', ('PUT', '-1'), 'STOP'), err='BAD_VALUE 1', rules=['MM-1'],
         desc='a negative text memo index')
     vec('mm_text_garbage', A('NONE', ('PUT', '1x'), 'STOP'), err='BAD_VALUE 1', rules=['MM-1'],
@@ -1003,20 +1006,35 @@ def value_vectors():
                         'LIST', 'STOP'),
         json='[17,-5,123456789012345678901234567890]', rules=['V-1'], py='pickle',
         desc='INT/LONG: decimal with sign and blanks; LONG with or without the Python 2 L')
-    vec('v_int_hex', A(('INT', '0x10'), 'STOP'), err='BAD_VALUE 0', rules=['V-1'],
-        cpython='both CPython unpicklers read 0x10 as 16 (int(s, 0))', desc='INT in hexadecimal is rejected')
+    vec('v_int_hex', A(('INT', '0x10'), 'STOP'), json='16', rules=['V-1'], py='pickle',
+        cpython='both CPython unpicklers read 0x10 as 16 (int(s, 0))', desc='INT in hexadecimal, as int(s, 0) reads it')
+    vec('v_int_prefixes', A('MARK', ('INT', '0o17'), ('INT', '-0b101'), ('INT', '1_000'), ('INT', '0x_1f'),
+                            ('INT', '000'), ('LONG', '0x10L'), ('LONG', '1_0'), 'LIST', 'STOP'),
+        json='[15,-5,1000,31,0,16,10]', rules=['V-1'], py='pickle',
+        desc="INT and LONG read by int(s, 0): 0o/0b/0x prefixes, single '_' between digits, all-zero runs")
+    vec('v_int_leading_zero', A(('INT', '010'), 'STOP'), err='BAD_VALUE 0', rules=['V-1'],
+        cpython="pickle.py refuses (int('010', 0)); _pickle.c reads octal 8 (strtol)",
+        desc='INT with a leading zero before other digits is refused, as pickle.py does')
+    vec('v_int_l_suffix', A(('INT', '12L'), 'STOP'), err='BAD_VALUE 0', rules=['V-1'],
+        cpython='both CPython unpicklers refuse it', desc="INT takes no Python 2 'L' (LONG does)")
+    vec('v_int_underscores_bad', A(('INT', '1__0'), 'STOP'), err='BAD_VALUE 0', rules=['V-1'],
+        desc="INT with two '_' in a row")
     vec('v_int_digits', A(('INT', '1' * 4301), 'STOP'), err='LIMIT 0', rules=['V-1', 'L-1'],
         desc='INT of 4301 digits (max_bigint_digits 4300)')
-    vec('v_int_long_line', A(b'I' + b'1' * 5000), err='LIMIT 0', rules=['L-1'],
-        desc='an INT line longer than max_bigint_digits + 64 bytes')
-    vec('v_get_long_line', A('NONE', ('PUT', '0' * 70), 'STOP'), err='LIMIT 1', rules=['L-1'],
-        desc='a PUT line longer than 64 bytes')
+    vec('v_int_long_line', A(b'I' + b' ' * 5000 + b'7\n', 'STOP'), json='7', rules=['V-1'], py='pickle',
+        desc='an INT line of 5000 blanks and a digit: int() takes any whitespace (the line obeys max_str)')
+    vec('v_get_long_line', A('NONE', ('PUT', '0' * 70), ('GET', '0'), 'STOP'), json='null', rules=['MM-1'],
+        py='pickle', desc='a PUT key of 70 zeros is key 0 (int() takes leading zeros)')
     # -- V-2: floats
     vec('v_float_text', A('MARK', ('FLOAT', '1e16'), ('FLOAT', '-0.0'), ('FLOAT', 'inf'), ('FLOAT', '-Infinity'),
                           ('FLOAT', 'nan'), ('FLOAT', '1.5E-5'), 'LIST', 'STOP'),
         json='[1e+16,-0.0,{"$float":"inf"},{"$float":"-inf"},{"$float":"nan"},1.5e-05]', rules=['V-2'],
         py='pickle', desc='FLOAT text forms')
     vec('v_float_bad', A(('FLOAT', '1.5x'), 'STOP'), err='BAD_VALUE 0', rules=['V-2'], desc='FLOAT that is not a number')
+    vec('v_float_python', A('MARK', ('FLOAT', ' 1.5 '), ('FLOAT', '1_0.5'), ('FLOAT', '1e999'), 'LIST', 'STOP'),
+        json='[1.5,10.5,{"$float":"inf"}]', rules=['V-2'], py='pickle',
+        cpython="pickle.py's float(): blanks, '_' between digits, overflow to inf; _pickle.c refuses all three",
+        desc='FLOAT read as float() reads it')
     vec('v_binfloat', A('MARK', ('BINFLOAT', 1e300), b'G\x7f\xf0\x00\x00\x00\x00\x00\x00', 'LIST', 'STOP'),
         json='[1e+300,{"$float":"inf"}]', rules=['V-2'], py='pickle', desc='BINFLOAT is a big-endian IEEE double')
     # -- V-3: UTF-8
@@ -1576,6 +1594,38 @@ def joblib_vectors():
         json='{"$object":{"class":"evil.numpy_pickle.NumpyArrayWrapper","state":{"subclass":{"$global":'
              '"numpy.ndarray"},"shape":{"$tuple":[3]},"order":"C","dtype":{"$dtype":"<f8"},"allow_mmap":true}}}',
         rules=['J-1'], desc='NumpyArrayWrapper of another module is an inert object: no payload is read')
+    def items_of(state_items):
+        out = []
+        for k, v in state_items:
+            out += [S(k)] + list(v)
+        return out
+    g1_items = items_of(std_state(align=None))
+    vec('j_wrapper_newobj_ex',
+        A(('PROTO', 4)) + A(*(G4('joblib.numpy_pickle', 'NumpyArrayWrapper') +
+                              ['EMPTY_TUPLE', 'EMPTY_DICT', 'NEWOBJ_EX', 'EMPTY_DICT', 'MARK'] + g1_items +
+                              ['SETITEMS', 'BUILD'])) + d24 + b'.',
+        json=f8_json, rules=['J-1'], py='joblib',
+        desc='a wrapper made by NEWOBJ_EX is a wrapper (joblib tests isinstance): its payload is read')
+    head = A(('PROTO', 4)) + A(*(G4('joblib.numpy_pickle', 'NumpyArrayWrapper') + ['MARK'] +
+                                 G4('numpy', 'ndarray') + shape4((3,)) + [S('C')] + dtype4('f8') +
+                                 ['TUPLE', 'REDUCE', 'EMPTY_DICT', 'BUILD']))
+    p = 16 - ((len(head) + 1) % 16)
+    vec('j_wrapper_reduce_args', head + bytes([p]) + b'\xff' * p + d24 + b'.', json=f8_json, rules=['J-1', 'J-14'],
+        py='joblib', desc='the wrapper class called by REDUCE with (subclass, shape, order, dtype): __init__ sets '
+        'the attributes, numpy_array_alignment_bytes defaults to 16 (a pad is read), BUILD {} adds nothing')
+    zero_json = '{"$ndarray":{"dtype":"<f8","shape":[0],"order":"C","data":[]}}'
+    vec('j_wrapper_repeated_key',
+        A(('PROTO', 4)) + A(*(G4('joblib.numpy_pickle', 'NumpyArrayWrapper') + ['EMPTY_TUPLE', 'NEWOBJ',
+                              'EMPTY_DICT', 'MARK'] + g1_items + [S('shape')] + shape4((0,)) +
+                              ['SETITEMS', 'BUILD'])) + b'.',
+        json=zero_json, rules=['J-14'], py='joblib',
+        desc="a state dict that gives 'shape' twice: the last value wins (no payload for shape (0,))")
+    vec('j_wrapper_slotstate',
+        A(('PROTO', 4)) + A(*(G4('joblib.numpy_pickle', 'NumpyArrayWrapper') + ['EMPTY_TUPLE', 'NEWOBJ',
+                              'EMPTY_DICT', 'MARK'] + g1_items + ['SETITEMS', 'EMPTY_DICT', S('shape')] +
+                              shape4((0,)) + ['SETITEM', 'TUPLE2', 'BUILD'])) + b'.',
+        json=zero_json, rules=['J-14'], py='joblib',
+        desc="BUILD with a (state, slotstate) pair: the slot state's 'shape' is set last and wins")
     vec('j_wrapper_reduce', g2(std_state(align=None), b'', make='REDUCE'),
         json='{"$object":{"call":"joblib.numpy_pickle.NumpyArrayWrapper","state":{"subclass":{"$global":'
              '"numpy.ndarray"},"shape":{"$tuple":[3]},"order":"C","dtype":{"$dtype":"<f8"},"allow_mmap":true}}}',
@@ -1751,7 +1801,7 @@ def writer_vectors():
 
 def limit_vectors():
     """Limits reachable with the defaults are in the sections above (v_len_limit,
-    v_int_digits, v_int_long_line, v_get_long_line, d_depth, j_payload_huge,
+    v_int_digits, d_depth, j_payload_huge,
     c_zstd_window)."""
 
 

@@ -11,7 +11,7 @@ ok() { pass=$((pass + 1)); }
 bad() { echo "FAIL $1"; fail=$((fail + 1)); }
 
 make -s install B="${B:-build}" DESTDIR="$dest" PREFIX=/usr >"$dest/log" 2>&1 || { cat "$dest/log"; bad "make install"; }
-for f in usr/include/jlpickle.h usr/include/jlpickle_codec.h usr/lib/libjlpickle.a usr/lib/libjlpickle.so \
+for f in usr/include/jlpickle.h usr/include/jlpickle_codec.h usr/include/jlpickle_scan.h usr/lib/libjlpickle.a usr/lib/libjlpickle.so \
          usr/lib/pkgconfig/libjlpickle.pc usr/bin/jlload usr/bin/jldump; do
     if [ -e "$dest/$f" ]; then ok; else bad "missing $f"; fi
 done

@@ -203,7 +203,7 @@ TEST(array_info_is_written_up_to_its_size) {
 
 static int count_events(void *ctx, const jlp_event *ev) {
     size_t *n = ctx;
-    if (ev->size != sizeof(jlp_event) || !JLP_HAS_FIELD(ev, jlp_event, marks)) return 1;
+    if (ev->size != sizeof(jlp_event) || !JLP_HAS_FIELD(ev, jlp_event, arg_len)) return 1;
     (*n)++;
     return 0;
 }

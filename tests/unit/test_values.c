@@ -842,7 +842,8 @@ TEST(text_int) {
     jlp_doc_free(d);
     ERR("I1.5\n.", JLP_E_BAD_VALUE, 0, 'I');
     ERR("I\n.", JLP_E_BAD_VALUE, 0, 'I');
-    ERR("I0x10\n.", JLP_E_BAD_VALUE, 0, 'I');
+    ERR("I010\n.", JLP_E_BAD_VALUE, 0, 'I');    /* pickle.py's int('010', 0) refuses it */
+    ERR("I12L\n.", JLP_E_BAD_VALUE, 0, 'I');    /* INT takes no Python 2 L */
     ERR("I1 2\n.", JLP_E_BAD_VALUE, 0, 'I');
     ERR("I-\n.", JLP_E_BAD_VALUE, 0, 'I');
 }

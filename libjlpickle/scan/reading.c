@@ -1,0 +1,213 @@
+/*
+ * reading.c - one reading of the scan: the library's reader run over the decoded bytes
+ * in the rules of one Python loader (pickle/vm.h, jlp__mode), pickle after pickle, its
+ * events judged by rules.c; and the set of effects the primary reading had, against
+ * which the other readings are compared.
+ */
+#include "scan.h"
+
+#include "../pickle/vm.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+/* ---- key sets ------------------------------------------------------------------------- */
+
+static size_t slot_of(uint64_t key, size_t cap) { return (size_t)key & (cap - 1); }
+
+bool jlp__keyset_add(jlp__keyset *s, uint64_t key) {
+    if ((s->n + 1) * 2 > s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 1024;
+        uint64_t *ns = jlp__malloc(s->alc, cap * sizeof *ns);
+        if (!ns) return false;
+        memset(ns, 0, cap * sizeof *ns);
+        for (size_t i = 0; i < s->cap; i++) {
+            if (!s->slots[i]) continue;
+            size_t j = slot_of(s->slots[i], cap);
+            while (ns[j]) j = (j + 1) & (cap - 1);
+            ns[j] = s->slots[i];
+        }
+        jlp__free(s->alc, s->slots, s->cap * sizeof *s->slots);
+        s->slots = ns;
+        s->cap = cap;
+    }
+    size_t j = slot_of(key, s->cap);
+    while (s->slots[j] && s->slots[j] != key) j = (j + 1) & (s->cap - 1);
+    if (!s->slots[j]) {
+        s->slots[j] = key;
+        s->n++;
+    }
+    return true;
+}
+
+bool jlp__keyset_has(const jlp__keyset *s, uint64_t key) {
+    if (!s->cap) return false;
+    for (size_t j = slot_of(key, s->cap); s->slots[j]; j = (j + 1) & (s->cap - 1))
+        if (s->slots[j] == key) return true;
+    return false;
+}
+
+void jlp__keyset_free(jlp__keyset *s) {
+    jlp__free(s->alc, s->slots, s->cap * sizeof *s->slots);
+    memset(s, 0, sizeof *s);
+}
+
+/* ---- hooks ---------------------------------------------------------------------------- */
+
+static int on_trace(void *ctx, const jlp_event *ev) {
+    jlp__rules_event(ctx, ev);
+    return 0;
+}
+
+static void on_differs(void *ctx, uint64_t offset, int depth, const char *what) {
+    (void)offset;
+    (void)what;
+    jlp__reading_ctx *c = ctx;
+    if (c->s && depth == 0) c->s->differs = true;
+}
+
+static void on_build(void *ctx, uint64_t offset, int depth, const jlp_val *target, const jlp_val *state) {
+    jlp__rules_build(ctx, offset, depth, target, state);
+}
+
+static void add_range(jlp__scan *s, uint64_t start, uint64_t end, bool nested) {
+    if (s->nranges == s->rcap) {
+        size_t cap = s->rcap ? s->rcap * 2 : 16;
+        jlp__range *nr = jlp__realloc(s->alc, s->ranges, s->rcap * sizeof *nr, cap * sizeof *nr);
+        if (!nr) {
+            s->nomem = true;
+            return;
+        }
+        s->ranges = nr;
+        s->rcap = cap;
+    }
+    s->ranges[s->nranges++] = (jlp__range){start, end, nested};
+}
+
+static void add_companion(jlp__reading_ctx *c, const jlp__wrapper_event *w) {
+    jlp__scan *s = c->s;
+    size_t n;
+    const char *name = jlp_get_str(jlp_dict_get(w->attrs, "filename"), &n);
+    if (!name) return; /* os.path.join fails on anything but a str: nothing is read */
+    if (s->ncomps == s->ccap) {
+        size_t cap = s->ccap ? s->ccap * 2 : 8;
+        jlp__companion *nc = jlp__realloc(s->alc, s->comps, s->ccap * sizeof *nc, cap * sizeof *nc);
+        if (!nc) {
+            s->nomem = true;
+            return;
+        }
+        s->comps = nc;
+        s->ccap = cap;
+    }
+    char *copy = jlp__malloc(s->alc, n + 1);
+    if (!copy) {
+        s->nomem = true;
+        return;
+    }
+    memcpy(copy, name, n);
+    copy[n] = 0;
+    s->comps[s->ncomps++] = (jlp__companion){copy, n, w->offset, c->pickle, w->kind == 3};
+}
+
+static void on_wrapper(void *ctx, const jlp__wrapper_event *w) {
+    jlp__reading_ctx *c = ctx;
+    jlp__rules_wrapper(c, w->offset, w->depth, w->kind, w->attrs);
+    if (!c->primary || !c->s) return;
+    if (w->kind == 1) c->s->saw_payload = true;
+    if (w->kind == 1 && w->data_end > w->data_start) add_range(c->s, w->data_start, w->data_end, w->nested);
+    if (w->kind != 1) add_companion(c, w);
+}
+
+/* ---- one reading ---------------------------------------------------------------------- */
+
+/* Is the failure one of the container rather than of the pickle bytes? */
+static bool container_error(const jlp_error *e) {
+    return e->input_offset != UINT64_MAX && e->input_offset != e->offset;
+}
+
+/* A budget stopped the reading: what follows was not judged. */
+static void limit_finding(jlp__reading_ctx *c, const jlp_error *e) {
+    c->subj.len = 0;
+    jlp__buf_printf(&c->subj, "%s; what follows was not judged (a larger budget reads on)", e->msg);
+    jlp__reading_finding(c, NULL, e->offset, JLP_VERDICT_SUSPICIOUS, "", 0, "", 0, "limit", jlp__buf_cstr(&c->subj));
+}
+
+jlp_code jlp__run_reading(jlp__scan *s, const jlp__reading_in *in, jlp_error *err) {
+    jlp__reading_ctx c;
+    memset(&c, 0, sizeof c);
+    c.s = s;
+    c.r = s->r;
+    c.policy = s->policy;
+    c.reading = in->reading;
+    c.primary = in->primary;
+    c.file = in->file;
+    jlp__buf_init(&c.why, s->alc);
+    jlp__buf_init(&c.subj, s->alc);
+    jlp__scan_hooks hooks = {&c, on_differs, on_wrapper, on_build};
+    jlp_read_opts ro;
+    jlp_read_opts_init(&ro);
+    ro.limits = s->lim;
+    ro.alc = s->alc;
+    ro.registry = s->opts->registry;
+    ro.trace = on_trace;
+    ro.trace_ctx = &c;
+    if (in->npy) ro.flags |= JLP_READ_NPY_PICKLE;
+    jlp__load_how how = {in->npy ? jlp__npy_body : NULL, in->npy ? "npy" : NULL, in->mode, &hooks};
+    jlp_code result = JLP_OK;
+    jlp_source *src = jlp_source_mem(in->data, in->len, s->alc, err);
+    if (!src) {
+        result = err ? err->code : JLP_E_NOMEM;
+        goto out;
+    }
+    src->detected = true; /* the bytes are the decoded stream */
+    if (in->primary) s->primary_stop = UINT64_MAX;
+    for (c.pickle = 1;; c.pickle++) {
+        uint64_t start = jlp_source_tell(src);
+        jlp_error e;
+        jlp__clear(&e);
+        jlp_doc *doc = jlp__load_resolved(src, &ro, &how, &e);
+        jlp__rules_settle(&c);
+        if (!doc) {
+            if ((e.code == JLP_E_TRUNCATED || e.code == JLP_E_FRAME) && in->tail_error) {
+                /* the decoded stream is short because the container failed there (a
+                 * budget, a damaged stream): that is why this reading stopped */
+                uint64_t at = e.offset;
+                e = *in->tail_error;
+                e.offset = at;
+            }
+            if (e.code == JLP_E_LIMIT) limit_finding(&c, &e);
+            if (c.pickle == 1 || container_error(&e)) {
+                if (in->primary) {
+                    s->primary_stop = e.offset;
+                    if (!s->r->failed) {
+                        s->r->failed = true;
+                        s->r->error = e;
+                    }
+                }
+            } else if (!in->npy && in->primary) {
+                /* bytes after a complete pickle that are not one: Python's load ignores
+                 * them, another reader might not */
+                c.why.len = 0;
+                jlp__buf_printf(&c.why, "the bytes after pickle %u are not a pickle (%s at byte %llu: %s)",
+                                c.pickle - 1, jlp_error_name(e.code), (unsigned long long)e.offset, e.msg);
+                unsigned keep = c.pickle;
+                c.pickle = 0;
+                jlp__reading_finding(&c, NULL, start, JLP_VERDICT_SUSPICIOUS, "", 0, "", 0, "trailing",
+                                     jlp__buf_cstr(&c.why));
+                c.pickle = keep;
+            }
+            break;
+        }
+        jlp_doc_free(doc);
+        if (in->primary) s->r->pickles++;
+        if (in->npy || !jlp__src_avail(src)) break; /* a .npy file holds one array */
+    }
+out:
+    jlp_source_free(src);
+    jlp__rules_settle(&c);
+    jlp__buf_release(&c.why);
+    jlp__buf_release(&c.subj);
+    free(c.pend);
+    s->r->readings |= 1u << in->reading;
+    return result;
+}

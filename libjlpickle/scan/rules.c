@@ -1,0 +1,678 @@
+/*
+ * rules.c - what each event of a reading means for safety (spec/SAFETY.md section 6):
+ * the globals it resolves (judged by name, policy.c), the calls it makes with the
+ * arguments they get, the state it gives objects, joblib's wrappers, and, for every
+ * reading but the primary one, the effects the primary reading does not have at the
+ * same place (divergences).
+ */
+#include "scan.h"
+
+#include <stdlib.h>
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Values of an argument tree examined for an object fed to an array constructor. */
+#define ARG_WALK_MAX 256
+
+static int ev_depth(const jlp_event *ev) {
+    return ev->depth < 0 ? 0 : ev->depth >= JLP__SCAN_DEPTH ? JLP__SCAN_DEPTH - 1 : ev->depth;
+}
+
+static bool str_is(const char *s, size_t n, const char *lit) {
+    return strlen(lit) == n && memcmp(s, lit, n) == 0;
+}
+
+/* ---- findings and effects ----------------------------------------------------------- */
+
+static void finding_at(jlp__reading_ctx *c, int depth, const char *opcode, uint64_t offset, jlp_verdict v,
+                       const char *module, size_t ml, const char *name, size_t nl, const char *action,
+                       const char *reason) {
+    int d = depth < 0 ? 0 : depth >= JLP__SCAN_DEPTH ? JLP__SCAN_DEPTH - 1 : depth;
+    jlp__finding_in f = {
+        .verdict = v, .reading = c->reading, .offset = offset, .depth = depth, .pickle = c->pickle,
+        .nested_at = d > 0 ? c->nested_at[d] : UINT64_MAX, .module = module, .name = name, .ml = ml,
+        .nl = nl, .action = action, .opcode = opcode, .reason = reason, .file = c->file};
+    jlp__report_add(c->r, &f);
+}
+
+void jlp__reading_finding(jlp__reading_ctx *c, const jlp_event *ev, uint64_t offset, jlp_verdict v,
+                          const char *module, size_t ml, const char *name, size_t nl,
+                          const char *action, const char *reason) {
+    finding_at(c, ev ? ev->depth : 0, ev ? ev->name : NULL, offset, v, module, ml, name, nl, action, reason);
+}
+
+static uint64_t effect_key(uint64_t offset, int opcode, const char *m, size_t ml, const char *n, size_t nl) {
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (int i = 0; i < 8; i++) h = (h ^ ((offset >> (8 * i)) & 0xff)) * 0x100000001b3ULL;
+    h = (h ^ (unsigned)(opcode & 0xff)) * 0x100000001b3ULL;
+    for (size_t i = 0; i < ml; i++) h = (h ^ (unsigned char)m[i]) * 0x100000001b3ULL;
+    h = (h ^ 0x1ff) * 0x100000001b3ULL;
+    for (size_t i = 0; i < nl; i++) h = (h ^ (unsigned char)n[i]) * 0x100000001b3ULL;
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    return h ? h : 1;
+}
+
+void jlp__reading_effect(jlp__reading_ctx *c, const jlp_event *ev, uint64_t offset, int opcode,
+                         const char *module, size_t ml, const char *name, size_t nl, jlp_verdict v) {
+    jlp__scan *s = c->s;
+    if (!s || c->reading == JLP_READING_NUMPY) return; /* a companion has no other reading */
+    uint64_t key = effect_key(offset, opcode, module, ml, name, nl);
+    if (c->primary) {
+        if (!jlp__keyset_add(&s->actions, key)) s->nomem = true;
+        return;
+    }
+    if (jlp__keyset_has(&s->actions, key)) return;
+    /* the primary reading has no such effect here: what are these bytes to it? */
+    const jlp__range *in = NULL;
+    for (size_t i = 0; i < s->nranges; i++)
+        if (offset >= s->ranges[i].start && offset < s->ranges[i].end) in = &s->ranges[i];
+    const char *prim = jlp_reading_name(s->primary);
+    c->subj.len = 0;
+    jlp_verdict dv = v > JLP_VERDICT_SUSPICIOUS ? v : JLP_VERDICT_SUSPICIOUS;
+    if (in && in->nested) {
+        /* an object array's pickle: opcodes to both, but pickle.load shares the outer
+         * memo, so references resolve to other values; every call is judged anyway */
+        dv = v;
+        jlp__buf_printf(&c->subj, "%s reads the nested pickle at %llu with the outer pickle's memo, so this "
+                        "effect differs from %s's", jlp_reading_name(c->reading), (unsigned long long)in->start, prim);
+    } else if (in) {
+        jlp__buf_printf(&c->subj, "%s runs this opcode in bytes %llu..%llu, which %s reads as array data",
+                        jlp_reading_name(c->reading), (unsigned long long)in->start, (unsigned long long)in->end, prim);
+    } else if (offset >= s->primary_stop) {
+        jlp__buf_printf(&c->subj, "%s runs this opcode after byte %llu, where %s stops with an error",
+                        jlp_reading_name(c->reading), (unsigned long long)s->primary_stop, prim);
+    } else {
+        jlp__buf_printf(&c->subj, "%s reads these bytes otherwise than %s (a divergence between the readings)",
+                        jlp_reading_name(c->reading), prim);
+    }
+    if (v > JLP_VERDICT_SAFE) jlp__buf_puts(&c->subj, ", and the effect is not safe");
+    finding_at(c, ev ? ev->depth : 0, ev ? ev->name : NULL, offset, dv, module, ml, name, nl, "divergence",
+               jlp__buf_cstr(&c->subj));
+}
+
+/* ---- names -------------------------------------------------------------------------- */
+
+static void global_name(jlp__buf *b, const jlp_val *g) {
+    size_t ml, nl;
+    const char *m = jlp_global_module(g, &ml), *n = jlp_global_name(g, &nl);
+    jlp__buf_put(b, m, ml);
+    jlp__buf_putc(b, '.');
+    jlp__buf_put(b, n, nl);
+}
+
+static bool global_is_any(const jlp_val *g, const char *const *mods, size_t nmods, const char *name) {
+    if (jlp_get_type(g) != JLP_GLOBAL) return false;
+    for (size_t i = 0; i < nmods; i++)
+        if (jlp_global_is(g, mods[i], name)) return true;
+    return false;
+}
+
+static const char *const memmap_mods[] = {"numpy", "numpy.core.memmap", "numpy._core.memmap"};
+static bool is_memmap(const jlp_val *g) { return global_is_any(g, memmap_mods, COUNT(memmap_mods), "memmap"); }
+
+static const char *const reconstruct_mods[] = {"numpy.core.multiarray", "numpy._core.multiarray"};
+static bool is_reconstruct(const jlp_val *g) {
+    return global_is_any(g, reconstruct_mods, COUNT(reconstruct_mods), "_reconstruct");
+}
+
+static bool is_getattr(const jlp_val *g) {
+    return jlp_global_is(g, "builtins", "getattr") || jlp_global_is(g, "__builtin__", "getattr");
+}
+
+/* A short description of a callable that is not a global. */
+static void describe_computed(jlp__buf *b, const jlp_val *v) {
+    if (jlp_get_type(v) == JLP_OBJECT) {
+        const jlp_val *cl = jlp_obj_callable(v);
+        if (jlp_get_type(cl) == JLP_GLOBAL) {
+            jlp__buf_puts(b, jlp_obj_get_kind(v) == JLP_OBJ_REDUCE ? "the result of " : "an instance of ");
+            global_name(b, cl);
+            return;
+        }
+        jlp__buf_puts(b, "a computed object");
+        return;
+    }
+    jlp__buf_puts(b, "a ");
+    jlp__buf_puts(b, jlp_type_name(jlp_get_type(v)));
+}
+
+static jlp_verdict judge(jlp__reading_ctx *c, const jlp_val *g, jlp__buf *why) {
+    size_t ml, nl;
+    const char *m = jlp_global_module(g, &ml), *n = jlp_global_name(g, &nl);
+    why->len = 0;
+    return jlp__judge(c->policy, m, ml, n, nl, why);
+}
+
+/* ---- globals whose verdict depends on their use ------------------------------------- */
+
+static jlp__pending *pending_of(jlp__reading_ctx *c, const jlp_val *g) {
+    for (size_t i = c->npend; i-- > 0;)
+        if (c->pend[i].node == g) return &c->pend[i];
+    return NULL;
+}
+
+/* Names judged by use: numpy.memmap (creates or overwrites the file it is given when
+ * called; harmless as joblib's subclass value, which joblib never calls) and
+ * builtins.getattr (judged as the attribute it looks up). */
+static bool judged_by_use(const jlp_val *g) { return is_memmap(g) || is_getattr(g); }
+
+static char *dup(const char *s, size_t n) {
+    char *d = malloc(n + 1);
+    if (d) {
+        memcpy(d, s, n);
+        d[n] = 0;
+    }
+    return d;
+}
+
+static void pending_add(jlp__reading_ctx *c, const jlp_event *ev, const jlp_val *g) {
+    if (pending_of(c, g)) return;
+    if (c->npend == c->pcap) {
+        size_t cap = c->pcap ? c->pcap * 2 : 8;
+        jlp__pending *np = realloc(c->pend, cap * sizeof *np);
+        if (!np) return;
+        c->pend = np;
+        c->pcap = cap;
+    }
+    size_t ml, nl;
+    const char *m = jlp_global_module(g, &ml), *n = jlp_global_name(g, &nl);
+    int d = ev_depth(ev);
+    jlp__pending p = {g, ev->offset, d > 0 ? c->nested_at[d] : UINT64_MAX, ev->depth, ev->name,
+                      dup(m, ml), dup(n, nl), ml, nl, JLP_VERDICT_SAFE, NULL, false};
+    if (!p.module || !p.name) {
+        free(p.module);
+        free(p.name);
+        return;
+    }
+    c->pend[c->npend++] = p;
+}
+
+/* A use of pending global g with this verdict. */
+static void pending_use(jlp__reading_ctx *c, const jlp_val *g, jlp_verdict v, const char *reason) {
+    jlp__pending *p = pending_of(c, g);
+    if (!p) return;
+    if (!p->used || v > p->verdict) {
+        free(p->reason);
+        p->reason = dup(reason, strlen(reason));
+        p->verdict = v;
+    }
+    p->used = true;
+}
+
+void jlp__rules_settle(jlp__reading_ctx *c) {
+    for (size_t i = 0; i < c->npend; i++) {
+        jlp__pending *p = &c->pend[i];
+        jlp_verdict v = p->verdict;
+        const char *reason = p->reason;
+        char unused[200];
+        if (!p->used) {
+            bool getattr = str_is(p->name, p->nl, "getattr");
+            v = getattr ? JLP_VERDICT_DANGEROUS : JLP_VERDICT_SUSPICIOUS;
+            snprintf(unused, sizeof unused, "%s",
+                     getattr ? "looks up any attribute (named, never called here: what calls it is not known)"
+                             : "numpy.memmap named, not as a joblib wrapper's subclass (it creates or overwrites "
+                               "the file it is given when called)");
+            reason = unused;
+            /* another reading of the same bytes uses it as the primary did */
+            const jlp__scan *s = c->s;
+            for (size_t k = 0; s && !c->primary && !getattr && k < s->nsettled; k++)
+                if (s->settled[k].offset == p->offset) {
+                    v = s->settled[k].verdict;
+                    if (v == JLP_VERDICT_SAFE) reason = "joblib's array subclass value here, which no reading calls";
+                }
+        }
+        if (c->primary && c->s && !str_is(p->name, p->nl, "getattr") && c->s->nsettled < JLP__SETTLED_MAX)
+            c->s->settled[c->s->nsettled++] = (jlp__settled){p->offset, v};
+        finding_at(c, p->depth, p->opcode, p->offset, v, p->module, p->ml, p->name, p->nl, "global", reason);
+        if (c->primary) {
+            jlp_scan_global *e = jlp__report_global(c->r, c->policy, p->module, p->ml, p->name, p->nl);
+            if (e && (e->named == 1 || v > e->verdict)) {
+                e->verdict = v;
+                e->reason = jlp__report_str(c->r, reason, strlen(reason));
+            }
+        }
+        free(p->module);
+        free(p->name);
+        free(p->reason);
+    }
+    c->npend = 0;
+}
+
+/* ---- calls -------------------------------------------------------------------------- */
+
+static const char *const text_codecs[] = {
+    /* codecs that map text to text or bytes to text: anything else (base64, zlib, hex,
+     * bz2, uu, quopri...) turns data into other data, the first step of a hidden payload */
+    "utf_8", "utf8", "u8", "utf", "utf_8_sig", "latin_1", "latin1", "latin", "l1", "iso_8859_1",
+    "iso8859_1", "8859", "cp819", "ascii", "us_ascii", "646", "utf_16", "utf16", "utf_16_le",
+    "utf_16_be", "utf_32", "utf32", "utf_32_le", "utf_32_be", "raw_unicode_escape",
+    "unicode_escape", "cp1252", "windows_1252",
+};
+
+static bool is_text_codec(const char *s, size_t n) {
+    char norm[40];
+    if (n >= sizeof norm) return false;
+    for (size_t i = 0; i < n; i++) {
+        char ch = s[i];
+        norm[i] = ch == '-' || ch == ' ' ? '_' : (ch >= 'A' && ch <= 'Z') ? (char)(ch - 'A' + 'a') : ch;
+    }
+    norm[n] = 0;
+    for (size_t i = 0; i < COUNT(text_codecs); i++)
+        if (!strcmp(norm, text_codecs[i])) return true;
+    return false;
+}
+
+/* numpy and scipy callables that build an array from their argument: an object given
+ * to them is read through its __array_interface__, __array_struct__ or buffer, which a
+ * pickle can point at any address (a read or write anywhere). */
+static bool array_constructor(const jlp_val *g) {
+    size_t ml, nl;
+    const char *m = jlp_global_module(g, &ml), *n = jlp_global_name(g, &nl);
+    if (ml >= 5 && !memcmp(m, "numpy", 5) && (ml == 5 || m[5] == '.')) {
+        static const char *const names[] = {"array", "asarray", "asanyarray", "ascontiguousarray",
+                                            "asfortranarray", "asarray_chkfinite", "frombuffer", "fromiter",
+                                            "ndarray", "matrix", "asmatrix", "MaskedArray", "masked_array",
+                                            "recarray", "fromarrays", "fromrecords", "_frombuffer", "copy",
+                                            "require", "atleast_1d", "atleast_2d", "atleast_3d"};
+        for (size_t i = 0; i < COUNT(names); i++)
+            if (str_is(n, nl, names[i])) return true;
+        return false;
+    }
+    if (ml >= 12 && !memcmp(m, "scipy.sparse", 12) && (ml == 12 || m[12] == '.'))
+        return (nl > 7 && !memcmp(n + nl - 7, "_matrix", 7)) || (nl > 6 && !memcmp(n + nl - 6, "_array", 6));
+    return false;
+}
+
+/* Whether an argument tree holds an inert object (an instance or a call result). */
+static bool holds_object(const jlp_val *args) {
+    const jlp_val *todo[ARG_WALK_MAX];
+    size_t n = 0, seen = 0;
+    if (args) todo[n++] = args;
+    while (n && seen++ < ARG_WALK_MAX) {
+        const jlp_val *v = todo[--n];
+        switch (jlp_get_type(v)) {
+        case JLP_OBJECT: return true;
+        case JLP_TUPLE: case JLP_LIST: case JLP_SET: case JLP_FROZENSET:
+            for (size_t i = 0; i < jlp_len(v) && n < ARG_WALK_MAX; i++) todo[n++] = jlp_item(v, i);
+            break;
+        case JLP_DICT:
+            for (size_t i = 0; i < jlp_len(v) && n + 1 < ARG_WALK_MAX; i++) {
+                todo[n++] = jlp_dict_key(v, i);
+                todo[n++] = jlp_dict_value(v, i);
+            }
+            break;
+        default: break;
+        }
+    }
+    return false;
+}
+
+/* Judge `cls` as the class a helper builds (copyreg's __newobj__, __newobj_ex__,
+ * _reconstructor; numpy's _reconstruct; Cython's helpers). @return the verdict, the
+ * reason in c->subj. `how` says how the class is used ("class", "base", ...). */
+static jlp_verdict judge_class(jlp__reading_ctx *c, const jlp_val *cls, const char *how, bool array_class) {
+    c->subj.len = 0;
+    if (jlp_get_type(cls) != JLP_GLOBAL) {
+        jlp__buf_printf(&c->subj, "builds an object with ");
+        describe_computed(&c->subj, cls);
+        jlp__buf_printf(&c->subj, " as %s", how);
+        /* numpy builds an array of whatever class object it is handed */
+        return array_class ? JLP_VERDICT_DANGEROUS : JLP_VERDICT_SUSPICIOUS;
+    }
+    if (is_memmap(cls)) {
+        if (array_class) {
+            jlp__buf_puts(&c->subj, "numpy.memmap as the class of an array: its methods run on the array");
+            pending_use(c, cls, JLP_VERDICT_SUSPICIOUS, jlp__buf_cstr(&c->subj));
+            c->subj.len = 0;
+            jlp__buf_puts(&c->subj, "numpy.memmap as the class of an array: its methods run on the array");
+            return JLP_VERDICT_SUSPICIOUS;
+        }
+        jlp__buf_printf(&c->subj, "builds numpy.memmap as %s: it opens, creates or overwrites the file it is given", how);
+        pending_use(c, cls, JLP_VERDICT_DANGEROUS, jlp__buf_cstr(&c->subj));
+        return JLP_VERDICT_DANGEROUS;
+    }
+    jlp__buf why;
+    jlp__buf_init(&why, NULL);
+    jlp_verdict v = judge(c, cls, &why);
+    if (v != JLP_VERDICT_SAFE) {
+        jlp__buf_puts(&c->subj, "runs code of ");
+        global_name(&c->subj, cls);
+        jlp__buf_printf(&c->subj, " (%s): ", how);
+        jlp__buf_put(&c->subj, why.data, why.len);
+    }
+    pending_use(c, cls, v, jlp__buf_cstr(&c->subj));
+    jlp__buf_release(&why);
+    return v;
+}
+
+/* getattr(obj, name): the attribute is judged as the dotted name Class.name (or
+ * module.name) of what obj is; a computed obj or a name that is not plain is not
+ * known to be harmless. */
+static jlp_verdict judge_getattr(jlp__reading_ctx *c, const jlp_val *args) {
+    const jlp_val *obj = jlp_item(args, 0), *attr = jlp_item(args, 1);
+    size_t al;
+    const char *a = jlp_get_str(attr, &al);
+    c->subj.len = 0;
+    if (jlp_get_type(attr) != JLP_STR || !al || memchr(a, '.', al) || jlp__is_dunder(a, al) || jlp_len(args) > 3) {
+        jlp__buf_puts(&c->subj, "looks up an attribute by a computed, dotted or dunder name");
+        return JLP_VERDICT_DANGEROUS;
+    }
+    const jlp_val *cls = obj;
+    if (jlp_get_type(obj) == JLP_OBJECT && jlp_obj_get_kind(obj) != JLP_OBJ_REDUCE) cls = jlp_obj_callable(obj);
+    if (jlp_get_type(cls) != JLP_GLOBAL) {
+        jlp__buf_puts(&c->subj, "looks up '");
+        jlp__buf_put(&c->subj, a, al > 60 ? 60 : al);
+        jlp__buf_puts(&c->subj, "' on ");
+        describe_computed(&c->subj, obj);
+        return JLP_VERDICT_DANGEROUS;
+    }
+    size_t ml, nl;
+    const char *m = jlp_global_module(cls, &ml), *n = jlp_global_name(cls, &nl);
+    jlp__buf dotted, why;
+    jlp__buf_init(&dotted, NULL);
+    jlp__buf_init(&why, NULL);
+    jlp__buf_put(&dotted, n, nl);
+    jlp__buf_putc(&dotted, '.');
+    jlp__buf_put(&dotted, a, al);
+    jlp_verdict v = dotted.failed ? JLP_VERDICT_DANGEROUS : jlp__judge(c->policy, m, ml, dotted.data, dotted.len, &why);
+    jlp__buf_puts(&c->subj, "looks up ");
+    jlp__buf_put(&c->subj, m, ml);
+    jlp__buf_putc(&c->subj, '.');
+    jlp__buf_put(&c->subj, dotted.data, dotted.len);
+    jlp__buf_puts(&c->subj, ": ");
+    jlp__buf_put(&c->subj, why.data, why.len);
+    jlp__buf_release(&dotted);
+    jlp__buf_release(&why);
+    return v;
+}
+
+/* Checks that depend on the arguments of a call of the global g. @return true when
+ * they decided (a finding made or the call found safe). */
+static bool call_checks(jlp__reading_ctx *c, const jlp_event *ev, const jlp_val *g) {
+    const jlp_val *args = ev->args;
+    size_t ml, nl;
+    const char *m = jlp_global_module(g, &ml), *n = jlp_global_name(g, &nl);
+    jlp__buf *why = &c->why;
+    why->len = 0;
+    jlp_verdict v = JLP_VERDICT_SAFE;
+    const char *reason = NULL;
+    if (is_memmap(g)) {
+        reason = "numpy.memmap opens, creates or overwrites the file it is given";
+        v = JLP_VERDICT_DANGEROUS;
+        pending_use(c, g, v, reason);
+    } else if (is_getattr(g) && ev->opcode == 'R') {
+        v = judge_getattr(c, args);
+        reason = jlp__buf_cstr(&c->subj);
+        pending_use(c, g, v, reason);
+    } else if ((str_is(m, ml, "codecs") || str_is(m, ml, "_codecs")) && (str_is(n, nl, "decode") || str_is(n, nl, "encode"))) {
+        const jlp_val *enc = jlp_item(args, 1);
+        size_t l;
+        const char *s = jlp_get_str(enc, &l);
+        if (!enc) return false; /* default utf-8 */
+        if (jlp_get_type(enc) != JLP_STR) {
+            jlp__buf_printf(why, "%.*s.%.*s with a computed codec", (int)ml, m, (int)nl, n);
+            v = JLP_VERDICT_DANGEROUS;
+        } else if (!is_text_codec(s, l)) {
+            jlp__buf_printf(why, "%.*s.%.*s with the non-text codec '%.*s' (decodes hidden data)", (int)ml, m, (int)nl,
+                            n, (int)(l > 40 ? 40 : l), s);
+            v = JLP_VERDICT_DANGEROUS;
+        } else {
+            return false;
+        }
+        reason = jlp__buf_cstr(why);
+    } else if ((str_is(m, ml, "numpy.core") || str_is(m, ml, "numpy._core")) && str_is(n, nl, "_ufunc_reconstruct")) {
+        const jlp_val *a0 = jlp_item(args, 0), *a1 = jlp_item(args, 1);
+        if (jlp_get_type(a0) != JLP_STR || jlp_get_type(a1) != JLP_STR) {
+            v = JLP_VERDICT_DANGEROUS;
+            reason = "imports a computed name";
+        } else {
+            size_t uml, unl;
+            const char *um = jlp_get_str(a0, &uml), *un = jlp_get_str(a1, &unl);
+            jlp__buf r2;
+            jlp__buf_init(&r2, NULL);
+            v = jlp__judge(c->policy, um, uml, un, unl, &r2);
+            jlp__buf_printf(why, "imports and returns %.*s.%.*s: ", (int)(uml > 100 ? 100 : uml), um,
+                            (int)(unl > 100 ? 100 : unl), un);
+            jlp__buf_put(why, r2.data, r2.len);
+            jlp__buf_release(&r2);
+            reason = jlp__buf_cstr(why);
+        }
+    } else if (str_is(m, ml, "copyreg") &&
+               (str_is(n, nl, "__newobj__") || str_is(n, nl, "__newobj_ex__") || str_is(n, nl, "_reconstructor"))) {
+        /* __newobj__(cls, *args) is cls.__new__(cls, *args); _reconstructor(cls, base,
+         * state) runs base.__new__(cls, state) and, unless base is object,
+         * base.__init__: what runs is the class built and its base */
+        const jlp_val *cls = jlp_item(args, 0);
+        if (!cls) return false;
+        v = judge_class(c, cls, "class built", false);
+        jlp__buf_put(why, c->subj.data, c->subj.len);
+        if (str_is(n, nl, "_reconstructor")) {
+            const jlp_val *base = jlp_item(args, 1);
+            if (base && !jlp_global_is(base, "builtins", "object")) {
+                jlp_verdict bv = judge_class(c, base, "base: __new__ and __init__", false);
+                if (bv > v) {
+                    v = bv;
+                    why->len = 0;
+                    jlp__buf_put(why, c->subj.data, c->subj.len);
+                }
+            }
+        }
+        reason = jlp__buf_cstr(why);
+    } else if (is_reconstruct(g)) {
+        const jlp_val *cls = jlp_item(args, 0);
+        if (!cls) return false;
+        v = judge_class(c, cls, "array class", true);
+        jlp__buf_put(why, c->subj.data, c->subj.len);
+        reason = jlp__buf_cstr(why);
+    } else if ((nl > 15 && !memcmp(n, "__pyx_unpickle_", 15)) || str_is(n, nl, "newObj")) {
+        /* Cython's pickling helpers build an object of the class they are given: safe
+         * for the classes of their own module only */
+        const jlp_val *cls = jlp_item(args, 0);
+        if (!cls) return false;
+        v = judge_class(c, cls, "class built", false);
+        jlp__buf_put(why, c->subj.data, c->subj.len);
+        size_t cml;
+        const char *cm = jlp_global_module(cls, &cml);
+        if (jlp_get_type(cls) != JLP_GLOBAL || cml != ml || memcmp(cm, m, ml)) {
+            if (v < JLP_VERDICT_SUSPICIOUS) v = JLP_VERDICT_SUSPICIOUS;
+            why->len = 0;
+            jlp__buf_printf(why, "a Cython pickling helper of %.*s builds ", (int)ml, m);
+            if (jlp_get_type(cls) == JLP_GLOBAL) global_name(why, cls);
+            else describe_computed(why, cls);
+            jlp__buf_puts(why, ", a class of another module");
+        }
+        reason = jlp__buf_cstr(why);
+    } else if (array_constructor(g) && (holds_object(args) || holds_object(ev->kwargs))) {
+        v = JLP_VERDICT_DANGEROUS;
+        reason = "an array constructor fed an object: numpy reads its __array_interface__, __array_struct__ or "
+                 "buffer (memory read or write at any address)";
+    } else {
+        return false;
+    }
+    jlp__reading_effect(c, ev, ev->offset, ev->opcode, m, ml, n, nl, v);
+    if (v != JLP_VERDICT_SAFE || !reason) {
+        if (reason) jlp__reading_finding(c, ev, ev->offset, v, m, ml, n, nl, "call", reason);
+    } else {
+        /* decided safe by its arguments: no finding beyond the global's */
+        jlp_verdict byname = judge(c, g, why);
+        if (byname != JLP_VERDICT_SAFE && !judged_by_use(g) && !str_is(m, ml, "copyreg") && !is_reconstruct(g))
+            jlp__reading_finding(c, ev, ev->offset, byname, m, ml, n, nl, "call", jlp__buf_cstr(why));
+    }
+    return true;
+}
+
+static bool is_call_op(int op) {
+    return op == 'R' || op == 0x81 || op == 0x92 || op == 'o' || op == 'i';
+}
+
+/* The globals table entry of g (primary reading only). */
+static jlp_scan_global *table_entry(jlp__reading_ctx *c, const jlp_val *g) {
+    if (!c->primary) return NULL;
+    size_t ml, nl;
+    const char *m = jlp_global_module(g, &ml), *n = jlp_global_name(g, &nl);
+    return jlp__report_global(c->r, c->policy, m, ml, n, nl);
+}
+
+/* ---- state -------------------------------------------------------------------------- */
+
+/* Dunder keys of a dict given as state or set as items: Python's setattr and __dict__
+ * updates of __class__, __dict__, __array_interface__, __array_struct__... turn a safe
+ * object into something else (numpy then reads or writes any address). */
+static void dunder_keys(jlp__reading_ctx *c, uint64_t offset, int depth, const char *opcode, const jlp_val *d,
+                        const jlp_val *target, const char *how) {
+    if (jlp_get_type(d) != JLP_DICT) return;
+    for (size_t i = 0; i < jlp_len(d); i++) {
+        size_t kl;
+        const char *k = jlp_get_str(jlp_dict_key(d, i), &kl);
+        if (!k || !jlp__is_dunder(k, kl)) continue;
+        c->subj.len = 0;
+        jlp__buf_printf(&c->subj, "%s sets the attribute %.*s of ", how, (int)(kl > 60 ? 60 : kl), k);
+        if (jlp_get_type(target) == JLP_GLOBAL) global_name(&c->subj, target);
+        else describe_computed(&c->subj, target);
+        jlp__buf_puts(&c->subj, ": a dunder attribute changes what the object is (numpy reads __array_interface__ "
+                                "as a memory address)");
+        size_t ml = 0, nl = 0;
+        const jlp_val *cls = jlp_get_type(target) == JLP_OBJECT ? jlp_obj_callable(target) : target;
+        const char *m = jlp_get_type(cls) == JLP_GLOBAL ? jlp_global_module(cls, &ml) : "";
+        const char *n = jlp_get_type(cls) == JLP_GLOBAL ? jlp_global_name(cls, &nl) : "";
+        finding_at(c, depth, opcode, offset, JLP_VERDICT_DANGEROUS, m, ml, n, nl, "state", jlp__buf_cstr(&c->subj));
+    }
+}
+
+static bool falsy(const jlp_val *v) {
+    switch (jlp_get_type(v)) {
+    case JLP_NONE: return true;
+    case JLP_BOOL: return !jlp_get_bool(v);
+    case JLP_INT: return jlp_get_int(v) == 0;
+    case JLP_STR: case JLP_BYTES: case JLP_BYTEARRAY: case JLP_TUPLE: case JLP_LIST: case JLP_DICT:
+    case JLP_SET: case JLP_FROZENSET:
+        return jlp_len(v) == 0;
+    default: return false;
+    }
+}
+
+void jlp__rules_build(jlp__reading_ctx *c, uint64_t offset, int depth, const jlp_val *target,
+                      const jlp_val *state) {
+    jlp_type tt = jlp_get_type(target);
+    if (tt == JLP_DTYPE || tt == JLP_NDARRAY) return; /* numpy's own states, read natively */
+    const jlp_val *parts[2] = {state, NULL};
+    if (jlp_get_type(state) == JLP_TUPLE && jlp_len(state) == 2) {
+        parts[0] = jlp_item(state, 0);
+        parts[1] = jlp_item(state, 1);
+    }
+    dunder_keys(c, offset, depth, "BUILD", parts[0], target, "the state");
+    dunder_keys(c, offset, depth, "BUILD", parts[1], target, "the slot state");
+    if (tt == JLP_GLOBAL && !(falsy(parts[0]) && (!parts[1] || falsy(parts[1])))) {
+        c->subj.len = 0;
+        jlp__buf_puts(&c->subj, "BUILD sets attributes of ");
+        global_name(&c->subj, target);
+        jlp__buf_puts(&c->subj, " itself: it patches a module, class or function for what runs later");
+        size_t ml, nl;
+        const char *m = jlp_global_module(target, &ml), *n = jlp_global_name(target, &nl);
+        finding_at(c, depth, "BUILD", offset, JLP_VERDICT_DANGEROUS, m, ml, n, nl, "build", jlp__buf_cstr(&c->subj));
+        jlp_event ev;
+        memset(&ev, 0, sizeof ev);
+        ev.depth = depth;
+        ev.name = "BUILD";
+        jlp__reading_effect(c, &ev, offset, 'b', m, ml, n, nl, JLP_VERDICT_DANGEROUS);
+    }
+}
+
+void jlp__rules_wrapper(jlp__reading_ctx *c, uint64_t offset, int depth, int kind, const jlp_val *attrs) {
+    /* NumpyArrayWrapper and NDArrayWrapper: joblib rebuilds any subclass but ndarray and
+     * memmap with _reconstruct(subclass, (0,), 'b') and its __array_prepare__ */
+    const jlp_val *sub = jlp_dict_get(attrs, "subclass");
+    if (kind == 3) {
+        /* ZNDArrayWrapper: _reconstruct(*init_args) */
+        const jlp_val *init = jlp_dict_get(attrs, "init_args");
+        sub = jlp_item(init, 0);
+    }
+    if (!sub) return;
+    if (kind != 3 && is_memmap(sub)) {
+        pending_use(c, sub, JLP_VERDICT_SAFE, "joblib's array subclass value, which joblib never calls");
+        return;
+    }
+    if (jlp_global_is(sub, "numpy", "ndarray")) return;
+    jlp_verdict v = judge_class(c, sub, "array subclass joblib rebuilds", true);
+    if (v == JLP_VERDICT_SAFE) return;
+    size_t ml = 0, nl = 0;
+    const char *m = jlp_get_type(sub) == JLP_GLOBAL ? jlp_global_module(sub, &ml) : "";
+    const char *n = jlp_get_type(sub) == JLP_GLOBAL ? jlp_global_name(sub, &nl) : "";
+    finding_at(c, depth, "BUILD", offset, v, m, ml, n, nl, "call", jlp__buf_cstr(&c->subj));
+}
+
+/* ---- events ------------------------------------------------------------------------- */
+
+void jlp__rules_event(jlp__reading_ctx *c, const jlp_event *ev) {
+    if (ev->kind == JLP_EV_NESTED) {
+        int d = ev_depth(ev) + 1;
+        if (d < JLP__SCAN_DEPTH) c->nested_at[d] = ev->offset;
+        return;
+    }
+    if (ev->kind != JLP_EV_OPCODE) return;
+    int op = ev->opcode;
+    if (op == 'c' || op == 0x93 || op == 'i') {
+        /* INST's global is its callable; one the input ends inside is the value (named
+         * only: Python imports the module, then fails) */
+        const jlp_val *g = op == 'i' && ev->callable ? ev->callable : ev->value;
+        if (jlp_get_type(g) == JLP_GLOBAL) {
+            size_t ml, nl;
+            const char *m = jlp_global_module(g, &ml), *n = jlp_global_name(g, &nl);
+            jlp_scan_global *e = table_entry(c, g);
+            if (e) {
+                e->named++;
+                if (e->noffsets < 16) {
+                    e->nested[e->noffsets] = ev->depth > 0;
+                    e->offsets[e->noffsets++] = ev->offset;
+                }
+            }
+            jlp_verdict v = judge(c, g, &c->why);
+            if (judged_by_use(g)) {
+                pending_add(c, ev, g);
+                if (e && e->named == 1) e->verdict = JLP_VERDICT_SAFE; /* settled at the end */
+            } else {
+                jlp__reading_finding(c, ev, ev->offset, v, m, ml, n, nl, "global", jlp__buf_cstr(&c->why));
+            }
+            jlp__reading_effect(c, ev, ev->offset, 'c', m, ml, n, nl, judged_by_use(g) ? JLP_VERDICT_SAFE : v);
+        }
+    }
+    if (is_call_op(op) && !(op == 'i' && !ev->callable)) {
+        const jlp_val *cl = ev->callable;
+        if (jlp_get_type(cl) == JLP_GLOBAL) {
+            jlp_scan_global *e = table_entry(c, cl);
+            if (e) e->called++;
+            if (!call_checks(c, ev, cl)) {
+                size_t ml, nl;
+                const char *m = jlp_global_module(cl, &ml), *n = jlp_global_name(cl, &nl);
+                jlp_verdict v = judge(c, cl, &c->why);
+                if (v != JLP_VERDICT_SAFE) jlp__reading_finding(c, ev, ev->offset, v, m, ml, n, nl, "call", jlp__buf_cstr(&c->why));
+                jlp__reading_effect(c, ev, ev->offset, op, m, ml, n, nl, v);
+            }
+        } else {
+            c->subj.len = 0;
+            describe_computed(&c->subj, cl);
+            jlp__buf_puts(&c->subj, ": a callable computed by the pickle (a gadget chain)");
+            jlp__reading_finding(c, ev, ev->offset, JLP_VERDICT_SUSPICIOUS, "", 0, "", 0, "call", jlp__buf_cstr(&c->subj));
+            jlp__reading_effect(c, ev, ev->offset, op, "", 0, "", 0, JLP_VERDICT_SUSPICIOUS);
+        }
+    }
+    if ((op == 's' || op == 'u') && jlp_get_type(ev->value) == JLP_OBJECT) {
+        /* SETITEM(S) into an object calls its __setitem__: a Bunch-like class makes its
+         * keys attributes */
+        dunder_keys(c, ev->offset, ev->depth, ev->name, jlp_obj_dictitems(ev->value), ev->value, "SETITEMS");
+    }
+    if (op == 0x82 || op == 0x83 || op == 0x84) {
+        c->subj.len = 0;
+        jlp__buf_printf(&c->subj, "code %lld: resolved through copyreg's extension registry at load time",
+                        (long long)jlp_ext_code(ev->value));
+        jlp__reading_finding(c, ev, ev->offset, JLP_VERDICT_SUSPICIOUS, "", 0, "", 0, "ext", jlp__buf_cstr(&c->subj));
+        jlp__reading_effect(c, ev, ev->offset, op, "", 0, "", 0, JLP_VERDICT_SUSPICIOUS);
+    }
+    if (op == 'P' || op == 'Q') {
+        jlp__reading_finding(c, ev, ev->offset, JLP_VERDICT_SUSPICIOUS, "", 0, "", 0, "persid",
+                             "the loader's persistent_load decides what it becomes");
+        jlp__reading_effect(c, ev, ev->offset, op, "", 0, "", 0, JLP_VERDICT_SUSPICIOUS);
+    }
+    if (op == '.' && ev->depth == 0) jlp__rules_settle(c);
+}

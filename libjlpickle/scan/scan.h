@@ -1,0 +1,228 @@
+/*
+ * scan.h - the safety scan's internal interface: policies (policy.c), the report and
+ * its findings (report.c), the rules that look at arguments and state (rules.c) and the
+ * driver that runs the readings (scan.c).
+ */
+#ifndef JLP_SCAN_INTERNAL_H
+#define JLP_SCAN_INTERNAL_H
+
+#include "../jlpickle_scan.h"
+#include "../common/common.h"
+
+/* ---- policy.c ------------------------------------------------------------------------ */
+
+typedef struct jlp__rule {
+    const char *module, *name; /* name "*": the module and its submodules */
+    size_t ml, nl;
+    jlp_verdict verdict;
+    const char *reason;        /* "policy FILE:LINE" for a caller's rule */
+} jlp__rule;
+
+struct jlp_policy {
+    const jlp_alc *alc;
+    jlp__arena strings;        /* module, name and reason text of the caller's rules */
+    jlp__rule *rules;
+    size_t nrules, cap;
+};
+
+/** Judge module.qualname by name (jlp_policy_judge): the reason is appended to `why`. */
+jlp_verdict jlp__judge(const jlp_policy *p, const char *m, size_t ml, const char *n, size_t nl,
+                       jlp__buf *why);
+
+/** Whether s[0..n) is a dunder name (__x__). */
+bool jlp__is_dunder(const char *s, size_t n);
+
+/* ---- report.c ------------------------------------------------------------------------ */
+
+struct jlp_scan_report {
+    const jlp_alc *alc;
+    jlp__arena strings;        /* every string findings and globals point to */
+    jlp_finding *findings;
+    size_t nfindings, fcap;
+    uint64_t not_listed;
+    uint64_t not_listed_by[JLP_READING_COUNT];
+    unsigned max_per_subject;
+    /* how many findings of each subject were met: open addressing on a hash of
+     * (reading, action, module, name); value = count */
+    struct jlp__subject { uint64_t hash; uint64_t count; } *subjects;
+    size_t nsubjects, scap;
+    jlp_scan_global *globals;
+    size_t nglobals, gcap;
+    uint32_t *gslots;          /* index of globals: entry + 1, 0 empty */
+    size_t gslot_cap;
+    jlp_verdict verdict;
+    bool failed;
+    bool nomem;                /* a finding or global could not be stored */
+    jlp_error error;
+    unsigned pickles;
+    unsigned readings;
+    char container[24];
+};
+
+jlp_scan_report *jlp__report_new(const jlp_alc *alc, unsigned max_per_subject);
+
+/** Everything a finding says; strings are copied into the report. */
+typedef struct jlp__finding_in {
+    jlp_verdict verdict;
+    jlp_reading reading;
+    uint64_t offset;
+    int depth;
+    unsigned pickle;
+    uint64_t nested_at;
+    const char *module, *name;
+    size_t ml, nl;
+    const char *action, *opcode, *reason, *file;
+} jlp__finding_in;
+
+/** Record a finding: it raises the verdict; it is listed unless max_per_subject findings
+ *  of the same (reading, action, module, name, verdict) were listed already, and safe
+ *  findings of a global are listed once per reading and name. */
+void jlp__report_add(jlp_scan_report *r, const jlp__finding_in *f);
+
+/** The entry of global module.name in the globals table (created, judged by `policy`,
+ *  on first use), or NULL when it cannot be stored. */
+jlp_scan_global *jlp__report_global(jlp_scan_report *r, const jlp_policy *policy, const char *m,
+                                    size_t ml, const char *n, size_t nl);
+
+/** Copy a string into the report. @return the copy (NUL-terminated) or NULL. */
+const char *jlp__report_str(jlp_scan_report *r, const char *s, size_t n);
+
+/** A NUL-terminated view of `b` ("" after an allocation failure). */
+static inline const char *jlp__buf_cstr(jlp__buf *b) {
+    jlp__buf_putc(b, 0);
+    if (b->failed || !b->data) return "";
+    b->len--;
+    return b->data;
+}
+
+/* ---- the scan and its readings (scan.c, reading.c) --------------------------------- */
+
+/* Nesting depths tracked for "in the nested pickle at byte N" (deeper ones share the
+ * last slot). */
+#define JLP__SCAN_DEPTH 16
+
+/* A set of 64-bit keys (0 is never a key): what the primary reading did. */
+typedef struct jlp__keyset {
+    uint64_t *slots;
+    size_t n, cap;
+    const jlp_alc *alc;
+} jlp__keyset;
+
+bool jlp__keyset_add(jlp__keyset *s, uint64_t key);
+bool jlp__keyset_has(const jlp__keyset *s, uint64_t key);
+void jlp__keyset_free(jlp__keyset *s);
+
+/* Bytes of the decoded stream the primary reading reads as array data. */
+typedef struct jlp__range {
+    uint64_t start, end;
+    bool nested; /* an object array's nested pickle: opcodes to every reading */
+} jlp__range;
+
+/* A companion file an NDArrayWrapper names, for reading numpy. */
+typedef struct jlp__companion {
+    char *name;
+    size_t name_len;
+    uint64_t offset;   /* of the wrapper's BUILD */
+    unsigned pickle;
+    bool zf;           /* ZNDArrayWrapper: raw data in a ZF file, no pickle */
+} jlp__companion;
+
+/* How the primary reading settled a global judged by use (rules.c), by its offset. */
+typedef struct jlp__settled {
+    uint64_t offset;
+    jlp_verdict verdict;
+} jlp__settled;
+#define JLP__SETTLED_MAX 256
+
+/* One jlp_scan(): what every reading shares. */
+typedef struct jlp__scan {
+    jlp_scan_report *r;
+    const jlp_policy *policy;
+    const jlp_scan_opts *opts;
+    const jlp_limits *lim;
+    const jlp_alc *alc;
+    const char *path;              /* the main file (companions live beside it), or NULL */
+    jlp_reading primary;
+    jlp__keyset actions;           /* (offset, opcode, module, name) of the primary's effects */
+    jlp__range *ranges;
+    size_t nranges, rcap;
+    uint64_t primary_stop;         /* where the primary reading failed; UINT64_MAX: its end */
+    bool saw_payload;              /* the primary read a NumpyArrayWrapper payload */
+    bool differs;                  /* the two unpicklers read some outer opcode differently */
+    jlp__companion *comps;
+    size_t ncomps, ccap;
+    jlp__settled settled[JLP__SETTLED_MAX];
+    size_t nsettled;
+    bool nomem;
+} jlp__scan;
+
+/* A global whose verdict depends on how the reading uses it (numpy.memmap is harmless
+ * as a wrapper's subclass, builtins.getattr of a safe method): judged when the pickle
+ * ends. */
+typedef struct jlp__pending {
+    const jlp_val *node;           /* the global's node: compared, never read after the load */
+    uint64_t offset, nested_at;
+    int depth;
+    const char *opcode;
+    char *module, *name;
+    size_t ml, nl;
+    jlp_verdict verdict;           /* the worst use so far */
+    char *reason;                  /* of that use, or NULL: the unused reason */
+    bool used;
+} jlp__pending;
+
+/** The state of one reading while its events arrive. */
+typedef struct jlp__reading_ctx {
+    jlp__scan *s;
+    jlp_scan_report *r;
+    const jlp_policy *policy;
+    jlp_reading reading;
+    bool primary;                  /* fill the globals table and the action set */
+    const char *file;              /* reading numpy: the companion's name */
+    unsigned pickle;               /* 1-based */
+    uint64_t nested_at[JLP__SCAN_DEPTH];
+    jlp__buf why, subj;            /* scratch */
+    jlp__pending *pend;
+    size_t npend, pcap;
+} jlp__reading_ctx;
+
+/* ---- reading.c ----------------------------------------------------------------------- */
+
+/* What one reading reads and how. */
+typedef struct jlp__reading_in {
+    jlp_reading reading;
+    int mode;                      /* jlp__mode (pickle/vm.h) */
+    bool primary;
+    bool npy;                      /* a .npy file (numpy.load's reading) */
+    const uint8_t *data;           /* the decoded stream, or a companion file */
+    size_t len;
+    const char *file;              /* a companion's name, or NULL */
+    const jlp_error *tail_error;   /* why the decoded stream ends early, or NULL */
+} jlp__reading_in;
+
+/** Run one reading over in->data, pickle after pickle, its findings into s->r.
+ *  @return JLP_OK, or NOMEM (the input's own errors are the report's). */
+jlp_code jlp__run_reading(jlp__scan *s, const jlp__reading_in *in, jlp_error *err);
+
+/* ---- rules.c ------------------------------------------------------------------------- */
+
+/** Judge one trace event of the reader. */
+void jlp__rules_event(jlp__reading_ctx *c, const jlp_event *ev);
+/** Judge a BUILD before it is applied: its target and state. */
+void jlp__rules_build(jlp__reading_ctx *c, uint64_t offset, int depth, const jlp_val *target,
+                      const jlp_val *state);
+/** Judge a joblib wrapper read as joblib reads it (its subclass, companion file). */
+void jlp__rules_wrapper(jlp__reading_ctx *c, uint64_t offset, int depth, int kind, const jlp_val *attrs);
+/** Give every pending global its verdict (at a pickle's STOP and at the reading's end). */
+void jlp__rules_settle(jlp__reading_ctx *c);
+
+/** Record a finding of the reading at `ev` (ev may be NULL: depth 0). */
+void jlp__reading_finding(jlp__reading_ctx *c, const jlp_event *ev, uint64_t offset, jlp_verdict v,
+                          const char *module, size_t ml, const char *name, size_t nl,
+                          const char *action, const char *reason);
+/** An effect of the reading (import, call, state): recorded for the primary reading,
+ *  for the others a divergence finding when the primary has no such effect there. */
+void jlp__reading_effect(jlp__reading_ctx *c, const jlp_event *ev, uint64_t offset, int opcode,
+                         const char *module, size_t ml, const char *name, size_t nl, jlp_verdict v);
+
+#endif

@@ -1,0 +1,333 @@
+/*
+ * test_scan.c - the safety scan as a library call (jlpickle_scan.h): policies, findings
+ * with their exact verdicts, readings, offsets and reasons, reports of inputs that fail
+ * part-way, budgets. Inputs are hand-assembled opcodes; each test says which class of
+ * spec/SAFETY.md it covers.
+ */
+#include "harness.h"
+#include "jlpickle_scan.h"
+#include "util.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+/* ---- helpers ------------------------------------------------------------------------- */
+
+static jlp_scan_report *scan_bytes(const void *p, size_t n, const jlp_policy *pol) {
+    jlp_scan_opts o;
+    jlp_scan_opts_init(&o);
+    o.policy = pol;
+    jlp_error e;
+    jlp_scan_report *r = jlp_scan_mem(p, n, &o, &e);
+    if (!r) TH_FAIL("jlp_scan_mem failed: %s: %s", jlp_error_name(e.code), e.msg);
+    return r;
+}
+#define SCAN(lit) scan_bytes(lit, sizeof(lit) - 1, NULL)
+
+/* The first finding of `reading` with this action and global (module NULL: any). */
+static const jlp_finding *find(const jlp_scan_report *r, jlp_reading reading, const char *action,
+                               const char *module, const char *name) {
+    for (size_t i = 0; i < jlp_report_count(r); i++) {
+        const jlp_finding *f = jlp_report_finding(r, i);
+        if (f->reading != reading || strcmp(f->action, action)) continue;
+        if (module && (strlen(module) != f->module_len || memcmp(module, f->module, f->module_len))) continue;
+        if (name && (strlen(name) != f->name_len || memcmp(name, f->name, f->name_len))) continue;
+        return f;
+    }
+    return NULL;
+}
+
+/* A finding must exist with exactly this verdict and offset. */
+#define CHECK_FINDING(r, rd_, act_, mod_, nm_, v_, off_)                                           \
+    do {                                                                                          \
+        const char *m_ = (mod_), *n_ = (nm_);                                                     \
+        const jlp_finding *cf_ = find(r, rd_, act_, m_, n_);                                      \
+        if (!cf_) TH_FAIL("no %s finding %s %s.%s", jlp_reading_name(rd_), act_, m_ ? m_ : "*",    \
+                          n_ ? n_ : "*");                                                         \
+        else {                                                                                    \
+            CHECK_STR(jlp_verdict_name(cf_->verdict), jlp_verdict_name(v_));                      \
+            CHECK_INT(cf_->offset, off_);                                                         \
+        }                                                                                         \
+    } while (0)
+
+static size_t count_non_safe(const jlp_scan_report *r) {
+    size_t n = 0;
+    for (size_t i = 0; i < jlp_report_count(r); i++) n += jlp_report_finding(r, i)->verdict != JLP_VERDICT_SAFE;
+    return n;
+}
+
+/* ---- policies ------------------------------------------------------------------------ */
+
+static jlp_verdict judge(const jlp_policy *p, const char *m, const char *n, char *why, size_t cap) {
+    return jlp_policy_judge(p, m, strlen(m), n, strlen(n), why, cap);
+}
+
+TEST(policy_builtin_verdicts) {
+    char why[200];
+    CHECK_INT(judge(NULL, "os", "system", why, sizeof why), JLP_VERDICT_DANGEROUS);
+    CHECK_INT(judge(NULL, "os.path", "join", why, sizeof why), JLP_VERDICT_DANGEROUS); /* os.* covers submodules */
+    CHECK_INT(judge(NULL, "numpy", "dtype", why, sizeof why), JLP_VERDICT_SAFE);
+    CHECK_INT(judge(NULL, "collections", "OrderedDict", why, sizeof why), JLP_VERDICT_SAFE);
+    CHECK_INT(judge(NULL, "mypackage", "Thing", why, sizeof why), JLP_VERDICT_SUSPICIOUS);
+    CHECK_STR(why, "not in the safe list");
+    /* dotted walks (protocol 4): through a dunder, to a dangerous name, to a runner */
+    CHECK_INT(judge(NULL, "numpy", "dtype.__init__.__globals__", why, sizeof why), JLP_VERDICT_DANGEROUS);
+    CHECK_STR(why, "qualname walks through the attribute __init__");
+    CHECK_INT(judge(NULL, "numpy.lib.utils", "os.system", why, sizeof why), JLP_VERDICT_DANGEROUS);
+    CHECK(!strncmp(why, "qualname reaches os.system: ", 28));
+    CHECK_INT(judge(NULL, "mypackage", "helpers.tools.popen", why, sizeof why), JLP_VERDICT_DANGEROUS);
+    CHECK_STR(why, "qualname walks to popen, a name that runs commands, code or file operations");
+    /* the reason is cut to the buffer */
+    CHECK_INT(judge(NULL, "mypackage", "Thing", why, 4), JLP_VERDICT_SUSPICIOUS);
+    CHECK_STR(why, "not");
+    CHECK_INT(jlp_policy_judge(NULL, NULL, 0, NULL, 0, NULL, 0), JLP_VERDICT_SUSPICIOUS);
+}
+
+TEST(policy_rules_and_order) {
+    jlp_error e;
+    jlp_policy *p = jlp_policy_new(NULL, &e);
+    CHECK(p != NULL);
+    const char text[] = "# site rules\n"
+                        "safe mypackage.*\n"
+                        "dangerous mypackage.evil   # but not this one\n"
+                        "safe os.*\n"
+                        "safe builtins.getattr\n"
+                        "suspicious copyreg:_reconstructor\n"
+                        "safe deep.pkg:Outer.Inner\n";
+    CHECK_INT(jlp_policy_load_str(p, text, sizeof text - 1, "site.policy", &e), JLP_OK);
+    char why[200];
+    CHECK_INT(judge(p, "mypackage", "Thing", why, sizeof why), JLP_VERDICT_SAFE);
+    CHECK_STR(why, "policy site.policy:2");
+    CHECK_INT(judge(p, "mypackage.sub", "Thing", why, sizeof why), JLP_VERDICT_SAFE);
+    CHECK_INT(judge(p, "mypackage", "evil", why, sizeof why), JLP_VERDICT_DANGEROUS);
+    CHECK_STR(why, "policy site.policy:3");
+    /* a wildcard never overrides the built-in dangerous list, an exact rule does */
+    CHECK_INT(judge(p, "os", "system", why, sizeof why), JLP_VERDICT_DANGEROUS);
+    CHECK_INT(judge(p, "builtins", "getattr", why, sizeof why), JLP_VERDICT_SAFE);
+    CHECK_INT(judge(p, "copyreg", "_reconstructor", why, sizeof why), JLP_VERDICT_SUSPICIOUS);
+    CHECK_INT(judge(p, "deep.pkg", "Outer.Inner", why, sizeof why), JLP_VERDICT_SAFE);
+    /* a safe wildcard does not cover a dotted or dunder qualname */
+    CHECK_INT(judge(p, "mypackage", "Thing.method", why, sizeof why), JLP_VERDICT_SUSPICIOUS);
+    CHECK_INT(judge(p, "mypackage", "__init__", why, sizeof why), JLP_VERDICT_SUSPICIOUS);
+    jlp_policy_free(p);
+}
+
+TEST(policy_syntax_errors) {
+    jlp_error e;
+    jlp_policy *p = jlp_policy_new(NULL, &e);
+    const char bad1[] = "safe a.b\nsafe os\n";
+    CHECK_INT(jlp_policy_load_str(p, bad1, sizeof bad1 - 1, "t.policy", &e), JLP_E_BAD_VALUE);
+    CHECK_ERR(e, JLP_E_BAD_VALUE, 9);
+    CHECK_STR(e.msg, "t.policy:2: expected MODULE.NAME, MODULE:QUALNAME or MODULE.*");
+    /* all or nothing: a.b was not added */
+    char why[100];
+    CHECK_INT(judge(p, "a", "b", why, sizeof why), JLP_VERDICT_SUSPICIOUS);
+    const char bad2[] = "harmless a.b\n";
+    CHECK_INT(jlp_policy_load_str(p, bad2, sizeof bad2 - 1, NULL, &e), JLP_E_BAD_VALUE);
+    CHECK_STR(e.msg, "policy:1: expected 'safe', 'suspicious' or 'dangerous'");
+    const char bad3[] = "safe a.b c.d\n";
+    CHECK_INT(jlp_policy_load_str(p, bad3, sizeof bad3 - 1, "x", &e), JLP_E_BAD_VALUE);
+    CHECK_STR(e.msg, "x:1: one name per line");
+    const char bad4[] = "safe :x\n";
+    CHECK_INT(jlp_policy_load_str(p, bad4, sizeof bad4 - 1, "x", &e), JLP_E_BAD_VALUE);
+    CHECK_INT(jlp_policy_load_path(p, "/nonexistent/policy", &e), JLP_E_IO);
+    CHECK_INT(jlp_policy_add(p, JLP_VERDICT_SAFE, "", "x", NULL, &e), JLP_E_INVALID_ARG);
+    CHECK_INT(jlp_policy_add(p, (jlp_verdict)7, "a", "x", NULL, &e), JLP_E_INVALID_ARG);
+    CHECK_INT(jlp_policy_add(p, JLP_VERDICT_DANGEROUS, "a", "b", "api", &e), JLP_OK);
+    CHECK_INT(judge(p, "a", "b", why, sizeof why), JLP_VERDICT_DANGEROUS);
+    CHECK_STR(why, "policy api");
+    jlp_policy_free(p);
+}
+
+/* The rule tables are sorted (the lookup is a binary search) and every rule decides its
+ * own name. */
+static void check_table(const char *path, bool dangerous_only) {
+    size_t len;
+    char *text = slurp(path, &len);
+    if (!text) {
+        TH_FAIL("cannot read %s", path);
+        return;
+    }
+    char prev_m[256] = "", prev_n[256] = "";
+    size_t rules = 0;
+    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+        char v[16], m[256], n[256];
+        if (sscanf(line, "JLP_RULE(%15[A-Z], \"%255[^\"]\", \"%255[^\"]\"", v, m, n) != 3) continue;
+        int c = strcmp(prev_m, m);
+        if (c > 0 || (c == 0 && strcmp(prev_n, n) >= 0))
+            TH_FAIL("%s: (%s, %s) is not after (%s, %s)", path, m, n, prev_m, prev_n);
+        strcpy(prev_m, m);
+        strcpy(prev_n, n);
+        rules++;
+        if (!strcmp(n, "*") || (dangerous_only && strcmp(v, "DANGEROUS"))) continue;
+        jlp_verdict want = !strcmp(v, "SAFE") ? JLP_VERDICT_SAFE
+                           : !strcmp(v, "SUSPICIOUS") ? JLP_VERDICT_SUSPICIOUS : JLP_VERDICT_DANGEROUS;
+        char why[200];
+        jlp_verdict got = judge(NULL, m, n, why, sizeof why);
+        /* a safe rule may be overruled by a dangerous one (a wildcard over its module) */
+        if (got != want && !(want == JLP_VERDICT_SAFE && got == JLP_VERDICT_DANGEROUS))
+            TH_FAIL("%s.%s judged %s, its rule says %s", m, n, jlp_verdict_name(got), v);
+    }
+    CHECK(rules > 10);
+    free(text);
+}
+
+/* With a generated table, only the hand-made dangerous rules stay in use. */
+TEST(rule_tables_sorted) {
+    FILE *f = fopen("libjlpickle/scan/rules_gen.h", "r");
+    if (f) {
+        fclose(f);
+        check_table("libjlpickle/scan/rules_gen.h", false);
+    }
+    check_table("libjlpickle/scan/rules_builtin.h", f != NULL);
+}
+
+/* ---- findings ------------------------------------------------------------------------ */
+
+TEST(os_system_reduce) {
+    jlp_scan_report *r = SCAN("cos\nsystem\n(S'ls'\ntR.");
+    CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_DANGEROUS);
+    CHECK(jlp_report_error(r) == NULL);
+    CHECK_FINDING(r, JLP_READING_JOBLIB, "global", "os", "system", JLP_VERDICT_DANGEROUS, 0);
+    CHECK_FINDING(r, JLP_READING_JOBLIB, "call", "os", "system", JLP_VERDICT_DANGEROUS, 19);
+    const jlp_finding *f = find(r, JLP_READING_JOBLIB, "call", "os", "system");
+    if (f) {
+        CHECK_STR(f->opcode, "REDUCE");
+        CHECK(f->reason[0] != 0);
+        CHECK_INT(f->depth, 0);
+        CHECK_INT(f->pickle, 1);
+        CHECK(f->nested_at == UINT64_MAX);
+    }
+    CHECK_INT(jlp_report_pickles(r), 1);
+    CHECK_STR(jlp_report_container(r), "none");
+    CHECK_INT(jlp_report_global_count(r), 1);
+    const jlp_scan_global *g = jlp_report_global(r, 0);
+    CHECK_INT(g->named, 1);
+    CHECK_INT(g->called, 1);
+    CHECK_INT(g->offsets[0], 0);
+    jlp_report_free(r);
+}
+
+/* Issue class 5: a failed load hides nothing. */
+TEST(error_after_call_keeps_findings) {
+    jlp_scan_report *r = SCAN("cos\nsystem\n(S'ls'\ntR");
+    CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_DANGEROUS);
+    const jlp_error *e = jlp_report_error(r);
+    CHECK(e != NULL);
+    if (e) CHECK_ERR(*e, JLP_E_TRUNCATED, 20);
+    CHECK_FINDING(r, JLP_READING_JOBLIB, "call", "os", "system", JLP_VERDICT_DANGEROUS, 19);
+    jlp_report_free(r);
+    /* nothing non-safe before the error: safe verdict with the error (the caller says
+     * "invalid", never "harmless") */
+    r = SCAN("\x80\x02K\x01");
+    CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_SAFE);
+    CHECK(jlp_report_error(r) != NULL);
+    CHECK_INT(count_non_safe(r), 0);
+    jlp_report_free(r);
+}
+
+TEST(findings_capped_per_subject) {
+    /* os.system named once, called 25 times through the memo */
+    char buf[512];
+    size_t n = 0;
+    n += (size_t)sprintf(buf + n, "cos\nsystem\np0\n0");
+    for (int i = 0; i < 25; i++) n += (size_t)sprintf(buf + n, "g0\n(S'x'\ntR0");
+    buf[n++] = 'N';
+    buf[n++] = '.';
+    jlp_scan_report *r = scan_bytes(buf, n, NULL);
+    CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_DANGEROUS);
+    size_t calls = 0;
+    for (size_t i = 0; i < jlp_report_count(r); i++)
+        calls += !strcmp(jlp_report_finding(r, i)->action, "call") && jlp_report_finding(r, i)->reading == JLP_READING_JOBLIB;
+    CHECK_INT(calls, 10);
+    /* pickle.load and pickle._Unpickler read it the same way: their copies too */
+    CHECK_INT(jlp_report_not_listed(r), 45);
+    const jlp_scan_global *g = jlp_report_global(r, 0);
+    CHECK_INT(g->called, 25);
+    jlp_report_free(r);
+}
+
+TEST(trailing_bytes_and_second_pickle) {
+    jlp_scan_report *r = SCAN("N.cos\nsystem\n(S'x'\ntR.\x00junk");
+    CHECK_INT(jlp_report_pickles(r), 2);
+    const jlp_finding *f = find(r, JLP_READING_JOBLIB, "call", "os", "system");
+    CHECK(f && f->pickle == 2 && f->offset == 20);
+    CHECK_FINDING(r, JLP_READING_JOBLIB, "trailing", NULL, NULL, JLP_VERDICT_SUSPICIOUS, 22);
+    CHECK(jlp_report_error(r) == NULL);
+    jlp_report_free(r);
+}
+
+/* The same verdict from memory, a path, a file descriptor and a pipe. */
+TEST(sources_agree) {
+    static const char data[] = "cos\nsystem\n(S'ls'\ntR.";
+    char path[] = "/tmp/test_scan_XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    CHECK(write(fd, data, sizeof data - 1) == (ssize_t)(sizeof data - 1));
+    lseek(fd, 0, SEEK_SET);
+    jlp_error e;
+    jlp_scan_report *a = jlp_scan_path(path, NULL, &e);
+    jlp_source *s = jlp_source_fd(fd, NULL, &e);
+    jlp_scan_report *b = jlp_scan(s, NULL, &e);
+    jlp_source_free(s);
+    close(fd);
+    int pfd[2];
+    CHECK(pipe(pfd) == 0);
+    CHECK(write(pfd[1], data, sizeof data - 1) == (ssize_t)(sizeof data - 1));
+    close(pfd[1]);
+    s = jlp_source_fd(pfd[0], NULL, &e);
+    jlp_scan_report *c = jlp_scan(s, NULL, &e);
+    jlp_source_free(s);
+    close(pfd[0]);
+    unlink(path);
+    CHECK(a && b && c);
+    if (a && b && c) {
+        CHECK_INT(jlp_report_verdict(a), JLP_VERDICT_DANGEROUS);
+        CHECK_INT(jlp_report_verdict(b), JLP_VERDICT_DANGEROUS);
+        CHECK_INT(jlp_report_verdict(c), JLP_VERDICT_DANGEROUS);
+        CHECK_INT(jlp_report_count(a), jlp_report_count(b));
+        CHECK_INT(jlp_report_count(a), jlp_report_count(c));
+    }
+    jlp_report_free(a);
+    jlp_report_free(b);
+    jlp_report_free(c);
+    CHECK(jlp_scan_path("/nonexistent/x.pkl", NULL, &e) == NULL);
+    CHECK_INT(e.code, JLP_E_IO);
+    CHECK(jlp_scan(NULL, NULL, &e) == NULL);
+    CHECK_INT(e.code, JLP_E_INVALID_ARG);
+    CHECK(jlp_scan_mem(NULL, 3, NULL, &e) == NULL);
+    CHECK_INT(e.code, JLP_E_INVALID_ARG);
+}
+
+TEST(null_tolerant_accessors) {
+    CHECK_INT(jlp_report_verdict(NULL), JLP_VERDICT_SAFE);
+    CHECK(jlp_report_error(NULL) == NULL);
+    CHECK_INT(jlp_report_count(NULL), 0);
+    CHECK(jlp_report_finding(NULL, 0) == NULL);
+    CHECK(jlp_report_global(NULL, 0) == NULL);
+    CHECK(jlp_report_container(NULL) == NULL);
+    CHECK_STR(jlp_verdict_name((jlp_verdict)9), "unknown");
+    CHECK_STR(jlp_reading_name(JLP_READING_PICKLE_PY), "pickle-py");
+    CHECK_STR(jlp_reading_name((jlp_reading)9), "unknown");
+    jlp_report_free(NULL);
+    jlp_policy_free(NULL);
+    jlp_scan_opts_init(NULL);
+    jlp_limits_untrusted(NULL, 0);
+}
+
+/* Growable options (jlpickle.h section 1): an older, smaller layout takes defaults past
+ * its size; an unset size is refused. */
+TEST(opts_size_convention) {
+    jlp_scan_opts o;
+    memset(&o, 0xff, sizeof o);
+    o.size = offsetof(jlp_scan_opts, limits); /* only `policy` is known to this caller */
+    o.policy = NULL;
+    jlp_error e;
+    jlp_scan_report *r = jlp_scan_mem("cos\nsystem\n(S'x'\ntR.", 20, &o, &e);
+    CHECK(r != NULL);
+    CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_DANGEROUS);
+    jlp_report_free(r);
+    memset(&o, 0, sizeof o);
+    CHECK(jlp_scan_mem("N.", 2, &o, &e) == NULL);
+    CHECK_INT(e.code, JLP_E_INVALID_ARG);
+}
