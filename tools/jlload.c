@@ -329,7 +329,9 @@ int main(int argc, char **argv) {
     int status = CLI_OK;
     /* .npy files are loaded as such; their object arrays (a pickle) too, inertly */
     ropts.flags |= JLP_READ_NPY_PICKLE;
-    if (ropts.mmap && strcmp(file, "-") != 0 && !all) {
+    /* A file is loaded by path (archives, ARCHIVE::MEMBER, mapping); --all and stdin
+     * read one pickle after another from a stream. */
+    if (strcmp(file, "-") != 0 && !all) {
         jb.t0 = now();
         jlp_doc *doc = is_npy_file(file) ? jlp_load_npy_path(file, &ropts, &err) : jlp_load_path(file, &ropts, &err);
         if (!doc) {

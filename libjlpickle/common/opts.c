@@ -18,7 +18,7 @@
 JLP__STARTS_WITH_SIZE(jlp_limits)
 JLP__ENDS_AT(jlp_limits, max_ratio)
 JLP__STARTS_WITH_SIZE(jlp_read_opts)
-JLP__ENDS_AT(jlp_read_opts, flags)
+JLP__ENDS_AT(jlp_read_opts, archive)
 JLP__STARTS_WITH_SIZE(jlp_write_opts)
 JLP__ENDS_AT(jlp_write_opts, reserved)
 JLP__STARTS_WITH_SIZE(jlp_json_opts)

@@ -153,6 +153,7 @@ jlp_source *jlp_source_cb(jlp_read_fn fn, void *ctx, const jlp_alc *alc, jlp_err
 void jlp_source_free(jlp_source *src) {
     if (!src) return;
     jlp__layer_free(src);
+    if (src->release) src->release(src);
     if (src->own_fd && src->fd >= 0) close(src->fd);
     if (src->path) jlp__free(src->alc, (char *)(uintptr_t)src->path, strlen(src->path) + 1);
     jlp__free(src->alc, src->buf, src->cap);

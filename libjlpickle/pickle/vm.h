@@ -87,6 +87,12 @@ jlp_doc *jlp__load_resolved(jlp_source *src, const jlp_read_opts *opts, const jl
  *  sources) or an object array's pickle. */
 jlp_code jlp__npy_body(jlp__vm *m, const jlp__load_how *how);
 
+/** jlp_load_mem and jlp_load_path for a pickle or joblib file (the archive layer's
+ *  entry points call these once they know the input is not an archive). */
+jlp_doc *jlp__load_mem_pickle(const void *data, size_t len, const jlp_read_opts *opts,
+                              size_t *consumed, jlp_error *err);
+jlp_doc *jlp__load_path_pickle(const char *path, const jlp_read_opts *opts, jlp_error *err);
+
 struct jlp__sink;
 /** Write `root` as a pickle into `sink` (the writer of pickle.c). */
 jlp_code jlp__write(struct jlp__sink *sink, const jlp_val *root, const jlp_write_opts *o, jlp_error *err);

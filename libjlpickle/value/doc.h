@@ -70,6 +70,10 @@ struct jlp_doc {
     bool mapped;            /* the input is the mapping below */
     void *map;
     size_t map_len;
+    void (*keep_release)(void *ctx); /* called by jlp_doc_free: releases what the
+                                        document's values point into (an archive's
+                                        bytes), set by the layer that loaded it */
+    void *keep_ctx;
 };
 
 /** @return a new empty document, or NULL when the allocator fails. */
