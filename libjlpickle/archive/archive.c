@@ -129,7 +129,9 @@ jlp_source *jlp__archive_stream(jlp_archive *ar, jlp_error *err) {
     ro.limits.max_decoded = ar->opts.max_total;
     ro.limits.max_ratio = ar->opts.max_ratio;
     ro.registry = ar->registry;
-    if (jlp__src_detect(s, &ro, err) != JLP_OK) {
+    /* an uncompressed tar is no pickle: detection would refuse it */
+    if (jlp__archive_sniff(s->cur, jlp__src_avail(s)) == JLP__SNIFF_TAR) s->detected = true;
+    else if (jlp__src_detect(s, &ro, err) != JLP_OK) {
         jlp_source_free(s);
         return NULL;
     }

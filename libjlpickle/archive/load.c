@@ -39,9 +39,15 @@ static jlp_doc *load_src(jlp_source *s, const jlp_read_opts *opts, jlp_error *er
 /* Whether the decoded bytes of `s` (at its start) are an archive. Detection of the
  * container is done here, once; a load from `s` continues from its start. */
 static jlp__sniff sniff_source(jlp_source *s, const jlp_read_opts *opts, jlp_error *err, jlp_code *c) {
-    *c = jlp__src_detect(s, opts, err);
-    if (*c) return JLP__SNIFF_NONE;
+    *c = JLP_OK;
+    /* an uncompressed archive first: its bytes are no pickle, so detection would refuse
+     * them */
     size_t have = jlp__src_fill(s, 512);
+    jlp__sniff k = jlp__archive_sniff(s->cur, have);
+    if (k != JLP__SNIFF_NONE) return k;
+    *c = jlp__src_detect(s, opts, err);
+    if (*c || !s->layer) return JLP__SNIFF_NONE;
+    have = jlp__src_fill(s, 512);
     return jlp__archive_sniff(s->cur, have);
 }
 

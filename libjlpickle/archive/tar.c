@@ -99,8 +99,9 @@ static jlp_code add_entry(jlp_archive *ar, struct archive *a, struct archive_ent
     const char *raw = archive_entry_pathname_utf8(e);
     if (!raw) raw = archive_entry_pathname(e);
     if (!raw) raw = "";
-    m->name = utf8_name(ar, raw, &m->name_len);
-    if (!m->name) return jlp__fail(err, JLP_E_NOMEM, 0, -1, "out of memory for member names");
+    char *name = utf8_name(ar, raw, &m->name_len);
+    m->name = name;
+    if (!name) return jlp__fail(err, JLP_E_NOMEM, 0, -1, "out of memory for member names");
     la_int64_t size = archive_entry_size_is_set(e) ? archive_entry_size(e) : 0;
     m->size = size > 0 ? (uint64_t)size : 0;
     m->csize = m->size;
@@ -117,6 +118,8 @@ static jlp_code add_entry(jlp_archive *ar, struct archive *a, struct archive_ent
         m->flags |= JLP_MEMBER_LINK;
     } else if (archive_entry_filetype(e) == AE_IFDIR) {
         m->flags |= JLP_MEMBER_DIR;
+        /* as tarfile lists them: without the slash a directory's header name ends in */
+        while (m->name_len > 1 && m->name[m->name_len - 1] == '/') name[--m->name_len] = '\0';
     } else if (archive_entry_filetype(e) != AE_IFREG) {
         m->flags |= JLP_MEMBER_SPECIAL;
     }
@@ -159,7 +162,8 @@ jlp_code jlp__tar_list(jlp_archive *ar, jlp_error *err) {
     bool last_sparse = false;
     for (;;) {
         struct archive_entry *e;
-        uint64_t at = (uint64_t)archive_filter_bytes(a, 0);
+        /* where the next header starts: after the last member's padded data */
+        uint64_t at = ar->n ? last_end : 0;
         int r = archive_read_next_header(a, &e);
         if (r == ARCHIVE_EOF) break;
         if (r != ARCHIVE_OK) {

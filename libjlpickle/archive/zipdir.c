@@ -32,14 +32,20 @@ static jlp_code find_eocd(const uint8_t *p, uint64_t n, uint64_t *at, jlp_error 
     if (n < EOCD_SIZE) return jlp__fail(err, JLP_E_TRUNCATED, n, -1, "zip: shorter than an end of central directory record");
     uint64_t lo = n > EOCD_SIZE + MAX_COMMENT ? n - EOCD_SIZE - MAX_COMMENT : 0;
     bool found = false;
+    uint64_t misfit = UINT64_MAX; /* the last signature whose comment does not end the file */
     for (uint64_t i = n - EOCD_SIZE + 1; i-- > lo;) {
         const uint8_t *r = p + i;
         if (r[0] != 'P' || r[1] != 'K' || r[2] != 5 || r[3] != 6) continue;
-        if (i + EOCD_SIZE + jlp__le16(r + 20) != n) continue;
+        if (i + EOCD_SIZE + jlp__le16(r + 20) != n) {
+            if (misfit == UINT64_MAX) misfit = i;
+            continue;
+        }
         if (found) return bad(err, i, "two end of central directory records fit the end of the file");
         found = true;
         *at = i;
     }
+    if (!found && misfit != UINT64_MAX)
+        return bad(err, misfit, "the end of central directory record does not end the file");
     if (!found) {
         /* A file that starts like a zip but has no end record was cut short. */
         if (n >= 4 && p[0] == 'P' && p[1] == 'K' && p[2] == 3 && p[3] == 4)

@@ -20,6 +20,29 @@ typedef struct zip_reader {
     jlp__blob *blob;
 } zip_reader;
 
+/* libarchive checks a member's size and CRC at its end itself, and returns the last
+ * block's bytes only with a warning then: its verdict is translated into the codes the
+ * library gives for the same faults (jlp__mread_account), at the same offsets. */
+static void zip_error(zip_reader *z, jlp_error *e) {
+    const jlp__member *m = z->r.mem;
+    const char *msg = archive_error_string(z->a);
+    char text[120];
+    snprintf(text, sizeof text, "%s", msg ? msg : "corrupt member");
+    text[strcspn(text, "\n")] = '\0';
+    const char *size = strstr(text, "wrong size (read ");
+    unsigned long long got, want;
+    if (strstr(text, "CRC")) {
+        jlp__fail(e, JLP_E_CHECKSUM, m->size, -1, "%s: CRC-32 mismatch (%s)", m->name, text);
+    } else if (size && sscanf(size, "wrong size (read %llu, expected %llu)", &got, &want) == 2 && got < want) {
+        jlp__fail(e, JLP_E_TRUNCATED, got, -1, "%s: member ends after %llu of its declared %llu bytes", m->name, got, want);
+    } else if (size) {
+        jlp__fail(e, JLP_E_CORRUPT, m->size, -1, "%s: member decodes to more than its declared %llu bytes", m->name,
+                  (unsigned long long)m->size);
+    } else {
+        jlp__fail(e, JLP_E_CORRUPT, z->r.got, -1, "%s: %s", m->name, text);
+    }
+}
+
 static long long pull_zip(jlp_source *s, void *dst, size_t cap) {
     zip_reader *z = s->ctx;
     const jlp__member *m = z->r.mem;
@@ -30,8 +53,7 @@ static long long pull_zip(jlp_source *s, void *dst, size_t cap) {
     la_ssize_t k = archive_read_data(z->a, dst, cap);
     if (k < 0) {
         s->failed = true;
-        const char *msg = archive_error_string(z->a);
-        jlp__fail(&s->pending, JLP_E_CORRUPT, z->r.got, -1, "%s: %s", m->name, msg ? msg : "corrupt member");
+        zip_error(z, &s->pending);
         return -1;
     }
     if (k == 0) return jlp__mread_end(&z->r, s) ? -1 : 0;

@@ -531,6 +531,28 @@ static jlp_code new_object(jlp__vm *m, jlp_obj_kind kind, jlp_val *cls, jlp_val 
 #define TRY(expr) do { if ((c = (expr)) != JLP_OK) goto done; } while (0)
 #define FAIL(...) do { c = jlp__vm_fail(m, __VA_ARGS__); goto done; } while (0)
 
+/* BUILD on a dict made by collections.OrderedDict(): Python pickles an OrderedDict that
+ * has instance attributes (PyTorch's state dicts carry `_metadata`) as OrderedDict() +
+ * SETITEMS + BUILD(attributes). The node becomes what the opcodes say, in place so every
+ * reference to it follows: an inert call of collections.OrderedDict with no arguments,
+ * whose dict items are the pairs set so far and whose state is the attributes (AL-6). */
+static jlp_code ordered_dict_build(jlp__vm *m, jlp_val *target, jlp_val *state) {
+    jlp_doc *doc = m->doc;
+    jlp_val *items = jlp__new_val(doc, JLP_DICT);
+    jlp_val *callable = jlp__new_global(doc, "collections", 11, "OrderedDict", 11);
+    jlp_val *args = jlp__new_seq(doc, JLP_TUPLE, NULL, 0);
+    jlp_val *obj = items && callable && args ? jlp__new_object(doc, JLP_OBJ_REDUCE, callable, args) : NULL;
+    if (!obj) return jlp__vm_nomem(m);
+    items->u.seq = target->u.seq;
+    items->flags = (uint8_t)(target->flags & ~JLP_VF_ORDERED);
+    obj->u.obj->dictitems = items;
+    obj->u.obj->state = state;
+    target->type = JLP_OBJECT;
+    target->flags &= (uint8_t)~JLP_VF_ORDERED;
+    target->u.obj = obj->u.obj;
+    return JLP_OK;
+}
+
 static jlp_code run(jlp__vm *m) {
     jlp_code c = JLP_OK;
     jlp_source *src = m->src;
@@ -864,6 +886,8 @@ static jlp_code run(jlp__vm *m) {
                 TRY(jlp__dtype_build(m, target, state));
             } else if (target->type == JLP_NDARRAY) {
                 TRY(jlp__ndarray_build(m, target, state));
+            } else if (target->type == JLP_DICT && (target->flags & JLP_VF_ORDERED)) {
+                TRY(ordered_dict_build(m, target, state));
             } else {
                 FAIL(JLP_E_BAD_TYPE, "BUILD on a %s", jlp_type_name((jlp_type)target->type));
             }
