@@ -1212,6 +1212,13 @@ typedef struct jlp_archive_opts {
 /** Fill `opts` with the defaults. NULL is ignored. Thread-safe. */
 JLP_API void jlp_archive_opts_init(jlp_archive_opts *opts);
 
+/** Whether the bytes at `data` are an archive that jlp_load_mem() (and jlp_load_path()
+ *  for a file with these bytes) loads as one: "zip" or "tar" (a tar also inside a codec
+ *  of opts->registry, looked for in the first 512 decoded bytes), or NULL (a pickle, a
+ *  compressed pickle, anything else; NULL data or len 0). opts NULL = defaults (only
+ *  alc and registry are used). Thread-safe. */
+JLP_API const char *jlp_archive_detect(const void *data, size_t len, const jlp_read_opts *opts);
+
 /** Open the zip or tar archive at `path` (a regular file; it is mapped read-only and
  *  the mapping lives as long as the archive or any document whose arrays point into
  *  it). A compressed tar is detected by its codec's magic, as joblib files are.

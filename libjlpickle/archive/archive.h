@@ -186,6 +186,21 @@ const char *jlp__member_name(const jlp_archive *ar, size_t i);
  *  stored zip member; a non-sparse member of an uncompressed tar). */
 bool jlp__member_in_place(const jlp_archive *ar, size_t i);
 
+/* ---- walking a document ------------------------------------------------------------ */
+
+/** A growable array of node pointers (alc set by the user, the rest zero). */
+typedef struct jlp__nodes {
+    const jlp_alc *alc;
+    jlp_val **v;
+    size_t n, cap;
+} jlp__nodes;
+bool jlp__nodes_push(jlp__nodes *a, jlp_val *x);
+void jlp__nodes_release(jlp__nodes *a);
+/** Call `visit` once for every node reachable from `root` (containers, objects' parts,
+ *  persistent ids' values, object arrays' elements), iteratively; cycles are visited
+ *  once. @return JLP_OK, visit's first non-OK code, or NOMEM. */
+jlp_code jlp__walk(jlp_val *root, const jlp_alc *alc, jlp_code (*visit)(void *ctx, jlp_val *v), void *ctx);
+
 /* ---- what archives hold ----------------------------------------------------------- */
 
 /** A PyTorch checkpoint whose records live under the first member's directory (its

@@ -7,6 +7,7 @@
  */
 #include "archive.h"
 
+#include "../numpy/numpy.h"
 #include "../pickle/vm.h"
 
 #include <sys/stat.h>
@@ -64,6 +65,36 @@ static const jlp__blob *root_blob(const jlp__blob *b) {
     return b;
 }
 
+/* Array offsets of a member's document say where the bytes are in the archive's bytes
+ * (the file, for an archive on disk) when the member lies there uncompressed, and
+ * nothing (UINT64_MAX) when it was decoded; a member that is itself a compressed file
+ * keeps the offsets of its own decoded stream, as any compressed file does. */
+typedef struct shift {
+    uint64_t by;
+    bool drop;
+} shift;
+
+static jlp_code shift_offset(void *ctx, jlp_val *v) {
+    const shift *sh = ctx;
+    if (jlp_get_type(v) != JLP_NDARRAY || jlp__arr(v)->offset == UINT64_MAX) return JLP_OK;
+    jlp_ndarray *a = jlp__arr(v);
+    uint64_t off;
+    a->offset = sh->drop || !jlp__add_u64(a->offset, sh->by, &off) ? UINT64_MAX : off;
+    return JLP_OK;
+}
+
+static jlp_doc *place_offsets(jlp_doc *d, const jlp_archive *ar, const jlp__member *m, bool in_place,
+                              jlp_error *err) {
+    if (!d || strcmp(jlp_doc_container(d), "none") != 0) return d;
+    shift sh = {m->offset, !in_place};
+    if (jlp__walk(jlp_doc_root(d), ar->alc, shift_offset, &sh) != JLP_OK) {
+        jlp_doc_free(d);
+        jlp__fail(err, JLP_E_NOMEM, 0, -1, "out of memory");
+        return NULL;
+    }
+    return d;
+}
+
 jlp_doc *jlp_archive_load(jlp_archive *ar, size_t i, const jlp_read_opts *opts, jlp_error *err) {
     jlp__clear(err);
     if (!ar || i >= ar->n) {
@@ -101,11 +132,11 @@ jlp_doc *jlp_archive_load(jlp_archive *ar, size_t i, const jlp_read_opts *opts, 
         s = NULL;
         jlp_archive *sub = jlp_archive_open_member(ar, i, err);
         if (sub) {
-            d = jlp_load_archive(sub, opts, err);
+            d = place_offsets(jlp_load_archive(sub, opts, err), ar, m, in_place, err);
             jlp_archive_free(sub);
         }
     } else {
-        d = load_src(s, opts, err);
+        d = place_offsets(load_src(s, opts, err), ar, m, in_place, err);
         if (d && in_place && opts->mmap) jlp__doc_keep_blob(d, ar->blob);
     }
     jlp_source_free(s);
@@ -297,6 +328,18 @@ static jlp_doc *load_chain(jlp_archive *ar, const char *chain, const jlp_read_op
 static bool is_file(const char *path) {
     struct stat st;
     return stat(path, &st) == 0;
+}
+
+const char *jlp_archive_detect(const void *data, size_t len, const jlp_read_opts *opts) {
+    if (!data || !len) return NULL;
+    jlp_read_opts defaults;
+    opts = or_defaults(opts, &defaults);
+    jlp_source *s = jlp_source_mem(data, len, opts->alc, NULL);
+    if (!s) return NULL;
+    jlp_code c;
+    jlp__sniff kind = sniff_source(s, opts, NULL, &c);
+    jlp_source_free(s);
+    return kind == JLP__SNIFF_ZIP ? "zip" : kind == JLP__SNIFF_TAR ? "tar" : NULL;
 }
 
 jlp_doc *jlp_load_path(const char *path, const jlp_read_opts *opts, jlp_error *err) {

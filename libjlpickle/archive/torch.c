@@ -47,70 +47,6 @@ static int storage_type_of(const jlp_val *g) {
     return -1;
 }
 
-/* ---- the walk's bookkeeping: a set of visited nodes ------------------------------------ */
-
-typedef struct ptrset {
-    const jlp_alc *alc;
-    const void **slot;
-    size_t cap, n;
-} ptrset;
-
-static size_t ptr_hash(const void *p, size_t cap) {
-    uint64_t x = (uint64_t)(uintptr_t)p;
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdULL;
-    x ^= x >> 33;
-    return (size_t)x & (cap - 1);
-}
-
-/* @return 1 when added, 0 when present, -1 on allocation failure. */
-static int ptrset_add(ptrset *s, const void *p) {
-    if ((s->n + 1) * 2 > s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 256;
-        const void **slot = jlp__malloc(s->alc, cap * sizeof *slot);
-        if (!slot) return -1;
-        memset(slot, 0, cap * sizeof *slot);
-        for (size_t i = 0; i < s->cap; i++) {
-            if (!s->slot[i]) continue;
-            size_t j = ptr_hash(s->slot[i], cap);
-            while (slot[j]) j = (j + 1) & (cap - 1);
-            slot[j] = s->slot[i];
-        }
-        jlp__free(s->alc, s->slot, s->cap * sizeof *s->slot);
-        s->slot = slot;
-        s->cap = cap;
-    }
-    size_t j = ptr_hash(p, s->cap);
-    while (s->slot[j]) {
-        if (s->slot[j] == p) return 0;
-        j = (j + 1) & (s->cap - 1);
-    }
-    s->slot[j] = p;
-    s->n++;
-    return 1;
-}
-
-/* A growable array of node pointers. */
-typedef struct nodes {
-    const jlp_alc *alc;
-    jlp_val **v;
-    size_t n, cap;
-} nodes;
-
-static bool nodes_push(nodes *a, jlp_val *x) {
-    if (a->n == a->cap) {
-        size_t cap = a->cap ? a->cap * 2 : 64;
-        jlp_val **v = jlp__realloc(a->alc, a->v, a->cap * sizeof *v, cap * sizeof *v);
-        if (!v) return false;
-        a->v = v;
-        a->cap = cap;
-    }
-    a->v[a->n++] = x;
-    return true;
-}
-
-static void nodes_release(nodes *a) { jlp__free(a->alc, a->v, a->cap * sizeof *a->v); }
-
 /* ---- the checkpoint being loaded -------------------------------------------------------- */
 
 typedef struct storage {
@@ -194,6 +130,7 @@ static jlp_code storage_bytes(ckpt *c, size_t index, uint64_t nbytes, const uint
         c->keep_blob = true;
         return JLP_OK;
     }
+    if (jlp__member_in_place(ar, index)) *file_off = m->offset; /* a copy of the bytes there */
     uint8_t *buf = jlp__doc_alloc(c->doc, nbytes ? (size_t)nbytes : 1);
     if (!buf) return nomem(c);
     jlp_source *s = jlp_archive_member_source(ar, index, c->err);
@@ -485,56 +422,18 @@ static jlp_code rebuild(ckpt *c, jlp_val *node) {
     return JLP_OK;
 }
 
-/* Every node reachable from the root, once: storage ids and rebuild calls are noted. */
-static jlp_code walk(ckpt *c, jlp_val *root, nodes *pids, nodes *calls) {
-    ptrset seen = {c->ar->alc, NULL, 0, 0};
-    nodes todo = {c->ar->alc, NULL, 0, 0};
-    jlp_code r = JLP_OK;
-    if (root && !nodes_push(&todo, root)) r = nomem(c);
-    while (!r && todo.n) {
-        jlp_val *v = todo.v[--todo.n];
-        int added = ptrset_add(&seen, v);
-        if (added < 0) { r = nomem(c); break; }
-        if (!added) continue;
-        jlp_val *kids[6] = {NULL};
-        size_t nk = 0;
-        switch (jlp_get_type(v)) {
-        case JLP_TUPLE: case JLP_LIST: case JLP_SET: case JLP_FROZENSET:
-            for (size_t i = 0; i < v->u.seq.n && !r; i++)
-                if (!nodes_push(&todo, v->u.seq.v[i])) r = nomem(c);
-            break;
-        case JLP_DICT:
-            for (size_t i = 0; i < 2 * v->u.seq.n && !r; i++)
-                if (!nodes_push(&todo, v->u.seq.v[i])) r = nomem(c);
-            break;
-        case JLP_OBJECT:
-            kids[nk++] = jlp_obj_callable(v);
-            kids[nk++] = jlp_obj_args(v);
-            kids[nk++] = jlp_obj_kwargs(v);
-            kids[nk++] = jlp_obj_state(v);
-            kids[nk++] = jlp_obj_items(v);
-            kids[nk++] = jlp_obj_dictitems(v);
-            if (rebuild_fn(jlp_obj_callable(v)) != FN_NONE && !nodes_push(calls, v)) r = nomem(c);
-            break;
-        case JLP_PERSID:
-            kids[nk++] = jlp_persid_value(v);
-            if (!nodes_push(pids, v)) r = nomem(c);
-            break;
-        case JLP_NDARRAY:
-            kids[nk++] = jlp__arr(v)->objects;
-            break;
-        case JLP_SCALAR:
-            kids[nk++] = jlp__sc(v)->object;
-            break;
-        default:
-            break;
-        }
-        for (size_t i = 0; i < nk && !r; i++)
-            if (kids[i] && !nodes_push(&todo, kids[i])) r = nomem(c);
-    }
-    jlp__free(seen.alc, seen.slot, seen.cap * sizeof *seen.slot);
-    nodes_release(&todo);
-    return r;
+/* The walk's visitor: storage ids and rebuild calls are noted. */
+typedef struct collect {
+    ckpt *c;
+    jlp__nodes *pids, *calls;
+} collect;
+
+static jlp_code note(void *ctx, jlp_val *v) {
+    collect *k = ctx;
+    bool ok = true;
+    if (jlp_get_type(v) == JLP_PERSID) ok = jlp__nodes_push(k->pids, v);
+    else if (jlp_get_type(v) == JLP_OBJECT && rebuild_fn(jlp_obj_callable(v)) != FN_NONE) ok = jlp__nodes_push(k->calls, v);
+    return ok ? JLP_OK : nomem(k->c);
 }
 
 static jlp_code read_byteorder(ckpt *c) {
@@ -571,12 +470,14 @@ jlp_doc *jlp__torch_load(jlp_archive *ar, size_t prefix_len, const jlp_read_opts
     pickle_opts.mmap = 0; /* data.pkl holds no array payloads; storages are mapped below */
     c.doc = jlp_archive_load(ar, index, &pickle_opts, err);
     if (!c.doc) return NULL;
-    nodes pids = {ar->alc, NULL, 0, 0}, calls = {ar->alc, NULL, 0, 0};
-    jlp_code r = walk(&c, jlp_doc_root(c.doc), &pids, &calls);
+    jlp__nodes pids = {ar->alc, NULL, 0, 0}, calls = {ar->alc, NULL, 0, 0};
+    collect k = {&c, &pids, &calls};
+    jlp_code r = jlp__walk(jlp_doc_root(c.doc), ar->alc, note, &k);
+    if (r == JLP_E_NOMEM) r = nomem(&c);
     for (size_t i = 0; !r && i < pids.n; i++) r = resolve_storage(&c, pids.v[i]);
     for (size_t i = 0; !r && i < calls.n; i++) r = rebuild(&c, calls.v[i]);
-    nodes_release(&pids);
-    nodes_release(&calls);
+    jlp__nodes_release(&pids);
+    jlp__nodes_release(&calls);
     jlp__free(ar->alc, c.st, c.cap_st * sizeof *c.st);
     if (r) {
         jlp_doc_free(c.doc);

@@ -495,7 +495,7 @@ TEST(zip_bombs) {
 
 TEST(too_many_members) {
     zmember ms[5];
-    char names[5][8];
+    char names[5][16];
     for (int i = 0; i < 5; i++) {
         snprintf(names[i], sizeof names[i], "m%d", i);
         ms[i] = (zmember){names[i], "x", 1, 0, 0, -1};
