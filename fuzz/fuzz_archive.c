@@ -76,7 +76,7 @@ static uint64_t touch(const jlp_val *root) {
     while (n && seen < 4096) {
         const jlp_val *v = stack[--n];
         seen++;
-        jlp_array_info ai;
+        jlp_array_info ai = JLP_ARRAY_INFO_INIT;
         if (jlp_array_get(v, &ai)) {
             for (uint64_t i = 0; ai.data && i < ai.nbytes; i++) sum += ((const uint8_t *)ai.data)[i];
             continue;
@@ -170,8 +170,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     jlp_archive_opts ao;
     budget(&ao, &alc);
     jlp_read_opts ro;
+    jlp_limits lim;
     jlp_read_opts_init(&ro);
-    fz_budget(&ro);
+    fz_budget(&ro, &lim);
     ro.alc = &alc;
     ro.archive = &ao;
     jlp_error err;

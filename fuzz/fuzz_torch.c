@@ -126,7 +126,7 @@ static void touch(const jlp_doc *d, const uint8_t *zip, size_t zlen, int mapped)
     while (n && seen < 8192) {
         const jlp_val *v = stack[--n];
         seen++;
-        jlp_array_info ai;
+        jlp_array_info ai = JLP_ARRAY_INFO_INIT;
         if (jlp_array_get(v, &ai)) {
             uint64_t sum = 0;
             for (uint64_t i = 0; ai.data && i < ai.nbytes; i++) sum += ((const uint8_t *)ai.data)[i];
@@ -218,8 +218,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     ao.verify_mapped_crc = 1;
     ao.alc = &alc;
     jlp_read_opts ro;
+    jlp_limits lim;
     jlp_read_opts_init(&ro);
-    fz_budget(&ro);
+    fz_budget(&ro, &lim);
     ro.alc = &alc;
     ro.archive = &ao;
     jlp_error err;

@@ -1198,7 +1198,8 @@ typedef struct jlp_archive_opts {
     uint64_t max_ratio;        /**< decoded/compressed bytes of a member or a compressed
                                     tar, once past 64 MiB decoded (default 1100: deflate
                                     cannot exceed 1032, so every deflated member passes) */
-    uint32_t max_depth;        /**< archives opened inside archives (default 4) */
+    uint32_t max_depth;        /**< archives opened inside archives (default 4; 0: no
+                                    limit) */
     int verify_mapped_crc;     /**< nonzero: check the CRC-32 of stored members that are
                                     mapped in place too (reads every page once) */
     const jlp_alc *alc;        /**< NULL: the default allocator */
@@ -1209,8 +1210,12 @@ typedef struct jlp_archive_opts {
     { sizeof(jlp_archive_opts), 100000, (uint64_t)64 << 30, (uint64_t)256 << 30, 1100, 4, 0, \
       NULL, NULL }
 
-/** Fill `opts` with the defaults. NULL is ignored. Thread-safe. */
-JLP_API void jlp_archive_opts_init(jlp_archive_opts *opts);
+/** Fill `opts` with the defaults (the same as JLP_ARCHIVE_OPTS_INIT). NULL is ignored.
+ *  Inline, as jlp_read_opts_init. Thread-safe. */
+static inline void jlp_archive_opts_init(jlp_archive_opts *opts) {
+    jlp_archive_opts d = JLP_ARCHIVE_OPTS_INIT;
+    if (opts) *opts = d;
+}
 
 /** Whether the bytes at `data` are an archive that jlp_load_mem() (and jlp_load_path()
  *  for a file with these bytes) loads as one: "zip" or "tar" (a tar also inside a codec
@@ -1224,7 +1229,8 @@ JLP_API const char *jlp_archive_detect(const void *data, size_t len, const jlp_r
  *  it). A compressed tar is detected by its codec's magic, as joblib files are.
  *  @return the archive, or NULL with err: IO (the message names the path), MMAP,
  *  UNKNOWN_FORMAT (neither zip nor tar), TRUNCATED, ARCHIVE, LIMIT, CODEC_MISSING,
- *  NOMEM. opts NULL = defaults. */
+ *  NOMEM; INVALID_ARG or UNSUPPORTED for options whose size is unset or that set fields
+ *  this library does not know (see section 1). opts NULL = defaults. */
 JLP_API jlp_archive *jlp_archive_open_path(const char *path, const jlp_archive_opts *opts,
                                            jlp_error *err);
 /** Open an archive held in caller memory (borrowed: it must outlive the archive and

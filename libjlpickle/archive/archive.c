@@ -9,6 +9,8 @@
  */
 #include "archive.h"
 
+#include "../common/opts.h"
+
 #include <stdlib.h>
 
 /* The ratio limit applies once this much of a member has been decoded, as in the codec
@@ -17,19 +19,10 @@
 
 /* ---- options ------------------------------------------------------------------------ */
 
-void jlp_archive_opts_init(jlp_archive_opts *opts) {
-    if (!opts) return;
-    jlp_archive_opts d = JLP_ARCHIVE_OPTS_INIT;
-    *opts = d;
-}
-
-/* The caller's options as far as its struct reaches (its `size`), defaults beyond. */
-static void take_opts(jlp_archive_opts *out, const jlp_archive_opts *in) {
-    jlp_archive_opts_init(out);
-    if (!in || in->size < sizeof in->size) return;
-    size_t n = in->size < sizeof *out ? in->size : sizeof *out;
-    memcpy(out, in, n);
-    out->size = sizeof *out;
+jlp_code jlp__archive_opts_take(jlp_archive_opts *out, const jlp_archive_opts *user, jlp_error *err) {
+    const jlp_archive_opts d = JLP_ARCHIVE_OPTS_INIT;
+    *out = d;
+    return jlp__struct_in(out, sizeof *out, user, "jlp_archive_opts", err);
 }
 
 /* ---- sources with a reader of their own ---------------------------------------------- */
@@ -125,9 +118,11 @@ static void release_slice(jlp_source *s) {
 jlp_source *jlp__archive_stream(jlp_archive *ar, jlp_error *err) {
     jlp_source *s = jlp_source_mem(ar->blob->data, (size_t)ar->blob->len, ar->alc, err);
     if (!s) return NULL;
+    jlp_limits lim = JLP_LIMITS_INIT;
+    lim.max_decoded = ar->opts.max_total;
+    lim.max_ratio = ar->opts.max_ratio;
     jlp_read_opts ro = JLP_READ_OPTS_INIT;
-    ro.limits.max_decoded = ar->opts.max_total;
-    ro.limits.max_ratio = ar->opts.max_ratio;
+    ro.limits = &lim;
     ro.registry = ar->registry;
     /* an uncompressed tar is no pickle: detection would refuse it */
     if (jlp__archive_sniff(s->cur, jlp__src_avail(s)) == JLP__SNIFF_TAR) s->detected = true;
@@ -261,8 +256,7 @@ static jlp_code zip_list(jlp_archive *ar, jlp_error *err) {
 
 jlp_archive *jlp__archive_open_blob(jlp__blob *blob, const jlp_archive_opts *opts, unsigned depth,
                                     jlp_error *err) {
-    jlp_archive_opts o;
-    take_opts(&o, opts);
+    jlp_archive_opts o = *opts;
     if (o.max_depth && depth > o.max_depth) {
         jlp__fail(err, JLP_E_LIMIT, 0, -1, "archive nested %u deep, more than max_depth (%u)", depth,
                   (unsigned)o.max_depth);
@@ -307,7 +301,7 @@ jlp_archive *jlp_archive_open_path(const char *path, const jlp_archive_opts *opt
         return NULL;
     }
     jlp_archive_opts o;
-    take_opts(&o, opts);
+    if (jlp__archive_opts_take(&o, opts, err)) return NULL;
     jlp__blob *b = jlp__blob_map(path, o.alc, err);
     if (!b) return NULL;
     jlp_archive *ar = jlp__archive_open_blob(b, &o, 0, err);
@@ -323,7 +317,7 @@ jlp_archive *jlp_archive_open_mem(const void *data, size_t len, const jlp_archiv
         return NULL;
     }
     jlp_archive_opts o;
-    take_opts(&o, opts);
+    if (jlp__archive_opts_take(&o, opts, err)) return NULL;
     jlp__blob *b = jlp__blob_new(o.alc, JLP__BLOB_BORROWED, data ? data : "", len);
     if (!b) {
         jlp__fail(err, JLP_E_NOMEM, 0, -1, "out of memory");

@@ -138,7 +138,11 @@ struct jlp_archive {
     jlp__zipdir zip;
 };
 
-/** Open the archive held by `blob` (a new reference is taken). @return NULL with err. */
+/** Resolve the caller's archive options (NULL: defaults) over the defaults, as
+ *  jlp__struct_in does. @return JLP_OK, INVALID_ARG (size unset), UNSUPPORTED. */
+jlp_code jlp__archive_opts_take(jlp_archive_opts *out, const jlp_archive_opts *user, jlp_error *err);
+/** Open the archive held by `blob` (a new reference is taken) with resolved options.
+ *  @return NULL with err. */
 jlp_archive *jlp__archive_open_blob(jlp__blob *blob, const jlp_archive_opts *opts, unsigned depth,
                                     jlp_error *err);
 

@@ -7,6 +7,7 @@
  */
 #include "archive.h"
 
+#include "../common/opts.h"
 #include "../numpy/numpy.h"
 #include "../pickle/vm.h"
 
@@ -52,11 +53,6 @@ static jlp__sniff sniff_source(jlp_source *s, const jlp_read_opts *opts, jlp_err
     return jlp__archive_sniff(s->cur, have);
 }
 
-static const jlp_read_opts *or_defaults(const jlp_read_opts *opts, jlp_read_opts *d) {
-    if (opts) return opts;
-    jlp_read_opts_init(d);
-    return d;
-}
 
 /* The blob an archive's bytes ultimately live in (a mapping, caller memory, or a
  * decoded buffer). */
@@ -101,8 +97,9 @@ jlp_doc *jlp_archive_load(jlp_archive *ar, size_t i, const jlp_read_opts *opts, 
         jlp__fail(err, JLP_E_INVALID_ARG, 0, -1, "no member %zu", i);
         return NULL;
     }
-    jlp_read_opts defaults;
-    opts = or_defaults(opts, &defaults);
+    jlp__read_cfg cfg;
+    if (jlp__read_cfg_init(&cfg, opts, err)) return NULL;
+    opts = &cfg.opts;
     const jlp__member *m = &ar->m[i];
     jlp_source *s;
     bool in_place = jlp__member_in_place(ar, i) && !(m->flags & (JLP_MEMBER_DIR | JLP_MEMBER_LINK |
@@ -263,8 +260,9 @@ jlp_doc *jlp_load_archive(jlp_archive *ar, const jlp_read_opts *opts, jlp_error 
         jlp__fail(err, JLP_E_INVALID_ARG, 0, -1, "NULL archive");
         return NULL;
     }
-    jlp_read_opts defaults;
-    opts = or_defaults(opts, &defaults);
+    jlp__read_cfg cfg;
+    if (jlp__read_cfg_init(&cfg, opts, err)) return NULL;
+    opts = &cfg.opts;
     size_t model;
     switch (jlp_archive_kind_of(ar, &model)) {
     case JLP_KIND_TORCH:
@@ -286,12 +284,16 @@ jlp_doc *jlp_load_archive(jlp_archive *ar, const jlp_read_opts *opts, jlp_error 
 
 /* ---- paths and memory ---------------------------------------------------------------- */
 
-/* Open `path`'s archive with the archive budgets of `opts`. */
+/* The archive budgets of `opts`, with its allocator unless they name their own. */
+static jlp_code archive_opts_of(const jlp_read_opts *opts, jlp_archive_opts *ao, jlp_error *err) {
+    jlp_code c = jlp__archive_opts_take(ao, opts->archive, err);
+    if (!c && !ao->alc) ao->alc = opts->alc;
+    return c;
+}
+
 static jlp_archive *open_path(const char *path, const jlp_read_opts *opts, jlp_error *err) {
     jlp_archive_opts ao;
-    jlp_archive_opts_init(&ao);
-    if (opts->archive) ao = *opts->archive;   /* jlp__archive_open_blob reads `size` */
-    if (!opts->archive || !opts->archive->alc) ao.alc = opts->alc;
+    if (archive_opts_of(opts, &ao, err)) return NULL;
     return jlp_archive_open_path(path, &ao, err);
 }
 
@@ -332,8 +334,9 @@ static bool is_file(const char *path) {
 
 const char *jlp_archive_detect(const void *data, size_t len, const jlp_read_opts *opts) {
     if (!data || !len) return NULL;
-    jlp_read_opts defaults;
-    opts = or_defaults(opts, &defaults);
+    jlp__read_cfg cfg;
+    if (jlp__read_cfg_init(&cfg, opts, NULL)) return NULL;
+    opts = &cfg.opts;
     jlp_source *s = jlp_source_mem(data, len, opts->alc, NULL);
     if (!s) return NULL;
     jlp_code c;
@@ -348,8 +351,9 @@ jlp_doc *jlp_load_path(const char *path, const jlp_read_opts *opts, jlp_error *e
         jlp__fail(err, JLP_E_INVALID_ARG, 0, -1, "NULL path");
         return NULL;
     }
-    jlp_read_opts defaults;
-    opts = or_defaults(opts, &defaults);
+    jlp__read_cfg cfg;
+    if (jlp__read_cfg_init(&cfg, opts, err)) return NULL;
+    opts = &cfg.opts;
     /* ARCHIVE::MEMBER, unless a file of that very name exists */
     const char *sep = strstr(path, "::");
     if (sep && !is_file(path)) {
@@ -391,8 +395,9 @@ jlp_doc *jlp_load_mem(const void *data, size_t len, const jlp_read_opts *opts, s
                       jlp_error *err) {
     jlp__clear(err);
     if (consumed) *consumed = 0;
-    jlp_read_opts defaults;
-    opts = or_defaults(opts, &defaults);
+    jlp__read_cfg cfg;
+    if (jlp__read_cfg_init(&cfg, opts, err)) return NULL;
+    opts = &cfg.opts;
     if (data && len) {
         jlp_source *s = jlp_source_mem(data, len, opts->alc, err);
         if (!s) return NULL;
@@ -401,9 +406,7 @@ jlp_doc *jlp_load_mem(const void *data, size_t len, const jlp_read_opts *opts, s
         jlp_source_free(s);
         if (!c && kind != JLP__SNIFF_NONE) {
             jlp_archive_opts ao;
-            jlp_archive_opts_init(&ao);
-            if (opts->archive) ao = *opts->archive;
-            if (!opts->archive || !opts->archive->alc) ao.alc = opts->alc;
+            if (archive_opts_of(opts, &ao, err)) return NULL;
             jlp_archive *ar = jlp_archive_open_mem(data, len, &ao, err);
             if (!ar) return NULL;
             jlp_doc *d = jlp_load_archive(ar, opts, err);

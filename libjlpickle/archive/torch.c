@@ -324,12 +324,16 @@ static jlp_code build_tensor(ckpt *c, const jlp_val *args, jlp_val **out) {
                          (unsigned long long)off, (unsigned long long)sa->count);
     }
     const jlp_dtype_info *d = jlp__dt(sa->dtype);
-    uint64_t isz = d->itemsize;
+    uint64_t isz = d->itemsize, nbytes;
+    /* a view spans at most its storage, but strides of 0 (an expanded tensor) repeat
+     * elements: its C-ordered copy may be far larger than the storage */
+    if (!jlp__mul_u64(count, isz, &nbytes) || nbytes > SIZE_MAX / 2)
+        return jlp__fail(c->err, JLP_E_BAD_ARRAY, 0, -1, "tensor: %llu elements overflow", (unsigned long long)count);
     jlp_val *v = jlp__new_ndarray(c->doc, sa->dtype, size, nd);
     if (!v) return nomem(c);
     jlp_ndarray *a = jlp__arr(v);
     a->count = count;
-    a->nbytes = count * isz;
+    a->nbytes = nbytes;
     a->origin = JLP_ORIGIN_TORCH;
     bool corder = contiguous(nd, size, stride, true), forder = !corder && contiguous(nd, size, stride, false);
     if (corder || forder || !count) {

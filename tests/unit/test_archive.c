@@ -177,7 +177,8 @@ TEST(torch_storages_are_shared_and_mapped) {
     jlp_doc *d = jlp_load_path(path_of("t_views.pt", ""), &o, &err);
     if (!d) { TH_FAIL("%s", err.msg); return; }
     const jlp_val *r = jlp_doc_root(d);
-    jlp_array_info base, tr, rows, col, every;
+    jlp_array_info base = JLP_ARRAY_INFO_INIT, tr = JLP_ARRAY_INFO_INIT, rows = JLP_ARRAY_INFO_INIT;
+    jlp_array_info col = JLP_ARRAY_INFO_INIT, every = JLP_ARRAY_INFO_INIT;
     CHECK(jlp_array_get(get(r, "base"), &base));
     CHECK(jlp_array_get(get(r, "transposed"), &tr));
     CHECK(jlp_array_get(get(r, "rows"), &rows));
@@ -228,7 +229,7 @@ TEST(member_offsets_are_file_offsets) {
             o.mmap = mm;
             jlp_doc *d = jlp_load_path(path_of(in_place[k], ""), &o, &err);
             if (!d) { TH_FAIL("%s: %s", in_place[k], err.msg); continue; }
-            jlp_array_info a;
+            jlp_array_info a = JLP_ARRAY_INFO_INIT;
             CHECK(jlp_array_get(jlp_dict_get(jlp_doc_root(d), "w"), &a));
             CHECK(a.offset < n && a.nbytes == 96 && !memcmp(f + a.offset, a.data, 96));
             CHECK_INT(a.storage, mm ? JLP_STORE_MMAP : JLP_STORE_ARENA);
@@ -242,7 +243,7 @@ TEST(member_offsets_are_file_offsets) {
     jlp_error err;
     jlp_doc *d = jlp_load_path(path_of("b_model.zip", ""), NULL, &err);
     CHECK(d != NULL);
-    jlp_array_info a;
+    jlp_array_info a = JLP_ARRAY_INFO_INIT;
     if (d) CHECK(jlp_array_get(jlp_dict_get(jlp_obj_state(jlp_doc_root(d)), "coef_"), &a));
     if (d) CHECK_INT(a.offset, UINT64_MAX);
     jlp_doc_free(d);
@@ -260,7 +261,7 @@ TEST(torch_dtypes) {
     jlp_doc *d = jlp_load_path(path_of("t_dtypes.pt", ""), &o, &err);
     if (!d) { TH_FAIL("%s", err.msg); return; }
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
-        jlp_array_info a;
+        jlp_array_info a = JLP_ARRAY_INFO_INIT;
         CHECK(jlp_array_get(get(jlp_doc_root(d), want[i].key), &a));
         CHECK_STR(jlp_dtype_str(a.dtype), want[i].str);
         CHECK_INT(jlp_dtype_kind(a.dtype), want[i].kind);
@@ -270,7 +271,7 @@ TEST(torch_dtypes) {
         CHECK(a.native);
     }
     /* bfloat16 1.0 is 0x3f80; copy_native keeps host order */
-    jlp_array_info b;
+    jlp_array_info b = JLP_ARRAY_INFO_INIT;
     jlp_array_get(get(jlp_doc_root(d), "bfloat16"), &b);
     uint16_t h[8];
     CHECK_INT(jlp_array_copy_native(get(jlp_doc_root(d), "bfloat16"), h, sizeof h, &err), JLP_OK);
@@ -284,7 +285,7 @@ TEST(torch_dtypes) {
     /* the big-endian copy: items in the file's order, swapped by copy_native */
     d = jlp_load_path(path_of("t_bigendian.pt", ""), &o, &err);
     if (!d) { TH_FAIL("%s", err.msg); return; }
-    jlp_array_info a;
+    jlp_array_info a = JLP_ARRAY_INFO_INIT;
     CHECK(jlp_array_get(get(jlp_doc_root(d), "int32"), &a));
     CHECK_STR(jlp_dtype_str(a.dtype), ">i4");
     CHECK(!a.native);
@@ -305,12 +306,12 @@ TEST(torch_state_dict_is_an_ordered_dict_call) {
     CHECK_INT(jlp_get_type(r), JLP_OBJECT);
     CHECK(jlp_global_is(jlp_obj_callable(r), "collections", "OrderedDict"));
     const jlp_val *items = jlp_obj_dictitems(r);
-    jlp_array_info w;
+    jlp_array_info w = JLP_ARRAY_INFO_INIT;
     CHECK(jlp_array_get(jlp_dict_get(items, "0.weight"), &w));
     CHECK_INT(w.ndim, 4);
     CHECK_INT(w.shape[0], 2);
     CHECK_INT(w.shape[3], 3);
-    jlp_array_info nb;
+    jlp_array_info nb = JLP_ARRAY_INFO_INIT;
     CHECK(jlp_array_get(jlp_dict_get(items, "1.num_batches_tracked"), &nb));
     CHECK_INT(nb.ndim, 0);
     CHECK_INT(*(const int64_t *)nb.data, 1);
@@ -416,7 +417,7 @@ TEST(documents_outlive_their_archive) {
     jlp_doc *d = jlp_load_archive(ar, &o, &err);
     jlp_archive_free(ar);
     if (!d) { TH_FAIL("%s", err.msg); return; }
-    jlp_array_info a;
+    jlp_array_info a = JLP_ARRAY_INFO_INIT;
     CHECK(jlp_array_get(get(jlp_doc_root(d), "float64"), &a));
     CHECK_INT(a.storage, JLP_STORE_MMAP);
     CHECK(((const double *)a.data)[1] == -0.5);
@@ -437,7 +438,7 @@ TEST(nested_archives) {
     jlp_doc *d = jlp_load_archive(zip, &o, &err);
     jlp_archive_free(zip);
     CHECK(d != NULL);
-    jlp_array_info a;
+    jlp_array_info a = JLP_ARRAY_INFO_INIT;
     if (d) {
         CHECK(jlp_array_get(jlp_dict_get(jlp_obj_dictitems(jlp_doc_root(d)), "0.weight"), &a));
         /* decoded into memory by the nested open: borrowed from that buffer */
