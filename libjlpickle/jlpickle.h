@@ -1347,6 +1347,30 @@ JLP_API jlp_archive_kind jlp_archive_kind_of(const jlp_archive *ar, size_t *mode
  *  @return the document, or NULL with err. */
 JLP_API jlp_doc *jlp_load_archive(jlp_archive *ar, const jlp_read_opts *opts, jlp_error *err);
 
+/** Write an .npz file that numpy.load reads as numpy.savez (compress 0: members
+ *  stored) or numpy.savez_compressed (compress nonzero: deflated) wrote it. `arrays` is a
+ *  dict of str keys (each written as `<key>.npy`; numpy.load gives them back as keys),
+ *  a list or tuple (`arr_0.npy`, `arr_1.npy`... as savez(*arrays) names them), a single
+ *  array (`arr_0`), or an inert OrderedDict() call (a PyTorch state dict) whose items are
+ *  taken; every value must be an ndarray or a numpy scalar (a 0-d array). Each member is
+ *  the bytes of jlp_dump_npy_*; a stored member's data starts at a multiple of 64 bytes
+ *  (an alignment extra field), so every array of the file maps aligned. Dates are
+ *  1980-01-01; zip64 records are written where sizes or offsets need them. The file is
+ *  written atomically as jlp_dump_path does.
+ *  @return JLP_OK; INVALID_ARG (no arrays given, NULL or empty path); UNSUPPORTED (a
+ *  value that is not an array, a key that is not a non-empty str or repeats, a bfloat16
+ *  array); CODEC_MISSING (compress without zlib in the build); IO; NOMEM.
+ *  Thread-safe for concurrent readers of the document. */
+JLP_API jlp_code jlp_dump_npz_path(const jlp_val *arrays, const char *path, int compress, jlp_error *err);
+/** Write the .npz file through `fn` (nonzero from fn fails with IO). @return as
+ *  jlp_dump_npz_path (INVALID_ARG for a NULL fn). */
+JLP_API jlp_code jlp_dump_npz_cb(const jlp_val *arrays, int compress, jlp_write_fn fn, void *ctx,
+                                 jlp_error *err);
+/** Write the .npz file into a new malloc()ed buffer (*out, *len; len may be NULL); the
+ *  caller frees it with free(). @return as jlp_dump_npz_path. */
+JLP_API jlp_code jlp_dump_npz_mem(const jlp_val *arrays, int compress, void **out, size_t *len,
+                                  jlp_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -28,9 +28,13 @@ static jlp_doc *refuse_legacy_torch(jlp_doc *d, jlp_error *err) {
     return NULL;
 }
 
-/* One pickle from `s` as a file of its own: a compressed container must end with it. */
+static const jlp__load_how NPY = {jlp__npy_body, "npy"};
+
+/* One pickle or .npy file from `s` (detection done) as a file of its own: a compressed
+ * container must end with it. */
 static jlp_doc *load_src(jlp_source *s, const jlp_read_opts *opts, jlp_error *err) {
-    jlp_doc *d = jlp_load(s, opts, err);
+    jlp_doc *d = jlp_is_npy(s->cur, jlp__src_avail(s)) ? jlp__load_resolved(s, opts, &NPY, err)
+                                                        : jlp_load(s, opts, err);
     if (d && s->layer && jlp_source_check_end(s, err) != JLP_OK) {
         jlp_doc_free(d);
         d = NULL;
@@ -47,6 +51,10 @@ static jlp__sniff sniff_source(jlp_source *s, const jlp_read_opts *opts, jlp_err
     size_t have = jlp__src_fill(s, 512);
     jlp__sniff k = jlp__archive_sniff(s->cur, have);
     if (k != JLP__SNIFF_NONE) return k;
+    if (jlp_is_npy(s->cur, have)) {
+        s->detected = true; /* a .npy file is never inside a container */
+        return JLP__SNIFF_NONE;
+    }
     *c = jlp__src_detect(s, opts, err);
     if (*c || !s->layer) return JLP__SNIFF_NONE;
     have = jlp__src_fill(s, 512);

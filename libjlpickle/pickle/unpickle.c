@@ -1005,6 +1005,33 @@ jlp_code jlp__vm_nested_src(jlp__vm *parent, jlp_source *src, jlp_val **root) {
 
 /* ---- one load ---------------------------------------------------------------------- */
 
+jlp_code jlp__load_into(jlp_doc *doc, jlp_source *src, const jlp_read_opts *opts, const jlp__load_how *how,
+                        jlp_val **root, jlp_error *err) {
+    jlp__vm m;
+    memset(&m, 0, sizeof m);
+    m.src = src;
+    m.opts = opts;
+    m.lim = opts->limits;
+    m.alc = jlp__alc_or_default(opts->alc);
+    m.err = err;
+    m.start = jlp__src_tell(src);
+    m.op_off = m.start;
+    m.op = -1;
+    m.doc = doc;
+    if (how->body) src->detected = true;
+    jlp_code c = JLP_OK;
+    if (!src->detected && m.start == 0) c = jlp__src_detect(src, opts, err);
+    if (c) return c;
+    jlp__memo_init(&m.memo, m.alc);
+    c = stack_init(&m);
+    if (!c) c = how->body ? how->body(&m, how) : run(&m);
+    jlp__free(m.alc, m.stack, m.stack_cap * sizeof *m.stack);
+    jlp__free(m.alc, m.marks, m.marks_cap * sizeof *m.marks);
+    jlp__memo_release(&m.memo);
+    if (!c) *root = m.result;
+    return c;
+}
+
 jlp_doc *jlp__load_resolved(jlp_source *src, const jlp_read_opts *opts, const jlp__load_how *how,
                             jlp_error *err) {
     jlp__vm m;
