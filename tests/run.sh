@@ -125,6 +125,7 @@ if [ -z "${SAN_ONLY:-}" ]; then
                 total_fail=$((total_fail + 1))
             fi
             rm -rf "$fresha"
+            run "npz writes (numpy.load)" "$PYTHON" tests/archive/check_npz_writes.py "$B"
         else
             skip "test_archive (fresh Python set)" "needs $PYTHON with torch and scikit-learn"
         fi

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
-"""Golden archives: PyTorch checkpoints written by torch.save and torch.jit.save, and
-zip and tar bundles of joblib files (tar also compressed by every codec the library
+"""Golden archives: PyTorch checkpoints written by torch.save and torch.jit.save, .npz
+files written by numpy.savez and savez_compressed, and zip and tar bundles of joblib files (tar also compressed by every codec the library
 detects), each with the exact JSON export the library must produce.
 
     /usr/bin/python3 tests/archive/gen_archives.py OUTDIR
@@ -25,7 +25,9 @@ through tests/joblib/gen_joblib.py's hooks; everything else stays inert. Where
 torch.load(weights_only=True) accepts the file, its result, exported by an independent
 converter, must equal that export; otherwise (whole modules) torch.load's tensors must
 equal ours one by one. A bundle's expected JSON is gen_joblib's reference reading of
-its model member. Output is reproducible byte for byte.
+its model member; an .npz's is numpy.load's reading (arrays by the .npy magic, other
+members as bytes). Output is reproducible byte for byte (numpy.savez runs with its clock
+at 1980-01-01).
 """
 import bz2
 import collections
@@ -497,6 +499,105 @@ def bundle_cases(tmpdir, torch_dir):
 
 
 # ---------------------------------------------------------------------------
+# .npz files
+# ---------------------------------------------------------------------------
+
+def npz_arrays():
+    rec = np.dtype([("a", "<i4"), ("b", ">f8", (2,))])
+    return collections.OrderedDict([
+        ("x", np.arange(6.0).reshape(2, 3)),
+        ("flags", np.array([True, False, True])),
+        ("text", np.array(["ab", "c", "é"])),
+        ("raw", np.array([b"\x00a", b"bc"])),
+        ("big", np.arange(5, dtype=">i8")),
+        ("fortran", np.asfortranarray(np.arange(12, dtype="<u2").reshape(3, 4))),
+        ("records", np.array([(1, (2.5, -1.0)), (3, (4.0, 0.5))], dtype=rec)),
+        ("when", np.array(["2020-01-01T00:00", "NaT"], dtype="M8[m]")),
+        ("zerod", np.array(3.25)),
+        ("empty", np.zeros((0, 4), dtype="<c8")),
+        ("half", np.array([1.5, -0.0, np.inf], dtype="<f2")),
+        ("dir/nested", np.arange(3, dtype="|i1")),
+    ])
+
+
+class NpyNode:
+    """An array read by numpy.load, exported as the library exports it."""
+    is_container = True
+
+    def __init__(self, arr):
+        fortran = arr.flags.f_contiguous and not arr.flags.c_contiguous
+        self.nd = gj.NDArray.from_bytes(arr.dtype, arr.shape, fortran, arr.tobytes(order="A"), "npy")
+
+    def export_parts(self, ptr):
+        return self.nd.export_parts(ptr)
+
+
+def npz_reference(path):
+    """numpy.load's reading of an .npz: a dict of key -> array, or the member's bytes."""
+    d = gp.Dict()
+    with np.load(path) as z, zipfile.ZipFile(path) as zf:
+        for key, name in zip(z.files, zf.namelist()):
+            raw = zf.read(name)
+            value = NpyNode(z[key]) if raw[:6] == b"\x93NUMPY" else gp.Bytes(z[key])
+            d.pairs.append([key, value])
+    return export_node(d)
+
+
+class fixed_clock:
+    """numpy.savez dates its members with the clock (zipfile.ZipInfo of time.time()):
+    the clock reads 1980-01-01 00:00 UTC while it runs, so the output is reproducible."""
+
+    def __enter__(self):
+        import time
+        self.time, self.tz = time.time, os.environ.get("TZ")
+        os.environ["TZ"] = "UTC"
+        time.tzset()
+        time.time = lambda: 315532800.0
+        return self
+
+    def __exit__(self, *exc):
+        import time
+        time.time = self.time
+        if self.tz is None:
+            del os.environ["TZ"]
+        else:
+            os.environ["TZ"] = self.tz
+        time.tzset()
+
+
+def npz_cases(tmpdir):
+    with fixed_clock():
+        return _npz_cases(tmpdir)
+
+
+def _npz_cases(tmpdir):
+    arrs = npz_arrays()
+    out = []
+    for name, fn in (("n_savez.npz", np.savez), ("n_savez_compressed.npz", np.savez_compressed)):
+        p = os.path.join(tmpdir, name)
+        fn(p, **arrs)
+        out.append((name, open(p, "rb").read()))
+    p = os.path.join(tmpdir, "n_args.npz")
+    np.savez(p, np.arange(4, dtype="<f4"), np.array([[1, 2]], dtype="<i2"))
+    out.append(("n_args.npz", open(p, "rb").read()))
+    p = os.path.join(tmpdir, "n_large.npz")
+    np.savez_compressed(p, w=np.arange(5000, dtype="<f8").reshape(50, 100))
+    out.append(("n_large.npz", open(p, "rb").read()))
+    p = os.path.join(tmpdir, "n_object.npz")
+    np.savez(p, o=np.array([1, "a", None], dtype=object))
+    out.append(("n_object.npz", open(p, "rb").read()))
+    # a zip numpy.load reads as an .npz with a member that is no .npy file
+    b = io.BytesIO()
+    with zipfile.ZipFile(b, "w") as zf:
+        a = io.BytesIO()
+        np.save(a, np.arange(3))
+        zf.writestr(zipfile.ZipInfo("a.npy", date_time=(1980, 1, 1, 0, 0, 0)), a.getvalue())
+        zf.writestr(zipfile.ZipInfo("notes.txt", date_time=(1980, 1, 1, 0, 0, 0)), b"plain bytes")
+    out.append(("n_mixed.npz", b.getvalue()))
+    return out
+
+
+# ---------------------------------------------------------------------------
 # Driver
 # ---------------------------------------------------------------------------
 
@@ -531,7 +632,7 @@ def members_of(path):
 def clean(outdir):
     os.makedirs(outdir, exist_ok=True)
     for fn in os.listdir(outdir):
-        if fn.startswith(("t_", "b_")) or fn == "MANIFEST":
+        if fn.startswith(("t_", "b_", "n_")) or fn == "MANIFEST":
             os.unlink(os.path.join(outdir, fn))
 
 
@@ -569,6 +670,12 @@ def main(outdir):
         # the format of torch < 1.6; no tensor, whose storage key would be a memory address
         torch.save({"epoch": 1, "lr": 0.5}, os.path.join(outdir, "t_legacy.pt"), _use_new_zipfile_serialization=False)
         plan["t_legacy.pt"] = ("error:UNSUPPORTED", None)
+        for name, data in npz_cases(tmpdir):
+            path = os.path.join(outdir, name)
+            with open(path, "wb") as fh:
+                fh.write(data)
+            # numpy.load refuses object arrays unless allow_pickle: so does the library
+            plan[name] = ("error:UNSUPPORTED" if name == "n_object.npz" else npz_reference(path), "npz")
         for name, data, expected in bundle_cases(tmpdir, outdir):
             with open(os.path.join(outdir, name), "wb") as fh:
                 fh.write(data)

@@ -460,3 +460,125 @@ TEST(nested_archives) {
     jlp_archive_free(zip);
     jlp_archive_free(ar);
 }
+
+/* ---- .npz ------------------------------------------------------------------------------- */
+
+static char *export_of(const jlp_val *v) {
+    jlp_error err;
+    return jlp_export_json_str(v, NULL, NULL, &err);
+}
+
+TEST(npz_written_reads_back) {
+    static const char *names[] = {"n_savez.npz", "n_savez_compressed.npz", "n_args.npz", "n_large.npz"};
+    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
+        jlp_error err;
+        jlp_doc *d = jlp_load_path(path_of(names[k], ""), NULL, &err);
+        if (!d) { TH_FAIL("%s: %s", names[k], err.msg); continue; }
+        char *want = export_of(jlp_doc_root(d));
+        for (int compress = 0; compress < 2; compress++) {
+            void *buf = NULL;
+            size_t len = 0;
+            CHECK_INT(jlp_dump_npz_mem(jlp_doc_root(d), compress, &buf, &len, &err), JLP_OK);
+            jlp_doc *back = jlp_load_mem(buf, len, NULL, NULL, &err);
+            if (!back) { TH_FAIL("%s: %s", names[k], err.msg); free(buf); continue; }
+            char *got = export_of(jlp_doc_root(back));
+            if (!got || strcmp(got, want)) TH_FAIL("%s (compress %d): written and read back differ", names[k], compress);
+            /* stored members: every array's data at a multiple of 64 in the file */
+            for (size_t i = 0; !compress && i < jlp_len(jlp_doc_root(back)); i++) {
+                jlp_array_info a = JLP_ARRAY_INFO_INIT;
+                if (jlp_array_get(jlp_dict_value(jlp_doc_root(back), i), &a) && a.nbytes)
+                    CHECK_INT(a.offset % 64, 0);
+            }
+            free(got);
+            jlp_doc_free(back);
+            free(buf);
+        }
+        free(want);
+        jlp_doc_free(d);
+    }
+}
+
+TEST(npz_object_arrays_need_the_flag) {
+    jlp_error err;
+    CHECK(jlp_load_path(path_of("n_object.npz", ""), NULL, &err) == NULL);
+    CHECK_INT(err.code, JLP_E_UNSUPPORTED);
+    CHECK(strstr(err.msg, "o.npy") != NULL);
+    jlp_read_opts o = JLP_READ_OPTS_INIT;
+    o.flags = JLP_READ_NPY_PICKLE;
+    jlp_doc *d = jlp_load_path(path_of("n_object.npz", ""), &o, &err);
+    CHECK(d != NULL);
+    jlp_array_info a = JLP_ARRAY_INFO_INIT;
+    if (d) {
+        CHECK(jlp_array_get(jlp_dict_get(jlp_doc_root(d), "o"), &a));
+        CHECK_INT(a.count, 3);
+        CHECK(jlp_str_eq(jlp_array_object(jlp_dict_get(jlp_doc_root(d), "o"), 1), "a"));
+    }
+    jlp_doc_free(d);
+}
+
+TEST(npz_mapping_and_members) {
+    jlp_read_opts o = JLP_READ_OPTS_INIT;
+    o.mmap = 1;
+    jlp_error err;
+    jlp_doc *d = jlp_load_path(path_of("n_savez.npz", ""), &o, &err);
+    if (!d) { TH_FAIL("%s", err.msg); return; }
+    jlp_array_info a = JLP_ARRAY_INFO_INIT;
+    CHECK(jlp_array_get(jlp_dict_get(jlp_doc_root(d), "x"), &a));
+    CHECK_INT(a.storage, JLP_STORE_MMAP);
+    CHECK_INT(a.origin, JLP_ORIGIN_NPY);
+    CHECK(((const double *)a.data)[5] == 5.0 || !a.aligned);
+    CHECK(jlp_dict_get(jlp_doc_root(d), "dir/nested") != NULL);
+    jlp_doc_free(d);
+    d = jlp_load_path(path_of("n_savez_compressed.npz", ""), &o, &err);
+    CHECK(d != NULL);
+    if (d) CHECK(jlp_array_get(jlp_dict_get(jlp_doc_root(d), "x"), &a));
+    if (d) CHECK_INT(a.storage, JLP_STORE_ARENA);
+    if (d) CHECK_INT(a.offset, UINT64_MAX);
+    jlp_doc_free(d);
+    /* a member by numpy's key, and one that is no .npy file */
+    char p[4200];
+    snprintf(p, sizeof p, "%s::fortran", path_of("n_savez.npz", ""));
+    d = jlp_load_path(p, NULL, &err);
+    CHECK(d != NULL);
+    if (d) CHECK(jlp_array_get(jlp_doc_root(d), &a));
+    if (d) CHECK_INT(a.order, 'F');
+    jlp_doc_free(d);
+    d = jlp_load_path(path_of("n_mixed.npz", ""), NULL, &err);
+    CHECK(d != NULL);
+    size_t n = 0;
+    if (d) CHECK_STR(jlp_get_str(jlp_dict_get(jlp_doc_root(d), "notes.txt"), &n), "plain bytes");
+    jlp_doc_free(d);
+}
+
+TEST(npz_write_errors) {
+    jlp_doc *d = jlp_doc_new(NULL);
+    jlp_val *dict = jlp_new_dict(d), *list = jlp_new_list(d);
+    jlp_error err;
+    void *buf;
+    size_t len;
+    CHECK_INT(jlp_dump_npz_mem(jlp_new_int(d, 3), 0, &buf, &len, &err), JLP_E_INVALID_ARG);
+    CHECK_INT(jlp_dump_npz_mem(NULL, 0, &buf, &len, &err), JLP_E_INVALID_ARG);
+    jlp_dict_set_str(d, dict, "a", jlp_new_int(d, 1));
+    CHECK_INT(jlp_dump_npz_mem(dict, 0, &buf, &len, &err), JLP_E_UNSUPPORTED);
+    CHECK(strstr(err.msg, "\"a\"") != NULL);
+    jlp_val *dt = jlp_new_dtype(d, "<i4", &err);
+    int32_t v[2] = {1, 2};
+    uint64_t shape = 2;
+    jlp_val *arr = jlp_new_array(d, dt, 1, &shape, 'C', v, sizeof v, JLP_COPY, &err);
+    jlp_list_append(d, list, arr);
+    jlp_list_append(d, list, arr);
+    CHECK_INT(jlp_dump_npz_mem(list, 1, &buf, &len, &err), JLP_OK);
+    jlp_doc *back = jlp_load_mem(buf, len, NULL, NULL, &err);
+    CHECK(back != NULL);
+    if (back) CHECK(jlp_dict_get(jlp_doc_root(back), "arr_1") != NULL);
+    jlp_doc_free(back);
+    free(buf);
+    /* a lone array: arr_0 */
+    CHECK_INT(jlp_dump_npz_mem(arr, 0, &buf, &len, &err), JLP_OK);
+    back = jlp_load_mem(buf, len, NULL, NULL, &err);
+    if (back) CHECK_INT(jlp_len(jlp_doc_root(back)), 1);
+    jlp_doc_free(back);
+    free(buf);
+    CHECK_INT(jlp_dump_npz_path(arr, "", 0, &err), JLP_E_INVALID_ARG);
+    jlp_doc_free(d);
+}
