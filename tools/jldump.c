@@ -6,7 +6,7 @@
  *   jldump [options] --from-json IN.json OUT
  *   jldump [-c deflate] IN OUT.npz          (or --npz: a dict or list of arrays as .npz)
  *
- * IN may be an archive or ARCHIVE::MEMBER (jlp_load_path), or a .npy file.
+ * IN may be an archive or ARCHIVE::MEMBER (jlp_load_path).
  * IN and OUT may be "-" (standard input / output). Output to a path is atomic. With
  * --from-json, IN is the tagged JSON of spec/JSON.md (what jlload --json prints), arrays
  * possibly given as {"$npy": "file.npy"} relative to IN's directory. When standard
@@ -49,8 +49,7 @@ static void usage(FILE *out) {
           "      --npz                 write OUT as an .npz file numpy.load reads (implied by a\n"
           "                            .npz name): IN must hold a dict (or list) of arrays;\n"
           "                            -c deflate as numpy.savez_compressed, else as savez\n"
-          "IN may be an archive (a checkpoint, .npz, tar or zip bundle), ARCHIVE::MEMBER,\n"
-          "or a .npy file.\n"
+          "IN may be an archive (a checkpoint, .npz, tar or zip bundle) or ARCHIVE::MEMBER.\n"
           "      --help, --version\n"
           "Exit status: 0 success, 1 load or write error, 2 usage error,\n"
           "4 --verify found a difference.\n",
@@ -223,16 +222,6 @@ static bool ends_with(const char *s, const char *tail) {
     return n >= k && !strcmp(s + n - k, tail);
 }
 
-/* A .npy file (its magic), read with jlp_load_npy_path. */
-static bool is_npy_path(const char *path) {
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return false;
-    unsigned char head[6];
-    size_t n = fread(head, 1, sizeof head, fp);
-    fclose(fp);
-    return jlp_is_npy(head, n);
-}
-
 /* OUT as .npz; --verify loads it back and compares each array with what was written. */
 static int write_npz(const jlp_doc *doc, const char *out, const char *codec, bool verify) {
     int compress = 0;
@@ -335,8 +324,6 @@ int main(int argc, char **argv) {
         if (!doc) return CLI_BAD_INPUT;
     } else if (!strcmp(in, "-")) {
         doc = jlp_load_fd(STDIN_FILENO, NULL, &err);
-    } else if (is_npy_path(in)) {
-        doc = jlp_load_npy_path(in, NULL, &err);
     } else {
         doc = jlp_load_path(in, NULL, &err);
     }

@@ -526,7 +526,9 @@ TEST(npz_mapping_and_members) {
     CHECK(jlp_array_get(jlp_dict_get(jlp_doc_root(d), "x"), &a));
     CHECK_INT(a.storage, JLP_STORE_MMAP);
     CHECK_INT(a.origin, JLP_ORIGIN_NPY);
-    CHECK(((const double *)a.data)[5] == 5.0 || !a.aligned);
+    double five;
+    memcpy(&five, (const char *)a.data + 5 * sizeof five, sizeof five); /* numpy's zip aligns nothing */
+    CHECK(five == 5.0);
     CHECK(jlp_dict_get(jlp_doc_root(d), "dir/nested") != NULL);
     jlp_doc_free(d);
     d = jlp_load_path(path_of("n_savez_compressed.npz", ""), &o, &err);
