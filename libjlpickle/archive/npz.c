@@ -78,7 +78,10 @@ static jlp_code member_value(jlp_archive *ar, size_t i, jlp_doc *doc, const jlp_
             size_t got = jlp__src_copy(s, buf, (size_t)m->size);
             if (s->failed) c = jlp__src_error(s, err, got, -1);
             else if (got != m->size) c = jlp__fail(err, JLP_E_TRUNCATED, got, -1, "member ends early");
-            else c = (*out = jlp__new_bytes_borrow(doc, JLP_BYTES, buf, got)) ? JLP_OK : npz_nomem(doc, err);
+            else {
+                buf[got] = '\0'; /* as every bytes value of a document */
+                c = (*out = jlp__new_bytes_borrow(doc, JLP_BYTES, buf, got)) ? JLP_OK : npz_nomem(doc, err);
+            }
         }
     }
     jlp_source_free(s);
