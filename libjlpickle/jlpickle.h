@@ -783,7 +783,8 @@ typedef struct jlp_view {
  *  when the value fits, float to float or complex when no bit is lost (NaN and
  *  infinities convert), float to int when integral and in range, complex to complex;
  *  datetime64/timedelta64 only to JLP_I64 (their counts); JLP_AS_ROUND lets float targets
- *  round. Structured, string, void and object dtypes are BAD_TYPE.
+ *  round; PyTorch's bfloat16 converts as a float (exactly to JLP_F32 and JLP_F64).
+ *  Structured, string, other void and object dtypes are BAD_TYPE.
  *  @return JLP_OK with *view filled (only the fields inside view->size); BAD_TYPE (not an
  *  ndarray, or no such conversion); RANGE (an element does not convert exactly: the
  *  message gives its index in C order); UNSUPPORTED (JLP_AS_NOCOPY and a conversion is
