@@ -1,4 +1,5 @@
-# codecs.mk - which optional libraries (the compression libraries) a build compiles in;
+# codecs.mk - which optional libraries (the compression libraries, and libarchive for zip
+# and tar archives) a build compiles in;
 # included by Makefile and fuzz/fuzz.mk. Set CODEC_CC (the compiler whose preprocessor
 # looks for the headers) and CODEC_SELECT (auto: every library found, as WITH_<NAME>=auto;
 # none: none, as WITH_<NAME>=no) first.
@@ -22,7 +23,8 @@
 # ISA-L (libisal-dev) is only an accelerator: when zlib is found too, it decodes zlib,
 # gzip and ZF streams (zlib stays the encoder and the fallback).
 CODEC_TABLE := zlib.h:ZLIB:z:zlib bzlib.h:BZ2:bz2:bzip2 lzma.h:LZMA:lzma:liblzma \
-               lz4frame.h:LZ4:lz4:liblz4 zstd.h:ZSTD:zstd:libzstd isa-l.h:ISAL:isal:libisal:ZLIB
+               lz4frame.h:LZ4:lz4:liblz4 zstd.h:ZSTD:zstd:libzstd isa-l.h:ISAL:isal:libisal:ZLIB \
+               archive.h:ARCHIVE:archive:libarchive
 
 PKG_CONFIG ?= pkg-config
 codec_field = $(word $(2),$(subst :, ,$(1)))

@@ -19,7 +19,8 @@
  *     chunks): an empty input fails with TRUNCATED; no winner and no pickle fails with
  *     UNKNOWN_FORMAT; a winner without decoder fails with CODEC_MISSING; a winner with
  *     one never fails with UNKNOWN_FORMAT or CODEC_MISSING and, on success, the document
- *     names it as its container ("none" for a pickle); both sources agree on that much.
+ *     names it as its container ("none" for a pickle); both sources agree on that much
+ *     (inputs that jlp_archive_detect calls archives are left to fuzz_archive).
  *
  * It also checks the registry API's contract: invalid codecs are refused with
  * INVALID_ARG and leave the registry unchanged; the default registry is immutable;
@@ -257,7 +258,13 @@ static void check_registry(const jlp_registry *reg, const uint8_t *data, size_t 
     }
     if (size == 0) FZ_CHECK(!c1 && !p1, "an empty input was detected as something", p1, 0);
 
-    /* consistency with loading */
+    /* consistency with loading; jlp_load_mem loads a zip or tar (also inside a codec) as
+     * an archive, where a stream source reads the bytes as a pickle: such inputs are
+     * fuzz_archive's */
+    jlp_read_opts ro;
+    jlp_read_opts_init(&ro);
+    ro.registry = reg;
+    if (jlp_archive_detect(data, size, &ro)) return;
     loaded a = load_with(reg, data, size, 0, h);
     loaded b = load_with(reg, data, size, 1, h);
     if (size == 0) {

@@ -19,6 +19,7 @@
  *  11. Writing          pickles and joblib files, compressed or not, atomically
  *  12. JSON export      the mapping of spec/JSON.md
  *  13. .npy files       numpy's array files, read and written
+ *  14. Archives         zip and tar bundles, .npz, PyTorch checkpoints
  *
  * Model: a load produces a jlp_doc. The doc owns an arena holding every value node,
  * string and byte payload; values (jlp_val *) stay valid until jlp_doc_free(). The
@@ -146,7 +147,9 @@ JLP_API const char *jlp_version_string(void);
     X(UNSUPPORTED,     26, "valid input that this operation does not support")             \
     X(CYCLE,           27, "value graph has a cycle where none is allowed")              \
     X(RANGE,           28, "value does not fit the requested type exactly")              \
-    X(NOT_FOUND,       29, "no value at the requested key, index or path")
+    X(NOT_FOUND,       29, "no value at the requested key, index or path")               \
+    X(ARCHIVE,         30, "malformed or inconsistent archive")                          \
+    X(MEMBER,          31, "archive member not found, ambiguous or not readable")
 
 typedef enum jlp_code {
 #define JLP_X_ENUM(name, value, text) JLP_E_##name = value,
@@ -233,6 +236,7 @@ typedef struct jlp_buffer {
 } jlp_buffer;
 
 struct jlp_registry; /* jlpickle_codec.h */
+struct jlp_archive_opts; /* section 13 */
 typedef struct jlp_val jlp_val;
 
 /** What a trace callback is told about (see jlp_read_opts.trace). */
@@ -315,6 +319,8 @@ typedef struct jlp_read_opts {
                                     caller alone. A copy out of the page cache then runs
                                     on several cores; the memory used is the same. */
     int reserved;              /**< 0 (keeps the struct growable; a later field takes it) */
+    const struct jlp_archive_opts *archive; /**< budgets for archives that jlp_load_path
+                                    and jlp_load_mem open (section 14); NULL: defaults */
 } jlp_read_opts;
 
 /** jlp_read_opts.flags: load the object arrays of .npy files, whose data is a pickle of
@@ -343,7 +349,7 @@ enum {
       (uint64_t)1 << 31, 4300, (uint64_t)8 << 30, (uint64_t)1 << 40, 0 }
 #define JLP_READ_OPTS_INIT                                                                 \
     { sizeof(jlp_read_opts), NULL, NULL, JLP_PY2STR_AUTO, NULL, 0, NULL, 0, JLP_ALIGN_ALLOW, \
-      0, NULL, NULL, 0, 0, 0 }
+      0, NULL, NULL, 0, 0, 0, NULL }
 
 /** Fill `lim` with the defaults (the same as JLP_LIMITS_INIT). NULL is ignored. An
  *  inline function, so it fills exactly the struct this header declares. Thread-safe. */
@@ -738,7 +744,8 @@ typedef enum jlp_array_origin {
     JLP_ORIGIN_ZF_COMPANION = 4,   /**< ZNDArrayWrapper: a companion ZF file (joblib <= 0.9) */
     JLP_ORIGIN_REDUCE = 5,         /**< numpy's own _reconstruct + BUILD */
     JLP_ORIGIN_FROMBUFFER = 6,     /**< numpy's protocol 5 _frombuffer */
-    JLP_ORIGIN_NPY = 7             /**< a .npy file (jlp_load_npy_*) */
+    JLP_ORIGIN_NPY = 7,            /**< a .npy file (jlp_load_npy_*) */
+    JLP_ORIGIN_TORCH = 8           /**< a PyTorch tensor or storage of a checkpoint */
 } jlp_array_origin;
 
 typedef struct jlp_array_info {
@@ -820,7 +827,8 @@ typedef struct jlp_view {
  *  when the value fits, float to float or complex when no bit is lost (NaN and
  *  infinities convert), float to int when integral and in range, complex to complex;
  *  datetime64/timedelta64 only to JLP_I64 (their counts); JLP_AS_ROUND lets float targets
- *  round. Structured, string, void and object dtypes are BAD_TYPE.
+ *  round; PyTorch's bfloat16 converts as a float (exactly to JLP_F32 and JLP_F64).
+ *  Structured, string, other void and object dtypes are BAD_TYPE.
  *  @return JLP_OK with *view filled (only the fields inside view->size); BAD_TYPE (not an
  *  ndarray, or no such conversion); RANGE (an element does not convert exactly: the
  *  message gives its index in C order); UNSUPPORTED (JLP_AS_NOCOPY and a conversion is
@@ -844,7 +852,10 @@ JLP_API jlp_code jlp_array_field(const jlp_val *arr, const char *name, jlp_elem 
 JLP_API char jlp_dtype_kind(const jlp_val *v);          /**< b i u f c S U V M m O */
 JLP_API char jlp_dtype_byteorder(const jlp_val *v);     /**< '<' '>' '|' */
 JLP_API uint64_t jlp_dtype_itemsize(const jlp_val *v);
-/** @return numpy's dtype.str ("<f8", "|S5", "<M8[ns]", "|V12" for structured). */
+/** @return numpy's dtype.str ("<f8", "|S5", "<M8[ns]", "|V12" for structured), or
+ *  "bfloat16" for PyTorch's bfloat16 tensors (kind 'V', itemsize 2, byte order '<' or
+ *  '>': the upper half of an IEEE float32; numpy has no such type, and ml_dtypes'
+ *  "<V2" would not say what the bytes are). */
 JLP_API const char *jlp_dtype_str(const jlp_val *v);
 JLP_API size_t jlp_dtype_nfields(const jlp_val *v);
 /** Field `i` in declaration order: @return its dtype, with name, name length and byte
@@ -1187,6 +1198,226 @@ JLP_API jlp_code jlp_dump_npy_cb(const jlp_val *arr, jlp_write_fn fn, void *ctx,
  *  caller frees it with free(). @return as jlp_dump_npy_path (INVALID_ARG for a NULL
  *  out; *out stays NULL on failure). */
 JLP_API jlp_code jlp_dump_npy_mem(const jlp_val *arr, void **out, size_t *len, jlp_error *err);
+
+/* =====================================================================================
+ * 14. Archives: zip and tar bundles, .npz files, PyTorch checkpoints
+ *
+ * Files that hold pickles are often archives: `model.tar.gz` holding `model.joblib`,
+ * numpy's `.npz` (a zip of .npy files), PyTorch's `.pt`/`.pth`/`pytorch_model.bin` (a
+ * zip whose `data.pkl` names tensor storages stored beside it). jlp_load_path() and
+ * jlp_load_mem() recognise them by their first bytes and load them (see
+ * jlp_load_archive()); the calls below list members, read them, load them, and open
+ * archives nested in archives.
+ *
+ * Formats: zip (members stored, deflated, or compressed with any method the linked
+ * libarchive decodes) and tar (ustar, pax, GNU, v7), a tar also inside any compressor
+ * the codec registry detects (tar.gz, tar.bz2, tar.xz, tar.zst, tar.lz4, ...). Built
+ * without libarchive, zip archives whose members are stored still work; others fail
+ * with JLP_E_CODEC_MISSING.
+ *
+ * Safety: a zip's central directory is cross-checked with every local header (name,
+ * method, flags, CRC, sizes), members may not overlap each other or the directory, and
+ * nothing may precede the first member or follow the end record; any disagreement is
+ * JLP_E_ARCHIVE, because two zip readers would see two different archives. Member
+ * names are never used as file system paths: absolute names and names with a `..`
+ * component, a drive letter or a backslash are only reported (JLP_MEMBER_UNSAFE_NAME),
+ * and links are listed but never followed. Every member read is bounded (declared and
+ * actual size, ratio, total), and a member's bytes must match its declared size and
+ * CRC-32.
+ *
+ * Thread safety: an open archive is immutable. Its accessors, member sources and loads
+ * may be used from several threads at once (each source by one thread); free it once
+ * no call is running. libarchive's own allocations use malloc, not jlp_alc.
+ * ===================================================================================== */
+
+typedef struct jlp_archive jlp_archive;
+
+/** Budgets for reading archives. Defaults are safe for a stranger's file and generous
+ *  for real checkpoints; 0 means "no limit" for the 64-bit fields. */
+typedef struct jlp_archive_opts {
+    size_t size;               /**< sizeof(jlp_archive_opts): set by the _INIT macro and
+                                    jlp_archive_opts_init(); fields past it take defaults */
+    uint64_t max_members;      /**< entries an archive may list (default 100000) */
+    uint64_t max_member_size;  /**< decoded bytes of one member, declared or actual
+                                    (default 64 GiB) */
+    uint64_t max_total;        /**< decoded bytes read from one archive by all member
+                                    reads together, and what a compressed tar may decode
+                                    to (default 256 GiB); mapped members do not count */
+    uint64_t max_ratio;        /**< decoded/compressed bytes of a member or a compressed
+                                    tar, once past 64 MiB decoded (default 1100: deflate
+                                    cannot exceed 1032, so every deflated member passes) */
+    uint32_t max_depth;        /**< archives opened inside archives (default 4; 0: no
+                                    limit) */
+    int verify_mapped_crc;     /**< nonzero: check the CRC-32 of stored members that are
+                                    mapped in place too (reads every page once) */
+    const jlp_alc *alc;        /**< NULL: the default allocator */
+    const struct jlp_registry *registry; /**< codecs for compressed tars; NULL: built-in */
+} jlp_archive_opts;
+
+#define JLP_ARCHIVE_OPTS_INIT                                                               \
+    { sizeof(jlp_archive_opts), 100000, (uint64_t)64 << 30, (uint64_t)256 << 30, 1100, 4, 0, \
+      NULL, NULL }
+
+/** Fill `opts` with the defaults (the same as JLP_ARCHIVE_OPTS_INIT). NULL is ignored.
+ *  Inline, as jlp_read_opts_init. Thread-safe. */
+static inline void jlp_archive_opts_init(jlp_archive_opts *opts) {
+    jlp_archive_opts d = JLP_ARCHIVE_OPTS_INIT;
+    if (opts) *opts = d;
+}
+
+/** Whether the bytes at `data` are an archive that jlp_load_mem() (and jlp_load_path()
+ *  for a file with these bytes) loads as one: "zip" or "tar" (a tar also inside a codec
+ *  of opts->registry, looked for in the first 512 decoded bytes), or NULL (a pickle, a
+ *  compressed pickle, anything else; NULL data or len 0). opts NULL = defaults (only
+ *  alc and registry are used). Thread-safe. */
+JLP_API const char *jlp_archive_detect(const void *data, size_t len, const jlp_read_opts *opts);
+
+/** Open the zip or tar archive at `path` (a regular file; it is mapped read-only and
+ *  the mapping lives as long as the archive or any document whose arrays point into
+ *  it). A compressed tar is detected by its codec's magic, as joblib files are.
+ *  @return the archive, or NULL with err: IO (the message names the path), MMAP,
+ *  UNKNOWN_FORMAT (neither zip nor tar), TRUNCATED, ARCHIVE, LIMIT, CODEC_MISSING,
+ *  NOMEM; INVALID_ARG or UNSUPPORTED for options whose size is unset or that set fields
+ *  this library does not know (see section 1). opts NULL = defaults. */
+JLP_API jlp_archive *jlp_archive_open_path(const char *path, const jlp_archive_opts *opts,
+                                           jlp_error *err);
+/** Open an archive held in caller memory (borrowed: it must outlive the archive and
+ *  every document loaded from it with mmap). @return as jlp_archive_open_path. */
+JLP_API jlp_archive *jlp_archive_open_mem(const void *data, size_t len,
+                                          const jlp_archive_opts *opts, jlp_error *err);
+/** Open member `i`, itself a zip or tar (or a compressed tar), as an archive. A member
+ *  stored uncompressed is used in place; others are decoded into memory (within
+ *  max_member_size). The nested archive shares the parent's budgets and may outlive it.
+ *  @return the archive, or NULL with err (LIMIT beyond max_depth, MEMBER, and the
+ *  errors of jlp_archive_open_mem). */
+JLP_API jlp_archive *jlp_archive_open_member(jlp_archive *ar, size_t i, jlp_error *err);
+/** Release the archive. Documents loaded from it stay valid. NULL is ignored. */
+JLP_API void jlp_archive_free(jlp_archive *ar);
+
+/** @return "zip" or "tar"; NULL for NULL. Static storage. */
+JLP_API const char *jlp_archive_format(const jlp_archive *ar);
+/** @return "none", or the codec a tar is compressed with ("gzip", "xz", ...); NULL for
+ *  NULL. Static storage. */
+JLP_API const char *jlp_archive_container(const jlp_archive *ar);
+/** @return the number of entries (files, directories, links), 0 for NULL. */
+JLP_API size_t jlp_archive_count(const jlp_archive *ar);
+
+/* Member flags (jlp_member_info.flags). */
+#define JLP_MEMBER_DIR         0x0001u /**< a directory entry */
+#define JLP_MEMBER_LINK        0x0002u /**< a symbolic or hard link: listed, never followed */
+#define JLP_MEMBER_SPECIAL     0x0004u /**< a device, FIFO or other non-file entry */
+#define JLP_MEMBER_UNSAFE_NAME 0x0008u /**< absolute, `..`, drive letter, backslash or NUL */
+#define JLP_MEMBER_DUPLICATE   0x0010u /**< another entry has the same name */
+#define JLP_MEMBER_ENCRYPTED   0x0020u /**< zip encryption: not readable */
+#define JLP_MEMBER_UNREADABLE  0x0040u /**< a method or feature that cannot be read here */
+#define JLP_MEMBER_MAPPABLE    0x0080u /**< the bytes lie uncompressed in the archive, so
+                                            a load with mmap points arrays into them */
+
+typedef struct jlp_member_info {
+    const char *name;      /**< UTF-8, NUL-terminated (a zip name without the UTF-8 flag
+                                is decoded as CP437, as Python's zipfile does) */
+    size_t name_len;
+    uint64_t size;         /**< decoded bytes, as declared */
+    uint64_t csize;        /**< bytes in the archive (compressed size for zip) */
+    const char *method;    /**< "stored", "deflated", "bzip2", "lzma", "xz", "zstd",
+                                "method-N"; "stored" for every tar entry */
+    uint64_t offset;       /**< zip: file offset of the data; tar: offset of the data
+                                in the (decoded) tar stream */
+    unsigned flags;        /**< JLP_MEMBER_* */
+    uint32_t crc32;        /**< zip: the central directory's CRC-32; tar: 0 */
+    const char *link;      /**< a link's target, else NULL */
+} jlp_member_info;
+
+/** Describe entry `i` (in the archive's order: central directory order for zip, stream
+ *  order for tar). @return 1 and fill *info; 0 (info zeroed) when out of range or for
+ *  NULL. Strings live as long as the archive. */
+JLP_API int jlp_archive_member(const jlp_archive *ar, size_t i, jlp_member_info *info);
+/** Find the entry called `name` (exact bytes; for .npz also `name` + ".npy").
+ *  @return JLP_OK with *index; MEMBER when there is none or more than one (duplicates
+ *  are ambiguous: zip readers disagree on which one wins), INVALID_ARG for NULLs. */
+JLP_API jlp_code jlp_archive_find(const jlp_archive *ar, const char *name, size_t *index,
+                                  jlp_error *err);
+/** A source over the decoded bytes of member `i`, for jlp_load() and friends: its bytes
+ *  are copies (documents loaded from it do not depend on the archive). Reading fails
+ *  with CORRUPT when the member decodes to more bytes than declared, TRUNCATED when to
+ *  fewer, CHECKSUM on a CRC mismatch, LIMIT past a budget.
+ *  @return the source (free it with jlp_source_free; it may outlive the archive), or
+ *  NULL with err (MEMBER for a directory, link, encrypted or unreadable entry, LIMIT for
+ *  a declared size or ratio beyond the budgets, CODEC_MISSING, NOMEM). */
+JLP_API jlp_source *jlp_archive_member_source(jlp_archive *ar, size_t i, jlp_error *err);
+/** Read member `i` whole into a new malloc()ed buffer (*out, *len; free it with
+ *  free()). @return JLP_OK or the errors of jlp_archive_member_source and its reads. */
+JLP_API jlp_code jlp_archive_read(jlp_archive *ar, size_t i, void **out, size_t *len,
+                                  jlp_error *err);
+/** Load member `i` as a file of its own: a pickle or joblib file (compressed or not),
+ *  a .npy file, or an archive (loaded as jlp_load_archive() does). With opts->mmap, the
+ *  arrays of a member stored uncompressed point into the archive's bytes, which the
+ *  document keeps alive. @return the document, or NULL with err; the message starts
+ *  with the member's name. */
+JLP_API jlp_doc *jlp_archive_load(jlp_archive *ar, size_t i, const jlp_read_opts *opts,
+                                  jlp_error *err);
+
+/** What an archive holds, as jlp_load_archive() decides. */
+typedef enum jlp_archive_kind {
+    JLP_KIND_BUNDLE = 0,      /**< none of the below */
+    JLP_KIND_TORCH = 1,       /**< a torch.save checkpoint (zip, format of torch >= 1.6) */
+    JLP_KIND_TORCHSCRIPT = 2, /**< a torch.jit.save archive (constants.pkl, code/) */
+    JLP_KIND_NPZ = 3,         /**< a zip with .npy members (numpy.savez) */
+    JLP_KIND_MODEL = 4,       /**< a bundle with exactly one model member */
+    JLP_KIND_LEGACY_TORCH = 5 /**< a tar written by torch.save before 0.4 (not loaded) */
+} jlp_archive_kind;
+
+/** Classify the archive. For JLP_KIND_MODEL, *model (may be NULL) receives the index of
+ *  its model member: the one regular member whose name ends in .joblib, .pkl, .pickle,
+ *  .pt, .pth, .bin, .npy or .npz, optionally followed by a compressor's extension
+ *  (.z .gz .bz2 .lzma .xz .lz4 .zst), not counting the companion files of joblib <= 0.9
+ *  (`<model>_NN.npy`, `<model>_NN.npy.z`). @return the kind; JLP_KIND_BUNDLE for NULL. */
+JLP_API jlp_archive_kind jlp_archive_kind_of(const jlp_archive *ar, size_t *model);
+/** Load the archive as a whole, as jlp_load_path() does:
+ *   - TORCH: `<prefix>/data.pkl` with each persistent id ('storage', type, key,
+ *     location, numel) resolved to `<prefix>/data/<key>`, and torch._utils's
+ *     _rebuild_tensor, _rebuild_tensor_v2 and _rebuild_parameter rebuilt as ndarrays
+ *     (origin JLP_ORIGIN_TORCH) of the storage's dtype (bfloat16 as the dtype
+ *     "bfloat16", see jlp_dtype_str), shape, strides and storage offset: a C- or
+ *     F-contiguous tensor is a view of its storage (tensors sharing a storage share its
+ *     bytes; with opts->mmap a stored storage is mapped in place when aligned for the
+ *     dtype), any other strides are gathered into a C-ordered copy. Everything else
+ *     stays inert, as in every load (a whole nn.Module is an object tree).
+ *   - TORCHSCRIPT: data.pkl the same way (code is never run; constants.pkl is not
+ *     loaded).
+ *   - NPZ: a dict in member order, as numpy.load(allow_pickle=False) gives it: `name`
+ *     (the member name without ".npy") -> ndarray for .npy members, -> bytes for others;
+ *     object arrays fail with UNSUPPORTED.
+ *   - MODEL: jlp_archive_load() of the model member.
+ *   - BUNDLE: fails with MEMBER, naming the candidates.
+ *   - LEGACY_TORCH, and torch.save files of torch < 1.6 (a pickle whose first value is
+ *     the magic number 0x1950a86a20f9469cfc6c): fail with UNSUPPORTED.
+ *  @return the document, or NULL with err. */
+JLP_API jlp_doc *jlp_load_archive(jlp_archive *ar, const jlp_read_opts *opts, jlp_error *err);
+
+/** Write an .npz file that numpy.load reads as numpy.savez (compress 0: members
+ *  stored) or numpy.savez_compressed (compress nonzero: deflated) wrote it. `arrays` is a
+ *  dict of str keys (each written as `<key>.npy`; numpy.load gives them back as keys),
+ *  a list or tuple (`arr_0.npy`, `arr_1.npy`... as savez(*arrays) names them), a single
+ *  array (`arr_0`), or an inert OrderedDict() call (a PyTorch state dict) whose items are
+ *  taken; every value must be an ndarray or a numpy scalar (a 0-d array). Each member is
+ *  the bytes of jlp_dump_npy_*; a stored member's data starts at a multiple of 64 bytes
+ *  (an alignment extra field), so every array of the file maps aligned. Dates are
+ *  1980-01-01; zip64 records are written where sizes or offsets need them. The file is
+ *  written atomically as jlp_dump_path does.
+ *  @return JLP_OK; INVALID_ARG (no arrays given, NULL or empty path); UNSUPPORTED (a
+ *  value that is not an array, a key that is not a non-empty str or repeats, a bfloat16
+ *  array); CODEC_MISSING (compress without zlib in the build); IO; NOMEM.
+ *  Thread-safe for concurrent readers of the document. */
+JLP_API jlp_code jlp_dump_npz_path(const jlp_val *arrays, const char *path, int compress, jlp_error *err);
+/** Write the .npz file through `fn` (nonzero from fn fails with IO). @return as
+ *  jlp_dump_npz_path (INVALID_ARG for a NULL fn). */
+JLP_API jlp_code jlp_dump_npz_cb(const jlp_val *arrays, int compress, jlp_write_fn fn, void *ctx,
+                                 jlp_error *err);
+/** Write the .npz file into a new malloc()ed buffer (*out, *len; len may be NULL); the
+ *  caller frees it with free(). @return as jlp_dump_npz_path. */
+JLP_API jlp_code jlp_dump_npz_mem(const jlp_val *arrays, int compress, void **out, size_t *len,
+                                  jlp_error *err);
 
 #ifdef __cplusplus
 }

@@ -73,6 +73,7 @@ if [ -z "${SAN_ONLY:-}" ]; then
             test_pdeflate) vskip='^(round_trip_|headers_equal|a_failing_worker|freed_mid_stream)' ;;
             test_threads) vskip='^threads_(load|dump|export)_' ;; # threads_mixed_workload does all three
             test_writer) vskip='^write_failure_at_every_byte$' ;;
+            test_archive_hostile) vskip='^zip_bombs$' ;;
             *) vskip= ;;
             esac
             names=
@@ -114,6 +115,20 @@ if [ -z "${SAN_ONLY:-}" ]; then
             total_fail=$((total_fail + 1))
         fi
         rm -rf "$freshn"
+        if "$PYTHON" -c 'import torch, sklearn' >/dev/null 2>&1; then
+            fresha=$(mktemp -d)
+            if "$PYTHON" tests/archive/gen_archives.py "$fresha" >"$log" 2>&1; then
+                run "test_archive (fresh Python set)" env JLP_ARCHIVE_DIR="$fresha" "$B"/tests/test_archive
+            else
+                cat "$log"
+                echo "FAIL gen_archives.py"
+                total_fail=$((total_fail + 1))
+            fi
+            rm -rf "$fresha"
+            run "npz writes (numpy.load)" "$PYTHON" tests/archive/check_npz_writes.py "$B"
+        else
+            skip "test_archive (fresh Python set)" "needs $PYTHON with torch and scikit-learn"
+        fi
     else
         skip "test_golden (fresh Python set)" "needs $PYTHON with joblib"
         skip "test_joblib (fresh Python set)" "needs $PYTHON with joblib"

@@ -4,7 +4,9 @@
  *
  *   jldump [-c CODEC[:LEVEL]] [-p PROTOCOL] [--numpy-arrays] [--threads N] [--no-fsync] [--verify] IN OUT
  *   jldump [options] --from-json IN.json OUT
+ *   jldump [-c deflate] IN OUT.npz          (or --npz: a dict or list of arrays as .npz)
  *
+ * IN may be an archive or ARCHIVE::MEMBER (jlp_load_path).
  * IN and OUT may be "-" (standard input / output). Output to a path is atomic. With
  * --from-json, IN is the tagged JSON of spec/JSON.md (what jlload --json prints), arrays
  * possibly given as {"$npy": "file.npy"} relative to IN's directory. When standard
@@ -44,8 +46,12 @@ static void usage(FILE *out) {
           "      --verify              reload OUT and check it holds the same values\n"
           "      --from-json           IN is JSON as jlload --json prints it (spec/JSON.md);\n"
           "                            {\"$npy\": \"f.npy\"} takes an array from a .npy file\n"
+          "      --npz                 write OUT as an .npz file numpy.load reads (implied by a\n"
+          "                            .npz name): IN must hold a dict (or list) of arrays;\n"
+          "                            -c deflate as numpy.savez_compressed, else as savez\n"
           CLI_BUDGET_USAGE
           "      --help, --version\n"
+          "IN may be an archive (a checkpoint, .npz, tar or zip bundle) or ARCHIVE::MEMBER.\n"
           "Exit status: 0 success, 1 load or write error, 2 usage error,\n"
           "4 --verify found a difference.\n",
           out);
@@ -212,11 +218,69 @@ static char *export(const jlp_val *v) {
     return jlp_export_json_str(v, &jo, NULL, &err);
 }
 
+static bool ends_with(const char *s, const char *tail) {
+    size_t n = strlen(s), k = strlen(tail);
+    return n >= k && !strcmp(s + n - k, tail);
+}
+
+/* OUT as .npz; --verify loads it back and compares each array with what was written. */
+static int write_npz(const jlp_doc *doc, const char *out, const char *codec, bool verify) {
+    int compress = 0;
+    if (codec && (!strcmp(codec, "deflate") || !strcmp(codec, "zlib"))) compress = 1;
+    else if (codec && strcmp(codec, "none") != 0 && strcmp(codec, "stored") != 0) {
+        fprintf(stderr, "jldump: an .npz is stored or deflated (-c deflate), not %s\n", codec);
+        return CLI_USAGE;
+    }
+    jlp_error err;
+    const jlp_val *root = jlp_doc_root(doc);
+    jlp_code c;
+    if (!strcmp(out, "-")) {
+        void *buf;
+        size_t len;
+        c = jlp_dump_npz_mem(root, compress, &buf, &len, &err);
+        if (!c && fwrite(buf, 1, len, stdout) != len) {
+            c = err.code = JLP_E_IO;
+            snprintf(err.msg, sizeof err.msg, "%s", strerror(errno));
+        }
+        if (!c) free(buf);
+    } else {
+        c = jlp_dump_npz_path(root, out, compress, &err);
+    }
+    if (c) {
+        cli_report(out, &err);
+        return CLI_BAD_INPUT;
+    }
+    if (!verify || !strcmp(out, "-")) return CLI_OK;
+    jlp_doc *back = jlp_load_path(out, NULL, &err);
+    if (!back) {
+        cli_report(out, &err);
+        return EXIT_VERIFY;
+    }
+    /* the values in order: a dict's, a list's, a state dict's items, or the lone array */
+    const jlp_val *src = root;
+    if (jlp_get_type(root) == JLP_OBJECT) src = jlp_obj_dictitems(root);
+    int status = CLI_OK;
+    size_t n = jlp_get_type(src) == JLP_NDARRAY || jlp_get_type(src) == JLP_SCALAR ? 1 : jlp_len(src);
+    if (n != jlp_len(jlp_doc_root(back))) status = EXIT_VERIFY;
+    for (size_t i = 0; i < n && status == CLI_OK; i++) {
+        const jlp_val *want = jlp_get_type(src) == JLP_DICT ? jlp_dict_value(src, i)
+                              : n == 1 && !jlp_len(src) ? src : jlp_item(src, i);
+        char *a = export(want), *b = export(jlp_dict_value(jlp_doc_root(back), i));
+        /* a numpy scalar comes back as a 0-d array: compare the values only */
+        if (!a || !b || (strcmp(a, b) != 0 && jlp_get_type(want) != JLP_SCALAR)) status = EXIT_VERIFY;
+        free(a);
+        free(b);
+    }
+    if (status) fprintf(stderr, "%s: verify: the written file does not hold the same values\n", out);
+    jlp_doc_free(back);
+    return status;
+}
+
 int main(int argc, char **argv) {
     cli_budget budget = {0, 0, 0, false, false, false};
     jlp_write_opts wo = JLP_WRITE_OPTS_INIT;
     const char *in = NULL, *out = NULL;
-    bool verify = false, json_in = false;
+    bool verify = false, json_in = false, npz = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) { usage(stdout); return CLI_OK; }
@@ -225,6 +289,7 @@ int main(int argc, char **argv) {
         if (!strcmp(a, "--no-fsync")) { wo.durable = 0; continue; }
         if (!strcmp(a, "--from-json")) { json_in = true; continue; }
         if (!strcmp(a, "--numpy-arrays")) { wo.arrays = JLP_ARRAYS_NUMPY; continue; }
+        if (!strcmp(a, "--npz")) { npz = true; continue; }
         if (!strcmp(a, "-c") || !strcmp(a, "--codec")) {
             if (i + 1 >= argc || parse_codec(argv[++i], &wo)) {
                 fprintf(stderr, "jldump: %s needs NAME or NAME:LEVEL\n", a);
@@ -274,6 +339,11 @@ int main(int argc, char **argv) {
     if (!doc) {
         cli_report(in, &err);
         return CLI_BAD_INPUT;
+    }
+    if (npz || ends_with(out, ".npz")) {
+        int status = write_npz(doc, out, wo.codec, verify);
+        jlp_doc_free(doc);
+        return status;
     }
     bool show = isatty(STDERR_FILENO) && input_size(in, doc) > PROGRESS_MIN;
     jlp_code c = show ? dump_progress(jlp_doc_root(doc), out, wo, &err)

@@ -42,6 +42,12 @@ static void *xrealloc(void *p, size_t n) {
     return q;
 }
 static void *xmalloc(size_t n) { return xrealloc(NULL, n); }
+static char *xstrndup(const char *s, size_t n) {
+    char *d = xmalloc(n + 1);
+    memcpy(d, s, n);
+    d[n] = 0;
+    return d;
+}
 
 /* Grow a dynamic array: *cap elements of `size` bytes hold at least `need`. */
 static void *grow(void *p, size_t *cap, size_t need, size_t size) {
@@ -1688,7 +1694,9 @@ static void load_pass(insp *S, jlp_source *src, const char *file, uint64_t file_
     }
 }
 
-static int inspect_file(const char *file, const insp *proto, bool several, bool first) {
+/* Inspect the pickle (or .npy) file at `path`, shown as `file` (a member of an archive
+ * is read from a temporary copy and shown as ARCHIVE::MEMBER). */
+static int inspect_path(const char *path, const char *file, const insp *proto, bool several, bool first) {
     insp S = *proto;
     S.file = file;
     S.pread_fd = -1;
@@ -1707,8 +1715,8 @@ static int inspect_file(const char *file, const insp *proto, bool several, bool 
     uint64_t file_size = 0;
     bool have_size = false, open_failed = false;
     struct stat sb;
-    bool is_stdin = !strcmp(file, "-");
-    int fd = is_stdin ? STDIN_FILENO : open(file, O_RDONLY | O_CLOEXEC);
+    bool is_stdin = !strcmp(path, "-");
+    int fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         err.code = JLP_E_IO;
         snprintf(err.msg, sizeof err.msg, "cannot open %.100s: %s", file, strerror(errno));
@@ -1727,7 +1735,7 @@ static int inspect_file(const char *file, const insp *proto, bool several, bool 
             open_failed = true;
         }
     }
-    cli_limits(file, file_size, &S.budget, &S.limits);
+    cli_limits(path, file_size, &S.budget, &S.limits);
     bool want_load = S.want_tree || S.want_disasm || S.json;
     bool want_scan = S.want_safety || S.want_globals || S.json;
     bool invalid = false;
@@ -1744,7 +1752,7 @@ static int inspect_file(const char *file, const insp *proto, bool several, bool 
         report(file, &err);
         invalid = true;
     } else if (want_load) {
-        jlp_source *src = S.mem ? jlp_source_mem(S.mem, S.mem_len, NULL, &err) : (fflush(stdout), cli_open(file, true, &err));
+        jlp_source *src = S.mem ? jlp_source_mem(S.mem, S.mem_len, NULL, &err) : (fflush(stdout), cli_open(path, true, &err));
         if (!src) {
             if (S.mem) report(file, &err); /* cli_open reported already */
             invalid = true;
@@ -1761,7 +1769,7 @@ static int inspect_file(const char *file, const insp *proto, bool several, bool 
         so.policy = S.policy;
         so.limits = &S.limits;
         jlp_error e;
-        rep = S.mem ? jlp_scan_mem(S.mem, S.mem_len, &so, &e) : jlp_scan_path(file, &so, &e);
+        rep = S.mem ? jlp_scan_mem(S.mem, S.mem_len, &so, &e) : jlp_scan_path(path, &so, &e);
         if (!rep) {
             if (!invalid) report(file, &e);
             invalid = true;
@@ -1806,6 +1814,376 @@ static int inspect_file(const char *file, const insp *proto, bool several, bool 
     if (fd >= 0 && fd != STDIN_FILENO) close(fd);
     free(S.mem);
     insp_free(&S);
+    return status;
+}
+
+static int inspect_file(const char *file, const insp *proto, bool several, bool first) {
+    return inspect_path(file, file, proto, several, first);
+}
+
+/* ---- archives ------------------------------------------------------------------------
+ * A zip or tar (a checkpoint, an .npz, a model bundle) is listed, and each member that is
+ * a pickle, a compressed pickle or a .npy file is inspected as a file of its own (from a
+ * temporary copy), shown as ARCHIVE::MEMBER; a member that is an archive is listed and
+ * inspected in turn (the library bounds the nesting). The archive's verdict is the worst
+ * of its members' and of what the listing itself shows: names that are absolute or climb
+ * out with "..", duplicate names (readers disagree on which one counts), links, members
+ * that cannot be read (encrypted, unknown method). */
+
+typedef struct member_row {
+    const char *content;  /* pickle npy archive data directory link unreadable */
+    int status;           /* inspect status of the member, -1 when not inspected */
+} member_row;
+
+static bool ends_with(const char *s, size_t n, const char *tail) {
+    size_t k = strlen(tail);
+    return n >= k && !memcmp(s + n - k, tail, k);
+}
+
+/* A name that a loader reads as a pickle (joblib and pickle files, PyTorch's records,
+ * TorchScript's debug records), with or without a codec's extension. */
+static bool pickle_name(const char *name, size_t n) {
+    static const char *const codec_ext[] = {".z", ".gz", ".bz2", ".lzma", ".xz", ".lz4", ".zst"};
+    static const char *const ext[] = {".joblib", ".pkl", ".pickle", ".pt", ".pth", ".bin", ".debug_pkl"};
+    for (size_t k = 0; k < sizeof codec_ext / sizeof codec_ext[0]; k++)
+        if (ends_with(name, n, codec_ext[k])) { n -= strlen(codec_ext[k]); break; }
+    for (size_t k = 0; k < sizeof ext / sizeof ext[0]; k++)
+        if (ends_with(name, n, ext[k])) return true;
+    return false;
+}
+
+/* What member i holds, from its first bytes: a pickle is one that starts with PROTO or
+ * is compressed by a known codec, or one whose name says pickle and whose first byte is
+ * an opcode (protocols 0 and 1 have no header); a checkpoint's storages are raw bytes. */
+static const char *content_of(jlp_archive *ar, size_t i, const jlp_member_info *mi) {
+    if (mi->flags & JLP_MEMBER_DIR) return "directory";
+    if (mi->flags & JLP_MEMBER_LINK) return "link";
+    if (mi->flags & (JLP_MEMBER_SPECIAL | JLP_MEMBER_UNREADABLE | JLP_MEMBER_ENCRYPTED)) return "unreadable";
+    jlp_error err;
+    jlp_source *s = jlp_archive_member_source(ar, i, &err);
+    if (!s) return "unreadable";
+    const void *head = NULL;
+    long long n = jlp_source_peek(s, 512, &head, &err);
+    const char *kind = "data";
+    int is_pickle = 0;
+    if (n < 0) kind = "unreadable";
+    else if (jlp_archive_detect(head, (size_t)n, NULL)) kind = "archive";
+    else if (jlp_is_npy(head, (size_t)n)) kind = "npy";
+    else if (n > 0 && jlp_registry_detect(NULL, head, (size_t)n, &is_pickle)) kind = "pickle";
+    else if (is_pickle && ((n > 1 && ((const uint8_t *)head)[0] == 0x80) || pickle_name(mi->name, mi->name_len)))
+        kind = "pickle";
+    jlp_source_free(s);
+    return kind;
+}
+
+static void flags_text(sbuf *b, unsigned f) {
+    static const struct { unsigned bit; const char *name; } names[] = {
+        {JLP_MEMBER_DIR, "dir"}, {JLP_MEMBER_LINK, "link"}, {JLP_MEMBER_SPECIAL, "special"},
+        {JLP_MEMBER_UNSAFE_NAME, "unsafe-name"}, {JLP_MEMBER_DUPLICATE, "duplicate"},
+        {JLP_MEMBER_ENCRYPTED, "encrypted"}, {JLP_MEMBER_UNREADABLE, "unreadable"},
+        {JLP_MEMBER_MAPPABLE, "mappable"}};
+    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
+        if (f & names[k].bit) {
+            if (b->n) sb_putc(b, ',');
+            sb_puts(b, names[k].name);
+        }
+    if (!b->n) sb_putc(b, '-');
+}
+
+/* The verdict a member's listing alone gives, with the reason. */
+static int listing_verdict(unsigned f, const char **why) {
+    *why = NULL;
+    if (f & JLP_MEMBER_UNSAFE_NAME) *why = "an absolute name or one with '..': an extractor may write outside its directory";
+    else if (f & JLP_MEMBER_DUPLICATE) *why = "another member has the same name: readers disagree on which one counts";
+    else if (f & JLP_MEMBER_LINK) *why = "a link: an extractor may follow it out of its directory";
+    else if (f & (JLP_MEMBER_ENCRYPTED | JLP_MEMBER_UNREADABLE)) *why = "cannot be read here, so it was not inspected";
+    return *why ? EXIT_SUSPICIOUS : EXIT_SAFE;
+}
+
+static const char *kind_name(jlp_archive_kind k) {
+    switch (k) {
+    case JLP_KIND_TORCH: return "torch checkpoint";
+    case JLP_KIND_TORCHSCRIPT: return "TorchScript archive";
+    case JLP_KIND_NPZ: return "npz";
+    case JLP_KIND_MODEL: return "model bundle";
+    case JLP_KIND_LEGACY_TORCH: return "torch checkpoint (pre-0.4 tar)";
+    default: return "bundle";
+    }
+}
+
+/* The name of an inspection status that is a verdict (EXIT_SAFE..EXIT_DANGEROUS). */
+static const char *status_name(int st) {
+    static const char *const names[] = {"safe", "suspicious", "dangerous"};
+    return st >= EXIT_SAFE && st <= EXIT_DANGEROUS ? names[st] : "invalid";
+}
+
+static int status_of(int st, bool safety) {
+    if (st == EXIT_INVALID) return EXIT_INVALID;
+    return safety ? st : EXIT_SAFE;
+}
+
+static int inspect_archive(jlp_archive *ar, const char *shown, const insp *proto, bool several, bool first,
+                           const char *tmpdir, int depth);
+
+/* Copy member i to `tmpdir`/member and inspect the copy, shown as `shown`. */
+static int inspect_copy(jlp_archive *ar, size_t i, const char *shown, const insp *proto, bool several, bool first,
+                        const char *tmpdir) {
+    sbuf path = {0};
+    sb_printf(&path, "%s/member", tmpdir);
+    void *buf = NULL;
+    size_t len = 0;
+    jlp_error err;
+    int st;
+    if (jlp_archive_read(ar, i, &buf, &len, &err) != JLP_OK) {
+        report(shown, &err);
+        st = EXIT_INVALID;
+    } else {
+        int fd = open(sb_str(&path), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        const char *p = buf;
+        size_t left = len;
+        while (fd >= 0 && left) {
+            ssize_t w = write(fd, p, left);
+            if (w < 0 && errno == EINTR) continue;
+            if (w <= 0) break;
+            p += w;
+            left -= (size_t)w;
+        }
+        if (fd < 0 || left || close(fd) != 0) {
+            fprintf(stderr, "jlinspect: %s: cannot write a temporary copy: %s\n", shown, strerror(errno));
+            st = EXIT_INVALID;
+        } else {
+            st = inspect_path(sb_str(&path), shown, proto, several, first);
+        }
+        unlink(sb_str(&path));
+    }
+    free(buf);
+    free(path.p);
+    return st;
+}
+
+/* Inspect member i: a temporary copy for pickles and .npy files, recursion for archives.
+ * In JSON, each is an element of the archive's "inspected" list (`first` opens it). */
+static int inspect_member(jlp_archive *ar, size_t i, const jlp_member_info *mi, const char *content,
+                          const char *shown, const insp *proto, bool first, const char *tmpdir, int depth) {
+    sbuf name = {0};
+    sb_printf(&name, "%s::%s", shown, mi->name);
+    int st;
+    if (!strcmp(content, "archive")) {
+        jlp_error err;
+        jlp_archive *sub = jlp_archive_open_member(ar, i, &err);
+        if (!sub) {
+            report(sb_str(&name), &err);
+            st = EXIT_INVALID;
+        } else {
+            st = inspect_archive(sub, sb_str(&name), proto, true, first, tmpdir, depth + 1);
+            jlp_archive_free(sub);
+        }
+    } else {
+        st = inspect_copy(ar, i, sb_str(&name), proto, true, first, tmpdir);
+    }
+    free(name.p);
+    return st;
+}
+
+static int inspect_archive(jlp_archive *ar, const char *shown, const insp *proto, bool several, bool first,
+                           const char *tmpdir, int depth) {
+    size_t n = jlp_archive_count(ar);
+    member_row *rows = xmalloc((n ? n : 1) * sizeof *rows);
+    int worst = EXIT_SAFE;
+    bool invalid = false;
+    /* the members first, each with its own output (in JSON, a list of file reports, as
+     * jlinspect prints for several files) */
+    bool any_inspected = false;
+    if (proto->json) {
+        if (several) outs(first ? "{\"files\":[" : ",");
+        outs("{\"file\":");
+        json_cstr(shown);
+        outs(",\"inspected\":");
+    }
+    for (size_t i = 0; i < n; i++) {
+        jlp_member_info mi = {0};
+        jlp_archive_member(ar, i, &mi);
+        rows[i].content = content_of(ar, i, &mi);
+        rows[i].status = -1;
+        const char *c = rows[i].content;
+        if (!strcmp(c, "pickle") || !strcmp(c, "npy") || !strcmp(c, "archive")) {
+            if (!proto->json && (i || depth)) outs("\n");
+            rows[i].status = inspect_member(ar, i, &mi, c, shown, proto, !any_inspected, tmpdir, depth);
+            any_inspected = true;
+            if (rows[i].status == EXIT_INVALID) invalid = true;
+            else if (rows[i].status > worst) worst = rows[i].status;
+        }
+        const char *why;
+        int lv = listing_verdict(mi.flags, &why);
+        if (lv > worst) worst = lv;
+    }
+    bool safety = proto->want_safety;
+    size_t model = SIZE_MAX;
+    jlp_archive_kind kind = jlp_archive_kind_of(ar, &model);
+    if (proto->json) {
+        outs(any_inspected ? "]}" : "null");
+        outs(",\"archive\":{\"format\":");
+        json_cstr(jlp_archive_format(ar));
+        outs(",\"container\":");
+        json_cstr(jlp_archive_container(ar));
+        outs(",\"kind\":");
+        json_cstr(kind_name(kind));
+        outs(",\"members\":[");
+        for (size_t i = 0; i < n; i++) {
+            jlp_member_info mi = {0};
+            jlp_archive_member(ar, i, &mi);
+            sbuf fl = {0};
+            flags_text(&fl, mi.flags);
+            const char *why;
+            int lv = listing_verdict(mi.flags, &why);
+            printf("%s{\"name\":", i ? "," : "");
+            json_str(mi.name, mi.name_len);
+            printf(",\"size\":%llu,\"csize\":%llu,\"method\":", (unsigned long long)mi.size,
+                   (unsigned long long)mi.csize);
+            json_cstr(mi.method);
+            printf(",\"offset\":%llu,\"flags\":", (unsigned long long)mi.offset);
+            json_cstr(sb_str(&fl));
+            outs(",\"content\":");
+            json_cstr(rows[i].content);
+            outs(",\"finding\":");
+            json_cstr(why);
+            outs(",\"verdict\":");
+            int v = rows[i].status == EXIT_INVALID ? -2 : rows[i].status > lv ? rows[i].status : lv;
+            json_cstr(!safety && rows[i].status >= 0 ? NULL : v == -2 ? "invalid" : status_name(v));
+            outs("}");
+            free(fl.p);
+        }
+        outs("]},\"verdict\":");
+        json_cstr(invalid ? "invalid" : status_name(worst));
+        outs("}");
+        if (!several) outs("\n");
+    } else {
+        if (n || depth) outs("\n");
+        printf("archive:    %s\n", shown);
+        printf("format:     %s%s%s, %zu members, %s", jlp_archive_format(ar),
+               strcmp(jlp_archive_container(ar), "none") ? " in " : "",
+               strcmp(jlp_archive_container(ar), "none") ? jlp_archive_container(ar) : "", n, kind_name(kind));
+        if (kind == JLP_KIND_MODEL) {
+            jlp_member_info mm = {0};
+            jlp_archive_member(ar, model, &mm);
+            printf(" (%s)", mm.name);
+        }
+        outs("\n");
+        printf("%-12s %12s %12s  %-9s %-11s %-11s %s\n", "verdict", "size", "stored", "method", "content", "flags",
+               "name");
+        for (size_t i = 0; i < n; i++) {
+            jlp_member_info mi = {0};
+            jlp_archive_member(ar, i, &mi);
+            sbuf fl = {0};
+            flags_text(&fl, mi.flags);
+            const char *why;
+            int lv = listing_verdict(mi.flags, &why);
+            const char *v = "-";
+            if (rows[i].status == EXIT_INVALID) v = "invalid";
+            else if (safety || lv) v = status_name(rows[i].status > lv ? rows[i].status : lv);
+            printf("%-12s %12llu %12llu  %-9s %-11s %-11s %s\n", v, (unsigned long long)mi.size,
+                   (unsigned long long)mi.csize, mi.method, rows[i].content, sb_str(&fl), mi.name);
+            if (why) printf("%-12s %s\n", "", why);
+            free(fl.p);
+        }
+        if (safety) printf("verdict:    %s\n", invalid ? "invalid" : status_name(worst));
+    }
+    free(rows);
+    return invalid ? EXIT_INVALID : status_of(worst, safety);
+}
+
+/* A private temporary directory for members' copies, in $TMPDIR or /tmp. */
+static bool make_tmpdir(sbuf *dir) {
+    const char *tmp = getenv("TMPDIR");
+    sb_printf(dir, "%s/jlinspect.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (mkdtemp(dir->p)) return true;
+    fprintf(stderr, "jlinspect: cannot make a temporary directory: %s\n", strerror(errno));
+    free(dir->p);
+    dir->p = NULL;
+    return false;
+}
+
+/* Inspect member i alone, from a copy in a temporary directory of its own. */
+static int with_tmpdir_copy(jlp_archive *ar, size_t i, const char *shown, const insp *proto, bool several, bool first) {
+    sbuf dir = {0};
+    if (!make_tmpdir(&dir)) return EXIT_INVALID;
+    int r = inspect_copy(ar, i, shown, proto, several, first, dir.p);
+    rmdir(dir.p);
+    free(dir.p);
+    return r;
+}
+
+/* FILE is an archive (by its first bytes) or ARCHIVE::MEMBER naming an archive: inspect
+ * it as one. @return -1 when it is not an archive (inspect it as a pickle). */
+static int maybe_archive(const char *file, const insp *proto, bool several, bool first) {
+    if (!strcmp(file, "-")) return -1;
+    struct stat st;
+    jlp_error err;
+    jlp_archive *ar = NULL;
+    if (stat(file, &st) == 0) {
+        if (!S_ISREG(st.st_mode)) return -1;
+        int fd = open(file, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) return -1;
+        static char head[65536];
+        ssize_t n = read(fd, head, sizeof head);
+        close(fd);
+        if (n <= 0 || !jlp_archive_detect(head, (size_t)n, NULL)) return -1;
+        ar = jlp_archive_open_path(file, NULL, &err);
+    } else {
+        /* ARCHIVE::MEMBER, member an archive itself (a member that is a pickle is read
+         * through the same path: it is inspected from a temporary copy) */
+        const char *sep = strstr(file, "::");
+        if (!sep) return -1;
+        char *arch = xstrndup(file, (size_t)(sep - file));
+        ar = jlp_archive_open_path(arch, NULL, &err);
+        free(arch);
+        const char *rest = sep + 2;
+        while (ar) {
+            const char *next = strstr(rest, "::");
+            char *nm = xstrndup(rest, next ? (size_t)(next - rest) : strlen(rest));
+            size_t i;
+            jlp_code c = jlp_archive_find(ar, nm, &i, &err);
+            free(nm);
+            if (c) {
+                jlp_archive_free(ar);
+                ar = NULL;
+                break;
+            }
+            jlp_member_info mi = {0};
+            jlp_archive_member(ar, i, &mi);
+            const char *content = content_of(ar, i, &mi);
+            if (!next && strcmp(content, "archive") != 0) {
+                /* a single member: inspect it alone */
+                int r = with_tmpdir_copy(ar, i, file, proto, several, first);
+                jlp_archive_free(ar);
+                return r;
+            }
+            jlp_archive *sub = jlp_archive_open_member(ar, i, &err);
+            jlp_archive_free(ar);
+            ar = sub;
+            if (!next) break;
+            rest = next + 2;
+        }
+    }
+    if (!ar) {
+        report(file, &err);
+        if (proto->json) {
+            if (several) outs(first ? "{\"files\":[" : ",");
+            outs("{\"file\":");
+            json_cstr(file);
+            outs(",\"error\":");
+            json_error(&err);
+            outs(",\"verdict\":\"invalid\"}");
+            if (!several) outs("\n");
+        }
+        return EXIT_INVALID;
+    }
+    if (several && !proto->json) printf("==> %s <==\n", file);
+    sbuf dir = {0};
+    int status = make_tmpdir(&dir) ? inspect_archive(ar, file, proto, several, first, dir.p, 0) : EXIT_INVALID;
+    if (dir.p) rmdir(dir.p);
+    free(dir.p);
+    jlp_archive_free(ar);
     return status;
 }
 
@@ -1908,7 +2286,8 @@ int main(int argc, char **argv) {
     tee_setup();
     int worst = EXIT_SAFE;
     for (size_t i = 0; i < nfiles; i++) {
-        int st = inspect_file(files[i], &proto, nfiles > 1, i == 0);
+        int st = maybe_archive(files[i], &proto, nfiles > 1, i == 0);
+        if (st < 0) st = inspect_file(files[i], &proto, nfiles > 1, i == 0);
         if (st > worst) worst = st;
         if (nfiles > 1 && i + 1 < nfiles && !proto.json) outs("\n");
     }

@@ -89,11 +89,27 @@ static int print_get(jlp_doc *doc, const char *ptr, const jlp_json_opts *jopts) 
 
 typedef struct range { size_t start, end; unsigned long n; } range;
 
+/* numpy has no bfloat16 (PyTorch's): such an array is written as the float32 array it
+ * converts to exactly. */
+static jlp_code write_bfloat16(jlp_val *arr, const char *path, jlp_error *err) {
+    jlp_view v = JLP_VIEW_INIT;
+    jlp_code c = jlp_array_as(arr, JLP_F32, 0, &v, err);
+    if (c) return c;
+    jlp_doc *tmp = jlp_doc_new(NULL);
+    jlp_val *dt = tmp ? jlp_new_dtype(tmp, "f4", err) : NULL;
+    jlp_val *f32 = dt ? jlp_new_array(tmp, dt, v.ndim, v.shape, 'C', v.data, (size_t)v.count * 4, JLP_BORROW, err) : NULL;
+    c = f32 ? jlp_dump_npy_path(f32, path, err) : err->code ? err->code : JLP_E_NOMEM;
+    jlp_doc_free(tmp);
+    return c;
+}
+
 static int write_array(const char *dir, unsigned long n, jlp_val *arr) {
     char path[4096];
     snprintf(path, sizeof path, "%s/%lu.npy", dir, n);
     jlp_error err;
-    if (jlp_dump_npy_path(arr, path, &err) == JLP_OK) return 0;
+    jlp_array_info a = JLP_ARRAY_INFO_INIT;
+    bool bf16 = jlp_array_get(arr, &a) && !strcmp(jlp_dtype_str(a.dtype), "bfloat16");
+    if ((bf16 ? write_bfloat16(arr, path, &err) : jlp_dump_npy_path(arr, path, &err)) == JLP_OK) return 0;
     fprintf(stderr, "jlload: --extract: array %lu: %s: %s\n", n, jlp_error_name(err.code), err.msg);
     return -1;
 }
@@ -338,7 +354,9 @@ int main(int argc, char **argv) {
     ropts.limits = &lim;
     /* .npy files are loaded as such; their object arrays (a pickle) too, inertly */
     ropts.flags |= JLP_READ_NPY_PICKLE;
-    if (ropts.mmap && strcmp(file, "-") != 0 && !all) {
+    /* A file is loaded by path (archives, ARCHIVE::MEMBER, mapping); --all and stdin
+     * read one pickle after another from a stream. */
+    if (strcmp(file, "-") != 0 && !all) {
         jb.t0 = now();
         jlp_doc *doc = is_npy_file(file) ? jlp_load_npy_path(file, &ropts, &err) : jlp_load_path(file, &ropts, &err);
         if (!doc) {

@@ -196,6 +196,7 @@ jlp_code jlp__src_detect(jlp_source *s, const jlp_read_opts *opts, jlp_error *er
     s->own_fd = false;
     s->fp = NULL;
     s->path = NULL; /* owned by inner now */
+    s->release = NULL; /* so is a custom reader */
     s->size_hint = 0; /* the decoded size is not known */
     s->map = NULL;    /* the mapping holds the compressed bytes (inner owns it) */
     s->map_len = 0;

@@ -305,15 +305,17 @@ static jlp_codec_status read_wrapper(inflater *z, const uint8_t *src, size_t ava
 }
 
 /* ISA-L's 64-bit input buffer may hold whole bytes it has not decoded yet. When a call
- * ends with input left over (the output is full) or with the deflate data's end, they
- * are handed back to the input (the newest bytes first; only bytes of this call's input
- * can be), so that no bytes are carried into the next call and the deflate data ends
- * exactly where zlib's does: the trailer, and whatever follows the stream, are then read
- * from the input here, and the driver sees trailing bytes where they begin. (ISA-L 2.31
- * hands back bytes after the trailer too.) When the input ran out, the bytes held are
- * the start of an incomplete symbol, which zlib has consumed as well. A block header
- * split between calls is an exception: ISA-L keeps its start in tmp_in_buffer behind the
- * bits it holds, so those stay. */
+ * ends with the output full (whether or not input is left over) or with the deflate
+ * data's end, they are handed back to the input (the newest bytes first; only bytes of
+ * this call's input can be), so that no bytes are carried into the next call and the
+ * deflate data ends exactly where zlib's does: the trailer, and whatever follows the
+ * stream, are then read from the input here, and the driver sees trailing bytes where
+ * they begin. (ISA-L 2.31 hands back bytes after the trailer too.) When the input ran out
+ * with room left for output, the bytes held are the start of an incomplete symbol, which
+ * zlib has consumed as well. A block header split between calls is an exception: ISA-L
+ * keeps its start in tmp_in_buffer behind the bits it holds, so those stay. Bytes still
+ * held at the deflate data's end (taken in by an earlier call) are the trailer's first
+ * bytes: see held_trailer. */
 static void give_back(struct inflate_state *is, size_t *used) {
     if (is->read_in_length < 8 || (is->block_state == ISAL_BLOCK_HDR && is->tmp_in_size > 0)) return;
     size_t bytes = (size_t)is->read_in_length / 8;
@@ -350,6 +352,27 @@ static jlp_codec_status read_trailer(inflater *z, const uint8_t *src, size_t ava
     }
     *used = i;
     return JLP_CODEC_MORE;
+}
+
+/* At the deflate data's end, whole bytes ISA-L took in by an earlier call and could not
+ * hand back (give_back) are the trailer's first bytes: they are read from its bit buffer,
+ * after the bits of the last deflate byte. (Since give_back runs whenever the output
+ * fills, a call whose input ran out ended inside a symbol, so these can be no more than
+ * the trailer; bytes after it would be trailing data the driver never sees, refused.) */
+static jlp_codec_status held_trailer(inflater *z, jlp_error *err) {
+    struct inflate_state *is = z->is;
+    size_t held = (size_t)is->read_in_length / 8;
+    if (!held) return JLP_CODEC_MORE;
+    uint8_t b[8];
+    uint64_t v = is->read_in >> (is->read_in_length & 7);
+    for (size_t i = 0; i < held; i++) b[i] = (uint8_t)(v >> (8 * i));
+    is->read_in = 0;
+    is->read_in_length = 0;
+    size_t t = 0;
+    jlp_codec_status st = read_trailer(z, b, held, &t, err);
+    if (st == JLP_CODEC_END && t < held)
+        return jlp__codec_fail(err, JLP_E_TRAILING, z->name, "unexpected bytes after the end of the stream");
+    return st;
 }
 
 /* After ISA-L failed: hand out the decoded bytes its window still holds, then the error.
@@ -389,7 +412,8 @@ static jlp_codec_status step_isal(inflater *z, const uint8_t *src, size_t avail,
         int r = isal_inflate(is);
         size_t in_used = in0 - is->avail_in;
         bool drained = is->avail_in == 0;
-        if (!drained || r < 0 || is->block_state == ISAL_BLOCK_INPUT_DONE || is->block_state == ISAL_BLOCK_FINISH)
+        if (!drained || is->avail_out == 0 || r < 0 || is->block_state == ISAL_BLOCK_INPUT_DONE ||
+            is->block_state == ISAL_BLOCK_FINISH)
             give_back(is, &in_used);
         *used += in_used;
         *made = out0 - is->avail_out;
@@ -426,6 +450,8 @@ static jlp_codec_status step_isal(inflater *z, const uint8_t *src, size_t avail,
         if (is->block_state != ISAL_BLOCK_FINISH) return JLP_CODEC_MORE;
         z->w = W_CHECK;
         z->wlen = 0;
+        jlp_codec_status st = held_trailer(z, err);
+        if (st != JLP_CODEC_MORE) return st;
     }
     size_t t = 0;
     jlp_codec_status st = read_trailer(z, src + *used, avail - *used, &t, err);

@@ -18,7 +18,7 @@
 JLP__STARTS_WITH_SIZE(jlp_limits)
 JLP__ENDS_AT(jlp_limits, max_ratio)
 JLP__STARTS_WITH_SIZE(jlp_read_opts)
-JLP__ENDS_AT(jlp_read_opts, reserved)
+JLP__ENDS_AT(jlp_read_opts, archive)
 JLP__STARTS_WITH_SIZE(jlp_write_opts)
 JLP__ENDS_AT(jlp_write_opts, reserved)
 JLP__STARTS_WITH_SIZE(jlp_json_opts)
@@ -27,6 +27,8 @@ JLP__STARTS_WITH_SIZE(jlp_array_info)
 JLP__ENDS_AT(jlp_array_info, subclass)
 JLP__STARTS_WITH_SIZE(jlp_event)
 JLP__ENDS_AT(jlp_event, arg_len)
+JLP__STARTS_WITH_SIZE(jlp_archive_opts)
+JLP__ENDS_AT(jlp_archive_opts, registry)
 /* The codec struct grows by abi_version instead; appended fields keep the same rule. */
 JLP__ENDS_AT(jlp_codec, user)
 
@@ -87,7 +89,7 @@ jlp_code jlp__read_cfg_init(jlp__read_cfg *cfg, const jlp_read_opts *user, jlp_e
 
 const jlp_read_opts *jlp__read_opts_default(void) {
     static const jlp_read_opts d = {sizeof(jlp_read_opts), &default_limits, NULL, JLP_PY2STR_AUTO,
-                                    NULL, 0, NULL, 0, JLP_ALIGN_ALLOW, 0, NULL, NULL, 0, 0, 0};
+                                    NULL, 0, NULL, 0, JLP_ALIGN_ALLOW, 0, NULL, NULL, 0, 0, 0, NULL};
     return &d;
 }
 

@@ -186,6 +186,7 @@ void jlp_source_free(jlp_source *src) {
     if (!src) return;
     jlp__layer_free(src);
     if (src->own_map && src->map) munmap((void *)(uintptr_t)src->map, (size_t)src->map_len);
+    if (src->release) src->release(src);
     if (src->own_fd && src->fd >= 0) close(src->fd);
     if (src->path) jlp__free(src->alc, (char *)(uintptr_t)src->path, strlen(src->path) + 1);
     jlp__free(src->alc, src->buf, src->cap);

@@ -46,6 +46,8 @@ struct jlp_source {
     struct jlp__layer *layer; /* decoder between `inner` and this window, or NULL */
     jlp_source *inner;        /* the undecoded input when layer != NULL */
     jlp_error pending;        /* why pull failed, when it was not a read error */
+    void (*release)(jlp_source *s); /* frees what `ctx` holds for a custom pull (the
+                                       archive layer's member readers), or NULL */
 };
 
 static inline uint64_t jlp__src_tell(const jlp_source *s) {

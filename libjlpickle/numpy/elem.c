@@ -8,6 +8,7 @@
 
 bool jlp__num_dtype(const jlp_dtype_info *d) {
     if (d->structured || d->sub_base) return false;
+    if (d->bfloat16) return true; /* PyTorch's: a float, whatever its numpy kind says */
     switch (d->kind) {
     case 'b': return d->itemsize == 1;
     case 'i': case 'u': return d->itemsize == 1 || d->itemsize == 2 || d->itemsize == 4 || d->itemsize == 8;
@@ -29,6 +30,14 @@ void jlp__num_read(const jlp_dtype_info *d, const uint8_t *p, jlp__num *out) {
     memset(out, 0, sizeof *out);
     char bo = d->byteorder;
     bool exact = true, exact2 = true;
+    if (d->bfloat16) { /* the upper half of a float32: every value converts exactly */
+        uint32_t b32 = (uint32_t)jlp__load_uint(p, 2, bo) << 16;
+        float f;
+        memcpy(&f, &b32, sizeof f);
+        out->kind = JLP__V_FLOAT;
+        out->f = f;
+        return;
+    }
     switch (d->kind) {
     case 'b':
         out->kind = JLP__V_BOOL;

@@ -354,6 +354,8 @@ jlp_code jlp__npy_write_header(jlp__buf *out, const jlp_val *v, jlp_error *err) 
     } else {
         return jlp__fail(err, JLP_E_INVALID_ARG, 0, -1, "a .npy file holds an ndarray or a numpy scalar");
     }
+    if (jlp__dt(dtype)->bfloat16) /* no descr names it: numpy has no bfloat16 */
+        return jlp__fail(err, JLP_E_UNSUPPORTED, 0, -1, "bfloat16 arrays: numpy has no such dtype");
     jlp__buf h;
     jlp__buf_init(&h, out->alc);
     jlp__buf_puts(&h, "{'descr': ");

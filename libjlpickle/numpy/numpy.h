@@ -26,6 +26,8 @@ typedef struct jlp_dtype_info {
     int32_t flags;        /* numpy's dtype flags from the pickled state */
     bool hasobject;
     bool built;           /* BUILD applied */
+    bool bfloat16;        /* PyTorch's bfloat16 (kind 'V', itemsize 2, str "bfloat16"):
+                             the upper half of an IEEE float32, in `byteorder` */
     uint8_t depth;        /* nesting of fields and subarrays (bounded, see dtype.c) */
     bool structured;      /* has names and fields (even none: numpy's dtype([])) */
     size_t nfields;

@@ -25,7 +25,7 @@ static const char *elem_name(jlp_elem t) {
 
 /* Whether items of `d` are, byte for byte, elements of type `t` in host order. */
 static bool same_bytes(const jlp_dtype_info *d, jlp_elem t) {
-    if (!jlp__num_dtype(d) || d->itemsize != jlp__elem_size(t)) return false;
+    if (!jlp__num_dtype(d) || d->bfloat16 || d->itemsize != jlp__elem_size(t)) return false;
     bool native = d->byteorder == '|' || (d->byteorder == '<') == jlp__host_little();
     if (!native) return false;
     switch (t) {
@@ -43,7 +43,8 @@ static bool same_bytes(const jlp_dtype_info *d, jlp_elem t) {
 static bool item_kind(const jlp_dtype_info *d, jlp__vkind *k, bool *datetime) {
     if (!jlp__num_dtype(d)) return false;
     *datetime = d->kind == 'M' || d->kind == 'm';
-    *k = d->kind == 'b' ? JLP__V_BOOL : d->kind == 'f' ? JLP__V_FLOAT : d->kind == 'c' ? JLP__V_COMPLEX : JLP__V_INT;
+    *k = d->kind == 'b' ? JLP__V_BOOL : d->kind == 'f' || d->bfloat16 ? JLP__V_FLOAT
+         : d->kind == 'c' ? JLP__V_COMPLEX : JLP__V_INT;
     return true;
 }
 

@@ -71,8 +71,9 @@ static jlp_doc *load_mem(const void *data, size_t len, const jlp_read_opts *opts
     return d;
 }
 
-jlp_doc *jlp_load_mem(const void *data, size_t len, const jlp_read_opts *opts, size_t *consumed,
-                      jlp_error *err) {
+/* jlp_load_mem is archive/load.c's: it hands what is not an archive to this. */
+jlp_doc *jlp__load_mem_pickle(const void *data, size_t len, const jlp_read_opts *opts, size_t *consumed,
+                              jlp_error *err) {
     return load_mem(data, len, opts, &PICKLE, consumed, err);
 }
 
@@ -126,7 +127,8 @@ static jlp_doc *load_path(const char *path, const jlp_read_opts *opts, const jlp
     return load_and_free(jlp_source_path(path, cfg.opts.alc, err), &cfg.opts, how, err);
 }
 
-jlp_doc *jlp_load_path(const char *path, const jlp_read_opts *opts, jlp_error *err) {
+/* jlp_load_path is archive/load.c's, as jlp_load_mem. */
+jlp_doc *jlp__load_path_pickle(const char *path, const jlp_read_opts *opts, jlp_error *err) {
     return load_path(path, opts, &PICKLE, err);
 }
 

@@ -1147,6 +1147,11 @@ static int64_t dtype_flags(const jlp_dtype_info *d) {
 static void save_dtype(writer *w, const jlp_val *dt) {
     const jlp_dtype_info *d = jlp__dt(dt);
     jlp_doc *s = w->scratch;
+    if (d->bfloat16) {
+        /* numpy has no bfloat16: written as "V2" it would load as raw bytes */
+        fail(w, JLP_E_UNSUPPORTED, "bfloat16 arrays: numpy has no such dtype");
+        return;
+    }
     char descr[32];
     uint64_t size = d->kind == 'U' ? d->itemsize / 4 : d->itemsize;
     if (d->kind == 'M' || d->kind == 'm') snprintf(descr, sizeof descr, "%c8", d->kind);

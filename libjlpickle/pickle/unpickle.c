@@ -947,6 +947,28 @@ done:
 #define TRY(expr) do { if ((c = (expr)) != JLP_OK) goto done; } while (0)
 #define FAIL(...) do { c = jlp__vm_fail(m, __VA_ARGS__); goto done; } while (0)
 
+/* BUILD on a dict made by collections.OrderedDict(): Python pickles an OrderedDict that
+ * has instance attributes (PyTorch's state dicts carry `_metadata`) as OrderedDict() +
+ * SETITEMS + BUILD(attributes). The node becomes what the opcodes say, in place so every
+ * reference to it follows: an inert call of collections.OrderedDict with no arguments,
+ * whose dict items are the pairs set so far and whose state is the attributes (AL-6). */
+static jlp_code ordered_dict_build(jlp__vm *m, jlp_val *target, jlp_val *state) {
+    jlp_doc *doc = m->doc;
+    jlp_val *items = jlp__new_val(doc, JLP_DICT);
+    jlp_val *callable = jlp__new_global(doc, "collections", 11, "OrderedDict", 11);
+    jlp_val *args = jlp__new_seq(doc, JLP_TUPLE, NULL, 0);
+    jlp_val *obj = items && callable && args ? jlp__new_object(doc, JLP_OBJ_REDUCE, callable, args) : NULL;
+    if (!obj) return jlp__vm_nomem(m);
+    items->u.seq = target->u.seq;
+    items->flags = (uint8_t)(target->flags & ~JLP_VF_ORDERED);
+    obj->u.obj->dictitems = items;
+    obj->u.obj->state = state;
+    target->type = JLP_OBJECT;
+    target->flags &= (uint8_t)~JLP_VF_ORDERED;
+    target->u.obj = obj->u.obj;
+    return JLP_OK;
+}
+
 static jlp_code run(jlp__vm *m) {
     jlp_code c = JLP_OK;
     jlp_source *src = m->src;
@@ -1342,6 +1364,8 @@ static jlp_code run(jlp__vm *m) {
                 TRY(jlp__dtype_build(m, target, state));
             } else if (target->type == JLP_NDARRAY) {
                 TRY(jlp__ndarray_build(m, target, state));
+            } else if (target->type == JLP_DICT && (target->flags & JLP_VF_ORDERED)) {
+                TRY(ordered_dict_build(m, target, state));
             } else if (!(m->lenient && build_elsewhere(m, target, state))) {
                 FAIL(JLP_E_BAD_TYPE, "BUILD on a %s", jlp_type_name((jlp_type)target->type));
             }
@@ -1468,25 +1492,58 @@ jlp_code jlp__vm_nested_src(jlp__vm *parent, jlp_source *src, jlp_val **root) {
 
 /* ---- one load ---------------------------------------------------------------------- */
 
+/* A vm for one load from `src` in the rules of `how` (the loader read as). */
+static void vm_init(jlp__vm *m, jlp_source *src, const jlp_read_opts *opts, const jlp__load_how *how,
+                    jlp_error *err) {
+    memset(m, 0, sizeof *m);
+    m->src = src;
+    m->opts = opts;
+    m->lim = opts->limits;
+    m->alc = jlp__alc_or_default(opts->alc);
+    m->err = err;
+    m->start = jlp__src_tell(src);
+    m->op_off = m->start;
+    m->op = -1;
+    m->tracing = opts->trace != NULL;
+    m->mode = how->mode;
+    m->c_rules = how->mode == JLP__MODE_PICKLE || how->mode == JLP__MODE_NUMPY;
+    m->lenient = how->mode != JLP__MODE_LOAD;
+    m->hooks = how->hooks;
+    if (how->body) src->detected = true; /* other formats are never inside a container */
+}
+
+/* Run the load into m->doc and free the vm's buffers (not the document). */
+static jlp_code vm_run(jlp__vm *m, const jlp__load_how *how) {
+    jlp__memo_init(&m->memo, m->alc);
+    jlp_code c = stack_init(m);
+    if (!c) c = how->body ? how->body(m, how) : run(m);
+    jlp__free(m->alc, m->stack, m->stack_cap * sizeof *m->stack);
+    jlp__free(m->alc, m->marks, m->marks_cap * sizeof *m->marks);
+    jlp__free(m->alc, m->scratch, m->scratch_cap);
+    jlp__free(m->alc, m->argbuf, m->arg_cap);
+    jlp__memo_release(&m->memo);
+    return c;
+}
+
+jlp_code jlp__load_into(jlp_doc *doc, jlp_source *src, const jlp_read_opts *opts, const jlp__load_how *how,
+                        jlp_val **root, jlp_error *err) {
+    jlp__vm m;
+    vm_init(&m, src, opts, how, err);
+    if (!src->detected && m.start == 0) {
+        jlp_code c = jlp__src_detect(src, opts, err);
+        if (c) return c;
+    }
+    m.doc = doc;
+    jlp_code c = vm_run(&m, how);
+    if (!c) *root = m.result;
+    return c;
+}
+
 jlp_doc *jlp__load_resolved(jlp_source *src, const jlp_read_opts *opts, const jlp__load_how *how,
                             jlp_error *err) {
     src->threads = opts->threads; /* 0: decided when a large payload comes (source.c) */
     jlp__vm m;
-    memset(&m, 0, sizeof m);
-    m.src = src;
-    m.opts = opts;
-    m.lim = opts->limits;
-    m.alc = jlp__alc_or_default(opts->alc);
-    m.err = err;
-    m.start = jlp__src_tell(src);
-    m.op_off = m.start;
-    m.op = -1;
-    m.tracing = opts->trace != NULL;
-    m.mode = how->mode;
-    m.c_rules = how->mode == JLP__MODE_PICKLE || how->mode == JLP__MODE_NUMPY;
-    m.lenient = how->mode != JLP__MODE_LOAD;
-    m.hooks = how->hooks;
-    if (how->body) src->detected = true; /* other formats are never inside a container */
+    vm_init(&m, src, opts, how, err);
     if (!src->detected && m.start == 0 && jlp__src_detect(src, opts, err) != JLP_OK) return NULL;
     bool limit_hit = false;
     m.doc = jlp__doc_new(m.alc, m.lim->max_alloc, &limit_hit);
@@ -1496,14 +1553,7 @@ jlp_doc *jlp__load_resolved(jlp_source *src, const jlp_read_opts *opts, const jl
         return NULL;
     }
     m.doc->mapped = src->mapped && !src->layer;
-    jlp__memo_init(&m.memo, m.alc);
-    jlp_code c = stack_init(&m);
-    if (!c) c = how->body ? how->body(&m, how) : run(&m);
-    jlp__free(m.alc, m.stack, m.stack_cap * sizeof *m.stack);
-    jlp__free(m.alc, m.marks, m.marks_cap * sizeof *m.marks);
-    jlp__free(m.alc, m.scratch, m.scratch_cap);
-    jlp__free(m.alc, m.argbuf, m.arg_cap);
-    jlp__memo_release(&m.memo);
+    jlp_code c = vm_run(&m, how);
     if (c != JLP_OK) {
         jlp_doc_free(m.doc);
         return NULL;

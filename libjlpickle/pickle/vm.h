@@ -140,9 +140,21 @@ typedef struct jlp__load_how {
  *  new document: the body of every public loader (load.c). */
 jlp_doc *jlp__load_resolved(jlp_source *src, const jlp_read_opts *opts, const jlp__load_how *how,
                             jlp_error *err);
+/** Load one pickle or .npy file from `src` into the existing document `doc` (its root
+ *  is left alone; *root receives the value loaded): how archive/ gathers the arrays of an
+ *  .npz into one document. Doc-level facts (protocol, container...) are not set.
+ *  @return JLP_OK or the error (the document keeps what was allocated). */
+jlp_code jlp__load_into(jlp_doc *doc, jlp_source *src, const jlp_read_opts *opts, const jlp__load_how *how,
+                        jlp_val **root, jlp_error *err);
 /** The body that reads a .npy file (npy.c): header, then the data (borrowed from memory
  *  sources) or an object array's pickle. */
 jlp_code jlp__npy_body(jlp__vm *m, const jlp__load_how *how);
+
+/** jlp_load_mem and jlp_load_path for a pickle or joblib file (the archive layer's
+ *  entry points call these once they know the input is not an archive). */
+jlp_doc *jlp__load_mem_pickle(const void *data, size_t len, const jlp_read_opts *opts,
+                              size_t *consumed, jlp_error *err);
+jlp_doc *jlp__load_path_pickle(const char *path, const jlp_read_opts *opts, jlp_error *err);
 
 struct jlp__sink;
 /** Write `root` as a pickle into `sink` (the writer of pickle.c). */

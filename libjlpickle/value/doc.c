@@ -27,6 +27,7 @@ jlp_doc *jlp__doc_new(const jlp_alc *alc, uint64_t alloc_limit, bool *limit_hit)
 void jlp_doc_free(jlp_doc *doc) {
     if (!doc) return;
     if (doc->map) munmap(doc->map, doc->map_len);
+    if (doc->keep_release) doc->keep_release(doc->keep_ctx);
     jlp__arena_release(&doc->items);
     /* The document struct itself lives in its arena: copy the arena out first. */
     jlp__arena arena = doc->arena;

@@ -71,6 +71,10 @@ struct jlp_doc {
     void *map;
     size_t map_len;
     bool map_writable;      /* a private writable mapping: arrays in it are edited in place */
+    void (*keep_release)(void *ctx); /* called by jlp_doc_free: releases what the
+                                        document's values point into (an archive's
+                                        bytes), set by the layer that loaded it */
+    void *keep_ctx;
 };
 
 /** @return a new empty document, or NULL when the allocator fails. */

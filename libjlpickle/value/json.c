@@ -538,6 +538,13 @@ static void put_item(exporter *e, const jlp_dtype_info *d, const uint8_t *p) {
         return;
     }
     char bo = d->byteorder;
+    if (d->bfloat16) { /* the upper half of a float32 */
+        uint32_t b32 = (uint32_t)jlp__load_uint(p, 2, bo) << 16;
+        float f;
+        memcpy(&f, &b32, 4);
+        put_float(e, (double)f);
+        return;
+    }
     switch (d->kind) {
     case 'b': puts_(e, p[0] ? "true" : "false"); break;
     case 'i': case 'M': case 'm': {

@@ -1218,6 +1218,13 @@ def allowlist_vectors():
     vec('al_ordereddict', P2(G('collections', 'OrderedDict'), 'EMPTY_TUPLE', 'REDUCE', 'MARK',
                              ('BINUNICODE', 'b'), I1(1), ('BINUNICODE', 'a'), I1(2), 'SETITEMS', 'STOP'),
         json='{"b":1,"a":2}', rules=['AL-6'], py='pickle', desc='OrderedDict() then SETITEMS: a dict')
+    vec('al_ordereddict_build', P2(G('collections', 'OrderedDict'), 'EMPTY_TUPLE', 'REDUCE', 'MARK',
+                                   ('BINUNICODE', 'b'), I1(1), 'SETITEMS', 'EMPTY_DICT',
+                                   ('BINUNICODE', 'x'), I1(2), 'SETITEM', 'BUILD', ('BINUNICODE', 'a'),
+                                   I1(3), 'SETITEM', 'STOP'),
+        json='{"$object":{"call":"collections.OrderedDict","state":{"x":2},"dictitems":[["b",1],["a",3]]}}',
+        rules=['AL-6'], py='pickle',
+        desc='OrderedDict() + SETITEMS + BUILD(attributes) (a PyTorch state dict with _metadata): an inert call')
     call('al_ordereddict_inert', 'collections', 'OrderedDict', ['EMPTY_LIST', 'TUPLE1'],
          '{"$object":{"call":"collections.OrderedDict","args":[[]]}}', ['AL-6', 'AL-10'],
          'OrderedDict([]) stays inert', py=None)

@@ -278,6 +278,30 @@ for f in misc_notell_none_p4.pkl misc_dtypes_none_p4.pkl misc_zerod_none_p4.pkl 
     fi
 done
 
+# Archives: loading members and whole archives, listing and inspecting them, writing
+# .npz (the golden archives of tests/archive, copied so the names printed are short).
+AG=$here/../archive/golden
+for f in b_two.tar b_model.tar.gz t_tensor.pt t_dtypes.pt n_args.npz n_savez.npz b_none.tar; do
+    cp "$AG/$f" "$work/$f"
+done
+check archive_load_member 0 "$J" b_two.tar::b.joblib
+check archive_load_missing_member 1 "$J" b_model.tar.gz::model/nothing
+check archive_load_bundle_two 1 "$J" b_two.tar
+check archive_load_bundle_none 1 "$J" b_none.tar
+check archive_load_torch 0 "$J" t_tensor.pt
+check archive_load_npz 0 "$J" n_args.npz
+check archive_load_npz_key 0 "$J" n_args.npz::arr_1
+check archive_load_link 1 "$J" b_model.tar.gz::model/latest
+check archive_extract_bfloat16 0 sh -c "\"$J\" --extract ex t_dtypes.pt && ls ex && cat ex/value.json"
+check archive_inspect_safety 0 "$I" --safety b_two.tar
+check archive_inspect_json 1 "$I" --json --safety b_model.tar.gz
+check archive_inspect_torch 1 "$I" --safety t_tensor.pt
+check archive_inspect_npz 0 "$I" n_args.npz
+check archive_jldump_npz 0 sh -c "\"$D\" --verify n_savez.npz out.npz && \"$J\" out.npz::big"
+check archive_jldump_npz_torch 0 sh -c "\"$D\" -c deflate t_tensor.pt w.npz && \"$J\" w.npz"
+check archive_jldump_npz_bfloat16 1 "$D" t_dtypes.pt x.npz
+check archive_jldump_npz_not_arrays 1 "$D" b_two.tar::a.joblib x.npz
+
 # The verdicts that matter, on every file at hand: each malicious sample is dangerous
 # (never safe); every benign sample and every model and array golden file is safe.
 verdict() {

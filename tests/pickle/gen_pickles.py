@@ -109,6 +109,18 @@ class Dict:
         self.pairs = list(pairs or ())
 
 
+class ODict(Dict):
+    """A dict made by collections.OrderedDict(). BUILD (instance attributes) turns it
+    into what the opcodes say: an inert call of OrderedDict() whose dict items are the
+    pairs and whose state is the attributes (FORMAT.md AL-6); `call` is that Object,
+    which shares the pairs list, so SETITEMS after BUILD still add to it."""
+    __slots__ = ("call",)
+
+    def __init__(self, pairs=None):
+        Dict.__init__(self, pairs)
+        self.call = None
+
+
 class Set:
     __slots__ = ("items",)
 
@@ -292,7 +304,7 @@ def do_reduce(fn, args):
                     pass
         elif key == ("collections", "OrderedDict"):
             if len(a) == 0:
-                return Dict()
+                return ODict()
         elif key == ("copyreg", "_reconstructor"):
             if len(a) == 3:
                 return Object("class", a[0], [a[1], a[2]])
@@ -310,16 +322,19 @@ def do_reduce(fn, args):
     return Object("call", fn, a)
 
 
-def unpickle_stream(f, reduce=None, build=None):
+def unpickle_stream(f, reduce=None, build=None, persid=None):
     """Read one pickle (up to STOP) from the binary file f; return the root node.
 
-    Optional hooks (used by tests/joblib/gen_joblib.py; None keeps the behaviour above):
-    reduce(fn, args) replaces do_reduce for REDUCE; build(node, state, f) is asked
-    first at BUILD and returns the node to leave on the stack (it may read f), or
-    None for the default BUILD.
+    Optional hooks (used by tests/joblib/gen_joblib.py and tests/archive/gen_archives.py;
+    None keeps the behaviour above): reduce(fn, args) replaces do_reduce for REDUCE;
+    build(node, state, f) is asked first at BUILD and returns the node to leave on the
+    stack (it may read f), or None for the default BUILD; persid(value) replaces the
+    Persid node of PERSID/BINPERSID.
     """
     if reduce is None:
         reduce = do_reduce
+    if persid is None:
+        persid = Persid
     stack = []
     marks = []
     memo = {}
@@ -480,6 +495,11 @@ def unpickle_stream(f, reduce=None, build=None):
                 if r is not None:
                     stack[-1] = r
                     continue
+            if isinstance(t, ODict):
+                if t.call is None:
+                    t.call = Object("call", Global("collections", "OrderedDict"), [])
+                    t.call.dictitems = t.pairs
+                t = t.call
             if not isinstance(t, Object):
                 raise UnpickleError("BUILD on a non-object")
             t.has_state = True
@@ -511,9 +531,9 @@ def unpickle_stream(f, reduce=None, build=None):
         elif name == "FRAME":
             pass
         elif name == "PERSID":
-            stack.append(Persid(arg))
+            stack.append(persid(arg))
         elif name == "BINPERSID":
-            stack.append(Persid(pop()))
+            stack.append(persid(pop()))
         elif name == "STOP":
             # as both CPython unpicklers: the top value above the last MARK; values
             # and marks left below it do not matter
@@ -631,12 +651,14 @@ def export(root):
             out.append('{"$ext":%s}' % json_int(node.code))
         elif t is Persid:
             work.extend(reversed(['{"$persid":', (node.value, (ptr, "/$persid")), "}"]))
-        elif t in CONTAINERS:
+        elif t in CONTAINERS or t is ODict:
             key = id(node)
             if key in seen:
                 out.append('{"$ref":%s}' % json_str(_ptr_text(seen[key])))
                 continue
             seen[key] = ptr
+            if t is ODict:
+                node, t = (node, Dict) if node.call is None else (node.call, Object)
             parts = []
             if t is List:
                 parts.append("[")
@@ -746,8 +768,10 @@ def tree_is_builtin(root):
     while work:
         n = work.pop()
         t = type(n)
-        if t in (Global, Object, Persid, Ext):
+        if t in (Global, Object, Persid, Ext) or (t is ODict and n.call is not None):
             return False
+        if t is ODict:
+            t = Dict
         if t in CONTAINERS:
             if id(n) in seen:
                 continue

@@ -1,0 +1,628 @@
+/*
+ * test_archive_hostile.c - archives built to break readers: truncation at every member
+ * boundary, local and central headers that disagree, overlapping members, lying sizes,
+ * CRC mismatches, zip bombs, path traversal names, ambiguous end records, prepended and
+ * appended bytes, too many members, nesting too deep. Each must fail closed with an
+ * exact code (and offset where the structure gives one), or be reported as the test
+ * says. Zips are written here by a small writer of its own (stored and deflated members,
+ * zip64 end records on request) or mutated from the golden set of tests/archive.
+ */
+#include "harness.h"
+#include "util.h"
+
+#include <zlib.h>
+
+static const char *golden(const char *name) {
+    static char buf[4096];
+    const char *d = getenv("JLP_ARCHIVE_DIR");
+    snprintf(buf, sizeof buf, "%s/%s", d ? d : "tests/archive/golden", name);
+    return buf;
+}
+
+/* ---- a zip writer of the test's own ---------------------------------------------------- */
+
+typedef struct zmember {
+    const char *name;
+    const void *data;
+    size_t len;
+    int deflate;
+    uint16_t flags;       /* extra general purpose flags, in both headers */
+    int method;           /* -1: from `deflate`; else written as is in both headers */
+} zmember;
+
+typedef struct zbuf {
+    uint8_t *p;
+    size_t n, cap;
+} zbuf;
+
+static void put(zbuf *b, const void *p, size_t n) {
+    if (b->n + n > b->cap) {
+        b->cap = (b->n + n) * 2 + 1024;
+        b->p = realloc(b->p, b->cap);
+    }
+    memcpy(b->p + b->n, p, n);
+    b->n += n;
+}
+static void u16(zbuf *b, unsigned v) { uint8_t x[2] = {(uint8_t)v, (uint8_t)(v >> 8)}; put(b, x, 2); }
+static void u32(zbuf *b, uint32_t v) { uint8_t x[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)}; put(b, x, 4); }
+static void u64(zbuf *b, uint64_t v) { u32(b, (uint32_t)v); u32(b, (uint32_t)(v >> 32)); }
+
+typedef struct zinfo {
+    size_t lho, data_off, cd_rec;
+    uint32_t crc;
+    size_t csize, usize;
+} zinfo;
+
+typedef struct zipped {
+    uint8_t *p;
+    size_t n;
+    size_t cd_off, eocd;
+    zinfo m[16];
+} zipped;
+
+/* Write `n` members; zip64 end records when `zip64`. */
+static zipped make_zip(const zmember *ms, size_t n, int zip64) {
+    zbuf b = {0};
+    zipped z;
+    memset(&z, 0, sizeof z);
+    uint8_t *packed[16];
+    for (size_t i = 0; i < n; i++) {
+        const zmember *m = &ms[i];
+        zinfo *in = &z.m[i];
+        in->crc = (uint32_t)crc32(0, m->data, (uInt)m->len);
+        in->usize = m->len;
+        if (m->deflate) {
+            uLongf cap = compressBound((uLong)m->len) + 16;
+            packed[i] = malloc(cap);
+            z_stream s;
+            memset(&s, 0, sizeof s);
+            deflateInit2(&s, 9, Z_DEFLATED, -15, 9, Z_DEFAULT_STRATEGY);
+            s.next_in = (Bytef *)(uintptr_t)m->data;
+            s.avail_in = (uInt)m->len;
+            s.next_out = packed[i];
+            s.avail_out = (uInt)cap;
+            deflate(&s, Z_FINISH);
+            in->csize = s.total_out;
+            deflateEnd(&s);
+        } else {
+            packed[i] = malloc(m->len + 1);
+            memcpy(packed[i], m->data, m->len);
+            in->csize = m->len;
+        }
+        int method = m->method >= 0 ? m->method : m->deflate ? 8 : 0;
+        in->lho = b.n;
+        u32(&b, 0x04034b50);
+        u16(&b, 20);
+        u16(&b, m->flags);
+        u16(&b, (unsigned)method);
+        u16(&b, 0);
+        u16(&b, 0x21);
+        u32(&b, in->crc);
+        u32(&b, (uint32_t)in->csize);
+        u32(&b, (uint32_t)in->usize);
+        u16(&b, (unsigned)strlen(m->name));
+        u16(&b, 0);
+        put(&b, m->name, strlen(m->name));
+        in->data_off = b.n;
+        put(&b, packed[i], in->csize);
+    }
+    z.cd_off = b.n;
+    for (size_t i = 0; i < n; i++) {
+        const zmember *m = &ms[i];
+        zinfo *in = &z.m[i];
+        int method = m->method >= 0 ? m->method : m->deflate ? 8 : 0;
+        in->cd_rec = b.n;
+        u32(&b, 0x02014b50);
+        u16(&b, 0x031e);
+        u16(&b, 20);
+        u16(&b, m->flags);
+        u16(&b, (unsigned)method);
+        u16(&b, 0);
+        u16(&b, 0x21);
+        u32(&b, in->crc);
+        u32(&b, (uint32_t)in->csize);
+        u32(&b, (uint32_t)in->usize);
+        u16(&b, (unsigned)strlen(m->name));
+        u16(&b, 0);
+        u16(&b, 0);
+        u16(&b, 0);
+        u16(&b, 0);
+        u32(&b, 0100644u << 16);
+        u32(&b, (uint32_t)in->lho);
+        put(&b, m->name, strlen(m->name));
+        free(packed[i]);
+    }
+    size_t cd_size = b.n - z.cd_off;
+    if (zip64) {
+        size_t at = b.n;
+        u32(&b, 0x06064b50);
+        u64(&b, 44);
+        u16(&b, 45);
+        u16(&b, 45);
+        u32(&b, 0);
+        u32(&b, 0);
+        u64(&b, n);
+        u64(&b, n);
+        u64(&b, cd_size);
+        u64(&b, z.cd_off);
+        u32(&b, 0x07064b50);
+        u32(&b, 0);
+        u64(&b, at);
+        u32(&b, 1);
+    }
+    z.eocd = b.n;
+    u32(&b, 0x06054b50);
+    u16(&b, 0);
+    u16(&b, 0);
+    u16(&b, zip64 ? 0xFFFF : (unsigned)n);
+    u16(&b, zip64 ? 0xFFFF : (unsigned)n);
+    u32(&b, zip64 ? 0xFFFFFFFFu : (uint32_t)cd_size);
+    u32(&b, zip64 ? 0xFFFFFFFFu : (uint32_t)z.cd_off);
+    u16(&b, 0);
+    z.p = b.p;
+    z.n = b.n;
+    return z;
+}
+
+static void put16(uint8_t *p, unsigned v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
+static void put32(uint8_t *p, uint32_t v) { for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i)); }
+
+/* Open from memory; expect failure with `code` at `offset` (offset UINT64_MAX: any). */
+static void expect_open_fails(const void *p, size_t n, const jlp_archive_opts *o, jlp_code code, uint64_t offset,
+                              const char *what) {
+    jlp_error err;
+    jlp_archive *ar = jlp_archive_open_mem(p, n, o, &err);
+    if (ar) {
+        TH_FAIL("%s: opened, expected %s", what, jlp_error_name(code));
+        jlp_archive_free(ar);
+        return;
+    }
+    if (err.code != code || (offset != UINT64_MAX && err.offset != offset))
+        TH_FAIL("%s: %s at %llu (%s), expected %s at %llu", what, jlp_error_name(err.code),
+                (unsigned long long)err.offset, err.msg, jlp_error_name(code), (unsigned long long)offset);
+}
+
+static const char JOBLIB_INT[] = "\x80\x04K\x2a.";   /* a pickle of 42 */
+
+/* ---- truncation --------------------------------------------------------------------- */
+
+TEST(zip_truncated_at_every_member_boundary) {
+    size_t n;
+    char *f = slurp(golden("t_views.pt"), &n);
+    if (!f) { TH_FAIL("no golden file"); return; }
+    jlp_error err;
+    jlp_archive *ar = jlp_archive_open_mem(f, n, NULL, &err);
+    if (!ar) { TH_FAIL("%s", err.msg); free(f); return; }
+    /* every local header, every data end, the directory and each of its records, the
+     * end record, and one byte short of the end */
+    uint64_t cuts[64];
+    size_t nc = 0;
+    for (size_t i = 0; i < jlp_archive_count(ar); i++) {
+        jlp_member_info mi;
+        jlp_archive_member(ar, i, &mi);
+        cuts[nc++] = mi.offset - 30 - mi.name_len;      /* its local header (no extra) */
+        cuts[nc++] = mi.offset;
+        cuts[nc++] = mi.offset + mi.csize;
+    }
+    jlp_archive_free(ar);
+    cuts[nc++] = n - 22;
+    cuts[nc++] = n - 1;
+    for (size_t k = 0; k < nc; k++) {
+        char what[64];
+        snprintf(what, sizeof what, "cut at %llu", (unsigned long long)cuts[k]);
+        expect_open_fails(f, (size_t)cuts[k], NULL, JLP_E_TRUNCATED, cuts[k], what);
+        jlp_doc *d = jlp_load_mem(f, (size_t)cuts[k], NULL, NULL, &err);
+        CHECK(d == NULL);
+        CHECK_INT(err.code, JLP_E_TRUNCATED);
+    }
+    expect_open_fails(f, 0, NULL, JLP_E_TRUNCATED, 0, "empty");
+    free(f);
+}
+
+TEST(tar_truncated_at_every_member_boundary) {
+    size_t n;
+    char *f = slurp(golden("b_model.tar"), &n);
+    if (!f) { TH_FAIL("no golden file"); return; }
+    jlp_error err;
+    jlp_archive *ar = jlp_archive_open_mem(f, n, NULL, &err);
+    if (!ar) { TH_FAIL("%s", err.msg); free(f); return; }
+    uint64_t cuts[64];
+    size_t nc = 0;
+    for (size_t i = 0; i < jlp_archive_count(ar); i++) {
+        jlp_member_info mi;
+        jlp_archive_member(ar, i, &mi);
+        cuts[nc++] = mi.offset - 512;                         /* its header */
+        cuts[nc++] = mi.offset + ((mi.size + 511) / 512) * 512; /* after its data */
+        if (mi.size > 1) cuts[nc++] = mi.offset + mi.size / 2;  /* inside its data */
+    }
+    jlp_archive_free(ar);
+    for (size_t k = 0; k < nc; k++) {
+        char what[64];
+        snprintf(what, sizeof what, "cut at %llu", (unsigned long long)cuts[k]);
+        expect_open_fails(f, (size_t)cuts[k], NULL, JLP_E_TRUNCATED, UINT64_MAX, what);
+    }
+    free(f);
+    /* a compressed tar cut anywhere: the codec says so */
+    f = slurp(golden("b_model.tar.gz"), &n);
+    for (size_t cut = 10; f && cut < n; cut += n / 7) {
+        char what[64];
+        snprintf(what, sizeof what, "tar.gz cut at %zu", cut);
+        expect_open_fails(f, cut, NULL, JLP_E_TRUNCATED, UINT64_MAX, what);
+    }
+    free(f);
+}
+
+/* ---- local and central headers ---------------------------------------------------------- */
+
+TEST(local_and_central_headers_must_agree) {
+    zmember ms[2] = {{"model.joblib", JOBLIB_INT, 5, 0, 0, -1}, {"data/0", "12345678", 8, 0, 0, -1}};
+    zipped z = make_zip(ms, 2, 0);
+    jlp_error err;
+    jlp_archive *ar = jlp_archive_open_mem(z.p, z.n, NULL, &err);
+    CHECK(ar != NULL);
+    jlp_archive_free(ar);
+    struct { size_t at; uint8_t xor_; const char *what; } flips[] = {
+        {z.m[1].lho + 30, 0x20, "name"},       {z.m[1].lho + 8, 0x08, "method"},
+        {z.m[1].lho + 14, 0x01, "CRC"},        {z.m[1].lho + 18, 0x01, "compressed size"},
+        {z.m[1].lho + 22, 0x01, "size"},       {z.m[1].lho + 6, 0x01, "encryption flag"},
+        {z.m[1].lho + 6, 0x08, "descriptor flag"}, {z.m[1].lho + 0, 0x01, "signature"}};
+    for (size_t i = 0; i < sizeof flips / sizeof flips[0]; i++) {
+        uint8_t *c = malloc(z.n);
+        memcpy(c, z.p, z.n);
+        c[flips[i].at] ^= flips[i].xor_;
+        expect_open_fails(c, z.n, NULL, JLP_E_ARCHIVE, z.m[1].lho, flips[i].what);
+        free(c);
+    }
+    /* a name changed in the central directory only */
+    uint8_t *c = malloc(z.n);
+    memcpy(c, z.p, z.n);
+    c[z.m[0].cd_rec + 46] ^= 0x20;
+    expect_open_fails(c, z.n, NULL, JLP_E_ARCHIVE, z.m[0].lho, "central name");
+    /* a local header offset past the members */
+    memcpy(c, z.p, z.n);
+    put32(c + z.m[1].cd_rec + 42, (uint32_t)z.cd_off + 4);
+    expect_open_fails(c, z.n, NULL, JLP_E_ARCHIVE, z.m[1].cd_rec, "offset into the directory");
+    free(c);
+    free(z.p);
+}
+
+TEST(overlapping_members_and_duplicates) {
+    zmember ms[3] = {{"a.joblib", JOBLIB_INT, 5, 0, 0, -1}, {"b.joblib", JOBLIB_INT, 5, 0, 0, -1},
+                     {"a.joblib", JOBLIB_INT, 5, 0, 0, -1}};
+    zipped z = make_zip(ms, 3, 0);
+    /* the third central record names the first local header: two members, one extent */
+    uint8_t *c = malloc(z.n);
+    memcpy(c, z.p, z.n);
+    put32(c + z.m[2].cd_rec + 42, (uint32_t)z.m[0].lho);
+    expect_open_fails(c, z.n, NULL, JLP_E_ARCHIVE, z.m[0].lho, "two records, one local header");
+    free(c);
+    /* members whose data reaches into the next one */
+    zmember big[2] = {{"x", "0123456789", 10, 0, 0, -1}, {"y", "abc", 3, 0, 0, -1}};
+    zipped o = make_zip(big, 2, 0);
+    c = malloc(o.n);
+    memcpy(c, o.p, o.n);
+    put32(c + o.m[0].lho + 18, 20);
+    put32(c + o.m[0].lho + 22, 20);
+    put32(c + o.m[0].cd_rec + 20, 20);
+    put32(c + o.m[0].cd_rec + 24, 20);
+    expect_open_fails(c, o.n, NULL, JLP_E_ARCHIVE, o.m[1].lho, "overlap");
+    free(c);
+    free(o.p);
+    /* same names at distinct places: listed, flagged, ambiguous to find */
+    jlp_error err;
+    jlp_archive *ar = jlp_archive_open_mem(z.p, z.n, NULL, &err);
+    if (!ar) { TH_FAIL("%s", err.msg); free(z.p); return; }
+    jlp_member_info mi;
+    jlp_archive_member(ar, 0, &mi);
+    CHECK_INT(mi.flags, JLP_MEMBER_DUPLICATE | JLP_MEMBER_MAPPABLE);
+    jlp_archive_member(ar, 1, &mi);
+    CHECK_INT(mi.flags, JLP_MEMBER_MAPPABLE);
+    size_t i;
+    CHECK_INT(jlp_archive_find(ar, "a.joblib", &i, &err), JLP_E_MEMBER);
+    CHECK_INT(jlp_archive_find(ar, "b.joblib", &i, &err), JLP_OK);
+    CHECK_INT(i, 1);
+    jlp_archive_free(ar);
+    free(z.p);
+}
+
+TEST(end_records) {
+    zmember ms[1] = {{"m.joblib", JOBLIB_INT, 5, 0, 0, -1}};
+    zipped z = make_zip(ms, 1, 0);
+    uint8_t *c = malloc(2 * z.n + 200);
+    /* bytes after the end record */
+    memcpy(c, z.p, z.n);
+    memcpy(c + z.n, "junk!", 5);
+    expect_open_fails(c, z.n + 5, NULL, JLP_E_ARCHIVE, z.eocd, "appended bytes");
+    /* bytes before the first member (a self-extractor's stub): not a zip by its start */
+    memset(c, 'x', 100);
+    memcpy(c + 100, z.p, z.n);
+    expect_open_fails(c, z.n + 100, NULL, JLP_E_UNKNOWN_FORMAT, 0, "prepended bytes");
+    /* a whole zip before it: the directory does not end where the end record begins */
+    memcpy(c, z.p, z.n);
+    memcpy(c + z.n, z.p, z.n);
+    expect_open_fails(c, 2 * z.n, NULL, JLP_E_ARCHIVE, z.n + z.eocd, "two zips in a row");
+    /* a comment that holds a second end record fitting the end of the file */
+    memcpy(c, z.p, z.n);
+    put16(c + z.n - 2, 22);
+    memcpy(c + z.n, z.p + z.eocd, 20);
+    put16(c + z.n + 20, 0);
+    expect_open_fails(c, z.n + 22, NULL, JLP_E_ARCHIVE, z.eocd, "two end records");
+    /* a multi-disk end record */
+    memcpy(c, z.p, z.n);
+    put16(c + z.eocd + 4, 1);
+    expect_open_fails(c, z.n, NULL, JLP_E_ARCHIVE, z.eocd, "disk number");
+    /* more members than the directory holds */
+    memcpy(c, z.p, z.n);
+    put16(c + z.eocd + 8, 2);
+    put16(c + z.eocd + 10, 2);
+    expect_open_fails(c, z.n, NULL, JLP_E_ARCHIVE, z.eocd, "count");
+    free(c);
+    free(z.p);
+
+    /* zip64 end records: read, and refused when the locator points elsewhere */
+    zipped z64 = make_zip(ms, 1, 1);
+    jlp_error err;
+    jlp_archive *ar = jlp_archive_open_mem(z64.p, z64.n, NULL, &err);
+    CHECK(ar != NULL);
+    CHECK_INT(jlp_archive_count(ar), 1);
+    jlp_archive_free(ar);
+    c = malloc(z64.n);
+    memcpy(c, z64.p, z64.n);
+    put32(c + z64.eocd - 20 + 8, (uint32_t)z64.cd_off);
+    expect_open_fails(c, z64.n, NULL, JLP_E_ARCHIVE, z64.eocd - 20, "zip64 locator");
+    memcpy(c, z64.p, z64.n);
+    put32(c + z64.eocd - 76 + 24, 3); /* zip64 count */
+    expect_open_fails(c, z64.n, NULL, JLP_E_ARCHIVE, UINT64_MAX, "zip64 count");
+    free(c);
+    free(z64.p);
+}
+
+/* ---- sizes, CRCs, bombs ------------------------------------------------------------------- */
+
+TEST(lying_sizes_and_crcs) {
+    static char text[4000];
+    for (size_t i = 0; i < sizeof text; i++) text[i] = (char)('a' + i % 7);
+    zmember ms[1] = {{"t.bin", text, sizeof text, 1, 0, -1}};
+    zipped z = make_zip(ms, 1, 0);
+    jlp_error err;
+    void *out;
+    size_t len;
+    /* declared larger than the data decodes to: TRUNCATED where the data ends */
+    uint8_t *c = malloc(z.n);
+    memcpy(c, z.p, z.n);
+    put32(c + z.m[0].lho + 22, sizeof text + 10);
+    put32(c + z.m[0].cd_rec + 24, sizeof text + 10);
+    jlp_archive *ar = jlp_archive_open_mem(c, z.n, NULL, &err);
+    CHECK(ar != NULL);
+    CHECK_INT(jlp_archive_read(ar, 0, &out, &len, &err), JLP_E_TRUNCATED);
+    CHECK_ERR(err, JLP_E_TRUNCATED, sizeof text);
+    jlp_archive_free(ar);
+    /* declared smaller: CORRUPT at the declared size, nothing decoded past it */
+    memcpy(c, z.p, z.n);
+    put32(c + z.m[0].lho + 22, 100);
+    put32(c + z.m[0].cd_rec + 24, 100);
+    ar = jlp_archive_open_mem(c, z.n, NULL, &err);
+    CHECK(ar != NULL);
+    CHECK_INT(jlp_archive_read(ar, 0, &out, &len, &err), JLP_E_CORRUPT);
+    CHECK_ERR(err, JLP_E_CORRUPT, 100);
+    jlp_archive_free(ar);
+    /* the right sizes, a wrong CRC in both headers */
+    memcpy(c, z.p, z.n);
+    put32(c + z.m[0].lho + 14, z.m[0].crc ^ 1);
+    put32(c + z.m[0].cd_rec + 16, z.m[0].crc ^ 1);
+    ar = jlp_archive_open_mem(c, z.n, NULL, &err);
+    CHECK(ar != NULL);
+    CHECK_INT(jlp_archive_read(ar, 0, &out, &len, &err), JLP_E_CHECKSUM);
+    CHECK_ERR(err, JLP_E_CHECKSUM, sizeof text);
+    jlp_archive_free(ar);
+    free(c);
+    free(z.p);
+
+    /* a stored member whose byte changed: the copy says CHECKSUM, a mapping does not
+     * look unless asked */
+    size_t n;
+    char *f = slurp(golden("t_tensor.pt"), &n);
+    if (!f) { TH_FAIL("no golden file"); return; }
+    ar = jlp_archive_open_mem(f, n, NULL, &err);
+    size_t i;
+    CHECK_INT(jlp_archive_find(ar, "t_tensor/data/0", &i, &err), JLP_OK);
+    jlp_member_info mi;
+    jlp_archive_member(ar, i, &mi);
+    jlp_archive_free(ar);
+    f[mi.offset + 3] ^= 0x40;
+    jlp_doc *d = jlp_load_mem(f, n, NULL, NULL, &err);
+    CHECK(d == NULL);
+    CHECK_INT(err.code, JLP_E_CHECKSUM);
+    jlp_read_opts o = JLP_READ_OPTS_INIT;
+    o.mmap = 1;
+    d = jlp_load_mem(f, n, &o, NULL, &err);
+    CHECK(d != NULL);
+    jlp_doc_free(d);
+    jlp_archive_opts ao = JLP_ARCHIVE_OPTS_INIT;
+    ao.verify_mapped_crc = 1;
+    o.archive = &ao;
+    d = jlp_load_mem(f, n, &o, NULL, &err);
+    CHECK(d == NULL);
+    CHECK_INT(err.code, JLP_E_CHECKSUM);
+    free(f);
+}
+
+TEST(zip_bombs) {
+    /* 64 MiB + 1 of zeros, deflated to about 65 KB: a ratio near 1030 */
+    size_t big = ((size_t)64 << 20) + 1;
+    uint8_t *zeros = calloc(1, big);
+    zmember ms[1] = {{"zeros.bin", zeros, big, 1, 0, -1}};
+    zipped z = make_zip(ms, 1, 0);
+    free(zeros);
+    jlp_error err;
+    jlp_archive_opts o = JLP_ARCHIVE_OPTS_INIT;
+    jlp_archive *ar = jlp_archive_open_mem(z.p, z.n, &o, &err);
+    if (!ar) { TH_FAIL("%s", err.msg); free(z.p); return; }
+    /* within the defaults: readable */
+    jlp_source *s = jlp_archive_member_source(ar, 0, &err);
+    CHECK(s != NULL);
+    jlp_source_free(s);
+    jlp_archive_free(ar);
+    /* a ratio limit below it: refused before decoding, at the local header */
+    o.max_ratio = 100;
+    ar = jlp_archive_open_mem(z.p, z.n, &o, &err);
+    CHECK(jlp_archive_member_source(ar, 0, &err) == NULL);
+    CHECK_ERR(err, JLP_E_LIMIT, 0);
+    jlp_archive_free(ar);
+    o.max_ratio = 1100;
+    o.max_member_size = 1 << 20;
+    ar = jlp_archive_open_mem(z.p, z.n, &o, &err);
+    CHECK(jlp_archive_member_source(ar, 0, &err) == NULL);
+    CHECK_ERR(err, JLP_E_LIMIT, 0);
+    jlp_archive_free(ar);
+    /* a total budget: reading stops where it is crossed */
+    o.max_member_size = 0;
+    o.max_total = 1 << 20;
+    ar = jlp_archive_open_mem(z.p, z.n, &o, &err);
+    void *out;
+    size_t len;
+    CHECK_INT(jlp_archive_read(ar, 0, &out, &len, &err), JLP_E_LIMIT);
+    jlp_archive_free(ar);
+    /* a member declared small that decodes big: stopped at the declared size */
+    put32(z.p + z.m[0].lho + 22, 1000);
+    put32(z.p + z.cd_off + 24, 1000);
+    ar = jlp_archive_open_mem(z.p, z.n, NULL, &err);
+    CHECK_INT(jlp_archive_read(ar, 0, &out, &len, &err), JLP_E_CORRUPT);
+    CHECK_ERR(err, JLP_E_CORRUPT, 1000);
+    jlp_archive_free(ar);
+    free(z.p);
+}
+
+TEST(too_many_members) {
+    zmember ms[5];
+    char names[5][16];
+    for (int i = 0; i < 5; i++) {
+        snprintf(names[i], sizeof names[i], "m%d", i);
+        ms[i] = (zmember){names[i], "x", 1, 0, 0, -1};
+    }
+    zipped z = make_zip(ms, 5, 0);
+    jlp_archive_opts o = JLP_ARCHIVE_OPTS_INIT;
+    o.max_members = 4;
+    expect_open_fails(z.p, z.n, &o, JLP_E_LIMIT, z.eocd, "5 zip members, 4 allowed");
+    o.max_members = 5;
+    jlp_error err;
+    jlp_archive *ar = jlp_archive_open_mem(z.p, z.n, &o, &err);
+    CHECK(ar != NULL);
+    jlp_archive_free(ar);
+    free(z.p);
+    /* a tar of 4 entries (a directory, two files, a link) with room for 3 */
+    size_t n;
+    char *f = slurp(golden("b_model.tar"), &n);
+    o.max_members = 3;
+    expect_open_fails(f, n, &o, JLP_E_LIMIT, 3072, "4 tar entries, 3 allowed");
+    free(f);
+}
+
+/* ---- names, methods, nesting -------------------------------------------------------------- */
+
+TEST(unsafe_names_are_reported_never_followed) {
+    static const struct { const char *name; unsigned unsafe; } names[] = {
+        {"../evil.joblib", 1}, {"/etc/passwd", 1}, {"a/../../b", 1}, {"C:\\x", 1},
+        {"dir\\file", 1}, {"ok/name.joblib", 0}, {"..dots", 0}, {"a/..b/c", 0}};
+    zmember ms[8];
+    for (size_t i = 0; i < 8; i++) ms[i] = (zmember){names[i].name, JOBLIB_INT, 5, 0, 0, -1};
+    zipped z = make_zip(ms, 8, 0);
+    jlp_error err;
+    jlp_archive *ar = jlp_archive_open_mem(z.p, z.n, NULL, &err);
+    if (!ar) { TH_FAIL("%s", err.msg); free(z.p); return; }
+    for (size_t i = 0; i < 8; i++) {
+        jlp_member_info mi;
+        jlp_archive_member(ar, i, &mi);
+        CHECK_STR(mi.name, names[i].name);
+        CHECK_INT(!!(mi.flags & JLP_MEMBER_UNSAFE_NAME), names[i].unsafe);
+        /* reading one touches nothing but the archive */
+        jlp_doc *d = jlp_archive_load(ar, i, NULL, &err);
+        CHECK(d != NULL);
+        CHECK_INT(jlp_get_int(jlp_doc_root(d)), 42);
+        jlp_doc_free(d);
+    }
+    jlp_archive_free(ar);
+    free(z.p);
+}
+
+TEST(unreadable_members) {
+    zmember ms[3] = {{"enc.joblib", JOBLIB_INT, 5, 0, 1, -1}, {"odd.joblib", JOBLIB_INT, 5, 0, 0, 99},
+                     {"ok.joblib", JOBLIB_INT, 5, 0, 0, -1}};
+    zipped z = make_zip(ms, 3, 0);
+    jlp_error err;
+    jlp_archive *ar = jlp_archive_open_mem(z.p, z.n, NULL, &err);
+    if (!ar) { TH_FAIL("%s", err.msg); free(z.p); return; }
+    jlp_member_info mi;
+    jlp_archive_member(ar, 0, &mi);
+    CHECK_INT(mi.flags, JLP_MEMBER_ENCRYPTED | JLP_MEMBER_UNREADABLE);
+    CHECK(jlp_archive_member_source(ar, 0, &err) == NULL);
+    CHECK_INT(err.code, JLP_E_MEMBER);
+    jlp_archive_member(ar, 1, &mi);
+    CHECK_INT(mi.flags, JLP_MEMBER_UNREADABLE);
+    CHECK_STR(mi.method, "method-99");
+    CHECK(jlp_archive_member_source(ar, 1, &err) == NULL);
+    CHECK_INT(err.code, JLP_E_MEMBER);
+    CHECK(jlp_archive_member_source(ar, 5, &err) == NULL);
+    CHECK_INT(err.code, JLP_E_INVALID_ARG);
+    jlp_archive_free(ar);
+    free(z.p);
+}
+
+TEST(nesting_is_bounded) {
+    /* a zip holding a zip holding a zip holding a pickle, all stored */
+    zmember in[1] = {{"m.joblib", JOBLIB_INT, 5, 0, 0, -1}};
+    zipped z1 = make_zip(in, 1, 0);
+    zmember mid[1] = {{"inner.zip", z1.p, z1.n, 0, 0, -1}};
+    zipped z2 = make_zip(mid, 1, 0);
+    zmember out[1] = {{"middle.zip", z2.p, z2.n, 1, 0, -1}};
+    zipped z3 = make_zip(out, 1, 0);
+    jlp_error err;
+    jlp_archive_opts o = JLP_ARCHIVE_OPTS_INIT;
+    o.max_depth = 1;
+    jlp_archive *a = jlp_archive_open_mem(z3.p, z3.n, &o, &err);
+    jlp_archive *b = a ? jlp_archive_open_member(a, 0, &err) : NULL;
+    CHECK(b != NULL);
+    CHECK(b && jlp_archive_open_member(b, 0, &err) == NULL);
+    CHECK_INT(err.code, JLP_E_LIMIT);
+    jlp_archive_free(b);
+    jlp_archive_free(a);
+    /* through the path syntax, with the default depth */
+    jlp_read_opts ro = JLP_READ_OPTS_INIT;
+    jlp_doc *d = jlp_load_mem(z3.p, z3.n, &ro, NULL, &err);
+    CHECK(d == NULL); /* one member, middle.zip, not a model name: MEMBER */
+    CHECK_INT(err.code, JLP_E_MEMBER);
+    a = jlp_archive_open_mem(z3.p, z3.n, NULL, &err);
+    b = jlp_archive_open_member(a, 0, &err);
+    jlp_archive *c = b ? jlp_archive_open_member(b, 0, &err) : NULL;
+    CHECK(c != NULL);
+    d = c ? jlp_archive_load(c, 0, NULL, &err) : NULL;
+    CHECK(d && jlp_get_int(jlp_doc_root(d)) == 42);
+    jlp_doc_free(d);
+    jlp_archive_free(c);
+    jlp_archive_free(b);
+    jlp_archive_free(a);
+    free(z1.p);
+    free(z2.p);
+    free(z3.p);
+}
+
+TEST(not_archives) {
+    expect_open_fails("\x80\x04K\x2a.", 5, NULL, JLP_E_UNKNOWN_FORMAT, 0, "a pickle");
+    expect_open_fails("PK\x03\x04", 4, NULL, JLP_E_TRUNCATED, 4, "a zip's first bytes");
+    jlp_error err;
+    CHECK(jlp_archive_open_mem(NULL, 3, NULL, &err) == NULL);
+    CHECK_INT(err.code, JLP_E_INVALID_ARG);
+    CHECK(jlp_archive_open_path(NULL, NULL, &err) == NULL);
+    CHECK_INT(err.code, JLP_E_INVALID_ARG);
+    CHECK(jlp_archive_open_path("/nonexistent/x.zip", NULL, &err) == NULL);
+    CHECK_INT(err.code, JLP_E_IO);
+    CHECK(strstr(err.msg, "/nonexistent/x.zip") != NULL);
+    /* an options struct from an older, smaller header: defaults for the rest */
+    jlp_archive_opts small = JLP_ARCHIVE_OPTS_INIT;
+    small.size = offsetof(jlp_archive_opts, max_member_size);
+    small.max_members = 1;
+    zmember ms[2] = {{"a", "x", 1, 0, 0, -1}, {"b", "y", 1, 0, 0, -1}};
+    zipped z = make_zip(ms, 2, 0);
+    expect_open_fails(z.p, z.n, &small, JLP_E_LIMIT, z.eocd, "max_members inside the old size");
+    free(z.p);
+}
