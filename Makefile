@@ -20,9 +20,9 @@
 #
 # Packagers: CC, CPPFLAGS, CFLAGS, LDFLAGS and LDLIBS are honoured (CFLAGS after the
 # project's flags, LDFLAGS before the objects, LDLIBS after them). WITH_<NAME>=auto|yes|no
-# picks each optional library (WITH_ZLIB, WITH_BZ2, WITH_LZMA, WITH_LZ4, WITH_ZSTD; see
-# codecs.mk), TOOLS_LINK=shared links the tools against libjlpickle.so, WERROR=-Werror
-# turns warnings into errors (make check always does).
+# picks each optional library (WITH_ZLIB, WITH_BZ2, WITH_LZMA, WITH_LZ4, WITH_ZSTD,
+# WITH_ISAL: the rows of codecs.mk), TOOLS_LINK=shared links the tools against
+# libjlpickle.so, WERROR=-Werror turns warnings into errors (make check always does).
 
 VERSION := $(shell sed -n 's/^\#define JLP_VERSION_STRING "\(.*\)"/\1/p' libjlpickle/jlpickle.h)
 VERSION_MAJOR := $(word 1,$(subst ., ,$(VERSION)))

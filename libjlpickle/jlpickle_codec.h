@@ -120,7 +120,9 @@ JLP_API const jlp_codec *jlp_registry_find(const jlp_registry *reg, const char *
 JLP_API size_t jlp_registry_count(const jlp_registry *reg);
 JLP_API const jlp_codec *jlp_registry_get(const jlp_registry *reg, size_t i);
 /** Detect the container of `head`: @return the winning codec, or NULL when the raw
- *  pickle bidder wins (*is_pickle = 1) or nothing bids (*is_pickle = 0). */
+ *  pickle bidder wins (*is_pickle = 1) or nothing bids (*is_pickle = 0). The pickle
+ *  bidder bids on a leading opcode byte, but not on numpy's .npy magic ("\x93NUMPY"),
+ *  which no pickle can start with. */
 JLP_API const jlp_codec *jlp_registry_detect(const jlp_registry *reg, const uint8_t *head,
                                              size_t len, int *is_pickle);
 

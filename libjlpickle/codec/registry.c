@@ -3,6 +3,8 @@
 
 #include "../pickle/opcodes.h"
 
+#include <string.h>
+
 struct jlp_registry {
     const jlp_alc *alc;
     const jlp_codec **codecs;
@@ -100,6 +102,9 @@ int jlp__bid_pickle(const uint8_t *head, size_t len) {
     if (!len) return 0;
     /* PROTO: a protocol above 5 still bids, so the unpickler can say BAD_PROTO */
     if (head[0] == 0x80) return len >= 2 && head[1] <= 5 ? 16 : 2;
+    /* numpy's .npy magic starts with the STACK_GLOBAL opcode, but no pickle can: STACK_GLOBAL
+     * on an empty stack fails. Loaders name the format instead (jlp_load_npy_* reads it). */
+    if (len >= 6 && !memcmp(head, "\x93NUMPY", 6)) return 0;
     /* Protocol 0/1 pickles start with any opcode: a weak bid that every magic beats. */
     return jlp__opcode_name(head[0]) ? 1 : 0;
 }

@@ -356,7 +356,7 @@ static jlp_val *tuple(gen *g, int depth) {
 
 /* A dict whose keys are str (identifier-like when `names`) or any distinct hashables. */
 static jlp_val *dict_with(gen *g, int depth, int names, int shared) {
-    static const char *const attrs[] = {"x", "y", "note", "k_1", "donn\xc3\xa9" "es", "z"};
+    static const char *const attrs[] = {"x", "y", "note", "k_1", ("donn\xc3\xa9" "es"), "z"};
     jlp_val *d = ck(g, jlp_new_dict(g->d), "dict");
     if (shared) share(g, d);
     keyset ks = {.n = 0};
