@@ -30,6 +30,7 @@ int cli_parse_u64(const char *s, uint64_t *out);
 typedef struct cli_budget {
     uint64_t max_decoded, max_ops, max_ratio;
     bool decoded_set, ops_set, ratio_set;
+    bool trusted;             /* --trusted: the library's defaults (JLP_LIMITS_INIT) */
 } cli_budget;
 
 /** If argv[*i] is a budget option, take its value (argv[*i + 1], *i advanced).
@@ -39,6 +40,7 @@ int cli_budget_option(const char *tool, int argc, char **argv, int *i, cli_budge
 void cli_limits(const char *file, uint64_t size, const cli_budget *b, jlp_limits *out);
 /** The usage lines of the budget options. */
 #define CLI_BUDGET_USAGE                                                                  \
+    "  --trusted      the library's own limits, not the budgets for strangers' files\n" \
     "  --max-decoded N, --max-ops N, --max-ratio N\n"                                     \
     "                 raise a budget for untrusted input (0: none); by default a file\n" \
     "                 may decode to 256 MiB + 256 times its size, at most 256 times\n"   \

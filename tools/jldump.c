@@ -277,7 +277,7 @@ static int write_npz(const jlp_doc *doc, const char *out, const char *codec, boo
 }
 
 int main(int argc, char **argv) {
-    cli_budget budget = {0, 0, 0, false, false, false};
+    cli_budget budget = {0, 0, 0, false, false, false, false};
     jlp_write_opts wo = JLP_WRITE_OPTS_INIT;
     const char *in = NULL, *out = NULL;
     bool verify = false, json_in = false, npz = false;

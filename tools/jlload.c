@@ -305,7 +305,7 @@ int main(int argc, char **argv) {
     const char *file = NULL;
     int all = 0;
     job jb = { NULL, NULL, false, 0 };
-    cli_budget budget = {0, 0, 0, false, false, false};
+    cli_budget budget = {0, 0, 0, false, false, false, false};
     jlp_read_opts ropts = JLP_READ_OPTS_INIT;
     jlp_json_opts jopts = JLP_JSON_OPTS_INIT;
     for (int i = 1; i < argc; i++) {
