@@ -39,6 +39,16 @@ void jlp__inflate_free(const jlp_codec *self, void *state);
 /** @return the zlib version, with ISA-L's when it decodes. */
 const char *jlp__inflate_version(const jlp_codec *self);
 
+/** The parallel deflate encoder (deflate_parallel.c, built with zlib): one zlib
+ *  (gzip = false) or gzip stream compressed in blocks by `threads` workers; every
+ *  allocation is made here, on the caller's thread. @return NULL with err filled. */
+typedef struct jlp__pdeflate jlp__pdeflate;
+jlp__pdeflate *jlp__pdeflate_new(const jlp_alc *alc, int level, bool gzip, int threads, jlp_error *err);
+/** The codec ABI's enc_run over the parallel encoder. */
+jlp_codec_status jlp__pdeflate_run(jlp__pdeflate *p, jlp_inbuf *in, jlp_outbuf *out, int finish, jlp_error *err);
+/** Stop the workers and free everything. */
+void jlp__pdeflate_free(jlp__pdeflate *p);
+
 /** Score the leading bytes as an uncompressed pickle (low: any codec magic wins). */
 int jlp__bid_pickle(const uint8_t *head, size_t len);
 

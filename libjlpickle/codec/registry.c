@@ -1,7 +1,7 @@
 /* registry.c - the codec registry and container detection by scored bids. */
 #include "codec.h"
 
-#include "../pickle/opcodes.h"
+#include "../common/opcodes.h"
 
 #include <string.h>
 

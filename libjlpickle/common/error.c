@@ -55,6 +55,3 @@ const char *jlp__path_tail(const char *path) {
     while ((*p & 0xC0) == 0x80) p++; /* start on a whole UTF-8 character */
     return p;
 }
-
-unsigned jlp_version_number(void) { return JLP_VERSION_NUMBER; }
-const char *jlp_version_string(void) { return JLP_VERSION_STRING; }

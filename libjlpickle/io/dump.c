@@ -1,12 +1,12 @@
 /*
- * dump.c - the jlp_dump_* entry points: choosing the codec (by option or by the file
- * name's extension, as joblib does), setting up the sink, and writing files atomically.
+ * dump.c - running a dump: choosing the codec (by option or by the file name's
+ * extension, as joblib does), setting up the sink over a callback, FILE, descriptor or
+ * memory, and writing files atomically. What is written is a body of the format's own
+ * (the pickle writer's entry points are pickle/dump.c, .npy and .npz have theirs).
  */
 #include "sink.h"
 
 #include "../common/opts.h"
-
-#include "../pickle/vm.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -62,13 +62,7 @@ static jlp_code setup(jlp__sink *s, const jlp_write_opts *o, const char *path, j
     return JLP_OK;
 }
 
-/* What one dump writes: a body that fills the sink, and for pickles the options that
- * choose a codec (NULL: none, the body alone). */
-typedef struct job {
-    jlp__dump_body body;
-    const void *ctx;
-    const jlp_write_opts *o;
-} job;
+typedef jlp__dump_job job;
 
 /* Write the job to an initialised sink and finish it. */
 static jlp_code write_all(jlp__sink *s, const job *j, const char *path, jlp_error *err) {
@@ -81,18 +75,7 @@ static jlp_code write_all(jlp__sink *s, const job *j, const char *path, jlp_erro
     return c;
 }
 
-/* A pickle of `ctx` (the root value) with the options the job carries. */
-typedef struct pickle_job {
-    const jlp_val *root;
-    const jlp_write_opts *o;
-} pickle_job;
-
-static jlp_code pickle_body(jlp__sink *s, const void *ctx, jlp_error *err) {
-    const pickle_job *p = ctx;
-    return jlp__write(s, p->root, p->o, err);
-}
-
-static jlp_code dump_cb(const job *j, jlp_write_fn fn, void *ctx, jlp_error *err) {
+jlp_code jlp__dump_run_cb(const job *j, jlp_write_fn fn, void *ctx, jlp_error *err) {
     jlp__sink s;
     jlp_code c = jlp__sink_init(&s, j->o ? j->o->alc : NULL, -1, NULL, fn, ctx, NULL, err);
     if (!c) c = write_all(&s, j, NULL, err);
@@ -100,32 +83,14 @@ static jlp_code dump_cb(const job *j, jlp_write_fn fn, void *ctx, jlp_error *err
     return c;
 }
 
-jlp_code jlp_dump_cb(const jlp_val *root, jlp_write_fn fn, void *ctx, const jlp_write_opts *opts,
-                     jlp_error *err) {
-    jlp__clear(err);
-    if (!root || !fn) return jlp__fail(err, JLP_E_INVALID_ARG, 0, -1, "NULL value or callback");
-    jlp_write_opts resolved;
-    jlp_code oc = jlp__write_opts_take(&resolved, opts, err);
-    if (oc) return oc;
-    pickle_job p = {root, &resolved};
-    job j = {pickle_body, &p, &resolved};
-    return dump_cb(&j, fn, ctx, err);
-}
-
-jlp_code jlp_dump_file(const jlp_val *root, FILE *fp, const jlp_write_opts *opts, jlp_error *err) {
-    jlp__clear(err);
-    if (!root || !fp) return jlp__fail(err, JLP_E_INVALID_ARG, 0, -1, "NULL value or FILE");
-    jlp_write_opts resolved;
-    jlp_code oc = jlp__write_opts_take(&resolved, opts, err);
-    if (oc) return oc;
-    pickle_job p = {root, &resolved};
-    job j = {pickle_body, &p, &resolved};
+jlp_code jlp__dump_run_file(const job *j, FILE *fp, jlp_error *err) {
+    const jlp_write_opts *o = j->o;
     jlp__sink s;
-    jlp_code c = jlp__sink_init(&s, resolved.alc, -1, fp, NULL, NULL, NULL, err);
+    jlp_code c = jlp__sink_init(&s, o ? o->alc : NULL, -1, fp, NULL, NULL, NULL, err);
     if (!c) {
         long at = ftell(fp);
-        s.pos = at > 0 && !(resolved.codec && strcmp(resolved.codec, "none")) ? (uint64_t)at : 0;
-        c = write_all(&s, &j, NULL, err);
+        s.pos = at > 0 && !(o && o->codec && strcmp(o->codec, "none")) ? (uint64_t)at : 0;
+        c = write_all(&s, j, NULL, err);
     }
     jlp__sink_release(&s);
     return c;
@@ -148,17 +113,9 @@ static jlp_code dump_to_fd(const job *j, int fd, const char *path, bool writebac
     return c;
 }
 
-jlp_code jlp_dump_fd(const jlp_val *root, int fd, const jlp_write_opts *opts, jlp_error *err) {
-    jlp__clear(err);
-    if (!root || fd < 0) return jlp__fail(err, JLP_E_INVALID_ARG, 0, -1, "NULL value or negative fd");
-    jlp_write_opts resolved;
-    jlp_code c = jlp__write_opts_take(&resolved, opts, err);
-    pickle_job p = {root, &resolved};
-    job j = {pickle_body, &p, &resolved};
-    return c ? c : dump_to_fd(&j, fd, NULL, false, err);
-}
+jlp_code jlp__dump_run_fd(const job *j, int fd, jlp_error *err) { return dump_to_fd(j, fd, NULL, false, err); }
 
-static jlp_code dump_mem(const job *j, void **out, size_t *len, jlp_error *err) {
+jlp_code jlp__dump_run_mem(const job *j, void **out, size_t *len, jlp_error *err) {
     *out = NULL;
     if (len) *len = 0;
     jlp__buf mem;
@@ -177,23 +134,9 @@ static jlp_code dump_mem(const job *j, void **out, size_t *len, jlp_error *err) 
     return JLP_OK;
 }
 
-jlp_code jlp_dump_mem(const jlp_val *root, const jlp_write_opts *opts, void **out, size_t *len,
-                      jlp_error *err) {
-    jlp__clear(err);
-    if (!root || !out) return jlp__fail(err, JLP_E_INVALID_ARG, 0, -1, "NULL value or output pointer");
-    *out = NULL;
-    if (len) *len = 0;
-    jlp_write_opts resolved;
-    jlp_code oc = jlp__write_opts_take(&resolved, opts, err);
-    if (oc) return oc;
-    pickle_job p = {root, &resolved};
-    job j = {pickle_body, &p, &resolved};
-    return dump_mem(&j, out, len, err);
-}
-
 /* Write the job to `path` atomically: into a temporary file beside it, fsynced, then
  * renamed over it. */
-static jlp_code dump_atomic(const job *j, const char *path, jlp_error *err) {
+jlp_code jlp__dump_run_path(const job *j, const char *path, jlp_error *err) {
     const char *shown = jlp__path_tail(path);
     bool durable = !j->o || j->o->durable; /* other formats' bodies: always durable */
     size_t n = strlen(path);
@@ -244,31 +187,19 @@ out:
     return c;
 }
 
-jlp_code jlp_dump_path(const jlp_val *root, const char *path, const jlp_write_opts *opts,
-                       jlp_error *err) {
-    jlp__clear(err);
-    if (!root || !path || !*path) return jlp__fail(err, JLP_E_INVALID_ARG, 0, -1, "NULL value or path");
-    jlp_write_opts resolved;
-    jlp_code oc = jlp__write_opts_take(&resolved, opts, err);
-    if (oc) return oc;
-    pickle_job p = {root, &resolved};
-    job j = {pickle_body, &p, &resolved};
-    return dump_atomic(&j, path, err);
-}
-
 /* ---- bodies of other formats (.npy) ------------------------------------------------ */
 
 jlp_code jlp__dump_body_cb(jlp__dump_body body, const void *ctx, jlp_write_fn fn, void *fn_ctx, jlp_error *err) {
     job j = {body, ctx, NULL};
-    return dump_cb(&j, fn, fn_ctx, err);
+    return jlp__dump_run_cb(&j, fn, fn_ctx, err);
 }
 
 jlp_code jlp__dump_body_mem(jlp__dump_body body, const void *ctx, void **out, size_t *len, jlp_error *err) {
     job j = {body, ctx, NULL};
-    return dump_mem(&j, out, len, err);
+    return jlp__dump_run_mem(&j, out, len, err);
 }
 
 jlp_code jlp__dump_body_path(jlp__dump_body body, const void *ctx, const char *path, jlp_error *err) {
     job j = {body, ctx, NULL};
-    return dump_atomic(&j, path, err);
+    return jlp__dump_run_path(&j, path, err);
 }

@@ -58,9 +58,29 @@ jlp_code jlp__sink_finish(jlp__sink *s);
 void jlp__sink_release(jlp__sink *s);
 
 /** What a dump writes into its sink (everything but finishing it); `ctx` is the
- *  body's own. The dump entry points (dump.c) run a body over a callback, memory or a
- *  path written atomically, so writers of other formats reuse them. */
+ *  body's own. dump.c runs a body over a callback, FILE, descriptor, memory or a path
+ *  written atomically, so every format's writer (pickle/dump.c, .npy, .npz) reuses it. */
 typedef jlp_code (*jlp__dump_body)(jlp__sink *s, const void *ctx, jlp_error *err);
+
+/** One dump: the body, its context, and the resolved options that choose the codec,
+ *  level, threads, allocator and durability (NULL: no codec, the body alone, durable). */
+typedef struct jlp__dump_job {
+    jlp__dump_body body;
+    const void *ctx;
+    const jlp_write_opts *o;
+} jlp__dump_job;
+/** Run the job into `fn(fn_ctx, ...)`. @return JLP_OK or the error. */
+jlp_code jlp__dump_run_cb(const jlp__dump_job *j, jlp_write_fn fn, void *fn_ctx, jlp_error *err);
+/** Run the job into `fp` at its position (padding counts from it when uncompressed). */
+jlp_code jlp__dump_run_file(const jlp__dump_job *j, FILE *fp, jlp_error *err);
+/** Run the job into descriptor `fd` at its position. */
+jlp_code jlp__dump_run_fd(const jlp__dump_job *j, int fd, jlp_error *err);
+/** Run the job into a new malloc()ed buffer (*out, *len; len may be NULL). */
+jlp_code jlp__dump_run_mem(const jlp__dump_job *j, void **out, size_t *len, jlp_error *err);
+/** Run the job into the file `path`, written atomically (a temporary file beside it,
+ *  fsynced when durable, renamed over it); the codec may come from the path's name. */
+jlp_code jlp__dump_run_path(const jlp__dump_job *j, const char *path, jlp_error *err);
+
 /** Run `body` into `fn(fn_ctx, ...)`. @return JLP_OK or the error. */
 jlp_code jlp__dump_body_cb(jlp__dump_body body, const void *ctx, jlp_write_fn fn, void *fn_ctx, jlp_error *err);
 /** Run `body` into a new malloc()ed buffer (*out, *len; len may be NULL). */

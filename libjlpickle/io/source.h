@@ -41,7 +41,7 @@ struct jlp_source {
     int threads;              /* threads that may read one large payload; 0: the online
                                  processors, at most 4 (asked only for such a payload) */
     size_t read_ask;          /* bytes the next refill asks for (grows to the window) */
-    /* Container layer (codec/driver.c): set once the leading bytes were examined. */
+    /* Container layer (decoded.c): set once the leading bytes were examined. */
     bool detected;
     struct jlp__layer *layer; /* decoder between `inner` and this window, or NULL */
     jlp_source *inner;        /* the undecoded input when layer != NULL */
@@ -108,7 +108,7 @@ const uint8_t *jlp__src_line(jlp_source *s, size_t max, size_t *len);
 jlp_code jlp__src_error(jlp_source *s, jlp_error *err, uint64_t offset, int opcode);
 
 /** Examine the leading bytes (once per source, at its start) and insert the decoder
- *  layer of a compressed container (codec/driver.c). @return JLP_OK, or the error:
+ *  layer of a compressed container (decoded.c). @return JLP_OK, or the error:
  *  UNKNOWN_FORMAT, CODEC_MISSING, TRUNCATED (empty input), IO, NOMEM. `opts` are
  *  resolved options (common/opts.h: limits set). */
 jlp_code jlp__src_detect(jlp_source *s, const jlp_read_opts *opts, jlp_error *err);

@@ -8,7 +8,7 @@
 
 #include "../common/opts.h"
 
-#include "opcodes.h"
+#include "../common/opcodes.h"
 #include "text.h"
 #include "../numpy/numpy.h"
 #include "../value/bigint.h"
@@ -72,15 +72,6 @@ jlp_code jlp__vm_nomem(jlp__vm *m) {
         return jlp__vm_fail(m, JLP_E_LIMIT, "document allocation exceeds limits.max_alloc (%llu)",
                             (unsigned long long)m->lim->max_alloc);
     return jlp__vm_fail(m, JLP_E_NOMEM, "out of memory");
-}
-
-const char *jlp__opcode_name(int op) {
-    switch (op) {
-#define JLP_X_OPNAME(name, byte, proto, arg) case byte: return #name;
-        JLP_OPCODE_TABLE(JLP_X_OPNAME)
-#undef JLP_X_OPNAME
-    default: return NULL;
-    }
 }
 
 /* ---- input -------------------------------------------------------------------------- */

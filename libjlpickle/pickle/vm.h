@@ -157,7 +157,7 @@ jlp_doc *jlp__load_mem_pickle(const void *data, size_t len, const jlp_read_opts 
 jlp_doc *jlp__load_path_pickle(const char *path, const jlp_read_opts *opts, jlp_error *err);
 
 struct jlp__sink;
-/** Write `root` as a pickle into `sink` (the writer of pickle.c). */
+/** Write `root` as a pickle into `sink` (writer.c). */
 jlp_code jlp__write(struct jlp__sink *sink, const jlp_val *root, const jlp_write_opts *o, jlp_error *err);
 
 #endif

@@ -24,7 +24,7 @@ typedef struct jlp_obj {
 #define JLP_VF_FRESH    0x04u  /* writer scratch: a new object each time in Python, never
                                   matched by value in the writer's memo */
 #define JLP_VF_BUILT    0x08u  /* made by the builder API or the writer, not loaded: the
-                                  writer may match it by value (see pickle.c by_value) */
+                                  writer may match it by value (see writer.c by_value) */
 #define JLP_VF_SCRATCH  0x10u  /* made by the writer for one save (reduce arguments, the
                                   items of a set below protocol 4, array wrappers...) */
 

@@ -10,7 +10,7 @@
 #include "doc.h"
 
 #include "bigint.h"
-#include "json_num.h"
+#include "../common/float_repr.h"
 #include "../common/item.h"
 #include "../common/opts.h"
 #include "../common/sha256.h"

@@ -56,7 +56,7 @@ printf 'void jlp__write(int, int, int, int);\nvoid jlp__layer_probe(void);\nvoid
     $CC -x c -c -o "$work/b/libjlpickle/common/probe.o" - || bad "cannot compile the probe"
 LAYERS_ROOT=$work/src sh tests/layers/check.sh "$work/b" >"$work/out" 2>&1 && bad "the probe passed"
 cat >"$work/want" <<'EOF'
-FAIL upward call: libjlpickle/common/probe.c (layer common) calls jlp__write, defined in libjlpickle/pickle/pickle.c (layer pickle); common may use only common
+FAIL upward call: libjlpickle/common/probe.c (layer common) calls jlp__write, defined in libjlpickle/pickle/writer.c (layer pickle); common may use only common
 FAIL upward include: libjlpickle/common/probe.c (layer common) includes libjlpickle/pickle/vm.h (layer pickle); common may use only common
 EOF
 grep '^FAIL' "$work/out" >"$work/got"
@@ -67,10 +67,10 @@ fi
 
 # 4: a stale line
 cp "$known" "$work/known"
-echo "call libjlpickle/common/error.c jlp__write libjlpickle/pickle/pickle.c" >>"$work/known"
+echo "call libjlpickle/common/error.c jlp__write libjlpickle/pickle/writer.c" >>"$work/known"
 sh tests/layers/check.sh -k "$work/known" "$B" >"$work/out" 2>&1 && bad "a stale line passed"
 n=$(wc -l <"$work/known")
-if grep -q "^FAIL $work/known:$n lists \"call libjlpickle/common/error.c jlp__write libjlpickle/pickle/pickle.c\", which no longer happens: delete that line$" "$work/out" &&
+if grep -q "^FAIL $work/known:$n lists \"call libjlpickle/common/error.c jlp__write libjlpickle/pickle/writer.c\", which no longer happens: delete that line$" "$work/out" &&
     [ "$(grep -c '^FAIL' "$work/out")" = 1 ]; then ok; else
     cat "$work/out"
     bad "the stale line was not reported alone"

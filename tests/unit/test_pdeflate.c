@@ -1,5 +1,5 @@
 /*
- * test_pdeflate.c - the parallel zlib/gzip encoder (libjlpickle/codec/deflate.c, used
+ * test_pdeflate.c - the parallel zlib/gzip encoder (libjlpickle/codec/deflate_parallel.c, used
  * when enc_new gets threads > 1): round trips of many sizes through zlib's own inflate,
  * fed in whole and in pieces into output buffers large and tiny; header bytes equal to
  * zlib's; sizes close to the single-threaded stream; files written and read back by the
@@ -13,7 +13,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
-/* Must match PD_BLOCK / PD_DICT in libjlpickle/codec/deflate.c. */
+/* Must match PD_BLOCK / PD_DICT in libjlpickle/codec/deflate_parallel.c. */
 #define BLOCK ((size_t)128 << 10)
 #define DICT ((size_t)32 << 10)
 

@@ -1,5 +1,5 @@
 /*
- * pickle.c - the writer. It produces what Python's pure-Python pickler (pickle._Pickler)
+ * writer.c - the writer. It produces what Python's pure-Python pickler (pickle._Pickler)
  * writes, with joblib's NumpyPickler on top for arrays, opcode for opcode:
  *
  *   - the memo: every str, bytes, tuple (but the empty one), list, dict, set, global and
@@ -21,8 +21,8 @@
 #include "../numpy/numpy.h"
 #include "../value/bigint.h"
 #include "../value/doc.h"
-#include "../value/json_num.h"
-#include "opcodes.h"
+#include "../common/float_repr.h"
+#include "../common/opcodes.h"
 
 #include <math.h>
 #include <stdio.h>

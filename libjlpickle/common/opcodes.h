@@ -2,8 +2,9 @@
  * opcodes.h - the 68 pickle opcodes of protocols 0 to 5, as one X-macro table:
  *   X(NAME, byte, protocol, argument)
  * NAME is the pickletools name; `argument` says what follows the opcode byte in the
- * stream (see JLP_ARG_*). The unpickler, the disassembler and the writer all expand
- * this one table, so an opcode's facts live in exactly one place.
+ * stream (see JLP_ARG_*). The unpickler, the writer and the codec registry (whose pickle
+ * bidder checks the first opcode) all expand this one table, so an opcode's facts live
+ * in exactly one place.
  */
 #ifndef JLP_OPCODES_H
 #define JLP_OPCODES_H

@@ -1,5 +1,5 @@
 /*
- * driver.c - the one decoding loop. Detection examines the first bytes of a source; for
+ * decoded.c - the decoded-source driver, the one decoding loop. Detection examines the first bytes of a source; for
  * a compressed container it moves the raw input into an inner source and turns the
  * source itself into the decoded stream, pulled through the codec's dec_run callback.
  * Offsets seen by the unpickler are then offsets of the decoded stream; errors carry
@@ -10,9 +10,9 @@
  * codec may follow the end (TRAILING), and decoding stops at limits.max_decoded bytes or
  * at limits.max_ratio (decompression bombs).
  */
-#include "codec.h"
+#include "source.h"
 
-#include "../io/source.h"
+#include "../codec/codec.h"
 
 #include <errno.h>
 

@@ -1,5 +1,5 @@
-/* json_num.c - Python's float repr in C. */
-#include "json_num.h"
+/* float_repr.c - Python's float repr in C. */
+#include "float_repr.h"
 
 #include <math.h>
 #include <stdio.h>

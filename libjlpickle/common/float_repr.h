@@ -1,6 +1,6 @@
-/* json_num.h - number formatting shared by the JSON exporter and the tools. */
-#ifndef JLP_JSON_NUM_H
-#define JLP_JSON_NUM_H
+/* float_repr.h - Python's repr() of a float, shared by the JSON exporter and the writer. */
+#ifndef JLP_FLOAT_REPR_H
+#define JLP_FLOAT_REPR_H
 
 #include <stddef.h>
 
