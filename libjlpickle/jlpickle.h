@@ -281,6 +281,45 @@ typedef struct jlp_event {
  *  the call. */
 typedef int (*jlp_trace_fn)(void *ctx, const jlp_event *ev);
 
+/** What follows an opcode byte in the stream. */
+typedef enum jlp_arg_kind {
+    JLP_ARG_NONE = 0,   /**< no argument */
+    JLP_ARG_U1 = 1,     /**< 1-byte unsigned */
+    JLP_ARG_U2 = 2,     /**< 2-byte unsigned little-endian */
+    JLP_ARG_I4 = 3,     /**< 4-byte signed little-endian */
+    JLP_ARG_U4 = 4,     /**< 4-byte unsigned little-endian */
+    JLP_ARG_U8 = 5,     /**< 8-byte unsigned little-endian */
+    JLP_ARG_F8 = 6,     /**< 8-byte big-endian IEEE double */
+    JLP_ARG_LINE = 7,   /**< text up to and including '\n' */
+    JLP_ARG_LINE2 = 8,  /**< two '\n'-terminated lines (module, name) */
+    JLP_ARG_LEN1 = 9,   /**< 1-byte length, then that many bytes */
+    JLP_ARG_LEN4 = 10,  /**< 4-byte unsigned little-endian length, then bytes */
+    JLP_ARG_SLEN4 = 11, /**< 4-byte signed length (negative is an error), then bytes */
+    JLP_ARG_LEN8 = 12   /**< 8-byte unsigned little-endian length, then bytes */
+} jlp_arg_kind;
+
+/** One pickle opcode, as Python's pickletools describes it. Its stack effect: it takes
+ *  `pops` values off the stack (with pops_mark, the values below the mark's slice, such
+ *  as the list of APPENDS), pushes `pushes` values, and with pops_mark also takes the
+ *  topmost mark and every value above it (LIST, APPENDS, OBJ, POP_MARK...); MARK alone
+ *  has pushes_mark. */
+typedef struct jlp_opcode_desc {
+    const char *name;  /**< pickletools' name ("SHORT_BINUNICODE") */
+    int code;          /**< the opcode byte */
+    int protocol;      /**< the protocol that introduced it, 0 to 5 */
+    jlp_arg_kind arg;  /**< what follows the byte in the stream */
+    int pops;          /**< values taken off the stack (see above) */
+    int pushes;        /**< values pushed */
+    int pops_mark;     /**< nonzero: also pops the topmost mark and the values above it */
+    int pushes_mark;   /**< nonzero: pushes a mark */
+} jlp_opcode_desc;
+
+/** The description of opcode byte `code`, from the one table the reader, the writer and
+ *  jlinspect's disassembler use (the 68 opcodes of protocols 0 to 5).
+ *  @return a pointer to static data (never freed, never changed), or NULL when no
+ *  protocol defines that byte (and for any `code` outside 0..255). Thread-safe. */
+JLP_API const jlp_opcode_desc *jlp_opcode_info(int code);
+
 /** What to do with an array payload whose address is not a multiple of its dtype's
  *  alignment (files of joblib < 1.2 and unseekable outputs are not aligned). */
 typedef enum jlp_align_policy {
@@ -577,6 +616,16 @@ JLP_API int64_t jlp_get_int(const jlp_val *v);
 JLP_API const uint8_t *jlp_get_bigint(const jlp_val *v, size_t *len);
 /** @return the value of a JLP_FLOAT, or of a JLP_INT/JLP_BOOL converted; 0.0 otherwise. */
 JLP_API double jlp_get_float(const jlp_val *v);
+
+/** Room jlp_float_repr needs: the longest repr ("-2.2250738585072014e-308") and NUL. */
+#define JLP_FLOAT_REPR_MAX 32
+/** Write Python's repr() of `d` into `out`, NUL-terminated: the shortest digits that
+ *  read back to the same double, fixed notation for decimal exponents -4 to 15 ("0.0001",
+ *  "1e+16", "1.5e-05", "-0.0", "100.0"), and "nan", "inf", "-inf". The JSON export and the
+ *  tools print floats with it.
+ *  @return the length written (without the NUL), or 0 with nothing written when `out`
+ *  is NULL or `cap` < JLP_FLOAT_REPR_MAX. Thread-safe. */
+JLP_API size_t jlp_float_repr(double d, char *out, size_t cap);
 /** Real and imaginary parts of a JLP_COMPLEX. @return 1, or 0 (and zeros) otherwise. */
 JLP_API int jlp_get_complex(const jlp_val *v, double *re, double *im);
 /** @return the bytes of a JLP_STR, JLP_BYTES or JLP_BYTEARRAY with their length in *len

@@ -233,43 +233,11 @@ static void repr_bytes(sbuf *b, const char *s, size_t n, size_t max) {
     if (n > max) sb_printf(b, "... (%zu bytes)", n);
 }
 
-/* Python's repr(float): the shortest digits that round-trip; fixed notation for decimal
- * exponents -4..15, else d.ddde+XX. */
+/* Python's repr(float), as the library writes it. */
 static void repr_float(sbuf *b, double x) {
-    if (isnan(x)) { sb_puts(b, "nan"); return; }
-    if (isinf(x)) { sb_puts(b, x > 0 ? "inf" : "-inf"); return; }
-    char buf[48];
-    for (int prec = 1; prec <= 17; prec++) {
-        snprintf(buf, sizeof buf, "%.*e", prec - 1, x);
-        if (strtod(buf, NULL) == x) break;
-    }
-    const char *p = buf;
-    bool neg = *p == '-';
-    if (neg) p++;
-    char digits[24];
-    size_t nd = 0;
-    for (; *p && *p != 'e'; p++)
-        if (*p >= '0' && *p <= '9' && nd < sizeof digits - 1) digits[nd++] = *p;
-    int e = *p == 'e' ? atoi(p + 1) : 0;
-    while (nd > 1 && digits[nd - 1] == '0') nd--;
-    digits[nd] = 0;
-    if (neg) sb_putc(b, '-');
-    if (e >= -4 && e < 16) {
-        if (e >= 0) {
-            for (int i = 0; i <= e; i++) sb_putc(b, (size_t)i < nd ? digits[i] : '0');
-            sb_putc(b, '.');
-            if ((size_t)e + 1 < nd) sb_puts(b, digits + e + 1);
-            else sb_putc(b, '0');
-        } else {
-            sb_puts(b, "0.");
-            for (int i = 0; i < -e - 1; i++) sb_putc(b, '0');
-            sb_puts(b, digits);
-        }
-    } else {
-        sb_putc(b, digits[0]);
-        if (nd > 1) { sb_putc(b, '.'); sb_puts(b, digits + 1); }
-        sb_printf(b, "e%c%02d", e < 0 ? '-' : '+', e < 0 ? -e : e);
-    }
+    char buf[JLP_FLOAT_REPR_MAX];
+    jlp_float_repr(x, buf, sizeof buf);
+    sb_puts(b, buf);
 }
 
 /* A two's complement little-endian integer in decimal (only for len <= 64). */
@@ -555,28 +523,8 @@ static bool is_call_op(int op) {
 
 /* Protocol that introduced each opcode (pickletools), -1 for bytes that are none. */
 static int opcode_proto(int op) {
-    switch (op) {
-    case '(': case '.': case '0': case '2': case 'F': case 'I': case 'L': case 'N': case 'P':
-    case 'R': case 'S': case 'V': case 'a': case 'b': case 'c': case 'd': case 'g': case 'i':
-    case 'l': case 'p': case 's': case 't':
-        return 0;
-    case ')': case '1': case 'G': case 'J': case 'K': case 'M': case 'Q': case 'T': case 'U':
-    case 'X': case ']': case 'e': case 'h': case 'j': case 'o': case 'q': case 'r': case 'u':
-    case '}':
-        return 1;
-    case 0x80: case 0x81: case 0x82: case 0x83: case 0x84: case 0x85: case 0x86: case 0x87:
-    case 0x88: case 0x89: case 0x8a: case 0x8b:
-        return 2;
-    case 'B': case 'C':
-        return 3;
-    case 0x8c: case 0x8d: case 0x8e: case 0x8f: case 0x90: case 0x91: case 0x92: case 0x93:
-    case 0x94: case 0x95:
-        return 4;
-    case 0x96: case 0x97: case 0x98:
-        return 5;
-    default:
-        return -1;
-    }
+    const jlp_opcode_desc *d = jlp_opcode_info(op);
+    return d ? d->protocol : -1;
 }
 
 /* The argument of an opcode as pickletools.dis shows it. @return false when none. */

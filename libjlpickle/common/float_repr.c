@@ -1,6 +1,8 @@
 /* float_repr.c - Python's float repr in C. */
 #include "float_repr.h"
 
+#include "common.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -120,4 +122,13 @@ found:;
     }
     out[o] = 0;
     return o;
+}
+
+size_t jlp_float_repr(double d, char *out, size_t cap) {
+    if (!out || cap < JLP_FLOAT_REPR_MAX) return 0;
+    const char *special = isnan(d) ? "nan" : isinf(d) ? (d > 0 ? "inf" : "-inf") : NULL;
+    if (!special) return jlp__float_repr(d, out);
+    size_t n = strlen(special);
+    memcpy(out, special, n + 1);
+    return n;
 }
