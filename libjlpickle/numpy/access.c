@@ -24,15 +24,15 @@ static bool dtype_native(const jlp_dtype_info *d) {
     return (d->byteorder == '<') == host_little();
 }
 
-jlp_code jlp__array_place(jlp__vm *m, jlp_ndarray *a) {
+jlp_code jlp__array_place(jlp__np *m, jlp_ndarray *a) {
     uint32_t al = jlp__dtype_align(jlp__dt(a->dtype));
     if (!a->data || al <= 1 || ((uintptr_t)a->data % al) == 0) return JLP_OK;
     if (m->opts->align == JLP_ALIGN_REQUIRE)
-        return jlp__vm_fail(m, JLP_E_UNALIGNED, "array data at offset %llu is not %u-byte aligned",
+        return jlp__np_fail(m, JLP_E_UNALIGNED, "array data at offset %llu is not %u-byte aligned",
                             (unsigned long long)a->offset, al);
     if (m->opts->align == JLP_ALIGN_COPY && a->storage != JLP_STORE_ARENA) {
         uint8_t *copy = jlp__doc_alloc(m->doc, a->nbytes ? (size_t)a->nbytes : 1);
-        if (!copy) return jlp__vm_nomem(m);
+        if (!copy) return jlp__np_nomem(m);
         memcpy(copy, a->data, (size_t)a->nbytes);
         a->data = copy;
         a->storage = JLP_STORE_ARENA;

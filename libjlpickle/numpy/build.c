@@ -36,16 +36,12 @@ static jlp_val *built(jlp_val *v) {
     return v;
 }
 
-/* The numpy parsers report errors through an unpickler; a builder call has none, so it
- * lends them one that only carries the document and the error. */
-static void builder_vm(jlp__vm *m, jlp_doc *doc, jlp_error *err) {
-    memset(m, 0, sizeof *m);
-    m->doc = doc;
-    m->err = err;
-    m->opts = jlp__read_opts_default();
-    m->lim = m->opts->limits;
-    m->alc = doc->arena.alc;
-    m->op = -1;
+/* The numpy parsers' context for a builder call: the document and the error, the
+ * default read options, and no position (offset 0, no opcode). */
+static jlp__np builder_np(jlp_doc *doc, jlp_error *err) {
+    const jlp_read_opts *opts = jlp__read_opts_default();
+    jlp__np m = {doc, err, opts, opts->limits, -1, 0, false};
+    return m;
 }
 
 jlp_val *jlp_new_dtype(jlp_doc *doc, const char *descr, jlp_error *err) {
@@ -53,8 +49,7 @@ jlp_val *jlp_new_dtype(jlp_doc *doc, const char *descr, jlp_error *err) {
     if (!doc) return refuse(NULL, err, JLP_E_INVALID_ARG, "NULL document");
     if (!descr) return refuse(doc, err, JLP_E_INVALID_ARG, "jlp_new_dtype: NULL description");
     jlp_error e;
-    jlp__vm m;
-    builder_vm(&m, doc, &e);
+    jlp__np m = builder_np(doc, &e);
     jlp_val *dt = NULL;
     if (jlp__dtype_from_text(&m, descr, strlen(descr), &dt) != JLP_OK)
         return refuse(doc, err, e.code, "jlp_new_dtype: %s", e.msg);

@@ -158,16 +158,16 @@ static jlp_val *parse_lit(lit *l) {
 /* A dtype from a .npy descr: a type string ("<i8", "|S5", "<M8[ns]") or a list of
  * (name, descr[, shape]) fields laid out one after another. */
 
-jlp_code jlp__dtype_from_str(jlp__vm *m, const char *s, size_t n, jlp_val **out) {
+jlp_code jlp__dtype_from_str(jlp__np *m, const char *s, size_t n, jlp_val **out) {
     char buf[64];
-    if (n >= sizeof buf) return jlp__vm_fail(m, JLP_E_BAD_DTYPE, "dtype string too long");
+    if (n >= sizeof buf) return jlp__np_fail(m, JLP_E_BAD_DTYPE, "dtype string too long");
     memcpy(buf, s, n);
     buf[n] = 0;
     char *unit = strchr(buf, '[');
     size_t base = unit ? (size_t)(unit - buf) : n;
     jlp_val *str = jlp__new_bytes_copy(m->doc, JLP_STR, buf, base);
     jlp_val *args = str ? jlp__new_seq(m->doc, JLP_TUPLE, &str, 1) : NULL;
-    if (!args) return jlp__vm_nomem(m);
+    if (!args) return jlp__np_nomem(m);
     jlp_code c = jlp__dtype_reduce(m, args, out);
     if (c) return c;
     jlp_dtype_info *d = jlp__dt(*out);
@@ -188,7 +188,7 @@ jlp_code jlp__dtype_from_str(jlp__vm *m, const char *s, size_t n, jlp_val **out)
         if (ul == 3 && !memcmp(p, "\xce\xbcs", 3)) p = (char *)"us", ul = 2; /* numpy's alias */
         if (!close || close[1] || (d->kind != 'M' && d->kind != 'm') || !jlp__datetime_unit_known(p, ul) ||
             (digits && (num < 1 || num > INT32_MAX)))
-            return jlp__vm_fail(m, JLP_E_BAD_DTYPE, "malformed datetime dtype '%s'", buf);
+            return jlp__np_fail(m, JLP_E_BAD_DTYPE, "malformed datetime dtype '%s'", buf);
         if (!(ul == 7 && !memcmp(p, "generic", 7))) {
             memcpy(d->unit, p, ul);
             d->unit[ul] = 0;
@@ -200,14 +200,14 @@ jlp_code jlp__dtype_from_str(jlp__vm *m, const char *s, size_t n, jlp_val **out)
     return JLP_OK;
 }
 
-jlp_code jlp__dtype_from_descr(jlp__vm *m, jlp_val *descr, jlp_val **out) {
+jlp_code jlp__dtype_from_descr(jlp__np *m, jlp_val *descr, jlp_val **out) {
     if (descr->type == JLP_STR) return jlp__dtype_from_str(m, descr->u.s.p, descr->u.s.n, out);
-    if (descr->type != JLP_LIST) return jlp__vm_fail(m, JLP_E_BAD_DTYPE, "npy descr is not a str or list");
+    if (descr->type != JLP_LIST) return jlp__np_fail(m, JLP_E_BAD_DTYPE, "npy descr is not a str or list");
     size_t n = descr->u.seq.n;
     jlp_val *v = jlp__new_val(m->doc, JLP_DTYPE);
     jlp_dtype_info *d = jlp__doc_alloc(m->doc, sizeof *d);
     jlp_field *f = jlp__doc_alloc(m->doc, (n ? n : 1) * sizeof *f);
-    if (!v || !d || !f) return jlp__vm_nomem(m);
+    if (!v || !d || !f) return jlp__np_nomem(m);
     memset(d, 0, sizeof *d);
     d->doc = m->doc;
     d->kind = 'V';
@@ -220,19 +220,19 @@ jlp_code jlp__dtype_from_descr(jlp__vm *m, jlp_val *descr, jlp_val **out) {
     for (size_t i = 0; i < n; i++) {
         jlp_val *e = descr->u.seq.v[i];
         if (e->type != JLP_TUPLE || e->u.seq.n < 2 || e->u.seq.n > 3)
-            return jlp__vm_fail(m, JLP_E_BAD_DTYPE, "npy descr field is not (name, type[, shape])");
+            return jlp__np_fail(m, JLP_E_BAD_DTYPE, "npy descr field is not (name, type[, shape])");
         jlp_val *name = e->u.seq.v[0], *title = NULL, *fd;
         if (name->type == JLP_TUPLE && name->u.seq.n == 2) {
             title = name->u.seq.v[0];
             name = name->u.seq.v[1];
         }
-        if (name->type != JLP_STR) return jlp__vm_fail(m, JLP_E_BAD_DTYPE, "npy descr field name is not a str");
+        if (name->type != JLP_STR) return jlp__np_fail(m, JLP_E_BAD_DTYPE, "npy descr field name is not a str");
         jlp_code c = jlp__dtype_from_descr(m, e->u.seq.v[1], &fd);
         if (c) return c;
         if (e->u.seq.n == 3) { /* subarray field */
             jlp_val *sub = jlp__new_val(m->doc, JLP_DTYPE);
             jlp_dtype_info *sd = jlp__doc_alloc(m->doc, sizeof *sd);
-            if (!sub || !sd) return jlp__vm_nomem(m);
+            if (!sub || !sd) return jlp__np_nomem(m);
             memset(sd, 0, sizeof *sd);
             sd->doc = m->doc;
             uint32_t nd;
@@ -245,7 +245,7 @@ jlp_code jlp__dtype_from_descr(jlp__vm *m, jlp_val *descr, jlp_val **out) {
             sd->alignment = 1;
             uint64_t cnt;
             if (!jlp__array_size(jlp__dt(fd), sd->sub_shape, nd, &cnt, &sd->itemsize))
-                return jlp__vm_fail(m, JLP_E_BAD_DTYPE, "subarray size overflows");
+                return jlp__np_fail(m, JLP_E_BAD_DTYPE, "subarray size overflows");
             sd->hasobject = jlp__dt(fd)->hasobject;
             sd->built = true;
             sub->u.ext = sd;
@@ -254,7 +254,7 @@ jlp_code jlp__dtype_from_descr(jlp__vm *m, jlp_val *descr, jlp_val **out) {
         }
         uint64_t size = jlp__dt(fd)->itemsize;
         if (name->u.s.n == 0) { /* '' entries are padding */
-            if (!jlp__add_u64(off, size, &off)) return jlp__vm_fail(m, JLP_E_BAD_DTYPE, "dtype too large");
+            if (!jlp__add_u64(off, size, &off)) return jlp__np_fail(m, JLP_E_BAD_DTYPE, "dtype too large");
             continue;
         }
         jlp_field *fl = &f[d->nfields++];
@@ -265,7 +265,7 @@ jlp_code jlp__dtype_from_descr(jlp__vm *m, jlp_val *descr, jlp_val **out) {
         fl->offset = off;
         fl->title = title;
         if (jlp__dt(fd)->hasobject) d->hasobject = true;
-        if (!jlp__add_u64(off, size, &off)) return jlp__vm_fail(m, JLP_E_BAD_DTYPE, "dtype too large");
+        if (!jlp__add_u64(off, size, &off)) return jlp__np_fail(m, JLP_E_BAD_DTYPE, "dtype too large");
     }
     d->itemsize = off;
     d->built = true;
@@ -312,11 +312,11 @@ static const struct { const char *name, *str; } aliases[] = {
     {"datetime64", "=M8"}, {"timedelta64", "=m8"},
 };
 
-jlp_code jlp__dtype_from_text(jlp__vm *m, const char *text, size_t n, jlp_val **out) {
+jlp_code jlp__dtype_from_text(jlp__np *m, const char *text, size_t n, jlp_val **out) {
     while (n && (*text == ' ' || *text == '\t')) { text++; n--; }
     if (n && text[0] == '[') {
         jlp_val *lit_v = jlp__parse_literal(m->doc, text, n);
-        if (!lit_v) return jlp__vm_fail(m, JLP_E_BAD_DTYPE, "malformed structured dtype description");
+        if (!lit_v) return jlp__np_fail(m, JLP_E_BAD_DTYPE, "malformed structured dtype description");
         return jlp__dtype_from_descr(m, lit_v, out);
     }
     /* a byte order may lead a one-character code: '>f' is >f4 */

@@ -24,7 +24,7 @@ static bool orderless(char kind, uint64_t itemsize) {
     return kind == 'S' || kind == 'V' || kind == 'O' || kind == 'b' || itemsize == 1;
 }
 
-jlp_code jlp__dtype_reduce(jlp__vm *m, jlp_val *args, jlp_val **out) {
+jlp_code jlp__dtype_reduce(jlp__np *m, jlp_val *args, jlp_val **out) {
     const char *s;
     size_t n;
     /* numpy.dtype(obj, align=False, copy=False, metadata={}): align and copy may be
@@ -32,9 +32,9 @@ jlp_code jlp__dtype_reduce(jlp__vm *m, jlp_val *args, jlp_val **out) {
      * metadata must be a dict and is no part of the value; more arguments are a
      * TypeError in numpy */
     size_t nargs = args->u.seq.n;
-    if (nargs > 4) return jlp__vm_fail(m, JLP_E_BAD_DTYPE, "numpy.dtype takes at most 4 arguments (%zu given)", nargs);
+    if (nargs > 4) return jlp__np_fail(m, JLP_E_BAD_DTYPE, "numpy.dtype takes at most 4 arguments (%zu given)", nargs);
     if (nargs == 4 && args->u.seq.v[3]->type != JLP_DICT)
-        return jlp__vm_fail(m, JLP_E_BAD_DTYPE, "numpy.dtype's metadata is a %s, not a dict",
+        return jlp__np_fail(m, JLP_E_BAD_DTYPE, "numpy.dtype's metadata is a %s, not a dict",
                             jlp_type_name((jlp_type)args->u.seq.v[3]->type));
     jlp_val *a0 = nargs ? args->u.seq.v[0] : NULL;
     if (a0 && a0->type == JLP_GLOBAL && (JLP__GLOBAL_IS(a0, "numpy", "record") ||
@@ -47,7 +47,7 @@ jlp_code jlp__dtype_reduce(jlp__vm *m, jlp_val *args, jlp_val **out) {
         s = a0->u.s.p;
         n = a0->u.s.n;
     } else {
-        return jlp__vm_fail(m, JLP_E_BAD_DTYPE, "numpy.dtype needs a type string");
+        return jlp__np_fail(m, JLP_E_BAD_DTYPE, "numpy.dtype needs a type string");
     }
     char order = '=';
     if (n && (s[0] == '<' || s[0] == '>' || s[0] == '|' || s[0] == '=')) {
@@ -56,16 +56,16 @@ jlp_code jlp__dtype_reduce(jlp__vm *m, jlp_val *args, jlp_val **out) {
         n--;
     }
     if (n < 1 || !strchr("biufcSUVMmO", s[0]) || n > 12)
-        return jlp__vm_fail(m, JLP_E_BAD_DTYPE, "unsupported dtype '%.*s'", (int)(n > 20 ? 20 : n), s);
+        return jlp__np_fail(m, JLP_E_BAD_DTYPE, "unsupported dtype '%.*s'", (int)(n > 20 ? 20 : n), s);
     char kind = s[0];
     uint64_t size = 0;
     for (size_t i = 1; i < n; i++) {
         if (s[i] < '0' || s[i] > '9')
-            return jlp__vm_fail(m, JLP_E_BAD_DTYPE, "unsupported dtype '%.*s'", (int)n, s);
+            return jlp__np_fail(m, JLP_E_BAD_DTYPE, "unsupported dtype '%.*s'", (int)n, s);
         size = size * 10 + (uint64_t)(s[i] - '0');
     }
     if (kind == 'U') {
-        if (size > UINT64_MAX / 4) return jlp__vm_fail(m, JLP_E_BAD_DTYPE, "dtype too large");
+        if (size > UINT64_MAX / 4) return jlp__np_fail(m, JLP_E_BAD_DTYPE, "dtype too large");
         size *= 4;
     }
     if (n == 1) { /* a bare letter is numpy's one-character type code, not a kind */
@@ -73,7 +73,7 @@ jlp_code jlp__dtype_reduce(jlp__vm *m, jlp_val *args, jlp_val **out) {
         case 'b': kind = 'i'; size = 1; break;  /* signed char */
         case 'i': case 'f': size = 4; break;    /* int, float */
         case 'c': kind = 'S'; size = 1; break;  /* char */
-        case 'u': return jlp__vm_fail(m, JLP_E_BAD_DTYPE, "data type 'u' not understood (numpy has no such code)");
+        case 'u': return jlp__np_fail(m, JLP_E_BAD_DTYPE, "data type 'u' not understood (numpy has no such code)");
         case 'S': case 'U': case 'V': size = 0; break;
         default: size = 8; break;               /* M, m (generic units), O */
         }
@@ -84,11 +84,11 @@ jlp_code jlp__dtype_reduce(jlp__vm *m, jlp_val *args, jlp_val **out) {
                   || (kind == 'f' && (size == 2 || size == 4 || size == 8 || size == 16 || size == 12))
                   || (kind == 'c' && (size == 8 || size == 16 || size == 32 || size == 24))
                   || ((kind == 'M' || kind == 'm') && size == 8) || (kind == 'O' && (size == 8 || size == 4));
-        if (!ok) return jlp__vm_fail(m, JLP_E_BAD_DTYPE, "unsupported dtype '%.*s'", (int)n, s);
+        if (!ok) return jlp__np_fail(m, JLP_E_BAD_DTYPE, "unsupported dtype '%.*s'", (int)n, s);
     }
     jlp_val *v = jlp__new_val(m->doc, JLP_DTYPE);
     jlp_dtype_info *d = jlp__doc_alloc(m->doc, sizeof *d);
-    if (!v || !d) return jlp__vm_nomem(m);
+    if (!v || !d) return jlp__np_nomem(m);
     memset(d, 0, sizeof *d);
     d->doc = m->doc;
     d->kind = kind;
@@ -109,28 +109,28 @@ static bool int_of(const jlp_val *v, int64_t *out) {
     return true;
 }
 
-jlp_code jlp__shape_from_tuple(jlp__vm *m, jlp_val *t, uint64_t **shape, uint32_t *ndim) {
+jlp_code jlp__shape_from_tuple(jlp__np *m, jlp_val *t, uint64_t **shape, uint32_t *ndim) {
     if (t->type == JLP_INT) { /* numpy accepts a bare int for a 1-d shape */
-        if (t->u.i < 0) return jlp__vm_fail(m, JLP_E_BAD_ARRAY, "negative dimensions are not allowed");
+        if (t->u.i < 0) return jlp__np_fail(m, JLP_E_BAD_ARRAY, "negative dimensions are not allowed");
         *shape = jlp__doc_alloc(m->doc, sizeof **shape);
-        if (!*shape) return jlp__vm_nomem(m);
+        if (!*shape) return jlp__np_nomem(m);
         (*shape)[0] = (uint64_t)t->u.i;
         *ndim = 1;
         return JLP_OK;
     }
     if (t->type != JLP_TUPLE && t->type != JLP_LIST)
-        return jlp__vm_fail(m, JLP_E_BAD_ARRAY, "shape is a %s, not a tuple", jlp_type_name((jlp_type)t->type));
+        return jlp__np_fail(m, JLP_E_BAD_ARRAY, "shape is a %s, not a tuple", jlp_type_name((jlp_type)t->type));
     size_t n = t->u.seq.n;
-    if (n > 64) return jlp__vm_fail(m, JLP_E_BAD_ARRAY, "%zu dimensions (numpy allows 64)", n);
+    if (n > 64) return jlp__np_fail(m, JLP_E_BAD_ARRAY, "%zu dimensions (numpy allows 64)", n);
     uint64_t *s = jlp__doc_alloc(m->doc, (n ? n : 1) * sizeof *s);
-    if (!s) return jlp__vm_nomem(m);
+    if (!s) return jlp__np_nomem(m);
     for (size_t i = 0; i < n; i++) {
         const jlp_val *x = t->u.seq.v[i];
         if (x->type == JLP_BIGINT)
-            return jlp__vm_fail(m, JLP_E_BAD_ARRAY, "dimension %zu does not fit in 64 bits", i);
+            return jlp__np_fail(m, JLP_E_BAD_ARRAY, "dimension %zu does not fit in 64 bits", i);
         int64_t d;
-        if (!int_of(x, &d)) return jlp__vm_fail(m, JLP_E_BAD_ARRAY, "dimension %zu is not an int", i);
-        if (d < 0) return jlp__vm_fail(m, JLP_E_BAD_ARRAY, "negative dimensions are not allowed");
+        if (!int_of(x, &d)) return jlp__np_fail(m, JLP_E_BAD_ARRAY, "dimension %zu is not an int", i);
+        if (d < 0) return jlp__np_fail(m, JLP_E_BAD_ARRAY, "negative dimensions are not allowed");
         s[i] = (uint64_t)d;
     }
     *shape = s;
@@ -138,15 +138,15 @@ jlp_code jlp__shape_from_tuple(jlp__vm *m, jlp_val *t, uint64_t **shape, uint32_
     return JLP_OK;
 }
 
-static jlp_code set_fields(jlp__vm *m, jlp_dtype_info *d, jlp_val *names, jlp_val *fields) {
-    if (fields->type != JLP_DICT) return jlp__vm_fail(m, JLP_E_BAD_DTYPE, "dtype fields is not a dict");
+static jlp_code set_fields(jlp__np *m, jlp_dtype_info *d, jlp_val *names, jlp_val *fields) {
+    if (fields->type != JLP_DICT) return jlp__np_fail(m, JLP_E_BAD_DTYPE, "dtype fields is not a dict");
     size_t nf = names ? names->u.seq.n : fields->u.seq.n;
     d->fields = jlp__doc_alloc(m->doc, (nf ? nf : 1) * sizeof *d->fields);
-    if (!d->fields) return jlp__vm_nomem(m);
+    if (!d->fields) return jlp__np_nomem(m);
     size_t k = 0;
     for (size_t i = 0; i < (names ? names->u.seq.n : fields->u.seq.n); i++) {
         jlp_val *name = names ? names->u.seq.v[i] : fields->u.seq.v[2 * i];
-        if (name->type != JLP_STR) return jlp__vm_fail(m, JLP_E_BAD_DTYPE, "dtype field name is not a str");
+        if (name->type != JLP_STR) return jlp__np_fail(m, JLP_E_BAD_DTYPE, "dtype field name is not a str");
         jlp_val *entry = NULL;
         for (size_t j = 0; j < fields->u.seq.n && !entry; j++) {
             jlp_val *key = fields->u.seq.v[2 * j];
@@ -155,7 +155,7 @@ static jlp_code set_fields(jlp__vm *m, jlp_dtype_info *d, jlp_val *names, jlp_va
         }
         if (!entry || entry->type != JLP_TUPLE || entry->u.seq.n < 2 || entry->u.seq.n > 3 ||
             entry->u.seq.v[0]->type != JLP_DTYPE || !jlp__dt(entry->u.seq.v[0])->built)
-            return jlp__vm_fail(m, JLP_E_BAD_DTYPE, "dtype field '%.*s' is malformed", (int)name->u.s.n, name->u.s.p);
+            return jlp__np_fail(m, JLP_E_BAD_DTYPE, "dtype field '%.*s' is malformed", (int)name->u.s.n, name->u.s.p);
         jlp_val *title = entry->u.seq.n == 3 ? entry->u.seq.v[2] : NULL;
         /* Without names (state versions 0/1) title aliases appear as keys too: skip them. */
         if (!names && title && title->type == JLP_STR && title->u.s.n == name->u.s.n &&
@@ -163,7 +163,7 @@ static jlp_code set_fields(jlp__vm *m, jlp_dtype_info *d, jlp_val *names, jlp_va
             continue;
         int64_t off;
         if (!int_of(entry->u.seq.v[1], &off) || off < 0)
-            return jlp__vm_fail(m, JLP_E_BAD_DTYPE, "dtype field offset is not a non-negative int");
+            return jlp__np_fail(m, JLP_E_BAD_DTYPE, "dtype field offset is not a non-negative int");
         jlp_field *f = &d->fields[k++];
         f->name = name->u.s.p;
         f->name_len = name->u.s.n;
@@ -174,7 +174,7 @@ static jlp_code set_fields(jlp__vm *m, jlp_dtype_info *d, jlp_val *names, jlp_va
         if (jlp__dt(f->dtype)->hasobject) d->hasobject = true;
         uint64_t end;
         if (!jlp__add_u64(f->offset, jlp__dt(f->dtype)->itemsize, &end) || end > d->itemsize)
-            return jlp__vm_fail(m, JLP_E_BAD_DTYPE, "dtype field '%.*s' extends past the item", (int)name->u.s.n, name->u.s.p);
+            return jlp__np_fail(m, JLP_E_BAD_DTYPE, "dtype field '%.*s' extends past the item", (int)name->u.s.n, name->u.s.p);
     }
     d->nfields = k;
     if (!names) { /* order by offset, as numpy does for old states */
@@ -196,12 +196,12 @@ bool jlp__datetime_unit_known(const char *u, size_t n) {
     return false;
 }
 
-jlp_code jlp__dtype_build(jlp__vm *m, jlp_val *dt, jlp_val *state) {
+jlp_code jlp__dtype_build(jlp__np *m, jlp_val *dt, jlp_val *state) {
     jlp_dtype_info *d = jlp__dt(dt);
     /* One BUILD per dtype, and fields only of dtypes already built: together these make
      * a cycle of dtypes impossible. */
-    if (d->built) return jlp__vm_fail(m, JLP_E_BAD_DTYPE, "BUILD on a dtype that is already built");
-    if (state->type != JLP_TUPLE) return jlp__vm_fail(m, JLP_E_BAD_DTYPE, "dtype state is not a tuple");
+    if (d->built) return jlp__np_fail(m, JLP_E_BAD_DTYPE, "BUILD on a dtype that is already built");
+    if (state->type != JLP_TUPLE) return jlp__np_fail(m, JLP_E_BAD_DTYPE, "dtype state is not a tuple");
     jlp_val *const *s = state->u.seq.v;
     size_t n = state->u.seq.n;
     jlp_val *endian, *subarray, *names = NULL, *fields, *elsize, *align, *flags = NULL, *meta = NULL;
@@ -210,25 +210,25 @@ jlp_code jlp__dtype_build(jlp__vm *m, jlp_val *dt, jlp_val *state) {
     case 9: meta = s[8]; /* fall through */
     case 8: flags = s[7]; /* fall through */
     case 7:
-        if (!int_of(s[0], &version)) return jlp__vm_fail(m, JLP_E_BAD_DTYPE, "dtype state version is not an int");
+        if (!int_of(s[0], &version)) return jlp__np_fail(m, JLP_E_BAD_DTYPE, "dtype state version is not an int");
         endian = s[1]; subarray = s[2]; names = s[3]; fields = s[4]; elsize = s[5]; align = s[6];
         break;
     case 6:
-        if (!int_of(s[0], &version)) return jlp__vm_fail(m, JLP_E_BAD_DTYPE, "dtype state version is not an int");
+        if (!int_of(s[0], &version)) return jlp__np_fail(m, JLP_E_BAD_DTYPE, "dtype state version is not an int");
         endian = s[1]; subarray = s[2]; fields = s[3]; elsize = s[4]; align = s[5];
         break;
     case 5:
         endian = s[0]; subarray = s[1]; fields = s[2]; elsize = s[3]; align = s[4];
         break;
     default:
-        return jlp__vm_fail(m, JLP_E_BAD_DTYPE, "dtype state has %zu items", n);
+        return jlp__np_fail(m, JLP_E_BAD_DTYPE, "dtype state has %zu items", n);
     }
-    if (version < 0 || version > 4) return jlp__vm_fail(m, JLP_E_BAD_DTYPE, "dtype state version %lld", (long long)version);
+    if (version < 0 || version > 4) return jlp__np_fail(m, JLP_E_BAD_DTYPE, "dtype state version %lld", (long long)version);
     if (endian->type != JLP_STR || endian->u.s.n != 1 || !strchr("<>|=", endian->u.s.p[0]))
-        return jlp__vm_fail(m, JLP_E_BAD_DTYPE, "dtype byte order is not one of < > | =");
+        return jlp__np_fail(m, JLP_E_BAD_DTYPE, "dtype byte order is not one of < > | =");
     int64_t es = -1, al = -1, fl = 0;
     if (!int_of(elsize, &es) || !int_of(align, &al) || (flags && !int_of(flags, &fl)))
-        return jlp__vm_fail(m, JLP_E_BAD_DTYPE, "dtype state sizes are not ints");
+        return jlp__np_fail(m, JLP_E_BAD_DTYPE, "dtype state sizes are not ints");
     char bo = endian->u.s.p[0];
     if (bo == '=') bo = host_little() ? '<' : '>';
     bool flexible = d->kind == 'S' || d->kind == 'U' || d->kind == 'V';
@@ -237,15 +237,15 @@ jlp_code jlp__dtype_build(jlp__vm *m, jlp_val *dt, jlp_val *state) {
          * no whole number of characters is refused (numpy makes a dtype of it that no
          * text fits) */
         if (d->kind == 'U' && es % 4)
-            return jlp__vm_fail(m, JLP_E_BAD_DTYPE, "U item size %lld is not a multiple of 4", (long long)es);
+            return jlp__np_fail(m, JLP_E_BAD_DTYPE, "U item size %lld is not a multiple of 4", (long long)es);
         d->itemsize = (uint64_t)es;
     }
     if (al > 0 && al <= 4096) d->alignment = (uint32_t)al;
     d->flags = (int32_t)fl;
     if (names && names->type == JLP_NONE) names = NULL;
-    if (names && names->type != JLP_TUPLE) return jlp__vm_fail(m, JLP_E_BAD_DTYPE, "dtype names is not a tuple");
+    if (names && names->type != JLP_TUPLE) return jlp__np_fail(m, JLP_E_BAD_DTYPE, "dtype names is not a tuple");
     if (fields->type != JLP_NONE) {
-        if (d->kind != 'V') return jlp__vm_fail(m, JLP_E_BAD_DTYPE, "fields on a non-void dtype");
+        if (d->kind != 'V') return jlp__np_fail(m, JLP_E_BAD_DTYPE, "fields on a non-void dtype");
         jlp_code c = set_fields(m, d, names, fields);
         if (c) return c;
         d->structured = true;
@@ -253,7 +253,7 @@ jlp_code jlp__dtype_build(jlp__vm *m, jlp_val *dt, jlp_val *state) {
     if (subarray->type != JLP_NONE) {
         if (subarray->type != JLP_TUPLE || subarray->u.seq.n != 2 || subarray->u.seq.v[0]->type != JLP_DTYPE ||
             !jlp__dt(subarray->u.seq.v[0])->built)
-            return jlp__vm_fail(m, JLP_E_BAD_DTYPE, "dtype subarray is not (dtype, shape)");
+            return jlp__np_fail(m, JLP_E_BAD_DTYPE, "dtype subarray is not (dtype, shape)");
         uint32_t nd;
         jlp_code c = jlp__shape_from_tuple(m, subarray->u.seq.v[1], &d->sub_shape, &nd);
         if (c) return c;
@@ -261,7 +261,7 @@ jlp_code jlp__dtype_build(jlp__vm *m, jlp_val *dt, jlp_val *state) {
         d->sub_base = subarray->u.seq.v[0];
         uint64_t cnt, nb;
         if (!jlp__array_size(jlp__dt(d->sub_base), d->sub_shape, nd, &cnt, &nb) || nb != d->itemsize)
-            return jlp__vm_fail(m, JLP_E_BAD_DTYPE, "dtype subarray size differs from its item size");
+            return jlp__np_fail(m, JLP_E_BAD_DTYPE, "dtype subarray size differs from its item size");
         if (jlp__dt(d->sub_base)->hasobject) d->hasobject = true;
     }
     unsigned depth = 0;
@@ -269,7 +269,7 @@ jlp_code jlp__dtype_build(jlp__vm *m, jlp_val *dt, jlp_val *state) {
         if (jlp__dt(d->fields[i].dtype)->depth > depth) depth = jlp__dt(d->fields[i].dtype)->depth;
     if (d->sub_base && jlp__dt(d->sub_base)->depth > depth) depth = jlp__dt(d->sub_base)->depth;
     if (depth + 1 > DTYPE_MAX_DEPTH)
-        return jlp__vm_fail(m, JLP_E_LIMIT, "dtype nests deeper than %d levels", DTYPE_MAX_DEPTH);
+        return jlp__np_fail(m, JLP_E_LIMIT, "dtype nests deeper than %d levels", DTYPE_MAX_DEPTH);
     d->depth = (uint8_t)(depth + 1);
     d->byteorder = (orderless(d->kind, d->itemsize) || d->structured || d->sub_base) ? '|' : bo;
     if (meta && meta->type != JLP_NONE) {
@@ -287,9 +287,9 @@ jlp_code jlp__dtype_build(jlp__vm *m, jlp_val *dt, jlp_val *state) {
             int64_t num;
             if ((u->type != JLP_BYTES && u->type != JLP_STR) || u->u.s.n >= sizeof d->unit ||
                 !int_of(unit->u.seq.v[1], &num) || num < 1)
-                return jlp__vm_fail(m, JLP_E_BAD_DTYPE, "malformed datetime unit");
+                return jlp__np_fail(m, JLP_E_BAD_DTYPE, "malformed datetime unit");
             if (!jlp__datetime_unit_known(u->u.s.p, u->u.s.n))
-                return jlp__vm_fail(m, JLP_E_BAD_DTYPE, "unknown datetime unit");
+                return jlp__np_fail(m, JLP_E_BAD_DTYPE, "unknown datetime unit");
             if (!(u->u.s.n == 7 && !memcmp(u->u.s.p, "generic", 7))) {
                 memcpy(d->unit, u->u.s.p, u->u.s.n);
                 d->unit[u->u.s.n] = 0;

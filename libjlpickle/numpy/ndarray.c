@@ -55,24 +55,24 @@ static int which(const jlp_val *fn) {
 }
 
 /* Raw item bytes from a bytes/bytearray node, or from a py2 str (Latin-1 code points). */
-static jlp_code raw_bytes(jlp__vm *m, jlp_val *v, const uint8_t **p, size_t *n) {
+static jlp_code raw_bytes(jlp__np *m, jlp_val *v, const uint8_t **p, size_t *n) {
     if (v->type == JLP_BYTES || v->type == JLP_BYTEARRAY) {
         *p = (const uint8_t *)v->u.s.p;
         *n = v->u.s.n;
         return JLP_OK;
     }
-    if (v->type != JLP_STR) return jlp__vm_fail(m, JLP_E_BAD_ARRAY, "array data is a %s", jlp_type_name((jlp_type)v->type));
+    if (v->type != JLP_STR) return jlp__np_fail(m, JLP_E_BAD_ARRAY, "array data is a %s", jlp_type_name((jlp_type)v->type));
     const uint8_t *s = (const uint8_t *)v->u.s.p;
     size_t len = v->u.s.n, o = 0;
     uint8_t *out = jlp__doc_alloc(m->doc, len + 1);
-    if (!out) return jlp__vm_nomem(m);
+    if (!out) return jlp__np_nomem(m);
     for (size_t i = 0; i < len;) {
         if (s[i] < 0x80) out[o++] = s[i++];
         else if ((s[i] == 0xC2 || s[i] == 0xC3) && i + 1 < len) {
             out[o++] = (uint8_t)(((s[i] & 0x1F) << 6) | (s[i + 1] & 0x3F));
             i += 2;
         } else {
-            return jlp__vm_fail(m, JLP_E_BAD_ARRAY, "array data str has a code point above U+00FF");
+            return jlp__np_fail(m, JLP_E_BAD_ARRAY, "array data str has a code point above U+00FF");
         }
     }
     *p = out;
@@ -80,13 +80,13 @@ static jlp_code raw_bytes(jlp__vm *m, jlp_val *v, const uint8_t **p, size_t *n) 
     return JLP_OK;
 }
 
-static jlp_code set_data(jlp__vm *m, jlp_ndarray *a, jlp_val *data) {
+static jlp_code set_data(jlp__np *m, jlp_ndarray *a, jlp_val *data) {
     jlp_dtype_info *dt = jlp__dt(a->dtype);
     if (!jlp__array_size(dt, a->shape, a->ndim, &a->count, &a->nbytes))
-        return jlp__vm_fail(m, JLP_E_BAD_ARRAY, "array size overflows");
+        return jlp__np_fail(m, JLP_E_BAD_ARRAY, "array size overflows");
     if (dt->hasobject) {
         if (data->type != JLP_LIST || data->u.seq.n != a->count)
-            return jlp__vm_fail(m, JLP_E_BAD_ARRAY, "object array data is not a list of %llu items",
+            return jlp__np_fail(m, JLP_E_BAD_ARRAY, "object array data is not a list of %llu items",
                                 (unsigned long long)a->count);
         a->objects = data;
         a->storage = JLP_STORE_NONE;
@@ -97,20 +97,20 @@ static jlp_code set_data(jlp__vm *m, jlp_ndarray *a, jlp_val *data) {
     jlp_code c = raw_bytes(m, data, &p, &n);
     if (c) return c;
     if (n != a->nbytes)
-        return jlp__vm_fail(m, JLP_E_BAD_ARRAY, "array data has %zu bytes, shape and dtype need %llu", n,
+        return jlp__np_fail(m, JLP_E_BAD_ARRAY, "array data has %zu bytes, shape and dtype need %llu", n,
                             (unsigned long long)a->nbytes);
     a->data = p;
     a->storage = (data->flags & JLP_VF_BORROWED) ? JLP_STORE_BORROWED : JLP_STORE_ARENA;
     return jlp__array_place(m, a);
 }
 
-jlp_code jlp__ndarray_build(jlp__vm *m, jlp_val *arr, jlp_val *state) {
+jlp_code jlp__ndarray_build(jlp__np *m, jlp_val *arr, jlp_val *state) {
     jlp_ndarray *a = jlp__arr(arr);
-    if (!a->pending) return jlp__vm_fail(m, JLP_E_BAD_TYPE, "BUILD on a complete ndarray");
+    if (!a->pending) return jlp__np_fail(m, JLP_E_BAD_TYPE, "BUILD on a complete ndarray");
     if (state->type != JLP_TUPLE || (state->u.seq.n != 5 && state->u.seq.n != 4))
-        return jlp__vm_fail(m, JLP_E_BAD_ARRAY, "ndarray state is not a 4- or 5-tuple");
+        return jlp__np_fail(m, JLP_E_BAD_ARRAY, "ndarray state is not a 4- or 5-tuple");
     jlp_val *const *s = state->u.seq.v + (state->u.seq.n == 5);
-    if (s[1]->type != JLP_DTYPE) return jlp__vm_fail(m, JLP_E_BAD_ARRAY, "ndarray state has no dtype");
+    if (s[1]->type != JLP_DTYPE) return jlp__np_fail(m, JLP_E_BAD_ARRAY, "ndarray state has no dtype");
     uint64_t *shape;
     uint32_t ndim;
     jlp_code c = jlp__shape_from_tuple(m, s[0], &shape, &ndim);
@@ -142,7 +142,7 @@ static bool empty_shape(const jlp_val *t) {
     return zero;
 }
 
-jlp_code jlp__numpy_reduce(jlp__vm *m, jlp_val *fn, jlp_val *args, jlp_val **out) {
+jlp_code jlp__numpy_reduce(jlp__np *m, jlp_val *fn, jlp_val *args, jlp_val **out) {
     *out = NULL;
     size_t n = args->u.seq.n;
     jlp_val *const *a = args->u.seq.v;
@@ -168,7 +168,7 @@ jlp_code jlp__numpy_reduce(jlp__vm *m, jlp_val *fn, jlp_val *args, jlp_val **out
         if (defined && (c = jlp__shape_from_tuple(m, a[1], &shape, &ndim))) return c;
         if (!defined && (c = jlp__dtype_from_str(m, "|i1", 3, &dt))) return c; /* a placeholder */
         jlp_val *v = jlp__new_ndarray(m->doc, dt, shape, ndim);
-        if (!v) return jlp__vm_nomem(m);
+        if (!v) return jlp__np_nomem(m);
         jlp__arr(v)->pending = true;
         jlp__arr(v)->unbuilt = !defined;
         m->doc->unbuilt += !defined;
@@ -182,7 +182,7 @@ jlp_code jlp__numpy_reduce(jlp__vm *m, jlp_val *fn, jlp_val *args, jlp_val **out
         jlp_dtype_info *dt = jlp__dt(a[0]);
         jlp_val *v = jlp__new_val(m->doc, JLP_SCALAR);
         jlp_scalar *sc = jlp__doc_alloc(m->doc, sizeof *sc);
-        if (!v || !sc) return jlp__vm_nomem(m);
+        if (!v || !sc) return jlp__np_nomem(m);
         memset(sc, 0, sizeof *sc);
         sc->dtype = a[0];
         v->u.ext = sc;
@@ -196,7 +196,7 @@ jlp_code jlp__numpy_reduce(jlp__vm *m, jlp_val *fn, jlp_val *args, jlp_val **out
                 if (c) return c;
             }
             if (len != dt->itemsize)
-                return jlp__vm_fail(m, JLP_E_BAD_ARRAY, "scalar data has %zu bytes, its dtype %llu", len,
+                return jlp__np_fail(m, JLP_E_BAD_ARRAY, "scalar data has %zu bytes, its dtype %llu", len,
                                     (unsigned long long)dt->itemsize);
             sc->data = p;
         }
@@ -210,9 +210,9 @@ jlp_code jlp__numpy_reduce(jlp__vm *m, jlp_val *fn, jlp_val *args, jlp_val **out
         uint32_t ndim;
         jlp_code c = jlp__shape_from_tuple(m, a[2], &shape, &ndim);
         if (c) return c;
-        if (jlp__dt(a[1])->hasobject) return jlp__vm_fail(m, JLP_E_BAD_ARRAY, "_frombuffer of an object dtype");
+        if (jlp__dt(a[1])->hasobject) return jlp__np_fail(m, JLP_E_BAD_ARRAY, "_frombuffer of an object dtype");
         jlp_val *v = jlp__new_ndarray(m->doc, a[1], shape, ndim);
-        if (!v) return jlp__vm_nomem(m);
+        if (!v) return jlp__np_nomem(m);
         jlp_ndarray *arr = jlp__arr(v);
         arr->order = jlp_str_eq(a[3], "F") ? 'F' : 'C';
         arr->origin = JLP_ORIGIN_FROMBUFFER;

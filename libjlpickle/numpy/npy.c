@@ -41,7 +41,7 @@ int jlp_is_npy(const void *head, size_t len) { return jlp__npy_magic(head, len);
 /* Report `code` at byte `at` of the .npy file (a companion reports at the opcode that
  * names it), the message led by the file's name when there is one. */
 JLP_PRINTF(5, 6)
-static jlp_code npy_fail(jlp__vm *m, const jlp__npy_ctx *x, uint64_t at, jlp_code code, const char *fmt, ...) {
+static jlp_code npy_fail(jlp__np *m, const jlp__npy_ctx *x, uint64_t at, jlp_code code, const char *fmt, ...) {
     char msg[160];
     va_list ap;
     va_start(ap, fmt);
@@ -54,7 +54,7 @@ static jlp_code npy_fail(jlp__vm *m, const jlp__npy_ctx *x, uint64_t at, jlp_cod
 }
 
 /* An allocation failed: NOMEM, or LIMIT when it was the document's budget. */
-static jlp_code npy_nomem(jlp__vm *m, const jlp__npy_ctx *x, uint64_t at) {
+static jlp_code npy_nomem(jlp__np *m, const jlp__npy_ctx *x, uint64_t at) {
     if (jlp__doc_limit_hit(m->doc))
         return npy_fail(m, x, at, JLP_E_LIMIT, "document allocation exceeds limits.max_alloc (%llu)",
                         (unsigned long long)m->lim->max_alloc);
@@ -62,7 +62,7 @@ static jlp_code npy_nomem(jlp__vm *m, const jlp__npy_ctx *x, uint64_t at) {
 }
 
 /* The next `n` bytes of `src`, or TRUNCATED (the read error when there was one). */
-static jlp_code npy_take(jlp__vm *m, jlp_source *src, const jlp__npy_ctx *x, size_t n, const char *what,
+static jlp_code npy_take(jlp__np *m, jlp_source *src, const jlp__npy_ctx *x, size_t n, const char *what,
                          const uint8_t **out) {
     uint64_t at = jlp__src_tell(src);
     *out = jlp__src_take(src, n);
@@ -73,7 +73,7 @@ static jlp_code npy_take(jlp__vm *m, jlp_source *src, const jlp__npy_ctx *x, siz
 
 /* The header text as UTF-8: latin-1 (versions 1 and 2) is widened, UTF-8 (version 3)
  * checked. *out points into the source or into the document. */
-static jlp_code header_text(jlp__vm *m, const jlp__npy_ctx *x, int major, const uint8_t *p, size_t n,
+static jlp_code header_text(jlp__np *m, const jlp__npy_ctx *x, int major, const uint8_t *p, size_t n,
                             uint64_t at, const char **out, size_t *out_len) {
     if (major == 3) {
         size_t ok = jlp__utf8_valid_prefix(p, n);
@@ -107,7 +107,7 @@ static jlp_val *last_value(const jlp_val *dict, const char *key) {
 }
 
 /* Check the header dict as numpy's _read_array_header does and build its parts. */
-static jlp_code header_fields(jlp__vm *m, const jlp__npy_ctx *x, jlp_val *hd, uint64_t at, jlp__npy_header *h) {
+static jlp_code header_fields(jlp__np *m, const jlp__npy_ctx *x, jlp_val *hd, uint64_t at, jlp__npy_header *h) {
     if (!hd) return npy_fail(m, x, at, JLP_E_BAD_ARRAY, "cannot parse the header");
     if (hd->type != JLP_DICT) return npy_fail(m, x, at, JLP_E_BAD_ARRAY, "header is not a dictionary");
     for (size_t i = 0; i < hd->u.seq.n; i++) {
@@ -134,7 +134,7 @@ static jlp_code header_fields(jlp__vm *m, const jlp__npy_ctx *x, jlp_val *hd, ui
     return JLP_OK;
 }
 
-jlp_code jlp__npy_read_header(jlp__vm *m, jlp_source *src, const jlp__npy_ctx *x, jlp__npy_header *h) {
+jlp_code jlp__npy_read_header(jlp__np *m, jlp_source *src, const jlp__npy_ctx *x, jlp__npy_header *h) {
     memset(h, 0, sizeof *h);
     uint64_t start = jlp__src_tell(src);
     const uint8_t *p;
@@ -165,7 +165,7 @@ jlp_code jlp__npy_read_header(jlp__vm *m, jlp_source *src, const jlp__npy_ctx *x
     return JLP_OK;
 }
 
-jlp_code jlp__npy_data_size(jlp__vm *m, jlp_source *src, const jlp__npy_ctx *x, const jlp__npy_header *h,
+jlp_code jlp__npy_data_size(jlp__np *m, jlp_source *src, const jlp__npy_ctx *x, const jlp__npy_header *h,
                             uint64_t *count, uint64_t *nbytes) {
     const jlp_dtype_info *dt = jlp__dt(h->dtype);
     if (dt->hasobject)
@@ -190,7 +190,7 @@ jlp_code jlp__npy_data_size(jlp__vm *m, jlp_source *src, const jlp__npy_ctx *x, 
     return JLP_OK;
 }
 
-jlp_code jlp__npy_new_array(jlp__vm *m, const jlp__npy_ctx *x, const jlp__npy_header *h, const uint8_t *data,
+jlp_code jlp__npy_new_array(jlp__np *m, const jlp__npy_ctx *x, const jlp__npy_header *h, const uint8_t *data,
                             uint64_t count, uint64_t nbytes, jlp_storage storage, jlp_val **out) {
     jlp_val *arr = jlp__new_ndarray(m->doc, h->dtype, h->shape, h->ndim);
     if (!arr) return npy_nomem(m, x, h->data_offset);

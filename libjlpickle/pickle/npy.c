@@ -14,8 +14,9 @@ jlp_code jlp__npy_body(jlp__vm *m, const jlp__load_how *how) {
     const jlp__npy_ctx x = {NULL, false, (m->opts->flags & JLP_READ_NPY_PICKLE) != 0};
     jlp__npy_header h;
     uint64_t count = 0, nbytes = 0;
-    jlp_code c = jlp__npy_read_header(m, m->src, &x, &h);
-    if (!c) c = jlp__npy_data_size(m, m->src, &x, &h, &count, &nbytes);
+    jlp__np np = jlp__vm_np(m); /* one context: the header reader moves its offset */
+    jlp_code c = jlp__npy_read_header(&np, m->src, &x, &h);
+    if (!c) c = jlp__npy_data_size(&np, m->src, &x, &h, &count, &nbytes);
     if (c) return c;
     m->op_off = h.data_offset;
     if (jlp__dt(h.dtype)->hasobject) {
@@ -35,7 +36,7 @@ jlp_code jlp__npy_body(jlp__vm *m, const jlp__load_how *how) {
     if ((c = jlp__vm_read_raw(m, nbytes, &data, &borrowed))) return c;
     if ((c = jlp__vm_event(m, JLP_EV_PAYLOAD, h.data_offset, nbytes))) return c;
     jlp_storage st = !borrowed ? JLP_STORE_ARENA : m->doc->mapped ? JLP_STORE_MMAP : JLP_STORE_BORROWED;
-    if ((c = jlp__npy_new_array(m, &x, &h, data, count, nbytes, st, &m->result))) return c;
+    if ((c = jlp__npy_new_array(&np, &x, &h, data, count, nbytes, st, &m->result))) return c;
     jlp__arr(m->result)->origin = JLP_ORIGIN_NPY;
     return JLP_OK;
 }

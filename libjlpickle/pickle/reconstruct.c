@@ -119,7 +119,8 @@ jlp_code jlp__reduce(jlp__vm *m, jlp_val *fn, jlp_val *args, jlp_val **out) {
     jlp_val *r = NULL;
     bool inert = false;
 
-    jlp_code c = jlp__numpy_reduce(m, fn, args, &r);
+    jlp__np np = jlp__vm_np(m);
+    jlp_code c = jlp__numpy_reduce(&np, fn, args, &r);
     if (c) return c;
     if (r) {
         *out = r;

@@ -1352,9 +1352,11 @@ static jlp_code run(jlp__vm *m) {
                 if (!m->nested) TRY(jlp__joblib_build(m, target, state, &handled));
                 if (!handled) target->u.obj->state = state;
             } else if (target->type == JLP_DTYPE) {
-                TRY(jlp__dtype_build(m, target, state));
+                jlp__np np = jlp__vm_np(m);
+                TRY(jlp__dtype_build(&np, target, state));
             } else if (target->type == JLP_NDARRAY) {
-                TRY(jlp__ndarray_build(m, target, state));
+                jlp__np np = jlp__vm_np(m);
+                TRY(jlp__ndarray_build(&np, target, state));
             } else if (target->type == JLP_DICT && (target->flags & JLP_VF_ORDERED)) {
                 TRY(ordered_dict_build(m, target, state));
             } else if (!(m->lenient && build_elsewhere(m, target, state))) {

@@ -1,11 +1,14 @@
 /*
  * vm.h - the unpickler's state, shared between the opcode loop (unpickle.c) and the
- * native reconstructors of allowlisted globals (reconstruct.c, numpy/).
+ * native reconstructors of allowlisted globals (reconstruct.c), joblib's wrappers and
+ * companion files (joblib.c, companion.c). pickle/ may use every layer below it; numpy/
+ * code gets the small context jlp__vm_np makes, never the VM.
  */
 #ifndef JLP_VM_H
 #define JLP_VM_H
 
 #include "../io/source.h"
+#include "../numpy/numpy.h"
 #include "../value/doc.h"
 #include "memo.h"
 
@@ -116,6 +119,22 @@ jlp_code jlp__vm_nested_src(jlp__vm *m, jlp_source *src, jlp_val **root);
 /** REDUCE of `callable` with the tuple `args`: rebuild allowlisted globals natively,
  *  otherwise make an inert JLP_OBJ_REDUCE object. @return JLP_OK with *out set. */
 jlp_code jlp__reduce(jlp__vm *m, jlp_val *callable, jlp_val *args, jlp_val **out);
+
+/** The context numpy code reports through (numpy/numpy.h): this load's document, error,
+ *  options and limits, and the opcode being executed. Made for each call into numpy/,
+ *  since the opcode moves on. */
+static inline jlp__np jlp__vm_np(const jlp__vm *m) {
+    jlp__np np = {m->doc, m->err, m->opts, m->lim, m->op, m->op_off, m->src && m->src->layer};
+    return np;
+}
+
+/** BUILD on joblib's NumpyArrayWrapper / NDArrayWrapper / ZNDArrayWrapper (joblib.c):
+ *  read the payload and replace the wrapper on the stack with the array. @return JLP_OK
+ *  with *handled = false when `target` is not a joblib wrapper. */
+jlp_code jlp__joblib_build(jlp__vm *m, jlp_val *target, jlp_val *state, bool *handled);
+/** NDArrayWrapper (zf = false: a .npy companion) and ZNDArrayWrapper (zf = true: a ZF
+ *  companion of raw bytes) of joblib <= 0.9 (companion.c). */
+jlp_code jlp__companion_build(jlp__vm *m, jlp_val *state, bool zf, jlp_val **out);
 
 /** Raise JLP_WARN_UNHASHABLE_KEY when a key among kv[0], kv[step], ... (n values) is
  *  something Python could not hash. */

@@ -14,7 +14,7 @@
 #include "../common/item.h"
 #include "../common/opts.h"
 #include "../common/sha256.h"
-#include "../numpy/numpy.h"
+#include "npvalue.h"
 
 #include <inttypes.h>
 #include <math.h>

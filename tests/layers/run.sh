@@ -2,7 +2,8 @@
 # tests/layers/run.sh BUILD_DIR - the layer check on the library as built, and proof that
 # it fails where it must:
 #   1. tests/layers/check.sh passes on the library with the known-violations list;
-#   2. with an empty list it reports every listed violation (today's circles), no more;
+#   2. with an empty list it reports every listed violation, no more (none once the
+#      layering is done: it passes);
 #   3. a probe file added to a copy of the tree, libjlpickle/common/probe.c, which
 #      includes the VM's header and calls the writer, fails with exactly those two
 #      messages;
@@ -29,15 +30,19 @@ if sh tests/layers/check.sh "$B" >"$work/out" 2>&1; then ok; else
     bad "layer check"
 fi
 
-# 2: every line of the list is a real violation, reported as such
-sh tests/layers/check.sh -k /dev/null "$B" >"$work/out" 2>&1 && bad "an empty list passed"
+# 2: every line of the list is a real violation, reported as such; with an empty list
+#    the library has none left and the check passes without the list too
+if sh tests/layers/check.sh -k /dev/null "$B" >"$work/out" 2>&1; then passed=yes; else passed=no; fi
 listed=$(grep -c -E '^(call|include) ' "$known")
 reported=$(grep -c -E '^FAIL upward (call|include): ' "$work/out")
-if [ "$listed" -gt 0 ] && [ "$reported" = "$listed" ]; then ok; else
+expected=no
+[ "$listed" = 0 ] && expected=yes
+if [ "$reported" = "$listed" ] && [ $passed = $expected ]; then
+    ok
+else
+    cat "$work/out"
     bad "with an empty list: $reported upward uses reported, $listed listed"
 fi
-grep -q '^FAIL upward call: libjlpickle/numpy/dtype.c (layer numpy) calls jlp__vm_fail, defined in libjlpickle/pickle/unpickle.c (layer pickle); numpy may use only common, codec, io, value, numpy$' "$work/out" &&
-    ok || bad "no exact report of numpy/dtype.c calling jlp__vm_fail"
 
 # 3: a new upward call and include in a copy of the tree
 mkdir -p "$work/src" "$work/b/libjlpickle/common"

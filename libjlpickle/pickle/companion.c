@@ -7,7 +7,7 @@
  * with a separator, "..", or anything but a plain file name is refused (JLP_E_PATH):
  * a pickle must not make the loader open other files.
  */
-#include "numpy.h"
+#include "vm.h"
 
 #include "../io/source.h"
 
@@ -55,9 +55,10 @@ static jlp_code npy_array(jlp__vm *m, const char *path, jlp_val **out) {
     memcpy(name, "companion ", 10);
     memcpy(name + 10, path, plen + 1);
     const jlp__npy_ctx x = {name, true, true};
+    jlp__np np = jlp__vm_np(m);
     jlp__npy_header h;
     uint64_t count = 0, nbytes = 0;
-    if ((c = jlp__npy_read_header(m, s, &x, &h)) || (c = jlp__npy_data_size(m, s, &x, &h, &count, &nbytes)))
+    if ((c = jlp__npy_read_header(&np, s, &x, &h)) || (c = jlp__npy_data_size(&np, s, &x, &h, &count, &nbytes)))
         goto out;
     if (jlp__dt(h.dtype)->hasobject) {
         /* np.save pickles object arrays after the header */
@@ -79,7 +80,7 @@ static jlp_code npy_array(jlp__vm *m, const char *path, jlp_val **out) {
                                      (unsigned long long)nbytes);
         goto out;
     }
-    c = jlp__npy_new_array(m, &x, &h, data, count, nbytes, JLP_STORE_ARENA, out);
+    c = jlp__npy_new_array(&np, &x, &h, data, count, nbytes, JLP_STORE_ARENA, out);
 out:
     jlp_source_free(s);
     return c;
@@ -91,7 +92,8 @@ static jlp_code zf_array(jlp__vm *m, const char *path, jlp_val *st, jlp_val **ou
         return jlp__vm_fail(m, JLP_E_BAD_ARRAY, "ZNDArrayWrapper state is not (version, shape, dtype, is_fortran)");
     uint64_t *shape;
     uint32_t ndim;
-    jlp_code c = jlp__shape_from_tuple(m, st->u.seq.v[1], &shape, &ndim);
+    jlp__np np = jlp__vm_np(m);
+    jlp_code c = jlp__shape_from_tuple(&np, st->u.seq.v[1], &shape, &ndim);
     if (c) return c;
     jlp_val *dtype = st->u.seq.v[2];
     jlp_dtype_info *dt = jlp__dt(dtype);

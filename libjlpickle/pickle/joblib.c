@@ -13,7 +13,7 @@
  * checked against the bytes that remain before anything is allocated. Older joblib
  * (<= 0.9) wrote NDArrayWrapper / ZNDArrayWrapper with companion files (companion.c).
  */
-#include "numpy.h"
+#include "vm.h"
 
 #include <stdlib.h>
 
@@ -187,7 +187,8 @@ static jlp_code numpy_wrapper(jlp__vm *m, jlp_val *state, jlp_val **out, jlp__wr
                             jlp_type_name((jlp_type)subclass->type));
     uint64_t *shape;
     uint32_t ndim;
-    jlp_code c = jlp__shape_from_tuple(m, shape_v, &shape, &ndim);
+    jlp__np np = jlp__vm_np(m);
+    jlp_code c = jlp__shape_from_tuple(&np, shape_v, &shape, &ndim);
     if (c) return c;
     jlp_dtype_info *dt = jlp__dt(dtype);
     uint64_t count, nbytes;
@@ -311,7 +312,8 @@ static jlp_code numpy_wrapper(jlp__vm *m, jlp_val *state, jlp_val **out, jlp__wr
         a->origin = origin;
         a->py_order = JLP_PY_ORDER_JOBLIB; /* joblib's _ensure_native_byte_order */
         a->storage = !borrowed ? JLP_STORE_ARENA : m->doc->mapped ? JLP_STORE_MMAP : JLP_STORE_BORROWED;
-        c = jlp__array_place(m, a);
+        np = jlp__vm_np(m);
+        c = jlp__array_place(&np, a);
         if (c) return c;
     }
     jlp_ndarray *a = jlp__arr(arr);
