@@ -5,12 +5,16 @@
     (values below a mark's slice or all values taken, values pushed, mark popped or
     pushed), for test_opcodes.c;
   - repr() of doubles, for test_float_repr.c: edges (zeros, subnormals, the extremes,
-    powers of two and ten, ties such as 2**-24) and 3000 random doubles (random bit
-    patterns, and short decimals) from a fixed seed.
+    powers of two and ten, ties such as 2**-24) and random doubles (random bit patterns,
+    and short decimals) from a fixed seed, 2000 in all;
+  - ints as pickle stores them (pickle.encode_long: two's complement, little-endian,
+    minimal) with their decimal text and hex(), for test_bigint.c: edges around every
+    byte boundary and 64 bits, and random ints of up to 150 digits, 600 in all.
 
 Run: /usr/bin/python3 tests/unit/gen_expected.py > tests/unit/expected_gen.h
 """
 import math
+import pickle
 import pickletools
 import random
 import struct
@@ -68,7 +72,23 @@ def doubles():
     print("};")
 
 
+def bigints():
+    rnd = random.Random(13)
+    xs = [0, 1, -1, 127, 128, -128, -129, 255, 256, -256, -257, 2 ** 63 - 1, 2 ** 63, -2 ** 63, -2 ** 63 - 1,
+          2 ** 64 - 1, 2 ** 64, -2 ** 64, 10 ** 18, 10 ** 19, 10 ** 100, -10 ** 100]
+    xs += [s * (2 ** b + d) for b in range(1, 200, 7) for d in (-1, 0, 1) for s in (1, -1)]
+    while len(xs) < 600:
+        x = rnd.randrange(10 ** rnd.randrange(1, 150))
+        xs.append(-x if rnd.random() < 0.5 else x)
+    print("/* ints: decimal text, pickle.encode_long bytes (hex digits, little-endian), hex() */")
+    print("static const struct { const char *decimal, *bytes, *hex; } expected_ints[] = {")
+    for x in xs:
+        print('    {"%d", "%s", "%s"},' % (x, pickle.encode_long(x).hex(), hex(x)))
+    print("};")
+
+
 print("/* expected_gen.h - written by tests/unit/gen_expected.py from Python %s; do not edit. */"
       % ".".join(map(str, __import__("sys").version_info[:3])))
 opcodes()
 doubles()
+bigints()
