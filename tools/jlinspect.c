@@ -351,90 +351,6 @@ static void pmap_free(pmap *m) {
     memset(m, 0, sizeof *m);
 }
 
-/* ---- raw bytes of the decoded stream (PROTO and FRAME arguments) --------------------- *
- * Events carry values, not argument bytes. For an uncompressed regular file the bytes
- * are read again with pread(), for a pipe read into memory they are at hand; for a
- * compressed file every decoded byte passes through a ring holding the latest RING_SIZE,
- * a wrapper around each built-in codec. Reads are cut to TEE_STEP bytes so the
- * loader never runs more than that ahead of the opcode it reports. */
-
-#define RING_SIZE ((size_t)1 << 20)
-#define TEE_STEP ((size_t)64 << 10)
-
-typedef struct ring {
-    uint8_t *buf;
-    uint64_t total;
-} ring;
-
-static ring dec_ring;
-static bool decoding; /* a wrapped codec decodes the current input */
-
-static void ring_put(ring *r, const uint8_t *p, size_t n) {
-    if (!r->buf) r->buf = xmalloc(RING_SIZE);
-    for (size_t i = 0; i < n; i++) r->buf[(r->total + i) & (RING_SIZE - 1)] = p[i];
-    r->total += n;
-}
-static bool ring_get(const ring *r, uint64_t off, uint8_t *dst, size_t n) {
-    if (!r->buf || off + n > r->total || r->total - off > RING_SIZE) return false;
-    for (size_t i = 0; i < n; i++) dst[i] = r->buf[(off + i) & (RING_SIZE - 1)];
-    return true;
-}
-
-#define MAX_CODECS 16
-/* Each tee codec forwards to the real codec kept in its `user` field. */
-typedef struct tee_state {
-    const jlp_codec *real;
-    void *state;
-} tee_state;
-static jlp_codec tee_codecs[MAX_CODECS];
-static jlp_registry *tee_registry;
-
-static void *tee_new(const jlp_codec *self, const jlp_alc *alc, jlp_error *err) {
-    const jlp_codec *real = self->user;
-    void *st = real->dec_new(real, alc, err);
-    if (!st) return NULL;
-    tee_state *t = xmalloc(sizeof *t);
-    t->real = real;
-    t->state = st;
-    decoding = true;
-    return t;
-}
-
-static jlp_codec_status tee_run(const jlp_codec *self, void *state, jlp_inbuf *in, jlp_outbuf *o,
-                                jlp_error *err) {
-    (void)self;
-    tee_state *t = state;
-    size_t room = o->size - o->pos;
-    jlp_outbuf sub = {(uint8_t *)o->dst + o->pos, room < TEE_STEP ? room : TEE_STEP, 0};
-    jlp_codec_status st = t->real->dec_run(t->real, t->state, in, &sub, err);
-    ring_put(&dec_ring, sub.dst, sub.pos);
-    o->pos += sub.pos;
-    return st;
-}
-static void tee_free(const jlp_codec *self, void *state) {
-    (void)self;
-    tee_state *t = state;
-    if (!t) return;
-    t->real->dec_free(t->real, t->state);
-    free(t);
-}
-
-static void tee_setup(void) {
-    tee_registry = jlp_registry_new(NULL);
-    if (!tee_registry) return;
-    size_t n = jlp_registry_count(tee_registry);
-    for (size_t i = 0; i < n && i < MAX_CODECS; i++) {
-        const jlp_codec *c = jlp_registry_get(tee_registry, i);
-        if (!c || !c->dec_new || !c->dec_run || !c->dec_free) continue;
-        tee_codecs[i] = *c;
-        tee_codecs[i].dec_new = tee_new;
-        tee_codecs[i].dec_run = tee_run;
-        tee_codecs[i].dec_free = tee_free;
-        tee_codecs[i].user = (void *)(uintptr_t)c;
-        jlp_registry_add(tee_registry, &tee_codecs[i], NULL);
-    }
-}
-
 /* ---- per-file state ---------------------------------------------------------------- */
 
 /* One pickle's figures, for the summary. */
@@ -458,8 +374,6 @@ typedef struct insp {
     const char *file;
     bool want_tree, want_disasm, want_globals, want_safety, json;
     uint64_t depth_limit, items_limit;
-    /* raw bytes */
-    int pread_fd;
     uint8_t *mem;                 /* the input read into memory (a pipe), else NULL */
     size_t mem_len;
     jlp_limits limits;            /* budgets of every pass (cli_limits) */
@@ -481,20 +395,6 @@ typedef struct insp {
 
 static int ev_depth(const jlp_event *ev) {
     return ev->depth < 0 ? 0 : ev->depth >= MAX_DEPTH_TRACKED ? MAX_DEPTH_TRACKED - 1 : ev->depth;
-}
-
-static bool peek(insp *S, uint64_t off, uint8_t *dst, size_t n) {
-    if (decoding) return ring_get(&dec_ring, off, dst, n);
-    if (S->mem) {
-        if (off > S->mem_len || n > S->mem_len - off) return false;
-        memcpy(dst, S->mem + off, n);
-        return true;
-    }
-    if (S->pread_fd >= 0) {
-        ssize_t r = pread(S->pread_fd, dst, n, (off_t)off);
-        return r == (ssize_t)n;
-    }
-    return false;
 }
 
 /* ---- callables ------------------------------------------------------------------- */
@@ -528,16 +428,15 @@ static int opcode_proto(int op) {
 }
 
 /* The argument of an opcode as pickletools.dis shows it. @return false when none. */
-static bool render_arg(insp *S, const jlp_event *ev, sbuf *b) {
+static bool render_arg(const jlp_event *ev, sbuf *b) {
     const jlp_val *v = ev->value;
     int op = ev->opcode;
     switch (op) {
     case 0x80: case 0x95: {
-        uint8_t raw[8];
         size_t n = op == 0x80 ? 1 : 8;
-        if (!peek(S, ev->offset + 1, raw, n)) { sb_putc(b, '?'); return true; }
+        if (!ev->arg || ev->arg_len != n) { sb_putc(b, '?'); return true; }
         uint64_t x = 0;
-        for (size_t i = n; i-- > 0;) x = (x << 8) | raw[i];
+        for (size_t i = n; i-- > 0;) x = (x << 8) | ev->arg[i];
         sb_printf(b, "%llu", (unsigned long long)x);
         return true;
     }
@@ -592,14 +491,14 @@ static bool render_arg(insp *S, const jlp_event *ev, sbuf *b) {
         size_t ml, nl;
         const char *m = jlp_global_module(g, &ml), *n = jlp_global_name(g, &nl);
         sbuf t = {0};
-        uint8_t small[1024];
-        uint64_t len = ev->length;
-        if (len >= 3 && len <= sizeof small && peek(S, ev->offset, small, (size_t)len) && small[len - 1] == '\n') {
-            const uint8_t *nl1 = memchr(small + 1, '\n', (size_t)len - 2);
+        const uint8_t *arg = ev->arg;
+        size_t len = ev->arg_len;
+        if (arg && len >= 2 && len < 1024 && arg[len - 1] == '\n') {
+            const uint8_t *nl1 = memchr(arg, '\n', len - 1);
             if (nl1) {
-                sb_add(&t, (const char *)small + 1, (size_t)(nl1 - small - 1));
+                sb_add(&t, (const char *)arg, (size_t)(nl1 - arg));
                 sb_putc(&t, ' ');
-                sb_add(&t, (const char *)nl1 + 1, (size_t)(small + len - 1 - nl1 - 1));
+                sb_add(&t, (const char *)nl1 + 1, (size_t)(arg + len - 1 - nl1 - 1));
             }
         }
         if (!t.n && m) {
@@ -755,7 +654,7 @@ static void disasm_opcode(insp *S, const jlp_event *ev) {
         return;
     }
     sbuf arg = {0}, note = {0};
-    bool has_arg = render_arg(S, ev, &arg);
+    bool has_arg = render_arg(ev, &arg);
     render_note(ev, popped_at, popped, &note);
     uint64_t indent_marks = ev->opcode == '(' ? ev->marks - 1 : before;
     if (S->json) indent_marks = ev->marks;
@@ -1551,7 +1450,6 @@ static void load_pass(insp *S, jlp_source *src, const char *file, uint64_t file_
     ro.limits = &S->limits;
     ro.trace = on_event;
     ro.trace_ctx = S;
-    ro.registry = tee_registry;
     ro.flags |= JLP_READ_NPY_PICKLE; /* a .npy object array is a pickle to inspect */
     for (S->pickle = 1;; S->pickle++) {
         memset(&S->cur, 0, sizeof S->cur);
@@ -1647,17 +1545,14 @@ static void load_pass(insp *S, jlp_source *src, const char *file, uint64_t file_
 static int inspect_path(const char *path, const char *file, const insp *proto, bool several, bool first) {
     insp S = *proto;
     S.file = file;
-    S.pread_fd = -1;
     S.build_printed = -1;
     for (int i = 0; i < MAX_DEPTH_TRACKED; i++) S.nested_at[i] = -1;
-    decoding = false;
-    dec_ring.total = 0;
 
     if (several && !S.json) printf("==> %s <==\n", file);
 
     /* a regular file is read by path (companion files of old joblib formats live beside
-     * it) and again with pread(); anything else (standard input, a pipe) is read into
-     * memory first, within the budget, so that every pass sees the same bytes */
+     * it) in every pass; anything else (standard input, a pipe) is read into memory
+     * first, within the budget, so that every pass sees the same bytes */
     jlp_error err;
     memset(&err, 0, sizeof err);
     uint64_t file_size = 0;
@@ -1670,7 +1565,6 @@ static int inspect_path(const char *path, const char *file, const insp *proto, b
         snprintf(err.msg, sizeof err.msg, "cannot open %.100s: %s", file, strerror(errno));
         open_failed = true;
     } else if (!is_stdin && fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode)) {
-        S.pread_fd = fd;
         file_size = (uint64_t)sb.st_size;
         have_size = true;
     } else {
@@ -2234,7 +2128,6 @@ int main(int argc, char **argv) {
         return EXIT_USAGE;
     }
     if (!proto.want_disasm && !proto.want_globals && !proto.want_safety) proto.want_tree = true;
-    tee_setup();
     int worst = EXIT_SAFE;
     for (size_t i = 0; i < nfiles; i++) {
         int st = maybe_archive(files[i], &proto, nfiles > 1, i == 0);
@@ -2244,8 +2137,6 @@ int main(int argc, char **argv) {
     }
     if (proto.json && nfiles > 1) outs("]}\n");
     free(files);
-    jlp_registry_free(tee_registry);
-    free(dec_ring.buf);
     jlp_policy_free(policy);
     if (fflush(stdout) != 0 || ferror(stdout)) {
         fputs("jlinspect: error writing standard output\n", stderr);
