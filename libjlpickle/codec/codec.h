@@ -1,6 +1,8 @@
 /*
  * codec.h - internal declarations of the codec layer: the built-in codecs (one file
  * each, sharing code where the library underneath is shared) and the raw pickle bidder.
+ * codec/ converts bytes and uses only common/; reading through a codec (detection,
+ * budgets, truncation) is io/decoded.c's.
  */
 #ifndef JLP_CODEC_INTERNAL_H
 #define JLP_CODEC_INTERNAL_H

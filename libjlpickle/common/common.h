@@ -2,6 +2,10 @@
  * common.h - internal helpers shared by every part of libjlpickle: error reporting,
  * the allocator and arena, checked size arithmetic and bounds-checked byte readers.
  * Nothing here is part of the public ABI.
+ *
+ * common/ is the lowest layer: it uses nothing else of the library (the layers, lowest
+ * first: common, codec, io, value, numpy, pickle, archive and scan, load/dump; each may
+ * use only its own and lower ones, which tests/layers/check.sh enforces).
  */
 #ifndef JLP_COMMON_H
 #define JLP_COMMON_H

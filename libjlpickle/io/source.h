@@ -3,6 +3,7 @@
  * the unpickler reads with inline fast paths; refilling goes through one pull callback
  * per kind of source (memory has none: its window is the whole input). Offsets are
  * absolute: jlp__src_tell() is the number of bytes consumed since the source began.
+ * io/ (sources, the decoded-source driver, sinks, running dumps) uses common/ and codec/.
  */
 #ifndef JLP_SOURCE_H
 #define JLP_SOURCE_H

@@ -2,6 +2,8 @@
  * doc.h - the internal layout of documents and value nodes, and the constructors the
  * unpickler (and later the builder API) use. Every node, string and item array lives in
  * the document's arena, so freeing a document never walks the value graph.
+ * value/ (documents, nodes, builders, big ints, the JSON export) uses common/, codec/
+ * and io/; the payloads of numpy values it reads are value/npvalue.h.
  */
 #ifndef JLP_DOC_H
 #define JLP_DOC_H
