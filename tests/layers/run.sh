@@ -7,7 +7,9 @@
 #   3. a probe file added to a copy of the tree, libjlpickle/common/probe.c, which
 #      includes the VM's header and calls the writer, fails with exactly those two
 #      messages;
-#   4. a listed violation that does not happen fails as a stale line.
+#   4. numpy/ calling the unpickler again (the circle the layering removed) fails with
+#      exactly the two messages that name it;
+#   5. a listed violation that does not happen fails as a stale line.
 # Prints "N passed, N failed" last. Run from the source root after `make`.
 set -u
 B=${1:-build}
@@ -70,7 +72,24 @@ if cmp -s "$work/want" "$work/got"; then ok; else
     bad "the probe's report differs from the expected two lines"
 fi
 
-# 4: a stale line
+# 4 (in the same copy): the circle the layering removed comes back, numpy/ reporting
+# through the unpickler
+rm -f "$work/src/libjlpickle/common/probe.c" "$work/b/libjlpickle/common/probe.o"
+printf '#include "../pickle/vm.h"\n' >"$work/src/libjlpickle/numpy/probe.c"
+printf 'int jlp__vm_fail(int, int, const char *);\nvoid jlp__layer_probe(void);\nvoid jlp__layer_probe(void) { jlp__vm_fail(0, 0, ""); }\n' |
+    $CC -x c -c -o "$work/b/libjlpickle/numpy/probe.o" - || bad "cannot compile the numpy probe"
+LAYERS_ROOT=$work/src sh tests/layers/check.sh "$work/b" >"$work/out" 2>&1 && bad "the numpy probe passed"
+cat >"$work/want" <<'EOF'
+FAIL upward call: libjlpickle/numpy/probe.c (layer numpy) calls jlp__vm_fail, defined in libjlpickle/pickle/unpickle.c (layer pickle); numpy may use only common, codec, io, value, numpy
+FAIL upward include: libjlpickle/numpy/probe.c (layer numpy) includes libjlpickle/pickle/vm.h (layer pickle); numpy may use only common, codec, io, value, numpy
+EOF
+grep '^FAIL' "$work/out" >"$work/got"
+if cmp -s "$work/want" "$work/got"; then ok; else
+    cat "$work/out"
+    bad "the numpy probe's report differs from the expected two lines"
+fi
+
+# 5: a stale line
 cp "$known" "$work/known"
 echo "call libjlpickle/common/error.c jlp__write libjlpickle/pickle/writer.c" >>"$work/known"
 sh tests/layers/check.sh -k "$work/known" "$B" >"$work/out" 2>&1 && bad "a stale line passed"
