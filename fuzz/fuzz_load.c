@@ -28,7 +28,11 @@
  * One known disagreement is tolerated unless FUZZ_LOAD_STRICT=1 is set in the
  * environment: once either load fails with a decoder integrity error (CHECKSUM, CORRUPT)
  * the input is not compared further, since where such an error surfaces depends on the
- * chunking (reported; reproducer fuzz/regressions/fuzz_load/divergence-zstd-bad-checksum.zst).
+ * chunking: that is how a stream is read, not a bug. In
+ * fuzz/corpus/fuzz_load/divergence-zstd-bad-checksum.zst the one-shot load fails on the
+ * checksum while the chunked one completes the pickle first and meets the checksum at
+ * jlp_source_check_end(); in other inputs both fail with the same code at different
+ * pickle offsets.
  *
  * The same file is linked with fuzz/replay.c into build/fuzz_replay_fuzz_load (plain
  * build, used by `make check`) and with libFuzzer by fuzz/fuzz.mk.
@@ -308,10 +312,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         jlp_doc *da = jlp_load(a, &opts_a, &ea);
         jlp_doc *db = jlp_load(b, &opts_b, &eb);
         if (!strict && (decoder_integrity_error(da, &ea) || decoder_integrity_error(db, &eb))) {
-            /* Known, reported: a compressed stream's checksum/corruption error surfaces
+            /* By design: a compressed stream's checksum/corruption error surfaces
              * at a point that depends on how much input each decoder call saw, so the
              * two sources may disagree from here on (see
-             * fuzz/regressions/fuzz_load/divergence-zstd-bad-checksum.zst). Stop
+             * fuzz/corpus/fuzz_load/divergence-zstd-bad-checksum.zst). Stop
              * comparing; FUZZ_LOAD_STRICT=1 keeps comparing and aborts. */
             jlp_doc_free(da);
             jlp_doc_free(db);

@@ -663,11 +663,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 fz_die("the loaded graph exports differently from the built one", "JSON", strlen(want), strlen(got));
             }
             free(got);
-            /* the loaded graph dumps to the same bytes. Known bug, tolerated unless
-             * FUZZ_STRICT=1 (fuzz/regressions/fuzz_roundtrip/redump-small-bytes-by-
-             * value.bin): the writer shares bytes of 0 or 1 byte by value (CPython's
-             * singletons) only when the builder made them, so a loaded one that the
-             * first dump fetched from the memo is written anew. */
+            /* the loaded graph dumps to the same bytes (this once failed when the writer
+             * shared bytes of 0 or 1 byte by value only when the builder made them:
+             * fuzz/corpus/fuzz_roundtrip/redump-small-bytes-by-value.bin). */
             outbuf b3;
             jlp_code c3 = dump(jlp_doc_root(back), &wo, &b3, &err);
             if (c3 != JLP_OK) fz_die_err("dumping the loaded graph", &err);
