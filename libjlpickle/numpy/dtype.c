@@ -224,13 +224,16 @@ jlp_code jlp__dtype_build(jlp__np *m, jlp_val *dt, jlp_val *state) {
         return jlp__np_fail(m, JLP_E_BAD_DTYPE, "dtype state has %zu items", n);
     }
     if (version < 0 || version > 4) return jlp__np_fail(m, JLP_E_BAD_DTYPE, "dtype state version %lld", (long long)version);
-    if (endian->type != JLP_STR || endian->u.s.n != 1 || !strchr("<>|=", endian->u.s.p[0]))
-        return jlp__np_fail(m, JLP_E_BAD_DTYPE, "dtype byte order is not one of < > | =");
+    /* numpy's __setstate__ takes one ASCII character (a str) or one byte (bytes): '<', '>'
+     * and '|' are kept and any other ('=', NUL, 'x') is the host's order (D-3) */
+    if (!((endian->type == JLP_STR && endian->u.s.n == 1 && (unsigned char)endian->u.s.p[0] < 0x80) ||
+          (endian->type == JLP_BYTES && endian->u.s.n == 1)))
+        return jlp__np_fail(m, JLP_E_BAD_DTYPE, "dtype byte order is not one ASCII character");
     int64_t es = -1, al = -1, fl = 0;
     if (!int_of(elsize, &es) || !int_of(align, &al) || (flags && !int_of(flags, &fl)))
         return jlp__np_fail(m, JLP_E_BAD_DTYPE, "dtype state sizes are not ints");
     char bo = endian->u.s.p[0];
-    if (bo == '=') bo = host_little() ? '<' : '>';
+    if (bo != '<' && bo != '>' && bo != '|') bo = host_little() ? '<' : '>';
     bool flexible = d->kind == 'S' || d->kind == 'U' || d->kind == 'V';
     if (flexible && es >= 0) {
         /* the state's size wins over the descr's digits, as in numpy; a U size that is

@@ -1315,8 +1315,14 @@ def dtype_vectors():
     vec('d_state_not_tuple', P4(*G4('numpy', 'dtype'), S('i4'), 'NEWFALSE', 'NEWTRUE', 'TUPLE3', 'REDUCE',
                                 'EMPTY_DICT', 'BUILD', 'STOP'),
         err=('BAD_DTYPE', -2), rules=['D-2'], desc='dtype state that is a dict')
-    vec('d_byteorder_bad', D('i4', I1(3), S('x'), N, N, N, I4(-1), I4(-1), I1(0)), err=('BAD_DTYPE', -2),
-        rules=['D-3'], desc="byte order 'x'")
+    vec('d_byteorder_bad', D('i4', I1(3), S('<<'), N, N, N, I4(-1), I4(-1), I1(0)), err=('BAD_DTYPE', -2),
+        rules=['D-3'], desc="byte order '<<' (numpy: ValueError, not a 1-char string)")
+    vec('d_byteorder_other', D('i4', I1(3), S('x'), N, N, N, I4(-1), I4(-1), I1(0)), json='{"$dtype":"<i4"}',
+        rules=['D-3'], py='pickle', desc="byte order 'x' is the host's order, as in numpy")
+    vec('d_byteorder_nul', D('M8', I1(4), S('\x00'), N, N, N, I4(-1), I4(-1), I1(0), 'EMPTY_DICT', 'MARK',
+                             ('SHORT_BINBYTES', b'generic'), I1(1), I1(1), I1(1), 'TUPLE', 'TUPLE2'),
+        json='{"$dtype":"<M8"}', rules=['D-3'], py='pickle',
+        desc="byte order NUL is the host's order, as in numpy (it exported an empty dtype string)")
     vec('d_orderless', D('u1', I1(3), S('>'), N, N, N, I4(-1), I4(-1), I1(0)), json='{"$dtype":"|u1"}',
         rules=['D-3'], cpython="numpy's __setstate__ keeps '>' (dtype.str '>u1')",
         desc="a one-byte kind gets '|' whatever the state says")

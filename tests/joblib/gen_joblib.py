@@ -272,7 +272,8 @@ def build_dtype(args, state):
     _need(1 <= len(args) <= 4, "numpy.dtype takes 1 to 4 arguments")
     _need(len(args) < 4 or isinstance(args[3], gp.Dict), "numpy.dtype's metadata must be a dict")
     descr = args[0]
-    endian, sub, names, fields, elsize, flags, meta = "|", None, None, None, -1, 0, None
+    # without a state (a dtype never given its BUILD) the constructor's dtype stays
+    endian, sub, names, fields, elsize, flags, meta = "=", None, None, None, -1, 0, None
     if state is not None:
         _need(isinstance(state, gp.Tuple), "dtype state must be a tuple")
         st = state.items
@@ -284,6 +285,15 @@ def build_dtype(args, state):
             _, endian, sub, names, fields, elsize, _align = st
         else:
             raise RefError("unsupported dtype state of %d items" % len(st))
+        # numpy's __setstate__ takes one ASCII character (str) or one byte (bytes): '<',
+        # '>' and '|' are kept, any other character is the host's order (FORMAT.md D-3)
+        if isinstance(endian, gp.Bytes):
+            _need(len(endian.data) == 1, "dtype byte order is not one byte")
+            endian = chr(endian.data[0]) if endian.data[0] < 0x80 else "="
+        _need(type(endian) is str and len(endian) == 1 and endian.isascii(),
+              "dtype byte order is not one ASCII character")
+        if endian not in "<>|":
+            endian = "="
     if isinstance(descr, gp.Global):
         # a dtype whose scalar type is not builtin (numpy.record for np.recarray):
         # the type object is dropped, the layout is the void one below

@@ -565,3 +565,48 @@ TEST(reconstruct_without_build) {
     CHECK_ERR(err, JLP_E_BAD_ARRAY, sizeof items - 2);
     jlp_doc_free(d);
 }
+
+/* A dtype state's byte order is read as numpy's __setstate__ reads it: one ASCII
+ * character (str) or one byte (bytes); '<', '>' and '|' are kept and any other is the
+ * host's order. A NUL exported as an empty dtype string and 'x' was refused (a mutant of
+ * the differential test found the NUL). */
+TEST(dtype_byte_order_characters) {
+    const uint16_t one = 1;
+    const char host = *(const uint8_t *)&one ? '<' : '>';
+    static const struct {
+        char op;             /* 'X' BINUNICODE, 'C' SHORT_BINBYTES */
+        const char *text;
+        size_t n;
+        char want;           /* the dtype's byte order, 'h' the host's, 0 BAD_DTYPE */
+    } cases[] = {{'X', "\0", 1, 'h'},  {'X', "x", 1, 'h'},   {'X', "=", 1, 'h'},      {'X', "|", 1, '|'},
+                 {'X', ">", 1, '>'},   {'X', "", 0, 0},      {'X', "<<", 2, 0},       {'X', "\xc3\xa9", 2, 0},
+                 {'C', "\x80", 1, 'h'}, {'C', "|", 1, '|'},  {'C', "", 0, 0}};
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        uint8_t p[128];
+        size_t n = 0;
+        static const char head[] = "\x80\x03" "cnumpy\ndtype\nX\x02\x00\x00\x00i4\x89\x88\x87R(K\x03";
+        static const char tail[] = "NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tb.";
+        memcpy(p, head, sizeof head - 1);
+        n = sizeof head - 1;
+        p[n++] = (uint8_t)cases[i].op;
+        if (cases[i].op == 'X') {
+            uint32_t len = (uint32_t)cases[i].n;
+            for (int k = 0; k < 4; k++) p[n++] = (uint8_t)(len >> (8 * k));
+        } else {
+            p[n++] = (uint8_t)cases[i].n;
+        }
+        memcpy(p + n, cases[i].text, cases[i].n);
+        n += cases[i].n;
+        memcpy(p + n, tail, sizeof tail - 1);
+        n += sizeof tail - 1;
+        jlp_error err;
+        jlp_doc *d = jlp_load_mem(p, n, NULL, NULL, &err);
+        char *js = d ? json_of(jlp_doc_root(d)) : NULL;
+        char want[32];
+        snprintf(want, sizeof want, "{\"$dtype\":\"%ci4\"}\n", cases[i].want == 'h' ? host : cases[i].want);
+        if (cases[i].want ? !js || strcmp(js, want) : d || err.code != JLP_E_BAD_DTYPE)
+            TH_FAIL("case %zu (%c, %zu bytes): %s", i, cases[i].op, cases[i].n, js ? js : jlp_error_name(err.code));
+        free(js);
+        jlp_doc_free(d);
+    }
+}
