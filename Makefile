@@ -158,12 +158,14 @@ $(DIFFRUN): tests/diff/diffrun.c tests/diff/randdoc.c tests/diff/randdoc.h $(STA
 
 # diff-campaign: the differential test against Python with a new seed, N random cases,
 # N/5 mutants and N/5 documents built in C (make check runs seed 1 with 2000 cases,
-# 2000 mutants and 500 built documents).
+# 2000 mutants and 500 built documents). The input of every failure is kept in
+# $(B)/diff-findings/.
 N ?= 20000
 SEED ?= $(shell date +%s)
 .PHONY: diff-campaign
 diff-campaign: all $(DIFFRUN)
-	@nice $(PYTHON) tests/diff/diff.py --driver $(DIFFRUN) --seed $(SEED) --cases $(N) --mutants $$(($(N) / 5)) --builds $$(($(N) / 5))
+	@nice $(PYTHON) tests/diff/diff.py --driver $(DIFFRUN) --seed $(SEED) --cases $(N) --mutants $$(($(N) / 5)) --builds $$(($(N) / 5)) \
+	  --findings $(B)/diff-findings
 
 FUZZ_TARGETS := $(patsubst fuzz/%.c,%,$(filter-out fuzz/replay.c,$(wildcard fuzz/*.c)))
 FUZZ_REPLAYS := $(FUZZ_TARGETS:%=$(B)/fuzz_replay_%)

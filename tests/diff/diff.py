@@ -453,7 +453,9 @@ def mutate(rng, data, other):
 # ---------------------------------------------------------------------------------------
 
 class Results:
-    def __init__(self, verbose):
+    def __init__(self, verbose, findings=None, seed=0):
+        self.findings = findings    # directory the inputs of failures are copied to
+        self.seed = seed
         self.passed = 0
         self.failed = 0
         self.deviations = collections.Counter()
@@ -466,8 +468,13 @@ class Results:
         if self.verbose:
             print("ok -", what)
 
-    def fail(self, what, detail):
+    def fail(self, what, detail, path=None):
         self.failed += 1
+        if self.findings and path and os.path.exists(path):
+            os.makedirs(self.findings, exist_ok=True)
+            kept = os.path.join(self.findings, "seed%d-%s" % (self.seed, os.path.basename(path)))
+            shutil.copyfile(path, kept)
+            detail = "%s\n(input kept as %s)" % (detail, kept)
         if self.shown < 40:
             print("FAIL -", what)
             for line in str(detail).splitlines()[:6]:
@@ -531,13 +538,17 @@ def main():
     ap.add_argument("--builds", type=int, default=0,
                     help="random documents built in C (tests/diff/randdoc.c) and read by Python")
     ap.add_argument("--keep", action="store_true")
+    ap.add_argument("--findings", default=None,
+                    help="copy the input of every failure to this directory (a seed repeats its graphs "
+                         "and choices, but not always the exact bytes: None's hash in CPython 3.11 is its "
+                         "address and gzip headers hold a time)")
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args()
     driver = args.driver or os.path.join(args.build, "tests", "diffrun")
     deviations = read_deviations()
     base = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
     WORK = tempfile.mkdtemp(prefix="jlp-diff.", dir=base)
-    res = Results(args.verbose)
+    res = Results(args.verbose, args.findings, args.seed)
     t0 = time.time()
     try:
         run(args, driver, deviations, res)
@@ -596,9 +607,9 @@ def run(args, driver, deviations, res):
             res.ok("export %s: a U item above U+10FFFF" % name)
             beyond = True
         elif err is not None:
-            res.fail("reference %s" % name, "%s: %s" % (type(err).__name__, err))
+            res.fail("reference %s" % name, "%s: %s" % (type(err).__name__, err), path)
         elif load_line != "OK":
-            res.fail("load %s" % name, load_line)
+            res.fail("load %s" % name, load_line, path)
         else:
             with open(path + ".json", "rb") as f:
                 got = f.read()
@@ -609,15 +620,15 @@ def run(args, driver, deviations, res):
                 if cls in deviations:
                     res.deviations[cls] += 1
                 else:
-                    res.fail("export %s" % name, first_difference(want, got))
+                    res.fail("export %s" % name, first_difference(want, got), path)
         # (b), (c) the rewrite
         codec, proto, arrays, out = plans[i]
         what = "%s -> %s p%d %s" % (name, codec, proto, arrays)
         if dump_line != "OK":
-            res.fail("dump %s" % what, dump_line)
+            res.fail("dump %s" % what, dump_line, path)
             continue
         if reload_line != "OK" and not (beyond and reload_line == "ERR UNSUPPORTED 0"):
-            res.fail("C reload %s" % what, reload_line)
+            res.fail("C reload %s" % what, reload_line, path)
             continue
         if codec == "zstd":
             res.ok("zstd rewrite reloads %s" % what)   # joblib 1.2 has no zstd
@@ -631,7 +642,7 @@ def run(args, driver, deviations, res):
         try:
             src = gj.real_load(path, swap=True)
         except Exception as e:  # noqa: BLE001
-            res.fail("Python load of the original %s" % name, "%s: %s" % (type(e).__name__, e))
+            res.fail("Python load of the original %s" % name, "%s: %s" % (type(e).__name__, e), path)
             continue
         try:
             ref = python_reference(src, arrays, max(proto, 2))
@@ -641,13 +652,13 @@ def run(args, driver, deviations, res):
         try:
             got, warns = python_load(out, codec, arrays)
         except Exception as e:  # noqa: BLE001
-            res.fail("Python load %s" % what, "%s: %s" % (type(e).__name__, e))
+            res.fail("Python load %s" % what, "%s: %s" % (type(e).__name__, e), path)
             continue
         diff = values.same(ref, got)
         if diff is None and not warns:
             res.ok("rewrite %s" % what)
         else:
-            res.fail("rewrite %s" % what, diff or "warnings: %s" % warns)
+            res.fail("rewrite %s" % what, diff or "warnings: %s" % warns, path)
         if arrays == "numpy" and codec == "none":
             res.notes["(c) numpy-layout rewrites read by pickle.load"] += 1
 
@@ -670,13 +681,13 @@ def run(args, driver, deviations, res):
         if line.startswith("ERR "):
             m = re.match(r"ERR ([A-Z0-9_]+) (\d+)$", line)
             if not m:
-                res.fail("mutant %s error line" % name, line)
+                res.fail("mutant %s error line" % name, line, path)
                 continue
             res.notes["mutants rejected with %s" % m.group(1)] += 1
             res.ok("mutant %s rejected" % name)
             continue
         if line != "OK":
-            res.fail("mutant %s" % name, line)
+            res.fail("mutant %s" % name, line, path)
             continue
         want, err = reference_json(path)
         with open(jpath, "rb") as f:
@@ -690,9 +701,9 @@ def run(args, driver, deviations, res):
             res.deviations[cls] += 1
             res.ok("mutant %s (%s)" % (name, cls))
         elif err is not None:
-            res.fail("mutant %s: C loads what the reference refuses" % name, "%s: %s" % (type(err).__name__, err))
+            res.fail("mutant %s: C loads what the reference refuses" % name, "%s: %s" % (type(err).__name__, err), path)
         else:
-            res.fail("mutant %s: exports differ" % name, first_difference(want, got))
+            res.fail("mutant %s: exports differ" % name, first_difference(want, got), path)
 
     # (e) documents built in C, with their own random stream (the cases above stay
     # what they were for a seed)
