@@ -626,9 +626,10 @@ class Loader:
         start = f.tell()
         if dt.hasobject:
             # a complete nested pickle (own memo), loaded by the same inert machine;
-            # like joblib (plain pickle.load) it does not intercept wrappers
+            # like joblib (plain pickle.load: _pickle.c's text numbers, J-8) it does
+            # not intercept wrappers
             value = gp.unpickle_stream(f, reduce=self.reduce,
-                                       build=Loader(self.dirname, True, self).build)
+                                       build=Loader(self.dirname, True, self).build, rules="c")
             root.payloads.append((start, f.tell(), "pickle"))
             return value
         if align is not None:
@@ -660,9 +661,9 @@ class Loader:
             else:
                 shape, fortran, dt = npformat.read_array_header_2_0(cf)
             if dt.hasobject:
-                # np.load unpickles the array itself
+                # np.load unpickles the array itself (pickle.load: _pickle.c's rules)
                 value = gp.unpickle_stream(cf, reduce=self.reduce,
-                                           build=Loader(self.dirname, True, self).build)
+                                           build=Loader(self.dirname, True, self).build, rules="c")
             else:
                 raw = cf.read(_prod(shape) * dt.itemsize)
                 value = NDArray.from_bytes(dt, shape, fortran, raw, "npy")

@@ -222,9 +222,122 @@ _ARG_OVERRIDES = {
 }
 
 
-def iter_ops(f):
-    """Yield (opcode name, arg, pos) up to and including STOP."""
+# Text numbers (INT, LONG, FLOAT, GET, PUT) are read in the rules of one of the two
+# CPython unpicklers (spec/FORMAT.md V-1, V-2, MM-1): pickle.py's for a pickle, and
+# _pickle.c's for the nested pickle of a joblib object array or a companion file, which
+# joblib and numpy read with pickle.load (J-8). pickletools' own readers take every
+# number in base 10, which is neither.
+
+def _text_number(fn, line):
+    try:
+        return fn(line)
+    except (ValueError, OverflowError) as e:
+        raise UnpickleError("bad text number %r: %s" % (line, e))
+
+
+def _py_int(f):
+    line = _read_line(f)
+    if line in (b"00", b"01"):
+        return line == b"01"
+    return _text_number(lambda x: int(x + b"\n", 0), line)
+
+
+def _py_long(f):
+    line = _read_line(f)
+    if line.endswith(b"L"):
+        line = line[:-1]
+    return _text_number(lambda x: int(x, 0), line)
+
+
+def _py_float(f):
+    return _text_number(float, _read_line(f))
+
+
+def _py_memo_key(f):
+    return _text_number(int, _read_line(f))
+
+
+def _c_string(line):
+    """The line as _pickle.c hands it on: with its newline, up to the first NUL."""
+    data = line + b"\n"
+    return data[:data.index(b"\0")] if b"\0" in data else data
+
+
+def _c_strtol(s):
+    """C strtol(s, &end, 0) in the C locale: (value, end, overflowed)."""
+    i, n = 0, len(s)
+    while i < n and s[i] in b" \t\n\r\v\f":
+        i += 1
+    neg = False
+    if i < n and s[i] in b"+-":
+        neg = s[i] == ord("-")
+        i += 1
+    base = 10
+    if i < n and s[i] == ord("0"):
+        if i + 2 < n and s[i + 1] in b"xX" and chr(s[i + 2]) in "0123456789abcdefABCDEF":
+            base, i = 16, i + 2
+        else:
+            base = 8
+    start, acc = i, 0
+    while i < n and chr(s[i]).isascii() and chr(s[i]).isalnum() and int(chr(s[i]), 36) < base:
+        acc = acc * base + int(chr(s[i]), 36)
+        i += 1
+    if i == start:
+        return 0, 0, False
+    v = -acc if neg else acc
+    return v, i, not (-2 ** 63 <= v < 2 ** 63)
+
+
+def _c_int(f):
+    line = _read_line(f)
+    if not line:
+        raise UnpickleError("pickle data was truncated (an empty INT line)")
+    s = _c_string(line)
+    x, end, ovf = _c_strtol(s)
+    if ovf or end < len(s) and s[end] != ord("\n"):
+        return _text_number(lambda t: int(t, 0), s)
+    if len(line) + 1 == 3 and x in (0, 1):
+        return x == 1
+    return x
+
+
+def _c_long(f):
+    line = _read_line(f)
+    if line.endswith(b"L"):
+        line = line[:-1]
+    return _text_number(lambda t: int(t, 0), _c_string(line))
+
+
+_C_FLOAT = re.compile(rb"[+-]?(?:infinity|inf|nan|(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)",
+                      re.IGNORECASE)
+
+
+def _c_float(f):
+    s = _c_string(_read_line(f))
+    m = _C_FLOAT.match(s)
+    if not m or m.end() < len(s) and s[m.end()] != ord("\n"):
+        raise UnpickleError("bad FLOAT text %r" % (s,))
+    v = float(m.group(0))
+    if math.isinf(v) and not m.group(0).lstrip(b"+-").lower().startswith(b"inf"):
+        raise UnpickleError("FLOAT %r out of range" % (s,))
+    return v
+
+
+def _c_memo_key(f):
+    return _text_number(lambda t: int(t, 10), _c_string(_read_line(f)))
+
+
+_TEXT_NUMBERS = {
+    "python": {"INT": _py_int, "LONG": _py_long, "FLOAT": _py_float, "GET": _py_memo_key, "PUT": _py_memo_key},
+    "c": {"INT": _c_int, "LONG": _c_long, "FLOAT": _c_float, "GET": _c_memo_key, "PUT": _c_memo_key},
+}
+
+
+def iter_ops(f, rules="python"):
+    """Yield (opcode name, arg, pos) up to and including STOP; text numbers are read in
+    pickle.py's rules ("python") or _pickle.c's ("c")."""
     code2op = pickletools.code2op
+    numbers = _TEXT_NUMBERS[rules]
     while True:
         pos = f.tell()
         code = f.read(1)
@@ -233,7 +346,7 @@ def iter_ops(f):
         op = code2op.get(code.decode("latin-1"))
         if op is None:
             raise UnpickleError("unknown opcode %r at %d" % (code, pos))
-        reader = _ARG_OVERRIDES.get(op.name)
+        reader = _ARG_OVERRIDES.get(op.name) or numbers.get(op.name)
         if reader is not None:
             arg = reader(f)
         elif op.arg is None:
@@ -322,7 +435,7 @@ def do_reduce(fn, args):
     return Object("call", fn, a)
 
 
-def unpickle_stream(f, reduce=None, build=None, persid=None):
+def unpickle_stream(f, reduce=None, build=None, persid=None, rules="python"):
     """Read one pickle (up to STOP) from the binary file f; return the root node.
 
     Optional hooks (used by tests/joblib/gen_joblib.py and tests/archive/gen_archives.py;
@@ -358,7 +471,7 @@ def unpickle_stream(f, reduce=None, build=None, persid=None):
             raise UnpickleError("stack underflow")
         return stack[-1]
 
-    for name, arg, pos in iter_ops(f):
+    for name, arg, pos in iter_ops(f, rules):
         if name in ("INT", "BININT", "BININT1", "BININT2", "LONG", "LONG1", "LONG4"):
             # pickletools gives True/False for INT "01"/"00", int otherwise
             stack.append(arg)
