@@ -61,14 +61,19 @@ typedef enum jlp_reading {
                                         NumpyArrayWrapper payloads */
     JLP_READING_PICKLE = 2,        /**< pickle.load, CPython's C unpickler: no payloads */
     JLP_READING_PICKLE_PY = 3,     /**< pickle._Unpickler, the pure-Python one */
-    JLP_READING_NUMPY = 4          /**< numpy.load(allow_pickle=True) of a companion file
-                                        named by an NDArrayWrapper */
+    JLP_READING_NUMPY = 4,         /**< numpy.load(allow_pickle=True) of a companion file
+                                        named by an NDArrayWrapper, or of a .npy file */
+    JLP_READING_TORCH = 5          /**< torch.load of a checkpoint's pickle record
+                                        (data.pkl): the C unpickler with torch's
+                                        find_class and persistent_load; the names of
+                                        torch.load(weights_only=True)'s allowlist are
+                                        safe (spec/SAFETY.md 3.4) */
 } jlp_reading;
 
-#define JLP_READING_COUNT 5
+#define JLP_READING_COUNT 6
 
-/** @return "joblib", "joblib-compat", "pickle", "pickle-py" or "numpy"; "unknown" for
- *  other values. Static storage. Thread-safe. */
+/** @return "joblib", "joblib-compat", "pickle", "pickle-py", "numpy" or "torch";
+ *  "unknown" for other values. Static storage. Thread-safe. */
 JLP_API const char *jlp_reading_name(jlp_reading r);
 
 /* =====================================================================================
@@ -156,9 +161,13 @@ typedef struct jlp_scan_opts {
     unsigned max_per_subject;   /**< findings listed per (reading, action, module, name)
                                      before the rest are only counted (default 10; 0: the
                                      default) */
+    int torch_record;           /**< the input is a pickle record of a PyTorch checkpoint
+                                     (`<prefix>/data.pkl` taken out of the zip): read it
+                                     in the torch reading only, as torch.load does. A scan
+                                     of the checkpoint itself does this for its records */
 } jlp_scan_opts;
 
-#define JLP_SCAN_OPTS_INIT { sizeof(jlp_scan_opts), NULL, NULL, NULL, NULL, 0, 10 }
+#define JLP_SCAN_OPTS_INIT { sizeof(jlp_scan_opts), NULL, NULL, NULL, NULL, 0, 10, 0 }
 
 /** Fill `opts` with the defaults (JLP_SCAN_OPTS_INIT). NULL is ignored. Inline, as
  *  jlp_limits_init, so it fills exactly the struct this header declares. Thread-safe. */
@@ -173,6 +182,15 @@ typedef struct jlp_scan_report jlp_scan_report;
  *  in every reading that applies (spec/SAFETY.md section 3). A regular file (or a memory
  *  source) is read in place; another stream is first read into memory, within the
  *  budgets. The source is left at an unspecified position.
+ *  An archive (what jlp_archive_detect() recognises: a PyTorch checkpoint, an .npz, a
+ *  zip or tar bundle, a tar in a codec) is scanned member by member: every member a
+ *  loader may unpickle or numpy.load is scanned as a file of its own (a checkpoint's
+ *  pickle records in the torch reading), nested archives in turn, within the budgets
+ *  (each member and all of them together at most max_decoded bytes); findings name
+ *  their member in jlp_finding.file, and jlp_report_member() gives each member's
+ *  verdict. Listing entries that climb out of the archive, duplicates, links, members
+ *  that cannot be read, TorchScript code and archives that cannot be read here are
+ *  suspicious findings. The report's error is the archive's, else the first member's.
  *  @param opts NULL for the defaults.
  *  @return a report, also when the input is malformed or a budget stops the scan (see
  *  jlp_report_error()); NULL only for NULL src or options without a valid size
@@ -215,7 +233,9 @@ typedef struct jlp_finding {
                                "divergence", "limit", "ext", "persid", "trailing" */
     const char *opcode;   /**< pickletools name of the opcode, or NULL */
     const char *reason;   /**< short English reason, lower case, no final period */
-    const char *file;     /**< the companion file (reading numpy), else NULL */
+    const char *file;     /**< the companion file (reading numpy); in the scan of an
+                               archive, the member ("MEMBER", "MEMBER::COMPANION",
+                               "INNER::MEMBER" in a nested archive); else NULL */
 } jlp_finding;
 
 /** What the report knows about one global the primary reading named (joblib, or
@@ -261,6 +281,30 @@ JLP_API const char *jlp_report_container(const jlp_scan_report *r);
  *  reading that applies but provably reads the bytes as another one does is not run
  *  again: its findings are copies of that reading's, under its own name. */
 JLP_API unsigned jlp_report_readings(const jlp_scan_report *r);
+
+/** What the scan of an archive says about one of its members (spec/SAFETY.md 3.4). */
+typedef struct jlp_scan_member {
+    const char *name;       /**< the member's name; a member of a nested archive is
+                                 "INNER::NAME", as jlp_load_path's syntax writes it */
+    size_t name_len;
+    const char *content;    /**< "pickle", "torch-record" (a checkpoint's pickle, read
+                                 in the torch reading), "npy", "archive", "storage" (a
+                                 checkpoint's raw tensor bytes), "code" (TorchScript),
+                                 "data", "directory", "link", "unreadable" */
+    uint64_t size;          /**< decoded bytes, as declared */
+    jlp_verdict verdict;    /**< the worst finding of the member (a nested archive: of
+                                 its members too) and of its listing entry */
+    int scanned;            /**< nonzero: its bytes were scanned as a file */
+    jlp_code error;         /**< JLP_OK, or why it could not be read or scanned to its end */
+    const char *error_msg;  /**< "" when error is JLP_OK */
+} jlp_scan_member;
+
+/** @return the number of members a scan of an archive listed (nested archives' members
+ *  included, after the member that holds them); 0 for other inputs and NULL. */
+JLP_API size_t jlp_report_member_count(const jlp_scan_report *r);
+/** @return member i, or NULL when out of range. Valid as long as the report. */
+JLP_API const jlp_scan_member *jlp_report_member(const jlp_scan_report *r, size_t i);
+
 /** Release a report. NULL is ignored. */
 JLP_API void jlp_report_free(jlp_scan_report *r);
 

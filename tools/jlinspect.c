@@ -390,6 +390,7 @@ typedef struct insp {
     int64_t build_printed;        /* offset of a BUILD already printed (nested payload) */
     bool json_first_op;
     const jlp_policy *policy;     /* --policy rules added to the built-in ones */
+    bool torch_record;            /* a checkpoint's pickle record: scanned as torch.load reads it */
     sbuf line;
 } insp;
 
@@ -1610,6 +1611,7 @@ static int inspect_path(const char *path, const char *file, const insp *proto, b
         jlp_scan_opts_init(&so);
         so.policy = S.policy;
         so.limits = &S.limits;
+        so.torch_record = S.torch_record;
         jlp_error e;
         rep = S.mem ? jlp_scan_mem(S.mem, S.mem_len, &so, &e) : jlp_scan_path(path, &so, &e);
         if (!rep) {
@@ -1732,13 +1734,57 @@ static void flags_text(sbuf *b, unsigned f) {
     if (!b->n) sb_putc(b, '-');
 }
 
-/* The verdict a member's listing alone gives, with the reason. */
-static int listing_verdict(unsigned f, const char **why) {
+/* A checkpoint's record prefix: the directory of its first member. */
+typedef struct tprefix {
+    const char *p;
+    size_t n;       /* 0 when the archive is no checkpoint */
+} tprefix;
+
+static tprefix torch_prefix(const jlp_archive *ar, jlp_archive_kind kind) {
+    tprefix t = {"", 0};
+    jlp_member_info first = {0};
+    if ((kind != JLP_KIND_TORCH && kind != JLP_KIND_TORCHSCRIPT) || !jlp_archive_member(ar, 0, &first)) return t;
+    const char *slash = memchr(first.name, '/', first.name_len);
+    t.p = first.name;
+    t.n = slash ? (size_t)(slash - first.name) : 0;
+    return t;
+}
+
+/* Whether `mi` lies under `<prefix>/<dir>`. */
+static bool under(const jlp_member_info *mi, tprefix t, const char *dir) {
+    size_t dl = strlen(dir);
+    return t.n && mi->name_len > t.n + 1 + dl && !memcmp(mi->name, t.p, t.n) && mi->name[t.n] == '/' &&
+           !memcmp(mi->name + t.n + 1, dir, dl);
+}
+
+/* Whether `mi` is one of a checkpoint's pickle records (`<prefix>/NAME.pkl`: data.pkl,
+ * constants.pkl; TorchScript's `<prefix>/code/...debug_pkl`), which torch.load and
+ * torch.jit.load read with unpicklers of their own. */
+static bool torch_record(const jlp_member_info *mi, tprefix t) {
+    if (!under(mi, t, "")) return false;
+    const char *rest = mi->name + t.n + 1;
+    size_t n = mi->name_len - t.n - 1;
+    if (!memchr(rest, '/', n)) return ends_with(rest, n, ".pkl");
+    return n > 5 && !memcmp(rest, "code/", 5) && ends_with(rest, n, ".debug_pkl");
+}
+
+/* Whether `mi` is TorchScript source (`<prefix>/code/....py`), which torch.jit.load
+ * compiles and runs. */
+static bool torchscript_code(const jlp_member_info *mi, jlp_archive_kind kind, tprefix t) {
+    return kind == JLP_KIND_TORCHSCRIPT && under(mi, t, "code/") && ends_with(mi->name, mi->name_len, ".py");
+}
+
+/* The verdict a member's listing alone gives, with the reason (as the library's scan of
+ * an archive judges it). */
+static int listing_verdict(unsigned f, bool code, const char **why) {
     *why = NULL;
     if (f & JLP_MEMBER_UNSAFE_NAME) *why = "an absolute name or one with '..': an extractor may write outside its directory";
     else if (f & JLP_MEMBER_DUPLICATE) *why = "another member has the same name: readers disagree on which one counts";
     else if (f & JLP_MEMBER_LINK) *why = "a link: an extractor may follow it out of its directory";
     else if (f & (JLP_MEMBER_ENCRYPTED | JLP_MEMBER_UNREADABLE)) *why = "cannot be read here, so it was not inspected";
+    else if (code)
+        *why = "TorchScript code: torch.jit.load compiles it and runs its __setstate__ methods; the scan does not "
+               "judge TorchScript";
     return *why ? EXIT_SUSPICIOUS : EXIT_SAFE;
 }
 
@@ -1836,6 +1882,11 @@ static int inspect_archive(jlp_archive *ar, const char *shown, const insp *proto
     /* the members first, each with its own output (in JSON, a list of file reports, as
      * jlinspect prints for several files) */
     bool any_inspected = false;
+    size_t model = SIZE_MAX;
+    jlp_archive_kind kind = jlp_archive_kind_of(ar, &model);
+    tprefix tp = torch_prefix(ar, kind);
+    insp record = *proto;
+    record.torch_record = true;
     if (proto->json) {
         if (several) outs(first ? "{\"files\":[" : ",");
         outs("{\"file\":");
@@ -1845,23 +1896,24 @@ static int inspect_archive(jlp_archive *ar, const char *shown, const insp *proto
     for (size_t i = 0; i < n; i++) {
         jlp_member_info mi = {0};
         jlp_archive_member(ar, i, &mi);
-        rows[i].content = content_of(ar, i, &mi);
+        /* a checkpoint's storages are raw bytes torch never unpickles */
+        bool storage = under(&mi, tp, "data/");
+        rows[i].content = storage ? "data" : content_of(ar, i, &mi);
         rows[i].status = -1;
         const char *c = rows[i].content;
         if (!strcmp(c, "pickle") || !strcmp(c, "npy") || !strcmp(c, "archive")) {
             if (!proto->json && (i || depth)) outs("\n");
-            rows[i].status = inspect_member(ar, i, &mi, c, shown, proto, !any_inspected, tmpdir, depth);
+            rows[i].status = inspect_member(ar, i, &mi, c, shown, torch_record(&mi, tp) ? &record : proto,
+                                            !any_inspected, tmpdir, depth);
             any_inspected = true;
             if (rows[i].status == EXIT_INVALID) invalid = true;
             else if (rows[i].status > worst) worst = rows[i].status;
         }
         const char *why;
-        int lv = listing_verdict(mi.flags, &why);
+        int lv = listing_verdict(mi.flags, torchscript_code(&mi, kind, tp), &why);
         if (lv > worst) worst = lv;
     }
     bool safety = proto->want_safety;
-    size_t model = SIZE_MAX;
-    jlp_archive_kind kind = jlp_archive_kind_of(ar, &model);
     if (proto->json) {
         outs(any_inspected ? "]}" : "null");
         outs(",\"archive\":{\"format\":");
@@ -1877,7 +1929,7 @@ static int inspect_archive(jlp_archive *ar, const char *shown, const insp *proto
             sbuf fl = {0};
             flags_text(&fl, mi.flags);
             const char *why;
-            int lv = listing_verdict(mi.flags, &why);
+            int lv = listing_verdict(mi.flags, torchscript_code(&mi, kind, tp), &why);
             printf("%s{\"name\":", i ? "," : "");
             json_str(mi.name, mi.name_len);
             printf(",\"size\":%llu,\"csize\":%llu,\"method\":", (unsigned long long)mi.size,
@@ -1919,7 +1971,7 @@ static int inspect_archive(jlp_archive *ar, const char *shown, const insp *proto
             sbuf fl = {0};
             flags_text(&fl, mi.flags);
             const char *why;
-            int lv = listing_verdict(mi.flags, &why);
+            int lv = listing_verdict(mi.flags, torchscript_code(&mi, kind, tp), &why);
             const char *v = "-";
             if (rows[i].status == EXIT_INVALID) v = "invalid";
             else if (safety || lv) v = status_name(rows[i].status > lv ? rows[i].status : lv);
@@ -1996,7 +2048,9 @@ static int maybe_archive(const char *file, const insp *proto, bool several, bool
             const char *content = content_of(ar, i, &mi);
             if (!next && strcmp(content, "archive") != 0) {
                 /* a single member: inspect it alone */
-                int r = with_tmpdir_copy(ar, i, file, proto, several, first);
+                insp one = *proto;
+                one.torch_record = torch_record(&mi, torch_prefix(ar, jlp_archive_kind_of(ar, NULL)));
+                int r = with_tmpdir_copy(ar, i, file, &one, several, first);
                 jlp_archive_free(ar);
                 return r;
             }

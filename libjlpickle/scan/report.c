@@ -41,6 +41,7 @@ void jlp_report_free(jlp_scan_report *r) {
     jlp__free(r->alc, r->subjects, r->scap * sizeof *r->subjects);
     jlp__free(r->alc, r->globals, r->gcap * sizeof *r->globals);
     jlp__free(r->alc, r->gslots, r->gslot_cap * sizeof *r->gslots);
+    jlp__free(r->alc, r->members, r->mcap * sizeof *r->members);
     jlp__free(r->alc, r, sizeof *r);
 }
 

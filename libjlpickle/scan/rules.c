@@ -141,6 +141,7 @@ static jlp_verdict judge(jlp__reading_ctx *c, const jlp_val *g, jlp__buf *why) {
     size_t ml, nl;
     const char *m = jlp_global_module(g, &ml), *n = jlp_global_name(g, &nl);
     why->len = 0;
+    if (c->reading == JLP_READING_TORCH && jlp__torch_judge(m, ml, n, nl, why)) return JLP_VERDICT_SAFE;
     return jlp__judge(c->policy, m, ml, n, nl, why);
 }
 
@@ -511,7 +512,18 @@ static jlp_scan_global *table_entry(jlp__reading_ctx *c, const jlp_val *g) {
     if (!c->primary) return NULL;
     size_t ml, nl;
     const char *m = jlp_global_module(g, &ml), *n = jlp_global_name(g, &nl);
-    return jlp__report_global(c->r, c->policy, m, ml, n, nl);
+    jlp_scan_global *e = jlp__report_global(c->r, c->policy, m, ml, n, nl);
+    if (e && e->named == 0 && c->reading == JLP_READING_TORCH && e->verdict != JLP_VERDICT_SAFE) {
+        c->why.len = 0;
+        if (jlp__torch_judge(m, ml, n, nl, &c->why)) {
+            const char *why = jlp__report_str(c->r, c->why.data ? c->why.data : "", c->why.len);
+            if (why) {
+                e->verdict = JLP_VERDICT_SAFE;
+                e->reason = why;
+            }
+        }
+    }
+    return e;
 }
 
 /* ---- state -------------------------------------------------------------------------- */
@@ -669,7 +681,10 @@ void jlp__rules_event(jlp__reading_ctx *c, const jlp_event *ev) {
         jlp__reading_finding(c, ev, ev->offset, JLP_VERDICT_SUSPICIOUS, "", 0, "", 0, "ext", jlp__buf_cstr(&c->subj));
         jlp__reading_effect(c, ev, ev->offset, op, "", 0, "", 0, JLP_VERDICT_SUSPICIOUS);
     }
-    if (op == 'P' || op == 'Q') {
+    if ((op == 'P' || op == 'Q') && c->reading == JLP_READING_TORCH &&
+        jlp__torch_storage_id(jlp_get_type(ev->value) == JLP_PERSID ? jlp_persid_value(ev->value) : ev->value)) {
+        /* torch's persistent_load reads the storage record as raw bytes */
+    } else if (op == 'P' || op == 'Q') {
         jlp__reading_finding(c, ev, ev->offset, JLP_VERDICT_SUSPICIOUS, "", 0, "", 0, "persid",
                              "the loader's persistent_load decides what it becomes");
         jlp__reading_effect(c, ev, ev->offset, op, "", 0, "", 0, JLP_VERDICT_SUSPICIOUS);

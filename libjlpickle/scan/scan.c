@@ -313,6 +313,14 @@ static jlp_code run_readings(jlp__scan *s, const scan_input *in, jlp_error *err)
         jlp__reading_in rin = {JLP_READING_NUMPY, JLP__MODE_NUMPY, true, true, in->data, in->len, NULL, NULL};
         return jlp__run_reading(s, &rin, err);
     }
+    if (s->torch) {
+        /* torch.load reads a checkpoint's record with its own unpickler, and nothing
+         * else reads it */
+        snprintf(r->container, sizeof r->container, "none");
+        s->primary = JLP_READING_TORCH;
+        jlp__reading_in rin = {JLP_READING_TORCH, JLP__MODE_PICKLE, true, false, in->data, in->len, NULL, NULL};
+        return jlp__run_reading(s, &rin, err);
+    }
     decoded d;
     memset(&d, 0, sizeof d);
     jlp_error detect_err;
@@ -378,6 +386,7 @@ static jlp_scan_report *scan_input_bytes(scan_input *in, const jlp_scan_opts *o,
     s.alc = jlp__alc_or_default(o->alc);
     s.actions.alc = s.alc;
     s.path = in->path;
+    s.torch = o->torch_record != 0;
     s.primary_stop = UINT64_MAX;
     jlp_code c = run_readings(&s, in, err);
     if (c == JLP_OK && (r->nomem || s.nomem)) c = jlp__fail(err, JLP_E_NOMEM, 0, -1, "out of memory for the findings");
@@ -392,8 +401,22 @@ static jlp_scan_report *scan_input_bytes(scan_input *in, const jlp_scan_opts *o,
     return r;
 }
 
+jlp_scan_report *jlp__scan_bytes(const uint8_t *data, size_t len, const jlp_scan_opts *o, const jlp_limits *lim,
+                                 jlp_error *err) {
+    if (!o->torch_record && jlp_archive_detect(data, len, NULL)) return jlp__scan_archive(data, len, o, lim, err);
+    scan_input in;
+    memset(&in, 0, sizeof in);
+    in.alc = jlp__alc_or_default(o->alc);
+    in.data = data;
+    in.len = len;
+    return scan_input_bytes(&in, o, lim, err);
+}
+
 static jlp_scan_report *scan_prepared(scan_input *in, scan_cfg *cfg, jlp_error *err) {
     if (!cfg->have_limits) jlp_limits_untrusted(&cfg->limits, in->len);
+    /* an archive: its members, each as a file of its own (members.c) */
+    if (!cfg->opts.torch_record && jlp_archive_detect(in->data, in->len, NULL))
+        return jlp__scan_archive(in->data, in->len, &cfg->opts, &cfg->limits, err);
     return scan_input_bytes(in, &cfg->opts, &cfg->limits, err);
 }
 
@@ -471,6 +494,7 @@ const char *jlp_reading_name(jlp_reading r) {
     case JLP_READING_PICKLE: return "pickle";
     case JLP_READING_PICKLE_PY: return "pickle-py";
     case JLP_READING_NUMPY: return "numpy";
+    case JLP_READING_TORCH: return "torch";
     default: return "unknown";
     }
 }

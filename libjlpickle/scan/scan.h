@@ -57,6 +57,8 @@ struct jlp_scan_report {
     unsigned pickles;
     unsigned readings;
     char container[24];
+    jlp_scan_member *members;  /* a scan of an archive (members.c) */
+    size_t nmembers, mcap;
 };
 
 jlp_scan_report *jlp__report_new(const jlp_alc *alc, unsigned max_per_subject);
@@ -147,6 +149,7 @@ typedef struct jlp__scan {
     jlp__range *ranges;
     size_t nranges, rcap;
     uint64_t primary_stop;         /* where the primary reading failed; UINT64_MAX: its end */
+    bool torch;                    /* a checkpoint's pickle record: the torch reading only */
     bool saw_payload;              /* the primary read a NumpyArrayWrapper payload */
     bool differs;                  /* the two unpicklers read some outer opcode differently */
     jlp__companion *comps;
@@ -203,6 +206,26 @@ typedef struct jlp__reading_in {
 /** Run one reading over in->data, pickle after pickle, its findings into s->r.
  *  @return JLP_OK, or NOMEM (the input's own errors are the report's). */
 jlp_code jlp__run_reading(jlp__scan *s, const jlp__reading_in *in, jlp_error *err);
+
+/* ---- scan.c, members.c --------------------------------------------------------------- */
+
+/** The scan of `len` bytes at `data` (a file of its own: no companions) under `o` and
+ *  `lim` (both resolved): an archive's members when the bytes are one.
+ *  @return as jlp_scan_mem(). */
+jlp_scan_report *jlp__scan_bytes(const uint8_t *data, size_t len, const jlp_scan_opts *o, const jlp_limits *lim,
+                                 jlp_error *err);
+/** The scan of the archive (zip, tar, compressed tar) at data[0..len). */
+jlp_scan_report *jlp__scan_archive(const uint8_t *data, size_t len, const jlp_scan_opts *o, const jlp_limits *lim,
+                                   jlp_error *err);
+
+/* ---- torch.c ------------------------------------------------------------------------- */
+
+/** The torch reading's judgement of module.name: true (safe, the reason appended to
+ *  `why`) for the names torch.load resolves harmlessly, false to judge by the policy. */
+bool jlp__torch_judge(const char *m, size_t ml, const char *n, size_t nl, jlp__buf *why);
+/** Whether `id` is a persistent id torch's persistent_load reads as a storage record:
+ *  ('storage', <storage type global>, key, location, numel). */
+bool jlp__torch_storage_id(const jlp_val *id);
 
 /* ---- rules.c ------------------------------------------------------------------------- */
 

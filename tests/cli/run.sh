@@ -281,7 +281,7 @@ done
 # Archives: loading members and whole archives, listing and inspecting them, writing
 # .npz (the golden archives of tests/archive, copied so the names printed are short).
 AG=$here/../archive/golden
-for f in b_two.tar b_model.tar.gz t_tensor.pt t_dtypes.pt n_args.npz n_savez.npz b_none.tar; do
+for f in b_two.tar b_model.tar.gz t_tensor.pt t_dtypes.pt t_module.pt t_script.pt n_args.npz n_savez.npz b_none.tar; do
     cp "$AG/$f" "$work/$f"
 done
 check archive_load_member 0 "$J" b_two.tar::b.joblib
@@ -295,7 +295,10 @@ check archive_load_link 1 "$J" b_model.tar.gz::model/latest
 check archive_extract_bfloat16 0 sh -c "\"$J\" --extract ex t_dtypes.pt && ls ex && cat ex/value.json"
 check archive_inspect_safety 0 "$I" --safety b_two.tar
 check archive_inspect_json 1 "$I" --json --safety b_model.tar.gz
-check archive_inspect_torch 1 "$I" --safety t_tensor.pt
+check archive_inspect_torch 0 "$I" --safety t_tensor.pt
+check archive_inspect_torch_module 1 "$I" --safety t_module.pt
+check archive_inspect_torchscript 1 "$I" --safety t_script.pt
+check archive_inspect_torch_record 0 "$I" --safety --json t_tensor.pt::t_tensor/data.pkl
 check archive_inspect_npz 0 "$I" n_args.npz
 check archive_jldump_npz 0 sh -c "\"$D\" --verify n_savez.npz out.npz && \"$J\" out.npz::big"
 check archive_jldump_npz_torch 0 sh -c "\"$D\" -c deflate t_tensor.pt w.npz && \"$J\" w.npz"
@@ -320,6 +323,15 @@ for f in "$S"/mal_*; do verdict 2 "$f"; done
 for f in "$S"/ok_* "$JG"/models_* "$JG"/zstd_models_* "$JG"/arrays_* "$JG"/zstd_arrays_*; do
     case $f in *.json | *.meta) continue ;; esac
     verdict 0 "$f"
+done
+# archives: checkpoints torch.load(weights_only=True) reads, .npz files and bundles of
+# safe models are safe; a whole module (its classes are imported), TorchScript (code)
+# and bundles holding a link are suspicious
+for f in "$AG"/t_*.pt "$AG"/n_*.npz "$AG"/b_*; do
+    case $f in *.json | *.meta | *.err | */t_legacy.pt) continue ;; esac
+    case $f in */t_module.pt | */t_script.pt | */b_model.t*) verdict 1 "$f" ;;
+    *) verdict 0 "$f" ;;
+    esac
 done
 
 echo "$pass passed, $fail failed"

@@ -10,6 +10,8 @@
 #include "harness.h"
 #include "util.h"
 
+#include "jlpickle_scan.h"
+
 #include <zlib.h>
 
 static const char *golden(const char *name) {
@@ -624,5 +626,237 @@ TEST(not_archives) {
     zmember ms[2] = {{"a", "x", 1, 0, 0, -1}, {"b", "y", 1, 0, 0, -1}};
     zipped z = make_zip(ms, 2, 0);
     expect_open_fails(z.p, z.n, &small, JLP_E_LIMIT, z.eocd, "max_members inside the old size");
+    free(z.p);
+}
+
+/* ---- the scan of archives ------------------------------------------------------------- */
+
+/* data.pkl of a checkpoint holding one float tensor of 2 items: GLOBAL _rebuild_tensor_v2
+ * at 2, the storage id (MARK at 37, GLOBAL torch.FloatStorage at 50, BINPERSID at 87),
+ * OrderedDict at 97, REDUCE at 125, STOP at 126. */
+#define TENSOR_PKL_HEAD "\x80\x02" "ctorch._utils\n_rebuild_tensor_v2\n" "((X\x07\x00\x00\x00storage"
+#define TENSOR_PKL_TAIL "X\x01\x00\x00\x00" "0X\x03\x00\x00\x00" "cpuK\x02tQK\x00K\x02\x85K\x01\x85\x89" \
+                        "ccollections\nOrderedDict\n)RtR."
+static const char TENSOR_PKL[] = TENSOR_PKL_HEAD "ctorch\nFloatStorage\n" TENSOR_PKL_TAIL;
+/* the same with the storage type named in another module: torch.load's find_class maps
+ * any *Storage name it knows without importing the module */
+static const char TENSOR_OS_PKL[] = TENSOR_PKL_HEAD "cos\nFloatStorage\n" TENSOR_PKL_TAIL;
+/* os.system('echo'): GLOBAL at 2, REDUCE at 23 */
+static const char SYSTEM_PKL[] = "\x80\x02" "cos\nsystem\nX\x04\x00\x00\x00" "echo\x85R.";
+/* a persistent id that is not a storage: BINPERSID at 12 */
+static const char PERSID_PKL[] = "\x80\x02X\x05\x00\x00\x00otherQ.";
+
+static jlp_scan_report *scan_zip(const zmember *ms, size_t n, zipped *z) {
+    *z = make_zip(ms, n, 0);
+    jlp_error err;
+    jlp_scan_report *r = jlp_scan_mem(z->p, z->n, NULL, &err);
+    if (!r) TH_FAIL("scan failed: %s: %s", jlp_error_name(err.code), err.msg);
+    return r;
+}
+
+/* The first finding of `r` that is not safe, or NULL. */
+static const jlp_finding *first_unsafe(const jlp_scan_report *r) {
+    for (size_t i = 0; i < jlp_report_count(r); i++)
+        if (jlp_report_finding(r, i)->verdict != JLP_VERDICT_SAFE) return jlp_report_finding(r, i);
+    return NULL;
+}
+
+static void check_member(const jlp_scan_report *r, size_t i, const char *name, const char *content, jlp_verdict v) {
+    const jlp_scan_member *m = jlp_report_member(r, i);
+    if (!m) {
+        TH_FAIL("no member %zu", i);
+        return;
+    }
+    CHECK_STR(m->name, name);
+    CHECK_STR(m->content, content);
+    CHECK_INT(m->verdict, v);
+}
+
+TEST(scan_of_a_checkpoint_reads_as_torch_load) {
+    zipped z;
+    zmember ok[3] = {{"c/data.pkl", TENSOR_PKL, sizeof TENSOR_PKL - 1, 0, 0, -1},
+                     {"c/data/0", "\0\0\x80?\0\0\0@", 8, 0, 0, -1},
+                     {"c/version", "3\n", 2, 0, 0, -1}};
+    jlp_scan_report *r = scan_zip(ok, 3, &z);
+    if (r) {
+        CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_SAFE);
+        CHECK(jlp_report_error(r) == NULL);
+        CHECK_STR(jlp_report_container(r), "zip");
+        CHECK_INT(jlp_report_member_count(r), 3);
+        check_member(r, 0, "c/data.pkl", "torch-record", JLP_VERDICT_SAFE);
+        check_member(r, 1, "c/data/0", "storage", JLP_VERDICT_SAFE);
+        check_member(r, 2, "c/version", "data", JLP_VERDICT_SAFE);
+        CHECK_INT(jlp_report_member(r, 0)->scanned, 1);
+        CHECK_INT(jlp_report_member(r, 1)->scanned, 0);
+        CHECK_INT(jlp_report_readings(r), 1u << JLP_READING_TORCH);
+        CHECK(first_unsafe(r) == NULL);
+        /* the globals table says why each name is safe */
+        CHECK_INT(jlp_report_global_count(r), 3);
+        const jlp_scan_global *g = jlp_report_global(r, 1);
+        CHECK_STR(g->name, "FloatStorage");
+        CHECK_INT(g->verdict, JLP_VERDICT_SAFE);
+        CHECK(strstr(g->reason, "without importing") != NULL);
+        /* every finding names its member */
+        for (size_t i = 0; i < jlp_report_count(r); i++) CHECK_STR(jlp_report_finding(r, i)->file, "c/data.pkl");
+    }
+    jlp_report_free(r);
+    free(z.p);
+
+    /* the record alone, scanned as a torch record, reads the same; scanned as a pickle,
+     * torch's names and the persistent id are what pickle.load cannot judge */
+    jlp_scan_opts so = JLP_SCAN_OPTS_INIT;
+    so.torch_record = 1;
+    jlp_error err;
+    r = jlp_scan_mem(TENSOR_PKL, sizeof TENSOR_PKL - 1, &so, &err);
+    CHECK(r && jlp_report_verdict(r) == JLP_VERDICT_SAFE && jlp_report_member_count(r) == 0);
+    jlp_report_free(r);
+    r = jlp_scan_mem(TENSOR_PKL, sizeof TENSOR_PKL - 1, NULL, &err);
+    CHECK(r && jlp_report_verdict(r) == JLP_VERDICT_SUSPICIOUS);
+    jlp_report_free(r);
+
+    zmember os_storage[2] = {{"c/data.pkl", TENSOR_OS_PKL, sizeof TENSOR_OS_PKL - 1, 0, 0, -1},
+                             {"c/data/0", "\0\0\x80?\0\0\0@", 8, 0, 0, -1}};
+    r = scan_zip(os_storage, 2, &z);
+    if (r) CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_SAFE);
+    jlp_report_free(r);
+    free(z.p);
+}
+
+TEST(scan_of_a_hostile_checkpoint) {
+    zipped z;
+    /* data.pkl runs os.system: dangerous in the torch reading, at the exact offsets */
+    zmember sys[2] = {{"c/data.pkl", SYSTEM_PKL, sizeof SYSTEM_PKL - 1, 1, 0, -1},
+                      {"c/version", "3\n", 2, 0, 0, -1}};
+    jlp_scan_report *r = scan_zip(sys, 2, &z);
+    if (r) {
+        CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_DANGEROUS);
+        check_member(r, 0, "c/data.pkl", "torch-record", JLP_VERDICT_DANGEROUS);
+        check_member(r, 1, "c/version", "data", JLP_VERDICT_SAFE);
+        const jlp_finding *f = first_unsafe(r);
+        if (f) {
+            CHECK_INT(f->verdict, JLP_VERDICT_DANGEROUS);
+            CHECK_INT(f->reading, JLP_READING_TORCH);
+            CHECK_STR(f->action, "global");
+            CHECK_INT(f->offset, 2);
+            CHECK_STR(f->module, "os");
+            CHECK_STR(f->name, "system");
+            CHECK_STR(f->file, "c/data.pkl");
+        }
+        size_t calls = 0;
+        for (size_t i = 0; i < jlp_report_count(r); i++) {
+            f = jlp_report_finding(r, i);
+            if (!strcmp(f->action, "call")) {
+                calls++;
+                CHECK_INT(f->offset, 23);
+                CHECK_INT(f->verdict, JLP_VERDICT_DANGEROUS);
+            }
+        }
+        CHECK_INT(calls, 1);
+    }
+    jlp_report_free(r);
+    free(z.p);
+
+    /* a persistent id that is no storage: torch refuses it, another loader decides */
+    zmember pid[1] = {{"c/data.pkl", PERSID_PKL, sizeof PERSID_PKL - 1, 0, 0, -1}};
+    r = scan_zip(pid, 1, &z);
+    if (r) {
+        CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_SUSPICIOUS);
+        const jlp_finding *f = first_unsafe(r);
+        if (f) {
+            CHECK_STR(f->action, "persid");
+            CHECK_INT(f->offset, 12);
+        }
+    }
+    jlp_report_free(r);
+    free(z.p);
+
+    /* a pickle beside the checkpoint's records is judged as any file, in every reading */
+    zmember beside[2] = {{"c/data.pkl", TENSOR_PKL, sizeof TENSOR_PKL - 1, 0, 0, -1},
+                         {"x/evil.pkl", SYSTEM_PKL, sizeof SYSTEM_PKL - 1, 0, 0, -1}};
+    r = scan_zip(beside, 2, &z);
+    if (r) {
+        CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_DANGEROUS);
+        check_member(r, 1, "x/evil.pkl", "pickle", JLP_VERDICT_DANGEROUS);
+        CHECK(jlp_report_readings(r) & (1u << JLP_READING_JOBLIB));
+        CHECK(jlp_report_readings(r) & (1u << JLP_READING_PICKLE));
+    }
+    jlp_report_free(r);
+    free(z.p);
+}
+
+TEST(scan_of_bundles_and_refused_archives) {
+    zipped z;
+    /* a name that climbs out, a duplicate: suspicious by the listing alone */
+    zmember names[3] = {{"../up.joblib", JOBLIB_INT, 5, 0, 0, -1},
+                        {"m.joblib", JOBLIB_INT, 5, 0, 0, -1},
+                        {"m.joblib", JOBLIB_INT, 5, 0, 0, -1}};
+    jlp_scan_report *r = scan_zip(names, 3, &z);
+    if (r) {
+        CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_SUSPICIOUS);
+        check_member(r, 0, "../up.joblib", "pickle", JLP_VERDICT_SUSPICIOUS);
+        check_member(r, 1, "m.joblib", "pickle", JLP_VERDICT_SUSPICIOUS);
+        const jlp_finding *f = first_unsafe(r);
+        if (f) {
+            CHECK_STR(f->action, "member");
+            CHECK_STR(f->file, "../up.joblib");
+            CHECK(strstr(f->reason, "'..'") != NULL);
+        }
+        CHECK_INT(jlp_report_pickles(r), 3);
+    }
+    jlp_report_free(r);
+    free(z.p);
+
+    /* an archive inside an archive: its members are named INNER::NAME */
+    zmember inner[1] = {{"c/data.pkl", SYSTEM_PKL, sizeof SYSTEM_PKL - 1, 0, 0, -1}};
+    zipped zi = make_zip(inner, 1, 0);
+    zmember outer[2] = {{"model.pt", zi.p, zi.n, 0, 0, -1}, {"README", "hi", 2, 0, 0, -1}};
+    r = scan_zip(outer, 2, &z);
+    if (r) {
+        CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_DANGEROUS);
+        CHECK_INT(jlp_report_member_count(r), 3);
+        check_member(r, 0, "model.pt", "archive", JLP_VERDICT_DANGEROUS);
+        check_member(r, 1, "model.pt::c/data.pkl", "torch-record", JLP_VERDICT_DANGEROUS);
+        check_member(r, 2, "README", "data", JLP_VERDICT_SAFE);
+        const jlp_finding *f = first_unsafe(r);
+        if (f) CHECK_STR(f->file, "model.pt::c/data.pkl");
+    }
+    jlp_report_free(r);
+    free(z.p);
+    free(zi.p);
+
+    /* an archive the layer refuses (the local header names another member): suspicious,
+     * with the archive's error; nothing inside was judged */
+    zmember two[1] = {{"m.joblib", SYSTEM_PKL, sizeof SYSTEM_PKL - 1, 0, 0, -1}};
+    z = make_zip(two, 1, 0);
+    z.p[z.m[0].lho + 30] = 'n';
+    jlp_error err;
+    r = jlp_scan_mem(z.p, z.n, NULL, &err);
+    if (r) {
+        CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_SUSPICIOUS);
+        CHECK(jlp_report_error(r) && jlp_report_error(r)->code == JLP_E_ARCHIVE);
+        const jlp_finding *f = first_unsafe(r);
+        if (f) {
+            CHECK_STR(f->action, "archive");
+            CHECK(f->file == NULL);
+        }
+        CHECK_INT(jlp_report_member_count(r), 0);
+    } else {
+        TH_FAIL("no report: %s", err.msg);
+    }
+    jlp_report_free(r);
+    free(z.p);
+
+    /* a member whose bytes do not match its CRC: the member's error is the report's */
+    zmember bad[2] = {{"a.joblib", JOBLIB_INT, 5, 0, 0, -1}, {"b.joblib", JOBLIB_INT, 5, 0, 0, -1}};
+    z = make_zip(bad, 2, 0);
+    z.p[z.m[1].data_off + 2] = 0x2b;
+    r = jlp_scan_mem(z.p, z.n, NULL, &err);
+    if (r) {
+        const jlp_error *e = jlp_report_error(r);
+        CHECK(e && e->code == JLP_E_CHECKSUM && !strncmp(e->msg, "b.joblib: ", 10));
+        CHECK_INT(jlp_report_member(r, 0)->error, JLP_OK);
+        CHECK_INT(jlp_report_member(r, 1)->error, JLP_E_CHECKSUM);
+    }
+    jlp_report_free(r);
     free(z.p);
 }
