@@ -1425,7 +1425,8 @@ JLP_API jlp_archive_kind jlp_archive_kind_of(const jlp_archive *ar, size_t *mode
 /** Load the archive as a whole, as jlp_load_path() does:
  *   - TORCH: `<prefix>/data.pkl` with each persistent id ('storage', type, key,
  *     location, numel) resolved to `<prefix>/data/<key>`, and torch._utils's
- *     _rebuild_tensor, _rebuild_tensor_v2 and _rebuild_parameter rebuilt as ndarrays
+ *     _rebuild_tensor, _rebuild_tensor_v2, _rebuild_tensor_v3 (torch >= 2.1; a dtype
+ *     numpy lacks leaves the call inert) and _rebuild_parameter rebuilt as ndarrays
  *     (origin JLP_ORIGIN_TORCH) of the storage's dtype (bfloat16 as the dtype
  *     "bfloat16", see jlp_dtype_str), shape, strides and storage offset: a C- or
  *     F-contiguous tensor is a view of its storage (tensors sharing a storage share its

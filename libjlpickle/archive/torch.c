@@ -38,6 +38,29 @@ static const struct storage_type {
 };
 #define N_STORAGE_TYPES (sizeof STORAGE_TYPES / sizeof STORAGE_TYPES[0])
 
+/* The dtypes _rebuild_tensor_v3 (torch >= 2.1) names, as torch.<name>, over an untyped
+ * storage: those numpy has. float8, complex32 and the sub-byte and bits types have no
+ * numpy dtype: such tensors stay inert calls with their storage resolved. */
+static const struct tensor_dtype {
+    const char *name;
+    const char *dtype;
+    uint32_t itemsize;
+} TENSOR_DTYPES[] = {
+    {"float64", "f8", 8}, {"float32", "f4", 4}, {"float16", "f2", 2}, {"bfloat16", "bfloat16", 2},
+    {"int64", "i8", 8},   {"int32", "i4", 4},   {"int16", "i2", 2},   {"int8", "i1", 1},
+    {"uint8", "u1", 1},   {"bool", "b1", 1},    {"complex128", "c16", 16}, {"complex64", "c8", 8},
+    {"uint16", "u2", 2},  {"uint32", "u4", 4},  {"uint64", "u8", 8},
+};
+#define N_TENSOR_DTYPES (sizeof TENSOR_DTYPES / sizeof TENSOR_DTYPES[0])
+
+/* The TENSOR_DTYPES index of `g` = torch.<name>, or -1. */
+static int tensor_dtype_of(const jlp_val *g) {
+    if (jlp_get_type(g) != JLP_GLOBAL) return -1;
+    for (size_t i = 0; i < N_TENSOR_DTYPES; i++)
+        if (jlp_global_is(g, "torch", TENSOR_DTYPES[i].name)) return (int)i;
+    return -1;
+}
+
 static int storage_type_of(const jlp_val *g) {
     size_t n;
     const char *name = jlp_global_name(g, &n);
@@ -65,6 +88,7 @@ typedef struct ckpt {
     jlp_error *err;
     char byteorder;        /* '<' or '>' (the `byteorder` record of torch >= 2.1) */
     jlp_val *dtypes[N_STORAGE_TYPES];
+    jlp_val *v3_dtypes[N_TENSOR_DTYPES];
     storage *st;
     size_t nst, cap_st;
     bool keep_blob;        /* some array points into the archive's bytes */
@@ -90,11 +114,12 @@ static jlp_code find_record(ckpt *c, const char *rec, size_t rec_len, size_t *in
     return r;
 }
 
-static jlp_val *dtype_node(ckpt *c, int type) {
-    if (c->dtypes[type]) return c->dtypes[type];
-    const struct storage_type *t = &STORAGE_TYPES[type];
+/* A dtype node for numpy type string `ts` (without byte order) of `itemsize`, or
+ * "bfloat16", in the checkpoint's byte order, made once per slot. */
+static jlp_val *make_dtype(ckpt *c, jlp_val **slot, const char *ts, uint32_t itemsize) {
+    if (*slot) return *slot;
     jlp_val *dt;
-    if (!strcmp(t->dtype, "bfloat16")) {
+    if (!strcmp(ts, "bfloat16")) {
         dt = jlp_new_dtype(c->doc, "|V2", c->err);
         if (!dt) return NULL;
         jlp_dtype_info *d = jlp__dt(dt);
@@ -104,12 +129,16 @@ static jlp_val *dtype_node(ckpt *c, int type) {
         snprintf(d->str, sizeof d->str, "bfloat16");
     } else {
         char s[8];
-        snprintf(s, sizeof s, "%c%s", t->itemsize == 1 ? '|' : c->byteorder, t->dtype);
+        snprintf(s, sizeof s, "%c%s", itemsize == 1 ? '|' : c->byteorder, ts);
         dt = jlp_new_dtype(c->doc, s, c->err);
         if (!dt) return NULL;
     }
-    c->dtypes[type] = dt;
+    *slot = dt;
     return dt;
+}
+
+static jlp_val *dtype_node(ckpt *c, int type) {
+    return make_dtype(c, &c->dtypes[type], STORAGE_TYPES[type].dtype, STORAGE_TYPES[type].itemsize);
 }
 
 /* The storage's bytes: in place in the archive (mmap), else copied into the document. */
@@ -242,12 +271,13 @@ static jlp_code resolve_storage(ckpt *c, jlp_val *pid) {
 
 /* ---- tensors ------------------------------------------------------------------------------ */
 
-enum { FN_NONE, FN_TENSOR, FN_TENSOR_V2, FN_PARAMETER, FN_PARAMETER_STATE, FN_FROM_TYPE };
+enum { FN_NONE, FN_TENSOR, FN_TENSOR_V2, FN_TENSOR_V3, FN_PARAMETER, FN_PARAMETER_STATE, FN_FROM_TYPE };
 
 static int rebuild_fn(const jlp_val *g) {
     if (jlp_get_type(g) != JLP_GLOBAL) return FN_NONE;
     if (jlp_global_is(g, "torch._utils", "_rebuild_tensor")) return FN_TENSOR;
     if (jlp_global_is(g, "torch._utils", "_rebuild_tensor_v2")) return FN_TENSOR_V2;
+    if (jlp_global_is(g, "torch._utils", "_rebuild_tensor_v3")) return FN_TENSOR_V3;
     if (jlp_global_is(g, "torch._utils", "_rebuild_parameter")) return FN_PARAMETER;
     if (jlp_global_is(g, "torch._utils", "_rebuild_parameter_with_state")) return FN_PARAMETER_STATE;
     /* torch.load maps the module torch.tensor to torch._tensor */
@@ -257,7 +287,7 @@ static int rebuild_fn(const jlp_val *g) {
     return FN_NONE;
 }
 
-static bool is_tensor_fn(int fn) { return fn == FN_TENSOR || fn == FN_TENSOR_V2; }
+static bool is_tensor_fn(int fn) { return fn == FN_TENSOR || fn == FN_TENSOR_V2 || fn == FN_TENSOR_V3; }
 
 static jlp_code int_tuple(ckpt *c, const jlp_val *t, const char *what, uint64_t *out, uint32_t *n) {
     if (jlp_get_type(t) != JLP_TUPLE && jlp_get_type(t) != JLP_LIST)
@@ -286,16 +316,33 @@ static bool contiguous(uint32_t nd, const uint64_t *size, const uint64_t *stride
 }
 
 /* The tensor of `args` = (storage, storage_offset, size, stride, ...), as a new array
- * node: a view of the storage when contiguous in C or F order, else a C-ordered copy. */
-static jlp_code build_tensor(ckpt *c, const jlp_val *args, jlp_val **out) {
-    if (jlp_get_type(args) != JLP_TUPLE || jlp_len(args) < 4)
-        return jlp__fail(c->err, JLP_E_BAD_ARRAY, 0, -1, "tensor: fewer than 4 arguments");
+ * node: a view of the storage when contiguous in C or F order, else a C-ordered copy.
+ * _rebuild_tensor_v3's args end (..., requires_grad, hooks, dtype[, metadata]): the
+ * dtype reads the storage's bytes (an untyped storage). *out stays NULL for a v3 dtype
+ * numpy has no equivalent of (the call stays inert). */
+static jlp_code build_tensor(ckpt *c, const jlp_val *args, bool v3, jlp_val **out) {
+    *out = NULL;
+    if (jlp_get_type(args) != JLP_TUPLE || jlp_len(args) < (v3 ? 7u : 4u))
+        return jlp__fail(c->err, JLP_E_BAD_ARRAY, 0, -1, "tensor: fewer than %u arguments", v3 ? 7u : 4u);
     const jlp_val *sv = jlp_item(args, 0);
     const storage *st = NULL;
     for (size_t i = 0; i < c->nst && !st; i++)
         if (jlp_get_type(sv) == JLP_NDARRAY && sv->u.ext == c->st[i].node->u.ext) st = &c->st[i];
     if (!st) return jlp__fail(c->err, JLP_E_BAD_ARRAY, 0, -1, "tensor: the first argument is not a storage");
-    const jlp_ndarray *sa = jlp__arr(st->node);
+    jlp_ndarray view = *jlp__arr(st->node);
+    const jlp_ndarray *sa = &view;
+    if (v3) {
+        int k = tensor_dtype_of(jlp_item(args, 6));
+        if (k < 0) return JLP_OK;
+        const struct tensor_dtype *t = &TENSOR_DTYPES[k];
+        jlp_val *dt = make_dtype(c, &c->v3_dtypes[k], t->dtype, t->itemsize);
+        if (!dt) return c->err && c->err->code ? c->err->code : nomem(c);
+        if (view.nbytes % t->itemsize)
+            return jlp__fail(c->err, JLP_E_BAD_ARRAY, 0, -1, "tensor: a storage of %llu bytes read as torch.%s",
+                             (unsigned long long)view.nbytes, t->name);
+        view.dtype = dt;
+        view.count = view.nbytes / t->itemsize;
+    }
     const jlp_val *off_v = jlp_item(args, 1);
     if (jlp_get_type(off_v) != JLP_INT || jlp_get_int(off_v) < 0)
         return jlp__fail(c->err, JLP_E_BAD_ARRAY, 0, -1, "tensor: storage_offset is not a non-negative int");
@@ -382,6 +429,7 @@ static jlp_code build_tensor(ckpt *c, const jlp_val *args, jlp_val **out) {
  * followed a bounded number of steps. */
 static jlp_code rebuild(ckpt *c, jlp_val *node) {
     jlp_val *chain[8];
+    jlp_val *inert = NULL; /* the last call that stays a call (its parent does too) */
     size_t depth = 0;
     chain[depth++] = node;
     while (depth) {
@@ -391,10 +439,20 @@ static jlp_code rebuild(ckpt *c, jlp_val *node) {
         const jlp_val *args = jlp_obj_args(x);
         jlp_val *built = NULL;
         if (is_tensor_fn(fn)) {
-            jlp_code r = build_tensor(c, args, &built);
+            jlp_code r = build_tensor(c, args, fn == FN_TENSOR_V3, &built);
             if (r) return r;
+            if (!built) { /* a v3 dtype numpy lacks: inert */
+                inert = x;
+                depth--;
+                continue;
+            }
         } else if (fn == FN_PARAMETER || fn == FN_PARAMETER_STATE) {
             jlp_val *data = jlp_item(args, 0);
+            if (data == inert) { /* its tensor stays a call: so does the parameter */
+                inert = x;
+                depth--;
+                continue;
+            }
             if (jlp_get_type(data) == JLP_OBJECT && rebuild_fn(jlp_obj_callable(data)) != FN_NONE) {
                 if (depth == sizeof chain / sizeof chain[0])
                     return jlp__fail(c->err, JLP_E_BAD_ARRAY, 0, -1, "tensor: rebuild calls nested too deep");
@@ -411,11 +469,17 @@ static jlp_code rebuild(ckpt *c, jlp_val *node) {
             if (!is_tensor_fn(rebuild_fn(f)) ||
                 !(jlp_global_is(t, "torch", "Tensor") || jlp_global_is(t, "torch._tensor", "Tensor") ||
                   jlp_global_is(t, "torch.nn.parameter", "Parameter"))) {
+                inert = x;
                 depth--;
                 continue;
             }
-            jlp_code r = build_tensor(c, jlp_item(args, 2), &built);
+            jlp_code r = build_tensor(c, jlp_item(args, 2), rebuild_fn(f) == FN_TENSOR_V3, &built);
             if (r) return r;
+            if (!built) {
+                inert = x;
+                depth--;
+                continue;
+            }
         } else {
             depth--;
             continue;

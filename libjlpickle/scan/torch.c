@@ -69,6 +69,7 @@ static const struct { const char *module, *name; } NAMED[] = {
     {"torch._utils", "_rebuild_meta_tensor_no_storage"},
     {"torch._utils", "_rebuild_wrapper_subclass"},
     {"torch._utils", "_rebuild_device_tensor_from_cpu_tensor"},
+    {"torch._utils", "_rebuild_device_tensor_from_numpy"},
     {"torch._tensor", "_rebuild_from_type_v2"},
     /* TorchScript's pickles (torch/jit/_pickle.py: each returns its argument) */
     {"torch.jit._pickle", "build_intlist"},

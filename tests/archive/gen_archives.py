@@ -37,6 +37,7 @@ import io
 import lzma
 import os
 import shutil
+import struct
 import subprocess
 import sys
 import tarfile
@@ -387,6 +388,39 @@ def big_endian_copy(src, dst):
         out.close()
 
 
+def aligned_copy(src, dst):
+    """A copy of a checkpoint laid out as torch >= 2.1's writer (caffe2's
+    PyTorchStreamWriter over miniz) lays it out: every record stored with a `FB` extra
+    field in its local header only, padding its data to a multiple of 64 bytes, and the
+    records `byteorder` ("little"), `.data/version` and `.data/serialization_id`."""
+    with zipfile.ZipFile(src) as z:
+        names = z.namelist()
+        prefix = names[0].split("/")[0]
+        records = [(n, z.read(n)) for n in names]
+    records += [(prefix + "/byteorder", b"little"), (prefix + "/.data/version", b"3\n"),
+                (prefix + "/.data/serialization_id", b"0123456789012345678901234567890123456789")]
+    out = bytearray()
+    central = []
+    for name, data in records:
+        nm = name.encode()
+        offset = len(out)
+        pad = -(offset + 30 + len(nm) + 4) % 64
+        extra = b"FB" + struct.pack("<H", pad) + b"Z" * pad
+        crc = zlib.crc32(data)
+        out += struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, 0, 0, 0x21, crc, len(data), len(data), len(nm),
+                           len(extra))
+        out += nm + extra + data
+        central.append((nm, crc, len(data), offset))
+    cd = len(out)
+    for nm, crc, size, offset in central:
+        out += struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 0x031E, 20, 0, 0, 0, 0x21, crc, size, size, len(nm),
+                           0, 0, 0, 0, 0o100644 << 16, offset)
+        out += nm
+    out += struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(central), len(central), len(out) - cd, cd, 0)
+    with open(dst, "wb") as fh:
+        fh.write(bytes(out))
+
+
 # ---------------------------------------------------------------------------
 # Bundles
 # ---------------------------------------------------------------------------
@@ -662,6 +696,11 @@ def main(outdir):
             plan["t_bigendian.pt"] = (torch_reference(os.path.join(outdir, "t_dtypes.pt"))[0], "torch")
         finally:
             TensorNode.big_endian = False
+        aligned = os.path.join(outdir, "t_aligned.pt")
+        aligned_copy(os.path.join(outdir, "t_dtypes.pt"), aligned)
+        text, loader = torch_reference(aligned)
+        cross_check_torch(aligned, text, loader, "weights")
+        plan["t_aligned.pt"] = (text, "torch")
         buf = io.BytesIO()
         torch.save({"x": torch.arange(4, dtype=torch.int32)}, buf)
         with open(os.path.join(outdir, "t_bytesio.pt"), "wb") as fh:

@@ -860,3 +860,75 @@ TEST(scan_of_bundles_and_refused_archives) {
     jlp_report_free(r);
     free(z.p);
 }
+
+/* ---- torch >= 2.1's _rebuild_tensor_v3 and calls that stay calls ---------------------- */
+
+/* _rebuild_tensor_v3(storage, 0, (3,), (1,), False, OrderedDict(), torch.<DT>) over an
+ * untyped storage of 6 bytes */
+#define V3_PKL(dt) "\x80\x02" "ctorch._utils\n_rebuild_tensor_v3\n" "((X\x07\x00\x00\x00storage" \
+                   "ctorch\nUntypedStorage\n" "X\x01\x00\x00\x00" "0X\x03\x00\x00\x00" "cpuK\x06tQ"  \
+                   "K\x00K\x03\x85K\x01\x85\x89" "ccollections\nOrderedDict\n)R" "ctorch\n" dt "\ntR."
+static const char V3_UINT16[] = V3_PKL("uint16");
+static const char V3_FLOAT8[] = V3_PKL("float8_e4m3fn");
+static const char V3_ODD[] = V3_PKL("int32"); /* 6 bytes are no whole number of int32 */
+/* _rebuild_parameter(_rebuild_from_type_v2(_rebuild_tensor_v2, collections.OrderedDict,
+ * (storage, 0, (3,), (1,), False, OrderedDict()), {}), False, OrderedDict()): the
+ * from-type call of a type that is no tensor stays a call, and so does the parameter */
+static const char PARAM_OF_INERT[] =
+    "\x80\x02" "ctorch._utils\n_rebuild_parameter\n("
+    "ctorch._tensor\n_rebuild_from_type_v2\n(" "ctorch._utils\n_rebuild_tensor_v2\n" "ccollections\nOrderedDict\n"
+    "((X\x07\x00\x00\x00storage" "ctorch\nFloatStorage\n" "X\x01\x00\x00\x00" "0X\x03\x00\x00\x00" "cpuK\x03tQ"
+    "K\x00K\x03\x85K\x01\x85\x89" "ccollections\nOrderedDict\n)Rt" "}tR"
+    "\x89" "ccollections\nOrderedDict\n)RtR.";
+
+static jlp_doc *load_ckpt(const char *pkl, size_t n, const void *storage, size_t slen, jlp_error *err) {
+    zmember ms[2] = {{"c/data.pkl", pkl, n, 0, 0, -1}, {"c/data/0", storage, slen, 0, 0, -1}};
+    zipped z = make_zip(ms, 2, 0);
+    jlp_doc *d = jlp_load_mem(z.p, z.n, NULL, NULL, err);
+    free(z.p);
+    return d;
+}
+
+TEST(torch_rebuild_tensor_v3) {
+    jlp_error err;
+    jlp_doc *d = load_ckpt(V3_UINT16, sizeof V3_UINT16 - 1, "\x01\x00\x02\x00\xff\xff", 6, &err);
+    if (!d) {
+        TH_FAIL("%s: %s", jlp_error_name(err.code), err.msg);
+    } else {
+        char *js = jlp_export_json_str(jlp_doc_root(d), NULL, NULL, &err);
+        CHECK_STR(js, "{\"$ndarray\":{\"dtype\":\"<u2\",\"shape\":[3],\"order\":\"C\",\"data\":[1,2,65535]}}\n");
+        free(js);
+        jlp_doc_free(d);
+    }
+    /* float8 has no numpy dtype: the call stays a call, its storage resolved */
+    d = load_ckpt(V3_FLOAT8, sizeof V3_FLOAT8 - 1, "\x01\x00\x02\x00\xff\xff", 6, &err);
+    if (!d) {
+        TH_FAIL("%s: %s", jlp_error_name(err.code), err.msg);
+    } else {
+        const jlp_val *root = jlp_doc_root(d);
+        CHECK_INT(jlp_get_type(root), JLP_OBJECT);
+        CHECK(jlp_global_is(jlp_obj_callable(root), "torch._utils", "_rebuild_tensor_v3"));
+        const jlp_val *st = jlp_item(jlp_obj_args(root), 0);
+        CHECK_INT(jlp_get_type(st), JLP_NDARRAY);
+        jlp_doc_free(d);
+    }
+    d = load_ckpt(V3_ODD, sizeof V3_ODD - 1, "\x01\x00\x02\x00\xff\xff", 6, &err);
+    CHECK(d == NULL);
+    CHECK_INT(err.code, JLP_E_BAD_ARRAY);
+    jlp_doc_free(d);
+}
+
+TEST(torch_parameter_of_a_call_that_stays_a_call) {
+    jlp_error err;
+    jlp_doc *d = load_ckpt(PARAM_OF_INERT, sizeof PARAM_OF_INERT - 1, "\0\0\x80?\0\0\0@\0\0@@", 12, &err);
+    if (!d) {
+        TH_FAIL("%s: %s", jlp_error_name(err.code), err.msg);
+        return;
+    }
+    const jlp_val *root = jlp_doc_root(d);
+    CHECK_INT(jlp_get_type(root), JLP_OBJECT);
+    CHECK(jlp_global_is(jlp_obj_callable(root), "torch._utils", "_rebuild_parameter"));
+    const jlp_val *inner = jlp_item(jlp_obj_args(root), 0);
+    CHECK(jlp_global_is(jlp_obj_callable(inner), "torch._tensor", "_rebuild_from_type_v2"));
+    jlp_doc_free(d);
+}
