@@ -9,6 +9,8 @@
 #include "harness.h"
 #include "util.h"
 
+#include "jlpickle_scan.h"
+
 #include <unistd.h>
 
 static const char *golden_dir(void) {
@@ -585,4 +587,42 @@ TEST(npz_write_errors) {
     free(buf);
     CHECK_INT(jlp_dump_npz_path(arr, "", 0, &err), JLP_E_INVALID_ARG);
     jlp_doc_free(d);
+}
+
+/* The scan of every golden archive (jlp_scan_path): the checkpoints torch.load
+ * (weights_only=True) reads, the .npz files and the bundles of safe models are safe; a
+ * pickled whole module (its classes are imported), TorchScript (code) and the bundles
+ * holding a link are suspicious; every member reads. */
+TEST(scan_of_the_golden_archives) {
+    size_t mlen;
+    char *manifest = slurp(path_of("MANIFEST", ""), &mlen);
+    if (!manifest) {
+        TH_FAIL("cannot read %s", path_of("MANIFEST", ""));
+        return;
+    }
+    for (char *name = strtok(manifest, "\n"); name; name = strtok(NULL, "\n")) {
+        if (!strcmp(name, "t_legacy.pt")) continue; /* a pickle, not an archive */
+        jlp_error err;
+        jlp_scan_report *r = jlp_scan_path(path_of(name, ""), NULL, &err);
+        if (!r) {
+            TH_FAIL("%s: %s: %s", name, jlp_error_name(err.code), err.msg);
+            continue;
+        }
+        int suspicious = !strcmp(name, "t_module.pt") || !strcmp(name, "t_script.pt") || !strncmp(name, "b_model.t", 9);
+        jlp_verdict want = suspicious ? JLP_VERDICT_SUSPICIOUS : JLP_VERDICT_SAFE;
+        if (jlp_report_verdict(r) != want)
+            TH_FAIL("%s: %s, expected %s", name, jlp_verdict_name(jlp_report_verdict(r)), jlp_verdict_name(want));
+        if (jlp_report_error(r)) TH_FAIL("%s: %s", name, jlp_report_error(r)->msg);
+        CHECK(jlp_report_member_count(r) > 0);
+        int torch = name[0] == 't';
+        size_t records = 0;
+        for (size_t i = 0; i < jlp_report_member_count(r); i++) {
+            const jlp_scan_member *m = jlp_report_member(r, i);
+            CHECK_INT(m->error, JLP_OK);
+            if (!strcmp(m->content, "torch-record")) records++;
+        }
+        if (torch && records == 0) TH_FAIL("%s: no member read in the torch reading", name);
+        jlp_report_free(r);
+    }
+    free(manifest);
 }
