@@ -614,6 +614,15 @@ JLP_API int64_t jlp_get_int(const jlp_val *v);
 /** @return the bytes of a JLP_BIGINT (two's complement, little-endian, minimal length)
  *  and their count in *len (len may be NULL); NULL (and *len = 0) otherwise. */
 JLP_API const uint8_t *jlp_get_bigint(const jlp_val *v, size_t *len);
+/** Python's repr() of the integer whose two's complement little-endian bytes are
+ *  `bytes[0..len)` (jlp_get_bigint's form; len 0 is 0): its decimal digits, '-' first
+ *  when negative. When `cap` exceeds the text's length, the text and a NUL are written
+ *  to `out`; otherwise nothing is (ask with cap 0 first, or give len * 241 / 100 + 3
+ *  bytes, which always suffice). The conversion is quadratic in `len`: callers showing
+ *  files from strangers may want to bound it.
+ *  @return the text's length without the NUL (at least 1); 0 when `bytes` is NULL with
+ *  len > 0 or memory ran out. Thread-safe. */
+JLP_API size_t jlp_bigint_repr(const uint8_t *bytes, size_t len, char *out, size_t cap);
 /** @return the value of a JLP_FLOAT, or of a JLP_INT/JLP_BOOL converted; 0.0 otherwise. */
 JLP_API double jlp_get_float(const jlp_val *v);
 

@@ -240,39 +240,15 @@ static void repr_float(sbuf *b, double x) {
     sb_puts(b, buf);
 }
 
-/* A two's complement little-endian integer in decimal (only for len <= 64). */
+/* A two's complement little-endian integer in decimal, as Python's repr (only for
+ * len <= BIGINT_DECIMAL_MAX: a stranger's file may hold huge ones). */
 static void repr_bigint(sbuf *b, const uint8_t *p, size_t len) {
-    if (len > BIGINT_DECIMAL_MAX) {
+    char dig[BIGINT_DECIMAL_MAX * 241 / 100 + 3];
+    if (len > BIGINT_DECIMAL_MAX || !jlp_bigint_repr(p, len, dig, sizeof dig)) {
         sb_printf(b, "<int of %zu bytes>", len);
         return;
     }
-    uint8_t mag[BIGINT_DECIMAL_MAX];
-    bool neg = len && (p[len - 1] & 0x80);
-    unsigned carry = 1;
-    for (size_t i = 0; i < len; i++) {
-        if (neg) {
-            unsigned v = (uint8_t)~p[i] + carry;
-            mag[i] = (uint8_t)v;
-            carry = v >> 8;
-        } else {
-            mag[i] = p[i];
-        }
-    }
-    char dig[BIGINT_DECIMAL_MAX * 3 + 2];
-    size_t nd = 0, n = len;
-    while (n && !mag[n - 1]) n--;
-    do {
-        unsigned r = 0;
-        for (size_t i = n; i-- > 0;) {
-            unsigned cur = (r << 8) | mag[i];
-            mag[i] = (uint8_t)(cur / 10);
-            r = cur % 10;
-        }
-        dig[nd++] = (char)('0' + r);
-        while (n && !mag[n - 1]) n--;
-    } while (n);
-    if (neg) sb_putc(b, '-');
-    while (nd) sb_putc(b, dig[--nd]);
+    sb_puts(b, dig);
 }
 
 static void repr_complex(sbuf *b, double re, double im) {

@@ -2,6 +2,7 @@
 #include "bigint.h"
 
 #include <stdio.h>
+#include <string.h>
 
 size_t jlp__bigint_minlen(const uint8_t *b, size_t n) {
     while (n > 1) {
@@ -154,4 +155,19 @@ void jlp__bigint_hex(const uint8_t *b, size_t n, jlp__buf *buf) {
         jlp__buf_putc(buf, hexd[m[i] & 15]);
     }
     jlp__free(buf->alc, m, n ? n : 1);
+}
+
+size_t jlp_bigint_repr(const uint8_t *bytes, size_t len, char *out, size_t cap) {
+    if ((!bytes && len) || len > SIZE_MAX / 4) return 0;
+    jlp__buf b;
+    jlp__buf_init(&b, jlp__alc_malloc());
+    /* every byte adds fewer than 2.41 digits: the bound never refuses */
+    bool ok = jlp__bigint_decimal(bytes, len, len * 3 + 2, &b);
+    size_t n = ok && !b.failed ? b.len : 0;
+    if (n && out && cap > n) {
+        memcpy(out, b.data, n);
+        out[n] = 0;
+    }
+    jlp__buf_release(&b);
+    return n;
 }

@@ -66,6 +66,32 @@ TEST(bytes_to_decimal_and_hex) {
     CHECK_INT(bad, 0);
 }
 
+TEST(public_repr) {
+    /* jlp_bigint_repr: Python's repr for every expected int, the length asked with cap 0,
+     * nothing written when the text does not fit, 0 for NULL bytes */
+    static char out[1400];
+    int bad = 0;
+    for (size_t i = 0; i < N_INTS; i++) {
+        size_t wn = unhex(expected_ints[i].bytes, want);
+        size_t dl = strlen(expected_ints[i].decimal);
+        size_t need = jlp_bigint_repr(want, wn, NULL, 0);
+        memset(out, 'x', sizeof out);
+        size_t n = jlp_bigint_repr(want, wn, out, wn * 241 / 100 + 3);
+        if (need != dl || n != dl || strcmp(out, expected_ints[i].decimal) != 0) {
+            if (bad++ < 5) TH_FAIL("repr of %s: %zu/%zu bytes, '%.40s'", expected_ints[i].decimal, need, n, out);
+        }
+        memset(out, 'x', sizeof out);
+        if (jlp_bigint_repr(want, wn, out, dl) != dl || out[0] != 'x') {
+            if (bad++ < 5) TH_FAIL("repr of %s wrote into a buffer of its length only", expected_ints[i].decimal);
+        }
+    }
+    CHECK_INT(bad, 0);
+    char z[4] = "xyz";
+    CHECK_INT(jlp_bigint_repr(NULL, 0, z, sizeof z), 1);
+    CHECK_STR(z, "0");
+    CHECK_INT(jlp_bigint_repr(NULL, 3, z, sizeof z), 0);
+}
+
 TEST(hex_digits_to_bytes) {
     /* Python's hex() text without "0x" and sign, read as base 16 (4 bits a digit) */
     int bad = 0;
