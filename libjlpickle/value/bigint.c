@@ -159,6 +159,11 @@ void jlp__bigint_hex(const uint8_t *b, size_t n, jlp__buf *buf) {
 
 size_t jlp_bigint_repr(const uint8_t *bytes, size_t len, char *out, size_t cap) {
     if ((!bytes && len) || len > SIZE_MAX / 4) return 0;
+    static const uint8_t zero = 0;
+    if (!len) { /* no bytes is 0 */
+        bytes = &zero;
+        len = 1;
+    }
     jlp__buf b;
     jlp__buf_init(&b, jlp__alc_malloc());
     /* every byte adds fewer than 2.41 digits: the bound never refuses */
