@@ -573,7 +573,7 @@ static void save_float(writer *w, double d) {
         uint8_t b[9] = {JLP_OP_BINFLOAT};
         uint64_t bits;
         memcpy(&bits, &d, 8);
-        for (int k = 0; k < 8; k++) b[1 + k] = (uint8_t)(bits >> (56 - 8 * k));
+        jlp__put_be64(b + 1, bits);
         out(w, b, 9);
         return;
     }
@@ -848,7 +848,7 @@ static size_t save_numbers(writer *w, jlp_val *const *items, size_t j, size_t en
             uint64_t bits;
             memcpy(&bits, &x->u.f, 8);
             o[0] = JLP_OP_BINFLOAT;
-            for (int k = 0; k < 8; k++) o[1 + k] = (uint8_t)(bits >> (56 - 8 * k));
+            jlp__put_be64(o + 1, bits);
             o += 9;
         } else if (x->type == JLP_NONE) {
             *o++ = JLP_OP_NONE;
