@@ -232,20 +232,52 @@ static bool map_resize(writer *w, memo_map *m, size_t cap) {
     return true;
 }
 
-/* See run(): the memo sized for a big root container of memoized items. */
+/* Whether the writer memoizes v (as Python's pickler would). */
+static bool memoized_kind(const jlp_val *x) {
+    return x->type == JLP_STR || x->type == JLP_BYTES || x->type == JLP_TUPLE || x->type == JLP_LIST ||
+           x->type == JLP_DICT || x->type == JLP_SET || x->type == JLP_FROZENSET || x->type == JLP_OBJECT;
+}
+
+/* See run(): the memo sized for a big root container of memoized items. The distinct
+ * memoized nodes of a sample of its items, containers followed a few levels down
+ * (records and rows memoize their strs and inner containers too, and a table sized for
+ * the items alone was rehashed twice more, each time every entry at a random place of
+ * a table larger than the caches), stand for all of them: nodes the sampled items
+ * share (the keys of records) count once. Only the size of the table depends on it. */
+#define PRESIZE_SAMPLE 64
+#define PRESIZE_WALK 64     /* nodes looked at per sampled item */
+/* slots of the sample's node set: a power of two, twice the nodes it may get */
+#define PRESIZE_SEEN (2 * PRESIZE_SAMPLE * PRESIZE_WALK)
 static void presize_memo(writer *w, const jlp_val *root) {
     if (!root || w->memo.cap || (root->type != JLP_LIST && root->type != JLP_TUPLE && root->type != JLP_SET &&
                                  root->type != JLP_DICT))
         return;
     size_t n = root->u.seq.n * (root->type == JLP_DICT ? 2 : 1);
     if (n < 4096) return;
-    size_t sample = 64, memoized = 0;
-    for (size_t i = 0; i < sample; i++) {
-        const jlp_val *x = root->u.seq.v[i * (n / sample)];
-        memoized += x->type == JLP_STR || x->type == JLP_BYTES || x->type == JLP_TUPLE || x->type == JLP_LIST ||
-                    x->type == JLP_DICT || x->type == JLP_SET || x->type == JLP_OBJECT;
+    const jlp_val **seen = jlp__malloc(w->alc, PRESIZE_SEEN * sizeof *seen);
+    if (!seen) return;   /* the table then grows as it fills */
+    memset(seen, 0, PRESIZE_SEEN * sizeof *seen);
+    size_t memoized = 0;
+    for (size_t i = 0; i < PRESIZE_SAMPLE; i++) {
+        const jlp_val *todo[PRESIZE_WALK];
+        size_t ntodo = 0, looked = 0;
+        todo[ntodo++] = root->u.seq.v[i * (n / PRESIZE_SAMPLE)];
+        while (ntodo && looked < PRESIZE_WALK) {
+            const jlp_val *x = todo[--ntodo];
+            looked++;
+            if (!memoized_kind(x)) continue;
+            size_t h = (size_t)(((uintptr_t)x >> 4) * 0x9E3779B97F4A7C15ull >> 32) & (PRESIZE_SEEN - 1);
+            while (seen[h] && seen[h] != x) h = (h + 1) & (PRESIZE_SEEN - 1);
+            if (seen[h]) continue;   /* shared with an item sampled before */
+            seen[h] = x;
+            memoized++;
+            if (x->type == JLP_STR || x->type == JLP_BYTES || x->type == JLP_OBJECT) continue;
+            size_t k = x->u.seq.n * (x->type == JLP_DICT ? 2 : 1);
+            for (size_t j = 0; j < k && ntodo < PRESIZE_WALK; j++) todo[ntodo++] = x->u.seq.v[j];
+        }
     }
-    size_t want = n / sample * memoized;
+    jlp__free(w->alc, seen, PRESIZE_SEEN * sizeof *seen);
+    size_t want = n / PRESIZE_SAMPLE * memoized;
     if (want < 4096) return;
     if (want > ((size_t)1 << 23)) want = (size_t)1 << 23;
     size_t cap = 256;
