@@ -81,28 +81,31 @@ path, n, mode = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 def vmhwm():
     for l in open('/proc/self/status'):
         if l.startswith('VmHWM'): return int(l.split()[1])
-ts, s = [], 0.0
+ts, cpu, s = [], [], 0.0
 base = vmhwm()
 for i in range(n + (0 if mode == 'cold' else 1)):
-    t = time.perf_counter()
+    t = time.perf_counter(); c = time.process_time()
     a = joblib.load(path, mmap_mode=None if mode == 'copy' else ('c' if mode == 'cow' else 'r'))
     s = a.item(0) + a.item(len(a) // 2) + a.item(len(a) - 1)
-    e = time.perf_counter() - t
+    e = time.perf_counter() - t; ec = time.process_time() - c
     del a
-    if i or mode == 'cold': ts.append(e)
+    if i or mode == 'cold': ts.append(e); cpu.append(ec)
 ru = resource.getrusage(resource.RUSAGE_SELF)
-print(json.dumps({"times": ts, "sum": s, "peak_kib": vmhwm(), "base_kib": base, "majflt": ru.ru_majflt}))
+print(json.dumps({"times": ts, "cpu": cpu, "sum": s, "peak_kib": vmhwm(), "base_kib": base, "majflt": ru.ru_majflt}))
 """
 
 PY_MODEL = r"""
 import sys, time, json, warnings, joblib
 warnings.filterwarnings('ignore')
-path, n = sys.argv[1], int(sys.argv[2])
-joblib.load(path); joblib.load(path)
-ts = []
-for i in range(n):
-    t = time.perf_counter(); joblib.load(path); ts.append(time.perf_counter() - t)
-print(json.dumps(ts))
+n, paths = int(sys.argv[1]), sys.argv[2:]
+out = {}
+for path in paths:
+    joblib.load(path); joblib.load(path)
+    ts = []
+    for i in range(n):
+        t = time.perf_counter(); joblib.load(path); ts.append(time.perf_counter() - t)
+    out[path] = ts
+print(json.dumps(out))
 """
 
 PY_MINCORE = r"""
@@ -146,11 +149,18 @@ def samples(d, key):
     return [float(x) for x in d[key].split(",") if x]
 
 
-def row(group, case, c, ref, ref_name, target, better="ratio", note="", **extra):
-    """c, ref: lists of seconds. ratio = ref / c (or c / ref for 'below' targets)."""
+def row(group, case, c, ref, ref_name, target, better="ratio", note="", cpu=None, **extra):
+    """c, ref: lists of seconds. ratio = ref / c (or c / ref for 'below' targets).
+    cpu: (C CPU seconds, reference CPU seconds) per sample, when measured: their median
+    ratio is shown beside the wall-clock ones (a busy machine adds waiting for a core to
+    the wall clock of both sides, not to their CPU time)."""
     r = {"group": group, "case": case, "ref_name": ref_name, "c_best": min(c), "c_med": statistics.median(c),
          "ref_best": min(ref), "ref_med": statistics.median(ref), "target": target, "better": better, "note": note,
-         "n": (len(c), len(ref))}
+         "n": (len(c), len(ref)), "cpu_ratio": None}
+    if cpu and cpu[0] and cpu[1] and statistics.median(cpu[0]) > 0 and statistics.median(cpu[1]) > 0:
+        cm, rm = statistics.median(cpu[0]), statistics.median(cpu[1])
+        r["cpu_ratio"] = rm / cm if better == "ratio" else cm / rm
+        r["c_cpu_med"], r["ref_cpu_med"] = cm, rm
     if better == "ratio":
         r["ratio_best"], r["ratio_med"] = r["ref_best"] / r["c_best"], r["ref_med"] / r["c_med"]
         r["met"] = target is None or r["ratio_med"] >= target or r["ratio_best"] >= target
@@ -161,6 +171,7 @@ def row(group, case, c, ref, ref_name, target, better="ratio", note="", **extra)
     print(f"  [{group}] {case}: C best {R.fmt_time(r['c_best'])} median {R.fmt_time(r['c_med'])} | "
           f"{ref_name} best {R.fmt_time(r['ref_best'])} median {R.fmt_time(r['ref_med'])} | "
           f"{'ref/C' if better == 'ratio' else 'C/ref'} {r['ratio_best']:.2f}x best {r['ratio_med']:.2f}x median"
+          + (f", CPU {r['cpu_ratio']:.2f}x median" if r["cpu_ratio"] else "")
           + (f" (target {target})" if target else "") + (f" {note}" if note else ""), flush=True)
     return r
 
@@ -233,33 +244,48 @@ def group_copy(args, build, datadir, rounds):
     for path, n in array_files(args, datadir):
         expect = 0.0 + float(n // 16) + float(n // 8 - 1)
         R.page_cache_warm(path)
-        c, c1, cow, p, pc = [], [], [], [], []
+        c, c1, cow, p, pc, fl = [], [], [], [], [], []
+        cpu = {"c": [], "c1": [], "py": [], "fl": []}
         rss = {"c": 0, "c1": 0, "py": 0, "cow": 0, "pycow": 0}
         base = {"c": 0, "py": 0}
         for r in range(rounds):
-            for side in R.rotation(["c", "c1", "py", "cow", "pycow"], r):
-                if side in ("c", "c1", "cow"):
+            for side in R.rotation(["c", "c1", "py", "cow", "pycow", "fl"], r):
+                if side == "fl":
+                    d = c_run([exe, "--read-only", "--warmup", "1", path, str(per)])
+                    fl.extend(samples(d, "load_samples_s"))
+                    cpu["fl"].extend(samples(d, "load_cpu_samples_s"))
+                elif side in ("c", "c1", "cow"):
                     opt = {"c": [], "c1": ["--threads", "1"], "cow": ["--cow"]}[side]
                     d = c_run([exe] + opt + ["--warmup", "1", path, str(per)])
                     if float(d["checksum"]) != expect:
                         sys.exit(f"speed.py: {path}: checksum {d['checksum']}, expected {expect}")
                     {"c": c, "c1": c1, "cow": cow}[side].extend(samples(d, "load_samples_s"))
+                    if side in cpu:
+                        cpu[side].extend(samples(d, "load_cpu_samples_s"))
                     rss[side] = max(rss[side], int(d["peak_rss_kib"]))
                     if side == "c":
                         base["c"] = int(d["baseline_rss_kib"])
                 else:
                     d = py_run(PY_ARRAY, path, per, "copy" if side == "py" else "cow")
                     (p if side == "py" else pc).extend(d["times"])
+                    if side == "py":
+                        cpu["py"].extend(d["cpu"])
                     rss[side] = max(rss[side], d["peak_kib"])
                     if side == "py":
                         base["py"] = d["base_kib"]
         label = R.human_size(n)
         extra_mib = (rss["c"] - base["c"]) / 1024 - n / MiB
         rows.append(row("copy", f"{label} array, copied (threads: default)", c, p, "joblib.load", 1.5,
+                        cpu=(cpu["c"], cpu["py"]),
                         note=f"peak RSS C {rss['c'] / 1024:.0f} MiB ({extra_mib:+.1f} MiB beyond the array), "
                              f"joblib {rss['py'] / 1024:.0f} MiB"))
         rows.append(row("copy", f"{label} array, copied (threads = 1)", c1, p, "joblib.load", None,
-                        note=f"peak RSS C {rss['c1'] / 1024:.0f} MiB"))
+                        cpu=(cpu["c1"], cpu["py"]), note=f"peak RSS C {rss['c1'] / 1024:.0f} MiB"))
+        rows.append(row("copy", f"{label} array, read() floor (no load) vs joblib.load", fl, p, "joblib.load", None,
+                        cpu=(cpu["fl"], cpu["py"]),
+                        note="the most one read() of the file into fresh memory allows"))
+        rows.append(row("copy", f"{label} array, copied (threads = 1) vs the read() floor", c1, fl, "read() floor",
+                        None, cpu=(cpu["c1"], cpu["fl"]), note="1.00x: the load costs what reading the file costs"))
         rows.append(row("copy", f"{label} array, copy-on-write mapping", cow, pc, "joblib mmap_mode='c'", None,
                         note=f"peak RSS C {rss['cow'] / 1024:.0f} MiB, joblib {rss['pycow'] / 1024:.0f} MiB"))
     return rows
@@ -281,7 +307,7 @@ def group_cold(args, build, datadir, rounds):
     rows = []
     for path, n in array_files(args, datadir):
         c, p, c_res, p_res, c_maj, p_maj = [], [], [], [], [], []
-        for r in range(max(rounds, 3)):
+        for r in range(max(3 * rounds, 3)):
             for side in R.rotation(["c", "py"], r):
                 if evict(path)["resident"]:
                     print(f"  note: {path} kept pages after the eviction", flush=True)
@@ -308,6 +334,7 @@ def group_inflate(args, build, datadir, rounds):
     rows_n = 20000 if args.quick else 375000
     paths = R.ensure_table(datadir, rows_n, R.CODECS, R.data_meta())
     decoded = os.path.getsize(paths["raw"])
+    column = decoded // 20   # the table's 20 columns: the blocks a load allocates
     rows = []
     per = 1 if args.quick else 3
     extra_tools = {"gzip": [("igzip", ["igzip", "-dc"]), ("libdeflate", ["libdeflate-gunzip", "-c"])]}
@@ -316,18 +343,26 @@ def group_inflate(args, build, datadir, rounds):
         for r_ in range(1):
             subprocess.run(["cat", path], stdout=subprocess.DEVNULL)
         c, cz, t, rss = [], [], [], 0
+        at, cpu = [], {"c": [], "cz": [], "tool": [], "at": []}
         others = {label: [] for label, _ in extra_tools.get(name, [])}
         for r in range(rounds):
-            sides = ["c", "tool"] + (["cz"] if name in ("zlib", "gzip") else []) + list(others)
+            sides = ["c", "tool", "at"] + (["cz"] if name in ("zlib", "gzip") else []) + list(others)
             for side in R.rotation(sides, r):
                 if side in ("c", "cz"):
                     d = c_run([exe] + (["--inflate", "zlib"] if side == "cz" else []) + ["--warmup", "0", path, str(per)])
                     (c if side == "c" else cz).extend(samples(d, "load_samples_s"))
+                    cpu[side].extend(samples(d, "load_cpu_samples_s"))
                     if side == "c":
                         rss = max(rss, int(d["peak_rss_kib"]))
+                elif side == "at":
+                    d = c_run([exe, "--alloc-touch", str(decoded), str(column), str(per)])
+                    at.extend(samples(d, "load_samples_s"))
+                    cpu["at"].extend(samples(d, "load_cpu_samples_s"))
                 elif side == "tool":
                     for _ in range(per):
-                        t.append(R.run_tool(codec, path)[0])
+                        wall, tcpu = R.run_tool(codec, path)
+                        t.append(wall)
+                        cpu["tool"].append(tcpu)
                 else:
                     argv = dict(extra_tools[name])[side] + [path]
                     for _ in range(per):
@@ -336,11 +371,16 @@ def group_inflate(args, build, datadir, rounds):
                         others[side].append(time.perf_counter() - t0)
         tool = " ".join(codec[4]) if codec[4] else "Python zlib streaming"
         over = rss / 1024 - decoded / MiB
+        gap = (statistics.median(c) - statistics.median(at)) / statistics.median(t)
         rows.append(row("inflate", f"{name}: jlp_load_path vs {tool}", c, t, tool, 1.10, better="below",
-                        note=f"peak RSS {rss / 1024:.0f} MiB (decoded {decoded / MiB:.0f} MiB, {over:+.0f} MiB)",
+                        cpu=(cpu["c"], cpu["tool"]),
+                        note=f"peak RSS {rss / 1024:.0f} MiB (decoded {decoded / MiB:.0f} MiB, {over:+.0f} MiB); "
+                             f"alloc+touch of the decoded size {R.fmt_time(statistics.median(at))} median, "
+                             f"(C - alloc+touch) / tool {gap:.2f}x",
                         rss_over_mib=over))
         if cz:
-            rows.append(row("inflate", f"{name}: ISA-L vs the zlib back end", c, cz, "libjlpickle with zlib", 2.0))
+            rows.append(row("inflate", f"{name}: ISA-L vs the zlib back end", c, cz, "libjlpickle with zlib", 2.0,
+                            cpu=(cpu["c"], cpu["cz"])))
         for label, ts in others.items():
             rows.append(row("inflate", f"{name}: jlp_load_path vs {label}", c, ts, label, None, better="below"))
     return rows
@@ -387,16 +427,23 @@ def group_models(args, build, datadir, rounds):
     files = manifest["files"][:12] if args.quick else manifest["files"]
     rows = []
     per = 10 if args.quick else 20
-    for f in files:
-        path = os.path.join(d, f["file"])
-        c, p = [], []
-        for r in range(max(1, rounds // 2)):
-            for side in R.rotation(["c", "py"], r):
-                if side == "c":
-                    c += samples(c_run([exe, "--warmup", "2", path, str(per)]), "load_samples_s")
-                else:
-                    p += py_run(PY_MODEL, path, per)
-        rows.append(row("models", f"{f['name']} ({R.human_size(f['bytes'])})", c, p, "warm joblib.load", 10.0))
+    paths = [os.path.join(d, f["file"]) for f in files]
+    c = {p: [] for p in paths}
+    py = {p: [] for p in paths}
+    # A round: every model loaded by a fresh bench_file process each, and by one Python
+    # process that imports joblib (and, as the models need, scikit-learn) once and loads
+    # every model warm (two loads first); the sides alternate which goes first. (One
+    # Python process per model spent most of the group's time importing scikit-learn.)
+    for r in range(rounds):
+        for side in R.rotation(["c", "py"], r):
+            if side == "c":
+                for p in paths:
+                    c[p] += samples(c_run([exe, "--warmup", "2", p, str(per)]), "load_samples_s")
+            else:
+                for p, ts in py_run(PY_MODEL, per, *paths).items():
+                    py[p] += ts
+    for f, p in zip(files, paths):
+        rows.append(row("models", f"{f['name']} ({R.human_size(f['bytes'])})", c[p], py[p], "warm joblib.load", 10.0))
     return rows
 
 
@@ -447,13 +494,13 @@ def write_md(path, machine, rows, elapsed, rounds, png, args):
             rs = [r for r in rows if r["group"] == g]
             below = rs[0]["better"] == "below"
             f.write(f"## {g}\n\n| case | C best | C median | reference | ref best | ref median | "
-                    f"{'C/ref' if below else 'ref/C'} (best) | (median) | target | met | notes |\n"
-                    "|---|---:|---:|---|---:|---:|---:|---:|---:|---|---|\n")
+                    f"{'C/ref' if below else 'ref/C'} (best) | (median) | CPU (median) | target | met | notes |\n"
+                    "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---|---|\n")
             for r in rs:
                 tgt = "" if r["target"] is None else (f"<= {r['target']}x" if r["better"] == "below" else f">= {r['target']}x")
                 f.write(f"| {r['case']} | {R.fmt_time(r['c_best'])} | {R.fmt_time(r['c_med'])} | {r['ref_name']} | "
                         f"{R.fmt_time(r['ref_best'])} | {R.fmt_time(r['ref_med'])} | {r['ratio_best']:.2f}x | "
-                        f"{r['ratio_med']:.2f}x | {tgt} | {'' if r['target'] is None else ('yes' if r['met'] else 'NO')} "
+                        f"{r['ratio_med']:.2f}x | {'' if r['cpu_ratio'] is None else format(r['cpu_ratio'], '.2f') + 'x'} | {tgt} | {'' if r['target'] is None else ('yes' if r['met'] else 'NO')} "
                         f"| {r['note']} |\n")
             if g == "models":
                 ratios = [r["ratio_med"] for r in rs]
@@ -462,7 +509,11 @@ def write_md(path, machine, rows, elapsed, rounds, png, args):
             f.write("\n")
         f.write("A target counts as met when the median or the best ratio reaches it. ref/C: the reference's time "
                 "over libjlpickle's (above 1: libjlpickle is faster); C/ref (inflate): libjlpickle's time over the "
-                "tool's (below 1.1 meets the target).\n\n")
+                "tool's (below 1.1 meets the target). CPU: the same ratio of the median CPU times (user + system, "
+                "all threads) where both sides report them: the wall clock of a process on a busy machine also "
+                "holds its waits for a core, its CPU time does not (a side using two threads shows its gain in "
+                "the wall clock only). read() floor: one read() of the whole file into fresh memory, no load; "
+                "alloc+touch: writing the decoded size into fresh memory, no decoding.\n\n")
         f.write(f"![ratios]({png})\n")
 
 
