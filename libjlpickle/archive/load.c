@@ -353,6 +353,14 @@ const char *jlp_archive_detect(const void *data, size_t len, const jlp_read_opts
     return kind == JLP__SNIFF_ZIP ? "zip" : kind == JLP__SNIFF_TAR ? "tar" : NULL;
 }
 
+static jlp_doc *load_archive_path(const char *path, const jlp_read_opts *opts, jlp_error *err) {
+    jlp_archive *ar = open_path(path, opts, err);
+    if (!ar) return NULL;
+    jlp_doc *d = jlp_load_archive(ar, opts, err);
+    jlp_archive_free(ar);
+    return d;
+}
+
 jlp_doc *jlp_load_path(const char *path, const jlp_read_opts *opts, jlp_error *err) {
     jlp__clear(err);
     if (!path) {
@@ -380,7 +388,25 @@ jlp_doc *jlp_load_path(const char *path, const jlp_read_opts *opts, jlp_error *e
         }
     }
     /* Archives are recognised by their first (decoded) bytes; FIFOs and the like are not
-     * read twice, so they load as pickles. */
+     * read twice, so they load as pickles. A copying load of what is no archive goes on
+     * with the source the bytes were sniffed from (its window read, its decoder set up,
+     * nothing consumed): one open and one read for a small file, where opening it again
+     * cost as much as a small model's whole load. */
+    if (!opts->mmap) {
+        jlp_source *s = jlp_source_path(path, opts->alc, err);
+        if (!s) return NULL;
+        if (!s->size_hint)   /* not a regular file, or an empty one */
+            return refuse_legacy_torch(jlp__load_source_pickle(s, opts, err), err);
+        jlp_code c;
+        jlp__sniff kind = sniff_source(s, opts, err, &c);
+        /* (a .npy file was marked detected by the sniff: the pickle loader names it) */
+        bool npy = !s->layer && jlp_is_npy(s->cur, jlp__src_avail(s));
+        if (!c && kind == JLP__SNIFF_NONE && !npy)
+            return refuse_legacy_torch(jlp__load_source_pickle(s, opts, err), err);
+        jlp_source_free(s);
+        if (!c && kind != JLP__SNIFF_NONE) return load_archive_path(path, opts, err);
+        return refuse_legacy_torch(jlp__load_path_pickle(path, opts, err), err);
+    }
     struct stat st;
     if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
         jlp_source *s = jlp_source_path(path, opts->alc, err);
@@ -388,13 +414,7 @@ jlp_doc *jlp_load_path(const char *path, const jlp_read_opts *opts, jlp_error *e
         jlp_code c;
         jlp__sniff kind = sniff_source(s, opts, err, &c);
         jlp_source_free(s);
-        if (!c && kind != JLP__SNIFF_NONE) {
-            jlp_archive *ar = open_path(path, opts, err);
-            if (!ar) return NULL;
-            jlp_doc *d = jlp_load_archive(ar, opts, err);
-            jlp_archive_free(ar);
-            return d;
-        }
+        if (!c && kind != JLP__SNIFF_NONE) return load_archive_path(path, opts, err);
     }
     return refuse_legacy_torch(jlp__load_path_pickle(path, opts, err), err);
 }

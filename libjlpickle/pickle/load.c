@@ -128,6 +128,10 @@ static jlp_doc *load_path(const char *path, const jlp_read_opts *opts, const jlp
 }
 
 /* jlp_load_path is archive/load.c's, as jlp_load_mem. */
+jlp_doc *jlp__load_source_pickle(jlp_source *src, const jlp_read_opts *opts, jlp_error *err) {
+    return load_and_free(src, opts, &PICKLE, err);
+}
+
 jlp_doc *jlp__load_path_pickle(const char *path, const jlp_read_opts *opts, jlp_error *err) {
     return load_path(path, opts, &PICKLE, err);
 }

@@ -174,6 +174,9 @@ jlp_code jlp__npy_body(jlp__vm *m, const jlp__load_how *how);
 jlp_doc *jlp__load_mem_pickle(const void *data, size_t len, const jlp_read_opts *opts,
                               size_t *consumed, jlp_error *err);
 jlp_doc *jlp__load_path_pickle(const char *path, const jlp_read_opts *opts, jlp_error *err);
+/* A one-shot load of a pickle from src (a path source archive/load.c sniffed; opts
+ * resolved); frees src. */
+jlp_doc *jlp__load_source_pickle(jlp_source *src, const jlp_read_opts *opts, jlp_error *err);
 
 struct jlp__sink;
 /** Write `root` as a pickle into `sink` (writer.c). */
