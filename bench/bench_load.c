@@ -21,6 +21,7 @@
  *                             parent's high-water mark, not ours
  *   doc_alloc_bytes=...       jlp_doc_alloc_bytes() of the last document
  *   load_samples_s=0.0123,... every timed load in run order (for pooling across runs)
+ *   load_cpu_samples_s=...    the CPU time (user + system) of each of them
  * Exit status: 0 success, 1 the file could not be read or loaded, 2 usage error.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -37,6 +38,12 @@
 static double now_s(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static double cpu_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
@@ -133,7 +140,8 @@ int main(int argc, char **argv) {
 
     double *load_t = malloc((size_t)repeat * sizeof *load_t);
     double *free_t = malloc((size_t)repeat * sizeof *free_t);
-    if (!load_t || !free_t) {
+    double *cpu_t = malloc((size_t)repeat * sizeof *cpu_t);
+    if (!load_t || !free_t || !cpu_t) {
         fprintf(stderr, "bench_load: out of memory\n");
         return 1;
     }
@@ -147,9 +155,9 @@ int main(int argc, char **argv) {
 
     /* i == -1 is the untimed warm-up. */
     for (long i = -1; i < repeat; i++) {
-        double t0 = now_s();
+        double c0 = cpu_s(), t0 = now_s();
         jlp_doc *doc = jlp_load_mem(data, len, NULL, NULL, &err);
-        double t1 = now_s();
+        double t1 = now_s(), c1 = cpu_s();
         if (!doc) {
             report_error(path, &err);
             return 1;
@@ -166,12 +174,15 @@ int main(int argc, char **argv) {
         double t3 = now_s();
         if (i >= 0) {
             load_t[i] = t1 - t0;
+            cpu_t[i] = c1 - c0;
             free_t[i] = t3 - t2;
         }
     }
 
     printf("load_samples_s=");
     for (long i = 0; i < repeat; i++) printf("%s%.9f", i ? "," : "", load_t[i]);
+    printf("\nload_cpu_samples_s=");
+    for (long i = 0; i < repeat; i++) printf("%s%.9f", i ? "," : "", cpu_t[i]);
     printf("\n");
 
     double best = load_t[0];
@@ -200,6 +211,7 @@ int main(int argc, char **argv) {
 
     free(load_t);
     free(free_t);
+    free(cpu_t);
     free(data);
     return fflush(stdout) ? 1 : 0;
 }

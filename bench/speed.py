@@ -56,14 +56,15 @@ PY_LOADS = r"""
 import pickle, sys, time, json
 data = open(sys.argv[1], 'rb').read(); n = int(sys.argv[2]); what = sys.argv[3]
 obj = pickle.loads(data)
-ts = []
+ts, cpu = [], []
 for i in range(n + 1):
+    c = time.process_time()
     if what == 'load':
-        t = time.perf_counter(); o = pickle.loads(data); e = time.perf_counter() - t; del o
+        t = time.perf_counter(); o = pickle.loads(data); e = time.perf_counter() - t; ec = time.process_time() - c; del o
     else:
-        t = time.perf_counter(); b = pickle.dumps(obj, 4); e = time.perf_counter() - t; del b
-    if i: ts.append(e)
-print(json.dumps(ts))
+        t = time.perf_counter(); b = pickle.dumps(obj, 4); e = time.perf_counter() - t; ec = time.process_time() - c; del b
+    if i: ts.append(e); cpu.append(ec)
+print(json.dumps({"times": ts, "cpu": cpu}))
 """
 
 PY_JOBLIB_DUMP = r"""
@@ -196,14 +197,18 @@ def group_loads(args, build, datadir, rounds):
     rows = []
     per = 2 if args.quick else 6
     for name, (path, desc) in pickle_files(datadir).items():
-        c, p = [], []
+        c, p, cc, pc = [], [], [], []
         for r in range(rounds):
             for side in R.rotation(["c", "py"], r):
                 if side == "c":
-                    c += samples(c_run([exe, path, str(per)]), "load_samples_s")
+                    d = c_run([exe, path, str(per)])
+                    c += samples(d, "load_samples_s")
+                    cc += samples(d, "load_cpu_samples_s")
                 else:
-                    p += py_run(PY_LOADS, path, per, "load")
-        rows.append(row("loads", f"{name}: {desc}", c, p, "pickle.loads", 3.0))
+                    d = py_run(PY_LOADS, path, per, "load")
+                    p += d["times"]
+                    pc += d["cpu"]
+        rows.append(row("loads", f"{name}: {desc}", c, p, "pickle.loads", 3.0, cpu=(cc, pc)))
     return rows
 
 
@@ -213,15 +218,19 @@ def group_dumps(args, build, datadir, rounds):
     per = 2 if args.quick else 5
     tmp = os.path.join(datadir, "speed_dump.out")
     for name, (path, desc) in pickle_files(datadir).items():
-        c, p, jb = [], [], []
+        c, p, jb, cc, pc = [], [], [], [], []
         for r in range(rounds):
             for side in R.rotation(["c", "py"], r):
                 if side == "c":
-                    c += samples(c_run([exe, "pickle", path, str(per)]), "dump_samples_s")
+                    d = c_run([exe, "pickle", path, str(per)])
+                    c += samples(d, "dump_samples_s")
+                    cc += samples(d, "cpu_samples_s")
                 else:
-                    p += py_run(PY_LOADS, path, per, "dump")
+                    d = py_run(PY_LOADS, path, per, "dump")
+                    p += d["times"]
+                    pc += d["cpu"]
         jb = py_run(PY_JOBLIB_DUMP, path, tmp, 1)
-        rows.append(row("dumps", f"{name}: {desc}", c, p, "pickle.dumps", 2.0,
+        rows.append(row("dumps", f"{name}: {desc}", c, p, "pickle.dumps", 2.0, cpu=(cc, pc),
                         note=f"joblib.dump {R.fmt_time(min(jb))} ({min(jb) / statistics.median(c):.0f}x C)"))
     return rows
 
