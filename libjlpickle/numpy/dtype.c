@@ -173,8 +173,15 @@ static jlp_code set_fields(jlp__np *m, jlp_dtype_info *d, jlp_val *names, jlp_va
         f->title = title && title->type != JLP_NONE ? title : NULL;
         if (jlp__dt(f->dtype)->hasobject) d->hasobject = true;
         uint64_t end;
-        if (!jlp__add_u64(f->offset, jlp__dt(f->dtype)->itemsize, &end) || end > d->itemsize)
-            return jlp__np_fail(m, JLP_E_BAD_DTYPE, "dtype field '%.*s' extends past the item", (int)name->u.s.n, name->u.s.p);
+        if (!jlp__add_u64(f->offset, jlp__dt(f->dtype)->itemsize, &end) || end > d->itemsize) {
+            /* numpy's __setstate__ takes it (and reads past the item); a scan reading
+             * goes on and judges the dtype */
+            if (!m->lenient)
+                return jlp__np_fail(m, JLP_E_BAD_DTYPE, "dtype field '%.*s' extends past the item", (int)name->u.s.n,
+                                    name->u.s.p);
+            d->forged = "a field lies past the item size";
+            d->forged_memory = true;
+        }
     }
     d->nfields = k;
     if (!names) { /* order by offset, as numpy does for old states */
@@ -194,6 +201,43 @@ bool jlp__datetime_unit_known(const char *u, size_t n) {
     for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
         if (strlen(units[i]) == n && !memcmp(units[i], u, n)) return true;
     return false;
+}
+
+/* Fields past this many are not compared with each other for overlaps. */
+#define FORGED_CHECK_FIELDS 1024
+
+/* Does a state numpy takes describe items numpy would misread? Its flags say whether
+ * items hold object pointers (NPY_ITEM_REFCOUNT, 0x01), and numpy trusts them: flags
+ * that disagree with the fields, or an object field that shares bytes with another, make
+ * numpy read raw bytes as pointers or reference-count raw bytes. */
+static void forged_state(jlp_dtype_info *d, bool has_flags, int64_t fl) {
+    if (d->forged) return;
+    if (has_flags && ((fl & 1) != 0) != d->hasobject) {
+        d->forged = d->hasobject ? "its flags say its items hold no object, but they do"
+                                 : "its flags say its items hold objects, but they do not";
+        d->forged_memory = d->hasobject;
+        return;
+    }
+    if (!d->hasobject) return;
+    if (d->nfields > FORGED_CHECK_FIELDS) {
+        d->forged = "too many fields with objects to check for overlaps";
+        return;
+    }
+    for (size_t i = 0; i < d->nfields; i++) {
+        const jlp_field *a = &d->fields[i];
+        if (!jlp__dt(a->dtype)->hasobject) continue;
+        uint64_t a_end = a->offset + jlp__dt(a->dtype)->itemsize;
+        for (size_t j = 0; j < d->nfields; j++) {
+            const jlp_field *b = &d->fields[j];
+            if (i == j) continue;
+            uint64_t b_end = b->offset + jlp__dt(b->dtype)->itemsize;
+            if (a->offset < b_end && b->offset < a_end && jlp__dt(b->dtype)->itemsize && jlp__dt(a->dtype)->itemsize) {
+                d->forged = "an object field shares bytes with another field";
+                d->forged_memory = true;
+                return;
+            }
+        }
+    }
 }
 
 jlp_code jlp__dtype_build(jlp__np *m, jlp_val *dt, jlp_val *state) {
@@ -267,6 +311,7 @@ jlp_code jlp__dtype_build(jlp__np *m, jlp_val *dt, jlp_val *state) {
             return jlp__np_fail(m, JLP_E_BAD_DTYPE, "dtype subarray size differs from its item size");
         if (jlp__dt(d->sub_base)->hasobject) d->hasobject = true;
     }
+    if (m->lenient) forged_state(d, flags != NULL, fl);
     unsigned depth = 0;
     for (size_t i = 0; i < d->nfields; i++)
         if (jlp__dt(d->fields[i].dtype)->depth > depth) depth = jlp__dt(d->fields[i].dtype)->depth;

@@ -26,6 +26,7 @@ typedef struct jlp__np {
     int op;              /* the opcode being executed, -1 for none */
     uint64_t op_off;     /* where errors are reported (the opcode's decoded offset) */
     bool layered;        /* decoded from a container: the input byte is not known */
+    bool lenient;        /* a scan reading: take what numpy takes, for the scan to judge */
 } jlp__np;
 
 /** Report `code` at the context's position. @return code. */

@@ -7,6 +7,8 @@
  */
 #include "scan.h"
 
+#include "../numpy/numpy.h"
+
 #include <stdlib.h>
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
@@ -668,6 +670,18 @@ void jlp__rules_event(jlp__reading_ctx *c, const jlp_event *ev) {
             jlp__reading_finding(c, ev, ev->offset, JLP_VERDICT_SUSPICIOUS, "", 0, "", 0, "call", jlp__buf_cstr(&c->subj));
             jlp__reading_effect(c, ev, ev->offset, op, "", 0, "", 0, JLP_VERDICT_SUSPICIOUS);
         }
+    }
+    if (op == 'b' && jlp_get_type(ev->value) == JLP_DTYPE && jlp__dt(ev->value)->forged) {
+        /* numpy's dtype __setstate__ trusts the fields, offsets and flags it is given */
+        const jlp_dtype_info *d = jlp__dt(ev->value);
+        c->subj.len = 0;
+        jlp__buf_printf(&c->subj, "a numpy dtype state that does not fit its items (%s): %s", d->forged,
+                        d->forged_memory ? "numpy reads raw bytes as object pointers or past the item (memory read "
+                                           "or write at any address)"
+                                         : "a state numpy never writes");
+        jlp_verdict v = d->forged_memory ? JLP_VERDICT_DANGEROUS : JLP_VERDICT_SUSPICIOUS;
+        jlp__reading_finding(c, ev, ev->offset, v, "numpy", 5, "dtype", 5, "state", jlp__buf_cstr(&c->subj));
+        jlp__reading_effect(c, ev, ev->offset, op, "numpy", 5, "dtype", 5, v);
     }
     if ((op == 's' || op == 'u') && jlp_get_type(ev->value) == JLP_OBJECT) {
         /* SETITEM(S) into an object calls its __setitem__: a Bunch-like class makes its

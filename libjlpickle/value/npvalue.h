@@ -39,6 +39,11 @@ typedef struct jlp_dtype_info {
     int64_t unit_num;
     jlp_val *metadata;
     char str[40];         /* numpy's dtype.str, computed at BUILD */
+    const char *forged;   /* a scan reading accepted a state numpy accepts but whose
+                             fields, offsets or flags do not fit: why; NULL otherwise */
+    bool forged_memory;   /* ...and numpy then reads raw bytes as object pointers or
+                             past the item (false: a lie numpy never writes, with no
+                             known memory effect) */
 } jlp_dtype_info;
 
 /* A conversion of an array's elements made for a typed view (view.c), kept for the

@@ -331,3 +331,51 @@ TEST(opts_size_convention) {
     CHECK(jlp_scan_mem("N.", 2, &o, &e) == NULL);
     CHECK_INT(e.code, JLP_E_INVALID_ARG);
 }
+
+/* Issue class 2: numpy's dtype __setstate__ trusts the fields, offsets and flags it is
+ * given. A state whose flags deny the object pointers its items hold, whose object field
+ * shares bytes with another, or whose field lies past the item makes numpy read raw
+ * bytes as pointers (or past the item): dangerous at the BUILD, in every reading. A
+ * has-object flag on items without objects is a lie numpy never writes: suspicious.
+ * numpy's own state of a record with an object field stays safe. The loader still
+ * refuses the field past the item (BAD_DTYPE); the scan goes on to judge it. */
+#define DT_O(flags) "cnumpy\ndtype\n(VO8\nI00\nI01\ntR(I3\nV|\nNNNI-1\nI-1\nI" flags "\ntb"
+#define DT_F8 "cnumpy\ndtype\n(Vf8\nI00\nI01\ntR(I3\nV<\nNNNI-1\nI-1\nI0\ntb"
+TEST(forged_dtype_states) {
+    static const struct {
+        const char *pkl;
+        jlp_verdict v;
+        uint64_t build;
+        const char *why;
+    } cases[] = {
+        {DT_O("0") ".", JLP_VERDICT_DANGEROUS, 50, "its flags say its items hold no object, but they do"},
+        {"cnumpy\ndtype\n(VV8\nI00\nI01\ntR(I3\nV|\nN(Va\nVb\nt(dVa\n(" DT_O("63") "I0\ntsVb\n(" DT_F8
+         "I0\ntsI8\nI1\nI27\ntb.",
+         JLP_VERDICT_DANGEROUS, 178, "an object field shares bytes with another field"},
+        {"cnumpy\ndtype\n(VV8\nI00\nI01\ntR(I3\nV|\nN(Va\nt(dVa\n(" DT_F8 "I4096\ntsI8\nI1\nI16\ntb.",
+         JLP_VERDICT_DANGEROUS, 117, "a field lies past the item size"},
+        {"cnumpy\ndtype\n(VV8\nI00\nI01\ntR(I3\nV|\nNNNI8\nI1\nI1\ntb.", JLP_VERDICT_SUSPICIOUS, 48,
+         "its flags say its items hold objects, but they do not"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        jlp_scan_report *r = scan_bytes(cases[i].pkl, strlen(cases[i].pkl), NULL);
+        CHECK_INT(jlp_report_verdict(r), cases[i].v);
+        CHECK(jlp_report_error(r) == NULL);
+        CHECK_FINDING(r, JLP_READING_JOBLIB, "state", "numpy", "dtype", cases[i].v, cases[i].build);
+        CHECK_FINDING(r, JLP_READING_PICKLE, "state", "numpy", "dtype", cases[i].v, cases[i].build);
+        const jlp_finding *f = find(r, JLP_READING_JOBLIB, "state", "numpy", "dtype");
+        if (f) CHECK(strstr(f->reason, cases[i].why) != NULL);
+        CHECK_INT(count_non_safe(r), 3); /* once in each reading: joblib, pickle-py, pickle */
+        jlp_report_free(r);
+    }
+    const char *record = "cnumpy\ndtype\n(VV16\nI00\nI01\ntR(I3\nV|\nN(Va\nVb\nt(dVa\n(" DT_O("63") "I0\ntsVb\n(" DT_F8
+                         "I8\ntsI16\nI1\nI27\ntb.";
+    jlp_scan_report *r = scan_bytes(record, strlen(record), NULL);
+    CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_SAFE);
+    CHECK_INT(count_non_safe(r), 0);
+    jlp_report_free(r);
+    const char *past = cases[2].pkl;
+    jlp_error e;
+    CHECK(jlp_load_mem(past, strlen(past), NULL, NULL, &e) == NULL);
+    CHECK_ERR(e, JLP_E_BAD_DTYPE, 117);
+}
