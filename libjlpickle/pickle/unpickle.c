@@ -79,6 +79,7 @@ jlp_code jlp__vm_nomem(jlp__vm *m) {
 /* Keep argument bytes for the trace (jlp_event.arg): appended, so GLOBAL's two lines
  * come out as one argument. An allocation failure drops them (the event says NULL). */
 static void note_arg(jlp__vm *m, const uint8_t *p, size_t n) {
+    if (!n) return; /* nothing to add (argbuf may still be NULL) */
     if (m->arg_len + n > m->arg_cap) {
         size_t cap = m->arg_cap ? m->arg_cap : 64;
         while (cap < m->arg_len + n) cap = cap > SIZE_MAX / 2 ? m->arg_len + n : cap * 2;

@@ -1,0 +1,190 @@
+/*
+ * fuzz_scan.c - libFuzzer target: the safety scan (jlp_scan, jlpickle_scan.h).
+ *
+ * Input: any bytes (a pickle, a joblib file in any container, a .npy file...). The scan
+ * runs with the fuzz budgets (fuzz_common.h), a size-checking allocator and companion
+ * files off, over:
+ *   M  jlp_scan_mem                 C  jlp_scan on a read callback in small chunks
+ *   P  jlp_scan_mem of a complete os.system pickle followed by the input
+ *   A  jlp_scan_mem of the input followed by that pickle (only when M read the input to
+ *      its end as raw pickles, without an error)
+ *
+ * Properties (abort on failure):
+ *   - M succeeds (a NULL report only for NOMEM, which the budgets rule out);
+ *   - the report is consistent: its verdict is the worst of its findings' (a finding not
+ *     listed because of max_per_subject has the verdict of one listed); every finding
+ *     has a known verdict and reading, an action, a reason, module and name
+ *     NUL-terminated at their stated lengths, depth >= 0, and nested_at is UINT64_MAX exactly at depth 0; in a
+ *     raw pickle stream every offset lies inside the input;
+ *   - memory and chunked sources give the same report: verdict, error code and offset,
+ *     number of findings, globals and pickles;
+ *   - a verdict never drops when a dangerous call is added: P is dangerous whatever
+ *     the input is (every reading reads the first pickle first), and A is dangerous;
+ *   - budgets are respected: the scan's peak allocation stays within a bound derived
+ *     from the budgets, and every allocation is returned.
+ */
+#define FZ_TARGET "fuzz_scan"
+#include "fuzz_common.h"
+#include "jlpickle_scan.h"
+
+#define MAX_INPUT ((size_t)64 << 10)
+
+/* An os.system call in a pickle of its own (protocol 0). */
+static const char DANGER[] = "cos\nsystem\n(S'id'\ntR.";
+#define DANGER_LEN (sizeof DANGER - 1)
+
+/* The scan's peak memory: the decoded stream (grown by doubling), a document per
+ * reading, and the findings and globals, which grow with the input. */
+#define PEAK_BOUND (4 * FZ_MAX_DECODED + 2 * FZ_MAX_ALLOC + ((uint64_t)64 << 20))
+
+typedef struct chunks {
+    const uint8_t *p;
+    size_t n, at;
+    uint64_t rng;
+} chunks;
+
+static long long read_chunks(void *ctx, void *buf, size_t cap) {
+    chunks *c = ctx;
+    size_t k = (size_t)(fz_xorshift(&c->rng) % 7) + 1;
+    if (k > cap) k = cap;
+    if (k > c->n - c->at) k = c->n - c->at;
+    memcpy(buf, c->p + c->at, k);
+    c->at += k;
+    return (long long)k;
+}
+
+static void opts_for(jlp_scan_opts *o, jlp_limits *lim, const jlp_alc *a) {
+    jlp_scan_opts_init(o);
+    jlp_limits_init(lim);
+    lim->max_alloc = FZ_MAX_ALLOC;
+    lim->max_ops = FZ_MAX_OPS;
+    lim->max_str = FZ_MAX_STR;
+    lim->max_stack = (uint64_t)1 << 20;
+    lim->max_memo = (uint64_t)1 << 20;
+    lim->max_decoded = FZ_MAX_DECODED;
+    lim->max_ratio = FZ_MAX_RATIO;
+    o->limits = lim;
+    o->alc = a;
+    o->no_companions = 1;
+}
+
+/* The report keeps `a` (the library keeps a pointer to the caller's jlp_alc): it must
+ * outlive the report. */
+static jlp_scan_report *scan_mem(const uint8_t *p, size_t n, fz_heap *h, const jlp_alc *a, const char *what) {
+    jlp_scan_opts o;
+    jlp_limits lim;
+    opts_for(&o, &lim, a);
+    jlp_error e;
+    jlp_scan_report *r = jlp_scan_mem(p, n, &o, &e);
+    if (!r) fz_die_err(what, &e);
+    FZ_CHECK(h->peak <= PEAK_BOUND, "peak memory past the budgets' bound", h->peak, PEAK_BOUND);
+    return r;
+}
+
+static void check_report(const jlp_scan_report *r, size_t input_len) {
+    const char *container = jlp_report_container(r); /* NULL when no format was detected */
+    int raw = container && !strcmp(container, "none");
+    jlp_verdict worst = JLP_VERDICT_SAFE;
+    for (size_t i = 0; i < jlp_report_count(r); i++) {
+        const jlp_finding *f = jlp_report_finding(r, i);
+        FZ_CHECK(f != NULL, "finding in range", i, jlp_report_count(r));
+        FZ_CHECK(f->verdict >= JLP_VERDICT_SAFE && f->verdict <= JLP_VERDICT_DANGEROUS, "finding verdict",
+                 f->verdict, i);
+        FZ_CHECK((unsigned)f->reading < JLP_READING_COUNT, "finding reading", f->reading, i);
+        FZ_CHECK(f->action && f->action[0], "finding action", i, 0);
+        FZ_CHECK(f->reason && f->reason[0], "finding reason", i, 0);
+        /* names are counted (a pickle's name may hold a NUL) and NUL-terminated */
+        FZ_CHECK(f->module && f->module[f->module_len] == 0, "module NUL-terminated at its length", f->module_len, i);
+        FZ_CHECK(f->name && f->name[f->name_len] == 0, "name NUL-terminated at its length", f->name_len, i);
+        FZ_CHECK(f->depth >= 0, "finding depth", f->depth, i);
+        FZ_CHECK((f->depth == 0) == (f->nested_at == UINT64_MAX), "nested_at exactly inside nested pickles",
+                 f->depth, f->nested_at);
+        if (raw) FZ_CHECK(f->offset <= input_len, "finding offset inside the input", f->offset, input_len);
+        if (f->verdict > worst) worst = f->verdict;
+    }
+    FZ_EQ("report verdict is its worst finding's", jlp_report_verdict(r), worst);
+    for (size_t i = 0; i < jlp_report_global_count(r); i++) {
+        const jlp_scan_global *g = jlp_report_global(r, i);
+        FZ_CHECK(g && g->module[g->module_len] == 0 && g->name[g->name_len] == 0, "global names", i, 0);
+        FZ_CHECK(g->noffsets <= 16, "global offsets kept", g->noffsets, 16);
+    }
+}
+
+static int has_trailing(const jlp_scan_report *r) {
+    for (size_t i = 0; i < jlp_report_count(r); i++)
+        if (!strcmp(jlp_report_finding(r, i)->action, "trailing")) return 1;
+    return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    if (size > MAX_INPUT) return 0;
+    uint64_t seed = fz_fnv1a(data, size) | 1;
+
+    /* M */
+    fz_heap hm = {0};
+    jlp_alc am = fz_alc(&hm);
+    jlp_scan_report *m = scan_mem(data, size, &hm, &am, "jlp_scan_mem");
+    check_report(m, size);
+    const jlp_error *me = jlp_report_error(m);
+
+    /* C: the same report from a stream read in chunks of 1..7 bytes */
+    {
+        fz_heap hc = {0};
+        jlp_alc a = fz_alc(&hc);
+        jlp_scan_opts o;
+        jlp_limits lim;
+        opts_for(&o, &lim, &a);
+        chunks ch = {data, size, 0, seed};
+        jlp_error e;
+        jlp_source *src = jlp_source_cb(read_chunks, &ch, &a, &e);
+        if (!src) fz_die_err("jlp_source_cb", &e);
+        jlp_scan_report *c = jlp_scan(src, &o, &e);
+        if (!c) fz_die_err("jlp_scan of a chunked source", &e);
+        FZ_EQ("chunked verdict", jlp_report_verdict(c), jlp_report_verdict(m));
+        const jlp_error *ce = jlp_report_error(c);
+        FZ_EQ("chunked error", ce != NULL, me != NULL);
+        if (ce && me) {
+            FZ_EQ("chunked error code", ce->code, me->code);
+            FZ_EQ("chunked error offset", ce->offset, me->offset);
+        }
+        FZ_EQ("chunked findings", jlp_report_count(c), jlp_report_count(m));
+        FZ_EQ("chunked globals", jlp_report_global_count(c), jlp_report_global_count(m));
+        FZ_EQ("chunked pickles", jlp_report_pickles(c), jlp_report_pickles(m));
+        jlp_report_free(c);
+        jlp_source_free(src);
+        fz_heap_check_empty(&hc, "after the chunked scan");
+    }
+
+    uint8_t *buf = malloc(size + DANGER_LEN);
+    if (buf) {
+        /* P: a dangerous pickle first */
+        memcpy(buf, DANGER, DANGER_LEN);
+        memcpy(buf + DANGER_LEN, data, size);
+        fz_heap hp = {0};
+        jlp_alc ap_ = fz_alc(&hp);
+        jlp_scan_report *p = scan_mem(buf, size + DANGER_LEN, &hp, &ap_, "jlp_scan_mem of os.system + input");
+        check_report(p, size + DANGER_LEN);
+        FZ_EQ("a dangerous first pickle makes the input dangerous", jlp_report_verdict(p), JLP_VERDICT_DANGEROUS);
+        jlp_report_free(p);
+        fz_heap_check_empty(&hp, "after the prefixed scan");
+
+        /* A: a dangerous pickle after an input read to its end as pickles */
+        const char *container = jlp_report_container(m);
+        if (!me && size && container && !strcmp(container, "none") && !has_trailing(m)) {
+            memcpy(buf, data, size);
+            memcpy(buf + size, DANGER, DANGER_LEN);
+            fz_heap ha = {0};
+            jlp_alc aa = fz_alc(&ha);
+            jlp_scan_report *ap = scan_mem(buf, size + DANGER_LEN, &ha, &aa, "jlp_scan_mem of input + os.system");
+            check_report(ap, size + DANGER_LEN);
+            FZ_EQ("a dangerous pickle appended keeps the verdict dangerous", jlp_report_verdict(ap),
+                  JLP_VERDICT_DANGEROUS);
+            jlp_report_free(ap);
+            fz_heap_check_empty(&ha, "after the appended scan");
+        }
+        free(buf);
+    }
+    jlp_report_free(m);
+    fz_heap_check_empty(&hm, "after the memory scan");
+    return 0;
+}
