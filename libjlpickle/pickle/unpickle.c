@@ -616,6 +616,12 @@ static jlp_code add_items(jlp__vm *m, jlp_val *target, jlp_val *const *items, si
         if (!*slot) *slot = jlp__new_seq(m->doc, pairs ? JLP_DICT : JLP_LIST, NULL, 0);
         if (!*slot) return jlp__vm_nomem(m);
         dest = *slot;
+    } else if (m->lenient && target->type == JLP_GLOBAL) {
+        /* Python calls the global's own __setitem__, append, extend or add (sys.modules,
+         * sys.path, a module's __dict__): a scan reading goes on and the scan judges the
+         * change (its trace event names the global as the target) */
+        if (pairs && (n & 1)) return jlp__vm_fail(m, JLP_E_BAD_VALUE, "odd number of items for SETITEMS");
+        return JLP_OK;
     } else {
         return jlp__vm_fail(m, JLP_E_BAD_TYPE, "%s into a %s", jlp__opcode_name(m->op),
                             jlp_type_name((jlp_type)target->type));

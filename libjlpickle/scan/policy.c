@@ -120,6 +120,15 @@ static const builtin_rule *builtin_exact(const char *m, size_t ml, const char *n
     return best;
 }
 
+/* Whether some built-in table has a rule for exactly (m, n), of any verdict. */
+static bool builtin_named(const char *m, size_t ml, const char *n, size_t nl) {
+    table_view tv[2];
+    size_t k = tables(tv);
+    for (size_t i = 0; i < k; i++)
+        if (table_find(tv[i].t, tv[i].n, m, ml, n, nl)) return true;
+    return false;
+}
+
 /* The built-in wildcard rule for the longest of m's packages (m itself first), or NULL. */
 static const builtin_rule *builtin_wild(const char *m, size_t ml, bool dangerous_only) {
     for (size_t len = ml;;) {
@@ -211,6 +220,14 @@ jlp_verdict jlp__judge(const jlp_policy *p, const char *m, size_t ml, const char
                 jlp__buf_puts(why, ", a name that runs commands, code or file operations");
                 return JLP_VERDICT_DANGEROUS;
             }
+    }
+    /* 3b. a dunder attribute of a module (builtins.__dict__, os.__builtins__, a class's
+     * __globals__...): the module's internals, through which a pickle reaches or changes
+     * anything; only a rule naming it exactly (copyreg.__newobj__, a caller's rule)
+     * judges one otherwise */
+    if (jlp__is_dunder(n, nl) && !builtin_named(m, ml, n, nl)) {
+        jlp__buf_puts(why, "a dunder attribute of the module: its internals reach or change anything");
+        return JLP_VERDICT_DANGEROUS;
     }
     bool walk = memchr(n, '.', nl) != NULL || jlp__is_dunder(n, nl);
     /* 4. the caller's wildcards */

@@ -683,6 +683,19 @@ void jlp__rules_event(jlp__reading_ctx *c, const jlp_event *ev) {
         jlp__reading_finding(c, ev, ev->offset, v, "numpy", 5, "dtype", 5, "state", jlp__buf_cstr(&c->subj));
         jlp__reading_effect(c, ev, ev->offset, op, "numpy", 5, "dtype", 5, v);
     }
+    if ((op == 's' || op == 'u' || op == 'a' || op == 'e' || op == 0x90) && jlp_get_type(ev->value) == JLP_GLOBAL) {
+        /* items put into a module-level object itself (sys.modules, sys.path, a module's
+         * __dict__, a registry): they change what every later import, call or lookup of
+         * the process finds */
+        size_t ml, nl;
+        const char *m = jlp_global_module(ev->value, &ml), *n = jlp_global_name(ev->value, &nl);
+        c->subj.len = 0;
+        jlp__buf_printf(&c->subj, "%s puts items into ", ev->name ? ev->name : "the opcode");
+        global_name(&c->subj, ev->value);
+        jlp__buf_puts(&c->subj, " itself: it changes a module-level object for whatever runs later");
+        jlp__reading_finding(c, ev, ev->offset, JLP_VERDICT_DANGEROUS, m, ml, n, nl, "state", jlp__buf_cstr(&c->subj));
+        jlp__reading_effect(c, ev, ev->offset, op, m, ml, n, nl, JLP_VERDICT_DANGEROUS);
+    }
     if ((op == 's' || op == 'u') && jlp_get_type(ev->value) == JLP_OBJECT) {
         /* SETITEM(S) into an object calls its __setitem__: a Bunch-like class makes its
          * keys attributes */

@@ -106,9 +106,12 @@ TEST(policy_rules_and_order) {
     CHECK_INT(judge(p, "builtins", "getattr", why, sizeof why), JLP_VERDICT_SAFE);
     CHECK_INT(judge(p, "copyreg", "_reconstructor", why, sizeof why), JLP_VERDICT_SUSPICIOUS);
     CHECK_INT(judge(p, "deep.pkg", "Outer.Inner", why, sizeof why), JLP_VERDICT_SAFE);
-    /* a safe wildcard does not cover a dotted or dunder qualname */
+    /* a safe wildcard does not cover a dotted or dunder qualname; a dunder attribute of
+     * a module is dangerous unless a rule names it exactly */
     CHECK_INT(judge(p, "mypackage", "Thing.method", why, sizeof why), JLP_VERDICT_SUSPICIOUS);
-    CHECK_INT(judge(p, "mypackage", "__init__", why, sizeof why), JLP_VERDICT_SUSPICIOUS);
+    CHECK_INT(judge(p, "mypackage", "__init__", why, sizeof why), JLP_VERDICT_DANGEROUS);
+    CHECK_INT(jlp_policy_add(p, JLP_VERDICT_SAFE, "mypackage", "__version__", "test", &e), JLP_OK);
+    CHECK_INT(judge(p, "mypackage", "__version__", why, sizeof why), JLP_VERDICT_SAFE);
     jlp_policy_free(p);
 }
 
@@ -378,4 +381,35 @@ TEST(forged_dtype_states) {
     jlp_error e;
     CHECK(jlp_load_mem(past, strlen(past), NULL, NULL, &e) == NULL);
     CHECK_ERR(e, JLP_E_BAD_DTYPE, 117);
+}
+
+/* Issue class 2/3: a module's dunder attribute (builtins.__dict__) is dangerous by name
+ * unless a rule names it exactly (copyreg.__newobj__), and items put into a global
+ * itself (SETITEMS into builtins.__dict__ or sys.modules, APPENDS into sys.path) are a
+ * dangerous state change in every reading: Python calls the global's own __setitem__,
+ * extend or append. The reader went on only in the scan's readings (the loader refuses
+ * with BAD_TYPE). */
+TEST(items_into_globals_and_dunder_names) {
+    static const char dict_poison[] = "\x80\x04\x8c\x08" "builtins\x8c\x08__dict__\x93(\x8c\x04open"
+                                      "cbuiltins\nprint\nu.";
+    jlp_scan_report *r = scan_bytes(dict_poison, sizeof dict_poison - 1, NULL);
+    CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_DANGEROUS);
+    CHECK(jlp_report_error(r) == NULL);
+    CHECK_FINDING(r, JLP_READING_JOBLIB, "global", "builtins", "__dict__", JLP_VERDICT_DANGEROUS, 22);
+    CHECK_FINDING(r, JLP_READING_JOBLIB, "state", "builtins", "__dict__", JLP_VERDICT_DANGEROUS, 46);
+    CHECK_FINDING(r, JLP_READING_PICKLE, "state", "builtins", "__dict__", JLP_VERDICT_DANGEROUS, 46);
+    jlp_report_free(r);
+    static const char sys_path[] = "\x80\x04\x8c\x03sys\x8c\x04path\x93(\x8c\x04/tmpe.";
+    r = scan_bytes(sys_path, sizeof sys_path - 1, NULL);
+    CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_DANGEROUS);
+    CHECK_FINDING(r, JLP_READING_PICKLE_PY, "state", "sys", "path", JLP_VERDICT_DANGEROUS, 21);
+    jlp_report_free(r);
+    jlp_error e;
+    CHECK(jlp_load_mem(sys_path, sizeof sys_path - 1, NULL, NULL, &e) == NULL);
+    CHECK_ERR(e, JLP_E_BAD_TYPE, 21);
+    char why[200];
+    /* not dangerous by name: named in the built-in rules (the call is judged by the class) */
+    CHECK(judge(NULL, "copyreg", "__newobj__", why, sizeof why) != JLP_VERDICT_DANGEROUS);
+    CHECK_INT(judge(NULL, "builtins", "__dict__", why, sizeof why), JLP_VERDICT_DANGEROUS);
+    CHECK_INT(judge(NULL, "numpy", "__config__", why, sizeof why), JLP_VERDICT_DANGEROUS);
 }
