@@ -6,6 +6,7 @@
  */
 #include "scan.h"
 
+#include "../common/opcodes.h"
 #include "../pickle/vm.h"
 
 #include <stdio.h>
@@ -132,6 +133,110 @@ static void limit_finding(jlp__reading_ctx *c, const jlp_error *e) {
     jlp__reading_finding(c, NULL, e->offset, JLP_VERDICT_SUSPICIOUS, "", 0, "", 0, "limit", jlp__buf_cstr(&c->subj));
 }
 
+/* Names met while sweeping past a budget stop (a bound on the findings it adds). */
+#define SWEEP_NAMES_MAX 4096
+
+/* Judge the name module.qualname met by the sweep. */
+static void sweep_name(jlp__reading_ctx *c, uint64_t at, const char *op, const uint8_t *m, size_t ml,
+                       const uint8_t *n, size_t nl) {
+    c->why.len = 0;
+    jlp_verdict v = jlp__judge(c->policy, (const char *)m, ml, (const char *)n, nl, &c->why);
+    c->subj.len = 0;
+    jlp__buf_printf(&c->subj, "named after a budget stop (read as opcodes only, the stack not followed): ");
+    jlp__buf_put(&c->subj, c->why.data, c->why.len);
+    jlp__finding_in f = {.verdict = v, .reading = c->reading, .offset = at, .depth = 0, .pickle = c->pickle,
+                         .nested_at = UINT64_MAX, .module = (const char *)m, .name = (const char *)n, .ml = ml,
+                         .nl = nl, .action = "global", .opcode = op, .reason = jlp__buf_cstr(&c->subj),
+                         .file = c->file};
+    jlp__report_add(c->r, &f);
+}
+
+/* Python does not stop where a budget stops the reader: it goes on to what follows (a
+ * million MARKs, then os.system). Walk the rest of the pickle as opcodes with the
+ * library's opcode table, without values or stack, up to its STOP, an invalid opcode or
+ * the end, and judge every name a GLOBAL or INST names and every STACK_GLOBAL whose two
+ * operands are the strings just before it; one whose operands are not is suspicious.
+ * Linear in the bytes, and only after a budget stop. */
+static void sweep_after_limit(jlp__reading_ctx *c, const uint8_t *p, size_t len, uint64_t from) {
+    size_t i = (size_t)from, names = 0;
+    /* the last two string operands (offset and length into p), for STACK_GLOBAL */
+    size_t str_at[2] = {0, 0}, str_len[2] = {0, 0};
+    int strs = 0;
+    while (i < len && names < SWEEP_NAMES_MAX) {
+        size_t at = i;
+        int op = p[i++];
+        const jlp_opcode_desc *d = jlp_opcode_info(op);
+        if (!d || op == JLP_OP_STOP) return;
+        size_t arg = i, arglen = 0, skip = 0;
+        uint64_t n = 0;
+        const uint8_t *nl1 = NULL, *nl2 = NULL;
+        switch (d->arg) {
+        case JLP_ARG_NONE: break;
+        case JLP_ARG_U1: skip = 1; break;
+        case JLP_ARG_U2: skip = 2; break;
+        case JLP_ARG_I4: case JLP_ARG_U4: skip = 4; break;
+        case JLP_ARG_U8: case JLP_ARG_F8: skip = 8; break;
+        case JLP_ARG_LINE:
+            nl1 = memchr(p + i, '\n', len - i);
+            if (!nl1) return;
+            arglen = (size_t)(nl1 - (p + i));
+            skip = arglen + 1;
+            break;
+        case JLP_ARG_LINE2:
+            nl1 = memchr(p + i, '\n', len - i);
+            if (!nl1) return;
+            nl2 = memchr(nl1 + 1, '\n', len - (size_t)(nl1 + 1 - p));
+            if (!nl2) return;
+            skip = (size_t)(nl2 + 1 - (p + i));
+            break;
+        case JLP_ARG_LEN1: case JLP_ARG_LEN4: case JLP_ARG_SLEN4: case JLP_ARG_LEN8: {
+            size_t w = d->arg == JLP_ARG_LEN1 ? 1 : d->arg == JLP_ARG_LEN8 ? 8 : 4;
+            if (len - i < w) return;
+            for (size_t k = 0; k < w; k++) n |= (uint64_t)p[i + k] << (8 * k);
+            if (d->arg == JLP_ARG_SLEN4 && n > INT32_MAX) return;
+            if (n > len - i - w) return;
+            arg = i + w;
+            arglen = (size_t)n;
+            skip = w + (size_t)n;
+            break;
+        }
+        default: return;
+        }
+        if (skip > len - i) return;
+        i += skip;
+        if (op == JLP_OP_GLOBAL || op == JLP_OP_INST) {
+            const uint8_t *mod = p + arg;
+            sweep_name(c, at, d->name, mod, (size_t)(nl1 - mod), nl1 + 1, (size_t)(nl2 - (nl1 + 1)));
+            names++;
+        } else if (op == JLP_OP_STACK_GLOBAL) {
+            if (strs == 2) {
+                sweep_name(c, at, d->name, p + str_at[0], str_len[0], p + str_at[1], str_len[1]);
+            } else {
+                jlp__finding_in f = {.verdict = JLP_VERDICT_SUSPICIOUS, .reading = c->reading, .offset = at,
+                                     .pickle = c->pickle, .nested_at = UINT64_MAX, .module = "", .name = "",
+                                     .action = "global", .opcode = d->name, .file = c->file,
+                                     .reason = "a STACK_GLOBAL after a budget stop whose name is not known "
+                                               "without following the stack"};
+                jlp__report_add(c->r, &f);
+            }
+            names++;
+        }
+        bool is_str = op == JLP_OP_SHORT_BINUNICODE || op == JLP_OP_BINUNICODE || op == JLP_OP_BINUNICODE8 ||
+                      op == JLP_OP_SHORT_BINSTRING || op == JLP_OP_BINSTRING || op == JLP_OP_UNICODE;
+        bool neutral = op == JLP_OP_MEMOIZE || op == JLP_OP_PUT || op == JLP_OP_BINPUT ||
+                       op == JLP_OP_LONG_BINPUT || op == JLP_OP_FRAME;
+        if (is_str) {
+            str_at[0] = str_at[1];
+            str_len[0] = str_len[1];
+            str_at[1] = arg;
+            str_len[1] = arglen;
+            strs = strs < 2 ? strs + 1 : 2;
+        } else if (!neutral) {
+            strs = 0;
+        }
+    }
+}
+
 jlp_code jlp__run_reading(jlp__scan *s, const jlp__reading_in *in, jlp_error *err) {
     jlp__reading_ctx c;
     memset(&c, 0, sizeof c);
@@ -175,7 +280,10 @@ jlp_code jlp__run_reading(jlp__scan *s, const jlp__reading_in *in, jlp_error *er
                 e = *in->tail_error;
                 e.offset = at;
             }
-            if (e.code == JLP_E_LIMIT) limit_finding(&c, &e);
+            if (e.code == JLP_E_LIMIT) {
+                limit_finding(&c, &e);
+                if (e.offset < in->len) sweep_after_limit(&c, in->data, in->len, e.offset);
+            }
             if (c.pickle == 1 || container_error(&e)) {
                 if (in->primary) {
                     s->primary_stop = e.offset;

@@ -413,3 +413,43 @@ TEST(items_into_globals_and_dunder_names) {
     CHECK_INT(judge(NULL, "builtins", "__dict__", why, sizeof why), JLP_VERDICT_DANGEROUS);
     CHECK_INT(judge(NULL, "numpy", "__config__", why, sizeof why), JLP_VERDICT_DANGEROUS);
 }
+
+/* Issue class 6 with class 5: a budget stops the reader where Python goes on, so the
+ * rest of the pickle is swept as opcodes (the library's opcode table, no stack) and the
+ * names it holds are judged: a GLOBAL, and a STACK_GLOBAL whose operands are the strings
+ * just before it (MEMOIZE between them), are findings of their own; a STACK_GLOBAL of
+ * unknown operands is suspicious. The limit finding stays. */
+TEST(sweep_after_budget_stop) {
+    char buf[256];
+    size_t n = 0;
+    n += (size_t)sprintf(buf + n, "\x80\x04");
+    for (int i = 0; i < 20; i++) n += (size_t)sprintf(buf + n, "N0");
+    size_t g = n;
+    n += (size_t)sprintf(buf + n, "cos\nsystem\n0");
+    size_t sg = n;
+    static const char sglob[] = "\x8c\x0a" "subprocess\x94\x8c\x05Popen\x94\x93" "0";
+    memcpy(buf + n, sglob, sizeof sglob - 1);
+    n += sizeof sglob - 1;
+    size_t unknown = n + 2;
+    memcpy(buf + n, "N0\x93.", 4);
+    n += 4;
+    jlp_limits lim;
+    jlp_limits_init(&lim);
+    lim.max_ops = 10;
+    jlp_scan_opts o;
+    jlp_scan_opts_init(&o);
+    o.limits = &lim;
+    jlp_error e;
+    jlp_scan_report *r = jlp_scan_mem(buf, n, &o, &e);
+    CHECK(r != NULL);
+    if (!r) return;
+    CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_DANGEROUS);
+    const jlp_error *re = jlp_report_error(r);
+    CHECK(re && re->code == JLP_E_LIMIT);
+    CHECK_FINDING(r, JLP_READING_JOBLIB, "limit", NULL, NULL, JLP_VERDICT_SUSPICIOUS, re ? re->offset : 0);
+    CHECK_FINDING(r, JLP_READING_JOBLIB, "global", "os", "system", JLP_VERDICT_DANGEROUS, g);
+    CHECK_FINDING(r, JLP_READING_JOBLIB, "global", "subprocess", "Popen", JLP_VERDICT_DANGEROUS, sg + 21);
+    CHECK_FINDING(r, JLP_READING_JOBLIB, "global", "", "", JLP_VERDICT_SUSPICIOUS, unknown);
+    CHECK_FINDING(r, JLP_READING_PICKLE, "global", "os", "system", JLP_VERDICT_DANGEROUS, g);
+    jlp_report_free(r);
+}
