@@ -403,20 +403,34 @@ def make_cases(seed, n, outdir):
     return paths
 
 
+# Names outside the safe list that the engine accepts as a value nobody calls: numpy.memmap
+# as a joblib wrapper's subclass (SAFETY.md: joblib never calls it when it reads the
+# payload). Resolving such a name without any reading calling it or giving it state may
+# come with verdict safe.
+VALUE_SAFE = {("numpy", "memmap"), ("numpy.core.memmap", "memmap")}
+
+
 def judge(path, readings, res, run, safe):
     """The assertion's failures for one file, as strings."""
     problems = []
     if res is None:
         return ["no result from jlinspect (exit %d)" % run.status]
     unsafe_seen = []
+    used = set()        # names some reading called or gave state to
+    for r in readings.values():
+        used |= {tuple(x) for x in r.get("called", [])} | {tuple(x[:2]) for x in r.get("state", [])}
     for reading, r in sorted(readings.items()):
         for m, n in r["resolved"]:
             if not res.has(reading, m, n):
                 problems.append("%s reading resolves %s.%s, not among the scan's findings" % (reading, m, n))
-            if (m, n) not in safe:
+            if (m, n) not in safe and not ((m, n) in VALUE_SAFE and (m, n) not in used):
                 unsafe_seen.append("%s.%s (%s)" % (m, n, reading))
     if unsafe_seen and res.verdict not in ("suspicious", "dangerous"):
         problems.append("verdict %s although Python resolves %s" % (res.verdict, ", ".join(unsafe_seen[:3])))
+    if problems and res.error:
+        # where the scan stopped: most failures are a reader refusing what Python reads
+        problems.insert(0, "the scan stopped at byte %s: %s: %s" % (
+            res.error.get("offset"), res.error.get("code"), res.error.get("message")))
     return problems
 
 
