@@ -14,7 +14,7 @@ inert stand-ins and whose audit hook blocks every effect.
 MANIFEST, one line per attack (tab-separated):
     NAME  MIN_VERDICT  CLASS  EXECUTES  # what it does
   MIN_VERDICT  the scan must say at least this (suspicious < dangerous); none is safe
-  CLASS        readings | state | gadget | invalid-tail | budget | differential
+  CLASS        readings | state | gadget | invalid-tail | budget | differential | torch
   EXECUTES     the readings in which Python calls a name outside the safe list, sets a
                dunder attribute or changes an object outside the safe list (sys.modules),
                or (for numpy memory attacks) accepts the bad state or crashes:
@@ -889,6 +889,179 @@ def _():
         "before os.system", expect=["pickle-py", "joblib"])
 def _():
     return pk.proto(2) + pk.NONE + b"r\xff\xff\xff\x7f" + pk.POP + pk.system(CMD) + pk.STOP
+
+
+@attack("dtype_bool_code_then_open_memmap.pkl", "dangerous", "invalid-tail",
+        "numpy.dtype('?', False, True) (the bool type code, which numpy accepts) before "
+        "numpy's open_memmap creates a file", expect=["pickle", "pickle-py", "joblib"])
+def _():
+    dt = pk.call(pk.glob("numpy", "dtype"), pk.uni("?"), pk.NEWFALSE, pk.NEWTRUE)
+    mm = pk.call(pk.glob("numpy.lib.format", "open_memmap"), pk.uni(MARKER + ".npy"), pk.uni("w+"),
+                 pk.uni("u1"), pk.tup(pk.integer(16)))
+    return pk.proto(2) + dt + pk.POP + mm + pk.STOP
+
+
+@attack("dtype_name_float64_then_system.pkl", "dangerous", "invalid-tail",
+        "numpy.dtype('float64', False, True) (a type name numpy accepts) before os.system",
+        expect=["pickle", "pickle-py", "joblib"])
+def _():
+    dt = pk.call(pk.glob("numpy", "dtype"), pk.uni("float64"), pk.NEWFALSE, pk.NEWTRUE)
+    return pk.proto(2) + dt + pk.POP + pk.system(CMD) + pk.STOP
+
+
+@attack("dtype_of_scalar_type_then_system.pkl", "dangerous", "invalid-tail",
+        "numpy.dtype(numpy.float64), a dtype from its scalar type, before os.system",
+        expect=["pickle", "pickle-py", "joblib"])
+def _():
+    dt = pk.call(pk.glob("numpy", "dtype"), pk.glob("numpy", "float64"))
+    return pk.proto(2) + dt + pk.POP + pk.system(CMD) + pk.STOP
+
+
+@attack("newobj_list_args_then_system.pkl", "dangerous", "invalid-tail",
+        "NEWOBJ whose arguments are a list (pickle.py and joblib accept any sequence, the C "
+        "unpickler wants a tuple) before os.system", expect=["pickle-py", "joblib"])
+def _():
+    obj = pk.glob("collections", "OrderedDict") + pk.EMPTY_LIST + pk.NEWOBJ
+    return pk.proto(2) + obj + pk.POP + pk.system(CMD) + pk.STOP
+
+
+# ==== 5b. PyTorch checkpoints: what torch.load's reading runs ====================================
+
+def torch_zip(data_pkl, records=None):
+    """A checkpoint laid out as torch.save writes one: archive/data.pkl, archive/version
+    and the storages under archive/data/."""
+    import io
+    import zipfile
+    buf = io.BytesIO()
+    def put(z, name, data):
+        z.writestr(zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0)), data)
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:
+        put(z, "archive/data.pkl", data_pkl)
+        for name, data in sorted((records or {}).items()):
+            put(z, "archive/" + name, data)
+        put(z, "archive/version", b"3\n")
+    return buf.getvalue()
+
+
+def torch_tensor_f4(key="0", n=2):
+    """_rebuild_tensor_v2 of a float storage from the archive, as torch.save writes it."""
+    pid = pk.tup(pk.uni("storage"), pk.glob("torch", "FloatStorage"), pk.uni(key), pk.uni("cpu"),
+                 pk.integer(n)) + b"Q"
+    return pk.call(pk.glob("torch._utils", "_rebuild_tensor_v2"), pid, pk.integer(0),
+                   pk.tup(pk.integer(n)), pk.tup(pk.integer(1)), pk.NEWFALSE,
+                   pk.call(pk.glob("collections", "OrderedDict")))
+
+
+def torch_legacy(main_pickle):
+    """The legacy torch.save format: magic number, protocol, system info, the object,
+    the storage keys (here none)."""
+    import pickle
+    head = b"".join(pickle.dumps(v, protocol=2) for v in (
+        0x1950a86a20f9469cfc6c, 1001,
+        {"protocol_version": 1001, "little_endian": True,
+         "type_sizes": {"short": 2, "int": 4, "long": 4}}))
+    return head + main_pickle + pickle.dumps([], protocol=2)
+
+
+@attack("torch_system_beside_tensor.pt", "dangerous", "torch",
+        "a checkpoint whose state dict holds a real tensor and an os.system call",
+        expect=["torch"])
+def _():
+    body = pk.dct((pk.uni("w"), torch_tensor_f4()), (pk.uni("x"), pk.system(CMD)))
+    return torch_zip(pk.proto(2) + body + pk.STOP, {"data/0": b"\x00" * 8})
+
+
+@attack("torch_fx_graph_module_source.pt", "dangerous", "torch",
+        "torch.fx's reduce_graph_module execs the python source a pickled GraphModule "
+        "carries (torch.save of a traced model writes exactly this call)", expect=["torch"])
+def _():
+    src = "\nimport os\nos.system(%r)\ndef forward(self):\n    return None\n" % CMD
+    call = pk.call(pk.glob("torch.fx.graph_module", "reduce_graph_module"),
+                   pk.dct((pk.uni("_code"), pk.uni(src))), pk.uni(""))
+    return torch_zip(pk.proto(2) + call + pk.STOP)
+
+
+@attack("torch_jit_load.pt", "dangerous", "torch",
+        "torch.jit.load of another file: a TorchScript archive whose code runs",
+        expect=["torch"])
+def _():
+    call = pk.call(pk.glob("torch.jit", "load"), pk.uni("/tmp/jlp-planted.pt"))
+    return torch_zip(pk.proto(2) + call + pk.STOP)
+
+
+@attack("torch_save_writes.pt", "dangerous", "torch",
+        "torch.save writes a file named by the checkpoint", expect=["torch"])
+def _():
+    call = pk.call(pk.glob("torch", "save"), pk.EMPTY_DICT, pk.uni(MARKER))
+    return torch_zip(pk.proto(2) + call + pk.STOP)
+
+
+@attack("torch_from_file_shared.pt", "dangerous", "torch",
+        "torch.from_file(path, shared=True) maps a file the model then writes through",
+        expect=["torch"])
+def _():
+    call = pk.call(pk.glob("torch", "from_file"), pk.uni(MARKER), pk.NEWTRUE, pk.integer(16))
+    return torch_zip(pk.proto(2) + call + pk.STOP)
+
+
+@attack("torch_load_from_bytes_nested.pt", "dangerous", "torch",
+        "torch.storage._load_from_bytes runs torch.load on bytes the checkpoint carries "
+        "(another checkpoint that calls os.system)", expect=["torch"])
+def _():
+    inner = torch_zip(pk.proto(2) + pk.system(CMD) + pk.STOP)
+    call = pk.call(pk.glob("torch.storage", "_load_from_bytes"), pk.binbytes(inner))
+    return torch_zip(pk.proto(2) + call + pk.STOP)
+
+
+@attack("torch_legacy_system.pt", "dangerous", "torch",
+        "a legacy-format checkpoint (a sequence of pickles) whose fourth pickle, the object, "
+        "calls os.system: pickle.load reads only the magic number", expect=["torch"])
+def _():
+    return torch_legacy(pk.proto(2) + pk.system(CMD) + pk.STOP)
+
+
+@attack("torch_legacy_sysinfo_system.pt", "dangerous", "torch",
+        "a legacy-format checkpoint whose third pickle (the system information torch.load "
+        "reads and drops) calls os.system", expect=["torch"])
+def _():
+    import pickle
+    head = b"".join(pickle.dumps(v, protocol=2) for v in (0x1950a86a20f9469cfc6c, 1001))
+    return head + pk.proto(2) + pk.system(CMD) + pk.STOP
+
+
+@attack("torch_module_hook_system.pt", "dangerous", "torch",
+        "a whole nn.Linear whose forward hook is os.system (runs when the model is called; "
+        "the name alone is the danger)")
+def _():
+    lin = pk.call(pk.glob("torch.nn.modules.linear", "Linear"), pk.integer(1), pk.integer(1))
+    hooks = (pk.call(pk.glob("collections", "OrderedDict")) + pk.MARK + pk.integer(0)
+             + pk.glob("os", "system") + pk.SETITEMS)
+    state = pk.dct((pk.uni("_forward_hooks"), hooks))
+    return torch_zip(pk.proto(2) + lin + state + pk.BUILD + pk.STOP)
+
+
+@attack("torch_module_array_interface.pt", "dangerous", "torch",
+        "a whole nn.Linear whose state sets __array_interface__ (Module.__setstate__ "
+        "updates __dict__; numpy then reads memory at the address given)", expect=["torch"])
+def _():
+    lin = pk.call(pk.glob("torch.nn.modules.linear", "Linear"), pk.integer(1), pk.integer(1))
+    iface = pk.dct((pk.uni("data"), pk.tup(pk.integer(16), pk.NEWFALSE)),
+                   (pk.uni("shape"), pk.tup(pk.integer(8))), (pk.uni("typestr"), pk.uni("|u1")),
+                   (pk.uni("version"), pk.integer(3)))
+    state = pk.dct((pk.uni("__array_interface__"), iface))
+    return torch_zip(pk.proto(2) + lin + state + pk.BUILD + pk.STOP)
+
+
+@attack("torchscript_archive.pt", "suspicious", "torch",
+        "a TorchScript archive (constants.pkl beside code/): torch.load hands it to "
+        "torch.jit.load, which compiles and runs the archive's code", expect=["torch"])
+def _():
+    import io
+    import torch
+    torch.manual_seed(0)
+    buf = io.BytesIO()
+    torch.jit.save(torch.jit.script(torch.nn.Linear(2, 2)), buf)
+    return buf.getvalue()
 
 
 # ==== 6. budgets ================================================================================

@@ -12,7 +12,12 @@ kd_tree, GridSearchCV, FunctionTransformer(np.log1p)...) and common parameter va
 (ufuncs, dtypes, scorers, scipy distributions); numpy arrays of every dtype, scalars,
 dtypes, RandomState and Generators; scipy.sparse matrices and arrays; plain data.
 
-Each object is written in six forms: joblib.dump with compress 0, 3 (zlib), lz4 and xz,
+PyTorch tensors, parameters, state_dicts, optimizer states and whole models (the
+objects of libjlpickle/scan/rulegen/torch_rules.py) are written with torch.save in the
+zip and the legacy format and with pickle protocol 5 (NAME.pt, NAME.legacy.pt,
+NAME.p5.pkl).
+
+Every other object is written in six forms: joblib.dump with compress 0, 3 (zlib), lz4 and xz,
 and pickle.dumps with protocols 2 and 5 (NAME.c0.joblib, NAME.z3.joblib,
 NAME.lz4.joblib, NAME.xz.joblib, NAME.p2.pkl, NAME.p5.pkl). The scan must call every
 file safe.
@@ -37,6 +42,14 @@ sys.path.insert(0, os.path.join(HERE, "..", "..", "libjlpickle", "scan"))
 
 from rulegen import instances  # noqa: E402
 
+# PyTorch objects (rulegen/torch_rules.py: the ones its harvest reads) are written as
+# people save them: torch.save (zip and legacy formats) and pickle protocol 5.
+TORCH_FORMATS = {
+    "pt": ("torch", True),
+    "legacy.pt": ("torch", False),
+    "p5.pkl": ("pickle", 5),
+}
+
 FORMATS = {
     "c0.joblib": ("joblib", 0),
     "z3.joblib": ("joblib", 3),
@@ -52,9 +65,22 @@ ALWAYS = ("est_HistGradientBoostingClassifier", "model_hgb_classifier", "model_k
           "model_randomized_loguniform", "array_O_le", "random_state", "sparse_csr_matrix_f8")
 
 
+def torch_objects():
+    """[(name, factory)] of the torch objects, or [] without torch."""
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        return []
+    from rulegen import torch_rules
+    return [("torch_" + n, f) for n, f in torch_rules.torch_objects()]
+
+
 def write(obj, path, how, arg):
     import joblib
-    if how == "joblib":
+    if how == "torch":
+        import torch
+        torch.save(obj, path, _use_new_zipfile_serialization=arg)
+    elif how == "joblib":
         joblib.dump(obj, path, compress=arg)
     else:
         with open(path, "wb") as f:
@@ -70,7 +96,7 @@ def main():
     ap.add_argument("--only", nargs="*", help="these objects only")
     ap.add_argument("--formats", help="comma-separated subset of " + ",".join(FORMATS))
     args = ap.parse_args()
-    objects = instances.benign_objects()
+    objects = instances.benign_objects() + torch_objects()
     names = [n for n, _ in objects]
     if args.only:
         unknown = sorted(set(args.only) - set(names))
@@ -98,8 +124,9 @@ def main():
                 skipped += 1
                 print("gen_benign: %s not built: %s" % (name, e))
                 continue
-            for fmt in formats:
-                how, arg = FORMATS[fmt]
+            table = TORCH_FORMATS if name.startswith("torch_") else FORMATS
+            for fmt in formats if not name.startswith("torch_") else list(TORCH_FORMATS):
+                how, arg = table[fmt]
                 write(obj, os.path.join(args.outdir, "%s.%s" % (name, fmt)), how, arg)
                 written += 1
     print("gen_benign: %d files of %d objects (%d not buildable)" % (

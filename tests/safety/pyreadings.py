@@ -11,6 +11,11 @@ The readings of libjlpickle's scan contract (SCAN-CONTRACT.md section 2):
   pickle         pickle.load, the C unpickler
   pickle-py      pickle._Unpickler, the pure-Python unpickler
   numpy          numpy.load(allow_pickle=True) of a .npy file
+  torch          torch.load of a PyTorch checkpoint (a zip with data.pkl, or the legacy
+                 sequence of pickles): torch's own find_class (storage names are dtype
+                 tags) and persistent_load, names resolved through the recorder; a
+                 TorchScript archive is reported as an effect (torch.load hands it to
+                 torch.jit.load, which runs its code); not a reading the scan reports
 
 Nothing a file names is run. Every find_class goes through Python's own find_class (so
 the module is imported, Python 2 names are renamed and dotted qualnames are walked
@@ -46,7 +51,7 @@ import numpy  # noqa: E402
 from joblib import numpy_pickle, numpy_pickle_compat  # noqa: E402
 import numpy.lib.format  # noqa: E402
 
-READINGS = ("joblib", "joblib-compat", "pickle", "pickle-py", "numpy")
+READINGS = ("joblib", "joblib-compat", "pickle", "pickle-py", "numpy", "torch")
 
 # Names whose real object is returned: data only, needed for joblib's payload logic and
 # numpy's array reconstruction to behave as they really do.
@@ -336,9 +341,50 @@ def is_npy(path):
         return f.read(6) == b"\x93NUMPY"
 
 
+def torch_kind(path):
+    """'zip' or 'legacy' when torch.load would read path as a checkpoint, else None."""
+    import zipfile
+    with open(path, "rb") as f:
+        head = f.read(16)
+    if head[:4] == b"PK\x03\x04":
+        try:
+            with zipfile.ZipFile(path) as z:
+                return "zip" if any(n.endswith("/data.pkl") or n == "data.pkl" for n in z.namelist()) else None
+        except zipfile.BadZipFile:
+            return None
+    # the legacy format starts with the pickled magic number 0x1950a86a20f9469cfc6c
+    return "legacy" if head.startswith(b"\x80\x02\x8a\x0al\xfc\x9cF\xf9 j\xa8P\x19") else None
+
+
+def read_torch(path, rec):
+    # torch's own import (native libraries, threads) is not the file's doing: imported
+    # with the recorder off, only when a checkpoint is met
+    CURRENT.rec = None
+    try:
+        import torch
+    finally:
+        CURRENT.rec = rec
+    real = pickle.Unpickler
+
+    class Recording(real):
+        def find_class(self, module, name):
+            return recording_find_class(real.find_class, self, module, name)
+    import zipfile
+    if zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as z:
+            if any(n.endswith("constants.pkl") for n in z.namelist()):
+                rec.add(rec.effects, "torch.jit.load")    # TorchScript: its code would run
+                return
+    pickle.Unpickler = Recording      # torch.load subclasses pickle.Unpickler when called
+    try:
+        torch.load(path, map_location="cpu")
+    finally:
+        pickle.Unpickler = real
+
+
 def read_all(path, seconds=5.0, readings=READINGS):
     out = {}
-    if "joblib" in readings or "joblib-compat" in readings:
+    if ("joblib" in readings or "joblib-compat" in readings) and not torch_kind(path) == "zip":
         name = "joblib-compat" if is_zf(path) else "joblib"
         rec = Recorder()
         with reading(rec, seconds):
@@ -354,6 +400,11 @@ def read_all(path, seconds=5.0, readings=READINGS):
         with reading(rec, seconds), open(path, "rb") as f:
             PyUnpickler(f).load()
         out["pickle-py"] = rec.as_json()
+    if "torch" in readings and torch_kind(path):
+        rec = Recorder()
+        with reading(rec, seconds * 4):
+            read_torch(path, rec)
+        out["torch"] = rec.as_json()
     if "numpy" in readings and is_npy(path):
         rec = Recorder()
         with reading(rec, seconds):
@@ -420,6 +471,9 @@ def main(argv):
             __import__(name)
         except ImportError:
             pass
+    if any(torch_kind(path) for path in files if os.path.isfile(path)):
+        import torch  # noqa: F401  (its import is not a file's doing)
+        import torch._utils  # noqa: F401
     sys.addaudithook(audit)
     for path in files:
         res = {"file": path, "readings": read_all(path, args.seconds)}

@@ -156,3 +156,24 @@ TEST(real_model_names_are_safe) {
     CHECK_RULE("builtins", "set", SAFE);
     CHECK_RULE("collections", "OrderedDict", SAFE);
 }
+
+/* PyTorch checkpoints (rulegen/torch_rules.py, reviewed): what torch.save writes for
+ * tensors, parameters and whole models is safe, sparse tensors (indices checked only by
+ * torch.load) stay suspicious, and torch functions that run code, load other files or
+ * write them are dangerous. */
+TEST(torch_rules) {
+    CHECK_RULE("torch._utils", "_rebuild_tensor_v2", SAFE);
+    CHECK_RULE("torch._utils", "_rebuild_parameter", SAFE);
+    CHECK_RULE("torch", "FloatStorage", SAFE);
+    CHECK_RULE("torch", "Size", SAFE);
+    CHECK_RULE("torch", "float32", SAFE);
+    CHECK_RULE("torch.nn.modules.linear", "Linear", SAFE);
+    CHECK_RULE("torch.nn.modules.rnn", "LSTM", SAFE);
+    CHECK_RULE("torch._utils", "_rebuild_sparse_tensor", SUSPICIOUS);
+    CHECK_RULE("torch.fx.graph_module", "reduce_graph_module", DANGEROUS);
+    CHECK_RULE("torch.jit", "load", DANGEROUS);
+    CHECK_RULE("torch", "save", DANGEROUS);
+    CHECK_RULE("torch", "load", DANGEROUS);
+    CHECK_RULE("torch.storage", "_load_from_bytes", DANGEROUS);
+    CHECK(find("torch", "from_file") && find("torch", "from_file")->verdict == DANGEROUS);
+}
