@@ -871,6 +871,14 @@ def _():
     return head + bytes([32]) + b"\x00" * 32 + JUNK8 + pk.system(CMD) + pk.POP + pk.NONE + pk.STOP
 
 
+for _n in (48, 200):
+    attack("joblib_pad_%d_then_system.joblib" % _n, "dangerous", "invalid-tail",
+           "a payload padding of %d zero bytes (joblib skips whatever length byte and "
+           "bytes it finds) before os.system" % _n, expect=["joblib"])(
+        (lambda n: lambda: pk.proto(4) + newobj_wrapper(wrapper_state((8,))) + bytes([n])
+         + b"\x00" * n + JUNK8 + pk.system(CMD) + pk.POP + pk.NONE + pk.STOP)(_n))
+
+
 @attack("gzip_trailer_cut.joblib", "dangerous", "invalid-tail",
         "a gzip joblib file without its CRC and size trailer: joblib still runs the "
         "os.system inside", expect=["joblib"])
