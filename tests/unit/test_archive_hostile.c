@@ -695,7 +695,9 @@ TEST(scan_of_a_checkpoint_reads_as_torch_load) {
         const jlp_scan_global *g = jlp_report_global(r, 1);
         CHECK_STR(g->name, "FloatStorage");
         CHECK_INT(g->verdict, JLP_VERDICT_SAFE);
-        CHECK(strstr(g->reason, "without importing") != NULL);
+        /* torch's find_class reads it as a dtype tag (the torch reading's words, or
+         * rules_gen.h's reviewed rule) */
+        CHECK(strstr(g->reason, "without importing") != NULL || strstr(g->reason, "dtype tag") != NULL);
         /* every finding names its member */
         for (size_t i = 0; i < jlp_report_count(r); i++) CHECK_STR(jlp_report_finding(r, i)->file, "c/data.pkl");
     }
