@@ -81,7 +81,7 @@ typedef struct shift {
 static jlp_code shift_offset(void *ctx, jlp_val *v) {
     const shift *sh = ctx;
     if (jlp_get_type(v) != JLP_NDARRAY || jlp__arr(v)->offset == UINT64_MAX) return JLP_OK;
-    jlp_ndarray *a = jlp__arr(v);
+    jlp__ndarray *a = jlp__arr(v);
     uint64_t off;
     a->offset = sh->drop || !jlp__add_u64(a->offset, sh->by, &off) ? UINT64_MAX : off;
     return JLP_OK;

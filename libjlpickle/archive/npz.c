@@ -33,7 +33,7 @@ static const jlp__blob *root_blob(const jlp__blob *b) {
 /* Where a member's arrays say their bytes are: in the archive when it lies there
  * uncompressed (its offset added), nowhere otherwise. */
 static void place(jlp_val *arr, const jlp__member *m, bool in_place) {
-    jlp_ndarray *a = jlp__arr(arr);
+    jlp__ndarray *a = jlp__arr(arr);
     uint64_t off;
     if (a->offset == UINT64_MAX) return;
     a->offset = in_place && jlp__add_u64(a->offset, m->offset, &off) ? off : UINT64_MAX;

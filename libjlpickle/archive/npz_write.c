@@ -119,7 +119,7 @@ static jlp_code npy_of(const jlp_val *v, const jlp_alc *alc, npy_bytes *b, jlp_e
         jlp_code c = jlp__npy_write_header(&b->head, v, err);
         if (c) return c;
         if (b->head.failed) return jlp__fail(err, JLP_E_NOMEM, 0, -1, "out of memory");
-        const jlp_ndarray *a = jlp__arr(v);
+        const jlp__ndarray *a = jlp__arr(v);
         if (a->nbytes > SIZE_MAX) return jlp__fail(err, JLP_E_NOMEM, 0, -1, "array too large for this machine");
         b->data = a->data;
         b->data_len = (size_t)a->nbytes;

@@ -122,7 +122,7 @@ static jlp_val *make_dtype(ckpt *c, jlp_val **slot, const char *ts, uint32_t ite
     if (!strcmp(ts, "bfloat16")) {
         dt = jlp_new_dtype(c->doc, "|V2", c->err);
         if (!dt) return NULL;
-        jlp_dtype_info *d = jlp__dt(dt);
+        jlp__dtype_info *d = jlp__dt(dt);
         d->bfloat16 = true;
         d->byteorder = c->byteorder;
         d->alignment = 2;
@@ -246,7 +246,7 @@ static jlp_code resolve_storage(ckpt *c, jlp_val *pid) {
     if (r) return r;
     jlp_val *arr = jlp__new_ndarray(c->doc, dt, &numel, 1);
     if (!arr) return nomem(c);
-    jlp_ndarray *a = jlp__arr(arr);
+    jlp__ndarray *a = jlp__arr(arr);
     a->data = data;
     a->count = numel;
     a->nbytes = nbytes;
@@ -329,8 +329,8 @@ static jlp_code build_tensor(ckpt *c, const jlp_val *args, bool v3, jlp_val **ou
     for (size_t i = 0; i < c->nst && !st; i++)
         if (jlp_get_type(sv) == JLP_NDARRAY && sv->u.ext == c->st[i].node->u.ext) st = &c->st[i];
     if (!st) return jlp__fail(c->err, JLP_E_BAD_ARRAY, 0, -1, "tensor: the first argument is not a storage");
-    jlp_ndarray view = *jlp__arr(st->node);
-    const jlp_ndarray *sa = &view;
+    jlp__ndarray view = *jlp__arr(st->node);
+    const jlp__ndarray *sa = &view;
     if (v3) {
         int k = tensor_dtype_of(jlp_item(args, 6));
         if (k < 0) return JLP_OK;
@@ -370,7 +370,7 @@ static jlp_code build_tensor(ckpt *c, const jlp_val *args, bool v3, jlp_val **ou
         return jlp__fail(c->err, JLP_E_BAD_ARRAY, 0, -1, "tensor: storage_offset %llu past a storage of %llu",
                          (unsigned long long)off, (unsigned long long)sa->count);
     }
-    const jlp_dtype_info *d = jlp__dt(sa->dtype);
+    const jlp__dtype_info *d = jlp__dt(sa->dtype);
     uint64_t isz = d->itemsize, nbytes;
     /* a view spans at most its storage, but strides of 0 (an expanded tensor) repeat
      * elements: its C-ordered copy may be far larger than the storage */
@@ -378,7 +378,7 @@ static jlp_code build_tensor(ckpt *c, const jlp_val *args, bool v3, jlp_val **ou
         return jlp__fail(c->err, JLP_E_BAD_ARRAY, 0, -1, "tensor: %llu elements overflow", (unsigned long long)count);
     jlp_val *v = jlp__new_ndarray(c->doc, sa->dtype, size, nd);
     if (!v) return nomem(c);
-    jlp_ndarray *a = jlp__arr(v);
+    jlp__ndarray *a = jlp__arr(v);
     a->count = count;
     a->nbytes = nbytes;
     a->origin = JLP_ORIGIN_TORCH;

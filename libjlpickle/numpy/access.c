@@ -11,12 +11,12 @@ static bool host_little(void) {
     return *(const uint8_t *)&one == 1;
 }
 
-static const jlp_dtype_info *dt_of(const jlp_val *v) {
+static const jlp__dtype_info *dt_of(const jlp_val *v) {
     return v && v->type == JLP_DTYPE ? jlp__dt(v) : NULL;
 }
 
 /* Whether every item of `d` is in host byte order (fields and subarrays included). */
-static bool dtype_native(const jlp_dtype_info *d) {
+static bool dtype_native(const jlp__dtype_info *d) {
     if (d->sub_base) return dtype_native(jlp__dt(d->sub_base));
     for (size_t i = 0; i < d->nfields; i++)
         if (!dtype_native(jlp__dt(d->fields[i].dtype))) return false;
@@ -24,7 +24,7 @@ static bool dtype_native(const jlp_dtype_info *d) {
     return (d->byteorder == '<') == host_little();
 }
 
-jlp_code jlp__array_place(jlp__np *m, jlp_ndarray *a) {
+jlp_code jlp__array_place(jlp__np *m, jlp__ndarray *a) {
     uint32_t al = jlp__dtype_align(jlp__dt(a->dtype));
     if (!a->data || al <= 1 || ((uintptr_t)a->data % al) == 0) return JLP_OK;
     if (m->opts->align == JLP_ALIGN_REQUIRE)
@@ -45,8 +45,8 @@ int jlp_array_get(const jlp_val *v, jlp_array_info *info) {
     memset(&full, 0, sizeof full);
     bool is_array = v && v->type == JLP_NDARRAY;
     if (is_array) {
-        const jlp_ndarray *a = jlp__arr(v);
-        const jlp_dtype_info *d = jlp__dt(a->dtype);
+        const jlp__ndarray *a = jlp__arr(v);
+        const jlp__dtype_info *d = jlp__dt(a->dtype);
         uint32_t al = jlp__dtype_align(d);
         full.dtype = a->dtype;
         full.ndim = a->ndim;
@@ -71,9 +71,9 @@ jlp_val *jlp_array_object(const jlp_val *v, uint64_t i) {
     return i < list->u.seq.n ? list->u.seq.v[i] : NULL;
 }
 
-void jlp__swap_to_host(const jlp_dtype_info *d, uint8_t *p, uint64_t count, uint64_t stride) {
+void jlp__swap_to_host(const jlp__dtype_info *d, uint8_t *p, uint64_t count, uint64_t stride) {
     if (d->sub_base) {
-        const jlp_dtype_info *b = jlp__dt(d->sub_base);
+        const jlp__dtype_info *b = jlp__dt(d->sub_base);
         uint64_t n = b->itemsize ? d->itemsize / b->itemsize : 0;
         for (uint64_t i = 0; i < count; i++) jlp__swap_to_host(b, p + i * stride, n, b->itemsize);
         return;
@@ -101,8 +101,8 @@ void jlp__swap_to_host(const jlp_dtype_info *d, uint8_t *p, uint64_t count, uint
 /* The byte order that is not the host's. */
 static char foreign_order(void) { return host_little() ? '>' : '<'; }
 
-bool jlp__python_swapped(const jlp_ndarray *a) {
-    const jlp_dtype_info *d = jlp__dt(a->dtype);
+bool jlp__python_swapped(const jlp__ndarray *a) {
+    const jlp__dtype_info *d = jlp__dt(a->dtype);
     if (a->py_order == JLP_PY_ORDER_KEPT || a->objects) return false;
     if (d->byteorder == foreign_order()) return true;
     /* joblib's _is_numpy_array_byte_order_mismatch: dtype.fields non-empty and every
@@ -116,7 +116,7 @@ bool jlp__python_swapped(const jlp_ndarray *a) {
 /* A copy of a simple dtype in host byte order. */
 static jlp_val *native_copy(jlp_doc *doc, const jlp_val *dt) {
     jlp_val *v = jlp__new_val(doc, JLP_DTYPE);
-    jlp_dtype_info *d = jlp__doc_alloc(doc, sizeof *d);
+    jlp__dtype_info *d = jlp__doc_alloc(doc, sizeof *d);
     if (!v || !d) return NULL;
     *d = *jlp__dt(dt);
     d->byteorder = host_little() ? '<' : '>';
@@ -126,10 +126,10 @@ static jlp_val *native_copy(jlp_doc *doc, const jlp_val *dt) {
 }
 
 jlp_val *jlp__dtype_fields_native(jlp_doc *doc, const jlp_val *dt) {
-    const jlp_dtype_info *src = jlp__dt(dt);
+    const jlp__dtype_info *src = jlp__dt(dt);
     jlp_val *v = jlp__new_val(doc, JLP_DTYPE);
-    jlp_dtype_info *d = jlp__doc_alloc(doc, sizeof *d);
-    jlp_field *f = jlp__doc_alloc(doc, (src->nfields ? src->nfields : 1) * sizeof *f);
+    jlp__dtype_info *d = jlp__doc_alloc(doc, sizeof *d);
+    jlp__field *f = jlp__doc_alloc(doc, (src->nfields ? src->nfields : 1) * sizeof *f);
     if (!v || !d || !f) return NULL;
     *d = *src;
     for (size_t i = 0; i < src->nfields; i++) {
@@ -145,24 +145,24 @@ jlp_code jlp_array_copy_native(const jlp_val *v, void *dst, size_t cap, jlp_erro
     jlp__clear(err);
     if (!v || v->type != JLP_NDARRAY || !dst)
         return jlp__fail(err, JLP_E_INVALID_ARG, 0, -1, "not an array, or NULL destination");
-    const jlp_ndarray *a = jlp__arr(v);
+    const jlp__ndarray *a = jlp__arr(v);
     if (a->objects) return jlp__fail(err, JLP_E_INVALID_ARG, 0, -1, "object arrays hold values, not bytes");
     if (cap < a->nbytes) return jlp__fail(err, JLP_E_INVALID_ARG, 0, -1, "destination holds %zu bytes, the array %llu", cap, (unsigned long long)a->nbytes);
     if (a->nbytes) memcpy(dst, a->data, (size_t)a->nbytes);
-    const jlp_dtype_info *d = jlp__dt(a->dtype);
+    const jlp__dtype_info *d = jlp__dt(a->dtype);
     jlp__swap_to_host(d, dst, a->count, d->itemsize);
     return JLP_OK;
 }
 
-char jlp_dtype_kind(const jlp_val *v) { const jlp_dtype_info *d = dt_of(v); return d ? d->kind : 0; }
-char jlp_dtype_byteorder(const jlp_val *v) { const jlp_dtype_info *d = dt_of(v); return d ? d->byteorder : 0; }
-uint64_t jlp_dtype_itemsize(const jlp_val *v) { const jlp_dtype_info *d = dt_of(v); return d ? d->itemsize : 0; }
-const char *jlp_dtype_str(const jlp_val *v) { const jlp_dtype_info *d = dt_of(v); return d ? d->str : NULL; }
-size_t jlp_dtype_nfields(const jlp_val *v) { const jlp_dtype_info *d = dt_of(v); return d ? d->nfields : 0; }
+char jlp_dtype_kind(const jlp_val *v) { const jlp__dtype_info *d = dt_of(v); return d ? d->kind : 0; }
+char jlp_dtype_byteorder(const jlp_val *v) { const jlp__dtype_info *d = dt_of(v); return d ? d->byteorder : 0; }
+uint64_t jlp_dtype_itemsize(const jlp_val *v) { const jlp__dtype_info *d = dt_of(v); return d ? d->itemsize : 0; }
+const char *jlp_dtype_str(const jlp_val *v) { const jlp__dtype_info *d = dt_of(v); return d ? d->str : NULL; }
+size_t jlp_dtype_nfields(const jlp_val *v) { const jlp__dtype_info *d = dt_of(v); return d ? d->nfields : 0; }
 
 jlp_val *jlp_dtype_field(const jlp_val *v, size_t i, const char **name, size_t *name_len,
                          uint64_t *offset) {
-    const jlp_dtype_info *d = dt_of(v);
+    const jlp__dtype_info *d = dt_of(v);
     if (!d || i >= d->nfields) return NULL;
     if (name) *name = d->fields[i].name;
     if (name_len) *name_len = d->fields[i].name_len;
@@ -171,7 +171,7 @@ jlp_val *jlp_dtype_field(const jlp_val *v, size_t i, const char **name, size_t *
 }
 
 jlp_val *jlp_dtype_subarray(const jlp_val *v, size_t *ndim, const uint64_t **shape) {
-    const jlp_dtype_info *d = dt_of(v);
+    const jlp__dtype_info *d = dt_of(v);
     if (!d || !d->sub_base) return NULL;
     if (ndim) *ndim = d->sub_ndim;
     if (shape) *shape = d->sub_shape;
@@ -179,7 +179,7 @@ jlp_val *jlp_dtype_subarray(const jlp_val *v, size_t *ndim, const uint64_t **sha
 }
 
 const char *jlp_dtype_unit(const jlp_val *v, int64_t *num) {
-    const jlp_dtype_info *d = dt_of(v);
+    const jlp__dtype_info *d = dt_of(v);
     if (!d || (d->kind != 'M' && d->kind != 'm')) return NULL;
     if (num) *num = d->unit[0] ? d->unit_num : 0;
     return d->unit;

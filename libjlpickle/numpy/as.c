@@ -24,13 +24,13 @@ static const jlp_val *unwrap(const jlp_val *v) {
 /* Read `v` as a number. @return JLP_OK, BAD_TYPE (with err) or RANGE (a big int). */
 static jlp_code number_of(const jlp_val *v, const char *target, jlp__num *n, jlp_error *err) {
     v = unwrap(v);
-    const jlp_dtype_info *d = NULL;
+    const jlp__dtype_info *d = NULL;
     const uint8_t *p = NULL;
     if (v && v->type == JLP_SCALAR && jlp__sc(v)->data) {
         d = jlp__dt(jlp__sc(v)->dtype);
         p = jlp__sc(v)->data;
     } else if (v && v->type == JLP_NDARRAY && !jlp__arr(v)->objects) {
-        const jlp_ndarray *a = jlp__arr(v);
+        const jlp__ndarray *a = jlp__arr(v);
         if (a->count != 1)
             return jlp__fail(err, JLP_E_BAD_TYPE, 0, -1, "an array of %" PRIu64 " elements is not a %s", a->count, target);
         d = jlp__dt(a->dtype);
@@ -98,7 +98,7 @@ jlp_code jlp_as_str(const jlp_val *v, const char **s, size_t *len, jlp_error *er
 }
 
 /* The bytes of element `i` (C order) of a non-object array, whatever its memory order. */
-static const uint8_t *element_at(const jlp_ndarray *a, uint64_t i, uint64_t itemsize) {
+static const uint8_t *element_at(const jlp__ndarray *a, uint64_t i, uint64_t itemsize) {
     bool fortran = a->order == 'F';
     if (!fortran || a->ndim < 2) return a->data + i * itemsize;
     uint64_t off = 0, stride = itemsize, coord[64];
@@ -117,10 +117,10 @@ jlp_code jlp_array_str(const jlp_val *arr, uint64_t i, char *buf, size_t cap, si
     jlp__clear(err);
     if (len) *len = 0;
     if (!buf && cap) return jlp__fail(err, JLP_E_INVALID_ARG, 0, -1, "NULL buffer with a capacity");
-    const jlp_dtype_info *d = NULL;
+    const jlp__dtype_info *d = NULL;
     const uint8_t *item = NULL;
     if (arr && arr->type == JLP_NDARRAY) {
-        const jlp_ndarray *a = jlp__arr(arr);
+        const jlp__ndarray *a = jlp__arr(arr);
         if (i >= a->count)
             return jlp__fail(err, JLP_E_NOT_FOUND, 0, -1, "element %" PRIu64 " is past the end of %" PRIu64, i, a->count);
         if (a->objects) {

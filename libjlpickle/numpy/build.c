@@ -72,7 +72,7 @@ jlp_val *jlp_new_array(jlp_doc *doc, const jlp_val *dtype, uint32_t ndim, const 
     if (!dtype || dtype->type != JLP_DTYPE || (ndim && !shape) || ndim > 64 || (order != 'C' && order != 'F') ||
         (!data && nbytes) || (own != JLP_COPY && own != JLP_BORROW))
         return refuse(doc, err, JLP_E_INVALID_ARG, "jlp_new_array: invalid arguments");
-    const jlp_dtype_info *dt = jlp__dt(dtype);
+    const jlp__dtype_info *dt = jlp__dt(dtype);
     uint64_t count, need;
     if (dt->hasobject) return refuse(doc, err, JLP_E_INVALID_ARG, "object arrays are made with jlp_new_object_array");
     if (!jlp__array_size(dt, shape, ndim, &count, &need) || need != nbytes)
@@ -87,7 +87,7 @@ jlp_val *jlp_new_array(jlp_doc *doc, const jlp_val *dtype, uint32_t ndim, const 
         p = copy;
     }
     if (!v || !p) return no_room(doc, err, "jlp_new_array");
-    jlp_ndarray *a = jlp__arr(v);
+    jlp__ndarray *a = jlp__arr(v);
     a->data = p;
     a->nbytes = nbytes;
     a->count = count;
@@ -114,7 +114,7 @@ jlp_val *jlp_new_object_array_ex(jlp_doc *doc, uint32_t ndim, const uint64_t *sh
     jlp_val *v = jlp__new_ndarray(doc, dt, shape, ndim);
     jlp_val *list = v ? jlp__new_seq(doc, JLP_LIST, items, (size_t)count) : NULL;
     if (!list) return no_room(doc, err, "jlp_new_object_array");
-    jlp_ndarray *a = jlp__arr(v);
+    jlp__ndarray *a = jlp__arr(v);
     a->objects = list;
     a->count = count;
     a->order = order;
@@ -136,7 +136,7 @@ jlp_val *jlp_new_scalar(jlp_doc *doc, const jlp_val *dtype, const void *data, jl
     size_t n = (size_t)jlp__dt(dtype)->itemsize;
     jlp_val *own_dt = jlp__dtype_in(doc, dtype);
     jlp_val *v = own_dt ? jlp__new_val(doc, JLP_SCALAR) : NULL;
-    jlp_scalar *sc = v ? jlp__doc_alloc(doc, sizeof *sc) : NULL;
+    jlp__scalar *sc = v ? jlp__doc_alloc(doc, sizeof *sc) : NULL;
     uint8_t *copy = sc ? jlp__doc_alloc(doc, n ? n : 1) : NULL;
     if (!copy) return no_room(doc, err, "jlp_new_scalar");
     memcpy(copy, data, n);
@@ -153,7 +153,7 @@ void *jlp_array_data_mut(jlp_doc *doc, jlp_val *arr) {
         refuse(doc, NULL, JLP_E_INVALID_ARG, "jlp_array_data_mut: not an array of bytes");
         return NULL;
     }
-    jlp_ndarray *a = jlp__arr(arr);
+    jlp__ndarray *a = jlp__arr(arr);
     a->convs = NULL; /* typed views converted from the old bytes no longer hold */
     /* a copy-on-write mapping is the document's own: a write copies the page, privately */
     const uint8_t *map = doc->map;

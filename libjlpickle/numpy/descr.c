@@ -170,7 +170,7 @@ jlp_code jlp__dtype_from_str(jlp__np *m, const char *s, size_t n, jlp_val **out)
     if (!args) return jlp__np_nomem(m);
     jlp_code c = jlp__dtype_reduce(m, args, out);
     if (c) return c;
-    jlp_dtype_info *d = jlp__dt(*out);
+    jlp__dtype_info *d = jlp__dt(*out);
     if (unit) {
         /* "[" [digits] unit "]" at the end, as numpy parses it: a unit it knows and a
          * count from 1 to 2^31 - 1 (numpy reads "[0s]" but cannot load its own pickle
@@ -205,8 +205,8 @@ jlp_code jlp__dtype_from_descr(jlp__np *m, jlp_val *descr, jlp_val **out) {
     if (descr->type != JLP_LIST) return jlp__np_fail(m, JLP_E_BAD_DTYPE, "npy descr is not a str or list");
     size_t n = descr->u.seq.n;
     jlp_val *v = jlp__new_val(m->doc, JLP_DTYPE);
-    jlp_dtype_info *d = jlp__doc_alloc(m->doc, sizeof *d);
-    jlp_field *f = jlp__doc_alloc(m->doc, (n ? n : 1) * sizeof *f);
+    jlp__dtype_info *d = jlp__doc_alloc(m->doc, sizeof *d);
+    jlp__field *f = jlp__doc_alloc(m->doc, (n ? n : 1) * sizeof *f);
     if (!v || !d || !f) return jlp__np_nomem(m);
     memset(d, 0, sizeof *d);
     d->doc = m->doc;
@@ -231,7 +231,7 @@ jlp_code jlp__dtype_from_descr(jlp__np *m, jlp_val *descr, jlp_val **out) {
         if (c) return c;
         if (e->u.seq.n == 3) { /* subarray field */
             jlp_val *sub = jlp__new_val(m->doc, JLP_DTYPE);
-            jlp_dtype_info *sd = jlp__doc_alloc(m->doc, sizeof *sd);
+            jlp__dtype_info *sd = jlp__doc_alloc(m->doc, sizeof *sd);
             if (!sub || !sd) return jlp__np_nomem(m);
             memset(sd, 0, sizeof *sd);
             sd->doc = m->doc;
@@ -257,7 +257,7 @@ jlp_code jlp__dtype_from_descr(jlp__np *m, jlp_val *descr, jlp_val **out) {
             if (!jlp__add_u64(off, size, &off)) return jlp__np_fail(m, JLP_E_BAD_DTYPE, "dtype too large");
             continue;
         }
-        jlp_field *fl = &f[d->nfields++];
+        jlp__field *fl = &f[d->nfields++];
         fl->name = name->u.s.p;
         fl->name_len = name->u.s.n;
         fl->name_val = name;

@@ -87,7 +87,7 @@ jlp_code jlp__dtype_reduce(jlp__np *m, jlp_val *args, jlp_val **out) {
         if (!ok) return jlp__np_fail(m, JLP_E_BAD_DTYPE, "unsupported dtype '%.*s'", (int)n, s);
     }
     jlp_val *v = jlp__new_val(m->doc, JLP_DTYPE);
-    jlp_dtype_info *d = jlp__doc_alloc(m->doc, sizeof *d);
+    jlp__dtype_info *d = jlp__doc_alloc(m->doc, sizeof *d);
     if (!v || !d) return jlp__np_nomem(m);
     memset(d, 0, sizeof *d);
     d->doc = m->doc;
@@ -138,7 +138,7 @@ jlp_code jlp__shape_from_tuple(jlp__np *m, jlp_val *t, uint64_t **shape, uint32_
     return JLP_OK;
 }
 
-static jlp_code set_fields(jlp__np *m, jlp_dtype_info *d, jlp_val *names, jlp_val *fields) {
+static jlp_code set_fields(jlp__np *m, jlp__dtype_info *d, jlp_val *names, jlp_val *fields) {
     if (fields->type != JLP_DICT) return jlp__np_fail(m, JLP_E_BAD_DTYPE, "dtype fields is not a dict");
     size_t nf = names ? names->u.seq.n : fields->u.seq.n;
     d->fields = jlp__doc_alloc(m->doc, (nf ? nf : 1) * sizeof *d->fields);
@@ -164,7 +164,7 @@ static jlp_code set_fields(jlp__np *m, jlp_dtype_info *d, jlp_val *names, jlp_va
         int64_t off;
         if (!int_of(entry->u.seq.v[1], &off) || off < 0)
             return jlp__np_fail(m, JLP_E_BAD_DTYPE, "dtype field offset is not a non-negative int");
-        jlp_field *f = &d->fields[k++];
+        jlp__field *f = &d->fields[k++];
         f->name = name->u.s.p;
         f->name_len = name->u.s.n;
         f->name_val = name;
@@ -187,7 +187,7 @@ static jlp_code set_fields(jlp__np *m, jlp_dtype_info *d, jlp_val *names, jlp_va
     if (!names) { /* order by offset, as numpy does for old states */
         for (size_t i = 1; i < k; i++)
             for (size_t j = i; j > 0 && d->fields[j - 1].offset > d->fields[j].offset; j--) {
-                jlp_field t = d->fields[j];
+                jlp__field t = d->fields[j];
                 d->fields[j] = d->fields[j - 1];
                 d->fields[j - 1] = t;
             }
@@ -210,7 +210,7 @@ bool jlp__datetime_unit_known(const char *u, size_t n) {
  * items hold object pointers (NPY_ITEM_REFCOUNT, 0x01), and numpy trusts them: flags
  * that disagree with the fields, or an object field that shares bytes with another, make
  * numpy read raw bytes as pointers or reference-count raw bytes. */
-static void forged_state(jlp_dtype_info *d, bool has_flags, int64_t fl) {
+static void forged_state(jlp__dtype_info *d, bool has_flags, int64_t fl) {
     if (d->forged) return;
     if (has_flags && ((fl & 1) != 0) != d->hasobject) {
         d->forged = d->hasobject ? "its flags say its items hold no object, but they do"
@@ -224,11 +224,11 @@ static void forged_state(jlp_dtype_info *d, bool has_flags, int64_t fl) {
         return;
     }
     for (size_t i = 0; i < d->nfields; i++) {
-        const jlp_field *a = &d->fields[i];
+        const jlp__field *a = &d->fields[i];
         if (!jlp__dt(a->dtype)->hasobject) continue;
         uint64_t a_end = a->offset + jlp__dt(a->dtype)->itemsize;
         for (size_t j = 0; j < d->nfields; j++) {
-            const jlp_field *b = &d->fields[j];
+            const jlp__field *b = &d->fields[j];
             if (i == j) continue;
             uint64_t b_end = b->offset + jlp__dt(b->dtype)->itemsize;
             if (a->offset < b_end && b->offset < a_end && jlp__dt(b->dtype)->itemsize && jlp__dt(a->dtype)->itemsize) {
@@ -241,7 +241,7 @@ static void forged_state(jlp_dtype_info *d, bool has_flags, int64_t fl) {
 }
 
 jlp_code jlp__dtype_build(jlp__np *m, jlp_val *dt, jlp_val *state) {
-    jlp_dtype_info *d = jlp__dt(dt);
+    jlp__dtype_info *d = jlp__dt(dt);
     /* One BUILD per dtype, and fields only of dtypes already built: together these make
      * a cycle of dtypes impossible. */
     if (d->built) return jlp__np_fail(m, JLP_E_BAD_DTYPE, "BUILD on a dtype that is already built");
@@ -363,7 +363,7 @@ static void put_simple(char *o, size_t cap, char order, char kind, uint64_t size
     *o = 0;
 }
 
-void jlp__dtype_finish(jlp_dtype_info *d) {
+void jlp__dtype_finish(jlp__dtype_info *d) {
     char *o = d->str;
     size_t cap = sizeof d->str;
     uint64_t size = d->kind == 'U' ? d->itemsize / 4 : d->itemsize;
@@ -380,7 +380,7 @@ void jlp__dtype_finish(jlp_dtype_info *d) {
     }
 }
 
-uint32_t jlp__dtype_align(const jlp_dtype_info *d) {
+uint32_t jlp__dtype_align(const jlp__dtype_info *d) {
     uint32_t a;
     switch (d->kind) {
     case 'b': case 'i': case 'u': case 'f': case 'M': case 'm':
@@ -399,9 +399,9 @@ uint32_t jlp__dtype_align(const jlp_dtype_info *d) {
 }
 
 jlp_val *jlp__dtype_copy(jlp_doc *doc, const jlp_val *src) {
-    const jlp_dtype_info *sd = jlp__dt(src);
+    const jlp__dtype_info *sd = jlp__dt(src);
     jlp_val *v = jlp__new_val(doc, JLP_DTYPE);
-    jlp_dtype_info *d = v ? jlp__doc_alloc(doc, sizeof *d) : NULL;
+    jlp__dtype_info *d = v ? jlp__doc_alloc(doc, sizeof *d) : NULL;
     if (!d) return NULL;
     *d = *sd;
     d->doc = doc;
@@ -418,8 +418,8 @@ jlp_val *jlp__dtype_copy(jlp_doc *doc, const jlp_val *src) {
         d->fields = jlp__doc_alloc(doc, (sd->nfields ? sd->nfields : 1) * sizeof *d->fields);
         if (!d->fields) return NULL;
         for (size_t i = 0; i < sd->nfields; i++) {
-            const jlp_field *f = &sd->fields[i];
-            jlp_field *g = &d->fields[i];
+            const jlp__field *f = &sd->fields[i];
+            jlp__field *g = &d->fields[i];
             g->name_val = jlp__new_bytes_copy(doc, JLP_STR, f->name, f->name_len);
             g->dtype = jlp__dtype_copy(doc, f->dtype);
             if (!g->name_val || !g->dtype) return NULL;

@@ -6,7 +6,7 @@
 #include <float.h>
 #include <math.h>
 
-bool jlp__num_dtype(const jlp_dtype_info *d) {
+bool jlp__num_dtype(const jlp__dtype_info *d) {
     if (d->structured || d->sub_base) return false;
     if (d->bfloat16) return true; /* PyTorch's: a float, whatever its numpy kind says */
     switch (d->kind) {
@@ -26,7 +26,7 @@ static int64_t sign_extend(uint64_t u, uint64_t size) {
     return (int64_t)(u ^ sign) - (int64_t)sign;
 }
 
-void jlp__num_read(const jlp_dtype_info *d, const uint8_t *p, jlp__num *out) {
+void jlp__num_read(const jlp__dtype_info *d, const uint8_t *p, jlp__num *out) {
     memset(out, 0, sizeof *out);
     char bo = d->byteorder;
     bool exact = true, exact2 = true;

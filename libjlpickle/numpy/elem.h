@@ -28,9 +28,9 @@ typedef struct jlp__num {
 
 /** Whether items of dtype `d` are numbers this reads (b i u f c M m of the sizes numpy
  *  has), and the kind of value they give. */
-bool jlp__num_dtype(const jlp_dtype_info *d);
+bool jlp__num_dtype(const jlp__dtype_info *d);
 /** Read the item at `p` of a dtype jlp__num_dtype accepts. */
-void jlp__num_read(const jlp_dtype_info *d, const uint8_t *p, jlp__num *out);
+void jlp__num_read(const jlp__dtype_info *d, const uint8_t *p, jlp__num *out);
 /** Read a Python value: bool, int, a big int that fits 64 bits unsigned, float,
  *  complex. @return JLP_OK, JLP_E_RANGE (a big int beyond 64 bits: *out holds its sign in
  *  i, -1 or 1), JLP_E_BAD_TYPE. */

@@ -10,7 +10,7 @@
 
 #include <stdlib.h>
 
-bool jlp__array_size(const jlp_dtype_info *dt, const uint64_t *shape, uint32_t ndim,
+bool jlp__array_size(const jlp__dtype_info *dt, const uint64_t *shape, uint32_t ndim,
                      uint64_t *count, uint64_t *nbytes) {
     uint64_t c = 1;
     for (uint32_t i = 0; i < ndim; i++)
@@ -21,7 +21,7 @@ bool jlp__array_size(const jlp_dtype_info *dt, const uint64_t *shape, uint32_t n
 
 jlp_val *jlp__new_ndarray(jlp_doc *d, jlp_val *dtype, const uint64_t *shape, uint32_t ndim) {
     jlp_val *v = jlp__new_val(d, JLP_NDARRAY);
-    jlp_ndarray *a = jlp__doc_alloc(d, sizeof *a);
+    jlp__ndarray *a = jlp__doc_alloc(d, sizeof *a);
     uint64_t *s = jlp__doc_alloc(d, (ndim ? ndim : 1) * sizeof *s);
     if (!v || !a || !s) return NULL;
     memset(a, 0, sizeof *a);
@@ -80,8 +80,8 @@ static jlp_code raw_bytes(jlp__np *m, jlp_val *v, const uint8_t **p, size_t *n) 
     return JLP_OK;
 }
 
-static jlp_code set_data(jlp__np *m, jlp_ndarray *a, jlp_val *data) {
-    jlp_dtype_info *dt = jlp__dt(a->dtype);
+static jlp_code set_data(jlp__np *m, jlp__ndarray *a, jlp_val *data) {
+    jlp__dtype_info *dt = jlp__dt(a->dtype);
     if (!jlp__array_size(dt, a->shape, a->ndim, &a->count, &a->nbytes))
         return jlp__np_fail(m, JLP_E_BAD_ARRAY, "array size overflows");
     if (dt->hasobject) {
@@ -105,7 +105,7 @@ static jlp_code set_data(jlp__np *m, jlp_ndarray *a, jlp_val *data) {
 }
 
 jlp_code jlp__ndarray_build(jlp__np *m, jlp_val *arr, jlp_val *state) {
-    jlp_ndarray *a = jlp__arr(arr);
+    jlp__ndarray *a = jlp__arr(arr);
     if (!a->pending) return jlp__np_fail(m, JLP_E_BAD_TYPE, "BUILD on a complete ndarray");
     if (state->type != JLP_TUPLE || (state->u.seq.n != 5 && state->u.seq.n != 4))
         return jlp__np_fail(m, JLP_E_BAD_ARRAY, "ndarray state is not a 4- or 5-tuple");
@@ -179,9 +179,9 @@ jlp_code jlp__numpy_reduce(jlp__np *m, jlp_val *fn, jlp_val *args, jlp_val **out
     }
     case NP_SCALAR: {
         if ((n != 1 && n != 2) || a[0]->type != JLP_DTYPE) return JLP_OK;
-        jlp_dtype_info *dt = jlp__dt(a[0]);
+        jlp__dtype_info *dt = jlp__dt(a[0]);
         jlp_val *v = jlp__new_val(m->doc, JLP_SCALAR);
-        jlp_scalar *sc = jlp__doc_alloc(m->doc, sizeof *sc);
+        jlp__scalar *sc = jlp__doc_alloc(m->doc, sizeof *sc);
         if (!v || !sc) return jlp__np_nomem(m);
         memset(sc, 0, sizeof *sc);
         sc->dtype = a[0];
@@ -213,7 +213,7 @@ jlp_code jlp__numpy_reduce(jlp__np *m, jlp_val *fn, jlp_val *args, jlp_val **out
         if (jlp__dt(a[1])->hasobject) return jlp__np_fail(m, JLP_E_BAD_ARRAY, "_frombuffer of an object dtype");
         jlp_val *v = jlp__new_ndarray(m->doc, a[1], shape, ndim);
         if (!v) return jlp__np_nomem(m);
-        jlp_ndarray *arr = jlp__arr(v);
+        jlp__ndarray *arr = jlp__arr(v);
         arr->order = jlp_str_eq(a[3], "F") ? 'F' : 'C';
         arr->origin = JLP_ORIGIN_FROMBUFFER;
         c = set_data(m, arr, a[0]);

@@ -167,7 +167,7 @@ jlp_code jlp__npy_read_header(jlp__np *m, jlp_source *src, const jlp__npy_ctx *x
 
 jlp_code jlp__npy_data_size(jlp__np *m, jlp_source *src, const jlp__npy_ctx *x, const jlp__npy_header *h,
                             uint64_t *count, uint64_t *nbytes) {
-    const jlp_dtype_info *dt = jlp__dt(h->dtype);
+    const jlp__dtype_info *dt = jlp__dt(h->dtype);
     if (dt->hasobject)
         return x->allow_pickle ? JLP_OK
                                : npy_fail(m, x, h->data_offset, JLP_E_UNSUPPORTED,
@@ -194,7 +194,7 @@ jlp_code jlp__npy_new_array(jlp__np *m, const jlp__npy_ctx *x, const jlp__npy_he
                             uint64_t count, uint64_t nbytes, jlp_storage storage, jlp_val **out) {
     jlp_val *arr = jlp__new_ndarray(m->doc, h->dtype, h->shape, h->ndim);
     if (!arr) return npy_nomem(m, x, h->data_offset);
-    jlp_ndarray *a = jlp__arr(arr);
+    jlp__ndarray *a = jlp__arr(arr);
     a->data = data;
     a->nbytes = nbytes;
     a->count = count;
@@ -268,7 +268,7 @@ static void repr_shape(jlp__buf *b, const uint64_t *shape, size_t ndim) {
  * subarray, or the field list with '' |V padding entries. @return false for fields
  * that overlap or are out of order (numpy refuses those too). dtype nesting is bounded
  * when dtypes are built, so the recursion is too. */
-static bool repr_descr(jlp__buf *b, const jlp_dtype_info *d) {
+static bool repr_descr(jlp__buf *b, const jlp__dtype_info *d) {
     if (d->sub_base) {
         jlp__buf_putc(b, '(');
         if (!repr_descr(b, jlp__dt(d->sub_base))) return false;
@@ -284,8 +284,8 @@ static bool repr_descr(jlp__buf *b, const jlp_dtype_info *d) {
     jlp__buf_putc(b, '[');
     uint64_t off = 0;
     for (size_t i = 0; i < d->nfields; i++) {
-        const jlp_field *f = &d->fields[i];
-        const jlp_dtype_info *fd = jlp__dt(f->dtype);
+        const jlp__field *f = &d->fields[i];
+        const jlp__dtype_info *fd = jlp__dt(f->dtype);
         if (f->offset < off) return false;
         if (i) jlp__buf_puts(b, ", ");
         if (f->offset > off) {
@@ -344,7 +344,7 @@ jlp_code jlp__npy_write_header(jlp__buf *out, const jlp_val *v, jlp_error *err) 
     uint32_t ndim = 0;
     char order = 'C';
     if (v && v->type == JLP_NDARRAY) { /* a _reconstruct never built is numpy's empty int8 array */
-        const jlp_ndarray *a = jlp__arr(v);
+        const jlp__ndarray *a = jlp__arr(v);
         dtype = a->objects && a->wrapper_dtype ? a->wrapper_dtype : a->dtype;
         shape = a->shape;
         ndim = a->ndim;

@@ -47,9 +47,9 @@ jlp_val *jlp__dtype_copy(jlp_doc *doc, const jlp_val *src);
 /** `dtype` itself when `doc` owns it, else a copy in `doc` (NULL when out of memory). */
 jlp_val *jlp__dtype_in(jlp_doc *doc, const jlp_val *dtype);
 /** Recompute derived facts (hasobject, str) after fields changed. */
-void jlp__dtype_finish(jlp_dtype_info *d);
+void jlp__dtype_finish(jlp__dtype_info *d);
 /** @return the alignment numpy would require of the dtype's items (1 for packed). */
-uint32_t jlp__dtype_align(const jlp_dtype_info *d);
+uint32_t jlp__dtype_align(const jlp__dtype_info *d);
 
 /** numpy reductions: _reconstruct, scalar, _frombuffer. @return JLP_OK with *out, or
  *  *out = NULL when `fn` is not one of them. */
@@ -59,7 +59,7 @@ jlp_code jlp__ndarray_build(jlp__np *m, jlp_val *arr, jlp_val *state);
 /** A new array node; shape copied. */
 jlp_val *jlp__new_ndarray(jlp_doc *d, jlp_val *dtype, const uint64_t *shape, uint32_t ndim);
 /** Product of the shape times the itemsize, checked. @return false on overflow. */
-bool jlp__array_size(const jlp_dtype_info *dt, const uint64_t *shape, uint32_t ndim,
+bool jlp__array_size(const jlp__dtype_info *dt, const uint64_t *shape, uint32_t ndim,
                      uint64_t *count, uint64_t *nbytes);
 /** Read a shape tuple of non-negative ints. */
 jlp_code jlp__shape_from_tuple(jlp__np *m, jlp_val *t, uint64_t **shape, uint32_t *ndim);
@@ -67,18 +67,18 @@ jlp_code jlp__shape_from_tuple(jlp__np *m, jlp_val *t, uint64_t **shape, uint32_
 
 /** Whether Python holds `a` (after loading the file it came from) in host byte order
  *  although its dtype says otherwise: true for a non-native array Python's loader
- *  swapped (see jlp_py_order). */
-bool jlp__python_swapped(const jlp_ndarray *a);
+ *  swapped (see jlp__py_order). */
+bool jlp__python_swapped(const jlp__ndarray *a);
 /** A copy of the structured dtype `dt` (in `doc`) with every field in host byte order,
  *  as joblib's newbyteorder('=') makes it; its fields are simple items. NULL when out of
  *  memory. */
 jlp_val *jlp__dtype_fields_native(jlp_doc *doc, const jlp_val *dt);
 /** Swap `count` items of dtype `d` at p (stride bytes apart) to host byte order. */
-void jlp__swap_to_host(const jlp_dtype_info *d, uint8_t *p, uint64_t count, uint64_t stride);
+void jlp__swap_to_host(const jlp__dtype_info *d, uint8_t *p, uint64_t count, uint64_t stride);
 
 /** Apply the alignment policy to an array whose data lies in the input: copy it into
  *  the document when misaligned under JLP_ALIGN_COPY, fail under JLP_ALIGN_REQUIRE. */
-jlp_code jlp__array_place(jlp__np *m, jlp_ndarray *a);
+jlp_code jlp__array_place(jlp__np *m, jlp__ndarray *a);
 
 /** How the .npy reader (npy.c) reports: `name` (or NULL) leads its messages; a
  *  `companion` (of a joblib <= 0.9 pickle) reports at the current opcode, and a file

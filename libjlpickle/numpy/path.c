@@ -135,7 +135,7 @@ static jlp_val *index_into(const walker *w, const jlp_val *v, const seg *s, cons
 /* An object's parts: $object/state, args/I, kwargs/key, items/I, dictitems/I/0|1,
  * class|call. `s` is the segment after "$object". */
 static jlp_val *object_part(const walker *w, const jlp_val *v, const seg *s, size_t *next) {
-    const jlp_obj *o = v->u.obj;
+    const jlp__obj *o = v->u.obj;
     seg t = seg_at(w, after(s));
     if (!s->ok) {
         w->err->code = JLP_E_NOT_FOUND;
@@ -190,7 +190,7 @@ static jlp_val *object_part(const walker *w, const jlp_val *v, const seg *s, siz
 /* Element of an object array: $ndarray/data/I/J... (one index per dimension), from the
  * segment after "data". */
 static jlp_val *array_element(const walker *w, const jlp_val *v, const seg *first, size_t *next) {
-    const jlp_ndarray *a = jlp__arr(v);
+    const jlp__ndarray *a = jlp__arr(v);
     uint64_t flat = 0;
     seg s = *first;
     for (uint32_t d = 0; d < a->ndim; d++) {
@@ -263,7 +263,7 @@ static jlp_val *step(const walker *w, const jlp_val *v, const seg *s, size_t *ne
         return NULL;
     }
     case JLP_NDARRAY: {
-        const jlp_ndarray *a = jlp__arr(v);
+        const jlp__ndarray *a = jlp__arr(v);
         if (!a->objects) {
             w->err->code = JLP_E_BAD_TYPE;
             seg_fail(w, s, "a %s array's elements are not values: use jlp_array_as", jlp__dt(a->dtype)->str);

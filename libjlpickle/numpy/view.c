@@ -24,7 +24,7 @@ static const char *elem_name(jlp_elem t) {
 }
 
 /* Whether items of `d` are, byte for byte, elements of type `t` in host order. */
-static bool same_bytes(const jlp_dtype_info *d, jlp_elem t) {
+static bool same_bytes(const jlp__dtype_info *d, jlp_elem t) {
     if (!jlp__num_dtype(d) || d->bfloat16 || d->itemsize != jlp__elem_size(t)) return false;
     bool native = d->byteorder == '|' || (d->byteorder == '<') == jlp__host_little();
     if (!native) return false;
@@ -40,7 +40,7 @@ static bool same_bytes(const jlp_dtype_info *d, jlp_elem t) {
 }
 
 /* The kind of value items of `d` give (for the type check before converting). */
-static bool item_kind(const jlp_dtype_info *d, jlp__vkind *k, bool *datetime) {
+static bool item_kind(const jlp__dtype_info *d, jlp__vkind *k, bool *datetime) {
     if (!jlp__num_dtype(d)) return false;
     *datetime = d->kind == 'M' || d->kind == 'm';
     *k = d->kind == 'b' ? JLP__V_BOOL : d->kind == 'f' || d->bfloat16 ? JLP__V_FLOAT
@@ -50,7 +50,7 @@ static bool item_kind(const jlp_dtype_info *d, jlp__vkind *k, bool *datetime) {
 
 /* Whether the array's bytes are in C order (Fortran order with at most one extent
  * above 1 is C order too, as numpy's flags say). */
-static bool c_contiguous(const jlp_ndarray *a) {
+static bool c_contiguous(const jlp__ndarray *a) {
     if (a->order != 'F' || a->count == 0) return true;
     unsigned big = 0;
     for (uint32_t k = 0; k < a->ndim; k++) big += a->shape[k] > 1;
@@ -69,7 +69,7 @@ typedef struct walk {
     uint64_t off;
 } walk;
 
-static void walk_init(walk *w, const jlp_ndarray *a, uint64_t itemsize) {
+static void walk_init(walk *w, const jlp__ndarray *a, uint64_t itemsize) {
     memset(w, 0, sizeof *w);
     w->ndim = a->ndim;
     w->shape = a->shape;
@@ -100,7 +100,7 @@ static jlp_code doc_nomem(jlp_doc *doc, jlp_error *err) {
 
 /* Convert `count` items of `d`, each at `base + offset + (walk offset)`, `per` values
  * per item (a subarray field), into a new block of elements of type `t`. */
-static jlp_code convert(const jlp_ndarray *a, const jlp_dtype_info *d, uint64_t offset, uint64_t per,
+static jlp_code convert(const jlp__ndarray *a, const jlp__dtype_info *d, uint64_t offset, uint64_t per,
                         jlp_elem t, bool round, const char *what, const void **out, jlp_error *err) {
     size_t es = jlp__elem_size(t);
     uint64_t n, bytes;
@@ -108,7 +108,7 @@ static jlp_code convert(const jlp_ndarray *a, const jlp_dtype_info *d, uint64_t 
         return jlp__fail(err, JLP_E_NOMEM, 0, -1, "a typed view of %s is too large", what);
     uint8_t *dst = jlp__doc_alloc(a->doc, bytes ? (size_t)bytes : 1);
     if (!dst) return doc_nomem(a->doc, err);
-    const jlp_dtype_info *rec = jlp__dt(a->dtype);
+    const jlp__dtype_info *rec = jlp__dt(a->dtype);
     walk w;
     walk_init(&w, a, rec->itemsize);
     uint64_t k = 0;
@@ -126,13 +126,13 @@ static jlp_code convert(const jlp_ndarray *a, const jlp_dtype_info *d, uint64_t 
     return JLP_OK;
 }
 
-static jlp__conv *find_conv(const jlp_ndarray *a, int64_t field, jlp_elem t, bool round) {
+static jlp__conv *find_conv(const jlp__ndarray *a, int64_t field, jlp_elem t, bool round) {
     for (jlp__conv *c = a->convs; c; c = c->next)
         if (c->field == field && c->elem == (int)t && c->round == round) return c;
     return NULL;
 }
 
-static jlp__conv *keep_conv(jlp_ndarray *a, int64_t field, jlp_elem t, bool round, const void *data,
+static jlp__conv *keep_conv(jlp__ndarray *a, int64_t field, jlp_elem t, bool round, const void *data,
                             const uint64_t *shape, uint32_t ndim, uint64_t count) {
     jlp__conv *c = jlp__doc_alloc(a->doc, sizeof *c);
     if (!c) return NULL;
@@ -164,7 +164,7 @@ static void fill(jlp_view *view, const void *data, uint64_t count, int64_t strid
 }
 
 /* Arguments every view call checks. @return the array, or NULL with err filled. */
-static jlp_ndarray *view_args(const jlp_val *arr, jlp_elem t, unsigned flags, jlp_view *view, jlp_error *err) {
+static jlp__ndarray *view_args(const jlp_val *arr, jlp_elem t, unsigned flags, jlp_view *view, jlp_error *err) {
     size_t vs = 0;
     if (view) memcpy(&vs, view, sizeof vs);
     if (!view || vs < sizeof(size_t) || vs > 4096 || !jlp__elem_size(t) ||
@@ -177,7 +177,7 @@ static jlp_ndarray *view_args(const jlp_val *arr, jlp_elem t, unsigned flags, jl
                   jlp_type_name(arr ? (jlp_type)arr->type : JLP_INVALID));
         return NULL;
     }
-    jlp_ndarray *a = jlp__arr(arr);
+    jlp__ndarray *a = jlp__arr(arr);
     if (a->objects) {
         jlp__fail(err, JLP_E_BAD_TYPE, 0, -1, "an object array holds values: use jlp_item");
         return NULL;
@@ -187,9 +187,9 @@ static jlp_ndarray *view_args(const jlp_val *arr, jlp_elem t, unsigned flags, jl
 
 jlp_code jlp_array_as(const jlp_val *arr, jlp_elem t, unsigned flags, jlp_view *view, jlp_error *err) {
     jlp__clear(err);
-    jlp_ndarray *a = view_args(arr, t, flags, view, err);
+    jlp__ndarray *a = view_args(arr, t, flags, view, err);
     if (!a) return err ? err->code : JLP_E_INVALID_ARG;
-    const jlp_dtype_info *d = jlp__dt(a->dtype);
+    const jlp__dtype_info *d = jlp__dt(a->dtype);
     jlp__vkind k;
     bool datetime;
     if (!item_kind(d, &k, &datetime) || !jlp__num_fits_type(k, datetime, t))
@@ -217,10 +217,10 @@ jlp_code jlp_array_as(const jlp_val *arr, jlp_elem t, unsigned flags, jlp_view *
 
 jlp_val *jlp_dtype_field_named(const jlp_val *v, const char *name, uint64_t *offset, size_t *index) {
     if (!v || v->type != JLP_DTYPE || !name) return NULL;
-    const jlp_dtype_info *d = jlp__dt(v);
+    const jlp__dtype_info *d = jlp__dt(v);
     size_t n = strlen(name);
     for (size_t i = 0; i < d->nfields; i++) {
-        const jlp_field *f = &d->fields[i];
+        const jlp__field *f = &d->fields[i];
         if (f->name_len == n && !memcmp(f->name, name, n)) {
             if (offset) *offset = f->offset;
             if (index) *index = i;
@@ -233,17 +233,17 @@ jlp_val *jlp_dtype_field_named(const jlp_val *v, const char *name, uint64_t *off
 jlp_code jlp_array_field(const jlp_val *arr, const char *name, jlp_elem t, unsigned flags, jlp_view *view,
                          jlp_error *err) {
     jlp__clear(err);
-    jlp_ndarray *a = view_args(arr, t, flags, view, err);
+    jlp__ndarray *a = view_args(arr, t, flags, view, err);
     if (!a) return err ? err->code : JLP_E_INVALID_ARG;
     if (!name) return jlp__fail(err, JLP_E_INVALID_ARG, 0, -1, "NULL field name");
-    const jlp_dtype_info *rec = jlp__dt(a->dtype);
+    const jlp__dtype_info *rec = jlp__dt(a->dtype);
     if (!rec->nfields) return jlp__fail(err, JLP_E_BAD_TYPE, 0, -1, "a %s array has no fields", rec->str);
     uint64_t offset;
     size_t index;
     const jlp_val *fdt = jlp_dtype_field_named(a->dtype, name, &offset, &index);
     if (!fdt) return jlp__fail(err, JLP_E_NOT_FOUND, 0, -1, "no field '%.60s' in %s", name, rec->str);
-    const jlp_dtype_info *fd = jlp__dt(fdt);
-    const jlp_dtype_info *base = fd->sub_base ? jlp__dt(fd->sub_base) : fd;
+    const jlp__dtype_info *fd = jlp__dt(fdt);
+    const jlp__dtype_info *base = fd->sub_base ? jlp__dt(fd->sub_base) : fd;
     uint64_t per = 1;
     if (fd->sub_base && !jlp__array_size(base, fd->sub_shape, (uint32_t)fd->sub_ndim, &per, &(uint64_t){0}))
         return jlp__fail(err, JLP_E_BAD_TYPE, 0, -1, "field '%.60s' has an oversized subarray", name);

@@ -96,7 +96,7 @@ static jlp_code zf_array(jlp__vm *m, const char *path, jlp_val *st, jlp_val **ou
     jlp_code c = jlp__shape_from_tuple(&np, st->u.seq.v[1], &shape, &ndim);
     if (c) return c;
     jlp_val *dtype = st->u.seq.v[2];
-    jlp_dtype_info *dt = jlp__dt(dtype);
+    jlp__dtype_info *dt = jlp__dt(dtype);
     uint64_t count, nbytes;
     if (dt->hasobject || !jlp__array_size(dt, shape, ndim, &count, &nbytes) || nbytes >= SIZE_MAX)
         return jlp__vm_fail(m, JLP_E_BAD_ARRAY, "ZNDArrayWrapper of an object or oversized array");
@@ -117,7 +117,7 @@ static jlp_code zf_array(jlp__vm *m, const char *path, jlp_val *st, jlp_val **ou
         c = jlp__vm_fail(m, e.code ? e.code : JLP_E_TRAILING, "companion %s holds more than the array", path);
     jlp_source_free(s);
     if (c) return c;
-    jlp_ndarray *a = jlp__arr(arr);
+    jlp__ndarray *a = jlp__arr(arr);
     a->data = data;
     a->nbytes = nbytes;
     a->count = count;
@@ -133,7 +133,7 @@ jlp_code jlp__companion_build(jlp__vm *m, jlp_val *state, bool zf, jlp_val **out
     if (c) return c;
     c = zf ? zf_array(m, path, jlp_dict_get(state, "state"), out) : npy_array(m, path, out);
     if (c) return c;
-    jlp_ndarray *a = jlp__arr(*out);
+    jlp__ndarray *a = jlp__arr(*out);
     a->origin = zf ? JLP_ORIGIN_ZF_COMPANION : JLP_ORIGIN_NPY_COMPANION;
     /* joblib rebuilds a ZF companion with numpy's __setstate__, and passes what
      * numpy.load gives for a .npy companion through _ensure_native_byte_order */

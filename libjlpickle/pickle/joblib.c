@@ -88,7 +88,7 @@ static jlp_code merged_attrs(jlp__vm *m, enum wrapper w, jlp_val *target, jlp_va
     const char *const *names = w == W_NUMPY ? numpy_attrs : w == W_NDARRAY ? nd_attrs : znd_attrs;
     size_t nnames = w == W_NUMPY ? 6 : 3;
     jlp_val *val[6] = {NULL, NULL, NULL, NULL, NULL, NULL};
-    jlp_obj *o = target->u.obj;
+    jlp__obj *o = target->u.obj;
     if (o->state) {
         /* a previous BUILD on the same wrapper (fetched again from the memo) */
         for (size_t i = 0; i < nnames; i++) val[i] = jlp_dict_get(o->state, names[i]);
@@ -190,7 +190,7 @@ static jlp_code numpy_wrapper(jlp__vm *m, jlp_val *state, jlp_val **out, jlp__wr
     jlp__np np = jlp__vm_np(m);
     jlp_code c = jlp__shape_from_tuple(&np, shape_v, &shape, &ndim);
     if (c) return c;
-    jlp_dtype_info *dt = jlp__dt(dtype);
+    jlp__dtype_info *dt = jlp__dt(dtype);
     uint64_t count, nbytes;
     if (!jlp__array_size(dt, shape, ndim, &count, &nbytes))
         return jlp__vm_fail(m, JLP_E_BAD_ARRAY, "array of shape and itemsize %llu overflows 64 bits",
@@ -304,7 +304,7 @@ static jlp_code numpy_wrapper(jlp__vm *m, jlp_val *state, jlp_val **out, jlp__wr
         if (c) return c;
         arr = jlp__new_ndarray(m->doc, dtype, shape, ndim);
         if (!arr) return jlp__vm_nomem(m);
-        jlp_ndarray *a = jlp__arr(arr);
+        jlp__ndarray *a = jlp__arr(arr);
         a->data = data;
         a->nbytes = nbytes;
         a->count = count;
@@ -316,7 +316,7 @@ static jlp_code numpy_wrapper(jlp__vm *m, jlp_val *state, jlp_val **out, jlp__wr
         c = jlp__array_place(&np, a);
         if (c) return c;
     }
-    jlp_ndarray *a = jlp__arr(arr);
+    jlp__ndarray *a = jlp__arr(arr);
     /* the outer stream's memo may share the wrapper's dtype node; the nested pickle of
      * an object array has its own */
     if (dt->hasobject) a->wrapper_dtype = dtype;

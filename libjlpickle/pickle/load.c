@@ -1,7 +1,7 @@
 /*
  * load.c - the public loaders: options resolved once per call, sources made and freed,
  * files mapped, and the end of a compressed container checked. Pickles run through the
- * unpickler (unpickle.c), .npy files through the .npy reader (numpy/npy.c); both fill
+ * unpickler (reader.c), .npy files through the .npy reader (numpy/npy.c); both fill
  * one kind of document.
  */
 #include "vm.h"

@@ -54,13 +54,13 @@ static jlp_code npy_dump_body(jlp__sink *s, const void *ctx, jlp_error *err) {
     jlp__buf_release(&h);
     if (c) return c;
     if (v->type == JLP_SCALAR) {
-        const jlp_scalar *sc = jlp__sc(v);
+        const jlp__scalar *sc = jlp__sc(v);
         if (!sc->data) return jlp__fail(err, JLP_E_UNSUPPORTED, 0, -1, "a numpy scalar of object dtype");
         size_t n = (size_t)jlp__dt(sc->dtype)->itemsize;
         if (n) jlp__sink_write(s, sc->data, n);
         return JLP_OK;
     }
-    const jlp_ndarray *a = jlp__arr(v);
+    const jlp__ndarray *a = jlp__arr(v);
     if (a->objects) {
         jlp_write_opts o = JLP_WRITE_OPTS_INIT;
         o.protocol = 3;

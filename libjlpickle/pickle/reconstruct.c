@@ -31,13 +31,13 @@ static int cmp_str(const char *a, size_t al, const char *b) {
 }
 
 /* Binary search of a name table, then of a module table (both sorted by the key). */
-static void rename_with(const struct jlp_compat_name *names, size_t nnames,
-                        const struct jlp_compat_module *mods, size_t nmods, const char **mod,
+static void rename_with(const struct jlp__compat_entry *names, size_t nnames,
+                        const struct jlp__compat_module *mods, size_t nmods, const char **mod,
                         size_t *mod_len, const char **name, size_t *name_len) {
     size_t lo = 0, hi = nnames;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
-        const struct jlp_compat_name *e = &names[mid];
+        const struct jlp__compat_entry *e = &names[mid];
         int c = cmp_str(*mod, *mod_len, e->old_mod);
         if (!c) c = cmp_str(*name, *name_len, e->old_name);
         if (!c) {
@@ -66,13 +66,13 @@ static void rename_with(const struct jlp_compat_name *names, size_t nnames,
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 void jlp__compat_name(const char **mod, size_t *mod_len, const char **name, size_t *name_len) {
-    rename_with(jlp_compat_names, COUNT(jlp_compat_names), jlp_compat_modules, COUNT(jlp_compat_modules),
+    rename_with(jlp__compat_names, COUNT(jlp__compat_names), jlp__compat_modules, COUNT(jlp__compat_modules),
                 mod, mod_len, name, name_len);
 }
 
 void jlp__compat_reverse(const char **mod, size_t *mod_len, const char **name, size_t *name_len) {
-    rename_with(jlp_compat_reverse_names, COUNT(jlp_compat_reverse_names), jlp_compat_reverse_modules,
-                COUNT(jlp_compat_reverse_modules), mod, mod_len, name, name_len);
+    rename_with(jlp__compat_reverse_names, COUNT(jlp__compat_reverse_names), jlp__compat_reverse_modules,
+                COUNT(jlp__compat_reverse_modules), mod, mod_len, name, name_len);
 }
 
 static bool is_seq_like(const jlp_val *v) {

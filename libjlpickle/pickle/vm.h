@@ -1,5 +1,5 @@
 /*
- * vm.h - the unpickler's state, shared between the opcode loop (unpickle.c) and the
+ * vm.h - the unpickler's state, shared between the opcode loop (reader.c) and the
  * native reconstructors of allowlisted globals (reconstruct.c), joblib's wrappers and
  * companion files (joblib.c, companion.c). pickle/ may use every layer below it; numpy/
  * code gets the small context jlp__vm_np makes, never the VM.

@@ -332,7 +332,7 @@ static bool by_value(const jlp_val *v) {
         return true;
     }
     if (v->type == JLP_DTYPE) {
-        const jlp_dtype_info *d = jlp__dt(v);
+        const jlp__dtype_info *d = jlp__dt(v);
         if (d->structured || d->sub_base || d->metadata || !strchr("biufcO", d->kind)) return false;
         const uint16_t one = 1;
         char native = *(const uint8_t *)&one ? '<' : '>';
@@ -1026,7 +1026,7 @@ static void save_bytearray(writer *w, const jlp_val *v) {
  * is dropped for the memo's (POP GET), and its tail must then not be written a second
  * time (items would load doubled). This is what _pickle.c does; pickle.py writes the
  * tail twice. */
-static void push_object_tail(writer *w, const jlp_obj *o) {
+static void push_object_tail(writer *w, const jlp__obj *o) {
     if (o->state) {
         push_op(w, JLP_OP_BUILD);
         push_save(w, o->state);
@@ -1055,7 +1055,7 @@ static jlp_val *reconstructor_state(writer *w, jlp_val *state) {
 }
 
 static void save_object(writer *w, const jlp_val *v) {
-    const jlp_obj *o = v->u.obj;
+    const jlp__obj *o = v->u.obj;
     switch (o->kind) {
     case JLP_OBJ_NEWOBJ:
     case JLP_OBJ_NEWOBJ_EX:
@@ -1162,7 +1162,7 @@ static jlp_val *shape_tuple(writer *w, const uint64_t *shape, size_t ndim) {
 }
 
 /* numpy's dtype flags for the pickled state, derived when the dtype was not loaded. */
-static int64_t dtype_flags(const jlp_dtype_info *d) {
+static int64_t dtype_flags(const jlp__dtype_info *d) {
     if (d->built && d->flags) return d->flags;
     if (d->kind == 'O') return 63;
     if (d->kind == 'U') return 8;
@@ -1177,7 +1177,7 @@ static int64_t dtype_flags(const jlp_dtype_info *d) {
 
 /* REDUCE(numpy.dtype, (descr, False, True)) + BUILD(state), as numpy's __reduce__. */
 static void save_dtype(writer *w, const jlp_val *dt) {
-    const jlp_dtype_info *d = jlp__dt(dt);
+    const jlp__dtype_info *d = jlp__dt(dt);
     jlp_doc *s = w->scratch;
     if (d->bfloat16) {
         /* numpy has no bfloat16: written as "V2" it would load as raw bytes */
@@ -1201,7 +1201,7 @@ static void save_dtype(writer *w, const jlp_val *dt) {
         jlp_val *fd = jlp__new_seq(s, JLP_DICT, NULL, 0);
         if (!nm || !fd) { nomem(w); return; }
         for (size_t i = 0; i < d->nfields; i++) {
-            const jlp_field *f = &d->fields[i];
+            const jlp__field *f = &d->fields[i];
             nm[i] = f->name_val ? f->name_val : (jlp_val *)(uintptr_t)scratch_str(w, f->name, f->name_len);
             jlp_val *e[3] = {f->dtype, s_int(w, (int64_t)f->offset), f->title};
             jlp_val *entry = (jlp_val *)(uintptr_t)scratch_tuple(w, e, f->title ? 3 : 2);
@@ -1252,7 +1252,7 @@ static const char *numpy_core(writer *w) {
 /* Whether numpy exports the items of `d` as a PEP 3118 buffer (a PickleBuffer): not
  * datetimes and timedeltas, nor long doubles in the other byte order, anywhere in the
  * dtype. numpy's __reduce_ex__(5) falls back to _reconstruct for those. */
-static bool buffer_exportable(const jlp_dtype_info *d) {
+static bool buffer_exportable(const jlp__dtype_info *d) {
     if (d->kind == 'M' || d->kind == 'm') return false;
     if ((d->kind == 'f' && d->itemsize > 8) || (d->kind == 'c' && d->itemsize > 16)) {
         const uint16_t one = 1;
@@ -1267,9 +1267,9 @@ static bool buffer_exportable(const jlp_dtype_info *d) {
 
 /* numpy's own reduce of an array: _reconstruct + BUILD, or _frombuffer at protocol 5. */
 static void save_array_numpy(writer *w, const jlp_val *v) {
-    const jlp_ndarray *a = jlp__arr(v);
+    const jlp__ndarray *a = jlp__arr(v);
     jlp_val *dtype = a->dtype;
-    const jlp_dtype_info *d = jlp__dt(dtype);
+    const jlp__dtype_info *d = jlp__dt(dtype);
     const uint8_t *bytes = a->data;
     jlp_doc *s = w->scratch;
     bool fortran = a->order == 'F';
@@ -1316,8 +1316,8 @@ static void save_array_numpy(writer *w, const jlp_val *v) {
 
 /* joblib's NumpyArrayWrapper: NEWOBJ + BUILD(state), the frame committed, the payload. */
 static void save_array_joblib(writer *w, const jlp_val *v) {
-    const jlp_ndarray *a = jlp__arr(v);
-    const jlp_dtype_info *d = jlp__dt(a->dtype);
+    const jlp__ndarray *a = jlp__arr(v);
+    const jlp__dtype_info *d = jlp__dt(a->dtype);
     jlp_doc *s = w->scratch;
     jlp_val *state = jlp__new_seq(s, JLP_DICT, NULL, 0);
     const jlp_val *cls = scratch_global(w, "joblib.numpy_pickle", "NumpyArrayWrapper");
@@ -1348,7 +1348,7 @@ static void save_array_joblib(writer *w, const jlp_val *v) {
 }
 
 static void write_payload(writer *w, const jlp_val *v) {
-    const jlp_ndarray *a = jlp__arr(v);
+    const jlp__ndarray *a = jlp__arr(v);
     if (w->proto >= 4) commit_frame(w, true);
     /* pad so the data starts at a multiple of 16 of the output stream */
     uint64_t pos = w->sink->pos + (w->framing && w->frame.len ? w->frame.len - FRAME_HDR : 0);
@@ -1385,7 +1385,7 @@ static void write_nested(writer *w, const jlp_val *v) {
  * through numpy's own reduce, and are memoized like any reduced object. */
 static bool joblib_wraps(const writer *w, const jlp_val *v) {
     if (v->type != JLP_NDARRAY || w->arrays != JLP_ARRAYS_JOBLIB) return false;
-    const jlp_dtype_info *d = jlp__dt(jlp__arr(v)->dtype);
+    const jlp__dtype_info *d = jlp__dt(jlp__arr(v)->dtype);
     /* joblib divides by the itemsize when it writes and reads a payload (joblib.dump
      * and joblib.load both fail with ZeroDivisionError, even for an empty array):
      * such an array goes through numpy's own reduce, which joblib.load reads */
@@ -1456,7 +1456,7 @@ static void save(writer *w, const jlp_val *v) {
         else save_array_numpy(w, v);
         break;
     case JLP_SCALAR: {
-        const jlp_scalar *sc = jlp__sc(v);
+        const jlp__scalar *sc = jlp__sc(v);
         if (sc->object) { fail(w, JLP_E_UNSUPPORTED, "object numpy scalars"); break; }
         jlp_val *a[2] = {sc->dtype, jlp__new_bytes_borrow(w->scratch, JLP_BYTES, (const char *)sc->data,
                                                           (size_t)jlp__dt(sc->dtype)->itemsize)};

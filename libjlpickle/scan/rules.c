@@ -673,7 +673,7 @@ void jlp__rules_event(jlp__reading_ctx *c, const jlp_event *ev) {
     }
     if (op == 'b' && jlp_get_type(ev->value) == JLP_DTYPE && jlp__dt(ev->value)->forged) {
         /* numpy's dtype __setstate__ trusts the fields, offsets and flags it is given */
-        const jlp_dtype_info *d = jlp__dt(ev->value);
+        const jlp__dtype_info *d = jlp__dt(ev->value);
         c->subj.len = 0;
         jlp__buf_printf(&c->subj, "a numpy dtype state that does not fit its items (%s): %s", d->forged,
                         d->forged_memory ? "numpy reads raw bytes as object pointers or past the item (memory read "

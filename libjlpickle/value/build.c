@@ -310,7 +310,7 @@ jlp_code jlp_obj_set_attr(jlp_doc *doc, jlp_val *obj, const char *name, jlp_val 
     if (!doc) return JLP_E_INVALID_ARG;
     if (!obj || obj->type != JLP_OBJECT || !name || !value)
         return failed(doc, JLP_E_INVALID_ARG, "jlp_obj_set_attr: not an object, or NULL name or value");
-    jlp_obj *o = obj->u.obj;
+    jlp__obj *o = obj->u.obj;
     const jlp_val *d, *slots;
     jlp__obj_attr_dicts(obj, &d, &slots);
     /* an attribute held in the slots stays there */

@@ -170,7 +170,7 @@ jlp_val *jlp__new_global(jlp_doc *d, const char *mod, size_t mod_len, const char
 jlp_val *jlp__new_object(jlp_doc *d, jlp_obj_kind kind, jlp_val *callable, jlp_val *args) {
     jlp_val *v = jlp__new_val(d, JLP_OBJECT);
     if (!v) return NULL;
-    jlp_obj *o = jlp__doc_alloc(d, sizeof *o);
+    jlp__obj *o = jlp__doc_alloc(d, sizeof *o);
     if (!o) return NULL;
     memset(o, 0, sizeof *o);
     o->kind = kind;
@@ -266,20 +266,20 @@ int jlp_global_is(const jlp_val *v, const char *module, const char *name) {
            memcmp(v->u.g.name, name, nl) == 0;
 }
 
-static const jlp_obj *obj_of(const jlp_val *v) {
+static const jlp__obj *obj_of(const jlp_val *v) {
     return v && v->type == JLP_OBJECT ? v->u.obj : NULL;
 }
 
 jlp_obj_kind jlp_obj_get_kind(const jlp_val *v) {
-    const jlp_obj *o = obj_of(v);
+    const jlp__obj *o = obj_of(v);
     return o ? o->kind : JLP_OBJ_NONE;
 }
-jlp_val *jlp_obj_callable(const jlp_val *v) { const jlp_obj *o = obj_of(v); return o ? o->callable : NULL; }
-jlp_val *jlp_obj_args(const jlp_val *v) { const jlp_obj *o = obj_of(v); return o ? o->args : NULL; }
-jlp_val *jlp_obj_kwargs(const jlp_val *v) { const jlp_obj *o = obj_of(v); return o ? o->kwargs : NULL; }
-jlp_val *jlp_obj_state(const jlp_val *v) { const jlp_obj *o = obj_of(v); return o ? o->state : NULL; }
-jlp_val *jlp_obj_items(const jlp_val *v) { const jlp_obj *o = obj_of(v); return o ? o->items : NULL; }
-jlp_val *jlp_obj_dictitems(const jlp_val *v) { const jlp_obj *o = obj_of(v); return o ? o->dictitems : NULL; }
+jlp_val *jlp_obj_callable(const jlp_val *v) { const jlp__obj *o = obj_of(v); return o ? o->callable : NULL; }
+jlp_val *jlp_obj_args(const jlp_val *v) { const jlp__obj *o = obj_of(v); return o ? o->args : NULL; }
+jlp_val *jlp_obj_kwargs(const jlp_val *v) { const jlp__obj *o = obj_of(v); return o ? o->kwargs : NULL; }
+jlp_val *jlp_obj_state(const jlp_val *v) { const jlp__obj *o = obj_of(v); return o ? o->state : NULL; }
+jlp_val *jlp_obj_items(const jlp_val *v) { const jlp__obj *o = obj_of(v); return o ? o->items : NULL; }
+jlp_val *jlp_obj_dictitems(const jlp_val *v) { const jlp__obj *o = obj_of(v); return o ? o->dictitems : NULL; }
 
 jlp_val *jlp_persid_value(const jlp_val *v) {
     return v && v->type == JLP_PERSID ? v->u.ref : NULL;
@@ -291,7 +291,7 @@ int64_t jlp_ext_code(const jlp_val *v) { return v && v->type == JLP_EXT ? v->u.i
  * a (dict, slots) state as object.__reduce_ex__ writes them for classes with slots. */
 void jlp__obj_attr_dicts(const jlp_val *obj, const jlp_val **d, const jlp_val **slots) {
     *d = *slots = NULL;
-    const jlp_obj *o = obj_of(obj);
+    const jlp__obj *o = obj_of(obj);
     const jlp_val *st = o ? o->state : NULL;
     if (!st) return;
     if (st->type == JLP_DICT) {

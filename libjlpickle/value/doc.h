@@ -10,7 +10,7 @@
 
 #include "../common/common.h"
 
-typedef struct jlp_obj {
+typedef struct jlp__obj {
     jlp_obj_kind kind;
     jlp_val *callable;   /* class or callable */
     jlp_val *args;       /* JLP_TUPLE, never NULL */
@@ -18,7 +18,7 @@ typedef struct jlp_obj {
     jlp_val *state;      /* NULL until BUILD */
     jlp_val *items;      /* JLP_LIST or NULL */
     jlp_val *dictitems;  /* JLP_DICT or NULL */
-} jlp_obj;
+} jlp__obj;
 
 /* Node flags. */
 #define JLP_VF_BORROWED 0x01u  /* s.p points into caller memory, not the arena */
@@ -43,7 +43,7 @@ struct jlp_val {
         struct { jlp_val **v; size_t n, cap; } seq; /* TUPLE LIST SET FROZENSET; DICT: n pairs
                                                         in v[2i], v[2i+1], cap in slots */
         struct { const char *mod, *name; uint32_t name_len; } g; /* GLOBAL */
-        jlp_obj *obj;                               /* OBJECT */
+        jlp__obj *obj;                               /* OBJECT */
         jlp_val *ref;                               /* PERSID */
         void *ext;                                  /* NDARRAY, SCALAR, DTYPE (numpy/) */
     } u;

@@ -446,21 +446,21 @@ static void put_uint(exporter *e, uint64_t u) {
 }
 
 /* numpy's dtype.descr of a structured dtype, as JSON (numpy's _array_descr). */
-static void put_descr(exporter *e, const jlp_dtype_info *d);
+static void put_descr(exporter *e, const jlp__dtype_info *d);
 
-static void put_field_format(exporter *e, const jlp_dtype_info *d) {
+static void put_field_format(exporter *e, const jlp__dtype_info *d) {
     if (d->structured) put_descr(e, d);
     else put_string(e, d->str, strlen(d->str));
 }
 
-static void put_descr(exporter *e, const jlp_dtype_info *d) {
+static void put_descr(exporter *e, const jlp__dtype_info *d) {
     put(e, "[", 1);
     uint64_t off = 0;
     bool first = true;
     char pad[48];
     for (size_t i = 0; i < d->nfields; i++) {
-        const jlp_field *f = &d->fields[i];
-        const jlp_dtype_info *fd = jlp__dt(f->dtype);
+        const jlp__field *f = &d->fields[i];
+        const jlp__dtype_info *fd = jlp__dt(f->dtype);
         if (f->offset > off) {
             int n = snprintf(pad, sizeof pad, "%s[\"\",\"|V%" PRIu64 "\"]", first ? "" : ",", f->offset - off);
             put(e, pad, (size_t)n);
@@ -503,16 +503,16 @@ static void put_descr(exporter *e, const jlp_dtype_info *d) {
 }
 
 /* D of spec/JSON.md: dtype.str, or the descr list for structured dtypes. */
-static void put_dtype(exporter *e, const jlp_dtype_info *d) {
+static void put_dtype(exporter *e, const jlp__dtype_info *d) {
     if (d->structured) put_descr(e, d);
     else put_string(e, d->str, strlen(d->str));
 }
 
 /* One item of a non-object dtype, as numpy's tolist() gives it. */
-static void put_item(exporter *e, const jlp_dtype_info *d, const uint8_t *p);
+static void put_item(exporter *e, const jlp__dtype_info *d, const uint8_t *p);
 
 /* `count` items of `d` nested by `shape`, items `stride` bytes apart in C order. */
-static void put_nested(exporter *e, const jlp_dtype_info *d, const uint8_t *p, const uint64_t *shape,
+static void put_nested(exporter *e, const jlp__dtype_info *d, const uint8_t *p, const uint64_t *shape,
                        size_t ndim) {
     if (!ndim) { put_item(e, d, p); return; }
     uint64_t inner = d->itemsize;
@@ -526,7 +526,7 @@ static void put_nested(exporter *e, const jlp_dtype_info *d, const uint8_t *p, c
     put(e, "]", 1);
 }
 
-static void put_item(exporter *e, const jlp_dtype_info *d, const uint8_t *p) {
+static void put_item(exporter *e, const jlp__dtype_info *d, const uint8_t *p) {
     if (d->sub_base) { put_nested(e, jlp__dt(d->sub_base), p, d->sub_shape, d->sub_ndim); return; }
     if (d->structured) {
         put(e, "[", 1);
@@ -599,7 +599,7 @@ static void put_item(exporter *e, const jlp_dtype_info *d, const uint8_t *p) {
 }
 
 /* The byte offset of the element with C-order index `idx` in an array stored in F order. */
-static uint64_t f_offset(const jlp_ndarray *a, uint64_t idx, uint64_t itemsize) {
+static uint64_t f_offset(const jlp__ndarray *a, uint64_t idx, uint64_t itemsize) {
     uint64_t off = 0, stride = itemsize;
     uint64_t rem = idx;
     /* C index: last dimension varies fastest */
@@ -617,7 +617,7 @@ static uint64_t f_offset(const jlp_ndarray *a, uint64_t idx, uint64_t itemsize) 
 
 /* "F" only when the array is Fortran- and not C-contiguous, as numpy's flags say of the
  * array it loads: items of size 0 have all strides 0, which numpy counts as both. */
-static bool f_order(const jlp_ndarray *a) {
+static bool f_order(const jlp__ndarray *a) {
     if (a->order != 'F' || a->count == 0 || jlp__dt(a->dtype)->itemsize == 0) return false;
     unsigned big = 0;
     for (uint32_t k = 0; k < a->ndim; k++) big += a->shape[k] > 1;
@@ -625,11 +625,11 @@ static bool f_order(const jlp_ndarray *a) {
 }
 
 /* Element `idx` (C order) of a non-object array. */
-static const uint8_t *elem_at(const jlp_ndarray *a, uint64_t idx, uint64_t itemsize) {
+static const uint8_t *elem_at(const jlp__ndarray *a, uint64_t idx, uint64_t itemsize) {
     return a->data + (f_order(a) ? f_offset(a, idx, itemsize) : idx * itemsize);
 }
 
-static void put_array_data(exporter *e, const jlp_ndarray *a, const jlp_dtype_info *d) {
+static void put_array_data(exporter *e, const jlp__ndarray *a, const jlp__dtype_info *d) {
     if (!f_order(a)) {
         put_nested(e, d, a->data, a->shape, a->ndim);
         return;
@@ -657,7 +657,7 @@ static void put_array_data(exporter *e, const jlp_ndarray *a, const jlp_dtype_in
     }
 }
 
-static void put_sha256(exporter *e, const jlp_ndarray *a, const jlp_dtype_info *d) {
+static void put_sha256(exporter *e, const jlp__ndarray *a, const jlp__dtype_info *d) {
     jlp__sha256 h;
     jlp__sha256_init(&h);
     if (!f_order(a)) jlp__sha256_update(&h, a->data, (size_t)a->nbytes);
@@ -674,13 +674,13 @@ static void put_sha256(exporter *e, const jlp_ndarray *a, const jlp_dtype_info *
 /* An element of a structured object array: numpy's item is a tuple of the field values,
  * exported as a record (a bare array of them, not a reference target, as an object's
  * args) like the records of other structured arrays. */
-static bool is_record(const jlp_dtype_info *d, const jlp_val *elem) {
+static bool is_record(const jlp__dtype_info *d, const jlp_val *elem) {
     return d->structured && elem->type == JLP_TUPLE;
 }
 
 static void put_ndarray(exporter *e, const jlp_val *v, const pnode *path) {
-    const jlp_ndarray *a = jlp__arr(v);
-    const jlp_dtype_info *d = jlp__dt(a->dtype);
+    const jlp__ndarray *a = jlp__arr(v);
+    const jlp__dtype_info *d = jlp__dt(a->dtype);
     puts_(e, "{\"$ndarray\":{\"dtype\":");
     put_dtype(e, d);
     puts_(e, ",\"shape\":[");
@@ -726,7 +726,7 @@ static void put_ndarray(exporter *e, const jlp_val *v, const pnode *path) {
 /* Object array elements: child i of the frame is element i in C order; brackets open
  * and close as the C index rolls over each dimension. */
 static bool step_ndobj(exporter *e, frame *f) {
-    const jlp_ndarray *a = jlp__arr(f->v);
+    const jlp__ndarray *a = jlp__arr(f->v);
     uint64_t idx = f->i;
     if (idx) {
         /* close the dimensions the previous element ended */
@@ -771,8 +771,8 @@ static bool step_ndobj(exporter *e, frame *f) {
 }
 
 static void put_scalar(exporter *e, const jlp_val *v, const pnode *path) {
-    const jlp_scalar *sc = jlp__sc(v);
-    const jlp_dtype_info *d = jlp__dt(sc->dtype);
+    const jlp__scalar *sc = jlp__sc(v);
+    const jlp__dtype_info *d = jlp__dt(sc->dtype);
     puts_(e, "{\"$scalar\":{\"dtype\":");
     put_dtype(e, d);
     puts_(e, ",\"value\":");
@@ -922,7 +922,7 @@ static void step(exporter *e) {
         if (step_ndobj(e, f)) return;
         break;
     case F_OBJECT: {
-        const jlp_obj *o = v->u.obj;
+        const jlp__obj *o = v->u.obj;
         for (;;) {
             uint8_t s = f->step++;
             if (s == 0) {

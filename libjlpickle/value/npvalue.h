@@ -8,16 +8,16 @@
 
 #include "doc.h"
 
-typedef struct jlp_field {
+typedef struct jlp__field {
     const char *name;
     size_t name_len;
     jlp_val *name_val;    /* the str node the name came from (kept for rewriting) */
     jlp_val *dtype;       /* JLP_DTYPE */
     uint64_t offset;
     jlp_val *title;       /* NULL when none */
-} jlp_field;
+} jlp__field;
 
-typedef struct jlp_dtype_info {
+typedef struct jlp__dtype_info {
     jlp_doc *doc;         /* the document that owns the node */
     char kind;            /* b i u f c S U V M m O */
     char byteorder;       /* '<' '>' '|' */
@@ -31,7 +31,7 @@ typedef struct jlp_dtype_info {
     uint8_t depth;        /* nesting of fields and subarrays (bounded, see dtype.c) */
     bool structured;      /* has names and fields (even none: numpy's dtype([])) */
     size_t nfields;
-    jlp_field *fields;    /* in `names` order */
+    jlp__field *fields;    /* in `names` order */
     jlp_val *sub_base;    /* subarray base dtype, or NULL */
     size_t sub_ndim;
     uint64_t *sub_shape;
@@ -44,7 +44,7 @@ typedef struct jlp_dtype_info {
     bool forged_memory;   /* ...and numpy then reads raw bytes as object pointers or
                              past the item (false: a lie numpy never writes, with no
                              known memory effect) */
-} jlp_dtype_info;
+} jlp__dtype_info;
 
 /* A conversion of an array's elements made for a typed view (view.c), kept for the
  * document's lifetime so the same request returns the same bytes. */
@@ -59,7 +59,7 @@ typedef struct jlp__conv {
     uint64_t count;
 } jlp__conv;
 
-typedef struct jlp_ndarray {
+typedef struct jlp__ndarray {
     jlp_doc *doc;         /* the document that owns the node (typed views convert into it) */
     jlp__conv *convs;     /* conversions made for typed views, newest first */
     jlp_val *dtype;       /* JLP_DTYPE */
@@ -79,28 +79,28 @@ typedef struct jlp_ndarray {
     bool pending;         /* _reconstruct placeholder waiting for its BUILD */
     bool unbuilt;         /* pending with no value numpy would give the same way (its items
                              uninitialised memory): counted in doc->unbuilt */
-    uint8_t py_order;     /* jlp_py_order: what Python's loader did to its byte order */
-} jlp_ndarray;
+    uint8_t py_order;     /* jlp__py_order: what Python's loader did to its byte order */
+} jlp__ndarray;
 
 /* What Python's loader does with an array whose bytes are not in the host's order (the
  * document keeps the file's order; a rewrite must give Python what it had). */
-typedef enum jlp_py_order {
+typedef enum jlp__py_order {
     JLP_PY_ORDER_KEPT = 0,   /* the byte order stays (numpy's _frombuffer, the builder) */
     JLP_PY_ORDER_NUMPY = 1,  /* numpy's __setstate__ (protocols 0-4, ZF companions) swaps an
                                 array whose dtype is not native at its top (not the fields of
                                 a structured dtype) and makes the dtype native */
     JLP_PY_ORDER_JOBLIB = 2  /* joblib's read (wrappers, .npy companions): as numpy, and also
                                 a structured dtype whose fields all are in the other order */
-} jlp_py_order;
+} jlp__py_order;
 
-typedef struct jlp_scalar {
+typedef struct jlp__scalar {
     jlp_val *dtype;
     const uint8_t *data;  /* itemsize bytes */
     jlp_val *object;      /* object dtype scalars */
-} jlp_scalar;
+} jlp__scalar;
 
-static inline jlp_dtype_info *jlp__dt(const jlp_val *v) { return (jlp_dtype_info *)v->u.ext; }
-static inline jlp_ndarray *jlp__arr(const jlp_val *v) { return (jlp_ndarray *)v->u.ext; }
-static inline jlp_scalar *jlp__sc(const jlp_val *v) { return (jlp_scalar *)v->u.ext; }
+static inline jlp__dtype_info *jlp__dt(const jlp_val *v) { return (jlp__dtype_info *)v->u.ext; }
+static inline jlp__ndarray *jlp__arr(const jlp_val *v) { return (jlp__ndarray *)v->u.ext; }
+static inline jlp__scalar *jlp__sc(const jlp_val *v) { return (jlp__scalar *)v->u.ext; }
 
 #endif

@@ -80,7 +80,7 @@ printf 'int jlp__vm_fail(int, int, const char *);\nvoid jlp__layer_probe(void);\
     $CC -x c -c -o "$work/b/libjlpickle/numpy/probe.o" - || bad "cannot compile the numpy probe"
 LAYERS_ROOT=$work/src sh tests/layers/check.sh "$work/b" >"$work/out" 2>&1 && bad "the numpy probe passed"
 cat >"$work/want" <<'EOF'
-FAIL upward call: libjlpickle/numpy/probe.c (layer numpy) calls jlp__vm_fail, defined in libjlpickle/pickle/unpickle.c (layer pickle); numpy may use only common, codec, io, value, numpy
+FAIL upward call: libjlpickle/numpy/probe.c (layer numpy) calls jlp__vm_fail, defined in libjlpickle/pickle/reader.c (layer pickle); numpy may use only common, codec, io, value, numpy
 FAIL upward include: libjlpickle/numpy/probe.c (layer numpy) includes libjlpickle/pickle/vm.h (layer pickle); numpy may use only common, codec, io, value, numpy
 EOF
 grep '^FAIL' "$work/out" >"$work/got"

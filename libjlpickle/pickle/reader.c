@@ -1,5 +1,5 @@
 /*
- * unpickle.c - the pickle virtual machine: one loop over opcodes, a value stack with a
+ * reader.c - the pickle virtual machine: one loop over opcodes, a value stack with a
  * separate mark stack (the "fence" of CPython's _pickle.c), a sparse memo, PEP 3154
  * frame checks, and limits on everything an input controls. Values are built inert;
  * REDUCE hands allowlisted globals to reconstruct.c.
