@@ -110,6 +110,19 @@ static void check_pointer(const jlp_val *root, const char *ptr) {
                  "jlp_at code", err.code, len);
         FZ_CHECK(err.offset <= len, "jlp_at offset past the pointer", err.offset, len);
     }
+    /* chained through NULL, a lookup's error reaches the caller of the next call intact */
+    jlp_error cerr;
+    int64_t i;
+    jlp_code ci = jlp_as_int64(jlp_at(root, ptr, &cerr), &i, &cerr);
+    jlp_view view = JLP_VIEW_INIT;
+    jlp_error verr;
+    jlp_code cv = jlp_array_as(jlp_at(root, ptr, &verr), JLP_F64, JLP_AS_NOCOPY, &view, &verr);
+    if (!v) {
+        FZ_CHECK(ci == err.code && cerr.code == err.code && cerr.offset == err.offset && !strcmp(cerr.msg, err.msg),
+                 "jlp_as_int64 after a failed jlp_at lost its error", ci, err.code);
+        FZ_CHECK(cv == err.code && verr.offset == err.offset && !strcmp(verr.msg, err.msg),
+                 "jlp_array_as after a failed jlp_at lost its error", cv, err.code);
+    }
     const char *rest = NULL;
     jlp_val *p = jlp_at_prefix(root, ptr, &rest, &perr);
     if (!p) {

@@ -114,6 +114,19 @@ JLP_API const char *jlp_version_string(void);
  * when the caller does not want details. On failure the struct is filled; on success it
  * is left with code JLP_OK. Codes are pinned: their numeric values never change between
  * releases, new codes are only appended.
+ *
+ * NULL values after a failed lookup. The calls that read a value and report through
+ * `err` (jlp_at, jlp_at_prefix, jlp_as_*, jlp_array_as, jlp_array_field, jlp_array_str,
+ * jlp_array_copy_native, the jlp_dump_* and jlp_export_json* calls of a value) can be
+ * chained: given a NULL value with an `err` that already holds an error, they keep that
+ * error as it is (code, offset, message) and return its code, so
+ *     jlp_as_int64(jlp_at(model, "/n_features_in_", &err), &n, &err)
+ * reports jlp_at's NOT_FOUND with the failing segment, not a type error. Given a NULL
+ * value with an `err` that holds JLP_OK (or a NULL err), they fail with INVALID_ARG
+ * "NULL value". An `err` passed with a NULL value is read, so it must come from an
+ * earlier call or JLP_ERROR_INIT, not be left uninitialised (a code outside the table is
+ * taken as no error). The accessors without `err` (jlp_len, jlp_item, jlp_dict_get,
+ * jlp_obj_attr...) return 0 or NULL for NULL and leave any error where it is.
  * ===================================================================================== */
 
 /* X(NAME, value, description) */
@@ -171,6 +184,9 @@ typedef struct jlp_error {
     uint64_t input_offset;
     char msg[160];
 } jlp_error;
+/** A jlp_error holding no error, for a struct that may reach a call before any call has
+ *  filled it: `jlp_error err = JLP_ERROR_INIT;`. */
+#define JLP_ERROR_INIT { JLP_E_OK, -1, 0, 0, "" }
 
 /** @return the stable upper-case name of `code` without prefix ("TRUNCATED"), or
  *  "UNKNOWN" for a value outside the table. Static storage. Thread-safe. */
@@ -671,8 +687,9 @@ JLP_API jlp_val *jlp_dict_get(const jlp_val *v, const char *key);
  *  and, as shorthands, an object's attribute by name (/coef_: the key of its state dict,
  *  or of the dict or slot state of a (dict, slots) state) and a tuple's item by index
  *  without $tuple. So "/steps/0/1/mean_" reaches a Pipeline's scaler mean.
- *  @return the value, or NULL with `err` filled: INVALID_ARG (NULL v or pointer, a
- *  pointer not starting with '/' or with a bad ~ escape), NOT_FOUND (no such key, index
+ *  @return the value, or NULL with `err` filled: INVALID_ARG (NULL pointer, a pointer
+ *  not starting with '/' or with a bad ~ escape; a NULL v follows section 2: an error
+ *  already in `err` is kept, else INVALID_ARG "NULL value"), NOT_FOUND (no such key, index
  *  or attribute), BAD_TYPE (a segment below a value that has no parts of that kind); the
  *  message names the failing segment and the path resolved before it, `offset` is the
  *  byte of `pointer` where the failing segment starts (its '/'). Thread-safe for
@@ -682,8 +699,8 @@ JLP_API jlp_val *jlp_at(const jlp_val *v, const char *pointer, jlp_error *err);
  *  the part of `pointer` left unresolved, "" when everything was. The rest addresses the
  *  JSON export of the value returned where it has no value nodes (an array's dtype,
  *  shape or numeric elements, a global's name), which is how `jlload --get` prints them.
- *  NULL with err filled only for a malformed pointer (INVALID_ARG); `err` is left OK
- *  otherwise. */
+ *  NULL with err filled only for a malformed pointer or a NULL rest (INVALID_ARG) and for a
+ *  NULL v (section 2: an error already in `err` is kept); `err` is left OK otherwise. */
 JLP_API jlp_val *jlp_at_prefix(const jlp_val *v, const char *pointer, const char **rest, jlp_error *err);
 
 /** Checked scalars. Each accepts a Python bool, int (also beyond 64 bits, then RANGE),
@@ -695,9 +712,10 @@ JLP_API jlp_val *jlp_at_prefix(const jlp_val *v, const char *pointer, const char
  *    jlp_as_double: bools, ints that a double holds exactly, floats (float16/32/64 and
  *      longdouble when no bit is lost; NaN and infinities too);
  *    jlp_as_bool: bools, and ints that are 0 or 1.
- *  @return JLP_OK with *out set; JLP_E_BAD_TYPE (another type, a complex number, NULL;
- *  *out untouched); JLP_E_RANGE (the value does not fit exactly). INVALID_ARG for a NULL
- *  out. The getters of section 8 keep their meaning. Thread-safe for concurrent
+ *  @return JLP_OK with *out set; JLP_E_BAD_TYPE (another type, a complex number; *out
+ *  untouched); JLP_E_RANGE (the value does not fit exactly); INVALID_ARG for a NULL out.
+ *  A NULL v (a failed lookup) keeps the error already in `err` and returns its code, or
+ *  is INVALID_ARG "NULL value" (section 2). The getters of section 8 keep their meaning. Thread-safe for concurrent
  *  readers. */
 JLP_API jlp_code jlp_as_int64(const jlp_val *v, int64_t *out, jlp_error *err);
 JLP_API jlp_code jlp_as_uint64(const jlp_val *v, uint64_t *out, jlp_error *err);
@@ -705,7 +723,8 @@ JLP_API jlp_code jlp_as_double(const jlp_val *v, double *out, jlp_error *err);
 JLP_API jlp_code jlp_as_bool(const jlp_val *v, int *out, jlp_error *err);
 /** A str (or an object scalar / one-element object array holding one): *s its UTF-8,
  *  NUL-terminated, *len (may be NULL) its length in bytes. bytes and numpy str_ items
- *  are BAD_TYPE. @return JLP_OK, JLP_E_BAD_TYPE, INVALID_ARG (NULL s). */
+ *  are BAD_TYPE. @return JLP_OK, JLP_E_BAD_TYPE, INVALID_ARG (NULL s); a NULL v as the
+ *  other checked scalars (section 2). */
 JLP_API jlp_code jlp_as_str(const jlp_val *v, const char **s, size_t *len, jlp_error *err);
 
 /** Element `i` (C order) of a numpy string array as text: a 'U' item as UTF-8, an 'S'
@@ -714,8 +733,8 @@ JLP_API jlp_code jlp_as_str(const jlp_val *v, const char **s, size_t *len, jlp_e
  *  a NUL; *len (may be NULL) gets the length, also when `cap` is too small.
  *  @return JLP_OK; RANGE (cap must exceed *len); NOT_FOUND (i past the end); BAD_TYPE
  *  (not a string array, or an element that is not a str); BAD_UTF8 (a 'U' code point
- *  above U+10FFFF); INVALID_ARG (NULL buf with cap > 0). Thread-safe for concurrent
- *  readers. */
+ *  above U+10FFFF); INVALID_ARG (NULL buf with cap > 0); a NULL arr keeps the error in
+ *  `err` or is INVALID_ARG "NULL value" (section 2). Thread-safe for concurrent readers. */
 JLP_API jlp_code jlp_array_str(const jlp_val *arr, uint64_t i, char *buf, size_t cap, size_t *len, jlp_error *err);
 
 /** An object's attribute `name`: the value under that str key in its BUILD state when
@@ -837,7 +856,8 @@ JLP_API jlp_val *jlp_array_object(const jlp_val *v, uint64_t i);
 /** Copy the array's bytes into `dst` (in the array's memory order), swapping each item
  *  to host byte order (fields of structured items each by their own order).
  *  @return JLP_OK; JLP_E_INVALID_ARG for a non-array, an object array, NULL dst or
- *  cap < nbytes. Thread-safe for concurrent readers. */
+ *  cap < nbytes; a NULL v keeps the error in `err` or is INVALID_ARG "NULL value"
+ *  (section 2). Thread-safe for concurrent readers. */
 JLP_API jlp_code jlp_array_copy_native(const jlp_val *v, void *dst, size_t cap, jlp_error *err);
 
 /** C element types of typed views (jlp_array_as). */
@@ -891,7 +911,8 @@ typedef struct jlp_view {
  *  ndarray, or no such conversion); RANGE (an element does not convert exactly: the
  *  message gives its index in C order); UNSUPPORTED (JLP_AS_NOCOPY and a conversion is
  *  needed); NOMEM or LIMIT (the document's max_alloc); INVALID_ARG (NULL view, an unset
- *  view->size, an unknown elem or flag).
+ *  view->size, an unknown elem or flag). A NULL arr (a failed lookup) keeps the error in
+ *  `err` and returns its code, or is INVALID_ARG "NULL value" (section 2).
  *  Thread safety: a zero-copy view only reads; a conversion writes into the document, so
  *  convert before sharing a document between threads, or pass JLP_AS_NOCOPY. */
 JLP_API jlp_code jlp_array_as(const jlp_val *arr, jlp_elem elem, unsigned flags, jlp_view *view,
@@ -901,8 +922,9 @@ JLP_API jlp_code jlp_array_as(const jlp_val *arr, jlp_elem elem, unsigned flags,
  *  if it has one. The column is converted into the document (cached as jlp_array_as
  *  does) unless JLP_AS_STRIDED is given and the field can be read in place (native,
  *  aligned, no subarray, a C-contiguous array): then the view points into the array with
- *  `stride` = the record size. @return as jlp_array_as, and NOT_FOUND for a field that
- *  is not there (BAD_TYPE for a dtype without fields). Thread safety as jlp_array_as. */
+ *  `stride` = the record size. @return as jlp_array_as (a NULL arr too), and NOT_FOUND
+ *  for a field that is not there (BAD_TYPE for a dtype without fields). Thread safety as
+ *  jlp_array_as. */
 JLP_API jlp_code jlp_array_field(const jlp_val *arr, const char *name, jlp_elem elem, unsigned flags,
                                  jlp_view *view, jlp_error *err);
 
@@ -1132,7 +1154,9 @@ static inline void jlp_write_opts_init(jlp_write_opts *opts) {
  *  protocol cannot express, CYCLE for a value that reaches itself only through values
  *  pickle memoizes after their parts (tuples, frozensets, sets below protocol 4, an
  *  object's class and arguments; Python's pickle recurses without end on those),
- *  INVALID_ARG, NOMEM). */
+ *  INVALID_ARG, NOMEM). A NULL root (a failed lookup) keeps the error already in `err`
+ *  and returns its code, or is INVALID_ARG "NULL value" (section 2); so do the other
+ *  jlp_dump_* calls. */
 JLP_API jlp_code jlp_dump_path(const jlp_val *root, const char *path, const jlp_write_opts *opts,
                                jlp_error *err);
 /** Write to a file descriptor from its current position (pipes work; nothing seeks).
@@ -1174,7 +1198,8 @@ static inline void jlp_json_opts_init(jlp_json_opts *opts) {
 
 
 /** Export `v` as JSON through `fn`. opts NULL = defaults.
- *  @return JLP_OK, JLP_E_INVALID_ARG (NULL v or fn), JLP_E_IO (fn failed), JLP_E_NOMEM,
+ *  @return JLP_OK, JLP_E_INVALID_ARG (NULL fn; a NULL v keeps the error already in `err`,
+ *  else is INVALID_ARG "NULL value", section 2), JLP_E_IO (fn failed), JLP_E_NOMEM,
  *  JLP_E_UNSUPPORTED (a numpy U item holds a code point above U+10FFFF: numpy reads it
  *  into a str that neither UTF-8 nor JSON can carry). On failure part of the text may
  *  already have gone to `fn`.
@@ -1244,7 +1269,8 @@ JLP_API int jlp_is_npy(const void *head, size_t len);
  *  Field names are quoted as Python's repr() quotes them, except that some rarely used
  *  non-printable code points are written as themselves (numpy.load reads both alike).
  *  The file is written atomically as jlp_dump_path does; IO errors name the path.
- *  @return JLP_OK; INVALID_ARG (NULL or not an array or scalar, NULL or empty path);
+ *  @return JLP_OK; INVALID_ARG (not an array or scalar, NULL or empty path; a NULL arr
+ *  keeps the error already in `err`, else is INVALID_ARG "NULL value", section 2);
  *  UNSUPPORTED (overlapping or out-of-order fields, which numpy cannot describe either;
  *  a scalar of object dtype); IO; NOMEM; the writer's errors for an object array.
  *  Thread-safe for concurrent readers of the document. */
@@ -1464,7 +1490,8 @@ JLP_API jlp_doc *jlp_load_archive(jlp_archive *ar, const jlp_read_opts *opts, jl
  *  (an alignment extra field), so every array of the file maps aligned. Dates are
  *  1980-01-01; zip64 records are written where sizes or offsets need them. The file is
  *  written atomically as jlp_dump_path does.
- *  @return JLP_OK; INVALID_ARG (no arrays given, NULL or empty path); UNSUPPORTED (a
+ *  @return JLP_OK; INVALID_ARG (no arrays given, NULL or empty path; NULL arrays keep
+ *  the error already in `err`, section 2); UNSUPPORTED (a
  *  value that is not an array, a key that is not a non-empty str or repeats, a bfloat16
  *  array); CODEC_MISSING (compress without zlib in the build); IO; NOMEM.
  *  Thread-safe for concurrent readers of the document. */

@@ -193,8 +193,8 @@ static jlp_code deflate_parts(const npy_bytes *b, uint8_t **out, uint64_t *out_l
 
 static jlp_code add_member(npz_writer *w, const char *key, size_t key_len, const jlp_val *v) {
     if (v->type != JLP_NDARRAY && v->type != JLP_SCALAR)
-        return jlp__fail(w->err, JLP_E_UNSUPPORTED, w->pos, -1, "npz: \"%.*s\" is a %s, not an array",
-                         (int)(key_len > 60 ? 60 : key_len), key, jlp_type_name((jlp_type)v->type));
+        return jlp__fail(w->err, JLP_E_UNSUPPORTED, w->pos, -1, "npz: \"%.*s\" is %s, not an array",
+                         (int)(key_len > 60 ? 60 : key_len), key, jlp__a_type(v));
     npz_entry *e = &w->e[w->n];
     memset(e, 0, sizeof *e);
     e->name = malloc(key_len + 5);
@@ -352,6 +352,7 @@ static jlp_code npz_body(jlp__sink *s, const void *ctx, jlp_error *err) {
 }
 
 static jlp_code npz_arg(const jlp_val *arrays, jlp_error *err) {
+    if (!arrays) return jlp__null_value(err); /* a failed lookup's error is kept */
     jlp__clear(err);
     jlp_type t = jlp_get_type(arrays);
     if (!arrays_of(arrays) && t != JLP_NDARRAY && t != JLP_SCALAR)

@@ -34,6 +34,13 @@ jlp_code jlp__fail(jlp_error *err, jlp_code code, uint64_t offset, int opcode,
                    const char *fmt, ...) JLP_PRINTF(5, 6);
 /** Reset `err` (may be NULL) to JLP_OK. */
 void jlp__clear(jlp_error *err);
+/** What a call does with a NULL value where it reads one (jlpickle.h section 2: a NULL
+ *  value after a failed lookup): an error `err` already holds is the lookup's, kept as
+ *  it is. @return its code; else INVALID_ARG "NULL value" (also for a NULL err). */
+jlp_code jlp__null_value(jlp_error *err);
+/** @return "an" or "a": the article of `word` in a message ("an int", "an ndarray",
+ *  "a uint64", "a <f8 array"). */
+const char *jlp__an(const char *word);
 /** @return `path`, or its last 80 bytes when longer, to name a file in a message that
  *  must fit jlp_error.msg. */
 const char *jlp__path_tail(const char *path);

@@ -30,6 +30,24 @@ void jlp__clear(jlp_error *err) {
     err->msg[0] = '\0';
 }
 
+jlp_code jlp__null_value(jlp_error *err) {
+    /* a code outside the table is no earlier error (a struct the caller never set) */
+    if (err && err->code > JLP_OK && err->code < JLP_E__COUNT) {
+        err->msg[sizeof err->msg - 1] = '\0';
+        return err->code;
+    }
+    return jlp__fail(err, JLP_E_INVALID_ARG, 0, -1, "NULL value");
+}
+
+const char *jlp__an(const char *word) {
+    if (!word) return "a";
+    switch (word[0]) {
+    case 'a': case 'e': case 'i': case 'o': case 'A': case 'E': case 'I': case 'O': return "an";
+    case 'n': return word[1] == 'd' ? "an" : "a"; /* ndarray: "en-dee" */
+    default: return "a"; /* uint64 ("you-") and dtype strings ("<f8") */
+    }
+}
+
 jlp_code jlp__fail(jlp_error *err, jlp_code code, uint64_t offset, int opcode,
                    const char *fmt, ...) {
     if (!err) return code;

@@ -142,6 +142,7 @@ jlp_val *jlp__dtype_fields_native(jlp_doc *doc, const jlp_val *dt) {
 }
 
 jlp_code jlp_array_copy_native(const jlp_val *v, void *dst, size_t cap, jlp_error *err) {
+    if (!v) return jlp__null_value(err);
     jlp__clear(err);
     if (!v || v->type != JLP_NDARRAY || !dst)
         return jlp__fail(err, JLP_E_INVALID_ARG, 0, -1, "not an array, or NULL destination");

@@ -32,25 +32,27 @@ static jlp_code number_of(const jlp_val *v, const char *target, jlp__num *n, jlp
     } else if (v && v->type == JLP_NDARRAY && !jlp__arr(v)->objects) {
         const jlp__ndarray *a = jlp__arr(v);
         if (a->count != 1)
-            return jlp__fail(err, JLP_E_BAD_TYPE, 0, -1, "an array of %" PRIu64 " elements is not a %s", a->count, target);
+            return jlp__fail(err, JLP_E_BAD_TYPE, 0, -1, "an array of %" PRIu64 " elements is not %s %s", a->count,
+                             jlp__an(target), target);
         d = jlp__dt(a->dtype);
         p = a->data;
     }
     if (d) {
         if (!jlp__num_dtype(d) || !p)
-            return jlp__fail(err, JLP_E_BAD_TYPE, 0, -1, "a %s value is not a %s", d->str, target);
+            return jlp__fail(err, JLP_E_BAD_TYPE, 0, -1, "a %s value is not %s %s", d->str, jlp__an(target), target);
         jlp__num_read(d, p, n);
         return JLP_OK;
     }
     jlp_code c = jlp__num_python(v, n);
-    if (c == JLP_E_BAD_TYPE)
-        return jlp__fail(err, c, 0, -1, "a %s is not a %s", jlp_type_name(v ? (jlp_type)v->type : JLP_INVALID), target);
-    if (c == JLP_E_RANGE) return jlp__fail(err, c, 0, -1, "an int beyond 64 bits does not fit a %s", target);
+    if (c == JLP_E_BAD_TYPE) return jlp__fail(err, c, 0, -1, "%s is not %s %s", jlp__a_type(v), jlp__an(target), target);
+    if (c == JLP_E_RANGE)
+        return jlp__fail(err, c, 0, -1, "an int beyond 64 bits does not fit %s %s", jlp__an(target), target);
     return JLP_OK;
 }
 
 /* Convert `v` to element type `t` at `out`. */
 static jlp_code as_elem(const jlp_val *v, jlp_elem t, const char *target, void *out, jlp_error *err) {
+    if (!v) return jlp__null_value(err);
     jlp__clear(err);
     if (!out) return jlp__fail(err, JLP_E_INVALID_ARG, 0, -1, "NULL output");
     jlp__num n;
@@ -59,10 +61,12 @@ static jlp_code as_elem(const jlp_val *v, jlp_elem t, const char *target, void *
     /* datetime64/timedelta64 counts are ints to the int getters only */
     bool datetime = n.datetime && t != JLP_I64 && t != JLP_U64;
     if (!jlp__num_fits_type(n.kind, datetime, t))
-        return jlp__fail(err, JLP_E_BAD_TYPE, 0, -1, "a %s value is not a %s",
-                         datetime ? "datetime64/timedelta64" : n.kind == JLP__V_COMPLEX ? "complex" : "float", target);
+        return jlp__fail(err, JLP_E_BAD_TYPE, 0, -1, "a %s value is not %s %s",
+                         datetime ? "datetime64/timedelta64" : n.kind == JLP__V_COMPLEX ? "complex" : "float",
+                         jlp__an(target), target);
     union { int64_t i; uint64_t u; double f; uint8_t b; } tmp;
-    if (!jlp__num_write(&n, t, false, &tmp)) return jlp__fail(err, JLP_E_RANGE, 0, -1, "the value does not fit a %s exactly", target);
+    if (!jlp__num_write(&n, t, false, &tmp))
+        return jlp__fail(err, JLP_E_RANGE, 0, -1, "the value does not fit %s %s exactly", jlp__an(target), target);
     memcpy(out, &tmp, jlp__elem_size(t));
     return JLP_OK;
 }
@@ -87,11 +91,11 @@ jlp_code jlp_as_bool(const jlp_val *v, int *out, jlp_error *err) {
 }
 
 jlp_code jlp_as_str(const jlp_val *v, const char **s, size_t *len, jlp_error *err) {
+    if (!v) return jlp__null_value(err);
     jlp__clear(err);
     if (!s) return jlp__fail(err, JLP_E_INVALID_ARG, 0, -1, "NULL output");
     v = unwrap(v);
-    if (!v || v->type != JLP_STR)
-        return jlp__fail(err, JLP_E_BAD_TYPE, 0, -1, "a %s is not a str", jlp_type_name(v ? (jlp_type)v->type : JLP_INVALID));
+    if (v->type != JLP_STR) return jlp__fail(err, JLP_E_BAD_TYPE, 0, -1, "%s is not a str", jlp__a_type(v));
     *s = v->u.s.p;
     if (len) *len = v->u.s.n;
     return JLP_OK;
@@ -114,6 +118,8 @@ static const uint8_t *element_at(const jlp__ndarray *a, uint64_t i, uint64_t ite
 }
 
 jlp_code jlp_array_str(const jlp_val *arr, uint64_t i, char *buf, size_t cap, size_t *len, jlp_error *err) {
+    if (len) *len = 0;
+    if (!arr) return jlp__null_value(err);
     jlp__clear(err);
     if (len) *len = 0;
     if (!buf && cap) return jlp__fail(err, JLP_E_INVALID_ARG, 0, -1, "NULL buffer with a capacity");
@@ -125,8 +131,8 @@ jlp_code jlp_array_str(const jlp_val *arr, uint64_t i, char *buf, size_t cap, si
             return jlp__fail(err, JLP_E_NOT_FOUND, 0, -1, "element %" PRIu64 " is past the end of %" PRIu64, i, a->count);
         if (a->objects) {
             const jlp_val *s = a->objects->u.seq.v[i];
-            if (s->type != JLP_STR) return jlp__fail(err, JLP_E_BAD_TYPE, 0, -1, "element %" PRIu64 " is a %s, not a str", i,
-                                                     jlp_type_name((jlp_type)s->type));
+            if (s->type != JLP_STR)
+                return jlp__fail(err, JLP_E_BAD_TYPE, 0, -1, "element %" PRIu64 " is %s, not a str", i, jlp__a_type(s));
             if (len) *len = s->u.s.n;
             if (cap <= s->u.s.n) return jlp__fail(err, JLP_E_RANGE, 0, -1, "the string needs %zu bytes and its NUL", s->u.s.n);
             memcpy(buf, s->u.s.p, s->u.s.n + 1);

@@ -34,8 +34,8 @@ jlp_code jlp__dtype_reduce(jlp__np *m, jlp_val *args, jlp_val **out) {
     size_t nargs = args->u.seq.n;
     if (nargs > 4) return jlp__np_fail(m, JLP_E_BAD_DTYPE, "numpy.dtype takes at most 4 arguments (%zu given)", nargs);
     if (nargs == 4 && args->u.seq.v[3]->type != JLP_DICT)
-        return jlp__np_fail(m, JLP_E_BAD_DTYPE, "numpy.dtype's metadata is a %s, not a dict",
-                            jlp_type_name((jlp_type)args->u.seq.v[3]->type));
+        return jlp__np_fail(m, JLP_E_BAD_DTYPE, "numpy.dtype's metadata is %s, not a dict",
+                            jlp__a_type(args->u.seq.v[3]));
     jlp_val *a0 = nargs ? args->u.seq.v[0] : NULL;
     if (a0 && a0->type == JLP_GLOBAL && (JLP__GLOBAL_IS(a0, "numpy", "record") ||
                                          JLP__GLOBAL_IS(a0, "numpy", "void"))) {
@@ -119,7 +119,7 @@ jlp_code jlp__shape_from_tuple(jlp__np *m, jlp_val *t, uint64_t **shape, uint32_
         return JLP_OK;
     }
     if (t->type != JLP_TUPLE && t->type != JLP_LIST)
-        return jlp__np_fail(m, JLP_E_BAD_ARRAY, "shape is a %s, not a tuple", jlp_type_name((jlp_type)t->type));
+        return jlp__np_fail(m, JLP_E_BAD_ARRAY, "shape is %s, not a tuple", jlp__a_type(t));
     size_t n = t->u.seq.n;
     if (n > 64) return jlp__np_fail(m, JLP_E_BAD_ARRAY, "%zu dimensions (numpy allows 64)", n);
     uint64_t *s = jlp__doc_alloc(m->doc, (n ? n : 1) * sizeof *s);

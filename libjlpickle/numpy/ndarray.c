@@ -61,7 +61,7 @@ static jlp_code raw_bytes(jlp__np *m, jlp_val *v, const uint8_t **p, size_t *n) 
         *n = v->u.s.n;
         return JLP_OK;
     }
-    if (v->type != JLP_STR) return jlp__np_fail(m, JLP_E_BAD_ARRAY, "array data is a %s", jlp_type_name((jlp_type)v->type));
+    if (v->type != JLP_STR) return jlp__np_fail(m, JLP_E_BAD_ARRAY, "array data is %s", jlp__a_type(v));
     const uint8_t *s = (const uint8_t *)v->u.s.p;
     size_t len = v->u.s.n, o = 0;
     uint8_t *out = jlp__doc_alloc(m->doc, len + 1);

@@ -86,7 +86,7 @@ static void seg_fail(const walker *w, const seg *s, const char *fmt, ...) {
 static jlp_val *nth(const walker *w, const seg *s, const jlp_val *v, uint64_t i) {
     if (i < v->u.seq.n) return v->u.seq.v[i];
     w->err->code = JLP_E_NOT_FOUND;
-    seg_fail(w, s, "index %" PRIu64 " is past the end of a %s of %zu", i, jlp_type_name((jlp_type)v->type),
+    seg_fail(w, s, "index %" PRIu64 " is past the end of %s of %zu", i, jlp__a_type(v),
              (size_t)v->u.seq.n);
     return NULL;
 }
@@ -296,7 +296,7 @@ static jlp_val *step(const walker *w, const jlp_val *v, const seg *s, size_t *ne
     }
     w->err->code = (v->type == JLP_LIST || v->type == JLP_TUPLE || v->type == JLP_NDARRAY) ? JLP_E_NOT_FOUND
                                                                                             : JLP_E_BAD_TYPE;
-    seg_fail(w, s, "a %s has no such part", jlp_type_name((jlp_type)v->type));
+    seg_fail(w, s, "%s has no such part", jlp__a_type(v));
     return NULL;
 }
 
@@ -316,10 +316,14 @@ static bool syntax_ok(const char *ptr, size_t len, jlp_error *err) {
 }
 
 static jlp_val *walk(const jlp_val *v, const char *pointer, bool prefix, const char **rest, jlp_error *err) {
-    jlp__clear(err);
     if (rest) *rest = NULL;
-    if (!v || !pointer) {
-        jlp__fail(err, JLP_E_INVALID_ARG, 0, -1, "NULL value or pointer");
+    if (!v) {
+        jlp__null_value(err);
+        return NULL;
+    }
+    jlp__clear(err);
+    if (!pointer) {
+        jlp__fail(err, JLP_E_INVALID_ARG, 0, -1, "NULL pointer");
         return NULL;
     }
     size_t len = strlen(pointer);

@@ -172,9 +172,8 @@ static jlp__ndarray *view_args(const jlp_val *arr, jlp_elem t, unsigned flags, j
         jlp__fail(err, JLP_E_INVALID_ARG, 0, -1, "NULL or uninitialised view (JLP_VIEW_INIT), or an unknown element type or flag");
         return NULL;
     }
-    if (!arr || arr->type != JLP_NDARRAY) {
-        jlp__fail(err, JLP_E_BAD_TYPE, 0, -1, "a typed view needs an ndarray, not a %s",
-                  jlp_type_name(arr ? (jlp_type)arr->type : JLP_INVALID));
+    if (arr->type != JLP_NDARRAY) {
+        jlp__fail(err, JLP_E_BAD_TYPE, 0, -1, "a typed view needs an ndarray, not %s", jlp__a_type(arr));
         return NULL;
     }
     jlp__ndarray *a = jlp__arr(arr);
@@ -186,6 +185,7 @@ static jlp__ndarray *view_args(const jlp_val *arr, jlp_elem t, unsigned flags, j
 }
 
 jlp_code jlp_array_as(const jlp_val *arr, jlp_elem t, unsigned flags, jlp_view *view, jlp_error *err) {
+    if (!arr) return jlp__null_value(err);
     jlp__clear(err);
     jlp__ndarray *a = view_args(arr, t, flags, view, err);
     if (!a) return err ? err->code : JLP_E_INVALID_ARG;
@@ -203,8 +203,8 @@ jlp_code jlp_array_as(const jlp_val *arr, jlp_elem t, unsigned flags, jlp_view *
     jlp__conv *c = find_conv(a, -1, t, round);
     if (!c) {
         if (flags & JLP_AS_NOCOPY)
-            return jlp__fail(err, JLP_E_UNSUPPORTED, 0, -1, "a %s view of a %s array needs a conversion (JLP_AS_NOCOPY)",
-                             elem_name(t), d->str);
+            return jlp__fail(err, JLP_E_UNSUPPORTED, 0, -1, "%s %s view of a %s array needs a conversion (JLP_AS_NOCOPY)",
+                             jlp__an(elem_name(t)), elem_name(t), d->str);
         const void *data;
         jlp_code code = convert(a, d, 0, 1, t, round, "array", &data, err);
         if (code) return code;
@@ -232,6 +232,7 @@ jlp_val *jlp_dtype_field_named(const jlp_val *v, const char *name, uint64_t *off
 
 jlp_code jlp_array_field(const jlp_val *arr, const char *name, jlp_elem t, unsigned flags, jlp_view *view,
                          jlp_error *err) {
+    if (!arr) return jlp__null_value(err);
     jlp__clear(err);
     jlp__ndarray *a = view_args(arr, t, flags, view, err);
     if (!a) return err ? err->code : JLP_E_INVALID_ARG;
@@ -262,8 +263,8 @@ jlp_code jlp_array_field(const jlp_val *arr, const char *name, jlp_elem t, unsig
     jlp__conv *c = find_conv(a, (int64_t)index, t, round);
     if (!c) {
         if (flags & JLP_AS_NOCOPY)
-            return jlp__fail(err, JLP_E_UNSUPPORTED, 0, -1, "a %s view of field '%.60s' needs a copy (JLP_AS_NOCOPY)",
-                             elem_name(t), name);
+            return jlp__fail(err, JLP_E_UNSUPPORTED, 0, -1, "%s %s view of field '%.60s' needs a copy (JLP_AS_NOCOPY)",
+                             jlp__an(elem_name(t)), elem_name(t), name);
         /* the view's shape: the array's, then the field's subarray's */
         uint32_t ndim = a->ndim + (fd->sub_base ? (uint32_t)fd->sub_ndim : 0);
         if (ndim > 64) return jlp__fail(err, JLP_E_BAD_TYPE, 0, -1, "field '%.60s' view has %u dimensions", name, ndim);

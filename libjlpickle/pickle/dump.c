@@ -21,8 +21,9 @@ static jlp_code pickle_body(jlp__sink *s, const void *ctx, jlp_error *err) {
 
 jlp_code jlp_dump_cb(const jlp_val *root, jlp_write_fn fn, void *ctx, const jlp_write_opts *opts,
                      jlp_error *err) {
+    if (!root) return jlp__null_value(err); /* a failed lookup's error is kept */
     jlp__clear(err);
-    if (!root || !fn) return jlp__fail(err, JLP_E_INVALID_ARG, 0, -1, "NULL value or callback");
+    if (!fn) return jlp__fail(err, JLP_E_INVALID_ARG, 0, -1, "NULL callback");
     jlp_write_opts resolved;
     jlp_code oc = jlp__write_opts_take(&resolved, opts, err);
     if (oc) return oc;
@@ -32,8 +33,9 @@ jlp_code jlp_dump_cb(const jlp_val *root, jlp_write_fn fn, void *ctx, const jlp_
 }
 
 jlp_code jlp_dump_file(const jlp_val *root, FILE *fp, const jlp_write_opts *opts, jlp_error *err) {
+    if (!root) return jlp__null_value(err); /* a failed lookup's error is kept */
     jlp__clear(err);
-    if (!root || !fp) return jlp__fail(err, JLP_E_INVALID_ARG, 0, -1, "NULL value or FILE");
+    if (!fp) return jlp__fail(err, JLP_E_INVALID_ARG, 0, -1, "NULL FILE");
     jlp_write_opts resolved;
     jlp_code oc = jlp__write_opts_take(&resolved, opts, err);
     if (oc) return oc;
@@ -43,8 +45,9 @@ jlp_code jlp_dump_file(const jlp_val *root, FILE *fp, const jlp_write_opts *opts
 }
 
 jlp_code jlp_dump_fd(const jlp_val *root, int fd, const jlp_write_opts *opts, jlp_error *err) {
+    if (!root) return jlp__null_value(err); /* a failed lookup's error is kept */
     jlp__clear(err);
-    if (!root || fd < 0) return jlp__fail(err, JLP_E_INVALID_ARG, 0, -1, "NULL value or negative fd");
+    if (fd < 0) return jlp__fail(err, JLP_E_INVALID_ARG, 0, -1, "negative fd");
     jlp_write_opts resolved;
     jlp_code c = jlp__write_opts_take(&resolved, opts, err);
     pickle_job p = {root, &resolved};
@@ -54,8 +57,11 @@ jlp_code jlp_dump_fd(const jlp_val *root, int fd, const jlp_write_opts *opts, jl
 
 jlp_code jlp_dump_mem(const jlp_val *root, const jlp_write_opts *opts, void **out, size_t *len,
                       jlp_error *err) {
+    if (out) *out = NULL;
+    if (len) *len = 0;
+    if (!root) return jlp__null_value(err); /* a failed lookup's error is kept */
     jlp__clear(err);
-    if (!root || !out) return jlp__fail(err, JLP_E_INVALID_ARG, 0, -1, "NULL value or output pointer");
+    if (!out) return jlp__fail(err, JLP_E_INVALID_ARG, 0, -1, "NULL output pointer");
     *out = NULL;
     if (len) *len = 0;
     jlp_write_opts resolved;
@@ -68,8 +74,9 @@ jlp_code jlp_dump_mem(const jlp_val *root, const jlp_write_opts *opts, void **ou
 
 jlp_code jlp_dump_path(const jlp_val *root, const char *path, const jlp_write_opts *opts,
                        jlp_error *err) {
+    if (!root) return jlp__null_value(err); /* a failed lookup's error is kept */
     jlp__clear(err);
-    if (!root || !path || !*path) return jlp__fail(err, JLP_E_INVALID_ARG, 0, -1, "NULL value or path");
+    if (!path || !*path) return jlp__fail(err, JLP_E_INVALID_ARG, 0, -1, "NULL or empty path");
     jlp_write_opts resolved;
     jlp_code oc = jlp__write_opts_take(&resolved, opts, err);
     if (oc) return oc;

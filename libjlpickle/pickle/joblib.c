@@ -118,8 +118,8 @@ static jlp_code merged_attrs(jlp__vm *m, enum wrapper w, jlp_val *target, jlp_va
         jlp_val *p = parts[k];
         if (!p || p->type == JLP_NONE) continue;
         if (p->type != JLP_DICT)
-            return jlp__vm_fail(m, JLP_E_BAD_ARRAY, "joblib wrapper state is a %s, not a dict",
-                                jlp_type_name((jlp_type)p->type));
+            return jlp__vm_fail(m, JLP_E_BAD_ARRAY, "joblib wrapper state is %s, not a dict",
+                                jlp__a_type(p));
         for (size_t i = 0; i < p->u.seq.n; i++) {
             size_t kl;
             const char *key = jlp_get_str(p->u.seq.v[2 * i], &kl);
@@ -177,14 +177,14 @@ static jlp_code numpy_wrapper(jlp__vm *m, jlp_val *state, jlp_val **out, jlp__wr
     if (!shape_v) return jlp__vm_fail(m, JLP_E_BAD_ARRAY, "NumpyArrayWrapper state has no shape");
     /* joblib takes len(shape): a bare int, which numpy itself accepts elsewhere, fails */
     if (shape_v->type != JLP_TUPLE && shape_v->type != JLP_LIST)
-        return jlp__vm_fail(m, JLP_E_BAD_ARRAY, "NumpyArrayWrapper shape is a %s, not a tuple",
-                            jlp_type_name((jlp_type)shape_v->type));
+        return jlp__vm_fail(m, JLP_E_BAD_ARRAY, "NumpyArrayWrapper shape is %s, not a tuple",
+                            jlp__a_type(shape_v));
     /* joblib compares the subclass with ndarray and memmap and calls
      * _reconstruct(subclass, (0,), 'b') for anything else: it must be a class */
     if (!subclass) return jlp__vm_fail(m, JLP_E_BAD_ARRAY, "NumpyArrayWrapper state has no subclass");
     if (subclass->type != JLP_GLOBAL)
-        return jlp__vm_fail(m, JLP_E_BAD_ARRAY, "NumpyArrayWrapper subclass is a %s, not a class",
-                            jlp_type_name((jlp_type)subclass->type));
+        return jlp__vm_fail(m, JLP_E_BAD_ARRAY, "NumpyArrayWrapper subclass is %s, not a class",
+                            jlp__a_type(subclass));
     uint64_t *shape;
     uint32_t ndim;
     jlp__np np = jlp__vm_np(m);
@@ -240,8 +240,8 @@ static jlp_code numpy_wrapper(jlp__vm *m, jlp_val *state, jlp_val **out, jlp__wr
         }
         if (c) return c;
         if (root->type != JLP_NDARRAY)
-            return jlp__vm_fail(m, JLP_E_BAD_ARRAY, "object array payload at %llu is a %s, not an array",
-                                (unsigned long long)at, jlp_type_name((jlp_type)root->type));
+            return jlp__vm_fail(m, JLP_E_BAD_ARRAY, "object array payload at %llu is %s, not an array",
+                                (unsigned long long)at, jlp__a_type(root));
         arr = root;
     } else {
         jlp_array_origin origin = JLP_ORIGIN_WRAPPER_G1;

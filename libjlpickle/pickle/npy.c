@@ -25,8 +25,8 @@ jlp_code jlp__npy_body(jlp__vm *m, const jlp__load_how *how) {
         if (root->type != JLP_NDARRAY) {
             m->op_off = h.data_offset; /* the nested pickle moved it */
             m->op = -1;
-            return jlp__vm_fail(m, JLP_E_BAD_ARRAY, "the pickled payload is a %s, not an array",
-                                jlp_type_name((jlp_type)root->type));
+            return jlp__vm_fail(m, JLP_E_BAD_ARRAY, "the pickled payload is %s, not an array",
+                                jlp__a_type(root));
         }
         m->result = root;
         return JLP_OK;
@@ -73,6 +73,7 @@ static jlp_code npy_dump_body(jlp__sink *s, const void *ctx, jlp_error *err) {
 }
 
 static jlp_code npy_arg(const jlp_val *v, jlp_error *err) {
+    if (!v) return jlp__null_value(err); /* a failed lookup's error is kept */
     jlp__clear(err);
     if (!v || (v->type != JLP_NDARRAY && v->type != JLP_SCALAR))
         return jlp__fail(err, JLP_E_INVALID_ARG, 0, -1, "a .npy file holds an ndarray or a numpy scalar");

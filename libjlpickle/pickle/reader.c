@@ -623,8 +623,8 @@ static jlp_code add_items(jlp__vm *m, jlp_val *target, jlp_val *const *items, si
         if (pairs && (n & 1)) return jlp__vm_fail(m, JLP_E_BAD_VALUE, "odd number of items for SETITEMS");
         return JLP_OK;
     } else {
-        return jlp__vm_fail(m, JLP_E_BAD_TYPE, "%s into a %s", jlp__opcode_name(m->op),
-                            jlp_type_name((jlp_type)target->type));
+        return jlp__vm_fail(m, JLP_E_BAD_TYPE, "%s into %s", jlp__opcode_name(m->op),
+                            jlp__a_type(target));
     }
     if (pairs && (n & 1))
         return jlp__vm_fail(m, JLP_E_BAD_VALUE, "odd number of items for SETITEMS");
@@ -1367,7 +1367,7 @@ static jlp_code run(jlp__vm *m) {
             } else if (target->type == JLP_DICT && (target->flags & JLP_VF_ORDERED)) {
                 TRY(ordered_dict_build(m, target, state));
             } else if (!(m->lenient && build_elsewhere(m, target, state))) {
-                FAIL(JLP_E_BAD_TYPE, "BUILD on a %s", jlp_type_name((jlp_type)target->type));
+                FAIL(JLP_E_BAD_TYPE, "BUILD on %s", jlp__a_type(target));
             }
             m->sp--;
             break;
@@ -1424,7 +1424,7 @@ static jlp_code run(jlp__vm *m) {
                 ro->type = JLP_BYTES;
                 m->stack[m->sp - 1] = ro;
             } else if (b->type != JLP_BYTES) {
-                FAIL(JLP_E_BAD_TYPE, "READONLY_BUFFER on a %s", jlp_type_name((jlp_type)b->type));
+                FAIL(JLP_E_BAD_TYPE, "READONLY_BUFFER on %s", jlp__a_type(b));
             }
             break;
         }

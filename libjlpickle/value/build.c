@@ -319,8 +319,8 @@ jlp_code jlp_obj_set_attr(jlp_doc *doc, jlp_val *obj, const char *name, jlp_val 
     if (!d) {
         bool none = !o->state || o->state->type == JLP_NONE;
         if (!none && !slots)
-            return failed(doc, JLP_E_BAD_TYPE, "jlp_obj_set_attr: the object's state is a %s, not a dict",
-                          jlp_type_name((jlp_type)o->state->type));
+            return failed(doc, JLP_E_BAD_TYPE, "jlp_obj_set_attr: the object's state is %s, not a dict",
+                          jlp__a_type(o->state));
         jlp_val *nd = jlp__new_seq(doc, JLP_DICT, NULL, 0);
         if (!nd) return append_failed(doc, "jlp_obj_set_attr");
         if (slots) { /* (None, slots) becomes (dict, slots), in a new tuple: it may be shared */

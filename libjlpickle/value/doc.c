@@ -193,6 +193,15 @@ const char *jlp_type_name(jlp_type t) {
     return (unsigned)t < sizeof names / sizeof names[0] ? names[t] : "invalid";
 }
 
+const char *jlp__a_type(const jlp_val *v) {
+    static const char *const names[] = {
+        "an invalid", "a none", "a bool", "an int", "a bigint", "a float", "a complex", "a str", "a bytes",
+        "a bytearray", "a tuple", "a list", "a dict", "a set", "a frozenset", "a global", "an object",
+        "an ndarray", "a scalar", "a dtype", "a persid", "an ext"};
+    if (!v) return "a NULL";
+    return (unsigned)v->type < sizeof names / sizeof names[0] ? names[v->type] : "an invalid";
+}
+
 int jlp_get_bool(const jlp_val *v) { return v && v->type == JLP_BOOL && v->u.i; }
 
 int64_t jlp_get_int(const jlp_val *v) {

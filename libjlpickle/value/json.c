@@ -976,8 +976,9 @@ static void step(exporter *e) {
 
 jlp_code jlp_export_json(const jlp_val *v, const jlp_json_opts *opts, jlp_write_fn fn,
                          void *ctx, jlp_error *err) {
+    if (!v) return jlp__null_value(err); /* a failed lookup's error is kept */
     jlp__clear(err);
-    if (!v || !fn) return jlp__fail(err, JLP_E_INVALID_ARG, 0, -1, "NULL value or writer");
+    if (!fn) return jlp__fail(err, JLP_E_INVALID_ARG, 0, -1, "NULL writer");
     jlp_json_opts resolved;
     jlp_code oc = jlp__json_opts_take(&resolved, opts, err);
     if (oc) return oc;

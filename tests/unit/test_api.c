@@ -12,6 +12,7 @@
 #include "util.h"
 
 #include <math.h>
+#include <unistd.h>
 
 #define CHECK_CODE(expr, code) CHECK_INT((expr), (code))
 
@@ -106,10 +107,11 @@ TEST(path_access_resolves_the_export_syntax_and_shorthands) {
 
 /* The error of jlp_at(root, ptr) is `code` at `off` with exactly `msg`. */
 static void at_fails(int line, const jlp_val *root, const char *ptr, jlp_code code, uint64_t off, const char *msg) {
-    jlp_error err;
+    jlp_error err = JLP_ERROR_INIT;
     jlp_val *v = jlp_at(root, ptr, &err);
     if (v || err.code != code || err.offset != off || strcmp(err.msg, msg))
-        TH_FAIL("line %d: %s: %s at %llu: '%s', expected %s at %llu: '%s'", line, ptr, jlp_error_name(err.code),
+        TH_FAIL("line %d: %s: %s at %llu: '%s', expected %s at %llu: '%s'", line, ptr ? ptr : "(NULL)",
+                jlp_error_name(err.code),
                 (unsigned long long)err.offset, err.msg, jlp_error_name(code), (unsigned long long)off, msg);
 }
 #define AT_FAILS(root, ptr, code, off, msg) at_fails(__LINE__, (root), (ptr), (code), (off), (msg))
@@ -121,7 +123,7 @@ TEST(path_errors_name_the_failing_segment) {
              "at '/pipe/steps/0/1', segment 'scale_': the object has no such attribute");
     AT_FAILS(f.root, "/pipe/steps/2", JLP_E_NOT_FOUND, 11,
              "at '/pipe/steps', segment '2': index 2 is past the end of a list of 2");
-    AT_FAILS(f.root, "/t/0/x", JLP_E_BAD_TYPE, 4, "at '/t/0', segment 'x': a int has no such part");
+    AT_FAILS(f.root, "/t/0/x", JLP_E_BAD_TYPE, 4, "at '/t/0', segment 'x': an int has no such part");
     AT_FAILS(f.root, "/pipe/steps/0/1/mean_/0", JLP_E_BAD_TYPE, 21,
              "at '/pipe/steps/0/1/mean_', segment '0': a <f8 array's elements are not values: use jlp_array_as");
     AT_FAILS(f.root, "/nope", JLP_E_NOT_FOUND, 0, "at '', segment 'nope': no such key in a dict of 7 pairs");
@@ -134,7 +136,8 @@ TEST(path_errors_name_the_failing_segment) {
              "at '/pipe/$object', segment 'call': the object is an instance: its callable is 'class'");
     AT_FAILS(f.root, "x", JLP_E_INVALID_ARG, 0, "a JSON pointer is empty or starts with '/'");
     AT_FAILS(f.root, "/a~2", JLP_E_INVALID_ARG, 2, "'~' at byte 2 is not ~0 or ~1");
-    AT_FAILS(NULL, "", JLP_E_INVALID_ARG, 0, "NULL value or pointer");
+    AT_FAILS(NULL, "", JLP_E_INVALID_ARG, 0, "NULL value");
+    AT_FAILS(f.root, NULL, JLP_E_INVALID_ARG, 0, "NULL pointer");
     AT_FAILS(f.root, "/t/01", JLP_E_NOT_FOUND, 2, "at '/t', segment '01': a tuple has no such part");
     /* a very long path is shown by its tail */
     jlp_error err;
@@ -166,6 +169,130 @@ TEST(path_prefix_stops_where_values_end) {
     jlp_doc_free(f.doc);
 }
 
+/* ---- errors chained through NULL ----------------------------------------------------- */
+
+static int discard(void *ctx, const void *data, size_t len) {
+    (void)ctx, (void)data, (void)len;
+    return 0;
+}
+
+/* `call` given the NULL of a failed lookup: it returns the lookup's code and leaves its
+   error (code, offset, message) as it was. */
+#define KEEPS(call)                                                                          \
+    do {                                                                                     \
+        jlp_error e_;                                                                        \
+        jlp_val *x_ = jlp_at(f.root, "/pipe/steps/0/1/scale_", &e_);                         \
+        (void)x_;                                                                            \
+        jlp_code c_ = (jlp_code)(call);                                                      \
+        CHECK_INT(c_, JLP_E_NOT_FOUND);                                                      \
+        CHECK_ERR(e_, JLP_E_NOT_FOUND, 15);                                                  \
+        CHECK_STR(e_.msg, "at '/pipe/steps/0/1', segment 'scale_': the object has no such attribute"); \
+    } while (0)
+
+/* `call` given NULL after a success (err holds OK): INVALID_ARG "NULL value". */
+#define NULL_IS_INVALID(call)                                                                \
+    do {                                                                                     \
+        jlp_error e_;                                                                        \
+        jlp_val *x_ = jlp_at(f.root, "/t", &e_);                                             \
+        CHECK(x_ != NULL);                                                                   \
+        x_ = NULL;                                                                           \
+        jlp_code c_ = (jlp_code)(call);                                                      \
+        CHECK_INT(c_, JLP_E_INVALID_ARG);                                                    \
+        CHECK_ERR(e_, JLP_E_INVALID_ARG, 0);                                                 \
+        CHECK_STR(e_.msg, "NULL value");                                                     \
+    } while (0)
+
+TEST(a_failed_lookup_keeps_its_error_through_the_calls_given_its_null) {
+    fixture f;
+    make_fixture(&f);
+    int64_t i = 7;
+    uint64_t u = 7;
+    double x = 7.0;
+    int b = 7;
+    const char *s = "untouched";
+    size_t len = 7;
+    char buf[8];
+    jlp_view view = JLP_VIEW_INIT;
+    void *mem = &view;
+    const char *rest = "x";
+    FILE *fp = tmpfile();
+    CHECK(fp != NULL);
+    /* the example of jlpickle.h: a missing attribute, then a checked scalar */
+    jlp_error err;
+    CHECK_CODE(jlp_as_int64(jlp_at(f.root, "/pipe/steps/0/1/scale_", &err), &i, &err), JLP_E_NOT_FOUND);
+    CHECK_ERR(err, JLP_E_NOT_FOUND, 15);
+    CHECK_STR(err.msg, "at '/pipe/steps/0/1', segment 'scale_': the object has no such attribute");
+    CHECK_INT(i, 7);
+    /* every reading call given the NULL of the failed lookup */
+    KEEPS(jlp_as_int64(x_, &i, &e_));
+    KEEPS(jlp_as_uint64(x_, &u, &e_));
+    KEEPS(jlp_as_double(x_, &x, &e_));
+    KEEPS(jlp_as_bool(x_, &b, &e_));
+    KEEPS(jlp_as_str(x_, &s, &len, &e_));
+    KEEPS(jlp_array_as(x_, JLP_F64, 0, &view, &e_));
+    KEEPS(jlp_array_field(x_, "threshold", JLP_F64, JLP_AS_STRIDED, &view, &e_));
+    KEEPS(jlp_array_str(x_, 0, buf, sizeof buf, &len, &e_));
+    KEEPS(jlp_array_copy_native(x_, buf, sizeof buf, &e_));
+    KEEPS(jlp_at(x_, "/0", &e_) ? JLP_OK : e_.code);
+    KEEPS(jlp_at_prefix(x_, "/0", &rest, &e_) ? JLP_OK : e_.code);
+    KEEPS(jlp_dump_mem(x_, NULL, &mem, &len, &e_));
+    KEEPS(jlp_dump_cb(x_, discard, NULL, NULL, &e_));
+    KEEPS(jlp_dump_file(x_, fp, NULL, &e_));
+    KEEPS(jlp_dump_fd(x_, fileno(fp), NULL, &e_));
+    KEEPS(jlp_dump_path(x_, "never-written.pkl", NULL, &e_));
+    KEEPS(jlp_dump_npy_mem(x_, &mem, &len, &e_));
+    KEEPS(jlp_dump_npy_cb(x_, discard, NULL, &e_));
+    KEEPS(jlp_dump_npz_mem(x_, 0, &mem, &len, &e_));
+    KEEPS(jlp_export_json(x_, NULL, discard, NULL, &e_));
+    KEEPS(jlp_export_json_file(x_, NULL, fp, &e_));
+    KEEPS(jlp_export_json_str(x_, NULL, &len, &e_) ? JLP_OK : e_.code);
+    /* the accessors without err pass NULL on and leave the error where it is */
+    KEEPS(jlp_as_int64(jlp_item(jlp_dict_get(jlp_obj_attr(x_, "n"), "k"), 0), &i, &e_));
+    KEEPS(jlp_as_int64(jlp_at(jlp_item(x_, 3), "/0", &e_), &i, &e_));
+    /* nothing was written anywhere */
+    CHECK(i == 7 && u == 7 && x == 7.0 && b == 7 && !strcmp(s, "untouched") && rest == NULL);
+    CHECK(mem == NULL && len == 0);
+    CHECK(access("never-written.pkl", F_OK) != 0);
+    /* after a success, NULL is INVALID_ARG "NULL value" */
+    NULL_IS_INVALID(jlp_as_int64(x_, &i, &e_));
+    NULL_IS_INVALID(jlp_as_str(x_, &s, &len, &e_));
+    NULL_IS_INVALID(jlp_array_as(x_, JLP_F64, 0, &view, &e_));
+    NULL_IS_INVALID(jlp_array_field(x_, "threshold", JLP_F64, 0, &view, &e_));
+    NULL_IS_INVALID(jlp_array_str(x_, 0, buf, sizeof buf, &len, &e_));
+    NULL_IS_INVALID(jlp_array_copy_native(x_, buf, sizeof buf, &e_));
+    NULL_IS_INVALID(jlp_at(x_, "", &e_) ? JLP_OK : e_.code);
+    NULL_IS_INVALID(jlp_dump_mem(x_, NULL, &mem, &len, &e_));
+    NULL_IS_INVALID(jlp_dump_npy_mem(x_, &mem, &len, &e_));
+    NULL_IS_INVALID(jlp_dump_npz_mem(x_, 1, &mem, &len, &e_));
+    NULL_IS_INVALID(jlp_export_json(x_, NULL, discard, NULL, &e_));
+    /* an item past the end after a successful lookup: INVALID_ARG, not BAD_TYPE */
+    CHECK_CODE(jlp_as_int64(jlp_item(jlp_at(f.root, "/t", &err), 5), &i, &err), JLP_E_INVALID_ARG);
+    CHECK_STR(err.msg, "NULL value");
+    /* a cleared struct, a NULL err, a code outside the table (a struct never set) */
+    jlp_error clear = JLP_ERROR_INIT;
+    CHECK_CODE(jlp_as_double(NULL, &x, &clear), JLP_E_INVALID_ARG);
+    CHECK_ERR(clear, JLP_E_INVALID_ARG, 0);
+    CHECK_STR(clear.msg, "NULL value");
+    CHECK_CODE(jlp_as_double(NULL, &x, NULL), JLP_E_INVALID_ARG);
+    CHECK(jlp_at(NULL, "", NULL) == NULL);
+    jlp_error odd = JLP_ERROR_INIT;
+    odd.code = (jlp_code)JLP_E__COUNT;
+    CHECK_CODE(jlp_as_bool(NULL, &b, &odd), JLP_E_INVALID_ARG);
+    CHECK_STR(odd.msg, "NULL value");
+    /* a kept message is NUL-terminated even if its last byte was not */
+    jlp_error full = JLP_ERROR_INIT;
+    full.code = JLP_E_NOT_FOUND;
+    memset(full.msg, 'm', sizeof full.msg);
+    CHECK_CODE(jlp_array_as(NULL, JLP_F64, 0, &view, &full), JLP_E_NOT_FOUND);
+    CHECK_INT(strlen(full.msg), sizeof full.msg - 1);
+    /* a non-NULL value is read normally whatever err held */
+    CHECK_CODE(jlp_as_int64(jlp_at(f.root, "/t/0", &err), &i, &err), JLP_OK);
+    CHECK_INT(i, 10);
+    CHECK_INT(err.code, JLP_OK);
+    fclose(fp);
+    jlp_doc_free(f.doc);
+}
+
 /* ---- checked scalars ---------------------------------------------------------------- */
 
 static jlp_val *scalar(jlp_doc *d, const char *dt, const void *bytes) {
@@ -188,14 +315,18 @@ TEST(checked_scalars_accept_python_and_numpy_numbers) {
     CHECK_CODE(jlp_as_int64(jlp_new_float(d, 3.0), &i, &err), JLP_OK);
     CHECK_INT(i, 3);
     CHECK_CODE(jlp_as_int64(jlp_new_float(d, 3.5), &i, &err), JLP_E_RANGE);
-    CHECK_STR(err.msg, "the value does not fit a int64 exactly");
+    CHECK_STR(err.msg, "the value does not fit an int64 exactly");
     CHECK_CODE(jlp_as_int64(jlp_new_float(d, NAN), &i, &err), JLP_E_RANGE);
     CHECK_CODE(jlp_as_int64(jlp_new_float(d, 9223372036854775808.0), &i, &err), JLP_E_RANGE);
     CHECK_CODE(jlp_as_int64(jlp_new_float(d, -9223372036854775808.0), &i, &err), JLP_OK);
     CHECK_INT(i, INT64_MIN);
     CHECK_CODE(jlp_as_int64(jlp_new_strz(d, "3"), &i, &err), JLP_E_BAD_TYPE);
-    CHECK_STR(err.msg, "a str is not a int64");
-    CHECK_CODE(jlp_as_int64(NULL, &i, &err), JLP_E_BAD_TYPE);
+    CHECK_STR(err.msg, "a str is not an int64");
+    /* NULL is no type error (section 2 of jlpickle.h: the error of the lookup that gave
+       NULL is kept; after a success, NULL is INVALID_ARG) */
+    CHECK_CODE(jlp_as_int64(jlp_new_int(d, 1), &i, &err), JLP_OK);
+    CHECK_CODE(jlp_as_int64(NULL, &i, &err), JLP_E_INVALID_ARG);
+    CHECK_STR(err.msg, "NULL value");
     CHECK_CODE(jlp_as_int64(jlp_new_int(d, 1), NULL, &err), JLP_E_INVALID_ARG);
     CHECK_CODE(jlp_as_int64(jlp_new_complex(d, 1, 0), &i, &err), JLP_E_BAD_TYPE);
     /* 2**64 - 1 and 2**64 as Python big ints */
@@ -250,7 +381,7 @@ TEST(checked_scalars_accept_python_and_numpy_numbers) {
     double c[2] = {1.0, 0.0};
     CHECK_CODE(jlp_as_double(scalar(d, "<c16", c), &x, &err), JLP_E_BAD_TYPE);
     CHECK_CODE(jlp_as_int64(scalar(d, "|S2", "ab"), &i, &err), JLP_E_BAD_TYPE);
-    CHECK_STR(err.msg, "a |S2 value is not a int64");
+    CHECK_STR(err.msg, "a |S2 value is not an int64");
     /* x87 long double: 1/3 loses bits in a double, 0.5 does not */
     uint8_t ld[16] = {0};
     long double third = 1.0L / 3.0L, halfl = 0.5L;
@@ -281,7 +412,7 @@ TEST(checked_scalars_look_into_small_arrays_and_objects) {
     CHECK_CODE(jlp_as_double(one_el, &x, &err), JLP_OK);
     CHECK(x == 42.0);
     CHECK_CODE(jlp_as_int64(three_el, &i, &err), JLP_E_BAD_TYPE);
-    CHECK_STR(err.msg, "an array of 3 elements is not a int64");
+    CHECK_STR(err.msg, "an array of 3 elements is not an int64");
     jlp_val *item = jlp_new_strz(d, "liblinear");
     jlp_val *objs = jlp_new_object_array(d, 1, &one, &item, &err);
     CHECK_CODE(jlp_as_str(objs, &s, &len, &err), JLP_OK);
@@ -323,7 +454,7 @@ TEST(typed_views_are_zero_copy_when_they_can_be) {
     CHECK_CODE(jlp_array_as(arr, JLP_F32, 0, &w2, &err), JLP_OK);
     CHECK(w2.data == w.data);
     CHECK_CODE(jlp_array_as(arr, JLP_I32, JLP_AS_NOCOPY, &w2, &err), JLP_E_UNSUPPORTED);
-    CHECK_STR(err.msg, "a int32 view of a <f8 array needs a conversion (JLP_AS_NOCOPY)");
+    CHECK_STR(err.msg, "an int32 view of a <f8 array needs a conversion (JLP_AS_NOCOPY)");
     CHECK_CODE(jlp_array_as(arr, JLP_I32, 0, &w2, &err), JLP_E_RANGE);
     CHECK_STR(err.msg, "array: element 0 does not fit int32 exactly (JLP_AS_ROUND rounds floats)");
     /* editing the bytes forgets the conversions */
@@ -377,7 +508,7 @@ TEST(typed_views_convert_byte_order_memory_order_and_kind) {
     jlp_val *txt = jlp_new_array(d, jlp_new_dtype(d, "|S2", &err), 1, &two, 'C', "abcd", 4, JLP_COPY, &err);
     CHECK_CODE(jlp_array_as(txt, JLP_U8, 0, &v, &err), JLP_E_BAD_TYPE);
     CHECK_CODE(jlp_array_as(jlp_new_int(d, 1), JLP_I64, 0, &v, &err), JLP_E_BAD_TYPE);
-    CHECK_STR(err.msg, "a typed view needs an ndarray, not a int");
+    CHECK_STR(err.msg, "a typed view needs an ndarray, not an int");
     CHECK_CODE(jlp_array_as(bi, (jlp_elem)99, 0, &v, &err), JLP_E_INVALID_ARG);
     CHECK_CODE(jlp_array_as(bi, JLP_I64, 0x80, &v, &err), JLP_E_INVALID_ARG);
     CHECK_CODE(jlp_array_as(bi, JLP_I64, 0, NULL, &err), JLP_E_INVALID_ARG);
@@ -546,7 +677,7 @@ TEST(attributes_read_and_edited) {
     jlp_val *odd = jlp_new_object(d, jlp_new_global(d, "m", "Odd"), NULL, jlp_new_int(d, 3));
     CHECK_CODE(jlp_obj_set_attr(d, odd, "x", jlp_new_int(d, 1)), JLP_E_BAD_TYPE);
     CHECK_CODE(jlp_doc_error(d, &err), JLP_E_BAD_TYPE);
-    CHECK_STR(err.msg, "jlp_obj_set_attr: the object's state is a int, not a dict");
+    CHECK_STR(err.msg, "jlp_obj_set_attr: the object's state is an int, not a dict");
     /* dict and list deletion keep the order */
     jlp_val *dd = jlp_at(f.root, "/d", &err);
     CHECK_CODE(jlp_dict_del(d, dd, "k"), JLP_OK);
@@ -762,7 +893,7 @@ TEST(string_elements_as_text) {
     CHECK_CODE(jlp_array_str(objs, 0, buf, sizeof buf, &len, &err), JLP_OK);
     CHECK_STR(buf, "liblinear");
     CHECK_CODE(jlp_array_str(objs, 1, buf, sizeof buf, &len, &err), JLP_E_BAD_TYPE);
-    CHECK_STR(err.msg, "element 1 is a int, not a str");
+    CHECK_STR(err.msg, "element 1 is an int, not a str");
     CHECK_CODE(jlp_array_str(jlp_new_int(d, 1), 0, buf, sizeof buf, &len, &err), JLP_E_BAD_TYPE);
     CHECK_CODE(jlp_array_str(arr, 0, NULL, 4, &len, &err), JLP_E_INVALID_ARG);
     uint32_t big = 0x110000;

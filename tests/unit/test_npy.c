@@ -279,7 +279,7 @@ TEST(object_arrays_need_their_flag) {
     size_t n = v1_file(buf, "{'descr': '|O', 'fortran_order': False, 'shape': (1,), }", "\x80\x03K\x05.", 5);
     EXPECT_ERR(buf, n, JLP_E_UNSUPPORTED, 128, "JLP_READ_NPY_PICKLE");
     jlp_read_opts o = pickle_ok();
-    expect_err(__LINE__, buf, n, &o, JLP_E_BAD_ARRAY, 128, "is a int, not an array");
+    expect_err(__LINE__, buf, n, &o, JLP_E_BAD_ARRAY, 128, "is an int, not an array");
     /* a broken pickle reports at its own opcode */
     n = v1_file(buf, "{'descr': '|O', 'fortran_order': False, 'shape': (1,), }", "\x80\x03\xff", 3);
     expect_err(__LINE__, buf, n, &o, JLP_E_BAD_OPCODE, 130, NULL);
