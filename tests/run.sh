@@ -168,9 +168,11 @@ if [ -z "${SAN_ONLY:-}" ]; then
     if "$PYTHON" -c 'import joblib, numpy, sklearn' >/dev/null 2>&1; then
         run "examples/sklearn_predict vs Python" sh tests/sklearn/run.sh "$B"
         run "builder output loaded by Python" sh tests/builder/run.sh "$B"
+        run "README example vs Python" sh tests/readme/run.sh "$B"
     else
         skip "examples/sklearn_predict vs Python" "needs $PYTHON with joblib, numpy and scikit-learn"
         skip "builder output loaded by Python" "needs $PYTHON with joblib, numpy and scikit-learn"
+        skip "README example vs Python" "needs $PYTHON with joblib, numpy and scikit-learn"
     fi
     if command -v pkg-config >/dev/null 2>&1; then
         run "install + pkg-config" env B="$B" sh tests/install/run.sh
