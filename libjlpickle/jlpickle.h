@@ -890,7 +890,9 @@ typedef struct jlp_view {
 
 /** Flags of jlp_array_as and jlp_array_field. */
 #define JLP_AS_ROUND   0x1u /**< float targets may round to nearest (float64 to float32,
-                                 int64 beyond 2^53 to float64); ints stay exact */
+                                 int64 beyond 2^53 to float64), once from the item's own
+                                 value as numpy's astype rounds; a finite value that
+                                 rounds to an infinity is still RANGE; ints stay exact */
 #define JLP_AS_NOCOPY  0x2u /**< never convert into the document: fail with UNSUPPORTED
                                  when neither the array's own bytes nor an earlier
                                  conversion can serve */
@@ -903,7 +905,8 @@ typedef struct jlp_view {
  *  = 1): a later call for the same type returns the same conversion, and
  *  jlp_array_data_mut drops it. Conversions are exact: bool and int to any numeric type
  *  when the value fits, float to float or complex when no bit is lost (NaN and
- *  infinities convert), float to int when integral and in range, complex to complex;
+ *  infinities convert), float to int when integral and in range (a longdouble too,
+ *  beyond a double's 53 bits), complex to complex;
  *  datetime64/timedelta64 only to JLP_I64 (their counts); JLP_AS_ROUND lets float targets
  *  round; PyTorch's bfloat16 converts as a float (exactly to JLP_F32 and JLP_F64).
  *  Structured, string, other void and object dtypes are BAD_TYPE.

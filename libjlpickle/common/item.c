@@ -24,7 +24,12 @@ double jlp__half_to_double(uint16_t h) {
  * integer bit: encodings the FPU calls invalid (integer bit clear with a non-zero
  * exponent: unnormals, pseudo-infinities, pseudo-NaNs) convert to NaN; a pseudo-denormal
  * (exponent 0, integer bit set) has the denormals' exponent. */
-double jlp__ext80_to_double(const uint8_t *p, char bo, bool *exact) {
+/* The x87 80-bit float at `p` (in 16 or 12 bytes of byte order `bo`) rounded to nearest
+ * (ties to even) to a binary float of `bits` significant bits and largest unbiased
+ * exponent `emax` (subnormals below 1 - emax), returned as a double (exact for both
+ * formats used: 53 bits, 1023 and 24 bits, 127). *exact false when bits were lost or
+ * the value overflowed to an infinity. */
+static double ext80_round(const uint8_t *p, char bo, int bits, int emax, bool *exact) {
     bool ok = true;
     uint8_t b[10];
     for (int i = 0; i < 10; i++) b[i] = bo == '>' ? p[15 - i] : p[i];
@@ -33,6 +38,7 @@ double jlp__ext80_to_double(const uint8_t *p, char bo, bool *exact) {
     int exp = ((b[9] & 0x7F) << 8) | b[8];
     bool neg = (b[9] & 0x80) != 0;
     const uint64_t top = (uint64_t)1 << 63;
+    const int emin = 1 - emax;
     double v;
     if (exp && !(mant & top)) {
         v = NAN;
@@ -44,13 +50,13 @@ double jlp__ext80_to_double(const uint8_t *p, char bo, bool *exact) {
         /* value = mant * 2^e2, then normalized so bit 63 is set */
         int e2 = (exp ? exp : 1) - 16383 - 63;
         while (!(mant & top)) { mant <<= 1; e2--; }
-        /* keep 53 bits, fewer where the double is subnormal (unbiased exponent below -1022) */
+        /* keep `bits` bits, fewer where the result is subnormal (unbiased exponent below emin) */
         int unbiased = e2 + 63;
-        if (unbiased > 1023) {
+        if (unbiased > emax) {
             v = neg ? -INFINITY : INFINITY;
             ok = false;
         } else {
-            int shift = 11 + (unbiased < -1022 ? -1022 - unbiased : 0);
+            int shift = (64 - bits) + (unbiased < emin ? emin - unbiased : 0);
             uint64_t kept, rem, half;
             if (shift >= 65) {
                 kept = 0; rem = mant; half = 1; /* below half the smallest subnormal */
@@ -64,14 +70,47 @@ double jlp__ext80_to_double(const uint8_t *p, char bo, bool *exact) {
             ok = rem == 0;
             if (shift >= 65) rem = 0; /* rounds to zero */
             if (rem > half || (rem == half && (kept & 1))) kept++;
-            /* kept <= 2^53 is exact in a double and so is the scaling, but for overflow */
+            /* kept <= 2^bits is exact in a double and so is the scaling, but for overflow */
             v = ldexp((double)kept, e2 + shift);
-            if (isinf(v)) ok = false;
+            if (isinf(v) || (kept && e2 + shift + 63 - __builtin_clzll(kept) > emax)) {
+                v = INFINITY;
+                ok = false;
+            }
             v = neg ? -v : v;
         }
     }
     if (exact) *exact = ok;
     return v;
+}
+
+double jlp__ext80_to_double(const uint8_t *p, char bo, bool *exact) {
+    return ext80_round(p, bo, 53, 1023, exact);
+}
+
+float jlp__ext80_to_float(const uint8_t *p, char bo, bool *exact) {
+    return (float)ext80_round(p, bo, 24, 127, exact);
+}
+
+bool jlp__ext80_integer(const uint8_t *p, char bo, bool *neg, uint64_t *mag) {
+    uint8_t b[10];
+    for (int i = 0; i < 10; i++) b[i] = bo == '>' ? p[15 - i] : p[i];
+    uint64_t mant = 0;
+    for (int i = 7; i >= 0; i--) mant = (mant << 8) | b[i];
+    int exp = ((b[9] & 0x7F) << 8) | b[8];
+    *neg = (b[9] & 0x80) != 0;
+    *mag = 0;
+    if (!mant) return exp == 0; /* zero (an unnormal zero with an exponent: numpy's NaN) */
+    if (exp == 0x7FFF || (exp && !(mant >> 63)) || !exp) return false; /* inf, NaN, denormal */
+    int e2 = exp - 16383 - 63; /* value = mant * 2^e2, mant >= 2^63 */
+    if (e2 > 0) return false;  /* 2^64 or more */
+    if (e2 == 0) {
+        *mag = mant;
+        return true;
+    }
+    if (e2 <= -64) return false; /* below 1: a fraction */
+    if (mant & (((uint64_t)1 << -e2) - 1)) return false;
+    *mag = mant >> -e2;
+    return true;
 }
 
 double jlp__load_float(const uint8_t *p, uint64_t size, char bo, bool *exact) {

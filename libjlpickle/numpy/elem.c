@@ -61,12 +61,21 @@ void jlp__num_read(const jlp__dtype_info *d, const uint8_t *p, jlp__num *out) {
         out->kind = JLP__V_FLOAT;
         out->f = jlp__load_float(p, d->itemsize, bo, &exact);
         out->inexact = !exact;
+        if (d->itemsize > 8) {
+            out->ext = p;
+            out->ext_bo = bo;
+        }
         break;
     default: /* 'c': two floats of half the size each */
         out->kind = JLP__V_COMPLEX;
         out->f = jlp__load_float(p, d->itemsize / 2, bo, &exact);
         out->g = jlp__load_float(p + d->itemsize / 2, d->itemsize / 2, bo, &exact2);
         out->inexact = !exact || !exact2;
+        if (d->itemsize > 16) {
+            out->ext = p;
+            out->ext_g = p + d->itemsize / 2;
+            out->ext_bo = bo;
+        }
         break;
     }
 }
@@ -151,6 +160,28 @@ static double as_double(const jlp__num *v, bool *exact) {
     }
 }
 
+/* An int or bool as a float, rounded once to nearest as numpy's astype does (through
+ * a double it would round twice: 2^60 + 2^36 + 1 is 2^60 + 2^37 as a float, but 2^60
+ * by way of the double 2^60 + 2^36). false when bits are lost unless `round`. */
+static bool int_to_float(const jlp__num *v, bool round, float *out) {
+    bool exact;
+    double d = as_double(v, &exact);
+    float f = v->kind == JLP__V_UINT ? (float)v->u : (float)v->i;
+    if (!round && (!exact || (double)f != d)) return false;
+    *out = f;
+    return true;
+}
+
+/* A longdouble part as a float, rounded once: false on overflow or, unless `round`, when
+ * bits are lost. */
+static bool ext_to_float(const uint8_t *p, char bo, bool round, float *out) {
+    bool exact;
+    float f = jlp__ext80_to_float(p, bo, &exact);
+    if (!exact && (!round || isinf(f))) return false;
+    *out = f;
+    return true;
+}
+
 /* A double as a float: false when it does not fit (overflow) or, unless `round`, loses
  * bits. NaN and infinities convert. */
 static bool to_float(double d, bool round, float *out) {
@@ -158,8 +189,8 @@ static bool to_float(double d, bool round, float *out) {
         *out = (float)d;
         return true;
     }
-    if (fabs(d) > FLT_MAX) return false; /* beyond the largest float: not a rounding */
     float f = (float)d;
+    if (isinf(f)) return false; /* rounds beyond the largest float: an overflow, not a rounding */
     if (!round && (double)f != d) return false;
     *out = f;
     return true;
@@ -176,6 +207,19 @@ static bool to_int(const jlp__num *v, int64_t lo, int64_t hi, int64_t *out) {
     case JLP__V_UINT:
         return false; /* above INT64_MAX */
     case JLP__V_FLOAT:
+        if (v->inexact && v->ext) { /* a longdouble integer beyond 53 bits may still fit */
+            bool neg;
+            uint64_t mag;
+            if (!jlp__ext80_integer(v->ext, v->ext_bo, &neg, &mag)) return false;
+            if (neg && mag) {
+                if (mag - 1 > (uint64_t)-(lo + 1)) return false;
+                *out = -(int64_t)(mag - 1) - 1;
+            } else {
+                if (mag > (uint64_t)hi) return false;
+                *out = (int64_t)mag;
+            }
+            return true;
+        }
         if (v->inexact || !(v->f >= (double)lo) || !(v->f <= (double)hi) || v->f != trunc(v->f)) return false;
         /* (double)hi may round up to 2^63: that value itself is out of range */
         if (hi == INT64_MAX && v->f >= 9223372036854775808.0) return false;
@@ -198,6 +242,13 @@ static bool to_uint(const jlp__num *v, uint64_t hi, uint64_t *out) {
         *out = v->u;
         return true;
     case JLP__V_FLOAT:
+        if (v->inexact && v->ext) { /* a longdouble integer beyond 53 bits may still fit */
+            bool neg;
+            uint64_t mag;
+            if (!jlp__ext80_integer(v->ext, v->ext_bo, &neg, &mag) || (neg && mag) || mag > hi) return false;
+            *out = mag;
+            return true;
+        }
         if (v->inexact || !(v->f >= 0) || !(v->f < 18446744073709551616.0) || v->f != trunc(v->f) ||
             (uint64_t)v->f > hi)
             return false;
@@ -251,8 +302,18 @@ bool jlp__num_write(const jlp__num *v, jlp_elem t, bool round, void *dst) {
         return true;
     case JLP_F32: {
         if (v->kind == JLP__V_COMPLEX) return false;
-        double d = as_double(v, &exact);
         float f;
+        if (v->kind != JLP__V_FLOAT) {
+            if (!int_to_float(v, round, &f)) return false;
+            memcpy(dst, &f, sizeof f);
+            return true;
+        }
+        if (v->ext) {
+            if (!ext_to_float(v->ext, v->ext_bo, round, &f)) return false;
+            memcpy(dst, &f, sizeof f);
+            return true;
+        }
+        double d = as_double(v, &exact);
         if ((!exact && !round) || !to_float(d, round, &f)) return false;
         memcpy(dst, &f, sizeof f);
         return true;
@@ -266,6 +327,14 @@ bool jlp__num_write(const jlp__num *v, jlp_elem t, bool round, void *dst) {
     }
     case JLP_C64: case JLP_C128: {
         double re = as_double(v, &exact), im = v->kind == JLP__V_COMPLEX ? v->g : 0.0;
+        if (t == JLP_C64 && v->ext) { /* each part rounded once from the longdouble */
+            float c[2] = {0.0f, 0.0f};
+            if (!ext_to_float(v->ext, v->ext_bo, round, &c[0]) ||
+                (v->ext_g && !ext_to_float(v->ext_g, v->ext_bo, round, &c[1])))
+                return false;
+            memcpy(dst, c, sizeof c);
+            return true;
+        }
         if (!exact && !round) return false;
         if (t == JLP_C128) {
             double c[2] = {re, im};
@@ -273,7 +342,12 @@ bool jlp__num_write(const jlp__num *v, jlp_elem t, bool round, void *dst) {
             return true;
         }
         float c[2];
-        if (!to_float(re, round, &c[0]) || !to_float(im, round, &c[1])) return false;
+        if (v->kind != JLP__V_FLOAT && v->kind != JLP__V_COMPLEX) {
+            if (!int_to_float(v, round, &c[0])) return false;
+            c[1] = 0.0f;
+        } else if (!to_float(re, round, &c[0]) || !to_float(im, round, &c[1])) {
+            return false;
+        }
         memcpy(dst, c, sizeof c);
         return true;
     }

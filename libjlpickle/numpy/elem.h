@@ -24,6 +24,10 @@ typedef struct jlp__num {
     int64_t i;
     uint64_t u;
     double f, g;
+    /* a longdouble item's parts (real, imaginary) in byte order ext_bo, or NULL: what a
+       float or an int target converts from when the double f, g rounded the item */
+    const uint8_t *ext, *ext_g;
+    char ext_bo;
 } jlp__num;
 
 /** Whether items of dtype `d` are numbers this reads (b i u f c M m of the sizes numpy

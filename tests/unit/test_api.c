@@ -11,6 +11,7 @@
 #include "harness.h"
 #include "util.h"
 
+#include <float.h>
 #include <math.h>
 #include <unistd.h>
 
@@ -464,6 +465,75 @@ TEST(typed_views_are_zero_copy_when_they_can_be) {
     CHECK_STR(err.msg, "array: element 0 does not fit float32 exactly (JLP_AS_ROUND rounds floats)");
     CHECK_CODE(jlp_array_as(arr, JLP_F32, JLP_AS_ROUND, &w2, &err), JLP_OK);
     CHECK(((const float *)w2.data)[0] == 0.1f);
+    jlp_doc_free(d);
+}
+
+/* A one-element array of dtype `dt` holding `bytes`, viewed as `t`. */
+static jlp_code view1(jlp_doc *d, const char *dt, const void *bytes, size_t n, jlp_elem t, unsigned flags,
+                      void *out, jlp_error *err) {
+    uint64_t one = 1;
+    jlp_val *a = jlp_new_array(d, jlp_new_dtype(d, dt, err), 1, &one, 'C', bytes, n, JLP_COPY, err);
+    jlp_view v = JLP_VIEW_INIT;
+    jlp_code c = jlp_array_as(a, t, flags, &v, err);
+    if (!c) memcpy(out, v.data, v.elem_size);
+    return c;
+}
+
+/* Found by tests/views (random arrays against numpy's astype): rounding goes once from
+   the item's own value to the target, as numpy rounds; an overflow is only what rounds
+   to an infinity; a longdouble integer beyond a double's 53 bits converts to an int. */
+TEST(typed_views_round_once_as_numpy) {
+    jlp_doc *d = jlp_doc_new(NULL);
+    jlp_error err;
+    float f;
+    float c[2];
+    int64_t i;
+    uint64_t u;
+    /* 2^60 + 2^36 + 1: just above a float midpoint; by way of the double 2^60 + 2^36 (the
+       midpoint itself) it rounded to even, 2^60 */
+    int64_t near = ((int64_t)1 << 60) + ((int64_t)1 << 36) + 1;
+    CHECK_CODE(view1(d, "<i8", &near, 8, JLP_F32, JLP_AS_ROUND, &f, &err), JLP_OK);
+    CHECK(f == 0x1.000002p60f);
+    CHECK_CODE(view1(d, "<i8", &near, 8, JLP_C64, JLP_AS_ROUND, c, &err), JLP_OK);
+    CHECK(c[0] == 0x1.000002p60f && c[1] == 0.0f);
+    CHECK_CODE(view1(d, "<i8", &near, 8, JLP_F32, 0, &f, &err), JLP_E_RANGE);
+    uint64_t unear = ((uint64_t)1 << 63) + ((uint64_t)1 << 39) + 1;
+    CHECK_CODE(view1(d, "<u8", &unear, 8, JLP_F32, JLP_AS_ROUND, &f, &err), JLP_OK);
+    CHECK(f == 0x1.000002p63f);
+    /* a quarter ulp past FLT_MAX rounds to FLT_MAX; half an ulp rounds (to even) to inf */
+    double above = 0x1.fffffe8p127, half = 0x1.ffffffp127;
+    CHECK_CODE(view1(d, "<f8", &above, 8, JLP_F32, JLP_AS_ROUND, &f, &err), JLP_OK);
+    CHECK(f == 0x1.fffffep127f);
+    CHECK_CODE(view1(d, "<f8", &above, 8, JLP_F32, 0, &f, &err), JLP_E_RANGE);
+    CHECK_CODE(view1(d, "<f8", &half, 8, JLP_F32, JLP_AS_ROUND, &f, &err), JLP_E_RANGE);
+    CHECK_STR(err.msg, "array: element 0 does not fit float32 exactly");
+    /* x87 longdouble items (the bytes of this host's long double where it has them) */
+    if (sizeof(long double) == 16 && LDBL_MANT_DIG == 64) {
+        uint8_t ld[16] = {0};
+        long double big = 0x1p63L + 1, mid = 1.0L + 0x1p-24L + 0x1p-60L, neg = -0x1p63L;
+        memcpy(ld, &big, 10);
+        CHECK_CODE(view1(d, "<f16", ld, 16, JLP_U64, 0, &u, &err), JLP_OK);
+        CHECK(u == ((uint64_t)1 << 63) + 1);
+        CHECK_CODE(view1(d, "<f16", ld, 16, JLP_I64, 0, &i, &err), JLP_E_RANGE);
+        CHECK_CODE(jlp_as_uint64(scalar(d, "<f16", ld), &u, &err), JLP_OK);
+        CHECK(u == ((uint64_t)1 << 63) + 1);
+        memcpy(ld, &neg, 10);
+        CHECK_CODE(view1(d, "<f16", ld, 16, JLP_I64, 0, &i, &err), JLP_OK);
+        CHECK(i == INT64_MIN);
+        CHECK_CODE(view1(d, "<f16", ld, 16, JLP_U64, 0, &u, &err), JLP_E_RANGE);
+        /* 1 + 2^-24 + 2^-60: above the midpoint of 1 and 1 + 2^-23; the double 1 + 2^-24
+           in between made it 1 */
+        memcpy(ld, &mid, 10);
+        CHECK_CODE(view1(d, "<f16", ld, 16, JLP_F32, JLP_AS_ROUND, &f, &err), JLP_OK);
+        CHECK(f == 0x1.000002p0f);
+        CHECK_CODE(view1(d, "<f16", ld, 16, JLP_F32, 0, &f, &err), JLP_E_RANGE);
+        CHECK_CODE(view1(d, "<f16", ld, 16, JLP_I64, 0, &i, &err), JLP_E_RANGE);
+        uint8_t cld[32] = {0};
+        memcpy(cld, &mid, 10);
+        memcpy(cld + 16, &big, 10);
+        CHECK_CODE(view1(d, "<c32", cld, 32, JLP_C64, JLP_AS_ROUND, c, &err), JLP_OK);
+        CHECK(c[0] == 0x1.000002p0f && c[1] == 0x1p63f);
+    }
     jlp_doc_free(d);
 }
 
