@@ -753,14 +753,10 @@ static void save_global(writer *w, const jlp_val *g) {
         const char *last = name;
         for (const char *p = name; p < name + nl; p++)
             if (*p == '.') last = p + 1;
-        char *parent = jlp__doc_alloc(w->scratch, (size_t)(last - name));
-        char *modz = jlp__doc_alloc(w->scratch, ml + 1);
-        if (!parent || !modz) { nomem(w); return; }
-        memcpy(parent, name, (size_t)(last - 1 - name));
-        parent[last - 1 - name] = 0;
-        memcpy(modz, mod, ml);
-        modz[ml] = 0;
-        jlp_val *args[2] = {(jlp_val *)(uintptr_t)scratch_global(w, modz, parent),
+        /* by length: a loaded name may hold NULs (GLOBAL reads any byte but '\n') */
+        const jlp_val *parent = jlp__new_global(w->scratch, mod, ml, name, (size_t)(last - 1 - name));
+        if (!parent) { nomem(w); return; }
+        jlp_val *args[2] = {(jlp_val *)(uintptr_t)parent,
                             (jlp_val *)(uintptr_t)scratch_str(w, last, (size_t)(name + nl - last))};
         if (w->code) return;
         push(w, T_MEMOIZE, g, 0);

@@ -476,3 +476,31 @@ TEST(itemsize_zero_arrays) {
     }
     jlp_doc_free(d);
 }
+
+/* A loaded global whose dotted name holds NUL bytes (GLOBAL reads any byte but '\n'):
+ * below protocol 4 it is written as getattr(parent, last) with the parent named by
+ * length; a C string stopped the parent at the NUL, the empty name was refused and
+ * reported as NOMEM (fuzz_npy, corpus/fuzz_npy/regress_global_nul_dotted). */
+TEST(dotted_global_with_nul_bytes_below_protocol_4) {
+    static const uint8_t pk[] = "\x80\x02" "cm\x00x\na\x00" "b.c\n.";
+    jlp_error err;
+    jlp_doc *d = jlp_load_mem(pk, sizeof pk - 1, NULL, NULL, &err);
+    CHECK(d != NULL);
+    if (!d) return;
+    for (int proto = 0; proto <= 4; proto++) {
+        jlp_write_opts o = JLP_WRITE_OPTS_INIT;
+        o.protocol = proto;
+        void *out = NULL;
+        size_t len = 0;
+        CHECK_INT(jlp_dump_mem(jlp_doc_root(d), &o, &out, &len, &err), JLP_OK);
+        jlp_doc *back = out ? jlp_load_mem(out, len, NULL, NULL, &err) : NULL;
+        char *js = back ? json_of(jlp_doc_root(back)) : NULL;
+        CHECK_STR(js, proto >= 4 ? "{\"$global\":\"m\\u0000x.a\\u0000b.c\"}\n"
+                                 : "{\"$object\":{\"call\":\"builtins.getattr\",\"args\":"
+                                   "[{\"$global\":\"m\\u0000x.a\\u0000b\"},\"c\"]}}\n");
+        free(js);
+        jlp_doc_free(back);
+        free(out);
+    }
+    jlp_doc_free(d);
+}
