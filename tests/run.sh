@@ -177,6 +177,12 @@ if [ -z "${SAN_ONLY:-}" ]; then
     else
         skip "differential test (Python oracle)" "needs $PYTHON with joblib, numpy and lz4, and $B/tests/diffrun"
     fi
+    # typed views (jlp_array_as) of random arrays against numpy's astype, fixed seed
+    if "$PYTHON" -c 'import joblib, numpy' >/dev/null 2>&1; then
+        run "typed views vs numpy" env PYTHON="$PYTHON" sh tests/views/run.sh "$B"
+    else
+        skip "typed views vs numpy" "needs $PYTHON with joblib and numpy"
+    fi
     if "$PYTHON" -c 'import joblib, numpy, sklearn' >/dev/null 2>&1; then
         run "examples/sklearn_predict vs Python" sh tests/sklearn/run.sh "$B"
         run "builder output loaded by Python" sh tests/builder/run.sh "$B"
