@@ -431,8 +431,10 @@ out:
 
 /* ---- the iterative builder ----------------------------------------------------------- */
 
-enum { R_ITEM, R_DVAL, R_DKEY, R_CALLABLE, R_ARG, R_STATE, R_OITEM, R_ODKEY, R_ODVAL };
-enum { K_LIST, K_DICT, K_TUPLE, K_SET, K_FROZENSET, K_PAIRDICT, K_OBJECT, K_OBJARRAY };
+/* roles, in the order an object's parts are taken (the object is made at the first role
+   from R_STATE on, so its class, args and kwargs come before) */
+enum { R_ITEM, R_DVAL, R_DKEY, R_CALLABLE, R_ARG, R_KWARGS, R_STATE, R_OITEM, R_ODKEY, R_ODVAL };
+enum { K_LIST, K_DICT, K_TUPLE, K_SET, K_FROZENSET, K_PAIRDICT, K_OBJECT, K_OBJARRAY, K_PERSID };
 
 typedef struct step { jv *node; const jv *key; int role; } step;
 
@@ -441,10 +443,11 @@ typedef struct frame {
     int kind;
     step *plan;
     size_t n, i;
-    jlp_val *val, *key, *callable;
+    jlp_val *val, *key, *callable, *kwargs;
     jlp_val **vals;      /* tuple/frozenset items, object args, object array elements */
     size_t nv;
     int reduce;          /* "call" rather than "class" */
+    char order;          /* an object array's memory order */
     uint64_t shape[64];
     uint32_t ndim;
 } frame;
@@ -552,11 +555,13 @@ static jlp_val *immediate(ctx *c, jv *x, int *need_frame) {
         char order = o && jv_str_eq(c->t, o, "F", 1) ? 'F' : 'C';
         return ndarray(c, in, dt, shape, ndim, order);
     }
-    if (tag_is(tag, tl, "$persid") || tag_is(tag, tl, "$ext")) {
-        fail(c, x, "%.*s cannot be built: libjlpickle has no constructor for it", (int)tl, tag);
-        return NULL;
+    if (tag_is(tag, tl, "$ext")) {
+        jlp_val *n = in->kind == JV_NUM && !is_float_text(c->t + in->start, in->end - in->start) ? number(c, in) : NULL;
+        jlp_val *v = jlp_get_type(n) == JLP_INT ? jlp_new_ext(c->doc, jlp_get_int(n)) : NULL;
+        if (!v) fail(c, in, "expected an extension code, an int from 1 to 2147483647");
+        return v;
     }
-    if (tag_is(tag, tl, "$tuple") || tag_is(tag, tl, "$set") || tag_is(tag, tl, "$frozenset") ||
+    if (tag_is(tag, tl, "$persid") || tag_is(tag, tl, "$tuple") || tag_is(tag, tl, "$set") || tag_is(tag, tl, "$frozenset") ||
         tag_is(tag, tl, "$dict") || tag_is(tag, tl, "$object")) {
         *need_frame = 1;
         return NULL;
@@ -606,8 +611,15 @@ static int frame_init(ctx *c, frame *f, jv *x) {
         }
         return 0;
     }
+    if (tag_is(tag, tl, "$persid")) { /* its value: any value */
+        f->kind = K_PERSID;
+        if (add_step(f, &cap, in, NULL, R_ARG)) goto nomem;
+        return 0;
+    }
     if (tag_is(tag, tl, "$ndarray")) { /* object array */
         f->kind = K_OBJARRAY;
+        const jv *o = jv_get(c->t, in, "order");
+        f->order = o && jv_str_eq(c->t, o, "F", 1) ? 'F' : 'C';
         if (get_shape(c, jv_get(c->t, in, "shape"), f->shape, &f->ndim)) return -1;
         const jv *data = jv_get(c->t, in, "data");
         if (!data) { fail(c, in, "object array without \"data\""); return -1; }
@@ -630,14 +642,19 @@ static int frame_init(ctx *c, frame *f, jv *x) {
     jv *args = jv_get(c->t, in, "args"), *kw = jv_get(c->t, in, "kwargs"),
              *state = jv_get(c->t, in, "state"), *items = jv_get(c->t, in, "items"),
              *ditems = jv_get(c->t, in, "dictitems");
-    if (kw && (kw->kind != JV_OBJ || kw->n)) {
-        fail(c, kw, "kwargs (NEWOBJ_EX) cannot be built: libjlpickle has no constructor for them");
+    if (kw && (kw->kind != JV_OBJ || jv_tag(c->t, kw, &(const char *){NULL}, &(size_t){0}))) {
+        fail(c, kw, "expected \"kwargs\": {\"name\": value, ...}");
+        return -1;
+    }
+    if (kw && kw->n && f->reduce) {
+        fail(c, kw, "kwargs (NEWOBJ_EX) go with a \"class\", not a \"call\"");
         return -1;
     }
     if (args) {
         if (args->kind != JV_ARR) { fail(c, args, "expected \"args\": [...]"); return -1; }
         for (size_t i = 0; i < args->n; i++) if (add_step(f, &cap, &args->kids[i], NULL, R_ARG)) goto nomem;
     }
+    if (kw && kw->n && add_step(f, &cap, kw, NULL, R_KWARGS)) goto nomem;
     if (state && add_step(f, &cap, state, NULL, R_STATE)) goto nomem;
     if (items) {
         if (items->kind != JV_ARR) { fail(c, items, "expected \"items\": [...]"); return -1; }
@@ -668,7 +685,8 @@ static int push_val(ctx *c, frame *f, jlp_val *v) {
 static int make_object(ctx *c, frame *f) {
     if (f->val) return 0;
     jlp_val *args = jlp_new_tuple(c->doc, f->vals, f->nv);
-    f->val = f->reduce ? jlp_new_call(c->doc, f->callable, args) : jlp_new_object(c->doc, f->callable, args, NULL);
+    f->val = f->reduce ? jlp_new_call(c->doc, f->callable, args)
+                       : jlp_new_object_ex(c->doc, f->callable, args, f->kwargs, NULL);
     if (!f->val) { fail(c, f->node, "cannot build the object"); return -1; }
     f->node->user = f->val;
     return 0;
@@ -692,6 +710,7 @@ static int take(ctx *c, frame *f, int role, const jv *key, jlp_val *v) {
         break;
     case R_DKEY: case R_ODKEY: f->key = v; break;
     case R_CALLABLE: f->callable = v; break;
+    case R_KWARGS: f->kwargs = v; break;
     case R_ARG:
         if (f->kind == K_SET) rc = jlp_list_append(c->doc, f->val, v);
         else return push_val(c, f, v);
@@ -711,8 +730,11 @@ static int finish(ctx *c, frame *f) {
     case K_FROZENSET: f->val = jlp_new_frozenset(c->doc, f->vals, f->nv); break;
     case K_OBJECT: if (make_object(c, f)) return -1; break;
     case K_OBJARRAY:
-        f->val = jlp_new_object_array(c->doc, f->ndim, f->shape, f->vals, &e);
+        f->val = jlp_new_object_array_ex(c->doc, f->ndim, f->shape, f->order, f->vals, &e);
         if (!f->val) { fail(c, f->node, "%s", e.msg); return -1; }
+        break;
+    case K_PERSID:
+        f->val = f->nv == 1 ? jlp_new_persid(c->doc, f->vals[0]) : NULL;
         break;
     default: break;
     }

@@ -239,6 +239,9 @@ fi
 D=$(cd "$B" && pwd)/jldump
 printf '{"a":[1,\n  {"$tuple":[2,}]}' >"$work/bad_syntax.json"
 printf '{"a":\n {"$persid":"x"}}' >"$work/persid.json"
+printf '{"p":{"$persid":{"$tuple":["ref",7]}},"e":{"$ext":241},"ex":{"$ext":240},"k":{"$object":{"class":"fjmod.K","args":[1,2],"kwargs":{"x":3,"y":[4,{"$persid":"kw"}]}}},"oa":{"$ndarray":{"dtype":"|O","shape":[2,3],"order":"F","data":[["e00","e01","e02"],["e10","e11","e12"]]}}}\n' >"$work/pek.json"
+printf '{"e":{"$ext":0}}' >"$work/bad_ext.json"
+printf '{"o":{"$object":{"call":"m.f","args":[],"kwargs":{"a":1}}}}' >"$work/bad_kwargs.json"
 printf '{"a":{"$ref":"/b"}}' >"$work/bad_ref.json"
 printf '{"x":{"$ndarray":{"dtype":"<i4","shape":[2,2],"order":"C","data":[[1,2],[3]]}}}' >"$work/bad_shape.json"
 printf '[{"$wat":1}]' >"$work/bad_tag.json"
@@ -247,7 +250,17 @@ check err_npy_jldump 1 "$D" f8.npy o.pkl
 check fromjson_tags 0 sh -c "\"$D\" --from-json tags.json t.pkl && \"$J\" t.pkl"
 check fromjson_stdin 0 sh -c "\"$J\" --json small.pkl | \"$D\" --from-json - - | \"$J\" -"
 check fromjson_err_syntax 1 "$D" --from-json bad_syntax.json o.pkl
-check fromjson_err_persid 1 "$D" --from-json persid.json o.pkl
+# persistent ids, extension codes and NEWOBJ_EX kwargs are built (protocol 2 writes the
+# kwargs as copyreg.__newobj_ex__'s call, protocol 4 as NEWOBJ_EX); Python loads them
+check fromjson_persid 0 sh -c "\"$D\" --from-json persid.json o.pkl && \"$J\" o.pkl"
+check fromjson_persid_ext_kwargs 0 sh -c "\"$D\" --from-json pek.json o.pkl && \"$J\" --json o.pkl | cmp - pek.json && echo same"
+check fromjson_err_ext 1 "$D" --from-json bad_ext.json o.pkl
+check fromjson_err_kwargs 1 "$D" --from-json bad_kwargs.json o.pkl
+if /usr/bin/python3 -c 'import numpy' >/dev/null 2>&1; then
+    check fromjson_python 0 sh -c "\"$D\" --numpy-arrays --from-json pek.json p4.pkl && \"$D\" --numpy-arrays -p 2 --from-json pek.json p2.pkl && /usr/bin/python3 \"$here/fromjson_load.py\" p4.pkl p2.pkl"
+else
+    echo "skip fromjson_python: /usr/bin/python3 has no numpy"
+fi
 check fromjson_err_ref 1 "$D" --from-json bad_ref.json o.pkl
 check fromjson_err_shape 1 "$D" --from-json bad_shape.json o.pkl
 check fromjson_err_tag 1 "$D" --from-json bad_tag.json o.pkl
