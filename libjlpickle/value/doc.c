@@ -195,7 +195,7 @@ const char *jlp_type_name(jlp_type t) {
 
 const char *jlp__a_type(const jlp_val *v) {
     static const char *const names[] = {
-        "an invalid", "a none", "a bool", "an int", "a bigint", "a float", "a complex", "a str", "a bytes",
+        "an invalid", "None", "a bool", "an int", "a bigint", "a float", "a complex", "a str", "a bytes",
         "a bytearray", "a tuple", "a list", "a dict", "a set", "a frozenset", "a global", "an object",
         "an ndarray", "a scalar", "a dtype", "a persid", "an ext"};
     if (!v) return "a NULL";

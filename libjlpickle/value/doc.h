@@ -133,8 +133,8 @@ bool jlp__seq_append(jlp_doc *d, jlp_val *seq, jlp_val *const *items, size_t n);
 /** The dicts an object's attributes live in: its state when it is a dict, or the dict
  *  and the slots dict of a (dict, slots) state tuple; NULL where there is none. */
 void jlp__obj_attr_dicts(const jlp_val *obj, const jlp_val **d, const jlp_val **slots);
-/** @return the type of `v` named with its article for messages ("an int", "a list";
- *  "a NULL" for NULL). Static storage. */
+/** @return the type of `v` named with its article for messages ("an int", "a list",
+ *  "None"; "a NULL" for NULL). Static storage. */
 const char *jlp__a_type(const jlp_val *v);
 /** An object's attribute by a name of `n` bytes (see jlp_obj_attr), or NULL. */
 jlp_val *jlp__obj_attr_n(const jlp_val *obj, const char *name, size_t n);
