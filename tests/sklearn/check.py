@@ -1,11 +1,14 @@
 #!/usr/bin/python3
-"""check.py PROGRAM WORKDIR - examples/sklearn_predict.c against scikit-learn itself.
+"""check.py PROGRAM WORKDIR [IMPORTANCES] - examples/sklearn_predict.c (and
+examples/tree_importances.c) against scikit-learn itself.
 
 Trains every model examples/sklearn_predict.c claims (with fixed seeds), saves each with
 joblib.dump, saves 1000 test samples with numpy.save, runs PROGRAM MODEL X.npy, and
 compares its lines with Python's own predict() / predict_proba(): labels equal,
 probabilities and regression values within 1e-12 (absolute, or relative to values above
-1). Prints one line per model and "N passed, N failed" last; exit status 1 on a failure.
+1). With IMPORTANCES (examples/tree_importances.c built), each tree model's
+feature_importances_ and its largest tree's node count and depth are compared too.
+Prints one line per check and "N passed, N failed" last; exit status 1 on a failure.
 """
 import os
 import subprocess
@@ -96,8 +99,31 @@ def compare(model, X, lines, stats):
     return None
 
 
+def importances_differ(program, mpath, model):
+    """None when PROGRAM (examples/tree_importances.c) prints the model's
+    feature_importances_ (within TOL) and the node count and depth of its largest tree,
+    else why not."""
+    p = subprocess.run([program, mpath], capture_output=True, text=True)
+    if p.returncode:
+        return "tree_importances: exit status %d: %s" % (p.returncode, p.stderr.strip())
+    lines = p.stdout.splitlines()
+    want = model.feature_importances_
+    trees = [model] if not hasattr(model, "estimators_") else list(np.ravel(model.estimators_))
+    nodes = max(t.tree_.node_count for t in trees)
+    depth = max(t.tree_.max_depth for t in trees)
+    if len(lines) != len(want) + 1:
+        return "tree_importances: %d lines for %d features" % (len(lines), len(want))
+    for f, (line, w) in enumerate(zip(lines, want)):
+        if not close(float(line), float(w)):
+            return "tree_importances: feature %d: %s, Python %r" % (f, line, float(w))
+    if lines[-1] != "largest tree: %d nodes, depth %d" % (nodes, depth):
+        return "tree_importances: %r, Python %d nodes, depth %d" % (lines[-1], nodes, depth)
+    return None
+
+
 def main():
     program, work = sys.argv[1], sys.argv[2]
+    importances = sys.argv[3] if len(sys.argv) > 3 else None
     warnings.simplefilter("ignore")
     data = datasets()
     passed = failed = 0
@@ -118,6 +144,14 @@ def main():
         else:
             passed += 1
             print("ok   %-38s %d samples, largest difference %.3g" % (name, len(Xte), stats["diff"]))
+        if importances and hasattr(model, "feature_importances_") and hasattr(model, "n_features_in_"):
+            why = importances_differ(importances, mpath, model)
+            if why:
+                failed += 1
+                print("FAIL %s: %s" % (name, why))
+            else:
+                passed += 1
+                print("ok   %-38s feature importances, largest tree" % name)
     print("%d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
 

@@ -1,8 +1,9 @@
 #!/bin/sh
-# tests/sklearn/run.sh [BUILD_DIR] - examples/sklearn_predict.c against scikit-learn:
-# builds the example as a user would (cc, the static library, the Makefile's link
-# libraries) and runs tests/sklearn/check.py, which trains the models, saves them with
-# joblib and compares the program's predictions with Python's. Prints "N passed, N
+# tests/sklearn/run.sh [BUILD_DIR] - examples/sklearn_predict.c and
+# examples/tree_importances.c against scikit-learn: builds the examples as a user would
+# (cc, the static library, the Makefile's link libraries) and runs tests/sklearn/check.py,
+# which trains the models, saves them with joblib and compares the programs' predictions
+# and feature importances with Python's. Prints "N passed, N
 # failed" last. Run from the source root after `make`. PYTHON (default /usr/bin/python3),
 # CC (default cc).
 set -u
@@ -22,4 +23,11 @@ if ! $CC -std=c11 -Wall -Wextra -Werror -Ilibjlpickle -o "$work/sklearn_predict"
     echo "0 passed, 1 failed"
     exit 1
 fi
-"$PYTHON" tests/sklearn/check.py "$work/sklearn_predict" "$work"
+if ! $CC -std=c11 -Wall -Wextra -Werror -Ilibjlpickle -o "$work/tree_importances" examples/tree_importances.c \
+    "$B/libjlpickle.a" $LIBS 2>"$work/cc.log"; then
+    cat "$work/cc.log"
+    echo "FAIL: examples/tree_importances.c does not build"
+    echo "0 passed, 1 failed"
+    exit 1
+fi
+"$PYTHON" tests/sklearn/check.py "$work/sklearn_predict" "$work" "$work/tree_importances"
