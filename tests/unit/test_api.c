@@ -125,6 +125,7 @@ TEST(path_errors_name_the_failing_segment) {
     AT_FAILS(f.root, "/pipe/steps/2", JLP_E_NOT_FOUND, 11,
              "at '/pipe/steps', segment '2': index 2 is past the end of a list of 2");
     AT_FAILS(f.root, "/t/0/x", JLP_E_BAD_TYPE, 4, "at '/t/0', segment 'x': an int has no such part");
+    AT_FAILS(f.root, "/nothing/x", JLP_E_BAD_TYPE, 8, "at '/nothing', segment 'x': None has no such part");
     AT_FAILS(f.root, "/pipe/steps/0/1/mean_/0", JLP_E_BAD_TYPE, 21,
              "at '/pipe/steps/0/1/mean_', segment '0': a <f8 array's elements are not values: use jlp_array_as");
     AT_FAILS(f.root, "/nope", JLP_E_NOT_FOUND, 0, "at '', segment 'nope': no such key in a dict of 7 pairs");
