@@ -24,15 +24,22 @@ double jlp__half_to_double(uint16_t h) {
  * integer bit: encodings the FPU calls invalid (integer bit clear with a non-zero
  * exponent: unnormals, pseudo-infinities, pseudo-NaNs) convert to NaN; a pseudo-denormal
  * (exponent 0, integer bit set) has the denormals' exponent. */
-/* The x87 80-bit float at `p` (in 16 or 12 bytes of byte order `bo`) rounded to nearest
+/* The 10 bytes of an x87 80-bit float in an item of `size` bytes (12 or 16: the value
+ * first, then padding, in little-endian order; a big-endian item is all of it reversed,
+ * so its value is in its last 10 bytes), least significant first. */
+static void ext80_bytes(const uint8_t *p, uint64_t size, char bo, uint8_t b[10]) {
+    for (int i = 0; i < 10; i++) b[i] = bo == '>' ? p[size - 1 - (uint64_t)i] : p[i];
+}
+
+/* The x87 80-bit float in the item of `size` (16 or 12) bytes at `p`, byte order `bo`, rounded to nearest
  * (ties to even) to a binary float of `bits` significant bits and largest unbiased
  * exponent `emax` (subnormals below 1 - emax), returned as a double (exact for both
  * formats used: 53 bits, 1023 and 24 bits, 127). *exact false when bits were lost or
  * the value overflowed to an infinity. */
-static double ext80_round(const uint8_t *p, char bo, int bits, int emax, bool *exact) {
+static double ext80_round(const uint8_t *p, uint64_t size, char bo, int bits, int emax, bool *exact) {
     bool ok = true;
     uint8_t b[10];
-    for (int i = 0; i < 10; i++) b[i] = bo == '>' ? p[15 - i] : p[i];
+    ext80_bytes(p, size, bo, b);
     uint64_t mant = 0;
     for (int i = 7; i >= 0; i--) mant = (mant << 8) | b[i];
     int exp = ((b[9] & 0x7F) << 8) | b[8];
@@ -83,17 +90,17 @@ static double ext80_round(const uint8_t *p, char bo, int bits, int emax, bool *e
     return v;
 }
 
-double jlp__ext80_to_double(const uint8_t *p, char bo, bool *exact) {
-    return ext80_round(p, bo, 53, 1023, exact);
+double jlp__ext80_to_double(const uint8_t *p, uint64_t size, char bo, bool *exact) {
+    return ext80_round(p, size, bo, 53, 1023, exact);
 }
 
-float jlp__ext80_to_float(const uint8_t *p, char bo, bool *exact) {
-    return (float)ext80_round(p, bo, 24, 127, exact);
+float jlp__ext80_to_float(const uint8_t *p, uint64_t size, char bo, bool *exact) {
+    return (float)ext80_round(p, size, bo, 24, 127, exact);
 }
 
-bool jlp__ext80_integer(const uint8_t *p, char bo, bool *neg, uint64_t *mag) {
+bool jlp__ext80_integer(const uint8_t *p, uint64_t size, char bo, bool *neg, uint64_t *mag) {
     uint8_t b[10];
-    for (int i = 0; i < 10; i++) b[i] = bo == '>' ? p[15 - i] : p[i];
+    ext80_bytes(p, size, bo, b);
     uint64_t mant = 0;
     for (int i = 7; i >= 0; i--) mant = (mant << 8) | b[i];
     int exp = ((b[9] & 0x7F) << 8) | b[8];
@@ -128,5 +135,5 @@ double jlp__load_float(const uint8_t *p, uint64_t size, char bo, bool *exact) {
         memcpy(&d, &bits, 8);
         return d;
     }
-    return jlp__ext80_to_double(p, bo, exact);
+    return jlp__ext80_to_double(p, size, bo, exact);
 }

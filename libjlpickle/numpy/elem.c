@@ -64,6 +64,7 @@ void jlp__num_read(const jlp__dtype_info *d, const uint8_t *p, jlp__num *out) {
         if (d->itemsize > 8) {
             out->ext = p;
             out->ext_bo = bo;
+            out->ext_size = (uint8_t)d->itemsize;
         }
         break;
     default: /* 'c': two floats of half the size each */
@@ -75,6 +76,7 @@ void jlp__num_read(const jlp__dtype_info *d, const uint8_t *p, jlp__num *out) {
             out->ext = p;
             out->ext_g = p + d->itemsize / 2;
             out->ext_bo = bo;
+            out->ext_size = (uint8_t)(d->itemsize / 2);
         }
         break;
     }
@@ -174,9 +176,9 @@ static bool int_to_float(const jlp__num *v, bool round, float *out) {
 
 /* A longdouble part as a float, rounded once: false on overflow or, unless `round`, when
  * bits are lost. */
-static bool ext_to_float(const uint8_t *p, char bo, bool round, float *out) {
+static bool ext_to_float(const uint8_t *p, uint64_t size, char bo, bool round, float *out) {
     bool exact;
-    float f = jlp__ext80_to_float(p, bo, &exact);
+    float f = jlp__ext80_to_float(p, size, bo, &exact);
     if (!exact && (!round || isinf(f))) return false;
     *out = f;
     return true;
@@ -210,7 +212,7 @@ static bool to_int(const jlp__num *v, int64_t lo, int64_t hi, int64_t *out) {
         if (v->inexact && v->ext) { /* a longdouble integer beyond 53 bits may still fit */
             bool neg;
             uint64_t mag;
-            if (!jlp__ext80_integer(v->ext, v->ext_bo, &neg, &mag)) return false;
+            if (!jlp__ext80_integer(v->ext, v->ext_size, v->ext_bo, &neg, &mag)) return false;
             if (neg && mag) {
                 if (mag - 1 > (uint64_t)-(lo + 1)) return false;
                 *out = -(int64_t)(mag - 1) - 1;
@@ -245,7 +247,7 @@ static bool to_uint(const jlp__num *v, uint64_t hi, uint64_t *out) {
         if (v->inexact && v->ext) { /* a longdouble integer beyond 53 bits may still fit */
             bool neg;
             uint64_t mag;
-            if (!jlp__ext80_integer(v->ext, v->ext_bo, &neg, &mag) || (neg && mag) || mag > hi) return false;
+            if (!jlp__ext80_integer(v->ext, v->ext_size, v->ext_bo, &neg, &mag) || (neg && mag) || mag > hi) return false;
             *out = mag;
             return true;
         }
@@ -309,7 +311,7 @@ bool jlp__num_write(const jlp__num *v, jlp_elem t, bool round, void *dst) {
             return true;
         }
         if (v->ext) {
-            if (!ext_to_float(v->ext, v->ext_bo, round, &f)) return false;
+            if (!ext_to_float(v->ext, v->ext_size, v->ext_bo, round, &f)) return false;
             memcpy(dst, &f, sizeof f);
             return true;
         }
@@ -329,8 +331,8 @@ bool jlp__num_write(const jlp__num *v, jlp_elem t, bool round, void *dst) {
         double re = as_double(v, &exact), im = v->kind == JLP__V_COMPLEX ? v->g : 0.0;
         if (t == JLP_C64 && v->ext) { /* each part rounded once from the longdouble */
             float c[2] = {0.0f, 0.0f};
-            if (!ext_to_float(v->ext, v->ext_bo, round, &c[0]) ||
-                (v->ext_g && !ext_to_float(v->ext_g, v->ext_bo, round, &c[1])))
+            if (!ext_to_float(v->ext, v->ext_size, v->ext_bo, round, &c[0]) ||
+                (v->ext_g && !ext_to_float(v->ext_g, v->ext_size, v->ext_bo, round, &c[1])))
                 return false;
             memcpy(dst, c, sizeof c);
             return true;

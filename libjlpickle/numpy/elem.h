@@ -28,6 +28,7 @@ typedef struct jlp__num {
        float or an int target converts from when the double f, g rounded the item */
     const uint8_t *ext, *ext_g;
     char ext_bo;
+    uint8_t ext_size; /* bytes of each part's item (12 or 16) */
 } jlp__num;
 
 /** Whether items of dtype `d` are numbers this reads (b i u f c M m of the sizes numpy

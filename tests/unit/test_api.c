@@ -535,6 +535,17 @@ TEST(typed_views_round_once_as_numpy) {
         CHECK_CODE(view1(d, "<c32", cld, 32, JLP_C64, JLP_AS_ROUND, c, &err), JLP_OK);
         CHECK(c[0] == 0x1.000002p0f && c[1] == 0x1p63f);
     }
+    /* a big-endian 12-byte longdouble (numpy's on 32-bit x86, byte swapped): its value is
+       in its last 10 bytes; reading it as a 16-byte item went 4 bytes past (fuzz_npy,
+       corpus/fuzz_npy/regress_f12_big_endian) */
+    static const uint8_t be12[12] = {0, 0, 0x3f, 0xff, 0xc0, 0, 0, 0, 0, 0, 0, 0}; /* 1.5 */
+    double x = 0;
+    CHECK_CODE(jlp_as_double(scalar(d, ">f12", be12), &x, &err), JLP_OK);
+    CHECK(x == 1.5);
+    CHECK_CODE(view1(d, ">f12", be12, 12, JLP_F32, 0, &f, &err), JLP_OK);
+    CHECK(f == 1.5f);
+    static const uint8_t le12[12] = {0, 0, 0, 0, 0, 0, 0, 0xc0, 0xff, 0x3f, 0, 0};
+    CHECK_CODE(view1(d, "<f12", le12, 12, JLP_I64, 0, &i, &err), JLP_E_RANGE);
     jlp_doc_free(d);
 }
 
