@@ -117,8 +117,8 @@ JLP_API const char *jlp_version_string(void);
  *
  * NULL values after a failed lookup. The calls that read a value and report through
  * `err` (jlp_at, jlp_at_prefix, jlp_as_*, jlp_array_as, jlp_array_field, jlp_array_str,
- * jlp_array_copy_native, the jlp_dump_* and jlp_export_json* calls of a value) can be
- * chained: given a NULL value with an `err` that already holds an error, they keep that
+ * jlp_array_copy_native, the jlp_dump_* and jlp_export_json* calls of a value, and the
+ * dtype of jlp_new_array, jlp_new_scalar and jlp_new_dtype_copy) can be chained: given a NULL value with an `err` that already holds an error, they keep that
  * error as it is (code, offset, message) and return its code, so
  *     jlp_as_int64(jlp_at(model, "/n_features_in_", &err), &n, &err)
  * reports jlp_at's NOT_FOUND with the failing segment, not a type error. Given a NULL
@@ -971,8 +971,11 @@ JLP_API jlp_val *jlp_scalar_object(const jlp_val *v);
  * the document. Every constructor returns NULL on failure, and every constructor and
  * editing call keeps the reason in the document: jlp_doc_error() tells NOMEM from LIMIT
  * (a loaded document's limits.max_alloc), INVALID_ARG, BAD_UTF8... A NULL doc gives NULL
- * (or INVALID_ARG) and keeps nothing. Values of one document must not be put into
- * another; dtypes are the exception: jlp_new_array and jlp_new_scalar copy a dtype of
+ * (or INVALID_ARG) and keeps nothing. jlp_new_array, jlp_new_scalar and
+ * jlp_new_dtype_copy given a NULL dtype with an error already in `err` (a failed
+ * jlp_new_dtype or lookup) keep that error, in `err` and as the document's (section 2);
+ * with a clear `err` they fail with INVALID_ARG "...: NULL dtype". Values of one document
+ * must not be put into another; dtypes are the exception: jlp_new_array and jlp_new_scalar copy a dtype of
  * another document into theirs. Not thread-safe with respect to other uses of the same
  * document.
  * ===================================================================================== */

@@ -30,6 +30,16 @@ static jlp_val *no_room(jlp_doc *doc, jlp_error *err, const char *what) {
                   limit ? "the document's limits.max_alloc is reached" : "out of memory");
 }
 
+/* A NULL dtype (section 2 of jlpickle.h): the error a failed lookup or constructor left
+ * in err is kept and noted in the document as this call's failure; else INVALID_ARG. */
+static jlp_val *null_dtype(jlp_doc *doc, jlp_error *err, const char *what) {
+    jlp_code c = jlp__null_value(err);
+    if (c == JLP_E_INVALID_ARG && (!err || !strcmp(err->msg, "NULL value")))
+        return refuse(doc, err, c, "%s: NULL dtype", what);
+    jlp__doc_note(doc, c, "%s", err->msg);
+    return NULL;
+}
+
 /* Mark a value as made here (see value/build.c). */
 static jlp_val *built(jlp_val *v) {
     if (v) v->flags |= JLP_VF_BUILT;
@@ -58,6 +68,7 @@ jlp_val *jlp_new_dtype(jlp_doc *doc, const char *descr, jlp_error *err) {
 }
 
 jlp_val *jlp_new_dtype_copy(jlp_doc *doc, const jlp_val *dtype, jlp_error *err) {
+    if (doc && !dtype) return null_dtype(doc, err, "jlp_new_dtype_copy");
     jlp__clear(err);
     if (!doc) return refuse(NULL, err, JLP_E_INVALID_ARG, "NULL document");
     if (!dtype || dtype->type != JLP_DTYPE) return refuse(doc, err, JLP_E_INVALID_ARG, "jlp_new_dtype_copy: not a dtype");
@@ -67,6 +78,7 @@ jlp_val *jlp_new_dtype_copy(jlp_doc *doc, const jlp_val *dtype, jlp_error *err) 
 
 jlp_val *jlp_new_array(jlp_doc *doc, const jlp_val *dtype, uint32_t ndim, const uint64_t *shape, char order,
                        const void *data, size_t nbytes, jlp_ownership own, jlp_error *err) {
+    if (doc && !dtype) return null_dtype(doc, err, "jlp_new_array");
     jlp__clear(err);
     if (!doc) return refuse(NULL, err, JLP_E_INVALID_ARG, "NULL document");
     if (!dtype || dtype->type != JLP_DTYPE || (ndim && !shape) || ndim > 64 || (order != 'C' && order != 'F') ||
@@ -129,6 +141,7 @@ jlp_val *jlp_new_object_array(jlp_doc *doc, uint32_t ndim, const uint64_t *shape
 }
 
 jlp_val *jlp_new_scalar(jlp_doc *doc, const jlp_val *dtype, const void *data, jlp_error *err) {
+    if (doc && !dtype) return null_dtype(doc, err, "jlp_new_scalar");
     jlp__clear(err);
     if (!doc) return refuse(NULL, err, JLP_E_INVALID_ARG, "NULL document");
     if (!dtype || dtype->type != JLP_DTYPE || !data || jlp__dt(dtype)->hasobject)

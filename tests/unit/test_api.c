@@ -814,6 +814,44 @@ TEST(builder_failures_are_kept_in_the_document) {
     jlp_doc_free(d);
 }
 
+/* A constructor given the NULL dtype of a failed jlp_new_dtype or lookup keeps that error
+   (in err and as the document's), as the reading calls do (section 2 of jlpickle.h). */
+TEST(constructors_keep_the_error_of_a_null_dtype) {
+    jlp_doc *d = jlp_doc_new(NULL);
+    jlp_error err;
+    uint64_t two = 2;
+    double data[2] = {1, 2};
+    CHECK(jlp_new_array(d, jlp_new_dtype(d, "<f3", &err), 1, &two, 'C', data, sizeof data, JLP_COPY, &err) == NULL);
+    CHECK_ERR(err, JLP_E_BAD_DTYPE, 0);
+    CHECK_STR(err.msg, "jlp_new_dtype: unsupported dtype 'f3'");
+    CHECK(jlp_new_scalar(d, jlp_new_dtype(d, "<f3", &err), data, &err) == NULL);
+    CHECK_STR(err.msg, "jlp_new_dtype: unsupported dtype 'f3'");
+    CHECK(jlp_new_dtype_copy(d, jlp_at(jlp_doc_root(d), "", &err), &err) == NULL); /* no root */
+    CHECK_ERR(err, JLP_E_BAD_DTYPE, 0);
+    jlp_doc_free(d);
+    /* a lookup's NOT_FOUND, kept and noted in the document */
+    d = jlp_doc_new(NULL);
+    jlp_val *root = jlp_new_dict(d);
+    jlp_doc_set_root(d, root);
+    CHECK(jlp_new_array(d, jlp_at(root, "/dtype", &err), 1, &two, 'C', data, sizeof data, JLP_COPY, &err) == NULL);
+    CHECK_ERR(err, JLP_E_NOT_FOUND, 0);
+    CHECK_STR(err.msg, "at '', segment 'dtype': no such key in a dict of 0 pairs");
+    jlp_error kept;
+    CHECK_CODE(jlp_doc_error(d, &kept), JLP_E_NOT_FOUND);
+    CHECK_STR(kept.msg, "at '', segment 'dtype': no such key in a dict of 0 pairs");
+    jlp_doc_free(d);
+    /* with a clear err: INVALID_ARG naming the call */
+    d = jlp_doc_new(NULL);
+    jlp_error clear = JLP_ERROR_INIT;
+    CHECK(jlp_new_scalar(d, NULL, data, &clear) == NULL);
+    CHECK_ERR(clear, JLP_E_INVALID_ARG, 0);
+    CHECK_STR(clear.msg, "jlp_new_scalar: NULL dtype");
+    CHECK(jlp_new_array(d, NULL, 1, &two, 'C', data, sizeof data, JLP_COPY, NULL) == NULL);
+    CHECK_CODE(jlp_doc_error(d, &kept), JLP_E_INVALID_ARG);
+    CHECK_STR(kept.msg, "jlp_new_scalar: NULL dtype");
+    jlp_doc_free(d);
+}
+
 TEST(dtypes_of_another_document_are_copied) {
     jlp_error err;
     jlp_doc *src = jlp_doc_new(NULL);
