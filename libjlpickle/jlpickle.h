@@ -118,8 +118,9 @@ JLP_API const char *jlp_version_string(void);
  * NULL values after a failed lookup. The calls that read a value and report through
  * `err` (jlp_at, jlp_at_prefix, jlp_as_*, jlp_array_as, jlp_array_field, jlp_array_str,
  * jlp_array_copy_native, the jlp_dump_* and jlp_export_json* calls of a value, and the
- * dtype of jlp_new_array, jlp_new_scalar and jlp_new_dtype_copy) can be chained: given a NULL value with an `err` that already holds an error, they keep that
- * error as it is (code, offset, message) and return its code, so
+ * dtype of jlp_new_array, jlp_new_scalar and jlp_new_dtype_copy) can be chained: given
+ * a NULL value with an `err` that already holds an error, they keep that error as it
+ * is (code, offset, message) and return its code, so
  *     jlp_as_int64(jlp_at(model, "/n_features_in_", &err), &n, &err)
  * reports jlp_at's NOT_FOUND with the failing segment, not a type error. Given a NULL
  * value with an `err` that holds JLP_OK (or a NULL err), they fail with INVALID_ARG
