@@ -1213,7 +1213,11 @@ static void save_dtype(writer *w, const jlp_val *dt) {
     }
     bool sized = flexible || d->structured || d->sub_base;
     int64_t flags = dtype_flags(d);
-    if (flags > 127) flags -= 256; /* numpy keeps flags in a signed char */
+    /* numpy keeps flags in a signed char: the low byte, signed (a loaded state may hold
+     * any int; numpy ignores it for built-in types and refuses it out of range for the
+     * others, and wrapping it once more must not change it again) */
+    flags &= 0xFF;
+    if (flags > 127) flags -= 256;
     char bo[2] = {d->byteorder, 0};
     jlp_val *st[9] = {s_int(w, 3), (jlp_val *)(uintptr_t)scratch_str(w, bo, 1), sub, names, fields,
                       s_int(w, sized ? (int64_t)d->itemsize : -1),

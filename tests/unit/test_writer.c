@@ -504,3 +504,36 @@ TEST(dotted_global_with_nul_bytes_below_protocol_4) {
     }
     jlp_doc_free(d);
 }
+
+/* A dtype state's flags beyond a signed char (numpy ignores them for built-in types and
+ * refuses them for flexible ones; the reader takes them): written as numpy's char keeps
+ * them, the low byte signed, and written again unchanged. Each write took 256 off
+ * (fuzz_npy: "writing an object array is not a fixed point",
+ * corpus/fuzz_npy/regress_dtype_flags_fixed_point). */
+TEST(dtype_flags_beyond_a_char_are_written_as_a_fixed_point) {
+    /* pickle.dumps(numpy.dtype('V8'), 2) with the state's flags 0 made 0x31FFFFFF */
+    static const uint8_t pk[] = "\x80\x02" "cnumpy\ndtype\nq\x00X\x02\x00\x00\x00V8q\x01\x89\x88\x87q\x02Rq\x03"
+                                "(K\x03X\x01\x00\x00\x00|q\x04NNNK\x08K\x01J\xff\xff\xff\x31tq\x05" "b.";
+    jlp_error err;
+    jlp_doc *d = jlp_load_mem(pk, sizeof pk - 1, NULL, NULL, &err);
+    CHECK(d != NULL);
+    if (!d) return;
+    jlp_write_opts o = JLP_WRITE_OPTS_INIT;
+    o.protocol = 2;
+    void *out1 = NULL, *out2 = NULL;
+    size_t n1 = 0, n2 = 0;
+    CHECK_INT(jlp_dump_mem(jlp_doc_root(d), &o, &out1, &n1, &err), JLP_OK);
+    jlp_doc *back = out1 ? jlp_load_mem(out1, n1, NULL, NULL, &err) : NULL;
+    CHECK(back != NULL);
+    if (back) CHECK_INT(jlp_dump_mem(jlp_doc_root(back), &o, &out2, &n2, &err), JLP_OK);
+    CHECK(out1 && out2 && n1 == n2 && !memcmp(out1, out2, n1));
+    /* the state's flags: the low byte 0xFF as a signed char, -1 (BININT -1) */
+    static const uint8_t flags[] = {'K', 0x08, 'K', 0x01, 'J', 0xff, 0xff, 0xff, 0xff, 't'};
+    int found = 0;
+    for (size_t i = 0; out1 && i + sizeof flags <= n1; i++) found |= !memcmp((const uint8_t *)out1 + i, flags, sizeof flags);
+    CHECK(found);
+    free(out1);
+    free(out2);
+    jlp_doc_free(back);
+    jlp_doc_free(d);
+}
