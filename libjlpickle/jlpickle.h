@@ -1072,7 +1072,8 @@ JLP_API jlp_code jlp_obj_set_dictitem(jlp_doc *doc, jlp_val *obj, jlp_val *key, 
  *  @return the dtype, or NULL with err filled (BAD_DTYPE). */
 JLP_API jlp_val *jlp_new_dtype(jlp_doc *doc, const char *descr, jlp_error *err);
 /** A copy in `doc` of a dtype of any document (its metadata left out).
- *  @return the dtype, or NULL with err filled (INVALID_ARG, NOMEM, LIMIT). */
+ *  @return the dtype, or NULL with err filled (INVALID_ARG, NOMEM, LIMIT; a NULL dtype
+ *  keeps the error already in `err`, section 2). */
 JLP_API jlp_val *jlp_new_dtype_copy(jlp_doc *doc, const jlp_val *dtype, jlp_error *err);
 
 /** How jlp_new_array takes the caller's bytes. */
@@ -1086,7 +1087,7 @@ typedef enum jlp_ownership {
  *  'C' or 'F', in the dtype's byte order) are at `data`. For an object dtype pass the
  *  elements as jlp_val pointers with jlp_new_object_array instead.
  *  @return the array, or NULL with err filled (INVALID_ARG when nbytes does not match,
- *  BAD_ARRAY, NOMEM). */
+ *  BAD_ARRAY, NOMEM; a NULL dtype keeps the error already in `err`, section 2). */
 JLP_API jlp_val *jlp_new_array(jlp_doc *doc, const jlp_val *dtype, uint32_t ndim, const uint64_t *shape,
                                char order, const void *data, size_t nbytes, jlp_ownership own,
                                jlp_error *err);
@@ -1097,7 +1098,9 @@ JLP_API jlp_val *jlp_new_object_array(jlp_doc *doc, uint32_t ndim, const uint64_
  *  which are still given and written in C order). */
 JLP_API jlp_val *jlp_new_object_array_ex(jlp_doc *doc, uint32_t ndim, const uint64_t *shape, char order,
                                          jlp_val *const *items, jlp_error *err);
-/** A numpy scalar of `dtype` whose item bytes are at `data` (itemsize bytes, copied). */
+/** A numpy scalar of `dtype` whose item bytes are at `data` (itemsize bytes, copied).
+ *  @return the scalar, or NULL with err filled (INVALID_ARG; a NULL dtype keeps the
+ *  error already in `err`, section 2). */
 JLP_API jlp_val *jlp_new_scalar(jlp_doc *doc, const jlp_val *dtype, const void *data, jlp_error *err);
 /** A writable pointer to an array's bytes, for editing in place: bytes borrowed from the
  *  input, the caller or a read-only mapping are first copied into the document; bytes
@@ -1168,14 +1171,17 @@ JLP_API jlp_code jlp_dump_path(const jlp_val *root, const char *path, const jlp_
                                jlp_error *err);
 /** Write to a file descriptor from its current position (pipes work; nothing seeks).
  *  Array padding is computed from the descriptor's position when it can be queried, else
- *  from 0. The descriptor is not closed. */
+ *  from 0. The descriptor is not closed. @return as jlp_dump_path (a NULL root too). */
 JLP_API jlp_code jlp_dump_fd(const jlp_val *root, int fd, const jlp_write_opts *opts, jlp_error *err);
-/** Write with fwrite() to `fp` (not closed; not flushed beyond stdio). */
+/** Write with fwrite() to `fp` (not closed; not flushed beyond stdio). @return as
+ *  jlp_dump_path (a NULL root too). */
 JLP_API jlp_code jlp_dump_file(const jlp_val *root, FILE *fp, const jlp_write_opts *opts, jlp_error *err);
-/** Write through a callback (jlp_write_fn returns nonzero to fail the write with IO). */
+/** Write through a callback (jlp_write_fn returns nonzero to fail the write with IO).
+ *  @return as jlp_dump_path (a NULL root too). */
 JLP_API jlp_code jlp_dump_cb(const jlp_val *root, jlp_write_fn fn, void *ctx, const jlp_write_opts *opts,
                              jlp_error *err);
-/** Write into a new malloc()ed buffer (*out, *len); the caller frees it with free(). */
+/** Write into a new malloc()ed buffer (*out, *len); the caller frees it with free().
+ *  @return as jlp_dump_path (a NULL root too); *out is NULL and *len 0 on failure. */
 JLP_API jlp_code jlp_dump_mem(const jlp_val *root, const jlp_write_opts *opts, void **out, size_t *len,
                               jlp_error *err);
 
