@@ -16,18 +16,13 @@ LIBS=$(make -s -p -n -f Makefile B="$B" 2>/dev/null | sed -n 's/^LDLIBS_LIB := /
 [ -n "$LIBS" ] || LIBS="-lz -lbz2 -llzma -llz4 -lzstd -lm"
 work=$(mktemp -d) || exit 2
 trap 'rm -rf "$work"' EXIT
-if ! $CC -std=c11 -Wall -Wextra -Werror -Ilibjlpickle -o "$work/sklearn_predict" examples/sklearn_predict.c \
-    "$B/libjlpickle.a" $LIBS 2>"$work/cc.log"; then
-    cat "$work/cc.log"
-    echo "FAIL: examples/sklearn_predict.c does not build"
-    echo "0 passed, 1 failed"
-    exit 1
-fi
-if ! $CC -std=c11 -Wall -Wextra -Werror -Ilibjlpickle -o "$work/tree_importances" examples/tree_importances.c \
-    "$B/libjlpickle.a" $LIBS 2>"$work/cc.log"; then
-    cat "$work/cc.log"
-    echo "FAIL: examples/tree_importances.c does not build"
-    echo "0 passed, 1 failed"
-    exit 1
-fi
+for prog in sklearn_predict tree_importances; do
+    if ! $CC -std=c11 -Wall -Wextra -Werror -Ilibjlpickle -o "$work/$prog" "examples/$prog.c" \
+        "$B/libjlpickle.a" $LIBS 2>"$work/cc.log"; then
+        cat "$work/cc.log"
+        echo "FAIL: examples/$prog.c does not build"
+        echo "0 passed, 1 failed"
+        exit 1
+    fi
+done
 "$PYTHON" tests/sklearn/check.py "$work/sklearn_predict" "$work" "$work/tree_importances"
