@@ -166,11 +166,16 @@ static double as_double(const jlp__num *v, bool *exact) {
  * a double it would round twice: 2^60 + 2^36 + 1 is 2^60 + 2^37 as a float, but 2^60
  * by way of the double 2^60 + 2^36). false when bits are lost unless `round`. */
 static bool int_to_float(const jlp__num *v, bool round, float *out) {
-    bool exact;
-    double d = as_double(v, &exact);
-    float f = v->kind == JLP__V_UINT ? (float)v->u : (float)v->i;
-    if (!round && (!exact || (double)f != d)) return false;
-    *out = f;
+    bool neg = v->kind != JLP__V_UINT && v->i < 0;
+    uint64_t m = v->kind == JLP__V_UINT ? v->u : neg ? 0 - (uint64_t)v->i : (uint64_t)v->i;
+    /* in integers rather than by the compiler's conversion, which some targets and
+     * emulators (valgrind) do by way of a double */
+    int shift = m >> 24 ? 40 - __builtin_clzll(m) : 0; /* the bits below the float's 24 */
+    uint64_t kept = m >> shift, rem = shift ? m & (((uint64_t)1 << shift) - 1) : 0;
+    if (rem && !round) return false;
+    if (shift && (rem > (uint64_t)1 << (shift - 1) || (rem == (uint64_t)1 << (shift - 1) && (kept & 1)))) kept++;
+    float f = ldexpf((float)kept, shift); /* kept <= 2^24: exact, and so is the scaling */
+    *out = neg ? -f : f;
     return true;
 }
 

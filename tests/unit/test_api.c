@@ -480,6 +480,16 @@ static jlp_code view1(jlp_doc *d, const char *dt, const void *bytes, size_t n, j
     return c;
 }
 
+/* The 16 bytes of a little-endian x87 longdouble item: sign, unbiased exponent and the
+   64-bit significand (its integer bit included), then 6 bytes of padding. */
+static void ext80(uint8_t out[16], int neg, int exp, uint64_t mant) {
+    memset(out, 0, 16);
+    for (int k = 0; k < 8; k++) out[k] = (uint8_t)(mant >> (8 * k));
+    unsigned e = (unsigned)(exp + 16383) | (neg ? 0x8000u : 0);
+    out[8] = (uint8_t)e;
+    out[9] = (uint8_t)(e >> 8);
+}
+
 /* Found by tests/views (random arrays against numpy's astype): rounding goes once from
    the item's own value to the target, as numpy rounds; an overflow is only what rounds
    to an infinity; a longdouble integer beyond a double's 53 bits converts to an int. */
@@ -508,33 +518,32 @@ TEST(typed_views_round_once_as_numpy) {
     CHECK_CODE(view1(d, "<f8", &above, 8, JLP_F32, 0, &f, &err), JLP_E_RANGE);
     CHECK_CODE(view1(d, "<f8", &half, 8, JLP_F32, JLP_AS_ROUND, &f, &err), JLP_E_RANGE);
     CHECK_STR(err.msg, "array: element 0 does not fit float32 exactly");
-    /* x87 longdouble items (the bytes of this host's long double where it has them) */
-    if (sizeof(long double) == 16 && LDBL_MANT_DIG == 64) {
-        uint8_t ld[16] = {0};
-        long double big = 0x1p63L + 1, mid = 1.0L + 0x1p-24L + 0x1p-60L, neg = -0x1p63L;
-        memcpy(ld, &big, 10);
-        CHECK_CODE(view1(d, "<f16", ld, 16, JLP_U64, 0, &u, &err), JLP_OK);
-        CHECK(u == ((uint64_t)1 << 63) + 1);
-        CHECK_CODE(view1(d, "<f16", ld, 16, JLP_I64, 0, &i, &err), JLP_E_RANGE);
-        CHECK_CODE(jlp_as_uint64(scalar(d, "<f16", ld), &u, &err), JLP_OK);
-        CHECK(u == ((uint64_t)1 << 63) + 1);
-        memcpy(ld, &neg, 10);
-        CHECK_CODE(view1(d, "<f16", ld, 16, JLP_I64, 0, &i, &err), JLP_OK);
-        CHECK(i == INT64_MIN);
-        CHECK_CODE(view1(d, "<f16", ld, 16, JLP_U64, 0, &u, &err), JLP_E_RANGE);
-        /* 1 + 2^-24 + 2^-60: above the midpoint of 1 and 1 + 2^-23; the double 1 + 2^-24
-           in between made it 1 */
-        memcpy(ld, &mid, 10);
-        CHECK_CODE(view1(d, "<f16", ld, 16, JLP_F32, JLP_AS_ROUND, &f, &err), JLP_OK);
-        CHECK(f == 0x1.000002p0f);
-        CHECK_CODE(view1(d, "<f16", ld, 16, JLP_F32, 0, &f, &err), JLP_E_RANGE);
-        CHECK_CODE(view1(d, "<f16", ld, 16, JLP_I64, 0, &i, &err), JLP_E_RANGE);
-        uint8_t cld[32] = {0};
-        memcpy(cld, &mid, 10);
-        memcpy(cld + 16, &big, 10);
-        CHECK_CODE(view1(d, "<c32", cld, 32, JLP_C64, JLP_AS_ROUND, c, &err), JLP_OK);
-        CHECK(c[0] == 0x1.000002p0f && c[1] == 0x1p63f);
-    }
+    /* x87 longdouble items, written byte by byte (no long double arithmetic: valgrind
+       does it in 64 bits): 2^63 + 1, -2^63, 1 + 2^-24 + 2^-60 */
+    uint8_t ld[16];
+    ext80(ld, 0, 63, 0x8000000000000001u);
+    CHECK_CODE(view1(d, "<f16", ld, 16, JLP_U64, 0, &u, &err), JLP_OK);
+    CHECK(u == ((uint64_t)1 << 63) + 1);
+    CHECK_CODE(view1(d, "<f16", ld, 16, JLP_I64, 0, &i, &err), JLP_E_RANGE);
+    CHECK_CODE(jlp_as_uint64(scalar(d, "<f16", ld), &u, &err), JLP_OK);
+    CHECK(u == ((uint64_t)1 << 63) + 1);
+    uint8_t neg[16];
+    ext80(neg, 1, 63, 0x8000000000000000u);
+    CHECK_CODE(view1(d, "<f16", neg, 16, JLP_I64, 0, &i, &err), JLP_OK);
+    CHECK(i == INT64_MIN);
+    CHECK_CODE(view1(d, "<f16", neg, 16, JLP_U64, 0, &u, &err), JLP_E_RANGE);
+    /* above the midpoint of 1 and 1 + 2^-23; the double 1 + 2^-24 in between made it 1 */
+    uint8_t mid[16];
+    ext80(mid, 0, 0, 0x8000008000000008u);
+    CHECK_CODE(view1(d, "<f16", mid, 16, JLP_F32, JLP_AS_ROUND, &f, &err), JLP_OK);
+    CHECK(f == 0x1.000002p0f);
+    CHECK_CODE(view1(d, "<f16", mid, 16, JLP_F32, 0, &f, &err), JLP_E_RANGE);
+    CHECK_CODE(view1(d, "<f16", mid, 16, JLP_I64, 0, &i, &err), JLP_E_RANGE);
+    uint8_t cld[32];
+    memcpy(cld, mid, 16);
+    memcpy(cld + 16, ld, 16);
+    CHECK_CODE(view1(d, "<c32", cld, 32, JLP_C64, JLP_AS_ROUND, c, &err), JLP_OK);
+    CHECK(c[0] == 0x1.000002p0f && c[1] == 0x1p63f);
     /* a big-endian 12-byte longdouble (numpy's on 32-bit x86, byte swapped): its value is
        in its last 10 bytes; reading it as a 16-byte item went 4 bytes past (fuzz_npy,
        corpus/fuzz_npy/regress_f12_big_endian) */
