@@ -411,7 +411,9 @@ static const char OVERLAP_PKL[] =
     ;
 
 TEST(writer_refusals_and_round_trips) {
-    jlp_error err;
+    /* a call given a NULL value reads err (a failed lookup's error is kept, jlpickle.h
+       section 2): it starts cleared */
+    jlp_error err = JLP_ERROR_INIT;
     void *out = NULL;
     size_t len = 0;
     CHECK_INT(jlp_dump_npy_mem(NULL, &out, &len, &err), JLP_E_INVALID_ARG);
