@@ -529,6 +529,13 @@ def bundle_cases(tmpdir, torch_dir):
     cases.append(("b_ckpt.tar", tar_bytes([("ckpt/pytorch_model.bin", ckpt)]), ref_ckpt))
     cases.append(("b_ckpt.tar.xz", compress("xz", tar_bytes([("pytorch_model.bin", ckpt)])), ref_ckpt))
     cases.append(("b_ckpt.zip", zip_bytes([("t_state_dict.pt", ckpt)], zipfile.ZIP_DEFLATED), ref_ckpt))
+    # bundles wrapped once more: no model file at the top, one nested archive holding it
+    model_tar = tar_bytes([("model/model.joblib", plain), ("model/README.txt", readme)])
+    cases.append(("b_tar_in.zip", zip_bytes([("bundle.tar", model_tar)], zipfile.ZIP_DEFLATED), ref_plain))
+    cases.append(("b_targz_in.zip", zip_bytes([("README.txt", readme), ("bundle.tar.gz", compress("gzip", model_tar))],
+                                              zipfile.ZIP_STORED), ref_plain))
+    cases.append(("b_zip_in.tar.gz", compress("gzip", tar_bytes([("export", None), ("export/model.zip", zip_bytes(
+        [("model.joblib", arrays)], zipfile.ZIP_STORED))])), ref_arrays))
     return cases
 
 
