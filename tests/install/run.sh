@@ -53,9 +53,12 @@ if [ "$got" = "/opt/jlp /opt/jlp/lib64" ]; then ok; else
     bad "make install PREFIX=/opt/jlp LIBDIR=/opt/jlp/lib64 installed a .pc whose prefix and libdir are: $got"
 fi
 
-# a packager's CPPFLAGS and LDFLAGS, and no -Werror, in a plain build's commands
-cc_name=$(make -s print-CC)
-make -n B="$dest/flags" CPPFLAGS=-DJLP_PROBE_CPPFLAGS LDFLAGS=-Wl,-O1,--probe-ldflags all 2>/dev/null |
+# a packager's CPPFLAGS and LDFLAGS, and no -Werror, in a plain build's commands: a make
+# of its own, not a child of make check's (whose MAKEFLAGS name a jobserver this shell
+# does not hold, and whose WERROR is in the environment)
+cc_name=$( (unset MAKEFLAGS MFLAGS MAKELEVEL WERROR; make -s --no-print-directory print-CC) )
+(unset MAKEFLAGS MFLAGS MAKELEVEL WERROR
+ make -n --no-print-directory B="$dest/flags" CPPFLAGS=-DJLP_PROBE_CPPFLAGS LDFLAGS=-Wl,-O1,--probe-ldflags all) 2>/dev/null |
     sed -e ':a' -e '/\\$/{N' -e 's/\\\n//' -e 'ba' -e '}' >"$dest/cmds"
 awk -v cc="$cc_name" '
 $1 != cc { next }
