@@ -1468,7 +1468,10 @@ typedef enum jlp_archive_kind {
  *  its model member: the one regular member whose name ends in .joblib, .pkl, .pickle,
  *  .pt, .pth, .bin, .npy or .npz, optionally followed by a compressor's extension
  *  (.z .gz .bz2 .lzma .xz .lz4 .zst), not counting the companion files of joblib <= 0.9
- *  (`<model>_NN.npy`, `<model>_NN.npy.z`). @return the kind; JLP_KIND_BUNDLE for NULL. */
+ *  (`<model>_NN.npy`, `<model>_NN.npy.z`); when there is none, the one regular member
+ *  named as an archive (.tar, optionally with a compressor's extension, .tgz, .zip),
+ *  which jlp_load_archive() loads by these same rules. @return the kind;
+ *  JLP_KIND_BUNDLE for NULL. */
 JLP_API jlp_archive_kind jlp_archive_kind_of(const jlp_archive *ar, size_t *model);
 /** Load the archive as a whole, as jlp_load_path() does:
  *   - TORCH: `<prefix>/data.pkl` with each persistent id ('storage', type, key,

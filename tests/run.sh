@@ -138,6 +138,7 @@ if [ -z "${SAN_ONLY:-}" ]; then
             fi
             rm -rf "$fresha"
             run "npz writes (numpy.load)" "$PYTHON" tests/archive/check_npz_writes.py "$B"
+            run "torch weights_only allowlist safe in the scan" "$PYTHON" tests/archive/check_weights_only.py "$B"
         else
             skip "test_archive (fresh Python set)" "needs $PYTHON with torch and scikit-learn"
         fi

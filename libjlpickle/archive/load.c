@@ -172,6 +172,13 @@ static bool model_ext(const char *name, size_t n, bool npy) {
     return npy && ends_with(name, n, ".npy");
 }
 
+/* A member named as an archive: *.tar and *.zip (a tar optionally followed by a
+ * compressor's extension), *.tgz. */
+static bool archive_ext(const char *name, size_t n) {
+    if (ends_with(name, n, ".tgz") || ends_with(name, n, ".zip")) return true;
+    return ends_with(name, strip_codec_ext(name, n), ".tar");
+}
+
 /* A companion of joblib <= 0.9: `<main>_NN.npy` or `<main>_NN.npy.z` beside `main`. */
 static bool companion_of(const jlp__member *c, const jlp__member *main) {
     size_t n = c->name_len;
@@ -240,6 +247,20 @@ jlp_archive_kind jlp_archive_kind_of(const jlp_archive *ar, size_t *model) {
         return JLP_KIND_MODEL;
     }
     if (zip && (npy || (!count && ar->n == 0))) return JLP_KIND_NPZ;
+    if (!count) {
+        /* No model file at this level: a bundle wrapped once more (a tar in a zip, a
+         * zip in a tar.gz) holds its model in its one nested archive, which is loaded
+         * by these same rules (jlp_archive_opts.max_depth bounds the nesting). */
+        for (size_t i = 0; i < ar->n; i++) {
+            if (!regular(&ar->m[i]) || !archive_ext(ar->m[i].name, ar->m[i].name_len)) continue;
+            count++;
+            found = i;
+        }
+        if (count == 1) {
+            if (model) *model = found;
+            return JLP_KIND_MODEL;
+        }
+    }
     return JLP_KIND_BUNDLE;
 }
 

@@ -310,7 +310,14 @@ def torch_objects():
     opt.step()
     checkpoint = {"epoch": 3, "model_state_dict": cnn.state_dict(), "optimizer_state_dict": opt.state_dict(),
                   "loss": 0.25, "note": "résumé"}
+    lstm = torch.nn.LSTM(3, 4, num_layers=2, bidirectional=True)
+    encoder = torch.nn.TransformerEncoderLayer(d_model=8, nhead=2, dim_feedforward=16)
+    encoder.eval()
+    conv = torch.nn.Conv2d(3, 4, 3).to(memory_format=torch.channels_last)   # NHWC strides
     return [
+        ("t_lstm.pt", lstm.state_dict(), "weights"),
+        ("t_encoder.pt", encoder, "module"),
+        ("t_channels_last.pt", conv.state_dict(), "weights"),
         ("t_dtypes.pt", dtypes, "weights"),
         ("t_views.pt", views, "weights"),
         ("t_module.pt", net, "module"),
@@ -388,6 +395,42 @@ def big_endian_copy(src, dst):
         out.close()
 
 
+class Unseekable(io.RawIOBase):
+    """A stream zipfile cannot seek back in: it writes each member's CRC-32 and sizes in a
+    data descriptor after the data (flag bit 3), as any streaming zip writer does."""
+
+    def __init__(self):
+        self.buf = bytearray()
+
+    def writable(self):
+        return True
+
+    def write(self, b):
+        self.buf += b
+        return len(b)
+
+
+def streamed_zip(members, method):
+    """A zip of (name, bytes) written to an Unseekable: every member with a descriptor."""
+    u = Unseekable()
+    with zipfile.ZipFile(u, "w", method) as zf:
+        for name, data in members:
+            with zf.open(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), "w") as fh:
+                fh.write(data)
+    out = bytes(u.buf)
+    need(all(zi.flag_bits & 8 for zi in zipfile.ZipFile(io.BytesIO(out)).infolist()), "no data descriptors")
+    return out
+
+
+def descriptor_copy(src, dst):
+    """A copy of a checkpoint whose records are written by a streaming zip writer (stored,
+    each with a data descriptor); torch.load reads it."""
+    with zipfile.ZipFile(src) as z:
+        records = [(n, z.read(n)) for n in z.namelist()]
+    with open(dst, "wb") as fh:
+        fh.write(streamed_zip(records, zipfile.ZIP_STORED))
+
+
 def aligned_copy(src, dst):
     """A copy of a checkpoint laid out as torch >= 2.1's writer (caffe2's
     PyTorchStreamWriter over miniz) lays it out: every record stored with a `FB` extra
@@ -425,10 +468,10 @@ def aligned_copy(src, dst):
 # Bundles
 # ---------------------------------------------------------------------------
 
-def tar_bytes(members):
+def tar_bytes(members, fmt=tarfile.PAX_FORMAT):
     """An uncompressed tar of (name, bytes | None for a directory | ('link', target))."""
     buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tf:
+    with tarfile.open(fileobj=buf, mode="w", format=fmt) as tf:
         for name, data in members:
             ti = tarfile.TarInfo(name)
             ti.mtime = 0
@@ -529,6 +572,21 @@ def bundle_cases(tmpdir, torch_dir):
     cases.append(("b_ckpt.tar", tar_bytes([("ckpt/pytorch_model.bin", ckpt)]), ref_ckpt))
     cases.append(("b_ckpt.tar.xz", compress("xz", tar_bytes([("pytorch_model.bin", ckpt)])), ref_ckpt))
     cases.append(("b_ckpt.zip", zip_bytes([("t_state_dict.pt", ckpt)], zipfile.ZIP_DEFLATED), ref_ckpt))
+    # zips written as a stream (data descriptors), deflated and stored
+    cases.append(("b_streamed.zip", streamed_zip([("model/model.joblib", plain), ("model/README.txt", readme)],
+                                                 zipfile.ZIP_DEFLATED), ref_plain))
+    cases.append(("b_streamed_stored.zip", streamed_zip([("arrays.joblib", arrays)], zipfile.ZIP_STORED), ref_arrays))
+    # GNU tar: a name longer than 100 bytes in a ././@LongLink entry
+    cases.append(("b_gnu_long.tar.xz", compress("xz", tar_bytes([("models/" + "long_directory_name_" * 6 + "/model.joblib",
+                                                                 plain)], tarfile.GNU_FORMAT)), ref_plain))
+    cases.append(("b_ustar.tar.bz2", compress("bz2", tar_bytes([("model.joblib", plain)], tarfile.USTAR_FORMAT)), ref_plain))
+    # bundles wrapped once more: no model file at the top, one nested archive holding it
+    model_tar = tar_bytes([("model/model.joblib", plain), ("model/README.txt", readme)])
+    cases.append(("b_tar_in.zip", zip_bytes([("bundle.tar", model_tar)], zipfile.ZIP_DEFLATED), ref_plain))
+    cases.append(("b_targz_in.zip", zip_bytes([("README.txt", readme), ("bundle.tar.gz", compress("gzip", model_tar))],
+                                              zipfile.ZIP_STORED), ref_plain))
+    cases.append(("b_zip_in.tar.gz", compress("gzip", tar_bytes([("export", None), ("export/model.zip", zip_bytes(
+        [("model.joblib", arrays)], zipfile.ZIP_STORED))])), ref_arrays))
     return cases
 
 
@@ -701,6 +759,11 @@ def main(outdir):
         text, loader = torch_reference(aligned)
         cross_check_torch(aligned, text, loader, "weights")
         plan["t_aligned.pt"] = (text, "torch")
+        streamed = os.path.join(outdir, "t_descriptor.pt")
+        descriptor_copy(os.path.join(outdir, "t_state_dict.pt"), streamed)
+        text, loader = torch_reference(streamed)
+        cross_check_torch(streamed, text, loader, "weights")
+        plan["t_descriptor.pt"] = (text, "torch")
         buf = io.BytesIO()
         torch.save({"x": torch.arange(4, dtype=torch.int32)}, buf)
         with open(os.path.join(outdir, "t_bytesio.pt"), "wb") as fh:

@@ -5,9 +5,9 @@
 #
 #   common <- codec <- io <- value <- numpy <- pickle <- archive, scan <- load/dump
 #
-# A file's layer is its directory under libjlpickle/; files directly in libjlpickle/
-# (load.c, dump.c) are the top layer, and the public headers libjlpickle/jlpickle*.h may
-# be included from anywhere. Two kinds of use are derived, never declared:
+# A file's layer is its directory under libjlpickle/; a source directly in libjlpickle/
+# would be the top layer (there is none today: the entry points live in pickle/ and
+# archive/), and the public headers libjlpickle/jlpickle*.h may be included from anywhere. Two kinds of use are derived, never declared:
 #   call     from `nm` of each object BUILD_DIR/libjlpickle/**/*.o: an undefined symbol
 #            of one object that another library object defines;
 #   include  from the `#include "..."` lines of every libjlpickle/**/*.[ch].

@@ -4,6 +4,9 @@
 # its build around) and there
 #   1. make -j2 check-quick                  (the Makefile, warnings as errors)
 #   2. meson setup -Dwerror=true, meson test (Meson; skipped without meson and ninja)
+#   3. tests/packaging/packager.sh on the unpacked tree: a packager's build of the
+#      tarball as it is (zstd left out, tools linked against the shared library), with
+#      both systems
 # Prints each step's summary and "N passed, N failed" last, counting steps. JOBS
 # (default 2) is the parallelism.
 set -u
@@ -52,6 +55,17 @@ if command -v meson >/dev/null 2>&1 && command -v ninja >/dev/null 2>&1; then
     fi
 else
     echo "meson: skipped (meson or ninja is not installed)"
+fi
+
+echo "== $name: packager build (WITH_ZSTD=no TOOLS_LINK=shared, meson -Dzstd=disabled)"
+t0=$(date +%s)
+if JOBS=$JOBS MAKE=$MAKE sh "$dir/tests/packaging/packager.sh" "$dir" >"$work/packager.log" 2>&1; then
+    pass=$((pass + 1))
+    echo "$(tail -n 1 "$work/packager.log") ($(($(date +%s) - t0)) s)"
+else
+    tail -n 40 "$work/packager.log"
+    echo "FAIL the packager's build of the unpacked tarball"
+    fail=$((fail + 1))
 fi
 
 echo "$pass passed, $fail failed"

@@ -329,7 +329,8 @@ TEST(kinds) {
         {"b_model.tar.gz", JLP_KIND_MODEL, "model/model.joblib"},
         {"b_packed.tar", JLP_KIND_MODEL, "model.joblib.gz"}, {"b_model.zip", JLP_KIND_MODEL, "model/model.joblib"},
         {"b_ckpt.tar", JLP_KIND_MODEL, "ckpt/pytorch_model.bin"}, {"b_two.tar", JLP_KIND_BUNDLE, NULL},
-        {"b_none.tar", JLP_KIND_BUNDLE, NULL}};
+        {"b_none.tar", JLP_KIND_BUNDLE, NULL},           {"b_tar_in.zip", JLP_KIND_MODEL, "bundle.tar"},
+        {"b_targz_in.zip", JLP_KIND_MODEL, "bundle.tar.gz"}, {"b_zip_in.tar.gz", JLP_KIND_MODEL, "export/model.zip"}};
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
         jlp_error err;
         jlp_archive *ar = jlp_archive_open_path(path_of(want[i].name, ""), NULL, &err);

@@ -588,11 +588,18 @@ TEST(nesting_is_bounded) {
     CHECK_INT(err.code, JLP_E_LIMIT);
     jlp_archive_free(b);
     jlp_archive_free(a);
-    /* through the path syntax, with the default depth */
+    /* loaded whole: no model file at either level, so each one nested archive is
+     * followed (AR-6) down to m.joblib, within the depth budget */
     jlp_read_opts ro = JLP_READ_OPTS_INIT;
     jlp_doc *d = jlp_load_mem(z3.p, z3.n, &ro, NULL, &err);
-    CHECK(d == NULL); /* one member, middle.zip, not a model name: MEMBER */
-    CHECK_INT(err.code, JLP_E_MEMBER);
+    CHECK(d && jlp_get_int(jlp_doc_root(d)) == 42);
+    jlp_doc_free(d);
+    ro.archive = &o; /* max_depth 1: inner.zip is one archive too deep */
+    d = jlp_load_mem(z3.p, z3.n, &ro, NULL, &err);
+    CHECK(d == NULL);
+    CHECK_INT(err.code, JLP_E_LIMIT);
+    CHECK_STR(err.msg, "middle.zip: inner.zip: archive nested 2 deep, more than max_depth (1)");
+    /* through the path syntax, with the default depth */
     a = jlp_archive_open_mem(z3.p, z3.n, NULL, &err);
     b = jlp_archive_open_member(a, 0, &err);
     jlp_archive *c = b ? jlp_archive_open_member(b, 0, &err) : NULL;
@@ -606,6 +613,56 @@ TEST(nesting_is_bounded) {
     free(z1.p);
     free(z2.p);
     free(z3.p);
+}
+
+TEST(a_nested_archive_is_the_model_only_alone) {
+    zmember in[1] = {{"m.joblib", JOBLIB_INT, 5, 0, 0, -1}};
+    zipped inner = make_zip(in, 1, 0);
+    static const char *const names[] = {"a.tar", "b.tar.gz", "c.tgz", "d.zip", "e.tar.zst"};
+    static const char *const not_archives[] = {"a.tar.txt", "b.gz", "c.zipx", "tar", "d.rar"};
+    jlp_error err;
+    for (size_t k = 0; k < 5; k++) {
+        /* one nested archive (its name says so) beside a README: loaded */
+        zmember ms[2] = {{"README", "hi", 2, 0, 0, -1}, {names[k], inner.p, inner.n, 0, 0, -1}};
+        zipped z = make_zip(ms, 2, 0);
+        jlp_archive *ar = jlp_archive_open_mem(z.p, z.n, NULL, &err);
+        size_t m = 0;
+        CHECK(ar && jlp_archive_kind_of(ar, &m) == JLP_KIND_MODEL && m == 1);
+        jlp_archive_free(ar);
+        jlp_doc *d = jlp_load_mem(z.p, z.n, NULL, NULL, &err);
+        if (!d) TH_FAIL("%s: %s", names[k], err.msg);
+        CHECK(d && jlp_get_int(jlp_doc_root(d)) == 42);
+        jlp_doc_free(d);
+        free(z.p);
+        /* a name that is no archive's: not followed */
+        ms[1].name = not_archives[k];
+        z = make_zip(ms, 2, 0);
+        ar = jlp_archive_open_mem(z.p, z.n, NULL, &err);
+        CHECK(ar && jlp_archive_kind_of(ar, &m) == JLP_KIND_BUNDLE && m == SIZE_MAX);
+        jlp_archive_free(ar);
+        free(z.p);
+    }
+    /* two nested archives: MEMBER, as two model files are */
+    zmember two[2] = {{"a.tar", inner.p, inner.n, 0, 0, -1}, {"b.zip", inner.p, inner.n, 0, 0, -1}};
+    zipped z = make_zip(two, 2, 0);
+    CHECK(jlp_load_mem(z.p, z.n, NULL, NULL, &err) == NULL);
+    CHECK_INT(err.code, JLP_E_MEMBER);
+    CHECK_STR(err.msg, "the zip archive holds no model file (2 entries); name a member as ARCHIVE::MEMBER");
+    free(z.p);
+    /* a model file beside a nested archive: the model file */
+    zmember beside[2] = {{"x.zip", inner.p, inner.n, 0, 0, -1}, {"top.pkl", "\x80\x04K\x07.", 5, 0, 0, -1}};
+    z = make_zip(beside, 2, 0);
+    jlp_doc *d = jlp_load_mem(z.p, z.n, NULL, NULL, &err);
+    CHECK(d && jlp_get_int(jlp_doc_root(d)) == 7);
+    jlp_doc_free(d);
+    free(z.p);
+    /* a directory named like an archive is no member to follow */
+    zmember dir[2] = {{"x.tar/", "", 0, 0, 0, -1}, {"x.tar/README", "hi", 2, 0, 0, -1}};
+    z = make_zip(dir, 2, 0);
+    CHECK(jlp_load_mem(z.p, z.n, NULL, NULL, &err) == NULL);
+    CHECK_INT(err.code, JLP_E_MEMBER);
+    free(z.p);
+    free(inner.p);
 }
 
 TEST(not_archives) {
