@@ -610,3 +610,58 @@ TEST(dtype_of_types_and_tuples) {
         jlp_report_free(r);
     }
 }
+
+/* Issue class 1 (SD-8): pickle.py calls `cls.__new__(cls, *args)` and `func(*args)` with
+ * any iterable, where _pickle.c wants a tuple. NEWOBJ, NEWOBJ_EX and REDUCE of a list,
+ * a set or a dict (its keys) read on in the joblib and pickle-py readings, which then
+ * reach os.system; the pickle reading stops there as _pickle.c does. Failed before:
+ * every reading stopped with BAD_TYPE, the verdict was invalid. */
+TEST(star_args_of_any_iterable) {
+#define CALL(lit) {lit, sizeof(lit) - 1}
+    static const struct {
+        const char *call;
+        size_t len;
+    } cases[] = {
+        CALL("ccollections\nOrderedDict\n]\x81"),                   /* NEWOBJ of [] */
+        CALL("ccollections\nOrderedDict\n](K\x01K\x02" "e}\x92"),    /* NEWOBJ_EX of [1, 2] */
+        CALL("ccollections\nOrderedDict\n}\x81"),                   /* NEWOBJ of {} */
+        CALL("cbuiltins\nlen\n](X\x01\x00\x00\x00" "a\x85" "eR"),   /* REDUCE of [('a',)] */
+        CALL("cbuiltins\nlen\n}X\x01\x00\x00\x00" "aK\x01sR"),      /* REDUCE of {'a': 1} */
+    };
+#undef CALL
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char p[256];
+        memcpy(p, "\x80\x02", 2);
+        memcpy(p + 2, cases[i].call, cases[i].len);
+        size_t k = 2 + cases[i].len;
+        uint64_t call_at = k - 1;
+        memcpy(p + k, "0cos\nsystem\nX\x01\x00\x00\x00x\x85R.", 21);
+        k += 21;
+        jlp_scan_report *r = scan_bytes(p, k, NULL);
+        CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_DANGEROUS);
+        CHECK_FINDING(r, JLP_READING_JOBLIB, "call", "os", "system", JLP_VERDICT_DANGEROUS, k - 2);
+        CHECK_FINDING(r, JLP_READING_PICKLE_PY, "call", "os", "system", JLP_VERDICT_DANGEROUS, k - 2);
+        CHECK(find(r, JLP_READING_PICKLE, "call", "os", "system") == NULL);
+        jlp_report_free(r);
+        jlp_error e;
+        CHECK(jlp_load_mem(p, k, NULL, NULL, &e) == NULL);
+        CHECK_ERR(e, JLP_E_BAD_TYPE, call_at);
+    }
+}
+
+/* Issue class 1/5 (SD-8): pickle.py's INST imports its class before it looks for the
+ * MARK (_pickle.c looks first): without a MARK the name is resolved in the joblib and
+ * pickle-py readings, then the load fails. Failed before: no finding, verdict invalid. */
+TEST(inst_without_mark_resolves_first) {
+    static const char p[] = "\x80\x02ios\nsystem\n.";
+    jlp_scan_report *r = scan_bytes(p, sizeof p - 1, NULL);
+    CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_DANGEROUS);
+    CHECK_FINDING(r, JLP_READING_JOBLIB, "global", "os", "system", JLP_VERDICT_DANGEROUS, 2);
+    CHECK_FINDING(r, JLP_READING_PICKLE_PY, "global", "os", "system", JLP_VERDICT_DANGEROUS, 2);
+    CHECK(find(r, JLP_READING_PICKLE, "global", "os", "system") == NULL);
+    CHECK(find(r, JLP_READING_JOBLIB, "call", "os", "system") == NULL);
+    const jlp_error *e = jlp_report_error(r);
+    CHECK(e != NULL);
+    if (e) CHECK_INT(e->code, JLP_E_NO_MARK);
+    jlp_report_free(r);
+}
