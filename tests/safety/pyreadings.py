@@ -67,6 +67,9 @@ REAL = {
     ("builtins", "tuple"), ("builtins", "int"), ("builtins", "float"), ("builtins", "str"),
     ("builtins", "bool"), ("builtins", "object"), ("collections", "OrderedDict"),
     ("_codecs", "encode"), ("copyreg", "_reconstructor"),
+    # cls.__new__(cls, *args): a real class (a joblib wrapper) is really built, a
+    # stand-in records its call
+    ("copyreg", "__newobj__"), ("copyreg", "__newobj_ex__"),
 }
 
 PREIMPORT = ("sklearn", "sklearn.base", "sklearn.linear_model", "sklearn.pipeline",
