@@ -943,7 +943,7 @@ def wrapper_state_dtype(shape, dtype):
 
 
 # An object dtype reached through any spelling numpy takes makes joblib read the payload
-# as a nested pickle (SAFETY.md S-31): the alias must be judged as object.
+# as a nested pickle (SAFETY.md S-32): the alias must be judged as object.
 for _name, _dtype, _note in [
         ("name", pk.call(pk.glob("numpy", "dtype"), pk.uni("object")), "numpy.dtype('object')"),
         ("code_o8", pk.call(pk.glob("numpy", "dtype"), pk.uni("|O8"), pk.NEWFALSE, pk.NEWTRUE),
