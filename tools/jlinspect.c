@@ -1419,12 +1419,19 @@ static bool read_all(int fd, uint64_t cap, uint8_t **out, size_t *len, jlp_error
     return true;
 }
 
+/* What one more pickle of the input costs beyond its opcodes, in opcodes (as the scan
+ * counts it, libjlpickle/scan/reading.c): the opcode budget holds over all the pickles
+ * of the input, so millions of tiny pickles in a small compressed file cost no more
+ * than the budget allows. */
+#define PICKLE_COST_OPS 64
+
 /* The tree, summary and disassembly: one load pass with the trace callback. */
 static void load_pass(insp *S, jlp_source *src, const char *file, uint64_t file_size, bool have_size,
                       const char **container, char *container_buf, size_t cbsize, bool *invalid, jlp_error *err) {
     jlp_read_opts ro;
     jlp_read_opts_init(&ro);
-    ro.limits = &S->limits;
+    jlp_limits lim = S->limits; /* max_ops counts down over the pickles */
+    ro.limits = &lim;
     ro.trace = on_event;
     ro.trace_ctx = S;
     ro.flags |= JLP_READ_NPY_PICKLE; /* a .npy object array is a pickle to inspect */
@@ -1512,8 +1519,26 @@ static void load_pass(insp *S, jlp_source *src, const char *file, uint64_t file_
             outs("tree:\n");
             print_tree(S, jlp_doc_root(doc));
         }
+        uint64_t used = jlp_doc_ops(doc) + PICKLE_COST_OPS;
         jlp_doc_free(doc);
         if (*invalid || eof) return;
+        if (lim.max_ops && used >= lim.max_ops) {
+            memset(err, 0, sizeof *err);
+            err->code = JLP_E_LIMIT;
+            err->offset = jlp_source_tell(src);
+            err->input_offset = UINT64_MAX;
+            snprintf(err->msg, sizeof err->msg, "more than limits.max_ops (%llu) opcodes in the pickles of the input",
+                     (unsigned long long)S->limits.max_ops);
+            report(file, err);
+            *invalid = true;
+            if (S->json) {
+                printf(",{\"offset\":%llu,\"error\":", (unsigned long long)err->offset);
+                json_error(err);
+                outs("}");
+            }
+            return;
+        }
+        if (lim.max_ops) lim.max_ops -= used;
     }
 }
 

@@ -158,17 +158,21 @@ static jlp_val *parse_lit(lit *l) {
 /* A dtype from a .npy descr: a type string ("<i8", "|S5", "<M8[ns]") or a list of
  * (name, descr[, shape]) fields laid out one after another. */
 
+static jlp_code from_str(jlp__np *m, const char *s, size_t n, bool zero_count, jlp_val **out);
+
 jlp_code jlp__dtype_from_str(jlp__np *m, const char *s, size_t n, jlp_val **out) {
+    return from_str(m, s, n, false, out);
+}
+
+/* zero_count: take a datetime count of 0 ("M8[0s]"), which numpy.dtype() takes */
+static jlp_code from_str(jlp__np *m, const char *s, size_t n, bool zero_count, jlp_val **out) {
     char buf[64];
     if (n >= sizeof buf) return jlp__np_fail(m, JLP_E_BAD_DTYPE, "dtype string too long");
     memcpy(buf, s, n);
     buf[n] = 0;
     char *unit = strchr(buf, '[');
     size_t base = unit ? (size_t)(unit - buf) : n;
-    jlp_val *str = jlp__new_bytes_copy(m->doc, JLP_STR, buf, base);
-    jlp_val *args = str ? jlp__new_seq(m->doc, JLP_TUPLE, &str, 1) : NULL;
-    if (!args) return jlp__np_nomem(m);
-    jlp_code c = jlp__dtype_reduce(m, args, out);
+    jlp_code c = jlp__dtype_simple(m, buf, base, out);
     if (c) return c;
     jlp__dtype_info *d = jlp__dt(*out);
     if (unit) {
@@ -187,7 +191,7 @@ jlp_code jlp__dtype_from_str(jlp__np *m, const char *s, size_t n, jlp_val **out)
         size_t ul = close ? (size_t)(close - p) : 0;
         if (ul == 3 && !memcmp(p, "\xce\xbcs", 3)) p = (char *)"us", ul = 2; /* numpy's alias */
         if (!close || close[1] || (d->kind != 'M' && d->kind != 'm') || !jlp__datetime_unit_known(p, ul) ||
-            (digits && (num < 1 || num > INT32_MAX)))
+            (digits && (num < !zero_count || num > INT32_MAX)))
             return jlp__np_fail(m, JLP_E_BAD_DTYPE, "malformed datetime dtype '%s'", buf);
         if (!(ul == 7 && !memcmp(p, "generic", 7))) {
             memcpy(d->unit, p, ul);
@@ -200,22 +204,33 @@ jlp_code jlp__dtype_from_str(jlp__np *m, const char *s, size_t n, jlp_val **out)
     return JLP_OK;
 }
 
+/* A structured dtype node with room for n fields and none set. */
+static jlp_code new_structured(jlp__np *m, size_t n, jlp_val **v, jlp__dtype_info **d) {
+    *v = jlp__new_val(m->doc, JLP_DTYPE);
+    *d = jlp__doc_alloc(m->doc, sizeof **d);
+    jlp__field *f = jlp__doc_alloc(m->doc, (n ? n : 1) * sizeof *f);
+    if (!*v || !*d || !f) return jlp__np_nomem(m);
+    memset(*d, 0, sizeof **d);
+    (*d)->doc = m->doc;
+    (*d)->kind = 'V';
+    (*d)->byteorder = '|';
+    (*d)->alignment = 1;
+    (*d)->structured = true;
+    (*d)->fields = f;
+    (*v)->u.ext = *d;
+    return JLP_OK;
+}
+
 jlp_code jlp__dtype_from_descr(jlp__np *m, jlp_val *descr, jlp_val **out) {
     if (descr->type == JLP_STR) return jlp__dtype_from_str(m, descr->u.s.p, descr->u.s.n, out);
     if (descr->type != JLP_LIST) return jlp__np_fail(m, JLP_E_BAD_DTYPE, "npy descr is not a str or list");
     size_t n = descr->u.seq.n;
-    jlp_val *v = jlp__new_val(m->doc, JLP_DTYPE);
-    jlp__dtype_info *d = jlp__doc_alloc(m->doc, sizeof *d);
-    jlp__field *f = jlp__doc_alloc(m->doc, (n ? n : 1) * sizeof *f);
-    if (!v || !d || !f) return jlp__np_nomem(m);
-    memset(d, 0, sizeof *d);
-    d->doc = m->doc;
-    d->kind = 'V';
-    d->byteorder = '|';
-    d->alignment = 1;
-    d->structured = true; /* a list descr, even [] or padding only, as numpy's format reads it */
-    d->fields = f;
-    v->u.ext = d;
+    jlp_val *v;
+    jlp__dtype_info *d;
+    /* structured: a list descr, even [] or padding only, as numpy's format reads it */
+    jlp_code c0 = new_structured(m, n, &v, &d);
+    if (c0) return c0;
+    jlp__field *f = d->fields;
     uint64_t off = 0;
     for (size_t i = 0; i < n; i++) {
         jlp_val *e = descr->u.seq.v[i];
@@ -353,4 +368,457 @@ jlp_code jlp__dtype_from_text(jlp__np *m, const char *text, size_t n, jlp_val **
         }
     }
     return jlp__dtype_from_str(m, text, n, out);
+}
+
+/* ---- numpy.dtype(arg, align): numpy 1.24's rules -------------------------------------
+ * As numpy/core/src/multiarray/descriptor.c (_convert_from_str, _convert_from_tuple,
+ * _convert_from_list) and numpy/core/_internal.py (_commastring) read them, so that a
+ * reading goes on wherever Python's does (tests/values/dtype_args.txt holds numpy's
+ * answers for generated arguments; test_scan checks the reader against them). */
+
+/* Comma strings and (base, shape) items nest only through shorter text. */
+#define NP_ARG_DEPTH 8
+/* numpy's NPY_MAXDIMS */
+#define NP_MAXDIMS 32
+
+bool jlp__truthy(const jlp_val *v) {
+    switch (v->type) {
+    case JLP_NONE: return false;
+    case JLP_BOOL: case JLP_INT: return v->u.i != 0;
+    case JLP_FLOAT: return v->u.f != 0;
+    case JLP_STR: case JLP_BYTES: case JLP_BYTEARRAY: return v->u.s.n != 0;
+    case JLP_TUPLE: case JLP_LIST: case JLP_DICT: case JLP_SET: case JLP_FROZENSET: return v->u.seq.n != 0;
+    default: return true;
+    }
+}
+
+static char native_order(void) {
+    const uint16_t one = 1;
+    return *(const uint8_t *)&one == 1 ? '<' : '>';
+}
+
+/* C's isspace (strtol) and Python's \s over ASCII */
+static bool c_space(char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
+static bool py_space(char c) { return c_space(c) || (c >= 0x1c && c <= 0x1f); }
+static bool digit(char c) { return c >= '0' && c <= '9'; }
+static bool alnum(char c) { return digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+
+static jlp_code not_understood(jlp__np *m, const char *s, size_t n) {
+    return jlp__np_fail(m, JLP_E_BAD_DTYPE, "data type '%.*s' not understood", (int)(n > 40 ? 40 : n), s);
+}
+
+/* What a scan reading makes of an argument numpy may accept that is not modelled: an
+ * object dtype (the worst its items can be), marked for the scan to report. */
+static jlp_code unmodelled(jlp__np *m, const char *why, jlp_val **out) {
+    if (!m->lenient) return jlp__np_fail(m, JLP_E_BAD_DTYPE, "numpy.dtype of %s is not supported", why);
+    jlp_code c = jlp__dtype_from_str(m, "|O", 2, out);
+    if (c) return c;
+    jlp__dt(*out)->stand_in = why;
+    return JLP_OK;
+}
+
+static jlp_code alias(jlp__np *m, const char *s, size_t n, bool *found, jlp_val **out) {
+    *found = false;
+    for (size_t i = 0; i < sizeof aliases / sizeof aliases[0]; i++) {
+        if (strlen(aliases[i].name) != n || memcmp(aliases[i].name, s, n)) continue;
+        *found = true;
+        return jlp__dtype_from_str(m, aliases[i].str, strlen(aliases[i].str), out);
+    }
+    return JLP_OK;
+}
+
+/* A repeat count or shape as ast.literal_eval reads numpy's "repeats" text (spaces,
+ * digits, commas, one pair of parentheses). */
+typedef struct np_rep {
+    bool is_int;
+    size_t ndim;
+    int64_t dims[NP_MAXDIMS + 1];
+} np_rep;
+
+static bool parse_rep(const char *p, const char *e, np_rep *r) {
+    while (p < e && *p == ' ') p++; /* literal_eval strips leading spaces */
+    bool paren = p < e && *p == '(', closed = false, comma = false, want_num = true;
+    if (paren) p++;
+    r->ndim = 0;
+    while (p < e) {
+        if (*p == ' ') { p++; continue; }
+        if (paren && *p == ')') {
+            for (p++; p < e && *p == ' '; p++) {}
+            if (p != e) return false;
+            closed = true;
+            break;
+        }
+        if (digit(*p)) {
+            if (!want_num) return false;
+            const char *q = p;
+            int64_t v = 0;
+            bool nonzero_after_zero = false;
+            for (; q < e && digit(*q); q++) {
+                if (*p == '0' && *q != '0') nonzero_after_zero = true;
+                v = v > INT64_MAX / 20 ? INT64_MAX / 20 : v * 10 + (*q - '0');
+            }
+            if (nonzero_after_zero) return false; /* "03": leading zeros are a SyntaxError */
+            if (r->ndim > NP_MAXDIMS) return false;
+            r->dims[r->ndim++] = v;
+            p = q;
+            want_num = false;
+        } else if (*p == ',') {
+            if (want_num) return false;
+            comma = want_num = true;
+            p++;
+        } else {
+            return false;
+        }
+    }
+    if (paren ? !closed : r->ndim == 0) return false;
+    r->is_int = !comma && r->ndim == 1;
+    return true;
+}
+
+static jlp_code np_text(jlp__np *m, const char *s, size_t n, bool align, int depth, jlp_val **out);
+
+/* _convert_from_tuple: (base, itemsize) of an unsized base, else (base, shape). */
+static jlp_code np_tuple(jlp__np *m, jlp_val *base, const np_rep *r, jlp_val **out) {
+    jlp__dtype_info *b = jlp__dt(base);
+    if (b->itemsize == 0 && !b->structured && (b->kind == 'S' || b->kind == 'U' || b->kind == 'V')) {
+        if (!r->is_int) return jlp__np_fail(m, JLP_E_BAD_DTYPE, "invalid itemsize in generic type tuple");
+        if (r->dims[0] > INT32_MAX / (b->kind == 'U' ? 4 : 1))
+            return jlp__np_fail(m, JLP_E_BAD_DTYPE, "invalid itemsize in generic type tuple");
+        b->itemsize = (uint64_t)r->dims[0] * (b->kind == 'U' ? 4 : 1);
+        jlp__dtype_finish(b);
+        *out = base;
+        return JLP_OK;
+    }
+    if ((r->is_int && r->dims[0] == 1) || (!r->is_int && r->ndim == 0)) { /* (t, 1), (t, ()): t itself */
+        *out = base;
+        return JLP_OK;
+    }
+    if (r->ndim > NP_MAXDIMS) return jlp__np_fail(m, JLP_E_BAD_DTYPE, "invalid shape in fixed-type tuple");
+    uint64_t items = 1;
+    for (size_t i = 0; i < r->ndim; i++) {
+        if (r->dims[i] > INT32_MAX)
+            return jlp__np_fail(m, JLP_E_BAD_DTYPE, "invalid shape in fixed-type tuple: dimension does not fit into a C int");
+        if (!jlp__mul_u64(items, (uint64_t)r->dims[i], &items) || items > INT32_MAX)
+            return jlp__np_fail(m, JLP_E_BAD_DTYPE, "invalid shape in fixed-type tuple: dtype size in bytes must fit into a C int");
+    }
+    if (b->itemsize && items > INT32_MAX / b->itemsize)
+        return jlp__np_fail(m, JLP_E_BAD_DTYPE, "invalid shape in fixed-type tuple: dtype size in bytes must fit into a C int");
+    jlp_val *v = jlp__new_val(m->doc, JLP_DTYPE);
+    jlp__dtype_info *d = jlp__doc_alloc(m->doc, sizeof *d);
+    uint64_t *shape = jlp__doc_alloc(m->doc, (r->ndim ? r->ndim : 1) * sizeof *shape);
+    if (!v || !d || !shape) return jlp__np_nomem(m);
+    memset(d, 0, sizeof *d);
+    for (size_t i = 0; i < r->ndim; i++) shape[i] = (uint64_t)r->dims[i];
+    d->doc = m->doc;
+    d->kind = 'V';
+    d->byteorder = '|';
+    d->alignment = jlp__dtype_align(b);
+    d->sub_base = base;
+    d->sub_shape = shape;
+    d->sub_ndim = r->ndim;
+    d->itemsize = b->itemsize * items;
+    d->hasobject = b->hasobject;
+    d->stand_in = b->stand_in;
+    d->depth = (uint8_t)(b->depth + 1);
+    d->built = true;
+    v->u.ext = d;
+    jlp__dtype_finish(d);
+    *out = v;
+    return JLP_OK;
+}
+
+/* _convert_from_list of converted items: fields f0, f1, ... one after another, each at
+ * its alignment when `align`. */
+static jlp_code np_fields(jlp__np *m, jlp_val **items, size_t n, bool align, jlp_val **out) {
+    jlp_val *v;
+    jlp__dtype_info *d;
+    jlp_code c = new_structured(m, n, &v, &d);
+    if (c) return c;
+    jlp__field *f = d->fields;
+    uint64_t off = 0;
+    uint32_t maxalign = 1;
+    for (size_t i = 0; i < n; i++) {
+        jlp__dtype_info *fd = jlp__dt(items[i]);
+        if (align) {
+            uint32_t a = jlp__dtype_align(fd);
+            if (a > 1) off = (off + a - 1) / a * a;
+            if (a > maxalign) maxalign = a;
+        }
+        char name[24];
+        int nl = snprintf(name, sizeof name, "f%zu", i);
+        f[i].name_val = jlp__new_bytes_copy(m->doc, JLP_STR, name, (size_t)nl);
+        if (!f[i].name_val) return jlp__np_nomem(m);
+        f[i].name = f[i].name_val->u.s.p;
+        f[i].name_len = (size_t)nl;
+        f[i].dtype = items[i];
+        f[i].offset = off;
+        if (fd->hasobject) d->hasobject = true;
+        if (fd->stand_in && !d->stand_in) d->stand_in = fd->stand_in;
+        if (fd->depth >= d->depth) d->depth = (uint8_t)(fd->depth + 1);
+        if (!jlp__add_u64(off, fd->itemsize, &off) || off > INT32_MAX)
+            return jlp__np_fail(m, JLP_E_BAD_DTYPE, "dtype too large");
+    }
+    if (align && maxalign > 1) off = (off + maxalign - 1) / maxalign * maxalign;
+    d->nfields = n;
+    d->itemsize = off;
+    d->alignment = align ? maxalign : 1;
+    d->built = true;
+    jlp__dtype_finish(d);
+    *out = v;
+    return JLP_OK;
+}
+
+/* _check_for_commastring */
+static bool commastring(const char *s, size_t n) {
+    bool bo0 = n > 1 && strchr("<>|=", s[0]) && s[0];
+    if (digit(s[0]) || (bo0 && digit(s[1]))) return true;
+    if ((n > 1 && s[0] == '(' && s[1] == ')') || (n > 3 && bo0 && s[1] == '(' && s[2] == ')')) return true;
+    int sq = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == ',' && sq == 0) return true;
+        if (s[i] == '[') sq++;
+        if (s[i] == ']') sq--;
+    }
+    return false;
+}
+
+/* _commastring, then one item converted alone or a list of them as fields */
+static jlp_code np_comma(jlp__np *m, const char *s, size_t n, bool align, int depth, jlp_val **out) {
+    jlp_val **items = jlp__doc_alloc(m->doc, (n ? n : 1) * sizeof *items);
+    if (!items) return jlp__np_nomem(m);
+    size_t k = 0, pos = 0;
+    const char nat = native_order();
+    while (pos < n) {
+        /* format_re: [<>|=]? ( *[(]?[ ,0-9]*[)]? *) [<>|=]? ([A-Za-z0-9.?]*(\[[a-zA-Z0-9,.]+\])?) */
+        char o1 = pos < n && strchr("<>|=", s[pos]) && s[pos] ? s[pos++] : 0;
+        size_t rs = pos;
+        while (pos < n && s[pos] == ' ') pos++;
+        if (pos < n && s[pos] == '(') pos++;
+        while (pos < n && (s[pos] == ' ' || s[pos] == ',' || digit(s[pos]))) pos++;
+        if (pos < n && s[pos] == ')') pos++;
+        while (pos < n && s[pos] == ' ') pos++;
+        size_t re = pos;
+        char o2 = pos < n && strchr("<>|=", s[pos]) && s[pos] ? s[pos++] : 0;
+        size_t ds = pos;
+        while (pos < n && (alnum(s[pos]) || s[pos] == '.' || s[pos] == '?')) pos++;
+        if (pos < n && s[pos] == '[') {
+            size_t q = pos + 1;
+            while (q < n && (alnum(s[q]) || s[q] == ',' || s[q] == '.')) q++;
+            if (q > pos + 1 && q < n && s[q] == ']') pos = q + 1;
+        }
+        size_t de = pos;
+        if (pos < n) { /* a separator, or spaces to the end */
+            size_t q = pos;
+            while (q < n && py_space(s[q])) q++;
+            if (q > pos && q == n) {
+                pos = n;
+            } else if (q < n && s[q] == ',') {
+                for (q++; q < n && py_space(s[q]); q++) {}
+                pos = q;
+            } else {
+                return jlp__np_fail(m, JLP_E_BAD_DTYPE, "format number %zu of \"%.*s\" is not recognized", k + 1,
+                                    (int)(n > 40 ? 40 : n), s);
+            }
+        }
+        char o = o1;
+        if (o1 && o2) {
+            char c1 = o1 == '=' ? nat : o1, c2 = o2 == '=' ? nat : o2;
+            if (c1 != c2)
+                return jlp__np_fail(m, JLP_E_BAD_DTYPE, "inconsistent byte-order specification %c and %c", c1, c2);
+        } else if (!o1) {
+            o = o2;
+        }
+        if (o == '|' || o == '=' || o == nat) o = 0;
+        char buf[80];
+        if (de - ds + 2 > sizeof buf) return jlp__np_fail(m, JLP_E_BAD_DTYPE, "dtype string too long");
+        size_t bl = 0;
+        if (o) buf[bl++] = o;
+        memcpy(buf + bl, s + ds, de - ds);
+        bl += de - ds;
+        jlp_val *dt;
+        np_rep r;
+        if (re > rs && !parse_rep(s + rs, s + re, &r))
+            return jlp__np_fail(m, JLP_E_BAD_DTYPE, "malformed repeat count '%.*s' in a dtype string", (int)(re - rs), s + rs);
+        jlp_code c = np_text(m, buf, bl, align, depth + 1, &dt);
+        if (!c && re > rs) c = np_tuple(m, dt, &r, &dt);
+        if (c) return c;
+        items[k++] = dt;
+    }
+    if (k == 0) return not_understood(m, s, n);
+    if (k == 1) {
+        *out = items[0];
+        return JLP_OK;
+    }
+    return np_fields(m, items, k, align, out);
+}
+
+/* The sizes a kind takes on this host (PyArray_TypestrConvert). */
+static bool typestr_ok(char kind, int32_t size) {
+    switch (kind) {
+    case 'b': return size == 1;
+    case 'i': case 'u': return size == 1 || size == 2 || size == 4 || size == 8;
+    /* 12 and 24: the long double of a 32-bit x86 host, which numpy there writes; numpy
+     * here refuses it, and reading on where it stops only ever shows more */
+    case 'f': return size == 2 || size == 4 || size == 8 || size == 16 || size == 12;
+    case 'c': return size == 8 || size == 16 || size == 32 || size == 24;
+    case 'O': return size == 4 || size == 8;
+    default: return false;
+    }
+}
+
+/* _convert_from_str */
+static jlp_code np_text(jlp__np *m, const char *s, size_t n, bool align, int depth, jlp_val **out) {
+    if (depth > NP_ARG_DEPTH) return jlp__np_fail(m, JLP_E_BAD_DTYPE, "dtype string nests too deep");
+    if (n == 0) return not_understood(m, s, n);
+    if (commastring(s, n)) return np_comma(m, s, n, align, depth, out);
+    char endian = '=';
+    const char *t = s;
+    size_t len = n;
+    if (len > 1 && strchr("<>|=", t[0]) && t[0]) {
+        endian = t[0] == '|' ? '=' : t[0];
+        t++;
+        len--;
+    }
+    jlp_code c;
+    jlp_val *dt = NULL;
+    bool found;
+    char buf[80];
+    bool is_dt = (len >= 2 && t[1] == '8' && (t[0] == 'M' || t[0] == 'm'));
+    size_t pre = is_dt ? 2 : (len >= 10 && !memcmp(t, "datetime64", 10)) ? 10 : (len >= 11 && !memcmp(t, "timedelta64", 11)) ? 11 : 0;
+    if (pre) {
+        /* M8, m8, datetime64, timedelta64, then nothing or "[unit]" */
+        if (len - pre + 3 > sizeof buf || (len > pre && t[pre] != '['))
+            return jlp__np_fail(m, JLP_E_BAD_DTYPE, "invalid datetime dtype '%.*s'", (int)(n > 40 ? 40 : n), s);
+        buf[0] = (pre == 11 || (pre == 2 && t[0] == 'm')) ? 'm' : 'M';
+        buf[1] = '8';
+        memcpy(buf + 2, t + pre, len - pre);
+        c = from_str(m, buf, len - pre + 2, true, &dt);
+        if (c) return c;
+    } else if (len == 1) {
+        /* a one-character type code */
+        c = alias(m, t, 1, &found, &dt);
+        if (c) return c;
+        if (!found) return not_understood(m, s, n);
+    } else {
+        /* kind + size as strtol reads the size ("i 4", "i+04"), else a name numpy's
+         * sctypeDict holds, looked up as given (a byte order makes it unknown) */
+        size_t i = 1;
+        while (i < len && c_space(t[i])) i++;
+        bool neg = false;
+        if (i < len && (t[i] == '+' || t[i] == '-')) neg = t[i++] == '-';
+        size_t d0 = i;
+        int64_t v = 0;
+        for (; i < len && digit(t[i]); i++) v = v > INT64_MAX / 20 ? INT64_MAX / 20 : v * 10 + (t[i] - '0');
+        bool parsed = i > d0 && i == len;
+        /* the long strtol gives, cut to numpy's C int */
+        int32_t elsize = (int32_t)(uint32_t)(uint64_t)(neg ? -v : v);
+        char kind = t[0] == 'a' ? 'S' : t[0];
+        int32_t size = kind == 'U' ? (int32_t)((uint32_t)elsize << 2) : elsize;
+        if (parsed && (kind == 'S' || kind == 'U' || kind == 'V')) {
+            if (size < 0) return unmodelled(m, "a negative item size", out);
+            snprintf(buf, sizeof buf, "%c%ld", kind, (long)(kind == 'U' ? size / 4 : size));
+            c = jlp__dtype_from_str(m, buf, strlen(buf), &dt);
+            if (c) return c;
+        } else if (parsed && elsize != 0 && typestr_ok(kind, elsize)) {
+            if (kind == 'O') snprintf(buf, sizeof buf, "|O"); /* O4 and O8 are the object dtype */
+            else snprintf(buf, sizeof buf, "%c%ld", kind, (long)elsize);
+            c = jlp__dtype_from_str(m, buf, strlen(buf), &dt);
+            if (c) return c;
+        } else {
+            c = alias(m, s, n, &found, out);
+            if (c) return c;
+            if (!found) return not_understood(m, s, n);
+            return JLP_OK;
+        }
+    }
+    jlp__dtype_info *d = jlp__dt(dt);
+    if (endian != '=' && d->byteorder != '|' && d->byteorder != endian) {
+        d->byteorder = endian;
+        jlp__dtype_finish(d);
+    }
+    *out = dt;
+    return JLP_OK;
+}
+
+/* numpy.dtype of a type object: numpy's scalar types and Python's, any other class an
+ * object dtype (numpy's rule for classes it does not know). */
+static jlp_code np_type(jlp__np *m, jlp_val *g, jlp_val **out) {
+    size_t ml, nl;
+    const char *mod = jlp_global_module(g, &ml), *name = jlp_global_name(g, &nl);
+    static const struct { const char *name, *str; } py[] = {
+        {"int", "=i8"}, {"float", "=f8"}, {"complex", "=c16"}, {"bool", "|b1"}, {"str", "=U0"},
+        {"bytes", "|S0"}, {"object", "|O"}, {"unicode", "=U0"}, {"long", "=i8"}};
+    bool found = false;
+    if ((ml == 8 && !memcmp(mod, "builtins", 8)) || (ml == 11 && !memcmp(mod, "__builtin__", 11))) {
+        for (size_t i = 0; i < sizeof py / sizeof py[0]; i++)
+            if (strlen(py[i].name) == nl && !memcmp(py[i].name, name, nl))
+                return jlp__dtype_from_str(m, py[i].str, strlen(py[i].str), out);
+    } else if (ml == 5 && !memcmp(mod, "numpy", 5)) {
+        if ((nl == 6 && !memcmp(name, "record", 6)) || (nl == 4 && !memcmp(name, "void", 4)))
+            return jlp__dtype_from_str(m, "|V0", 3, out);
+        if (nl > 1) {
+            jlp_code c = alias(m, name, nl, &found, out);
+            if (c || found) return c;
+        }
+        if (m->lenient) /* np.generic, np.number...: numpy gives a dtype (deprecated) */
+            return unmodelled(m, "an abstract numpy type", out);
+    }
+    if (!m->lenient) return jlp__np_fail(m, JLP_E_BAD_DTYPE, "numpy.dtype of %.*s.%.*s is not supported", (int)ml, mod, (int)nl, name);
+    return jlp__dtype_from_str(m, "|O", 2, out);
+}
+
+static jlp_code np_arg(jlp__np *m, jlp_val *arg, bool align, int depth, jlp_val **out) {
+    if (depth > NP_ARG_DEPTH) return unmodelled(m, "a deeply nested description", out);
+    switch (arg->type) {
+    case JLP_STR: case JLP_BYTES:
+        return np_text(m, arg->u.s.p, arg->u.s.n, align, depth, out);
+    case JLP_GLOBAL:
+        return np_type(m, arg, out);
+    case JLP_NONE:
+        return jlp__dtype_from_str(m, "=f8", 3, out);
+    case JLP_DTYPE:
+        *out = jlp__dtype_copy(m->doc, arg);
+        if (!*out) return jlp__np_nomem(m);
+        jlp__dt(*out)->built = true;
+        return JLP_OK;
+    case JLP_LIST: {
+        jlp_error saved = *m->err;
+        jlp_code c = jlp__dtype_from_descr(m, arg, out);
+        if (c && m->lenient && c != JLP_E_NOMEM && c != JLP_E_LIMIT) {
+            *m->err = saved;
+            return unmodelled(m, "a list of fields the reader does not model", out);
+        }
+        return c;
+    }
+    case JLP_TUPLE: {
+        np_rep r = {0};
+        jlp_val *rep = arg->u.seq.n == 2 ? arg->u.seq.v[1] : NULL;
+        bool ok = rep != NULL;
+        if (ok && (rep->type == JLP_INT || rep->type == JLP_BOOL)) {
+            r.is_int = true;
+            r.ndim = 1;
+            r.dims[0] = rep->u.i;
+            ok = rep->u.i >= 0;
+        } else if (ok && (rep->type == JLP_TUPLE || rep->type == JLP_LIST) && rep->u.seq.n <= NP_MAXDIMS) {
+            r.ndim = rep->u.seq.n;
+            for (size_t i = 0; i < r.ndim && ok; i++) {
+                const jlp_val *x = rep->u.seq.v[i];
+                ok = (x->type == JLP_INT || x->type == JLP_BOOL) && x->u.i >= 0;
+                if (ok) r.dims[i] = x->u.i;
+            }
+        } else {
+            ok = false;
+        }
+        if (!ok) return unmodelled(m, "a tuple the reader does not model", out);
+        jlp_val *base;
+        jlp_code c = np_arg(m, arg->u.seq.v[0], align, depth + 1, &base);
+        return c ? c : np_tuple(m, base, &r, out);
+    }
+    default:
+        return unmodelled(m, "a value the reader does not model", out);
+    }
+}
+
+jlp_code jlp__dtype_arg(jlp__np *m, jlp_val *arg, bool align, jlp_val **out) {
+    return np_arg(m, arg, align, 0, out);
 }

@@ -25,30 +25,24 @@ static bool orderless(char kind, uint64_t itemsize) {
 }
 
 jlp_code jlp__dtype_reduce(jlp__np *m, jlp_val *args, jlp_val **out) {
-    const char *s;
-    size_t n;
     /* numpy.dtype(obj, align=False, copy=False, metadata={}): align and copy may be
-     * anything (only their truth is taken, and it changes nothing for a type string),
-     * metadata must be a dict and is no part of the value; more arguments are a
-     * TypeError in numpy */
+     * anything (only their truth is taken: align lays out the fields of a structured
+     * dtype), metadata must be a dict and is no part of the value; more arguments are
+     * a TypeError in numpy */
     size_t nargs = args->u.seq.n;
     if (nargs > 4) return jlp__np_fail(m, JLP_E_BAD_DTYPE, "numpy.dtype takes at most 4 arguments (%zu given)", nargs);
     if (nargs == 4 && args->u.seq.v[3]->type != JLP_DICT)
         return jlp__np_fail(m, JLP_E_BAD_DTYPE, "numpy.dtype's metadata is %s, not a dict",
                             jlp__a_type(args->u.seq.v[3]));
-    jlp_val *a0 = nargs ? args->u.seq.v[0] : NULL;
-    if (a0 && a0->type == JLP_GLOBAL && (JLP__GLOBAL_IS(a0, "numpy", "record") ||
-                                         JLP__GLOBAL_IS(a0, "numpy", "void"))) {
-        /* np.recarray's dtype reduces with its scalar type instead of a type string;
-         * it is a void dtype whose size and fields come with the BUILD state. */
-        s = "V";
-        n = 1;
-    } else if (a0 && a0->type == JLP_STR) {
-        s = a0->u.s.p;
-        n = a0->u.s.n;
-    } else {
-        return jlp__np_fail(m, JLP_E_BAD_DTYPE, "numpy.dtype needs a type string");
-    }
+    if (!nargs) return jlp__np_fail(m, JLP_E_BAD_DTYPE, "numpy.dtype needs an argument");
+    jlp_code c = jlp__dtype_arg(m, args->u.seq.v[0], nargs > 1 && jlp__truthy(args->u.seq.v[1]), out);
+    if (c) return c;
+    /* a dtype awaiting its BUILD state, which numpy's own pickles give */
+    jlp__dt(*out)->built = false;
+    return JLP_OK;
+}
+
+jlp_code jlp__dtype_simple(jlp__np *m, const char *s, size_t n, jlp_val **out) {
     char order = '=';
     if (n && (s[0] == '<' || s[0] == '>' || s[0] == '|' || s[0] == '=')) {
         order = s[0];
@@ -292,6 +286,12 @@ jlp_code jlp__dtype_build(jlp__np *m, jlp_val *dt, jlp_val *state) {
     if (names && names->type == JLP_NONE) names = NULL;
     if (names && names->type != JLP_TUPLE) return jlp__np_fail(m, JLP_E_BAD_DTYPE, "dtype names is not a tuple");
     if (fields->type != JLP_NONE) {
+        if (m->lenient && d->stand_in && d->kind == 'O') {
+            /* a scan reading's stand-in for an argument it does not model: the state's
+             * fields say what its items hold */
+            d->kind = 'V';
+            d->hasobject = false;
+        }
         if (d->kind != 'V') return jlp__np_fail(m, JLP_E_BAD_DTYPE, "fields on a non-void dtype");
         jlp_code c = set_fields(m, d, names, fields);
         if (c) return c;

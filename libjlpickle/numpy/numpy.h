@@ -37,6 +37,17 @@ jlp_code jlp__np_nomem(const jlp__np *m);
 
 /** REDUCE of numpy.dtype(descr, align, copy): a dtype awaiting its BUILD state. */
 jlp_code jlp__dtype_reduce(jlp__np *m, jlp_val *args, jlp_val **out);
+/** A dtype from a kind and size ("<f8", "S5", "O"; a bare letter is numpy's type code),
+ *  without datetime units. */
+jlp_code jlp__dtype_simple(jlp__np *m, const char *s, size_t n, jlp_val **out);
+/** The dtype numpy.dtype(arg, align) gives (numpy 1.24's rules: type strings, names and
+ *  codes, comma strings, scalar types, lists and (base, shape) tuples). A scan reading
+ *  (m->lenient) takes an argument numpy may accept that is not modelled (a dict, a
+ *  computed object, a class outside numpy) as an object dtype, marked `stand_in` unless
+ *  numpy itself makes an object dtype of it. */
+jlp_code jlp__dtype_arg(jlp__np *m, jlp_val *arg, bool align, jlp_val **out);
+/** Python's truth of a value (containers by length, objects true). */
+bool jlp__truthy(const jlp_val *v);
 /** Whether u[0..n) is one of numpy's datetime units ("ns", "D", "generic"...). */
 bool jlp__datetime_unit_known(const char *u, size_t n);
 /** BUILD of a dtype with numpy's state tuple (versions 0 to 4). */

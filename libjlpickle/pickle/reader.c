@@ -669,6 +669,40 @@ static bool build_elsewhere(const jlp__vm *m, const jlp_val *target, const jlp_v
     return falsy(state);
 }
 
+/* The arguments pickle.py passes as `*args`: any iterable, where _pickle.c (and the
+ * loader) want a tuple. A scan reading with pickle.py's rules takes a list, set or
+ * frozenset as the tuple of its items, a dict as the tuple of its keys and bytes as the
+ * tuple of their values, and reads on
+ * (SAFETY.md S-6); *args is left alone otherwise, for the caller to refuse. */
+static jlp_code py_star_args(jlp__vm *m, jlp_val **args) {
+    jlp_val *a = *args;
+    if (a->type == JLP_TUPLE || !m->lenient) return JLP_OK;
+    jlp__vm_differs(m, "call arguments that are not a tuple (_pickle.c refuses them)");
+    if (m->c_rules) return JLP_OK;
+    if (a->type == JLP_BYTES || a->type == JLP_BYTEARRAY) { /* its bytes, as ints */
+        jlp_val **items = jlp__doc_alloc(m->doc, (a->u.s.n ? a->u.s.n : 1) * sizeof *items);
+        if (!items) return jlp__vm_nomem(m);
+        for (size_t i = 0; i < a->u.s.n; i++)
+            if (!(items[i] = jlp__new_int(m->doc, (uint8_t)a->u.s.p[i]))) return jlp__vm_nomem(m);
+        jlp_val *t = jlp__new_seq(m->doc, JLP_TUPLE, items, a->u.s.n);
+        if (!t) return jlp__vm_nomem(m);
+        *args = t;
+        return JLP_OK;
+    }
+    if (a->type != JLP_LIST && a->type != JLP_SET && a->type != JLP_FROZENSET && a->type != JLP_DICT) return JLP_OK;
+    size_t n = a->u.seq.n;
+    jlp_val **items = a->u.seq.v;
+    if (a->type == JLP_DICT) { /* the keys, which are every other entry */
+        items = jlp__doc_alloc(m->doc, (n ? n : 1) * sizeof *items);
+        if (!items) return jlp__vm_nomem(m);
+        for (size_t i = 0; i < n; i++) items[i] = a->u.seq.v[2 * i];
+    }
+    jlp_val *t = jlp__new_seq(m->doc, JLP_TUPLE, items, n);
+    if (!t) return jlp__vm_nomem(m);
+    *args = t;
+    return JLP_OK;
+}
+
 static jlp_code new_object(jlp__vm *m, jlp_obj_kind kind, jlp_val *cls, jlp_val *args,
                            jlp_val *kwargs) {
     jlp_val *o = jlp__new_object(m->doc, kind, cls, args);
@@ -1279,6 +1313,13 @@ static jlp_code run(jlp__vm *m) {
             }
             if (op == JLP_OP_GLOBAL) { TRY(push(m, g)); break; }
             size_t start;
+            if (!m->nmarks && m->lenient) jlp__vm_differs(m, "INST without a MARK (pickle.py imports its class first)");
+            if (!m->nmarks && m->lenient && !m->c_rules) {
+                /* pickle.py's load_inst imports the class before it looks for the MARK
+                 * (_pickle.c looks first): the name is resolved, then the load fails */
+                m->ev_value = g;
+                TRY(jlp__vm_event(m, JLP_EV_OPCODE, m->op_off, jlp__src_tell(src) - m->op_off));
+            }
             TRY(pop_mark(m, &start));
             jlp_val *args = jlp__new_seq(doc, JLP_TUPLE, m->stack + start, m->sp - start);
             if (!args) { c = jlp__vm_nomem(m); goto done; }
@@ -1304,6 +1345,7 @@ static jlp_code run(jlp__vm *m) {
             TRY(need_values(m, 2));
             jlp_val *fn = m->stack[m->sp - 2], *args = m->stack[m->sp - 1], *r;
             m->ev_callable = fn;
+            TRY(py_star_args(m, &args));
             m->ev_args = args;
             if (args->type != JLP_TUPLE) FAIL(JLP_E_BAD_TYPE, "REDUCE argument list must be a tuple");
             TRY(jlp__reduce(m, fn, args, &r));
@@ -1315,6 +1357,7 @@ static jlp_code run(jlp__vm *m) {
             TRY(need_values(m, 2));
             jlp_val *cls = m->stack[m->sp - 2], *args = m->stack[m->sp - 1];
             m->ev_callable = cls;
+            TRY(py_star_args(m, &args));
             m->ev_args = args;
             if (args->type != JLP_TUPLE) FAIL(JLP_E_BAD_TYPE, "NEWOBJ expected an arg tuple");
             m->sp -= 2;
@@ -1325,6 +1368,7 @@ static jlp_code run(jlp__vm *m) {
             TRY(need_values(m, 3));
             jlp_val *cls = m->stack[m->sp - 3], *args = m->stack[m->sp - 2], *kw = m->stack[m->sp - 1];
             m->ev_callable = cls;
+            TRY(py_star_args(m, &args));
             m->ev_args = args;
             m->ev_kwargs = kw;
             if (args->type != JLP_TUPLE) FAIL(JLP_E_BAD_TYPE, "NEWOBJ_EX args argument must be a tuple");

@@ -237,6 +237,17 @@ static void sweep_after_limit(jlp__reading_ctx *c, const uint8_t *p, size_t len,
     }
 }
 
+/* What one more pickle of the input costs beyond its opcodes, in opcodes: a document
+ * made and freed and the rules settled, about as long as a few dozen opcodes take. The
+ * opcode budget holds for a reading as a whole, so a stream of millions of four-byte
+ * pickles is no way around it. */
+#define PICKLE_COST_OPS 64
+
+static void ops_spent_msg(jlp_error *e, uint64_t max_ops) {
+    snprintf(e->msg, sizeof e->msg, "more than limits.max_ops (%llu) opcodes in the pickles of the input",
+             (unsigned long long)max_ops);
+}
+
 jlp_code jlp__run_reading(jlp__scan *s, const jlp__reading_in *in, jlp_error *err) {
     jlp__reading_ctx c;
     memset(&c, 0, sizeof c);
@@ -251,7 +262,8 @@ jlp_code jlp__run_reading(jlp__scan *s, const jlp__reading_in *in, jlp_error *er
     jlp__scan_hooks hooks = {&c, on_differs, on_wrapper, on_build};
     jlp_read_opts ro;
     jlp_read_opts_init(&ro);
-    ro.limits = s->lim;
+    jlp_limits lim = *s->lim; /* max_ops counts down over the pickles of the reading */
+    ro.limits = &lim;
     ro.alc = s->alc;
     ro.registry = s->opts->registry;
     ro.trace = on_trace;
@@ -266,6 +278,7 @@ jlp_code jlp__run_reading(jlp__scan *s, const jlp__reading_in *in, jlp_error *er
     }
     src->detected = true; /* the bytes are the decoded stream */
     if (in->primary) s->primary_stop = UINT64_MAX;
+    bool clean_end = false; /* the last pickle ended where the decoded bytes end */
     for (c.pickle = 1;; c.pickle++) {
         uint64_t start = jlp_source_tell(src);
         jlp_error e;
@@ -280,6 +293,8 @@ jlp_code jlp__run_reading(jlp__scan *s, const jlp__reading_in *in, jlp_error *er
                 e = *in->tail_error;
                 e.offset = at;
             }
+            if (e.code == JLP_E_LIMIT && lim.max_ops != s->lim->max_ops && strstr(e.msg, "limits.max_ops"))
+                ops_spent_msg(&e, s->lim->max_ops); /* the budget of the whole reading */
             if (e.code == JLP_E_LIMIT) {
                 limit_finding(&c, &e);
                 if (e.offset < in->len) sweep_after_limit(&c, in->data, in->len, e.offset);
@@ -292,7 +307,7 @@ jlp_code jlp__run_reading(jlp__scan *s, const jlp__reading_in *in, jlp_error *er
                         s->r->error = e;
                     }
                 }
-            } else if (!in->npy && in->primary) {
+            } else if (!in->npy && in->primary && e.code != JLP_E_LIMIT) {
                 /* bytes after a complete pickle that are not one: Python's load ignores
                  * them, another reader might not */
                 c.why.len = 0;
@@ -306,9 +321,34 @@ jlp_code jlp__run_reading(jlp__scan *s, const jlp__reading_in *in, jlp_error *er
             }
             break;
         }
+        uint64_t used = doc->ops + PICKLE_COST_OPS;
         jlp_doc_free(doc);
         if (in->primary) s->r->pickles++;
-        if (in->npy || !jlp__src_avail(src)) break; /* a .npy file holds one array */
+        if (in->npy) break; /* a .npy file holds one array */
+        if (!jlp__src_avail(src)) {
+            clean_end = true;
+            break;
+        }
+        if (lim.max_ops && used >= lim.max_ops) {
+            /* the budget is spent on the pickles before: the next one is not read */
+            jlp_error spent;
+            jlp__clear(&spent);
+            spent.code = JLP_E_LIMIT;
+            spent.offset = jlp_source_tell(src);
+            spent.input_offset = UINT64_MAX;
+            ops_spent_msg(&spent, s->lim->max_ops);
+            limit_finding(&c, &spent);
+            if (spent.offset < in->len) sweep_after_limit(&c, in->data, in->len, spent.offset);
+            break;
+        }
+        if (lim.max_ops) lim.max_ops -= used;
+    }
+    if (clean_end && in->tail_error && in->tail_error->code == JLP_E_LIMIT) {
+        /* every pickle read ended where a decoding budget cut the stream: what it cut off
+         * was not judged */
+        jlp_error e = *in->tail_error;
+        e.offset = in->len;
+        limit_finding(&c, &e);
     }
 out:
     jlp_source_free(src);

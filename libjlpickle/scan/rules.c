@@ -683,6 +683,17 @@ void jlp__rules_event(jlp__reading_ctx *c, const jlp_event *ev) {
         jlp__reading_finding(c, ev, ev->offset, v, "numpy", 5, "dtype", 5, "state", jlp__buf_cstr(&c->subj));
         jlp__reading_effect(c, ev, ev->offset, op, "numpy", 5, "dtype", 5, v);
     }
+    if (is_call_op(op) && jlp_get_type(ev->value) == JLP_DTYPE && jlp__dt(ev->value)->stand_in &&
+        jlp_global_is(ev->callable, "numpy", "dtype")) {
+        /* numpy.dtype() of an argument the reader does not model: read on with an object
+         * dtype in its place */
+        c->subj.len = 0;
+        jlp__buf_printf(&c->subj, "numpy.dtype of %s: what numpy makes of it is not modelled (read on as an "
+                        "object dtype)", jlp__dt(ev->value)->stand_in);
+        jlp__reading_finding(c, ev, ev->offset, JLP_VERDICT_SUSPICIOUS, "numpy", 5, "dtype", 5, "call",
+                             jlp__buf_cstr(&c->subj));
+        jlp__reading_effect(c, ev, ev->offset, op, "numpy", 5, "dtype", 5, JLP_VERDICT_SUSPICIOUS);
+    }
     if ((op == 's' || op == 'u' || op == 'a' || op == 'e' || op == 0x90) && jlp_get_type(ev->value) == JLP_GLOBAL) {
         /* items put into a module-level object itself (sys.modules, sys.path, a module's
          * __dict__, a registry): they change what every later import, call or lookup of

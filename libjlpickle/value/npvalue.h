@@ -44,6 +44,9 @@ typedef struct jlp__dtype_info {
     bool forged_memory;   /* ...and numpy then reads raw bytes as object pointers or
                              past the item (false: a lie numpy never writes, with no
                              known memory effect) */
+    const char *stand_in; /* a scan reading's object dtype standing for a numpy.dtype()
+                             argument the reader does not model: what it was; NULL
+                             otherwise */
 } jlp__dtype_info;
 
 /* A conversion of an array's elements made for a typed view (view.c), kept for the

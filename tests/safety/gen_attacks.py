@@ -933,6 +933,83 @@ def _():
     return pk.proto(2) + obj + pk.POP + pk.system(CMD) + pk.STOP
 
 
+def wrapper_state_dtype(shape, dtype):
+    """A NumpyArrayWrapper state whose dtype is the given opcodes (any spelling)."""
+    return pk.dct((pk.uni("subclass"), pk.glob("numpy", "ndarray")),
+                  (pk.uni("shape"), pk.py_value(tuple(shape))),
+                  (pk.uni("order"), pk.uni("C")),
+                  (pk.uni("dtype"), dtype),
+                  (pk.uni("allow_mmap"), pk.NEWFALSE))
+
+
+# An object dtype reached through any spelling numpy takes makes joblib read the payload
+# as a nested pickle (SAFETY.md S-32): the alias must be judged as object.
+for _name, _dtype, _note in [
+        ("name", pk.call(pk.glob("numpy", "dtype"), pk.uni("object")), "numpy.dtype('object')"),
+        ("code_o8", pk.call(pk.glob("numpy", "dtype"), pk.uni("|O8"), pk.NEWFALSE, pk.NEWTRUE),
+         "numpy.dtype('|O8')"),
+        ("comma", pk.call(pk.glob("numpy", "dtype"), pk.uni("O, i8")),
+         "numpy.dtype('O, i8') (a comma list with an object field)"),
+        ("repeat", pk.call(pk.glob("numpy", "dtype"), pk.uni("2O")),
+         "numpy.dtype('2O') (a subarray of objects)"),
+        ("class", pk.call(pk.glob("numpy", "dtype"), pk.glob("collections", "OrderedDict")),
+         "numpy.dtype(collections.OrderedDict) (any class is numpy's object dtype)"),
+        ("scalar_type", pk.call(pk.glob("numpy", "dtype"), pk.glob("numpy", "object_")),
+         "numpy.dtype(numpy.object_)"),
+]:
+    attack("dtype_alias_%s_object_payload.joblib" % _name, "dangerous", "readings",
+           "a wrapper whose dtype is %s: joblib reads its payload as a nested pickle that "
+           "calls os.system" % _note, expect=["joblib", "pickle", "pickle-py"])(
+        (lambda d: lambda: pk.proto(4) + newobj_wrapper(wrapper_state_dtype((1,), d))
+         + inner_pickle_system() + pk.STOP)(_dtype))
+
+
+@attack("dtype_dict_spec_then_system.pkl", "dangerous", "invalid-tail",
+        "numpy.dtype({'names': ['a'], 'formats': ['<f8']}) (a dict of fields, which the reader "
+        "does not model) before os.system", expect=["pickle", "pickle-py", "joblib"])
+def _():
+    spec = pk.dct((pk.uni("names"), pk.EMPTY_LIST + pk.MARK + pk.uni("a") + pk.APPENDS),
+                  (pk.uni("formats"), pk.EMPTY_LIST + pk.MARK + pk.uni("<f8") + pk.APPENDS))
+    return pk.proto(2) + pk.call(pk.glob("numpy", "dtype"), spec) + pk.POP + pk.system(CMD) + pk.STOP
+
+
+@attack("dtype_strtol_size_then_system.pkl", "dangerous", "invalid-tail",
+        "numpy.dtype('i +04') (numpy reads the size with strtol: spaces and a sign) before "
+        "os.system", expect=["pickle", "pickle-py", "joblib"])
+def _():
+    return pk.proto(2) + pk.call(pk.glob("numpy", "dtype"), pk.uni("i +04")) + pk.POP + pk.system(CMD) + pk.STOP
+
+
+@attack("dtype_datetime_zero_count_then_system.pkl", "dangerous", "invalid-tail",
+        "numpy.dtype('M8[0s]') (a datetime count of 0, which numpy.dtype takes) before "
+        "os.system", expect=["pickle", "pickle-py", "joblib"])
+def _():
+    return pk.proto(2) + pk.call(pk.glob("numpy", "dtype"), pk.uni("M8[0s]")) + pk.POP + pk.system(CMD) + pk.STOP
+
+
+@attack("newobj_ex_dict_args_then_system.pkl", "dangerous", "invalid-tail",
+        "NEWOBJ_EX whose arguments are a dict (pickle.py passes its keys as *args) before "
+        "os.system", expect=["pickle-py", "joblib"])
+def _():
+    obj = pk.glob("collections", "OrderedDict") + pk.dct((pk.uni("a"), pk.integer(1))) + pk.EMPTY_DICT + pk.NEWOBJ_EX
+    return pk.proto(4) + obj + pk.POP + pk.system(CMD) + pk.STOP
+
+
+@attack("reduce_bytes_args_then_system.pkl", "dangerous", "invalid-tail",
+        "REDUCE whose arguments are bytes (pickle.py passes their values as *args) before "
+        "os.system", expect=["pickle-py", "joblib"])
+def _():
+    call = pk.glob("builtins", "bytearray") + pk.binbytes(b"\x05") + pk.REDUCE
+    return pk.proto(3) + call + pk.POP + pk.system(CMD) + pk.STOP
+
+
+@attack("inst_without_mark_resolves.pkl", "dangerous", "invalid-tail",
+        "INST subprocess.Popen with no MARK: pickle.py imports and resolves the class before it "
+        "fails (the C unpickler fails first)")
+def _():
+    return pk.proto(2) + pk.inst("subprocess", "Popen") + pk.STOP
+
+
 # ==== 5b. PyTorch checkpoints: what torch.load's reading runs ====================================
 
 def torch_zip(data_pkl, records=None):
@@ -1089,6 +1166,31 @@ def _():
         "a zlib joblib file that decodes to 256 MiB before an os.system")
 def _():
     return zlib.compress(_bomb_stream(256 << 20), 9)
+
+
+@attack("xz_bomb.joblib", "suspicious", "budget",
+        "an xz joblib file of a few KB that decodes to 256 MiB before an os.system")
+def _():
+    return lzma.compress(_bomb_stream(256 << 20), preset=1)
+
+
+def _pickles_bomb(n):
+    """n bytes of four-byte pickles, then a pickle that calls os.system"""
+    return (pk.proto(4) + pk.NONE + pk.STOP) * (n // 4) + pk.proto(4) + pk.system(CMD) + pk.STOP
+
+
+@attack("pickles_bomb.joblib", "suspicious", "budget",
+        "a zlib file decoding to 128 MiB of four-byte pickles (16 million loads) before a "
+        "pickle that calls os.system: the opcode budget holds over all of them")
+def _():
+    return zlib.compress(_pickles_bomb(128 << 20), 9)
+
+
+@attack("lz4_bomb.joblib", "suspicious", "budget",
+        "an lz4 joblib file that decodes to 256 MiB before an os.system")
+def _():
+    import lz4.frame
+    return lz4.frame.compress(_bomb_stream(256 << 20), compression_level=0)
 
 
 @attack("getdag_40.pkl", "suspicious", "budget",

@@ -67,6 +67,9 @@ REAL = {
     ("builtins", "tuple"), ("builtins", "int"), ("builtins", "float"), ("builtins", "str"),
     ("builtins", "bool"), ("builtins", "object"), ("collections", "OrderedDict"),
     ("_codecs", "encode"), ("copyreg", "_reconstructor"),
+    # cls.__new__(cls, *args): a real class (a joblib wrapper) is really built, a
+    # stand-in records its call
+    ("copyreg", "__newobj__"), ("copyreg", "__newobj_ex__"),
 }
 
 PREIMPORT = ("sklearn", "sklearn.base", "sklearn.linear_model", "sklearn.pipeline",
@@ -215,6 +218,24 @@ def resolved_name(module, name, obj):
 
 ALLOW_FIND_CLASS = threading.local()
 
+_REAL_IDS = None
+
+
+def real_ids():
+    """The objects of REAL, however a pickle reaches them (a dotted qualname such as
+    joblib + numpy_pickle.NumpyArrayWrapper is the same class to Python)."""
+    global _REAL_IDS
+    if _REAL_IDS is None:
+        import importlib
+        ids = set()
+        for m, n in REAL:
+            try:
+                ids.add(id(_walk(importlib.import_module(m), n)))
+            except Exception:
+                pass
+        _REAL_IDS = ids
+    return _REAL_IDS
+
 
 def recording_find_class(base_find_class, self, module, name):
     rec = current()
@@ -226,9 +247,12 @@ def recording_find_class(base_find_class, self, module, name):
     m, n = resolved_name(module, name, obj)
     if rec is not None:
         rec.add(rec.resolved, [m, n])
-    if (m, n) in REAL:
+    if (m, n) in REAL or id(obj) in real_ids():
         return obj
     return standin(m, n)
+
+
+real_ids()
 
 
 class CUnpickler(pickle.Unpickler):
