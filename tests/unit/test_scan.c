@@ -453,3 +453,216 @@ TEST(sweep_after_budget_stop) {
     CHECK_FINDING(r, JLP_READING_PICKLE, "global", "os", "system", JLP_VERDICT_DANGEROUS, g);
     jlp_report_free(r);
 }
+
+/* ---- scipy.stats distributions (S-31) ----------------------------------------------- */
+
+/* scipy's _parse_arg_template, from the generated table. */
+static const char *const scipy_template =
+#define JLP_SCIPY_RV(m, n)
+#define JLP_SCIPY_TEMPLATE(t) t
+#define JLP_SCIPY_LOCSCALE(i, o)
+#include "../../libjlpickle/scan/rules_scipy_gen.h"
+#undef JLP_SCIPY_RV
+#undef JLP_SCIPY_TEMPLATE
+#undef JLP_SCIPY_LOCSCALE
+    ;
+
+typedef struct {
+    char *p;
+    size_t n, cap;
+} pbuf;
+
+static void pb_put(pbuf *b, const void *s, size_t n) {
+    if (b->n + n > b->cap) {
+        b->cap = (b->n + n) * 2 + 256;
+        b->p = realloc(b->p, b->cap);
+        if (!b->p) abort();
+    }
+    memcpy(b->p + b->n, s, n);
+    b->n += n;
+}
+static void pb_lit(pbuf *b, const char *s) { pb_put(b, s, strlen(s)); }
+static void pb_uni(pbuf *b, const char *s) {
+    size_t n = strlen(s);
+    unsigned char h[5] = {'X', (unsigned char)n, (unsigned char)(n >> 8), (unsigned char)(n >> 16), 0};
+    pb_put(b, h, 5);
+    pb_put(b, s, n);
+}
+
+/* The template with its placeholders filled in, as scipy's _construct_argparser does. */
+static char *fill_template(const char *shapes, const char *in, const char *out) {
+    pbuf b = {0};
+    for (const char *t = scipy_template; *t;) {
+        if (!strncmp(t, "%(shape_arg_str)s", 17)) pb_lit(&b, shapes), t += 17;
+        else if (!strncmp(t, "%(locscale_in)s", 15)) pb_lit(&b, in), t += 15;
+        else if (!strncmp(t, "%(locscale_out)s", 16)) pb_lit(&b, out), t += 16;
+        else pb_put(&b, t++, 1);
+    }
+    pb_put(&b, "", 1);
+    return b.p;
+}
+
+/* Protocol 2: GLOBAL cls, EMPTY_TUPLE NEWOBJ (or the prefix given), state, BUILD, STOP.
+ * *build is set to the BUILD's offset. */
+static pbuf rv_pickle(const char *cls, const char *make, const pbuf *state, size_t *build) {
+    pbuf b = {0};
+    pb_lit(&b, "\x80\x02");
+    if (make) pb_lit(&b, make);
+    else {
+        pb_lit(&b, cls);
+        pb_lit(&b, ")\x81");
+    }
+    pb_put(&b, state->p, state->n);
+    *build = b.n;
+    pb_lit(&b, "b.");
+    return b;
+}
+
+/* The state {key: tmpl, "__doc__": a str, "numargs": 2, <extra pairs>}. */
+static pbuf rv_state(const char *key, const char *tmpl, const pbuf *extra) {
+    pbuf b = {0};
+    pb_lit(&b, "}(");
+    pb_uni(&b, key);
+    pb_uni(&b, tmpl);
+    pb_uni(&b, "__doc__");
+    pb_uni(&b, "A loguniform or reciprocal continuous random variable.");
+    pb_uni(&b, "numargs");
+    pb_lit(&b, "K\x02");
+    if (extra) pb_put(&b, extra->p, extra->n);
+    pb_lit(&b, "u");
+    return b;
+}
+
+static pbuf pair(const char *key, const char *value_ops, bool value_is_str) {
+    pbuf b = {0};
+    pb_uni(&b, key);
+    if (value_is_str) pb_uni(&b, value_ops);
+    else pb_lit(&b, value_ops);
+    return b;
+}
+
+/* Issue points 2 and 4 (SD-12, SD-20): restoring a scipy.stats distribution
+ * (rv_generic.__setstate__) execs the pickled _parse_arg_template. scipy's own template
+ * for identifier shapes and scipy's loc/scale pairs is safe, and so is the __doc__ str
+ * scipy and numpy.vectorize keep in __dict__; a template with anything else (code before
+ * it, a default value in a shape or loc), a second _parse_arg_template, a state of pairs,
+ * a state that replaces a method the restoring calls, a call with arguments, or the
+ * class named and never built is dangerous. Before S-31 all of them were dangerous (the
+ * real ones by name and by the __doc__ key). */
+TEST(scipy_distribution_states) {
+    static const char recip[] = "cscipy.stats._continuous_distns\nreciprocal_gen\n";
+    static const char poisson[] = "cscipy.stats._discrete_distns\npoisson_gen\n";
+    static const char norm[] = "cscipy.stats._continuous_distns\nnorm_gen\n";
+    char *cont_ab = fill_template("a, b, ", "loc=0, scale=1", "loc, scale");
+    char *disc_mu = fill_template("mu, ", "loc=0", "loc, 1");
+    char *cont_none = fill_template("", "loc=0, scale=1", "loc, scale");
+    char *shape_code = fill_template("a=__import__('os').system('id'), b, ", "loc=0, scale=1", "loc, scale");
+    char *loc_code = fill_template("a, b, ", "loc=print(1), scale=1", "loc, scale");
+    char *mixed = fill_template("a, b, ", "loc=0", "loc, scale");
+    pbuf code = {0};
+    pb_lit(&code, "__import__('os').system('id')\n");
+    pb_lit(&code, cont_ab);
+    pb_put(&code, "", 1);
+    pbuf dup = pair("_parse_arg_template", code.p, true);
+    pbuf attach = pair("_attach_methods", "cbuiltins\nprint\n", false);
+    pbuf doc_global = pair("__doc__", "cbuiltins\nprint\n", false);
+    pbuf states[] = {
+        rv_state("_parse_arg_template", cont_ab, NULL),    /* 0 */
+        rv_state("_parse_arg_template", disc_mu, NULL),    /* 1 */
+        rv_state("_parse_arg_template", cont_none, NULL),  /* 2 */
+        rv_state("_parse_arg_template", code.p, NULL),     /* 3 */
+        rv_state("_parse_arg_template", shape_code, NULL), /* 4 */
+        rv_state("_parse_arg_template", loc_code, NULL),   /* 5 */
+        rv_state("_parse_arg_template", mixed, NULL),      /* 6 */
+        rv_state("_parse_arg_template", cont_ab, &dup),    /* 7 */
+        rv_state("_parse_arg_template", cont_ab, &attach), /* 8 */
+        rv_state("_parse_arg_template", cont_ab, &doc_global), /* 9 */
+        {0},                                               /* 10: pairs */
+    };
+    pb_uni(&states[10], "_parse_arg_template");
+    pb_uni(&states[10], code.p);
+    pb_lit(&states[10], "\x86\x85");
+    static const char newobj_helper[] = "ccopyreg\n__newobj__\ncscipy.stats._continuous_distns\nreciprocal_gen\n\x85R";
+    static const char called[] = "cscipy.stats._continuous_distns\nreciprocal_gen\nK\x01\x85R";
+    const struct {
+        const char *cls, *make;
+        int state;
+        jlp_verdict v;
+    } cases[] = {
+        {recip, NULL, 0, JLP_VERDICT_SAFE},
+        {poisson, NULL, 1, JLP_VERDICT_SAFE},
+        {norm, NULL, 2, JLP_VERDICT_SAFE},
+        {recip, newobj_helper, 0, JLP_VERDICT_SUSPICIOUS}, /* copyreg.__newobj__ by name only */
+        {recip, NULL, 3, JLP_VERDICT_DANGEROUS},
+        {recip, NULL, 4, JLP_VERDICT_DANGEROUS},
+        {recip, NULL, 5, JLP_VERDICT_DANGEROUS},
+        {recip, NULL, 6, JLP_VERDICT_DANGEROUS},
+        {recip, NULL, 7, JLP_VERDICT_DANGEROUS},
+        {recip, NULL, 8, JLP_VERDICT_DANGEROUS},
+        {recip, NULL, 9, JLP_VERDICT_DANGEROUS},
+        {recip, NULL, 10, JLP_VERDICT_DANGEROUS},
+        {recip, newobj_helper, 3, JLP_VERDICT_DANGEROUS},
+        {recip, called, 0, JLP_VERDICT_DANGEROUS},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        size_t build;
+        pbuf p = rv_pickle(cases[i].cls, cases[i].make, &states[cases[i].state], &build);
+        jlp_scan_report *r = scan_bytes(p.p, p.n, NULL);
+        if (jlp_report_verdict(r) != cases[i].v || jlp_report_error(r))
+            TH_FAIL("case %zu: %s", i, jlp_report_error(r) ? jlp_report_error(r)->msg : "");
+        CHECK_INT(jlp_report_verdict(r), cases[i].v);
+        CHECK(jlp_report_error(r) == NULL);
+        if (cases[i].v == JLP_VERDICT_SAFE) {
+            CHECK_INT(count_non_safe(r), 0);
+        } else if (cases[i].v == JLP_VERDICT_SUSPICIOUS) {
+            CHECK_FINDING(r, JLP_READING_JOBLIB, "global", "copyreg", "__newobj__", JLP_VERDICT_SUSPICIOUS, 2);
+            CHECK_INT(count_non_safe(r), 3); /* that name once in each reading */
+        } else if (cases[i].state == 9) {
+            /* a __doc__ that is not a str: the dunder rule (S-22) */
+            const jlp_finding *f = find(r, JLP_READING_JOBLIB, "state", NULL, NULL);
+            CHECK(f && f->offset == build && strstr(f->reason, "the attribute __doc__") != NULL);
+        } else if (cases[i].make != called) {
+            /* the BUILD, and the class's global judged by its worst use */
+            CHECK_FINDING(r, JLP_READING_JOBLIB, "state", "scipy.stats._continuous_distns", "reciprocal_gen",
+                          JLP_VERDICT_DANGEROUS, build);
+            CHECK_FINDING(r, JLP_READING_PICKLE, "state", "scipy.stats._continuous_distns", "reciprocal_gen",
+                          JLP_VERDICT_DANGEROUS, build);
+            CHECK_FINDING(r, JLP_READING_JOBLIB, "global", "scipy.stats._continuous_distns", "reciprocal_gen",
+                          JLP_VERDICT_DANGEROUS, cases[i].make ? 22 : 2);
+        } else {
+            CHECK_FINDING(r, JLP_READING_JOBLIB, "call", "scipy.stats._continuous_distns", "reciprocal_gen",
+                          JLP_VERDICT_DANGEROUS, 52);
+        }
+        jlp_report_free(r);
+        free(p.p);
+    }
+    /* named and never built: what uses it is not known */
+    static const char named[] = "\x80\x02" "cscipy.stats._continuous_distns\nreciprocal_gen\n0N.";
+    jlp_scan_report *r = scan_bytes(named, sizeof named - 1, NULL);
+    CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_DANGEROUS);
+    CHECK_FINDING(r, JLP_READING_JOBLIB, "global", "scipy.stats._continuous_distns", "reciprocal_gen",
+                  JLP_VERDICT_DANGEROUS, 2);
+    jlp_report_free(r);
+    /* numpy.vectorize keeps its docstring in __dict__ too; another dunder stays dangerous */
+    pbuf v = {0};
+    pb_lit(&v, "\x80\x02" "cnumpy\nvectorize\n)\x81}(");
+    pb_uni(&v, "__doc__");
+    pb_uni(&v, "Return the entropy.");
+    pb_uni(&v, "otypes");
+    pb_uni(&v, "d");
+    pb_lit(&v, "ub.");
+    r = scan_bytes(v.p, v.n, NULL);
+    CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_SAFE);
+    jlp_report_free(r);
+    v.n -= 3;
+    pb_uni(&v, "__class__");
+    pb_uni(&v, "x");
+    pb_lit(&v, "ub.");
+    r = scan_bytes(v.p, v.n, NULL);
+    CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_DANGEROUS);
+    jlp_report_free(r);
+    free(v.p);
+    char *all[] = {cont_ab, disc_mu, cont_none, shape_code, loc_code, mixed, code.p, dup.p, attach.p, doc_global.p};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) free(all[i]);
+    for (size_t i = 0; i < sizeof states / sizeof states[0]; i++) free(states[i].p);
+}
