@@ -546,6 +546,71 @@ def _():
     return pickle.dumps(d, protocol=2)
 
 
+def _forged_distribution(change, protocol=2):
+    """A frozen loguniform whose distribution's state `change` (a function of its
+    __dict__) forges, pickled with `protocol`."""
+    import pickle
+    import scipy.stats
+    d = scipy.stats.loguniform(1e-2, 1e2)
+    d.dist._random_state = np.random.RandomState(0)
+    change(d.dist.__dict__)
+    return pickle.dumps(d, protocol=protocol)
+
+
+def _template_with(**fill):
+    from scipy.stats import _distn_infrastructure as di
+    dct = dict(shape_arg_str="a, b, ", locscale_in="loc=0, scale=1", locscale_out="loc, scale")
+    dct.update(fill)
+    return di.parse_arg_template % dct
+
+
+@attack("scipy_template_shape_default.pkl", "dangerous", "state",
+        "scipy's own template with a shape 'name' that is a default value running code "
+        "(def _parse_args(self, a=<code>, ...) evaluates it when the template is exec'd)",
+        check=_template_state, expect=["pickle", "pickle-py", "joblib"])
+def _():
+    code = _template_with(shape_arg_str="a=%s, b, " % PY.replace("'", '"'))
+    return _forged_distribution(lambda st: st.update(_parse_arg_template=code))
+
+
+@attack("scipy_template_locscale_code.pkl", "dangerous", "state",
+        "scipy's own template with a loc default that runs code (a locscale pair scipy never "
+        "passes)", check=_template_state, expect=["pickle", "pickle-py", "joblib"])
+def _():
+    code = _template_with(locscale_in="loc=%s, scale=1" % PY.replace("'", '"'))
+    return _forged_distribution(lambda st: st.update(_parse_arg_template=code))
+
+
+@attack("scipy_template_duplicate_key.pkl", "dangerous", "state",
+        "a distribution state with _parse_arg_template twice: scipy's template first, code "
+        "last (the dict Python builds keeps the last)", check=_template_state,
+        expect=["pickle", "pickle-py", "joblib"])
+def _():
+    forged = PY.replace("'", '"') + "\n" + _template_with()
+    data = _forged_distribution(lambda st: st.update(_parse_arg_templatX=forged))
+    assert data.count(b"_parse_arg_templatX") == 1
+    return data.replace(b"_parse_arg_templatX", b"_parse_arg_template")
+
+
+@attack("scipy_template_pairs_state.pkl", "dangerous", "state",
+        "a distribution restored from a tuple of (key, value) pairs: rv_generic.__setstate__ "
+        "puts them into __dict__ and execs the template they carry", expect=["pickle"])
+def _():
+    forged = PY.replace("'", '"') + "\n" + _template_with()
+    cls = pk.glob("scipy.stats._continuous_distns", "reciprocal_gen") + pk.EMPTY_TUPLE + pk.NEWOBJ
+    pairs = pk.tup(pk.tup(pk.uni("_parse_arg_template"), pk.uni(forged)),
+                   pk.tup(pk.uni("numargs"), pk.integer(2)))
+    return pk.proto(2) + cls + pairs + pk.BUILD + pk.STOP
+
+
+@attack("scipy_template_reconstructor.pkl", "dangerous", "state",
+        "a forged _parse_arg_template in a protocol 0 pickle (the distribution made by "
+        "copyreg._reconstructor)", check=_template_state, expect=["pickle", "pickle-py", "joblib"])
+def _():
+    forged = PY.replace("'", '"') + "\n" + _template_with()
+    return _forged_distribution(lambda st: st.update(_parse_arg_template=forged), protocol=0)
+
+
 @attack("reconstructor_popen.pkl", "dangerous", "state",
         "copyreg._reconstructor(Popen, Popen, cmd): the class it builds runs the command",
         expect=["pickle"])
