@@ -821,6 +821,26 @@ void jlp__rules_wrapper(jlp__reading_ctx *c, uint64_t offset, int depth, int kin
 
 /* ---- events ------------------------------------------------------------------------- */
 
+/* Remember the element size of a legacy torch file's storage record by its key (the
+ * first record of a key counts, as torch.load's deserialized_objects does: the table is
+ * sorted by key, then by this order, when pickle 5 names the keys). */
+static void storage_key(jlp__reading_ctx *c, const jlp_val *id) {
+    size_t kl;
+    const char *k = jlp_get_str(jlp_item(id, 2), &kl);
+    if (!k) return;
+    if (c->nkeys == c->kcap) {
+        size_t cap = c->kcap ? c->kcap * 2 : 16;
+        struct jlp__storage_key *nk = realloc(c->keys, cap * sizeof *nk);
+        if (!nk) return;
+        c->keys = nk;
+        c->kcap = cap;
+    }
+    char *copy = dup(k, kl);
+    if (!copy) return;
+    c->keys[c->nkeys] = (struct jlp__storage_key){copy, kl, jlp__torch_storage_esize(id), c->nkeys};
+    c->nkeys++;
+}
+
 void jlp__rules_event(jlp__reading_ctx *c, const jlp_event *ev) {
     if (ev->kind == JLP_EV_NESTED) {
         int d = ev_depth(ev) + 1;
@@ -856,6 +876,10 @@ void jlp__rules_event(jlp__reading_ctx *c, const jlp_event *ev) {
     }
     if (is_call_op(op) && !(op == 'i' && !ev->callable)) {
         const jlp_val *cl = ev->callable;
+        /* the legacy torch.load's persistent_load returns the class a module record
+         * names: the call is that class's */
+        if (c->torch_legacy && jlp_get_type(cl) == JLP_PERSID && jlp__torch_module_id(jlp_persid_value(cl)))
+            cl = jlp_item(jlp_persid_value(cl), 1);
         if (jlp_get_type(cl) == JLP_GLOBAL) {
             jlp_scan_global *e = table_entry(c, cl);
             if (e) e->called++;
@@ -911,9 +935,14 @@ void jlp__rules_event(jlp__reading_ctx *c, const jlp_event *ev) {
         jlp__reading_finding(c, ev, ev->offset, JLP_VERDICT_SUSPICIOUS, "", 0, "", 0, "ext", jlp__buf_cstr(&c->subj));
         jlp__reading_effect(c, ev, ev->offset, op, "", 0, "", 0, JLP_VERDICT_SUSPICIOUS);
     }
-    if ((op == 'P' || op == 'Q') && c->reading == JLP_READING_TORCH &&
-        jlp__torch_storage_id(jlp_get_type(ev->value) == JLP_PERSID ? jlp_persid_value(ev->value) : ev->value)) {
-        /* torch's persistent_load reads the storage record as raw bytes */
+    const jlp_val *pid = jlp_get_type(ev->value) == JLP_PERSID ? jlp_persid_value(ev->value) : ev->value;
+    if ((op == 'P' || op == 'Q') && c->reading == JLP_READING_TORCH && jlp__torch_storage_id(pid)) {
+        /* torch's persistent_load reads the storage record as raw bytes (a legacy
+         * file's after its pickles: remember each key's element size) */
+        if (c->torch_legacy) storage_key(c, pid);
+    } else if ((op == 'P' || op == 'Q') && c->torch_legacy && jlp__torch_module_id(pid)) {
+        /* the legacy persistent_load returns the class the record names (judged where
+         * it is named) */
     } else if (op == 'P' || op == 'Q') {
         jlp__reading_finding(c, ev, ev->offset, JLP_VERDICT_SUSPICIOUS, "", 0, "", 0, "persid",
                              "the loader's persistent_load decides what it becomes");

@@ -286,7 +286,7 @@ static jlp_code read_companion(jlp__scan *s, const jlp__companion *comp, jlp_err
                            ((file.data[2] == 3 && file.data[3] == 4) || (file.data[2] == 5 && file.data[3] == 6));
                 if (!zip) {
                     jlp__reading_in rin = {JLP_READING_NUMPY, JLP__MODE_NUMPY, false, npy, file.data, file.len,
-                                           comp->name, NULL};
+                                           comp->name, NULL, false};
                     rc = jlp__run_reading(s, &rin, err);
                 }
             }
@@ -310,7 +310,7 @@ static jlp_code run_readings(jlp__scan *s, const scan_input *in, jlp_error *err)
          * first byte */
         snprintf(r->container, sizeof r->container, "npy");
         s->primary = JLP_READING_NUMPY;
-        jlp__reading_in rin = {JLP_READING_NUMPY, JLP__MODE_NUMPY, true, true, in->data, in->len, NULL, NULL};
+        jlp__reading_in rin = {JLP_READING_NUMPY, JLP__MODE_NUMPY, true, true, in->data, in->len, NULL, NULL, false};
         return jlp__run_reading(s, &rin, err);
     }
     if (s->torch) {
@@ -318,7 +318,17 @@ static jlp_code run_readings(jlp__scan *s, const scan_input *in, jlp_error *err)
          * else reads it */
         snprintf(r->container, sizeof r->container, "none");
         s->primary = JLP_READING_TORCH;
-        jlp__reading_in rin = {JLP_READING_TORCH, JLP__MODE_PICKLE, true, false, in->data, in->len, NULL, NULL};
+        jlp__reading_in rin = {JLP_READING_TORCH, JLP__MODE_PICKLE, true, false, in->data, in->len, NULL, NULL, false};
+        return jlp__run_reading(s, &rin, err);
+    }
+    if (jlp__torch_legacy_magic(in->data, in->len)) {
+        /* torch.save's legacy format: pickle.load and joblib.load read its first pickle,
+         * an int; torch.load reads the magic number, version and system pickles, the
+         * object with its own unpickler, the storage keys, then the storages as raw
+         * bytes */
+        snprintf(r->container, sizeof r->container, "torch-legacy");
+        s->primary = JLP_READING_TORCH;
+        jlp__reading_in rin = {JLP_READING_TORCH, JLP__MODE_PICKLE, true, false, in->data, in->len, NULL, NULL, true};
         return jlp__run_reading(s, &rin, err);
     }
     decoded d;
@@ -340,7 +350,7 @@ static jlp_code run_readings(jlp__scan *s, const scan_input *in, jlp_error *err)
     s->primary = zf ? JLP_READING_JOBLIB_COMPAT : JLP_READING_JOBLIB;
     const jlp_error *tail = d.has_tail ? &d.tail : NULL;
     jlp__reading_in prim = {s->primary, zf ? JLP__MODE_COMPAT : JLP__MODE_JOBLIB, true, false, d.data, d.len,
-                            NULL, tail};
+                            NULL, tail, false};
     c = jlp__run_reading(s, &prim, err);
     if (!c && !r->failed && tail) {
         /* the pickles were read, but the container is damaged after them */
@@ -350,7 +360,7 @@ static jlp_code run_readings(jlp__scan *s, const scan_input *in, jlp_error *err)
     /* pickle._Unpickler reads the bytes as the primary does unless a payload intervened
      * (or joblib failed to read one: the primary stopped there, the others go on) */
     if (!c && (s->saw_payload || r->failed)) {
-        jlp__reading_in py = {JLP_READING_PICKLE_PY, JLP__MODE_PICKLE_PY, false, false, d.data, d.len, NULL, tail};
+        jlp__reading_in py = {JLP_READING_PICKLE_PY, JLP__MODE_PICKLE_PY, false, false, d.data, d.len, NULL, tail, false};
         c = jlp__run_reading(s, &py, err);
     } else if (!c) {
         copy_reading(r, s->primary, JLP_READING_PICKLE_PY);
@@ -358,7 +368,7 @@ static jlp_code run_readings(jlp__scan *s, const scan_input *in, jlp_error *err)
     /* pickle.load (_pickle.c) reads them as pickle._Unpickler does unless the two
      * unpicklers differ on some opcode */
     if (!c && s->differs) {
-        jlp__reading_in cr = {JLP_READING_PICKLE, JLP__MODE_PICKLE, false, false, d.data, d.len, NULL, tail};
+        jlp__reading_in cr = {JLP_READING_PICKLE, JLP__MODE_PICKLE, false, false, d.data, d.len, NULL, tail, false};
         c = jlp__run_reading(s, &cr, err);
     } else if (!c) {
         copy_reading(r, JLP_READING_PICKLE_PY, JLP_READING_PICKLE);

@@ -187,6 +187,14 @@ typedef struct jlp__reading_ctx {
     jlp__buf why, subj;            /* scratch */
     jlp__pending *pend;
     size_t npend, pcap;
+    bool torch_legacy;             /* torch.load of a legacy (pre-1.6 format) file */
+    struct jlp__storage_key {
+        char *key;
+        size_t len;
+        unsigned esize;
+        size_t order;
+    } *keys;                       /* its storage records, in the order met */
+    size_t nkeys, kcap;
 } jlp__reading_ctx;
 
 /* ---- reading.c ----------------------------------------------------------------------- */
@@ -201,6 +209,7 @@ typedef struct jlp__reading_in {
     size_t len;
     const char *file;              /* a companion's name, or NULL */
     const jlp_error *tail_error;   /* why the decoded stream ends early, or NULL */
+    bool torch_legacy;             /* a legacy torch file: storages follow pickle 5 */
 } jlp__reading_in;
 
 /** Run one reading over in->data, pickle after pickle, its findings into s->r.
@@ -224,8 +233,17 @@ jlp_scan_report *jlp__scan_archive(const uint8_t *data, size_t len, const jlp_sc
  *  `why`) for the names torch.load resolves harmlessly, false to judge by the policy. */
 bool jlp__torch_judge(const char *m, size_t ml, const char *n, size_t nl, jlp__buf *why);
 /** Whether `id` is a persistent id torch's persistent_load reads as a storage record:
- *  ('storage', <storage type global>, key, location, numel). */
+ *  ('storage', <storage type global>, key, location, numel), and in the legacy format
+ *  with view_metadata (None or (key, offset, size)) after them. */
 bool jlp__torch_storage_id(const jlp_val *id);
+/** The element size of a storage record's type (1 for UntypedStorage), 0 when `id` is
+ *  no storage record. */
+unsigned jlp__torch_storage_esize(const jlp_val *id);
+/** Whether `id` is the legacy format's ('module', <class global>, source file, source):
+ *  its persistent_load returns the class. */
+bool jlp__torch_module_id(const jlp_val *id);
+/** Whether p[0..n) starts with the first pickle of torch.save's legacy format. */
+bool jlp__torch_legacy_magic(const uint8_t *p, size_t n);
 
 /* ---- rules.c ------------------------------------------------------------------------- */
 

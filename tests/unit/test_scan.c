@@ -666,3 +666,82 @@ TEST(scipy_distribution_states) {
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) free(all[i]);
     for (size_t i = 0; i < sizeof states / sizeof states[0]; i++) free(states[i].p);
 }
+
+/* ---- torch.save's legacy format (SD-23, SD-24) --------------------------------------- */
+
+/* A legacy torch file: the magic number, version and system pickles, `object` (pickle 4),
+ * the storage keys ['0'], then storage '0' as raw bytes (count `numel`, `data` bytes). */
+static pbuf legacy_file(const char *object, size_t olen, uint64_t numel, size_t data) {
+    pbuf b = {0};
+    pb_put(&b, "\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19.", 15);
+    pb_put(&b, "\x80\x02M\xe9\x03.", 6);
+    pb_put(&b, "\x80\x02}.", 4);
+    pb_put(&b, object, olen);
+    pb_put(&b, "\x80\x02](X\x01\x00\x00\x00" "0e.", 12);
+    unsigned char n[8];
+    for (int i = 0; i < 8; i++) n[i] = (unsigned char)(numel >> (8 * i));
+    pb_put(&b, n, 8);
+    for (size_t i = 0; i < data; i++) pb_put(&b, "\x01", 1);
+    return b;
+}
+
+/* torch.load reads a legacy file's fourth pickle with its own persistent_load (a
+ * ('storage', type, key, location, numel, view_metadata) record, and a ('module', class,
+ * file, source) record that returns the class), then each storage as raw bytes after
+ * the fifth: no finding for those, the bytes after the storages trailing, and storages
+ * that do not fit the bytes suspicious. Before: every record was a suspicious persid and
+ * the storages trailing data. */
+TEST(torch_legacy_file) {
+    /* _rebuild_tensor_v2(<FloatStorage '0', 2 elements>, 0, (2,), (1,), False, OrderedDict()) */
+    static const char tensor[] = "\x80\x02" "ctorch._utils\n_rebuild_tensor_v2\n("
+                                 "(X\x07\x00\x00\x00storagectorch\nFloatStorage\nX\x01\x00\x00\x00" "0"
+                                 "X\x03\x00\x00\x00" "cpuK\x02NtQK\x00K\x02\x85K\x01\x85\x89"
+                                 "ccollections\nOrderedDict\n)RtR.";
+    /* a whole module: ('module', Linear, None, None) NEWOBJ, then the storage */
+    static const char module[] = "\x80\x02(X\x06\x00\x00\x00modulectorch.nn.modules.linear\nLinear\nNNtQ)\x81"
+                                 "(X\x07\x00\x00\x00storagectorch\nFloatStorage\nX\x01\x00\x00\x00" "0"
+                                 "X\x03\x00\x00\x00" "cpuK\x02NtQ\x86.";
+    static const char system[] = "\x80\x02(X\x06\x00\x00\x00modulecos\nsystem\nNNtQX\x02\x00\x00\x00id\x85R"
+                                 "(X\x07\x00\x00\x00storagectorch\nFloatStorage\nX\x01\x00\x00\x00" "0"
+                                 "X\x03\x00\x00\x00" "cpuK\x02NtQ\x86.";
+    const struct {
+        const char *obj;
+        size_t olen;
+        uint64_t numel;
+        size_t data, extra;
+        jlp_verdict v;
+    } cases[] = {
+        {tensor, sizeof tensor - 1, 2, 8, 0, JLP_VERDICT_SAFE},
+        {module, sizeof module - 1, 2, 8, 0, JLP_VERDICT_SAFE},
+        {tensor, sizeof tensor - 1, 2, 8, 3, JLP_VERDICT_SUSPICIOUS}, /* 3 bytes after the storages */
+        {tensor, sizeof tensor - 1, 3, 8, 0, JLP_VERDICT_SUSPICIOUS}, /* 12 bytes said, 8 there */
+        {system, sizeof system - 1, 2, 8, 0, JLP_VERDICT_DANGEROUS},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        pbuf p = legacy_file(cases[i].obj, cases[i].olen, cases[i].numel, cases[i].data + cases[i].extra);
+        size_t storages = p.n - 8 - cases[i].data - cases[i].extra;
+        jlp_scan_report *r = scan_bytes(p.p, p.n, NULL);
+        if (jlp_report_verdict(r) != cases[i].v) TH_FAIL("case %zu", i);
+        CHECK_INT(jlp_report_verdict(r), cases[i].v);
+        CHECK(jlp_report_error(r) == NULL);
+        CHECK_STR(jlp_report_container(r), "torch-legacy");
+        CHECK_INT(jlp_report_readings(r), 1u << JLP_READING_TORCH);
+        if (i < 2) CHECK_INT(count_non_safe(r), 0);
+        if (i == 2) {
+            CHECK_FINDING(r, JLP_READING_TORCH, "trailing", "", "", JLP_VERDICT_SUSPICIOUS, p.n - 3);
+            CHECK_INT(count_non_safe(r), 1);
+        }
+        if (i == 3) {
+            CHECK_FINDING(r, JLP_READING_TORCH, "trailing", "", "", JLP_VERDICT_SUSPICIOUS, storages + 8);
+            const jlp_finding *f = find(r, JLP_READING_TORCH, "trailing", NULL, NULL);
+            CHECK(f && strstr(f->reason, "a storage runs past the end") != NULL);
+            CHECK_INT(count_non_safe(r), 1);
+        }
+        if (i == 4) {
+            CHECK_FINDING(r, JLP_READING_TORCH, "global", "os", "system", JLP_VERDICT_DANGEROUS, 25 + 14);
+            CHECK_FINDING(r, JLP_READING_TORCH, "call", "os", "system", JLP_VERDICT_DANGEROUS, 25 + 37);
+        }
+        jlp_report_free(r);
+        free(p.p);
+    }
+}
