@@ -314,6 +314,10 @@ jlp_code jlp__run_reading(jlp__scan *s, const jlp__reading_in *in, jlp_error *er
     }
     src->detected = true; /* the bytes are the decoded stream */
     if (in->primary) s->primary_stop = UINT64_MAX;
+    /* torch.load of the bytes a pickle carries (_load_from_bytes) may scan each byte of
+     * the stream a few times over (once per reading), never more */
+    if (s->nested_budget < 4 * (uint64_t)in->len + ((uint64_t)1 << 20))
+        s->nested_budget = 4 * (uint64_t)in->len + ((uint64_t)1 << 20);
     for (c.pickle = 1;; c.pickle++) {
         uint64_t start = jlp_source_tell(src);
         jlp_error e;

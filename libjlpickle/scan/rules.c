@@ -300,9 +300,14 @@ static const jlp_val *scipy_class_of(const jlp_val *obj) {
 
 /* Names judged by use: numpy.memmap (creates or overwrites the file it is given when
  * called; harmless as joblib's subclass value, which joblib never calls),
- * builtins.getattr (judged as the attribute it looks up) and scipy's distributions
- * (harmless when built without arguments and restored with scipy's own template). */
-static bool judged_by_use(const jlp_val *g) { return is_memmap(g) || is_getattr(g) || is_scipy_rv(g); }
+ * builtins.getattr (judged as the attribute it looks up), scipy's distributions
+ * (harmless when built without arguments and restored with scipy's own template) and
+ * torch.storage._load_from_bytes (judged by the torch.save bytes it loads). */
+static bool is_load_from_bytes(const jlp_val *g) { return jlp_global_is(g, "torch.storage", "_load_from_bytes"); }
+
+static bool judged_by_use(const jlp_val *g) {
+    return is_memmap(g) || is_getattr(g) || is_scipy_rv(g) || is_load_from_bytes(g);
+}
 
 static char *dup(const char *s, size_t n) {
     char *d = malloc(n + 1);
@@ -354,25 +359,29 @@ void jlp__rules_settle(jlp__reading_ctx *c) {
         const char *reason = p->reason;
         char unused[200];
         bool scipy = scipy_rv_name(p->module, p->ml, p->name, p->nl);
+        bool lfb = str_is(p->name, p->nl, "_load_from_bytes");
         if (!p->used) {
             bool getattr = str_is(p->name, p->nl, "getattr");
-            v = getattr || scipy ? JLP_VERDICT_DANGEROUS : JLP_VERDICT_SUSPICIOUS;
+            v = getattr || scipy || lfb ? JLP_VERDICT_DANGEROUS : JLP_VERDICT_SUSPICIOUS;
             snprintf(unused, sizeof unused, "%s",
                      getattr ? "looks up any attribute (named, never called here: what calls it is not known)"
                      : scipy ? "a scipy.stats distribution named, not built as scipy's pickles build it (restoring "
                                "one execs its pickled _parse_arg_template)"
+                     : lfb   ? "loads another pickle with torch.load (named, never called here on bytes: what "
+                               "calls it is not known)"
                              : "numpy.memmap named, not as a joblib wrapper's subclass (it creates or overwrites "
                                "the file it is given when called)");
             reason = unused;
             /* another reading of the same bytes uses it as the primary did */
             const jlp__scan *s = c->s;
-            for (size_t k = 0; s && !c->primary && !getattr && !scipy && k < s->nsettled; k++)
+            for (size_t k = 0; s && !c->primary && !getattr && !scipy && !lfb && k < s->nsettled; k++)
                 if (s->settled[k].offset == p->offset) {
                     v = s->settled[k].verdict;
                     if (v == JLP_VERDICT_SAFE) reason = "joblib's array subclass value here, which no reading calls";
                 }
         }
-        if (c->primary && c->s && !str_is(p->name, p->nl, "getattr") && !scipy && c->s->nsettled < JLP__SETTLED_MAX)
+        if (c->primary && c->s && !str_is(p->name, p->nl, "getattr") && !scipy && !lfb &&
+            c->s->nsettled < JLP__SETTLED_MAX)
             c->s->settled[c->s->nsettled++] = (jlp__settled){p->offset, v};
         finding_at(c, p->depth, p->opcode, p->offset, v, p->module, p->ml, p->name, p->nl, "global", reason);
         if (c->primary) {
@@ -387,6 +396,7 @@ void jlp__rules_settle(jlp__reading_ctx *c) {
         free(p->reason);
     }
     c->npend = 0;
+    c->nlfb = 0; /* the pickle's values end with it */
 }
 
 /* ---- calls -------------------------------------------------------------------------- */
@@ -537,6 +547,52 @@ static jlp_verdict judge_getattr(jlp__reading_ctx *c, const jlp_val *args) {
     return v;
 }
 
+/* torch.storage._load_from_bytes(b) is torch.load(io.BytesIO(b)): what torch.save wrote
+ * for a storage a pickled tensor holds (a legacy-format file), scanned as torch.load
+ * reads it. Bytes computed, of another format, nested too deep or past the budget are
+ * not scanned: dangerous, as the name is. */
+static jlp_verdict judge_load_from_bytes(jlp__reading_ctx *c, const jlp_event *ev, const jlp_val *args,
+                                         jlp__buf *why) {
+    const jlp_val *b = jlp_item(args, 0);
+    size_t bl = 0;
+    const char *bp = jlp_get_type(b) == JLP_BYTES && jlp_len(args) == 1 && !(ev->kwargs && jlp_len(ev->kwargs))
+                         ? jlp_get_str(b, &bl)
+                         : NULL;
+    jlp__scan *s = c->s;
+    if (!bp) {
+        jlp__buf_puts(why, "loads another pickle with torch.load, from bytes the pickle computes");
+        return JLP_VERDICT_DANGEROUS;
+    }
+    if (!jlp__torch_legacy_magic((const uint8_t *)bp, bl)) {
+        jlp__buf_puts(why, "loads another pickle with torch.load, from bytes that are not the legacy torch file "
+                           "torch.save writes for a storage (not scanned)");
+        return JLP_VERDICT_DANGEROUS;
+    }
+    for (size_t i = 0; i < c->nlfb; i++)
+        if (c->lfb[i].bytes == b) {
+            if (c->lfb[i].v != JLP_VERDICT_SAFE)
+                jlp__buf_puts(why, "loads another pickle with torch.load, from the bytes of an earlier call that "
+                                   "scan not safe");
+            return c->lfb[i].v;
+        }
+    if (!s || s->nest >= JLP__NEST_MAX) {
+        jlp__buf_puts(why, "loads another pickle with torch.load, inside bytes torch.load loads already (not "
+                           "scanned deeper)");
+        return JLP_VERDICT_DANGEROUS;
+    }
+    if (bl > s->nested_budget - s->nested_bytes) {
+        jlp__buf_puts(why, "loads another pickle with torch.load, past the budget for scanning such bytes (not "
+                           "scanned)");
+        return JLP_VERDICT_DANGEROUS;
+    }
+    s->nested_bytes += bl;
+    jlp_verdict v = jlp__scan_torch_bytes(s, (const uint8_t *)bp, bl, why);
+    if (v != JLP_VERDICT_SAFE && !why->len) jlp__buf_puts(why, "the torch.save bytes it loads are not safe");
+    c->lfb[c->nlfb % (sizeof c->lfb / sizeof c->lfb[0])] = (struct jlp__lfb){b, v};
+    if (c->nlfb < sizeof c->lfb / sizeof c->lfb[0]) c->nlfb++;
+    return v;
+}
+
 /* Whether copyreg's helper `n` makes its class without calling into it: __newobj__(cls),
  * __newobj_ex__(cls, (), {}) (cls.__new__ of a Python class is object's), and
  * _reconstructor(cls, object, None). */
@@ -602,6 +658,10 @@ static bool call_checks(jlp__reading_ctx *c, const jlp_event *ev, const jlp_val 
             jlp__buf_release(&r2);
             reason = jlp__buf_cstr(why);
         }
+    } else if (is_load_from_bytes(g)) {
+        v = judge_load_from_bytes(c, ev, args, why);
+        reason = v == JLP_VERDICT_SAFE ? NULL : jlp__buf_cstr(why);
+        pending_use(c, g, v, v == JLP_VERDICT_SAFE ? "torch.load of torch.save bytes that scan safe" : reason);
     } else if (is_scipy_rv(g)) {
         /* scipy's pickles build a distribution without arguments (NEWOBJ of ()); its
          * state, checked at BUILD, decides */

@@ -378,6 +378,49 @@ static jlp_code run_readings(jlp__scan *s, const scan_input *in, jlp_error *err)
     return c;
 }
 
+jlp_verdict jlp__scan_torch_bytes(const jlp__scan *parent, const uint8_t *data, size_t len, jlp__buf *why) {
+    jlp_scan_report *r = jlp__report_new(parent->alc, parent->opts->max_per_subject);
+    if (!r) {
+        jlp__buf_puts(why, "out of memory for the scan of the bytes it loads");
+        return JLP_VERDICT_DANGEROUS;
+    }
+    jlp__scan s;
+    memset(&s, 0, sizeof s);
+    s.r = r;
+    s.policy = parent->policy;
+    s.opts = parent->opts;
+    s.lim = parent->lim;
+    s.alc = parent->alc;
+    s.actions.alc = s.alc;
+    s.primary = JLP_READING_TORCH;
+    s.primary_stop = UINT64_MAX;
+    s.nest = parent->nest + 1;
+    jlp__reading_in rin = {JLP_READING_TORCH, JLP__MODE_PICKLE, true, false, data, len, NULL, NULL, true};
+    jlp_error e;
+    jlp__clear(&e);
+    jlp_code c = jlp__run_reading(&s, &rin, &e);
+    jlp_verdict v = r->verdict;
+    if (c != JLP_OK || r->nomem || s.nomem) {
+        v = JLP_VERDICT_DANGEROUS;
+        jlp__buf_puts(why, "out of memory for the scan of the bytes it loads");
+    } else {
+        const jlp_finding *worst = NULL;
+        for (size_t i = 0; i < r->nfindings; i++)
+            if (!worst || r->findings[i].verdict > worst->verdict) worst = &r->findings[i];
+        if (worst && worst->verdict > JLP_VERDICT_SAFE) {
+            jlp__buf_printf(why, "the torch.save bytes it loads: byte %llu: %.*s%s%.*s (%s): %s",
+                            (unsigned long long)worst->offset, (int)(worst->module_len > 100 ? 100 : worst->module_len),
+                            worst->module, worst->module_len ? "." : "",
+                            (int)(worst->name_len > 100 ? 100 : worst->name_len), worst->name, worst->action,
+                            worst->reason);
+        }
+    }
+    jlp__keyset_free(&s.actions);
+    jlp__free(s.alc, s.ranges, s.rcap * sizeof *s.ranges);
+    jlp_report_free(r);
+    return v;
+}
+
 /* ---- entry points -------------------------------------------------------------------- */
 
 static jlp_scan_report *scan_input_bytes(scan_input *in, const jlp_scan_opts *o, const jlp_limits *lim,

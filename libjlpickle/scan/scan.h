@@ -157,7 +157,13 @@ typedef struct jlp__scan {
     jlp__settled settled[JLP__SETTLED_MAX];
     size_t nsettled;
     bool nomem;
+    unsigned nest;                 /* torch.load calls around this scan (_load_from_bytes) */
+    uint64_t nested_bytes;         /* bytes scanned for _load_from_bytes calls so far */
+    uint64_t nested_budget;        /* and at most (four times the largest stream read) */
 } jlp__scan;
+
+/* torch.load calls inside each other that are scanned (torch's own pickles nest one). */
+#define JLP__NEST_MAX 2
 
 /* A global whose verdict depends on how the reading uses it (numpy.memmap is harmless
  * as a wrapper's subclass, builtins.getattr of a safe method): judged when the pickle
@@ -195,6 +201,9 @@ typedef struct jlp__reading_ctx {
         size_t order;
     } *keys;                       /* its storage records, in the order met */
     size_t nkeys, kcap;
+    /* _load_from_bytes calls of this pickle already scanned: bytes node, verdict */
+    struct jlp__lfb { const jlp_val *bytes; jlp_verdict v; } lfb[8];
+    size_t nlfb;
 } jlp__reading_ctx;
 
 /* ---- reading.c ----------------------------------------------------------------------- */
@@ -226,6 +235,11 @@ jlp_scan_report *jlp__scan_bytes(const uint8_t *data, size_t len, const jlp_scan
 /** The scan of the archive (zip, tar, compressed tar) at data[0..len). */
 jlp_scan_report *jlp__scan_archive(const uint8_t *data, size_t len, const jlp_scan_opts *o, const jlp_limits *lim,
                                    jlp_error *err);
+
+/** The scan of the legacy torch file data[0..len) that torch.storage._load_from_bytes
+ *  hands torch.load, under the parent's policy and budgets: its verdict, and in `why`
+ *  the worst finding's place and reason. NOMEM comes back as dangerous. */
+jlp_verdict jlp__scan_torch_bytes(const jlp__scan *parent, const uint8_t *data, size_t len, jlp__buf *why);
 
 /* ---- torch.c ------------------------------------------------------------------------- */
 

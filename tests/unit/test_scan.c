@@ -745,3 +745,95 @@ TEST(torch_legacy_file) {
         free(p.p);
     }
 }
+
+/* A legacy file of `object` without storages. */
+static pbuf legacy_keys(const char *object, size_t olen) {
+    pbuf b = legacy_file(object, olen, 0, 0);
+    b.n -= 8 + 12; /* the count and the keys ['0'] */
+    pb_put(&b, "\x80\x02].", 4);
+    return b;
+}
+
+/* _load_from_bytes(inner) (twice: the same bytes a second time, by the memo) */
+static pbuf lfb_call(const pbuf *inner, bool twice) {
+    pbuf b = {0};
+    pb_lit(&b, "\x80\x02" "ctorch.storage\n_load_from_bytes\n");
+    if (twice) pb_put(&b, "q\x00", 2);
+    pb_lit(&b, "B");
+    unsigned char n[4] = {(unsigned char)inner->n, (unsigned char)(inner->n >> 8), (unsigned char)(inner->n >> 16),
+                          (unsigned char)(inner->n >> 24)};
+    pb_put(&b, n, 4);
+    pb_put(&b, inner->p, inner->n);
+    pb_lit(&b, "q\x01\x85R");
+    if (twice) pb_put(&b, "h\x00h\x01\x85R\x86", 7);
+    pb_lit(&b, ".");
+    return b;
+}
+
+/* SD-25: a tensor pickled by pickle or joblib holds its storage as
+ * torch.storage._load_from_bytes(<the legacy file torch.save writes for it>), which is
+ * torch.load of those bytes: they are scanned as torch.load reads them, and the call
+ * takes their verdict (cached for the same bytes value). Bytes that are computed, not a
+ * legacy file, or nested deeper than JLP__NEST_MAX, and the name never called, are
+ * dangerous. Before: every such call was dangerous by name. */
+TEST(torch_load_from_bytes) {
+    static const char tensor[] = "\x80\x02" "ctorch._utils\n_rebuild_tensor_v2\n("
+                                 "(X\x07\x00\x00\x00storagectorch\nFloatStorage\nX\x01\x00\x00\x00" "0"
+                                 "X\x03\x00\x00\x00" "cpuK\x02NtQK\x00K\x02\x85K\x01\x85\x89"
+                                 "ccollections\nOrderedDict\n)RtR.";
+    static const char system[] = "\x80\x02" "cos\nsystem\nX\x02\x00\x00\x00id\x85R.";
+    pbuf good = legacy_file(tensor, sizeof tensor - 1, 2, 8);
+    pbuf bad = legacy_file(system, sizeof system - 1, 2, 8);
+    pbuf plain = {0};
+    pb_lit(&plain, "\x80\x02N.");
+    pbuf l3 = legacy_file(tensor, sizeof tensor - 1, 2, 8);
+    pbuf c3 = lfb_call(&l3, false), l2 = legacy_keys(c3.p, c3.n);
+    pbuf c2 = lfb_call(&l2, false), l1 = legacy_keys(c2.p, c2.n);
+    const struct {
+        const pbuf *inner;
+        bool twice;
+        jlp_verdict v;
+        const char *why;
+    } cases[] = {
+        {&good, false, JLP_VERDICT_SAFE, NULL},
+        {&good, true, JLP_VERDICT_SAFE, NULL},
+        {&l2, false, JLP_VERDICT_SAFE, NULL}, /* torch.load inside torch.load, both scanned */
+        {&bad, false, JLP_VERDICT_DANGEROUS, "the torch.save bytes it loads: byte 27: os.system (global)"},
+        {&bad, true, JLP_VERDICT_DANGEROUS, "the torch.save bytes it loads: byte 27: os.system (global)"},
+        {&plain, false, JLP_VERDICT_DANGEROUS, "not the legacy torch file"},
+        {&l1, false, JLP_VERDICT_DANGEROUS, "inside bytes torch.load loads already"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        pbuf p = lfb_call(cases[i].inner, cases[i].twice);
+        jlp_scan_report *r = scan_bytes(p.p, p.n, NULL);
+        if (jlp_report_verdict(r) != cases[i].v) TH_FAIL("case %zu", i);
+        CHECK_INT(jlp_report_verdict(r), cases[i].v);
+        CHECK(jlp_report_error(r) == NULL);
+        if (!cases[i].why) {
+            CHECK_INT(count_non_safe(r), 0);
+        } else {
+            size_t call = p.n - (cases[i].twice ? 9 : 2);
+            CHECK_FINDING(r, JLP_READING_JOBLIB, "call", "torch.storage", "_load_from_bytes", JLP_VERDICT_DANGEROUS,
+                          call);
+            CHECK_FINDING(r, JLP_READING_JOBLIB, "global", "torch.storage", "_load_from_bytes", JLP_VERDICT_DANGEROUS,
+                          2);
+            const jlp_finding *f = find(r, JLP_READING_JOBLIB, "call", "torch.storage", "_load_from_bytes");
+            if (f && !strstr(f->reason, cases[i].why)) TH_FAIL("case %zu: reason %s", i, f->reason);
+        }
+        jlp_report_free(r);
+        free(p.p);
+    }
+    static const char named[] = "\x80\x02" "ctorch.storage\n_load_from_bytes\n0N.";
+    static const char computed[] = "\x80\x02" "ctorch.storage\n_load_from_bytes\nX\x01\x00\x00\x00x\x85R.";
+    jlp_scan_report *r = scan_bytes(named, sizeof named - 1, NULL);
+    CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_DANGEROUS);
+    CHECK_FINDING(r, JLP_READING_JOBLIB, "global", "torch.storage", "_load_from_bytes", JLP_VERDICT_DANGEROUS, 2);
+    jlp_report_free(r);
+    r = scan_bytes(computed, sizeof computed - 1, NULL);
+    CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_DANGEROUS);
+    CHECK_FINDING(r, JLP_READING_JOBLIB, "call", "torch.storage", "_load_from_bytes", JLP_VERDICT_DANGEROUS,
+                  sizeof computed - 3);
+    jlp_report_free(r);
+    pbuf all[] = {good, bad, plain, l3, c3, l2, c2, l1};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) free(all[i].p);
+}
