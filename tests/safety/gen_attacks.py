@@ -1102,6 +1102,64 @@ def _():
     return head + pk.proto(2) + pk.system(CMD) + pk.STOP
 
 
+def torch_legacy_with_storage(main_pickle, data=b"\x00" * 8):
+    """The legacy format with one storage, key '0', of `data` (float32 elements) after
+    the keys, as torch.save writes it."""
+    import pickle
+    head = torch_legacy(b"")[:-len(pickle.dumps([], protocol=2))]
+    return (head + main_pickle + pickle.dumps(["0"], protocol=2)
+            + struct.pack("<q", len(data) // 4) + data)
+
+
+def legacy_storage_record():
+    """('storage', FloatStorage, '0', 'cpu', 2, None) as a BINPERSID."""
+    return (pk.tup(pk.uni("storage"), pk.glob("torch", "FloatStorage"), pk.uni("0"), pk.uni("cpu"),
+                   pk.integer(2), pk.NONE) + pk.BINPERSID)
+
+
+@attack("torch_load_from_bytes_legacy_system.pkl", "dangerous", "torch",
+        "a pickled tensor's storage as torch pickles it, torch.storage._load_from_bytes(<a "
+        "legacy torch file>), whose object beside a real storage record calls os.system: "
+        "pickle.load runs torch.load on the bytes", expect=["pickle", "pickle-py", "joblib"])
+def _():
+    inner = torch_legacy_with_storage(pk.proto(2) + pk.tup(legacy_storage_record(), pk.system(CMD)) + pk.STOP)
+    return pk.proto(2) + pk.call(pk.glob("torch.storage", "_load_from_bytes"), pk.binbytes(inner)) + pk.STOP
+
+
+@attack("torch_load_from_bytes_after_safe_one.pkl", "dangerous", "torch",
+        "two storages loaded with torch.storage._load_from_bytes: the first a real one, the "
+        "second's legacy file calls os.system in its system-information pickle",
+        expect=["pickle", "pickle-py", "joblib"])
+def _():
+    import pickle
+    import torch
+    real = pickle.dumps(torch.tensor([1.0, 2.0]).storage(), protocol=2)
+    head = b"".join(pickle.dumps(v, protocol=2) for v in (0x1950a86a20f9469cfc6c, 1001))
+    evil = head + pk.proto(2) + pk.system(CMD) + pk.STOP
+    second = pk.call(pk.glob("torch.storage", "_load_from_bytes"), pk.binbytes(evil))
+    return real[:-1] + pk.POP + second + pk.STOP
+
+
+@attack("torch_load_from_bytes_deep.pkl", "dangerous", "torch",
+        "torch.storage._load_from_bytes of a legacy file whose object loads another, three "
+        "levels down, the last calling os.system", expect=["pickle", "pickle-py", "joblib"])
+def _():
+    inner = torch_legacy(pk.proto(2) + pk.system(CMD) + pk.STOP)
+    for _level in range(2):
+        inner = torch_legacy(pk.proto(2) + pk.call(pk.glob("torch.storage", "_load_from_bytes"),
+                                                   pk.binbytes(inner)) + pk.STOP)
+    return pk.proto(2) + pk.call(pk.glob("torch.storage", "_load_from_bytes"), pk.binbytes(inner)) + pk.STOP
+
+
+@attack("torch_legacy_module_record_system.pt", "dangerous", "torch",
+        "a legacy-format checkpoint whose ('module', class, file, source) record names "
+        "os.system: torch.load's persistent_load returns it and the pickle calls it",
+        expect=["torch"])
+def _():
+    rec = pk.tup(pk.uni("module"), pk.glob("os", "system"), pk.NONE, pk.NONE) + pk.BINPERSID
+    return torch_legacy(pk.proto(2) + rec + pk.tup(pk.uni(CMD)) + pk.REDUCE + pk.STOP)
+
+
 @attack("torch_module_hook_system.pt", "dangerous", "torch",
         "a whole nn.Linear whose forward hook is os.system (runs when the model is called; "
         "the name alone is the danger)")
