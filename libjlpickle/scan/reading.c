@@ -316,7 +316,7 @@ jlp_code jlp__run_reading(jlp__scan *s, const jlp__reading_in *in, jlp_error *er
     if (in->primary) s->primary_stop = UINT64_MAX;
     /* torch.load of the bytes a pickle carries (_load_from_bytes) may scan each byte of
      * the stream a few times over (once per reading), never more */
-    if (s->nested_budget < 4 * (uint64_t)in->len + ((uint64_t)1 << 20))
+    if (s->nest == 0 && s->nested_budget < 4 * (uint64_t)in->len + ((uint64_t)1 << 20))
         s->nested_budget = 4 * (uint64_t)in->len + ((uint64_t)1 << 20);
     for (c.pickle = 1;; c.pickle++) {
         uint64_t start = jlp_source_tell(src);

@@ -396,7 +396,7 @@ void jlp__rules_settle(jlp__reading_ctx *c) {
         free(p->reason);
     }
     c->npend = 0;
-    c->nlfb = 0; /* the pickle's values end with it */
+    c->nlfb = c->lfb_next = 0; /* the pickle's values end with it */
 }
 
 /* ---- calls -------------------------------------------------------------------------- */
@@ -580,16 +580,18 @@ static jlp_verdict judge_load_from_bytes(jlp__reading_ctx *c, const jlp_event *e
                            "scanned deeper)");
         return JLP_VERDICT_DANGEROUS;
     }
-    if (bl > s->nested_budget - s->nested_bytes) {
+    uint64_t charge = bl > JLP__NEST_MIN_CHARGE ? bl : JLP__NEST_MIN_CHARGE;
+    if (charge > s->nested_budget - s->nested_bytes) {
         jlp__buf_puts(why, "loads another pickle with torch.load, past the budget for scanning such bytes (not "
                            "scanned)");
         return JLP_VERDICT_DANGEROUS;
     }
-    s->nested_bytes += bl;
+    s->nested_bytes += charge;
     jlp_verdict v = jlp__scan_torch_bytes(s, (const uint8_t *)bp, bl, why);
     if (v != JLP_VERDICT_SAFE && !why->len) jlp__buf_puts(why, "the torch.save bytes it loads are not safe");
-    c->lfb[c->nlfb % (sizeof c->lfb / sizeof c->lfb[0])] = (struct jlp__lfb){b, v};
-    if (c->nlfb < sizeof c->lfb / sizeof c->lfb[0]) c->nlfb++;
+    size_t cap = sizeof c->lfb / sizeof c->lfb[0];
+    c->lfb[c->lfb_next++ % cap] = (struct jlp__lfb){b, v};
+    if (c->nlfb < cap) c->nlfb++;
     return v;
 }
 

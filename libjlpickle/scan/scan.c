@@ -378,7 +378,7 @@ static jlp_code run_readings(jlp__scan *s, const scan_input *in, jlp_error *err)
     return c;
 }
 
-jlp_verdict jlp__scan_torch_bytes(const jlp__scan *parent, const uint8_t *data, size_t len, jlp__buf *why) {
+jlp_verdict jlp__scan_torch_bytes(jlp__scan *parent, const uint8_t *data, size_t len, jlp__buf *why) {
     jlp_scan_report *r = jlp__report_new(parent->alc, parent->opts->max_per_subject);
     if (!r) {
         jlp__buf_puts(why, "out of memory for the scan of the bytes it loads");
@@ -395,6 +395,8 @@ jlp_verdict jlp__scan_torch_bytes(const jlp__scan *parent, const uint8_t *data, 
     s.primary = JLP_READING_TORCH;
     s.primary_stop = UINT64_MAX;
     s.nest = parent->nest + 1;
+    /* the scans nested in this one draw on what the parent has left */
+    s.nested_budget = parent->nested_budget - parent->nested_bytes;
     jlp__reading_in rin = {JLP_READING_TORCH, JLP__MODE_PICKLE, true, false, data, len, NULL, NULL, true};
     jlp_error e;
     jlp__clear(&e);
@@ -415,6 +417,7 @@ jlp_verdict jlp__scan_torch_bytes(const jlp__scan *parent, const uint8_t *data, 
                             worst->reason);
         }
     }
+    parent->nested_bytes += s.nested_bytes;
     jlp__keyset_free(&s.actions);
     jlp__free(s.alc, s.ranges, s.rcap * sizeof *s.ranges);
     jlp_report_free(r);

@@ -158,12 +158,17 @@ typedef struct jlp__scan {
     size_t nsettled;
     bool nomem;
     unsigned nest;                 /* torch.load calls around this scan (_load_from_bytes) */
-    uint64_t nested_bytes;         /* bytes scanned for _load_from_bytes calls so far */
-    uint64_t nested_budget;        /* and at most (four times the largest stream read) */
+    uint64_t nested_bytes;         /* bytes charged for _load_from_bytes scans so far, */
+    uint64_t nested_budget;        /* and at most: four times the largest stream read plus
+                                    * 1 MiB, shared by the scans nested inside them */
 } jlp__scan;
 
 /* torch.load calls inside each other that are scanned (torch's own pickles nest one). */
 #define JLP__NEST_MAX 2
+/* What one _load_from_bytes scan costs the budget at least, whatever its length: a bound
+ * on the number of scans (a real pickled tensor carries one legacy file of a few hundred
+ * bytes per storage). */
+#define JLP__NEST_MIN_CHARGE 512
 
 /* A global whose verdict depends on how the reading uses it (numpy.memmap is harmless
  * as a wrapper's subclass, builtins.getattr of a safe method): judged when the pickle
@@ -203,7 +208,7 @@ typedef struct jlp__reading_ctx {
     size_t nkeys, kcap;
     /* _load_from_bytes calls of this pickle already scanned: bytes node, verdict */
     struct jlp__lfb { const jlp_val *bytes; jlp_verdict v; } lfb[8];
-    size_t nlfb;
+    size_t nlfb, lfb_next;
 } jlp__reading_ctx;
 
 /* ---- reading.c ----------------------------------------------------------------------- */
@@ -239,7 +244,7 @@ jlp_scan_report *jlp__scan_archive(const uint8_t *data, size_t len, const jlp_sc
 /** The scan of the legacy torch file data[0..len) that torch.storage._load_from_bytes
  *  hands torch.load, under the parent's policy and budgets: its verdict, and in `why`
  *  the worst finding's place and reason. NOMEM comes back as dangerous. */
-jlp_verdict jlp__scan_torch_bytes(const jlp__scan *parent, const uint8_t *data, size_t len, jlp__buf *why);
+jlp_verdict jlp__scan_torch_bytes(jlp__scan *parent, const uint8_t *data, size_t len, jlp__buf *why);
 
 /* ---- torch.c ------------------------------------------------------------------------- */
 

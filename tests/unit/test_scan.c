@@ -837,3 +837,41 @@ TEST(torch_load_from_bytes) {
     pbuf all[] = {good, bad, plain, l3, c3, l2, c2, l1};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) free(all[i].p);
 }
+
+/* The scans _load_from_bytes calls start are bounded: each costs the budget (four times
+ * the stream plus 1 MiB, shared with the scans nested in it) its length and at least
+ * JLP__NEST_MIN_CHARGE (512) bytes. 20 distinct small legacy files called 10,000 times
+ * in turn (more than the cache of 8 holds) exhaust it: the calls past it are dangerous,
+ * not scanned. */
+TEST(torch_load_from_bytes_budget) {
+    pbuf p = {0};
+    pb_lit(&p, "\x80\x02" "ctorch.storage\n_load_from_bytes\n");
+    pb_put(&p, "r\x00\x00\x00\x00", 5); /* LONG_BINPUT 0 */
+    for (int i = 0; i < 20; i++) {
+        char obj[8] = {'\x80', 2, 'K', (char)i, '.'};
+        pbuf l = legacy_keys(obj, 5);
+        pb_lit(&p, "B");
+        unsigned char n[4] = {(unsigned char)l.n, 0, 0, 0};
+        pb_put(&p, n, 4);
+        pb_put(&p, l.p, l.n);
+        unsigned char put[5] = {'r', (unsigned char)(i + 1), 0, 0, 0};
+        pb_put(&p, put, 5);
+        pb_lit(&p, "0");
+        free(l.p);
+    }
+    for (int k = 0; k < 10000; k++) {
+        unsigned char call[9] = {'h', 0, 'h', (unsigned char)(1 + k % 20), 0x85, 'R', '0'};
+        pb_put(&p, call, 7);
+    }
+    pb_lit(&p, "N.");
+    jlp_scan_report *r = scan_bytes(p.p, p.n, NULL);
+    CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_DANGEROUS);
+    CHECK(jlp_report_error(r) == NULL);
+    const jlp_finding *f = find(r, JLP_READING_JOBLIB, "call", "torch.storage", "_load_from_bytes");
+    CHECK(f && strstr(f->reason, "past the budget") != NULL);
+    /* the first 4 * len + 1 MiB bytes of charges were scanned, and were safe */
+    uint64_t budget = 4 * (uint64_t)p.n + (1u << 20), scans = budget / 512;
+    if (f) CHECK_INT(f->offset, 39 + 20 * 45 + scans * 7 + 5); /* the REDUCE of call number `scans` */
+    jlp_report_free(r);
+    free(p.p);
+}
