@@ -274,7 +274,7 @@ JLP_API size_t jlp_report_global_count(const jlp_scan_report *r);
 JLP_API const jlp_scan_global *jlp_report_global(const jlp_scan_report *r, size_t i);
 /** @return pickles the primary reading read completely, 0 for NULL. */
 JLP_API unsigned jlp_report_pickles(const jlp_scan_report *r);
-/** @return the container of the input ("none", "zlib", "zf", ...), or NULL when not
+/** @return the container of the input ("none", "zlib", "zf", "torch-legacy", ...), or NULL when not
  *  known (the input could not be examined) or for NULL. */
 JLP_API const char *jlp_report_container(const jlp_scan_report *r);
 /** @return bitmask of the readings that were run (1u << jlp_reading), 0 for NULL. A

@@ -248,6 +248,53 @@ static void ops_spent_msg(jlp_error *e, uint64_t max_ops) {
              (unsigned long long)max_ops);
 }
 
+/* ---- a legacy torch file's storages --------------------------------------------------- */
+
+static int key_cmp(const void *a, const void *b) {
+    const struct jlp__storage_key *x = a, *y = b;
+    size_t n = x->len < y->len ? x->len : y->len;
+    int r = memcmp(x->key, y->key, n);
+    if (r) return r;
+    if (x->len != y->len) return x->len < y->len ? -1 : 1;
+    return x->order < y->order ? -1 : x->order > y->order;
+}
+
+/* The element size of the first storage record of key k, or 0 when none has it. */
+static unsigned key_esize(const jlp__reading_ctx *c, const char *k, size_t kl) {
+    size_t lo = 0, hi = c->nkeys;
+    struct jlp__storage_key probe = {(char *)(uintptr_t)k, kl, 0, 0};
+    while (lo < hi) { /* the first entry not below (k, order 0) */
+        size_t mid = lo + (hi - lo) / 2;
+        if (key_cmp(&c->keys[mid], &probe) < 0) lo = mid + 1;
+        else hi = mid;
+    }
+    if (lo < c->nkeys && c->keys[lo].len == kl && !memcmp(c->keys[lo].key, k, kl)) return c->keys[lo].esize;
+    return 0;
+}
+
+/* torch.load of a legacy file reads, after its fifth pickle (the list of storage keys),
+ * each key's storage as raw bytes: an 8-byte little-endian element count, then that
+ * many elements of the size its record in pickle 4 gave. Take them from src.
+ * @return NULL, or why they do not fit (torch.load fails there). */
+static const char *take_legacy_storages(jlp__reading_ctx *c, jlp_source *src, const jlp_val *keys) {
+    if (jlp_get_type(keys) != JLP_LIST) return "pickle 5 is not the list of storage keys";
+    if (c->nkeys > 1) qsort(c->keys, c->nkeys, sizeof *c->keys, key_cmp);
+    for (size_t i = 0; i < jlp_len(keys); i++) {
+        size_t kl;
+        const jlp_val *key = jlp_item(keys, i);
+        const char *k = jlp_get_type(key) == JLP_STR ? jlp_get_str(key, &kl) : NULL;
+        unsigned esize = k ? key_esize(c, k, kl) : 0;
+        if (!esize) return "a storage key no storage record of pickle 4 has";
+        const uint8_t *h = jlp__src_take(src, 8);
+        if (!h) return "a storage's element count runs past the end";
+        uint64_t numel = jlp__le64(h), nbytes;
+        if (numel > INT64_MAX || !jlp__mul_u64(numel, esize, &nbytes) || nbytes > jlp__src_avail(src) ||
+            !jlp__src_take(src, (size_t)nbytes))
+            return "a storage runs past the end";
+    }
+    return NULL;
+}
+
 jlp_code jlp__run_reading(jlp__scan *s, const jlp__reading_in *in, jlp_error *err) {
     jlp__reading_ctx c;
     memset(&c, 0, sizeof c);
@@ -257,6 +304,7 @@ jlp_code jlp__run_reading(jlp__scan *s, const jlp__reading_in *in, jlp_error *er
     c.reading = in->reading;
     c.primary = in->primary;
     c.file = in->file;
+    c.torch_legacy = in->torch_legacy;
     jlp__buf_init(&c.why, s->alc);
     jlp__buf_init(&c.subj, s->alc);
     jlp__scan_hooks hooks = {&c, on_differs, on_wrapper, on_build};
@@ -279,6 +327,10 @@ jlp_code jlp__run_reading(jlp__scan *s, const jlp__reading_in *in, jlp_error *er
     src->detected = true; /* the bytes are the decoded stream */
     if (in->primary) s->primary_stop = UINT64_MAX;
     bool clean_end = false; /* the last pickle ended where the decoded bytes end */
+    /* torch.load of the bytes a pickle carries (_load_from_bytes) may scan each byte of
+     * the stream a few times over (once per reading), never more */
+    if (s->nest == 0 && s->nested_budget < 4 * (uint64_t)in->len + ((uint64_t)1 << 20))
+        s->nested_budget = 4 * (uint64_t)in->len + ((uint64_t)1 << 20);
     for (c.pickle = 1;; c.pickle++) {
         uint64_t start = jlp_source_tell(src);
         jlp_error e;
@@ -322,8 +374,18 @@ jlp_code jlp__run_reading(jlp__scan *s, const jlp__reading_in *in, jlp_error *er
             break;
         }
         uint64_t used = doc->ops + PICKLE_COST_OPS;
+        const char *bad = in->torch_legacy && c.pickle == 5 ? take_legacy_storages(&c, src, jlp_doc_root(doc)) : NULL;
         jlp_doc_free(doc);
         if (in->primary) s->r->pickles++;
+        if (bad) {
+            /* torch.load fails here; what follows is not the format's */
+            c.why.len = 0;
+            jlp__buf_printf(&c.why, "the storages after pickle 5 of a legacy torch file do not fit (%s): the bytes "
+                            "from here were not judged", bad);
+            jlp__reading_finding(&c, NULL, jlp_source_tell(src), JLP_VERDICT_SUSPICIOUS, "", 0, "", 0, "trailing",
+                                 jlp__buf_cstr(&c.why));
+            break;
+        }
         if (in->npy) break; /* a .npy file holds one array */
         if (!jlp__src_avail(src)) {
             clean_end = true;
@@ -356,6 +418,8 @@ out:
     jlp__buf_release(&c.why);
     jlp__buf_release(&c.subj);
     free(c.pend);
+    for (size_t i = 0; i < c.nkeys; i++) free(c.keys[i].key);
+    free(c.keys);
     s->r->readings |= 1u << in->reading;
     return result;
 }

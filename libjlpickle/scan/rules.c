@@ -155,10 +155,159 @@ static jlp__pending *pending_of(jlp__reading_ctx *c, const jlp_val *g) {
     return NULL;
 }
 
+/* ---- scipy.stats distributions (S-31) ------------------------------------------------ */
+
+/* rv_generic.__setstate__ updates the instance's __dict__ with the pickled state and
+ * execs its _parse_arg_template. The classes whose restoring is that one, scipy's
+ * template and the (locscale_in, locscale_out) pairs scipy fills it with are generated
+ * from the installed scipy (gen_scipy_rules.py). */
+static const struct { const char *module, *name; } SCIPY_RV[] = {
+#define JLP_SCIPY_RV(m, n) {m, n},
+#define JLP_SCIPY_TEMPLATE(t)
+#define JLP_SCIPY_LOCSCALE(i, o)
+#include "rules_scipy_gen.h"
+#undef JLP_SCIPY_RV
+#undef JLP_SCIPY_TEMPLATE
+#undef JLP_SCIPY_LOCSCALE
+};
+static const char *const SCIPY_TEMPLATE[] = {
+#define JLP_SCIPY_RV(m, n)
+#define JLP_SCIPY_TEMPLATE(t) t,
+#define JLP_SCIPY_LOCSCALE(i, o)
+#include "rules_scipy_gen.h"
+#undef JLP_SCIPY_RV
+#undef JLP_SCIPY_TEMPLATE
+#undef JLP_SCIPY_LOCSCALE
+};
+static const struct { const char *in, *out; } SCIPY_LOCSCALE[] = {
+#define JLP_SCIPY_RV(m, n)
+#define JLP_SCIPY_TEMPLATE(t)
+#define JLP_SCIPY_LOCSCALE(i, o) {i, o},
+#include "rules_scipy_gen.h"
+#undef JLP_SCIPY_RV
+#undef JLP_SCIPY_TEMPLATE
+#undef JLP_SCIPY_LOCSCALE
+};
+
+static bool scipy_rv_name(const char *m, size_t ml, const char *n, size_t nl) {
+    if (ml < 12 || memcmp(m, "scipy.stats.", 12)) return false;
+    for (size_t i = 0; i < COUNT(SCIPY_RV); i++)
+        if (str_is(m, ml, SCIPY_RV[i].module) && str_is(n, nl, SCIPY_RV[i].name)) return true;
+    return false;
+}
+
+static bool is_scipy_rv(const jlp_val *g) {
+    if (jlp_get_type(g) != JLP_GLOBAL) return false;
+    size_t ml, nl;
+    const char *m = jlp_global_module(g, &ml), *n = jlp_global_name(g, &nl);
+    return scipy_rv_name(m, ml, n, nl);
+}
+
+static bool ident_start(char ch) { return ch == '_' || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z'); }
+static bool ident_char(char ch) { return ident_start(ch) || (ch >= '0' && ch <= '9'); }
+
+/* Whether s[0..n) is template `t` with %(shape_arg_str)s one string of shape names
+ * ("a, b, ": identifiers each followed by ", ", or nothing) everywhere, and
+ * %(locscale_in)s, %(locscale_out)s the pair `ls`: exactly what scipy's
+ * _construct_argparser writes, which only defines three argument parsers. */
+static bool scipy_template_is(const char *t, const char *s, size_t n, size_t ls) {
+    const char *shapes = NULL;
+    size_t shl = 0, i = 0;
+    while (*t) {
+        const char *sub = NULL;
+        size_t adv = 0;
+        if (!strncmp(t, "%(shape_arg_str)s", 17)) {
+            adv = 17;
+            if (!shapes) {
+                size_t k = i;
+                for (;;) {
+                    size_t e = k;
+                    if (e >= n || !ident_start(s[e])) break;
+                    while (e < n && ident_char(s[e])) e++;
+                    if (e + 2 > n || s[e] != ',' || s[e + 1] != ' ') break;
+                    k = e + 2;
+                }
+                shapes = s + i;
+                shl = k - i;
+            }
+            sub = shapes;
+        } else if (!strncmp(t, "%(locscale_in)s", 15)) {
+            adv = 15;
+            sub = SCIPY_LOCSCALE[ls].in;
+        } else if (!strncmp(t, "%(locscale_out)s", 16)) {
+            adv = 16;
+            sub = SCIPY_LOCSCALE[ls].out;
+        }
+        if (sub) {
+            size_t l = sub == shapes ? shl : strlen(sub);
+            if (l > n - i || memcmp(s + i, sub, l)) return false;
+            i += l;
+            t += adv;
+            continue;
+        }
+        if (i >= n || s[i] != *t) return false;
+        i++;
+        t++;
+    }
+    return i == n;
+}
+
+static bool scipy_template_ok(const jlp_val *v) {
+    jlp_type t = jlp_get_type(v);
+    size_t n;
+    const char *s = t == JLP_STR || t == JLP_BYTES ? jlp_get_str(v, &n) : NULL;
+    if (!s) return false;
+    for (size_t k = 0; k < COUNT(SCIPY_TEMPLATE); k++)
+        for (size_t ls = 0; ls < COUNT(SCIPY_LOCSCALE); ls++)
+            if (scipy_template_is(SCIPY_TEMPLATE[k], s, n, ls)) return true;
+    return false;
+}
+
+/* The state of a distribution as rv_generic.__setstate__ takes it: NULL when it is
+ * scipy's own (a dict whose every _parse_arg_template is scipy's template, that replaces
+ * none of the methods the restoring calls), else what is wrong with it. */
+static const char *scipy_state_problem(const jlp_val *state) {
+    if (jlp_get_type(state) != JLP_DICT)
+        return "a state that is not a dict (rv_generic.__setstate__ puts any pairs it is given into __dict__, "
+               "then execs its _parse_arg_template)";
+    for (size_t i = 0; i < jlp_len(state); i++) {
+        const jlp_val *key = jlp_dict_key(state, i);
+        size_t kl;
+        const char *k = jlp_get_type(key) == JLP_STR ? jlp_get_str(key, &kl) : NULL;
+        if (!k) return "a state key that is not a str";
+        if (str_is(k, kl, "_parse_arg_template") && !scipy_template_ok(jlp_dict_value(state, i)))
+            return "a _parse_arg_template that is not scipy's template for its shapes: the restoring execs it";
+        if (str_is(k, kl, "_attach_methods") || str_is(k, kl, "_attach_argparser_methods"))
+            return "a state that replaces a method the restoring calls";
+    }
+    return NULL;
+}
+
+/* The scipy distribution class `obj` was built as, or NULL: the class itself called, or
+ * given to copyreg's helpers. */
+static const jlp_val *scipy_class_of(const jlp_val *obj) {
+    if (jlp_get_type(obj) != JLP_OBJECT) return NULL;
+    const jlp_val *cl = jlp_obj_callable(obj);
+    if (is_scipy_rv(cl)) return cl;
+    if (jlp_get_type(cl) == JLP_GLOBAL &&
+        (jlp_global_is(cl, "copyreg", "__newobj__") || jlp_global_is(cl, "copyreg", "__newobj_ex__") ||
+         jlp_global_is(cl, "copyreg", "_reconstructor"))) {
+        const jlp_val *k = jlp_item(jlp_obj_args(obj), 0);
+        if (is_scipy_rv(k)) return k;
+    }
+    return NULL;
+}
+
 /* Names judged by use: numpy.memmap (creates or overwrites the file it is given when
- * called; harmless as joblib's subclass value, which joblib never calls) and
- * builtins.getattr (judged as the attribute it looks up). */
-static bool judged_by_use(const jlp_val *g) { return is_memmap(g) || is_getattr(g); }
+ * called; harmless as joblib's subclass value, which joblib never calls),
+ * builtins.getattr (judged as the attribute it looks up), scipy's distributions
+ * (harmless when built without arguments and restored with scipy's own template) and
+ * torch.storage._load_from_bytes (judged by the torch.save bytes it loads). */
+static bool is_load_from_bytes(const jlp_val *g) { return jlp_global_is(g, "torch.storage", "_load_from_bytes"); }
+
+static bool judged_by_use(const jlp_val *g) {
+    return is_memmap(g) || is_getattr(g) || is_scipy_rv(g) || is_load_from_bytes(g);
+}
 
 static char *dup(const char *s, size_t n) {
     char *d = malloc(n + 1);
@@ -209,23 +358,30 @@ void jlp__rules_settle(jlp__reading_ctx *c) {
         jlp_verdict v = p->verdict;
         const char *reason = p->reason;
         char unused[200];
+        bool scipy = scipy_rv_name(p->module, p->ml, p->name, p->nl);
+        bool lfb = str_is(p->name, p->nl, "_load_from_bytes");
         if (!p->used) {
             bool getattr = str_is(p->name, p->nl, "getattr");
-            v = getattr ? JLP_VERDICT_DANGEROUS : JLP_VERDICT_SUSPICIOUS;
+            v = getattr || scipy || lfb ? JLP_VERDICT_DANGEROUS : JLP_VERDICT_SUSPICIOUS;
             snprintf(unused, sizeof unused, "%s",
                      getattr ? "looks up any attribute (named, never called here: what calls it is not known)"
+                     : scipy ? "a scipy.stats distribution named, not built as scipy's pickles build it (restoring "
+                               "one execs its pickled _parse_arg_template)"
+                     : lfb   ? "loads another pickle with torch.load (named, never called here on bytes: what "
+                               "calls it is not known)"
                              : "numpy.memmap named, not as a joblib wrapper's subclass (it creates or overwrites "
                                "the file it is given when called)");
             reason = unused;
             /* another reading of the same bytes uses it as the primary did */
             const jlp__scan *s = c->s;
-            for (size_t k = 0; s && !c->primary && !getattr && k < s->nsettled; k++)
+            for (size_t k = 0; s && !c->primary && !getattr && !scipy && !lfb && k < s->nsettled; k++)
                 if (s->settled[k].offset == p->offset) {
                     v = s->settled[k].verdict;
                     if (v == JLP_VERDICT_SAFE) reason = "joblib's array subclass value here, which no reading calls";
                 }
         }
-        if (c->primary && c->s && !str_is(p->name, p->nl, "getattr") && c->s->nsettled < JLP__SETTLED_MAX)
+        if (c->primary && c->s && !str_is(p->name, p->nl, "getattr") && !scipy && !lfb &&
+            c->s->nsettled < JLP__SETTLED_MAX)
             c->s->settled[c->s->nsettled++] = (jlp__settled){p->offset, v};
         finding_at(c, p->depth, p->opcode, p->offset, v, p->module, p->ml, p->name, p->nl, "global", reason);
         if (c->primary) {
@@ -240,6 +396,7 @@ void jlp__rules_settle(jlp__reading_ctx *c) {
         free(p->reason);
     }
     c->npend = 0;
+    c->nlfb = c->lfb_next = 0; /* the pickle's values end with it */
 }
 
 /* ---- calls -------------------------------------------------------------------------- */
@@ -390,6 +547,68 @@ static jlp_verdict judge_getattr(jlp__reading_ctx *c, const jlp_val *args) {
     return v;
 }
 
+/* torch.storage._load_from_bytes(b) is torch.load(io.BytesIO(b)): what torch.save wrote
+ * for a storage a pickled tensor holds (a legacy-format file), scanned as torch.load
+ * reads it. Bytes computed, of another format, nested too deep or past the budget are
+ * not scanned: dangerous, as the name is. */
+static jlp_verdict judge_load_from_bytes(jlp__reading_ctx *c, const jlp_event *ev, const jlp_val *args,
+                                         jlp__buf *why) {
+    const jlp_val *b = jlp_item(args, 0);
+    size_t bl = 0;
+    const char *bp = jlp_get_type(b) == JLP_BYTES && jlp_len(args) == 1 && !(ev->kwargs && jlp_len(ev->kwargs))
+                         ? jlp_get_str(b, &bl)
+                         : NULL;
+    jlp__scan *s = c->s;
+    if (!bp) {
+        jlp__buf_puts(why, "loads another pickle with torch.load, from bytes the pickle computes");
+        return JLP_VERDICT_DANGEROUS;
+    }
+    if (!jlp__torch_legacy_magic((const uint8_t *)bp, bl)) {
+        jlp__buf_puts(why, "loads another pickle with torch.load, from bytes that are not the legacy torch file "
+                           "torch.save writes for a storage (not scanned)");
+        return JLP_VERDICT_DANGEROUS;
+    }
+    for (size_t i = 0; i < c->nlfb; i++)
+        if (c->lfb[i].bytes == b) {
+            if (c->lfb[i].v != JLP_VERDICT_SAFE)
+                jlp__buf_puts(why, "loads another pickle with torch.load, from the bytes of an earlier call that "
+                                   "scan not safe");
+            return c->lfb[i].v;
+        }
+    if (!s || s->nest >= JLP__NEST_MAX) {
+        jlp__buf_puts(why, "loads another pickle with torch.load, inside bytes torch.load loads already (not "
+                           "scanned deeper)");
+        return JLP_VERDICT_DANGEROUS;
+    }
+    uint64_t charge = bl > JLP__NEST_MIN_CHARGE ? bl : JLP__NEST_MIN_CHARGE;
+    if (charge > s->nested_budget - s->nested_bytes) {
+        jlp__buf_puts(why, "loads another pickle with torch.load, past the budget for scanning such bytes (not "
+                           "scanned)");
+        return JLP_VERDICT_DANGEROUS;
+    }
+    s->nested_bytes += charge;
+    jlp_verdict v = jlp__scan_torch_bytes(s, (const uint8_t *)bp, bl, why);
+    if (v != JLP_VERDICT_SAFE && !why->len) jlp__buf_puts(why, "the torch.save bytes it loads are not safe");
+    size_t cap = sizeof c->lfb / sizeof c->lfb[0];
+    c->lfb[c->lfb_next++ % cap] = (struct jlp__lfb){b, v};
+    if (c->nlfb < cap) c->nlfb++;
+    return v;
+}
+
+/* Whether copyreg's helper `n` makes its class without calling into it: __newobj__(cls),
+ * __newobj_ex__(cls, (), {}) (cls.__new__ of a Python class is object's), and
+ * _reconstructor(cls, object, None). */
+static bool scipy_helper_plain(const char *n, size_t nl, const jlp_val *args) {
+    if (str_is(n, nl, "__newobj__")) return jlp_len(args) == 1;
+    if (str_is(n, nl, "__newobj_ex__"))
+        return jlp_len(args) == 3 && jlp_get_type(jlp_item(args, 1)) == JLP_TUPLE && jlp_len(jlp_item(args, 1)) == 0 &&
+               jlp_get_type(jlp_item(args, 2)) == JLP_DICT && jlp_len(jlp_item(args, 2)) == 0;
+    if (str_is(n, nl, "_reconstructor"))
+        return jlp_len(args) == 3 && jlp_global_is(jlp_item(args, 1), "builtins", "object") &&
+               jlp_get_type(jlp_item(args, 2)) == JLP_NONE;
+    return false;
+}
+
 /* Checks that depend on the arguments of a call of the global g. @return true when
  * they decided (a finding made or the call found safe). */
 static bool call_checks(jlp__reading_ctx *c, const jlp_event *ev, const jlp_val *g) {
@@ -441,6 +660,25 @@ static bool call_checks(jlp__reading_ctx *c, const jlp_event *ev, const jlp_val 
             jlp__buf_release(&r2);
             reason = jlp__buf_cstr(why);
         }
+    } else if (is_load_from_bytes(g)) {
+        v = judge_load_from_bytes(c, ev, args, why);
+        reason = v == JLP_VERDICT_SAFE ? NULL : jlp__buf_cstr(why);
+        pending_use(c, g, v, v == JLP_VERDICT_SAFE ? "torch.load of torch.save bytes that scan safe" : reason);
+    } else if (is_scipy_rv(g)) {
+        /* scipy's pickles build a distribution without arguments (NEWOBJ of ()); its
+         * state, checked at BUILD, decides */
+        if (jlp_len(args) == 0 && !(ev->kwargs && jlp_len(ev->kwargs))) {
+            pending_use(c, g, JLP_VERDICT_SAFE, "a scipy.stats distribution built as scipy's pickles build it");
+        } else {
+            v = JLP_VERDICT_DANGEROUS;
+            reason = "a scipy.stats distribution called with arguments, which scipy's pickles never pass";
+            pending_use(c, g, v, reason);
+        }
+    } else if (str_is(m, ml, "copyreg") && is_scipy_rv(jlp_item(args, 0)) && scipy_helper_plain(n, nl, args)) {
+        /* copyreg.__newobj__(cls), __newobj_ex__(cls, (), {}), _reconstructor(cls,
+         * object, None): the object is made without running anything of the class */
+        pending_use(c, jlp_item(args, 0), JLP_VERDICT_SAFE,
+                    "a scipy.stats distribution built as scipy's pickles build it");
     } else if (str_is(m, ml, "copyreg") &&
                (str_is(n, nl, "__newobj__") || str_is(n, nl, "__newobj_ex__") || str_is(n, nl, "_reconstructor"))) {
         /* __newobj__(cls, *args) is cls.__new__(cls, *args); _reconstructor(cls, base,
@@ -540,6 +778,10 @@ static void dunder_keys(jlp__reading_ctx *c, uint64_t offset, int depth, const c
         size_t kl;
         const char *k = jlp_get_str(jlp_dict_key(d, i), &kl);
         if (!k || !jlp__is_dunder(k, kl)) continue;
+        jlp_type vt = jlp_get_type(jlp_dict_value(d, i));
+        if (str_is(k, kl, "__doc__") && (vt == JLP_STR || vt == JLP_NONE) && jlp_get_type(target) != JLP_GLOBAL)
+            continue; /* an instance's docstring (numpy.vectorize, scipy's distributions keep
+                       * theirs in __dict__): nothing reads it but help() */
         c->subj.len = 0;
         jlp__buf_printf(&c->subj, "%s sets the attribute %.*s of ", how, (int)(kl > 60 ? 60 : kl), k);
         if (jlp_get_type(target) == JLP_GLOBAL) global_name(&c->subj, target);
@@ -574,6 +816,29 @@ void jlp__rules_build(jlp__reading_ctx *c, uint64_t offset, int depth, const jlp
     if (jlp_get_type(state) == JLP_TUPLE && jlp_len(state) == 2) {
         parts[0] = jlp_item(state, 0);
         parts[1] = jlp_item(state, 1);
+    }
+    const jlp_val *rv = scipy_class_of(target);
+    if (rv) {
+        const char *bad = scipy_state_problem(state);
+        if (bad) {
+            c->subj.len = 0;
+            jlp__buf_puts(&c->subj, "restoring ");
+            global_name(&c->subj, rv);
+            jlp__buf_printf(&c->subj, " (rv_generic.__setstate__) with %s", bad);
+            size_t ml, nl;
+            const char *m = jlp_global_module(rv, &ml), *n = jlp_global_name(rv, &nl);
+            const char *why = jlp__buf_cstr(&c->subj);
+            finding_at(c, depth, "BUILD", offset, JLP_VERDICT_DANGEROUS, m, ml, n, nl, "state", why);
+            pending_use(c, rv, JLP_VERDICT_DANGEROUS, why);
+            jlp_event ev;
+            memset(&ev, 0, sizeof ev);
+            ev.depth = depth;
+            ev.name = "BUILD";
+            jlp__reading_effect(c, &ev, offset, 'b', m, ml, n, nl, JLP_VERDICT_DANGEROUS);
+        } else {
+            pending_use(c, rv, JLP_VERDICT_SAFE,
+                        "a scipy.stats distribution restored with scipy's own _parse_arg_template");
+        }
     }
     dunder_keys(c, offset, depth, "BUILD", parts[0], target, "the state");
     dunder_keys(c, offset, depth, "BUILD", parts[1], target, "the slot state");
@@ -618,6 +883,26 @@ void jlp__rules_wrapper(jlp__reading_ctx *c, uint64_t offset, int depth, int kin
 
 /* ---- events ------------------------------------------------------------------------- */
 
+/* Remember the element size of a legacy torch file's storage record by its key (the
+ * first record of a key counts, as torch.load's deserialized_objects does: the table is
+ * sorted by key, then by this order, when pickle 5 names the keys). */
+static void storage_key(jlp__reading_ctx *c, const jlp_val *id) {
+    size_t kl;
+    const char *k = jlp_get_str(jlp_item(id, 2), &kl);
+    if (!k) return;
+    if (c->nkeys == c->kcap) {
+        size_t cap = c->kcap ? c->kcap * 2 : 16;
+        struct jlp__storage_key *nk = realloc(c->keys, cap * sizeof *nk);
+        if (!nk) return;
+        c->keys = nk;
+        c->kcap = cap;
+    }
+    char *copy = dup(k, kl);
+    if (!copy) return;
+    c->keys[c->nkeys] = (struct jlp__storage_key){copy, kl, jlp__torch_storage_esize(id), c->nkeys};
+    c->nkeys++;
+}
+
 void jlp__rules_event(jlp__reading_ctx *c, const jlp_event *ev) {
     if (ev->kind == JLP_EV_NESTED) {
         int d = ev_depth(ev) + 1;
@@ -653,6 +938,10 @@ void jlp__rules_event(jlp__reading_ctx *c, const jlp_event *ev) {
     }
     if (is_call_op(op) && !(op == 'i' && !ev->callable)) {
         const jlp_val *cl = ev->callable;
+        /* the legacy torch.load's persistent_load returns the class a module record
+         * names: the call is that class's */
+        if (c->torch_legacy && jlp_get_type(cl) == JLP_PERSID && jlp__torch_module_id(jlp_persid_value(cl)))
+            cl = jlp_item(jlp_persid_value(cl), 1);
         if (jlp_get_type(cl) == JLP_GLOBAL) {
             jlp_scan_global *e = table_entry(c, cl);
             if (e) e->called++;
@@ -719,9 +1008,14 @@ void jlp__rules_event(jlp__reading_ctx *c, const jlp_event *ev) {
         jlp__reading_finding(c, ev, ev->offset, JLP_VERDICT_SUSPICIOUS, "", 0, "", 0, "ext", jlp__buf_cstr(&c->subj));
         jlp__reading_effect(c, ev, ev->offset, op, "", 0, "", 0, JLP_VERDICT_SUSPICIOUS);
     }
-    if ((op == 'P' || op == 'Q') && c->reading == JLP_READING_TORCH &&
-        jlp__torch_storage_id(jlp_get_type(ev->value) == JLP_PERSID ? jlp_persid_value(ev->value) : ev->value)) {
-        /* torch's persistent_load reads the storage record as raw bytes */
+    const jlp_val *pid = jlp_get_type(ev->value) == JLP_PERSID ? jlp_persid_value(ev->value) : ev->value;
+    if ((op == 'P' || op == 'Q') && c->reading == JLP_READING_TORCH && jlp__torch_storage_id(pid)) {
+        /* torch's persistent_load reads the storage record as raw bytes (a legacy
+         * file's after its pickles: remember each key's element size) */
+        if (c->torch_legacy) storage_key(c, pid);
+    } else if ((op == 'P' || op == 'Q') && c->torch_legacy && jlp__torch_module_id(pid)) {
+        /* the legacy persistent_load returns the class the record names (judged where
+         * it is named) */
     } else if (op == 'P' || op == 'Q') {
         jlp__reading_finding(c, ev, ev->offset, JLP_VERDICT_SUSPICIOUS, "", 0, "", 0, "persid",
                              "the loader's persistent_load decides what it becomes");

@@ -286,7 +286,7 @@ static jlp_code read_companion(jlp__scan *s, const jlp__companion *comp, jlp_err
                            ((file.data[2] == 3 && file.data[3] == 4) || (file.data[2] == 5 && file.data[3] == 6));
                 if (!zip) {
                     jlp__reading_in rin = {JLP_READING_NUMPY, JLP__MODE_NUMPY, false, npy, file.data, file.len,
-                                           comp->name, NULL};
+                                           comp->name, NULL, false};
                     rc = jlp__run_reading(s, &rin, err);
                 }
             }
@@ -310,7 +310,7 @@ static jlp_code run_readings(jlp__scan *s, const scan_input *in, jlp_error *err)
          * first byte */
         snprintf(r->container, sizeof r->container, "npy");
         s->primary = JLP_READING_NUMPY;
-        jlp__reading_in rin = {JLP_READING_NUMPY, JLP__MODE_NUMPY, true, true, in->data, in->len, NULL, NULL};
+        jlp__reading_in rin = {JLP_READING_NUMPY, JLP__MODE_NUMPY, true, true, in->data, in->len, NULL, NULL, false};
         return jlp__run_reading(s, &rin, err);
     }
     if (s->torch) {
@@ -318,7 +318,17 @@ static jlp_code run_readings(jlp__scan *s, const scan_input *in, jlp_error *err)
          * else reads it */
         snprintf(r->container, sizeof r->container, "none");
         s->primary = JLP_READING_TORCH;
-        jlp__reading_in rin = {JLP_READING_TORCH, JLP__MODE_PICKLE, true, false, in->data, in->len, NULL, NULL};
+        jlp__reading_in rin = {JLP_READING_TORCH, JLP__MODE_PICKLE, true, false, in->data, in->len, NULL, NULL, false};
+        return jlp__run_reading(s, &rin, err);
+    }
+    if (jlp__torch_legacy_magic(in->data, in->len)) {
+        /* torch.save's legacy format: pickle.load and joblib.load read its first pickle,
+         * an int; torch.load reads the magic number, version and system pickles, the
+         * object with its own unpickler, the storage keys, then the storages as raw
+         * bytes */
+        snprintf(r->container, sizeof r->container, "torch-legacy");
+        s->primary = JLP_READING_TORCH;
+        jlp__reading_in rin = {JLP_READING_TORCH, JLP__MODE_PICKLE, true, false, in->data, in->len, NULL, NULL, true};
         return jlp__run_reading(s, &rin, err);
     }
     decoded d;
@@ -340,7 +350,7 @@ static jlp_code run_readings(jlp__scan *s, const scan_input *in, jlp_error *err)
     s->primary = zf ? JLP_READING_JOBLIB_COMPAT : JLP_READING_JOBLIB;
     const jlp_error *tail = d.has_tail ? &d.tail : NULL;
     jlp__reading_in prim = {s->primary, zf ? JLP__MODE_COMPAT : JLP__MODE_JOBLIB, true, false, d.data, d.len,
-                            NULL, tail};
+                            NULL, tail, false};
     c = jlp__run_reading(s, &prim, err);
     if (!c && !r->failed && tail) {
         /* the pickles were read, but the container is damaged after them */
@@ -350,7 +360,7 @@ static jlp_code run_readings(jlp__scan *s, const scan_input *in, jlp_error *err)
     /* pickle._Unpickler reads the bytes as the primary does unless a payload intervened
      * (or joblib failed to read one: the primary stopped there, the others go on) */
     if (!c && (s->saw_payload || r->failed)) {
-        jlp__reading_in py = {JLP_READING_PICKLE_PY, JLP__MODE_PICKLE_PY, false, false, d.data, d.len, NULL, tail};
+        jlp__reading_in py = {JLP_READING_PICKLE_PY, JLP__MODE_PICKLE_PY, false, false, d.data, d.len, NULL, tail, false};
         c = jlp__run_reading(s, &py, err);
     } else if (!c) {
         copy_reading(r, s->primary, JLP_READING_PICKLE_PY);
@@ -358,7 +368,7 @@ static jlp_code run_readings(jlp__scan *s, const scan_input *in, jlp_error *err)
     /* pickle.load (_pickle.c) reads them as pickle._Unpickler does unless the two
      * unpicklers differ on some opcode */
     if (!c && s->differs) {
-        jlp__reading_in cr = {JLP_READING_PICKLE, JLP__MODE_PICKLE, false, false, d.data, d.len, NULL, tail};
+        jlp__reading_in cr = {JLP_READING_PICKLE, JLP__MODE_PICKLE, false, false, d.data, d.len, NULL, tail, false};
         c = jlp__run_reading(s, &cr, err);
     } else if (!c) {
         copy_reading(r, JLP_READING_PICKLE_PY, JLP_READING_PICKLE);
@@ -366,6 +376,52 @@ static jlp_code run_readings(jlp__scan *s, const scan_input *in, jlp_error *err)
     for (size_t i = 0; !c && i < s->ncomps; i++) c = read_companion(s, &s->comps[i], err);
     jlp__free(s->alc, d.owned, d.cap);
     return c;
+}
+
+jlp_verdict jlp__scan_torch_bytes(jlp__scan *parent, const uint8_t *data, size_t len, jlp__buf *why) {
+    jlp_scan_report *r = jlp__report_new(parent->alc, parent->opts->max_per_subject);
+    if (!r) {
+        jlp__buf_puts(why, "out of memory for the scan of the bytes it loads");
+        return JLP_VERDICT_DANGEROUS;
+    }
+    jlp__scan s;
+    memset(&s, 0, sizeof s);
+    s.r = r;
+    s.policy = parent->policy;
+    s.opts = parent->opts;
+    s.lim = parent->lim;
+    s.alc = parent->alc;
+    s.actions.alc = s.alc;
+    s.primary = JLP_READING_TORCH;
+    s.primary_stop = UINT64_MAX;
+    s.nest = parent->nest + 1;
+    /* the scans nested in this one draw on what the parent has left */
+    s.nested_budget = parent->nested_budget - parent->nested_bytes;
+    jlp__reading_in rin = {JLP_READING_TORCH, JLP__MODE_PICKLE, true, false, data, len, NULL, NULL, true};
+    jlp_error e;
+    jlp__clear(&e);
+    jlp_code c = jlp__run_reading(&s, &rin, &e);
+    jlp_verdict v = r->verdict;
+    if (c != JLP_OK || r->nomem || s.nomem) {
+        v = JLP_VERDICT_DANGEROUS;
+        jlp__buf_puts(why, "out of memory for the scan of the bytes it loads");
+    } else {
+        const jlp_finding *worst = NULL;
+        for (size_t i = 0; i < r->nfindings; i++)
+            if (!worst || r->findings[i].verdict > worst->verdict) worst = &r->findings[i];
+        if (worst && worst->verdict > JLP_VERDICT_SAFE) {
+            jlp__buf_printf(why, "the torch.save bytes it loads: byte %llu: %.*s%s%.*s (%s): %s",
+                            (unsigned long long)worst->offset, (int)(worst->module_len > 100 ? 100 : worst->module_len),
+                            worst->module, worst->module_len ? "." : "",
+                            (int)(worst->name_len > 100 ? 100 : worst->name_len), worst->name, worst->action,
+                            worst->reason);
+        }
+    }
+    parent->nested_bytes += s.nested_bytes;
+    jlp__keyset_free(&s.actions);
+    jlp__free(s.alc, s.ranges, s.rcap * sizeof *s.ranges);
+    jlp_report_free(r);
+    return v;
 }
 
 /* ---- entry points -------------------------------------------------------------------- */

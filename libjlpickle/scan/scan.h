@@ -157,7 +157,18 @@ typedef struct jlp__scan {
     jlp__settled settled[JLP__SETTLED_MAX];
     size_t nsettled;
     bool nomem;
+    unsigned nest;                 /* torch.load calls around this scan (_load_from_bytes) */
+    uint64_t nested_bytes;         /* bytes charged for _load_from_bytes scans so far, */
+    uint64_t nested_budget;        /* and at most: four times the largest stream read plus
+                                    * 1 MiB, shared by the scans nested inside them */
 } jlp__scan;
+
+/* torch.load calls inside each other that are scanned (torch's own pickles nest one). */
+#define JLP__NEST_MAX 2
+/* What one _load_from_bytes scan costs the budget at least, whatever its length: a bound
+ * on the number of scans (a real pickled tensor carries one legacy file of a few hundred
+ * bytes per storage). */
+#define JLP__NEST_MIN_CHARGE 512
 
 /* A global whose verdict depends on how the reading uses it (numpy.memmap is harmless
  * as a wrapper's subclass, builtins.getattr of a safe method): judged when the pickle
@@ -187,6 +198,17 @@ typedef struct jlp__reading_ctx {
     jlp__buf why, subj;            /* scratch */
     jlp__pending *pend;
     size_t npend, pcap;
+    bool torch_legacy;             /* torch.load of a legacy (pre-1.6 format) file */
+    struct jlp__storage_key {
+        char *key;
+        size_t len;
+        unsigned esize;
+        size_t order;
+    } *keys;                       /* its storage records, in the order met */
+    size_t nkeys, kcap;
+    /* _load_from_bytes calls of this pickle already scanned: bytes node, verdict */
+    struct jlp__lfb { const jlp_val *bytes; jlp_verdict v; } lfb[8];
+    size_t nlfb, lfb_next;
 } jlp__reading_ctx;
 
 /* ---- reading.c ----------------------------------------------------------------------- */
@@ -201,6 +223,7 @@ typedef struct jlp__reading_in {
     size_t len;
     const char *file;              /* a companion's name, or NULL */
     const jlp_error *tail_error;   /* why the decoded stream ends early, or NULL */
+    bool torch_legacy;             /* a legacy torch file: storages follow pickle 5 */
 } jlp__reading_in;
 
 /** Run one reading over in->data, pickle after pickle, its findings into s->r.
@@ -218,14 +241,28 @@ jlp_scan_report *jlp__scan_bytes(const uint8_t *data, size_t len, const jlp_scan
 jlp_scan_report *jlp__scan_archive(const uint8_t *data, size_t len, const jlp_scan_opts *o, const jlp_limits *lim,
                                    jlp_error *err);
 
+/** The scan of the legacy torch file data[0..len) that torch.storage._load_from_bytes
+ *  hands torch.load, under the parent's policy and budgets: its verdict, and in `why`
+ *  the worst finding's place and reason. NOMEM comes back as dangerous. */
+jlp_verdict jlp__scan_torch_bytes(jlp__scan *parent, const uint8_t *data, size_t len, jlp__buf *why);
+
 /* ---- torch.c ------------------------------------------------------------------------- */
 
 /** The torch reading's judgement of module.name: true (safe, the reason appended to
  *  `why`) for the names torch.load resolves harmlessly, false to judge by the policy. */
 bool jlp__torch_judge(const char *m, size_t ml, const char *n, size_t nl, jlp__buf *why);
 /** Whether `id` is a persistent id torch's persistent_load reads as a storage record:
- *  ('storage', <storage type global>, key, location, numel). */
+ *  ('storage', <storage type global>, key, location, numel), and in the legacy format
+ *  with view_metadata (None or (key, offset, size)) after them. */
 bool jlp__torch_storage_id(const jlp_val *id);
+/** The element size of a storage record's type (1 for UntypedStorage), 0 when `id` is
+ *  no storage record. */
+unsigned jlp__torch_storage_esize(const jlp_val *id);
+/** Whether `id` is the legacy format's ('module', <class global>, source file, source):
+ *  its persistent_load returns the class. */
+bool jlp__torch_module_id(const jlp_val *id);
+/** Whether p[0..n) starts with the first pickle of torch.save's legacy format. */
+bool jlp__torch_legacy_magic(const uint8_t *p, size_t n);
 
 /* ---- rules.c ------------------------------------------------------------------------- */
 

@@ -28,6 +28,9 @@ static const char *const STORAGE_NAMES[] = {
     "ComplexFloatStorage", "QInt8Storage", "QInt32Storage", "QUInt8Storage", "QUInt4x2Storage",
     "QUInt2x4Storage",
 };
+/* torch._utils._element_size of each one's dtype, in the same order. */
+static const unsigned char STORAGE_ESIZE[] = {8, 4, 2, 8, 4, 2, 1, 1, 1, 2, 16, 8, 1, 4, 1, 1, 1};
+_Static_assert(sizeof STORAGE_ESIZE == sizeof STORAGE_NAMES / sizeof STORAGE_NAMES[0], "one size per name");
 
 /* torch._tensor_classes: <Type>Tensor in torch, torch.cuda, torch.sparse, torch.cuda.sparse. */
 static const char *const TENSOR_TYPES[] = {"Double", "Float", "Half", "BFloat16", "Long", "Int",
@@ -107,8 +110,19 @@ bool jlp__torch_judge(const char *m, size_t ml, const char *n, size_t nl, jlp__b
     return hit;
 }
 
+/* The legacy format's view_metadata: None, or (view key, offset, size). */
+static bool view_metadata(const jlp_val *v) {
+    if (jlp_get_type(v) == JLP_NONE) return true;
+    jlp_type kt = jlp_get_type(jlp_item(v, 0));
+    return jlp_get_type(v) == JLP_TUPLE && jlp_len(v) == 3 && (kt == JLP_STR || kt == JLP_BYTES) &&
+           jlp_get_type(jlp_item(v, 1)) == JLP_INT && jlp_get_type(jlp_item(v, 2)) == JLP_INT;
+}
+
 bool jlp__torch_storage_id(const jlp_val *id) {
-    if (jlp_get_type(id) != JLP_TUPLE || jlp_len(id) != 5) return false;
+    /* the zip format's ('storage', type, key, location, numel), the legacy format's
+     * with view_metadata after them */
+    if (jlp_get_type(id) != JLP_TUPLE || (jlp_len(id) != 5 && jlp_len(id) != 6)) return false;
+    if (jlp_len(id) == 6 && !view_metadata(jlp_item(id, 5))) return false;
     size_t n;
     const jlp_val *t = jlp_item(id, 0);
     const char *s = (jlp_get_type(t) == JLP_STR || jlp_get_type(t) == JLP_BYTES) ? jlp_get_str(t, &n) : NULL;
@@ -124,4 +138,38 @@ bool jlp__torch_storage_id(const jlp_val *id) {
     jlp__buf_release(&scratch);
     jlp_type kt = jlp_get_type(jlp_item(id, 2));
     return known && (kt == JLP_STR || kt == JLP_BYTES) && jlp_get_type(jlp_item(id, 4)) == JLP_INT;
+}
+
+unsigned jlp__torch_storage_esize(const jlp_val *id) {
+    if (!jlp__torch_storage_id(id)) return 0;
+    size_t nl;
+    const char *n = jlp_global_name(jlp_item(id, 1), &nl);
+    for (size_t i = 0; i < COUNT(STORAGE_NAMES); i++)
+        if (eq(n, nl, STORAGE_NAMES[i])) return STORAGE_ESIZE[i];
+    return 1; /* UntypedStorage: bytes */
+}
+
+bool jlp__torch_module_id(const jlp_val *id) {
+    /* ('module', class, source file, source): the legacy persistent_load compares the
+     * source with the class's and returns the class, which the pickle named */
+    if (jlp_get_type(id) != JLP_TUPLE || jlp_len(id) != 4) return false;
+    size_t n;
+    const jlp_val *t = jlp_item(id, 0);
+    const char *s = (jlp_get_type(t) == JLP_STR || jlp_get_type(t) == JLP_BYTES) ? jlp_get_str(t, &n) : NULL;
+    if (!s || !eq(s, n, "module") || jlp_get_type(jlp_item(id, 1)) != JLP_GLOBAL) return false;
+    for (size_t i = 2; i < 4; i++) {
+        jlp_type k = jlp_get_type(jlp_item(id, i));
+        if (k != JLP_STR && k != JLP_BYTES && k != JLP_NONE) return false;
+    }
+    return true;
+}
+
+/* The first pickle torch.save's legacy format writes: its MAGIC_NUMBER
+ * (0x1950a86a20f9469cfc6c) as LONG1, with protocol 2 (the default) to 5. */
+bool jlp__torch_legacy_magic(const uint8_t *p, size_t n) {
+    static const uint8_t magic[] = {0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19, '.'};
+    if (n < 2 + sizeof magic || p[0] != 0x80 || p[1] < 2 || p[1] > 5) return false;
+    size_t at = 2;
+    if (p[at] == 0x95) at += 9; /* a FRAME */
+    return n >= at + sizeof magic && !memcmp(p + at, magic, sizeof magic);
 }

@@ -546,6 +546,71 @@ def _():
     return pickle.dumps(d, protocol=2)
 
 
+def _forged_distribution(change, protocol=2):
+    """A frozen loguniform whose distribution's state `change` (a function of its
+    __dict__) forges, pickled with `protocol`."""
+    import pickle
+    import scipy.stats
+    d = scipy.stats.loguniform(1e-2, 1e2)
+    d.dist._random_state = np.random.RandomState(0)
+    change(d.dist.__dict__)
+    return pickle.dumps(d, protocol=protocol)
+
+
+def _template_with(**fill):
+    from scipy.stats import _distn_infrastructure as di
+    dct = dict(shape_arg_str="a, b, ", locscale_in="loc=0, scale=1", locscale_out="loc, scale")
+    dct.update(fill)
+    return di.parse_arg_template % dct
+
+
+@attack("scipy_template_shape_default.pkl", "dangerous", "state",
+        "scipy's own template with a shape 'name' that is a default value running code "
+        "(def _parse_args(self, a=<code>, ...) evaluates it when the template is exec'd)",
+        check=_template_state, expect=["pickle", "pickle-py", "joblib"])
+def _():
+    code = _template_with(shape_arg_str="a=%s, b, " % PY.replace("'", '"'))
+    return _forged_distribution(lambda st: st.update(_parse_arg_template=code))
+
+
+@attack("scipy_template_locscale_code.pkl", "dangerous", "state",
+        "scipy's own template with a loc default that runs code (a locscale pair scipy never "
+        "passes)", check=_template_state, expect=["pickle", "pickle-py", "joblib"])
+def _():
+    code = _template_with(locscale_in="loc=%s, scale=1" % PY.replace("'", '"'))
+    return _forged_distribution(lambda st: st.update(_parse_arg_template=code))
+
+
+@attack("scipy_template_duplicate_key.pkl", "dangerous", "state",
+        "a distribution state with _parse_arg_template twice: scipy's template first, code "
+        "last (the dict Python builds keeps the last)", check=_template_state,
+        expect=["pickle", "pickle-py", "joblib"])
+def _():
+    forged = PY.replace("'", '"') + "\n" + _template_with()
+    data = _forged_distribution(lambda st: st.update(_parse_arg_templatX=forged))
+    assert data.count(b"_parse_arg_templatX") == 1
+    return data.replace(b"_parse_arg_templatX", b"_parse_arg_template")
+
+
+@attack("scipy_template_pairs_state.pkl", "dangerous", "state",
+        "a distribution restored from a tuple of (key, value) pairs: rv_generic.__setstate__ "
+        "puts them into __dict__ and execs the template they carry", expect=["pickle"])
+def _():
+    forged = PY.replace("'", '"') + "\n" + _template_with()
+    cls = pk.glob("scipy.stats._continuous_distns", "reciprocal_gen") + pk.EMPTY_TUPLE + pk.NEWOBJ
+    pairs = pk.tup(pk.tup(pk.uni("_parse_arg_template"), pk.uni(forged)),
+                   pk.tup(pk.uni("numargs"), pk.integer(2)))
+    return pk.proto(2) + cls + pairs + pk.BUILD + pk.STOP
+
+
+@attack("scipy_template_reconstructor.pkl", "dangerous", "state",
+        "a forged _parse_arg_template in a protocol 0 pickle (the distribution made by "
+        "copyreg._reconstructor)", check=_template_state, expect=["pickle", "pickle-py", "joblib"])
+def _():
+    forged = PY.replace("'", '"') + "\n" + _template_with()
+    return _forged_distribution(lambda st: st.update(_parse_arg_template=forged), protocol=0)
+
+
 @attack("reconstructor_popen.pkl", "dangerous", "state",
         "copyreg._reconstructor(Popen, Popen, cmd): the class it builds runs the command",
         expect=["pickle"])
@@ -1112,6 +1177,64 @@ def _():
     import pickle
     head = b"".join(pickle.dumps(v, protocol=2) for v in (0x1950a86a20f9469cfc6c, 1001))
     return head + pk.proto(2) + pk.system(CMD) + pk.STOP
+
+
+def torch_legacy_with_storage(main_pickle, data=b"\x00" * 8):
+    """The legacy format with one storage, key '0', of `data` (float32 elements) after
+    the keys, as torch.save writes it."""
+    import pickle
+    head = torch_legacy(b"")[:-len(pickle.dumps([], protocol=2))]
+    return (head + main_pickle + pickle.dumps(["0"], protocol=2)
+            + struct.pack("<q", len(data) // 4) + data)
+
+
+def legacy_storage_record():
+    """('storage', FloatStorage, '0', 'cpu', 2, None) as a BINPERSID."""
+    return (pk.tup(pk.uni("storage"), pk.glob("torch", "FloatStorage"), pk.uni("0"), pk.uni("cpu"),
+                   pk.integer(2), pk.NONE) + pk.BINPERSID)
+
+
+@attack("torch_load_from_bytes_legacy_system.pkl", "dangerous", "torch",
+        "a pickled tensor's storage as torch pickles it, torch.storage._load_from_bytes(<a "
+        "legacy torch file>), whose object beside a real storage record calls os.system: "
+        "pickle.load runs torch.load on the bytes", expect=["pickle", "pickle-py", "joblib"])
+def _():
+    inner = torch_legacy_with_storage(pk.proto(2) + pk.tup(legacy_storage_record(), pk.system(CMD)) + pk.STOP)
+    return pk.proto(2) + pk.call(pk.glob("torch.storage", "_load_from_bytes"), pk.binbytes(inner)) + pk.STOP
+
+
+@attack("torch_load_from_bytes_after_safe_one.pkl", "dangerous", "torch",
+        "two storages loaded with torch.storage._load_from_bytes: the first a real one, the "
+        "second's legacy file calls os.system in its system-information pickle",
+        expect=["pickle", "pickle-py", "joblib"])
+def _():
+    import pickle
+    import torch
+    real = pickle.dumps(torch.tensor([1.0, 2.0]).storage(), protocol=2)
+    head = b"".join(pickle.dumps(v, protocol=2) for v in (0x1950a86a20f9469cfc6c, 1001))
+    evil = head + pk.proto(2) + pk.system(CMD) + pk.STOP
+    second = pk.call(pk.glob("torch.storage", "_load_from_bytes"), pk.binbytes(evil))
+    return real[:-1] + pk.POP + second + pk.STOP
+
+
+@attack("torch_load_from_bytes_deep.pkl", "dangerous", "torch",
+        "torch.storage._load_from_bytes of a legacy file whose object loads another, three "
+        "levels down, the last calling os.system", expect=["pickle", "pickle-py", "joblib"])
+def _():
+    inner = torch_legacy(pk.proto(2) + pk.system(CMD) + pk.STOP)
+    for _level in range(2):
+        inner = torch_legacy(pk.proto(2) + pk.call(pk.glob("torch.storage", "_load_from_bytes"),
+                                                   pk.binbytes(inner)) + pk.STOP)
+    return pk.proto(2) + pk.call(pk.glob("torch.storage", "_load_from_bytes"), pk.binbytes(inner)) + pk.STOP
+
+
+@attack("torch_legacy_module_record_system.pt", "dangerous", "torch",
+        "a legacy-format checkpoint whose ('module', class, file, source) record names "
+        "os.system: torch.load's persistent_load returns it and the pickle calls it",
+        expect=["torch"])
+def _():
+    rec = pk.tup(pk.uni("module"), pk.glob("os", "system"), pk.NONE, pk.NONE) + pk.BINPERSID
+    return torch_legacy(pk.proto(2) + rec + pk.tup(pk.uni(CMD)) + pk.REDUCE + pk.STOP)
 
 
 @attack("torch_module_hook_system.pt", "dangerous", "torch",

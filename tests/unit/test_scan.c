@@ -726,4 +726,424 @@ TEST(decoding_budget_cut_between_pickles) {
     CHECK(f != NULL);
     if (f) CHECK_INT(f->offset, 200);
     jlp_report_free(r);
+/* ---- scipy.stats distributions (S-31) ----------------------------------------------- */
+
+/* scipy's _parse_arg_template, from the generated table. */
+static const char *const scipy_template =
+#define JLP_SCIPY_RV(m, n)
+#define JLP_SCIPY_TEMPLATE(t) t
+#define JLP_SCIPY_LOCSCALE(i, o)
+#include "../../libjlpickle/scan/rules_scipy_gen.h"
+#undef JLP_SCIPY_RV
+#undef JLP_SCIPY_TEMPLATE
+#undef JLP_SCIPY_LOCSCALE
+    ;
+
+typedef struct {
+    char *p;
+    size_t n, cap;
+} pbuf;
+
+static void pb_put(pbuf *b, const void *s, size_t n) {
+    if (b->n + n > b->cap) {
+        b->cap = (b->n + n) * 2 + 256;
+        b->p = realloc(b->p, b->cap);
+        if (!b->p) abort();
+    }
+    memcpy(b->p + b->n, s, n);
+    b->n += n;
+}
+static void pb_lit(pbuf *b, const char *s) { pb_put(b, s, strlen(s)); }
+static void pb_uni(pbuf *b, const char *s) {
+    size_t n = strlen(s);
+    unsigned char h[5] = {'X', (unsigned char)n, (unsigned char)(n >> 8), (unsigned char)(n >> 16), 0};
+    pb_put(b, h, 5);
+    pb_put(b, s, n);
+}
+
+/* The template with its placeholders filled in, as scipy's _construct_argparser does. */
+static char *fill_template(const char *shapes, const char *in, const char *out) {
+    pbuf b = {0};
+    for (const char *t = scipy_template; *t;) {
+        if (!strncmp(t, "%(shape_arg_str)s", 17)) pb_lit(&b, shapes), t += 17;
+        else if (!strncmp(t, "%(locscale_in)s", 15)) pb_lit(&b, in), t += 15;
+        else if (!strncmp(t, "%(locscale_out)s", 16)) pb_lit(&b, out), t += 16;
+        else pb_put(&b, t++, 1);
+    }
+    pb_put(&b, "", 1);
+    return b.p;
+}
+
+/* Protocol 2: GLOBAL cls, EMPTY_TUPLE NEWOBJ (or the prefix given), state, BUILD, STOP.
+ * *build is set to the BUILD's offset. */
+static pbuf rv_pickle(const char *cls, const char *make, const pbuf *state, size_t *build) {
+    pbuf b = {0};
+    pb_lit(&b, "\x80\x02");
+    if (make) pb_lit(&b, make);
+    else {
+        pb_lit(&b, cls);
+        pb_lit(&b, ")\x81");
+    }
+    pb_put(&b, state->p, state->n);
+    *build = b.n;
+    pb_lit(&b, "b.");
+    return b;
+}
+
+/* The state {key: tmpl, "__doc__": a str, "numargs": 2, <extra pairs>}. */
+static pbuf rv_state(const char *key, const char *tmpl, const pbuf *extra) {
+    pbuf b = {0};
+    pb_lit(&b, "}(");
+    pb_uni(&b, key);
+    pb_uni(&b, tmpl);
+    pb_uni(&b, "__doc__");
+    pb_uni(&b, "A loguniform or reciprocal continuous random variable.");
+    pb_uni(&b, "numargs");
+    pb_lit(&b, "K\x02");
+    if (extra) pb_put(&b, extra->p, extra->n);
+    pb_lit(&b, "u");
+    return b;
+}
+
+static pbuf pair(const char *key, const char *value_ops, bool value_is_str) {
+    pbuf b = {0};
+    pb_uni(&b, key);
+    if (value_is_str) pb_uni(&b, value_ops);
+    else pb_lit(&b, value_ops);
+    return b;
+}
+
+/* Issue points 2 and 4 (SD-12, SD-20): restoring a scipy.stats distribution
+ * (rv_generic.__setstate__) execs the pickled _parse_arg_template. scipy's own template
+ * for identifier shapes and scipy's loc/scale pairs is safe, and so is the __doc__ str
+ * scipy and numpy.vectorize keep in __dict__; a template with anything else (code before
+ * it, a default value in a shape or loc), a second _parse_arg_template, a state of pairs,
+ * a state that replaces a method the restoring calls, a call with arguments, or the
+ * class named and never built is dangerous. Before S-31 all of them were dangerous (the
+ * real ones by name and by the __doc__ key). */
+TEST(scipy_distribution_states) {
+    static const char recip[] = "cscipy.stats._continuous_distns\nreciprocal_gen\n";
+    static const char poisson[] = "cscipy.stats._discrete_distns\npoisson_gen\n";
+    static const char norm[] = "cscipy.stats._continuous_distns\nnorm_gen\n";
+    char *cont_ab = fill_template("a, b, ", "loc=0, scale=1", "loc, scale");
+    char *disc_mu = fill_template("mu, ", "loc=0", "loc, 1");
+    char *cont_none = fill_template("", "loc=0, scale=1", "loc, scale");
+    char *shape_code = fill_template("a=__import__('os').system('id'), b, ", "loc=0, scale=1", "loc, scale");
+    char *loc_code = fill_template("a, b, ", "loc=print(1), scale=1", "loc, scale");
+    char *mixed = fill_template("a, b, ", "loc=0", "loc, scale");
+    pbuf code = {0};
+    pb_lit(&code, "__import__('os').system('id')\n");
+    pb_lit(&code, cont_ab);
+    pb_put(&code, "", 1);
+    pbuf dup = pair("_parse_arg_template", code.p, true);
+    pbuf attach = pair("_attach_methods", "cbuiltins\nprint\n", false);
+    pbuf doc_global = pair("__doc__", "cbuiltins\nprint\n", false);
+    pbuf states[] = {
+        rv_state("_parse_arg_template", cont_ab, NULL),    /* 0 */
+        rv_state("_parse_arg_template", disc_mu, NULL),    /* 1 */
+        rv_state("_parse_arg_template", cont_none, NULL),  /* 2 */
+        rv_state("_parse_arg_template", code.p, NULL),     /* 3 */
+        rv_state("_parse_arg_template", shape_code, NULL), /* 4 */
+        rv_state("_parse_arg_template", loc_code, NULL),   /* 5 */
+        rv_state("_parse_arg_template", mixed, NULL),      /* 6 */
+        rv_state("_parse_arg_template", cont_ab, &dup),    /* 7 */
+        rv_state("_parse_arg_template", cont_ab, &attach), /* 8 */
+        rv_state("_parse_arg_template", cont_ab, &doc_global), /* 9 */
+        {0},                                               /* 10: pairs */
+    };
+    pb_uni(&states[10], "_parse_arg_template");
+    pb_uni(&states[10], code.p);
+    pb_lit(&states[10], "\x86\x85");
+    static const char newobj_helper[] = "ccopyreg\n__newobj__\ncscipy.stats._continuous_distns\nreciprocal_gen\n\x85R";
+    static const char called[] = "cscipy.stats._continuous_distns\nreciprocal_gen\nK\x01\x85R";
+    const struct {
+        const char *cls, *make;
+        int state;
+        jlp_verdict v;
+    } cases[] = {
+        {recip, NULL, 0, JLP_VERDICT_SAFE},
+        {poisson, NULL, 1, JLP_VERDICT_SAFE},
+        {norm, NULL, 2, JLP_VERDICT_SAFE},
+        {recip, newobj_helper, 0, JLP_VERDICT_SUSPICIOUS}, /* copyreg.__newobj__ by name only */
+        {recip, NULL, 3, JLP_VERDICT_DANGEROUS},
+        {recip, NULL, 4, JLP_VERDICT_DANGEROUS},
+        {recip, NULL, 5, JLP_VERDICT_DANGEROUS},
+        {recip, NULL, 6, JLP_VERDICT_DANGEROUS},
+        {recip, NULL, 7, JLP_VERDICT_DANGEROUS},
+        {recip, NULL, 8, JLP_VERDICT_DANGEROUS},
+        {recip, NULL, 9, JLP_VERDICT_DANGEROUS},
+        {recip, NULL, 10, JLP_VERDICT_DANGEROUS},
+        {recip, newobj_helper, 3, JLP_VERDICT_DANGEROUS},
+        {recip, called, 0, JLP_VERDICT_DANGEROUS},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        size_t build;
+        pbuf p = rv_pickle(cases[i].cls, cases[i].make, &states[cases[i].state], &build);
+        jlp_scan_report *r = scan_bytes(p.p, p.n, NULL);
+        if (jlp_report_verdict(r) != cases[i].v || jlp_report_error(r))
+            TH_FAIL("case %zu: %s", i, jlp_report_error(r) ? jlp_report_error(r)->msg : "");
+        CHECK_INT(jlp_report_verdict(r), cases[i].v);
+        CHECK(jlp_report_error(r) == NULL);
+        if (cases[i].v == JLP_VERDICT_SAFE) {
+            CHECK_INT(count_non_safe(r), 0);
+        } else if (cases[i].v == JLP_VERDICT_SUSPICIOUS) {
+            CHECK_FINDING(r, JLP_READING_JOBLIB, "global", "copyreg", "__newobj__", JLP_VERDICT_SUSPICIOUS, 2);
+            CHECK_INT(count_non_safe(r), 3); /* that name once in each reading */
+        } else if (cases[i].state == 9) {
+            /* a __doc__ that is not a str: the dunder rule (S-22) */
+            const jlp_finding *f = find(r, JLP_READING_JOBLIB, "state", NULL, NULL);
+            CHECK(f && f->offset == build && strstr(f->reason, "the attribute __doc__") != NULL);
+        } else if (cases[i].make != called) {
+            /* the BUILD, and the class's global judged by its worst use */
+            CHECK_FINDING(r, JLP_READING_JOBLIB, "state", "scipy.stats._continuous_distns", "reciprocal_gen",
+                          JLP_VERDICT_DANGEROUS, build);
+            CHECK_FINDING(r, JLP_READING_PICKLE, "state", "scipy.stats._continuous_distns", "reciprocal_gen",
+                          JLP_VERDICT_DANGEROUS, build);
+            CHECK_FINDING(r, JLP_READING_JOBLIB, "global", "scipy.stats._continuous_distns", "reciprocal_gen",
+                          JLP_VERDICT_DANGEROUS, cases[i].make ? 22 : 2);
+        } else {
+            CHECK_FINDING(r, JLP_READING_JOBLIB, "call", "scipy.stats._continuous_distns", "reciprocal_gen",
+                          JLP_VERDICT_DANGEROUS, 52);
+        }
+        jlp_report_free(r);
+        free(p.p);
+    }
+    /* named and never built: what uses it is not known */
+    static const char named[] = "\x80\x02" "cscipy.stats._continuous_distns\nreciprocal_gen\n0N.";
+    jlp_scan_report *r = scan_bytes(named, sizeof named - 1, NULL);
+    CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_DANGEROUS);
+    CHECK_FINDING(r, JLP_READING_JOBLIB, "global", "scipy.stats._continuous_distns", "reciprocal_gen",
+                  JLP_VERDICT_DANGEROUS, 2);
+    jlp_report_free(r);
+    /* numpy.vectorize keeps its docstring in __dict__ too; another dunder stays dangerous */
+    pbuf v = {0};
+    pb_lit(&v, "\x80\x02" "cnumpy\nvectorize\n)\x81}(");
+    pb_uni(&v, "__doc__");
+    pb_uni(&v, "Return the entropy.");
+    pb_uni(&v, "otypes");
+    pb_uni(&v, "d");
+    pb_lit(&v, "ub.");
+    r = scan_bytes(v.p, v.n, NULL);
+    CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_SAFE);
+    jlp_report_free(r);
+    v.n -= 3;
+    pb_uni(&v, "__class__");
+    pb_uni(&v, "x");
+    pb_lit(&v, "ub.");
+    r = scan_bytes(v.p, v.n, NULL);
+    CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_DANGEROUS);
+    jlp_report_free(r);
+    free(v.p);
+    char *all[] = {cont_ab, disc_mu, cont_none, shape_code, loc_code, mixed, code.p, dup.p, attach.p, doc_global.p};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) free(all[i]);
+    for (size_t i = 0; i < sizeof states / sizeof states[0]; i++) free(states[i].p);
+}
+
+/* ---- torch.save's legacy format (SD-23, SD-24) --------------------------------------- */
+
+/* A legacy torch file: the magic number, version and system pickles, `object` (pickle 4),
+ * the storage keys ['0'], then storage '0' as raw bytes (count `numel`, `data` bytes). */
+static pbuf legacy_file(const char *object, size_t olen, uint64_t numel, size_t data) {
+    pbuf b = {0};
+    pb_put(&b, "\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19.", 15);
+    pb_put(&b, "\x80\x02M\xe9\x03.", 6);
+    pb_put(&b, "\x80\x02}.", 4);
+    pb_put(&b, object, olen);
+    pb_put(&b, "\x80\x02](X\x01\x00\x00\x00" "0e.", 12);
+    unsigned char n[8];
+    for (int i = 0; i < 8; i++) n[i] = (unsigned char)(numel >> (8 * i));
+    pb_put(&b, n, 8);
+    for (size_t i = 0; i < data; i++) pb_put(&b, "\x01", 1);
+    return b;
+}
+
+/* torch.load reads a legacy file's fourth pickle with its own persistent_load (a
+ * ('storage', type, key, location, numel, view_metadata) record, and a ('module', class,
+ * file, source) record that returns the class), then each storage as raw bytes after
+ * the fifth: no finding for those, the bytes after the storages trailing, and storages
+ * that do not fit the bytes suspicious. Before: every record was a suspicious persid and
+ * the storages trailing data. */
+TEST(torch_legacy_file) {
+    /* _rebuild_tensor_v2(<FloatStorage '0', 2 elements>, 0, (2,), (1,), False, OrderedDict()) */
+    static const char tensor[] = "\x80\x02" "ctorch._utils\n_rebuild_tensor_v2\n("
+                                 "(X\x07\x00\x00\x00storagectorch\nFloatStorage\nX\x01\x00\x00\x00" "0"
+                                 "X\x03\x00\x00\x00" "cpuK\x02NtQK\x00K\x02\x85K\x01\x85\x89"
+                                 "ccollections\nOrderedDict\n)RtR.";
+    /* a whole module: ('module', Linear, None, None) NEWOBJ, then the storage */
+    static const char module[] = "\x80\x02(X\x06\x00\x00\x00modulectorch.nn.modules.linear\nLinear\nNNtQ)\x81"
+                                 "(X\x07\x00\x00\x00storagectorch\nFloatStorage\nX\x01\x00\x00\x00" "0"
+                                 "X\x03\x00\x00\x00" "cpuK\x02NtQ\x86.";
+    static const char system[] = "\x80\x02(X\x06\x00\x00\x00modulecos\nsystem\nNNtQX\x02\x00\x00\x00id\x85R"
+                                 "(X\x07\x00\x00\x00storagectorch\nFloatStorage\nX\x01\x00\x00\x00" "0"
+                                 "X\x03\x00\x00\x00" "cpuK\x02NtQ\x86.";
+    const struct {
+        const char *obj;
+        size_t olen;
+        uint64_t numel;
+        size_t data, extra;
+        jlp_verdict v;
+    } cases[] = {
+        {tensor, sizeof tensor - 1, 2, 8, 0, JLP_VERDICT_SAFE},
+        {module, sizeof module - 1, 2, 8, 0, JLP_VERDICT_SAFE},
+        {tensor, sizeof tensor - 1, 2, 8, 3, JLP_VERDICT_SUSPICIOUS}, /* 3 bytes after the storages */
+        {tensor, sizeof tensor - 1, 3, 8, 0, JLP_VERDICT_SUSPICIOUS}, /* 12 bytes said, 8 there */
+        {system, sizeof system - 1, 2, 8, 0, JLP_VERDICT_DANGEROUS},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        pbuf p = legacy_file(cases[i].obj, cases[i].olen, cases[i].numel, cases[i].data + cases[i].extra);
+        size_t storages = p.n - 8 - cases[i].data - cases[i].extra;
+        jlp_scan_report *r = scan_bytes(p.p, p.n, NULL);
+        if (jlp_report_verdict(r) != cases[i].v) TH_FAIL("case %zu", i);
+        CHECK_INT(jlp_report_verdict(r), cases[i].v);
+        CHECK(jlp_report_error(r) == NULL);
+        CHECK_STR(jlp_report_container(r), "torch-legacy");
+        CHECK_INT(jlp_report_readings(r), 1u << JLP_READING_TORCH);
+        if (i < 2) CHECK_INT(count_non_safe(r), 0);
+        if (i == 2) {
+            CHECK_FINDING(r, JLP_READING_TORCH, "trailing", "", "", JLP_VERDICT_SUSPICIOUS, p.n - 3);
+            CHECK_INT(count_non_safe(r), 1);
+        }
+        if (i == 3) {
+            CHECK_FINDING(r, JLP_READING_TORCH, "trailing", "", "", JLP_VERDICT_SUSPICIOUS, storages + 8);
+            const jlp_finding *f = find(r, JLP_READING_TORCH, "trailing", NULL, NULL);
+            CHECK(f && strstr(f->reason, "a storage runs past the end") != NULL);
+            CHECK_INT(count_non_safe(r), 1);
+        }
+        if (i == 4) {
+            CHECK_FINDING(r, JLP_READING_TORCH, "global", "os", "system", JLP_VERDICT_DANGEROUS, 25 + 14);
+            CHECK_FINDING(r, JLP_READING_TORCH, "call", "os", "system", JLP_VERDICT_DANGEROUS, 25 + 37);
+        }
+        jlp_report_free(r);
+        free(p.p);
+    }
+}
+
+/* A legacy file of `object` without storages. */
+static pbuf legacy_keys(const char *object, size_t olen) {
+    pbuf b = legacy_file(object, olen, 0, 0);
+    b.n -= 8 + 12; /* the count and the keys ['0'] */
+    pb_put(&b, "\x80\x02].", 4);
+    return b;
+}
+
+/* _load_from_bytes(inner) (twice: the same bytes a second time, by the memo) */
+static pbuf lfb_call(const pbuf *inner, bool twice) {
+    pbuf b = {0};
+    pb_lit(&b, "\x80\x02" "ctorch.storage\n_load_from_bytes\n");
+    if (twice) pb_put(&b, "q\x00", 2);
+    pb_lit(&b, "B");
+    unsigned char n[4] = {(unsigned char)inner->n, (unsigned char)(inner->n >> 8), (unsigned char)(inner->n >> 16),
+                          (unsigned char)(inner->n >> 24)};
+    pb_put(&b, n, 4);
+    pb_put(&b, inner->p, inner->n);
+    pb_lit(&b, "q\x01\x85R");
+    if (twice) pb_put(&b, "h\x00h\x01\x85R\x86", 7);
+    pb_lit(&b, ".");
+    return b;
+}
+
+/* SD-25: a tensor pickled by pickle or joblib holds its storage as
+ * torch.storage._load_from_bytes(<the legacy file torch.save writes for it>), which is
+ * torch.load of those bytes: they are scanned as torch.load reads them, and the call
+ * takes their verdict (cached for the same bytes value). Bytes that are computed, not a
+ * legacy file, or nested deeper than JLP__NEST_MAX, and the name never called, are
+ * dangerous. Before: every such call was dangerous by name. */
+TEST(torch_load_from_bytes) {
+    static const char tensor[] = "\x80\x02" "ctorch._utils\n_rebuild_tensor_v2\n("
+                                 "(X\x07\x00\x00\x00storagectorch\nFloatStorage\nX\x01\x00\x00\x00" "0"
+                                 "X\x03\x00\x00\x00" "cpuK\x02NtQK\x00K\x02\x85K\x01\x85\x89"
+                                 "ccollections\nOrderedDict\n)RtR.";
+    static const char system[] = "\x80\x02" "cos\nsystem\nX\x02\x00\x00\x00id\x85R.";
+    pbuf good = legacy_file(tensor, sizeof tensor - 1, 2, 8);
+    pbuf bad = legacy_file(system, sizeof system - 1, 2, 8);
+    pbuf plain = {0};
+    pb_lit(&plain, "\x80\x02N.");
+    pbuf l3 = legacy_file(tensor, sizeof tensor - 1, 2, 8);
+    pbuf c3 = lfb_call(&l3, false), l2 = legacy_keys(c3.p, c3.n);
+    pbuf c2 = lfb_call(&l2, false), l1 = legacy_keys(c2.p, c2.n);
+    const struct {
+        const pbuf *inner;
+        bool twice;
+        jlp_verdict v;
+        const char *why;
+    } cases[] = {
+        {&good, false, JLP_VERDICT_SAFE, NULL},
+        {&good, true, JLP_VERDICT_SAFE, NULL},
+        {&l2, false, JLP_VERDICT_SAFE, NULL}, /* torch.load inside torch.load, both scanned */
+        {&bad, false, JLP_VERDICT_DANGEROUS, "the torch.save bytes it loads: byte 27: os.system (global)"},
+        {&bad, true, JLP_VERDICT_DANGEROUS, "the torch.save bytes it loads: byte 27: os.system (global)"},
+        {&plain, false, JLP_VERDICT_DANGEROUS, "not the legacy torch file"},
+        {&l1, false, JLP_VERDICT_DANGEROUS, "inside bytes torch.load loads already"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        pbuf p = lfb_call(cases[i].inner, cases[i].twice);
+        jlp_scan_report *r = scan_bytes(p.p, p.n, NULL);
+        if (jlp_report_verdict(r) != cases[i].v) TH_FAIL("case %zu", i);
+        CHECK_INT(jlp_report_verdict(r), cases[i].v);
+        CHECK(jlp_report_error(r) == NULL);
+        if (!cases[i].why) {
+            CHECK_INT(count_non_safe(r), 0);
+        } else {
+            size_t call = p.n - (cases[i].twice ? 9 : 2);
+            CHECK_FINDING(r, JLP_READING_JOBLIB, "call", "torch.storage", "_load_from_bytes", JLP_VERDICT_DANGEROUS,
+                          call);
+            CHECK_FINDING(r, JLP_READING_JOBLIB, "global", "torch.storage", "_load_from_bytes", JLP_VERDICT_DANGEROUS,
+                          2);
+            const jlp_finding *f = find(r, JLP_READING_JOBLIB, "call", "torch.storage", "_load_from_bytes");
+            if (f && !strstr(f->reason, cases[i].why)) TH_FAIL("case %zu: reason %s", i, f->reason);
+        }
+        jlp_report_free(r);
+        free(p.p);
+    }
+    static const char named[] = "\x80\x02" "ctorch.storage\n_load_from_bytes\n0N.";
+    static const char computed[] = "\x80\x02" "ctorch.storage\n_load_from_bytes\nX\x01\x00\x00\x00x\x85R.";
+    jlp_scan_report *r = scan_bytes(named, sizeof named - 1, NULL);
+    CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_DANGEROUS);
+    CHECK_FINDING(r, JLP_READING_JOBLIB, "global", "torch.storage", "_load_from_bytes", JLP_VERDICT_DANGEROUS, 2);
+    jlp_report_free(r);
+    r = scan_bytes(computed, sizeof computed - 1, NULL);
+    CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_DANGEROUS);
+    CHECK_FINDING(r, JLP_READING_JOBLIB, "call", "torch.storage", "_load_from_bytes", JLP_VERDICT_DANGEROUS,
+                  sizeof computed - 3);
+    jlp_report_free(r);
+    pbuf all[] = {good, bad, plain, l3, c3, l2, c2, l1};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) free(all[i].p);
+}
+
+/* The scans _load_from_bytes calls start are bounded: each costs the budget (four times
+ * the stream plus 1 MiB, shared with the scans nested in it) its length and at least
+ * JLP__NEST_MIN_CHARGE (512) bytes. 20 distinct small legacy files called 10,000 times
+ * in turn (more than the cache of 8 holds) exhaust it: the calls past it are dangerous,
+ * not scanned. */
+TEST(torch_load_from_bytes_budget) {
+    pbuf p = {0};
+    pb_lit(&p, "\x80\x02" "ctorch.storage\n_load_from_bytes\n");
+    pb_put(&p, "r\x00\x00\x00\x00", 5); /* LONG_BINPUT 0 */
+    for (int i = 0; i < 20; i++) {
+        char obj[8] = {'\x80', 2, 'K', (char)i, '.'};
+        pbuf l = legacy_keys(obj, 5);
+        pb_lit(&p, "B");
+        unsigned char n[4] = {(unsigned char)l.n, 0, 0, 0};
+        pb_put(&p, n, 4);
+        pb_put(&p, l.p, l.n);
+        unsigned char put[5] = {'r', (unsigned char)(i + 1), 0, 0, 0};
+        pb_put(&p, put, 5);
+        pb_lit(&p, "0");
+        free(l.p);
+    }
+    for (int k = 0; k < 10000; k++) {
+        unsigned char call[9] = {'h', 0, 'h', (unsigned char)(1 + k % 20), 0x85, 'R', '0'};
+        pb_put(&p, call, 7);
+    }
+    pb_lit(&p, "N.");
+    jlp_scan_report *r = scan_bytes(p.p, p.n, NULL);
+    CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_DANGEROUS);
+    CHECK(jlp_report_error(r) == NULL);
+    const jlp_finding *f = find(r, JLP_READING_JOBLIB, "call", "torch.storage", "_load_from_bytes");
+    CHECK(f && strstr(f->reason, "past the budget") != NULL);
+    /* the first 4 * len + 1 MiB bytes of charges were scanned, and were safe */
+    uint64_t budget = 4 * (uint64_t)p.n + (1u << 20), scans = budget / 512;
+    if (f) CHECK_INT(f->offset, 39 + 20 * 45 + scans * 7 + 5); /* the REDUCE of call number `scans` */
+    jlp_report_free(r);
+    free(p.p);
 }

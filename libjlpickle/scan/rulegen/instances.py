@@ -178,6 +178,11 @@ def _fit_wrapped(wrapper, est):
     return wrapper
 
 
+def _has(module):
+    import importlib.util
+    return importlib.util.find_spec(module) is not None
+
+
 def _special_models():
     """Models once reported as false alarms, common parameters (ufuncs, dtypes, metrics,
     distributions) and estimators that take text or dicts."""
@@ -255,6 +260,56 @@ def _special_models():
         "label_binarizer": fit(preprocessing.LabelBinarizer(), [1, 2, 6, 4, 2]),
         "multilabel_binarizer": fit(preprocessing.MultiLabelBinarizer(), [{"a", "b"}, {"c"}]),
     }
+    from sklearn import calibration, decomposition, feature_selection, multioutput, svm as svm_
+    from sklearn.experimental import enable_halving_search_cv  # noqa: F401
+    st = scipy.stats
+    out.update({
+        "randomized_norm_expon_gamma": fit(model_selection.RandomizedSearchCV(
+            linear_model.ElasticNet(), {"alpha": st.expon(scale=0.5), "l1_ratio": st.beta(2, 2),
+                                        "tol": st.gamma(2.0, scale=1e-4), "max_iter": st.poisson(200)},
+            n_iter=2, cv=2, random_state=0), X, yr),
+        "randomized_truncnorm_geom_lognorm": fit(model_selection.RandomizedSearchCV(
+            ensemble.GradientBoostingRegressor(n_estimators=3, random_state=0),
+            {"learning_rate": st.truncnorm(-1, 1, loc=0.1, scale=0.05), "max_depth": st.geom(0.5),
+             "subsample": st.uniform(0.5, 0.5), "min_impurity_decrease": st.lognorm(1, scale=1e-3)},
+            n_iter=2, cv=2, random_state=0), X, yr),
+        "randomized_pipeline_randint_list": fit(model_selection.RandomizedSearchCV(
+            pipeline.make_pipeline(preprocessing.StandardScaler(), neighbors.KNeighborsClassifier()),
+            {"kneighborsclassifier__n_neighbors": st.randint(1, 6),
+             "kneighborsclassifier__weights": ["uniform", "distance"]},
+            n_iter=2, cv=2, random_state=0), X, yc),
+        "grid_pipeline_pca_svc": search(pipeline.Pipeline([
+            ("pca", decomposition.PCA(n_components=2)), ("svc", svm.SVC())]),
+            {"pca__n_components": [1, 2], "svc__C": [0.5, 1.0]}),
+        "halving_grid_tree": fit(model_selection.HalvingGridSearchCV(
+            __import__("sklearn.tree").tree.DecisionTreeClassifier(random_state=0), {"max_depth": [1, 2]},
+            cv=2, min_resources=10, random_state=0), X, yc),
+        "column_selector_remainder": fit(pipeline.make_pipeline(
+            compose.ColumnTransformer([
+                ("cat", preprocessing.OneHotEncoder(handle_unknown="ignore"),
+                 compose.make_column_selector(dtype_include=np.int64))],
+                remainder=preprocessing.StandardScaler()),
+            ensemble.HistGradientBoostingClassifier(max_iter=3)),
+            __import__("pandas").DataFrame({"a": X[:, 0], "b": X[:, 1], "c": np.arange(40) % 3}), yc)
+        if _has("pandas") else None,
+        "calibrated_linear_svc": fit(calibration.CalibratedClassifierCV(svm_.LinearSVC(), cv=2), X, yc),
+        "multioutput_ridge": fit(multioutput.MultiOutputRegressor(linear_model.Ridge()), X, np.c_[yr, yr * 2]),
+        "select_from_model_pipeline": fit(pipeline.make_pipeline(
+            feature_selection.SelectFromModel(linear_model.Lasso(alpha=0.01)),
+            feature_selection.VarianceThreshold(), linear_model.LinearRegression()), X, yr),
+        "target_quantile": fit(compose.TransformedTargetRegressor(
+            regressor=linear_model.Ridge(), transformer=preprocessing.QuantileTransformer(n_quantiles=10)), X, yr),
+    })
+    out = {k: v for k, v in out.items() if v is not None}
+    # every distribution scipy.stats defines, frozen with the shape parameters of scipy's
+    # own tests (a frozen distribution pickles the distribution object with it)
+    from scipy.stats._distr_params import distcont, distdiscrete
+    for name, args in dict(distcont + distdiscrete).items():
+        dist = getattr(st, name, None)
+        if dist is not None:
+            out["scipy_frozen_%s" % name] = (lambda d=dist, a=tuple(args): d(*a))
+    out["scipy_rv_discrete_values"] = lambda: st.rv_discrete(values=([1, 2, 5], [0.2, 0.3, 0.5]))
+    out["scipy_rv_histogram"] = lambda: st.rv_histogram(np.histogram([1.0, 2, 2, 3, 7], bins=3))
     for fn in ("log1p", "expm1", "sqrt", "exp", "log", "abs", "square", "tanh", "negative"):
         out["function_transformer_%s" % fn] = fit(preprocessing.FunctionTransformer(getattr(np, fn)), X)
     out["function_transformer_log1p_inverse"] = fit(

@@ -133,6 +133,24 @@ def _objects():
         "checkpoint_dict": lambda: {"epoch": 3, "model": _convnet().state_dict(),
                                     "optimizer": _optimizer(torch.optim.Adam, lr=0.01),
                                     "loss": 0.25, "rng": torch.get_rng_state()},
+        "tensor_channels_last": lambda: torch.ones(1, 2, 3, 3).to(memory_format=torch.channels_last),
+        "tensor_transposed": lambda: torch.arange(6.0).reshape(2, 3).t(),
+        "state_dict_lstm": lambda: nn.LSTM(3, 4).state_dict(),
+        "optimizer_rmsprop": lambda: _optimizer(torch.optim.RMSprop, lr=0.01),
+        "optimizer_adamw": lambda: _optimizer(torch.optim.AdamW, lr=0.01),
+        "scheduler_step_lr": lambda: torch.optim.lr_scheduler.StepLR(
+            torch.optim.SGD(nn.Linear(2, 2).parameters(), lr=0.1), 1).state_dict(),
+        "model_conv1d_batchnorm": lambda: nn.Sequential(
+            nn.Conv1d(2, 3, 3), nn.BatchNorm1d(3), nn.LeakyReLU(), nn.AdaptiveAvgPool1d(1), nn.Flatten()),
+        "model_conv_transpose": lambda: nn.Sequential(nn.ConvTranspose2d(2, 1, 3), nn.Sigmoid()),
+        "model_activations_norms": lambda: nn.Sequential(
+            nn.Linear(4, 4), nn.GroupNorm(2, 4), nn.PReLU(), nn.Softplus(), nn.ELU(), nn.SiLU(), nn.GELU(),
+            nn.LayerNorm(4), nn.Hardtanh(), nn.Softmax(dim=-1)),
+        "model_multihead_attention": lambda: nn.MultiheadAttention(8, 2),
+        "model_transformer_decoder": lambda: nn.TransformerDecoderLayer(8, 2),
+        "model_rnn_embedding": lambda: nn.ModuleList([nn.Embedding(10, 4), nn.RNN(4, 4, batch_first=True)]),
+        "model_bilinear_identity": lambda: nn.Sequential(nn.Identity(), nn.Bilinear(2, 2, 1)),
+        "model_parameter_list": lambda: nn.ParameterList([nn.Parameter(torch.ones(2)), nn.Parameter(torch.zeros(3))]),
     }
     return out
 
