@@ -99,17 +99,62 @@ def _need(cond, msg):
 def _descr_json(x):
     if isinstance(x, (list, tuple)):
         return "[" + ",".join(_descr_json(i) for i in x) + "]"
+    if type(x) is dict:
+        return "{" + ",".join("%s:%s" % (gp.json_str(k), _descr_json(v)) for k, v in x.items()) + "}"
     if type(x) is str:
         return gp.json_str(x)
     if type(x) is int:
         return str(x)
+    if x is None:
+        return "null"
     raise RefError("unexpected item in dtype.descr: %r" % (x,))
 
 
+def _struct_descr(dt):
+    """D of a structured dtype as Python values: numpy's dtype.descr (its _array_descr),
+    or, at a level whose fields overlap or are out of order (where dtype.descr raises),
+    numpy's dict form {'names', 'formats', 'offsets', 'titles' (when a field has one),
+    'itemsize'} with a subarray field's format as (base, shape) (spec/JSON.md)."""
+    try:
+        return dt.descr
+    except ValueError:
+        pass
+
+    def fmt(fd):
+        return _struct_descr(fd) if fd.names is not None else fd.str
+
+    fields = [(name,) + dt.fields[name] for name in dt.names]
+    offset = 0
+    for name, fd, off, *title in fields:
+        if off < offset:
+            break
+        offset = off + fd.itemsize
+    else:
+        # in order here, overlapping below: _array_descr with this rule for the fields
+        out, offset = [], 0
+        for name, fd, off, *title in fields:
+            if off > offset:
+                out.append(("", "|V%d" % (off - offset)))
+            label = (title[0], name) if title else name
+            out.append((label, fmt(fd.subdtype[0]), fd.subdtype[1]) if fd.subdtype else (label, fmt(fd)))
+            offset = off + fd.itemsize
+        if dt.itemsize > offset:
+            out.append(("", "|V%d" % (dt.itemsize - offset)))
+        return out
+    d = {"names": [f[0] for f in fields],
+         "formats": [(fmt(f[1].subdtype[0]), f[1].subdtype[1]) if f[1].subdtype else fmt(f[1]) for f in fields],
+         "offsets": [f[2] for f in fields]}
+    if any(len(f) > 3 for f in fields):
+        d["titles"] = [f[3] if len(f) > 3 else None for f in fields]
+    d["itemsize"] = dt.itemsize
+    return d
+
+
 def dtype_text(dt):
-    """D: dtype.str, or dtype.descr (tuples -> arrays) for structured dtypes."""
+    """D: dtype.str, or dtype.descr (tuples -> arrays) for structured dtypes, numpy's
+    dict form where a level's fields overlap or are out of order."""
     if dt.names is not None:
-        return _descr_json(dt.descr)
+        return _descr_json(_struct_descr(dt))
     return gp.json_str(dt.str)
 
 
@@ -840,7 +885,7 @@ def _ind_tolist(a):
 
 def _ind_dtype(dt):
     if dt.names is not None:
-        return json.dumps(dt.descr, separators=(",", ":"), ensure_ascii=False)
+        return json.dumps(_struct_descr(dt), separators=(",", ":"), ensure_ascii=False)
     return json.dumps(dt.str)
 
 

@@ -610,3 +610,93 @@ TEST(dtype_byte_order_characters) {
         jlp_doc_free(d);
     }
 }
+
+/* DV-9, closed: a structured dtype whose fields overlap or are out of offset order
+ * (numpy's dtype({'names': ['a', 'b'], 'formats': ['<i4', ('<i2', (2,))], 'offsets':
+ * [2, 0], 'titles': [None, 'T'], 'itemsize': 6}), pickled by numpy at protocol 2). Its
+ * descr list laid the fields end to end ([["a","<i4"],[["T","b"],"<i2",[2]]]: a at 0,
+ * b at 4) and so did not show where they are; the export prints numpy's dict form with
+ * the offsets, and jlp_new_dtype (jldump --from-json) reads that form back. */
+static const char OVERLAP_P2[] = "\x80\x02" "cnumpy.core.multiarray\x0a_reconstruct\x0aq\x00" "cnumpy\x0andarray\x0aq\x01K\x00\x85q\x02" "c_codecs\x0a" "encode\x0aq\x03X\x01\x00\x00\x00" "bq\x04X\x06\x00\x00\x00latin1q\x05\x86q\x06Rq\x07\x87q\x08Rq\x09(K\x01K\x01\x85q\x0a" "cnumpy\x0a" "dtype\x0aq\x0bX\x02\x00\x00\x00V6q\x0c\x89\x88\x87q\x0dRq\x0e(K\x03X\x01\x00\x00\x00|q\x0fNX\x01\x00\x00\x00" "aq\x10X\x01\x00\x00\x00" "bq\x11\x86q\x12}q\x13(h\x10h\x0bX\x02\x00\x00\x00i4q\x14\x89\x88\x87q\x15Rq\x16(K\x03X\x01\x00\x00\x00<q\x17NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tq\x18" "bK\x02\x86q\x19h\x11h\x0bX\x02\x00\x00\x00V4q\x1a\x89\x88\x87q\x1bRq\x1c(K\x03h\x0fh\x0bX\x02\x00\x00\x00i2q\x1d\x89\x88\x87q\x1eRq\x1f(K\x03h\x17NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tq bK\x02\x85q!\x86q\x22NNK\x04K\x02K\x00tq#bK\x00X\x01\x00\x00\x00Tq$\x87q%h$h%uK\x06K\x01K\x10tq&b\x89h\x03X\x06\x00\x00\x00\x00\x01\x02\x03\x04\x05q'h\x05\x86q(Rq)tq*b.";
+
+#define OVERLAP_D "{\"names\":[\"a\",\"b\"],\"formats\":[\"<i4\",[\"<i2\",[2]]],\"offsets\":[2,0],\"titles\":[null,\"T\"],\"itemsize\":6}"
+
+TEST(overlapping_fields_export_their_offsets) {
+    jlp_doc *d = load(OVERLAP_P2, sizeof OVERLAP_P2 - 1);
+    if (!d) return;
+    /* numpy: a.tolist() == [(84148994, array([256, 770], dtype=int16))] */
+    static const char want[] = "{\"$ndarray\":{\"dtype\":" OVERLAP_D ",\"shape\":[1],\"order\":\"C\","
+                               "\"data\":[[84148994,[256,770]]]}}\n";
+    char *js = json_of(jlp_doc_root(d));
+    CHECK_STR(js, want);
+    if (js && !strcmp(js, want)) check_round_trips(jlp_doc_root(d), want);
+    free(js);
+    jlp_doc_free(d);
+
+    /* the text forms read back, each exporting as it was given: the dict form (numpy's
+     * repr), a dict form field inside a descr list and a descr list field inside a dict
+     * form, a subarray of a dict form dtype, and fields out of order without overlap */
+    static const struct { const char *text, *json; } forms[] = {
+        {"{'names': ['a', 'b'], 'formats': ['<i4', ('<i2', (2,))], 'offsets': [2, 0], 'titles': [None, 'T'], "
+         "'itemsize': 6}", OVERLAP_D},
+        {"[('x', '|u1'), ('y', {'names': ['p', 'q'], 'formats': ['<u2', '<u2'], 'offsets': [2, 0], 'itemsize': 4})]",
+         "[[\"x\",\"|u1\"],[\"y\",{\"names\":[\"p\",\"q\"],\"formats\":[\"<u2\",\"<u2\"],\"offsets\":[2,0],\"itemsize\":4}]]"},
+        {"{'names': ['r', 's'], 'formats': [[('u', '<f4'), ('', '|V2'), ('v', '|i1')], '|S3'], 'offsets': [0, 1]}",
+         "{\"names\":[\"r\",\"s\"],\"formats\":[[[\"u\",\"<f4\"],[\"\",\"|V2\"],[\"v\",\"|i1\"]],\"|S3\"],\"offsets\":[0,1],"
+         "\"itemsize\":7}"},
+        {"[('z', {'names': ['a', 'b'], 'formats': ['<i2', '<i2'], 'offsets': [0, 0], 'itemsize': 2}, (3,))]",
+         "[[\"z\",{\"names\":[\"a\",\"b\"],\"formats\":[\"<i2\",\"<i2\"],\"offsets\":[0,0],\"itemsize\":2},[3]]]"},
+        {"{'names': ['b', 'a'], 'formats': ['<i4', '|u1'], 'offsets': [4, 0], 'itemsize': 8}",
+         "{\"names\":[\"b\",\"a\"],\"formats\":[\"<i4\",\"|u1\"],\"offsets\":[4,0],\"itemsize\":8}"},
+        /* in order: the descr list numpy gives, padding included */
+        {"{'names': ['a', 'b'], 'formats': ['|u1', '<i4'], 'offsets': [1, 4], 'itemsize': 12}",
+         "[[\"\",\"|V1\"],[\"a\",\"|u1\"],[\"\",\"|V2\"],[\"b\",\"<i4\"],[\"\",\"|V4\"]]"},
+    };
+    for (size_t i = 0; i < sizeof forms / sizeof *forms; i++) {
+        jlp_doc *b = jlp_doc_new(NULL);
+        jlp_error err;
+        jlp_val *dt = jlp_new_dtype(b, forms[i].text, &err);
+        char *got = dt ? json_of(dt) : NULL;
+        char want_dt[512];
+        snprintf(want_dt, sizeof want_dt, "{\"$dtype\":%s}\n", forms[i].json);
+        if (!got || strcmp(got, want_dt))
+            TH_FAIL("form %zu: %s\n    expected %s", i, got ? got : jlp_error_name(err.code), want_dt);
+        else
+            check_round_trips(dt, want_dt);
+        free(got);
+        jlp_doc_free(b);
+    }
+
+    /* what numpy.dtype() refuses in the dict form is BAD_DTYPE */
+    static const char *const bad[] = {
+        "{'names': ['a', 'a'], 'formats': ['<i4', '<i4']}",                                /* a name twice */
+        "{'names': ['a', 'b'], 'formats': ['<i4', '<i4'], 'titles': ['b', None]}",         /* a title is a name */
+        "{'names': ['a'], 'formats': ['<i4'], 'offsets': [2], 'itemsize': 4}",            /* item too small */
+        "{'names': ['a'], 'formats': ['<i4'], 'offsets': [-1]}",                           /* negative offset */
+        "{'names': ['a', 'b'], 'formats': ['|O', '<i8'], 'offsets': [0, 4]}",              /* object overlapped */
+        "{'names': ['a', 'b'], 'formats': ['<i4']}",                                       /* lengths differ */
+        "{'names': ['a'], 'formats': ['<i4'], 'aligned': True}",                           /* a key not read */
+        "{'names': ['a'], 'formats': ['<i4'], 'names': ['b']}",                            /* a key twice */
+        "{'names': ['a']}",                                                                /* no formats */
+        "{'names': [1], 'formats': ['<i4']}",                                              /* a name not a str */
+        "{'names': ['a'], 'formats': [('<i4', (2,), 1)]}",                                 /* a format tuple of 3 */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        jlp_doc *b = jlp_doc_new(NULL);
+        jlp_error err;
+        jlp_val *dt = jlp_new_dtype(b, bad[i], &err);
+        if (dt || err.code != JLP_E_BAD_DTYPE)
+            TH_FAIL("bad form %zu: %s", i, dt ? "accepted" : jlp_error_name(err.code));
+        jlp_doc_free(b);
+    }
+
+    /* a .npy header's descr is a str or a list, as numpy's format reads it: no dict */
+    static const char npy[] = "\x93NUMPY\x01\x00\x76\x00{'descr': {'names': ['a'], 'formats': ['<i4'], 'offsets': [0]}, "
+                              "'fortran_order': False, 'shape': (1,), }             \n"
+                              "\x01\x00\x00\x00";
+    jlp_error err;
+    jlp_doc *n = jlp_load_npy_mem(npy, sizeof npy - 1, NULL, &err);
+    CHECK(n == NULL);
+    if (!n) CHECK_INT(err.code, JLP_E_BAD_DTYPE);
+    jlp_doc_free(n);
+}
