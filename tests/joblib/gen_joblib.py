@@ -378,10 +378,20 @@ def build_dtype(args, state):
     elif kind in "Mm":
         unit = "generic"
         num = 1
-        if isinstance(meta, gp.Tuple) and len(meta.items) == 2:
+        if meta is not None:
+            # numpy's __setstate__: (metadata, (unit, num[, den[, events]])), num and den
+            # C ints from 1 (a third item of three is ignored); a den above 1 numpy
+            # turns into a smaller unit, which the reader refuses (FORMAT.md D-7)
+            _need(isinstance(meta, gp.Tuple) and len(meta.items) == 2, "datetime metadata is not a pair")
+            _need(isinstance(meta.items[1], gp.Tuple) and 2 <= len(meta.items[1].items) <= 4,
+                  "datetime units are not a tuple of 2 to 4 items")
             u = meta.items[1].items
+            _need(isinstance(u[0], gp.Bytes) or type(u[0]) is str, "datetime unit is not a str")
             unit = u[0].data.decode("ascii") if isinstance(u[0], gp.Bytes) else u[0]
             num = u[1]
+            _need(type(num) in (int, bool) and 1 <= num < 2**31, "datetime num is not from 1 to 2^31 - 1")
+            _need(len(u) < 4 or (type(u[2]) in (int, bool) and u[2] == 1), "datetime den is not 1")
+            num = int(num)
         code = kind + "8"
         if unit != "generic":
             code += "[%s%s]" % (num if num != 1 else "", unit)
@@ -631,14 +641,19 @@ class Loader:
         return None
 
     def _setstate(self, nd, state):
-        """ndarray.__setstate__((version,) shape, dtype, is_fortran, rawdata)."""
+        """ndarray.__setstate__((version,) shape, dtype, is_fortran, rawdata), parsed as
+        numpy parses it ("(iO!O!iO)"): version and is_fortran C ints, version 0 or 1,
+        shape a tuple of ints (not bools)."""
         _need(isinstance(state, gp.Tuple), "ndarray state must be a tuple")
         st = state.items
         if len(st) == 5:
+            _need(type(st[0]) in (int, bool) and st[0] in (0, 1), "ndarray state version is not 0 or 1")
             st = st[1:]
         _need(len(st) == 4, "ndarray state of %d items" % len(st))
         shape, dtn, fortran, raw = st
         _need(isinstance(shape, gp.Tuple), "ndarray shape must be a tuple")
+        _need(all(type(s) is int for s in shape.items), "ndarray shape holds a value that is not an int")
+        _need(type(fortran) in (int, bool) and -2**31 <= fortran < 2**31, "ndarray is_fortran is not a C int")
         dt = _dt_of(dtn)
         if dt.hasobject:
             _need(isinstance(raw, gp.List), "object array data must be a list")

@@ -700,3 +700,124 @@ TEST(overlapping_fields_export_their_offsets) {
     if (!n) CHECK_INT(err.code, JLP_E_BAD_DTYPE);
     jlp_doc_free(n);
 }
+
+/* ndarray.__setstate__ parses its state as "(iO!O!iO)" (or without the version): the
+ * version an int of 0 or 1, the shape a tuple of ints (not bools, not a list, not an
+ * int), is_fortran a C int. The loader took a list, an int or bools for the shape, any
+ * value for is_fortran (a tuple printed as C order, the reference as F) and any
+ * version, where numpy refuses the state (the differential test, seeds 305 and 307).
+ * Each state below was checked with pickle.loads. */
+/* A byte string and its length, NULs included. */
+#define BS(s) s, sizeof s - 1
+
+TEST(ndarray_state_as_numpy_parses_it) {
+    static const char head[] = "\x80\x03" "cnumpy.core.multiarray\n_reconstruct\nq\x00" "cnumpy\nndarray\nq\x01K\x00\x85q\x02" "C\x01" "b\x87R(";
+    static const char dt[] = "cnumpy\ndtype\nX\x02\x00\x00\x00i1\x89\x88\x87R(K\x03X\x01\x00\x00\x00|NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tb";
+    static const struct {
+        const char *version; size_t vn;
+        const char *shape; size_t sn;
+        const char *fortran; size_t fn;
+        const char *data; size_t dn;
+        const char *want; /* the export's shape and data, or NULL: BAD_ARRAY at the BUILD */
+    } cases[] = {
+        {BS("K\x01"), BS("K\x02\x85"), BS("\x89"), BS("C\x02" "ab"), "[2],\"order\":\"C\",\"data\":[97,98]"},
+        {BS(""), BS("K\x02\x85"), BS("\x89"), BS("C\x02" "ab"), "[2],\"order\":\"C\",\"data\":[97,98]"},  /* no version */
+        {BS("\x88"), BS("K\x02\x85"), BS("\x89"), BS("C\x02" "ab"), "[2],\"order\":\"C\",\"data\":[97,98]"}, /* True */
+        {BS("K\x00"), BS("K\x02\x85"), BS("J\xff\xff\xff\xff"), BS("C\x02" "ab"),           /* 0, is_fortran -1 */
+         "[2],\"order\":\"C\",\"data\":[97,98]"},
+        {BS("K\x01"), BS("K\x02K\x01\x86"), BS("K\x02"), BS("C\x02" "ab"),                   /* is_fortran 2 */
+         "[2,1],\"order\":\"C\",\"data\":[[97],[98]]"},
+        {BS("K\x02"), BS("K\x02\x85"), BS("\x89"), BS("C\x02" "ab"), NULL},                           /* version 2 */
+        {BS("J\xff\xff\xff\xff"), BS("K\x02\x85"), BS("\x89"), BS("C\x02" "ab"), NULL},               /* version -1 */
+        {BS("\x8a\x05\x00\x00\x00\x00\x01"), BS("K\x02\x85"), BS("\x89"), BS("C\x02" "ab"), NULL},    /* 2^32 */
+        {BS("K\x01"), BS("]K\x02" "a"), BS("\x89"), BS("C\x02" "ab"), NULL},                          /* a list */
+        {BS("K\x01"), BS("K\x02"), BS("\x89"), BS("C\x02" "ab"), NULL},                               /* an int */
+        {BS("K\x01"), BS("\x88\x88\x86"), BS("\x89"), BS("C\x01" "a"), NULL},                         /* bools */
+        {BS("K\x01"), BS("K\x02\x85"), BS(")"), BS("C\x02" "ab"), NULL},                              /* () */
+        {BS("K\x01"), BS("K\x02\x85"), BS("N"), BS("C\x02" "ab"), NULL},                              /* None */
+        {BS("K\x01"), BS("K\x02\x85"), BS("G?\xf0\x00\x00\x00\x00\x00\x00"), BS("C\x02" "ab"), NULL}, /* 1.0 */
+        {BS("K\x01"), BS("K\x02\x85"), BS("\x8a\x05\x00\x00\x00\x00\x01"), BS("C\x02" "ab"), NULL},   /* 2^32 */
+        {BS(""), BS("K\x02\x85"), BS("C\x00"), BS("C\x02" "ab"), NULL},                               /* b'' */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char p[256];
+        size_t n = 0;
+        const struct { const char *s; size_t n; } parts[] = {
+            {head, sizeof head - 1}, {cases[i].version, cases[i].vn}, {cases[i].shape, cases[i].sn}, {dt, sizeof dt - 1},
+            {cases[i].fortran, cases[i].fn}, {cases[i].data, cases[i].dn}, {"tb.", 3}};
+        for (size_t k = 0; k < sizeof parts / sizeof *parts; k++) {
+            memcpy(p + n, parts[k].s, parts[k].n);
+            n += parts[k].n;
+        }
+        jlp_error err;
+        jlp_doc *d = jlp_load_mem(p, n, NULL, NULL, &err);
+        char *js = d ? json_of(jlp_doc_root(d)) : NULL;
+        if (cases[i].want) {
+            char want[160];
+            snprintf(want, sizeof want, "{\"$ndarray\":{\"dtype\":\"|i1\",\"shape\":%s}}\n", cases[i].want);
+            if (!js || strcmp(js, want)) TH_FAIL("case %zu: %s", i, js ? js : jlp_error_name(err.code));
+        } else if (d || err.code != JLP_E_BAD_ARRAY || err.offset != n - 2) {
+            TH_FAIL("case %zu: %s at %llu, expected BAD_ARRAY at %zu", i, d ? "loaded" : jlp_error_name(err.code),
+                    (unsigned long long)err.offset, n - 2);
+        }
+        free(js);
+        jlp_doc_free(d);
+    }
+}
+
+/* A datetime dtype's metadata is (metadata, (unit, num[, den[, events]])) for numpy's
+ * __setstate__ (FORMAT.md D-7): the loader took any other metadata as a datetime
+ * without unit where numpy refuses it ((metadata, {...}): the differential test, seed
+ * 304), and any num or den. Each state below was checked with pickle.loads; a den
+ * above 1, which numpy turns into a smaller unit ((ms, 1, 2) is 500us) and never
+ * writes, is refused. */
+TEST(datetime_metadata_as_numpy_takes_it) {
+    static const char head[] = "\x80\x03" "cnumpy\ndtype\nX\x02\x00\x00\x00m8\x89\x88\x87R(K\x04X\x01\x00\x00\x00<NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00";
+    static const struct {
+        const char *meta; size_t n;
+        const char *want; /* the dtype string, or NULL: BAD_DTYPE at the BUILD */
+    } cases[] = {
+        {BS("N"), "<m8"},
+        {BS("(}(C\x02msK\x01K\x01K\x01tt"), "<m8[ms]"},
+        {BS("(}(C\x02msK\x02tt"), "<m8[2ms]"},
+        {BS("(}(C\x02msK\x01K\x07tt"), "<m8[ms]"},                    /* a third item is ignored */
+        {BS("(N(C\x02msK\x01tt"), "<m8[ms]"},                         /* any first item */
+        {BS("(}(C\x02msJ\xff\xff\xff\x7ftt"), "<m8[2147483647ms]"},
+        {BS("(}(C\x02ms\x88tt"), "<m8[ms]"},                          /* num True */
+        {BS("(}(C\x02msK\x01K\x01Ntt"), "<m8[ms]"},                   /* events None */
+        {BS("(}(X\x02\x00\x00\x00usK\x03tt"), "<m8[3us]"},
+        {BS("(}}t"), NULL},                                           /* units a dict */
+        {BS("}"), NULL},
+        {BS("(}t"), NULL},
+        {BS("K\x05"), NULL},
+        {BS("(}(C\x02mstt"), NULL},                                   /* no num */
+        {BS("(}(C\x02msK\x01K\x01K\x01K\x01tt"), NULL},               /* 5 items */
+        {BS("(}(C\x02msK\x01K\x02K\x01tt"), NULL},                    /* den 2 (numpy: 500us) */
+        {BS("(}(C\x02ms\x8a\x05\x00\x00\x00\x80\x00tt"), NULL},       /* num 2^31 */
+        {BS("(}(C\x02msK\x00tt"), NULL},                              /* num 0 */
+        {BS("(}(C\x02xxK\x01tt"), NULL},                              /* unknown unit */
+        {BS("(}]C\x02msaK\x01\x86t"), NULL},                          /* units a list */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char p[160];
+        size_t n = sizeof head - 1;
+        memcpy(p, head, n);
+        memcpy(p + n, cases[i].meta, cases[i].n);
+        n += cases[i].n;
+        memcpy(p + n, "tb.", 3);
+        n += 3;
+        jlp_error err;
+        jlp_doc *d = jlp_load_mem(p, n, NULL, NULL, &err);
+        char *js = d ? json_of(jlp_doc_root(d)) : NULL;
+        if (cases[i].want) {
+            char want[64];
+            snprintf(want, sizeof want, "{\"$dtype\":\"%s\"}\n", cases[i].want);
+            if (!js || strcmp(js, want)) TH_FAIL("case %zu: %s", i, js ? js : jlp_error_name(err.code));
+        } else if (d || err.code != JLP_E_BAD_DTYPE || err.offset != n - 2) {
+            TH_FAIL("case %zu: %s at %llu, expected BAD_DTYPE at %zu", i, d ? js : jlp_error_name(err.code),
+                    (unsigned long long)err.offset, n - 2);
+        }
+        free(js);
+        jlp_doc_free(d);
+    }
+}
