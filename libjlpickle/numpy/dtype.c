@@ -129,7 +129,9 @@ jlp_code jlp__shape_from_tuple(jlp__np *m, jlp_val *t, uint64_t **shape, uint32_
         if (x->type == JLP_BIGINT)
             return jlp__np_fail(m, JLP_E_BAD_ARRAY, "dimension %zu does not fit in 64 bits", i);
         int64_t d;
-        if (!int_of(x, &d)) return jlp__np_fail(m, JLP_E_BAD_ARRAY, "dimension %zu is not an int", i);
+        /* numpy takes no bool for a dimension ("an integer is required") */
+        if (x->type == JLP_BOOL || !int_of(x, &d))
+            return jlp__np_fail(m, JLP_E_BAD_ARRAY, "dimension %zu is not an int", i);
         if (d < 0) return jlp__np_fail(m, JLP_E_BAD_ARRAY, "negative dimensions are not allowed");
         s[i] = (uint64_t)d;
     }

@@ -117,17 +117,14 @@ jlp_code jlp__ndarray_build(jlp__np *m, jlp_val *arr, jlp_val *state) {
     if (state->type != JLP_TUPLE || (state->u.seq.n != 5 && state->u.seq.n != 4))
         return jlp__np_fail(m, JLP_E_BAD_ARRAY, "ndarray state is not a 4- or 5-tuple");
     /* numpy's __setstate__ parses "(iO!O!iO)": (version, a tuple shape, a dtype, is_fortran
-     * as a C int, data), or the same without the version, and takes versions 0 and 1;
-     * a dimension is an int, not a bool (FORMAT.md A-1) */
+     * as a C int, data), or the same without the version, and takes versions 0 and 1
+     * (FORMAT.md A-1) */
     jlp_val *const *s = state->u.seq.v + (state->u.seq.n == 5);
     int64_t version = 1, fortran;
     if (state->u.seq.n == 5 && (!c_int(state->u.seq.v[0], &version) || (version != 0 && version != 1)))
         return jlp__np_fail(m, JLP_E_BAD_ARRAY, "ndarray state version is not 0 or 1");
     if (s[1]->type != JLP_DTYPE) return jlp__np_fail(m, JLP_E_BAD_ARRAY, "ndarray state has no dtype");
     if (s[0]->type != JLP_TUPLE) return jlp__np_fail(m, JLP_E_BAD_ARRAY, "ndarray state shape is not a tuple");
-    for (size_t i = 0; i < s[0]->u.seq.n; i++)
-        if (s[0]->u.seq.v[i]->type == JLP_BOOL)
-            return jlp__np_fail(m, JLP_E_BAD_ARRAY, "ndarray state dimension %zu is a bool", i);
     if (!c_int(s[2], &fortran)) return jlp__np_fail(m, JLP_E_BAD_ARRAY, "ndarray state is_fortran is not a C int");
     uint64_t *shape;
     uint32_t ndim;

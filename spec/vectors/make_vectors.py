@@ -1516,6 +1516,10 @@ def array_vectors():
                                               S(order), 'TUPLE', 'REDUCE', 'STOP')
     vec('a_frombuffer_shape_int', fb('numpy.core.numeric', ('SHORT_BINBYTES', d16), dtype4('f8'), [I1(2)], 'C'),
         json=arr_json, rules=['A-3', 'A-4'], py='pickle', desc='_frombuffer with the bare int 2 as its shape')
+    vec('a_frombuffer_shape_bool', fb('numpy.core.numeric', ('SHORT_BINBYTES', d16), dtype4('f8'),
+                                      ['NEWTRUE', I1(2), 'TUPLE2'], 'C'),
+        err=('BAD_ARRAY', -2), rules=['A-3', 'A-4'], desc="_frombuffer with the shape (True, 2) (numpy: TypeError, "
+                                                          "an integer is required)")
     vec('a_frombuffer_core2', fb('numpy._core.numeric', ('BYTEARRAY8', d16), dtype4('f8'), [I1(2), 'TUPLE1'], 'C'),
         json=arr_json, rules=['A-3', 'AL-9'], desc='numpy._core.numeric._frombuffer (numpy 2 names)')
     vec('a_frombuffer_fortran', fb('numpy.core.numeric', ('SHORT_BINBYTES', struct.pack('<4h', 1, 2, 3, 4)),

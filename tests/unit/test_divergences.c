@@ -818,3 +818,25 @@ TEST(datetime_metadata_as_numpy_takes_it) {
         expect_load(i, p, n, cases[i].want ? want : NULL, JLP_E_BAD_DTYPE);
     }
 }
+
+/* numpy takes no bool for a dimension ("an integer is required"), in a state, a
+ * _frombuffer shape, a subarray or a wrapper alike; the loader took True and False as
+ * 1 and 0. _frombuffer(b'ab', dtype('i1'), SHAPE, 'C') at protocol 5, checked with
+ * pickle.loads: (True, 2) is a TypeError, (1, 2) loads. */
+#define FB_HEAD "\x80\x05\x8c\x12numpy.core.numeric\x94\x8c\x0b_frombuffer\x94\x93\x94(C\x02" "ab\x8c\x05numpy\x8c\x05" \
+    "dtype\x93\x8c\x02i1\x89\x88\x87R(K\x03\x8c\x01|NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tb"
+#define FB_TAIL "\x86\x8c\x01" "Ct\x94R\x94."
+
+TEST(bool_dimensions) {
+    static const char with_bool[] = FB_HEAD "\x88K\x02" FB_TAIL, with_int[] = FB_HEAD "K\x01K\x02" FB_TAIL;
+    jlp_error err;
+    jlp_doc *d = jlp_load_mem(with_bool, sizeof with_bool - 1, NULL, NULL, &err);
+    CHECK(d == NULL);
+    if (!d) CHECK_ERR(err, JLP_E_BAD_ARRAY, sizeof with_bool - 1 - 3); /* the REDUCE */
+    jlp_doc_free(d);
+    d = load(with_int, sizeof with_int - 1);
+    char *js = d ? json_of(jlp_doc_root(d)) : NULL;
+    CHECK_STR(js, "{\"$ndarray\":{\"dtype\":\"|i1\",\"shape\":[1,2],\"order\":\"C\",\"data\":[[97,98]]}}\n");
+    free(js);
+    jlp_doc_free(d);
+}
