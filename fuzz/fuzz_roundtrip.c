@@ -71,7 +71,10 @@ static const char *const globals_table[][2] = {
 static const char *const dtypes_table[] = {
     "<f8", ">i4", "|b1", "<u2", "<f4", ">f2", "<c16", "|S3", "<U2", "<i8", "|u1", ">c8", "<M8[ns]",
     "<m8[s]", "|V4", "[('a', '<i4'), ('b', '<f8', (2,))]", "[('x', '|S2'), ('y', '>u2')]", "float64", "bool",
-    ">U1", "<m8", "|i1"};
+    ">U1", "<m8", "|i1",
+    /* fields that overlap or are out of order: numpy's dict form */
+    "{'names': ['a', 'b'], 'formats': ['<i4', ('>i2', (2,))], 'offsets': [2, 0], 'titles': [None, 't'], 'itemsize': 6}",
+    "[('x', '|u1'), ('y', {'names': ['p', 'q'], 'formats': ['<u2', '|S2'], 'offsets': [2, 0], 'itemsize': 4})]"};
 #define NDTYPES (sizeof dtypes_table / sizeof dtypes_table[0])
 
 static const char *const str_snippets[] = {"\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\xed\xa0\x80",

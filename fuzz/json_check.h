@@ -22,7 +22,8 @@
  *       $dict [[k,v],...], $global "...", $ext integer, $ref "<pointer>",
  *       $object {class|call, args?, kwargs?, state?, items?, dictitems?} in that order,
  *       $ndarray {dtype, shape, order, data | nbytes+sha256}, $scalar {dtype, value},
- *       $dtype string or array, $persid any;
+ *       $dtype string, array or numpy's dict form {names, formats, offsets, titles?,
+ *       itemsize} in that order (also as an $ndarray's or $scalar's dtype), $persid any;
  *   - every $ref names the JSON pointer of an object or array printed before it (its
  *     first occurrence, or an enclosing one for a cycle);
  *   - arrays: shape is a list of non-negative integers, order "C" or "F"; with "data",
@@ -65,7 +66,7 @@ enum {
     R_OBJ_INNER,  /* the object of $object */
     R_ND_INNER,   /* the object of $ndarray */
     R_SC_INNER,   /* the object of $scalar */
-    R_DTYPE,      /* a string or an array */
+    R_DTYPE,      /* a string, an array or the dict form (its frame keeps this role) */
     R_SHAPE,      /* an array of R_UINT */
     R_ORDER,      /* "C" | "F" */
     R_SHA256,     /* 64 lower-case hex digits */
@@ -231,6 +232,7 @@ static inline jc_frame *jc_top(jc_state *c) { return c->nf ? &c->f[c->nf - 1] : 
 static const char *const jc_obj_fields[] = {"class", "call", "args", "kwargs", "state", "items", "dictitems"};
 static const char *const jc_nd_fields[] = {"dtype", "shape", "order", "data", "nbytes", "sha256"};
 static const char *const jc_sc_fields[] = {"dtype", "value"};
+static const char *const jc_dt_fields[] = {"names", "formats", "offsets", "titles", "itemsize"};
 
 static inline int jc_field(const char *const *names, size_t n, const char *s, size_t len) {
     for (size_t i = 0; i < n; i++)
@@ -280,7 +282,7 @@ static inline void jc_container_start(jc_state *c, char kind) {
         role != R_SHAPE && role != R_ND_DATA)
         jc_fail(c, "an array where the spec wants something else");
     if (kind == 'o' && role != R_ANY && role != R_INT_OBJ && role != R_OBJ_INNER && role != R_ND_INNER &&
-        role != R_SC_INNER && role != R_ND_DATA)
+        role != R_SC_INNER && role != R_ND_DATA && role != R_DTYPE)
         jc_fail(c, "an object where the spec wants something else");
     jc_frame *parent = jc_top(c);
     if (parent && parent->role == R_ND_INNER && role == R_ND_DATA) {
@@ -320,6 +322,8 @@ static inline void jc_container_end(jc_state *c) {
         if (t->tag && t->count != 1) jc_fail(c, "a tagged object without its value");
         if (t->role == R_INT_OBJ && t->fields != 1) jc_fail(c, "$int without hex");
         if (t->role == R_SC_INNER && t->fields != 3) jc_fail(c, "$scalar without dtype and value");
+        if (t->role == R_DTYPE && (t->fields & 0x17) != 0x17)
+            jc_fail(c, "a dtype dict without names, formats, offsets and itemsize");
         if (t->role == R_OBJ_INNER && !(t->fields & 3)) jc_fail(c, "$object without class or call");
         if (t->role == R_ND_INNER) {
             if ((t->fields & 7) != 7) jc_fail(c, "$ndarray without dtype, shape and order");
@@ -487,6 +491,14 @@ static inline void jc_key_done(jc_state *c) {
         t->fields |= 1u << field;
         t->last_field = (uint8_t)field;
         c->role = field == 0 ? R_DTYPE : R_ANY;
+        return;
+    case R_DTYPE:
+        field = jc_field(jc_dt_fields, 5, s, n);
+        if (field < 0) { jc_fail(c, "a dtype dict has an unknown key"); return; }
+        if (t->last_field != 0xFF && field <= t->last_field) jc_fail(c, "dtype dict keys out of order");
+        t->fields |= 1u << field;
+        t->last_field = (uint8_t)field;
+        c->role = field == 2 ? R_SHAPE : field == 4 ? R_UINT : R_ARRAY;
         return;
     default:
         return;

@@ -1068,7 +1068,9 @@ JLP_API jlp_code jlp_obj_set_dictitem(jlp_doc *doc, jlp_val *obj, jlp_val *key, 
  *  "float64", "double", "int", "int32", "intp", "uint8", "bool", "complex128", "str",
  *  "bytes", "object", "datetime64[ns]", "d", "i", "?"...; spelled as numpy spells them)
  *  or a structured description in Python literal form ("[('a', '<i4'), ('b', '<f8',
- *  (2,))]").
+ *  (2,))]", or numpy's dict form "{'names': ['a', 'b'], 'formats': ['<i4', '<i2'],
+ *  'offsets': [2, 0], 'itemsize': 6}" with optional 'titles', for fields that overlap
+ *  or are out of order; either may stand for a field's format in the other).
  *  @return the dtype, or NULL with err filled (BAD_DTYPE). */
 JLP_API jlp_val *jlp_new_dtype(jlp_doc *doc, const char *descr, jlp_error *err);
 /** A copy in `doc` of a dtype of any document (its metadata left out).

@@ -1,9 +1,11 @@
 /*
- * descr.c - numpy dtypes from their text forms: type strings ("<i8", "|S5", "<M8[ns]")
- * and the `descr` lists of .npy headers and numpy's dtype.descr
- * ("[('a', '<i4'), ('b', '<f8', (2,))]"), read by a small parser of the Python literals
- * they are written in (dict, list, tuple, str with Python's escapes, int, True, False,
- * None).
+ * descr.c - numpy dtypes from their text forms: type strings ("<i8", "|S5", "<M8[ns]"),
+ * the `descr` lists of .npy headers and numpy's dtype.descr
+ * ("[('a', '<i4'), ('b', '<f8', (2,))]") and, for jlp_new_dtype only, numpy's dict form
+ * ("{'names': ['a', 'b'], 'formats': ['<i4', '<i2'], 'offsets': [0, 0], 'itemsize': 4}",
+ * the only one that places overlapping or out-of-order fields), read by a small parser
+ * of the Python literals they are written in (dict, list, tuple, str with Python's
+ * escapes, int, True, False, None).
  */
 #include "numpy.h"
 
@@ -204,33 +206,166 @@ static jlp_code from_str(jlp__np *m, const char *s, size_t n, bool zero_count, j
     return JLP_OK;
 }
 
-/* A structured dtype node with room for n fields and none set. */
-static jlp_code new_structured(jlp__np *m, size_t n, jlp_val **v, jlp__dtype_info **d) {
-    *v = jlp__new_val(m->doc, JLP_DTYPE);
-    *d = jlp__doc_alloc(m->doc, sizeof **d);
-    jlp__field *f = jlp__doc_alloc(m->doc, (n ? n : 1) * sizeof *f);
-    if (!*v || !*d || !f) return jlp__np_nomem(m);
-    memset(*d, 0, sizeof **d);
-    (*d)->doc = m->doc;
-    (*d)->kind = 'V';
-    (*d)->byteorder = '|';
-    (*d)->alignment = 1;
-    (*d)->structured = true;
-    (*d)->fields = f;
-    (*v)->u.ext = *d;
+static jlp_code dtype_from_lit(jlp__np *m, jlp_val *descr, bool dicts, jlp_val **out);
+
+/* A subarray dtype of `base` and the shape tuple `shape`. */
+static jlp_code subarray_dtype(jlp__np *m, jlp_val *base, jlp_val *shape, jlp_val **out) {
+    jlp_val *sub = jlp__new_val(m->doc, JLP_DTYPE);
+    jlp__dtype_info *sd = jlp__doc_alloc(m->doc, sizeof *sd);
+    if (!sub || !sd) return jlp__np_nomem(m);
+    memset(sd, 0, sizeof *sd);
+    sd->doc = m->doc;
+    uint32_t nd;
+    jlp_code c = jlp__shape_from_tuple(m, shape, &sd->sub_shape, &nd);
+    if (c) return c;
+    sd->sub_ndim = nd;
+    sd->sub_base = base;
+    sd->kind = 'V';
+    sd->byteorder = '|';
+    sd->alignment = 1;
+    uint64_t cnt;
+    if (!jlp__array_size(jlp__dt(base), sd->sub_shape, nd, &cnt, &sd->itemsize))
+        return jlp__np_fail(m, JLP_E_BAD_DTYPE, "subarray size overflows");
+    sd->hasobject = jlp__dt(base)->hasobject;
+    sd->built = true;
+    sub->u.ext = sd;
+    jlp__dtype_finish(sd);
+    *out = sub;
     return JLP_OK;
 }
 
-jlp_code jlp__dtype_from_descr(jlp__np *m, jlp_val *descr, jlp_val **out) {
+/* A new structured dtype node with room for n fields. */
+static jlp_val *new_struct(jlp__np *m, size_t n) {
+    jlp_val *v = jlp__new_val(m->doc, JLP_DTYPE);
+    jlp__dtype_info *d = jlp__doc_alloc(m->doc, sizeof *d);
+    jlp__field *f = jlp__doc_alloc(m->doc, (n ? n : 1) * sizeof *f);
+    if (!v || !d || !f) return NULL;
+    memset(d, 0, sizeof *d);
+    d->doc = m->doc;
+    d->kind = 'V';
+    d->byteorder = '|';
+    d->alignment = 1;
+    d->structured = true;
+    d->fields = f;
+    v->u.ext = d;
+    return v;
+}
+
+/* Append a field to a dtype made by new_struct (room for it was made there). */
+static void add_field(jlp__dtype_info *d, jlp_val *name, jlp_val *title, jlp_val *fd, uint64_t off) {
+    jlp__field *f = &d->fields[d->nfields++];
+    f->name = name->u.s.p;
+    f->name_len = name->u.s.n;
+    f->name_val = name;
+    f->dtype = fd;
+    f->offset = off;
+    f->title = title;
+    if (jlp__dt(fd)->hasobject) d->hasobject = true;
+}
+
+static bool same_str(const jlp_val *a, const jlp_val *b) {
+    return a && b && a->type == JLP_STR && b->type == JLP_STR && a->u.s.n == b->u.s.n &&
+           !memcmp(a->u.s.p, b->u.s.p, a->u.s.n);
+}
+
+/* Object fields past this many are not compared with the others for overlaps. */
+#define DICT_OBJECT_FIELDS_MAX 1024
+
+/* numpy's dict form {'names': [...], 'formats': [...], 'offsets': [...], 'titles':
+ * [...], 'itemsize': N} (offsets, titles and itemsize optional), as numpy.dtype() takes
+ * it: fields at their offsets in the order of names, which may overlap and be out of
+ * order (numpy's repr of such a dtype; spec/JSON.md prints them so); checked as numpy
+ * checks it: names and titles distinct, offsets not negative, the item size holding
+ * every field, no object field sharing bytes with another field. */
+static jlp_code dtype_from_dict(jlp__np *m, jlp_val *dict, jlp_val **out) {
+    static const char *const keys[] = {"names", "formats", "offsets", "titles", "itemsize"};
+    jlp_val *val[5] = {0};
+    for (size_t i = 0; i < dict->u.seq.n; i++) {
+        jlp_val *k = dict->u.seq.v[2 * i];
+        size_t j = 0;
+        while (j < 5 && !(k->type == JLP_STR && k->u.s.n == strlen(keys[j]) && !memcmp(k->u.s.p, keys[j], k->u.s.n))) j++;
+        if (j == 5 || val[j]) return jlp__np_fail(m, JLP_E_BAD_DTYPE, "dtype dict key is not one of names, formats, "
+                                                  "offsets, titles, itemsize, or is repeated");
+        val[j] = dict->u.seq.v[2 * i + 1];
+    }
+    jlp_val *names = val[0], *formats = val[1], *offsets = val[2], *titles = val[3], *itemsize = val[4];
+    if (!names || !formats) return jlp__np_fail(m, JLP_E_BAD_DTYPE, "dtype dict without names and formats");
+    for (int j = 0; j < 4; j++)
+        if (val[j] && val[j]->type != JLP_LIST && val[j]->type != JLP_TUPLE)
+            return jlp__np_fail(m, JLP_E_BAD_DTYPE, "dtype dict %s is not a list", keys[j]);
+    size_t n = names->u.seq.n;
+    if (formats->u.seq.n != n || (offsets && offsets->u.seq.n != n) || (titles && titles->u.seq.n != n))
+        return jlp__np_fail(m, JLP_E_BAD_DTYPE, "dtype dict lists differ in length");
+    if (itemsize && (itemsize->type != JLP_INT || itemsize->u.i < 0))
+        return jlp__np_fail(m, JLP_E_BAD_DTYPE, "dtype dict itemsize is not a non-negative int");
+    jlp_val *v = new_struct(m, n);
+    if (!v) return jlp__np_nomem(m);
+    jlp__dtype_info *d = jlp__dt(v);
+    uint64_t off = 0, end = 0;
+    size_t nobj = 0;
+    for (size_t i = 0; i < n; i++) {
+        jlp_val *name = names->u.seq.v[i], *title = titles ? titles->u.seq.v[i] : NULL, *fmt = formats->u.seq.v[i];
+        if (name->type != JLP_STR) return jlp__np_fail(m, JLP_E_BAD_DTYPE, "dtype dict name is not a str");
+        if (title && title->type == JLP_NONE) title = NULL;
+        if (title && title->type != JLP_STR) return jlp__np_fail(m, JLP_E_BAD_DTYPE, "dtype dict title is not a str or None");
+        if (same_str(name, title)) return jlp__np_fail(m, JLP_E_BAD_DTYPE, "dtype dict title is its field's name");
+        for (size_t j = 0; j < i; j++) {
+            const jlp__field *g = &d->fields[j];
+            if (same_str(name, g->name_val) || same_str(name, g->title) || same_str(title, g->name_val) ||
+                same_str(title, g->title))
+                return jlp__np_fail(m, JLP_E_BAD_DTYPE, "dtype dict name '%.*s' already used as a name or title",
+                                    (int)name->u.s.n, name->u.s.p);
+        }
+        jlp_val *fd;
+        jlp_code c = fmt->type == JLP_TUPLE && fmt->u.seq.n == 2 ? dtype_from_lit(m, fmt->u.seq.v[0], true, &fd)
+                                                                 : dtype_from_lit(m, fmt, true, &fd);
+        if (!c && fmt->type == JLP_TUPLE && fmt->u.seq.n == 2) c = subarray_dtype(m, fd, fmt->u.seq.v[1], &fd);
+        else if (!c && fmt->type == JLP_TUPLE) c = jlp__np_fail(m, JLP_E_BAD_DTYPE, "dtype dict format is not (format, shape)");
+        if (c) return c;
+        if (offsets) {
+            jlp_val *o = offsets->u.seq.v[i];
+            if (o->type != JLP_INT || o->u.i < 0)
+                return jlp__np_fail(m, JLP_E_BAD_DTYPE, "dtype dict offset is not a non-negative int");
+            off = (uint64_t)o->u.i;
+        }
+        add_field(d, name, title, fd, off);
+        nobj += jlp__dt(fd)->hasobject;
+        if (!jlp__add_u64(off, jlp__dt(fd)->itemsize, &off)) return jlp__np_fail(m, JLP_E_BAD_DTYPE, "dtype too large");
+        if (off > end) end = off;
+    }
+    if (itemsize && (uint64_t)itemsize->u.i < end)
+        return jlp__np_fail(m, JLP_E_BAD_DTYPE, "dtype dict itemsize %lld is smaller than its fields' %llu bytes",
+                            (long long)itemsize->u.i, (unsigned long long)end);
+    d->itemsize = itemsize ? (uint64_t)itemsize->u.i : end;
+    if (nobj > DICT_OBJECT_FIELDS_MAX)
+        return jlp__np_fail(m, JLP_E_BAD_DTYPE, "more than %d object fields in a dtype dict", DICT_OBJECT_FIELDS_MAX);
+    for (size_t i = 0; nobj && i < d->nfields; i++) {
+        const jlp__field *a = &d->fields[i];
+        uint64_t asz = jlp__dt(a->dtype)->itemsize;
+        if (!jlp__dt(a->dtype)->hasobject || !asz) continue;
+        for (size_t j = 0; j < d->nfields; j++) {
+            const jlp__field *b = &d->fields[j];
+            uint64_t bsz = jlp__dt(b->dtype)->itemsize;
+            if (j != i && bsz && a->offset < b->offset + bsz && b->offset < a->offset + asz)
+                return jlp__np_fail(m, JLP_E_BAD_DTYPE, "dtype dict has overlapping object fields");
+        }
+    }
+    d->built = true;
+    jlp__dtype_finish(d);
+    *out = v;
+    return JLP_OK;
+}
+
+/* A dtype from a parsed descr: a type string, a list of (name, descr[, shape]) fields
+ * laid out one after another, and (when `dicts`) numpy's dict form at any level. */
+static jlp_code dtype_from_lit(jlp__np *m, jlp_val *descr, bool dicts, jlp_val **out) {
     if (descr->type == JLP_STR) return jlp__dtype_from_str(m, descr->u.s.p, descr->u.s.n, out);
+    if (dicts && descr->type == JLP_DICT) return dtype_from_dict(m, descr, out);
     if (descr->type != JLP_LIST) return jlp__np_fail(m, JLP_E_BAD_DTYPE, "npy descr is not a str or list");
     size_t n = descr->u.seq.n;
-    jlp_val *v;
-    jlp__dtype_info *d;
-    /* structured: a list descr, even [] or padding only, as numpy's format reads it */
-    jlp_code c0 = new_structured(m, n, &v, &d);
-    if (c0) return c0;
-    jlp__field *f = d->fields;
+    jlp_val *v = new_struct(m, n);
+    if (!v) return jlp__np_nomem(m);
+    jlp__dtype_info *d = jlp__dt(v); /* a list descr, even [] or padding only, as numpy's format reads it */
     uint64_t off = 0;
     for (size_t i = 0; i < n; i++) {
         jlp_val *e = descr->u.seq.v[i];
@@ -242,44 +377,15 @@ jlp_code jlp__dtype_from_descr(jlp__np *m, jlp_val *descr, jlp_val **out) {
             name = name->u.seq.v[1];
         }
         if (name->type != JLP_STR) return jlp__np_fail(m, JLP_E_BAD_DTYPE, "npy descr field name is not a str");
-        jlp_code c = jlp__dtype_from_descr(m, e->u.seq.v[1], &fd);
+        jlp_code c = dtype_from_lit(m, e->u.seq.v[1], dicts, &fd);
         if (c) return c;
-        if (e->u.seq.n == 3) { /* subarray field */
-            jlp_val *sub = jlp__new_val(m->doc, JLP_DTYPE);
-            jlp__dtype_info *sd = jlp__doc_alloc(m->doc, sizeof *sd);
-            if (!sub || !sd) return jlp__np_nomem(m);
-            memset(sd, 0, sizeof *sd);
-            sd->doc = m->doc;
-            uint32_t nd;
-            c = jlp__shape_from_tuple(m, e->u.seq.v[2], &sd->sub_shape, &nd);
-            if (c) return c;
-            sd->sub_ndim = nd;
-            sd->sub_base = fd;
-            sd->kind = 'V';
-            sd->byteorder = '|';
-            sd->alignment = 1;
-            uint64_t cnt;
-            if (!jlp__array_size(jlp__dt(fd), sd->sub_shape, nd, &cnt, &sd->itemsize))
-                return jlp__np_fail(m, JLP_E_BAD_DTYPE, "subarray size overflows");
-            sd->hasobject = jlp__dt(fd)->hasobject;
-            sd->built = true;
-            sub->u.ext = sd;
-            jlp__dtype_finish(sd);
-            fd = sub;
-        }
+        if (e->u.seq.n == 3 && (c = subarray_dtype(m, fd, e->u.seq.v[2], &fd))) return c;
         uint64_t size = jlp__dt(fd)->itemsize;
         if (name->u.s.n == 0) { /* '' entries are padding */
             if (!jlp__add_u64(off, size, &off)) return jlp__np_fail(m, JLP_E_BAD_DTYPE, "dtype too large");
             continue;
         }
-        jlp__field *fl = &f[d->nfields++];
-        fl->name = name->u.s.p;
-        fl->name_len = name->u.s.n;
-        fl->name_val = name;
-        fl->dtype = fd;
-        fl->offset = off;
-        fl->title = title;
-        if (jlp__dt(fd)->hasobject) d->hasobject = true;
+        add_field(d, name, title, fd, off);
         if (!jlp__add_u64(off, size, &off)) return jlp__np_fail(m, JLP_E_BAD_DTYPE, "dtype too large");
     }
     d->itemsize = off;
@@ -287,6 +393,10 @@ jlp_code jlp__dtype_from_descr(jlp__np *m, jlp_val *descr, jlp_val **out) {
     jlp__dtype_finish(d);
     *out = v;
     return JLP_OK;
+}
+
+jlp_code jlp__dtype_from_descr(jlp__np *m, jlp_val *descr, jlp_val **out) {
+    return dtype_from_lit(m, descr, false, out);
 }
 
 
@@ -329,10 +439,10 @@ static const struct { const char *name, *str; } aliases[] = {
 
 jlp_code jlp__dtype_from_text(jlp__np *m, const char *text, size_t n, jlp_val **out) {
     while (n && (*text == ' ' || *text == '\t')) { text++; n--; }
-    if (n && text[0] == '[') {
+    if (n && (text[0] == '[' || text[0] == '{')) {
         jlp_val *lit_v = jlp__parse_literal(m->doc, text, n);
         if (!lit_v) return jlp__np_fail(m, JLP_E_BAD_DTYPE, "malformed structured dtype description");
-        return jlp__dtype_from_descr(m, lit_v, out);
+        return dtype_from_lit(m, lit_v, true, out);
     }
     /* a byte order may lead a one-character code: '>f' is >f4 */
     char order = 0;
@@ -530,10 +640,9 @@ static jlp_code np_tuple(jlp__np *m, jlp_val *base, const np_rep *r, jlp_val **o
 /* _convert_from_list of converted items: fields f0, f1, ... one after another, each at
  * its alignment when `align`. */
 static jlp_code np_fields(jlp__np *m, jlp_val **items, size_t n, bool align, jlp_val **out) {
-    jlp_val *v;
-    jlp__dtype_info *d;
-    jlp_code c = new_structured(m, n, &v, &d);
-    if (c) return c;
+    jlp_val *v = new_struct(m, n);
+    if (!v) return jlp__np_nomem(m);
+    jlp__dtype_info *d = jlp__dt(v);
     jlp__field *f = d->fields;
     uint64_t off = 0;
     uint32_t maxalign = 1;

@@ -123,7 +123,9 @@ jlp_code jlp__shape_from_tuple(jlp__np *m, jlp_val *t, uint64_t **shape, uint32_
         if (x->type == JLP_BIGINT)
             return jlp__np_fail(m, JLP_E_BAD_ARRAY, "dimension %zu does not fit in 64 bits", i);
         int64_t d;
-        if (!int_of(x, &d)) return jlp__np_fail(m, JLP_E_BAD_ARRAY, "dimension %zu is not an int", i);
+        /* numpy takes no bool for a dimension ("an integer is required") */
+        if (x->type == JLP_BOOL || !int_of(x, &d))
+            return jlp__np_fail(m, JLP_E_BAD_ARRAY, "dimension %zu is not an int", i);
         if (d < 0) return jlp__np_fail(m, JLP_E_BAD_ARRAY, "negative dimensions are not allowed");
         s[i] = (uint64_t)d;
     }
@@ -321,10 +323,13 @@ jlp_code jlp__dtype_build(jlp__np *m, jlp_val *dt, jlp_val *state) {
     d->depth = (uint8_t)(depth + 1);
     d->byteorder = (orderless(d->kind, d->itemsize) || d->structured || d->sub_base) ? '|' : bo;
     if (meta && meta->type != JLP_NONE) {
-        /* datetimes: (metadata, (unit, num, den, events)); others: a metadata dict */
+        /* datetimes: (metadata, (unit, num[, den[, events]])), as numpy's __setstate__
+         * requires it (FORMAT.md D-7); others: any metadata, kept */
         jlp_val *unit = NULL;
-        if ((d->kind == 'M' || d->kind == 'm') && meta->type == JLP_TUPLE && meta->u.seq.n == 2 &&
-            meta->u.seq.v[1]->type == JLP_TUPLE && meta->u.seq.v[1]->u.seq.n >= 2) {
+        if (d->kind == 'M' || d->kind == 'm') {
+            if (meta->type != JLP_TUPLE || meta->u.seq.n != 2 || meta->u.seq.v[1]->type != JLP_TUPLE ||
+                meta->u.seq.v[1]->u.seq.n < 2 || meta->u.seq.v[1]->u.seq.n > 4)
+                return jlp__np_fail(m, JLP_E_BAD_DTYPE, "datetime metadata is not (metadata, (unit, num[, den[, events]]))");
             unit = meta->u.seq.v[1];
             d->metadata = meta->u.seq.v[0];
         } else {
@@ -332,9 +337,10 @@ jlp_code jlp__dtype_build(jlp__np *m, jlp_val *dt, jlp_val *state) {
         }
         if (unit) {
             jlp_val *u = unit->u.seq.v[0];
-            int64_t num;
+            int64_t num, den = 1;
             if ((u->type != JLP_BYTES && u->type != JLP_STR) || u->u.s.n >= sizeof d->unit ||
-                !int_of(unit->u.seq.v[1], &num) || num < 1)
+                !int_of(unit->u.seq.v[1], &num) || num < 1 || num > INT32_MAX ||
+                (unit->u.seq.n == 4 && !int_of(unit->u.seq.v[2], &den)) || den != 1)
                 return jlp__np_fail(m, JLP_E_BAD_DTYPE, "malformed datetime unit");
             if (!jlp__datetime_unit_known(u->u.s.p, u->u.s.n))
                 return jlp__np_fail(m, JLP_E_BAD_DTYPE, "unknown datetime unit");

@@ -104,13 +104,28 @@ static jlp_code set_data(jlp__np *m, jlp__ndarray *a, jlp_val *data) {
     return jlp__array_place(m, a);
 }
 
+/* An int numpy's argument parser takes for a C int ("i"): an int or a bool in range. */
+static bool c_int(const jlp_val *v, int64_t *out) {
+    if (v->type != JLP_INT && v->type != JLP_BOOL) return false;
+    *out = v->u.i;
+    return v->u.i >= INT32_MIN && v->u.i <= INT32_MAX;
+}
+
 jlp_code jlp__ndarray_build(jlp__np *m, jlp_val *arr, jlp_val *state) {
     jlp__ndarray *a = jlp__arr(arr);
     if (!a->pending) return jlp__np_fail(m, JLP_E_BAD_TYPE, "BUILD on a complete ndarray");
     if (state->type != JLP_TUPLE || (state->u.seq.n != 5 && state->u.seq.n != 4))
         return jlp__np_fail(m, JLP_E_BAD_ARRAY, "ndarray state is not a 4- or 5-tuple");
+    /* numpy's __setstate__ parses "(iO!O!iO)": (version, a tuple shape, a dtype, is_fortran
+     * as a C int, data), or the same without the version, and takes versions 0 and 1
+     * (FORMAT.md A-1) */
     jlp_val *const *s = state->u.seq.v + (state->u.seq.n == 5);
+    int64_t version = 1, fortran;
+    if (state->u.seq.n == 5 && (!c_int(state->u.seq.v[0], &version) || (version != 0 && version != 1)))
+        return jlp__np_fail(m, JLP_E_BAD_ARRAY, "ndarray state version is not 0 or 1");
     if (s[1]->type != JLP_DTYPE) return jlp__np_fail(m, JLP_E_BAD_ARRAY, "ndarray state has no dtype");
+    if (s[0]->type != JLP_TUPLE) return jlp__np_fail(m, JLP_E_BAD_ARRAY, "ndarray state shape is not a tuple");
+    if (!c_int(s[2], &fortran)) return jlp__np_fail(m, JLP_E_BAD_ARRAY, "ndarray state is_fortran is not a C int");
     uint64_t *shape;
     uint32_t ndim;
     jlp_code c = jlp__shape_from_tuple(m, s[0], &shape, &ndim);
@@ -118,7 +133,7 @@ jlp_code jlp__ndarray_build(jlp__np *m, jlp_val *arr, jlp_val *state) {
     a->dtype = s[1];
     a->shape = shape;
     a->ndim = ndim;
-    a->order = jlp_get_int(s[2]) ? 'F' : 'C';
+    a->order = fortran ? 'F' : 'C';
     a->py_order = JLP_PY_ORDER_NUMPY;
     c = set_data(m, a, s[3]);
     if (c) return c;

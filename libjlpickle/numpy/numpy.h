@@ -139,7 +139,9 @@ jlp_val *jlp__parse_literal(jlp_doc *doc, const char *text, size_t n);
 jlp_code jlp__dtype_from_str(jlp__np *m, const char *s, size_t n, jlp_val **out);
 /** A dtype from a descr value: a type string or a list of (name, descr[, shape]). */
 jlp_code jlp__dtype_from_descr(jlp__np *m, jlp_val *descr, jlp_val **out);
-/** A dtype from text: a type string, a numpy name ("float64") or a descr literal. */
+/** A dtype from text: a type string, a numpy name ("float64"), a descr literal or
+ *  numpy's dict form ({'names': ..., 'formats': ..., 'offsets': ..., 'itemsize': ...}),
+ *  which may also stand for a field's format inside either. */
 jlp_code jlp__dtype_from_text(jlp__np *m, const char *text, size_t n, jlp_val **out);
 
 #endif

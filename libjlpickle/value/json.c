@@ -445,7 +445,8 @@ static void put_uint(exporter *e, uint64_t u) {
     put(e, tmp, (size_t)n);
 }
 
-/* numpy's dtype.descr of a structured dtype, as JSON (numpy's _array_descr). */
+/* numpy's dtype.descr of a structured dtype, as JSON (numpy's _array_descr), or numpy's
+ * dict form where the fields overlap or are out of order. */
 static void put_descr(exporter *e, const jlp__dtype_info *d);
 
 static void put_field_format(exporter *e, const jlp__dtype_info *d) {
@@ -453,7 +454,80 @@ static void put_field_format(exporter *e, const jlp__dtype_info *d) {
     else put_string(e, d->str, strlen(d->str));
 }
 
+/* A field's dtype: its format, or for a subarray its base's format and its shape
+ * (`"<f8",[2]`, which a descr entry ends with and the dict form brackets). */
+static void put_field_dtype(exporter *e, const jlp__dtype_info *fd) {
+    if (!fd->sub_base) {
+        put_field_format(e, fd);
+        return;
+    }
+    put_field_format(e, jlp__dt(fd->sub_base));
+    put(e, ",[", 2);
+    for (size_t k = 0; k < fd->sub_ndim; k++) {
+        if (k) put(e, ",", 1);
+        put_uint(e, fd->sub_shape[k]);
+    }
+    put(e, "]", 1);
+}
+
+static void put_field_title(exporter *e, const jlp__field *f) {
+    if (f->title && f->title->type == JLP_STR) put_string(e, f->title->u.s.p, f->title->u.s.n);
+    else puts_(e, "null");
+}
+
+/* Whether numpy's _array_descr describes the fields of `d` (not those of its field
+ * dtypes): each starts at or after the end of the one before it. */
+static bool fields_in_order(const jlp__dtype_info *d) {
+    uint64_t off = 0;
+    for (size_t i = 0; i < d->nfields; i++) {
+        const jlp__field *f = &d->fields[i];
+        if (f->offset < off) return false;
+        off = f->offset + jlp__dt(f->dtype)->itemsize;
+    }
+    return true;
+}
+
+/* numpy's dict form, {"names":[...],"formats":[...],"offsets":[...],"titles":[...],
+ * "itemsize":N} ("titles" only when a field has one), for fields a descr list cannot
+ * place; a subarray field's format is [base, shape] (spec/JSON.md). */
+static void put_dtype_dict(exporter *e, const jlp__dtype_info *d) {
+    bool titles = false;
+    puts_(e, "{\"names\":[");
+    for (size_t i = 0; i < d->nfields; i++) {
+        if (i) put(e, ",", 1);
+        put_string(e, d->fields[i].name, d->fields[i].name_len);
+        titles |= d->fields[i].title != NULL;
+    }
+    puts_(e, "],\"formats\":[");
+    for (size_t i = 0; i < d->nfields; i++) {
+        const jlp__dtype_info *fd = jlp__dt(d->fields[i].dtype);
+        if (i) put(e, ",", 1);
+        if (fd->sub_base) put(e, "[", 1);
+        put_field_dtype(e, fd);
+        if (fd->sub_base) put(e, "]", 1);
+    }
+    puts_(e, "],\"offsets\":[");
+    for (size_t i = 0; i < d->nfields; i++) {
+        if (i) put(e, ",", 1);
+        put_uint(e, d->fields[i].offset);
+    }
+    if (titles) {
+        puts_(e, "],\"titles\":[");
+        for (size_t i = 0; i < d->nfields; i++) {
+            if (i) put(e, ",", 1);
+            put_field_title(e, &d->fields[i]);
+        }
+    }
+    puts_(e, "],\"itemsize\":");
+    put_uint(e, d->itemsize);
+    put(e, "}", 1);
+}
+
 static void put_descr(exporter *e, const jlp__dtype_info *d) {
+    if (!fields_in_order(d)) {
+        put_dtype_dict(e, d);
+        return;
+    }
     put(e, "[", 1);
     uint64_t off = 0;
     bool first = true;
@@ -472,8 +546,7 @@ static void put_descr(exporter *e, const jlp__dtype_info *d) {
         put(e, "[", 1);
         if (f->title) {
             put(e, "[", 1);
-            if (f->title->type == JLP_STR) put_string(e, f->title->u.s.p, f->title->u.s.n);
-            else puts_(e, "null");
+            put_field_title(e, f);
             put(e, ",", 1);
             put_string(e, f->name, f->name_len);
             put(e, "]", 1);
@@ -481,17 +554,7 @@ static void put_descr(exporter *e, const jlp__dtype_info *d) {
             put_string(e, f->name, f->name_len);
         }
         put(e, ",", 1);
-        if (fd->sub_base) {
-            put_field_format(e, jlp__dt(fd->sub_base));
-            put(e, ",[", 2);
-            for (size_t k = 0; k < fd->sub_ndim; k++) {
-                if (k) put(e, ",", 1);
-                put_uint(e, fd->sub_shape[k]);
-            }
-            put(e, "]", 1);
-        } else {
-            put_field_format(e, fd);
-        }
+        put_field_dtype(e, fd);
         put(e, "]", 1);
         off = f->offset + fd->itemsize;
     }
@@ -502,7 +565,8 @@ static void put_descr(exporter *e, const jlp__dtype_info *d) {
     put(e, "]", 1);
 }
 
-/* D of spec/JSON.md: dtype.str, or the descr list for structured dtypes. */
+/* D of spec/JSON.md: dtype.str, or the descr list (the dict form where fields overlap
+ * or are out of order) for structured dtypes. */
 static void put_dtype(exporter *e, const jlp__dtype_info *d) {
     if (d->structured) put_descr(e, d);
     else put_string(e, d->str, strlen(d->str));

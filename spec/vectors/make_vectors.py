@@ -1492,7 +1492,17 @@ def array_vectors():
                                             ('SHORT_BINBYTES', d16[:8])), 'STOP'),
         err=('BAD_ARRAY', -2), rules=['A-4'], desc='65 dimensions (numpy allows 64)')
     vec('a_shape_int', P4(*rec(), *rec_state([I1(2)], dtype4('f8'), 'NEWFALSE', ('SHORT_BINBYTES', d16)), 'STOP'),
-        json=arr_json, rules=['A-4'], desc='a bare int as the shape of a 1-d array')
+        err=('BAD_ARRAY', -2), rules=['A-1', 'A-4'],
+        desc="a bare int as the shape in an ndarray state (numpy's __setstate__ takes a tuple only: TypeError)")
+    vec('a_shape_list', P4(*rec(), *rec_state(['EMPTY_LIST', I1(2), 'APPEND'], dtype4('f8'), 'NEWFALSE',
+                                              ('SHORT_BINBYTES', d16)), 'STOP'),
+        err=('BAD_ARRAY', -2), rules=['A-1'], desc="a list as the shape in an ndarray state (TypeError in numpy)")
+    vec('a_state_version_2', P4(*rec(), 'MARK', I1(2), I1(2), 'TUPLE1', *dtype4('f8'), 'NEWFALSE',
+                                ('SHORT_BINBYTES', d16), 'TUPLE', 'BUILD', 'STOP'),
+        err=('BAD_ARRAY', -2), rules=['A-1'], desc="ndarray state version 2 (numpy takes 0 and 1: ValueError)")
+    vec('a_state_fortran_none', P4(*rec(), *rec_state([I1(2), 'TUPLE1'], dtype4('f8'), 'NONE',
+                                                      ('SHORT_BINBYTES', d16)), 'STOP'),
+        err=('BAD_ARRAY', -2), rules=['A-1'], desc="is_fortran None in an ndarray state (numpy parses a C int)")
     vec('a_shape_str', P4(*rec(), *rec_state([S('2')], dtype4('f8'), 'NEWFALSE', ('SHORT_BINBYTES', d16)), 'STOP'),
         err=('BAD_ARRAY', -2), rules=['A-4'], desc='a str as the shape')
     sc = lambda mod, *a: P4(*G4(mod, 'scalar'), *a, 'REDUCE', 'STOP')
@@ -1504,6 +1514,12 @@ def array_vectors():
         json='{"$scalar":{"dtype":"|O","value":"hi"}}', rules=['A-2'], desc='an object scalar holds its value')
     fb = lambda mod, buf, dt, shape, order: A(('PROTO', 5), *G4(mod, '_frombuffer'), 'MARK', buf, *dt, *shape,
                                               S(order), 'TUPLE', 'REDUCE', 'STOP')
+    vec('a_frombuffer_shape_int', fb('numpy.core.numeric', ('SHORT_BINBYTES', d16), dtype4('f8'), [I1(2)], 'C'),
+        json=arr_json, rules=['A-3', 'A-4'], py='pickle', desc='_frombuffer with the bare int 2 as its shape')
+    vec('a_frombuffer_shape_bool', fb('numpy.core.numeric', ('SHORT_BINBYTES', d16), dtype4('f8'),
+                                      ['NEWTRUE', I1(2), 'TUPLE2'], 'C'),
+        err=('BAD_ARRAY', -2), rules=['A-3', 'A-4'], desc="_frombuffer with the shape (True, 2) (numpy: TypeError, "
+                                                          "an integer is required)")
     vec('a_frombuffer_core2', fb('numpy._core.numeric', ('BYTEARRAY8', d16), dtype4('f8'), [I1(2), 'TUPLE1'], 'C'),
         json=arr_json, rules=['A-3', 'AL-9'], desc='numpy._core.numeric._frombuffer (numpy 2 names)')
     vec('a_frombuffer_fortran', fb('numpy.core.numeric', ('SHORT_BINBYTES', struct.pack('<4h', 1, 2, 3, 4)),

@@ -265,6 +265,11 @@ check fromjson_err_ref 1 "$D" --from-json bad_ref.json o.pkl
 check fromjson_err_shape 1 "$D" --from-json bad_shape.json o.pkl
 check fromjson_err_tag 1 "$D" --from-json bad_tag.json o.pkl
 check fromjson_err_missing 1 "$D" --from-json nonexistent.json o.pkl
+# fields that overlap or are out of order: numpy's dict form (spec/JSON.md), read back
+printf '{"ov":{"$ndarray":{"dtype":{"names":["a","b"],"formats":["<i4",["<i2",[2]]],"offsets":[2,0],"titles":[null,"T"],"itemsize":6},"shape":[1],"order":"C","data":[[84148994,[256,770]]]}},"nest":{"$dtype":[["x","|u1"],["y",{"names":["p","q"],"formats":["<u2","<u2"],"offsets":[2,0],"itemsize":4}]]}}\n' >"$work/overlap.json"
+printf '{"d":{"$dtype":{"names":["a","a"],"formats":["<i4","<i4"],"offsets":[0,0],"itemsize":4}}}' >"$work/bad_overlap.json"
+check fromjson_overlap 0 sh -c "\"$D\" --from-json overlap.json ov.pkl && \"$J\" ov.pkl | cmp - overlap.json && echo same"
+check fromjson_err_overlap 1 "$D" --from-json bad_overlap.json o.pkl
 check fromjson_npy 0 sh -c "\"$J\" --max-items 0 models_pipeline_none_p4.pkl >exp.json && \"$J\" --extract ex models_pipeline_none_p4.pkl && \"$D\" --from-json ex/value.json p.pkl.gz && \"$J\" --max-items 0 p.pkl.gz | cmp - exp.json && echo same" 
 # round trip: jlload --json X | jldump --from-json - Y; jlload --json Y is the same
 for f in models_logreg_none_p4.pkl models_gbr_none_p4.pkl models_pipeline_none_p4.pkl \

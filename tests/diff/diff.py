@@ -96,6 +96,10 @@ STRUCT_DTYPES = [
     {"names": ["a", "b"], "formats": ["<i2", "<f4"], "offsets": [0, 8], "itemsize": 16},
     {"names": ["t"], "formats": ["<i8"], "titles": ["the title"]},
     [("m", "<M8[s]"), ("v", "V2"), ("s", "<U2")],
+    # fields that overlap or are out of offset order (numpy's dict form in the export)
+    {"names": ["a", "b"], "formats": ["<i4", ("<i2", (2,))], "offsets": [2, 0], "titles": [None, "t"],
+     "itemsize": 6},
+    [("x", "u1"), ("y", {"names": ["p", "q"], "formats": [">u2", "S2"], "offsets": [2, 0], "itemsize": 4})],
 ]
 OBJECT_STRUCT_DTYPES = [[("o", "O"), ("i", "<i4")], [("a", "<f8"), ("o", "O", (2,))]]
 

@@ -203,8 +203,24 @@ def _float_same(a, b):
     return a == b and math.copysign(1, a) == math.copysign(1, b)
 
 
+def _layout(dt):
+    """Names, titles, offsets, formats (byte orders included) and item size of a dtype:
+    what dtype.descr tells, also where its fields overlap or are out of order (there
+    dtype.descr raises)."""
+    if dt.names is None:
+        return ("sub", _layout(dt.subdtype[0]), dt.subdtype[1]) if dt.subdtype else dt.str
+    return ("struct", dt.itemsize, tuple((n, _layout(dt.fields[n][0])) + dt.fields[n][1:] for n in dt.names))
+
+
+def _descr(dt):
+    try:
+        return dt.descr
+    except ValueError:
+        return _layout(dt)
+
+
 def _dtype_same(a, b):
-    return a == b and a.str == b.str and a.descr == b.descr and a.isnative == b.isnative
+    return a == b and a.str == b.str and _descr(a) == _descr(b) and a.isnative == b.isnative
 
 
 VALUE_TYPES = (fractions.Fraction, decimal.Decimal, range, datetime.date, datetime.datetime,
@@ -257,12 +273,12 @@ class Comparer:
             return
         if isinstance(a, np.dtype):
             if not _dtype_same(a, b):
-                raise Mismatch(f"{path}: dtype {a.str} {a.descr} != {b.str} {b.descr}")
+                raise Mismatch(f"{path}: dtype {a.str} {_descr(a)} != {b.str} {_descr(b)}")
             return
         if isinstance(a, np.void) and a.dtype.hasobject:
             # a record with object fields: its bytes hold pointers; compare the fields
             if not _dtype_same(a.dtype, b.dtype):
-                raise Mismatch(f"{path}: record dtype {a.dtype.descr} != {b.dtype.descr}")
+                raise Mismatch(f"{path}: record dtype {_descr(a.dtype)} != {_descr(b.dtype)}")
             for name in a.dtype.names:
                 self._same(a[name], b[name], f"{path}.{name}")
             return
@@ -329,7 +345,7 @@ class Comparer:
         if type(a) is not type(b):
             raise Mismatch(f"{path}: array type {type(a)} != {type(b)}")
         if not _dtype_same(a.dtype, b.dtype):
-            raise Mismatch(f"{path}: dtype {a.dtype.str} {a.dtype.descr} != {b.dtype.str} {b.dtype.descr}")
+            raise Mismatch(f"{path}: dtype {a.dtype.str} {_descr(a.dtype)} != {b.dtype.str} {_descr(b.dtype)}")
         if a.shape != b.shape:
             raise Mismatch(f"{path}: shape {a.shape} != {b.shape}")
         fa = (a.flags.c_contiguous, a.flags.f_contiguous)

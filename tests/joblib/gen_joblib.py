@@ -99,17 +99,62 @@ def _need(cond, msg):
 def _descr_json(x):
     if isinstance(x, (list, tuple)):
         return "[" + ",".join(_descr_json(i) for i in x) + "]"
+    if type(x) is dict:
+        return "{" + ",".join("%s:%s" % (gp.json_str(k), _descr_json(v)) for k, v in x.items()) + "}"
     if type(x) is str:
         return gp.json_str(x)
     if type(x) is int:
         return str(x)
+    if x is None:
+        return "null"
     raise RefError("unexpected item in dtype.descr: %r" % (x,))
 
 
+def _struct_descr(dt):
+    """D of a structured dtype as Python values: numpy's dtype.descr (its _array_descr),
+    or, at a level whose fields overlap or are out of order (where dtype.descr raises),
+    numpy's dict form {'names', 'formats', 'offsets', 'titles' (when a field has one),
+    'itemsize'} with a subarray field's format as (base, shape) (spec/JSON.md)."""
+    try:
+        return dt.descr
+    except ValueError:
+        pass
+
+    def fmt(fd):
+        return _struct_descr(fd) if fd.names is not None else fd.str
+
+    fields = [(name,) + dt.fields[name] for name in dt.names]
+    offset = 0
+    for name, fd, off, *title in fields:
+        if off < offset:
+            break
+        offset = off + fd.itemsize
+    else:
+        # in order here, overlapping below: _array_descr with this rule for the fields
+        out, offset = [], 0
+        for name, fd, off, *title in fields:
+            if off > offset:
+                out.append(("", "|V%d" % (off - offset)))
+            label = (title[0], name) if title else name
+            out.append((label, fmt(fd.subdtype[0]), fd.subdtype[1]) if fd.subdtype else (label, fmt(fd)))
+            offset = off + fd.itemsize
+        if dt.itemsize > offset:
+            out.append(("", "|V%d" % (dt.itemsize - offset)))
+        return out
+    d = {"names": [f[0] for f in fields],
+         "formats": [(fmt(f[1].subdtype[0]), f[1].subdtype[1]) if f[1].subdtype else fmt(f[1]) for f in fields],
+         "offsets": [f[2] for f in fields]}
+    if any(len(f) > 3 for f in fields):
+        d["titles"] = [f[3] if len(f) > 3 else None for f in fields]
+    d["itemsize"] = dt.itemsize
+    return d
+
+
 def dtype_text(dt):
-    """D: dtype.str, or dtype.descr (tuples -> arrays) for structured dtypes."""
+    """D: dtype.str, or dtype.descr (tuples -> arrays) for structured dtypes, numpy's
+    dict form where a level's fields overlap or are out of order."""
     if dt.names is not None:
-        return _descr_json(dt.descr)
+        return _descr_json(_struct_descr(dt))
     return gp.json_str(dt.str)
 
 
@@ -333,10 +378,20 @@ def build_dtype(args, state):
     elif kind in "Mm":
         unit = "generic"
         num = 1
-        if isinstance(meta, gp.Tuple) and len(meta.items) == 2:
+        if meta is not None:
+            # numpy's __setstate__: (metadata, (unit, num[, den[, events]])), num and den
+            # C ints from 1 (a third item of three is ignored); a den above 1 numpy
+            # turns into a smaller unit, which the reader refuses (FORMAT.md D-7)
+            _need(isinstance(meta, gp.Tuple) and len(meta.items) == 2, "datetime metadata is not a pair")
+            _need(isinstance(meta.items[1], gp.Tuple) and 2 <= len(meta.items[1].items) <= 4,
+                  "datetime units are not a tuple of 2 to 4 items")
             u = meta.items[1].items
+            _need(isinstance(u[0], gp.Bytes) or type(u[0]) is str, "datetime unit is not a str")
             unit = u[0].data.decode("ascii") if isinstance(u[0], gp.Bytes) else u[0]
             num = u[1]
+            _need(type(num) in (int, bool) and 1 <= num < 2**31, "datetime num is not from 1 to 2^31 - 1")
+            _need(len(u) < 4 or (type(u[2]) in (int, bool) and u[2] == 1), "datetime den is not 1")
+            num = int(num)
         code = kind + "8"
         if unit != "generic":
             code += "[%s%s]" % (num if num != 1 else "", unit)
@@ -586,14 +641,19 @@ class Loader:
         return None
 
     def _setstate(self, nd, state):
-        """ndarray.__setstate__((version,) shape, dtype, is_fortran, rawdata)."""
+        """ndarray.__setstate__((version,) shape, dtype, is_fortran, rawdata), parsed as
+        numpy parses it ("(iO!O!iO)"): version and is_fortran C ints, version 0 or 1,
+        shape a tuple of ints (not bools)."""
         _need(isinstance(state, gp.Tuple), "ndarray state must be a tuple")
         st = state.items
         if len(st) == 5:
+            _need(type(st[0]) in (int, bool) and st[0] in (0, 1), "ndarray state version is not 0 or 1")
             st = st[1:]
         _need(len(st) == 4, "ndarray state of %d items" % len(st))
         shape, dtn, fortran, raw = st
         _need(isinstance(shape, gp.Tuple), "ndarray shape must be a tuple")
+        _need(all(type(s) is int for s in shape.items), "ndarray shape holds a value that is not an int")
+        _need(type(fortran) in (int, bool) and -2**31 <= fortran < 2**31, "ndarray is_fortran is not a C int")
         dt = _dt_of(dtn)
         if dt.hasobject:
             _need(isinstance(raw, gp.List), "object array data must be a list")
@@ -840,7 +900,7 @@ def _ind_tolist(a):
 
 def _ind_dtype(dt):
     if dt.names is not None:
-        return json.dumps(dt.descr, separators=(",", ":"), ensure_ascii=False)
+        return json.dumps(_struct_descr(dt), separators=(",", ":"), ensure_ascii=False)
     return json.dumps(dt.str)
 
 

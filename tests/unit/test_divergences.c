@@ -610,3 +610,233 @@ TEST(dtype_byte_order_characters) {
         jlp_doc_free(d);
     }
 }
+
+/* DV-9, closed: a structured dtype whose fields overlap or are out of offset order
+ * (numpy's dtype({'names': ['a', 'b'], 'formats': ['<i4', ('<i2', (2,))], 'offsets':
+ * [2, 0], 'titles': [None, 'T'], 'itemsize': 6}), pickled by numpy at protocol 2). Its
+ * descr list laid the fields end to end ([["a","<i4"],[["T","b"],"<i2",[2]]]: a at 0,
+ * b at 4) and so did not show where they are; the export prints numpy's dict form with
+ * the offsets, and jlp_new_dtype (jldump --from-json) reads that form back. */
+static const char OVERLAP_P2[] = "\x80\x02" "cnumpy.core.multiarray\x0a_reconstruct\x0aq\x00" "cnumpy\x0andarray\x0aq\x01K\x00\x85q\x02" "c_codecs\x0a" "encode\x0aq\x03X\x01\x00\x00\x00" "bq\x04X\x06\x00\x00\x00latin1q\x05\x86q\x06Rq\x07\x87q\x08Rq\x09(K\x01K\x01\x85q\x0a" "cnumpy\x0a" "dtype\x0aq\x0bX\x02\x00\x00\x00V6q\x0c\x89\x88\x87q\x0dRq\x0e(K\x03X\x01\x00\x00\x00|q\x0fNX\x01\x00\x00\x00" "aq\x10X\x01\x00\x00\x00" "bq\x11\x86q\x12}q\x13(h\x10h\x0bX\x02\x00\x00\x00i4q\x14\x89\x88\x87q\x15Rq\x16(K\x03X\x01\x00\x00\x00<q\x17NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tq\x18" "bK\x02\x86q\x19h\x11h\x0bX\x02\x00\x00\x00V4q\x1a\x89\x88\x87q\x1bRq\x1c(K\x03h\x0fh\x0bX\x02\x00\x00\x00i2q\x1d\x89\x88\x87q\x1eRq\x1f(K\x03h\x17NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tq bK\x02\x85q!\x86q\x22NNK\x04K\x02K\x00tq#bK\x00X\x01\x00\x00\x00Tq$\x87q%h$h%uK\x06K\x01K\x10tq&b\x89h\x03X\x06\x00\x00\x00\x00\x01\x02\x03\x04\x05q'h\x05\x86q(Rq)tq*b.";
+
+#define OVERLAP_D "{\"names\":[\"a\",\"b\"],\"formats\":[\"<i4\",[\"<i2\",[2]]],\"offsets\":[2,0],\"titles\":[null,\"T\"],\"itemsize\":6}"
+
+TEST(overlapping_fields_export_their_offsets) {
+    jlp_doc *d = load(OVERLAP_P2, sizeof OVERLAP_P2 - 1);
+    if (!d) return;
+    /* numpy: a.tolist() == [(84148994, array([256, 770], dtype=int16))] */
+    static const char want[] = "{\"$ndarray\":{\"dtype\":" OVERLAP_D ",\"shape\":[1],\"order\":\"C\","
+                               "\"data\":[[84148994,[256,770]]]}}\n";
+    char *js = json_of(jlp_doc_root(d));
+    CHECK_STR(js, want);
+    if (js && !strcmp(js, want)) check_round_trips(jlp_doc_root(d), want);
+    free(js);
+    jlp_doc_free(d);
+
+    /* the text forms read back, each exporting as it was given: the dict form (numpy's
+     * repr), a dict form field inside a descr list and a descr list field inside a dict
+     * form, a subarray of a dict form dtype, and fields out of order without overlap */
+    static const struct { const char *text, *json; } forms[] = {
+        {"{'names': ['a', 'b'], 'formats': ['<i4', ('<i2', (2,))], 'offsets': [2, 0], 'titles': [None, 'T'], "
+         "'itemsize': 6}", OVERLAP_D},
+        {"[('x', '|u1'), ('y', {'names': ['p', 'q'], 'formats': ['<u2', '<u2'], 'offsets': [2, 0], 'itemsize': 4})]",
+         "[[\"x\",\"|u1\"],[\"y\",{\"names\":[\"p\",\"q\"],\"formats\":[\"<u2\",\"<u2\"],\"offsets\":[2,0],\"itemsize\":4}]]"},
+        {"{'names': ['r', 's'], 'formats': [[('u', '<f4'), ('', '|V2'), ('v', '|i1')], '|S3'], 'offsets': [0, 1]}",
+         "{\"names\":[\"r\",\"s\"],\"formats\":[[[\"u\",\"<f4\"],[\"\",\"|V2\"],[\"v\",\"|i1\"]],\"|S3\"],\"offsets\":[0,1],"
+         "\"itemsize\":7}"},
+        {"[('z', {'names': ['a', 'b'], 'formats': ['<i2', '<i2'], 'offsets': [0, 0], 'itemsize': 2}, (3,))]",
+         "[[\"z\",{\"names\":[\"a\",\"b\"],\"formats\":[\"<i2\",\"<i2\"],\"offsets\":[0,0],\"itemsize\":2},[3]]]"},
+        {"{'names': ['b', 'a'], 'formats': ['<i4', '|u1'], 'offsets': [4, 0], 'itemsize': 8}",
+         "{\"names\":[\"b\",\"a\"],\"formats\":[\"<i4\",\"|u1\"],\"offsets\":[4,0],\"itemsize\":8}"},
+        /* in order: the descr list numpy gives, padding included */
+        {"{'names': ['a', 'b'], 'formats': ['|u1', '<i4'], 'offsets': [1, 4], 'itemsize': 12}",
+         "[[\"\",\"|V1\"],[\"a\",\"|u1\"],[\"\",\"|V2\"],[\"b\",\"<i4\"],[\"\",\"|V4\"]]"},
+    };
+    for (size_t i = 0; i < sizeof forms / sizeof *forms; i++) {
+        jlp_doc *b = jlp_doc_new(NULL);
+        jlp_error err;
+        jlp_val *dt = jlp_new_dtype(b, forms[i].text, &err);
+        char *got = dt ? json_of(dt) : NULL;
+        char want_dt[512];
+        snprintf(want_dt, sizeof want_dt, "{\"$dtype\":%s}\n", forms[i].json);
+        if (!got || strcmp(got, want_dt))
+            TH_FAIL("form %zu: %s\n    expected %s", i, got ? got : jlp_error_name(err.code), want_dt);
+        else
+            check_round_trips(dt, want_dt);
+        free(got);
+        jlp_doc_free(b);
+    }
+
+    /* what numpy.dtype() refuses in the dict form is BAD_DTYPE */
+    static const char *const bad[] = {
+        "{'names': ['a', 'a'], 'formats': ['<i4', '<i4']}",                                /* a name twice */
+        "{'names': ['a', 'b'], 'formats': ['<i4', '<i4'], 'titles': ['b', None]}",         /* a title is a name */
+        "{'names': ['a'], 'formats': ['<i4'], 'offsets': [2], 'itemsize': 4}",            /* item too small */
+        "{'names': ['a'], 'formats': ['<i4'], 'offsets': [-1]}",                           /* negative offset */
+        "{'names': ['a', 'b'], 'formats': ['|O', '<i8'], 'offsets': [0, 4]}",              /* object overlapped */
+        "{'names': ['a', 'b'], 'formats': ['<i4']}",                                       /* lengths differ */
+        "{'names': ['a'], 'formats': ['<i4'], 'aligned': True}",                           /* a key not read */
+        "{'names': ['a'], 'formats': ['<i4'], 'names': ['b']}",                            /* a key twice */
+        "{'names': ['a']}",                                                                /* no formats */
+        "{'names': [1], 'formats': ['<i4']}",                                              /* a name not a str */
+        "{'names': ['a'], 'formats': [('<i4', (2,), 1)]}",                                 /* a format tuple of 3 */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        jlp_doc *b = jlp_doc_new(NULL);
+        jlp_error err;
+        jlp_val *dt = jlp_new_dtype(b, bad[i], &err);
+        if (dt || err.code != JLP_E_BAD_DTYPE)
+            TH_FAIL("bad form %zu: %s", i, dt ? "accepted" : jlp_error_name(err.code));
+        jlp_doc_free(b);
+    }
+
+    /* a .npy header's descr is a str or a list, as numpy's format reads it: no dict */
+    static const char npy[] = "\x93NUMPY\x01\x00\x76\x00{'descr': {'names': ['a'], 'formats': ['<i4'], 'offsets': [0]}, "
+                              "'fortran_order': False, 'shape': (1,), }             \n"
+                              "\x01\x00\x00\x00";
+    jlp_error err;
+    jlp_doc *n = jlp_load_npy_mem(npy, sizeof npy - 1, NULL, &err);
+    CHECK(n == NULL);
+    if (!n) CHECK_INT(err.code, JLP_E_BAD_DTYPE);
+    jlp_doc_free(n);
+}
+
+/* ndarray.__setstate__ parses its state as "(iO!O!iO)" (or without the version): the
+ * version an int of 0 or 1, the shape a tuple of ints (not bools, not a list, not an
+ * int), is_fortran a C int. The loader took a list, an int or bools for the shape, any
+ * value for is_fortran (a tuple printed as C order, the reference as F) and any
+ * version, where numpy refuses the state (the differential test, seeds 305 and 307).
+ * Each state below was checked with pickle.loads. */
+/* A byte string and its length, NULs included. */
+#define BS(s) s, sizeof s - 1
+
+/* Case i: the n bytes at p load and export as `want`, or (want NULL) fail with `code`
+ * at their BUILD, the opcode before the final STOP. */
+static void expect_load(size_t i, const char *p, size_t n, const char *want, jlp_code code) {
+    jlp_error err;
+    jlp_doc *d = jlp_load_mem(p, n, NULL, NULL, &err);
+    char *js = d ? json_of(jlp_doc_root(d)) : NULL;
+    if (want) {
+        if (!js || strcmp(js, want)) TH_FAIL("case %zu: %s", i, js ? js : jlp_error_name(err.code));
+    } else if (d || err.code != code || err.offset != n - 2) {
+        TH_FAIL("case %zu: %s at %llu, expected %s at %zu", i, d ? js : jlp_error_name(err.code),
+                (unsigned long long)err.offset, jlp_error_name(code), n - 2);
+    }
+    free(js);
+    jlp_doc_free(d);
+}
+
+TEST(ndarray_state_as_numpy_parses_it) {
+    static const char head[] = "\x80\x03" "cnumpy.core.multiarray\n_reconstruct\nq\x00" "cnumpy\nndarray\nq\x01K\x00\x85q\x02" "C\x01" "b\x87R(";
+    static const char dt[] = "cnumpy\ndtype\nX\x02\x00\x00\x00i1\x89\x88\x87R(K\x03X\x01\x00\x00\x00|NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tb";
+    static const struct {
+        const char *version; size_t vn;
+        const char *shape; size_t sn;
+        const char *fortran; size_t fn;
+        const char *data; size_t dn;
+        const char *want; /* the export's shape and data, or NULL: BAD_ARRAY at the BUILD */
+    } cases[] = {
+        {BS("K\x01"), BS("K\x02\x85"), BS("\x89"), BS("C\x02" "ab"), "[2],\"order\":\"C\",\"data\":[97,98]"},
+        {BS(""), BS("K\x02\x85"), BS("\x89"), BS("C\x02" "ab"), "[2],\"order\":\"C\",\"data\":[97,98]"},  /* no version */
+        {BS("\x88"), BS("K\x02\x85"), BS("\x89"), BS("C\x02" "ab"), "[2],\"order\":\"C\",\"data\":[97,98]"}, /* True */
+        {BS("K\x00"), BS("K\x02\x85"), BS("J\xff\xff\xff\xff"), BS("C\x02" "ab"),           /* 0, is_fortran -1 */
+         "[2],\"order\":\"C\",\"data\":[97,98]"},
+        {BS("K\x01"), BS("K\x02K\x01\x86"), BS("K\x02"), BS("C\x02" "ab"),                   /* is_fortran 2 */
+         "[2,1],\"order\":\"C\",\"data\":[[97],[98]]"},
+        {BS("K\x02"), BS("K\x02\x85"), BS("\x89"), BS("C\x02" "ab"), NULL},                           /* version 2 */
+        {BS("J\xff\xff\xff\xff"), BS("K\x02\x85"), BS("\x89"), BS("C\x02" "ab"), NULL},               /* version -1 */
+        {BS("\x8a\x05\x00\x00\x00\x00\x01"), BS("K\x02\x85"), BS("\x89"), BS("C\x02" "ab"), NULL},    /* 2^32 */
+        {BS("K\x01"), BS("]K\x02" "a"), BS("\x89"), BS("C\x02" "ab"), NULL},                          /* a list */
+        {BS("K\x01"), BS("K\x02"), BS("\x89"), BS("C\x02" "ab"), NULL},                               /* an int */
+        {BS("K\x01"), BS("\x88\x88\x86"), BS("\x89"), BS("C\x01" "a"), NULL},                         /* bools */
+        {BS("K\x01"), BS("K\x02\x85"), BS(")"), BS("C\x02" "ab"), NULL},                              /* () */
+        {BS("K\x01"), BS("K\x02\x85"), BS("N"), BS("C\x02" "ab"), NULL},                              /* None */
+        {BS("K\x01"), BS("K\x02\x85"), BS("G?\xf0\x00\x00\x00\x00\x00\x00"), BS("C\x02" "ab"), NULL}, /* 1.0 */
+        {BS("K\x01"), BS("K\x02\x85"), BS("\x8a\x05\x00\x00\x00\x00\x01"), BS("C\x02" "ab"), NULL},   /* 2^32 */
+        {BS(""), BS("K\x02\x85"), BS("C\x00"), BS("C\x02" "ab"), NULL},                               /* b'' */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char p[256];
+        size_t n = 0;
+        const struct { const char *s; size_t n; } parts[] = {
+            {head, sizeof head - 1}, {cases[i].version, cases[i].vn}, {cases[i].shape, cases[i].sn}, {dt, sizeof dt - 1},
+            {cases[i].fortran, cases[i].fn}, {cases[i].data, cases[i].dn}, {"tb.", 3}};
+        for (size_t k = 0; k < sizeof parts / sizeof *parts; k++) {
+            memcpy(p + n, parts[k].s, parts[k].n);
+            n += parts[k].n;
+        }
+        char want[160];
+        if (cases[i].want)
+            snprintf(want, sizeof want, "{\"$ndarray\":{\"dtype\":\"|i1\",\"shape\":%s}}\n", cases[i].want);
+        expect_load(i, p, n, cases[i].want ? want : NULL, JLP_E_BAD_ARRAY);
+    }
+}
+
+/* A datetime dtype's metadata is (metadata, (unit, num[, den[, events]])) for numpy's
+ * __setstate__ (FORMAT.md D-7): the loader took any other metadata as a datetime
+ * without unit where numpy refuses it ((metadata, {...}): the differential test, seed
+ * 304), and any num or den. Each state below was checked with pickle.loads; a den
+ * above 1, which numpy turns into a smaller unit ((ms, 1, 2) is 500us) and never
+ * writes, is refused. */
+TEST(datetime_metadata_as_numpy_takes_it) {
+    static const char head[] = "\x80\x03" "cnumpy\ndtype\nX\x02\x00\x00\x00m8\x89\x88\x87R(K\x04X\x01\x00\x00\x00<NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00";
+    static const struct {
+        const char *meta; size_t n;
+        const char *want; /* the dtype string, or NULL: BAD_DTYPE at the BUILD */
+    } cases[] = {
+        {BS("N"), "<m8"},
+        {BS("(}(C\x02msK\x01K\x01K\x01tt"), "<m8[ms]"},
+        {BS("(}(C\x02msK\x02tt"), "<m8[2ms]"},
+        {BS("(}(C\x02msK\x01K\x07tt"), "<m8[ms]"},                    /* a third item is ignored */
+        {BS("(N(C\x02msK\x01tt"), "<m8[ms]"},                         /* any first item */
+        {BS("(}(C\x02msJ\xff\xff\xff\x7ftt"), "<m8[2147483647ms]"},
+        {BS("(}(C\x02ms\x88tt"), "<m8[ms]"},                          /* num True */
+        {BS("(}(C\x02msK\x01K\x01Ntt"), "<m8[ms]"},                   /* events None */
+        {BS("(}(X\x02\x00\x00\x00usK\x03tt"), "<m8[3us]"},
+        {BS("(}}t"), NULL},                                           /* units a dict */
+        {BS("}"), NULL},
+        {BS("(}t"), NULL},
+        {BS("K\x05"), NULL},
+        {BS("(}(C\x02mstt"), NULL},                                   /* no num */
+        {BS("(}(C\x02msK\x01K\x01K\x01K\x01tt"), NULL},               /* 5 items */
+        {BS("(}(C\x02msK\x01K\x02K\x01tt"), NULL},                    /* den 2 (numpy: 500us) */
+        {BS("(}(C\x02ms\x8a\x05\x00\x00\x00\x80\x00tt"), NULL},       /* num 2^31 */
+        {BS("(}(C\x02msK\x00tt"), NULL},                              /* num 0 */
+        {BS("(}(C\x02xxK\x01tt"), NULL},                              /* unknown unit */
+        {BS("(}]C\x02msaK\x01\x86t"), NULL},                          /* units a list */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char p[160];
+        size_t n = sizeof head - 1;
+        memcpy(p, head, n);
+        memcpy(p + n, cases[i].meta, cases[i].n);
+        n += cases[i].n;
+        memcpy(p + n, "tb.", 3);
+        n += 3;
+        char want[64];
+        if (cases[i].want) snprintf(want, sizeof want, "{\"$dtype\":\"%s\"}\n", cases[i].want);
+        expect_load(i, p, n, cases[i].want ? want : NULL, JLP_E_BAD_DTYPE);
+    }
+}
+
+/* numpy takes no bool for a dimension ("an integer is required"), in a state, a
+ * _frombuffer shape, a subarray or a wrapper alike; the loader took True and False as
+ * 1 and 0. _frombuffer(b'ab', dtype('i1'), SHAPE, 'C') at protocol 5, checked with
+ * pickle.loads: (True, 2) is a TypeError, (1, 2) loads. */
+#define FB_HEAD "\x80\x05\x8c\x12numpy.core.numeric\x94\x8c\x0b_frombuffer\x94\x93\x94(C\x02" "ab\x8c\x05numpy\x8c\x05" \
+    "dtype\x93\x8c\x02i1\x89\x88\x87R(K\x03\x8c\x01|NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tb"
+#define FB_TAIL "\x86\x8c\x01" "Ct\x94R\x94."
+
+TEST(bool_dimensions) {
+    static const char with_bool[] = FB_HEAD "\x88K\x02" FB_TAIL, with_int[] = FB_HEAD "K\x01K\x02" FB_TAIL;
+    jlp_error err;
+    jlp_doc *d = jlp_load_mem(with_bool, sizeof with_bool - 1, NULL, NULL, &err);
+    CHECK(d == NULL);
+    if (!d) CHECK_ERR(err, JLP_E_BAD_ARRAY, sizeof with_bool - 1 - 3); /* the REDUCE */
+    jlp_doc_free(d);
+    d = load(with_int, sizeof with_int - 1);
+    char *js = d ? json_of(jlp_doc_root(d)) : NULL;
+    CHECK_STR(js, "{\"$ndarray\":{\"dtype\":\"|i1\",\"shape\":[1,2],\"order\":\"C\",\"data\":[[97,98]]}}\n");
+    free(js);
+    jlp_doc_free(d);
+}

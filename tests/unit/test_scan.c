@@ -726,6 +726,8 @@ TEST(decoding_budget_cut_between_pickles) {
     CHECK(f != NULL);
     if (f) CHECK_INT(f->offset, 200);
     jlp_report_free(r);
+}
+
 /* ---- scipy.stats distributions (S-31) ----------------------------------------------- */
 
 /* scipy's _parse_arg_template, from the generated table. */
