@@ -233,3 +233,67 @@ TEST(default_alc_reuses_freed_blocks) {
     CHECK_INT(q[1499999], 3);
     jlp__free(d, q, 3 << 20);
 }
+
+/* Whether the kernel gives huge pages to mappings advised MADV_HUGEPAGE. */
+static bool thp_madvise(void) {
+    FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
+    if (!f) return false;
+    char line[128] = "";
+    bool on = fgets(line, sizeof line, f) && (strstr(line, "[always]") || strstr(line, "[madvise]"));
+    fclose(f);
+    return on;
+}
+
+/* Blocks of 2 to 16 MiB of the default allocator are cut one after another from a
+ * shared slab (huge pages without a partial 4 KiB-paged tail each); a dropped newest
+ * block gives its room back, a grown one moves out with its bytes, and the limit counts
+ * each block's own size. */
+TEST(default_alc_large_blocks_share_slabs) {
+    jlp__arena a;
+    jlp__arena_init(&a, NULL, 0);
+    enum { COLS = 20, SIZE = 3000000 };
+    uint8_t *b[COLS];
+    long before = minor_faults();
+    for (int i = 0; i < COLS; i++) {
+        b[i] = jlp__arena_block_new(&a, SIZE, NULL);
+        CHECK(b[i] != NULL);
+        if (!b[i]) return;
+        CHECK_INT((uintptr_t)b[i] % 64, 0);
+        memset(b[i], i + 1, SIZE);
+        jlp__arena_block_keep(&a, b[i]);
+    }
+    long faults = minor_faults() - before;
+    /* 3000000 + 16 bytes, each next block 64-aligned: 3000064 apart within a slab */
+    CHECK(b[1] == b[0] + 3000064);
+    CHECK_INT(a.total, (uint64_t)COLS * (SIZE + 16));
+    /* each block alone: a huge page and 220 4 KiB pages, 4,420 faults in all */
+    if (thp_madvise()) CHECK(faults < 1000);
+    for (int i = 0; i < COLS; i++) CHECK(b[i][0] == i + 1 && b[i][SIZE - 1] == i + 1);
+    /* the newest block dropped: the next one takes its place */
+    uint8_t *x = jlp__arena_block_new(&a, SIZE, NULL);
+    CHECK(x != NULL);
+    jlp__arena_block_drop(&a, x);
+    CHECK_INT(a.total, (uint64_t)COLS * (SIZE + 16));
+    uint8_t *y = jlp__arena_block_new(&a, 2 << 20, NULL);
+    CHECK(y == x);
+    /* grown past the slab's range: a block of its own, bytes kept */
+    memset(y, 9, 2 << 20);
+    uint8_t *z = jlp__arena_block_grow(&a, y, 20 << 20, NULL);
+    CHECK(z != NULL && z != y);
+    if (z) {
+        CHECK(z[0] == 9 && z[(2 << 20) - 1] == 9);
+        z[(20 << 20) - 1] = 1;
+        jlp__arena_block_keep(&a, z);
+    }
+    CHECK_INT(a.total, (uint64_t)COLS * (SIZE + 16) + (20 << 20) + 16);
+    jlp__arena_release(&a);
+    CHECK_INT(a.total, 0);
+    /* the limit: a block that does not fit is refused, with limit_hit */
+    jlp__arena_init(&a, NULL, 5 << 20);
+    bool hit = false;
+    CHECK(jlp__arena_block_new(&a, 3 << 20, &hit) != NULL);
+    CHECK(!hit);
+    CHECK(jlp__arena_block_new(&a, 3 << 20, &hit) == NULL);
+    CHECK(hit);
+    jlp__arena_release(&a);
+}
