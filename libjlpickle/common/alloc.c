@@ -4,7 +4,7 @@
 #endif
 #include "common.h"
 
-#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -52,17 +52,16 @@ static void *map_block(size_t n) {
  * its load time in page faults). Kept blocks stay resident; CACHE_BYTES bounds them.
  * Sizes in the range are rounded up to a class (a quarter of the size's power of two), so
  * free knows a block's capacity from the size the caller hands back, and a block of one
- * class serves any size of that class. */
+ * class serves any size of that class. The slots are atomic pointers, without a lock: a
+ * process that forks while another thread allocates cannot inherit a held lock. */
 #define CACHE_MIN ((size_t)64 << 10)
-#define CACHE_SLOTS 16
+#define CACHE_CLASSES 21 /* 64 KiB, 80, 96, 112, 128, 160, ... 1.75 MiB, 2 MiB */
+#define CACHE_PER_CLASS 4
 #define CACHE_BYTES ((size_t)8 << 20)
 
-static struct {
-    pthread_mutex_t lock;
-    size_t n, bytes;
-    void *p[CACHE_SLOTS];  /* oldest first */
-    size_t cap[CACHE_SLOTS];
-} cache = {PTHREAD_MUTEX_INITIALIZER, 0, 0, {NULL}, {0}};
+static _Atomic(void *) cache_slot[CACHE_CLASSES][CACHE_PER_CLASS];
+static atomic_size_t cache_bytes;
+static atomic_uint cache_evict_at;
 
 static bool cached_size(size_t n) { return n >= CACHE_MIN && n < HUGE_BLOCK; }
 
@@ -75,44 +74,61 @@ static size_t class_cap(size_t n) {
     return (n + step - 1) & ~(step - 1);
 }
 
-static void *cache_take(size_t cap) {
-    void *p = NULL;
-    pthread_mutex_lock(&cache.lock);
-    for (size_t i = cache.n; i-- > 0;) {  /* the most recently freed first */
-        if (cache.cap[i] != cap) continue;
-        p = cache.p[i];
-        cache.bytes -= cap;
-        cache.n--;
-        memmove(&cache.p[i], &cache.p[i + 1], (cache.n - i) * sizeof cache.p[0]);
-        memmove(&cache.cap[i], &cache.cap[i + 1], (cache.n - i) * sizeof cache.cap[0]);
-        break;
+/* The slot row of a class capacity. */
+static size_t class_index(size_t cap) {
+    size_t top = CACHE_MIN, log = 0;
+    while (top <= cap / 2) {
+        top *= 2;
+        log++;
     }
-    pthread_mutex_unlock(&cache.lock);
-    return p;
+    return 4 * log + (cap - top) / (top / 4);
 }
 
-/* Keep p (capacity cap), evicting the oldest blocks to make room. */
+static size_t cap_of_index(size_t i) { return (CACHE_MIN << (i / 4)) / 4 * (4 + i % 4); }
+
+static void *cache_take(size_t cap) {
+    _Atomic(void *) *row = cache_slot[class_index(cap)];
+    for (size_t k = 0; k < CACHE_PER_CLASS; k++) {
+        void *p = atomic_exchange(&row[k], NULL);
+        if (p) {
+            atomic_fetch_sub(&cache_bytes, cap);
+            return p;
+        }
+    }
+    return NULL;
+}
+
+/* Free one kept block, of another class than the one being kept, so that the classes of
+ * documents no longer loaded do not hold the budget for ever. */
+static void cache_evict_one(size_t except) {
+    unsigned at = atomic_fetch_add(&cache_evict_at, 1);
+    for (size_t j = 0; j < CACHE_CLASSES * CACHE_PER_CLASS; j++) {
+        size_t s = (at + j) % (CACHE_CLASSES * CACHE_PER_CLASS), i = s / CACHE_PER_CLASS;
+        if (i == except) continue;
+        void *p = atomic_exchange(&cache_slot[i][s % CACHE_PER_CLASS], NULL);
+        if (p) {
+            atomic_fetch_sub(&cache_bytes, cap_of_index(i));
+            free(p);
+            return;
+        }
+    }
+}
+
+/* Keep p (capacity cap) if its class has a free slot and the budget allows. */
 static void cache_put(void *p, size_t cap) {
-    void *evict[CACHE_SLOTS];
-    size_t k = 0;
-    pthread_mutex_lock(&cache.lock);
-    size_t drop = 0;
-    while (drop < cache.n && (cache.n - drop >= CACHE_SLOTS || cache.bytes + cap > CACHE_BYTES)) {
-        evict[k++] = cache.p[drop];
-        cache.bytes -= cache.cap[drop];
-        drop++;
+    size_t i = class_index(cap);
+    if (atomic_fetch_add(&cache_bytes, cap) + cap > CACHE_BYTES) {
+        atomic_fetch_sub(&cache_bytes, cap);
+        cache_evict_one(i);
+        free(p);
+        return;
     }
-    if (drop) {
-        cache.n -= drop;
-        memmove(&cache.p[0], &cache.p[drop], cache.n * sizeof cache.p[0]);
-        memmove(&cache.cap[0], &cache.cap[drop], cache.n * sizeof cache.cap[0]);
+    for (size_t k = 0; k < CACHE_PER_CLASS; k++) {
+        void *none = NULL;
+        if (atomic_compare_exchange_strong(&cache_slot[i][k], &none, p)) return;
     }
-    cache.p[cache.n] = p;
-    cache.cap[cache.n] = cap;
-    cache.n++;
-    cache.bytes += cap;
-    pthread_mutex_unlock(&cache.lock);
-    for (size_t i = 0; i < k; i++) free(evict[i]);
+    atomic_fetch_sub(&cache_bytes, cap);
+    free(p);
 }
 
 static void *std_malloc(void *ctx, size_t n) {
