@@ -250,6 +250,19 @@ static jlp__chunk *arena_new_chunk(jlp__arena *a, size_t payload, bool *limit_hi
     return c;
 }
 
+/* Link chunk c behind the head, which keeps its free space for small allocations (or
+ * make it the head, without free space, in an empty arena). */
+static void link_behind_head(jlp__arena *a, jlp__chunk *c) {
+    if (a->head) {
+        c->next = a->head->next;
+        a->head->next = c;
+    } else {
+        c->next = NULL;
+        a->head = c;
+        a->cur = a->end = (uint8_t *)c + c->size;
+    }
+}
+
 void *jlp__arena_alloc_slow(jlp__arena *a, size_t n, bool *limit_hit) {
     size_t need = (n + 15u) & ~(size_t)15u;
     if (need < n) return NULL;
@@ -258,14 +271,7 @@ void *jlp__arena_alloc_slow(jlp__arena *a, size_t n, bool *limit_hit) {
          * its free space for small allocations. */
         jlp__chunk *c = arena_new_chunk(a, need, limit_hit);
         if (!c) return NULL;
-        if (a->head) {
-            c->next = a->head->next;
-            a->head->next = c;
-        } else {
-            c->next = NULL;
-            a->head = c;
-            a->cur = a->end = (uint8_t *)c + c->size;
-        }
+        link_behind_head(a, c);
         return (uint8_t *)c + CHUNK_HEADER;
     }
     jlp__chunk *c = arena_new_chunk(a, a->next_size, limit_hit);
@@ -308,15 +314,7 @@ static void *slab_block_new(jlp__arena *a, size_t n, bool *limit_hit) {
         jlp__chunk *s = jlp__malloc(a->alc, SLAB_SIZE);
         if (!s) return NULL;
         s->size = SLAB_SIZE;
-        /* behind the head, which keeps its free space for small allocations */
-        if (a->head) {
-            s->next = a->head->next;
-            a->head->next = s;
-        } else {
-            s->next = NULL;
-            a->head = s;
-            a->cur = a->end = (uint8_t *)s + s->size;
-        }
+        link_behind_head(a, s);
         /* after the slab's header; payloads (behind their block's header) start on 64 */
         a->slab_cur = (uint8_t *)s + 64 - CHUNK_HEADER;
         a->slab_end = (uint8_t *)s + SLAB_SIZE;
@@ -376,15 +374,7 @@ void *jlp__arena_block_grow(jlp__arena *a, void *p, size_t n, bool *limit_hit) {
 void jlp__arena_block_keep(jlp__arena *a, void *p) {
     jlp__chunk *c = (jlp__chunk *)(void *)((uint8_t *)p - CHUNK_HEADER);
     if (c->next == SLAB_BLOCK) return; /* its slab is the arena's already */
-    /* behind the head, which keeps its free space for small allocations */
-    if (a->head) {
-        c->next = a->head->next;
-        a->head->next = c;
-    } else {
-        c->next = NULL;
-        a->head = c;
-        a->cur = a->end = (uint8_t *)c + c->size;
-    }
+    link_behind_head(a, c);
 }
 
 void jlp__arena_block_drop(jlp__arena *a, void *p) {
