@@ -264,8 +264,10 @@ TEST(small_file_one_read) {
     CHECK(write(fd, pk, sizeof pk - 1) == (ssize_t)(sizeof pk - 1));
     close(fd);
     long base0 = read_calls(), base1 = read_calls();
+    const char *pre = getenv("LD_PRELOAD");
+    if (pre && strstr(pre, "vgpreload")) base0 = -1; /* valgrind reads files of its own */
     if (base0 < 0) {
-        printf("  (no /proc/self/io: skipped)\n");
+        printf("  (no /proc/self/io, or under valgrind: skipped)\n");
         unlink(path);
         return;
     }
