@@ -3,7 +3,7 @@
  *
  *   bench_file [--mmap | --cow] [--threads N] [--inflate zlib] [--warmup N] [--warmup-file PATH] FILE [REPEAT]
  *   bench_file --alloc-touch NBYTES CHUNK [REPEAT [WARMUP]]
- *   bench_file --read-only [--warmup N] FILE [REPEAT]
+ *   bench_file --read-only | --read-reuse [--warmup N] FILE [REPEAT]
  *
  *   --mmap               load with jlp_read_opts.mmap = 1 (an uncompressed file is mapped
  *                        read-only and arrays point into the mapping); default: the file is
@@ -31,6 +31,10 @@
  *                        allocated like the library's big blocks (2 MiB aligned,
  *                        MADV_HUGEPAGE) plus the touch of 3 doubles: the floor of an
  *                        in-memory load that copies the file once (--warmup applies).
+ *   --read-reuse         as --read-only, but the buffer is allocated once and reused, as a
+ *                        repeated load reuses its memory: open, fstat, read() of the whole
+ *                        file into pages already faulted in, close; the floor of a warm
+ *                        copying load of a small file (the models group)
  *
  * Each timed load is: jlp_load_path(FILE, opts), then a touch of the data: for every
  * array reachable from the root (the root itself, or the values of a root dict/list),
@@ -200,7 +204,7 @@ static int parse_count(const char *s, long lo, long *out) {
 static void usage(void) {
     fprintf(stderr, "usage: bench_file [--mmap | --cow] [--threads N] [--inflate zlib] [--warmup N] [--warmup-file PATH] FILE [REPEAT]\n"
                     "       bench_file --alloc-touch NBYTES CHUNK [REPEAT [WARMUP]]\n"
-                    "       bench_file --read-only [--warmup N] FILE [REPEAT]\n");
+                    "       bench_file --read-only | --read-reuse [--warmup N] FILE [REPEAT]\n");
 }
 
 static void print_samples(const char *key, const double *v, long n) {
@@ -259,22 +263,25 @@ static int alloc_touch(const char *nbytes_s, const char *chunk_s, long repeat, l
 }
 
 /* --read-only: one read() pass of the whole file into a fresh huge-page-advised buffer. */
-static int read_only(const char *path, long repeat, long warmup) {
+static int read_only(const char *path, long repeat, long warmup, int reuse) {
     double *wall = malloc((size_t)repeat * sizeof *wall), *cpu = malloc((size_t)repeat * sizeof *cpu);
     if (!wall || !cpu) return 1;
     long baseline = peak_rss_kib();
     double sum = 0;
+    void *kept = NULL;
     for (long k = -warmup; k < repeat; k++) {
         double t0 = now_s(), c0 = cpu_s();
         int fd = open(path, O_RDONLY | O_CLOEXEC);
         struct stat st;
         if (fd < 0 || fstat(fd, &st) != 0) { perror(path); return 1; }
         size_t n = (size_t)st.st_size;
-        void *p = NULL;
-        if (posix_memalign(&p, HUGE_BLOCK, n ? n : 1) != 0) return 1;
+        void *p = kept;
+        if (!p) {
+            if (posix_memalign(&p, HUGE_BLOCK, n ? n : 1) != 0) return 1;
 #ifdef MADV_HUGEPAGE
-        madvise(p, n & ~(HUGE_BLOCK - 1), MADV_HUGEPAGE);
+            madvise(p, n & ~(HUGE_BLOCK - 1), MADV_HUGEPAGE);
 #endif
+        }
         size_t got = 0;
         while (got < n) {
             ssize_t r = read(fd, (char *)p + got, n - got > ((size_t)1 << 30) ? (size_t)1 << 30 : n - got);
@@ -289,7 +296,8 @@ static int read_only(const char *path, long repeat, long warmup) {
         memcpy(&d[2], (char *)p + n - 8, 8);
         sum = d[0] + d[1] + d[2];
         double t1 = now_s(), c1 = cpu_s();
-        free(p);
+        if (reuse) kept = p;
+        else free(p);
         if (k >= 0) {
             wall[k] = t1 - t0;
             cpu[k] = c1 - c0;
@@ -304,6 +312,7 @@ static int read_only(const char *path, long repeat, long warmup) {
     printf("checksum_bytes=%.17g\n", sum);
     free(wall);
     free(cpu);
+    free(kept);
     return fflush(stdout) ? 1 : 0;
 }
 
@@ -325,6 +334,8 @@ int main(int argc, char **argv) {
     for (; i < argc && argv[i][0] == '-'; i++) {
         if (!strcmp(argv[i], "--read-only")) {
             read_mode = 1;
+        } else if (!strcmp(argv[i], "--read-reuse")) {
+            read_mode = 2;
         } else if (!strcmp(argv[i], "--mmap")) {
             opts.mmap = JLP_MMAP_READONLY;
         } else if (!strcmp(argv[i], "--cow")) {
@@ -348,7 +359,7 @@ int main(int argc, char **argv) {
     if (i >= argc || argc - i > 2) { usage(); return 2; }
     path = argv[i];
     if (argc - i == 2 && !parse_count(argv[i + 1], 1, &repeat)) { usage(); return 2; }
-    if (read_mode) return read_only(path, repeat, warmup);
+    if (read_mode) return read_only(path, repeat, warmup, read_mode == 2);
 
     jlp_error err;
     if (warm_file) {

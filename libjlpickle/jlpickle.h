@@ -202,7 +202,9 @@ JLP_API const char *jlp_strerror(jlp_code code);
  * asked for to use malloc/realloc/free. The hooks receive the sizes, so an allocator can
  * account without headers. Hooks are called from whichever thread uses the object they
  * allocate for; they must be thread-safe if the caller shares one jlp_alc between
- * threads.
+ * threads. (The default maps blocks of 2 MiB or more itself, for huge pages, and keeps up
+ * to 8 MiB of freed blocks from 64 KiB to 2 MiB for reuse by the next document, so that
+ * loading the same model again does not fault fresh pages in; it is thread-safe.)
  * ===================================================================================== */
 
 typedef struct jlp_alc {

@@ -124,6 +124,8 @@ typedef struct jlp__arena {
                              between the arenas of one document) */
     uint64_t limit;       /* 0 = none */
     size_t next_size;     /* size of the next regular chunk (grows geometrically) */
+    uint8_t *slab_cur, *slab_end; /* free space of the slab that large blocks are cut
+                                     from one after another (alloc.c), or NULL */
 } jlp__arena;
 
 void jlp__arena_init(jlp__arena *a, const jlp_alc *alc, uint64_t limit);

@@ -280,6 +280,10 @@ size_t jlp__src_fill(jlp_source *s, size_t need) {
     s->cur = s->buf;
     s->end = s->buf + have;
     while (have < need) {
+        /* A regular file read up to the size it had when opened has ended: the read()
+         * that would return 0 costs a syscall, a third of loading a small model. (Bytes
+         * appended since are not read, as they were not for a payload: size_hint.) */
+        if (s->size_hint && s->end_off >= s->size_hint && s->pull == pull_fd) { s->at_end = true; break; }
         size_t ask = s->cap - have;
         if (ask > s->read_ask && need - have <= s->read_ask) ask = s->read_ask;
         if (s->read_ask < SOURCE_BUF_INITIAL) s->read_ask *= 2;

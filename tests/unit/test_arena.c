@@ -10,6 +10,7 @@
 #include "../../libjlpickle/common/common.h"
 
 #include <stdbool.h>
+#include <sys/resource.h>
 
 /* A malloc-backed allocator that counts live bytes and checks each free's size. */
 typedef struct counter {
@@ -181,4 +182,132 @@ TEST(blocks_kept_and_dropped) {
     jlp__arena_release(&a);
     CHECK_INT(ctr.live, 0);
     CHECK_INT(ctr.bad_sizes, 0);
+}
+
+/* The default allocator keeps freed blocks of 64 KiB to 2 MiB for the next allocation
+ * of their size class: a document freed and loaded again reuses pages already faulted
+ * in. Before, glibc returned the freed top of its heap to the kernel and the same load
+ * faulted every page in again (about 170 pages for each of these blocks). */
+static long minor_faults(void) {
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_minflt;
+}
+
+/* Page faults are the process's own only without a sanitizer's shadow memory or
+ * valgrind's (which fault on their own): the counts are checked only then. */
+static bool faults_are_ours(void) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+    return false;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || __has_feature(memory_sanitizer)
+    return false;
+#endif
+#endif
+    const char *pre = getenv("LD_PRELOAD");
+    return !(pre && strstr(pre, "vgpreload"));
+}
+
+TEST(default_alc_reuses_freed_blocks) {
+    const jlp_alc *d = jlp__alc_default();
+    enum { N = 4, SIZE = 700000 };
+    uint8_t *b[N];
+    for (int round = 0; round < 3; round++) {
+        long before = minor_faults();
+        for (int i = 0; i < N; i++) {
+            b[i] = jlp__malloc(d, SIZE);
+            CHECK(b[i] != NULL);
+            memset(b[i], round + i, SIZE);
+        }
+        long faults = minor_faults() - before;
+        if (round > 0 && faults_are_ours()) CHECK(faults < 64); /* 4 x 171 pages when fresh */
+        for (int i = 0; i < N; i++) CHECK_INT(b[i][SIZE - 1], round + i);
+        for (int i = N; i-- > 0;) jlp__free(d, b[i], SIZE);
+    }
+    /* a size of the same class (700000 and 720000: 768 KiB) gets a kept block, and a
+     * realloc within the class stays in place */
+    uint8_t *p = jlp__malloc(d, 720000);
+    CHECK(p != NULL);
+    p[0] = 1;
+    uint8_t *q = jlp__realloc(d, p, 720000, 786432);
+    CHECK(q == p);
+    CHECK_INT(q[0], 1);
+    q[786431] = 2;
+    /* across classes and out of the range: the bytes move with the block */
+    q = jlp__realloc(d, q, 786432, 1000);
+    CHECK(q != NULL);
+    CHECK_INT(q[0], 1);
+    q = jlp__realloc(d, q, 1000, 1500000);
+    CHECK(q != NULL);
+    CHECK_INT(q[0], 1);
+    q[1499999] = 3;
+    q = jlp__realloc(d, q, 1500000, 3 << 20);
+    CHECK(q != NULL);
+    CHECK_INT(q[0], 1);
+    CHECK_INT(q[1499999], 3);
+    jlp__free(d, q, 3 << 20);
+}
+
+/* Whether the kernel gives huge pages to mappings advised MADV_HUGEPAGE. */
+static bool thp_madvise(void) {
+    FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
+    if (!f) return false;
+    char line[128] = "";
+    bool on = fgets(line, sizeof line, f) && (strstr(line, "[always]") || strstr(line, "[madvise]"));
+    fclose(f);
+    return on;
+}
+
+/* Blocks of 2 to 16 MiB of the default allocator are cut one after another from a
+ * shared slab (huge pages without a partial 4 KiB-paged tail each); a dropped newest
+ * block gives its room back, a grown one moves out with its bytes, and the limit counts
+ * each block's own size. */
+TEST(default_alc_large_blocks_share_slabs) {
+    jlp__arena a;
+    jlp__arena_init(&a, NULL, 0);
+    enum { COLS = 20, SIZE = 3000000 };
+    uint8_t *b[COLS];
+    long before = minor_faults();
+    for (int i = 0; i < COLS; i++) {
+        b[i] = jlp__arena_block_new(&a, SIZE, NULL);
+        CHECK(b[i] != NULL);
+        if (!b[i]) return;
+        CHECK_INT((uintptr_t)b[i] % 64, 0);
+        memset(b[i], i + 1, SIZE);
+        jlp__arena_block_keep(&a, b[i]);
+    }
+    long faults = minor_faults() - before;
+    /* 3000000 + 16 bytes, each next block 64-aligned: 3000064 apart within a slab */
+    CHECK(b[1] == b[0] + 3000064);
+    CHECK_INT(a.total, (uint64_t)COLS * (SIZE + 16));
+    /* each block alone: a huge page and 220 4 KiB pages, 4,420 faults in all */
+    if (thp_madvise() && faults_are_ours()) CHECK(faults < 1000);
+    for (int i = 0; i < COLS; i++) CHECK(b[i][0] == i + 1 && b[i][SIZE - 1] == i + 1);
+    /* the newest block dropped: the next one takes its place */
+    uint8_t *x = jlp__arena_block_new(&a, SIZE, NULL);
+    CHECK(x != NULL);
+    jlp__arena_block_drop(&a, x);
+    CHECK_INT(a.total, (uint64_t)COLS * (SIZE + 16));
+    uint8_t *y = jlp__arena_block_new(&a, 2 << 20, NULL);
+    CHECK(y == x);
+    /* grown past the slab's range: a block of its own, bytes kept */
+    memset(y, 9, 2 << 20);
+    uint8_t *z = jlp__arena_block_grow(&a, y, 20 << 20, NULL);
+    CHECK(z != NULL && z != y);
+    if (z) {
+        CHECK(z[0] == 9 && z[(2 << 20) - 1] == 9);
+        z[(20 << 20) - 1] = 1;
+        jlp__arena_block_keep(&a, z);
+    }
+    CHECK_INT(a.total, (uint64_t)COLS * (SIZE + 16) + (20 << 20) + 16);
+    jlp__arena_release(&a);
+    CHECK_INT(a.total, 0);
+    /* the limit: a block that does not fit is refused, with limit_hit */
+    jlp__arena_init(&a, NULL, 5 << 20);
+    bool hit = false;
+    CHECK(jlp__arena_block_new(&a, 3 << 20, &hit) != NULL);
+    CHECK(!hit);
+    CHECK(jlp__arena_block_new(&a, 3 << 20, &hit) == NULL);
+    CHECK(hit);
+    jlp__arena_release(&a);
 }
