@@ -58,7 +58,7 @@ jlp_code jlp__sink_finish(jlp__sink *s);
 void jlp__sink_release(jlp__sink *s);
 
 /** What a dump writes into its sink (everything but finishing it); `ctx` is the
- *  body's own. dump.c runs a body over a callback, FILE, descriptor, memory or a path
+ *  body's own. output.c runs a body over a callback, FILE, descriptor, memory or a path
  *  written atomically, so every format's writer (pickle/dump.c, .npy, .npz) reuses it. */
 typedef jlp_code (*jlp__dump_body)(jlp__sink *s, const void *ctx, jlp_error *err);
 

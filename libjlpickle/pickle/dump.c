@@ -1,6 +1,6 @@
 /*
  * dump.c - the jlp_dump_* entry points: arguments checked, options resolved, and the
- * writer (writer.c) run as the body of a dump (io/dump.c chooses the codec, sets up the
+ * writer (writer.c) run as the body of a dump (io/output.c chooses the codec, sets up the
  * sink and writes files atomically).
  */
 #include "vm.h"

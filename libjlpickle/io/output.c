@@ -1,5 +1,5 @@
 /*
- * dump.c - running a dump: choosing the codec (by option or by the file name's
+ * output.c - running a dump: choosing the codec (by option or by the file name's
  * extension, as joblib does), setting up the sink over a callback, FILE, descriptor or
  * memory, and writing files atomically. What is written is a body of the format's own
  * (the pickle writer's entry points are pickle/dump.c, .npy and .npz have theirs).
