@@ -61,7 +61,7 @@ if [ -z "${SAN_ONLY:-}" ]; then
     # The unit tests again under valgrind's memcheck (definite leaks are errors), with
     # JLP_QUICK=1 (fewer golden files and rounds) and without the stress tests that
     # would take most of valgrind's time (the ASan pass runs them). A test that measures
-    # time (a ratio or a bound, through now_sec(), clock_gettime, getrusage or clock()
+    # time (a ratio or a bound, through now_sec(), cpu_ratio(), clock_gettime, getrusage or clock()
     # in its own body) is left out as well: valgrind's slowdown is no property of the
     # library. Timing done in a helper must be named in vskip.
     if [ -n "$QUICK" ]; then
@@ -81,7 +81,7 @@ if [ -z "${SAN_ONLY:-}" ]; then
             esac
             timed=$(awk '/^TEST\(/ { t = $0; sub(/^TEST\(/, "", t); sub(/\).*/, "", t); next }
                 /^}/ { t = "" }
-                t != "" && /now_sec\(|clock_gettime|CLOCK_[A-Z]+|getrusage|[^_a-z]clock\(\)/ { print t }' \
+                t != "" && /now_sec\(|cpu_ratio\(|clock_gettime|CLOCK_[A-Z]+|getrusage|[^_a-z]clock\(\)/ { print t }' \
                 "tests/unit/$n.c" | sort -u | tr '\n' '|' | sed 's/|$//')
             [ -n "$timed" ] && vskip="${vskip:+$vskip|}^($timed)\$"
             names=
