@@ -191,6 +191,14 @@ static bool obj_shape_ok(const jlp_val *shape) {
     return true;
 }
 
+static jlp_code subclass_check(jlp__vm *m, const jlp_val *subclass) {
+    if (!subclass) return jlp__vm_fail(m, JLP_E_BAD_ARRAY, "NumpyArrayWrapper state has no subclass");
+    if (subclass->type != JLP_GLOBAL)
+        return jlp__vm_fail(m, JLP_E_BAD_ARRAY, "NumpyArrayWrapper subclass is %s, not a class",
+                            jlp__a_type(subclass));
+    return JLP_OK;
+}
+
 static jlp_code numpy_wrapper(jlp__vm *m, jlp_val *state, jlp_val **out, jlp__wrapper_event *ev) {
     jlp_val *dtype = state_get(state, "dtype", NULL);
     jlp_val *shape_v = state_get(state, "shape", NULL);
@@ -213,11 +221,13 @@ static jlp_code numpy_wrapper(jlp__vm *m, jlp_val *state, jlp_val **out, jlp__wr
         return jlp__vm_fail(m, JLP_E_BAD_ARRAY, "NumpyArrayWrapper shape is %s, not a tuple",
                             jlp__a_type(shape_v));
     /* joblib compares the subclass with ndarray and memmap and calls
-     * _reconstruct(subclass, (0,), 'b') for anything else: it must be a class */
-    if (!subclass) return jlp__vm_fail(m, JLP_E_BAD_ARRAY, "NumpyArrayWrapper state has no subclass");
-    if (subclass->type != JLP_GLOBAL)
-        return jlp__vm_fail(m, JLP_E_BAD_ARRAY, "NumpyArrayWrapper subclass is %s, not a class",
-                            jlp__a_type(subclass));
+     * _reconstruct(subclass, (0,), 'b') for anything else: it must be a class. joblib
+     * looks at it after reading the payload: a scan reading reads an object array's
+     * nested pickle first, as joblib does, and stops after it (SD-27). */
+    if (!m->lenient) {
+        jlp_code sc = subclass_check(m, subclass);
+        if (sc) return sc;
+    }
     uint64_t *shape = NULL;
     uint32_t ndim = 0;
     jlp__np np = jlp__vm_np(m);
@@ -354,6 +364,7 @@ static jlp_code numpy_wrapper(jlp__vm *m, jlp_val *state, jlp_val **out, jlp__wr
         c = jlp__array_place(&np, a);
         if (c) return c;
     }
+    if (m->lenient && (c = subclass_check(m, subclass))) return c;
     jlp__ndarray *a = jlp__arr(arr);
     /* the outer stream's memo may share the wrapper's dtype node; the nested pickle of
      * an object array has its own */

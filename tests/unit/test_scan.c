@@ -686,12 +686,15 @@ static void put_str(char *p, size_t *k, const char *s) {
 /* A protocol-2 NumpyArrayWrapper made by NEWOBJ and given its state by BUILD, the way
  * joblib writes it: subclass numpy.ndarray, `shape` and `dtype` as opcodes (dtype NULL:
  * no key), order 'C' (or no key), allow_mmap False, numpy_array_alignment_bytes as
- * opcodes (NULL: no key). @return the offset of the BUILD. */
-static size_t put_wrapper(char *p, size_t *k, const char *shape, const char *dtype, bool order,
-                          const char *align) {
+ * opcodes (NULL: no key); put_wrapper_sub: `subclass` as opcodes (NULL: no key).
+ * @return the offset of the BUILD. */
+static size_t put_wrapper_sub(char *p, size_t *k, const char *shape, const char *dtype, bool order,
+                              const char *align, const char *subclass) {
     PUT(p, k, "cjoblib.numpy_pickle\nNumpyArrayWrapper\n)\x81}(");
-    put_str(p, k, "subclass");
-    PUT(p, k, "cnumpy\nndarray\n");
+    if (subclass) {
+        put_str(p, k, "subclass");
+        put(p, k, subclass, strlen(subclass));
+    }
     put_str(p, k, "shape");
     put(p, k, shape, strlen(shape));
     if (order) {
@@ -712,6 +715,11 @@ static size_t put_wrapper(char *p, size_t *k, const char *shape, const char *dty
     size_t at = *k;
     PUT(p, k, "b");
     return at;
+}
+
+static size_t put_wrapper(char *p, size_t *k, const char *shape, const char *dtype, bool order,
+                          const char *align) {
+    return put_wrapper_sub(p, k, shape, dtype, order, align, "cnumpy\nndarray\n");
 }
 
 /* numpy.dtype(code, False, True), no NUL byte (the parts are C strings) */
@@ -777,6 +785,38 @@ TEST(joblib_wrapper_read_as_joblib_reads_it) {
         CHECK(d == NULL);
         if (!d) CHECK_ERR(e, JLP_E_BAD_ARRAY, build_at);
         jlp_doc_free(d);
+    }
+}
+
+/* SD-27: joblib looks at the wrapper's subclass only after reading the payload, so the
+ * names of an object array's nested pickle are resolved before it fails on a subclass
+ * that is a str or missing: the joblib reading judges them (os.system in the array),
+ * then stops at the wrapper's BUILD. Failed before: the reading stopped first, os.system
+ * was not among the findings. */
+TEST(joblib_wrapper_subclass_after_payload) {
+    static const char payload[] =
+        "\x80\x02" "cnumpy.core.multiarray\n_reconstruct\ncnumpy\nndarray\nK\x00\x85" "C\x01" "b\x87R"
+        "(K\x01K\x01\x85" DTYPE("O8") "\x89]cos\nsystem\natb.";
+    for (int i = 0; i < 2; i++) {
+        char p[512];
+        size_t k = 0;
+        PUT(p, &k, "\x80\x02");
+        size_t build_at = put_wrapper_sub(p, &k, "K\x01\x85", DTYPE("O"), false, "K\x10", i ? NULL : "Vx\n");
+        size_t sys_at = k;
+        while (memcmp(payload + (sys_at - k), "cos\n", 4)) sys_at++;
+        PUT(p, &k, payload);
+        PUT(p, &k, "0csubprocess\ncheck_output\n(S'true'\ntR.");
+        jlp_scan_report *r = scan_bytes(p, k, NULL);
+        CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_DANGEROUS);
+        CHECK_FINDING(r, JLP_READING_JOBLIB, "global", "os", "system", JLP_VERDICT_DANGEROUS, sys_at);
+        CHECK(find(r, JLP_READING_JOBLIB, "global", "subprocess", "check_output") == NULL);
+        const jlp_error *e = jlp_report_error(r);
+        CHECK(e != NULL);
+        if (e) CHECK_ERR(*e, JLP_E_BAD_ARRAY, build_at);
+        jlp_report_free(r);
+        jlp_error le;
+        CHECK(jlp_load_mem(p, k, NULL, NULL, &le) == NULL);
+        CHECK_ERR(le, JLP_E_BAD_ARRAY, build_at);
     }
 }
 
