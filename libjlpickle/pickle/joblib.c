@@ -174,17 +174,41 @@ static bool is_dtype_class(const jlp_val *v) {
     return nl >= 5 && !memcmp(name + nl - 5, "dtype", 5) && (nl == 5 || name[nl - 6] == '.');
 }
 
+/* Whether Python's int() of this text (a str, bytes or bytearray) is an int64, as
+ * numpy.int64(text) wants: blanks around, a sign, decimal digits with single
+ * underscores between them. (int() also takes non-ASCII digits and blanks: not here.) */
+static bool text_int_ok(const char *p, size_t n) {
+    size_t i = 0;
+    while (n && strchr(" \t\n\v\f\r", p[n - 1]) && p[n - 1]) n--;
+    while (i < n && strchr(" \t\n\v\f\r", p[i]) && p[i]) i++;
+    bool neg = i < n && p[i] == '-';
+    if (i < n && (p[i] == '-' || p[i] == '+')) i++;
+    uint64_t v = 0, max = neg ? (uint64_t)1 << 63 : ((uint64_t)1 << 63) - 1;
+    size_t digits = 0;
+    for (; i < n; i++) {
+        if (p[i] == '_' && digits && i + 1 < n && p[i + 1] >= '0' && p[i + 1] <= '9') continue;
+        if (p[i] < '0' || p[i] > '9') return false;
+        unsigned d = (unsigned)(p[i] - '0');
+        if (v > (max - d) / 10) return false; /* OverflowError */
+        v = v * 10 + d;
+        digits++;
+    }
+    return digits > 0;
+}
+
 /* What joblib's read_array asks of the shape of an object array, whose payload is a
  * nested pickle: len(shape) and numpy.int64(x) of each dimension, multiplied with
  * int64 wrap-around; nothing else (numpy.empty is never called). So a negative
  * dimension, a bool, a float in int64's range, or more dimensions than numpy allows
- * read on. (numpy.int64 of a str or bytes of digits also passes: not taken here.) */
+ * read on, and so does a str or bytes int() reads as an int64. */
 static bool obj_shape_ok(const jlp_val *shape) {
     if (shape->type != JLP_TUPLE && shape->type != JLP_LIST) return false;
     for (size_t i = 0; i < shape->u.seq.n; i++) {
         const jlp_val *x = shape->u.seq.v[i];
         if (x->type == JLP_INT || x->type == JLP_BOOL) continue;
         if (x->type == JLP_FLOAT && x->u.f >= -9223372036854775808.0 && x->u.f < 9223372036854775808.0)
+            continue;
+        if ((x->type == JLP_STR || x->type == JLP_BYTES || x->type == JLP_BYTEARRAY) && text_int_ok(x->u.s.p, x->u.s.n))
             continue;
         return false; /* a big int overflows, NaN and others fail */
     }

@@ -732,11 +732,11 @@ static const char obj_payload[] =
 /* Issue class 1 (SD-27): joblib's read_array skips `padding length` bytes whatever they
  * are (more than 16, not 0xff) whenever numpy_array_alignment_bytes is not None (a str,
  * 0), reads an object array's nested pickle whatever the shape's dimensions (negative,
- * bool, float, more than numpy's 32) and takes the class numpy.dtype for a dtype with
- * objects (its `hasobject` is a descriptor, true). Each case reads on to os.system in
- * the joblib reading, as joblib.load does (checked with tests/safety/pyreadings.py);
- * the loader refuses each. The shape, bool, float, 70-dimension and dtype-class cases
- * failed before: the joblib reading stopped at the wrapper, os.system was not found;
+ * bool, float, a str or bytes int() reads, more than numpy's 32) and takes the class
+ * numpy.dtype for a dtype with objects (its `hasobject` is a descriptor, true). Each
+ * case reads on to os.system in the joblib reading, as joblib.load does (checked with
+ * tests/safety/pyreadings.py); the loader refuses each. The shape, bool, float, text,
+ * 70-dimension and dtype-class cases failed before: the joblib reading stopped at the wrapper, os.system was not found;
  * the padding cases read on already. */
 TEST(joblib_wrapper_read_as_joblib_reads_it) {
     static const struct {
@@ -754,6 +754,7 @@ TEST(joblib_wrapper_read_as_joblib_reads_it) {
         {"\x88\x85", DTYPE("O"), "K\x10", NULL, 0, false, true},
         {"F2.0\n\x85", DTYPE("O"), "K\x10", NULL, 0, false, true},
         {NULL /* 70 dimensions */, DTYPE("O"), "K\x10", NULL, 0, false, true},
+        {"(V -3\nC\x03" "1_0t", DTYPE("O"), "K\x10", NULL, 0, false, true}, /* int(' -3'), int(b'1_0') */
         {"K\x01\x85", "cnumpy\ndtype\n", "K\x10", NULL, 0, true, true},
         {"K\x01\x85", "cnumpy.core.multiarray\ndtype\n", NULL, NULL, 0, true, true},
     };
@@ -821,12 +822,13 @@ TEST(joblib_wrapper_subclass_after_payload) {
 }
 
 /* SD-27: where joblib stops, the joblib reading stops: a state without dtype is an
- * AttributeError, a negative dimension of a u1 array a ValueError of numpy.empty. */
+ * AttributeError, a negative dimension of a u1 array a ValueError of numpy.empty, a
+ * dimension 'x' of an object array a ValueError of numpy.int64. */
 TEST(joblib_wrapper_stops_where_joblib_stops) {
     static const struct {
         const char *shape, *dtype;
-    } cases[] = {{"K\x01\x85", NULL}, {"J\xfb\xff\xff\xff\x85", DTYPE("u1")}};
-    for (size_t i = 0; i < 2; i++) {
+    } cases[] = {{"K\x01\x85", NULL}, {"J\xfb\xff\xff\xff\x85", DTYPE("u1")}, {"Vx\n\x85", DTYPE("O")}};
+    for (size_t i = 0; i < 3; i++) {
         char p[512];
         size_t k = 0;
         PUT(p, &k, "\x80\x02");
