@@ -163,6 +163,66 @@ static jlp_code read_past_frame(jlp__vm *m, uint64_t at, uint64_t n, const uint8
     return JLP_OK;
 }
 
+/* Whether `v` is the class numpy.dtype, named from numpy or one of its submodules
+ * (numpy.core.multiarray.dtype, ...; a protocol-4 walk "core.multiarray.dtype"). A
+ * scan reading may take a module that has no such name: Python stops at it anyway. */
+static bool is_dtype_class(const jlp_val *v) {
+    if (!v || v->type != JLP_GLOBAL) return false;
+    size_t ml, nl;
+    const char *mod = jlp_global_module(v, &ml), *name = jlp_global_name(v, &nl);
+    if (ml < 5 || memcmp(mod, "numpy", 5) || (ml > 5 && mod[5] != '.')) return false;
+    return nl >= 5 && !memcmp(name + nl - 5, "dtype", 5) && (nl == 5 || name[nl - 6] == '.');
+}
+
+/* Whether Python's int() of this text (a str, bytes or bytearray) is an int64, as
+ * numpy.int64(text) wants: blanks around, a sign, decimal digits with single
+ * underscores between them. (int() also takes non-ASCII digits and blanks: not here.) */
+static bool text_int_ok(const char *p, size_t n) {
+    size_t i = 0;
+    while (n && strchr(" \t\n\v\f\r", p[n - 1]) && p[n - 1]) n--;
+    while (i < n && strchr(" \t\n\v\f\r", p[i]) && p[i]) i++;
+    bool neg = i < n && p[i] == '-';
+    if (i < n && (p[i] == '-' || p[i] == '+')) i++;
+    uint64_t v = 0, max = neg ? (uint64_t)1 << 63 : ((uint64_t)1 << 63) - 1;
+    size_t digits = 0;
+    for (; i < n; i++) {
+        if (p[i] == '_' && digits && i + 1 < n && p[i + 1] >= '0' && p[i + 1] <= '9') continue;
+        if (p[i] < '0' || p[i] > '9') return false;
+        unsigned d = (unsigned)(p[i] - '0');
+        if (v > (max - d) / 10) return false; /* OverflowError */
+        v = v * 10 + d;
+        digits++;
+    }
+    return digits > 0;
+}
+
+/* What joblib's read_array asks of the shape of an object array, whose payload is a
+ * nested pickle: len(shape) and numpy.int64(x) of each dimension, multiplied with
+ * int64 wrap-around; nothing else (numpy.empty is never called). So a negative
+ * dimension, a bool, a float in int64's range, or more dimensions than numpy allows
+ * read on, and so does a str or bytes int() reads as an int64. */
+static bool obj_shape_ok(const jlp_val *shape) {
+    if (shape->type != JLP_TUPLE && shape->type != JLP_LIST) return false;
+    for (size_t i = 0; i < shape->u.seq.n; i++) {
+        const jlp_val *x = shape->u.seq.v[i];
+        if (x->type == JLP_INT || x->type == JLP_BOOL) continue;
+        if (x->type == JLP_FLOAT && x->u.f >= -9223372036854775808.0 && x->u.f < 9223372036854775808.0)
+            continue;
+        if ((x->type == JLP_STR || x->type == JLP_BYTES || x->type == JLP_BYTEARRAY) && text_int_ok(x->u.s.p, x->u.s.n))
+            continue;
+        return false; /* a big int overflows, NaN and others fail */
+    }
+    return true;
+}
+
+static jlp_code subclass_check(jlp__vm *m, const jlp_val *subclass) {
+    if (!subclass) return jlp__vm_fail(m, JLP_E_BAD_ARRAY, "NumpyArrayWrapper state has no subclass");
+    if (subclass->type != JLP_GLOBAL)
+        return jlp__vm_fail(m, JLP_E_BAD_ARRAY, "NumpyArrayWrapper subclass is %s, not a class",
+                            jlp__a_type(subclass));
+    return JLP_OK;
+}
+
 static jlp_code numpy_wrapper(jlp__vm *m, jlp_val *state, jlp_val **out, jlp__wrapper_event *ev) {
     jlp_val *dtype = state_get(state, "dtype", NULL);
     jlp_val *shape_v = state_get(state, "shape", NULL);
@@ -172,35 +232,47 @@ static jlp_code numpy_wrapper(jlp__vm *m, jlp_val *state, jlp_val **out, jlp__wr
     jlp_val *align = state_get(state, "numpy_array_alignment_bytes", &has_align);
     /* What joblib's NumpyArrayWrapper.read needs (J-2): every attribute it reads must
      * be there, or joblib.load fails with AttributeError after this BUILD. */
-    if (!dtype || dtype->type != JLP_DTYPE)
+    /* joblib asks dtype.hasobject only: the class numpy.dtype has that attribute (a
+     * descriptor, which is true), so joblib reads a nested pickle for it; a scan reading
+     * does the same (SD-27) */
+    bool dtype_class = m->lenient && is_dtype_class(dtype);
+    if ((!dtype || dtype->type != JLP_DTYPE) && !dtype_class)
         return jlp__vm_fail(m, JLP_E_BAD_ARRAY, "NumpyArrayWrapper state has no dtype");
+    bool has_obj = dtype_class || jlp__dt(dtype)->hasobject;
     if (!shape_v) return jlp__vm_fail(m, JLP_E_BAD_ARRAY, "NumpyArrayWrapper state has no shape");
     /* joblib takes len(shape): a bare int, which numpy itself accepts elsewhere, fails */
     if (shape_v->type != JLP_TUPLE && shape_v->type != JLP_LIST)
         return jlp__vm_fail(m, JLP_E_BAD_ARRAY, "NumpyArrayWrapper shape is %s, not a tuple",
                             jlp__a_type(shape_v));
     /* joblib compares the subclass with ndarray and memmap and calls
-     * _reconstruct(subclass, (0,), 'b') for anything else: it must be a class */
-    if (!subclass) return jlp__vm_fail(m, JLP_E_BAD_ARRAY, "NumpyArrayWrapper state has no subclass");
-    if (subclass->type != JLP_GLOBAL)
-        return jlp__vm_fail(m, JLP_E_BAD_ARRAY, "NumpyArrayWrapper subclass is %s, not a class",
-                            jlp__a_type(subclass));
-    uint64_t *shape;
-    uint32_t ndim;
+     * _reconstruct(subclass, (0,), 'b') for anything else: it must be a class. joblib
+     * looks at it after reading the payload: a scan reading reads an object array's
+     * nested pickle first, as joblib does, and stops after it (SD-27). */
+    if (!m->lenient) {
+        jlp_code sc = subclass_check(m, subclass);
+        if (sc) return sc;
+    }
+    uint64_t *shape = NULL;
+    uint32_t ndim = 0;
     jlp__np np = jlp__vm_np(m);
-    jlp_code c = jlp__shape_from_tuple(&np, shape_v, &shape, &ndim);
-    if (c) return c;
-    jlp__dtype_info *dt = jlp__dt(dtype);
-    uint64_t count, nbytes;
-    if (!jlp__array_size(dt, shape, ndim, &count, &nbytes))
-        return jlp__vm_fail(m, JLP_E_BAD_ARRAY, "array of shape and itemsize %llu overflows 64 bits",
-                            (unsigned long long)dt->itemsize);
+    jlp_code c = JLP_OK;
+    jlp__dtype_info *dt = dtype_class ? NULL : jlp__dt(dtype);
+    uint64_t count = 0, nbytes = 0;
+    if (!(has_obj && m->lenient && obj_shape_ok(shape_v))) {
+        /* an object array's shape is not used (the nested pickle makes the array), but
+         * the loader holds it to numpy's rules */
+        c = jlp__shape_from_tuple(&np, shape_v, &shape, &ndim);
+        if (c) return c;
+        if (!has_obj && !jlp__array_size(dt, shape, ndim, &count, &nbytes))
+            return jlp__vm_fail(m, JLP_E_BAD_ARRAY, "array of shape and itemsize %llu overflows 64 bits",
+                                (unsigned long long)dt->itemsize);
+    }
     /* the payload of a non-object array: joblib reads it in chunks of BUFFER_SIZE //
      * itemsize items (so item size 0 divides by zero, whatever the count) and reshapes
      * it by `order` */
-    if (dt->itemsize == 0 && !dt->hasobject)
+    if (!has_obj && dt->itemsize == 0)
         return jlp__vm_fail(m, JLP_E_BAD_ARRAY, "array dtype has itemsize 0 (joblib divides by it)");
-    if (!order_v && !dt->hasobject) return jlp__vm_fail(m, JLP_E_BAD_ARRAY, "NumpyArrayWrapper state has no order");
+    if (!order_v && !has_obj) return jlp__vm_fail(m, JLP_E_BAD_ARRAY, "NumpyArrayWrapper state has no order");
     /* joblib reads the payload from the file itself: a frame must not cover it (F-7).
      * Python reads it from past the frame pickle.py buffered, then goes on with the
      * frame's opcodes, then skips what it read; a scan reading does the same. */
@@ -213,7 +285,7 @@ static jlp_code numpy_wrapper(jlp__vm *m, jlp_val *state, jlp_val **out, jlp__wr
     ev->data_start = ev->data_end = file_at;
 
     jlp_val *arr;
-    if (dt->hasobject) {
+    if (has_obj) {
         /* A nested pickle whose result is the array (numpy's own reduce). */
         jlp_val *root;
         uint64_t at = file_at;
@@ -316,14 +388,15 @@ static jlp_code numpy_wrapper(jlp__vm *m, jlp_val *state, jlp_val **out, jlp__wr
         c = jlp__array_place(&np, a);
         if (c) return c;
     }
+    if (m->lenient && (c = subclass_check(m, subclass))) return c;
     jlp__ndarray *a = jlp__arr(arr);
     /* the outer stream's memo may share the wrapper's dtype node; the nested pickle of
      * an object array has its own */
-    if (dt->hasobject) a->wrapper_dtype = dtype;
-    else a->dtype = dtype;
+    if (has_obj && !dtype_class) a->wrapper_dtype = dtype;
+    else if (!has_obj) a->dtype = dtype;
     a->subclass = subclass;
-    if (!dt->hasobject && jlp_str_eq(order_v, "F")) a->order = 'F';
-    if (dt->hasobject) a->origin = has_align && align->type != JLP_NONE ? JLP_ORIGIN_WRAPPER_G2
+    if (!has_obj && jlp_str_eq(order_v, "F")) a->order = 'F';
+    if (has_obj) a->origin = has_align && align->type != JLP_NONE ? JLP_ORIGIN_WRAPPER_G2
                                  : has_align ? JLP_ORIGIN_WRAPPER_NOTELL : JLP_ORIGIN_WRAPPER_G1;
     *out = arr;
     return JLP_OK;

@@ -667,6 +667,182 @@ TEST(inst_without_mark_resolves_first) {
     jlp_report_free(r);
 }
 
+/* ---- SD-27: joblib's wrapper as joblib.read_array reads it -------------------------- */
+
+static void put(char *p, size_t *k, const void *s, size_t n) {
+    memcpy(p + *k, s, n);
+    *k += n;
+}
+#define PUT(p, k, lit) put(p, k, lit, sizeof(lit) - 1)
+
+/* a BINUNICODE str */
+static void put_str(char *p, size_t *k, const char *s) {
+    uint32_t n = (uint32_t)strlen(s);
+    p[(*k)++] = 'X';
+    for (int i = 0; i < 4; i++) p[(*k)++] = (char)(n >> (8 * i));
+    put(p, k, s, n);
+}
+
+/* A protocol-2 NumpyArrayWrapper made by NEWOBJ and given its state by BUILD, the way
+ * joblib writes it: subclass numpy.ndarray, `shape` and `dtype` as opcodes (dtype NULL:
+ * no key), order 'C' (or no key), allow_mmap False, numpy_array_alignment_bytes as
+ * opcodes (NULL: no key); put_wrapper_sub: `subclass` as opcodes (NULL: no key).
+ * @return the offset of the BUILD. */
+static size_t put_wrapper_sub(char *p, size_t *k, const char *shape, const char *dtype, bool order,
+                              const char *align, const char *subclass) {
+    PUT(p, k, "cjoblib.numpy_pickle\nNumpyArrayWrapper\n)\x81}(");
+    if (subclass) {
+        put_str(p, k, "subclass");
+        put(p, k, subclass, strlen(subclass));
+    }
+    put_str(p, k, "shape");
+    put(p, k, shape, strlen(shape));
+    if (order) {
+        put_str(p, k, "order");
+        put_str(p, k, "C");
+    }
+    if (dtype) {
+        put_str(p, k, "dtype");
+        put(p, k, dtype, strlen(dtype));
+    }
+    put_str(p, k, "allow_mmap");
+    PUT(p, k, "\x89");
+    if (align) {
+        put_str(p, k, "numpy_array_alignment_bytes");
+        put(p, k, align, strlen(align));
+    }
+    PUT(p, k, "u");
+    size_t at = *k;
+    PUT(p, k, "b");
+    return at;
+}
+
+static size_t put_wrapper(char *p, size_t *k, const char *shape, const char *dtype, bool order,
+                          const char *align) {
+    return put_wrapper_sub(p, k, shape, dtype, order, align, "cnumpy\nndarray\n");
+}
+
+/* numpy.dtype(code, False, True), no NUL byte (the parts are C strings) */
+#define DTYPE(code) "cnumpy\ndtype\nV" code "\n\x89\x88\x87R"
+/* the nested pickle of an object array: an empty one, as numpy reduces it */
+static const char obj_payload[] =
+    "\x80\x02" "cnumpy.core.multiarray\n_reconstruct\ncnumpy\nndarray\nK\x00\x85" "C\x01" "b\x87R"
+    "(K\x01K\x00\x85" DTYPE("O8") "\x89]tb.";
+
+/* Issue class 1 (SD-27): joblib's read_array skips `padding length` bytes whatever they
+ * are (more than 16, not 0xff) whenever numpy_array_alignment_bytes is not None (a str,
+ * 0), reads an object array's nested pickle whatever the shape's dimensions (negative,
+ * bool, float, a str or bytes int() reads, more than numpy's 32) and takes the class
+ * numpy.dtype for a dtype with objects (its `hasobject` is a descriptor, true). Each
+ * case reads on to os.system in the joblib reading, as joblib.load does (checked with
+ * tests/safety/pyreadings.py); the loader refuses each. The shape, bool, float, text,
+ * 70-dimension and dtype-class cases failed before: the joblib reading stopped at the wrapper, os.system was not found;
+ * the padding cases read on already. */
+TEST(joblib_wrapper_read_as_joblib_reads_it) {
+    static const struct {
+        const char *shape, *dtype, *align, *pad;
+        size_t pad_len;
+        bool order, object;
+    } cases[] = {
+        /* pad: length byte 32, 32 zero bytes, then the u1 data byte */
+        {"K\x01\x85", DTYPE("u1"), "K\x10",
+         "\x20\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\x07", 34, true, false},
+        {"K\x01\x85", DTYPE("u1"), "K\x10", "\x03" "abc\x07", 5, true, false},
+        {"K\x01\x85", DTYPE("u1"), "Vx\n", "\x02" "ab\x07", 4, true, false},
+        {"K\x01\x85", DTYPE("u1"), "I0\n", "\x00\x07", 2, true, false},
+        {"J\xfb\xff\xff\xff\x85", DTYPE("O"), "K\x10", NULL, 0, false, true},
+        {"\x88\x85", DTYPE("O"), "K\x10", NULL, 0, false, true},
+        {"F2.0\n\x85", DTYPE("O"), "K\x10", NULL, 0, false, true},
+        {NULL /* 70 dimensions */, DTYPE("O"), "K\x10", NULL, 0, false, true},
+        {"(V -3\nC\x03" "1_0t", DTYPE("O"), "K\x10", NULL, 0, false, true}, /* int(' -3'), int(b'1_0') */
+        {"K\x01\x85", "cnumpy\ndtype\n", "K\x10", NULL, 0, true, true},
+        {"K\x01\x85", "cnumpy.core.multiarray\ndtype\n", NULL, NULL, 0, true, true},
+    };
+    char dims[2 + 2 * 70 + 1];
+    size_t nd = 0;
+    dims[nd++] = '(';
+    for (int i = 0; i < 70; i++) dims[nd++] = 'K', dims[nd++] = '\x01';
+    dims[nd++] = 't';
+    dims[nd] = 0;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char p[1024];
+        size_t k = 0;
+        PUT(p, &k, "\x80\x02");
+        size_t build_at = put_wrapper(p, &k, cases[i].shape ? cases[i].shape : dims, cases[i].dtype,
+                                      cases[i].order, cases[i].align);
+        if (cases[i].object) PUT(p, &k, obj_payload);
+        else put(p, &k, cases[i].pad, cases[i].pad_len);
+        size_t sys_at = k + 1;
+        PUT(p, &k, "0cos\nsystem\n(S'true'\ntR.");
+        jlp_scan_report *r = scan_bytes(p, k, NULL);
+        if (!find(r, JLP_READING_JOBLIB, "call", "os", "system")) TH_FAIL("case %zu: os.system not reached", i);
+        CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_DANGEROUS);
+        CHECK(jlp_report_error(r) == NULL);
+        CHECK_FINDING(r, JLP_READING_JOBLIB, "global", "os", "system", JLP_VERDICT_DANGEROUS, sys_at);
+        CHECK_FINDING(r, JLP_READING_JOBLIB, "call", "os", "system", JLP_VERDICT_DANGEROUS, k - 2);
+        jlp_report_free(r);
+        jlp_error e;
+        jlp_doc *d = jlp_load_mem(p, k, NULL, NULL, &e);
+        CHECK(d == NULL);
+        if (!d) CHECK_ERR(e, JLP_E_BAD_ARRAY, build_at);
+        jlp_doc_free(d);
+    }
+}
+
+/* SD-27: joblib looks at the wrapper's subclass only after reading the payload, so the
+ * names of an object array's nested pickle are resolved before it fails on a subclass
+ * that is a str or missing: the joblib reading judges them (os.system in the array),
+ * then stops at the wrapper's BUILD. Failed before: the reading stopped first, os.system
+ * was not among the findings. */
+TEST(joblib_wrapper_subclass_after_payload) {
+    static const char payload[] =
+        "\x80\x02" "cnumpy.core.multiarray\n_reconstruct\ncnumpy\nndarray\nK\x00\x85" "C\x01" "b\x87R"
+        "(K\x01K\x01\x85" DTYPE("O8") "\x89]cos\nsystem\natb.";
+    for (int i = 0; i < 2; i++) {
+        char p[512];
+        size_t k = 0;
+        PUT(p, &k, "\x80\x02");
+        size_t build_at = put_wrapper_sub(p, &k, "K\x01\x85", DTYPE("O"), false, "K\x10", i ? NULL : "Vx\n");
+        size_t sys_at = k;
+        while (memcmp(payload + (sys_at - k), "cos\n", 4)) sys_at++;
+        PUT(p, &k, payload);
+        PUT(p, &k, "0csubprocess\ncheck_output\n(S'true'\ntR.");
+        jlp_scan_report *r = scan_bytes(p, k, NULL);
+        CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_DANGEROUS);
+        CHECK_FINDING(r, JLP_READING_JOBLIB, "global", "os", "system", JLP_VERDICT_DANGEROUS, sys_at);
+        CHECK(find(r, JLP_READING_JOBLIB, "global", "subprocess", "check_output") == NULL);
+        const jlp_error *e = jlp_report_error(r);
+        CHECK(e != NULL);
+        if (e) CHECK_ERR(*e, JLP_E_BAD_ARRAY, build_at);
+        jlp_report_free(r);
+        jlp_error le;
+        CHECK(jlp_load_mem(p, k, NULL, NULL, &le) == NULL);
+        CHECK_ERR(le, JLP_E_BAD_ARRAY, build_at);
+    }
+}
+
+/* SD-27: where joblib stops, the joblib reading stops: a state without dtype is an
+ * AttributeError, a negative dimension of a u1 array a ValueError of numpy.empty, a
+ * dimension 'x' of an object array a ValueError of numpy.int64. */
+TEST(joblib_wrapper_stops_where_joblib_stops) {
+    static const struct {
+        const char *shape, *dtype;
+    } cases[] = {{"K\x01\x85", NULL}, {"J\xfb\xff\xff\xff\x85", DTYPE("u1")}, {"Vx\n\x85", DTYPE("O")}};
+    for (size_t i = 0; i < 3; i++) {
+        char p[512];
+        size_t k = 0;
+        PUT(p, &k, "\x80\x02");
+        size_t build_at = put_wrapper(p, &k, cases[i].shape, cases[i].dtype, true, "K\x10");
+        PUT(p, &k, "\x01\x07" "0cos\nsystem\n(S'true'\ntR.");
+        jlp_scan_report *r = scan_bytes(p, k, NULL);
+        const jlp_error *e = jlp_report_error(r);
+        CHECK(e != NULL);
+        if (e) CHECK_ERR(*e, JLP_E_BAD_ARRAY, build_at);
+        CHECK(find(r, JLP_READING_JOBLIB, "global", "os", "system") == NULL);
+        jlp_report_free(r);
+    }
+}
+
 /* Issue class 6: a stream of many small pickles is no way around the opcode budget. The
  * budget holds for a reading as a whole (each pickle also costs a few dozen opcodes'
  * worth): 300,000 four-byte pickles with max_ops 100,000 stop after pickle 1,493 with a
