@@ -1149,3 +1149,50 @@ TEST(torch_load_from_bytes_budget) {
     jlp_report_free(r);
     free(p.p);
 }
+
+/* Issue 9: protocols 0 and 1 write a class instance as copy_reg._reconstructor(cls,
+ * __builtin__.object, None), which is object.__new__(cls) and no __init__:
+ * builtins.object is in the safe list (harvested from real protocol 0/1 pickles), the
+ * class built and a base other than object are judged as before. Failed before: the
+ * plain StandardScaler below was suspicious (builtins.object not in the safe list). */
+TEST(reconstructor_protocol0) {
+#define P0_RECONSTRUCTOR "ccopy_reg\n_reconstructor\n("
+    static const char plain[] = P0_RECONSTRUCTOR "csklearn.preprocessing._data\nStandardScaler\n"
+                                "c__builtin__\nobject\nNtR(dVwith_mean\nI01\nsb.";
+    jlp_scan_report *r = scan_bytes(plain, sizeof plain - 1, NULL);
+    CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_SAFE);
+    CHECK_INT(count_non_safe(r), 0);
+    CHECK(jlp_report_error(r) == NULL);
+    CHECK_INT(jlp_report_global_count(r), 3);
+    jlp_report_free(r);
+
+    /* a safe class with a dangerous base: Popen.__init__(obj, cmd) runs the command */
+    static const char popen[] = P0_RECONSTRUCTOR "csklearn.preprocessing._data\nStandardScaler\n"
+                                "csubprocess\nPopen\nVtrue\ntR.";
+    r = scan_bytes(popen, sizeof popen - 1, NULL);
+    CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_DANGEROUS);
+    CHECK_FINDING(r, JLP_READING_JOBLIB, "call", "copyreg", "_reconstructor", JLP_VERDICT_DANGEROUS, 95);
+    const jlp_finding *f = find(r, JLP_READING_JOBLIB, "call", "copyreg", "_reconstructor");
+    CHECK(f && strstr(f->reason, "subprocess.Popen (base: __new__ and __init__)") != NULL);
+    jlp_report_free(r);
+
+    /* the harmless base, a dangerous callable as the class built */
+    static const char sys_[] = P0_RECONSTRUCTOR "cos\nsystem\nc__builtin__\nobject\nNtR.";
+    r = scan_bytes(sys_, sizeof sys_ - 1, NULL);
+    CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_DANGEROUS);
+    CHECK_FINDING(r, JLP_READING_JOBLIB, "call", "copyreg", "_reconstructor", JLP_VERDICT_DANGEROUS, 59);
+    f = find(r, JLP_READING_JOBLIB, "call", "copyreg", "_reconstructor");
+    CHECK(f && strstr(f->reason, "os.system (class built)") != NULL);
+    CHECK_FINDING(r, JLP_READING_JOBLIB, "global", "builtins", "object", JLP_VERDICT_SAFE, 37);
+    CHECK_INT(count_non_safe(r), 6); /* os.system named and called, in each of the three readings */
+    jlp_report_free(r);
+
+    /* a dangerous function as the base */
+    static const char eval_[] = P0_RECONSTRUCTOR "csklearn.preprocessing._data\nStandardScaler\n"
+                                "c__builtin__\neval\nV1\ntR.";
+    r = scan_bytes(eval_, sizeof eval_ - 1, NULL);
+    CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_DANGEROUS);
+    CHECK_FINDING(r, JLP_READING_JOBLIB, "call", "copyreg", "_reconstructor", JLP_VERDICT_DANGEROUS, 92);
+    jlp_report_free(r);
+#undef P0_RECONSTRUCTOR
+}
