@@ -20,7 +20,7 @@ the generator fails unless the walk alone catches every gadget of seeds.MUST_CAT
 SAFE rules come from a harvest (rulegen/harvest.py): real instances of every
 scikit-learn estimator (fitted on a small data set, alone and in pipelines, column
 transformers and grid searches), numpy arrays of every dtype, dtypes, scalars, ufuncs,
-random generators and scipy.sparse matrices are pickled (protocols 2 and 5) and dumped
+random generators and scipy.sparse matrices are pickled (protocols 0, 1, 2 and 5) and dumped
 with joblib, and every global those pickles name is recorded. Each harvested name is
 reviewed by the same walk: it is safe only if constructing and restoring it reaches no
 primitive; the reason says so, or names the engine rule that narrows it. Every other

@@ -224,7 +224,7 @@ def main():
 
 
 def update_expected(path, failures, keep=False):
-    """Rewrite the generated block: benign failures by object (all six forms of it),
+    """Rewrite the generated block: benign failures by object (every form of it),
     pydiff failures by case; with keep, the entries already there stay."""
     with open(path) as f:
         head, _, old = f.read().partition(MARKER)

@@ -620,6 +620,38 @@ def _():
                                  pk.uni(CMD)) + pk.STOP
 
 
+def _reconstructor0(cls, base, state):
+    """copy_reg._reconstructor(cls, base, state) as protocol 0 writes it (Python 2 names,
+    MARK ... TUPLE)."""
+    return (pk.glob("copy_reg", "_reconstructor") + pk.MARK + cls + base + state + pk.TUPLE
+            + pk.REDUCE)
+
+
+@attack("reconstructor_p0_popen_base.pkl", "dangerous", "state",
+        "protocol 0 copy_reg._reconstructor(StandardScaler, Popen, cmd): a safe class built "
+        "with a dangerous base, whose __new__ and __init__ run on the object (Popen's stops "
+        "at its first own method here; the base is judged by name, whatever it is)")
+def _():
+    return _reconstructor0(pk.glob("sklearn.preprocessing._data", "StandardScaler"),
+                           pk.glob("subprocess", "Popen"), pk.uni0(CMD)) + pk.STOP
+
+
+@attack("reconstructor_p0_system_class.pkl", "dangerous", "state",
+        "protocol 0 copy_reg._reconstructor(os.system, object, None): the base is the "
+        "harmless one, the class built is a dangerous callable")
+def _():
+    return _reconstructor0(pk.glob("os", "system"), pk.glob("__builtin__", "object"),
+                           pk.NONE) + pk.STOP
+
+
+@attack("reconstructor_p0_eval_base.pkl", "dangerous", "state",
+        "protocol 0 copy_reg._reconstructor(StandardScaler, eval, code): a dangerous "
+        "function as the base")
+def _():
+    return _reconstructor0(pk.glob("sklearn.preprocessing._data", "StandardScaler"),
+                           pk.glob("__builtin__", "eval"), pk.uni0(PY)) + pk.STOP
+
+
 @attack("cython_unpickle_foreign_class.pkl", "suspicious", "state",
         "a Cython __pyx_unpickle_ helper asked to build a class of another module")
 def _():

@@ -17,10 +17,11 @@ objects of libjlpickle/scan/rulegen/torch_rules.py) are written with torch.save 
 zip and the legacy format and with pickle protocol 5 (NAME.pt, NAME.legacy.pt,
 NAME.p5.pkl).
 
-Every other object is written in six forms: joblib.dump with compress 0, 3 (zlib), lz4 and xz,
-and pickle.dumps with protocols 2 and 5 (NAME.c0.joblib, NAME.z3.joblib,
-NAME.lz4.joblib, NAME.xz.joblib, NAME.p2.pkl, NAME.p5.pkl). The scan must call every
-file safe.
+Every other object is written in eight forms: joblib.dump with compress 0, 3 (zlib), lz4
+and xz, and pickle.dumps with protocols 0, 1, 2 and 5 (NAME.c0.joblib, NAME.z3.joblib,
+NAME.lz4.joblib, NAME.xz.joblib, NAME.p0.pkl, NAME.p1.pkl, NAME.p2.pkl, NAME.p5.pkl);
+an object that copyreg's protocol 0/1 reduction refuses is written in the other six.
+The scan must call every file safe.
 
 Without --all, a sample is written: those reported models, plus N (default 40)
 others drawn with seed S (default: from the clock, printed, so a failing run can be
@@ -55,6 +56,8 @@ FORMATS = {
     "z3.joblib": ("joblib", 3),
     "lz4.joblib": ("joblib", "lz4"),
     "xz.joblib": ("joblib", "xz"),
+    "p0.pkl": ("pickle", 0),
+    "p1.pkl": ("pickle", 1),
     "p2.pkl": ("pickle", 2),
     "p5.pkl": ("pickle", 5),
 }
@@ -127,7 +130,17 @@ def main():
             table = TORCH_FORMATS if name.startswith("torch_") else FORMATS
             for fmt in formats if not name.startswith("torch_") else list(TORCH_FORMATS):
                 how, arg = table[fmt]
-                write(obj, os.path.join(args.outdir, "%s.%s" % (name, fmt)), how, arg)
+                path = os.path.join(args.outdir, "%s.%s" % (name, fmt))
+                try:
+                    write(obj, path, how, arg)
+                except (TypeError, pickle.PicklingError) as e:
+                    if how != "pickle" or arg >= 2:
+                        raise
+                    # copyreg's protocol 0/1 reduction refuses some objects (__slots__
+                    # without __getstate__, objects of C types without __reduce__)
+                    os.unlink(path)
+                    print("gen_benign: %s not picklable with protocol %d: %s" % (name, arg, e))
+                    continue
                 written += 1
     print("gen_benign: %d files of %d objects (%d not buildable)" % (
         written, len(chosen) - skipped, skipped))

@@ -1325,3 +1325,50 @@ TEST(torch_load_from_bytes_budget) {
     jlp_report_free(r);
     free(p.p);
 }
+
+/* Scan a forged _reconstructor call: dangerous, its REDUCE at `off` found dangerous in
+ * the joblib reading for the reason `why` names. @return the report (caller frees). */
+static jlp_scan_report *reconstructor_dangerous(const char *p, size_t n, uint64_t off, const char *why) {
+    jlp_scan_report *r = scan_bytes(p, n, NULL);
+    CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_DANGEROUS);
+    CHECK_FINDING(r, JLP_READING_JOBLIB, "call", "copyreg", "_reconstructor", JLP_VERDICT_DANGEROUS, off);
+    const jlp_finding *f = find(r, JLP_READING_JOBLIB, "call", "copyreg", "_reconstructor");
+    if (!f || !strstr(f->reason, why)) TH_FAIL("no _reconstructor finding for '%s'", why);
+    return r;
+}
+
+/* Issue 9: protocols 0 and 1 write a class instance as copy_reg._reconstructor(cls,
+ * __builtin__.object, None), which is object.__new__(cls) and no __init__:
+ * builtins.object is in the safe list (harvested from real protocol 0/1 pickles), the
+ * class built and a base other than object are judged as before. Failed before: the
+ * plain StandardScaler below was suspicious (builtins.object not in the safe list). */
+TEST(reconstructor_protocol0) {
+#define P0_RECONSTRUCTOR "ccopy_reg\n_reconstructor\n("
+    static const char plain[] = P0_RECONSTRUCTOR "csklearn.preprocessing._data\nStandardScaler\n"
+                                "c__builtin__\nobject\nNtR(dVwith_mean\nI01\nsb.";
+    jlp_scan_report *r = scan_bytes(plain, sizeof plain - 1, NULL);
+    CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_SAFE);
+    CHECK_INT(count_non_safe(r), 0);
+    CHECK(jlp_report_error(r) == NULL);
+    CHECK_INT(jlp_report_global_count(r), 3);
+    jlp_report_free(r);
+
+    /* a safe class with a dangerous base: Popen's __new__ and __init__ run on the object */
+    static const char popen[] = P0_RECONSTRUCTOR "csklearn.preprocessing._data\nStandardScaler\n"
+                                "csubprocess\nPopen\nVtrue\ntR.";
+    jlp_report_free(reconstructor_dangerous(popen, sizeof popen - 1, 95,
+                                            "subprocess.Popen (base: __new__ and __init__)"));
+
+    /* the harmless base, a dangerous callable as the class built */
+    static const char sys_[] = P0_RECONSTRUCTOR "cos\nsystem\nc__builtin__\nobject\nNtR.";
+    r = reconstructor_dangerous(sys_, sizeof sys_ - 1, 59, "os.system (class built)");
+    CHECK_FINDING(r, JLP_READING_JOBLIB, "global", "builtins", "object", JLP_VERDICT_SAFE, 37);
+    CHECK_INT(count_non_safe(r), 6); /* os.system named and called, in each of the three readings */
+    jlp_report_free(r);
+
+    /* a dangerous function as the base */
+    static const char eval_[] = P0_RECONSTRUCTOR "csklearn.preprocessing._data\nStandardScaler\n"
+                                "c__builtin__\neval\nV1\ntR.";
+    jlp_report_free(reconstructor_dangerous(eval_, sizeof eval_ - 1, 92, "builtins.eval (base: __new__ and __init__)"));
+#undef P0_RECONSTRUCTOR
+}

@@ -1,7 +1,8 @@
 """The safe list: every global that real scikit-learn, numpy and scipy pickles name.
 
-Each object of rulegen.instances is pickled with protocols 2 and 5 and dumped with
-joblib; the pickles are read back by Python's own unpicklers (pickle._Unpickler and
+Each object of rulegen.instances is pickled with protocols 0, 1, 2 and 5 and dumped
+with joblib (protocols 0 and 1 write a class instance as copyreg._reconstructor(cls,
+builtins.object, None), names the others never write); the pickles are read back by Python's own unpicklers (pickle._Unpickler and
 joblib's NumpyUnpickler) with a find_class that records each (module, name) it is asked
 for, after Python's own Python-2 renaming. These are our own objects, so reading them
 back is harmless.
@@ -107,8 +108,17 @@ def harvest(log, objects=None):
                 continue
             built += 1
             names = set()
-            for proto in (2, 5):
-                names |= names_of_pickle(pickle.dumps(obj, protocol=proto))
+            for proto in (0, 1, 2, 5):
+                try:
+                    data = pickle.dumps(obj, protocol=proto)
+                except (TypeError, pickle.PicklingError) as e:
+                    if proto >= 2:
+                        raise
+                    # copyreg's protocol 0/1 reduction refuses some objects (__slots__
+                    # without __getstate__, objects of C types without __reduce__)
+                    log("harvest: %s not picklable with protocol %d: %s" % (oname, proto, e))
+                    continue
+                names |= names_of_pickle(data)
             names |= names_of_joblib(obj, tmp)
             for n in names:
                 found.setdefault(n, []).append(oname)
