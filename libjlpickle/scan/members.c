@@ -11,6 +11,7 @@
  */
 #include "scan.h"
 
+#include "../io/source.h"
 #include "../jlpickle_codec.h"
 
 #include <stdlib.h>
@@ -21,6 +22,7 @@ typedef struct walk {
     const jlp_scan_opts *opts;
     const jlp_limits *lim;
     jlp__buf name, why;
+    uint64_t packed;       /* the bytes of the archive walked, compressed as they are */
 } walk;
 
 static void finding(walk *w, jlp_verdict v, const char *file, const char *action, const char *reason) {
@@ -184,6 +186,88 @@ static void merge(walk *w, const jlp_scan_report *sub, const char *file) {
 
 static jlp_verdict scan_archive(walk *w, jlp_archive *ar, size_t prefix_len);
 
+/* As io/decoded.c: the ratio budget applies once this much has been decoded. */
+#define MEMBER_RATIO_GRACE ((uint64_t)64 << 20)
+
+/* The bytes of member i the scan reads: all of them, or as many as a compressed stream
+ * of the same packed size may decode to under the scan's budgets (limits.max_decoded;
+ * past 64 MiB, limits.max_ratio times the packed bytes: the member's own for zip, the
+ * whole archive's for a compressed tar). The bound is known before anything is
+ * allocated, so a member bomb costs what the same bomb costs as a plain stream. */
+static uint64_t member_budget(const walk *w, jlp_archive *ar, const jlp_member_info *mi, const char **which) {
+    uint64_t cap = UINT64_MAX;
+    *which = NULL;
+    if (w->lim->max_decoded) {
+        cap = w->lim->max_decoded;
+        *which = "limits.max_decoded";
+    }
+    bool zip = !strcmp(jlp_archive_format(ar), "zip");
+    uint64_t packed = zip || !strcmp(jlp_archive_container(ar), "none") ? mi->csize : w->packed;
+    if (w->lim->max_ratio) {
+        uint64_t r;
+        if (!jlp__mul_u64(packed ? packed : 1, w->lim->max_ratio, &r)) r = UINT64_MAX;
+        if (r < MEMBER_RATIO_GRACE) r = MEMBER_RATIO_GRACE;
+        if (r < cap) {
+            cap = r;
+            *which = "limits.max_ratio";
+        }
+    }
+    return cap;
+}
+
+/* Read member i into memory within member_budget(): *cut says why it ends early (a
+ * LIMIT at the budget), and the bytes before are kept. @return JLP_OK or the error of
+ * a member that cannot be read (in *e). */
+static jlp_code read_member(walk *w, jlp_archive *ar, size_t i, const jlp_member_info *mi, uint8_t **out,
+                            size_t *len, size_t *cap, jlp_error *cut, bool *was_cut, jlp_error *e) {
+    const jlp_alc *alc = jlp__alc_or_default(w->opts->alc);
+    *out = NULL;
+    *len = *cap = 0;
+    *was_cut = false;
+    const char *which;
+    uint64_t budget = member_budget(w, ar, mi, &which);
+    uint64_t want = mi->size < budget ? mi->size : budget;
+    if (want > SIZE_MAX - 1) return jlp__fail(e, JLP_E_LIMIT, 0, -1, "%s: too large for memory", mi->name);
+    jlp_source *s = jlp_archive_member_source(ar, i, e);
+    if (!s) return e->code ? e->code : JLP_E_IO;
+    size_t room = (size_t)want + 1, have = 0;
+    uint8_t *buf = jlp__malloc(alc, room);
+    if (!buf) {
+        jlp_source_free(s);
+        return jlp__fail(e, JLP_E_NOMEM, 0, -1, "out of memory for member %s", mi->name);
+    }
+    for (;;) {
+        size_t avail = jlp__src_avail(s);
+        if (!avail && !jlp__src_fill(s, 1)) break;
+        avail = jlp__src_avail(s);
+        if (have + avail > want) {
+            /* the budget (or a member longer than declared, which its reader refuses at
+             * the next pull): keep what fits and stop there */
+            memcpy(buf + have, s->cur, (size_t)want - have);
+            have = (size_t)want;
+            jlp__fail(cut, JLP_E_LIMIT, want, -1, "%s: member decodes past %s (%llu bytes read)", mi->name,
+                      which ? which : "its declared size", (unsigned long long)want);
+            cut->input_offset = UINT64_MAX;
+            *was_cut = true;
+            break;
+        }
+        memcpy(buf + have, s->cur, avail);
+        s->cur += avail;
+        have += avail;
+    }
+    if (!*was_cut && s->failed) {
+        jlp__src_error(s, e, have, -1);
+        jlp_source_free(s);
+        jlp__free(alc, buf, room);
+        return e->code ? e->code : JLP_E_IO;
+    }
+    jlp_source_free(s);
+    *out = buf;
+    *len = have;
+    *cap = room;
+    return JLP_OK;
+}
+
 /* Scan member i (index `at` in the report's member table). @return its verdict. */
 static jlp_verdict scan_member(walk *w, jlp_archive *ar, size_t i, const jlp_member_info *mi, size_t at,
                                bool torch, const char *tp, size_t tprefix) {
@@ -209,16 +293,22 @@ static jlp_verdict scan_member(walk *w, jlp_archive *ar, size_t i, const jlp_mem
             return JLP_VERDICT_SUSPICIOUS;
         }
         size_t keep = w->name.len;
+        uint64_t packed = w->packed;
         jlp__buf_puts(&w->name, "::");
+        w->packed = mi->size;
         jlp_verdict v = scan_archive(w, sub, w->name.len);
+        w->packed = packed;
         w->name.len = keep;
         jlp_archive_free(sub);
         return v;
     }
     if (!strcmp(content, "data")) return JLP_VERDICT_SAFE;
-    void *buf = NULL;
-    size_t len = 0;
-    if (jlp_archive_read(ar, i, &buf, &len, &e) != JLP_OK) {
+    uint8_t *buf = NULL;
+    size_t len = 0, cap = 0;
+    jlp_error cut;
+    jlp__clear(&cut);
+    bool was_cut = false;
+    if (read_member(w, ar, i, mi, &buf, &len, &cap, &cut, &was_cut, &e) != JLP_OK) {
         member_error(w, at, name, &e);
         return JLP_VERDICT_SAFE;
     }
@@ -228,8 +318,8 @@ static jlp_verdict scan_member(walk *w, jlp_archive *ar, size_t i, const jlp_mem
     o.torch_record = torch && record_name(mi, tp, tprefix);
     jlp_limits lim = *w->lim;
     jlp_error se;
-    jlp_scan_report *sub = jlp__scan_bytes(buf, len, &o, &lim, &se);
-    free(buf);
+    jlp_scan_report *sub = jlp__scan_bytes(buf, len, was_cut ? &cut : NULL, &o, &lim, &se);
+    jlp__free(jlp__alc_or_default(w->opts->alc), buf, cap);
     if (!sub) {
         if (se.code == JLP_E_NOMEM) r->nomem = true;
         member_error(w, at, name, &se);
@@ -306,10 +396,11 @@ jlp_scan_report *jlp__scan_archive(const uint8_t *data, size_t len, const jlp_sc
         jlp__fail(err, JLP_E_NOMEM, 0, -1, "cannot allocate a report");
         return NULL;
     }
-    walk w = {r, JLP_READING_JOBLIB, o, lim, {0}, {0}};
+    walk w = {r, JLP_READING_JOBLIB, o, lim, {0}, {0}, len};
     jlp__buf_init(&w.name, r->alc);
     jlp__buf_init(&w.why, r->alc);
-    /* members are read into memory: the scan's budget bounds each and all of them */
+    /* members are read into memory: the scan's budget bounds each and all of them, and
+     * read_member() each as a compressed stream of its packed size */
     jlp_archive_opts ao;
     jlp_archive_opts_init(&ao);
     ao.alc = o->alc;

@@ -76,6 +76,7 @@ typedef struct scan_input {
     uint8_t *owned;        /* a stream read into memory */
     size_t owned_cap;
     const char *path;      /* the main file, for companion files; NULL when none */
+    const jlp_error *tail; /* why the bytes end early (a member cut at a budget), or NULL */
     const jlp_alc *alc;
 } scan_input;
 
@@ -181,6 +182,10 @@ static jlp_code decode_input(jlp__scan *s, const scan_input *in, decoded *d, jlp
     if (!src->layer) {
         d->data = in->data;
         d->len = in->len;
+        if (in->tail) {
+            d->tail = *in->tail;
+            d->has_tail = true;
+        }
         jlp_source_free(src);
         return JLP_OK;
     }
@@ -204,7 +209,9 @@ static jlp_code decode_input(jlp__scan *s, const scan_input *in, decoded *d, jlp
         d->len += avail;
     }
     if (src->failed) {
-        jlp__src_error(src, &d->tail, d->len, -1);
+        /* a stream cut with the member that holds it ends there for the member's reason */
+        if (in->tail) d->tail = *in->tail;
+        else jlp__src_error(src, &d->tail, d->len, -1);
         d->has_tail = true;
     }
     jlp_source_free(src);
@@ -318,7 +325,8 @@ static jlp_code run_readings(jlp__scan *s, const scan_input *in, jlp_error *err)
          * else reads it */
         snprintf(r->container, sizeof r->container, "none");
         s->primary = JLP_READING_TORCH;
-        jlp__reading_in rin = {JLP_READING_TORCH, JLP__MODE_PICKLE, true, false, in->data, in->len, NULL, NULL, false};
+        jlp__reading_in rin = {JLP_READING_TORCH, JLP__MODE_PICKLE, true, false, in->data, in->len, NULL, in->tail,
+                               false};
         return jlp__run_reading(s, &rin, err);
     }
     if (jlp__torch_legacy_magic(in->data, in->len)) {
@@ -328,7 +336,7 @@ static jlp_code run_readings(jlp__scan *s, const scan_input *in, jlp_error *err)
          * bytes */
         snprintf(r->container, sizeof r->container, "torch-legacy");
         s->primary = JLP_READING_TORCH;
-        jlp__reading_in rin = {JLP_READING_TORCH, JLP__MODE_PICKLE, true, false, in->data, in->len, NULL, NULL, true};
+        jlp__reading_in rin = {JLP_READING_TORCH, JLP__MODE_PICKLE, true, false, in->data, in->len, NULL, in->tail, true};
         return jlp__run_reading(s, &rin, err);
     }
     decoded d;
@@ -457,14 +465,15 @@ static jlp_scan_report *scan_input_bytes(scan_input *in, const jlp_scan_opts *o,
     return r;
 }
 
-jlp_scan_report *jlp__scan_bytes(const uint8_t *data, size_t len, const jlp_scan_opts *o, const jlp_limits *lim,
-                                 jlp_error *err) {
+jlp_scan_report *jlp__scan_bytes(const uint8_t *data, size_t len, const jlp_error *tail, const jlp_scan_opts *o,
+                                 const jlp_limits *lim, jlp_error *err) {
     if (!o->torch_record && jlp_archive_detect(data, len, NULL)) return jlp__scan_archive(data, len, o, lim, err);
     scan_input in;
     memset(&in, 0, sizeof in);
     in.alc = jlp__alc_or_default(o->alc);
     in.data = data;
     in.len = len;
+    in.tail = tail;
     return scan_input_bytes(&in, o, lim, err);
 }
 

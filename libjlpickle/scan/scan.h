@@ -233,10 +233,12 @@ jlp_code jlp__run_reading(jlp__scan *s, const jlp__reading_in *in, jlp_error *er
 /* ---- scan.c, members.c --------------------------------------------------------------- */
 
 /** The scan of `len` bytes at `data` (a file of its own: no companions) under `o` and
- *  `lim` (both resolved): an archive's members when the bytes are one.
+ *  `lim` (both resolved): an archive's members when the bytes are one. `tail`, when not
+ *  NULL, says why the bytes end early (a member cut at a budget): the readings report
+ *  it where they run out, as for a compressed stream cut by its budget.
  *  @return as jlp_scan_mem(). */
-jlp_scan_report *jlp__scan_bytes(const uint8_t *data, size_t len, const jlp_scan_opts *o, const jlp_limits *lim,
-                                 jlp_error *err);
+jlp_scan_report *jlp__scan_bytes(const uint8_t *data, size_t len, const jlp_error *tail, const jlp_scan_opts *o,
+                                 const jlp_limits *lim, jlp_error *err);
 /** The scan of the archive (zip, tar, compressed tar) at data[0..len). */
 jlp_scan_report *jlp__scan_archive(const uint8_t *data, size_t len, const jlp_scan_opts *o, const jlp_limits *lim,
                                    jlp_error *err);
