@@ -336,7 +336,8 @@ static jlp_code run_readings(jlp__scan *s, const scan_input *in, jlp_error *err)
          * bytes */
         snprintf(r->container, sizeof r->container, "torch-legacy");
         s->primary = JLP_READING_TORCH;
-        jlp__reading_in rin = {JLP_READING_TORCH, JLP__MODE_PICKLE, true, false, in->data, in->len, NULL, in->tail, true};
+        jlp__reading_in rin = {JLP_READING_TORCH, JLP__MODE_PICKLE, true, false, in->data, in->len, NULL, in->tail,
+                               true};
         return jlp__run_reading(s, &rin, err);
     }
     decoded d;

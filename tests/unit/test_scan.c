@@ -1405,7 +1405,8 @@ static void le16(pbuf *b, unsigned v) {
     pb_put(b, x, 2);
 }
 static void le32(pbuf *b, uint32_t v) {
-    unsigned char x[4] = {(unsigned char)v, (unsigned char)(v >> 8), (unsigned char)(v >> 16), (unsigned char)(v >> 24)};
+    unsigned char x[4] = {(unsigned char)v, (unsigned char)(v >> 8), (unsigned char)(v >> 16),
+                          (unsigned char)(v >> 24)};
     pb_put(b, x, 4);
 }
 
