@@ -811,7 +811,9 @@ JLP_API int64_t jlp_ext_code(const jlp_val *v);
 typedef enum jlp_storage {
     JLP_STORE_NONE = 0,      /**< object array: elements are values (jlp_array_object) */
     JLP_STORE_ARENA = 1,     /**< copied into the document */
-    JLP_STORE_BORROWED = 2,  /**< inside the caller's memory given to jlp_load_mem */
+    JLP_STORE_BORROWED = 2,  /**< inside the caller's memory given to jlp_load_mem, or
+                                  inside the block the document keeps of a small file
+                                  (up to 4 MiB) that jlp_load_path read whole */
     JLP_STORE_MMAP = 3       /**< inside the document's read-only mapping of the file */
 } jlp_storage;
 

@@ -11,7 +11,9 @@
 #include "../numpy/numpy.h"
 #include "../pickle/vm.h"
 
+#include <errno.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* torch.save files before 1.6 start with a pickle of this number (torch/serialization.py
  * MAGIC_NUMBER), as a LONG1: 0x1950a86a20f9469cfc6c in little-endian bytes. */
@@ -382,6 +384,64 @@ static jlp_doc *load_archive_path(const char *path, const jlp_read_opts *opts, j
     return d;
 }
 
+/* A regular file up to this size is read whole, in one read(), into one block that the
+ * document keeps, and loaded as memory: array payloads are lent from the block as
+ * jlp_load_mem lends them (the block takes the place of their own blocks, so peak
+ * memory does not grow), where a streamed load reads a window and then each array
+ * into its own block, one read() each. Above it a file streams: a few MiB bounds what
+ * a document keeps beyond its values (the pickle's opcodes, which a streamed load
+ * drops) and what one read() moves before any parsing starts. */
+#define SMALL_FILE_MAX ((uint64_t)4 << 20)
+
+typedef struct small_block {
+    const jlp_alc *alc;
+    size_t len;
+    /* then the file's bytes, at a 64-byte aligned offset */
+} small_block;
+
+#define SMALL_BLOCK_HEAD ((size_t)64)
+
+static void small_block_free(void *ctx) {
+    small_block *b = ctx;
+    if (b) jlp__free(b->alc, b, SMALL_BLOCK_HEAD + b->len);
+}
+
+/* Reads the file of path source `s` whole into a new block and turns `s` into a memory
+ * source over it (its path kept for companion files). NULL, with `s` untouched, when it
+ * is no regular file of 1..SMALL_FILE_MAX bytes (nor of at most max_alloc bytes, when
+ * that is set), or the read fails or comes up short
+ * (the streamed load then reports what it finds). */
+static small_block *small_file_read(jlp_source *s, uint64_t max_alloc) {
+    /* a budget below the file's size streams, so that it counts what it always counted */
+    if (!s->size_hint || s->size_hint > SMALL_FILE_MAX || s->fd < 0 || (max_alloc && s->size_hint > max_alloc))
+        return NULL;
+    size_t n = (size_t)s->size_hint;
+    small_block *b = jlp__malloc(s->alc, SMALL_BLOCK_HEAD + n);
+    if (!b) return NULL;
+    b->alc = s->alc;
+    b->len = n;
+    uint8_t *data = (uint8_t *)b + SMALL_BLOCK_HEAD;
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = read(s->fd, data + got, n - got);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) break;
+        got += (size_t)r;
+    }
+    if (got != n) {
+        (void)lseek(s->fd, 0, SEEK_SET);
+        small_block_free(b);
+        return NULL;
+    }
+    s->pull = NULL;
+    s->cur = data;
+    s->end = data + n;
+    s->end_off = n;
+    s->at_end = true;
+    s->whole_file = true;
+    return b;
+}
+
 jlp_doc *jlp_load_path(const char *path, const jlp_read_opts *opts, jlp_error *err) {
     jlp__clear(err);
     if (!path) {
@@ -416,6 +476,27 @@ jlp_doc *jlp_load_path(const char *path, const jlp_read_opts *opts, jlp_error *e
     if (!opts->mmap) {
         jlp_source *s = jlp_source_path(path, opts->alc, err);
         if (!s) return NULL;
+        small_block *blk = small_file_read(s, opts->limits->max_alloc);
+        if (blk) {
+            jlp_code c;
+            jlp__sniff kind = sniff_source(s, opts, err, &c);
+            bool npy = !s->layer && jlp_is_npy(s->cur, jlp__src_avail(s));
+            if (!c && kind == JLP__SNIFF_NONE && !npy) {
+                bool lends = !s->layer; /* a decoder's output is copied, never lent */
+                jlp_doc *d = jlp__load_source_pickle(s, opts, err);
+                if (d && lends && !d->keep_release) {
+                    d->keep_release = small_block_free;
+                    d->keep_ctx = blk;
+                } else {
+                    small_block_free(blk);
+                }
+                return refuse_legacy_torch(d, err);
+            }
+            jlp_source_free(s);
+            small_block_free(blk);
+            if (!c && kind != JLP__SNIFF_NONE) return load_archive_path(path, opts, err);
+            return refuse_legacy_torch(jlp__load_path_pickle(path, opts, err), err);
+        }
         if (!s->size_hint)   /* not a regular file, or an empty one */
             return refuse_legacy_torch(jlp__load_source_pickle(s, opts, err), err);
         jlp_code c;

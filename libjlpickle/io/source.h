@@ -49,13 +49,17 @@ struct jlp_source {
     jlp_error pending;        /* why pull failed, when it was not a read error */
     void (*release)(jlp_source *s); /* frees what `ctx` holds for a custom pull (the
                                        archive layer's member readers), or NULL */
+    bool whole_file;          /* a memory source over a small regular file read whole
+                                 (archive/load.c): it lends payloads as memory does, and
+                                 checks, fails and reports as the file's stream would */
 };
 
 static inline uint64_t jlp__src_tell(const jlp_source *s) {
     return s->end_off - (uint64_t)(s->end - s->cur);
 }
 static inline size_t jlp__src_avail(const jlp_source *s) { return (size_t)(s->end - s->cur); }
-static inline bool jlp__src_is_mem(const jlp_source *s) { return s->pull == NULL; }
+/* Memory given by the caller (a whole file read into memory behaves as the file). */
+static inline bool jlp__src_is_mem(const jlp_source *s) { return s->pull == NULL && !s->whole_file; }
 
 /** Try to make at least `need` bytes available in the window (growing the buffer when
  *  needed). @return the bytes available afterwards (< need at end of input or on a read

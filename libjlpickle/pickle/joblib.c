@@ -359,13 +359,14 @@ static jlp_code numpy_wrapper(jlp__vm *m, jlp_val *state, jlp_val **out, jlp__wr
             }
         }
         uint64_t at = pos;
-        if (!past_frame && jlp__src_lends(src) && nbytes > jlp__src_remaining(src))
+        /* (a small file read whole lends, but limits and fails as the file's stream) */
+        if ((!jlp__src_lends(src) || src->whole_file) && m->lim->max_alloc && nbytes > m->lim->max_alloc)
+            return jlp__vm_fail(m, JLP_E_LIMIT, "array payload of %llu bytes exceeds limits.max_alloc",
+                                (unsigned long long)nbytes);
+        if (!past_frame && jlp__src_lends(src) && !src->whole_file && nbytes > jlp__src_remaining(src))
             return jlp__vm_fail(m, JLP_E_TRUNCATED, "array payload of %llu bytes at %llu, only %llu remain",
                                 (unsigned long long)nbytes, (unsigned long long)at,
                                 (unsigned long long)jlp__src_remaining(src));
-        if (!jlp__src_lends(src) && m->lim->max_alloc && nbytes > m->lim->max_alloc)
-            return jlp__vm_fail(m, JLP_E_LIMIT, "array payload of %llu bytes exceeds limits.max_alloc",
-                                (unsigned long long)nbytes);
         const uint8_t *data;
         c = past_frame ? read_past_frame(m, pos, nbytes, &data) : jlp__vm_read_raw(m, nbytes, &data, &borrowed);
         if (c) return c;

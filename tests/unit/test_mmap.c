@@ -289,3 +289,66 @@ TEST(small_file_one_read) {
     jlp_doc_free(d);
     unlink(path);
 }
+
+/* A small joblib file with arrays is read whole, with one read(), and its arrays are lent
+ * from the block the document keeps (alive after the file is gone); a file above the
+ * threshold streams each array into a block of its own. */
+TEST(small_file_with_arrays_one_read) {
+    char path[] = "/tmp/jlp-smallarr-XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    close(fd);
+    jlp_doc *w = jlp_doc_new(NULL);
+    jlp_error err;
+    jlp_val *list = jlp_new_list(w);
+    double v[3][500];
+    for (int k = 0; k < 3; k++) {
+        for (int i = 0; i < 500; i++) v[k][i] = k * 1000 + i;
+        uint64_t shape[1] = {500};
+        jlp_val *a = jlp_new_array(w, jlp_new_dtype(w, "<f8", &err), 1, shape, 'C', v[k], sizeof v[k], JLP_BORROW,
+                                   &err);
+        CHECK_INT(jlp_list_append(w, list, a), JLP_OK);
+    }
+    jlp_doc_set_root(w, list);
+    jlp_write_opts o = JLP_WRITE_OPTS_INIT;
+    CHECK_INT(jlp_dump_path(list, path, &o, &err), JLP_OK);
+    jlp_doc_free(w);
+    long base0 = read_calls(), base1 = read_calls();
+    const char *pre = getenv("LD_PRELOAD");
+    bool count = base0 >= 0 && !(pre && strstr(pre, "vgpreload"));
+    long before = read_calls();
+    jlp_doc *d = jlp_load_path(path, NULL, &err);
+    long reads = read_calls() - before - (base1 - base0);
+    CHECK(d != NULL);
+    if (count) CHECK_INT(reads, 1);
+    unlink(path);
+    if (d) {
+        CHECK_INT(jlp_len(jlp_doc_root(d)), 3);
+        for (size_t k = 0; k < 3; k++) {
+            char ptr[8];
+            snprintf(ptr, sizeof ptr, "/%zu", k);
+            const jlp_val *a = jlp_at(jlp_doc_root(d), ptr, &err);
+            jlp_array_info info;
+            info.size = sizeof info;
+            CHECK(jlp_array_get(a, &info));
+            CHECK_INT(info.storage, JLP_STORE_BORROWED);
+            CHECK_INT(info.count, 500);
+            CHECK(((uintptr_t)info.data % 8) == 0);
+            CHECK(element(a, 499) == k * 1000 + 499.0);
+        }
+    }
+    jlp_doc_free(d);
+    /* above the threshold (4 MiB): streamed, the array in a block of its own */
+    write_array_file(path, (size_t)5 << 17, -1); /* 5 MiB of float64 */
+    d = jlp_load_path(path, NULL, &err);
+    CHECK(d != NULL);
+    if (d) {
+        jlp_array_info info;
+        info.size = sizeof info;
+        CHECK(jlp_array_get(jlp_doc_root(d), &info));
+        CHECK_INT(info.storage, JLP_STORE_ARENA);
+        CHECK(element(jlp_doc_root(d), 655359) == 655359.0);
+    }
+    jlp_doc_free(d);
+    unlink(path);
+}
