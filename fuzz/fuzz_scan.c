@@ -30,7 +30,9 @@
  *   - budgets are respected: the scan's peak allocation stays within a bound derived
  *     from the budgets, and every allocation is returned.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* memfd_create */
+#endif
 #define FZ_TARGET "fuzz_scan"
 #include "fuzz_common.h"
 #include "jlpickle_scan.h"
