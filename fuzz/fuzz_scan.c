@@ -19,9 +19,9 @@
  *     has a known verdict and reading, an action, a reason, module and name
  *     NUL-terminated at their stated lengths, depth >= 0, and nested_at is UINT64_MAX exactly at depth 0; in a
  *     raw pickle stream every offset lies inside the input;
- *   - memory and chunked sources give the same report: verdict, error code and offset,
- *     number of findings, globals and pickles; a mapped file gives the same report as
- *     memory, finding by finding;
+ *   - memory, chunked and mapped sources give the same report: verdict, error code and
+ *     offset, numbers of findings, globals and pickles, and every finding (verdict,
+ *     reading, offset, action, module, name);
  *   - a verdict never drops when a dangerous call is added: P is dangerous whatever
  *     the input is (every reading reads the first pickle first), and A is dangerous
  *     (or, when the opcode budget over all the pickles is spent before the appended
@@ -255,16 +255,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (!src) fz_die_err("jlp_source_cb", &e);
         jlp_scan_report *c = jlp_scan(src, &o, &e);
         if (!c) fz_die_err("jlp_scan of a chunked source", &e);
-        FZ_EQ("chunked verdict", jlp_report_verdict(c), jlp_report_verdict(m));
-        const jlp_error *ce = jlp_report_error(c);
-        FZ_EQ("chunked error", ce != NULL, me != NULL);
-        if (ce && me) {
-            FZ_EQ("chunked error code", ce->code, me->code);
-            FZ_EQ("chunked error offset", ce->offset, me->offset);
-        }
-        FZ_EQ("chunked findings", jlp_report_count(c), jlp_report_count(m));
-        FZ_EQ("chunked globals", jlp_report_global_count(c), jlp_report_global_count(m));
-        FZ_EQ("chunked pickles", jlp_report_pickles(c), jlp_report_pickles(m));
+        same_report(c, m, "chunked report as memory's");
         jlp_report_free(c);
         jlp_source_free(src);
         fz_heap_check_empty(&hc, "after the chunked scan");
