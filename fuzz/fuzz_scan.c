@@ -95,13 +95,7 @@ static jlp_scan_report *scan_mem(const uint8_t *p, size_t n, fz_heap *h, const j
     jlp_error e;
     jlp_scan_report *r = jlp_scan_mem(p, n, &o, &e);
     if (!r) fz_die_err(what, &e);
-    /* Known bug (regressions/fuzz_scan/lzma-dictionary-past-budgets.lzma): the lzma and
-     * xz decoders take a fixed 1 GiB memory limit, not the budgets, so a 16-byte .lzma
-     * header asking for a 768 MiB dictionary allocates it. Tolerated for those
-     * containers up to that limit, unless FUZZ_STRICT. */
-    const char *ct = jlp_report_container(r);
-    int lz = !fz_strict() && ct && (!strcmp(ct, "lzma") || !strcmp(ct, "xz"));
-    uint64_t bound = PEAK_BOUND + (lz ? ((uint64_t)1 << 30) : 0);
+    uint64_t bound = PEAK_BOUND;
     FZ_CHECK(h->peak <= bound, "peak memory past the budgets' bound", h->peak, bound);
     return r;
 }

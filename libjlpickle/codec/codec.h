@@ -59,6 +59,12 @@ int jlp__bid_pickle(const uint8_t *head, size_t len);
 void *jlp__codec_alloc(void *opaque, size_t n);
 void jlp__codec_free(void *opaque, void *ptr);
 
+/** Bound the memory a built-in decoder's own state may take (liblzma's dictionary, which
+ *  an .lzma or .xz header sets, up to 1.5 GiB) to `bytes`, the document's
+ *  limits.max_alloc: a decoder needing more fails with LIMIT before allocating it. A no-op
+ *  for codecs whose state does not grow with the input's header. */
+void jlp__codec_limit_memory(const jlp_codec *codec, void *state, uint64_t bytes);
+
 /** Fill err for a corrupt stream. @return JLP_CODEC_ERROR. */
 jlp_codec_status jlp__codec_fail(jlp_error *err, jlp_code code, const char *codec,
                                  const char *what);

@@ -107,7 +107,8 @@ static jlp_codec_status dec_run(const jlp_codec *self, void *state, jlp_inbuf *i
     case LZMA_OK: case LZMA_BUF_ERROR: return JLP_CODEC_MORE;
     case LZMA_STREAM_END: return JLP_CODEC_END;
     case LZMA_MEM_ERROR: return jlp__codec_fail(err, JLP_E_NOMEM, d->name, "out of memory");
-    case LZMA_MEMLIMIT_ERROR: return jlp__codec_fail(err, JLP_E_LIMIT, d->name, "decoder needs more than 1 GiB");
+    case LZMA_MEMLIMIT_ERROR:
+        return jlp__codec_fail(err, JLP_E_LIMIT, d->name, "decoder needs more memory than limits.max_alloc (or 1 GiB)");
     case LZMA_FORMAT_ERROR: return jlp__codec_fail(err, JLP_E_CORRUPT, d->name, "not a valid header");
     case LZMA_OPTIONS_ERROR: return jlp__codec_fail(err, JLP_E_CORRUPT, d->name, "unsupported options");
     case LZMA_DATA_ERROR: return jlp__codec_fail(err, JLP_E_CORRUPT, d->name, "corrupt data");
@@ -169,9 +170,21 @@ static jlp_codec_status enc_run(const jlp_codec *self, void *state, jlp_inbuf *i
     return jlp__codec_fail(err, r == LZMA_MEM_ERROR ? JLP_E_NOMEM : JLP_E_CORRUPT, d->name, "encoder error");
 }
 
+void jlp__codec_limit_memory(const jlp_codec *codec, void *state, uint64_t bytes) {
+    if (!state || (codec->dec_new != dec_new_lzma && codec->dec_new != dec_new_xz)) return;
+    lzdec *d = state;
+    /* below what the decoder already holds liblzma keeps the old limit, which is safe:
+     * the header has not been read yet, so that is only the decoder's base state */
+    if (bytes && bytes < LZMA_MEMLIMIT) (void)lzma_memlimit_set(&d->ls, bytes);
+}
+
 #define CODEC_CALLBACKS(dec, enc) .dec_new = dec, .dec_run = dec_run, .dec_free = dec_free, .version = version, \
                                   .enc_new = enc, .enc_run = enc_run, .enc_free = dec_free
 #else
+void jlp__codec_limit_memory(const jlp_codec *codec, void *state, uint64_t bytes) {
+    (void)codec, (void)state, (void)bytes;
+}
+
 #define CODEC_CALLBACKS(dec, enc) .dec_new = NULL
 #endif
 

@@ -26,7 +26,7 @@ typedef struct jlp__layer {
     const jlp_codec *codec;
     const jlp_alc *alc;
     void *state;
-    uint64_t max_decoded, max_ratio;
+    uint64_t max_decoded, max_ratio, max_alloc;
     bool ended;      /* the last stream ended and no input follows */
     bool trailing;   /* input follows the end: reported once the decoded bytes are used */
     bool failed;     /* a decoder or budget error, reported once the bytes decoded before
@@ -105,6 +105,7 @@ static long long pull_layer(jlp_source *s, void *dst, size_t cap) {
                     s->pending = e;
                     return -1;
                 }
+                jlp__codec_limit_memory(codec, L->state, L->max_alloc);
             } else {
                 L->trailing = true;
             }
@@ -179,6 +180,8 @@ jlp_code jlp__src_detect(jlp_source *s, const jlp_read_opts *opts, jlp_error *er
     L->state = state;
     L->max_decoded = opts->limits->max_decoded;
     L->max_ratio = opts->limits->max_ratio;
+    L->max_alloc = opts->limits->max_alloc;
+    jlp__codec_limit_memory(codec, state, L->max_alloc);
     L->ended = L->trailing = L->failed = false;
     jlp__clear(&L->error);
     /* The raw input moves, with its window, buffer and descriptor, into `inner`. */

@@ -382,6 +382,23 @@ TEST(decoded_size_and_ratio_budgets) {
     free(pk);
 }
 
+/* An .lzma header asking for a 768 MiB dictionary: liblzma allocates the dictionary
+ * when it reads the header, so the decoder's memory is bounded by limits.max_alloc
+ * (it was a fixed 1 GiB: 805 MB allocated under a 64 MiB budget, found by fuzz_scan).
+ * With the default budget (8 GiB) the same bytes reach the decoder and fail later. */
+TEST(lzma_dictionary_within_max_alloc) {
+    static const uint8_t hdr[16] = {0x31, 0x00, 0x00, 0x00, 0x30, 0xe6, 0x62, 0x10,
+                                    0x03, 0xdd, 0x00, 0x00, 0x00, 0x00, 0x00, 0x2e};
+    jlp_read_opts o = JLP_READ_OPTS_INIT;
+    jlp_limits lim = JLP_LIMITS_INIT;
+    o.limits = &lim;
+    lim.max_alloc = (uint64_t)64 << 20;
+    jlp_error err;
+    CHECK(jlp_load_mem(hdr, sizeof hdr, &o, NULL, &err) == NULL);
+    CHECK_INT(err.code, JLP_E_LIMIT);
+    CHECK_STR(err.msg, "lzma: decoder needs more memory than limits.max_alloc (or 1 GiB)");
+}
+
 /* ---- a codec registered at run time: "rot" adds `*user` to every byte after a magic --
  * The callbacks find the amount through `self->user`, so one set of functions serves
  * "rot" (adds 1) and "rot3" (adds 3, its own magic). */
