@@ -8,14 +8,8 @@
 # the source root after `make`. PYTHON (default /usr/bin/python3), CC (default cc).
 set -u
 B=${1:-build}
-PYTHON=${PYTHON:-/usr/bin/python3}
-CC=${CC:-cc}
 cd "$(dirname "$0")/../.." || exit 2
-export PYTHONDONTWRITEBYTECODE=1
-LIBS=$(make -s -p -n -f Makefile B="$B" 2>/dev/null | sed -n 's/^LDLIBS_LIB := //p' | head -n 1)
-[ -n "$LIBS" ] || LIBS="-lz -lbz2 -llzma -llz4 -lzstd -lm"
-work=$(mktemp -d) || exit 2
-trap 'rm -rf "$work"' EXIT
+. tests/lib.sh
 awk '/^## Using the library/ { s = 1 } s && /^```c$/ { c = 1; next } c && /^```$/ { exit } c { print }' \
     README.md >"$work/snippet.c"
 if [ ! -s "$work/snippet.c" ]; then
@@ -30,11 +24,5 @@ fi
     echo 'return 0;'
     echo '}'
 } >"$work/readme.c"
-if ! $CC -std=c11 -Wall -Wextra -Werror -Ilibjlpickle -o "$work/readme" "$work/readme.c" \
-    "$B/libjlpickle.a" $LIBS 2>"$work/cc.log"; then
-    cat "$work/cc.log"
-    echo "FAIL: README.md's example does not build"
-    echo "0 passed, 1 failed"
-    exit 1
-fi
+build_user_program "$work/readme" "$work/readme.c" "README.md's example"
 "$PYTHON" tests/readme/check.py "$work/readme" "$work"
