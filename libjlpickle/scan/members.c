@@ -137,6 +137,17 @@ static bool under(const jlp_member_info *mi, const char *p, size_t prefix, const
            !memcmp(mi->name + prefix + 1, dir, dl);
 }
 
+/* A checkpoint's prefix: the directory of its first member (*p its name, the length
+ * returned; 0 when there is none). */
+static size_t torch_prefix(jlp_archive *ar, const char **p) {
+    jlp_member_info first;
+    *p = "";
+    if (!jlp_archive_member(ar, 0, &first)) return 0;
+    const char *slash = memchr(first.name, '/', first.name_len);
+    *p = first.name;
+    return slash ? (size_t)(slash - first.name) : 0;
+}
+
 /* A checkpoint's pickle records: `<prefix>/NAME.pkl` (data.pkl, constants.pkl) and
  * TorchScript's `<prefix>/code/...debug_pkl`. */
 static bool record_name(const jlp_member_info *mi, const char *p, size_t prefix) {
@@ -195,17 +206,22 @@ static jlp_verdict scan_archive(walk *w, jlp_archive *ar, size_t prefix_len);
  * whole archive's for a compressed tar). The bound is known before anything is
  * allocated, so a member bomb costs what the same bomb costs as a plain stream. */
 static uint64_t member_budget(const walk *w, jlp_archive *ar, const jlp_member_info *mi, const char **which) {
+    return jlp__member_budget(ar, mi, w->packed, w->lim, which);
+}
+
+uint64_t jlp__member_budget(jlp_archive *ar, const jlp_member_info *mi, uint64_t archive_packed, const jlp_limits *lim,
+                            const char **which) {
     uint64_t cap = UINT64_MAX;
     *which = NULL;
-    if (w->lim->max_decoded) {
-        cap = w->lim->max_decoded;
+    if (lim->max_decoded) {
+        cap = lim->max_decoded;
         *which = "limits.max_decoded";
     }
     bool zip = !strcmp(jlp_archive_format(ar), "zip");
-    uint64_t packed = zip || !strcmp(jlp_archive_container(ar), "none") ? mi->csize : w->packed;
-    if (w->lim->max_ratio) {
+    uint64_t packed = zip || !strcmp(jlp_archive_container(ar), "none") ? mi->csize : archive_packed;
+    if (lim->max_ratio) {
         uint64_t r;
-        if (!jlp__mul_u64(packed ? packed : 1, w->lim->max_ratio, &r)) r = UINT64_MAX;
+        if (!jlp__mul_u64(packed ? packed : 1, lim->max_ratio, &r)) r = UINT64_MAX;
         if (r < MEMBER_RATIO_GRACE) r = MEMBER_RATIO_GRACE;
         if (r < cap) {
             cap = r;
@@ -268,6 +284,27 @@ static jlp_code read_member(walk *w, jlp_archive *ar, size_t i, const jlp_member
     return JLP_OK;
 }
 
+/* Member i read within member_budget() and scanned as a file of its own (in the torch
+ * reading when `record`). @return the member's report, or NULL with *e set and
+ * *read_failed saying whether reading the member (not the scan) failed. */
+static jlp_scan_report *scan_member_bytes(walk *w, jlp_archive *ar, size_t i, const jlp_member_info *mi, bool record,
+                                          bool *read_failed, jlp_error *e) {
+    uint8_t *buf = NULL;
+    size_t len = 0, cap = 0;
+    jlp_error cut;
+    jlp__clear(&cut);
+    bool was_cut = false;
+    *read_failed = true;
+    if (read_member(w, ar, i, mi, &buf, &len, &cap, &cut, &was_cut, e) != JLP_OK) return NULL;
+    *read_failed = false;
+    jlp_scan_opts o = *w->opts;
+    o.torch_record = record;
+    jlp_limits lim = *w->lim;
+    jlp_scan_report *sub = jlp__scan_bytes(buf, len, was_cut ? &cut : NULL, &o, &lim, e);
+    jlp__free(jlp__alc_or_default(w->opts->alc), buf, cap);
+    return sub;
+}
+
 /* Scan member i (index `at` in the report's member table). @return its verdict. */
 static jlp_verdict scan_member(walk *w, jlp_archive *ar, size_t i, const jlp_member_info *mi, size_t at,
                                bool torch, const char *tp, size_t tprefix) {
@@ -303,30 +340,18 @@ static jlp_verdict scan_member(walk *w, jlp_archive *ar, size_t i, const jlp_mem
         return v;
     }
     if (!strcmp(content, "data")) return JLP_VERDICT_SAFE;
-    uint8_t *buf = NULL;
-    size_t len = 0, cap = 0;
-    jlp_error cut;
-    jlp__clear(&cut);
-    bool was_cut = false;
-    if (read_member(w, ar, i, mi, &buf, &len, &cap, &cut, &was_cut, &e) != JLP_OK) {
+    /* a checkpoint's pickle records (data.pkl, constants.pkl, directly under its
+     * prefix) are torch.load's; anything else is judged as any file would be */
+    bool record = torch && record_name(mi, tp, tprefix);
+    bool read_failed;
+    jlp_scan_report *sub = scan_member_bytes(w, ar, i, mi, record, &read_failed, &e);
+    if (!sub) {
+        if (!read_failed && e.code == JLP_E_NOMEM) r->nomem = true;
         member_error(w, at, name, &e);
         return JLP_VERDICT_SAFE;
     }
-    /* a checkpoint's pickle records (data.pkl, constants.pkl, directly under its
-     * prefix) are torch.load's; anything else is judged as any file would be */
-    jlp_scan_opts o = *w->opts;
-    o.torch_record = torch && record_name(mi, tp, tprefix);
-    jlp_limits lim = *w->lim;
-    jlp_error se;
-    jlp_scan_report *sub = jlp__scan_bytes(buf, len, was_cut ? &cut : NULL, &o, &lim, &se);
-    jlp__free(jlp__alc_or_default(w->opts->alc), buf, cap);
-    if (!sub) {
-        if (se.code == JLP_E_NOMEM) r->nomem = true;
-        member_error(w, at, name, &se);
-        return JLP_VERDICT_SAFE;
-    }
     r->members[at].scanned = 1;
-    if (o.torch_record) r->members[at].content = "torch-record";
+    if (record) r->members[at].content = "torch-record";
     merge(w, sub, name);
     if (sub->failed) member_error(w, at, name, &sub->error);
     jlp_verdict v = sub->verdict;
@@ -341,14 +366,8 @@ static jlp_verdict scan_archive(walk *w, jlp_archive *ar, size_t prefix_len) {
     bool torch = kind == JLP_KIND_TORCH || kind == JLP_KIND_TORCHSCRIPT;
     jlp_reading outer = w->reading;
     w->reading = torch ? JLP_READING_TORCH : kind == JLP_KIND_NPZ ? JLP_READING_NUMPY : JLP_READING_JOBLIB;
-    jlp_member_info first;
-    size_t tprefix = 0;
     const char *tp = "";
-    if (torch && jlp_archive_member(ar, 0, &first)) {
-        const char *slash = memchr(first.name, '/', first.name_len);
-        tprefix = slash ? (size_t)(slash - first.name) : 0;
-        tp = first.name;
-    }
+    size_t tprefix = torch ? torch_prefix(ar, &tp) : 0;
     jlp_verdict worst = JLP_VERDICT_SAFE;
     size_t n = jlp_archive_count(ar);
     for (size_t i = 0; i < n && !w->r->nomem; i++) {
@@ -431,6 +450,28 @@ jlp_scan_report *jlp__scan_archive(const uint8_t *data, size_t len, const jlp_sc
         return NULL;
     }
     return r;
+}
+
+jlp_scan_report *jlp__scan_member(jlp_archive *ar, size_t i, uint64_t packed, const jlp_scan_opts *o,
+                                  const jlp_limits *lim, jlp_error *err) {
+    jlp_member_info mi;
+    if (!ar || !jlp_archive_member(ar, i, &mi)) {
+        jlp__fail(err, JLP_E_INVALID_ARG, 0, -1, "no member %zu in the archive", i);
+        return NULL;
+    }
+    jlp_archive_kind kind = jlp_archive_kind_of(ar, NULL);
+    const char *tp = "";
+    size_t tprefix = kind == JLP_KIND_TORCH || kind == JLP_KIND_TORCHSCRIPT ? torch_prefix(ar, &tp) : 0;
+    walk w = {NULL, JLP_READING_JOBLIB, o, lim, {0}, {0}, packed};
+    bool read_failed;
+    return scan_member_bytes(&w, ar, i, &mi, o->torch_record || record_name(&mi, tp, tprefix), &read_failed, err);
+}
+
+uint64_t jlp__scan_member_budget(jlp_archive *ar, size_t i, uint64_t packed, const jlp_limits *lim) {
+    jlp_member_info mi;
+    const char *which;
+    if (!ar || !jlp_archive_member(ar, i, &mi)) return 0;
+    return jlp__member_budget(ar, &mi, packed, lim, &which);
 }
 
 size_t jlp_report_member_count(const jlp_scan_report *r) { return r ? r->nmembers : 0; }
