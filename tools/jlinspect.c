@@ -367,6 +367,9 @@ typedef struct insp {
     bool json_first_op;
     const jlp_policy *policy;     /* --policy rules added to the built-in ones */
     bool torch_record;            /* a checkpoint's pickle record: scanned as torch.load reads it */
+    const jlp_error *no_load;     /* why the views other than the scan read nothing (an
+                                     archive this library cannot open, a member past its
+                                     budget), or NULL */
     sbuf line;
 } insp;
 
@@ -1548,13 +1551,12 @@ typedef struct member_ref {
     size_t i;
     uint64_t size;            /* decoded bytes, as declared */
     uint64_t packed;          /* the archive's compressed bytes (jlp_scan_archive_member) */
-    const jlp_error *no_copy; /* why there is no copy for the other views, or NULL */
 } member_ref;
 
 /* Inspect the pickle (or .npy) file at `path`, shown as `file`. A member of an archive
  * (m not NULL) is scanned by the library from the archive, within the budgets of the
  * outermost file (proto->limits), as jlp_scan() of that file scans it; the other views
- * read a temporary copy at `path` (NULL when there is none: m->no_copy says why). */
+ * read a temporary copy at `path` (NULL when there is none: proto->no_load says why). */
 static int inspect_path(const char *path, const char *file, const insp *proto, bool several, bool first,
                         const member_ref *m) {
     insp S = *proto;
@@ -1610,8 +1612,8 @@ static int inspect_path(const char *path, const char *file, const insp *proto, b
     if (open_failed) {
         report(file, &err);
         invalid = true;
-    } else if (want_load && m && !path) {
-        err = *m->no_copy;
+    } else if (want_load && S.no_load) {
+        err = *S.no_load;
         report(file, &err);
         invalid = true;
     } else if (want_load) {
@@ -1845,10 +1847,12 @@ static int inspect_copy(jlp_archive *ar, size_t i, uint64_t packed, const char *
                         bool first, const char *tmpdir) {
     jlp_member_info mi = {0};
     jlp_archive_member(ar, i, &mi);
+    member_ref m = {ar, i, mi.size, packed};
+    if (!(proto->want_tree || proto->want_disasm || proto->json)) return inspect_path(NULL, shown, proto, several, first, &m);
     jlp_error no_copy;
     memset(&no_copy, 0, sizeof no_copy);
-    member_ref m = {ar, i, mi.size, packed, &no_copy};
-    if (!(proto->want_tree || proto->want_disasm || proto->json)) return inspect_path(NULL, shown, proto, several, first, &m);
+    insp refused = *proto;
+    refused.no_load = &no_copy;
     sbuf path = {0};
     sb_printf(&path, "%s/member", tmpdir);
     void *buf = NULL;
@@ -1863,9 +1867,9 @@ static int inspect_copy(jlp_archive *ar, size_t i, uint64_t packed, const char *
         no_copy.offset = budget;
         snprintf(no_copy.msg, sizeof no_copy.msg, "member of %llu bytes, past its budget (%llu bytes): not read",
                  (unsigned long long)mi.size, (unsigned long long)budget);
-        st = inspect_path(NULL, shown, proto, several, first, &m);
+        st = inspect_path(NULL, shown, &refused, several, first, &m);
     } else if (jlp_archive_read(ar, i, &buf, &len, &no_copy) != JLP_OK) {
-        st = inspect_path(NULL, shown, proto, several, first, &m);
+        st = inspect_path(NULL, shown, &refused, several, first, &m);
     } else {
         int fd = open(sb_str(&path), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
         const char *p = buf;
@@ -2052,7 +2056,9 @@ static int with_tmpdir_copy(jlp_archive *ar, size_t i, uint64_t packed, const ch
 }
 
 /* FILE is an archive (by its first bytes) or ARCHIVE::MEMBER naming an archive: inspect
- * it as one. @return -1 when it is not an archive (inspect it as a pickle). */
+ * it as one. @return -1 when it is not an archive (inspect it as a pickle), or is one
+ * this library cannot open (*unopened set, *open_err says why: the scan of the file
+ * judges it, and the other views report the error). */
 /* The archive at `path` opened as jlp_scan() opens it: every member and all of them
  * together read at most limits->max_decoded bytes. */
 static jlp_archive *open_archive(const char *path, const jlp_limits *lim, jlp_error *err) {
@@ -2062,7 +2068,8 @@ static jlp_archive *open_archive(const char *path, const jlp_limits *lim, jlp_er
     return jlp_archive_open_path(path, &ao, err);
 }
 
-static int maybe_archive(const char *file, const insp *proto_in, bool several, bool first) {
+static int maybe_archive(const char *file, const insp *proto_in, bool several, bool first, jlp_error *open_err,
+                         bool *unopened) {
     if (!strcmp(file, "-")) return -1;
     struct stat st;
     jlp_error err;
@@ -2082,7 +2089,11 @@ static int maybe_archive(const char *file, const insp *proto_in, bool several, b
         if (n <= 0 || !jlp_archive_detect(head, (size_t)n, NULL)) return -1;
         packed = (uint64_t)st.st_size;
         cli_limits(file, packed, &arch.budget, &arch.limits);
-        ar = open_archive(file, &arch.limits, &err);
+        ar = open_archive(file, &arch.limits, open_err);
+        /* one this library cannot open: inspected as a file, the scan judges it (an
+         * archive other readers may accept is suspicious) */
+        *unopened = !ar;
+        if (!ar) return -1;
     } else {
         /* ARCHIVE::MEMBER, member an archive itself (a member that is a pickle is read
          * through the same path: it is inspected from a temporary copy) */
@@ -2247,8 +2258,14 @@ int main(int argc, char **argv) {
     if (!proto.want_disasm && !proto.want_globals && !proto.want_safety) proto.want_tree = true;
     int worst = EXIT_SAFE;
     for (size_t i = 0; i < nfiles; i++) {
-        int st = maybe_archive(files[i], &proto, nfiles > 1, i == 0);
-        if (st < 0) st = inspect_file(files[i], &proto, nfiles > 1, i == 0);
+        jlp_error open_err;
+        bool unopened = false;
+        int st = maybe_archive(files[i], &proto, nfiles > 1, i == 0, &open_err, &unopened);
+        if (st < 0) {
+            insp one = proto;
+            if (unopened) one.no_load = &open_err;
+            st = inspect_file(files[i], &one, nfiles > 1, i == 0);
+        }
         if (st > worst) worst = st;
         if (nfiles > 1 && i + 1 < nfiles && !proto.json) outs("\n");
     }

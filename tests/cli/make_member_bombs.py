@@ -8,11 +8,14 @@ stream as
   member_bomb.zip        a zip whose member bomb.pkl is deflated
   member_bomb.tar.gz     a gzip'd tar holding bomb.pkl
   member_bomb.pt         a PyTorch checkpoint whose record bomb/data.pkl is deflated
+  member_bomb.tar.xz     an xz'd tar holding bomb.pkl (past the archive reader's ratio
+                         bound: it cannot be listed)
 Each is a few hundred KB that decodes to MIB MiB. Written in chunks: nothing holds the
 decoded stream in memory. Only the standard library is used.
 """
 import gzip
 import io
+import lzma
 import os
 import struct
 import sys
@@ -82,13 +85,15 @@ def main():
                 g.write(p)
     write_zip(os.path.join(out, "member_bomb.zip"), "bomb.pkl", mib)
     write_zip(os.path.join(out, "member_bomb.pt"), "bomb/data.pkl", mib, [("bomb/version", b"3\n")])
-    with open(os.path.join(out, "member_bomb.tar.gz"), "wb") as raw:
-        with gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=9, mtime=0) as g:
-            with tarfile.open(fileobj=g, mode="w", format=tarfile.PAX_FORMAT) as t:
-                info = tarfile.TarInfo("bomb.pkl")
-                info.size = size
-                info.mtime = 0
-                t.addfile(info, io.BufferedReader(Reader(mib), CHUNK))
+    for ext, opener in (("gz", lambda raw: gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=9, mtime=0)),
+                        ("xz", lambda raw: lzma.LZMAFile(raw, "wb", preset=1))):
+        with open(os.path.join(out, "member_bomb.tar." + ext), "wb") as raw:
+            with opener(raw) as g:
+                with tarfile.open(fileobj=g, mode="w", format=tarfile.PAX_FORMAT) as t:
+                    info = tarfile.TarInfo("bomb.pkl")
+                    info.size = size
+                    info.mtime = 0
+                    t.addfile(info, io.BufferedReader(Reader(mib), CHUNK))
 
 
 if __name__ == "__main__":

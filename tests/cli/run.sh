@@ -330,10 +330,14 @@ check archive_jldump_npz_not_arrays 1 "$D" b_two.tar::a.joblib x.npz
 # limit finding, and the peak RSS is that of the same stream as a plain .gz file (it
 # was 3.7 times that: the member was read whole and scanned with budgets of its size).
 if /usr/bin/python3 "$here/make_member_bombs.py" "$work/mb" 2>"$work/mb.err"; then
-    cp "$work/mb/member_bomb.zip" "$work/mb/member_bomb.tar.gz" "$work/mb/member_bomb.pt" "$work/"
+    cp "$work/mb/member_bomb.zip" "$work/mb/member_bomb.tar.gz" "$work/mb/member_bomb.pt" "$work/mb/member_bomb.tar.xz" "$work/"
     check member_bomb_zip 2 "$I" --safety member_bomb.zip
     check member_bomb_tar_gz 2 "$I" --safety member_bomb.tar.gz
     check member_bomb_pt 2 "$I" --safety member_bomb.pt
+    # a compressed tar the archive reader refuses to list (past its ratio bound) is what
+    # the scan says of it, suspicious, not merely invalid
+    check member_bomb_tar_xz 1 "$I" --safety member_bomb.tar.xz
+    check member_bomb_tar_xz_json 1 "$I" --safety --json member_bomb.tar.xz
     check member_bomb_single 2 "$I" --safety --globals member_bomb.zip::bomb.pkl
     check member_bomb_json 2 sh -c "\"$I\" --safety --json member_bomb.tar.gz >mb.json; s=\$?; tr ',' '\n' <mb.json | grep -E '\"(code|message|action|offset|verdict)\"'; exit \$s"
     set -- $(/usr/bin/python3 "$here/peak_rss.py" "$I" --safety "$work/mb/bomb.pkl.gz")
