@@ -230,6 +230,14 @@ JLP_API jlp_scan_report *jlp_scan_mem(const void *data, size_t len, const jlp_sc
  *  Thread-safety: one thread per archive. */
 JLP_API jlp_scan_report *jlp_scan_archive_member(jlp_archive *ar, size_t i, uint64_t packed,
                                                  const jlp_scan_opts *opts, jlp_error *err);
+/** Set the bounds of `ao` to those jlp_scan() opens an archive with under `lim`: all
+ *  member reads together at most lim->max_decoded (max_total; unchanged when that is
+ *  0), and no bound of the archive's own on one member (max_member_size and max_ratio
+ *  0), which would refuse a member whole from its declared size or ratio where the scan
+ *  reads it up to jlp_scan_member_budget() and judges the bytes before. Open the
+ *  archive given to jlp_scan_archive_member() so, from jlp_archive_opts_init(). NULL
+ *  ao or lim is ignored. Thread-safe. */
+JLP_API void jlp_scan_archive_opts(jlp_archive_opts *ao, const jlp_limits *lim);
 /** @return the decoded bytes of member `i` of `ar` that jlp_scan_archive_member() (and
  *  jlp_scan() of the archive) reads at most: lim->max_decoded, and past 64 MiB at most
  *  lim->max_ratio times the member's compressed bytes (a zip member's own; for a

@@ -1948,7 +1948,11 @@ static int inspect_archive(jlp_archive *ar, uint64_t packed, const char *shown, 
         rows[i].content = storage ? "data" : content_of(ar, i, &mi);
         rows[i].status = -1;
         const char *c = rows[i].content;
-        if (!strcmp(c, "pickle") || !strcmp(c, "npy") || !strcmp(c, "archive")) {
+        /* a member whose bytes break off before its kind shows is the scan's to read
+         * and judge (what comes before the damage counts), not skipped as harmless */
+        bool broken = !strcmp(c, "unreadable") &&
+                      !(mi.flags & (JLP_MEMBER_SPECIAL | JLP_MEMBER_UNREADABLE | JLP_MEMBER_ENCRYPTED));
+        if (!strcmp(c, "pickle") || !strcmp(c, "npy") || !strcmp(c, "archive") || broken) {
             if (!proto->json && (i || depth)) outs("\n");
             rows[i].status = inspect_member(ar, packed, i, &mi, c, shown, torch_record(&mi, tp) ? &record : proto,
                                             !any_inspected, tmpdir, depth);
@@ -2059,12 +2063,12 @@ static int with_tmpdir_copy(jlp_archive *ar, size_t i, uint64_t packed, const ch
  * it as one. @return -1 when it is not an archive (inspect it as a pickle), or is one
  * this library cannot open (*unopened set, *open_err says why: the scan of the file
  * judges it, and the other views report the error). */
-/* The archive at `path` opened as jlp_scan() opens it: every member and all of them
- * together read at most limits->max_decoded bytes. */
+/* The archive at `path` opened as jlp_scan() opens it: all members together read at
+ * most limits->max_decoded bytes, each within its budget (jlp_scan_member_budget). */
 static jlp_archive *open_archive(const char *path, const jlp_limits *lim, jlp_error *err) {
     jlp_archive_opts ao;
     jlp_archive_opts_init(&ao);
-    if (lim->max_decoded) ao.max_member_size = ao.max_total = lim->max_decoded;
+    jlp_scan_archive_opts(&ao, lim);
     return jlp_archive_open_path(path, &ao, err);
 }
 

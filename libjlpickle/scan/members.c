@@ -113,8 +113,14 @@ static bool pickle_name(const char *name, size_t n) {
 static const char *content_of(jlp_archive *ar, size_t i, const jlp_member_info *mi, const walk *w, jlp_error *e) {
     jlp_source *s = jlp_archive_member_source(ar, i, e);
     if (!s) return "unreadable";
-    const void *head = NULL;
-    long long n = jlp_source_peek(s, 512, &head, e);
+    /* the bytes there are, also of a member that breaks off within them (shorter than
+     * it declares): read_member() keeps those too */
+    long long n = (long long)jlp__src_fill(s, 512);
+    const void *head = s->cur;
+    if (!n && s->failed) {
+        jlp__src_error(s, e, 0, -1);
+        n = -1;
+    }
     const char *kind = "data";
     int is_pickle = 0;
     jlp_read_opts ro;
@@ -232,8 +238,9 @@ uint64_t jlp__member_budget(jlp_archive *ar, const jlp_member_info *mi, uint64_t
 }
 
 /* Read member i into memory within member_budget(): *cut says why it ends early (a
- * LIMIT at the budget), and the bytes before are kept. @return JLP_OK or the error of
- * a member that cannot be read (in *e). */
+ * LIMIT at the budget, or the error of a member that breaks off), and the bytes before
+ * are kept. @return JLP_OK or the error of a member that cannot be read at all (in
+ * *e). */
 static jlp_code read_member(walk *w, jlp_archive *ar, size_t i, const jlp_member_info *mi, uint8_t **out,
                             size_t *len, size_t *cap, jlp_error *cut, bool *was_cut, jlp_error *e) {
     const jlp_alc *alc = jlp__alc_or_default(w->opts->alc);
@@ -271,11 +278,18 @@ static jlp_code read_member(walk *w, jlp_archive *ar, size_t i, const jlp_member
         s->cur += avail;
         have += avail;
     }
-    if (!*was_cut && s->failed) {
+    if (!*was_cut && s->failed && !have) {
         jlp__src_error(s, e, have, -1);
         jlp_source_free(s);
         jlp__free(alc, buf, room);
         return e->code ? e->code : JLP_E_IO;
+    }
+    if (!*was_cut && s->failed) {
+        /* a member that breaks off (a damaged stream, shorter than declared, past
+         * max_total): Python's zipfile and tarfile hand an unpickler the bytes before
+         * the damage, so they are scanned, the damage ending them as a cut does */
+        jlp__src_error(s, cut, have, -1);
+        *was_cut = true;
     }
     jlp_source_free(s);
     *out = buf;
@@ -408,6 +422,12 @@ static jlp_verdict scan_archive(walk *w, jlp_archive *ar, size_t prefix_len) {
     return worst;
 }
 
+void jlp__scan_archive_opts(jlp_archive_opts *ao, const jlp_limits *lim) {
+    ao->max_member_size = 0;
+    ao->max_ratio = 0;
+    if (lim->max_decoded) ao->max_total = lim->max_decoded;
+}
+
 jlp_scan_report *jlp__scan_archive(const uint8_t *data, size_t len, const jlp_scan_opts *o, const jlp_limits *lim,
                                    jlp_error *err) {
     jlp_scan_report *r = jlp__report_new(o->alc, o->max_per_subject);
@@ -418,13 +438,17 @@ jlp_scan_report *jlp__scan_archive(const uint8_t *data, size_t len, const jlp_sc
     walk w = {r, JLP_READING_JOBLIB, o, lim, {0}, {0}, len};
     jlp__buf_init(&w.name, r->alc);
     jlp__buf_init(&w.why, r->alc);
-    /* members are read into memory: the scan's budget bounds each and all of them, and
-     * read_member() each as a compressed stream of its packed size */
+    /* members are read into memory: the scan's budget bounds all of them together
+     * (max_total), and read_member() each as a compressed stream of its packed size.
+     * The archive's own bounds on one member are off: they refuse a member whole from
+     * its declared size or ratio, where the scan reads it up to its budget and judges
+     * the bytes before (a 447-byte zip whose bzip2 member declares 256 MiB was
+     * "unreadable", its os.system never seen) */
     jlp_archive_opts ao;
     jlp_archive_opts_init(&ao);
+    jlp__scan_archive_opts(&ao, lim);
     ao.alc = o->alc;
     ao.registry = o->registry;
-    if (lim->max_decoded) ao.max_member_size = ao.max_total = lim->max_decoded;
     jlp_error e;
     jlp_archive *ar = jlp_archive_open_mem(data, len, &ao, &e);
     if (!ar) {

@@ -566,6 +566,15 @@ jlp_scan_report *jlp_scan_archive_member(jlp_archive *ar, size_t i, uint64_t pac
     return jlp__scan_member(ar, i, packed, &cfg.opts, &cfg.limits, err);
 }
 
+void jlp_scan_archive_opts(jlp_archive_opts *ao, const jlp_limits *lim) {
+    if (!ao || !lim) return;
+    jlp_limits l;
+    jlp_error e;
+    jlp_limits_init(&l);
+    if (jlp__struct_in(&l, sizeof l, lim, "jlp_limits", &e) != JLP_OK) return;
+    jlp__scan_archive_opts(ao, &l);
+}
+
 uint64_t jlp_scan_member_budget(jlp_archive *ar, size_t i, uint64_t packed, const jlp_limits *lim) {
     if (!ar || !lim) return 0;
     jlp_limits l;

@@ -247,6 +247,8 @@ uint64_t jlp__member_budget(jlp_archive *ar, const jlp_member_info *mi, uint64_t
 /** jlp_scan_archive_member() under resolved options and limits. */
 jlp_scan_report *jlp__scan_member(jlp_archive *ar, size_t i, uint64_t packed, const jlp_scan_opts *o,
                                   const jlp_limits *lim, jlp_error *err);
+/** The bounds of `ao` a scan opens an archive with (jlp_scan_archive_opts()). */
+void jlp__scan_archive_opts(jlp_archive_opts *ao, const jlp_limits *lim);
 /** jlp__member_budget() of member i; 0 when there is no member i. */
 uint64_t jlp__scan_member_budget(jlp_archive *ar, size_t i, uint64_t packed, const jlp_limits *lim);
 /** The scan of the archive (zip, tar, compressed tar) at data[0..len). */

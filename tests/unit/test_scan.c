@@ -1428,18 +1428,18 @@ static pbuf deflated(const pbuf *data, bool gzip) {
     return out;
 }
 
-/* A zip with one deflated member `name` holding `data`. */
-static pbuf zip_deflated(const char *name, const pbuf *data) {
+/* A zip with one deflated member `name` holding `data` and declaring `declared` bytes. */
+static pbuf zip_deflated_as(const char *name, const pbuf *data, uint32_t declared) {
     pbuf d = deflated(data, false), z = {0};
     uint32_t crc = (uint32_t)crc32(0, (const unsigned char *)data->p, (uInt)data->n);
     size_t nl = strlen(name);
     le32(&z, 0x04034b50); le16(&z, 20); le16(&z, 0); le16(&z, 8); le16(&z, 0); le16(&z, 0x21);
-    le32(&z, crc); le32(&z, (uint32_t)d.n); le32(&z, (uint32_t)data->n); le16(&z, (unsigned)nl); le16(&z, 0);
+    le32(&z, crc); le32(&z, (uint32_t)d.n); le32(&z, declared); le16(&z, (unsigned)nl); le16(&z, 0);
     pb_put(&z, name, nl);
     pb_put(&z, d.p, d.n);
     size_t cd = z.n;
     le32(&z, 0x02014b50); le16(&z, 20); le16(&z, 20); le16(&z, 0); le16(&z, 8); le16(&z, 0); le16(&z, 0x21);
-    le32(&z, crc); le32(&z, (uint32_t)d.n); le32(&z, (uint32_t)data->n); le16(&z, (unsigned)nl); le16(&z, 0);
+    le32(&z, crc); le32(&z, (uint32_t)d.n); le32(&z, declared); le16(&z, (unsigned)nl); le16(&z, 0);
     le16(&z, 0); le16(&z, 0); le16(&z, 0); le32(&z, 0); le32(&z, 0);
     pb_put(&z, name, nl);
     size_t cdn = z.n - cd;
@@ -1448,6 +1448,8 @@ static pbuf zip_deflated(const char *name, const pbuf *data) {
     free(d.p);
     return z;
 }
+
+static pbuf zip_deflated(const char *name, const pbuf *data) { return zip_deflated_as(name, data, (uint32_t)data->n); }
 
 /* Issue 9: a deflated zip member was read whole into memory up to the full decode
  * budget whatever its ratio (a 100 KB zip holding 100 MiB cost 100 MiB and more, and
@@ -1647,4 +1649,71 @@ TEST(archive_member_finding_offsets) {
     free(zgz.p);
     free(inner.p);
     free(nested.p);
+}
+
+/* A zip member larger than the scan's max_decoded (here 2 MiB of zeros after an
+ * os.system, under a 1 MiB budget): the scan reads its first 1 MiB and finds the call.
+ * Failed before: the archive was opened with max_decoded as max_member_size (and the
+ * default max_ratio), which refuse a member whole from its declared size (or ratio):
+ * the member was "unreadable", never scanned, and the verdict safe (a 447-byte zip
+ * whose bzip2 member declares 256 MiB was safe by the same road). */
+TEST(archive_member_declared_past_budget) {
+    static const char call[] = "cos\nsystem\nX\x02\x00\x00\x00ls\x85R0";
+    pbuf p = {0};
+    pb_lit(&p, "\x80\x04");
+    pb_put(&p, call, sizeof call - 1); /* GLOBAL at 2, REDUCE at 21 */
+    size_t at = p.n;
+    const size_t big = (size_t)2 << 20;
+    p.cap = p.n + big + 8;
+    p.p = realloc(p.p, p.cap);
+    memset(p.p + at, 'N', big); /* NONE: a million ops */
+    p.n += big;
+    pb_lit(&p, ".");
+    pbuf zip = zip_deflated("m.pkl", &p);
+    jlp_limits lim;
+    jlp_limits_untrusted(&lim, zip.n);
+    lim.max_decoded = (uint64_t)1 << 20;
+    jlp_scan_opts o;
+    jlp_scan_opts_init(&o);
+    o.limits = &lim;
+    jlp_error e;
+    jlp_scan_report *r = jlp_scan_mem(zip.p, zip.n, &o, &e);
+    CHECK(r != NULL);
+    if (r) {
+        CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_DANGEROUS);
+        CHECK_FINDING(r, JLP_READING_JOBLIB, "call", "os", "system", JLP_VERDICT_DANGEROUS, 21);
+        const jlp_finding *f = find(r, JLP_READING_JOBLIB, "limit", NULL, NULL);
+        CHECK(f != NULL);
+        /* all reads of the archive together (its kind's peek included) reach max_total
+         * first; the bytes before are judged all the same */
+        if (f) CHECK(strstr(f->reason, "m.pkl: reads from this archive exceed max_total (1048576 bytes)") != NULL);
+        const jlp_error *re = jlp_report_error(r);
+        CHECK(re && re->code == JLP_E_LIMIT);
+        CHECK_INT(jlp_report_member_count(r), 1);
+        CHECK_INT(jlp_report_member(r, 0)->scanned, 1);
+        CHECK_INT(jlp_report_member(r, 0)->verdict, JLP_VERDICT_DANGEROUS);
+        jlp_report_free(r);
+    }
+    /* the same through an archive opened as the scan opens one */
+    jlp_archive_opts ao;
+    jlp_archive_opts_init(&ao);
+    jlp_scan_archive_opts(&ao, &lim);
+    CHECK_INT(ao.max_member_size, 0);
+    CHECK_INT(ao.max_ratio, 0);
+    CHECK_INT(ao.max_total, (uint64_t)1 << 20);
+    jlp_archive *ar = jlp_archive_open_mem(zip.p, zip.n, &ao, &e);
+    CHECK(ar != NULL);
+    if (ar) {
+        CHECK_INT(jlp_scan_member_budget(ar, 0, zip.n, &lim), (uint64_t)1 << 20);
+        r = jlp_scan_archive_member(ar, 0, zip.n, &o, &e);
+        CHECK(r != NULL);
+        if (r) {
+            CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_DANGEROUS);
+            CHECK_FINDING(r, JLP_READING_JOBLIB, "call", "os", "system", JLP_VERDICT_DANGEROUS, 21);
+            jlp_report_free(r);
+        }
+        jlp_archive_free(ar);
+    }
+    free(p.p);
+    free(zip.p);
 }
