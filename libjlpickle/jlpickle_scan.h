@@ -186,7 +186,8 @@ typedef struct jlp_scan_report jlp_scan_report;
  *  zip or tar bundle, a tar in a codec) is scanned member by member: every member a
  *  loader may unpickle or numpy.load is scanned as a file of its own (a checkpoint's
  *  pickle records in the torch reading), nested archives in turn, within the budgets
- *  (each member and all of them together at most max_decoded bytes); findings name
+ *  (each member within jlp_scan_member_budget(), all of them together at most
+ *  max_decoded bytes; offsets are of each member's decoded stream); findings name
  *  their member in jlp_finding.file, and jlp_report_member() gives each member's
  *  verdict. Listing entries that climb out of the archive, duplicates, links, members
  *  that cannot be read, TorchScript code and archives that cannot be read here are
