@@ -1896,7 +1896,7 @@ static int inspect_copy(jlp_archive *ar, size_t i, uint64_t packed, const char *
     return st;
 }
 
-/* Inspect member i: a temporary copy for pickles and .npy files, recursion for archives.
+/* Inspect member i: inspect_copy() for pickles and .npy files, recursion for archives.
  * In JSON, each is an element of the archive's "inspected" list (`first` opens it). */
 static int inspect_member(jlp_archive *ar, uint64_t packed, size_t i, const jlp_member_info *mi, const char *content,
                           const char *shown, const insp *proto, bool first, const char *tmpdir, int depth) {
@@ -2099,8 +2099,8 @@ static int maybe_archive(const char *file, const insp *proto_in, bool several, b
         *unopened = !ar;
         if (!ar) return -1;
     } else {
-        /* ARCHIVE::MEMBER, member an archive itself (a member that is a pickle is read
-         * through the same path: it is inspected from a temporary copy) */
+        /* ARCHIVE::MEMBER, member an archive itself (a member that is a pickle is found
+         * the same way and inspected alone, as a member of a listed archive is) */
         const char *sep = strstr(file, "::");
         if (!sep) return -1;
         char *top = xstrndup(file, (size_t)(sep - file));
