@@ -11,6 +11,8 @@
  *      its end as raw pickles, without an error, trailing bytes or a budget stop)
  *   S  jlp_scan_mem of the input with an os.system call spliced in at an opcode boundary
  *      of its first pickle (under the same condition as A; see splice_at())
+ *   R  for an archive: jlp_scan_archive_member of each member M scanned, the archive
+ *      opened with jlp_scan_archive_opts (as jlinspect walks archives)
  *
  * Properties (abort on failure):
  *   - M succeeds (a NULL report only for NOMEM, which the budgets rule out);
@@ -28,7 +30,10 @@
  *     one, suspicious with a limit finding); S is dangerous (the pickle-py reading,
  *     which reads no payloads, reaches the spliced call: see splice_at());
  *   - budgets are respected: the scan's peak allocation stays within a bound derived
- *     from the budgets, and every allocation is returned.
+ *     from the budgets, and every allocation is returned;
+ *   - R: a member's scan alone gives the verdict and error code M's scan of the archive
+ *     gave it (when M read it to its end and its listing entry is no finding), within
+ *     the same peak bound; a member's budget is at most max_decoded.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* memfd_create */
@@ -232,6 +237,49 @@ static int has_action(const jlp_scan_report *r, const char *action) {
     return 0;
 }
 
+/* R: each member M scanned, scanned alone as jlinspect scans it. */
+static void members_alone(const uint8_t *data, size_t size, const jlp_scan_report *m) {
+    if (!jlp_report_member_count(m)) return;
+    fz_heap h = {0};
+    jlp_alc a = fz_alc(&h);
+    jlp_scan_opts o;
+    jlp_limits lim;
+    opts_for(&o, &lim, &a);
+    jlp_archive_opts ao;
+    jlp_archive_opts_init(&ao);
+    jlp_scan_archive_opts(&ao, &lim);
+    ao.alc = &a;
+    jlp_error e;
+    jlp_archive *ar = jlp_archive_open_mem(data, size, &ao, &e);
+    if (ar) {
+        const unsigned listed = JLP_MEMBER_UNSAFE_NAME | JLP_MEMBER_DUPLICATE | JLP_MEMBER_LINK |
+                                JLP_MEMBER_ENCRYPTED | JLP_MEMBER_UNREADABLE | JLP_MEMBER_SPECIAL;
+        for (size_t i = 0, n = jlp_archive_count(ar); i < n; i++) {
+            jlp_member_info mi;
+            if (!jlp_archive_member(ar, i, &mi)) continue;
+            FZ_CHECK(jlp_scan_member_budget(ar, i, size, &lim) <= lim.max_decoded, "a member's budget past max_decoded",
+                     jlp_scan_member_budget(ar, i, size, &lim), lim.max_decoded);
+            /* its entry in M's member table: the top-level member of that name */
+            const jlp_scan_member *entry = NULL;
+            for (size_t k = 0; k < jlp_report_member_count(m) && !entry; k++) {
+                const jlp_scan_member *x = jlp_report_member(m, k);
+                if (x->name_len == mi.name_len && !memcmp(x->name, mi.name, mi.name_len)) entry = x;
+            }
+            if (!entry || !entry->scanned || entry->error != JLP_OK || (mi.flags & listed)) continue;
+            jlp_scan_report *r = jlp_scan_archive_member(ar, i, size, &o, &e);
+            if (!r) fz_die_err("jlp_scan_archive_member of a member the archive scan read", &e);
+            check_report(r, mi.size > SIZE_MAX ? SIZE_MAX : (size_t)mi.size);
+            FZ_EQ("a member scanned alone has the verdict of the archive scan", jlp_report_verdict(r),
+                  entry->verdict);
+            FZ_EQ("a member scanned alone reads to its end as in the archive scan", jlp_report_error(r) == NULL, 1);
+            jlp_report_free(r);
+            FZ_CHECK(h.peak <= PEAK_BOUND, "peak memory past the budgets' bound", h.peak, PEAK_BOUND);
+        }
+        jlp_archive_free(ar);
+    }
+    fz_heap_check_empty(&h, "after the member scans");
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (size > MAX_INPUT) return 0;
     uint64_t seed = fz_fnv1a(data, size) | 1;
@@ -350,6 +398,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         }
         free(buf);
     }
+    members_alone(data, size, m);
     jlp_report_free(m);
     fz_heap_check_empty(&hm, "after the memory scan");
     return 0;

@@ -186,7 +186,8 @@ typedef struct jlp_scan_report jlp_scan_report;
  *  zip or tar bundle, a tar in a codec) is scanned member by member: every member a
  *  loader may unpickle or numpy.load is scanned as a file of its own (a checkpoint's
  *  pickle records in the torch reading), nested archives in turn, within the budgets
- *  (each member and all of them together at most max_decoded bytes); findings name
+ *  (each member within jlp_scan_member_budget(), all of them together at most
+ *  max_decoded bytes; offsets are of each member's decoded stream); findings name
  *  their member in jlp_finding.file, and jlp_report_member() gives each member's
  *  verdict. Listing entries that climb out of the archive, duplicates, links, members
  *  that cannot be read, TorchScript code and archives that cannot be read here are
@@ -207,6 +208,45 @@ JLP_API jlp_scan_report *jlp_scan_path(const char *path, const jlp_scan_opts *op
  *  @return as jlp_scan(); INVALID_ARG when data is NULL and len > 0. */
 JLP_API jlp_scan_report *jlp_scan_mem(const void *data, size_t len, const jlp_scan_opts *opts,
                                       jlp_error *err);
+
+/** Scan member `i` of the open archive `ar` as jlp_scan() of the whole archive scans
+ *  it (spec/SAFETY.md 3.4), for a caller that walks the archive itself (jlinspect):
+ *  the member is read from `ar` into memory within jlp_scan_member_budget(), and when
+ *  it decodes past that budget the bytes before it are scanned and the cut is a limit
+ *  finding and the report's error (LIMIT), as for a compressed stream cut by its budget;
+ *  a member that is an archive is scanned as one. A checkpoint's pickle record (and any
+ *  member, with opts->torch_record) is read in the torch reading. Companion files are
+ *  not looked for (the member is no file of its own). Findings do not name the member
+ *  (jlp_finding.file is NULL or names a member of a nested archive), and what the
+ *  listing alone shows (jlp_member_info.flags) is the caller's to judge.
+ *  @param packed  the compressed bytes of `ar`: the size of the archive's file, or for
+ *                 an archive opened from a member, that member's decoded size (the
+ *                 budget of a member of a compressed tar is a ratio of it)
+ *  @param opts    NULL for the defaults; opts->limits NULL: jlp_limits_untrusted(packed).
+ *                 Give the limits of the outermost file to bound a nested archive's
+ *                 members as jlp_scan() of that file does.
+ *  @return a report (free with jlp_report_free()), or NULL with err: INVALID_ARG for a
+ *  NULL archive or no member i, the errors of jlp_archive_member_source() and of its
+ *  reads (MEMBER, LIMIT, CODEC_MISSING, a damaged stream), NOMEM, and jlp_scan()'s.
+ *  Thread-safety: one thread per archive. */
+JLP_API jlp_scan_report *jlp_scan_archive_member(jlp_archive *ar, size_t i, uint64_t packed,
+                                                 const jlp_scan_opts *opts, jlp_error *err);
+/** Set the bounds of `ao` to those jlp_scan() opens an archive with under `lim`: all
+ *  member reads together at most lim->max_decoded (max_total; unchanged when that is
+ *  0), and no bound of the archive's own on one member (max_member_size and max_ratio
+ *  0), which would refuse a member whole from its declared size or ratio where the scan
+ *  reads it up to jlp_scan_member_budget() and judges the bytes before. Open the
+ *  archive given to jlp_scan_archive_member() so, from jlp_archive_opts_init(). NULL
+ *  ao or lim is ignored. Thread-safe. */
+JLP_API void jlp_scan_archive_opts(jlp_archive_opts *ao, const jlp_limits *lim);
+/** @return the decoded bytes of member `i` of `ar` that jlp_scan_archive_member() (and
+ *  jlp_scan() of the archive) reads at most: lim->max_decoded, and past 64 MiB at most
+ *  lim->max_ratio times the member's compressed bytes (a zip member's own; for a
+ *  compressed tar, `packed`, the archive's); UINT64_MAX when neither limit is set, 0
+ *  for a NULL archive or lim or no member i. A caller that copies the member (jlinspect
+ *  for its other views) reads no more than this. Thread-safety: one thread per archive. */
+JLP_API uint64_t jlp_scan_member_budget(jlp_archive *ar, size_t i, uint64_t packed,
+                                        const jlp_limits *lim);
 
 /* =====================================================================================
  * 4. Reports

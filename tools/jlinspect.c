@@ -367,6 +367,9 @@ typedef struct insp {
     bool json_first_op;
     const jlp_policy *policy;     /* --policy rules added to the built-in ones */
     bool torch_record;            /* a checkpoint's pickle record: scanned as torch.load reads it */
+    const jlp_error *no_load;     /* why the views other than the scan read nothing (an
+                                     archive this library cannot open, a member past its
+                                     budget), or NULL */
     sbuf line;
 } insp;
 
@@ -1542,9 +1545,20 @@ static void load_pass(insp *S, jlp_source *src, const char *file, uint64_t file_
     }
 }
 
-/* Inspect the pickle (or .npy) file at `path`, shown as `file` (a member of an archive
- * is read from a temporary copy and shown as ARCHIVE::MEMBER). */
-static int inspect_path(const char *path, const char *file, const insp *proto, bool several, bool first) {
+/* A member of an archive being inspected (inspect_path). */
+typedef struct member_ref {
+    jlp_archive *ar;
+    size_t i;
+    uint64_t size;            /* decoded bytes, as declared */
+    uint64_t packed;          /* the archive's compressed bytes (jlp_scan_archive_member) */
+} member_ref;
+
+/* Inspect the pickle (or .npy) file at `path`, shown as `file`. A member of an archive
+ * (m not NULL) is scanned by the library from the archive, within the budgets of the
+ * outermost file (proto->limits), as jlp_scan() of that file scans it; the other views
+ * read a temporary copy at `path` (NULL when there is none: proto->no_load says why). */
+static int inspect_path(const char *path, const char *file, const insp *proto, bool several, bool first,
+                        const member_ref *m) {
     insp S = *proto;
     S.file = file;
     S.build_printed = -1;
@@ -1560,9 +1574,12 @@ static int inspect_path(const char *path, const char *file, const insp *proto, b
     uint64_t file_size = 0;
     bool have_size = false, open_failed = false;
     struct stat sb;
-    bool is_stdin = !strcmp(path, "-");
-    int fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
+    bool is_stdin = path && !strcmp(path, "-");
+    int fd = !path || m ? -1 : is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+    if (m) {
+        file_size = m->size;
+        have_size = true;
+    } else if (fd < 0) {
         err.code = JLP_E_IO;
         snprintf(err.msg, sizeof err.msg, "cannot open %.100s: %s", file, strerror(errno));
         open_failed = true;
@@ -1579,7 +1596,7 @@ static int inspect_path(const char *path, const char *file, const insp *proto, b
             open_failed = true;
         }
     }
-    cli_limits(path, file_size, &S.budget, &S.limits);
+    if (!m) cli_limits(path, file_size, &S.budget, &S.limits);
     bool want_load = S.want_tree || S.want_disasm || S.json;
     bool want_scan = S.want_safety || S.want_globals || S.json;
     bool invalid = false;
@@ -1593,6 +1610,10 @@ static int inspect_path(const char *path, const char *file, const insp *proto, b
         outs(",\"pickles\":[");
     }
     if (open_failed) {
+        report(file, &err);
+        invalid = true;
+    } else if (want_load && S.no_load) {
+        err = *S.no_load;
         report(file, &err);
         invalid = true;
     } else if (want_load) {
@@ -1614,7 +1635,8 @@ static int inspect_path(const char *path, const char *file, const insp *proto, b
         so.limits = &S.limits;
         so.torch_record = S.torch_record;
         jlp_error e;
-        rep = S.mem ? jlp_scan_mem(S.mem, S.mem_len, &so, &e) : jlp_scan_path(path, &so, &e);
+        rep = m ? jlp_scan_archive_member(m->ar, m->i, m->packed, &so, &e)
+            : S.mem ? jlp_scan_mem(S.mem, S.mem_len, &so, &e) : jlp_scan_path(path, &so, &e);
         if (!rep) {
             if (!invalid) report(file, &e);
             invalid = true;
@@ -1663,13 +1685,15 @@ static int inspect_path(const char *path, const char *file, const insp *proto, b
 }
 
 static int inspect_file(const char *file, const insp *proto, bool several, bool first) {
-    return inspect_path(file, file, proto, several, first);
+    return inspect_path(file, file, proto, several, first, NULL);
 }
 
 /* ---- archives ------------------------------------------------------------------------
  * A zip or tar (a checkpoint, an .npz, a model bundle) is listed, and each member that is
- * a pickle, a compressed pickle or a .npy file is inspected as a file of its own (from a
- * temporary copy), shown as ARCHIVE::MEMBER; a member that is an archive is listed and
+ * a pickle, a compressed pickle or a .npy file is inspected as a file of its own, shown
+ * as ARCHIVE::MEMBER: scanned by the library within the budgets of the archive's file
+ * (jlp_scan_archive_member), the other views read from a temporary copy made within the
+ * same budget; a member that is an archive is listed and
  * inspected in turn (the library bounds the nesting). The archive's verdict is the worst
  * of its members' and of what the listing itself shows: names that are absolute or climb
  * out with "..", duplicate names (readers disagree on which one counts), links, members
@@ -1811,21 +1835,41 @@ static int status_of(int st, bool safety) {
     return safety ? st : EXIT_SAFE;
 }
 
-static int inspect_archive(jlp_archive *ar, const char *shown, const insp *proto, bool several, bool first,
-                           const char *tmpdir, int depth);
+static int inspect_archive(jlp_archive *ar, uint64_t packed, const char *shown, const insp *proto, bool several,
+                           bool first, const char *tmpdir, int depth);
 
-/* Copy member i to `tmpdir`/member and inspect the copy, shown as `shown`. */
-static int inspect_copy(jlp_archive *ar, size_t i, const char *shown, const insp *proto, bool several, bool first,
-                        const char *tmpdir) {
+/* Inspect member i of `ar` (whose compressed bytes are `packed`), shown as `shown`: the
+ * scan by the library from the archive; the other views (--tree, --disasm, --json) from
+ * a temporary copy in `tmpdir`, made only for a member within the scan's budget for it
+ * (jlp_scan_member_budget: a member bomb costs what the same bomb as a compressed file
+ * costs; past it the views report the LIMIT and the scan reads the bytes before). */
+static int inspect_copy(jlp_archive *ar, size_t i, uint64_t packed, const char *shown, const insp *proto, bool several,
+                        bool first, const char *tmpdir) {
+    jlp_member_info mi = {0};
+    jlp_archive_member(ar, i, &mi);
+    member_ref m = {ar, i, mi.size, packed};
+    if (!(proto->want_tree || proto->want_disasm || proto->json)) return inspect_path(NULL, shown, proto, several, first, &m);
+    jlp_error no_copy;
+    memset(&no_copy, 0, sizeof no_copy);
+    insp refused = *proto;
+    refused.no_load = &no_copy;
     sbuf path = {0};
     sb_printf(&path, "%s/member", tmpdir);
     void *buf = NULL;
     size_t len = 0;
-    jlp_error err;
     int st;
-    if (jlp_archive_read(ar, i, &buf, &len, &err) != JLP_OK) {
-        report(shown, &err);
-        st = EXIT_INVALID;
+    uint64_t budget = jlp_scan_member_budget(ar, i, packed, &proto->limits);
+    if (mi.size > budget) {
+        /* the reader refuses a member longer than it declares: the declared size bounds
+         * the copy */
+        no_copy.code = JLP_E_LIMIT;
+        no_copy.input_offset = UINT64_MAX;
+        no_copy.offset = budget;
+        snprintf(no_copy.msg, sizeof no_copy.msg, "member of %llu bytes, past its budget (%llu bytes): not read",
+                 (unsigned long long)mi.size, (unsigned long long)budget);
+        st = inspect_path(NULL, shown, &refused, several, first, &m);
+    } else if (jlp_archive_read(ar, i, &buf, &len, &no_copy) != JLP_OK) {
+        st = inspect_path(NULL, shown, &refused, several, first, &m);
     } else {
         int fd = open(sb_str(&path), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
         const char *p = buf;
@@ -1837,11 +1881,13 @@ static int inspect_copy(jlp_archive *ar, size_t i, const char *shown, const insp
             p += w;
             left -= (size_t)w;
         }
+        free(buf);
+        buf = NULL;
         if (fd < 0 || left || close(fd) != 0) {
             fprintf(stderr, "jlinspect: %s: cannot write a temporary copy: %s\n", shown, strerror(errno));
             st = EXIT_INVALID;
         } else {
-            st = inspect_path(sb_str(&path), shown, proto, several, first);
+            st = inspect_path(sb_str(&path), shown, proto, several, first, &m);
         }
         unlink(sb_str(&path));
     }
@@ -1850,9 +1896,9 @@ static int inspect_copy(jlp_archive *ar, size_t i, const char *shown, const insp
     return st;
 }
 
-/* Inspect member i: a temporary copy for pickles and .npy files, recursion for archives.
+/* Inspect member i: inspect_copy() for pickles and .npy files, recursion for archives.
  * In JSON, each is an element of the archive's "inspected" list (`first` opens it). */
-static int inspect_member(jlp_archive *ar, size_t i, const jlp_member_info *mi, const char *content,
+static int inspect_member(jlp_archive *ar, uint64_t packed, size_t i, const jlp_member_info *mi, const char *content,
                           const char *shown, const insp *proto, bool first, const char *tmpdir, int depth) {
     sbuf name = {0};
     sb_printf(&name, "%s::%s", shown, mi->name);
@@ -1864,18 +1910,18 @@ static int inspect_member(jlp_archive *ar, size_t i, const jlp_member_info *mi, 
             report(sb_str(&name), &err);
             st = EXIT_INVALID;
         } else {
-            st = inspect_archive(sub, sb_str(&name), proto, true, first, tmpdir, depth + 1);
+            st = inspect_archive(sub, mi->size, sb_str(&name), proto, true, first, tmpdir, depth + 1);
             jlp_archive_free(sub);
         }
     } else {
-        st = inspect_copy(ar, i, sb_str(&name), proto, true, first, tmpdir);
+        st = inspect_copy(ar, i, packed, sb_str(&name), proto, true, first, tmpdir);
     }
     free(name.p);
     return st;
 }
 
-static int inspect_archive(jlp_archive *ar, const char *shown, const insp *proto, bool several, bool first,
-                           const char *tmpdir, int depth) {
+static int inspect_archive(jlp_archive *ar, uint64_t packed, const char *shown, const insp *proto, bool several,
+                           bool first, const char *tmpdir, int depth) {
     size_t n = jlp_archive_count(ar);
     member_row *rows = xmalloc((n ? n : 1) * sizeof *rows);
     int worst = EXIT_SAFE;
@@ -1902,9 +1948,13 @@ static int inspect_archive(jlp_archive *ar, const char *shown, const insp *proto
         rows[i].content = storage ? "data" : content_of(ar, i, &mi);
         rows[i].status = -1;
         const char *c = rows[i].content;
-        if (!strcmp(c, "pickle") || !strcmp(c, "npy") || !strcmp(c, "archive")) {
+        /* a member whose bytes break off before its kind shows is the scan's to read
+         * and judge (what comes before the damage counts), not skipped as harmless */
+        bool broken = !strcmp(c, "unreadable") &&
+                      !(mi.flags & (JLP_MEMBER_SPECIAL | JLP_MEMBER_UNREADABLE | JLP_MEMBER_ENCRYPTED));
+        if (!strcmp(c, "pickle") || !strcmp(c, "npy") || !strcmp(c, "archive") || broken) {
             if (!proto->json && (i || depth)) outs("\n");
-            rows[i].status = inspect_member(ar, i, &mi, c, shown, torch_record(&mi, tp) ? &record : proto,
+            rows[i].status = inspect_member(ar, packed, i, &mi, c, shown, torch_record(&mi, tp) ? &record : proto,
                                             !any_inspected, tmpdir, depth);
             any_inspected = true;
             if (rows[i].status == EXIT_INVALID) invalid = true;
@@ -1999,22 +2049,40 @@ static bool make_tmpdir(sbuf *dir) {
 }
 
 /* Inspect member i alone, from a copy in a temporary directory of its own. */
-static int with_tmpdir_copy(jlp_archive *ar, size_t i, const char *shown, const insp *proto, bool several, bool first) {
+static int with_tmpdir_copy(jlp_archive *ar, size_t i, uint64_t packed, const char *shown, const insp *proto,
+                            bool several, bool first) {
     sbuf dir = {0};
     if (!make_tmpdir(&dir)) return EXIT_INVALID;
-    int r = inspect_copy(ar, i, shown, proto, several, first, dir.p);
+    int r = inspect_copy(ar, i, packed, shown, proto, several, first, dir.p);
     rmdir(dir.p);
     free(dir.p);
     return r;
 }
 
 /* FILE is an archive (by its first bytes) or ARCHIVE::MEMBER naming an archive: inspect
- * it as one. @return -1 when it is not an archive (inspect it as a pickle). */
-static int maybe_archive(const char *file, const insp *proto, bool several, bool first) {
+ * it as one. @return -1 when it is not an archive (inspect it as a pickle), or is one
+ * this library cannot open (*unopened set, *open_err says why: the scan of the file
+ * judges it, and the other views report the error). */
+/* The archive at `path` opened as jlp_scan() opens it: all members together read at
+ * most limits->max_decoded bytes, each within its budget (jlp_scan_member_budget). */
+static jlp_archive *open_archive(const char *path, const jlp_limits *lim, jlp_error *err) {
+    jlp_archive_opts ao;
+    jlp_archive_opts_init(&ao);
+    jlp_scan_archive_opts(&ao, lim);
+    return jlp_archive_open_path(path, &ao, err);
+}
+
+static int maybe_archive(const char *file, const insp *proto_in, bool several, bool first, jlp_error *open_err,
+                         bool *unopened) {
     if (!strcmp(file, "-")) return -1;
     struct stat st;
     jlp_error err;
     jlp_archive *ar = NULL;
+    /* every member, nested archives' too, within the budgets of the file (as jlp_scan()
+     * of it): a member's budget is a ratio of the compressed bytes that hold it */
+    insp arch = *proto_in;
+    const insp *proto = &arch;
+    uint64_t packed = 0;
     if (stat(file, &st) == 0) {
         if (!S_ISREG(st.st_mode)) return -1;
         int fd = open(file, O_RDONLY | O_CLOEXEC);
@@ -2023,15 +2091,23 @@ static int maybe_archive(const char *file, const insp *proto, bool several, bool
         ssize_t n = read(fd, head, sizeof head);
         close(fd);
         if (n <= 0 || !jlp_archive_detect(head, (size_t)n, NULL)) return -1;
-        ar = jlp_archive_open_path(file, NULL, &err);
+        packed = (uint64_t)st.st_size;
+        cli_limits(file, packed, &arch.budget, &arch.limits);
+        ar = open_archive(file, &arch.limits, open_err);
+        /* one this library cannot open: inspected as a file, the scan judges it (an
+         * archive other readers may accept is suspicious) */
+        *unopened = !ar;
+        if (!ar) return -1;
     } else {
-        /* ARCHIVE::MEMBER, member an archive itself (a member that is a pickle is read
-         * through the same path: it is inspected from a temporary copy) */
+        /* ARCHIVE::MEMBER, member an archive itself (a member that is a pickle is found
+         * the same way and inspected alone, as a member of a listed archive is) */
         const char *sep = strstr(file, "::");
         if (!sep) return -1;
-        char *arch = xstrndup(file, (size_t)(sep - file));
-        ar = jlp_archive_open_path(arch, NULL, &err);
-        free(arch);
+        char *top = xstrndup(file, (size_t)(sep - file));
+        packed = stat(top, &st) == 0 ? (uint64_t)st.st_size : 0;
+        cli_limits(top, packed, &arch.budget, &arch.limits);
+        ar = open_archive(top, &arch.limits, &err);
+        free(top);
         const char *rest = sep + 2;
         while (ar) {
             const char *next = strstr(rest, "::");
@@ -2051,13 +2127,14 @@ static int maybe_archive(const char *file, const insp *proto, bool several, bool
                 /* a single member: inspect it alone */
                 insp one = *proto;
                 one.torch_record = torch_record(&mi, torch_prefix(ar, jlp_archive_kind_of(ar, NULL)));
-                int r = with_tmpdir_copy(ar, i, file, &one, several, first);
+                int r = with_tmpdir_copy(ar, i, packed, file, &one, several, first);
                 jlp_archive_free(ar);
                 return r;
             }
             jlp_archive *sub = jlp_archive_open_member(ar, i, &err);
             jlp_archive_free(ar);
             ar = sub;
+            packed = mi.size;
             if (!next) break;
             rest = next + 2;
         }
@@ -2077,7 +2154,7 @@ static int maybe_archive(const char *file, const insp *proto, bool several, bool
     }
     if (several && !proto->json) printf("==> %s <==\n", file);
     sbuf dir = {0};
-    int status = make_tmpdir(&dir) ? inspect_archive(ar, file, proto, several, first, dir.p, 0) : EXIT_INVALID;
+    int status = make_tmpdir(&dir) ? inspect_archive(ar, packed, file, proto, several, first, dir.p, 0) : EXIT_INVALID;
     if (dir.p) rmdir(dir.p);
     free(dir.p);
     jlp_archive_free(ar);
@@ -2185,8 +2262,14 @@ int main(int argc, char **argv) {
     if (!proto.want_disasm && !proto.want_globals && !proto.want_safety) proto.want_tree = true;
     int worst = EXIT_SAFE;
     for (size_t i = 0; i < nfiles; i++) {
-        int st = maybe_archive(files[i], &proto, nfiles > 1, i == 0);
-        if (st < 0) st = inspect_file(files[i], &proto, nfiles > 1, i == 0);
+        jlp_error open_err;
+        bool unopened = false;
+        int st = maybe_archive(files[i], &proto, nfiles > 1, i == 0, &open_err, &unopened);
+        if (st < 0) {
+            insp one = proto;
+            if (unopened) one.no_load = &open_err;
+            st = inspect_file(files[i], &one, nfiles > 1, i == 0);
+        }
         if (st > worst) worst = st;
         if (nfiles > 1 && i + 1 < nfiles && !proto.json) outs("\n");
     }

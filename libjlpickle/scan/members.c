@@ -113,8 +113,14 @@ static bool pickle_name(const char *name, size_t n) {
 static const char *content_of(jlp_archive *ar, size_t i, const jlp_member_info *mi, const walk *w, jlp_error *e) {
     jlp_source *s = jlp_archive_member_source(ar, i, e);
     if (!s) return "unreadable";
-    const void *head = NULL;
-    long long n = jlp_source_peek(s, 512, &head, e);
+    /* the bytes there are, also of a member that breaks off within them (shorter than
+     * it declares): read_member() keeps those too */
+    long long n = (long long)jlp__src_fill(s, 512);
+    const void *head = s->cur;
+    if (!n && s->failed) {
+        jlp__src_error(s, e, 0, -1);
+        n = -1;
+    }
     const char *kind = "data";
     int is_pickle = 0;
     jlp_read_opts ro;
@@ -135,6 +141,17 @@ static bool under(const jlp_member_info *mi, const char *p, size_t prefix, const
     size_t dl = strlen(dir);
     return prefix && mi->name_len > prefix + 1 + dl && !memcmp(mi->name, p, prefix) && mi->name[prefix] == '/' &&
            !memcmp(mi->name + prefix + 1, dir, dl);
+}
+
+/* A checkpoint's prefix: the directory of its first member (*p its name, the length
+ * returned; 0 when there is none). */
+static size_t torch_prefix(jlp_archive *ar, const char **p) {
+    jlp_member_info first;
+    *p = "";
+    if (!jlp_archive_member(ar, 0, &first)) return 0;
+    const char *slash = memchr(first.name, '/', first.name_len);
+    *p = first.name;
+    return slash ? (size_t)(slash - first.name) : 0;
 }
 
 /* A checkpoint's pickle records: `<prefix>/NAME.pkl` (data.pkl, constants.pkl) and
@@ -195,17 +212,22 @@ static jlp_verdict scan_archive(walk *w, jlp_archive *ar, size_t prefix_len);
  * whole archive's for a compressed tar). The bound is known before anything is
  * allocated, so a member bomb costs what the same bomb costs as a plain stream. */
 static uint64_t member_budget(const walk *w, jlp_archive *ar, const jlp_member_info *mi, const char **which) {
+    return jlp__member_budget(ar, mi, w->packed, w->lim, which);
+}
+
+uint64_t jlp__member_budget(jlp_archive *ar, const jlp_member_info *mi, uint64_t archive_packed, const jlp_limits *lim,
+                            const char **which) {
     uint64_t cap = UINT64_MAX;
     *which = NULL;
-    if (w->lim->max_decoded) {
-        cap = w->lim->max_decoded;
+    if (lim->max_decoded) {
+        cap = lim->max_decoded;
         *which = "limits.max_decoded";
     }
     bool zip = !strcmp(jlp_archive_format(ar), "zip");
-    uint64_t packed = zip || !strcmp(jlp_archive_container(ar), "none") ? mi->csize : w->packed;
-    if (w->lim->max_ratio) {
+    uint64_t packed = zip || !strcmp(jlp_archive_container(ar), "none") ? mi->csize : archive_packed;
+    if (lim->max_ratio) {
         uint64_t r;
-        if (!jlp__mul_u64(packed ? packed : 1, w->lim->max_ratio, &r)) r = UINT64_MAX;
+        if (!jlp__mul_u64(packed ? packed : 1, lim->max_ratio, &r)) r = UINT64_MAX;
         if (r < MEMBER_RATIO_GRACE) r = MEMBER_RATIO_GRACE;
         if (r < cap) {
             cap = r;
@@ -216,8 +238,9 @@ static uint64_t member_budget(const walk *w, jlp_archive *ar, const jlp_member_i
 }
 
 /* Read member i into memory within member_budget(): *cut says why it ends early (a
- * LIMIT at the budget), and the bytes before are kept. @return JLP_OK or the error of
- * a member that cannot be read (in *e). */
+ * LIMIT at the budget, or the error of a member that breaks off), and the bytes before
+ * are kept. @return JLP_OK or the error of a member that cannot be read at all (in
+ * *e). */
 static jlp_code read_member(walk *w, jlp_archive *ar, size_t i, const jlp_member_info *mi, uint8_t **out,
                             size_t *len, size_t *cap, jlp_error *cut, bool *was_cut, jlp_error *e) {
     const jlp_alc *alc = jlp__alc_or_default(w->opts->alc);
@@ -255,17 +278,45 @@ static jlp_code read_member(walk *w, jlp_archive *ar, size_t i, const jlp_member
         s->cur += avail;
         have += avail;
     }
-    if (!*was_cut && s->failed) {
+    if (!*was_cut && s->failed && !have) {
         jlp__src_error(s, e, have, -1);
         jlp_source_free(s);
         jlp__free(alc, buf, room);
         return e->code ? e->code : JLP_E_IO;
+    }
+    if (!*was_cut && s->failed) {
+        /* a member that breaks off (a damaged stream, shorter than declared, past
+         * max_total): Python's zipfile and tarfile hand an unpickler the bytes before
+         * the damage, so they are scanned, the damage ending them as a cut does */
+        jlp__src_error(s, cut, have, -1);
+        *was_cut = true;
     }
     jlp_source_free(s);
     *out = buf;
     *len = have;
     *cap = room;
     return JLP_OK;
+}
+
+/* Member i read within member_budget() and scanned as a file of its own (in the torch
+ * reading when `record`). @return the member's report, or NULL with *e set and
+ * *read_failed saying whether reading the member (not the scan) failed. */
+static jlp_scan_report *scan_member_bytes(walk *w, jlp_archive *ar, size_t i, const jlp_member_info *mi, bool record,
+                                          bool *read_failed, jlp_error *e) {
+    uint8_t *buf = NULL;
+    size_t len = 0, cap = 0;
+    jlp_error cut;
+    jlp__clear(&cut);
+    bool was_cut = false;
+    *read_failed = true;
+    if (read_member(w, ar, i, mi, &buf, &len, &cap, &cut, &was_cut, e) != JLP_OK) return NULL;
+    *read_failed = false;
+    jlp_scan_opts o = *w->opts;
+    o.torch_record = record;
+    jlp_limits lim = *w->lim;
+    jlp_scan_report *sub = jlp__scan_bytes(buf, len, was_cut ? &cut : NULL, &o, &lim, e);
+    jlp__free(jlp__alc_or_default(w->opts->alc), buf, cap);
+    return sub;
 }
 
 /* Scan member i (index `at` in the report's member table). @return its verdict. */
@@ -303,30 +354,18 @@ static jlp_verdict scan_member(walk *w, jlp_archive *ar, size_t i, const jlp_mem
         return v;
     }
     if (!strcmp(content, "data")) return JLP_VERDICT_SAFE;
-    uint8_t *buf = NULL;
-    size_t len = 0, cap = 0;
-    jlp_error cut;
-    jlp__clear(&cut);
-    bool was_cut = false;
-    if (read_member(w, ar, i, mi, &buf, &len, &cap, &cut, &was_cut, &e) != JLP_OK) {
+    /* a checkpoint's pickle records (data.pkl, constants.pkl, directly under its
+     * prefix) are torch.load's; anything else is judged as any file would be */
+    bool record = torch && record_name(mi, tp, tprefix);
+    bool read_failed;
+    jlp_scan_report *sub = scan_member_bytes(w, ar, i, mi, record, &read_failed, &e);
+    if (!sub) {
+        if (!read_failed && e.code == JLP_E_NOMEM) r->nomem = true;
         member_error(w, at, name, &e);
         return JLP_VERDICT_SAFE;
     }
-    /* a checkpoint's pickle records (data.pkl, constants.pkl, directly under its
-     * prefix) are torch.load's; anything else is judged as any file would be */
-    jlp_scan_opts o = *w->opts;
-    o.torch_record = torch && record_name(mi, tp, tprefix);
-    jlp_limits lim = *w->lim;
-    jlp_error se;
-    jlp_scan_report *sub = jlp__scan_bytes(buf, len, was_cut ? &cut : NULL, &o, &lim, &se);
-    jlp__free(jlp__alc_or_default(w->opts->alc), buf, cap);
-    if (!sub) {
-        if (se.code == JLP_E_NOMEM) r->nomem = true;
-        member_error(w, at, name, &se);
-        return JLP_VERDICT_SAFE;
-    }
     r->members[at].scanned = 1;
-    if (o.torch_record) r->members[at].content = "torch-record";
+    if (record) r->members[at].content = "torch-record";
     merge(w, sub, name);
     if (sub->failed) member_error(w, at, name, &sub->error);
     jlp_verdict v = sub->verdict;
@@ -341,14 +380,8 @@ static jlp_verdict scan_archive(walk *w, jlp_archive *ar, size_t prefix_len) {
     bool torch = kind == JLP_KIND_TORCH || kind == JLP_KIND_TORCHSCRIPT;
     jlp_reading outer = w->reading;
     w->reading = torch ? JLP_READING_TORCH : kind == JLP_KIND_NPZ ? JLP_READING_NUMPY : JLP_READING_JOBLIB;
-    jlp_member_info first;
-    size_t tprefix = 0;
     const char *tp = "";
-    if (torch && jlp_archive_member(ar, 0, &first)) {
-        const char *slash = memchr(first.name, '/', first.name_len);
-        tprefix = slash ? (size_t)(slash - first.name) : 0;
-        tp = first.name;
-    }
+    size_t tprefix = torch ? torch_prefix(ar, &tp) : 0;
     jlp_verdict worst = JLP_VERDICT_SAFE;
     size_t n = jlp_archive_count(ar);
     for (size_t i = 0; i < n && !w->r->nomem; i++) {
@@ -389,6 +422,12 @@ static jlp_verdict scan_archive(walk *w, jlp_archive *ar, size_t prefix_len) {
     return worst;
 }
 
+void jlp__scan_archive_opts(jlp_archive_opts *ao, const jlp_limits *lim) {
+    ao->max_member_size = 0;
+    ao->max_ratio = 0;
+    if (lim->max_decoded) ao->max_total = lim->max_decoded;
+}
+
 jlp_scan_report *jlp__scan_archive(const uint8_t *data, size_t len, const jlp_scan_opts *o, const jlp_limits *lim,
                                    jlp_error *err) {
     jlp_scan_report *r = jlp__report_new(o->alc, o->max_per_subject);
@@ -399,13 +438,17 @@ jlp_scan_report *jlp__scan_archive(const uint8_t *data, size_t len, const jlp_sc
     walk w = {r, JLP_READING_JOBLIB, o, lim, {0}, {0}, len};
     jlp__buf_init(&w.name, r->alc);
     jlp__buf_init(&w.why, r->alc);
-    /* members are read into memory: the scan's budget bounds each and all of them, and
-     * read_member() each as a compressed stream of its packed size */
+    /* members are read into memory: the scan's budget bounds all of them together
+     * (max_total), and read_member() each as a compressed stream of its packed size.
+     * The archive's own bounds on one member are off: they refuse a member whole from
+     * its declared size or ratio, where the scan reads it up to its budget and judges
+     * the bytes before (a 447-byte zip whose bzip2 member declares 256 MiB was
+     * "unreadable", its os.system never seen) */
     jlp_archive_opts ao;
     jlp_archive_opts_init(&ao);
+    jlp__scan_archive_opts(&ao, lim);
     ao.alc = o->alc;
     ao.registry = o->registry;
-    if (lim->max_decoded) ao.max_member_size = ao.max_total = lim->max_decoded;
     jlp_error e;
     jlp_archive *ar = jlp_archive_open_mem(data, len, &ao, &e);
     if (!ar) {
@@ -431,6 +474,28 @@ jlp_scan_report *jlp__scan_archive(const uint8_t *data, size_t len, const jlp_sc
         return NULL;
     }
     return r;
+}
+
+jlp_scan_report *jlp__scan_member(jlp_archive *ar, size_t i, uint64_t packed, const jlp_scan_opts *o,
+                                  const jlp_limits *lim, jlp_error *err) {
+    jlp_member_info mi;
+    if (!ar || !jlp_archive_member(ar, i, &mi)) {
+        jlp__fail(err, JLP_E_INVALID_ARG, 0, -1, "no member %zu in the archive", i);
+        return NULL;
+    }
+    jlp_archive_kind kind = jlp_archive_kind_of(ar, NULL);
+    const char *tp = "";
+    size_t tprefix = kind == JLP_KIND_TORCH || kind == JLP_KIND_TORCHSCRIPT ? torch_prefix(ar, &tp) : 0;
+    walk w = {NULL, JLP_READING_JOBLIB, o, lim, {0}, {0}, packed};
+    bool read_failed;
+    return scan_member_bytes(&w, ar, i, &mi, o->torch_record || record_name(&mi, tp, tprefix), &read_failed, err);
+}
+
+uint64_t jlp__scan_member_budget(jlp_archive *ar, size_t i, uint64_t packed, const jlp_limits *lim) {
+    jlp_member_info mi;
+    const char *which;
+    if (!ar || !jlp_archive_member(ar, i, &mi)) return 0;
+    return jlp__member_budget(ar, &mi, packed, lim, &which);
 }
 
 size_t jlp_report_member_count(const jlp_scan_report *r) { return r ? r->nmembers : 0; }

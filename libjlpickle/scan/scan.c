@@ -553,6 +553,37 @@ jlp_scan_report *jlp_scan_mem(const void *data, size_t len, const jlp_scan_opts 
     return scan_prepared(&in, &cfg, err);
 }
 
+jlp_scan_report *jlp_scan_archive_member(jlp_archive *ar, size_t i, uint64_t packed, const jlp_scan_opts *opts,
+                                         jlp_error *err) {
+    jlp__clear(err);
+    scan_cfg cfg;
+    if (scan_cfg_init(&cfg, opts, err) != JLP_OK) return NULL;
+    if (!ar) {
+        jlp__fail(err, JLP_E_INVALID_ARG, 0, -1, "NULL archive");
+        return NULL;
+    }
+    if (!cfg.have_limits) jlp_limits_untrusted(&cfg.limits, packed);
+    return jlp__scan_member(ar, i, packed, &cfg.opts, &cfg.limits, err);
+}
+
+void jlp_scan_archive_opts(jlp_archive_opts *ao, const jlp_limits *lim) {
+    if (!ao || !lim) return;
+    jlp_limits l;
+    jlp_error e;
+    jlp_limits_init(&l);
+    if (jlp__struct_in(&l, sizeof l, lim, "jlp_limits", &e) != JLP_OK) return;
+    jlp__scan_archive_opts(ao, &l);
+}
+
+uint64_t jlp_scan_member_budget(jlp_archive *ar, size_t i, uint64_t packed, const jlp_limits *lim) {
+    if (!ar || !lim) return 0;
+    jlp_limits l;
+    jlp_error e;
+    jlp_limits_init(&l);
+    if (jlp__struct_in(&l, sizeof l, lim, "jlp_limits", &e) != JLP_OK) return 0;
+    return jlp__scan_member_budget(ar, i, packed, &l);
+}
+
 const char *jlp_reading_name(jlp_reading r) {
     switch (r) {
     case JLP_READING_JOBLIB: return "joblib";

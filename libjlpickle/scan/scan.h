@@ -239,6 +239,18 @@ jlp_code jlp__run_reading(jlp__scan *s, const jlp__reading_in *in, jlp_error *er
  *  @return as jlp_scan_mem(). */
 jlp_scan_report *jlp__scan_bytes(const uint8_t *data, size_t len, const jlp_error *tail, const jlp_scan_opts *o,
                                  const jlp_limits *lim, jlp_error *err);
+/** The bytes of member `mi` of `ar` a scan reads (jlp_scan_member_budget()); *which
+ *  names the limit that sets it, or NULL when none does. `archive_packed`: the
+ *  compressed bytes of the archive, for a member of a compressed tar. */
+uint64_t jlp__member_budget(jlp_archive *ar, const jlp_member_info *mi, uint64_t archive_packed, const jlp_limits *lim,
+                            const char **which);
+/** jlp_scan_archive_member() under resolved options and limits. */
+jlp_scan_report *jlp__scan_member(jlp_archive *ar, size_t i, uint64_t packed, const jlp_scan_opts *o,
+                                  const jlp_limits *lim, jlp_error *err);
+/** The bounds of `ao` a scan opens an archive with (jlp_scan_archive_opts()). */
+void jlp__scan_archive_opts(jlp_archive_opts *ao, const jlp_limits *lim);
+/** jlp__member_budget() of member i; 0 when there is no member i. */
+uint64_t jlp__scan_member_budget(jlp_archive *ar, size_t i, uint64_t packed, const jlp_limits *lim);
 /** The scan of the archive (zip, tar, compressed tar) at data[0..len). */
 jlp_scan_report *jlp__scan_archive(const uint8_t *data, size_t len, const jlp_scan_opts *o, const jlp_limits *lim,
                                    jlp_error *err);

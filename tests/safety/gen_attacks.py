@@ -1348,6 +1348,45 @@ def _():
     return lz4.frame.compress(_bomb_stream(256 << 20), compression_level=0)
 
 
+def _zip_of(name, data, method, extra=()):
+    """A zip holding `data` as member `name` compressed by `method`, then `extra`."""
+    import io
+    import zipfile
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", method, allowZip64=True) as z:
+        z.writestr(zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0)), data, compress_type=method)
+        for ename, edata in extra:
+            z.writestr(zipfile.ZipInfo(ename, date_time=(2020, 1, 1, 0, 0, 0)), edata)
+    return buf.getvalue()
+
+
+@attack("zip_member_bomb.zip", "suspicious", "budget",
+        "a 261 KB zip whose deflated member decodes to 256 MiB before an os.system: the "
+        "member is read within the budget the whole file gives it, as a plain .gz would be")
+def _():
+    import zipfile
+    return _zip_of("bomb.pkl", _bomb_stream(256 << 20), zipfile.ZIP_DEFLATED)
+
+
+@attack("pt_member_bomb.pt", "suspicious", "budget",
+        "a 261 KB PyTorch checkpoint whose deflated data.pkl decodes to 256 MiB before an "
+        "os.system")
+def _():
+    import zipfile
+    return _zip_of("archive/data.pkl", _bomb_stream(256 << 20), zipfile.ZIP_DEFLATED,
+                   [("archive/version", b"3\n")])
+
+
+@attack("zip_bzip2_member_bomb.zip", "dangerous", "budget",
+        "a 447-byte zip whose bzip2 member calls os.system, then decodes to 256 MiB: its "
+        "declared ratio passed the archive reader's own bound, which refused the member "
+        "whole (it was never scanned, and the zip safe)")
+def _():
+    import zipfile
+    return _zip_of("bomb.pkl", pk.proto(4) + pk.system(CMD) + pk.POP + _bomb_stream(256 << 20)[2:],
+                   zipfile.ZIP_BZIP2)
+
+
 @attack("getdag_40.pkl", "suspicious", "budget",
         "a 40-level memo DAG (2^40 logical nodes in a few hundred bytes) before os.system",
         expect=["pickle"])
