@@ -288,11 +288,36 @@ static const char *take_legacy_storages(jlp__reading_ctx *c, jlp_source *src, co
         const uint8_t *h = jlp__src_take(src, 8);
         if (!h) return "a storage's element count runs past the end";
         uint64_t numel = jlp__le64(h), nbytes;
+        const uint8_t *elems = NULL;
         if (numel > INT64_MAX || !jlp__mul_u64(numel, esize, &nbytes) || nbytes > jlp__src_avail(src) ||
-            !jlp__src_take(src, (size_t)nbytes))
+            !(elems = jlp__src_take(src, (size_t)nbytes)))
             return "a storage runs past the end";
+        if (c->primary && c->obj_key && c->nkeys == 1 && kl == c->obj_klen && !memcmp(k, c->obj_key, kl)) {
+            /* the file's object is this storage (the last read of a key is what it holds);
+             * a count other than its record's is torch.load's error: no storage then */
+            c->s->storage = (jlp__torch_storage){NULL, 0, 0, NULL, 0};
+            if (numel == c->obj_numel)
+                c->s->storage = (jlp__torch_storage){elems, numel, esize, c->obj_type, (uint64_t)(elems - c->data)};
+        }
     }
     return NULL;
+}
+
+/* Pickle 4 of a legacy torch file: when it is one storage record (not a view of another),
+ * remember its key, type and element count to find its elements after pickle 5. */
+static void legacy_object(jlp__reading_ctx *c, const jlp_val *root) {
+    const jlp_val *id = jlp_get_type(root) == JLP_PERSID ? jlp_persid_value(root) : NULL;
+    const char *type = jlp__torch_storage_type(id);
+    size_t kl;
+    const char *k = type ? jlp_get_str(jlp_item(id, 2), &kl) : NULL;
+    const jlp_val *view = jlp_item(id, 5);
+    if (!k || (view && jlp_get_type(view) != JLP_NONE) || jlp_get_int(jlp_item(id, 4)) < 0) return;
+    c->obj_key = malloc(kl + 1);
+    if (!c->obj_key) return;
+    memcpy(c->obj_key, k, kl);
+    c->obj_klen = kl;
+    c->obj_type = type;
+    c->obj_numel = (uint64_t)jlp_get_int(jlp_item(id, 4));
 }
 
 jlp_code jlp__run_reading(jlp__scan *s, const jlp__reading_in *in, jlp_error *err) {
@@ -305,6 +330,8 @@ jlp_code jlp__run_reading(jlp__scan *s, const jlp__reading_in *in, jlp_error *er
     c.primary = in->primary;
     c.file = in->file;
     c.torch_legacy = in->torch_legacy;
+    c.data = in->data;
+    c.len = in->len;
     jlp__buf_init(&c.why, s->alc);
     jlp__buf_init(&c.subj, s->alc);
     jlp__scan_hooks hooks = {&c, on_differs, on_wrapper, on_build};
@@ -374,6 +401,7 @@ jlp_code jlp__run_reading(jlp__scan *s, const jlp__reading_in *in, jlp_error *er
             break;
         }
         uint64_t used = doc->ops + PICKLE_COST_OPS;
+        if (in->torch_legacy && in->primary && c.pickle == 4) legacy_object(&c, jlp_doc_root(doc));
         const char *bad = in->torch_legacy && c.pickle == 5 ? take_legacy_storages(&c, src, jlp_doc_root(doc)) : NULL;
         jlp_doc_free(doc);
         if (in->primary) s->r->pickles++;
@@ -420,6 +448,7 @@ out:
     free(c.pend);
     for (size_t i = 0; i < c.nkeys; i++) free(c.keys[i].key);
     free(c.keys);
+    free(c.obj_key);
     s->r->readings |= 1u << in->reading;
     return result;
 }

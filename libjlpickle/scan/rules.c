@@ -305,8 +305,17 @@ static const jlp_val *scipy_class_of(const jlp_val *obj) {
  * torch.storage._load_from_bytes (judged by the torch.save bytes it loads). */
 static bool is_load_from_bytes(const jlp_val *g) { return jlp_global_is(g, "torch.storage", "_load_from_bytes"); }
 
-static bool judged_by_use(const jlp_val *g) {
-    return is_memmap(g) || is_getattr(g) || is_scipy_rv(g) || is_load_from_bytes(g);
+/* torch._utils' sparse tensor rebuilders: judged by the indices they are given (SA-7)
+ * where nothing checks them, every reading but torch's (whose torch.load checks them in
+ * the releases the allowlist follows). */
+static bool is_sparse_rebuild(const jlp_val *g) {
+    return jlp_global_is(g, "torch._utils", "_rebuild_sparse_tensor") ||
+           jlp_global_is(g, "torch._utils", "_rebuild_sparse_csr_tensor");
+}
+
+static bool judged_by_use(const jlp__reading_ctx *c, const jlp_val *g) {
+    return is_memmap(g) || is_getattr(g) || is_scipy_rv(g) || is_load_from_bytes(g) ||
+           (c->reading != JLP_READING_TORCH && is_sparse_rebuild(g));
 }
 
 static char *dup(const char *s, size_t n) {
@@ -360,6 +369,7 @@ void jlp__rules_settle(jlp__reading_ctx *c) {
         char unused[200];
         bool scipy = scipy_rv_name(p->module, p->ml, p->name, p->nl);
         bool lfb = str_is(p->name, p->nl, "_load_from_bytes");
+        bool sparse = p->nl > 15 && !memcmp(p->name, "_rebuild_sparse", 15);
         if (!p->used) {
             bool getattr = str_is(p->name, p->nl, "getattr");
             v = getattr || scipy || lfb ? JLP_VERDICT_DANGEROUS : JLP_VERDICT_SUSPICIOUS;
@@ -369,18 +379,20 @@ void jlp__rules_settle(jlp__reading_ctx *c) {
                                "one execs its pickled _parse_arg_template)"
                      : lfb   ? "loads another pickle with torch.load (named, never called here on bytes: what "
                                "calls it is not known)"
-                             : "numpy.memmap named, not as a joblib wrapper's subclass (it creates or overwrites "
-                               "the file it is given when called)");
+                     : sparse ? "builds a sparse tensor without checking its indices (named, never called here on "
+                                "indices the scan read: what calls it is not known)"
+                              : "numpy.memmap named, not as a joblib wrapper's subclass (it creates or overwrites "
+                                "the file it is given when called)");
             reason = unused;
             /* another reading of the same bytes uses it as the primary did */
             const jlp__scan *s = c->s;
-            for (size_t k = 0; s && !c->primary && !getattr && !scipy && !lfb && k < s->nsettled; k++)
+            for (size_t k = 0; s && !c->primary && !getattr && !scipy && !lfb && !sparse && k < s->nsettled; k++)
                 if (s->settled[k].offset == p->offset) {
                     v = s->settled[k].verdict;
                     if (v == JLP_VERDICT_SAFE) reason = "joblib's array subclass value here, which no reading calls";
                 }
         }
-        if (c->primary && c->s && !str_is(p->name, p->nl, "getattr") && !scipy && !lfb &&
+        if (c->primary && c->s && !str_is(p->name, p->nl, "getattr") && !scipy && !lfb && !sparse &&
             c->s->nsettled < JLP__SETTLED_MAX)
             c->s->settled[c->s->nsettled++] = (jlp__settled){p->offset, v};
         finding_at(c, p->depth, p->opcode, p->offset, v, p->module, p->ml, p->name, p->nl, "global", reason);
@@ -587,12 +599,40 @@ static jlp_verdict judge_load_from_bytes(jlp__reading_ctx *c, const jlp_event *e
         return JLP_VERDICT_DANGEROUS;
     }
     s->nested_bytes += charge;
-    jlp_verdict v = jlp__scan_torch_bytes(s, (const uint8_t *)bp, bl, why);
+    jlp__torch_storage st;
+    jlp_verdict v = jlp__scan_torch_bytes(s, (const uint8_t *)bp, bl, why, &st);
     if (v != JLP_VERDICT_SAFE && !why->len) jlp__buf_puts(why, "the torch.save bytes it loads are not safe");
     size_t cap = sizeof c->lfb / sizeof c->lfb[0];
-    c->lfb[c->lfb_next++ % cap] = (struct jlp__lfb){b, v};
+    c->lfb[c->lfb_next++ % cap] = (struct jlp__lfb){b, v, st};
     if (c->nlfb < cap) c->nlfb++;
     return v;
+}
+
+/* The storage the bytes value b holds, from the _load_from_bytes calls of this pickle. */
+static const jlp__torch_storage *storage_lookup(void *ctx, const jlp_val *b) {
+    jlp__reading_ctx *c = ctx;
+    for (size_t i = 0; i < c->nlfb; i++)
+        if (c->lfb[i].bytes == b) return &c->lfb[i].st;
+    return NULL;
+}
+
+/* torch._utils._rebuild_sparse_tensor / _rebuild_sparse_csr_tensor: safe when the scan
+ * read the indices and they fit (SA-7). */
+static jlp_verdict judge_sparse(jlp__reading_ctx *c, const jlp_event *ev, const jlp_val *g, jlp__buf *why,
+                                uint64_t *at) {
+    jlp__scan *s = c->s;
+    if (ev->kwargs && jlp_len(ev->kwargs)) {
+        jlp__buf_puts(why, "a sparse tensor rebuilt with keyword arguments torch never pickles");
+        return JLP_VERDICT_SUSPICIOUS;
+    }
+    uint64_t budget = 0;
+    if (s && s->nested_budget > s->sparse_bytes) budget = s->nested_budget - s->sparse_bytes;
+    uint64_t left = budget;
+    bool csr = jlp_global_is(g, "torch._utils", "_rebuild_sparse_csr_tensor");
+    jlp__sparse_check r = jlp__torch_sparse_check(csr, ev->args, storage_lookup, c, c->data, c->len, &left, why);
+    if (s) s->sparse_bytes += budget - left;
+    *at = r.bad_at;
+    return r.verdict;
 }
 
 /* Whether copyreg's helper `n` makes its class without calling into it: __newobj__(cls),
@@ -664,6 +704,20 @@ static bool call_checks(jlp__reading_ctx *c, const jlp_event *ev, const jlp_val 
         v = judge_load_from_bytes(c, ev, args, why);
         reason = v == JLP_VERDICT_SAFE ? NULL : jlp__buf_cstr(why);
         pending_use(c, g, v, v == JLP_VERDICT_SAFE ? "torch.load of torch.save bytes that scan safe" : reason);
+    } else if (c->reading != JLP_READING_TORCH && is_sparse_rebuild(g)) {
+        uint64_t at = UINT64_MAX;
+        v = judge_sparse(c, ev, g, why, &at);
+        reason = jlp__buf_cstr(why);
+        pending_use(c, g, v, reason);
+        if (v == JLP_VERDICT_SAFE) reason = NULL;
+        else if (at != UINT64_MAX) {
+            /* the finding is where the bad index is; the call's offset is in the reason */
+            jlp__buf_printf(why, "; rebuilt by the call at byte %llu", (unsigned long long)ev->offset);
+            reason = jlp__buf_cstr(why);
+            jlp__reading_effect(c, ev, ev->offset, ev->opcode, m, ml, n, nl, v);
+            jlp__reading_finding(c, ev, at, v, m, ml, n, nl, "call", reason);
+            return true;
+        }
     } else if (is_scipy_rv(g)) {
         /* scipy's pickles build a distribution without arguments (NEWOBJ of ()); its
          * state, checked at BUILD, decides */
@@ -737,7 +791,7 @@ static bool call_checks(jlp__reading_ctx *c, const jlp_event *ev, const jlp_val 
     } else {
         /* decided safe by its arguments: no finding beyond the global's */
         jlp_verdict byname = judge(c, g, why);
-        if (byname != JLP_VERDICT_SAFE && !judged_by_use(g) && !str_is(m, ml, "copyreg") && !is_reconstruct(g))
+        if (byname != JLP_VERDICT_SAFE && !judged_by_use(c, g) && !str_is(m, ml, "copyreg") && !is_reconstruct(g))
             jlp__reading_finding(c, ev, ev->offset, byname, m, ml, n, nl, "call", jlp__buf_cstr(why));
     }
     return true;
@@ -927,13 +981,13 @@ void jlp__rules_event(jlp__reading_ctx *c, const jlp_event *ev) {
                 }
             }
             jlp_verdict v = judge(c, g, &c->why);
-            if (judged_by_use(g)) {
+            if (judged_by_use(c, g)) {
                 pending_add(c, ev, g);
                 if (e && e->named == 1) e->verdict = JLP_VERDICT_SAFE; /* settled at the end */
             } else {
                 jlp__reading_finding(c, ev, ev->offset, v, m, ml, n, nl, "global", jlp__buf_cstr(&c->why));
             }
-            jlp__reading_effect(c, ev, ev->offset, 'c', m, ml, n, nl, judged_by_use(g) ? JLP_VERDICT_SAFE : v);
+            jlp__reading_effect(c, ev, ev->offset, 'c', m, ml, n, nl, judged_by_use(c, g) ? JLP_VERDICT_SAFE : v);
         }
     }
     if (is_call_op(op) && !(op == 'i' && !ev->callable)) {

@@ -387,7 +387,9 @@ static jlp_code run_readings(jlp__scan *s, const scan_input *in, jlp_error *err)
     return c;
 }
 
-jlp_verdict jlp__scan_torch_bytes(jlp__scan *parent, const uint8_t *data, size_t len, jlp__buf *why) {
+jlp_verdict jlp__scan_torch_bytes(jlp__scan *parent, const uint8_t *data, size_t len, jlp__buf *why,
+                                  jlp__torch_storage *st) {
+    if (st) *st = (jlp__torch_storage){NULL, 0, 0, NULL, 0};
     jlp_scan_report *r = jlp__report_new(parent->alc, parent->opts->max_per_subject);
     if (!r) {
         jlp__buf_puts(why, "out of memory for the scan of the bytes it loads");
@@ -427,6 +429,7 @@ jlp_verdict jlp__scan_torch_bytes(jlp__scan *parent, const uint8_t *data, size_t
         }
     }
     parent->nested_bytes += s.nested_bytes;
+    if (st && c == JLP_OK) *st = s.storage;
     jlp__keyset_free(&s.actions);
     jlp__free(s.alc, s.ranges, s.rcap * sizeof *s.ranges);
     jlp_report_free(r);

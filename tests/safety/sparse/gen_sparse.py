@@ -1,0 +1,90 @@
+#!/usr/bin/python3
+"""Write the sparse tensor vectors of test_scan (spec/SAFETY.md SA-7) into this directory.
+
+    /usr/bin/python3 tests/safety/sparse/gen_sparse.py [OUTDIR]
+
+Each file is a torch sparse tensor pickled by pickle (protocol 5, as joblib and pickle.dump
+write one), made by torch itself: the valid ones with torch's own conversions, the forged
+ones with torch's unchecked constructors (what torch._utils._rebuild_sparse_tensor calls),
+which pickle just the same. Tensor storages are written as torch writes them,
+torch.storage._load_from_bytes(<the legacy file torch.save writes for the storage>), with
+the storage key (torch uses the storage's address) made "0" so that the files do not
+change from run to run.
+"""
+import io
+import os
+import pickle
+import re
+import sys
+import warnings
+
+import torch
+import torch.storage
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def _reduce(self):
+    b = io.BytesIO()
+    torch.save(self, b, _use_new_zipfile_serialization=False)
+    # the key (a decimal address) in pickle 4's record and pickle 5's list: BINUNICODE
+    data = re.sub(rb"X[\x01-\x20]\x00\x00\x00[0-9]+", lambda m: b"X\x01\x00\x00\x000", b.getvalue())
+    return (torch.storage._load_from_bytes, (data,))
+
+
+torch.storage.TypedStorage.__reduce__ = _reduce
+
+
+def coo(indices, values, size):
+    return torch._sparse_coo_tensor_unsafe(torch.tensor(indices), torch.tensor(values), size)
+
+
+def csr(crow, col, values, size):
+    return torch._sparse_csr_tensor_unsafe(torch.tensor(crow), torch.tensor(col), torch.tensor(values), size)
+
+
+EYE = [[0, 1, 2], [0, 1, 2]]
+VECTORS = {
+    # valid: torch's own conversions
+    "coo_valid": lambda: torch.eye(3).to_sparse(),
+    "coo_valid_hybrid": lambda: torch.tensor([[1.0, 2.0], [0.0, 0.0], [3.0, 4.0]]).to_sparse(1),
+    "coo_empty": lambda: torch.zeros(2, 3).to_sparse(),
+    "csr_valid": lambda: torch.tensor([[1.0, 0.0, 2.0], [0.0, 0.0, 0.0], [0.0, 3.0, 4.0]]).to_sparse_csr(),
+    "csr_int32": lambda: torch._sparse_csr_tensor_unsafe(torch.tensor([0, 2, 2, 4], dtype=torch.int32),
+                                    torch.tensor([0, 2, 1, 2], dtype=torch.int32),
+                                    torch.tensor([1.0, 2.0, 3.0, 4.0]), (3, 3)),
+    # forged: an index equal to the size, negative, huge; nnz that do not match
+    "coo_index_eq_size": lambda: coo([[0, 1, 3], [0, 1, 2]], [1.0, 1.0, 1.0], (3, 3)),
+    "coo_index_negative": lambda: coo([[0, 1, 2], [0, -1, 2]], [1.0, 1.0, 1.0], (3, 3)),
+    "coo_index_huge": lambda: coo([[0, 1, 2], [0, 1, 100000000000]], [1.0, 1.0, 1.0], (3, 3)),
+    "csr_col_eq_size": lambda: csr([0, 1, 2, 3], [0, 3, 2], [1.0, 1.0, 1.0], (3, 3)),
+    "csr_crow_decreasing": lambda: csr([0, 2, 1, 3], [0, 1, 2], [1.0, 1.0, 1.0], (3, 3)),
+    "csr_crow_past_nnz": lambda: csr([0, 1, 2, 5], [0, 1, 2], [1.0, 1.0, 1.0], (3, 3)),
+    "csr_col_unsorted": lambda: csr([0, 2, 2, 3], [2, 0, 1], [1.0, 1.0, 1.0], (3, 3)),
+}
+
+
+def nnz_mismatch():
+    """indices of 3 entries and values of 2: torch's constructors refuse it, so the file is
+    made by pickling a valid tensor and cutting one value from its values' shape."""
+    t = torch.eye(3).to_sparse()
+    data = pickle.dumps(t, protocol=5)
+    # the values tensor's size (3,) is pickled as BININT1 3, TUPLE1 after its offset 0:
+    # the last 'K\x00K\x03\x85' of the stream is it
+    at = data.rindex(b"K\x00K\x03\x85")
+    return data[:at] + b"K\x00K\x02\x85" + data[at + 5:]
+
+
+def main():
+    out = sys.argv[1] if len(sys.argv) > 1 else HERE
+    warnings.simplefilter("ignore")
+    files = {name: pickle.dumps(f(), protocol=5) for name, f in VECTORS.items()}
+    files["coo_nnz_mismatch"] = nnz_mismatch()
+    for name, data in sorted(files.items()):
+        with open(os.path.join(out, name + ".p5.pkl"), "wb") as f:
+            f.write(data)
+    print("gen_sparse: %d files" % len(files))
+
+
+if __name__ == "__main__":
+    main()
