@@ -117,6 +117,8 @@ def _objects():
         "quantized_per_channel": lambda: torch.quantize_per_channel(
             torch.ones(2, 3), torch.tensor([0.1, 0.2]), torch.tensor([0, 0]), 0, torch.quint8),
         "sparse_coo": lambda: torch.eye(3).to_sparse(),
+        "sparse_coo_hybrid": lambda: torch.arange(12.0).reshape(3, 4).to_sparse(1),
+        "sparse_csr": lambda: torch.tensor([[1.0, 0.0, 2.0], [0.0, 0.0, 0.0], [0.0, 3.0, 4.0]]).to_sparse_csr(),
         "size_device_dtype": lambda: (torch.Size([2, 3]), torch.device("cpu"), torch.float32,
                                       torch.strided, torch.sparse_coo, torch.per_tensor_affine),
         "state_dict_linear": lambda: nn.Linear(3, 2).state_dict(),

@@ -32,7 +32,18 @@ def _reduce(self):
     return (torch.storage._load_from_bytes, (data,))
 
 
-torch.storage.TypedStorage.__reduce__ = _reduce
+def pickled(obj, dump=None):
+    """pickle.dumps(obj, protocol=5), or dump(obj, file) into bytes, with storage keys "0"."""
+    real = torch.storage.TypedStorage.__reduce__
+    torch.storage.TypedStorage.__reduce__ = _reduce
+    try:
+        if dump is None:
+            return pickle.dumps(obj, protocol=5)
+        buf = io.BytesIO()
+        dump(obj, buf)
+        return buf.getvalue()
+    finally:
+        torch.storage.TypedStorage.__reduce__ = real
 
 
 def coo(indices, values, size):
@@ -67,8 +78,7 @@ VECTORS = {
 def nnz_mismatch():
     """indices of 3 entries and values of 2: torch's constructors refuse it, so the file is
     made by pickling a valid tensor and cutting one value from its values' shape."""
-    t = torch.eye(3).to_sparse()
-    data = pickle.dumps(t, protocol=5)
+    data = pickled(torch.eye(3).to_sparse())
     # the values tensor's size (3,) is pickled as BININT1 3, TUPLE1 after its offset 0:
     # the last 'K\x00K\x03\x85' of the stream is it
     at = data.rindex(b"K\x00K\x03\x85")
@@ -78,7 +88,7 @@ def nnz_mismatch():
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else HERE
     warnings.simplefilter("ignore")
-    files = {name: pickle.dumps(f(), protocol=5) for name, f in VECTORS.items()}
+    files = {name: pickled(f()) for name, f in VECTORS.items()}
     files["coo_nnz_mismatch"] = nnz_mismatch()
     for name, data in sorted(files.items()):
         with open(os.path.join(out, name + ".p5.pkl"), "wb") as f:
