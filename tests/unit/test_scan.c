@@ -1552,6 +1552,14 @@ TEST(torch_sparse_pickled) {
         {"csr_crow_past_nnz", JLP_VERDICT_DANGEROUS, true, 55, 435, "crow_indices[3] = 5 does not run from 0 up to nnz 3"},
         {"csr_col_unsorted", JLP_VERDICT_SUSPICIOUS, true, 55, 1076,
          "col_indices[1] = 0 is not above the one before it in its row"},
+        /* torch 2.x's forms: CSC, BSR, BSC through _rebuild_sparse_tensor, COO with is_coalesced */
+        {"v2_csc_valid", JLP_VERDICT_SAFE, false, 51, 0, NULL},
+        {"v2_bsr_valid", JLP_VERDICT_SAFE, false, 51, 0, NULL},
+        {"v2_coo_coalesced", JLP_VERDICT_SAFE, false, 51, 0, NULL},
+        {"v2_bsc_row_eq_blocks", JLP_VERDICT_DANGEROUS, false, 51, 720,
+         "a sparse BSC tensor whose index row_indices[1] = 2 is outside [0, 2) (byte 232"},
+        {"v2_coo_coalesced_false_claim", JLP_VERDICT_SUSPICIOUS, false, 51, 793,
+         "a sparse COO tensor said to be coalesced whose indices are not sorted and distinct (entry 1)"},
     };
     static const jlp_reading readings[] = {JLP_READING_JOBLIB, JLP_READING_PICKLE, JLP_READING_PICKLE_PY};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

@@ -54,7 +54,21 @@ def csr(crow, col, values, size):
     return torch._sparse_csr_tensor_unsafe(torch.tensor(crow), torch.tensor(col), torch.tensor(values), size)
 
 
-EYE = [[0, 1, 2], [0, 1, 2]]
+class Rebuild:
+    """torch._utils._rebuild_sparse_tensor(layout, data) as torch 2.x pickles the layouts
+    torch 1.13 cannot pickle (CSC, BSR, BSC) and COO with its is_coalesced flag."""
+
+    def __init__(self, layout, *data):
+        self.layout, self.data = layout, data
+
+    def __reduce__(self):
+        return (torch._utils._rebuild_sparse_tensor, (self.layout, self.data))
+
+
+def t(values, dtype=None):
+    return torch.tensor(values, dtype=dtype)
+
+
 VECTORS = {
     # valid: torch's own conversions
     "coo_valid": lambda: torch.eye(3).to_sparse(),
@@ -72,6 +86,17 @@ VECTORS = {
     "csr_crow_decreasing": lambda: csr([0, 2, 1, 3], [0, 1, 2], [1.0, 1.0, 1.0], (3, 3)),
     "csr_crow_past_nnz": lambda: csr([0, 1, 2, 5], [0, 1, 2], [1.0, 1.0, 1.0], (3, 3)),
     "csr_col_unsorted": lambda: csr([0, 2, 2, 3], [2, 0, 1], [1.0, 1.0, 1.0], (3, 3)),
+    # torch 2.x's forms
+    "v2_csc_valid": lambda: Rebuild(torch.sparse_csc, t([0, 1, 1, 3]), t([0, 0, 2]), t([1.0, 2.0, 3.0]),
+                                    torch.Size([3, 3])),
+    "v2_bsr_valid": lambda: Rebuild(torch.sparse_bsr, t([0, 1, 2]), t([1, 0]), torch.ones(2, 2, 2),
+                                    torch.Size([4, 4])),
+    "v2_bsc_row_eq_blocks": lambda: Rebuild(torch.sparse_bsc, t([0, 1, 2]), t([0, 2]), torch.ones(2, 2, 2),
+                                            torch.Size([4, 4])),
+    "v2_coo_coalesced": lambda: Rebuild(torch.sparse_coo, t([[0, 1, 1], [2, 0, 1]]), t([1.0, 2.0, 3.0]),
+                                        torch.Size([2, 3]), True),
+    "v2_coo_coalesced_false_claim": lambda: Rebuild(torch.sparse_coo, t([[1, 0], [0, 2]]), t([1.0, 2.0]),
+                                                    torch.Size([2, 3]), True),
 }
 
 
