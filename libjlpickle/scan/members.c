@@ -186,6 +186,82 @@ static void merge(walk *w, const jlp_scan_report *sub, const char *file) {
 
 static jlp_verdict scan_archive(walk *w, jlp_archive *ar, size_t prefix_len);
 
+static jlp_code read_member(walk *w, jlp_archive *ar, size_t i, const jlp_member_info *mi, uint8_t **out,
+                            size_t *len, size_t *cap, jlp_error *cut, bool *was_cut, jlp_error *e);
+
+/* A checkpoint's storages, read for the torch reading of its records (SA-7). */
+struct jlp__torch_zip {
+    walk *w;
+    jlp_archive *ar;
+    const char *tp;           /* the first member's name: its prefix P is tp[0..tprefix) */
+    size_t tprefix;
+    uint64_t budget;          /* bytes left to read storages and check their elements */
+    struct zip_storage {
+        char *key;
+        size_t kl;
+        uint8_t *buf;         /* NULL: could not be read */
+        size_t len, cap;
+    } *st;
+    size_t n, cap;
+};
+
+uint64_t *jlp__torch_zip_budget(jlp__torch_zip *z) { return &z->budget; }
+
+const uint8_t *jlp__torch_zip_storage(jlp__torch_zip *z, const char *key, size_t kl, size_t *len) {
+    for (size_t i = 0; i < z->n; i++)
+        if (z->st[i].kl == kl && !memcmp(z->st[i].key, key, kl)) {
+            *len = z->st[i].len;
+            return z->st[i].buf;
+        }
+    const jlp_alc *alc = jlp__alc_or_default(z->w->opts->alc);
+    if (z->n == z->cap) {
+        size_t cap = z->cap ? z->cap * 2 : 8;
+        struct zip_storage *ns = jlp__realloc(alc, z->st, z->cap * sizeof *ns, cap * sizeof *ns);
+        if (!ns) return NULL;
+        z->st = ns;
+        z->cap = cap;
+    }
+    /* P/data/<key>, exactly as torch.load names it */
+    jlp__buf name;
+    jlp__buf_init(&name, alc);
+    jlp__buf_put(&name, z->tp, z->tprefix);
+    jlp__buf_puts(&name, "/data/");
+    jlp__buf_put(&name, key, kl);
+    const char *nm = jlp__buf_cstr(&name);
+    struct zip_storage e = {malloc(kl + 1), kl, NULL, 0, 0};
+    size_t i;
+    jlp_member_info mi;
+    jlp_error err, cut;
+    bool was_cut = false;
+    if (e.key && !name.failed && jlp_archive_find(z->ar, nm, &i, &err) == JLP_OK &&
+        jlp_archive_member(z->ar, i, &mi) && mi.size <= z->budget &&
+        read_member(z->w, z->ar, i, &mi, &e.buf, &e.len, &e.cap, &cut, &was_cut, &err) == JLP_OK) {
+        if (was_cut) { /* past the scan's budgets: not what torch reads */
+            jlp__free(alc, e.buf, e.cap);
+            e.buf = NULL;
+            e.len = e.cap = 0;
+        } else {
+            z->budget -= e.len;
+        }
+    }
+    jlp__buf_release(&name);
+    if (!e.key) return NULL;
+    memcpy(e.key, key, kl);
+    e.key[kl] = 0;
+    z->st[z->n++] = e;
+    *len = e.len;
+    return e.buf;
+}
+
+static void torch_zip_release(jlp__torch_zip *z) {
+    const jlp_alc *alc = jlp__alc_or_default(z->w->opts->alc);
+    for (size_t i = 0; i < z->n; i++) {
+        free(z->st[i].key);
+        jlp__free(alc, z->st[i].buf, z->st[i].cap);
+    }
+    jlp__free(alc, z->st, z->cap * sizeof *z->st);
+}
+
 /* As io/decoded.c: the ratio budget applies once this much has been decoded. */
 #define MEMBER_RATIO_GRACE ((uint64_t)64 << 20)
 
@@ -270,7 +346,7 @@ static jlp_code read_member(walk *w, jlp_archive *ar, size_t i, const jlp_member
 
 /* Scan member i (index `at` in the report's member table). @return its verdict. */
 static jlp_verdict scan_member(walk *w, jlp_archive *ar, size_t i, const jlp_member_info *mi, size_t at,
-                               bool torch, const char *tp, size_t tprefix) {
+                               bool torch, const char *tp, size_t tprefix, jlp__torch_zip *zip) {
     jlp_scan_report *r = w->r;
     const char *name = r->members[at].name;
     jlp_error e;
@@ -318,7 +394,7 @@ static jlp_verdict scan_member(walk *w, jlp_archive *ar, size_t i, const jlp_mem
     o.torch_record = torch && record_name(mi, tp, tprefix);
     jlp_limits lim = *w->lim;
     jlp_error se;
-    jlp_scan_report *sub = jlp__scan_bytes(buf, len, was_cut ? &cut : NULL, &o, &lim, &se);
+    jlp_scan_report *sub = jlp__scan_bytes(buf, len, was_cut ? &cut : NULL, &o, &lim, o.torch_record ? zip : NULL, &se);
     jlp__free(jlp__alc_or_default(w->opts->alc), buf, cap);
     if (!sub) {
         if (se.code == JLP_E_NOMEM) r->nomem = true;
@@ -351,6 +427,11 @@ static jlp_verdict scan_archive(walk *w, jlp_archive *ar, size_t prefix_len) {
     }
     jlp_verdict worst = JLP_VERDICT_SAFE;
     size_t n = jlp_archive_count(ar);
+    /* the storages its records name, for the sparse tensors' indices: four times the
+     * archive walked plus 1 MiB, as the nested scans of a pickle */
+    jlp__torch_zip zip = {w, ar, tp, tprefix, 0, NULL, 0, 0};
+    if (!jlp__mul_u64(w->packed, 4, &zip.budget) || !jlp__add_u64(zip.budget, (uint64_t)1 << 20, &zip.budget))
+        zip.budget = UINT64_MAX;
     for (size_t i = 0; i < n && !w->r->nomem; i++) {
         jlp_member_info mi;
         jlp_archive_member(ar, i, &mi);
@@ -378,12 +459,13 @@ static jlp_verdict scan_archive(walk *w, jlp_archive *ar, size_t prefix_len) {
                     "does not judge TorchScript");
             v = JLP_VERDICT_SUSPICIOUS;
         } else {
-            jlp_verdict mv = scan_member(w, ar, i, &mi, at, torch, tp, tprefix);
+            jlp_verdict mv = scan_member(w, ar, i, &mi, at, torch, tp, tprefix, torch ? &zip : NULL);
             if (mv > v) v = mv;
         }
         w->r->members[at].verdict = v;
         if (v > worst) worst = v;
     }
+    torch_zip_release(&zip);
     w->name.len = prefix_len;
     w->reading = outer;
     return worst;

@@ -262,7 +262,7 @@ static int key_cmp(const void *a, const void *b) {
 /* The element size of the first storage record of key k, or 0 when none has it. */
 static unsigned key_esize(const jlp__reading_ctx *c, const char *k, size_t kl) {
     size_t lo = 0, hi = c->nkeys;
-    struct jlp__storage_key probe = {(char *)(uintptr_t)k, kl, 0, 0};
+    struct jlp__storage_key probe = {(char *)(uintptr_t)k, kl, 0, 0, NULL};
     while (lo < hi) { /* the first entry not below (k, order 0) */
         size_t mid = lo + (hi - lo) / 2;
         if (key_cmp(&c->keys[mid], &probe) < 0) lo = mid + 1;
@@ -295,9 +295,10 @@ static const char *take_legacy_storages(jlp__reading_ctx *c, jlp_source *src, co
         if (c->primary && c->obj_key && c->nkeys == 1 && kl == c->obj_klen && !memcmp(k, c->obj_key, kl)) {
             /* the file's object is this storage (the last read of a key is what it holds);
              * a count other than its record's is torch.load's error: no storage then */
-            c->s->storage = (jlp__torch_storage){NULL, 0, 0, NULL, 0};
+            c->s->storage = (jlp__torch_storage){NULL, 0, 0, NULL, 0, NULL};
             if (numel == c->obj_numel)
-                c->s->storage = (jlp__torch_storage){elems, numel, esize, c->obj_type, (uint64_t)(elems - c->data)};
+                c->s->storage =
+                    (jlp__torch_storage){elems, numel, esize, c->obj_type, (uint64_t)(elems - c->data), NULL};
         }
     }
     return NULL;

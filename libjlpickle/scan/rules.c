@@ -305,17 +305,21 @@ static const jlp_val *scipy_class_of(const jlp_val *obj) {
  * torch.storage._load_from_bytes (judged by the torch.save bytes it loads). */
 static bool is_load_from_bytes(const jlp_val *g) { return jlp_global_is(g, "torch.storage", "_load_from_bytes"); }
 
-/* torch._utils' sparse tensor rebuilders: judged by the indices they are given (SA-7)
- * where nothing checks them, every reading but torch's (whose torch.load checks them in
- * the releases the allowlist follows). */
+/* torch._utils' sparse tensor rebuilders: judged by the indices they are given (SA-7),
+ * in every reading but that of a legacy torch file (its storages follow the pickle
+ * that rebuilds the tensor; the weights_only allowlist judges it). */
 static bool is_sparse_rebuild(const jlp_val *g) {
     return jlp_global_is(g, "torch._utils", "_rebuild_sparse_tensor") ||
            jlp_global_is(g, "torch._utils", "_rebuild_sparse_csr_tensor");
 }
 
+static bool sparse_checked(const jlp__reading_ctx *c) {
+    return c->reading != JLP_READING_TORCH || (c->s && c->s->zip);
+}
+
 static bool judged_by_use(const jlp__reading_ctx *c, const jlp_val *g) {
     return is_memmap(g) || is_getattr(g) || is_scipy_rv(g) || is_load_from_bytes(g) ||
-           (c->reading != JLP_READING_TORCH && is_sparse_rebuild(g));
+           (sparse_checked(c) && is_sparse_rebuild(g));
 }
 
 static char *dup(const char *s, size_t n) {
@@ -608,12 +612,37 @@ static jlp_verdict judge_load_from_bytes(jlp__reading_ctx *c, const jlp_event *e
     return v;
 }
 
-/* The storage the bytes value b holds, from the _load_from_bytes calls of this pickle. */
-static const jlp__torch_storage *storage_lookup(void *ctx, const jlp_val *b) {
+/* The storage a tensor's storage argument holds: the bytes of a _load_from_bytes call
+ * of this pickle, or in a checkpoint the member its storage record names. */
+static const jlp__torch_storage *storage_lookup(void *ctx, const jlp_val *sv) {
     jlp__reading_ctx *c = ctx;
-    for (size_t i = 0; i < c->nlfb; i++)
-        if (c->lfb[i].bytes == b) return &c->lfb[i].st;
-    return NULL;
+    if (jlp_get_type(sv) == JLP_OBJECT && jlp_global_is(jlp_obj_callable(sv), "torch.storage", "_load_from_bytes")) {
+        const jlp_val *b = jlp_item(jlp_obj_args(sv), 0);
+        for (size_t i = 0; b && i < c->nlfb; i++)
+            if (c->lfb[i].bytes == b) return &c->lfb[i].st;
+        return NULL;
+    }
+    const jlp_val *id = jlp_get_type(sv) == JLP_PERSID ? jlp_persid_value(sv) : NULL;
+    const char *type = c->reading == JLP_READING_TORCH && c->s && c->s->zip ? jlp__torch_storage_type(id) : NULL;
+    size_t kl, len;
+    const char *k = type ? jlp_get_str(jlp_item(id, 2), &kl) : NULL;
+    int64_t numel = jlp_get_int(jlp_item(id, 4));
+    const uint8_t *p = k && numel >= 0 ? jlp__torch_zip_storage(c->s->zip, k, kl, &len) : NULL;
+    unsigned esize = p ? jlp__torch_storage_esize(id) : 0;
+    uint64_t nbytes;
+    /* torch reads numel elements of the record's type from the member: fewer bytes are
+     * its error */
+    if (!p || !jlp__mul_u64((uint64_t)numel, esize, &nbytes) || nbytes > len) return NULL;
+    /* torch.load keeps the storage of a key's first record: one of another type (the
+     * same bytes read as other numbers) is not proved */
+    for (size_t i = 0; i < c->nkeys; i++)
+        if (c->keys[i].len == kl && !memcmp(c->keys[i].key, k, kl)) {
+            if (c->keys[i].type != type) return NULL;
+            break;
+        }
+    jlp__torch_storage *st = &c->zst[c->zst_next++ % (sizeof c->zst / sizeof c->zst[0])];
+    *st = (jlp__torch_storage){p, (uint64_t)numel, esize, type, 0, "its storage member"};
+    return st;
 }
 
 /* torch._utils._rebuild_sparse_tensor / _rebuild_sparse_csr_tensor: safe when the scan
@@ -627,10 +656,14 @@ static jlp_verdict judge_sparse(jlp__reading_ctx *c, const jlp_event *ev, const 
     }
     uint64_t budget = 0;
     if (s && s->nested_budget > s->sparse_bytes) budget = s->nested_budget - s->sparse_bytes;
+    /* a checkpoint's: what its storages may cost, the archive's size the bound */
+    uint64_t *zb = c->reading == JLP_READING_TORCH && s && s->zip ? jlp__torch_zip_budget(s->zip) : NULL;
+    if (zb) budget = *zb;
     uint64_t left = budget;
     bool csr = jlp_global_is(g, "torch._utils", "_rebuild_sparse_csr_tensor");
     jlp__sparse_check r = jlp__torch_sparse_check(csr, ev->args, storage_lookup, c, c->data, c->len, &left, why);
-    if (s) s->sparse_bytes += budget - left;
+    if (zb) *zb -= budget - left < *zb ? budget - left : *zb;
+    else if (s) s->sparse_bytes += budget - left;
     *at = r.bad_at;
     return r.verdict;
 }
@@ -704,7 +737,7 @@ static bool call_checks(jlp__reading_ctx *c, const jlp_event *ev, const jlp_val 
         v = judge_load_from_bytes(c, ev, args, why);
         reason = v == JLP_VERDICT_SAFE ? NULL : jlp__buf_cstr(why);
         pending_use(c, g, v, v == JLP_VERDICT_SAFE ? "torch.load of torch.save bytes that scan safe" : reason);
-    } else if (c->reading != JLP_READING_TORCH && is_sparse_rebuild(g)) {
+    } else if (sparse_checked(c) && is_sparse_rebuild(g)) {
         uint64_t at = UINT64_MAX;
         v = judge_sparse(c, ev, g, why, &at);
         reason = jlp__buf_cstr(why);
@@ -953,7 +986,8 @@ static void storage_key(jlp__reading_ctx *c, const jlp_val *id) {
     }
     char *copy = dup(k, kl);
     if (!copy) return;
-    c->keys[c->nkeys] = (struct jlp__storage_key){copy, kl, jlp__torch_storage_esize(id), c->nkeys};
+    c->keys[c->nkeys] =
+        (struct jlp__storage_key){copy, kl, jlp__torch_storage_esize(id), c->nkeys, jlp__torch_storage_type(id)};
     c->nkeys++;
 }
 
@@ -1066,7 +1100,7 @@ void jlp__rules_event(jlp__reading_ctx *c, const jlp_event *ev) {
     if ((op == 'P' || op == 'Q') && c->reading == JLP_READING_TORCH && jlp__torch_storage_id(pid)) {
         /* torch's persistent_load reads the storage record as raw bytes (a legacy
          * file's after its pickles: remember each key's element size) */
-        if (c->torch_legacy) storage_key(c, pid);
+        if (c->torch_legacy || (c->s && c->s->zip)) storage_key(c, pid);
     } else if ((op == 'P' || op == 'Q') && c->torch_legacy && jlp__torch_module_id(pid)) {
         /* the legacy persistent_load returns the class the record names (judged where
          * it is named) */

@@ -144,7 +144,21 @@ typedef struct jlp__torch_storage {
     unsigned esize;                /* bytes per element */
     const char *type;              /* its storage type name ("LongStorage"), static */
     uint64_t at;                   /* offset of data in the file */
+    const char *member;            /* a checkpoint's storage: its member's name, else NULL */
 } jlp__torch_storage;
+
+/* A checkpoint's archive, lent to the torch reading of its pickle records for the
+ * storages `P/data/<key>` they name (members.c). */
+typedef struct jlp__torch_zip jlp__torch_zip;
+
+/** The storage record `key` of the checkpoint, read from its member `P/data/<key>` (once:
+ *  kept until the checkpoint's scan ends; each read charged to the checkpoint's budget
+ *  of four times its size plus 1 MiB). @return its bytes, or NULL (no such member, one
+ *  that cannot be read, past the budget). */
+const uint8_t *jlp__torch_zip_storage(jlp__torch_zip *z, const char *key, size_t kl, size_t *len);
+/** What is left of the checkpoint's budget for sparse index checks (decreased by the
+ *  caller). */
+uint64_t *jlp__torch_zip_budget(jlp__torch_zip *z);
 
 /* One jlp_scan(): what every reading shares. */
 typedef struct jlp__scan {
@@ -176,6 +190,7 @@ typedef struct jlp__scan {
                                     * the input, read a few times over) */
     jlp__torch_storage storage;    /* a legacy torch file read as the primary: the storage
                                     * its object is, when it is one */
+    jlp__torch_zip *zip;           /* a checkpoint's pickle record: its archive, or NULL */
 } jlp__scan;
 
 /* torch.load calls inside each other that are scanned (torch's own pickles nest one). */
@@ -219,7 +234,9 @@ typedef struct jlp__reading_ctx {
         size_t len;
         unsigned esize;
         size_t order;
-    } *keys;                       /* its storage records, in the order met */
+        const char *type;          /* the record's storage type name (static) */
+    } *keys;                       /* its storage records, in the order met (a legacy
+                                    * file, or a checkpoint's record) */
     size_t nkeys, kcap;
     /* _load_from_bytes calls of this pickle already scanned: bytes node, verdict, the
      * storage the bytes hold */
@@ -232,6 +249,9 @@ typedef struct jlp__reading_ctx {
     size_t obj_klen;
     const char *obj_type;
     uint64_t obj_numel;
+    jlp__torch_storage zst[4];     /* a checkpoint's storages the last lookups found (one
+                                    * sparse check looks up three at most) */
+    size_t zst_next;
 } jlp__reading_ctx;
 
 /* ---- reading.c ----------------------------------------------------------------------- */
@@ -261,7 +281,7 @@ jlp_code jlp__run_reading(jlp__scan *s, const jlp__reading_in *in, jlp_error *er
  *  it where they run out, as for a compressed stream cut by its budget.
  *  @return as jlp_scan_mem(). */
 jlp_scan_report *jlp__scan_bytes(const uint8_t *data, size_t len, const jlp_error *tail, const jlp_scan_opts *o,
-                                 const jlp_limits *lim, jlp_error *err);
+                                 const jlp_limits *lim, jlp__torch_zip *zip, jlp_error *err);
 /** The scan of the archive (zip, tar, compressed tar) at data[0..len). */
 jlp_scan_report *jlp__scan_archive(const uint8_t *data, size_t len, const jlp_scan_opts *o, const jlp_limits *lim,
                                    jlp_error *err);
@@ -295,9 +315,10 @@ bool jlp__torch_legacy_magic(const uint8_t *p, size_t n);
  *  NULL when `id` is no storage record. */
 const char *jlp__torch_storage_type(const jlp_val *id);
 
-/** The storage that the bytes value `bytes` (an argument of _load_from_bytes) holds, as
- *  the reading met it, or NULL. */
-typedef const jlp__torch_storage *(*jlp__storage_lookup)(void *ctx, const jlp_val *bytes);
+/** The storage that `storage` (a tensor's storage argument: the call
+ *  _load_from_bytes(bytes), or a checkpoint's storage record) holds, as the reading met
+ *  it, or NULL. */
+typedef const jlp__torch_storage *(*jlp__storage_lookup)(void *ctx, const jlp_val *storage);
 
 /** What checking a sparse tensor's indices found. */
 typedef struct jlp__sparse_check {

@@ -245,13 +245,12 @@ static const char *tensor_of(const jlp_val *t, jlp__storage_lookup lookup, void 
     tv->ndim = ns;
     tv->offset = jlp_get_int(jlp_item(a, 1));
     const jlp_val *s = jlp_item(a, 0);
-    if (jlp_get_type(s) == JLP_OBJECT && jlp_global_is(jlp_obj_callable(s), "torch.storage", "_load_from_bytes") &&
-        jlp_get_type(jlp_item(jlp_obj_args(s), 0)) == JLP_BYTES) {
-        const jlp_val *b = jlp_item(jlp_obj_args(s), 0);
+    tv->st = lookup(ctx, s);
+    if (tv->st && !tv->st->data) tv->st = NULL;
+    if (tv->st && !tv->st->member) {
+        /* the bytes _load_from_bytes loaded: where the reading has them */
         size_t bl;
-        tv->bytes = (const uint8_t *)jlp_get_str(b, &bl);
-        tv->st = lookup(ctx, b);
-        if (tv->st && !tv->st->data) tv->st = NULL;
+        tv->bytes = (const uint8_t *)jlp_get_str(jlp_item(jlp_obj_args(s), 0), &bl);
     }
     return NULL;
 }
@@ -274,7 +273,7 @@ static bool view_fits(const tview *tv, uint64_t *numel) {
 /* Element i of a 1-D view, j of row r of a 2-D one (int64 or int32 little-endian). */
 static int64_t elem(const tview *tv, uint64_t pos, uint64_t *at) {
     const uint8_t *p = tv->st->data + pos * tv->st->esize;
-    *at = (uint64_t)(p - tv->bytes);
+    *at = (uint64_t)(p - (tv->bytes ? tv->bytes : tv->st->data));
     if (tv->st->esize == 8) return (int64_t)jlp__le64(p);
     uint32_t u = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
     return (int32_t)u;
@@ -319,7 +318,7 @@ static const char *index_tensor(const jlp_val *t, const char *what, size_t ndim,
     }
     if (!tv->st) {
         jlp__buf_printf(why, "the elements of its %s are not a storage the scan read (torch.storage._load_from_bytes "
-                             "of a legacy torch file holding one storage)", what);
+                             "of a legacy torch file holding one storage, or a checkpoint's storage record)", what);
         return "";
     }
     if (strcmp(tv->st->type, "LongStorage") && strcmp(tv->st->type, "IntStorage")) {
@@ -342,7 +341,16 @@ static const char *index_tensor(const jlp_val *t, const char *what, size_t ndim,
 static void bad_index(jlp__sparse_check *out, const tview *tv, uint64_t at, const uint8_t *data, size_t len) {
     out->verdict = JLP_VERDICT_DANGEROUS;
     /* the offset in what the reading reads, when the bytes value lies in it */
-    if (data && tv->bytes >= data && tv->bytes < data + len) out->bad_at = (uint64_t)(tv->bytes - data) + at;
+    if (data && tv->bytes && tv->bytes >= data && tv->bytes < data + len) out->bad_at = (uint64_t)(tv->bytes - data) + at;
+}
+
+/* Where a bad index is: "byte N of the torch.save bytes of its indices", or of the
+ * checkpoint's storage member. */
+static void index_place(jlp__buf *why, const tview *tv, uint64_t at, const char *what) {
+    if (tv->st->member)
+        jlp__buf_printf(why, " (byte %llu of %s, its %s)", (unsigned long long)at, tv->st->member, what);
+    else
+        jlp__buf_printf(why, " (byte %llu of the torch.save bytes of its %s)", (unsigned long long)at, what);
 }
 
 static const char *const LAYOUT_NAMES[] = {"", "COO", "CSR", "CSC", "BSR", "BSC"};
@@ -388,10 +396,10 @@ static void check_coo(const jlp_val *data, const int64_t *size, size_t nsize, jl
                              &at);
             if (x < 0 || x >= size[d]) {
                 bad_index(out, &iv, at, in, inlen);
-                jlp__buf_printf(why, "a sparse COO tensor whose index indices[%zu][%lld] = %lld is outside [0, %lld) "
-                                     "(byte %llu of the torch.save bytes of its indices)" OOB,
-                                d, (long long)j, (long long)x, (long long)size[d],
-                                (unsigned long long)at);
+                jlp__buf_printf(why, "a sparse COO tensor whose index indices[%zu][%lld] = %lld is outside [0, %lld)",
+                                d, (long long)j, (long long)x, (long long)size[d]);
+                index_place(why, &iv, at, "indices");
+                jlp__buf_puts(why, OOB);
                 return;
             }
         }
@@ -467,10 +475,10 @@ static void check_compressed(layout_t lay, const jlp_val *data, const int64_t *s
         bool ok = i == 0 ? x == 0 : i == ncomp ? x == nnz && x >= prev : x >= prev && x <= nnz;
         if (!ok) {
             bad_index(out, &cv, at, in, inlen);
-            jlp__buf_printf(why, "a sparse %s tensor whose %s[%lld] = %lld does not run from 0 up to nnz %lld "
-                                 "(byte %llu of the torch.save bytes of its %s)" OOB,
-                            LAYOUT_NAMES[lay], cname, (long long)i, (long long)x, (long long)nnz,
-                            (unsigned long long)at, cname);
+            jlp__buf_printf(why, "a sparse %s tensor whose %s[%lld] = %lld does not run from 0 up to nnz %lld",
+                            LAYOUT_NAMES[lay], cname, (long long)i, (long long)x, (long long)nnz);
+            index_place(why, &cv, at, cname);
+            jlp__buf_puts(why, OOB);
             return;
         }
         if (i > 0) {
@@ -481,10 +489,10 @@ static void check_compressed(layout_t lay, const jlp_val *data, const int64_t *s
                 int64_t y = elem(&pv, (uint64_t)pv.offset + (uint64_t)j * (uint64_t)pv.stride[0], &at);
                 if (y < 0 || y >= nplain) {
                     bad_index(out, &pv, at, in, inlen);
-                    jlp__buf_printf(why, "a sparse %s tensor whose index %s[%lld] = %lld is outside [0, %lld) "
-                                         "(byte %llu of the torch.save bytes of its %s)" OOB,
-                                    LAYOUT_NAMES[lay], pname, (long long)j, (long long)y, (long long)nplain,
-                                    (unsigned long long)at, pname);
+                    jlp__buf_printf(why, "a sparse %s tensor whose index %s[%lld] = %lld is outside [0, %lld)",
+                                    LAYOUT_NAMES[lay], pname, (long long)j, (long long)y, (long long)nplain);
+                    index_place(why, &pv, at, pname);
+                    jlp__buf_puts(why, OOB);
                     return;
                 }
                 if (y <= last) {

@@ -1645,3 +1645,57 @@ TEST(torch_sparse_budget) {
     free(p.p);
     free(valid);
 }
+
+/* The same tensors in checkpoints torch.save wrote (SA-7): the torch reading of
+ * archive/data.pkl reads the index storages from the members archive/data/<key>. A
+ * torch.load of torch 2.8 or later validates them only when asked to; the finding of a
+ * bad index is at the call, its member and byte in the reason. */
+TEST(torch_sparse_checkpoint) {
+    static const struct {
+        const char *file;
+        jlp_verdict v;
+        bool csr;
+        uint64_t call; /* the REDUCE in archive/data.pkl */
+        const char *why;
+    } cases[] = {
+        {"coo_valid", JLP_VERDICT_SAFE, false, 0, NULL},
+        {"csr_valid", JLP_VERDICT_SAFE, true, 0, NULL},
+        {"coo_index_eq_size", JLP_VERDICT_DANGEROUS, false, 357,
+         "a sparse COO tensor whose index indices[0][2] = 3 is outside [0, 3) (byte 16 of its storage member, its "
+         "indices)"},
+        {"csr_col_eq_size", JLP_VERDICT_DANGEROUS, true, 407,
+         "a sparse CSR tensor whose index col_indices[1] = 3 is outside [0, 3) (byte 8 of its storage member, its "
+         "col_indices)"},
+        {"csr_crow_past_nnz", JLP_VERDICT_DANGEROUS, true, 407, "crow_indices[3] = 5 does not run from 0 up to nnz 3"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char path[200];
+        snprintf(path, sizeof path, "tests/safety/sparse/%s.pt", cases[i].file);
+        size_t n;
+        char *p = slurp(path, &n);
+        if (!p) {
+            TH_FAIL("cannot read %s", path);
+            continue;
+        }
+        const char *fn = cases[i].csr ? "_rebuild_sparse_csr_tensor" : "_rebuild_sparse_tensor";
+        jlp_scan_report *r = scan_bytes(p, n, NULL);
+        if (jlp_report_verdict(r) != cases[i].v) TH_FAIL("%s", cases[i].file);
+        CHECK_INT(jlp_report_verdict(r), cases[i].v);
+        CHECK_FINDING(r, JLP_READING_TORCH, "global", "torch._utils", fn, cases[i].v, 2);
+        const jlp_finding *f = find(r, JLP_READING_TORCH, "call", "torch._utils", fn);
+        if (!cases[i].why) {
+            CHECK(f == NULL);
+            CHECK_INT(count_non_safe(r), 0);
+        } else {
+            CHECK(f != NULL);
+            if (f) {
+                CHECK_STR(f->file, "archive/data.pkl");
+                if (!strstr(f->reason, cases[i].why)) TH_FAIL("%s: reason %s", cases[i].file, f->reason);
+                CHECK_INT(f->offset, cases[i].call);
+                CHECK_INT(f->verdict, cases[i].v);
+            }
+        }
+        jlp_report_free(r);
+        free(p);
+    }
+}

@@ -110,13 +110,25 @@ def nnz_mismatch():
     return data[:at] + b"K\x00K\x02\x85" + data[at + 5:]
 
 
+# torch.save's checkpoints (zip): the storages are the members archive/data/<key>
+CHECKPOINTS = ("coo_valid", "csr_valid", "coo_index_eq_size", "csr_col_eq_size", "csr_crow_past_nnz")
+
+
+def saved(obj):
+    buf = io.BytesIO()
+    torch.save(obj, buf)
+    return buf.getvalue()
+
+
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else HERE
     warnings.simplefilter("ignore")
-    files = {name: pickled(f()) for name, f in VECTORS.items()}
-    files["coo_nnz_mismatch"] = nnz_mismatch()
+    files = {name + ".p5.pkl": pickled(f()) for name, f in VECTORS.items()}
+    files["coo_nnz_mismatch.p5.pkl"] = nnz_mismatch()
+    for name in CHECKPOINTS:
+        files[name + ".pt"] = saved(VECTORS[name]())
     for name, data in sorted(files.items()):
-        with open(os.path.join(out, name + ".p5.pkl"), "wb") as f:
+        with open(os.path.join(out, name), "wb") as f:
             f.write(data)
     print("gen_sparse: %d files" % len(files))
 
