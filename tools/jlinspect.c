@@ -367,6 +367,7 @@ typedef struct insp {
     bool json_first_op;
     const jlp_policy *policy;     /* --policy rules added to the built-in ones */
     bool torch_record;            /* a checkpoint's pickle record: scanned as torch.load reads it */
+    jlp_archive *archive;         /* the checkpoint of a record (its storages), or NULL */
     sbuf line;
 } insp;
 
@@ -1613,6 +1614,7 @@ static int inspect_path(const char *path, const char *file, const insp *proto, b
         so.policy = S.policy;
         so.limits = &S.limits;
         so.torch_record = S.torch_record;
+        so.torch_archive = S.torch_record ? S.archive : NULL;
         jlp_error e;
         rep = S.mem ? jlp_scan_mem(S.mem, S.mem_len, &so, &e) : jlp_scan_path(path, &so, &e);
         if (!rep) {
@@ -1888,6 +1890,7 @@ static int inspect_archive(jlp_archive *ar, const char *shown, const insp *proto
     tprefix tp = torch_prefix(ar, kind);
     insp record = *proto;
     record.torch_record = true;
+    record.archive = ar; /* the storages its records name (sparse tensors' indices) */
     if (proto->json) {
         if (several) outs(first ? "{\"files\":[" : ",");
         outs("{\"file\":");
@@ -2051,6 +2054,7 @@ static int maybe_archive(const char *file, const insp *proto, bool several, bool
                 /* a single member: inspect it alone */
                 insp one = *proto;
                 one.torch_record = torch_record(&mi, torch_prefix(ar, jlp_archive_kind_of(ar, NULL)));
+                one.archive = ar;
                 int r = with_tmpdir_copy(ar, i, file, &one, several, first);
                 jlp_archive_free(ar);
                 return r;

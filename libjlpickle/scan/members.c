@@ -201,16 +201,19 @@ struct jlp__torch_zip {
         size_t kl;
         uint8_t *buf;         /* NULL: could not be read */
         size_t len, cap;
+        char *name;           /* the member's name */
     } *st;
     size_t n, cap;
 };
 
 uint64_t *jlp__torch_zip_budget(jlp__torch_zip *z) { return &z->budget; }
 
-const uint8_t *jlp__torch_zip_storage(jlp__torch_zip *z, const char *key, size_t kl, size_t *len) {
+const uint8_t *jlp__torch_zip_storage(jlp__torch_zip *z, const char *key, size_t kl, size_t *len,
+                                      const char **name_out) {
     for (size_t i = 0; i < z->n; i++)
         if (z->st[i].kl == kl && !memcmp(z->st[i].key, key, kl)) {
             *len = z->st[i].len;
+            *name_out = z->st[i].name;
             return z->st[i].buf;
         }
     const jlp_alc *alc = jlp__alc_or_default(z->w->opts->alc);
@@ -228,7 +231,7 @@ const uint8_t *jlp__torch_zip_storage(jlp__torch_zip *z, const char *key, size_t
     jlp__buf_puts(&name, "/data/");
     jlp__buf_put(&name, key, kl);
     const char *nm = jlp__buf_cstr(&name);
-    struct zip_storage e = {malloc(kl + 1), kl, NULL, 0, 0};
+    struct zip_storage e = {malloc(kl + 1), kl, NULL, 0, 0, name.failed ? NULL : malloc(name.len + 1)};
     size_t i;
     jlp_member_info mi;
     jlp_error err, cut;
@@ -244,12 +247,20 @@ const uint8_t *jlp__torch_zip_storage(jlp__torch_zip *z, const char *key, size_t
             z->budget -= e.len;
         }
     }
+    if (!e.key || !e.name) {
+        jlp__free(alc, e.buf, e.cap);
+        free(e.key);
+        free(e.name);
+        jlp__buf_release(&name);
+        return NULL;
+    }
+    memcpy(e.name, nm, name.len + 1);
     jlp__buf_release(&name);
-    if (!e.key) return NULL;
     memcpy(e.key, key, kl);
     e.key[kl] = 0;
     z->st[z->n++] = e;
     *len = e.len;
+    *name_out = e.name;
     return e.buf;
 }
 
@@ -257,9 +268,49 @@ static void torch_zip_release(jlp__torch_zip *z) {
     const jlp_alc *alc = jlp__alc_or_default(z->w->opts->alc);
     for (size_t i = 0; i < z->n; i++) {
         free(z->st[i].key);
+        free(z->st[i].name);
         jlp__free(alc, z->st[i].buf, z->st[i].cap);
     }
     jlp__free(alc, z->st, z->cap * sizeof *z->st);
+}
+
+/* The prefix P of a checkpoint's records: the directory of its first member. */
+static size_t torch_prefix(jlp_archive *ar, const char **tp) {
+    jlp_member_info first;
+    *tp = "";
+    if (!jlp_archive_member(ar, 0, &first)) return 0;
+    const char *slash = memchr(first.name, '/', first.name_len);
+    *tp = first.name;
+    return slash ? (size_t)(slash - first.name) : 0;
+}
+
+/* A record scanned alone (jlp_scan_opts.torch_archive): its own walk of the archive */
+typedef struct zip_alone {
+    jlp__torch_zip z;
+    walk w;
+} zip_alone;
+
+jlp__torch_zip *jlp__torch_zip_new(jlp_archive *ar, const jlp_scan_opts *o, const jlp_limits *lim) {
+    zip_alone *a = calloc(1, sizeof *a);
+    if (!a) return NULL;
+    /* the bytes of the archive: what its members hold stored, as the walk counts it */
+    uint64_t packed = 0;
+    for (size_t i = 0; i < jlp_archive_count(ar); i++) {
+        jlp_member_info mi;
+        if (jlp_archive_member(ar, i, &mi) && !jlp__add_u64(packed, mi.csize, &packed)) packed = UINT64_MAX;
+    }
+    a->w = (walk){NULL, JLP_READING_TORCH, o, lim, {0}, {0}, packed};
+    a->z = (jlp__torch_zip){&a->w, ar, NULL, 0, 0, NULL, 0, 0};
+    a->z.tprefix = torch_prefix(ar, &a->z.tp);
+    if (!jlp__mul_u64(packed, 4, &a->z.budget) || !jlp__add_u64(a->z.budget, (uint64_t)1 << 20, &a->z.budget))
+        a->z.budget = UINT64_MAX;
+    return &a->z;
+}
+
+void jlp__torch_zip_free(jlp__torch_zip *z) {
+    if (!z) return;
+    torch_zip_release(z);
+    free((zip_alone *)(void *)z); /* z is the first member of its zip_alone */
 }
 
 /* As io/decoded.c: the ratio budget applies once this much has been decoded. */
@@ -417,14 +468,9 @@ static jlp_verdict scan_archive(walk *w, jlp_archive *ar, size_t prefix_len) {
     bool torch = kind == JLP_KIND_TORCH || kind == JLP_KIND_TORCHSCRIPT;
     jlp_reading outer = w->reading;
     w->reading = torch ? JLP_READING_TORCH : kind == JLP_KIND_NPZ ? JLP_READING_NUMPY : JLP_READING_JOBLIB;
-    jlp_member_info first;
     size_t tprefix = 0;
     const char *tp = "";
-    if (torch && jlp_archive_member(ar, 0, &first)) {
-        const char *slash = memchr(first.name, '/', first.name_len);
-        tprefix = slash ? (size_t)(slash - first.name) : 0;
-        tp = first.name;
-    }
+    if (torch) tprefix = torch_prefix(ar, &tp);
     jlp_verdict worst = JLP_VERDICT_SAFE;
     size_t n = jlp_archive_count(ar);
     /* the storages its records name, for the sparse tensors' indices: four times the

@@ -625,9 +625,9 @@ static const jlp__torch_storage *storage_lookup(void *ctx, const jlp_val *sv) {
     const jlp_val *id = jlp_get_type(sv) == JLP_PERSID ? jlp_persid_value(sv) : NULL;
     const char *type = c->reading == JLP_READING_TORCH && c->s && c->s->zip ? jlp__torch_storage_type(id) : NULL;
     size_t kl, len;
-    const char *k = type ? jlp_get_str(jlp_item(id, 2), &kl) : NULL;
+    const char *k = type ? jlp_get_str(jlp_item(id, 2), &kl) : NULL, *member = NULL;
     int64_t numel = jlp_get_int(jlp_item(id, 4));
-    const uint8_t *p = k && numel >= 0 ? jlp__torch_zip_storage(c->s->zip, k, kl, &len) : NULL;
+    const uint8_t *p = k && numel >= 0 ? jlp__torch_zip_storage(c->s->zip, k, kl, &len, &member) : NULL;
     unsigned esize = p ? jlp__torch_storage_esize(id) : 0;
     uint64_t nbytes;
     /* torch reads numel elements of the record's type from the member: fewer bytes are
@@ -641,7 +641,7 @@ static const jlp__torch_storage *storage_lookup(void *ctx, const jlp_val *sv) {
             break;
         }
     jlp__torch_storage *st = &c->zst[c->zst_next++ % (sizeof c->zst / sizeof c->zst[0])];
-    *st = (jlp__torch_storage){p, (uint64_t)numel, esize, type, 0, "its storage member"};
+    *st = (jlp__torch_storage){p, (uint64_t)numel, esize, type, 0, member};
     return st;
 }
 

@@ -457,8 +457,19 @@ static jlp_scan_report *scan_input_bytes(scan_input *in, const jlp_scan_opts *o,
     s.path = in->path;
     s.torch = o->torch_record != 0;
     s.zip = s.torch ? in->zip : NULL;
+    jlp__torch_zip *own = NULL;
+    if (s.torch && !s.zip && o->torch_archive) {
+        /* a record taken out of its checkpoint: the caller lends the checkpoint */
+        own = s.zip = jlp__torch_zip_new(o->torch_archive, o, lim);
+        if (!own) {
+            jlp_report_free(r);
+            jlp__fail(err, JLP_E_NOMEM, 0, -1, "cannot allocate the checkpoint's storages");
+            return NULL;
+        }
+    }
     s.primary_stop = UINT64_MAX;
     jlp_code c = run_readings(&s, in, err);
+    jlp__torch_zip_free(own);
     if (c == JLP_OK && (r->nomem || s.nomem)) c = jlp__fail(err, JLP_E_NOMEM, 0, -1, "out of memory for the findings");
     jlp__keyset_free(&s.actions);
     jlp__free(s.alc, s.ranges, s.rcap * sizeof *s.ranges);

@@ -153,12 +153,17 @@ typedef struct jlp__torch_zip jlp__torch_zip;
 
 /** The storage record `key` of the checkpoint, read from its member `P/data/<key>` (once:
  *  kept until the checkpoint's scan ends; each read charged to the checkpoint's budget
- *  of four times its size plus 1 MiB). @return its bytes, or NULL (no such member, one
- *  that cannot be read, past the budget). */
-const uint8_t *jlp__torch_zip_storage(jlp__torch_zip *z, const char *key, size_t kl, size_t *len);
+ *  of four times its size plus 1 MiB), and in *name the member's name. @return its
+ *  bytes, or NULL (no such member, one that cannot be read, past the budget). */
+const uint8_t *jlp__torch_zip_storage(jlp__torch_zip *z, const char *key, size_t kl, size_t *len,
+                                      const char **name);
 /** What is left of the checkpoint's budget for sparse index checks (decreased by the
  *  caller). */
 uint64_t *jlp__torch_zip_budget(jlp__torch_zip *z);
+/** The storages of checkpoint `ar` for the scan of one of its records taken out of it
+ *  (jlp_scan_opts.torch_archive), or NULL (no memory). Free with jlp__torch_zip_free(). */
+jlp__torch_zip *jlp__torch_zip_new(jlp_archive *ar, const jlp_scan_opts *o, const jlp_limits *lim);
+void jlp__torch_zip_free(jlp__torch_zip *z);
 
 /* One jlp_scan(): what every reading shares. */
 typedef struct jlp__scan {

@@ -1661,10 +1661,10 @@ TEST(torch_sparse_checkpoint) {
         {"coo_valid", JLP_VERDICT_SAFE, false, 0, NULL},
         {"csr_valid", JLP_VERDICT_SAFE, true, 0, NULL},
         {"coo_index_eq_size", JLP_VERDICT_DANGEROUS, false, 357,
-         "a sparse COO tensor whose index indices[0][2] = 3 is outside [0, 3) (byte 16 of its storage member, its "
+         "a sparse COO tensor whose index indices[0][2] = 3 is outside [0, 3) (byte 16 of archive/data/0, its "
          "indices)"},
         {"csr_col_eq_size", JLP_VERDICT_DANGEROUS, true, 407,
-         "a sparse CSR tensor whose index col_indices[1] = 3 is outside [0, 3) (byte 8 of its storage member, its "
+         "a sparse CSR tensor whose index col_indices[1] = 3 is outside [0, 3) (byte 8 of archive/data/1, its "
          "col_indices)"},
         {"csr_crow_past_nnz", JLP_VERDICT_DANGEROUS, true, 407, "crow_indices[3] = 5 does not run from 0 up to nnz 3"},
     };
@@ -1698,4 +1698,44 @@ TEST(torch_sparse_checkpoint) {
         jlp_report_free(r);
         free(p);
     }
+}
+
+/* A record taken out of its checkpoint (jlp_scan_opts.torch_record, as jlinspect scans
+ * each member) is checked the same when the caller lends the checkpoint
+ * (torch_archive); without it the storages are not read and the allowlist judges. */
+TEST(torch_sparse_record_alone) {
+    size_t n;
+    char *p = slurp("tests/safety/sparse/coo_index_eq_size.pt", &n);
+    CHECK(p != NULL);
+    if (!p) return;
+    jlp_error e;
+    jlp_archive *ar = jlp_archive_open_mem(p, n, NULL, &e);
+    CHECK(ar != NULL);
+    size_t i;
+    void *rec = NULL;
+    size_t rl = 0;
+    if (ar && jlp_archive_find(ar, "archive/data.pkl", &i, &e) == JLP_OK && jlp_archive_read(ar, i, &rec, &rl, &e) == JLP_OK) {
+        for (int lend = 0; lend < 2; lend++) {
+            jlp_scan_opts o;
+            jlp_scan_opts_init(&o);
+            o.torch_record = 1;
+            o.torch_archive = lend ? ar : NULL;
+            jlp_scan_report *r = jlp_scan_mem(rec, rl, &o, &e);
+            CHECK(r != NULL);
+            if (!r) continue;
+            CHECK_INT(jlp_report_verdict(r), lend ? JLP_VERDICT_DANGEROUS : JLP_VERDICT_SAFE);
+            if (lend) {
+                CHECK_FINDING(r, JLP_READING_TORCH, "call", "torch._utils", "_rebuild_sparse_tensor",
+                              JLP_VERDICT_DANGEROUS, 357);
+                const jlp_finding *f = find(r, JLP_READING_TORCH, "call", "torch._utils", "_rebuild_sparse_tensor");
+                CHECK(f && strstr(f->reason, "(byte 16 of archive/data/0, its indices)") != NULL);
+            }
+            jlp_report_free(r);
+        }
+    } else {
+        TH_FAIL("cannot read archive/data.pkl");
+    }
+    free(rec);
+    jlp_archive_free(ar);
+    free(p);
 }
