@@ -1366,6 +1366,18 @@ def _():
         torch.tensor([0, 1, 2, 10 ** 8]), torch.tensor([0, 1, 2]), torch.ones(3), (3, 3)))
 
 
+@attack("torch_sparse_coo_index_eq_size.pt", "dangerous", "torch",
+        "a checkpoint (torch.save) of a sparse COO tensor with the index 3 in a (3, 3) tensor: "
+        "torch 1.13's torch.load validates it and fails, torch 2.8 and later load it unchecked "
+        "unless asked to validate (or, since mid-2026, with weights_only=True)")
+def _():
+    import io
+    import torch
+    buf = io.BytesIO()
+    torch.save(torch._sparse_coo_tensor_unsafe(torch.tensor([[0, 1, 3], [0, 1, 2]]), torch.ones(3), (3, 3)), buf)
+    return buf.getvalue()
+
+
 @attack("torch_sparse_coo_indices_computed.pkl", "suspicious", "torch",
         "_rebuild_sparse_tensor given indices the pickle computes (a list, not a tensor over a "
         "storage): the scan cannot read them, and nothing checks them",
