@@ -927,6 +927,27 @@ void jlp__rules_build(jlp__reading_ctx *c, uint64_t offset, int depth, const jlp
                         "a scipy.stats distribution restored with scipy's own _parse_arg_template");
         }
     }
+    const jlp_val *made = tt == JLP_OBJECT ? jlp_obj_callable(target) : NULL;
+    size_t mml = 0, mnl = 0;
+    const char *mm = jlp_get_type(made) == JLP_GLOBAL ? jlp_global_module(made, &mml) : NULL;
+    const char *mn = mm ? jlp_global_name(made, &mnl) : NULL;
+    if (mm && str_is(mm, mml, "torch._utils") && mnl > 9 && !memcmp(mn, "_rebuild_", 9)) {
+        /* Tensor.__setstate__ re-points a tensor at another storage (set_ of a 4-tuple)
+         * or replaces its data: torch's pickles never give a rebuilt tensor a state, and
+         * the indices of a sparse tensor checked at its rebuild (SA-7) would change */
+        c->subj.len = 0;
+        jlp__buf_puts(&c->subj, "a state given to the tensor ");
+        global_name(&c->subj, made);
+        jlp__buf_puts(&c->subj, " rebuilt: Tensor.__setstate__ re-points it at another storage or replaces its data, "
+                                "which torch's pickles never do (a sparse tensor's checked indices could change)");
+        finding_at(c, depth, "BUILD", offset, JLP_VERDICT_SUSPICIOUS, mm, mml, mn, mnl, "state",
+                   jlp__buf_cstr(&c->subj));
+        jlp_event ev;
+        memset(&ev, 0, sizeof ev);
+        ev.depth = depth;
+        ev.name = "BUILD";
+        jlp__reading_effect(c, &ev, offset, 'b', mm, mml, mn, mnl, JLP_VERDICT_SUSPICIOUS);
+    }
     dunder_keys(c, offset, depth, "BUILD", parts[0], target, "the state");
     dunder_keys(c, offset, depth, "BUILD", parts[1], target, "the slot state");
     if (tt == JLP_GLOBAL && !(falsy(parts[0]) && (!parts[1] || falsy(parts[1])))) {

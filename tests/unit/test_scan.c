@@ -1614,6 +1614,29 @@ TEST(torch_sparse_unread) {
     jlp_report_free(r);
 }
 
+/* Tensor.__setstate__ of a 4-tuple is set_(storage, offset, size, stride): a BUILD on
+ * the indices tensor after the sparse tensor was checked would re-point them. A state
+ * given to any tensor torch._utils rebuilt is suspicious (torch's pickles never give
+ * one); coo_valid.p5.pkl's indices tensor is memo 24. */
+TEST(torch_sparse_tensor_state) {
+    size_t n;
+    char *valid = slurp("tests/safety/sparse/coo_valid.p5.pkl", &n);
+    CHECK(valid != NULL);
+    if (!valid) return;
+    pbuf p = {0};
+    pb_put(&p, valid, n - 1);
+    static const char build[] = "0h\x18(K\x00K\x00K\x00K\x00tb0N.";
+    pb_put(&p, build, sizeof build - 1);
+    jlp_scan_report *r = scan_bytes(p.p, p.n, NULL);
+    CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_SUSPICIOUS);
+    CHECK_FINDING(r, JLP_READING_PICKLE, "state", "torch._utils", "_rebuild_tensor_v2", JLP_VERDICT_SUSPICIOUS,
+                  n + 12);
+    CHECK_FINDING(r, JLP_READING_PICKLE, "global", "torch._utils", "_rebuild_sparse_tensor", JLP_VERDICT_SAFE, 51);
+    jlp_report_free(r);
+    free(p.p);
+    free(valid);
+}
+
 /* The index bytes read to check sparse tensors are bounded like the scans of
  * _load_from_bytes (four times the stream plus 1 MiB): the same valid tensor rebuilt
  * 50,000 times from its memoized arguments (48 index bytes each) is checked until the
