@@ -623,6 +623,26 @@ static const jlp__torch_storage *storage_lookup(void *ctx, const jlp_val *sv) {
         return NULL;
     }
     const jlp_val *id = jlp_get_type(sv) == JLP_PERSID ? jlp_persid_value(sv) : NULL;
+    if (c->legacy_again) {
+        /* a legacy file: the key's first record (the keys are sorted by key, then by
+         * order met), its elements after pickle 5; not a view (view_metadata None) */
+        const char *type = jlp__torch_storage_type(id);
+        const jlp_val *view = jlp_item(id, 5);
+        size_t kl;
+        const char *k = type ? jlp_get_str(jlp_item(id, 2), &kl) : NULL;
+        if (!k || (view && jlp_get_type(view) != JLP_NONE)) return NULL;
+        for (size_t i = 0; i < c->nkeys; i++) {
+            const struct jlp__storage_key *e = &c->keys[i];
+            if (e->len != kl || memcmp(e->key, k, kl)) continue;
+            /* torch.load reads the record's count of elements from the file: another
+             * count is its error */
+            if (e->type != type || !e->data || e->numel < 0 || e->count != (uint64_t)e->numel) return NULL;
+            jlp__torch_storage *st = &c->zst[c->zst_next++ % (sizeof c->zst / sizeof c->zst[0])];
+            *st = (jlp__torch_storage){e->data, e->count, e->esize, type, (uint64_t)(e->data - c->data), NULL};
+            return st;
+        }
+        return NULL;
+    }
     const char *type = c->reading == JLP_READING_TORCH && c->s && c->s->zip ? jlp__torch_storage_type(id) : NULL;
     size_t kl, len;
     const char *k = type ? jlp_get_str(jlp_item(id, 2), &kl) : NULL, *member = NULL;
@@ -666,6 +686,21 @@ static jlp_verdict judge_sparse(jlp__reading_ctx *c, const jlp_event *ev, const 
     else if (s) s->sparse_bytes += budget - left;
     *at = r.bad_at;
     return r.verdict;
+}
+
+static bool is_call_op(int op);
+
+void jlp__rules_legacy_sparse(jlp__reading_ctx *c, const jlp_event *ev) {
+    if (ev->kind != JLP_EV_OPCODE || !is_call_op(ev->opcode) || !is_sparse_rebuild(ev->callable)) return;
+    const jlp_val *g = ev->callable;
+    size_t ml, nl;
+    const char *m = jlp_global_module(g, &ml), *n = jlp_global_name(g, &nl);
+    c->why.len = 0;
+    uint64_t at = UINT64_MAX;
+    jlp_verdict v = judge_sparse(c, ev, g, &c->why, &at);
+    if (v == JLP_VERDICT_SAFE) return; /* the global's finding (safe, by the allowlist) says it */
+    if (at != UINT64_MAX) jlp__buf_printf(&c->why, "; rebuilt by the call at byte %llu", (unsigned long long)ev->offset);
+    jlp__reading_finding(c, ev, at != UINT64_MAX ? at : ev->offset, v, m, ml, n, nl, "call", jlp__buf_cstr(&c->why));
 }
 
 /* Whether copyreg's helper `n` makes its class without calling into it: __newobj__(cls),
@@ -1007,8 +1042,9 @@ static void storage_key(jlp__reading_ctx *c, const jlp_val *id) {
     }
     char *copy = dup(k, kl);
     if (!copy) return;
-    c->keys[c->nkeys] =
-        (struct jlp__storage_key){copy, kl, jlp__torch_storage_esize(id), c->nkeys, jlp__torch_storage_type(id)};
+    c->keys[c->nkeys] = (struct jlp__storage_key){copy,  kl, jlp__torch_storage_esize(id), c->nkeys,
+                                                  jlp__torch_storage_type(id), jlp_get_int(jlp_item(id, 4)),
+                                                  NULL,  0};
     c->nkeys++;
 }
 
@@ -1051,6 +1087,7 @@ void jlp__rules_event(jlp__reading_ctx *c, const jlp_event *ev) {
          * names: the call is that class's */
         if (c->torch_legacy && jlp_get_type(cl) == JLP_PERSID && jlp__torch_module_id(jlp_persid_value(cl)))
             cl = jlp_item(jlp_persid_value(cl), 1);
+        if (c->torch_legacy && c->pickle == 4 && is_sparse_rebuild(cl)) c->legacy_sparse = true;
         if (jlp_get_type(cl) == JLP_GLOBAL) {
             jlp_scan_global *e = table_entry(c, cl);
             if (e) e->called++;

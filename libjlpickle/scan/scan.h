@@ -240,6 +240,10 @@ typedef struct jlp__reading_ctx {
         unsigned esize;
         size_t order;
         const char *type;          /* the record's storage type name (static) */
+        int64_t numel;             /* the record's element count */
+        const uint8_t *data;       /* a legacy file's: its elements after pickle 5 (the
+                                    * key's first record), or NULL */
+        uint64_t count;            /* how many the file holds there */
     } *keys;                       /* its storage records, in the order met (a legacy
                                     * file, or a checkpoint's record) */
     size_t nkeys, kcap;
@@ -257,6 +261,9 @@ typedef struct jlp__reading_ctx {
     jlp__torch_storage zst[4];     /* a checkpoint's storages the last lookups found (one
                                     * sparse check looks up three at most) */
     size_t zst_next;
+    bool legacy_sparse;            /* a legacy file's pickle 4 rebuilds a sparse tensor: it
+                                    * is read again once its storages are known */
+    bool legacy_again;             /* that second reading (sparse calls only) */
 } jlp__reading_ctx;
 
 /* ---- reading.c ----------------------------------------------------------------------- */
@@ -345,6 +352,9 @@ jlp__sparse_check jlp__torch_sparse_check(bool csr, const jlp_val *args, jlp__st
 
 /** Judge one trace event of the reader. */
 void jlp__rules_event(jlp__reading_ctx *c, const jlp_event *ev);
+/** The second reading of a legacy torch file's pickle 4, its storages known: judge the
+ *  sparse tensors it rebuilds (SA-7). */
+void jlp__rules_legacy_sparse(jlp__reading_ctx *c, const jlp_event *ev);
 /** Judge a BUILD before it is applied: its target and state. */
 void jlp__rules_build(jlp__reading_ctx *c, uint64_t offset, int depth, const jlp_val *target,
                       const jlp_val *state);

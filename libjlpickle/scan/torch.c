@@ -340,8 +340,10 @@ static const char *index_tensor(const jlp_val *t, const char *what, size_t ndim,
 
 static void bad_index(jlp__sparse_check *out, const tview *tv, uint64_t at, const uint8_t *data, size_t len) {
     out->verdict = JLP_VERDICT_DANGEROUS;
-    /* the offset in what the reading reads, when the bytes value lies in it */
-    if (data && tv->bytes && tv->bytes >= data && tv->bytes < data + len) out->bad_at = (uint64_t)(tv->bytes - data) + at;
+    /* the offset in what the reading reads, when the bytes value lies in it (or, in a
+     * legacy torch file, the storage itself) */
+    const uint8_t *base = tv->bytes ? tv->bytes : tv->st->member ? NULL : tv->st->data;
+    if (data && base && base >= data && base < data + len) out->bad_at = (uint64_t)(base - data) + at;
 }
 
 /* Where a bad index is: "byte N of the torch.save bytes of its indices", or of the
@@ -349,8 +351,11 @@ static void bad_index(jlp__sparse_check *out, const tview *tv, uint64_t at, cons
 static void index_place(jlp__buf *why, const tview *tv, uint64_t at, const char *what) {
     if (tv->st->member)
         jlp__buf_printf(why, " (byte %llu of %s, its %s)", (unsigned long long)at, tv->st->member, what);
-    else
+    else if (tv->bytes)
         jlp__buf_printf(why, " (byte %llu of the torch.save bytes of its %s)", (unsigned long long)at, what);
+    else
+        jlp__buf_printf(why, " (byte %llu of the file, in the storage of its %s after pickle 5)",
+                        (unsigned long long)(tv->st->at + at), what);
 }
 
 static const char *const LAYOUT_NAMES[] = {"", "COO", "CSR", "CSC", "BSR", "BSC"};

@@ -1762,3 +1762,52 @@ TEST(torch_sparse_record_alone) {
     jlp_archive_free(ar);
     free(p);
 }
+
+/* torch.save's legacy format (SA-5): the sparse tensor is rebuilt in pickle 4 and its
+ * storages follow pickle 5, so pickle 4 is read again once they are known (torch.load
+ * reads them there too). The finding is at the bad index's byte of the file. */
+TEST(torch_sparse_legacy_file) {
+    static const struct {
+        const char *file;
+        jlp_verdict v;
+        bool csr;
+        uint64_t at;
+        const char *why;
+    } cases[] = {
+        {"coo_valid", JLP_VERDICT_SAFE, false, 0, NULL},
+        {"csr_valid", JLP_VERDICT_SAFE, true, 0, NULL},
+        {"coo_index_eq_size", JLP_VERDICT_DANGEROUS, false, 548,
+         "indices[0][2] = 3 is outside [0, 3) (byte 548 of the file, in the storage of its indices after pickle 5)"},
+        {"csr_col_eq_size", JLP_VERDICT_DANGEROUS, true, 639, "col_indices[1] = 3 is outside [0, 3) (byte 639"},
+        {"csr_crow_past_nnz", JLP_VERDICT_DANGEROUS, true, 615, "crow_indices[3] = 5 does not run from 0 up to nnz 3"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char path[200];
+        snprintf(path, sizeof path, "tests/safety/sparse/%s.legacy.pt", cases[i].file);
+        size_t n;
+        char *p = slurp(path, &n);
+        if (!p) {
+            TH_FAIL("cannot read %s", path);
+            continue;
+        }
+        const char *fn = cases[i].csr ? "_rebuild_sparse_csr_tensor" : "_rebuild_sparse_tensor";
+        jlp_scan_report *r = scan_bytes(p, n, NULL);
+        if (jlp_report_verdict(r) != cases[i].v) TH_FAIL("%s", cases[i].file);
+        CHECK_INT(jlp_report_verdict(r), cases[i].v);
+        CHECK_STR(jlp_report_container(r), "torch-legacy");
+        const jlp_finding *f = find(r, JLP_READING_TORCH, "call", "torch._utils", fn);
+        if (!cases[i].why) {
+            CHECK(f == NULL);
+            CHECK_INT(count_non_safe(r), 0);
+        } else if (!f) {
+            TH_FAIL("%s: no call finding", cases[i].file);
+        } else {
+            CHECK_INT(f->verdict, cases[i].v);
+            CHECK_INT(f->offset, cases[i].at);
+            CHECK_INT(f->pickle, 4);
+            if (!strstr(f->reason, cases[i].why)) TH_FAIL("%s: reason %s", cases[i].file, f->reason);
+        }
+        jlp_report_free(r);
+        free(p);
+    }
+}

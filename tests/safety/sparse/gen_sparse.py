@@ -110,14 +110,42 @@ def nnz_mismatch():
     return data[:at] + b"K\x00K\x02\x85" + data[at + 5:]
 
 
-# torch.save's checkpoints (zip): the storages are the members archive/data/<key>
+# torch.save's checkpoints: zip (the storages are the members archive/data/<key>) and the
+# legacy format (the storages follow the pickles)
 CHECKPOINTS = ("coo_valid", "csr_valid", "coo_index_eq_size", "csr_col_eq_size", "csr_crow_past_nnz")
 
 
-def saved(obj):
+def saved(obj, zipfmt=True):
     buf = io.BytesIO()
-    torch.save(obj, buf)
-    return buf.getvalue()
+    torch.save(obj, buf, _use_new_zipfile_serialization=zipfmt)
+    if zipfmt:
+        return buf.getvalue()
+    # the legacy format's storage keys (addresses) made "0", "1"... in the order pickle 4
+    # names them, and the key list (pickle 5) with the storages after it in that order
+    keys = {}
+    data = re.sub(rb"X[\x01-\x20]\x00\x00\x00([0-9]{4,})",
+                  lambda m: b"X\x01\x00\x00\x00" + str(keys.setdefault(m.group(1), len(keys))).encode(),
+                  buf.getvalue())
+    f = io.BytesIO(data)
+    sizes = {}
+
+    class Records(pickle.Unpickler):
+        def find_class(self, module, name):
+            return name if name.endswith("Storage") else (lambda *args: None)
+
+        def persistent_load(self, pid):
+            sizes[pid[2]] = torch._utils._element_size(getattr(torch, pid[1]).dtype)
+            return None
+    for _ in range(4):
+        Records(f).load()
+    head = data[:f.tell()]
+    listed = pickle.load(f)
+    blocks = {}
+    for key in listed:
+        count = int.from_bytes(f.read(8), "little")
+        blocks[key] = count.to_bytes(8, "little") + f.read(count * sizes[key])
+    order = sorted(listed, key=int)
+    return head + pickle.dumps(order, protocol=2) + b"".join(blocks[k] for k in order)
 
 
 def main():
@@ -127,6 +155,7 @@ def main():
     files["coo_nnz_mismatch.p5.pkl"] = nnz_mismatch()
     for name in CHECKPOINTS:
         files[name + ".pt"] = saved(VECTORS[name]())
+        files[name + ".legacy.pt"] = saved(VECTORS[name](), False)
     for name, data in sorted(files.items()):
         with open(os.path.join(out, name), "wb") as f:
             f.write(data)
