@@ -306,8 +306,10 @@ static const jlp_val *scipy_class_of(const jlp_val *obj) {
 static bool is_load_from_bytes(const jlp_val *g) { return jlp_global_is(g, "torch.storage", "_load_from_bytes"); }
 
 /* torch._utils' sparse tensor rebuilders: judged by the indices they are given (SA-7),
- * in every reading but that of a legacy torch file (its storages follow the pickle
- * that rebuilds the tensor; the weights_only allowlist judges it). */
+ * by use in every reading but a torch one with no checkpoint to read storages from (a
+ * legacy torch file's storages follow the pickle that rebuilds the tensor: its calls
+ * are judged in a second reading of that pickle, jlp__rules_legacy_sparse, and the name
+ * by the weights_only allowlist). */
 static bool is_sparse_rebuild(const jlp_val *g) {
     return jlp_global_is(g, "torch._utils", "_rebuild_sparse_tensor") ||
            jlp_global_is(g, "torch._utils", "_rebuild_sparse_csr_tensor");

@@ -359,7 +359,14 @@ static void index_place(jlp__buf *why, const tview *tv, uint64_t at, const char 
 }
 
 static const char *const LAYOUT_NAMES[] = {"", "COO", "CSR", "CSC", "BSR", "BSC"};
-#define OOB " (torch reads and writes memory at it when the tensor is used, e.g. by to_dense)"
+
+/* An index out of range, its description already in `why`: dangerous, and where. */
+static void out_of_range(jlp__sparse_check *out, jlp__buf *why, const tview *tv, uint64_t at, const uint8_t *in,
+                         size_t inlen, const char *what) {
+    bad_index(out, tv, at, in, inlen);
+    index_place(why, tv, at, what);
+    jlp__buf_puts(why, " (torch reads and writes memory at it when the tensor is used, e.g. by to_dense)");
+}
 
 static void check_coo(const jlp_val *data, const int64_t *size, size_t nsize, jlp__storage_lookup lookup, void *ctx,
                       const uint8_t *in, size_t inlen, uint64_t *budget, jlp__buf *why, jlp__sparse_check *out) {
@@ -400,11 +407,9 @@ static void check_coo(const jlp_val *data, const int64_t *size, size_t nsize, jl
             int64_t x = elem(&iv, (uint64_t)iv.offset + d * (uint64_t)iv.stride[0] + (uint64_t)j * (uint64_t)iv.stride[1],
                              &at);
             if (x < 0 || x >= size[d]) {
-                bad_index(out, &iv, at, in, inlen);
                 jlp__buf_printf(why, "a sparse COO tensor whose index indices[%zu][%lld] = %lld is outside [0, %lld)",
                                 d, (long long)j, (long long)x, (long long)size[d]);
-                index_place(why, &iv, at, "indices");
-                jlp__buf_puts(why, OOB);
+                out_of_range(out, why, &iv, at, in, inlen, "indices");
                 return;
             }
         }
@@ -479,11 +484,9 @@ static void check_compressed(layout_t lay, const jlp_val *data, const int64_t *s
          * sortedness below finds them */
         bool ok = i == 0 ? x == 0 : i == ncomp ? x == nnz && x >= prev : x >= prev && x <= nnz;
         if (!ok) {
-            bad_index(out, &cv, at, in, inlen);
             jlp__buf_printf(why, "a sparse %s tensor whose %s[%lld] = %lld does not run from 0 up to nnz %lld",
                             LAYOUT_NAMES[lay], cname, (long long)i, (long long)x, (long long)nnz);
-            index_place(why, &cv, at, cname);
-            jlp__buf_puts(why, OOB);
+            out_of_range(out, why, &cv, at, in, inlen, cname);
             return;
         }
         if (i > 0) {
@@ -493,11 +496,9 @@ static void check_compressed(layout_t lay, const jlp_val *data, const int64_t *s
             for (int64_t j = prev; j < x; j++) {
                 int64_t y = elem(&pv, (uint64_t)pv.offset + (uint64_t)j * (uint64_t)pv.stride[0], &at);
                 if (y < 0 || y >= nplain) {
-                    bad_index(out, &pv, at, in, inlen);
                     jlp__buf_printf(why, "a sparse %s tensor whose index %s[%lld] = %lld is outside [0, %lld)",
                                     LAYOUT_NAMES[lay], pname, (long long)j, (long long)y, (long long)nplain);
-                    index_place(why, &pv, at, pname);
-                    jlp__buf_puts(why, OOB);
+                    out_of_range(out, why, &pv, at, in, inlen, pname);
                     return;
                 }
                 if (y <= last) {

@@ -1669,18 +1669,55 @@ TEST(torch_sparse_budget) {
     free(valid);
 }
 
+/* A sparse tensor in a checkpoint torch.save wrote (tests/safety/sparse/FILE SUFFIX):
+ * its verdict; the name's finding at `global_at` (in a legacy file the allowlist's,
+ * safe: its calls are judged in a second reading); for a bad one the torch reading's
+ * call finding at `at` in pickle `pickle` with `why` in its reason. */
+typedef struct sparse_file_case {
+    const char *file;
+    jlp_verdict v;
+    bool csr;
+    uint64_t at;
+    const char *why;
+} sparse_file_case;
+
+static void check_sparse_file(const sparse_file_case *k, const char *suffix, unsigned pickle, uint64_t global_at,
+                              bool legacy) {
+    char path[200];
+    snprintf(path, sizeof path, "tests/safety/sparse/%s%s", k->file, suffix);
+    size_t n;
+    char *p = slurp(path, &n);
+    if (!p) {
+        TH_FAIL("cannot read %s", path);
+        return;
+    }
+    const char *fn = k->csr ? "_rebuild_sparse_csr_tensor" : "_rebuild_sparse_tensor";
+    jlp_scan_report *r = scan_bytes(p, n, NULL);
+    if (jlp_report_verdict(r) != k->v) TH_FAIL("%s%s", k->file, suffix);
+    CHECK_INT(jlp_report_verdict(r), k->v);
+    CHECK_FINDING(r, JLP_READING_TORCH, "global", "torch._utils", fn, legacy ? JLP_VERDICT_SAFE : k->v, global_at);
+    const jlp_finding *f = find(r, JLP_READING_TORCH, "call", "torch._utils", fn);
+    if (!k->why) {
+        CHECK(f == NULL);
+        CHECK_INT(count_non_safe(r), 0);
+    } else if (!f) {
+        TH_FAIL("%s%s: no call finding", k->file, suffix);
+    } else {
+        CHECK_INT(f->verdict, k->v);
+        CHECK_INT(f->offset, k->at);
+        CHECK_INT(f->pickle, pickle);
+        if (!strstr(f->reason, k->why)) TH_FAIL("%s%s: reason %s", k->file, suffix, f->reason);
+    }
+    jlp_report_free(r);
+    free(p);
+}
+
 /* The same tensors in checkpoints torch.save wrote (SA-7): the torch reading of
  * archive/data.pkl reads the index storages from the members archive/data/<key>. A
  * torch.load of torch 2.8 or later validates them only when asked to; the finding of a
  * bad index is at the call, its member and byte in the reason. */
 TEST(torch_sparse_checkpoint) {
-    static const struct {
-        const char *file;
-        jlp_verdict v;
-        bool csr;
-        uint64_t call; /* the REDUCE in archive/data.pkl */
-        const char *why;
-    } cases[] = {
+    static const sparse_file_case cases[] = {
         {"coo_valid", JLP_VERDICT_SAFE, false, 0, NULL},
         {"csr_valid", JLP_VERDICT_SAFE, true, 0, NULL},
         {"coo_index_eq_size", JLP_VERDICT_DANGEROUS, false, 357,
@@ -1691,36 +1728,7 @@ TEST(torch_sparse_checkpoint) {
          "col_indices)"},
         {"csr_crow_past_nnz", JLP_VERDICT_DANGEROUS, true, 407, "crow_indices[3] = 5 does not run from 0 up to nnz 3"},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        char path[200];
-        snprintf(path, sizeof path, "tests/safety/sparse/%s.pt", cases[i].file);
-        size_t n;
-        char *p = slurp(path, &n);
-        if (!p) {
-            TH_FAIL("cannot read %s", path);
-            continue;
-        }
-        const char *fn = cases[i].csr ? "_rebuild_sparse_csr_tensor" : "_rebuild_sparse_tensor";
-        jlp_scan_report *r = scan_bytes(p, n, NULL);
-        if (jlp_report_verdict(r) != cases[i].v) TH_FAIL("%s", cases[i].file);
-        CHECK_INT(jlp_report_verdict(r), cases[i].v);
-        CHECK_FINDING(r, JLP_READING_TORCH, "global", "torch._utils", fn, cases[i].v, 2);
-        const jlp_finding *f = find(r, JLP_READING_TORCH, "call", "torch._utils", fn);
-        if (!cases[i].why) {
-            CHECK(f == NULL);
-            CHECK_INT(count_non_safe(r), 0);
-        } else {
-            CHECK(f != NULL);
-            if (f) {
-                CHECK_STR(f->file, "archive/data.pkl");
-                if (!strstr(f->reason, cases[i].why)) TH_FAIL("%s: reason %s", cases[i].file, f->reason);
-                CHECK_INT(f->offset, cases[i].call);
-                CHECK_INT(f->verdict, cases[i].v);
-            }
-        }
-        jlp_report_free(r);
-        free(p);
-    }
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) check_sparse_file(&cases[i], ".pt", 1, 2, false);
 }
 
 /* A record taken out of its checkpoint (jlp_scan_opts.torch_record, as jlinspect scans
@@ -1765,15 +1773,10 @@ TEST(torch_sparse_record_alone) {
 
 /* torch.save's legacy format (SA-5): the sparse tensor is rebuilt in pickle 4 and its
  * storages follow pickle 5, so pickle 4 is read again once they are known (torch.load
- * reads them there too). The finding is at the bad index's byte of the file. */
+ * reads them there too). The finding is at the bad index's byte of the file; the name's
+ * finding stays the allowlist's (safe). */
 TEST(torch_sparse_legacy_file) {
-    static const struct {
-        const char *file;
-        jlp_verdict v;
-        bool csr;
-        uint64_t at;
-        const char *why;
-    } cases[] = {
+    static const sparse_file_case cases[] = {
         {"coo_valid", JLP_VERDICT_SAFE, false, 0, NULL},
         {"csr_valid", JLP_VERDICT_SAFE, true, 0, NULL},
         {"coo_index_eq_size", JLP_VERDICT_DANGEROUS, false, 548,
@@ -1781,33 +1784,5 @@ TEST(torch_sparse_legacy_file) {
         {"csr_col_eq_size", JLP_VERDICT_DANGEROUS, true, 639, "col_indices[1] = 3 is outside [0, 3) (byte 639"},
         {"csr_crow_past_nnz", JLP_VERDICT_DANGEROUS, true, 615, "crow_indices[3] = 5 does not run from 0 up to nnz 3"},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        char path[200];
-        snprintf(path, sizeof path, "tests/safety/sparse/%s.legacy.pt", cases[i].file);
-        size_t n;
-        char *p = slurp(path, &n);
-        if (!p) {
-            TH_FAIL("cannot read %s", path);
-            continue;
-        }
-        const char *fn = cases[i].csr ? "_rebuild_sparse_csr_tensor" : "_rebuild_sparse_tensor";
-        jlp_scan_report *r = scan_bytes(p, n, NULL);
-        if (jlp_report_verdict(r) != cases[i].v) TH_FAIL("%s", cases[i].file);
-        CHECK_INT(jlp_report_verdict(r), cases[i].v);
-        CHECK_STR(jlp_report_container(r), "torch-legacy");
-        const jlp_finding *f = find(r, JLP_READING_TORCH, "call", "torch._utils", fn);
-        if (!cases[i].why) {
-            CHECK(f == NULL);
-            CHECK_INT(count_non_safe(r), 0);
-        } else if (!f) {
-            TH_FAIL("%s: no call finding", cases[i].file);
-        } else {
-            CHECK_INT(f->verdict, cases[i].v);
-            CHECK_INT(f->offset, cases[i].at);
-            CHECK_INT(f->pickle, 4);
-            if (!strstr(f->reason, cases[i].why)) TH_FAIL("%s: reason %s", cases[i].file, f->reason);
-        }
-        jlp_report_free(r);
-        free(p);
-    }
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) check_sparse_file(&cases[i], ".legacy.pt", 4, 139, true);
 }
