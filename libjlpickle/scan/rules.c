@@ -390,6 +390,15 @@ void jlp__rules_settle(jlp__reading_ctx *c) {
                               : "numpy.memmap named, not as a joblib wrapper's subclass (it creates or overwrites "
                                 "the file it is given when called)");
             reason = unused;
+            if (sparse && c->reading == JLP_READING_TORCH) {
+                /* a checkpoint's name never called builds nothing: torch.load's allowlist
+                 * judges it (a call is judged by its indices) */
+                c->why.len = 0;
+                if (jlp__torch_judge(p->module, p->ml, p->name, p->nl, &c->why)) {
+                    v = JLP_VERDICT_SAFE;
+                    snprintf(unused, sizeof unused, "%s", jlp__buf_cstr(&c->why));
+                }
+            }
             /* another reading of the same bytes uses it as the primary did */
             const jlp__scan *s = c->s;
             for (size_t k = 0; s && !c->primary && !getattr && !scipy && !lfb && !sparse && k < s->nsettled; k++)
