@@ -1786,3 +1786,21 @@ TEST(torch_sparse_legacy_file) {
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) check_sparse_file(&cases[i], ".legacy.pt", 4, 139, true);
 }
+
+/* A checkpoint that names a sparse rebuilder and never calls it builds nothing: the
+ * torch reading keeps torch.load's allowlist verdict for the name (safe), as a pickle
+ * keeps its own (suspicious, torch_sparse_unread). */
+TEST(torch_sparse_named_in_checkpoint) {
+    static const char named[] = "\x80\x02" "ctorch._utils\n_rebuild_sparse_tensor\nq\x00.";
+    pbuf data = {0};
+    pb_put(&data, named, sizeof named - 1);
+    pbuf zip = zip_deflated("archive/data.pkl", &data);
+    jlp_scan_report *r = scan_bytes(zip.p, zip.n, NULL);
+    CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_SAFE);
+    CHECK_FINDING(r, JLP_READING_TORCH, "global", "torch._utils", "_rebuild_sparse_tensor", JLP_VERDICT_SAFE, 2);
+    const jlp_finding *f = find(r, JLP_READING_TORCH, "global", "torch._utils", "_rebuild_sparse_tensor");
+    CHECK(f && !strncmp(f->reason, "in the allowlist of torch.load(weights_only=True)", 49));
+    jlp_report_free(r);
+    free(zip.p);
+    free(data.p);
+}
