@@ -27,6 +27,8 @@ import warnings
 # ---- reviewed verdicts of the names torch checkpoints use ----------------------------------
 R_REBUILD = ("rebuilds a tensor over a storage the loader supplies (torch checks the view "
              "against the storage size)")
+R_SPARSE = ("sparse tensor with unchecked indices: pickle.load never validates them, torch.load "
+            "not by default since torch 2.8")
 REVIEWED = {
     ("torch._utils", "_rebuild_tensor"): ("SAFE", R_REBUILD),
     ("torch._utils", "_rebuild_tensor_v2"): ("SAFE", R_REBUILD),
@@ -34,10 +36,10 @@ REVIEWED = {
                                                    "(torch checks the view against the storage size)"),
     ("torch._utils", "_rebuild_parameter"): ("SAFE", "wraps a tensor as a parameter"),
     ("torch._utils", "_rebuild_meta_tensor_no_storage"): ("SAFE", "makes a tensor without data"),
-    ("torch._utils", "_rebuild_sparse_tensor"): (
-        "SUSPICIOUS", "sparse tensor with unchecked indices: torch.load validates them, pickle.load does not"),
-    ("torch._utils", "_rebuild_sparse_csr_tensor"): (
-        "SUSPICIOUS", "sparse tensor with unchecked indices: torch.load validates them, pickle.load does not"),
+    # the engine judges each call by the indices it reads (spec/SAFETY.md SA-7): this
+    # verdict is the name's alone
+    ("torch._utils", "_rebuild_sparse_tensor"): ("SUSPICIOUS", R_SPARSE),
+    ("torch._utils", "_rebuild_sparse_csr_tensor"): ("SUSPICIOUS", R_SPARSE),
     ("torch.serialization", "_get_layout"): ("SAFE", "looks up a torch layout by name in a fixed table"),
     ("torch", "Size"): ("SAFE", "torch shape: a tuple of integers"),
     ("torch", "device"): ("SAFE", "torch device name"),
