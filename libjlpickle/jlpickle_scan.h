@@ -165,9 +165,18 @@ typedef struct jlp_scan_opts {
                                      (`<prefix>/data.pkl` taken out of the zip): read it
                                      in the torch reading only, as torch.load does. A scan
                                      of the checkpoint itself does this for its records */
+    jlp_archive *torch_archive; /**< with torch_record: the checkpoint the record was taken
+                                     from (open while the scan runs; the scan reads members
+                                     of it, one thread at a time). The storages the record
+                                     names, `<prefix>/data/<key>` (prefix: the directory of
+                                     its first member), are read from it to check the
+                                     indices of sparse tensors (spec/SAFETY.md SA-7). NULL:
+                                     they are not read, and a sparse tensor's rebuild is
+                                     judged by torch.load's allowlist alone. A scan of the
+                                     checkpoint itself does this for its records */
 } jlp_scan_opts;
 
-#define JLP_SCAN_OPTS_INIT { sizeof(jlp_scan_opts), NULL, NULL, NULL, NULL, 0, 10, 0 }
+#define JLP_SCAN_OPTS_INIT { sizeof(jlp_scan_opts), NULL, NULL, NULL, NULL, 0, 10, 0, NULL }
 
 /** Fill `opts` with the defaults (JLP_SCAN_OPTS_INIT). NULL is ignored. Inline, as
  *  jlp_limits_init, so it fills exactly the struct this header declares. Thread-safe. */

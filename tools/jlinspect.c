@@ -370,6 +370,7 @@ typedef struct insp {
     const jlp_error *no_load;     /* why the views other than the scan read nothing (an
                                      archive this library cannot open, a member past its
                                      budget), or NULL */
+    jlp_archive *archive;         /* the checkpoint of a record (its storages), or NULL */
     sbuf line;
 } insp;
 
@@ -1634,6 +1635,7 @@ static int inspect_path(const char *path, const char *file, const insp *proto, b
         so.policy = S.policy;
         so.limits = &S.limits;
         so.torch_record = S.torch_record;
+        so.torch_archive = S.torch_record ? S.archive : NULL;
         jlp_error e;
         rep = m ? jlp_scan_archive_member(m->ar, m->i, m->packed, &so, &e)
             : S.mem ? jlp_scan_mem(S.mem, S.mem_len, &so, &e) : jlp_scan_path(path, &so, &e);
@@ -1934,6 +1936,7 @@ static int inspect_archive(jlp_archive *ar, uint64_t packed, const char *shown, 
     tprefix tp = torch_prefix(ar, kind);
     insp record = *proto;
     record.torch_record = true;
+    record.archive = ar; /* the storages its records name (sparse tensors' indices) */
     if (proto->json) {
         if (several) outs(first ? "{\"files\":[" : ",");
         outs("{\"file\":");
@@ -2127,6 +2130,7 @@ static int maybe_archive(const char *file, const insp *proto_in, bool several, b
                 /* a single member: inspect it alone */
                 insp one = *proto;
                 one.torch_record = torch_record(&mi, torch_prefix(ar, jlp_archive_kind_of(ar, NULL)));
+                one.archive = ar;
                 int r = with_tmpdir_copy(ar, i, packed, file, &one, several, first);
                 jlp_archive_free(ar);
                 return r;

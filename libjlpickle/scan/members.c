@@ -203,6 +203,123 @@ static void merge(walk *w, const jlp_scan_report *sub, const char *file) {
 
 static jlp_verdict scan_archive(walk *w, jlp_archive *ar, size_t prefix_len);
 
+static jlp_code read_member(walk *w, jlp_archive *ar, size_t i, const jlp_member_info *mi, uint8_t **out,
+                            size_t *len, size_t *cap, jlp_error *cut, bool *was_cut, jlp_error *e);
+
+/* A checkpoint's storages, read for the torch reading of its records (SA-7). */
+struct jlp__torch_zip {
+    walk *w;
+    jlp_archive *ar;
+    const char *tp;           /* the first member's name: its prefix P is tp[0..tprefix) */
+    size_t tprefix;
+    uint64_t budget;          /* bytes left to read storages and check their elements */
+    struct zip_storage {
+        char *key;
+        size_t kl;
+        uint8_t *buf;         /* NULL: could not be read */
+        size_t len, cap;
+        char *name;           /* the member's name */
+    } *st;
+    size_t n, cap;
+};
+
+uint64_t *jlp__torch_zip_budget(jlp__torch_zip *z) { return &z->budget; }
+
+const uint8_t *jlp__torch_zip_storage(jlp__torch_zip *z, const char *key, size_t kl, size_t *len,
+                                      const char **name_out) {
+    for (size_t i = 0; i < z->n; i++)
+        if (z->st[i].kl == kl && !memcmp(z->st[i].key, key, kl)) {
+            *len = z->st[i].len;
+            *name_out = z->st[i].name;
+            return z->st[i].buf;
+        }
+    const jlp_alc *alc = jlp__alc_or_default(z->w->opts->alc);
+    if (z->n == z->cap) {
+        size_t cap = z->cap ? z->cap * 2 : 8;
+        struct zip_storage *ns = jlp__realloc(alc, z->st, z->cap * sizeof *ns, cap * sizeof *ns);
+        if (!ns) return NULL;
+        z->st = ns;
+        z->cap = cap;
+    }
+    /* P/data/<key>, exactly as torch.load names it */
+    jlp__buf name;
+    jlp__buf_init(&name, alc);
+    jlp__buf_put(&name, z->tp, z->tprefix);
+    jlp__buf_puts(&name, "/data/");
+    jlp__buf_put(&name, key, kl);
+    const char *nm = jlp__buf_cstr(&name);
+    struct zip_storage e = {malloc(kl + 1), kl, NULL, 0, 0, name.failed ? NULL : malloc(name.len + 1)};
+    size_t i;
+    jlp_member_info mi;
+    jlp_error err, cut;
+    bool was_cut = false;
+    if (e.key && !name.failed && jlp_archive_find(z->ar, nm, &i, &err) == JLP_OK &&
+        jlp_archive_member(z->ar, i, &mi) && mi.size <= z->budget &&
+        read_member(z->w, z->ar, i, &mi, &e.buf, &e.len, &e.cap, &cut, &was_cut, &err) == JLP_OK) {
+        if (was_cut) { /* past the scan's budgets: not what torch reads */
+            jlp__free(alc, e.buf, e.cap);
+            e.buf = NULL;
+            e.len = e.cap = 0;
+        } else {
+            z->budget -= e.len;
+        }
+    }
+    if (!e.key || !e.name) {
+        jlp__free(alc, e.buf, e.cap);
+        free(e.key);
+        free(e.name);
+        jlp__buf_release(&name);
+        return NULL;
+    }
+    memcpy(e.name, nm, name.len + 1);
+    jlp__buf_release(&name);
+    memcpy(e.key, key, kl);
+    e.key[kl] = 0;
+    z->st[z->n++] = e;
+    *len = e.len;
+    *name_out = e.name;
+    return e.buf;
+}
+
+static void torch_zip_release(jlp__torch_zip *z) {
+    const jlp_alc *alc = jlp__alc_or_default(z->w->opts->alc);
+    for (size_t i = 0; i < z->n; i++) {
+        free(z->st[i].key);
+        free(z->st[i].name);
+        jlp__free(alc, z->st[i].buf, z->st[i].cap);
+    }
+    jlp__free(alc, z->st, z->cap * sizeof *z->st);
+}
+
+/* A record scanned alone (jlp_scan_opts.torch_archive): its own walk of the archive */
+typedef struct zip_alone {
+    jlp__torch_zip z;
+    walk w;
+} zip_alone;
+
+jlp__torch_zip *jlp__torch_zip_new(jlp_archive *ar, const jlp_scan_opts *o, const jlp_limits *lim) {
+    zip_alone *a = calloc(1, sizeof *a);
+    if (!a) return NULL;
+    /* the bytes of the archive: what its members hold stored, as the walk counts it */
+    uint64_t packed = 0;
+    for (size_t i = 0; i < jlp_archive_count(ar); i++) {
+        jlp_member_info mi;
+        if (jlp_archive_member(ar, i, &mi) && !jlp__add_u64(packed, mi.csize, &packed)) packed = UINT64_MAX;
+    }
+    a->w = (walk){NULL, JLP_READING_TORCH, o, lim, {0}, {0}, packed};
+    a->z = (jlp__torch_zip){&a->w, ar, NULL, 0, 0, NULL, 0, 0};
+    a->z.tprefix = torch_prefix(ar, &a->z.tp);
+    if (!jlp__mul_u64(packed, 4, &a->z.budget) || !jlp__add_u64(a->z.budget, (uint64_t)1 << 20, &a->z.budget))
+        a->z.budget = UINT64_MAX;
+    return &a->z;
+}
+
+void jlp__torch_zip_free(jlp__torch_zip *z) {
+    if (!z) return;
+    torch_zip_release(z);
+    free((zip_alone *)(void *)z); /* z is the first member of its zip_alone */
+}
+
 /* As io/decoded.c: the ratio budget applies once this much has been decoded. */
 #define MEMBER_RATIO_GRACE ((uint64_t)64 << 20)
 
@@ -302,7 +419,7 @@ static jlp_code read_member(walk *w, jlp_archive *ar, size_t i, const jlp_member
  * reading when `record`). @return the member's report, or NULL with *e set and
  * *read_failed saying whether reading the member (not the scan) failed. */
 static jlp_scan_report *scan_member_bytes(walk *w, jlp_archive *ar, size_t i, const jlp_member_info *mi, bool record,
-                                          bool *read_failed, jlp_error *e) {
+                                          jlp__torch_zip *zip, bool *read_failed, jlp_error *e) {
     uint8_t *buf = NULL;
     size_t len = 0, cap = 0;
     jlp_error cut;
@@ -314,14 +431,14 @@ static jlp_scan_report *scan_member_bytes(walk *w, jlp_archive *ar, size_t i, co
     jlp_scan_opts o = *w->opts;
     o.torch_record = record;
     jlp_limits lim = *w->lim;
-    jlp_scan_report *sub = jlp__scan_bytes(buf, len, was_cut ? &cut : NULL, &o, &lim, e);
+    jlp_scan_report *sub = jlp__scan_bytes(buf, len, was_cut ? &cut : NULL, &o, &lim, record ? zip : NULL, e);
     jlp__free(jlp__alc_or_default(w->opts->alc), buf, cap);
     return sub;
 }
 
 /* Scan member i (index `at` in the report's member table). @return its verdict. */
 static jlp_verdict scan_member(walk *w, jlp_archive *ar, size_t i, const jlp_member_info *mi, size_t at,
-                               bool torch, const char *tp, size_t tprefix) {
+                               bool torch, const char *tp, size_t tprefix, jlp__torch_zip *zip) {
     jlp_scan_report *r = w->r;
     const char *name = r->members[at].name;
     jlp_error e;
@@ -358,7 +475,7 @@ static jlp_verdict scan_member(walk *w, jlp_archive *ar, size_t i, const jlp_mem
      * prefix) are torch.load's; anything else is judged as any file would be */
     bool record = torch && record_name(mi, tp, tprefix);
     bool read_failed;
-    jlp_scan_report *sub = scan_member_bytes(w, ar, i, mi, record, &read_failed, &e);
+    jlp_scan_report *sub = scan_member_bytes(w, ar, i, mi, record, zip, &read_failed, &e);
     if (!sub) {
         if (!read_failed && e.code == JLP_E_NOMEM) r->nomem = true;
         member_error(w, at, name, &e);
@@ -384,6 +501,11 @@ static jlp_verdict scan_archive(walk *w, jlp_archive *ar, size_t prefix_len) {
     size_t tprefix = torch ? torch_prefix(ar, &tp) : 0;
     jlp_verdict worst = JLP_VERDICT_SAFE;
     size_t n = jlp_archive_count(ar);
+    /* the storages its records name, for the sparse tensors' indices: four times the
+     * archive walked plus 1 MiB, as the nested scans of a pickle */
+    jlp__torch_zip zip = {w, ar, tp, tprefix, 0, NULL, 0, 0};
+    if (!jlp__mul_u64(w->packed, 4, &zip.budget) || !jlp__add_u64(zip.budget, (uint64_t)1 << 20, &zip.budget))
+        zip.budget = UINT64_MAX;
     for (size_t i = 0; i < n && !w->r->nomem; i++) {
         jlp_member_info mi;
         jlp_archive_member(ar, i, &mi);
@@ -411,12 +533,13 @@ static jlp_verdict scan_archive(walk *w, jlp_archive *ar, size_t prefix_len) {
                     "does not judge TorchScript");
             v = JLP_VERDICT_SUSPICIOUS;
         } else {
-            jlp_verdict mv = scan_member(w, ar, i, &mi, at, torch, tp, tprefix);
+            jlp_verdict mv = scan_member(w, ar, i, &mi, at, torch, tp, tprefix, torch ? &zip : NULL);
             if (mv > v) v = mv;
         }
         w->r->members[at].verdict = v;
         if (v > worst) worst = v;
     }
+    torch_zip_release(&zip);
     w->name.len = prefix_len;
     w->reading = outer;
     return worst;
@@ -487,8 +610,14 @@ jlp_scan_report *jlp__scan_member(jlp_archive *ar, size_t i, uint64_t packed, co
     const char *tp = "";
     size_t tprefix = kind == JLP_KIND_TORCH || kind == JLP_KIND_TORCHSCRIPT ? torch_prefix(ar, &tp) : 0;
     walk w = {NULL, JLP_READING_JOBLIB, o, lim, {0}, {0}, packed};
+    bool record = o->torch_record || record_name(&mi, tp, tprefix);
+    /* a record's sparse tensors are checked against the storages of its checkpoint
+     * (jlp__scan_bytes() walks `torch_archive` for them) */
+    jlp_scan_opts ro = *o;
+    if (record && !ro.torch_archive) ro.torch_archive = ar;
+    w.opts = &ro;
     bool read_failed;
-    return scan_member_bytes(&w, ar, i, &mi, o->torch_record || record_name(&mi, tp, tprefix), &read_failed, err);
+    return scan_member_bytes(&w, ar, i, &mi, record, NULL, &read_failed, err);
 }
 
 uint64_t jlp__scan_member_budget(jlp_archive *ar, size_t i, uint64_t packed, const jlp_limits *lim) {

@@ -259,23 +259,64 @@ static int key_cmp(const void *a, const void *b) {
     return x->order < y->order ? -1 : x->order > y->order;
 }
 
-/* The element size of the first storage record of key k, or 0 when none has it. */
-static unsigned key_esize(const jlp__reading_ctx *c, const char *k, size_t kl) {
+/* The first storage record of key k, or NULL when none has it. */
+static struct jlp__storage_key *key_first(jlp__reading_ctx *c, const char *k, size_t kl) {
     size_t lo = 0, hi = c->nkeys;
-    struct jlp__storage_key probe = {(char *)(uintptr_t)k, kl, 0, 0};
+    struct jlp__storage_key probe = {(char *)(uintptr_t)k, kl, 0, 0, NULL, 0, NULL, 0};
     while (lo < hi) { /* the first entry not below (k, order 0) */
         size_t mid = lo + (hi - lo) / 2;
         if (key_cmp(&c->keys[mid], &probe) < 0) lo = mid + 1;
         else hi = mid;
     }
-    if (lo < c->nkeys && c->keys[lo].len == kl && !memcmp(c->keys[lo].key, k, kl)) return c->keys[lo].esize;
-    return 0;
+    if (lo < c->nkeys && c->keys[lo].len == kl && !memcmp(c->keys[lo].key, k, kl)) return &c->keys[lo];
+    return NULL;
 }
 
 /* torch.load of a legacy file reads, after its fifth pickle (the list of storage keys),
  * each key's storage as raw bytes: an 8-byte little-endian element count, then that
  * many elements of the size its record in pickle 4 gave. Take them from src.
  * @return NULL, or why they do not fit (torch.load fails there). */
+static int on_trace_sparse(void *ctx, const jlp_event *ev) {
+    jlp__rules_legacy_sparse(ctx, ev);
+    return 0;
+}
+
+/* Read pickle 4 of a legacy torch file again, from `start`, its storages known: the
+ * sparse tensors it rebuilds are judged now (torch.load reads their storages after the
+ * pickles too). */
+static void legacy_sparse_again(jlp__reading_ctx *c, const jlp__reading_in *in, const jlp__load_how *how0,
+                                uint64_t start) {
+    jlp_read_opts ro;
+    jlp_read_opts_init(&ro);
+    jlp_limits lim = *c->s->lim;
+    ro.limits = &lim;
+    ro.alc = c->s->alc;
+    ro.registry = c->s->opts->registry;
+    ro.trace = on_trace_sparse;
+    ro.trace_ctx = c;
+    jlp__load_how how = {NULL, NULL, how0->mode, NULL};
+    jlp_error e;
+    jlp_source *src = jlp_source_mem(in->data, in->len, c->s->alc, &e);
+    if (!src) {
+        c->s->nomem = true;
+        return;
+    }
+    src->detected = true;
+    if (!jlp__src_take(src, (size_t)start)) { /* offsets of the whole stream */
+        jlp_source_free(src);
+        return;
+    }
+    c->legacy_again = true;
+    c->zst_next = 0;
+    unsigned keep = c->pickle;
+    c->pickle = 4;
+    jlp_doc *doc = jlp__load_resolved(src, &ro, &how, &e);
+    c->pickle = keep;
+    c->legacy_again = false;
+    jlp_doc_free(doc);
+    jlp_source_free(src);
+}
+
 static const char *take_legacy_storages(jlp__reading_ctx *c, jlp_source *src, const jlp_val *keys) {
     if (jlp_get_type(keys) != JLP_LIST) return "pickle 5 is not the list of storage keys";
     if (c->nkeys > 1) qsort(c->keys, c->nkeys, sizeof *c->keys, key_cmp);
@@ -283,16 +324,46 @@ static const char *take_legacy_storages(jlp__reading_ctx *c, jlp_source *src, co
         size_t kl;
         const jlp_val *key = jlp_item(keys, i);
         const char *k = jlp_get_type(key) == JLP_STR ? jlp_get_str(key, &kl) : NULL;
-        unsigned esize = k ? key_esize(c, k, kl) : 0;
+        struct jlp__storage_key *first = k ? key_first(c, k, kl) : NULL;
+        unsigned esize = first ? first->esize : 0;
         if (!esize) return "a storage key no storage record of pickle 4 has";
         const uint8_t *h = jlp__src_take(src, 8);
         if (!h) return "a storage's element count runs past the end";
         uint64_t numel = jlp__le64(h), nbytes;
+        const uint8_t *elems = NULL;
         if (numel > INT64_MAX || !jlp__mul_u64(numel, esize, &nbytes) || nbytes > jlp__src_avail(src) ||
-            !jlp__src_take(src, (size_t)nbytes))
+            !(elems = jlp__src_take(src, (size_t)nbytes)))
             return "a storage runs past the end";
+        /* what the key's storage holds (read again for a key listed twice: the last) */
+        first->data = elems;
+        first->count = numel;
+        if (c->primary && c->obj_key && c->nkeys == 1 && kl == c->obj_klen && !memcmp(k, c->obj_key, kl)) {
+            /* the file's object is this storage (the last read of a key is what it holds);
+             * a count other than its record's is torch.load's error: no storage then */
+            c->s->storage = (jlp__torch_storage){NULL, 0, 0, NULL, 0, NULL};
+            if (numel == c->obj_numel)
+                c->s->storage =
+                    (jlp__torch_storage){elems, numel, esize, c->obj_type, (uint64_t)(elems - c->data), NULL};
+        }
     }
     return NULL;
+}
+
+/* Pickle 4 of a legacy torch file: when it is one storage record (not a view of another),
+ * remember its key, type and element count to find its elements after pickle 5. */
+static void legacy_object(jlp__reading_ctx *c, const jlp_val *root) {
+    const jlp_val *id = jlp_get_type(root) == JLP_PERSID ? jlp_persid_value(root) : NULL;
+    const char *type = jlp__torch_storage_type(id);
+    size_t kl;
+    const char *k = type ? jlp_get_str(jlp_item(id, 2), &kl) : NULL;
+    const jlp_val *view = jlp_item(id, 5);
+    if (!k || (view && jlp_get_type(view) != JLP_NONE) || jlp_get_int(jlp_item(id, 4)) < 0) return;
+    c->obj_key = malloc(kl + 1);
+    if (!c->obj_key) return;
+    memcpy(c->obj_key, k, kl);
+    c->obj_klen = kl;
+    c->obj_type = type;
+    c->obj_numel = (uint64_t)jlp_get_int(jlp_item(id, 4));
 }
 
 jlp_code jlp__run_reading(jlp__scan *s, const jlp__reading_in *in, jlp_error *err) {
@@ -305,6 +376,8 @@ jlp_code jlp__run_reading(jlp__scan *s, const jlp__reading_in *in, jlp_error *er
     c.primary = in->primary;
     c.file = in->file;
     c.torch_legacy = in->torch_legacy;
+    c.data = in->data;
+    c.len = in->len;
     jlp__buf_init(&c.why, s->alc);
     jlp__buf_init(&c.subj, s->alc);
     jlp__scan_hooks hooks = {&c, on_differs, on_wrapper, on_build};
@@ -331,8 +404,10 @@ jlp_code jlp__run_reading(jlp__scan *s, const jlp__reading_in *in, jlp_error *er
      * the stream a few times over (once per reading), never more */
     if (s->nest == 0 && s->nested_budget < 4 * (uint64_t)in->len + ((uint64_t)1 << 20))
         s->nested_budget = 4 * (uint64_t)in->len + ((uint64_t)1 << 20);
+    uint64_t p4_start = 0;
     for (c.pickle = 1;; c.pickle++) {
         uint64_t start = jlp_source_tell(src);
+        if (c.pickle == 4) p4_start = start;
         jlp_error e;
         jlp__clear(&e);
         jlp_doc *doc = jlp__load_resolved(src, &ro, &how, &e);
@@ -374,8 +449,10 @@ jlp_code jlp__run_reading(jlp__scan *s, const jlp__reading_in *in, jlp_error *er
             break;
         }
         uint64_t used = doc->ops + PICKLE_COST_OPS;
+        if (in->torch_legacy && in->primary && c.pickle == 4) legacy_object(&c, jlp_doc_root(doc));
         const char *bad = in->torch_legacy && c.pickle == 5 ? take_legacy_storages(&c, src, jlp_doc_root(doc)) : NULL;
         jlp_doc_free(doc);
+        if (in->torch_legacy && c.pickle == 5 && !bad && c.legacy_sparse) legacy_sparse_again(&c, in, &how, p4_start);
         if (in->primary) s->r->pickles++;
         if (bad) {
             /* torch.load fails here; what follows is not the format's */
@@ -420,6 +497,7 @@ out:
     free(c.pend);
     for (size_t i = 0; i < c.nkeys; i++) free(c.keys[i].key);
     free(c.keys);
+    free(c.obj_key);
     s->r->readings |= 1u << in->reading;
     return result;
 }

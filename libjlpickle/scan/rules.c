@@ -305,8 +305,23 @@ static const jlp_val *scipy_class_of(const jlp_val *obj) {
  * torch.storage._load_from_bytes (judged by the torch.save bytes it loads). */
 static bool is_load_from_bytes(const jlp_val *g) { return jlp_global_is(g, "torch.storage", "_load_from_bytes"); }
 
-static bool judged_by_use(const jlp_val *g) {
-    return is_memmap(g) || is_getattr(g) || is_scipy_rv(g) || is_load_from_bytes(g);
+/* torch._utils' sparse tensor rebuilders: judged by the indices they are given (SA-7),
+ * by use in every reading but a torch one with no checkpoint to read storages from (a
+ * legacy torch file's storages follow the pickle that rebuilds the tensor: its calls
+ * are judged in a second reading of that pickle, jlp__rules_legacy_sparse, and the name
+ * by the weights_only allowlist). */
+static bool is_sparse_rebuild(const jlp_val *g) {
+    return jlp_global_is(g, "torch._utils", "_rebuild_sparse_tensor") ||
+           jlp_global_is(g, "torch._utils", "_rebuild_sparse_csr_tensor");
+}
+
+static bool sparse_checked(const jlp__reading_ctx *c) {
+    return c->reading != JLP_READING_TORCH || (c->s && c->s->zip);
+}
+
+static bool judged_by_use(const jlp__reading_ctx *c, const jlp_val *g) {
+    return is_memmap(g) || is_getattr(g) || is_scipy_rv(g) || is_load_from_bytes(g) ||
+           (sparse_checked(c) && is_sparse_rebuild(g));
 }
 
 static char *dup(const char *s, size_t n) {
@@ -360,6 +375,7 @@ void jlp__rules_settle(jlp__reading_ctx *c) {
         char unused[200];
         bool scipy = scipy_rv_name(p->module, p->ml, p->name, p->nl);
         bool lfb = str_is(p->name, p->nl, "_load_from_bytes");
+        bool sparse = p->nl > 15 && !memcmp(p->name, "_rebuild_sparse", 15);
         if (!p->used) {
             bool getattr = str_is(p->name, p->nl, "getattr");
             v = getattr || scipy || lfb ? JLP_VERDICT_DANGEROUS : JLP_VERDICT_SUSPICIOUS;
@@ -369,18 +385,29 @@ void jlp__rules_settle(jlp__reading_ctx *c) {
                                "one execs its pickled _parse_arg_template)"
                      : lfb   ? "loads another pickle with torch.load (named, never called here on bytes: what "
                                "calls it is not known)"
-                             : "numpy.memmap named, not as a joblib wrapper's subclass (it creates or overwrites "
-                               "the file it is given when called)");
+                     : sparse ? "builds a sparse tensor without checking its indices (named, never called here on "
+                                "indices the scan read: what calls it is not known)"
+                              : "numpy.memmap named, not as a joblib wrapper's subclass (it creates or overwrites "
+                                "the file it is given when called)");
             reason = unused;
+            if (sparse && c->reading == JLP_READING_TORCH) {
+                /* a checkpoint's name never called builds nothing: torch.load's allowlist
+                 * judges it (a call is judged by its indices) */
+                c->why.len = 0;
+                if (jlp__torch_judge(p->module, p->ml, p->name, p->nl, &c->why)) {
+                    v = JLP_VERDICT_SAFE;
+                    snprintf(unused, sizeof unused, "%s", jlp__buf_cstr(&c->why));
+                }
+            }
             /* another reading of the same bytes uses it as the primary did */
             const jlp__scan *s = c->s;
-            for (size_t k = 0; s && !c->primary && !getattr && !scipy && !lfb && k < s->nsettled; k++)
+            for (size_t k = 0; s && !c->primary && !getattr && !scipy && !lfb && !sparse && k < s->nsettled; k++)
                 if (s->settled[k].offset == p->offset) {
                     v = s->settled[k].verdict;
                     if (v == JLP_VERDICT_SAFE) reason = "joblib's array subclass value here, which no reading calls";
                 }
         }
-        if (c->primary && c->s && !str_is(p->name, p->nl, "getattr") && !scipy && !lfb &&
+        if (c->primary && c->s && !str_is(p->name, p->nl, "getattr") && !scipy && !lfb && !sparse &&
             c->s->nsettled < JLP__SETTLED_MAX)
             c->s->settled[c->s->nsettled++] = (jlp__settled){p->offset, v};
         finding_at(c, p->depth, p->opcode, p->offset, v, p->module, p->ml, p->name, p->nl, "global", reason);
@@ -587,12 +614,104 @@ static jlp_verdict judge_load_from_bytes(jlp__reading_ctx *c, const jlp_event *e
         return JLP_VERDICT_DANGEROUS;
     }
     s->nested_bytes += charge;
-    jlp_verdict v = jlp__scan_torch_bytes(s, (const uint8_t *)bp, bl, why);
+    jlp__torch_storage st;
+    jlp_verdict v = jlp__scan_torch_bytes(s, (const uint8_t *)bp, bl, why, &st);
     if (v != JLP_VERDICT_SAFE && !why->len) jlp__buf_puts(why, "the torch.save bytes it loads are not safe");
     size_t cap = sizeof c->lfb / sizeof c->lfb[0];
-    c->lfb[c->lfb_next++ % cap] = (struct jlp__lfb){b, v};
+    c->lfb[c->lfb_next++ % cap] = (struct jlp__lfb){b, v, st};
     if (c->nlfb < cap) c->nlfb++;
     return v;
+}
+
+/* The storage a tensor's storage argument holds: the bytes of a _load_from_bytes call
+ * of this pickle, or in a checkpoint the member its storage record names. */
+static const jlp__torch_storage *storage_lookup(void *ctx, const jlp_val *sv) {
+    jlp__reading_ctx *c = ctx;
+    if (jlp_get_type(sv) == JLP_OBJECT && jlp_global_is(jlp_obj_callable(sv), "torch.storage", "_load_from_bytes")) {
+        const jlp_val *b = jlp_item(jlp_obj_args(sv), 0);
+        for (size_t i = 0; b && i < c->nlfb; i++)
+            if (c->lfb[i].bytes == b) return &c->lfb[i].st;
+        return NULL;
+    }
+    const jlp_val *id = jlp_get_type(sv) == JLP_PERSID ? jlp_persid_value(sv) : NULL;
+    if (c->legacy_again) {
+        /* a legacy file: the key's first record (the keys are sorted by key, then by
+         * order met), its elements after pickle 5; not a view (view_metadata None) */
+        const char *type = jlp__torch_storage_type(id);
+        const jlp_val *view = jlp_item(id, 5);
+        size_t kl;
+        const char *k = type ? jlp_get_str(jlp_item(id, 2), &kl) : NULL;
+        if (!k || (view && jlp_get_type(view) != JLP_NONE)) return NULL;
+        for (size_t i = 0; i < c->nkeys; i++) {
+            const struct jlp__storage_key *e = &c->keys[i];
+            if (e->len != kl || memcmp(e->key, k, kl)) continue;
+            /* torch.load reads the record's count of elements from the file: another
+             * count is its error */
+            if (e->type != type || !e->data || e->numel < 0 || e->count != (uint64_t)e->numel) return NULL;
+            jlp__torch_storage *st = &c->zst[c->zst_next++ % (sizeof c->zst / sizeof c->zst[0])];
+            *st = (jlp__torch_storage){e->data, e->count, e->esize, type, (uint64_t)(e->data - c->data), NULL};
+            return st;
+        }
+        return NULL;
+    }
+    const char *type = c->reading == JLP_READING_TORCH && c->s && c->s->zip ? jlp__torch_storage_type(id) : NULL;
+    size_t kl, len;
+    const char *k = type ? jlp_get_str(jlp_item(id, 2), &kl) : NULL, *member = NULL;
+    int64_t numel = jlp_get_int(jlp_item(id, 4));
+    const uint8_t *p = k && numel >= 0 ? jlp__torch_zip_storage(c->s->zip, k, kl, &len, &member) : NULL;
+    unsigned esize = p ? jlp__torch_storage_esize(id) : 0;
+    uint64_t nbytes;
+    /* torch reads numel elements of the record's type from the member: fewer bytes are
+     * its error */
+    if (!p || !jlp__mul_u64((uint64_t)numel, esize, &nbytes) || nbytes > len) return NULL;
+    /* torch.load keeps the storage of a key's first record: one of another type (the
+     * same bytes read as other numbers) is not proved */
+    for (size_t i = 0; i < c->nkeys; i++)
+        if (c->keys[i].len == kl && !memcmp(c->keys[i].key, k, kl)) {
+            if (c->keys[i].type != type) return NULL;
+            break;
+        }
+    jlp__torch_storage *st = &c->zst[c->zst_next++ % (sizeof c->zst / sizeof c->zst[0])];
+    *st = (jlp__torch_storage){p, (uint64_t)numel, esize, type, 0, member};
+    return st;
+}
+
+/* torch._utils._rebuild_sparse_tensor / _rebuild_sparse_csr_tensor: safe when the scan
+ * read the indices and they fit (SA-7). */
+static jlp_verdict judge_sparse(jlp__reading_ctx *c, const jlp_event *ev, const jlp_val *g, jlp__buf *why,
+                                uint64_t *at) {
+    jlp__scan *s = c->s;
+    if (ev->kwargs && jlp_len(ev->kwargs)) {
+        jlp__buf_puts(why, "a sparse tensor rebuilt with keyword arguments torch never pickles");
+        return JLP_VERDICT_SUSPICIOUS;
+    }
+    uint64_t budget = 0;
+    if (s && s->nested_budget > s->sparse_bytes) budget = s->nested_budget - s->sparse_bytes;
+    /* a checkpoint's: what its storages may cost, the archive's size the bound */
+    uint64_t *zb = c->reading == JLP_READING_TORCH && s && s->zip ? jlp__torch_zip_budget(s->zip) : NULL;
+    if (zb) budget = *zb;
+    uint64_t left = budget;
+    bool csr = jlp_global_is(g, "torch._utils", "_rebuild_sparse_csr_tensor");
+    jlp__sparse_check r = jlp__torch_sparse_check(csr, ev->args, storage_lookup, c, c->data, c->len, &left, why);
+    if (zb) *zb -= budget - left < *zb ? budget - left : *zb;
+    else if (s) s->sparse_bytes += budget - left;
+    *at = r.bad_at;
+    return r.verdict;
+}
+
+static bool is_call_op(int op);
+
+void jlp__rules_legacy_sparse(jlp__reading_ctx *c, const jlp_event *ev) {
+    if (ev->kind != JLP_EV_OPCODE || !is_call_op(ev->opcode) || !is_sparse_rebuild(ev->callable)) return;
+    const jlp_val *g = ev->callable;
+    size_t ml, nl;
+    const char *m = jlp_global_module(g, &ml), *n = jlp_global_name(g, &nl);
+    c->why.len = 0;
+    uint64_t at = UINT64_MAX;
+    jlp_verdict v = judge_sparse(c, ev, g, &c->why, &at);
+    if (v == JLP_VERDICT_SAFE) return; /* the global's finding (safe, by the allowlist) says it */
+    if (at != UINT64_MAX) jlp__buf_printf(&c->why, "; rebuilt by the call at byte %llu", (unsigned long long)ev->offset);
+    jlp__reading_finding(c, ev, at != UINT64_MAX ? at : ev->offset, v, m, ml, n, nl, "call", jlp__buf_cstr(&c->why));
 }
 
 /* Whether copyreg's helper `n` makes its class without calling into it: __newobj__(cls),
@@ -664,6 +783,20 @@ static bool call_checks(jlp__reading_ctx *c, const jlp_event *ev, const jlp_val 
         v = judge_load_from_bytes(c, ev, args, why);
         reason = v == JLP_VERDICT_SAFE ? NULL : jlp__buf_cstr(why);
         pending_use(c, g, v, v == JLP_VERDICT_SAFE ? "torch.load of torch.save bytes that scan safe" : reason);
+    } else if (sparse_checked(c) && is_sparse_rebuild(g)) {
+        uint64_t at = UINT64_MAX;
+        v = judge_sparse(c, ev, g, why, &at);
+        reason = jlp__buf_cstr(why);
+        pending_use(c, g, v, reason);
+        if (v == JLP_VERDICT_SAFE) reason = NULL;
+        else if (at != UINT64_MAX) {
+            /* the finding is where the bad index is; the call's offset is in the reason */
+            jlp__buf_printf(why, "; rebuilt by the call at byte %llu", (unsigned long long)ev->offset);
+            reason = jlp__buf_cstr(why);
+            jlp__reading_effect(c, ev, ev->offset, ev->opcode, m, ml, n, nl, v);
+            jlp__reading_finding(c, ev, at, v, m, ml, n, nl, "call", reason);
+            return true;
+        }
     } else if (is_scipy_rv(g)) {
         /* scipy's pickles build a distribution without arguments (NEWOBJ of ()); its
          * state, checked at BUILD, decides */
@@ -737,7 +870,7 @@ static bool call_checks(jlp__reading_ctx *c, const jlp_event *ev, const jlp_val 
     } else {
         /* decided safe by its arguments: no finding beyond the global's */
         jlp_verdict byname = judge(c, g, why);
-        if (byname != JLP_VERDICT_SAFE && !judged_by_use(g) && !str_is(m, ml, "copyreg") && !is_reconstruct(g))
+        if (byname != JLP_VERDICT_SAFE && !judged_by_use(c, g) && !str_is(m, ml, "copyreg") && !is_reconstruct(g))
             jlp__reading_finding(c, ev, ev->offset, byname, m, ml, n, nl, "call", jlp__buf_cstr(why));
     }
     return true;
@@ -840,6 +973,27 @@ void jlp__rules_build(jlp__reading_ctx *c, uint64_t offset, int depth, const jlp
                         "a scipy.stats distribution restored with scipy's own _parse_arg_template");
         }
     }
+    const jlp_val *made = tt == JLP_OBJECT ? jlp_obj_callable(target) : NULL;
+    size_t mml = 0, mnl = 0;
+    const char *mm = jlp_get_type(made) == JLP_GLOBAL ? jlp_global_module(made, &mml) : NULL;
+    const char *mn = mm ? jlp_global_name(made, &mnl) : NULL;
+    if (mm && str_is(mm, mml, "torch._utils") && mnl > 9 && !memcmp(mn, "_rebuild_", 9)) {
+        /* Tensor.__setstate__ re-points a tensor at another storage (set_ of a 4-tuple)
+         * or replaces its data: torch's pickles never give a rebuilt tensor a state, and
+         * the indices of a sparse tensor checked at its rebuild (SA-7) would change */
+        c->subj.len = 0;
+        jlp__buf_puts(&c->subj, "a state given to the tensor ");
+        global_name(&c->subj, made);
+        jlp__buf_puts(&c->subj, " rebuilt: Tensor.__setstate__ re-points it at another storage or replaces its data, "
+                                "which torch's pickles never do (a sparse tensor's checked indices could change)");
+        finding_at(c, depth, "BUILD", offset, JLP_VERDICT_SUSPICIOUS, mm, mml, mn, mnl, "state",
+                   jlp__buf_cstr(&c->subj));
+        jlp_event ev;
+        memset(&ev, 0, sizeof ev);
+        ev.depth = depth;
+        ev.name = "BUILD";
+        jlp__reading_effect(c, &ev, offset, 'b', mm, mml, mn, mnl, JLP_VERDICT_SUSPICIOUS);
+    }
     dunder_keys(c, offset, depth, "BUILD", parts[0], target, "the state");
     dunder_keys(c, offset, depth, "BUILD", parts[1], target, "the slot state");
     if (tt == JLP_GLOBAL && !(falsy(parts[0]) && (!parts[1] || falsy(parts[1])))) {
@@ -899,7 +1053,9 @@ static void storage_key(jlp__reading_ctx *c, const jlp_val *id) {
     }
     char *copy = dup(k, kl);
     if (!copy) return;
-    c->keys[c->nkeys] = (struct jlp__storage_key){copy, kl, jlp__torch_storage_esize(id), c->nkeys};
+    c->keys[c->nkeys] = (struct jlp__storage_key){copy,  kl, jlp__torch_storage_esize(id), c->nkeys,
+                                                  jlp__torch_storage_type(id), jlp_get_int(jlp_item(id, 4)),
+                                                  NULL,  0};
     c->nkeys++;
 }
 
@@ -927,13 +1083,13 @@ void jlp__rules_event(jlp__reading_ctx *c, const jlp_event *ev) {
                 }
             }
             jlp_verdict v = judge(c, g, &c->why);
-            if (judged_by_use(g)) {
+            if (judged_by_use(c, g)) {
                 pending_add(c, ev, g);
                 if (e && e->named == 1) e->verdict = JLP_VERDICT_SAFE; /* settled at the end */
             } else {
                 jlp__reading_finding(c, ev, ev->offset, v, m, ml, n, nl, "global", jlp__buf_cstr(&c->why));
             }
-            jlp__reading_effect(c, ev, ev->offset, 'c', m, ml, n, nl, judged_by_use(g) ? JLP_VERDICT_SAFE : v);
+            jlp__reading_effect(c, ev, ev->offset, 'c', m, ml, n, nl, judged_by_use(c, g) ? JLP_VERDICT_SAFE : v);
         }
     }
     if (is_call_op(op) && !(op == 'i' && !ev->callable)) {
@@ -942,6 +1098,7 @@ void jlp__rules_event(jlp__reading_ctx *c, const jlp_event *ev) {
          * names: the call is that class's */
         if (c->torch_legacy && jlp_get_type(cl) == JLP_PERSID && jlp__torch_module_id(jlp_persid_value(cl)))
             cl = jlp_item(jlp_persid_value(cl), 1);
+        if (c->torch_legacy && c->pickle == 4 && is_sparse_rebuild(cl)) c->legacy_sparse = true;
         if (jlp_get_type(cl) == JLP_GLOBAL) {
             jlp_scan_global *e = table_entry(c, cl);
             if (e) e->called++;
@@ -1012,7 +1169,7 @@ void jlp__rules_event(jlp__reading_ctx *c, const jlp_event *ev) {
     if ((op == 'P' || op == 'Q') && c->reading == JLP_READING_TORCH && jlp__torch_storage_id(pid)) {
         /* torch's persistent_load reads the storage record as raw bytes (a legacy
          * file's after its pickles: remember each key's element size) */
-        if (c->torch_legacy) storage_key(c, pid);
+        if (c->torch_legacy || (c->s && c->s->zip)) storage_key(c, pid);
     } else if ((op == 'P' || op == 'Q') && c->torch_legacy && jlp__torch_module_id(pid)) {
         /* the legacy persistent_load returns the class the record names (judged where
          * it is named) */

@@ -78,6 +78,7 @@ typedef struct scan_input {
     const char *path;      /* the main file, for companion files; NULL when none */
     const jlp_error *tail; /* why the bytes end early (a member cut at a budget), or NULL */
     const jlp_alc *alc;
+    jlp__torch_zip *zip;   /* a checkpoint's pickle record: its archive, or NULL */
 } scan_input;
 
 static void input_release(scan_input *in) {
@@ -387,7 +388,9 @@ static jlp_code run_readings(jlp__scan *s, const scan_input *in, jlp_error *err)
     return c;
 }
 
-jlp_verdict jlp__scan_torch_bytes(jlp__scan *parent, const uint8_t *data, size_t len, jlp__buf *why) {
+jlp_verdict jlp__scan_torch_bytes(jlp__scan *parent, const uint8_t *data, size_t len, jlp__buf *why,
+                                  jlp__torch_storage *st) {
+    if (st) *st = (jlp__torch_storage){NULL, 0, 0, NULL, 0, NULL};
     jlp_scan_report *r = jlp__report_new(parent->alc, parent->opts->max_per_subject);
     if (!r) {
         jlp__buf_puts(why, "out of memory for the scan of the bytes it loads");
@@ -427,6 +430,7 @@ jlp_verdict jlp__scan_torch_bytes(jlp__scan *parent, const uint8_t *data, size_t
         }
     }
     parent->nested_bytes += s.nested_bytes;
+    if (st && c == JLP_OK) *st = s.storage;
     jlp__keyset_free(&s.actions);
     jlp__free(s.alc, s.ranges, s.rcap * sizeof *s.ranges);
     jlp_report_free(r);
@@ -452,8 +456,20 @@ static jlp_scan_report *scan_input_bytes(scan_input *in, const jlp_scan_opts *o,
     s.actions.alc = s.alc;
     s.path = in->path;
     s.torch = o->torch_record != 0;
+    s.zip = s.torch ? in->zip : NULL;
+    jlp__torch_zip *own = NULL;
+    if (s.torch && !s.zip && o->torch_archive) {
+        /* a record taken out of its checkpoint: the caller lends the checkpoint */
+        own = s.zip = jlp__torch_zip_new(o->torch_archive, o, lim);
+        if (!own) {
+            jlp_report_free(r);
+            jlp__fail(err, JLP_E_NOMEM, 0, -1, "cannot allocate the checkpoint's storages");
+            return NULL;
+        }
+    }
     s.primary_stop = UINT64_MAX;
     jlp_code c = run_readings(&s, in, err);
+    jlp__torch_zip_free(own);
     if (c == JLP_OK && (r->nomem || s.nomem)) c = jlp__fail(err, JLP_E_NOMEM, 0, -1, "out of memory for the findings");
     jlp__keyset_free(&s.actions);
     jlp__free(s.alc, s.ranges, s.rcap * sizeof *s.ranges);
@@ -467,7 +483,7 @@ static jlp_scan_report *scan_input_bytes(scan_input *in, const jlp_scan_opts *o,
 }
 
 jlp_scan_report *jlp__scan_bytes(const uint8_t *data, size_t len, const jlp_error *tail, const jlp_scan_opts *o,
-                                 const jlp_limits *lim, jlp_error *err) {
+                                 const jlp_limits *lim, jlp__torch_zip *zip, jlp_error *err) {
     if (!o->torch_record && jlp_archive_detect(data, len, NULL)) return jlp__scan_archive(data, len, o, lim, err);
     scan_input in;
     memset(&in, 0, sizeof in);
@@ -475,6 +491,7 @@ jlp_scan_report *jlp__scan_bytes(const uint8_t *data, size_t len, const jlp_erro
     in.data = data;
     in.len = len;
     in.tail = tail;
+    in.zip = zip;
     return scan_input_bytes(&in, o, lim, err);
 }
 

@@ -136,6 +136,35 @@ typedef struct jlp__settled {
 } jlp__settled;
 #define JLP__SETTLED_MAX 256
 
+/* The storage a legacy torch file holds as its object (torch.save of one storage, the
+ * bytes torch.storage._load_from_bytes loads): its raw elements after pickle 5. */
+typedef struct jlp__torch_storage {
+    const uint8_t *data;           /* NULL: the file is not one storage the scan could read */
+    uint64_t numel;                /* elements at data */
+    unsigned esize;                /* bytes per element */
+    const char *type;              /* its storage type name ("LongStorage"), static */
+    uint64_t at;                   /* offset of data in the file */
+    const char *member;            /* a checkpoint's storage: its member's name, else NULL */
+} jlp__torch_storage;
+
+/* A checkpoint's archive, lent to the torch reading of its pickle records for the
+ * storages `P/data/<key>` they name (members.c). */
+typedef struct jlp__torch_zip jlp__torch_zip;
+
+/** The storage record `key` of the checkpoint, read from its member `P/data/<key>` (once:
+ *  kept until the checkpoint's scan ends; each read charged to the checkpoint's budget
+ *  of four times its size plus 1 MiB), and in *name the member's name. @return its
+ *  bytes, or NULL (no such member, one that cannot be read, past the budget). */
+const uint8_t *jlp__torch_zip_storage(jlp__torch_zip *z, const char *key, size_t kl, size_t *len,
+                                      const char **name);
+/** What is left of the checkpoint's budget for sparse index checks (decreased by the
+ *  caller). */
+uint64_t *jlp__torch_zip_budget(jlp__torch_zip *z);
+/** The storages of checkpoint `ar` for the scan of one of its records taken out of it
+ *  (jlp_scan_opts.torch_archive), or NULL (no memory). Free with jlp__torch_zip_free(). */
+jlp__torch_zip *jlp__torch_zip_new(jlp_archive *ar, const jlp_scan_opts *o, const jlp_limits *lim);
+void jlp__torch_zip_free(jlp__torch_zip *z);
+
 /* One jlp_scan(): what every reading shares. */
 typedef struct jlp__scan {
     jlp_scan_report *r;
@@ -161,6 +190,12 @@ typedef struct jlp__scan {
     uint64_t nested_bytes;         /* bytes charged for _load_from_bytes scans so far, */
     uint64_t nested_budget;        /* and at most: four times the largest stream read plus
                                     * 1 MiB, shared by the scans nested inside them */
+    uint64_t sparse_bytes;         /* index bytes read to check sparse tensors so far (at
+                                    * most nested_budget's bound: each storage byte is in
+                                    * the input, read a few times over) */
+    jlp__torch_storage storage;    /* a legacy torch file read as the primary: the storage
+                                    * its object is, when it is one */
+    jlp__torch_zip *zip;           /* a checkpoint's pickle record: its archive, or NULL */
 } jlp__scan;
 
 /* torch.load calls inside each other that are scanned (torch's own pickles nest one). */
@@ -204,11 +239,31 @@ typedef struct jlp__reading_ctx {
         size_t len;
         unsigned esize;
         size_t order;
-    } *keys;                       /* its storage records, in the order met */
+        const char *type;          /* the record's storage type name (static) */
+        int64_t numel;             /* the record's element count */
+        const uint8_t *data;       /* a legacy file's: its elements after pickle 5 (the
+                                    * key's first record), or NULL */
+        uint64_t count;            /* how many the file holds there */
+    } *keys;                       /* its storage records, in the order met (a legacy
+                                    * file, or a checkpoint's record) */
     size_t nkeys, kcap;
-    /* _load_from_bytes calls of this pickle already scanned: bytes node, verdict */
-    struct jlp__lfb { const jlp_val *bytes; jlp_verdict v; } lfb[8];
+    /* _load_from_bytes calls of this pickle already scanned: bytes node, verdict, the
+     * storage the bytes hold */
+    struct jlp__lfb { const jlp_val *bytes; jlp_verdict v; jlp__torch_storage st; } lfb[8];
     size_t nlfb, lfb_next;
+    const uint8_t *data;           /* the bytes read (where values the pickle holds are) */
+    size_t len;
+    /* a legacy torch file whose object (pickle 4) is one storage record: its key */
+    char *obj_key;
+    size_t obj_klen;
+    const char *obj_type;
+    uint64_t obj_numel;
+    jlp__torch_storage zst[4];     /* a checkpoint's storages the last lookups found (one
+                                    * sparse check looks up three at most) */
+    size_t zst_next;
+    bool legacy_sparse;            /* a legacy file's pickle 4 rebuilds a sparse tensor: it
+                                    * is read again once its storages are known */
+    bool legacy_again;             /* that second reading (sparse calls only) */
 } jlp__reading_ctx;
 
 /* ---- reading.c ----------------------------------------------------------------------- */
@@ -238,7 +293,7 @@ jlp_code jlp__run_reading(jlp__scan *s, const jlp__reading_in *in, jlp_error *er
  *  it where they run out, as for a compressed stream cut by its budget.
  *  @return as jlp_scan_mem(). */
 jlp_scan_report *jlp__scan_bytes(const uint8_t *data, size_t len, const jlp_error *tail, const jlp_scan_opts *o,
-                                 const jlp_limits *lim, jlp_error *err);
+                                 const jlp_limits *lim, jlp__torch_zip *zip, jlp_error *err);
 /** The bytes of member `mi` of `ar` a scan reads (jlp_scan_member_budget()); *which
  *  names the limit that sets it, or NULL when none does. `archive_packed`: the
  *  compressed bytes of the archive, for a member of a compressed tar. */
@@ -257,8 +312,11 @@ jlp_scan_report *jlp__scan_archive(const uint8_t *data, size_t len, const jlp_sc
 
 /** The scan of the legacy torch file data[0..len) that torch.storage._load_from_bytes
  *  hands torch.load, under the parent's policy and budgets: its verdict, and in `why`
- *  the worst finding's place and reason. NOMEM comes back as dangerous. */
-jlp_verdict jlp__scan_torch_bytes(jlp__scan *parent, const uint8_t *data, size_t len, jlp__buf *why);
+ *  the worst finding's place and reason; in `st` (when not NULL) the storage the file holds
+ *  as its object (st->data NULL when it holds none the scan could read). NOMEM comes back
+ *  as dangerous. */
+jlp_verdict jlp__scan_torch_bytes(jlp__scan *parent, const uint8_t *data, size_t len, jlp__buf *why,
+                                  jlp__torch_storage *st);
 
 /* ---- torch.c ------------------------------------------------------------------------- */
 
@@ -277,11 +335,38 @@ unsigned jlp__torch_storage_esize(const jlp_val *id);
 bool jlp__torch_module_id(const jlp_val *id);
 /** Whether p[0..n) starts with the first pickle of torch.save's legacy format. */
 bool jlp__torch_legacy_magic(const uint8_t *p, size_t n);
+/** The storage type name of a storage record ("LongStorage", "UntypedStorage"; static),
+ *  NULL when `id` is no storage record. */
+const char *jlp__torch_storage_type(const jlp_val *id);
+
+/** The storage that `storage` (a tensor's storage argument: the call
+ *  _load_from_bytes(bytes), or a checkpoint's storage record) holds, as the reading met
+ *  it, or NULL. */
+typedef const jlp__torch_storage *(*jlp__storage_lookup)(void *ctx, const jlp_val *storage);
+
+/** What checking a sparse tensor's indices found. */
+typedef struct jlp__sparse_check {
+    jlp_verdict verdict;           /* safe: proved valid; dangerous: an index out of range */
+    uint64_t bad_at;               /* the offending index's offset in the bytes read, or
+                                    * UINT64_MAX */
+} jlp__sparse_check;
+
+/** Judge torch._utils._rebuild_sparse_tensor (csr: _rebuild_sparse_csr_tensor) called
+ *  with `args`: safe when every index is read from a storage the lookup knows and fits
+ *  the tensor's size as torch's own validation requires; dangerous when an index is out
+ *  of range (torch reads and writes memory at it when the tensor is used); suspicious
+ *  otherwise. `data`/`len`: the bytes the reading reads, to give offsets in them; `budget`
+ *  the index bytes that may still be read (decreased). The reason is appended to `why`. */
+jlp__sparse_check jlp__torch_sparse_check(bool csr, const jlp_val *args, jlp__storage_lookup lookup, void *ctx,
+                                          const uint8_t *data, size_t len, uint64_t *budget, jlp__buf *why);
 
 /* ---- rules.c ------------------------------------------------------------------------- */
 
 /** Judge one trace event of the reader. */
 void jlp__rules_event(jlp__reading_ctx *c, const jlp_event *ev);
+/** The second reading of a legacy torch file's pickle 4, its storages known: judge the
+ *  sparse tensors it rebuilds (SA-7). */
+void jlp__rules_legacy_sparse(jlp__reading_ctx *c, const jlp_event *ev);
 /** Judge a BUILD before it is applied: its target and state. */
 void jlp__rules_build(jlp__reading_ctx *c, uint64_t offset, int depth, const jlp_val *target,
                       const jlp_val *state);

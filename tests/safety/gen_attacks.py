@@ -1304,6 +1304,91 @@ def _():
     return buf.getvalue()
 
 
+# ---- 5c. torch sparse tensors pickled by pickle (spec/SAFETY.md SA-7) ----------------------------
+# torch._utils._rebuild_sparse_tensor builds the tensor without checking its indices and
+# pickle.load and joblib.load never validate them: an index past the size makes torch read
+# and write memory at it when the tensor is used (to_dense of the first one aborts Python
+# with a corrupted heap, of the huge ones it crashes). Made by torch's own unchecked
+# constructors and pickled by torch's own reduce (tests/safety/sparse/gen_sparse.py).
+
+def _sparse(make, dump=None):
+    sys.path.insert(0, os.path.join(HERE, "sparse"))
+    import warnings
+    import torch
+    import gen_sparse
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return gen_sparse.pickled(make(torch), dump)
+
+
+@attack("torch_sparse_coo_index_eq_size.pkl", "dangerous", "torch",
+        "a pickled sparse COO tensor of size (3, 3) with the index 3: pickle.load builds it "
+        "unchecked, to_dense writes past the tensor (heap corruption)",
+        expect=["joblib", "pickle", "pickle-py"])
+def _():
+    return _sparse(lambda torch: torch._sparse_coo_tensor_unsafe(
+        torch.tensor([[0, 1, 3], [0, 1, 2]]), torch.ones(3), (3, 3)))
+
+
+@attack("torch_sparse_coo_index_huge.joblib", "dangerous", "torch",
+        "joblib.dump (compress 3) of a sparse COO tensor with the index 10**11: joblib.load "
+        "builds it unchecked, to_dense writes at that offset (a crash, or a write anywhere)",
+        expect=["joblib"])
+def _():
+    import joblib
+    return _sparse(lambda torch: torch._sparse_coo_tensor_unsafe(
+        torch.tensor([[0, 1, 2], [0, 1, 10 ** 11]]), torch.ones(3), (3, 3)),
+        lambda obj, f: joblib.dump(obj, f, compress=3))
+
+
+@attack("torch_sparse_coo_index_negative.pkl", "dangerous", "torch",
+        "a pickled sparse COO tensor with the index -1: to_dense writes before the tensor",
+        expect=["joblib", "pickle", "pickle-py"])
+def _():
+    return _sparse(lambda torch: torch._sparse_coo_tensor_unsafe(
+        torch.tensor([[0, 1, 2], [0, -1, 2]]), torch.ones(3), (3, 3)))
+
+
+@attack("torch_sparse_csr_col_huge.pkl", "dangerous", "torch",
+        "a pickled sparse CSR tensor whose column index is 10**11: to_dense writes at it",
+        expect=["joblib", "pickle", "pickle-py"])
+def _():
+    return _sparse(lambda torch: torch._sparse_csr_tensor_unsafe(
+        torch.tensor([0, 1, 2, 3]), torch.tensor([0, 10 ** 11, 2]), torch.ones(3), (3, 3)))
+
+
+@attack("torch_sparse_csr_crow_huge.pkl", "dangerous", "torch",
+        "a pickled sparse CSR tensor whose last row pointer is 10**8 with 3 values: to_dense "
+        "reads the column indices and values far past their ends",
+        expect=["joblib", "pickle", "pickle-py"])
+def _():
+    return _sparse(lambda torch: torch._sparse_csr_tensor_unsafe(
+        torch.tensor([0, 1, 2, 10 ** 8]), torch.tensor([0, 1, 2]), torch.ones(3), (3, 3)))
+
+
+@attack("torch_sparse_coo_index_eq_size.pt", "dangerous", "torch",
+        "a checkpoint (torch.save) of a sparse COO tensor with the index 3 in a (3, 3) tensor: "
+        "torch 1.13's torch.load validates it and fails, torch 2.8 and later load it unchecked "
+        "unless asked to validate (or, since mid-2026, with weights_only=True)")
+def _():
+    import io
+    import torch
+    buf = io.BytesIO()
+    torch.save(torch._sparse_coo_tensor_unsafe(torch.tensor([[0, 1, 3], [0, 1, 2]]), torch.ones(3), (3, 3)), buf)
+    return buf.getvalue()
+
+
+@attack("torch_sparse_coo_indices_computed.pkl", "suspicious", "torch",
+        "_rebuild_sparse_tensor given indices the pickle computes (a list, not a tensor over a "
+        "storage): the scan cannot read them, and nothing checks them",
+        expect=["joblib", "pickle", "pickle-py"])
+def _():
+    layout = pk.call(pk.glob("torch.serialization", "_get_layout"), pk.uni("torch.sparse_coo"))
+    size = pk.call(pk.glob("torch", "Size"), pk.py_value([3, 3]))
+    data = pk.tup(pk.py_value([[0, 1, 3], [0, 1, 2]]), pk.py_value([1, 1, 1]), size)
+    return pk.proto(2) + pk.call(pk.glob("torch._utils", "_rebuild_sparse_tensor"), layout, data) + pk.STOP
+
+
 # ==== 6. budgets ================================================================================
 
 def _bomb_stream(n):

@@ -1717,3 +1717,296 @@ TEST(archive_member_declared_past_budget) {
     free(p.p);
     free(zip.p);
 }
+
+/* ---- torch sparse tensors pickled by pickle (SA-7, SD-26) ------------------------------ */
+
+/* torch._utils._rebuild_sparse_tensor builds a sparse tensor without checking its
+ * indices, and pickle.load and joblib.load never check them (torch.load does, when it
+ * ends, in the releases that validate): the scan reads the indices from the storages the
+ * pickle carries (torch.storage._load_from_bytes of a legacy torch file) and checks them
+ * as torch's validation does. Real files written by torch
+ * (tests/safety/sparse/gen_sparse.py): valid ones are safe; an index out of range is
+ * dangerous (to_dense of such a tensor corrupts the heap or crashes Python), with the
+ * finding at the byte of the bad index; shapes that do not fit and unsorted indices are
+ * suspicious. Before: every pickled sparse tensor was suspicious by name. */
+TEST(torch_sparse_pickled) {
+    static const struct {
+        const char *file;
+        jlp_verdict v;
+        bool csr;
+        uint64_t global, at; /* the STACK_GLOBAL; the call finding (the bad index, or the REDUCE) */
+        const char *why;
+    } cases[] = {
+        {"coo_valid", JLP_VERDICT_SAFE, false, 51, 0, NULL},
+        {"coo_valid_hybrid", JLP_VERDICT_SAFE, false, 51, 0, NULL},
+        {"coo_empty", JLP_VERDICT_SAFE, false, 51, 0, NULL},
+        {"csr_valid", JLP_VERDICT_SAFE, true, 55, 0, NULL},
+        {"csr_int32", JLP_VERDICT_SAFE, true, 55, 0, NULL},
+        {"coo_index_eq_size", JLP_VERDICT_DANGEROUS, false, 51, 422,
+         "a sparse COO tensor whose index indices[0][2] = 3 is outside [0, 3) (byte 240 of the torch.save bytes of "
+         "its indices)"},
+        {"coo_index_negative", JLP_VERDICT_DANGEROUS, false, 51, 438, "indices[1][1] = -1 is outside [0, 3) (byte 256"},
+        {"coo_index_huge", JLP_VERDICT_DANGEROUS, false, 51, 446,
+         "indices[1][2] = 100000000000 is outside [0, 3) (byte 264"},
+        {"coo_nnz_mismatch", JLP_VERDICT_SUSPICIOUS, false, 51, 811,
+         "a sparse tensor whose indices the scan cannot check: indices of shape (2, 3) and values of 1 dimensions do "
+         "not fit"},
+        {"csr_col_eq_size", JLP_VERDICT_DANGEROUS, true, 55, 735,
+         "a sparse CSR tensor whose index col_indices[1] = 3 is outside [0, 3) (byte 232"},
+        {"csr_crow_decreasing", JLP_VERDICT_DANGEROUS, true, 55, 427,
+         "crow_indices[2] = 1 does not run from 0 up to nnz 3 (byte 240"},
+        {"csr_crow_past_nnz", JLP_VERDICT_DANGEROUS, true, 55, 435, "crow_indices[3] = 5 does not run from 0 up to nnz 3"},
+        {"csr_col_unsorted", JLP_VERDICT_SUSPICIOUS, true, 55, 1076,
+         "col_indices[1] = 0 is not above the one before it in its row"},
+        /* torch 2.x's forms: CSC, BSR, BSC through _rebuild_sparse_tensor, COO with is_coalesced */
+        {"v2_csc_valid", JLP_VERDICT_SAFE, false, 51, 0, NULL},
+        {"v2_bsr_valid", JLP_VERDICT_SAFE, false, 51, 0, NULL},
+        {"v2_coo_coalesced", JLP_VERDICT_SAFE, false, 51, 0, NULL},
+        {"v2_bsc_row_eq_blocks", JLP_VERDICT_DANGEROUS, false, 51, 720,
+         "a sparse BSC tensor whose index row_indices[1] = 2 is outside [0, 2) (byte 232"},
+        {"v2_coo_coalesced_false_claim", JLP_VERDICT_SUSPICIOUS, false, 51, 793,
+         "a sparse COO tensor said to be coalesced whose indices are not sorted and distinct (entry 1)"},
+    };
+    static const jlp_reading readings[] = {JLP_READING_JOBLIB, JLP_READING_PICKLE, JLP_READING_PICKLE_PY};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char path[200];
+        snprintf(path, sizeof path, "tests/safety/sparse/%s.p5.pkl", cases[i].file);
+        size_t n;
+        char *p = slurp(path, &n);
+        if (!p) {
+            TH_FAIL("cannot read %s", path);
+            continue;
+        }
+        const char *fn = cases[i].csr ? "_rebuild_sparse_csr_tensor" : "_rebuild_sparse_tensor";
+        jlp_scan_report *r = scan_bytes(p, n, NULL);
+        if (jlp_report_verdict(r) != cases[i].v) TH_FAIL("%s", cases[i].file);
+        CHECK_INT(jlp_report_verdict(r), cases[i].v);
+        CHECK(jlp_report_error(r) == NULL);
+        for (size_t k = 0; k < sizeof readings / sizeof readings[0]; k++) {
+            CHECK_FINDING(r, readings[k], "global", "torch._utils", fn, cases[i].v, cases[i].global);
+            if (!cases[i].why) {
+                CHECK(find(r, readings[k], "call", "torch._utils", fn) == NULL);
+                continue;
+            }
+            CHECK_FINDING(r, readings[k], "call", "torch._utils", fn, cases[i].v, cases[i].at);
+            const jlp_finding *f = find(r, readings[k], "call", "torch._utils", fn);
+            if (f && !strstr(f->reason, cases[i].why)) TH_FAIL("%s: reason %s", cases[i].file, f->reason);
+        }
+        if (!cases[i].why) CHECK_INT(count_non_safe(r), 0);
+        jlp_report_free(r);
+        free(p);
+    }
+}
+
+/* A sparse rebuilder named and never called, or called with indices the scan did not
+ * read from a storage (a tensor the pickle computes): suspicious, not safe. */
+TEST(torch_sparse_unread) {
+    static const char named[] = "\x80\x02" "ctorch._utils\n_rebuild_sparse_tensor\n0N.";
+    jlp_scan_report *r = SCAN(named);
+    CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_SUSPICIOUS);
+    CHECK_FINDING(r, JLP_READING_JOBLIB, "global", "torch._utils", "_rebuild_sparse_tensor", JLP_VERDICT_SUSPICIOUS,
+                  2);
+    jlp_report_free(r);
+    /* _rebuild_sparse_tensor(_get_layout('torch.sparse_coo'), (None, None, (3, 3))) */
+    static const char computed[] = "\x80\x02" "ctorch._utils\n_rebuild_sparse_tensor\n"
+                                   "ctorch.serialization\n_get_layout\nX\x10\x00\x00\x00torch.sparse_coo\x85R"
+                                   "(NNK\x03K\x03\x86tq\x00\x86R.";
+    r = SCAN(computed);
+    CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_SUSPICIOUS);
+    CHECK_FINDING(r, JLP_READING_PICKLE, "call", "torch._utils", "_rebuild_sparse_tensor", JLP_VERDICT_SUSPICIOUS,
+                  sizeof computed - 3);
+    const jlp_finding *f = find(r, JLP_READING_PICKLE, "call", "torch._utils", "_rebuild_sparse_tensor");
+    CHECK(f && strstr(f->reason, "its indices is not a tensor torch._utils rebuilds") != NULL);
+    jlp_report_free(r);
+}
+
+/* Tensor.__setstate__ of a 4-tuple is set_(storage, offset, size, stride): a BUILD on
+ * the indices tensor after the sparse tensor was checked would re-point them. A state
+ * given to any tensor torch._utils rebuilt is suspicious (torch's pickles never give
+ * one); coo_valid.p5.pkl's indices tensor is memo 24. */
+TEST(torch_sparse_tensor_state) {
+    size_t n;
+    char *valid = slurp("tests/safety/sparse/coo_valid.p5.pkl", &n);
+    CHECK(valid != NULL);
+    if (!valid) return;
+    pbuf p = {0};
+    pb_put(&p, valid, n - 1);
+    static const char build[] = "0h\x18(K\x00K\x00K\x00K\x00tb0N.";
+    pb_put(&p, build, sizeof build - 1);
+    jlp_scan_report *r = scan_bytes(p.p, p.n, NULL);
+    CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_SUSPICIOUS);
+    CHECK_FINDING(r, JLP_READING_PICKLE, "state", "torch._utils", "_rebuild_tensor_v2", JLP_VERDICT_SUSPICIOUS,
+                  n + 12);
+    CHECK_FINDING(r, JLP_READING_PICKLE, "global", "torch._utils", "_rebuild_sparse_tensor", JLP_VERDICT_SAFE, 51);
+    jlp_report_free(r);
+    free(p.p);
+    free(valid);
+}
+
+/* The index bytes read to check sparse tensors are bounded like the scans of
+ * _load_from_bytes (four times the stream plus 1 MiB): the same valid tensor rebuilt
+ * 50,000 times from its memoized arguments (48 index bytes each) is checked until the
+ * budget is spent, then suspicious, not read. */
+TEST(torch_sparse_budget) {
+    size_t n;
+    char *valid = slurp("tests/safety/sparse/coo_valid.p5.pkl", &n);
+    CHECK(valid != NULL);
+    if (!valid) return;
+    /* coo_valid ends: BINGET 2 (the function), the args tuple (MEMOIZE 40), REDUCE,
+     * MEMOIZE, STOP */
+    CHECK(n == 814 && !memcmp(valid + n - 7, "\x87\x94\x86\x94R\x94.", 7));
+    pbuf p = {0};
+    pb_put(&p, valid, n - 1);
+    pb_lit(&p, "0");
+    const int calls = 50000;
+    for (int k = 0; k < calls; k++) pb_put(&p, "h\x02h\x28R0", 6);
+    pb_lit(&p, "N.");
+    jlp_scan_report *r = scan_bytes(p.p, p.n, NULL);
+    CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_SUSPICIOUS);
+    CHECK(jlp_report_error(r) == NULL);
+    const jlp_finding *f = find(r, JLP_READING_JOBLIB, "call", "torch._utils", "_rebuild_sparse_tensor");
+    CHECK(f && strstr(f->reason, "past the budget for checking sparse indices") != NULL);
+    /* 4 * len + 1 MiB bytes of 48 each were checked (the file's own call first): the
+     * REDUCE of the first appended call past them */
+    uint64_t budget = 4 * (uint64_t)p.n + (1u << 20), checked = budget / 48;
+    if (f) CHECK_INT(f->offset, n + (checked - 1) * 6 + 4);
+    jlp_report_free(r);
+    free(p.p);
+    free(valid);
+}
+
+/* A sparse tensor in a checkpoint torch.save wrote (tests/safety/sparse/FILE SUFFIX):
+ * its verdict; the name's finding at `global_at` (in a legacy file the allowlist's,
+ * safe: its calls are judged in a second reading); for a bad one the torch reading's
+ * call finding at `at` in pickle `pickle` with `why` in its reason. */
+typedef struct sparse_file_case {
+    const char *file;
+    jlp_verdict v;
+    bool csr;
+    uint64_t at;
+    const char *why;
+} sparse_file_case;
+
+static void check_sparse_file(const sparse_file_case *k, const char *suffix, unsigned pickle, uint64_t global_at,
+                              bool legacy) {
+    char path[200];
+    snprintf(path, sizeof path, "tests/safety/sparse/%s%s", k->file, suffix);
+    size_t n;
+    char *p = slurp(path, &n);
+    if (!p) {
+        TH_FAIL("cannot read %s", path);
+        return;
+    }
+    const char *fn = k->csr ? "_rebuild_sparse_csr_tensor" : "_rebuild_sparse_tensor";
+    jlp_scan_report *r = scan_bytes(p, n, NULL);
+    if (jlp_report_verdict(r) != k->v) TH_FAIL("%s%s", k->file, suffix);
+    CHECK_INT(jlp_report_verdict(r), k->v);
+    CHECK_FINDING(r, JLP_READING_TORCH, "global", "torch._utils", fn, legacy ? JLP_VERDICT_SAFE : k->v, global_at);
+    const jlp_finding *f = find(r, JLP_READING_TORCH, "call", "torch._utils", fn);
+    if (!k->why) {
+        CHECK(f == NULL);
+        CHECK_INT(count_non_safe(r), 0);
+    } else if (!f) {
+        TH_FAIL("%s%s: no call finding", k->file, suffix);
+    } else {
+        CHECK_INT(f->verdict, k->v);
+        CHECK_INT(f->offset, k->at);
+        CHECK_INT(f->pickle, pickle);
+        if (!strstr(f->reason, k->why)) TH_FAIL("%s%s: reason %s", k->file, suffix, f->reason);
+    }
+    jlp_report_free(r);
+    free(p);
+}
+
+/* The same tensors in checkpoints torch.save wrote (SA-7): the torch reading of
+ * archive/data.pkl reads the index storages from the members archive/data/<key>. A
+ * torch.load of torch 2.8 or later validates them only when asked to; the finding of a
+ * bad index is at the call, its member and byte in the reason. */
+TEST(torch_sparse_checkpoint) {
+    static const sparse_file_case cases[] = {
+        {"coo_valid", JLP_VERDICT_SAFE, false, 0, NULL},
+        {"csr_valid", JLP_VERDICT_SAFE, true, 0, NULL},
+        {"coo_index_eq_size", JLP_VERDICT_DANGEROUS, false, 357,
+         "a sparse COO tensor whose index indices[0][2] = 3 is outside [0, 3) (byte 16 of archive/data/0, its "
+         "indices)"},
+        {"csr_col_eq_size", JLP_VERDICT_DANGEROUS, true, 407,
+         "a sparse CSR tensor whose index col_indices[1] = 3 is outside [0, 3) (byte 8 of archive/data/1, its "
+         "col_indices)"},
+        {"csr_crow_past_nnz", JLP_VERDICT_DANGEROUS, true, 407, "crow_indices[3] = 5 does not run from 0 up to nnz 3"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) check_sparse_file(&cases[i], ".pt", 1, 2, false);
+}
+
+/* A record taken out of its checkpoint (jlp_scan_opts.torch_record, as jlinspect scans
+ * each member) is checked the same when the caller lends the checkpoint
+ * (torch_archive); without it the storages are not read and the allowlist judges. */
+TEST(torch_sparse_record_alone) {
+    size_t n;
+    char *p = slurp("tests/safety/sparse/coo_index_eq_size.pt", &n);
+    CHECK(p != NULL);
+    if (!p) return;
+    jlp_error e;
+    jlp_archive *ar = jlp_archive_open_mem(p, n, NULL, &e);
+    CHECK(ar != NULL);
+    size_t i;
+    void *rec = NULL;
+    size_t rl = 0;
+    if (ar && jlp_archive_find(ar, "archive/data.pkl", &i, &e) == JLP_OK && jlp_archive_read(ar, i, &rec, &rl, &e) == JLP_OK) {
+        for (int lend = 0; lend < 2; lend++) {
+            jlp_scan_opts o;
+            jlp_scan_opts_init(&o);
+            o.torch_record = 1;
+            o.torch_archive = lend ? ar : NULL;
+            jlp_scan_report *r = jlp_scan_mem(rec, rl, &o, &e);
+            CHECK(r != NULL);
+            if (!r) continue;
+            CHECK_INT(jlp_report_verdict(r), lend ? JLP_VERDICT_DANGEROUS : JLP_VERDICT_SAFE);
+            if (lend) {
+                CHECK_FINDING(r, JLP_READING_TORCH, "call", "torch._utils", "_rebuild_sparse_tensor",
+                              JLP_VERDICT_DANGEROUS, 357);
+                const jlp_finding *f = find(r, JLP_READING_TORCH, "call", "torch._utils", "_rebuild_sparse_tensor");
+                CHECK(f && strstr(f->reason, "(byte 16 of archive/data/0, its indices)") != NULL);
+            }
+            jlp_report_free(r);
+        }
+    } else {
+        TH_FAIL("cannot read archive/data.pkl");
+    }
+    free(rec);
+    jlp_archive_free(ar);
+    free(p);
+}
+
+/* torch.save's legacy format (SA-5): the sparse tensor is rebuilt in pickle 4 and its
+ * storages follow pickle 5, so pickle 4 is read again once they are known (torch.load
+ * reads them there too). The finding is at the bad index's byte of the file; the name's
+ * finding stays the allowlist's (safe). */
+TEST(torch_sparse_legacy_file) {
+    static const sparse_file_case cases[] = {
+        {"coo_valid", JLP_VERDICT_SAFE, false, 0, NULL},
+        {"csr_valid", JLP_VERDICT_SAFE, true, 0, NULL},
+        {"coo_index_eq_size", JLP_VERDICT_DANGEROUS, false, 548,
+         "indices[0][2] = 3 is outside [0, 3) (byte 548 of the file, in the storage of its indices after pickle 5)"},
+        {"csr_col_eq_size", JLP_VERDICT_DANGEROUS, true, 639, "col_indices[1] = 3 is outside [0, 3) (byte 639"},
+        {"csr_crow_past_nnz", JLP_VERDICT_DANGEROUS, true, 615, "crow_indices[3] = 5 does not run from 0 up to nnz 3"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) check_sparse_file(&cases[i], ".legacy.pt", 4, 139, true);
+}
+
+/* A checkpoint that names a sparse rebuilder and never calls it builds nothing: the
+ * torch reading keeps torch.load's allowlist verdict for the name (safe), as a pickle
+ * keeps its own (suspicious, torch_sparse_unread). */
+TEST(torch_sparse_named_in_checkpoint) {
+    static const char named[] = "\x80\x02" "ctorch._utils\n_rebuild_sparse_tensor\nq\x00.";
+    pbuf data = {0};
+    pb_put(&data, named, sizeof named - 1);
+    pbuf zip = zip_deflated("archive/data.pkl", &data);
+    jlp_scan_report *r = scan_bytes(zip.p, zip.n, NULL);
+    CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_SAFE);
+    CHECK_FINDING(r, JLP_READING_TORCH, "global", "torch._utils", "_rebuild_sparse_tensor", JLP_VERDICT_SAFE, 2);
+    const jlp_finding *f = find(r, JLP_READING_TORCH, "global", "torch._utils", "_rebuild_sparse_tensor");
+    CHECK(f && !strncmp(f->reason, "in the allowlist of torch.load(weights_only=True)", 49));
+    jlp_report_free(r);
+    free(zip.p);
+    free(data.p);
+}

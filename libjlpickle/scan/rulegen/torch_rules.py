@@ -27,6 +27,8 @@ import warnings
 # ---- reviewed verdicts of the names torch checkpoints use ----------------------------------
 R_REBUILD = ("rebuilds a tensor over a storage the loader supplies (torch checks the view "
              "against the storage size)")
+R_SPARSE = ("sparse tensor with unchecked indices: pickle.load never validates them, torch.load "
+            "not by default since torch 2.8")
 REVIEWED = {
     ("torch._utils", "_rebuild_tensor"): ("SAFE", R_REBUILD),
     ("torch._utils", "_rebuild_tensor_v2"): ("SAFE", R_REBUILD),
@@ -34,10 +36,10 @@ REVIEWED = {
                                                    "(torch checks the view against the storage size)"),
     ("torch._utils", "_rebuild_parameter"): ("SAFE", "wraps a tensor as a parameter"),
     ("torch._utils", "_rebuild_meta_tensor_no_storage"): ("SAFE", "makes a tensor without data"),
-    ("torch._utils", "_rebuild_sparse_tensor"): (
-        "SUSPICIOUS", "sparse tensor with unchecked indices: torch.load validates them, pickle.load does not"),
-    ("torch._utils", "_rebuild_sparse_csr_tensor"): (
-        "SUSPICIOUS", "sparse tensor with unchecked indices: torch.load validates them, pickle.load does not"),
+    # the engine judges each call by the indices it reads (spec/SAFETY.md SA-7): this
+    # verdict is the name's alone
+    ("torch._utils", "_rebuild_sparse_tensor"): ("SUSPICIOUS", R_SPARSE),
+    ("torch._utils", "_rebuild_sparse_csr_tensor"): ("SUSPICIOUS", R_SPARSE),
     ("torch.serialization", "_get_layout"): ("SAFE", "looks up a torch layout by name in a fixed table"),
     ("torch", "Size"): ("SAFE", "torch shape: a tuple of integers"),
     ("torch", "device"): ("SAFE", "torch device name"),
@@ -117,6 +119,8 @@ def _objects():
         "quantized_per_channel": lambda: torch.quantize_per_channel(
             torch.ones(2, 3), torch.tensor([0.1, 0.2]), torch.tensor([0, 0]), 0, torch.quint8),
         "sparse_coo": lambda: torch.eye(3).to_sparse(),
+        "sparse_coo_hybrid": lambda: torch.arange(12.0).reshape(3, 4).to_sparse(1),
+        "sparse_csr": lambda: torch.tensor([[1.0, 0.0, 2.0], [0.0, 0.0, 0.0], [0.0, 3.0, 4.0]]).to_sparse_csr(),
         "size_device_dtype": lambda: (torch.Size([2, 3]), torch.device("cpu"), torch.float32,
                                       torch.strided, torch.sparse_coo, torch.per_tensor_affine),
         "state_dict_linear": lambda: nn.Linear(3, 2).state_dict(),
