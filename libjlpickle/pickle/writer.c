@@ -18,6 +18,7 @@
  */
 #include "../io/sink.h"
 #include "vm.h"
+#include "nodemap.h"
 #include "../numpy/numpy.h"
 #include "../value/bigint.h"
 #include "../value/doc.h"
@@ -65,18 +66,11 @@ typedef struct task {
     size_t i;
 } task;
 
-/* Open-addressed map from a node (by address, or for the by-value map by its value) to
- * a memo index: one array of entries, so a probe touches one cache line. */
-typedef struct memo_ent {
-    const jlp_val *key;     /* NULL: empty slot */
-    uint64_t idx;
-} memo_ent;
-
-typedef struct memo_map {
-    memo_ent *e;
-    size_t cap, n;
-    unsigned bits;          /* cap == 1 << bits */
-} memo_map;
+/* Open-addressed maps from a node to a memo index: by address (nodemap.h), or for the
+ * by-value map by its value (linear probing on a hash of the value). One array of
+ * entries, so a probe touches one cache line. */
+typedef jlp__nodemap_ent memo_ent;
+typedef jlp__nodemap memo_map;
 
 typedef struct writer {
     jlp__sink *sink;
@@ -191,37 +185,8 @@ static void out_u64(uint8_t *p, uint64_t v) {
 
 /* ---- memo ------------------------------------------------------------------------- */
 
-/* The by-node maps keep the document's allocation order. A node's home slot is its
- * address in units of a node (32 bytes: two nodes never share a unit), so the nodes of
- * one item, allocated together, have neighbouring slots, and a dump, which walks the
- * document in about the order it was built, goes through the table nearly in order: a
- * cache line of the table serves four nodes and the hardware prefetcher follows the
- * stream, where a mixed hash missed the cache once per value in a table larger than the
- * caches (CPython's pickler does the same: its memo keys an object by its address).
- * Two guards keep aliasing from clustering: each window of the address space as large
- * as the table's span (cap nodes) is turned by its own mixed offset, so arena chunks a
- * multiple of the span apart do not land on the same slots; and a collision continues
- * with a step perturbed by the address (CPython's dict and memo probe the same way), not
- * in the next slot, so two dense runs of nodes that do meet cost a probe more per node
- * where they overlap rather than one cluster every later probe has to cross. */
-#define NODE_SHIFT 5
-_Static_assert(sizeof(jlp_val) >= (1u << NODE_SHIFT), "a node spans at least one slot unit");
-#define PERTURB_SHIFT 5
-
-static size_t ptr_home(const memo_map *m, const void *p) {
-    uintptr_t a = (uintptr_t)p >> NODE_SHIFT;
-    uint64_t turn = (uint64_t)(a >> m->bits) * 0x9E3779B97F4A7C15ull >> 32;
-    return (size_t)(a + turn) & (m->cap - 1);
-}
-
-/* The slot of p in a by-node map (cap > 0): the one holding it, else the empty slot
- * where it belongs. The map is never full (map_grow keeps it at most half full). */
-static size_t ptr_slot(const memo_map *m, const void *p) {
-    size_t i = ptr_home(m, p), mask = m->cap - 1;
-    for (uintptr_t perturb = (uintptr_t)p >> NODE_SHIFT; m->e[i].key && m->e[i].key != p; perturb >>= PERTURB_SHIFT)
-        i = (i * 5 + perturb + 1) & mask;
-    return i;
-}
+/* nodemap.h: a node's home slot is its address in units of a node */
+_Static_assert(sizeof(jlp_val) >= JLP__NODE_UNIT, "two nodes never share a slot unit");
 
 static uint64_t hash_str(const jlp_val *s) {
     uint64_t h = 1469598103934665603ull ^ s->type;
@@ -247,19 +212,18 @@ static bool map_resize(writer *w, memo_map *m, size_t cap) {
     }
     memset(e, 0, cap * sizeof *e);
     bool values = m == &w->interned;
-    memo_map to = {e, cap, m->n, 0};
-    while (((size_t)1 << to.bits) < cap) to.bits++;
-    for (size_t i = 0; i < m->cap; i++) {
-        const jlp_val *k = m->e[i].key;
-        if (!k) continue;
-        size_t j;
-        if (values) {
-            j = (size_t)(value_hash(k) * 0x9E3779B97F4A7C15ull >> 17) & (cap - 1);
+    memo_map to = jlp__nodemap_empty(e, cap);
+    if (values) {
+        for (size_t i = 0; i < m->cap; i++) {
+            const jlp_val *k = m->e[i].key;
+            if (!k) continue;
+            size_t j = (size_t)(value_hash(k) * 0x9E3779B97F4A7C15ull >> 17) & (cap - 1);
             while (e[j].key) j = (j + 1) & (cap - 1);
-        } else {
-            j = ptr_slot(&to, k);
+            e[j] = m->e[i];
         }
-        e[j] = m->e[i];
+        to.n = m->n;
+    } else {
+        jlp__nodemap_rehash(m, &to);
     }
     jlp__free(w->alc, m->e, m->cap * sizeof *m->e);
     *m = to;
@@ -325,7 +289,7 @@ static void map_free(writer *w, memo_map *m) { jlp__free(w->alc, m->e, m->cap * 
 static bool memo_find(const writer *w, const jlp_val *v, uint64_t *idx) {
     const memo_map *m = &w->memo;
     if (!m->cap) return false;
-    size_t i = ptr_slot(m, v);
+    size_t i = jlp__nodemap_slot(m, v, NULL);
     if (!m->e[i].key) return false;
     *idx = m->e[i].idx;
     return true;
@@ -335,7 +299,7 @@ static bool memo_find(const writer *w, const jlp_val *v, uint64_t *idx) {
 static bool memo_find_hint(writer *w, const jlp_val *v, uint64_t *idx) {
     if (!map_grow(w, &w->memo)) return false;
     memo_map *m = &w->memo;
-    size_t i = ptr_slot(m, v);
+    size_t i = jlp__nodemap_slot(m, v, NULL);
     if (m->e[i].key) { *idx = m->e[i].idx; return true; }
     w->hint_v = v;
     w->hint_slot = i;
@@ -460,7 +424,7 @@ static void memoize(writer *w, const jlp_val *v) {
         i = w->hint_slot;   /* save() probed for v and nothing changed the map since */
     } else {
         if (!map_grow(w, &w->memo)) return;
-        i = ptr_slot(&w->memo, v);
+        i = jlp__nodemap_slot(&w->memo, v, NULL);
     }
     w->hint_v = NULL;
     w->memo.e[i].key = v;
@@ -514,7 +478,7 @@ static void check_open(writer *w, const jlp_val *v) {
         w->open_epoch = w->epoch;
     }
     if (!map_grow(w, m)) return;
-    size_t i = ptr_slot(m, v);
+    size_t i = jlp__nodemap_slot(m, v, NULL);
     if (m->e[i].key) {
         fail(w, JLP_E_CYCLE, "a value reaches itself through tuples, frozensets, sets (below protocol 4) "
                              "or reduce arguments only: pickle cannot write it");
@@ -555,7 +519,7 @@ static void push_save(writer *w, const jlp_val *v) {
     }
     /* its memo slot, into the cache while the tasks above it run (rows of rows: a row's
      * list, tuple and strs are each a probe into a table larger than the caches) */
-    if (w->memo.cap && !is_plain(v)) jlp__prefetch(&w->memo.e[ptr_home(&w->memo, v)]);
+    if (w->memo.cap && !is_plain(v)) jlp__prefetch(&w->memo.e[jlp__nodemap_home(&w->memo, v)]);
     push(w, T_SAVE, v, 0);
 }
 
@@ -963,7 +927,7 @@ static void batch(writer *w, task_kind k, const jlp_val *v, size_t i) {
         /* Each str's memo probe lands at a random place of a table that outgrows the
          * caches (a million strs: 32 MiB): ask for the slot of an item a few places
          * ahead now, so that its probe finds it in the cache. */
-        if (j + MEMO_AHEAD < first + slots && w->memo.cap) jlp__prefetch(&w->memo.e[ptr_home(&w->memo, items[j + MEMO_AHEAD])]);
+        if (j + MEMO_AHEAD < first + slots && w->memo.cap) jlp__prefetch(&w->memo.e[jlp__nodemap_home(&w->memo, items[j + MEMO_AHEAD])]);
         save(w, x);
     }
     if (j == first + slots) {
@@ -1539,7 +1503,7 @@ static jlp_code run(writer *w, const jlp_val *root) {
         task t = w->tasks[--w->nt];
         /* the value saved a few tasks from now: its memo slot, into the cache (batch()) */
         if (w->nt >= MEMO_AHEAD && w->memo.cap && w->tasks[w->nt - MEMO_AHEAD].kind == T_SAVE)
-            jlp__prefetch(&w->memo.e[ptr_home(&w->memo, w->tasks[w->nt - MEMO_AHEAD].v)]);
+            jlp__prefetch(&w->memo.e[jlp__nodemap_home(&w->memo, w->tasks[w->nt - MEMO_AHEAD].v)]);
         switch ((task_kind)t.kind) {
         case T_SAVE: save(w, t.v); break;
         case T_BYTES: out(w, t.lit, t.n); break;
