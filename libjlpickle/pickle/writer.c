@@ -240,8 +240,8 @@ static bool memoized_kind(const jlp_val *x) {
 /* See run(): the memo sized for a big root container of memoized items. The distinct
  * memoized nodes of a sample of its items, containers followed a few levels down
  * (records and rows memoize their strs and inner containers too, and a table sized for
- * the items alone was rehashed twice more, each time every entry at a random place of
- * a table larger than the caches), stand for all of them: nodes the sampled items
+ * the items alone was rehashed twice more, each time every entry moved into a table
+ * larger than the caches), stand for all of them: nodes the sampled items
  * share (the keys of records) count once. Only the size of the table depends on it. */
 #define PRESIZE_SAMPLE 64
 #define PRESIZE_WALK 64     /* nodes looked at per sampled item */
@@ -517,8 +517,9 @@ static void push_save(writer *w, const jlp_val *v) {
         nomem(w);
         return;
     }
-    /* its memo slot, into the cache while the tasks above it run (rows of rows: a row's
-     * list, tuple and strs are each a probe into a table larger than the caches) */
+    /* its memo slot, into the cache while the tasks above it run (the slots of nodes
+     * allocated together are neighbours (nodemap.h), but the table outgrows the caches
+     * and the prefetcher does not always follow: still a little faster, measured) */
     if (w->memo.cap && !is_plain(v)) jlp__prefetch(&w->memo.e[jlp__nodemap_home(&w->memo, v)]);
     push(w, T_SAVE, v, 0);
 }
@@ -924,9 +925,9 @@ static void batch(writer *w, task_kind k, const jlp_val *v, size_t i) {
     for (; j < first + slots && !w->code; j++) {
         const jlp_val *x = items[j];
         if (!is_plain(x) && x->type != JLP_STR) break;
-        /* Each str's memo probe lands at a random place of a table that outgrows the
-         * caches (a million strs: 32 MiB): ask for the slot of an item a few places
-         * ahead now, so that its probe finds it in the cache. */
+        /* Each str's memo probe is a load from a table that outgrows the caches (a
+         * million strs: 32 MiB): ask for the slot of an item a few places ahead now,
+         * so that its probe finds it in the cache. */
         if (j + MEMO_AHEAD < first + slots && w->memo.cap) jlp__prefetch(&w->memo.e[jlp__nodemap_home(&w->memo, items[j + MEMO_AHEAD])]);
         save(w, x);
     }
