@@ -148,6 +148,15 @@ static inline void out(writer *w, const void *p, size_t n) {
 
 static void out_byte(writer *w, uint8_t b) { out(w, &b, 1); }
 
+/* Room for n bytes at the end of the open frame, or NULL (then out() writes them). An
+ * opcode and its argument stored straight there, rather than built in a little array and
+ * copied, are not read back from the stack: a copy's wide load over the narrow stores
+ * that built it cannot be forwarded from them, and stalls until they are written. */
+static inline uint8_t *frame_room(writer *w, size_t n) {
+    jlp__buf *f = &w->frame;
+    return JLP_LIKELY(w->framing && f->len && f->cap - f->len >= n) ? (uint8_t *)f->data + f->len : NULL;
+}
+
 static void commit_frame(writer *w, bool force) {
     if (!w->framing || !w->frame.len) return;
     size_t len = w->frame.len - FRAME_HDR;
@@ -392,6 +401,19 @@ static void put_memo_op(writer *w, uint64_t idx) {
 }
 
 static void put_get(writer *w, uint64_t idx) {
+    uint8_t *o = frame_room(w, 5);
+    if (o) {   /* framed: protocol >= 4 */
+        if (idx < 256) {
+            o[0] = JLP_OP_BINGET;
+            o[1] = (uint8_t)idx;
+            w->frame.len += 2;
+        } else {
+            o[0] = JLP_OP_LONG_BINGET;
+            out_u32(o + 1, (uint32_t)idx);
+            w->frame.len += 5;
+        }
+        return;
+    }
     if (w->proto >= 1) {
         if (idx < 256) {
             uint8_t b[2] = {JLP_OP_BINGET, (uint8_t)idx};
@@ -537,8 +559,44 @@ static void push_op(writer *w, uint8_t op) { push_bytes(w, &op, 1); }
 
 /* ---- scalars ---------------------------------------------------------------------- */
 
+/* BININT1, BININT2 or BININT of x at o (room for 5 bytes): @return past it, or NULL when
+ * x needs more than 32 bits. */
+static inline uint8_t *put_binint(uint8_t *o, int64_t x) {
+    if (x >= 0 && x <= 0xff) {
+        o[0] = JLP_OP_BININT1;
+        o[1] = (uint8_t)x;
+        return o + 2;
+    }
+    if (x >= 0 && x <= 0xffff) {
+        o[0] = JLP_OP_BININT2;
+        o[1] = (uint8_t)x;
+        o[2] = (uint8_t)(x >> 8);
+        return o + 3;
+    }
+    if (x >= INT32_MIN && x <= INT32_MAX) {
+        o[0] = JLP_OP_BININT;
+        out_u32(o + 1, (uint32_t)(int32_t)x);
+        return o + 5;
+    }
+    return NULL;
+}
+
+/* BINFLOAT of d at o (room for 9 bytes): @return past it. */
+static inline uint8_t *put_binfloat(uint8_t *o, double d) {
+    uint64_t bits;
+    memcpy(&bits, &d, 8);
+    o[0] = JLP_OP_BINFLOAT;
+    jlp__put_be64(o + 1, bits);
+    return o + 9;
+}
+
 static void save_int64(writer *w, int64_t x) {
     uint8_t b[16];
+    uint8_t *o = w->proto >= 1 ? frame_room(w, 5) : NULL;
+    if (o && (o = put_binint(o, x))) {
+        w->frame.len = (size_t)(o - (uint8_t *)w->frame.data);
+        return;
+    }
     if (w->proto >= 1) {
         if (x >= 0 && x <= 0xff) { b[0] = JLP_OP_BININT1; b[1] = (uint8_t)x; out(w, b, 2); return; }
         if (x >= 0 && x <= 0xffff) { b[0] = JLP_OP_BININT2; b[1] = (uint8_t)x; b[2] = (uint8_t)(x >> 8); out(w, b, 3); return; }
@@ -598,11 +656,13 @@ static void save_bigint(writer *w, const jlp_val *v) {
 
 static void save_float(writer *w, double d) {
     if (w->proto >= 1) {
-        uint8_t b[9] = {JLP_OP_BINFLOAT};
-        uint64_t bits;
-        memcpy(&bits, &d, 8);
-        jlp__put_be64(b + 1, bits);
-        out(w, b, 9);
+        uint8_t *o = frame_room(w, 9);
+        if (o) {
+            w->frame.len += (size_t)(put_binfloat(o, d) - o);
+            return;
+        }
+        uint8_t b[9];
+        out(w, b, (size_t)(put_binfloat(b, d) - b));
         return;
     }
     char t[48] = "F";
@@ -851,29 +911,11 @@ static size_t save_numbers(writer *w, jlp_val *const *items, size_t j, size_t en
         }
         if ((size_t)((uint8_t *)f->data + f->cap - o) < 16) break;
         if (x->type == JLP_INT) {
-            int64_t iv = x->u.i;
-            if (iv >= 0 && iv <= 0xff) {
-                o[0] = JLP_OP_BININT1;
-                o[1] = (uint8_t)iv;
-                o += 2;
-            } else if (iv >= 0 && iv <= 0xffff) {
-                o[0] = JLP_OP_BININT2;
-                o[1] = (uint8_t)iv;
-                o[2] = (uint8_t)(iv >> 8);
-                o += 3;
-            } else if (iv >= INT32_MIN && iv <= INT32_MAX) {
-                o[0] = JLP_OP_BININT;
-                out_u32(o + 1, (uint32_t)(int32_t)iv);
-                o += 5;
-            } else {
-                break;
-            }
+            uint8_t *past = put_binint(o, x->u.i);
+            if (!past) break;
+            o = past;
         } else if (x->type == JLP_FLOAT) {
-            uint64_t bits;
-            memcpy(&bits, &x->u.f, 8);
-            o[0] = JLP_OP_BINFLOAT;
-            jlp__put_be64(o + 1, bits);
-            o += 9;
+            o = put_binfloat(o, x->u.f);
         } else if (x->type == JLP_NONE) {
             *o++ = JLP_OP_NONE;
         } else if (x->type == JLP_BOOL) {
