@@ -962,23 +962,28 @@ static void batch(writer *w, task_kind k, const jlp_val *v, size_t i) {
     size_t slots = pairs ? 2 * n : n, first = pairs ? 2 * i : i;
     jlp_val *const *items = v->u.seq.v;
     out_byte(w, JLP_OP_MARK);
-    size_t j = first;
-    if (w->framing && w->proto >= 2) j = save_numbers(w, items, j, first + slots);
-    for (; j < first + slots && !w->code; j++) {
+    size_t j = first, end = first + slots;
+    bool numbers = w->framing && w->proto >= 2;
+    while (j < end && !w->code) {
+        /* runs of numbers straight into the frame, also between the strs (a dict of
+         * str -> float alternates them) */
+        if (numbers && (j = save_numbers(w, items, j, end)) == end) break;
         const jlp_val *x = items[j];
         if (!is_plain(x) && x->type != JLP_STR) break;
         /* Each str's memo probe is a load from a table that outgrows the caches (a
          * million strs: 32 MiB): ask for the slot of an item a few places ahead now,
          * so that its probe finds it in the cache. */
-        if (j + MEMO_AHEAD < first + slots && w->memo.cap) jlp__prefetch(&w->memo.e[jlp__nodemap_home(&w->memo, items[j + MEMO_AHEAD])]);
+        if (x->type == JLP_STR && j + MEMO_AHEAD < end && w->memo.cap)
+            jlp__prefetch(&w->memo.e[jlp__nodemap_home(&w->memo, items[j + MEMO_AHEAD])]);
         save(w, x);
+        j++;
     }
-    if (j == first + slots) {
+    if (j == end) {
         out_byte(w, end_op);
         return;
     }
     push_op(w, end_op);
-    for (size_t r = first + slots; r-- > j;) push_save(w, items[r]);
+    for (size_t r = end; r-- > j;) push_save(w, items[r]);
 }
 
 /* A temporary list of the items of a set (protocols < 4 write set(list)). */
