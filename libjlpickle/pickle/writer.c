@@ -581,6 +581,18 @@ static inline uint8_t *put_binint(uint8_t *o, int64_t x) {
     return NULL;
 }
 
+/* LONG1 of x at o with the minimal two's complement bytes (room for 10 bytes; all 8 are
+ * stored, the length byte counts those that belong): @return past it. */
+static inline uint8_t *put_long1(uint8_t *o, int64_t x) {
+    uint8_t le[8];
+    for (int k = 0; k < 8; k++) le[k] = (uint8_t)((uint64_t)x >> (8 * k));
+    size_t n = jlp__bigint_minlen(le, 8);
+    o[0] = JLP_OP_LONG1;
+    o[1] = (uint8_t)n;
+    memcpy(o + 2, le, 8);
+    return o + 2 + n;
+}
+
 /* BINFLOAT of d at o (room for 9 bytes): @return past it. */
 static inline uint8_t *put_binfloat(uint8_t *o, double d) {
     uint64_t bits;
@@ -592,9 +604,10 @@ static inline uint8_t *put_binfloat(uint8_t *o, double d) {
 
 static void save_int64(writer *w, int64_t x) {
     uint8_t b[16];
-    uint8_t *o = w->proto >= 1 ? frame_room(w, 5) : NULL;
-    if (o && (o = put_binint(o, x))) {
-        w->frame.len = (size_t)(o - (uint8_t *)w->frame.data);
+    uint8_t *o = w->proto >= 2 ? frame_room(w, 10) : NULL;   /* framed: protocol >= 4 */
+    if (o) {
+        uint8_t *past = put_binint(o, x);
+        w->frame.len += (size_t)((past ? past : put_long1(o, x)) - o);
         return;
     }
     if (w->proto >= 1) {
@@ -603,14 +616,7 @@ static void save_int64(writer *w, int64_t x) {
         if (x >= INT32_MIN && x <= INT32_MAX) { b[0] = JLP_OP_BININT; out_u32(b + 1, (uint32_t)(int32_t)x); out(w, b, 5); return; }
     }
     if (w->proto >= 2) {
-        /* LONG1 with the minimal two's complement bytes */
-        uint8_t le[8];
-        for (int k = 0; k < 8; k++) le[k] = (uint8_t)((uint64_t)x >> (8 * k));
-        size_t n = jlp__bigint_minlen(le, 8);
-        b[0] = JLP_OP_LONG1;
-        b[1] = (uint8_t)n;
-        memcpy(b + 2, le, n);
-        out(w, b, 2 + n);
+        out(w, b, (size_t)(put_long1(b, x) - b));
         return;
     }
     char t[32];
@@ -848,6 +854,9 @@ static void push_reduce(writer *w, const jlp_val *v, const jlp_val *callable, co
 
 /* ---- containers ------------------------------------------------------------------- */
 
+static size_t save_numbers(writer *w, jlp_val *const *items, size_t j, size_t end);
+static void finish_tuple(writer *w, const jlp_val *t);
+
 static void save_tuple(writer *w, const jlp_val *t) {
     size_t n = t->u.seq.n;
     if (!n) {
@@ -858,8 +867,18 @@ static void save_tuple(writer *w, const jlp_val *t) {
         }
         return;
     }
+    size_t j = 0;
+    if (n <= 3 && w->proto >= 2 && w->framing) {
+        /* TUPLE1-3 of numbers (pairs, points): the elements straight into the frame, as
+         * a batch writes them; a tuple of plain values cannot have reached itself */
+        j = save_numbers(w, t->u.seq.v, 0, n);
+        if (j == n) {
+            finish_tuple(w, t);
+            return;
+        }
+    }
     push(w, T_TUPLE_END, t, 0);
-    for (size_t i = n; i-- > 0;) push_save(w, t->u.seq.v[i]);
+    for (size_t i = n; i-- > j;) push_save(w, t->u.seq.v[i]);
     if (!(n <= 3 && w->proto >= 2)) out_byte(w, JLP_OP_MARK);
 }
 
@@ -888,7 +907,7 @@ static bool is_plain(const jlp_val *v) {
 }
 
 /* A run of numbers, None and bools in a framed pickle (protocol >= 4), written straight
- * into the frame with what save() writes for each (BININT1/BININT2/BININT, BINFLOAT,
+ * into the frame with what save() writes for each (BININT1/BININT2/BININT/LONG1, BINFLOAT,
  * NONE, NEWTRUE/NEWFALSE), and the frame committed between items where save() would
  * commit it, as CPython's batch_list with save_long does. @return the index of the first
  * item it left to save(). */
@@ -912,8 +931,7 @@ static size_t save_numbers(writer *w, jlp_val *const *items, size_t j, size_t en
         if ((size_t)((uint8_t *)f->data + f->cap - o) < 16) break;
         if (x->type == JLP_INT) {
             uint8_t *past = put_binint(o, x->u.i);
-            if (!past) break;
-            o = past;
+            o = past ? past : put_long1(o, x->u.i);
         } else if (x->type == JLP_FLOAT) {
             o = put_binfloat(o, x->u.f);
         } else if (x->type == JLP_NONE) {

@@ -398,13 +398,14 @@ def check_golden(bindir, work):
 def shared_graph(seed):
     """A random value graph in which about a third of the references go to a value made
     before (lists, tuples, dicts, frozensets, strs, bytes, floats, big ints shared across
-    the graph) and some lists reach back to the root's items (cycles)."""
+    the graph; tuples of numbers, None and bools among them) and some lists reach back to
+    the root's items (cycles)."""
     import random
     rng = random.Random(seed)
     pool = []
 
     def leaf():
-        k = rng.randrange(6)
+        k = rng.randrange(8)
         if k == 0:
             return f"s{rng.randrange(10**6)}"
         if k == 1:
@@ -415,6 +416,11 @@ def shared_graph(seed):
             return bytes(rng.randrange(256) for _ in range(rng.randrange(5)))
         if k == 4:
             return (f"t{rng.randrange(100)}", rng.random())
+        if k == 5:
+            return (rng.randrange(-2**40, 2**40), rng.randrange(300))
+        if k == 6:
+            return tuple(rng.choice((rng.random(), rng.randrange(-2**63, 2**63), None, True))
+                         for _ in range(rng.randrange(1, 4)))
         return None
 
     def node(depth):
