@@ -18,6 +18,7 @@
  */
 #include "../io/sink.h"
 #include "vm.h"
+#include "nodemap.h"
 #include "../numpy/numpy.h"
 #include "../value/bigint.h"
 #include "../value/doc.h"
@@ -65,17 +66,11 @@ typedef struct task {
     size_t i;
 } task;
 
-/* Open-addressed map from a node (by address, or for the by-value map by its value) to
- * a memo index: one array of entries, so a probe touches one cache line. */
-typedef struct memo_ent {
-    const jlp_val *key;     /* NULL: empty slot */
-    uint64_t idx;
-} memo_ent;
-
-typedef struct memo_map {
-    memo_ent *e;
-    size_t cap, n;
-} memo_map;
+/* Open-addressed maps from a node to a memo index: by address (nodemap.h), or for the
+ * by-value map by its value (linear probing on a hash of the value). One array of
+ * entries, so a probe touches one cache line. */
+typedef jlp__nodemap_ent memo_ent;
+typedef jlp__nodemap memo_map;
 
 typedef struct writer {
     jlp__sink *sink;
@@ -153,6 +148,15 @@ static inline void out(writer *w, const void *p, size_t n) {
 
 static void out_byte(writer *w, uint8_t b) { out(w, &b, 1); }
 
+/* Room for n bytes at the end of the open frame, or NULL (then out() writes them). An
+ * opcode and its argument stored straight there, rather than built in a little array and
+ * copied, are not read back from the stack: a copy's wide load over the narrow stores
+ * that built it cannot be forwarded from them, and stalls until they are written. */
+static inline uint8_t *frame_room(writer *w, size_t n) {
+    jlp__buf *f = &w->frame;
+    return JLP_LIKELY(w->framing && f->len && f->cap - f->len >= n) ? (uint8_t *)f->data + f->len : NULL;
+}
+
 static void commit_frame(writer *w, bool force) {
     if (!w->framing || !w->frame.len) return;
     size_t len = w->frame.len - FRAME_HDR;
@@ -190,9 +194,8 @@ static void out_u64(uint8_t *p, uint64_t v) {
 
 /* ---- memo ------------------------------------------------------------------------- */
 
-static size_t hash_ptr(const void *p, size_t cap) {
-    return (size_t)(((uintptr_t)p >> 4) * 0x9E3779B97F4A7C15ull >> 17) & (cap - 1);
-}
+/* nodemap.h: a node's home slot is its address in units of a node */
+_Static_assert(sizeof(jlp_val) >= JLP__NODE_UNIT, "two nodes never share a slot unit");
 
 static uint64_t hash_str(const jlp_val *s) {
     uint64_t h = 1469598103934665603ull ^ s->type;
@@ -218,16 +221,21 @@ static bool map_resize(writer *w, memo_map *m, size_t cap) {
     }
     memset(e, 0, cap * sizeof *e);
     bool values = m == &w->interned;
-    for (size_t i = 0; i < m->cap; i++) {
-        const jlp_val *k = m->e[i].key;
-        if (!k) continue;
-        size_t j = values ? (size_t)(value_hash(k) * 0x9E3779B97F4A7C15ull >> 17) & (cap - 1) : hash_ptr(k, cap);
-        while (e[j].key) j = (j + 1) & (cap - 1);
-        e[j] = m->e[i];
+    memo_map to = jlp__nodemap_empty(e, cap);
+    if (values) {
+        for (size_t i = 0; i < m->cap; i++) {
+            const jlp_val *k = m->e[i].key;
+            if (!k) continue;
+            size_t j = (size_t)(value_hash(k) * 0x9E3779B97F4A7C15ull >> 17) & (cap - 1);
+            while (e[j].key) j = (j + 1) & (cap - 1);
+            e[j] = m->e[i];
+        }
+        to.n = m->n;
+    } else {
+        jlp__nodemap_rehash(m, &to);
     }
     jlp__free(w->alc, m->e, m->cap * sizeof *m->e);
-    m->e = e;
-    m->cap = cap;
+    *m = to;
     if (m == &w->memo) w->memo_gen++;
     return true;
 }
@@ -241,8 +249,8 @@ static bool memoized_kind(const jlp_val *x) {
 /* See run(): the memo sized for a big root container of memoized items. The distinct
  * memoized nodes of a sample of its items, containers followed a few levels down
  * (records and rows memoize their strs and inner containers too, and a table sized for
- * the items alone was rehashed twice more, each time every entry at a random place of
- * a table larger than the caches), stand for all of them: nodes the sampled items
+ * the items alone was rehashed twice more, each time every entry moved into a table
+ * larger than the caches), stand for all of them: nodes the sampled items
  * share (the keys of records) count once. Only the size of the table depends on it. */
 #define PRESIZE_SAMPLE 64
 #define PRESIZE_WALK 64     /* nodes looked at per sampled item */
@@ -290,19 +298,18 @@ static void map_free(writer *w, memo_map *m) { jlp__free(w->alc, m->e, m->cap * 
 static bool memo_find(const writer *w, const jlp_val *v, uint64_t *idx) {
     const memo_map *m = &w->memo;
     if (!m->cap) return false;
-    for (size_t i = hash_ptr(v, m->cap);; i = (i + 1) & (m->cap - 1)) {
-        if (!m->e[i].key) return false;
-        if (m->e[i].key == v) { *idx = m->e[i].idx; return true; }
-    }
+    size_t i = jlp__nodemap_slot(m, v, NULL);
+    if (!m->e[i].key) return false;
+    *idx = m->e[i].idx;
+    return true;
 }
 
 /* memo_find that leaves the slot a miss ended on as save()'s hint, for memoize(). */
 static bool memo_find_hint(writer *w, const jlp_val *v, uint64_t *idx) {
     if (!map_grow(w, &w->memo)) return false;
     memo_map *m = &w->memo;
-    size_t i = hash_ptr(v, m->cap);
-    for (; m->e[i].key; i = (i + 1) & (m->cap - 1))
-        if (m->e[i].key == v) { *idx = m->e[i].idx; return true; }
+    size_t i = jlp__nodemap_slot(m, v, NULL);
+    if (m->e[i].key) { *idx = m->e[i].idx; return true; }
     w->hint_v = v;
     w->hint_slot = i;
     w->hint_gen = w->memo_gen;
@@ -394,6 +401,19 @@ static void put_memo_op(writer *w, uint64_t idx) {
 }
 
 static void put_get(writer *w, uint64_t idx) {
+    uint8_t *o = frame_room(w, 5);
+    if (o) {   /* framed: protocol >= 4 */
+        if (idx < 256) {
+            o[0] = JLP_OP_BINGET;
+            o[1] = (uint8_t)idx;
+            w->frame.len += 2;
+        } else {
+            o[0] = JLP_OP_LONG_BINGET;
+            out_u32(o + 1, (uint32_t)idx);
+            w->frame.len += 5;
+        }
+        return;
+    }
     if (w->proto >= 1) {
         if (idx < 256) {
             uint8_t b[2] = {JLP_OP_BINGET, (uint8_t)idx};
@@ -426,8 +446,7 @@ static void memoize(writer *w, const jlp_val *v) {
         i = w->hint_slot;   /* save() probed for v and nothing changed the map since */
     } else {
         if (!map_grow(w, &w->memo)) return;
-        i = hash_ptr(v, w->memo.cap);
-        while (w->memo.e[i].key) i = (i + 1) & (w->memo.cap - 1);
+        i = jlp__nodemap_slot(&w->memo, v, NULL);
     }
     w->hint_v = NULL;
     w->memo.e[i].key = v;
@@ -481,13 +500,11 @@ static void check_open(writer *w, const jlp_val *v) {
         w->open_epoch = w->epoch;
     }
     if (!map_grow(w, m)) return;
-    size_t i = hash_ptr(v, m->cap);
-    for (; m->e[i].key; i = (i + 1) & (m->cap - 1)) {
-        if (m->e[i].key == v) {
-            fail(w, JLP_E_CYCLE, "a value reaches itself through tuples, frozensets, sets (below protocol 4) "
-                                 "or reduce arguments only: pickle cannot write it");
-            return;
-        }
+    size_t i = jlp__nodemap_slot(m, v, NULL);
+    if (m->e[i].key) {
+        fail(w, JLP_E_CYCLE, "a value reaches itself through tuples, frozensets, sets (below protocol 4) "
+                             "or reduce arguments only: pickle cannot write it");
+        return;
     }
     m->e[i].key = v;
     m->e[i].idx = 0;
@@ -522,9 +539,10 @@ static void push_save(writer *w, const jlp_val *v) {
         nomem(w);
         return;
     }
-    /* its memo slot, into the cache while the tasks above it run (rows of rows: a row's
-     * list, tuple and strs are each a probe into a table larger than the caches) */
-    if (w->memo.cap && !is_plain(v)) jlp__prefetch(&w->memo.e[hash_ptr(v, w->memo.cap)]);
+    /* its memo slot, into the cache while the tasks above it run (the slots of nodes
+     * allocated together are neighbours (nodemap.h), but the table outgrows the caches
+     * and the prefetcher does not always follow: still a little faster, measured) */
+    if (w->memo.cap && !is_plain(v)) jlp__prefetch(&w->memo.e[jlp__nodemap_home(&w->memo, v)]);
     push(w, T_SAVE, v, 0);
 }
 
@@ -541,22 +559,64 @@ static void push_op(writer *w, uint8_t op) { push_bytes(w, &op, 1); }
 
 /* ---- scalars ---------------------------------------------------------------------- */
 
+/* BININT1, BININT2 or BININT of x at o (room for 5 bytes): @return past it, or NULL when
+ * x needs more than 32 bits. */
+static inline uint8_t *put_binint(uint8_t *o, int64_t x) {
+    if (x >= 0 && x <= 0xff) {
+        o[0] = JLP_OP_BININT1;
+        o[1] = (uint8_t)x;
+        return o + 2;
+    }
+    if (x >= 0 && x <= 0xffff) {
+        o[0] = JLP_OP_BININT2;
+        o[1] = (uint8_t)x;
+        o[2] = (uint8_t)(x >> 8);
+        return o + 3;
+    }
+    if (x >= INT32_MIN && x <= INT32_MAX) {
+        o[0] = JLP_OP_BININT;
+        out_u32(o + 1, (uint32_t)(int32_t)x);
+        return o + 5;
+    }
+    return NULL;
+}
+
+/* LONG1 of x at o with the minimal two's complement bytes (room for 10 bytes; all 8 are
+ * stored, the length byte counts those that belong): @return past it. */
+static inline uint8_t *put_long1(uint8_t *o, int64_t x) {
+    uint8_t le[8];
+    for (int k = 0; k < 8; k++) le[k] = (uint8_t)((uint64_t)x >> (8 * k));
+    size_t n = jlp__bigint_minlen(le, 8);
+    o[0] = JLP_OP_LONG1;
+    o[1] = (uint8_t)n;
+    memcpy(o + 2, le, 8);
+    return o + 2 + n;
+}
+
+/* BINFLOAT of d at o (room for 9 bytes): @return past it. */
+static inline uint8_t *put_binfloat(uint8_t *o, double d) {
+    uint64_t bits;
+    memcpy(&bits, &d, 8);
+    o[0] = JLP_OP_BINFLOAT;
+    jlp__put_be64(o + 1, bits);
+    return o + 9;
+}
+
 static void save_int64(writer *w, int64_t x) {
     uint8_t b[16];
+    uint8_t *o = w->proto >= 2 ? frame_room(w, 10) : NULL;   /* framed: protocol >= 4 */
+    if (o) {
+        uint8_t *past = put_binint(o, x);
+        w->frame.len += (size_t)((past ? past : put_long1(o, x)) - o);
+        return;
+    }
     if (w->proto >= 1) {
         if (x >= 0 && x <= 0xff) { b[0] = JLP_OP_BININT1; b[1] = (uint8_t)x; out(w, b, 2); return; }
         if (x >= 0 && x <= 0xffff) { b[0] = JLP_OP_BININT2; b[1] = (uint8_t)x; b[2] = (uint8_t)(x >> 8); out(w, b, 3); return; }
         if (x >= INT32_MIN && x <= INT32_MAX) { b[0] = JLP_OP_BININT; out_u32(b + 1, (uint32_t)(int32_t)x); out(w, b, 5); return; }
     }
     if (w->proto >= 2) {
-        /* LONG1 with the minimal two's complement bytes */
-        uint8_t le[8];
-        for (int k = 0; k < 8; k++) le[k] = (uint8_t)((uint64_t)x >> (8 * k));
-        size_t n = jlp__bigint_minlen(le, 8);
-        b[0] = JLP_OP_LONG1;
-        b[1] = (uint8_t)n;
-        memcpy(b + 2, le, n);
-        out(w, b, 2 + n);
+        out(w, b, (size_t)(put_long1(b, x) - b));
         return;
     }
     char t[32];
@@ -602,11 +662,13 @@ static void save_bigint(writer *w, const jlp_val *v) {
 
 static void save_float(writer *w, double d) {
     if (w->proto >= 1) {
-        uint8_t b[9] = {JLP_OP_BINFLOAT};
-        uint64_t bits;
-        memcpy(&bits, &d, 8);
-        jlp__put_be64(b + 1, bits);
-        out(w, b, 9);
+        uint8_t *o = frame_room(w, 9);
+        if (o) {
+            w->frame.len += (size_t)(put_binfloat(o, d) - o);
+            return;
+        }
+        uint8_t b[9];
+        out(w, b, (size_t)(put_binfloat(b, d) - b));
         return;
     }
     char t[48] = "F";
@@ -792,6 +854,9 @@ static void push_reduce(writer *w, const jlp_val *v, const jlp_val *callable, co
 
 /* ---- containers ------------------------------------------------------------------- */
 
+static size_t save_numbers(writer *w, jlp_val *const *items, size_t j, size_t end);
+static void finish_tuple(writer *w, const jlp_val *t);
+
 static void save_tuple(writer *w, const jlp_val *t) {
     size_t n = t->u.seq.n;
     if (!n) {
@@ -802,8 +867,18 @@ static void save_tuple(writer *w, const jlp_val *t) {
         }
         return;
     }
+    size_t j = 0;
+    if (n <= 3 && w->proto >= 2 && w->framing) {
+        /* TUPLE1-3 of numbers (pairs, points): the elements straight into the frame, as
+         * a batch writes them; a tuple of plain values cannot have reached itself */
+        j = save_numbers(w, t->u.seq.v, 0, n);
+        if (j == n) {
+            finish_tuple(w, t);
+            return;
+        }
+    }
     push(w, T_TUPLE_END, t, 0);
-    for (size_t i = n; i-- > 0;) push_save(w, t->u.seq.v[i]);
+    for (size_t i = n; i-- > j;) push_save(w, t->u.seq.v[i]);
     if (!(n <= 3 && w->proto >= 2)) out_byte(w, JLP_OP_MARK);
 }
 
@@ -832,7 +907,7 @@ static bool is_plain(const jlp_val *v) {
 }
 
 /* A run of numbers, None and bools in a framed pickle (protocol >= 4), written straight
- * into the frame with what save() writes for each (BININT1/BININT2/BININT, BINFLOAT,
+ * into the frame with what save() writes for each (BININT1/BININT2/BININT/LONG1, BINFLOAT,
  * NONE, NEWTRUE/NEWFALSE), and the frame committed between items where save() would
  * commit it, as CPython's batch_list with save_long does. @return the index of the first
  * item it left to save(). */
@@ -855,29 +930,10 @@ static size_t save_numbers(writer *w, jlp_val *const *items, size_t j, size_t en
         }
         if ((size_t)((uint8_t *)f->data + f->cap - o) < 16) break;
         if (x->type == JLP_INT) {
-            int64_t iv = x->u.i;
-            if (iv >= 0 && iv <= 0xff) {
-                o[0] = JLP_OP_BININT1;
-                o[1] = (uint8_t)iv;
-                o += 2;
-            } else if (iv >= 0 && iv <= 0xffff) {
-                o[0] = JLP_OP_BININT2;
-                o[1] = (uint8_t)iv;
-                o[2] = (uint8_t)(iv >> 8);
-                o += 3;
-            } else if (iv >= INT32_MIN && iv <= INT32_MAX) {
-                o[0] = JLP_OP_BININT;
-                out_u32(o + 1, (uint32_t)(int32_t)iv);
-                o += 5;
-            } else {
-                break;
-            }
+            uint8_t *past = put_binint(o, x->u.i);
+            o = past ? past : put_long1(o, x->u.i);
         } else if (x->type == JLP_FLOAT) {
-            uint64_t bits;
-            memcpy(&bits, &x->u.f, 8);
-            o[0] = JLP_OP_BINFLOAT;
-            jlp__put_be64(o + 1, bits);
-            o += 9;
+            o = put_binfloat(o, x->u.f);
         } else if (x->type == JLP_NONE) {
             *o++ = JLP_OP_NONE;
         } else if (x->type == JLP_BOOL) {
@@ -924,23 +980,28 @@ static void batch(writer *w, task_kind k, const jlp_val *v, size_t i) {
     size_t slots = pairs ? 2 * n : n, first = pairs ? 2 * i : i;
     jlp_val *const *items = v->u.seq.v;
     out_byte(w, JLP_OP_MARK);
-    size_t j = first;
-    if (w->framing && w->proto >= 2) j = save_numbers(w, items, j, first + slots);
-    for (; j < first + slots && !w->code; j++) {
+    size_t j = first, end = first + slots;
+    bool numbers = w->framing && w->proto >= 2;
+    while (j < end && !w->code) {
+        /* runs of numbers straight into the frame, also between the strs (a dict of
+         * str -> float alternates them) */
+        if (numbers && (j = save_numbers(w, items, j, end)) == end) break;
         const jlp_val *x = items[j];
         if (!is_plain(x) && x->type != JLP_STR) break;
-        /* Each str's memo probe lands at a random place of a table that outgrows the
-         * caches (a million strs: 32 MiB): ask for the slot of an item a few places
-         * ahead now, so that its probe finds it in the cache. */
-        if (j + MEMO_AHEAD < first + slots && w->memo.cap) jlp__prefetch(&w->memo.e[hash_ptr(items[j + MEMO_AHEAD], w->memo.cap)]);
+        /* Each str's memo probe is a load from a table that outgrows the caches (a
+         * million strs: 32 MiB): ask for the slot of an item a few places ahead now,
+         * so that its probe finds it in the cache. */
+        if (x->type == JLP_STR && j + MEMO_AHEAD < end && w->memo.cap)
+            jlp__prefetch(&w->memo.e[jlp__nodemap_home(&w->memo, items[j + MEMO_AHEAD])]);
         save(w, x);
+        j++;
     }
-    if (j == first + slots) {
+    if (j == end) {
         out_byte(w, end_op);
         return;
     }
     push_op(w, end_op);
-    for (size_t r = first + slots; r-- > j;) push_save(w, items[r]);
+    for (size_t r = end; r-- > j;) push_save(w, items[r]);
 }
 
 /* A temporary list of the items of a set (protocols < 4 write set(list)). */
@@ -1508,7 +1569,7 @@ static jlp_code run(writer *w, const jlp_val *root) {
         task t = w->tasks[--w->nt];
         /* the value saved a few tasks from now: its memo slot, into the cache (batch()) */
         if (w->nt >= MEMO_AHEAD && w->memo.cap && w->tasks[w->nt - MEMO_AHEAD].kind == T_SAVE)
-            jlp__prefetch(&w->memo.e[hash_ptr(w->tasks[w->nt - MEMO_AHEAD].v, w->memo.cap)]);
+            jlp__prefetch(&w->memo.e[jlp__nodemap_home(&w->memo, w->tasks[w->nt - MEMO_AHEAD].v)]);
         switch ((task_kind)t.kind) {
         case T_SAVE: save(w, t.v); break;
         case T_BYTES: out(w, t.lit, t.n); break;

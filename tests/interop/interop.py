@@ -395,6 +395,79 @@ def check_golden(bindir, work):
     end_section()
 
 
+def shared_graph(seed):
+    """A random value graph in which about a third of the references go to a value made
+    before (lists, tuples, dicts, frozensets, strs, bytes, floats, big ints shared across
+    the graph; tuples of numbers, None and bools among them) and some lists reach back to
+    the root's items (cycles)."""
+    import random
+    rng = random.Random(seed)
+    pool = []
+
+    def leaf():
+        k = rng.randrange(8)
+        if k == 0:
+            return f"s{rng.randrange(10**6)}"
+        if k == 1:
+            return rng.random()
+        if k == 2:
+            return rng.randrange(-10**12, 10**12)
+        if k == 3:
+            return bytes(rng.randrange(256) for _ in range(rng.randrange(5)))
+        if k == 4:
+            return (f"t{rng.randrange(100)}", rng.random())
+        if k == 5:
+            return (rng.randrange(-2**40, 2**40), rng.randrange(300))
+        if k == 6:
+            return tuple(rng.choice((rng.random(), rng.randrange(-2**63, 2**63), None, True))
+                         for _ in range(rng.randrange(1, 4)))
+        return None
+
+    def node(depth):
+        if pool and rng.random() < 0.3:
+            return rng.choice(pool)
+        if depth > 3 or rng.random() < 0.4:
+            x = leaf()
+        else:
+            k = rng.randrange(4)
+            if k == 0:
+                x = [node(depth + 1) for _ in range(rng.randrange(6))]
+            elif k == 1:
+                x = tuple(node(depth + 1) for _ in range(rng.randrange(6)))
+            elif k == 2:
+                x = {f"k{rng.randrange(50)}": node(depth + 1) for _ in range(rng.randrange(6))}
+            else:
+                x = frozenset(f"f{rng.randrange(1000)}" for _ in range(rng.randrange(4)))
+        pool.append(x)
+        return x
+
+    root = [node(0) for _ in range((100, 3000, 20000, 60000)[seed % 4])]
+    for _ in range(50):
+        x = rng.choice(pool)
+        if isinstance(x, list):
+            x.append(rng.choice(root))
+    return root
+
+
+def check_shared_graphs(bindir, work):
+    """The writer's memo (pickle/nodemap.h) at scale: random graphs with shared values and
+    cycles, up to about 300,000 memoized values (tables grown from 256 slots, or sized at
+    the start for the big ones, spanning several windows of the address space), each
+    loaded and dumped again at protocol 4 must give pickle.dumps' bytes exactly."""
+    section("shared graphs: C load -> dump at protocol 4 == pickle.dumps, byte for byte")
+    lines = []
+    for seed in range(1, 13):
+        path = os.path.join(work, f"shared_{seed}.pickle")
+        with open(path, "wb") as fh:
+            fh.write(pickle.dumps(shared_graph(seed), protocol=4))
+        lines.append(f"{path}\t4\t1")
+    lst = os.path.join(work, "shared.list")
+    with open(lst, "w") as fh:
+        fh.write("\n".join(lines) + "\n")
+    run_c([os.path.join(bindir, "c_roundtrip"), "json", lst], "c_roundtrip json (shared graphs)")
+    end_section()
+
+
 # ---- 4. the examples ----------------------------------------------------------------------
 
 REG_X = [[0, 1], [1, 3], [2, 2], [3, 5], [4, 4], [5, 7], [6, 5], [7, 8]]
@@ -563,14 +636,14 @@ def main():
     ap.add_argument("--bin", required=True)
     ap.add_argument("--work", required=True)
     ap.add_argument("-v", action="store_true")
-    ap.add_argument("--only", default="writer,roundtrip,golden,examples")
+    ap.add_argument("--only", default="writer,roundtrip,golden,shared,examples")
     args = ap.parse_args()
     VERBOSE = args.v
     print(f"# python {sys.version.split()[0]}, joblib {joblib.__version__}, numpy {np.__version__}, "
           f"scikit-learn {sklearn.__version__}, zstd {'yes' if ZSTD else 'no'}")
     only = args.only.split(",")
     for name, fn in (("writer", check_writer), ("roundtrip", check_python_roundtrip), ("golden", check_golden),
-                     ("examples", check_examples)):
+                     ("shared", check_shared_graphs), ("examples", check_examples)):
         if name in only:
             try:
                 fn(args.bin, args.work)

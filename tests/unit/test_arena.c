@@ -3,7 +3,8 @@
  * allocator: 16-byte alignment and no overlap, chunks that grow, large requests in a
  * chunk of their own that leave the head's free space alone, the limit (never passed,
  * reported), in-place extension, growing blocks kept or dropped, size overflow, and
- * release returning every byte with the size it was allocated with.
+ * release returning every byte with the size it was allocated with. The byte buffer's
+ * growth, and jlp_dump_mem's output reused from dump to dump.
  */
 #include "harness.h"
 
@@ -310,4 +311,55 @@ TEST(default_alc_large_blocks_share_slabs) {
     CHECK(jlp__arena_block_new(&a, 3 << 20, &hit) == NULL);
     CHECK(hit);
     jlp__arena_release(&a);
+}
+
+/* A byte buffer doubles up to 8 MiB and then grows by half: 8, 12, 18, 27 MiB, so an
+ * output of 16 to 27 MB stays below glibc's largest mmap threshold (32 MiB). */
+TEST(buffer_grows_by_half_past_8_mib) {
+    setup();
+    jlp__buf b;
+    jlp__buf_init(&b, &alc);
+    static char piece[65536];
+    size_t caps[64], ncaps = 0, last = 0;
+    for (size_t k = 0; b.len < 20000000; k++) {
+        memset(piece, (int)(k & 0x7f), sizeof piece);
+        jlp__buf_put(&b, piece, sizeof piece);
+        if (b.cap != last && ncaps < 64) caps[ncaps++] = last = b.cap;
+    }
+    CHECK(!b.failed);
+    CHECK_INT(b.cap, (size_t)27 << 20);
+    CHECK(ncaps >= 4);
+    CHECK_INT(caps[ncaps - 4], (size_t)8 << 20);
+    CHECK_INT(caps[ncaps - 3], (size_t)12 << 20);
+    CHECK_INT(caps[ncaps - 2], (size_t)18 << 20);
+    CHECK_INT(b.data[0], 0);
+    CHECK_INT(b.data[b.len - 1], (int)(((b.len / sizeof piece) - 1) & 0x7f));
+    jlp__buf_release(&b);
+    CHECK_INT(ctr.live, 0);
+}
+
+/* jlp_dump_mem's output of 20 MB, freed with free(), comes back from the heap for the
+ * next dump rather than as a fresh mapping to fault in (5,000 faults when it did). */
+TEST(dump_mem_output_reused_between_dumps) {
+    jlp_doc *doc = jlp_doc_new(NULL);
+    CHECK(doc != NULL);
+    if (!doc) return;
+    jlp_val *list = jlp_new_list(doc);
+    static char text[1000];
+    for (int i = 0; i < 20000; i++) {
+        snprintf(text, sizeof text, "%0999d", i);
+        CHECK_INT(jlp_list_append(doc, list, jlp_new_strz(doc, text)), JLP_OK);
+    }
+    long faults[3] = {0};
+    size_t len = 0;
+    for (int round = 0; round < 3; round++) {
+        void *out = NULL;
+        long before = minor_faults();
+        CHECK_INT(jlp_dump_mem(list, NULL, &out, &len, NULL), JLP_OK);
+        faults[round] = minor_faults() - before;
+        free(out);
+    }
+    CHECK(len > 20000000);
+    if (faults_are_ours()) CHECK(faults[2] < 500);   /* 4,900 pages */
+    jlp_doc_free(doc);
 }
