@@ -1100,6 +1100,39 @@ def _():
     return pk.proto(3) + call + pk.POP + pk.system(CMD) + pk.STOP
 
 
+def np_array_body(a):
+    """A numpy array as numpy pickles it (protocol 2, no memo), without PROTO and STOP."""
+    import pickle
+    import pickletools
+    b = pickletools.optimize(pickle.dumps(a, protocol=2))
+    return b[2:-1]
+
+
+@attack("memmap_star_array_then_system.pkl", "dangerous", "invalid-tail",
+        "numpy.memmap(*array([b'/tmp/x'])): pickle.py passes an array's items as *args, "
+        "so memmap opens the file the array names; then os.system", expect=["pickle-py", "joblib"])
+def _():
+    call = pk.glob("numpy", "memmap") + np_array_body(np.array([MARKER.encode()])) + pk.REDUCE
+    return pk.proto(2) + call + pk.POP + pk.system(CMD) + pk.STOP
+
+
+@attack("ufunc_reconstruct_star_array.pkl", "dangerous", "invalid-tail",
+        "numpy.core._ufunc_reconstruct(*array(['os', 'system'])) imports os.system from the "
+        "strs of an array passed as *args, and the result is called", expect=["pickle-py", "joblib"])
+def _():
+    fn = pk.glob("numpy.core", "_ufunc_reconstruct") + np_array_body(np.array(["os", "system"])) + pk.REDUCE
+    return pk.proto(2) + fn + pk.tup(pk.uni(CMD)) + pk.REDUCE + pk.STOP
+
+
+@attack("newobj_star_object_array.pkl", "dangerous", "invalid-tail",
+        "copyreg.__newobj__(*array([numpy.memmap], dtype=object)): the class built is an "
+        "object array's element", expect=["pickle-py", "joblib"])
+def _():
+    body = np_array_body(np.array([0], dtype=object)).replace(b"]K\x00a", b"]cnumpy\nmemmap\na")
+    call = pk.glob("copyreg", "__newobj__") + body + pk.REDUCE
+    return pk.proto(2) + call + pk.POP + pk.system(CMD) + pk.STOP
+
+
 @attack("inst_without_mark_resolves.pkl", "dangerous", "invalid-tail",
         "INST subprocess.Popen with no MARK: pickle.py imports and resolves the class before it "
         "fails (the C unpickler fails first)")

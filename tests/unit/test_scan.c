@@ -650,6 +650,95 @@ TEST(star_args_of_any_iterable) {
     }
 }
 
+/* Issue class 1/2: pickle.py's `func(*args)` takes a numpy array as the tuple of
+ * arr[0], arr[1]... (numpy scalars, bytes and str for S and U items, an object array's
+ * elements, rows of a 2-d array), so judged names get those items as arguments:
+ * numpy.memmap(*array([b'/tmp/x'])), copyreg.__newobj__(*array([numpy.memmap],
+ * dtype=object)), numpy.core._ufunc_reconstruct(*array(['os', 'system'])) (imports
+ * os.system), memmap(*2-d array in F order). The joblib and pickle-py readings call them
+ * (dangerous) and read on to os.system; the pickle reading stops as _pickle.c does, and a
+ * 0-d array stops every reading (numpy: iteration over a 0-d array), as in Python.
+ * Failed before: every reading stopped at the call with BAD_TYPE (pydiff 2005-00978). */
+TEST(star_args_of_an_array) {
+#define CALL(name, lit, judged, why) {lit, sizeof(lit) - 1, name, judged, why}
+    static const struct {
+        const char *call;
+        size_t len;
+        const char *name, *judged, *why; /* the call's "module name" and reason */
+    } cases[] = {
+        CALL("memmap_S",
+            "cnumpy\012memmap\012cnumpy.core.multiarray\012_reconstruct\012cnumpy\012ndarray\012K"
+            "\000\205c_codecs\012encode\012q\000X\001\000\000\000bX\006\000\000\000latin1q\001"
+            "\206R\207R(K\001K\001\205cnumpy\012dtype\012X\002\000\000\000S6\211\210\207R(K\003X"
+            "\001\000\000\000|NNNK\006K\001K\000tb\211h\000X\006\000\000\000/tmp/xh\001\206RtbR",
+            "numpy memmap", "opens, creates or overwrites"),
+        CALL("newobj_O",
+            "ccopyreg\012__newobj__\012cnumpy.core.multiarray\012_reconstruct\012cnumpy\012ndarra"
+            "y\012K\000\205c_codecs\012encode\012X\001\000\000\000bX\006\000\000\000latin1\206R"
+            "\207R(K\001K\001\205cnumpy\012dtype\012X\002\000\000\000O8\211\210\207R(K\003X\001"
+            "\000\000\000|NNNJ\377\377\377\377J\377\377\377\377K\077tb\211]cnumpy\012memmap\012at"
+            "bR",
+            "copyreg __newobj__", "builds numpy.memmap"),
+        CALL("ufunc_U",
+            "cnumpy.core\012_ufunc_reconstruct\012cnumpy.core.multiarray\012_reconstruct\012cnump"
+            "y\012ndarray\012K\000\205c_codecs\012encode\012q\000X\001\000\000\000bX\006\000\000"
+            "\000latin1q\001\206R\207R(K\001K\002\205cnumpy\012dtype\012X\002\000\000\000U6\211"
+            "\210\207R(K\003X\001\000\000\000<NNNK\030K\004K\010tb\211h\000X0\000\000\000o\000"
+            "\000\000s\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000"
+            "\000s\000\000\000y\000\000\000s\000\000\000t\000\000\000e\000\000\000m\000\000\000h"
+            "\001\206RtbR",
+            "numpy.core _ufunc_reconstruct", "imports and returns os.system"),
+        CALL("memmap_2d",
+            "cnumpy\012memmap\012cnumpy.core.multiarray\012_reconstruct\012cnumpy\012ndarray\012K"
+            "\000\205c_codecs\012encode\012q\000X\001\000\000\000bX\006\000\000\000latin1q\001"
+            "\206R\207R(K\001K\001K\001\206cnumpy\012dtype\012X\002\000\000\000S6\211\210\207R(K"
+            "\003X\001\000\000\000|NNNK\006K\001K\000tb\211h\000X\006\000\000\000/tmp/xh\001\206R"
+            "tbR",
+            "numpy memmap", "opens, creates or overwrites"),
+    };
+#undef CALL
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char p[512];
+        memcpy(p, "\x80\x02", 2);
+        memcpy(p + 2, cases[i].call, cases[i].len);
+        size_t k = 2 + cases[i].len;
+        uint64_t call_at = k - 1;
+        memcpy(p + k, "0cos\nsystem\nX\x01\x00\x00\x00x\x85R.", 21);
+        k += 21;
+        char mod[64];
+        snprintf(mod, sizeof mod, "%s", cases[i].judged);
+        char *name = strchr(mod, ' ');
+        *name++ = 0;
+        jlp_scan_report *r = scan_bytes(p, k, NULL);
+        CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_DANGEROUS);
+        for (int rd = 0; rd < 2; rd++) {
+            jlp_reading reading = rd ? JLP_READING_PICKLE_PY : JLP_READING_JOBLIB;
+            CHECK_FINDING(r, reading, "call", mod, name, JLP_VERDICT_DANGEROUS, call_at);
+            const jlp_finding *f = find(r, reading, "call", mod, name);
+            if (f && !strstr(f->reason, cases[i].why)) TH_FAIL("%s: reason %s", cases[i].name, f->reason);
+            CHECK_FINDING(r, reading, "call", "os", "system", JLP_VERDICT_DANGEROUS, k - 2);
+        }
+        CHECK(find(r, JLP_READING_PICKLE, "call", "os", "system") == NULL);
+        jlp_report_free(r);
+        jlp_error e;
+        CHECK(jlp_load_mem(p, k, NULL, NULL, &e) == NULL);
+        CHECK_ERR(e, JLP_E_BAD_TYPE, call_at);
+    }
+    /* memmap(*array(b'/tmp/x')): a 0-d array is no iterable; nothing after it runs */
+    static const char zero_d[] = "\x80\x02"
+            "cnumpy\012memmap\012cnumpy.core.multiarray\012_reconstruct\012cnumpy\012ndarray\012K"
+            "\000\205c_codecs\012encode\012q\000X\001\000\000\000bX\006\000\000\000latin1q\001"
+            "\206R\207R(K\001)cnumpy\012dtype\012X\002\000\000\000S6\211\210\207R(K\003X\001\000"
+            "\000\000|NNNK\006K\001K\000tb\211h\000X\006\000\000\000/tmp/xh\001\206RtbR"
+            "0cos\nsystem\nX\x01\x00\x00\x00x\x85R.";
+    jlp_scan_report *r = scan_bytes(zero_d, sizeof zero_d - 1, NULL);
+    CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_SUSPICIOUS);
+    CHECK(jlp_report_error(r) && jlp_report_error(r)->code == JLP_E_BAD_TYPE);
+    CHECK(find(r, JLP_READING_JOBLIB, "call", "numpy", "memmap") == NULL);
+    CHECK(find(r, JLP_READING_JOBLIB, "global", "os", "system") == NULL);
+    jlp_report_free(r);
+}
+
 /* Issue class 1/5 (SD-8): pickle.py's INST imports its class before it looks for the
  * MARK (_pickle.c looks first): without a MARK the name is resolved in the joblib and
  * pickle-py readings, then the load fails. Failed before: no finding, verdict invalid. */
