@@ -1053,6 +1053,13 @@ for _name, _dtype, _note in [
          "numpy.dtype(collections.OrderedDict) (any class is numpy's object dtype)"),
         ("scalar_type", pk.call(pk.glob("numpy", "dtype"), pk.glob("numpy", "object_")),
          "numpy.dtype(numpy.object_)"),
+        ("dict", pk.call(pk.glob("numpy", "dtype"), pk.py_value({"names": ["a"], "formats": ["O"]})),
+         "numpy.dtype({'names': ['a'], 'formats': ['O']}) (a dict of fields, one of objects)"),
+        ("field_dict", pk.call(pk.glob("numpy", "dtype"), pk.py_value({"b": ("<i8", 8), "a": ("O", 0)})),
+         "numpy.dtype({'b': ('<i8', 8), 'a': ('O', 0)}) (the field dict form: sorted by offset, "
+         "an object field first)"),
+        ("list_aligned", pk.call(pk.glob("numpy", "dtype"), pk.py_value([("", "u1"), ("b", "O")]), pk.NEWTRUE),
+         "numpy.dtype([('', 'u1'), ('b', 'O')], True) (an object field at its alignment)"),
 ]:
     attack("dtype_alias_%s_object_payload.joblib" % _name, "dangerous", "readings",
            "a wrapper whose dtype is %s: joblib reads its payload as a nested pickle that "
@@ -1062,8 +1069,8 @@ for _name, _dtype, _note in [
 
 
 @attack("dtype_dict_spec_then_system.pkl", "dangerous", "invalid-tail",
-        "numpy.dtype({'names': ['a'], 'formats': ['<f8']}) (a dict of fields, which the reader "
-        "does not model) before os.system", expect=["pickle", "pickle-py", "joblib"])
+        "numpy.dtype({'names': ['a'], 'formats': ['<f8']}) (a dict of fields, which numpy "
+        "reads as a structured dtype) before os.system", expect=["pickle", "pickle-py", "joblib"])
 def _():
     spec = pk.dct((pk.uni("names"), pk.EMPTY_LIST + pk.MARK + pk.uni("a") + pk.APPENDS),
                   (pk.uni("formats"), pk.EMPTY_LIST + pk.MARK + pk.uni("<f8") + pk.APPENDS))
