@@ -564,6 +564,53 @@ def _template_with(**fill):
     return di.parse_arg_template % dct
 
 
+def _scipy_state_pickle(state, protocol=2):
+    """scipy.stats.gamma pickled with the state `state` (as scipy < 1.6 pickled its
+    (ctor_param, random_state), or forged so)."""
+    import pickle
+    import scipy.stats
+    from scipy.stats import _distn_infrastructure as di
+    klasses = [di.rv_generic, di.rv_continuous, di.rv_discrete, di.rv_sample]
+    saved = [c.__dict__.get("__getstate__") for c in klasses]
+    for c in klasses:
+        c.__getstate__ = lambda self: state
+    try:
+        return pickle.dumps(scipy.stats.gamma, protocol=protocol)
+    finally:
+        for c, g in zip(klasses, saved):
+            if g is None:
+                del c.__getstate__
+            else:
+                c.__getstate__ = g
+
+
+@attack("scipy15_state_template_key.pkl", "dangerous", "state",
+        "a scipy < 1.6 state (ctor_param, random_state) whose ctor_param has two keys, "
+        "'_parse_arg_template' and code, and whose random state is a pair: scipy >= 1.6 puts "
+        "both into __dict__ (the template is the code) and execs it")
+def _():
+    return _scipy_state_pickle(({"_parse_arg_template": 0, PY.replace("'", '"') + "\n" + _template_with(): 0},
+                                ("numargs", 2)))
+
+
+@attack("scipy15_state_pairs.pkl", "dangerous", "state",
+        "a scipy < 1.6 state whose random state is the pair ('_parse_arg_template', code): "
+        "scipy >= 1.6 puts it into __dict__ and execs it")
+def _():
+    return _scipy_state_pickle(({"a": 0, "b": 0}, ("_parse_arg_template", PY.replace("'", '"') + "\n" +
+                                                   _template_with())))
+
+
+@attack("scipy_other_release_template.pkl", "dangerous", "state",
+        "a distribution of a class scipy 1.14 and later define (irwinhall_gen) whose "
+        "template runs code: a scipy that has the class execs it")
+def _():
+    code = _template_with(shape_arg_str="n=%s, " % PY.replace("'", '"'))
+    data = _forged_distribution(lambda st: st.update(_parse_arg_template=code))
+    assert data.count(b"reciprocal_gen") == 1
+    return data.replace(b"\nreciprocal_gen\n", b"\nirwinhall_gen\n")
+
+
 @attack("scipy_template_shape_default.pkl", "dangerous", "state",
         "scipy's own template with a shape 'name' that is a default value running code "
         "(def _parse_args(self, a=<code>, ...) evaluates it when the template is exec'd)",

@@ -1089,10 +1089,14 @@ static const char *const scipy_template =
 #define JLP_SCIPY_RV(m, n)
 #define JLP_SCIPY_TEMPLATE(t) t
 #define JLP_SCIPY_LOCSCALE(i, o)
+#define JLP_SCIPY_CTOR_PARAM(n)
+#define JLP_SCIPY_GETATTR(n)
 #include "../../libjlpickle/scan/rules_scipy_gen.h"
 #undef JLP_SCIPY_RV
 #undef JLP_SCIPY_TEMPLATE
 #undef JLP_SCIPY_LOCSCALE
+#undef JLP_SCIPY_CTOR_PARAM
+#undef JLP_SCIPY_GETATTR
     ;
 
 typedef struct {
@@ -1167,6 +1171,112 @@ static pbuf pair(const char *key, const char *value_ops, bool value_is_str) {
     if (value_is_str) pb_uni(&b, value_ops);
     else pb_lit(&b, value_ops);
     return b;
+}
+
+/* S-31 across scipy releases: a pickle is written by one scipy and loaded by another.
+ * Distribution classes of other releases than the installed one (irwinhall_gen from
+ * 1.14, frechet_r_gen of 1.5 only, levy_stable_gen in _continuous_distns up to 1.8)
+ * restored with scipy's template are safe, a forged template for them dangerous, and a
+ * class no release defines is not safe. The state scipy < 1.6 wrote, (ctor_param,
+ * random_state), is safe when ctor_param holds constructor parameters and the random
+ * state is numpy's (or None): scipy < 1.6 calls __init__ with them, scipy >= 1.6 fails
+ * to update __dict__ with it and calls __init__() (no template of the pickle's runs);
+ * with another key, or with pairs where the random state goes (scipy >= 1.6 puts them
+ * into __dict__ and execs the template they set), it is dangerous. getattr(dist,
+ * '_entropy') (rv_discrete's pickles hold vectorize(self._entropy)) is safe on a class of
+ * any release. Failed before: the other releases' classes were suspicious by name (a
+ * forged template for one only suspicious), the scipy 1.5 states dangerous. */
+TEST(scipy_distributions_of_other_releases) {
+    char *cont_n = fill_template("n, ", "loc=0, scale=1", "loc, scale");
+    char *cont_c = fill_template("c, ", "loc=0, scale=1", "loc, scale");
+    char *code = fill_template("n=__import__('os').system('id'), ", "loc=0, scale=1", "loc, scale");
+    pbuf st_n = rv_state("_parse_arg_template", cont_n, NULL), st_c = rv_state("_parse_arg_template", cont_c, NULL);
+    pbuf st_code = rv_state("_parse_arg_template", code, NULL);
+    /* (ctor_param, random_state) of scipy 1.5 */
+    static const char rs[] = "cnumpy.random._pickle\n__randomstate_ctor\nX\x07\x00\x00\x00MT19937\x85R";
+    pbuf old_ok = {0}, old_none = {0}, old_key = {0}, old_pairs = {0};
+    pbuf *olds[] = {&old_ok, &old_none, &old_key, &old_pairs};
+    for (int k = 0; k < 4; k++) {
+        pb_lit(olds[k], "}(");
+        pb_uni(olds[k], k == 2 ? "_parse_arg_template" : "momtype");
+        pb_lit(olds[k], "K\x01");
+        pb_uni(olds[k], k == 2 ? "import os; os.system('id')" : "shapes");
+        pb_lit(olds[k], k == 2 ? "K\x05" : "N");
+        pb_uni(olds[k], "name");
+        pb_uni(olds[k], "gamma");
+        pb_lit(olds[k], "u");
+        if (k == 0 || k == 2) pb_put(olds[k], rs, sizeof rs - 1);
+        else if (k == 1) pb_lit(olds[k], "N");
+        else {
+            pb_uni(olds[k], "_parse_arg_template");
+            pb_uni(olds[k], "import os; os.system('id')");
+            pb_lit(olds[k], "\x86");
+        }
+        pb_lit(olds[k], "\x86");
+    }
+    static const char irwin[] = "cscipy.stats._continuous_distns\nirwinhall_gen\n";
+    static const char frechet[] = "cscipy.stats._continuous_distns\nfrechet_r_gen\n";
+    static const char levy[] = "cscipy.stats._continuous_distns\nlevy_stable_gen\n";
+    static const char gamma[] = "cscipy.stats._continuous_distns\ngamma_gen\n";
+    static const char nosuch[] = "cscipy.stats._continuous_distns\nno_such_gen\n";
+    const struct {
+        const char *cls;
+        const pbuf *state;
+        jlp_verdict v;
+    } cases[] = {
+        {irwin, &st_n, JLP_VERDICT_SAFE},        {frechet, &st_c, JLP_VERDICT_SAFE},
+        {levy, &st_c, JLP_VERDICT_SAFE},         {gamma, &old_ok, JLP_VERDICT_SAFE},
+        {gamma, &old_none, JLP_VERDICT_SAFE},    {irwin, &old_ok, JLP_VERDICT_SAFE},
+        {irwin, &st_code, JLP_VERDICT_DANGEROUS}, {gamma, &old_key, JLP_VERDICT_DANGEROUS},
+        {gamma, &old_pairs, JLP_VERDICT_DANGEROUS},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        size_t build;
+        pbuf p = rv_pickle(cases[i].cls, NULL, cases[i].state, &build);
+        jlp_scan_report *r = scan_bytes(p.p, p.n, NULL);
+        if (jlp_report_verdict(r) != cases[i].v || jlp_report_error(r))
+            TH_FAIL("case %zu: %s %s", i, jlp_verdict_name(jlp_report_verdict(r)),
+                    jlp_report_error(r) ? jlp_report_error(r)->msg : "");
+        if (cases[i].v == JLP_VERDICT_SAFE) {
+            CHECK_INT(count_non_safe(r), 0);
+        } else {
+            size_t ml = strchr(cases[i].cls + 1, '\n') - (cases[i].cls + 1);
+            char mod[64], name[64];
+            snprintf(mod, sizeof mod, "%.*s", (int)ml, cases[i].cls + 1);
+            snprintf(name, sizeof name, "%.*s", (int)(strlen(cases[i].cls) - ml - 3), cases[i].cls + ml + 2);
+            CHECK_FINDING(r, JLP_READING_JOBLIB, "state", mod, name, JLP_VERDICT_DANGEROUS, build);
+            const jlp_finding *f = find(r, JLP_READING_JOBLIB, "state", mod, name);
+            if (f && cases[i].state != &st_code && !strstr(f->reason, "scipy < 1.6 state"))
+                TH_FAIL("case %zu: %s", i, f->reason);
+        }
+        jlp_report_free(r);
+        free(p.p);
+    }
+    size_t build;
+    pbuf p = rv_pickle(nosuch, NULL, &st_c, &build);
+    jlp_scan_report *r = scan_bytes(p.p, p.n, NULL);
+    CHECK(jlp_report_verdict(r) != JLP_VERDICT_SAFE);
+    jlp_report_free(r);
+    free(p.p);
+    /* getattr(dist, '_entropy'), which rv_discrete's pickles hold (vecentropy), on a class
+     * of another release: safe; another method of it is judged by name (not safe) */
+    for (int k = 0; k < 2; k++) {
+        pbuf g = {0};
+        pb_lit(&g, "\x80\x02" "cbuiltins\ngetattr\n" "cscipy.stats._discrete_distns\nbetanbinom_gen\n)\x81");
+        pb_put(&g, st_n.p, st_n.n);
+        pb_lit(&g, "b");
+        pb_uni(&g, k ? "_munp" : "_entropy");
+        pb_lit(&g, "\x86R.");
+        r = scan_bytes(g.p, g.n, NULL);
+        CHECK_INT(jlp_report_verdict(r), k ? JLP_VERDICT_SUSPICIOUS : JLP_VERDICT_SAFE);
+        jlp_report_free(r);
+        free(g.p);
+    }
+    pbuf frees[] = {st_n, st_c, st_code, old_ok, old_none, old_key, old_pairs};
+    for (size_t i = 0; i < sizeof frees / sizeof frees[0]; i++) free(frees[i].p);
+    free(cont_n);
+    free(cont_c);
+    free(code);
 }
 
 /* Issue points 2 and 4 (SD-12, SD-20): restoring a scipy.stats distribution
