@@ -567,21 +567,9 @@ def _template_with(**fill):
 def _scipy_state_pickle(state, protocol=2):
     """scipy.stats.gamma pickled with the state `state` (as scipy < 1.6 pickled its
     (ctor_param, random_state), or forged so)."""
-    import pickle
     import scipy.stats
-    from scipy.stats import _distn_infrastructure as di
-    klasses = [di.rv_generic, di.rv_continuous, di.rv_discrete, di.rv_sample]
-    saved = [c.__dict__.get("__getstate__") for c in klasses]
-    for c in klasses:
-        c.__getstate__ = lambda self: state
-    try:
-        return pickle.dumps(scipy.stats.gamma, protocol=protocol)
-    finally:
-        for c, g in zip(klasses, saved):
-            if g is None:
-                del c.__getstate__
-            else:
-                c.__getstate__ = g
+    import gen_benign_scipy
+    return gen_benign_scipy.pickled_with_getstate(scipy.stats.gamma, lambda self: state, protocol)
 
 
 @attack("scipy15_state_template_key.pkl", "dangerous", "state",

@@ -30,11 +30,12 @@ def old_getstate(self):
     return self._updated_ctor_param(), self._random_state
 
 
-def pickled_before_1_6(obj, protocol):
+def pickled_with_getstate(obj, getstate, protocol):
+    """`obj` pickled while every distribution base class's __getstate__ is `getstate`."""
     klasses = [di.rv_generic, di.rv_continuous, di.rv_discrete, di.rv_sample]
     saved = [c.__dict__.get("__getstate__") for c in klasses]
     for c in klasses:
-        c.__getstate__ = old_getstate
+        c.__getstate__ = getstate
     try:
         return pickle.dumps(obj, protocol=protocol)
     finally:
@@ -43,6 +44,10 @@ def pickled_before_1_6(obj, protocol):
                 del c.__getstate__
             else:
                 c.__getstate__ = g
+
+
+def pickled_before_1_6(obj, protocol):
+    return pickled_with_getstate(obj, old_getstate, protocol)
 
 
 def renamed(dist, cls, module, shapes, protocol):
@@ -80,6 +85,8 @@ def rewrite(data, subst):
 
 def main():
     warnings.filterwarnings("ignore")
+    import numpy as np
+    np.random.seed(0)  # the distributions' random state: the same files every time
     os.makedirs(OUT, exist_ok=True)
     files = {}
     for proto in (2, 4):

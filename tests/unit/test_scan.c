@@ -489,6 +489,42 @@ static void canon_dtype(const jlp_val *d, char *o, size_t cap) {
     snprintf(o, cap, "%s", jlp_dtype_str(d));
 }
 
+/* numpy.dtype(ARG, ALIGN), ARG the opcodes ops[0..n), read by the loader (PROTO 2,
+ * numpy.dtype, (ARG, ALIGN), REDUCE, STOP) and by the scan (the same with os.system('x')
+ * after the REDUCE). */
+typedef struct dtype_run {
+    char got[512];         /* the loader's dtype as canon_dtype writes it, "!" when refused */
+    jlp_error e;           /* why the loader refused it */
+    bool loaded;
+    size_t reduce_at;
+    jlp_scan_report *r;    /* the scan, with os.system after the dtype */
+} dtype_run;
+
+static void run_dtype_arg(const void *ops, size_t n, bool align, dtype_run *o) {
+    unsigned char *p = malloc(n + 64);
+    if (!p) abort();
+    size_t k = 0;
+    memcpy(p + k, "\x80\x02" "cnumpy\ndtype\n", 15);
+    k += 15;
+    memcpy(p + k, ops, n);
+    k += n;
+    p[k++] = align ? 0x88 : 0x89;
+    p[k++] = 0x86;
+    p[k++] = 'R';
+    o->reduce_at = k - 1;
+    p[k++] = '.';
+    jlp_doc *d = jlp_load_mem(p, k, NULL, NULL, &o->e);
+    snprintf(o->got, sizeof o->got, "!");
+    if (d) canon_dtype(jlp_doc_root(d), o->got, sizeof o->got);
+    o->loaded = d != NULL;
+    jlp_doc_free(d);
+    k--;
+    memcpy(p + k, "0cos\nsystem\nX\x01\x00\x00\x00x\x85R.", 21);
+    k += 21;
+    o->r = scan_bytes(p, k, NULL);
+    free(p);
+}
+
 /* numpy.dtype(TEXT, ALIGN) for every line of tests/values/dtype_args.txt (numpy 1.24's
  * answers for generated texts): the loader gives numpy's dtype or refuses where numpy
  * does (BAD_DTYPE at the REDUCE), and the scan reads on past every dtype numpy accepts,
@@ -512,43 +548,28 @@ TEST(dtype_args_as_numpy_reads_them) {
         const char *arg = t1 + 1, *want = t2 + 1;
         bool align = line[0] == '1';
         size_t al = strlen(arg);
-        /* PROTO 2, numpy.dtype, (BINUNICODE arg, align), REDUCE; then POP, os.system('x') */
-        unsigned char p[512];
-        size_t k = 0;
-        memcpy(p + k, "\x80\x02" "cnumpy\ndtype\nX", 16);
-        k += 16;
-        p[k++] = (unsigned char)al, p[k++] = 0, p[k++] = 0, p[k++] = 0;
-        memcpy(p + k, arg, al);
-        k += al;
-        p[k++] = align ? 0x88 : 0x89;
-        p[k++] = 0x86;
-        p[k++] = 'R';
-        size_t reduce_at = k - 1;
-        p[k++] = '.';
-        jlp_error e;
-        jlp_doc *d = jlp_load_mem(p, k, NULL, NULL, &e);
-        char got[256] = "!";
-        if (d) canon_dtype(jlp_doc_root(d), got, sizeof got);
+        /* the argument: BINUNICODE arg */
+        unsigned char op[512] = {'X', (unsigned char)al, 0, 0, 0};
+        memcpy(op + 5, arg, al);
+        dtype_run o;
+        run_dtype_arg(op, al + 5, align, &o);
+        jlp_scan_report *r = o.r;
         bool host32 = strstr(arg, "f12") || strstr(arg, "c24") || strstr(arg, "f 12") || strstr(arg, "c 24");
         /* numpy makes flexible types of negative sizes ("S-4"), the loader refuses them
          * (a scan reading goes on, checked below) */
-        bool negative = !d && strchr(want, '-');
-        if (strcmp(got, want) && !(host32 && !strcmp(want, "!")) && !negative) {
-            if (failures++ < 20) TH_FAIL("numpy.dtype('%s', %d): numpy gives %s, the reader %s%s%s", arg, align, want, got,
-                                         d ? "" : ": ", d ? "" : e.msg);
-        } else if (!d && (e.code != JLP_E_BAD_DTYPE || e.offset != reduce_at)) {
+        bool negative = !o.loaded && strchr(want, '-');
+        if (strcmp(o.got, want) && !(host32 && !strcmp(want, "!")) && !negative) {
+            if (failures++ < 20) TH_FAIL("numpy.dtype('%s', %d): numpy gives %s, the reader %s%s%s", arg, align, want,
+                                         o.got, o.loaded ? "" : ": ", o.loaded ? "" : o.e.msg);
+        } else if (!o.loaded && (o.e.code != JLP_E_BAD_DTYPE || o.e.offset != o.reduce_at)) {
             if (failures++ < 20) TH_FAIL("numpy.dtype('%s'): %s at %llu, not BAD_DTYPE at the REDUCE", arg,
-                                         jlp_error_name(e.code), (unsigned long long)e.offset);
+                                         jlp_error_name(o.e.code), (unsigned long long)o.e.offset);
         }
-        jlp_doc_free(d);
-        k--;
-        memcpy(p + k, "0cos\nsystem\nX\x01\x00\x00\x00x\x85R.", 21);
-        k += 21;
-        jlp_scan_report *r = scan_bytes(p, k, NULL);
         bool numpy_reads_on = strcmp(want, "!") != 0;
         if (r && numpy_reads_on && jlp_report_verdict(r) != JLP_VERDICT_DANGEROUS) {
             if (failures++ < 20) TH_FAIL("numpy.dtype('%s') then os.system: %s", arg, jlp_verdict_name(jlp_report_verdict(r)));
-        } else if (r && !numpy_reads_on && !host32 && (!jlp_report_error(r) || jlp_report_error(r)->offset != reduce_at)) {
+        } else if (r && !numpy_reads_on && !host32 &&
+                   (!jlp_report_error(r) || jlp_report_error(r)->offset != o.reduce_at)) {
             if (failures++ < 20) TH_FAIL("numpy.dtype('%s') refused by numpy: the scan read on", arg);
         }
         jlp_report_free(r);
@@ -585,47 +606,35 @@ TEST(dtype_dicts_as_numpy_reads_them) {
         char *t1 = strchr(line, '\t'), *t2 = t1 ? strchr(t1 + 1, '\t') : NULL;
         if (!t2) continue;
         *t1 = *t2 = 0;
-        const char *hex = t1 + 1, *want = t2 + 1;
+        const char *hex = t1 + 1;
+        char *want = t2 + 1;
         bool align = line[0] == '1';
         size_t hl = strlen(hex), k = 0;
-        unsigned char *p = malloc(hl / 2 + 64);
-        if (!p) break;
-        memcpy(p + k, "\x80\x02" "cnumpy\ndtype\n", 15);
-        k += 15;
+        unsigned char *ops = malloc(hl / 2 + 1);
+        if (!ops) break;
         for (size_t i = 0; i + 1 < hl; i += 2) {
             unsigned x;
             sscanf(hex + i, "%2x", &x);
-            p[k++] = (unsigned char)x;
+            ops[k++] = (unsigned char)x;
         }
-        p[k++] = align ? 0x88 : 0x89;
-        p[k++] = 0x86;
-        p[k++] = 'R';
-        size_t reduce_at = k - 1;
-        p[k++] = '.';
-        jlp_error e;
-        jlp_doc *d = jlp_load_mem(p, k, NULL, NULL, &e);
-        char got[512] = "!";
-        if (d) canon_dtype(jlp_doc_root(d), got, sizeof got);
-        bool numpy_reads_on = strcmp(want, "!") != 0;
-        bool not_modelled = !d && strstr(e.msg, "is not supported");
+        dtype_run o;
+        run_dtype_arg(ops, k, align, &o);
+        jlp_scan_report *r = o.r;
         for (char *b = strstr(want, "{}"); b; b = strstr(b, "{}")) /* a structured dtype of no fields */
             b[0] = '|', b[1] = 'V';
+        bool numpy_reads_on = strcmp(want, "!") != 0;
+        bool not_modelled = !o.loaded && strstr(o.e.msg, "is not supported");
         if (not_modelled) {
             unmodelled++;
-        } else if (strcmp(got, want)) {
-            if (failures++ < 20) TH_FAIL("numpy.dtype(%s, %d): numpy gives %s, the reader %s%s%s", hex, align, want, got,
-                                         d ? "" : ": ", d ? "" : e.msg);
-        } else if (!d && (e.code != JLP_E_BAD_DTYPE || e.offset != reduce_at)) {
+        } else if (strcmp(o.got, want)) {
+            if (failures++ < 20) TH_FAIL("numpy.dtype(%s, %d): numpy gives %s, the reader %s%s%s", hex, align, want,
+                                         o.got, o.loaded ? "" : ": ", o.loaded ? "" : o.e.msg);
+        } else if (!o.loaded && (o.e.code != JLP_E_BAD_DTYPE || o.e.offset != o.reduce_at)) {
             if (failures++ < 20) TH_FAIL("numpy.dtype(%s): %s at %llu, not BAD_DTYPE at the REDUCE", hex,
-                                         jlp_error_name(e.code), (unsigned long long)e.offset);
+                                         jlp_error_name(o.e.code), (unsigned long long)o.e.offset);
         }
         if (strstr(want, "|O")) objects++;
-        jlp_doc_free(d);
-        k--;
-        memcpy(p + k, "0cos\nsystem\nX\x01\x00\x00\x00x\x85R.", 21);
-        k += 21;
-        jlp_scan_report *r = scan_bytes(p, k, NULL);
-        bool stopped = r && jlp_report_error(r) && jlp_report_error(r)->offset == reduce_at;
+        bool stopped = r && jlp_report_error(r) && jlp_report_error(r)->offset == o.reduce_at;
         bool dangerous = r && jlp_report_verdict(r) == JLP_VERDICT_DANGEROUS;
         if (r && numpy_reads_on && !dangerous) {
             if (failures++ < 20) TH_FAIL("numpy.dtype(%s) then os.system: %s", hex, jlp_verdict_name(jlp_report_verdict(r)));
@@ -635,7 +644,7 @@ TEST(dtype_dicts_as_numpy_reads_them) {
             if (failures++ < 20) TH_FAIL("numpy.dtype(%s): a finding on a dict numpy reads", hex);
         }
         jlp_report_free(r);
-        free(p);
+        free(ops);
         accepted += numpy_reads_on;
         n++;
     }
@@ -701,6 +710,17 @@ TEST(dtype_of_types_and_tuples) {
     }
 }
 
+/* PROTO 2, the opcodes call[0..len) that end with a call, POP, os.system('x'), STOP into
+ * p (room for len + 23 bytes). @return the length; *call_at the call's offset. */
+static size_t call_then_system(char *p, const char *call, size_t len, uint64_t *call_at) {
+    memcpy(p, "\x80\x02", 2);
+    memcpy(p + 2, call, len);
+    size_t k = 2 + len;
+    *call_at = k - 1;
+    memcpy(p + k, "0cos\nsystem\nX\x01\x00\x00\x00x\x85R.", 21);
+    return k + 21;
+}
+
 /* Issue class 1 (SD-8): pickle.py calls `cls.__new__(cls, *args)` and `func(*args)` with
  * any iterable, where _pickle.c wants a tuple. NEWOBJ, NEWOBJ_EX and REDUCE of a list,
  * a set or a dict (its keys) read on in the joblib and pickle-py readings, which then
@@ -721,12 +741,8 @@ TEST(star_args_of_any_iterable) {
 #undef CALL
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char p[256];
-        memcpy(p, "\x80\x02", 2);
-        memcpy(p + 2, cases[i].call, cases[i].len);
-        size_t k = 2 + cases[i].len;
-        uint64_t call_at = k - 1;
-        memcpy(p + k, "0cos\nsystem\nX\x01\x00\x00\x00x\x85R.", 21);
-        k += 21;
+        uint64_t call_at;
+        size_t k = call_then_system(p, cases[i].call, cases[i].len, &call_at);
         jlp_scan_report *r = scan_bytes(p, k, NULL);
         CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_DANGEROUS);
         CHECK_FINDING(r, JLP_READING_JOBLIB, "call", "os", "system", JLP_VERDICT_DANGEROUS, k - 2);
@@ -788,12 +804,8 @@ TEST(star_args_of_an_array) {
 #undef CALL
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char p[512];
-        memcpy(p, "\x80\x02", 2);
-        memcpy(p + 2, cases[i].call, cases[i].len);
-        size_t k = 2 + cases[i].len;
-        uint64_t call_at = k - 1;
-        memcpy(p + k, "0cos\nsystem\nX\x01\x00\x00\x00x\x85R.", 21);
-        k += 21;
+        uint64_t call_at;
+        size_t k = call_then_system(p, cases[i].call, cases[i].len, &call_at);
         char mod[64];
         snprintf(mod, sizeof mod, "%s", cases[i].judged);
         char *name = strchr(mod, ' ');
