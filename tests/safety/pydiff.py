@@ -48,6 +48,8 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
+sys.path.insert(0, os.path.join(HERE, "..", "values"))
+import gen_dtype_args  # noqa: E402
 import pk  # noqa: E402
 import rules  # noqa: E402
 import scan  # noqa: E402
@@ -268,10 +270,22 @@ class Gen:
             a = np.array(r.choice(words or ["os"]))
         return pickletools.optimize(pickle.dumps(a, protocol=2))[2:-1]
 
+    def dtype_dict(self):
+        """numpy.dtype(DICT, ALIGN): a dict of fields as tests/values/gen_dtype_args.py
+        makes them (numpy reads some, refuses others; object fields among them)."""
+        r = self.rng
+        d = gen_dtype_args.rand_dict(r)
+        while gen_dtype_args.empty_nested(d):
+            d = gen_dtype_args.rand_dict(r)
+        body = pickletools.optimize(pickle.dumps(d, protocol=2))[2:-1]
+        return pk.glob("numpy", "dtype") + pk.MARK + body + r.choice([pk.NEWTRUE, pk.NEWFALSE]) + pk.TUPLE + pk.REDUCE
+
     def call(self, d):
         r = self.rng
         f = self.callable(d)
-        k = r.randrange(11)
+        k = r.randrange(12)
+        if k == 11:
+            return self.dtype_dict()
         if k >= 9:  # pickle.py's *args of an array (the C unpickler refuses it)
             return f + self.array(d) + (pk.REDUCE if k == 9 else pk.NEWOBJ)
         a = self.args(d)
