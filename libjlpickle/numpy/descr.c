@@ -268,14 +268,20 @@ static bool same_str(const jlp_val *a, const jlp_val *b) {
            !memcmp(a->u.s.p, b->u.s.p, a->u.s.n);
 }
 
+static jlp_code np_struct(jlp__np *m, size_t n, jlp_val *const *names, jlp_val *const *formats,
+                          jlp_val *const *offsets, jlp_val *const *titles, const jlp_val *itemsize, bool align,
+                          bool descr, int depth, jlp_val **out);
+
 /* Object fields past this many are not compared with the others for overlaps. */
 #define DICT_OBJECT_FIELDS_MAX 1024
 
 /* numpy's dict form {'names': [...], 'formats': [...], 'offsets': [...], 'titles':
  * [...], 'itemsize': N} (offsets, titles and itemsize optional), as numpy.dtype() takes
  * it: fields at their offsets in the order of names, which may overlap and be out of
- * order (numpy's repr of such a dtype; spec/JSON.md prints them so); checked as numpy
- * checks it: names and titles distinct, offsets not negative, the item size holding
+ * order (numpy's repr of such a dtype; spec/JSON.md prints them so). Stricter than
+ * numpy about its keys (no other key, each once, lists of one length, titles str or
+ * None), then read by np_struct as numpy.dtype() reads the dict (the scan's readings
+ * share it): names and titles distinct, offsets not negative, the item size holding
  * every field, no object field sharing bytes with another field. */
 static jlp_code dtype_from_dict(jlp__np *m, jlp_val *dict, jlp_val **out) {
     static const char *const keys[] = {"names", "formats", "offsets", "titles", "itemsize"};
@@ -298,62 +304,22 @@ static jlp_code dtype_from_dict(jlp__np *m, jlp_val *dict, jlp_val **out) {
         return jlp__np_fail(m, JLP_E_BAD_DTYPE, "dtype dict lists differ in length");
     if (itemsize && (itemsize->type != JLP_INT || itemsize->u.i < 0))
         return jlp__np_fail(m, JLP_E_BAD_DTYPE, "dtype dict itemsize is not a non-negative int");
-    jlp_val *v = new_struct(m, n);
-    if (!v) return jlp__np_nomem(m);
-    jlp__dtype_info *d = jlp__dt(v);
-    uint64_t off = 0, end = 0;
-    size_t nobj = 0;
-    for (size_t i = 0; i < n; i++) {
-        jlp_val *name = names->u.seq.v[i], *title = titles ? titles->u.seq.v[i] : NULL, *fmt = formats->u.seq.v[i];
-        if (name->type != JLP_STR) return jlp__np_fail(m, JLP_E_BAD_DTYPE, "dtype dict name is not a str");
-        if (title && title->type == JLP_NONE) title = NULL;
-        if (title && title->type != JLP_STR) return jlp__np_fail(m, JLP_E_BAD_DTYPE, "dtype dict title is not a str or None");
-        if (same_str(name, title)) return jlp__np_fail(m, JLP_E_BAD_DTYPE, "dtype dict title is its field's name");
-        for (size_t j = 0; j < i; j++) {
-            const jlp__field *g = &d->fields[j];
-            if (same_str(name, g->name_val) || same_str(name, g->title) || same_str(title, g->name_val) ||
-                same_str(title, g->title))
-                return jlp__np_fail(m, JLP_E_BAD_DTYPE, "dtype dict name '%.*s' already used as a name or title",
-                                    (int)name->u.s.n, name->u.s.p);
-        }
-        jlp_val *fd;
-        jlp_code c = fmt->type == JLP_TUPLE && fmt->u.seq.n == 2 ? dtype_from_lit(m, fmt->u.seq.v[0], true, &fd)
-                                                                 : dtype_from_lit(m, fmt, true, &fd);
-        if (!c && fmt->type == JLP_TUPLE && fmt->u.seq.n == 2) c = subarray_dtype(m, fd, fmt->u.seq.v[1], &fd);
-        else if (!c && fmt->type == JLP_TUPLE) c = jlp__np_fail(m, JLP_E_BAD_DTYPE, "dtype dict format is not (format, shape)");
-        if (c) return c;
-        if (offsets) {
-            jlp_val *o = offsets->u.seq.v[i];
-            if (o->type != JLP_INT || o->u.i < 0)
-                return jlp__np_fail(m, JLP_E_BAD_DTYPE, "dtype dict offset is not a non-negative int");
-            off = (uint64_t)o->u.i;
-        }
-        add_field(d, name, title, fd, off);
-        nobj += jlp__dt(fd)->hasobject;
-        if (!jlp__add_u64(off, jlp__dt(fd)->itemsize, &off)) return jlp__np_fail(m, JLP_E_BAD_DTYPE, "dtype too large");
-        if (off > end) end = off;
-    }
-    if (itemsize && (uint64_t)itemsize->u.i < end)
-        return jlp__np_fail(m, JLP_E_BAD_DTYPE, "dtype dict itemsize %lld is smaller than its fields' %llu bytes",
-                            (long long)itemsize->u.i, (unsigned long long)end);
-    d->itemsize = itemsize ? (uint64_t)itemsize->u.i : end;
-    if (nobj > DICT_OBJECT_FIELDS_MAX)
-        return jlp__np_fail(m, JLP_E_BAD_DTYPE, "more than %d object fields in a dtype dict", DICT_OBJECT_FIELDS_MAX);
-    for (size_t i = 0; nobj && i < d->nfields; i++) {
-        const jlp__field *a = &d->fields[i];
-        uint64_t asz = jlp__dt(a->dtype)->itemsize;
-        if (!jlp__dt(a->dtype)->hasobject || !asz) continue;
-        for (size_t j = 0; j < d->nfields; j++) {
-            const jlp__field *b = &d->fields[j];
-            uint64_t bsz = jlp__dt(b->dtype)->itemsize;
-            if (j != i && bsz && a->offset < b->offset + bsz && b->offset < a->offset + asz)
-                return jlp__np_fail(m, JLP_E_BAD_DTYPE, "dtype dict has overlapping object fields");
-        }
-    }
-    d->built = true;
-    jlp__dtype_finish(d);
-    *out = v;
-    return JLP_OK;
+    for (size_t i = 0; titles && i < n; i++)
+        if (titles->u.seq.v[i]->type != JLP_NONE && titles->u.seq.v[i]->type != JLP_STR)
+            return jlp__np_fail(m, JLP_E_BAD_DTYPE, "dtype dict title is not a str or None");
+    for (size_t i = 0; offsets && i < n; i++)
+        if (offsets->u.seq.v[i]->type != JLP_INT || offsets->u.seq.v[i]->u.i < 0)
+            return jlp__np_fail(m, JLP_E_BAD_DTYPE, "dtype dict offset is not a non-negative int");
+    return np_struct(m, n, names->u.seq.v, formats->u.seq.v, offsets ? offsets->u.seq.v : NULL,
+                     titles ? titles->u.seq.v : NULL, itemsize, false, true, 0, out);
+}
+
+/* A format of dtype_from_dict: a descr, or (descr, shape). */
+static jlp_code descr_format(jlp__np *m, jlp_val *fmt, jlp_val **out) {
+    if (fmt->type != JLP_TUPLE) return dtype_from_lit(m, fmt, true, out);
+    if (fmt->u.seq.n != 2) return jlp__np_fail(m, JLP_E_BAD_DTYPE, "dtype dict format is not (format, shape)");
+    jlp_code c = dtype_from_lit(m, fmt->u.seq.v[0], true, out);
+    return c ? c : subarray_dtype(m, *out, fmt->u.seq.v[1], out);
 }
 
 /* A dtype from a parsed descr: a type string, a list of (name, descr[, shape]) fields
@@ -661,6 +627,7 @@ static jlp_code np_fields(jlp__np *m, jlp_val **items, size_t n, bool align, jlp
         f[i].name_len = (size_t)nl;
         f[i].dtype = items[i];
         f[i].offset = off;
+        f[i].title = NULL;
         if (fd->hasobject) d->hasobject = true;
         if (fd->stand_in && !d->stand_in) d->stand_in = fd->stand_in;
         if (fd->depth >= d->depth) d->depth = (uint8_t)(fd->depth + 1);
@@ -876,6 +843,284 @@ static jlp_code np_type(jlp__np *m, jlp_val *g, jlp_val **out) {
     return jlp__dtype_from_str(m, "|O", 2, out);
 }
 
+static jlp_code np_arg(jlp__np *m, jlp_val *arg, bool align, int depth, jlp_val **out);
+
+/* The value of the str key `k` in the dict d (the last one, as a dict literal keeps it),
+ * or NULL. */
+static jlp_val *dict_get(const jlp_val *d, const char *k) {
+    size_t kl = strlen(k);
+    jlp_val *v = NULL;
+    for (size_t i = 0; i < d->u.seq.n; i++) {
+        const jlp_val *key = d->u.seq.v[2 * i];
+        if (key->type == JLP_STR && key->u.s.n == kl && !memcmp(key->u.s.p, k, kl)) v = d->u.seq.v[2 * i + 1];
+    }
+    return v;
+}
+
+/* PyArray_PyIntAsInt: 1 with *out, 0 when numpy refuses the value (bools, floats, strs,
+ * containers, ints past a C int), -1 for what may have __index__ (an object, a numpy
+ * scalar): not modelled. */
+static int np_c_int(const jlp_val *v, int64_t *out) {
+    switch (v->type) {
+    case JLP_INT:
+        if (v->u.i > INT32_MAX || v->u.i < INT32_MIN) return 0;
+        *out = v->u.i;
+        return 1;
+    case JLP_BOOL: case JLP_BIGINT: case JLP_NONE: case JLP_FLOAT: case JLP_COMPLEX: case JLP_STR:
+    case JLP_BYTES: case JLP_BYTEARRAY: case JLP_TUPLE: case JLP_LIST: case JLP_DICT: case JLP_SET:
+    case JLP_FROZENSET:
+        return 0;
+    default:
+        return -1;
+    }
+}
+
+static bool seq_like(const jlp_val *v) { return v && (v->type == JLP_LIST || v->type == JLP_TUPLE); }
+
+/* _convert_from_dict of numpy 1.24 once its lists are known: fields names[i] of
+ * formats[i] (numpy.dtype of each, with `align`) at offsets[i] (or one after another,
+ * each at its alignment when `align`), titles[i] a second key when a str; the item size
+ * `itemsize` when given. Checked as numpy checks: names str and unused as a name or
+ * title, offsets C ints not negative (divisible by the field's alignment when `align`),
+ * no object field sharing bytes with another when the fields are out of order, the item
+ * size not below the fields' end (a multiple of the alignment when `align`). */
+static jlp_code np_struct(jlp__np *m, size_t n, jlp_val *const *names, jlp_val *const *formats,
+                          jlp_val *const *offsets, jlp_val *const *titles, const jlp_val *itemsize, bool align,
+                          bool descr, int depth, jlp_val **out) {
+    jlp_val *v = new_struct(m, n);
+    if (!v) return jlp__np_nomem(m);
+    jlp__dtype_info *d = jlp__dt(v);
+    int64_t total = 0;
+    uint32_t maxalign = 0;
+    bool out_of_order = false;
+    for (size_t i = 0; i < n; i++) {
+        jlp_val *title = titles ? titles[i] : NULL, *fd;
+        if (title && title->type == JLP_NONE) title = NULL;
+        jlp_code c = descr ? descr_format(m, formats[i], &fd) : np_arg(m, formats[i], align, depth + 1, &fd);
+        if (c) return c;
+        jlp__dtype_info *f = jlp__dt(fd);
+        uint32_t fa = jlp__dtype_align(f);
+        if (align && fa > maxalign) maxalign = fa;
+        int64_t off;
+        if (offsets) {
+            int k = np_c_int(offsets[i], &off);
+            if (k < 0) return unmodelled(m, "a dtype dict offset that is no int", out);
+            if (k == 0) return jlp__np_fail(m, JLP_E_BAD_DTYPE, "dtype dict offset is not an int");
+            if (off < 0) return jlp__np_fail(m, JLP_E_BAD_DTYPE, "dtype dict offset %lld cannot be negative", (long long)off);
+            if (off < total) out_of_order = true;
+            if (align && fa && off % fa)
+                return jlp__np_fail(m, JLP_E_BAD_DTYPE, "dtype dict offset %lld is not divisible by the field "
+                                    "alignment %u with align=True", (long long)off, fa);
+            if (off + (int64_t)f->itemsize > total) total = off + (int64_t)f->itemsize;
+        } else {
+            if (align && fa > 1) total = (total + fa - 1) / fa * fa;
+            off = total;
+            total += (int64_t)f->itemsize;
+        }
+        if (total > INT32_MAX) return unmodelled(m, "a dtype dict past a C int of bytes", out);
+        jlp_val *name = names[i];
+        if (name->type != JLP_STR) return jlp__np_fail(m, JLP_E_BAD_DTYPE, "dtype dict field names must be strings");
+        if (title && title->type != JLP_STR) {
+            /* numpy keeps it in the field's tuple as metadata, no key: the layout is the
+             * same without it (the loader refuses what it cannot keep) */
+            if (!m->lenient) return unmodelled(m, "a dtype field title that is no str", out);
+            title = NULL;
+        }
+        for (size_t j = 0; j < i; j++) {
+            const jlp__field *g = &d->fields[j];
+            if (same_str(name, g->name_val) || same_str(name, g->title))
+                return jlp__np_fail(m, JLP_E_BAD_DTYPE, "dtype dict name '%.*s' already used as a name or title",
+                                    (int)name->u.s.n, name->u.s.p);
+        }
+        if (same_str(title, name)) return jlp__np_fail(m, JLP_E_BAD_DTYPE, "dtype dict title is its field's name");
+        for (size_t j = 0; title && j < i; j++) {
+            const jlp__field *g = &d->fields[j];
+            if (same_str(title, g->name_val) || same_str(title, g->title))
+                return jlp__np_fail(m, JLP_E_BAD_DTYPE, "dtype dict title already used as a name or title");
+        }
+        add_field(d, name, title, fd, (uint64_t)off);
+        if (f->stand_in && !d->stand_in) d->stand_in = f->stand_in;
+        if (f->depth >= d->depth) d->depth = (uint8_t)(f->depth + 1);
+    }
+    if (maxalign > 1) total = (total + maxalign - 1) / maxalign * maxalign;
+    if (total > INT32_MAX) return unmodelled(m, "a dtype dict past a C int of bytes", out);
+    d->alignment = align && maxalign ? maxalign : 1;
+    /* _validate_object_field_overlap, zero-sized fields included */
+    size_t nobj = 0;
+    for (size_t i = 0; i < d->nfields; i++) nobj += jlp__dt(d->fields[i].dtype)->hasobject;
+    if (out_of_order && nobj > DICT_OBJECT_FIELDS_MAX) return unmodelled(m, "a dtype dict of many object fields", out);
+    for (size_t i = 0; out_of_order && nobj && i < d->nfields; i++) {
+        const jlp__field *a = &d->fields[i];
+        if (!jlp__dt(a->dtype)->hasobject) continue;
+        uint64_t asz = jlp__dt(a->dtype)->itemsize;
+        for (size_t j = 0; j < d->nfields; j++) {
+            const jlp__field *b = &d->fields[j];
+            if (j != i && a->offset < b->offset + jlp__dt(b->dtype)->itemsize && b->offset < a->offset + asz)
+                return jlp__np_fail(m, JLP_E_BAD_DTYPE, "dtype dict has overlapping object fields");
+        }
+    }
+    d->itemsize = (uint64_t)total;
+    if (itemsize) {
+        int64_t is;
+        int k = np_c_int(itemsize, &is);
+        if (k < 0) return unmodelled(m, "a dtype dict itemsize that is no int", out);
+        if (k == 0) return jlp__np_fail(m, JLP_E_BAD_DTYPE, "dtype dict itemsize is not an int");
+        if (is < total)
+            return jlp__np_fail(m, JLP_E_BAD_DTYPE, "dtype dict itemsize %lld is smaller than its fields' %lld bytes",
+                                (long long)is, (long long)total);
+        if (align && maxalign && is % maxalign)
+            return jlp__np_fail(m, JLP_E_BAD_DTYPE, "dtype dict itemsize %lld is not a multiple of its alignment %u",
+                                (long long)is, maxalign);
+        d->itemsize = (uint64_t)is;
+    }
+    d->built = true;
+    jlp__dtype_finish(d);
+    *out = v;
+    return JLP_OK;
+}
+
+/* Python's == of two simple values (str, bytes, int, bool, float, None): 1 or 0; -1 for
+ * anything else (not modelled). */
+static int simple_eq(const jlp_val *a, const jlp_val *b) {
+    bool na = a->type == JLP_INT || a->type == JLP_BOOL, nb = b->type == JLP_INT || b->type == JLP_BOOL;
+    bool sa = na || a->type == JLP_STR || a->type == JLP_BYTES || a->type == JLP_NONE;
+    bool sb = nb || b->type == JLP_STR || b->type == JLP_BYTES || b->type == JLP_NONE;
+    if (!sa || !sb) return -1;
+    if (na && nb) return a->u.i == b->u.i;
+    if (a->type != b->type) return 0;
+    if (a->type == JLP_NONE) return 1;
+    return a->u.s.n == b->u.s.n && !memcmp(a->u.s.p, b->u.s.p, a->u.s.n);
+}
+
+/* numpy.core._internal._usefields of a dict without 'names' and 'formats': {name:
+ * (format, offset[, title])}, an entry whose title is its own name skipped, the fields
+ * sorted by offset (stably), then read as the dict form. */
+static jlp_code np_field_dict(jlp__np *m, jlp_val *dict, bool align, int depth, jlp_val **out) {
+    size_t n = dict->u.seq.n;
+    jlp_val **keys = jlp__doc_alloc(m->doc, 4 * (n ? n : 1) * sizeof *keys);
+    int64_t *nums = jlp__doc_alloc(m->doc, (n ? n : 1) * sizeof *nums);
+    if (!keys || !nums) return jlp__np_nomem(m);
+    jlp_val **vals = keys + n, **fmts = keys + 2 * n, **titles = keys + 3 * n;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        jlp_val *key = dict->u.seq.v[2 * i], *val = dict->u.seq.v[2 * i + 1];
+        if ((key->type == JLP_INT && key->u.i == -1) || (key->type == JLP_FLOAT && key->u.f == -1.0))
+            return unmodelled(m, "a dtype field dict with a names entry", out);
+        if (key->type != JLP_STR && key->type != JLP_INT && key->type != JLP_BOOL && key->type != JLP_BYTES &&
+            key->type != JLP_NONE)
+            return unmodelled(m, "a dtype field dict with an unusual key", out);
+        size_t j = 0; /* a repeated key keeps its place and takes the last value */
+        while (j < k && simple_eq(keys[j], key) != 1) j++;
+        keys[j] = key;
+        vals[j] = val;
+        if (j == k) k++;
+    }
+    size_t nf = 0;
+    for (size_t i = 0; i < k; i++) {
+        jlp_val *key = keys[i], *t = vals[i];
+        if (t->type != JLP_TUPLE || t->u.seq.n < 2 || t->u.seq.n > 3) {
+            if (t->type == JLP_OBJECT || t->type == JLP_NDARRAY || t->type == JLP_SCALAR || t->type == JLP_GLOBAL)
+                return unmodelled(m, "a dtype field dict entry that is no tuple", out);
+            return jlp__np_fail(m, JLP_E_BAD_DTYPE, "dtype field dict entry not a 2- or 3- tuple");
+        }
+        if (t->u.seq.n == 3) {
+            int eq = simple_eq(t->u.seq.v[2], key);
+            if (eq < 0) return unmodelled(m, "a dtype field dict title of another kind", out);
+            if (eq) continue;
+        }
+        jlp_val *o = t->u.seq.v[1];
+        int64_t num;
+        if (o->type == JLP_INT || o->type == JLP_BOOL) num = o->u.i;
+        else if (o->type == JLP_FLOAT && o->u.f > -9e18 && o->u.f < 9e18) num = (int64_t)o->u.f;
+        else if (o->type == JLP_NONE || o->type == JLP_TUPLE || o->type == JLP_LIST || o->type == JLP_DICT)
+            return jlp__np_fail(m, JLP_E_BAD_DTYPE, "dtype field dict offset is not a number");
+        else return unmodelled(m, "a dtype field dict offset int() may read", out);
+        if (num < 0) return jlp__np_fail(m, JLP_E_BAD_DTYPE, "dtype field dict offset is negative");
+        jlp_val *fd;
+        jlp_code c = np_arg(m, t->u.seq.v[0], align, depth + 1, &fd);
+        if (c) return c;
+        keys[nf] = key;
+        fmts[nf] = fd;
+        titles[nf] = t->u.seq.n == 3 ? t->u.seq.v[2] : NULL;
+        nums[nf++] = num;
+    }
+    /* sorted by offset, stably (insertion sort: n is the dict's size) */
+    for (size_t i = 1; i < nf; i++) {
+        for (size_t j = i; j > 0 && nums[j - 1] > nums[j]; j--) {
+            int64_t tn = nums[j]; nums[j] = nums[j - 1]; nums[j - 1] = tn;
+            jlp_val *t;
+            t = keys[j]; keys[j] = keys[j - 1]; keys[j - 1] = t;
+            t = fmts[j]; fmts[j] = fmts[j - 1]; fmts[j - 1] = t;
+            t = titles[j]; titles[j] = titles[j - 1]; titles[j - 1] = t;
+        }
+    }
+    jlp_val **offs = vals;
+    for (size_t i = 0; i < nf; i++) {
+        if (nums[i] > INT32_MAX) return jlp__np_fail(m, JLP_E_BAD_DTYPE, "dtype field dict offset past a C int");
+        if (!(offs[i] = jlp__new_int(m->doc, nums[i]))) return jlp__np_nomem(m);
+    }
+    return np_struct(m, nf, keys, fmts, offs, titles, NULL, align, false, depth, out);
+}
+
+/* _convert_from_dict: {'names': [...], 'formats': [...], 'offsets': [...], 'titles':
+ * [...], 'itemsize': N, 'aligned': bool} (other keys ignored), the lists as long as
+ * 'names' at least; without 'names' or 'formats', the field dict form. */
+static jlp_code np_dict(jlp__np *m, jlp_val *dict, bool align, int depth, jlp_val **out) {
+    jlp_val *names = dict_get(dict, "names"), *formats = dict_get(dict, "formats");
+    if (!names || !formats) return np_field_dict(m, dict, align, depth, out);
+    jlp_val *offsets = dict_get(dict, "offsets"), *titles = dict_get(dict, "titles");
+    jlp_val *aligned = dict_get(dict, "aligned"), *itemsize = dict_get(dict, "itemsize");
+    if (!seq_like(names) || !seq_like(formats) || (offsets && !seq_like(offsets)) || (titles && !seq_like(titles)))
+        return unmodelled(m, "a dtype dict whose entries are not lists", out);
+    size_t n = names->u.seq.n;
+    if (n > formats->u.seq.n || (offsets && n > offsets->u.seq.n) || (titles && n > titles->u.seq.n))
+        return jlp__np_fail(m, JLP_E_BAD_DTYPE, "dtype dict entries 'names', 'formats', 'offsets' and 'titles' "
+                            "must have the same length");
+    if (aligned && aligned->type != JLP_BOOL)
+        return jlp__np_fail(m, JLP_E_BAD_DTYPE, "dtype dict 'aligned' is neither True nor False");
+    if (aligned && aligned->u.i) align = true;
+    return np_struct(m, n, names->u.seq.v, formats->u.seq.v, offsets ? offsets->u.seq.v : NULL,
+                     titles ? titles->u.seq.v : NULL, itemsize, align, false, depth, out);
+}
+
+/* _convert_from_array_descr: [(name, format[, shape]), ...], name a str or (title,
+ * name); an empty name is f<i> (or the title); laid out one after another, each at its
+ * alignment when `align`. */
+static jlp_code np_list(jlp__np *m, jlp_val *list, bool align, int depth, jlp_val **out) {
+    size_t n = list->u.seq.n;
+    jlp_val **names = jlp__doc_alloc(m->doc, 3 * (n ? n : 1) * sizeof *names);
+    if (!names) return jlp__np_nomem(m);
+    jlp_val **formats = names + n, **titles = names + 2 * n;
+    for (size_t i = 0; i < n; i++) {
+        jlp_val *item = list->u.seq.v[i];
+        if (item->type != JLP_TUPLE || item->u.seq.n < 2 || item->u.seq.n > 3)
+            return jlp__np_fail(m, JLP_E_BAD_DTYPE, "dtype field elements must be 2- or 3-tuples");
+        jlp_val *name = item->u.seq.v[0], *title = NULL;
+        if (name->type == JLP_TUPLE) {
+            if (name->u.seq.n != 2) return jlp__np_fail(m, JLP_E_BAD_DTYPE, "dtype field (title, name) is no pair");
+            title = name->u.seq.v[0];
+            name = name->u.seq.v[1];
+        }
+        if (name->type != JLP_STR) return jlp__np_fail(m, JLP_E_BAD_DTYPE, "dtype field name is not a str");
+        if (name->u.s.n == 0) {
+            if (!title) {
+                char buf[24];
+                int l = snprintf(buf, sizeof buf, "f%zu", i);
+                if (!(name = jlp__new_bytes_copy(m->doc, JLP_STR, buf, (size_t)l))) return jlp__np_nomem(m);
+            } else if (title->type == JLP_STR && title->u.s.n) {
+                name = title;
+            } else {
+                return jlp__np_fail(m, JLP_E_BAD_DTYPE, "dtype field titles must be non-empty strings");
+            }
+        }
+        names[i] = name;
+        titles[i] = title;
+        formats[i] = item->u.seq.n == 2 ? item->u.seq.v[1] : jlp__new_seq(m->doc, JLP_TUPLE, item->u.seq.v + 1, 2);
+        if (!formats[i]) return jlp__np_nomem(m);
+    }
+    return np_struct(m, n, names, formats, NULL, titles, NULL, align, false, depth, out);
+}
+
 static jlp_code np_arg(jlp__np *m, jlp_val *arg, bool align, int depth, jlp_val **out) {
     if (depth > NP_ARG_DEPTH) return unmodelled(m, "a deeply nested description", out);
     switch (arg->type) {
@@ -890,15 +1135,8 @@ static jlp_code np_arg(jlp__np *m, jlp_val *arg, bool align, int depth, jlp_val 
         if (!*out) return jlp__np_nomem(m);
         jlp__dt(*out)->built = true;
         return JLP_OK;
-    case JLP_LIST: {
-        jlp_error saved = *m->err;
-        jlp_code c = jlp__dtype_from_descr(m, arg, out);
-        if (c && m->lenient && c != JLP_E_NOMEM && c != JLP_E_LIMIT) {
-            *m->err = saved;
-            return unmodelled(m, "a list of fields the reader does not model", out);
-        }
-        return c;
-    }
+    case JLP_LIST:
+        return np_list(m, arg, align, depth, out);
     case JLP_TUPLE: {
         np_rep r = {0};
         jlp_val *rep = arg->u.seq.n == 2 ? arg->u.seq.v[1] : NULL;
@@ -923,6 +1161,8 @@ static jlp_code np_arg(jlp__np *m, jlp_val *arg, bool align, int depth, jlp_val 
         jlp_code c = np_arg(m, arg->u.seq.v[0], align, depth + 1, &base);
         return c ? c : np_tuple(m, base, &r, out);
     }
+    case JLP_DICT:
+        return np_dict(m, arg, align, depth, out);
     default:
         return unmodelled(m, "a value the reader does not model", out);
     }

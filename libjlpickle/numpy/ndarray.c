@@ -240,3 +240,125 @@ jlp_code jlp__numpy_reduce(jlp__np *m, jlp_val *fn, jlp_val *args, jlp_val **out
         return JLP_OK;
     }
 }
+
+/* One item of a 1-d iteration: the scalar numpy's getitem gives for the item at p
+ * (np.bytes_ and np.str_ are bytes and str, without their trailing NULs). @return NULL
+ * with *fails set when numpy's getitem raises (a code point past U+10FFFF), or NULL for
+ * out of memory. */
+static jlp_val *item_scalar(jlp__np *m, jlp_val *dtype, const uint8_t *p, bool *fails) {
+    jlp__dtype_info *dt = jlp__dt(dtype);
+    uint64_t size = dt->itemsize;
+    if (dt->kind == 'S' && !dt->structured && !dt->sub_base) {
+        while (size && p[size - 1] == 0) size--;
+        return jlp__new_bytes_copy(m->doc, JLP_BYTES, p, (size_t)size);
+    }
+    if (dt->kind == 'U' && !dt->structured && !dt->sub_base) {
+        uint64_t n = size / 4;
+        bool big = dt->byteorder == '>';
+        uint32_t *cp = jlp__doc_alloc(m->doc, (n ? n : 1) * sizeof *cp);
+        uint8_t *u8 = jlp__doc_alloc(m->doc, (n ? n : 1) * 4);
+        if (!cp || !u8) return NULL;
+        for (uint64_t i = 0; i < n; i++) {
+            const uint8_t *q = p + 4 * i;
+            cp[i] = big ? (uint32_t)q[0] << 24 | (uint32_t)q[1] << 16 | (uint32_t)q[2] << 8 | q[3]
+                        : (uint32_t)q[3] << 24 | (uint32_t)q[2] << 16 | (uint32_t)q[1] << 8 | q[0];
+        }
+        while (n && cp[n - 1] == 0) n--;
+        size_t len = 0;
+        for (uint64_t i = 0; i < n; i++) {
+            if (cp[i] > 0x10FFFF) {
+                *fails = true;
+                return NULL;
+            }
+            len += jlp__utf8_put(u8 + len, cp[i]);
+        }
+        return jlp__new_bytes_copy(m->doc, JLP_STR, u8, len);
+    }
+    jlp_val *v = jlp__new_val(m->doc, JLP_SCALAR);
+    jlp__scalar *sc = jlp__doc_alloc(m->doc, sizeof *sc);
+    if (!v || !sc) return NULL;
+    memset(sc, 0, sizeof *sc);
+    sc->dtype = dtype;
+    sc->data = p;
+    v->u.ext = sc;
+    return v;
+}
+
+jlp_code jlp__ndarray_items(jlp__np *m, const jlp_val *arr, jlp_val **out) {
+    *out = NULL;
+    const jlp__ndarray *a = jlp__arr(arr);
+    jlp__dtype_info *dt = jlp__dt(a->dtype);
+    if (a->ndim == 0) return JLP_OK; /* TypeError: iteration over a 0-d array */
+    uint64_t count, nbytes;
+    if (!jlp__array_size(dt, a->shape, a->ndim, &count, &nbytes))
+        return jlp__np_fail(m, JLP_E_LIMIT, "array too large to iterate");
+    uint64_t n = a->shape[0], inner = n ? count / n : 0;
+    if (n > SIZE_MAX / sizeof(jlp_val *)) return jlp__np_nomem(m);
+    jlp_val **items = jlp__doc_alloc(m->doc, (n ? n : 1) * sizeof *items);
+    if (!items) return jlp__np_nomem(m);
+    /* an array _reconstruct made and no BUILD filled: numpy's items are None for objects
+     * and uninitialised memory otherwise (zeros here) */
+    static const uint8_t none[1];
+    const uint8_t *data = a->data ? a->data : none;
+    if (!dt->hasobject && !a->data && nbytes) {
+        uint8_t *z = jlp__doc_alloc(m->doc, (size_t)nbytes);
+        if (!z) return jlp__np_nomem(m);
+        memset(z, 0, (size_t)nbytes);
+        data = z;
+    }
+    for (uint64_t i = 0; i < n; i++) {
+        if (a->ndim == 1) {
+            if (dt->hasobject) {
+                const jlp_val *objs = a->objects;
+                jlp_val *o = objs && i < objs->u.seq.n ? objs->u.seq.v[i] : jlp__new_none(m->doc);
+                items[i] = o;
+                if (o && (dt->kind != 'O' || dt->structured || dt->sub_base)) { /* a record: np.void */
+                    jlp__scalar *sc = jlp__doc_alloc(m->doc, sizeof *sc);
+                    if (!sc || !(items[i] = jlp__new_val(m->doc, JLP_SCALAR))) return jlp__np_nomem(m);
+                    memset(sc, 0, sizeof *sc);
+                    sc->dtype = a->dtype;
+                    sc->object = o;
+                    items[i]->u.ext = sc;
+                }
+            } else {
+                bool fails = false;
+                items[i] = item_scalar(m, a->dtype, data + i * dt->itemsize, &fails);
+                if (fails) return JLP_OK; /* numpy's getitem raises */
+            }
+        } else {
+            /* arr[i]: an array of the other dimensions, its items in the same order */
+            jlp_val *sub = jlp__new_ndarray(m->doc, a->dtype, a->shape + 1, a->ndim - 1);
+            if (!sub) return jlp__np_nomem(m);
+            jlp__ndarray *s = jlp__arr(sub);
+            s->count = inner;
+            s->nbytes = inner * dt->itemsize;
+            s->order = a->order;
+            s->storage = a->storage;
+            s->origin = a->origin;
+            if (dt->hasobject) {
+                jlp_val **o = jlp__doc_alloc(m->doc, (inner ? inner : 1) * sizeof *o);
+                if (!o) return jlp__np_nomem(m);
+                for (uint64_t k = 0; k < inner; k++) {
+                    const jlp_val *objs = a->objects;
+                    uint64_t at = i * inner + k; /* objects are in C order */
+                    o[k] = objs && at < objs->u.seq.n ? objs->u.seq.v[at] : jlp__new_none(m->doc);
+                    if (!o[k]) return jlp__np_nomem(m);
+                }
+                if (!(s->objects = jlp__new_seq(m->doc, JLP_LIST, o, (size_t)inner))) return jlp__np_nomem(m);
+            } else if (a->order == 'F') {
+                /* element k (in F order) of arr[i] is element i + n * k of arr */
+                uint8_t *d = jlp__doc_alloc(m->doc, (size_t)(s->nbytes ? s->nbytes : 1));
+                if (!d) return jlp__np_nomem(m);
+                for (uint64_t k = 0; k < inner; k++)
+                    memcpy(d + k * dt->itemsize, data + (i + n * k) * dt->itemsize, (size_t)dt->itemsize);
+                s->data = d;
+            } else {
+                s->data = data + i * inner * dt->itemsize;
+            }
+            items[i] = sub;
+        }
+        if (!items[i]) return jlp__np_nomem(m);
+    }
+    *out = jlp__new_seq(m->doc, JLP_TUPLE, items, (size_t)n);
+    return *out ? JLP_OK : jlp__np_nomem(m);
+}

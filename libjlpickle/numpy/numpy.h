@@ -65,6 +65,12 @@ uint32_t jlp__dtype_align(const jlp__dtype_info *d);
 /** numpy reductions: _reconstruct, scalar, _frombuffer. @return JLP_OK with *out, or
  *  *out = NULL when `fn` is not one of them. */
 jlp_code jlp__numpy_reduce(jlp__np *m, jlp_val *fn, jlp_val *args, jlp_val **out);
+/** The items `iter(arr)` yields, as the tuple pickle.py's `func(*args)` makes of an
+ *  array: arr[0], arr[1]... (numpy scalars; bytes and str for S and U items, without
+ *  their trailing NULs; the elements of an object array; arrays of the other dimensions
+ *  when ndim > 1). @return JLP_OK with *out the tuple, or *out = NULL when numpy's
+ *  iteration raises (a 0-d array, a code point past U+10FFFF); NOMEM or LIMIT. */
+jlp_code jlp__ndarray_items(jlp__np *m, const jlp_val *arr, jlp_val **out);
 /** BUILD on an ndarray made by _reconstruct. */
 jlp_code jlp__ndarray_build(jlp__np *m, jlp_val *arr, jlp_val *state);
 /** A new array node; shape copied. */

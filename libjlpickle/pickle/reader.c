@@ -671,8 +671,8 @@ static bool build_elsewhere(const jlp__vm *m, const jlp_val *target, const jlp_v
 
 /* The arguments pickle.py passes as `*args`: any iterable, where _pickle.c (and the
  * loader) want a tuple. A scan reading with pickle.py's rules takes a list, set or
- * frozenset as the tuple of its items, a dict as the tuple of its keys and bytes as the
- * tuple of their values, and reads on
+ * frozenset as the tuple of its items, a dict as the tuple of its keys, bytes as the
+ * tuple of their values and a numpy array as the tuple of arr[0], arr[1]..., and reads on
  * (SAFETY.md S-6); *args is left alone otherwise, for the caller to refuse. */
 static jlp_code py_star_args(jlp__vm *m, jlp_val **args) {
     jlp_val *a = *args;
@@ -687,6 +687,14 @@ static jlp_code py_star_args(jlp__vm *m, jlp_val **args) {
         jlp_val *t = jlp__new_seq(m->doc, JLP_TUPLE, items, a->u.s.n);
         if (!t) return jlp__vm_nomem(m);
         *args = t;
+        return JLP_OK;
+    }
+    if (a->type == JLP_NDARRAY) { /* arr[0], arr[1]...; a 0-d array is refused */
+        jlp__np np = jlp__vm_np(m);
+        jlp_val *t;
+        jlp_code c = jlp__ndarray_items(&np, a, &t);
+        if (c) return c;
+        if (t) *args = t;
         return JLP_OK;
     }
     if (a->type != JLP_LIST && a->type != JLP_SET && a->type != JLP_FROZENSET && a->type != JLP_DICT) return JLP_OK;

@@ -160,33 +160,75 @@ static jlp__pending *pending_of(jlp__reading_ctx *c, const jlp_val *g) {
 /* rv_generic.__setstate__ updates the instance's __dict__ with the pickled state and
  * execs its _parse_arg_template. The classes whose restoring is that one, scipy's
  * template and the (locscale_in, locscale_out) pairs scipy fills it with are generated
- * from the installed scipy (gen_scipy_rules.py). */
+ * from the installed scipy and the sources of every release from 1.5 on
+ * (gen_scipy_rules.py, scipy_releases.txt), and so are the constructor parameters a
+ * scipy < 1.6 state holds. */
 static const struct { const char *module, *name; } SCIPY_RV[] = {
 #define JLP_SCIPY_RV(m, n) {m, n},
 #define JLP_SCIPY_TEMPLATE(t)
 #define JLP_SCIPY_LOCSCALE(i, o)
+#define JLP_SCIPY_CTOR_PARAM(n)
+#define JLP_SCIPY_GETATTR(n)
 #include "rules_scipy_gen.h"
 #undef JLP_SCIPY_RV
 #undef JLP_SCIPY_TEMPLATE
 #undef JLP_SCIPY_LOCSCALE
+#undef JLP_SCIPY_CTOR_PARAM
+#undef JLP_SCIPY_GETATTR
 };
 static const char *const SCIPY_TEMPLATE[] = {
 #define JLP_SCIPY_RV(m, n)
 #define JLP_SCIPY_TEMPLATE(t) t,
 #define JLP_SCIPY_LOCSCALE(i, o)
+#define JLP_SCIPY_CTOR_PARAM(n)
+#define JLP_SCIPY_GETATTR(n)
 #include "rules_scipy_gen.h"
 #undef JLP_SCIPY_RV
 #undef JLP_SCIPY_TEMPLATE
 #undef JLP_SCIPY_LOCSCALE
+#undef JLP_SCIPY_CTOR_PARAM
+#undef JLP_SCIPY_GETATTR
 };
 static const struct { const char *in, *out; } SCIPY_LOCSCALE[] = {
 #define JLP_SCIPY_RV(m, n)
 #define JLP_SCIPY_TEMPLATE(t)
 #define JLP_SCIPY_LOCSCALE(i, o) {i, o},
+#define JLP_SCIPY_CTOR_PARAM(n)
+#define JLP_SCIPY_GETATTR(n)
 #include "rules_scipy_gen.h"
 #undef JLP_SCIPY_RV
 #undef JLP_SCIPY_TEMPLATE
 #undef JLP_SCIPY_LOCSCALE
+#undef JLP_SCIPY_CTOR_PARAM
+#undef JLP_SCIPY_GETATTR
+};
+
+static const char *const SCIPY_CTOR_PARAM[] = {
+#define JLP_SCIPY_RV(m, n)
+#define JLP_SCIPY_TEMPLATE(t)
+#define JLP_SCIPY_LOCSCALE(i, o)
+#define JLP_SCIPY_CTOR_PARAM(n) n,
+#define JLP_SCIPY_GETATTR(n)
+#include "rules_scipy_gen.h"
+#undef JLP_SCIPY_RV
+#undef JLP_SCIPY_TEMPLATE
+#undef JLP_SCIPY_LOCSCALE
+#undef JLP_SCIPY_CTOR_PARAM
+#undef JLP_SCIPY_GETATTR
+};
+
+static const char *const SCIPY_GETATTR[] = {
+#define JLP_SCIPY_RV(m, n)
+#define JLP_SCIPY_TEMPLATE(t)
+#define JLP_SCIPY_LOCSCALE(i, o)
+#define JLP_SCIPY_CTOR_PARAM(n)
+#define JLP_SCIPY_GETATTR(n) n,
+#include "rules_scipy_gen.h"
+#undef JLP_SCIPY_RV
+#undef JLP_SCIPY_TEMPLATE
+#undef JLP_SCIPY_LOCSCALE
+#undef JLP_SCIPY_CTOR_PARAM
+#undef JLP_SCIPY_GETATTR
 };
 
 static bool scipy_rv_name(const char *m, size_t ml, const char *n, size_t nl) {
@@ -263,10 +305,48 @@ static bool scipy_template_ok(const jlp_val *v) {
     return false;
 }
 
+/* The random state scipy < 1.6 pickled beside ctor_param: None, or what numpy's own
+ * pickles of a RandomState or Generator build (none of them iterable). */
+static bool scipy_random_state(const jlp_val *v) {
+    if (jlp_get_type(v) == JLP_NONE) return true;
+    if (jlp_get_type(v) != JLP_OBJECT) return false;
+    const jlp_val *cl = jlp_obj_callable(v);
+    return jlp_global_is(cl, "numpy.random._pickle", "__randomstate_ctor") ||
+           jlp_global_is(cl, "numpy.random._pickle", "__generator_ctor") ||
+           jlp_global_is(cl, "numpy.random", "__RandomState_ctor");
+}
+
+/* A state scipy < 1.6 wrote, (ctor_param, random_state): NULL when every key of
+ * ctor_param is a constructor parameter of some release's distributions and the random
+ * state is one numpy pickles. scipy < 1.6 restores it as `self.__init__(**ctor_param)`
+ * (which checks the shapes it is given before it makes its own template); scipy >= 1.6
+ * cannot update __dict__ with it (ValueError: it calls __init__() with no argument, or,
+ * for a ctor_param of two keys, sets one parameter name to the other and fails at the
+ * random state, no iterable): no template of the pickle's is ever executed. */
+static const char *scipy_old_state_problem(const jlp_val *state) {
+    const jlp_val *param = jlp_item(state, 0);
+    for (size_t i = 0; i < jlp_len(param); i++) {
+        const jlp_val *key = jlp_dict_key(param, i);
+        size_t kl, k = 0;
+        const char *ks = jlp_get_type(key) == JLP_STR ? jlp_get_str(key, &kl) : NULL;
+        while (ks && k < COUNT(SCIPY_CTOR_PARAM) && !str_is(ks, kl, SCIPY_CTOR_PARAM[k])) k++;
+        if (!ks || k == COUNT(SCIPY_CTOR_PARAM))
+            return "a scipy < 1.6 state (ctor_param, random_state) with a key that is no constructor parameter "
+                   "(scipy >= 1.6 puts such pairs into __dict__, then execs its _parse_arg_template)";
+    }
+    if (!scipy_random_state(jlp_item(state, 1)))
+        return "a scipy < 1.6 state (ctor_param, random_state) whose random state is not numpy's (scipy >= 1.6 "
+               "puts the pairs it holds into __dict__, then execs its _parse_arg_template)";
+    return NULL;
+}
+
 /* The state of a distribution as rv_generic.__setstate__ takes it: NULL when it is
  * scipy's own (a dict whose every _parse_arg_template is scipy's template, that replaces
- * none of the methods the restoring calls), else what is wrong with it. */
+ * none of the methods the restoring calls, or the state of scipy < 1.6), else what is
+ * wrong with it. */
 static const char *scipy_state_problem(const jlp_val *state) {
+    if (jlp_get_type(state) == JLP_TUPLE && jlp_len(state) == 2 && jlp_get_type(jlp_item(state, 0)) == JLP_DICT)
+        return scipy_old_state_problem(state);
     if (jlp_get_type(state) != JLP_DICT)
         return "a state that is not a dict (rv_generic.__setstate__ puts any pairs it is given into __dict__, "
                "then execs its _parse_arg_template)";
@@ -563,6 +643,14 @@ static jlp_verdict judge_getattr(jlp__reading_ctx *c, const jlp_val *args) {
     jlp__buf_putc(&dotted, '.');
     jlp__buf_put(&dotted, a, al);
     jlp_verdict v = dotted.failed ? JLP_VERDICT_DANGEROUS : jlp__judge(c->policy, m, ml, dotted.data, dotted.len, &why);
+    for (size_t k = 0; v != JLP_VERDICT_SAFE && is_scipy_rv(cls) && k < COUNT(SCIPY_GETATTR); k++) {
+        if (!str_is(a, al, SCIPY_GETATTR[k])) continue;
+        /* a distribution of another release than the installed one: the method its own
+         * pickle looks up (S-31) */
+        v = JLP_VERDICT_SAFE;
+        why.len = 0;
+        jlp__buf_puts(&why, "a method scipy's pickles of a distribution look up");
+    }
     jlp__buf_puts(&c->subj, "looks up ");
     jlp__buf_put(&c->subj, m, ml);
     jlp__buf_putc(&c->subj, '.');

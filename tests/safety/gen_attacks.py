@@ -564,6 +564,41 @@ def _template_with(**fill):
     return di.parse_arg_template % dct
 
 
+def _scipy_state_pickle(state, protocol=2):
+    """scipy.stats.gamma pickled with the state `state` (as scipy < 1.6 pickled its
+    (ctor_param, random_state), or forged so)."""
+    import scipy.stats
+    import gen_benign_scipy
+    return gen_benign_scipy.pickled_with_getstate(scipy.stats.gamma, lambda self: state, protocol)
+
+
+@attack("scipy15_state_template_key.pkl", "dangerous", "state",
+        "a scipy < 1.6 state (ctor_param, random_state) whose ctor_param has two keys, "
+        "'_parse_arg_template' and code, and whose random state is a pair: scipy >= 1.6 puts "
+        "both into __dict__ (the template is the code) and execs it")
+def _():
+    return _scipy_state_pickle(({"_parse_arg_template": 0, PY.replace("'", '"') + "\n" + _template_with(): 0},
+                                ("numargs", 2)))
+
+
+@attack("scipy15_state_pairs.pkl", "dangerous", "state",
+        "a scipy < 1.6 state whose random state is the pair ('_parse_arg_template', code): "
+        "scipy >= 1.6 puts it into __dict__ and execs it")
+def _():
+    return _scipy_state_pickle(({"a": 0, "b": 0}, ("_parse_arg_template", PY.replace("'", '"') + "\n" +
+                                                   _template_with())))
+
+
+@attack("scipy_other_release_template.pkl", "dangerous", "state",
+        "a distribution of a class scipy 1.14 and later define (irwinhall_gen) whose "
+        "template runs code: a scipy that has the class execs it")
+def _():
+    code = _template_with(shape_arg_str="n=%s, " % PY.replace("'", '"'))
+    data = _forged_distribution(lambda st: st.update(_parse_arg_template=code))
+    assert data.count(b"reciprocal_gen") == 1
+    return data.replace(b"\nreciprocal_gen\n", b"\nirwinhall_gen\n")
+
+
 @attack("scipy_template_shape_default.pkl", "dangerous", "state",
         "scipy's own template with a shape 'name' that is a default value running code "
         "(def _parse_args(self, a=<code>, ...) evaluates it when the template is exec'd)",
@@ -1053,6 +1088,13 @@ for _name, _dtype, _note in [
          "numpy.dtype(collections.OrderedDict) (any class is numpy's object dtype)"),
         ("scalar_type", pk.call(pk.glob("numpy", "dtype"), pk.glob("numpy", "object_")),
          "numpy.dtype(numpy.object_)"),
+        ("dict", pk.call(pk.glob("numpy", "dtype"), pk.py_value({"names": ["a"], "formats": ["O"]})),
+         "numpy.dtype({'names': ['a'], 'formats': ['O']}) (a dict of fields, one of objects)"),
+        ("field_dict", pk.call(pk.glob("numpy", "dtype"), pk.py_value({"b": ("<i8", 8), "a": ("O", 0)})),
+         "numpy.dtype({'b': ('<i8', 8), 'a': ('O', 0)}) (the field dict form: sorted by offset, "
+         "an object field first)"),
+        ("list_aligned", pk.call(pk.glob("numpy", "dtype"), pk.py_value([("", "u1"), ("b", "O")]), pk.NEWTRUE),
+         "numpy.dtype([('', 'u1'), ('b', 'O')], True) (an object field at its alignment)"),
 ]:
     attack("dtype_alias_%s_object_payload.joblib" % _name, "dangerous", "readings",
            "a wrapper whose dtype is %s: joblib reads its payload as a nested pickle that "
@@ -1062,8 +1104,8 @@ for _name, _dtype, _note in [
 
 
 @attack("dtype_dict_spec_then_system.pkl", "dangerous", "invalid-tail",
-        "numpy.dtype({'names': ['a'], 'formats': ['<f8']}) (a dict of fields, which the reader "
-        "does not model) before os.system", expect=["pickle", "pickle-py", "joblib"])
+        "numpy.dtype({'names': ['a'], 'formats': ['<f8']}) (a dict of fields, which numpy "
+        "reads as a structured dtype) before os.system", expect=["pickle", "pickle-py", "joblib"])
 def _():
     spec = pk.dct((pk.uni("names"), pk.EMPTY_LIST + pk.MARK + pk.uni("a") + pk.APPENDS),
                   (pk.uni("formats"), pk.EMPTY_LIST + pk.MARK + pk.uni("<f8") + pk.APPENDS))
@@ -1098,6 +1140,39 @@ def _():
 def _():
     call = pk.glob("builtins", "bytearray") + pk.binbytes(b"\x05") + pk.REDUCE
     return pk.proto(3) + call + pk.POP + pk.system(CMD) + pk.STOP
+
+
+def np_array_body(a):
+    """A numpy array as numpy pickles it (protocol 2, no memo), without PROTO and STOP."""
+    import pickle
+    import pickletools
+    b = pickletools.optimize(pickle.dumps(a, protocol=2))
+    return b[2:-1]
+
+
+@attack("memmap_star_array_then_system.pkl", "dangerous", "invalid-tail",
+        "numpy.memmap(*array([b'/tmp/x'])): pickle.py passes an array's items as *args, "
+        "so memmap opens the file the array names; then os.system", expect=["pickle-py", "joblib"])
+def _():
+    call = pk.glob("numpy", "memmap") + np_array_body(np.array([MARKER.encode()])) + pk.REDUCE
+    return pk.proto(2) + call + pk.POP + pk.system(CMD) + pk.STOP
+
+
+@attack("ufunc_reconstruct_star_array.pkl", "dangerous", "invalid-tail",
+        "numpy.core._ufunc_reconstruct(*array(['os', 'system'])) imports os.system from the "
+        "strs of an array passed as *args, and the result is called", expect=["pickle-py", "joblib"])
+def _():
+    fn = pk.glob("numpy.core", "_ufunc_reconstruct") + np_array_body(np.array(["os", "system"])) + pk.REDUCE
+    return pk.proto(2) + fn + pk.tup(pk.uni(CMD)) + pk.REDUCE + pk.STOP
+
+
+@attack("newobj_star_object_array.pkl", "dangerous", "invalid-tail",
+        "copyreg.__newobj__(*array([numpy.memmap], dtype=object)): the class built is an "
+        "object array's element", expect=["pickle-py", "joblib"])
+def _():
+    body = np_array_body(np.array([0], dtype=object)).replace(b"]K\x00a", b"]cnumpy\nmemmap\na")
+    call = pk.glob("copyreg", "__newobj__") + body + pk.REDUCE
+    return pk.proto(2) + call + pk.POP + pk.system(CMD) + pk.STOP
 
 
 @attack("inst_without_mark_resolves.pkl", "dangerous", "invalid-tail",

@@ -33,6 +33,8 @@ import gzip
 import json
 import lzma
 import os
+import pickle
+import pickletools
 import random
 import shutil
 import struct
@@ -41,9 +43,13 @@ import sys
 import tempfile
 import zlib
 
+import numpy as np
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
+sys.path.insert(0, os.path.join(HERE, "..", "values"))
+import gen_dtype_args  # noqa: E402
 import pk  # noqa: E402
 import rules  # noqa: E402
 import scan  # noqa: E402
@@ -240,11 +246,49 @@ class Gen:
             return self.call(d + 1)       # a call's result called again (pydoc.locate...)
         return self.global_ref()
 
+    def array(self, d):
+        """A numpy array as numpy pickles it, whose items pickle.py passes as *args: strs,
+        bytes, an object array of values, two dimensions, or none (0-d)."""
+        r = self.rng
+        k = r.randrange(5)
+        if k == 2:  # an object array: _reconstruct, then BUILD with the list of its items
+            items = self.args(d)
+            dt = (pk.call(pk.glob("numpy", "dtype"), pk.uni("O8"), pk.NEWFALSE, pk.NEWTRUE) +
+                  pk.tup(pk.integer(3), pk.uni("|"), pk.NONE, pk.NONE, pk.NONE, pk.integer(-1), pk.integer(-1),
+                         pk.integer(63)) + pk.BUILD)
+            return (pk.call(pk.glob("numpy.core.multiarray", "_reconstruct"), pk.glob("numpy", "ndarray"),
+                            pk.tup(pk.integer(0)), pk.binbytes(b"b")) +
+                    pk.tup(pk.integer(1), pk.tup(pk.integer(len(items))), dt, pk.NEWFALSE, pk.lst(*items)) + pk.BUILD)
+        words = r.sample(["os", "system", "posix", "id", "/tmp/x", "numpy", "memmap", "a"], r.randrange(4))
+        if k == 0:
+            a = np.array(words, dtype="U8")
+        elif k == 1:
+            a = np.array([w.encode() for w in words], dtype="S8")
+        elif k == 3:
+            a = np.array(words + ["x"] * (len(words) % 2), dtype="U8").reshape(2, -1) if words else np.zeros((2, 0))
+        else:
+            a = np.array(r.choice(words or ["os"]))
+        return pickletools.optimize(pickle.dumps(a, protocol=2))[2:-1]
+
+    def dtype_dict(self):
+        """numpy.dtype(DICT, ALIGN): a dict of fields as tests/values/gen_dtype_args.py
+        makes them (numpy reads some, refuses others; object fields among them)."""
+        r = self.rng
+        d = gen_dtype_args.rand_dict(r)
+        while gen_dtype_args.empty_nested(d):
+            d = gen_dtype_args.rand_dict(r)
+        body = pickletools.optimize(pickle.dumps(d, protocol=2))[2:-1]
+        return pk.glob("numpy", "dtype") + pk.MARK + body + r.choice([pk.NEWTRUE, pk.NEWFALSE]) + pk.TUPLE + pk.REDUCE
+
     def call(self, d):
         r = self.rng
         f = self.callable(d)
+        k = r.randrange(12)
+        if k == 11:
+            return self.dtype_dict()
+        if k >= 9:  # pickle.py's *args of an array (the C unpickler refuses it)
+            return f + self.array(d) + (pk.REDUCE if k == 9 else pk.NEWOBJ)
         a = self.args(d)
-        k = r.randrange(9)
         if k < 4:
             return f + pk.tup(*a) + pk.REDUCE
         if k == 4:
