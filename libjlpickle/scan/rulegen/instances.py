@@ -305,7 +305,9 @@ def _special_models():
     # own tests (a frozen distribution pickles the distribution object with it)
     from scipy.stats._distr_params import distcont, distdiscrete
     for name, args in dict(distcont + distdiscrete).items():
-        dist = getattr(st, name, None)
+        # (scipy's own tests, imported by the rule generator's walk, append distribution
+        # objects to these lists: only scipy.stats' names count here)
+        dist = getattr(st, name, None) if isinstance(name, str) else None
         if dist is not None:
             out["scipy_frozen_%s" % name] = (lambda d=dist, a=tuple(args): d(*a))
     out["scipy_rv_discrete_values"] = lambda: st.rv_discrete(values=([1, 2, 5], [0.2, 0.3, 0.5]))
