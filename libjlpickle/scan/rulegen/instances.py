@@ -1,4 +1,4 @@
-"""Real objects of scikit-learn, numpy and scipy, as people save them.
+"""Real objects of scikit-learn, numpy, scipy and pandas, as people save them.
 
 Shared by the safe-list harvest (gen_rules.py pickles them and records every global
 the pickles name) and the benign corpus (tests/safety/gen_benign.py dumps them and
@@ -450,6 +450,7 @@ def benign_objects():
             out["grid_%s" % name] = _wrapped(Est, "grid")
     for name, f in _special_models().items():
         out["model_%s" % name] = f
-    for group in (_arrays(), _numpy_values(), _sparse(), _plain()):
+    from .pandas_objects import pandas_objects
+    for group in (_arrays(), _numpy_values(), _sparse(), _plain(), pandas_objects()):
         out.update(group)
     return sorted(out.items())
