@@ -594,6 +594,34 @@ static jlp_verdict judge_getattr(jlp__reading_ctx *c, const jlp_val *args) {
     return v;
 }
 
+/* A call of what getattr(G, 'name') returned, G a global and name plain: the call of
+ * G.name (how pickle writes a class's bound method, zoneinfo.ZoneInfo._unpickle), judged
+ * as that dotted name. @return false when cl is not such a result. */
+static bool judge_getattr_result(jlp__reading_ctx *c, const jlp_val *cl, jlp_verdict *v, jlp__buf *dotted,
+                                 jlp__buf *why) {
+    if (jlp_get_type(cl) != JLP_OBJECT || jlp_obj_get_kind(cl) != JLP_OBJ_REDUCE) return false;
+    const jlp_val *f = jlp_obj_callable(cl), *args = jlp_obj_args(cl);
+    if (jlp_get_type(f) != JLP_GLOBAL || !is_getattr(f) || jlp_len(args) != 2) return false;
+    const jlp_val *obj = jlp_item(args, 0), *attr = jlp_item(args, 1);
+    size_t al;
+    const char *a = jlp_get_str(attr, &al);
+    if (jlp_get_type(obj) != JLP_GLOBAL || jlp_get_type(attr) != JLP_STR || !al || memchr(a, '.', al) ||
+        jlp__is_dunder(a, al))
+        return false;
+    size_t nl;
+    const char *n = jlp_global_name(obj, &nl);
+    dotted->len = 0;
+    jlp__buf_put(dotted, n, nl);
+    jlp__buf_putc(dotted, '.');
+    jlp__buf_put(dotted, a, al);
+    if (dotted->failed) return false;
+    size_t ml;
+    const char *m = jlp_global_module(obj, &ml);
+    why->len = 0;
+    *v = jlp__judge(c->policy, m, ml, dotted->data, dotted->len, why);
+    return true;
+}
+
 /* torch.storage._load_from_bytes(b) is torch.load(io.BytesIO(b)): what torch.save wrote
  * for a storage a pickled tensor holds (a legacy-format file), scanned as torch.load
  * reads it. Bytes computed, of another format, nested too deep or past the budget are
@@ -1037,6 +1065,9 @@ void jlp__rules_event(jlp__reading_ctx *c, const jlp_event *ev) {
     }
     if (is_call_op(op) && !(op == 'i' && !ev->callable)) {
         const jlp_val *cl = ev->callable;
+        jlp_verdict gv = JLP_VERDICT_SAFE;
+        jlp__buf gdotted;
+        jlp__buf_init(&gdotted, NULL);
         /* the legacy torch.load's persistent_load returns the class a module record
          * names: the call is that class's */
         if (c->torch_legacy && jlp_get_type(cl) == JLP_PERSID && jlp__torch_module_id(jlp_persid_value(cl)))
@@ -1051,6 +1082,14 @@ void jlp__rules_event(jlp__reading_ctx *c, const jlp_event *ev) {
                 if (v != JLP_VERDICT_SAFE) jlp__reading_finding(c, ev, ev->offset, v, m, ml, n, nl, "call", jlp__buf_cstr(&c->why));
                 jlp__reading_effect(c, ev, ev->offset, op, m, ml, n, nl, v);
             }
+        } else if (judge_getattr_result(c, cl, &gv, &gdotted, &c->why)) {
+            /* the call of Class.name looked up with getattr */
+            size_t ml;
+            const char *m = jlp_global_module(jlp_item(jlp_obj_args(cl), 0), &ml);
+            if (gv != JLP_VERDICT_SAFE)
+                jlp__reading_finding(c, ev, ev->offset, gv, m, ml, gdotted.data, gdotted.len, "call",
+                                     jlp__buf_cstr(&c->why));
+            jlp__reading_effect(c, ev, ev->offset, op, m, ml, gdotted.data, gdotted.len, gv);
         } else {
             c->subj.len = 0;
             describe_computed(&c->subj, cl);
@@ -1058,6 +1097,7 @@ void jlp__rules_event(jlp__reading_ctx *c, const jlp_event *ev) {
             jlp__reading_finding(c, ev, ev->offset, JLP_VERDICT_SUSPICIOUS, "", 0, "", 0, "call", jlp__buf_cstr(&c->subj));
             jlp__reading_effect(c, ev, ev->offset, op, "", 0, "", 0, JLP_VERDICT_SUSPICIOUS);
         }
+        jlp__buf_release(&gdotted);
     }
     if (op == 'b' && jlp_get_type(ev->value) == JLP_DTYPE && jlp__dt(ev->value)->forged) {
         /* numpy's dtype __setstate__ trusts the fields, offsets and flags it is given */

@@ -226,6 +226,24 @@ TEST(dateutil_tzfile_reads_no_file) {
     expect_finding(&p, JLP_VERDICT_SUSPICIOUS, "call", "dateutil.tz.tz", "tzfile", call, "opens and reads");
 }
 
+/* Protocol 2 pickles a class's bound method as getattr(Class, 'name') (zoneinfo's time
+ * zones: ZoneInfo._unpickle); calling what getattr returned is calling Class.name,
+ * judged as that dotted name. Before, every such call was a suspicious "computed
+ * callable", and a DataFrame holding a zoneinfo time zone was not safe. */
+TEST(call_of_getattr_result_is_the_method) {
+    pk p;
+    size_t call;
+    one_call(&p, "cbuiltins\ngetattr\nczoneinfo\nZoneInfo\n", "_unpickle", "\x86R", "America/New_York", "K\x01\x86",
+             &call);
+    expect_finding(&p, JLP_VERDICT_SAFE, "call", "zoneinfo", "ZoneInfo._unpickle", call, NULL);
+    one_call(&p, "cbuiltins\ngetattr\ncpandas.core.frame\nDataFrame\n", "to_pickle", "\x86RN", "/tmp/x.pkl", "\x86",
+             &call);
+    expect_finding(&p, JLP_VERDICT_DANGEROUS, "call", "pandas.core.frame", "DataFrame.to_pickle", call, "writes");
+    one_call(&p, "cbuiltins\ngetattr\nccollections\nOrderedDict\n", "no_such_method", "\x86R", NULL, ")", &call);
+    expect_finding(&p, JLP_VERDICT_SUSPICIOUS, "call", "collections", "OrderedDict.no_such_method", call,
+                   "not in the safe list");
+}
+
 /* Cython's __pyx_unpickle_IntervalMixin builds pandas' IntervalArray (another module's
  * class); a class that is no interval class is suspicious. */
 TEST(interval_helper_builds_interval_classes) {
