@@ -6,7 +6,8 @@
     /usr/bin/python3 libjlpickle/scan/gen_rules.py --why MODULE:QUALNAME ...
 
 DANGEROUS rules come from a walk: every module of the installed CPython standard library,
-numpy, scipy, scikit-learn and joblib is imported, and every name a pickle can resolve in
+numpy, scipy, scikit-learn, joblib, pandas, pytz, dateutil and numexpr (rulegen/modules.py)
+is imported, and every name a pickle can resolve in
 it (functions, classes and their methods as dotted qualnames, callable instances) is
 judged by a call-flow analysis of the source (rulegen/flow.py, rulegen/judge.py): a name
 is dangerous when calling it with caller-chosen arguments (or, for a class, anything a
@@ -20,12 +21,17 @@ the generator fails unless the walk alone catches every gadget of seeds.MUST_CAT
 SAFE rules come from a harvest (rulegen/harvest.py): real instances of every
 scikit-learn estimator (fitted on a small data set, alone and in pipelines, column
 transformers and grid searches), numpy arrays of every dtype, dtypes, scalars, ufuncs,
-random generators and scipy.sparse matrices are pickled (protocols 0, 1, 2 and 5) and dumped
+random generators, scipy.sparse matrices and pandas objects (rulegen/pandas_objects.py:
+DataFrames and Series of every column kind, every Index kind, time scalars, extension
+arrays, estimators fitted on DataFrames) are pickled (protocols 0, 1, 2 and 5) and dumped
 with joblib, and every global those pickles name is recorded. Each harvested name is
 reviewed by the same walk: it is safe only if constructing and restoring it reaches no
 primitive; the reason says so, or names the engine rule that narrows it. Every other
 class scikit-learn defines (kernels, optimizers, criteria a real model may hold) is
-added on the same review, its reason marked "(walked)".
+added on the same review, its reason marked "(walked)"; so is every class pandas' own
+unpickling helpers may build (rulegen/pandas_rules.py). The compiled (Cython) functions
+and the singletons pandas pickles name need a reason a person wrote
+(pandas_rules.SAFE_REASONS), as C functions do.
 
 PyTorch is not walked (thousands of modules, most of them native): its rules come from
 rulegen/torch_rules.py, a harvest of what torch.load's own reading resolves in real
@@ -45,7 +51,7 @@ import types
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from rulegen import flow, harvest, judge, modules, seeds, torch_rules  # noqa: E402
+from rulegen import flow, harvest, judge, modules, pandas_rules, seeds, torch_rules  # noqa: E402
 
 
 def resolve_dotted(modname, qualname):
@@ -207,7 +213,8 @@ class Walk:
 
 # ---- the safe list -------------------------------------------------------------------------
 
-PKG_WORDS = {"sklearn": "scikit-learn", "numpy": "numpy", "scipy": "scipy", "joblib": "joblib"}
+PKG_WORDS = {"sklearn": "scikit-learn", "numpy": "numpy", "scipy": "scipy", "joblib": "joblib",
+             "pandas": "pandas", "pytz": "pytz", "dateutil": "dateutil"}
 PY_DATA = ("builtins", "collections", "datetime", "decimal", "fractions", "_decimal", "uuid")
 
 
@@ -217,6 +224,8 @@ def safe_reason(mod, qn, value):
     import numpy as np
     if (mod, qn) in seeds.SAFE_REASONS:
         return seeds.SAFE_REASONS[(mod, qn)]
+    if (mod, qn) in pandas_rules.SAFE_REASONS:
+        return pandas_rules.SAFE_REASONS[(mod, qn)]
     pkg = PKG_WORDS.get(mod.split(".")[0], "python" if mod in PY_DATA else mod.split(".")[0])
     if qn.startswith("__pyx_unpickle_"):
         return "cython unpickle helper of %s (the engine checks it builds its own module's class)" % qn[15:]
@@ -238,6 +247,8 @@ def safe_reason(mod, qn, value):
         return "%s %s: building and restoring it reach no dangerous call" % (pkg, kind)
     if isinstance(value, types.FunctionType):
         return "%s function: calling it reaches no dangerous call" % pkg
+    if type(value).__name__ == "cython_function_or_method":
+        return None  # compiled: the walk cannot read it, a person must
     if callable(value) and not isinstance(value, (types.BuiltinFunctionType, types.BuiltinMethodType)):
         return "%s object: using it reaches no dangerous call" % pkg
     return None
@@ -319,6 +330,28 @@ def walked_sklearn_classes(walk, taken):
     return out
 
 
+def walked_pandas_classes(walk, taken, log):
+    """The classes pandas' unpickling helpers may build (rulegen/pandas_rules.py: every
+    pandas Index class and ndarray-backed array class, not only those the harvest saw)
+    whose building and restoring the walk finds harmless, as SAFE rules; and the classes
+    pandas 2.x pickles name that this pandas lacks, with their reviewed reasons."""
+    try:
+        roles, problems = pandas_rules.role_classes()
+    except ImportError:
+        log("pandas not installed: no pandas classes")
+        return {}, []
+    out = {}
+    for (mod, qn), (_role, why) in pandas_rules.PANDAS2.items():
+        if resolve_dotted(mod, qn) is None and (mod, qn) not in taken:
+            out[(mod, qn)] = why
+    for (mod, qn) in sorted({k for v in roles.values() for k in v}):
+        node = walk.named.get((mod, qn))
+        if (mod, qn) in taken or (mod, qn) in out or node is None or walk.live.danger(node):
+            continue
+        out[(mod, qn)] = "pandas class: building and restoring it reach no dangerous call (walked)"
+    return out, problems
+
+
 def module_seed_of(mod):
     parts = mod.split(".")
     for i in range(len(parts), 0, -1):
@@ -376,6 +409,10 @@ def build_rules(walk, harvested, log):
         rules[k] = ("SAFE", why)
     for k, why in walked_sklearn_classes(walk, set(rules)).items():
         rules[k] = ("SAFE", why)
+    pd_safe, more = walked_pandas_classes(walk, set(rules), log)
+    problems += more
+    for k, why in pd_safe.items():
+        rules[k] = ("SAFE", why)
     torch_rules_, more = torch_rules.rules(log)
     problems += more
     for k, (verdict, why) in sorted(torch_rules_.items()):
@@ -398,9 +435,14 @@ def versions():
     import scipy
     import sklearn
     import torch
-    return "CPython %s, numpy %s, scipy %s, scikit-learn %s, joblib %s; torch %s reviewed" % (
+    try:
+        import pandas
+        pd = ", pandas %s" % pandas.__version__
+    except ImportError:
+        pd = ""
+    return "CPython %s, numpy %s, scipy %s, scikit-learn %s, joblib %s%s; torch %s reviewed" % (
         sys.version.split()[0], numpy.__version__, scipy.__version__, sklearn.__version__,
-        joblib.__version__, torch.__version__.split("+")[0])
+        joblib.__version__, pd, torch.__version__.split("+")[0])
 
 
 def write_header(out, rules):
@@ -411,7 +453,7 @@ def write_header(out, rules):
               " *\n"
               " * Walked: %s.\n"
               " * %d rules: %d dangerous (the walk, import effects and reviewed seeds),\n"
-              " * %d safe (names real scikit-learn, numpy, scipy and torch files use, reviewed),\n"
+              " * %d safe (names real scikit-learn, numpy, scipy, pandas and torch files use, reviewed),\n"
               " * %d suspicious (reviewed: used by real files, not safe in every reading).\n"
               " * JLP_RULE(VERDICT, module, qualname, reason), sorted by module then qualname\n"
               " * (byte order); qualname \"*\" covers the module and its submodules. */\n"

@@ -378,6 +378,53 @@ static const jlp_val *scipy_class_of(const jlp_val *obj) {
     return NULL;
 }
 
+/* ---- pandas' unpickling helpers (S-33) ------------------------------------------- */
+
+/* _new_Index(cls, d), _new_DatetimeIndex(cls, d), _new_IntervalIndex(cls, d),
+ * _new_PeriodIndex(cls, **d) and Cython's __pyx_unpickle_NDArrayBacked and
+ * __pyx_unpickle_IntervalMixin(cls, checksum, state) build the class they are given:
+ * its __new__, _simple_new or from_arrays runs with the pickle's arguments. Which
+ * classes each may build is generated from the installed pandas (gen_pandas_rules.py). */
+enum { PD_INDEX, PD_DATETIMEINDEX, PD_INTERVALINDEX, PD_PERIODINDEX, PD_NDARRAYBACKED, PD_INTERVALMIXIN };
+static const char *const PANDAS_ROLE[] = {"a pandas Index class", "a pandas DatetimeIndex class",
+                                          "a pandas IntervalIndex class", "a pandas PeriodIndex class",
+                                          "a pandas array class backed by an ndarray",
+                                          "a pandas interval class"};
+static const struct { const char *module, *name; int role; } PANDAS_BUILDER[] = {
+#define JLP_PANDAS_BUILDER(m, n, r) {m, n, PD_##r},
+#define JLP_PANDAS_CLASS(r, m, n)
+#include "rules_pandas_gen.h"
+#undef JLP_PANDAS_BUILDER
+#undef JLP_PANDAS_CLASS
+};
+static const struct { int role; const char *module, *name; } PANDAS_CLASS[] = {
+#define JLP_PANDAS_BUILDER(m, n, r)
+#define JLP_PANDAS_CLASS(r, m, n) {PD_##r, m, n},
+#include "rules_pandas_gen.h"
+#undef JLP_PANDAS_BUILDER
+#undef JLP_PANDAS_CLASS
+};
+
+/* The role of the class argument of pandas helper m.n, or -1. */
+static int pandas_builder(const char *m, size_t ml, const char *n, size_t nl) {
+    if (ml < 7 || memcmp(m, "pandas.", 7)) return -1;
+    for (size_t i = 0; i < COUNT(PANDAS_BUILDER); i++)
+        if (str_is(m, ml, PANDAS_BUILDER[i].module) && str_is(n, nl, PANDAS_BUILDER[i].name))
+            return PANDAS_BUILDER[i].role;
+    return -1;
+}
+
+static bool pandas_class_of_role(const jlp_val *cls, int role) {
+    if (jlp_get_type(cls) != JLP_GLOBAL) return false;
+    size_t ml, nl;
+    const char *m = jlp_global_module(cls, &ml), *n = jlp_global_name(cls, &nl);
+    for (size_t i = 0; i < COUNT(PANDAS_CLASS); i++)
+        if (PANDAS_CLASS[i].role == role && str_is(m, ml, PANDAS_CLASS[i].module) &&
+            str_is(n, nl, PANDAS_CLASS[i].name))
+            return true;
+    return false;
+}
+
 /* Names judged by use: numpy.memmap (creates or overwrites the file it is given when
  * called; harmless as joblib's subclass value, which joblib never calls),
  * builtins.getattr (judged as the attribute it looks up), scipy's distributions
@@ -662,6 +709,34 @@ static jlp_verdict judge_getattr(jlp__reading_ctx *c, const jlp_val *args) {
     return v;
 }
 
+/* A call of what getattr(G, 'name') returned, G a global and name plain: the call of
+ * G.name (how pickle writes a class's bound method, zoneinfo.ZoneInfo._unpickle), judged
+ * as that dotted name. @return false when cl is not such a result. */
+static bool judge_getattr_result(jlp__reading_ctx *c, const jlp_val *cl, jlp_verdict *v, jlp__buf *dotted,
+                                 jlp__buf *why) {
+    if (jlp_get_type(cl) != JLP_OBJECT || jlp_obj_get_kind(cl) != JLP_OBJ_REDUCE) return false;
+    const jlp_val *f = jlp_obj_callable(cl), *args = jlp_obj_args(cl);
+    if (jlp_get_type(f) != JLP_GLOBAL || !is_getattr(f) || jlp_len(args) != 2) return false;
+    const jlp_val *obj = jlp_item(args, 0), *attr = jlp_item(args, 1);
+    size_t al;
+    const char *a = jlp_get_str(attr, &al);
+    if (jlp_get_type(obj) != JLP_GLOBAL || jlp_get_type(attr) != JLP_STR || !al || memchr(a, '.', al) ||
+        jlp__is_dunder(a, al))
+        return false;
+    size_t nl;
+    const char *n = jlp_global_name(obj, &nl);
+    dotted->len = 0;
+    jlp__buf_put(dotted, n, nl);
+    jlp__buf_putc(dotted, '.');
+    jlp__buf_put(dotted, a, al);
+    if (dotted->failed) return false;
+    size_t ml;
+    const char *m = jlp_global_module(obj, &ml);
+    why->len = 0;
+    *v = jlp__judge(c->policy, m, ml, dotted->data, dotted->len, why);
+    return true;
+}
+
 /* torch.storage._load_from_bytes(b) is torch.load(io.BytesIO(b)): what torch.save wrote
  * for a storage a pickled tensor holds (a legacy-format file), scanned as torch.load
  * reads it. Bytes computed, of another format, nested too deep or past the budget are
@@ -816,6 +891,19 @@ static bool scipy_helper_plain(const char *n, size_t nl, const jlp_val *args) {
     return false;
 }
 
+static void dunder_keys(jlp__reading_ctx *c, uint64_t offset, int depth, const char *opcode, const jlp_val *d,
+                        const jlp_val *target, const char *how);
+
+/* Dunder keys of the dicts a state tuple holds: Cython's generated __set_state updates
+ * the instance's __dict__ from the item after its fields, and pandas' NDArrayBacked
+ * .__setstate__ setattr()s the pairs of its third item. */
+static void dunder_keys_in_tuple(jlp__reading_ctx *c, uint64_t offset, int depth, const char *opcode,
+                                 const jlp_val *state, const jlp_val *target, const char *how) {
+    if (jlp_get_type(state) != JLP_TUPLE) return;
+    for (size_t i = 0; i < jlp_len(state) && i < 16; i++)
+        dunder_keys(c, offset, depth, opcode, jlp_item(state, i), target, how);
+}
+
 /* Checks that depend on the arguments of a call of the global g. @return true when
  * they decided (a finding made or the call found safe). */
 static bool call_checks(jlp__reading_ctx *c, const jlp_event *ev, const jlp_val *g) {
@@ -927,6 +1015,35 @@ static bool call_checks(jlp__reading_ctx *c, const jlp_event *ev, const jlp_val 
         v = judge_class(c, cls, "array class", true);
         jlp__buf_put(why, c->subj.data, c->subj.len);
         reason = jlp__buf_cstr(why);
+    } else if (pandas_builder(m, ml, n, nl) >= 0) {
+        /* pandas' helpers build the class they are given: safe for their own role's
+         * classes only (S-33) */
+        int role = pandas_builder(m, ml, n, nl);
+        const jlp_val *cls = jlp_item(args, 0);
+        if (!cls) return false;
+        v = judge_class(c, cls, "class built", false);
+        jlp__buf_put(why, c->subj.data, c->subj.len);
+        if (!pandas_class_of_role(cls, role) && v <= JLP_VERDICT_SUSPICIOUS) {
+            v = JLP_VERDICT_SUSPICIOUS;
+            why->len = 0;
+            jlp__buf_printf(why, "pandas' %.*s builds ", (int)nl, n);
+            if (jlp_get_type(cls) == JLP_GLOBAL) global_name(why, cls);
+            else describe_computed(why, cls);
+            jlp__buf_printf(why, ", not %s: it runs that class's constructor with the pickle's arguments",
+                            PANDAS_ROLE[role]);
+        }
+        const jlp_val *d = jlp_item(args, 1);
+        bool cython = nl > 15 && !memcmp(n, "__pyx_unpickle_", 15);
+        if (!cython && role != PD_PERIODINDEX && d && jlp_get_type(d) != JLP_DICT && v < JLP_VERDICT_SUSPICIOUS) {
+            v = JLP_VERDICT_SUSPICIOUS;
+            why->len = 0;
+            jlp__buf_printf(why, "pandas' %.*s given keyword arguments that are ", (int)nl, n);
+            describe_computed(why, d);
+            jlp__buf_puts(why, ", not a dict: Python calls its keys() and __getitem__");
+        }
+        if (cython)
+            dunder_keys_in_tuple(c, ev->offset, ev->depth, ev->name, jlp_item(args, 2), cls, "the state");
+        reason = jlp__buf_cstr(why);
     } else if ((nl > 15 && !memcmp(n, "__pyx_unpickle_", 15)) || str_is(n, nl, "newObj")) {
         /* Cython's pickling helpers build an object of the class they are given: safe
          * for the classes of their own module only */
@@ -944,7 +1061,15 @@ static bool call_checks(jlp__reading_ctx *c, const jlp_event *ev, const jlp_val 
             else describe_computed(why, cls);
             jlp__buf_puts(why, ", a class of another module");
         }
+        dunder_keys_in_tuple(c, ev->offset, ev->depth, ev->name, jlp_item(args, 2), cls, "the state");
         reason = jlp__buf_cstr(why);
+    } else if ((str_is(m, ml, "dateutil.tz.tz") || str_is(m, ml, "dateutil.tz")) && str_is(n, nl, "tzfile") &&
+               jlp_item(args, 0) && jlp_get_type(jlp_item(args, 0)) != JLP_NONE) {
+        /* dateutil's pickles write tzfile(None, filename): the name alone, nothing read;
+         * a first argument makes it open and read that path or file object (S-33) */
+        v = JLP_VERDICT_SUSPICIOUS;
+        reason = "dateutil's tzfile given a file to read (its pickles pass None and the name): it opens and reads "
+                 "the path or file object it is given, which may block on a fifo or device";
     } else if (array_constructor(g) && (holds_object(args) || holds_object(ev->kwargs))) {
         v = JLP_VERDICT_DANGEROUS;
         reason = "an array constructor fed an object: numpy reads its __array_interface__, __array_struct__ or "
@@ -1084,6 +1209,8 @@ void jlp__rules_build(jlp__reading_ctx *c, uint64_t offset, int depth, const jlp
     }
     dunder_keys(c, offset, depth, "BUILD", parts[0], target, "the state");
     dunder_keys(c, offset, depth, "BUILD", parts[1], target, "the slot state");
+    if (jlp_get_type(state) == JLP_TUPLE && jlp_len(state) != 2)
+        dunder_keys_in_tuple(c, offset, depth, "BUILD", state, target, "the state");
     if (tt == JLP_GLOBAL && !(falsy(parts[0]) && (!parts[1] || falsy(parts[1])))) {
         c->subj.len = 0;
         jlp__buf_puts(&c->subj, "BUILD sets attributes of ");
@@ -1182,6 +1309,9 @@ void jlp__rules_event(jlp__reading_ctx *c, const jlp_event *ev) {
     }
     if (is_call_op(op) && !(op == 'i' && !ev->callable)) {
         const jlp_val *cl = ev->callable;
+        jlp_verdict gv = JLP_VERDICT_SAFE;
+        jlp__buf gdotted;
+        jlp__buf_init(&gdotted, NULL);
         /* the legacy torch.load's persistent_load returns the class a module record
          * names: the call is that class's */
         if (c->torch_legacy && jlp_get_type(cl) == JLP_PERSID && jlp__torch_module_id(jlp_persid_value(cl)))
@@ -1197,6 +1327,14 @@ void jlp__rules_event(jlp__reading_ctx *c, const jlp_event *ev) {
                 if (v != JLP_VERDICT_SAFE) jlp__reading_finding(c, ev, ev->offset, v, m, ml, n, nl, "call", jlp__buf_cstr(&c->why));
                 jlp__reading_effect(c, ev, ev->offset, op, m, ml, n, nl, v);
             }
+        } else if (judge_getattr_result(c, cl, &gv, &gdotted, &c->why)) {
+            /* the call of Class.name looked up with getattr */
+            size_t ml;
+            const char *m = jlp_global_module(jlp_item(jlp_obj_args(cl), 0), &ml);
+            if (gv != JLP_VERDICT_SAFE)
+                jlp__reading_finding(c, ev, ev->offset, gv, m, ml, gdotted.data, gdotted.len, "call",
+                                     jlp__buf_cstr(&c->why));
+            jlp__reading_effect(c, ev, ev->offset, op, m, ml, gdotted.data, gdotted.len, gv);
         } else {
             c->subj.len = 0;
             describe_computed(&c->subj, cl);
@@ -1204,6 +1342,7 @@ void jlp__rules_event(jlp__reading_ctx *c, const jlp_event *ev) {
             jlp__reading_finding(c, ev, ev->offset, JLP_VERDICT_SUSPICIOUS, "", 0, "", 0, "call", jlp__buf_cstr(&c->subj));
             jlp__reading_effect(c, ev, ev->offset, op, "", 0, "", 0, JLP_VERDICT_SUSPICIOUS);
         }
+        jlp__buf_release(&gdotted);
     }
     if (op == 'b' && jlp_get_type(ev->value) == JLP_DTYPE && jlp__dt(ev->value)->forged) {
         /* numpy's dtype __setstate__ trusts the fields, offsets and flags it is given */

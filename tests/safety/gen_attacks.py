@@ -1575,6 +1575,122 @@ def _():
     return pk.proto(2) + (pk.NONE + pk.POP) * 500000 + pk.system(CMD) + pk.STOP
 
 
+# ==== pandas: its unpickling helpers build the class they are given (SAFETY.md S-33) ========
+
+NEW_INDEX = ("pandas.core.indexes.base", "_new_Index")
+NDAB = ("pandas._libs.arrays", "__pyx_unpickle_NDArrayBacked")
+CATEGORICAL = ("pandas.core.arrays.categorical", "Categorical")
+# the checksum pandas 1.5's Cython writes for NDArrayBacked
+NDAB_CHECKSUM = pk.integer(223698104)
+
+
+@attack("pandas_new_index_popen.pkl", "dangerous", "state",
+        "pandas' _new_Index(cls, d) given subprocess.Popen as the Index class: it runs "
+        "cls.__new__(cls, **d)", expect=["pickle", "pickle-py"])
+def _():
+    return pk.proto(2) + pk.call(pk.glob(*NEW_INDEX), pk.glob("subprocess", "Popen"),
+                                 pk.dct((pk.uni("args"), pk.uni(CMD)))) + pk.STOP
+
+
+@attack("pandas_new_index_system_in_data.pkl", "dangerous", "state",
+        "a real-looking _new_Index(Index, {'data': ...}) whose data is os.system's result",
+        expect=["pickle", "pickle-py"])
+def _():
+    return pk.proto(2) + pk.call(pk.glob(*NEW_INDEX), pk.glob("pandas.core.indexes.base", "Index"),
+                                 pk.dct((pk.uni("data"), pk.system(CMD)), (pk.uni("name"), pk.NONE))) + pk.STOP
+
+
+@attack("pandas_new_index_not_index.pkl", "suspicious", "state",
+        "_new_Index given a pandas class that is no Index (Series): its constructor runs with "
+        "the pickle's keyword arguments")
+def _():
+    return pk.proto(2) + pk.call(pk.glob(*NEW_INDEX), pk.glob("pandas.core.series", "Series"),
+                                 pk.dct((pk.uni("data"), pk.lst(pk.integer(1))))) + pk.STOP
+
+
+@attack("pandas_new_datetimeindex_popen.pkl", "dangerous", "state",
+        "pandas' _new_DatetimeIndex(cls, d) given subprocess.Popen", expect=["pickle", "pickle-py"])
+def _():
+    return pk.proto(2) + pk.call(pk.glob("pandas.core.indexes.datetimes", "_new_DatetimeIndex"),
+                                 pk.glob("subprocess", "Popen"), pk.dct((pk.uni("args"), pk.uni(CMD)))) + pk.STOP
+
+
+@attack("pandas_ndarray_backed_other_class.pkl", "dangerous", "state",
+        "Cython's __pyx_unpickle_NDArrayBacked given subprocess.Popen as the array class",
+        expect=["pickle", "pickle-py"])
+def _():
+    return pk.proto(2) + pk.call(pk.glob(*NDAB), pk.glob("subprocess", "Popen"), NDAB_CHECKSUM,
+                                 pk.NONE) + pk.STOP
+
+
+@attack("pandas_categorical_state_array_interface.pkl", "dangerous", "state",
+        "a Categorical whose 3-item state (dtype, codes, attributes) sets __array_interface__ "
+        "(NDArrayBacked.__setstate__ setattr()s every pair): numpy reads it as an address "
+        "wherever the array is used", expect=["pickle", "pickle-py"])
+def _():
+    cat = (pk.call(pk.glob(*NDAB), pk.glob(*CATEGORICAL), NDAB_CHECKSUM, pk.NONE)
+           + pk.tup(pk.NONE, pk.NONE, pk.dct((pk.uni("__array_interface__"), ARRAY_INTERFACE))) + pk.BUILD)
+    return pk.proto(2) + cat + pk.STOP
+
+
+@attack("pandas_categorical_helper_state_class.pkl", "dangerous", "state",
+        "the same kind of state given to the Cython helper itself: its __set_state updates "
+        "__dict__ with __class__", expect=["pickle", "pickle-py"])
+def _():
+    state = pk.tup(pk.NONE, pk.NONE, pk.dct((pk.uni("__class__"), pk.glob("pandas.core.frame", "DataFrame"))))
+    return pk.proto(2) + pk.call(pk.glob(*NDAB), pk.glob(*CATEGORICAL), NDAB_CHECKSUM, state) + pk.STOP
+
+
+@attack("pandas_dataframe_state_class.pkl", "dangerous", "state",
+        "a DataFrame whose state carries __class__ (NDFrame.__setstate__ object.__setattr__s "
+        "every key)", expect=["pickle", "pickle-py"])
+def _():
+    df = (pk.glob("pandas.core.frame", "DataFrame") + pk.EMPTY_TUPLE + pk.NEWOBJ
+          + pk.dct((pk.uni("_typ"), pk.uni("dataframe")), (pk.uni("__class__"), pk.glob("pandas.core.series", "Series")))
+          + pk.BUILD)
+    return pk.proto(2) + df + pk.STOP
+
+
+@attack("pandas_block_object_values_system.pkl", "dangerous", "state",
+        "a pandas block (_unpickle_block) whose object-dtype values are built by os.system",
+        expect=["pickle", "pickle-py"])
+def _():
+    values = (pk.call(pk.glob("numpy.core.multiarray", "_reconstruct"), pk.glob("numpy", "ndarray"),
+                      pk.tup(pk.integer(0)), pk.binbytes(b"b"))
+              + pk.tup(pk.integer(1), pk.tup(pk.integer(1), pk.integer(1)), np_dtype("O"), pk.NEWFALSE,
+                       pk.lst(pk.system(CMD))) + pk.BUILD)
+    placement = pk.call(pk.glob("builtins", "slice"), pk.integer(0), pk.integer(1), pk.integer(1))
+    return pk.proto(2) + pk.call(pk.glob("pandas._libs.internals", "_unpickle_block"), values, placement,
+                                 pk.integer(2)) + pk.STOP
+
+
+@attack("pandas_read_pickle.pkl", "dangerous", "gadget",
+        "pandas.read_pickle of a path: unpickles another file", expect=["pickle", "pickle-py"])
+def _():
+    return pk.proto(2) + pk.call(pk.glob("pandas.io.pickle", "read_pickle"), pk.uni(MARKER)) + pk.STOP
+
+
+@attack("pandas_eval.pkl", "dangerous", "gadget",
+        "pandas.eval of an expression string", expect=["pickle", "pickle-py"])
+def _():
+    return pk.proto(2) + pk.call(pk.glob("pandas", "eval"), pk.uni("1 + 1")) + pk.STOP
+
+
+@attack("pandas_read_csv_url.pkl", "dangerous", "gadget",
+        "pandas.read_csv of a URL: opens a network connection", expect=["pickle", "pickle-py"])
+def _():
+    return pk.proto(2) + pk.call(pk.glob("pandas", "read_csv"), pk.uni("http://127.0.0.1:9/x.csv")) + pk.STOP
+
+
+@attack("pandas_frame_query.pkl", "dangerous", "gadget",
+        "getattr(DataFrame(), 'query') called with an expression (pandas evaluates it with "
+        "the caller's frames in scope)", expect=["pickle", "pickle-py"])
+def _():
+    df = pk.glob("pandas.core.frame", "DataFrame") + pk.EMPTY_TUPLE + pk.NEWOBJ
+    return pk.proto(2) + pk.call(pk.call(pk.glob("builtins", "getattr"), df, pk.uni("query")),
+                                 pk.uni("a > 1")) + pk.STOP
+
+
 # ---- verification and output ---------------------------------------------------------------------
 
 def executed(result, safe, check):

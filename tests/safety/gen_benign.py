@@ -10,7 +10,9 @@ on a small data set, alone and inside a Pipeline, a ColumnTransformer and a
 GridSearchCV; the models once reported as false alarms (HistGradientBoosting, KNeighbors with
 kd_tree, GridSearchCV, FunctionTransformer(np.log1p)...) and common parameter values
 (ufuncs, dtypes, scorers, scipy distributions); numpy arrays of every dtype, scalars,
-dtypes, RandomState and Generators; scipy.sparse matrices and arrays; plain data.
+dtypes, RandomState and Generators; scipy.sparse matrices and arrays; plain data; pandas
+DataFrames, Series, Index kinds, time scalars, extension arrays and estimators fitted on
+DataFrames (rulegen/pandas_objects.py, when pandas is installed).
 
 PyTorch tensors, parameters, state_dicts, optimizer states and whole models (the
 objects of libjlpickle/scan/rulegen/torch_rules.py) are written with torch.save in the
@@ -28,6 +30,7 @@ others drawn with seed S (default: from the clock, printed, so a failing run can
 replayed with --seed). `make safety-campaign` writes --all.
 """
 import argparse
+import fnmatch
 import os
 import pickle
 import random
@@ -65,7 +68,8 @@ FORMATS = {
 # The models once reported as false alarms: always in the sample.
 ALWAYS = ("est_HistGradientBoostingClassifier", "model_hgb_classifier", "model_knn_kd_tree",
           "model_grid_svc", "model_function_transformer_log1p", "est_GridSearchCV",
-          "model_randomized_loguniform", "array_O_le", "random_state", "sparse_csr_matrix_f8")
+          "model_randomized_loguniform", "array_O_le", "random_state", "sparse_csr_matrix_f8",
+          "pandas_frame_datetimes", "pandas_sk_column_transformer_names")
 
 
 def torch_objects():
@@ -96,16 +100,16 @@ def main():
     ap.add_argument("--all", action="store_true", help="every object")
     ap.add_argument("--sample", type=int, default=40)
     ap.add_argument("--seed", type=int)
-    ap.add_argument("--only", nargs="*", help="these objects only")
+    ap.add_argument("--only", nargs="*", help="these objects only (fnmatch patterns: 'pandas_*')")
     ap.add_argument("--formats", help="comma-separated subset of " + ",".join(FORMATS))
     args = ap.parse_args()
     objects = instances.benign_objects() + torch_objects()
     names = [n for n, _ in objects]
     if args.only:
-        unknown = sorted(set(args.only) - set(names))
+        unknown = sorted(p for p in args.only if not fnmatch.filter(names, p))
         if unknown:
             sys.exit("gen_benign: unknown objects: " + " ".join(unknown))
-        chosen = set(args.only)
+        chosen = {n for n in names if any(fnmatch.fnmatchcase(n, p) for p in args.only)}
     elif args.all:
         chosen = set(names)
     else:

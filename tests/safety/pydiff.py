@@ -65,6 +65,10 @@ SAFE_DATA = [
     ("sklearn.preprocessing._data", "StandardScaler"), ("sklearn.utils._bunch", "Bunch"),
     ("scipy.sparse._csr", "csr_matrix"), ("numpy", "float64"), ("numpy.random._pickle", "__randomstate_ctor"),
     ("numpy.core._multiarray_umath", "log1p"),
+    # pandas: the helpers that build the class they are given, and classes they build
+    ("pandas.core.indexes.base", "_new_Index"), ("pandas.core.indexes.base", "Index"),
+    ("pandas._libs.arrays", "__pyx_unpickle_NDArrayBacked"), ("pandas.core.arrays.categorical", "Categorical"),
+    ("pandas.core.frame", "DataFrame"),
 ]
 OTHER = [
     ("os", "system"), ("posix", "system"), ("subprocess", "Popen"), ("subprocess", "check_output"),
@@ -79,6 +83,7 @@ OTHER = [
     ("sklearn.utils._testing", "assert_run_python_script"), ("_osx_support", "_read_output"),
     ("scipy.special._precompute.wright_bessel", "S"), ("importlib", "import_module"),
     ("numpy.lib.format", "open_memmap"), ("socket", "socket"),
+    ("pandas", "read_pickle"), ("pandas", "eval"),
 ]
 DOTTED = [
     ("joblib.numpy_pickle", "os.system"), ("joblib", "numpy_pickle.NumpyArrayWrapper"),

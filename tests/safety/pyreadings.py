@@ -106,7 +106,9 @@ def _record_state(name, state):
     rec = current()
     if rec is None:
         return
-    parts = state if isinstance(state, tuple) and len(state) == 2 else (state,)
+    # (state, slotstate), and the dicts of other tuples: Cython's __set_state updates
+    # __dict__ from the item after its fields, pandas' NDArrayBacked setattr()s its third
+    parts = state if isinstance(state, tuple) else (state,)
     for part in parts:
         if isinstance(part, dict):
             for k in part:
@@ -237,6 +239,34 @@ def real_ids():
     return _REAL_IDS
 
 
+# pandas' unpickling helpers build the class they are given (_new_Index(cls, d) is
+# cls.__new__(cls, **d); _new_DatetimeIndex calls cls._simple_new or cls.__new__,
+# _new_IntervalIndex cls.from_arrays, _new_PeriodIndex cls._simple_new or cls(...);
+# Cython's __pyx_unpickle_NDArrayBacked(cls, checksum, state) cls.__new__(cls), then
+# sets the state). Their model records the helper's call and builds the class as the
+# helper would, so that a stand-in class records its own call and state.
+PANDAS_BUILDERS = {
+    ("pandas.core.indexes.base", "_new_Index"), ("pandas.core.indexes.datetimes", "_new_DatetimeIndex"),
+    ("pandas.core.indexes.interval", "_new_IntervalIndex"), ("pandas.core.indexes.period", "_new_PeriodIndex"),
+    ("pandas._libs.arrays", "__pyx_unpickle_NDArrayBacked"),
+}
+
+
+def _pandas_builder(key):
+    def model(cls, *args, **kwargs):
+        rec = current()
+        if rec is not None:
+            rec.add(rec.called, list(key))
+        if not isinstance(cls, type):
+            # issubclass(cls, ...) / cls.__new__(cls) of a non-class fail before any call
+            raise TypeError("%s.%s: the class argument is not a class" % key)
+        obj = cls.__new__(cls)
+        if key[1] == "__pyx_unpickle_NDArrayBacked" and len(args) >= 2 and args[1] is not None:
+            _record_state(getattr(cls, "_jlp_name", key), args[1])
+        return obj
+    return model
+
+
 def recording_find_class(base_find_class, self, module, name):
     rec = current()
     ALLOW_FIND_CLASS.on = True
@@ -249,6 +279,8 @@ def recording_find_class(base_find_class, self, module, name):
         rec.add(rec.resolved, [m, n])
     if (m, n) in REAL or id(obj) in real_ids():
         return obj
+    if (m, n) in PANDAS_BUILDERS:
+        return _pandas_builder((m, n))
     return standin(m, n)
 
 

@@ -177,3 +177,31 @@ TEST(torch_rules) {
     CHECK_RULE("torch.storage", "_load_from_bytes", DANGEROUS);
     CHECK(find("torch", "from_file") && find("torch", "from_file")->verdict == DANGEROUS);
 }
+
+/* pandas (walked, and harvested from real pandas objects: rulegen/pandas_objects.py): what
+ * DataFrames, Series, indexes, time zones and extension arrays pickle to is safe; pandas'
+ * readers, writers and expression evaluators are dangerous, found by the walk (eval
+ * reaches sys._getframe, read_csv and to_pickle open files) or seeded (read_pickle, and
+ * DataFrame.query, which the walk does not follow through self.eval). */
+TEST(pandas_rules) {
+    CHECK_RULE("pandas.core.frame", "DataFrame", SAFE);
+    CHECK_RULE("pandas.core.series", "Series", SAFE);
+    CHECK_RULE("pandas.core.internals.managers", "BlockManager", SAFE);
+    CHECK_RULE("pandas._libs.internals", "_unpickle_block", SAFE);
+    CHECK_RULE("pandas.core.indexes.base", "_new_Index", SAFE);
+    CHECK_RULE("pandas.core.indexes.range", "RangeIndex", SAFE);
+    CHECK_RULE("pandas._libs.arrays", "__pyx_unpickle_NDArrayBacked", SAFE);
+    CHECK_RULE("pandas.core.arrays.numpy_", "NumpyExtensionArray", SAFE);
+    CHECK_RULE("pandas._libs.tslibs.timestamps", "_unpickle_timestamp", SAFE);
+    CHECK_RULE("pandas._libs.missing", "NA", SAFE);
+    CHECK_RULE("pytz", "_p", SAFE);
+    CHECK_RULE("zoneinfo", "ZoneInfo._unpickle", SAFE);
+    CHECK_RULE("pandas", "read_pickle", DANGEROUS);
+    CHECK_RULE("pandas", "read_csv", DANGEROUS);
+    CHECK_RULE("pandas", "eval", DANGEROUS);
+    CHECK_RULE("pandas.core.frame", "DataFrame.eval", DANGEROUS);
+    CHECK_RULE("pandas.core.frame", "DataFrame.query", DANGEROUS);
+    CHECK_RULE("pandas.core.frame", "DataFrame.to_pickle", DANGEROUS);
+    CHECK_RULE("numexpr", "evaluate", DANGEROUS);
+    CHECK(find("pandas", "*") == NULL); /* pandas' import is no effect (seeds.PREWARM) */
+}

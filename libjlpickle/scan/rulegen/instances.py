@@ -1,4 +1,4 @@
-"""Real objects of scikit-learn, numpy and scipy, as people save them.
+"""Real objects of scikit-learn, numpy, scipy and pandas, as people save them.
 
 Shared by the safe-list harvest (gen_rules.py pickles them and records every global
 the pickles name) and the benign corpus (tests/safety/gen_benign.py dumps them and
@@ -305,7 +305,9 @@ def _special_models():
     # own tests (a frozen distribution pickles the distribution object with it)
     from scipy.stats._distr_params import distcont, distdiscrete
     for name, args in dict(distcont + distdiscrete).items():
-        dist = getattr(st, name, None)
+        # (scipy's own tests, imported by the rule generator's walk, append distribution
+        # objects to these lists: only scipy.stats' names count here)
+        dist = getattr(st, name, None) if isinstance(name, str) else None
         if dist is not None:
             out["scipy_frozen_%s" % name] = (lambda d=dist, a=tuple(args): d(*a))
     out["scipy_rv_discrete_values"] = lambda: st.rv_discrete(values=([1, 2, 5], [0.2, 0.3, 0.5]))
@@ -448,6 +450,7 @@ def benign_objects():
             out["grid_%s" % name] = _wrapped(Est, "grid")
     for name, f in _special_models().items():
         out["model_%s" % name] = f
-    for group in (_arrays(), _numpy_values(), _sparse(), _plain()):
+    from .pandas_objects import pandas_objects
+    for group in (_arrays(), _numpy_values(), _sparse(), _plain(), pandas_objects()):
         out.update(group)
     return sorted(out.items())

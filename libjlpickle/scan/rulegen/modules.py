@@ -1,7 +1,9 @@
 """Which modules the rule generator walks, and importing them.
 
 The walk covers what a pickle on this machine can name: every module of the CPython
-standard library and of numpy, scipy, scikit-learn and joblib (the Debian packages),
+standard library and of numpy, scipy, scikit-learn, joblib, pandas, the time-zone
+packages pandas pickles name (pytz, dateutil) and numexpr, which pandas evaluates with
+(the Debian packages), except the test suites of NOT_WALKED,
 found on the file system (not with pkgutil.walk_packages, which imports packages to
 list them). Modules are imported in the generator's own process so that each name is
 resolved the way pickle's find_class resolves it; a module that cannot be imported here
@@ -12,7 +14,10 @@ imported: the generator judges those dangerous as a whole).
 What importing a module does is observed, not guessed: an audit hook (PEP 578) is active
 while the walk imports, records every process, network, file-write, signal and unpickling
 event, blocks it (the hook raises, so nothing happens), and charges it to the module
-whose top-level code was running (the innermost `<module>` frame on the stack).
+whose top-level code was running (the innermost `<module>` frame on the stack). The
+process-wide caches of seeds.PREWARM (platform.processor(), which runs `uname -p` once)
+are filled before the hook is on, so that such a fixed query is not charged to whichever
+module asks first.
 """
 import contextlib
 import importlib
@@ -24,7 +29,14 @@ import warnings
 
 from . import seeds
 
-PACKAGES = ("numpy", "scipy", "sklearn", "joblib")
+PACKAGES = ("numpy", "scipy", "sklearn", "joblib", "pandas", "pytz", "dateutil", "numexpr")
+
+# Packages of a package that are not walked, with the reason. Their names are in no rule:
+# a pickle that names one gets the engine's default, suspicious.
+NOT_WALKED = {
+    "pandas.tests": "pandas' own test suite (about 1,000 modules of pytest fixtures), no "
+                    "model state",
+}
 EXT_SUFFIXES = (".cpython-311-x86_64-linux-gnu.so", ".abi3.so", ".so")
 
 
@@ -72,7 +84,7 @@ def stdlib_dir():
 
 
 def all_module_names():
-    """Every module name of the stdlib and the four packages, sorted."""
+    """Every module name of the stdlib and the packages, sorted."""
     std = stdlib_dir()
     names = set(sys.builtin_module_names)
     names |= _walk_tree(std)
@@ -81,7 +93,7 @@ def all_module_names():
     dist = "/usr/lib/python3/dist-packages"
     names |= _walk_tree(dist, prefix_dirs=set(PACKAGES))
     names.discard("__main__")
-    return sorted(names)
+    return sorted(n for n in names if not any(n == p or n.startswith(p + ".") for p in NOT_WALKED))
 
 
 def skipped_for_import(name):
@@ -155,6 +167,8 @@ def import_all(names, log):
     """Import every module that can be; return ({name: module}, {name: effects})."""
     warnings.filterwarnings("ignore")
     sys.dont_write_bytecode = True
+    for (mod, fn), _why in sorted(seeds.PREWARM.items()):
+        getattr(importlib.import_module(mod), fn)()
     hook = ImportEffects()
     mods = {}
     for name in names:

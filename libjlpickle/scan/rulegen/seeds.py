@@ -209,6 +209,22 @@ CUTS = {
         "evaluates annotation strings only with eval_str=True, which no walked caller passes",
     ("dataclasses", "_create_fn"):
         "execs methods generated from a class's own fields",
+    ("pandas.core.computation.expressions", "_evaluate_numexpr"):
+        "numexpr-evaluates 'a_value OP b_value', OP from pandas' own operator table "
+        "(evaluate() maps the operator through _op_str_mapping), not caller data",
+    ("pandas.core.series", "Series.__repr__"):
+        "renders with get_series_repr_params(), which holds no buf: to_string returns the "
+        "text and writes no file",
+    ("pandas.core.frame", "DataFrame.__repr__"):
+        "renders with get_dataframe_repr_params() (or info() into its own StringIO), no buf: "
+        "to_string returns the text and writes no file",
+    ("pandas.io.formats.string", "StringFormatter._fit_strcols_to_terminal_width"):
+        "applies the builtin len to its own rendered columns (Series.apply of a function, "
+        "not of a caller's string)",
+    ("pytz", "open_resource"):
+        "reads a file of the zoneinfo directory ('..' and separators refused); its "
+        "pkg_resources fallback imports only the constant package 'pytz', and "
+        "timezone() passes only names of pytz's own zone list",
 }
 
 # Functions that are not dangerous at all, although the walk sees them reach a primitive:
@@ -346,6 +362,10 @@ NAME_SEEDS = {
     ("cffi", "*"): "calls native code",
     ("pandas", "read_pickle"): R_PICKLE,
     ("pandas.io.pickle", "read_pickle"): R_PICKLE,
+    # DataFrame.query is self.eval(expr): the walk does not follow the call through self
+    ("pandas", "DataFrame.query"): "evaluates an expression string with the caller's frames in scope (DataFrame.eval)",
+    ("pandas.core.frame", "DataFrame.query"):
+        "evaluates an expression string with the caller's frames in scope (DataFrame.eval)",
     ("torch", "load"): R_PICKLE,
     ("torch.serialization", "load"): R_PICKLE,
     ("torch.serialization", "_load"): R_PICKLE,
@@ -385,6 +405,17 @@ NAME_SEEDS = {
     ("gc", "get_objects"): "exposes every live object",
     ("gc", "get_referrers"): "exposes live objects",
     ("gc", "get_referents"): "exposes live objects",
+}
+
+# ---- caches filled before the walk imports anything ----------------------------------------
+# Calls made once, outside the audit hook, because what they do is a fixed query of the
+# machine cached for the life of the process, not an effect of the module that happens
+# to ask first. (module, function) -> why.
+PREWARM = {
+    ("platform", "processor"):
+        "platform.uname()'s processor field runs the fixed command 'uname -p' once per "
+        "process and caches it; Debian's pandas/__init__.py asks platform.uname()[4] (a "
+        "mips check) on import",
 }
 
 # ---- modules never imported by the walk ----------------------------------------------------
