@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -419,66 +418,6 @@ const uint8_t *jlp__src_lend(jlp_source *s, uint64_t n) {
     return s->map + at;
 }
 
-/* ---- faulting a decoder's destination in ahead of it ----------------------------------
- *
- * A compressed payload is decoded straight into its block, fresh memory: the decoder
- * stops at every page it first writes while the kernel zeroes it (with huge pages, 2 MiB
- * at a time). A codec's tool writing to /dev/null reuses one buffer and never pays that.
- * Where a second processor exists, a helper thread faults the block in ahead of the
- * decoder (MADV_POPULATE_WRITE: the kernel's write fault without a write, so the bytes
- * the decoder has written are never touched) and stops when the decoder is done. */
-#if defined(MADV_POPULATE_WRITE)
-#define PREFAULT_MIN ((size_t)2 << 20)   /* a thread costs some tens of microseconds */
-#define PREFAULT_STEP ((size_t)2 << 20)  /* one huge page per call: the stop flag is seen soon */
-
-typedef struct prefault {
-    uintptr_t from, to;   /* page-aligned */
-    atomic_bool stop;
-} prefault;
-
-static void *prefault_run(void *arg) {
-    prefault *f = arg;
-    for (uintptr_t a = f->from; a < f->to && !atomic_load_explicit(&f->stop, memory_order_relaxed);) {
-        size_t step = f->to - a < PREFAULT_STEP ? (size_t)(f->to - a) : PREFAULT_STEP;
-        if (madvise((void *)a, step, MADV_POPULATE_WRITE) != 0) break; /* EINVAL: an older kernel */
-        a += step;
-    }
-    return NULL;
-}
-
-static long online_cpus(void) {
-    static atomic_long cpus; /* 0: not asked yet */
-    long c = atomic_load_explicit(&cpus, memory_order_relaxed);
-    if (!c) {
-        c = sysconf(_SC_NPROCESSORS_ONLN);
-        if (c < 1) c = 1;
-        atomic_store_explicit(&cpus, c, memory_order_relaxed);
-    }
-    return c;
-}
-
-/* Start the helper for `n` bytes at `p` when it may pay. @return whether it runs. */
-static bool prefault_start(const jlp_source *s, prefault *f, pthread_t *tid, uint8_t *p, size_t n) {
-    if (!s->layer || s->threads == 1 || n < PREFAULT_MIN || online_cpus() < 2) return false;
-    f->from = ((uintptr_t)p + 4095u) & ~(uintptr_t)4095u;
-    f->to = ((uintptr_t)p + n) & ~(uintptr_t)4095u;
-    atomic_init(&f->stop, false);
-    return f->from < f->to && pthread_create(tid, NULL, prefault_run, f) == 0;
-}
-
-static void prefault_end(prefault *f, pthread_t tid) {
-    atomic_store_explicit(&f->stop, true, memory_order_relaxed);
-    pthread_join(tid, NULL);
-}
-#else
-typedef struct prefault { int unused; } prefault;
-static bool prefault_start(const jlp_source *s, prefault *f, pthread_t *tid, uint8_t *p, size_t n) {
-    (void)s; (void)f; (void)tid; (void)p; (void)n;
-    return false;
-}
-static void prefault_end(prefault *f, pthread_t tid) { (void)f; (void)tid; }
-#endif
-
 size_t jlp__src_copy(jlp_source *s, void *dst, size_t n) {
     size_t have = jlp__src_avail(s);
     size_t k = have < n ? have : n;
@@ -506,9 +445,6 @@ size_t jlp__src_copy(jlp_source *s, void *dst, size_t n) {
             return k + got;
         }
     }
-    prefault pf;
-    pthread_t pf_tid;
-    bool pf_on = prefault_start(s, &pf, &pf_tid, out, left);
     while (left && !s->at_end && !s->failed) {
         long long r = s->pull(s, out, left);
         if (r < 0) { s->failed = true; break; }
@@ -517,7 +453,6 @@ size_t jlp__src_copy(jlp_source *s, void *dst, size_t n) {
         left -= (size_t)r;
         s->end_off += (uint64_t)r;
     }
-    if (pf_on) prefault_end(&pf, pf_tid);
     return n - left;
 }
 
