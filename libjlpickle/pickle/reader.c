@@ -864,6 +864,13 @@ static jlp_val *fast_reduce(jlp__vm *m, const jlp_val *fn, const jlp_val *args) 
 
 #define NPS_MAX_ITEM 16 /* numpy's widest scalar items (complex128, longdouble) */
 
+/* The run's small readers are inlined, so that its cursor and keys stay in registers. */
+#if defined(__GNUC__)
+#define NPS_INLINE static inline __attribute__((always_inline))
+#else
+#define NPS_INLINE static inline
+#endif
+
 typedef struct nps_run {
     const uint8_t *p, *lim;
     uint64_t keys[5];    /* memo keys the run stores, in order */
@@ -873,7 +880,7 @@ typedef struct nps_run {
 
 /* A GET's value, as the memo holds it before the run (a key the run stores is new, so
  * reading it here gives NULL and the run is left to the general path). */
-static inline jlp_val *nps_get(const jlp__vm *m, nps_run *r) {
+NPS_INLINE jlp_val *nps_get(const jlp__vm *m, nps_run *r) {
     const uint8_t *p = r->p;
     if (p >= r->lim) return NULL;
     uint64_t k;
@@ -884,7 +891,7 @@ static inline jlp_val *nps_get(const jlp__vm *m, nps_run *r) {
 }
 
 /* A PUT whose key is new, in the dense array and above the run's previous one. */
-static inline bool nps_put(const jlp__vm *m, nps_run *r) {
+NPS_INLINE bool nps_put(const jlp__vm *m, nps_run *r) {
     const uint8_t *p = r->p;
     if (p >= r->lim) return false;
     uint64_t k;
@@ -898,7 +905,7 @@ static inline bool nps_put(const jlp__vm *m, nps_run *r) {
     return true;
 }
 
-static inline bool nps_op(nps_run *r, int op) {
+NPS_INLINE bool nps_op(nps_run *r, int op) {
     if (r->p >= r->lim || *r->p != op) return false;
     r->p++;
     return true;
@@ -906,7 +913,7 @@ static inline bool nps_op(nps_run *r, int op) {
 
 /* A str or bytes node over a copy of `len` bytes and a NUL, in a block of `room` + 1
  * bytes allocated before the node, as read_blob and jlp__latin1_encode allocate them. */
-static inline jlp_val *nps_blob(jlp_doc *doc, jlp_type t, const uint8_t *p, size_t len, size_t room) {
+NPS_INLINE jlp_val *nps_blob(jlp_doc *doc, jlp_type t, const uint8_t *p, size_t len, size_t room) {
     char *copy = jlp__doc_alloc(doc, room + 1);
     jlp_val *v = copy ? jlp__new_val(doc, t) : NULL;
     if (!v) return NULL;
