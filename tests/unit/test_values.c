@@ -1395,3 +1395,25 @@ TEST(numpy_scalar_runs_match_the_general_path) {
     /* a third of the rounds write what Python writes: about 200 scalars each */
     if (fast_scalars < rounds * 50) TH_FAIL("only %d scalars read with their bytes", fast_scalars);
 }
+
+/* A run whose GETs read keys the same run has just written (the encoding is the str
+ * itself, "latin1"; the scalar global is then fetched from the key of its own
+ * argument tuple): the memo the opcodes see changes inside the run, so the fast path
+ * leaves it to them, and the values are theirs. */
+TEST(numpy_scalar_run_reading_its_own_keys) {
+    static const char p[] =
+        "\x80\x02" "cnumpy.core.multiarray\nscalar\nq\x00"
+        "cnumpy\ndtype\nq\x01" "X\x02\x00\x00\x00S6q\x02\x89\x88\x87q\x03Rq\x04"
+        "(K\x03X\x01\x00\x00\x00|q\x05NNNK\x06K\x01K\x00tq\x06b"
+        "c_codecs\nencode\nq\x07"
+        /* the first scalar: scalar(dtype, encode('latin1', <key 8>)) */
+        "h\x00h\x04h\x07X\x06\x00\x00\x00latin1q\x08h\x08\x86q\x09Rq\x0a\x86q\x0bRq\x0c"
+        /* the second, whole as Python writes it, but its str under key 13 is the
+         * encoding its GET reads */
+        "h\x00h\x04h\x07X\x06\x00\x00\x00latin1q\x0dh\x0d\x86q\x0eRq\x0f\x86q\x10Rq\x11"
+        "\x86.";
+    jlp_doc *d = LD(p);
+    if (d) CHECK_JSON(jlp_doc_root(d), "{\"$tuple\":[{\"$scalar\":{\"dtype\":\"|S6\",\"value\":{\"$bytes\":\"bGF0aW4x\"}}},"
+                                       "{\"$scalar\":{\"dtype\":\"|S6\",\"value\":{\"$bytes\":\"bGF0aW4x\"}}}]}");
+    jlp_doc_free(d);
+}
