@@ -54,6 +54,17 @@ static int which(const jlp_val *fn) {
     return NP_NONE;
 }
 
+bool jlp__numpy_is_scalar_fn(const jlp_val *fn) { return which(fn) == NP_SCALAR; }
+
+jlp_val *jlp__numpy_scalar_new(jlp_doc *doc, jlp_val *dtype, const uint8_t *data) {
+    jlp_val *v = jlp__new_val(doc, JLP_SCALAR);
+    jlp__scalar *sc = jlp__doc_alloc(doc, sizeof *sc);
+    if (!v || !sc) return NULL;
+    *sc = (jlp__scalar){.dtype = dtype, .data = data};
+    v->u.ext = sc;
+    return v;
+}
+
 /* Raw item bytes from a bytes/bytearray node, or from a py2 str (Latin-1 code points). */
 static jlp_code raw_bytes(jlp__np *m, jlp_val *v, const uint8_t **p, size_t *n) {
     if (v->type == JLP_BYTES || v->type == JLP_BYTEARRAY) {
@@ -195,12 +206,9 @@ jlp_code jlp__numpy_reduce(jlp__np *m, jlp_val *fn, jlp_val *args, jlp_val **out
     case NP_SCALAR: {
         if ((n != 1 && n != 2) || a[0]->type != JLP_DTYPE) return JLP_OK;
         jlp__dtype_info *dt = jlp__dt(a[0]);
-        jlp_val *v = jlp__new_val(m->doc, JLP_SCALAR);
-        jlp__scalar *sc = jlp__doc_alloc(m->doc, sizeof *sc);
-        if (!v || !sc) return jlp__np_nomem(m);
-        memset(sc, 0, sizeof *sc);
-        sc->dtype = a[0];
-        v->u.ext = sc;
+        jlp_val *v = jlp__numpy_scalar_new(m->doc, a[0], NULL);
+        if (!v) return jlp__np_nomem(m);
+        jlp__scalar *sc = jlp__sc(v);
         if (dt->hasobject) {
             sc->object = n == 2 ? a[1] : jlp__new_none(m->doc);
         } else {

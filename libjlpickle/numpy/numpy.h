@@ -71,6 +71,13 @@ jlp_code jlp__numpy_reduce(jlp__np *m, jlp_val *fn, jlp_val *args, jlp_val **out
  *  when ndim > 1). @return JLP_OK with *out the tuple, or *out = NULL when numpy's
  *  iteration raises (a 0-d array, a code point past U+10FFFF); NOMEM or LIMIT. */
 jlp_code jlp__ndarray_items(jlp__np *m, const jlp_val *arr, jlp_val **out);
+/** Whether `fn` is numpy's scalar reconstructor (numpy.core.multiarray.scalar, or
+ *  numpy._core's): the unpickler's fast path caches the answer per global node. */
+bool jlp__numpy_is_scalar_fn(const jlp_val *fn);
+/** A scalar of the dtype `dtype` (not holding objects) over `data`, its itemsize bytes
+ *  (not copied: the caller's node keeps them), as scalar(dtype, data) makes it.
+ *  @return NULL when out of memory. */
+jlp_val *jlp__numpy_scalar_new(jlp_doc *doc, jlp_val *dtype, const uint8_t *data);
 /** BUILD on an ndarray made by _reconstruct. */
 jlp_code jlp__ndarray_build(jlp__np *m, jlp_val *arr, jlp_val *state);
 /** A new array node; shape copied. */

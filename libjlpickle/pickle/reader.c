@@ -789,6 +789,7 @@ enum {
     F_TUPLE,
     F_LIST,
     F_DICT,
+    F_REDUCE,
 };
 static const uint8_t fast_op[256] = {
     [JLP_OP_BININT1] = F_BININT1,
@@ -819,7 +820,226 @@ static const uint8_t fast_op[256] = {
     [JLP_OP_TUPLE] = F_TUPLE,
     [JLP_OP_LIST] = F_LIST,
     [JLP_OP_DICT] = F_DICT,
+    [JLP_OP_REDUCE] = F_REDUCE,
 };
+
+/* REDUCE in the fast path: the two calls an object array of numpy scalars pickled at
+ * protocol 2 is made of, numpy.core.multiarray.scalar(dtype, _codecs.encode(str,
+ * 'latin1')) (protocol 3 and later: scalar(dtype, bytes)), each in the one argument
+ * shape where jlp__reduce gives a value and nothing can fail; NULL otherwise (the
+ * general loop then runs the REDUCE). The callable is recognised by the address of the
+ * global node the memo hands back each time (global nodes are never changed once made). */
+static jlp_val *fast_reduce(jlp__vm *m, const jlp_val *fn, const jlp_val *args) {
+    if (fn->type != JLP_GLOBAL || args->type != JLP_TUPLE || args->u.seq.n != 2) return NULL;
+    jlp_val *a0 = args->u.seq.v[0], *a1 = args->u.seq.v[1];
+    if (fn != m->fast_scalar && fn != m->fast_encode) {
+        if (jlp__numpy_is_scalar_fn(fn)) m->fast_scalar = fn;
+        else if (JLP__GLOBAL_IS(fn, "_codecs", "encode")) m->fast_encode = fn;
+        else return NULL;
+    }
+    if (fn == m->fast_scalar) {
+        /* jlp__numpy_reduce's NP_SCALAR: a dtype without objects and its item's bytes */
+        if (a0->type != JLP_DTYPE || (a1->type != JLP_BYTES && a1->type != JLP_BYTEARRAY)) return NULL;
+        const jlp__dtype_info *dt = jlp__dt(a0);
+        if (dt->hasobject || a1->u.s.n != dt->itemsize) return NULL;
+        return jlp__numpy_scalar_new(m->doc, a0, (const uint8_t *)a1->u.s.p);
+    }
+    /* jlp__reduce's _codecs.encode(str, 'latin1'), unless a code point is above U+00FF */
+    if (a0->type != JLP_STR || a1->type != JLP_STR || !jlp__is_latin1_name(a1)) return NULL;
+    bool inert = false;
+    return jlp__latin1_encode(m->doc, a0, JLP_BYTES, &inert);
+}
+
+/* ---- numpy scalars, whole ----------------------------------------------------------------
+ *
+ * An object array of numpy scalars (a model's classes_, say) is pickled by joblib at
+ * protocol 2, each scalar as the 14 opcodes
+ *     GET scalar  GET dtype  GET _codecs.encode  BINUNICODE str  PUT  GET 'latin1'
+ *     TUPLE2  PUT  REDUCE  PUT  TUPLE2  PUT  REDUCE  PUT
+ * (protocol 3 and later: GET scalar  GET dtype  SHORT_BINBYTES  PUT  TUPLE2  PUT  REDUCE
+ * PUT; PUT is BINPUT, LONG_BINPUT or MEMOIZE, GET is BINGET or LONG_BINGET). When the
+ * fast path meets a GET of the global it has seen reduced as numpy's scalar, it reads the
+ * whole run at once: every opcode is decoded and every condition under which the
+ * opcode-by-opcode execution could do anything but succeed, or would make anything but a
+ * scalar, is checked first (the run within the window and frame, the opcode budget, room
+ * on the stack for its five values, memo keys new, increasing, in the dense array and
+ * within max_memo, memo hits of the right nodes, the str within max_str, valid UTF-8 of
+ * code points up to U+00FF, its Latin-1 bytes as long as the dtype's items, bytes short
+ * enough to be copied); only then are the same nodes made, in the same order and sizes,
+ * stored under the same keys, and the scalar pushed. Anything else leaves the run to be
+ * executed opcode by opcode, so values, errors and offsets are those of that execution
+ * by construction. */
+
+#define NPS_MAX_ITEM 16 /* numpy's widest scalar items (complex128, longdouble) */
+
+/* The run's small readers are inlined, so that its cursor and keys stay in registers. */
+#if defined(__GNUC__)
+#define NPS_INLINE static inline __attribute__((always_inline))
+#else
+#define NPS_INLINE static inline
+#endif
+
+typedef struct nps_run {
+    const uint8_t *p, *lim;
+    uint64_t keys[5];    /* memo keys the run stores, in order */
+    size_t nkeys;
+    uint64_t next_auto;  /* MEMOIZE's key: the memo's count after the run's puts so far */
+} nps_run;
+
+/* A GET's value, as the memo holds it before the run (a key the run stores is new, so
+ * reading it here gives NULL and the run is left to the general path). */
+NPS_INLINE jlp_val *nps_get(const jlp__vm *m, nps_run *r) {
+    const uint8_t *p = r->p;
+    if (p >= r->lim) return NULL;
+    uint64_t k;
+    if (*p == JLP_OP_BINGET && r->lim - p >= 2) { k = p[1]; r->p = p + 2; }
+    else if (*p == JLP_OP_LONG_BINGET && r->lim - p >= 5) { k = jlp__le32(p + 1); r->p = p + 5; }
+    else return NULL;
+    return jlp__memo_get(&m->memo, k);
+}
+
+/* A PUT whose key is new, in the dense array and above the run's previous one. */
+NPS_INLINE bool nps_put(const jlp__vm *m, nps_run *r) {
+    const uint8_t *p = r->p;
+    if (p >= r->lim) return false;
+    uint64_t k;
+    if (*p == JLP_OP_BINPUT && r->lim - p >= 2) { k = p[1]; r->p = p + 2; }
+    else if (*p == JLP_OP_LONG_BINPUT && r->lim - p >= 5) { k = jlp__le32(p + 1); r->p = p + 5; }
+    else if (*p == JLP_OP_MEMOIZE) { k = r->next_auto; r->p = p + 1; }
+    else return false;
+    if (k >= m->memo.dense_cap || m->memo.dense[k] || (r->nkeys && k <= r->keys[r->nkeys - 1])) return false;
+    r->keys[r->nkeys++] = k;
+    r->next_auto++;
+    return true;
+}
+
+NPS_INLINE bool nps_op(nps_run *r, int op) {
+    if (r->p >= r->lim || *r->p != op) return false;
+    r->p++;
+    return true;
+}
+
+/* A str or bytes node over a copy of `len` bytes and a NUL, in a block of `room` + 1
+ * bytes allocated before the node, as read_blob and jlp__latin1_encode allocate them. */
+NPS_INLINE jlp_val *nps_blob(jlp_doc *doc, jlp_type t, const uint8_t *p, size_t len, size_t room) {
+    char *copy = jlp__doc_alloc(doc, room + 1);
+    jlp_val *v = copy ? jlp__new_val(doc, t) : NULL;
+    if (!v) return NULL;
+    memcpy(copy, p, len);
+    copy[len] = 0;
+    v->u.s.p = copy;
+    v->u.s.n = len;
+    return v;
+}
+
+/* The run that starts at `cur` (a GET of m->fast_scalar, the global `fn`), executed
+ * whole. @return where it ends, with *out the scalar and *nops its opcodes, or NULL to
+ * execute it opcode by opcode. */
+static const uint8_t *np_scalar_run(jlp__vm *m, const uint8_t *cur, const uint8_t *lim, size_t sp,
+                                    uint64_t budget, jlp_val **out, uint64_t *nops) {
+    jlp_doc *doc = m->doc;
+    const uint64_t max_str = m->lim->max_str, max_memo = m->lim->max_memo;
+    nps_run r = {.p = cur, .lim = lim, .next_auto = m->memo.count};
+    if (m->stack_cap - sp < 5 || budget < 14) return NULL;
+    jlp_val *fn = nps_get(m, &r), *dtype = nps_get(m, &r), *enc = NULL, *latin1 = NULL;
+    if (fn != m->fast_scalar || !dtype || dtype->type != JLP_DTYPE) return NULL;
+    const jlp__dtype_info *dt = jlp__dt(dtype);
+    if (dt->hasobject || dt->itemsize == 0 || dt->itemsize > NPS_MAX_ITEM) return NULL;
+    size_t isz = (size_t)dt->itemsize;
+    uint8_t item[NPS_MAX_ITEM];
+    const uint8_t *text;
+    size_t n;
+    bool p2 = r.p < lim && (*r.p == JLP_OP_BINGET || *r.p == JLP_OP_LONG_BINGET);
+    if (p2) {
+        /* _codecs.encode(str, 'latin1') */
+        enc = nps_get(m, &r);
+        if (!enc || enc->type != JLP_GLOBAL) return NULL;
+        if (enc != m->fast_encode) {
+            if (!JLP__GLOBAL_IS(enc, "_codecs", "encode")) return NULL;
+            m->fast_encode = enc;
+        }
+        size_t hdr;
+        if (r.p < lim && *r.p == JLP_OP_BINUNICODE) hdr = 5;
+        else if (r.p < lim && *r.p == JLP_OP_SHORT_BINUNICODE) hdr = 2;
+        else return NULL;
+        if ((size_t)(lim - r.p) < hdr) return NULL;
+        n = hdr == 2 ? r.p[1] : jlp__le32(r.p + 1);
+        if ((size_t)(lim - r.p) - hdr < n || n > 2 * isz || (max_str && n > max_str)) return NULL;
+        text = r.p + hdr;
+        r.p += hdr + n;
+        /* valid UTF-8 of code points up to U+00FF is ASCII bytes and C2/C3 lead bytes each
+         * followed by a continuation byte; any other byte leaves the run to the general
+         * path (invalid UTF-8 fails there, a higher code point makes an inert call) */
+        size_t o = 0;
+        for (size_t i = 0; i < n; o++) {
+            uint8_t b = text[i];
+            if (o == isz) return NULL;
+            if (b < 0x80) {
+                item[o] = b;
+                i++;
+            } else if ((b & 0xFE) == 0xC2 && i + 1 < n && (text[i + 1] & 0xC0) == 0x80) {
+                item[o] = (uint8_t)(text[i + 1] + ((b & 1) << 6));
+                i += 2;
+            } else {
+                return NULL;
+            }
+        }
+        if (o != isz) return NULL;
+        if (!nps_put(m, &r)) return NULL;
+        latin1 = nps_get(m, &r);
+        if (!latin1 || latin1->type != JLP_STR) return NULL;
+        if (latin1 != m->fast_latin1) {
+            if (!jlp__is_latin1_name(latin1)) return NULL;
+            m->fast_latin1 = latin1;
+        }
+        if (!nps_op(&r, JLP_OP_TUPLE2) || !nps_put(m, &r) || !nps_op(&r, JLP_OP_REDUCE) || !nps_put(m, &r))
+            return NULL;
+    } else {
+        /* SHORT_BINBYTES: copied, as read_blob copies bytes shorter than 32 */
+        if (r.p >= lim || *r.p != JLP_OP_SHORT_BINBYTES || lim - r.p < 2) return NULL;
+        n = r.p[1];
+        if ((size_t)(lim - r.p) - 2 < n || n != isz || (max_str && n > max_str)) return NULL;
+        text = r.p + 2;
+        r.p += 2 + n;
+        if (!nps_put(m, &r)) return NULL;
+    }
+    if (!nps_op(&r, JLP_OP_TUPLE2) || !nps_put(m, &r) || !nps_op(&r, JLP_OP_REDUCE) || !nps_put(m, &r))
+        return NULL;
+    if (max_memo && (m->memo.count > max_memo || max_memo - m->memo.count < r.nkeys)) return NULL;
+
+    /* the nodes, as the opcodes make them: the str (its bytes, then the node), its
+     * argument tuple and the encoded bytes (protocol 2); or the bytes; then the
+     * scalar's argument tuple and the scalar */
+    jlp_val *made[5], *bytes;
+    size_t nm = 0;
+    if (p2) {
+        jlp_val *str = nps_blob(doc, JLP_STR, text, n, n);
+        jlp_val *targs[2] = {str, latin1};
+        jlp_val *t = str ? jlp__new_seq(doc, JLP_TUPLE, targs, 2) : NULL;
+        bytes = t ? nps_blob(doc, JLP_BYTES, item, isz, n) : NULL; /* jlp__latin1_encode's sizes */
+        if (!bytes) return NULL;
+        made[nm++] = str;
+        made[nm++] = t;
+        made[nm++] = bytes;
+    } else {
+        bytes = nps_blob(doc, JLP_BYTES, text, n, n);
+        if (!bytes) return NULL;
+        made[nm++] = bytes;
+    }
+    jlp_val *sargs[2] = {dtype, bytes};
+    jlp_val *t = jlp__new_seq(doc, JLP_TUPLE, sargs, 2);
+    jlp_val *sc = t ? jlp__numpy_scalar_new(doc, dtype, (const uint8_t *)bytes->u.s.p) : NULL;
+    if (!sc) return NULL;
+    made[nm++] = t;
+    made[nm++] = sc;
+    for (size_t i = 0; i < nm; i++) {
+        m->memo.dense[r.keys[i]] = made[i];
+        m->memo.count++;
+    }
+    *out = sc;
+    *nops = p2 ? 14 : 8;
+    return r.p;
+}
 
 static jlp_code run_fast(jlp__vm *m, uint64_t *ops_left) {
     jlp_source *s = m->src;
@@ -920,6 +1140,17 @@ static jlp_code run_fast(jlp__vm *m, uint64_t *ops_left) {
             if ((size_t)(lim - cur) < len) goto out;
             v = jlp__memo_get(&m->memo, len == 2 ? cur[1] : jlp__le32(cur + 1));
             if (!v) goto out;
+            if (v == m->fast_scalar) {
+                /* a numpy scalar's run, whole when it can be (the stack and memo are
+                 * then final: push_v cannot fail, np_scalar_run checked the room) */
+                uint64_t nops;
+                const uint8_t *end = np_scalar_run(m, cur, lim, sp, budget, &v, &nops);
+                if (end) {
+                    cur = end;
+                    budget -= nops - 1;
+                    goto push_v;
+                }
+            }
             cur += len;
             goto push_v;
         }
@@ -929,6 +1160,13 @@ static jlp_code run_fast(jlp__vm *m, uint64_t *ops_left) {
             m->fence = sp;
             cur++;
             break;
+        case F_REDUCE:
+            if (sp - m->fence < 2) goto out;
+            v = fast_reduce(m, stack[sp - 2], stack[sp - 1]);
+            if (!v) goto out;
+            sp -= 2;
+            cur++;
+            goto push_v;
         case F_APPENDS: case F_SETITEMS: case F_APPEND: case F_SETITEM:
         case F_TUPLE: case F_LIST: case F_DICT: {
             /* the general loop's handlers, called as the general loop calls them */

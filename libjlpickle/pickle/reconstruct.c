@@ -80,16 +80,14 @@ static bool is_seq_like(const jlp_val *v) {
            v->type == JLP_FROZENSET;
 }
 
-static bool is_latin1_name(const jlp_val *v) {
+bool jlp__is_latin1_name(const jlp_val *v) {
     return jlp_str_eq(v, "latin1") || jlp_str_eq(v, "latin-1");
 }
 
-/* Encode the UTF-8 str `s` as Latin-1 into a new node of type t. @return NULL and
- * *inert=true when a code point is above U+00FF. */
-static jlp_val *latin1_encode(jlp__vm *m, const jlp_val *s, jlp_type t, bool *inert) {
+jlp_val *jlp__latin1_encode(jlp_doc *doc, const jlp_val *s, jlp_type t, bool *inert) {
     const uint8_t *p = (const uint8_t *)s->u.s.p;
     size_t n = s->u.s.n, o = 0;
-    uint8_t *out = jlp__doc_alloc(m->doc, n + 1);
+    uint8_t *out = jlp__doc_alloc(doc, n + 1);
     if (!out) return NULL;
     for (size_t i = 0; i < n;) {
         if (p[i] < 0x80) { out[o++] = p[i++]; continue; }
@@ -102,7 +100,7 @@ static jlp_val *latin1_encode(jlp__vm *m, const jlp_val *s, jlp_type t, bool *in
         return NULL;
     }
     out[o] = 0;
-    jlp_val *v = jlp__new_val(m->doc, t);
+    jlp_val *v = jlp__new_val(doc, t);
     if (v) { v->u.s.p = (const char *)out; v->u.s.n = o; }
     return v;
 }
@@ -142,8 +140,8 @@ jlp_code jlp__reduce(jlp__vm *m, jlp_val *fn, jlp_val *args, jlp_val **out) {
         } else if (JLP__GLOBAL_IS(fn, "builtins", "bytearray")) {
             if (n == 0) r = jlp__new_bytes_copy(m->doc, JLP_BYTEARRAY, "", 0);
             else if (n == 1 && a[0]->type == JLP_BYTES) r = copy_bytes(m, a[0], JLP_BYTEARRAY);
-            else if (n == 2 && a[0]->type == JLP_STR && is_latin1_name(a[1]))
-                r = latin1_encode(m, a[0], JLP_BYTEARRAY, &inert);
+            else if (n == 2 && a[0]->type == JLP_STR && jlp__is_latin1_name(a[1]))
+                r = jlp__latin1_encode(m->doc, a[0], JLP_BYTEARRAY, &inert);
             else inert = true;
         } else if (JLP__GLOBAL_IS(fn, "builtins", "complex")) {
             if ((n == 1 || n == 2) && is_number(a[0]) && (n == 1 || is_number(a[1]))) {
@@ -174,8 +172,8 @@ jlp_code jlp__reduce(jlp__vm *m, jlp_val *fn, jlp_val *args, jlp_val **out) {
                 if (r) r->u.obj->kwargs = a[2]->u.seq.n ? a[2] : NULL;
             } else inert = true;
         } else if (JLP__GLOBAL_IS(fn, "_codecs", "encode")) {
-            if (n == 2 && a[0]->type == JLP_STR && is_latin1_name(a[1]))
-                r = latin1_encode(m, a[0], JLP_BYTES, &inert);
+            if (n == 2 && a[0]->type == JLP_STR && jlp__is_latin1_name(a[1]))
+                r = jlp__latin1_encode(m->doc, a[0], JLP_BYTES, &inert);
             else inert = true;
         } else {
             inert = true;

@@ -94,6 +94,10 @@ typedef struct jlp__vm {
     uint8_t *argbuf;
     size_t arg_len, arg_cap;
     const jlp_val *ev_args, *ev_kwargs;
+    /* the fast path's REDUCE and numpy scalar runs (reader.c): the last global nodes
+     * found to be _codecs.encode and numpy's scalar, and the last str found to be
+     * 'latin1', so that a memoised one is known by its address */
+    const jlp_val *fast_encode, *fast_scalar, *fast_latin1;
 } jlp__vm;
 
 /** Tell the scan's hook (if any) that the two unpicklers differ at the current opcode. */
@@ -119,6 +123,15 @@ jlp_code jlp__vm_nested_src(jlp__vm *m, jlp_source *src, jlp_val **root);
 /** REDUCE of `callable` with the tuple `args`: rebuild allowlisted globals natively,
  *  otherwise make an inert JLP_OBJ_REDUCE object. @return JLP_OK with *out set. */
 jlp_code jlp__reduce(jlp__vm *m, jlp_val *callable, jlp_val *args, jlp_val **out);
+
+/** Whether the str `v` is "latin1" or "latin-1" (the encoding argument Python's
+ *  pickler writes for bytes below protocol 3). */
+bool jlp__is_latin1_name(const jlp_val *v);
+/** _codecs.encode(s, 'latin1'): the UTF-8 str `s` encoded as Latin-1 into a new node of
+ *  type t (JLP_BYTES or JLP_BYTEARRAY). @return the node; NULL with *inert = true when a
+ *  code point is above U+00FF (the call then stays inert), NULL alone when out of
+ *  memory. */
+jlp_val *jlp__latin1_encode(jlp_doc *doc, const jlp_val *s, jlp_type t, bool *inert);
 
 /** The context numpy code reports through (numpy/numpy.h): this load's document, error,
  *  options and limits, and the opcode being executed. Made for each call into numpy/,

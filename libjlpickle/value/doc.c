@@ -115,9 +115,28 @@ jlp_val *jlp__new_bytes_borrow(jlp_doc *d, jlp_type t, const void *p, size_t n) 
 
 static size_t slots_of(const jlp_val *v, size_t n) { return v->type == JLP_DICT ? 2 * n : n; }
 
+/* The item slots a first jlp__seq_append gives a sequence of up to this many. */
+#define SEQ_FIRST_CAP 4
+
 jlp_val *jlp__new_seq(jlp_doc *d, jlp_type t, jlp_val *const *items, size_t n) {
     jlp_val *v = jlp__new_val(d, t);
     if (!v) return NULL;
+    size_t slots = slots_of(v, n);
+    if (n && slots <= SEQ_FIRST_CAP) {
+        /* the small tuples most pickles are full of (a reduce's arguments): what
+         * jlp__seq_append does for them, without its growth logic and a call to memcpy */
+        bool hit = false;
+        jlp_val **nv = jlp__arena_alloc(&d->items, SEQ_FIRST_CAP * sizeof *nv, &hit);
+        if (!nv) {
+            d->limit_hit = hit;
+            return NULL;
+        }
+        for (size_t i = 0; i < slots; i++) nv[i] = items[i];
+        v->u.seq.v = nv;
+        v->u.seq.n = n;
+        v->u.seq.cap = SEQ_FIRST_CAP;
+        return v;
+    }
     if (n && !jlp__seq_append(d, v, items, n)) return NULL;
     return v;
 }
@@ -126,7 +145,7 @@ bool jlp__seq_append(jlp_doc *d, jlp_val *seq, jlp_val *const *items, size_t n) 
     size_t have = slots_of(seq, seq->u.seq.n), add = slots_of(seq, n), need;
     if (!jlp__add_size(have, add, &need) || need > SIZE_MAX / sizeof(jlp_val *)) return false;
     if (need > seq->u.seq.cap) {
-        size_t cap = seq->u.seq.cap ? seq->u.seq.cap : 4;
+        size_t cap = seq->u.seq.cap ? seq->u.seq.cap : SEQ_FIRST_CAP;
         while (cap < need) cap = cap > SIZE_MAX / 2 / sizeof(jlp_val *) ? need : cap * 2;
         size_t old_bytes = seq->u.seq.cap * sizeof(jlp_val *);
         size_t new_bytes = cap * sizeof(jlp_val *);

@@ -273,6 +273,31 @@ def data_dict():
     }
 
 
+NUMPY_SCALAR_DTYPES = ["?", "i1", "u1", "i2", "u2", "i4", "u4", "i8", "u8", "f2", "f4", "f8", "g",
+                       "c8", "c16", "G", "M8[s]", "m8[ms]", "M8[ns]"]
+
+
+def numpy_scalars(seed, n=200):
+    """Object arrays of numpy scalars of every numeric dtype with random bytes (what a
+    fitted model's classes_ can be): numpy pickles each as scalar(dtype, bytes), which
+    joblib writes at protocol 2 as scalar(dtype, _codecs.encode(str, 'latin1'))."""
+    rng = np.random.default_rng(seed)
+    out = {}
+    for code in NUMPY_SCALAR_DTYPES:
+        dt = np.dtype(code)
+        if dt.kind == "b":
+            raw = rng.integers(0, 2, n, dtype=np.uint8).tobytes()
+        else:
+            raw = rng.integers(0, 256, n * dt.itemsize, dtype=np.uint8).tobytes()
+        items = np.frombuffer(raw, dtype=dt)
+        obj = np.empty(n, dtype=object)
+        obj[:] = [items[i] for i in range(n)]
+        out[dt.str] = obj
+    mixed = [out[k][i] for i in range(n // 4) for k in out]
+    out["mixed"] = np.array(mixed + [None], dtype=object)[:-1]
+    return out
+
+
 def models():
     from sklearn.datasets import make_classification, make_regression
     from sklearn.decomposition import PCA
@@ -318,6 +343,11 @@ def check_python_roundtrip(bindir, work):
         cases.append((f"data_p{proto}_none.pkl", data, None, ("joblib", proto)))
     for proto in (2, 4, 5):
         cases.append((f"data_plain_p{proto}.pickle", data, None, ("pickle", proto)))
+    for seed in range(3):
+        sc = numpy_scalars(seed)
+        cases.append((f"npscalars{seed}.pkl", sc, None, ("joblib", None)))
+        for proto in (2, 3, 4, 5):
+            cases.append((f"npscalars{seed}_plain_p{proto}.pickle", sc, None, ("pickle", proto)))
     for name, (model, X) in models().items():
         for codec in JOBLIB_CODECS:
             cases.append((f"model_{name}_{codec}{EXT[codec]}", model, X, ("joblib", None)))

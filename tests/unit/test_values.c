@@ -8,6 +8,7 @@
 #include "harness.h"
 
 #include <math.h>
+#include "util.h"
 #include <stdint.h>
 #include <unistd.h>
 
@@ -1107,4 +1108,312 @@ TEST(export_failing_writers) {
     }
     jlp_doc_free(d);
     free(in);
+}
+
+/* =====================================================================================
+ * numpy scalar runs: the fast path's whole-run reading of scalar(dtype, encode(str,
+ * 'latin1')) and scalar(dtype, bytes) (pickle/reader.c np_scalar_run) against the
+ * opcode-by-opcode execution (a load with a trace callback never takes the fast path)
+ * ===================================================================================== */
+
+typedef struct nps_buf {
+    uint8_t *p;
+    size_t n, cap;
+} nps_buf;
+
+static void nb_put(nps_buf *b, const void *p, size_t n) {
+    if (b->n + n > b->cap) {
+        b->cap = (b->n + n) * 2 + 64;
+        b->p = realloc(b->p, b->cap);
+        if (!b->p) abort();
+    }
+    memcpy(b->p + b->n, p, n);
+    b->n += n;
+}
+static void nb_byte(nps_buf *b, int c) { uint8_t x = (uint8_t)c; nb_put(b, &x, 1); }
+static void nb_le32(nps_buf *b, uint32_t v) {
+    uint8_t x[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
+    nb_put(b, x, 4);
+}
+
+static uint64_t nps_rng;
+static uint32_t nps_rand(void) {
+    nps_rng ^= nps_rng << 13;
+    nps_rng ^= nps_rng >> 7;
+    nps_rng ^= nps_rng << 17;
+    return (uint32_t)(nps_rng >> 11);
+}
+static int nps_chance(int one_in) { return nps_rand() % (uint32_t)one_in == 0; }
+
+/* What Python's pickler writes, protocol `proto`, with the memo counted here. */
+typedef struct nps_gen {
+    nps_buf b;
+    int proto;
+    uint32_t next_key;
+    int64_t k_scalar, k_encode, k_latin1, k_dtype[16];
+    int clobbered;
+    int bend;         /* 0: the shapes Python writes; else bent shapes at 1/bend of this */
+} nps_gen;
+
+/* a bent shape, never when the generator writes what Python writes */
+static int g_bend(const nps_gen *g, int one_in) { return g->bend && nps_chance(one_in * g->bend); }
+
+static void g_put(nps_gen *g) {
+    uint32_t k = g->next_key++;
+    if (g->proto >= 4) nb_byte(&g->b, 0x94);          /* MEMOIZE */
+    else if (k < 256) { nb_byte(&g->b, 'q'); nb_byte(&g->b, (int)k); }
+    else { nb_byte(&g->b, 'r'); nb_le32(&g->b, k); }
+}
+static void g_get(nps_gen *g, uint32_t k) {
+    if (k < 256) { nb_byte(&g->b, 'h'); nb_byte(&g->b, (int)k); }
+    else { nb_byte(&g->b, 'j'); nb_le32(&g->b, k); }
+}
+static void g_str(nps_gen *g, const void *p, size_t n) {
+    if (g->proto >= 4 && n < 256) { nb_byte(&g->b, 0x8c); nb_byte(&g->b, (int)n); }
+    else { nb_byte(&g->b, 'X'); nb_le32(&g->b, (uint32_t)n); }
+    nb_put(&g->b, p, n);
+}
+static void g_global(nps_gen *g, const char *mod, const char *name, int64_t *key) {
+    if (*key >= 0) { g_get(g, (uint32_t)*key); return; }
+    nb_byte(&g->b, 'c');
+    nb_put(&g->b, mod, strlen(mod));
+    nb_byte(&g->b, '\n');
+    nb_put(&g->b, name, strlen(name));
+    nb_byte(&g->b, '\n');
+    *key = g->next_key;
+    g_put(g);
+}
+
+/* numpy's dtypes as numpy pickles them: dtype(code, False, True) + BUILD of
+ * (3, order, None, None, None, -1, -1, flags) */
+static const struct { const char *code, *order; int itemsize, flags; } nps_dtypes[] = {
+    {"b1", "|", 1, 0},  {"i1", "|", 1, 0},  {"u1", "|", 1, 0},  {"i2", "<", 2, 0},
+    {"u2", ">", 2, 0},  {"i4", "<", 4, 0},  {"u4", "<", 4, 0},  {"i8", ">", 8, 0},
+    {"u8", "<", 8, 0},  {"f2", "<", 2, 0},  {"f4", ">", 4, 0},  {"f8", "<", 8, 0},
+    {"f16", "<", 16, 0}, {"c8", "<", 8, 0}, {"c16", ">", 16, 0}, {"c32", "<", 32, 0},
+};
+#define NPS_NDT (sizeof nps_dtypes / sizeof nps_dtypes[0])
+
+static void g_dtype(nps_gen *g, size_t d, int64_t *k_dtype_global) {
+    if (g->k_dtype[d] >= 0) { g_get(g, (uint32_t)g->k_dtype[d]); return; }
+    g_global(g, "numpy", "dtype", k_dtype_global);
+    g_str(g, nps_dtypes[d].code, strlen(nps_dtypes[d].code));
+    g_put(g);
+    nb_put(&g->b, "\x89\x88\x87", 3);  /* NEWFALSE NEWTRUE TUPLE3 */
+    g_put(g);
+    nb_byte(&g->b, 'R');
+    g->k_dtype[d] = g->next_key;
+    g_put(g);
+    nb_byte(&g->b, '(');
+    nb_put(&g->b, "K\x03", 2);
+    g_str(g, nps_dtypes[d].order, 1);
+    g_put(g);
+    nb_put(&g->b, "NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK", 14);
+    nb_byte(&g->b, nps_dtypes[d].flags);
+    nb_byte(&g->b, 't');
+    g_put(g);
+    nb_byte(&g->b, 'b');
+}
+
+/* One scalar as Python writes it, sometimes bent (a shape the fast path must leave to
+ * the general loop, or an error it must report exactly as the general loop does).
+ * `item` receives its bytes; @return the itemsize, or -1 when the value is bent. */
+static int g_scalar(nps_gen *g, int64_t *k_dtype_global, uint8_t *item) {
+    size_t d = nps_rand() % NPS_NDT;
+    int isz = nps_dtypes[d].itemsize, bent = 0;
+    for (int i = 0; i < isz; i++) {
+        /* bytes of every kind: ASCII, C2/C3 pairs in UTF-8, runs of one value */
+        uint32_t r = nps_rand();
+        item[i] = (uint8_t)(r % 4 == 0 ? 0 : r % 4 == 1 ? 0x80 | (r >> 8) : r >> 8);
+    }
+    g_global(g, "numpy.core.multiarray", "scalar", &g->k_scalar);
+    g_dtype(g, d, k_dtype_global);
+    if (g->proto <= 2) {
+        g_global(g, "_codecs", "encode", &g->k_encode);
+        uint8_t u[80];
+        size_t n = 0;
+        for (int i = 0; i < isz; i++) {
+            if (item[i] < 0x80) u[n++] = item[i];
+            else { u[n++] = (uint8_t)(0xC0 | (item[i] >> 6)); u[n++] = (uint8_t)(0x80 | (item[i] & 0x3F)); }
+        }
+        if (g_bend(g, 25)) { u[n++] = 0xC4; u[n++] = 0x80; bent = 1; }        /* U+0100 */
+        else if (g_bend(g, 25) && n) { n--; bent = 1; }                          /* short or broken */
+        else if (g_bend(g, 40)) { u[n++] = 0xE2; u[n++] = 0x82; u[n++] = 0xAC; bent = 1; }
+        if (nps_chance(20)) {                                                     /* SHORT_BINUNICODE */
+            nb_byte(&g->b, 0x8c);
+            nb_byte(&g->b, (int)n);
+            nb_put(&g->b, u, n);
+        } else {
+            g_str(g, u, n);
+        }
+        g_put(g);
+        if (nps_chance(30)) { g_str(g, "latin-1", 7); g_put(g); }
+        else if (g_bend(g, 40)) { g_str(g, "utf8", 4); g_put(g); bent = 1; }
+        else if (g->k_latin1 >= 0) g_get(g, (uint32_t)g->k_latin1);
+        else { g_str(g, "latin1", 6); g->k_latin1 = g->next_key; g_put(g); }
+        nb_byte(&g->b, 0x86);
+        g_put(g);
+        nb_byte(&g->b, 'R');
+        g_put(g);
+    } else {
+        size_t n = (size_t)isz;
+        if (g_bend(g, 30)) { n = n ? n - 1 : 1; bent = 1; }
+        if (nps_chance(20)) { nb_byte(&g->b, 'B'); nb_le32(&g->b, (uint32_t)n); }
+        else { nb_byte(&g->b, 'C'); nb_byte(&g->b, (int)n); }
+        nb_put(&g->b, item, n);
+        g_put(g);
+    }
+    nb_byte(&g->b, 0x86);
+    if (!g_bend(g, 50)) g_put(g);
+    nb_byte(&g->b, 'R');
+    if (g_bend(g, 50)) {
+        /* a PUT that reuses a key, or none */
+        if (nps_chance(2) && g->next_key) {
+            nb_byte(&g->b, 'q');
+            nb_byte(&g->b, (int)(nps_rand() % g->next_key % 256));
+            g->clobbered = 1; /* a global or dtype fetched later may be this scalar */
+        }
+    } else {
+        g_put(g);
+    }
+    return bent ? -1 : isz;
+}
+
+static int trace_continue(void *ctx, const jlp_event *ev) {
+    (void)ctx;
+    (void)ev;
+    return 0;
+}
+
+/* The JSON of a load, or its error, as one string. */
+static char *nps_outcome(const uint8_t *p, size_t n, const jlp_limits *lim, bool general) {
+    jlp_read_opts o;
+    jlp_read_opts_init(&o);
+    o.limits = lim;
+    if (general) o.trace = trace_continue;
+    jlp_error err;
+    jlp_doc *d = jlp_load_mem(p, n, &o, NULL, &err);
+    char *s;
+    if (!d) {
+        s = malloc(600);
+        snprintf(s, 600, "error %s at %llu op %d: %s", jlp_error_name(err.code),
+                 (unsigned long long)err.offset, err.opcode, err.msg);
+        return s;
+    }
+    char *j = jlp_export_json_str(jlp_doc_root(d), NULL, NULL, &err);
+    size_t jl = j ? strlen(j) : 0;
+    s = malloc(jl + 64);
+    snprintf(s, jl + 64, "warn %u ops %llu %s", jlp_doc_warnings(d), (unsigned long long)jlp_doc_ops(d),
+             j ? j : "(no json)");
+    free(j);
+    jlp_doc_free(d);
+    return s;
+}
+
+TEST(numpy_scalar_runs_match_the_general_path) {
+    nps_rng = 0x9e3779b97f4a7c15ull;
+    int rounds = quick() ? 60 : 400, compared = 0, fast_scalars = 0, mismatches = 0;
+    for (int round = 0; round < rounds && mismatches < 3; round++) {
+        nps_gen g;
+        memset(&g, 0, sizeof g);
+        g.proto = 2 + (int)(nps_rand() % 4);
+        g.bend = round % 3 == 0 ? 0 : round % 3 == 1 ? 1 : 8;
+        g.k_scalar = g.k_encode = g.k_latin1 = -1;
+        for (size_t i = 0; i < 16; i++) g.k_dtype[i] = -1;
+        int64_t k_dtype_global = -1;
+        nb_byte(&g.b, 0x80);
+        nb_byte(&g.b, g.proto);
+        nb_byte(&g.b, ']');
+        g_put(&g);
+        nb_byte(&g.b, '(');
+        int count = 1 + (int)(nps_rand() % 400);
+        uint8_t (*items)[32] = malloc((size_t)count * 32);
+        int *sizes = malloc((size_t)count * sizeof *sizes);
+        for (int i = 0; i < count; i++) {
+            int clobbered = g.clobbered;
+            sizes[i] = g_scalar(&g, &k_dtype_global, items[i]);
+            if (clobbered) sizes[i] = -1;
+        }
+        nb_byte(&g.b, 'e');
+        /* memo probes: what each key holds (str, argument tuples, bytes, scalars) */
+        for (int i = 0; i < 8 && g.next_key; i++) {
+            g_get(&g, nps_rand() % g.next_key);
+            nb_byte(&g.b, 'a');
+        }
+        nb_byte(&g.b, '.');
+
+        /* the values: each scalar's bytes where the pickle is not bent */
+        jlp_error err;
+        jlp_doc *d = jlp_load_mem(g.b.p, g.b.n, NULL, NULL, &err);
+        if (d) {
+            for (int i = 0; i < count; i++) {
+                if (sizes[i] < 0) continue;
+                size_t len = 0;
+                const void *data = jlp_scalar_data(jlp_item(jlp_doc_root(d), (size_t)i), &len);
+                if (!data || len != (size_t)sizes[i] || memcmp(data, items[i], len)) {
+                    TH_FAIL("round %d (protocol %d): scalar %d has the wrong bytes", round, g.proto, i);
+                    mismatches++;
+                    break;
+                }
+                fast_scalars++;
+            }
+            jlp_doc_free(d);
+        }
+        /* the input whole, cut, and with bytes changed; under default and small limits */
+        for (int v = 0; v < 12 && mismatches < 3; v++) {
+            uint8_t *in = malloc(g.b.n);
+            memcpy(in, g.b.p, g.b.n);
+            size_t n = g.b.n;
+            if (v % 3 == 1) n = 1 + nps_rand() % n;
+            else if (v % 3 == 2)
+                for (int k = 1 + (int)(nps_rand() % 3); k--;) in[nps_rand() % n] = (uint8_t)nps_rand();
+            jlp_limits lim;
+            jlp_limits_init(&lim);
+            if (v >= 6) {
+                uint32_t which = nps_rand() % 4;
+                if (which == 0) lim.max_memo = nps_rand() % (g.next_key + 2);
+                else if (which == 1) lim.max_str = nps_rand() % 24;
+                else if (which == 2) lim.max_ops = nps_rand() % (uint32_t)(count * 16 + 40);
+                else lim.max_stack = 1 + nps_rand() % (uint32_t)(count + 8);
+            }
+            char *fast = nps_outcome(in, n, &lim, false), *general = nps_outcome(in, n, &lim, true);
+            if (strcmp(fast, general)) {
+                TH_FAIL("round %d (protocol %d) variant %d: fast path\n    %.300s\n  general\n    %.300s", round,
+                        g.proto, v, fast, general);
+                mismatches++;
+            }
+            compared++;
+            free(fast);
+            free(general);
+            free(in);
+        }
+        free(items);
+        free(sizes);
+        free(g.b.p);
+    }
+    CHECK(compared >= rounds * 12 || mismatches);
+    /* a third of the rounds write what Python writes: about 200 scalars each */
+    if (fast_scalars < rounds * 50) TH_FAIL("only %d scalars read with their bytes", fast_scalars);
+}
+
+/* A run whose GETs read keys the same run has just written (the encoding is the str
+ * itself, "latin1"; the scalar global is then fetched from the key of its own
+ * argument tuple): the memo the opcodes see changes inside the run, so the fast path
+ * leaves it to them, and the values are theirs. */
+TEST(numpy_scalar_run_reading_its_own_keys) {
+    static const char p[] =
+        "\x80\x02" "cnumpy.core.multiarray\nscalar\nq\x00"
+        "cnumpy\ndtype\nq\x01" "X\x02\x00\x00\x00S6q\x02\x89\x88\x87q\x03Rq\x04"
+        "(K\x03X\x01\x00\x00\x00|q\x05NNNK\x06K\x01K\x00tq\x06b"
+        "c_codecs\nencode\nq\x07"
+        /* the first scalar: scalar(dtype, encode('latin1', <key 8>)) */
+        "h\x00h\x04h\x07X\x06\x00\x00\x00latin1q\x08h\x08\x86q\x09Rq\x0a\x86q\x0bRq\x0c"
+        /* the second, whole as Python writes it, but its str under key 13 is the
+         * encoding its GET reads */
+        "h\x00h\x04h\x07X\x06\x00\x00\x00latin1q\x0dh\x0d\x86q\x0eRq\x0f\x86q\x10Rq\x11"
+        "\x86.";
+    jlp_doc *d = LD(p);
+    if (d) CHECK_JSON(jlp_doc_root(d), "{\"$tuple\":[{\"$scalar\":{\"dtype\":\"|S6\",\"value\":{\"$bytes\":\"bGF0aW4x\"}}},"
+                                       "{\"$scalar\":{\"dtype\":\"|S6\",\"value\":{\"$bytes\":\"bGF0aW4x\"}}}]}");
+    jlp_doc_free(d);
 }
