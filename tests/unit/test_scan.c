@@ -1511,3 +1511,107 @@ TEST(archive_member_bomb_within_budget) {
     free(zip.p);
     free(gz.p);
 }
+
+/* jlp_report_reach: how far each reading read the decoded stream, and why it stopped
+ * (spec/SAFETY.md S-29a). Exact offsets of hand-made inputs: a clean stream, one cut in
+ * its first pickle, bytes after a pickle that are not one, the opcode budget spent
+ * between pickles, a joblib payload (pickle-py run on its own), a compressed stream, a
+ * .npy file, an archive (members are files of their own), and the size convention. */
+static jlp_scan_reach reach_of(const jlp_scan_report *r, jlp_reading rd) {
+    jlp_scan_reach x = JLP_SCAN_REACH_INIT;
+    CHECK_INT(jlp_report_reach(r, rd, &x), JLP_OK);
+    return x;
+}
+#define CHECK_REACH(r, rd, known_, copied_, same_, code_, off_, pickles_, len_)                   \
+    do {                                                                                        \
+        jlp_scan_reach x_ = reach_of(r, rd);                                                    \
+        CHECK_INT(x_.known, known_);                                                            \
+        CHECK_INT(x_.copied, copied_);                                                          \
+        CHECK_INT(x_.same_as, same_);                                                           \
+        CHECK_STR(jlp_error_name(x_.code), jlp_error_name(code_));                              \
+        CHECK_INT(x_.offset, off_);                                                             \
+        CHECK_INT(x_.pickles, pickles_);                                                        \
+        CHECK_INT(x_.stream_len, len_);                                                         \
+    } while (0)
+
+TEST(report_reach_of_each_reading) {
+    const jlp_reading J = JLP_READING_JOBLIB, P = JLP_READING_PICKLE, PY = JLP_READING_PICKLE_PY;
+    /* two whole pickles: every reading to the end, pickle-py and pickle copies */
+    jlp_scan_report *r = SCAN("N.cos\nsystem\n(S'x'\ntR.");
+    CHECK_REACH(r, J, 1, 0, J, JLP_OK, 22, 2, 22);
+    CHECK_REACH(r, PY, 1, 1, J, JLP_OK, 22, 2, 22);
+    CHECK_REACH(r, P, 1, 1, J, JLP_OK, 22, 2, 22);
+    CHECK_REACH(r, JLP_READING_NUMPY, 0, 0, JLP_READING_NUMPY, JLP_OK, 0, 0, 0);
+    CHECK_REACH(r, JLP_READING_TORCH, 0, 0, JLP_READING_TORCH, JLP_OK, 0, 0, 0);
+    jlp_report_free(r);
+    /* cut in the first pickle: the primary failed, pickle-py runs on its own */
+    r = SCAN("cos\nsystem\n(S'ls'\ntR");
+    CHECK_REACH(r, J, 1, 0, J, JLP_E_TRUNCATED, 20, 0, 20);
+    CHECK_REACH(r, PY, 1, 0, PY, JLP_E_TRUNCATED, 20, 0, 20);
+    CHECK_REACH(r, P, 1, 1, PY, JLP_E_TRUNCATED, 20, 0, 20);
+    jlp_report_free(r);
+    /* bytes after a whole pickle that are not one: no report error, but the reading
+     * stopped there (opcode 0x00 at byte 2) */
+    r = SCAN("N.\x00junk");
+    CHECK(jlp_report_error(r) == NULL);
+    CHECK_REACH(r, J, 1, 0, J, JLP_E_BAD_OPCODE, 2, 1, 7);
+    CHECK_REACH(r, PY, 1, 1, J, JLP_E_BAD_OPCODE, 2, 1, 7);
+    jlp_report_free(r);
+    /* the opcode budget spent on the pickles before the third (each costs 64 + 2) */
+    {
+        jlp_limits lim;
+        jlp_limits_init(&lim);
+        lim.max_ops = 140;
+        jlp_scan_opts o;
+        jlp_scan_opts_init(&o);
+        o.limits = &lim;
+        jlp_error e;
+        r = jlp_scan_mem("N.N.N.N.", 8, &o, &e);
+        CHECK(r != NULL);
+        CHECK_REACH(r, J, 1, 0, J, JLP_E_LIMIT, 6, 3, 8);
+        jlp_report_free(r);
+    }
+    /* a .npy file: numpy's reading, its array read */
+    {
+        /* numpy.save of np.array([1, 2], dtype='u1') */
+        static const char npy[] = "\x93NUMPY\x01\x00v\x00{'descr': '|u1', 'fortran_order': False, 'shape': (2,), }"
+                                  "                                                            \n\x01\x02";
+        r = scan_bytes(npy, sizeof npy - 1, NULL);
+        CHECK_REACH(r, JLP_READING_NUMPY, 1, 0, JLP_READING_NUMPY, JLP_OK, sizeof npy - 1, 1, sizeof npy - 1);
+        CHECK_REACH(r, J, 0, 0, J, JLP_OK, 0, 0, 0);
+        jlp_report_free(r);
+    }
+    /* a gzip stream: offsets of the decoded bytes, the container cut after the pickle */
+    pbuf p = {0};
+    pb_lit(&p, "\x80\x02" "cos\nsystem\nU\x01x\x85R.");
+    pbuf gz = deflated(&p, true);
+    r = scan_bytes(gz.p, gz.n, NULL);
+    CHECK_STR(jlp_report_container(r), "gzip");
+    CHECK_REACH(r, J, 1, 0, J, JLP_OK, p.n, 1, p.n);
+    CHECK_REACH(r, PY, 1, 1, J, JLP_OK, p.n, 1, p.n);
+    jlp_report_free(r);
+    r = scan_bytes(gz.p, gz.n - 14, NULL); /* without the trailer and the last bytes */
+    CHECK(jlp_report_error(r) != NULL);
+    /* 14 bytes decoded: the stream stops in SHORT_BINSTRING's length (byte 13); the
+     * primary failed, so pickle-py ran on its own (GLOBAL os.system read, dangerous) */
+    CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_DANGEROUS);
+    CHECK_REACH(r, J, 1, 0, J, JLP_E_TRUNCATED, 13, 0, 14);
+    CHECK_REACH(r, PY, 1, 0, PY, JLP_E_TRUNCATED, 13, 0, 14);
+    jlp_report_free(r);
+    /* an archive: its members are files of their own, no reading of the archive */
+    pbuf zip = zip_deflated("m.pkl", &p);
+    r = scan_bytes(zip.p, zip.n, NULL);
+    CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_DANGEROUS);
+    for (int k = 0; k < JLP_READING_COUNT; k++) CHECK_INT(reach_of(r, (jlp_reading)k).known, 0);
+    /* the size convention and the arguments */
+    jlp_scan_reach x = JLP_SCAN_REACH_INIT;
+    CHECK_INT(jlp_report_reach(NULL, J, &x), JLP_E_INVALID_ARG);
+    CHECK_INT(jlp_report_reach(r, J, NULL), JLP_E_INVALID_ARG);
+    CHECK_INT(jlp_report_reach(r, (jlp_reading)JLP_READING_COUNT, &x), JLP_E_INVALID_ARG);
+    x.size = sizeof x - 1;
+    CHECK_INT(jlp_report_reach(r, J, &x), JLP_E_INVALID_ARG);
+    jlp_report_free(r);
+    free(zip.p);
+    free(gz.p);
+    free(p.p);
+}
