@@ -461,6 +461,18 @@ static int codec_encode(const jlp_codec *c, const uint8_t *p, size_t n, obuf *ou
     return s == JLP_CODEC_END && !out->failed;
 }
 
+/* p[0..n) in the container `c` writes, or in joblib <= 0.9's ZF container (a 21-byte
+ * header, "ZF" and hex(n) padded with spaces, then a zlib stream) when `c` is zf. */
+static int container_encode(const jlp_codec *c, const uint8_t *p, size_t n, obuf *out) {
+    if (strcmp(c->name, "zf")) return codec_encode(c, p, n, out);
+    const jlp_codec *z = jlp_registry_find(jlp_registry_default(), "zlib");
+    if (!z || !z->enc_new) return 0;
+    char h[32];
+    snprintf(h, sizeof h, "ZF0x%-17llx", (unsigned long long)n);
+    ob_put(out, h, 21);
+    return codec_encode(z, p, n, out);
+}
+
 static uint32_t crc32_of(const uint8_t *p, size_t n) {
     uint32_t c = 0xFFFFFFFFu;
     for (size_t i = 0; i < n; i++) {
@@ -488,14 +500,14 @@ static void zip_one(obuf *z, const char *name, const uint8_t *p, size_t n) {
     ob_le(z, cd, 4); ob_le(z, 0, 2);
 }
 
-/* The codecs that can both decode and encode, in registry order. */
+/* The codecs that can both decode and encode (zf through zlib), in registry order. */
 static const jlp_codec *codec_nth(size_t k, size_t *count) {
     const jlp_registry *reg = jlp_registry_default();
     size_t n = 0;
     const jlp_codec *pick = NULL;
     for (size_t i = 0; i < jlp_registry_count(reg); i++) {
         const jlp_codec *c = jlp_registry_get(reg, i);
-        if (!c->dec_new || !c->enc_new) continue;
+        if (!c->dec_new || !(c->enc_new || !strcmp(c->name, "zf"))) continue;
         if (n == k) pick = c;
         n++;
     }
@@ -512,7 +524,9 @@ static void splice_checks(const uint8_t *data, size_t size, const jlp_scan_repor
     if (!container) return;
     int raw = !strcmp(container, "none");
     const jlp_codec *codec = raw ? NULL : jlp_registry_find(jlp_registry_default(), container);
-    if (!raw && !(codec && codec->dec_new && codec->enc_new)) return; /* zf: no encoder */
+    const jlp_codec *zlib = jlp_registry_find(jlp_registry_default(), "zlib");
+    if (!raw && !(codec && codec->dec_new && (codec->enc_new || (!strcmp(container, "zf") && zlib && zlib->enc_new))))
+        return;
     /* the decoded stream: the input, or what its codec gives (the scan's decoder) */
     obuf dec = {0};
     const uint8_t *d = data;
@@ -533,7 +547,7 @@ static void splice_checks(const uint8_t *data, size_t size, const jlp_scan_repor
     obuf file = {0};
     if (raw) {
         ob_put(&file, sp, spn);
-    } else if (!codec_encode(codec, sp, spn, &file)) {
+    } else if (!container_encode(codec, sp, spn, &file)) {
         FZ_CHECK(0, "the input's codec encodes the spliced stream", spn, 0);
     }
     if (!file.failed) {
@@ -545,7 +559,7 @@ static void splice_checks(const uint8_t *data, size_t size, const jlp_scan_repor
         if (raw && ncodecs && h % 4 == 0) {
             const jlp_codec *c = codec_nth((size_t)(h >> 2) % ncodecs, NULL);
             obuf w = {0};
-            if (codec_encode(c, sp, spn, &w))
+            if (container_encode(c, sp, spn, &w))
                 check_spliced(w.p, w.n, st.at, NULL, (props & ~(1u << S_RAW)) | 1u << S_WRAPPED,
                               "spliced input wrapped in a codec");
             free(w.p);
