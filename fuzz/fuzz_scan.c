@@ -238,8 +238,8 @@ static uint64_t le64(const uint8_t *p) {
  * (next_opcode()), pickle after pickle (the next one starts after a STOP): the `want`-th
  * is stored in *out. @return their number. A boundary inside a frame comes with the
  * frame's length to fix (frames whose length + the splice would overflow have none).
- * The walk stops at a STOP inside a frame that goes on after it (where the next pickle
- * starts is then each unpickler's own business), after the first pickle with
+ * After a STOP inside a frame the walk goes on at the frame's end, where pickle.py's
+ * next load starts (spec/SAFETY.md S-6). It stops after the first pickle with
  * `first_only`, and where next_opcode() cannot go on.
  * Why a call spliced at such a boundary must be met: the reach of a reading
  * (jlp_report_reach) says every opcode before its offset was read; the reading read the
@@ -273,13 +273,36 @@ static size_t walk_sites(const uint8_t *p, size_t n, uint64_t limit, int first_o
             fend = l > n - nx ? n : nx + (size_t)l;
         } else if (p[at] == '.') {
             if (first_only) break;
-            if (fix != SIZE_MAX && nx >= fstart && nx < fend) break;
+            /* a STOP inside a frame: pickle.py's next load starts at the frame's end */
+            if (fix != SIZE_MAX && nx >= fstart && nx < fend) nx = fend;
             fix = SIZE_MAX;
             pickle++;
         }
         at = nx;
     }
     return count;
+}
+
+/* Whether a FRAME of p[0..n), walked as walk_sites() walks, declares more bytes than
+ * the input holds: pickle.py's load of that pickle then takes whatever follows the
+ * input into its frame, and its next load starts past it. */
+static int frame_past_end(const uint8_t *p, size_t n) {
+    size_t fend = 0;
+    int in_frame = 0;
+    for (size_t at = 0; at < n;) {
+        size_t nx = next_opcode(p, n, at);
+        if (nx == SIZE_MAX) break;
+        if (p[at] == 0x95) {
+            if (le64(p + at + 1) > n - nx) return 1;
+            in_frame = 1;
+            fend = nx + (size_t)le64(p + at + 1);
+        } else if (p[at] == '.') {
+            if (in_frame && nx < fend) nx = fend;
+            in_frame = 0;
+        }
+        at = nx;
+    }
+    return 0;
 }
 
 /* A site chosen by `k` among those of walk_sites(); 0 when there is none. */
@@ -693,8 +716,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
         /* A: a dangerous pickle after an input read to its end as pickles */
         const char *container = jlp_report_container(m);
+        /* (not when a frame of the input runs past its end: the appended bytes are then
+         * part of that frame, which pickle.py's next load starts after) */
         if (!me && size && container && !strcmp(container, "none") && !has_action(m, "trailing") &&
-            !has_action(m, "limit")) {
+            !has_action(m, "limit") && !frame_past_end(data, size)) {
             memcpy(buf, data, size);
             memcpy(buf + size, DANGER, DANGER_LEN);
             fz_heap ha = {0};

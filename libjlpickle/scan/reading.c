@@ -380,6 +380,8 @@ jlp_code jlp__run_reading(jlp__scan *s, const jlp__reading_in *in, jlp_error *er
             break;
         }
         uint64_t used = doc->ops + PICKLE_COST_OPS;
+        /* a STOP inside a frame: pickle.py's next load starts at the frame's end (S-6) */
+        uint64_t frame_rest = doc->frame_rest;
         const char *bad = in->torch_legacy && c.pickle == 5 ? take_legacy_storages(&c, src, jlp_doc_root(doc)) : NULL;
         jlp_doc_free(doc);
         if (in->primary) s->r->pickles++;
@@ -394,6 +396,10 @@ jlp_code jlp__run_reading(jlp__scan *s, const jlp__reading_in *in, jlp_error *er
             jlp__reading_finding(&c, NULL, jlp_source_tell(src), JLP_VERDICT_SUSPICIOUS, "", 0, "", 0, "trailing",
                                  jlp__buf_cstr(&c.why));
             break;
+        }
+        if (frame_rest) {
+            size_t avail = jlp__src_avail(src);
+            jlp__src_take(src, frame_rest < avail ? (size_t)frame_rest : avail);
         }
         if (in->npy) { /* a .npy file holds one array */
             stop_at = jlp_source_tell(src);

@@ -1615,3 +1615,37 @@ TEST(report_reach_of_each_reading) {
     free(gz.p);
     free(p.p);
 }
+
+/* A stream of pickles whose first STOP lies inside a frame: pickle.py drops the rest of
+ * the frame it buffered, so the next pickle.load() of the same file (pickle._Unpickler,
+ * and _pickle.c on a file that cannot peek, such as BytesIO or an unbuffered file)
+ * starts at the frame's end; _pickle.c on a buffered file starts right after the STOP.
+ * Here the bytes after the STOP are a BINUNICODE whose text is an os.system pickle:
+ * read from the STOP the stream is two harmless pickles (the scan said safe), read from
+ * the frame's end the second pickle calls os.system (Python 3.11, both unpicklers on
+ * io.BytesIO: find_class('os', 'system') and the call, at byte 18). */
+TEST(next_pickle_after_a_stop_inside_a_frame) {
+    static const char d[] = "\x80\x04\x95\x07\x00\x00\x00\x00\x00\x00\x00N.X\x1d\x00\x00\x00"
+                            "cos\nsystem\n(S'echo pwned'\ntR..";
+    jlp_scan_report *r = scan_bytes(d, sizeof d - 1, NULL);
+    CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_DANGEROUS);
+    CHECK_FINDING(r, JLP_READING_PICKLE_PY, "global", "os", "system", JLP_VERDICT_DANGEROUS, 18);
+    CHECK_FINDING(r, JLP_READING_JOBLIB, "call", "os", "system", JLP_VERDICT_DANGEROUS, 45);
+    /* the C reading, run on its own, reads the str from the STOP, as _pickle.c does on a
+     * buffered file: no finding of os.system */
+    CHECK(find(r, JLP_READING_PICKLE, "global", "os", "system") == NULL);
+    CHECK(jlp_report_readings(r) & 1u << JLP_READING_PICKLE);
+    /* the last STOP, on an empty stack, is where pickle.py fails (bytes after the pickles) */
+    CHECK_REACH(r, JLP_READING_PICKLE_PY, 1, 1, JLP_READING_JOBLIB, JLP_E_STACK_UNDERFLOW, 47, 2, 48);
+    CHECK_REACH(r, JLP_READING_PICKLE, 1, 0, JLP_READING_PICKLE, JLP_OK, 48, 2, 48);
+    jlp_report_free(r);
+    /* a frame longer than the input: the next pickle.load() meets the end of the file */
+    static const char e[] = "\x80\x04\x95\x40\x00\x00\x00\x00\x00\x00\x00N.cos\nsystem\n(S'x'\ntR.";
+    r = scan_bytes(e, sizeof e - 1, NULL);
+    CHECK_REACH(r, JLP_READING_JOBLIB, 1, 0, JLP_READING_JOBLIB, JLP_OK, sizeof e - 1, 1, sizeof e - 1);
+    /* _pickle.c reads the frame ahead and fails on its first pickle; pickle.py's next
+     * load is at the end of the file; os.system is no finding of either */
+    CHECK(find(r, JLP_READING_JOBLIB, "global", "os", "system") == NULL);
+    CHECK(find(r, JLP_READING_PICKLE_PY, "global", "os", "system") == NULL);
+    jlp_report_free(r);
+}
