@@ -8,7 +8,8 @@
  *   F  jlp_scan of a source mapping the input written to a memfd (jlp_source_path_mapped)
  *   P  jlp_scan_mem of a complete os.system pickle followed by the input
  *   A  jlp_scan_mem of the input followed by that pickle (only when M read the input to
- *      its end as raw pickles, without an error, trailing bytes or a budget stop)
+ *      its end as raw pickles, without an error, trailing bytes or a budget stop, the
+ *      pickle-py reading too, and no frame of the input runs past its end)
  *   S  the input's decoded stream with an os.system call spliced in at an opcode boundary
  *      the pickle-py reading reached (jlp_report_reach; see pick_site()): into any
  *      pickle, inside frames (their length fixed), before an error, a budget stop or
@@ -716,10 +717,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
         /* A: a dangerous pickle after an input read to its end as pickles */
         const char *container = jlp_report_container(m);
-        /* (not when a frame of the input runs past its end: the appended bytes are then
-         * part of that frame, which pickle.py's next load starts after) */
+        /* (the pickle-py reading read every pickle to the end, and no frame of them runs
+         * past the end: the appended bytes would be part of it, and pickle.py's next
+         * load starts after the frame; the joblib reading, which reads payloads, may
+         * see such a frame where pickle-py fails) */
+        jlp_scan_reach py = JLP_SCAN_REACH_INIT;
+        jlp_report_reach(m, JLP_READING_PICKLE_PY, &py);
         if (!me && size && container && !strcmp(container, "none") && !has_action(m, "trailing") &&
-            !has_action(m, "limit") && !frame_past_end(data, size)) {
+            !has_action(m, "limit") && py.known && py.code == JLP_OK && py.offset == size &&
+            !frame_past_end(data, size)) {
             memcpy(buf, data, size);
             memcpy(buf + size, DANGER, DANGER_LEN);
             fz_heap ha = {0};
