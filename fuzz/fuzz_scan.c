@@ -8,9 +8,15 @@
  *   F  jlp_scan of a source mapping the input written to a memfd (jlp_source_path_mapped)
  *   P  jlp_scan_mem of a complete os.system pickle followed by the input
  *   A  jlp_scan_mem of the input followed by that pickle (only when M read the input to
- *      its end as raw pickles, without an error, trailing bytes or a budget stop)
- *   S  jlp_scan_mem of the input with an os.system call spliced in at an opcode boundary
- *      of its first pickle (under the same condition as A; see splice_at())
+ *      its end as raw pickles, without an error, trailing bytes or a budget stop, the
+ *      pickle-py reading too, and no frame of the input runs past its end)
+ *   S  the input's decoded stream with an os.system call spliced in at an opcode boundary
+ *      the pickle-py reading reached (jlp_report_reach; see pick_site()): into any
+ *      pickle, inside frames (their length fixed), before an error, a budget stop or
+ *      trailing bytes; scanned as it is (raw, or re-encoded with its codec when the
+ *      input is compressed), and, for some inputs, wrapped in a codec (a raw input),
+ *      as the member of a zip, and as the data.pkl of a PyTorch checkpoint (a site the
+ *      torch reading of the input as a checkpoint record reached, in its first pickle)
  *   R  for an archive: jlp_scan_archive_member of each member M scanned, the archive
  *      opened with jlp_scan_archive_opts (as jlinspect walks archives)
  *
@@ -27,19 +33,26 @@
  *   - a verdict never drops when a dangerous call is added: P is dangerous whatever
  *     the input is (every reading reads the first pickle first), and A is dangerous
  *     (or, when the opcode budget over all the pickles is spent before the appended
- *     one, suspicious with a limit finding); S is dangerous (the pickle-py reading,
- *     which reads no payloads, reaches the spliced call: see splice_at());
+ *     one, suspicious with a limit finding); every S is dangerous with a dangerous
+ *     os.system finding at the spliced offset (unless findings of that subject were
+ *     past max_per_subject): the reading reaches the spliced call (see pick_site());
  *   - budgets are respected: the scan's peak allocation stays within a bound derived
  *     from the budgets, and every allocation is returned;
  *   - R: a member's scan alone gives the verdict and error code M's scan of the archive
  *     gave it (when M read it to its end and its listing entry is no finding), within
  *     the same peak bound; a member's budget is at most max_decoded.
+ *
+ * FUZZ_SCAN_HARMLESS=1 splices collections.OrderedDict('x') in place of os.system('x'):
+ * the S properties are then counted, not enforced, and the process exits 1 at the end
+ * unless each of them failed at least once (a property that cannot fail checks
+ * nothing). FUZZ_SCAN_STATS=1 prints how often each S property was checked.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* memfd_create */
 #endif
 #define FZ_TARGET "fuzz_scan"
 #include "fuzz_common.h"
+#include "jlpickle_codec.h"
 #include "jlpickle_scan.h"
 
 #include <sys/mman.h>
@@ -54,7 +67,9 @@ static const char DANGER[] = "cos\nsystem\n(S'id'\ntR.";
 /* An os.system call that leaves the stack, the marks and the memo as it found them
  * (protocol 2 opcodes: GLOBAL 'os system', SHORT_BINSTRING 'x', TUPLE1, REDUCE, POP). */
 static const char SPLICE[] = "cos\nsystem\nU\x01x\x85R0";
-#define SPLICE_LEN (sizeof SPLICE - 1)
+/* The same shape with a harmless call, for FUZZ_SCAN_HARMLESS=1. */
+static const char HARMLESS[] = "ccollections\nOrderedDict\nU\x01x\x85R0";
+#define SPLICE_MAX (sizeof HARMLESS - 1)
 
 /* The scan's peak memory: the decoded stream (grown by doubling), a document per
  * reading, and the findings and globals, which grow with the input. */
@@ -180,34 +195,6 @@ static size_t next_opcode(const uint8_t *p, size_t n, size_t at) {
     return len > n - q ? SIZE_MAX : q + len;
 }
 
-/* Where SPLICE may go into the first pickle of `p`: the `k`-th (modulo their number)
- * of the opcode boundaries from offset 0 up to and including the first STOP, walked as
- * pickle._Unpickler reads (next_opcode()), and only up to the first FRAME (a call
- * spliced into a frame would move the frame's end); SIZE_MAX when there is none.
- * Why S must then be dangerous: when the scan of the input read it to its end in every
- * reading (no error, no limit finding, raw pickles, nothing trailing), the pickle-py
- * reading read the first pickle opcode by opcode from offset 0 to its STOP, which is
- * this walk, without error; in the spliced input it reads the same opcodes up to the
- * boundary (same stack, memo and marks: a MARK before the boundary stays below the
- * call, which pushes and pops only above it), then the spliced GLOBAL os.system. The
- * pickle-py reading is run on its own whenever it may read differently from the primary
- * reading (a payload read before the boundary), else it shares the primary reading's
- * findings (spec/SAFETY.md S-8). The opcode budget: the input took at most max_ops
- * opcodes, the splice adds 5; were it spent, the sweep after the budget stop (S-27)
- * still names os.system, which is dangerous by name. */
-static size_t splice_at(const uint8_t *p, size_t n, uint64_t k) {
-    size_t count = 0;
-    for (size_t at = 0; at < n && at != SIZE_MAX; at = next_opcode(p, n, at)) {
-        count++;
-        if (p[at] == 0x95 /* FRAME */ || p[at] == '.' /* STOP */) break;
-    }
-    if (!count) return SIZE_MAX;
-    k %= count;
-    size_t at = 0;
-    while (k--) at = next_opcode(p, n, at);
-    return at;
-}
-
 /* The same report, finding by finding. */
 static void same_report(const jlp_scan_report *x, const jlp_scan_report *m, const char *what) {
     FZ_CHECK(jlp_report_verdict(x) == jlp_report_verdict(m), what, jlp_report_verdict(x), jlp_report_verdict(m));
@@ -280,7 +267,424 @@ static void members_alone(const uint8_t *data, size_t size, const jlp_scan_repor
     fz_heap_check_empty(&h, "after the member scans");
 }
 
+/* ---- S: a call spliced in where a reading reached ----------------------------------- */
+
+/* Where a call may be spliced into a decoded stream, and what the splice must fix. */
+typedef struct site {
+    size_t at;       /* an opcode boundary */
+    size_t fix;      /* offset of the 8-byte length of the FRAME whose frame holds `at`, or
+                        SIZE_MAX */
+    unsigned pickle; /* 1-based: the pickle of `at` in the walk */
+} site;
+
+static uint64_t le64(const uint8_t *p) {
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--) v = v << 8 | p[i];
+    return v;
+}
+
+/* The opcode boundaries of p[0..n) before `limit`, walked as pickle._Unpickler reads
+ * (next_opcode()), pickle after pickle (the next one starts after a STOP): the `want`-th
+ * is stored in *out. @return their number. A boundary inside a frame comes with the
+ * frame's length to fix (frames whose length + the splice would overflow have none).
+ * After a STOP inside a frame the walk goes on at the frame's end, where pickle.py's
+ * next load starts (spec/SAFETY.md S-6). It stops after the first pickle with
+ * `first_only`, and where next_opcode() cannot go on.
+ * Why a call spliced at such a boundary must be met: the reach of a reading
+ * (jlp_report_reach) says every opcode before its offset was read; the reading read the
+ * pickles before as this walk does (each opcode's extent is its argument's, whatever
+ * the unpickler) and reaches the boundary with the same stack, memo and marks (a MARK
+ * before it stays below the call, which pushes and pops above it); the frame that holds
+ * the boundary is longer by the splice, so the frame rules of either unpickler (S-6)
+ * see the same frames. It then reads GLOBAL os.system, dangerous by name, whatever
+ * comes after. Were a budget spent earlier in the spliced stream (5 opcodes more, a
+ * longer frame), the sweep after the budget stop (S-27) names it all the same. */
+static size_t walk_sites(const uint8_t *p, size_t n, uint64_t limit, int first_only, size_t want, site *out) {
+    size_t count = 0, fix = SIZE_MAX, fstart = 0, fend = 0;
+    unsigned pickle = 1;
+    for (size_t at = 0; at < n && at < limit;) {
+        int inside = fix != SIZE_MAX && at >= fstart && at < fend;
+        int fixable = !inside || le64(p + fix) <= UINT64_MAX - SPLICE_MAX;
+        if (fixable) {
+            if (count == want && out) {
+                out->at = at;
+                out->fix = inside ? fix : SIZE_MAX;
+                out->pickle = pickle;
+            }
+            count++;
+        }
+        size_t nx = next_opcode(p, n, at);
+        if (nx == SIZE_MAX) break;
+        if (p[at] == 0x95) { /* FRAME: its data starts after the length */
+            uint64_t l = le64(p + at + 1);
+            fix = at + 1;
+            fstart = nx;
+            fend = l > n - nx ? n : nx + (size_t)l;
+        } else if (p[at] == '.') {
+            if (first_only) break;
+            /* a STOP inside a frame: pickle.py's next load starts at the frame's end */
+            if (fix != SIZE_MAX && nx >= fstart && nx < fend) nx = fend;
+            fix = SIZE_MAX;
+            pickle++;
+        }
+        at = nx;
+    }
+    return count;
+}
+
+/* Whether a FRAME of p[0..n), walked as walk_sites() walks, declares more bytes than
+ * the input holds: pickle.py's load of that pickle then takes whatever follows the
+ * input into its frame, and its next load starts past it. */
+static int frame_past_end(const uint8_t *p, size_t n) {
+    size_t fend = 0;
+    int in_frame = 0;
+    for (size_t at = 0; at < n;) {
+        size_t nx = next_opcode(p, n, at);
+        if (nx == SIZE_MAX) break;
+        if (p[at] == 0x95) {
+            if (le64(p + at + 1) > n - nx) return 1;
+            in_frame = 1;
+            fend = nx + (size_t)le64(p + at + 1);
+        } else if (p[at] == '.') {
+            if (in_frame && nx < fend) nx = fend;
+            in_frame = 0;
+        }
+        at = nx;
+    }
+    return 0;
+}
+
+/* A site chosen by `k` among those of walk_sites(); 0 when there is none. */
+static int pick_site(const uint8_t *p, size_t n, uint64_t limit, int first_only, uint64_t k, site *out) {
+    size_t count = walk_sites(p, n, limit, first_only, SIZE_MAX, NULL);
+    if (!count) return 0;
+    walk_sites(p, n, limit, first_only, (size_t)(k % count), out);
+    return 1;
+}
+
+/* The S properties, counted for FUZZ_SCAN_STATS and FUZZ_SCAN_HARMLESS. */
+enum {
+    S_RAW,        /* a raw pickle stream */
+    S_FRAME,      /* a site inside a frame */
+    S_LATER,      /* a site in a pickle after the first */
+    S_STOPPED,    /* the reading stopped before the end: an error, a budget, trailing bytes */
+    S_CODEC,      /* a compressed input: decoded, spliced, encoded again with its codec */
+    S_WRAPPED,    /* a raw input spliced, then compressed with a codec */
+    S_ZIP,        /* the spliced file as the member of a zip */
+    S_TORCH,      /* the spliced record as data.pkl of a checkpoint */
+    S_COUNT
+};
+static const char *const S_NAMES[S_COUNT] = {"raw", "in a frame", "in a later pickle", "before a stop",
+                                             "compressed input", "wrapped in a codec", "zip member",
+                                             "checkpoint record"};
+static unsigned long s_checked[S_COUNT], s_failed[S_COUNT];
+static int s_harmless = -1, s_stats;
+static const char *s_call = SPLICE;
+static size_t s_call_len = sizeof SPLICE - 1;
+
+static void s_report(void) {
+    int vacuous = 0;
+    for (int i = 0; i < S_COUNT; i++) {
+        fprintf(stderr, "fuzz_scan: S %-19s checked %lu%s", S_NAMES[i], s_checked[i], s_harmless ? "" : "\n");
+        if (s_harmless) fprintf(stderr, ", not dangerous with a harmless call %lu\n", s_failed[i]);
+        if (s_harmless && !s_failed[i]) vacuous = 1;
+    }
+    if (s_harmless && vacuous) {
+        fprintf(stderr, "fuzz_scan: some S property never failed with a harmless call\n");
+        _exit(1);
+    }
+}
+
+static void s_init(void) {
+    if (s_harmless >= 0) return;
+    const char *h = getenv("FUZZ_SCAN_HARMLESS"), *st = getenv("FUZZ_SCAN_STATS");
+    s_harmless = h && *h && strcmp(h, "0");
+    s_stats = st && *st && strcmp(st, "0");
+    if (s_harmless) {
+        s_call = HARMLESS;
+        s_call_len = sizeof HARMLESS - 1;
+    }
+    if (s_harmless || s_stats) atexit(s_report);
+}
+
+/* d[0..n) with the call spliced in at `st` (the frame's length fixed), into a new buffer
+ * of n + s_call_len bytes. */
+static uint8_t *spliced(const uint8_t *d, size_t n, const site *st) {
+    uint8_t *b = malloc(n + s_call_len + 1);
+    if (!b) return NULL;
+    memcpy(b, d, st->at);
+    memcpy(b + st->at, s_call, s_call_len);
+    memcpy(b + st->at + s_call_len, d + st->at, n - st->at);
+    if (st->fix != SIZE_MAX) {
+        uint64_t l = le64(b + st->fix) + s_call_len;
+        for (int i = 0; i < 8; i++) b[st->fix + i] = (uint8_t)(l >> (8 * i));
+    }
+    return b;
+}
+
+/* Whether the report has os.system, dangerous, at decoded offset `at` (of member `file`
+ * when not NULL), or lists fewer findings than it met (the one sought may not be listed). */
+static int has_spliced_call(const jlp_scan_report *r, uint64_t at, const char *file) {
+    if (jlp_report_verdict(r) != JLP_VERDICT_DANGEROUS) return 0;
+    if (jlp_report_not_listed(r)) return 1;
+    for (size_t i = 0; i < jlp_report_count(r); i++) {
+        const jlp_finding *f = jlp_report_finding(r, i);
+        if (f->verdict == JLP_VERDICT_DANGEROUS && f->offset == at && f->depth == 0 && f->module_len == 2 &&
+            !memcmp(f->module, "os", 2) && f->name_len == 6 && !memcmp(f->name, "system", 6) &&
+            (file ? f->file && !strcmp(f->file, file) : !f->file))
+            return 1;
+    }
+    return 0;
+}
+
+/* Scan `file` (a spliced input) and check that the call at decoded offset `at` is met;
+ * `props` is the set of S properties this checks. */
+static void check_spliced(const uint8_t *file, size_t n, uint64_t at, const char *member, unsigned props,
+                          const char *what) {
+    fz_heap h = {0};
+    jlp_alc a = fz_alc(&h);
+    jlp_scan_report *r = scan_mem(file, n, &h, &a, what);
+    check_report(r, n);
+    int ok = has_spliced_call(r, at, member);
+    for (int i = 0; i < S_COUNT; i++)
+        if (props & 1u << i) {
+            s_checked[i]++;
+            s_failed[i] += !ok;
+        }
+    if (!s_harmless && !ok) {
+        fprintf(stderr, "fuzz_scan: %s: os.system spliced in at decoded byte %llu, verdict %s\n", what,
+                (unsigned long long)at, jlp_verdict_name(jlp_report_verdict(r)));
+        FZ_CHECK(ok, "a call spliced in where a reading reached is met, dangerous", at, jlp_report_verdict(r));
+    }
+    jlp_report_free(r);
+    fz_heap_check_empty(&h, what);
+}
+
+/* ---- buffers, codecs and zips for S ---------------------------------------------------- */
+
+typedef struct obuf {
+    uint8_t *p;
+    size_t n, cap;
+    int failed;
+} obuf;
+
+static void ob_put(obuf *b, const void *d, size_t n) {
+    if (b->failed) return;
+    if (n > b->cap - b->n) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap - b->n < n) cap *= 2;
+        uint8_t *np = realloc(b->p, cap);
+        if (!np) {
+            b->failed = 1;
+            return;
+        }
+        b->p = np;
+        b->cap = cap;
+    }
+    if (n) memcpy(b->p + b->n, d, n);
+    b->n += n;
+}
+
+static void ob_le(obuf *b, uint64_t v, int bytes) {
+    uint8_t x[8];
+    for (int i = 0; i < bytes; i++) x[i] = (uint8_t)(v >> (8 * i));
+    ob_put(b, x, (size_t)bytes);
+}
+
+/* What `c`'s decoder gives for p[0..n) up to its first end or error, at most `cap` bytes.
+ * @return 0 when its decoder cannot be made. */
+static int codec_decode(const jlp_codec *c, const uint8_t *p, size_t n, size_t cap, obuf *out) {
+    jlp_error e;
+    fz_heap h = {0};
+    jlp_alc a = fz_alc(&h);
+    void *st = c->dec_new(c, &a, &e);
+    if (!st) return 0;
+    jlp_inbuf in = {p, n, 0};
+    uint8_t tmp[4096];
+    while (out->n < cap && !out->failed) {
+        jlp_outbuf o = {tmp, sizeof tmp, 0};
+        size_t before = in.pos;
+        jlp_codec_status s = c->dec_run(c, st, &in, &o, &e);
+        ob_put(out, tmp, o.pos < cap - out->n ? o.pos : cap - out->n);
+        if (s != JLP_CODEC_MORE || (o.pos == 0 && in.pos == before)) break;
+    }
+    c->dec_free(c, st);
+    fz_heap_check_empty(&h, "after a decoder of S");
+    return !out->failed;
+}
+
+/* p[0..n) compressed by `c` at its default level. @return 0 when it cannot be. */
+static int codec_encode(const jlp_codec *c, const uint8_t *p, size_t n, obuf *out) {
+    jlp_error e;
+    fz_heap h = {0};
+    jlp_alc a = fz_alc(&h);
+    void *st = c->enc_new(c, &a, c->default_level, 1, &e);
+    if (!st) return 0;
+    jlp_inbuf in = {p, n, 0};
+    uint8_t tmp[4096];
+    jlp_codec_status s = JLP_CODEC_MORE;
+    for (int rounds = 0; s == JLP_CODEC_MORE && !out->failed && rounds < 1 << 16; rounds++) {
+        jlp_outbuf o = {tmp, sizeof tmp, 0};
+        s = c->enc_run(c, st, &in, &o, 1, &e);
+        ob_put(out, tmp, o.pos);
+    }
+    c->enc_free(c, st);
+    fz_heap_check_empty(&h, "after an encoder of S");
+    return s == JLP_CODEC_END && !out->failed;
+}
+
+/* p[0..n) in the container `c` writes, or in joblib <= 0.9's ZF container (a 21-byte
+ * header, "ZF" and hex(n) padded with spaces, then a zlib stream) when `c` is zf. */
+static int container_encode(const jlp_codec *c, const uint8_t *p, size_t n, obuf *out) {
+    if (strcmp(c->name, "zf")) return codec_encode(c, p, n, out);
+    const jlp_codec *z = jlp_registry_find(jlp_registry_default(), "zlib");
+    if (!z || !z->enc_new) return 0;
+    char h[32];
+    snprintf(h, sizeof h, "ZF0x%-17llx", (unsigned long long)n);
+    ob_put(out, h, 21);
+    return codec_encode(z, p, n, out);
+}
+
+static uint32_t crc32_of(const uint8_t *p, size_t n) {
+    uint32_t c = 0xFFFFFFFFu;
+    for (size_t i = 0; i < n; i++) {
+        c ^= p[i];
+        for (int k = 0; k < 8; k++) c = c >> 1 ^ (0xEDB88320u & (0u - (c & 1)));
+    }
+    return ~c;
+}
+
+/* A zip holding p[0..n) stored as its one member `name`. */
+static void zip_one(obuf *z, const char *name, const uint8_t *p, size_t n) {
+    size_t nl = strlen(name);
+    uint32_t crc = crc32_of(p, n);
+    ob_le(z, 0x04034b50, 4); ob_le(z, 20, 2); ob_le(z, 0, 2); ob_le(z, 0, 2); ob_le(z, 0, 2); ob_le(z, 0x21, 2);
+    ob_le(z, crc, 4); ob_le(z, n, 4); ob_le(z, n, 4); ob_le(z, nl, 2); ob_le(z, 0, 2);
+    ob_put(z, name, nl);
+    ob_put(z, p, n);
+    size_t cd = z->n;
+    ob_le(z, 0x02014b50, 4); ob_le(z, 20, 2); ob_le(z, 20, 2); ob_le(z, 0, 2); ob_le(z, 0, 2); ob_le(z, 0, 2);
+    ob_le(z, 0x21, 2); ob_le(z, crc, 4); ob_le(z, n, 4); ob_le(z, n, 4); ob_le(z, nl, 2); ob_le(z, 0, 2);
+    ob_le(z, 0, 2); ob_le(z, 0, 2); ob_le(z, 0, 2); ob_le(z, 0, 4); ob_le(z, 0, 4);
+    ob_put(z, name, nl);
+    size_t cdn = z->n - cd;
+    ob_le(z, 0x06054b50, 4); ob_le(z, 0, 2); ob_le(z, 0, 2); ob_le(z, 1, 2); ob_le(z, 1, 2); ob_le(z, cdn, 4);
+    ob_le(z, cd, 4); ob_le(z, 0, 2);
+}
+
+/* The codecs that can both decode and encode (zf through zlib), in registry order. */
+static const jlp_codec *codec_nth(size_t k, size_t *count) {
+    const jlp_registry *reg = jlp_registry_default();
+    size_t n = 0;
+    const jlp_codec *pick = NULL;
+    for (size_t i = 0; i < jlp_registry_count(reg); i++) {
+        const jlp_codec *c = jlp_registry_get(reg, i);
+        if (!c->dec_new || !(c->enc_new || !strcmp(c->name, "zf"))) continue;
+        if (n == k) pick = c;
+        n++;
+    }
+    if (count) *count = n;
+    return pick;
+}
+
+/* S: the call spliced into the decoded stream of the input (`m` its scan), at a site
+ * the pickle-py reading reached; then the variants (see the header). */
+static void splice_checks(const uint8_t *data, size_t size, const jlp_scan_report *m, uint64_t seed) {
+    jlp_scan_reach rc = JLP_SCAN_REACH_INIT;
+    if (jlp_report_reach(m, JLP_READING_PICKLE_PY, &rc) != JLP_OK || !rc.known) return;
+    const char *container = jlp_report_container(m);
+    if (!container) return;
+    int raw = !strcmp(container, "none");
+    const jlp_codec *codec = raw ? NULL : jlp_registry_find(jlp_registry_default(), container);
+    const jlp_codec *zlib = jlp_registry_find(jlp_registry_default(), "zlib");
+    if (!raw && !(codec && codec->dec_new && (codec->enc_new || (!strcmp(container, "zf") && zlib && zlib->enc_new))))
+        return;
+    /* the decoded stream: the input, or what its codec gives (the scan's decoder) */
+    obuf dec = {0};
+    const uint8_t *d = data;
+    size_t dn = size;
+    if (!raw) {
+        if (!codec_decode(codec, data, size, (size_t)rc.stream_len, &dec)) goto out;
+        d = dec.p;
+        dn = dec.n;
+    }
+    FZ_CHECK(dn <= rc.stream_len, "decoded bytes within the reach's stream", dn, rc.stream_len);
+    site st;
+    if (!pick_site(d, dn, rc.offset, 0, seed >> 7, &st)) goto out;
+    unsigned props = (raw ? 1u << S_RAW : 1u << S_CODEC) | (st.fix != SIZE_MAX ? 1u << S_FRAME : 0) |
+                     (st.pickle > 1 ? 1u << S_LATER : 0) | (rc.code != JLP_OK ? 1u << S_STOPPED : 0);
+    uint8_t *sp = spliced(d, dn, &st);
+    if (!sp) goto out;
+    size_t spn = dn + s_call_len;
+    obuf file = {0};
+    if (raw) {
+        ob_put(&file, sp, spn);
+    } else if (!container_encode(codec, sp, spn, &file)) {
+        FZ_CHECK(0, "the input's codec encodes the spliced stream", spn, 0);
+    }
+    if (!file.failed) {
+        check_spliced(file.p, file.n, st.at, NULL, props, raw ? "spliced input" : "spliced compressed input");
+        uint64_t h = seed >> 13;
+        /* a raw input wrapped in a codec */
+        size_t ncodecs;
+        codec_nth(0, &ncodecs);
+        if (raw && ncodecs && h % 4 == 0) {
+            const jlp_codec *c = codec_nth((size_t)(h >> 2) % ncodecs, NULL);
+            obuf w = {0};
+            if (container_encode(c, sp, spn, &w))
+                check_spliced(w.p, w.n, st.at, NULL, (props & ~(1u << S_RAW)) | 1u << S_WRAPPED,
+                              "spliced input wrapped in a codec");
+            free(w.p);
+        }
+        /* the spliced file as a zip member, scanned as a file of its own */
+        if (h % 4 == 1 && file.n < MAX_INPUT + 1024) {
+            obuf z = {0};
+            zip_one(&z, "m.pkl", file.p, file.n);
+            if (!z.failed)
+                check_spliced(z.p, z.n, st.at, "m.pkl", (props & ~(1u << S_RAW | 1u << S_CODEC)) | 1u << S_ZIP,
+                              "spliced file as a zip member");
+            free(z.p);
+        }
+    }
+    free(file.p);
+    free(sp);
+    /* a checkpoint's data.pkl: read by the torch reading alone, which reads its first
+     * pickle as torch.load does; the site from that reading's own reach */
+    if (raw && (seed >> 13) % 4 == 2) {
+        fz_heap ht = {0};
+        jlp_alc at = fz_alc(&ht);
+        jlp_scan_opts o;
+        jlp_limits lim;
+        opts_for(&o, &lim, &at);
+        o.torch_record = 1;
+        jlp_error e;
+        jlp_scan_report *t = jlp_scan_mem(data, size, &o, &e);
+        if (!t) fz_die_err("jlp_scan_mem of a checkpoint record", &e);
+        check_report(t, size);
+        jlp_scan_reach tr = JLP_SCAN_REACH_INIT;
+        FZ_EQ("jlp_report_reach of the torch reading", jlp_report_reach(t, JLP_READING_TORCH, &tr), JLP_OK);
+        FZ_EQ("a checkpoint record is read by the torch reading", tr.known, 1);
+        jlp_report_free(t);
+        fz_heap_check_empty(&ht, "after the scan as a checkpoint record");
+        if (pick_site(data, size, tr.offset, 1, seed >> 17, &st)) {
+            uint8_t *rec = spliced(data, size, &st);
+            obuf z = {0};
+            if (rec) zip_one(&z, "archive/data.pkl", rec, size + s_call_len);
+            if (rec && !z.failed)
+                check_spliced(z.p, z.n, st.at, "archive/data.pkl",
+                              1u << S_TORCH | (st.fix != SIZE_MAX ? 1u << S_FRAME : 0) |
+                                  (tr.code != JLP_OK ? 1u << S_STOPPED : 0),
+                              "spliced record as a checkpoint's data.pkl");
+            free(z.p);
+            free(rec);
+        }
+    }
+out:
+    free(dec.p);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    s_init();
     if (size > MAX_INPUT) return 0;
     uint64_t seed = fz_fnv1a(data, size) | 1;
 
@@ -346,7 +750,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         }
     }
 
-    uint8_t *buf = malloc(size + (DANGER_LEN > SPLICE_LEN ? DANGER_LEN : SPLICE_LEN));
+    uint8_t *buf = malloc(size + DANGER_LEN);
     if (buf) {
         /* P: a dangerous pickle first */
         memcpy(buf, DANGER, DANGER_LEN);
@@ -361,8 +765,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
         /* A: a dangerous pickle after an input read to its end as pickles */
         const char *container = jlp_report_container(m);
+        /* (the pickle-py reading read every pickle to the end, and no frame of them runs
+         * past the end: the appended bytes would be part of it, and pickle.py's next
+         * load starts after the frame; the joblib reading, which reads payloads, may
+         * see such a frame where pickle-py fails) */
+        jlp_scan_reach py = JLP_SCAN_REACH_INIT;
+        jlp_report_reach(m, JLP_READING_PICKLE_PY, &py);
         if (!me && size && container && !strcmp(container, "none") && !has_action(m, "trailing") &&
-            !has_action(m, "limit")) {
+            !has_action(m, "limit") && py.known && py.code == JLP_OK && py.offset == size &&
+            !frame_past_end(data, size)) {
             memcpy(buf, data, size);
             memcpy(buf + size, DANGER, DANGER_LEN);
             fz_heap ha = {0};
@@ -378,27 +789,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                       JLP_VERDICT_SUSPICIOUS, 1);
             jlp_report_free(ap);
             fz_heap_check_empty(&ha, "after the appended scan");
-
-            /* S: os.system spliced in at an opcode boundary of the first pickle */
-            size_t at = splice_at(data, size, seed >> 7);
-            if (at != SIZE_MAX) {
-                memcpy(buf, data, at);
-                memcpy(buf + at, SPLICE, SPLICE_LEN);
-                memcpy(buf + at + SPLICE_LEN, data + at, size - at);
-                fz_heap hs = {0};
-                jlp_alc as = fz_alc(&hs);
-                jlp_scan_report *sp = scan_mem(buf, size + SPLICE_LEN, &hs, &as, "jlp_scan_mem of a spliced input");
-                check_report(sp, size + SPLICE_LEN);
-                FZ_CHECK(jlp_report_verdict(sp) == JLP_VERDICT_DANGEROUS,
-                         "os.system spliced in where the pickle-py reading reads makes it dangerous", at,
-                         jlp_report_verdict(sp));
-                jlp_report_free(sp);
-                fz_heap_check_empty(&hs, "after the spliced scan");
-            }
         }
         free(buf);
     }
     members_alone(data, size, m);
+
+    /* S */
+    splice_checks(data, size, m, seed);
     jlp_report_free(m);
     fz_heap_check_empty(&hm, "after the memory scan");
     return 0;

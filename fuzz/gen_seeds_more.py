@@ -29,6 +29,10 @@ Targets and what their seeds are:
                   array pickles, joblib payloads, persistent ids, extension codes
   fuzz_roundtrip  builder programs (byte strings the target interprets): a few fixed
                   ones that reach every type, plus random ones from a fixed seed
+  fuzz_scan       where its splice goes: several pickles in a row (framed, protocol 0
+                  to 5), a framed pickle cut in its frame, bytes after a pickle, a
+                  frame that runs past STOP, a joblib file with array payloads, each
+                  raw and in every codec and ZF
 """
 import bz2
 import gzip
@@ -416,6 +420,37 @@ def roundtrip_seeds():
     return s
 
 
+# ---- fuzz_scan ------------------------------------------------------------------------
+
+def scan_seeds():
+    s = []
+    p4, p2, p0, p5 = PICKLES["p4"], PICKLES["p2"], PICKLES["p0"], PICKLES["p5"]
+    streams = {
+        "three-pickles": p4 + p2 + p0,
+        "framed-pickles": p4 + PICKLES["text"] + p5,
+        "cut-in-frame": p4 + p4[: len(p4) // 2],
+        "trailing": p2 + b"\x00junk after the pickle",
+        "budget-stop": p2 + b"\x80\x02" + b"N0" * 2000 + b"N.",
+        # a frame that goes on after its pickle's STOP: each unpickler has its own idea
+        # of where the next pickle starts
+        "frame-past-stop": b"\x80\x04\x95\x08\x00\x00\x00\x00\x00\x00\x00N.N.NN0." + p2,
+    }
+    s.append(("wrapper-then-pickle", wrapper_pickle("f8", [2], struct.pack("<2d", 1, 2)) + p2))
+    for name, data in streams.items():
+        s.append((name, data))
+    for name in ("three-pickles", "cut-in-frame", "trailing"):
+        data = streams[name]
+        s.append((name + ".z", zlib.compress(data)))
+        s.append((name + ".gz", gzip.compress(data, mtime=0)))
+        s.append((name + ".bz2", bz2.compress(data)))
+        s.append((name + ".xz", lzma.compress(data)))
+        s.append((name + ".lzma", lzma.compress(data, format=lzma.FORMAT_ALONE)))
+        s.append((name + ".lz4", lz4f(data)))
+        s.append((name + ".zst", zstd(data)))
+        s.append((name + ".zf", zf(data)))
+    return s
+
+
 TARGETS = {
     "fuzz_decoder": decoder_seeds,
     "fuzz_detect": detect_seeds,
@@ -423,6 +458,7 @@ TARGETS = {
     "fuzz_json": json_seeds,
     "fuzz_safety": safety_seeds,
     "fuzz_roundtrip": roundtrip_seeds,
+    "fuzz_scan": scan_seeds,
 }
 
 

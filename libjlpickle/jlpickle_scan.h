@@ -331,6 +331,40 @@ JLP_API const char *jlp_report_container(const jlp_scan_report *r);
  *  again: its findings are copies of that reading's, under its own name. */
 JLP_API unsigned jlp_report_readings(const jlp_scan_report *r);
 
+/** How far one reading read the decoded stream (spec/SAFETY.md S-29a): where it stopped
+ *  and why. Growable: the caller sets `size` (JLP_SCAN_REACH_INIT); only the fields
+ *  inside it are written. */
+typedef struct jlp_scan_reach {
+    size_t size;          /**< sizeof(jlp_scan_reach): set by JLP_SCAN_REACH_INIT */
+    int known;            /**< 1: the reading applies to the input and the fields below
+                               say how far it read; 0: it was not run (not a reading of
+                               this input, an archive, whose members are files of their
+                               own, or an input that could not be examined) */
+    int copied;           /**< 1: not run, its findings copied from `same_as`, which
+                               reads the bytes exactly as it does (S-8): its reach */
+    jlp_reading same_as;  /**< the reading actually run (the reading itself when not copied) */
+    jlp_code code;        /**< JLP_OK: every pickle read to the end of the decoded stream
+                               (a .npy file: its array read); else why it stopped: the
+                               error of the pickle it stopped in (also bytes after a
+                               complete pickle that are not one), LIMIT for a budget */
+    uint64_t offset;      /**< decoded-stream offset where it stopped: the end of the
+                               stream when code is JLP_OK, else where the faulty opcode or
+                               field starts (jlp_error.offset). Every opcode before it was
+                               read, and its effects judged */
+    unsigned pickles;     /**< pickles it read completely */
+    uint64_t stream_len;  /**< bytes of the decoded stream it read from */
+} jlp_scan_reach;
+#define JLP_SCAN_REACH_INIT { sizeof(jlp_scan_reach), 0, 0, JLP_READING_JOBLIB, JLP_OK, 0, 0, 0 }
+
+/** How far `reading` read the input's decoded stream (the input itself for a raw
+ *  pickle; for a .npy input, reading numpy; companion files are not covered).
+ *  @param out initialised by the caller with JLP_SCAN_REACH_INIT: the fields inside
+ *  out->size are written (`known` 0 and the rest zeroed when the reading was not run).
+ *  @return JLP_OK; INVALID_ARG for NULL r or out, an out->size smaller than the struct's
+ *  first release (which this one is), or a reading out of range. Thread-safe once the
+ *  report is made. */
+JLP_API jlp_code jlp_report_reach(const jlp_scan_report *r, jlp_reading reading, jlp_scan_reach *out);
+
 /** What the scan of an archive says about one of its members (spec/SAFETY.md 3.4). */
 typedef struct jlp_scan_member {
     const char *name;       /**< the member's name; a member of a nested archive is

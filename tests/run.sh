@@ -209,6 +209,9 @@ if [ -z "${SAN_ONLY:-}" ]; then
             [ -d "$d" ] && dirs="$dirs $d"
         done
         [ -n "$dirs" ] && run "fuzz replay $target" "$B/fuzz_replay_$target" $dirs
+        # fuzz_scan's splice properties must each fail with a harmless call spliced in
+        [ "$target" = fuzz_scan ] && [ -n "$dirs" ] &&
+            run "fuzz replay $target (harmless call)" env FUZZ_SCAN_HARMLESS=1 "$B/fuzz_replay_$target" $dirs
     done
 fi
 

@@ -1329,8 +1329,17 @@ static jlp_code run(jlp__vm *m) {
         case JLP_OP_STOP: {
             TRY(need_values(m, 1));
             /* F-5: the format ends frames exactly; both unpicklers stop at STOP */
-            if (m->in_frame && !m->lenient && !m->c_rules && jlp__src_tell(src) != m->frame_end)
-                FAIL(JLP_E_FRAME, "STOP before the end of the current frame");
+            if (m->in_frame && !m->c_rules && jlp__src_tell(src) != m->frame_end) {
+                if (!m->lenient) FAIL(JLP_E_FRAME, "STOP before the end of the current frame");
+                if (m->depth == 0) {
+                    /* pickle.py drops the rest of the frame it buffered: the next
+                     * pickle.load() of the file starts at the frame's end; _pickle.c on
+                     * a file that can peek starts right after the STOP */
+                    jlp__vm_differs(m, "a STOP before the end of its frame (the next pickle starts at the frame's "
+                                       "end for pickle.py, after the STOP for _pickle.c)");
+                    m->doc->frame_rest = m->frame_end - jlp__src_tell(src);
+                }
+            }
             m->result = m->stack[--m->sp];
             if (m->sp || m->nmarks) doc->warnings |= JLP_WARN_STACK_LEFT;
             /* numpy's _reconstruct leaves the items of an array it made uninitialised

@@ -44,6 +44,15 @@ static const builtin_rule gen_rules[] = {
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
+/* Every module and name of the built-in tables is shorter than this (test_scan
+ * rule_tables_sorted checks it): longer text matches no rule, so the lookups of a dotted
+ * qualname look at its first RULE_PART_MAX bytes from each place only. */
+#define RULE_PART_MAX 128
+/* A dotted qualname of more attributes than this is dangerous unjudged (rule 3): no
+ * class Python pickles is nested that deep, and every walk through it would cost a
+ * lookup per pair of its dots. */
+#define WALK_MAX 32
+
 /* Final components of a dotted walk that run commands whatever object they hang off
  * (rule 3): the walk shows the pickle is reaching for them through another module's
  * imports. */
@@ -75,6 +84,7 @@ static int pair_cmp(const char *am, const char *an, const char *m, size_t ml, co
 
 static const builtin_rule *table_find(const builtin_rule *t, size_t count, const char *m, size_t ml,
                                       const char *n, size_t nl) {
+    if (ml >= RULE_PART_MAX || nl >= RULE_PART_MAX) return NULL;
     size_t lo = 0, hi = count;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
@@ -132,8 +142,12 @@ static bool builtin_named(const char *m, size_t ml, const char *n, size_t nl) {
 /* The built-in wildcard rule for the longest of m's packages (m itself first), or NULL. */
 static const builtin_rule *builtin_wild(const char *m, size_t ml, bool dangerous_only) {
     for (size_t len = ml;;) {
-        const builtin_rule *r = builtin_exact(m, len, "*", 1);
-        if (r && (!dangerous_only || r->verdict == JLP_VERDICT_DANGEROUS)) return r;
+        if (len < RULE_PART_MAX) {
+            const builtin_rule *r = builtin_exact(m, len, "*", 1);
+            if (r && (!dangerous_only || r->verdict == JLP_VERDICT_DANGEROUS)) return r;
+        }
+        /* the next package up; those of RULE_PART_MAX bytes or more are no table's */
+        if (len > RULE_PART_MAX + 1) len = RULE_PART_MAX + 1;
         while (len > 0 && m[len - 1] != '.') len--;
         if (len == 0) return NULL;
         len--; /* drop the dot */
@@ -143,14 +157,13 @@ static const builtin_rule *builtin_wild(const char *m, size_t ml, bool dangerous
 /* A built-in dangerous rule covering the dotted path s[0..n) read as module.name at any
  * dot, or as a module (wildcards only). */
 static const builtin_rule *path_danger(const char *s, size_t n) {
+    /* every package of s, s[0..j) at each dot j included */
     const builtin_rule *w = builtin_wild(s, n, true);
     if (w) return w;
-    for (size_t j = 0; j < n; j++) {
+    for (size_t j = 0; j < n && j < RULE_PART_MAX; j++) {
         if (s[j] != '.') continue;
         const builtin_rule *r = builtin_exact(s, j, s + j + 1, n - j - 1);
         if (r && r->verdict == JLP_VERDICT_DANGEROUS) return r;
-        r = builtin_wild(s, j, true);
-        if (r) return r;
     }
     return NULL;
 }
@@ -192,9 +205,13 @@ jlp_verdict jlp__judge(const jlp_policy *p, const char *m, size_t ml, const char
     }
     /* 3. a dotted qualname: an attribute walk */
     if (memchr(n, '.', nl)) {
-        size_t start = 0, last_start = 0;
+        size_t start = 0, last_start = 0, parts = 0;
         for (size_t i = 0; i <= nl; i++) {
             if (i < nl && n[i] != '.') continue;
+            if (++parts > WALK_MAX) {
+                jlp__buf_printf(why, "qualname walks through more than %d attributes: not judged", WALK_MAX);
+                return JLP_VERDICT_DANGEROUS;
+            }
             if (jlp__is_dunder(n + start, i - start)) {
                 jlp__buf_puts(why, "qualname walks through the attribute ");
                 put_clean(why, n + start, i - start);

@@ -400,6 +400,10 @@ jlp_code jlp__run_reading(jlp__scan *s, const jlp__reading_in *in, jlp_error *er
     src->detected = true; /* the bytes are the decoded stream */
     if (in->primary) s->primary_stop = UINT64_MAX;
     bool clean_end = false; /* the last pickle ended where the decoded bytes end */
+    /* where and why the reading stops (jlp_report_reach) */
+    jlp_code stop_code = JLP_OK;
+    uint64_t stop_at = in->len;
+    unsigned read_whole = 0;
     /* torch.load of the bytes a pickle carries (_load_from_bytes) may scan each byte of
      * the stream a few times over (once per reading), never more */
     if (s->nest == 0 && s->nested_budget < 4 * (uint64_t)in->len + ((uint64_t)1 << 20))
@@ -422,6 +426,8 @@ jlp_code jlp__run_reading(jlp__scan *s, const jlp__reading_in *in, jlp_error *er
             }
             if (e.code == JLP_E_LIMIT && lim.max_ops != s->lim->max_ops && strstr(e.msg, "limits.max_ops"))
                 ops_spent_msg(&e, s->lim->max_ops); /* the budget of the whole reading */
+            stop_code = e.code;
+            stop_at = e.offset;
             if (e.code == JLP_E_LIMIT) {
                 limit_finding(&c, &e);
                 if (e.offset < in->len) sweep_after_limit(&c, in->data, in->len, e.offset);
@@ -450,11 +456,16 @@ jlp_code jlp__run_reading(jlp__scan *s, const jlp__reading_in *in, jlp_error *er
         }
         uint64_t used = doc->ops + PICKLE_COST_OPS;
         if (in->torch_legacy && in->primary && c.pickle == 4) legacy_object(&c, jlp_doc_root(doc));
+        /* a STOP inside a frame: pickle.py's next load starts at the frame's end (S-6) */
+        uint64_t frame_rest = doc->frame_rest;
         const char *bad = in->torch_legacy && c.pickle == 5 ? take_legacy_storages(&c, src, jlp_doc_root(doc)) : NULL;
         jlp_doc_free(doc);
         if (in->torch_legacy && c.pickle == 5 && !bad && c.legacy_sparse) legacy_sparse_again(&c, in, &how, p4_start);
         if (in->primary) s->r->pickles++;
+        read_whole++;
         if (bad) {
+            stop_code = JLP_E_TRAILING;
+            stop_at = jlp_source_tell(src);
             /* torch.load fails here; what follows is not the format's */
             c.why.len = 0;
             jlp__buf_printf(&c.why, "the storages after pickle 5 of a legacy torch file do not fit (%s): the bytes "
@@ -463,7 +474,14 @@ jlp_code jlp__run_reading(jlp__scan *s, const jlp__reading_in *in, jlp_error *er
                                  jlp__buf_cstr(&c.why));
             break;
         }
-        if (in->npy) break; /* a .npy file holds one array */
+        if (frame_rest) {
+            size_t avail = jlp__src_avail(src);
+            jlp__src_take(src, frame_rest < avail ? (size_t)frame_rest : avail);
+        }
+        if (in->npy) { /* a .npy file holds one array */
+            stop_at = jlp_source_tell(src);
+            break;
+        }
         if (!jlp__src_avail(src)) {
             clean_end = true;
             break;
@@ -476,6 +494,8 @@ jlp_code jlp__run_reading(jlp__scan *s, const jlp__reading_in *in, jlp_error *er
             spent.offset = jlp_source_tell(src);
             spent.input_offset = UINT64_MAX;
             ops_spent_msg(&spent, s->lim->max_ops);
+            stop_code = JLP_E_LIMIT;
+            stop_at = spent.offset;
             limit_finding(&c, &spent);
             if (spent.offset < in->len) sweep_after_limit(&c, in->data, in->len, spent.offset);
             break;
@@ -487,7 +507,19 @@ jlp_code jlp__run_reading(jlp__scan *s, const jlp__reading_in *in, jlp_error *er
          * was not judged */
         jlp_error e = *in->tail_error;
         e.offset = in->len;
+        stop_code = JLP_E_LIMIT;
         limit_finding(&c, &e);
+    }
+    if (!in->file) {
+        /* the input's own stream (a companion file's reading is not recorded) */
+        struct jlp__reach *rr = &s->r->reach[in->reading];
+        rr->known = true;
+        rr->copied = false;
+        rr->same_as = in->reading;
+        rr->code = stop_code;
+        rr->offset = stop_at;
+        rr->len = in->len;
+        rr->pickles = read_whole;
     }
 out:
     jlp_source_free(src);

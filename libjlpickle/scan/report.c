@@ -222,3 +222,23 @@ const char *jlp_report_container(const jlp_scan_report *r) {
     return r && r->container[0] ? r->container : NULL;
 }
 unsigned jlp_report_readings(const jlp_scan_report *r) { return r ? r->readings : 0; }
+
+jlp_code jlp_report_reach(const jlp_scan_report *r, jlp_reading reading, jlp_scan_reach *out) {
+    if (!r || !out || out->size < sizeof(jlp_scan_reach) || (unsigned)reading >= JLP_READING_COUNT) return JLP_E_INVALID_ARG;
+    const struct jlp__reach *rr = &r->reach[reading];
+    jlp_scan_reach v;
+    memset(&v, 0, sizeof v);
+    v.size = out->size;
+    v.same_as = reading;
+    if (rr->known) {
+        v.known = 1;
+        v.copied = rr->copied;
+        v.same_as = rr->copied ? rr->same_as : reading;
+        v.code = rr->code;
+        v.offset = rr->offset;
+        v.pickles = rr->pickles;
+        v.stream_len = rr->len;
+    }
+    memcpy(out, &v, sizeof v); /* a larger struct of a newer header keeps its tail */
+    return JLP_OK;
+}

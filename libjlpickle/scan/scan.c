@@ -236,6 +236,8 @@ static void copy_reading(jlp_scan_report *r, jlp_reading from, jlp_reading to) {
     r->not_listed += r->not_listed_by[from];
     r->not_listed_by[to] += r->not_listed_by[from];
     r->readings |= 1u << to;
+    r->reach[to] = r->reach[from];
+    r->reach[to].copied = true;
 }
 
 /* numpy.load(allow_pickle=True) of a companion file (joblib <= 0.9): a .npy file, whose

@@ -59,6 +59,14 @@ struct jlp_scan_report {
     char container[24];
     jlp_scan_member *members;  /* a scan of an archive (members.c) */
     size_t nmembers, mcap;
+    /* how far each reading read the decoded stream (jlp_report_reach) */
+    struct jlp__reach {
+        bool known, copied;
+        jlp_reading same_as;
+        jlp_code code;
+        uint64_t offset, len;
+        unsigned pickles;
+    } reach[JLP_READING_COUNT];
 };
 
 jlp_scan_report *jlp__report_new(const jlp_alc *alc, unsigned max_per_subject);

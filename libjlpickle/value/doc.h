@@ -58,6 +58,8 @@ struct jlp_doc {
     int protocol;
     unsigned warnings;
     uint64_t consumed;
+    uint64_t frame_rest;    /* bytes of the frame left after its STOP (the scan's pickle.py
+                               readings: a next pickle.load() starts after them) */
     uint64_t ops;
     bool limit_hit;         /* the last failed allocation hit limits.max_alloc */
     uint8_t new_flags;      /* flags every new node of this document starts with (the

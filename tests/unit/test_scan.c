@@ -10,6 +10,7 @@
 
 #include <fcntl.h>
 #include <zlib.h>
+#include <time.h>
 #include <unistd.h>
 
 /* ---- helpers ------------------------------------------------------------------------- */
@@ -163,6 +164,8 @@ static void check_table(const char *path, bool dangerous_only) {
         strcpy(prev_m, m);
         strcpy(prev_n, n);
         rules++;
+        /* policy.c looks names up only below this length (RULE_PART_MAX) */
+        if (strlen(m) >= 128 || strlen(n) >= 128) TH_FAIL("%s: (%s, %s) is 128 bytes or longer", path, m, n);
         if (!strcmp(n, "*") || (dangerous_only && strcmp(v, "DANGEROUS"))) continue;
         jlp_verdict want = !strcmp(v, "SAFE") ? JLP_VERDICT_SAFE
                            : !strcmp(v, "SUSPICIOUS") ? JLP_VERDICT_SUSPICIOUS : JLP_VERDICT_DANGEROUS;
@@ -2309,4 +2312,207 @@ TEST(torch_sparse_named_in_checkpoint) {
     jlp_report_free(r);
     free(zip.p);
     free(data.p);
+}
+
+/* jlp_report_reach: how far each reading read the decoded stream, and why it stopped
+ * (spec/SAFETY.md S-29a). Exact offsets of hand-made inputs: a clean stream, one cut in
+ * its first pickle, bytes after a pickle that are not one, the opcode budget spent
+ * between pickles, a joblib payload (pickle-py run on its own), a compressed stream, a
+ * .npy file, an archive (members are files of their own), and the size convention. */
+static jlp_scan_reach reach_of(const jlp_scan_report *r, jlp_reading rd) {
+    jlp_scan_reach x = JLP_SCAN_REACH_INIT;
+    CHECK_INT(jlp_report_reach(r, rd, &x), JLP_OK);
+    return x;
+}
+#define CHECK_REACH(r, rd, known_, copied_, same_, code_, off_, pickles_, len_)                   \
+    do {                                                                                        \
+        jlp_scan_reach x_ = reach_of(r, rd);                                                    \
+        CHECK_INT(x_.known, known_);                                                            \
+        CHECK_INT(x_.copied, copied_);                                                          \
+        CHECK_INT(x_.same_as, same_);                                                           \
+        CHECK_STR(jlp_error_name(x_.code), jlp_error_name(code_));                              \
+        CHECK_INT(x_.offset, off_);                                                             \
+        CHECK_INT(x_.pickles, pickles_);                                                        \
+        CHECK_INT(x_.stream_len, len_);                                                         \
+    } while (0)
+
+TEST(report_reach_of_each_reading) {
+    const jlp_reading J = JLP_READING_JOBLIB, P = JLP_READING_PICKLE, PY = JLP_READING_PICKLE_PY;
+    /* two whole pickles: every reading to the end, pickle-py and pickle copies */
+    jlp_scan_report *r = SCAN("N.cos\nsystem\n(S'x'\ntR.");
+    CHECK_REACH(r, J, 1, 0, J, JLP_OK, 22, 2, 22);
+    CHECK_REACH(r, PY, 1, 1, J, JLP_OK, 22, 2, 22);
+    CHECK_REACH(r, P, 1, 1, J, JLP_OK, 22, 2, 22);
+    CHECK_REACH(r, JLP_READING_NUMPY, 0, 0, JLP_READING_NUMPY, JLP_OK, 0, 0, 0);
+    CHECK_REACH(r, JLP_READING_TORCH, 0, 0, JLP_READING_TORCH, JLP_OK, 0, 0, 0);
+    jlp_report_free(r);
+    /* cut in the first pickle: the primary failed, pickle-py runs on its own */
+    r = SCAN("cos\nsystem\n(S'ls'\ntR");
+    CHECK_REACH(r, J, 1, 0, J, JLP_E_TRUNCATED, 20, 0, 20);
+    CHECK_REACH(r, PY, 1, 0, PY, JLP_E_TRUNCATED, 20, 0, 20);
+    CHECK_REACH(r, P, 1, 1, PY, JLP_E_TRUNCATED, 20, 0, 20);
+    jlp_report_free(r);
+    /* bytes after a whole pickle that are not one: no report error, but the reading
+     * stopped there (opcode 0x00 at byte 2) */
+    r = SCAN("N.\x00junk");
+    CHECK(jlp_report_error(r) == NULL);
+    CHECK_REACH(r, J, 1, 0, J, JLP_E_BAD_OPCODE, 2, 1, 7);
+    CHECK_REACH(r, PY, 1, 1, J, JLP_E_BAD_OPCODE, 2, 1, 7);
+    jlp_report_free(r);
+    /* the opcode budget spent on the pickles before the third (each costs 64 + 2) */
+    {
+        jlp_limits lim;
+        jlp_limits_init(&lim);
+        lim.max_ops = 140;
+        jlp_scan_opts o;
+        jlp_scan_opts_init(&o);
+        o.limits = &lim;
+        jlp_error e;
+        r = jlp_scan_mem("N.N.N.N.", 8, &o, &e);
+        CHECK(r != NULL);
+        CHECK_REACH(r, J, 1, 0, J, JLP_E_LIMIT, 6, 3, 8);
+        jlp_report_free(r);
+    }
+    /* a .npy file: numpy's reading, its array read */
+    {
+        /* numpy.save of np.array([1, 2], dtype='u1') */
+        static const char npy[] = "\x93NUMPY\x01\x00v\x00{'descr': '|u1', 'fortran_order': False, 'shape': (2,), }"
+                                  "                                                            \n\x01\x02";
+        r = scan_bytes(npy, sizeof npy - 1, NULL);
+        CHECK_REACH(r, JLP_READING_NUMPY, 1, 0, JLP_READING_NUMPY, JLP_OK, sizeof npy - 1, 1, sizeof npy - 1);
+        CHECK_REACH(r, J, 0, 0, J, JLP_OK, 0, 0, 0);
+        jlp_report_free(r);
+    }
+    /* a gzip stream: offsets of the decoded bytes, the container cut after the pickle */
+    pbuf p = {0};
+    pb_lit(&p, "\x80\x02" "cos\nsystem\nU\x01x\x85R.");
+    pbuf gz = deflated(&p, true);
+    r = scan_bytes(gz.p, gz.n, NULL);
+    CHECK_STR(jlp_report_container(r), "gzip");
+    CHECK_REACH(r, J, 1, 0, J, JLP_OK, p.n, 1, p.n);
+    CHECK_REACH(r, PY, 1, 1, J, JLP_OK, p.n, 1, p.n);
+    jlp_report_free(r);
+    r = scan_bytes(gz.p, gz.n - 14, NULL); /* without the trailer and the last bytes */
+    CHECK(jlp_report_error(r) != NULL);
+    /* 14 bytes decoded: the stream stops in SHORT_BINSTRING's length (byte 13); the
+     * primary failed, so pickle-py ran on its own (GLOBAL os.system read, dangerous) */
+    CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_DANGEROUS);
+    CHECK_REACH(r, J, 1, 0, J, JLP_E_TRUNCATED, 13, 0, 14);
+    CHECK_REACH(r, PY, 1, 0, PY, JLP_E_TRUNCATED, 13, 0, 14);
+    jlp_report_free(r);
+    /* an archive: its members are files of their own, no reading of the archive */
+    pbuf zip = zip_deflated("m.pkl", &p);
+    r = scan_bytes(zip.p, zip.n, NULL);
+    CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_DANGEROUS);
+    for (int k = 0; k < JLP_READING_COUNT; k++) CHECK_INT(reach_of(r, (jlp_reading)k).known, 0);
+    /* the size convention and the arguments */
+    jlp_scan_reach x = JLP_SCAN_REACH_INIT;
+    CHECK_INT(jlp_report_reach(NULL, J, &x), JLP_E_INVALID_ARG);
+    CHECK_INT(jlp_report_reach(r, J, NULL), JLP_E_INVALID_ARG);
+    CHECK_INT(jlp_report_reach(r, (jlp_reading)JLP_READING_COUNT, &x), JLP_E_INVALID_ARG);
+    x.size = sizeof x - 1;
+    CHECK_INT(jlp_report_reach(r, J, &x), JLP_E_INVALID_ARG);
+    jlp_report_free(r);
+    free(zip.p);
+    free(gz.p);
+    free(p.p);
+}
+
+/* A stream of pickles whose first STOP lies inside a frame: pickle.py drops the rest of
+ * the frame it buffered, so the next pickle.load() of the same file (pickle._Unpickler,
+ * and _pickle.c on a file that cannot peek, such as BytesIO or an unbuffered file)
+ * starts at the frame's end; _pickle.c on a buffered file starts right after the STOP.
+ * Here the bytes after the STOP are a BINUNICODE whose text is an os.system pickle:
+ * read from the STOP the stream is two harmless pickles (the scan said safe), read from
+ * the frame's end the second pickle calls os.system (Python 3.11, both unpicklers on
+ * io.BytesIO: find_class('os', 'system') and the call, at byte 18). */
+TEST(next_pickle_after_a_stop_inside_a_frame) {
+    static const char d[] = "\x80\x04\x95\x07\x00\x00\x00\x00\x00\x00\x00N.X\x1d\x00\x00\x00"
+                            "cos\nsystem\n(S'echo pwned'\ntR..";
+    jlp_scan_report *r = scan_bytes(d, sizeof d - 1, NULL);
+    CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_DANGEROUS);
+    CHECK_FINDING(r, JLP_READING_PICKLE_PY, "global", "os", "system", JLP_VERDICT_DANGEROUS, 18);
+    CHECK_FINDING(r, JLP_READING_JOBLIB, "call", "os", "system", JLP_VERDICT_DANGEROUS, 45);
+    /* the C reading, run on its own, reads the str from the STOP, as _pickle.c does on a
+     * buffered file: no finding of os.system */
+    CHECK(find(r, JLP_READING_PICKLE, "global", "os", "system") == NULL);
+    CHECK(jlp_report_readings(r) & 1u << JLP_READING_PICKLE);
+    /* the last STOP, on an empty stack, is where pickle.py fails (bytes after the pickles) */
+    CHECK_REACH(r, JLP_READING_PICKLE_PY, 1, 1, JLP_READING_JOBLIB, JLP_E_STACK_UNDERFLOW, 47, 2, 48);
+    CHECK_REACH(r, JLP_READING_PICKLE, 1, 0, JLP_READING_PICKLE, JLP_OK, 48, 2, 48);
+    jlp_report_free(r);
+    /* a frame longer than the input: the next pickle.load() meets the end of the file */
+    static const char e[] = "\x80\x04\x95\x40\x00\x00\x00\x00\x00\x00\x00N.cos\nsystem\n(S'x'\ntR.";
+    r = scan_bytes(e, sizeof e - 1, NULL);
+    CHECK_REACH(r, JLP_READING_JOBLIB, 1, 0, JLP_READING_JOBLIB, JLP_OK, sizeof e - 1, 1, sizeof e - 1);
+    /* _pickle.c reads the frame ahead and fails on its first pickle; pickle.py's next
+     * load is at the end of the file; os.system is no finding of either */
+    CHECK(find(r, JLP_READING_JOBLIB, "global", "os", "system") == NULL);
+    CHECK(find(r, JLP_READING_PICKLE_PY, "global", "os", "system") == NULL);
+    jlp_report_free(r);
+}
+
+/* A dotted qualname cost a lookup for every pair of its dots from every place in it
+ * (rule 3): a 1 KB pickle whose GLOBAL names "X" then 1000 dots took 87 s to scan (found
+ * by fuzz_scan: a 455-byte input with 90 dots took 14 s under ASan). Names of the tables
+ * are under 128 bytes, so lookups look no further, and a qualname of more than 32
+ * attributes is dangerous unjudged. Measured as a ratio: the scan of a 2 KB pickle
+ * naming 300 dots against that of a 2 KB pickle of a str (0.7 s against 1 ms before). */
+static double scan_seconds(const void *p, size_t n) {
+    double best = 1e9;
+    for (int k = 0; k < 5; k++) {
+        struct timespec a, b;
+        clock_gettime(CLOCK_MONOTONIC, &a);
+        jlp_scan_report *r = scan_bytes(p, n, NULL);
+        clock_gettime(CLOCK_MONOTONIC, &b);
+        jlp_report_free(r);
+        double t = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+        if (t < best) best = t;
+    }
+    return best;
+}
+
+TEST(dotted_qualname_walk_bounded) {
+    /* 32 attributes are judged (harmless names: not in the safe list), 33 are not */
+    char buf[4096];
+    int n = sprintf(buf, "ccollections\n");
+    for (int i = 0; i < 31; i++) n += sprintf(buf + n, "a.");
+    n += sprintf(buf + n, "b\n.");
+    jlp_scan_report *r = scan_bytes(buf, (size_t)n, NULL);
+    CHECK_FINDING(r, JLP_READING_JOBLIB, "global", "collections", NULL, JLP_VERDICT_SUSPICIOUS, 0);
+    jlp_report_free(r);
+    n = sprintf(buf, "ccollections\n");
+    for (int i = 0; i < 32; i++) n += sprintf(buf + n, "a.");
+    n += sprintf(buf + n, "b\n.");
+    r = scan_bytes(buf, (size_t)n, NULL);
+    CHECK_FINDING(r, JLP_READING_JOBLIB, "global", "collections", NULL, JLP_VERDICT_DANGEROUS, 0);
+    const jlp_finding *f = find(r, JLP_READING_JOBLIB, "global", "collections", NULL);
+    CHECK(f && strstr(f->reason, "qualname walks through more than 32 attributes: not judged"));
+    jlp_report_free(r);
+    /* a walk of 31 long attributes to os.system is still found */
+    pbuf p = {0};
+    pb_lit(&p, "cnumpy\n");
+    for (int i = 0; i < 30; i++) {
+        for (int k = 0; k < 200; k++) pb_lit(&p, "x");
+        pb_lit(&p, ".");
+    }
+    pb_lit(&p, "os.system\n.");
+    r = scan_bytes(p.p, p.n, NULL);
+    CHECK_FINDING(r, JLP_READING_JOBLIB, "global", "numpy", NULL, JLP_VERDICT_DANGEROUS, 0);
+    jlp_report_free(r);
+    free(p.p);
+    /* the cost of 300 dots, against a str of the same size */
+    memset(buf, 0, sizeof buf);
+    n = sprintf(buf, "cjoblib.numpy_pickle\nX");
+    memset(buf + n, '.', 300);
+    n += 300;
+    n += sprintf(buf + n, "per\n.");
+    char plain[4096];
+    int m = sprintf(plain, "V");
+    memset(plain + m, 'a', (size_t)n - 4);
+    m += n - 4;
+    plain[m++] = '\n';
+    plain[m++] = '.';
+    double dotted = scan_seconds(buf, (size_t)n), str = scan_seconds(plain, (size_t)m);
+    if (dotted > 50 * str + 0.005) TH_FAIL("300 dots scan in %.4f s, a str in %.4f s", dotted, str);
 }
