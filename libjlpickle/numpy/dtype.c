@@ -202,17 +202,35 @@ bool jlp__datetime_unit_known(const char *u, size_t n) {
 /* Fields past this many are not compared with each other for overlaps. */
 #define FORGED_CHECK_FIELDS 1024
 
+/* The flags numpy must have for items that hold object pointers: NPY_ITEM_REFCOUNT
+ * (0x01: references are counted), NPY_LIST_PICKLE (0x02: ndarray.__setstate__ takes a
+ * list, not raw bytes), NPY_NEEDS_INIT (0x08: new memory is zeroed before items are
+ * stored, each store dropping the reference it replaces) and NPY_NEEDS_PYAPI (0x10).
+ * numpy writes 63 for 'O' and 27 for a structured dtype with an object field. */
+#define OBJECT_FLAGS 0x1b
+
 /* Does a state numpy takes describe items numpy would misread? Its flags say whether
- * items hold object pointers (NPY_ITEM_REFCOUNT, 0x01), and numpy trusts them: flags
- * that disagree with the fields, or an object field that shares bytes with another, make
- * numpy read raw bytes as pointers or reference-count raw bytes. */
-static void forged_state(jlp__dtype_info *d, bool has_flags, int64_t fl) {
+ * items hold object pointers, and numpy trusts them (for a state of version 3 or more;
+ * without a flags item they are 0; before version 3 numpy derives them from the fields):
+ * an object dtype without NPY_LIST_PICKLE takes raw bytes as pointers, one without
+ * NPY_NEEDS_INIT drops references to whatever the new memory held, one without
+ * NPY_ITEM_REFCOUNT frees objects still in use; an object field that shares bytes with
+ * another makes numpy read raw bytes as pointers or reference-count raw bytes. */
+static void forged_state(jlp__dtype_info *d, int64_t version, bool has_flags, int64_t fl) {
     if (d->forged) return;
-    if (has_flags && ((fl & 1) != 0) != d->hasobject) {
-        d->forged = d->hasobject ? "its flags say its items hold no object, but they do"
-                                 : "its flags say its items hold objects, but they do not";
-        d->forged_memory = d->hasobject;
-        return;
+    if (version >= 3) {
+        int64_t eff = has_flags ? fl : 0;
+        if (d->hasobject && (eff & OBJECT_FLAGS) != OBJECT_FLAGS) {
+            d->forged = (eff & 1) ? "its flags deny what numpy needs for items that hold objects (list "
+                                    "pickling, zeroed memory)"
+                                  : "its flags say its items hold no object, but they do";
+            d->forged_memory = true;
+            return;
+        }
+        if (!d->hasobject && (eff & 1)) {
+            d->forged = "its flags say its items hold objects, but they do not";
+            return;
+        }
     }
     if (!d->hasobject) return;
     if (d->nfields > FORGED_CHECK_FIELDS) {
@@ -313,7 +331,7 @@ jlp_code jlp__dtype_build(jlp__np *m, jlp_val *dt, jlp_val *state) {
             return jlp__np_fail(m, JLP_E_BAD_DTYPE, "dtype subarray size differs from its item size");
         if (jlp__dt(d->sub_base)->hasobject) d->hasobject = true;
     }
-    if (m->lenient) forged_state(d, flags != NULL, fl);
+    if (m->lenient) forged_state(d, version, flags != NULL, fl);
     unsigned depth = 0;
     for (size_t i = 0; i < d->nfields; i++)
         if (jlp__dt(d->fields[i].dtype)->depth > depth) depth = jlp__dt(d->fields[i].dtype)->depth;

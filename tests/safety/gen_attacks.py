@@ -515,6 +515,47 @@ def _():
     return pk.proto(2) + arr + pk.STOP
 
 
+def np_dtype_object_state(state):
+    """numpy.dtype('O8', False, True) given this BUILD state (a tuple of opcodes)."""
+    return pk.call(pk.glob("numpy", "dtype"), pk.uni("O8"), pk.NEWFALSE, pk.NEWTRUE) + state + pk.BUILD
+
+
+def reconstruct_array(dtype, shape, data):
+    return (pk.call(pk.glob("numpy.core.multiarray", "_reconstruct"), pk.glob("numpy", "ndarray"),
+                    pk.tup(pk.integer(0)), pk.binbytes(b"b"))
+            + pk.tup(pk.integer(1), pk.tup(pk.integer(shape)), dtype, pk.NEWFALSE, data) + pk.BUILD)
+
+
+_M1 = pk.integer(-1)
+
+
+@attack("dtype_object_no_list_pickle.pkl", "dangerous", "state",
+        "an object dtype whose flags (61) keep the has-object bit but not NPY_LIST_PICKLE: "
+        "ndarray.__setstate__ takes 8 raw bytes as an object pointer (Python crashes)",
+        check="loads")
+def _():
+    dt = np_dtype_object_state(pk.tup(pk.integer(3), pk.uni("|"), pk.NONE, pk.NONE, pk.NONE, _M1, _M1,
+                                      pk.integer(61)))
+    return pk.proto(2) + reconstruct_array(dt, 1, pk.binbytes(b"\x41" * 8)) + pk.STOP
+
+
+@attack("dtype_object_no_needs_init.pkl", "dangerous", "state",
+        "an object dtype whose flags (3) lack NPY_NEEDS_INIT: numpy stores the list's items "
+        "into unzeroed memory, dropping references to whatever it held", check="loads")
+def _():
+    dt = np_dtype_object_state(pk.tup(pk.integer(3), pk.uni("|"), pk.NONE, pk.NONE, pk.NONE, _M1, _M1,
+                                      pk.integer(3)))
+    return pk.proto(2) + reconstruct_array(dt, 64, pk.lst(*[pk.integer(5)] * 64)) + pk.STOP
+
+
+@attack("dtype_object_state_without_flags.pkl", "dangerous", "state",
+        "an object dtype given a 7-item state of version 3: numpy sets its flags to 0, and "
+        "the array takes 8 raw bytes as an object pointer", check="loads", expect=["pickle", "pickle-py"])
+def _():
+    dt = np_dtype_object_state(pk.tup(pk.integer(3), pk.uni("|"), pk.NONE, pk.NONE, pk.NONE, _M1, _M1))
+    return pk.proto(2) + reconstruct_array(dt, 1, pk.binbytes(b"\x41" * 8)) + pk.STOP
+
+
 @attack("dtype_field_past_itemsize.pkl", "dangerous", "state",
         "a dtype state whose field lies past the itemsize (offset 4096 in a V8)",
         check="loads", expect=["pickle"])

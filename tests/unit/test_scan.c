@@ -384,6 +384,46 @@ TEST(forged_dtype_states) {
     CHECK_ERR(e, JLP_E_BAD_DTYPE, 117);
 }
 
+/* Issue class 2 (S-30): numpy decides by the flags, not by the fields, whether
+ * ndarray.__setstate__ takes a list (NPY_LIST_PICKLE) and whether new memory is zeroed
+ * (NPY_NEEDS_INIT): an object dtype with the has-object bit but without either takes raw
+ * bytes as object pointers or drops references to whatever the memory held (numpy 1.24
+ * segfaults on both); a state of version 3 or more without a flags item has flags 0.
+ * Before version 3 numpy derives the flags from the fields, so any value is harmless. */
+#define DT_O7(ver) "cnumpy\ndtype\n(VO8\nI00\nI01\ntR(I" ver "\nV|\nNNNI-1\nI-1\ntb"
+#define DT_O_V2(flags) "cnumpy\ndtype\n(VO8\nI00\nI01\ntR(I2\nV|\nNNNI-1\nI-1\nI" flags "\ntb"
+TEST(dtype_flags_numpy_needs_for_objects) {
+    static const struct {
+        const char *pkl;
+        jlp_verdict v;
+        uint64_t build;
+    } cases[] = {
+        {DT_O("61") ".", JLP_VERDICT_DANGEROUS, 51},  /* no NPY_LIST_PICKLE: raw bytes are pointers */
+        {DT_O("3") ".", JLP_VERDICT_DANGEROUS, 50},   /* no NPY_NEEDS_INIT: stale pointers dropped */
+        {DT_O("19") ".", JLP_VERDICT_DANGEROUS, 51},
+        {DT_O7("3") ".", JLP_VERDICT_DANGEROUS, 47},  /* no flags item: 0 */
+        {DT_O7("4") ".", JLP_VERDICT_DANGEROUS, 47},
+        {DT_O("63") ".", JLP_VERDICT_SAFE, 51},       /* what numpy writes for 'O' */
+        {DT_O("27") ".", JLP_VERDICT_SAFE, 51},       /* ... and for a record with objects */
+        {DT_O("-1") ".", JLP_VERDICT_SAFE, 51},
+        {DT_O_V2("0") ".", JLP_VERDICT_SAFE, 50},     /* version 2: numpy derives the flags */
+        {DT_O7("2") ".", JLP_VERDICT_SAFE, 47},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        jlp_scan_report *r = scan_bytes(cases[i].pkl, strlen(cases[i].pkl), NULL);
+        CHECK_INT(jlp_report_verdict(r), cases[i].v);
+        CHECK(jlp_report_error(r) == NULL);
+        if (cases[i].v == JLP_VERDICT_SAFE) {
+            CHECK_INT(count_non_safe(r), 0);
+        } else {
+            CHECK_FINDING(r, JLP_READING_JOBLIB, "state", "numpy", "dtype", cases[i].v, cases[i].build);
+            CHECK_FINDING(r, JLP_READING_PICKLE, "state", "numpy", "dtype", cases[i].v, cases[i].build);
+            CHECK_INT(count_non_safe(r), 3);
+        }
+        jlp_report_free(r);
+    }
+}
+
 /* Issue class 2/3: a module's dunder attribute (builtins.__dict__) is dangerous by name
  * unless a rule names it exactly (copyreg.__newobj__), and items put into a global
  * itself (SETITEMS into builtins.__dict__ or sys.modules, APPENDS into sys.path) are a
