@@ -970,6 +970,17 @@ def _():
     return lz4.frame.compress(pk.proto(4) + pk.system(CMD) + pk.STOP)
 
 
+@attack("lz4_skippable_frame_split.joblib", "dangerous", "differential",
+        "an lz4 joblib stream split in two frames around a skippable frame, the os.system "
+        "call in the second: python-lz4 skips the skippable frame and reads on",
+        expect=["joblib"])
+def _():
+    import lz4.frame
+    skip = b"\x50\x2a\x4d\x18" + struct.pack("<I", 4) + b"ABCD"
+    return (lz4.frame.compress(pk.proto(4) + pk.EMPTY_LIST + pk.POP) + skip
+            + lz4.frame.compress(pk.system(CMD) + pk.STOP))
+
+
 @attack("second_pickle_after_stop.pkl", "suspicious", "differential",
         "a harmless pickle, then a second one that calls os.system: loaders read only the "
         "first, a loop of pickle.load would run the second")
