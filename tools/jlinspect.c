@@ -2024,6 +2024,9 @@ static int maybe_archive(const char *file, const insp *proto, bool several, bool
         close(fd);
         if (n <= 0 || !jlp_archive_detect(head, (size_t)n, NULL)) return -1;
         ar = jlp_archive_open_path(file, NULL, &err);
+        /* an archive the archive layer refuses is judged by the scan (SA-4: suspicious,
+         * another reader may load what it holds), not merely reported invalid */
+        if (!ar && proto->want_safety) return -1;
     } else {
         /* ARCHIVE::MEMBER, member an archive itself (a member that is a pickle is read
          * through the same path: it is inspected from a temporary copy) */

@@ -1205,6 +1205,28 @@ def _():
     return torch_zip(pk.proto(2) + body + pk.STOP, {"data/0": b"\x00" * 8})
 
 
+def _patch_local_header(zb, field_off, value):
+    """The zip with bytes of the first member's local header replaced (torch's reader, miniz,
+    takes the method and sizes from the central directory and ignores the local name)."""
+    zb = bytearray(zb)
+    zb[field_off:field_off + len(value)] = value
+    return bytes(zb)
+
+
+@attack("torch_local_method_differs.pt", "dangerous", "torch",
+        "a checkpoint whose data.pkl (os.system) is stored, but whose local header says "
+        "deflated: torch reads the central directory's method and runs it", expect=["torch"])
+def _():
+    return _patch_local_header(torch_zip(pk.proto(2) + pk.system(CMD) + pk.STOP), 8, struct.pack("<H", 8))
+
+
+@attack("torch_local_name_differs.pt", "dangerous", "torch",
+        "a checkpoint whose local header names data.pkl otherwise than the central directory: "
+        "torch's reader ignores the local name and runs its os.system", expect=["torch"])
+def _():
+    return _patch_local_header(torch_zip(pk.proto(2) + pk.system(CMD) + pk.STOP), 30, b"b")
+
+
 @attack("torch_fx_graph_module_source.pt", "dangerous", "torch",
         "torch.fx's reduce_graph_module execs the python source a pickled GraphModule "
         "carries (torch.save of a traced model writes exactly this call)", expect=["torch"])
