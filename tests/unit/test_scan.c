@@ -424,6 +424,46 @@ TEST(dtype_flags_numpy_needs_for_objects) {
     }
 }
 
+/* Issue class 2 (S-30): numpy's dtype __setstate__ also takes a subarray larger than the
+ * item and a field at a negative offset, and then reads and writes outside the item
+ * (numpy 1.24: an over-read, a segfault with objects or a far offset). The loader refuses
+ * both (BAD_DTYPE); the scan's readings take them, judge the BUILD dangerous and go on,
+ * where they stopped with "invalid" and no finding. A subarray smaller than the item is
+ * a state numpy never writes: suspicious. */
+#define DT_V8(sub, names, fields) "cnumpy\ndtype\n(VV8\nI00\nI01\ntR(I3\nV|\n" sub names fields "I8\nI1\nI0\ntb"
+TEST(dtype_subarray_and_offsets_outside_the_item) {
+    static const struct {
+        const char *pkl;
+        jlp_verdict v;
+        uint64_t build;
+        const char *why;
+    } cases[] = {
+        {DT_V8("(" DT_F8 "(I100\nttN", "", "N") ".", JLP_VERDICT_DANGEROUS, 107, "its subarray lies past the item size"},
+        {DT_V8("(cnumpy\ndtype\n(Vi4\nI00\nI01\ntR(I3\nV<\nNNNI-1\nI-1\nI0\ntb(I1\nttN", "", "N") ".",
+         JLP_VERDICT_SUSPICIOUS, 105, "its subarray does not fill the item size"},
+        {DT_V8("N", "(Va\nt", "(dVa\n(" DT_F8 "I-100000000\nts") ".", JLP_VERDICT_DANGEROUS, 122,
+         "a field lies before the item"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *pkl = cases[i].pkl;
+        jlp_scan_report *r = scan_bytes(pkl, strlen(pkl), NULL);
+        CHECK_INT(jlp_report_verdict(r), cases[i].v);
+        CHECK(jlp_report_error(r) == NULL);
+        const jlp_finding *f = find(r, JLP_READING_JOBLIB, "state", "numpy", "dtype");
+        CHECK(f != NULL);
+        if (f) {
+            CHECK(strstr(f->reason, cases[i].why) != NULL);
+            CHECK_INT(f->verdict, cases[i].v);
+            CHECK_INT(f->offset, cases[i].build);
+        }
+        CHECK_INT(count_non_safe(r), 3);
+        jlp_report_free(r);
+        jlp_error e;
+        CHECK(jlp_load_mem(pkl, strlen(pkl), NULL, NULL, &e) == NULL);
+        CHECK_INT(e.code, JLP_E_BAD_DTYPE);
+    }
+}
+
 /* Issue class 2/3: a module's dunder attribute (builtins.__dict__) is dangerous by name
  * unless a rule names it exactly (copyreg.__newobj__), and items put into a global
  * itself (SETITEMS into builtins.__dict__ or sys.modules, APPENDS into sys.path) are a
