@@ -204,15 +204,23 @@ jlp_code jlp__numpy_reduce(jlp__np *m, jlp_val *fn, jlp_val *args, jlp_val **out
         if (dt->hasobject) {
             sc->object = n == 2 ? a[1] : jlp__new_none(m->doc);
         } else {
+            /* as numpy's scalar(): without data the item is zeros; of longer data the
+             * first itemsize bytes are taken; shorter data is an error */
             const uint8_t *p = NULL;
             size_t len = 0;
             if (n == 2) {
                 jlp_code c = raw_bytes(m, a[1], &p, &len);
                 if (c) return c;
+                if (len < dt->itemsize)
+                    return jlp__np_fail(m, JLP_E_BAD_ARRAY, "scalar data has %zu bytes, its dtype %llu", len,
+                                        (unsigned long long)dt->itemsize);
+            } else if (dt->itemsize) {
+                if (dt->itemsize > SIZE_MAX) return jlp__np_nomem(m);
+                uint8_t *z = jlp__doc_alloc(m->doc, (size_t)dt->itemsize);
+                if (!z) return jlp__np_nomem(m);
+                memset(z, 0, (size_t)dt->itemsize);
+                p = z;
             }
-            if (len != dt->itemsize)
-                return jlp__np_fail(m, JLP_E_BAD_ARRAY, "scalar data has %zu bytes, its dtype %llu", len,
-                                    (unsigned long long)dt->itemsize);
             sc->data = p;
         }
         *out = v;

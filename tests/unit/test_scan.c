@@ -782,6 +782,70 @@ TEST(inst_without_mark_resolves_first) {
     jlp_report_free(r);
 }
 
+/* Issue class 5 (S-3): where the reader stops with an error, what follows is swept by
+ * name as after a budget stop (Python's loader may read past what the reader refused):
+ * the os.system after numpy's scalar() of too few bytes is a dangerous finding of every
+ * reading, not hidden behind "invalid". The opcode refused is not swept (its reading is
+ * the modelled one), and safe names after an error leave the input invalid. numpy's
+ * scalar() of more bytes than the item, or of none, is read as numpy reads it (it
+ * stopped the reader, so the os.system after it was "invalid" with no finding). */
+TEST(names_after_an_error_are_judged) {
+#define SCALAR_F8(data) "\x80\x03" "cnumpy.core.multiarray\nscalar\n(" DT_F8 data "tR0cos\nsystem\n(Vx\ntR."
+    static const char short_data[] = SCALAR_F8("C\x04\0\0\0\0");
+    jlp_scan_report *r = scan_bytes(short_data, sizeof short_data - 1, NULL);
+    CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_DANGEROUS);
+    const jlp_error *e = jlp_report_error(r);
+    CHECK(e != NULL);
+    if (e) CHECK_INT(e->code, JLP_E_BAD_ARRAY);
+    uint64_t sys_at = sizeof short_data - 1 - 18; /* the GLOBAL os.system */
+    CHECK_FINDING(r, JLP_READING_JOBLIB, "global", "os", "system", JLP_VERDICT_DANGEROUS, sys_at);
+    CHECK_FINDING(r, JLP_READING_PICKLE, "global", "os", "system", JLP_VERDICT_DANGEROUS, sys_at);
+    const jlp_finding *f = find(r, JLP_READING_JOBLIB, "global", "os", "system");
+    if (f) CHECK(strstr(f->reason, "stopped with an error") != NULL);
+    CHECK(find(r, JLP_READING_JOBLIB, "call", "os", "system") == NULL);
+    jlp_report_free(r);
+    /* a safe name after the error: nothing non-safe, an error: invalid */
+    static const char safe_after[] = "\x80\x03" "cnumpy.core.multiarray\nscalar\n(" DT_F8 "C\x04\0\0\0\0tR0cbuiltins\nlist\n)R.";
+    r = scan_bytes(safe_after, sizeof safe_after - 1, NULL);
+    CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_SAFE);
+    CHECK(jlp_report_error(r) != NULL);
+    CHECK_INT(count_non_safe(r), 0);
+    jlp_report_free(r);
+    /* numpy's scalar() of 16 bytes for an 8-byte item, or of no bytes: read on */
+    static const char long_data[] = SCALAR_F8("C\x10\x01\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0");
+    static const char no_data[] = SCALAR_F8("");
+    const char *const reads[] = {long_data, no_data};
+    const size_t lens[] = {sizeof long_data - 1, sizeof no_data - 1};
+    for (size_t i = 0; i < 2; i++) {
+        r = scan_bytes(reads[i], lens[i], NULL);
+        CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_DANGEROUS);
+        CHECK(jlp_report_error(r) == NULL);
+        CHECK_FINDING(r, JLP_READING_JOBLIB, "call", "os", "system", JLP_VERDICT_DANGEROUS, lens[i] - 2);
+        jlp_report_free(r);
+    }
+    static const char scalar_long[] = "\x80\x03" "cnumpy.core.multiarray\nscalar\n(" DT_F8
+                                      "C\x10\0\0\0\0\0\0\xf0?\xff\xff\xff\xff\xff\xff\xff\xfftR.";
+    static const char scalar_none[] = "\x80\x03" "cnumpy.core.multiarray\nscalar\n(" DT_F8 "tR.";
+    const char *const scalars[] = {scalar_long, scalar_none};
+    const size_t slens[] = {sizeof scalar_long - 1, sizeof scalar_none - 1};
+    const char *const want[] = {"{\"$scalar\":{\"dtype\":\"<f8\",\"value\":1.0}}\n",
+                                "{\"$scalar\":{\"dtype\":\"<f8\",\"value\":0.0}}\n"};
+    for (size_t i = 0; i < 2; i++) {
+        jlp_error err;
+        jlp_doc *d = jlp_load_mem(scalars[i], slens[i], NULL, NULL, &err);
+        if (!d) {
+            TH_FAIL("scalar %zu: %s: %s", i, jlp_error_name(err.code), err.msg);
+            continue;
+        }
+        char *js = jlp_export_json_str(jlp_doc_root(d), NULL, NULL, &err);
+        if (!js) TH_FAIL("scalar %zu: export: %s", i, err.msg);
+        else CHECK_STR(js, want[i]);
+        free(js);
+        jlp_doc_free(d);
+    }
+#undef SCALAR_F8
+}
+
 /* ---- SD-27: joblib's wrapper as joblib.read_array reads it -------------------------- */
 
 static void put(char *p, size_t *k, const void *s, size_t n) {
