@@ -1208,6 +1208,30 @@ def _():
     return pk.proto(3) + call + pk.POP + pk.system(CMD) + pk.STOP
 
 
+@attack("scalar_long_data_then_system.pkl", "dangerous", "invalid-tail",
+        "numpy's scalar() of 16 bytes for a float64 (numpy takes the first 8), then "
+        "os.system", expect=["joblib", "pickle", "pickle-py"])
+def _():
+    return (pk.proto(2) + pk.call(pk.glob("numpy.core.multiarray", "scalar"), np_dtype("<f8"),
+                                  pk.binbytes(b"\x00" * 16)) + pk.POP + pk.system(CMD) + pk.STOP)
+
+
+@attack("scalar_no_data_then_system.pkl", "dangerous", "invalid-tail",
+        "numpy's scalar() of a float64 without data (numpy makes a zero), then os.system",
+        expect=["joblib", "pickle", "pickle-py"])
+def _():
+    return (pk.proto(2) + pk.call(pk.glob("numpy.core.multiarray", "scalar"), np_dtype("<f8"))
+            + pk.POP + pk.system(CMD) + pk.STOP)
+
+
+@attack("scalar_short_data_then_system.pkl", "dangerous", "invalid-tail",
+        "numpy's scalar() of 4 bytes for a float64 (an error to numpy too), then os.system: "
+        "names after the reader's error are judged")
+def _():
+    return (pk.proto(2) + pk.call(pk.glob("numpy.core.multiarray", "scalar"), np_dtype("<f8"),
+                                  pk.binbytes(b"\x00" * 4)) + pk.POP + pk.system(CMD) + pk.STOP)
+
+
 @attack("inst_without_mark_resolves.pkl", "dangerous", "invalid-tail",
         "INST subprocess.Popen with no MARK: pickle.py imports and resolves the class before it "
         "fails (the C unpickler fails first)")
