@@ -1628,6 +1628,43 @@ static pbuf zip_deflated(const char *name, const pbuf *data) {
     return z;
 }
 
+/* SA-4 / SD-30: a zip whose local header disagrees with its central record (method,
+ * name) is refused by the archive layer, but torch's reader (miniz) and Python's zipfile
+ * take the member from the central directory: the scan reads it so too, and the os.system
+ * in it is dangerous, beside the suspicious `archive` finding. It was suspicious only.
+ * The loader still refuses the zip. */
+TEST(zip_read_by_its_central_directory) {
+    static const char pk_[] = "\x80\x02" "cos\nsystem\n(Vx\ntR.";
+    pbuf p = {0};
+    pb_put(&p, pk_, sizeof pk_ - 1);
+    for (int k = 0; k < 2; k++) {
+        pbuf z = zip_deflated("model.pkl", &p);
+        if (k == 0) ((unsigned char *)z.p)[8] = 0;   /* local method: stored */
+        else ((unsigned char *)z.p)[30] = 'n';        /* local name: nodel.pkl */
+        jlp_scan_report *r = scan_bytes(z.p, z.n, NULL);
+        CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_DANGEROUS);
+        const jlp_finding *a = find(r, JLP_READING_JOBLIB, "archive", NULL, NULL);
+        CHECK(a != NULL);
+        if (a) {
+            CHECK_INT(a->verdict, JLP_VERDICT_SUSPICIOUS);
+            CHECK(strstr(a->reason, "disagree") != NULL);
+        }
+        const jlp_finding *f = find(r, JLP_READING_JOBLIB, "call", "os", "system");
+        CHECK(f != NULL);
+        if (f) {
+            CHECK_INT(f->verdict, JLP_VERDICT_DANGEROUS);
+            CHECK_INT(f->offset, sizeof pk_ - 3);
+            CHECK(f->file && !strcmp(f->file, "model.pkl"));
+        }
+        jlp_report_free(r);
+        jlp_error e;
+        CHECK(jlp_load_mem(z.p, z.n, NULL, NULL, &e) == NULL);
+        CHECK_INT(e.code, JLP_E_ARCHIVE);
+        free(z.p);
+    }
+    free(p.p);
+}
+
 /* Issue 9: a deflated zip member was read whole into memory up to the full decode
  * budget whatever its ratio (a 100 KB zip holding 100 MiB cost 100 MiB and more, and
  * was judged on bytes a plain .gz of the same pickle never gets to). A member is now
