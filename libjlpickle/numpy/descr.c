@@ -358,7 +358,23 @@ static jlp_code dtype_from_dict(jlp__np *m, jlp_val *dict, jlp_val **out) {
 
 /* A dtype from a parsed descr: a type string, a list of (name, descr[, shape]) fields
  * laid out one after another, and (when `dicts`) numpy's dict form at any level. */
+/* Lists of fields inside lists of fields (through dicts and (base, shape) tuples too):
+ * deeper ones are refused before they are read, so that this recursion is bounded
+ * whatever the input nests (a pickled list may nest as deep as its opcodes go). */
+#define DESCR_MAX_DEPTH 32
+
+static jlp_code dtype_from_lit_at(jlp__np *m, jlp_val *descr, bool dicts, jlp_val **out);
+
 static jlp_code dtype_from_lit(jlp__np *m, jlp_val *descr, bool dicts, jlp_val **out) {
+    if (m->descr_depth >= DESCR_MAX_DEPTH)
+        return jlp__np_fail(m, JLP_E_LIMIT, "dtype nests deeper than %d levels", DESCR_MAX_DEPTH);
+    m->descr_depth++;
+    jlp_code c = dtype_from_lit_at(m, descr, dicts, out);
+    m->descr_depth--;
+    return c;
+}
+
+static jlp_code dtype_from_lit_at(jlp__np *m, jlp_val *descr, bool dicts, jlp_val **out) {
     if (descr->type == JLP_STR) return jlp__dtype_from_str(m, descr->u.s.p, descr->u.s.n, out);
     if (dicts && descr->type == JLP_DICT) return dtype_from_dict(m, descr, out);
     if (descr->type != JLP_LIST) return jlp__np_fail(m, JLP_E_BAD_DTYPE, "npy descr is not a str or list");

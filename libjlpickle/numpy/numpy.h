@@ -27,6 +27,7 @@ typedef struct jlp__np {
     uint64_t op_off;     /* where errors are reported (the opcode's decoded offset) */
     bool layered;        /* decoded from a container: the input byte is not known */
     bool lenient;        /* a scan reading: take what numpy takes, for the scan to judge */
+    unsigned descr_depth; /* lists of fields being read, one inside another (descr.c) */
 } jlp__np;
 
 /** Report `code` at the context's position. @return code. */

@@ -124,7 +124,7 @@ jlp_code jlp__reduce(jlp__vm *m, jlp_val *callable, jlp_val *args, jlp_val **out
  *  options and limits, and the opcode being executed. Made for each call into numpy/,
  *  since the opcode moves on. */
 static inline jlp__np jlp__vm_np(const jlp__vm *m) {
-    jlp__np np = {m->doc, m->err, m->opts, m->lim, m->op, m->op_off, m->src && m->src->layer, m->lenient};
+    jlp__np np = {m->doc, m->err, m->opts, m->lim, m->op, m->op_off, m->src && m->src->layer, m->lenient, 0};
     return np;
 }
 

@@ -1628,6 +1628,31 @@ static pbuf zip_deflated(const char *name, const pbuf *data) {
     return z;
 }
 
+/* Hostile input: numpy.dtype() of a list of fields nested 100,000 deep, [('a', [('a',
+ * ...)])]: the reader of field lists recursed once per level and overflowed the stack
+ * (jlinspect and jlload crashed on a 600 KB file). Nesting past 32 levels is a LIMIT now,
+ * before it is read: a limit finding in the scan, LIMIT to the loader. */
+TEST(dtype_fields_nested_deep) {
+    size_t n = 100000;
+    pbuf p = {0};
+    pb_put(&p, "\x80\x02" "cnumpy\ndtype\n", 15);
+    for (size_t i = 0; i < n; i++) pb_put(&p, "]X\x01\0\0\0a", 7);
+    pb_put(&p, "](X\x01\0\0\0aX\x02\0\0\0f8\x86" "e", 17);
+    for (size_t i = 0; i < n; i++) pb_put(&p, "\x86" "a", 2);
+    pb_put(&p, "\x85R.", 3);
+    jlp_scan_report *r = scan_bytes(p.p, p.n, NULL);
+    CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_SUSPICIOUS);
+    const jlp_error *e = jlp_report_error(r);
+    CHECK(e != NULL);
+    if (e) CHECK_INT(e->code, JLP_E_LIMIT);
+    CHECK(find(r, JLP_READING_JOBLIB, "limit", NULL, NULL) != NULL);
+    jlp_report_free(r);
+    jlp_error err;
+    CHECK(jlp_load_mem(p.p, p.n, NULL, NULL, &err) == NULL);
+    CHECK_ERR(err, JLP_E_LIMIT, p.n - 2);
+    free(p.p);
+}
+
 /* SA-4 / SD-30: a zip whose local header disagrees with its central record (method,
  * name) is refused by the archive layer, but torch's reader (miniz) and Python's zipfile
  * take the member from the central directory: the scan reads it so too, and the os.system
