@@ -375,7 +375,9 @@ static jlp_code dtype_from_lit(jlp__np *m, jlp_val *descr, bool dicts, jlp_val *
 }
 
 static jlp_code dtype_from_lit_at(jlp__np *m, jlp_val *descr, bool dicts, jlp_val **out) {
-    if (descr->type == JLP_STR) return jlp__dtype_from_str(m, descr->u.s.p, descr->u.s.n, out);
+    /* numpy's descr_to_dtype: a str is numpy.dtype(str) (any spelling: 'object', 'i4,O'),
+     * a tuple numpy.dtype((base, shape)) */
+    if (descr->type == JLP_STR || descr->type == JLP_TUPLE) return jlp__dtype_arg(m, descr, false, out);
     if (dicts && descr->type == JLP_DICT) return dtype_from_dict(m, descr, out);
     if (descr->type != JLP_LIST) return jlp__np_fail(m, JLP_E_BAD_DTYPE, "npy descr is not a str or list");
     size_t n = descr->u.seq.n;

@@ -111,9 +111,9 @@ def inner_pickle_system(proto=2):
     return pk.proto(proto) + pk.system(CMD) + pk.STOP
 
 
-def npy_object_with_system():
+def npy_object_with_system(descr="'|O'"):
     """A .npy file holding an object array whose pickle calls os.system."""
-    header = "{'descr': '|O', 'fortran_order': False, 'shape': (1,), }"
+    header = "{'descr': %s, 'fortran_order': False, 'shape': (1,), }" % descr
     header += " " * ((64 - (10 + len(header) + 1) % 64) % 64) + "\n"
     body = (pk.proto(2) + pk.call(pk.glob("numpy.core.multiarray", "_reconstruct"),
                                   pk.glob("numpy", "ndarray"), pk.tup(pk.integer(0)),
@@ -269,6 +269,21 @@ def _():
                                   pk.uni("../../../../tmp/jlp-planted.npy"),
                                   pk.glob("numpy", "ndarray"))
             + pk.EMPTY_DICT + pk.BUILD + pk.STOP)
+
+
+@attack("npy_descr_object_word.npy", "dangerous", "readings",
+        "a .npy file whose header's descr is 'object' (numpy.load reads it with numpy.dtype(), "
+        "any spelling): its object array's pickle calls os.system", expect=["numpy"])
+def _():
+    return npy_object_with_system("'object'")
+
+
+@attack("npy_descr_subarray_tuple.npy", "dangerous", "readings",
+        "a .npy file whose header's descr is the tuple ('O', (1,)) (numpy.load's "
+        "descr_to_dtype takes (base, shape)): its object array's pickle calls os.system",
+        expect=["numpy"])
+def _():
+    return npy_object_with_system("('O', (1,))")
 
 
 @attack("int_octal_then_system.pkl", "dangerous", "readings",

@@ -1653,6 +1653,36 @@ TEST(dtype_fields_nested_deep) {
     free(p.p);
 }
 
+/* The numpy reading (S-5): numpy.load reads a .npy header's descr with
+ * numpy.lib.format.descr_to_dtype, which takes any numpy.dtype() spelling of a str
+ * ('object') and (base, shape) tuples; the reader took only type strings and refused
+ * the rest, so an object array's pickle (os.system) behind such a header was "invalid"
+ * with no finding while numpy.load(allow_pickle=True) runs it. */
+TEST(npy_descr_as_numpy_reads_it) {
+    static const char *const descrs[] = {"'object'", "('O', (1,))", "('|O', ())", "[('a', ('O', (2,)))]",
+                                         "'i4,O'"};
+    static const char body[] = "\x80\x02]q\x00(cos\nsystem\n(Vx\ntRe.";
+    for (size_t i = 0; i < sizeof descrs / sizeof descrs[0]; i++) {
+        char header[256];
+        int hl = snprintf(header, sizeof header, "{'descr': %s, 'fortran_order': False, 'shape': (1,), }", descrs[i]);
+        size_t total = 10 + (size_t)hl + 1;
+        size_t pad = (64 - total % 64) % 64;
+        pbuf p = {0};
+        pb_put(&p, "\x93NUMPY\x01\x00", 8);
+        unsigned char len2[2] = {(unsigned char)((size_t)hl + pad + 1), (unsigned char)(((size_t)hl + pad + 1) >> 8)};
+        pb_put(&p, len2, 2);
+        pb_put(&p, header, (size_t)hl);
+        for (size_t k = 0; k < pad; k++) pb_put(&p, " ", 1);
+        pb_put(&p, "\n", 1);
+        pb_put(&p, body, sizeof body - 1);
+        jlp_scan_report *r = scan_bytes(p.p, p.n, NULL);
+        if (jlp_report_verdict(r) != JLP_VERDICT_DANGEROUS) TH_FAIL("descr %s: verdict %d", descrs[i], jlp_report_verdict(r));
+        CHECK(find(r, JLP_READING_NUMPY, "call", "os", "system") != NULL);
+        jlp_report_free(r);
+        free(p.p);
+    }
+}
+
 /* SA-4 / SD-30: a zip whose local header disagrees with its central record (method,
  * name) is refused by the archive layer, but torch's reader (miniz) and Python's zipfile
  * take the member from the central directory: the scan reads it so too, and the os.system
