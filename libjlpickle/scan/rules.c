@@ -609,12 +609,37 @@ static bool scipy_helper_plain(const char *n, size_t nl, const jlp_val *args) {
     return false;
 }
 
+static void dunder_keys(jlp__reading_ctx *c, uint64_t offset, int depth, const char *opcode, const jlp_val *d,
+                        const jlp_val *target, const char *how);
+
+/* torch's rebuild functions that give the tensor they make a pickled state by setattr()
+ * (torch._utils._set_obj_state: a dict, or a (dict, slots) pair, as BUILD gives it):
+ * _rebuild_from_type_v2(func, new_type, args, state) and
+ * _rebuild_parameter_with_state(data, requires_grad, hooks, state). Their dunder keys
+ * are judged as a BUILD state's (S-22). */
+static void torch_state_setattr(jlp__reading_ctx *c, const jlp_event *ev, const jlp_val *g, const char *m, size_t ml,
+                                const char *n, size_t nl) {
+    bool rft = (str_is(m, ml, "torch._tensor") || str_is(m, ml, "torch.tensor")) && str_is(n, nl, "_rebuild_from_type_v2");
+    bool pws = str_is(m, ml, "torch._utils") && str_is(n, nl, "_rebuild_parameter_with_state");
+    if (!rft && !pws) return;
+    const jlp_val *st = jlp_item(ev->args, 3);
+    if (!st) return;
+    const jlp_val *parts[2] = {st, NULL};
+    if (jlp_get_type(st) == JLP_TUPLE && jlp_len(st) == 2) {
+        parts[0] = jlp_item(st, 0);
+        parts[1] = jlp_item(st, 1);
+    }
+    dunder_keys(c, ev->offset, ev->depth, ev->name, parts[0], g, "the state it setattr()s on its tensor");
+    dunder_keys(c, ev->offset, ev->depth, ev->name, parts[1], g, "the slot state it setattr()s on its tensor");
+}
+
 /* Checks that depend on the arguments of a call of the global g. @return true when
  * they decided (a finding made or the call found safe). */
 static bool call_checks(jlp__reading_ctx *c, const jlp_event *ev, const jlp_val *g) {
     const jlp_val *args = ev->args;
     size_t ml, nl;
     const char *m = jlp_global_module(g, &ml), *n = jlp_global_name(g, &nl);
+    torch_state_setattr(c, ev, g, m, ml, n, nl);
     jlp__buf *why = &c->why;
     why->len = 0;
     jlp_verdict v = JLP_VERDICT_SAFE;

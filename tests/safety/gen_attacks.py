@@ -1322,6 +1322,21 @@ def _():
     return _patch_local_header(torch_zip(pk.proto(2) + pk.system(CMD) + pk.STOP), 30, b"b")
 
 
+@attack("torch_rebuild_from_type_dunder_state.pt", "dangerous", "torch",
+        "a checkpoint whose tensor is torch._tensor._rebuild_from_type_v2 of a real tensor "
+        "with the state {'__class__': torch.Tensor}: torch setattr()s it on the tensor, as "
+        "a BUILD state with a dunder key", expect=["torch"])
+def _():
+    pid = pk.tup(pk.uni("storage"), pk.glob("torch", "FloatStorage"), pk.uni("0"), pk.uni("cpu"),
+                 pk.integer(2)) + b"Q"
+    args = pk.tup(pid, pk.integer(0), pk.tup(pk.integer(2)), pk.tup(pk.integer(1)), pk.NEWFALSE,
+                  pk.call(pk.glob("collections", "OrderedDict")))
+    body = pk.call(pk.glob("torch._tensor", "_rebuild_from_type_v2"), pk.glob("torch._utils", "_rebuild_tensor_v2"),
+                   pk.glob("torch.nn.parameter", "Parameter"), args,
+                   pk.dct((pk.uni("__class__"), pk.glob("torch", "Tensor"))))
+    return torch_zip(pk.proto(2) + body + pk.STOP, {"data/0": b"\x00" * 8})
+
+
 @attack("torch_fx_graph_module_source.pt", "dangerous", "torch",
         "torch.fx's reduce_graph_module execs the python source a pickled GraphModule "
         "carries (torch.save of a traced model writes exactly this call)", expect=["torch"])

@@ -1683,6 +1683,35 @@ TEST(npy_descr_as_numpy_reads_it) {
     }
 }
 
+/* S-22 in torch's rebuild functions: _rebuild_from_type_v2(func, new_type, args, state)
+ * gives the tensor it makes its state by setattr() (torch._utils._set_obj_state), as
+ * BUILD would: a dunder key there (__class__, __dict__...) was safe. Now dangerous, at
+ * the REDUCE; a plain key stays safe. */
+TEST(torch_rebuild_state_dunder_keys) {
+#define RFT(key) "\x80\x02" "ctorch._tensor\n_rebuild_from_type_v2\n(ctorch._utils\n_rebuild_tensor_v2\n" \
+                 "ctorch\nTensor\n)(V" key "\nNdtR."
+    static const char dunder[] = RFT("__class__");
+    static const char slots[] = "\x80\x02" "ctorch._tensor\n_rebuild_from_type_v2\n(ctorch._utils\n_rebuild_tensor_v2\n"
+                                "ctorch\nTensor\n)(d(V__dict__\nNd\x86tR.";
+    static const char plain[] = RFT("name");
+    jlp_scan_report *r = scan_bytes(dunder, sizeof dunder - 1, NULL);
+    CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_DANGEROUS);
+    CHECK_FINDING(r, JLP_READING_JOBLIB, "state", "torch._tensor", "_rebuild_from_type_v2", JLP_VERDICT_DANGEROUS,
+                  sizeof dunder - 3);
+    const jlp_finding *f = find(r, JLP_READING_JOBLIB, "state", NULL, NULL);
+    if (f) CHECK(strstr(f->reason, "__class__") != NULL);
+    jlp_report_free(r);
+    r = scan_bytes(slots, sizeof slots - 1, NULL);
+    CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_DANGEROUS);
+    CHECK_FINDING(r, JLP_READING_JOBLIB, "state", "torch._tensor", "_rebuild_from_type_v2", JLP_VERDICT_DANGEROUS,
+                  sizeof slots - 3);
+    jlp_report_free(r);
+    r = scan_bytes(plain, sizeof plain - 1, NULL);
+    CHECK(find(r, JLP_READING_JOBLIB, "state", NULL, NULL) == NULL);
+    jlp_report_free(r);
+#undef RFT
+}
+
 /* SA-4 / SD-30: a zip whose local header disagrees with its central record (method,
  * name) is refused by the archive layer, but torch's reader (miniz) and Python's zipfile
  * take the member from the central directory: the scan reads it so too, and the os.system
