@@ -267,6 +267,15 @@ jlp_code jlp__dtype_build(jlp__np *m, jlp_val *dt, jlp_val *state) {
     jlp__dtype_info *d = jlp__dt(dt);
     /* One BUILD per dtype, and fields only of dtypes already built: together these make
      * a cycle of dtypes impossible. */
+    if (d->used_unbuilt && !d->built) {
+        /* items were made of it before this state: numpy reads them by it (an object field
+         * over bytes given as raw data). The loader refuses it; a scan reading judges it
+         * and goes on without it, as its items were made. */
+        if (!m->lenient) return jlp__np_fail(m, JLP_E_BAD_DTYPE, "BUILD on a dtype that items were made of");
+        d->forged = "a state given to a dtype after items were made of it (numpy reads them by the new state)";
+        d->forged_memory = true;
+        return JLP_OK;
+    }
     if (d->built) {
         /* numpy's __setstate__ takes a second state too, and the arrays made of the
          * dtype since read their bytes by it: a scan reading judges it and goes on with

@@ -82,6 +82,7 @@ static jlp_code raw_bytes(jlp__np *m, jlp_val *v, const uint8_t **p, size_t *n) 
 
 static jlp_code set_data(jlp__np *m, jlp__ndarray *a, jlp_val *data) {
     jlp__dtype_info *dt = jlp__dt(a->dtype);
+    jlp__dt_use(dt);
     if (!jlp__array_size(dt, a->shape, a->ndim, &a->count, &a->nbytes))
         return jlp__np_fail(m, JLP_E_BAD_ARRAY, "array size overflows");
     if (dt->hasobject) {
@@ -195,6 +196,7 @@ jlp_code jlp__numpy_reduce(jlp__np *m, jlp_val *fn, jlp_val *args, jlp_val **out
     case NP_SCALAR: {
         if ((n != 1 && n != 2) || a[0]->type != JLP_DTYPE) return JLP_OK;
         jlp__dtype_info *dt = jlp__dt(a[0]);
+        jlp__dt_use(dt);
         jlp_val *v = jlp__new_val(m->doc, JLP_SCALAR);
         jlp__scalar *sc = jlp__doc_alloc(m->doc, sizeof *sc);
         if (!v || !sc) return jlp__np_nomem(m);
@@ -233,6 +235,7 @@ jlp_code jlp__numpy_reduce(jlp__np *m, jlp_val *fn, jlp_val *args, jlp_val **out
         uint32_t ndim;
         jlp_code c = jlp__shape_from_tuple(m, a[2], &shape, &ndim);
         if (c) return c;
+        jlp__dt_use(jlp__dt(a[1]));
         if (jlp__dt(a[1])->hasobject) return jlp__np_fail(m, JLP_E_BAD_ARRAY, "_frombuffer of an object dtype");
         jlp_val *v = jlp__new_ndarray(m->doc, a[1], shape, ndim);
         if (!v) return jlp__np_nomem(m);

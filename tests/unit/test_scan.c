@@ -499,6 +499,27 @@ TEST(dtype_second_state_and_fields_on_non_void) {
     }
 }
 
+/* Issue class 2 (S-30): a dtype made by numpy.dtype('V8', 0, 1) and used for an array
+ * (8 raw bytes) before its BUILD, then given a state with an object field: numpy reads
+ * the array's bytes by the new state, an object pointer from raw bytes (numpy 1.24
+ * segfaults). Each BUILD looked plain to the scan: safe. Now the late state is dangerous
+ * (the loader refuses it with BAD_DTYPE). */
+TEST(dtype_state_after_items_were_made) {
+    static const char p[] =
+        "(cnumpy.core.multiarray\n_reconstruct\n(cnumpy\nndarray\n(I0\ntC\x01" "btR"
+        "(I1\n(I1\ntcnumpy\ndtype\n(VV8\nI00\nI01\ntRp0\nI00\nC\x08" "AAAAAAAAtb"
+        "g0\n(I3\nV|\nN(Va\nt(dVa\n(" DT_O("63") "I0\ntsI8\nI1\nI27\ntbl.";
+    jlp_scan_report *r = scan_bytes(p, sizeof p - 1, NULL);
+    CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_DANGEROUS);
+    CHECK_FINDING(r, JLP_READING_JOBLIB, "state", "numpy", "dtype", JLP_VERDICT_DANGEROUS, sizeof p - 4);
+    const jlp_finding *f = find(r, JLP_READING_JOBLIB, "state", "numpy", "dtype");
+    if (f) CHECK(strstr(f->reason, "after items were made of it") != NULL);
+    jlp_report_free(r);
+    jlp_error e;
+    CHECK(jlp_load_mem(p, sizeof p - 1, NULL, NULL, &e) == NULL);
+    CHECK_ERR(e, JLP_E_BAD_DTYPE, sizeof p - 4);
+}
+
 /* Issue class 2/3: a module's dunder attribute (builtins.__dict__) is dangerous by name
  * unless a rule names it exactly (copyreg.__newobj__), and items put into a global
  * itself (SETITEMS into builtins.__dict__ or sys.modules, APPENDS into sys.path) are a
