@@ -904,6 +904,7 @@ static jlp_code np_arg(jlp__np *m, jlp_val *arg, bool align, int depth, jlp_val 
     case JLP_NONE:
         return jlp__dtype_from_str(m, "=f8", 3, out);
     case JLP_DTYPE:
+        jlp__dt_use(jlp__dt(arg)); /* numpy keeps the object itself in what it makes */
         *out = jlp__dtype_copy(m->doc, arg);
         if (!*out) return jlp__np_nomem(m);
         jlp__dt(*out)->built = true;

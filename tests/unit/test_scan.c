@@ -518,6 +518,16 @@ TEST(dtype_state_after_items_were_made) {
     jlp_error e;
     CHECK(jlp_load_mem(p, sizeof p - 1, NULL, NULL, &e) == NULL);
     CHECK_ERR(e, JLP_E_BAD_DTYPE, sizeof p - 4);
+    /* the same through numpy.dtype((d, (1,))), which keeps d itself as its base */
+    static const char q[] =
+        "(cnumpy.core.multiarray\n_reconstruct\n(cnumpy\nndarray\n(I0\ntC\x01" "btR"
+        "(I1\n(I1\ntcnumpy\ndtype\n((cnumpy\ndtype\n(VV8\nI00\nI01\ntRp0\n(I1\nttt"
+        "RI00\nC\x08" "AAAAAAAAtb"
+        "g0\n(I3\nV|\nN(Va\nt(dVa\n(" DT_O("63") "I0\ntsI8\nI1\nI27\ntbl.";
+    r = scan_bytes(q, sizeof q - 1, NULL);
+    CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_DANGEROUS);
+    CHECK_FINDING(r, JLP_READING_JOBLIB, "state", "numpy", "dtype", JLP_VERDICT_DANGEROUS, sizeof q - 4);
+    jlp_report_free(r);
 }
 
 /* Issue class 2/3: a module's dunder attribute (builtins.__dict__) is dangerous by name
