@@ -1072,6 +1072,57 @@ def _():
     return pk.proto(2) + pk.NONE + pk.STOP + pk.proto(2) + pk.system(CMD) + pk.STOP
 
 
+# Gadgets of published scanner bypasses (picklescan, fickling and modelscan advisories,
+# 2025-2026), each called with the arguments its advisory used.
+_PY_CMD = "__import__('os').system(%r)" % CMD
+_PUBLISHED = [
+    ("mailcap_findmatch.pkl", "mailcap", "findmatch", "runs a mailcap entry's test command",
+     lambda: (pk.dct((pk.uni("text/plain"), pk.lst(pk.dct((pk.uni("view"), pk.uni("cat %s")),
+                                                           (pk.uni("test"), pk.uni(CMD)))))),
+              pk.uni("text/plain"))),
+    ("f2py_getlincoef.pkl", "numpy.f2py.crackfortran", "getlincoef", "evals its expression",
+     lambda: (pk.uni(_PY_CMD), pk.dct())),
+    ("f2py_eval_length.pkl", "numpy.f2py.crackfortran", "_eval_length", "evals its expression",
+     lambda: (pk.uni(_PY_CMD), pk.dct())),
+    ("pkgutil_resolve_name.pkl", "pkgutil", "resolve_name", "imports and returns os.system",
+     lambda: (pk.uni("os:system"),)),
+    ("importlib_util_find_spec.pkl", "importlib.util", "find_spec", "imports by name",
+     lambda: (pk.uni("os"),)),
+    ("distutils_write_file.pkl", "distutils.file_util", "write_file", "writes a file",
+     lambda: (pk.uni(MARKER), pk.lst(pk.uni("x")))),
+    ("asyncio_unix_subprocess_transport.pkl", "asyncio.unix_events", "_UnixSubprocessTransport",
+     "starts a shell command", lambda: (pk.NONE, pk.NONE, pk.uni(CMD), pk.NEWTRUE, pk.NONE, pk.NONE,
+                                        pk.NONE, pk.integer(0))),
+    ("doctest_debug_script.pkl", "doctest", "debug_script", "runs python code under pdb",
+     lambda: (pk.uni("import os"),)),
+    ("ensurepip_run_pip.pkl", "ensurepip", "_run_pip", "runs pip", lambda: (pk.lst(pk.uni("--version")),)),
+    ("cprofile_runctx.pkl", "cProfile", "runctx", "runs python code",
+     lambda: (pk.uni("import os"), pk.dct(), pk.dct())),
+]
+
+
+def _published(name, module, qualname, what, args):
+    @attack(name, "dangerous", "gadget", "%s.%s %s (a published scanner bypass)" % (module, qualname, what))
+    def _():
+        return pk.proto(2) + pk.call(pk.glob(module, qualname), *args()) + pk.STOP
+
+
+for _p in _PUBLISHED:
+    _published(*_p)
+
+
+@attack("numpy_prod_build_patch.pkl", "dangerous", "gadget",
+        "BUILD patches numpy.prod with attributes a='os', b='system', then STACK_GLOBAL of "
+        "the strings read back through the dotted names numpy.prod.a and .b (a modelscan "
+        "bypass)")
+def _():
+    return (pk.proto(5) + pk.glob("numpy", "prod") + pk.NONE + pk.MARK + pk.uni0("a") + pk.uni0("os") + pk.DICT
+            + pk.TUPLE2 + pk.BUILD + pk.NONE + pk.MARK + pk.uni0("b") + pk.uni0("system") + pk.DICT + pk.TUPLE2
+            + pk.BUILD + pk.POP + pk.glob("numpy", "prod.a") + pk.put_text("0") + pk.glob("numpy", "prod.b")
+            + pk.put_text("1") + pk.POP + pk.POP + pk.get_text("0") + pk.get_text("1") + pk.STACK_GLOBAL
+            + pk.uni0("echo x") + pk.TUPLE1 + pk.REDUCE + pk.STOP)
+
+
 # ==== 5. a failed load hides nothing =============================================================
 
 for _stem, _tail, _what in [
