@@ -437,7 +437,11 @@ static bool array_constructor(const jlp_val *g) {
                                             "require", "atleast_1d", "atleast_2d", "atleast_3d"};
         for (size_t i = 0; i < COUNT(names); i++)
             if (str_is(n, nl, names[i])) return true;
-        return false;
+        /* numpy.mean (safe by name: estimators hold it as a value) and the ufuncs convert
+         * an argument that is not an array with asanyarray() too */
+        if (str_is(n, nl, "mean")) return true;
+        return str_is(m, ml, "numpy.core._multiarray_umath") || str_is(m, ml, "numpy.core.umath") ||
+               str_is(m, ml, "numpy._core._multiarray_umath") || str_is(m, ml, "numpy._core.umath");
     }
     if (ml >= 12 && !memcmp(m, "scipy.sparse", 12) && (ml == 12 || m[12] == '.'))
         return (nl > 7 && !memcmp(n + nl - 7, "_matrix", 7)) || (nl > 6 && !memcmp(n + nl - 6, "_array", 6));
@@ -715,6 +719,12 @@ static bool call_checks(jlp__reading_ctx *c, const jlp_event *ev, const jlp_val 
         jlp__buf_put(why, c->subj.data, c->subj.len);
         if (str_is(n, nl, "_reconstructor")) {
             const jlp_val *base = jlp_item(args, 1);
+            if (base && !jlp_global_is(base, "builtins", "object"))
+                /* base.__init__(obj, state): for a dict base the state's pairs become the
+                 * object's items, which a class with __getattr__ over its items (sklearn's
+                 * Bunch) gives as attributes: judged as SETITEMS into the object (S-22) */
+                dunder_keys(c, ev->offset, ev->depth, ev->name, jlp_item(args, 2), cls,
+                            "the state base.__init__ puts into the object");
             if (base && !jlp_global_is(base, "builtins", "object")) {
                 jlp_verdict bv = judge_class(c, base, "base: __new__ and __init__", false);
                 if (bv > v) {

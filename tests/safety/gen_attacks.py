@@ -505,6 +505,19 @@ def _():
     return pk.proto(4) + est + pk.STOP
 
 
+@attack("bunch_reconstructor_mean.pkl", "dangerous", "state",
+        "numpy.mean of copyreg._reconstructor(Bunch, dict, {'__array_interface__': {data: "
+        "0x1000}}): dict.__init__ makes the interface a Bunch item, which Bunch gives as an "
+        "attribute, and numpy reads the address (every name is on the safe list; the real "
+        "pickle.load segfaults, pyreadings.py's stand-in Bunch is no dict and cannot show it)")
+def _():
+    iface = pk.dct((pk.uni("shape"), pk.tup(pk.integer(1))), (pk.uni("typestr"), pk.uni("<i8")),
+                   (pk.uni("data"), pk.tup(pk.integer(4096), pk.NEWFALSE)), (pk.uni("version"), pk.integer(3)))
+    bunch = pk.call(pk.glob("copyreg", "_reconstructor"), pk.glob("sklearn.utils._bunch", "Bunch"),
+                    pk.glob("builtins", "dict"), pk.dct((pk.uni("__array_interface__"), iface)))
+    return pk.proto(2) + pk.call(pk.glob("numpy", "mean"), bunch) + pk.STOP
+
+
 @attack("bunch_setitem_array_interface.pkl", "dangerous", "state",
         "SETITEMS puts '__array_interface__' into a Bunch (whose attributes are its keys), "
         "then csr_matrix(bunch) makes numpy follow the pointer", expect=["pickle"])

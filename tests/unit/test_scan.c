@@ -530,6 +530,35 @@ TEST(dtype_state_after_items_were_made) {
     jlp_report_free(r);
 }
 
+/* S-21/S-22 with safe names only: copyreg._reconstructor(Bunch, dict, {'__array_interface__':
+ * {...}}) fills a Bunch through dict.__init__ (Bunch gives its items as attributes), and
+ * numpy.mean(that) converts it with asanyarray(), reading the address the interface
+ * names (pickle.load segfaults at 0x1000). Every name is safe, so the file was safe. Now
+ * the dunder item is a dangerous state finding at the _reconstructor call, and
+ * numpy.mean, like the ufuncs, given an object is dangerous as numpy's array
+ * constructors are. */
+TEST(dict_base_items_and_mean_of_an_object) {
+    static const char p[] = "\x80\x02" "cnumpy\nmean\n(ccopyreg\n_reconstructor\n(csklearn.utils._bunch\nBunch\n"
+                            "cbuiltins\ndict\n(dV__array_interface__\n(dstRtR.";
+    jlp_scan_report *r = scan_bytes(p, sizeof p - 1, NULL);
+    CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_DANGEROUS);
+    CHECK_FINDING(r, JLP_READING_JOBLIB, "state", "sklearn.utils._bunch", "Bunch", JLP_VERDICT_DANGEROUS, sizeof p - 5);
+    CHECK_FINDING(r, JLP_READING_JOBLIB, "call", "numpy", "mean", JLP_VERDICT_DANGEROUS, sizeof p - 3);
+    jlp_report_free(r);
+    /* a ufunc given an object; numpy.mean of plain data stays safe */
+    static const char u[] = "\x80\x02" "cnumpy.core._multiarray_umath\nadd\n(ccopyreg\n_reconstructor\n"
+                            "(cnumpy\nndarray\ncbuiltins\nobject\nNtRI1\ntR.";
+    r = scan_bytes(u, sizeof u - 1, NULL);
+    CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_DANGEROUS);
+    CHECK_FINDING(r, JLP_READING_JOBLIB, "call", "numpy.core._multiarray_umath", "add", JLP_VERDICT_DANGEROUS,
+                  sizeof u - 3);
+    jlp_report_free(r);
+    static const char plain[] = "\x80\x02" "cnumpy\nmean\n(]I1\naI2\natR.";
+    r = scan_bytes(plain, sizeof plain - 1, NULL);
+    CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_SAFE);
+    jlp_report_free(r);
+}
+
 /* Issue class 2/3: a module's dunder attribute (builtins.__dict__) is dangerous by name
  * unless a rule names it exactly (copyreg.__newobj__), and items put into a global
  * itself (SETITEMS into builtins.__dict__ or sys.modules, APPENDS into sys.path) are a
