@@ -9,6 +9,7 @@
 
 #include "../numpy/numpy.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
@@ -446,6 +447,66 @@ static bool array_constructor(const jlp_val *g) {
     if (ml >= 12 && !memcmp(m, "scipy.sparse", 12) && (ml == 12 || m[12] == '.'))
         return (nl > 7 && !memcmp(n + nl - 7, "_matrix", 7)) || (nl > 6 && !memcmp(n + nl - 6, "_array", 6));
     return false;
+}
+
+/* A str in an argument tree that holds a dunder name (`__globals__`, `0.__class__`,
+ * `[__builtins__]`): @return it, or NULL. */
+static const char *dunder_in_args(const jlp_val *args, size_t *len) {
+    const jlp_val *todo[ARG_WALK_MAX];
+    size_t n = 0, seen = 0;
+    if (args) todo[n++] = args;
+    while (n && seen++ < ARG_WALK_MAX) {
+        const jlp_val *v = todo[--n];
+        switch (jlp_get_type(v)) {
+        case JLP_STR: {
+            size_t l;
+            const char *p = jlp_get_str(v, &l);
+            for (size_t i = 0; p && i + 4 < l; i++) {
+                if (p[i] != '_' || p[i + 1] != '_' || (i && (isalnum((unsigned char)p[i - 1]) || p[i - 1] == '_')))
+                    continue;
+                size_t j = i + 2;
+                while (j < l && (isalnum((unsigned char)p[j]) || (p[j] == '_' && !(j + 1 < l && p[j + 1] == '_'))))
+                    j++;
+                if (j > i + 2 && j + 1 < l && p[j] == '_' && p[j + 1] == '_' &&
+                    (j + 2 == l || !(isalnum((unsigned char)p[j + 2]) || p[j + 2] == '_'))) {
+                    *len = l;
+                    return p;
+                }
+            }
+            break;
+        }
+        case JLP_TUPLE: case JLP_LIST: case JLP_SET: case JLP_FROZENSET:
+            for (size_t i = 0; i < jlp_len(v) && n < ARG_WALK_MAX; i++) todo[n++] = jlp_item(v, i);
+            break;
+        case JLP_DICT:
+            for (size_t i = 0; i < jlp_len(v) && n + 1 < ARG_WALK_MAX; i++) {
+                todo[n++] = jlp_dict_key(v, i);
+                todo[n++] = jlp_dict_value(v, i);
+            }
+            break;
+        default: break;
+        }
+    }
+    return NULL;
+}
+
+/* A call of code outside the safe list (or computed) given a dunder name: the first step
+ * of a walk into the interpreter (string.Formatter's fields '0.__globals__', operator and
+ * functools chains, a __reduce__ re-entered) that ends at eval or os.system without
+ * naming either. */
+static bool dunder_call(jlp__reading_ctx *c, const jlp_event *ev, int op, const char *m, size_t ml, const char *n,
+                        size_t nl) {
+    size_t l = 0;
+    const char *d = dunder_in_args(ev->args, &l);
+    if (!d && ev->kwargs) d = dunder_in_args(ev->kwargs, &l);
+    if (!d) return false;
+    c->subj.len = 0;
+    jlp__buf_printf(&c->subj, "code outside the safe list given the dunder name '%.*s': a walk into the "
+                    "interpreter's internals (to eval, a module's globals, any class) without naming them",
+                    (int)(l > 60 ? 60 : l), d);
+    jlp__reading_finding(c, ev, ev->offset, JLP_VERDICT_DANGEROUS, m, ml, n, nl, "call", jlp__buf_cstr(&c->subj));
+    jlp__reading_effect(c, ev, ev->offset, op, m, ml, n, nl, JLP_VERDICT_DANGEROUS);
+    return true;
 }
 
 /* Whether an argument tree holds an inert object (an instance or a call result). */
@@ -986,6 +1047,7 @@ void jlp__rules_event(jlp__reading_ctx *c, const jlp_event *ev) {
                 jlp_verdict v = judge(c, cl, &c->why);
                 if (v != JLP_VERDICT_SAFE) jlp__reading_finding(c, ev, ev->offset, v, m, ml, n, nl, "call", jlp__buf_cstr(&c->why));
                 jlp__reading_effect(c, ev, ev->offset, op, m, ml, n, nl, v);
+                if (v == JLP_VERDICT_SUSPICIOUS) dunder_call(c, ev, op, m, ml, n, nl);
             }
         } else {
             c->subj.len = 0;
@@ -993,6 +1055,7 @@ void jlp__rules_event(jlp__reading_ctx *c, const jlp_event *ev) {
             jlp__buf_puts(&c->subj, ": a callable computed by the pickle (a gadget chain)");
             jlp__reading_finding(c, ev, ev->offset, JLP_VERDICT_SUSPICIOUS, "", 0, "", 0, "call", jlp__buf_cstr(&c->subj));
             jlp__reading_effect(c, ev, ev->offset, op, "", 0, "", 0, JLP_VERDICT_SUSPICIOUS);
+            dunder_call(c, ev, op, "", 0, "", 0);
         }
     }
     if (op == 'b' && jlp_get_type(ev->value) == JLP_DTYPE && jlp__dt(ev->value)->forged) {

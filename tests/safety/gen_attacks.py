@@ -1124,6 +1124,18 @@ for _p in _PUBLISHED:
     _published(*_p)
 
 
+@attack("formatter_field_walk_to_eval.pkl", "dangerous", "gadget",
+        "string.Formatter().get_field('0.__globals__', (numpy.mean,), {}) gives numpy's module "
+        "globals, get_field('0[__builtins__][eval]', ...) then eval, called by REDUCE: no "
+        "dangerous name is named", expect=["joblib", "pickle", "pickle-py"])
+def _():
+    gf, fmt = pk.glob("string", "Formatter.get_field"), pk.call(pk.glob("string", "Formatter"))
+    first = lambda x: pk.call(pk.glob("operator", "getitem"), x, pk.integer(0))
+    glb = first(pk.call(gf, fmt, pk.uni("0.__globals__"), pk.tup(pk.glob("numpy", "mean")), pk.dct()))
+    ev = first(pk.call(gf, fmt, pk.uni("0[__builtins__][eval]"), pk.tup(glb), pk.dct()))
+    return pk.proto(4) + ev + pk.tup(pk.uni(PY)) + pk.REDUCE + pk.STOP
+
+
 @attack("numpy_prod_build_patch.pkl", "dangerous", "gadget",
         "BUILD patches numpy.prod with attributes a='os', b='system', then STACK_GLOBAL of "
         "the strings read back through the dotted names numpy.prod.a and .b (a modelscan "

@@ -559,6 +559,39 @@ TEST(dict_base_items_and_mean_of_an_object) {
     jlp_report_free(r);
 }
 
+/* Issue class 3: a chain through names outside the safe list that are not dangerous by
+ * name reaches eval without naming it: string.Formatter().get_field('0.__globals__',
+ * (numpy.mean,), {}) gives numpy's module globals, get_field('0[__builtins__][eval]',
+ * ...) then eval, called by REDUCE (a computed callable, suspicious). The file was only
+ * suspicious. A call outside the safe list (or computed) given a str holding a dunder
+ * name is dangerous now; the same call of a plain field stays suspicious. */
+TEST(dunder_name_given_to_unknown_code) {
+    static const char p[] = "\x80\x04" "cstring\nFormatter.get_field\n(cstring\nFormatter\n)RV0.__globals__\n(cnumpy\nmean\n"
+                            "t(dtR.";
+    jlp_scan_report *r = scan_bytes(p, sizeof p - 1, NULL);
+    CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_DANGEROUS);
+    const jlp_finding *f = NULL;
+    for (size_t i = 0; i < jlp_report_count(r); i++) {
+        const jlp_finding *g = jlp_report_finding(r, i);
+        if (g->reading == JLP_READING_JOBLIB && g->verdict == JLP_VERDICT_DANGEROUS && !strcmp(g->action, "call")) f = g;
+    }
+    CHECK(f != NULL);
+    if (f) {
+        CHECK_INT(f->offset, sizeof p - 3);
+        CHECK(strstr(f->reason, "'0.__globals__'") != NULL);
+    }
+    jlp_report_free(r);
+    static const char q[] = "\x80\x04" "cstring\nFormatter.get_field\n(cstring\nFormatter\n)RV0.real\n(I1\nt(dtR.";
+    r = scan_bytes(q, sizeof q - 1, NULL);
+    CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_SUSPICIOUS);
+    jlp_report_free(r);
+    /* a name that merely has underscores is no dunder */
+    static const char u[] = "\x80\x04" "cstring\nFormatter.get_field\n(cstring\nFormatter\n)Va__b\n(I1\nt(dtR.";
+    r = scan_bytes(u, sizeof u - 1, NULL);
+    CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_SUSPICIOUS);
+    jlp_report_free(r);
+}
+
 /* Issue class 2/3: a module's dunder attribute (builtins.__dict__) is dangerous by name
  * unless a rule names it exactly (copyreg.__newobj__), and items put into a global
  * itself (SETITEMS into builtins.__dict__ or sys.modules, APPENDS into sys.path) are a
