@@ -833,6 +833,10 @@ GADGETS = [
     # (file stem, module, qualname, args, what)
     ("uuid_get_command_stdout", "uuid", "_get_command_stdout", (pk.uni("touch"), pk.uni(MARKER)),
      "uuid's helper runs a command"),
+    ("uuid_netstat_getnode", "uuid", "_netstat_getnode", (),
+     "uuid's helper runs netstat (a program found on PATH, constant arguments)"),
+    ("uuid_getnode", "uuid", "getnode", (),
+     "uuid.getnode runs ip or ifconfig where the uuid module has no native call"),
     ("osx_support_read_output", "_osx_support", "_read_output", (pk.uni(CMD),),
      "_osx_support runs a shell command"),
     ("osx_support_find_build_tool", "_osx_support", "_find_build_tool", (pk.uni("touch"),),
