@@ -115,6 +115,86 @@ static void release_slice(jlp_source *s) {
     s->ctx = NULL;
 }
 
+#ifdef JLP_HAVE_ZLIB
+#include <zlib.h>
+
+/* A deflated zip member of an archive read by its central directory (ar->central):
+ * inflated with zlib from the data offset the local header gives, as miniz and zipfile
+ * do, rather than by libarchive, which reads the local header's own name and method. */
+typedef struct inflate_reader {
+    jlp__mread r;
+    jlp__blob *blob;
+    z_stream z;
+    bool ended;
+} inflate_reader;
+
+static long long pull_inflate(jlp_source *s, void *dst, size_t cap) {
+    inflate_reader *ir = s->ctx;
+    if (ir->ended) return jlp__mread_end(&ir->r, s) ? -1 : 0;
+    /* one byte more than remains, so that a member decoding to more is caught */
+    uint64_t want = ir->r.mem->size - ir->r.got + 1;
+    if (cap > want) cap = (size_t)want;
+    if (cap > UINT_MAX) cap = UINT_MAX;
+    for (;;) {
+        ir->z.next_out = dst;
+        ir->z.avail_out = (uInt)cap;
+        int rc = inflate(&ir->z, Z_NO_FLUSH);
+        size_t k = cap - ir->z.avail_out;
+        if (rc == Z_STREAM_END) ir->ended = true;
+        else if (rc != Z_OK && !(rc == Z_BUF_ERROR && k)) {
+            s->failed = true;
+            jlp__fail(&s->pending, rc == Z_BUF_ERROR ? JLP_E_TRUNCATED : JLP_E_CORRUPT, ir->r.got, -1,
+                      "%s: deflate stream %s", ir->r.mem->name, rc == Z_BUF_ERROR ? "ends early" : "is corrupt");
+            return -1;
+        }
+        if (k) {
+            if (jlp__mread_account(&ir->r, s, dst, k)) return -1;
+            return (long long)k;
+        }
+        if (ir->ended) return jlp__mread_end(&ir->r, s) ? -1 : 0;
+    }
+}
+
+static void release_inflate(jlp_source *s) {
+    inflate_reader *ir = s->ctx;
+    inflateEnd(&ir->z);
+    jlp__blob_unref(ir->blob);
+    jlp__free(s->alc, ir, sizeof *ir);
+    s->ctx = NULL;
+}
+
+static jlp_source *central_inflate_source(jlp_archive *ar, size_t i, jlp_error *err) {
+    const jlp__member *m = &ar->m[i];
+    inflate_reader *ir = jlp__malloc(ar->alc, sizeof *ir);
+    if (!ir) {
+        jlp__fail(err, JLP_E_NOMEM, 0, -1, "out of memory");
+        return NULL;
+    }
+    memset(ir, 0, sizeof *ir);
+    ir->r.ar = ar;
+    ir->r.mem = m;
+    ir->r.index = i;
+    ir->r.check_crc = true;
+    if (inflateInit2(&ir->z, -15) != Z_OK || m->csize > UINT_MAX) {
+        jlp__free(ar->alc, ir, sizeof *ir);
+        jlp__fail(err, JLP_E_UNSUPPORTED, m->header, -1, "%s: cannot inflate it here", m->name);
+        return NULL;
+    }
+    ir->blob = jlp__blob_ref(ar->blob);
+    ir->z.next_in = (Bytef *)(uintptr_t)(ar->blob->data + m->offset);
+    ir->z.avail_in = (uInt)m->csize;
+    jlp_source *s = jlp__src_custom(ar->alc, pull_inflate, ir, release_inflate, err);
+    if (!s) {
+        inflateEnd(&ir->z);
+        jlp__blob_unref(ir->blob);
+        jlp__free(ar->alc, ir, sizeof *ir);
+        return NULL;
+    }
+    s->size_hint = m->size;
+    return s;
+}
+#endif
+
 jlp_source *jlp__archive_stream(jlp_archive *ar, jlp_error *err) {
     jlp_source *s = jlp_source_mem(ar->blob->data, (size_t)ar->blob->len, ar->alc, err);
     if (!s) return NULL;
@@ -197,7 +277,8 @@ static int zentry_by_lho(const void *a, const void *b) {
 }
 
 static jlp_code zip_list(jlp_archive *ar, jlp_error *err) {
-    jlp_code c = jlp__zipdir_read(ar->blob->data, ar->blob->len, ar->opts.max_members, ar->alc, &ar->zip, err);
+    jlp_code c = jlp__zipdir_read_ex(ar->blob->data, ar->blob->len, ar->opts.max_members, ar->alc, ar->central,
+                                     &ar->zip, err);
     if (c) return c;
     jlp__zipdir *z = &ar->zip;
     if (!z->n) return JLP_OK;
@@ -254,8 +335,16 @@ static jlp_code zip_list(jlp_archive *ar, jlp_error *err) {
     return JLP_OK;
 }
 
+static jlp_archive *open_blob(jlp__blob *blob, const jlp_archive_opts *opts, unsigned depth, bool central,
+                              jlp_error *err);
+
 jlp_archive *jlp__archive_open_blob(jlp__blob *blob, const jlp_archive_opts *opts, unsigned depth,
                                     jlp_error *err) {
+    return open_blob(blob, opts, depth, false, err);
+}
+
+static jlp_archive *open_blob(jlp__blob *blob, const jlp_archive_opts *opts, unsigned depth, bool central,
+                              jlp_error *err) {
     jlp_archive_opts o = *opts;
     if (o.max_depth && depth > o.max_depth) {
         jlp__fail(err, JLP_E_LIMIT, 0, -1, "archive nested %u deep, more than max_depth (%u)", depth,
@@ -273,6 +362,7 @@ jlp_archive *jlp__archive_open_blob(jlp__blob *blob, const jlp_archive_opts *opt
     ar->opts = o;
     ar->registry = o.registry;
     ar->depth = depth;
+    ar->central = central;
     ar->blob = jlp__blob_ref(blob);
     ar->container = "none";
     atomic_init(&ar->decoded, 0);
@@ -309,8 +399,20 @@ jlp_archive *jlp_archive_open_path(const char *path, const jlp_archive_opts *opt
     return ar;
 }
 
+static jlp_archive *open_mem(const void *data, size_t len, const jlp_archive_opts *opts, bool central,
+                             jlp_error *err);
+
 jlp_archive *jlp_archive_open_mem(const void *data, size_t len, const jlp_archive_opts *opts,
                                   jlp_error *err) {
+    return open_mem(data, len, opts, false, err);
+}
+
+jlp_archive *jlp__archive_open_central(const void *data, size_t len, const jlp_archive_opts *opts, jlp_error *err) {
+    return open_mem(data, len, opts, true, err);
+}
+
+static jlp_archive *open_mem(const void *data, size_t len, const jlp_archive_opts *opts,
+                                                     bool central, jlp_error *err) {
     jlp__clear(err);
     if (!data && len) {
         jlp__fail(err, JLP_E_INVALID_ARG, 0, -1, "NULL data with nonzero length");
@@ -323,7 +425,7 @@ jlp_archive *jlp_archive_open_mem(const void *data, size_t len, const jlp_archiv
         jlp__fail(err, JLP_E_NOMEM, 0, -1, "out of memory");
         return NULL;
     }
-    jlp_archive *ar = jlp__archive_open_blob(b, &o, 0, err);
+    jlp_archive *ar = open_blob(b, &o, 0, central, err);
     jlp__blob_unref(b);
     return ar;
 }
@@ -427,6 +529,9 @@ jlp_source *jlp_archive_member_source(jlp_archive *ar, size_t i, jlp_error *err)
     }
     if (check_readable(ar, i, err)) return NULL;
     const jlp__member *m = &ar->m[i];
+#ifdef JLP_HAVE_ZLIB
+    if (ar->central && ar->fmt == JLP__AR_ZIP && m->method == 8) return central_inflate_source(ar, i, err);
+#endif
     if (!jlp__member_in_place(ar, i))
         return ar->fmt == JLP__AR_ZIP ? jlp__zip_member_source(ar, i, err) : jlp__tar_member_source(ar, i, err);
     slice_reader *sr = jlp__malloc(ar->alc, sizeof *sr);
@@ -530,7 +635,7 @@ jlp_archive *jlp_archive_open_member(jlp_archive *ar, size_t i, jlp_error *err) 
         jlp__fail(err, JLP_E_NOMEM, 0, -1, "out of memory");
         return NULL;
     }
-    jlp_archive *sub = jlp__archive_open_blob(b, &ar->opts, ar->depth + 1, err);
+    jlp_archive *sub = open_blob(b, &ar->opts, ar->depth + 1, ar->central, err);
     jlp__blob_unref(b);
     if (!sub) jlp__err_prefix(err, m->name);
     return sub;

@@ -96,6 +96,10 @@ typedef struct jlp__zipdir {
  *  (no end record: not a whole zip), LIMIT (more than max_members), NOMEM. */
 jlp_code jlp__zipdir_read(const uint8_t *p, uint64_t n, uint64_t max_members, const jlp_alc *alc,
                           jlp__zipdir *dir, jlp_error *err);
+/** As jlp__zipdir_read, with `central`: a local header that disagrees with its central
+ *  record (flags, method, name, CRC, sizes) is no error (the central record counts). */
+jlp_code jlp__zipdir_read_ex(const uint8_t *p, uint64_t n, uint64_t max_members, const jlp_alc *alc, bool central,
+                             jlp__zipdir *dir, jlp_error *err);
 void jlp__zipdir_release(jlp__zipdir *dir, const jlp_alc *alc);
 /** The name of a zip entry as Python's zipfile decodes it: UTF-8 when flag bit 11 is set
  *  (it must then be valid UTF-8), else CP437. Writes at most 3 * raw_len bytes into out.
@@ -131,6 +135,7 @@ struct jlp_archive {
     const char *container;    /* "none" or the codec of a compressed tar */
     const struct jlp_registry *registry;
     unsigned depth;           /* 0 for an archive opened by the caller */
+    bool central;             /* zip: read as the central directory says (jlp__archive_open_central) */
     size_t n, cap_m;          /* members listed; members allocated */
     jlp__member *m;
     jlp__arena names;         /* member names and link targets */
@@ -145,6 +150,13 @@ jlp_code jlp__archive_opts_take(jlp_archive_opts *out, const jlp_archive_opts *u
  *  @return NULL with err. */
 jlp_archive *jlp__archive_open_blob(jlp__blob *blob, const jlp_archive_opts *opts, unsigned depth,
                                     jlp_error *err);
+/** As jlp_archive_open_mem, but a zip (and every zip nested in it) is read as torch's
+ *  reader (miniz) and Python's zipfile read it: members as the central directory gives
+ *  them (name, method, flags, CRC, sizes), their data after the local header's name and
+ *  extra field, whatever else the local header says. For the safety scan's second
+ *  reading of a zip that jlp_archive_open_mem refuses (spec/SAFETY.md SA-4); never for
+ *  loading. @return NULL with err. */
+jlp_archive *jlp__archive_open_central(const void *data, size_t len, const jlp_archive_opts *opts, jlp_error *err);
 
 /** The tar reader (tar.c): list every entry of the tar stream in ar->blob into ar->m. */
 jlp_code jlp__tar_list(jlp_archive *ar, jlp_error *err);

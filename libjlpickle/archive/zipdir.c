@@ -113,7 +113,7 @@ static jlp_code local_zip64(const uint8_t *x, size_t xlen, uint64_t off, uint64_
 /* Flags that change how the data is read must agree between the two headers. */
 #define FLAGS_COMPARED (JLP__ZF_ENCRYPTED | JLP__ZF_DESCRIPTOR | JLP__ZF_PATCHED | JLP__ZF_STRONG | JLP__ZF_UTF8)
 
-static jlp_code check_local(const uint8_t *p, jlp__zentry *e, uint64_t cd_off, jlp_error *err) {
+static jlp_code check_local(const uint8_t *p, jlp__zentry *e, uint64_t cd_off, bool central, jlp_error *err) {
     uint64_t lho = e->lho;
     if (lho >= cd_off || cd_off - lho < LFH_SIZE) return bad(err, e->cd_off, "local header offset outside the member area");
     const uint8_t *h = p + lho;
@@ -124,12 +124,15 @@ static jlp_code check_local(const uint8_t *p, jlp__zentry *e, uint64_t cd_off, j
     uint16_t nlen = jlp__le16(h + 26), xlen = jlp__le16(h + 28);
     uint64_t data_off = lho + LFH_SIZE + nlen + xlen;
     if (data_off > cd_off) return bad(err, lho, "local header runs into the central directory");
-    if ((flags & FLAGS_COMPARED) != (e->flags & FLAGS_COMPARED))
+    if (central) {
+        /* torch's reader (miniz) and zipfile take all of it from the central record */
+    } else if ((flags & FLAGS_COMPARED) != (e->flags & FLAGS_COMPARED)) {
         return bad(err, lho, "local and central headers disagree on the flags");
-    if (method != e->method) return bad(err, lho, "local and central headers disagree on the method");
-    if (nlen != e->raw_len || memcmp(h + LFH_SIZE, e->raw_name, nlen) != 0)
+    } else if (method != e->method) {
+        return bad(err, lho, "local and central headers disagree on the method");
+    } else if (nlen != e->raw_len || memcmp(h + LFH_SIZE, e->raw_name, nlen) != 0) {
         return bad(err, lho, "local and central headers disagree on the name");
-    if (!(flags & JLP__ZF_DESCRIPTOR)) {
+    } else if (!(flags & JLP__ZF_DESCRIPTOR)) {
         if (csize == U32_SENTINEL || usize == U32_SENTINEL) {
             jlp_code c = local_zip64(h + LFH_SIZE + nlen, xlen, lho, &usize, &csize, err);
             if (c) return c;
@@ -151,6 +154,11 @@ static int by_lho(const void *a, const void *b) {
 
 jlp_code jlp__zipdir_read(const uint8_t *p, uint64_t n, uint64_t max_members, const jlp_alc *alc,
                           jlp__zipdir *dir, jlp_error *err) {
+    return jlp__zipdir_read_ex(p, n, max_members, alc, false, dir, err);
+}
+
+jlp_code jlp__zipdir_read_ex(const uint8_t *p, uint64_t n, uint64_t max_members, const jlp_alc *alc, bool central,
+                             jlp__zipdir *dir, jlp_error *err) {
     memset(dir, 0, sizeof *dir);
     uint64_t eocd = 0;
     jlp_code c = find_eocd(p, n, &eocd, err);
@@ -223,7 +231,7 @@ jlp_code jlp__zipdir_read(const uint8_t *p, uint64_t n, uint64_t max_members, co
         if (c) goto fail;
         if (disk32 != 0) { c = bad(err, at, "member on another disk"); goto fail; }
         dir->n++;
-        c = check_local(p, e, cd_off, err);
+        c = check_local(p, e, cd_off, central, err);
         if (c) goto fail;
         at += rec;
     }

@@ -22,6 +22,15 @@
  * extremely well (a file of zeros) are common and harmless. */
 #define RATIO_GRACE ((uint64_t)64 << 20)
 
+/* An LZ4 skippable frame (magic 0x184D2A50 to 0x184D2A5F, then a 4-byte length and that
+ * many bytes) after a frame: python-lz4's reader, which joblib uses, and liblz4 skip it
+ * and read on, so the frames after it belong to the stream. A fresh decoder consumes it.
+ * (A file that starts with one is not lz4 to joblib.) */
+static bool skippable(const jlp_codec *codec, const uint8_t *h, size_t have) {
+    if (codec != &jlp__codec_lz4) return false;
+    return have >= 4 && (h[0] & 0xf0) == 0x50 && h[1] == 0x2a && h[2] == 0x4d && h[3] == 0x18;
+}
+
 typedef struct jlp__layer {
     const jlp_codec *codec;
     const jlp_alc *alc;
@@ -98,7 +107,7 @@ static long long pull_layer(jlp_source *s, void *dst, size_t cap) {
             }
             if (have == 0) {
                 L->ended = true;
-            } else if (codec->concatenation && codec->bid(codec, in->cur, have) > 0) {
+            } else if (codec->concatenation && (codec->bid(codec, in->cur, have) > 0 || skippable(codec, in->cur, have))) {
                 codec->dec_free(codec, L->state);
                 L->state = codec->dec_new(codec, L->alc, &e);
                 if (!L->state) {

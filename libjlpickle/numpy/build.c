@@ -50,7 +50,7 @@ static jlp_val *built(jlp_val *v) {
  * default read options, and no position (offset 0, no opcode). */
 static jlp__np builder_np(jlp_doc *doc, jlp_error *err) {
     const jlp_read_opts *opts = jlp__read_opts_default();
-    jlp__np m = {doc, err, opts, opts->limits, -1, 0, false, false};
+    jlp__np m = {doc, err, opts, opts->limits, -1, 0, false, false, 0};
     return m;
 }
 

@@ -324,8 +324,26 @@ static jlp_code descr_format(jlp__np *m, jlp_val *fmt, jlp_val **out) {
 
 /* A dtype from a parsed descr: a type string, a list of (name, descr[, shape]) fields
  * laid out one after another, and (when `dicts`) numpy's dict form at any level. */
+/* Lists of fields inside lists of fields (through dicts and (base, shape) tuples too):
+ * deeper ones are refused before they are read, so that this recursion is bounded
+ * whatever the input nests (a pickled list may nest as deep as its opcodes go). */
+#define DESCR_MAX_DEPTH 32
+
+static jlp_code dtype_from_lit_at(jlp__np *m, jlp_val *descr, bool dicts, jlp_val **out);
+
 static jlp_code dtype_from_lit(jlp__np *m, jlp_val *descr, bool dicts, jlp_val **out) {
-    if (descr->type == JLP_STR) return jlp__dtype_from_str(m, descr->u.s.p, descr->u.s.n, out);
+    if (m->descr_depth >= DESCR_MAX_DEPTH)
+        return jlp__np_fail(m, JLP_E_LIMIT, "dtype nests deeper than %d levels", DESCR_MAX_DEPTH);
+    m->descr_depth++;
+    jlp_code c = dtype_from_lit_at(m, descr, dicts, out);
+    m->descr_depth--;
+    return c;
+}
+
+static jlp_code dtype_from_lit_at(jlp__np *m, jlp_val *descr, bool dicts, jlp_val **out) {
+    /* numpy's descr_to_dtype: a str is numpy.dtype(str) (any spelling: 'object', 'i4,O'),
+     * a tuple numpy.dtype((base, shape)) */
+    if (descr->type == JLP_STR || descr->type == JLP_TUPLE) return jlp__dtype_arg(m, descr, false, out);
     if (dicts && descr->type == JLP_DICT) return dtype_from_dict(m, descr, out);
     if (descr->type != JLP_LIST) return jlp__np_fail(m, JLP_E_BAD_DTYPE, "npy descr is not a str or list");
     size_t n = descr->u.seq.n;
@@ -1131,6 +1149,7 @@ static jlp_code np_arg(jlp__np *m, jlp_val *arg, bool align, int depth, jlp_val 
     case JLP_NONE:
         return jlp__dtype_from_str(m, "=f8", 3, out);
     case JLP_DTYPE:
+        jlp__dt_use(jlp__dt(arg)); /* numpy keeps the object itself in what it makes */
         *out = jlp__dtype_copy(m->doc, arg);
         if (!*out) return jlp__np_nomem(m);
         jlp__dt(*out)->built = true;

@@ -158,8 +158,17 @@ static jlp_code set_fields(jlp__np *m, jlp__dtype_info *d, jlp_val *names, jlp_v
             !memcmp(title->u.s.p, name->u.s.p, name->u.s.n))
             continue;
         int64_t off;
-        if (!int_of(entry->u.seq.v[1], &off) || off < 0)
+        if (!int_of(entry->u.seq.v[1], &off) || (off < 0 && !m->lenient))
             return jlp__np_fail(m, JLP_E_BAD_DTYPE, "dtype field offset is not a non-negative int");
+        if (off < 0) {
+            /* numpy's __setstate__ takes it and reads and writes before the item; a scan
+             * reading judges the dtype and goes on with the field at the item's start */
+            if (!d->forged) {
+                d->forged = "a field lies before the item";
+                d->forged_memory = true;
+            }
+            off = 0;
+        }
         jlp__field *f = &d->fields[k++];
         f->name = name->u.s.p;
         f->name_len = name->u.s.n;
@@ -202,17 +211,35 @@ bool jlp__datetime_unit_known(const char *u, size_t n) {
 /* Fields past this many are not compared with each other for overlaps. */
 #define FORGED_CHECK_FIELDS 1024
 
+/* The flags numpy must have for items that hold object pointers: NPY_ITEM_REFCOUNT
+ * (0x01: references are counted), NPY_LIST_PICKLE (0x02: ndarray.__setstate__ takes a
+ * list, not raw bytes), NPY_NEEDS_INIT (0x08: new memory is zeroed before items are
+ * stored, each store dropping the reference it replaces) and NPY_NEEDS_PYAPI (0x10).
+ * numpy writes 63 for 'O' and 27 for a structured dtype with an object field. */
+#define OBJECT_FLAGS 0x1b
+
 /* Does a state numpy takes describe items numpy would misread? Its flags say whether
- * items hold object pointers (NPY_ITEM_REFCOUNT, 0x01), and numpy trusts them: flags
- * that disagree with the fields, or an object field that shares bytes with another, make
- * numpy read raw bytes as pointers or reference-count raw bytes. */
-static void forged_state(jlp__dtype_info *d, bool has_flags, int64_t fl) {
+ * items hold object pointers, and numpy trusts them (for a state of version 3 or more;
+ * without a flags item they are 0; before version 3 numpy derives them from the fields):
+ * an object dtype without NPY_LIST_PICKLE takes raw bytes as pointers, one without
+ * NPY_NEEDS_INIT drops references to whatever the new memory held, one without
+ * NPY_ITEM_REFCOUNT frees objects still in use; an object field that shares bytes with
+ * another makes numpy read raw bytes as pointers or reference-count raw bytes. */
+static void forged_state(jlp__dtype_info *d, int64_t version, bool has_flags, int64_t fl) {
     if (d->forged) return;
-    if (has_flags && ((fl & 1) != 0) != d->hasobject) {
-        d->forged = d->hasobject ? "its flags say its items hold no object, but they do"
-                                 : "its flags say its items hold objects, but they do not";
-        d->forged_memory = d->hasobject;
-        return;
+    if (version >= 3) {
+        int64_t eff = has_flags ? fl : 0;
+        if (d->hasobject && (eff & OBJECT_FLAGS) != OBJECT_FLAGS) {
+            d->forged = (eff & 1) ? "its flags deny what numpy needs for items that hold objects (list "
+                                    "pickling, zeroed memory)"
+                                  : "its flags say its items hold no object, but they do";
+            d->forged_memory = true;
+            return;
+        }
+        if (!d->hasobject && (eff & 1)) {
+            d->forged = "its flags say its items hold objects, but they do not";
+            return;
+        }
     }
     if (!d->hasobject) return;
     if (d->nfields > FORGED_CHECK_FIELDS) {
@@ -240,7 +267,25 @@ jlp_code jlp__dtype_build(jlp__np *m, jlp_val *dt, jlp_val *state) {
     jlp__dtype_info *d = jlp__dt(dt);
     /* One BUILD per dtype, and fields only of dtypes already built: together these make
      * a cycle of dtypes impossible. */
-    if (d->built) return jlp__np_fail(m, JLP_E_BAD_DTYPE, "BUILD on a dtype that is already built");
+    if (d->used_unbuilt && !d->built) {
+        /* items were made of it before this state: numpy reads them by it (an object field
+         * over bytes given as raw data). The loader refuses it; a scan reading judges it
+         * and goes on without it, as its items were made. */
+        if (!m->lenient) return jlp__np_fail(m, JLP_E_BAD_DTYPE, "BUILD on a dtype that items were made of");
+        d->forged = "a state given to a dtype after items were made of it (numpy reads them by the new state)";
+        d->forged_memory = true;
+        return JLP_OK;
+    }
+    if (d->built) {
+        /* numpy's __setstate__ takes a second state too, and the arrays made of the
+         * dtype since read their bytes by it: a scan reading judges it and goes on with
+         * the first state */
+        if (!m->lenient) return jlp__np_fail(m, JLP_E_BAD_DTYPE, "BUILD on a dtype that is already built");
+        d->forged = "a second state for a dtype already built (numpy changes the items of every array "
+                    "made of it)";
+        d->forged_memory = true;
+        return JLP_OK;
+    }
     if (state->type != JLP_TUPLE) return jlp__np_fail(m, JLP_E_BAD_DTYPE, "dtype state is not a tuple");
     jlp_val *const *s = state->u.seq.v;
     size_t n = state->u.seq.n;
@@ -294,10 +339,20 @@ jlp_code jlp__dtype_build(jlp__np *m, jlp_val *dt, jlp_val *state) {
             d->kind = 'V';
             d->hasobject = false;
         }
-        if (d->kind != 'V') return jlp__np_fail(m, JLP_E_BAD_DTYPE, "fields on a non-void dtype");
-        jlp_code c = set_fields(m, d, names, fields);
-        if (c) return c;
-        d->structured = true;
+        if (d->kind != 'V') {
+            /* numpy's __setstate__ takes them and reads the item's bytes as the fields
+             * (an object field of a float64 is a pointer from raw bytes): a scan reading
+             * judges the dtype and goes on without them */
+            if (!m->lenient) return jlp__np_fail(m, JLP_E_BAD_DTYPE, "fields on a non-void dtype");
+            if (!d->forged) {
+                d->forged = "fields on a dtype that is not void";
+                d->forged_memory = true;
+            }
+        } else {
+            jlp_code c = set_fields(m, d, names, fields);
+            if (c) return c;
+            d->structured = true;
+        }
     }
     if (subarray->type != JLP_NONE) {
         if (subarray->type != JLP_TUPLE || subarray->u.seq.n != 2 || subarray->u.seq.v[0]->type != JLP_DTYPE ||
@@ -306,14 +361,25 @@ jlp_code jlp__dtype_build(jlp__np *m, jlp_val *dt, jlp_val *state) {
         uint32_t nd;
         jlp_code c = jlp__shape_from_tuple(m, subarray->u.seq.v[1], &d->sub_shape, &nd);
         if (c) return c;
-        d->sub_ndim = nd;
-        d->sub_base = subarray->u.seq.v[0];
         uint64_t cnt, nb;
-        if (!jlp__array_size(jlp__dt(d->sub_base), d->sub_shape, nd, &cnt, &nb) || nb != d->itemsize)
-            return jlp__np_fail(m, JLP_E_BAD_DTYPE, "dtype subarray size differs from its item size");
-        if (jlp__dt(d->sub_base)->hasobject) d->hasobject = true;
+        if (!jlp__array_size(jlp__dt(subarray->u.seq.v[0]), d->sub_shape, nd, &cnt, &nb) || nb != d->itemsize) {
+            /* numpy's __setstate__ takes it: a subarray larger than the item reads and
+             * writes past it (a crash with objects). A scan reading judges the dtype and
+             * goes on with the item as raw bytes. */
+            if (!m->lenient) return jlp__np_fail(m, JLP_E_BAD_DTYPE, "dtype subarray size differs from its item size");
+            bool past = !jlp__array_size(jlp__dt(subarray->u.seq.v[0]), d->sub_shape, nd, &cnt, &nb) || nb > d->itemsize;
+            if (!d->forged) {
+                d->forged = past ? "its subarray lies past the item size" : "its subarray does not fill the item size";
+                d->forged_memory = past;
+            }
+            d->sub_shape = NULL;
+        } else {
+            d->sub_ndim = nd;
+            d->sub_base = subarray->u.seq.v[0];
+            if (jlp__dt(d->sub_base)->hasobject) d->hasobject = true;
+        }
     }
-    if (m->lenient) forged_state(d, flags != NULL, fl);
+    if (m->lenient) forged_state(d, version, flags != NULL, fl);
     unsigned depth = 0;
     for (size_t i = 0; i < d->nfields; i++)
         if (jlp__dt(d->fields[i].dtype)->depth > depth) depth = jlp__dt(d->fields[i].dtype)->depth;

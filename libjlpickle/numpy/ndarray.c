@@ -57,6 +57,8 @@ static int which(const jlp_val *fn) {
 bool jlp__numpy_is_scalar_fn(const jlp_val *fn) { return which(fn) == NP_SCALAR; }
 
 jlp_val *jlp__numpy_scalar_new(jlp_doc *doc, jlp_val *dtype, const uint8_t *data) {
+    /* a scalar made of a dtype before its BUILD reads by the state given later */
+    jlp__dt_use(jlp__dt(dtype));
     jlp_val *v = jlp__new_val(doc, JLP_SCALAR);
     jlp__scalar *sc = jlp__doc_alloc(doc, sizeof *sc);
     if (!v || !sc) return NULL;
@@ -93,6 +95,7 @@ static jlp_code raw_bytes(jlp__np *m, jlp_val *v, const uint8_t **p, size_t *n) 
 
 static jlp_code set_data(jlp__np *m, jlp__ndarray *a, jlp_val *data) {
     jlp__dtype_info *dt = jlp__dt(a->dtype);
+    jlp__dt_use(dt);
     if (!jlp__array_size(dt, a->shape, a->ndim, &a->count, &a->nbytes))
         return jlp__np_fail(m, JLP_E_BAD_ARRAY, "array size overflows");
     if (dt->hasobject) {
@@ -212,15 +215,23 @@ jlp_code jlp__numpy_reduce(jlp__np *m, jlp_val *fn, jlp_val *args, jlp_val **out
         if (dt->hasobject) {
             sc->object = n == 2 ? a[1] : jlp__new_none(m->doc);
         } else {
+            /* as numpy's scalar(): without data the item is zeros; of longer data the
+             * first itemsize bytes are taken; shorter data is an error */
             const uint8_t *p = NULL;
             size_t len = 0;
             if (n == 2) {
                 jlp_code c = raw_bytes(m, a[1], &p, &len);
                 if (c) return c;
+                if (len < dt->itemsize)
+                    return jlp__np_fail(m, JLP_E_BAD_ARRAY, "scalar data has %zu bytes, its dtype %llu", len,
+                                        (unsigned long long)dt->itemsize);
+            } else if (dt->itemsize) {
+                if (dt->itemsize > SIZE_MAX) return jlp__np_nomem(m);
+                uint8_t *z = jlp__doc_alloc(m->doc, (size_t)dt->itemsize);
+                if (!z) return jlp__np_nomem(m);
+                memset(z, 0, (size_t)dt->itemsize);
+                p = z;
             }
-            if (len != dt->itemsize)
-                return jlp__np_fail(m, JLP_E_BAD_ARRAY, "scalar data has %zu bytes, its dtype %llu", len,
-                                    (unsigned long long)dt->itemsize);
             sc->data = p;
         }
         *out = v;
@@ -233,6 +244,7 @@ jlp_code jlp__numpy_reduce(jlp__np *m, jlp_val *fn, jlp_val *args, jlp_val **out
         uint32_t ndim;
         jlp_code c = jlp__shape_from_tuple(m, a[2], &shape, &ndim);
         if (c) return c;
+        jlp__dt_use(jlp__dt(a[1]));
         if (jlp__dt(a[1])->hasobject) return jlp__np_fail(m, JLP_E_BAD_ARRAY, "_frombuffer of an object dtype");
         jlp_val *v = jlp__new_ndarray(m->doc, a[1], shape, ndim);
         if (!v) return jlp__np_nomem(m);

@@ -27,7 +27,15 @@ typedef struct jlp__np {
     uint64_t op_off;     /* where errors are reported (the opcode's decoded offset) */
     bool layered;        /* decoded from a container: the input byte is not known */
     bool lenient;        /* a scan reading: take what numpy takes, for the scan to judge */
+    unsigned descr_depth; /* lists of fields being read, one inside another (descr.c) */
 } jlp__np;
+
+/** Note that items are made of the dtype `d` (an array state, a scalar, a buffer):
+ *  numpy reads them by whatever state the dtype is given later, so a BUILD after that
+ *  is judged (dtype.c). */
+static inline void jlp__dt_use(jlp__dtype_info *d) {
+    if (!d->built) d->used_unbuilt = true;
+}
 
 /** Report `code` at the context's position. @return code. */
 jlp_code jlp__np_fail(const jlp__np *m, jlp_code code, const char *fmt, ...) JLP_PRINTF(3, 4);

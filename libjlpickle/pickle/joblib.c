@@ -257,6 +257,7 @@ static jlp_code numpy_wrapper(jlp__vm *m, jlp_val *state, jlp_val **out, jlp__wr
     jlp__np np = jlp__vm_np(m);
     jlp_code c = JLP_OK;
     jlp__dtype_info *dt = dtype_class ? NULL : jlp__dt(dtype);
+    if (dt) jlp__dt_use(dt);
     uint64_t count = 0, nbytes = 0;
     if (!(has_obj && m->lenient && obj_shape_ok(shape_v))) {
         /* an object array's shape is not used (the nested pickle makes the array), but

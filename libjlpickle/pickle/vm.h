@@ -137,7 +137,7 @@ jlp_val *jlp__latin1_encode(jlp_doc *doc, const jlp_val *s, jlp_type t, bool *in
  *  options and limits, and the opcode being executed. Made for each call into numpy/,
  *  since the opcode moves on. */
 static inline jlp__np jlp__vm_np(const jlp__vm *m) {
-    jlp__np np = {m->doc, m->err, m->opts, m->lim, m->op, m->op_off, m->src && m->src->layer, m->lenient};
+    jlp__np np = {m->doc, m->err, m->opts, m->lim, m->op, m->op_off, m->src && m->src->layer, m->lenient, 0};
     return np;
 }
 

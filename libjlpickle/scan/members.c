@@ -11,6 +11,7 @@
  */
 #include "scan.h"
 
+#include "../archive/archive.h"
 #include "../io/source.h"
 #include "../jlpickle_codec.h"
 
@@ -582,6 +583,14 @@ jlp_scan_report *jlp__scan_archive(const uint8_t *data, size_t len, const jlp_sc
                                 "readers that accept it may load what it holds",
                         jlp_error_name(e.code), e.msg);
         finding(&w, JLP_VERDICT_SUSPICIOUS, NULL, "archive", jlp__buf_cstr(&w.why));
+        /* torch's reader (miniz) and Python's zipfile take a zip's members from its
+         * central directory, whatever its local headers say: scan what they would load */
+        jlp_error e2;
+        jlp_archive *car = e.code == JLP_E_ARCHIVE ? jlp__archive_open_central(data, len, &ao, &e2) : NULL;
+        if (car) {
+            scan_archive(&w, car, 0);
+            jlp_archive_free(car);
+        }
     } else {
         const char *c = jlp_archive_container(ar);
         snprintf(r->container, sizeof r->container, "%s%s%s", jlp_archive_format(ar), strcmp(c, "none") ? "+" : "",

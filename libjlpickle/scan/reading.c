@@ -136,13 +136,17 @@ static void limit_finding(jlp__reading_ctx *c, const jlp_error *e) {
 /* Names met while sweeping past a budget stop (a bound on the findings it adds). */
 #define SWEEP_NAMES_MAX 4096
 
-/* Judge the name module.qualname met by the sweep. */
+/* Judge the name module.qualname met by the sweep (after a budget stop, or after an
+ * error of the reader when `after_error`). */
 static void sweep_name(jlp__reading_ctx *c, uint64_t at, const char *op, const uint8_t *m, size_t ml,
-                       const uint8_t *n, size_t nl) {
+                       const uint8_t *n, size_t nl, bool after_error) {
     c->why.len = 0;
     jlp_verdict v = jlp__judge(c->policy, (const char *)m, ml, (const char *)n, nl, &c->why);
     c->subj.len = 0;
-    jlp__buf_printf(&c->subj, "named after a budget stop (read as opcodes only, the stack not followed): ");
+    jlp__buf_printf(&c->subj, after_error ? "named after the point where this reading stopped with an error, which "
+                                            "Python's loader may read past (read as opcodes only, the stack not "
+                                            "followed): "
+                                          : "named after a budget stop (read as opcodes only, the stack not followed): ");
     jlp__buf_put(&c->subj, c->why.data, c->why.len);
     jlp__finding_in f = {.verdict = v, .reading = c->reading, .offset = at, .depth = 0, .pickle = c->pickle,
                          .nested_at = UINT64_MAX, .module = (const char *)m, .name = (const char *)n, .ml = ml,
@@ -157,7 +161,7 @@ static void sweep_name(jlp__reading_ctx *c, uint64_t at, const char *op, const u
  * the end, and judge every name a GLOBAL or INST names and every STACK_GLOBAL whose two
  * operands are the strings just before it; one whose operands are not is suspicious.
  * Linear in the bytes, and only after a budget stop. */
-static void sweep_after_limit(jlp__reading_ctx *c, const uint8_t *p, size_t len, uint64_t from) {
+static void sweep_after_limit(jlp__reading_ctx *c, const uint8_t *p, size_t len, uint64_t from, bool after_error) {
     size_t i = (size_t)from, names = 0;
     /* the last two string operands (offset and length into p), for STACK_GLOBAL */
     size_t str_at[2] = {0, 0}, str_len[2] = {0, 0};
@@ -204,19 +208,24 @@ static void sweep_after_limit(jlp__reading_ctx *c, const uint8_t *p, size_t len,
         }
         if (skip > len - i) return;
         i += skip;
-        if (op == JLP_OP_GLOBAL || op == JLP_OP_INST) {
+        if (after_error && at == from) {
+            /* the opcode the reader refused: its own reading of it is the modelled one */
+        } else if (op == JLP_OP_GLOBAL || op == JLP_OP_INST) {
             const uint8_t *mod = p + arg;
-            sweep_name(c, at, d->name, mod, (size_t)(nl1 - mod), nl1 + 1, (size_t)(nl2 - (nl1 + 1)));
+            sweep_name(c, at, d->name, mod, (size_t)(nl1 - mod), nl1 + 1, (size_t)(nl2 - (nl1 + 1)), after_error);
             names++;
         } else if (op == JLP_OP_STACK_GLOBAL) {
             if (strs == 2) {
-                sweep_name(c, at, d->name, p + str_at[0], str_len[0], p + str_at[1], str_len[1]);
+                sweep_name(c, at, d->name, p + str_at[0], str_len[0], p + str_at[1], str_len[1], after_error);
             } else {
                 jlp__finding_in f = {.verdict = JLP_VERDICT_SUSPICIOUS, .reading = c->reading, .offset = at,
                                      .pickle = c->pickle, .nested_at = UINT64_MAX, .module = "", .name = "",
                                      .action = "global", .opcode = d->name, .file = c->file,
-                                     .reason = "a STACK_GLOBAL after a budget stop whose name is not known "
-                                               "without following the stack"};
+                                     .reason = after_error ? "a STACK_GLOBAL after the point where this reading "
+                                                             "stopped with an error whose name is not known without "
+                                                             "following the stack"
+                                                           : "a STACK_GLOBAL after a budget stop whose name is not known "
+                                                             "without following the stack"};
                 jlp__report_add(c->r, &f);
             }
             names++;
@@ -430,7 +439,12 @@ jlp_code jlp__run_reading(jlp__scan *s, const jlp__reading_in *in, jlp_error *er
             stop_at = e.offset;
             if (e.code == JLP_E_LIMIT) {
                 limit_finding(&c, &e);
-                if (e.offset < in->len) sweep_after_limit(&c, in->data, in->len, e.offset);
+                if (e.offset < in->len) sweep_after_limit(&c, in->data, in->len, e.offset, false);
+            } else if ((c.pickle == 1 || container_error(&e)) && e.offset < in->len) {
+                /* the reader refused what Python may take (a state numpy accepts, an
+                 * argument list pickle.py takes) and stopped: what follows is judged by
+                 * name, so a refusal hides no os.system (S-3) */
+                sweep_after_limit(&c, in->data, in->len, e.offset, true);
             }
             if (c.pickle == 1 || container_error(&e)) {
                 if (in->primary) {
@@ -497,7 +511,7 @@ jlp_code jlp__run_reading(jlp__scan *s, const jlp__reading_in *in, jlp_error *er
             stop_code = JLP_E_LIMIT;
             stop_at = spent.offset;
             limit_finding(&c, &spent);
-            if (spent.offset < in->len) sweep_after_limit(&c, in->data, in->len, spent.offset);
+            if (spent.offset < in->len) sweep_after_limit(&c, in->data, in->len, spent.offset, false);
             break;
         }
         if (lim.max_ops) lim.max_ops -= used;

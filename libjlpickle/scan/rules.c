@@ -9,6 +9,7 @@
 
 #include "../numpy/numpy.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
@@ -591,11 +592,75 @@ static bool array_constructor(const jlp_val *g) {
                                             "require", "atleast_1d", "atleast_2d", "atleast_3d"};
         for (size_t i = 0; i < COUNT(names); i++)
             if (str_is(n, nl, names[i])) return true;
-        return false;
+        /* numpy.mean (safe by name: estimators hold it as a value) and the ufuncs convert
+         * an argument that is not an array with asanyarray() too */
+        if (str_is(n, nl, "mean")) return true;
+        return str_is(m, ml, "numpy.core._multiarray_umath") || str_is(m, ml, "numpy.core.umath") ||
+               str_is(m, ml, "numpy._core._multiarray_umath") || str_is(m, ml, "numpy._core.umath");
     }
     if (ml >= 12 && !memcmp(m, "scipy.sparse", 12) && (ml == 12 || m[12] == '.'))
         return (nl > 7 && !memcmp(n + nl - 7, "_matrix", 7)) || (nl > 6 && !memcmp(n + nl - 6, "_array", 6));
     return false;
+}
+
+/* A str in an argument tree that holds a dunder name (`__globals__`, `0.__class__`,
+ * `[__builtins__]`): @return it, or NULL. */
+static const char *dunder_in_args(const jlp_val *args, size_t *len) {
+    const jlp_val *todo[ARG_WALK_MAX];
+    size_t n = 0, seen = 0;
+    if (args) todo[n++] = args;
+    while (n && seen++ < ARG_WALK_MAX) {
+        const jlp_val *v = todo[--n];
+        switch (jlp_get_type(v)) {
+        case JLP_STR: {
+            size_t l;
+            const char *p = jlp_get_str(v, &l);
+            for (size_t i = 0; p && i + 4 < l; i++) {
+                if (p[i] != '_' || p[i + 1] != '_' || (i && (isalnum((unsigned char)p[i - 1]) || p[i - 1] == '_')))
+                    continue;
+                size_t j = i + 2;
+                while (j < l && (isalnum((unsigned char)p[j]) || (p[j] == '_' && !(j + 1 < l && p[j + 1] == '_'))))
+                    j++;
+                if (j > i + 2 && j + 1 < l && p[j] == '_' && p[j + 1] == '_' &&
+                    (j + 2 == l || !(isalnum((unsigned char)p[j + 2]) || p[j + 2] == '_'))) {
+                    *len = l;
+                    return p;
+                }
+            }
+            break;
+        }
+        case JLP_TUPLE: case JLP_LIST: case JLP_SET: case JLP_FROZENSET:
+            for (size_t i = 0; i < jlp_len(v) && n < ARG_WALK_MAX; i++) todo[n++] = jlp_item(v, i);
+            break;
+        case JLP_DICT:
+            for (size_t i = 0; i < jlp_len(v) && n + 1 < ARG_WALK_MAX; i++) {
+                todo[n++] = jlp_dict_key(v, i);
+                todo[n++] = jlp_dict_value(v, i);
+            }
+            break;
+        default: break;
+        }
+    }
+    return NULL;
+}
+
+/* A call of code outside the safe list (or computed) given a dunder name: the first step
+ * of a walk into the interpreter (string.Formatter's fields '0.__globals__', operator and
+ * functools chains, a __reduce__ re-entered) that ends at eval or os.system without
+ * naming either. */
+static bool dunder_call(jlp__reading_ctx *c, const jlp_event *ev, int op, const char *m, size_t ml, const char *n,
+                        size_t nl) {
+    size_t l = 0;
+    const char *d = dunder_in_args(ev->args, &l);
+    if (!d && ev->kwargs) d = dunder_in_args(ev->kwargs, &l);
+    if (!d) return false;
+    c->subj.len = 0;
+    jlp__buf_printf(&c->subj, "code outside the safe list given the dunder name '%.*s': a walk into the "
+                    "interpreter's internals (to eval, a module's globals, any class) without naming them",
+                    (int)(l > 60 ? 60 : l), d);
+    jlp__reading_finding(c, ev, ev->offset, JLP_VERDICT_DANGEROUS, m, ml, n, nl, "call", jlp__buf_cstr(&c->subj));
+    jlp__reading_effect(c, ev, ev->offset, op, m, ml, n, nl, JLP_VERDICT_DANGEROUS);
+    return true;
 }
 
 /* Whether an argument tree holds an inert object (an instance or a call result). */
@@ -904,12 +969,34 @@ static void dunder_keys_in_tuple(jlp__reading_ctx *c, uint64_t offset, int depth
         dunder_keys(c, offset, depth, opcode, jlp_item(state, i), target, how);
 }
 
+/* torch's rebuild functions that give the tensor they make a pickled state by setattr()
+ * (torch._utils._set_obj_state: a dict, or a (dict, slots) pair, as BUILD gives it):
+ * _rebuild_from_type_v2(func, new_type, args, state) and
+ * _rebuild_parameter_with_state(data, requires_grad, hooks, state). Their dunder keys
+ * are judged as a BUILD state's (S-22). */
+static void torch_state_setattr(jlp__reading_ctx *c, const jlp_event *ev, const jlp_val *g, const char *m, size_t ml,
+                                const char *n, size_t nl) {
+    bool rft = (str_is(m, ml, "torch._tensor") || str_is(m, ml, "torch.tensor")) && str_is(n, nl, "_rebuild_from_type_v2");
+    bool pws = str_is(m, ml, "torch._utils") && str_is(n, nl, "_rebuild_parameter_with_state");
+    if (!rft && !pws) return;
+    const jlp_val *st = jlp_item(ev->args, 3);
+    if (!st) return;
+    const jlp_val *parts[2] = {st, NULL};
+    if (jlp_get_type(st) == JLP_TUPLE && jlp_len(st) == 2) {
+        parts[0] = jlp_item(st, 0);
+        parts[1] = jlp_item(st, 1);
+    }
+    dunder_keys(c, ev->offset, ev->depth, ev->name, parts[0], g, "the state it setattr()s on its tensor");
+    dunder_keys(c, ev->offset, ev->depth, ev->name, parts[1], g, "the slot state it setattr()s on its tensor");
+}
+
 /* Checks that depend on the arguments of a call of the global g. @return true when
  * they decided (a finding made or the call found safe). */
 static bool call_checks(jlp__reading_ctx *c, const jlp_event *ev, const jlp_val *g) {
     const jlp_val *args = ev->args;
     size_t ml, nl;
     const char *m = jlp_global_module(g, &ml), *n = jlp_global_name(g, &nl);
+    torch_state_setattr(c, ev, g, m, ml, n, nl);
     jlp__buf *why = &c->why;
     why->len = 0;
     jlp_verdict v = JLP_VERDICT_SAFE;
@@ -999,6 +1086,12 @@ static bool call_checks(jlp__reading_ctx *c, const jlp_event *ev, const jlp_val 
         jlp__buf_put(why, c->subj.data, c->subj.len);
         if (str_is(n, nl, "_reconstructor")) {
             const jlp_val *base = jlp_item(args, 1);
+            if (base && !jlp_global_is(base, "builtins", "object"))
+                /* base.__init__(obj, state): for a dict base the state's pairs become the
+                 * object's items, which a class with __getattr__ over its items (sklearn's
+                 * Bunch) gives as attributes: judged as SETITEMS into the object (S-22) */
+                dunder_keys(c, ev->offset, ev->depth, ev->name, jlp_item(args, 2), cls,
+                            "the state base.__init__ puts into the object");
             if (base && !jlp_global_is(base, "builtins", "object")) {
                 jlp_verdict bv = judge_class(c, base, "base: __new__ and __init__", false);
                 if (bv > v) {
@@ -1326,6 +1419,7 @@ void jlp__rules_event(jlp__reading_ctx *c, const jlp_event *ev) {
                 jlp_verdict v = judge(c, cl, &c->why);
                 if (v != JLP_VERDICT_SAFE) jlp__reading_finding(c, ev, ev->offset, v, m, ml, n, nl, "call", jlp__buf_cstr(&c->why));
                 jlp__reading_effect(c, ev, ev->offset, op, m, ml, n, nl, v);
+                if (v == JLP_VERDICT_SUSPICIOUS) dunder_call(c, ev, op, m, ml, n, nl);
             }
         } else if (judge_getattr_result(c, cl, &gv, &gdotted, &c->why)) {
             /* the call of Class.name looked up with getattr */
@@ -1341,6 +1435,7 @@ void jlp__rules_event(jlp__reading_ctx *c, const jlp_event *ev) {
             jlp__buf_puts(&c->subj, ": a callable computed by the pickle (a gadget chain)");
             jlp__reading_finding(c, ev, ev->offset, JLP_VERDICT_SUSPICIOUS, "", 0, "", 0, "call", jlp__buf_cstr(&c->subj));
             jlp__reading_effect(c, ev, ev->offset, op, "", 0, "", 0, JLP_VERDICT_SUSPICIOUS);
+            dunder_call(c, ev, op, "", 0, "", 0);
         }
         jlp__buf_release(&gdotted);
     }

@@ -26,6 +26,7 @@ typedef struct jlp__dtype_info {
     int32_t flags;        /* numpy's dtype flags from the pickled state */
     bool hasobject;
     bool built;           /* BUILD applied */
+    bool used_unbuilt;    /* items were made of it before its BUILD (jlp__dt_use) */
     bool bfloat16;        /* PyTorch's bfloat16 (kind 'V', itemsize 2, str "bfloat16"):
                              the upper half of an IEEE float32, in `byteorder` */
     uint8_t depth;        /* nesting of fields and subarrays (bounded, see dtype.c) */

