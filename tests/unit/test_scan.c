@@ -1036,7 +1036,9 @@ TEST(star_args_of_an_array) {
         CHECK(jlp_load_mem(p, k, NULL, NULL, &e) == NULL);
         CHECK_ERR(e, JLP_E_BAD_TYPE, call_at);
     }
-    /* memmap(*array(b'/tmp/x')): a 0-d array is no iterable; nothing after it runs */
+    /* memmap(*array(b'/tmp/x')): a 0-d array is no iterable, so the reading stops there;
+     * the names after the error are still judged by name (S-3: another loader may read
+     * past it), so os.system makes the verdict dangerous */
     static const char zero_d[] = "\x80\x02"
             "cnumpy\012memmap\012cnumpy.core.multiarray\012_reconstruct\012cnumpy\012ndarray\012K"
             "\000\205c_codecs\012encode\012q\000X\001\000\000\000bX\006\000\000\000latin1q\001"
@@ -1044,10 +1046,11 @@ TEST(star_args_of_an_array) {
             "\000\000|NNNK\006K\001K\000tb\211h\000X\006\000\000\000/tmp/xh\001\206RtbR"
             "0cos\nsystem\nX\x01\x00\x00\x00x\x85R.";
     jlp_scan_report *r = scan_bytes(zero_d, sizeof zero_d - 1, NULL);
-    CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_SUSPICIOUS);
+    CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_DANGEROUS);
     CHECK(jlp_report_error(r) && jlp_report_error(r)->code == JLP_E_BAD_TYPE);
     CHECK(find(r, JLP_READING_JOBLIB, "call", "numpy", "memmap") == NULL);
-    CHECK(find(r, JLP_READING_JOBLIB, "global", "os", "system") == NULL);
+    CHECK_FINDING(r, JLP_READING_JOBLIB, "global", "os", "system", JLP_VERDICT_DANGEROUS, 181);
+    CHECK(find(r, JLP_READING_JOBLIB, "call", "os", "system") == NULL);
     jlp_report_free(r);
 }
 
@@ -2027,8 +2030,9 @@ static pbuf zip_deflated_as(const char *name, const pbuf *data, uint32_t declare
 static pbuf zip_deflated(const char *name, const pbuf *data) { return zip_deflated_as(name, data, (uint32_t)data->n); }
 /* Hostile input: numpy.dtype() of a list of fields nested 100,000 deep, [('a', [('a',
  * ...)])]: the reader of field lists recursed once per level and overflowed the stack
- * (jlinspect and jlload crashed on a 600 KB file). Nesting past 32 levels is a LIMIT now,
- * before it is read: a limit finding in the scan, LIMIT to the loader. */
+ * (jlinspect and jlload crashed on a 600 KB file). The argument reader stops at its
+ * nesting bound before it recurses further: the scan reads on with an object dtype in
+ * its place (S-32, suspicious), the loader refuses it as BAD_DTYPE at the REDUCE. */
 TEST(dtype_fields_nested_deep) {
     size_t n = 100000;
     pbuf p = {0};
@@ -2039,14 +2043,14 @@ TEST(dtype_fields_nested_deep) {
     pb_put(&p, "\x85R.", 3);
     jlp_scan_report *r = scan_bytes(p.p, p.n, NULL);
     CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_SUSPICIOUS);
-    const jlp_error *e = jlp_report_error(r);
-    CHECK(e != NULL);
-    if (e) CHECK_INT(e->code, JLP_E_LIMIT);
-    CHECK(find(r, JLP_READING_JOBLIB, "limit", NULL, NULL) != NULL);
+    CHECK(jlp_report_error(r) == NULL);
+    CHECK_FINDING(r, JLP_READING_JOBLIB, "call", "numpy", "dtype", JLP_VERDICT_SUSPICIOUS, p.n - 2);
+    const jlp_finding *f = find(r, JLP_READING_JOBLIB, "call", "numpy", "dtype");
+    CHECK(f && strstr(f->reason, "deeply nested") != NULL);
     jlp_report_free(r);
     jlp_error err;
     CHECK(jlp_load_mem(p.p, p.n, NULL, NULL, &err) == NULL);
-    CHECK_ERR(err, JLP_E_LIMIT, p.n - 2);
+    CHECK_ERR(err, JLP_E_BAD_DTYPE, p.n - 2);
     free(p.p);
 }
 
