@@ -644,7 +644,7 @@ static const char *dunder_in_args(const jlp_val *args, size_t *len) {
     return NULL;
 }
 
-/* A call of code outside the safe list (or computed) given a dunder name: the first step
+/* S-35: a call of code outside the safe list (or computed) given a dunder name: the first step
  * of a walk into the interpreter (string.Formatter's fields '0.__globals__', operator and
  * functools chains, a __reduce__ re-entered) that ends at eval or os.system without
  * naming either. */
