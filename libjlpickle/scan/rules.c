@@ -990,6 +990,9 @@ static void torch_state_setattr(jlp__reading_ctx *c, const jlp_event *ev, const 
     dunder_keys(c, ev->offset, ev->depth, ev->name, parts[1], g, "the slot state it setattr()s on its tensor");
 }
 
+/* bytes(n) and bytearray(n) of this many bytes or more are suspicious (16 MiB). */
+#define BYTES_ALLOC_SUSPICIOUS ((int64_t)1 << 24)
+
 /* Checks that depend on the arguments of a call of the global g. @return true when
  * they decided (a finding made or the call found safe). */
 static bool call_checks(jlp__reading_ctx *c, const jlp_event *ev, const jlp_val *g) {
@@ -1167,6 +1170,15 @@ static bool call_checks(jlp__reading_ctx *c, const jlp_event *ev, const jlp_val 
         v = JLP_VERDICT_DANGEROUS;
         reason = "an array constructor fed an object: numpy reads its __array_interface__, __array_struct__ or "
                  "buffer (memory read or write at any address)";
+    } else if (str_is(m, ml, "builtins") && (str_is(n, nl, "bytes") || str_is(n, nl, "bytearray")) &&
+               jlp_len(args) == 1 && jlp_get_type(jlp_item(args, 0)) == JLP_INT &&
+               jlp_get_int(jlp_item(args, 0)) >= BYTES_ALLOC_SUSPICIOUS) {
+        /* bytes(n) and bytearray(n) allocate and zero n bytes while loading; no pickler
+         * writes them with an int */
+        v = JLP_VERDICT_SUSPICIOUS;
+        jlp__buf_printf(why, "%.*s(%lld) allocates and zeroes that many bytes while loading (memory exhaustion); "
+                        "no pickler writes it", (int)nl, n, (long long)jlp_get_int(jlp_item(args, 0)));
+        reason = jlp__buf_cstr(why);
     } else {
         return false;
     }

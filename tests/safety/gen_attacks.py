@@ -1822,6 +1822,13 @@ def _():
                    zipfile.ZIP_BZIP2)
 
 
+@attack("bytes_8gib.pkl", "suspicious", "budget",
+        "builtins.bytes(8 GiB): a name on the safe list that allocates and zeroes 8 GiB in the "
+        "loading process")
+def _():
+    return pk.proto(2) + pk.call(pk.glob("builtins", "bytes"), pk.integer(8 << 30)) + pk.STOP
+
+
 @attack("getdag_40.pkl", "suspicious", "budget",
         "a 40-level memo DAG (2^40 logical nodes in a few hundred bytes) before os.system",
         expect=["pickle"])

@@ -595,6 +595,25 @@ TEST(dunder_name_given_to_unknown_code) {
     jlp_report_free(r);
 }
 
+/* Hostile input: builtins.bytes(8 GiB) names only the safe list, and Python allocates
+ * and zeroes 8 GiB while loading: safe before. bytes(n) and bytearray(n) of 16 MiB or
+ * more are suspicious now; bytes(4) and bytes(b'..') stay safe. */
+TEST(bytes_of_a_huge_size) {
+    static const char big[] = "\x80\x02" "cbuiltins\nbytes\n\x8a\x05\x00\x00\x00\x00\x02\x85R.";
+    static const char bigarr[] = "\x80\x02" "cbuiltins\nbytearray\nJ\x00\x00\x00\x01\x85R.";
+    static const char small[] = "\x80\x02" "cbuiltins\nbytes\nK\x04\x85R.";
+    jlp_scan_report *r = scan_bytes(big, sizeof big - 1, NULL);
+    CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_SUSPICIOUS);
+    CHECK_FINDING(r, JLP_READING_JOBLIB, "call", "builtins", "bytes", JLP_VERDICT_SUSPICIOUS, sizeof big - 3);
+    jlp_report_free(r);
+    r = scan_bytes(bigarr, sizeof bigarr - 1, NULL);
+    CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_SUSPICIOUS);
+    jlp_report_free(r);
+    r = scan_bytes(small, sizeof small - 1, NULL);
+    CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_SAFE);
+    jlp_report_free(r);
+}
+
 /* Issue class 2/3: a module's dunder attribute (builtins.__dict__) is dangerous by name
  * unless a rule names it exactly (copyreg.__newobj__), and items put into a global
  * itself (SETITEMS into builtins.__dict__ or sys.modules, APPENDS into sys.path) are a
