@@ -563,6 +563,23 @@ jlp_source *jlp_archive_member_source(jlp_archive *ar, size_t i, jlp_error *err)
     return s;
 }
 
+/* What a load left unread of a member is read to the member's end, so that a document
+ * comes only from a member whose size and CRC check out: the last block of a zip member
+ * that ends short of its declared size reaches the reader before the member fails
+ * (zipread.c), and a pickle may stop before it. @return JLP_OK, or the member's error
+ * (in *err). */
+jlp_code jlp__member_read_to_end(jlp_source *s, jlp_error *err) {
+    for (;;) {
+        size_t avail = jlp__src_avail(s);
+        if (avail) {
+            s->cur += avail;
+            continue;
+        }
+        if (!jlp__src_fill(s, 1)) break;
+    }
+    return s->failed ? jlp__src_error(s, err, jlp__src_tell(s), -1) : JLP_OK;
+}
+
 jlp_code jlp_archive_read(jlp_archive *ar, size_t i, void **out, size_t *len, jlp_error *err) {
     jlp__clear(err);
     if (!out || !len) return jlp__fail(err, JLP_E_INVALID_ARG, 0, -1, "NULL output");

@@ -189,6 +189,9 @@ typedef struct jlp__mread {
 jlp_code jlp__mread_account(jlp__mread *r, jlp_source *src, const void *data, size_t n);
 /** At the end of the member's data: fewer bytes than declared is TRUNCATED. */
 jlp_code jlp__mread_end(jlp__mread *r, jlp_source *src);
+/** The rest of member source `s` read to its end, so that its size and CRC are checked
+ *  (a load may stop before it). @return JLP_OK, or the member's error (in *err). */
+jlp_code jlp__member_read_to_end(jlp_source *s, jlp_error *err);
 
 /** A pulled source whose `release` hook frees `ctx` with `release`. */
 jlp_source *jlp__src_custom(const jlp_alc *alc, jlp__pull_fn pull, void *ctx,

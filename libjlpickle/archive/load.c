@@ -144,6 +144,10 @@ jlp_doc *jlp_archive_load(jlp_archive *ar, size_t i, const jlp_read_opts *opts, 
         }
     } else {
         d = place_offsets(load_src(s, opts, err), ar, m, in_place, err);
+        if (d && jlp__member_read_to_end(s, err)) {
+            jlp_doc_free(d);
+            d = NULL;
+        }
         if (d && in_place && opts->mmap) jlp__doc_keep_blob(d, ar->blob);
     }
     jlp_source_free(s);

@@ -65,6 +65,7 @@ static jlp_code member_value(jlp_archive *ar, size_t i, jlp_doc *doc, const jlp_
         c = jlp__src_error(s, err, head, -1);
     } else if (jlp_is_npy(s->cur, head)) {
         c = jlp__load_into(doc, s, opts, &NPY, out, err);
+        if (!c) c = jlp__member_read_to_end(s, err);
         if (!c) {
             place(*out, m, in_place);
             if (jlp__arr(*out)->storage != JLP_STORE_ARENA && in_place && opts->mmap) *mapped = true;

@@ -18,6 +18,9 @@ typedef struct zip_reader {
     jlp__mread r;
     struct archive *a;
     jlp__blob *blob;
+    const uint8_t *blk; /* decoded bytes of libarchive's last block not handed out yet */
+    size_t blk_left;
+    bool short_end;     /* the member's data ended before its declared size */
 } zip_reader;
 
 /* libarchive checks a member's size and CRC at its end itself, and returns the last
@@ -43,22 +46,51 @@ static void zip_error(zip_reader *z, jlp_error *e) {
     }
 }
 
+/* Whether libarchive's warning is a member whose data ended short of its declared size. */
+static bool ends_short(zip_reader *z) {
+    const char *msg = archive_error_string(z->a);
+    const char *size = msg ? strstr(msg, "uncompressed data is wrong size (read ") : NULL;
+    unsigned long long got, want;
+    return size && sscanf(size, "uncompressed data is wrong size (read %llu, expected %llu)", &got, &want) == 2 &&
+           got < want;
+}
+
+/* A member's data block by block. A member whose data ends short of its declared size
+ * comes with libarchive's warning on its last block: that block is handed out before
+ * the member ends as TRUNCATED, because Python's zipfile gives a reader those bytes
+ * (pickle.load runs what they hold) before it notices the size; the scan must see them.
+ * Any other warning (a CRC, a compressed size) fails at once, as before. */
 static long long pull_zip(jlp_source *s, void *dst, size_t cap) {
     zip_reader *z = s->ctx;
-    const jlp__member *m = z->r.mem;
-    /* Ask for one byte more than remains, so a member that decodes to more than its
-     * declared size is caught rather than cut. */
-    uint64_t want = m->size - z->r.got + 1;
-    if (cap > want) cap = (size_t)want;
-    la_ssize_t k = archive_read_data(z->a, dst, cap);
-    if (k < 0) {
-        s->failed = true;
-        zip_error(z, &s->pending);
-        return -1;
+    while (!z->blk_left) { /* libarchive may return empty blocks */
+        if (z->short_end) return jlp__mread_end(&z->r, s) ? -1 : 0;
+        const void *b = NULL;
+        size_t n = 0;
+        la_int64_t off = 0;
+        int r = archive_read_data_block(z->a, &b, &n, &off);
+        if (r == ARCHIVE_EOF) return jlp__mread_end(&z->r, s) ? -1 : 0;
+        if (r == ARCHIVE_WARN && ends_short(z)) {
+            z->short_end = true;
+        } else if (r != ARCHIVE_OK) {
+            s->failed = true;
+            zip_error(z, &s->pending);
+            return -1;
+        }
+        if (n && (off < 0 || (uint64_t)off != z->r.got)) { /* a zip member has no holes */
+            s->failed = true;
+            jlp__fail(&s->pending, JLP_E_CORRUPT, z->r.got, -1, "%s: data block at %lld, not at %llu",
+                      z->r.mem->name, (long long)off, (unsigned long long)z->r.got);
+            return -1;
+        }
+        z->blk = b;
+        z->blk_left = n;
     }
-    if (k == 0) return jlp__mread_end(&z->r, s) ? -1 : 0;
-    if (jlp__mread_account(&z->r, s, dst, (size_t)k)) return -1;
-    return k;
+    size_t k = z->blk_left < cap ? z->blk_left : cap;
+    if (jlp__mread_account(&z->r, s, z->blk, k)) return -1;
+    memcpy(dst, z->blk, k);
+    z->blk += k;
+    z->blk_left -= k;
+    return (long long)k;
 }
 
 static void release_zip(jlp_source *s) {
