@@ -219,7 +219,9 @@ JLP_API jlp_scan_report *jlp_scan_mem(const void *data, size_t len, const jlp_sc
                                       jlp_error *err);
 
 /** Scan member `i` of the open archive `ar` as jlp_scan() of the whole archive scans
- *  it (spec/SAFETY.md 3.4), for a caller that walks the archive itself (jlinspect):
+ *  it (spec/SAFETY.md 3.4), for a caller that walks the archive itself (jlinspect; open
+ *  `ar` with the options of jlp_scan_archive_opts(), or the archive's own bounds may
+ *  refuse a member the scan would read up to its budget):
  *  the member is read from `ar` into memory within jlp_scan_member_budget(), and when
  *  it decodes past that budget the bytes before it are scanned and the cut is a limit
  *  finding and the report's error (LIMIT), as for a compressed stream cut by its budget;
