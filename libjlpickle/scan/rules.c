@@ -603,42 +603,57 @@ static bool array_constructor(const jlp_val *g) {
     return false;
 }
 
+/* A bounded walk over an argument tree without recursion: containers are opened (a
+ * dict's keys and values), at most ARG_WALK_MAX values are looked at. */
+typedef struct arg_walk {
+    const jlp_val *todo[ARG_WALK_MAX];
+    size_t n, seen;
+} arg_walk;
+
+static void arg_walk_init(arg_walk *w, const jlp_val *root) {
+    w->n = w->seen = 0;
+    if (root) w->todo[w->n++] = root;
+}
+
+/* @return the next value of the tree, or NULL when it is walked or the bound is met. */
+static const jlp_val *arg_walk_next(arg_walk *w) {
+    if (!w->n || w->seen++ >= ARG_WALK_MAX) return NULL;
+    const jlp_val *v = w->todo[--w->n];
+    switch (jlp_get_type(v)) {
+    case JLP_TUPLE: case JLP_LIST: case JLP_SET: case JLP_FROZENSET:
+        for (size_t i = 0; i < jlp_len(v) && w->n < ARG_WALK_MAX; i++) w->todo[w->n++] = jlp_item(v, i);
+        break;
+    case JLP_DICT:
+        for (size_t i = 0; i < jlp_len(v) && w->n + 1 < ARG_WALK_MAX; i++) {
+            w->todo[w->n++] = jlp_dict_key(v, i);
+            w->todo[w->n++] = jlp_dict_value(v, i);
+        }
+        break;
+    default: break;
+    }
+    return v;
+}
+
 /* A str in an argument tree that holds a dunder name (`__globals__`, `0.__class__`,
  * `[__builtins__]`): @return it, or NULL. */
 static const char *dunder_in_args(const jlp_val *args, size_t *len) {
-    const jlp_val *todo[ARG_WALK_MAX];
-    size_t n = 0, seen = 0;
-    if (args) todo[n++] = args;
-    while (n && seen++ < ARG_WALK_MAX) {
-        const jlp_val *v = todo[--n];
-        switch (jlp_get_type(v)) {
-        case JLP_STR: {
-            size_t l;
-            const char *p = jlp_get_str(v, &l);
-            for (size_t i = 0; p && i + 4 < l; i++) {
-                if (p[i] != '_' || p[i + 1] != '_' || (i && (isalnum((unsigned char)p[i - 1]) || p[i - 1] == '_')))
-                    continue;
-                size_t j = i + 2;
-                while (j < l && (isalnum((unsigned char)p[j]) || (p[j] == '_' && !(j + 1 < l && p[j + 1] == '_'))))
-                    j++;
-                if (j > i + 2 && j + 1 < l && p[j] == '_' && p[j + 1] == '_' &&
-                    (j + 2 == l || !(isalnum((unsigned char)p[j + 2]) || p[j + 2] == '_'))) {
-                    *len = l;
-                    return p;
-                }
+    arg_walk w;
+    arg_walk_init(&w, args);
+    for (const jlp_val *v; (v = arg_walk_next(&w));) {
+        if (jlp_get_type(v) != JLP_STR) continue;
+        size_t l;
+        const char *p = jlp_get_str(v, &l);
+        for (size_t i = 0; p && i + 4 < l; i++) {
+            if (p[i] != '_' || p[i + 1] != '_' || (i && (isalnum((unsigned char)p[i - 1]) || p[i - 1] == '_')))
+                continue;
+            size_t j = i + 2;
+            while (j < l && (isalnum((unsigned char)p[j]) || (p[j] == '_' && !(j + 1 < l && p[j + 1] == '_'))))
+                j++;
+            if (j > i + 2 && j + 1 < l && p[j] == '_' && p[j + 1] == '_' &&
+                (j + 2 == l || !(isalnum((unsigned char)p[j + 2]) || p[j + 2] == '_'))) {
+                *len = l;
+                return p;
             }
-            break;
-        }
-        case JLP_TUPLE: case JLP_LIST: case JLP_SET: case JLP_FROZENSET:
-            for (size_t i = 0; i < jlp_len(v) && n < ARG_WALK_MAX; i++) todo[n++] = jlp_item(v, i);
-            break;
-        case JLP_DICT:
-            for (size_t i = 0; i < jlp_len(v) && n + 1 < ARG_WALK_MAX; i++) {
-                todo[n++] = jlp_dict_key(v, i);
-                todo[n++] = jlp_dict_value(v, i);
-            }
-            break;
-        default: break;
         }
     }
     return NULL;
@@ -665,25 +680,10 @@ static bool dunder_call(jlp__reading_ctx *c, const jlp_event *ev, int op, const 
 
 /* Whether an argument tree holds an inert object (an instance or a call result). */
 static bool holds_object(const jlp_val *args) {
-    const jlp_val *todo[ARG_WALK_MAX];
-    size_t n = 0, seen = 0;
-    if (args) todo[n++] = args;
-    while (n && seen++ < ARG_WALK_MAX) {
-        const jlp_val *v = todo[--n];
-        switch (jlp_get_type(v)) {
-        case JLP_OBJECT: return true;
-        case JLP_TUPLE: case JLP_LIST: case JLP_SET: case JLP_FROZENSET:
-            for (size_t i = 0; i < jlp_len(v) && n < ARG_WALK_MAX; i++) todo[n++] = jlp_item(v, i);
-            break;
-        case JLP_DICT:
-            for (size_t i = 0; i < jlp_len(v) && n + 1 < ARG_WALK_MAX; i++) {
-                todo[n++] = jlp_dict_key(v, i);
-                todo[n++] = jlp_dict_value(v, i);
-            }
-            break;
-        default: break;
-        }
-    }
+    arg_walk w;
+    arg_walk_init(&w, args);
+    for (const jlp_val *v; (v = arg_walk_next(&w));)
+        if (jlp_get_type(v) == JLP_OBJECT) return true;
     return false;
 }
 
