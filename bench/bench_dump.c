@@ -8,10 +8,15 @@
  *       written atomically (temporary file, fsync, rename). --fd: time open(OUT) +
  *       jlp_dump_fd() + close() instead, which skips the fsync (for information).
  *       --no-durable: jlp_dump_path() with jlp_write_opts.durable = 0 (atomic, no fsync).
- *   bench_dump pickle FILE REPEAT [WRITE_TO]
+ *   bench_dump pickle [--protocol P] [--numpy] [--path] [--fd OUT] FILE REPEAT [WRITE_TO]
  *       Load the pickle FILE with jlp_load_mem() once (untimed), one untimed warm-up dump,
  *       then time jlp_dump_mem(root, protocol 4) REPEAT times (each output freed outside
  *       the timer). WRITE_TO: also save one output there (for a correctness check).
+ *       --protocol P: write protocol P (0-5) instead of 4. --numpy: arrays as numpy's
+ *       own reduce (JLP_ARRAYS_NUMPY, what pickle.dumps writes) instead of joblib's
+ *       wrapper. --path: load FILE with jlp_load_path() (a joblib file, its arrays
+ *       copied into the document). --fd OUT: time open(OUT) + jlp_dump_fd() + close()
+ *       (no fsync, as joblib.dump) instead of jlp_dump_mem().
  *   bench_dump codec  [--fd] FILE CODEC LEVEL THREADS OUT REPEAT
  *       Load the joblib file FILE with jlp_load_path() once (untimed; data copied into the
  *       document), then time jlp_dump_path(root, OUT) with opts.codec = CODEC,
@@ -186,17 +191,42 @@ static void *slurp(const char *path, size_t *n) {
 }
 
 static int run_pickle(int argc, char **argv) {
+    jlp_write_opts o = JLP_WRITE_OPTS_INIT;
+    int by_path = 0;
+    const char *fd_out = NULL;
+    for (; argc > 0 && argv[0][0] == '-'; argc--, argv++) {
+        if (!strcmp(argv[0], "--protocol") && argc > 1) {
+            o.protocol = atoi(argv[1]);
+            argc--;
+            argv++;
+        } else if (!strcmp(argv[0], "--fd") && argc > 1) {
+            fd_out = argv[1];
+            argc--;
+            argv++;
+        } else if (!strcmp(argv[0], "--numpy")) {
+            o.arrays = JLP_ARRAYS_NUMPY;
+        } else if (!strcmp(argv[0], "--path")) {
+            by_path = 1;
+        } else {
+            return 2;
+        }
+    }
     if (argc != 2 && argc != 3) return 2;
     int repeat = atoi(argv[1]);
     if (repeat < 1) return 2;
-    size_t n;
-    void *data = slurp(argv[0], &n);
-    if (!data) return die("cannot read the input", NULL);
+    size_t n = 0;
+    void *data = NULL;
     jlp_error err;
-    jlp_doc *d = jlp_load_mem(data, n, NULL, NULL, &err);
+    jlp_doc *d;
+    if (by_path) {
+        d = jlp_load_path(argv[0], NULL, &err);
+        n = (size_t)file_size(argv[0]);
+    } else {
+        data = slurp(argv[0], &n);
+        if (!data) return die("cannot read the input", NULL);
+        d = jlp_load_mem(data, n, NULL, NULL, &err);
+    }
     if (!d) return die("load", &err);
-    jlp_write_opts o = JLP_WRITE_OPTS_INIT;
-    o.protocol = 4;
     void *out;
     size_t len = 0;
     if (jlp_dump_mem(jlp_doc_root(d), &o, &out, &len, &err)) return die("dump", &err);  /* warm-up */
@@ -208,13 +238,24 @@ static int run_pickle(int argc, char **argv) {
     long baseline = peak_rss_kib();
     double *t = calloc((size_t)repeat, sizeof *t), *cpu = calloc((size_t)repeat, sizeof *cpu);
     for (int k = 0; k < repeat; k++) {
+        if (fd_out) before_file_dump(fd_out);
         double c0 = cpu_s(), t0 = now_s();
-        jlp_code c = jlp_dump_mem(jlp_doc_root(d), &o, &out, &len, &err);
+        jlp_code c;
+        if (fd_out) {
+            int fd = open(fd_out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+            if (fd < 0) return die(strerror(errno), NULL);
+            c = jlp_dump_fd(jlp_doc_root(d), fd, &o, &err);
+            if (close(fd) != 0 && !c) c = JLP_E_IO;
+        } else {
+            c = jlp_dump_mem(jlp_doc_root(d), &o, &out, &len, &err);
+        }
         t[k] = now_s() - t0;
         cpu[k] = cpu_s() - c0;
         if (c) return die("dump", &err);
-        free(out);
+        if (fd_out) len = (size_t)file_size(fd_out);
+        else free(out);
     }
+    if (fd_out) unlink(fd_out);
     report(t, cpu, repeat, (long long)len, baseline, (long long)n);
     jlp_doc_free(d);
     free(data);
@@ -273,7 +314,7 @@ int main(int argc, char **argv) {
     else if (argc >= 2 && !strcmp(argv[1], "codec")) r = run_codec(argc - 2, argv + 2);
     if (r == 2)
         fprintf(stderr, "usage: bench_dump array [--fd] NBYTES OUT REPEAT\n"
-                        "       bench_dump pickle FILE REPEAT [WRITE_TO]\n"
+                        "       bench_dump pickle [--protocol P] [--numpy] [--path] [--fd OUT] FILE REPEAT [WRITE_TO]\n"
                         "       bench_dump codec [--fd] FILE CODEC LEVEL THREADS OUT REPEAT\n");
     return r;
 }

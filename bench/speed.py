@@ -12,6 +12,11 @@ pooled (best and median); results in bench/results/speed.md and speed.png:
               workloads (ints, strs, floats, dict, records, nested); target 3x
   sp-dumps    jlp_dump_mem() vs pickle.dumps (C pickler), protocol 4, the same six
               workloads; target 2x (joblib.dump, the pure-Python pickler, for reference)
+  sp-dumpsweep  jlp_dump_mem() vs pickle.dumps at protocols 0-5 on 40-odd workloads outside
+              the six (bytes, bytearrays, big and negative ints, non-ASCII and 1 MB strs,
+              tuples of each size, sets, int-keyed dicts, shared objects, deep nesting, a
+              DataFrame and sklearn models loaded from pickles, a joblib file of many small
+              arrays also vs joblib.dump); target 2x (bench/dumpsweep.py)
   sp-copy     jlp_load_path() copying a 512 MiB and a 2 GiB float64 array (default: large
               payloads read by several threads; and with jlp_read_opts.threads = 1) vs
               joblib.load; target 1.5x with peak RSS at most the array + a few MiB; the
@@ -49,7 +54,7 @@ import time
 import run as R
 
 MiB, GiB = 1 << 20, 1 << 30
-NAMES = ["sp-loads", "sp-dumps", "sp-copy", "sp-cold", "sp-inflate", "sp-durable", "sp-models", "sp-tools"]
+NAMES = ["sp-loads", "sp-dumps", "sp-dumpsweep", "sp-copy", "sp-cold", "sp-inflate", "sp-durable", "sp-models", "sp-tools"]
 
 # ---- children ----------------------------------------------------------------------------
 
@@ -234,6 +239,11 @@ def group_dumps(args, build, datadir, rounds):
         rows.append(row("dumps", f"{name}: {desc}", c, p, "pickle.dumps", 2.0, cpu=(cc, pc),
                         note=f"joblib.dump {R.fmt_time(min(jb))} ({min(jb) / statistics.median(c):.0f}x C)"))
     return rows
+
+
+def group_dumpsweep(args, build, datadir, rounds):
+    import dumpsweep  # the workloads and checks of the group live in bench/dumpsweep.py
+    return dumpsweep.group(args, build, datadir, rounds, c_run, py_run, samples, row)
 
 
 def array_files(args, datadir):
@@ -488,7 +498,7 @@ def group_tools(args, build, datadir, rounds):
                 c, p, "python3 -c joblib.load", 100.0)]
 
 
-GROUPS = {"sp-loads": group_loads, "sp-dumps": group_dumps, "sp-copy": group_copy, "sp-cold": group_cold,
+GROUPS = {"sp-loads": group_loads, "sp-dumps": group_dumps, "sp-dumpsweep": group_dumpsweep, "sp-copy": group_copy, "sp-cold": group_cold,
           "sp-inflate": group_inflate, "sp-durable": group_durable, "sp-models": group_models,
           "sp-tools": group_tools}
 
