@@ -52,36 +52,62 @@ static double value_of(bool neg, const char *digits, size_t nd, int exp10) {
     return strtod(tmp, NULL);
 }
 
-size_t jlp__float_repr(double d, char *out) {
-    /* Shortest digits that read back to d: for each length, the correctly rounded
-     * candidate, then its two neighbours (the interval of decimals that round to d can
-     * exclude the nearest one when it is a tie, e.g. 2**-24 -> 5.960464477539063e-08). */
+/* The digits of d with prec + 1 significant digits that read back to d, if any: the
+ * correctly rounded candidate, then its two neighbours (the interval of decimals that
+ * round to d can exclude the nearest one when it is a tie, e.g. 2**-24 ->
+ * 5.960464477539063e-08). @return whether one does. */
+static bool digits_at(double d, bool neg, int prec, char *digits, size_t *nd, int *exp10) {
     char buf[40];
+    snprintf(buf, sizeof buf, "%.*e", prec, d);
+    *nd = split_e(buf, digits, exp10);
+    double v = strtod(buf, NULL);
+    if (v == d) return true;
+    int first = v < d ? (neg ? -1 : 1) : (neg ? 1 : -1);
+    for (int k = 0; k < 2; k++) {
+        int delta = k == 0 ? first : -first;
+        char cand[24];
+        int e2 = *exp10;
+        memcpy(cand, digits, *nd);
+        if (step_digits(cand, *nd, &e2, delta) && value_of(neg, cand, *nd, e2) == d) {
+            memcpy(digits, cand, *nd);
+            *exp10 = e2;
+            return true;
+        }
+    }
+    return false;
+}
+
+size_t jlp__float_repr(double d, char *out) {
+    /* The shortest digits that read back to d: the fewest significant digits at which
+     * digits_at() finds some. Finding some at a length means finding some at every
+     * greater length (the decimal found, with one more zero, lies between d and the
+     * nearest decimal of the greater length or is a neighbour of it, and the decimals
+     * that read back to d form an interval around it), and 17 always do: the length is
+     * searched by bisection, starting at 15 digits, below which random doubles rarely go
+     * (2 or 3 conversions for them, not 17). */
     char digits[24];
     int exp10 = 0;
     size_t nd = 0;
     bool neg = signbit(d) != 0;
-    for (int prec = 0; prec < 17; prec++) {
-        snprintf(buf, sizeof buf, "%.*e", prec, d);
-        nd = split_e(buf, digits, &exp10);
-        double v = strtod(buf, NULL);
-        if (v == d) goto found;
-        int first = v < d ? (neg ? -1 : 1) : (neg ? 1 : -1);
-        for (int k = 0; k < 2; k++) {
-            int delta = k == 0 ? first : -first;
-            char cand[24];
-            int e2 = exp10;
-            memcpy(cand, digits, nd);
-            if (step_digits(cand, nd, &e2, delta) && value_of(neg, cand, nd, e2) == d) {
-                memcpy(digits, cand, nd);
-                exp10 = e2;
-                goto found;
-            }
+    char got[24];
+    int got_exp = 0, lo = 0, hi = 16, mid = 14;  /* the least prec that holds is in [lo, hi] */
+    size_t got_nd = 0;   /* 0: none found yet; else the digits found at hi */
+    while (lo < hi) {
+        if (digits_at(d, neg, mid, got, &got_nd, &got_exp)) {
+            hi = mid;
+            memcpy(digits, got, got_nd);
+            nd = got_nd;
+            exp10 = got_exp;
+        } else {
+            lo = mid + 1;
         }
+        mid = lo + (hi - lo) / 2;
     }
-    snprintf(buf, sizeof buf, "%.16e", d);
-    nd = split_e(buf, digits, &exp10);
-found:;
+    if (!nd && !digits_at(d, neg, 16, digits, &nd, &exp10)) {
+        char buf[40];
+        snprintf(buf, sizeof buf, "%.16e", d);
+        nd = split_e(buf, digits, &exp10);
+    }
     while (nd > 1 && digits[nd - 1] == '0') nd--;
     int decpt = exp10 + 1; /* value = 0.DIGITS * 10^decpt */
     size_t o = 0;
