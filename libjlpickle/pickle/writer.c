@@ -381,6 +381,19 @@ static bool interned_find(const writer *w, const jlp_val *v, uint64_t *idx) {
     }
 }
 
+/* "<op><decimal of v>\n" at o (room for 22 bytes), what protocol 0 writes for PUT, GET
+ * and INT without going through snprintf: @return its length. */
+static size_t text_op(char *o, char op, bool neg, uint64_t v) {
+    char t[20];
+    size_t n = 0, k = 0;
+    do t[n++] = (char)('0' + v % 10); while ((v /= 10));
+    o[k++] = op;
+    if (neg) o[k++] = '-';
+    while (n) o[k++] = t[--n];
+    o[k++] = '\n';
+    return k;
+}
+
 static void put_memo_op(writer *w, uint64_t idx) {
     if (w->proto >= 4) {
         out_byte(w, JLP_OP_MEMOIZE);
@@ -395,8 +408,7 @@ static void put_memo_op(writer *w, uint64_t idx) {
         }
     } else {
         char t[32];
-        int n = snprintf(t, sizeof t, "p%llu\n", (unsigned long long)idx);
-        out(w, t, (size_t)n);
+        out(w, t, text_op(t, 'p', false, idx));
     }
 }
 
@@ -425,8 +437,7 @@ static void put_get(writer *w, uint64_t idx) {
         }
     } else {
         char t[32];
-        int n = snprintf(t, sizeof t, "g%llu\n", (unsigned long long)idx);
-        out(w, t, (size_t)n);
+        out(w, t, text_op(t, 'g', false, idx));
     }
 }
 
@@ -620,9 +631,15 @@ static void save_int64(writer *w, int64_t x) {
         return;
     }
     char t[32];
-    int n = x >= INT32_MIN && x <= INT32_MAX ? snprintf(t, sizeof t, "I%lld\n", (long long)x)
-                                              : snprintf(t, sizeof t, "L%lldL\n", (long long)x);
-    out(w, t, (size_t)n);
+    uint64_t mag = x < 0 ? 0 - (uint64_t)x : (uint64_t)x;
+    if (x >= INT32_MIN && x <= INT32_MAX) {
+        out(w, t, text_op(t, 'I', x < 0, mag));
+        return;
+    }
+    size_t n = text_op(t, 'L', x < 0, mag);   /* "L<digits>L\n" */
+    t[n - 1] = 'L';
+    t[n++] = '\n';
+    out(w, t, n);
 }
 
 static void save_bigint(writer *w, const jlp_val *v) {
