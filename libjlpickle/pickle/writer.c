@@ -872,6 +872,7 @@ static void push_reduce(writer *w, const jlp_val *v, const jlp_val *callable, co
 /* ---- containers ------------------------------------------------------------------- */
 
 static size_t save_numbers(writer *w, jlp_val *const *items, size_t j, size_t end);
+static bool save_inline(writer *w, const jlp_val *x);
 static void finish_tuple(writer *w, const jlp_val *t);
 
 static void save_tuple(writer *w, const jlp_val *t) {
@@ -885,18 +886,18 @@ static void save_tuple(writer *w, const jlp_val *t) {
         return;
     }
     size_t j = 0;
-    if (n <= 3 && w->proto >= 2 && w->framing) {
-        /* TUPLE1-3 of numbers (pairs, points): the elements straight into the frame, as
-         * a batch writes them; a tuple of plain values cannot have reached itself */
-        j = save_numbers(w, t->u.seq.v, 0, n);
-        if (j == n) {
-            finish_tuple(w, t);
-            return;
-        }
+    if (!(n <= 3 && w->proto >= 2)) out_byte(w, JLP_OP_MARK);
+    /* the elements saved in a loop while they push no task (numbers straight into the
+     * frame, as a batch writes them), as CPython's save_tuple does; a tuple whose
+     * elements all went this way has not reached itself through them */
+    if (w->framing) j = save_numbers(w, t->u.seq.v, 0, n);
+    while (j < n && !w->code && save_inline(w, t->u.seq.v[j])) j++;
+    if (j == n) {
+        finish_tuple(w, t);
+        return;
     }
     push(w, T_TUPLE_END, t, 0);
     for (size_t i = n; i-- > j;) push_save(w, t->u.seq.v[i]);
-    if (!(n <= 3 && w->proto >= 2)) out_byte(w, JLP_OP_MARK);
 }
 
 static void finish_tuple(writer *w, const jlp_val *t) {
@@ -921,6 +922,38 @@ static void save(writer *w, const jlp_val *v);
 /* Values Python never memoizes: written in place, no memo lookup. */
 static bool is_plain(const jlp_val *v) {
     return v->type == JLP_NONE || v->type == JLP_BOOL || v->type == JLP_INT || v->type == JLP_FLOAT;
+}
+
+static bool joblib_wraps(const writer *w, const jlp_val *v);
+
+/* Save x now when save() writes it without pushing a task: numbers, None, bools, big
+ * ints, strs, bytes and bytearrays where the protocol has an opcode for them, and any
+ * value the memo already holds (save() would only write its BINGET, as the memo probe
+ * here does). @return false, having written nothing, for any other value: the caller
+ * pushes it. The items of a container are saved in a loop this way, without a task per
+ * item, as CPython's batch_list and save_tuple save theirs; the bytes are the ones the
+ * task stack would produce. */
+static bool save_inline(writer *w, const jlp_val *x) {
+    switch ((jlp_type)x->type) {
+    case JLP_NONE: case JLP_BOOL: case JLP_INT: case JLP_FLOAT: case JLP_BIGINT: case JLP_STR:
+        break;
+    case JLP_BYTES:
+        if (w->proto >= 3) break;
+        goto fetch;
+    case JLP_BYTEARRAY:
+        if (w->proto >= 5) break;
+        goto fetch;
+    default:
+    fetch: {
+        uint64_t idx;
+        if (joblib_wraps(w, x) || !memo_find(w, x, &idx)) return false;
+        if (JLP_UNLIKELY(w->frame.len >= FRAME_TARGET + FRAME_HDR)) commit_frame(w, false);
+        put_get(w, idx);
+        return true;
+    }
+    }
+    save(w, x);
+    return true;
 }
 
 /* A run of numbers, None and bools in a framed pickle (protocol >= 4), written straight
@@ -990,10 +1023,8 @@ static void batch(writer *w, task_kind k, const jlp_val *v, size_t i) {
     }
     uint8_t end_op = k == T_SETITEMS ? JLP_OP_SETITEMS : k == T_ADDITEMS ? JLP_OP_ADDITEMS : JLP_OP_APPENDS;
     /* The batch's items are saved here, in order, as long as saving them pushes no task
-     * (numbers, None, bools, strs: save() writes them and is done), as CPython's
-     * batch_list saves each item in its loop; the first other item and those after it
-     * go to the task stack. The bytes are the ones the task stack would produce: the
-     * same save() runs for each item, only without a task around it. */
+     * (save_inline), as CPython's batch_list saves each item in its loop; the first
+     * other item and those after it go to the task stack. */
     size_t slots = pairs ? 2 * n : n, first = pairs ? 2 * i : i;
     jlp_val *const *items = v->u.seq.v;
     out_byte(w, JLP_OP_MARK);
@@ -1004,13 +1035,12 @@ static void batch(writer *w, task_kind k, const jlp_val *v, size_t i) {
          * str -> float alternates them) */
         if (numbers && (j = save_numbers(w, items, j, end)) == end) break;
         const jlp_val *x = items[j];
-        if (!is_plain(x) && x->type != JLP_STR) break;
         /* Each str's memo probe is a load from a table that outgrows the caches (a
          * million strs: 32 MiB): ask for the slot of an item a few places ahead now,
          * so that its probe finds it in the cache. */
         if (x->type == JLP_STR && j + MEMO_AHEAD < end && w->memo.cap)
             jlp__prefetch(&w->memo.e[jlp__nodemap_home(&w->memo, items[j + MEMO_AHEAD])]);
-        save(w, x);
+        if (!save_inline(w, x)) break;
         j++;
     }
     if (j == end) {
