@@ -338,10 +338,14 @@ def same(a, b):
         return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
     if type(a).__module__ == "builtins":
         return type(a) is type(b) and a == b
+    # by their pickles; `a` is then a second load of the reference, made after `back`:
+    # the unpickler interns the keys of BUILD states, and a load finding them interned by
+    # an earlier one shares those keys with it and no longer with its own other strs
     return type(a) is type(b) and pickle.dumps(a, 4) == pickle.dumps(b, 4)
 
 sys.setrecursionlimit(10000)
-print(json.dumps({"equal": same(obj, back), "c_pickle": c == pickle.dumps(obj, proto) if source != "joblib" else None,
+again = joblib.load(path) if source == "joblib" else pickle.loads(open(path, 'rb').read())
+print(json.dumps({"equal": same(again, back), "c_pickle": c == pickle.dumps(obj, proto) if source != "joblib" else None,
                   "py_pickle": c == pickle._dumps(obj, proto) if source != "joblib" else None}))
 """
 
