@@ -293,13 +293,23 @@ static void presize_memo(writer *w, const jlp_val *root) {
     map_resize(w, &w->memo, cap);
 }
 
-static void map_free(writer *w, memo_map *m) { jlp__free(w->alc, m->e, m->cap * sizeof *m->e); }
+static void map_free(writer *w, memo_map *m) {
+    jlp__free(w->alc, m->e, m->cap * sizeof *m->e);
+    jlp__nodemap_free_regions(m, w->alc);
+}
+
+/* Ask for the memo slot of v, into the cache ahead of its probe (nothing when the memo
+ * has not met v's region: then v is not in it). */
+static inline void memo_prefetch(const writer *w, const jlp_val *v) {
+    size_t h = jlp__nodemap_home(&w->memo, v);
+    if (h != JLP__NODEMAP_NONE) jlp__prefetch(&w->memo.e[h]);
+}
 
 static bool memo_find(const writer *w, const jlp_val *v, uint64_t *idx) {
     const memo_map *m = &w->memo;
     if (!m->cap) return false;
     size_t i = jlp__nodemap_slot(m, v, NULL);
-    if (!m->e[i].key) return false;
+    if (i == JLP__NODEMAP_NONE || !m->e[i].key) return false;
     *idx = m->e[i].idx;
     return true;
 }
@@ -309,6 +319,7 @@ static bool memo_find_hint(writer *w, const jlp_val *v, uint64_t *idx) {
     if (!map_grow(w, &w->memo)) return false;
     memo_map *m = &w->memo;
     size_t i = jlp__nodemap_slot(m, v, NULL);
+    if (i == JLP__NODEMAP_NONE) return false;   /* a region not met: memoize() adds it */
     if (m->e[i].key) { *idx = m->e[i].idx; return true; }
     w->hint_v = v;
     w->hint_slot = i;
@@ -457,6 +468,10 @@ static void memoize(writer *w, const jlp_val *v) {
         i = w->hint_slot;   /* save() probed for v and nothing changed the map since */
     } else {
         if (!map_grow(w, &w->memo)) return;
+        if (!jlp__nodemap_add_region(&w->memo, w->alc, v)) {
+            nomem(w);
+            return;
+        }
         i = jlp__nodemap_slot(&w->memo, v, NULL);
     }
     w->hint_v = NULL;
@@ -511,6 +526,10 @@ static void check_open(writer *w, const jlp_val *v) {
         w->open_epoch = w->epoch;
     }
     if (!map_grow(w, m)) return;
+    if (!jlp__nodemap_add_region(m, w->alc, v)) {
+        nomem(w);
+        return;
+    }
     size_t i = jlp__nodemap_slot(m, v, NULL);
     if (m->e[i].key) {
         fail(w, JLP_E_CYCLE, "a value reaches itself through tuples, frozensets, sets (below protocol 4) "
@@ -553,7 +572,7 @@ static void push_save(writer *w, const jlp_val *v) {
     /* its memo slot, into the cache while the tasks above it run (the slots of nodes
      * allocated together are neighbours (nodemap.h), but the table outgrows the caches
      * and the prefetcher does not always follow: still a little faster, measured) */
-    if (w->memo.cap && !is_plain(v)) jlp__prefetch(&w->memo.e[jlp__nodemap_home(&w->memo, v)]);
+    if (w->memo.cap && !is_plain(v)) memo_prefetch(w, v);
     push(w, T_SAVE, v, 0);
 }
 
@@ -1039,7 +1058,7 @@ static void batch(writer *w, task_kind k, const jlp_val *v, size_t i) {
          * million strs: 32 MiB): ask for the slot of an item a few places ahead now,
          * so that its probe finds it in the cache. */
         if (x->type == JLP_STR && j + MEMO_AHEAD < end && w->memo.cap)
-            jlp__prefetch(&w->memo.e[jlp__nodemap_home(&w->memo, items[j + MEMO_AHEAD])]);
+            memo_prefetch(w, items[j + MEMO_AHEAD]);
         if (!save_inline(w, x)) break;
         j++;
     }
@@ -1616,7 +1635,7 @@ static jlp_code run(writer *w, const jlp_val *root) {
         task t = w->tasks[--w->nt];
         /* the value saved a few tasks from now: its memo slot, into the cache (batch()) */
         if (w->nt >= MEMO_AHEAD && w->memo.cap && w->tasks[w->nt - MEMO_AHEAD].kind == T_SAVE)
-            jlp__prefetch(&w->memo.e[jlp__nodemap_home(&w->memo, w->tasks[w->nt - MEMO_AHEAD].v)]);
+            memo_prefetch(w, w->tasks[w->nt - MEMO_AHEAD].v);
         switch ((task_kind)t.kind) {
         case T_SAVE: save(w, t.v); break;
         case T_BYTES: out(w, t.lit, t.n); break;
