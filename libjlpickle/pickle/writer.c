@@ -242,8 +242,9 @@ static bool map_resize(writer *w, memo_map *m, size_t cap) {
 
 /* Whether the writer memoizes v (as Python's pickler would). */
 static bool memoized_kind(const jlp_val *x) {
-    return x->type == JLP_STR || x->type == JLP_BYTES || x->type == JLP_TUPLE || x->type == JLP_LIST ||
-           x->type == JLP_DICT || x->type == JLP_SET || x->type == JLP_FROZENSET || x->type == JLP_OBJECT;
+    return x->type == JLP_STR || x->type == JLP_BYTES || x->type == JLP_BYTEARRAY || x->type == JLP_TUPLE ||
+           x->type == JLP_LIST || x->type == JLP_DICT || x->type == JLP_SET || x->type == JLP_FROZENSET ||
+           x->type == JLP_OBJECT;
 }
 
 /* See run(): the memo sized for a big root container of memoized items. The distinct
@@ -279,7 +280,8 @@ static void presize_memo(writer *w, const jlp_val *root) {
             if (seen[h]) continue;   /* shared with an item sampled before */
             seen[h] = x;
             memoized++;
-            if (x->type == JLP_STR || x->type == JLP_BYTES || x->type == JLP_OBJECT) continue;
+            if (x->type == JLP_STR || x->type == JLP_BYTES || x->type == JLP_BYTEARRAY || x->type == JLP_OBJECT)
+                continue;
             size_t k = x->u.seq.n * (x->type == JLP_DICT ? 2 : 1);
             for (size_t j = 0; j < k && ntodo < PRESIZE_WALK; j++) todo[ntodo++] = x->u.seq.v[j];
         }
