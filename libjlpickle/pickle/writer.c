@@ -81,6 +81,10 @@ typedef struct writer {
     bool c_batches;         /* batch like CPython's C pickler (_pickle.c), see batch() */
     jlp__buf frame;         /* FRAME_HDR bytes kept for the frame's header, then its bytes */
     memo_map memo;          /* by node */
+    /* the last value the memo found, and its index: a value referenced again and again
+     * (one list in every row) is fetched without a probe */
+    const jlp_val *last_v;
+    uint64_t last_idx;
     /* save() probes the memo once: a value it does not find is memoized in the slot
      * the probe ended on, unless the map changed since (any insert or growth) */
     const jlp_val *hint_v;
@@ -307,22 +311,35 @@ static inline void memo_prefetch(const writer *w, const jlp_val *v) {
     if (h != JLP__NODEMAP_NONE) jlp__prefetch(&w->memo.e[h]);
 }
 
-static bool memo_find(const writer *w, const jlp_val *v, uint64_t *idx) {
+static bool memo_find(writer *w, const jlp_val *v, uint64_t *idx) {
+    if (v == w->last_v) {
+        *idx = w->last_idx;
+        return true;
+    }
     const memo_map *m = &w->memo;
     if (!m->cap) return false;
     size_t i = jlp__nodemap_slot(m, v, NULL);
     if (i == JLP__NODEMAP_NONE || !m->e[i].key) return false;
-    *idx = m->e[i].idx;
+    *idx = w->last_idx = m->e[i].idx;
+    w->last_v = v;
     return true;
 }
 
 /* memo_find that leaves the slot a miss ended on as save()'s hint, for memoize(). */
 static bool memo_find_hint(writer *w, const jlp_val *v, uint64_t *idx) {
+    if (v == w->last_v) {
+        *idx = w->last_idx;
+        return true;
+    }
     if (!map_grow(w, &w->memo)) return false;
     memo_map *m = &w->memo;
     size_t i = jlp__nodemap_slot(m, v, NULL);
     if (i == JLP__NODEMAP_NONE) return false;   /* a region not met: memoize() adds it */
-    if (m->e[i].key) { *idx = m->e[i].idx; return true; }
+    if (m->e[i].key) {
+        *idx = w->last_idx = m->e[i].idx;
+        w->last_v = v;
+        return true;
+    }
     w->hint_v = v;
     w->hint_slot = i;
     w->hint_gen = w->memo_gen;
@@ -1053,9 +1070,12 @@ static void batch(writer *w, task_kind k, const jlp_val *v, size_t i) {
     bool numbers = w->framing && w->proto >= 2;
     while (j < end && !w->code) {
         /* runs of numbers straight into the frame, also between the strs (a dict of
-         * str -> float alternates them) */
-        if (numbers && (j = save_numbers(w, items, j, end)) == end) break;
+         * str -> float alternates them); entered at a number only */
         const jlp_val *x = items[j];
+        if (numbers && is_plain(x)) {
+            if ((j = save_numbers(w, items, j, end)) == end) break;
+            x = items[j];
+        }
         /* Each str's memo probe is a load from a table that outgrows the caches (a
          * million strs: 32 MiB): ask for the slot of an item a few places ahead now,
          * so that its probe finds it in the cache. */
