@@ -965,8 +965,8 @@ static bool is_plain(const jlp_val *v) {
 static bool joblib_wraps(const writer *w, const jlp_val *v);
 
 /* Save x now when save() writes it without pushing a task: numbers, None, bools, big
- * ints, strs, bytes and bytearrays where the protocol has an opcode for them, and any
- * value the memo already holds (save() would only write its BINGET, as the memo probe
+ * ints, strs, bytes and bytearrays where the protocol has an opcode for them, short
+ * tuples of those, and any value the memo already holds (save() would only write its BINGET, as the memo probe
  * here does). @return false, having written nothing, for any other value: the caller
  * pushes it. The items of a container are saved in a loop this way, without a task per
  * item, as CPython's batch_list and save_tuple save theirs; the bytes are the ones the
@@ -981,6 +981,16 @@ static bool save_inline(writer *w, const jlp_val *x) {
     case JLP_BYTEARRAY:
         if (w->proto >= 5) break;
         goto fetch;
+    case JLP_TUPLE:
+        /* a short tuple of numbers, strs and bytes (a row's pair): save_tuple writes
+         * its elements in its own loop and finishes it, pushing nothing */
+        if (x->u.seq.n > 16) goto fetch;
+        for (size_t k = 0; k < x->u.seq.n; k++) {
+            const jlp_val *e = x->u.seq.v[k];
+            if (!is_plain(e) && e->type != JLP_STR && e->type != JLP_BIGINT && !(e->type == JLP_BYTES && w->proto >= 3))
+                goto fetch;
+        }
+        break;
     default:
     fetch: {
         uint64_t idx;
