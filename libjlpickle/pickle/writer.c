@@ -1664,40 +1664,45 @@ static jlp_code run(writer *w, const jlp_val *root) {
     presize_memo(w, root);
     push_save(w, root);
     while (w->nt && !w->code && !w->sink->failed) {
-        task t = w->tasks[--w->nt];
+        /* the task's fields, not a copy of the whole task (its literal is read in place:
+         * writing it pushes nothing, so the array does not move) */
+        const task *tp = &w->tasks[--w->nt];
+        const task_kind kind = (task_kind)tp->kind;
+        const jlp_val *const tv = tp->v;
+        const size_t ti = tp->i;
         /* the value saved a few tasks from now: its memo slot, into the cache (batch()) */
         if (w->nt >= MEMO_AHEAD && w->memo.cap && w->tasks[w->nt - MEMO_AHEAD].kind == T_SAVE)
             memo_prefetch(w, w->tasks[w->nt - MEMO_AHEAD].v);
-        switch ((task_kind)t.kind) {
-        case T_SAVE: save(w, t.v); break;
-        case T_BYTES: out(w, t.lit, t.n); break;
-        case T_MEMOIZE: memoize(w, t.v); break;
-        case T_TUPLE_END: finish_tuple(w, t.v); break;
+        switch (kind) {
+        case T_SAVE: save(w, tv); break;
+        case T_BYTES: out(w, tp->lit, tp->n); break;
+        case T_MEMOIZE: memoize(w, tv); break;
+        case T_TUPLE_END: finish_tuple(w, tv); break;
         case T_FSET_END: {
             uint64_t idx;
-            if (memo_find(w, t.v, &idx)) {
+            if (memo_find(w, tv, &idx)) {
                 out_byte(w, JLP_OP_POP_MARK);
                 put_get(w, idx);
             } else {
                 out_byte(w, JLP_OP_FROZENSET);
-                memoize(w, t.v);
+                memoize(w, tv);
             }
             break;
         }
         case T_NEWOBJ_END: {
             uint64_t idx;
-            if (memo_find(w, t.v, &idx)) {
+            if (memo_find(w, tv, &idx)) {
                 out_byte(w, JLP_OP_POP);
                 put_get(w, idx);
             } else {
-                memoize(w, t.v);
-                if (t.v->type == JLP_OBJECT) push_object_tail(w, t.v->u.obj);
+                memoize(w, tv);
+                if (tv->type == JLP_OBJECT) push_object_tail(w, tv->u.obj);
             }
             break;
         }
-        case T_APPENDS: case T_SETITEMS: case T_ADDITEMS: batch(w, (task_kind)t.kind, t.v, t.i); break;
-        case T_PAYLOAD: write_payload(w, t.v); break;
-        case T_NESTED: write_nested(w, t.v); break;
+        case T_APPENDS: case T_SETITEMS: case T_ADDITEMS: batch(w, kind, tv, ti); break;
+        case T_PAYLOAD: write_payload(w, tv); break;
+        case T_NESTED: write_nested(w, tv); break;
         }
     }
     if (!w->code && !w->sink->failed) {
