@@ -911,7 +911,7 @@ static void push_reduce(writer *w, const jlp_val *v, const jlp_val *callable, co
 
 static size_t save_numbers(writer *w, jlp_val *const *items, size_t j, size_t end);
 static bool save_inline(writer *w, const jlp_val *x);
-static void finish_tuple(writer *w, const jlp_val *t);
+static void finish_tuple(writer *w, const jlp_val *t, bool reached);
 
 static void save_tuple(writer *w, const jlp_val *t) {
     size_t n = t->u.seq.n;
@@ -931,18 +931,21 @@ static void save_tuple(writer *w, const jlp_val *t) {
     if (w->framing) j = save_numbers(w, t->u.seq.v, 0, n);
     while (j < n && !w->code && save_inline(w, t->u.seq.v[j])) j++;
     if (j == n) {
-        finish_tuple(w, t);
+        finish_tuple(w, t, false);
         return;
     }
     push(w, T_TUPLE_END, t, 0);
     for (size_t i = n; i-- > j;) push_save(w, t->u.seq.v[i]);
 }
 
-static void finish_tuple(writer *w, const jlp_val *t) {
+/* `reached`: whether its elements may have reached the tuple (they went through the
+ * task stack); else save() has just found it absent from the memo and nothing was
+ * memoized since but its elements' own parts, so no probe is needed. */
+static void finish_tuple(writer *w, const jlp_val *t, bool reached) {
     size_t n = t->u.seq.n;
     uint64_t idx;
     bool small = n <= 3 && w->proto >= 2;
-    if (memo_find(w, t, &idx)) {
+    if (reached && memo_find(w, t, &idx)) {
         /* the tuple reached itself through its elements: drop them, fetch it */
         if (small) for (size_t i = 0; i < n; i++) out_byte(w, JLP_OP_POP);
         else if (w->proto >= 1) out_byte(w, JLP_OP_POP_MARK);
@@ -1677,7 +1680,7 @@ static jlp_code run(writer *w, const jlp_val *root) {
         case T_SAVE: save(w, tv); break;
         case T_BYTES: out(w, tp->lit, tp->n); break;
         case T_MEMOIZE: memoize(w, tv); break;
-        case T_TUPLE_END: finish_tuple(w, tv); break;
+        case T_TUPLE_END: finish_tuple(w, tv, true); break;
         case T_FSET_END: {
             uint64_t idx;
             if (memo_find(w, tv, &idx)) {
