@@ -420,9 +420,41 @@ static jlp_code int_value(jlp__vm *m, const jlp__int_text *t, jlp_val **out) {
     return *out ? JLP_OK : jlp__vm_nomem(m);
 }
 
+/* Text that is "0" or 1 to 18 decimal digits without a leading zero, after a '-' when
+ * `neg_ok`: what protocol 0 writes for INT, LONG (before its 'L') and memo indices. Every
+ * reading of such text agrees on its value (pickle.py's int(s, 0) and int(s, 10),
+ * _pickle.c's strtol(s, 0) and PyLong_FromString; it is neither of INT's booleans 00 and
+ * 01 nor an octal 010), so it takes none of their general parsers. *ndigits: the digits
+ * as those parsers count them (none for "0"). @return false for any other text. */
+static bool plain_decimal(const uint8_t *s, size_t n, bool neg_ok, int64_t *out, size_t *ndigits) {
+    bool neg = neg_ok && n > 1 && s[0] == '-';
+    size_t i = neg;
+    if (n - i == 1 && s[i] == '0' && !neg) {
+        *out = 0;
+        *ndigits = 0;
+        return true;
+    }
+    if (n - i < 1 || n - i > 18 || s[i] < '1' || s[i] > '9') return false;
+    int64_t v = 0;
+    for (; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9') return false;
+        v = v * 10 + (s[i] - '0');
+    }
+    *out = neg ? -v : v;
+    *ndigits = n - neg;
+    return true;
+}
+
 /* INT (op 'I') or LONG text, read by this machine's unpickler; the scan is told when the
  * other unpickler would read it otherwise (010: pickle.py refuses, _pickle.c reads 8). */
 static jlp_code int_opcode(jlp__vm *m, int op, const uint8_t *s, size_t n, jlp_val **out) {
+    int64_t quick;
+    size_t nd;
+    if (plain_decimal(s, op == JLP_OP_LONG && n && s[n - 1] == 'L' ? n - 1 : n, true, &quick, &nd) &&
+        (!m->lim->max_bigint_digits || nd <= m->lim->max_bigint_digits)) {
+        *out = jlp__new_int(m->doc, quick);
+        return *out ? JLP_OK : jlp__vm_nomem(m);
+    }
     char *sc = scratch(m, n);
     if (!sc) return jlp__vm_nomem(m);
     jlp__int_text t[2];
@@ -543,6 +575,12 @@ static jlp_code text_index(jlp__vm *m, uint64_t *key) {
     size_t n;
     jlp_code c = line(m, m->lim->max_str, &p, &n);
     if (c) return c;
+    int64_t quick;
+    size_t nd;
+    if (plain_decimal(p, n, false, &quick, &nd)) {
+        *key = (uint64_t)quick;
+        return JLP_OK;
+    }
     char *sc = scratch(m, n);
     if (!sc) return jlp__vm_nomem(m);
     int got = memo_key(rules_of(m), p, n, sc, key);
@@ -1481,6 +1519,13 @@ static jlp_code run(jlp__vm *m) {
             size_t n, outn;
             const char *why = "";
             TRY(line(m, m->lim->max_str, &p, &n));
+            if (op == JLP_OP_UNICODE && ascii_run(p, n, p + n) && !memchr(p, '\\', n)) {
+                /* raw-unicode-escape of ASCII without a backslash is the text itself */
+                jlp_val *v = jlp__new_bytes_copy(doc, JLP_STR, p, n);
+                if (!v) { c = jlp__vm_nomem(m); goto done; }
+                TRY(push(m, v));
+                break;
+            }
             size_t cap = op == JLP_OP_STRING ? n + 1 : 2 * n + 1;
             uint8_t *tmp = jlp__malloc(m->alc, cap);
             if (!tmp) { c = jlp__vm_nomem(m); goto done; }

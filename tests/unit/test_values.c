@@ -861,6 +861,41 @@ TEST(text_long) {
     ERR("L1e3\n.", JLP_E_BAD_VALUE, 0, 'L');
 }
 
+/* Plain decimal text (what protocol 0 writes) takes a short path in the reader; around
+ * its edges the general parsers decide, and both must give the same values. */
+TEST(text_int_plain_decimal_edges) {
+    JSON_OF("(I0\nI7\nI-7\nI100\nI123456789012345678\nI-123456789012345678\nI1234567890123456789\n"
+            "I-1234567890123456789\nI-0\nI00\nI01\nI10\nI-1\nl.",
+            "[0,7,-7,100,123456789012345678,-123456789012345678,1234567890123456789,"
+            "-1234567890123456789,0,false,true,10,-1]");
+    JSON_OF("(L0L\nL999999999999999999L\nL-999999999999999999L\nL1000000000000000000L\nL-0L\nL42\nl.",
+            "[0,999999999999999999,-999999999999999999,1000000000000000000,0,42]");
+    /* memo text: plain keys and the general parser's (leading zeros) name the same slots */
+    JSON_OF("(I5\np0\nI6\np17\ng0\ng017\ng00\nl.", "[5,6,5,6,5]");
+    ERR("(I5\np-1\n.", JLP_E_BAD_VALUE, 4, 'p');  /* negative memo index */
+    ERR("I007\n.", JLP_E_BAD_VALUE, 0, 'I');    /* int('007', 0) refuses it */
+    ERR("I--5\n.", JLP_E_BAD_VALUE, 0, 'I');
+    ERR("I12a\n.", JLP_E_BAD_VALUE, 0, 'I');
+    ERR("L12aL\n.", JLP_E_BAD_VALUE, 0, 'L');
+    /* limits.max_bigint_digits holds for short plain text too */
+    jlp_read_opts o = JLP_READ_OPTS_INIT;
+    jlp_limits lim = JLP_LIMITS_INIT;
+    lim.max_bigint_digits = 5;
+    o.limits = &lim;
+    ERRO("I123456\n.", &o, JLP_E_LIMIT, 0, 'I');
+    ERRO("L-123456L\n.", &o, JLP_E_LIMIT, 0, 'L');
+    jlp_doc *d = LDO("(I12345\nL-12345L\nI0\nl.", &o);
+    if (d) CHECK_JSON(jlp_doc_root(d), "[12345,-12345,0]");
+    jlp_doc_free(d);
+}
+
+/* UNICODE text: ASCII without a backslash is the text itself; escapes and Latin-1 bytes
+ * go through the raw-unicode-escape decoder. */
+TEST(text_unicode_plain_and_escaped) {
+    JSON_OF("(V\nVabc def\nV\\u00e9t\\u00e9\nVa\\b\nV\xe9\nVx\\U0001f600\nl.",
+            "[\"\",\"abc def\",\"\xc3\xa9t\xc3\xa9\",\"a\\\\b\",\"\xc3\xa9\",\"x\xf0\x9f\x98\x80\"]");
+}
+
 TEST(text_float) {
     jlp_doc *d = LD("(F1.5\nF-0.0\nFnan\nFinf\nF-inf\nFInfinity\nF1e3\nF.5\nF5.\nF1e400\nF 2.5 \nF-NaN\nl.");
     jlp_val *l = jlp_doc_root(d);
