@@ -294,6 +294,76 @@ TEST(bytes_and_bytearray_values) {
  * Containers and iterators
  * ===================================================================================== */
 
+/* Protocol 2 bytes: _codecs.encode(text, 'latin1') with the bytes as U+0000-U+00FF text
+ * (each byte from 0x80 as two bytes of UTF-8). Random bytes of many lengths, every byte
+ * value, and runs of ASCII and of high bytes come back exactly; a code point past U+00FF
+ * (a lead byte from 0xC4) anywhere, the last position included, is no bytes object. */
+static size_t p2_bytes_pickle(uint8_t *out, const uint8_t *b, size_t n, uint32_t extra_cp, size_t at) {
+    static const char head[] = "\x80\x02" "c_codecs\nencode\nq\x00";
+    size_t o = sizeof head - 1, len = 0;
+    memcpy(out, head, o);
+    out[o++] = 'X';
+    size_t len_at = o;
+    o += 4;
+    for (size_t i = 0; i <= n; i++) {
+        if (extra_cp && i == at) { /* U+0100..U+07FF as two bytes */
+            out[o++] = (uint8_t)(0xC0 | (extra_cp >> 6));
+            out[o++] = (uint8_t)(0x80 | (extra_cp & 0x3F));
+        }
+        if (i == n) break;
+        if (b[i] < 0x80) out[o++] = b[i];
+        else { out[o++] = (uint8_t)(0xC0 | (b[i] >> 6)); out[o++] = (uint8_t)(0x80 | (b[i] & 0x3F)); }
+    }
+    len = o - len_at - 4;
+    out[len_at] = (uint8_t)len; out[len_at + 1] = (uint8_t)(len >> 8);
+    out[len_at + 2] = (uint8_t)(len >> 16); out[len_at + 3] = (uint8_t)(len >> 24);
+    static const char tail[] = "X\x06\x00\x00\x00latin1\x86R.";
+    memcpy(out + o, tail, sizeof tail - 1);
+    return o + sizeof tail - 1;
+}
+
+TEST(protocol2_bytes_latin1_text) {
+    enum { MAXN = 70000 };
+    uint8_t *b = malloc(MAXN), *pk = malloc(2 * MAXN + 64);
+    CHECK(b && pk);
+    if (!b || !pk) { free(b); free(pk); return; }
+    uint64_t x = 0x9E3779B97F4A7C15ull;
+    static const size_t lens[] = {0, 1, 2, 3, 7, 8, 9, 15, 16, 17, 31, 33, 64, 255, 256, 1000, 4097, MAXN};
+    for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++) {
+        for (int kind = 0; kind < 4; kind++) {
+            size_t n = lens[li];
+            for (size_t i = 0; i < n; i++) {
+                x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+                b[i] = kind == 0 ? (uint8_t)x : kind == 1 ? (uint8_t)(x | 0x80) : kind == 2 ? (uint8_t)(x & 0x7F)
+                                                                                     : (uint8_t)i;
+            }
+            size_t pn = p2_bytes_pickle(pk, b, n, 0, 0);
+            jlp_error err;
+            jlp_doc *d = jlp_load_mem(pk, pn, NULL, NULL, &err);
+            CHECK(d != NULL);
+            if (!d) continue;
+            size_t got = 0;
+            const char *p = jlp_get_str(jlp_doc_root(d), &got);
+            CHECK_INT(jlp_get_type(jlp_doc_root(d)), JLP_BYTES);
+            CHECK_INT(got, n);
+            CHECK(p && !memcmp(p, b, n));
+            jlp_doc_free(d);
+            if (n) { /* U+0100 or U+07FF first, inside, last: no bytes */
+                size_t ats[] = {0, n / 2, n};
+                for (int k = 0; k < 3; k++) {
+                    pn = p2_bytes_pickle(pk, b, n, k == 1 ? 0x7FF : 0x100, ats[k]);
+                    d = jlp_load_mem(pk, pn, NULL, NULL, &err);
+                    CHECK(d != NULL);
+                    if (d) CHECK(jlp_get_type(jlp_doc_root(d)) != JLP_BYTES);
+                    jlp_doc_free(d);
+                }
+            }
+        }
+    }
+    free(b);
+    free(pk);
+}
+
 TEST(tuple_list_iterate) {
     jlp_doc *d = LD("\x80\x04(K\x01K\x02K\x03t](K\x04K\x05" "e)\x87.");
     jlp_val *t = jlp_doc_root(d);
