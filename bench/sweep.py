@@ -9,7 +9,7 @@ protocol P) and, where the bytes differ, NAME-pP-jl.pkl (joblib.dump at the same
 protocol: joblib's NumpyPickler is the pure-Python pickler, whose opcode choices differ
 in places), plus MANIFEST.json: one entry per file (row name, workload, protocol, writer,
 whether the file holds several pickles one after another, bytes). --scale divides the
-sizes (tests use small files; the bench uses 1). Nothing is written for numpy, pandas
+sizes (tests/diff/sweep_check.py uses 50; the bench 1). Nothing is written for numpy, pandas
 and scikit-learn objects by joblib.dump: joblib stores arrays in its own layout, which
 the copy suite measures; here they are pickled by plain pickle, as many users do.
 """
@@ -390,7 +390,11 @@ def generate(d, scale=1, only=None):
     for name, desc, builder, protos, jl_protos, kind in WORKLOADS:
         if only and name not in only:
             continue
-        obj = builder(scale)
+        try:
+            obj = builder(scale)
+        except ImportError as e:  # numpy, pandas or scikit-learn missing: no such rows
+            print(f"sweep.py: {name} skipped ({e})", file=sys.stderr)
+            continue
         for p in protos:
             data = write_pickle(obj, p, kind)
             entries = [("pickle.dumps" if kind != "py2" else "Python 2 cPickle (emulated)", "", data)]
