@@ -210,7 +210,9 @@ struct jlp__chunk {
  * enough to be backed by huge pages (see alloc.c's HUGE_BLOCK). A document of a few
  * dozen values (one record of a stream of pickles) holds 4 KiB in its two arenas, one
  * page; with 4 KiB first chunks it held 8 KiB, and a stream of 5,000 such pickles spent
- * most of its load in page faults. A request above ARENA_LARGE_MIN and a quarter of the
+ * most of its load in page faults. After the second chunk (2 KiB) the sizes go on from
+ * 8 KiB, so a document past 3 KiB never holds more than with 4 KiB first chunks (1, 3,
+ * 11, 27... KiB against 4, 12, 28...). A request above ARENA_LARGE_MIN and a quarter of the
  * next chunk gets a chunk of its own (ARENA_LARGE_MIN <= ARENA_FIRST_CHUNK: a smaller
  * request always fits a regular chunk). */
 #define ARENA_FIRST_CHUNK ((size_t)1024)
@@ -286,7 +288,7 @@ void *jlp__arena_alloc_slow(jlp__arena *a, size_t n, bool *limit_hit) {
     a->head = c;
     a->cur = (uint8_t *)c + CHUNK_HEADER;
     a->end = (uint8_t *)c + c->size;
-    if (a->next_size < ARENA_MAX_CHUNK) a->next_size *= 2;
+    if (a->next_size < ARENA_MAX_CHUNK) a->next_size *= a->next_size == 2 * ARENA_FIRST_CHUNK ? 4 : 2;
     void *p = a->cur;
     a->cur += need;
     return p;
