@@ -828,6 +828,8 @@ enum {
     F_LIST,
     F_DICT,
     F_REDUCE,
+    F_LONG1,
+    F_SHORT_BINBYTES,
 };
 static const uint8_t fast_op[256] = {
     [JLP_OP_BININT1] = F_BININT1,
@@ -858,6 +860,8 @@ static const uint8_t fast_op[256] = {
     [JLP_OP_TUPLE] = F_TUPLE,
     [JLP_OP_LIST] = F_LIST,
     [JLP_OP_DICT] = F_DICT,
+    [JLP_OP_LONG1] = F_LONG1,
+    [JLP_OP_SHORT_BINBYTES] = F_SHORT_BINBYTES,
     [JLP_OP_REDUCE] = F_REDUCE,
 };
 
@@ -1150,6 +1154,35 @@ static jlp_code run_fast(jlp__vm *m, uint64_t *ops_left) {
             v->u.s.p = copy;
             v->u.s.n = n;
             cur += hdr + n;
+            goto push_v;
+        }
+        case F_LONG1: {
+            /* up to 8 bytes of two's complement: an int64, as the general loop makes
+             * of them (longer ones are its own) */
+            if (lim - cur < 2) goto out;
+            n = cur[1];
+            if (n > 8 || (size_t)(lim - cur) - 2 < n || (max_str && n > max_str)) goto out;
+            uint64_t u = 0;
+            for (size_t k = 0; k < n; k++) u |= (uint64_t)cur[2 + k] << (8 * k);
+            if (n && n < 8 && (cur[1 + n] & 0x80)) u |= ~(uint64_t)0 << (8 * n); /* sign */
+            v = jlp__new_int(doc, (int64_t)u);
+            cur += 2 + n;
+            goto push_v;
+        }
+        case F_SHORT_BINBYTES: {
+            /* short bytes are copied, as read_blob copies those under 32 bytes */
+            if (lim - cur < 2) goto out;
+            n = cur[1];
+            if (n >= 32 || (size_t)(lim - cur) - 2 < n || (max_str && n > max_str)) goto out;
+            char *copy = jlp__doc_alloc(doc, n + 1);
+            if (!copy) goto out;
+            memcpy(copy, cur + 2, n);
+            copy[n] = 0;
+            v = jlp__new_val(doc, JLP_BYTES);
+            if (!v) goto out;
+            v->u.s.p = copy;
+            v->u.s.n = n;
+            cur += 2 + n;
             goto push_v;
         }
         case F_EMPTY_LIST: v = jlp__new_seq(doc, JLP_LIST, NULL, 0); cur++; goto push_v;

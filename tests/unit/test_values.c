@@ -364,6 +364,74 @@ TEST(protocol2_bytes_latin1_text) {
     free(pk);
 }
 
+/* LONG1 of 0-8 bytes and SHORT_BINBYTES of 0-40 bytes, random, many in one list (the
+ * reader's fast loop) and each alone after a PUT (the general loop): both loops give the
+ * value two's complement and the bytes say. */
+TEST(long1_and_short_binbytes_runs) {
+    uint64_t x = 0x2545F4914F6CDD1Dull;
+    uint8_t pk[64 * 44 + 16];
+    for (int round = 0; round < 200; round++) {
+        size_t o = 0;
+        int64_t want[64];
+        uint8_t raw[64][40];
+        size_t rawn[64];
+        pk[o++] = 0x80; pk[o++] = 4; pk[o++] = ']'; pk[o++] = '(';
+        for (int i = 0; i < 64; i++) {
+            x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+            if (i % 2 == 0) {
+                size_t n = (size_t)(x % 9);
+                uint64_t u = 0;
+                pk[o++] = 0x8a;
+                pk[o++] = (uint8_t)n;
+                for (size_t k = 0; k < n; k++) {
+                    uint8_t b = (uint8_t)(x >> (8 * k + 3));
+                    if (k + 1 == n && (x & 0x100000)) b |= 0x80; /* negative often */
+                    pk[o++] = b;
+                    u |= (uint64_t)b << (8 * k);
+                }
+                if (n && n < 8 && (u >> (8 * n - 1) & 1)) u |= ~(uint64_t)0 << (8 * n);
+                want[i] = (int64_t)u;
+            } else {
+                size_t n = (size_t)(x % 41);
+                pk[o++] = 'C';
+                pk[o++] = (uint8_t)n;
+                for (size_t k = 0; k < n; k++) raw[i][k] = pk[o++] = (uint8_t)(x >> (k % 56));
+                rawn[i] = n;
+            }
+            if (round % 2 && i == 63) pk[o++] = 0x94; /* a MEMOIZE now and then */
+        }
+        pk[o++] = 'e'; pk[o++] = '.';
+        jlp_error err;
+        jlp_doc *d = jlp_load_mem(pk, o, NULL, NULL, &err);
+        CHECK(d != NULL);
+        if (!d) return;
+        jlp_val *l = jlp_doc_root(d);
+        CHECK_INT(jlp_len(l), 64);
+        for (int i = 0; i < 64; i++) {
+            jlp_val *v = jlp_item(l, (size_t)i);
+            if (i % 2 == 0) {
+                CHECK_INT(jlp_get_type(v), JLP_INT);
+                CHECK_INT(jlp_get_int(v), want[i]);
+            } else {
+                size_t n = 999;
+                const char *p = jlp_get_str(v, &n);
+                CHECK_INT(jlp_get_type(v), JLP_BYTES);
+                CHECK(p && n == rawn[i] && !memcmp(p, raw[i], n));
+                if (p && n < 32) CHECK(p[n] == 0); /* copied; from 32 bytes borrowed from the input */
+            }
+        }
+        jlp_doc_free(d);
+    }
+    /* edges: 0 bytes, the int64 limits, 9 bytes (a big int, the general loop), truncated */
+    JSON_OF("\x80\x02\x8a\x00.", "0");
+    JSON_OF("\x80\x02\x8a\x01\xff.", "-1");
+    JSON_OF("\x80\x02\x8a\x08\x00\x00\x00\x00\x00\x00\x00\x80.", "-9223372036854775808");
+    JSON_OF("\x80\x02\x8a\x08\xff\xff\xff\xff\xff\xff\xff\x7f.", "9223372036854775807");
+    JSON_OF("\x80\x02\x8a\x09\x00\x00\x00\x00\x00\x00\x00\x80\x00.", "9223372036854775808");
+    JSON_OF("\x80\x02]q\x00(\x8a\x02\x00\x80\x8a\x03\xff\x7f\x00" "C\x02" "abe.", "[-32768,32767,{\"$bytes\":\"YWI=\"}]");
+    ERR("\x80\x02\x8a\x05\x01\x02.", JLP_E_TRUNCATED, 2, 0x8a);
+}
+
 TEST(tuple_list_iterate) {
     jlp_doc *d = LD("\x80\x04(K\x01K\x02K\x03t](K\x04K\x05" "e)\x87.");
     jlp_val *t = jlp_doc_root(d);
