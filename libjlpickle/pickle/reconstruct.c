@@ -98,8 +98,28 @@ jlp_val *jlp__latin1_encode(jlp_doc *doc, const jlp_val *s, jlp_type t, bool *in
      * step's load. Branching on lead or ASCII took a mispredicted branch every other
      * byte, and stepping i by the sequence's length chained every load to the last. */
     unsigned bad = 0;
+    /* Eight bytes at a time: a word of ASCII (array data of small numbers, zeros) is
+     * copied whole, any other word goes byte by byte (random bytes: the word test is
+     * then almost never passed, so it is a branch predicted right). */
+    while (i + 8 < n) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        if (!(w & 0x8080808080808080ull)) {
+            memcpy(out + o, &w, 8);
+            o += 8;
+            i += 8;
+            continue;
+        }
+        for (size_t end = i + 8; i < end; i++) {
+            unsigned c = p[i], pick = 0u - (c >> 7); /* all ones from 0x80 */
+            unsigned two = ((c & 0x1Fu) << 6) | (p[i + 1] & 0x3Fu);
+            out[o] = (uint8_t)((two & pick) | (c & ~pick));
+            o += (c & 0xC0u) != 0x80u;
+            bad |= c >= 0xC4u;
+        }
+    }
     for (; i + 1 < n; i++) {
-        unsigned c = p[i], pick = 0u - (c >> 7); /* all ones from 0x80 */
+        unsigned c = p[i], pick = 0u - (c >> 7);
         unsigned two = ((c & 0x1Fu) << 6) | (p[i + 1] & 0x3Fu);
         out[o] = (uint8_t)((two & pick) | (c & ~pick));
         o += (c & 0xC0u) != 0x80u;
