@@ -420,38 +420,43 @@ static jlp_code int_value(jlp__vm *m, const jlp__int_text *t, jlp_val **out) {
     return *out ? JLP_OK : jlp__vm_nomem(m);
 }
 
-/* Text that is "0" or 1 to 18 decimal digits without a leading zero, after a '-' when
- * `neg_ok`: what protocol 0 writes for INT, LONG (before its 'L') and memo indices. Every
- * reading of such text agrees on its value (pickle.py's int(s, 0) and int(s, 10),
- * _pickle.c's strtol(s, 0) and PyLong_FromString; it is neither of INT's booleans 00 and
- * 01 nor an octal 010), so it takes none of their general parsers. *ndigits: the digits
- * as those parsers count them (none for "0"). @return false for any other text. */
-static bool plain_decimal(const uint8_t *s, size_t n, bool neg_ok, int64_t *out, size_t *ndigits) {
+/* Text that is "0" or decimal digits without a leading zero, after a '-' when `neg_ok`:
+ * what protocol 0 writes for INT, LONG (before its 'L') and memo indices. Every reading
+ * of such text agrees on its value (pickle.py's int(s, 0) and int(s, 10), _pickle.c's
+ * strtol(s, 0) and PyLong_FromString; it is neither of INT's booleans 00 and 01 nor an
+ * octal 010), so it takes none of their general parsers. *t: the digits as those parsers
+ * give them (none for "0"); *out their value when there are at most 18 (*small set).
+ * @return false for any other text. */
+static bool plain_decimal(const uint8_t *s, size_t n, bool neg_ok, jlp__int_text *t, int64_t *out, bool *small) {
     bool neg = neg_ok && n > 1 && s[0] == '-';
     size_t i = neg;
+    *t = (jlp__int_text){.neg = neg, .base = 10, .digits = (const char *)s + i, .ndigits = n - i};
     if (n - i == 1 && s[i] == '0' && !neg) {
+        t->ndigits = 0;
         *out = 0;
-        *ndigits = 0;
+        *small = true;
         return true;
     }
-    if (n - i < 1 || n - i > 18 || s[i] < '1' || s[i] > '9') return false;
-    int64_t v = 0;
+    if (n - i < 1 || s[i] < '1' || s[i] > '9') return false;
+    *small = n - i <= 18;
+    uint64_t v = 0; /* wraps past 18 digits, where it is not used */
     for (; i < n; i++) {
         if (s[i] < '0' || s[i] > '9') return false;
-        v = v * 10 + (s[i] - '0');
+        v = v * 10 + (uint64_t)(s[i] - '0');
     }
-    *out = neg ? -v : v;
-    *ndigits = n - neg;
+    *out = !*small ? 0 : neg ? -(int64_t)v : (int64_t)v;
     return true;
 }
 
 /* INT (op 'I') or LONG text, read by this machine's unpickler; the scan is told when the
  * other unpickler would read it otherwise (010: pickle.py refuses, _pickle.c reads 8). */
 static jlp_code int_opcode(jlp__vm *m, int op, const uint8_t *s, size_t n, jlp_val **out) {
+    jlp__int_text plain;
     int64_t quick;
-    size_t nd;
-    if (plain_decimal(s, op == JLP_OP_LONG && n && s[n - 1] == 'L' ? n - 1 : n, true, &quick, &nd) &&
-        (!m->lim->max_bigint_digits || nd <= m->lim->max_bigint_digits)) {
+    bool small;
+    if (plain_decimal(s, op == JLP_OP_LONG && n && s[n - 1] == 'L' ? n - 1 : n, true, &plain, &quick, &small)) {
+        if (!small || (m->lim->max_bigint_digits && plain.ndigits > m->lim->max_bigint_digits))
+            return int_value(m, &plain, out); /* a big int, or the limit's error */
         *out = jlp__new_int(m->doc, quick);
         return *out ? JLP_OK : jlp__vm_nomem(m);
     }
@@ -575,9 +580,10 @@ static jlp_code text_index(jlp__vm *m, uint64_t *key) {
     size_t n;
     jlp_code c = line(m, m->lim->max_str, &p, &n);
     if (c) return c;
+    jlp__int_text plain;
     int64_t quick;
-    size_t nd;
-    if (plain_decimal(p, n, false, &quick, &nd)) {
+    bool small;
+    if (plain_decimal(p, n, false, &plain, &quick, &small) && small) {
         *key = (uint64_t)quick;
         return JLP_OK;
     }

@@ -1022,6 +1022,9 @@ TEST(text_int_plain_decimal_edges) {
     o.limits = &lim;
     ERRO("I123456\n.", &o, JLP_E_LIMIT, 0, 'I');
     ERRO("L-123456L\n.", &o, JLP_E_LIMIT, 0, 'L');
+    ERRO("L1234567890123456789012345L\n.", &o, JLP_E_LIMIT, 0, 'L');
+    JSON_OF("(I12345678901234567890123\nL-98765432109876543210987654321L\nL10000000000000000000\nl.",
+            "[12345678901234567890123,-98765432109876543210987654321,10000000000000000000]");
     jlp_doc *d = LDO("(I12345\nL-12345L\nI0\nl.", &o);
     if (d) CHECK_JSON(jlp_doc_root(d), "[12345,-12345,0]");
     jlp_doc_free(d);
