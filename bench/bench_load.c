@@ -1,7 +1,13 @@
 /*
  * bench_load - time jlp_load_mem() on one pickle file.
  *
- *   bench_load FILE [REPEAT]        (REPEAT defaults to 10)
+ *   bench_load [--all] FILE [REPEAT]        (REPEAT defaults to 10)
+ *
+ * --all: FILE holds several pickles one after another (what repeated pickle.dump calls
+ * on one file write); one timed load is all of them, each with jlp_load_mem() from where
+ * the previous one ended (its `consumed`), every document kept until the timer stops,
+ * as a Python reader calling Unpickler.load() until the end keeps its objects. The
+ * root_* and ops keys then describe the last pickle; pickles= says how many there were.
  *
  * The file is read into memory once. One untimed warm-up load runs first, then REPEAT
  * timed loads; each document is freed after its load (the free is timed separately and
@@ -114,8 +120,11 @@ static void report_error(const char *path, const jlp_error *err) {
 }
 
 int main(int argc, char **argv) {
+    int all = argc > 1 && !strcmp(argv[1], "--all");
+    argc -= all;
+    argv += all;
     if (argc < 2 || argc > 3 || argv[1][0] == '-') {
-        fprintf(stderr, "usage: bench_load FILE [REPEAT]\n");
+        fprintf(stderr, "usage: bench_load [--all] FILE [REPEAT]\n");
         return 2;
     }
     const char *path = argv[1];
@@ -146,6 +155,14 @@ int main(int argc, char **argv) {
         return 1;
     }
 
+    /* --all: room for every pickle of the file (each takes at least 2 bytes). */
+    size_t max_docs = all ? len / 2 + 1 : 1, pickles = 0;
+    jlp_doc **docs = malloc(max_docs * sizeof *docs);
+    if (!docs) {
+        fprintf(stderr, "bench_load: out of memory\n");
+        return 1;
+    }
+
     jlp_error err;
     uint64_t alloc_bytes = 0, ops = 0, consumed = 0;
     size_t root_len = 0;
@@ -156,12 +173,22 @@ int main(int argc, char **argv) {
     /* i == -1 is the untimed warm-up. */
     for (long i = -1; i < repeat; i++) {
         double c0 = cpu_s(), t0 = now_s();
-        jlp_doc *doc = jlp_load_mem(data, len, NULL, NULL, &err);
+        size_t off = 0, nd = 0;
+        jlp_doc *doc;
+        do {
+            size_t used = 0;
+            doc = jlp_load_mem(data + off, len - off, NULL, all ? &used : NULL, &err);
+            if (!doc) break;
+            docs[nd++] = doc;
+            off += used;
+        } while (all && off < len && nd < max_docs);
         double t1 = now_s(), c1 = cpu_s();
         if (!doc) {
             report_error(path, &err);
             return 1;
         }
+        pickles = nd;
+        for (size_t j = 0; j + 1 < nd; j++) jlp_doc_free(docs[j]); /* doc is docs[nd - 1] */
         alloc_bytes = jlp_doc_alloc_bytes(doc);
         ops = jlp_doc_ops(doc);
         consumed = jlp_doc_consumed(doc);
@@ -208,10 +235,12 @@ int main(int argc, char **argv) {
     printf("warnings=%u\n", warnings);
     printf("root_type=%s\n", root_type);
     printf("root_len=%zu\n", root_len);
+    printf("pickles=%zu\n", pickles);
 
     free(load_t);
     free(free_t);
     free(cpu_t);
+    free(docs);
     free(data);
     return fflush(stdout) ? 1 : 0;
 }

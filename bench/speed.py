@@ -38,6 +38,13 @@ pooled (best and median); results in bench/results/speed.md and speed.png:
               jlp_load_path() vs a warm joblib.load, in one process per side and model;
               target 10x for every model; the read floor of each file (open, fstat,
               one read() into memory already faulted in, close) as a third side
+  sp-sweep    jlp_load_mem() vs pickle.loads on the load sweep (bench/sweep.py): 43 shapes
+              of data users pickle (bytes, big ints, non-ASCII and long str, tuples, sets,
+              memo-heavy, deep nesting, class instances, datetime/Decimal/OrderedDict,
+              numpy, pandas and scikit-learn by plain pickle, Python 2 pickles, streams
+              of concatenated pickles) at protocols 0-5, written by pickle.dumps and,
+              where the bytes differ, joblib.dump; target 3x on every row; the rows are
+              also written to bench/results/sweep.md (speed.md keeps the other groups)
   sp-tools    a whole `jlinspect` process on the 100-tree random forest (20 MB) vs a whole
               `python3 -c "import joblib; joblib.load(...)"`; target 100x
 
@@ -54,7 +61,8 @@ import time
 import run as R
 
 MiB, GiB = 1 << 20, 1 << 30
-NAMES = ["sp-loads", "sp-dumps", "sp-dumpsweep", "sp-copy", "sp-cold", "sp-inflate", "sp-durable", "sp-models", "sp-tools"]
+NAMES = ["sp-loads", "sp-dumps", "sp-dumpsweep", "sp-copy", "sp-cold", "sp-inflate", "sp-durable", "sp-models",
+         "sp-tools", "sp-sweep"]
 
 # ---- children ----------------------------------------------------------------------------
 
@@ -69,6 +77,31 @@ for i in range(n + 1):
         t = time.perf_counter(); o = pickle.loads(data); e = time.perf_counter() - t; ec = time.process_time() - c; del o
     else:
         t = time.perf_counter(); b = pickle.dumps(obj, 4); e = time.perf_counter() - t; ec = time.process_time() - c; del b
+    if i: ts.append(e); cpu.append(ec)
+print(json.dumps({"times": ts, "cpu": cpu}))
+"""
+
+# The sweep's Python side: the classes of its object workloads come from bench/ (the
+# first, untimed load imports them and numpy, pandas or scikit-learn as the file needs).
+# 'all': the file holds several pickles; one load reads all of them with one Unpickler
+# (what a reader of a pickle stream does), keeping every object until the timer stops.
+PY_SWEEP = r"""
+import io, pickle, sys, time, json
+sys.path.insert(0, sys.argv[4])
+data = open(sys.argv[1], 'rb').read(); n = int(sys.argv[2]); every = sys.argv[3] == 'all'
+def load_all(data):
+    f = io.BytesIO(data); u = pickle.Unpickler(f); out = []
+    while f.tell() < len(data):
+        out.append(u.load())
+    return out
+load = load_all if every else pickle.loads
+load(data)
+ts, cpu = [], []
+for i in range(n + 1):
+    c = time.process_time(); t = time.perf_counter()
+    o = load(data)
+    e = time.perf_counter() - t; ec = time.process_time() - c
+    del o
     if i: ts.append(e); cpu.append(ec)
 print(json.dumps({"times": ts, "cpu": cpu}))
 """
@@ -498,16 +531,51 @@ def group_tools(args, build, datadir, rounds):
                 c, p, "python3 -c joblib.load", 100.0)]
 
 
-GROUPS = {"sp-loads": group_loads, "sp-dumps": group_dumps, "sp-dumpsweep": group_dumpsweep, "sp-copy": group_copy, "sp-cold": group_cold,
+def group_sweep(args, build, datadir, rounds):
+    import sweep
+    exe = R.compile_bench(build, "bench_load")
+    d = os.path.join(datadir, "sweep")
+    print("  writing the sweep's pickles (bench/sweep.py; a minute, cached)", flush=True)
+    files = sweep.generate(d)
+    per = 2 if args.quick else 5
+    rows = []
+    for f in files:
+        path = os.path.join(d, f["file"])
+        c, p, cc, pc = [], [], [], []
+        for r in range(rounds):
+            for side in R.rotation(["c", "py"], r):
+                if side == "c":
+                    dd = c_run([exe] + (["--all"] if f["all"] else []) + [path, str(per)])
+                    c += samples(dd, "load_samples_s")
+                    cc += samples(dd, "load_cpu_samples_s")
+                else:
+                    dd = py_run(PY_SWEEP, path, per, "all" if f["all"] else "one", R.HERE)
+                    p += dd["times"]
+                    pc += dd["cpu"]
+        rows.append(row("sweep", f"{f['row']}: {f['desc']}", c, p, "pickle.loads", 3.0, cpu=(cc, pc),
+                        note=f"{R.human_size(f['bytes'])}, {f['writer']}" + (", several pickles" if f["all"] else "")))
+    return rows
+
+
+GROUPS = {"sp-loads": group_loads, "sp-dumps": group_dumps, "sp-dumpsweep": group_dumpsweep, "sp-copy": group_copy,
+          "sp-cold": group_cold,
           "sp-inflate": group_inflate, "sp-durable": group_durable, "sp-models": group_models,
-          "sp-tools": group_tools}
+          "sp-tools": group_tools, "sp-sweep": group_sweep}
 
 
 # ---- results -------------------------------------------------------------------------------
 
-def write_md(path, machine, rows, elapsed, rounds, png, args):
+SWEEP_TITLE = ("Load sweep: jlp_load_mem against pickle.loads on the shapes and protocols users pickle",
+               "Group sp-sweep of the speed suite: the pickles are written by bench/sweep.py into "
+               "build/bench-data/sweep/; row names are workload-pP (pickle.dumps at protocol P) and "
+               "workload-pP-jl (joblib.dump, where its bytes differ).")
+
+
+def write_md(path, machine, rows, elapsed, rounds, png, args, title=None):
     with open(path, "w") as f:
-        f.write("# Speed: libjlpickle against Python and the codec tools, side by side\n\n")
+        f.write(f"# {title[0] if title else 'Speed: libjlpickle against Python and the codec tools, side by side'}\n\n")
+        if title:
+            f.write(title[1] + " ")
         f.write("Generated by `make bench` (`bench/run.py --suite speed`, bench/speed.py); numbers from one run on "
                 "a shared machine: compare the **ratios** (the sides alternate in fresh processes), not the "
                 "absolute times.\n\n")
@@ -533,6 +601,12 @@ def write_md(path, machine, rows, elapsed, rounds, png, args):
                         f"{R.fmt_time(r['ref_best'])} | {R.fmt_time(r['ref_med'])} | {r['ratio_best']:.2f}x | "
                         f"{r['ratio_med']:.2f}x | {'' if r['cpu_ratio'] is None else format(r['cpu_ratio'], '.2f') + 'x'} | {tgt} | {'' if r['target'] is None else ('yes' if r['met'] else 'NO')} "
                         f"| {r['note']} |\n")
+            if g == "sweep":
+                med = sorted(rs, key=lambda r: r["ratio_med"])
+                f.write(f"\n{len(rs)} rows: median ratio {statistics.median(r['ratio_med'] for r in rs):.1f}x; "
+                        f"{sum(1 for r in rs if r['ratio_med'] < 3)} below 3x (median), "
+                        f"{sum(1 for r in rs if not r['met'])} with neither median nor best at 3x; lowest: "
+                        + ", ".join(f"{r['case'].split(':')[0]} {r['ratio_med']:.2f}x" for r in med[:5]) + ".\n")
             if g == "models":
                 ratios = [r["ratio_med"] for r in rs]
                 f.write(f"\n{len(rs)} models: median ratio {statistics.median(ratios):.1f}x, lowest "
@@ -599,8 +673,16 @@ def suite_speed(args, build, datadir, only):
         print(f"[{name}]", flush=True)
         rows += fn(args, build, datadir, rounds)
     machine["loadavg_end"] = R.loadavg()
-    md = os.path.join(args.results, "speed.md")
-    png = os.path.join(args.results, "speed.png")
-    write_md(md, machine, rows, time.monotonic() - t0, rounds, os.path.basename(png), args)
-    plot(png, rows)
-    return [md, png]
+    written = []
+    # The sweep's hundred-odd rows have a file of their own; speed.md keeps the others
+    # (and is left alone by a run of the sweep alone).
+    for base, rs, title in (("speed", [r for r in rows if r["group"] != "sweep"], None),
+                            ("sweep", [r for r in rows if r["group"] == "sweep"], SWEEP_TITLE)):
+        if not rs:
+            continue
+        md = os.path.join(args.results, base + ".md")
+        png = os.path.join(args.results, base + ".png")
+        write_md(md, machine, rs, time.monotonic() - t0, rounds, os.path.basename(png), args, title)
+        plot(png, rs)
+        written += [md, png]
+    return written

@@ -178,6 +178,14 @@ if [ -z "${SAN_ONLY:-}" ]; then
     else
         skip "differential test (Python oracle)" "needs $PYTHON with joblib, numpy and lz4, and $B/tests/diffrun"
     fi
+    # the load sweep's shapes and protocols (bench/sweep.py), small, against the reference reader
+    if [ -n "$QUICK" ]; then
+        skip "load sweep shapes (reference reader)" "QUICK=1"
+    elif "$PYTHON" -c 'import joblib, numpy' >/dev/null 2>&1; then
+        run "load sweep shapes (reference reader)" "$PYTHON" tests/diff/sweep_check.py "$B"
+    else
+        skip "load sweep shapes (reference reader)" "needs $PYTHON with joblib and numpy"
+    fi
     # typed views (jlp_array_as) of random arrays against numpy's astype, fixed seed
     if "$PYTHON" -c 'import joblib, numpy' >/dev/null 2>&1; then
         run "typed views vs numpy" env PYTHON="$PYTHON" sh tests/views/run.sh "$B"

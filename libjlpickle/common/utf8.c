@@ -59,6 +59,29 @@ size_t jlp__utf8_valid_prefix(const uint8_t *s, size_t n) {
             i += 2;
             continue;
         }
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        /* Runs of three-byte sequences (CJK text) and of four-byte ones (emoji), each
+         * sequence checked as one little-endian word: lead and continuation bits, and
+         * the smallest and largest code point (three bytes: not below U+0800, i.e. lead
+         * bits or the first continuation's 0x20; surrogates pass). Anything else, or a
+         * sequence that ends the text (the word would read past it), goes on below. */
+        if ((c & 0xF0) == 0xE0) {
+            size_t j = i;
+            for (uint32_t w; j + 4 <= n; j += 3) {
+                memcpy(&w, s + j, 4);
+                if ((w & 0xC0C0F0u) != 0x8080E0u || !(w & 0x200Fu)) break;
+            }
+            if (j != i) { i = j; continue; }
+        } else if ((c & 0xF8) == 0xF0) {
+            size_t j = i;
+            for (uint32_t w; j + 4 <= n; j += 4) {
+                memcpy(&w, s + j, 4);
+                uint32_t cp4 = (w & 7u) << 18 | (w >> 8 & 0x3Fu) << 12 | (w >> 16 & 0x3Fu) << 6 | (w >> 24 & 0x3Fu);
+                if ((w & 0xC0C0C0F8u) != 0x808080F0u || cp4 < 0x10000u || cp4 > 0x10FFFFu) break;
+            }
+            if (j != i) { i = j; continue; }
+        }
+#endif
         size_t len;
         uint32_t cp, min;
         if (c >= 0xC2 && c <= 0xDF) { len = 2; cp = c & 0x1F; min = 0x80; }

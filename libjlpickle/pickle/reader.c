@@ -420,9 +420,46 @@ static jlp_code int_value(jlp__vm *m, const jlp__int_text *t, jlp_val **out) {
     return *out ? JLP_OK : jlp__vm_nomem(m);
 }
 
+/* Text that is "0" or decimal digits without a leading zero, after a '-' when `neg_ok`:
+ * what protocol 0 writes for INT, LONG (before its 'L') and memo indices. Every reading
+ * of such text agrees on its value (pickle.py's int(s, 0) and int(s, 10), _pickle.c's
+ * strtol(s, 0) and PyLong_FromString; it is neither of INT's booleans 00 and 01 nor an
+ * octal 010), so it takes none of their general parsers. *t: the digits as those parsers
+ * give them (none for "0"); *out their value when there are at most 18 (*small set).
+ * @return false for any other text. */
+static bool plain_decimal(const uint8_t *s, size_t n, bool neg_ok, jlp__int_text *t, int64_t *out, bool *small) {
+    bool neg = neg_ok && n > 1 && s[0] == '-';
+    size_t i = neg;
+    *t = (jlp__int_text){.neg = neg, .base = 10, .digits = (const char *)s + i, .ndigits = n - i};
+    if (n - i == 1 && s[i] == '0' && !neg) {
+        t->ndigits = 0;
+        *out = 0;
+        *small = true;
+        return true;
+    }
+    if (n - i < 1 || s[i] < '1' || s[i] > '9') return false;
+    *small = n - i <= 18;
+    uint64_t v = 0; /* wraps past 18 digits, where it is not used */
+    for (; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9') return false;
+        v = v * 10 + (uint64_t)(s[i] - '0');
+    }
+    *out = !*small ? 0 : neg ? -(int64_t)v : (int64_t)v;
+    return true;
+}
+
 /* INT (op 'I') or LONG text, read by this machine's unpickler; the scan is told when the
  * other unpickler would read it otherwise (010: pickle.py refuses, _pickle.c reads 8). */
 static jlp_code int_opcode(jlp__vm *m, int op, const uint8_t *s, size_t n, jlp_val **out) {
+    jlp__int_text plain;
+    int64_t quick;
+    bool small;
+    if (plain_decimal(s, op == JLP_OP_LONG && n && s[n - 1] == 'L' ? n - 1 : n, true, &plain, &quick, &small)) {
+        if (!small || (m->lim->max_bigint_digits && plain.ndigits > m->lim->max_bigint_digits))
+            return int_value(m, &plain, out); /* a big int, or the limit's error */
+        *out = jlp__new_int(m->doc, quick);
+        return *out ? JLP_OK : jlp__vm_nomem(m);
+    }
     char *sc = scratch(m, n);
     if (!sc) return jlp__vm_nomem(m);
     jlp__int_text t[2];
@@ -543,6 +580,13 @@ static jlp_code text_index(jlp__vm *m, uint64_t *key) {
     size_t n;
     jlp_code c = line(m, m->lim->max_str, &p, &n);
     if (c) return c;
+    jlp__int_text plain;
+    int64_t quick;
+    bool small;
+    if (plain_decimal(p, n, false, &plain, &quick, &small) && small) {
+        *key = (uint64_t)quick;
+        return JLP_OK;
+    }
     char *sc = scratch(m, n);
     if (!sc) return jlp__vm_nomem(m);
     int got = memo_key(rules_of(m), p, n, sc, key);
@@ -790,6 +834,8 @@ enum {
     F_LIST,
     F_DICT,
     F_REDUCE,
+    F_LONG1,
+    F_SHORT_BINBYTES,
 };
 static const uint8_t fast_op[256] = {
     [JLP_OP_BININT1] = F_BININT1,
@@ -820,6 +866,8 @@ static const uint8_t fast_op[256] = {
     [JLP_OP_TUPLE] = F_TUPLE,
     [JLP_OP_LIST] = F_LIST,
     [JLP_OP_DICT] = F_DICT,
+    [JLP_OP_LONG1] = F_LONG1,
+    [JLP_OP_SHORT_BINBYTES] = F_SHORT_BINBYTES,
     [JLP_OP_REDUCE] = F_REDUCE,
 };
 
@@ -1112,6 +1160,35 @@ static jlp_code run_fast(jlp__vm *m, uint64_t *ops_left) {
             v->u.s.p = copy;
             v->u.s.n = n;
             cur += hdr + n;
+            goto push_v;
+        }
+        case F_LONG1: {
+            /* up to 8 bytes of two's complement: an int64, as the general loop makes
+             * of them (longer ones are its own) */
+            if (lim - cur < 2) goto out;
+            n = cur[1];
+            if (n > 8 || (size_t)(lim - cur) - 2 < n || (max_str && n > max_str)) goto out;
+            uint64_t u = 0;
+            for (size_t k = 0; k < n; k++) u |= (uint64_t)cur[2 + k] << (8 * k);
+            if (n && n < 8 && (cur[1 + n] & 0x80)) u |= ~(uint64_t)0 << (8 * n); /* sign */
+            v = jlp__new_int(doc, (int64_t)u);
+            cur += 2 + n;
+            goto push_v;
+        }
+        case F_SHORT_BINBYTES: {
+            /* short bytes are copied, as read_blob copies those under 32 bytes */
+            if (lim - cur < 2) goto out;
+            n = cur[1];
+            if (n >= 32 || (size_t)(lim - cur) - 2 < n || (max_str && n > max_str)) goto out;
+            char *copy = jlp__doc_alloc(doc, n + 1);
+            if (!copy) goto out;
+            memcpy(copy, cur + 2, n);
+            copy[n] = 0;
+            v = jlp__new_val(doc, JLP_BYTES);
+            if (!v) goto out;
+            v->u.s.p = copy;
+            v->u.s.n = n;
+            cur += 2 + n;
             goto push_v;
         }
         case F_EMPTY_LIST: v = jlp__new_seq(doc, JLP_LIST, NULL, 0); cur++; goto push_v;
@@ -1481,6 +1558,13 @@ static jlp_code run(jlp__vm *m) {
             size_t n, outn;
             const char *why = "";
             TRY(line(m, m->lim->max_str, &p, &n));
+            if (op == JLP_OP_UNICODE && ascii_run(p, n, p + n) && !memchr(p, '\\', n)) {
+                /* raw-unicode-escape of ASCII without a backslash is the text itself */
+                jlp_val *v = jlp__new_bytes_copy(doc, JLP_STR, p, n);
+                if (!v) { c = jlp__vm_nomem(m); goto done; }
+                TRY(push(m, v));
+                break;
+            }
             size_t cap = op == JLP_OP_STRING ? n + 1 : 2 * n + 1;
             uint8_t *tmp = jlp__malloc(m->alc, cap);
             if (!tmp) { c = jlp__vm_nomem(m); goto done; }

@@ -86,23 +86,60 @@ bool jlp__is_latin1_name(const jlp_val *v) {
 
 jlp_val *jlp__latin1_encode(jlp_doc *doc, const jlp_val *s, jlp_type t, bool *inert) {
     const uint8_t *p = (const uint8_t *)s->u.s.p;
-    size_t n = s->u.s.n, o = 0;
+    size_t n = s->u.s.n, o = 0, i = 0;
     uint8_t *out = jlp__doc_alloc(doc, n + 1);
     if (!out) return NULL;
-    for (size_t i = 0; i < n;) {
-        if (p[i] < 0x80) { out[o++] = p[i++]; continue; }
-        if ((p[i] == 0xC2 || p[i] == 0xC3) && i + 1 < n) {
-            out[o++] = (uint8_t)(((p[i] & 0x1F) << 6) | (p[i + 1] & 0x3F));
-            i += 2;
+    /* s is valid UTF-8 (a str node): a byte from 0xC0 is a lead followed by its
+     * continuation (0x80-0xBF), and a lead from 0xC4 (a code point past U+00FF) is the
+     * only refusal. Bytes (protocol 2 writes them as this text) are random, so nothing
+     * here is branched on per byte: every byte but a continuation yields one output
+     * byte, written at o whatever it is (a continuation's write is overwritten by the
+     * next one) with o advanced by whether it was one; each step depends on no earlier
+     * step's load. Branching on lead or ASCII took a mispredicted branch every other
+     * byte, and stepping i by the sequence's length chained every load to the last. */
+    unsigned bad = 0;
+    /* Eight bytes at a time: a word of ASCII (array data of small numbers, zeros) is
+     * copied whole, any other word goes byte by byte (random bytes: the word test is
+     * then almost never passed, so it is a branch predicted right). */
+    while (i + 8 < n) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        if (!(w & 0x8080808080808080ull)) {
+            memcpy(out + o, &w, 8);
+            o += 8;
+            i += 8;
             continue;
         }
-        *inert = true;
-        return NULL;
+        for (size_t end = i + 8; i < end; i++) {
+            unsigned c = p[i], pick = 0u - (c >> 7); /* all ones from 0x80 */
+            unsigned two = ((c & 0x1Fu) << 6) | (p[i + 1] & 0x3Fu);
+            out[o] = (uint8_t)((two & pick) | (c & ~pick));
+            o += (c & 0xC0u) != 0x80u;
+            bad |= c >= 0xC4u;
+        }
     }
+    for (; i + 1 < n; i++) {
+        unsigned c = p[i], pick = 0u - (c >> 7);
+        unsigned two = ((c & 0x1Fu) << 6) | (p[i + 1] & 0x3Fu);
+        out[o] = (uint8_t)((two & pick) | (c & ~pick));
+        o += (c & 0xC0u) != 0x80u;
+        bad |= c >= 0xC4u;
+    }
+    if (i < n) {
+        unsigned c = p[i];
+        if ((c & 0xC0u) != 0x80u) {
+            bad |= c >= 0x80u;
+            out[o++] = (uint8_t)c;
+        }
+    }
+    if (bad) goto refuse;
     out[o] = 0;
     jlp_val *v = jlp__new_val(doc, t);
     if (v) { v->u.s.p = (const char *)out; v->u.s.n = o; }
     return v;
+refuse:
+    *inert = true;
+    return NULL;
 }
 
 static jlp_val *copy_bytes(jlp__vm *m, const jlp_val *b, jlp_type t) {

@@ -100,6 +100,36 @@ TEST(large_request_keeps_the_head) {
     CHECK_INT(ctr.bad_sizes, 0);
 }
 
+/* A small document (one record of a stream of pickles: a dict of an int, a str and a
+ * list of 10 floats, protocol 4) takes one page: 4144 bytes in its two arenas (8224
+ * with 4 KiB first chunks). A 700-byte request in a fresh arena fits its first chunk. */
+TEST(small_document_takes_one_page) {
+    static const unsigned char rec[] =
+        "\x80\x04\x95\x80\x00\x00\x00\x00\x00\x00\x00}\x94(\x8c\x03seq\x94K\x01\x8c\x07pay"
+        "load\x94]\x94(G\x3f\xe0\x00\x00\x00\x00\x00\x00G\x3f\xe0\x00\x00\x00\x00\x00\x00G"
+        "\x3f\xe0\x00\x00\x00\x00\x00\x00G\x3f\xe0\x00\x00\x00\x00\x00\x00G\x3f\xe0\x00\x00"
+        "\x00\x00\x00\x00G\x3f\xe0\x00\x00\x00\x00\x00\x00G\x3f\xe0\x00\x00\x00\x00\x00\x00"
+        "G\x3f\xe0\x00\x00\x00\x00\x00\x00G\x3f\xe0\x00\x00\x00\x00\x00\x00G\x3f\xe0\x00\x00"
+        "\x00\x00\x00\x00" "e\x8c\x03tag\x94\x8c\x02m1\x94u.";
+    jlp_error err;
+    size_t used = 0;
+    jlp_doc *d = jlp_load_mem(rec, sizeof rec - 1, NULL, &used, &err);
+    CHECK(d != NULL);
+    CHECK_INT(used, sizeof rec - 1);
+    CHECK_INT(jlp_len(jlp_doc_root(d)), 3);
+    CHECK(jlp_doc_alloc_bytes(d) <= 4096 + 64);
+    jlp_doc_free(d);
+
+    setup();
+    jlp__arena a;
+    jlp__arena_init(&a, &alc, 0);
+    uint8_t *p = jlp__arena_alloc(&a, 700, NULL), *q = jlp__arena_alloc(&a, 200, NULL);
+    CHECK(p && q && q == p + 704);
+    CHECK_INT(ctr.allocs, 1);
+    jlp__arena_release(&a);
+    CHECK_INT(ctr.live, 0);
+}
+
 TEST(limit) {
     setup();
     jlp__arena a;

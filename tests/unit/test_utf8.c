@@ -80,11 +80,35 @@ TEST(random_strings_agree_with_the_reference) {
     for (long t = 0; t < rounds && bad < 5; t++) {
         x ^= x << 13, x ^= x >> 7, x ^= x << 17;
         size_t n = (size_t)(x % sizeof s);
-        int mode = (int)((x >> 8) % 3);
+        int mode = (int)((x >> 8) % 5);
         for (size_t i = 0; i < n; i++) {
             x ^= x << 13, x ^= x >> 7, x ^= x << 17;
             if (mode == 0) s[i] = alphabet[x % sizeof alphabet];
             else if (mode == 1) s[i] = (uint8_t)x;
+            else if (mode >= 3 && i + 3 < n && (x & 7)) {
+                /* CJK (3 bytes: U+0800..U+FFFF, surrogates too) or emoji (4 bytes:
+                 * U+10000..U+10FFFF) text with rare faults: a bad continuation, an
+                 * overlong lead (E0 80, F0 80), a code point past U+10FFFF (F4 90), F5 */
+                uint32_t cp = mode == 3 ? 0x800 + (uint32_t)((x >> 4) % 0xF800)
+                                        : 0x10000 + (uint32_t)((x >> 4) % 0x100000);
+                size_t len = mode == 3 ? 3 : 4;
+                if (mode == 3) {
+                    s[i] = (uint8_t)(0xE0 | cp >> 12);
+                    s[i + 1] = (uint8_t)(0x80 | (cp >> 6 & 0x3F));
+                    s[i + 2] = (uint8_t)(0x80 | (cp & 0x3F));
+                } else {
+                    s[i] = (uint8_t)(0xF0 | cp >> 18);
+                    s[i + 1] = (uint8_t)(0x80 | (cp >> 12 & 0x3F));
+                    s[i + 2] = (uint8_t)(0x80 | (cp >> 6 & 0x3F));
+                    s[i + 3] = (uint8_t)(0x80 | (cp & 0x3F));
+                }
+                int fault = (int)((x >> 30) % 64);
+                if (fault == 0) s[i + 1 + (x >> 36) % (len - 1)] = (uint8_t)(x >> 40);
+                else if (fault == 1) s[i + 1] = 0x80 | (uint8_t)((x >> 40) & 0x1F); /* E0/F0 overlong or fine */
+                else if (fault == 2 && len == 4) { s[i] = 0xF4; s[i + 1] = (uint8_t)(0x80 | ((x >> 40) & 0x3F)); }
+                else if (fault == 3) s[i] = (uint8_t)(len == 3 ? 0xE0 : 0xF0 + (x >> 40) % 6);
+                i += len - 1;
+            }
             else if (i + 1 < n && (x & 3)) { /* Latin-1 text with a rare fault */
                 s[i] = (uint8_t)(0xC2 + ((x >> 2) & 1));
                 s[i + 1] = (x >> 3) % 61 ? (uint8_t)(0x80 | ((x >> 9) & 0x3F)) : (uint8_t)(x >> 9);

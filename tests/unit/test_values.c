@@ -294,6 +294,144 @@ TEST(bytes_and_bytearray_values) {
  * Containers and iterators
  * ===================================================================================== */
 
+/* Protocol 2 bytes: _codecs.encode(text, 'latin1') with the bytes as U+0000-U+00FF text
+ * (each byte from 0x80 as two bytes of UTF-8). Random bytes of many lengths, every byte
+ * value, and runs of ASCII and of high bytes come back exactly; a code point past U+00FF
+ * (a lead byte from 0xC4) anywhere, the last position included, is no bytes object. */
+static size_t p2_bytes_pickle(uint8_t *out, const uint8_t *b, size_t n, uint32_t extra_cp, size_t at) {
+    static const char head[] = "\x80\x02" "c_codecs\nencode\nq\x00";
+    size_t o = sizeof head - 1, len = 0;
+    memcpy(out, head, o);
+    out[o++] = 'X';
+    size_t len_at = o;
+    o += 4;
+    for (size_t i = 0; i <= n; i++) {
+        if (extra_cp && i == at) { /* U+0100..U+07FF as two bytes */
+            out[o++] = (uint8_t)(0xC0 | (extra_cp >> 6));
+            out[o++] = (uint8_t)(0x80 | (extra_cp & 0x3F));
+        }
+        if (i == n) break;
+        if (b[i] < 0x80) out[o++] = b[i];
+        else { out[o++] = (uint8_t)(0xC0 | (b[i] >> 6)); out[o++] = (uint8_t)(0x80 | (b[i] & 0x3F)); }
+    }
+    len = o - len_at - 4;
+    out[len_at] = (uint8_t)len; out[len_at + 1] = (uint8_t)(len >> 8);
+    out[len_at + 2] = (uint8_t)(len >> 16); out[len_at + 3] = (uint8_t)(len >> 24);
+    static const char tail[] = "X\x06\x00\x00\x00latin1\x86R.";
+    memcpy(out + o, tail, sizeof tail - 1);
+    return o + sizeof tail - 1;
+}
+
+TEST(protocol2_bytes_latin1_text) {
+    enum { MAXN = 70000 };
+    uint8_t *b = malloc(MAXN), *pk = malloc(2 * MAXN + 64);
+    CHECK(b && pk);
+    if (!b || !pk) { free(b); free(pk); return; }
+    uint64_t x = 0x9E3779B97F4A7C15ull;
+    static const size_t lens[] = {0, 1, 2, 3, 7, 8, 9, 15, 16, 17, 31, 33, 64, 255, 256, 1000, 4097, MAXN};
+    for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++) {
+        for (int kind = 0; kind < 4; kind++) {
+            size_t n = lens[li];
+            for (size_t i = 0; i < n; i++) {
+                x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+                b[i] = kind == 0 ? (uint8_t)x : kind == 1 ? (uint8_t)(x | 0x80) : kind == 2 ? (uint8_t)(x & 0x7F)
+                                                                                     : (uint8_t)i;
+            }
+            size_t pn = p2_bytes_pickle(pk, b, n, 0, 0);
+            jlp_error err;
+            jlp_doc *d = jlp_load_mem(pk, pn, NULL, NULL, &err);
+            CHECK(d != NULL);
+            if (!d) continue;
+            size_t got = 0;
+            const char *p = jlp_get_str(jlp_doc_root(d), &got);
+            CHECK_INT(jlp_get_type(jlp_doc_root(d)), JLP_BYTES);
+            CHECK_INT(got, n);
+            CHECK(p && !memcmp(p, b, n));
+            jlp_doc_free(d);
+            if (n) { /* U+0100 or U+07FF first, inside, last: no bytes */
+                size_t ats[] = {0, n / 2, n};
+                for (int k = 0; k < 3; k++) {
+                    pn = p2_bytes_pickle(pk, b, n, k == 1 ? 0x7FF : 0x100, ats[k]);
+                    d = jlp_load_mem(pk, pn, NULL, NULL, &err);
+                    CHECK(d != NULL);
+                    if (d) CHECK(jlp_get_type(jlp_doc_root(d)) != JLP_BYTES);
+                    jlp_doc_free(d);
+                }
+            }
+        }
+    }
+    free(b);
+    free(pk);
+}
+
+/* LONG1 of 0-8 bytes and SHORT_BINBYTES of 0-40 bytes, random, many in one list (the
+ * reader's fast loop) and each alone after a PUT (the general loop): both loops give the
+ * value two's complement and the bytes say. */
+TEST(long1_and_short_binbytes_runs) {
+    uint64_t x = 0x2545F4914F6CDD1Dull;
+    uint8_t pk[64 * 44 + 16];
+    for (int round = 0; round < 200; round++) {
+        size_t o = 0;
+        int64_t want[64];
+        uint8_t raw[64][40];
+        size_t rawn[64];
+        pk[o++] = 0x80; pk[o++] = 4; pk[o++] = ']'; pk[o++] = '(';
+        for (int i = 0; i < 64; i++) {
+            x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+            if (i % 2 == 0) {
+                size_t n = (size_t)(x % 9);
+                uint64_t u = 0;
+                pk[o++] = 0x8a;
+                pk[o++] = (uint8_t)n;
+                for (size_t k = 0; k < n; k++) {
+                    uint8_t b = (uint8_t)(x >> (8 * k + 3));
+                    if (k + 1 == n && (x & 0x100000)) b |= 0x80; /* negative often */
+                    pk[o++] = b;
+                    u |= (uint64_t)b << (8 * k);
+                }
+                if (n && n < 8 && (u >> (8 * n - 1) & 1)) u |= ~(uint64_t)0 << (8 * n);
+                want[i] = (int64_t)u;
+            } else {
+                size_t n = (size_t)(x % 41);
+                pk[o++] = 'C';
+                pk[o++] = (uint8_t)n;
+                for (size_t k = 0; k < n; k++) raw[i][k] = pk[o++] = (uint8_t)(x >> (k % 56));
+                rawn[i] = n;
+            }
+            if (round % 2 && i == 63) pk[o++] = 0x94; /* a MEMOIZE now and then */
+        }
+        pk[o++] = 'e'; pk[o++] = '.';
+        jlp_error err;
+        jlp_doc *d = jlp_load_mem(pk, o, NULL, NULL, &err);
+        CHECK(d != NULL);
+        if (!d) return;
+        jlp_val *l = jlp_doc_root(d);
+        CHECK_INT(jlp_len(l), 64);
+        for (int i = 0; i < 64; i++) {
+            jlp_val *v = jlp_item(l, (size_t)i);
+            if (i % 2 == 0) {
+                CHECK_INT(jlp_get_type(v), JLP_INT);
+                CHECK_INT(jlp_get_int(v), want[i]);
+            } else {
+                size_t n = 999;
+                const char *p = jlp_get_str(v, &n);
+                CHECK_INT(jlp_get_type(v), JLP_BYTES);
+                CHECK(p && n == rawn[i] && !memcmp(p, raw[i], n));
+                if (p && n < 32) CHECK(p[n] == 0); /* copied; from 32 bytes borrowed from the input */
+            }
+        }
+        jlp_doc_free(d);
+    }
+    /* edges: 0 bytes, the int64 limits, 9 bytes (a big int, the general loop), truncated */
+    JSON_OF("\x80\x02\x8a\x00.", "0");
+    JSON_OF("\x80\x02\x8a\x01\xff.", "-1");
+    JSON_OF("\x80\x02\x8a\x08\x00\x00\x00\x00\x00\x00\x00\x80.", "-9223372036854775808");
+    JSON_OF("\x80\x02\x8a\x08\xff\xff\xff\xff\xff\xff\xff\x7f.", "9223372036854775807");
+    JSON_OF("\x80\x02\x8a\x09\x00\x00\x00\x00\x00\x00\x00\x80\x00.", "9223372036854775808");
+    JSON_OF("\x80\x02]q\x00(\x8a\x02\x00\x80\x8a\x03\xff\x7f\x00" "C\x02" "abe.", "[-32768,32767,{\"$bytes\":\"YWI=\"}]");
+    ERR("\x80\x02\x8a\x05\x01\x02.", JLP_E_TRUNCATED, 2, 0x8a);
+}
+
 TEST(tuple_list_iterate) {
     jlp_doc *d = LD("\x80\x04(K\x01K\x02K\x03t](K\x04K\x05" "e)\x87.");
     jlp_val *t = jlp_doc_root(d);
@@ -859,6 +997,44 @@ TEST(text_long) {
     ERR("LL\n.", JLP_E_BAD_VALUE, 0, 'L');
     ERR("L12LL\n.", JLP_E_BAD_VALUE, 0, 'L');
     ERR("L1e3\n.", JLP_E_BAD_VALUE, 0, 'L');
+}
+
+/* Plain decimal text (what protocol 0 writes) takes a short path in the reader; around
+ * its edges the general parsers decide, and both must give the same values. */
+TEST(text_int_plain_decimal_edges) {
+    JSON_OF("(I0\nI7\nI-7\nI100\nI123456789012345678\nI-123456789012345678\nI1234567890123456789\n"
+            "I-1234567890123456789\nI-0\nI00\nI01\nI10\nI-1\nl.",
+            "[0,7,-7,100,123456789012345678,-123456789012345678,1234567890123456789,"
+            "-1234567890123456789,0,false,true,10,-1]");
+    JSON_OF("(L0L\nL999999999999999999L\nL-999999999999999999L\nL1000000000000000000L\nL-0L\nL42\nl.",
+            "[0,999999999999999999,-999999999999999999,1000000000000000000,0,42]");
+    /* memo text: plain keys and the general parser's (leading zeros) name the same slots */
+    JSON_OF("(I5\np0\nI6\np17\ng0\ng017\ng00\nl.", "[5,6,5,6,5]");
+    ERR("(I5\np-1\n.", JLP_E_BAD_VALUE, 4, 'p');  /* negative memo index */
+    ERR("I007\n.", JLP_E_BAD_VALUE, 0, 'I');    /* int('007', 0) refuses it */
+    ERR("I--5\n.", JLP_E_BAD_VALUE, 0, 'I');
+    ERR("I12a\n.", JLP_E_BAD_VALUE, 0, 'I');
+    ERR("L12aL\n.", JLP_E_BAD_VALUE, 0, 'L');
+    /* limits.max_bigint_digits holds for short plain text too */
+    jlp_read_opts o = JLP_READ_OPTS_INIT;
+    jlp_limits lim = JLP_LIMITS_INIT;
+    lim.max_bigint_digits = 5;
+    o.limits = &lim;
+    ERRO("I123456\n.", &o, JLP_E_LIMIT, 0, 'I');
+    ERRO("L-123456L\n.", &o, JLP_E_LIMIT, 0, 'L');
+    ERRO("L1234567890123456789012345L\n.", &o, JLP_E_LIMIT, 0, 'L');
+    JSON_OF("(I12345678901234567890123\nL-98765432109876543210987654321L\nL10000000000000000000\nl.",
+            "[12345678901234567890123,-98765432109876543210987654321,10000000000000000000]");
+    jlp_doc *d = LDO("(I12345\nL-12345L\nI0\nl.", &o);
+    if (d) CHECK_JSON(jlp_doc_root(d), "[12345,-12345,0]");
+    jlp_doc_free(d);
+}
+
+/* UNICODE text: ASCII without a backslash is the text itself; escapes and Latin-1 bytes
+ * go through the raw-unicode-escape decoder. */
+TEST(text_unicode_plain_and_escaped) {
+    JSON_OF("(V\nVabc def\nV\\u00e9t\\u00e9\nVa\\b\nV\xe9\nVx\\U0001f600\nl.",
+            "[\"\",\"abc def\",\"\xc3\xa9t\xc3\xa9\",\"a\\\\b\",\"\xc3\xa9\",\"x\xf0\x9f\x98\x80\"]");
 }
 
 TEST(text_float) {
