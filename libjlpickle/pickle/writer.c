@@ -975,6 +975,7 @@ static bool joblib_wraps(const writer *w, const jlp_val *v);
  * item, as CPython's batch_list and save_tuple save theirs; the bytes are the ones the
  * task stack would produce. */
 static bool save_inline(writer *w, const jlp_val *x) {
+    if (!x) return false; /* a scratch value whose allocation failed: push_save reports it */
     switch ((jlp_type)x->type) {
     case JLP_NONE: case JLP_BOOL: case JLP_INT: case JLP_FLOAT: case JLP_BIGINT: case JLP_STR:
         break;
@@ -1029,7 +1030,7 @@ static size_t save_numbers(writer *w, jlp_val *const *items, size_t j, size_t en
             base = (uint8_t *)f->data;
             o = base + f->len;
         }
-        if ((size_t)((uint8_t *)f->data + f->cap - o) < 16) break;
+        if ((size_t)((uint8_t *)f->data + f->cap - o) < 16 || !x) break; /* !x: see save_inline */
         if (x->type == JLP_INT) {
             uint8_t *past = put_binint(o, x->u.i);
             o = past ? past : put_long1(o, x->u.i);
