@@ -10,11 +10,13 @@
 static int bid_lzma(const jlp_codec *self, const uint8_t *h, size_t len) {
     (void)self;
     if (len < 13 || h[0] >= 225) return 0;
-    uint32_t dict = jlp__le32(h + 1);
-    bool ok = false;
-    for (int n = 12; n <= 30 && !ok; n++)
-        ok = dict == (1u << n) || dict == (1u << n) + (1u << (n - 1));
-    if (!ok && dict != UINT32_MAX) return 0;
+    /* the dictionary size is 2^n or 2^n + 2^(n-1) for n in 12..30, or UINT32_MAX;
+     * checked through its lowest set bit (every raw pickle passes through this bidder:
+     * no loop) */
+    uint32_t dict = jlp__le32(h + 1), low = dict & (0u - dict);
+    bool ok = dict == UINT32_MAX || (dict == low && low >= (1u << 12) && low <= (1u << 30)) ||
+              (dict == 3 * low && low >= (1u << 11) && low <= (1u << 29));
+    if (!ok) return 0;
     uint64_t size = jlp__le64(h + 5);
     if (size != UINT64_MAX && size >= ((uint64_t)1 << 50)) return 0;
     return 40;

@@ -436,6 +436,42 @@ TEST(lzma_dictionary_within_max_alloc) {
     CHECK_STR(err.msg, "lzma: decoder needs more memory than limits.max_alloc (or 1 GiB)");
 }
 
+/* The .lzma bidder's dictionary sizes are exactly 2^n and 2^n + 2^(n-1) for n in 12..30
+ * and UINT32_MAX: every such size and its neighbours, and a million random sizes, against
+ * the definition written as a loop. */
+static bool lzma_dict_by_definition(uint32_t dict) {
+    for (int n = 12; n <= 30; n++)
+        if (dict == (1u << n) || dict == (1u << n) + (1u << (n - 1))) return true;
+    return dict == UINT32_MAX;
+}
+
+TEST(lzma_bid_dictionary_sizes) {
+    const jlp_codec *c = jlp_registry_find(NULL, "lzma");
+    CHECK(c != NULL);
+    if (!c) return;
+    uint8_t h[13] = {0x5D, 0, 0, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
+    uint64_t rng = 0x9E3779B97F4A7C15ull;
+    size_t agree = 0, total = 0, bids = 0;
+    for (uint32_t i = 0; i < 1000000 + 32 * 2 * 5; i++) {
+        uint32_t d;
+        if (i < 32 * 2 * 5) {
+            uint32_t base = (i / 5) % 2 ? (1u << (i / 10)) + ((1u << (i / 10)) >> 1) : 1u << (i / 10);
+            d = base + (uint32_t)(i % 5) - 2;   /* base - 2 .. base + 2 */
+        } else {
+            rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17;
+            d = (uint32_t)rng;
+        }
+        h[1] = (uint8_t)d; h[2] = (uint8_t)(d >> 8); h[3] = (uint8_t)(d >> 16); h[4] = (uint8_t)(d >> 24);
+        bool want = lzma_dict_by_definition(d), got = c->bid(c, h, sizeof h) > 0;
+        agree += want == got;
+        bids += got;
+        total++;
+    }
+    CHECK_INT(agree, total);
+    /* 19 sizes of each form among the neighbours, and UINT32_MAX twice (1 - 2) */
+    CHECK_INT(bids, 19 * 2 + 2);
+}
+
 /* ---- a codec registered at run time: "rot" adds `*user` to every byte after a magic --
  * The callbacks find the amount through `self->user`, so one set of functions serves
  * "rot" (adds 1) and "rot3" (adds 3, its own magic). */
