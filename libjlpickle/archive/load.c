@@ -537,6 +537,12 @@ jlp_doc *jlp_load_mem(const void *data, size_t len, const jlp_read_opts *opts, s
         if (!s) return NULL;
         jlp_code c;
         jlp__sniff kind = sniff_source(s, opts, err, &c);
+        /* not an archive: the sniffed source, detection done, is loaded as it is (as
+         * jlp_load_path does), rather than made and detected again: a small pickle's
+         * load is mostly such fixed costs */
+        bool npy = !s->layer && jlp_is_npy(s->cur, jlp__src_avail(s));
+        if (!c && kind == JLP__SNIFF_NONE && !npy)
+            return refuse_legacy_torch(jlp__load_mem_source_pickle(s, opts, consumed, err), err);
         jlp_source_free(s);
         if (!c && kind != JLP__SNIFF_NONE) {
             jlp_archive_opts ao;

@@ -57,6 +57,14 @@ static jlp_doc *load_and_free(jlp_source *src, const jlp_read_opts *opts, const 
     return d;
 }
 
+static jlp_doc *load_consumed_and_free(jlp_source *src, const jlp_read_opts *opts, const jlp__load_how *how,
+                                       size_t *consumed, jlp_error *err) {
+    jlp_doc *d = load_once(src, opts, how, err);
+    if (consumed) *consumed = d ? (size_t)jlp_doc_consumed(d) : 0;
+    jlp_source_free(src);
+    return d;
+}
+
 static jlp_doc *load_mem(const void *data, size_t len, const jlp_read_opts *opts, const jlp__load_how *how,
                          size_t *consumed, jlp_error *err) {
     jlp__clear(err);
@@ -65,10 +73,12 @@ static jlp_doc *load_mem(const void *data, size_t len, const jlp_read_opts *opts
     if (jlp__read_cfg_init(&cfg, opts, err) != JLP_OK) return NULL;
     jlp_source *src = jlp_source_mem(data, len, cfg.opts.alc, err);
     if (!src) return NULL;
-    jlp_doc *d = load_once(src, &cfg.opts, how, err);
-    if (consumed) *consumed = d ? (size_t)jlp_doc_consumed(d) : 0;
-    jlp_source_free(src);
-    return d;
+    return load_consumed_and_free(src, &cfg.opts, how, consumed, err);
+}
+
+jlp_doc *jlp__load_mem_source_pickle(jlp_source *src, const jlp_read_opts *opts, size_t *consumed,
+                                     jlp_error *err) {
+    return load_consumed_and_free(src, opts, &PICKLE, consumed, err);
 }
 
 /* jlp_load_mem is archive/load.c's: it hands what is not an archive to this. */

@@ -190,6 +190,10 @@ jlp_doc *jlp__load_path_pickle(const char *path, const jlp_read_opts *opts, jlp_
 /* A one-shot load of a pickle from src (a path source archive/load.c sniffed; opts
  * resolved); frees src. */
 jlp_doc *jlp__load_source_pickle(jlp_source *src, const jlp_read_opts *opts, jlp_error *err);
+/* The same for a memory source jlp_load_mem sniffed, which also says how many bytes the
+ * pickle took (*consumed, when not NULL; 0 on failure). */
+jlp_doc *jlp__load_mem_source_pickle(jlp_source *src, const jlp_read_opts *opts, size_t *consumed,
+                                     jlp_error *err);
 
 struct jlp__sink;
 /** Write `root` as a pickle into `sink` (writer.c). */
