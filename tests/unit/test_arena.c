@@ -11,6 +11,7 @@
 #include "../../libjlpickle/common/common.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -340,6 +341,53 @@ TEST(default_alc_keeps_freed_mappings) {
     jlp__free(d, h, 33 << 20);
     CHECK(!mapped(h));
     CHECK(!mapped(t[0]) && !mapped(t[1]));
+}
+
+/* Threads taking and giving back kept mappings at once: no block is ever handed to two
+ * of them (each fills its block with its own byte and finds it unchanged before freeing
+ * it), whatever sizes they ask for. */
+typedef struct keep_worker {
+    int id, bad;
+} keep_worker;
+
+static void *keep_worker_run(void *arg) {
+    keep_worker *w = arg;
+    const jlp_alc *d = jlp__alc_default();
+    uint32_t r = 2463534242u * (uint32_t)(w->id + 1);
+    for (int i = 0; i < 150; i++) {
+        r ^= r << 13;
+        r ^= r >> 17;
+        r ^= r << 5;
+        size_t n = ((size_t)2 << 20) + (r % (10u << 20));
+        uint8_t *p = jlp__malloc(d, n);
+        if (!p) {
+            w->bad++;
+            continue;
+        }
+        uint8_t mark = (uint8_t)(w->id * 31 + i);
+        for (size_t o = 0; o < n; o += 4096) p[o] = mark;
+        p[n - 1] = mark;
+        for (size_t o = 0; o < n; o += 4096) w->bad += p[o] != mark;
+        w->bad += p[n - 1] != mark;
+        jlp__free(d, p, n);
+    }
+    return NULL;
+}
+
+TEST(default_alc_kept_mappings_across_threads) {
+    enum { T = 4 };
+    pthread_t th[T];
+    keep_worker w[T];
+    for (int t = 0; t < T; t++) {
+        w[t].id = t;
+        w[t].bad = 0;
+        CHECK(pthread_create(&th[t], NULL, keep_worker_run, &w[t]) == 0);
+    }
+    for (int t = 0; t < T; t++) {
+        pthread_join(th[t], NULL);
+        CHECK_INT(w[t].bad, 0);
+    }
+    drop_kept(jlp__alc_default());
 }
 
 /* Whether the kernel gives huge pages to mappings advised MADV_HUGEPAGE. */
