@@ -18,7 +18,7 @@ The random seed is fixed, so a rerun writes the same models.
 writes the second corpus instead: models the size users' files are, which the tiny data
 set above never makes (see real_models()): text vectorizers fitted on real text (Python's
 own documentation and standard library, so the vocabulary is the same for a given
-Python: vocabulary_ dicts of 10^4-10^5 str -> numpy int64 scalars, stop_words_ sets),
+Python: vocabulary_ dicts of 10^4-10^5 str -> int or numpy int64, stop_words_ sets),
 encoders of string categories (object arrays of str), a DictVectorizer, a ColumnTransformer
 pipeline fitted on a pandas DataFrame (feature_names_in_), a 200-iteration
 HistGradientBoosting, k-neighbours on 10^5 points, a 500-tree ExtraTrees, a Gaussian
@@ -100,11 +100,15 @@ def real_models():
     docs = real_text()
     words = sorted(CountVectorizer().fit(docs).vocabulary_)
     out = []
-    # vocabulary_: dict of str -> numpy int64 scalars (about 25,000 and 100,000 entries);
-    # the bigram one keeps terms in two documents or more, the others are its stop_words_
+    # vocabulary_: a dict of str -> int (25,000 and 50,000 entries; the bigram one keeps
+    # the terms of two documents or more, the 190,000 others are its stop_words_ set);
+    # with max_features, scikit-learn sorts before it prunes, and the values are numpy
+    # int64 scalars (100,000 of them, beside 140,000 stop words)
     out.append(("CountVectorizer_text", CountVectorizer().fit(docs), {}))
     out.append(("TfidfVectorizer_bigrams", TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True).fit(docs),
                 {}))
+    out.append(("TfidfVectorizer_max_features",
+                TfidfVectorizer(ngram_range=(1, 2), max_features=100000, sublinear_tf=True).fit(docs), {}))
     # string categories: classes_ as a numpy str array and as an object array of str
     labels = [words[i] for i in rng.randint(0, 5000, 20000)]
     out.append(("LabelEncoder_str", LabelEncoder().fit(labels), {}))
