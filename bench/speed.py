@@ -38,6 +38,9 @@ pooled (best and median); results in bench/results/speed.md and speed.png:
               jlp_load_path() vs a warm joblib.load, in one process per side and model;
               target 10x for every model; the read floor of each file (open, fstat,
               one read() into memory already faulted in, close) as a third side
+  sp-models-real  the same for gen_models.py --real: models the size of users' files
+              (text vectorizers with 10^4-10^5-entry vocabularies, string categories,
+              a pandas-fitted pipeline, big ensembles and neighbours, compressed copies)
   sp-sweep    jlp_load_mem() vs pickle.loads on the load sweep (bench/sweep.py): 43 shapes
               of data users pickle (bytes, big ints, non-ASCII and long str, tuples, sets,
               memo-heavy, deep nesting, class instances, datetime/Decimal/OrderedDict,
@@ -62,7 +65,7 @@ import run as R
 
 MiB, GiB = 1 << 20, 1 << 30
 NAMES = ["sp-loads", "sp-dumps", "sp-dumpsweep", "sp-copy", "sp-cold", "sp-inflate", "sp-durable", "sp-models",
-         "sp-tools", "sp-sweep"]
+         "sp-models-real", "sp-tools", "sp-sweep"]
 
 # ---- children ----------------------------------------------------------------------------
 
@@ -141,10 +144,11 @@ n, paths = int(sys.argv[1]), sys.argv[2:]
 out = {}
 for path in paths:
     joblib.load(path); joblib.load(path)
-    ts = []
+    ts, cpu = [], []
     for i in range(n):
-        t = time.perf_counter(); joblib.load(path); ts.append(time.perf_counter() - t)
-    out[path] = ts
+        c = time.process_time(); t = time.perf_counter(); joblib.load(path)
+        ts.append(time.perf_counter() - t); cpu.append(time.process_time() - c)
+    out[path] = [ts, cpu]
 print(json.dumps(out))
 """
 
@@ -470,20 +474,29 @@ print(json.dumps(ts))
 """
 
 
-def group_models(args, build, datadir, rounds):
-    exe = R.compile_bench(build, "bench_file")
-    d = os.path.join(datadir, "models")
+def model_corpus(datadir, real):
+    """The files of one model corpus (bench/gen_models.py; written once, cached)."""
+    d = os.path.join(datadir, "models-real" if real else "models")
     if not os.path.exists(os.path.join(d, "MANIFEST.json")):
-        print("  writing the model corpus (bench/gen_models.py; a few minutes, cached)", flush=True)
-        subprocess.run([sys.executable, os.path.join(R.HERE, "gen_models.py"), d], check=True)
-    manifest = json.load(open(os.path.join(d, "MANIFEST.json")))
-    files = manifest["files"][:12] if args.quick else manifest["files"]
+        print(f"  writing the {'real-size ' if real else ''}model corpus (bench/gen_models.py; a few minutes, cached)",
+              flush=True)
+        subprocess.run([sys.executable, os.path.join(R.HERE, "gen_models.py")] + (["--real"] if real else []) + [d],
+                       check=True)
+    return d, json.load(open(os.path.join(d, "MANIFEST.json")))["files"]
+
+
+def group_models(args, build, datadir, rounds, real=False):
+    exe = R.compile_bench(build, "bench_file")
+    d, files = model_corpus(datadir, real)
+    files = files[:12] if args.quick else files
     rows = []
     per = 10 if args.quick else 20
     paths = [os.path.join(d, f["file"]) for f in files]
     c = {p: [] for p in paths}
     py = {p: [] for p in paths}
     floor = {p: [] for p in paths}
+    c_cpu = {p: [] for p in paths}
+    py_cpu = {p: [] for p in paths}
     # A round: every model loaded by a fresh bench_file process each, and by one Python
     # process that imports joblib (and, as the models need, scikit-learn) once and loads
     # every model warm (two loads first); the sides alternate which goes first. (One
@@ -491,24 +504,35 @@ def group_models(args, build, datadir, rounds):
     # The read floor of each file (bench_file --read-reuse: open, fstat, one read() of the
     # whole file into a buffer already faulted in, close; no load) is a third side: a
     # copying load cannot take less, so joblib.load / floor bounds the ratio reachable.
+    # Both sides also report the CPU time of each load: on a busy machine the wall clock
+    # of a compressed file's load is mostly waiting for a core (the CPU column).
+    # (For a compressed file the floor is only the read of the compressed bytes.)
     for r in range(rounds):
         for side in R.rotation(["c", "py", "floor"], r):
             if side == "c":
                 for p in paths:
-                    c[p] += samples(c_run([exe, "--warmup", "2", p, str(per)]), "load_samples_s")
+                    out = c_run([exe, "--warmup", "2", p, str(per)])
+                    c[p] += samples(out, "load_samples_s")
+                    c_cpu[p] += samples(out, "load_cpu_samples_s")
             elif side == "floor":
                 for p in paths:
                     floor[p] += samples(c_run([exe, "--read-reuse", "--warmup", "2", p, str(per)]), "load_samples_s")
             else:
-                for p, ts in py_run(PY_MODEL, per, *paths).items():
+                for p, (ts, cpu) in py_run(PY_MODEL, per, *paths).items():
                     py[p] += ts
+                    py_cpu[p] += cpu
     for f, p in zip(files, paths):
         fl = statistics.median(floor[p])
-        rows.append(row("models", f"{f['name']} ({R.human_size(f['bytes'])})", c[p], py[p], "warm joblib.load", 10.0,
+        rows.append(row("models, real-size" if real else "models", f"{f['name']} ({R.human_size(f['bytes'])})",
+                        c[p], py[p], "warm joblib.load", 10.0, cpu=(c_cpu[p], py_cpu[p]),
                         note=f"read floor {R.fmt_time(fl)}: C/floor {statistics.median(c[p]) / fl:.2f}x, "
                              f"joblib/floor {statistics.median(py[p]) / fl:.1f}x",
                         floor_ratio=statistics.median(py[p]) / fl))
     return rows
+
+
+def group_models_real(args, build, datadir, rounds):
+    return group_models(args, build, datadir, rounds, real=True)
 
 
 def group_tools(args, build, datadir, rounds):
@@ -560,7 +584,7 @@ def group_sweep(args, build, datadir, rounds):
 GROUPS = {"sp-loads": group_loads, "sp-dumps": group_dumps, "sp-dumpsweep": group_dumpsweep, "sp-copy": group_copy,
           "sp-cold": group_cold,
           "sp-inflate": group_inflate, "sp-durable": group_durable, "sp-models": group_models,
-          "sp-tools": group_tools, "sp-sweep": group_sweep}
+          "sp-models-real": group_models_real, "sp-tools": group_tools, "sp-sweep": group_sweep}
 
 
 # ---- results -------------------------------------------------------------------------------
@@ -607,7 +631,7 @@ def write_md(path, machine, rows, elapsed, rounds, png, args, title=None):
                         f"{sum(1 for r in rs if r['ratio_med'] < 3)} below 3x (median), "
                         f"{sum(1 for r in rs if not r['met'])} with neither median nor best at 3x; lowest: "
                         + ", ".join(f"{r['case'].split(':')[0]} {r['ratio_med']:.2f}x" for r in med[:5]) + ".\n")
-            if g == "models":
+            if g.startswith("models"):
                 ratios = [r["ratio_med"] for r in rs]
                 f.write(f"\n{len(rs)} models: median ratio {statistics.median(ratios):.1f}x, lowest "
                         f"{min(ratios):.1f}x, {sum(1 for x in ratios if x < 10)} below 10x (median), "
@@ -636,8 +660,8 @@ def plot(path, rows):
         import matplotlib.pyplot as plt
     except ImportError:
         return
-    shown = [r for r in rows if r["group"] != "models"]
-    models = [r for r in rows if r["group"] == "models"]
+    shown = [r for r in rows if not r["group"].startswith("models")]
+    models = [r for r in rows if r["group"].startswith("models")]
     fig, axes = plt.subplots(1, 2, figsize=(15, max(6, 0.28 * len(shown))), gridspec_kw={"width_ratios": [3, 1]})
     ax = axes[0]
     labels = [f"{r['group']}: {r['case'][:60]}" for r in shown]

@@ -44,6 +44,82 @@ static void *map_block(size_t n) {
     return p;
 }
 
+/* Freed mapped blocks up to MAP_KEEP_MAX are kept, MAP_KEEP_BYTES in all, for the next
+ * mapped block they can hold, as glibc keeps freed memory below its trim threshold: the
+ * arrays of a model (a Gaussian process's 18 MB factor, k-neighbours' 8 MB tree data) and
+ * the big arena chunks are mapped afresh by every load, and a fresh mapping is zeroed and
+ * faulted in page by page by the kernel, which made a warm load of a 17 MB model cost
+ * twice the read() of its file. A kept block is taken by the smallest request it holds
+ * (best fit; its tail beyond the request is unmapped, so the block ends where its size
+ * says); a request that no kept block holds first unmaps every kept block, so a process
+ * never maps more at once than it would without them. A kept block's mapped length is in
+ * its first word. The slots are atomic pointers, as below; map_keep_len is only a hint
+ * for choosing (the length is read again from the block once its slot is emptied). */
+#define MAP_KEEP_SLOTS 4
+#define MAP_KEEP_MAX ((size_t)32 << 20)
+#define MAP_KEEP_BYTES ((size_t)32 << 20)
+
+static _Atomic(void *) map_keep[MAP_KEEP_SLOTS];
+static atomic_size_t map_keep_len[MAP_KEEP_SLOTS];
+static atomic_size_t map_keep_bytes;
+
+static void map_unkeep_all(void) {
+    for (size_t k = 0; k < MAP_KEEP_SLOTS; k++) {
+        void *p = atomic_exchange(&map_keep[k], NULL);
+        if (!p) continue;
+        size_t len;
+        memcpy(&len, p, sizeof len);
+        atomic_fetch_sub(&map_keep_bytes, len);
+        munmap(p, len);
+    }
+}
+
+/* A kept block of len bytes (page multiple), or NULL. */
+static void *map_take(size_t len) {
+    for (;;) {
+        size_t best = MAP_KEEP_SLOTS, best_len = 0;
+        for (size_t k = 0; k < MAP_KEEP_SLOTS; k++) {
+            size_t l = atomic_load(&map_keep_len[k]);
+            if (atomic_load(&map_keep[k]) && l >= len && (best == MAP_KEEP_SLOTS || l < best_len)) {
+                best = k;
+                best_len = l;
+            }
+        }
+        if (best == MAP_KEEP_SLOTS) {
+            map_unkeep_all();
+            return NULL;
+        }
+        uint8_t *p = atomic_exchange(&map_keep[best], NULL);
+        if (!p) continue; /* another thread took it */
+        size_t have;
+        memcpy(&have, p, sizeof have);
+        atomic_fetch_sub(&map_keep_bytes, have);
+        if (have < len) { /* the hint was stale */
+            munmap(p, have);
+            continue;
+        }
+        if (have > len) munmap(p + len, have - len);
+        return p;
+    }
+}
+
+/* Keep the freed mapped block p of len bytes, or unmap it. */
+static void map_release(void *p, size_t len) {
+    if (len <= MAP_KEEP_MAX && atomic_fetch_add(&map_keep_bytes, len) + len <= MAP_KEEP_BYTES) {
+        memcpy(p, &len, sizeof len);
+        for (size_t k = 0; k < MAP_KEEP_SLOTS; k++) {
+            void *none = NULL;
+            if (atomic_load(&map_keep[k])) continue;
+            atomic_store(&map_keep_len[k], len);
+            if (atomic_compare_exchange_strong(&map_keep[k], &none, p)) return;
+        }
+        atomic_fetch_sub(&map_keep_bytes, len);
+    } else if (len <= MAP_KEEP_MAX) {
+        atomic_fetch_sub(&map_keep_bytes, len);
+    }
+    munmap(p, len);
+}
+
 /* Freed blocks from CACHE_MIN up to HUGE_BLOCK are kept for the next allocation of the
  * same size class instead of going back to malloc. A document frees all of its memory at
  * once: glibc then finds more than its trim threshold free at the top of its heap and
@@ -133,7 +209,10 @@ static void cache_put(void *p, size_t cap) {
 
 static void *std_malloc(void *ctx, size_t n) {
     (void)ctx;
-    if (n >= HUGE_BLOCK) return map_block(n);
+    if (n >= HUGE_BLOCK) {
+        void *p = map_take(map_len(n));
+        return p ? p : map_block(n);
+    }
     if (cached_size(n)) {
         size_t cap = class_cap(n);
         void *p = cache_take(cap);
@@ -145,7 +224,7 @@ static void *std_malloc(void *ctx, size_t n) {
 static void std_free(void *ctx, void *p, size_t n) {
     (void)ctx;
     if (!p) return;
-    if (n >= HUGE_BLOCK) munmap(p, map_len(n));
+    if (n >= HUGE_BLOCK) map_release(p, map_len(n));
     else if (cached_size(n)) cache_put(p, class_cap(n));
     else free(p);
 }

@@ -10,7 +10,10 @@
 
 #include "../../libjlpickle/common/common.h"
 
+#include <errno.h>
+#include <pthread.h>
 #include <stdbool.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 
 /* A malloc-backed allocator that counts live bytes and checks each free's size. */
@@ -277,6 +280,144 @@ TEST(default_alc_reuses_freed_blocks) {
     CHECK_INT(q[0], 1);
     CHECK_INT(q[1499999], 3);
     jlp__free(d, q, 3 << 20);
+}
+
+/* Whether the page at p is mapped in this process (mincore fails with ENOMEM on an
+ * unmapped range). */
+static bool mapped(const void *p) {
+    unsigned char vec;
+    void *page = (void *)((uintptr_t)p & ~(uintptr_t)4095);
+    return mincore(page, 4096, &vec) == 0 || errno != ENOMEM;
+}
+
+/* Empty the default allocator's kept mappings: a request that no kept block holds
+ * unmaps them all, and a block above 32 MiB is never kept. */
+static void drop_kept(const jlp_alc *d) {
+    void *p = jlp__malloc(d, 40 << 20);
+    CHECK(p != NULL);
+    jlp__free(d, p, 40 << 20);
+}
+
+/* Mapped blocks (2 MiB and more) of the default allocator are kept when freed, up to
+ * 32 MiB, for the next request they hold: a model of an 18 MB array loaded again reuses
+ * the pages of the last load instead of a fresh mapping the kernel zeroes and faults in
+ * (twice the read() of the file, before). Best fit, the tail beyond the request unmapped;
+ * a request that none holds unmaps them all first; blocks above 32 MiB, or past the
+ * 32 MiB budget, are unmapped at once. */
+TEST(default_alc_keeps_freed_mappings) {
+    const jlp_alc *d = jlp__alc_default();
+    drop_kept(d);
+    /* the same size again: the same block, its bytes still there (but the first word) */
+    uint8_t *p = jlp__malloc(d, 6 << 20);
+    CHECK(p != NULL);
+    if (!p) return;
+    memset(p, 7, 6 << 20);
+    jlp__free(d, p, 6 << 20);
+    long before = minor_faults();
+    uint8_t *q = jlp__malloc(d, 6 << 20);
+    CHECK(q == p);
+    if (q != p) return;
+    CHECK_INT(q[100], 7);
+    CHECK_INT(q[(6 << 20) - 1], 7);
+    memset(q, 8, 6 << 20);
+    if (faults_are_ours()) CHECK(minor_faults() - before < 16); /* 1,536 pages when fresh */
+    jlp__free(d, q, 6 << 20);
+    /* best fit: 3 MiB takes the 3 MiB block, 5 MiB the 8 MiB one, whose tail goes */
+    drop_kept(d);
+    uint8_t *a = jlp__malloc(d, 8 << 20), *b = jlp__malloc(d, 3 << 20);
+    CHECK(a != NULL && b != NULL);
+    if (!a || !b) return;
+    jlp__free(d, a, 8 << 20);
+    jlp__free(d, b, 3 << 20);
+    CHECK(mapped(a) && mapped(b));
+    CHECK(jlp__malloc(d, 3 << 20) == b);
+    CHECK(jlp__malloc(d, 5 << 20) == a);
+    CHECK(mapped(a + (5 << 20) - 1));
+    CHECK(!mapped(a + (5 << 20)));
+    CHECK(!mapped(a + (8 << 20) - 1));
+    /* a realloc of a kept block grows it as any mapped block, bytes kept */
+    a[0] = 5;
+    uint8_t *g = jlp__realloc(d, a, 5 << 20, 12 << 20);
+    CHECK(g != NULL);
+    if (!g) return;
+    CHECK_INT(g[0], 5);
+    g[(12 << 20) - 1] = 6;
+    jlp__free(d, g, 12 << 20);
+    jlp__free(d, b, 3 << 20);
+    /* a request that no kept block holds unmaps them (unless the new block reuses the
+     * range) */
+    uint8_t *big = jlp__malloc(d, 16 << 20);
+    CHECK(big != NULL);
+    if (!big) return;
+    CHECK(!mapped(b) || (b >= big && b < big + (16 << 20)));
+    CHECK(!mapped(g) || (g >= big && g < big + (16 << 20)));
+    jlp__free(d, big, 16 << 20);
+    /* the budget: two blocks of 12 MiB kept, the third unmapped; above 32 MiB never */
+    drop_kept(d);
+    uint8_t *t[3];
+    for (int i = 0; i < 3; i++) {
+        t[i] = jlp__malloc(d, 12 << 20);
+        CHECK(t[i] != NULL);
+        if (!t[i]) return;
+        t[i][0] = 1;
+    }
+    for (int i = 0; i < 3; i++) jlp__free(d, t[i], 12 << 20);
+    CHECK(mapped(t[0]) && mapped(t[1]));
+    CHECK(!mapped(t[2]));
+    uint8_t *h = jlp__malloc(d, 33 << 20);
+    CHECK(h != NULL);
+    if (!h) return;
+    h[0] = 1;
+    jlp__free(d, h, 33 << 20);
+    CHECK(!mapped(h));
+    CHECK(!mapped(t[0]) && !mapped(t[1]));
+}
+
+/* Threads taking and giving back kept mappings at once: no block is ever handed to two
+ * of them (each fills its block with its own byte and finds it unchanged before freeing
+ * it), whatever sizes they ask for. */
+typedef struct keep_worker {
+    int id, bad;
+} keep_worker;
+
+static void *keep_worker_run(void *arg) {
+    keep_worker *w = arg;
+    const jlp_alc *d = jlp__alc_default();
+    uint32_t r = 2463534242u * (uint32_t)(w->id + 1);
+    for (int i = 0; i < 150; i++) {
+        r ^= r << 13;
+        r ^= r >> 17;
+        r ^= r << 5;
+        size_t n = ((size_t)2 << 20) + (r % (10u << 20));
+        uint8_t *p = jlp__malloc(d, n);
+        if (!p) {
+            w->bad++;
+            continue;
+        }
+        uint8_t mark = (uint8_t)(w->id * 31 + i);
+        for (size_t o = 0; o < n; o += 4096) p[o] = mark;
+        p[n - 1] = mark;
+        for (size_t o = 0; o < n; o += 4096) w->bad += p[o] != mark;
+        w->bad += p[n - 1] != mark;
+        jlp__free(d, p, n);
+    }
+    return NULL;
+}
+
+TEST(default_alc_kept_mappings_across_threads) {
+    enum { T = 4 };
+    pthread_t th[T];
+    keep_worker w[T];
+    for (int t = 0; t < T; t++) {
+        w[t].id = t;
+        w[t].bad = 0;
+        CHECK(pthread_create(&th[t], NULL, keep_worker_run, &w[t]) == 0);
+    }
+    for (int t = 0; t < T; t++) {
+        pthread_join(th[t], NULL);
+        CHECK_INT(w[t].bad, 0);
+    }
+    drop_kept(jlp__alc_default());
 }
 
 /* Whether the kernel gives huge pages to mappings advised MADV_HUGEPAGE. */

@@ -1412,9 +1412,26 @@ static int g_scalar(nps_gen *g, int64_t *k_dtype_global, uint8_t *item) {
             if (item[i] < 0x80) u[n++] = item[i];
             else { u[n++] = (uint8_t)(0xC0 | (item[i] >> 6)); u[n++] = (uint8_t)(0x80 | (item[i] & 0x3F)); }
         }
+        int lone_lead = 0;
         if (g_bend(g, 25)) { u[n++] = 0xC4; u[n++] = 0x80; bent = 1; }        /* U+0100 */
         else if (g_bend(g, 25) && n) { n--; bent = 1; }                          /* short or broken */
         else if (g_bend(g, 40)) { u[n++] = 0xE2; u[n++] = 0x82; u[n++] = 0xAC; bent = 1; }
+        else if (g_bend(g, 30) && u[0] < 0x80) {
+            /* the first code point in the overlong form C0/C1 + continuation (invalid
+             * UTF-8, as many code points) */
+            memmove(u + 2, u + 1, n - 1);
+            uint8_t c = u[0];
+            u[0] = (uint8_t)(0xC0 | (c >> 6));
+            u[1] = (uint8_t)(0x80 | (c & 0x3F));
+            n++;
+            bent = 1;
+        } else if (g_bend(g, 30) && n >= 2 && u[n - 2] >= 0xC2) {
+            /* the text ends in a lead byte, and the opcode after it (MEMOIZE, 0x94) looks
+             * like the continuation byte it lacks */
+            n--;
+            lone_lead = 1;
+            bent = 1;
+        }
         if (nps_chance(20)) {                                                     /* SHORT_BINUNICODE */
             nb_byte(&g->b, 0x8c);
             nb_byte(&g->b, (int)n);
@@ -1422,7 +1439,12 @@ static int g_scalar(nps_gen *g, int64_t *k_dtype_global, uint8_t *item) {
         } else {
             g_str(g, u, n);
         }
-        g_put(g);
+        if (lone_lead) {
+            nb_byte(&g->b, 0x94);
+            g->next_key++;
+        } else {
+            g_put(g);
+        }
         if (nps_chance(30)) { g_str(g, "latin-1", 7); g_put(g); }
         else if (g_bend(g, 40)) { g_str(g, "utf8", 4); g_put(g); bent = 1; }
         else if (g->k_latin1 >= 0) g_get(g, (uint32_t)g->k_latin1);
