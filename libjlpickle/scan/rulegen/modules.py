@@ -83,8 +83,9 @@ def stdlib_dir():
     return sysconfig.get_paths()["stdlib"]
 
 
-def all_module_names():
-    """Every module name of the stdlib and the packages, sorted."""
+def all_module_names(extra=(), not_walked=None):
+    """Every module name of the stdlib and the packages (and the `extra` packages, less
+    the modules not_walked(name) is true of), sorted."""
     std = stdlib_dir()
     names = set(sys.builtin_module_names)
     names |= _walk_tree(std)
@@ -92,6 +93,8 @@ def all_module_names():
     names |= {"_frozen_importlib", "_frozen_importlib_external"}
     dist = "/usr/lib/python3/dist-packages"
     names |= _walk_tree(dist, prefix_dirs=set(PACKAGES))
+    if extra:
+        names |= {n for n in _walk_tree(dist, prefix_dirs=set(extra)) if not (not_walked and not_walked(n))}
     names.discard("__main__")
     return sorted(n for n in names if not any(n == p or n.startswith(p + ".") for p in NOT_WALKED))
 
