@@ -1289,6 +1289,10 @@ static bool falsy(const jlp_val *v) {
 void jlp__rules_build(jlp__reading_ctx *c, uint64_t offset, int depth, const jlp_val *target,
                       const jlp_val *state) {
     jlp_type tt = jlp_get_type(target);
+    if (tt == JLP_NDARRAY && jlp_get_type(state) == JLP_TUPLE && jlp_len(state) == 2)
+        /* an ndarray subclass's (array state, __dict__) pair (astropy's Quantity): the
+         * dict updates the instance's __dict__ (S-22, S-40) */
+        dunder_keys(c, offset, depth, "BUILD", jlp_item(state, 1), target, "the __dict__ state of an array subclass");
     if (tt == JLP_DTYPE || tt == JLP_NDARRAY) return; /* numpy's own states, read natively */
     const jlp_val *parts[2] = {state, NULL};
     if (jlp_get_type(state) == JLP_TUPLE && jlp_len(state) == 2) {

@@ -291,3 +291,90 @@ TEST(xgboost_booster_built_without_arguments) {
     PUT(&p, "\x80\x02" BOOSTER "N\x85\x81.");
     expect(&p, JLP_VERDICT_SAFE, NULL);
 }
+
+/* ---- ndarray subclasses that keep their own state beside ndarray's (S-40) -------------- */
+
+#define F8 "cnumpy\ndtype\nX\x02\x00\x00\x00" "f8\x89\x88\x87R(K\x03X\x01\x00\x00\x00<NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tb"
+#define ND_STATE "(K\x01K\x02\x85" F8 "\x89" "C\x10\x00\x00\x00\x00\x00\x00\xf0?\x00\x00\x00\x00\x00\x00\x00@t"
+
+/* _reconstruct(cls, (0,), b'b') as numpy pickles an array of class cls; the caller adds
+ * its state and BUILD. */
+static void reconstruct(pk *p, const char *cls) {
+    p->n = 0;
+    PUT(p, "\x80\x02" "cnumpy.core.multiarray\n_reconstruct\n");
+    put(p, cls, strlen(cls));
+    PUT(p, "K\x00\x85" "C\x01" "b\x87R");
+}
+
+/* The array a pickle holds: its item count, and the first item as a double. */
+static void expect_array(const pk *p, uint64_t count, double first) {
+    jlp_error e;
+    jlp_doc *d = jlp_load_mem(p->b, p->n, NULL, NULL, &e);
+    if (!d) {
+        TH_FAIL("load failed: %s: %s", jlp_error_name(e.code), e.msg);
+        return;
+    }
+    jlp_array_info info = JLP_ARRAY_INFO_INIT;
+    CHECK_INT(jlp_array_get(jlp_doc_root(d), &info), 1);
+    CHECK_INT(info.count, count);
+    double x[2] = {0, 0};
+    CHECK_INT(jlp_array_copy_native(jlp_doc_root(d), x, sizeof x, &e), JLP_OK);
+    CHECK(x[0] == first);
+    jlp_doc_free(d);
+}
+
+/* astropy's Quantity pickles (ndarray state, __dict__); before S-40 the reader refused
+ * the pair ("ndarray state is not a 4- or 5-tuple") and a Quantity file was "invalid".
+ * A dunder key in the dict is S-22's attack; numpy's own classes still refuse the pair,
+ * as numpy does. */
+TEST(quantity_state_pair) {
+    pk p;
+    reconstruct(&p, "castropy.units.quantity\nQuantity\n");
+    PUT(&p, ND_STATE "}");
+    size_t key = p.n;
+    put_str(&p, "_unit");
+    PUT(&p, "N\x86");
+    PUT(&p, "sb.");
+    /* the dict is built by SETITEM after its key: "}" key "N" "s", then the pair */
+    p.n = key;
+    put_str(&p, "_unit");
+    PUT(&p, "Ns\x86" "b.");
+    expect(&p, JLP_VERDICT_SAFE, NULL);
+    expect_array(&p, 2, 1.0);
+
+    p.n = key;
+    put_str(&p, "__array_interface__");
+    PUT(&p, "}s\x86" "b.");
+    expect(&p, JLP_VERDICT_DANGEROUS, "__array_interface__");
+
+    reconstruct(&p, "cnumpy\nndarray\n");
+    PUT(&p, ND_STATE "}\x86" "b.");
+    jlp_error e;
+    jlp_doc *d = jlp_load_mem(p.b, p.n, NULL, NULL, &e);
+    CHECK(d == NULL);
+    if (!d) CHECK_STR(jlp_error_name(e.code), "BAD_ARRAY");
+    jlp_doc_free(d);
+}
+
+/* astropy's Column pickles ndarray's 5-tuple with a tuple of its attributes after it. */
+TEST(column_state_with_attributes) {
+    pk p;
+    reconstruct(&p, "castropy.table.column\nColumn\n");
+    /* ND_STATE without its closing "t", one more item, then "t" */
+    PUT(&p, ND_STATE);
+    p.n--;
+    PUT(&p, "(");
+    put_str(&p, "a");
+    PUT(&p, "NNN}]tt" "b.");
+    expect(&p, JLP_VERDICT_SAFE, NULL);
+    expect_array(&p, 2, 1.0);
+
+    reconstruct(&p, "cnumpy\nndarray\n");
+    PUT(&p, ND_STATE);
+    p.n--;
+    PUT(&p, ")tb.");
+    jlp_error e;
+    jlp_doc *d = jlp_load_mem(p.b, p.n, NULL, NULL, &e);
+    CHECK(d == NULL);
+    jlp_doc_free(d);
+}
