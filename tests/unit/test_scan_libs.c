@@ -332,11 +332,7 @@ TEST(quantity_state_pair) {
     reconstruct(&p, "castropy.units.quantity\nQuantity\n");
     PUT(&p, ND_STATE "}");
     size_t key = p.n;
-    put_str(&p, "_unit");
-    PUT(&p, "N\x86");
-    PUT(&p, "sb.");
-    /* the dict is built by SETITEM after its key: "}" key "N" "s", then the pair */
-    p.n = key;
+    /* the dict: "}" key value SETITEM; then TUPLE2 of (state, dict) and BUILD */
     put_str(&p, "_unit");
     PUT(&p, "Ns\x86" "b.");
     expect(&p, JLP_VERDICT_SAFE, NULL);
