@@ -75,33 +75,19 @@ def build_rules(walk, harvested, existing, log):
     """(rules, flagged, native classes, problems): the header's rules, the harvested names
     that stay flagged {(module, qualname): the walk's path}, the safe classes of modules
     that call native code through ctypes, and what stops the header."""
-    rules = {}
     native = native_modules(walk)
     native_classes = set()
-    wild = {m: why for m, why in walk.module_effects().items() if libs_rules.in_packages(m)}
-    for mod, why in seeds.MODULE_SEEDS.items():
-        if libs_rules.in_packages(mod):
-            wild.setdefault(mod, why)
-    for mod, why in wild.items():
-        rules[(mod, "*")] = ("DANGEROUS", why)
-
-    def covered(mod):
-        parts = mod.split(".")
-        return any(".".join(parts[:i]) in wild for i in range(1, len(parts) + 1))
-
-    for (mod, qn), node in walk.named.items():
-        if libs_rules.in_packages(mod) and walk.live.danger(node) and not covered(mod):
-            rules[(mod, qn)] = ("DANGEROUS", walk.danger_reason(node))
+    rules, covered = gen_rules.walked_dangerous(walk, libs_rules.in_packages)
     for k, why in libs_rules.open_file_functions(walk.mods).items():
         if not covered(k[0]):
             rules[k] = ("DANGEROUS", why)
     safe, dangerous, problems = gen_rules.review_safe(walk, harvested, log, libs_rules.SAFE_REASONS)
     flagged, keep = {}, []
+    marker = ", but the walk finds it dangerous: "
     for p in problems:
         # a harvested name the walk finds dangerous stays flagged: that is the finding
-        m = re.match(r"(\S+?)\.([^.\s]+(?:\.[^.\s]+)*): named by (\S+), but the walk finds it dangerous: (.*)", p)
-        if m:
-            flagged[p.split(":")[0]] = p.split(", but the walk finds it dangerous: ")[1]
+        if marker in p:
+            flagged[p.split(":")[0]] = p.split(marker, 1)[1]
         else:
             keep.append(p)
     for k, why in dangerous.items():
@@ -156,6 +142,9 @@ def write_header(out, rules, flagged, n_harvested):
               " * (byte order); qualname \"*\" covers the module and its submodules. */\n")
     for (mod, qn) in sorted(rules, key=lambda k: (k[0].encode(), k[1].encode())):
         verdict, why = rules[(mod, qn)]
+        # a path through an instance the flow knows only by its class names it by repr,
+        # an address that changes from run to run: the reason leaves the path out there
+        why = re.sub(r" via [^()]* object at 0x[0-9a-f]+>", "", why)
         gen_rules.check_reason(mod, qn, why)
         out.write("JLP_RULE(%s, %s, %s, %s)\n" % (verdict, gen_rules.c_string(mod), gen_rules.c_string(qn),
                                                   gen_rules.c_string(why)))

@@ -380,14 +380,21 @@ def c_string(s):
     return '"%s"' % s
 
 
-def build_rules(walk, harvested, log):
+def walked_dangerous(walk, in_scope=lambda mod: True):
+    """(rules, covered): the DANGEROUS rules of the modules in_scope(module) is true of
+    (module effects and module seeds as MODULE.*, name seeds, every name the walk finds
+    dangerous outside those), and covered(module), whether a MODULE.* rule covers it."""
     rules = {}          # (module, qualname) -> (verdict, reason)
     wild = {}
     for mod, why in walk.module_effects().items():
-        wild[mod] = why
+        if in_scope(mod):
+            wild[mod] = why
     for mod, why in seeds.MODULE_SEEDS.items():
-        wild.setdefault(mod, why)
+        if in_scope(mod):
+            wild.setdefault(mod, why)
     for (mod, qn), why in seeds.NAME_SEEDS.items():
+        if not in_scope(mod):
+            continue
         if qn == "*":
             wild.setdefault(mod, why)
         else:
@@ -400,8 +407,13 @@ def build_rules(walk, harvested, log):
         return any(".".join(parts[:i]) in wild for i in range(1, len(parts) + 1))
 
     for (mod, qn), node in walk.named.items():
-        if walk.live.danger(node) and not covered(mod):
+        if in_scope(mod) and walk.live.danger(node) and not covered(mod):
             rules.setdefault((mod, qn), ("DANGEROUS", walk.danger_reason(node)))
+    return rules, covered
+
+
+def build_rules(walk, harvested, log):
+    rules, _covered = walked_dangerous(walk)
     safe, dangerous, problems = review_safe(walk, harvested, log)
     for k, why in dangerous.items():
         rules[k] = ("DANGEROUS", why)
