@@ -67,10 +67,10 @@ def resolve_dotted(modname, qualname):
 
 
 class Walk:
-    def __init__(self, log, extra=(), not_walked=None):
+    def __init__(self, log, extra=(), not_walked=None, blocked=None):
         self.log = log
         names = modules.all_module_names(extra, not_walked)
-        self.mods, self.import_effects = modules.import_all(names, log)
+        self.mods, self.import_effects = modules.import_all(names, log, blocked)
         self.all_names = names
         self.sources = flow.Sources(modules.stdlib_dir())
         prims = {}

@@ -37,6 +37,8 @@ NOT_WALKED = {
     "pandas.tests": "pandas' own test suite (about 1,000 modules of pytest fixtures), no "
                     "model state",
 }
+# modules made unimportable while the walk imports (import_all)
+NO_TEST_RUNNER = ("pytest", "_pytest")
 EXT_SUFFIXES = (".cpython-311-x86_64-linux-gnu.so", ".abi3.so", ".so")
 
 
@@ -166,10 +168,19 @@ class ImportEffects:
         raise PermissionError("blocked by the rule generator's walk: %s" % event)
 
 
-def import_all(names, log):
-    """Import every module that can be; return ({name: module}, {name: effects})."""
+def import_all(names, log, blocked=None):
+    """Import every module that can be; return ({name: module}, {name: effects}).
+    `blocked` (default NO_TEST_RUNNER) are made unimportable first."""
     warnings.filterwarnings("ignore")
     sys.dont_write_bytecode = True
+    # The test runner is no part of what a pickle loads, and rules_gen.h must not depend
+    # on whether it is installed: with pytest importable, sklearn.utils._testing calls
+    # threadpool_info() at import (ldconfig -p), its import fails under the hook and
+    # the names of the modules importing it go unwalked. Modules that import it fail as
+    # where it is absent. (gen_libs_rules.py walks with it importable: statsmodels' `test`
+    # objects run pytest, and are judged dangerous by that path.)
+    for name in NO_TEST_RUNNER if blocked is None else blocked:
+        sys.modules.setdefault(name, None)
     for (mod, fn), _why in sorted(seeds.PREWARM.items()):
         getattr(importlib.import_module(mod), fn)()
     hook = ImportEffects()
