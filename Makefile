@@ -142,6 +142,7 @@ $(B)/tests/%: tests/unit/%.c tests/unit/harness.h tests/unit/util.h $(STATIC) $(
 
 # the generated safety rules are compiled and checked by their own unit test
 $(B)/tests/test_rules_gen: libjlpickle/scan/rules_gen.h
+$(B)/tests/test_scan_libs: libjlpickle/scan/rules_gen.h libjlpickle/scan/rules_libs_gen.h
 
 $(B)/fuzz_replay_%: fuzz/%.c fuzz/replay.c $(STATIC) $(B)/build-flags
 	@$(if $(Q),echo "  LD      $@")

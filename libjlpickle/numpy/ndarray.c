@@ -125,17 +125,40 @@ static bool c_int(const jlp_val *v, int64_t *out) {
     return v->u.i >= INT32_MIN && v->u.i <= INT32_MAX;
 }
 
+/* Whether the global names a class of numpy's own modules. */
+static bool subclass_of_numpy(const jlp_val *g) {
+    size_t ml = g->aux;
+    const char *mod = g->u.g.mod;
+    return (ml == 5 && !memcmp(mod, "numpy", 5)) || (ml > 5 && !memcmp(mod, "numpy.", 6));
+}
+
 jlp_code jlp__ndarray_build(jlp__np *m, jlp_val *arr, jlp_val *state) {
     jlp__ndarray *a = jlp__arr(arr);
     if (!a->pending) return jlp__np_fail(m, JLP_E_BAD_TYPE, "BUILD on a complete ndarray");
-    if (state->type != JLP_TUPLE || (state->u.seq.n != 5 && state->u.seq.n != 4))
+    /* Subclasses outside numpy (numpy's own refuse these; spec/SAFETY.md S-40) that
+     * restore ndarray's state with their own beside it, as astropy's do: the recipe of
+     * Quantity and Angle, (ndarray state, __dict__), whose __setstate__ updates __dict__
+     * from the second item; and Column's, ndarray's 5-tuple with one tuple of its
+     * attributes after it, which __setstate__ setattr()s under fixed names. The array is
+     * read from ndarray's part; the rest is the scan's to judge. */
+    jlp_val *const *items = state->type == JLP_TUPLE ? state->u.seq.v : NULL;
+    size_t n = state->type == JLP_TUPLE ? state->u.seq.n : 0;
+    if (a->subclass && a->origin == JLP_ORIGIN_REDUCE && !subclass_of_numpy(a->subclass)) {
+        if (n == 2 && items[0]->type == JLP_TUPLE && items[1]->type == JLP_DICT) {
+            n = items[0]->u.seq.n;
+            items = items[0]->u.seq.v;
+        } else if (n == 6 && items[5]->type == JLP_TUPLE) {
+            n = 5;
+        }
+    }
+    if (!items || (n != 5 && n != 4))
         return jlp__np_fail(m, JLP_E_BAD_ARRAY, "ndarray state is not a 4- or 5-tuple");
     /* numpy's __setstate__ parses "(iO!O!iO)": (version, a tuple shape, a dtype, is_fortran
      * as a C int, data), or the same without the version, and takes versions 0 and 1
      * (FORMAT.md A-1) */
-    jlp_val *const *s = state->u.seq.v + (state->u.seq.n == 5);
+    jlp_val *const *s = items + (n == 5);
     int64_t version = 1, fortran;
-    if (state->u.seq.n == 5 && (!c_int(state->u.seq.v[0], &version) || (version != 0 && version != 1)))
+    if (n == 5 && (!c_int(items[0], &version) || (version != 0 && version != 1)))
         return jlp__np_fail(m, JLP_E_BAD_ARRAY, "ndarray state version is not 0 or 1");
     if (s[1]->type != JLP_DTYPE) return jlp__np_fail(m, JLP_E_BAD_ARRAY, "ndarray state has no dtype");
     if (s[0]->type != JLP_TUPLE) return jlp__np_fail(m, JLP_E_BAD_ARRAY, "ndarray state shape is not a tuple");

@@ -67,10 +67,10 @@ def resolve_dotted(modname, qualname):
 
 
 class Walk:
-    def __init__(self, log):
+    def __init__(self, log, extra=(), not_walked=None, blocked=None):
         self.log = log
-        names = modules.all_module_names()
-        self.mods, self.import_effects = modules.import_all(names, log)
+        names = modules.all_module_names(extra, not_walked)
+        self.mods, self.import_effects = modules.import_all(names, log, blocked)
         self.all_names = names
         self.sources = flow.Sources(modules.stdlib_dir())
         prims = {}
@@ -218,12 +218,15 @@ PKG_WORDS = {"sklearn": "scikit-learn", "numpy": "numpy", "scipy": "scipy", "job
 PY_DATA = ("builtins", "collections", "datetime", "decimal", "fractions", "_decimal", "uuid")
 
 
-def safe_reason(mod, qn, value):
+def safe_reason(mod, qn, value, reasons=None):
     """Why a harvested name that the walk did not find dangerous is safe, or None when
-    it needs a person's review (a C function nobody has read)."""
+    it needs a person's review (a C function nobody has read); `reasons` adds reviewed
+    reasons (rulegen/libs_rules.py)."""
     import numpy as np
     if (mod, qn) in seeds.SAFE_REASONS:
         return seeds.SAFE_REASONS[(mod, qn)]
+    if reasons and (mod, qn) in reasons:
+        return reasons[(mod, qn)]
     if (mod, qn) in pandas_rules.SAFE_REASONS:
         return pandas_rules.SAFE_REASONS[(mod, qn)]
     pkg = PKG_WORDS.get(mod.split(".")[0], "python" if mod in PY_DATA else mod.split(".")[0])
@@ -254,7 +257,7 @@ def safe_reason(mod, qn, value):
     return None
 
 
-def review_safe(walk, harvested, log):
+def review_safe(walk, harvested, log, reasons=None):
     """(safe rules, dangerous rules, problems) from the harvest."""
     safe, dangerous, problems = {}, {}, []
     nodes = {}
@@ -292,7 +295,7 @@ def review_safe(walk, harvested, log):
         if covering:
             problems.append("%s.%s: named by %s, but module seed %s covers it" % (mod, qn, where[0], covering))
             continue
-        why = safe_reason(mod, qn, value)
+        why = safe_reason(mod, qn, value, reasons)
         if why is None:
             problems.append("%s.%s: named by %s: a C function without a reviewed reason" % (mod, qn, where[0]))
             continue
@@ -377,14 +380,21 @@ def c_string(s):
     return '"%s"' % s
 
 
-def build_rules(walk, harvested, log):
+def walked_dangerous(walk, in_scope=lambda mod: True):
+    """(rules, covered): the DANGEROUS rules of the modules in_scope(module) is true of
+    (module effects and module seeds as MODULE.*, name seeds, every name the walk finds
+    dangerous outside those), and covered(module), whether a MODULE.* rule covers it."""
     rules = {}          # (module, qualname) -> (verdict, reason)
     wild = {}
     for mod, why in walk.module_effects().items():
-        wild[mod] = why
+        if in_scope(mod):
+            wild[mod] = why
     for mod, why in seeds.MODULE_SEEDS.items():
-        wild.setdefault(mod, why)
+        if in_scope(mod):
+            wild.setdefault(mod, why)
     for (mod, qn), why in seeds.NAME_SEEDS.items():
+        if not in_scope(mod):
+            continue
         if qn == "*":
             wild.setdefault(mod, why)
         else:
@@ -397,8 +407,13 @@ def build_rules(walk, harvested, log):
         return any(".".join(parts[:i]) in wild for i in range(1, len(parts) + 1))
 
     for (mod, qn), node in walk.named.items():
-        if walk.live.danger(node) and not covered(mod):
+        if in_scope(mod) and walk.live.danger(node) and not covered(mod):
             rules.setdefault((mod, qn), ("DANGEROUS", walk.danger_reason(node)))
+    return rules, covered
+
+
+def build_rules(walk, harvested, log):
+    rules, _covered = walked_dangerous(walk)
     safe, dangerous, problems = review_safe(walk, harvested, log)
     for k, why in dangerous.items():
         rules[k] = ("DANGEROUS", why)

@@ -38,6 +38,14 @@ static const builtin_rule hand_rules[] = {
 static const builtin_rule gen_rules[] = {
 #include "rules_gen.h"
 };
+/* The other libraries' rules (gen_libs_rules.py: xgboost, statsmodels, networkx...), a
+ * second generated table beside rules_gen.h, read the same way. */
+#    if __has_include("rules_libs_gen.h")
+#      define JLP_HAVE_RULES_LIBS_GEN 1
+static const builtin_rule libs_rules[] = {
+#include "rules_libs_gen.h"
+};
+#    endif
 #  endif
 #endif
 #undef JLP_RULE
@@ -105,10 +113,15 @@ typedef struct table_view {
     bool dangerous_only;
 } table_view;
 
-static size_t tables(table_view out[2]) {
+#define TABLES_MAX 3
+
+static size_t tables(table_view out[TABLES_MAX]) {
     size_t k = 0;
 #ifdef JLP_HAVE_RULES_GEN
     out[k++] = (table_view){gen_rules, COUNT(gen_rules), false};
+#  ifdef JLP_HAVE_RULES_LIBS_GEN
+    out[k++] = (table_view){libs_rules, COUNT(libs_rules), false};
+#  endif
     out[k++] = (table_view){hand_rules, COUNT(hand_rules), true};
 #else
     out[k++] = (table_view){hand_rules, COUNT(hand_rules), false};
@@ -119,7 +132,7 @@ static size_t tables(table_view out[2]) {
 /* A built-in rule for exactly (m, n) (n may be "*"), the worst one when several tables
  * have one. */
 static const builtin_rule *builtin_exact(const char *m, size_t ml, const char *n, size_t nl) {
-    table_view tv[2];
+    table_view tv[TABLES_MAX];
     size_t k = tables(tv);
     const builtin_rule *best = NULL;
     for (size_t i = 0; i < k; i++) {
@@ -132,7 +145,7 @@ static const builtin_rule *builtin_exact(const char *m, size_t ml, const char *n
 
 /* Whether some built-in table has a rule for exactly (m, n), of any verdict. */
 static bool builtin_named(const char *m, size_t ml, const char *n, size_t nl) {
-    table_view tv[2];
+    table_view tv[TABLES_MAX];
     size_t k = tables(tv);
     for (size_t i = 0; i < k; i++)
         if (table_find(tv[i].t, tv[i].n, m, ml, n, nl)) return true;

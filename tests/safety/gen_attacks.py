@@ -1973,6 +1973,64 @@ def _():
                                  pk.uni("a > 1")) + pk.STOP
 
 
+# ==== other libraries' models (rules_libs_gen.h): newly safe names with dangerous arguments ====
+
+@attack("libs_astropy_unit_builder_popen.pkl", "dangerous", "state",
+        "astropy's _recreate_irreducible_unit(cls, names, registered) calls cls(names): given "
+        "subprocess.Popen and an argv", expect=["pickle", "pickle-py"])
+def _():
+    return pk.proto(2) + pk.call(pk.glob("astropy.units.core", "_recreate_irreducible_unit"),
+                                 pk.glob("subprocess", "Popen"), pk.lst(pk.uni("sh"), pk.uni("-c"), pk.uni(CMD)),
+                                 pk.NEWFALSE) + pk.STOP
+
+
+@attack("libs_networkx_graph_state_class.pkl", "dangerous", "state",
+        "a networkx Graph whose state sets __class__ (a command runner's class)",
+        expect=["pickle", "pickle-py"])
+def _():
+    g = pk.glob("networkx.classes.graph", "Graph") + pk.EMPTY_TUPLE + pk.NEWOBJ
+    return pk.proto(2) + g + pk.dct((pk.uni("graph"), pk.dct()),
+                                    (pk.uni("__class__"), pk.glob("subprocess", "Popen"))) + pk.BUILD + pk.STOP
+
+
+@attack("libs_networkx_graph_data_system.pkl", "dangerous", "state",
+        "a networkx Graph built from data that os.system returns", expect=["pickle", "pickle-py"])
+def _():
+    return pk.proto(2) + pk.call(pk.glob("networkx.classes.graph", "Graph"), pk.system(CMD)) + pk.STOP
+
+
+@attack("libs_statsmodels_ols_system_in_state.pkl", "dangerous", "state",
+        "a statsmodels OLS results object whose state holds os.system's result",
+        expect=["pickle", "pickle-py"])
+def _():
+    r = pk.glob("statsmodels.regression.linear_model", "OLSResults") + pk.EMPTY_TUPLE + pk.NEWOBJ
+    return pk.proto(2) + r + pk.dct((pk.uni("params"), pk.system(CMD))) + pk.BUILD + pk.STOP
+
+
+@attack("libs_nltk_data_load.pkl", "dangerous", "gadget",
+        "nltk.data.load of a path: unpickles (or evaluates) another file", expect=["pickle", "pickle-py"])
+def _():
+    return pk.proto(2) + pk.call(pk.glob("nltk.data", "load"), pk.uni("file:" + MARKER + ".pickle")) + pk.STOP
+
+
+@attack("libs_gensim_unpickle.pkl", "dangerous", "gadget",
+        "gensim.utils.unpickle of a path: unpickles another file", expect=["pickle", "pickle-py"])
+def _():
+    return pk.proto(2) + pk.call(pk.glob("gensim.utils", "unpickle"), pk.uni(MARKER)) + pk.STOP
+
+
+@attack("libs_networkx_read_gpickle.pkl", "dangerous", "gadget",
+        "networkx.read_gpickle of a path: unpickles another file", expect=["pickle", "pickle-py"])
+def _():
+    return pk.proto(2) + pk.call(pk.glob("networkx.readwrite.gpickle", "read_gpickle"), pk.uni(MARKER)) + pk.STOP
+
+
+@attack("libs_statsmodels_load_pickle.pkl", "dangerous", "gadget",
+        "statsmodels' load_pickle of a path: unpickles another file", expect=["pickle", "pickle-py"])
+def _():
+    return pk.proto(2) + pk.call(pk.glob("statsmodels.iolib.smpickle", "load_pickle"), pk.uni(MARKER)) + pk.STOP
+
+
 # ---- verification and output ---------------------------------------------------------------------
 
 def executed(result, safe, check):

@@ -82,6 +82,13 @@ def torch_objects():
     return [("torch_" + n, f) for n, f in torch_rules.torch_objects()]
 
 
+def libs_objects():
+    """[(name, factory)] of the other libraries' objects (rulegen/libs_objects.py) that
+    are installed here."""
+    from rulegen import libs_objects as lo
+    return lo.libs_objects()
+
+
 def write(obj, path, how, arg):
     import joblib
     if how == "torch":
@@ -103,7 +110,7 @@ def main():
     ap.add_argument("--only", nargs="*", help="these objects only (fnmatch patterns: 'pandas_*')")
     ap.add_argument("--formats", help="comma-separated subset of " + ",".join(FORMATS))
     args = ap.parse_args()
-    objects = instances.benign_objects() + torch_objects()
+    objects = instances.benign_objects() + torch_objects() + libs_objects()
     names = [n for n, _ in objects]
     if args.only:
         unknown = sorted(p for p in args.only if not fnmatch.filter(names, p))

@@ -37,6 +37,8 @@ NOT_WALKED = {
     "pandas.tests": "pandas' own test suite (about 1,000 modules of pytest fixtures), no "
                     "model state",
 }
+# modules made unimportable while the walk imports (import_all)
+NO_TEST_RUNNER = ("pytest", "_pytest")
 EXT_SUFFIXES = (".cpython-311-x86_64-linux-gnu.so", ".abi3.so", ".so")
 
 
@@ -83,8 +85,9 @@ def stdlib_dir():
     return sysconfig.get_paths()["stdlib"]
 
 
-def all_module_names():
-    """Every module name of the stdlib and the packages, sorted."""
+def all_module_names(extra=(), not_walked=None):
+    """Every module name of the stdlib and the packages (and the `extra` packages, less
+    the modules not_walked(name) is true of), sorted."""
     std = stdlib_dir()
     names = set(sys.builtin_module_names)
     names |= _walk_tree(std)
@@ -92,6 +95,8 @@ def all_module_names():
     names |= {"_frozen_importlib", "_frozen_importlib_external"}
     dist = "/usr/lib/python3/dist-packages"
     names |= _walk_tree(dist, prefix_dirs=set(PACKAGES))
+    if extra:
+        names |= {n for n in _walk_tree(dist, prefix_dirs=set(extra)) if not (not_walked and not_walked(n))}
     names.discard("__main__")
     return sorted(n for n in names if not any(n == p or n.startswith(p + ".") for p in NOT_WALKED))
 
@@ -163,10 +168,19 @@ class ImportEffects:
         raise PermissionError("blocked by the rule generator's walk: %s" % event)
 
 
-def import_all(names, log):
-    """Import every module that can be; return ({name: module}, {name: effects})."""
+def import_all(names, log, blocked=None):
+    """Import every module that can be; return ({name: module}, {name: effects}).
+    `blocked` (default NO_TEST_RUNNER) are made unimportable first."""
     warnings.filterwarnings("ignore")
     sys.dont_write_bytecode = True
+    # The test runner is no part of what a pickle loads, and rules_gen.h must not depend
+    # on whether it is installed: with pytest importable, sklearn.utils._testing calls
+    # threadpool_info() at import (ldconfig -p), its import fails under the hook and
+    # the names of the modules importing it go unwalked. Modules that import it fail as
+    # where it is absent. (gen_libs_rules.py walks with it importable: statsmodels' `test`
+    # objects run pytest, and are judged dangerous by that path.)
+    for name in NO_TEST_RUNNER if blocked is None else blocked:
+        sys.modules.setdefault(name, None)
     for (mod, fn), _why in sorted(seeds.PREWARM.items()):
         getattr(importlib.import_module(mod), fn)()
     hook = ImportEffects()
