@@ -995,6 +995,247 @@ static void torch_state_setattr(jlp__reading_ctx *c, const jlp_event *ev, const 
 
 /* Checks that depend on the arguments of a call of the global g. @return true when
  * they decided (a finding made or the call found safe). */
+/* ---- scipy.sparse index arrays (S-50) -------------------------------------------- */
+
+/* scipy's sparse kernels (sparsetools: toarray, @, tocsc, sums...) trust a matrix's index
+ * arrays: an index past the shape is a read or write at that offset from the dense
+ * buffer. Neither restoring a matrix (the state goes into __dict__ unchecked) nor
+ * csr/csc/bsr_matrix((data, indices, indptr), shape) (check_format without its full
+ * check) looks at the index values; coo_matrix((data, (row, col)), shape) does. */
+
+/* 'r' csr, 'c' csc, 'b' bsr, 'o' coo for a scipy.sparse class global, else 0 */
+static char sparse_format(const jlp_val *g) {
+    if (jlp_get_type(g) != JLP_GLOBAL) return 0;
+    size_t ml, nl;
+    const char *m = jlp_global_module(g, &ml), *n = jlp_global_name(g, &nl);
+    if (!(ml >= 12 && !memcmp(m, "scipy.sparse", 12) && (ml == 12 || m[12] == '.'))) return 0;
+    if (!(str_is(n, nl, "csr_matrix") || str_is(n, nl, "csr_array") || str_is(n, nl, "csc_matrix") ||
+          str_is(n, nl, "csc_array") || str_is(n, nl, "bsr_matrix") || str_is(n, nl, "bsr_array") ||
+          str_is(n, nl, "coo_matrix") || str_is(n, nl, "coo_array")))
+        return 0;
+    return n[0] == 'b' ? 'b' : n[0] == 'c' && n[1] == 's' ? n[2] : 'o';
+}
+
+/* The sparse class `obj` was built as (called, or given to copyreg's helpers), or NULL. */
+static const jlp_val *sparse_class_of(const jlp_val *obj) {
+    if (jlp_get_type(obj) != JLP_OBJECT) return NULL;
+    const jlp_val *cl = jlp_obj_callable(obj);
+    if (sparse_format(cl)) return cl;
+    if (jlp_get_type(cl) == JLP_GLOBAL &&
+        (jlp_global_is(cl, "copyreg", "__newobj__") || jlp_global_is(cl, "copyreg", "__newobj_ex__") ||
+         jlp_global_is(cl, "copyreg", "_reconstructor"))) {
+        const jlp_val *k = jlp_item(jlp_obj_args(obj), 0);
+        if (sparse_format(k)) return k;
+    }
+    return NULL;
+}
+
+/* Integers of an index array: an ndarray of an integer dtype, or (the constructor
+ * converts them) a list or tuple of ints. */
+typedef struct sp_ints {
+    const jlp_val *seq; /* the list or tuple, or NULL for an array */
+    jlp_array_info info;
+    uint64_t count;
+    uint32_t ndim;
+} sp_ints;
+
+/* true with *o filled when `a` is such a sequence */
+static bool sparse_ints(const jlp_val *a, sp_ints *o) {
+    jlp_array_info init = JLP_ARRAY_INFO_INIT;
+    o->info = init;
+    o->seq = NULL;
+    jlp_type t = jlp_get_type(a);
+    if (t == JLP_LIST || t == JLP_TUPLE) {
+        o->seq = a;
+        o->count = jlp_len(a);
+        o->ndim = 1;
+        for (uint64_t i = 0; i < o->count; i++)
+            if (jlp_get_type(jlp_item(a, (size_t)i)) != JLP_INT) return false;
+        return true;
+    }
+    if (!jlp_array_get(a, &o->info) || !o->info.data) return false;
+    char k = jlp_dtype_kind(o->info.dtype);
+    uint64_t is = jlp_dtype_itemsize(o->info.dtype);
+    if ((k != 'i' && k != 'u') || !(is == 1 || is == 2 || is == 4 || is == 8)) return false;
+    o->count = o->info.count;
+    o->ndim = o->info.ndim;
+    return o->info.nbytes / is == o->info.count;
+}
+
+/* Element i (of the array's memory order) clamped to [INT64_MIN, INT64_MAX]. */
+static int64_t sparse_elem(const sp_ints *s, uint64_t i) {
+    if (s->seq) return jlp_get_int(jlp_item(s->seq, (size_t)i));
+    const jlp_array_info *info = &s->info;
+    uint64_t is = jlp_dtype_itemsize(info->dtype);
+    const uint8_t *p = (const uint8_t *)info->data + i * is;
+    static const uint16_t probe = 1;
+    bool host_le = *(const uint8_t *)&probe == 1;
+    char bo = jlp_dtype_byteorder(info->dtype);
+    bool le = bo == '<' || (bo != '>' && host_le);
+    uint64_t u = 0;
+    for (uint64_t b = 0; b < is; b++) u |= (uint64_t)p[le ? b : is - 1 - b] << (8 * b);
+    if (jlp_dtype_kind(info->dtype) == 'u') return u > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)u;
+    if (is < 8 && (u >> (8 * is - 1)) & 1) u |= ~(uint64_t)0 << (8 * is); /* sign-extend */
+    return (int64_t)u;
+}
+
+/* The first element of an index array outside [0, bound) (bound < 0: no upper bound),
+ * or UINT64_MAX. */
+static uint64_t sparse_bad_index(const sp_ints *info, uint64_t n, int64_t bound) {
+    for (uint64_t i = 0; i < n; i++) {
+        int64_t x = sparse_elem(info, i);
+        if (x < 0 || (bound >= 0 && x >= bound)) return i;
+    }
+    return UINT64_MAX;
+}
+
+/* A shape of two non-negative ints into d[2]; false otherwise. */
+static bool sparse_shape(const jlp_val *shape, int64_t d[2]) {
+    jlp_type t = jlp_get_type(shape);
+    if ((t != JLP_TUPLE && t != JLP_LIST) || jlp_len(shape) != 2) return false;
+    for (size_t i = 0; i < 2; i++) {
+        const jlp_val *x = jlp_item(shape, i);
+        if (jlp_get_type(x) != JLP_INT || jlp_get_int(x) < 0) return false;
+        d[i] = jlp_get_int(x);
+    }
+    return true;
+}
+
+/* Judges the index arrays of a sparse matrix of format `fmt` as scipy's full
+ * check_format would, writing the problem to `why`. `shape` NULL: the constructor
+ * infers it from the indices (any index is inside). SAFE, SUSPICIOUS (not readable,
+ * shapes scipy refuses) or DANGEROUS (an index or pointer the kernels follow out of
+ * the arrays). */
+static jlp_verdict sparse_judge(char fmt, const jlp_val *shape, const jlp_val *data, const jlp_val *a1,
+                                const jlp_val *a2, jlp__buf *why) {
+    int64_t d[2] = {-1, -1};
+    if (shape && !sparse_shape(shape, d)) {
+        jlp__buf_puts(why, "a shape that is not two non-negative ints");
+        return JLP_VERDICT_SUSPICIOUS;
+    }
+    jlp_array_info di = JLP_ARRAY_INFO_INIT;
+    sp_ints i1, i2;
+    jlp_type dt = jlp_get_type(data);
+    if (!jlp_array_get(data, &di) && dt != JLP_LIST && dt != JLP_TUPLE) {
+        jlp__buf_puts(why, "data that is not an array");
+        return JLP_VERDICT_SUSPICIOUS;
+    }
+    const char *n1 = fmt == 'o' ? "row" : "indices", *n2 = fmt == 'o' ? "col" : "indptr";
+    if (!sparse_ints(a1, &i1) || !sparse_ints(a2, &i2)) {
+        jlp__buf_printf(why, "%s or %s that is not an integer array the scan can read", n1, n2);
+        return JLP_VERDICT_SUSPICIOUS;
+    }
+    uint64_t ndata = dt == JLP_NDARRAY ? (di.ndim ? di.shape[0] : 0) : jlp_len(data);
+    if (fmt == 'o') {
+        /* coo_todense writes B[row * N + col] for each entry */
+        uint64_t nnz = i1.count < i2.count ? i1.count : i2.count;
+        uint64_t bad = sparse_bad_index(&i1, nnz, d[0]);
+        const char *which = "row";
+        int64_t bound = d[0];
+        if (bad == UINT64_MAX) {
+            bad = sparse_bad_index(&i2, nnz, d[1]);
+            which = "col";
+            bound = d[1];
+            if (bad != UINT64_MAX) i1 = i2;
+        }
+        if (bad != UINT64_MAX) {
+            jlp__buf_printf(why, "%s[%llu] = %lld outside [0, %lld)", which, (unsigned long long)bad,
+                            (long long)sparse_elem(&i1, bad), (long long)bound);
+            return JLP_VERDICT_DANGEROUS;
+        }
+        if (i1.count != i2.count || i1.count != ndata || i1.ndim != 1 || i2.ndim != 1) {
+            jlp__buf_puts(why, "row, col and data of different lengths or dimensions, which scipy refuses");
+            return JLP_VERDICT_SUSPICIOUS;
+        }
+        return JLP_VERDICT_SAFE;
+    }
+    /* compressed formats: major dimension by indptr, minor by indices (in blocks for bsr) */
+    int64_t major = -1, minor = -1;
+    if (fmt == 'b') {
+        if (dt != JLP_NDARRAY || di.ndim != 3 || !di.shape[1] || !di.shape[2]) {
+            jlp__buf_puts(why, "bsr data that is not an array of blocks");
+            return JLP_VERDICT_SUSPICIOUS;
+        }
+        if (shape) {
+            if ((uint64_t)d[0] % di.shape[1] || (uint64_t)d[1] % di.shape[2]) {
+                jlp__buf_puts(why, "blocks that do not divide the shape");
+                return JLP_VERDICT_SUSPICIOUS;
+            }
+            major = d[0] / (int64_t)di.shape[1];
+            minor = d[1] / (int64_t)di.shape[2];
+        }
+    } else if (shape) {
+        major = fmt == 'r' ? d[0] : d[1];
+        minor = fmt == 'r' ? d[1] : d[0];
+    }
+    if (major < 0) major = i2.count ? (int64_t)i2.count - 1 : 0;
+    if (i2.count < (uint64_t)major + 1) {
+        jlp__buf_printf(why, "indptr of %llu entries for %lld rows: the kernels read past its end",
+                        (unsigned long long)i2.count, (long long)major);
+        return JLP_VERDICT_DANGEROUS;
+    }
+    uint64_t avail = i1.count < ndata ? i1.count : ndata;
+    int64_t prev = 0;
+    for (uint64_t r = 0; r <= (uint64_t)major; r++) {
+        int64_t x = sparse_elem(&i2, r);
+        if (x < prev || (uint64_t)x > avail || (r == 0 && x != 0)) {
+            jlp__buf_printf(why, "indptr[%llu] = %lld %s", (unsigned long long)r, (long long)x,
+                            r == 0 && x != 0 ? "where scipy starts at 0"
+                            : x < prev       ? "below the entry before it"
+                                             : "past the indices and data");
+            jlp__buf_printf(why, " (%llu entries)", (unsigned long long)avail);
+            return JLP_VERDICT_DANGEROUS;
+        }
+        prev = x;
+    }
+    uint64_t bad = sparse_bad_index(&i1, (uint64_t)prev, minor);
+    if (bad != UINT64_MAX) {
+        jlp__buf_printf(why, "indices[%llu] = %lld outside [0, %lld)", (unsigned long long)bad,
+                        (long long)sparse_elem(&i1, bad), (long long)minor);
+        return JLP_VERDICT_DANGEROUS;
+    }
+    if (i2.count != (uint64_t)major + 1 || i1.count != ndata || i1.ndim != 1 || i2.ndim != 1) {
+        jlp__buf_puts(why, "indptr, indices and data of lengths or dimensions scipy refuses");
+        return JLP_VERDICT_SUSPICIOUS;
+    }
+    return JLP_VERDICT_SAFE;
+}
+
+/* A state given to a scipy sparse matrix: __dict__.update, nothing checked. */
+static void sparse_state(jlp__reading_ctx *c, uint64_t offset, int depth, const jlp_val *target,
+                         const jlp_val *state) {
+    const jlp_val *cls = sparse_class_of(target);
+    if (!cls) return;
+    char fmt = sparse_format(cls);
+    jlp__buf *why = &c->subj;
+    why->len = 0;
+    global_name(why, cls);
+    jlp__buf_puts(why, " restored with ");
+    jlp_verdict v;
+    if (jlp_get_type(state) != JLP_DICT) {
+        jlp__buf_puts(why, "a state that is not a dict");
+        v = JLP_VERDICT_SUSPICIOUS;
+    } else {
+        const jlp_val *shape = jlp_dict_get(state, "_shape");
+        if (!shape) shape = jlp_dict_get(state, "shape");
+        v = sparse_judge(fmt, shape ? shape : state, jlp_dict_get(state, "data"),
+                         jlp_dict_get(state, fmt == 'o' ? "row" : "indices"),
+                         jlp_dict_get(state, fmt == 'o' ? "col" : "indptr"), why);
+    }
+    if (v == JLP_VERDICT_SAFE) return;
+    jlp__buf_puts(why, v == JLP_VERDICT_DANGEROUS
+                           ? ": scipy's sparse kernels (toarray, @, sums) read and write memory at it"
+                           : ": the scan cannot prove the kernels stay inside the arrays");
+    size_t ml, nl;
+    const char *m = jlp_global_module(cls, &ml), *n = jlp_global_name(cls, &nl);
+    finding_at(c, depth, "BUILD", offset, v, m, ml, n, nl, "state", jlp__buf_cstr(why));
+    jlp_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.depth = depth;
+    ev.name = "BUILD";
+    jlp__reading_effect(c, &ev, offset, 'b', m, ml, n, nl, v);
+}
+
 static bool call_checks(jlp__reading_ctx *c, const jlp_event *ev, const jlp_val *g) {
     const jlp_val *args = ev->args;
     size_t ml, nl;
@@ -1170,6 +1411,22 @@ static bool call_checks(jlp__reading_ctx *c, const jlp_event *ev, const jlp_val 
         v = JLP_VERDICT_DANGEROUS;
         reason = "an array constructor fed an object: numpy reads its __array_interface__, __array_struct__ or "
                  "buffer (memory read or write at any address)";
+    } else if (sparse_format(g) && sparse_format(g) != 'o' && jlp_get_type(jlp_item(args, 0)) == JLP_TUPLE &&
+               jlp_len(jlp_item(args, 0)) == 3) {
+        /* csr/csc/bsr_matrix((data, indices, indptr)[, shape]): check_format without its
+         * full check, the index values unchecked (S-50) */
+        const jlp_val *t = jlp_item(args, 0), *shape = jlp_item(args, 1);
+        if (!shape && ev->kwargs) shape = jlp_dict_get(ev->kwargs, "shape");
+        if (jlp_get_type(shape) == JLP_NONE) shape = NULL;
+        global_name(why, g);
+        jlp__buf_puts(why, " called with ");
+        v = sparse_judge(sparse_format(g), shape, jlp_item(t, 0), jlp_item(t, 1), jlp_item(t, 2), why);
+        if (v == JLP_VERDICT_SAFE) return false;
+        jlp__buf_puts(why, v == JLP_VERDICT_DANGEROUS
+                               ? ": its constructor does not check index values, and scipy's sparse kernels "
+                                 "(toarray, @, sums) read and write memory at them"
+                               : ": the scan cannot prove the kernels stay inside the arrays");
+        reason = jlp__buf_cstr(why);
     } else if (str_is(m, ml, "builtins") && (str_is(n, nl, "bytes") || str_is(n, nl, "bytearray")) &&
                jlp_len(args) == 1 && jlp_get_type(jlp_item(args, 0)) == JLP_INT &&
                jlp_get_int(jlp_item(args, 0)) >= BYTES_ALLOC_SUSPICIOUS) {
@@ -1312,6 +1569,7 @@ void jlp__rules_build(jlp__reading_ctx *c, uint64_t offset, int depth, const jlp
         ev.name = "BUILD";
         jlp__reading_effect(c, &ev, offset, 'b', mm, mml, mn, mnl, JLP_VERDICT_SUSPICIOUS);
     }
+    sparse_state(c, offset, depth, target, state);
     dunder_keys(c, offset, depth, "BUILD", parts[0], target, "the state");
     dunder_keys(c, offset, depth, "BUILD", parts[1], target, "the slot state");
     if (jlp_get_type(state) == JLP_TUPLE && jlp_len(state) != 2)

@@ -2977,3 +2977,102 @@ TEST(archive_member_short_of_its_declared_size) {
     free(zip.p);
     free(p.p);
 }
+
+/* ---- scipy.sparse index arrays (S-50) ---- */
+
+/* numpy.core.numeric._frombuffer(bytes, numpy.dtype(code), (n,), 'C') of n little-endian
+ * items of `size` bytes each (at most 255 bytes) */
+static void sp_array(pbuf *b, const char *code, const void *items, size_t n, size_t size) {
+    unsigned char h[2] = {'C', (unsigned char)(n * size)};
+    pb_lit(b, "cnumpy.core.numeric\n_frombuffer\n(");
+    pb_put(b, h, 2);
+    pb_put(b, items, n * size);
+    pb_lit(b, "cnumpy\ndtype\n(V");
+    pb_lit(b, code);
+    pb_lit(b, "\nI00\nI01\ntR(K");
+    unsigned char k = (unsigned char)n;
+    pb_put(b, &k, 1);
+    pb_lit(b, "tVC\ntR");
+}
+
+static void sp_le32(unsigned char *o, const int32_t *v, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        for (int j = 0; j < 4; j++) o[4 * i + j] = (unsigned char)((uint32_t)v[i] >> (8 * j));
+}
+
+/* copyreg._reconstructor(scipy.sparse._csr.csr_matrix, object, None) given by BUILD the
+ * state of a (3, 3) matrix of 3 entries: {_shape, data, indices, indptr} as scipy writes
+ * it. *build is the BUILD's offset. */
+static pbuf sp_csr_state(const int32_t idx[3], const int32_t ptr[4], size_t *build) {
+    pbuf b = {0};
+    pb_lit(&b, "\x80\x02" "ccopyreg\n_reconstructor\n(cscipy.sparse._csr\ncsr_matrix\ncbuiltins\nobject\nNtR"
+               "}(V_shape\n(K\x03K\x03tVdata\n");
+    static const unsigned char ones[24] = {0, 0, 0, 0, 0, 0, 0xf0, 0x3f, 0, 0, 0, 0, 0, 0, 0xf0, 0x3f,
+                                           0, 0, 0, 0, 0, 0, 0xf0, 0x3f};
+    sp_array(&b, "f8", ones, 3, 8);
+    unsigned char w[16];
+    pb_lit(&b, "Vindices\n");
+    sp_le32(w, idx, 3);
+    sp_array(&b, "i4", w, 3, 4);
+    pb_lit(&b, "Vindptr\n");
+    sp_le32(w, ptr, 4);
+    sp_array(&b, "i4", w, 4, 4);
+    pb_lit(&b, "u");
+    *build = b.n;
+    pb_lit(&b, "b.");
+    return b;
+}
+
+/* Hostile input: scipy's sparse kernels trust a matrix's index arrays, and restoring a
+ * matrix puts its state into __dict__ unchecked: a csr_matrix (3, 3) with the column
+ * index 3 names only the safe list and was safe, while pickle.load then toarray()
+ * aborts Python with a corrupted heap (10**9 and m @ v: SIGSEGV). An index outside the
+ * shape, a decreasing or short indptr are dangerous now, at the BUILD; scipy's own
+ * matrices stay safe. */
+TEST(scipy_sparse_index_arrays) {
+    static const int32_t ok_idx[3] = {0, 1, 2}, bad_idx[3] = {0, 1, 3}, neg_idx[3] = {0, -1, 2};
+    static const int32_t ok_ptr[4] = {0, 1, 2, 3}, down_ptr[4] = {0, 2, 1, 3}, past_ptr[4] = {0, 1, 2, 4};
+    static const struct {
+        const int32_t *idx, *ptr;
+        jlp_verdict v;
+        const char *why;
+    } cases[] = {
+        {ok_idx, ok_ptr, JLP_VERDICT_SAFE, NULL},
+        {bad_idx, ok_ptr, JLP_VERDICT_DANGEROUS, "indices[2] = 3 outside [0, 3)"},
+        {neg_idx, ok_ptr, JLP_VERDICT_DANGEROUS, "indices[1] = -1 outside [0, 3)"},
+        {ok_idx, down_ptr, JLP_VERDICT_DANGEROUS, "indptr[2] = 1 below the entry before it"},
+        {ok_idx, past_ptr, JLP_VERDICT_DANGEROUS, "indptr[3] = 4 past the indices and data"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        size_t build;
+        pbuf p = sp_csr_state(cases[i].idx, cases[i].ptr, &build);
+        jlp_scan_report *r = scan_bytes(p.p, p.n, NULL);
+        CHECK_INT(jlp_report_verdict(r), cases[i].v);
+        CHECK(jlp_report_error(r) == NULL);
+        if (cases[i].why) {
+            CHECK_FINDING(r, JLP_READING_JOBLIB, "state", "scipy.sparse._csr", "csr_matrix", cases[i].v, build);
+            const jlp_finding *f = find(r, JLP_READING_JOBLIB, "state", "scipy.sparse._csr", "csr_matrix");
+            CHECK(f && strstr(f->reason, cases[i].why) != NULL);
+        }
+        jlp_report_free(r);
+        free(p.p);
+    }
+    /* csr_matrix((data, indices, indptr), shape): the constructor checks lengths, not
+     * index values */
+    static const char ctor[] = "\x80\x02" "cscipy.sparse._csr\ncsr_matrix\n(]G?\xf0\x00\x00\x00\x00\x00\x00" "a"
+                               "]J\x00\xca\x9a\x3b" "a](K\x00K\x01" "etK\x01K\x03\x86\x86R.";
+    jlp_scan_report *r = scan_bytes(ctor, sizeof ctor - 1, NULL);
+    CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_DANGEROUS);
+    CHECK_FINDING(r, JLP_READING_JOBLIB, "call", "scipy.sparse._csr", "csr_matrix", JLP_VERDICT_DANGEROUS,
+                  sizeof ctor - 3);
+    const jlp_finding *f = find(r, JLP_READING_JOBLIB, "call", "scipy.sparse._csr", "csr_matrix");
+    CHECK(f && strstr(f->reason, "indices[0] = 1000000000 outside [0, 3)") != NULL);
+    jlp_report_free(r);
+    /* the same call of an index inside the shape is safe */
+    char in[sizeof ctor];
+    memcpy(in, ctor, sizeof ctor);
+    memcpy(in + 46, "\x02\x00\x00\x00", 4);
+    r = scan_bytes(in, sizeof ctor - 1, NULL);
+    CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_SAFE);
+    jlp_report_free(r);
+}
