@@ -1236,6 +1236,80 @@ static void sparse_state(jlp__reading_ctx *c, uint64_t offset, int depth, const 
     jlp__reading_effect(c, &ev, offset, 'b', m, ml, n, nl, v);
 }
 
+/* ---- scikit-learn's decision trees (S-51) ------------------------------------------ */
+
+/* Tree.__setstate__ checks the dtype and shape of its node and value arrays, not what the
+ * nodes hold: apply/predict follow left_child and right_child as indices into the nodes
+ * and read X[i, feature] with bounds checks off. The tree is Tree(n_features, n_classes,
+ * n_outputs) given by BUILD {max_depth, node_count, nodes, values}. Returns the verdict,
+ * the problem in `why`. */
+static jlp_verdict tree_judge(const jlp_val *target, const jlp_val *state, jlp__buf *why) {
+    const jlp_val *nf = jlp_item(jlp_obj_args(target), 0);
+    if (jlp_get_type(state) != JLP_DICT) {
+        jlp__buf_puts(why, "a state that is not a dict");
+        return JLP_VERDICT_SUSPICIOUS;
+    }
+    const jlp_val *nodes = jlp_dict_get(state, "nodes"), *count = jlp_dict_get(state, "node_count");
+    if (jlp_get_type(nf) != JLP_INT || jlp_get_type(count) != JLP_INT || jlp_get_type(nodes) != JLP_NDARRAY) {
+        jlp__buf_puts(why, "n_features, node_count or nodes the scan cannot read");
+        return JLP_VERDICT_SUSPICIOUS;
+    }
+    jlp_view l = JLP_VIEW_INIT, r = JLP_VIEW_INIT, f = JLP_VIEW_INIT;
+    if (jlp_array_field(nodes, "left_child", JLP_I64, 0, &l, NULL) != JLP_OK ||
+        jlp_array_field(nodes, "right_child", JLP_I64, 0, &r, NULL) != JLP_OK ||
+        jlp_array_field(nodes, "feature", JLP_I64, 0, &f, NULL) != JLP_OK || l.count != r.count ||
+        l.count != f.count) {
+        jlp__buf_puts(why, "nodes without integer left_child, right_child and feature fields");
+        return JLP_VERDICT_SUSPICIOUS;
+    }
+    int64_t n = jlp_get_int(count), features = jlp_get_int(nf);
+    if (n < 0 || (uint64_t)n > l.count) {
+        jlp__buf_printf(why, "node_count %lld for %llu nodes: the tree is read past its node array", (long long)n,
+                        (unsigned long long)l.count);
+        return JLP_VERDICT_DANGEROUS;
+    }
+    const int64_t *lc = l.data, *rc = r.data, *fe = f.data;
+    for (int64_t i = 0; i < n; i++) {
+        if (lc[i] == -1) continue; /* a leaf: nothing followed */
+        const char *what = NULL;
+        int64_t x = 0;
+        if (lc[i] <= i || lc[i] >= n) what = "left_child", x = lc[i];
+        else if (rc[i] <= i || rc[i] >= n) what = "right_child", x = rc[i];
+        else if (fe[i] < 0 || fe[i] >= features) what = "feature", x = fe[i];
+        if (what) {
+            jlp__buf_printf(why, "node %lld's %s = %lld outside ", (long long)i, what, (long long)x);
+            if (what[0] == 'f') jlp__buf_printf(why, "[0, %lld) features", (long long)features);
+            else jlp__buf_printf(why, "(%lld, %lld): a node after it", (long long)i, (long long)n);
+            return JLP_VERDICT_DANGEROUS;
+        }
+    }
+    return JLP_VERDICT_SAFE;
+}
+
+static void tree_state(jlp__reading_ctx *c, uint64_t offset, int depth, const jlp_val *target,
+                       const jlp_val *state) {
+    if (jlp_get_type(target) != JLP_OBJECT) return;
+    const jlp_val *cls = jlp_obj_callable(target);
+    if (!jlp_global_is(cls, "sklearn.tree._tree", "Tree")) return;
+    jlp__buf *why = &c->subj;
+    why->len = 0;
+    jlp__buf_puts(why, "sklearn.tree._tree.Tree restored with ");
+    jlp_verdict v = tree_judge(target, state, why);
+    if (v == JLP_VERDICT_SAFE) return;
+    jlp__buf_puts(why, v == JLP_VERDICT_DANGEROUS
+                           ? ": Tree.__setstate__ does not check it, and apply/predict follow it with bounds "
+                             "checks off (reads outside the nodes or X)"
+                           : ": the scan cannot prove predict stays inside the nodes and X");
+    size_t ml, nl;
+    const char *m = jlp_global_module(cls, &ml), *n = jlp_global_name(cls, &nl);
+    finding_at(c, depth, "BUILD", offset, v, m, ml, n, nl, "state", jlp__buf_cstr(why));
+    jlp_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.depth = depth;
+    ev.name = "BUILD";
+    jlp__reading_effect(c, &ev, offset, 'b', m, ml, n, nl, v);
+}
+
 static bool call_checks(jlp__reading_ctx *c, const jlp_event *ev, const jlp_val *g) {
     const jlp_val *args = ev->args;
     size_t ml, nl;
@@ -1570,6 +1644,7 @@ void jlp__rules_build(jlp__reading_ctx *c, uint64_t offset, int depth, const jlp
         jlp__reading_effect(c, &ev, offset, 'b', mm, mml, mn, mnl, JLP_VERDICT_SUSPICIOUS);
     }
     sparse_state(c, offset, depth, target, state);
+    tree_state(c, offset, depth, target, state);
     dunder_keys(c, offset, depth, "BUILD", parts[0], target, "the state");
     dunder_keys(c, offset, depth, "BUILD", parts[1], target, "the slot state");
     if (jlp_get_type(state) == JLP_TUPLE && jlp_len(state) != 2)

@@ -3076,3 +3076,61 @@ TEST(scipy_sparse_index_arrays) {
     CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_SAFE);
     jlp_report_free(r);
 }
+
+/* sklearn.tree._tree.Tree(3, None, 1) given by BUILD {node_count, nodes}: three nodes of
+ * (left_child, right_child, feature) int64 fields, node 0 splitting on `feature` into
+ * `left` and 2. *build is the BUILD's offset. */
+static pbuf tree_state_pickle(int64_t node_count, int64_t left, int64_t feature, size_t *build) {
+    pbuf b = {0};
+    pb_lit(&b, "\x80\x02" "csklearn.tree._tree\nTree\n(K\x03NK\x01tR}(Vnode_count\nJ");
+    unsigned char w[72];
+    for (int j = 0; j < 4; j++) w[j] = (unsigned char)((uint64_t)node_count >> (8 * j));
+    pb_put(&b, w, 4);
+    pb_lit(&b, "Vnodes\ncnumpy.core.numeric\n_frombuffer\n(C\x48");
+    const int64_t v[9] = {left, 2, feature, -1, -1, -2, -1, -1, -2};
+    for (int i = 0; i < 9; i++)
+        for (int j = 0; j < 8; j++) w[8 * i + j] = (unsigned char)((uint64_t)v[i] >> (8 * j));
+    pb_put(&b, w, 72);
+    pb_lit(&b, "cnumpy\ndtype\n(]((Vleft_child\nV<i8\nt(Vright_child\nV<i8\nt(Vfeature\nV<i8\nteI00\nI01\ntR"
+               "(K\x03tVC\ntRu");
+    *build = b.n;
+    pb_lit(&b, "b.");
+    return b;
+}
+
+/* Hostile input: Tree.__setstate__ checks the dtype and shape of the node array, not what
+ * the nodes hold, and apply/predict follow the child indices and read X[i, feature] with
+ * bounds checks off: a DecisionTreeClassifier whose root splits on feature 10**8 named
+ * only the safe list and was safe, while pickle.load and then predict() end in SIGSEGV. A
+ * child outside (i, node_count), a feature outside [0, n_features) or a node_count past
+ * the node array are dangerous now; sklearn's own trees (children after their parent)
+ * stay safe. */
+TEST(sklearn_tree_nodes) {
+    static const struct {
+        int64_t count, left, feature;
+        jlp_verdict v;
+        const char *why;
+    } cases[] = {
+        {3, 1, 0, JLP_VERDICT_SAFE, NULL},
+        {3, 1, 100000000, JLP_VERDICT_DANGEROUS, "node 0's feature = 100000000 outside [0, 3) features"},
+        {3, 1, -1, JLP_VERDICT_DANGEROUS, "node 0's feature = -1 outside [0, 3) features"},
+        {3, 5, 0, JLP_VERDICT_DANGEROUS, "node 0's left_child = 5 outside (0, 3)"},
+        {3, 0, 0, JLP_VERDICT_DANGEROUS, "node 0's left_child = 0 outside (0, 3)"},
+        {4, 1, 0, JLP_VERDICT_DANGEROUS, "node_count 4 for 3 nodes"},
+        {1, 1, 0, JLP_VERDICT_DANGEROUS, "node 0's left_child = 1 outside (0, 1)"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        size_t build;
+        pbuf p = tree_state_pickle(cases[i].count, cases[i].left, cases[i].feature, &build);
+        jlp_scan_report *r = scan_bytes(p.p, p.n, NULL);
+        CHECK_INT(jlp_report_verdict(r), cases[i].v);
+        CHECK(jlp_report_error(r) == NULL);
+        if (cases[i].why) {
+            CHECK_FINDING(r, JLP_READING_JOBLIB, "state", "sklearn.tree._tree", "Tree", cases[i].v, build);
+            const jlp_finding *f = find(r, JLP_READING_JOBLIB, "state", "sklearn.tree._tree", "Tree");
+            CHECK(f && strstr(f->reason, cases[i].why) != NULL);
+        }
+        jlp_report_free(r);
+        free(p.p);
+    }
+}
