@@ -1286,18 +1286,112 @@ static jlp_verdict tree_judge(const jlp_val *target, const jlp_val *state, jlp__
     return JLP_VERDICT_SAFE;
 }
 
+/* HistGradientBoosting's TreePredictor: predict follows nodes[i].left / .right and reads
+ * X[row, feature_idx] (bitsets at bitset_idx for categorical splits) with bounds checks
+ * off. The predictors are judged at the estimator's BUILD, which knows n_features_in_:
+ * every node not a leaf has both children after it inside the nodes and a feature in
+ * [0, n_features); a categorical split's bitset_idx is inside both bitset arrays. */
+static jlp_verdict hgb_predictor_judge(const jlp_val *pred, int64_t features, uint64_t k, jlp__buf *why) {
+    const jlp_val *st = jlp_get_type(pred) == JLP_OBJECT ? jlp_obj_state(pred) : NULL;
+    if (jlp_get_type(st) != JLP_DICT) {
+        jlp__buf_printf(why, "predictor %llu that is not a TreePredictor with a state", (unsigned long long)k);
+        return JLP_VERDICT_SUSPICIOUS;
+    }
+    const jlp_val *nodes = jlp_dict_get(st, "nodes");
+    jlp_view l = JLP_VIEW_INIT, r = JLP_VIEW_INIT, f = JLP_VIEW_INIT, leaf = JLP_VIEW_INIT, cat = JLP_VIEW_INIT,
+             bi = JLP_VIEW_INIT;
+    if (jlp_array_field(nodes, "left", JLP_I64, 0, &l, NULL) != JLP_OK ||
+        jlp_array_field(nodes, "right", JLP_I64, 0, &r, NULL) != JLP_OK ||
+        jlp_array_field(nodes, "feature_idx", JLP_I64, 0, &f, NULL) != JLP_OK ||
+        jlp_array_field(nodes, "is_leaf", JLP_I64, 0, &leaf, NULL) != JLP_OK || l.count != r.count ||
+        l.count != f.count || l.count != leaf.count) {
+        jlp__buf_printf(why, "predictor %llu without integer left, right, feature_idx and is_leaf node fields",
+                        (unsigned long long)k);
+        return JLP_VERDICT_SUSPICIOUS;
+    }
+    bool has_cat = jlp_array_field(nodes, "is_categorical", JLP_I64, 0, &cat, NULL) == JLP_OK &&
+                   jlp_array_field(nodes, "bitset_idx", JLP_I64, 0, &bi, NULL) == JLP_OK && cat.count == l.count &&
+                   bi.count == l.count;
+    uint64_t nbits = UINT64_MAX;
+    const char *const bitsets[] = {"binned_left_cat_bitsets", "raw_left_cat_bitsets"};
+    for (size_t j = 0; j < 2; j++) {
+        jlp_array_info bs = JLP_ARRAY_INFO_INIT;
+        if (jlp_array_get(jlp_dict_get(st, bitsets[j]), &bs) && bs.ndim >= 1 && bs.shape[0] < nbits)
+            nbits = bs.shape[0];
+    }
+    const int64_t *lc = l.data, *rc = r.data, *fe = f.data, *lf = leaf.data;
+    int64_t n = (int64_t)l.count;
+    if (n == 0) {
+        jlp__buf_printf(why, "predictor %llu of no nodes (predict reads node 0)", (unsigned long long)k);
+        return JLP_VERDICT_DANGEROUS;
+    }
+    for (int64_t i = 0; i < n; i++) {
+        if (lf[i]) continue;
+        const char *what = NULL;
+        int64_t x = 0, lo = i, hi = n;
+        if (lc[i] <= i || lc[i] >= n) what = "left", x = lc[i];
+        else if (rc[i] <= i || rc[i] >= n) what = "right", x = rc[i];
+        else if (fe[i] < 0 || fe[i] >= features) what = "feature_idx", x = fe[i], lo = -1, hi = features;
+        else if (has_cat && ((const int64_t *)cat.data)[i] &&
+                 (((const int64_t *)bi.data)[i] < 0 || (uint64_t)((const int64_t *)bi.data)[i] >= nbits))
+            what = "bitset_idx", x = ((const int64_t *)bi.data)[i], lo = -1,
+            hi = nbits == UINT64_MAX ? 0 : (int64_t)nbits;
+        if (what) {
+            jlp__buf_printf(why, "predictor %llu's node %lld %s = %lld outside (%lld, %lld)", (unsigned long long)k,
+                            (long long)i, what, (long long)x, (long long)lo, (long long)hi);
+            return JLP_VERDICT_DANGEROUS;
+        }
+    }
+    return JLP_VERDICT_SAFE;
+}
+
+static jlp_verdict hgb_judge(const jlp_val *state, jlp__buf *why) {
+    if (jlp_get_type(state) != JLP_DICT) return JLP_VERDICT_SAFE; /* no predictors restored */
+    const jlp_val *preds = jlp_dict_get(state, "_predictors"), *nf = jlp_dict_get(state, "n_features_in_");
+    if (!preds) return JLP_VERDICT_SAFE; /* not fitted */
+    if (jlp_get_type(nf) != JLP_INT || jlp_get_type(preds) != JLP_LIST) {
+        jlp__buf_puts(why, "_predictors or n_features_in_ the scan cannot read");
+        return JLP_VERDICT_SUSPICIOUS;
+    }
+    uint64_t k = 0;
+    for (size_t i = 0; i < jlp_len(preds); i++) {
+        const jlp_val *row = jlp_item(preds, i);
+        if (jlp_get_type(row) != JLP_LIST) {
+            jlp__buf_puts(why, "_predictors that are not lists of predictors");
+            return JLP_VERDICT_SUSPICIOUS;
+        }
+        for (size_t j = 0; j < jlp_len(row); j++, k++) {
+            jlp_verdict v = hgb_predictor_judge(jlp_item(row, j), jlp_get_int(nf), k, why);
+            if (v != JLP_VERDICT_SAFE) return v;
+        }
+    }
+    return JLP_VERDICT_SAFE;
+}
+
 static void tree_state(jlp__reading_ctx *c, uint64_t offset, int depth, const jlp_val *target,
                        const jlp_val *state) {
     if (jlp_get_type(target) != JLP_OBJECT) return;
     const jlp_val *cls = jlp_obj_callable(target);
-    if (!jlp_global_is(cls, "sklearn.tree._tree", "Tree")) return;
+    const jlp_val *made = cls;
+    if (jlp_get_type(cls) == JLP_GLOBAL &&
+        (jlp_global_is(cls, "copyreg", "__newobj__") || jlp_global_is(cls, "copyreg", "__newobj_ex__") ||
+         jlp_global_is(cls, "copyreg", "_reconstructor")))
+        made = jlp_item(jlp_obj_args(target), 0);
+    bool tree = jlp_global_is(cls, "sklearn.tree._tree", "Tree");
+    bool hgb = jlp_global_is(made, "sklearn.ensemble._hist_gradient_boosting.gradient_boosting",
+                             "HistGradientBoostingClassifier") ||
+               jlp_global_is(made, "sklearn.ensemble._hist_gradient_boosting.gradient_boosting",
+                             "HistGradientBoostingRegressor");
+    if (!tree && !hgb) return;
+    cls = tree ? cls : made;
     jlp__buf *why = &c->subj;
     why->len = 0;
-    jlp__buf_puts(why, "sklearn.tree._tree.Tree restored with ");
-    jlp_verdict v = tree_judge(target, state, why);
+    global_name(why, cls);
+    jlp__buf_puts(why, " restored with ");
+    jlp_verdict v = tree ? tree_judge(target, state, why) : hgb_judge(state, why);
     if (v == JLP_VERDICT_SAFE) return;
     jlp__buf_puts(why, v == JLP_VERDICT_DANGEROUS
-                           ? ": Tree.__setstate__ does not check it, and apply/predict follow it with bounds "
+                           ? ": restoring does not check it, and apply/predict follow it with bounds "
                              "checks off (reads outside the nodes or X)"
                            : ": the scan cannot prove predict stays inside the nodes and X");
     size_t ml, nl;

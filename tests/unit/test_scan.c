@@ -3134,3 +3134,56 @@ TEST(sklearn_tree_nodes) {
         free(p.p);
     }
 }
+
+/* copyreg._reconstructor(HistGradientBoostingClassifier, object, None) given by BUILD
+ * {_predictors: [[TreePredictor]], n_features_in_: 3}, the predictor's nodes three
+ * (left, right, feature_idx, is_leaf) int64 records, node 0 splitting on `feature` into
+ * `left` and 2. *build is the estimator's BUILD offset. */
+static pbuf hgb_pickle(int64_t left, int64_t feature, size_t *build) {
+    pbuf b = {0};
+    pb_lit(&b, "\x80\x02" "ccopyreg\n_reconstructor\n(csklearn.ensemble._hist_gradient_boosting.gradient_boosting\n"
+               "HistGradientBoostingClassifier\ncbuiltins\nobject\nNtR}(Vn_features_in_\nK\x03V_predictors\n]]"
+               "ccopyreg\n_reconstructor\n(csklearn.ensemble._hist_gradient_boosting.predictor\nTreePredictor\n"
+               "cbuiltins\nobject\nNtR}(Vnodes\ncnumpy.core.numeric\n_frombuffer\n(C\x60");
+    const int64_t v[12] = {left, 2, feature, 0, 0, 0, 0, 1, 0, 0, 0, 1};
+    unsigned char w[96];
+    for (int i = 0; i < 12; i++)
+        for (int j = 0; j < 8; j++) w[8 * i + j] = (unsigned char)((uint64_t)v[i] >> (8 * j));
+    pb_put(&b, w, 96);
+    pb_lit(&b, "cnumpy\ndtype\n(]((Vleft\nV<i8\nt(Vright\nV<i8\nt(Vfeature_idx\nV<i8\nt(Vis_leaf\nV<i8\nteI00\nI01\ntR"
+               "(K\x03tVC\ntRubaau");
+    *build = b.n;
+    pb_lit(&b, "b.");
+    return b;
+}
+
+/* Hostile input: HistGradientBoosting's TreePredictor keeps its nodes in a plain
+ * __dict__ and predict follows left/right and reads X[row, feature_idx] with bounds
+ * checks off: a predictor splitting on feature 10**8 was safe while predict() ends in
+ * SIGSEGV. The predictors are judged at the estimator's BUILD against n_features_in_. */
+TEST(hist_gradient_boosting_nodes) {
+    static const struct {
+        int64_t left, feature;
+        jlp_verdict v;
+        const char *why;
+    } cases[] = {
+        {1, 2, JLP_VERDICT_SAFE, NULL},
+        {1, 100000000, JLP_VERDICT_DANGEROUS, "predictor 0's node 0 feature_idx = 100000000 outside (-1, 3)"},
+        {7, 0, JLP_VERDICT_DANGEROUS, "predictor 0's node 0 left = 7 outside (0, 3)"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        size_t build;
+        pbuf p = hgb_pickle(cases[i].left, cases[i].feature, &build);
+        jlp_scan_report *r = scan_bytes(p.p, p.n, NULL);
+        CHECK_INT(jlp_report_verdict(r), cases[i].v);
+        CHECK(jlp_report_error(r) == NULL);
+        if (cases[i].why) {
+            const char *m = "sklearn.ensemble._hist_gradient_boosting.gradient_boosting";
+            CHECK_FINDING(r, JLP_READING_JOBLIB, "state", m, "HistGradientBoostingClassifier", cases[i].v, build);
+            const jlp_finding *f = find(r, JLP_READING_JOBLIB, "state", m, "HistGradientBoostingClassifier");
+            CHECK(f && strstr(f->reason, cases[i].why) != NULL);
+        }
+        jlp_report_free(r);
+        free(p.p);
+    }
+}
