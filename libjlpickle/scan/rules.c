@@ -1595,6 +1595,30 @@ static bool call_checks(jlp__reading_ctx *c, const jlp_event *ev, const jlp_val 
                                  "(toarray, @, sums) read and write memory at them"
                                : ": the scan cannot prove the kernels stay inside the arrays");
         reason = jlp__buf_cstr(why);
+    } else if (str_is(m, ml, "numpy.random._pickle") &&
+               (str_is(n, nl, "__generator_ctor") || str_is(n, nl, "__randomstate_ctor")) &&
+               (jlp_item(args, 1) || (ev->kwargs && jlp_dict_get(ev->kwargs, "bit_generator_ctor")))) {
+        /* __generator_ctor(name, bit_generator_ctor) calls bit_generator_ctor(name): numpy's
+         * pickles pass __bit_generator_ctor or nothing; any other callable is called with
+         * the pickle's first argument (S-52) */
+        const jlp_val *f = jlp_item(args, 1);
+        if (!f) f = jlp_dict_get(ev->kwargs, "bit_generator_ctor");
+        if (jlp_global_is(f, "numpy.random._pickle", "__bit_generator_ctor")) return false;
+        jlp__buf_printf(why, "numpy's %.*s calls its bit_generator_ctor argument with the pickle's name: ", (int)nl, n);
+        if (jlp_get_type(f) == JLP_GLOBAL) {
+            jlp__buf r2;
+            jlp__buf_init(&r2, NULL);
+            v = is_memmap(f) ? JLP_VERDICT_DANGEROUS : judge(c, f, &r2);
+            global_name(why, f);
+            jlp__buf_puts(why, is_memmap(f) ? " (opens the file it is given)" : ", ");
+            if (!is_memmap(f)) jlp__buf_put(why, r2.data, r2.len);
+            jlp__buf_release(&r2);
+            if (v < JLP_VERDICT_SUSPICIOUS) v = JLP_VERDICT_SUSPICIOUS;
+        } else {
+            describe_computed(why, f);
+            v = JLP_VERDICT_SUSPICIOUS;
+        }
+        reason = jlp__buf_cstr(why);
     } else if (str_is(m, ml, "builtins") && (str_is(n, nl, "bytes") || str_is(n, nl, "bytearray")) &&
                jlp_len(args) == 1 && jlp_get_type(jlp_item(args, 0)) == JLP_INT &&
                jlp_get_int(jlp_item(args, 0)) >= BYTES_ALLOC_SUSPICIOUS) {

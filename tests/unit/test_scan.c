@@ -3187,3 +3187,26 @@ TEST(hist_gradient_boosting_nodes) {
         free(p.p);
     }
 }
+
+/* Hostile input: numpy.random._pickle.__randomstate_ctor(name, bit_generator_ctor) calls
+ * bit_generator_ctor(name); numpy's pickles pass __bit_generator_ctor. Given numpy.memmap
+ * and a path, Python opened the file read-write while the call was safe (memmap only
+ * named: suspicious). Any other callable is a call of it now (S-52): memmap dangerous, a
+ * safe name or a computed callable suspicious; numpy's own form stays safe. */
+TEST(random_ctor_calls_its_callable) {
+    static const char mm[] = "\x80\x02" "cnumpy.random._pickle\n__randomstate_ctor\nV/tmp/x\ncnumpy\nmemmap\n\x86R.";
+    jlp_scan_report *r = scan_bytes(mm, sizeof mm - 1, NULL);
+    CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_DANGEROUS);
+    CHECK_FINDING(r, JLP_READING_JOBLIB, "call", "numpy.random._pickle", "__randomstate_ctor",
+                  JLP_VERDICT_DANGEROUS, sizeof mm - 3);
+    jlp_report_free(r);
+    static const char dt[] = "\x80\x02" "cnumpy.random._pickle\n__generator_ctor\nVi4\ncnumpy\ndtype\n\x86R.";
+    r = scan_bytes(dt, sizeof dt - 1, NULL);
+    CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_SUSPICIOUS);
+    jlp_report_free(r);
+    static const char own[] = "\x80\x02" "cnumpy.random._pickle\n__generator_ctor\nVPCG64\n"
+                              "cnumpy.random._pickle\n__bit_generator_ctor\n\x86R.";
+    r = scan_bytes(own, sizeof own - 1, NULL);
+    CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_SAFE);
+    jlp_report_free(r);
+}
