@@ -1404,6 +1404,42 @@ static void tree_state(jlp__reading_ctx *c, uint64_t offset, int depth, const jl
     jlp__reading_effect(c, &ev, offset, 'b', m, ml, n, nl, v);
 }
 
+/* ---- containers filled from a range (S-34) ---------------------------------------- */
+
+static bool range_filler(const char *m, size_t ml, const char *n, size_t nl) {
+    static const char *const b[] = {"list", "tuple", "set", "frozenset", "bytes", "bytearray", "dict"};
+    if (str_is(m, ml, "builtins") || str_is(m, ml, "__builtin__")) {
+        for (size_t i = 0; i < COUNT(b); i++)
+            if (str_is(n, nl, b[i])) return true;
+        return false;
+    }
+    return str_is(m, ml, "collections") &&
+           (str_is(n, nl, "deque") || str_is(n, nl, "Counter") || str_is(n, nl, "OrderedDict"));
+}
+
+/* The length of range(...) an object was made by (0 when it is no such range). */
+static uint64_t range_length(const jlp_val *v) {
+    if (jlp_get_type(v) != JLP_OBJECT) return 0;
+    const jlp_val *g = jlp_obj_callable(v);
+    if (!jlp_global_is(g, "builtins", "range") && !jlp_global_is(g, "__builtin__", "range") &&
+        !jlp_global_is(g, "__builtin__", "xrange"))
+        return 0;
+    const jlp_val *a = jlp_obj_args(v);
+    size_t k = jlp_len(a);
+    int64_t x[3] = {0, 0, 1};
+    if (k < 1 || k > 3) return 0;
+    for (size_t i = 0; i < k; i++)
+        if (jlp_get_type(jlp_item(a, i)) != JLP_INT) return 0;
+    if (k == 1) x[1] = jlp_get_int(jlp_item(a, 0));
+    for (size_t i = 0; k > 1 && i < k; i++) x[i] = jlp_get_int(jlp_item(a, i));
+    if (x[2] == 0) return 0;
+    int64_t lo = x[2] > 0 ? x[0] : x[1], hi = x[2] > 0 ? x[1] : x[0];
+    if (hi <= lo) return 0;
+    uint64_t span = (uint64_t)hi - (uint64_t)lo; /* fits: hi > lo */
+    uint64_t step = x[2] > 0 ? (uint64_t)x[2] : (uint64_t)0 - (uint64_t)x[2];
+    return span / step + (span % step != 0);
+}
+
 static bool call_checks(jlp__reading_ctx *c, const jlp_event *ev, const jlp_val *g) {
     const jlp_val *args = ev->args;
     size_t ml, nl;
@@ -1618,6 +1654,14 @@ static bool call_checks(jlp__reading_ctx *c, const jlp_event *ev, const jlp_val 
             describe_computed(why, f);
             v = JLP_VERDICT_SUSPICIOUS;
         }
+        reason = jlp__buf_cstr(why);
+    } else if (range_filler(m, ml, n, nl) && jlp_len(args) >= 1 &&
+               range_length(jlp_item(args, 0)) >= BYTES_ALLOC_SUSPICIOUS) {
+        /* list(range(n)) and the other containers fill n items while loading: bytes(n) by
+         * another spelling (S-34); no pickler writes a container as a call of a range */
+        v = JLP_VERDICT_SUSPICIOUS;
+        jlp__buf_printf(why, "%.*s of a range of %llu items fills them while loading (memory exhaustion); no "
+                        "pickler writes it", (int)nl, n, (unsigned long long)range_length(jlp_item(args, 0)));
         reason = jlp__buf_cstr(why);
     } else if (str_is(m, ml, "builtins") && (str_is(n, nl, "bytes") || str_is(n, nl, "bytearray")) &&
                jlp_len(args) == 1 && jlp_get_type(jlp_item(args, 0)) == JLP_INT &&

@@ -3210,3 +3210,25 @@ TEST(random_ctor_calls_its_callable) {
     CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_SAFE);
     jlp_report_free(r);
 }
+
+/* Hostile input: list(range(200_000_000)) names only the safe list, and Python fills 200
+ * million ints while loading (about 7 GB): safe before. A container constructor given a
+ * range of 16 Mi items or more is suspicious, as bytes(n) is (S-34); a negative step and
+ * the Python 2 spelling too; a small range stays safe. */
+TEST(container_of_a_huge_range) {
+    static const char big[] = "\x80\x02" "c__builtin__\nlist\nc__builtin__\nxrange\nJ\x00\xc2\xeb\x0b\x85R\x85R.";
+    jlp_scan_report *r = scan_bytes(big, sizeof big - 1, NULL);
+    CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_SUSPICIOUS);
+    CHECK_FINDING(r, JLP_READING_JOBLIB, "call", "builtins", "list", JLP_VERDICT_SUSPICIOUS, sizeof big - 3);
+    jlp_report_free(r);
+    /* collections.deque(range(2**40, 0, -1)) */
+    static const char down[] = "\x80\x02" "ccollections\ndeque\ncbuiltins\nrange\n\x8a\x06\x00\x00\x00\x00\x00\x01K\x00J"
+                               "\xff\xff\xff\xff\x87R\x85R.";
+    r = scan_bytes(down, sizeof down - 1, NULL);
+    CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_SUSPICIOUS);
+    jlp_report_free(r);
+    static const char small[] = "\x80\x02" "cbuiltins\ntuple\ncbuiltins\nrange\nK\x0a\x85R\x85R.";
+    r = scan_bytes(small, sizeof small - 1, NULL);
+    CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_SAFE);
+    jlp_report_free(r);
+}
