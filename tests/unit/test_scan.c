@@ -3232,3 +3232,31 @@ TEST(container_of_a_huge_range) {
     CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_SAFE);
     jlp_report_free(r);
 }
+
+/* Issue class 3: names the rule walk could not see into (C modules) or did not follow,
+ * each only suspicious while Python ran what it was given: a subinterpreter running
+ * code (_xxsubinterpreters.run_string, _testcapi.run_in_subinterp), a resolver returning
+ * os.system (torch._utils._import_dotted_name), typing evaluating a forward reference
+ * (_eval_type: eval with the builtins, no dunder name needed), files created
+ * (_sqlite3.Connection, _pyio.open), an ioctl on the terminal (fcntl.ioctl TIOCSTI),
+ * views over any memory (as_strided). All are dangerous by a reviewed seed now; and the
+ * PytestTester of numpy.test, which the walk reaches once pytest imports, too. */
+TEST(names_outside_the_walk) {
+    static const char *const names[][2] = {
+        {"_xxsubinterpreters", "run_string"}, {"_testcapi", "run_in_subinterp"},
+        {"torch._utils", "_import_dotted_name"}, {"typing", "_eval_type"},
+        {"typing", "ForwardRef._evaluate"}, {"_sqlite3", "Connection"},
+        {"sqlite3", "Connection"}, {"_pyio", "open"},
+        {"fcntl", "ioctl"}, {"termios", "tcsetattr"},
+        {"resource", "prlimit"}, {"_tkinter", "create"},
+        {"numpy.lib.stride_tricks", "as_strided"}, {"numpy", "test"},
+    };
+    char why[200];
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        jlp_verdict v = judge(NULL, names[i][0], names[i][1], why, sizeof why);
+        if (v != JLP_VERDICT_DANGEROUS) TH_FAIL("%s.%s is %s", names[i][0], names[i][1], jlp_verdict_name(v));
+    }
+    /* what real files name stays as it was */
+    CHECK_INT(judge(NULL, "numpy.random._pickle", "__randomstate_ctor", why, sizeof why), JLP_VERDICT_SAFE);
+    CHECK_INT(judge(NULL, "typing", "Any", why, sizeof why), JLP_VERDICT_SUSPICIOUS);
+}
