@@ -1368,6 +1368,65 @@ static jlp_verdict hgb_judge(const jlp_val *state, jlp__buf *why) {
     return JLP_VERDICT_SAFE;
 }
 
+/* sklearn.neighbors' KDTree and BallTree: BinaryTree.__setstate__ takes (data, idx_array,
+ * node_data, node_bounds, leaf_size, n_levels, n_nodes, ...) as they come, and query
+ * reads data[idx_array[i]], node i's children 2i+1 and 2i+2 until is_leaf, and
+ * node_bounds[:, i, :n_features] with bounds checks off. */
+static jlp_verdict binary_tree_judge(const jlp_val *state, jlp__buf *why) {
+    if (jlp_get_type(state) != JLP_TUPLE || jlp_len(state) < 7) {
+        jlp__buf_puts(why, "a state that is not BinaryTree's tuple");
+        return JLP_VERDICT_SUSPICIOUS;
+    }
+    jlp_array_info data = JLP_ARRAY_INFO_INIT, bounds = JLP_ARRAY_INFO_INIT;
+    sp_ints idx;
+    jlp_view st = JLP_VIEW_INIT, en = JLP_VIEW_INIT, lf = JLP_VIEW_INIT;
+    const jlp_val *nodes = jlp_item(state, 2), *nn = jlp_item(state, 6);
+    if (!jlp_array_get(jlp_item(state, 0), &data) || data.ndim != 2 || !sparse_ints(jlp_item(state, 1), &idx) ||
+        !jlp_array_get(jlp_item(state, 3), &bounds) || bounds.ndim != 3 || jlp_get_type(nn) != JLP_INT ||
+        jlp_array_field(nodes, "idx_start", JLP_I64, 0, &st, NULL) != JLP_OK ||
+        jlp_array_field(nodes, "idx_end", JLP_I64, 0, &en, NULL) != JLP_OK ||
+        jlp_array_field(nodes, "is_leaf", JLP_I64, 0, &lf, NULL) != JLP_OK || st.count != en.count ||
+        st.count != lf.count) {
+        jlp__buf_puts(why, "data, idx_array, node_data, node_bounds or n_nodes the scan cannot read");
+        return JLP_VERDICT_SUSPICIOUS;
+    }
+    uint64_t samples = data.shape[0], features = data.shape[1];
+    int64_t n = jlp_get_int(nn);
+    uint64_t bad = sparse_bad_index(&idx, idx.count, samples > INT64_MAX ? INT64_MAX : (int64_t)samples);
+    if (bad != UINT64_MAX) {
+        jlp__buf_printf(why, "idx_array[%llu] = %lld outside [0, %llu) samples", (unsigned long long)bad,
+                        (long long)sparse_elem(&idx, bad), (unsigned long long)samples);
+        return JLP_VERDICT_DANGEROUS;
+    }
+    if (n < 0 || (uint64_t)n > st.count || (uint64_t)n > bounds.shape[1] || bounds.shape[2] < features) {
+        jlp__buf_printf(why, "n_nodes %lld for %llu nodes and bounds of shape (%llu, %llu, %llu) over %llu features",
+                        (long long)n, (unsigned long long)st.count, (unsigned long long)bounds.shape[0],
+                        (unsigned long long)bounds.shape[1], (unsigned long long)bounds.shape[2],
+                        (unsigned long long)features);
+        return JLP_VERDICT_DANGEROUS;
+    }
+    const int64_t *s0 = st.data, *e0 = en.data, *l0 = lf.data;
+    for (int64_t i = 0; i < n; i++) {
+        if (s0[i] < 0 || s0[i] > e0[i] || (uint64_t)e0[i] > idx.count) {
+            jlp__buf_printf(why, "node %lld's idx_start %lld and idx_end %lld outside [0, %llu]", (long long)i,
+                            (long long)s0[i], (long long)e0[i], (unsigned long long)idx.count);
+            return JLP_VERDICT_DANGEROUS;
+        }
+        if (!l0[i] && (i > (n - 3) / 2 || n < 3)) {
+            jlp__buf_printf(why, "node %lld not a leaf without children 2i+1, 2i+2 among %lld nodes", (long long)i,
+                            (long long)n);
+            return JLP_VERDICT_DANGEROUS;
+        }
+    }
+    jlp_array_info w = JLP_ARRAY_INFO_INIT;
+    if (jlp_len(state) > 12 && jlp_array_get(jlp_item(state, 12), &w) && w.count < samples) {
+        jlp__buf_printf(why, "sample_weight of %llu items for %llu samples", (unsigned long long)w.count,
+                        (unsigned long long)samples);
+        return JLP_VERDICT_DANGEROUS;
+    }
+    return JLP_VERDICT_SAFE;
+}
+
 static void tree_state(jlp__reading_ctx *c, uint64_t offset, int depth, const jlp_val *target,
                        const jlp_val *state) {
     if (jlp_get_type(target) != JLP_OBJECT) return;
@@ -1382,13 +1441,25 @@ static void tree_state(jlp__reading_ctx *c, uint64_t offset, int depth, const jl
                              "HistGradientBoostingClassifier") ||
                jlp_global_is(made, "sklearn.ensemble._hist_gradient_boosting.gradient_boosting",
                              "HistGradientBoostingRegressor");
-    if (!tree && !hgb) return;
+    bool btree = false;
+    if (jlp_get_type(made) == JLP_GLOBAL && jlp_get_type(cls) == JLP_GLOBAL) {
+        size_t cml, cnl;
+        const char *cm = jlp_global_module(cls, &cml), *cn = jlp_global_name(cls, &cnl);
+        if ((str_is(cm, cml, "sklearn.neighbors._kd_tree") || str_is(cm, cml, "sklearn.neighbors._ball_tree")) &&
+            str_is(cn, cnl, "newObj"))
+            made = jlp_item(jlp_obj_args(target), 0);
+        btree = jlp_global_is(made, "sklearn.neighbors._kd_tree", "KDTree") ||
+                jlp_global_is(made, "sklearn.neighbors._kd_tree", "BinaryTree") ||
+                jlp_global_is(made, "sklearn.neighbors._ball_tree", "BallTree") ||
+                jlp_global_is(made, "sklearn.neighbors._ball_tree", "BinaryTree");
+    }
+    if (!tree && !hgb && !btree) return;
     cls = tree ? cls : made;
     jlp__buf *why = &c->subj;
     why->len = 0;
     global_name(why, cls);
     jlp__buf_puts(why, " restored with ");
-    jlp_verdict v = tree ? tree_judge(target, state, why) : hgb_judge(state, why);
+    jlp_verdict v = tree ? tree_judge(target, state, why) : hgb ? hgb_judge(state, why) : binary_tree_judge(state, why);
     if (v == JLP_VERDICT_SAFE) return;
     jlp__buf_puts(why, v == JLP_VERDICT_DANGEROUS
                            ? ": restoring does not check it, and apply/predict follow it with bounds "

@@ -3260,3 +3260,82 @@ TEST(names_outside_the_walk) {
     CHECK_INT(judge(NULL, "numpy.random._pickle", "__randomstate_ctor", why, sizeof why), JLP_VERDICT_SAFE);
     CHECK_INT(judge(NULL, "typing", "Any", why, sizeof why), JLP_VERDICT_SUSPICIOUS);
 }
+
+/* _frombuffer(bytes, numpy.dtype(<dtype_ops>), <shape_ops>, 'C') */
+static void nd_array(pbuf *b, const char *dtype_ops, const void *bytes, size_t n, const char *shape_ops) {
+    unsigned char h[2] = {'C', (unsigned char)n};
+    pb_lit(b, "cnumpy.core.numeric\n_frombuffer\n(");
+    pb_put(b, h, 2);
+    pb_put(b, bytes, n);
+    pb_lit(b, "cnumpy\ndtype\n(");
+    pb_lit(b, dtype_ops);
+    pb_lit(b, "I00\nI01\ntR");
+    pb_lit(b, shape_ops);
+    pb_lit(b, "VC\ntR");
+}
+
+static void le64s(unsigned char *o, const int64_t *v, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        for (int j = 0; j < 8; j++) o[8 * i + j] = (unsigned char)((uint64_t)v[i] >> (8 * j));
+}
+
+/* newObj(KDTree) given by BUILD BinaryTree's 13-tuple: 3 samples of 1 feature, idx_array
+ * (0, `idx1`, 2), nodes (0, 3, not a leaf), (0, 2, leaf), (2, 3, leaf) of which the first
+ * `n_nodes` count. *build is the BUILD's offset. */
+static pbuf kdtree_pickle(int64_t idx1, int64_t n_nodes, size_t *build) {
+    pbuf b = {0};
+    pb_lit(&b, "\x80\x02" "csklearn.neighbors._kd_tree\nnewObj\n(csklearn.neighbors._kd_tree\nKDTree\ntR(");
+    unsigned char w[96];
+    static const unsigned char zeros[48] = {0};
+    nd_array(&b, "Vf8\n", zeros, 24, "(K\x03K\x01t");
+    const int64_t idx[3] = {0, idx1, 2};
+    le64s(w, idx, 3);
+    nd_array(&b, "Vi8\n", w, 24, "(K\x03t");
+    const int64_t nodes[12] = {0, 3, 0, 0, 0, 2, 1, 0, 2, 3, 1, 0}; /* radius 0.0: all-zero bytes */
+    le64s(w, nodes, 12);
+    nd_array(&b, "]((Vidx_start\nV<i8\nt(Vidx_end\nV<i8\nt(Vis_leaf\nV<i8\nt(Vradius\nV<f8\nte", w, 96, "(K\x03t");
+    nd_array(&b, "Vf8\n", zeros, 48, "(K\x02K\x03K\x01t");
+    pb_lit(&b, "K\x01K\x02J");
+    unsigned char c[4];
+    for (int j = 0; j < 4; j++) c[j] = (unsigned char)((uint64_t)n_nodes >> (8 * j));
+    pb_put(&b, c, 4);
+    static const char tail[] = "K\x00K\x00K\x00K\x00NNt";
+    pb_put(&b, tail, sizeof tail - 1);
+    *build = b.n;
+    pb_lit(&b, "b.");
+    return b;
+}
+
+/* Hostile input: BinaryTree.__setstate__ takes KDTree's and BallTree's arrays as they
+ * come, and query reads data[idx_array[i]] and follows nodes 2i+1, 2i+2 until is_leaf
+ * with bounds checks off: an idx_array entry of 10**8 was safe while query() ends in
+ * SIGSEGV (KNeighborsClassifier.predict too). idx_array outside the samples, a node not
+ * a leaf without both children among n_nodes, n_nodes past the nodes or bounds are
+ * dangerous now (S-51). */
+TEST(sklearn_binary_tree_state) {
+    static const struct {
+        int64_t idx1, n_nodes;
+        jlp_verdict v;
+        const char *why;
+    } cases[] = {
+        {1, 3, JLP_VERDICT_SAFE, NULL},
+        {100000000, 3, JLP_VERDICT_DANGEROUS, "idx_array[1] = 100000000 outside [0, 3) samples"},
+        {-1, 3, JLP_VERDICT_DANGEROUS, "idx_array[1] = -1 outside [0, 3) samples"},
+        {1, 1, JLP_VERDICT_DANGEROUS, "node 0 not a leaf without children 2i+1, 2i+2 among 1 nodes"},
+        {1, 4, JLP_VERDICT_DANGEROUS, "n_nodes 4 for 3 nodes"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        size_t build;
+        pbuf p = kdtree_pickle(cases[i].idx1, cases[i].n_nodes, &build);
+        jlp_scan_report *r = scan_bytes(p.p, p.n, NULL);
+        CHECK_INT(jlp_report_verdict(r), cases[i].v);
+        CHECK(jlp_report_error(r) == NULL);
+        if (cases[i].why) {
+            CHECK_FINDING(r, JLP_READING_JOBLIB, "state", "sklearn.neighbors._kd_tree", "KDTree", cases[i].v, build);
+            const jlp_finding *f = find(r, JLP_READING_JOBLIB, "state", "sklearn.neighbors._kd_tree", "KDTree");
+            CHECK(f && strstr(f->reason, cases[i].why) != NULL);
+        }
+        jlp_report_free(r);
+        free(p.p);
+    }
+}
