@@ -1418,6 +1418,38 @@ static jlp_verdict binary_tree_judge(const jlp_val *state, jlp__buf *why) {
             return JLP_VERDICT_DANGEROUS;
         }
     }
+    /* the distance metric (state[11]): SEuclidean, WMinkowski and weighted Minkowski read
+     * vec[:n_features], Mahalanobis reads mat[:n_features, :n_features] and writes
+     * vec[:n_features] as its buffer; restoring checks neither against the data */
+    const jlp_val *dm = jlp_item(state, 11);
+    const jlp_val *dmc = jlp_get_type(dm) == JLP_OBJECT ? jlp_obj_callable(dm) : NULL;
+    if (jlp_global_is(dmc, "sklearn.metrics._dist_metrics", "newObj")) dmc = jlp_item(jlp_obj_args(dm), 0);
+    size_t dml, dnl;
+    const char *dmm = jlp_get_type(dmc) == JLP_GLOBAL ? jlp_global_module(dmc, &dml) : NULL;
+    const char *dmn = dmm ? jlp_global_name(dmc, &dnl) : NULL;
+    if (dmm && str_is(dmm, dml, "sklearn.metrics._dist_metrics")) {
+        bool mink = dnl >= 17 && !memcmp(dmn, "MinkowskiDistance", 17);
+        bool maha = dnl >= 19 && !memcmp(dmn, "MahalanobisDistance", 19);
+        bool weighted = (dnl >= 18 && !memcmp(dmn, "SEuclideanDistance", 18)) ||
+                        (dnl >= 18 && !memcmp(dmn, "WMinkowskiDistance", 18)) || maha;
+        if (mink || weighted) {
+            const jlp_val *ds = jlp_obj_state(dm);
+            jlp_array_info vec = JLP_ARRAY_INFO_INIT, mat = JLP_ARRAY_INFO_INIT;
+            if (jlp_get_type(ds) != JLP_TUPLE || !jlp_array_get(jlp_item(ds, 1), &vec) ||
+                !jlp_array_get(jlp_item(ds, 2), &mat)) {
+                jlp__buf_printf(why, "a %.*s whose vec and mat the scan cannot read", (int)dnl, dmn);
+                return JLP_VERDICT_SUSPICIOUS;
+            }
+            bool short_vec = vec.count < features && !(mink && vec.count == 0);
+            bool short_mat = maha && (mat.ndim != 2 || mat.shape[0] < features || mat.shape[1] < features);
+            if (short_vec || short_mat) {
+                jlp__buf_printf(why, "a %.*s whose %s of %llu items is short of %llu features", (int)dnl, dmn,
+                                short_vec ? "vec" : "mat", (unsigned long long)(short_vec ? vec.count : mat.count),
+                                (unsigned long long)features);
+                return JLP_VERDICT_DANGEROUS;
+            }
+        }
+    }
     jlp_array_info w = JLP_ARRAY_INFO_INIT;
     if (jlp_len(state) > 12 && jlp_array_get(jlp_item(state, 12), &w) && w.count < samples) {
         jlp__buf_printf(why, "sample_weight of %llu items for %llu samples", (unsigned long long)w.count,

@@ -3279,28 +3279,47 @@ static void le64s(unsigned char *o, const int64_t *v, size_t n) {
         for (int j = 0; j < 8; j++) o[8 * i + j] = (unsigned char)((uint64_t)v[i] >> (8 * j));
 }
 
-/* newObj(KDTree) given by BUILD BinaryTree's 13-tuple: 3 samples of 1 feature, idx_array
+/* newObj(KDTree) given by BUILD BinaryTree's 13-tuple: 3 samples of 2 features, idx_array
  * (0, `idx1`, 2), nodes (0, 3, not a leaf), (0, 2, leaf), (2, 3, leaf) of which the first
  * `n_nodes` count. *build is the BUILD's offset. */
-static pbuf kdtree_pickle(int64_t idx1, int64_t n_nodes, size_t *build) {
+static pbuf kdtree_pickle(int64_t idx1, int64_t n_nodes, size_t metric_vec, size_t *build) {
     pbuf b = {0};
     pb_lit(&b, "\x80\x02" "csklearn.neighbors._kd_tree\nnewObj\n(csklearn.neighbors._kd_tree\nKDTree\ntR(");
     unsigned char w[96];
-    static const unsigned char zeros[48] = {0};
-    nd_array(&b, "Vf8\n", zeros, 24, "(K\x03K\x01t");
+    static const unsigned char zeros[96] = {0};
+    nd_array(&b, "Vf8\n", zeros, 48, "(K\x03K\x02t");
     const int64_t idx[3] = {0, idx1, 2};
     le64s(w, idx, 3);
     nd_array(&b, "Vi8\n", w, 24, "(K\x03t");
     const int64_t nodes[12] = {0, 3, 0, 0, 0, 2, 1, 0, 2, 3, 1, 0}; /* radius 0.0: all-zero bytes */
     le64s(w, nodes, 12);
     nd_array(&b, "]((Vidx_start\nV<i8\nt(Vidx_end\nV<i8\nt(Vis_leaf\nV<i8\nt(Vradius\nV<f8\nte", w, 96, "(K\x03t");
-    nd_array(&b, "Vf8\n", zeros, 48, "(K\x02K\x03K\x01t");
+    nd_array(&b, "Vf8\n", zeros, 96, "(K\x02K\x03K\x02t");
     pb_lit(&b, "K\x01K\x02J");
     unsigned char c[4];
     for (int j = 0; j < 4; j++) c[j] = (unsigned char)((uint64_t)n_nodes >> (8 * j));
     pb_put(&b, c, 4);
-    static const char tail[] = "K\x00K\x00K\x00K\x00NNt";
-    pb_put(&b, tail, sizeof tail - 1);
+    static const char counts[] = "K\x00K\x00K\x00K\x00";
+    pb_put(&b, counts, sizeof counts - 1);
+    if (metric_vec) {
+        /* newObj(SEuclideanDistance) given (p, vec, mat): vec of metric_vec ones */
+        pb_lit(&b, "csklearn.metrics._dist_metrics\nnewObj\n(csklearn.metrics._dist_metrics\nSEuclideanDistance\n"
+                   "tR(G@");
+        static const char two[] = {0, 0, 0, 0, 0, 0, 0};
+        pb_put(&b, two, sizeof two);
+        const int64_t one = 0x3ff0000000000000; /* 1.0 */
+        int64_t v[4] = {one, one, one, one};
+        le64s(w, v, metric_vec);
+        char shape[] = "(K\x01t";
+        shape[2] = (char)metric_vec;
+        nd_array(&b, "Vf8\n", w, 8 * metric_vec, shape);
+        le64s(w, v, 1);
+        nd_array(&b, "Vf8\n", w, 8, "(K\x01K\x01t");
+        pb_lit(&b, "tb");
+    } else {
+        pb_lit(&b, "N");
+    }
+    pb_lit(&b, "Nt");
     *build = b.n;
     pb_lit(&b, "b.");
     return b;
@@ -3324,9 +3343,23 @@ TEST(sklearn_binary_tree_state) {
         {1, 1, JLP_VERDICT_DANGEROUS, "node 0 not a leaf without children 2i+1, 2i+2 among 1 nodes"},
         {1, 4, JLP_VERDICT_DANGEROUS, "n_nodes 4 for 3 nodes"},
     };
+    /* and a SEuclideanDistance's weights against the 2 features: dist reads vec[:2] */
+    for (size_t vec = 1; vec <= 2; vec++) {
+        size_t build;
+        pbuf p = kdtree_pickle(1, 3, vec, &build);
+        jlp_scan_report *r = scan_bytes(p.p, p.n, NULL);
+        CHECK_INT(jlp_report_verdict(r), vec == 1 ? JLP_VERDICT_DANGEROUS : JLP_VERDICT_SAFE);
+        if (vec == 1) {
+            const jlp_finding *f = find(r, JLP_READING_JOBLIB, "state", "sklearn.neighbors._kd_tree", "KDTree");
+            CHECK(f && strstr(f->reason, "a SEuclideanDistance whose vec of 1 items is short of 2 features") != NULL);
+        }
+        CHECK(jlp_report_error(r) == NULL);
+        jlp_report_free(r);
+        free(p.p);
+    }
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         size_t build;
-        pbuf p = kdtree_pickle(cases[i].idx1, cases[i].n_nodes, &build);
+        pbuf p = kdtree_pickle(cases[i].idx1, cases[i].n_nodes, 0, &build);
         jlp_scan_report *r = scan_bytes(p.p, p.n, NULL);
         CHECK_INT(jlp_report_verdict(r), cases[i].v);
         CHECK(jlp_report_error(r) == NULL);
