@@ -1459,6 +1459,55 @@ static jlp_verdict binary_tree_judge(const jlp_val *state, jlp__buf *why) {
     return JLP_VERDICT_SAFE;
 }
 
+/* An int or a numpy integer scalar into *out; false otherwise. */
+static bool int_value(const jlp_val *v, int64_t *out) {
+    if (jlp_get_type(v) == JLP_INT) {
+        *out = jlp_get_int(v);
+        return true;
+    }
+    const jlp_val *dt = jlp_get_type(v) == JLP_SCALAR ? jlp_scalar_dtype(v) : NULL;
+    size_t len = 0;
+    const void *data = dt ? jlp_scalar_data(v, &len) : NULL;
+    char k = jlp_dtype_kind(dt);
+    if (!data || (k != 'i' && k != 'u') || len != jlp_dtype_itemsize(dt) || !(len == 1 || len == 2 || len == 4 || len == 8))
+        return false;
+    jlp_array_info info = JLP_ARRAY_INFO_INIT;
+    info.dtype = dt;
+    info.data = data;
+    sp_ints one = {NULL, info, 1, 1};
+    *out = sparse_elem(&one, 0);
+    return true;
+}
+
+/* CountVectorizer and TfidfVectorizer: transform builds csr_matrix((values, j_indices,
+ * indptr), shape=(docs, len(vocabulary_))) from the vocabulary's values, whose
+ * constructor checks no index (S-50), and then multiplies it (TfidfVectorizer) or hands it
+ * out: a value outside [0, len(vocabulary_)) is a read or write at that column. */
+static jlp_verdict vocabulary_judge(const jlp_val *state, jlp__buf *why) {
+    const jlp_val *voc = jlp_get_type(state) == JLP_DICT ? jlp_dict_get(state, "vocabulary_") : NULL;
+    if (!voc) return JLP_VERDICT_SAFE; /* not fitted */
+    if (jlp_get_type(voc) != JLP_DICT) {
+        jlp__buf_puts(why, "a vocabulary_ that is not a dict");
+        return JLP_VERDICT_SUSPICIOUS;
+    }
+    size_t n = jlp_len(voc);
+    for (size_t i = 0; i < n; i++) {
+        int64_t x;
+        if (!int_value(jlp_dict_value(voc, i), &x)) {
+            jlp__buf_printf(why, "vocabulary_ value %zu that is not an int", i);
+            return JLP_VERDICT_SUSPICIOUS;
+        }
+        if (x < 0 || (uint64_t)x >= n) {
+            size_t kl = 0;
+            const char *k = jlp_get_str(jlp_dict_key(voc, i), &kl);
+            jlp__buf_printf(why, "vocabulary_['%.*s'] = %lld outside [0, %zu): transform builds a csr_matrix with "
+                            "that column index unchecked (S-50)", (int)(kl > 40 ? 40 : kl), k ? k : "", (long long)x, n);
+            return JLP_VERDICT_DANGEROUS;
+        }
+    }
+    return JLP_VERDICT_SAFE;
+}
+
 static void tree_state(jlp__reading_ctx *c, uint64_t offset, int depth, const jlp_val *target,
                        const jlp_val *state) {
     if (jlp_get_type(target) != JLP_OBJECT) return;
@@ -1485,18 +1534,23 @@ static void tree_state(jlp__reading_ctx *c, uint64_t offset, int depth, const jl
                 jlp_global_is(made, "sklearn.neighbors._ball_tree", "BallTree") ||
                 jlp_global_is(made, "sklearn.neighbors._ball_tree", "BinaryTree");
     }
-    if (!tree && !hgb && !btree) return;
+    bool vocab = jlp_global_is(made, "sklearn.feature_extraction.text", "CountVectorizer") ||
+                 jlp_global_is(made, "sklearn.feature_extraction.text", "TfidfVectorizer");
+    if (!tree && !hgb && !btree && !vocab) return;
     cls = tree ? cls : made;
     jlp__buf *why = &c->subj;
     why->len = 0;
     global_name(why, cls);
     jlp__buf_puts(why, " restored with ");
-    jlp_verdict v = tree ? tree_judge(target, state, why) : hgb ? hgb_judge(state, why) : binary_tree_judge(state, why);
+    jlp_verdict v = tree    ? tree_judge(target, state, why)
+                    : hgb   ? hgb_judge(state, why)
+                    : vocab ? vocabulary_judge(state, why)
+                            : binary_tree_judge(state, why);
     if (v == JLP_VERDICT_SAFE) return;
-    jlp__buf_puts(why, v == JLP_VERDICT_DANGEROUS
-                           ? ": restoring does not check it, and apply/predict follow it with bounds "
-                             "checks off (reads outside the nodes or X)"
-                           : ": the scan cannot prove predict stays inside the nodes and X");
+    jlp__buf_puts(why, v != JLP_VERDICT_DANGEROUS ? ": the scan cannot prove the estimator stays inside its arrays"
+                       : vocab ? "; restoring does not check it"
+                               : ": restoring does not check it, and predict or query follow it with bounds "
+                                 "checks off (reads outside the nodes, the data or X)");
     size_t ml, nl;
     const char *m = jlp_global_module(cls, &ml), *n = jlp_global_name(cls, &nl);
     finding_at(c, depth, "BUILD", offset, v, m, ml, n, nl, "state", jlp__buf_cstr(why));

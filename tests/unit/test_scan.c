@@ -3372,3 +3372,42 @@ TEST(sklearn_binary_tree_state) {
         free(p.p);
     }
 }
+
+/* Hostile input: CountVectorizer.transform builds csr_matrix((values, j_indices, indptr),
+ * shape=(docs, len(vocabulary_))) from the vocabulary's values, unchecked: a
+ * TfidfVectorizer whose vocabulary_ maps a word to 10**8 was safe while transform() of a
+ * text holding the word ends in SIGSEGV. A value outside [0, len(vocabulary_)) is
+ * dangerous at the BUILD; numpy int64 values (what max_features leaves) are read too. */
+TEST(vectorizer_vocabulary_indices) {
+    static const char head[] = "\x80\x02" "ccopyreg\n_reconstructor\n(csklearn.feature_extraction.text\n"
+                               "TfidfVectorizer\ncbuiltins\nobject\nNtR}(Vvocabulary_\n}(Valpha\nK\x00Vbeta\n";
+    static const char scal[] = "cnumpy.core.multiarray\nscalar\n(cnumpy\ndtype\n(Vi8\nI00\nI01\ntRC\x08";
+    static const struct {
+        const char *value;
+        size_t n;
+        jlp_verdict v;
+    } cases[] = {
+        {"K\x01", 2, JLP_VERDICT_SAFE},
+        {"J\x00\xe1\xf5\x05", 5, JLP_VERDICT_DANGEROUS},
+        {"J\xff\xff\xff\xff", 5, JLP_VERDICT_DANGEROUS},
+        {"\x01\x00\x00\x00\x00\x00\x00\x00tR", 10, JLP_VERDICT_SAFE},      /* numpy.int64(1) */
+        {"\x02\x00\x00\x00\x00\x00\x00\x00tR", 10, JLP_VERDICT_DANGEROUS}, /* numpy.int64(2) */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        pbuf p = {0};
+        pb_put(&p, head, sizeof head - 1);
+        if (cases[i].value[cases[i].n - 1] == 'R') pb_put(&p, scal, sizeof scal - 1);
+        pb_put(&p, cases[i].value, cases[i].n);
+        pb_put(&p, "uu", 2);
+        size_t build = p.n;
+        pb_put(&p, "b.", 2);
+        jlp_scan_report *r = scan_bytes(p.p, p.n, NULL);
+        CHECK_INT(jlp_report_verdict(r), cases[i].v);
+        CHECK(jlp_report_error(r) == NULL);
+        if (cases[i].v == JLP_VERDICT_DANGEROUS)
+            CHECK_FINDING(r, JLP_READING_JOBLIB, "state", "sklearn.feature_extraction.text", "TfidfVectorizer",
+                          JLP_VERDICT_DANGEROUS, build);
+        jlp_report_free(r);
+        free(p.p);
+    }
+}
