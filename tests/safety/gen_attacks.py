@@ -2181,6 +2181,17 @@ def _():
     return buf.getvalue()
 
 
+@attack("tfidf_vocabulary_index_huge.pkl", "dangerous", "state",
+        "a TfidfVectorizer whose vocabulary_ maps a word to 10**8: transform of a text holding "
+        "it builds a csr_matrix with that column unchecked and multiplies it (SIGSEGV)", check="loads")
+def _():
+    import pickle
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    m = TfidfVectorizer().fit(["alpha beta", "beta gamma"])
+    m.vocabulary_ = dict(m.vocabulary_, gamma=10 ** 8)
+    return pickle.dumps(m, protocol=2)
+
+
 @attack("random_state_ctor_memmap.pkl", "dangerous", "gadget",
         "numpy.random._pickle.__randomstate_ctor(path, numpy.memmap): the helper calls its "
         "bit_generator_ctor argument, memmap opens the path read-write (S-52)")
