@@ -1003,7 +1003,7 @@ static void torch_state_setattr(jlp__reading_ctx *c, const jlp_event *ev, const 
  * csr/csc/bsr_matrix((data, indices, indptr), shape) (check_format without its full
  * check) looks at the index values; coo_matrix((data, (row, col)), shape) does. */
 
-/* 'r' csr, 'c' csc, 'b' bsr, 'o' coo for a scipy.sparse class global, else 0 */
+/* 'r' csr, 'c' csc, 'b' bsr, 'o' coo, 'd' dia, 'l' lil for a scipy.sparse class global, else 0 */
 static char sparse_format(const jlp_val *g) {
     if (jlp_get_type(g) != JLP_GLOBAL) return 0;
     size_t ml, nl;
@@ -1011,9 +1011,10 @@ static char sparse_format(const jlp_val *g) {
     if (!(ml >= 12 && !memcmp(m, "scipy.sparse", 12) && (ml == 12 || m[12] == '.'))) return 0;
     if (!(str_is(n, nl, "csr_matrix") || str_is(n, nl, "csr_array") || str_is(n, nl, "csc_matrix") ||
           str_is(n, nl, "csc_array") || str_is(n, nl, "bsr_matrix") || str_is(n, nl, "bsr_array") ||
-          str_is(n, nl, "coo_matrix") || str_is(n, nl, "coo_array")))
+          str_is(n, nl, "coo_matrix") || str_is(n, nl, "coo_array") || str_is(n, nl, "dia_matrix") ||
+          str_is(n, nl, "dia_array") || str_is(n, nl, "lil_matrix") || str_is(n, nl, "lil_array")))
         return 0;
-    return n[0] == 'b' ? 'b' : n[0] == 'c' && n[1] == 's' ? n[2] : 'o';
+    return n[0] == 'b' || n[0] == 'd' || n[0] == 'l' ? n[0] : n[0] == 'c' && n[1] == 's' ? n[2] : 'o';
 }
 
 /* The sparse class `obj` was built as (called, or given to copyreg's helpers), or NULL. */
@@ -1201,6 +1202,67 @@ static jlp_verdict sparse_judge(char fmt, const jlp_val *shape, const jlp_val *d
     return JLP_VERDICT_SAFE;
 }
 
+/* dia: dia_matvec reads data[i, :] for each of len(offsets) diagonals (the offsets
+ * themselves are clipped to the shape). lil: tocsr (and with it @, toarray) writes the
+ * row lengths into indptr[1:M+1] and flattens rows and data into arrays of the rows'
+ * total length, unchecked, then builds a csr_matrix of those column indices. */
+static jlp_verdict sparse_judge_dia_lil(char fmt, const jlp_val *state, jlp__buf *why) {
+    int64_t d[2];
+    const jlp_val *shape = jlp_dict_get(state, "_shape");
+    if (!sparse_shape(shape, d)) {
+        jlp__buf_puts(why, "a shape that is not two non-negative ints");
+        return JLP_VERDICT_SUSPICIOUS;
+    }
+    jlp_array_info di = JLP_ARRAY_INFO_INIT;
+    if (fmt == 'd') {
+        sp_ints off;
+        if (!jlp_array_get(jlp_dict_get(state, "data"), &di) || di.ndim != 2 ||
+            !sparse_ints(jlp_dict_get(state, "offsets"), &off)) {
+            jlp__buf_puts(why, "data or offsets the scan cannot read");
+            return JLP_VERDICT_SUSPICIOUS;
+        }
+        if (off.count > di.shape[0]) {
+            jlp__buf_printf(why, "%llu offsets for %llu rows of diagonals", (unsigned long long)off.count,
+                            (unsigned long long)di.shape[0]);
+            return JLP_VERDICT_DANGEROUS;
+        }
+        return JLP_VERDICT_SAFE;
+    }
+    jlp_array_info ri = JLP_ARRAY_INFO_INIT;
+    const jlp_val *rows = jlp_dict_get(state, "rows"), *data = jlp_dict_get(state, "data");
+    if (!jlp_array_get(rows, &ri) || !jlp_array_get(data, &di) || ri.data || di.data || ri.ndim != 1 ||
+        di.ndim != 1) {
+        jlp__buf_puts(why, "rows or data that are not object arrays of lists");
+        return JLP_VERDICT_SUSPICIOUS;
+    }
+    if (ri.count != (uint64_t)d[0] || di.count != ri.count) {
+        jlp__buf_printf(why, "%llu rows and %llu data lists for %lld rows", (unsigned long long)ri.count,
+                        (unsigned long long)di.count, (long long)d[0]);
+        return JLP_VERDICT_DANGEROUS;
+    }
+    for (uint64_t i = 0; i < ri.count; i++) {
+        const jlp_val *r = jlp_array_object(rows, i), *x = jlp_array_object(data, i);
+        sp_ints cols;
+        jlp_type xt = jlp_get_type(x);
+        if (!sparse_ints(r, &cols) || !cols.seq || (xt != JLP_LIST && xt != JLP_TUPLE)) {
+            jlp__buf_printf(why, "row %llu that is not a list of ints with a list of data", (unsigned long long)i);
+            return JLP_VERDICT_SUSPICIOUS;
+        }
+        if (jlp_len(x) != cols.count) {
+            jlp__buf_printf(why, "row %llu of %llu columns and %zu data", (unsigned long long)i,
+                            (unsigned long long)cols.count, jlp_len(x));
+            return JLP_VERDICT_DANGEROUS;
+        }
+        uint64_t bad = sparse_bad_index(&cols, cols.count, d[1]);
+        if (bad != UINT64_MAX) {
+            jlp__buf_printf(why, "rows[%llu][%llu] = %lld outside [0, %lld)", (unsigned long long)i,
+                            (unsigned long long)bad, (long long)sparse_elem(&cols, bad), (long long)d[1]);
+            return JLP_VERDICT_DANGEROUS;
+        }
+    }
+    return JLP_VERDICT_SAFE;
+}
+
 /* A state given to a scipy sparse matrix: __dict__.update, nothing checked. */
 static void sparse_state(jlp__reading_ctx *c, uint64_t offset, int depth, const jlp_val *target,
                          const jlp_val *state) {
@@ -1215,6 +1277,8 @@ static void sparse_state(jlp__reading_ctx *c, uint64_t offset, int depth, const 
     if (jlp_get_type(state) != JLP_DICT) {
         jlp__buf_puts(why, "a state that is not a dict");
         v = JLP_VERDICT_SUSPICIOUS;
+    } else if (fmt == 'd' || fmt == 'l') {
+        v = sparse_judge_dia_lil(fmt, state, why);
     } else {
         const jlp_val *shape = jlp_dict_get(state, "_shape");
         if (!shape) shape = jlp_dict_get(state, "shape");
@@ -1772,7 +1836,7 @@ static bool call_checks(jlp__reading_ctx *c, const jlp_event *ev, const jlp_val 
         v = JLP_VERDICT_DANGEROUS;
         reason = "an array constructor fed an object: numpy reads its __array_interface__, __array_struct__ or "
                  "buffer (memory read or write at any address)";
-    } else if (sparse_format(g) && sparse_format(g) != 'o' && jlp_get_type(jlp_item(args, 0)) == JLP_TUPLE &&
+    } else if (sparse_format(g) && strchr("rcb", sparse_format(g)) && jlp_get_type(jlp_item(args, 0)) == JLP_TUPLE &&
                jlp_len(jlp_item(args, 0)) == 3) {
         /* csr/csc/bsr_matrix((data, indices, indptr)[, shape]): check_format without its
          * full check, the index values unchecked (S-50) */

@@ -3411,3 +3411,60 @@ TEST(vectorizer_vocabulary_indices) {
         free(p.p);
     }
 }
+
+#define LIL_OBJ_ARRAY(list)                                                                            \
+    "cnumpy.core.multiarray\n_reconstruct\n(cnumpy\nndarray\n(I0\ntC\x01" "btR(I1\n(I2\nt" DT_O("63") \
+    "I00\n" list "tb"
+#define LIL_PICKLE(rows, data)                                                                         \
+    "\x80\x02" "ccopyreg\n_reconstructor\n(cscipy.sparse._lil\nlil_matrix\ncbuiltins\nobject\nNtR"      \
+    "}(V_shape\n(K\x02K\x03tVrows\n" LIL_OBJ_ARRAY(rows) "Vdata\n" LIL_OBJ_ARRAY(data) "ub."
+
+/* Hostile input: lil_matrix.tocsr (and with it @ and toarray) flattens the rows' column
+ * lists into a csr_matrix unchecked and writes the row lengths and data into arrays sized
+ * by the rows; dia_matrix's matvec reads one data row per offset. A lil (2, 3) with the
+ * column 10**8 segfaulted at m @ v, a dia with 800 offsets for 1 row of data read past
+ * it; both were safe. Columns outside the shape, data lists of other lengths, offsets
+ * past the data rows are dangerous now (S-50). */
+TEST(scipy_sparse_lil_and_dia) {
+    static const char ok[] = LIL_PICKLE("(l(lI1\naa(lI2\naa", "(l(lF1.0\naa(lF1.0\naa");
+    static const char col[] = LIL_PICKLE("(l(lI1\naa(lI7\naa", "(l(lF1.0\naa(lF1.0\naa");
+    static const char len[] = LIL_PICKLE("(l(lI1\naa(lI2\naa", "(l(lF1.0\naa(lF1.0\naF2.0\naa");
+    jlp_scan_report *r = scan_bytes(ok, sizeof ok - 1, NULL);
+    CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_SAFE);
+    jlp_report_free(r);
+    r = scan_bytes(col, sizeof col - 1, NULL);
+    CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_DANGEROUS);
+    CHECK_FINDING(r, JLP_READING_JOBLIB, "state", "scipy.sparse._lil", "lil_matrix", JLP_VERDICT_DANGEROUS,
+                  sizeof col - 3);
+    const jlp_finding *f = find(r, JLP_READING_JOBLIB, "state", "scipy.sparse._lil", "lil_matrix");
+    CHECK(f && strstr(f->reason, "rows[1][0] = 7 outside [0, 3)") != NULL);
+    jlp_report_free(r);
+    r = scan_bytes(len, sizeof len - 1, NULL);
+    CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_DANGEROUS);
+    f = find(r, JLP_READING_JOBLIB, "state", "scipy.sparse._lil", "lil_matrix");
+    CHECK(f && strstr(f->reason, "row 1 of 1 columns and 2 data") != NULL);
+    jlp_report_free(r);
+    /* dia (2, 2): one row of 2 diagonal values, 1 or 2 offsets */
+    for (size_t n = 1; n <= 2; n++) {
+        pbuf p = {0};
+        pb_lit(&p, "\x80\x02" "ccopyreg\n_reconstructor\n(cscipy.sparse._dia\ndia_matrix\ncbuiltins\nobject\nNtR"
+                   "}(V_shape\n(K\x02K\x02tVdata\n");
+        static const unsigned char ones[16] = {0, 0, 0, 0, 0, 0, 0xf0, 0x3f, 0, 0, 0, 0, 0, 0, 0xf0, 0x3f};
+        nd_array(&p, "Vf8\n", ones, 16, "(K\x01K\x02t");
+        pb_lit(&p, "Voffsets\n");
+        static const int32_t offs[2] = {0, 1};
+        unsigned char w[8];
+        sp_le32(w, offs, n);
+        sp_array(&p, "i4", w, n, 4);
+        pb_lit(&p, "u");
+        size_t build = p.n;
+        pb_lit(&p, "b.");
+        r = scan_bytes(p.p, p.n, NULL);
+        CHECK_INT(jlp_report_verdict(r), n == 1 ? JLP_VERDICT_SAFE : JLP_VERDICT_DANGEROUS);
+        if (n == 2)
+            CHECK_FINDING(r, JLP_READING_JOBLIB, "state", "scipy.sparse._dia", "dia_matrix", JLP_VERDICT_DANGEROUS,
+                          build);
+        jlp_report_free(r);
+        free(p.p);
+    }
+}
