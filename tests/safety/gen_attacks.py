@@ -2101,6 +2101,23 @@ def _():
                          lambda d: d.update(indptr=np.array([0, 1], dtype=np.int32)))
 
 
+@attack("scipy_lil_column_huge.pkl", "dangerous", "state",
+        "a lil_matrix (3, 3) whose row 0 holds the column 10**8: tocsr (m @ v, toarray) builds "
+        "a csr_matrix of it unchecked (SIGSEGV)", check="loads")
+def _():
+    def mutate(d):
+        d["rows"][0] = [10 ** 8]
+    return _scipy_sparse(lambda sp: sp.lil_matrix(np.eye(3)), mutate)
+
+
+@attack("scipy_dia_offsets_past_data.pkl", "dangerous", "state",
+        "a dia_matrix with 800 offsets for 1 row of diagonals: m @ v reads data rows past the "
+        "array", check="loads")
+def _():
+    return _scipy_sparse(lambda sp: sp.dia_matrix(np.eye(3)),
+                         lambda d: d.update(offsets=np.arange(800, dtype=np.int32) % 8))
+
+
 # ---- 5e. scikit-learn tree nodes (spec/SAFETY.md S-51) -------------------------------------------
 # Tree.__setstate__ and TreePredictor's plain __dict__ take nodes whose children and
 # features predict follows with bounds checks off (pickle.load, then predict: SIGSEGV).
