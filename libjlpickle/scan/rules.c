@@ -1413,6 +1413,7 @@ static jlp_verdict hgb_judge(const jlp_val *state, jlp__buf *why) {
     if (jlp_get_type(state) != JLP_DICT) return JLP_VERDICT_SAFE; /* no predictors restored */
     const jlp_val *preds = jlp_dict_get(state, "_predictors"), *nf = jlp_dict_get(state, "n_features_in_");
     if (!preds) return JLP_VERDICT_SAFE; /* not fitted */
+    if (!nf) nf = jlp_dict_get(state, "n_features_"); /* scikit-learn before 0.24 */
     if (jlp_get_type(nf) != JLP_INT || jlp_get_type(preds) != JLP_LIST) {
         jlp__buf_puts(why, "_predictors or n_features_in_ the scan cannot read");
         return JLP_VERDICT_SUSPICIOUS;

@@ -3139,10 +3139,12 @@ TEST(sklearn_tree_nodes) {
  * {_predictors: [[TreePredictor]], n_features_in_: 3}, the predictor's nodes three
  * (left, right, feature_idx, is_leaf) int64 records, node 0 splitting on `feature` into
  * `left` and 2. *build is the estimator's BUILD offset. */
-static pbuf hgb_pickle(int64_t left, int64_t feature, size_t *build) {
+static pbuf hgb_pickle(int64_t left, int64_t feature, const char *nf_key, size_t *build) {
     pbuf b = {0};
     pb_lit(&b, "\x80\x02" "ccopyreg\n_reconstructor\n(csklearn.ensemble._hist_gradient_boosting.gradient_boosting\n"
-               "HistGradientBoostingClassifier\ncbuiltins\nobject\nNtR}(Vn_features_in_\nK\x03V_predictors\n]]"
+               "HistGradientBoostingClassifier\ncbuiltins\nobject\nNtR}(V");
+    pb_lit(&b, nf_key);
+    pb_lit(&b, "\nK\x03V_predictors\n]]"
                "ccopyreg\n_reconstructor\n(csklearn.ensemble._hist_gradient_boosting.predictor\nTreePredictor\n"
                "cbuiltins\nobject\nNtR}(Vnodes\ncnumpy.core.numeric\n_frombuffer\n(C\x60");
     const int64_t v[12] = {left, 2, feature, 0, 0, 0, 0, 1, 0, 0, 0, 1};
@@ -3173,7 +3175,7 @@ TEST(hist_gradient_boosting_nodes) {
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         size_t build;
-        pbuf p = hgb_pickle(cases[i].left, cases[i].feature, &build);
+        pbuf p = hgb_pickle(cases[i].left, cases[i].feature, "n_features_in_", &build);
         jlp_scan_report *r = scan_bytes(p.p, p.n, NULL);
         CHECK_INT(jlp_report_verdict(r), cases[i].v);
         CHECK(jlp_report_error(r) == NULL);
@@ -3183,6 +3185,16 @@ TEST(hist_gradient_boosting_nodes) {
             const jlp_finding *f = find(r, JLP_READING_JOBLIB, "state", m, "HistGradientBoostingClassifier");
             CHECK(f && strstr(f->reason, cases[i].why) != NULL);
         }
+        jlp_report_free(r);
+        free(p.p);
+    }
+    /* scikit-learn before 0.24 kept the feature count as n_features_ (it was suspicious:
+     * the check had nothing to hold the features to) */
+    for (size_t i = 0; i < 2; i++) {
+        size_t build;
+        pbuf p = hgb_pickle(1, i ? 100000000 : 2, "n_features_", &build);
+        jlp_scan_report *r = scan_bytes(p.p, p.n, NULL);
+        CHECK_INT(jlp_report_verdict(r), i ? JLP_VERDICT_DANGEROUS : JLP_VERDICT_SAFE);
         jlp_report_free(r);
         free(p.p);
     }
