@@ -1090,15 +1090,15 @@ static uint64_t sparse_bad_index(const sp_ints *info, uint64_t n, int64_t bound)
     return UINT64_MAX;
 }
 
-/* A shape of two non-negative ints into d[2]; false otherwise. */
+static bool int_value(const jlp_val *v, int64_t *out);
+
+/* A shape of two non-negative ints (or numpy integers, as older scipy kept them) into
+ * d[2]; false otherwise. */
 static bool sparse_shape(const jlp_val *shape, int64_t d[2]) {
     jlp_type t = jlp_get_type(shape);
     if ((t != JLP_TUPLE && t != JLP_LIST) || jlp_len(shape) != 2) return false;
-    for (size_t i = 0; i < 2; i++) {
-        const jlp_val *x = jlp_item(shape, i);
-        if (jlp_get_type(x) != JLP_INT || jlp_get_int(x) < 0) return false;
-        d[i] = jlp_get_int(x);
-    }
+    for (size_t i = 0; i < 2; i++)
+        if (!int_value(jlp_item(shape, i), &d[i]) || d[i] < 0) return false;
     return true;
 }
 

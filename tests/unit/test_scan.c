@@ -3480,3 +3480,34 @@ TEST(scipy_sparse_lil_and_dia) {
         free(p.p);
     }
 }
+
+/* Older scipy kept a matrix's _shape as numpy integers: the state is read with them (it
+ * was suspicious, the shape not being read), and an index outside is still dangerous. */
+TEST(scipy_sparse_shape_of_numpy_ints) {
+    static const char i8_3[] = "cnumpy.core.multiarray\nscalar\n(cnumpy\ndtype\n(Vi8\nI00\nI01\ntRC\x08"
+                               "\x03\x00\x00\x00\x00\x00\x00\x00tR";
+    static const int32_t ok_idx[3] = {0, 1, 2}, bad_idx[3] = {0, 1, 3}, ptr[4] = {0, 1, 2, 3};
+    for (int bad = 0; bad < 2; bad++) {
+        size_t build;
+        pbuf p = sp_csr_state(bad ? bad_idx : ok_idx, ptr, &build);
+        static const char shape[] = "(K\x03K\x03t";
+        char *at = NULL;
+        for (size_t k = 0; !at && k + sizeof shape - 1 <= p.n; k++)
+            if (!memcmp(p.p + k, shape, sizeof shape - 1)) at = p.p + k;
+        CHECK(at != NULL);
+        if (!at) {
+            free(p.p);
+            continue;
+        }
+        pbuf q = {0};
+        pb_put(&q, p.p, (size_t)(at - p.p) + 1);
+        pb_put(&q, i8_3, sizeof i8_3 - 1);
+        pb_put(&q, i8_3, sizeof i8_3 - 1);
+        pb_put(&q, at + sizeof shape - 2, p.n - (size_t)(at - p.p) - (sizeof shape - 2));
+        jlp_scan_report *r = scan_bytes(q.p, q.n, NULL);
+        CHECK_INT(jlp_report_verdict(r), bad ? JLP_VERDICT_DANGEROUS : JLP_VERDICT_SAFE);
+        jlp_report_free(r);
+        free(p.p);
+        free(q.p);
+    }
+}
