@@ -1314,7 +1314,8 @@ static jlp_verdict tree_judge(const jlp_val *target, const jlp_val *state, jlp__
         return JLP_VERDICT_SUSPICIOUS;
     }
     const jlp_val *nodes = jlp_dict_get(state, "nodes"), *count = jlp_dict_get(state, "node_count");
-    if (jlp_get_type(nf) != JLP_INT || jlp_get_type(count) != JLP_INT || jlp_get_type(nodes) != JLP_NDARRAY) {
+    int64_t n, features;
+    if (!int_value(nf, &features) || !int_value(count, &n) || jlp_get_type(nodes) != JLP_NDARRAY) {
         jlp__buf_puts(why, "n_features, node_count or nodes the scan cannot read");
         return JLP_VERDICT_SUSPICIOUS;
     }
@@ -1326,7 +1327,6 @@ static jlp_verdict tree_judge(const jlp_val *target, const jlp_val *state, jlp__
         jlp__buf_puts(why, "nodes without integer left_child, right_child and feature fields");
         return JLP_VERDICT_SUSPICIOUS;
     }
-    int64_t n = jlp_get_int(count), features = jlp_get_int(nf);
     if (n < 0 || (uint64_t)n > l.count) {
         jlp__buf_printf(why, "node_count %lld for %llu nodes: the tree is read past its node array", (long long)n,
                         (unsigned long long)l.count);
@@ -1414,7 +1414,8 @@ static jlp_verdict hgb_judge(const jlp_val *state, jlp__buf *why) {
     const jlp_val *preds = jlp_dict_get(state, "_predictors"), *nf = jlp_dict_get(state, "n_features_in_");
     if (!preds) return JLP_VERDICT_SAFE; /* not fitted */
     if (!nf) nf = jlp_dict_get(state, "n_features_"); /* scikit-learn before 0.24 */
-    if (jlp_get_type(nf) != JLP_INT || jlp_get_type(preds) != JLP_LIST) {
+    int64_t features;
+    if (!int_value(nf, &features) || jlp_get_type(preds) != JLP_LIST) {
         jlp__buf_puts(why, "_predictors or n_features_in_ the scan cannot read");
         return JLP_VERDICT_SUSPICIOUS;
     }
@@ -1426,7 +1427,7 @@ static jlp_verdict hgb_judge(const jlp_val *state, jlp__buf *why) {
             return JLP_VERDICT_SUSPICIOUS;
         }
         for (size_t j = 0; j < jlp_len(row); j++, k++) {
-            jlp_verdict v = hgb_predictor_judge(jlp_item(row, j), jlp_get_int(nf), k, why);
+            jlp_verdict v = hgb_predictor_judge(jlp_item(row, j), features, k, why);
             if (v != JLP_VERDICT_SAFE) return v;
         }
     }

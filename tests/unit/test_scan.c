@@ -3511,3 +3511,32 @@ TEST(scipy_sparse_shape_of_numpy_ints) {
         free(q.p);
     }
 }
+
+/* Tree(n_features, ...) with n_features a numpy integer: read as the int it is (it was
+ * suspicious, unread), and a feature past it still dangerous. */
+TEST(sklearn_tree_numpy_int_features) {
+    static const char i8_3[] = "cnumpy.core.multiarray\nscalar\n(cnumpy\ndtype\n(Vi8\nI00\nI01\ntRC\x08"
+                               "\x03\x00\x00\x00\x00\x00\x00\x00tR";
+    for (int bad = 0; bad < 2; bad++) {
+        size_t build;
+        pbuf p = tree_state_pickle(3, 1, bad ? 3 : 2, &build);
+        static const char args[] = "(K\x03NK";
+        char *at = NULL;
+        for (size_t k = 0; !at && k + sizeof args - 1 <= p.n; k++)
+            if (!memcmp(p.p + k, args, sizeof args - 1)) at = p.p + k;
+        CHECK(at != NULL);
+        if (!at) {
+            free(p.p);
+            continue;
+        }
+        pbuf q = {0};
+        pb_put(&q, p.p, (size_t)(at - p.p) + 1);
+        pb_put(&q, i8_3, sizeof i8_3 - 1);
+        pb_put(&q, at + 3, p.n - (size_t)(at - p.p) - 3);
+        jlp_scan_report *r = scan_bytes(q.p, q.n, NULL);
+        CHECK_INT(jlp_report_verdict(r), bad ? JLP_VERDICT_DANGEROUS : JLP_VERDICT_SAFE);
+        jlp_report_free(r);
+        free(p.p);
+        free(q.p);
+    }
+}
