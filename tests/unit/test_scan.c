@@ -2977,3 +2977,566 @@ TEST(archive_member_short_of_its_declared_size) {
     free(zip.p);
     free(p.p);
 }
+
+/* ---- scipy.sparse index arrays (S-50) ---- */
+
+/* numpy.core.numeric._frombuffer(bytes, numpy.dtype(code), (n,), 'C') of n little-endian
+ * items of `size` bytes each (at most 255 bytes) */
+static void sp_array(pbuf *b, const char *code, const void *items, size_t n, size_t size) {
+    unsigned char h[2] = {'C', (unsigned char)(n * size)};
+    pb_lit(b, "cnumpy.core.numeric\n_frombuffer\n(");
+    pb_put(b, h, 2);
+    pb_put(b, items, n * size);
+    pb_lit(b, "cnumpy\ndtype\n(V");
+    pb_lit(b, code);
+    pb_lit(b, "\nI00\nI01\ntR(K");
+    unsigned char k = (unsigned char)n;
+    pb_put(b, &k, 1);
+    pb_lit(b, "tVC\ntR");
+}
+
+static void sp_le32(unsigned char *o, const int32_t *v, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        for (int j = 0; j < 4; j++) o[4 * i + j] = (unsigned char)((uint32_t)v[i] >> (8 * j));
+}
+
+/* copyreg._reconstructor(scipy.sparse._csr.csr_matrix, object, None) given by BUILD the
+ * state of a (3, 3) matrix of 3 entries: {_shape, data, indices, indptr} as scipy writes
+ * it. *build is the BUILD's offset. */
+static pbuf sp_csr_state(const int32_t idx[3], const int32_t ptr[4], size_t *build) {
+    pbuf b = {0};
+    pb_lit(&b, "\x80\x02" "ccopyreg\n_reconstructor\n(cscipy.sparse._csr\ncsr_matrix\ncbuiltins\nobject\nNtR"
+               "}(V_shape\n(K\x03K\x03tVdata\n");
+    static const unsigned char ones[24] = {0, 0, 0, 0, 0, 0, 0xf0, 0x3f, 0, 0, 0, 0, 0, 0, 0xf0, 0x3f,
+                                           0, 0, 0, 0, 0, 0, 0xf0, 0x3f};
+    sp_array(&b, "f8", ones, 3, 8);
+    unsigned char w[16];
+    pb_lit(&b, "Vindices\n");
+    sp_le32(w, idx, 3);
+    sp_array(&b, "i4", w, 3, 4);
+    pb_lit(&b, "Vindptr\n");
+    sp_le32(w, ptr, 4);
+    sp_array(&b, "i4", w, 4, 4);
+    pb_lit(&b, "u");
+    *build = b.n;
+    pb_lit(&b, "b.");
+    return b;
+}
+
+/* Hostile input: scipy's sparse kernels trust a matrix's index arrays, and restoring a
+ * matrix puts its state into __dict__ unchecked: a csr_matrix (3, 3) with the column
+ * index 3 names only the safe list and was safe, while pickle.load then toarray()
+ * aborts Python with a corrupted heap (10**9 and m @ v: SIGSEGV). An index outside the
+ * shape, a decreasing or short indptr are dangerous now, at the BUILD; scipy's own
+ * matrices stay safe. */
+TEST(scipy_sparse_index_arrays) {
+    static const int32_t ok_idx[3] = {0, 1, 2}, bad_idx[3] = {0, 1, 3}, neg_idx[3] = {0, -1, 2};
+    static const int32_t ok_ptr[4] = {0, 1, 2, 3}, down_ptr[4] = {0, 2, 1, 3}, past_ptr[4] = {0, 1, 2, 4};
+    static const struct {
+        const int32_t *idx, *ptr;
+        jlp_verdict v;
+        const char *why;
+    } cases[] = {
+        {ok_idx, ok_ptr, JLP_VERDICT_SAFE, NULL},
+        {bad_idx, ok_ptr, JLP_VERDICT_DANGEROUS, "indices[2] = 3 outside [0, 3)"},
+        {neg_idx, ok_ptr, JLP_VERDICT_DANGEROUS, "indices[1] = -1 outside [0, 3)"},
+        {ok_idx, down_ptr, JLP_VERDICT_DANGEROUS, "indptr[2] = 1 below the entry before it"},
+        {ok_idx, past_ptr, JLP_VERDICT_DANGEROUS, "indptr[3] = 4 past the indices and data"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        size_t build;
+        pbuf p = sp_csr_state(cases[i].idx, cases[i].ptr, &build);
+        jlp_scan_report *r = scan_bytes(p.p, p.n, NULL);
+        CHECK_INT(jlp_report_verdict(r), cases[i].v);
+        CHECK(jlp_report_error(r) == NULL);
+        if (cases[i].why) {
+            CHECK_FINDING(r, JLP_READING_JOBLIB, "state", "scipy.sparse._csr", "csr_matrix", cases[i].v, build);
+            const jlp_finding *f = find(r, JLP_READING_JOBLIB, "state", "scipy.sparse._csr", "csr_matrix");
+            CHECK(f && strstr(f->reason, cases[i].why) != NULL);
+        }
+        jlp_report_free(r);
+        free(p.p);
+    }
+    /* csr_matrix((data, indices, indptr), shape): the constructor checks lengths, not
+     * index values */
+    static const char ctor[] = "\x80\x02" "cscipy.sparse._csr\ncsr_matrix\n(]G?\xf0\x00\x00\x00\x00\x00\x00" "a"
+                               "]J\x00\xca\x9a\x3b" "a](K\x00K\x01" "etK\x01K\x03\x86\x86R.";
+    jlp_scan_report *r = scan_bytes(ctor, sizeof ctor - 1, NULL);
+    CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_DANGEROUS);
+    CHECK_FINDING(r, JLP_READING_JOBLIB, "call", "scipy.sparse._csr", "csr_matrix", JLP_VERDICT_DANGEROUS,
+                  sizeof ctor - 3);
+    const jlp_finding *f = find(r, JLP_READING_JOBLIB, "call", "scipy.sparse._csr", "csr_matrix");
+    CHECK(f && strstr(f->reason, "indices[0] = 1000000000 outside [0, 3)") != NULL);
+    jlp_report_free(r);
+    /* the same call of an index inside the shape is safe */
+    char in[sizeof ctor];
+    memcpy(in, ctor, sizeof ctor);
+    memcpy(in + 46, "\x02\x00\x00\x00", 4);
+    r = scan_bytes(in, sizeof ctor - 1, NULL);
+    CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_SAFE);
+    jlp_report_free(r);
+}
+
+/* sklearn.tree._tree.Tree(3, None, 1) given by BUILD {node_count, nodes}: three nodes of
+ * (left_child, right_child, feature) int64 fields, node 0 splitting on `feature` into
+ * `left` and 2. *build is the BUILD's offset. */
+static pbuf tree_state_pickle(int64_t node_count, int64_t left, int64_t feature, size_t *build) {
+    pbuf b = {0};
+    pb_lit(&b, "\x80\x02" "csklearn.tree._tree\nTree\n(K\x03NK\x01tR}(Vnode_count\nJ");
+    unsigned char w[72];
+    for (int j = 0; j < 4; j++) w[j] = (unsigned char)((uint64_t)node_count >> (8 * j));
+    pb_put(&b, w, 4);
+    pb_lit(&b, "Vnodes\ncnumpy.core.numeric\n_frombuffer\n(C\x48");
+    const int64_t v[9] = {left, 2, feature, -1, -1, -2, -1, -1, -2};
+    for (int i = 0; i < 9; i++)
+        for (int j = 0; j < 8; j++) w[8 * i + j] = (unsigned char)((uint64_t)v[i] >> (8 * j));
+    pb_put(&b, w, 72);
+    pb_lit(&b, "cnumpy\ndtype\n(]((Vleft_child\nV<i8\nt(Vright_child\nV<i8\nt(Vfeature\nV<i8\nteI00\nI01\ntR"
+               "(K\x03tVC\ntRu");
+    *build = b.n;
+    pb_lit(&b, "b.");
+    return b;
+}
+
+/* Hostile input: Tree.__setstate__ checks the dtype and shape of the node array, not what
+ * the nodes hold, and apply/predict follow the child indices and read X[i, feature] with
+ * bounds checks off: a DecisionTreeClassifier whose root splits on feature 10**8 named
+ * only the safe list and was safe, while pickle.load and then predict() end in SIGSEGV. A
+ * child outside (i, node_count), a feature outside [0, n_features) or a node_count past
+ * the node array are dangerous now; sklearn's own trees (children after their parent)
+ * stay safe. */
+TEST(sklearn_tree_nodes) {
+    static const struct {
+        int64_t count, left, feature;
+        jlp_verdict v;
+        const char *why;
+    } cases[] = {
+        {3, 1, 0, JLP_VERDICT_SAFE, NULL},
+        {3, 1, 100000000, JLP_VERDICT_DANGEROUS, "node 0's feature = 100000000 outside [0, 3) features"},
+        {3, 1, -1, JLP_VERDICT_DANGEROUS, "node 0's feature = -1 outside [0, 3) features"},
+        {3, 5, 0, JLP_VERDICT_DANGEROUS, "node 0's left_child = 5 outside (0, 3)"},
+        {3, 0, 0, JLP_VERDICT_DANGEROUS, "node 0's left_child = 0 outside (0, 3)"},
+        {4, 1, 0, JLP_VERDICT_DANGEROUS, "node_count 4 for 3 nodes"},
+        {1, 1, 0, JLP_VERDICT_DANGEROUS, "node 0's left_child = 1 outside (0, 1)"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        size_t build;
+        pbuf p = tree_state_pickle(cases[i].count, cases[i].left, cases[i].feature, &build);
+        jlp_scan_report *r = scan_bytes(p.p, p.n, NULL);
+        CHECK_INT(jlp_report_verdict(r), cases[i].v);
+        CHECK(jlp_report_error(r) == NULL);
+        if (cases[i].why) {
+            CHECK_FINDING(r, JLP_READING_JOBLIB, "state", "sklearn.tree._tree", "Tree", cases[i].v, build);
+            const jlp_finding *f = find(r, JLP_READING_JOBLIB, "state", "sklearn.tree._tree", "Tree");
+            CHECK(f && strstr(f->reason, cases[i].why) != NULL);
+        }
+        jlp_report_free(r);
+        free(p.p);
+    }
+}
+
+/* copyreg._reconstructor(HistGradientBoostingClassifier, object, None) given by BUILD
+ * {_predictors: [[TreePredictor]], n_features_in_: 3}, the predictor's nodes three
+ * (left, right, feature_idx, is_leaf) int64 records, node 0 splitting on `feature` into
+ * `left` and 2. *build is the estimator's BUILD offset. */
+static pbuf hgb_pickle(int64_t left, int64_t feature, const char *nf_key, size_t *build) {
+    pbuf b = {0};
+    pb_lit(&b, "\x80\x02" "ccopyreg\n_reconstructor\n(csklearn.ensemble._hist_gradient_boosting.gradient_boosting\n"
+               "HistGradientBoostingClassifier\ncbuiltins\nobject\nNtR}(V");
+    pb_lit(&b, nf_key);
+    pb_lit(&b, "\nK\x03V_predictors\n]]"
+               "ccopyreg\n_reconstructor\n(csklearn.ensemble._hist_gradient_boosting.predictor\nTreePredictor\n"
+               "cbuiltins\nobject\nNtR}(Vnodes\ncnumpy.core.numeric\n_frombuffer\n(C\x60");
+    const int64_t v[12] = {left, 2, feature, 0, 0, 0, 0, 1, 0, 0, 0, 1};
+    unsigned char w[96];
+    for (int i = 0; i < 12; i++)
+        for (int j = 0; j < 8; j++) w[8 * i + j] = (unsigned char)((uint64_t)v[i] >> (8 * j));
+    pb_put(&b, w, 96);
+    pb_lit(&b, "cnumpy\ndtype\n(]((Vleft\nV<i8\nt(Vright\nV<i8\nt(Vfeature_idx\nV<i8\nt(Vis_leaf\nV<i8\nteI00\nI01\ntR"
+               "(K\x03tVC\ntRubaau");
+    *build = b.n;
+    pb_lit(&b, "b.");
+    return b;
+}
+
+/* Hostile input: HistGradientBoosting's TreePredictor keeps its nodes in a plain
+ * __dict__ and predict follows left/right and reads X[row, feature_idx] with bounds
+ * checks off: a predictor splitting on feature 10**8 was safe while predict() ends in
+ * SIGSEGV. The predictors are judged at the estimator's BUILD against n_features_in_. */
+TEST(hist_gradient_boosting_nodes) {
+    static const struct {
+        int64_t left, feature;
+        jlp_verdict v;
+        const char *why;
+    } cases[] = {
+        {1, 2, JLP_VERDICT_SAFE, NULL},
+        {1, 100000000, JLP_VERDICT_DANGEROUS, "predictor 0's node 0 feature_idx = 100000000 outside (-1, 3)"},
+        {7, 0, JLP_VERDICT_DANGEROUS, "predictor 0's node 0 left = 7 outside (0, 3)"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        size_t build;
+        pbuf p = hgb_pickle(cases[i].left, cases[i].feature, "n_features_in_", &build);
+        jlp_scan_report *r = scan_bytes(p.p, p.n, NULL);
+        CHECK_INT(jlp_report_verdict(r), cases[i].v);
+        CHECK(jlp_report_error(r) == NULL);
+        if (cases[i].why) {
+            const char *m = "sklearn.ensemble._hist_gradient_boosting.gradient_boosting";
+            CHECK_FINDING(r, JLP_READING_JOBLIB, "state", m, "HistGradientBoostingClassifier", cases[i].v, build);
+            const jlp_finding *f = find(r, JLP_READING_JOBLIB, "state", m, "HistGradientBoostingClassifier");
+            CHECK(f && strstr(f->reason, cases[i].why) != NULL);
+        }
+        jlp_report_free(r);
+        free(p.p);
+    }
+    /* scikit-learn before 0.24 kept the feature count as n_features_ (it was suspicious:
+     * the check had nothing to hold the features to) */
+    for (size_t i = 0; i < 2; i++) {
+        size_t build;
+        pbuf p = hgb_pickle(1, i ? 100000000 : 2, "n_features_", &build);
+        jlp_scan_report *r = scan_bytes(p.p, p.n, NULL);
+        CHECK_INT(jlp_report_verdict(r), i ? JLP_VERDICT_DANGEROUS : JLP_VERDICT_SAFE);
+        jlp_report_free(r);
+        free(p.p);
+    }
+}
+
+/* Hostile input: numpy.random._pickle.__randomstate_ctor(name, bit_generator_ctor) calls
+ * bit_generator_ctor(name); numpy's pickles pass __bit_generator_ctor. Given numpy.memmap
+ * and a path, Python opened the file read-write while the call was safe (memmap only
+ * named: suspicious). Any other callable is a call of it now (S-52): memmap dangerous, a
+ * safe name or a computed callable suspicious; numpy's own form stays safe. */
+TEST(random_ctor_calls_its_callable) {
+    static const char mm[] = "\x80\x02" "cnumpy.random._pickle\n__randomstate_ctor\nV/tmp/x\ncnumpy\nmemmap\n\x86R.";
+    jlp_scan_report *r = scan_bytes(mm, sizeof mm - 1, NULL);
+    CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_DANGEROUS);
+    CHECK_FINDING(r, JLP_READING_JOBLIB, "call", "numpy.random._pickle", "__randomstate_ctor",
+                  JLP_VERDICT_DANGEROUS, sizeof mm - 3);
+    jlp_report_free(r);
+    static const char dt[] = "\x80\x02" "cnumpy.random._pickle\n__generator_ctor\nVi4\ncnumpy\ndtype\n\x86R.";
+    r = scan_bytes(dt, sizeof dt - 1, NULL);
+    CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_SUSPICIOUS);
+    jlp_report_free(r);
+    static const char own[] = "\x80\x02" "cnumpy.random._pickle\n__generator_ctor\nVPCG64\n"
+                              "cnumpy.random._pickle\n__bit_generator_ctor\n\x86R.";
+    r = scan_bytes(own, sizeof own - 1, NULL);
+    CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_SAFE);
+    jlp_report_free(r);
+}
+
+/* Hostile input: list(range(200_000_000)) names only the safe list, and Python fills 200
+ * million ints while loading (about 7 GB): safe before. A container constructor given a
+ * range of 16 Mi items or more is suspicious, as bytes(n) is (S-34); a negative step and
+ * the Python 2 spelling too; a small range stays safe. */
+TEST(container_of_a_huge_range) {
+    static const char big[] = "\x80\x02" "c__builtin__\nlist\nc__builtin__\nxrange\nJ\x00\xc2\xeb\x0b\x85R\x85R.";
+    jlp_scan_report *r = scan_bytes(big, sizeof big - 1, NULL);
+    CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_SUSPICIOUS);
+    CHECK_FINDING(r, JLP_READING_JOBLIB, "call", "builtins", "list", JLP_VERDICT_SUSPICIOUS, sizeof big - 3);
+    jlp_report_free(r);
+    /* collections.deque(range(2**40, 0, -1)) */
+    static const char down[] = "\x80\x02" "ccollections\ndeque\ncbuiltins\nrange\n\x8a\x06\x00\x00\x00\x00\x00\x01K\x00J"
+                               "\xff\xff\xff\xff\x87R\x85R.";
+    r = scan_bytes(down, sizeof down - 1, NULL);
+    CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_SUSPICIOUS);
+    jlp_report_free(r);
+    static const char small[] = "\x80\x02" "cbuiltins\ntuple\ncbuiltins\nrange\nK\x0a\x85R\x85R.";
+    r = scan_bytes(small, sizeof small - 1, NULL);
+    CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_SAFE);
+    jlp_report_free(r);
+}
+
+/* Issue class 3: names the rule walk could not see into (C modules) or did not follow,
+ * each only suspicious while Python ran what it was given: a subinterpreter running
+ * code (_xxsubinterpreters.run_string, _testcapi.run_in_subinterp), a resolver returning
+ * os.system (torch._utils._import_dotted_name), typing evaluating a forward reference
+ * (_eval_type: eval with the builtins, no dunder name needed), files created
+ * (_sqlite3.Connection, _pyio.open), an ioctl on the terminal (fcntl.ioctl TIOCSTI),
+ * views over any memory (as_strided). All are dangerous by a reviewed seed now; and the
+ * PytestTester of numpy.test, which the walk reaches once pytest imports, too. */
+TEST(names_outside_the_walk) {
+    static const char *const names[][2] = {
+        {"_xxsubinterpreters", "run_string"}, {"_testcapi", "run_in_subinterp"},
+        {"torch._utils", "_import_dotted_name"}, {"typing", "_eval_type"},
+        {"typing", "ForwardRef._evaluate"}, {"_sqlite3", "Connection"},
+        {"sqlite3", "Connection"}, {"_pyio", "open"},
+        {"fcntl", "ioctl"}, {"termios", "tcsetattr"},
+        {"resource", "prlimit"}, {"_tkinter", "create"},
+        {"numpy.lib.stride_tricks", "as_strided"}, {"numpy", "test"},
+    };
+    char why[200];
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        jlp_verdict v = judge(NULL, names[i][0], names[i][1], why, sizeof why);
+        if (v != JLP_VERDICT_DANGEROUS) TH_FAIL("%s.%s is %s", names[i][0], names[i][1], jlp_verdict_name(v));
+    }
+    /* what real files name stays as it was */
+    CHECK_INT(judge(NULL, "numpy.random._pickle", "__randomstate_ctor", why, sizeof why), JLP_VERDICT_SAFE);
+    CHECK_INT(judge(NULL, "typing", "Any", why, sizeof why), JLP_VERDICT_SUSPICIOUS);
+}
+
+/* _frombuffer(bytes, numpy.dtype(<dtype_ops>), <shape_ops>, 'C') */
+static void nd_array(pbuf *b, const char *dtype_ops, const void *bytes, size_t n, const char *shape_ops) {
+    unsigned char h[2] = {'C', (unsigned char)n};
+    pb_lit(b, "cnumpy.core.numeric\n_frombuffer\n(");
+    pb_put(b, h, 2);
+    pb_put(b, bytes, n);
+    pb_lit(b, "cnumpy\ndtype\n(");
+    pb_lit(b, dtype_ops);
+    pb_lit(b, "I00\nI01\ntR");
+    pb_lit(b, shape_ops);
+    pb_lit(b, "VC\ntR");
+}
+
+static void le64s(unsigned char *o, const int64_t *v, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        for (int j = 0; j < 8; j++) o[8 * i + j] = (unsigned char)((uint64_t)v[i] >> (8 * j));
+}
+
+/* newObj(KDTree) given by BUILD BinaryTree's 13-tuple: 3 samples of 2 features, idx_array
+ * (0, `idx1`, 2), nodes (0, 3, not a leaf), (0, 2, leaf), (2, 3, leaf) of which the first
+ * `n_nodes` count. *build is the BUILD's offset. */
+static pbuf kdtree_pickle(int64_t idx1, int64_t n_nodes, size_t metric_vec, size_t *build) {
+    pbuf b = {0};
+    pb_lit(&b, "\x80\x02" "csklearn.neighbors._kd_tree\nnewObj\n(csklearn.neighbors._kd_tree\nKDTree\ntR(");
+    unsigned char w[96];
+    static const unsigned char zeros[96] = {0};
+    nd_array(&b, "Vf8\n", zeros, 48, "(K\x03K\x02t");
+    const int64_t idx[3] = {0, idx1, 2};
+    le64s(w, idx, 3);
+    nd_array(&b, "Vi8\n", w, 24, "(K\x03t");
+    const int64_t nodes[12] = {0, 3, 0, 0, 0, 2, 1, 0, 2, 3, 1, 0}; /* radius 0.0: all-zero bytes */
+    le64s(w, nodes, 12);
+    nd_array(&b, "]((Vidx_start\nV<i8\nt(Vidx_end\nV<i8\nt(Vis_leaf\nV<i8\nt(Vradius\nV<f8\nte", w, 96, "(K\x03t");
+    nd_array(&b, "Vf8\n", zeros, 96, "(K\x02K\x03K\x02t");
+    pb_lit(&b, "K\x01K\x02J");
+    unsigned char c[4];
+    for (int j = 0; j < 4; j++) c[j] = (unsigned char)((uint64_t)n_nodes >> (8 * j));
+    pb_put(&b, c, 4);
+    static const char counts[] = "K\x00K\x00K\x00K\x00";
+    pb_put(&b, counts, sizeof counts - 1);
+    if (metric_vec) {
+        /* newObj(SEuclideanDistance) given (p, vec, mat): vec of metric_vec ones */
+        pb_lit(&b, "csklearn.metrics._dist_metrics\nnewObj\n(csklearn.metrics._dist_metrics\nSEuclideanDistance\n"
+                   "tR(G@");
+        static const char two[] = {0, 0, 0, 0, 0, 0, 0};
+        pb_put(&b, two, sizeof two);
+        const int64_t one = 0x3ff0000000000000; /* 1.0 */
+        int64_t v[4] = {one, one, one, one};
+        le64s(w, v, metric_vec);
+        char shape[] = "(K\x01t";
+        shape[2] = (char)metric_vec;
+        nd_array(&b, "Vf8\n", w, 8 * metric_vec, shape);
+        le64s(w, v, 1);
+        nd_array(&b, "Vf8\n", w, 8, "(K\x01K\x01t");
+        pb_lit(&b, "tb");
+    } else {
+        pb_lit(&b, "N");
+    }
+    pb_lit(&b, "Nt");
+    *build = b.n;
+    pb_lit(&b, "b.");
+    return b;
+}
+
+/* Hostile input: BinaryTree.__setstate__ takes KDTree's and BallTree's arrays as they
+ * come, and query reads data[idx_array[i]] and follows nodes 2i+1, 2i+2 until is_leaf
+ * with bounds checks off: an idx_array entry of 10**8 was safe while query() ends in
+ * SIGSEGV (KNeighborsClassifier.predict too). idx_array outside the samples, a node not
+ * a leaf without both children among n_nodes, n_nodes past the nodes or bounds are
+ * dangerous now (S-51). */
+TEST(sklearn_binary_tree_state) {
+    static const struct {
+        int64_t idx1, n_nodes;
+        jlp_verdict v;
+        const char *why;
+    } cases[] = {
+        {1, 3, JLP_VERDICT_SAFE, NULL},
+        {100000000, 3, JLP_VERDICT_DANGEROUS, "idx_array[1] = 100000000 outside [0, 3) samples"},
+        {-1, 3, JLP_VERDICT_DANGEROUS, "idx_array[1] = -1 outside [0, 3) samples"},
+        {1, 1, JLP_VERDICT_DANGEROUS, "node 0 not a leaf without children 2i+1, 2i+2 among 1 nodes"},
+        {1, 4, JLP_VERDICT_DANGEROUS, "n_nodes 4 for 3 nodes"},
+    };
+    /* and a SEuclideanDistance's weights against the 2 features: dist reads vec[:2] */
+    for (size_t vec = 1; vec <= 2; vec++) {
+        size_t build;
+        pbuf p = kdtree_pickle(1, 3, vec, &build);
+        jlp_scan_report *r = scan_bytes(p.p, p.n, NULL);
+        CHECK_INT(jlp_report_verdict(r), vec == 1 ? JLP_VERDICT_DANGEROUS : JLP_VERDICT_SAFE);
+        if (vec == 1) {
+            const jlp_finding *f = find(r, JLP_READING_JOBLIB, "state", "sklearn.neighbors._kd_tree", "KDTree");
+            CHECK(f && strstr(f->reason, "a SEuclideanDistance whose vec of 1 items is short of 2 features") != NULL);
+        }
+        CHECK(jlp_report_error(r) == NULL);
+        jlp_report_free(r);
+        free(p.p);
+    }
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        size_t build;
+        pbuf p = kdtree_pickle(cases[i].idx1, cases[i].n_nodes, 0, &build);
+        jlp_scan_report *r = scan_bytes(p.p, p.n, NULL);
+        CHECK_INT(jlp_report_verdict(r), cases[i].v);
+        CHECK(jlp_report_error(r) == NULL);
+        if (cases[i].why) {
+            CHECK_FINDING(r, JLP_READING_JOBLIB, "state", "sklearn.neighbors._kd_tree", "KDTree", cases[i].v, build);
+            const jlp_finding *f = find(r, JLP_READING_JOBLIB, "state", "sklearn.neighbors._kd_tree", "KDTree");
+            CHECK(f && strstr(f->reason, cases[i].why) != NULL);
+        }
+        jlp_report_free(r);
+        free(p.p);
+    }
+}
+
+/* Hostile input: CountVectorizer.transform builds csr_matrix((values, j_indices, indptr),
+ * shape=(docs, len(vocabulary_))) from the vocabulary's values, unchecked: a
+ * TfidfVectorizer whose vocabulary_ maps a word to 10**8 was safe while transform() of a
+ * text holding the word ends in SIGSEGV. A value outside [0, len(vocabulary_)) is
+ * dangerous at the BUILD; numpy int64 values (what max_features leaves) are read too. */
+TEST(vectorizer_vocabulary_indices) {
+    static const char head[] = "\x80\x02" "ccopyreg\n_reconstructor\n(csklearn.feature_extraction.text\n"
+                               "TfidfVectorizer\ncbuiltins\nobject\nNtR}(Vvocabulary_\n}(Valpha\nK\x00Vbeta\n";
+    static const char scal[] = "cnumpy.core.multiarray\nscalar\n(cnumpy\ndtype\n(Vi8\nI00\nI01\ntRC\x08";
+    static const struct {
+        const char *value;
+        size_t n;
+        jlp_verdict v;
+    } cases[] = {
+        {"K\x01", 2, JLP_VERDICT_SAFE},
+        {"J\x00\xe1\xf5\x05", 5, JLP_VERDICT_DANGEROUS},
+        {"J\xff\xff\xff\xff", 5, JLP_VERDICT_DANGEROUS},
+        {"\x01\x00\x00\x00\x00\x00\x00\x00tR", 10, JLP_VERDICT_SAFE},      /* numpy.int64(1) */
+        {"\x02\x00\x00\x00\x00\x00\x00\x00tR", 10, JLP_VERDICT_DANGEROUS}, /* numpy.int64(2) */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        pbuf p = {0};
+        pb_put(&p, head, sizeof head - 1);
+        if (cases[i].value[cases[i].n - 1] == 'R') pb_put(&p, scal, sizeof scal - 1);
+        pb_put(&p, cases[i].value, cases[i].n);
+        pb_put(&p, "uu", 2);
+        size_t build = p.n;
+        pb_put(&p, "b.", 2);
+        jlp_scan_report *r = scan_bytes(p.p, p.n, NULL);
+        CHECK_INT(jlp_report_verdict(r), cases[i].v);
+        CHECK(jlp_report_error(r) == NULL);
+        if (cases[i].v == JLP_VERDICT_DANGEROUS)
+            CHECK_FINDING(r, JLP_READING_JOBLIB, "state", "sklearn.feature_extraction.text", "TfidfVectorizer",
+                          JLP_VERDICT_DANGEROUS, build);
+        jlp_report_free(r);
+        free(p.p);
+    }
+}
+
+#define LIL_OBJ_ARRAY(list)                                                                            \
+    "cnumpy.core.multiarray\n_reconstruct\n(cnumpy\nndarray\n(I0\ntC\x01" "btR(I1\n(I2\nt" DT_O("63") \
+    "I00\n" list "tb"
+#define LIL_PICKLE(rows, data)                                                                         \
+    "\x80\x02" "ccopyreg\n_reconstructor\n(cscipy.sparse._lil\nlil_matrix\ncbuiltins\nobject\nNtR"      \
+    "}(V_shape\n(K\x02K\x03tVrows\n" LIL_OBJ_ARRAY(rows) "Vdata\n" LIL_OBJ_ARRAY(data) "ub."
+
+/* Hostile input: lil_matrix.tocsr (and with it @ and toarray) flattens the rows' column
+ * lists into a csr_matrix unchecked and writes the row lengths and data into arrays sized
+ * by the rows; dia_matrix's matvec reads one data row per offset. A lil (2, 3) with the
+ * column 10**8 segfaulted at m @ v, a dia with 800 offsets for 1 row of data read past
+ * it; both were safe. Columns outside the shape, data lists of other lengths, offsets
+ * past the data rows are dangerous now (S-50). */
+TEST(scipy_sparse_lil_and_dia) {
+    static const char ok[] = LIL_PICKLE("(l(lI1\naa(lI2\naa", "(l(lF1.0\naa(lF1.0\naa");
+    static const char col[] = LIL_PICKLE("(l(lI1\naa(lI7\naa", "(l(lF1.0\naa(lF1.0\naa");
+    static const char len[] = LIL_PICKLE("(l(lI1\naa(lI2\naa", "(l(lF1.0\naa(lF1.0\naF2.0\naa");
+    jlp_scan_report *r = scan_bytes(ok, sizeof ok - 1, NULL);
+    CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_SAFE);
+    jlp_report_free(r);
+    r = scan_bytes(col, sizeof col - 1, NULL);
+    CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_DANGEROUS);
+    CHECK_FINDING(r, JLP_READING_JOBLIB, "state", "scipy.sparse._lil", "lil_matrix", JLP_VERDICT_DANGEROUS,
+                  sizeof col - 3);
+    const jlp_finding *f = find(r, JLP_READING_JOBLIB, "state", "scipy.sparse._lil", "lil_matrix");
+    CHECK(f && strstr(f->reason, "rows[1][0] = 7 outside [0, 3)") != NULL);
+    jlp_report_free(r);
+    r = scan_bytes(len, sizeof len - 1, NULL);
+    CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_DANGEROUS);
+    f = find(r, JLP_READING_JOBLIB, "state", "scipy.sparse._lil", "lil_matrix");
+    CHECK(f && strstr(f->reason, "row 1 of 1 columns and 2 data") != NULL);
+    jlp_report_free(r);
+    /* dia (2, 2): one row of 2 diagonal values, 1 or 2 offsets */
+    for (size_t n = 1; n <= 2; n++) {
+        pbuf p = {0};
+        pb_lit(&p, "\x80\x02" "ccopyreg\n_reconstructor\n(cscipy.sparse._dia\ndia_matrix\ncbuiltins\nobject\nNtR"
+                   "}(V_shape\n(K\x02K\x02tVdata\n");
+        static const unsigned char ones[16] = {0, 0, 0, 0, 0, 0, 0xf0, 0x3f, 0, 0, 0, 0, 0, 0, 0xf0, 0x3f};
+        nd_array(&p, "Vf8\n", ones, 16, "(K\x01K\x02t");
+        pb_lit(&p, "Voffsets\n");
+        static const int32_t offs[2] = {0, 1};
+        unsigned char w[8];
+        sp_le32(w, offs, n);
+        sp_array(&p, "i4", w, n, 4);
+        pb_lit(&p, "u");
+        size_t build = p.n;
+        pb_lit(&p, "b.");
+        r = scan_bytes(p.p, p.n, NULL);
+        CHECK_INT(jlp_report_verdict(r), n == 1 ? JLP_VERDICT_SAFE : JLP_VERDICT_DANGEROUS);
+        if (n == 2)
+            CHECK_FINDING(r, JLP_READING_JOBLIB, "state", "scipy.sparse._dia", "dia_matrix", JLP_VERDICT_DANGEROUS,
+                          build);
+        jlp_report_free(r);
+        free(p.p);
+    }
+}
+
+/* Older scipy kept a matrix's _shape as numpy integers: the state is read with them (it
+ * was suspicious, the shape not being read), and an index outside is still dangerous. */
+TEST(scipy_sparse_shape_of_numpy_ints) {
+    static const char i8_3[] = "cnumpy.core.multiarray\nscalar\n(cnumpy\ndtype\n(Vi8\nI00\nI01\ntRC\x08"
+                               "\x03\x00\x00\x00\x00\x00\x00\x00tR";
+    static const int32_t ok_idx[3] = {0, 1, 2}, bad_idx[3] = {0, 1, 3}, ptr[4] = {0, 1, 2, 3};
+    for (int bad = 0; bad < 2; bad++) {
+        size_t build;
+        pbuf p = sp_csr_state(bad ? bad_idx : ok_idx, ptr, &build);
+        static const char shape[] = "(K\x03K\x03t";
+        char *at = NULL;
+        for (size_t k = 0; !at && k + sizeof shape - 1 <= p.n; k++)
+            if (!memcmp(p.p + k, shape, sizeof shape - 1)) at = p.p + k;
+        CHECK(at != NULL);
+        if (!at) {
+            free(p.p);
+            continue;
+        }
+        pbuf q = {0};
+        pb_put(&q, p.p, (size_t)(at - p.p) + 1);
+        pb_put(&q, i8_3, sizeof i8_3 - 1);
+        pb_put(&q, i8_3, sizeof i8_3 - 1);
+        pb_put(&q, at + sizeof shape - 2, p.n - (size_t)(at - p.p) - (sizeof shape - 2));
+        jlp_scan_report *r = scan_bytes(q.p, q.n, NULL);
+        CHECK_INT(jlp_report_verdict(r), bad ? JLP_VERDICT_DANGEROUS : JLP_VERDICT_SAFE);
+        jlp_report_free(r);
+        free(p.p);
+        free(q.p);
+    }
+}
+
+/* Tree(n_features, ...) with n_features a numpy integer: read as the int it is (it was
+ * suspicious, unread), and a feature past it still dangerous. */
+TEST(sklearn_tree_numpy_int_features) {
+    static const char i8_3[] = "cnumpy.core.multiarray\nscalar\n(cnumpy\ndtype\n(Vi8\nI00\nI01\ntRC\x08"
+                               "\x03\x00\x00\x00\x00\x00\x00\x00tR";
+    for (int bad = 0; bad < 2; bad++) {
+        size_t build;
+        pbuf p = tree_state_pickle(3, 1, bad ? 3 : 2, &build);
+        static const char args[] = "(K\x03NK";
+        char *at = NULL;
+        for (size_t k = 0; !at && k + sizeof args - 1 <= p.n; k++)
+            if (!memcmp(p.p + k, args, sizeof args - 1)) at = p.p + k;
+        CHECK(at != NULL);
+        if (!at) {
+            free(p.p);
+            continue;
+        }
+        pbuf q = {0};
+        pb_put(&q, p.p, (size_t)(at - p.p) + 1);
+        pb_put(&q, i8_3, sizeof i8_3 - 1);
+        pb_put(&q, at + 3, p.n - (size_t)(at - p.p) - 3);
+        jlp_scan_report *r = scan_bytes(q.p, q.n, NULL);
+        CHECK_INT(jlp_report_verdict(r), bad ? JLP_VERDICT_DANGEROUS : JLP_VERDICT_SAFE);
+        jlp_report_free(r);
+        free(p.p);
+        free(q.p);
+    }
+}

@@ -345,6 +345,31 @@ MODULE_SEEDS = {
     "scipy._lib._testutils": "test helpers run programs",
     "sklearn.utils._testing": "test helpers run scripts and write files",
     "sklearn.datasets": "downloads and writes data files",
+    # C modules the walk cannot look into, found in a second red-team round: each runs
+    # code, writes files or reaches native memory through its arguments
+    "_testcapi": "cpython's c-api test module: runs code in subinterpreters, corrupts memory",
+    "_testinternalcapi": "cpython's internal test module: changes the interpreter's configuration",
+    "_testbuffer": "cpython's buffer test module: raw memory views",
+    "_testclinic": "cpython's test module",
+    "_testmultiphase": "cpython's test module",
+    "_testimportmultiple": "cpython's test module",
+    "_testsinglephase": "cpython's test module",
+    "_xxtestfuzz": "cpython's fuzzing harness: runs parsers on raw bytes",
+    "_ctypes_test": "calls native test code",
+    "xxlimited": "cpython's example module",
+    "xxlimited_35": "cpython's example module",
+    "xxsubtype": "cpython's example module",
+    "_xxsubinterpreters": "runs python code in subinterpreters",
+    "_xxinterpchannels": "subinterpreter channels",
+    "_sqlite3": "creates and changes database files, loads native extensions",
+    "sqlite3": "creates and changes database files, loads native extensions",
+    "_pyio": "the pure-python io: opens, creates and writes files",
+    "_tkinter": "the tcl interpreter, which runs programs",
+    "fcntl": "ioctl and fcntl on any file descriptor, a terminal's input included",
+    "termios": "changes terminal settings",
+    "resource": "changes resource limits, of other processes too",
+    "_multiprocessing": "creates and removes named semaphores",
+    "syslog": "writes to the system log",
 }
 
 # ---- single names from packages the walk does not cover ---------------------------------
@@ -380,6 +405,15 @@ NAME_SEEDS = {
     ("torch.utils.bottleneck.__main__", "*"): R_CODE,
     ("torch.utils.collect_env", "run"): "runs programs",
     ("torch.utils.data.datapipes.utils.decoder", "basichandlers"): R_PICKLE,
+    ("torch._utils", "_import_dotted_name"): "imports the module a dotted name chosen by its argument names and returns any attribute of it",
+    # typing evaluates a forward reference's string with eval() and the builtins in
+    # scope: ForwardRef(code) is only compiled, _eval_type() and get_type_hints() run it
+    ("typing", "_eval_type"): R_CODE,
+    ("typing", "ForwardRef._evaluate"): R_CODE,
+    ("typing", "get_type_hints"): R_CODE,
+    # views of any strides over any memory: reads and writes outside the buffer
+    ("numpy.lib.stride_tricks", "as_strided"): "makes an array view of any shape and strides, outside its buffer",
+    ("numpy.lib.stride_tricks", "DummyArray"): "holds an __array_interface__ numpy reads as memory at any address",
     # builtins the walk sees as resolvers or object makers rather than primitives, and
     # Python 2 spellings
     ("builtins", "getattr"): "looks up any attribute (os.system from a module...)",
@@ -420,6 +454,10 @@ PREWARM = {
         "platform.uname()'s processor field runs the fixed command 'uname -p' once per "
         "process and caches it; Debian's pandas/__init__.py asks platform.uname()[4] (a "
         "mips check) on import",
+    ("sklearn.utils.fixes", "threadpool_info"):
+        "threadpoolctl's controller, which sklearn.utils._testing builds on import (an "
+        "openblas check), finds libc with ctypes.util.find_library ('ldconfig -p') once "
+        "per process and sklearn caches it",
 }
 
 # ---- modules never imported by the walk ----------------------------------------------------
