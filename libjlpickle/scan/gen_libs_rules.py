@@ -177,9 +177,9 @@ def main():
         os.chdir(tmp)
         try:
             seeds.SANITIZERS.update(libs_rules.SANITIZERS)
-            # pytest stays importable here: statsmodels' `test` objects run it and are
-            # dangerous by that path (rules_gen.h's walk blocks it: modules.NO_TEST_RUNNER)
-            walk = gen_rules.Walk(logs.append, libs_rules.PACKAGES, libs_rules.not_walked, blocked=())
+            # pytest stays importable (modules.import_all): statsmodels' `test` objects run
+            # it and are dangerous by that path
+            walk = gen_rules.Walk(logs.append, libs_rules.PACKAGES, libs_rules.not_walked)
             if args.why:
                 for spec in args.why:
                     mod, _, qn = spec.partition(":")

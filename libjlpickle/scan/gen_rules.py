@@ -67,7 +67,7 @@ def resolve_dotted(modname, qualname):
 
 
 class Walk:
-    def __init__(self, log, extra=(), not_walked=None, blocked=None):
+    def __init__(self, log, extra=(), not_walked=None, blocked=()):
         self.log = log
         names = modules.all_module_names(extra, not_walked)
         self.mods, self.import_effects = modules.import_all(names, log, blocked)

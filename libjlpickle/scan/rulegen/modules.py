@@ -37,8 +37,6 @@ NOT_WALKED = {
     "pandas.tests": "pandas' own test suite (about 1,000 modules of pytest fixtures), no "
                     "model state",
 }
-# modules made unimportable while the walk imports (import_all)
-NO_TEST_RUNNER = ("pytest", "_pytest")
 EXT_SUFFIXES = (".cpython-311-x86_64-linux-gnu.so", ".abi3.so", ".so")
 
 
@@ -168,18 +166,17 @@ class ImportEffects:
         raise PermissionError("blocked by the rule generator's walk: %s" % event)
 
 
-def import_all(names, log, blocked=None):
+def import_all(names, log, blocked=()):
     """Import every module that can be; return ({name: module}, {name: effects}).
-    `blocked` (default NO_TEST_RUNNER) are made unimportable first."""
+    `blocked` modules are made unimportable first (none by default)."""
     warnings.filterwarnings("ignore")
     sys.dont_write_bytecode = True
-    # The test runner is no part of what a pickle loads, and rules_gen.h must not depend
-    # on whether it is installed: with pytest importable, sklearn.utils._testing calls
-    # threadpool_info() at import (ldconfig -p), its import fails under the hook and
-    # the names of the modules importing it go unwalked. Modules that import it fail as
-    # where it is absent. (gen_libs_rules.py walks with it importable: statsmodels' `test`
-    # objects run pytest, and are judged dangerous by that path.)
-    for name in NO_TEST_RUNNER if blocked is None else blocked:
+    # The test runner stays importable where it is installed: numpy.test, scipy.test and
+    # statsmodels' `test` objects run pytest with what they are given, and are judged
+    # dangerous by that path (a verdict must hold where pytest is installed). Its import
+    # by sklearn.utils._testing (an ldconfig query through threadpoolctl) is made once
+    # before the hook (seeds.PREWARM), so those modules import and are walked.
+    for name in blocked:
         sys.modules.setdefault(name, None)
     for (mod, fn), _why in sorted(seeds.PREWARM.items()):
         getattr(importlib.import_module(mod), fn)()
