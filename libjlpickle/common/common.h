@@ -197,5 +197,14 @@ size_t jlp__utf8_valid_prefix(const uint8_t *s, size_t n);
 /** Append the UTF-8 (surrogatepass) encoding of code point `cp` (<= 0x10FFFF) to `out`.
  *  @return bytes written (1..4). */
 size_t jlp__utf8_put(uint8_t *out, uint32_t cp);
+/** The first bytes of valid UTF-8 text `s` of `n` bytes as Latin-1, 16 at a time where the
+ *  CPU has SSSE3 (x86-64), for protocol 2's bytes (`_codecs.encode(text, 'latin1')`).
+ *  Writes one byte per code point to `out` (room for n bytes; bytes past the result may be
+ *  written too) and stops at least 16 bytes before the end, at a sequence boundary.
+ *  @return the input bytes consumed (*out_n: the bytes written, *max_byte: the largest
+ *  input byte seen, above 0xC3 when a code point was past U+00FF); 0 where the CPU has no
+ *  such instructions, the caller going on byte by byte. Thread-safe. */
+size_t jlp__latin1_from_utf8_wide(uint8_t *out, const uint8_t *s, size_t n, size_t *out_n,
+                                  unsigned *max_byte);
 
 #endif /* JLP_COMMON_H */

@@ -119,3 +119,89 @@ size_t jlp__utf8_put(uint8_t *out, uint32_t cp) {
     out[3] = (uint8_t)(0x80 | (cp & 0x3F));
     return 4;
 }
+
+/* ---- Latin-1 text to bytes, 16 input bytes a step ---------------------------------------
+ * Each byte of a 16-byte block is decoded where it stands: a lead (C2/C3) with the next
+ * byte (read from the block shifted by one, so a lead in the last position uses the
+ * first byte of the next block), any other byte as it is. Continuation bytes are then
+ * dropped: each 8-byte half is packed by a byte shuffle (pshufb) whose pattern is looked
+ * up by the half's 8-bit mask of kept bytes, and stored whole; the output advances by the
+ * number kept. The scalar loop this replaces took a step per byte: random bytes (array
+ * data) make half the bytes two-byte sequences, so nothing here branches per byte. */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#include <pthread.h>
+
+static uint8_t keep_shuffle[256][16]; /* [mask]: the positions of its set bits, packed */
+static uint8_t keep_count[256];
+static pthread_once_t keep_once = PTHREAD_ONCE_INIT;
+static bool have_ssse3;
+
+static void keep_init(void) {
+    for (unsigned m = 0; m < 256; m++) {
+        unsigned k = 0;
+        for (unsigned b = 0; b < 8; b++)
+            if (m >> b & 1) keep_shuffle[m][k++] = (uint8_t)b;
+        keep_count[m] = (uint8_t)k;
+        for (; k < 16; k++) keep_shuffle[m][k] = 0x80; /* pshufb: a zero byte */
+    }
+    __builtin_cpu_init();
+    have_ssse3 = __builtin_cpu_supports("ssse3");
+}
+
+__attribute__((target("ssse3"))) static size_t latin1_ssse3(uint8_t *out, const uint8_t *s, size_t n,
+                                                            size_t *out_n, unsigned *max_byte) {
+    const __m128i c0 = _mm_set1_epi8((char)0xC0), c80 = _mm_set1_epi8((char)0x80);
+    const __m128i c3f = _mm_set1_epi8(0x3F);
+    __m128i top = _mm_setzero_si128();
+    size_t i = 0, o = 0;
+    /* i + 17 <= n: the shifted load reads byte i + 16 */
+    while (n - i >= 17 + 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(s + i));
+        __m128i next = _mm_loadu_si128((const __m128i *)(s + i + 1));
+        top = _mm_max_epu8(top, x);
+        __m128i hi2 = _mm_and_si128(x, c0);
+        __m128i lead = _mm_cmpeq_epi8(hi2, c0);
+        __m128i cont = _mm_cmpeq_epi8(hi2, c80);
+        /* a lead's code point: its two low bits over the next byte's six */
+        __m128i two = _mm_or_si128(_mm_and_si128(_mm_slli_epi16(x, 6), c0), _mm_and_si128(next, c3f));
+        __m128i dec = _mm_or_si128(_mm_and_si128(lead, two), _mm_andnot_si128(lead, x));
+        unsigned keep = ~(unsigned)_mm_movemask_epi8(cont) & 0xFFFFu;
+        unsigned k0 = keep & 0xFF, k1 = keep >> 8;
+        __m128i lo = _mm_shuffle_epi8(dec, _mm_loadu_si128((const __m128i *)keep_shuffle[k0]));
+        _mm_storel_epi64((__m128i *)(out + o), lo);
+        o += keep_count[k0];
+        __m128i hi = _mm_shuffle_epi8(_mm_srli_si128(dec, 8), _mm_loadu_si128((const __m128i *)keep_shuffle[k1]));
+        _mm_storel_epi64((__m128i *)(out + o), hi);
+        o += keep_count[k1];
+        i += 16;
+    }
+    /* stop at a sequence boundary: a lead in the block's last position was decoded with
+     * the byte after it, which is then the next input byte and a continuation */
+    if (i && (s[i] & 0xC0) == 0x80) i++;
+    uint8_t t[16];
+    _mm_storeu_si128((__m128i *)t, top);
+    unsigned m = 0;
+    for (int k = 0; k < 16; k++) m = t[k] > m ? t[k] : m;
+    *max_byte = m;
+    *out_n = o;
+    return i;
+}
+
+size_t jlp__latin1_from_utf8_wide(uint8_t *out, const uint8_t *s, size_t n, size_t *out_n, unsigned *max_byte) {
+    *out_n = 0;
+    *max_byte = 0;
+    if (n < 17 + 16) return 0;
+    pthread_once(&keep_once, keep_init);
+    return have_ssse3 ? latin1_ssse3(out, s, n, out_n, max_byte) : 0;
+}
+#else
+size_t jlp__latin1_from_utf8_wide(uint8_t *out, const uint8_t *s, size_t n, size_t *out_n, unsigned *max_byte) {
+    (void)out;
+    (void)s;
+    (void)n;
+    *out_n = 0;
+    *max_byte = 0;
+    return 0;
+}
+#endif

@@ -97,7 +97,9 @@ jlp_val *jlp__latin1_encode(jlp_doc *doc, const jlp_val *s, jlp_type t, bool *in
      * next one) with o advanced by whether it was one; each step depends on no earlier
      * step's load. Branching on lead or ASCII took a mispredicted branch every other
      * byte, and stepping i by the sequence's length chained every load to the last. */
-    unsigned bad = 0;
+    unsigned top;
+    i = jlp__latin1_from_utf8_wide(out, p, n, &o, &top);
+    unsigned bad = top >= 0xC4u;
     /* Eight bytes at a time: a word of ASCII (array data of small numbers, zeros) is
      * copied whole, any other word goes byte by byte (random bytes: the word test is
      * then almost never passed, so it is a branch predicted right). */

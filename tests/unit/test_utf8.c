@@ -118,3 +118,67 @@ TEST(random_strings_agree_with_the_reference) {
         bad += !same(s, n);
     }
 }
+
+/* ---- Latin-1 text to bytes, 16 at a time (jlp__latin1_from_utf8_wide) ------------------
+ * Random byte strings of every length to 300, in four mixes (random, ASCII with rare high
+ * bytes, all high, runs), written as the UTF-8 protocol 2 gives: the kernel's output must
+ * be the bytes of the text it says it consumed, end on a sequence boundary at least 16
+ * bytes before the end, and report a byte above 0xC3 exactly when it consumed a code
+ * point past U+00FF (planted at a random place in a quarter of the strings). */
+size_t jlp__latin1_from_utf8_wide(uint8_t *out, const uint8_t *s, size_t n, size_t *out_n,
+                                  unsigned *max_byte);
+
+TEST(latin1_wide_kernel_agrees_with_the_text) {
+    uint64_t rng = 0x2545F4914F6CDD1Dull;
+    uint8_t src[300], text[700], out[701];
+    size_t checked = 0, wide = 0, planted_seen = 0;
+    for (int round = 0; round < 40; round++)
+        for (size_t len = 0; len <= 300; len++) {
+            int mix = round % 4;
+            for (size_t k = 0; k < len; k++) {
+                rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17;
+                uint8_t b = (uint8_t)rng;
+                if (mix == 1) b = (rng >> 8) % 16 ? b & 0x7F : b;
+                else if (mix == 2) b |= 0x80;
+                else if (mix == 3) b = (uint8_t)(k / 5 % 2 ? 0xE9 : 'a');
+                src[k] = b;
+            }
+            /* UTF-8 of src; at `plant` a code point past U+00FF (U+0100 .. U+07FF) */
+            size_t plant = (round / 4) % 4 == 0 && len ? (size_t)(rng >> 20) % len : SIZE_MAX;
+            size_t tn = 0, at_src[301], src_at[700];
+            for (size_t k = 0; k < len; k++) {
+                at_src[k] = tn;
+                if (k == plant) {
+                    text[tn] = 0xC4 + (uint8_t)(rng >> 40) % 28; src_at[tn++] = k;
+                    text[tn] = 0x80 | (src[k] & 0x3F); src_at[tn++] = k;
+                } else if (src[k] < 0x80) {
+                    src_at[tn] = k; text[tn++] = src[k];
+                } else {
+                    src_at[tn] = k; text[tn++] = 0xC0 | (src[k] >> 6);
+                    src_at[tn] = k; text[tn++] = 0x80 | (src[k] & 0x3F);
+                }
+            }
+            at_src[len] = tn;
+            size_t on = 0;
+            unsigned top = 0;
+            size_t used = jlp__latin1_from_utf8_wide(out, text, tn, &on, &top);
+            checked++;
+            if (!used) continue;
+            wide++;
+            CHECK(used + 16 <= tn);
+            size_t k = src_at[used - 1] + 1; /* code points wholly consumed */
+            CHECK_INT(at_src[k], used);       /* a sequence boundary */
+            CHECK_INT(on, k);
+            bool past = plant < k;
+            planted_seen += past;
+            CHECK_INT(top > 0xC3, past);
+            for (size_t j = 0; j < k; j++)
+                if (j != plant && out[j] != src[j]) {
+                    CHECK_INT(out[j], src[j]);
+                    break;
+                }
+        }
+    CHECK_INT(checked, 40 * 301);
+    CHECK(wide > 8000);        /* the kernel ran (the machine has SSSE3) */
+    CHECK(planted_seen > 500); /* and saw planted code points */
+}
