@@ -26,7 +26,8 @@ The scan: `B/jlinspect --safety --json` of every file. Properties (each a failed
 when broken):
   - a file whose child crashed is never "safe" (the property that matters);
   - a tensor with a defect is never "safe" (the scan claims to prove the indices);
-    one with an index out of range (COO index, plain index) is "dangerous";
+    one with an index out of range (COO index, plain index, a compressed index that
+    does not run from 0 up to nnz) is "dangerous";
   - a tensor without a defect is "safe".
 Ends with "N passed, N failed" and, per layout and defect, how many files crashed and
 the verdicts given. make check runs a few dozen cases (tests/safety/check.py, suite
@@ -61,10 +62,15 @@ DEFECTS_COMPRESSED = OOB + ("ptr_past_nnz", "ptr_decreasing", "ptr_first_not_zer
                             "row_too_long", "plain_unsorted")
 
 
+# out of range: a COO or plain index outside its dimension, a compressed index that
+# does not run from 0 up to nnz (spec/SAFETY.md SA-7)
+OUT_OF_RANGE = OOB + ("ptr_past_nnz", "ptr_decreasing", "ptr_first_not_zero")
+
+
 def want_of(defect):
     if defect is None:
         return "safe"
-    return "dangerous" if defect in OOB else "suspicious"
+    return "dangerous" if defect in OUT_OF_RANGE else "suspicious"
 
 
 def bad_index(rng, defect, dim):
