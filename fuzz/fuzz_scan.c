@@ -294,8 +294,9 @@ static uint64_t le64(const uint8_t *p) {
  * is stored in *out. @return their number. A boundary inside a frame comes with the
  * frame's length to fix (frames whose length + the splice would overflow have none).
  * After a STOP inside a frame the walk goes on at the frame's end, where pickle.py's
- * next load starts (spec/SAFETY.md S-6). It stops after the first pickle with
- * `most` pickles (0: no bound), and where next_opcode() cannot go on.
+ * next load starts, or with `c_stop` right after the STOP, where _pickle.c's does on a
+ * file that can peek (torch.load's of a legacy file; spec/SAFETY.md S-6). It stops
+ * after `most` pickles (0: no bound), and where next_opcode() cannot go on.
  * Why a call spliced at such a boundary must be met: the reach of a reading
  * (jlp_report_reach) says every opcode before its offset was read; the reading read the
  * pickles before as this walk does (each opcode's extent is its argument's, whatever
@@ -305,7 +306,8 @@ static uint64_t le64(const uint8_t *p) {
  * see the same frames. It then reads GLOBAL os.system, dangerous by name, whatever
  * comes after. Were a budget spent earlier in the spliced stream (5 opcodes more, a
  * longer frame), the sweep after the budget stop (S-27) names it all the same. */
-static size_t walk_sites(const uint8_t *p, size_t n, uint64_t limit, unsigned most, size_t want, site *out) {
+static size_t walk_sites(const uint8_t *p, size_t n, uint64_t limit, unsigned most, int c_stop, size_t want,
+                         site *out) {
     size_t count = 0, fix = SIZE_MAX, fstart = 0, fend = 0;
     unsigned pickle = 1;
     for (size_t at = 0; at < n && at < limit;) {
@@ -328,8 +330,9 @@ static size_t walk_sites(const uint8_t *p, size_t n, uint64_t limit, unsigned mo
             fend = l > n - nx ? n : nx + (size_t)l;
         } else if (p[at] == '.') {
             if (most && pickle >= most) break;
-            /* a STOP inside a frame: pickle.py's next load starts at the frame's end */
-            if (fix != SIZE_MAX && nx >= fstart && nx < fend) nx = fend;
+            /* a STOP inside a frame: pickle.py's next load starts at the frame's end,
+             * _pickle.c's on a file that can peek right after the STOP */
+            if (!c_stop && fix != SIZE_MAX && nx >= fstart && nx < fend) nx = fend;
             fix = SIZE_MAX;
             pickle++;
         }
@@ -361,10 +364,11 @@ static int frame_past_end(const uint8_t *p, size_t n) {
 }
 
 /* A site chosen by `k` among those of walk_sites(); 0 when there is none. */
-static int pick_site(const uint8_t *p, size_t n, uint64_t limit, unsigned most, uint64_t k, site *out) {
-    size_t count = walk_sites(p, n, limit, most, SIZE_MAX, NULL);
+static int pick_site(const uint8_t *p, size_t n, uint64_t limit, unsigned most, int c_stop, uint64_t k,
+                     site *out) {
+    size_t count = walk_sites(p, n, limit, most, c_stop, SIZE_MAX, NULL);
     if (!count) return 0;
-    walk_sites(p, n, limit, most, (size_t)(k % count), out);
+    walk_sites(p, n, limit, most, c_stop, (size_t)(k % count), out);
     return 1;
 }
 
@@ -648,6 +652,7 @@ static int splice_file(const uint8_t *data, size_t size, const jlp_scan_report *
     size_t base = 0;   /* where the sites may start (a .npy file's pickle) */
     unsigned most = 0; /* pickles walked (0: all) */
     unsigned kind = 0;
+    int c_stop = 0;    /* the reading is _pickle.c's on a file that can peek (S-6) */
     if (!strcmp(container, "npy")) {
         base = npy_object_data(data, size);
         if (!base || jlp_report_reach(m, JLP_READING_NUMPY, &rc) != JLP_OK || !rc.known) return 0;
@@ -657,6 +662,7 @@ static int splice_file(const uint8_t *data, size_t size, const jlp_scan_report *
         if (jlp_report_reach(m, JLP_READING_TORCH, &rc) != JLP_OK || !rc.known) return 0;
         most = 5; /* storages follow the fifth pickle */
         kind = 1u << S_LEGACY;
+        c_stop = 1; /* torch.load reads the file with pickle.load */
     } else if (jlp_report_reach(m, JLP_READING_PICKLE_PY, &rc) != JLP_OK || !rc.known) {
         /* a checkpoint record: the torch reading alone, one pickle */
         rc = (jlp_scan_reach)JLP_SCAN_REACH_INIT;
@@ -680,7 +686,7 @@ static int splice_file(const uint8_t *data, size_t size, const jlp_scan_report *
         dn = dec.n;
     }
     FZ_CHECK(dn <= rc.stream_len, "decoded bytes within the reach's stream", dn, rc.stream_len);
-    if (rc.offset <= base || !pick_site(d + base, dn - base, rc.offset - base, most, seed >> 7, st)) goto out;
+    if (rc.offset <= base || !pick_site(d + base, dn - base, rc.offset - base, most, c_stop, seed >> 7, st)) goto out;
     st->at += base;
     *nested = kind & 1u << S_NPY ? base : UINT64_MAX;
     if (st->fix != SIZE_MAX) st->fix += base;
@@ -983,7 +989,7 @@ static void splice_checks(const uint8_t *data, size_t size, const jlp_scan_repor
         FZ_EQ("a checkpoint record is read by the torch reading", tr.known, 1);
         jlp_report_free(t);
         fz_heap_check_empty(&ht, "after the scan as a checkpoint record");
-        if (pick_site(data, size, tr.offset, 1, seed >> 17, &st)) {
+        if (pick_site(data, size, tr.offset, 1, 0, seed >> 17, &st)) {
             uint8_t *rec = spliced(data, size, &st);
             obuf z = {0};
             if (rec) zip_one(&z, "archive/data.pkl", rec, size + s_call_len);
