@@ -20,7 +20,9 @@ on: MALLOC_CHECK_=3 with libc_malloc_debug when present) loads the file as Pytho
 would - pickle.load, or torch.load with its sparse validation turned off, as torch 2.8
 and later load by default - with torch 2.x's _rebuild_sparse_tensor where the layout
 needs it, then calls to_dense() (and coalesce().to_dense() for COO) and frees it all.
-A child killed by a signal (SIGSEGV, SIGABRT of a corrupted heap) crashed.
+A child killed by a signal (SIGSEGV, SIGABRT of a corrupted heap) crashed, and so did
+one still running after 30 s (glibc's malloc assertion on a corrupted heap can wait
+forever for the arena lock it holds).
 
 The scan: `B/jlinspect --safety --json` of every file. Properties (each a failed case
 when broken):
@@ -45,6 +47,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 import warnings
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -52,6 +55,7 @@ sys.path.insert(0, os.path.join(HERE, "sparse"))
 sys.path.insert(0, HERE)
 
 HUGE = 10 ** 11
+HANG_SECONDS = 30
 MALLOC_DEBUG = "/lib/x86_64-linux-gnu/libc_malloc_debug.so.0"
 
 # defects: name -> the verdict the scan must give at least ("dangerous" for an index out
@@ -271,7 +275,18 @@ def truth_of(path, form):
         except BaseException:
             code = 3
         os._exit(code)
-    _, status = os.waitpid(pid, 0)
+    # a child may hang where the heap is corrupted: glibc's malloc assertion then asks
+    # for memory under the arena lock it holds
+    deadline = time.monotonic() + HANG_SECONDS
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            return "crash", "hung for %d s" % HANG_SECONDS
+        time.sleep(0.02)
     if os.WIFSIGNALED(status):
         return "crash", signal.Signals(os.WTERMSIG(status)).name
     return ("ok", "") if os.WEXITSTATUS(status) == 0 else ("refused", "")
