@@ -11,7 +11,8 @@
 #   make diff-campaign  the differential test against Python, N cases, a new SEED
 #   make bench      side-by-side benchmarks against Python (bench/results/)
 #   make safety-campaign  the safety suite at scale: every benign object, N pydiff cases
-#                   (default 50000) with seed SEED (default: the clock)
+#                   (default 50000) and SPARSE_N random sparse tensors (default 3000)
+#                   with seed SEED (default: the clock)
 #   make install    PREFIX DESTDIR LIBDIR INCLUDEDIR BINDIR MANDIR
 #   make dist       build/libjlpickle-VERSION.tar.gz from git HEAD; make distcheck builds
 #                   and tests that tarball with this Makefile and with Meson
@@ -220,7 +221,8 @@ bench: all
 # tests/safety/findings/ (see tests/safety/check.py).
 safety-campaign: all
 	@PYTHON=$(PYTHON) SAFETY_ARGS="--benign-all --pydiff-cases $(or $(N),50000) \
-	  --pydiff-seed $(or $(SEED),$$(date +%s)) --findings tests/safety/findings" \
+	  --pydiff-seed $(or $(SEED),$$(date +%s)) --findings tests/safety/findings \
+	  --sparse-cases $(or $(SPARSE_N),3000) --sparse-seed $(or $(SEED),$$(date +%s))" \
 	  sh tests/safety/run.sh $(B)
 
 

@@ -16,7 +16,13 @@
  *      trailing bytes; scanned as it is (raw, or re-encoded with its codec when the
  *      input is compressed), and, for some inputs, wrapped in a codec (a raw input),
  *      as the member of a zip, and as the data.pkl of a PyTorch checkpoint (a site the
- *      torch reading of the input as a checkpoint record reached, in its first pickle)
+ *      torch reading of the input as a checkpoint record reached, in its first pickle);
+ *      in an object .npy file, into its pickle (where the numpy reading reached); in a
+ *      legacy torch file, into its five pickles (the torch reading); in an archive
+ *      (tar, a tar in a codec, zip, .npz, checkpoint), into a member the scan read to
+ *      its end, scanned alone (jlp_scan_archive_member) for its reach, a member that is
+ *      an archive in turn (two levels), and the archive written again (zip stored, or
+ *      ustar in the tar's codec) with the members that can be read (splice_archive())
  *   R  for an archive: jlp_scan_archive_member of each member M scanned, the archive
  *      opened with jlp_scan_archive_opts (as jlinspect walks archives)
  *
@@ -288,8 +294,9 @@ static uint64_t le64(const uint8_t *p) {
  * is stored in *out. @return their number. A boundary inside a frame comes with the
  * frame's length to fix (frames whose length + the splice would overflow have none).
  * After a STOP inside a frame the walk goes on at the frame's end, where pickle.py's
- * next load starts (spec/SAFETY.md S-6). It stops after the first pickle with
- * `first_only`, and where next_opcode() cannot go on.
+ * next load starts, or with `c_stop` right after the STOP, where _pickle.c's does on a
+ * file that can peek (torch.load's of a legacy file; spec/SAFETY.md S-6). It stops
+ * after `most` pickles (0: no bound), and where next_opcode() cannot go on.
  * Why a call spliced at such a boundary must be met: the reach of a reading
  * (jlp_report_reach) says every opcode before its offset was read; the reading read the
  * pickles before as this walk does (each opcode's extent is its argument's, whatever
@@ -299,7 +306,8 @@ static uint64_t le64(const uint8_t *p) {
  * see the same frames. It then reads GLOBAL os.system, dangerous by name, whatever
  * comes after. Were a budget spent earlier in the spliced stream (5 opcodes more, a
  * longer frame), the sweep after the budget stop (S-27) names it all the same. */
-static size_t walk_sites(const uint8_t *p, size_t n, uint64_t limit, int first_only, size_t want, site *out) {
+static size_t walk_sites(const uint8_t *p, size_t n, uint64_t limit, unsigned most, int c_stop, size_t want,
+                         site *out) {
     size_t count = 0, fix = SIZE_MAX, fstart = 0, fend = 0;
     unsigned pickle = 1;
     for (size_t at = 0; at < n && at < limit;) {
@@ -321,9 +329,10 @@ static size_t walk_sites(const uint8_t *p, size_t n, uint64_t limit, int first_o
             fstart = nx;
             fend = l > n - nx ? n : nx + (size_t)l;
         } else if (p[at] == '.') {
-            if (first_only) break;
-            /* a STOP inside a frame: pickle.py's next load starts at the frame's end */
-            if (fix != SIZE_MAX && nx >= fstart && nx < fend) nx = fend;
+            if (most && pickle >= most) break;
+            /* a STOP inside a frame: pickle.py's next load starts at the frame's end,
+             * _pickle.c's on a file that can peek right after the STOP */
+            if (!c_stop && fix != SIZE_MAX && nx >= fstart && nx < fend) nx = fend;
             fix = SIZE_MAX;
             pickle++;
         }
@@ -355,10 +364,11 @@ static int frame_past_end(const uint8_t *p, size_t n) {
 }
 
 /* A site chosen by `k` among those of walk_sites(); 0 when there is none. */
-static int pick_site(const uint8_t *p, size_t n, uint64_t limit, int first_only, uint64_t k, site *out) {
-    size_t count = walk_sites(p, n, limit, first_only, SIZE_MAX, NULL);
+static int pick_site(const uint8_t *p, size_t n, uint64_t limit, unsigned most, int c_stop, uint64_t k,
+                     site *out) {
+    size_t count = walk_sites(p, n, limit, most, c_stop, SIZE_MAX, NULL);
     if (!count) return 0;
-    walk_sites(p, n, limit, first_only, (size_t)(k % count), out);
+    walk_sites(p, n, limit, most, c_stop, (size_t)(k % count), out);
     return 1;
 }
 
@@ -372,11 +382,17 @@ enum {
     S_WRAPPED,    /* a raw input spliced, then compressed with a codec */
     S_ZIP,        /* the spliced file as the member of a zip */
     S_TORCH,      /* the spliced record as data.pkl of a checkpoint */
+    S_NPY,        /* the pickle of an object .npy file */
+    S_LEGACY,     /* one of the five pickles of a legacy torch file */
+    S_ARCHIVE,    /* a member of an archive input, the archive written again */
+    S_NESTED,     /* a member of an archive inside an archive input */
+    S_TAR_CODEC,  /* a member of a compressed tar input */
     S_COUNT
 };
 static const char *const S_NAMES[S_COUNT] = {"raw", "in a frame", "in a later pickle", "before a stop",
                                              "compressed input", "wrapped in a codec", "zip member",
-                                             "checkpoint record"};
+                                             "checkpoint record", "object .npy", "legacy torch",
+                                             "archive member", "nested archive", "compressed tar"};
 static unsigned long s_checked[S_COUNT], s_failed[S_COUNT];
 static int s_harmless = -1, s_stats;
 static const char *s_call = SPLICE;
@@ -423,13 +439,15 @@ static uint8_t *spliced(const uint8_t *d, size_t n, const site *st) {
 }
 
 /* Whether the report has os.system, dangerous, at decoded offset `at` (of member `file`
- * when not NULL), or lists fewer findings than it met (the one sought may not be listed). */
-static int has_spliced_call(const jlp_scan_report *r, uint64_t at, const char *file) {
+ * when not NULL; in the pickle a .npy file holds from `nested`, else UINT64_MAX: at depth
+ * 0), or lists fewer findings than it met (the one sought may not be listed). */
+static int has_spliced_call(const jlp_scan_report *r, uint64_t at, uint64_t nested, const char *file) {
     if (jlp_report_verdict(r) != JLP_VERDICT_DANGEROUS) return 0;
     if (jlp_report_not_listed(r)) return 1;
     for (size_t i = 0; i < jlp_report_count(r); i++) {
         const jlp_finding *f = jlp_report_finding(r, i);
-        if (f->verdict == JLP_VERDICT_DANGEROUS && f->offset == at && f->depth == 0 && f->module_len == 2 &&
+        if (f->verdict == JLP_VERDICT_DANGEROUS && f->offset == at && f->depth == (nested != UINT64_MAX) &&
+            f->nested_at == nested && f->module_len == 2 &&
             !memcmp(f->module, "os", 2) && f->name_len == 6 && !memcmp(f->name, "system", 6) &&
             (file ? f->file && !strcmp(f->file, file) : !f->file))
             return 1;
@@ -439,13 +457,13 @@ static int has_spliced_call(const jlp_scan_report *r, uint64_t at, const char *f
 
 /* Scan `file` (a spliced input) and check that the call at decoded offset `at` is met;
  * `props` is the set of S properties this checks. */
-static void check_spliced(const uint8_t *file, size_t n, uint64_t at, const char *member, unsigned props,
-                          const char *what) {
+static void check_spliced(const uint8_t *file, size_t n, uint64_t at, uint64_t nested, const char *member,
+                          unsigned props, const char *what) {
     fz_heap h = {0};
     jlp_alc a = fz_alc(&h);
     jlp_scan_report *r = scan_mem(file, n, &h, &a, what);
     check_report(r, n);
-    int ok = has_spliced_call(r, at, member);
+    int ok = has_spliced_call(r, at, nested, member);
     for (int i = 0; i < S_COUNT; i++)
         if (props & 1u << i) {
             s_checked[i]++;
@@ -587,70 +605,375 @@ static const jlp_codec *codec_nth(size_t k, size_t *count) {
     return pick;
 }
 
-/* S: the call spliced into the decoded stream of the input (`m` its scan), at a site
- * the pickle-py reading reached; then the variants (see the header). */
-static void splice_checks(const uint8_t *data, size_t size, const jlp_scan_report *m, uint64_t seed) {
-    jlp_scan_reach rc = JLP_SCAN_REACH_INIT;
-    if (jlp_report_reach(m, JLP_READING_PICKLE_PY, &rc) != JLP_OK || !rc.known) return;
+/* The .npy header's end in p[0..n) when its descr is an object dtype ('|O', 'O'), whose
+ * data numpy.load reads with pickle.load; 0 otherwise. */
+static size_t npy_object_data(const uint8_t *p, size_t n) {
+    if (n < 10 || !jlp_is_npy(p, n)) return 0;
+    size_t hl, at;
+    if (p[6] == 1) {
+        hl = (size_t)p[8] | (size_t)p[9] << 8;
+        at = 10;
+    } else if (p[6] == 2 || p[6] == 3) {
+        if (n < 12) return 0;
+        hl = (size_t)p[8] | (size_t)p[9] << 8 | (size_t)p[10] << 16 | (size_t)p[11] << 24;
+        at = 12;
+    } else {
+        return 0;
+    }
+    if (hl > n - at) return 0;
+    static const char key[] = "'descr':";
+    const uint8_t *k = memmem(p + at, hl, key, sizeof key - 1);
+    if (!k) return 0;
+    size_t q = (size_t)(k - p) + sizeof key - 1;
+    while (q < at + hl && p[q] == ' ') q++;
+    static const char *const objs[] = {"'|O'", "'O'"};
+    for (size_t i = 0; i < 2; i++) {
+        size_t l = strlen(objs[i]);
+        if (at + hl - q >= l && !memcmp(p + q, objs[i], l)) return at + hl;
+    }
+    return 0;
+}
+
+/* The call spliced into the decoded stream of the file data[0..size) (`m` its scan), at
+ * a site its reading reached: a raw or compressed pickle stream (the pickle-py reading;
+ * a checkpoint record, read by the torch reading alone: its first pickle), the pickle
+ * of an object .npy file (the numpy reading) or the five pickles of a legacy torch file
+ * (the torch reading). On success *file holds the spliced file, *st the site, *sp the
+ * spliced decoded stream (*spn bytes, malloc()ed), *props its S properties, *codec the
+ * input's codec (NULL: raw), *nested where the .npy file's pickle starts (the call is
+ * met at depth 1 in it; UINT64_MAX for other files). @return 0 when there is no site or the input's container
+ * cannot be written again. */
+static int splice_file(const uint8_t *data, size_t size, const jlp_scan_report *m, uint64_t seed, obuf *file,
+                       site *st, uint8_t **sp, size_t *spn, unsigned *props, const jlp_codec **codec_out,
+                       uint64_t *nested) {
     const char *container = jlp_report_container(m);
-    if (!container) return;
-    int raw = !strcmp(container, "none");
+    if (!container) return 0;
+    jlp_scan_reach rc = JLP_SCAN_REACH_INIT;
+    size_t base = 0;   /* where the sites may start (a .npy file's pickle) */
+    unsigned most = 0; /* pickles walked (0: all) */
+    unsigned kind = 0;
+    int c_stop = 0;    /* the reading is _pickle.c's on a file that can peek (S-6) */
+    if (!strcmp(container, "npy")) {
+        base = npy_object_data(data, size);
+        if (!base || jlp_report_reach(m, JLP_READING_NUMPY, &rc) != JLP_OK || !rc.known) return 0;
+        most = 1;
+        kind = 1u << S_NPY;
+    } else if (!strcmp(container, "torch-legacy")) {
+        if (jlp_report_reach(m, JLP_READING_TORCH, &rc) != JLP_OK || !rc.known) return 0;
+        most = 5; /* storages follow the fifth pickle */
+        kind = 1u << S_LEGACY;
+        c_stop = 1; /* torch.load reads the file with pickle.load */
+    } else if (jlp_report_reach(m, JLP_READING_PICKLE_PY, &rc) != JLP_OK || !rc.known) {
+        /* a checkpoint record: the torch reading alone, one pickle */
+        rc = (jlp_scan_reach)JLP_SCAN_REACH_INIT;
+        if (strcmp(container, "none") || jlp_report_reach(m, JLP_READING_TORCH, &rc) != JLP_OK || !rc.known)
+            return 0;
+        most = 1;
+    }
+    int raw = !strcmp(container, "none") || kind;
     const jlp_codec *codec = raw ? NULL : jlp_registry_find(jlp_registry_default(), container);
     const jlp_codec *zlib = jlp_registry_find(jlp_registry_default(), "zlib");
     if (!raw && !(codec && codec->dec_new && (codec->enc_new || (!strcmp(container, "zf") && zlib && zlib->enc_new))))
-        return;
+        return 0;
     /* the decoded stream: the input, or what its codec gives (the scan's decoder) */
     obuf dec = {0};
     const uint8_t *d = data;
     size_t dn = size;
+    int ok = 0;
     if (!raw) {
         if (!codec_decode(codec, data, size, (size_t)rc.stream_len, &dec)) goto out;
         d = dec.p;
         dn = dec.n;
     }
     FZ_CHECK(dn <= rc.stream_len, "decoded bytes within the reach's stream", dn, rc.stream_len);
-    site st;
-    if (!pick_site(d, dn, rc.offset, 0, seed >> 7, &st)) goto out;
-    unsigned props = (raw ? 1u << S_RAW : 1u << S_CODEC) | (st.fix != SIZE_MAX ? 1u << S_FRAME : 0) |
-                     (st.pickle > 1 ? 1u << S_LATER : 0) | (rc.code != JLP_OK ? 1u << S_STOPPED : 0);
-    uint8_t *sp = spliced(d, dn, &st);
-    if (!sp) goto out;
-    size_t spn = dn + s_call_len;
-    obuf file = {0};
+    if (rc.offset <= base || !pick_site(d + base, dn - base, rc.offset - base, most, c_stop, seed >> 7, st)) goto out;
+    st->at += base;
+    *nested = kind & 1u << S_NPY ? base : UINT64_MAX;
+    if (st->fix != SIZE_MAX) st->fix += base;
+    *props = kind | (raw ? (kind ? 0 : 1u << S_RAW) : 1u << S_CODEC) | (st->fix != SIZE_MAX ? 1u << S_FRAME : 0) |
+             (st->pickle > 1 ? 1u << S_LATER : 0) | (rc.code != JLP_OK ? 1u << S_STOPPED : 0);
+    *sp = spliced(d, dn, st);
+    if (!*sp) goto out;
+    *spn = dn + s_call_len;
     if (raw) {
-        ob_put(&file, sp, spn);
-    } else if (!container_encode(codec, sp, spn, &file)) {
-        FZ_CHECK(0, "the input's codec encodes the spliced stream", spn, 0);
+        ob_put(file, *sp, *spn);
+    } else if (!container_encode(codec, *sp, *spn, file)) {
+        FZ_CHECK(0, "the input's codec encodes the spliced stream", *spn, 0);
     }
-    if (!file.failed) {
-        check_spliced(file.p, file.n, st.at, NULL, props, raw ? "spliced input" : "spliced compressed input");
-        uint64_t h = seed >> 13;
-        /* a raw input wrapped in a codec */
-        size_t ncodecs;
-        codec_nth(0, &ncodecs);
-        if (raw && ncodecs && h % 4 == 0) {
-            const jlp_codec *c = codec_nth((size_t)(h >> 2) % ncodecs, NULL);
-            obuf w = {0};
-            if (container_encode(c, sp, spn, &w))
-                check_spliced(w.p, w.n, st.at, NULL, (props & ~(1u << S_RAW)) | 1u << S_WRAPPED,
-                              "spliced input wrapped in a codec");
-            free(w.p);
+    ok = !file->failed;
+    if (!ok) {
+        free(*sp);
+        *sp = NULL;
+    }
+    *codec_out = codec;
+out:
+    free(dec.p);
+    return ok;
+}
+
+/* ---- S for archives: a member spliced, the archive written again -------------------- */
+
+/* A ustar entry of `name` holding p[0..n). @return 0 when the name does not fit. */
+static int tar_put(obuf *t, const char *name, size_t nl, const uint8_t *p, size_t n) {
+    if (nl >= 100 || memchr(name, 0, nl)) return 0;
+    uint8_t h[512] = {0};
+    memcpy(h, name, nl);
+    memcpy(h + 100, "0000644", 7);
+    memcpy(h + 108, "0000000", 7);
+    memcpy(h + 116, "0000000", 7);
+    snprintf((char *)h + 124, 12, "%011llo", (unsigned long long)n);
+    memcpy(h + 136, "00000000000", 11);
+    memset(h + 148, ' ', 8);
+    h[156] = '0';
+    memcpy(h + 257, "ustar\0" "00", 8);
+    unsigned sum = 0;
+    for (int i = 0; i < 512; i++) sum += h[i];
+    snprintf((char *)h + 148, 8, "%06o", sum);
+    ob_put(t, h, 512);
+    ob_put(t, p, n);
+    static const uint8_t zero[512];
+    if (n % 512) ob_put(t, zero, 512 - n % 512);
+    return 1;
+}
+
+/* A zip of the members (stored, names flagged UTF-8 as the library gives them). */
+typedef struct zmember {
+    const char *name;
+    size_t nl;
+    const uint8_t *p;
+    size_t n;
+} zmember;
+
+static void zip_put(obuf *z, const zmember *ms, size_t count) {
+    size_t *at = calloc(count ? count : 1, sizeof *at);
+    if (!at) {
+        z->failed = 1;
+        return;
+    }
+    for (size_t i = 0; i < count; i++) {
+        const zmember *x = &ms[i];
+        at[i] = z->n;
+        ob_le(z, 0x04034b50, 4); ob_le(z, 20, 2); ob_le(z, 0x800, 2); ob_le(z, 0, 2); ob_le(z, 0, 2);
+        ob_le(z, 0x21, 2); ob_le(z, crc32_of(x->p, x->n), 4); ob_le(z, x->n, 4); ob_le(z, x->n, 4);
+        ob_le(z, x->nl, 2); ob_le(z, 0, 2);
+        ob_put(z, x->name, x->nl);
+        ob_put(z, x->p, x->n);
+    }
+    size_t cd = z->n;
+    for (size_t i = 0; i < count; i++) {
+        const zmember *x = &ms[i];
+        ob_le(z, 0x02014b50, 4); ob_le(z, 20, 2); ob_le(z, 20, 2); ob_le(z, 0x800, 2); ob_le(z, 0, 2);
+        ob_le(z, 0, 2); ob_le(z, 0x21, 2); ob_le(z, crc32_of(x->p, x->n), 4); ob_le(z, x->n, 4); ob_le(z, x->n, 4);
+        ob_le(z, x->nl, 2); ob_le(z, 0, 2); ob_le(z, 0, 2); ob_le(z, 0, 2); ob_le(z, 0, 2); ob_le(z, 0, 4);
+        ob_le(z, at[i], 4);
+        ob_put(z, x->name, x->nl);
+    }
+    size_t cdn = z->n - cd;
+    ob_le(z, 0x06054b50, 4); ob_le(z, 0, 2); ob_le(z, 0, 2); ob_le(z, count, 2); ob_le(z, count, 2); ob_le(z, cdn, 4);
+    ob_le(z, cd, 4); ob_le(z, 0, 2);
+    free(at);
+}
+
+/* Member flags that keep a member out of the archive written again. */
+#define NOT_COPIED (JLP_MEMBER_DIR | JLP_MEMBER_LINK | JLP_MEMBER_SPECIAL | JLP_MEMBER_DUPLICATE | \
+                    JLP_MEMBER_ENCRYPTED | JLP_MEMBER_UNREADABLE | JLP_MEMBER_UNSAFE_NAME)
+
+/* The call spliced into one member of the archive data[0..size) (`m` its scan) that the
+ * scan read to its end, and the archive written again: the same format (zip stored, or
+ * ustar re-encoded with the tar's codec), the members it could read, in their order,
+ * with the spliced one in place. A member that is an archive is spliced into in turn
+ * (at most `depth` levels more). *path receives the member's name ("INNER::NAME" in a
+ * nested archive), *at the call's offset in its decoded stream (*nested: as
+ * splice_file() says). @return 0 when no
+ * member could be spliced into. */
+static int splice_archive(const uint8_t *data, size_t size, const jlp_scan_report *m, uint64_t seed, int depth,
+                          obuf *file, obuf *path, uint64_t *at, uint64_t *nested, unsigned *props) {
+    if (!jlp_report_member_count(m) || depth < 0) return 0;
+    fz_heap h = {0};
+    jlp_alc a = fz_alc(&h);
+    jlp_scan_opts o;
+    jlp_limits lim;
+    opts_for(&o, &lim, &a);
+    jlp_archive_opts ao;
+    jlp_archive_opts_init(&ao);
+    jlp_scan_archive_opts(&ao, &lim);
+    ao.alc = &a;
+    jlp_error e;
+    int ok = 0;
+    jlp_archive *ar = jlp_archive_open_mem(data, size, &ao, &e);
+    if (!ar) goto done;
+    size_t count = jlp_archive_count(ar);
+    const char *fmt = jlp_archive_format(ar), *cont = jlp_archive_container(ar);
+    const jlp_codec *tc = NULL;
+    if (strcmp(cont, "none")) {
+        tc = jlp_registry_find(jlp_registry_default(), cont);
+        if (!tc || !tc->enc_new) goto done;
+    }
+    /* the candidates: top-level members the scan read to its end (an archive: whose
+     * members it read), listed as no finding */
+    size_t cand[64], nc = 0;
+    for (size_t i = 0; i < count && nc < 64; i++) {
+        jlp_member_info mi;
+        if (!jlp_archive_member(ar, i, &mi) || (mi.flags & NOT_COPIED)) continue;
+        for (size_t k = 0; k < jlp_report_member_count(m); k++) {
+            const jlp_scan_member *x = jlp_report_member(m, k);
+            if (x->name_len == mi.name_len && !memcmp(x->name, mi.name, mi.name_len)) {
+                if ((x->scanned || !strcmp(x->content, "archive")) && x->error == JLP_OK) cand[nc++] = i;
+                break;
+            }
         }
-        /* the spliced file as a zip member, scanned as a file of its own */
-        if (h % 4 == 1 && file.n < MAX_INPUT + 1024) {
-            obuf z = {0};
-            zip_one(&z, "m.pkl", file.p, file.n);
-            if (!z.failed)
-                check_spliced(z.p, z.n, st.at, "m.pkl", (props & ~(1u << S_RAW | 1u << S_CODEC)) | 1u << S_ZIP,
-                              "spliced file as a zip member");
-            free(z.p);
+    }
+    /* the first candidate from one the seed picks that has a site */
+    size_t pick = 0;
+    jlp_member_info pm;
+    void *mb = NULL;
+    obuf inner = {0}, ipath = {0};
+    unsigned mprops = 0;
+    int made = 0;
+    for (size_t t = 0; t < nc && !made; t++) {
+        pick = cand[((seed >> 3) + t) % nc];
+        jlp_archive_member(ar, pick, &pm);
+        /* the member as the archive scan scans it, and its bytes */
+        jlp_scan_report *r = jlp_scan_archive_member(ar, pick, size, &o, &e);
+        if (!r) continue;
+        size_t mn = 0;
+        uint8_t *sp = NULL;
+        size_t spn = 0;
+        site st;
+        const jlp_codec *mc;
+        free(mb);
+        mb = NULL;
+        inner.n = ipath.n = 0;
+        inner.failed = ipath.failed = 0;
+        mprops = 0;
+        if (jlp_archive_read(ar, pick, &mb, &mn, &e) == JLP_OK) {
+            if (jlp_report_member_count(r)) {
+                made = splice_archive(mb, mn, r, fz_mix(seed, 77), depth - 1, &inner, &ipath, at, nested, &mprops);
+                mprops |= 1u << S_NESTED;
+            } else if (splice_file(mb, mn, r, seed, &inner, &st, &sp, &spn, &mprops, &mc, nested)) {
+                made = 1;
+                *at = st.at;
+                free(sp);
+            }
         }
+        jlp_report_free(r);
+    }
+    if (made) {
+        /* the archive again, every member it can read copied */
+        zmember *ms = calloc(count, sizeof *ms);
+        void **bufs = calloc(count, sizeof *bufs);
+        size_t n = 0;
+        obuf out = {0};
+        int fits = ms && bufs;
+        for (size_t i = 0; fits && i < count; i++) {
+            jlp_member_info mi;
+            if (!jlp_archive_member(ar, i, &mi) || (mi.flags & NOT_COPIED)) continue;
+            if (i == pick) {
+                ms[n++] = (zmember){mi.name, mi.name_len, inner.p, inner.n};
+                continue;
+            }
+            size_t bl;
+            jlp_error re;
+            if (jlp_archive_read(ar, i, &bufs[i], &bl, &re) != JLP_OK) continue;
+            ms[n++] = (zmember){mi.name, mi.name_len, bufs[i], bl};
+        }
+        if (fits && !strcmp(fmt, "zip")) {
+            zip_put(&out, ms, n);
+        } else if (fits) {
+            for (size_t i = 0; i < n && fits; i++) fits = tar_put(&out, ms[i].name, ms[i].nl, ms[i].p, ms[i].n);
+            static const uint8_t zero[1024];
+            ob_put(&out, zero, sizeof zero);
+        }
+        if (fits && !out.failed) {
+            if (tc) {
+                ok = container_encode(tc, out.p, out.n, file);
+            } else {
+                ob_put(file, out.p, out.n);
+                ok = !file->failed;
+            }
+        }
+        if (ok) {
+            ob_put(path, pm.name, pm.name_len);
+            if (ipath.n) {
+                ob_put(path, "::", 2);
+                ob_put(path, ipath.p, ipath.n);
+            }
+            *props = mprops | 1u << S_ARCHIVE | (tc ? 1u << S_TAR_CODEC : 0);
+            *props &= ~(1u << S_RAW); /* the member's own stream is checked as a member here */
+        }
+        free(out.p);
+        for (size_t i = 0; bufs && i < count; i++) free(bufs[i]);
+        free(bufs);
+        free(ms);
+    }
+    free(mb);
+    free(inner.p);
+    free(ipath.p);
+done:
+    jlp_archive_free(ar);
+    fz_heap_check_empty(&h, "after the archive splice");
+    return ok;
+}
+
+/* S: the call spliced into the decoded stream of the input (`m` its scan), at a site
+ * the reading reached; then the variants (see the header). */
+static void splice_checks(const uint8_t *data, size_t size, const jlp_scan_report *m, uint64_t seed) {
+    if (jlp_report_member_count(m)) {
+        obuf file = {0}, path = {0};
+        uint64_t at = 0, nested = UINT64_MAX;
+        unsigned props = 0;
+        if (splice_archive(data, size, m, seed, 2, &file, &path, &at, &nested, &props)) {
+            ob_put(&path, "", 1);
+            if (!path.failed) check_spliced(file.p, file.n, at, nested, (const char *)path.p, props, "spliced archive member");
+        }
+        free(file.p);
+        free(path.p);
+        return;
+    }
+    obuf file = {0};
+    site st;
+    uint8_t *sp = NULL;
+    size_t spn = 0;
+    unsigned props = 0;
+    const jlp_codec *codec = NULL;
+    uint64_t nested = UINT64_MAX;
+    if (!splice_file(data, size, m, seed, &file, &st, &sp, &spn, &props, &codec, &nested)) {
+        free(file.p);
+        return;
+    }
+    int raw = !codec;
+    int plain = !(props & (1u << S_NPY | 1u << S_LEGACY)); /* a pickle stream, raw or compressed */
+    const char *what = props & 1u << S_NPY      ? "spliced .npy file"
+                       : props & 1u << S_LEGACY ? "spliced legacy torch file"
+                       : raw                    ? "spliced input"
+                                                : "spliced compressed input";
+    check_spliced(file.p, file.n, st.at, nested, NULL, props, what);
+    uint64_t h = seed >> 13;
+    /* a raw input wrapped in a codec */
+    size_t ncodecs;
+    codec_nth(0, &ncodecs);
+    if (raw && plain && ncodecs && h % 4 == 0) {
+        const jlp_codec *c = codec_nth((size_t)(h >> 2) % ncodecs, NULL);
+        obuf w = {0};
+        if (container_encode(c, sp, spn, &w))
+            check_spliced(w.p, w.n, st.at, UINT64_MAX, NULL, (props & ~(1u << S_RAW)) | 1u << S_WRAPPED,
+                          "spliced input wrapped in a codec");
+        free(w.p);
+    }
+    /* the spliced file as a zip member, scanned as a file of its own */
+    if (plain && h % 4 == 1 && file.n < MAX_INPUT + 1024) {
+        obuf z = {0};
+        zip_one(&z, "m.pkl", file.p, file.n);
+        if (!z.failed)
+            check_spliced(z.p, z.n, st.at, UINT64_MAX, "m.pkl", (props & ~(1u << S_RAW | 1u << S_CODEC)) | 1u << S_ZIP,
+                          "spliced file as a zip member");
+        free(z.p);
     }
     free(file.p);
     free(sp);
     /* a checkpoint's data.pkl: read by the torch reading alone, which reads its first
      * pickle as torch.load does; the site from that reading's own reach */
-    if (raw && (seed >> 13) % 4 == 2) {
+    if (raw && plain && (seed >> 13) % 4 == 2) {
         fz_heap ht = {0};
         jlp_alc at = fz_alc(&ht);
         jlp_scan_opts o;
@@ -666,12 +989,12 @@ static void splice_checks(const uint8_t *data, size_t size, const jlp_scan_repor
         FZ_EQ("a checkpoint record is read by the torch reading", tr.known, 1);
         jlp_report_free(t);
         fz_heap_check_empty(&ht, "after the scan as a checkpoint record");
-        if (pick_site(data, size, tr.offset, 1, seed >> 17, &st)) {
+        if (pick_site(data, size, tr.offset, 1, 0, seed >> 17, &st)) {
             uint8_t *rec = spliced(data, size, &st);
             obuf z = {0};
             if (rec) zip_one(&z, "archive/data.pkl", rec, size + s_call_len);
             if (rec && !z.failed)
-                check_spliced(z.p, z.n, st.at, "archive/data.pkl",
+                check_spliced(z.p, z.n, st.at, UINT64_MAX, "archive/data.pkl",
                               1u << S_TORCH | (st.fix != SIZE_MAX ? 1u << S_FRAME : 0) |
                                   (tr.code != JLP_OK ? 1u << S_STOPPED : 0),
                               "spliced record as a checkpoint's data.pkl");
@@ -679,8 +1002,6 @@ static void splice_checks(const uint8_t *data, size_t size, const jlp_scan_repor
             free(rec);
         }
     }
-out:
-    free(dec.p);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

@@ -32,7 +32,10 @@ Targets and what their seeds are:
   fuzz_scan       where its splice goes: several pickles in a row (framed, protocol 0
                   to 5), a framed pickle cut in its frame, bytes after a pickle, a
                   frame that runs past STOP, a joblib file with array payloads, each
-                  raw and in every codec and ZF
+                  raw and in every codec and ZF; inputs it splices into a member of or
+                  as a file of its own: tars (plain, gzip, xz), a zip of zips, a zip in
+                  a tar, an .npz and a .npy with object arrays, legacy torch files and a
+                  checkpoint in a tar (numpy and torch when present)
 """
 import bz2
 import gzip
@@ -448,6 +451,78 @@ def scan_seeds():
         s.append((name + ".lz4", lz4f(data)))
         s.append((name + ".zst", zstd(data)))
         s.append((name + ".zf", zf(data)))
+    s.extend(scan_archive_seeds(streams))
+    return s
+
+
+def tar_of(members):
+    """A ustar archive of (name, bytes) with fixed metadata."""
+    import tarfile
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w", format=tarfile.USTAR_FORMAT) as t:
+        for name, data in members:
+            ti = tarfile.TarInfo(name)
+            ti.size, ti.mtime, ti.mode = len(data), 0, 0o644
+            t.addfile(ti, io.BytesIO(data))
+    # the end blocks without tarfile's padding to 10 KiB records
+    end = sum(512 + -(-len(data) // 512) * 512 for _, data in members) + 1024
+    return out.getvalue()[:end]
+
+
+def zip_of(members, method=None):
+    """A zip of (name, bytes) with fixed timestamps."""
+    import zipfile
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", method if method is not None else zipfile.ZIP_STORED) as z:
+        for name, data in members:
+            z.writestr(zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0)), data)
+    return out.getvalue()
+
+
+def scan_archive_seeds(streams):
+    """Archives and files fuzz_scan splices into other than pickle streams: a member
+    of a tar (plain and in a codec), of a zip inside a zip or a tar, of an .npz; the
+    pickle of an object .npy file; the pickles of a legacy torch file."""
+    import zipfile
+    s = []
+    three, cut = streams["three-pickles"], streams["cut-in-frame"]
+    tar = tar_of([("model.pkl", three), ("other.pkl.gz", gzip.compress(PICKLES["p2"], mtime=0))])
+    s.append(("archive.tar", tar))
+    s.append(("archive.tar.gz", gzip.compress(tar, mtime=0)))
+    s.append(("archive.tar.xz", lzma.compress(tar)))
+    inner = zip_of([("a.pkl", three), ("b.pkl", cut)])
+    s.append(("zip-of-zips.zip", zip_of([("inner.zip", inner), ("c.pkl", PICKLES["p0"])])))
+    s.append(("zip-in-tar.tar.gz", gzip.compress(tar_of([("inner.zip", inner)]), mtime=0)))
+    try:
+        import numpy as np
+    except ImportError:  # pragma: no cover
+        return s
+    obj = np.array([{"k": [1, 2]}, "text", (3.5, None)], dtype=object)
+    f = io.BytesIO()
+    np.save(f, obj, allow_pickle=True)
+    s.append(("object.npy", f.getvalue()))
+    f = io.BytesIO()
+    np.savez(f, objs=obj, nums=np.arange(6, dtype="<i4"))
+    s.append(("object.npz", f.getvalue()))
+    f = io.BytesIO()
+    np.savez_compressed(f, objs=obj)
+    s.append(("object-deflated.npz", f.getvalue()))
+    try:
+        import torch
+    except ImportError:  # pragma: no cover
+        return s
+    torch.manual_seed(0)
+    state = {"w": torch.arange(6, dtype=torch.float32).reshape(2, 3), "step": 3, "name": "layer"}
+    f = io.BytesIO()
+    torch.save(state, f, _use_new_zipfile_serialization=False)
+    s.append(("legacy-torch.pt", f.getvalue()))
+    f = io.BytesIO()
+    sp = torch.sparse_coo_tensor(torch.tensor([[0, 1], [2, 0]]), torch.tensor([1.0, 2.0]), (2, 3))
+    torch.save({"sp": sp}, f, _use_new_zipfile_serialization=False)
+    s.append(("legacy-torch-sparse.pt", f.getvalue()))
+    f = io.BytesIO()
+    torch.save(state, f)
+    s.append(("checkpoint-in.tar", tar_of([("model.pt", f.getvalue())])))
     return s
 
 

@@ -1702,49 +1702,51 @@ static int inspect_file(const char *file, const insp *proto, bool several, bool 
  * that cannot be read (encrypted, unknown method). */
 
 typedef struct member_row {
-    const char *content;  /* pickle npy archive data directory link unreadable */
+    const char *content;  /* the library's: pickle torch-record npy archive storage code data
+                             directory link unreadable (jlp_scan_member.content) */
     int status;           /* inspect status of the member, -1 when not inspected */
 } member_row;
+
+/* The library's member report of the archive being listed (jlp_report_member): the
+ * table's content and verdict columns come from it, so the table says what the scan
+ * read. Members are listed in archive order, a nested archive's after the member that
+ * holds it, named "INNER::NAME"; `pos` is where the next lookup starts. */
+typedef struct member_table {
+    const jlp_scan_report *rep; /* NULL when the scan of the archive failed */
+    size_t pos;
+} member_table;
+
+/* The report's entry of member `mi` of the archive whose members the report names with
+ * `prefix` ("" or "INNER::"), found from t->pos on (duplicates are listed in order), or
+ * NULL. */
+static const jlp_scan_member *table_row(member_table *t, const char *prefix, const jlp_member_info *mi) {
+    size_t pl = strlen(prefix), n = jlp_report_member_count(t->rep);
+    for (size_t k = t->pos; k < n; k++) {
+        const jlp_scan_member *x = jlp_report_member(t->rep, k);
+        if (x->name_len == pl + mi->name_len && !memcmp(x->name, prefix, pl) &&
+            !memcmp(x->name + pl, mi->name, mi->name_len)) {
+            t->pos = k + 1;
+            return x;
+        }
+    }
+    return NULL;
+}
 
 static bool ends_with(const char *s, size_t n, const char *tail) {
     size_t k = strlen(tail);
     return n >= k && !memcmp(s + n - k, tail, k);
 }
 
-/* A name that a loader reads as a pickle (joblib and pickle files, PyTorch's records,
- * TorchScript's debug records), with or without a codec's extension. */
-static bool pickle_name(const char *name, size_t n) {
-    static const char *const codec_ext[] = {".z", ".gz", ".bz2", ".lzma", ".xz", ".lz4", ".zst"};
-    static const char *const ext[] = {".joblib", ".pkl", ".pickle", ".pt", ".pth", ".bin", ".debug_pkl"};
-    for (size_t k = 0; k < sizeof codec_ext / sizeof codec_ext[0]; k++)
-        if (ends_with(name, n, codec_ext[k])) { n -= strlen(codec_ext[k]); break; }
-    for (size_t k = 0; k < sizeof ext / sizeof ext[0]; k++)
-        if (ends_with(name, n, ext[k])) return true;
-    return false;
-}
-
-/* What member i holds, from its first bytes: a pickle is one that starts with PROTO or
- * is compressed by a known codec, or one whose name says pickle and whose first byte is
- * an opcode (protocols 0 and 1 have no header); a checkpoint's storages are raw bytes. */
-static const char *content_of(jlp_archive *ar, size_t i, const jlp_member_info *mi) {
-    if (mi->flags & JLP_MEMBER_DIR) return "directory";
-    if (mi->flags & JLP_MEMBER_LINK) return "link";
-    if (mi->flags & (JLP_MEMBER_SPECIAL | JLP_MEMBER_UNREADABLE | JLP_MEMBER_ENCRYPTED)) return "unreadable";
+/* Whether member i is itself an archive (by its first bytes, as the scan tells). */
+static bool member_is_archive(jlp_archive *ar, size_t i) {
     jlp_error err;
     jlp_source *s = jlp_archive_member_source(ar, i, &err);
-    if (!s) return "unreadable";
+    if (!s) return false;
     const void *head = NULL;
     long long n = jlp_source_peek(s, 512, &head, &err);
-    const char *kind = "data";
-    int is_pickle = 0;
-    if (n < 0) kind = "unreadable";
-    else if (jlp_archive_detect(head, (size_t)n, NULL)) kind = "archive";
-    else if (jlp_is_npy(head, (size_t)n)) kind = "npy";
-    else if (n > 0 && jlp_registry_detect(NULL, head, (size_t)n, &is_pickle)) kind = "pickle";
-    else if (is_pickle && ((n > 1 && ((const uint8_t *)head)[0] == 0x80) || pickle_name(mi->name, mi->name_len)))
-        kind = "pickle";
+    bool yes = n > 0 && jlp_archive_detect(head, (size_t)n, NULL);
     jlp_source_free(s);
-    return kind;
+    return yes;
 }
 
 static void flags_text(sbuf *b, unsigned f) {
@@ -1838,7 +1840,7 @@ static int status_of(int st, bool safety) {
 }
 
 static int inspect_archive(jlp_archive *ar, uint64_t packed, const char *shown, const insp *proto, bool several,
-                           bool first, const char *tmpdir, int depth);
+                           bool first, const char *tmpdir, int depth, member_table *t, const char *prefix);
 
 /* Inspect member i of `ar` (whose compressed bytes are `packed`), shown as `shown`: the
  * scan by the library from the archive; the other views (--tree, --disasm, --json) from
@@ -1901,7 +1903,8 @@ static int inspect_copy(jlp_archive *ar, size_t i, uint64_t packed, const char *
 /* Inspect member i: inspect_copy() for pickles and .npy files, recursion for archives.
  * In JSON, each is an element of the archive's "inspected" list (`first` opens it). */
 static int inspect_member(jlp_archive *ar, uint64_t packed, size_t i, const jlp_member_info *mi, const char *content,
-                          const char *shown, const insp *proto, bool first, const char *tmpdir, int depth) {
+                          const char *shown, const insp *proto, bool first, const char *tmpdir, int depth,
+                          member_table *t, const char *prefix) {
     sbuf name = {0};
     sb_printf(&name, "%s::%s", shown, mi->name);
     int st;
@@ -1912,7 +1915,12 @@ static int inspect_member(jlp_archive *ar, uint64_t packed, size_t i, const jlp_
             report(sb_str(&name), &err);
             st = EXIT_INVALID;
         } else {
-            st = inspect_archive(sub, mi->size, sb_str(&name), proto, true, first, tmpdir, depth + 1);
+            sbuf inner = {0};
+            sb_printf(&inner, "%s", prefix);
+            sb_add(&inner, mi->name, mi->name_len);
+            sb_puts(&inner, "::");
+            st = inspect_archive(sub, mi->size, sb_str(&name), proto, true, first, tmpdir, depth + 1, t, sb_str(&inner));
+            free(inner.p);
             jlp_archive_free(sub);
         }
     } else {
@@ -1922,8 +1930,18 @@ static int inspect_member(jlp_archive *ar, uint64_t packed, size_t i, const jlp_
     return st;
 }
 
+/* A member's verdict in the table: the worst of its inspection's status, its listing's
+ * and the scan's verdict of it (which includes the listing's); -2 for invalid (the
+ * inspection failed). */
+static int member_verdict(int status, int listing, const jlp_scan_member *row) {
+    if (status == EXIT_INVALID) return -2;
+    int v = status > listing ? status : listing;
+    if (row && (int)row->verdict > v) v = (int)row->verdict;
+    return v;
+}
+
 static int inspect_archive(jlp_archive *ar, uint64_t packed, const char *shown, const insp *proto, bool several,
-                           bool first, const char *tmpdir, int depth) {
+                           bool first, const char *tmpdir, int depth, member_table *t, const char *prefix) {
     size_t n = jlp_archive_count(ar);
     member_row *rows = xmalloc((n ? n : 1) * sizeof *rows);
     int worst = EXIT_SAFE;
@@ -1943,22 +1961,26 @@ static int inspect_archive(jlp_archive *ar, uint64_t packed, const char *shown, 
         json_cstr(shown);
         outs(",\"inspected\":");
     }
+    /* the table's rows: the library's member report */
+    const jlp_scan_member **table = xmalloc((n ? n : 1) * sizeof *table);
     for (size_t i = 0; i < n; i++) {
         jlp_member_info mi = {0};
         jlp_archive_member(ar, i, &mi);
-        /* a checkpoint's storages are raw bytes torch never unpickles */
-        bool storage = under(&mi, tp, "data/");
-        rows[i].content = storage ? "data" : content_of(ar, i, &mi);
+        const jlp_scan_member *row = table[i] = t->rep ? table_row(t, prefix, &mi) : NULL;
+        /* a member the scan did not list (it failed, out of memory) is inspected as the
+         * scan's to judge */
+        rows[i].content = row ? row->content : "unreadable";
         rows[i].status = -1;
         const char *c = rows[i].content;
         /* a member whose bytes break off before its kind shows is the scan's to read
          * and judge (what comes before the damage counts), not skipped as harmless */
         bool broken = !strcmp(c, "unreadable") &&
                       !(mi.flags & (JLP_MEMBER_SPECIAL | JLP_MEMBER_UNREADABLE | JLP_MEMBER_ENCRYPTED));
-        if (!strcmp(c, "pickle") || !strcmp(c, "npy") || !strcmp(c, "archive") || broken) {
+        if (!strcmp(c, "pickle") || !strcmp(c, "torch-record") || !strcmp(c, "npy") || !strcmp(c, "archive") ||
+            broken) {
             if (!proto->json && (i || depth)) outs("\n");
             rows[i].status = inspect_member(ar, packed, i, &mi, c, shown, torch_record(&mi, tp) ? &record : proto,
-                                            !any_inspected, tmpdir, depth);
+                                            !any_inspected, tmpdir, depth, t, prefix);
             any_inspected = true;
             if (rows[i].status == EXIT_INVALID) invalid = true;
             else if (rows[i].status > worst) worst = rows[i].status;
@@ -1966,6 +1988,7 @@ static int inspect_archive(jlp_archive *ar, uint64_t packed, const char *shown, 
         const char *why;
         int lv = listing_verdict(mi.flags, torchscript_code(&mi, kind, tp), &why);
         if (lv > worst) worst = lv;
+        if (proto->want_safety && row && (int)row->verdict > worst) worst = (int)row->verdict;
     }
     bool safety = proto->want_safety;
     if (proto->json) {
@@ -1996,7 +2019,7 @@ static int inspect_archive(jlp_archive *ar, uint64_t packed, const char *shown, 
             outs(",\"finding\":");
             json_cstr(why);
             outs(",\"verdict\":");
-            int v = rows[i].status == EXIT_INVALID ? -2 : rows[i].status > lv ? rows[i].status : lv;
+            int v = member_verdict(rows[i].status, lv, table[i]);
             json_cstr(!safety && rows[i].status >= 0 ? NULL : v == -2 ? "invalid" : status_name(v));
             outs("}");
             free(fl.p);
@@ -2017,7 +2040,7 @@ static int inspect_archive(jlp_archive *ar, uint64_t packed, const char *shown, 
             printf(" (%s)", mm.name);
         }
         outs("\n");
-        printf("%-12s %12s %12s  %-9s %-11s %-11s %s\n", "verdict", "size", "stored", "method", "content", "flags",
+        printf("%-12s %12s %12s  %-9s %-12s %-11s %s\n", "verdict", "size", "stored", "method", "content", "flags",
                "name");
         for (size_t i = 0; i < n; i++) {
             jlp_member_info mi = {0};
@@ -2026,10 +2049,11 @@ static int inspect_archive(jlp_archive *ar, uint64_t packed, const char *shown, 
             flags_text(&fl, mi.flags);
             const char *why;
             int lv = listing_verdict(mi.flags, torchscript_code(&mi, kind, tp), &why);
+            int mv = member_verdict(rows[i].status, lv, table[i]);
             const char *v = "-";
-            if (rows[i].status == EXIT_INVALID) v = "invalid";
-            else if (safety || lv) v = status_name(rows[i].status > lv ? rows[i].status : lv);
-            printf("%-12s %12llu %12llu  %-9s %-11s %-11s %s\n", v, (unsigned long long)mi.size,
+            if (mv == -2) v = "invalid";
+            else if (safety || lv) v = status_name(mv);
+            printf("%-12s %12llu %12llu  %-9s %-12s %-11s %s\n", v, (unsigned long long)mi.size,
                    (unsigned long long)mi.csize, mi.method, rows[i].content, sb_str(&fl), mi.name);
             if (why) printf("%-12s %s\n", "", why);
             free(fl.p);
@@ -2037,6 +2061,7 @@ static int inspect_archive(jlp_archive *ar, uint64_t packed, const char *shown, 
         if (safety) printf("verdict:    %s\n", invalid ? "invalid" : status_name(worst));
     }
     free(rows);
+    free(table);
     return invalid ? EXIT_INVALID : status_of(worst, safety);
 }
 
@@ -2075,12 +2100,26 @@ static jlp_archive *open_archive(const char *path, const jlp_limits *lim, jlp_er
     return jlp_archive_open_path(path, &ao, err);
 }
 
+/* The scan of the archive `path` (ar NULL), or of member i of `ar` (an archive), within
+ * proto's budgets, for its member report; NULL when it fails (the table then lists
+ * every member as the scan's to judge, and the members' own scans say why). */
+static jlp_scan_report *scan_for_table(const insp *proto, jlp_archive *ar, size_t i, uint64_t packed,
+                                       const char *path) {
+    jlp_scan_opts so;
+    jlp_scan_opts_init(&so);
+    so.policy = proto->policy;
+    so.limits = &proto->limits;
+    jlp_error e;
+    return ar ? jlp_scan_archive_member(ar, i, packed, &so, &e) : jlp_scan_path(path, &so, &e);
+}
+
 static int maybe_archive(const char *file, const insp *proto_in, bool several, bool first, jlp_error *open_err,
                          bool *unopened) {
     if (!strcmp(file, "-")) return -1;
     struct stat st;
     jlp_error err;
     jlp_archive *ar = NULL;
+    jlp_scan_report *rep = NULL;
     /* every member, nested archives' too, within the budgets of the file (as jlp_scan()
      * of it): a member's budget is a ratio of the compressed bytes that hold it */
     insp arch = *proto_in;
@@ -2101,6 +2140,7 @@ static int maybe_archive(const char *file, const insp *proto_in, bool several, b
          * archive other readers may accept is suspicious) */
         *unopened = !ar;
         if (!ar) return -1;
+        rep = scan_for_table(proto, NULL, 0, packed, file);
     } else {
         /* ARCHIVE::MEMBER, member an archive itself (a member that is a pickle is found
          * the same way and inspected alone, as a member of a listed archive is) */
@@ -2125,8 +2165,8 @@ static int maybe_archive(const char *file, const insp *proto_in, bool several, b
             }
             jlp_member_info mi = {0};
             jlp_archive_member(ar, i, &mi);
-            const char *content = content_of(ar, i, &mi);
-            if (!next && strcmp(content, "archive") != 0) {
+            bool is_archive = member_is_archive(ar, i);
+            if (!next && !is_archive) {
                 /* a single member: inspect it alone */
                 insp one = *proto;
                 one.torch_record = torch_record(&mi, torch_prefix(ar, jlp_archive_kind_of(ar, NULL)));
@@ -2135,6 +2175,9 @@ static int maybe_archive(const char *file, const insp *proto_in, bool several, b
                 jlp_archive_free(ar);
                 return r;
             }
+            /* the last one's member report, from the scan of it as the scan of the file
+             * scans it */
+            if (!next) rep = scan_for_table(proto, ar, i, packed, NULL);
             jlp_archive *sub = jlp_archive_open_member(ar, i, &err);
             jlp_archive_free(ar);
             ar = sub;
@@ -2144,6 +2187,7 @@ static int maybe_archive(const char *file, const insp *proto_in, bool several, b
         }
     }
     if (!ar) {
+        jlp_report_free(rep);
         report(file, &err);
         if (proto->json) {
             if (several) outs(first ? "{\"files\":[" : ",");
@@ -2158,10 +2202,13 @@ static int maybe_archive(const char *file, const insp *proto_in, bool several, b
     }
     if (several && !proto->json) printf("==> %s <==\n", file);
     sbuf dir = {0};
-    int status = make_tmpdir(&dir) ? inspect_archive(ar, packed, file, proto, several, first, dir.p, 0) : EXIT_INVALID;
+    member_table t = {rep, 0};
+    int status =
+        make_tmpdir(&dir) ? inspect_archive(ar, packed, file, proto, several, first, dir.p, 0, &t, "") : EXIT_INVALID;
     if (dir.p) rmdir(dir.p);
     free(dir.p);
     jlp_archive_free(ar);
+    jlp_report_free(rep);
     return status;
 }
 

@@ -476,6 +476,12 @@ static void check_compressed(layout_t lay, const jlp_val *data, const int64_t *s
                         (long long)size[0], (long long)size[1]);
         return;
     }
+    /* every index is checked: plain indices out of order make the tensor suspicious,
+     * but a compressed or plain index out of range further on is what the kernels
+     * write through (a BSR tensor whose crow_indices go from nnz back to 0 after a
+     * first row holding every entry, unsorted there, crashes to_dense), so the worst
+     * defect decides, not the first */
+    size_t unsorted = SIZE_MAX; /* where why's reason for the first one starts */
     int64_t prev = 0;
     for (int64_t i = 0; i <= ncomp; i++) {
         uint64_t at;
@@ -484,6 +490,7 @@ static void check_compressed(layout_t lay, const jlp_val *data, const int64_t *s
          * sortedness below finds them */
         bool ok = i == 0 ? x == 0 : i == ncomp ? x == nnz && x >= prev : x >= prev && x <= nnz;
         if (!ok) {
+            if (unsorted != SIZE_MAX) why->len = unsorted;
             jlp__buf_printf(why, "a sparse %s tensor whose %s[%lld] = %lld does not run from 0 up to nnz %lld",
                             LAYOUT_NAMES[lay], cname, (long long)i, (long long)x, (long long)nnz);
             out_of_range(out, why, &cv, at, in, inlen, cname);
@@ -496,23 +503,24 @@ static void check_compressed(layout_t lay, const jlp_val *data, const int64_t *s
             for (int64_t j = prev; j < x; j++) {
                 int64_t y = elem(&pv, (uint64_t)pv.offset + (uint64_t)j * (uint64_t)pv.stride[0], &at);
                 if (y < 0 || y >= nplain) {
+                    if (unsorted != SIZE_MAX) why->len = unsorted;
                     jlp__buf_printf(why, "a sparse %s tensor whose index %s[%lld] = %lld is outside [0, %lld)",
                                     LAYOUT_NAMES[lay], pname, (long long)j, (long long)y, (long long)nplain);
                     out_of_range(out, why, &pv, at, in, inlen, pname);
                     return;
                 }
-                if (y <= last) {
+                if (y <= last && unsorted == SIZE_MAX) {
+                    unsorted = why->len;
                     jlp__buf_printf(why, "a sparse %s tensor whose %s[%lld] = %lld is not above the one before it "
                                          "in its %s (torch's validation requires them sorted and distinct)",
                                     LAYOUT_NAMES[lay], pname, (long long)j, (long long)y, row ? "row" : "column");
-                    return;
                 }
                 last = y;
             }
         }
         prev = x;
     }
-    out->verdict = JLP_VERDICT_SAFE;
+    if (unsorted == SIZE_MAX) out->verdict = JLP_VERDICT_SAFE;
 }
 
 jlp__sparse_check jlp__torch_sparse_check(bool csr, const jlp_val *args, jlp__storage_lookup lookup, void *ctx,

@@ -358,6 +358,36 @@ else
     echo "FAIL make_member_bombs.py: $(cat "$work/mb.err")"
 fi
 
+# The member table is the library's member report (jlp_report_member): a zip member whose
+# deflated data ends short of its declared size is a pickle the scan read (Python's
+# zipfile hands pickle.load the bytes before the end), not "unreadable"; a nested
+# archive's rows are the report's "INNER::NAME" entries
+/usr/bin/python3 - "$work" <<'PY'
+import binascii, io, struct, sys, zipfile, zlib
+pk = b"\x80\x02cos\nsystem\nX\x02\x00\x00\x00id\x85R."
+c = zlib.compressobj(9, zlib.DEFLATED, -15)
+d = c.compress(pk) + c.flush()
+name, size = b"m.pkl", len(pk) + 100
+crc = binascii.crc32(pk + bytes(100))
+local = struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, 8, 0, 0x21, crc, len(d), size, len(name), 0) + name + d
+cd = struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, 8, 0, 0x21, crc, len(d), size, len(name), 0, 0, 0, 0, 0,
+                 0) + name
+end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, 1, 1, len(cd), len(local), 0)
+open(sys.argv[1] + "/short_member.zip", "wb").write(local + cd + end)
+def zip_of(members):
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        for n, data in members:
+            z.writestr(zipfile.ZipInfo(n, date_time=(2020, 1, 1, 0, 0, 0)), data)
+    return out.getvalue()
+inner = zip_of([("a.pkl", b"\x80\x02N."), ("short.zip", local + cd + end)])
+open(sys.argv[1] + "/nested.zip", "wb").write(zip_of([("inner.zip", inner), ("notes.txt", b"text")]))
+PY
+check archive_table_short_member 2 "$I" --safety short_member.zip
+check archive_table_short_member_json 2 sh -c "\"$I\" --safety --json short_member.zip >sm.json; s=\$?; tr '{' '\n' <sm.json | grep '\"content\"'; exit \$s"
+check archive_table_nested 2 "$I" --safety nested.zip
+check archive_table_nested_member 2 "$I" --safety nested.zip::inner.zip
+
 # An archive the archive reader refuses is what the scan says of it, suspicious (other
 # readers may accept it), not merely invalid; the other views report its error
 printf 'PK\003\004junkjunkjunkjunkjunkjunkjunkjunk' >"$work/damaged.zip"

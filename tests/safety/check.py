@@ -3,7 +3,7 @@
 
     /usr/bin/python3 tests/safety/check.py --build B [--suites attacks,benign,pydiff]
         [--benign-sample N] [--benign-seed S] [--benign-all] [--pydiff-cases N]
-        [--pydiff-seed S] [--findings DIR]
+        [--pydiff-seed S] [--findings DIR] [--sparse-cases N] [--sparse-seed S]
 
 attacks  every file of tests/safety/attacks/MANIFEST: the verdict of
          `B/jlinspect --safety --json` is at least the minimum the MANIFEST gives (an
@@ -13,6 +13,9 @@ benign   tests/safety/benign/ (committed) and a fresh sample written by gen_beni
          every file is "safe".
 pydiff   pydiff.py: generated and mutated files, read by Python with recording
          unpicklers and by the scan (see pydiff.py).
+sparse   sparse_campaign.py: random torch sparse tensors, valid and with defects, pickled
+         and torch.save'd; no file torch crashes on is safe, every defect is at least
+         suspicious (an index out of range dangerous), every valid one safe (needs torch).
 
 Cases listed in tests/safety/expected-failures (fnmatch patterns, each with the id of a
 finding in the engine's findings file) are reported XFAIL and not counted; one that
@@ -184,13 +187,15 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default="build")
     ap.add_argument("--python", default="/usr/bin/python3")
-    ap.add_argument("--suites", default="attacks,benign,pydiff")
+    ap.add_argument("--suites", default="attacks,benign,pydiff,sparse")
     ap.add_argument("--benign-sample", type=int, default=24)
     ap.add_argument("--benign-seed", type=int)
     ap.add_argument("--benign-all", action="store_true")
     ap.add_argument("--pydiff-cases", type=int, default=2000)
     ap.add_argument("--pydiff-seed", type=int, default=1)
     ap.add_argument("--findings", help="save the inputs of pydiff failures here")
+    ap.add_argument("--sparse-cases", type=int, default=40)
+    ap.add_argument("--sparse-seed", type=int, default=1)
     ap.add_argument("--update-expected", action="store_true",
                     help="rewrite the generated entries of expected-failures from this run")
     ap.add_argument("--keep-expected", action="store_true",
@@ -217,6 +222,12 @@ def main():
                              args.findings)
         else:
             print("safety: pydiff skipped: %s lacks joblib, scikit-learn or scipy" % python)
+    if "sparse" in suites:
+        if subprocess.run([python, "-c", "import torch"], capture_output=True).returncode == 0:
+            import sparse_campaign
+            sparse_campaign.run_suite(rep, jlinspect, python, args.sparse_cases, args.sparse_seed)
+        else:
+            print("safety: sparse skipped: %s lacks torch" % python)
     rep.summary()
     if args.update_expected:
         update_expected(os.path.join(HERE, "expected-failures"), rep.failures, args.keep_expected)

@@ -2482,6 +2482,11 @@ TEST(torch_sparse_pickled) {
         {"v2_coo_coalesced", JLP_VERDICT_SAFE, false, 51, 0, NULL},
         {"v2_bsc_row_eq_blocks", JLP_VERDICT_DANGEROUS, false, 51, 720,
          "a sparse BSC tensor whose index row_indices[1] = 2 is outside [0, 2) (byte 232"},
+        /* the first row holds every entry, out of order (suspicious alone), then
+         * crow_indices go back to 0: the worst defect decides (to_dense crashes) */
+        {"v2_bsr_crow_back_to_zero", JLP_VERDICT_DANGEROUS, false, 51, 423,
+         "a sparse BSR tensor whose crow_indices[2] = 0 does not run from 0 up to nnz 2 (byte 240 of the torch.save "
+         "bytes of its crow_indices) (torch reads"},
         {"v2_coo_coalesced_false_claim", JLP_VERDICT_SUSPICIOUS, false, 51, 793,
          "a sparse COO tensor said to be coalesced whose indices are not sorted and distinct (entry 1)"},
     };

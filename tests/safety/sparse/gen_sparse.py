@@ -93,6 +93,10 @@ VECTORS = {
                                     torch.Size([4, 4])),
     "v2_bsc_row_eq_blocks": lambda: Rebuild(torch.sparse_bsc, t([0, 1, 2]), t([0, 2]), torch.ones(2, 2, 2),
                                             torch.Size([4, 4])),
+    # crow_indices back from nnz to 0 after a first row holding every entry, out of
+    # order: to_dense of it crashes torch (found by tests/safety/sparse_campaign.py)
+    "v2_bsr_crow_back_to_zero": lambda: Rebuild(torch.sparse_bsr, t([0, 2, 0, 2]), t([1, 0]), torch.ones(2, 2, 2),
+                                                torch.Size([6, 4])),
     "v2_coo_coalesced": lambda: Rebuild(torch.sparse_coo, t([[0, 1, 1], [2, 0, 1]]), t([1.0, 2.0, 3.0]),
                                         torch.Size([2, 3]), True),
     "v2_coo_coalesced_false_claim": lambda: Rebuild(torch.sparse_coo, t([[1, 0], [0, 2]]), t([1.0, 2.0]),
