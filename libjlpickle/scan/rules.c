@@ -364,19 +364,23 @@ static const char *scipy_state_problem(const jlp_val *state) {
     return NULL;
 }
 
-/* The scipy distribution class `obj` was built as, or NULL: the class itself called, or
- * given to copyreg's helpers. */
-static const jlp_val *scipy_class_of(const jlp_val *obj) {
+/* The class the object `obj` was built as: its callable, or the class given to copyreg's
+ * helpers (__newobj__, __newobj_ex__, _reconstructor) as their first argument; NULL for
+ * a value that is no object. */
+static const jlp_val *class_made(const jlp_val *obj) {
     if (jlp_get_type(obj) != JLP_OBJECT) return NULL;
     const jlp_val *cl = jlp_obj_callable(obj);
-    if (is_scipy_rv(cl)) return cl;
     if (jlp_get_type(cl) == JLP_GLOBAL &&
         (jlp_global_is(cl, "copyreg", "__newobj__") || jlp_global_is(cl, "copyreg", "__newobj_ex__") ||
-         jlp_global_is(cl, "copyreg", "_reconstructor"))) {
-        const jlp_val *k = jlp_item(jlp_obj_args(obj), 0);
-        if (is_scipy_rv(k)) return k;
-    }
-    return NULL;
+         jlp_global_is(cl, "copyreg", "_reconstructor")))
+        return jlp_item(jlp_obj_args(obj), 0);
+    return cl;
+}
+
+/* The scipy distribution class `obj` was built as, or NULL. */
+static const jlp_val *scipy_class_of(const jlp_val *obj) {
+    const jlp_val *k = class_made(obj);
+    return is_scipy_rv(k) ? k : NULL;
 }
 
 /* ---- classes of modules that call native code through ctypes (S-40) ------------ */
@@ -1038,16 +1042,8 @@ static char sparse_format(const jlp_val *g) {
 
 /* The sparse class `obj` was built as (called, or given to copyreg's helpers), or NULL. */
 static const jlp_val *sparse_class_of(const jlp_val *obj) {
-    if (jlp_get_type(obj) != JLP_OBJECT) return NULL;
-    const jlp_val *cl = jlp_obj_callable(obj);
-    if (sparse_format(cl)) return cl;
-    if (jlp_get_type(cl) == JLP_GLOBAL &&
-        (jlp_global_is(cl, "copyreg", "__newobj__") || jlp_global_is(cl, "copyreg", "__newobj_ex__") ||
-         jlp_global_is(cl, "copyreg", "_reconstructor"))) {
-        const jlp_val *k = jlp_item(jlp_obj_args(obj), 0);
-        if (sparse_format(k)) return k;
-    }
-    return NULL;
+    const jlp_val *k = class_made(obj);
+    return sparse_format(k) ? k : NULL;
 }
 
 /* Integers of an index array: an ndarray of an integer dtype, or (the constructor
@@ -1597,11 +1593,7 @@ static void tree_state(jlp__reading_ctx *c, uint64_t offset, int depth, const jl
                        const jlp_val *state) {
     if (jlp_get_type(target) != JLP_OBJECT) return;
     const jlp_val *cls = jlp_obj_callable(target);
-    const jlp_val *made = cls;
-    if (jlp_get_type(cls) == JLP_GLOBAL &&
-        (jlp_global_is(cls, "copyreg", "__newobj__") || jlp_global_is(cls, "copyreg", "__newobj_ex__") ||
-         jlp_global_is(cls, "copyreg", "_reconstructor")))
-        made = jlp_item(jlp_obj_args(target), 0);
+    const jlp_val *made = class_made(target);
     bool tree = jlp_global_is(cls, "sklearn.tree._tree", "Tree");
     bool hgb = jlp_global_is(made, "sklearn.ensemble._hist_gradient_boosting.gradient_boosting",
                              "HistGradientBoostingClassifier") ||
