@@ -364,6 +364,20 @@ static const char *scipy_state_problem(const jlp_val *state) {
     return NULL;
 }
 
+/* A finding at a BUILD whose subject is the global `g` (a class or what a state is given
+ * to), with its effect on the reading: `kind` says what of the BUILD it is about. */
+static void build_finding(jlp__reading_ctx *c, uint64_t offset, int depth, jlp_verdict v, const jlp_val *g,
+                          const char *kind, const char *why) {
+    size_t ml, nl;
+    const char *m = jlp_global_module(g, &ml), *n = jlp_global_name(g, &nl);
+    finding_at(c, depth, "BUILD", offset, v, m, ml, n, nl, kind, why);
+    jlp_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.depth = depth;
+    ev.name = "BUILD";
+    jlp__reading_effect(c, &ev, offset, 'b', m, ml, n, nl, v);
+}
+
 /* The class the object `obj` was built as: its callable, or the class given to copyreg's
  * helpers (__newobj__, __newobj_ex__, _reconstructor) as their first argument; NULL for
  * a value that is no object. */
@@ -1305,14 +1319,7 @@ static void sparse_state(jlp__reading_ctx *c, uint64_t offset, int depth, const 
     jlp__buf_puts(why, v == JLP_VERDICT_DANGEROUS
                            ? ": scipy's sparse kernels (toarray, @, sums) read and write memory at it"
                            : ": the scan cannot prove the kernels stay inside the arrays");
-    size_t ml, nl;
-    const char *m = jlp_global_module(cls, &ml), *n = jlp_global_name(cls, &nl);
-    finding_at(c, depth, "BUILD", offset, v, m, ml, n, nl, "state", jlp__buf_cstr(why));
-    jlp_event ev;
-    memset(&ev, 0, sizeof ev);
-    ev.depth = depth;
-    ev.name = "BUILD";
-    jlp__reading_effect(c, &ev, offset, 'b', m, ml, n, nl, v);
+    build_finding(c, offset, depth, v, cls, "state", jlp__buf_cstr(why));
 }
 
 /* ---- scikit-learn's decision trees (S-51) ------------------------------------------ */
@@ -1628,14 +1635,7 @@ static void tree_state(jlp__reading_ctx *c, uint64_t offset, int depth, const jl
                        : vocab ? "; restoring does not check it"
                                : ": restoring does not check it, and predict or query follow it with bounds "
                                  "checks off (reads outside the nodes, the data or X)");
-    size_t ml, nl;
-    const char *m = jlp_global_module(cls, &ml), *n = jlp_global_name(cls, &nl);
-    finding_at(c, depth, "BUILD", offset, v, m, ml, n, nl, "state", jlp__buf_cstr(why));
-    jlp_event ev;
-    memset(&ev, 0, sizeof ev);
-    ev.depth = depth;
-    ev.name = "BUILD";
-    jlp__reading_effect(c, &ev, offset, 'b', m, ml, n, nl, v);
+    build_finding(c, offset, depth, v, cls, "state", jlp__buf_cstr(why));
 }
 
 /* ---- containers filled from a range (S-34) ---------------------------------------- */
@@ -2015,16 +2015,9 @@ void jlp__rules_build(jlp__reading_ctx *c, uint64_t offset, int depth, const jlp
             jlp__buf_puts(&c->subj, "restoring ");
             global_name(&c->subj, rv);
             jlp__buf_printf(&c->subj, " (rv_generic.__setstate__) with %s", bad);
-            size_t ml, nl;
-            const char *m = jlp_global_module(rv, &ml), *n = jlp_global_name(rv, &nl);
             const char *why = jlp__buf_cstr(&c->subj);
-            finding_at(c, depth, "BUILD", offset, JLP_VERDICT_DANGEROUS, m, ml, n, nl, "state", why);
+            build_finding(c, offset, depth, JLP_VERDICT_DANGEROUS, rv, "state", why);
             pending_use(c, rv, JLP_VERDICT_DANGEROUS, why);
-            jlp_event ev;
-            memset(&ev, 0, sizeof ev);
-            ev.depth = depth;
-            ev.name = "BUILD";
-            jlp__reading_effect(c, &ev, offset, 'b', m, ml, n, nl, JLP_VERDICT_DANGEROUS);
         } else {
             pending_use(c, rv, JLP_VERDICT_SAFE,
                         "a scipy.stats distribution restored with scipy's own _parse_arg_template");
@@ -2043,13 +2036,7 @@ void jlp__rules_build(jlp__reading_ctx *c, uint64_t offset, int depth, const jlp
         global_name(&c->subj, made);
         jlp__buf_puts(&c->subj, " rebuilt: Tensor.__setstate__ re-points it at another storage or replaces its data, "
                                 "which torch's pickles never do (a sparse tensor's checked indices could change)");
-        finding_at(c, depth, "BUILD", offset, JLP_VERDICT_SUSPICIOUS, mm, mml, mn, mnl, "state",
-                   jlp__buf_cstr(&c->subj));
-        jlp_event ev;
-        memset(&ev, 0, sizeof ev);
-        ev.depth = depth;
-        ev.name = "BUILD";
-        jlp__reading_effect(c, &ev, offset, 'b', mm, mml, mn, mnl, JLP_VERDICT_SUSPICIOUS);
+        build_finding(c, offset, depth, JLP_VERDICT_SUSPICIOUS, made, "state", jlp__buf_cstr(&c->subj));
     }
     sparse_state(c, offset, depth, target, state);
     tree_state(c, offset, depth, target, state);
@@ -2062,14 +2049,7 @@ void jlp__rules_build(jlp__reading_ctx *c, uint64_t offset, int depth, const jlp
         jlp__buf_puts(&c->subj, "BUILD sets attributes of ");
         global_name(&c->subj, target);
         jlp__buf_puts(&c->subj, " itself: it patches a module, class or function for what runs later");
-        size_t ml, nl;
-        const char *m = jlp_global_module(target, &ml), *n = jlp_global_name(target, &nl);
-        finding_at(c, depth, "BUILD", offset, JLP_VERDICT_DANGEROUS, m, ml, n, nl, "build", jlp__buf_cstr(&c->subj));
-        jlp_event ev;
-        memset(&ev, 0, sizeof ev);
-        ev.depth = depth;
-        ev.name = "BUILD";
-        jlp__reading_effect(c, &ev, offset, 'b', m, ml, n, nl, JLP_VERDICT_DANGEROUS);
+        build_finding(c, offset, depth, JLP_VERDICT_DANGEROUS, target, "build", jlp__buf_cstr(&c->subj));
     }
 }
 
