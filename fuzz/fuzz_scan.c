@@ -230,6 +230,18 @@ static int has_action(const jlp_scan_report *r, const char *action) {
     return 0;
 }
 
+/* The archive in data opened as jlinspect opens it for a scan: the scan's options and
+ * limits (*o, *lim), their archive budgets, memory from *a. NULL when it does not open. */
+static jlp_archive *open_for_scan(const uint8_t *data, size_t size, const jlp_alc *a, jlp_scan_opts *o,
+                                  jlp_limits *lim, jlp_error *e) {
+    opts_for(o, lim, a);
+    jlp_archive_opts ao;
+    jlp_archive_opts_init(&ao);
+    jlp_scan_archive_opts(&ao, lim);
+    ao.alc = a;
+    return jlp_archive_open_mem(data, size, &ao, e);
+}
+
 /* R: each member M scanned, scanned alone as jlinspect scans it. */
 static void members_alone(const uint8_t *data, size_t size, const jlp_scan_report *m) {
     if (!jlp_report_member_count(m)) return;
@@ -237,13 +249,8 @@ static void members_alone(const uint8_t *data, size_t size, const jlp_scan_repor
     jlp_alc a = fz_alc(&h);
     jlp_scan_opts o;
     jlp_limits lim;
-    opts_for(&o, &lim, &a);
-    jlp_archive_opts ao;
-    jlp_archive_opts_init(&ao);
-    jlp_scan_archive_opts(&ao, &lim);
-    ao.alc = &a;
     jlp_error e;
-    jlp_archive *ar = jlp_archive_open_mem(data, size, &ao, &e);
+    jlp_archive *ar = open_for_scan(data, size, &a, &o, &lim, &e);
     if (ar) {
         const unsigned listed = JLP_MEMBER_UNSAFE_NAME | JLP_MEMBER_DUPLICATE | JLP_MEMBER_LINK |
                                 JLP_MEMBER_ENCRYPTED | JLP_MEMBER_UNREADABLE | JLP_MEMBER_SPECIAL;
@@ -793,14 +800,9 @@ static int splice_archive(const uint8_t *data, size_t size, const jlp_scan_repor
     jlp_alc a = fz_alc(&h);
     jlp_scan_opts o;
     jlp_limits lim;
-    opts_for(&o, &lim, &a);
-    jlp_archive_opts ao;
-    jlp_archive_opts_init(&ao);
-    jlp_scan_archive_opts(&ao, &lim);
-    ao.alc = &a;
     jlp_error e;
     int ok = 0;
-    jlp_archive *ar = jlp_archive_open_mem(data, size, &ao, &e);
+    jlp_archive *ar = open_for_scan(data, size, &a, &o, &lim, &e);
     if (!ar) goto done;
     size_t count = jlp_archive_count(ar);
     const char *fmt = jlp_archive_format(ar), *cont = jlp_archive_container(ar);
