@@ -166,7 +166,7 @@ N ?= 20000
 SEED ?= $(shell date +%s)
 .PHONY: diff-campaign
 diff-campaign: all $(DIFFRUN)
-	@nice $(PYTHON) tests/diff/diff.py --driver $(DIFFRUN) --seed $(SEED) --cases $(N) --mutants $$(($(N) / 5)) --builds $$(($(N) / 5)) \
+	@nice $(PYTHON) tests/diff/diff.py --driver $(DIFFRUN) --seed $(SEED) --cases $(N) --mutants $$(($(N) / 5)) --builds $$(($(N) / 5)) --texts $$(($(N) / 5)) \
 	  --findings $(B)/diff-findings
 
 FUZZ_TARGETS := $(patsubst fuzz/%.c,%,$(filter-out fuzz/replay.c,$(wildcard fuzz/*.c)))

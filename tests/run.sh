@@ -174,7 +174,7 @@ if [ -z "${SAN_ONLY:-}" ]; then
     elif "$PYTHON" -c 'import joblib, numpy, lz4' >/dev/null 2>&1 && [ -x "$B/tests/diffrun" ]; then
         # the randomized differential test against Python, fixed seed (tests/diff/)
         run "differential test (Python oracle)" "$PYTHON" tests/diff/diff.py --driver "$B/tests/diffrun" \
-            --seed 1 --cases 2000 --mutants 2000 --builds 500
+            --seed 1 --cases 2000 --mutants 2000 --builds 500 --texts 300
     else
         skip "differential test (Python oracle)" "needs $PYTHON with joblib, numpy and lz4, and $B/tests/diffrun"
     fi

@@ -1,8 +1,9 @@
 /* text.c - protocol 0 text argument decoders, in the rules of either CPython unpickler. */
 #include "text.h"
 
+#include "../common/decimal_double.h"
+
 #include <math.h>
-#include <stdlib.h>
 
 static bool is_space(uint8_t c) {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
@@ -283,7 +284,7 @@ bool jlp__float_line(jlp__rules r, const uint8_t *s, size_t n, bool has_nl, char
         }
         if (!k || float_prefix((const uint8_t *)scratch, k) != k) return false;
         scratch[k] = 0;
-        *out = strtod(scratch, NULL); /* pickles use '.', and the library runs in the C locale */
+        *out = jlp__decimal_to_double(scratch, k); /* pickles use '.': no locale */
         return true;
     }
     /* _pickle.c: PyOS_string_to_double(line) must stop at the '\n' or a NUL; no
@@ -294,7 +295,7 @@ bool jlp__float_line(jlp__rules r, const uint8_t *s, size_t n, bool has_nl, char
     if (!k || (scratch[k] != '\n' && scratch[k] != 0)) return false;
     char keep = scratch[k];
     scratch[k] = 0;
-    double d = strtod(scratch, NULL);
+    double d = jlp__decimal_to_double(scratch, k);
     scratch[k] = keep;
     if (isinf(d) && !word_is((const uint8_t *)scratch + (scratch[0] == '+' || scratch[0] == '-'),
                              k - (scratch[0] == '+' || scratch[0] == '-'), "inf") &&
@@ -362,15 +363,41 @@ bool jlp__unescape_string(const uint8_t *s, size_t n, uint8_t *out, size_t *out_
     return true;
 }
 
+/* The bytes of s[0..n) (no backslash among them) as raw-unicode-escape reads them:
+ * ASCII as it is, 0x80-0xFF as the Latin-1 code points, in UTF-8; ASCII 8 bytes a step.
+ * @return the bytes written to out (at most 2n). */
+static size_t latin1_run(const uint8_t *s, size_t n, uint8_t *out) {
+    const uint64_t high = 0x8080808080808080ull;
+    size_t i = 0, o = 0;
+    while (i < n) {
+        uint64_t w;
+        if (n - i >= 8 && (memcpy(&w, s + i, 8), !(w & high))) {
+            memcpy(out + o, &w, 8);
+            i += 8;
+            o += 8;
+            continue;
+        }
+        uint8_t c = s[i++];
+        if (c < 0x80) {
+            out[o++] = c;
+        } else {
+            out[o++] = (uint8_t)(0xC0 | (c >> 6));
+            out[o++] = (uint8_t)(0x80 | (c & 0x3F));
+        }
+    }
+    return o;
+}
+
 bool jlp__raw_unicode_escape(const uint8_t *s, size_t n, uint8_t *out, size_t *out_len,
                              const char **why) {
     size_t o = 0;
     for (size_t i = 0; i < n;) {
-        uint8_t c = s[i];
-        if (c != '\\') {
-            o += jlp__utf8_put(out + o, c);
-            i++;
-            continue;
+        if (s[i] != '\\') {
+            const uint8_t *bs = memchr(s + i, '\\', n - i);
+            size_t end = bs ? (size_t)(bs - s) : n;
+            o += latin1_run(s + i, end - i, out + o);
+            i = end;
+            if (i == n) break;
         }
         /* A run of backslashes: \u or \U is an escape only after an odd number of them;
          * the others stand for themselves. */
@@ -378,7 +405,8 @@ bool jlp__raw_unicode_escape(const uint8_t *s, size_t n, uint8_t *out, size_t *o
         while (i + run < n && s[i + run] == '\\') run++;
         bool escape = (run & 1) && i + run < n && (s[i + run] == 'u' || s[i + run] == 'U');
         size_t literal = escape ? run - 1 : run;
-        for (size_t k = 0; k < literal; k++) out[o++] = '\\';
+        memset(out + o, '\\', literal);
+        o += literal;
         i += run;
         if (!escape) continue;
         int count = s[i] == 'u' ? 4 : 8;

@@ -25,7 +25,11 @@ many files) then loads and rewrites them all, and this script checks:
   (e) built documents: B random documents built in C with the builder API
       (tests/diff/randdoc.c) and dumped with a random codec, protocol and layout load
       in Python without warnings, and Python's own protocol 5 pickle of what it loaded
-      exports, through the C exporter, as the document does.
+      exports, through the C exporter, as the document does;
+  (f) protocol 0 text: T pickles of 60 random floats (any bit pattern, decimal strings
+      of up to 40 digits and exponents to +-400 as float() reads them), ints (to 1000
+      digits) and str (Latin-1, CJK, astral, backslashes, long) written by pickle.dumps at
+      protocol 0 export what the reference exports.
 
 Differences libjlpickle makes on purpose are listed in spec/DEVIATIONS.md; this script
 reads the identifiers there and accepts a difference only when it is classified as one
@@ -45,6 +49,7 @@ import pickle
 import random
 import re
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
@@ -514,6 +519,28 @@ def run_c(driver, commands, timeout):
     return lines
 
 
+def check_export(res, name, path, line, want, err, deviations):
+    """The C export of `path` (diffrun answered `line`) is the reference's (`want`, or
+    the error `err` that stopped it), or differs by one of `deviations`.
+    @return True when they are the same."""
+    if err is not None:
+        res.fail("reference %s" % name, "%s: %s" % (type(err).__name__, err), path)
+    elif line != "OK":
+        res.fail("load %s" % name, line, path)
+    else:
+        with open(path + ".json", "rb") as f:
+            got = f.read()
+        if got == want:
+            res.ok("export %s" % name)
+            return True
+        cls = classify_export(want, got)
+        if cls in deviations:
+            res.deviations[cls] += 1
+        else:
+            res.fail("export %s" % name, first_difference(want, got), path)
+    return False
+
+
 def classify_export(ref, got):
     """A listed deviation that explains a difference of exports, or None."""
     return None
@@ -541,6 +568,8 @@ def main():
     ap.add_argument("--mutants", type=int, default=1000)
     ap.add_argument("--builds", type=int, default=0,
                     help="random documents built in C (tests/diff/randdoc.c) and read by Python")
+    ap.add_argument("--texts", type=int, default=0,
+                    help="protocol 0 pickles of random floats, ints and str, 60 values each")
     ap.add_argument("--keep", action="store_true")
     ap.add_argument("--findings", default=None,
                     help="copy the input of every failure to this directory (a seed repeats its graphs "
@@ -556,6 +585,7 @@ def main():
     t0 = time.time()
     try:
         run(args, driver, deviations, res)
+        run_texts(args, driver, random.Random(args.seed + 1), res)
     finally:
         if args.keep:
             print("# work directory:", WORK)
@@ -565,8 +595,8 @@ def main():
         print("# listed deviation %s (%s): %d" % (deviations.get(cls, "?"), cls, n))
     for note, n in sorted(res.notes.items()):
         print("# %s: %d" % (note, n))
-    print("# seed %d, %d cases, %d mutants, %d built documents, %.1f s" % (
-        args.seed, args.cases, args.mutants, args.builds, time.time() - t0))
+    print("# seed %d, %d cases, %d mutants, %d built documents, %d protocol 0 texts, %.1f s" % (
+        args.seed, args.cases, args.mutants, args.builds, args.texts, time.time() - t0))
     print("%d passed, %d failed" % (res.passed, res.failed))
     return 1 if res.failed else 0
 
@@ -610,21 +640,8 @@ def run(args, driver, deviations, res):
             # fails): the reference and libjlpickle both have no export for it
             res.ok("export %s: a U item above U+10FFFF" % name)
             beyond = True
-        elif err is not None:
-            res.fail("reference %s" % name, "%s: %s" % (type(err).__name__, err), path)
-        elif load_line != "OK":
-            res.fail("load %s" % name, load_line, path)
         else:
-            with open(path + ".json", "rb") as f:
-                got = f.read()
-            if got == want:
-                res.ok("export %s" % name)
-            else:
-                cls = classify_export(want, got)
-                if cls in deviations:
-                    res.deviations[cls] += 1
-                else:
-                    res.fail("export %s" % name, first_difference(want, got), path)
+            check_export(res, name, path, load_line, want, err, deviations)
         # (b), (c) the rewrite
         codec, proto, arrays, out = plans[i]
         what = "%s -> %s p%d %s" % (name, codec, proto, arrays)
@@ -719,6 +736,46 @@ def run(args, driver, deviations, res):
 # ---------------------------------------------------------------------------------------
 
 BUILD_CODECS = ["none", "none", "zlib", "gzip", "bz2", "lzma", "xz", "lz4"]   # joblib 1.2 reads no zstd
+
+
+def random_text_value(rng):
+    """A float, int or str of the kinds protocol 0 writes as text (FLOAT, INT, LONG and
+    UNICODE lines), drawn to reach the corners of their decoders."""
+    k = rng.randrange(6)
+    if k == 0:  # any double, subnormals, infinities and nan included
+        return struct.unpack("<d", rng.getrandbits(64).to_bytes(8, "little"))[0]
+    if k == 1:  # the double nearest a random decimal string: long digit strings, ties
+        digits = "".join(rng.choice("0123456789" if rng.random() < 0.7 else "09")
+                         for _ in range(rng.randrange(1, 41)))
+        dot = rng.randrange(len(digits) + 1)
+        text = "%s%s.%se%d" % (rng.choice("+-"), digits[:dot], digits[dot:], rng.randrange(-400, 400))
+        return float(text)
+    if k == 2:  # a random float of a random magnitude, as the load sweep has
+        return rng.random() * 10.0 ** rng.randrange(-30, 30)
+    if k == 3:
+        bits = rng.choice([rng.randrange(1, 64), rng.randrange(60, 70), rng.randrange(64, 700),
+                           rng.randrange(700, 3300)])
+        return rng.choice([1, -1]) * rng.getrandbits(bits)
+    n = rng.choice([0, 1, 2, 5, 12, 40, 300, 5000])
+    alphabet = rng.choice(["abc xyz", "café naïve ÿ\x80", "中文字符\u4e00\u9fff", "😀🙏\U0010ffff",
+                           "a\\u\\U\\\\uu00e9\n\r\x00\x1a", "é中😀\\ a"])
+    return "".join(rng.choice(alphabet) for _ in range(n))
+
+
+def run_texts(args, driver, rng, res):
+    """(f) protocol 0 pickles of random floats, ints and str export as the reference's."""
+    paths = []
+    for k in range(args.texts):
+        obj = [random_text_value(rng) for _ in range(60)]
+        path = os.path.join(WORK, "t%05d.pkl" % k)
+        with open(path, "wb") as f:
+            f.write(pickle.dumps(obj, protocol=0))
+        paths.append(path)
+    lines = run_c(driver, [("L", p, p + ".json") for p in paths], timeout=600) if paths else []
+    for path, line in zip(paths, lines):
+        want, err = reference_json(path)
+        if check_export(res, "protocol 0 text %s" % os.path.basename(path), path, line, want, err, {}):
+            res.notes["(f) protocol 0 texts exported as the reference"] += 1
 
 
 def canonical_export(x):
