@@ -34,37 +34,53 @@ static void negate(uint8_t *b, size_t n) {
     }
 }
 
+/* The value of the n (<= 19) decimal digits at d. */
+static uint64_t decimal_chunk(const char *d, size_t n) {
+    uint64_t v = 0;
+    for (size_t k = 0; k < n; k++) v = v * 10 + (uint64_t)(d[k] - '0');
+    return v;
+}
+
 size_t jlp__bigint_from_decimal(const char *digits, size_t ndigits, bool neg, uint8_t *out,
                                 const jlp_alc *alc, bool *nomem) {
-    /* Magnitude in base 2^32 limbs, built 9 decimal digits at a time. ndigits * log2(10)
-     * bits need at most ndigits/9*30/32+1 limbs; allocate ndigits/8+2 to be safe. */
-    size_t cap = ndigits / 8 + 2, nl = 0;
-    uint32_t *limb = jlp__malloc(alc, cap * sizeof *limb);
-    if (!limb) { *nomem = true; return 0; }
-    size_t i = 0;
-    size_t first = ndigits % 9 ? ndigits % 9 : 9;
-    while (i < ndigits) {
-        size_t take = i == 0 ? first : 9;
-        uint32_t chunk = 0, mul = 1;
-        for (size_t k = 0; k < take; k++) {
-            chunk = chunk * 10 + (uint32_t)(digits[i + k] - '0');
-            mul *= 10;
-        }
-        i += take;
-        uint64_t carry = chunk;
-        for (size_t k = 0; k < nl; k++) {
-            uint64_t x = (uint64_t)limb[k] * mul + carry;
-            limb[k] = (uint32_t)x;
-            carry = x >> 32;
-        }
-        if (carry) limb[nl++] = (uint32_t)carry;
+    /* Magnitude in base 2^64 limbs, built 19 decimal digits (the most below 2^64) at a
+     * time: limbs = limbs * 10^19 + chunk. ndigits * log2(10) bits need at most
+     * ndigits/19*64/64+1 limbs; ndigits/16+2 leaves room. Numbers of up to 304 digits
+     * (most) use the stack. */
+    static const uint64_t pow10[20] = {1u, 10u, 100u, 1000u, 10000u, 100000u, 1000000u, 10000000u,
+                                       100000000u, 1000000000u, 10000000000u, 100000000000u,
+                                       1000000000000u, 10000000000000u, 100000000000000u,
+                                       1000000000000000u, 10000000000000000u, 100000000000000000u,
+                                       1000000000000000000u, 10000000000000000000u};
+    uint64_t on_stack[21];
+    size_t cap = ndigits / 16 + 2, nl = 0;
+    uint64_t *limb = on_stack;
+    if (cap > sizeof on_stack / sizeof on_stack[0]) {
+        limb = jlp__malloc(alc, cap * sizeof *limb);
+        if (!limb) { *nomem = true; return 0; }
     }
-    /* Limbs to bytes, plus one zero byte so the sign bit is clear before negation. */
+    size_t i = 0;
+    size_t first = ndigits % 19 ? ndigits % 19 : 19;
+    while (i < ndigits) {
+        size_t take = i == 0 ? first : 19;
+        uint64_t mul = pow10[take], carry = decimal_chunk(digits + i, take);
+        i += take;
+        for (size_t k = 0; k < nl; k++) {
+            unsigned __int128 x = (unsigned __int128)limb[k] * mul + carry;
+            limb[k] = (uint64_t)x;
+            carry = (uint64_t)(x >> 64);
+        }
+        if (carry) limb[nl++] = carry;
+    }
+    /* Limbs to bytes (the top limb's up to its highest nonzero one: `out` is sized for
+     * the digits, not for whole limbs), plus one zero byte so the sign bit is clear
+     * before negation. */
     size_t nb = 0;
     for (size_t k = 0; k < nl; k++)
-        for (int s = 0; s < 32; s += 8) out[nb++] = (uint8_t)(limb[k] >> s);
+        for (uint64_t v = limb[k], s = 0; s < 8 && (k + 1 < nl || v >> (8 * s)); s++)
+            out[nb++] = (uint8_t)(v >> (8 * s));
     out[nb++] = 0;
-    jlp__free(alc, limb, cap * sizeof *limb);
+    if (limb != on_stack) jlp__free(alc, limb, cap * sizeof *limb);
     if (neg) negate(out, nb);
     return jlp__bigint_minlen(out, nb);
 }

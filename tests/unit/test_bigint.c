@@ -5,6 +5,7 @@
  * int64 fit, and the digit bound of the decimal conversion.
  */
 #include "harness.h"
+#include "util.h"
 
 #include "../../libjlpickle/value/bigint.h"
 
@@ -42,6 +43,65 @@ TEST(decimal_to_bytes) {
         }
     }
     CHECK_INT(bad, 0);
+}
+
+/* The reference conversion of a magnitude: bytes = bytes * 10 + digit, one digit at a
+ * time, and a zero byte (the sign bit clear). */
+static size_t reference_decimal(const char *d, size_t nd, uint8_t *out) {
+    size_t nb = 1;
+    memset(out, 0, 1024);
+    for (size_t i = 0; i < nd; i++) {
+        unsigned carry = (unsigned)(d[i] - '0');
+        for (size_t k = 0; k < nb; k++) {
+            unsigned x = out[k] * 10u + carry;
+            out[k] = (uint8_t)x;
+            carry = x >> 8;
+        }
+        if (carry) out[nb++] = (uint8_t)carry;
+    }
+    return jlp__bigint_minlen(out, nb + 1);
+}
+
+/* Whether the two's complement numbers a[0..an) and b[0..bn) add up to 0. */
+static bool sum_is_zero(const uint8_t *a, size_t an, const uint8_t *b, size_t bn) {
+    size_t n = (an > bn ? an : bn) + 1;
+    unsigned carry = 0;
+    for (size_t k = 0; k < n; k++) {
+        unsigned x = (k < an ? a[k] : an && a[an - 1] >> 7 ? 0xFF : 0) +
+                     (k < bn ? b[k] : bn && b[bn - 1] >> 7 ? 0xFF : 0) + carry;
+        if ((uint8_t)x) return false;
+        carry = x >> 8;
+    }
+    return true;
+}
+
+/* Random decimals of 1 to 1200 digits (the 19-digit chunks, the limbs kept on the stack
+ * and those allocated) give the reference's bytes, negated as well, and write nothing
+ * past the ndigits/2 + 8 bytes the header asks for. */
+TEST(random_decimals_chunk_by_chunk) {
+    static char digits[1200];
+    static uint8_t ref[1024], out[1024], neg_out[1024];
+    uint64_t x = 0x853C49E6748FEA9Bull;
+    int bad = 0;
+    for (int t = 0; t < (quick() ? 2000 : 20000) && bad < 5; t++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        size_t nd = 1 + (size_t)(x % (x & 1 ? 60 : sizeof digits));
+        for (size_t i = 0; i < nd; i++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            digits[i] = (char)('0' + (i == 0 ? 1 + x % 9 : (x >> 3) % 4 == 0 ? 9 : x % 10));
+        }
+        size_t cap = nd / 2 + 8, wn = reference_decimal(digits, nd, ref), past = cap;
+        memset(out, 0xA5, sizeof out);
+        bool nomem = false;
+        size_t gn = jlp__bigint_from_decimal(digits, nd, false, out, jlp__alc_malloc(), &nomem);
+        size_t negn = jlp__bigint_from_decimal(digits, nd, true, neg_out, jlp__alc_malloc(), &nomem);
+        while (past < sizeof out && out[past] == 0xA5) past++;
+        if (nomem || gn != wn || memcmp(out, ref, wn) || past != sizeof out || !sum_is_zero(out, gn, neg_out, negn)) {
+            bad++;
+            TH_FAIL("%zu digits starting %.20s: %zu bytes (reference %zu), wrote past the %zu bytes: %s", nd, digits,
+                    gn, wn, cap, past != sizeof out ? "yes" : "no");
+        }
+    }
 }
 
 TEST(bytes_to_decimal_and_hex) {
