@@ -34,10 +34,23 @@ static void negate(uint8_t *b, size_t n) {
     }
 }
 
-/* The value of the n (<= 19) decimal digits at d. */
+/* The value of the n (<= 19) decimal digits at d: 8 at a time by the SWAR steps of
+ * Lemire's parse_eight_digits (pairs, then quads, then the eight, in one word). */
 static uint64_t decimal_chunk(const char *d, size_t n) {
     uint64_t v = 0;
-    for (size_t k = 0; k < n; k++) v = v * 10 + (uint64_t)(d[k] - '0');
+    size_t k = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    for (; n - k >= 8; k += 8) {
+        uint64_t w;
+        memcpy(&w, d + k, 8);
+        w -= 0x3030303030303030ull;
+        w = w * 10 + (w >> 8);
+        w = ((w & 0x000000FF000000FFull) * (100 + (1000000ull << 32)) +
+             ((w >> 16) & 0x000000FF000000FFull) * (1 + (10000ull << 32))) >> 32;
+        v = v * 100000000u + w;
+    }
+#endif
+    for (; k < n; k++) v = v * 10 + (uint64_t)(d[k] - '0');
     return v;
 }
 
@@ -76,9 +89,17 @@ size_t jlp__bigint_from_decimal(const char *digits, size_t ndigits, bool neg, ui
      * the digits, not for whole limbs), plus one zero byte so the sign bit is clear
      * before negation. */
     size_t nb = 0;
-    for (size_t k = 0; k < nl; k++)
+    for (size_t k = 0; k < nl; k++) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        if (k + 1 < nl) {
+            memcpy(out + nb, &limb[k], 8);
+            nb += 8;
+            continue;
+        }
+#endif
         for (uint64_t v = limb[k], s = 0; s < 8 && (k + 1 < nl || v >> (8 * s)); s++)
             out[nb++] = (uint8_t)(v >> (8 * s));
+    }
     out[nb++] = 0;
     if (limb != on_stack) jlp__free(alc, limb, cap * sizeof *limb);
     if (neg) negate(out, nb);
