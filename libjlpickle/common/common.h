@@ -195,8 +195,26 @@ void jlp__buf_printf(jlp__buf *b, const char *fmt, ...) JLP_PRINTF(2, 3);
  *  @return the length of the valid prefix (== n when valid). */
 size_t jlp__utf8_valid_prefix(const uint8_t *s, size_t n);
 /** Append the UTF-8 (surrogatepass) encoding of code point `cp` (<= 0x10FFFF) to `out`.
- *  @return bytes written (1..4). */
-size_t jlp__utf8_put(uint8_t *out, uint32_t cp);
+ *  @return bytes written (1..4). Inline: text decoders call it once a character. */
+static inline size_t jlp__utf8_put(uint8_t *out, uint32_t cp) {
+    if (cp < 0x80) { out[0] = (uint8_t)cp; return 1; }
+    if (cp < 0x800) {
+        out[0] = (uint8_t)(0xC0 | (cp >> 6));
+        out[1] = (uint8_t)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        out[0] = (uint8_t)(0xE0 | (cp >> 12));
+        out[1] = (uint8_t)(0x80 | ((cp >> 6) & 0x3F));
+        out[2] = (uint8_t)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    out[0] = (uint8_t)(0xF0 | (cp >> 18));
+    out[1] = (uint8_t)(0x80 | ((cp >> 12) & 0x3F));
+    out[2] = (uint8_t)(0x80 | ((cp >> 6) & 0x3F));
+    out[3] = (uint8_t)(0x80 | (cp & 0x3F));
+    return 4;
+}
 /** The first bytes of valid UTF-8 text `s` of `n` bytes as Latin-1, 16 at a time where the
  *  CPU has SSSE3 (x86-64), for protocol 2's bytes (`_codecs.encode(text, 'latin1')`).
  *  Writes one byte per code point to `out` (room for n bytes; bytes past the result may be

@@ -100,26 +100,6 @@ size_t jlp__utf8_valid_prefix(const uint8_t *s, size_t n) {
     return n;
 }
 
-size_t jlp__utf8_put(uint8_t *out, uint32_t cp) {
-    if (cp < 0x80) { out[0] = (uint8_t)cp; return 1; }
-    if (cp < 0x800) {
-        out[0] = (uint8_t)(0xC0 | (cp >> 6));
-        out[1] = (uint8_t)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        out[0] = (uint8_t)(0xE0 | (cp >> 12));
-        out[1] = (uint8_t)(0x80 | ((cp >> 6) & 0x3F));
-        out[2] = (uint8_t)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    out[0] = (uint8_t)(0xF0 | (cp >> 18));
-    out[1] = (uint8_t)(0x80 | ((cp >> 12) & 0x3F));
-    out[2] = (uint8_t)(0x80 | ((cp >> 6) & 0x3F));
-    out[3] = (uint8_t)(0x80 | (cp & 0x3F));
-    return 4;
-}
-
 /* ---- Latin-1 text to bytes, 16 input bytes a step ---------------------------------------
  * Each byte of a 16-byte block is decoded where it stands: a lead (C2/C3) with the next
  * byte (read from the block shifted by one, so a lead in the last position uses the

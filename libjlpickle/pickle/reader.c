@@ -12,9 +12,11 @@
 #include "text.h"
 #include "../numpy/numpy.h"
 #include "../value/bigint.h"
+#include "../common/decimal_double.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -404,19 +406,21 @@ static jlp_code int_value(jlp__vm *m, const jlp__int_text *t, jlp_val **out) {
         return jlp__vm_fail(m, JLP_E_LIMIT, "integer of %zu digits exceeds limits.max_bigint_digits (%llu)",
                             t->ndigits, (unsigned long long)m->lim->max_bigint_digits);
     uint64_t u;
-    if (jlp__int_text_u64(t, &u) && u <= (uint64_t)INT64_MAX) {
+    bool may_fit = t->ndigits <= (t->base == 10 ? 20 : 64); /* else not worth trying */
+    if (may_fit && jlp__int_text_u64(t, &u) && u <= (uint64_t)INT64_MAX) {
         *out = jlp__new_int(m->doc, t->neg ? -(int64_t)u : (int64_t)u);
         return *out ? JLP_OK : jlp__vm_nomem(m);
     }
     unsigned bits = t->base == 2 ? 1 : t->base == 8 ? 3 : t->base == 16 ? 4 : 0;
     size_t cap = bits ? t->ndigits * bits / 8 + 2 : t->ndigits / 2 + 8;
-    uint8_t *tmp = jlp__malloc(m->alc, cap);
+    uint8_t on_stack[256]; /* the bytes of most ints (up to 496 decimal digits) */
+    uint8_t *tmp = cap <= sizeof on_stack ? on_stack : jlp__malloc(m->alc, cap);
     if (!tmp) return jlp__vm_nomem(m);
     bool nomem = false;
     size_t len = bits ? jlp__bigint_from_pow2(t->digits, t->ndigits, bits, t->neg, tmp)
                       : jlp__bigint_from_decimal(t->digits, t->ndigits, t->neg, tmp, m->alc, &nomem);
     *out = nomem ? NULL : int_from_bytes(m->doc, tmp, len);
-    jlp__free(m->alc, tmp, cap);
+    if (tmp != on_stack) jlp__free(m->alc, tmp, cap);
     return *out ? JLP_OK : jlp__vm_nomem(m);
 }
 
@@ -427,6 +431,15 @@ static jlp_code int_value(jlp__vm *m, const jlp__int_text *t, jlp_val **out) {
  * octal 010), so it takes none of their general parsers. *t: the digits as those parsers
  * give them (none for "0"); *out their value when there are at most 18 (*small set).
  * @return false for any other text. */
+/* Whether the 8 bytes at p are all ASCII digits: each byte's high nibble is 3, and
+ * adding 6 leaves it 3 (0x3A-0x3F carry into 4; no byte carries into the next). */
+static inline bool eight_digits(const uint8_t *p) {
+    const uint64_t nibbles = 0xF0F0F0F0F0F0F0F0ull, threes = 0x3030303030303030ull;
+    uint64_t w;
+    memcpy(&w, p, 8);
+    return (w & nibbles) == threes && ((w + 0x0606060606060606ull) & nibbles) == threes;
+}
+
 static bool plain_decimal(const uint8_t *s, size_t n, bool neg_ok, jlp__int_text *t, int64_t *out, bool *small) {
     bool neg = neg_ok && n > 1 && s[0] == '-';
     size_t i = neg;
@@ -439,6 +452,9 @@ static bool plain_decimal(const uint8_t *s, size_t n, bool neg_ok, jlp__int_text
     }
     if (n - i < 1 || s[i] < '1' || s[i] > '9') return false;
     *small = n - i <= 18;
+    if (!*small) /* a big int's digits are only checked here */
+        for (; n - i >= 8; i += 8)
+            if (!eight_digits(s + i)) return false;
     uint64_t v = 0; /* wraps past 18 digits, where it is not used */
     for (; i < n; i++) {
         if (s[i] < '0' || s[i] > '9') return false;
@@ -801,6 +817,91 @@ static inline bool ascii_run(const uint8_t *p, size_t n, const uint8_t *lim) {
     return (acc & high) == 0;
 }
 
+/* The '\n'-ended line at p, inside [p, lim), of at most max_str bytes (0: no limit) as
+ * line() reads it; *n: its length without the '\n'. @return the byte after the '\n',
+ * or NULL when the window holds no such line (the general loop then reads it). */
+static inline const uint8_t *fast_line(const uint8_t *p, const uint8_t *lim, uint64_t max_str, size_t *n) {
+    size_t room = (size_t)(lim - p);
+    if (JLP_UNLIKELY(max_str && max_str < room)) room = (size_t)max_str + 1;
+    const uint8_t *q = p;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    /* most lines are short: their first 16 bytes 8 at a time, before any call. A byte
+     * is '\n' when it is 0 after the xor; the lowest flagged byte is the first such. */
+    for (int k = 0; k < 2 && room - (size_t)(q - p) >= 8; k++, q += 8) {
+        uint64_t w;
+        memcpy(&w, q, 8);
+        w ^= 0x0A0A0A0A0A0A0A0Aull;
+        uint64_t zero = (w - 0x0101010101010101ull) & ~w & 0x8080808080808080ull;
+        if (zero) {
+            q += __builtin_ctzll(zero) >> 3;
+            *n = (size_t)(q - p);
+            return q + 1;
+        }
+    }
+#endif
+    const uint8_t *nl = memchr(q, '\n', room - (size_t)(q - p));
+    if (!nl) return NULL;
+    *n = (size_t)(nl - p);
+    return nl + 1;
+}
+
+/* Text as plain_decimal reads it with at most 18 digits (its `small` case), taken
+ * apart here without its other results: *v the value, *ndigits the digits counted
+ * against max_bigint_digits (none for "0"). @return false for any other text. */
+static inline bool small_decimal(const uint8_t *s, size_t n, bool neg_ok, int64_t *v, size_t *ndigits) {
+    bool neg = neg_ok && n > 1 && s[0] == '-';
+    size_t i = neg, nd = n - i;
+    if (nd == 0 || nd > 18) return false;
+    uint64_t u = (uint64_t)s[i] - '0';
+    if (u > 9 || (u == 0 && (nd > 1 || neg))) return false; /* a leading 0, "-0" */
+    for (i++; i < n; i++) {
+        uint64_t d = (uint64_t)s[i] - '0';
+        if (d > 9) return false;
+        u = u * 10 + d;
+    }
+    *v = neg ? -(int64_t)u : (int64_t)u;
+    *ndigits = u ? nd : 0;
+    return true;
+}
+
+/* FLOAT text as Python's repr writes a finite float: [-]digits[.digits][e[+-]digits].
+ * Both unpicklers read such text alike (no whitespace, '_' or NUL; a finite value), as
+ * the nearest double, into *out. The byte after the text is the line's '\n'.
+ * @return false for any other text, and for a value too large for a double (the
+ * unpicklers differ there: float_opcode reads it). */
+static bool plain_float(const uint8_t *s, size_t n, double *out) {
+    size_t i = s[0] == '-', digits = 0;
+    for (; i < n && s[i] >= '0' && s[i] <= '9'; i++) digits++;
+    if (!digits) return false;
+    if (i < n && s[i] == '.')
+        for (i++; i < n && s[i] >= '0' && s[i] <= '9'; i++) {}
+    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+        i++;
+        if (i < n && (s[i] == '+' || s[i] == '-')) i++;
+        size_t e = i;
+        for (; i < n && s[i] >= '0' && s[i] <= '9'; i++) {}
+        if (i == e) return false;
+    }
+    if (i != n) return false;
+    double d = jlp__decimal_to_double((const char *)s, n);
+    if (isinf(d)) return false;
+    *out = d;
+    return true;
+}
+
+/* UNICODE's line s[0..n) (raw-unicode-escape) as a str node. @return NULL with *why
+ * set for text Python refuses, NULL with *why NULL when out of memory. */
+static jlp_val *unicode_line(jlp__vm *m, const uint8_t *s, size_t n, const char **why) {
+    *why = NULL;
+    /* ASCII without a backslash is the text itself */
+    if (ascii_run(s, n, s + n) && !memchr(s, '\\', n)) return jlp__new_bytes_copy(m->doc, JLP_STR, s, n);
+    uint8_t *tmp = (uint8_t *)scratch(m, n); /* 4n + 16 bytes: the decoder needs 2n */
+    size_t len;
+    if (!tmp) return NULL;
+    if (!jlp__raw_unicode_escape(s, n, tmp, &len, why)) return NULL;
+    return jlp__new_bytes_copy(m->doc, JLP_STR, tmp, len);
+}
+
 /* The fast path's opcodes, numbered densely (0: not in the fast path), so that its
  * switch is one indexed jump. */
 enum {
@@ -836,6 +937,12 @@ enum {
     F_REDUCE,
     F_LONG1,
     F_SHORT_BINBYTES,
+    F_INT,
+    F_LONG,
+    F_FLOAT,
+    F_UNICODE,
+    F_PUT,
+    F_GET,
 };
 static const uint8_t fast_op[256] = {
     [JLP_OP_BININT1] = F_BININT1,
@@ -869,6 +976,12 @@ static const uint8_t fast_op[256] = {
     [JLP_OP_LONG1] = F_LONG1,
     [JLP_OP_SHORT_BINBYTES] = F_SHORT_BINBYTES,
     [JLP_OP_REDUCE] = F_REDUCE,
+    [JLP_OP_INT] = F_INT,
+    [JLP_OP_LONG] = F_LONG,
+    [JLP_OP_FLOAT] = F_FLOAT,
+    [JLP_OP_UNICODE] = F_UNICODE,
+    [JLP_OP_PUT] = F_PUT,
+    [JLP_OP_GET] = F_GET,
 };
 
 /* REDUCE in the fast path: the two calls an object array of numpy scalars pickled at
@@ -1102,6 +1215,7 @@ static jlp_code run_fast(jlp__vm *m, uint64_t *ops_left) {
     size_t sp = m->sp, cap = m->stack_cap;
     uint64_t budget = *ops_left;
     const uint64_t max_str = m->lim->max_str, max_memo = m->lim->max_memo;
+    const uint64_t max_digits = m->lim->max_bigint_digits;
     jlp_code c = JLP_OK;
     const uint8_t *at = cur;
     while (cur < lim && budget) {
@@ -1191,6 +1305,56 @@ static jlp_code run_fast(jlp__vm *m, uint64_t *ops_left) {
             cur += 2 + n;
             goto push_v;
         }
+        case F_INT: case F_LONG: {
+            /* protocol 0's text: INT's booleans 00 and 01, and the plain decimal ints
+             * int_opcode reads without the unpicklers' parsers */
+            const uint8_t *t = cur + 1, *next = fast_line(t, lim, max_str, &n);
+            if (!next) goto out;
+            int64_t i;
+            size_t nd;
+            if (*cur == JLP_OP_INT && n == 2 && t[0] == '0' && (t[1] == '0' || t[1] == '1')) {
+                v = jlp__new_bool(doc, t[1] == '1');
+            } else if (small_decimal(t, *cur == JLP_OP_LONG && n && t[n - 1] == 'L' ? n - 1 : n, true, &i, &nd) &&
+                       !(max_digits && nd > max_digits)) {
+                v = jlp__new_int(doc, i);
+            } else {
+                goto out;
+            }
+            cur = next;
+            goto push_v;
+        }
+        case F_FLOAT: {
+            const uint8_t *next = fast_line(cur + 1, lim, max_str, &n);
+            double d;
+            if (!next || !n || !plain_float(cur + 1, n, &d)) goto out;
+            v = jlp__new_float(doc, d);
+            cur = next;
+            goto push_v;
+        }
+        case F_UNICODE: {
+            const uint8_t *next = fast_line(cur + 1, lim, max_str, &n);
+            const char *why;
+            if (!next || !(v = unicode_line(m, cur + 1, n, &why))) goto out;
+            cur = next;
+            goto push_v;
+        }
+        case F_PUT: case F_GET: {
+            /* memo keys as text: the plain decimal ones text_index reads without the
+             * unpicklers' parsers */
+            const uint8_t *next = fast_line(cur + 1, lim, max_str, &n);
+            int64_t key;
+            size_t nd;
+            if (!next || !small_decimal(cur + 1, n, false, &key, &nd)) goto out;
+            if (*cur == JLP_OP_GET) {
+                if (!(v = jlp__memo_get(&m->memo, (uint64_t)key))) goto out;
+                cur = next;
+                goto push_v;
+            }
+            if (sp == m->fence || (max_memo && m->memo.count >= max_memo)) goto out;
+            if (!jlp__memo_put_inline(&m->memo, (uint64_t)key, stack[sp - 1])) goto out;
+            cur = next;
+            break;
+        }
         case F_EMPTY_LIST: v = jlp__new_seq(doc, JLP_LIST, NULL, 0); cur++; goto push_v;
         case F_EMPTY_DICT: v = jlp__new_seq(doc, JLP_DICT, NULL, 0); cur++; goto push_v;
         case F_EMPTY_TUPLE: v = jlp__new_seq(doc, JLP_TUPLE, NULL, 0); cur++; goto push_v;
@@ -1244,8 +1408,31 @@ static jlp_code run_fast(jlp__vm *m, uint64_t *ops_left) {
             sp -= 2;
             cur++;
             goto push_v;
-        case F_APPENDS: case F_SETITEMS: case F_APPEND: case F_SETITEM:
-        case F_TUPLE: case F_LIST: case F_DICT: {
+        case F_TUPLE: case F_LIST: {
+            /* collect_mark's work, when a mark is open and the stack has room for the
+             * node before anything changes */
+            size_t start = m->nmarks ? m->marks[m->nmarks - 1] : cap;
+            if (start >= cap) goto handler;
+            v = jlp__new_seq(doc, *cur == JLP_OP_TUPLE ? JLP_TUPLE : JLP_LIST, stack + start, sp - start);
+            if (!v) goto out;
+            m->nmarks--;
+            m->fence = m->nmarks ? m->marks[m->nmarks - 1] : 0;
+            sp = start;
+            cur++;
+            goto push_v;
+        }
+        case F_APPEND: {
+            /* add_items' work for a list with room for the item (protocols 0 and 1
+             * append one item at a time) */
+            jlp_val *list = sp - m->fence >= 2 ? stack[sp - 2] : NULL;
+            if (!list || list->type != JLP_LIST || list->u.seq.n >= list->u.seq.cap) goto handler;
+            list->u.seq.v[list->u.seq.n++] = stack[sp - 1];
+            sp--;
+            cur++;
+            break;
+        }
+        case F_APPENDS: case F_SETITEMS: case F_SETITEM: case F_DICT:
+        handler: {
             /* the general loop's handlers, called as the general loop calls them */
             int op = *cur;
             m->op = op;
@@ -1558,22 +1745,19 @@ static jlp_code run(jlp__vm *m) {
             size_t n, outn;
             const char *why = "";
             TRY(line(m, m->lim->max_str, &p, &n));
-            if (op == JLP_OP_UNICODE && ascii_run(p, n, p + n) && !memchr(p, '\\', n)) {
-                /* raw-unicode-escape of ASCII without a backslash is the text itself */
-                jlp_val *v = jlp__new_bytes_copy(doc, JLP_STR, p, n);
-                if (!v) { c = jlp__vm_nomem(m); goto done; }
+            if (op == JLP_OP_UNICODE) {
+                jlp_val *v = unicode_line(m, p, n, &why);
+                if (!v) { c = why ? jlp__vm_fail(m, JLP_E_BAD_VALUE, "%s", why) : jlp__vm_nomem(m); goto done; }
                 TRY(push(m, v));
                 break;
             }
-            size_t cap = op == JLP_OP_STRING ? n + 1 : 2 * n + 1;
+            size_t cap = n + 1;
             uint8_t *tmp = jlp__malloc(m->alc, cap);
             if (!tmp) { c = jlp__vm_nomem(m); goto done; }
-            bool ok = op == JLP_OP_STRING ? jlp__unescape_string(p, n, tmp, &outn, &why)
-                                          : jlp__raw_unicode_escape(p, n, tmp, &outn, &why);
+            bool ok = jlp__unescape_string(p, n, tmp, &outn, &why);
             jlp_val *v = NULL;
             if (!ok) c = jlp__vm_fail(m, JLP_E_BAD_VALUE, "%s", why);
-            else if (op == JLP_OP_STRING) c = py2_string(m, tmp, outn, &v);
-            else if (!(v = jlp__new_bytes_copy(doc, JLP_STR, tmp, outn))) c = jlp__vm_nomem(m);
+            else c = py2_string(m, tmp, outn, &v);
             jlp__free(m->alc, tmp, cap);
             if (c) goto done;
             TRY(push(m, v));

@@ -4,6 +4,9 @@
 #include "../common/decimal_double.h"
 
 #include <math.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 static bool is_space(uint8_t c) {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
@@ -306,12 +309,14 @@ bool jlp__float_line(jlp__rules r, const uint8_t *s, size_t n, bool has_nl, char
     return true;
 }
 
-static int hexval(uint8_t c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
+/* A hex digit's value plus one; 0 for any other byte. */
+static const uint8_t hex_plus1[256] = {
+    ['0'] = 1,  ['1'] = 2,  ['2'] = 3,  ['3'] = 4,  ['4'] = 5,  ['5'] = 6,  ['6'] = 7,  ['7'] = 8,
+    ['8'] = 9,  ['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
+    ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
+};
+
+static int hexval(uint8_t c) { return hex_plus1[c] - 1; }
 
 bool jlp__unescape_string(const uint8_t *s, size_t n, uint8_t *out, size_t *out_len,
                           const char **why) {
@@ -363,29 +368,51 @@ bool jlp__unescape_string(const uint8_t *s, size_t n, uint8_t *out, size_t *out_
     return true;
 }
 
-/* The bytes of s[0..n) (no backslash among them) as raw-unicode-escape reads them:
- * ASCII as it is, 0x80-0xFF as the Latin-1 code points, in UTF-8; ASCII 8 bytes a step.
- * @return the bytes written to out (at most 2n). */
-static size_t latin1_run(const uint8_t *s, size_t n, uint8_t *out) {
-    const uint64_t high = 0x8080808080808080ull;
-    size_t i = 0, o = 0;
-    while (i < n) {
-        uint64_t w;
-        if (n - i >= 8 && (memcpy(&w, s + i, 8), !(w & high))) {
-            memcpy(out + o, &w, 8);
-            i += 8;
-            o += 8;
+/* The bytes from s up to the first backslash (or s + n) as raw-unicode-escape reads
+ * them: ASCII as it is, 0x80-0xFF as the Latin-1 code points in UTF-8. Plain ASCII is
+ * copied 16 bytes a step where the CPU has SSE2 (a block is stored whole, then only its
+ * plain prefix counted: `out` has room for 2n bytes, and *o <= 2 * the bytes read so
+ * far). @return the bytes read; *o advanced by those written. */
+static size_t escape_free_run(const uint8_t *s, size_t n, uint8_t *out, size_t *o) {
+    size_t i = 0, w = *o;
+    for (;;) {
+#if defined(__SSE2__)
+        const __m128i backslash = _mm_set1_epi8('\\');
+        while (n - i >= 16) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(s + i));
+            _mm_storeu_si128((__m128i *)(out + w), v);
+            unsigned special = (unsigned)_mm_movemask_epi8(_mm_or_si128(v, _mm_cmpeq_epi8(v, backslash)));
+            if (special) {
+                unsigned k = (unsigned)__builtin_ctz(special);
+                i += k;
+                w += k;
+                break;
+            }
+            i += 16;
+            w += 16;
+        }
+        if (n - i >= 16) { /* stopped in a block: its first byte that is not plain ASCII */
+            uint8_t c = s[i];
+            if (c == '\\') break;
+            out[w++] = (uint8_t)(0xC0 | (c >> 6));
+            out[w++] = (uint8_t)(0x80 | (c & 0x3F));
+            i++;
             continue;
         }
-        uint8_t c = s[i++];
-        if (c < 0x80) {
-            out[o++] = c;
-        } else {
-            out[o++] = (uint8_t)(0xC0 | (c >> 6));
-            out[o++] = (uint8_t)(0x80 | (c & 0x3F));
+#endif
+        /* the last bytes (all of them without SSE2), one at a time */
+        for (uint8_t c; i < n && (c = s[i]) != '\\'; i++) {
+            if (c < 0x80) {
+                out[w++] = c;
+            } else {
+                out[w++] = (uint8_t)(0xC0 | (c >> 6));
+                out[w++] = (uint8_t)(0x80 | (c & 0x3F));
+            }
         }
+        break;
     }
-    return o;
+    *o = w;
+    return i;
 }
 
 bool jlp__raw_unicode_escape(const uint8_t *s, size_t n, uint8_t *out, size_t *out_len,
@@ -393,11 +420,19 @@ bool jlp__raw_unicode_escape(const uint8_t *s, size_t n, uint8_t *out, size_t *o
     size_t o = 0;
     for (size_t i = 0; i < n;) {
         if (s[i] != '\\') {
-            const uint8_t *bs = memchr(s + i, '\\', n - i);
-            size_t end = bs ? (size_t)(bs - s) : n;
-            o += latin1_run(s + i, end - i, out + o);
-            i = end;
+            i += escape_free_run(s + i, n - i, out, &o);
             if (i == n) break;
+        }
+        /* the common escape: one backslash, 'u' and four hex digits (protocol 0 writes
+         * every code point above U+00FF so) */
+        if (n - i >= 6 && s[i + 1] == 'u') {
+            unsigned h0 = hex_plus1[s[i + 2]], h1 = hex_plus1[s[i + 3]], h2 = hex_plus1[s[i + 4]],
+                     h3 = hex_plus1[s[i + 5]];
+            if (h0 && h1 && h2 && h3) {
+                o += jlp__utf8_put(out + o, (h0 - 1) << 12 | (h1 - 1) << 8 | (h2 - 1) << 4 | (h3 - 1));
+                i += 6;
+                continue;
+            }
         }
         /* A run of backslashes: \u or \U is an escape only after an odd number of them;
          * the others stand for themselves. */
@@ -405,8 +440,7 @@ bool jlp__raw_unicode_escape(const uint8_t *s, size_t n, uint8_t *out, size_t *o
         while (i + run < n && s[i + run] == '\\') run++;
         bool escape = (run & 1) && i + run < n && (s[i + run] == 'u' || s[i + run] == 'U');
         size_t literal = escape ? run - 1 : run;
-        memset(out + o, '\\', literal);
-        o += literal;
+        for (size_t k = 0; k < literal; k++) out[o++] = '\\';
         i += run;
         if (!escape) continue;
         int count = s[i] == 'u' ? 4 : 8;
