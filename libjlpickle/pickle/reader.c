@@ -1110,6 +1110,9 @@ static const uint8_t run_kind[256] = {
 
 /* Push the run that starts at *cur onto top[0..room). @return the values pushed (one
  * opcode each), with *cur moved past their opcodes. */
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((noinline)) /* inlined, it cost the fast path's dispatch 2 instructions an opcode */
+#endif
 static size_t push_run(const jlp__vm *m, const uint8_t **cur, const uint8_t *lim, jlp_val **top, size_t room) {
     const jlp_doc *doc = m->doc;
     jlp_val *const single[R_FALSE + 1] = {NULL, doc->none_val, doc->true_val, doc->false_val};
@@ -1183,22 +1186,9 @@ static jlp_code run_fast(jlp__vm *m, uint64_t *ops_left) {
             cur += 9;
             goto push_v;
         }
-        case F_NONE: case F_NEWTRUE: case F_NEWFALSE: case F_BINGET: case F_LONG_BINGET: {
-            size_t room = cap - sp < budget ? cap - sp : (size_t)budget;
-            size_t pushed = push_run(m, &cur, lim, stack + sp, room);
-            if (pushed) {
-                sp += pushed;
-                budget -= pushed;
-                continue;
-            }
-            /* the opcode push_run left: one at a time, with every check */
-            if (*cur == JLP_OP_NONE) v = jlp__new_none(doc);
-            else if (*cur == JLP_OP_NEWTRUE) v = jlp__new_bool(doc, true);
-            else if (*cur == JLP_OP_NEWFALSE) v = jlp__new_bool(doc, false);
-            else goto get_one;
-            cur++;
-            goto push_v;
-        }
+        case F_NONE: v = jlp__new_none(doc); cur++; goto push_v_run;
+        case F_NEWTRUE: v = jlp__new_bool(doc, true); cur++; goto push_v_run;
+        case F_NEWFALSE: v = jlp__new_bool(doc, false); cur++; goto push_v_run;
         case F_SHORT_BINUNICODE: case F_BINUNICODE: {
             size_t hdr = *cur == JLP_OP_SHORT_BINUNICODE ? 2 : 5;
             if ((size_t)(lim - cur) < hdr) goto out;
@@ -1275,7 +1265,7 @@ static jlp_code run_fast(jlp__vm *m, uint64_t *ops_left) {
             cur += len;
             break;
         }
-        get_one: {
+        case F_BINGET: case F_LONG_BINGET: {
             size_t len = *cur == JLP_OP_BINGET ? 2 : 5;
             if ((size_t)(lim - cur) < len) goto out;
             v = jlp__memo_get(&m->memo, len == 2 ? cur[1] : jlp__le32(cur + 1));
@@ -1292,7 +1282,7 @@ static jlp_code run_fast(jlp__vm *m, uint64_t *ops_left) {
                 }
             }
             cur += len;
-            goto push_v;
+            goto push_v_run;
         }
         case F_MARK:
             if (m->nmarks == m->marks_cap) goto out;
@@ -1349,6 +1339,18 @@ static jlp_code run_fast(jlp__vm *m, uint64_t *ops_left) {
         if (JLP_UNLIKELY(!v || sp == cap)) goto out;
         stack[sp++] = v;
         budget--;
+        continue;
+    push_v_run:
+        /* a singleton or GET: when the next opcode is one too, the rest of the run is
+         * push_run's (a lone GET, as in nested containers, is cheaper without it) */
+        if (JLP_UNLIKELY(!v || sp == cap)) goto out;
+        stack[sp++] = v;
+        budget--;
+        if (cur < lim && run_kind[*cur]) {
+            size_t pushed = push_run(m, &cur, lim, stack + sp, cap - sp < budget ? cap - sp : (size_t)budget);
+            sp += pushed;
+            budget -= pushed;
+        }
     }
     at = cur;
 out:
