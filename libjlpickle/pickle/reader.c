@@ -873,17 +873,30 @@ static const uint8_t fast_op[256] = {
 
 /* REDUCE in the fast path: the two calls an object array of numpy scalars pickled at
  * protocol 2 is made of, numpy.core.multiarray.scalar(dtype, _codecs.encode(str,
- * 'latin1')) (protocol 3 and later: scalar(dtype, bytes)), each in the one argument
- * shape where jlp__reduce gives a value and nothing can fail; NULL otherwise (the
- * general loop then runs the REDUCE). The callable is recognised by the address of the
- * global node the memo hands back each time (global nodes are never changed once made). */
+ * 'latin1')) (protocol 3 and later: scalar(dtype, bytes)), and the call every complex
+ * number is pickled as, builtins.complex(re, im), each in the one argument shape where
+ * jlp__reduce gives a value and nothing can fail; NULL otherwise (the general loop then
+ * runs the REDUCE). The callable is recognised by the address of the global node the
+ * memo hands back each time (global nodes are never changed once made). */
 static jlp_val *fast_reduce(jlp__vm *m, const jlp_val *fn, const jlp_val *args) {
     if (fn->type != JLP_GLOBAL || args->type != JLP_TUPLE || args->u.seq.n != 2) return NULL;
     jlp_val *a0 = args->u.seq.v[0], *a1 = args->u.seq.v[1];
-    if (fn != m->fast_scalar && fn != m->fast_encode) {
+    if (fn != m->fast_scalar && fn != m->fast_encode && fn != m->fast_complex) {
         if (jlp__numpy_is_scalar_fn(fn)) m->fast_scalar = fn;
         else if (JLP__GLOBAL_IS(fn, "_codecs", "encode")) m->fast_encode = fn;
+        else if (JLP__GLOBAL_IS(fn, "builtins", "complex")) m->fast_complex = fn;
         else return NULL;
+    }
+    if (fn == m->fast_complex) {
+        /* jlp__reduce's complex of two numbers */
+        if ((a0->type != JLP_FLOAT && a0->type != JLP_INT) || (a1->type != JLP_FLOAT && a1->type != JLP_INT))
+            return NULL;
+        jlp_val *r = jlp__new_val(m->doc, JLP_COMPLEX);
+        if (r) {
+            r->u.c.re = jlp_get_float(a0);
+            r->u.c.im = jlp_get_float(a1);
+        }
+        return r;
     }
     if (fn == m->fast_scalar) {
         /* jlp__numpy_reduce's NP_SCALAR: a dtype without objects and its item's bytes */

@@ -1747,3 +1747,117 @@ TEST(push_runs_match_their_values_and_the_general_path) {
     CHECK(exact == rounds || mismatches);
     CHECK(compared == rounds * 9 || mismatches);
 }
+
+/* =====================================================================================
+ * complex numbers: builtins.complex(re, im), which the fast path's REDUCE builds
+ * (pickle/reader.c fast_reduce), with arguments of every kind, against the numbers and
+ * against the opcode-by-opcode execution (under small limits, cut and changed)
+ * ===================================================================================== */
+
+TEST(complex_reduces_match_their_values_and_the_general_path) {
+    nps_rng = 0x0c0ffee5eed5ull;
+    int rounds = quick() ? 40 : 300, compared = 0, numbers = 0, mismatches = 0;
+    for (int round = 0; round < rounds && mismatches < 3; round++) {
+        nps_buf b = {0};
+        int proto = 2 + (int)(nps_rand() % 3), count = 1 + (int)(nps_rand() % 300);
+        double *re = malloc((size_t)count * sizeof *re), *im = malloc((size_t)count * sizeof *im);
+        bool *number = malloc((size_t)count * sizeof *number);
+        nb_byte(&b, 0x80);
+        nb_byte(&b, proto);
+        nb_byte(&b, ']');
+        nb_byte(&b, '(');
+        nb_put(&b, "cbuiltins\ncomplex\nq\x00", 20);
+        nb_byte(&b, '0'); /* POP: the global stays in the memo */
+        for (int i = 0; i < count; i++) {
+            /* the callable: the memoised global, or a new one (Python 2's name too, which
+             * protocol 2 maps to builtins) */
+            uint32_t how = nps_rand() % 8;
+            if (how == 0 && proto == 2) nb_put(&b, "c__builtin__\ncomplex\n", 21);
+            else if (how == 1) nb_put(&b, "cbuiltins\ncomplex\n", 18);
+            else nb_put(&b, "h\x00", 2);
+            int nargs = nps_chance(20) ? 1 : 2;
+            number[i] = true;
+            for (int k = 0; k < nargs; k++) {
+                double *out = k ? &im[i] : &re[i];
+                uint32_t kind = nps_rand() % 10;
+                if (kind < 5) { /* BINFLOAT */
+                    union { double d; uint64_t u; } x = {.d = (double)(int32_t)nps_rand() / (1 + nps_rand() % 1000)};
+                    uint8_t be[9] = {'G'};
+                    for (int j = 0; j < 8; j++) be[1 + j] = (uint8_t)(x.u >> (56 - 8 * j));
+                    nb_put(&b, be, 9);
+                    *out = x.d;
+                } else if (kind < 7) { /* BININT1 */
+                    uint8_t v = (uint8_t)nps_rand();
+                    nb_byte(&b, 'K');
+                    nb_byte(&b, v);
+                    *out = v;
+                } else if (kind < 8) { /* BININT, negative */
+                    int32_t v = -(int32_t)(nps_rand() % 100000) - 1;
+                    nb_byte(&b, 'J');
+                    nb_le32(&b, (uint32_t)v);
+                    *out = v;
+                } else if (kind < 9) { /* None: the call stays an inert object */
+                    nb_byte(&b, 'N');
+                    number[i] = false;
+                } else { /* a 9-byte LONG1 (a bigint): inert too */
+                    nb_put(&b, "\x8a\x09\x01\x00\x00\x00\x00\x00\x00\x00\x01", 11);
+                    number[i] = false;
+                }
+            }
+            if (nargs == 1) im[i] = 0.0;
+            nb_byte(&b, nargs == 1 ? 0x85 : 0x86); /* TUPLE1, TUPLE2 */
+            nb_byte(&b, 'R');
+        }
+        nb_byte(&b, 'e');
+        nb_byte(&b, '.');
+        jlp_error err;
+        jlp_doc *d = jlp_load_mem(b.p, b.n, NULL, NULL, &err);
+        if (!d) {
+            TH_FAIL("round %d: %s at %llu: %s", round, jlp_error_name(err.code), (unsigned long long)err.offset,
+                    err.msg);
+            mismatches++;
+        } else {
+            for (int i = 0; i < count; i++) {
+                double r, m;
+                const jlp_val *v = jlp_item(jlp_doc_root(d), (size_t)i);
+                bool is = jlp_get_complex(v, &r, &m) == 1;
+                if (is != number[i] || (is && (r != re[i] || m != im[i]))) {
+                    TH_FAIL("round %d item %d: complex %d (%g, %g), want %d (%g, %g)", round, i, is, is ? r : 0,
+                            is ? m : 0, number[i], re[i], im[i]);
+                    mismatches++;
+                    break;
+                }
+                numbers += is;
+            }
+            jlp_doc_free(d);
+        }
+        for (int v = 0; v < 9 && mismatches < 3; v++) {
+            size_t n;
+            uint8_t *in = nps_variant(&b, v, &n);
+            jlp_limits lim;
+            jlp_limits_init(&lim);
+            if (v >= 3) {
+                uint32_t which = nps_rand() % 3;
+                if (which == 0) lim.max_memo = nps_rand() % 2;
+                else if (which == 1) lim.max_ops = nps_rand() % (uint32_t)(count * 5 + 10);
+                else lim.max_stack = 1 + nps_rand() % (uint32_t)(count + 8);
+            }
+            char *fast = nps_outcome(in, n, &lim, false), *general = nps_outcome(in, n, &lim, true);
+            if (strcmp(fast, general)) {
+                TH_FAIL("round %d (protocol %d) variant %d: fast path\n    %.300s\n  general\n    %.300s", round,
+                        proto, v, fast, general);
+                mismatches++;
+            }
+            compared++;
+            free(fast);
+            free(general);
+            free(in);
+        }
+        free(re);
+        free(im);
+        free(number);
+        free(b.p);
+    }
+    CHECK(compared == rounds * 9 || mismatches);
+    if (numbers < rounds * 30) TH_FAIL("only %d complex numbers read", numbers);
+}
