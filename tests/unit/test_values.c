@@ -1690,6 +1690,36 @@ static void push_run_pickle(nps_buf *b, int proto, int count, char *want_json, s
     snprintf(want_json + w, want_cap - w, "]\n"); /* as the export ends */
 }
 
+/* The fast path against the traced load on nine variants of b (nps_variant), the last
+ * six under one small limit each: max_memo below memo_max, max_ops below ops_max or
+ * max_stack up to stack_max. @return the mismatches (each reported). */
+static int fast_matches_general(const nps_buf *b, int round, int proto, uint32_t memo_max, uint32_t ops_max,
+                                uint32_t stack_max) {
+    int mismatches = 0;
+    for (int v = 0; v < 9; v++) {
+        size_t n;
+        uint8_t *in = nps_variant(b, v, &n);
+        jlp_limits lim;
+        jlp_limits_init(&lim);
+        if (v >= 3) {
+            uint32_t which = nps_rand() % 3;
+            if (which == 0) lim.max_memo = nps_rand() % memo_max;
+            else if (which == 1) lim.max_ops = nps_rand() % ops_max;
+            else lim.max_stack = 1 + nps_rand() % stack_max;
+        }
+        char *fast = nps_outcome(in, n, &lim, false), *general = nps_outcome(in, n, &lim, true);
+        if (strcmp(fast, general)) {
+            TH_FAIL("round %d (protocol %d) variant %d: fast path\n    %.300s\n  general\n    %.300s", round,
+                    proto, v, fast, general);
+            mismatches++;
+        }
+        free(fast);
+        free(general);
+        free(in);
+    }
+    return mismatches;
+}
+
 TEST(push_runs_match_their_values_and_the_general_path) {
     nps_rng = 0x51ed2701a1b2c3d4ull;
     int rounds = quick() ? 40 : 300, compared = 0, exact = 0, mismatches = 0;
@@ -1719,28 +1749,8 @@ TEST(push_runs_match_their_values_and_the_general_path) {
             jlp_doc_free(d);
         }
         /* the input whole, cut, and with bytes changed; under default and small limits */
-        for (int v = 0; v < 9 && mismatches < 3; v++) {
-            size_t n;
-            uint8_t *in = nps_variant(&b, v, &n);
-            jlp_limits lim;
-            jlp_limits_init(&lim);
-            if (v >= 3) {
-                uint32_t which = nps_rand() % 3;
-                if (which == 0) lim.max_memo = nps_rand() % 70;
-                else if (which == 1) lim.max_ops = nps_rand() % (uint32_t)(count + 140);
-                else lim.max_stack = 1 + nps_rand() % (uint32_t)(count + 70);
-            }
-            char *fast = nps_outcome(in, n, &lim, false), *general = nps_outcome(in, n, &lim, true);
-            if (strcmp(fast, general)) {
-                TH_FAIL("round %d (protocol %d) variant %d: fast path\n    %.300s\n  general\n    %.300s", round,
-                        proto, v, fast, general);
-                mismatches++;
-            }
-            compared++;
-            free(fast);
-            free(general);
-            free(in);
-        }
+        mismatches += fast_matches_general(&b, round, proto, 70, (uint32_t)count + 140, (uint32_t)count + 70);
+        compared += 9;
         free(b.p);
     }
     free(want);
@@ -1831,28 +1841,8 @@ TEST(complex_reduces_match_their_values_and_the_general_path) {
             }
             jlp_doc_free(d);
         }
-        for (int v = 0; v < 9 && mismatches < 3; v++) {
-            size_t n;
-            uint8_t *in = nps_variant(&b, v, &n);
-            jlp_limits lim;
-            jlp_limits_init(&lim);
-            if (v >= 3) {
-                uint32_t which = nps_rand() % 3;
-                if (which == 0) lim.max_memo = nps_rand() % 2;
-                else if (which == 1) lim.max_ops = nps_rand() % (uint32_t)(count * 5 + 10);
-                else lim.max_stack = 1 + nps_rand() % (uint32_t)(count + 8);
-            }
-            char *fast = nps_outcome(in, n, &lim, false), *general = nps_outcome(in, n, &lim, true);
-            if (strcmp(fast, general)) {
-                TH_FAIL("round %d (protocol %d) variant %d: fast path\n    %.300s\n  general\n    %.300s", round,
-                        proto, v, fast, general);
-                mismatches++;
-            }
-            compared++;
-            free(fast);
-            free(general);
-            free(in);
-        }
+        mismatches += fast_matches_general(&b, round, proto, 2, (uint32_t)count * 5 + 10, (uint32_t)count + 8);
+        compared += 9;
         free(re);
         free(im);
         free(number);
