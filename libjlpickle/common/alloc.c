@@ -298,15 +298,24 @@ struct jlp__chunk {
 #define ARENA_MAX_CHUNK ((size_t)32 << 20)
 #define ARENA_LARGE_MIN ((size_t)1024)
 
-void jlp__arena_init(jlp__arena *a, const jlp_alc *alc, uint64_t limit) {
+void jlp__arena_init_first(jlp__arena *a, const jlp_alc *alc, uint64_t limit, size_t first_chunk) {
     a->alc = jlp__alc_or_default(alc);
     a->head = NULL;
     a->cur = a->end = NULL;
     a->total = 0;
     a->total_ptr = &a->total;
     a->limit = limit;
-    a->next_size = ARENA_FIRST_CHUNK;
+    a->next_size = first_chunk;
     a->slab_cur = a->slab_end = NULL;
+}
+
+void jlp__arena_init(jlp__arena *a, const jlp_alc *alc, uint64_t limit) {
+    jlp__arena_init_first(a, alc, limit, ARENA_FIRST_CHUNK);
+}
+
+void jlp__arena_lend(jlp__arena *a, void *p, size_t n) {
+    a->cur = p;
+    a->end = (uint8_t *)p + n;
 }
 
 void jlp__arena_release(jlp__arena *a) {

@@ -129,6 +129,14 @@ typedef struct jlp__arena {
 } jlp__arena;
 
 void jlp__arena_init(jlp__arena *a, const jlp_alc *alc, uint64_t limit);
+/** jlp__arena_init with a first chunk of `first_chunk` bytes (header included) instead of
+ *  the default 1 KiB; chunks then grow as from a default arena's second one when it is
+ *  2 KiB, as from its first otherwise. */
+void jlp__arena_init_first(jlp__arena *a, const jlp_alc *alc, uint64_t limit, size_t first_chunk);
+/** Give the empty arena `a` the `n` bytes at `p` (16-byte aligned, a multiple of 16,
+ *  owned by another arena that outlives it) as its free space: its first allocations
+ *  come from there, and releasing `a` does not free them. */
+void jlp__arena_lend(jlp__arena *a, void *p, size_t n);
 void jlp__arena_release(jlp__arena *a);
 /** @return `n` bytes aligned to 16, or NULL when the allocator fails or the limit would
  *  be exceeded (*limit_hit set to true in that case when non-NULL). */

@@ -39,8 +39,41 @@ static size_t latin1_words(const uint8_t *s, size_t n) {
     return carry ? i - 1 : i;   /* a lead at the end: its pair is checked again below */
 }
 
+/* latin1_words' check on 16 bytes a step, with SSE2 (every x86-64 has it): the three
+ * byte classes are compares whose masks are then checked as latin1_words checks its
+ * flag bits. Protocol 2 writes every bytes value as such text, and numpy's arrays in
+ * protocol 2 are megabytes of it: this check ran at two instructions a byte and was
+ * half the load of such a file. @return as latin1_words. */
+#if defined(__SSE2__) && (defined(__GNUC__) || defined(__clang__))
+#include <emmintrin.h>
+
+static size_t latin1_blocks(const uint8_t *s, size_t n) {
+    const __m128i fe = _mm_set1_epi8((char)0xFE), c2 = _mm_set1_epi8((char)0xC2);
+    const __m128i c0 = _mm_set1_epi8((char)0xC0), x80 = _mm_set1_epi8((char)0x80);
+    unsigned carry = 0; /* 1: the previous block ended with a lead */
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m128i w = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+        unsigned high = (unsigned)_mm_movemask_epi8(w);
+        if (!(high | carry)) continue;
+        unsigned lead = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_and_si128(w, fe), c2));
+        unsigned cont = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_and_si128(w, c0), x80));
+        if ((high & ~(lead | cont)) || cont != (((lead << 1) | carry) & 0xFFFFu)) break;
+        carry = lead >> 15;
+    }
+    return carry ? i - 1 : i;
+}
+#else
+static size_t latin1_blocks(const uint8_t *s, size_t n) {
+    (void)s;
+    (void)n;
+    return 0;
+}
+#endif
+
 size_t jlp__utf8_valid_prefix(const uint8_t *s, size_t n) {
-    size_t i = latin1_words(s, n);
+    size_t i = latin1_blocks(s, n);
+    i += latin1_words(s + i, n - i);
     while (i < n) {
         /* ASCII fast path: eight bytes at a time while no high bit is set. */
         while (i + 8 <= n) {

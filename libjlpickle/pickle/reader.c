@@ -986,17 +986,30 @@ static const uint8_t fast_op[256] = {
 
 /* REDUCE in the fast path: the two calls an object array of numpy scalars pickled at
  * protocol 2 is made of, numpy.core.multiarray.scalar(dtype, _codecs.encode(str,
- * 'latin1')) (protocol 3 and later: scalar(dtype, bytes)), each in the one argument
- * shape where jlp__reduce gives a value and nothing can fail; NULL otherwise (the
- * general loop then runs the REDUCE). The callable is recognised by the address of the
- * global node the memo hands back each time (global nodes are never changed once made). */
+ * 'latin1')) (protocol 3 and later: scalar(dtype, bytes)), and the call every complex
+ * number is pickled as, builtins.complex(re, im), each in the one argument shape where
+ * jlp__reduce gives a value and nothing can fail; NULL otherwise (the general loop then
+ * runs the REDUCE). The callable is recognised by the address of the global node the
+ * memo hands back each time (global nodes are never changed once made). */
 static jlp_val *fast_reduce(jlp__vm *m, const jlp_val *fn, const jlp_val *args) {
     if (fn->type != JLP_GLOBAL || args->type != JLP_TUPLE || args->u.seq.n != 2) return NULL;
     jlp_val *a0 = args->u.seq.v[0], *a1 = args->u.seq.v[1];
-    if (fn != m->fast_scalar && fn != m->fast_encode) {
+    if (fn != m->fast_scalar && fn != m->fast_encode && fn != m->fast_complex) {
         if (jlp__numpy_is_scalar_fn(fn)) m->fast_scalar = fn;
         else if (JLP__GLOBAL_IS(fn, "_codecs", "encode")) m->fast_encode = fn;
+        else if (JLP__GLOBAL_IS(fn, "builtins", "complex")) m->fast_complex = fn;
         else return NULL;
+    }
+    if (fn == m->fast_complex) {
+        /* jlp__reduce's complex of two numbers */
+        if ((a0->type != JLP_FLOAT && a0->type != JLP_INT) || (a1->type != JLP_FLOAT && a1->type != JLP_INT))
+            return NULL;
+        jlp_val *r = jlp__new_val(m->doc, JLP_COMPLEX);
+        if (r) {
+            r->u.c.re = jlp_get_float(a0);
+            r->u.c.im = jlp_get_float(a1);
+        }
+        return r;
     }
     if (fn == m->fast_scalar) {
         /* jlp__numpy_reduce's NP_SCALAR: a dtype without objects and its item's bytes */
@@ -1202,6 +1215,59 @@ static const uint8_t *np_scalar_run(jlp__vm *m, const uint8_t *cur, const uint8_
     return r.p;
 }
 
+/* ---- runs of pushes -------------------------------------------------------------------
+ * A list of flags is None, True and False between its MARK and APPENDS; a list of
+ * repeated objects is memo GETs. Each such opcode pushes a node that already exists (the
+ * document's shared singletons, a memo entry), so a run of them is executed here, where
+ * the room on the stack and the opcode budget are taken once for the whole run and the
+ * kind of each opcode comes from one table, without the fast path's dispatch and
+ * per-push checks (3 ns an opcode there, against CPython's 4 to 6). The run stops
+ * before the first opcode that is not one of them or that the fast path must see: an
+ * argument past lim, a key not in the dense memo or with no value, a singleton not made
+ * yet (the fast path makes it), the GET of the numpy scalar callable (np_scalar_run's). */
+enum { R_OTHER, R_NONE, R_TRUE, R_FALSE, R_BINGET, R_LONG_BINGET };
+static const uint8_t run_kind[256] = {
+    [JLP_OP_NONE] = R_NONE,
+    [JLP_OP_NEWTRUE] = R_TRUE,
+    [JLP_OP_NEWFALSE] = R_FALSE,
+    [JLP_OP_BINGET] = R_BINGET,
+    [JLP_OP_LONG_BINGET] = R_LONG_BINGET,
+};
+
+/* Push the run that starts at *cur onto top[0..room). @return the values pushed (one
+ * opcode each), with *cur moved past their opcodes. */
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((noinline)) /* inlined, it cost the fast path's dispatch 2 instructions an opcode */
+#endif
+static size_t push_run(const jlp__vm *m, const uint8_t **cur, const uint8_t *lim, jlp_val **top, size_t room) {
+    const jlp_doc *doc = m->doc;
+    jlp_val *const single[R_FALSE + 1] = {NULL, doc->none_val, doc->true_val, doc->false_val};
+    jlp_val *const *dense = m->memo.dense;
+    const size_t dense_cap = m->memo.dense_cap;
+    const uint8_t *p = *cur;
+    size_t n = 0;
+    while (n < room && p < lim) {
+        unsigned kind = run_kind[*p];
+        jlp_val *v;
+        if (kind <= R_FALSE) {
+            v = single[kind]; /* R_OTHER: NULL */
+            if (!v) break;
+            p++;
+        } else {
+            size_t len = kind == R_BINGET ? 2 : 5;
+            if ((size_t)(lim - p) < len) break;
+            uint64_t key = len == 2 ? p[1] : jlp__le32(p + 1);
+            if (key >= dense_cap) break;
+            v = dense[key];
+            if (!v || v == m->fast_scalar) break;
+            p += len;
+        }
+        top[n++] = v;
+    }
+    *cur = p;
+    return n;
+}
+
 static jlp_code run_fast(jlp__vm *m, uint64_t *ops_left) {
     jlp_source *s = m->src;
     const uint8_t *cur = s->cur, *lim = s->end;
@@ -1247,9 +1313,9 @@ static jlp_code run_fast(jlp__vm *m, uint64_t *ops_left) {
             cur += 9;
             goto push_v;
         }
-        case F_NONE: v = jlp__new_none(doc); cur++; goto push_v;
-        case F_NEWTRUE: v = jlp__new_bool(doc, true); cur++; goto push_v;
-        case F_NEWFALSE: v = jlp__new_bool(doc, false); cur++; goto push_v;
+        case F_NONE: v = jlp__new_none(doc); cur++; goto push_v_run;
+        case F_NEWTRUE: v = jlp__new_bool(doc, true); cur++; goto push_v_run;
+        case F_NEWFALSE: v = jlp__new_bool(doc, false); cur++; goto push_v_run;
         case F_SHORT_BINUNICODE: case F_BINUNICODE: {
             size_t hdr = *cur == JLP_OP_SHORT_BINUNICODE ? 2 : 5;
             if ((size_t)(lim - cur) < hdr) goto out;
@@ -1393,7 +1459,7 @@ static jlp_code run_fast(jlp__vm *m, uint64_t *ops_left) {
                 }
             }
             cur += len;
-            goto push_v;
+            goto push_v_run;
         }
         case F_MARK:
             if (m->nmarks == m->marks_cap) goto out;
@@ -1473,6 +1539,18 @@ static jlp_code run_fast(jlp__vm *m, uint64_t *ops_left) {
         if (JLP_UNLIKELY(!v || sp == cap)) goto out;
         stack[sp++] = v;
         budget--;
+        continue;
+    push_v_run:
+        /* a singleton or GET: when the next opcode is one too, the rest of the run is
+         * push_run's (a lone GET, as in nested containers, is cheaper without it) */
+        if (JLP_UNLIKELY(!v || sp == cap)) goto out;
+        stack[sp++] = v;
+        budget--;
+        if (cur < lim && run_kind[*cur]) {
+            size_t pushed = push_run(m, &cur, lim, stack + sp, cap - sp < budget ? cap - sp : (size_t)budget);
+            sp += pushed;
+            budget -= pushed;
+        }
     }
     at = cur;
 out:

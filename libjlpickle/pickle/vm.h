@@ -95,9 +95,9 @@ typedef struct jlp__vm {
     size_t arg_len, arg_cap;
     const jlp_val *ev_args, *ev_kwargs;
     /* the fast path's REDUCE and numpy scalar runs (reader.c): the last global nodes
-     * found to be _codecs.encode and numpy's scalar, and the last str found to be
-     * 'latin1', so that a memoised one is known by its address */
-    const jlp_val *fast_encode, *fast_scalar, *fast_latin1;
+     * found to be _codecs.encode, numpy's scalar and builtins.complex, and the last str
+     * found to be 'latin1', so that a memoised one is known by its address */
+    const jlp_val *fast_encode, *fast_scalar, *fast_complex, *fast_latin1;
 } jlp__vm;
 
 /** Tell the scan's hook (if any) that the two unpicklers differ at the current opcode. */

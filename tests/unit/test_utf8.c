@@ -68,6 +68,26 @@ TEST(latin1_text_edges) {
     static const uint8_t mixed[] = {0xC3, 0xA9, 'x', 0xE2, 0x82, 0xAC, 0xC2, 0xA0, 0xED, 0xA0, 0x80,
                                     0xF0, 0x9F, 0x98, 0x80, 0xC3, 0xBF, 'y', 'z', 0xC2, 0x80};
     CHECK_INT(jlp__utf8_valid_prefix(mixed, sizeof mixed), sizeof mixed);
+    /* the same at the edges of 16-byte blocks, in high text (every block checked): a
+     * lead at 15, 31, 47 and its continuation in the next block */
+    for (size_t at = 15; at < 48; at += 16) {
+        memset(s, 'a', sizeof s);
+        for (size_t i = at; i + 1 < sizeof s; i += 2) s[i] = 0xC3, s[i + 1] = 0xA9;
+        CHECK_INT(jlp__utf8_valid_prefix(s, 64), 64);
+        CHECK_INT(jlp__utf8_valid_prefix(s, at + 1), at); /* the text ends after the lead */
+        s[at + 1] = 'b'; /* the continuation is missing */
+        CHECK_INT(jlp__utf8_valid_prefix(s, 64), at);
+        s[at + 1] = 0xC3; /* a lead after a lead */
+        CHECK_INT(jlp__utf8_valid_prefix(s, 64), at);
+        s[at + 1] = 0xA9;
+        s[at] = 0xC4; /* U+0100 and up: valid, past the Latin-1 check */
+        CHECK_INT(jlp__utf8_valid_prefix(s, 64), 64);
+        s[at] = 0xC1; /* an overlong lead */
+        CHECK_INT(jlp__utf8_valid_prefix(s, 64), at);
+        s[at] = 0xC3;
+        memset(s + at + 1, 'b', sizeof s - at - 1); /* the lead, then ASCII blocks */
+        CHECK_INT(jlp__utf8_valid_prefix(s, 64), at);
+    }
 }
 
 TEST(random_strings_agree_with_the_reference) {

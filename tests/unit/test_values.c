@@ -1508,6 +1508,19 @@ static char *nps_outcome(const uint8_t *p, size_t n, const jlp_limits *lim, bool
     return s;
 }
 
+/* Variant v of the pickle in b (malloc()ed, *n bytes): every third one whole, cut at a
+ * random length, or with one to three bytes changed. */
+static uint8_t *nps_variant(const nps_buf *b, int v, size_t *n) {
+    uint8_t *in = malloc(b->n);
+    if (!in) abort();
+    memcpy(in, b->p, b->n);
+    *n = b->n;
+    if (v % 3 == 1) *n = 1 + nps_rand() % *n;
+    else if (v % 3 == 2)
+        for (int k = 1 + (int)(nps_rand() % 3); k--;) in[nps_rand() % *n] = (uint8_t)nps_rand();
+    return in;
+}
+
 TEST(numpy_scalar_runs_match_the_general_path) {
     nps_rng = 0x9e3779b97f4a7c15ull;
     int rounds = quick() ? 60 : 400, compared = 0, fast_scalars = 0, mismatches = 0;
@@ -1559,12 +1572,8 @@ TEST(numpy_scalar_runs_match_the_general_path) {
         }
         /* the input whole, cut, and with bytes changed; under default and small limits */
         for (int v = 0; v < 12 && mismatches < 3; v++) {
-            uint8_t *in = malloc(g.b.n);
-            memcpy(in, g.b.p, g.b.n);
-            size_t n = g.b.n;
-            if (v % 3 == 1) n = 1 + nps_rand() % n;
-            else if (v % 3 == 2)
-                for (int k = 1 + (int)(nps_rand() % 3); k--;) in[nps_rand() % n] = (uint8_t)nps_rand();
+            size_t n;
+            uint8_t *in = nps_variant(&g.b, v, &n);
             jlp_limits lim;
             jlp_limits_init(&lim);
             if (v >= 6) {
@@ -1614,4 +1623,231 @@ TEST(numpy_scalar_run_reading_its_own_keys) {
     if (d) CHECK_JSON(jlp_doc_root(d), "{\"$tuple\":[{\"$scalar\":{\"dtype\":\"|S6\",\"value\":{\"$bytes\":\"bGF0aW4x\"}}},"
                                        "{\"$scalar\":{\"dtype\":\"|S6\",\"value\":{\"$bytes\":\"bGF0aW4x\"}}}]}");
     jlp_doc_free(d);
+}
+
+/* =====================================================================================
+ * runs of pushes: None, True, False and memo GETs between a MARK and APPENDS, which the
+ * fast path pushes as one run (pickle/reader.c push_run), against the values they stand
+ * for and against the opcode-by-opcode execution (under small limits, cut and changed)
+ * ===================================================================================== */
+
+/* One list of `count` items: strs put in the memo (BINPUT, LONG_BINPUT, sometimes a
+ * key far beyond the dense memo), then None/True/False and GETs of them in random runs,
+ * in FRAMEs at protocol 4. want_json receives the list's export where every GET names
+ * a key that holds a value. */
+static void push_run_pickle(nps_buf *b, int proto, int count, char *want_json, size_t want_cap) {
+    static const char *const single_json[3] = {"null", "true", "false"};
+    static const uint8_t single_op[3] = {'N', 0x88, 0x89};
+    uint32_t keys[64];
+    int nkeys = 1 + (int)(nps_rand() % 64);
+    size_t w = 0;
+    nb_byte(b, 0x80);
+    nb_byte(b, proto);
+    size_t frame_at = b->n;
+    if (proto >= 4) { nb_byte(b, 0x95); nb_put(b, "\0\0\0\0\0\0\0\0", 8); }
+    nb_byte(b, ']');
+    nb_byte(b, '(');
+    for (int k = 0; k < nkeys; k++) {
+        /* a str "k<key>" stored under key k, or under a key past the dense memo */
+        keys[k] = nps_chance(16) ? 0x10000000u + (uint32_t)k : (uint32_t)k;
+        char s[16];
+        int sl = snprintf(s, sizeof s, "k%u", (unsigned)keys[k]);
+        nb_byte(b, 'X');
+        nb_le32(b, (uint32_t)sl);
+        nb_put(b, s, (size_t)sl);
+        if (keys[k] < 256 && nps_chance(2)) { nb_byte(b, 'q'); nb_byte(b, (int)keys[k]); }
+        else { nb_byte(b, 'r'); nb_le32(b, keys[k]); }
+        w += (size_t)snprintf(want_json + w, want_cap - w, "%s\"k%u\"", k ? "," : "[", (unsigned)keys[k]);
+    }
+    for (int i = 0; i < count; i++) {
+        if (i % 700 == 699) { nb_byte(b, 'e'); nb_byte(b, '('); } /* APPENDS batches */
+        if (proto >= 4 && nps_chance(300)) {
+            /* close the frame and open the next: a run stops at its end */
+            uint64_t len = b->n - frame_at - 9;
+            for (int k = 0; k < 8; k++) b->p[frame_at + 1 + k] = (uint8_t)(len >> (8 * k));
+            frame_at = b->n;
+            nb_byte(b, 0x95);
+            nb_put(b, "\0\0\0\0\0\0\0\0", 8);
+        }
+        uint32_t r = nps_rand();
+        if (r % 2) {
+            int s = (int)(r / 2 % 3);
+            nb_byte(b, single_op[s]);
+            w += (size_t)snprintf(want_json + w, want_cap - w, ",%s", single_json[s]);
+        } else {
+            int k = (int)(r / 2 % (uint32_t)nkeys);
+            if (keys[k] < 256 && r % 3) { nb_byte(b, 'h'); nb_byte(b, (int)keys[k]); }
+            else { nb_byte(b, 'j'); nb_le32(b, keys[k]); }
+            w += (size_t)snprintf(want_json + w, want_cap - w, ",\"k%u\"", (unsigned)keys[k]);
+        }
+    }
+    nb_byte(b, 'e');
+    nb_byte(b, '.');
+    if (proto >= 4) {
+        uint64_t len = b->n - frame_at - 9;
+        for (int k = 0; k < 8; k++) b->p[frame_at + 1 + k] = (uint8_t)(len >> (8 * k));
+    }
+    snprintf(want_json + w, want_cap - w, "]\n"); /* as the export ends */
+}
+
+/* The fast path against the traced load on nine variants of b (nps_variant), the last
+ * six under one small limit each: max_memo below memo_max, max_ops below ops_max or
+ * max_stack up to stack_max. @return the mismatches (each reported). */
+static int fast_matches_general(const nps_buf *b, int round, int proto, uint32_t memo_max, uint32_t ops_max,
+                                uint32_t stack_max) {
+    int mismatches = 0;
+    for (int v = 0; v < 9; v++) {
+        size_t n;
+        uint8_t *in = nps_variant(b, v, &n);
+        jlp_limits lim;
+        jlp_limits_init(&lim);
+        if (v >= 3) {
+            uint32_t which = nps_rand() % 3;
+            if (which == 0) lim.max_memo = nps_rand() % memo_max;
+            else if (which == 1) lim.max_ops = nps_rand() % ops_max;
+            else lim.max_stack = 1 + nps_rand() % stack_max;
+        }
+        char *fast = nps_outcome(in, n, &lim, false), *general = nps_outcome(in, n, &lim, true);
+        if (strcmp(fast, general)) {
+            TH_FAIL("round %d (protocol %d) variant %d: fast path\n    %.300s\n  general\n    %.300s", round,
+                    proto, v, fast, general);
+            mismatches++;
+        }
+        free(fast);
+        free(general);
+        free(in);
+    }
+    return mismatches;
+}
+
+TEST(push_runs_match_their_values_and_the_general_path) {
+    nps_rng = 0x51ed2701a1b2c3d4ull;
+    int rounds = quick() ? 40 : 300, compared = 0, exact = 0, mismatches = 0;
+    size_t want_cap = 16 * 3000 + 2048;
+    char *want = malloc(want_cap);
+    for (int round = 0; round < rounds && mismatches < 3; round++) {
+        nps_buf b = {0};
+        int proto = 2 + (int)(nps_rand() % 3), count = 1 + (int)(nps_rand() % 2500);
+        push_run_pickle(&b, proto, count, want, want_cap);
+        jlp_error err;
+        jlp_doc *d = jlp_load_mem(b.p, b.n, NULL, NULL, &err);
+        if (!d) {
+            TH_FAIL("round %d: %s at %llu: %s", round, jlp_error_name(err.code), (unsigned long long)err.offset,
+                    err.msg);
+            mismatches++;
+        } else {
+            char *j = jlp_export_json_str(jlp_doc_root(d), NULL, NULL, &err);
+            if (!j || strcmp(j, want)) {
+                size_t at = 0;
+                while (j && j[at] && j[at] == want[at]) at++;
+                TH_FAIL("round %d: from byte %zu got %.80s\n  want %.80s", round, at, j ? j + at : "(null)",
+                        want + at);
+                mismatches++;
+            }
+            exact++;
+            free(j);
+            jlp_doc_free(d);
+        }
+        /* the input whole, cut, and with bytes changed; under default and small limits */
+        mismatches += fast_matches_general(&b, round, proto, 70, (uint32_t)count + 140, (uint32_t)count + 70);
+        compared += 9;
+        free(b.p);
+    }
+    free(want);
+    CHECK(exact == rounds || mismatches);
+    CHECK(compared == rounds * 9 || mismatches);
+}
+
+/* =====================================================================================
+ * complex numbers: builtins.complex(re, im), which the fast path's REDUCE builds
+ * (pickle/reader.c fast_reduce), with arguments of every kind, against the numbers and
+ * against the opcode-by-opcode execution (under small limits, cut and changed)
+ * ===================================================================================== */
+
+TEST(complex_reduces_match_their_values_and_the_general_path) {
+    nps_rng = 0x0c0ffee5eed5ull;
+    int rounds = quick() ? 40 : 300, compared = 0, numbers = 0, mismatches = 0;
+    for (int round = 0; round < rounds && mismatches < 3; round++) {
+        nps_buf b = {0};
+        int proto = 2 + (int)(nps_rand() % 3), count = 1 + (int)(nps_rand() % 300);
+        double *re = malloc((size_t)count * sizeof *re), *im = malloc((size_t)count * sizeof *im);
+        bool *number = malloc((size_t)count * sizeof *number);
+        nb_byte(&b, 0x80);
+        nb_byte(&b, proto);
+        nb_byte(&b, ']');
+        nb_byte(&b, '(');
+        nb_put(&b, "cbuiltins\ncomplex\nq\x00", 20);
+        nb_byte(&b, '0'); /* POP: the global stays in the memo */
+        for (int i = 0; i < count; i++) {
+            /* the callable: the memoised global, or a new one (Python 2's name too, which
+             * protocol 2 maps to builtins) */
+            uint32_t how = nps_rand() % 8;
+            if (how == 0 && proto == 2) nb_put(&b, "c__builtin__\ncomplex\n", 21);
+            else if (how == 1) nb_put(&b, "cbuiltins\ncomplex\n", 18);
+            else nb_put(&b, "h\x00", 2);
+            int nargs = nps_chance(20) ? 1 : 2;
+            number[i] = true;
+            for (int k = 0; k < nargs; k++) {
+                double *out = k ? &im[i] : &re[i];
+                uint32_t kind = nps_rand() % 10;
+                if (kind < 5) { /* BINFLOAT */
+                    union { double d; uint64_t u; } x = {.d = (double)(int32_t)nps_rand() / (1 + nps_rand() % 1000)};
+                    uint8_t be[9] = {'G'};
+                    for (int j = 0; j < 8; j++) be[1 + j] = (uint8_t)(x.u >> (56 - 8 * j));
+                    nb_put(&b, be, 9);
+                    *out = x.d;
+                } else if (kind < 7) { /* BININT1 */
+                    uint8_t v = (uint8_t)nps_rand();
+                    nb_byte(&b, 'K');
+                    nb_byte(&b, v);
+                    *out = v;
+                } else if (kind < 8) { /* BININT, negative */
+                    int32_t v = -(int32_t)(nps_rand() % 100000) - 1;
+                    nb_byte(&b, 'J');
+                    nb_le32(&b, (uint32_t)v);
+                    *out = v;
+                } else if (kind < 9) { /* None: the call stays an inert object */
+                    nb_byte(&b, 'N');
+                    number[i] = false;
+                } else { /* a 9-byte LONG1 (a bigint): inert too */
+                    nb_put(&b, "\x8a\x09\x01\x00\x00\x00\x00\x00\x00\x00\x01", 11);
+                    number[i] = false;
+                }
+            }
+            if (nargs == 1) im[i] = 0.0;
+            nb_byte(&b, nargs == 1 ? 0x85 : 0x86); /* TUPLE1, TUPLE2 */
+            nb_byte(&b, 'R');
+        }
+        nb_byte(&b, 'e');
+        nb_byte(&b, '.');
+        jlp_error err;
+        jlp_doc *d = jlp_load_mem(b.p, b.n, NULL, NULL, &err);
+        if (!d) {
+            TH_FAIL("round %d: %s at %llu: %s", round, jlp_error_name(err.code), (unsigned long long)err.offset,
+                    err.msg);
+            mismatches++;
+        } else {
+            for (int i = 0; i < count; i++) {
+                double r, m;
+                const jlp_val *v = jlp_item(jlp_doc_root(d), (size_t)i);
+                bool is = jlp_get_complex(v, &r, &m) == 1;
+                if (is != number[i] || (is && (r != re[i] || m != im[i]))) {
+                    TH_FAIL("round %d item %d: complex %d (%g, %g), want %d (%g, %g)", round, i, is, is ? r : 0,
+                            is ? m : 0, number[i], re[i], im[i]);
+                    mismatches++;
+                    break;
+                }
+                numbers += is;
+            }
+            jlp_doc_free(d);
+        }
+        mismatches += fast_matches_general(&b, round, proto, 2, (uint32_t)count * 5 + 10, (uint32_t)count + 8);
+        compared += 9;
+        free(re);
+        free(im);
+        free(number);
+        free(b.p);
+    }
+    CHECK(compared == rounds * 9 || mismatches);
+    if (numbers < rounds * 30) TH_FAIL("only %d complex numbers read", numbers);
 }
