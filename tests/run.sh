@@ -178,6 +178,13 @@ if [ -z "${SAN_ONLY:-}" ]; then
     else
         skip "differential test (Python oracle)" "needs $PYTHON with joblib, numpy and lz4, and $B/tests/diffrun"
     fi
+    # jlp_float_repr against repr(float): the edges and 40000 random doubles, and their negatives
+    if [ -x "$B/tests/diffrun" ]; then
+        run "float repr vs Python" "$PYTHON" tests/diff/float_repr_check.py --driver "$B/tests/diffrun" \
+            --seed 1 --cases 40000
+    else
+        skip "float repr vs Python" "needs $B/tests/diffrun"
+    fi
     # the load sweep's shapes and protocols (bench/sweep.py), small, against the reference reader
     if [ -n "$QUICK" ]; then
         skip "load sweep shapes (reference reader)" "QUICK=1"

@@ -1,121 +1,138 @@
-/* float_repr.c - Python's float repr in C. */
+/* float_repr.c - Python's float repr in C: the shortest digits that read back to the
+ * double, found with Schubfach (R. Giulietti, "The Schubfach way to render doubles",
+ * 2020), then laid out as repr() lays them out. */
 #include "float_repr.h"
 
 #include "common.h"
+#include "decimal.h"
 
 #include <math.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <string.h>
 
-/* Parse "[-]D.DDDe[+-]XX" into digits and a decimal exponent. */
-static size_t split_e(const char *buf, char *digits, int *exp10) {
-    const char *p = buf;
-    if (*p == '-') p++;
-    size_t nd = 0;
-    while (*p && *p != 'e') {
-        if (*p >= '0' && *p <= '9') digits[nd++] = *p;
-        p++;
-    }
-    *exp10 = atoi(p + 1);
-    return nd;
+#include "pow10_gen.h"
+
+#define SIGNIFICAND_BITS 52
+#define C_MIN (UINT64_C(1) << SIGNIFICAND_BITS) /* the least significand of a normal double */
+#define Q_MIN (-1074)                            /* the exponent of subnormals */
+#define MASK63 ((UINT64_C(1) << 63) - 1)
+
+/* x >> s rounding toward minus infinity, also for negative x (whose >> C leaves to the
+ * implementation). */
+static int64_t floor_shift(int64_t x, int s) {
+    return x >= 0 ? x >> s : -((-x - 1) >> s) - 1;
 }
 
-/* Add `delta` (+1 or -1) to the decimal significand `digits` (nd digits), keeping nd
- * digits by moving the exponent on carry or borrow. @return false if it vanished. */
-static bool step_digits(char *digits, size_t nd, int *exp10, int delta) {
-    size_t i = nd;
-    while (i-- > 0) {
-        int v = digits[i] - '0' + delta;
-        if (v >= 0 && v <= 9) { digits[i] = (char)('0' + v); return true; }
-        digits[i] = delta > 0 ? '0' : '9';
-    }
-    if (delta > 0) { /* 999 -> 1000: one more digit, drop the last */
-        memmove(digits + 1, digits, nd - 1);
-        digits[0] = '1';
-        (*exp10)++;
-        return true;
-    }
-    return false;
+/* floor(e * log10(2)), floor(log10(3/4 * 2^e)) and floor(e * log2(10)): fixed-point
+ * products, exact for |e| <= 1100 (checked against exact rationals), more than doubles
+ * need. */
+static int floor_log10_pow2(int e) { return (int)floor_shift((int64_t)e * 661971961083, 41); }
+static int floor_log10_three_quarters_pow2(int e) {
+    return (int)floor_shift((int64_t)e * 661971961083 - 274743187321, 41);
+}
+static int floor_log2_pow10(int e) { return (int)floor_shift((int64_t)e * 913124641741, 38); }
+
+/* The high 64 bits of the 128-bit product a * b. */
+static uint64_t mul_high(uint64_t a, uint64_t b) {
+#ifdef __SIZEOF_INT128__
+    return (uint64_t)(((unsigned __int128)a * b) >> 64);
+#else
+    uint64_t a0 = a & 0xffffffffu, a1 = a >> 32, b0 = b & 0xffffffffu, b1 = b >> 32;
+    uint64_t p00 = a0 * b0, p01 = a0 * b1, p10 = a1 * b0, p11 = a1 * b1;
+    uint64_t mid = (p00 >> 32) + (p01 & 0xffffffffu) + (p10 & 0xffffffffu);
+    return p11 + (p01 >> 32) + (p10 >> 32) + (mid >> 32);
+#endif
 }
 
-static double value_of(bool neg, const char *digits, size_t nd, int exp10) {
-    char tmp[64];
-    size_t o = 0;
-    if (neg) tmp[o++] = '-';
-    tmp[o++] = digits[0];
-    tmp[o++] = '.';
-    memcpy(tmp + o, digits + 1, nd - 1);
-    o += nd - 1;
-    snprintf(tmp + o, sizeof tmp - o, "e%d", exp10);
-    return strtod(tmp, NULL);
+/* floor(g * cp / 2^127) with its last bit set when the quotient is inexact ("round to
+ * odd"), g the 126-bit {high 63 bits, low 63 bits}: exact enough to compare the scaled
+ * interval ends with candidate decimals (the paper's section 9). */
+static uint64_t scale_round_odd(const uint64_t g[2], uint64_t cp) {
+    uint64_t x1 = mul_high(g[1], cp);
+    uint64_t y0 = g[0] * cp; /* the low 64 bits, wrapping on purpose */
+    uint64_t y1 = mul_high(g[0], cp);
+    uint64_t z = (y0 >> 1) + x1;
+    return (y1 + (z >> 63)) | (((z & MASK63) + MASK63) >> 63);
 }
 
-/* The digits of d with prec + 1 significant digits that read back to d, if any: the
- * correctly rounded candidate, then its two neighbours (the interval of decimals that
- * round to d can exclude the nearest one when it is a tie, e.g. 2**-24 ->
- * 5.960464477539063e-08). @return whether one does. */
-static bool digits_at(double d, bool neg, int prec, char *digits, size_t *nd, int *exp10) {
-    char buf[40];
-    snprintf(buf, sizeof buf, "%.*e", prec, d);
-    *nd = split_e(buf, digits, exp10);
-    double v = strtod(buf, NULL);
-    if (v == d) return true;
-    int first = v < d ? (neg ? -1 : 1) : (neg ? 1 : -1);
-    for (int k = 0; k < 2; k++) {
-        int delta = k == 0 ? first : -first;
-        char cand[24];
-        int e2 = *exp10;
-        memcpy(cand, digits, *nd);
-        if (step_digits(cand, *nd, &e2, delta) && value_of(neg, cand, *nd, e2) == d) {
-            memcpy(digits, cand, *nd);
-            *exp10 = e2;
-            return true;
-        }
+/* The shortest decimal f * 10^e that reads back (round-half-even) to c * 2^q, c > 0;
+ * among the shortest, the nearest, ties to an even last digit: what Python's repr()
+ * (David Gay's dtoa mode 0) picks. */
+static void shortest_decimal(uint64_t c, int q, uint64_t *f, int *e) {
+    /* Integers below 2^53 are their own shortest digits: the rounding interval is
+     * narrower than 1, so no other integer (and no shorter decimal) is in it. */
+    if (q < 0 && q > -SIGNIFICAND_BITS - 1 && (c >> -q) << -q == c) {
+        *f = c >> -q;
+        *e = 0;
+        return;
     }
-    return false;
+    /* Work in quarter units: the interval of reals that round to c * 2^q is
+     * [cbl, cbr] * 2^(q-2), closed when c is even; a power of two has a narrower lower
+     * half, since the double below is closer. */
+    unsigned odd = (unsigned)(c & 1);
+    uint64_t cb = c << 2, cbr = cb + 2, cbl;
+    int k;
+    if (c != C_MIN || q == Q_MIN) {
+        cbl = cb - 2;
+        k = floor_log10_pow2(q);
+    } else {
+        cbl = cb - 1;
+        k = floor_log10_three_quarters_pow2(q);
+    }
+    /* 10^k <= the interval's width < 10^(k+1): the interval holds at most one multiple
+     * of 10^(k+1) and at least one of 10^k. vb, vbl, vbr: the value and the ends,
+     * divided by 10^k, still in quarter units. */
+    int h = q + floor_log2_pow10(-k) + 2;
+    const uint64_t *g = pow10_g[k - POW10_K_MIN];
+    uint64_t vb = scale_round_odd(g, cb << h);
+    uint64_t vbl = scale_round_odd(g, cbl << h) + odd;
+    uint64_t vbr = scale_round_odd(g, cbr << h) - odd;
+    uint64_t s = vb >> 2;
+    /* One digit fewer: a multiple of ten next to s, if one is inside. */
+    uint64_t sp10 = s / 10 * 10, tp10 = sp10 + 10;
+    bool sp10_in = vbl <= sp10 << 2, tp10_in = tp10 << 2 <= vbr;
+    if (sp10_in != tp10_in) {
+        *f = sp10_in ? sp10 : tp10;
+        *e = k;
+        return;
+    }
+    /* Else s or s + 1, the one inside, or if both are the nearer, ties to even. */
+    uint64_t t = s + 1;
+    bool s_in = vbl <= s << 2, t_in = t << 2 <= vbr;
+    if (s_in != t_in) {
+        *f = s_in ? s : t;
+    } else {
+        int64_t cmp = (int64_t)(vb - ((s + t) << 1));
+        *f = cmp < 0 || (cmp == 0 && (s & 1) == 0) ? s : t;
+    }
+    *e = k;
 }
 
 size_t jlp__float_repr(double d, char *out) {
-    /* The shortest digits that read back to d: the fewest significant digits at which
-     * digits_at() finds some. Finding some at a length means finding some at every
-     * greater length (the decimal found, with one more zero, lies between d and the
-     * nearest decimal of the greater length or is a neighbour of it, and the decimals
-     * that read back to d form an interval around it), and 17 always do: the length is
-     * searched by bisection, starting at 15 digits, below which random doubles rarely go
-     * (2 or 3 conversions for them, not 17). */
-    char digits[24];
-    int exp10 = 0;
-    size_t nd = 0;
-    bool neg = signbit(d) != 0;
-    char got[24];
-    int got_exp = 0, lo = 0, hi = 16, mid = 14;  /* the least prec that holds is in [lo, hi] */
-    size_t got_nd = 0;   /* 0: none found yet; else the digits found at hi */
-    while (lo < hi) {
-        if (digits_at(d, neg, mid, got, &got_nd, &got_exp)) {
-            hi = mid;
-            memcpy(digits, got, got_nd);
-            nd = got_nd;
-            exp10 = got_exp;
-        } else {
-            lo = mid + 1;
-        }
-        mid = lo + (hi - lo) / 2;
-    }
-    if (!nd && !digits_at(d, neg, 16, digits, &nd, &exp10)) {
-        char buf[40];
-        snprintf(buf, sizeof buf, "%.16e", d);
-        nd = split_e(buf, digits, &exp10);
-    }
-    while (nd > 1 && digits[nd - 1] == '0') nd--;
-    int decpt = exp10 + 1; /* value = 0.DIGITS * 10^decpt */
+    uint64_t bits;
+    memcpy(&bits, &d, sizeof bits);
+    bool neg = bits >> 63;
+    uint64_t fraction = bits & (C_MIN - 1);
+    int biased = (int)(bits >> SIGNIFICAND_BITS) & 0x7ff;
     size_t o = 0;
     if (neg) out[o++] = '-';
-    if (digits[0] == '0' && nd == 1) { /* zero */
+    if (biased == 0 && fraction == 0) {
         memcpy(out + o, "0.0", 4);
         return o + 3;
     }
+    uint64_t c = biased ? fraction | C_MIN : fraction;
+    int q = biased ? biased - 1075 : Q_MIN;
+    uint64_t f;
+    int e;
+    shortest_decimal(c, q, &f, &e);
+    while (f % 10 == 0) { /* f > 0 */
+        f /= 10;
+        e++;
+    }
+    char digits[20];
+    size_t nd = jlp__u64_decimal(f, digits);
+    int decpt = e + (int)nd; /* value = 0.DIGITS * 10^decpt */
     if (decpt > -4 && decpt <= 16) {
         if (decpt <= 0) {
             out[o++] = '0';
@@ -143,8 +160,14 @@ size_t jlp__float_repr(double d, char *out) {
             memcpy(out + o, digits + 1, nd - 1);
             o += nd - 1;
         }
-        int e = decpt - 1;
-        o += (size_t)snprintf(out + o, 8, "e%c%02d", e < 0 ? '-' : '+', e < 0 ? -e : e);
+        /* Python's exponent: a sign, and at least two digits ('e-05', 'e+16', 'e-308'). */
+        int x = decpt - 1;
+        unsigned ax = (unsigned)(x < 0 ? -x : x);
+        out[o++] = 'e';
+        out[o++] = x < 0 ? '-' : '+';
+        if (ax >= 100) out[o++] = (char)('0' + ax / 100);
+        out[o++] = (char)('0' + ax / 10 % 10);
+        out[o++] = (char)('0' + ax % 10);
     }
     out[o] = 0;
     return o;

@@ -22,6 +22,7 @@
 #include "../numpy/numpy.h"
 #include "../value/bigint.h"
 #include "../value/doc.h"
+#include "../common/decimal.h"
 #include "../common/float_repr.h"
 #include "../common/opcodes.h"
 
@@ -414,12 +415,10 @@ static bool interned_find(const writer *w, const jlp_val *v, uint64_t *idx) {
 /* "<op><decimal of v>\n" at o (room for 22 bytes), what protocol 0 writes for PUT, GET
  * and INT without going through snprintf: @return its length. */
 static size_t text_op(char *o, char op, bool neg, uint64_t v) {
-    char t[20];
-    size_t n = 0, k = 0;
-    do t[n++] = (char)('0' + v % 10); while ((v /= 10));
+    size_t k = 0;
     o[k++] = op;
     if (neg) o[k++] = '-';
-    while (n) o[k++] = t[--n];
+    k += jlp__u64_decimal(v, o + k);
     o[k++] = '\n';
     return k;
 }
@@ -735,14 +734,28 @@ static void save_float(writer *w, double d) {
     out(w, t, n);
 }
 
-/* Protocol 0 str: raw-unicode-escape after escaping what would break the line. */
+/* A backslash, `u` or `U`, and cp as `digits` lowercase hex digits, at o: @return past them. */
+static char *put_hex_escape(char *o, char u, uint32_t cp, int digits) {
+    static const char hex[] = "0123456789abcdef";
+    *o++ = '\\';
+    *o++ = u;
+    for (int shift = 4 * (digits - 1); shift >= 0; shift -= 4) *o++ = hex[(cp >> shift) & 0xf];
+    return o;
+}
+
+/* Protocol 0 str: raw-unicode-escape after escaping what would break the line. Built in
+ * a buffer on the stack, written out each time it fills: no allocation per str. */
 static void save_str_text(writer *w, const jlp_val *v) {
-    jlp__buf t;
-    jlp__buf_init(&t, w->alc);
-    jlp__buf_putc(&t, 'V');
+    char t[256];
+    char *o = t, *const end = t + sizeof t - 10;   /* room for the longest escape */
+    *o++ = 'V';
     const uint8_t *p = (const uint8_t *)v->u.s.p;
     size_t n = v->u.s.n;
     for (size_t i = 0; i < n;) {
+        if (o >= end) {
+            out(w, t, (size_t)(o - t));
+            o = t;
+        }
         uint32_t cp;
         size_t len = p[i] < 0x80 ? 1 : p[i] < 0xE0 ? 2 : p[i] < 0xF0 ? 3 : 4;
         if (i + len > n) len = n - i;
@@ -750,16 +763,14 @@ static void save_str_text(writer *w, const jlp_val *v) {
         for (size_t k = 1; k < len; k++) cp = (cp << 6) | (p[i + k] & 0x3F);
         i += len;
         if (cp == '\\' || cp == 0 || cp == '\n' || cp == '\r' || cp == 0x1a || (cp >= 0x100 && cp < 0x10000))
-            jlp__buf_printf(&t, "\\u%04x", (unsigned)cp);
+            o = put_hex_escape(o, 'u', cp, 4);
         else if (cp >= 0x10000)
-            jlp__buf_printf(&t, "\\U%08x", (unsigned)cp);
+            o = put_hex_escape(o, 'U', cp, 8);
         else
-            jlp__buf_putc(&t, (char)cp);
+            *o++ = (char)cp;
     }
-    jlp__buf_putc(&t, '\n');
-    if (t.failed) nomem(w);
-    else out(w, t.data, t.len);
-    jlp__buf_release(&t);
+    *o++ = '\n';
+    out(w, t, (size_t)(o - t));
 }
 
 /* A str or bytes argument with the smallest length field pickle.py uses: one byte when
@@ -1054,11 +1065,25 @@ static void batch(writer *w, task_kind k, const jlp_val *v, size_t i) {
     size_t n = total - i < BATCHSIZE ? total - i : BATCHSIZE;
     bool pairs = k == T_SETITEMS;
     if (w->proto == 0) {
-        /* no MARK batches in protocol 0: one APPEND / SETITEM per item */
+        /* no MARK batches in protocol 0: one APPEND / SETITEM per item. Items (keys and
+         * values) that push no task are saved here in a loop (save_inline, as below);
+         * at the first other one, the rest goes to the task stack. */
+        uint8_t op = pairs ? JLP_OP_SETITEM : JLP_OP_APPEND;
+        jlp_val *const *items = v->u.seq.v;
+        bool key_saved = false;
+        for (; i < total && !w->code; i++) {
+            if (!save_inline(w, items[pairs ? 2 * i : i])) break;
+            if (pairs && !save_inline(w, items[2 * i + 1])) {
+                key_saved = true;
+                break;
+            }
+            out_byte(w, op);
+        }
+        if (i == total || w->code) return;
         if (i + 1 < total) push(w, k, v, i + 1);
-        push_op(w, pairs ? JLP_OP_SETITEM : JLP_OP_APPEND);
-        if (pairs) push_save(w, v->u.seq.v[2 * i + 1]);
-        push_save(w, v->u.seq.v[pairs ? 2 * i : i]);
+        push_op(w, op);
+        if (pairs) push_save(w, items[2 * i + 1]);
+        if (!key_saved) push_save(w, items[pairs ? 2 * i : i]);
         return;
     }
     if (n == BATCHSIZE) push(w, k, v, i + n);

@@ -12,9 +12,12 @@
  *   B <seed> <out> <codec> <proto> <arrays> build the random document of <seed>
  *                                         (randdoc.c), write its JSON export to
  *                                         <out>.built.json and dump it to <out>
+ *   R <hex> ...                           jlp_float_repr of each double, given by its
+ *                                         64 bits in hex (float_repr_check.py)
  *
  * For each command one line goes to standard output: "OK", or "ERR <CODE> <offset>" with
- * the error's name and decoded offset (what the tools print as "error at byte N: CODE").
+ * the error's name and decoded offset (what the tools print as "error at byte N: CODE");
+ * for R, the reprs separated by spaces.
  */
 #include "jlpickle.h"
 #include "randdoc.h"
@@ -103,6 +106,21 @@ static void cmd_build(const char *seed, const char *out, const char *codec, int 
     jlp_doc_free(doc);
 }
 
+/* jlp_float_repr of each double of a space-separated list of 64-bit patterns in hex. */
+static void cmd_repr(char *list) {
+    const char *sep = "";
+    for (char *p = strtok(list, " "); p; p = strtok(NULL, " ")) {
+        uint64_t bits = strtoull(p, NULL, 16);
+        double d;
+        memcpy(&d, &bits, sizeof d);
+        char r[JLP_FLOAT_REPR_MAX];
+        jlp_float_repr(d, r, sizeof r);
+        printf("%s%s", sep, r);
+        sep = " ";
+    }
+    printf("\n");
+}
+
 int main(void) {
     char line[8192];
     while (fgets(line, sizeof line, stdin)) {
@@ -117,6 +135,7 @@ int main(void) {
         }
         if (k == 3 && !strcmp(f[0], "L")) cmd_load(f[1], f[2]);
         else if (k == 6 && !strcmp(f[0], "D")) cmd_dump(f[1], f[2], f[3], atoi(f[4]), f[5]);
+        else if (k == 2 && !strcmp(f[0], "R")) cmd_repr(f[1]);
         else if (k == 6 && !strcmp(f[0], "B")) cmd_build(f[1], f[2], f[3], atoi(f[4]), f[5]);
         else { printf("BAD COMMAND\n"); }
         fflush(stdout);

@@ -485,17 +485,23 @@ def check_shared_graphs(bindir, work):
     the start for the big ones, spanning several windows of the address space), each
     loaded and dumped again at protocol 4 must give pickle.dumps' bytes exactly."""
     section("shared graphs: C load -> dump at protocol 4 == pickle.dumps, byte for byte")
+    roundtrip_graphs(bindir, work, "shared", ((seed, 4, shared_graph(seed)) for seed in range(1, 13)))
+    end_section()
+
+
+def roundtrip_graphs(bindir, work, name, graphs):
+    """Write each (seed, protocol, value) of graphs with pickle.dumps; c_roundtrip must
+    load each and dump it again at its protocol to the same bytes."""
     lines = []
-    for seed in range(1, 13):
-        path = os.path.join(work, f"shared_{seed}.pickle")
+    for seed, proto, value in graphs:
+        path = os.path.join(work, f"{name}_{seed}.pickle")
         with open(path, "wb") as fh:
-            fh.write(pickle.dumps(shared_graph(seed), protocol=4))
-        lines.append(f"{path}\t4\t1")
-    lst = os.path.join(work, "shared.list")
+            fh.write(pickle.dumps(value, protocol=proto))
+        lines.append(f"{path}\t{proto}\t1")
+    lst = os.path.join(work, f"{name}.list")
     with open(lst, "w") as fh:
         fh.write("\n".join(lines) + "\n")
-    run_c([os.path.join(bindir, "c_roundtrip"), "json", lst], "c_roundtrip json (shared graphs)")
-    end_section()
+    run_c([os.path.join(bindir, "c_roundtrip"), "json", lst], f"c_roundtrip json ({name} graphs)")
 
 
 def inline_graph(seed):
@@ -562,17 +568,55 @@ def check_inline_graphs(bindir, work):
     each (save_inline): random graphs at every protocol, each loaded and dumped again at
     the protocol it was written with, must give pickle.dumps' bytes exactly."""
     section("inline graphs: C load -> dump at protocols 0-5 == pickle.dumps, byte for byte")
-    lines = []
-    for seed in range(1, 25):
-        proto = seed % 6
-        path = os.path.join(work, f"inline_{seed}.pickle")
-        with open(path, "wb") as fh:
-            fh.write(pickle.dumps(inline_graph(seed), protocol=proto))
-        lines.append(f"{path}\t{proto}\t1")
-    lst = os.path.join(work, "inline.list")
-    with open(lst, "w") as fh:
-        fh.write("\n".join(lines) + "\n")
-    run_c([os.path.join(bindir, "c_roundtrip"), "json", lst], "c_roundtrip json (inline graphs)")
+    roundtrip_graphs(bindir, work, "inline", ((seed, seed % 6, inline_graph(seed)) for seed in range(1, 25)))
+    end_section()
+
+
+def text_graph(seed):
+    """What protocol 0 writes as text, many of each: floats of every kind (FLOAT lines:
+    repr), ints (INT and LONG lines), strs with every character raw-unicode-escape
+    escapes or keeps (UNICODE lines), long strs, records (dicts of those, PUT and GET
+    lines with memo indices past 10, 100, 1000, 10,000; keys and items that are
+    containers)."""
+    import random
+    import struct
+    rng = random.Random(seed)
+    chars = "az09 \\\n\r\x00\x1a\x7f\x80\xe9\xff\u0100\u20ac\ud800\udfff\uffff\U00010000\U0001f600\U0010ffff"
+
+    def a_float():
+        k = rng.randrange(5)
+        if k == 0:
+            (x,) = struct.unpack("<d", rng.getrandbits(64).to_bytes(8, "little"))
+            return x  # nan and inf included
+        if k == 1:
+            return float("%de%d" % (rng.randrange(1, 10 ** rng.randrange(1, 18)), rng.randrange(-330, 310)))
+        if k == 2:
+            return rng.random() * 10 ** rng.randrange(-10, 20)
+        if k == 3:
+            return rng.choice((0.0, -0.0, 1e16, 1e-4, 1e-5, 2.0 ** 53, 5e-324, 1.7976931348623157e308))
+        return float(rng.randrange(-2 ** 60, 2 ** 60))
+
+    def a_str():
+        return "".join(rng.choice(chars) for _ in range(rng.choice((0, 1, 3, 20, 300))))
+
+    def an_int():
+        return rng.choice((rng.randrange(-2 ** 31, 2 ** 31), rng.randrange(-2 ** 70, 2 ** 70), rng.randrange(-9, 10)))
+
+    def record(i):
+        r = {"id": i, "name": f"user{i}", "score": a_float(), "text": a_str(), "tags": [f"t{i % 7}", an_int()]}
+        if i % 3 == 0:  # keys and items a list or dict cannot save in its own loop
+            r[(i, (i,))] = [frozenset((i % 5,)), (a_float(), [i])]
+        return r
+
+    n = rng.choice((5, 50, 500, 3000))
+    return [record(i) for i in range(n)] + [a_float() for _ in range(n)] + [an_int() for _ in range(n)]
+
+
+def check_text_graphs(bindir, work):
+    """Protocol 0's text lines at scale: random graphs of floats, ints, strs and records,
+    each loaded and dumped again at protocol 0 must give pickle.dumps' bytes exactly."""
+    section("text graphs: C load -> dump at protocol 0 == pickle.dumps, byte for byte")
+    roundtrip_graphs(bindir, work, "text", ((seed, 0, text_graph(seed)) for seed in range(1, 201)))
     end_section()
 
 
@@ -744,7 +788,7 @@ def main():
     ap.add_argument("--bin", required=True)
     ap.add_argument("--work", required=True)
     ap.add_argument("-v", action="store_true")
-    ap.add_argument("--only", default="writer,roundtrip,golden,shared,inline,examples")
+    ap.add_argument("--only", default="writer,roundtrip,golden,shared,inline,text,examples")
     args = ap.parse_args()
     VERBOSE = args.v
     print(f"# python {sys.version.split()[0]}, joblib {joblib.__version__}, numpy {np.__version__}, "
@@ -752,6 +796,7 @@ def main():
     only = args.only.split(",")
     for name, fn in (("writer", check_writer), ("roundtrip", check_python_roundtrip), ("golden", check_golden),
                      ("shared", check_shared_graphs), ("inline", check_inline_graphs),
+                     ("text", check_text_graphs),
                      ("examples", check_examples)):
         if name in only:
             try:
