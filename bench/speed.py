@@ -37,7 +37,9 @@ pooled (best and median); results in bench/results/speed.md and speed.png:
               small data set, plus the named gradient boosting and random forests):
               jlp_load_path() vs a warm joblib.load, in one process per side and model;
               target 10x for every model; the read floor of each file (open, fstat,
-              one read() into memory already faulted in, close) as a third side
+              one read() into memory already faulted in, close) as a third side; each
+              model's JSON export is hashed and compared with the first run's
+              (EXPORTS.json in the corpus directory): a changed one is named in the notes
   sp-models-real  the same for gen_models.py --real: models the size of users' files
               (text vectorizers with 10^4-10^5-entry vocabularies, string categories,
               a pandas-fitted pipeline, big ensembles and neighbours, compressed copies)
@@ -54,6 +56,7 @@ pooled (best and median); results in bench/results/speed.md and speed.png:
 Ratios: reference time / libjlpickle time (above 1: libjlpickle is faster); for the
 inflate group also libjlpickle / tool (below 1.1 meets the target).
 """
+import hashlib
 import json
 import os
 import statistics
@@ -485,6 +488,37 @@ def model_corpus(datadir, real):
     return d, json.load(open(os.path.join(d, "MANIFEST.json")))["files"]
 
 
+def export_changes(build, d, paths):
+    """The models whose JSON export changed: each model's export (`jlload --max-items 0`,
+    every element) is hashed and compared with the hash the first run over the same file
+    wrote into EXPORTS.json beside the corpus (keyed by the file's own hash, so a
+    regenerated corpus starts afresh); a speed change must not change what a model loads
+    to. Delete EXPORTS.json after a deliberate change of the export."""
+    jlload = os.path.join(build, "jlload")
+    if not os.path.exists(jlload):
+        print(f"  (no {jlload}: exports not checked)", flush=True)
+        return []
+    ref_path = os.path.join(d, "EXPORTS.json")
+    ref = json.load(open(ref_path)) if os.path.exists(ref_path) else {}
+    changed = []
+    for p in paths:
+        with open(p, "rb") as fh:
+            file_hash = hashlib.sha256(fh.read()).hexdigest()
+        out = subprocess.run([jlload, "--max-items", "0", p], capture_output=True)
+        export = hashlib.sha256(out.stdout).hexdigest() if out.returncode == 0 else f"exit {out.returncode}"
+        name = os.path.basename(p)
+        if name in ref and ref[name][0] == file_hash:
+            if ref[name][1] != export:
+                changed.append(p)
+        else:
+            ref[name] = [file_hash, export]
+    with open(ref_path, "w") as fh:
+        json.dump(ref, fh, indent=1, sort_keys=True)
+    for p in changed:
+        print(f"  EXPORT CHANGED: {os.path.basename(p)} (against {ref_path})", flush=True)
+    return changed
+
+
 def group_models(args, build, datadir, rounds, real=False):
     exe = R.compile_bench(build, "bench_file")
     d, files = model_corpus(datadir, real)
@@ -492,6 +526,7 @@ def group_models(args, build, datadir, rounds, real=False):
     rows = []
     per = 10 if args.quick else 20
     paths = [os.path.join(d, f["file"]) for f in files]
+    changed = set(export_changes(build, d, paths))
     c = {p: [] for p in paths}
     py = {p: [] for p in paths}
     floor = {p: [] for p in paths}
@@ -525,7 +560,8 @@ def group_models(args, build, datadir, rounds, real=False):
         fl = statistics.median(floor[p])
         rows.append(row("models, real-size" if real else "models", f"{f['name']} ({R.human_size(f['bytes'])})",
                         c[p], py[p], "warm joblib.load", 10.0, cpu=(c_cpu[p], py_cpu[p]),
-                        note=f"read floor {R.fmt_time(fl)}: C/floor {statistics.median(c[p]) / fl:.2f}x, "
+                        note=("EXPORT CHANGED; " if p in changed else "") +
+                             f"read floor {R.fmt_time(fl)}: C/floor {statistics.median(c[p]) / fl:.2f}x, "
                              f"joblib/floor {statistics.median(py[p]) / fl:.1f}x",
                         floor_ratio=statistics.median(py[p]) / fl))
     return rows

@@ -761,6 +761,22 @@ static bool typestr_ok(char kind, int32_t size) {
 }
 
 /* _convert_from_str */
+/* "<kind><size>" into buf (room for a kind and a 32-bit size): what snprintf's "%c%ld"
+ * writes, without its cost, which was most of an array's dtype argument read (every
+ * array of a model has one). @return the length written. */
+static size_t kind_size_text(char *buf, char kind, uint32_t size) {
+    char digits[10];
+    size_t nd = 0;
+    do {
+        digits[nd++] = (char)('0' + size % 10);
+        size /= 10;
+    } while (size);
+    buf[0] = kind;
+    for (size_t i = 0; i < nd; i++) buf[1 + i] = digits[nd - 1 - i];
+    buf[1 + nd] = '\0';
+    return 1 + nd;
+}
+
 static jlp_code np_text(jlp__np *m, const char *s, size_t n, bool align, int depth, jlp_val **out) {
     if (depth > NP_ARG_DEPTH) return jlp__np_fail(m, JLP_E_BAD_DTYPE, "dtype string nests too deep");
     if (n == 0) return not_understood(m, s, n);
@@ -810,13 +826,14 @@ static jlp_code np_text(jlp__np *m, const char *s, size_t n, bool align, int dep
         int32_t size = kind == 'U' ? (int32_t)((uint32_t)elsize << 2) : elsize;
         if (parsed && (kind == 'S' || kind == 'U' || kind == 'V')) {
             if (size < 0) return unmodelled(m, "a negative item size", out);
-            snprintf(buf, sizeof buf, "%c%ld", kind, (long)(kind == 'U' ? size / 4 : size));
-            c = jlp__dtype_from_str(m, buf, strlen(buf), &dt);
+            size_t bl = kind_size_text(buf, kind, (uint32_t)(kind == 'U' ? size / 4 : size));
+            c = jlp__dtype_from_str(m, buf, bl, &dt);
             if (c) return c;
         } else if (parsed && elsize != 0 && typestr_ok(kind, elsize)) {
-            if (kind == 'O') snprintf(buf, sizeof buf, "|O"); /* O4 and O8 are the object dtype */
-            else snprintf(buf, sizeof buf, "%c%ld", kind, (long)elsize);
-            c = jlp__dtype_from_str(m, buf, strlen(buf), &dt);
+            size_t bl = 2;
+            if (kind == 'O') memcpy(buf, "|O", 3); /* O4 and O8 are the object dtype */
+            else bl = kind_size_text(buf, kind, (uint32_t)elsize);
+            c = jlp__dtype_from_str(m, buf, bl, &dt);
             if (c) return c;
         } else {
             c = alias(m, s, n, &found, out);

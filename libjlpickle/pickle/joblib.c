@@ -73,11 +73,21 @@ static enum wrapper wrapper_of(const jlp__vm *m, const jlp_val *target) {
     return w;
 }
 
-/* The attributes joblib's read() uses, by wrapper class. */
-static const char *const numpy_attrs[] = {"subclass", "shape", "order", "dtype", "allow_mmap",
-                                          "numpy_array_alignment_bytes"};
-static const char *const nd_attrs[] = {"filename", "subclass", "allow_mmap"};
-static const char *const znd_attrs[] = {"filename", "init_args", "state"};
+/* The attributes joblib's read() uses, by wrapper class, with their lengths: every array
+ * of a model passes here, so the names are compared and copied without a strlen each. */
+typedef struct attr_name {
+    const char *s;
+    size_t n;
+} attr_name;
+#define ATTR(lit) {lit, sizeof lit - 1}
+enum numpy_attr { NA_SUBCLASS, NA_SHAPE, NA_ORDER, NA_DTYPE, NA_ALLOW_MMAP, NA_ALIGNMENT };
+static const attr_name numpy_attrs[] = {
+    [NA_SUBCLASS] = ATTR("subclass"),       [NA_SHAPE] = ATTR("shape"),
+    [NA_ORDER] = ATTR("order"),             [NA_DTYPE] = ATTR("dtype"),
+    [NA_ALLOW_MMAP] = ATTR("allow_mmap"),   [NA_ALIGNMENT] = ATTR("numpy_array_alignment_bytes")};
+static const attr_name nd_attrs[] = {ATTR("filename"), ATTR("subclass"), ATTR("allow_mmap")};
+static const attr_name znd_attrs[] = {ATTR("filename"), ATTR("init_args"), ATTR("state")};
+#undef ATTR
 
 /* The wrapper's attributes as Python has them after this BUILD: the arguments of its
  * __init__ (when REDUCE, OBJ or INST called the class with arguments), then every state
@@ -85,13 +95,13 @@ static const char *const znd_attrs[] = {"filename", "init_args", "state"};
  * winning, as dict updates and setattr do. @return a new dict of the names read() uses
  * (stored as the object's state for a later BUILD), or NULL with the error set. */
 static jlp_code merged_attrs(jlp__vm *m, enum wrapper w, jlp_val *target, jlp_val *state, jlp_val **out) {
-    const char *const *names = w == W_NUMPY ? numpy_attrs : w == W_NDARRAY ? nd_attrs : znd_attrs;
+    const attr_name *names = w == W_NUMPY ? numpy_attrs : w == W_NDARRAY ? nd_attrs : znd_attrs;
     size_t nnames = w == W_NUMPY ? 6 : 3;
     jlp_val *val[6] = {NULL, NULL, NULL, NULL, NULL, NULL};
     jlp__obj *o = target->u.obj;
     if (o->state) {
         /* a previous BUILD on the same wrapper (fetched again from the memo) */
-        for (size_t i = 0; i < nnames; i++) val[i] = jlp_dict_get(o->state, names[i]);
+        for (size_t i = 0; i < nnames; i++) val[i] = jlp_dict_get(o->state, names[i].s);
     } else if ((o->kind == JLP_OBJ_REDUCE || o->kind == JLP_OBJ_OBJ || o->kind == JLP_OBJ_INST) && o->args &&
                (o->kind == JLP_OBJ_REDUCE || o->args->u.seq.n)) {
         /* __init__(self, <required>, <defaults>) runs for REDUCE, and for OBJ and INST
@@ -125,23 +135,36 @@ static jlp_code merged_attrs(jlp__vm *m, enum wrapper w, jlp_val *target, jlp_va
             const char *key = jlp_get_str(p->u.seq.v[2 * i], &kl);
             if (!key) continue; /* not a str: not an attribute name */
             for (size_t a = 0; a < nnames; a++)
-                if (str_is(key, kl, names[a])) val[a] = p->u.seq.v[2 * i + 1];
+                if (kl == names[a].n && !memcmp(key, names[a].s, kl)) val[a] = p->u.seq.v[2 * i + 1];
         }
     }
-    jlp_val *d = jlp__new_seq(m->doc, JLP_DICT, NULL, 0);
-    if (!d) return jlp__vm_nomem(m);
+    /* the pairs first, then the dict made at its size in one call (not grown pair by pair) */
+    jlp_val *kv[2 * 6];
+    size_t npairs = 0;
     for (size_t a = 0; a < nnames; a++) {
         if (!val[a]) continue;
-        jlp_val *kv[2] = {jlp__new_bytes_copy(m->doc, JLP_STR, names[a], strlen(names[a])), val[a]};
-        if (!kv[0] || !jlp__seq_append(m->doc, d, kv, 1)) return jlp__vm_nomem(m);
+        kv[2 * npairs] = jlp__new_bytes_copy(m->doc, JLP_STR, names[a].s, names[a].n);
+        if (!kv[2 * npairs]) return jlp__vm_nomem(m);
+        kv[2 * npairs + 1] = val[a];
+        npairs++;
     }
+    jlp_val *d = jlp__new_seq(m->doc, JLP_DICT, kv, npairs);
+    if (!d) return jlp__vm_nomem(m);
     *out = d;
     return JLP_OK;
 }
 
-/* Look up a str key in the state dict; *present tells a missing key from a None value. */
-static jlp_val *state_get(jlp_val *state, const char *key, bool *present) {
-    jlp_val *v = jlp_dict_get(state, key);
+/* Look up a str key in the state dict, as jlp_dict_get does (the first key equal to it)
+ * with the name's length known; *present tells a missing key from a None value. */
+static jlp_val *state_get(const jlp_val *state, const attr_name *key, bool *present) {
+    jlp_val *v = NULL;
+    for (size_t i = 0; state && state->type == JLP_DICT && i < state->u.seq.n; i++) {
+        const jlp_val *k = state->u.seq.v[2 * i];
+        if (k->type == JLP_STR && k->u.s.n == key->n && !memcmp(k->u.s.p, key->s, key->n)) {
+            v = state->u.seq.v[2 * i + 1];
+            break;
+        }
+    }
     if (present) *present = v != NULL;
     return v;
 }
@@ -224,12 +247,12 @@ static jlp_code subclass_check(jlp__vm *m, const jlp_val *subclass) {
 }
 
 static jlp_code numpy_wrapper(jlp__vm *m, jlp_val *state, jlp_val **out, jlp__wrapper_event *ev) {
-    jlp_val *dtype = state_get(state, "dtype", NULL);
-    jlp_val *shape_v = state_get(state, "shape", NULL);
-    jlp_val *order_v = state_get(state, "order", NULL);
-    jlp_val *subclass = state_get(state, "subclass", NULL);
+    jlp_val *dtype = state_get(state, &numpy_attrs[NA_DTYPE], NULL);
+    jlp_val *shape_v = state_get(state, &numpy_attrs[NA_SHAPE], NULL);
+    jlp_val *order_v = state_get(state, &numpy_attrs[NA_ORDER], NULL);
+    jlp_val *subclass = state_get(state, &numpy_attrs[NA_SUBCLASS], NULL);
     bool has_align;
-    jlp_val *align = state_get(state, "numpy_array_alignment_bytes", &has_align);
+    jlp_val *align = state_get(state, &numpy_attrs[NA_ALIGNMENT], &has_align);
     /* What joblib's NumpyArrayWrapper.read needs (J-2): every attribute it reads must
      * be there, or joblib.load fails with AttributeError after this BUILD. */
     /* joblib asks dtype.hasobject only: the class numpy.dtype has that attribute (a
