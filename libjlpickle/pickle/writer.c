@@ -1084,6 +1084,19 @@ static void batch(writer *w, task_kind k, const jlp_val *v, size_t i) {
      * object arrays come from _pickle.c). */
     bool lone = w->c_batches ? total == 1 : n == 1;
     if (w->c_batches && n == BATCHSIZE && i + n == total) w->nt--; /* no empty batch follows */
+    if (lone && k == T_APPENDS) {
+        /* a list of one item (a chain of nested lists): saved here when it pushes no
+         * task, else without a second memo probe (as batch_items does) */
+        const jlp_val *x = v->u.seq.v[i];
+        if (save_inline(w, x)) {
+            out_byte(w, JLP_OP_APPEND);
+            return;
+        }
+        push_op(w, JLP_OP_APPEND);
+        if (!x) nomem(w);
+        else push(w, T_SAVE_NEW, x, 0);
+        return;
+    }
     if (lone && k != T_ADDITEMS) {
         push_op(w, pairs ? JLP_OP_SETITEM : JLP_OP_APPEND);
         if (pairs) push_save(w, v->u.seq.v[2 * i + 1]);
