@@ -156,6 +156,17 @@ def shared_mix():
     return [(a, b, c, i) for i in range(50_000)]
 
 
+def dicts_of_lists():
+    return [{"id": i, "tags": [f"t{i % 50}", "x"], "pos": [i, i + 1, i * 0.5]} for i in range(50_000)]
+
+
+def objects():
+    import argparse
+    # instances with a __dict__ state (NEWOBJ, then BUILD of a dict), as dataclasses and
+    # plain classes pickle; argparse.Namespace so that both sides can import the class
+    return [argparse.Namespace(id=i, name=f"n{i}", score=i * 0.25, flags=[i % 2, True]) for i in range(20_000)]
+
+
 def deep_lists():
     out = []
     for k in range(100):
@@ -250,6 +261,8 @@ WORKLOADS = [
     ("intdict_seq", "200,000 int -> str", intdict_seq, 4, "pickle"),
     ("shared_list", "one list referenced 100,000 times (BINGET)", shared_list, 4, "pickle"),
     ("shared_mix", "50,000 tuples of 3 shared containers + an int", shared_mix, 4, "pickle"),
+    ("dicts_of_lists", "50,000 dicts {id, tags: [str, str], pos: [int, int, float]}", dicts_of_lists, 4, "pickle"),
+    ("objects", "20,000 instances with a __dict__ state (argparse.Namespace, 4 attributes)", objects, 4, "pickle"),
     ("deep_lists", "100 lists nested 400 deep", deep_lists, 4, "pickle"),
     ("deep_dicts", "100 dicts nested 300 deep", deep_dicts, 4, "pickle"),
     ("dataframe", "pandas DataFrame, 100,000 rows x 5 columns (int, float, str, datetime, category)",

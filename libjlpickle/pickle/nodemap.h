@@ -60,6 +60,15 @@ typedef struct jlp__nodemap_region {
     size_t base;            /* the slot (before masking) of the region's first unit */
 } jlp__nodemap_region;
 
+/* A region's first slot (its base turned for its lap, before masking), kept for the
+ * next nodes of the region: most lookups go to one of a few regions in a row (a row's
+ * nodes, and the shared values it refers to), and then skip the region table. */
+typedef struct jlp__nodemap_hot {
+    uintptr_t id;           /* as jlp__nodemap_region.id; 0: empty */
+    size_t start;
+} jlp__nodemap_hot;
+#define JLP__NODEMAP_HOT 8  /* a power of two */
+
 typedef struct jlp__nodemap {
     jlp__nodemap_ent *e;
     size_t cap, n;          /* cap: 0 or a power of two */
@@ -67,6 +76,7 @@ typedef struct jlp__nodemap {
     jlp__nodemap_region *r; /* the regions met: open-addressed by id, at most half full */
     size_t rcap, rn;        /* rcap: 0 or a power of two */
     size_t next_base;       /* the base of the next region met */
+    jlp__nodemap_hot hot[JLP__NODEMAP_HOT];   /* by id: regions met lately */
 } jlp__nodemap;
 
 static inline size_t jlp__nodemap_rslot(uintptr_t id, size_t rcap) {
@@ -84,20 +94,26 @@ static inline size_t jlp__nodemap_base(const jlp__nodemap *m, const void *p) {
 }
 
 /** The home slot of node p in m (m->cap > 0), or JLP__NODEMAP_NONE when m has not met
- * its region. */
-static inline size_t jlp__nodemap_home(const jlp__nodemap *m, const void *p) {
-    size_t base = jlp__nodemap_base(m, p);
-    if (base == JLP__NODEMAP_NONE) return base;
-    /* each lap of the bases around the table is turned by its own mixed offset (the
-     * first by none) */
-    uint64_t turn = (uint64_t)(base >> m->bits) * 0x9E3779B97F4A7C15ull >> 32;
-    return (size_t)(base + turn + (((uintptr_t)p >> JLP__NODE_SHIFT) & (JLP__REGION_UNITS - 1))) & (m->cap - 1);
+ * its region. Remembers p's region in m->hot (the only change it makes to m). */
+static inline size_t jlp__nodemap_home(jlp__nodemap *m, const void *p) {
+    uintptr_t id = ((uintptr_t)p >> JLP__REGION_SHIFT) + 1;
+    jlp__nodemap_hot *h = &m->hot[id & (JLP__NODEMAP_HOT - 1)];
+    if (JLP_UNLIKELY(h->id != id)) {
+        size_t base = jlp__nodemap_base(m, p);
+        if (base == JLP__NODEMAP_NONE) return base;   /* not kept: the region may come */
+        /* each lap of the bases around the table is turned by its own mixed offset
+         * (the first by none) */
+        uint64_t turn = (uint64_t)(base >> m->bits) * 0x9E3779B97F4A7C15ull >> 32;
+        h->id = id;
+        h->start = (size_t)(base + turn);
+    }
+    return (h->start + (((uintptr_t)p >> JLP__NODE_SHIFT) & (JLP__REGION_UNITS - 1))) & (m->cap - 1);
 }
 
 /** The slot of p in m (m->cap > 0, at least one slot empty): the one holding p, else the
  * empty slot where p belongs; JLP__NODEMAP_NONE when m has not met p's region (p is not
  * in m). `probes`, when not NULL, is set to the slots looked at (0 for NONE). */
-static inline size_t jlp__nodemap_slot(const jlp__nodemap *m, const void *p, size_t *probes) {
+static inline size_t jlp__nodemap_slot(jlp__nodemap *m, const void *p, size_t *probes) {
     size_t i = jlp__nodemap_home(m, p), mask = m->cap - 1, k = 1;
     if (i == JLP__NODEMAP_NONE) {
         if (probes) *probes = 0;
@@ -146,11 +162,12 @@ static inline void jlp__nodemap_free_regions(jlp__nodemap *m, const jlp_alc *alc
     m->r = NULL;
     m->rcap = m->rn = 0;
     m->next_base = 0;
+    memset(m->hot, 0, sizeof m->hot);
 }
 
 /** An empty map of `cap` slots (a power of two) in the zeroed array e, without regions. */
 static inline jlp__nodemap jlp__nodemap_empty(jlp__nodemap_ent *e, size_t cap) {
-    jlp__nodemap m = {e, cap, 0, 0, NULL, 0, 0, 0};
+    jlp__nodemap m = {e, cap, 0, 0, NULL, 0, 0, 0, {{0, 0}}};
     while (((size_t)1 << m.bits) < cap) m.bits++;
     return m;
 }
@@ -164,6 +181,7 @@ static inline void jlp__nodemap_rehash(jlp__nodemap *from, jlp__nodemap *to) {
     to->next_base = from->next_base;
     from->r = NULL;
     from->rcap = from->rn = 0;
+    memset(from->hot, 0, sizeof from->hot);
     for (size_t i = 0; i < from->cap; i++)
         if (from->e[i].key) to->e[jlp__nodemap_slot(to, from->e[i].key, NULL)] = from->e[i];
     to->n += from->n;

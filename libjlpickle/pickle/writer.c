@@ -47,6 +47,7 @@
 
 typedef enum task_kind {
     T_SAVE,        /* save v */
+    T_SAVE_NEW,    /* save v, which the memo was just probed for and does not hold */
     T_BYTES,       /* write lit[0..n) */
     T_MEMOIZE,     /* memoize v */
     T_TUPLE_END,   /* the elements of tuple v are written: TUPLEn/TUPLE, or POP..GET */
@@ -55,6 +56,7 @@ typedef enum task_kind {
     T_APPENDS,     /* batch of the list/items v from index i */
     T_SETITEMS,    /* batch of the dict v from pair index i */
     T_ADDITEMS,    /* batch of the set v from index i */
+    T_BATCH_REST,  /* the rest of the open batch of v (kind lit[0]) from item slot i */
     T_PAYLOAD,     /* joblib: commit the frame, then the raw bytes of array v */
     T_NESTED       /* joblib: the nested protocol 2 pickle of object array v */
 } task_kind;
@@ -102,6 +104,7 @@ typedef struct writer {
      * after `open_run` of them without progress, so ordinary graphs never fill `open`. */
     uint64_t epoch, open_epoch, open_run;
     memo_map open;          /* by node: values opened in this epoch */
+    bool in_item;           /* batch_items() is saving one of its items (see there) */
     task *tasks;
     size_t nt, cap;
     jlp_doc *scratch;       /* temporaries: wrappers, their states, args tuples */
@@ -211,10 +214,14 @@ static uint64_t hash_str(const jlp_val *s) {
 static uint64_t value_hash(const jlp_val *v);
 
 /* Grow a map; the by-value map places entries by value hash, the other by pointer. */
+#define MAP_GROW_FOUR_BELOW ((size_t)1 << 16)
 static bool map_resize(writer *w, memo_map *m, size_t cap);
 static bool map_grow(writer *w, memo_map *m) {
     if ((m->n + 1) * 2 <= m->cap) return true;
-    return map_resize(w, m, m->cap ? m->cap * 2 : 256);
+    /* fourfold while the table is small (up to 1 MiB), as CPython's memo grows: a model
+     * or a nested document of some thousand values went through six rehashes, a tenth
+     * of its dump */
+    return map_resize(w, m, !m->cap ? 256 : m->cap < MAP_GROW_FOUR_BELOW ? m->cap * 4 : m->cap * 2);
 }
 
 /* Rehash into `cap` slots (a power of two, more than twice the entries). */
@@ -307,33 +314,21 @@ static void map_free(writer *w, memo_map *m) {
 
 /* Ask for the memo slot of v, into the cache ahead of its probe (nothing when the memo
  * has not met v's region: then v is not in it). */
-static inline void memo_prefetch(const writer *w, const jlp_val *v) {
+static inline void memo_prefetch(writer *w, const jlp_val *v) {
     size_t h = jlp__nodemap_home(&w->memo, v);
     if (h != JLP__NODEMAP_NONE) jlp__prefetch(&w->memo.e[h]);
 }
 
+/* Probe the memo for v. A miss leaves the slot it ended on as the hint for memoize(),
+ * which takes it unless the map changed since (any insert or growth): save() probes
+ * once per value. */
 static bool memo_find(writer *w, const jlp_val *v, uint64_t *idx) {
     if (v == w->last_v) {
         *idx = w->last_idx;
         return true;
     }
-    const memo_map *m = &w->memo;
-    if (!m->cap) return false;
-    size_t i = jlp__nodemap_slot(m, v, NULL);
-    if (i == JLP__NODEMAP_NONE || !m->e[i].key) return false;
-    *idx = w->last_idx = m->e[i].idx;
-    w->last_v = v;
-    return true;
-}
-
-/* memo_find that leaves the slot a miss ended on as save()'s hint, for memoize(). */
-static bool memo_find_hint(writer *w, const jlp_val *v, uint64_t *idx) {
-    if (v == w->last_v) {
-        *idx = w->last_idx;
-        return true;
-    }
-    if (!map_grow(w, &w->memo)) return false;
     memo_map *m = &w->memo;
+    if (!m->cap) return false;
     size_t i = jlp__nodemap_slot(m, v, NULL);
     if (i == JLP__NODEMAP_NONE) return false;   /* a region not met: memoize() adds it */
     if (m->e[i].key) {
@@ -441,18 +436,22 @@ static void put_memo_op(writer *w, uint64_t idx) {
     }
 }
 
+/* BINGET or LONG_BINGET of memo index idx at o (room for 5 bytes): @return past it. */
+static inline uint8_t *put_get_at(uint8_t *o, uint64_t idx) {
+    if (idx < 256) {
+        o[0] = JLP_OP_BINGET;
+        o[1] = (uint8_t)idx;
+        return o + 2;
+    }
+    o[0] = JLP_OP_LONG_BINGET;
+    out_u32(o + 1, (uint32_t)idx);
+    return o + 5;
+}
+
 static void put_get(writer *w, uint64_t idx) {
     uint8_t *o = frame_room(w, 5);
     if (o) {   /* framed: protocol >= 4 */
-        if (idx < 256) {
-            o[0] = JLP_OP_BINGET;
-            o[1] = (uint8_t)idx;
-            w->frame.len += 2;
-        } else {
-            o[0] = JLP_OP_LONG_BINGET;
-            out_u32(o + 1, (uint32_t)idx);
-            w->frame.len += 5;
-        }
+        w->frame.len = (size_t)(put_get_at(o, idx) - (uint8_t *)w->frame.data);
         return;
     }
     if (w->proto >= 1) {
@@ -482,10 +481,10 @@ static void memoize(writer *w, const jlp_val *v) {
         w->open_run = 0;
     }
     size_t i;
+    if (!map_grow(w, &w->memo)) return;   /* a growth changes memo_gen */
     if (w->hint_v == v && w->hint_gen == w->memo_gen) {
         i = w->hint_slot;   /* save() probed for v and nothing changed the map since */
     } else {
-        if (!map_grow(w, &w->memo)) return;
         if (!jlp__nodemap_add_region(&w->memo, w->alc, v)) {
             nomem(w);
             return;
@@ -921,6 +920,7 @@ static void push_reduce(writer *w, const jlp_val *v, const jlp_val *callable, co
 /* ---- containers ------------------------------------------------------------------- */
 
 static size_t save_numbers(writer *w, jlp_val *const *items, size_t j, size_t end);
+static inline bool in_number_run(const writer *w, const jlp_val *x);
 static bool save_inline(writer *w, const jlp_val *x);
 static void finish_tuple(writer *w, const jlp_val *t, bool reached);
 
@@ -939,8 +939,12 @@ static void save_tuple(writer *w, const jlp_val *t) {
     /* the elements saved in a loop while they push no task (numbers straight into the
      * frame, as a batch writes them), as CPython's save_tuple does; a tuple whose
      * elements all went this way has not reached itself through them */
-    if (w->framing) j = save_numbers(w, t->u.seq.v, 0, n);
-    while (j < n && !w->code && save_inline(w, t->u.seq.v[j])) j++;
+    while (j < n && !w->code) {
+        const jlp_val *x = t->u.seq.v[j];
+        if (in_number_run(w, x) && (j = save_numbers(w, t->u.seq.v, j, n)) == n) break;
+        if (!save_inline(w, t->u.seq.v[j])) break;
+        j++;
+    }
     if (j == n) {
         finish_tuple(w, t, false);
         return;
@@ -970,6 +974,8 @@ static void finish_tuple(writer *w, const jlp_val *t, bool reached) {
 
 /* APPENDS batches over seq[i..], SETITEMS over pairs, ADDITEMS over set items. */
 static void save(writer *w, const jlp_val *v);
+static void save_unmemoized(writer *w, const jlp_val *v);
+static void save_new(writer *w, const jlp_val *v);
 
 /* Values Python never memoizes: written in place, no memo lookup. */
 static bool is_plain(const jlp_val *v) {
@@ -1019,9 +1025,15 @@ static bool save_inline(writer *w, const jlp_val *x) {
     return true;
 }
 
-/* A run of numbers, None and bools in a framed pickle (protocol >= 4), written straight
- * into the frame with what save() writes for each (BININT1/BININT2/BININT/LONG1, BINFLOAT,
- * NONE, NEWTRUE/NEWFALSE), and the frame committed between items where save() would
+/* Whether save_numbers() writes x (protocol >= 4; x NULL: see save_inline). */
+static inline bool in_number_run(const writer *w, const jlp_val *x) {
+    return w->framing && x && (is_plain(x) || x == w->last_v);
+}
+
+/* A run of numbers, None and bools in a framed pickle (protocol >= 4), and of the value
+ * the memo found last, written straight into the frame with what save() writes for
+ * each (BININT1/BININT2/BININT/LONG1, BINFLOAT, NONE, NEWTRUE/NEWFALSE, BINGET/
+ * LONG_BINGET), and the frame committed between items where save() would
  * commit it, as CPython's batch_list with save_long does. @return the index of the first
  * item it left to save(). */
 static size_t save_numbers(writer *w, jlp_val *const *items, size_t j, size_t end) {
@@ -1051,6 +1063,10 @@ static size_t save_numbers(writer *w, jlp_val *const *items, size_t j, size_t en
             *o++ = JLP_OP_NONE;
         } else if (x->type == JLP_BOOL) {
             *o++ = x->u.i ? JLP_OP_NEWTRUE : JLP_OP_NEWFALSE;
+        } else if (x == w->last_v) {
+            /* the value the memo found last (one list in every row): its GET, as
+             * save_inline() writes it */
+            o = put_get_at(o, w->last_idx);
         } else {
             break;
         }
@@ -1059,6 +1075,7 @@ static size_t save_numbers(writer *w, jlp_val *const *items, size_t j, size_t en
     return j;
 }
 
+static void batch_items(writer *w, task_kind k, const jlp_val *v, size_t j, size_t end);
 static void batch(writer *w, task_kind k, const jlp_val *v, size_t i) {
     size_t total = v->u.seq.n;
     if (i >= total) return;
@@ -1092,26 +1109,49 @@ static void batch(writer *w, task_kind k, const jlp_val *v, size_t i) {
      * object arrays come from _pickle.c). */
     bool lone = w->c_batches ? total == 1 : n == 1;
     if (w->c_batches && n == BATCHSIZE && i + n == total) w->nt--; /* no empty batch follows */
+    if (lone && k == T_APPENDS) {
+        /* a list of one item (a chain of nested lists): saved here when it pushes no
+         * task, else without a second memo probe (as batch_items does) */
+        const jlp_val *x = v->u.seq.v[i];
+        if (save_inline(w, x)) {
+            out_byte(w, JLP_OP_APPEND);
+            return;
+        }
+        push_op(w, JLP_OP_APPEND);
+        if (!x) nomem(w);
+        else push(w, T_SAVE_NEW, x, 0);
+        return;
+    }
     if (lone && k != T_ADDITEMS) {
         push_op(w, pairs ? JLP_OP_SETITEM : JLP_OP_APPEND);
         if (pairs) push_save(w, v->u.seq.v[2 * i + 1]);
         push_save(w, v->u.seq.v[pairs ? 2 * i : i]);
         return;
     }
-    uint8_t end_op = k == T_SETITEMS ? JLP_OP_SETITEMS : k == T_ADDITEMS ? JLP_OP_ADDITEMS : JLP_OP_APPENDS;
-    /* The batch's items are saved here, in order, as long as saving them pushes no task
-     * (save_inline), as CPython's batch_list saves each item in its loop; the first
-     * other item and those after it go to the task stack. */
-    size_t slots = pairs ? 2 * n : n, first = pairs ? 2 * i : i;
-    jlp_val *const *items = v->u.seq.v;
+    size_t first = pairs ? 2 * i : i;
     out_byte(w, JLP_OP_MARK);
-    size_t j = first, end = first + slots;
-    bool numbers = w->framing && w->proto >= 2;
+    batch_items(w, k, v, first, first + (pairs ? 2 * n : n));
+}
+
+/* The items of an open batch (its MARK written), slots j..end of v's item array, then
+ * its APPENDS/SETITEMS/ADDITEMS. They are saved here, in order, as long as saving them
+ * pushes no task (save_inline), as CPython's batch_list saves each item in its loop.
+ *
+ * At another item (a container the memo does not hold), the loop leaves a task to come
+ * back to the items after it (T_BATCH_REST) and saves that item. Outside such a save,
+ * it saves the item right here: when that pushed no task (a tuple of memo hits, a list
+ * or dict of scalars and strs), the loop takes the task back and goes on. Inside one
+ * (the item's own items), it pushes the item instead, so the C stack stays two saves
+ * deep whatever the depth of the input. Either way a nested container costs at most
+ * two tasks, not one per item left in the batch. */
+static void batch_items(writer *w, task_kind k, const jlp_val *v, size_t j, size_t end) {
+    jlp_val *const *items = v->u.seq.v;
     while (j < end && !w->code) {
-        /* runs of numbers straight into the frame, also between the strs (a dict of
-         * str -> float alternates them); entered at a number only */
+        /* runs of numbers (and GETs of the value the memo found last) straight into
+         * the frame, also between the strs (a dict of str -> float alternates them);
+         * entered at such an item only */
         const jlp_val *x = items[j];
-        if (numbers && is_plain(x)) {
+        if (in_number_run(w, x)) {
             if ((j = save_numbers(w, items, j, end)) == end) break;
             x = items[j];
         }
@@ -1120,15 +1160,42 @@ static void batch(writer *w, task_kind k, const jlp_val *v, size_t i) {
          * so that its probe finds it in the cache. */
         if (x->type == JLP_STR && j + MEMO_AHEAD < end && w->memo.cap)
             memo_prefetch(w, items[j + MEMO_AHEAD]);
-        if (!save_inline(w, x)) break;
+        if (save_inline(w, x)) {
+            j++;
+            continue;
+        }
+        /* save_inline() has probed the memo for x and missed: x is saved without a
+         * second probe */
+        size_t below = w->nt;
+        task *rest = push(w, T_BATCH_REST, v, j + 1);
+        if (!rest) return;
+        rest->lit[0] = (uint8_t)k;
+        if (!x) {
+            nomem(w);
+            return;
+        }
+        if (w->in_item) {
+            push(w, T_SAVE_NEW, x, 0);
+            return;
+        }
+        w->in_item = true;
+        save_new(w, x);
+        w->in_item = false;
+        if (w->nt != below + 1) return;   /* x left tasks: the rest of the batch follows them */
+        w->nt = below;
         j++;
     }
-    if (j == end) {
-        out_byte(w, end_op);
-        return;
-    }
-    push_op(w, end_op);
-    for (size_t r = end; r-- > j;) push_save(w, items[r]);
+    if (!w->code) out_byte(w, k == T_SETITEMS ? JLP_OP_SETITEMS : k == T_ADDITEMS ? JLP_OP_ADDITEMS : JLP_OP_APPENDS);
+}
+
+/* T_BATCH_REST: the batch of v that item slot j - 1 belongs to goes on from slot j.
+ * Batches start at multiples of BATCHSIZE items (batch() pushes the next one at i + n),
+ * so the batch ends at the next multiple, or at the last item. */
+static void batch_rest(writer *w, task_kind k, const jlp_val *v, size_t j) {
+    size_t per = k == T_SETITEMS ? 2 * BATCHSIZE : BATCHSIZE;
+    size_t slots = k == T_SETITEMS ? 2 * v->u.seq.n : v->u.seq.n;
+    size_t end = ((j - 1) / per + 1) * per;
+    batch_items(w, k, v, j, end < slots ? end : slots);
 }
 
 /* A temporary list of the items of a set (protocols < 4 write set(list)). */
@@ -1589,11 +1656,26 @@ static void save(writer *w, const jlp_val *v) {
     uint64_t idx;
     /* joblib never memoizes arrays (each reference writes its own wrapper and payload);
      * numpy's reduce does */
-    bool joblib_array = joblib_wraps(w, v);
-    if (!joblib_array && !is_plain(v) && v->type != JLP_BIGINT && (memo_find_hint(w, v, &idx) ||
-                          ((v->type == JLP_GLOBAL || ((v->type == JLP_STR || v->type == JLP_BYTES) && v->u.s.n <= 1) ||
-                            (v->flags & JLP_VF_BUILT)) &&
-                           by_value(v) && interned_find(w, v, &idx)))) {
+    if (!joblib_wraps(w, v) && !is_plain(v) && v->type != JLP_BIGINT && memo_find(w, v, &idx)) {
+        put_get(w, idx);
+        return;
+    }
+    save_unmemoized(w, v);
+}
+
+/* save() of v, which the memo's probe by node has just missed (T_SAVE_NEW) */
+static void save_new(writer *w, const jlp_val *v) {
+    if (JLP_UNLIKELY(w->frame.len >= FRAME_TARGET + FRAME_HDR)) commit_frame(w, false);
+    save_unmemoized(w, v);
+}
+
+/* save() of v once the memo's probe by node missed (or does not apply: numbers,
+ * joblib's arrays): by value, else written. */
+static void save_unmemoized(writer *w, const jlp_val *v) {
+    uint64_t idx;
+    if ((v->type == JLP_GLOBAL || ((v->type == JLP_STR || v->type == JLP_BYTES) && v->u.s.n <= 1) ||
+         (v->flags & JLP_VF_BUILT)) &&
+        by_value(v) && interned_find(w, v, &idx)) {
         put_get(w, idx);
         return;
     }
@@ -1704,6 +1786,7 @@ static jlp_code run(writer *w, const jlp_val *root) {
             memo_prefetch(w, w->tasks[w->nt - MEMO_AHEAD].v);
         switch (kind) {
         case T_SAVE: save(w, tv); break;
+        case T_SAVE_NEW: save_new(w, tv); break;
         case T_BYTES: out(w, tp->lit, tp->n); break;
         case T_MEMOIZE: memoize(w, tv); break;
         case T_TUPLE_END: finish_tuple(w, tv, true); break;
@@ -1730,6 +1813,7 @@ static jlp_code run(writer *w, const jlp_val *root) {
             break;
         }
         case T_APPENDS: case T_SETITEMS: case T_ADDITEMS: batch(w, kind, tv, ti); break;
+        case T_BATCH_REST: batch_rest(w, (task_kind)tp->lit[0], tv, ti); break;
         case T_PAYLOAD: write_payload(w, tv); break;
         case T_NESTED: write_nested(w, tv); break;
         }

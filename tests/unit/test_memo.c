@@ -170,7 +170,7 @@ static size_t nm_insert(jlp__nodemap *m, const jlp_val *p, uint64_t idx) {
 }
 
 /* The index of p, or -1 when absent; *probes: the slots looked at. */
-static long long nm_find(const jlp__nodemap *m, const jlp_val *p, size_t *probes) {
+static long long nm_find(jlp__nodemap *m, const jlp_val *p, size_t *probes) {
     size_t i = jlp__nodemap_slot(m, p, probes);
     return i != JLP__NODEMAP_NONE && m->e[i].key ? (long long)m->e[i].idx : -1;
 }
