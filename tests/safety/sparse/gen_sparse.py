@@ -1,12 +1,15 @@
 #!/usr/bin/python3
-"""Write the sparse tensor vectors of test_scan (spec/SAFETY.md SA-7) into this directory.
+"""Write the sparse and quantized tensor vectors of test_scan (spec/SAFETY.md SA-7) into
+this directory.
 
     /usr/bin/python3 tests/safety/sparse/gen_sparse.py [OUTDIR]
 
 Each file is a torch sparse tensor pickled by pickle (protocol 5, as joblib and pickle.dump
 write one), made by torch itself: the valid ones with torch's own conversions, the forged
 ones with torch's unchecked constructors (what torch._utils._rebuild_sparse_tensor calls),
-which pickle just the same. Tensor storages are written as torch writes them,
+which pickle just the same; the quantized ones (qtensor_*) by torch's quantize_per_tensor
+and quantize_per_channel, or over such a tensor's storage with another view (QRebuild).
+Tensor storages are written as torch writes them,
 torch.storage._load_from_bytes(<the legacy file torch.save writes for the storage>), with
 the storage key (torch uses the storage's address) made "0" so that the files do not
 change from run to run.
