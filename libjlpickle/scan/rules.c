@@ -470,14 +470,17 @@ static bool pandas_class_of_role(const jlp_val *cls, int role) {
  * torch.storage._load_from_bytes (judged by the torch.save bytes it loads). */
 static bool is_load_from_bytes(const jlp_val *g) { return jlp_global_is(g, "torch.storage", "_load_from_bytes"); }
 
-/* torch._utils' sparse tensor rebuilders: judged by the indices they are given (SA-7),
- * by use in every reading but a torch one with no checkpoint to read storages from (a
- * legacy torch file's storages follow the pickle that rebuilds the tensor: its calls
- * are judged in a second reading of that pickle, jlp__rules_legacy_sparse, and the name
- * by the weights_only allowlist). */
-static bool is_sparse_rebuild(const jlp_val *g) {
+static bool is_qtensor_rebuild(const jlp_val *g) { return jlp_global_is(g, "torch._utils", "_rebuild_qtensor"); }
+
+/* torch._utils' sparse and quantized tensor rebuilders, checked against the storages
+ * they are given: judged by the indices and the view (SA-7), by use in every reading
+ * but a torch one with no checkpoint to read storages from (a legacy torch file's
+ * storages follow the pickle that rebuilds the tensor: its calls are judged in a second
+ * reading of that pickle, jlp__rules_legacy_sparse, and the name by the weights_only
+ * allowlist). */
+static bool is_checked_rebuild(const jlp_val *g) {
     return jlp_global_is(g, "torch._utils", "_rebuild_sparse_tensor") ||
-           jlp_global_is(g, "torch._utils", "_rebuild_sparse_csr_tensor");
+           jlp_global_is(g, "torch._utils", "_rebuild_sparse_csr_tensor") || is_qtensor_rebuild(g);
 }
 
 static bool sparse_checked(const jlp__reading_ctx *c) {
@@ -486,7 +489,7 @@ static bool sparse_checked(const jlp__reading_ctx *c) {
 
 static bool judged_by_use(const jlp__reading_ctx *c, const jlp_val *g) {
     return is_memmap(g) || is_getattr(g) || is_scipy_rv(g) || is_load_from_bytes(g) ||
-           (sparse_checked(c) && is_sparse_rebuild(g));
+           (sparse_checked(c) && is_checked_rebuild(g));
 }
 
 static char *dup(const char *s, size_t n) {
@@ -540,7 +543,8 @@ void jlp__rules_settle(jlp__reading_ctx *c) {
         char unused[200];
         bool scipy = scipy_rv_name(p->module, p->ml, p->name, p->nl);
         bool lfb = str_is(p->name, p->nl, "_load_from_bytes");
-        bool sparse = p->nl > 15 && !memcmp(p->name, "_rebuild_sparse", 15);
+        bool qtensor = str_is(p->name, p->nl, "_rebuild_qtensor");
+        bool sparse = (p->nl > 15 && !memcmp(p->name, "_rebuild_sparse", 15)) || qtensor;
         if (!p->used) {
             bool getattr = str_is(p->name, p->nl, "getattr");
             v = getattr || scipy || lfb ? JLP_VERDICT_DANGEROUS : JLP_VERDICT_SUSPICIOUS;
@@ -550,6 +554,8 @@ void jlp__rules_settle(jlp__reading_ctx *c) {
                                "one execs its pickled _parse_arg_template)"
                      : lfb   ? "loads another pickle with torch.load (named, never called here on bytes: what "
                                "calls it is not known)"
+                     : qtensor ? "builds a quantized tensor without checking its view against its storage (named, "
+                                 "never called here on a storage the scan read: what calls it is not known)"
                      : sparse ? "builds a sparse tensor without checking its indices (named, never called here on "
                                 "indices the scan read: what calls it is not known)"
                               : "numpy.memmap named, not as a joblib wrapper's subclass (it creates or overwrites "
@@ -947,9 +953,10 @@ static jlp_verdict judge_sparse(jlp__reading_ctx *c, const jlp_event *ev, const 
                                 uint64_t *at) {
     jlp__scan *s = c->s;
     if (ev->kwargs && jlp_len(ev->kwargs)) {
-        jlp__buf_puts(why, "a sparse tensor rebuilt with keyword arguments torch never pickles");
+        jlp__buf_puts(why, "a tensor rebuilt with keyword arguments torch never pickles");
         return JLP_VERDICT_SUSPICIOUS;
     }
+    if (is_qtensor_rebuild(g)) return jlp__torch_qtensor_check(ev->args, storage_lookup, c, why);
     uint64_t budget = 0;
     if (s && s->nested_budget > s->sparse_bytes) budget = s->nested_budget - s->sparse_bytes;
     /* a checkpoint's: what its storages may cost, the archive's size the bound */
@@ -967,7 +974,7 @@ static jlp_verdict judge_sparse(jlp__reading_ctx *c, const jlp_event *ev, const 
 static bool is_call_op(int op);
 
 void jlp__rules_legacy_sparse(jlp__reading_ctx *c, const jlp_event *ev) {
-    if (ev->kind != JLP_EV_OPCODE || !is_call_op(ev->opcode) || !is_sparse_rebuild(ev->callable)) return;
+    if (ev->kind != JLP_EV_OPCODE || !is_call_op(ev->opcode) || !is_checked_rebuild(ev->callable)) return;
     const jlp_val *g = ev->callable;
     size_t ml, nl;
     const char *m = jlp_global_module(g, &ml), *n = jlp_global_name(g, &nl);
@@ -1456,6 +1463,83 @@ static jlp_verdict hgb_judge(const jlp_val *state, jlp__buf *why) {
     return JLP_VERDICT_SAFE;
 }
 
+/* A sklearn.metrics._dist_metrics class `cls` given the state (p, vec, mat, ...), which
+ * __setstate__ takes unchecked, used on points of `features` coordinates (-1: as many
+ * as `vec` has, the number pairwise and dist accept). SEuclidean, WMinkowski and a
+ * weighted Minkowski read vec[:features]; Mahalanobis reads mat[:features, :features]
+ * (a (1, 65536) mat for 1000 features: SIGSEGV in pairwise) and writes vec[:features]
+ * as its buffer. Other classes and other modules: safe (nothing to check). */
+static jlp_verdict dist_metric_judge(const jlp_val *cls, const jlp_val *ds, int64_t features, jlp__buf *why) {
+    size_t dml, dnl;
+    const char *dmm = jlp_get_type(cls) == JLP_GLOBAL ? jlp_global_module(cls, &dml) : NULL;
+    const char *dmn = dmm ? jlp_global_name(cls, &dnl) : NULL;
+    if (!dmm || !str_is(dmm, dml, "sklearn.metrics._dist_metrics")) return JLP_VERDICT_SAFE;
+    bool mink = dnl >= 17 && !memcmp(dmn, "MinkowskiDistance", 17);
+    bool maha = dnl >= 19 && !memcmp(dmn, "MahalanobisDistance", 19);
+    bool weighted = (dnl >= 18 && !memcmp(dmn, "SEuclideanDistance", 18)) ||
+                    (dnl >= 18 && !memcmp(dmn, "WMinkowskiDistance", 18)) || maha;
+    if (!mink && !weighted) return JLP_VERDICT_SAFE;
+    jlp_array_info vec = JLP_ARRAY_INFO_INIT, mat = JLP_ARRAY_INFO_INIT;
+    if (jlp_get_type(ds) != JLP_TUPLE || !jlp_array_get(jlp_item(ds, 1), &vec) ||
+        !jlp_array_get(jlp_item(ds, 2), &mat)) {
+        jlp__buf_printf(why, "a %.*s whose vec and mat the scan cannot read", (int)dnl, dmn);
+        return JLP_VERDICT_SUSPICIOUS;
+    }
+    uint64_t n = features < 0 ? vec.count : (uint64_t)features;
+    bool short_vec = vec.count < n && !(mink && vec.count == 0);
+    bool short_mat = maha && (mat.ndim != 2 || mat.shape[0] < n || mat.shape[1] < n);
+    if (short_vec || short_mat) {
+        jlp__buf_printf(why, "a %.*s whose %s of %llu items is short of %llu features", (int)dnl, dmn,
+                        short_vec ? "vec" : "mat", (unsigned long long)(short_vec ? vec.count : mat.count),
+                        (unsigned long long)n);
+        return JLP_VERDICT_DANGEROUS;
+    }
+    return JLP_VERDICT_SAFE;
+}
+
+/* sklearn.neighbors._quad_tree._QuadTree(n_dimensions, verbose) given BUILD {cell_count,
+ * cells, ...}: __setstate__ copies the first min(cell_count, len(cells)) cells as they
+ * come, and get_cell, summarize and _check_coherence follow a cell's first
+ * 2**n_dimensions children (-1: none) with bounds checks off; a cell holds 8 children
+ * and 3 coordinates, so build_tree of more than 3 dimensions writes past them (SIGSEGV). */
+static jlp_verdict quad_tree_judge(const jlp_val *target, const jlp_val *state, jlp__buf *why) {
+    int64_t dims, count;
+    if (!int_value(jlp_item(jlp_obj_args(target), 0), &dims) || dims < 1) {
+        jlp__buf_puts(why, "n_dimensions the scan cannot read or below 1");
+        return JLP_VERDICT_SUSPICIOUS;
+    }
+    if (dims > 3) {
+        jlp__buf_printf(why, "n_dimensions %lld past the 3 a cell holds", (long long)dims);
+        return JLP_VERDICT_DANGEROUS;
+    }
+    if (jlp_get_type(state) != JLP_DICT) {
+        jlp__buf_puts(why, "a state that is not a dict");
+        return JLP_VERDICT_SUSPICIOUS;
+    }
+    jlp_view ch = JLP_VIEW_INIT, lf = JLP_VIEW_INIT;
+    const jlp_val *cells = jlp_dict_get(state, "cells");
+    if (!int_value(jlp_dict_get(state, "cell_count"), &count) ||
+        jlp_array_field(cells, "children", JLP_I64, 0, &ch, NULL) != JLP_OK ||
+        jlp_array_field(cells, "is_leaf", JLP_I64, 0, &lf, NULL) != JLP_OK || ch.count != lf.count * 8) {
+        jlp__buf_puts(why, "cell_count or cells without 8 integer children and is_leaf the scan cannot read");
+        return JLP_VERDICT_SUSPICIOUS;
+    }
+    int64_t n = count < 0 ? 0 : (uint64_t)count < lf.count ? count : (int64_t)lf.count;
+    const int64_t *c = ch.data, *leaf = lf.data;
+    for (int64_t i = 0; i < n; i++) {
+        if (leaf[i]) continue;
+        for (int64_t k = 0; k < ((int64_t)1 << dims); k++) {
+            int64_t x = c[i * 8 + k];
+            if (x != -1 && (x <= i || x >= n)) {
+                jlp__buf_printf(why, "cell %lld's child %lld = %lld outside (%lld, %lld): a cell after it",
+                                (long long)i, (long long)k, (long long)x, (long long)i, (long long)n);
+                return JLP_VERDICT_DANGEROUS;
+            }
+        }
+    }
+    return JLP_VERDICT_SAFE;
+}
+
 /* sklearn.neighbors' KDTree and BallTree: BinaryTree.__setstate__ takes (data, idx_array,
  * node_data, node_bounds, leaf_size, n_levels, n_nodes, ...) as they come, and query
  * reads data[idx_array[i]], node i's children 2i+1 and 2i+2 until is_leaf, and
@@ -1506,38 +1590,12 @@ static jlp_verdict binary_tree_judge(const jlp_val *state, jlp__buf *why) {
             return JLP_VERDICT_DANGEROUS;
         }
     }
-    /* the distance metric (state[11]): SEuclidean, WMinkowski and weighted Minkowski read
-     * vec[:n_features], Mahalanobis reads mat[:n_features, :n_features] and writes
-     * vec[:n_features] as its buffer; restoring checks neither against the data */
+    /* the distance metric (state[11]), restored unchecked, is held to the data's features */
     const jlp_val *dm = jlp_item(state, 11);
     const jlp_val *dmc = jlp_get_type(dm) == JLP_OBJECT ? jlp_obj_callable(dm) : NULL;
     if (jlp_global_is(dmc, "sklearn.metrics._dist_metrics", "newObj")) dmc = jlp_item(jlp_obj_args(dm), 0);
-    size_t dml, dnl;
-    const char *dmm = jlp_get_type(dmc) == JLP_GLOBAL ? jlp_global_module(dmc, &dml) : NULL;
-    const char *dmn = dmm ? jlp_global_name(dmc, &dnl) : NULL;
-    if (dmm && str_is(dmm, dml, "sklearn.metrics._dist_metrics")) {
-        bool mink = dnl >= 17 && !memcmp(dmn, "MinkowskiDistance", 17);
-        bool maha = dnl >= 19 && !memcmp(dmn, "MahalanobisDistance", 19);
-        bool weighted = (dnl >= 18 && !memcmp(dmn, "SEuclideanDistance", 18)) ||
-                        (dnl >= 18 && !memcmp(dmn, "WMinkowskiDistance", 18)) || maha;
-        if (mink || weighted) {
-            const jlp_val *ds = jlp_obj_state(dm);
-            jlp_array_info vec = JLP_ARRAY_INFO_INIT, mat = JLP_ARRAY_INFO_INIT;
-            if (jlp_get_type(ds) != JLP_TUPLE || !jlp_array_get(jlp_item(ds, 1), &vec) ||
-                !jlp_array_get(jlp_item(ds, 2), &mat)) {
-                jlp__buf_printf(why, "a %.*s whose vec and mat the scan cannot read", (int)dnl, dmn);
-                return JLP_VERDICT_SUSPICIOUS;
-            }
-            bool short_vec = vec.count < features && !(mink && vec.count == 0);
-            bool short_mat = maha && (mat.ndim != 2 || mat.shape[0] < features || mat.shape[1] < features);
-            if (short_vec || short_mat) {
-                jlp__buf_printf(why, "a %.*s whose %s of %llu items is short of %llu features", (int)dnl, dmn,
-                                short_vec ? "vec" : "mat", (unsigned long long)(short_vec ? vec.count : mat.count),
-                                (unsigned long long)features);
-                return JLP_VERDICT_DANGEROUS;
-            }
-        }
-    }
+    jlp_verdict v = dist_metric_judge(dmc, jlp_obj_state(dm), (int64_t)features, why);
+    if (v != JLP_VERDICT_SAFE) return v;
     jlp_array_info w = JLP_ARRAY_INFO_INIT;
     if (jlp_len(state) > 12 && jlp_array_get(jlp_item(state, 12), &w) && w.count < samples) {
         jlp__buf_printf(why, "sample_weight of %llu items for %llu samples", (unsigned long long)w.count,
@@ -1610,7 +1668,8 @@ static void tree_state(jlp__reading_ctx *c, uint64_t offset, int depth, const jl
     if (jlp_get_type(made) == JLP_GLOBAL && jlp_get_type(cls) == JLP_GLOBAL) {
         size_t cml, cnl;
         const char *cm = jlp_global_module(cls, &cml), *cn = jlp_global_name(cls, &cnl);
-        if ((str_is(cm, cml, "sklearn.neighbors._kd_tree") || str_is(cm, cml, "sklearn.neighbors._ball_tree")) &&
+        if ((str_is(cm, cml, "sklearn.neighbors._kd_tree") || str_is(cm, cml, "sklearn.neighbors._ball_tree") ||
+             str_is(cm, cml, "sklearn.metrics._dist_metrics")) &&
             str_is(cn, cnl, "newObj"))
             made = jlp_item(jlp_obj_args(target), 0);
         btree = jlp_global_is(made, "sklearn.neighbors._kd_tree", "KDTree") ||
@@ -1620,21 +1679,31 @@ static void tree_state(jlp__reading_ctx *c, uint64_t offset, int depth, const jl
     }
     bool vocab = jlp_global_is(made, "sklearn.feature_extraction.text", "CountVectorizer") ||
                  jlp_global_is(made, "sklearn.feature_extraction.text", "TfidfVectorizer");
-    if (!tree && !hgb && !btree && !vocab) return;
+    bool quad = jlp_global_is(made, "sklearn.neighbors._quad_tree", "_QuadTree");
+    size_t mml = 0;
+    const char *mm = jlp_get_type(made) == JLP_GLOBAL ? jlp_global_module(made, &mml) : NULL;
+    bool metric = mm && str_is(mm, mml, "sklearn.metrics._dist_metrics");
+    if (!tree && !hgb && !btree && !vocab && !quad && !metric) return;
     cls = tree ? cls : made;
     jlp__buf *why = &c->subj;
     why->len = 0;
     global_name(why, cls);
     jlp__buf_puts(why, " restored with ");
-    jlp_verdict v = tree    ? tree_judge(target, state, why)
-                    : hgb   ? hgb_judge(state, why)
-                    : vocab ? vocabulary_judge(state, why)
-                            : binary_tree_judge(state, why);
+    jlp_verdict v = tree     ? tree_judge(target, state, why)
+                    : hgb    ? hgb_judge(state, why)
+                    : vocab  ? vocabulary_judge(state, why)
+                    : quad   ? quad_tree_judge(target, state, why)
+                    : metric ? dist_metric_judge(made, state, -1, why)
+                             : binary_tree_judge(state, why);
     if (v == JLP_VERDICT_SAFE) return;
     jlp__buf_puts(why, v != JLP_VERDICT_DANGEROUS ? ": the scan cannot prove the estimator stays inside its arrays"
-                       : vocab ? "; restoring does not check it"
-                               : ": restoring does not check it, and predict or query follow it with bounds "
-                                 "checks off (reads outside the nodes, the data or X)");
+                       : vocab  ? "; restoring does not check it"
+                       : quad   ? ": restoring does not check it, and get_cell, summarize and build_tree follow it "
+                                  "with bounds checks off (reads or writes outside the cells)"
+                       : metric ? ": restoring does not check it, and pairwise and dist read the matrix with bounds "
+                                  "checks off"
+                                : ": restoring does not check it, and predict or query follow it with bounds "
+                                  "checks off (reads outside the nodes, the data or X)");
     build_finding(c, offset, depth, v, cls, "state", jlp__buf_cstr(why));
 }
 
@@ -1728,7 +1797,7 @@ static bool call_checks(jlp__reading_ctx *c, const jlp_event *ev, const jlp_val 
         v = judge_load_from_bytes(c, ev, args, why);
         reason = v == JLP_VERDICT_SAFE ? NULL : jlp__buf_cstr(why);
         pending_use(c, g, v, v == JLP_VERDICT_SAFE ? "torch.load of torch.save bytes that scan safe" : reason);
-    } else if (sparse_checked(c) && is_sparse_rebuild(g)) {
+    } else if (sparse_checked(c) && is_checked_rebuild(g)) {
         uint64_t at = UINT64_MAX;
         v = judge_sparse(c, ev, g, why, &at);
         reason = jlp__buf_cstr(why);
@@ -2142,7 +2211,7 @@ void jlp__rules_event(jlp__reading_ctx *c, const jlp_event *ev) {
          * names: the call is that class's */
         if (c->torch_legacy && jlp_get_type(cl) == JLP_PERSID && jlp__torch_module_id(jlp_persid_value(cl)))
             cl = jlp_item(jlp_persid_value(cl), 1);
-        if (c->torch_legacy && c->pickle == 4 && is_sparse_rebuild(cl)) c->legacy_sparse = true;
+        if (c->torch_legacy && c->pickle == 4 && is_checked_rebuild(cl)) c->legacy_sparse = true;
         if (jlp_get_type(cl) == JLP_GLOBAL) {
             jlp_scan_global *e = table_entry(c, cl);
             if (e) e->called++;

@@ -2,8 +2,8 @@
  *
  * Walked: CPython 3.11.2, numpy 1.24.2, scipy 1.10.1, scikit-learn 1.2.1, joblib 1.2.0, pandas 1.5.3; torch 1.13.0a0 reviewed.
  * 7301 rules: 6172 dangerous (the walk, import effects and reviewed seeds),
- * 1127 safe (names real scikit-learn, numpy, scipy, pandas and torch files use, reviewed),
- * 2 suspicious (reviewed: used by real files, not safe in every reading).
+ * 1126 safe (names real scikit-learn, numpy, scipy, pandas and torch files use, reviewed),
+ * 3 suspicious (reviewed: used by real files, not safe in every reading).
  * JLP_RULE(VERDICT, module, qualname, reason), sorted by module then qualname
  * (byte order); qualname "*" covers the module and its submodules. */
 JLP_RULE(DANGEROUS, "_aix_support", "*", "runs programs")
@@ -6969,7 +6969,7 @@ JLP_RULE(DANGEROUS, "torch._tensor", "_rebuild_from_type", "calls its first argu
 JLP_RULE(DANGEROUS, "torch._utils", "_import_dotted_name", "imports the module a dotted name chosen by its argument names and returns any attribute of it")
 JLP_RULE(SAFE, "torch._utils", "_rebuild_meta_tensor_no_storage", "makes a tensor without data")
 JLP_RULE(SAFE, "torch._utils", "_rebuild_parameter", "wraps a tensor as a parameter")
-JLP_RULE(SAFE, "torch._utils", "_rebuild_qtensor", "rebuilds a quantized tensor over a loaded storage (torch checks the view against the storage size)")
+JLP_RULE(SUSPICIOUS, "torch._utils", "_rebuild_qtensor", "quantized tensor: set_ does not check its view against the storage (a view past it is read when dequantized)")
 JLP_RULE(SUSPICIOUS, "torch._utils", "_rebuild_sparse_csr_tensor", "sparse tensor with unchecked indices: pickle.load never validates them, torch.load not by default since torch 2.8")
 JLP_RULE(SUSPICIOUS, "torch._utils", "_rebuild_sparse_tensor", "sparse tensor with unchecked indices: pickle.load never validates them, torch.load not by default since torch 2.8")
 JLP_RULE(SAFE, "torch._utils", "_rebuild_tensor", "rebuilds a tensor over a storage the loader supplies (torch checks the view against the storage size)")

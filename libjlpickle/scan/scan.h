@@ -368,6 +368,12 @@ typedef struct jlp__sparse_check {
 jlp__sparse_check jlp__torch_sparse_check(bool csr, const jlp_val *args, jlp__storage_lookup lookup, void *ctx,
                                           const uint8_t *data, size_t len, uint64_t *budget, jlp__buf *why);
 
+/** Judge torch._utils._rebuild_qtensor called with `args`: safe when the storage is one
+ *  the lookup knows and the view (offset, size, stride) fits it; dangerous when the view
+ *  reaches past it (set_ does not check a quantized tensor's view); suspicious otherwise.
+ *  The reason is appended to `why`. */
+jlp_verdict jlp__torch_qtensor_check(const jlp_val *args, jlp__storage_lookup lookup, void *ctx, jlp__buf *why);
+
 /* ---- rules.c ------------------------------------------------------------------------- */
 
 /** Judge one trace event of the reader. */

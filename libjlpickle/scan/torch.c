@@ -229,14 +229,22 @@ typedef struct tview {
     int64_t size[SPARSE_DIMS], stride[SPARSE_DIMS];
 } tview;
 
+static const char *tensor_args(const jlp_val *a, jlp__storage_lookup lookup, void *ctx, tview *tv);
+
 /* Read the tensor `t` into `tv`. @return NULL, or why it is not a tensor as torch pickles
  * one (its shape then unknown). */
 static const char *tensor_of(const jlp_val *t, jlp__storage_lookup lookup, void *ctx, tview *tv) {
     memset(tv, 0, sizeof *tv);
     const jlp_val *f = jlp_get_type(t) == JLP_OBJECT ? jlp_obj_callable(t) : NULL;
-    const jlp_val *a = jlp_obj_args(t);
     bool v2 = jlp_global_is(f, "torch._utils", "_rebuild_tensor_v2");
     if (!v2 && !jlp_global_is(f, "torch._utils", "_rebuild_tensor")) return "is not a tensor torch._utils rebuilds";
+    return tensor_args(jlp_obj_args(t), lookup, ctx, tv);
+}
+
+/* Read the arguments (storage, offset, size, stride, ...) of a torch._utils rebuilder
+ * into `tv`. @return NULL, or why they are not as torch pickles them. */
+static const char *tensor_args(const jlp_val *a, jlp__storage_lookup lookup, void *ctx, tview *tv) {
+    memset(tv, 0, sizeof *tv);
     if (jlp_len(a) < 4 || jlp_get_type(jlp_item(a, 1)) != JLP_INT || jlp_get_int(jlp_item(a, 1)) < 0)
         return "is not a tensor torch._utils rebuilds";
     size_t ns = 0, nt = 0;
@@ -559,4 +567,34 @@ jlp__sparse_check jlp__torch_sparse_check(bool csr, const jlp_val *args, jlp__st
                              "never check them)", tail);
     }
     return out;
+}
+
+/* ---- quantized tensors ------------------------------------------------------------------
+ *
+ * torch._utils._rebuild_qtensor(storage, offset, size, stride, quantizer_params, ...)
+ * makes an empty quantized tensor and points it at the storage with set_, which for a
+ * quantized tensor (torch 1.13) does not check the view against the storage as a dense
+ * tensor's does: a size, stride or offset past the storage makes dequantize, int_repr
+ * and printing read outside it (SIGSEGV). The scales, zero points and axis are checked
+ * by torch (a RuntimeError). */
+jlp_verdict jlp__torch_qtensor_check(const jlp_val *args, jlp__storage_lookup lookup, void *ctx, jlp__buf *why) {
+    tview tv;
+    uint64_t numel;
+    const char *bad = tensor_args(args, lookup, ctx, &tv);
+    if (bad) {
+        jlp__buf_printf(why, "a quantized tensor whose arguments %s", bad);
+        return JLP_VERDICT_SUSPICIOUS;
+    }
+    if (!tv.st) {
+        jlp__buf_puts(why, "a quantized tensor over a storage the scan did not read (its size unknown)");
+        return JLP_VERDICT_SUSPICIOUS;
+    }
+    if (!view_fits(&tv, &numel)) {
+        jlp__buf_printf(why, "a quantized tensor whose view (offset %lld, %zu dimensions) reaches past its storage "
+                             "of %llu elements: set_ does not check it, and dequantize reads outside the storage",
+                        (long long)tv.offset, tv.ndim, (unsigned long long)tv.st->numel);
+        return JLP_VERDICT_DANGEROUS;
+    }
+    jlp__buf_puts(why, "a quantized tensor whose view fits its storage");
+    return JLP_VERDICT_SAFE;
 }

@@ -1736,6 +1736,23 @@ def _sparse(make, dump=None):
         return gen_sparse.pickled(make(torch), dump)
 
 
+@attack("torch_qtensor_offset_huge.pkl", "dangerous", "torch",
+        "a pickled quantized tensor over a storage of 6 elements at the offset 10**9: set_ does "
+        "not check a quantized tensor's view, dequantize reads there (SIGSEGV)",
+        expect=["joblib", "pickle", "pickle-py"])
+def _():
+    return _sparse(lambda torch: __import__("gen_sparse").QRebuild(10 ** 9, (2, 3), (3, 1)))
+
+
+@attack("torch_qtensor_view_huge.pt", "dangerous", "torch",
+        "torch.save of a quantized tensor of size (2, 3000000) over a storage of 6 elements: "
+        "torch.load builds it unchecked, dequantize reads past the storage (SIGSEGV)")
+def _():
+    sys.path.insert(0, os.path.join(HERE, "sparse"))
+    import gen_sparse
+    return gen_sparse.saved(gen_sparse.QRebuild(0, (2, 3000000), (3000000, 1)))
+
+
 @attack("torch_sparse_coo_index_eq_size.pkl", "dangerous", "torch",
         "a pickled sparse COO tensor of size (3, 3) with the index 3: pickle.load builds it "
         "unchecked, to_dense writes past the tensor (heap corruption)",
@@ -2207,6 +2224,52 @@ def _():
     m = TfidfVectorizer().fit(["alpha beta", "beta gamma"])
     m.vocabulary_ = dict(m.vocabulary_, gamma=10 ** 8)
     return pickle.dumps(m, protocol=2)
+
+
+@attack("sklearn_mahalanobis_mat_short.pkl", "dangerous", "state",
+        "a MahalanobisDistance (DistanceMetric.get_metric) restored with a vec of 1000 and a "
+        "(1, 65536) mat: pairwise of 1000-feature points reads mat[:1000, :1000] (SIGSEGV)", check="loads")
+def _():
+    import pickle
+    import sklearn.metrics._dist_metrics as dm
+    m = dm.newObj(dm.MahalanobisDistance)
+    m.__setstate__((2.0, np.ones(1000), np.ones((1, 65536)), None, {}))
+    return pickle.dumps(m, protocol=2)
+
+
+def _quad_tree(mutate, dims=2):
+    import pickle
+    from sklearn.neighbors._quad_tree import _QuadTree
+    t = _QuadTree(2, 0)
+    t.build_tree(np.random.RandomState(0).rand(10, 2).astype(np.float32))
+    st = t.__reduce__()[2]
+    # the cells in use, and of them only what 2 dimensions write: the rest is
+    # uninitialised memory, which would make the file differ from run to run
+    cells = st["cells"][:st["cell_count"]].copy()
+    cells["children"][:, 4:] = -1
+    for f in ("center", "barycenter", "min_bounds", "max_bounds"):
+        cells[f][:, 2:] = 0
+    st = dict(st, cells=cells, capacity=len(cells))
+    mutate(st)
+
+    class Q:
+        def __reduce__(self):
+            return _QuadTree, (dims, 0), st
+    return pickle.dumps(Q(), protocol=2)
+
+
+@attack("sklearn_quad_tree_child_huge.pkl", "dangerous", "state",
+        "a _QuadTree whose root's first child is cell 10**9: get_cell and summarize follow it "
+        "(SIGSEGV)", check="loads")
+def _():
+    return _quad_tree(lambda st: st["cells"]["children"][0].__setitem__(0, 10 ** 9))
+
+
+@attack("sklearn_quad_tree_dims_8.pkl", "dangerous", "state",
+        "a _QuadTree of 8 dimensions: build_tree writes 256 children and 8 coordinates into "
+        "cells of 8 and 3 (SIGSEGV)", check="loads")
+def _():
+    return _quad_tree(lambda st: None, dims=8)
 
 
 @attack("random_state_ctor_memmap.pkl", "dangerous", "gadget",

@@ -2521,6 +2521,63 @@ TEST(torch_sparse_pickled) {
     }
 }
 
+/* torch._utils._rebuild_qtensor points a quantized tensor at its storage with set_,
+ * which does not check the view against the storage (torch 1.13): a view past the 6
+ * elements of the storage was safe while dequantize reads outside it (SIGSEGV for the
+ * offset 10**9, and for the huge view loaded by torch.load). The scan reads the storage
+ * (pickled by pickle or a checkpoint's member) and checks the view: past it is
+ * dangerous, torch's own tensors stay safe (SA-7). */
+TEST(torch_qtensor_view) {
+    static const struct {
+        const char *file;
+        jlp_reading reading;
+        jlp_verdict v;
+        uint64_t at; /* the call's REDUCE */
+    } cases[] = {
+        {"qtensor_valid.p5.pkl", JLP_READING_PICKLE, JLP_VERDICT_SAFE, 0},
+        {"qtensor_per_channel_valid.p5.pkl", JLP_READING_PICKLE, JLP_VERDICT_SAFE, 0},
+        {"qtensor_valid.pt", JLP_READING_TORCH, JLP_VERDICT_SAFE, 0},
+        {"qtensor_valid.legacy.pt", JLP_READING_TORCH, JLP_VERDICT_SAFE, 0},
+        {"qtensor_view_one_past.p5.pkl", JLP_READING_PICKLE, JLP_VERDICT_DANGEROUS, 416},
+        {"qtensor_view_huge.p5.pkl", JLP_READING_PICKLE, JLP_VERDICT_DANGEROUS, 422},
+        {"qtensor_offset_huge.p5.pkl", JLP_READING_PICKLE, JLP_VERDICT_DANGEROUS, 419},
+        {"qtensor_view_huge.legacy.pt", JLP_READING_TORCH, JLP_VERDICT_DANGEROUS, 333},
+        {"qtensor_view_huge.pt", JLP_READING_TORCH, JLP_VERDICT_DANGEROUS, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char path[200];
+        snprintf(path, sizeof path, "tests/safety/sparse/%s", cases[i].file);
+        size_t n;
+        char *p = slurp(path, &n);
+        if (!p) {
+            TH_FAIL("cannot read %s", path);
+            continue;
+        }
+        jlp_scan_report *r = scan_bytes(p, n, NULL);
+        if (jlp_report_verdict(r) != cases[i].v) TH_FAIL("%s", cases[i].file);
+        CHECK_INT(jlp_report_verdict(r), cases[i].v);
+        CHECK(jlp_report_error(r) == NULL);
+        const jlp_finding *f = find(r, cases[i].reading, "call", "torch._utils", "_rebuild_qtensor");
+        if (cases[i].v == JLP_VERDICT_SAFE) {
+            CHECK(f == NULL);
+            CHECK_INT(count_non_safe(r), 0);
+        } else {
+            if (cases[i].at) CHECK_FINDING(r, cases[i].reading, "call", "torch._utils", "_rebuild_qtensor", cases[i].v,
+                                           cases[i].at);
+            CHECK(f && strstr(f->reason, "reaches past its storage of 6 elements: set_ does not check it") != NULL);
+        }
+        jlp_report_free(r);
+        free(p);
+    }
+    /* named and never called: suspicious, as a sparse rebuilder */
+    static const char named[] = "\x80\x02" "ctorch._utils\n_rebuild_qtensor\n0N.";
+    jlp_scan_report *r = SCAN(named);
+    CHECK_INT(jlp_report_verdict(r), JLP_VERDICT_SUSPICIOUS);
+    const jlp_finding *f = find(r, JLP_READING_JOBLIB, "global", "torch._utils", "_rebuild_qtensor");
+    CHECK(f && strstr(f->reason, "builds a quantized tensor without checking its view") != NULL);
+    jlp_report_free(r);
+}
+
 /* A sparse rebuilder named and never called, or called with indices the scan did not
  * read from a storage (a tensor the pickle computes): suspicious, not safe. */
 TEST(torch_sparse_unread) {
@@ -3383,6 +3440,129 @@ TEST(sklearn_binary_tree_state) {
         if (cases[i].why) {
             CHECK_FINDING(r, JLP_READING_JOBLIB, "state", "sklearn.neighbors._kd_tree", "KDTree", cases[i].v, build);
             const jlp_finding *f = find(r, JLP_READING_JOBLIB, "state", "sklearn.neighbors._kd_tree", "KDTree");
+            CHECK(f && strstr(f->reason, cases[i].why) != NULL);
+        }
+        jlp_report_free(r);
+        free(p.p);
+    }
+}
+
+/* newObj(MahalanobisDistance) given by BUILD (p, vec, mat, None, {}): vec of 3 ones and a
+ * mat of `rows` x `cols` zeros. *build is the BUILD's offset. */
+static pbuf mahalanobis_pickle(int rows, int cols, size_t *build) {
+    pbuf b = {0};
+    pb_lit(&b, "\x80\x02" "csklearn.metrics._dist_metrics\nnewObj\n(csklearn.metrics._dist_metrics\n"
+               "MahalanobisDistance\ntR(G@");
+    static const char two[] = {0, 0, 0, 0, 0, 0, 0};
+    pb_put(&b, two, sizeof two);
+    unsigned char w[24];
+    const int64_t one = 0x3ff0000000000000, v[3] = {one, one, one}; /* 1.0 */
+    le64s(w, v, 3);
+    nd_array(&b, "Vf8\n", w, 24, "(K\x03t");
+    static const unsigned char zeros[200] = {0};
+    char shape[] = "(K\x01K\x01t";
+    shape[2] = (char)rows;
+    shape[4] = (char)cols;
+    nd_array(&b, "Vf8\n", zeros, 8 * (size_t)rows * (size_t)cols, shape);
+    pb_lit(&b, "N}t");
+    *build = b.n;
+    pb_lit(&b, "b.");
+    return b;
+}
+
+/* Hostile input: MahalanobisDistance.__setstate__ takes (p, vec, mat) as they come, and
+ * pairwise accepts points of len(vec) coordinates, then reads mat[:len(vec), :len(vec)]
+ * with bounds checks off: a (1, 65536) mat with a vec of 1000 was safe while pairwise
+ * ends in SIGSEGV. A mat smaller than len(vec) in either dimension is dangerous now,
+ * whether the metric is a tree's or stands alone (S-51). */
+TEST(sklearn_distance_metric_state) {
+    static const struct {
+        int rows, cols;
+        jlp_verdict v;
+    } cases[] = {
+        {3, 3, JLP_VERDICT_SAFE}, {4, 4, JLP_VERDICT_SAFE}, {1, 9, JLP_VERDICT_DANGEROUS},
+        {3, 2, JLP_VERDICT_DANGEROUS}, {2, 3, JLP_VERDICT_DANGEROUS},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        size_t build;
+        pbuf p = mahalanobis_pickle(cases[i].rows, cases[i].cols, &build);
+        jlp_scan_report *r = scan_bytes(p.p, p.n, NULL);
+        CHECK_INT(jlp_report_verdict(r), cases[i].v);
+        CHECK(jlp_report_error(r) == NULL);
+        if (cases[i].v == JLP_VERDICT_DANGEROUS) {
+            CHECK_FINDING(r, JLP_READING_JOBLIB, "state", "sklearn.metrics._dist_metrics", "MahalanobisDistance",
+                          JLP_VERDICT_DANGEROUS, build);
+            const jlp_finding *f =
+                find(r, JLP_READING_JOBLIB, "state", "sklearn.metrics._dist_metrics", "MahalanobisDistance");
+            char want[80];
+            snprintf(want, sizeof want, "a MahalanobisDistance whose mat of %d items is short of 3 features",
+                     cases[i].rows * cases[i].cols);
+            CHECK(f && strstr(f->reason, want) != NULL);
+        }
+        jlp_report_free(r);
+        free(p.p);
+    }
+}
+
+/* _QuadTree(dims, 0) given by BUILD {cell_count, cells, ...}: three cells of 8 children
+ * and is_leaf, cell 0 split into cells 1 and 2 (its children `c0`, the rest -1 but for
+ * children 4..7, which 2 dimensions never read: 99), cells 1 and 2 leaves. *build is the
+ * BUILD's offset. */
+static pbuf quad_tree_pickle(int dims, int count, const int64_t c0[2], size_t *build) {
+    pbuf b = {0};
+    pb_lit(&b, "\x80\x02" "csklearn.neighbors._quad_tree\n_QuadTree\n(K");
+    unsigned char k[3] = {(unsigned char)dims, 'K', 0}; /* verbose 0 */
+    pb_put(&b, k, 3);
+    pb_lit(&b, "tR}(Vmax_depth\nK\x01Vcapacity\nK\x03Vn_points\nK\x02Vcell_count\nK");
+    unsigned char n = (unsigned char)count;
+    pb_put(&b, &n, 1);
+    pb_lit(&b, "Vcells\n");
+    int64_t cells[27];
+    for (int i = 0; i < 27; i++) cells[i] = -1;
+    cells[0] = c0[0], cells[1] = c0[1];
+    for (int i = 4; i < 8; i++) cells[i] = 99;
+    cells[8] = 0, cells[17] = 1, cells[26] = 1; /* is_leaf */
+    unsigned char w[216];
+    le64s(w, cells, 27);
+    nd_array(&b, "]((Vchildren\nV<i8\n(K\x08tt(Vis_leaf\nV<i8\nte", w, 216, "(K\x03t");
+    pb_lit(&b, "u");
+    *build = b.n;
+    pb_lit(&b, "b.");
+    return b;
+}
+
+/* Hostile input: _QuadTree.__setstate__ copies its cells as they come, and get_cell,
+ * summarize and _check_coherence follow a cell's children with bounds checks off (a
+ * child of 10**9: SIGSEGV); build_tree of more than 3 dimensions writes past a cell's 8
+ * children and 3 coordinates (SIGSEGV). A child outside the cells after its cell or
+ * n_dimensions past 3 are dangerous now (S-51). */
+TEST(sklearn_quad_tree_cells) {
+    static const struct {
+        int dims, count;
+        int64_t c0[2];
+        jlp_verdict v;
+        const char *why;
+    } cases[] = {
+        {2, 3, {1, 2}, JLP_VERDICT_SAFE, NULL},
+        {1, 3, {1, 2}, JLP_VERDICT_SAFE, NULL},
+        {2, 3, {1, 3}, JLP_VERDICT_DANGEROUS, "cell 0's child 1 = 3 outside (0, 3)"},
+        {2, 3, {0, 2}, JLP_VERDICT_DANGEROUS, "cell 0's child 0 = 0 outside (0, 3)"},
+        {2, 2, {1, 2}, JLP_VERDICT_DANGEROUS, "cell 0's child 1 = 2 outside (0, 2)"},
+        {2, 9, {1, 3}, JLP_VERDICT_DANGEROUS, "cell 0's child 1 = 3 outside (0, 3)"},
+        {3, 3, {1, 2}, JLP_VERDICT_DANGEROUS, "cell 0's child 4 = 99 outside (0, 3)"},
+        {4, 3, {1, 2}, JLP_VERDICT_DANGEROUS, "n_dimensions 4 past the 3 a cell holds"},
+        {0, 3, {1, 2}, JLP_VERDICT_SUSPICIOUS, "n_dimensions the scan cannot read or below 1"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        size_t build;
+        pbuf p = quad_tree_pickle(cases[i].dims, cases[i].count, cases[i].c0, &build);
+        jlp_scan_report *r = scan_bytes(p.p, p.n, NULL);
+        CHECK_INT(jlp_report_verdict(r), cases[i].v);
+        CHECK(jlp_report_error(r) == NULL);
+        if (cases[i].why) {
+            CHECK_FINDING(r, JLP_READING_JOBLIB, "state", "sklearn.neighbors._quad_tree", "_QuadTree", cases[i].v,
+                          build);
+            const jlp_finding *f = find(r, JLP_READING_JOBLIB, "state", "sklearn.neighbors._quad_tree", "_QuadTree");
             CHECK(f && strstr(f->reason, cases[i].why) != NULL);
         }
         jlp_report_free(r);

@@ -32,12 +32,12 @@ R_SPARSE = ("sparse tensor with unchecked indices: pickle.load never validates t
 REVIEWED = {
     ("torch._utils", "_rebuild_tensor"): ("SAFE", R_REBUILD),
     ("torch._utils", "_rebuild_tensor_v2"): ("SAFE", R_REBUILD),
-    ("torch._utils", "_rebuild_qtensor"): ("SAFE", "rebuilds a quantized tensor over a loaded storage "
-                                                   "(torch checks the view against the storage size)"),
     ("torch._utils", "_rebuild_parameter"): ("SAFE", "wraps a tensor as a parameter"),
     ("torch._utils", "_rebuild_meta_tensor_no_storage"): ("SAFE", "makes a tensor without data"),
-    # the engine judges each call by the indices it reads (spec/SAFETY.md SA-7): this
-    # verdict is the name's alone
+    # the engine judges each call by the indices or the view it reads (spec/SAFETY.md
+    # SA-7): this verdict is the name's alone
+    ("torch._utils", "_rebuild_qtensor"): ("SUSPICIOUS", "quantized tensor: set_ does not check its view against "
+                                                         "the storage (a view past it is read when dequantized)"),
     ("torch._utils", "_rebuild_sparse_tensor"): ("SUSPICIOUS", R_SPARSE),
     ("torch._utils", "_rebuild_sparse_csr_tensor"): ("SUSPICIOUS", R_SPARSE),
     ("torch.serialization", "_get_layout"): ("SAFE", "looks up a torch layout by name in a fixed table"),

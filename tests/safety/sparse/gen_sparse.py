@@ -1,12 +1,15 @@
 #!/usr/bin/python3
-"""Write the sparse tensor vectors of test_scan (spec/SAFETY.md SA-7) into this directory.
+"""Write the sparse and quantized tensor vectors of test_scan (spec/SAFETY.md SA-7) into
+this directory.
 
     /usr/bin/python3 tests/safety/sparse/gen_sparse.py [OUTDIR]
 
 Each file is a torch sparse tensor pickled by pickle (protocol 5, as joblib and pickle.dump
 write one), made by torch itself: the valid ones with torch's own conversions, the forged
 ones with torch's unchecked constructors (what torch._utils._rebuild_sparse_tensor calls),
-which pickle just the same. Tensor storages are written as torch writes them,
+which pickle just the same; the quantized ones (qtensor_*) by torch's quantize_per_tensor
+and quantize_per_channel, or over such a tensor's storage with another view (QRebuild).
+Tensor storages are written as torch writes them,
 torch.storage._load_from_bytes(<the legacy file torch.save writes for the storage>), with
 the storage key (torch uses the storage's address) made "0" so that the files do not
 change from run to run.
@@ -69,6 +72,25 @@ def t(values, dtype=None):
     return torch.tensor(values, dtype=dtype)
 
 
+class QRebuild:
+    """torch._utils._rebuild_qtensor over a quantized tensor's storage with another
+    offset, size and stride: set_ does not check a quantized tensor's view against its
+    storage (torch 1.13), so dequantize reads past it."""
+
+    def __init__(self, offset, size, stride):
+        self.args = offset, size, stride
+
+    def __reduce__(self):
+        q = torch.quantize_per_tensor(torch.arange(6.0).reshape(2, 3), 0.5, 0, torch.qint8)
+        _, args = q.__reduce_ex__(2)
+        return (torch._utils._rebuild_qtensor, (args[0],) + self.args + args[4:])
+
+
+def per_channel():
+    return torch.quantize_per_channel(torch.arange(6.0).reshape(2, 3), t([0.5, 0.25], torch.double), t([0, 1]), 0,
+                                      torch.quint8)
+
+
 VECTORS = {
     # valid: torch's own conversions
     "coo_valid": lambda: torch.eye(3).to_sparse(),
@@ -101,6 +123,13 @@ VECTORS = {
                                         torch.Size([2, 3]), True),
     "v2_coo_coalesced_false_claim": lambda: Rebuild(torch.sparse_coo, t([[1, 0], [0, 2]]), t([1.0, 2.0]),
                                                     torch.Size([2, 3]), True),
+    # quantized tensors (torch._utils._rebuild_qtensor): torch's own, and views past the
+    # 6 elements of their storage (dequantize of the huge one: SIGSEGV)
+    "qtensor_valid": lambda: torch.quantize_per_tensor(torch.arange(6.0).reshape(2, 3), 0.5, 0, torch.qint8),
+    "qtensor_per_channel_valid": per_channel,
+    "qtensor_view_one_past": lambda: QRebuild(0, (2, 4), (4, 1)),
+    "qtensor_view_huge": lambda: QRebuild(0, (2, 3000000), (3000000, 1)),
+    "qtensor_offset_huge": lambda: QRebuild(1000000000, (2, 3), (3, 1)),
 }
 
 
@@ -116,7 +145,8 @@ def nnz_mismatch():
 
 # torch.save's checkpoints: zip (the storages are the members archive/data/<key>) and the
 # legacy format (the storages follow the pickles)
-CHECKPOINTS = ("coo_valid", "csr_valid", "coo_index_eq_size", "csr_col_eq_size", "csr_crow_past_nnz")
+CHECKPOINTS = ("coo_valid", "csr_valid", "coo_index_eq_size", "csr_col_eq_size", "csr_crow_past_nnz", "qtensor_valid",
+               "qtensor_view_huge")
 
 
 def saved(obj, zipfmt=True):
